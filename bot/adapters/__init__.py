@@ -1,0 +1,1 @@
+"""Adapters: the ways people reach the service (console, Discord)."""

@@ -1,0 +1,164 @@
+"""The console adapter: the same answers as the Discord bot, in plain text.
+
+It is how organisers check a program before the conference, how we demo confbot
+without a token, and what scripts drive (one command per line on stdin).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TextIO
+
+from bot import __version__
+from bot.clock import Clock
+from bot.render import text
+from bot.service import ACCEPTED_FORMS, ProgramService, QueryError, WhenError
+from bot.service.results import NoMatch
+
+MAX_LINE = 500
+OK, NOT_FOUND, USAGE = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    code: int = OK
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    usage: str
+    summary: str
+    run: Callable[[str], Reply]
+    needs_argument: bool = False
+
+
+class Console:
+    def __init__(self, service: ProgramService, clock: Clock) -> None:
+        self.service = service
+        self.clock = clock
+        self.conference = service.conference
+        c = Command
+        self.commands: dict[str, Command] = {
+            "next": c("/next [when]", "what's on and what's next", self.next),
+            "now": c("/now", "what is on stage right now", self.now),
+            "paper": c("/paper <title>", "find a paper by (part of) its title", self.paper, True),
+            "author": c("/author <name>", "a person's papers, with times", self.author, True),
+            "session": c("/session <name>", "a session's talks and times", self.session, True),
+            "schedule": c("/schedule <day>", "a day at a glance ('thursday')", self.schedule, True),
+            "search": c("/search <words>", "papers, people, affiliations", self.search, True),
+            "about": c("/about", "the conference and where the data comes from", self.about),
+            "help": c("/help", "this list", self.help),
+        }
+
+    def execute(self, line: str) -> Reply:
+        """Run one command line such as '/paper sabre' and return what to print."""
+        if len(line) > MAX_LINE:
+            return Reply(f"That input is {len(line):,} characters long; {MAX_LINE} at most.", USAGE)
+        if any(unicodedata.category(ch) == "Cc" and ch not in "\t\r\n" for ch in line):
+            return Reply("That input contains control characters.", USAGE)
+        stripped = line.strip()
+        if not stripped:
+            return Reply("Type a command, such as /next or /paper sabre. /help lists them.", USAGE)
+        name, _, argument = stripped.lstrip("/").partition(" ")
+        command = self.commands.get(name.lower())
+        if command is None:
+            return Reply(f"Unknown command {name[:40]!r}. {self._command_list()}", USAGE)
+        argument = argument.strip()
+        if command.needs_argument and not argument:
+            return Reply(f"Usage: {command.usage} — {command.summary}.", USAGE)
+        try:
+            return command.run(argument)
+        except (QueryError, WhenError) as exc:
+            return Reply(str(exc), USAGE)
+
+    def _command_list(self) -> str:
+        return "Commands: " + ", ".join(c.usage for c in self.commands.values()) + "."
+
+    def next(self, argument: str) -> Reply:
+        now = self.clock.now()
+        at = self.service.when(argument, now) if argument else now
+        return Reply(text.render_next(self.service.next(at), self.conference))
+
+    def now(self, argument: str) -> Reply:
+        return Reply(text.render_now(self.service.now(self.clock.now()), self.conference))
+
+    def paper(self, argument: str) -> Reply:
+        answer = self.service.paper(argument)
+        return Reply(text.render_paper(answer, self.conference), _code(answer))
+
+    def author(self, argument: str) -> Reply:
+        answer = self.service.author(argument)
+        return Reply(text.render_author(answer, self.conference), _code(answer))
+
+    def session(self, argument: str) -> Reply:
+        answer = self.service.session(argument)
+        return Reply(text.render_session(answer, self.conference), _code(answer))
+
+    def schedule(self, argument: str) -> Reply:
+        answer = self.service.day(argument, self.clock.now())
+        return Reply(text.render_day(answer, self.conference))
+
+    def search(self, argument: str) -> Reply:
+        answer = self.service.search(argument)
+        return Reply(text.render_search(answer, self.conference), NOT_FOUND if answer.empty else OK)
+
+    def about(self, argument: str) -> Reply:
+        program = self.service.program
+        return Reply(
+            text.render_about(
+                self.conference, __version__, len(program.papers), len(program.sessions)
+            )
+        )
+
+    def help(self, argument: str) -> Reply:
+        width = max(len(c.usage) for c in self.commands.values())
+        lines = [f"  {c.usage:<{width}}  {c.summary}" for c in self.commands.values()]
+        lines.append(f"  /quit{'':<{width - 5}}  leave the console")
+        lines.append(f"Times for /next: {ACCEPTED_FORMS}.")
+        return Reply("\n".join(["Commands:", *lines]))
+
+    def run_lines(self, lines: Iterable[str], out: TextIO, err: TextIO) -> int:
+        """Scripted mode: one command per line; '#' comments and blank lines are skipped."""
+        worst = OK
+        first = True
+        for raw in lines:
+            line = raw.rstrip("\n")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if line.strip().lstrip("/").lower() in ("quit", "exit"):
+                break
+            reply = self.execute(line)
+            if not first:
+                print(file=out)
+            first = False
+            print(reply.text, file=out if reply.code == OK else err)
+            worst = max(worst, reply.code)
+        return worst
+
+    def interact(self, out: TextIO = sys.stdout) -> int:
+        """A prompt for people at a terminal."""
+        with contextlib.suppress(ImportError):  # line editing and history, where available
+            import readline  # noqa: F401
+        print(
+            f"confbot console · {self.conference.name} · /help lists commands, /quit leaves.",
+            file=out,
+        )
+        while True:
+            try:
+                line = input("confbot> ")
+            except (EOFError, KeyboardInterrupt):
+                print(file=out)
+                return OK
+            if line.strip().lstrip("/").lower() in ("quit", "exit"):
+                return OK
+            if line.strip():
+                print(self.execute(line).text, file=out)
+
+
+def _code(answer: object) -> int:
+    return NOT_FOUND if isinstance(answer, NoMatch) else OK

@@ -1,0 +1,35 @@
+"""Start-up shared by every adapter: make sure the database is fresh, read the program,
+build the service. Discord is not imported here, so the console starts fast."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.clock import Clock, SimulatedClock, SystemClock
+from bot.model import Conference
+from bot.service import ProgramService
+from bot.settings import Settings
+from bot.store import BuildReport, ProgramStore, ensure_database
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    service: ProgramService
+    report: BuildReport
+
+
+async def load_service(settings: Settings, force: bool = False) -> Loaded:
+    report = await ensure_database([settings.program_dir], settings.db_path, force=force)
+    async with await ProgramStore.open(settings.db_path) as store:
+        program = await store.read_program()
+    return Loaded(ProgramService(program), report)
+
+
+def make_clock(conference: Conference, start: datetime | None) -> Clock:
+    """The system clock, or a simulated one that starts at `start` (naive = local time)."""
+    if start is None:
+        return SystemClock()
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=conference.tz)
+    return SimulatedClock(start)

@@ -1,0 +1,147 @@
+"""Command line: `python -m bot [load|ask|console|run|sync]` (also `confbot ...`).
+
+Usage errors print one line and exit 2; a program file that cannot be loaded exits 1
+with the file and line; nothing prints a traceback at a person.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NoReturn
+
+from bot import __version__
+from bot.importer.errors import ProgramFileError
+from bot.model import Program, TimeBasis
+from bot.settings import Settings, SettingsError
+
+USAGE_ERROR = 2
+DATA_ERROR = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"{self.prog}: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="confbot",
+        description="A conference program in a Discord server's hands, or in your terminal.",
+        epilog="With no command: runs the bot if DISCORD_TOKEN is set, else opens the console.",
+    )
+    parser.add_argument("--version", action="version", version=f"confbot {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    load = sub.add_parser("load", help="(re)build the database from the program files")
+    load.add_argument("--if-stale", action="store_true", help="only rebuild when files changed")
+    now_help = "travel in time: conference local time (2024-07-10T10:50) or ISO with offset/Z"
+    ask = sub.add_parser("ask", help='answer one command, e.g. ask "/paper sabre"')
+    ask.add_argument("line", nargs="+", help="the command, e.g. /next or /author haibo chen")
+    ask.add_argument("--now", help=now_help)
+    console = sub.add_parser("console", help="interactive prompt (reads stdin when piped)")
+    console.add_argument("--now", help=now_help)
+    sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+    sync = sub.add_parser("sync", help="register the slash commands with Discord")
+    sync.add_argument("--guild", type=int, help="sync to one server (appears at once)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        return _fail(str(exc), USAGE_ERROR)
+    settings.configure_logging(default="INFO" if args.command in ("run", "sync") else "WARNING")
+    try:
+        return _dispatch(args, settings)
+    except ProgramFileError as exc:
+        return _fail(f"cannot load the program: {exc}", DATA_ERROR)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    command = args.command
+    if command is None:
+        if settings.discord_token:
+            command = "run"
+        else:
+            print(
+                "No DISCORD_TOKEN is set, so here is the offline console"
+                " (see README.md to run the Discord bot).",
+                file=sys.stderr,
+            )
+            args.now = None
+            command = "console"
+    if command == "load":
+        return asyncio.run(_load(settings, force=not args.if_stale))
+    if command in ("ask", "console"):
+        return asyncio.run(_console(settings, args, command))
+    from bot.adapters.discord.runner import run_bot, sync_commands
+
+    if command == "run":
+        return run_bot(settings)
+    return sync_commands(settings, guild_id=args.guild)
+
+
+async def _load(settings: Settings, force: bool) -> int:
+    from bot.app import load_service
+
+    loaded = await load_service(settings, force=force)
+    report = loaded.report
+    program = loaded.service.program
+    state = f"rebuilt ({report.reason})" if report.rebuilt else "already up to date"
+    print(f"{program.conference.name}: {settings.program_dir} -> {settings.db_path}, {state}")
+    print(_summary(program))
+    for warning in report.warnings:
+        print(f"  warning: {warning}")
+    if report.rebuilt and not report.warnings:
+        print("  no warnings")
+    return 0
+
+
+def _summary(program: Program) -> str:
+    days = {s.day for s in program.sessions}
+    entries = sum(len(p.authors) for p in program.papers)
+    published = sum(p.slot.basis is TimeBasis.PUBLISHED for p in program.papers)
+    return "\n".join(
+        [
+            f"  {len(days)} days, {len(program.sessions)} sessions, {len(program.papers)} papers,"
+            f" {entries} author entries ({len(program.people())} people), "
+            f"{len(program.events)} other events",
+            f"  talk times: {published} published, {len(program.papers) - published} derived"
+            " (shown as ≈)",
+        ]
+    )
+
+
+async def _console(settings: Settings, args: argparse.Namespace, command: str) -> int:
+    from bot.adapters.console import Console
+    from bot.app import load_service, make_clock
+    from bot.service import WhenError, parse_moment
+
+    loaded = await load_service(settings)
+    conference = loaded.service.conference
+    start: datetime | None = settings.simulated_now
+    if args.now:
+        try:
+            start = parse_moment(args.now, conference.timezone)
+        except WhenError as exc:
+            return _fail(f"--now: {exc}", USAGE_ERROR)
+    console = Console(loaded.service, make_clock(conference, start))
+    if command == "ask":
+        reply = console.execute(" ".join(args.line))
+        print(reply.text, file=sys.stdout if reply.code == 0 else sys.stderr)
+        return reply.code
+    if sys.stdin.isatty():
+        return console.interact()
+    return console.run_lines(sys.stdin, sys.stdout, sys.stderr)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"confbot: {message}", file=sys.stderr)
+    return code

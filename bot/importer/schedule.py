@@ -1,0 +1,194 @@
+"""Read the schedule file: conference metadata, session and talk slots, other events.
+
+Every time in it is local wall-clock time in the conference's zone (or carries its own
+offset), and says whether it was published or derived. Errors name the JSON path of the
+offending value, since JSON gives us no useful line numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.importer.errors import ProgramFileError
+from bot.model import Slot, TimeBasis
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledPaper:
+    title: str
+    slot: Slot
+    url: str | None
+    award: str | None
+    where: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledSession:
+    title: str
+    day: date
+    slot: Slot
+    chairs: tuple[str, ...]
+    papers: tuple[ScheduledPaper, ...]
+    where: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledEvent:
+    title: str
+    kind: str
+    slot: Slot
+    speaker: str | None
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConferenceInfo:
+    key: str | None
+    name: str
+    full_name: str
+    timezone: str
+    venue: str | None
+    location: str | None
+    start_date: date
+    end_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    conference: ConferenceInfo
+    sessions: tuple[ScheduledSession, ...]
+    events: tuple[ScheduledEvent, ...]
+
+
+def read_schedule(path: Path) -> Schedule:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ProgramFileError(path.name, f"not valid JSON: {exc.msg}", exc.lineno) from None
+    return parse_schedule(raw, path.name)
+
+
+def parse_schedule(raw: Any, path: str = "schedule.json") -> Schedule:
+    return _ScheduleReader(path).read(raw)
+
+
+class _ScheduleReader:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.tz: ZoneInfo | None = None
+
+    def fail(self, where: str, reason: str) -> ProgramFileError:
+        return ProgramFileError(self.path, f"{where}: {reason}")
+
+    def read(self, raw: Any) -> Schedule:
+        if not isinstance(raw, dict):
+            raise self.fail("top level", "expected an object")
+        conference = self.conference(self.field(raw, "conference", "top level", dict))
+        sessions = tuple(
+            self.session(item, f"sessions[{i}]")
+            for i, item in enumerate(self.field(raw, "sessions", "top level", list))
+        )
+        events = tuple(
+            self.event(item, f"events[{i}]") for i, item in enumerate(raw.get("events") or [])
+        )
+        return Schedule(conference, sessions, events)
+
+    def field(self, obj: Any, name: str, where: str, kind: type, optional: bool = False) -> Any:
+        if not isinstance(obj, dict):
+            raise self.fail(where, "expected an object")
+        value = obj.get(name)
+        if value is None and optional:
+            return None
+        if not isinstance(value, kind) or (isinstance(value, str) and not value.strip()):
+            raise self.fail(where, f"'{name}' is missing or not a {kind.__name__}")
+        return value.strip() if isinstance(value, str) else value
+
+    def conference(self, raw: dict[str, Any]) -> ConferenceInfo:
+        where = "conference"
+        zone = self.field(raw, "timezone", where, str)
+        try:
+            self.tz = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.fail(where, f"unknown time zone {zone!r}") from None
+        start = self.date(self.field(raw, "start_date", where, str), f"{where}.start_date")
+        end = self.date(self.field(raw, "end_date", where, str), f"{where}.end_date")
+        if end < start:
+            raise self.fail(where, "end_date is before start_date")
+        name = self.field(raw, "name", where, str)
+        return ConferenceInfo(
+            key=self.field(raw, "key", where, str, optional=True),
+            name=name,
+            full_name=self.field(raw, "full_name", where, str, optional=True) or name,
+            timezone=zone,
+            venue=self.field(raw, "venue", where, str, optional=True),
+            location=self.field(raw, "location", where, str, optional=True),
+            start_date=start,
+            end_date=end,
+        )
+
+    def date(self, text: str, where: str) -> date:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise self.fail(where, f"{text!r} is not a date like 2024-07-10") from None
+
+    def moment(self, text: str, where: str) -> datetime:
+        assert self.tz is not None
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise self.fail(where, f"{text!r} is not a time like 2024-07-10T10:45") from None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=self.tz)
+        return value.astimezone(self.tz)
+
+    def slot(self, raw: dict[str, Any], where: str, room: str | None) -> Slot:
+        start = self.moment(self.field(raw, "start", where, str), f"{where}.start")
+        end = self.moment(self.field(raw, "end", where, str), f"{where}.end")
+        basis_text = self.field(raw, "time_basis", where, str)
+        try:
+            basis = TimeBasis(basis_text)
+        except ValueError:
+            raise self.fail(
+                where, f"time_basis {basis_text!r} is not published or derived"
+            ) from None
+        if end < start:
+            raise self.fail(where, "ends before it starts")
+        return Slot(start, end, basis, room)
+
+    def session(self, raw: Any, where: str) -> ScheduledSession:
+        title = self.field(raw, "title", where, str)
+        room = self.field(raw, "room", where, str, optional=True)
+        slot = self.slot(raw, where, room)
+        day_text = self.field(raw, "day", where, str, optional=True)
+        day = self.date(day_text, f"{where}.day") if day_text else slot.start.date()
+        chairs = tuple(str(c) for c in raw.get("chairs") or [])
+        papers = tuple(
+            self.paper(item, f"{where}.papers[{i}]", room)
+            for i, item in enumerate(self.field(raw, "papers", where, list))
+        )
+        return ScheduledSession(title, day, slot, chairs, papers, where)
+
+    def paper(self, raw: Any, where: str, room: str | None) -> ScheduledPaper:
+        return ScheduledPaper(
+            title=self.field(raw, "title", where, str),
+            slot=self.slot(raw, where, room),
+            url=self.field(raw, "url", where, str, optional=True),
+            award=self.field(raw, "award", where, str, optional=True),
+            where=where,
+        )
+
+    def event(self, raw: Any, where: str) -> ScheduledEvent:
+        room = self.field(raw, "room", where, str, optional=True)
+        return ScheduledEvent(
+            title=self.field(raw, "title", where, str),
+            kind=self.field(raw, "kind", where, str, optional=True) or "event",
+            slot=self.slot(raw, where, room),
+            speaker=self.field(raw, "speaker", where, str, optional=True),
+            url=self.field(raw, "url", where, str, optional=True),
+        )

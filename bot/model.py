@@ -1,0 +1,144 @@
+"""The conference program as plain, immutable dataclasses.
+
+Every layer speaks these types: the importer produces them, the store persists and
+returns them, the service answers with them. Nothing here knows about SQLite or Discord.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class TimeBasis(StrEnum):
+    """Whether a time was in the public program or computed from it.
+
+    Derived times are shown as approximate; presenting them as fact would mislead people
+    into running between rooms for a talk that may start a few minutes off.
+    """
+
+    PUBLISHED = "published"
+    DERIVED = "derived"
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """When and where something happens. Times are always timezone-aware."""
+
+    start: datetime
+    end: datetime
+    basis: TimeBasis
+    room: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("Slot times must be timezone-aware")
+        if self.end < self.start:
+            raise ValueError(f"Slot ends before it starts: {self.start} > {self.end}")
+
+    @property
+    def approximate(self) -> bool:
+        return self.basis is TimeBasis.DERIVED
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start
+
+    def contains(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Conference:
+    key: str
+    name: str
+    full_name: str
+    timezone: str
+    venue: str | None
+    location: str | None
+    start_date: date
+    end_date: date
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def days(self) -> tuple[date, ...]:
+        count = (self.end_date - self.start_date).days + 1
+        return tuple(self.start_date + timedelta(days=i) for i in range(count))
+
+
+@dataclass(frozen=True, slots=True)
+class Authorship:
+    """One author entry of a paper, exactly as the proceedings print it."""
+
+    person_key: str
+    name: str
+    affiliation: str | None
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    key: str
+    title: str
+    page: int | None
+    session_key: str
+    slot: Slot
+    url: str | None
+    award: str | None
+    authors: tuple[Authorship, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    key: str
+    title: str
+    day: date
+    slot: Slot
+    chairs: tuple[str, ...]
+    paper_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A program item that is not a paper: keynote, break, meal, posters, remarks."""
+
+    key: str
+    title: str
+    kind: str
+    slot: Slot
+    speaker: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    key: str
+    name: str
+    papers: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A whole conference: what the store holds and what the service reads."""
+
+    conference: Conference
+    sessions: tuple[Session, ...]
+    papers: tuple[Paper, ...]
+    events: tuple[Event, ...]
+
+    def people(self) -> tuple[Person, ...]:
+        """Distinct people in order of first appearance, with their papers in program order."""
+        names: dict[str, str] = {}
+        papers: dict[str, list[str]] = {}
+        for paper in self.papers:
+            for author in paper.authors:
+                names.setdefault(author.person_key, author.name)
+                keys = papers.setdefault(author.person_key, [])
+                if paper.key not in keys:
+                    keys.append(paper.key)
+        return tuple(Person(key, names[key], tuple(papers[key])) for key in names)

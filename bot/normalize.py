@@ -1,0 +1,82 @@
+"""String normalisation shared by the importer, the store and the search indexes.
+
+Three different questions need three different answers:
+- *matching* two files that print the same title slightly differently (case, spaces,
+  dot leaders) must not lose anything meaningful, so it keeps accents and letters;
+- *identity* of a person across papers uses the same conservative folding;
+- *search* must forgive everything a user might not type: accents, Greek letters,
+  punctuation and case.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_DOT_LEADER = re.compile(r"(?:\s*[.…·]){2,}\s*$")
+_SPACE = re.compile(r"\s+")
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+_SLUG_CHARS = re.compile(r"[^0-9a-z]+")
+
+# Greek letters appear in system names (μSlope). People type them the way papers
+# are pronounced or spelled in ASCII: "uslope", "mu".
+_GREEK = str.maketrans(
+    {
+        "α": "a",
+        "β": "b",
+        "γ": "g",
+        "δ": "d",
+        "ε": "e",
+        "ζ": "z",
+        "η": "e",
+        "θ": "th",
+        "ι": "i",
+        "κ": "k",
+        "λ": "l",
+        "μ": "u",
+        "ν": "n",
+        "ξ": "x",
+        "ο": "o",
+        "π": "p",
+        "ρ": "r",
+        "σ": "s",
+        "ς": "s",
+        "τ": "t",
+        "υ": "u",
+        "φ": "ph",
+        "χ": "ch",
+        "ψ": "ps",
+        "ω": "o",
+    }
+)
+# Letters that NFKD does not decompose into a base letter plus accents.
+_LATIN_EXTRA = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d"})
+
+
+def strip_dot_leaders(text: str) -> str:
+    """Remove the table-of-contents dot leaders ('Title.....') and trailing space."""
+    return _DOT_LEADER.sub("", text).strip()
+
+
+def collapse_space(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def match_key(text: str) -> str:
+    """Key for matching the same title or name across two files."""
+    text = unicodedata.normalize("NFKC", text)
+    return collapse_space(strip_dot_leaders(text)).casefold()
+
+
+def fold(text: str) -> str:
+    """Fold text for search: no accents, Greek transliterated, lower case, words only."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.translate(_GREEK).translate(_LATIN_EXTRA)
+    return _NOT_WORD.sub(" ", text).strip()
+
+
+def slug(text: str, max_words: int = 8) -> str:
+    """A short, stable, URL-safe identifier made from text."""
+    words = [w for w in _SLUG_CHARS.split(fold(text)) if w][:max_words]
+    return "-".join(words)[:80].strip("-") or "item"

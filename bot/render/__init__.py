@@ -1,0 +1,1 @@
+"""Renderers: service results -> plain text (console) or embeds (Discord)."""

@@ -1,0 +1,78 @@
+"""Pieces every renderer shares: author groups, item labels, suggestions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.model import Authorship, Event
+from bot.service.results import NoMatch, ProgramItem, Talk
+
+DERIVED_NOTE = (
+    "Times marked ≈ are derived from the published session blocks (20-minute talk slots),"
+    " not published per talk."
+)
+
+EVENT_LABELS = {
+    "keynote": "Keynote",
+    "break": "Break",
+    "meal": "Meal",
+    "poster": "Posters",
+    "remarks": "Remarks",
+    "registration": "Registration",
+    "social": "Social",
+}
+
+
+def author_groups(authors: Sequence[Authorship]) -> list[tuple[list[str], str | None]]:
+    """Consecutive authors with the same affiliation, as the proceedings group them."""
+    groups: list[tuple[list[str], str | None]] = []
+    for a in authors:
+        if groups and groups[-1][1] == a.affiliation:
+            groups[-1][0].append(a.name)
+        else:
+            groups.append(([a.name], a.affiliation))
+    return groups
+
+
+def join_names(names: Sequence[str]) -> str:
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + ", and " + names[-1]
+
+
+def authors_line(authors: Sequence[Authorship]) -> str:
+    """'A and B (MIT); C (Intel)'."""
+    parts = []
+    for names, affiliation in author_groups(authors):
+        text = join_names(names)
+        parts.append(f"{text} ({affiliation})" if affiliation else text)
+    return "; ".join(parts)
+
+
+def item_kind(item: ProgramItem) -> str:
+    if isinstance(item, Talk):
+        return "Talk"
+    return EVENT_LABELS.get(item.kind, item.kind.capitalize())
+
+
+def item_place(item: ProgramItem) -> str:
+    """'Memory Management · Grand Ballroom ABGH' for a talk, the room for an event."""
+    parts = []
+    if isinstance(item, Talk):
+        parts.append(item.session.title)
+    if item.slot.room:
+        parts.append(item.slot.room)
+    return " · ".join(parts)
+
+
+def event_extra(event: Event) -> str | None:
+    return f"Speaker: {event.speaker}" if event.speaker else None
+
+
+def no_match_text(answer: NoMatch) -> str:
+    text = f"No {answer.what} matches “{answer.query}”."
+    if answer.suggestions:
+        text += " Did you mean: " + "; ".join(f"“{s}”" for s in answer.suggestions) + "?"
+    else:
+        text += f" Try fewer words, or /search {answer.query}."
+    return text

@@ -1,0 +1,277 @@
+"""Service results as plain text, for the console and for logs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.model import Conference, Event, Session
+from bot.render import timefmt
+from bot.render.common import (
+    DERIVED_NOTE,
+    author_groups,
+    authors_line,
+    event_extra,
+    item_kind,
+    item_place,
+    join_names,
+    no_match_text,
+)
+from bot.service.results import (
+    AuthorAnswer,
+    DayAnswer,
+    NextAnswer,
+    NoMatch,
+    NowAnswer,
+    PaperAnswer,
+    Phase,
+    ProgramItem,
+    SearchAnswer,
+    SessionAnswer,
+    SessionBlock,
+    Talk,
+)
+
+INDENT = "  "
+
+
+def heading(conference: Conference, at: datetime) -> str:
+    tz = conference.tz
+    moment = f"{timefmt.clock(at, tz)} {timefmt.zone(at, tz)}"
+    return f"{conference.name} · {timefmt.day_label(at, tz)}, {moment}"
+
+
+def item_lines(
+    item: ProgramItem,
+    tz: ZoneInfo,
+    now: datetime | None = None,
+    *,
+    with_day: bool = False,
+    authors: bool = True,
+) -> list[str]:
+    """A program item in two to four lines: title, where and when, who."""
+    when = timefmt.span(item.slot, tz, with_day=with_day)
+    if now is not None and item.slot.start > now:
+        when += f" ({timefmt.relative(item.slot.start, now)})"
+    lines = [
+        f"{INDENT}{item.title}"
+        if isinstance(item, Talk)
+        else f"{INDENT}{item_kind(item)}: {item.title}"
+    ]
+    place = item_place(item)
+    lines.append(f"{INDENT * 2}{when}" + (f" · {place}" if place else ""))
+    if isinstance(item, Talk):
+        if authors:
+            lines.append(f"{INDENT * 2}By {authors_line(item.paper.authors)}")
+        if item.paper.award:
+            lines.append(f"{INDENT * 2}🏆 {item.paper.award}")
+    elif isinstance(item, Event) and (extra := event_extra(item)):
+        lines.append(f"{INDENT * 2}{extra}")
+    return lines
+
+
+def render_now(answer: NowAnswer, conference: Conference) -> str:
+    tz = conference.tz
+    lines = [heading(conference, answer.at)]
+    if answer.phase is Phase.BEFORE:
+        lines.append(f"{conference.name} has not started yet. Try /next.")
+    elif answer.phase is Phase.AFTER:
+        lines.append(f"{conference.name} has ended. /paper and /author still find every talk.")
+    elif not answer.current:
+        lines.append("Nothing is on stage right now. Try /next.")
+    else:
+        lines.append("On now")
+        for item in answer.current:
+            lines += item_lines(item, tz)
+    lines += _ambient(answer.ambient, tz)
+    return "\n".join(lines)
+
+
+def render_next(answer: NextAnswer, conference: Conference) -> str:
+    tz = conference.tz
+    at = answer.at
+    lines = [heading(conference, at)]
+    if answer.phase is Phase.AFTER:
+        lines.append(f"{conference.name} has ended. Thanks for coming!")
+        lines.append("/paper <title> and /author <name> still find every talk.")
+        return "\n".join(lines)
+    if answer.phase is Phase.BEFORE and answer.opening:
+        first = answer.opening[0].slot.start
+        days = (first.astimezone(tz).date() - at.date()).days
+        when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
+        lines.append(
+            f"{conference.name} starts {when}: {timefmt.day_label(first, tz)},"
+            f" {timefmt.clock(first, tz)} {timefmt.zone(first, tz)} ({timefmt.relative(first, at)})"
+        )
+        for item in answer.opening:
+            lines += item_lines(item, tz, authors=False)
+    if answer.current:
+        lines.append("On now")
+        for item in answer.current:
+            lines += item_lines(item, tz)
+    if answer.upcoming:
+        lines.append(_next_label(answer.upcoming[0].slot.start, at, tz))
+        for item in answer.upcoming:
+            lines += item_lines(item, tz, at)
+    if answer.next_talks:
+        lines.append(
+            _next_label(
+                answer.next_talks[0].slot.start,
+                at,
+                tz,
+                "First talk" if answer.upcoming else "Next talk",
+            )
+        )
+        for talk in answer.next_talks:
+            lines += item_lines(talk, tz, at)
+    if not answer.upcoming and not answer.next_talks:
+        lines.append(f"That is the last item of {conference.name}.")
+    lines += _ambient(answer.ambient, tz)
+    return "\n".join(lines)
+
+
+def _next_label(start: datetime, at: datetime, tz: ZoneInfo, label: str = "Next") -> str:
+    if start.astimezone(tz).date() != at.astimezone(tz).date():
+        return f"{label}, {timefmt.day_label(start, tz)}"
+    return label
+
+
+def _ambient(events: tuple[Event, ...], tz: ZoneInfo) -> list[str]:
+    return [
+        f"Also open: {e.title}"
+        + (f" ({e.slot.room})" if e.slot.room else "")
+        + f" until {timefmt.clock(e.slot.end, tz)}"
+        for e in events
+    ]
+
+
+def render_paper(answer: PaperAnswer | NoMatch, conference: Conference) -> str:
+    if isinstance(answer, NoMatch):
+        return no_match_text(answer)
+    tz = conference.tz
+    talk = answer.talk
+    paper = talk.paper
+    lines = [paper.title]
+    for names, affiliation in author_groups(paper.authors):
+        lines.append(f"{INDENT}{join_names(names)}" + (f" — {affiliation}" if affiliation else ""))
+    lines.append(f"Session: {talk.session.title}")
+    lines.append(
+        f"When:    {timefmt.span(paper.slot, tz)}"
+        + (" (approximate)" if paper.slot.approximate else "")
+    )
+    if paper.slot.room:
+        lines.append(f"Room:    {paper.slot.room}")
+    if paper.award:
+        lines.append(f"Award:   🏆 {paper.award}")
+    if paper.page is not None:
+        lines.append(f"Page:    {paper.page} in the proceedings")
+    if paper.url:
+        lines.append(f"Link:    {paper.url}")
+    if answer.runners_up:
+        lines.append("Also close:")
+        lines += [f"{INDENT}{t.title}" for t in answer.runners_up]
+    return "\n".join(lines)
+
+
+def render_author(answer: AuthorAnswer | NoMatch, conference: Conference) -> str:
+    if isinstance(answer, NoMatch):
+        return no_match_text(answer)
+    tz = conference.tz
+    lines: list[str] = []
+    if len(answer.people) > 1:
+        lines.append(f"{len(answer.people)} people match “{answer.query}”:")
+    for person in answer.people:
+        count = len(person.talks)
+        lines.append(f"{person.name} — {count} paper{'s' if count != 1 else ''}")
+        for authored in person.talks:
+            talk = authored.talk
+            lines.append(f"{INDENT}{talk.title}")
+            lines.append(f"{INDENT * 2}{timefmt.span(talk.slot, tz)} · {item_place(talk)}")
+            if authored.authorship.affiliation:
+                lines.append(f"{INDENT * 2}as {authored.authorship.affiliation}")
+    return "\n".join(lines)
+
+
+def render_session(answer: SessionAnswer | NoMatch, conference: Conference) -> str:
+    if isinstance(answer, NoMatch):
+        return no_match_text(answer)
+    tz = conference.tz
+    lines = _session_lines(answer.session, answer.talks, tz)
+    if answer.runners_up:
+        lines.append("Other sessions: " + "; ".join(s.title for s in answer.runners_up))
+    return "\n".join(lines)
+
+
+def _session_lines(session: Session, talks: tuple[Talk, ...], tz: ZoneInfo) -> list[str]:
+    head = f"{session.title} — {timefmt.span(session.slot, tz)}"
+    if session.slot.room:
+        head += f" · {session.slot.room}"
+    lines = [head]
+    for talk in talks:
+        lines.append(f"{INDENT}{timefmt.time_of(talk.slot, tz):>12}  {talk.title}")
+    return lines
+
+
+def render_day(answer: DayAnswer, conference: Conference) -> str:
+    tz = conference.tz
+    lines = [f"{conference.name} · {answer.day:%A, %B} {answer.day.day}"]
+    for item in answer.items:
+        if isinstance(item, SessionBlock):
+            lines.append(
+                f"{timefmt.span(item.slot, tz, with_day=False):>20}  Session: {item.session.title}"
+                + (f" ({item.slot.room})" if item.slot.room else "")
+            )
+            for talk in item.talks:
+                lines.append(f"{timefmt.time_of(talk.slot, tz):>20}    {talk.title}")
+        else:
+            room = f" ({item.slot.room})" if item.slot.room else ""
+            lines.append(
+                f"{timefmt.span(item.slot, tz, with_day=False):>20}"
+                f"  {item_kind(item)}: {item.title}{room}"
+            )
+    if any(i.slot.approximate for i in answer.items):
+        lines.append(DERIVED_NOTE)
+    return "\n".join(lines)
+
+
+def render_search(answer: SearchAnswer, conference: Conference) -> str:
+    if answer.empty:
+        return f"Nothing matches “{answer.query}”. Try a title word, a surname or an affiliation."
+    tz = conference.tz
+    lines = [f"Results for “{answer.query}”"]
+    if answer.talks:
+        lines.append("Papers")
+        lines += [f"{INDENT}{t.title} — {timefmt.span(t.slot, tz)}" for t in answer.talks]
+    if answer.people:
+        lines.append("People")
+        lines += [
+            f"{INDENT}{p.name} — " + "; ".join(a.talk.title for a in p.talks) for p in answer.people
+        ]
+    if answer.affiliations:
+        lines.append("Affiliations")
+        for a in answer.affiliations:
+            lines.append(
+                f"{INDENT}{a.name} — {len(a.people)} people, {len(a.talks)} papers: "
+                + join_names(list(a.people[:6]))
+                + (" …" if len(a.people) > 6 else "")
+            )
+    if answer.sessions:
+        lines.append("Sessions")
+        lines += [f"{INDENT}{s.title} — {timefmt.span(s.slot, tz)}" for s in answer.sessions]
+    return "\n".join(lines)
+
+
+def render_about(conference: Conference, version: str, paper_count: int, session_count: int) -> str:
+    c = conference
+    where = ", ".join(x for x in (c.venue, c.location) if x)
+    return "\n".join(
+        [
+            f"{c.full_name} ({c.name})",
+            f"{c.start_date:%a %b} {c.start_date.day} – {c.end_date:%a %b} {c.end_date.day},"
+            f" {c.end_date.year}" + (f" · {where}" if where else ""),
+            f"{paper_count} papers in {session_count} sessions. Times are {c.timezone} local time.",
+            "Data: the proceedings' table of contents and the public program.",
+            DERIVED_NOTE,
+            f"confbot {version}",
+        ]
+    )

@@ -1,0 +1,40 @@
+"""The four indexes a program needs: papers, people, affiliations and sessions."""
+
+from __future__ import annotations
+
+from rapidfuzz import fuzz
+
+from bot.model import Program
+from bot.search.fuzzy import Hit, TokenIndex
+
+
+class ProgramIndex:
+    """Built once per loaded program; every lookup and autocomplete reads only memory."""
+
+    def __init__(self, program: Program) -> None:
+        self.papers = TokenIndex((p.key, p.title) for p in program.papers)
+        # People: word order does not matter ('Chen Haibo'), and 'H.' is an initial.
+        self.people = TokenIndex(
+            ((person.key, person.name) for person in program.people()),
+            initials=True,
+            whole_scorer=fuzz.token_sort_ratio,
+        )
+        affiliations = sorted(
+            {a.affiliation for p in program.papers for a in p.authors if a.affiliation}
+        )
+        self.affiliations = TokenIndex(
+            ((name, name) for name in affiliations), whole_scorer=fuzz.token_set_ratio
+        )
+        self.sessions = TokenIndex((s.key, s.title) for s in program.sessions)
+
+    def find_papers(self, query: str, limit: int = 10) -> list[Hit]:
+        return self.papers.search(query, limit)
+
+    def find_people(self, query: str, limit: int = 10) -> list[Hit]:
+        return self.people.search(query, limit)
+
+    def find_affiliations(self, query: str, limit: int = 10) -> list[Hit]:
+        return self.affiliations.search(query, limit)
+
+    def find_sessions(self, query: str, limit: int = 10) -> list[Hit]:
+        return self.sessions.search(query, limit)

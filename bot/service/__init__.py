@@ -1,0 +1,24 @@
+"""The service layer: what's next, lookups. Pure; takes `now`; knows nothing of Discord."""
+
+from bot.service.program_service import (
+    PAPER_REF,
+    PERSON_REF,
+    SESSION_REF,
+    ProgramService,
+    QueryError,
+    clean_query,
+)
+from bot.service.when import ACCEPTED_FORMS, WhenError, parse_moment, parse_when
+
+__all__ = [
+    "ACCEPTED_FORMS",
+    "PAPER_REF",
+    "PERSON_REF",
+    "SESSION_REF",
+    "ProgramService",
+    "QueryError",
+    "WhenError",
+    "clean_query",
+    "parse_moment",
+    "parse_when",
+]

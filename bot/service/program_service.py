@@ -1,0 +1,215 @@
+"""The questions confbot answers, as pure functions of the program and `now`.
+
+No clock is read here and no Discord type appears: adapters pass `now` in and render
+the typed results however they like.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+
+from bot.model import Event, Program, Session
+from bot.search import Hit, ProgramIndex
+from bot.service.results import (
+    AffiliationMatch,
+    AuthorAnswer,
+    AuthoredTalk,
+    DayAnswer,
+    NextAnswer,
+    NoMatch,
+    NowAnswer,
+    PaperAnswer,
+    PersonPapers,
+    Phase,
+    ProgramItem,
+    SearchAnswer,
+    SessionAnswer,
+    SessionBlock,
+    Talk,
+)
+from bot.service.timeline import Timeline
+from bot.service.when import WhenError, parse_when
+
+MAX_QUERY = 200
+PAPER_REF, PERSON_REF, SESSION_REF = "p:", "a:", "s:"
+
+# Thresholds on the 0-100 scores of bot.search, chosen on the labeled query set in
+# tests/test_search_quality.py: below them an answer is more likely wrong than right.
+PAPER_MATCH = 65.0
+PERSON_MATCH = 70.0
+AFFILIATION_MATCH = 75.0
+SESSION_MATCH = 70.0
+SUGGESTION_FLOOR = 35.0
+# People within this many points of the best match are equally plausible ('Chen').
+PERSON_TIE = 6.0
+
+
+class QueryError(ValueError):
+    """The input is not something we can search for; the message says why."""
+
+
+def clean_query(text: str, what: str = "query") -> str:
+    """Reject input no person would mean: empty, huge, or full of control characters."""
+    text = text.replace("\t", " ").strip()
+    if not text:
+        raise QueryError(f"Please give a {what}.")
+    if len(text) > MAX_QUERY:
+        raise QueryError(f"That {what} is {len(text):,} characters long; {MAX_QUERY} at most.")
+    if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200d" for ch in text):
+        raise QueryError(f"That {what} contains control characters.")
+    return " ".join(text.split())
+
+
+class ProgramService:
+    def __init__(self, program: Program, index: ProgramIndex | None = None) -> None:
+        self.program = program
+        self.conference = program.conference
+        self.index = index or ProgramIndex(program)
+        self.sessions = {s.key: s for s in program.sessions}
+        self.talks = {p.key: Talk(p, self.sessions[p.session_key]) for p in program.papers}
+        self.events = {e.key: e for e in program.events}
+        self.people = {person.key: person for person in program.people()}
+        self.timeline = Timeline([*self.talks.values(), *program.events])
+
+    # -- time ---------------------------------------------------------------------------
+
+    def now(self, now: datetime) -> NowAnswer:
+        at = now.astimezone(self.conference.tz)
+        return NowAnswer(
+            at=at,
+            phase=self._phase(at),
+            current=tuple(self.timeline.current(at)),
+            ambient=tuple(self.timeline.current_ambient(at)),  # type: ignore[arg-type]
+        )
+
+    def next(self, now: datetime) -> NextAnswer:
+        at = now.astimezone(self.conference.tz)
+        phase = self._phase(at)
+        current = self.timeline.current(at)
+        rooms = [i.slot.room for i in current if isinstance(i, Talk)]
+        upcoming = self.timeline.upcoming(at, rooms)
+        shown = {i.key for i in upcoming}
+        next_talks = [t for t in self.timeline.next_talks(at) if t.key not in shown]
+        return NextAnswer(
+            at=at,
+            phase=phase,
+            current=tuple(current),
+            ambient=tuple(self.timeline.current_ambient(at)),  # type: ignore[arg-type]
+            upcoming=tuple(upcoming),
+            next_talks=tuple(next_talks),
+            opening=tuple(self.timeline.opening()) if phase is Phase.BEFORE else (),
+        )
+
+    def when(self, text: str, now: datetime) -> datetime:
+        """Resolve a typed moment ('thursday 9:00'); raises WhenError."""
+        return parse_when(text, self.conference, now)
+
+    def _phase(self, at: datetime) -> Phase:
+        first, last = self.timeline.first_start, self.timeline.last_end
+        if first is not None and at < first:
+            return Phase.BEFORE
+        if last is not None and at >= last:
+            return Phase.AFTER
+        return Phase.DURING
+
+    # -- lookups ------------------------------------------------------------------------
+
+    def paper(self, query: str) -> PaperAnswer | NoMatch:
+        if query.startswith(PAPER_REF) and query[len(PAPER_REF) :] in self.talks:
+            return PaperAnswer(query, self.talks[query[len(PAPER_REF) :]], ())
+        query = clean_query(query, "paper title")
+        hits = self.index.find_papers(query, limit=6)
+        if not hits or hits[0].score < PAPER_MATCH:
+            return self._no_match(query, "paper", hits, lambda k: self.talks[k].title)
+        runners_up = tuple(self.talks[h.key] for h in hits[1:5] if h.score >= 50)
+        return PaperAnswer(query, self.talks[hits[0].key], runners_up)
+
+    def author(self, query: str) -> AuthorAnswer | NoMatch:
+        if query.startswith(PERSON_REF) and query[len(PERSON_REF) :] in self.people:
+            return AuthorAnswer(query, (self.person_papers(query[len(PERSON_REF) :]),))
+        query = clean_query(query, "name")
+        hits = self.index.find_people(query, limit=12)
+        if not hits or hits[0].score < PERSON_MATCH:
+            return self._no_match(query, "author", hits, lambda k: self.people[k].name)
+        floor = max(PERSON_MATCH, hits[0].score - PERSON_TIE)
+        people = tuple(self.person_papers(h.key) for h in hits if h.score >= floor)
+        return AuthorAnswer(query, people)
+
+    def person_papers(self, person_key: str) -> PersonPapers:
+        person = self.people[person_key]
+        talks = []
+        for paper_key in person.papers:
+            talk = self.talks[paper_key]
+            for authorship in talk.paper.authors:
+                if authorship.person_key == person_key:
+                    talks.append(AuthoredTalk(talk, authorship))
+                    break
+        talks.sort(key=lambda t: t.talk.slot.start)
+        return PersonPapers(person.key, person.name, tuple(talks))
+
+    def session(self, query: str) -> SessionAnswer | NoMatch:
+        if query.startswith(SESSION_REF) and query[len(SESSION_REF) :] in self.sessions:
+            session = self.sessions[query[len(SESSION_REF) :]]
+            return SessionAnswer(query, session, self.session_talks(session), ())
+        query = clean_query(query, "session name")
+        hits = self.index.find_sessions(query, limit=4)
+        if not hits or hits[0].score < SESSION_MATCH:
+            return self._no_match(query, "session", hits, lambda k: self.sessions[k].title)
+        session = self.sessions[hits[0].key]
+        others = tuple(self.sessions[h.key] for h in hits[1:] if h.score >= SESSION_MATCH)
+        return SessionAnswer(query, session, self.session_talks(session), others)
+
+    def session_talks(self, session: Session) -> tuple[Talk, ...]:
+        return tuple(self.talks[k] for k in session.paper_keys)
+
+    def day(self, text: str | date, now: datetime) -> DayAnswer:
+        """The day at a glance; `text` is a date or what a person typed ('thursday')."""
+        if isinstance(text, date):
+            day = text
+        else:
+            day = parse_when(clean_query(text, "day"), self.conference, now).date()
+        if day not in self.conference.days:
+            names = ", ".join(f"{d:%A} {d:%b} {d.day}" for d in self.conference.days)
+            raise WhenError(f"{self.conference.name} runs on {names}; {day} is not one of them.")
+        items: list[SessionBlock | Event] = [
+            SessionBlock(s, self.session_talks(s)) for s in self.program.sessions if s.day == day
+        ]
+        items += [e for e in self.program.events if e.slot.start.date() == day]
+        items.sort(key=lambda i: (i.slot.start, i.slot.end))
+        return DayAnswer(day, tuple(items))
+
+    def search(self, query: str) -> SearchAnswer:
+        query = clean_query(query)
+        paper_hits = [h for h in self.index.find_papers(query, 5) if h.score >= PAPER_MATCH]
+        people_hits = [h for h in self.index.find_people(query, 5) if h.score >= PERSON_MATCH + 2]
+        affiliation_hits = [
+            h for h in self.index.find_affiliations(query, 5) if h.score >= AFFILIATION_MATCH
+        ]
+        session_hits = [h for h in self.index.find_sessions(query, 3) if h.score >= SESSION_MATCH]
+        return SearchAnswer(
+            query=query,
+            talks=tuple(self.talks[h.key] for h in paper_hits),
+            people=tuple(self.person_papers(h.key) for h in people_hits),
+            affiliations=tuple(self.affiliation(h.key) for h in affiliation_hits),
+            sessions=tuple(self.sessions[h.key] for h in session_hits),
+        )
+
+    def affiliation(self, name: str) -> AffiliationMatch:
+        people: list[str] = []
+        talks: list[Talk] = []
+        for talk in self.talks.values():
+            for a in talk.paper.authors:
+                if a.affiliation == name:
+                    if a.name not in people:
+                        people.append(a.name)
+                    if talk not in talks:
+                        talks.append(talk)
+        return AffiliationMatch(name, tuple(people), tuple(talks))
+
+    def item(self, key: str) -> ProgramItem | None:
+        return self.talks.get(key) or self.events.get(key)
+
+    def _no_match(self, query: str, what: str, hits: list[Hit], name_of) -> NoMatch:
+        suggestions = tuple(name_of(h.key) for h in hits[:3] if h.score >= SUGGESTION_FLOOR)
+        return NoMatch(query, what, suggestions)

@@ -1,0 +1,156 @@
+"""Typed answers of the service. Renderers turn them into text or embeds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from bot.model import Authorship, Event, Paper, Session, Slot
+
+# Long-running background items (badge pickup runs all day) would otherwise be "on now"
+# at every moment and drown out the talk that is actually on stage.
+AMBIENT_KINDS = frozenset({"registration"})
+
+
+@dataclass(frozen=True, slots=True)
+class Talk:
+    """A paper in its session: what is on stage."""
+
+    paper: Paper
+    session: Session
+
+    @property
+    def key(self) -> str:
+        return self.paper.key
+
+    @property
+    def title(self) -> str:
+        return self.paper.title
+
+    @property
+    def slot(self) -> Slot:
+        return self.paper.slot
+
+    @property
+    def kind(self) -> str:
+        return "talk"
+
+
+ProgramItem = Talk | Event
+
+
+def is_ambient(item: ProgramItem) -> bool:
+    return isinstance(item, Event) and item.kind in AMBIENT_KINDS
+
+
+class Phase(StrEnum):
+    BEFORE = "before"
+    DURING = "during"
+    AFTER = "after"
+
+
+@dataclass(frozen=True, slots=True)
+class NowAnswer:
+    at: datetime
+    phase: Phase
+    current: tuple[ProgramItem, ...]
+    ambient: tuple[Event, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NextAnswer:
+    """What is on (if anything), then what comes next, and the next talk if different.
+
+    `upcoming` holds every item starting at the next start time, across all rooms, plus
+    the next item in each room that has a talk on now (parallel tracks need not line up).
+    """
+
+    at: datetime
+    phase: Phase
+    current: tuple[ProgramItem, ...]
+    ambient: tuple[Event, ...]
+    upcoming: tuple[ProgramItem, ...]
+    next_talks: tuple[Talk, ...]
+    opening: tuple[ProgramItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NoMatch:
+    """Nothing scored high enough: say so, and offer the closest names."""
+
+    query: str
+    what: str
+    suggestions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PaperAnswer:
+    query: str
+    talk: Talk
+    runners_up: tuple[Talk, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthoredTalk:
+    talk: Talk
+    authorship: Authorship
+
+
+@dataclass(frozen=True, slots=True)
+class PersonPapers:
+    key: str
+    name: str
+    talks: tuple[AuthoredTalk, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorAnswer:
+    query: str
+    people: tuple[PersonPapers, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionAnswer:
+    query: str
+    session: Session
+    talks: tuple[Talk, ...]
+    runners_up: tuple[Session, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionBlock:
+    """A session within a day's listing, with its talks."""
+
+    session: Session
+    talks: tuple[Talk, ...]
+
+    @property
+    def slot(self) -> Slot:
+        return self.session.slot
+
+
+@dataclass(frozen=True, slots=True)
+class DayAnswer:
+    day: date
+    items: tuple[SessionBlock | Event, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AffiliationMatch:
+    name: str
+    people: tuple[str, ...]
+    talks: tuple[Talk, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchAnswer:
+    query: str
+    talks: tuple[Talk, ...]
+    people: tuple[PersonPapers, ...]
+    affiliations: tuple[AffiliationMatch, ...]
+    sessions: tuple[Session, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.talks or self.people or self.affiliations or self.sessions)

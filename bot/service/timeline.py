@@ -1,0 +1,80 @@
+"""An index of program items by time: what is on at a moment, what starts next.
+
+Items are kept sorted by start so both questions are a binary search plus a short walk,
+not a scan of the program: /next must stay fast at 10,000 papers. Rooms are never
+assumed to be one: every answer can hold items from several rooms.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from bot.service.results import ProgramItem, Talk, is_ambient
+
+# Items longer than this (all-day registration, evening receptions) are few; they are
+# checked one by one so that the bound for the walk back stays short for the rest.
+_LONG = timedelta(hours=3)
+
+
+class Timeline:
+    def __init__(self, items: Iterable[ProgramItem]) -> None:
+        ordered = sorted(items, key=lambda i: (i.slot.start, i.slot.end, i.title))
+        self.foreground = [i for i in ordered if not is_ambient(i)]
+        self.ambient = [i for i in ordered if is_ambient(i)]
+        self.talks = [i for i in self.foreground if isinstance(i, Talk)]
+        self._fg_starts = [i.slot.start for i in self.foreground]
+        self._talk_starts = [i.slot.start for i in self.talks]
+        self._long = [i for i in self.foreground if i.slot.duration > _LONG]
+        short = [i.slot.duration for i in self.foreground if i.slot.duration <= _LONG]
+        self._max_short = max(short, default=timedelta(0))
+        everything = self.foreground + self.ambient
+        self.first_start = min((i.slot.start for i in everything), default=None)
+        self.last_end = max((i.slot.end for i in everything), default=None)
+
+    def current(self, now: datetime) -> list[ProgramItem]:
+        """Foreground items on at `now`, in start order."""
+        hi = bisect.bisect_right(self._fg_starts, now)
+        lo = bisect.bisect_left(self._fg_starts, now - self._max_short)
+        found = [
+            i for i in self.foreground[lo:hi] if i.slot.contains(now) and i.slot.duration <= _LONG
+        ]
+        found += [i for i in self._long if i.slot.contains(now)]
+        return sorted(found, key=lambda i: (i.slot.start, i.slot.room or "", i.title))
+
+    def current_ambient(self, now: datetime) -> list[ProgramItem]:
+        return [i for i in self.ambient if i.slot.contains(now)]
+
+    def upcoming(self, now: datetime, rooms: Sequence[str | None] = ()) -> list[ProgramItem]:
+        """Everything starting at the next start time after `now`, plus the next item in
+        each of `rooms` (the rooms with something on now) if that starts later."""
+        index = bisect.bisect_right(self._fg_starts, now)
+        if index >= len(self.foreground):
+            return []
+        first = self._fg_starts[index]
+        found: list[ProgramItem] = []
+        waiting = {r for r in rooms if r is not None}
+        for item in self.foreground[index:]:
+            if item.slot.start == first:
+                found.append(item)
+                waiting.discard(item.slot.room)
+            elif not waiting or item.slot.start - first > _LONG:
+                break
+            elif item.slot.room in waiting:
+                found.append(item)
+                waiting.discard(item.slot.room)
+        return found
+
+    def opening(self) -> list[ProgramItem]:
+        """Everything (ambient items too) that starts when the conference opens."""
+        return [i for i in self.foreground + self.ambient if i.slot.start == self.first_start]
+
+    def next_talks(self, now: datetime) -> list[Talk]:
+        """The talks starting at the next talk start time after `now` (every room)."""
+        index = bisect.bisect_right(self._talk_starts, now)
+        if index >= len(self.talks):
+            return []
+        first = self._talk_starts[index]
+        end = bisect.bisect_right(self._talk_starts, first)
+        return self.talks[index:end]

@@ -1,0 +1,92 @@
+"""One frozen settings object, read from the environment and `.env`, checked at once.
+
+A bad value stops the program at start-up with one sentence naming the variable,
+instead of surfacing as a strange failure an hour into the conference.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_PROGRAM = PROJECT_ROOT / "data" / "osdi24"
+DEFAULT_DB = PROJECT_ROOT / "var" / "confbot.db"
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class SettingsError(ValueError):
+    """A configuration value is wrong; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    program_dir: Path = BUNDLED_PROGRAM
+    db_path: Path = DEFAULT_DB
+    discord_token: str | None = field(default=None, repr=False)
+    guild_id: int | None = None
+    simulated_now: datetime | None = None
+    log_level: str | None = None  # None: INFO for the bot, WARNING for the console
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, dotenv_path: Path | None = None
+    ) -> Settings:
+        """Environment variables win over `.env`, which wins over the defaults."""
+        values: dict[str, str] = {}
+        dotenv_file = dotenv_path if dotenv_path is not None else Path.cwd() / ".env"
+        if dotenv_file.is_file():
+            values.update({k: v for k, v in dotenv_values(dotenv_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        return cls.from_mapping(values)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, str]) -> Settings:
+        def get(name: str) -> str | None:
+            value = values.get(name, "").strip()
+            return value or None
+
+        program_dir = Path(get("CONFBOT_PROGRAM") or BUNDLED_PROGRAM).expanduser()
+        if not program_dir.is_dir():
+            raise SettingsError(
+                f"CONFBOT_PROGRAM={program_dir} is not a directory; it should hold"
+                " program.txt and schedule.json (unset it for the bundled OSDI '24)."
+            )
+        db_path = Path(get("CONFBOT_DB") or DEFAULT_DB).expanduser()
+        if db_path.is_dir():
+            raise SettingsError(f"CONFBOT_DB={db_path} is a directory; give a file path.")
+        guild = get("CONFBOT_GUILD_ID")
+        if guild is not None and not guild.isdigit():
+            raise SettingsError(f"CONFBOT_GUILD_ID must be a server id (digits), not {guild!r}.")
+        now_text = get("CONFBOT_NOW")
+        simulated = None
+        if now_text is not None:
+            try:
+                simulated = datetime.fromisoformat(now_text.replace("Z", "+00:00"))
+            except ValueError:
+                raise SettingsError(
+                    f"CONFBOT_NOW must be an ISO time such as 2024-07-10T10:50, not {now_text!r}."
+                ) from None
+        level = (get("LOG_LEVEL") or "").upper() or None
+        if level is not None and level not in LOG_LEVELS:
+            raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}.")
+        return cls(
+            program_dir=program_dir,
+            db_path=db_path,
+            discord_token=get("DISCORD_TOKEN"),
+            guild_id=int(guild) if guild else None,
+            simulated_now=simulated,
+            log_level=level,
+        )
+
+    def configure_logging(self, default: str = "INFO") -> None:
+        logging.basicConfig(
+            level=self.log_level or default,
+            format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        )

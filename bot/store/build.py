@@ -1,0 +1,180 @@
+"""Write programs into a fresh SQLite file and swap it into place atomically.
+
+The new database is built beside the old one and renamed over it, so a failed load
+leaves the previous database untouched, and a reader holding the old file open keeps a
+whole program, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+from bot.importer.merge import program_files, read_program
+from bot.model import Program, Slot
+
+log = logging.getLogger(__name__)
+
+SCHEMA_SQL = resources.files("bot.store").joinpath("schema.sql").read_text(encoding="utf-8")
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    """What `ensure_database` did, for the console's validation report."""
+
+    rebuilt: bool
+    reason: str
+    programs: tuple[Program, ...]
+    warnings: tuple[str, ...]
+
+
+def fingerprint(directories: Sequence[Path]) -> str:
+    """A hash of the program files and schema: the database is stale when it changes.
+
+    Content, not modification times, decides: a fresh git clone gives every file a new
+    mtime, and a copied file can keep an old one.
+    """
+    digest = hashlib.sha256(f"schema:{SCHEMA_VERSION}".encode())
+    for directory in directories:
+        for path in program_files(directory):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+    return digest.hexdigest()
+
+
+async def stored_fingerprint(db_path: Path) -> str | None:
+    """The fingerprint a database was built from, or None if it is missing or unusable."""
+    if not db_path.is_file():
+        return None
+    try:
+        async with aiosqlite.connect(f"file:{db_path}?mode=ro", uri=True) as db:
+            (version,) = await (await db.execute("PRAGMA user_version")).fetchone() or (0,)
+            if version != SCHEMA_VERSION:
+                return None
+            row = await (
+                await db.execute("SELECT value FROM meta WHERE name = 'fingerprint'")
+            ).fetchone()
+            return row[0] if row else None
+    except sqlite3.DatabaseError:
+        return None
+
+
+async def ensure_database(
+    directories: Sequence[Path], db_path: Path, force: bool = False
+) -> BuildReport:
+    """Rebuild the database if it is missing or was built from other files."""
+    current = fingerprint(directories)
+    stored = await stored_fingerprint(db_path)
+    if not force and stored == current:
+        return BuildReport(False, "up to date", (), ())
+    reason = (
+        "forced"
+        if force
+        else "missing"
+        if not db_path.exists()
+        else "program files changed"
+        if stored
+        else "unreadable or older schema"
+    )
+    loaded = [read_program(directory) for directory in directories]
+    await build_database([lp.program for lp in loaded], db_path, current)
+    warnings = tuple(w for lp in loaded for w in lp.warnings)
+    log.info("rebuilt %s (%s)", db_path, reason)
+    return BuildReport(True, reason, tuple(lp.program for lp in loaded), warnings)
+
+
+async def build_database(programs: Sequence[Program], db_path: Path, source: str) -> None:
+    """Write programs to a temporary file next to db_path, then rename it into place."""
+    keys = [p.conference.key for p in programs]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"two programs share a conference key: {keys}")
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{db_path.name}.", suffix=".tmp", dir=db_path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        async with aiosqlite.connect(tmp) as db:
+            await db.executescript(SCHEMA_SQL)
+            await db.execute("INSERT INTO meta (name, value) VALUES ('fingerprint', ?)", (source,))
+            for program in programs:
+                await _insert_program(db, program)
+            await db.commit()
+        os.replace(tmp, db_path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _times(slot: Slot) -> tuple[int, int, str, str | None]:
+    return int(slot.start.timestamp()), int(slot.end.timestamp()), slot.basis.value, slot.room
+
+
+async def _insert_program(db: aiosqlite.Connection, program: Program) -> None:
+    conf = program.conference
+    cursor = await db.execute(
+        "INSERT INTO conference (key, name, full_name, timezone, venue, location,"
+        " start_date, end_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            conf.key,
+            conf.name,
+            conf.full_name,
+            conf.timezone,
+            conf.venue,
+            conf.location,
+            conf.start_date.isoformat(),
+            conf.end_date.isoformat(),
+        ),
+    )
+    conf_id = cursor.lastrowid
+    session_ids: dict[str, int] = {}
+    for position, s in enumerate(program.sessions):
+        cursor = await db.execute(
+            "INSERT INTO sessions (conference_id, key, position, title, day, start_ts, end_ts,"
+            " time_basis, room, chairs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (conf_id, s.key, position, s.title, s.day.isoformat(), *_times(s.slot),
+             json.dumps(list(s.chairs), ensure_ascii=False)),
+        )  # fmt: skip
+        assert cursor.lastrowid is not None
+        session_ids[s.key] = cursor.lastrowid
+    people: dict[str, int] = {}
+    for person in program.people():
+        cursor = await db.execute(
+            "INSERT INTO people (conference_id, key, name) VALUES (?, ?, ?)",
+            (conf_id, person.key, person.name),
+        )
+        assert cursor.lastrowid is not None
+        people[person.key] = cursor.lastrowid
+    for position, p in enumerate(program.papers):
+        cursor = await db.execute(
+            "INSERT INTO papers (conference_id, key, session_id, position, title, page,"
+            " start_ts, end_ts, time_basis, room, url, award)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (conf_id, p.key, session_ids[p.session_key], position, p.title, p.page,
+             *_times(p.slot), p.url, p.award),
+        )  # fmt: skip
+        await db.executemany(
+            "INSERT INTO authorships (paper_id, position, person_id, name, affiliation)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
+                (cursor.lastrowid, a.position, people[a.person_key], a.name, a.affiliation)
+                for a in p.authors
+            ],
+        )
+    await db.executemany(
+        "INSERT INTO events (conference_id, key, title, kind, start_ts, end_ts, time_basis,"
+        " room, speaker, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(conf_id, e.key, e.title, e.kind, *_times(e.slot), e.speaker, e.url)
+         for e in program.events],
+    )  # fmt: skip

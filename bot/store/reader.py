@@ -1,0 +1,157 @@
+"""Read programs back out of the database as model dataclasses.
+
+The bot reads a whole program once at start-up and serves every question from memory:
+a conference program is small enough (10,000 papers is a few MB), and a keystroke must
+never wait on a query.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+
+from bot.model import Authorship, Conference, Event, Paper, Program, Session, Slot, TimeBasis
+
+
+class ProgramStore:
+    """A read-only connection to a program database."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path) -> Self:
+        db = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
+        return cls(db, path)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def conference_keys(self) -> list[str]:
+        rows = await self._db.execute_fetchall("SELECT key FROM conference ORDER BY id")
+        return [row[0] for row in rows]
+
+    async def fingerprint(self) -> str | None:
+        rows = list(
+            await self._db.execute_fetchall("SELECT value FROM meta WHERE name = 'fingerprint'")
+        )
+        return rows[0][0] if rows else None
+
+    async def read_program(self, conference_key: str | None = None) -> Program:
+        """The whole program of one conference (the first one if no key is given)."""
+        keys = await self.conference_keys()
+        if not keys:
+            raise LookupError(f"{self.path} holds no conference")
+        key = conference_key or keys[0]
+        if key not in keys:
+            raise LookupError(f"{self.path} has no conference {key!r} (it has {', '.join(keys)})")
+        rows = list(
+            await self._db.execute_fetchall(
+                "SELECT id, key, name, full_name, timezone, venue, location, start_date, end_date"
+                " FROM conference WHERE key = ?",
+                (key,),
+            )
+        )
+        conf_id, *fields = rows[0]
+        conference = Conference(
+            *fields[:6], date.fromisoformat(fields[6]), date.fromisoformat(fields[7])
+        )
+        tz = conference.tz
+        sessions, session_keys = await self._sessions(conf_id, tz)
+        papers = await self._papers(conf_id, tz, session_keys)
+        events = await self._events(conf_id, tz)
+        return Program(conference, sessions, papers, events)
+
+    async def _sessions(
+        self, conf_id: int, tz: ZoneInfo
+    ) -> tuple[tuple[Session, ...], dict[int, str]]:
+        papers_of: dict[int, list[str]] = {}
+        for session_id, paper_key in await self._db.execute_fetchall(
+            "SELECT session_id, key FROM papers WHERE conference_id = ? ORDER BY position",
+            (conf_id,),
+        ):
+            papers_of.setdefault(session_id, []).append(paper_key)
+        rows = await self._db.execute_fetchall(
+            "SELECT id, key, title, day, start_ts, end_ts, time_basis, room, chairs FROM sessions"
+            " WHERE conference_id = ? ORDER BY position",
+            (conf_id,),
+        )
+        sessions = tuple(
+            Session(
+                key=key,
+                title=title,
+                day=date.fromisoformat(day),
+                slot=_slot(start, end, basis, room, tz),
+                chairs=tuple(json.loads(chairs)),
+                paper_keys=tuple(papers_of.get(session_id, ())),
+            )
+            for session_id, key, title, day, start, end, basis, room, chairs in rows
+        )
+        return sessions, {row[0]: row[1] for row in rows}
+
+    async def _papers(
+        self, conf_id: int, tz: ZoneInfo, session_keys: dict[int, str]
+    ) -> tuple[Paper, ...]:
+        authors_of: dict[int, list[Authorship]] = {}
+        for paper_id, position, person_key, name, affiliation in await self._db.execute_fetchall(
+            "SELECT a.paper_id, a.position, pe.key, a.name, a.affiliation FROM authorships a"
+            " JOIN people pe ON pe.id = a.person_id WHERE pe.conference_id = ?"
+            " ORDER BY a.paper_id, a.position",
+            (conf_id,),
+        ):
+            authors_of.setdefault(paper_id, []).append(
+                Authorship(person_key, name, affiliation, position)
+            )
+        rows = await self._db.execute_fetchall(
+            "SELECT id, key, session_id, title, page, start_ts, end_ts, time_basis, room, url,"
+            " award FROM papers WHERE conference_id = ? ORDER BY position",
+            (conf_id,),
+        )
+        return tuple(
+            Paper(
+                key=key,
+                title=title,
+                page=page,
+                session_key=session_keys[session_id],
+                slot=_slot(start, end, basis, room, tz),
+                url=url,
+                award=award,
+                authors=tuple(authors_of.get(paper_id, ())),
+            )
+            for paper_id, key, session_id, title, page, start, end, basis, room, url, award in rows
+        )
+
+    async def _events(self, conf_id: int, tz: ZoneInfo) -> tuple[Event, ...]:
+        rows = await self._db.execute_fetchall(
+            "SELECT key, title, kind, start_ts, end_ts, time_basis, room, speaker, url"
+            " FROM events WHERE conference_id = ? ORDER BY id",
+            (conf_id,),
+        )
+        return tuple(
+            Event(key, title, kind, _slot(start, end, basis, room, tz), speaker, url)
+            for key, title, kind, start, end, basis, room, speaker, url in rows
+        )
+
+
+def _slot(start: int, end: int, basis: str, room: str | None, tz: ZoneInfo) -> Slot:
+    return Slot(
+        datetime.fromtimestamp(start, tz), datetime.fromtimestamp(end, tz), TimeBasis(basis), room
+    )

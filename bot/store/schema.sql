@@ -1,0 +1,91 @@
+-- confbot program database. Rebuilt from the program files whenever they change, so it
+-- holds nothing that cannot be made again: state that must survive (reminders, guild
+-- settings) lives elsewhere. Everything is keyed by conference, so one database can
+-- serve several conferences. Times are Unix seconds (UTC); each conference's zone is in
+-- its row, and the reader turns times back into aware datetimes in that zone.
+PRAGMA user_version = 1;
+
+CREATE TABLE meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE conference (
+    id          INTEGER PRIMARY KEY,
+    key         TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    full_name   TEXT NOT NULL,
+    timezone    TEXT NOT NULL,
+    venue       TEXT,
+    location    TEXT,
+    start_date  TEXT NOT NULL,
+    end_date    TEXT NOT NULL
+);
+
+CREATE TABLE sessions (
+    id             INTEGER PRIMARY KEY,
+    conference_id  INTEGER NOT NULL REFERENCES conference(id),
+    key            TEXT NOT NULL,
+    position       INTEGER NOT NULL,
+    title          TEXT NOT NULL,
+    day            TEXT NOT NULL,
+    start_ts       INTEGER NOT NULL,
+    end_ts         INTEGER NOT NULL,
+    time_basis     TEXT NOT NULL CHECK (time_basis IN ('published', 'derived')),
+    room           TEXT,
+    chairs         TEXT NOT NULL DEFAULT '[]',
+    UNIQUE (conference_id, key)
+);
+
+CREATE TABLE papers (
+    id             INTEGER PRIMARY KEY,
+    conference_id  INTEGER NOT NULL REFERENCES conference(id),
+    key            TEXT NOT NULL,
+    session_id     INTEGER NOT NULL REFERENCES sessions(id),
+    position       INTEGER NOT NULL,
+    title          TEXT NOT NULL,
+    page           INTEGER,
+    start_ts       INTEGER NOT NULL,
+    end_ts         INTEGER NOT NULL,
+    time_basis     TEXT NOT NULL CHECK (time_basis IN ('published', 'derived')),
+    room           TEXT,
+    url            TEXT,
+    award          TEXT,
+    UNIQUE (conference_id, key)
+);
+
+CREATE TABLE people (
+    id             INTEGER PRIMARY KEY,
+    conference_id  INTEGER NOT NULL REFERENCES conference(id),
+    key            TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    UNIQUE (conference_id, key)
+);
+
+CREATE TABLE authorships (
+    paper_id     INTEGER NOT NULL REFERENCES papers(id),
+    position     INTEGER NOT NULL,
+    person_id    INTEGER NOT NULL REFERENCES people(id),
+    name         TEXT NOT NULL,
+    affiliation  TEXT,
+    PRIMARY KEY (paper_id, position)
+);
+
+CREATE TABLE events (
+    id             INTEGER PRIMARY KEY,
+    conference_id  INTEGER NOT NULL REFERENCES conference(id),
+    key            TEXT NOT NULL,
+    title          TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    start_ts       INTEGER NOT NULL,
+    end_ts         INTEGER NOT NULL,
+    time_basis     TEXT NOT NULL CHECK (time_basis IN ('published', 'derived')),
+    room           TEXT,
+    speaker        TEXT,
+    url            TEXT,
+    UNIQUE (conference_id, key)
+);
+
+CREATE INDEX papers_by_time ON papers (conference_id, start_ts);
+CREATE INDEX events_by_time ON events (conference_id, start_ts);
+CREATE INDEX authorships_by_person ON authorships (person_id);

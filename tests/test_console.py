@@ -1,0 +1,183 @@
+"""The console adapter and the command line, as a person or a script uses them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.console import NOT_FOUND, OK, USAGE, Console
+from bot.clock import FixedClock
+from bot.service import ProgramService
+from tests.conftest import ROOT, pacific
+
+
+@pytest.fixture
+def console(service: ProgramService) -> Console:
+    return Console(service, FixedClock(pacific("2024-07-10T10:50")))
+
+
+def test_next_at_1050_shows_sabre_then_nomad(console: Console):
+    reply = console.execute("/next")
+    assert reply.code == OK
+    assert reply.text.index("Sabre") < reply.text.index("NOMAD")
+
+
+def test_next_accepts_a_when_argument(console: Console):
+    reply = console.execute("/next thursday 9:10")
+    assert "Enabling Tensor Language Model" in reply.text.split("Next")[0]
+
+
+def test_commands_work_without_the_leading_slash(console: Console):
+    assert console.execute("paper sabre").text == console.execute("/paper sabre").text
+
+
+def test_paper_answer_has_everything_known(console: Console):
+    text = console.execute("/paper servicelab").text
+    for part in ("ServiceLab", "Mike Chow — Meta Platforms", "Session: Cloud Computing",
+                 "Thu Jul 11, ≈ 15:00–15:20 PDT (approximate)", "Room:    Grand Ballroom ABGH",
+                 "🏆 Best Paper", "Page:    545", "presentation/chow"):  # fmt: skip
+        assert part in text
+
+
+def test_published_time_is_shown_plainly(console: Console):
+    assert "When:    Wed Jul 10, 10:45–11:05 PDT\n" in console.execute("/paper sabre").text + "\n"
+
+
+def test_no_match_exits_1_with_suggestions(console: Console):
+    reply = console.execute("/paper snapshot banana")
+    assert reply.code == NOT_FOUND
+    assert reply.text.startswith("No paper matches “snapshot banana”. Did you mean: “Sabre")
+
+
+def test_schedule_lists_the_day_with_meals_and_breaks(console: Console):
+    text = console.execute("/schedule wednesday").text
+    assert "Keynote: OSDI '24 and USENIX ATC '24 Joint Keynote" in text
+    assert "Meal: Conference Luncheon" in text
+    assert "Times marked ≈ are derived" in text
+
+
+def test_search_groups_results(console: Console):
+    text = console.execute("/search microsoft research").text
+    assert "Affiliations" in text and "Microsoft Research" in text
+
+
+def test_help_lists_every_command(console: Console):
+    text = console.execute("/help").text
+    for name in (
+        "/next",
+        "/now",
+        "/paper",
+        "/author",
+        "/session",
+        "/schedule",
+        "/search",
+        "/about",
+    ):
+        assert name in text
+
+
+@pytest.mark.parametrize(
+    ("line", "start"),
+    [
+        ("/frobnicate", "Unknown command 'frobnicate'"),
+        ("", "Type a command"),
+        ("/paper", "Usage: /paper <title>"),
+        ("/paper " + "x" * 10_000, "That input is 10,007 characters long"),
+        ("/paper a\x07b", "That input contains control characters"),
+        ("/next 25:99", "I can't read '25:99'"),
+        ("/schedule monday", "OSDI '24 has no Monday"),
+    ],
+)
+def test_bad_input_gets_a_one_line_usage_error(console: Console, line: str, start: str):
+    reply = console.execute(line)
+    assert reply.code == USAGE
+    assert reply.text.startswith(start)
+    assert "\n" not in reply.text
+
+
+def test_scripted_lines_skip_comments_and_stop_at_quit(console: Console):
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    code = console.run_lines(["# a comment\n", "\n", "/now\n", "/quit\n", "/next\n"], out, err)
+    assert code == OK
+    assert out.getvalue().count("On now") == 1
+
+
+# -- the real command line, in a subprocess -------------------------------------------------
+
+
+def run_cli(*args: str, stdin: str | None = None, db: Path, program: Path | None = None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
+    env["CONFBOT_DB"] = str(db)
+    if program is not None:
+        env["CONFBOT_PROGRAM"] = str(program)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_cli_load_prints_a_validation_report(tmp_path: Path):
+    result = run_cli("load", db=tmp_path / "c.db")
+    assert result.returncode == 0, result.stderr
+    assert "3 days, 11 sessions, 53 papers, 379 author entries (350 people)" in result.stdout
+    assert "5 published, 48 derived" in result.stdout
+
+
+def test_cli_ask_travels_in_time(tmp_path: Path):
+    result = run_cli("ask", "/next", "--now", "2024-07-10T17:50Z", db=tmp_path / "c.db")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("OSDI '24 · Wed Jul 10, 10:50 PDT\nOn now\n  Sabre")
+
+
+def test_cli_console_reads_commands_from_a_pipe(tmp_path: Path):
+    script = "/paper llumnix\n/author Clement\n"
+    result = run_cli("console", "--now", "2024-07-10T10:50", stdin=script, db=tmp_path / "c.db")
+    assert result.returncode == 0, result.stderr
+    assert "Llumnix: Dynamic Scheduling" in result.stdout
+    assert "Clément Burgevin — 1 paper" in result.stdout
+
+
+def test_cli_without_token_opens_the_console_with_a_notice(tmp_path: Path):
+    result = run_cli(stdin="/about\n", db=tmp_path / "c.db")
+    assert result.returncode == 0, result.stderr
+    assert "No DISCORD_TOKEN is set" in result.stderr
+    assert "OSDI '24" in result.stdout
+
+
+def test_cli_usage_error_is_one_line_and_exit_2(tmp_path: Path):
+    result = run_cli("ask", "/next", "--now", "not-a-time", db=tmp_path / "c.db")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_bad_program_file_exits_1_naming_the_line(tmp_path: Path, program_copy: Path):
+    toc = program_copy / "program.txt"
+    toc.write_text(toc.read_text(encoding="utf-8") + "\nStray, *Author*; Line, *Here*\n")
+    result = run_cli("load", db=tmp_path / "c.db", program=program_copy)
+    assert result.returncode == 1
+    assert "program.txt:213" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_console_paths_do_not_import_discord(tmp_path: Path):
+    code = (
+        "import sys; from bot.cli import main; "
+        "main(['ask', '/next', '--now', '2024-07-10T10:50']); "
+        "print('discord loaded' if 'discord' in sys.modules else 'discord not loaded')"
+    )
+    env = {**os.environ, "CONFBOT_DB": str(tmp_path / "c.db")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, env=env, timeout=60)  # fmt: skip
+    assert result.stdout.strip().endswith("discord not loaded")

@@ -1,0 +1,43 @@
+"""Parallel sessions: nothing may assume one room."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from bot.model import Program, Session
+from bot.service import ProgramService
+from tests.conftest import pacific
+
+
+def two_tracks(program: Program) -> Program:
+    """Move Low-Latency LLM Serving into Room B at the same time as Memory Management,
+    with 25-minute talks so the rooms' talks do not line up."""
+    memory, llm = program.sessions[0], program.sessions[1]
+    start = memory.slot.start
+    moved_papers = []
+    for p in program.papers:
+        if p.session_key == llm.key:
+            i = llm.paper_keys.index(p.key)
+            slot = replace(p.slot, start=start + timedelta(minutes=25 * i),
+                           end=start + timedelta(minutes=25 * (i + 1)), room="Room B")  # fmt: skip
+            p = replace(p, slot=slot)
+        moved_papers.append(p)
+    moved: Session = replace(llm, day=memory.day, slot=replace(memory.slot, room="Room B"))
+    sessions = tuple(moved if s.key == llm.key else s for s in program.sessions)
+    return replace(program, sessions=sessions, papers=tuple(moved_papers))
+
+
+def test_now_lists_a_talk_in_every_room(program: Program):
+    service = ProgramService(two_tracks(program))
+    answer = service.now(pacific("2024-07-10T10:50"))
+    rooms = {i.slot.room for i in answer.current}
+    assert rooms == {"Grand Ballroom ABGH", "Room B"}
+
+
+def test_next_lists_the_next_talk_in_each_room_even_if_they_do_not_line_up(program: Program):
+    service = ProgramService(two_tracks(program))
+    answer = service.next(pacific("2024-07-10T10:50"))
+    starts = {i.slot.room: i.slot.start for i in answer.upcoming}
+    assert starts == {"Grand Ballroom ABGH": pacific("2024-07-10T11:05"),
+                      "Room B": pacific("2024-07-10T11:10")}  # fmt: skip

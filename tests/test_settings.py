@@ -1,0 +1,49 @@
+"""Settings come from the environment and .env, and fail fast with a clear sentence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import BUNDLED_PROGRAM, Settings, SettingsError
+
+
+def test_defaults_use_the_bundled_program(tmp_path: Path):
+    settings = Settings.from_env({}, dotenv_path=tmp_path / "none")
+    assert settings.program_dir == BUNDLED_PROGRAM
+    assert settings.discord_token is None
+    assert settings.guild_id is None
+
+
+def test_environment_wins_over_dotenv(tmp_path: Path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("CONFBOT_GUILD_ID=1\nLOG_LEVEL=debug\n")
+    settings = Settings.from_env({"CONFBOT_GUILD_ID": "2"}, dotenv_path=dotenv)
+    assert settings.guild_id == 2
+    assert settings.log_level == "DEBUG"
+
+
+def test_token_never_appears_in_repr(tmp_path: Path):
+    settings = Settings.from_env({"DISCORD_TOKEN": "secret-token-123"}, dotenv_path=tmp_path / "x")
+    assert settings.discord_token == "secret-token-123"
+    assert "secret-token-123" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"CONFBOT_GUILD_ID": "abc"}, "CONFBOT_GUILD_ID"),
+        ({"CONFBOT_NOW": "yesterday-ish"}, "CONFBOT_NOW"),
+        ({"CONFBOT_PROGRAM": "/no/such/dir"}, "CONFBOT_PROGRAM"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+    ],
+)
+def test_bad_values_fail_fast_naming_the_variable(tmp_path: Path, env, names):
+    with pytest.raises(SettingsError, match=names):
+        Settings.from_env(env, dotenv_path=tmp_path / "none")
+
+
+def test_simulated_now_is_read(tmp_path: Path):
+    settings = Settings.from_env({"CONFBOT_NOW": "2024-07-10T10:50"}, dotenv_path=tmp_path / "x")
+    assert settings.simulated_now is not None and settings.simulated_now.hour == 10

@@ -1,0 +1,126 @@
+"""The SQLite store: exact round trip, atomic rebuilds, staleness by content."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.importer.errors import ProgramFileError
+from bot.model import Program
+from bot.store import ProgramStore, build_database, ensure_database
+from bot.store.build import SCHEMA_VERSION
+
+
+def dump(path: Path) -> list[str]:
+    with sqlite3.connect(path) as db:
+        return list(db.iterdump())
+
+
+async def test_program_round_trips_through_the_store(program: Program, tmp_path: Path):
+    db_path = tmp_path / "p.db"
+    await build_database([program], db_path, "x")
+    async with await ProgramStore.open(db_path) as store:
+        assert await store.read_program() == program
+
+
+async def test_schema_version_is_set(program: Program, tmp_path: Path):
+    db_path = tmp_path / "p.db"
+    await build_database([program], db_path, "x")
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+async def test_tables_hold_the_seed_counts(program: Program, tmp_path: Path):
+    db_path = tmp_path / "p.db"
+    await build_database([program], db_path, "x")
+    with sqlite3.connect(db_path) as db:
+        tables = ("conference", "sessions", "papers", "people", "authorships", "events")
+        count = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    assert count == {"conference": 1, "sessions": 11, "papers": 53, "people": 350,
+                     "authorships": 379, "events": 23}  # fmt: skip
+
+
+async def test_loading_the_same_files_twice_gives_identical_contents(program_copy, tmp_path):
+    first, second = tmp_path / "a.db", tmp_path / "b.db"
+    await ensure_database([program_copy], first)
+    await ensure_database([program_copy], second)
+    assert dump(first) == dump(second)
+
+
+async def test_database_is_built_when_missing_and_not_rebuilt_when_fresh(program_copy, tmp_path):
+    db_path = tmp_path / "p.db"
+    assert (await ensure_database([program_copy], db_path)).reason == "missing"
+    assert not (await ensure_database([program_copy], db_path)).rebuilt
+
+
+async def test_database_is_rebuilt_when_program_files_change(program_copy, tmp_path):
+    db_path = tmp_path / "p.db"
+    await ensure_database([program_copy], db_path)
+    schedule = program_copy / "schedule.json"
+    schedule.write_text(schedule.read_text(encoding="utf-8").replace("Lobby West", "Lobby East"))
+    report = await ensure_database([program_copy], db_path)
+    assert report.rebuilt and report.reason == "program files changed"
+    async with await ProgramStore.open(db_path) as store:
+        program = await store.read_program()
+    assert program.events[0].slot.room == "Lobby East"
+
+
+async def test_corrupt_database_is_rebuilt(program_copy, tmp_path):
+    db_path = tmp_path / "p.db"
+    db_path.write_bytes(b"not a database at all")
+    report = await ensure_database([program_copy], db_path)
+    assert report.rebuilt
+    async with await ProgramStore.open(db_path) as store:
+        assert len((await store.read_program()).papers) == 53
+
+
+@pytest.mark.parametrize(
+    ("file", "damage"),
+    [
+        ("program.txt", lambda t: t[: t.index("NOMAD")] + "NOMAD: Non-Exclusive 19\n"),  # truncated
+        (
+            "program.txt",
+            lambda t: t.replace("Memory Management\n", "Memory Management\nA, *B*\n", 1),
+        ),
+        ("schedule.json", lambda t: t.replace("Chop Chop: Byzantine", "Chop Chop: Byzantium")),
+        ("schedule.json", lambda t: t[:500]),
+    ],
+    ids=["truncated-toc", "unplaceable-line", "unmatched-title", "truncated-json"],
+)
+async def test_bad_program_files_leave_the_old_database_in_place(
+    program_copy: Path, tmp_path: Path, file: str, damage
+):
+    db_path = tmp_path / "p.db"
+    await ensure_database([program_copy], db_path)
+    before = dump(db_path)
+    path = program_copy / file
+    path.write_text(damage(path.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(ProgramFileError):
+        await ensure_database([program_copy], db_path)
+    assert dump(db_path) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+async def test_a_reader_keeps_its_program_while_the_database_is_replaced(program_copy, tmp_path):
+    db_path = tmp_path / "p.db"
+    await ensure_database([program_copy], db_path)
+    async with await ProgramStore.open(db_path) as store:
+        schedule = program_copy / "schedule.json"
+        schedule.write_text(schedule.read_text(encoding="utf-8").replace("Lobby West", "Foyer"))
+        await ensure_database([program_copy], db_path)
+        program = await store.read_program()
+    assert program.events[0].slot.room == "Lobby West"
+
+
+async def test_one_database_holds_several_conferences(program: Program, tmp_path: Path):
+    from dataclasses import replace
+
+    other = replace(program, conference=replace(program.conference, key="osdi24-copy", name="Copy"))
+    db_path = tmp_path / "p.db"
+    await build_database([program, other], db_path, "x")
+    async with await ProgramStore.open(db_path) as store:
+        assert await store.conference_keys() == ["osdi24", "osdi24-copy"]
+        assert (await store.read_program("osdi24-copy")).conference.name == "Copy"
+        assert await store.read_program("osdi24") == program
