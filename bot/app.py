@@ -19,11 +19,28 @@ class Loaded:
     report: BuildReport
 
 
-async def load_service(settings: Settings, force: bool = False) -> Loaded:
+@dataclass(frozen=True, slots=True)
+class Opened(Loaded):
+    store: ProgramStore
+
+
+async def open_program(settings: Settings, force: bool = False) -> Opened:
+    """Rebuild the database if stale, read the program, keep the store open (the bot)."""
     report = await ensure_database([settings.program_dir], settings.db_path, force=force)
-    async with await ProgramStore.open(settings.db_path) as store:
+    store = await ProgramStore.open(settings.db_path)
+    try:
         program = await store.read_program()
-    return Loaded(ProgramService(program), report)
+    except BaseException:
+        await store.close()
+        raise
+    return Opened(ProgramService(program), report, store)
+
+
+async def load_service(settings: Settings, force: bool = False) -> Loaded:
+    """The same, closing the store at once (the console reads everything up front)."""
+    opened = await open_program(settings, force)
+    await opened.store.close()
+    return Loaded(opened.service, opened.report)
 
 
 def make_clock(conference: Conference, start: datetime | None) -> Clock:

@@ -26,6 +26,7 @@ from bot.service.results import (
     SearchAnswer,
     SessionAnswer,
     SessionBlock,
+    Suggestion,
     Talk,
 )
 from bot.service.timeline import Timeline
@@ -59,6 +60,14 @@ def clean_query(text: str, what: str = "query") -> str:
     if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200d" for ch in text):
         raise QueryError(f"That {what} contains control characters.")
     return " ".join(text.split())
+
+
+def _typed(text: str | None) -> str:
+    """What someone has typed so far, or '' if it is nothing usable."""
+    try:
+        return clean_query(text or "")
+    except QueryError:
+        return ""
 
 
 class ProgramService:
@@ -206,6 +215,54 @@ class ProgramService:
                     if talk not in talks:
                         talks.append(talk)
         return AffiliationMatch(name, tuple(people), tuple(talks))
+
+    # -- autocomplete ----------------------------------------------------------------------
+    # Every keystroke is a request, so these never raise on odd input: they answer with
+    # what they can. Empty input suggests what is coming up, which is what most people want.
+
+    def suggest_papers(self, text: str, now: datetime, limit: int = 25) -> list[Suggestion]:
+        query = _typed(text)
+        if not query:
+            talks = self._upcoming_talks(now, limit)
+        else:
+            hits = self.index.find_papers(query, limit)
+            talks = [self.talks[h.key] for h in hits if h.score >= SUGGESTION_FLOOR]
+        return [Suggestion(PAPER_REF + t.key, t.title) for t in talks[:limit]]
+
+    def suggest_people(self, text: str, now: datetime, limit: int = 25) -> list[Suggestion]:
+        query = _typed(text)
+        if not query:
+            keys: list[str] = []
+            for talk in self._upcoming_talks(now, limit):
+                keys += [a.person_key for a in talk.paper.authors if a.person_key not in keys]
+        else:
+            hits = self.index.find_people(query, limit)
+            keys = [h.key for h in hits if h.score >= SUGGESTION_FLOOR]
+        return [Suggestion(PERSON_REF + k, self._person_label(k)) for k in keys[:limit]]
+
+    def suggest_sessions(self, text: str, now: datetime, limit: int = 25) -> list[Suggestion]:
+        query = _typed(text)
+        if not query:
+            at = now.astimezone(self.conference.tz)
+            later = [s for s in self.program.sessions if s.slot.end > at]
+            sessions = later or list(self.program.sessions)
+        else:
+            hits = self.index.find_sessions(query, limit)
+            sessions = [self.sessions[h.key] for h in hits if h.score >= SUGGESTION_FLOOR]
+        return [Suggestion(SESSION_REF + s.key, s.title) for s in sessions[:limit]]
+
+    def _upcoming_talks(self, now: datetime, limit: int) -> list[Talk]:
+        at = now.astimezone(self.conference.tz)
+        talks = [t for t in self.timeline.talks if t.slot.end > at][:limit]
+        return talks or self.timeline.talks[:limit]
+
+    def _person_label(self, key: str) -> str:
+        person = self.people[key]
+        first = self.talks[person.papers[0]].paper
+        affiliation = next(
+            (a.affiliation for a in first.authors if a.person_key == key and a.affiliation), None
+        )
+        return f"{person.name} ({affiliation})" if affiliation else person.name
 
     def item(self, key: str) -> ProgramItem | None:
         return self.talks.get(key) or self.events.get(key)

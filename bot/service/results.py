@@ -154,3 +154,11 @@ class SearchAnswer:
     @property
     def empty(self) -> bool:
         return not (self.talks or self.people or self.affiliations or self.sessions)
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """One autocomplete choice: a stable reference and what the person sees."""
+
+    value: str
+    label: str

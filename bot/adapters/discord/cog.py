@@ -1,0 +1,156 @@
+"""The program commands. Each callback is thin: read options, ask the service, render,
+reply. Errors are raised and answered once, by ConfTree.on_error."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import TypeVar
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import __version__
+from bot.adapters.discord.replies import send_cards
+from bot.adapters.discord.tree import NothingFound
+from bot.clock import Clock
+from bot.render import cards
+from bot.service import ProgramService
+from bot.service.results import NoMatch, Suggestion
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Choice = app_commands.Choice[str]
+CHOICES_MAX = 25
+VALUE_MAX = 100
+
+
+def to_choices(suggestions: list[Suggestion]) -> list[Choice]:
+    """At most 25 choices, names at most 100 characters, values that resolve exactly."""
+    return [
+        app_commands.Choice(name=cards.choice_name(s.label), value=s.value)
+        for s in suggestions
+        if len(s.value) <= VALUE_MAX
+    ][:CHOICES_MAX]
+
+
+class ProgramCog(commands.Cog):
+    """/next, /now, /paper, /author, /session, /schedule, /search, /about."""
+
+    def __init__(self, bot: commands.Bot, service: ProgramService, clock: Clock) -> None:
+        self.bot = bot
+        self.service = service
+        self.clock = clock
+        self.conference = service.conference
+        # /schedule's choices are the conference's days, known only once it is loaded.
+        self.schedule_command = self._make_schedule_command()
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.schedule_command)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.schedule_command.name)
+
+    # -- time ---------------------------------------------------------------------------
+
+    @app_commands.command(name="next", description="What's on now and what starts next")
+    @app_commands.describe(when="Ask about another moment: 14:00, thursday 9:00, or an ISO time")
+    async def next_(self, interaction: discord.Interaction, when: str | None = None) -> None:
+        now = self.clock.now()
+        at = self.service.when(when, now) if when else now
+        await send_cards(interaction, cards.next_cards(self.service.next(at), self.conference))
+
+    @app_commands.command(
+        name="now", description="What is on stage right now, and who is presenting"
+    )
+    async def now(self, interaction: discord.Interaction) -> None:
+        answer = self.service.now(self.clock.now())
+        await send_cards(interaction, cards.now_cards(answer, self.conference))
+
+    # -- lookups ------------------------------------------------------------------------
+
+    @app_commands.command(name="paper", description="Find a paper by (part of) its title")
+    @app_commands.describe(title="A few words of the title or the system's name; typos are fine")
+    async def paper(self, interaction: discord.Interaction, title: str) -> None:
+        answer = _found(self.service.paper(title))
+        await send_cards(interaction, cards.paper_cards(answer, self.conference))
+
+    @paper.autocomplete("title")
+    async def paper_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[Choice]:
+        return to_choices(self.service.suggest_papers(current, self.clock.now()))
+
+    @app_commands.command(
+        name="author", description="A person's papers, with times and affiliations"
+    )
+    @app_commands.describe(name="A name, a surname, or initials; accents and typos are fine")
+    async def author(self, interaction: discord.Interaction, name: str) -> None:
+        answer = _found(self.service.author(name))
+        await send_cards(interaction, cards.author_cards(answer, self.conference))
+
+    @author.autocomplete("name")
+    async def author_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[Choice]:
+        return to_choices(self.service.suggest_people(current, self.clock.now()))
+
+    @app_commands.command(name="session", description="A session's talks and their times")
+    @app_commands.describe(name="The session's name, e.g. Formal Verification")
+    async def session(self, interaction: discord.Interaction, name: str) -> None:
+        answer = _found(self.service.session(name))
+        await send_cards(interaction, cards.session_cards(answer, self.conference))
+
+    @session.autocomplete("name")
+    async def session_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[Choice]:
+        return to_choices(self.service.suggest_sessions(current, self.clock.now()))
+
+    @app_commands.command(
+        name="search", description="Search titles, people, affiliations and sessions"
+    )
+    @app_commands.describe(query="Words to look for, e.g. EPFL or memory tiering")
+    async def search(self, interaction: discord.Interaction, query: str) -> None:
+        answer = self.service.search(query)
+        await send_cards(
+            interaction, cards.search_cards(answer, self.conference), ephemeral=answer.empty
+        )
+
+    @app_commands.command(name="about", description="About this conference, its data, and confbot")
+    async def about(self, interaction: discord.Interaction) -> None:
+        program = self.service.program
+        card_list = cards.about_cards(
+            self.conference, __version__, len(program.papers), len(program.sessions)
+        )
+        await send_cards(interaction, card_list, ephemeral=True)
+
+    # -- /schedule ----------------------------------------------------------------------
+
+    def _make_schedule_command(self) -> app_commands.Command:
+        days = self.conference.days
+        choices = [app_commands.Choice(name=_day_name(d), value=d.isoformat()) for d in days]
+
+        @app_commands.describe(day="Which day of the conference")
+        @app_commands.choices(day=choices[:CHOICES_MAX])
+        async def schedule(interaction: discord.Interaction, day: app_commands.Choice[str]) -> None:
+            answer = self.service.day(date.fromisoformat(day.value), self.clock.now())
+            await send_cards(interaction, cards.day_cards(answer, self.conference))
+
+        return app_commands.Command(
+            name="schedule",
+            description="A day of the conference at a glance: talks, keynote, meals, breaks",
+            callback=schedule,
+        )
+
+
+def _day_name(day: date) -> str:
+    return f"{day:%A, %B} {day.day}"
+
+
+def _found(answer: T | NoMatch) -> T:
+    if isinstance(answer, NoMatch):
+        raise NothingFound(answer)
+    return answer

@@ -1,0 +1,46 @@
+"""Sending answers: one place decides embeds, pages, buttons, ephemerality and mentions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.adapters.discord.embeds import NO_MENTIONS, to_embed
+from bot.adapters.discord.views import Paginator, links_view
+from bot.render.cards import truncate
+
+MESSAGE_MAX = 2000
+
+
+async def send_cards(
+    interaction: discord.Interaction, cards: list, ephemeral: bool = False
+) -> None:
+    """Answer with the first card, and a paginator when there are more."""
+    kwargs: dict[str, Any] = {"ephemeral": ephemeral, "allowed_mentions": NO_MENTIONS}
+    paginator = None
+    if len(cards) > 1:
+        paginator = Paginator(cards, interaction.user.id)
+        kwargs["view"] = paginator
+    elif (view := links_view(cards[0])) is not None:
+        kwargs["view"] = view
+    await _send(interaction, embed=to_embed(cards[0]), **kwargs)
+    if paginator is not None:
+        paginator.interaction = interaction
+
+
+async def send_text(interaction: discord.Interaction, text: str, ephemeral: bool = True) -> None:
+    await _send(
+        interaction,
+        content=truncate(text, MESSAGE_MAX),
+        ephemeral=ephemeral,
+        allowed_mentions=NO_MENTIONS,
+    )
+
+
+async def _send(interaction: discord.Interaction, **kwargs: Any) -> None:
+    """The first answer is the interaction response; anything later is a followup."""
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)

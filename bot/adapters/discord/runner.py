@@ -1,0 +1,75 @@
+"""`python -m bot run` and `python -m bot sync`: start the bot, or register commands.
+
+A missing or rejected token is the most common first-run problem, so it gets one clear
+sentence and exit code 2, never a traceback, and never the token itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import sys
+
+import aiohttp
+import discord
+
+from bot.adapters.discord.client import ConfBot
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TOKEN_HELP = (
+    "Create an application and bot at https://discord.com/developers/applications"
+    " (Bot > Reset Token), put the token in .env as DISCORD_TOKEN=..., and invite the bot"
+    " as README.md explains. `python -m bot console` answers the same questions offline"
+    " without a token."
+)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"confbot: {message}", file=sys.stderr)
+    return code
+
+
+def run_bot(settings: Settings) -> int:
+    if not settings.discord_token:
+        return _fail(f"no DISCORD_TOKEN is set. {TOKEN_HELP}", 2)
+    bot = ConfBot(settings)
+    try:
+        bot.run(settings.discord_token, log_handler=None)
+    except discord.LoginFailure:
+        return _fail(f"Discord rejected the token in DISCORD_TOKEN. {TOKEN_HELP}", 2)
+    except (aiohttp.ClientConnectionError, OSError) as exc:
+        return _fail(f"cannot reach Discord ({type(exc).__name__}). Check the network.", 1)
+    return 0
+
+
+def sync_commands(settings: Settings, guild_id: int | None = None) -> int:
+    """Register the slash commands globally (up to an hour to appear) or to one guild."""
+    if not settings.discord_token:
+        return _fail(f"no DISCORD_TOKEN is set. {TOKEN_HELP}", 2)
+    try:
+        count = asyncio.run(_sync(settings, guild_id))
+    except discord.LoginFailure:
+        return _fail(f"Discord rejected the token in DISCORD_TOKEN. {TOKEN_HELP}", 2)
+    except discord.HTTPException as exc:
+        return _fail(f"Discord refused the commands: {exc}", 1)
+    where = f"to guild {guild_id} (they appear at once)" if guild_id else "globally"
+    print(f"Synced {count} commands {where}.")
+    return 0
+
+
+async def _sync(settings: Settings, guild_id: int | None) -> int:
+    # Sync exactly where asked: not also to CONFBOT_GUILD_ID as a normal start would.
+    bot = ConfBot(dataclasses.replace(settings, guild_id=None))
+    async with bot:
+        assert settings.discord_token is not None
+        await bot.login(settings.discord_token)  # runs setup_hook, which adds the commands
+        if guild_id is None:
+            synced = await bot.tree.sync()
+        else:
+            guild = discord.Object(id=guild_id)
+            bot.tree.copy_global_to(guild=guild)
+            synced = await bot.tree.sync(guild=guild)
+    return len(synced)

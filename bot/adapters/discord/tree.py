@@ -1,0 +1,54 @@
+"""The command tree and its single error path."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+
+from bot.adapters.discord.replies import send_text
+from bot.render.cards import no_match_message
+from bot.service import QueryError, WhenError
+from bot.service.results import NoMatch
+
+log = logging.getLogger(__name__)
+
+APOLOGY = (
+    "Sorry, something went wrong on our side while answering that. It has been logged;"
+    " please try again in a moment."
+)
+
+
+class NothingFound(Exception):
+    """A lookup found nothing: an expected outcome, answered with suggestions."""
+
+    def __init__(self, answer: NoMatch) -> None:
+        super().__init__(f"no {answer.what} matches {answer.query!r}")
+        self.answer = answer
+
+
+class ConfTree(app_commands.CommandTree):
+    """Every command error comes here: expected ones get a short ephemeral reason,
+    unexpected ones are logged with a traceback and get an apology. Nothing crashes."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        if isinstance(original, NothingFound):
+            message = no_match_message(original.answer)
+        elif isinstance(original, QueryError | WhenError):
+            message = str(original)
+        elif isinstance(original, app_commands.MissingPermissions | app_commands.CheckFailure):
+            message = "You don't have permission to use this command here."
+        elif isinstance(original, app_commands.CommandOnCooldown):
+            message = f"Slow down a little: try again in {original.retry_after:.0f} s."
+        else:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error("error in /%s", command, exc_info=original)
+            message = APOLOGY
+        try:
+            await send_text(interaction, message, ephemeral=True)
+        except discord.HTTPException:
+            log.exception("could not send the error message")

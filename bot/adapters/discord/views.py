@@ -1,0 +1,87 @@
+"""Buttons: a paginator only the person who asked can turn, and link buttons."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from bot.adapters.discord.embeds import NO_MENTIONS, link_buttons, to_embed
+from bot.render.cards import Card
+
+log = logging.getLogger(__name__)
+
+# Interaction tokens live 15 minutes; the buttons must be disabled before then.
+PAGE_TIMEOUT = 300.0
+
+
+class Paginator(discord.ui.View):
+    """Previous/next buttons over a list of cards, for the invoker only."""
+
+    def __init__(self, cards: list[Card], owner_id: int, timeout: float = PAGE_TIMEOUT) -> None:
+        super().__init__(timeout=timeout)
+        self.cards = cards
+        self.owner_id = owner_id
+        self.page = 0
+        self.interaction: discord.Interaction | None = None
+        for button in link_buttons(cards[0]):
+            self.add_item(button)
+        self._refresh()
+
+    def embed(self) -> discord.Embed:
+        return to_embed(self.cards[self.page])
+
+    def _refresh(self) -> None:
+        self.previous.disabled = self.page == 0
+        self.next.disabled = self.page >= len(self.cards) - 1
+        self.counter.label = f"{self.page + 1} / {len(self.cards)}"
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        await interaction.response.send_message(
+            "Only the person who ran the command can turn these pages. Run it yourself to"
+            " get your own copy.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+        return False
+
+    @discord.ui.button(label="◀", style=discord.ButtonStyle.secondary)
+    async def previous(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.page = max(self.page - 1, 0)
+        await self._show(interaction)
+
+    @discord.ui.button(label="1 / 1", style=discord.ButtonStyle.secondary, disabled=True)
+    async def counter(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await interaction.response.defer()  # a label, never enabled
+
+    @discord.ui.button(label="▶", style=discord.ButtonStyle.secondary)
+    async def next(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.page = min(self.page + 1, len(self.cards) - 1)
+        await self._show(interaction)
+
+    async def _show(self, interaction: discord.Interaction) -> None:
+        self._refresh()
+        await interaction.response.edit_message(embed=self.embed(), view=self)
+
+    async def on_timeout(self) -> None:
+        for item in self.children:
+            if isinstance(item, discord.ui.Button) and item.style is not discord.ButtonStyle.link:
+                item.disabled = True
+        if self.interaction is None:
+            return
+        try:
+            await self.interaction.edit_original_response(view=self)
+        except discord.HTTPException as exc:  # message deleted, token expired: nothing to do
+            log.debug("could not disable paginator buttons: %s", exc)
+
+
+def links_view(card: Card) -> discord.ui.View | None:
+    buttons = link_buttons(card)
+    if not buttons:
+        return None
+    view = discord.ui.View(timeout=None)
+    for button in buttons:
+        view.add_item(button)
+    return view

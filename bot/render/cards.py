@@ -1,0 +1,462 @@
+"""Service results as cards: embed-shaped plain data, within Discord's limits.
+
+A card is what an embed says, without the discord.py type, so that every rule about
+content (times in each reader's zone, approximate marks, escaping, limits, pages) is a
+pure function tested without Discord. The adapter turns a card into a discord.Embed.
+
+Times are Discord timestamps (`<t:UNIX:t>`, shown in each reader's own zone) followed
+by the conference's local time in text, because the printed program uses it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.model import Conference, Event, Slot
+from bot.render import timefmt
+from bot.render.common import (
+    DERIVED_NOTE,
+    authors_line,
+    event_extra,
+    item_kind,
+    item_place,
+    join_names,
+)
+from bot.service.results import (
+    AuthorAnswer,
+    DayAnswer,
+    NextAnswer,
+    NoMatch,
+    NowAnswer,
+    PaperAnswer,
+    PersonPapers,
+    Phase,
+    ProgramItem,
+    SearchAnswer,
+    SessionAnswer,
+    SessionBlock,
+    Talk,
+)
+
+# Discord's embed limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits)
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELDS_MAX = 25
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FOOTER_MAX = 2048
+TOTAL_MAX = 6000
+# Pages stay well under the total so a reader is not handed a wall of text.
+PAGE_BUDGET = 3500
+PAGE_FIELDS = 8
+CHOICE_NAME_MAX = 100
+
+BLUE, GREEN, GREY, GOLD = 0x3B82F6, 0x22C55E, 0x6B7280, 0xEAB308
+
+_MARKDOWN = re.compile(r"([\\*_~`|>\[\]()#-])")
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    value: str
+    inline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    title: str
+    description: str = ""
+    url: str | None = None
+    colour: int = BLUE
+    fields: tuple[Field, ...] = ()
+    footer: str | None = None
+    links: tuple[tuple[str, str], ...] = field(default=())  # (label, url) link buttons
+
+    def size(self) -> int:
+        """Characters Discord counts towards the 6000 total."""
+        return (
+            len(self.title)
+            + len(self.description)
+            + len(self.footer or "")
+            + sum(len(f.name) + len(f.value) for f in self.fields)
+        )
+
+
+def escape(text: str) -> str:
+    """Escape markdown in text a user typed, so it is shown, not interpreted."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def choice_name(text: str) -> str:
+    """An autocomplete choice's name: at most 100 characters."""
+    return truncate(" ".join(text.split()), CHOICE_NAME_MAX)
+
+
+def fit(card: Card) -> Card:
+    """Cut a card down to Discord's limits, dropping the least important parts last."""
+    fields = tuple(
+        Field(
+            truncate(f.name, FIELD_NAME_MAX) or "\u200b",
+            truncate(f.value, FIELD_VALUE_MAX) or "\u200b",
+            f.inline,
+        )
+        for f in card.fields[:FIELDS_MAX]
+    )
+    fitted = replace(
+        card,
+        title=truncate(card.title, TITLE_MAX),
+        description=truncate(card.description, DESCRIPTION_MAX),
+        fields=fields,
+        footer=truncate(card.footer, FOOTER_MAX) if card.footer else None,
+    )
+    while fitted.size() > TOTAL_MAX and fitted.fields:
+        fitted = replace(fitted, fields=fitted.fields[:-1])
+    if fitted.size() > TOTAL_MAX:
+        room = TOTAL_MAX - (fitted.size() - len(fitted.description))
+        fitted = replace(fitted, description=truncate(fitted.description, max(room, 1)))
+    return fitted
+
+
+def paginate(base: Card, fields: Sequence[Field]) -> list[Card]:
+    """Spread fields over as many cards as needed; each card says which page it is."""
+    pages: list[list[Field]] = [[]]
+    size = base.size()
+    for f in fields:
+        f = Field(truncate(f.name, FIELD_NAME_MAX), truncate(f.value, FIELD_VALUE_MAX), f.inline)
+        cost = len(f.name) + len(f.value)
+        if pages[-1] and (len(pages[-1]) >= PAGE_FIELDS or size + cost > PAGE_BUDGET):
+            pages.append([])
+            size = base.size()
+        pages[-1].append(f)
+        size += cost
+    cards = [replace(base, fields=base.fields + tuple(page)) for page in pages]
+    if len(cards) > 1:
+        extra = f" · {base.footer}" if base.footer else ""
+        cards = [
+            replace(card, footer=f"Page {i} of {len(cards)}{extra}")
+            for i, card in enumerate(cards, start=1)
+        ]
+    return [fit(card) for card in cards]
+
+
+# -- times --------------------------------------------------------------------------------
+
+
+def stamp(moment: datetime, style: str) -> str:
+    return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def when(slot: Slot, tz: ZoneInfo, *, relative: bool = True) -> str:
+    """'<t:…:t>–<t:…:t> (<t:…:R>) · 10:45–11:05 PDT', with ≈ for derived times."""
+    mark = timefmt.APPROX if slot.approximate else ""
+    local = timefmt.span(slot, tz, with_day=False).removeprefix(timefmt.APPROX)
+    start = stamp(slot.start, "t" if relative else "f")
+    text = f"{mark}{start}–{stamp(slot.end, 't')}"
+    if relative:
+        text += f" ({stamp(slot.start, 'R')})"
+    return f"{text} · {mark}{local}"
+
+
+def when_with_day(slot: Slot, tz: ZoneInfo) -> str:
+    mark = timefmt.APPROX if slot.approximate else ""
+    return f"{mark}{stamp(slot.start, 'F')} · {timefmt.span(slot, tz)}"
+
+
+# -- items --------------------------------------------------------------------------------
+
+
+def item_field(item: ProgramItem, tz: ZoneInfo, label: str, *, authors: bool = True) -> Field:
+    lines = [when(item.slot, tz)]
+    place = item_place(item)
+    if place:
+        lines.append(place)
+    if isinstance(item, Talk):
+        if authors:
+            lines.append(f"By {authors_line(item.paper.authors)}")
+        if item.paper.award:
+            lines.append(f"🏆 {item.paper.award}")
+        title = item.title
+    else:
+        assert isinstance(item, Event)
+        if extra := event_extra(item):
+            lines.append(extra)
+        title = f"{item_kind(item)}: {item.title}"
+    return Field(truncate(f"{label} · {title}", FIELD_NAME_MAX), "\n".join(lines))
+
+
+def _as_of(at: datetime, tz: ZoneInfo) -> str:
+    local = f"{timefmt.day_label(at, tz)}, {timefmt.clock(at, tz)} {timefmt.zone(at, tz)}"
+    return f"As of {stamp(at, 'f')} · {local}"
+
+
+def _day_of(moment: datetime, at: datetime, tz: ZoneInfo) -> str:
+    if moment.astimezone(tz).date() != at.astimezone(tz).date():
+        return f" ({timefmt.day_label(moment, tz)})"
+    return ""
+
+
+def next_cards(answer: NextAnswer, conference: Conference) -> list[Card]:
+    tz = conference.tz
+    at = answer.at
+    title = f"What's next at {conference.name}"
+    stamp_line = _as_of(at, tz)
+    if answer.phase is Phase.AFTER:
+        text = (
+            f"{conference.name} has ended. Thanks for coming!"
+            " `/paper` and `/author` still find every talk."
+        )
+        return [fit(Card(title, f"{stamp_line}\n\n{text}", colour=GREY))]
+    description = stamp_line
+    fields: list[Field] = []
+    if answer.phase is Phase.BEFORE and answer.opening:
+        first = answer.opening[0].slot.start
+        description += f"\n\n**{conference.name} opens {stamp(first, 'R')}**, {stamp(first, 'F')}."
+        fields += [item_field(i, tz, "Opens", authors=False) for i in answer.opening]
+    fields += [item_field(i, tz, "On now") for i in answer.current]
+    fields += [item_field(i, tz, "Next" + _day_of(i.slot.start, at, tz)) for i in answer.upcoming]
+    label = "First talk" if answer.upcoming else "Next talk"
+    fields += [item_field(t, tz, label + _day_of(t.slot.start, at, tz)) for t in answer.next_talks]
+    if not answer.upcoming and not answer.next_talks:
+        description += f"\n\nThat is the last item of {conference.name}."
+    if answer.ambient:
+        description += "\n" + "\n".join(
+            f"Also open: {e.title}" + (f" ({e.slot.room})" if e.slot.room else "")
+            + f" until {stamp(e.slot.end, 't')}"
+            for e in answer.ambient
+        )  # fmt: skip
+    footer = _derived_footer(answer.current + answer.upcoming + answer.next_talks)
+    return paginate(Card(title, description, footer=footer), fields)
+
+
+def now_cards(answer: NowAnswer, conference: Conference) -> list[Card]:
+    tz = conference.tz
+    at = answer.at
+    title = f"On now at {conference.name}"
+    description = _as_of(at, tz)
+    if answer.phase is Phase.BEFORE:
+        description += f"\n\n{conference.name} has not started yet. Try `/next`."
+    elif answer.phase is Phase.AFTER:
+        description += (
+            f"\n\n{conference.name} has ended. `/paper` and `/author` still find every talk."
+        )
+    elif not answer.current:
+        description += "\n\nNothing is on stage right now. Try `/next`."
+    fields = [item_field(i, tz, "On now") for i in answer.current]
+    for e in answer.ambient:
+        description += f"\nAlso open: {e.title}" + (f" ({e.slot.room})" if e.slot.room else "")
+    return paginate(Card(title, description, footer=_derived_footer(answer.current)), fields)
+
+
+def _derived_footer(items: Sequence[ProgramItem]) -> str | None:
+    return DERIVED_NOTE if any(i.slot.approximate for i in items) else None
+
+
+def paper_cards(answer: PaperAnswer, conference: Conference) -> list[Card]:
+    tz = conference.tz
+    talk = answer.talk
+    paper = talk.paper
+    description = f"**{talk.session.title}**\n{when_with_day(paper.slot, tz)}"
+    if paper.slot.approximate:
+        description += " (approximate)"
+    if paper.slot.room:
+        description += f"\n📍 {paper.slot.room}"
+    if paper.award:
+        description += f"\n🏆 **{paper.award}**"
+    fields = [
+        Field(_group_name(names, affiliation), join_names(names))
+        for names, affiliation in _groups(talk)
+    ]
+    fields = _merge_author_fields(fields)
+    if paper.page is not None:
+        fields.append(Field("Proceedings", f"page {paper.page}", inline=True))
+    if answer.runners_up:
+        fields.append(Field("Also close", "\n".join(f"• {t.title}" for t in answer.runners_up)))
+    links = (("Paper page", paper.url),) if paper.url else ()
+    footer = DERIVED_NOTE if paper.slot.approximate else None
+    base = Card(
+        paper.title,
+        description,
+        url=paper.url,
+        colour=GOLD if paper.award else BLUE,
+        footer=footer,
+        links=links,
+    )
+    return paginate(base, fields)
+
+
+def _groups(talk: Talk) -> list[tuple[list[str], str | None]]:
+    from bot.render.common import author_groups
+
+    return author_groups(talk.paper.authors)
+
+
+def _group_name(names: list[str], affiliation: str | None) -> str:
+    return affiliation or "Authors"
+
+
+def _merge_author_fields(fields: list[Field]) -> list[Field]:
+    """Long author lists (HongMeng's 15) stay readable: at most 20 affiliation fields."""
+    if len(fields) <= 20:
+        return fields
+    rest = "; ".join(f"{f.value} ({f.name})" for f in fields[19:])
+    return [*fields[:19], Field("More authors", rest)]
+
+
+def author_cards(answer: AuthorAnswer, conference: Conference) -> list[Card]:
+    tz = conference.tz
+    if len(answer.people) == 1:
+        person = answer.people[0]
+        return paginate(Card(person.name, _papers_count(person)), _person_fields(person, tz))
+    title = f"{len(answer.people)} people match “{escape(answer.query)}”"
+    cards: list[Card] = []
+    for person in answer.people:
+        cards += paginate(
+            Card(title, f"**{person.name}** — {_papers_count(person)}"), _person_fields(person, tz)
+        )
+    if len(cards) > 1:
+        cards = [
+            replace(c, footer=f"Page {i} of {len(cards)}") for i, c in enumerate(cards, start=1)
+        ]
+    return [fit(c) for c in cards]
+
+
+def _papers_count(person: PersonPapers) -> str:
+    count = len(person.talks)
+    return f"{count} paper{'s' if count != 1 else ''}"
+
+
+def _person_fields(person: PersonPapers, tz: ZoneInfo) -> list[Field]:
+    fields = []
+    for authored in person.talks:
+        talk = authored.talk
+        lines = [when_with_day(talk.slot, tz), item_place(talk)]
+        if authored.authorship.affiliation:
+            lines.append(f"as {authored.authorship.affiliation}")
+        fields.append(Field(talk.title, "\n".join(lines)))
+    return fields
+
+
+def session_cards(answer: SessionAnswer, conference: Conference) -> list[Card]:
+    tz = conference.tz
+    session = answer.session
+    description = when_with_day(session.slot, tz)
+    if session.slot.room:
+        description += f"\n📍 {session.slot.room}"
+    if session.chairs:
+        description += f"\nChair: {join_names(list(session.chairs))}"
+    fields = [
+        Field(t.title, f"{when(t.slot, tz)}\n{authors_line(t.paper.authors)}") for t in answer.talks
+    ]
+    if answer.runners_up:
+        fields.append(Field("Other sessions", "\n".join(s.title for s in answer.runners_up)))
+    footer = _derived_footer(answer.talks)
+    return paginate(Card(session.title, description, footer=footer), fields)
+
+
+def day_cards(answer: DayAnswer, conference: Conference) -> list[Card]:
+    tz = conference.tz
+    day = answer.day
+    fields: list[Field] = []
+    for item in answer.items:
+        if isinstance(item, SessionBlock):
+            talks = "\n".join(f"{_short_time(t.slot, tz)} {t.title}" for t in item.talks)
+            head = f"{_short_time(item.slot, tz)} Session: {item.session.title}"
+            fields.append(Field(head, (f"📍 {item.slot.room}\n" if item.slot.room else "") + talks))
+        else:
+            room = f"📍 {item.slot.room}" if item.slot.room else "\u200b"
+            value = room + (f"\n{event_extra(item)}" if event_extra(item) else "")
+            fields.append(
+                Field(f"{_short_time(item.slot, tz)} {item_kind(item)}: {item.title}", value)
+            )
+    title = f"{conference.name} · {day:%A, %B} {day.day}"
+    footer = DERIVED_NOTE if any(i.slot.approximate for i in answer.items) else None
+    description = f"Times are {conference.timezone} local time."
+    return paginate(Card(title, description, footer=footer), fields)
+
+
+def _short_time(slot: Slot, tz: ZoneInfo) -> str:
+    mark = timefmt.APPROX if slot.approximate else ""
+    return f"`{mark}{timefmt.clock(slot.start, tz)}`"
+
+
+def search_cards(answer: SearchAnswer, conference: Conference) -> list[Card]:
+    tz = conference.tz
+    title = f"Results for “{escape(answer.query)}”"
+    if answer.empty:
+        return [
+            fit(
+                Card(
+                    title,
+                    "Nothing matches. Try a title word, a surname or an affiliation.",
+                    colour=GREY,
+                )
+            )
+        ]
+    fields: list[Field] = []
+    fields += [Field(f"Paper · {t.title}", when_with_day(t.slot, tz)) for t in answer.talks]
+    fields += [
+        Field(f"Person · {p.name}", "\n".join(f"• {a.talk.title}" for a in p.talks))
+        for p in answer.people
+    ]
+    for a in answer.affiliations:
+        people = join_names(list(a.people[:8])) + (" …" if len(a.people) > 8 else "")
+        fields.append(
+            Field(
+                f"Affiliation · {a.name}",
+                f"{len(a.talks)} paper{'s' if len(a.talks) != 1 else ''}: {people}",
+            )
+        )
+    fields += [Field(f"Session · {s.title}", when_with_day(s.slot, tz)) for s in answer.sessions]
+    return paginate(Card(title), fields)
+
+
+def about_cards(
+    conference: Conference, version: str, paper_count: int, session_count: int
+) -> list[Card]:
+    c = conference
+    where = ", ".join(x for x in (c.venue, c.location) if x)
+    description = (
+        f"{c.start_date:%a %b} {c.start_date.day} – {c.end_date:%a %b} {c.end_date.day},"
+        f" {c.end_date.year}"
+        + (f" · {where}" if where else "")
+        + f"\n{paper_count} papers in {session_count} sessions. Times show in your own time zone,"
+        f" with {c.timezone} local time beside them."
+    )
+    fields = [
+        Field("Data", "The proceedings' table of contents and the public program. " + DERIVED_NOTE),
+        Field(
+            "Commands",
+            "`/next [when]` what's next · `/now` on stage now\n"
+            "`/paper` `/author` `/session` find talks (typos are fine)\n"
+            "`/schedule` a day at a glance · `/search` everything",
+        ),
+    ]
+    return [
+        fit(
+            Card(
+                f"{c.full_name} ({c.name})",
+                description,
+                fields=tuple(fields),
+                footer=f"confbot {version}",
+            )
+        )
+    ]
+
+
+def no_match_message(answer: NoMatch) -> str:
+    """The short ephemeral answer when nothing matches, with suggestions."""
+    text = f"No {answer.what} matches “{escape(truncate(answer.query, 100))}”."
+    if answer.suggestions:
+        text += "\nDid you mean:\n" + "\n".join(f"• {s}" for s in answer.suggestions)
+    else:
+        text += " Try fewer words, or `/search`."
+    return text

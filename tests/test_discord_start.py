@@ -1,0 +1,80 @@
+"""Starting the bot: token problems get one clear sentence, exit 2, and no token leak."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import discord
+import pytest
+
+from bot import cli
+from bot.adapters.discord import runner
+from bot.adapters.discord.client import ConfBot
+from bot.settings import Settings
+
+SECRET = "MTIz.fake-secret-token.value"
+
+
+def settings(tmp_path: Path, **env: str) -> Settings:
+    values = {"CONFBOT_DB": str(tmp_path / "c.db"), **env}
+    return Settings.from_env(values, dotenv_path=tmp_path / "none")
+
+
+def test_run_without_token_explains_how_to_get_one(tmp_path: Path, capsys):
+    assert runner.run_bot(settings(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert "no DISCORD_TOKEN is set" in err
+    assert "developers/applications" in err and "python -m bot console" in err
+
+
+def test_rejected_token_is_one_sentence_without_the_token(tmp_path, capsys, monkeypatch):
+    def reject(self, token, **kwargs):
+        raise discord.LoginFailure("Improper token has been passed.")
+
+    monkeypatch.setattr(ConfBot, "run", reject)
+    assert runner.run_bot(settings(tmp_path, DISCORD_TOKEN=SECRET)) == 2
+    out = capsys.readouterr()
+    assert "Discord rejected the token" in out.err
+    assert SECRET not in out.err + out.out
+    assert "Traceback" not in out.err
+
+
+def test_no_subcommand_with_a_token_runs_the_bot(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setenv("DISCORD_TOKEN", SECRET)
+    monkeypatch.setenv("CONFBOT_DB", str(tmp_path / "c.db"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(runner, "run_bot", lambda s: calls.append(s) or 0)
+    assert cli.main([]) == 0
+    assert calls and calls[0].discord_token == SECRET
+
+
+def test_sync_without_token_exits_2(tmp_path: Path):
+    assert runner.sync_commands(settings(tmp_path), guild_id=1) == 2
+
+
+def test_bot_uses_default_intents_only(tmp_path: Path):
+    bot = ConfBot(settings(tmp_path))
+    assert bot.intents == discord.Intents.default()
+    assert not bot.intents.message_content and not bot.intents.members
+
+
+def test_bot_never_syncs_in_on_ready():
+    import inspect
+
+    assert ".sync(" not in inspect.getsource(ConfBot.on_ready)
+
+
+@pytest.mark.parametrize("name", ["DISCORD_TOKEN", "CONFBOT_DB", "CONFBOT_PROGRAM",
+                                  "CONFBOT_GUILD_ID", "CONFBOT_NOW", "LOG_LEVEL"])  # fmt: skip
+def test_env_example_documents_every_setting(name: str):
+    text = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
+    assert f"{name}=" in text
+
+
+async def test_close_closes_the_database(tmp_path: Path):
+    bot = ConfBot(settings(tmp_path))
+    await bot.setup_hook()
+    assert bot.store is not None
+    await bot.close()
+    assert bot.store is None
