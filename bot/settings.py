@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -33,6 +34,8 @@ class Settings:
     guild_id: int | None = None
     simulated_now: datetime | None = None
     log_level: str | None = None  # None: INFO for the bot, WARNING for the console
+    # Tests only: a local fake Discord (http://127.0.0.1:PORT) instead of discord.com.
+    test_discord_url: str | None = None
 
     @classmethod
     def from_env(
@@ -76,6 +79,9 @@ class Settings:
         level = (get("LOG_LEVEL") or "").upper() or None
         if level is not None and level not in LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}.")
+        test_url = get("CONFBOT_TEST_DISCORD_URL")
+        if test_url is not None and urlsplit(test_url).hostname not in ("127.0.0.1", "localhost"):
+            raise SettingsError("CONFBOT_TEST_DISCORD_URL may only point at 127.0.0.1 (tests).")
         return cls(
             program_dir=program_dir,
             db_path=db_path,
@@ -83,6 +89,7 @@ class Settings:
             guild_id=int(guild) if guild else None,
             simulated_now=simulated,
             log_level=level,
+            test_discord_url=test_url,
         )
 
     def configure_logging(self, default: str = "INFO") -> None:

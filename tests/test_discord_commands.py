@@ -166,16 +166,28 @@ async def test_schedule_shows_the_day_with_meals(cog: ProgramCog):
     assert any("Conference Luncheon" in n for n in names)
 
 
-async def test_search_finds_an_affiliation(cog: ProgramCog):
+def followup_of(interaction) -> dict:
+    interaction.followup.send.assert_awaited_once()
+    return interaction.followup.send.await_args.kwargs
+
+
+async def test_search_defers_then_follows_up(cog: ProgramCog):
     interaction = make_interaction()
+
+    async def defer(**kwargs):
+        interaction.response.is_done.return_value = True
+
+    interaction.response.defer.side_effect = defer
     await cog.search.callback(cog, interaction, query="EPFL")
-    assert embed_of(interaction).fields[0].name == "Affiliation · EPFL"
+    interaction.response.defer.assert_awaited_once_with(thinking=True)
+    assert followup_of(interaction)["embed"].fields[0].name == "Affiliation · EPFL"
 
 
-async def test_empty_search_is_ephemeral(cog: ProgramCog):
+async def test_empty_search_says_what_to_try(cog: ProgramCog):
     interaction = make_interaction()
+    interaction.response.is_done.return_value = True
     await cog.search.callback(cog, interaction, query="zzzzqqq")
-    assert sent(interaction)["ephemeral"] is True
+    assert "Try a title word" in followup_of(interaction)["embed"].description
 
 
 async def test_about_says_times_are_derived_and_the_version(cog: ProgramCog):
@@ -229,8 +241,9 @@ async def test_author_autocomplete_value_resolves_to_that_person(cog: ProgramCog
 @pytest.mark.parametrize("query", ["@everyone", "@here hi", "<@123>", "<@&456> role", "<#789>"])
 async def test_mention_injection_pings_no_one(bot: ConfBot, cog: ProgramCog, query: str):
     interaction = make_interaction()
+    interaction.response.is_done.return_value = True
     await cog.search.callback(cog, interaction, query=query)
-    assert sent(interaction)["allowed_mentions"].to_dict() == {"parse": []}
+    assert followup_of(interaction)["allowed_mentions"].to_dict() == {"parse": []}
     error_interaction = make_interaction()
     try:
         await cog.paper.callback(cog, error_interaction, title=query)

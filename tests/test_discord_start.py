@@ -28,10 +28,10 @@ def test_run_without_token_explains_how_to_get_one(tmp_path: Path, capsys):
 
 
 def test_rejected_token_is_one_sentence_without_the_token(tmp_path, capsys, monkeypatch):
-    def reject(self, token, **kwargs):
+    async def reject(self, token, **kwargs):
         raise discord.LoginFailure("Improper token has been passed.")
 
-    monkeypatch.setattr(ConfBot, "run", reject)
+    monkeypatch.setattr(ConfBot, "start", reject)
     assert runner.run_bot(settings(tmp_path, DISCORD_TOKEN=SECRET)) == 2
     out = capsys.readouterr()
     assert "Discord rejected the token" in out.err

@@ -198,6 +198,10 @@ def _as_of(at: datetime, tz: ZoneInfo) -> str:
     return f"As of {stamp(at, 'f')} · {local}"
 
 
+def _ended(conference: Conference) -> str:
+    return f"{conference.name} has ended. `/paper` and `/author` still find every talk."
+
+
 def _day_of(moment: datetime, at: datetime, tz: ZoneInfo) -> str:
     if moment.astimezone(tz).date() != at.astimezone(tz).date():
         return f" ({timefmt.day_label(moment, tz)})"
@@ -210,10 +214,7 @@ def next_cards(answer: NextAnswer, conference: Conference) -> list[Card]:
     title = f"What's next at {conference.name}"
     stamp_line = _as_of(at, tz)
     if answer.phase is Phase.AFTER:
-        text = (
-            f"{conference.name} has ended. Thanks for coming!"
-            " `/paper` and `/author` still find every talk."
-        )
+        text = f"{_ended(conference)} Thanks for coming!"
         return [fit(Card(title, f"{stamp_line}\n\n{text}", colour=GREY))]
     description = stamp_line
     fields: list[Field] = []
@@ -245,9 +246,7 @@ def now_cards(answer: NowAnswer, conference: Conference) -> list[Card]:
     if answer.phase is Phase.BEFORE:
         description += f"\n\n{conference.name} has not started yet. Try `/next`."
     elif answer.phase is Phase.AFTER:
-        description += (
-            f"\n\n{conference.name} has ended. `/paper` and `/author` still find every talk."
-        )
+        description += f"\n\n{_ended(conference)}"
     elif not answer.current:
         description += "\n\nNothing is on stage right now. Try `/next`."
     fields = [item_field(i, tz, "On now") for i in answer.current]

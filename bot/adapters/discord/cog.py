@@ -114,10 +114,11 @@ class ProgramCog(commands.Cog):
     )
     @app_commands.describe(query="Words to look for, e.g. EPFL or memory tiering")
     async def search(self, interaction: discord.Interaction, query: str) -> None:
+        # Four indexes at once can take tens of ms on a large program: acknowledge first so
+        # a burst never pushes it past Discord's 3 s; the answer follows up.
+        await interaction.response.defer(thinking=True)
         answer = self.service.search(query)
-        await send_cards(
-            interaction, cards.search_cards(answer, self.conference), ephemeral=answer.empty
-        )
+        await send_cards(interaction, cards.search_cards(answer, self.conference))
 
     @app_commands.command(name="about", description="About this conference, its data, and confbot")
     async def about(self, interaction: discord.Interaction) -> None:

@@ -13,6 +13,7 @@ import sys
 
 import aiohttp
 import discord
+import yarl
 
 from bot.adapters.discord.client import ConfBot
 from bot.settings import Settings
@@ -32,12 +33,35 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def point_at(base_url: str) -> None:
+    """Send discord.py's REST and gateway traffic to a local fake Discord (tests only).
+
+    These two class attributes are where discord.py builds every URL from. Settings
+    refuse any host but 127.0.0.1 here, so this can never aim a bot somewhere else.
+    """
+    url = yarl.URL(base_url)
+    discord.http.Route.BASE = str(url / "api" / "v10")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = url.with_scheme("ws") / "gateway"
+    log.warning("using the test Discord at %s", base_url)
+
+
+async def serve(settings: Settings, bot: ConfBot | None = None) -> None:
+    """Log in and serve until closed: what `python -m bot run` does inside asyncio.run."""
+    assert settings.discord_token is not None
+    if settings.test_discord_url:
+        point_at(settings.test_discord_url)
+    bot = bot or ConfBot(settings)
+    async with bot:
+        await bot.start(settings.discord_token)
+
+
 def run_bot(settings: Settings) -> int:
     if not settings.discord_token:
         return _fail(f"no DISCORD_TOKEN is set. {TOKEN_HELP}", 2)
-    bot = ConfBot(settings)
     try:
-        bot.run(settings.discord_token, log_handler=None)
+        asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        return 0
     except discord.LoginFailure:
         return _fail(f"Discord rejected the token in DISCORD_TOKEN. {TOKEN_HELP}", 2)
     except (aiohttp.ClientConnectionError, OSError) as exc:
@@ -62,6 +86,8 @@ def sync_commands(settings: Settings, guild_id: int | None = None) -> int:
 
 async def _sync(settings: Settings, guild_id: int | None) -> int:
     # Sync exactly where asked: not also to CONFBOT_GUILD_ID as a normal start would.
+    if settings.test_discord_url:
+        point_at(settings.test_discord_url)
     bot = ConfBot(dataclasses.replace(settings, guild_id=None))
     async with bot:
         assert settings.discord_token is not None

@@ -1,0 +1,76 @@
+"""Start the real bot, through its real entry point, against the local fake Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import discord
+import pytest
+
+from bot.adapters.discord import runner
+from bot.adapters.discord.client import ConfBot
+from bot.settings import Settings
+from tests.fakediscord.server import TOKEN, FakeDiscord
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    server = FakeDiscord()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def bot_env(fake: FakeDiscord, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment a user would set, plus the one variable only tests set."""
+    return {
+        "DISCORD_TOKEN": TOKEN,
+        "CONFBOT_DB": str(tmp_path / "confbot.db"),
+        "CONFBOT_GUILD_ID": str(fake.guild_id),
+        "CONFBOT_NOW": "2024-07-10T10:50",
+        "CONFBOT_TEST_DISCORD_URL": fake.base_url,
+        **extra,
+    }
+
+
+@contextlib.contextmanager
+def restored_discord_urls():
+    base = discord.http.Route.BASE
+    gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    try:
+        yield
+    finally:
+        discord.http.Route.BASE = base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
+
+
+async def wait_for(condition, timeout: float = 10.0, what: str = "condition") -> None:
+    """Poll a cheap condition on the event loop (no sleeping on a clock we control)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.005)
+
+
+@pytest.fixture
+async def bot(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[ConfBot]:
+    settings = Settings.from_env(bot_env(fake, tmp_path), dotenv_path=tmp_path / "none")
+    with restored_discord_urls():
+        instance = ConfBot(settings, guild_ready_timeout=0.05)
+        task = asyncio.create_task(runner.serve(settings, instance))
+        await wait_for(
+            lambda: (fake.connected.is_set() and fake.guild_commands) or task.done(),
+            what="login, command sync and READY",
+        )
+        if task.done():
+            task.result()
+        await wait_for(instance.is_ready, what="on_ready")
+        yield instance
+        await instance.close()
+        await asyncio.wait_for(task, 10)
+    assert not fake.protocol_errors, fake.protocol_errors

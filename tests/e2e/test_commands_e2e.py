@@ -1,0 +1,202 @@
+"""Every command, through discord.py's own gateway parsing, tree dispatch and HTTP,
+against the real OSDI '24 program. Each test ends with no protocol errors (see the
+`bot` fixture)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.adapters.discord.client import ConfBot
+from tests.fakediscord.server import EPHEMERAL, FakeDiscord
+
+NO_PINGS = {"parse": []}
+
+
+def custom_ids(message: dict) -> list[str]:
+    return [
+        c["custom_id"]
+        for row in message["components"]
+        for c in row["components"]
+        if "custom_id" in c
+    ]
+
+
+async def test_bot_syncs_its_commands_and_the_fake_accepts_the_tree(fake: FakeDiscord, bot):
+    names = {c["name"] for c in fake.guild_commands[fake.guild_id]}
+    assert names == {"next", "now", "paper", "author", "session", "schedule", "search", "about"}
+    assert fake.global_commands == []  # never synced globally on start
+    assert fake.command_syncs == 1
+
+
+async def test_next_at_a_simulated_time(fake: FakeDiscord, bot):
+    answer = await fake.answer(await fake.send_command("next"))
+    assert answer.callback["type"] == 4
+    (embed,) = answer.embeds
+    assert embed["fields"][0]["name"].startswith("On now · Sabre")
+    assert embed["fields"][1]["name"].startswith("Next · NOMAD")
+    assert "≈ 11:05–11:25 PDT" in embed["fields"][1]["value"]
+
+
+async def test_next_with_a_when_option(fake: FakeDiscord, bot):
+    answer = await fake.answer(await fake.send_command("next", when="thursday 9:05"))
+    assert answer.embeds[0]["fields"][0]["name"].startswith("On now · Enabling Tensor")
+
+
+async def test_now_names_who_is_presenting(fake: FakeDiscord, bot):
+    answer = await fake.answer(await fake.send_command("now"))
+    assert "Nikita Lazarev" in answer.embeds[0]["fields"][0]["value"]
+
+
+async def test_paper_with_a_misspelt_query(fake: FakeDiscord, bot):
+    answer = await fake.answer(await fake.send_command("paper", title="sarthi serve"))
+    (embed,) = answer.embeds
+    assert embed["title"].startswith("Taming Throughput-Latency Tradeoff")
+    (row,) = answer.data["components"]
+    (button,) = row["components"]
+    assert button["style"] == 5 and button["url"].endswith("/presentation/agrawal")
+
+
+async def test_author_with_a_misspelt_query(fake: FakeDiscord, bot):
+    answer = await fake.answer(await fake.send_command("author", name="christina delimitru"))
+    assert answer.embeds[0]["title"] == "Christina Delimitrou"
+
+
+async def test_session_and_schedule(fake: FakeDiscord, bot):
+    session = await fake.answer(await fake.send_command("session", name="formal verif"))
+    assert session.embeds[0]["title"] == "Formal Verification"
+    day = await fake.answer(await fake.send_command("schedule", day="2024-07-12"))
+    names = [f["name"] for f in day.embeds[0]["fields"]]
+    assert any("Closing Remarks" in n for n in names) or day.data["components"]
+
+
+async def test_search_defers_and_follows_up(fake: FakeDiscord, bot):
+    interaction = await fake.send_command("search", query="EPFL")
+    await fake.answer(interaction)
+    assert interaction.callback["type"] == 5  # thinking
+    await _followed_up(interaction)
+    assert interaction.followups[0]["embeds"][0]["fields"][0]["name"] == "Affiliation · EPFL"
+
+
+async def _followed_up(interaction) -> None:
+    import asyncio
+
+    await asyncio.wait_for(interaction.followed_up.wait(), 5)
+
+
+async def test_about_is_ephemeral(fake: FakeDiscord, bot):
+    answer = await fake.answer(await fake.send_command("about"))
+    assert answer.ephemeral
+    assert "derived" in answer.embeds[0]["fields"][0]["value"]
+
+
+async def test_commands_work_in_a_dm(fake: FakeDiscord, bot):
+    answer = await fake.answer(await fake.send_command("paper", title="llumnix", dm=True))
+    assert answer.embeds[0]["title"].startswith("Llumnix")
+
+
+# -- autocomplete ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "typed", "expected"),
+    [
+        ("paper", "title", "lumnix", "Llumnix"),
+        ("paper", "title", "", "Sabre"),
+        ("author", "name", "clem", "Clément Burgevin"),
+        ("session", "name", "verif", "Formal Verification"),
+    ],
+)
+async def test_autocomplete_value_resolves_to_the_chosen_item(
+    fake: FakeDiscord, bot, command, option, typed, expected
+):
+    suggestions = await fake.answer(await fake.send_autocomplete(command, option, typed))
+    assert suggestions.callback["type"] == 8
+    choice = suggestions.choices[0]
+    assert choice["name"].startswith(expected)
+    answer = await fake.answer(await fake.send_command(command, **{option: choice["value"]}))
+    assert answer.embeds[0]["title"].startswith(expected)
+
+
+async def test_autocomplete_with_long_titles_truncates_names(fake: FakeDiscord, bot):
+    suggestions = await fake.answer(await fake.send_autocomplete("paper", "title", "tensor"))
+    assert all(len(c["name"]) <= 100 for c in suggestions.choices)
+    assert any(c["name"].endswith("…") for c in suggestions.choices)
+
+
+# -- pages ----------------------------------------------------------------------------
+
+
+async def test_page_buttons_turn_for_the_invoker_only(fake: FakeDiscord, bot):
+    first = await fake.answer(await fake.send_command("author", name="chen", user=fake.attendee))
+    _previous, _counter, next_id = custom_ids(first.message)
+    assert "Page 1 of" in first.embeds[0]["footer"]["text"]
+
+    turned = await fake.answer(await fake.click(first, next_id, user=fake.attendee))
+    assert turned.callback["type"] == 7  # the message is updated in place
+    assert "Page 2 of" in turned.data["embeds"][0]["footer"]["text"]
+
+    refused = await fake.answer(await fake.click(first, next_id, user=fake.owner))
+    assert refused.callback["type"] == 4
+    assert refused.ephemeral
+    assert "Only the person who ran the command" in refused.data["content"]
+
+
+# -- safety and errors ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["@everyone look", "<@123> hi", "@here <@&456>"])
+async def test_mention_injection_pings_no_one(fake: FakeDiscord, bot, query: str):
+    search = await fake.send_command("search", query=query)
+    await fake.answer(search)
+    await _followed_up(search)
+    paper = await fake.answer(await fake.send_command("paper", title=query))
+    for body in (search.callback, *search.followups, paper.callback):
+        data = body.get("data", body)
+        if "content" in data or "embeds" in data:
+            assert data["allowed_mentions"] == NO_PINGS, data
+
+
+async def test_no_match_is_an_ephemeral_answer_with_suggestions(fake: FakeDiscord, bot):
+    answer = await fake.answer(await fake.send_command("paper", title="snapshot banana"))
+    assert answer.ephemeral
+    assert answer.data["content"].startswith("No paper matches")
+    assert "Sabre" in answer.data["content"]
+
+
+async def test_bad_when_is_an_ephemeral_explanation(fake: FakeDiscord, bot):
+    answer = await fake.answer(await fake.send_command("next", when="banana"))
+    assert answer.ephemeral and "Try 'now'" in answer.data["content"]
+
+
+async def test_an_exception_in_a_command_is_answered_and_the_bot_keeps_serving(
+    fake: FakeDiscord, bot: ConfBot, monkeypatch
+):
+    def explode(*args, **kwargs):
+        raise RuntimeError("injected failure")
+
+    monkeypatch.setattr(bot.service, "now", explode)
+    broken = await fake.answer(await fake.send_command("now"))
+    assert broken.ephemeral
+    assert broken.data["content"].startswith("Sorry, something went wrong")
+    fine = await fake.answer(await fake.send_command("paper", title="sabre"))
+    assert fine.embeds[0]["title"].startswith("Sabre")
+    assert not int(fine.data.get("flags") or 0) & EPHEMERAL
+
+
+# -- faults ---------------------------------------------------------------------------
+
+
+async def test_429_on_a_followup_is_retried(fake: FakeDiscord, bot):
+    limit = fake.rate_limit_next("POST", "/webhooks/", retry_after=0.05)
+    interaction = await fake.send_command("search", query="memory tiering")
+    await fake.answer(interaction)
+    await _followed_up(interaction)
+    assert limit.hits == 1
+    assert len(interaction.followups) == 1
+
+
+async def test_429_on_a_callback_is_retried(fake: FakeDiscord, bot):
+    limit = fake.rate_limit_next("POST", "/callback", retry_after=0.05)
+    answer = await fake.answer(await fake.send_command("now"))
+    assert limit.hits == 1
+    assert len(answer.callbacks) == 1

@@ -1,0 +1,149 @@
+"""JSON shapes of Discord objects, as few fields as discord.py needs to parse them."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+DISCORD_EPOCH_MS = 1420070400000
+_counter = itertools.count(1)
+
+
+def snowflake() -> int:
+    """Unique, increasing ids that also decode to 'now', like Discord's."""
+    millis = int(time.time() * 1000) - DISCORD_EPOCH_MS
+    return (millis << 22) | (next(_counter) % (1 << 22))
+
+
+def user(user_id: int, name: str, bot: bool = False) -> dict[str, Any]:
+    return {
+        "id": str(user_id),
+        "username": name,
+        "discriminator": "0",
+        "global_name": name,
+        "avatar": None,
+        "bot": bot,
+        "public_flags": 0,
+    }
+
+
+def member(user_data: dict[str, Any], permissions: int) -> dict[str, Any]:
+    return {
+        "user": user_data,
+        "roles": [],
+        "joined_at": "2024-07-01T00:00:00+00:00",
+        "deaf": False,
+        "mute": False,
+        "flags": 0,
+        "permissions": str(permissions),
+        "nick": None,
+        "avatar": None,
+    }
+
+
+def text_channel(channel_id: int, guild_id: int | None, name: str = "general") -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": str(channel_id),
+        "type": 0,
+        "name": name,
+        "position": 0,
+        "permission_overwrites": [],
+        "nsfw": False,
+        "parent_id": None,
+    }
+    if guild_id is not None:
+        data["guild_id"] = str(guild_id)
+    return data
+
+
+def dm_channel(channel_id: int, recipient: dict[str, Any]) -> dict[str, Any]:
+    return {"id": str(channel_id), "type": 1, "recipients": [recipient], "last_message_id": None}
+
+
+def guild(guild_id: int, channel: dict[str, Any], bot_member: dict[str, Any]) -> dict[str, Any]:
+    everyone = {
+        "id": str(guild_id),
+        "name": "@everyone",
+        "permissions": "2048",
+        "position": 0,
+        "color": 0,
+        "hoist": False,
+        "managed": False,
+        "mentionable": False,
+        "flags": 0,
+    }
+    return {
+        "id": str(guild_id),
+        "name": "OSDI '24 attendees",
+        "icon": None,
+        "owner_id": "1",
+        "roles": [everyone],
+        "channels": [channel],
+        "members": [bot_member],
+        "emojis": [],
+        "stickers": [],
+        "features": [],
+        "member_count": 2,
+        "large": False,
+        "threads": [],
+        "voice_states": [],
+        "presences": [],
+        "stage_instances": [],
+        "guild_scheduled_events": [],
+        "soundboard_sounds": [],
+        "premium_tier": 0,
+        "preferred_locale": "en-US",
+        "system_channel_flags": 0,
+        "verification_level": 0,
+        "explicit_content_filter": 0,
+        "default_message_notifications": 0,
+        "mfa_level": 0,
+        "nsfw_level": 0,
+        "afk_timeout": 300,
+        "unavailable": False,
+        "joined_at": "2024-07-01T00:00:00+00:00",
+    }
+
+
+def message(
+    message_id: int,
+    channel_id: int,
+    author: dict[str, Any],
+    body: dict[str, Any],
+    *,
+    application_id: int | None = None,
+    flags: int = 0,
+) -> dict[str, Any]:
+    data = {
+        "id": str(message_id),
+        "channel_id": str(channel_id),
+        "author": author,
+        "content": body.get("content") or "",
+        "timestamp": datetime.now(UTC).isoformat(),
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [
+            {
+                "id": str(snowflake()),
+                "filename": a.get("filename", "file"),
+                "size": 0,
+                "url": "http://127.0.0.1/attachment",
+                "proxy_url": "http://127.0.0.1/attachment",
+            }
+            for a in body.get("attachments") or []
+        ],
+        "embeds": body.get("embeds") or [],
+        "components": body.get("components") or [],
+        "pinned": False,
+        "type": 0,
+        "flags": flags | int(body.get("flags") or 0),
+    }
+    if application_id is not None:
+        data["application_id"] = str(application_id)
+        data["webhook_id"] = str(application_id)
+    return data

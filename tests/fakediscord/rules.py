@@ -1,0 +1,129 @@
+"""What Discord rejects: command trees, messages, embeds and autocomplete choices.
+
+Each check returns a list of problems (empty when fine), so the fake can both refuse a
+request the way Discord would and record why, for a test to assert there were none.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+NAME = re.compile(r"^[-_\w]{1,32}$")
+LOWER_NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
+
+CONTENT_MAX = 2000
+EMBEDS_MAX = 10
+EMBED_TOTAL_MAX = 6000
+ACTION_ROWS_MAX = 5
+CHOICES_MAX = 25
+CHOICE_NAME_MAX = 100
+CHOICE_VALUE_MAX = 100
+
+
+def command_problems(command: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    name = command.get("name", "")
+    where = f"command {name!r}"
+    if not LOWER_NAME.match(name):
+        problems.append(f"{where}: name must match ^[-_a-z0-9]{{1,32}}$")
+    if command.get("type", 1) == 1 and not 1 <= len(command.get("description", "")) <= 100:
+        problems.append(f"{where}: description must be 1-100 characters")
+    problems += _option_problems(command.get("options") or [], where)
+    return problems
+
+
+def _option_problems(options: list[dict[str, Any]], where: str) -> list[str]:
+    problems: list[str] = []
+    if len(options) > 25:
+        problems.append(f"{where}: more than 25 options")
+    seen_optional = False
+    names = set()
+    for option in options:
+        name = option.get("name", "")
+        at = f"{where} option {name!r}"
+        if not LOWER_NAME.match(name):
+            problems.append(f"{at}: bad name")
+        if name in names:
+            problems.append(f"{at}: duplicate name")
+        names.add(name)
+        if not 1 <= len(option.get("description", "")) <= 100:
+            problems.append(f"{at}: description must be 1-100 characters")
+        if option.get("type") in (1, 2):
+            problems += _option_problems(option.get("options") or [], at)
+            continue
+        if option.get("required"):
+            if seen_optional:
+                problems.append(f"{at}: required option after an optional one")
+        else:
+            seen_optional = True
+        choices = option.get("choices") or []
+        if len(choices) > CHOICES_MAX:
+            problems.append(f"{at}: more than 25 choices")
+        if choices and option.get("autocomplete"):
+            problems.append(f"{at}: choices and autocomplete together")
+        problems += choice_problems(choices, at)
+    return problems
+
+
+def choice_problems(choices: list[dict[str, Any]], where: str) -> list[str]:
+    problems: list[str] = []
+    if len(choices) > CHOICES_MAX:
+        problems.append(f"{where}: {len(choices)} choices, at most 25")
+    for choice in choices:
+        name, value = choice.get("name", ""), choice.get("value")
+        if not 1 <= len(name) <= CHOICE_NAME_MAX:
+            problems.append(f"{where}: choice name of {len(name)} characters")
+        if isinstance(value, str) and not 1 <= len(value) <= CHOICE_VALUE_MAX:
+            problems.append(f"{where}: choice value of {len(value)} characters")
+    return problems
+
+
+def message_problems(data: dict[str, Any], where: str) -> list[str]:
+    problems: list[str] = []
+    content = data.get("content") or ""
+    if len(content) > CONTENT_MAX:
+        problems.append(f"{where}: content of {len(content)} characters")
+    embeds = data.get("embeds") or []
+    if len(embeds) > EMBEDS_MAX:
+        problems.append(f"{where}: {len(embeds)} embeds")
+    total = 0
+    for embed in embeds:
+        size, embed_problems = _embed(embed, where)
+        total += size
+        problems += embed_problems
+    if total > EMBED_TOTAL_MAX:
+        problems.append(f"{where}: embeds hold {total} characters, at most 6000")
+    if len(data.get("components") or []) > ACTION_ROWS_MAX:
+        problems.append(f"{where}: more than 5 action rows")
+    return problems
+
+
+def _embed(embed: dict[str, Any], where: str) -> tuple[int, list[str]]:
+    problems: list[str] = []
+    limits = (("title", 256), ("description", 4096))
+    size = 0
+    for key, limit in limits:
+        text = embed.get(key) or ""
+        size += len(text)
+        if len(text) > limit:
+            problems.append(f"{where}: embed {key} of {len(text)} characters")
+    fields = embed.get("fields") or []
+    if len(fields) > 25:
+        problems.append(f"{where}: {len(fields)} embed fields")
+    for field in fields:
+        name, value = field.get("name", ""), field.get("value", "")
+        size += len(name) + len(value)
+        if not name or len(name) > 256:
+            problems.append(f"{where}: field name of {len(name)} characters")
+        if not value or len(value) > 1024:
+            problems.append(f"{where}: field value of {len(value)} characters")
+    footer = (embed.get("footer") or {}).get("text", "")
+    size += len(footer)
+    if len(footer) > 2048:
+        problems.append(f"{where}: footer of {len(footer)} characters")
+    author = (embed.get("author") or {}).get("name", "")
+    size += len(author)
+    if len(author) > 256:
+        problems.append(f"{where}: author name of {len(author)} characters")
+    return size, problems

@@ -1,0 +1,709 @@
+"""A local Discord: REST and gateway on one aiohttp server on 127.0.0.1.
+
+It is faithful where discord.py depends on it (see shared notes on discord-e2e) and
+strict where Discord is: late or double acknowledgements, oversized messages and
+embeds, bad autocomplete choices and unknown routes are answered with Discord's errors
+*and* recorded in `protocol_errors`, so a test can assert that there were none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from tests.fakediscord import payloads, rules
+
+log = logging.getLogger(__name__)
+
+TOKEN = "fake-bot-token.for-tests-only"
+DEADLINE = 3.0  # seconds Discord waits for the first acknowledgement
+ADMIN = 1 << 3
+MANAGE_GUILD = 1 << 5
+DEFAULT_PERMISSIONS = 0x0000_0000_0004_0840  # view channel, send messages, read history
+EPHEMERAL = 1 << 6
+
+# callback types that fit each interaction type
+_FITTING = {2: {4, 5}, 3: {4, 5, 6, 7}, 4: {8}, 5: {4, 5, 6, 7}}
+
+
+@dataclass
+class Interaction:
+    """One interaction we delivered, and everything the bot did in answer."""
+
+    id: int
+    token: str
+    type: int
+    payload: dict[str, Any]
+    delivered_at: float = 0.0
+    callbacks: list[dict[str, Any]] = field(default_factory=list)
+    followups: list[dict[str, Any]] = field(default_factory=list)
+    edits: list[dict[str, Any]] = field(default_factory=list)
+    message: dict[str, Any] | None = None  # the response message, as Discord stores it
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+    followed_up: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def callback(self) -> dict[str, Any]:
+        assert len(self.callbacks) == 1, f"expected one callback, got {len(self.callbacks)}"
+        return self.callbacks[0]
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The callback's data (message body or choices)."""
+        return self.callback.get("data") or {}
+
+    @property
+    def choices(self) -> list[dict[str, Any]]:
+        return self.data.get("choices", [])
+
+    @property
+    def embeds(self) -> list[dict[str, Any]]:
+        return self.data.get("embeds") or []
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(int(self.data.get("flags") or 0) & EPHEMERAL)
+
+
+@dataclass
+class RateLimit:
+    method: str
+    path_part: str
+    retry_after: float
+    remaining: int = 1
+    hits: int = 0
+
+
+class FakeDiscord:
+    def __init__(self) -> None:
+        self.application_id = payloads.snowflake()
+        self.bot_user = payloads.user(self.application_id, "confbot", bot=True)
+        self.guild_id = payloads.snowflake()
+        self.channel_id = payloads.snowflake()
+        self.owner = payloads.user(payloads.snowflake(), "organiser")
+        self.attendee = payloads.user(payloads.snowflake(), "attendee")
+        self.protocol_errors: list[str] = []
+        self.requests: list[tuple[str, str]] = []
+        self.global_commands: list[dict[str, Any]] = []
+        self.guild_commands: dict[int, list[dict[str, Any]]] = {}
+        self.command_syncs = 0
+        self.interactions: dict[int, Interaction] = {}
+        self._by_token: dict[str, Interaction] = {}
+        self.channel_messages: dict[int, list[dict[str, Any]]] = {}
+        self.dm_channels: dict[int, int] = {}
+        self.rate_limits: list[RateLimit] = []
+        self.rate_limited: list[str] = []
+        # gateway
+        self.sessions = 0
+        self.session_id: str | None = None
+        self.resumes = 0
+        self.identifies = 0
+        self.seq = 0
+        self.sent_events: list[dict[str, Any]] = []
+        self.socket: web.WebSocketResponse | None = None
+        self.connected = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=32 * 1024 * 1024)
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        # A burst opens one connection per callback: the default backlog of 128 drops some.
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=4096)
+        await site.start()
+        server = site._server
+        assert server is not None and server.sockets
+        self.port = server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self.socket is not None:
+            await self.socket.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def error(self, problem: str) -> None:
+        log.warning("protocol error: %s", problem)
+        self.protocol_errors.append(problem)
+
+    # -- REST ---------------------------------------------------------------------------
+
+    def _json(
+        self, body: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> web.Response:
+        # discord.py reads JSON only when Content-Type is exactly application/json.
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        return web.Response(body=json.dumps(body).encode(), status=status, headers=all_headers)
+
+    def _discord_error(self, status: int, code: int, message: str) -> web.Response:
+        return self._json({"code": code, "message": message}, status=status)
+
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        path = "/" + request.match_info["path"]
+        method = request.method
+        self.requests.append((method, path))
+        limited = self._rate_limited(method, path)
+        if limited is not None:
+            return limited
+        # Interaction and webhook routes are authorised by their token in the path.
+        authorised = request.headers.get("Authorization") == f"Bot {TOKEN}"
+        if not authorised and not path.startswith(("/interactions/", "/webhooks/")):
+            return self._discord_error(401, 0, "401: Unauthorized")
+        parts = [p for p in path.split("/") if p]
+        try:
+            route = self._route(method, parts)
+        except (KeyError, ValueError, IndexError):
+            route = None
+        if route is None:
+            self.error(f"unimplemented route {method} {path}")
+            return self._discord_error(404, 0, f"fake Discord does not implement {method} {path}")
+        return await route(request, parts)
+
+    def _route(self, method: str, p: list[str]):
+        match (method, p):
+            case ("GET", ["users", "@me"]):
+                return self._get_me
+            case ("GET", ["oauth2", "applications", "@me"]):
+                return self._get_application
+            case ("GET", ["gateway"] | ["gateway", "bot"]):
+                return self._get_gateway
+            case ("PUT", ["applications", _, "commands"]):
+                return self._put_global_commands
+            case ("GET", ["applications", _, "commands"]):
+                return self._get_global_commands
+            case ("PUT", ["applications", _, "guilds", _, "commands"]):
+                return self._put_guild_commands
+            case ("GET", ["applications", _, "guilds", _, "commands"]):
+                return self._get_guild_commands
+            case ("POST", ["interactions", _, _, "callback"]):
+                return self._interaction_callback
+            case ("POST", ["webhooks", _, _]):
+                return self._followup
+            case ("PATCH", ["webhooks", _, _, "messages", _]):
+                return self._edit_webhook_message
+            case ("GET", ["webhooks", _, _, "messages", _]):
+                return self._get_webhook_message
+            case ("DELETE", ["webhooks", _, _, "messages", _]):
+                return self._delete_webhook_message
+            case ("POST", ["channels", _, "messages"]):
+                return self._channel_message
+            case ("POST", ["users", "@me", "channels"]):
+                return self._open_dm
+        return None
+
+    def rate_limit_next(
+        self, method: str, path_part: str, retry_after: float = 0.05, times: int = 1
+    ) -> RateLimit:
+        """Answer the next `times` matching requests with a real 429."""
+        limit = RateLimit(method, path_part, retry_after, remaining=times)
+        self.rate_limits.append(limit)
+        return limit
+
+    def _rate_limited(self, method: str, path: str) -> web.Response | None:
+        for limit in self.rate_limits:
+            if limit.remaining > 0 and method == limit.method and limit.path_part in path:
+                limit.remaining -= 1
+                limit.hits += 1
+                self.rate_limited.append(f"{method} {path}")
+                headers = {
+                    # Without Via, discord.py takes a 429 for a Cloudflare ban and gives up.
+                    "Via": "1.1 google",
+                    "X-RateLimit-Limit": "5",
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset-After": str(limit.retry_after),
+                    "X-RateLimit-Bucket": "fake-bucket",
+                    "X-RateLimit-Scope": "user",
+                    "Retry-After": str(limit.retry_after),
+                }
+                body = {
+                    "message": "You are being rate limited.",
+                    "retry_after": limit.retry_after,
+                    "global": False,
+                }
+                return self._json(body, status=429, headers=headers)
+        return None
+
+    async def _get_me(self, request: web.Request, p: list[str]) -> web.Response:
+        return self._json(self.bot_user)
+
+    async def _get_application(self, request: web.Request, p: list[str]) -> web.Response:
+        return self._json(
+            {
+                "id": str(self.application_id),
+                "name": "confbot",
+                "icon": None,
+                "description": "",
+                "rpc_origins": [],
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "owner": self.owner,
+                "summary": "",
+                "verify_key": "0" * 64,
+                "team": None,
+                "flags": 0,
+            }
+        )
+
+    async def _get_gateway(self, request: web.Request, p: list[str]) -> web.Response:
+        return self._json(
+            {
+                "url": self.gateway_url,
+                "shards": 1,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 0,
+                    "max_concurrency": 1,
+                },
+            }
+        )
+
+    async def _validated_commands(
+        self, request: web.Request
+    ) -> list[dict[str, Any]] | web.Response:
+        body = await request.json()
+        problems = [problem for command in body for problem in rules.command_problems(command)]
+        if len({c["name"] for c in body}) != len(body):
+            problems.append("two commands share a name")
+        if problems:
+            self.error("; ".join(problems))
+            return self._json(
+                {
+                    "code": 50035,
+                    "message": "Invalid Form Body",
+                    "errors": {"_errors": [{"message": p} for p in problems]},
+                },
+                400,
+            )
+        self.command_syncs += 1
+        stored = []
+        for command in body:
+            stored.append(
+                {
+                    **command,
+                    "id": str(payloads.snowflake()),
+                    "application_id": str(self.application_id),
+                    "version": "1",
+                }
+            )
+        return stored
+
+    async def _put_global_commands(self, request: web.Request, p: list[str]) -> web.Response:
+        result = await self._validated_commands(request)
+        if isinstance(result, web.Response):
+            return result
+        self.global_commands = result
+        return self._json(result)
+
+    async def _get_global_commands(self, request: web.Request, p: list[str]) -> web.Response:
+        return self._json(self.global_commands)
+
+    async def _put_guild_commands(self, request: web.Request, p: list[str]) -> web.Response:
+        result = await self._validated_commands(request)
+        if isinstance(result, web.Response):
+            return result
+        self.guild_commands[int(p[3])] = result
+        return self._json(result)
+
+    async def _get_guild_commands(self, request: web.Request, p: list[str]) -> web.Response:
+        return self._json(self.guild_commands.get(int(p[3]), []))
+
+    async def _read_body(self, request: web.Request) -> dict[str, Any]:
+        """JSON, or multipart with payload_json plus files (attachments)."""
+        if request.content_type.startswith("multipart/"):
+            body: dict[str, Any] = {}
+            files = []
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                if part.name == "payload_json":
+                    body = json.loads(await part.text())
+                else:
+                    files.append(
+                        {"name": part.name, "filename": part.filename, "content": await part.read()}
+                    )
+            body["_files"] = files
+            return body
+        return await request.json() if request.can_read_body else {}
+
+    async def _interaction_callback(self, request: web.Request, p: list[str]) -> web.Response:
+        interaction = self.interactions.get(int(p[1]))
+        body = await self._read_body(request)
+        if interaction is None or interaction.token != p[2]:
+            self.error(f"callback for unknown interaction {p[1]}")
+            return self._discord_error(404, 10062, "Unknown interaction")
+        late = time.monotonic() - interaction.delivered_at
+        if not interaction.callbacks and late > DEADLINE:
+            self.error(f"interaction {interaction.id} acknowledged after {late:.2f} s")
+            return self._discord_error(404, 10062, "Unknown interaction")
+        if interaction.callbacks:
+            self.error(f"interaction {interaction.id} acknowledged twice")
+            return self._discord_error(400, 40060, "Interaction has already been acknowledged.")
+        kind = body.get("type")
+        if kind not in _FITTING.get(interaction.type, set()):
+            self.error(f"callback type {kind} does not fit interaction type {interaction.type}")
+            return self._discord_error(400, 50035, "Invalid interaction response type")
+        data = body.get("data") or {}
+        if kind == 8:
+            for problem in rules.choice_problems(
+                data.get("choices", []), f"autocomplete {interaction.id}"
+            ):
+                self.error(problem)
+        elif kind in (4, 7):
+            for problem in rules.message_problems(data, f"response to {interaction.id}"):
+                self.error(problem)
+        interaction.callbacks.append(body)
+        answer: dict[str, Any] = {
+            "interaction": {"id": str(interaction.id), "type": interaction.type}
+        }
+        if kind in (4, 5):
+            message = self._bot_message(interaction, data)
+            interaction.message = message
+            answer["interaction"]["response_message_id"] = message["id"]
+            answer["interaction"]["response_message_loading"] = kind == 5
+            answer["interaction"]["response_message_ephemeral"] = bool(
+                int(data.get("flags") or 0) & EPHEMERAL
+            )
+            answer["resource"] = {"type": kind, "message": message}
+        elif kind == 7 and interaction.payload.get("message"):
+            interaction.edits.append(data)
+        interaction.answered.set()
+        return self._json(answer)
+
+    def _bot_message(self, interaction: Interaction, body: dict[str, Any]) -> dict[str, Any]:
+        """A message the bot sent through the interaction's webhook, as Discord stores it."""
+        channel_id = int(interaction.payload["channel_id"])
+        return payloads.message(
+            payloads.snowflake(),
+            channel_id,
+            self.bot_user,
+            body,
+            application_id=self.application_id,
+        )
+
+    def _webhook_interaction(self, p: list[str]) -> Interaction | None:
+        if int(p[1]) != self.application_id:
+            return None
+        return self._by_token.get(p[2])
+
+    async def _followup(self, request: web.Request, p: list[str]) -> web.Response:
+        interaction = self._webhook_interaction(p)
+        body = await self._read_body(request)
+        if interaction is None:
+            self.error(f"followup for unknown webhook token {p[2][:10]}")
+            return self._discord_error(404, 10015, "Unknown Webhook")
+        if not interaction.callbacks:
+            self.error(f"followup before acknowledging interaction {interaction.id}")
+            return self._discord_error(404, 10015, "Unknown Webhook")
+        for problem in rules.message_problems(body, f"followup to {interaction.id}"):
+            self.error(problem)
+        interaction.followups.append(body)
+        interaction.followed_up.set()
+        return self._json(self._bot_message(interaction, body))
+
+    async def _edit_webhook_message(self, request: web.Request, p: list[str]) -> web.Response:
+        interaction = self._webhook_interaction(p)
+        body = await self._read_body(request)
+        if interaction is None or interaction.message is None:
+            self.error(f"edit of unknown message {'/'.join(p)}")
+            return self._discord_error(404, 10008, "Unknown Message")
+        for problem in rules.message_problems(body, f"edit of {interaction.id}"):
+            self.error(problem)
+        interaction.edits.append(body)
+        merged = {**interaction.message, **{k: v for k, v in body.items() if not k.startswith("_")}}
+        interaction.message = merged
+        return self._json(merged)
+
+    async def _get_webhook_message(self, request: web.Request, p: list[str]) -> web.Response:
+        interaction = self._webhook_interaction(p)
+        if interaction is None or interaction.message is None:
+            return self._discord_error(404, 10008, "Unknown Message")
+        return self._json(interaction.message)
+
+    async def _delete_webhook_message(self, request: web.Request, p: list[str]) -> web.Response:
+        interaction = self._webhook_interaction(p)
+        if interaction is None or interaction.message is None:
+            return self._discord_error(404, 10008, "Unknown Message")
+        interaction.message = None
+        return web.Response(status=204)
+
+    async def _channel_message(self, request: web.Request, p: list[str]) -> web.Response:
+        channel_id = int(p[1])
+        body = await self._read_body(request)
+        known = {self.channel_id, *self.dm_channels.values()}
+        if channel_id not in known:
+            return self._discord_error(404, 10003, "Unknown Channel")
+        for problem in rules.message_problems(body, f"message to channel {channel_id}"):
+            self.error(problem)
+        message = payloads.message(payloads.snowflake(), channel_id, self.bot_user, body)
+        self.channel_messages.setdefault(channel_id, []).append(message | {"_body": body})
+        return self._json(message)
+
+    async def _open_dm(self, request: web.Request, p: list[str]) -> web.Response:
+        body = await request.json()
+        recipient = int(body["recipient_id"])
+        channel_id = self.dm_channels.setdefault(recipient, payloads.snowflake())
+        user = self.owner if int(self.owner["id"]) == recipient else self.attendee
+        return self._json(payloads.dm_channel(channel_id, user))
+
+    # -- gateway ------------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(max_msg_size=0)
+        await socket.prepare(request)
+        self.socket = socket
+        # Plain text frames: discord.py accepts them even when it asked for zlib-stream.
+        await socket.send_json({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
+        try:
+            async for frame in socket:
+                if frame.type != WSMsgType.TEXT:
+                    continue
+                await self._gateway_op(socket, json.loads(frame.data))
+        finally:
+            if self.socket is socket:
+                self.socket = None
+                self.connected.clear()
+        return socket
+
+    async def _gateway_op(self, socket: web.WebSocketResponse, message: dict[str, Any]) -> None:
+        op, data = message.get("op"), message.get("d")
+        if op == 1:
+            await socket.send_json({"op": 11, "d": None, "s": None, "t": None})
+        elif op == 2:
+            if data.get("token") not in (TOKEN, f"Bot {TOKEN}"):
+                await socket.close(code=4004, message=b"Authentication failed.")
+                return
+            self.identifies += 1
+            self.sessions += 1
+            self.session_id = f"session-{self.sessions}"
+            self.seq = 0
+            self.sent_events = []
+            await self._send_ready(socket)
+        elif op == 6:
+            if data.get("session_id") != self.session_id:
+                await socket.send_json({"op": 9, "d": False, "s": None, "t": None})
+                return
+            self.resumes += 1
+            for event in [e for e in self.sent_events if e["s"] > (data.get("seq") or 0)]:
+                await socket.send_json(event)
+            await self._dispatch("RESUMED", {}, socket)
+            self.connected.set()
+
+    async def _send_ready(self, socket: web.WebSocketResponse) -> None:
+        ready = {
+            "v": 10,
+            "user": self.bot_user,
+            "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+            "session_id": self.session_id,
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": str(self.application_id), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+            "shard": [0, 1],
+        }
+        await self._dispatch("READY", ready, socket)
+        channel = payloads.text_channel(self.channel_id, self.guild_id)
+        bot_member = payloads.member(self.bot_user, DEFAULT_PERMISSIONS)
+        await self._dispatch(
+            "GUILD_CREATE", payloads.guild(self.guild_id, channel, bot_member), socket
+        )
+        self.connected.set()
+
+    async def _dispatch(
+        self, name: str, data: dict[str, Any], socket: web.WebSocketResponse | None = None
+    ) -> None:
+        """Send an event, or keep it for the RESUME replay if the socket is down."""
+        self.seq += 1
+        event = {"op": 0, "t": name, "s": self.seq, "d": data}
+        if name not in ("READY", "RESUMED"):
+            self.sent_events.append(event)
+        target = socket or self.socket
+        if target is not None and not target.closed:
+            with contextlib.suppress(ConnectionResetError, RuntimeError):
+                await target.send_json(event)
+
+    # -- faults -------------------------------------------------------------------------
+
+    async def close_gateway(self, code: int = 4000) -> None:
+        """Close the socket as Discord does before asking the client to RESUME."""
+        socket = self.socket
+        self.connected.clear()
+        if socket is not None:
+            await socket.close(code=code, message=b"fake: closing")
+
+    async def abort_gateway(self) -> None:
+        """Drop the TCP connection with no close frame, like a network failure."""
+        socket = self.socket
+        self.connected.clear()
+        if socket is not None and request_transport(socket) is not None:
+            request_transport(socket).abort()
+
+    async def invalidate_session(self) -> None:
+        """op 9 (not resumable): the client must IDENTIFY again."""
+        self.session_id = None
+        if self.socket is not None:
+            await self.socket.send_json({"op": 9, "d": False, "s": None, "t": None})
+
+    # -- interactions -------------------------------------------------------------------
+
+    def commands(self) -> list[dict[str, Any]]:
+        return self.global_commands or next(iter(self.guild_commands.values()), [])
+
+    def command(self, name: str) -> dict[str, Any]:
+        for command in self.commands():
+            if command["name"] == name:
+                return command
+        raise AssertionError(
+            f"/{name} was never registered (registered: {[c['name'] for c in self.commands()]})"
+        )
+
+    def _options(
+        self, command: dict[str, Any], values: dict[str, Any], focused: str | None
+    ) -> list[dict[str, Any]]:
+        """Options as Discord would send them, checked against the registered tree."""
+        declared = {o["name"]: o for o in command.get("options") or []}
+        for name in values:
+            assert name in declared, f"/{command['name']} has no option {name!r}"
+        for name, option in declared.items():
+            if option.get("required") and name not in values and name != focused:
+                raise AssertionError(f"/{command['name']} requires {name!r}")
+        options = []
+        for name, value in values.items():
+            option = declared[name]
+            if option.get("choices") and name != focused:
+                allowed = [c["value"] for c in option["choices"]]
+                assert value in allowed, f"{value!r} is not a choice of {name!r}: {allowed}"
+            entry: dict[str, Any] = {"name": name, "type": option["type"], "value": value}
+            if name == focused:
+                assert option.get("autocomplete"), f"{name!r} has no autocomplete"
+                entry["focused"] = True
+            options.append(entry)
+        return options
+
+    def _base(
+        self,
+        kind: int,
+        data: dict[str, Any],
+        user: dict[str, Any] | None,
+        dm: bool,
+        permissions: int,
+    ) -> dict[str, Any]:
+        user = user or self.attendee
+        interaction_id = payloads.snowflake()
+        token = f"itoken-{interaction_id}"
+        payload: dict[str, Any] = {
+            "id": str(interaction_id),
+            "application_id": str(self.application_id),
+            "type": kind,
+            "token": token,
+            "version": 1,
+            "data": data,
+            "locale": "en-US",
+            "app_permissions": str(DEFAULT_PERMISSIONS),
+            "entitlements": [],
+            "attachment_size_limit": 10 * 1024 * 1024,
+            "authorizing_integration_owners": {"0": str(self.guild_id)},
+            "context": 1 if dm else 0,
+        }
+        if dm:
+            channel_id = self.dm_channels.setdefault(int(user["id"]), payloads.snowflake())
+            payload["channel_id"] = str(channel_id)
+            payload["channel"] = payloads.dm_channel(channel_id, user)
+            payload["user"] = user
+        else:
+            payload["channel_id"] = str(self.channel_id)
+            payload["channel"] = payloads.text_channel(self.channel_id, self.guild_id)
+            payload["guild_id"] = str(self.guild_id)
+            payload["guild_locale"] = "en-US"
+            payload["member"] = payloads.member(user, permissions)
+        return payload
+
+    async def send_command(
+        self,
+        name: str,
+        /,
+        *,
+        user: dict[str, Any] | None = None,
+        dm: bool = False,
+        permissions: int = DEFAULT_PERMISSIONS,
+        **options: Any,
+    ) -> Interaction:
+        command = self.command(name)
+        data = {
+            "id": command["id"],
+            "name": name,
+            "type": 1,
+            "options": self._options(command, options, None),
+        }
+        return await self._deliver(self._base(2, data, user, dm, permissions))
+
+    async def send_autocomplete(
+        self,
+        name: str,
+        option: str,
+        typed: str,
+        /,
+        *,
+        user: dict[str, Any] | None = None,
+        **others: Any,
+    ) -> Interaction:
+        command = self.command(name)
+        data = {
+            "id": command["id"],
+            "name": name,
+            "type": 1,
+            "options": self._options(command, {**others, option: typed}, option),
+        }
+        return await self._deliver(self._base(4, data, user, False, DEFAULT_PERMISSIONS))
+
+    async def click(
+        self, on: Interaction, custom_id: str, *, user: dict[str, Any] | None = None
+    ) -> Interaction:
+        assert on.message is not None, "that interaction has no message to click on"
+        ids = [
+            c.get("custom_id")
+            for row in on.message.get("components", [])
+            for c in row.get("components", [])
+        ]
+        assert custom_id in ids, f"no button {custom_id!r} on that message: {ids}"
+        data = {"custom_id": custom_id, "component_type": 2}
+        payload = self._base(3, data, user, False, DEFAULT_PERMISSIONS)
+        payload["message"] = on.message
+        return await self._deliver(payload)
+
+    async def _deliver(self, payload: dict[str, Any]) -> Interaction:
+        interaction = Interaction(int(payload["id"]), payload["token"], payload["type"], payload)
+        self.interactions[interaction.id] = interaction
+        self._by_token[interaction.token] = interaction
+        interaction.delivered_at = time.monotonic()
+        await self._dispatch("INTERACTION_CREATE", payload)
+        return interaction
+
+    async def answer(self, interaction: Interaction, timeout: float = 5.0) -> Interaction:
+        """Wait until the bot acknowledges the interaction."""
+        await asyncio.wait_for(interaction.answered.wait(), timeout)
+        return interaction
+
+
+def request_transport(socket: web.WebSocketResponse):
+    """The TCP transport under a server-side websocket (to abort it)."""
+    req = getattr(socket, "_req", None)
+    return req.transport if req is not None else None
