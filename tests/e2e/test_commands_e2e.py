@@ -200,3 +200,21 @@ async def test_429_on_a_callback_is_retried(fake: FakeDiscord, bot):
     answer = await fake.answer(await fake.send_command("now"))
     assert limit.hits == 1
     assert len(answer.callbacks) == 1
+
+
+async def test_page_buttons_are_disabled_through_original_when_they_time_out(
+    fake: FakeDiscord, bot, monkeypatch
+):
+    from bot.adapters.discord import views
+    from tests.e2e.conftest import wait_for
+
+    original_init = views.Paginator.__init__
+
+    def short_lived(self, cards, owner_id, timeout=views.PAGE_TIMEOUT):
+        original_init(self, cards, owner_id, timeout=0.2)
+
+    monkeypatch.setattr(views.Paginator, "__init__", short_lived)
+    answer = await fake.answer(await fake.send_command("author", name="chen"))
+    await wait_for(lambda: bool(answer.edits), timeout=5, what="the timeout edit")
+    buttons = [c for row in answer.edits[-1]["components"] for c in row["components"]]
+    assert buttons and all(b.get("disabled") for b in buttons)

@@ -99,3 +99,19 @@ async def test_rejected_token_exits_2_without_traceback(fake: FakeDiscord, tmp_p
     assert "Discord rejected the token" in text
     assert "wrong-token-value" not in text
     assert "Traceback" not in text
+
+
+async def test_python_m_bot_sync_registers_commands_in_a_guild(fake: FakeDiscord, tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
+    env.update(bot_env(fake, tmp_path))
+    del env["CONFBOT_GUILD_ID"]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "sync", "--guild", "4242", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, stderr.decode()[-2000:]
+    assert b"Synced 8 commands to guild 4242" in stdout
+    assert {c["name"] for c in fake.guild_commands[4242]} >= {"next", "paper", "author"}
+    assert fake.global_commands == []
+    assert not fake.protocol_errors

@@ -1,0 +1,166 @@
+"""The fake itself: its checks must fail when Discord's would, or the e2e tests prove nothing."""
+
+from __future__ import annotations
+
+import json
+
+import aiohttp
+import pytest
+
+from tests.fakediscord.server import TOKEN, FakeDiscord
+
+AUTH = {"Authorization": f"Bot {TOKEN}"}
+
+
+async def deliver(fake: FakeDiscord, kind: int = 2):
+    fake.global_commands = [
+        {
+            "id": "1",
+            "name": "next",
+            "type": 1,
+            "options": [{"name": "when", "type": 3, "description": "d", "autocomplete": True}],
+        }
+    ]
+    if kind == 4:
+        return await fake.send_autocomplete("next", "when", "x")
+    return await fake.send_command("next")
+
+
+def callback_url(fake: FakeDiscord, interaction) -> str:
+    return f"{fake.base_url}/api/v10/interactions/{interaction.id}/{interaction.token}/callback"
+
+
+async def test_json_responses_have_the_exact_content_type(fake: FakeDiscord):
+    async with aiohttp.ClientSession() as http:
+        response = await http.get(f"{fake.base_url}/api/v10/users/@me", headers=AUTH)
+        assert response.headers["Content-Type"] == "application/json"
+        assert (await http.get(f"{fake.base_url}/api/v10/users/@me")).status == 401
+
+
+async def test_unknown_route_is_a_protocol_error(fake: FakeDiscord):
+    async with aiohttp.ClientSession() as http:
+        response = await http.get(f"{fake.base_url}/api/v10/guilds/1/audit-logs", headers=AUTH)
+    assert response.status == 404
+    assert fake.protocol_errors == ["unimplemented route GET /guilds/1/audit-logs"]
+
+
+async def test_multipart_callback_with_a_file_is_read(fake: FakeDiscord):
+    interaction = await deliver(fake)
+    form = aiohttp.FormData()
+    body = {"type": 4, "data": {"content": "here", "attachments": [{"id": 0, "filename": "a.ics"}]}}
+    form.add_field("payload_json", json.dumps(body), content_type="application/json")
+    form.add_field("files[0]", b"BEGIN:VCALENDAR", filename="a.ics")
+    async with aiohttp.ClientSession() as http:
+        response = await http.post(callback_url(fake, interaction), data=form)
+    assert response.status == 200
+    assert interaction.callback["_files"][0]["content"] == b"BEGIN:VCALENDAR"
+    assert not fake.protocol_errors
+
+
+async def test_double_acknowledgement_is_refused_and_recorded(fake: FakeDiscord):
+    interaction = await deliver(fake)
+    async with aiohttp.ClientSession() as http:
+        first = await http.post(callback_url(fake, interaction), json={"type": 5})
+        second = await http.post(callback_url(fake, interaction), json={"type": 5})
+    assert first.status == 200
+    assert second.status == 400
+    assert (await second.json())["code"] == 40060
+    assert "acknowledged twice" in fake.protocol_errors[0]
+
+
+async def test_late_acknowledgement_is_refused_and_recorded(fake: FakeDiscord):
+    interaction = await deliver(fake)
+    interaction.delivered_at -= 3.5  # as if it had arrived 3.5 s ago
+    async with aiohttp.ClientSession() as http:
+        response = await http.post(callback_url(fake, interaction), json={"type": 5})
+    assert (await response.json())["code"] == 10062
+    assert "after 3.50 s" in fake.protocol_errors[0]
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"content": "x" * 2001}, "content of 2001"),
+        ({"embeds": [{"title": "t" * 257}]}, "embed title of 257"),
+        ({"embeds": [{"fields": [{"name": "n", "value": "v" * 1025}]}]}, "field value of 1025"),
+        ({"embeds": [{"description": "d" * 4000}, {"description": "d" * 2500}]}, "6500 characters"),
+    ],
+)
+async def test_oversized_messages_are_recorded(fake: FakeDiscord, data, problem):
+    interaction = await deliver(fake)
+    async with aiohttp.ClientSession() as http:
+        await http.post(callback_url(fake, interaction), json={"type": 4, "data": data})
+    assert any(problem in p for p in fake.protocol_errors), fake.protocol_errors
+
+
+async def test_too_many_or_too_long_choices_are_recorded(fake: FakeDiscord):
+    interaction = await deliver(fake, kind=4)
+    choices = [{"name": "n" * 101, "value": "v"}] + [{"name": "a", "value": "b"}] * 25
+    async with aiohttp.ClientSession() as http:
+        await http.post(
+            callback_url(fake, interaction), json={"type": 8, "data": {"choices": choices}}
+        )
+    assert any("26 choices" in p for p in fake.protocol_errors)
+    assert any("choice name of 101" in p for p in fake.protocol_errors)
+
+
+async def test_a_message_answer_to_autocomplete_does_not_fit(fake: FakeDiscord):
+    interaction = await deliver(fake, kind=4)
+    async with aiohttp.ClientSession() as http:
+        await http.post(callback_url(fake, interaction), json={"type": 4, "data": {"content": "x"}})
+    assert "does not fit" in fake.protocol_errors[0]
+
+
+async def test_followup_before_acknowledgement_is_recorded(fake: FakeDiscord):
+    interaction = await deliver(fake)
+    url = f"{fake.base_url}/api/v10/webhooks/{fake.application_id}/{interaction.token}"
+    async with aiohttp.ClientSession() as http:
+        response = await http.post(url, json={"content": "too early"})
+    assert response.status == 404
+    assert "before acknowledging" in fake.protocol_errors[0]
+
+
+async def test_bad_command_tree_is_refused_with_50035(fake: FakeDiscord):
+    url = f"{fake.base_url}/api/v10/applications/{fake.application_id}/commands"
+    bad = [
+        {
+            "name": "Bad Name",
+            "description": "",
+            "type": 1,
+            "options": [
+                {"name": "a", "type": 3, "description": "d"},
+                {"name": "b", "type": 3, "description": "d", "required": True},
+            ],
+        }
+    ]
+    async with aiohttp.ClientSession() as http:
+        response = await http.put(url, json=bad, headers=AUTH)
+    assert response.status == 400
+    assert (await response.json())["code"] == 50035
+    problems = fake.protocol_errors[0]
+    assert "name must match" in problems
+    assert "description must be 1-100" in problems
+    assert "required option after an optional one" in problems
+
+
+async def test_channel_and_dm_messages_are_recorded(fake: FakeDiscord):
+    async with aiohttp.ClientSession(headers=AUTH) as http:
+        dm = await (
+            await http.post(
+                f"{fake.base_url}/api/v10/users/@me/channels",
+                json={"recipient_id": fake.attendee["id"]},
+            )
+        ).json()
+        await http.post(
+            f"{fake.base_url}/api/v10/channels/{dm['id']}/messages", json={"content": "hi"}
+        )
+        await http.post(
+            f"{fake.base_url}/api/v10/channels/{fake.channel_id}/messages",
+            json={"content": "session starts"},
+        )
+        unknown = await http.post(
+            f"{fake.base_url}/api/v10/channels/1/messages", json={"content": "x"}
+        )
+    assert unknown.status == 404
+    assert fake.channel_messages[int(dm["id"])][0]["content"] == "hi"
+    assert fake.channel_messages[fake.channel_id][0]["content"] == "session starts"
