@@ -29,7 +29,9 @@ async def open_program(settings: Settings, force: bool = False) -> Opened:
     report = await ensure_database([settings.program_dir], settings.db_path, force=force)
     store = await ProgramStore.open(settings.db_path)
     try:
-        program = await store.read_program()
+        # Just rebuilt: the program in hand is what the store holds (the round trip is
+        # tested to be exact), so skip reading it back.
+        program = report.programs[0] if report.programs else await store.read_program()
     except BaseException:
         await store.close()
         raise

@@ -122,7 +122,7 @@ class Person:
     papers: tuple[str, ...] = field(default=())
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Program:
     """A whole conference: what the store holds and what the service reads."""
 
@@ -130,6 +130,14 @@ class Program:
     sessions: tuple[Session, ...]
     papers: tuple[Paper, ...]
     events: tuple[Event, ...]
+
+    def __repr__(self) -> str:
+        # A summary: the full repr of 10,000 papers takes a second, and Python 3.11's
+        # asyncio.run builds the repr of its main task's result (via signal.getsignal).
+        return (
+            f"Program({self.conference.key!r}: {len(self.sessions)} sessions,"
+            f" {len(self.papers)} papers, {len(self.events)} events)"
+        )
 
     def people(self) -> tuple[Person, ...]:
         """Distinct people in order of first appearance, with their papers in program order."""

@@ -14,7 +14,6 @@ import re
 import unicodedata
 
 _DOT_LEADER = re.compile(r"(?:\s*[.…·]){2,}\s*$")
-_SPACE = re.compile(r"\s+")
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 _SLUG_CHARS = re.compile(r"[^0-9a-z]+")
 
@@ -55,21 +54,27 @@ _LATIN_EXTRA = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł
 
 def strip_dot_leaders(text: str) -> str:
     """Remove the table-of-contents dot leaders ('Title.....') and trailing space."""
+    text = text.strip()
+    if not text.endswith((".", "…", "·")):  # most titles: skip the (slow) regex
+        return text
     return _DOT_LEADER.sub("", text).strip()
 
 
 def collapse_space(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def match_key(text: str) -> str:
     """Key for matching the same title or name across two files."""
-    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
     return collapse_space(strip_dot_leaders(text)).casefold()
 
 
 def fold(text: str) -> str:
     """Fold text for search: no accents, Greek transliterated, lower case, words only."""
+    if text.isascii():  # the common case, and ten times faster
+        return _NOT_WORD.sub(" ", text.lower()).strip()
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.translate(_GREEK).translate(_LATIN_EXTRA)

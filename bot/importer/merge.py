@@ -66,6 +66,7 @@ class _Merger:
         )
         self.problems: list[str] = []
         self.warnings: list[str] = []
+        self.person_keys: dict[str, str] = {}
 
     def merge(self) -> LoadedProgram:
         days = {toc_day.line_no: self.resolve_day(toc_day) for toc_day in self.toc.days}
@@ -201,7 +202,7 @@ class _Merger:
         base = scheduled.url.rstrip("/").rsplit("/", 1)[-1] if scheduled.url else ""
         key = keys.make(slug(base or toc_paper.title, 6))
         authors = tuple(
-            Authorship(match_key(a.name), a.name, a.affiliation, position)
+            Authorship(self.person_key(a.name), a.name, a.affiliation, position)
             for position, a in enumerate(toc_paper.authors, start=1)
         )
         for a in authors:
@@ -217,6 +218,13 @@ class _Merger:
             award=scheduled.award,
             authors=authors,
         )
+
+    def person_key(self, name: str) -> str:
+        """People are distinct by normalised name; prolific authors recur, so cache it."""
+        key = self.person_keys.get(name)
+        if key is None:
+            key = self.person_keys[name] = match_key(name)
+        return key
 
     def check_inside(self, paper: Paper, session: ScheduledSession) -> None:
         if paper.slot.start < session.slot.start or paper.slot.end > session.slot.end:

@@ -41,8 +41,8 @@ MONTHS = (
 _DAY_HEADING = re.compile(
     r"^(?P<weekday>[A-Za-z]+),\s+(?P<month>[A-Za-z]+)\s+(?P<day>\d{1,2})(?:,\s*(?P<year>\d{4}))?$"
 )
-_PLAIN_PAPER = re.compile(r"^(?P<title>.*?\S)\s+(?P<page>\d{1,5})$")
-_PAGE = re.compile(r"^\d{1,5}$")
+_PLAIN_PAPER = re.compile(r"^(?P<title>.*?\S)\s+(?P<page>\d{1,6})$")
+_PAGE = re.compile(r"^\d{1,6}$")
 _FILLER_CELL = re.compile(r"^:?-*:?$")
 _NAME_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+")
 _HEADING_MAX = 120

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rapidfuzz import fuzz
 
-from bot.model import Program
+from bot.model import Person, Program
 from bot.search.fuzzy import Hit, TokenIndex
 
 
 class ProgramIndex:
     """Built once per loaded program; every lookup and autocomplete reads only memory."""
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, people: Sequence[Person] | None = None) -> None:
+        people = program.people() if people is None else people
         self.papers = TokenIndex((p.key, p.title) for p in program.papers)
         # People: word order does not matter ('Chen Haibo'), and 'H.' is an initial.
         self.people = TokenIndex(
-            ((person.key, person.name) for person in program.people()),
+            ((person.key, person.name) for person in people),
             initials=True,
             whole_scorer=fuzz.token_sort_ratio,
         )

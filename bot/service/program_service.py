@@ -74,11 +74,12 @@ class ProgramService:
     def __init__(self, program: Program, index: ProgramIndex | None = None) -> None:
         self.program = program
         self.conference = program.conference
-        self.index = index or ProgramIndex(program)
+        people = program.people()
+        self.index = index or ProgramIndex(program, people)
         self.sessions = {s.key: s for s in program.sessions}
         self.talks = {p.key: Talk(p, self.sessions[p.session_key]) for p in program.papers}
         self.events = {e.key: e for e in program.events}
-        self.people = {person.key: person for person in program.people()}
+        self.people = {person.key: person for person in people}
         self.timeline = Timeline([*self.talks.values(), *program.events])
 
     # -- time ---------------------------------------------------------------------------
@@ -252,8 +253,7 @@ class ProgramService:
         return [Suggestion(SESSION_REF + s.key, s.title) for s in sessions[:limit]]
 
     def _upcoming_talks(self, now: datetime, limit: int) -> list[Talk]:
-        at = now.astimezone(self.conference.tz)
-        talks = [t for t in self.timeline.talks if t.slot.end > at][:limit]
+        talks = self.timeline.talks_from(now, limit)
         return talks or self.timeline.talks[:limit]
 
     def _person_label(self, key: str) -> str:

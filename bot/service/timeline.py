@@ -32,6 +32,8 @@ class Timeline:
         everything = self.foreground + self.ambient
         self.first_start = min((i.slot.start for i in everything), default=None)
         self.last_end = max((i.slot.end for i in everything), default=None)
+        self._opening = [i for i in everything if i.slot.start == self.first_start]
+        self._max_talk = max((t.slot.duration for t in self.talks), default=timedelta(0))
 
     def current(self, now: datetime) -> list[ProgramItem]:
         """Foreground items on at `now`, in start order."""
@@ -55,7 +57,8 @@ class Timeline:
         first = self._fg_starts[index]
         found: list[ProgramItem] = []
         waiting = {r for r in rooms if r is not None}
-        for item in self.foreground[index:]:
+        for position in range(index, len(self.foreground)):  # no slice: it would copy the rest
+            item = self.foreground[position]
             if item.slot.start == first:
                 found.append(item)
                 waiting.discard(item.slot.room)
@@ -68,7 +71,19 @@ class Timeline:
 
     def opening(self) -> list[ProgramItem]:
         """Everything (ambient items too) that starts when the conference opens."""
-        return [i for i in self.foreground + self.ambient if i.slot.start == self.first_start]
+        return list(self._opening)
+
+    def talks_from(self, now: datetime, limit: int) -> list[Talk]:
+        """Up to `limit` talks that have not ended at `now`, in start order."""
+        index = bisect.bisect_left(self._talk_starts, now - self._max_talk)
+        found: list[Talk] = []
+        for position in range(index, len(self.talks)):
+            talk = self.talks[position]
+            if talk.slot.end > now:
+                found.append(talk)
+                if len(found) >= limit:
+                    break
+        return found
 
     def next_talks(self, now: datetime) -> list[Talk]:
         """The talks starting at the next talk start time after `now` (every room)."""

@@ -15,7 +15,7 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -36,7 +36,7 @@ class BuildReport:
 
     rebuilt: bool
     reason: str
-    programs: tuple[Program, ...]
+    programs: tuple[Program, ...] = field(repr=False)
     warnings: tuple[str, ...]
 
 
@@ -106,6 +106,10 @@ async def build_database(programs: Sequence[Program], db_path: Path, source: str
     tmp = Path(tmp_name)
     try:
         async with aiosqlite.connect(tmp) as db:
+            # No journal and no fsync while filling a private temporary file: the rename
+            # is what publishes it, and a torn file is detected and rebuilt at start-up.
+            await db.execute("PRAGMA journal_mode = OFF")
+            await db.execute("PRAGMA synchronous = OFF")
             await db.executescript(SCHEMA_SQL)
             await db.execute("INSERT INTO meta (name, value) VALUES ('fingerprint', ?)", (source,))
             for program in programs:
@@ -122,59 +126,55 @@ def _times(slot: Slot) -> tuple[int, int, str, str | None]:
 
 
 async def _insert_program(db: aiosqlite.Connection, program: Program) -> None:
+    """One executemany per table with ids assigned here: each aiosqlite call is a thread
+    hop, so row-by-row inserts cost seconds at 10,000 papers."""
     conf = program.conference
-    cursor = await db.execute(
-        "INSERT INTO conference (key, name, full_name, timezone, venue, location,"
-        " start_date, end_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            conf.key,
-            conf.name,
-            conf.full_name,
-            conf.timezone,
-            conf.venue,
-            conf.location,
-            conf.start_date.isoformat(),
-            conf.end_date.isoformat(),
-        ),
+    conf_id = await _next_id(db, "conference")
+    await db.execute(
+        "INSERT INTO conference (id, key, name, full_name, timezone, venue, location,"
+        " start_date, end_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (conf_id, conf.key, conf.name, conf.full_name, conf.timezone, conf.venue,
+         conf.location, conf.start_date.isoformat(), conf.end_date.isoformat()),
+    )  # fmt: skip
+    first_session = await _next_id(db, "sessions")
+    session_ids = {s.key: first_session + i for i, s in enumerate(program.sessions)}
+    await db.executemany(
+        "INSERT INTO sessions (id, conference_id, key, position, title, day, start_ts, end_ts,"
+        " time_basis, room, chairs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(session_ids[s.key], conf_id, s.key, position, s.title, s.day.isoformat(),
+          *_times(s.slot), json.dumps(list(s.chairs), ensure_ascii=False))
+         for position, s in enumerate(program.sessions)],
+    )  # fmt: skip
+    first_person = await _next_id(db, "people")
+    people = program.people()
+    person_ids = {person.key: first_person + i for i, person in enumerate(people)}
+    await db.executemany(
+        "INSERT INTO people (id, conference_id, key, name) VALUES (?, ?, ?, ?)",
+        [(person_ids[person.key], conf_id, person.key, person.name) for person in people],
     )
-    conf_id = cursor.lastrowid
-    session_ids: dict[str, int] = {}
-    for position, s in enumerate(program.sessions):
-        cursor = await db.execute(
-            "INSERT INTO sessions (conference_id, key, position, title, day, start_ts, end_ts,"
-            " time_basis, room, chairs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (conf_id, s.key, position, s.title, s.day.isoformat(), *_times(s.slot),
-             json.dumps(list(s.chairs), ensure_ascii=False)),
-        )  # fmt: skip
-        assert cursor.lastrowid is not None
-        session_ids[s.key] = cursor.lastrowid
-    people: dict[str, int] = {}
-    for person in program.people():
-        cursor = await db.execute(
-            "INSERT INTO people (conference_id, key, name) VALUES (?, ?, ?)",
-            (conf_id, person.key, person.name),
-        )
-        assert cursor.lastrowid is not None
-        people[person.key] = cursor.lastrowid
-    for position, p in enumerate(program.papers):
-        cursor = await db.execute(
-            "INSERT INTO papers (conference_id, key, session_id, position, title, page,"
-            " start_ts, end_ts, time_basis, room, url, award)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (conf_id, p.key, session_ids[p.session_key], position, p.title, p.page,
-             *_times(p.slot), p.url, p.award),
-        )  # fmt: skip
-        await db.executemany(
-            "INSERT INTO authorships (paper_id, position, person_id, name, affiliation)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [
-                (cursor.lastrowid, a.position, people[a.person_key], a.name, a.affiliation)
-                for a in p.authors
-            ],
-        )
+    first_paper = await _next_id(db, "papers")
+    await db.executemany(
+        "INSERT INTO papers (id, conference_id, key, session_id, position, title, page,"
+        " start_ts, end_ts, time_basis, room, url, award)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(first_paper + position, conf_id, p.key, session_ids[p.session_key], position,
+          p.title, p.page, *_times(p.slot), p.url, p.award)
+         for position, p in enumerate(program.papers)],
+    )  # fmt: skip
+    await db.executemany(
+        "INSERT INTO authorships (paper_id, position, person_id, name, affiliation)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(first_paper + position, a.position, person_ids[a.person_key], a.name, a.affiliation)
+         for position, p in enumerate(program.papers) for a in p.authors],
+    )  # fmt: skip
     await db.executemany(
         "INSERT INTO events (conference_id, key, title, kind, start_ts, end_ts, time_basis,"
         " room, speaker, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(conf_id, e.key, e.title, e.kind, *_times(e.slot), e.speaker, e.url)
          for e in program.events],
     )  # fmt: skip
+
+
+async def _next_id(db: aiosqlite.Connection, table: str) -> int:
+    rows = list(await db.execute_fetchall(f"SELECT coalesce(max(id), 0) + 1 FROM {table}"))
+    return int(rows[0][0])

@@ -1,0 +1,48 @@
+"""The benchmark's synthetic program goes through the real loader (kept small here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.queries import paper_queries, person_queries, typo
+from benchmarks.synth import write_program
+from bot.importer.merge import read_program
+from bot.service import ProgramService
+
+
+def test_synthetic_program_loads_with_parallel_rooms(tmp_path: Path):
+    papers = write_program(tmp_path / "synth", papers_count=240, days=2, rooms=4, seed=3)
+    program = read_program(tmp_path / "synth").program
+    assert len(program.papers) == len(papers) == 240
+    assert sum(len(p.authors) for p in program.papers) == sum(len(p.authors) for p in papers)
+    rooms = {s.slot.room for s in program.sessions}
+    assert len(rooms) == 4
+    starts = [s.slot.start for s in program.sessions]
+    assert len(starts) > len(set(starts)), "parallel sessions share start times"
+    assert any(not a.name.isascii() for p in program.papers for a in p.authors)
+
+
+def test_the_same_seed_writes_the_same_program(tmp_path: Path):
+    write_program(tmp_path / "a", papers_count=50, days=1, rooms=2, seed=5)
+    write_program(tmp_path / "b", papers_count=50, days=1, rooms=2, seed=5)
+    for name in ("program.txt", "schedule.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_labeled_queries_point_at_real_items(tmp_path: Path):
+    write_program(tmp_path / "synth", papers_count=120, days=1, rooms=3, seed=9)
+    service = ProgramService(read_program(tmp_path / "synth").program)
+    for q in paper_queries(service.program, 40, seed=1):
+        assert q.expected in service.talks
+    for q in person_queries(list(service.people.values()), 40, seed=1):
+        assert q.expected in service.people
+
+
+def test_typo_changes_a_word_but_keeps_its_first_letter():
+    import random
+
+    rng = random.Random(0)
+    for word in ("scheduling", "memory", "llumnix"):
+        changed = typo(rng, word)
+        assert changed != word or len(set(word)) < len(word)
+        assert changed[0] == word[0]
