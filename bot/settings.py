@@ -19,6 +19,7 @@ from dotenv import dotenv_values
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_PROGRAM = PROJECT_ROOT / "data" / "osdi24"
 DEFAULT_DB = PROJECT_ROOT / "var" / "confbot.db"
+DEFAULT_STATE_DB = PROJECT_ROOT / "var" / "confbot-state.db"
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
@@ -36,6 +37,10 @@ class Settings:
     log_level: str | None = None  # None: INFO for the bot, WARNING for the console
     # Tests only: a local fake Discord (http://127.0.0.1:PORT) instead of discord.com.
     test_discord_url: str | None = None
+    # Reminders, announcement settings and the delivery ledger (never rebuilt).
+    state_db: Path = DEFAULT_STATE_DB
+    # Seconds between two deliveries, so a burst of due reminders never floods Discord.
+    delivery_pace: float = 0.1
 
     @classmethod
     def from_env(
@@ -79,6 +84,16 @@ class Settings:
         level = (get("LOG_LEVEL") or "").upper() or None
         if level is not None and level not in LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}.")
+        state_db = Path(get("CONFBOT_STATE_DB") or db_path.with_name(f"{db_path.stem}-state.db"))
+        pace_text = get("CONFBOT_DELIVERY_PACE") or "0.1"
+        try:
+            pace = float(pace_text)
+        except ValueError:
+            pace = -1.0
+        if not 0 <= pace <= 60:
+            raise SettingsError(
+                f"CONFBOT_DELIVERY_PACE must be seconds between 0 and 60, not {pace_text!r}."
+            )
         test_url = get("CONFBOT_TEST_DISCORD_URL")
         if test_url is not None and urlsplit(test_url).hostname not in ("127.0.0.1", "localhost"):
             raise SettingsError("CONFBOT_TEST_DISCORD_URL may only point at 127.0.0.1 (tests).")
@@ -90,6 +105,8 @@ class Settings:
             simulated_now=simulated,
             log_level=level,
             test_discord_url=test_url,
+            state_db=state_db.expanduser(),
+            delivery_pace=pace,
         )
 
     def configure_logging(self, default: str = "INFO") -> None:

@@ -16,6 +16,11 @@ from bot.service import ProgramService
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM_DIR = ROOT / "data" / "osdi24"
 PACIFIC = ZoneInfo("America/Los_Angeles")
+COMMANDS = frozenset(
+    (
+        "next now paper author session schedule search about remind agenda forget announce status"
+    ).split()
+)
 
 
 @pytest.fixture(scope="session")

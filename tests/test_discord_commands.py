@@ -17,7 +17,7 @@ from bot.adapters.discord.views import Paginator
 from bot.clock import FixedClock
 from bot.service import ProgramService
 from bot.settings import Settings
-from tests.conftest import pacific
+from tests.conftest import COMMANDS, pacific
 from tests.discord_mocks import make_interaction, sent
 
 NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
@@ -48,7 +48,7 @@ def embed_of(interaction) -> discord.Embed:
 
 def test_every_command_is_registered(bot: ConfBot):
     names = {c.name for c in bot.tree.get_commands()}
-    assert names == {"next", "now", "paper", "author", "session", "schedule", "search", "about"}
+    assert names == COMMANDS
 
 
 def test_registration_payload_follows_discords_rules(bot: ConfBot):

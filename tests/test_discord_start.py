@@ -66,7 +66,8 @@ def test_bot_never_syncs_in_on_ready():
 
 
 @pytest.mark.parametrize("name", ["DISCORD_TOKEN", "CONFBOT_DB", "CONFBOT_PROGRAM",
-                                  "CONFBOT_GUILD_ID", "CONFBOT_NOW", "LOG_LEVEL"])  # fmt: skip
+                                  "CONFBOT_GUILD_ID", "CONFBOT_NOW", "LOG_LEVEL",
+                                  "CONFBOT_STATE_DB", "CONFBOT_DELIVERY_PACE"])  # fmt: skip
 def test_env_example_documents_every_setting(name: str):
     text = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
     assert f"{name}=" in text

@@ -37,6 +37,9 @@ def test_token_never_appears_in_repr(tmp_path: Path):
         ({"CONFBOT_NOW": "yesterday-ish"}, "CONFBOT_NOW"),
         ({"CONFBOT_PROGRAM": "/no/such/dir"}, "CONFBOT_PROGRAM"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"CONFBOT_DELIVERY_PACE": "fast"}, "CONFBOT_DELIVERY_PACE"),
+        ({"CONFBOT_DELIVERY_PACE": "-1"}, "CONFBOT_DELIVERY_PACE"),
+        ({"CONFBOT_TEST_DISCORD_URL": "http://10.0.0.5:80"}, "CONFBOT_TEST_DISCORD_URL"),
     ],
 )
 def test_bad_values_fail_fast_naming_the_variable(tmp_path: Path, env, names):
@@ -47,3 +50,9 @@ def test_bad_values_fail_fast_naming_the_variable(tmp_path: Path, env, names):
 def test_simulated_now_is_read(tmp_path: Path):
     settings = Settings.from_env({"CONFBOT_NOW": "2024-07-10T10:50"}, dotenv_path=tmp_path / "x")
     assert settings.simulated_now is not None and settings.simulated_now.hour == 10
+
+
+def test_state_database_sits_next_to_the_program_database(tmp_path: Path):
+    settings = Settings.from_env({"CONFBOT_DB": str(tmp_path / "x.db")}, dotenv_path=tmp_path / "n")
+    assert settings.state_db == tmp_path / "x-state.db"
+    assert settings.delivery_pace == 0.1

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.model import Conference, Event, Slot
+from bot.model import Conference, Event, Session, Slot
 from bot.render import timefmt
 from bot.render.common import (
     DERIVED_NOTE,
@@ -459,3 +459,148 @@ def no_match_message(answer: NoMatch) -> str:
     else:
         text += " Try fewer words, or `/search`."
     return text
+
+
+# -- reminders and announcements ----------------------------------------------------------
+
+
+def _lead(start: datetime, now: datetime) -> str:
+    """'Starts in 10 min', or 'Started 3 min ago' for a delivery that is late."""
+    if now >= start:
+        return f"Started {timefmt.relative(start, now)} (sent late)"
+    return f"Starts {timefmt.relative(start, now)}"
+
+
+def reminder_card(
+    item: Talk | Session, conference: Conference, now: datetime, talks: Sequence[Talk] = ()
+) -> Card:
+    """The DM before a talk or a session (with the session's talks)."""
+    tz = conference.tz
+    description = f"**{_lead(item.slot.start, now)}** · {when_with_day(item.slot, tz)}"
+    if item.slot.room:
+        description += f"\n📍 {item.slot.room}"
+    if isinstance(item, Talk):
+        description += f"\nSession: {item.session.title}"
+        fields = [Field("Authors", authors_line(item.paper.authors))]
+        url = item.paper.url
+    else:
+        fields = session_reminder_fields(talks, tz)
+        url = None
+    links = (("Paper page", url),) if url else ()
+    footer = DERIVED_NOTE if item.slot.approximate else None
+    card = Card(f"⏰ {item.title}", description, url=url, colour=GREEN, fields=tuple(fields),
+                footer=footer, links=links)  # fmt: skip
+    return fit(card)
+
+
+def session_reminder_fields(talks: Sequence[Talk], tz: ZoneInfo) -> list[Field]:
+    return [Field(t.title, f"{when(t.slot, tz)}\n{authors_line(t.paper.authors)}") for t in talks]
+
+
+def announcement_card(
+    session: Session, talks: Sequence[Talk], conference: Conference, now: datetime
+) -> Card:
+    tz = conference.tz
+    description = f"**{_lead(session.slot.start, now)}** · {when_with_day(session.slot, tz)}"
+    if session.slot.room:
+        description += f"\n📍 {session.slot.room}"
+    fields = tuple(
+        Field(t.title, f"{when(t.slot, tz, relative=False)}\n{authors_line(t.paper.authors)}")
+        for t in talks
+    )
+    footer = _derived_footer(talks)
+    return fit(Card(f"📣 {session.title}", description, fields=fields, footer=footer))
+
+
+def talk_start_text(talk: Talk, conference: Conference, now: datetime) -> str:
+    tz = conference.tz
+    room = f" in {talk.slot.room}" if talk.slot.room else ""
+    names = [a.name for a in talk.paper.authors]
+    by = join_names(names[:3]) + (" et al." if len(names) > 3 else "")
+    late = f" (started {timefmt.relative(talk.slot.start, now)})" if now > talk.slot.start else ""
+    return truncate(
+        f"▶️ Now{room}: **{talk.title}** — {by} · {stamp(talk.slot.start, 't')}{late}"
+        f" ({timefmt.time_of(talk.slot, tz)})",
+        2000,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaLine:
+    ref: str
+    title: str
+    slot: Slot
+    minutes_before: int
+    status: str
+    clashes: tuple[str, ...]
+
+
+def agenda_cards(lines: Sequence[AgendaLine], conference: Conference) -> list[Card]:
+    tz = conference.tz
+    title = f"Your agenda at {conference.name}"
+    if not lines:
+        text = "You have no reminders. Use `/remind` with a talk or a session to add one."
+        return [fit(Card(title, text, colour=GREY))]
+    fields = []
+    for line in lines:
+        value = f"{when_with_day(line.slot, tz)}\nReminder {line.minutes_before} min before"
+        if line.slot.room:
+            value += f" · 📍 {line.slot.room}"
+        if line.status == "failed":
+            value += "\n⚠️ Could not be delivered: your DMs are closed to this server."
+        if line.clashes:
+            value += "\n⚠️ Clashes with: " + "; ".join(line.clashes)
+        fields.append(Field(line.title, value))
+    clashes = sum(bool(line.clashes) for line in lines)
+    description = f"{len(lines)} reminder{'s' if len(lines) != 1 else ''}, in time order."
+    if clashes:
+        description += f" ⚠️ {clashes} overlap another item: you cannot be in two rooms at once."
+    return paginate(Card(title, description), fields)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    channel_id: int | None
+    minutes_before: int | None
+    per_talk: bool
+    enabled: bool
+    disabled_reason: str | None
+    next_due: datetime | None
+    program_loaded: datetime
+    papers: int
+    sessions: int
+    reminders_active: int
+    deliveries: dict[str, int]
+
+
+def status_card(report: StatusReport, conference: Conference) -> Card:
+    tz = conference.tz
+    if report.channel_id is None:
+        announce = "Off. Use `/announce channel` to post each session before it starts."
+    elif not report.enabled:
+        announce = f"⚠️ Disabled: {report.disabled_reason}. Run `/announce channel` again to resume."
+    else:
+        announce = (
+            f"On in <#{report.channel_id}>, {report.minutes_before} min before each session"
+            + (", and a line as each talk starts" if report.per_talk else "")
+        )
+    next_due = (
+        f"{stamp(report.next_due, 'F')} ({stamp(report.next_due, 'R')})"
+        if report.next_due
+        else "nothing scheduled"
+    )
+    counts = (
+        ", ".join(f"{n} {state}" for state, n in sorted(report.deliveries.items())) or "none yet"
+    )
+    loaded = report.program_loaded
+    fields = (
+        Field("Announcements", announce),
+        Field("Next announcement", next_due),
+        Field("Program", f"{report.papers} papers in {report.sessions} sessions, loaded"
+              f" {stamp(loaded, 'F')} ({timefmt.day_label(loaded, tz)}, {timefmt.clock(loaded, tz)}"
+              f" {timefmt.zone(loaded, tz)})"),
+        Field("Reminders set in this server", str(report.reminders_active)),
+        Field("Announcement deliveries", counts),
+    )  # fmt: skip
+    colour = GOLD if report.channel_id is not None and not report.enabled else BLUE
+    return fit(Card(f"confbot status · {conference.name}", fields=fields, colour=colour))

@@ -81,6 +81,10 @@ class ProgramService:
         self.events = {e.key: e for e in program.events}
         self.people = {person.key: person for person in people}
         self.timeline = Timeline([*self.talks.values(), *program.events])
+        self._sessions_by_start: dict[int, list[Session]] = {}
+        for session in program.sessions:
+            start = int(session.slot.start.timestamp())
+            self._sessions_by_start.setdefault(start, []).append(session)
 
     # -- time ---------------------------------------------------------------------------
 
@@ -263,6 +267,37 @@ class ProgramService:
             (a.affiliation for a in first.authors if a.person_key == key and a.affiliation), None
         )
         return f"{person.name} ({affiliation})" if affiliation else person.name
+
+    def remindable(self, ref: str) -> Talk | Session | None:
+        """The talk ('p:key') or session ('s:key') a stable reference points to."""
+        if ref.startswith(PAPER_REF):
+            return self.talks.get(ref[len(PAPER_REF) :])
+        if ref.startswith(SESSION_REF):
+            return self.sessions.get(ref[len(SESSION_REF) :])
+        return None
+
+    def sessions_at(self, start_ts: int) -> list[Session]:
+        """Sessions starting at this moment (Unix seconds): one slot, every room."""
+        return sorted(self._sessions_by_start.get(start_ts, []), key=lambda s: s.slot.room or "")
+
+    def suggest_remindable(self, text: str, now: datetime, limit: int = 25) -> list[Suggestion]:
+        """Talks and sessions that have not started, for /remind's autocomplete."""
+        at = now.astimezone(self.conference.tz)
+        papers = [
+            s for s in self.suggest_papers(text, now, limit) if self._not_started(s.value, at)
+        ]
+        sessions = [
+            Suggestion(s.value, f"Session: {s.label}")
+            for s in self.suggest_sessions(text, now, limit)
+            if self._not_started(s.value, at)
+        ]
+        if not _typed(text):
+            return (papers[: limit - 5] + sessions[:5])[:limit]
+        return (papers + sessions)[:limit]
+
+    def _not_started(self, ref: str, at: datetime) -> bool:
+        item = self.remindable(ref)
+        return item is not None and item.slot.start > at
 
     def item(self, key: str) -> ProgramItem | None:
         return self.talks.get(key) or self.events.get(key)

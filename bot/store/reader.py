@@ -10,40 +10,22 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 from zoneinfo import ZoneInfo
 
 import aiosqlite
 
 from bot.model import Authorship, Conference, Event, Paper, Program, Session, Slot, TimeBasis
+from bot.store.connection import Connected
 
 
-class ProgramStore:
+class ProgramStore(Connected):
     """A read-only connection to a program database."""
-
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
-        self._db = db
-        self.path = path
 
     @classmethod
     async def open(cls, path: Path) -> Self:
         db = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
         return cls(db, path)
-
-    async def close(self) -> None:
-        await self._db.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def conference_keys(self) -> list[str]:
         rows = await self._db.execute_fetchall("SELECT key FROM conference ORDER BY id")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.adapters.discord.client import ConfBot
+from tests.conftest import COMMANDS
 from tests.fakediscord.server import EPHEMERAL, FakeDiscord
 
 NO_PINGS = {"parse": []}
@@ -23,7 +24,7 @@ def custom_ids(message: dict) -> list[str]:
 
 async def test_bot_syncs_its_commands_and_the_fake_accepts_the_tree(fake: FakeDiscord, bot):
     names = {c["name"] for c in fake.guild_commands[fake.guild_id]}
-    assert names == {"next", "now", "paper", "author", "session", "schedule", "search", "about"}
+    assert names == COMMANDS
     assert fake.global_commands == []  # never synced globally on start
     assert fake.command_syncs == 1
 

@@ -62,11 +62,16 @@ def dm_channel(channel_id: int, recipient: dict[str, Any]) -> dict[str, Any]:
     return {"id": str(channel_id), "type": 1, "recipients": [recipient], "last_message_id": None}
 
 
-def guild(guild_id: int, channel: dict[str, Any], bot_member: dict[str, Any]) -> dict[str, Any]:
+def guild(
+    guild_id: int,
+    channel: dict[str, Any],
+    bot_member: dict[str, Any],
+    everyone_permissions: int = 0xCC00,  # view channel, send messages, embed links, attach files
+) -> dict[str, Any]:
     everyone = {
         "id": str(guild_id),
         "name": "@everyone",
-        "permissions": "2048",
+        "permissions": str(everyone_permissions),
         "position": 0,
         "color": 0,
         "hoist": False,

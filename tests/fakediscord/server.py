@@ -9,6 +9,7 @@ embeds, bad autocomplete choices and unknown routes are answered with Discord's 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -98,8 +99,12 @@ class FakeDiscord:
         self._by_token: dict[str, Interaction] = {}
         self.channel_messages: dict[int, list[dict[str, Any]]] = {}
         self.dm_channels: dict[int, int] = {}
+        self.closed_dms: set[int] = set()
         self.rate_limits: list[RateLimit] = []
         self.rate_limited: list[str] = []
+        # Optional: Discord's global limit (50 requests a second per bot), for benchmarks.
+        self.global_limit: int | None = None
+        self._recent: collections.deque[float] = collections.deque()
         # gateway
         self.sessions = 0
         self.session_id: str | None = None
@@ -161,7 +166,7 @@ class FakeDiscord:
         path = "/" + request.match_info["path"]
         method = request.method
         self.requests.append((method, path))
-        limited = self._rate_limited(method, path)
+        limited = self._rate_limited(method, path) or self._global_limited(method, path)
         if limited is not None:
             return limited
         # Interaction and webhook routes are authorised by their token in the path.
@@ -217,6 +222,21 @@ class FakeDiscord:
         limit = RateLimit(method, path_part, retry_after, remaining=times)
         self.rate_limits.append(limit)
         return limit
+
+    def _global_limited(self, method: str, path: str) -> web.Response | None:
+        if self.global_limit is None or path.startswith(("/interactions/", "/webhooks/")):
+            return None
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] > 1.0:
+            self._recent.popleft()
+        if len(self._recent) < self.global_limit:
+            self._recent.append(now)
+            return None
+        self.rate_limited.append(f"{method} {path} (global)")
+        retry = round(1.0 - (now - self._recent[0]), 3)
+        body = {"message": "You are being rate limited.", "retry_after": retry, "global": True}
+        headers = {"Via": "1.1 google", "X-RateLimit-Global": "true", "Retry-After": str(retry)}
+        return self._json(body, status=429, headers=headers)
 
     def _rate_limited(self, method: str, path: str) -> web.Response | None:
         for limit in self.rate_limits:
@@ -451,6 +471,9 @@ class FakeDiscord:
         known = {self.channel_id, *self.dm_channels.values()}
         if channel_id not in known:
             return self._discord_error(404, 10003, "Unknown Channel")
+        closed = {self.dm_channels.get(u) for u in self.closed_dms}
+        if channel_id in closed:
+            return self._discord_error(403, 50007, "Cannot send messages to this user")
         for problem in rules.message_problems(body, f"message to channel {channel_id}"):
             self.error(problem)
         message = payloads.message(payloads.snowflake(), channel_id, self.bot_user, body)
@@ -591,6 +614,8 @@ class FakeDiscord:
             if option.get("choices") and name != focused:
                 allowed = [c["value"] for c in option["choices"]]
                 assert value in allowed, f"{value!r} is not a choice of {name!r}: {allowed}"
+            if option["type"] == 7:  # a channel: Discord sends its id and the resolved channel
+                value = str(value)
             entry: dict[str, Any] = {"name": name, "type": option["type"], "value": value}
             if name == focused:
                 assert option.get("autocomplete"), f"{name!r} has no autocomplete"
@@ -646,13 +671,13 @@ class FakeDiscord:
         permissions: int = DEFAULT_PERMISSIONS,
         **options: Any,
     ) -> Interaction:
-        command = self.command(name)
-        data = {
-            "id": command["id"],
-            "name": name,
-            "type": 1,
-            "options": self._options(command, options, None),
-        }
+        """`name` may name a subcommand too: send_command("announce channel", ...)."""
+        data, flat = self._command_data(name, options, None)
+        channels = [o["value"] for o in flat if o["type"] == 7]
+        if channels:
+            resolved = {c: {**payloads.text_channel(int(c), self.guild_id), "permissions": "52224"}
+                        for c in channels}  # fmt: skip
+            data["resolved"] = {"channels": resolved}
         return await self._deliver(self._base(2, data, user, dm, permissions))
 
     async def send_autocomplete(
@@ -665,14 +690,23 @@ class FakeDiscord:
         user: dict[str, Any] | None = None,
         **others: Any,
     ) -> Interaction:
-        command = self.command(name)
-        data = {
-            "id": command["id"],
-            "name": name,
-            "type": 1,
-            "options": self._options(command, {**others, option: typed}, option),
-        }
+        data, _ = self._command_data(name, {**others, option: typed}, option)
         return await self._deliver(self._base(4, data, user, False, DEFAULT_PERMISSIONS))
+
+    def _command_data(
+        self, name: str, options: dict[str, Any], focused: str | None
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The interaction's data for '/name' or '/name subcommand', and its leaf options."""
+        top, _, subcommand = name.partition(" ")
+        command = self.command(top)
+        if subcommand:
+            declared = {o["name"]: o for o in command.get("options") or [] if o["type"] == 1}
+            assert subcommand in declared, f"/{top} has no subcommand {subcommand!r}"
+            flat = self._options(declared[subcommand], options, focused)
+            wire = [{"name": subcommand, "type": 1, "options": flat}]
+        else:
+            flat = wire = self._options(command, options, focused)
+        return {"id": command["id"], "name": top, "type": 1, "options": wire}, flat
 
     async def click(
         self, on: Interaction, custom_id: str, *, user: dict[str, Any] | None = None

@@ -9,13 +9,17 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.adapters.discord.cog import ProgramCog
+from bot.adapters.discord.delivery import DiscordSender
 from bot.adapters.discord.embeds import NO_MENTIONS
+from bot.adapters.discord.reminders_cog import RemindersCog
 from bot.adapters.discord.tree import ConfTree
 from bot.app import make_clock, open_program
 from bot.clock import Clock
+from bot.reminders.scheduler import Scheduler
 from bot.service import ProgramService
 from bot.settings import Settings
 from bot.store import ProgramStore
+from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +29,10 @@ class ConfBot(commands.Bot):
 
     settings: Settings
     store: ProgramStore | None
+    state: StateStore | None
     service: ProgramService
     clock: Clock
+    scheduler: Scheduler | None
 
     def __init__(self, settings: Settings, clock: Clock | None = None, **options) -> None:
         super().__init__(
@@ -43,10 +49,13 @@ class ConfBot(commands.Bot):
         )
         self.settings = settings
         self.store = None
+        self.state = None
+        self.scheduler = None
         self._clock_override = clock
 
     async def setup_hook(self) -> None:
-        """Open the store (rebuilding it if stale), add the cog, sync to a test guild."""
+        """Open the stores (rebuilding the program if stale), add the cogs, start the
+        scheduler, and sync commands to the test guild if one is configured."""
         opened = await open_program(self.settings)
         self.store = opened.store
         self.service = opened.service
@@ -56,6 +65,15 @@ class ConfBot(commands.Bot):
             self.service.conference, self.settings.simulated_now
         )
         await self.add_cog(ProgramCog(self, self.service, self.clock))
+        self.state = await StateStore.open(self.settings.state_db)
+        sender = DiscordSender(self)
+        self.scheduler = Scheduler(
+            self.state, lambda: self.service, self.clock, sender, pace=self.settings.delivery_pace
+        )
+        await self.add_cog(
+            RemindersCog(self.service, self.clock, self.state, self.scheduler, self.clock.now())
+        )
+        await self.scheduler.start()
         if self.settings.guild_id is not None:
             guild = discord.Object(id=self.settings.guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -66,7 +84,11 @@ class ConfBot(commands.Bot):
         log.info("ready as %s in %d servers", self.user, len(self.guilds))
 
     async def close(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+            self.scheduler = None
         await super().close()
-        if self.store is not None:
-            await self.store.close()
-            self.store = None
+        for store in (self.store, self.state):
+            if store is not None:
+                await store.close()
+        self.store = self.state = None

@@ -1,0 +1,283 @@
+"""/remind, /agenda, /forget for attendees; /announce and /status for organisers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.adapters.discord.embeds import NO_MENTIONS
+from bot.adapters.discord.replies import send_cards, send_text
+from bot.adapters.discord.tree import NothingFound
+from bot.clock import Clock
+from bot.reminders.agenda import agenda
+from bot.reminders.scheduler import Scheduler
+from bot.render import cards, timefmt
+from bot.service import PAPER_REF, SESSION_REF, ProgramService, QueryError
+from bot.service.results import NoMatch, PaperAnswer, SessionAnswer, Suggestion
+from bot.store.state import StateStore
+
+log = logging.getLogger(__name__)
+
+MINUTES = app_commands.Range[int, 0, 1440]
+
+
+def _choices(suggestions: list[Suggestion]) -> list[app_commands.Choice[str]]:
+    return [
+        app_commands.Choice(name=cards.choice_name(s.label), value=s.value)
+        for s in suggestions
+        if len(s.value) <= 100
+    ][:25]
+
+
+class RemindersCog(commands.Cog):
+    def __init__(
+        self,
+        service: ProgramService,
+        clock: Clock,
+        state: StateStore,
+        scheduler: Scheduler,
+        loaded_at: datetime,
+    ) -> None:
+        self.service = service
+        self.clock = clock
+        self.state = state
+        self.scheduler = scheduler
+        self.loaded_at = loaded_at
+        self.conference = service.conference
+
+    # -- attendees ----------------------------------------------------------------------
+
+    @app_commands.command(name="remind", description="Get a DM before a talk or a session starts")
+    @app_commands.describe(
+        item="The talk or session (start typing its title)",
+        minutes_before="How many minutes before it starts (default 10)",
+    )
+    async def remind(
+        self, interaction: discord.Interaction, item: str, minutes_before: MINUTES = 10
+    ) -> None:
+        ref = self._resolve(item)
+        target = self.service.remindable(ref)
+        assert target is not None
+        now = self.clock.now()
+        if now >= target.slot.start:
+            state = "ended" if now >= target.slot.end else "already started"
+            raise QueryError(
+                f"“{target.title}” {state} ({timefmt.span(target.slot, self.conference.tz)}),"
+                " so there is nothing to remind you of."
+            )
+        await self.state.add_reminder(self.conference.key, interaction.user.id,
+                                      interaction.guild_id, ref, minutes_before,
+                                      int(now.timestamp()))  # fmt: skip
+        self.scheduler.wake()
+        due = target.slot.start.timestamp() - 60 * minutes_before
+        when = (
+            "right away: it starts sooner than that"
+            if due <= now.timestamp()
+            else f"<t:{int(due)}:F> (<t:{int(due)}:R>)"
+        )
+        text = (
+            f"⏰ I'll DM you about **{target.title}** {when}, {minutes_before} min before it"
+            f" starts at <t:{int(target.slot.start.timestamp())}:t>. Keep your DMs open to"
+            " this server's members so the reminder can reach you. `/agenda` lists yours."
+        )
+        await send_text(interaction, text, ephemeral=True)
+
+    @remind.autocomplete("item")
+    async def remind_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return _choices(self.service.suggest_remindable(current, self.clock.now()))
+
+    @app_commands.command(name="agenda", description="Your reminders in time order, with clashes")
+    async def agenda(self, interaction: discord.Interaction) -> None:
+        reminders = await self.state.reminders(
+            self.conference.key, interaction.user.id, ("active", "failed")
+        )
+        lines = agenda(self.service, reminders)
+        await send_cards(interaction, cards.agenda_cards(lines, self.conference), ephemeral=True)
+
+    forget = app_commands.Group(name="forget", description="Remove your reminders")
+
+    @forget.command(name="item", description="Remove the reminder for one talk or session")
+    @app_commands.describe(item="One of your reminders")
+    async def forget_item(self, interaction: discord.Interaction, item: str) -> None:
+        removed = await self.state.forget(self.conference.key, interaction.user.id, item)
+        if not removed:
+            raise QueryError("You have no reminder for that. `/agenda` lists yours.")
+        self.scheduler.wake()
+        target = self.service.remindable(item)
+        name = target.title if target else item
+        await send_text(interaction, f"Removed your reminder for **{name}**.", ephemeral=True)
+
+    @forget_item.autocomplete("item")
+    async def forget_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        reminders = await self.state.reminders(
+            self.conference.key, interaction.user.id, ("active", "failed")
+        )
+        typed = current.casefold()
+        found = []
+        for line in agenda(self.service, reminders):
+            if typed in line.title.casefold():
+                found.append(Suggestion(line.ref, line.title))
+        return _choices(found)
+
+    @forget.command(name="all", description="Remove all your reminders")
+    async def forget_all(self, interaction: discord.Interaction) -> None:
+        removed = await self.state.forget(self.conference.key, interaction.user.id)
+        self.scheduler.wake()
+        text = f"Removed all {removed} of your reminders." if removed else "You had no reminders."
+        await send_text(interaction, text, ephemeral=True)
+
+    # -- organisers ---------------------------------------------------------------------
+
+    announce = app_commands.Group(
+        name="announce",
+        description="Post each session in a channel before it starts",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    @announce.command(name="channel", description="Announce each session in a channel")
+    @app_commands.describe(
+        channel="Where to post (default: this channel)",
+        minutes_before="How many minutes before each session (default 10)",
+        per_talk="Also post a line as each talk starts",
+    )
+    async def announce_channel(
+        self,
+        interaction: discord.Interaction,
+        channel: discord.TextChannel | None = None,
+        minutes_before: MINUTES = 10,
+        per_talk: bool = False,
+    ) -> None:
+        self._require_manager(interaction)
+        target = channel or interaction.channel
+        if target is None or interaction.guild_id is None:
+            raise QueryError("Run this in a server channel, or name one.")
+        me = interaction.guild.me if interaction.guild else None
+        if me is not None and isinstance(target, discord.abc.GuildChannel):
+            perms = target.permissions_for(me)
+            if not (perms.send_messages and perms.embed_links):
+                raise QueryError(
+                    f"I can't post embeds in <#{target.id}>: give me Send Messages and"
+                    " Embed Links there, then try again."
+                )
+        now = self.clock.now()
+        await self.state.set_announcements(
+            interaction.guild_id,
+            self.conference.key,
+            target.id,
+            minutes_before,
+            per_talk,
+            int(now.timestamp()),
+        )
+        self.scheduler.wake()
+        extra = " I'll also post a line as each talk starts." if per_talk else ""
+        await send_text(
+            interaction,
+            f"📣 I'll post each session in <#{target.id}> {minutes_before} min before it starts."
+            f"{extra} `/status` shows what's next; `/announce off` stops.",
+            ephemeral=True,
+        )
+
+    @announce.command(name="off", description="Stop announcing sessions in this server")
+    async def announce_off(self, interaction: discord.Interaction) -> None:
+        self._require_manager(interaction)
+        assert interaction.guild_id is not None
+        stopped = await self.state.disable_announcements(
+            interaction.guild_id, "turned off with /announce off", int(self.clock.now().timestamp())
+        )
+        self.scheduler.wake()
+        text = "Announcements are off." if stopped else "Announcements were not on."
+        await send_text(interaction, text, ephemeral=True)
+
+    @app_commands.command(name="status", description="What confbot is set to do in this server")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    async def status(self, interaction: discord.Interaction) -> None:
+        self._require_manager(interaction)
+        guild_id = interaction.guild_id
+        assert guild_id is not None
+        configs = await self.state.announcements(guild_id)
+        config = configs[0] if configs else None
+        pending = await self.state.deliveries(owner=guild_id, state="pending")
+        pending = [d for d in pending if d.kind in ("slot", "talk")]
+        reminders = [
+            r for r in await self.state.reminders(self.conference.key) if r.guild_id == guild_id
+        ]
+        report = cards.StatusReport(
+            channel_id=config.channel_id if config else None,
+            minutes_before=config.minutes_before if config else None,
+            per_talk=bool(config and config.per_talk),
+            enabled=bool(config and config.enabled),
+            disabled_reason=config.disabled_reason if config else None,
+            next_due=datetime.fromtimestamp(pending[0].due_ts, UTC) if pending else None,
+            program_loaded=self.loaded_at,
+            papers=len(self.service.program.papers),
+            sessions=len(self.service.program.sessions),
+            reminders_active=len(reminders),
+            deliveries=await self.state.counts(("slot", "talk"), guild_id),
+        )
+        await send_cards(interaction, [cards.status_card(report, self.conference)], ephemeral=True)
+
+    # -- events -------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, command: app_commands.Command
+    ) -> None:
+        """Tell people, on their next command, about reminders that could not reach them."""
+        if interaction.user.id not in self.scheduler.failed_users:
+            return
+        self.scheduler.failed_users.discard(interaction.user.id)
+        failed = await self.state.untold_failures(self.conference.key, interaction.user.id)
+        if not failed:
+            return
+        names = []
+        for reminder in failed:
+            item = self.service.remindable(reminder.item_ref)
+            names.append(f"• {item.title if item else reminder.item_ref}")
+        text = (
+            "⚠️ I couldn't DM you these reminders, because your DMs are closed to me:\n"
+            + "\n".join(names)
+            + "\nAllow direct messages from this server's members, then `/remind` again."
+        )
+        try:
+            await interaction.followup.send(
+                cards.truncate(text, 2000), ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+        except discord.HTTPException:
+            log.exception("could not tell user %d about failed reminders", interaction.user.id)
+            return
+        await self.state.mark_told([r.id for r in failed])
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.scheduler.disable_guild(guild.id, "the bot was removed from the server")
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _resolve(self, text: str) -> str:
+        """An autocomplete value ('p:…', 's:…') or typed text, to a stable reference."""
+        if self.service.remindable(text) is not None:
+            return text
+        paper = self.service.paper(text)
+        if isinstance(paper, PaperAnswer):
+            return PAPER_REF + paper.talk.key
+        session = self.service.session(text)
+        if isinstance(session, SessionAnswer):
+            return SESSION_REF + session.session.key
+        raise NothingFound(NoMatch(text, "talk or session", paper.suggestions))
+
+    @staticmethod
+    def _require_manager(interaction: discord.Interaction) -> None:
+        """default_permissions hides the command; this refuses it if it is shown anyway
+        (server admins can override who sees what)."""
+        if not interaction.permissions.manage_guild:
+            raise app_commands.MissingPermissions(["manage_guild"])

@@ -1,0 +1,1 @@
+"""Reminders and announcements: what to deliver when, and delivering it exactly once."""

@@ -1,0 +1,42 @@
+"""A person's reminders in time order, with clashes: two items that overlap in time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.render.cards import AgendaLine
+from bot.service import ProgramService
+from bot.store.state import Reminder
+
+
+def agenda(service: ProgramService, reminders: Iterable[Reminder]) -> list[AgendaLine]:
+    """Reminders whose item is still in the program, sorted by start, each naming the
+    other items it overlaps (parallel tracks make that possible)."""
+    entries = []
+    for reminder in reminders:
+        item = service.remindable(reminder.item_ref)
+        if item is not None:
+            entries.append((reminder, item))
+    entries.sort(key=lambda e: (e[1].slot.start, e[1].slot.end, e[1].title))
+    lines = []
+    for reminder, item in entries:
+        clashes = tuple(
+            other.title
+            for other_reminder, other in entries
+            if other_reminder.id != reminder.id
+            and other.slot.start < item.slot.end
+            and item.slot.start < other.slot.end
+            and not _contains(item, other)
+        )
+        lines.append(AgendaLine(reminder.item_ref, item.title, item.slot,
+                                reminder.minutes_before, reminder.status, clashes))  # fmt: skip
+    return lines
+
+
+def _contains(a: object, b: object) -> bool:
+    """A session and one of its own talks overlap by design: that is not a clash."""
+    keys_a = getattr(a, "paper_keys", ())
+    keys_b = getattr(b, "paper_keys", ())
+    key_a = getattr(a, "key", None)
+    key_b = getattr(b, "key", None)
+    return key_b in keys_a or key_a in keys_b

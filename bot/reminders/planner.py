@@ -1,0 +1,47 @@
+"""What should be delivered, and when: a pure function of the program and the settings.
+
+The scheduler syncs this plan into the ledger. Reminders are planned until they are
+delivered; announcements cover every slot that had not started when they were switched
+on. Planning does not look at the clock, so what falls due while the bot is down is
+still in the ledger at the next start: sent late if its item is still on, else skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.service import ProgramService
+from bot.store.state import Announcements, Planned, Reminder
+
+SLOT_REF = "slot:"
+
+
+def plan(
+    service: ProgramService,
+    reminders: Iterable[Reminder],
+    announcements: Iterable[Announcements],
+) -> list[Planned]:
+    planned: list[Planned] = []
+    for reminder in reminders:
+        item = service.remindable(reminder.item_ref)
+        if item is None:
+            continue  # no longer in the program: its pending delivery is cancelled
+        due = int(item.slot.start.timestamp()) - 60 * reminder.minutes_before
+        planned.append(Planned("reminder", reminder.id, reminder.item_ref, reminder.user_id, due))
+    slots = sorted({int(s.slot.start.timestamp()) for s in service.program.sessions})
+    for config in announcements:
+        if not config.enabled:
+            continue
+        for start in slots:
+            if start > config.updated_ts:
+                due = start - 60 * config.minutes_before
+                planned.append(
+                    Planned("slot", config.guild_id, f"{SLOT_REF}{start}", config.channel_id, due)
+                )
+        if config.per_talk:
+            for talk in service.talks.values():
+                start = int(talk.slot.start.timestamp())
+                if start > config.updated_ts:
+                    ref = f"p:{talk.key}"
+                    planned.append(Planned("talk", config.guild_id, ref, config.channel_id, start))
+    return planned

@@ -1,0 +1,319 @@
+"""The state database: reminders, per-guild announcement settings, and the delivery ledger.
+
+It lives in its own file because the program database is rebuilt wholesale whenever the
+program changes; state must survive that, and restarts, and crashes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Self
+
+import aiosqlite
+
+from bot.store.connection import Connected
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = resources.files("bot.store").joinpath("state_schema.sql").read_text(encoding="utf-8")
+MIGRATIONS = [m.strip() for m in re.split(r"^-- migration \d+\s*$", _SCHEMA, flags=re.M)[1:]]
+STATE_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    id: int
+    conference: str
+    user_id: int
+    guild_id: int | None
+    item_ref: str
+    minutes_before: int
+    created_ts: int
+    status: str
+    failure: str | None
+    failure_told: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Announcements:
+    guild_id: int
+    conference: str
+    channel_id: int
+    minutes_before: int
+    per_talk: bool
+    enabled: bool
+    disabled_reason: str | None
+    updated_ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: int
+    kind: str
+    owner: int
+    item_ref: str
+    target: int
+    due_ts: int
+    state: str
+    attempts: int
+    updated_ts: int
+    detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A delivery the planner wants to exist (see bot/reminders/planner.py)."""
+
+    kind: str
+    owner: int
+    item_ref: str
+    target: int
+    due_ts: int
+
+
+_REMINDER = (
+    "id, conference, user_id, guild_id, item_ref, minutes_before, created_ts, status,"
+    " failure, failure_told"
+)
+_ANNOUNCEMENTS = (
+    "guild_id, conference, channel_id, minutes_before, per_talk, enabled, disabled_reason,"
+    " updated_ts"
+)
+_DELIVERY = "id, kind, owner, item_ref, target, due_ts, state, attempts, updated_ts, detail"
+
+
+def _reminder(row: Sequence) -> Reminder:
+    return Reminder(*row[:9], bool(row[9]))
+
+
+def _announcements(row: Sequence) -> Announcements:
+    g, conf, channel, minutes, per_talk, enabled, reason, updated = row
+    return Announcements(g, conf, channel, minutes, bool(per_talk), bool(enabled), reason, updated)
+
+
+class StateStore(Connected):
+    """One connection for the bot's lifetime; every write commits before it returns."""
+
+    @classmethod
+    async def open(cls, path: Path) -> Self:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path)
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute("PRAGMA synchronous = FULL")  # a 'sent' mark must survive a crash
+        store = cls(db, path)
+        await store._migrate()
+        return store
+
+    async def _migrate(self) -> None:
+        (version,) = next(iter(await self._db.execute_fetchall("PRAGMA user_version")))
+        if version > STATE_VERSION:
+            raise RuntimeError(f"{self.path} is from a newer confbot (schema {version})")
+        for number in range(version, STATE_VERSION):
+            await self._db.executescript(
+                f"BEGIN; {MIGRATIONS[number]}\nPRAGMA user_version = {number + 1}; COMMIT;"
+            )
+            log.info("state database %s migrated to version %d", self.path, number + 1)
+
+    async def version(self) -> int:
+        (version,) = next(iter(await self._db.execute_fetchall("PRAGMA user_version")))
+        return int(version)
+
+    # -- reminders ----------------------------------------------------------------------
+
+    async def add_reminder(
+        self, conference: str, user_id: int, guild_id: int | None, item_ref: str,
+        minutes_before: int, now_ts: int,
+    ) -> Reminder:  # fmt: skip
+        """Create, or re-arm with the new lead time, the user's reminder for an item."""
+        await self._db.execute(
+            "INSERT INTO reminders (conference, user_id, guild_id, item_ref, minutes_before,"
+            " created_ts) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (conference, user_id, item_ref)"
+            " DO UPDATE SET minutes_before = excluded.minutes_before, status = 'active',"
+            " failure = NULL, failure_told = 0, guild_id = excluded.guild_id",
+            (conference, user_id, guild_id, item_ref, minutes_before, now_ts),
+        )
+        await self._db.commit()
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_REMINDER} FROM reminders WHERE conference = ? AND user_id = ?"
+            " AND item_ref = ?",
+            (conference, user_id, item_ref),
+        )
+        return _reminder(next(iter(rows)))
+
+    async def reminders(
+        self, conference: str, user_id: int | None = None, statuses: Iterable[str] = ("active",)
+    ) -> list[Reminder]:
+        statuses = tuple(statuses)
+        marks = ", ".join("?" * len(statuses))
+        query = f"SELECT {_REMINDER} FROM reminders WHERE conference = ? AND status IN ({marks})"
+        params: list[object] = [conference, *statuses]
+        if user_id is not None:
+            query += " AND user_id = ?"
+            params.append(user_id)
+        rows = await self._db.execute_fetchall(query + " ORDER BY id", params)
+        return [_reminder(r) for r in rows]
+
+    async def forget(self, conference: str, user_id: int, item_ref: str | None = None) -> int:
+        """Cancel one of the user's reminders, or all of them; returns how many."""
+        query = "UPDATE reminders SET status = 'cancelled' WHERE conference = ? AND user_id = ?"
+        params: list[object] = [conference, user_id]
+        if item_ref is not None:
+            query += " AND item_ref = ?"
+            params.append(item_ref)
+        cursor = await self._db.execute(query + " AND status IN ('active', 'failed')", params)
+        await self._db.commit()
+        return cursor.rowcount
+
+    async def set_reminder_status(
+        self, reminder_id: int, status: str, failure: str | None = None
+    ) -> None:
+        await self._db.execute(
+            "UPDATE reminders SET status = ?, failure = ? WHERE id = ?",
+            (status, failure, reminder_id),
+        )
+        await self._db.commit()
+
+    async def untold_failures(self, conference: str, user_id: int) -> list[Reminder]:
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_REMINDER} FROM reminders WHERE conference = ? AND user_id = ?"
+            " AND status = 'failed' AND failure_told = 0 ORDER BY id",
+            (conference, user_id),
+        )
+        return [_reminder(r) for r in rows]
+
+    async def mark_told(self, reminder_ids: Sequence[int]) -> None:
+        await self._db.executemany(
+            "UPDATE reminders SET failure_told = 1 WHERE id = ?", [(i,) for i in reminder_ids]
+        )
+        await self._db.commit()
+
+    # -- announcements ------------------------------------------------------------------
+
+    async def set_announcements(
+        self, guild_id: int, conference: str, channel_id: int, minutes_before: int,
+        per_talk: bool, now_ts: int,
+    ) -> None:  # fmt: skip
+        await self._db.execute(
+            "INSERT INTO announcements (guild_id, conference, channel_id, minutes_before,"
+            " per_talk, enabled, disabled_reason, updated_ts) VALUES (?, ?, ?, ?, ?, 1, NULL, ?)"
+            " ON CONFLICT (guild_id) DO UPDATE SET conference = excluded.conference,"
+            " channel_id = excluded.channel_id, minutes_before = excluded.minutes_before,"
+            " per_talk = excluded.per_talk, enabled = 1, disabled_reason = NULL,"
+            " updated_ts = excluded.updated_ts",
+            (guild_id, conference, channel_id, minutes_before, int(per_talk), now_ts),
+        )
+        await self._db.commit()
+
+    async def disable_announcements(self, guild_id: int, reason: str, now_ts: int) -> bool:
+        cursor = await self._db.execute(
+            "UPDATE announcements SET enabled = 0, disabled_reason = ?, updated_ts = ?"
+            " WHERE guild_id = ? AND enabled = 1",
+            (reason, now_ts, guild_id),
+        )
+        await self._db.commit()
+        return cursor.rowcount > 0
+
+    async def announcements(self, guild_id: int | None = None) -> list[Announcements]:
+        query = f"SELECT {_ANNOUNCEMENTS} FROM announcements"
+        rows = await self._db.execute_fetchall(
+            query + (" WHERE guild_id = ?" if guild_id is not None else "") + " ORDER BY guild_id",
+            (guild_id,) if guild_id is not None else (),
+        )
+        return [_announcements(r) for r in rows]
+
+    # -- the ledger ---------------------------------------------------------------------
+
+    async def sync_plan(self, planned: Sequence[Planned], now_ts: int) -> None:
+        """Make the pending ledger match the plan: add what is new, update times and
+        targets of what is still pending, cancel pending rows the plan no longer has.
+        Rows already sent, skipped, failed or lost are history and are never touched."""
+        await self._db.executemany(
+            "INSERT INTO deliveries (kind, owner, item_ref, target, due_ts, updated_ts)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, owner, item_ref) DO UPDATE SET"
+            " due_ts = excluded.due_ts, target = excluded.target,"
+            " updated_ts = excluded.updated_ts,"
+            " state = CASE WHEN state = 'cancelled' THEN 'pending' ELSE state END"
+            " WHERE state IN ('pending', 'cancelled')",
+            [(p.kind, p.owner, p.item_ref, p.target, p.due_ts, now_ts) for p in planned],
+        )
+        wanted = {(p.kind, p.owner, p.item_ref) for p in planned}
+        rows = await self._db.execute_fetchall(
+            "SELECT id, kind, owner, item_ref FROM deliveries WHERE state = 'pending'"
+        )
+        stale = [(now_ts, row[0]) for row in rows if tuple(row[1:]) not in wanted]
+        await self._db.executemany(
+            "UPDATE deliveries SET state = 'cancelled', updated_ts = ? WHERE id = ?", stale
+        )
+        await self._db.commit()
+
+    async def due(self, now_ts: int, limit: int = 100) -> list[Delivery]:
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_DELIVERY} FROM deliveries WHERE state = 'pending' AND due_ts <= ?"
+            " ORDER BY due_ts, id LIMIT ?",
+            (now_ts, limit),
+        )
+        return [Delivery(*r) for r in rows]
+
+    async def next_due_ts(self) -> int | None:
+        rows = list(
+            await self._db.execute_fetchall(
+                "SELECT min(due_ts) FROM deliveries WHERE state = 'pending'"
+            )
+        )
+        return rows[0][0] if rows else None
+
+    async def mark(
+        self, delivery_id: int, state: str, now_ts: int, detail: str | None = None,
+        due_ts: int | None = None,
+    ) -> None:  # fmt: skip
+        """Record a state change and commit it before returning: 'sending' must be on disk
+        before the message goes out, and 'sent' as soon as it has."""
+        await self._db.execute(
+            "UPDATE deliveries SET state = ?, updated_ts = ?, detail = coalesce(?, detail),"
+            " attempts = attempts + (? = 'sending'), due_ts = coalesce(?, due_ts) WHERE id = ?",
+            (state, now_ts, detail, state, due_ts, delivery_id),
+        )
+        await self._db.commit()
+
+    async def recover_interrupted(self, now_ts: int) -> list[Delivery]:
+        """Rows left 'sending' by a crash: maybe sent, maybe not. Never resend; mark lost."""
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_DELIVERY} FROM deliveries WHERE state = 'sending' ORDER BY id"
+        )
+        lost = [Delivery(*r) for r in rows]
+        await self._db.executemany(
+            "UPDATE deliveries SET state = 'lost', updated_ts = ?,"
+            " detail = 'interrupted between sending and sent: possibly lost' WHERE id = ?",
+            [(now_ts, d.id) for d in lost],
+        )
+        await self._db.commit()
+        return lost
+
+    async def deliveries(
+        self, kind: str | None = None, owner: int | None = None, state: str | None = None
+    ) -> list[Delivery]:
+        clauses, params = [], []
+        for column, value in (("kind", kind), ("owner", owner), ("state", state)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_DELIVERY} FROM deliveries{where} ORDER BY due_ts, id", params
+        )
+        return [Delivery(*r) for r in rows]
+
+    async def counts(self, kinds: Sequence[str], owner: int | None = None) -> dict[str, int]:
+        marks = ", ".join("?" * len(kinds))
+        query = f"SELECT state, count(*) FROM deliveries WHERE kind IN ({marks})"
+        params: list[object] = list(kinds)
+        if owner is not None:
+            query += " AND owner = ?"
+            params.append(owner)
+        rows = await self._db.execute_fetchall(query + " GROUP BY state", params)
+        return {state: n for state, n in rows}

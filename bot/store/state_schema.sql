@@ -1,0 +1,53 @@
+-- confbot state: what people asked for and what was delivered. Unlike the program
+-- database this is never rebuilt; it is migrated in place (see bot/store/state.py), and
+-- items are referred to by their stable program keys ('p:lazarev', 's:memory-management'),
+-- never by program row ids, so reloading the program keeps every reminder attached.
+
+-- migration 1
+CREATE TABLE reminders (
+    id              INTEGER PRIMARY KEY,
+    conference      TEXT NOT NULL,
+    user_id         INTEGER NOT NULL,
+    guild_id        INTEGER,
+    item_ref        TEXT NOT NULL,
+    minutes_before  INTEGER NOT NULL,
+    created_ts      INTEGER NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'active'
+                    CHECK (status IN ('active', 'done', 'failed', 'cancelled')),
+    failure         TEXT,
+    failure_told    INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (conference, user_id, item_ref)
+);
+
+CREATE TABLE announcements (
+    guild_id         INTEGER PRIMARY KEY,
+    conference       TEXT NOT NULL,
+    channel_id       INTEGER NOT NULL,
+    minutes_before   INTEGER NOT NULL,
+    per_talk         INTEGER NOT NULL DEFAULT 0,
+    enabled          INTEGER NOT NULL DEFAULT 1,
+    disabled_reason  TEXT,
+    updated_ts       INTEGER NOT NULL
+);
+
+-- The ledger: one row per delivery, with its due time and state. 'sending' is written
+-- before the send and 'sent' after, so a crash between the two leaves a row that is
+-- marked 'lost' at the next start instead of being sent twice.
+CREATE TABLE deliveries (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('reminder', 'slot', 'talk')),
+    owner       INTEGER NOT NULL,
+    item_ref    TEXT NOT NULL,
+    target      INTEGER NOT NULL,
+    due_ts      INTEGER NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'sending', 'sent', 'skipped', 'failed', 'lost',
+                                 'cancelled')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    updated_ts  INTEGER NOT NULL,
+    detail      TEXT,
+    UNIQUE (kind, owner, item_ref)
+);
+
+CREATE INDEX deliveries_by_due ON deliveries (state, due_ts);
+CREATE INDEX reminders_by_user ON reminders (user_id, status);

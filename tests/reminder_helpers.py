@@ -1,0 +1,73 @@
+"""A recording Sender and a scheduler on a real SQLite file with a clock we move."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.clock import FixedClock
+from bot.reminders.scheduler import Scheduler
+from bot.render.cards import Card
+from bot.service import ProgramService
+from bot.store.state import StateStore
+
+
+@dataclass
+class RecordingSender:
+    dms: list[tuple[int, Card]] = field(default_factory=list)
+    posts: list[tuple[int, list[Card], str | None]] = field(default_factory=list)
+    fail_with: Exception | None = None
+    delivered: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send_dm(self, user_id: int, card: Card) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.dms.append((user_id, card))
+        self.delivered.set()
+
+    async def post(self, channel_id: int, cards: Sequence[Card], text: str | None = None) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.posts.append((channel_id, list(cards), text))
+
+
+@dataclass
+class Rig:
+    state: StateStore
+    scheduler: Scheduler
+    sender: RecordingSender
+    clock: FixedClock
+    holder: list[ProgramService]
+
+    @property
+    def service(self) -> ProgramService:
+        return self.holder[0]
+
+    def swap_program(self, service: ProgramService) -> None:
+        self.holder[0] = service
+
+    async def remind(self, user_id: int, ref: str, minutes: int = 10) -> None:
+        key = self.service.conference.key
+        await self.state.add_reminder(
+            key, user_id, 1, ref, minutes, int(self.clock.now().timestamp())
+        )
+        await self.scheduler.replan()
+
+    async def at(self, moment) -> int:
+        """Move the clock and deliver what is due, as the loop would."""
+        self.clock.at = moment
+        await self.scheduler.replan()
+        total = 0
+        while handled := await self.scheduler.step():
+            total += handled
+        return total
+
+
+async def make_rig(service: ProgramService, path: Path, clock: FixedClock) -> Rig:
+    state = await StateStore.open(path)
+    sender = RecordingSender()
+    holder = [service]
+    scheduler = Scheduler(state, lambda: holder[0], clock, sender, pace=0)
+    return Rig(state, scheduler, sender, clock, holder)

@@ -1,0 +1,311 @@
+"""Reminders and announcements: on time, at most once, across restarts, crashes and reloads."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FixedClock
+from bot.reminders.agenda import agenda
+from bot.reminders.scheduler import TargetGone, TryLater, Unreachable
+from bot.service import ProgramService
+from bot.store.state import STATE_VERSION, StateStore
+from tests.conftest import pacific
+from tests.reminder_helpers import make_rig
+from tests.test_parallel_rooms import two_tracks
+
+USER = 1001
+NOMAD = "p:xiang"  # Wed 11:05 (derived), in Memory Management
+GUILD, CHANNEL = 77, 88
+
+
+@pytest.fixture
+async def rig(service: ProgramService, tmp_path: Path):
+    rig = await make_rig(service, tmp_path / "state.db", FixedClock(pacific("2024-07-10T10:50")))
+    yield rig
+    await rig.state.close()
+
+
+def states(path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT item_ref, state FROM deliveries ORDER BY id").fetchall()
+
+
+async def test_reminder_fires_at_the_right_moment(rig):
+    await rig.remind(USER, NOMAD, minutes=10)
+    assert await rig.at(pacific("2024-07-10T10:54:59")) == 0
+    assert await rig.at(pacific("2024-07-10T10:55")) == 1
+    ((user, card),) = rig.sender.dms
+    assert user == USER
+    assert card.title.startswith("⏰ NOMAD")
+    assert "Starts in 10 min" in card.description
+
+
+async def test_a_reminder_is_delivered_once(rig):
+    await rig.remind(USER, NOMAD)
+    await rig.at(pacific("2024-07-10T10:55"))
+    await rig.at(pacific("2024-07-10T10:56"))
+    await rig.at(pacific("2024-07-10T10:57"))
+    assert len(rig.sender.dms) == 1
+
+
+async def test_late_delivery_says_how_long_ago_it_started(rig):
+    await rig.remind(USER, NOMAD)
+    await rig.at(pacific("2024-07-10T11:08"))  # the bot was down at 10:55
+    ((_, card),) = rig.sender.dms
+    assert "Started 3 min ago (sent late)" in card.description
+
+
+async def test_a_delivery_whose_item_ended_is_skipped_and_logged(rig, caplog):
+    await rig.remind(USER, NOMAD)
+    with caplog.at_level(logging.INFO):
+        await rig.at(pacific("2024-07-10T11:30"))
+    assert rig.sender.dms == []
+    assert states(rig.state.path) == [(NOMAD, "skipped")]
+    assert any("ended 5 min before it could be sent" in r.getMessage() for r in caplog.records)
+
+
+async def test_session_reminder_lists_its_talks(rig):
+    await rig.remind(USER, "s:low-latency-llm-serving", minutes=5)
+    await rig.at(pacific("2024-07-10T13:55"))
+    ((_, card),) = rig.sender.dms
+    assert card.title == "⏰ Low-Latency LLM Serving"
+    assert len(card.fields) == 5
+
+
+async def test_closed_dms_mark_the_reminder_failed_without_retrying(rig):
+    await rig.remind(USER, NOMAD)
+    rig.sender.fail_with = Unreachable("50007")
+    await rig.at(pacific("2024-07-10T10:55"))
+    rig.sender.fail_with = None
+    await rig.at(pacific("2024-07-10T11:00"))
+    assert rig.sender.dms == []
+    assert states(rig.state.path) == [(NOMAD, "failed")]
+    (failed,) = await rig.state.untold_failures(rig.service.conference.key, USER)
+    assert failed.item_ref == NOMAD
+    assert USER in rig.scheduler.failed_users
+
+
+async def test_temporary_failures_retry_then_give_up(rig):
+    await rig.remind(USER, NOMAD, minutes=30)
+    rig.sender.fail_with = TryLater("HTTP 500")
+    await rig.at(pacific("2024-07-10T10:50"))
+    assert states(rig.state.path) == [(NOMAD, "pending")]
+    await rig.at(pacific("2024-07-10T10:51"))
+    await rig.at(pacific("2024-07-10T10:53"))
+    assert states(rig.state.path) == [(NOMAD, "failed")]
+
+
+async def test_forget_cancels_the_pending_delivery(rig):
+    await rig.remind(USER, NOMAD)
+    await rig.state.forget(rig.service.conference.key, USER, NOMAD)
+    await rig.at(pacific("2024-07-10T10:55"))
+    assert rig.sender.dms == []
+    assert states(rig.state.path) == [(NOMAD, "cancelled")]
+
+
+async def test_reminding_again_after_forgetting_rearms_it(rig):
+    await rig.remind(USER, NOMAD)
+    await rig.state.forget(rig.service.conference.key, USER)
+    await rig.remind(USER, NOMAD, minutes=5)
+    await rig.at(pacific("2024-07-10T10:55"))
+    assert rig.sender.dms == []
+    await rig.at(pacific("2024-07-10T11:00"))
+    assert len(rig.sender.dms) == 1
+
+
+async def test_crash_between_sending_and_sent_is_marked_lost_not_resent(rig, tmp_path, caplog):
+    await rig.remind(USER, NOMAD)
+    (delivery,) = await rig.state.due(int(pacific("2024-07-10T10:55").timestamp()))
+    await rig.state.mark(delivery.id, "sending", 0)  # then the process died
+    await rig.state.close()
+    again = await make_rig(
+        rig.service, tmp_path / "state.db", FixedClock(pacific("2024-07-10T10:56"))
+    )
+    try:
+        with caplog.at_level(logging.WARNING):
+            lost = await again.state.recover_interrupted(0)
+            await again.at(pacific("2024-07-10T10:57"))
+        assert [d.id for d in lost] == [delivery.id]
+        assert again.sender.dms == []
+        assert states(again.state.path) == [(NOMAD, "lost")]
+    finally:
+        await again.state.close()
+        rig.state = await StateStore.open(tmp_path / "state.db")
+
+
+async def test_program_reload_keeps_reminders_on_the_same_papers(rig, program):
+    await rig.remind(USER, NOMAD)
+    # The reloaded program lists papers in another order (row ids all change) and moves
+    # NOMAD five minutes later; the reminder follows NOMAD by its stable key.
+    papers = tuple(reversed(program.papers))
+    moved = tuple(
+        replace(p, slot=replace(p.slot, start=p.slot.start + timedelta(minutes=5),
+                                end=p.slot.end + timedelta(minutes=5)))
+        if p.key == "xiang" else p
+        for p in papers
+    )  # fmt: skip
+    rig.swap_program(ProgramService(replace(program, papers=moved)))
+    assert await rig.at(pacific("2024-07-10T10:55")) == 0
+    assert await rig.at(pacific("2024-07-10T11:00")) == 1
+    assert rig.sender.dms[0][1].title.startswith("⏰ NOMAD")
+
+
+async def test_a_reminder_for_an_item_removed_from_the_program_is_cancelled(rig, program):
+    await rig.remind(USER, NOMAD)
+    rig.swap_program(
+        ProgramService(
+            replace(program, papers=tuple(p for p in program.papers if p.key != "xiang"))
+        )
+    )
+    await rig.at(pacific("2024-07-10T10:55"))
+    assert rig.sender.dms == []
+    assert states(rig.state.path) == [(NOMAD, "cancelled")]
+
+
+# -- announcements --------------------------------------------------------------------
+
+
+async def announce(rig, minutes=10, per_talk=False, at="2024-07-10T10:00"):
+    now = int(pacific(at).timestamp())
+    await rig.state.set_announcements(
+        GUILD, rig.service.conference.key, CHANNEL, minutes, per_talk, now
+    )
+    await rig.scheduler.replan()
+
+
+async def test_each_session_is_announced_once_before_it_starts(rig):
+    await announce(rig, minutes=10, at="2024-07-10T13:00")
+    assert await rig.at(pacific("2024-07-10T13:49")) == 0
+    await rig.at(pacific("2024-07-10T13:50"))
+    await rig.at(pacific("2024-07-10T13:51"))
+    ((channel, posted, text),) = rig.sender.posts
+    assert channel == CHANNEL and text is None
+    (card,) = posted
+    assert card.title == "📣 Low-Latency LLM Serving"
+    assert len(card.fields) == 5
+
+
+async def test_parallel_sessions_of_one_slot_go_in_one_message(program, tmp_path):
+    rig = await make_rig(ProgramService(two_tracks(program)), tmp_path / "s.db",
+                         FixedClock(pacific("2024-07-10T10:00")))  # fmt: skip
+    try:
+        await announce(rig, minutes=10)
+        await rig.at(pacific("2024-07-10T10:35"))
+        ((_, posted, _),) = rig.sender.posts
+        assert {c.title for c in posted} == {"📣 Memory Management", "📣 Low-Latency LLM Serving"}
+    finally:
+        await rig.state.close()
+
+
+async def test_per_talk_posts_a_line_as_each_talk_starts(rig):
+    await announce(rig, minutes=10, per_talk=True)
+    await rig.at(pacific("2024-07-10T11:05"))
+    lines = [text for _, _, text in rig.sender.posts if text]
+    assert lines and lines[-1].startswith("▶️ Now in Grand Ballroom ABGH: **NOMAD")
+
+
+async def test_a_deleted_channel_disables_announcements_without_crashing(rig, caplog):
+    await announce(rig, at="2024-07-10T13:00")
+    rig.sender.fail_with = TargetGone("channel 88 was deleted")
+    with caplog.at_level(logging.WARNING):
+        await rig.at(pacific("2024-07-10T13:50"))
+    (config,) = await rig.state.announcements(GUILD)
+    assert not config.enabled
+    assert config.disabled_reason == "channel 88 was deleted"
+    assert await rig.state.deliveries(owner=GUILD, state="pending") == []
+    assert any("announcements disabled in guild 77" in r.getMessage() for r in caplog.records)
+
+
+async def test_announcements_off_cancels_what_is_pending(rig):
+    await announce(rig, at="2024-07-10T13:00")
+    await rig.state.disable_announcements(GUILD, "off", 0)
+    await rig.at(pacific("2024-07-10T13:50"))
+    assert rig.sender.posts == []
+
+
+async def test_slots_that_ended_while_down_are_skipped(rig):
+    await announce(rig, at="2024-07-10T10:00")
+    await rig.at(pacific("2024-07-10T16:00"))  # down all afternoon
+    titles = [c.title for _, posted, _ in rig.sender.posts for c in posted]
+    assert titles == ["📣 Distributed Systems"]  # 16:10 is still ahead
+    skipped = await rig.state.deliveries(owner=GUILD, state="skipped")
+    assert len(skipped) == 2  # Memory Management, Low-Latency LLM Serving
+
+
+# -- the loop, the agenda and the database --------------------------------------------
+
+
+async def test_the_loop_sleeps_until_the_next_due_time_not_every_second(rig):
+    assert await rig.scheduler.seconds_until_next() == 3600  # nothing pending
+    await rig.remind(USER, NOMAD, minutes=10)  # due 10:55, the clock says 10:50
+    assert await rig.scheduler.seconds_until_next() == 300
+
+
+async def test_the_loop_wakes_early_when_a_reminder_is_added(rig):
+    looked = asyncio.Event()
+    original = rig.scheduler.step
+
+    async def step():
+        looked.set()
+        return await original()
+
+    rig.scheduler.step = step
+    await rig.scheduler.start()
+    try:
+        async with asyncio.timeout(5):
+            await looked.wait()  # first look: nothing due, so it goes to sleep for an hour
+        await rig.state.add_reminder(rig.service.conference.key, USER, 1, NOMAD, 30, 0)
+        rig.scheduler.wake()  # NOMAD at 11:05 minus 30 min is due already
+        async with asyncio.timeout(5):
+            await rig.sender.delivered.wait()
+        assert len(rig.sender.dms) == 1
+    finally:
+        await rig.scheduler.stop()
+
+
+async def test_agenda_is_in_time_order_with_clashes(program, tmp_path):
+    service = ProgramService(two_tracks(program))
+    state = await StateStore.open(tmp_path / "s.db")
+    try:
+        for ref in ("p:agrawal", "p:lazarev", "s:memory-management"):
+            await state.add_reminder(service.conference.key, USER, 1, ref, 10, 0)
+        lines = agenda(service, await state.reminders(service.conference.key, USER))
+    finally:
+        await state.close()
+    # Same start: the shorter item first.
+    assert [line.title.split(":")[0] for line in lines] == [
+        "Sabre", "Taming Throughput-Latency Tradeoff in LLM Inference with Sarathi-Serve",
+        "Memory Management",
+    ]  # fmt: skip
+    sabre, sarathi, memory = lines
+    assert sabre.clashes == (sarathi.title,)  # same time, other room
+    assert sarathi.title in memory.clashes  # a session does not clash with its own talk
+    assert sabre.title not in memory.clashes
+
+
+async def test_state_schema_is_migrated_once(tmp_path):
+    path = tmp_path / "s.db"
+    async with await StateStore.open(path) as state:
+        assert await state.version() == STATE_VERSION
+        await state.add_reminder("osdi24", USER, None, NOMAD, 10, 0)
+    async with await StateStore.open(path) as state:
+        assert len(await state.reminders("osdi24")) == 1
+
+
+async def test_rebuilding_the_program_never_touches_the_state(tmp_path, program_copy):
+    from bot.store import ensure_database
+
+    state_path = tmp_path / "confbot-state.db"
+    async with await StateStore.open(state_path) as state:
+        await state.add_reminder("osdi24", USER, None, NOMAD, 10, 0)
+    await ensure_database([program_copy], tmp_path / "confbot.db", force=True)
+    await ensure_database([program_copy], tmp_path / "confbot.db", force=True)
+    async with await StateStore.open(state_path) as state:
+        assert [r.item_ref for r in await state.reminders("osdi24")] == [NOMAD]
