@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--now", help=now_help)
     console = sub.add_parser("console", help="interactive prompt (reads stdin when piped)")
     console.add_argument("--now", help=now_help)
+    export = sub.add_parser("export-ics", help="write the whole program as an .ics calendar")
+    export.add_argument(
+        "--out", help="file to write (default: <conference>-program.ics; - for stdout)"
+    )
     sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
     sync = sub.add_parser("sync", help="register the slash commands with Discord")
     sync.add_argument("--guild", type=int, help="sync to one server (appears at once)")
@@ -81,6 +85,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_load(settings, force=not args.if_stale))
     if command in ("ask", "console"):
         return asyncio.run(_console(settings, args, command))
+    if command == "export-ics":
+        return asyncio.run(_export_ics(settings, args.out))
     from bot.adapters.discord.runner import run_bot, sync_commands
 
     if command == "run":
@@ -140,6 +146,28 @@ async def _console(settings: Settings, args: argparse.Namespace, command: str) -
     if sys.stdin.isatty():
         return console.interact()
     return console.run_lines(sys.stdin, sys.stdout, sys.stderr)
+
+
+async def _export_ics(settings: Settings, out: str | None) -> int:
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from bot.app import load_service
+    from bot.render import ics
+
+    service = (await load_service(settings)).service
+    conference = service.conference
+    data = ics.calendar(service.calendar_items(), conference, conference.name, datetime.now(UTC))
+    if out == "-":
+        sys.stdout.buffer.write(data)
+        return 0
+    path = Path(out or ics.filename(conference, "program"))
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        return _fail(f"cannot write {path}: {exc.strerror}", USAGE_ERROR)
+    print(f"Wrote {len(service.calendar_items())} events to {path}")
+    return 0
 
 
 def _fail(message: str, code: int) -> int:

@@ -18,7 +18,8 @@ PROGRAM_DIR = ROOT / "data" / "osdi24"
 PACIFIC = ZoneInfo("America/Los_Angeles")
 COMMANDS = frozenset(
     (
-        "next now paper author session schedule search about remind agenda forget announce status"
+        "next now paper author session schedule search about"
+        " remind agenda forget announce status publish-events"
     ).split()
 )
 

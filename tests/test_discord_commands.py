@@ -74,7 +74,8 @@ def test_commands_work_in_servers_and_dms(bot: ConfBot):
 def test_schedule_offers_the_conference_days_as_choices(bot: ConfBot):
     schedule = bot.tree.get_command("schedule")
     (option,) = schedule.to_dict(bot.tree)["options"]
-    assert [c["value"] for c in option["choices"]] == ["2024-07-10", "2024-07-11", "2024-07-12"]
+    values = [c["value"] for c in option["choices"]]
+    assert values == ["2024-07-10", "2024-07-11", "2024-07-12", "export"]
 
 
 # -- commands -------------------------------------------------------------------------
@@ -120,8 +121,9 @@ async def test_paper_shows_everything_and_a_link_button(cog: ProgramCog):
     assert "🏆 **Best Paper**" in embed.description
     assert "(approximate)" in embed.description
     assert any(f.name == "Proceedings" and f.value == "page 545" for f in embed.fields)
-    (button,) = kwargs["view"].children
-    assert button.url == "https://www.usenix.org/conference/osdi24/presentation/chow"
+    link, calendar = kwargs["view"].children
+    assert link.url == "https://www.usenix.org/conference/osdi24/presentation/chow"
+    assert calendar.custom_id == "ics:p:chow"
 
 
 async def test_paper_with_no_match_raises_nothing_found_with_suggestions(cog: ProgramCog):

@@ -76,6 +76,7 @@ class Card:
     fields: tuple[Field, ...] = ()
     footer: str | None = None
     links: tuple[tuple[str, str], ...] = field(default=())  # (label, url) link buttons
+    calendar: str | None = None  # a stable reference ('p:…', 's:…'): an "Add to calendar" button
 
     def size(self) -> int:
         """Characters Discord counts towards the 6000 total."""
@@ -288,6 +289,7 @@ def paper_cards(answer: PaperAnswer, conference: Conference) -> list[Card]:
         colour=GOLD if paper.award else BLUE,
         footer=footer,
         links=links,
+        calendar=f"p:{paper.key}",
     )
     return paginate(base, fields)
 
@@ -358,7 +360,8 @@ def session_cards(answer: SessionAnswer, conference: Conference) -> list[Card]:
     if answer.runners_up:
         fields.append(Field("Other sessions", "\n".join(s.title for s in answer.runners_up)))
     footer = _derived_footer(answer.talks)
-    return paginate(Card(session.title, description, footer=footer), fields)
+    base = Card(session.title, description, footer=footer, calendar=f"s:{session.key}")
+    return paginate(base, fields)
 
 
 def day_cards(answer: DayAnswer, conference: Conference) -> list[Card]:

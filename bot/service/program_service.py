@@ -299,6 +299,11 @@ class ProgramService:
         item = self.remindable(ref)
         return item is not None and item.slot.start > at
 
+    def calendar_items(self) -> list[Talk | Event]:
+        """The whole program for a calendar: every talk and every other event, in order."""
+        items: list[Talk | Event] = [*self.talks.values(), *self.program.events]
+        return sorted(items, key=lambda i: (i.slot.start, i.slot.end, i.title))
+
     def item(self, key: str) -> ProgramItem | None:
         return self.talks.get(key) or self.events.get(key)
 

@@ -317,3 +317,33 @@ class StateStore(Connected):
             params.append(owner)
         rows = await self._db.execute_fetchall(query + " GROUP BY state", params)
         return {state: n for state, n in rows}
+
+    # -- Discord scheduled events ---------------------------------------------------------
+
+    async def published_events(self, guild_id: int, conference: str) -> dict[str, int]:
+        """Session key -> the Discord event id published for it in this guild."""
+        rows = await self._db.execute_fetchall(
+            "SELECT session_key, event_id FROM scheduled_events WHERE guild_id = ?"
+            " AND conference = ?",
+            (guild_id, conference),
+        )
+        return {key: event_id for key, event_id in rows}
+
+    async def save_event(
+        self, guild_id: int, conference: str, session_key: str, event_id: int, now_ts: int
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO scheduled_events (guild_id, conference, session_key, event_id,"
+            " updated_ts) VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, conference, session_key)"
+            " DO UPDATE SET event_id = excluded.event_id, updated_ts = excluded.updated_ts",
+            (guild_id, conference, session_key, event_id, now_ts),
+        )
+        await self._db.commit()
+
+    async def forget_event(self, guild_id: int, conference: str, session_key: str) -> None:
+        await self._db.execute(
+            "DELETE FROM scheduled_events WHERE guild_id = ? AND conference = ?"
+            " AND session_key = ?",
+            (guild_id, conference, session_key),
+        )
+        await self._db.commit()

@@ -51,3 +51,15 @@ CREATE TABLE deliveries (
 
 CREATE INDEX deliveries_by_due ON deliveries (state, due_ts);
 CREATE INDEX reminders_by_user ON reminders (user_id, status);
+
+-- migration 2
+-- Discord scheduled events published per guild, one per session, so that publishing
+-- again updates them instead of creating duplicates.
+CREATE TABLE scheduled_events (
+    guild_id     INTEGER NOT NULL,
+    conference   TEXT NOT NULL,
+    session_key  TEXT NOT NULL,
+    event_id     INTEGER NOT NULL,
+    updated_ts   INTEGER NOT NULL,
+    PRIMARY KEY (guild_id, conference, session_key)
+);

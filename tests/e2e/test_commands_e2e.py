@@ -53,8 +53,10 @@ async def test_paper_with_a_misspelt_query(fake: FakeDiscord, bot):
     (embed,) = answer.embeds
     assert embed["title"].startswith("Taming Throughput-Latency Tradeoff")
     (row,) = answer.data["components"]
-    (button,) = row["components"]
-    assert button["style"] == 5 and button["url"].endswith("/presentation/agrawal")
+    link, calendar = row["components"]
+    assert link["style"] == 5
+    assert link["url"].endswith("/presentation/agrawal")
+    assert calendar["custom_id"] == "ics:p:agrawal"
 
 
 async def test_author_with_a_misspelt_query(fake: FakeDiscord, bot):
@@ -219,3 +221,26 @@ async def test_page_buttons_are_disabled_through_original_when_they_time_out(
     await wait_for(lambda: bool(answer.edits), timeout=5, what="the timeout edit")
     buttons = [c for row in answer.edits[-1]["components"] for c in row["components"]]
     assert buttons and all(b.get("disabled") for b in buttons)
+
+
+def calendar_file(answer) -> bytes:
+    (attachment,) = answer.callback["_files"]
+    return attachment["content"]
+
+
+async def test_add_to_calendar_sends_the_talk_as_a_private_ics(fake: FakeDiscord, bot):
+    import icalendar
+
+    paper = await fake.answer(await fake.send_command("paper", title="llumnix"))
+    click = await fake.answer(await fake.click(paper, "ics:p:sun-biao"))
+    assert click.ephemeral
+    (event,) = icalendar.Calendar.from_ical(calendar_file(click)).walk("VEVENT")
+    assert str(event["SUMMARY"]).startswith("Llumnix")
+
+
+async def test_schedule_export_sends_the_whole_program(fake: FakeDiscord, bot):
+    import icalendar
+
+    answer = await fake.answer(await fake.send_command("schedule", day="export"))
+    assert answer.ephemeral
+    assert len(icalendar.Calendar.from_ical(calendar_file(answer)).walk("VEVENT")) == 76

@@ -114,3 +114,24 @@ async def test_closed_dms_are_told_on_the_next_command(fake: FakeDiscord, bot: C
     await asyncio.wait_for(nxt.followed_up.wait(), 5)
     assert nxt.followups[0]["content"].startswith("⚠️ I couldn't DM you these reminders")
     assert "NOMAD" in nxt.followups[0]["content"]
+
+
+async def test_agenda_export_sends_my_reminders_as_ics(fake: FakeDiscord, bot: ConfBot):
+    import icalendar
+
+    await fake.answer(await fake.send_command("remind", item="s:distributed-systems"))
+    await fake.answer(await fake.send_command("remind", item="p:agrawal"))
+    answer = await fake.answer(await fake.send_command("agenda", export=True))
+    assert answer.ephemeral
+    (attachment,) = answer.callback["_files"]
+    events = icalendar.Calendar.from_ical(attachment["content"]).walk("VEVENT")
+    assert [str(e["UID"]) for e in events] == [
+        "osdi24-talk-agrawal@confbot",
+        "osdi24-session-distributed-systems@confbot",
+    ]
+
+
+async def test_agenda_export_with_no_reminders_explains(fake: FakeDiscord, bot: ConfBot):
+    answer = await fake.answer(await fake.send_command("agenda", export=True))
+    assert answer.ephemeral
+    assert "no reminders to export" in answer.data["content"]

@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -102,6 +103,11 @@ class FakeDiscord:
         self.closed_dms: set[int] = set()
         self.rate_limits: list[RateLimit] = []
         self.rate_limited: list[str] = []
+        # Guild scheduled events, and the moment the fake takes as "now" for their rules
+        # (tests run at a simulated conference time).
+        self.scheduled_events: dict[int, dict[str, Any]] = {}
+        self.event_calls: list[tuple[str, int]] = []
+        self.now: datetime | None = None
         # Optional: Discord's global limit (50 requests a second per bot), for benchmarks.
         self.global_limit: int | None = None
         self._recent: collections.deque[float] = collections.deque()
@@ -213,6 +219,14 @@ class FakeDiscord:
                 return self._channel_message
             case ("POST", ["users", "@me", "channels"]):
                 return self._open_dm
+            case ("POST", ["guilds", _, "scheduled-events"]):
+                return self._create_event
+            case ("GET", ["guilds", _, "scheduled-events", _]):
+                return self._get_event
+            case ("PATCH", ["guilds", _, "scheduled-events", _]):
+                return self._edit_event
+            case ("DELETE", ["guilds", _, "scheduled-events", _]):
+                return self._delete_event
         return None
 
     def rate_limit_next(
@@ -358,7 +372,11 @@ class FakeDiscord:
                     body = json.loads(await part.text())
                 else:
                     files.append(
-                        {"name": part.name, "filename": part.filename, "content": await part.read()}
+                        {
+                            "name": part.name,
+                            "filename": part.filename,
+                            "content": bytes(await part.read()),
+                        }
                     )
             body["_files"] = files
             return body
@@ -486,6 +504,81 @@ class FakeDiscord:
         channel_id = self.dm_channels.setdefault(recipient, payloads.snowflake())
         user = self.owner if int(self.owner["id"]) == recipient else self.attendee
         return self._json(payloads.dm_channel(channel_id, user))
+
+    # -- guild scheduled events -----------------------------------------------------------
+
+    def _event_problems(self, body: dict[str, Any], creating: bool) -> list[str]:
+        """Discord's rules for external events (entity_type 3)."""
+        problems = []
+        name = body.get("name")
+        if (creating or name is not None) and not (name and 1 <= len(name) <= 100):
+            problems.append("name must be 1-100 characters")
+        if len(body.get("description") or "") > 1000:
+            problems.append("description over 1000 characters")
+        if body.get("entity_type", 3) == 3:
+            location = (body.get("entity_metadata") or {}).get("location")
+            if creating and not (location and 1 <= len(location) <= 100):
+                problems.append("external events need entity_metadata.location (1-100)")
+            if creating and not body.get("scheduled_end_time"):
+                problems.append("external events need scheduled_end_time")
+        start, end = body.get("scheduled_start_time"), body.get("scheduled_end_time")
+        now = self.now or datetime.now(UTC)
+        if start and datetime.fromisoformat(start) <= now:
+            problems.append("scheduled_start_time is in the past")
+        if start and end and datetime.fromisoformat(end) <= datetime.fromisoformat(start):
+            problems.append("scheduled_end_time is not after the start")
+        if creating and body.get("privacy_level") != 2:
+            problems.append("privacy_level must be 2 (guild only)")
+        return problems
+
+    def _refuse_event(self, problems: list[str]) -> web.Response:
+        self.error("scheduled event: " + "; ".join(problems))
+        errors = {"_errors": [{"message": p} for p in problems]}
+        return self._json({"code": 50035, "message": "Invalid Form Body", "errors": errors}, 400)
+
+    def _event_payload(self, event_id: int, guild_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": str(event_id), "guild_id": str(guild_id), "channel_id": None,
+            "creator_id": self.bot_user["id"], "creator": self.bot_user,
+            "name": body["name"], "description": body.get("description"),
+            "scheduled_start_time": body["scheduled_start_time"],
+            "scheduled_end_time": body.get("scheduled_end_time"),
+            "privacy_level": 2, "status": 1, "entity_type": body.get("entity_type", 3),
+            "entity_id": None, "entity_metadata": body.get("entity_metadata"),
+            "user_count": 0, "image": None,
+        }  # fmt: skip
+
+    async def _create_event(self, request: web.Request, p: list[str]) -> web.Response:
+        body = await request.json()
+        if problems := self._event_problems(body, creating=True):
+            return self._refuse_event(problems)
+        event_id = payloads.snowflake()
+        self.scheduled_events[event_id] = self._event_payload(event_id, int(p[1]), body)
+        self.event_calls.append(("create", event_id))
+        return self._json(self.scheduled_events[event_id])
+
+    async def _get_event(self, request: web.Request, p: list[str]) -> web.Response:
+        event = self.scheduled_events.get(int(p[3]))
+        if event is None:
+            return self._discord_error(404, 10070, "Unknown Guild Scheduled Event")
+        return self._json(event)
+
+    async def _edit_event(self, request: web.Request, p: list[str]) -> web.Response:
+        event = self.scheduled_events.get(int(p[3]))
+        body = await request.json()
+        if event is None:
+            return self._discord_error(404, 10070, "Unknown Guild Scheduled Event")
+        if problems := self._event_problems(body, creating=False):
+            return self._refuse_event(problems)
+        event.update({k: v for k, v in body.items() if k in event})
+        self.event_calls.append(("edit", int(p[3])))
+        return self._json(event)
+
+    async def _delete_event(self, request: web.Request, p: list[str]) -> web.Response:
+        if self.scheduled_events.pop(int(p[3]), None) is None:
+            return self._discord_error(404, 10070, "Unknown Guild Scheduled Event")
+        self.event_calls.append(("delete", int(p[3])))
+        return web.Response(status=204)
 
     # -- gateway ------------------------------------------------------------------------
 

@@ -8,9 +8,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.adapters.discord.calendar import CalendarButton
 from bot.adapters.discord.cog import ProgramCog
 from bot.adapters.discord.delivery import DiscordSender
 from bot.adapters.discord.embeds import NO_MENTIONS
+from bot.adapters.discord.events_cog import EventsCog
 from bot.adapters.discord.reminders_cog import RemindersCog
 from bot.adapters.discord.tree import ConfTree
 from bot.app import make_clock, open_program
@@ -64,6 +66,7 @@ class ConfBot(commands.Bot):
         self.clock = self._clock_override or make_clock(
             self.service.conference, self.settings.simulated_now
         )
+        self.add_dynamic_items(CalendarButton)
         await self.add_cog(ProgramCog(self, self.service, self.clock))
         self.state = await StateStore.open(self.settings.state_db)
         sender = DiscordSender(self)
@@ -73,6 +76,7 @@ class ConfBot(commands.Bot):
         await self.add_cog(
             RemindersCog(self.service, self.clock, self.state, self.scheduler, self.clock.now())
         )
+        await self.add_cog(EventsCog(self.service, self.clock, self.state))
         await self.scheduler.start()
         if self.settings.guild_id is not None:
             guild = discord.Object(id=self.settings.guild_id)

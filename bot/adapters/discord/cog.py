@@ -12,16 +12,18 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
+from bot.adapters.discord.calendar import send_calendar
 from bot.adapters.discord.replies import send_cards
 from bot.adapters.discord.tree import NothingFound
 from bot.clock import Clock
-from bot.render import cards
+from bot.render import cards, ics
 from bot.service import ProgramService
 from bot.service.results import NoMatch, Suggestion
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+EXPORT = "export"
 Choice = app_commands.Choice[str]
 CHOICES_MAX = 25
 VALUE_MAX = 100
@@ -133,10 +135,17 @@ class ProgramCog(commands.Cog):
     def _make_schedule_command(self) -> app_commands.Command:
         days = self.conference.days
         choices = [app_commands.Choice(name=_day_name(d), value=d.isoformat()) for d in days]
+        choices = choices[: CHOICES_MAX - 1]
+        choices.append(
+            app_commands.Choice(name="Whole program as a calendar file (.ics)", value=EXPORT)
+        )
 
-        @app_commands.describe(day="Which day of the conference")
-        @app_commands.choices(day=choices[:CHOICES_MAX])
+        @app_commands.describe(day="Which day of the conference, or the whole program as .ics")
+        @app_commands.choices(day=choices)
         async def schedule(interaction: discord.Interaction, day: app_commands.Choice[str]) -> None:
+            if day.value == EXPORT:
+                await self._send_program_calendar(interaction)
+                return
             answer = self.service.day(date.fromisoformat(day.value), self.clock.now())
             await send_cards(interaction, cards.day_cards(answer, self.conference))
 
@@ -145,6 +154,13 @@ class ProgramCog(commands.Cog):
             description="A day of the conference at a glance: talks, keynote, meals, breaks",
             callback=schedule,
         )
+
+    async def _send_program_calendar(self, interaction: discord.Interaction) -> None:
+        data = ics.calendar(self.service.calendar_items(), self.conference, self.conference.name,
+                            self.clock.now())  # fmt: skip
+        name = ics.filename(self.conference, "program")
+        text = f"📅 The whole {self.conference.name} program, to open in your calendar."
+        await send_calendar(interaction, data, name, text)
 
 
 def _day_name(day: date) -> str:

@@ -9,13 +9,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.adapters.discord.calendar import send_calendar
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_cards, send_text
 from bot.adapters.discord.tree import NothingFound
 from bot.clock import Clock
+from bot.model import Session
 from bot.reminders.agenda import agenda
 from bot.reminders.scheduler import Scheduler
-from bot.render import cards, timefmt
+from bot.render import cards, ics, timefmt
 from bot.service import PAPER_REF, SESSION_REF, ProgramService, QueryError
 from bot.service.results import NoMatch, PaperAnswer, SessionAnswer, Suggestion
 from bot.store.state import StateStore
@@ -93,12 +95,26 @@ class RemindersCog(commands.Cog):
         return _choices(self.service.suggest_remindable(current, self.clock.now()))
 
     @app_commands.command(name="agenda", description="Your reminders in time order, with clashes")
-    async def agenda(self, interaction: discord.Interaction) -> None:
+    @app_commands.describe(export="Send them as a calendar file (.ics) instead")
+    async def agenda(self, interaction: discord.Interaction, export: bool = False) -> None:
         reminders = await self.state.reminders(
             self.conference.key, interaction.user.id, ("active", "failed")
         )
         lines = agenda(self.service, reminders)
-        await send_cards(interaction, cards.agenda_cards(lines, self.conference), ephemeral=True)
+        if not export:
+            await send_cards(
+                interaction, cards.agenda_cards(lines, self.conference), ephemeral=True
+            )
+            return
+        if not lines:
+            raise QueryError("You have no reminders to export. `/remind` adds one.")
+        items = [self.service.remindable(line.ref) for line in lines]
+        found = [i for i in items if i is not None]
+        talks_of = {i.key: self.service.session_talks(i) for i in found if isinstance(i, Session)}
+        data = ics.calendar(found, self.conference, f"My {self.conference.name} agenda",
+                            self.clock.now(), talks_of)  # fmt: skip
+        text = f"📅 Your {len(found)} reminder{'s' if len(found) != 1 else ''} as a calendar file."
+        await send_calendar(interaction, data, ics.filename(self.conference, "agenda"), text)
 
     forget = app_commands.Group(name="forget", description="Remove your reminders")
 

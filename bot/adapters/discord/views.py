@@ -6,6 +6,7 @@ import logging
 
 import discord
 
+from bot.adapters.discord.calendar import CalendarButton
 from bot.adapters.discord.embeds import NO_MENTIONS, link_buttons, to_embed
 from bot.render.cards import Card
 
@@ -26,6 +27,8 @@ class Paginator(discord.ui.View):
         self.interaction: discord.Interaction | None = None
         for button in link_buttons(cards[0]):
             self.add_item(button)
+        if cards[0].calendar:
+            self.add_item(CalendarButton(cards[0].calendar))
         self._refresh()
 
     def embed(self) -> discord.Embed:
@@ -67,7 +70,11 @@ class Paginator(discord.ui.View):
 
     async def on_timeout(self) -> None:
         for item in self.children:
-            if isinstance(item, discord.ui.Button) and item.style is not discord.ButtonStyle.link:
+            if isinstance(item, discord.ui.Button) and item in (
+                self.previous,
+                self.counter,
+                self.next,
+            ):
                 item.disabled = True
         if self.interaction is None:
             return
@@ -78,7 +85,11 @@ class Paginator(discord.ui.View):
 
 
 def links_view(card: Card) -> discord.ui.View | None:
-    buttons = link_buttons(card)
+    """Link buttons and the calendar button; the latter is handled by the dynamic item
+    registered on the bot, so this view itself never needs to be listened to."""
+    buttons: list[discord.ui.Item[discord.ui.View]] = list(link_buttons(card))
+    if card.calendar:
+        buttons.append(CalendarButton(card.calendar))
     if not buttons:
         return None
     view = discord.ui.View(timeout=None)

@@ -1,0 +1,41 @@
+"""A session as a Discord scheduled event: within Discord's limits, times honest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.model import Conference, Session
+from bot.render.cards import truncate
+from bot.service.results import Talk
+
+NAME_MAX = 100
+DESCRIPTION_MAX = 1000
+LOCATION_MAX = 100
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    name: str
+    description: str
+    location: str
+    start: datetime
+    end: datetime
+
+
+def session_event(session: Session, talks: Sequence[Talk], conference: Conference) -> EventSpec:
+    tz = conference.tz
+    lines = [f"{conference.name} session with {len(talks)} talks:"]
+    lines += [f"• {t.slot.start.astimezone(tz):%H:%M} {t.title}" for t in talks]
+    if session.slot.approximate or any(t.slot.approximate for t in talks):
+        lines.append("Talk times are approximate (derived from the published session blocks).")
+    room = session.slot.room or "See the program"
+    location = f"{room}, {conference.venue}" if conference.venue else room
+    return EventSpec(
+        name=truncate(session.title, NAME_MAX),
+        description=truncate("\n".join(lines), DESCRIPTION_MAX),
+        location=truncate(location, LOCATION_MAX),
+        start=session.slot.start,
+        end=session.slot.end,
+    )

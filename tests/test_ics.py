@@ -1,0 +1,83 @@
+"""Calendar files parse back with icalendar, and every time is the program's instant."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import icalendar
+
+from bot.render import ics
+from bot.service import ProgramService
+from tests.conftest import ROOT
+
+STAMP = datetime(2024, 7, 1, tzinfo=UTC)
+
+
+def events_of(data: bytes) -> dict[str, icalendar.Event]:
+    calendar = icalendar.Calendar.from_ical(data)
+    return {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+
+
+def test_the_whole_program_round_trips_to_the_same_instants(service: ProgramService):
+    items = service.calendar_items()
+    events = events_of(ics.calendar(items, service.conference, "OSDI", STAMP))
+    assert len(events) == len(items) == 53 + 23
+    for item in items:
+        event = events[ics.uid(service.conference, item)]
+        assert event["DTSTART"].dt == item.slot.start
+        assert event["DTEND"].dt == item.slot.end
+
+
+def test_times_carry_the_conference_zone_with_a_vtimezone(service: ProgramService):
+    data = ics.calendar(service.calendar_items(), service.conference, "OSDI", STAMP)
+    calendar = icalendar.Calendar.from_ical(data)
+    (zone,) = calendar.walk("VTIMEZONE")
+    assert zone["TZID"] == "America/Los_Angeles"
+    assert b"DTSTART;TZID=America/Los_Angeles:20240710T104500" in data
+
+
+def test_uids_are_stable_across_exports(service: ProgramService):
+    first = ics.calendar(service.calendar_items(), service.conference, "x", STAMP)
+    later = ics.calendar(service.calendar_items(), service.conference, "x", datetime.now(UTC))
+    assert events_of(first).keys() == events_of(later).keys()
+
+
+def test_a_talk_has_summary_location_url_and_authors(service: ProgramService):
+    sabre = service.talks["lazarev"]
+    (event,) = events_of(ics.calendar([sabre], service.conference, "x", STAMP)).values()
+    assert str(event["SUMMARY"]).startswith("Sabre:")
+    assert str(event["LOCATION"]) == "Grand Ballroom ABGH, Hyatt Regency Santa Clara"
+    assert str(event["URL"]) == "https://www.usenix.org/conference/osdi24/presentation/lazarev"
+    description = str(event["DESCRIPTION"])
+    assert "Nikita Lazarev and Varun Gohil (MIT, CSAIL)" in description
+    assert "Approximate time" not in description  # Sabre's time was published
+
+
+def test_a_derived_time_says_it_is_approximate(service: ProgramService):
+    nomad = service.talks["xiang"]
+    (event,) = events_of(ics.calendar([nomad], service.conference, "x", STAMP)).values()
+    assert "Approximate time: derived from the published session blocks" in str(
+        event["DESCRIPTION"]
+    )
+
+
+def test_a_session_lists_its_talks(service: ProgramService):
+    session = service.sessions["formal-verification"]
+    talks = {session.key: service.session_talks(session)}
+    data = ics.calendar([session], service.conference, "x", STAMP, talks)
+    (event,) = events_of(data).values()
+    assert str(event["SUMMARY"]) == "OSDI '24: Formal Verification"
+    assert "16:30 VERISMO" in str(event["DESCRIPTION"])
+
+
+def test_console_export_writes_a_parseable_file(tmp_path: Path):
+    out = tmp_path / "osdi.ics"
+    env = {"CONFBOT_DB": str(tmp_path / "c.db"), "PATH": "/usr/bin:/bin"}
+    command = [sys.executable, "-m", "bot", "export-ics", "--out", str(out)]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Wrote 76 events to")
+    assert len(events_of(out.read_bytes())) == 76
