@@ -23,7 +23,7 @@ class SystemClock:
 
 
 class FixedClock:
-    """Always the same moment; can be moved by hand in tests."""
+    """Always the same moment; tests move it by setting `at`."""
 
     def __init__(self, at: datetime) -> None:
         if at.tzinfo is None:
@@ -32,9 +32,6 @@ class FixedClock:
 
     def now(self) -> datetime:
         return self.at
-
-    def advance(self, delta: timedelta) -> None:
-        self.at += delta
 
 
 class SimulatedClock:

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from bot.clock import Clock
@@ -276,7 +276,3 @@ def _chunks(found: list[Card]) -> list[list[Card]]:
         chunks[-1].append(card)
         size += card.size()
     return chunks
-
-
-def utc(ts: int) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)

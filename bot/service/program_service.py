@@ -7,6 +7,7 @@ the typed results however they like.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime
 
 from bot.model import Event, Program, Session
@@ -307,6 +308,8 @@ class ProgramService:
     def item(self, key: str) -> ProgramItem | None:
         return self.talks.get(key) or self.events.get(key)
 
-    def _no_match(self, query: str, what: str, hits: list[Hit], name_of) -> NoMatch:
+    def _no_match(
+        self, query: str, what: str, hits: list[Hit], name_of: Callable[[str], str]
+    ) -> NoMatch:
         suggestions = tuple(name_of(h.key) for h in hits[:3] if h.score >= SUGGESTION_FLOOR)
         return NoMatch(query, what, suggestions)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 from typing import Any, Protocol
 
 import discord
@@ -22,7 +23,7 @@ class ProgramClient(Protocol):
     clock: Clock
 
 
-def item_calendar(service: ProgramService, ref: str, now) -> tuple[bytes, str] | None:
+def item_calendar(service: ProgramService, ref: str, now: datetime) -> tuple[bytes, str] | None:
     item = service.remindable(ref)
     if item is None:
         return None
