@@ -20,7 +20,9 @@ from bot.model import Conference, Event, Session, Slot
 from bot.render import timefmt
 from bot.render.common import (
     DERIVED_NOTE,
+    author_groups,
     authors_line,
+    count_of,
     event_extra,
     item_kind,
     item_place,
@@ -199,6 +201,11 @@ def _as_of(at: datetime, tz: ZoneInfo) -> str:
     return f"As of {stamp(at, 'f')} · {local}"
 
 
+def _also_open(event: Event) -> str:
+    """A background item (badge pickup) beside what is on stage."""
+    return f"Also open: {event.title}" + (f" ({event.slot.room})" if event.slot.room else "")
+
+
 def _ended(conference: Conference) -> str:
     return f"{conference.name} has ended. `/paper` and `/author` still find every talk."
 
@@ -229,12 +236,8 @@ def next_cards(answer: NextAnswer, conference: Conference) -> list[Card]:
     fields += [item_field(t, tz, label + _day_of(t.slot.start, at, tz)) for t in answer.next_talks]
     if not answer.upcoming and not answer.next_talks:
         description += f"\n\nThat is the last item of {conference.name}."
-    if answer.ambient:
-        description += "\n" + "\n".join(
-            f"Also open: {e.title}" + (f" ({e.slot.room})" if e.slot.room else "")
-            + f" until {stamp(e.slot.end, 't')}"
-            for e in answer.ambient
-        )  # fmt: skip
+    for e in answer.ambient:
+        description += f"\n{_also_open(e)} until {stamp(e.slot.end, 't')}"
     footer = _derived_footer(answer.current + answer.upcoming + answer.next_talks)
     return paginate(Card(title, description, footer=footer), fields)
 
@@ -252,11 +255,11 @@ def now_cards(answer: NowAnswer, conference: Conference) -> list[Card]:
         description += "\n\nNothing is on stage right now. Try `/next`."
     fields = [item_field(i, tz, "On now") for i in answer.current]
     for e in answer.ambient:
-        description += f"\nAlso open: {e.title}" + (f" ({e.slot.room})" if e.slot.room else "")
+        description += f"\n{_also_open(e)}"
     return paginate(Card(title, description, footer=_derived_footer(answer.current)), fields)
 
 
-def _derived_footer(items: Sequence[ProgramItem]) -> str | None:
+def _derived_footer(items: Sequence[ProgramItem | Session | SessionBlock]) -> str | None:
     return DERIVED_NOTE if any(i.slot.approximate for i in items) else None
 
 
@@ -272,8 +275,8 @@ def paper_cards(answer: PaperAnswer, conference: Conference) -> list[Card]:
     if paper.award:
         description += f"\n🏆 **{paper.award}**"
     fields = [
-        Field(_group_name(names, affiliation), join_names(names))
-        for names, affiliation in _groups(talk)
+        Field(affiliation or "Authors", join_names(names))
+        for names, affiliation in author_groups(paper.authors)
     ]
     fields = _merge_author_fields(fields)
     if paper.page is not None:
@@ -281,7 +284,7 @@ def paper_cards(answer: PaperAnswer, conference: Conference) -> list[Card]:
     if answer.runners_up:
         fields.append(Field("Also close", "\n".join(f"• {t.title}" for t in answer.runners_up)))
     links = (("Paper page", paper.url),) if paper.url else ()
-    footer = DERIVED_NOTE if paper.slot.approximate else None
+    footer = _derived_footer([talk])
     base = Card(
         paper.title,
         description,
@@ -292,16 +295,6 @@ def paper_cards(answer: PaperAnswer, conference: Conference) -> list[Card]:
         calendar=f"p:{paper.key}",
     )
     return paginate(base, fields)
-
-
-def _groups(talk: Talk) -> list[tuple[list[str], str | None]]:
-    from bot.render.common import author_groups
-
-    return author_groups(talk.paper.authors)
-
-
-def _group_name(names: list[str], affiliation: str | None) -> str:
-    return affiliation or "Authors"
 
 
 def _merge_author_fields(fields: list[Field]) -> list[Field]:
@@ -331,8 +324,7 @@ def author_cards(answer: AuthorAnswer, conference: Conference) -> list[Card]:
 
 
 def _papers_count(person: PersonPapers) -> str:
-    count = len(person.talks)
-    return f"{count} paper{'s' if count != 1 else ''}"
+    return count_of(len(person.talks), "paper")
 
 
 def _person_fields(person: PersonPapers, tz: ZoneInfo) -> list[Field]:
@@ -354,9 +346,7 @@ def session_cards(answer: SessionAnswer, conference: Conference) -> list[Card]:
         description += f"\n📍 {session.slot.room}"
     if session.chairs:
         description += f"\nChair: {join_names(list(session.chairs))}"
-    fields = [
-        Field(t.title, f"{when(t.slot, tz)}\n{authors_line(t.paper.authors)}") for t in answer.talks
-    ]
+    fields = talk_fields(answer.talks, tz)
     if answer.runners_up:
         fields.append(Field("Other sessions", "\n".join(s.title for s in answer.runners_up)))
     footer = _derived_footer(answer.talks)
@@ -380,7 +370,7 @@ def day_cards(answer: DayAnswer, conference: Conference) -> list[Card]:
                 Field(f"{_short_time(item.slot, tz)} {item_kind(item)}: {item.title}", value)
             )
     title = f"{conference.name} · {day:%A, %B} {day.day}"
-    footer = DERIVED_NOTE if any(i.slot.approximate for i in answer.items) else None
+    footer = _derived_footer(answer.items)
     description = f"Times are {conference.timezone} local time."
     return paginate(Card(title, description, footer=footer), fields)
 
@@ -414,7 +404,7 @@ def search_cards(answer: SearchAnswer, conference: Conference) -> list[Card]:
         fields.append(
             Field(
                 f"Affiliation · {a.name}",
-                f"{len(a.talks)} paper{'s' if len(a.talks) != 1 else ''}: {people}",
+                f"{count_of(len(a.talks), 'paper')}: {people}",
             )
         )
     fields += [Field(f"Session · {s.title}", when_with_day(s.slot, tz)) for s in answer.sessions]
@@ -487,17 +477,21 @@ def reminder_card(
         fields = [Field("Authors", authors_line(item.paper.authors))]
         url = item.paper.url
     else:
-        fields = session_reminder_fields(talks, tz)
+        fields = talk_fields(talks, tz)
         url = None
     links = (("Paper page", url),) if url else ()
-    footer = DERIVED_NOTE if item.slot.approximate else None
+    footer = _derived_footer([item])
     card = Card(f"⏰ {item.title}", description, url=url, colour=GREEN, fields=tuple(fields),
                 footer=footer, links=links)  # fmt: skip
     return fit(card)
 
 
-def session_reminder_fields(talks: Sequence[Talk], tz: ZoneInfo) -> list[Field]:
-    return [Field(t.title, f"{when(t.slot, tz)}\n{authors_line(t.paper.authors)}") for t in talks]
+def talk_fields(talks: Sequence[Talk], tz: ZoneInfo, *, relative: bool = True) -> list[Field]:
+    """A session's talks, one field each: when, and by whom."""
+    return [
+        Field(t.title, f"{when(t.slot, tz, relative=relative)}\n{authors_line(t.paper.authors)}")
+        for t in talks
+    ]
 
 
 def announcement_card(
@@ -507,10 +501,7 @@ def announcement_card(
     description = f"**{_lead(session.slot.start, now)}** · {when_with_day(session.slot, tz)}"
     if session.slot.room:
         description += f"\n📍 {session.slot.room}"
-    fields = tuple(
-        Field(t.title, f"{when(t.slot, tz, relative=False)}\n{authors_line(t.paper.authors)}")
-        for t in talks
-    )
+    fields = tuple(talk_fields(talks, tz, relative=False))
     footer = _derived_footer(talks)
     return fit(Card(f"📣 {session.title}", description, fields=fields, footer=footer))
 
@@ -555,7 +546,7 @@ def agenda_cards(lines: Sequence[AgendaLine], conference: Conference) -> list[Ca
             value += "\n⚠️ Clashes with: " + "; ".join(line.clashes)
         fields.append(Field(line.title, value))
     clashes = sum(bool(line.clashes) for line in lines)
-    description = f"{len(lines)} reminder{'s' if len(lines) != 1 else ''}, in time order."
+    description = f"{count_of(len(lines), 'reminder')}, in time order."
     if clashes:
         description += f" ⚠️ {clashes} overlap another item: you cannot be in two rooms at once."
     return paginate(Card(title, description), fields)

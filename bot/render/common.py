@@ -34,6 +34,11 @@ def author_groups(authors: Sequence[Authorship]) -> list[tuple[list[str], str | 
     return groups
 
 
+def count_of(n: int, noun: str) -> str:
+    """'1 paper', '3 papers'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def join_names(names: Sequence[str]) -> str:
     if len(names) <= 2:
         return " and ".join(names)

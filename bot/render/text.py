@@ -11,6 +11,7 @@ from bot.render.common import (
     DERIVED_NOTE,
     author_groups,
     authors_line,
+    count_of,
     event_extra,
     item_kind,
     item_place,
@@ -181,8 +182,7 @@ def render_author(answer: AuthorAnswer | NoMatch, conference: Conference) -> str
     if len(answer.people) > 1:
         lines.append(f"{len(answer.people)} people match “{answer.query}”:")
     for person in answer.people:
-        count = len(person.talks)
-        lines.append(f"{person.name} — {count} paper{'s' if count != 1 else ''}")
+        lines.append(f"{person.name} — {count_of(len(person.talks), 'paper')}")
         for authored in person.talks:
             talk = authored.talk
             lines.append(f"{INDENT}{talk.title}")
@@ -251,7 +251,7 @@ def render_search(answer: SearchAnswer, conference: Conference) -> str:
         lines.append("Affiliations")
         for a in answer.affiliations:
             lines.append(
-                f"{INDENT}{a.name} — {len(a.people)} people, {len(a.talks)} papers: "
+                f"{INDENT}{a.name} — {len(a.people)} people, {count_of(len(a.talks), 'paper')}: "
                 + join_names(list(a.people[:6]))
                 + (" …" if len(a.people) > 6 else "")
             )
