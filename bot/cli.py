@@ -157,7 +157,8 @@ async def _export_ics(settings: Settings, out: str | None) -> int:
 
     service = (await load_service(settings)).service
     conference = service.conference
-    data = ics.calendar(service.calendar_items(), conference, conference.name, datetime.now(UTC))
+    items = service.calendar_items()
+    data = ics.calendar(items, conference, conference.name, datetime.now(UTC))
     if out == "-":
         sys.stdout.buffer.write(data)
         return 0
@@ -166,7 +167,7 @@ async def _export_ics(settings: Settings, out: str | None) -> int:
         path.write_bytes(data)
     except OSError as exc:
         return _fail(f"cannot write {path}: {exc.strerror}", USAGE_ERROR)
-    print(f"Wrote {len(service.calendar_items())} events to {path}")
+    print(f"Wrote {len(items)} events to {path}")
     return 0
 
 

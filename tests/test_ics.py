@@ -66,8 +66,7 @@ def test_a_derived_time_says_it_is_approximate(service: ProgramService):
 
 def test_a_session_lists_its_talks(service: ProgramService):
     session = service.sessions["formal-verification"]
-    talks = {session.key: service.session_talks(session)}
-    data = ics.calendar([session], service.conference, "x", STAMP, talks)
+    data = ics.calendar([session], service.conference, "x", STAMP, service.session_talks)
     (event,) = events_of(data).values()
     assert str(event["SUMMARY"]) == "OSDI '24: Formal Verification"
     assert "16:30 VERISMO" in str(event["DESCRIPTION"])

@@ -7,7 +7,7 @@ TZID with a matching VTIMEZONE, and derived times say so in the description.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 
 import icalendar
@@ -34,9 +34,9 @@ def calendar(
     conference: Conference,
     name: str,
     stamp: datetime,
-    talks_of: dict[str, tuple[Talk, ...]] | None = None,
+    session_talks: Callable[[Session], Sequence[Talk]] = lambda session: (),
 ) -> bytes:
-    """One calendar holding `items`; sessions list their talks (from `talks_of`)."""
+    """One calendar holding `items`; sessions list their talks (from `session_talks`)."""
     cal = icalendar.Calendar()
     cal.add("prodid", f"-//confbot {__version__}//{conference.name}//EN")
     cal.add("version", "2.0")
@@ -44,14 +44,15 @@ def calendar(
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", conference.timezone)
     for item in items:
-        cal.add_component(_event(item, conference, stamp, (talks_of or {}).get(item.key, ())))
+        talks = session_talks(item) if isinstance(item, Session) else ()
+        cal.add_component(_event(item, conference, stamp, talks))
     year = conference.start_date.year
     cal.add_missing_timezones(first_date=date(year - 1, 1, 1), last_date=date(year + 1, 12, 31))
     return cal.to_ical()
 
 
 def _event(
-    item: Item, conference: Conference, stamp: datetime, talks: tuple[Talk, ...]
+    item: Item, conference: Conference, stamp: datetime, talks: Sequence[Talk]
 ) -> icalendar.Event:
     tz = conference.tz
     event = icalendar.Event()

@@ -79,7 +79,6 @@ class ProgramService:
         self.index = index or ProgramIndex(program, people)
         self.sessions = {s.key: s for s in program.sessions}
         self.talks = {p.key: Talk(p, self.sessions[p.session_key]) for p in program.papers}
-        self.events = {e.key: e for e in program.events}
         self.people = {person.key: person for person in people}
         self.timeline = Timeline([*self.talks.values(), *program.events])
         self._sessions_by_start: dict[int, list[Session]] = {}
@@ -131,8 +130,8 @@ class ProgramService:
     # -- lookups ------------------------------------------------------------------------
 
     def paper(self, query: str) -> PaperAnswer | NoMatch:
-        if query.startswith(PAPER_REF) and query[len(PAPER_REF) :] in self.talks:
-            return PaperAnswer(query, self.talks[query[len(PAPER_REF) :]], ())
+        if isinstance(ref := self.remindable(query), Talk):
+            return PaperAnswer(query, ref, ())
         query = clean_query(query, "paper title")
         hits = self.index.find_papers(query, limit=6)
         if not hits or hits[0].score < PAPER_MATCH:
@@ -164,9 +163,8 @@ class ProgramService:
         return PersonPapers(person.key, person.name, tuple(talks))
 
     def session(self, query: str) -> SessionAnswer | NoMatch:
-        if query.startswith(SESSION_REF) and query[len(SESSION_REF) :] in self.sessions:
-            session = self.sessions[query[len(SESSION_REF) :]]
-            return SessionAnswer(query, session, self.session_talks(session), ())
+        if isinstance(ref := self.remindable(query), Session):
+            return SessionAnswer(query, ref, self.session_talks(ref), ())
         query = clean_query(query, "session name")
         hits = self.index.find_sessions(query, limit=4)
         if not hits or hits[0].score < SESSION_MATCH:
@@ -300,13 +298,9 @@ class ProgramService:
         item = self.remindable(ref)
         return item is not None and item.slot.start > at
 
-    def calendar_items(self) -> list[Talk | Event]:
+    def calendar_items(self) -> list[ProgramItem]:
         """The whole program for a calendar: every talk and every other event, in order."""
-        items: list[Talk | Event] = [*self.talks.values(), *self.program.events]
-        return sorted(items, key=lambda i: (i.slot.start, i.slot.end, i.title))
-
-    def item(self, key: str) -> ProgramItem | None:
-        return self.talks.get(key) or self.events.get(key)
+        return list(self.timeline.items)
 
     def _no_match(
         self, query: str, what: str, hits: list[Hit], name_of: Callable[[str], str]

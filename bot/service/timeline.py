@@ -20,19 +20,18 @@ _LONG = timedelta(hours=3)
 
 class Timeline:
     def __init__(self, items: Iterable[ProgramItem]) -> None:
-        ordered = sorted(items, key=lambda i: (i.slot.start, i.slot.end, i.title))
-        self.foreground = [i for i in ordered if not is_ambient(i)]
-        self.ambient = [i for i in ordered if is_ambient(i)]
+        self.items = sorted(items, key=lambda i: (i.slot.start, i.slot.end, i.title))
+        self.foreground = [i for i in self.items if not is_ambient(i)]
+        self.ambient = [i for i in self.items if is_ambient(i)]
         self.talks = [i for i in self.foreground if isinstance(i, Talk)]
         self._fg_starts = [i.slot.start for i in self.foreground]
         self._talk_starts = [i.slot.start for i in self.talks]
         self._long = [i for i in self.foreground if i.slot.duration > _LONG]
         short = [i.slot.duration for i in self.foreground if i.slot.duration <= _LONG]
         self._max_short = max(short, default=timedelta(0))
-        everything = self.foreground + self.ambient
-        self.first_start = min((i.slot.start for i in everything), default=None)
-        self.last_end = max((i.slot.end for i in everything), default=None)
-        self._opening = [i for i in everything if i.slot.start == self.first_start]
+        self.first_start = self.items[0].slot.start if self.items else None
+        self.last_end = max((i.slot.end for i in self.items), default=None)
+        self._opening = [i for i in self.items if i.slot.start == self.first_start]
         self._max_talk = max((t.slot.duration for t in self.talks), default=timedelta(0))
 
     def current(self, now: datetime) -> list[ProgramItem]:

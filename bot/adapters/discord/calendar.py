@@ -11,7 +11,6 @@ import discord
 
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.clock import Clock
-from bot.model import Session
 from bot.render import ics
 from bot.service import ProgramService
 
@@ -27,8 +26,7 @@ def item_calendar(service: ProgramService, ref: str, now: datetime) -> tuple[byt
     item = service.remindable(ref)
     if item is None:
         return None
-    talks_of = {item.key: service.session_talks(item)} if isinstance(item, Session) else None
-    data = ics.calendar([item], service.conference, item.title, now, talks_of)
+    data = ics.calendar([item], service.conference, item.title, now, service.session_talks)
     return data, ics.filename(service.conference, item.key)
 
 

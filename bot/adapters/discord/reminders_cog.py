@@ -14,10 +14,10 @@ from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_cards, send_text
 from bot.adapters.discord.tree import NothingFound
 from bot.clock import Clock
-from bot.model import Session
 from bot.reminders.agenda import agenda
 from bot.reminders.scheduler import Scheduler
 from bot.render import cards, ics, timefmt
+from bot.render.common import count_of
 from bot.service import PAPER_REF, SESSION_REF, ProgramService, QueryError
 from bot.service.results import NoMatch, PaperAnswer, SessionAnswer, Suggestion
 from bot.store.state import StateStore
@@ -108,12 +108,11 @@ class RemindersCog(commands.Cog):
             return
         if not lines:
             raise QueryError("You have no reminders to export. `/remind` adds one.")
+        # agenda() kept only reminders whose item is in the program, so each ref resolves.
         items = [self.service.remindable(line.ref) for line in lines]
-        found = [i for i in items if i is not None]
-        talks_of = {i.key: self.service.session_talks(i) for i in found if isinstance(i, Session)}
-        data = ics.calendar(found, self.conference, f"My {self.conference.name} agenda",
-                            self.clock.now(), talks_of)  # fmt: skip
-        text = f"📅 Your {len(found)} reminder{'s' if len(found) != 1 else ''} as a calendar file."
+        data = ics.calendar(items, self.conference, f"My {self.conference.name} agenda",
+                            self.clock.now(), self.service.session_talks)  # fmt: skip
+        text = f"📅 Your {count_of(len(items), 'reminder')} as a calendar file."
         await send_calendar(interaction, data, ics.filename(self.conference, "agenda"), text)
 
     forget = app_commands.Group(name="forget", description="Remove your reminders")
