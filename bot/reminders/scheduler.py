@@ -96,9 +96,8 @@ class Scheduler:
     # -- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Recover from a crash, bring the ledger up to date, and start the loop."""
+        """Recover from a crash and start the loop (whose first pass re-plans the ledger)."""
         await self.recover()
-        await self.replan()
         failed = await self.state.reminders(self.conference, statuses=("failed",))
         self.failed_users = {r.user_id for r in failed if not r.failure_told}
         self._task = asyncio.create_task(self._run(), name="confbot-scheduler")
@@ -270,7 +269,8 @@ def _chunks(found: list[Card]) -> list[list[Card]]:
     chunks: list[list[Card]] = [[]]
     size = 0
     for card in found:
-        if chunks[-1] and (len(chunks[-1]) >= EMBEDS_PER_MESSAGE or size + card.size() > 6000):
+        too_big = size + card.size() > cards.TOTAL_MAX
+        if chunks[-1] and (len(chunks[-1]) >= EMBEDS_PER_MESSAGE or too_big):
             chunks.append([])
             size = 0
         chunks[-1].append(card)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import re
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import discord
 
 from bot.adapters.discord.embeds import NO_MENTIONS
+from bot.adapters.discord.respond import send
 from bot.clock import Clock
 from bot.render import ics
 from bot.service import ProgramService
@@ -34,16 +35,8 @@ async def send_calendar(
     interaction: discord.Interaction, data: bytes, name: str, text: str
 ) -> None:
     """An .ics as a private attachment (a followup if the interaction was deferred)."""
-    kwargs: dict[str, Any] = {
-        "content": text,
-        "file": discord.File(io.BytesIO(data), filename=name),
-        "ephemeral": True,
-        "allowed_mentions": NO_MENTIONS,
-    }
-    if interaction.response.is_done():
-        await interaction.followup.send(**kwargs)
-    else:
-        await interaction.response.send_message(**kwargs)
+    file = discord.File(io.BytesIO(data), filename=name)
+    await send(interaction, content=text, file=file, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
 class CalendarButton(discord.ui.DynamicItem[discord.ui.Button], template=BUTTON_ID.pattern):

@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.clock import Clock
+from bot.render.common import count_of
 from bot.render.events import session_event
 from bot.service import ProgramService
 from bot.store.state import StateStore
@@ -35,7 +36,7 @@ class Tally:
 
     def summary(self, action: str) -> str:
         if action == REMOVE:
-            text = f"🗑️ Removed {self.removed} event{'s' if self.removed != 1 else ''}."
+            text = f"🗑️ Removed {count_of(self.removed, 'event')}."
         else:
             text = f"📅 Events: {self.created} created, {self.updated} updated."
         if self.skipped:

@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.adapters.discord.calendar import send_calendar
+from bot.adapters.discord.cog import to_choices
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_cards, send_text
 from bot.adapters.discord.tree import NothingFound
@@ -25,14 +26,6 @@ from bot.store.state import StateStore
 log = logging.getLogger(__name__)
 
 MINUTES = app_commands.Range[int, 0, 1440]
-
-
-def _choices(suggestions: list[Suggestion]) -> list[app_commands.Choice[str]]:
-    return [
-        app_commands.Choice(name=cards.choice_name(s.label), value=s.value)
-        for s in suggestions
-        if len(s.value) <= 100
-    ][:25]
 
 
 class RemindersCog(commands.Cog):
@@ -92,7 +85,7 @@ class RemindersCog(commands.Cog):
     async def remind_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return _choices(self.service.suggest_remindable(current, self.clock.now()))
+        return to_choices(self.service.suggest_remindable(current, self.clock.now()))
 
     @app_commands.command(name="agenda", description="Your reminders in time order, with clashes")
     @app_commands.describe(export="Send them as a calendar file (.ics) instead")
@@ -140,7 +133,7 @@ class RemindersCog(commands.Cog):
         for line in agenda(self.service, reminders):
             if typed in line.title.casefold():
                 found.append(Suggestion(line.ref, line.title))
-        return _choices(found)
+        return to_choices(found)
 
     @forget.command(name="all", description="Remove all your reminders")
     async def forget_all(self, interaction: discord.Interaction) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import discord
 
 from bot.adapters.discord.embeds import NO_MENTIONS, to_embed
+from bot.adapters.discord.respond import send
 from bot.adapters.discord.views import Paginator, links_view
 from bot.render.cards import truncate
 
@@ -24,23 +25,15 @@ async def send_cards(
         kwargs["view"] = paginator
     elif (view := links_view(cards[0])) is not None:
         kwargs["view"] = view
-    await _send(interaction, embed=to_embed(cards[0]), **kwargs)
+    await send(interaction, embed=to_embed(cards[0]), **kwargs)
     if paginator is not None:
         paginator.interaction = interaction
 
 
 async def send_text(interaction: discord.Interaction, text: str, ephemeral: bool = True) -> None:
-    await _send(
+    await send(
         interaction,
         content=truncate(text, MESSAGE_MAX),
         ephemeral=ephemeral,
         allowed_mentions=NO_MENTIONS,
     )
-
-
-async def _send(interaction: discord.Interaction, **kwargs: Any) -> None:
-    """The first answer is the interaction response; anything later is a followup."""
-    if interaction.response.is_done():
-        await interaction.followup.send(**kwargs)
-    else:
-        await interaction.response.send_message(**kwargs)
