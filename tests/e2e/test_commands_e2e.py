@@ -68,8 +68,13 @@ async def test_session_and_schedule(fake: FakeDiscord, bot):
     session = await fake.answer(await fake.send_command("session", name="formal verif"))
     assert session.embeds[0]["title"] == "Formal Verification"
     day = await fake.answer(await fake.send_command("schedule", day="2024-07-12"))
-    names = [f["name"] for f in day.embeds[0]["fields"]]
-    assert any("Closing Remarks" in n for n in names) or day.data["components"]
+    (first_page,) = day.embeds
+    assert first_page["footer"]["text"].startswith("Page 1 of 2")
+    assert "`≈ 09:00` Session: Cloud Security" in [f["name"] for f in first_page["fields"]]
+    _previous, _counter, next_id = custom_ids(day.message)
+    turned = await fake.answer(await fake.click(day, next_id))
+    names = [f["name"] for f in turned.data["embeds"][0]["fields"]]
+    assert names[-1] == "`17:20` Remarks: Closing Remarks"
 
 
 async def test_search_defers_and_follows_up(fake: FakeDiscord, bot):
