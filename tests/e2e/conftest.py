@@ -57,9 +57,11 @@ async def wait_for(condition, timeout: float = 10.0, what: str = "condition") ->
         await asyncio.sleep(0.005)
 
 
-@pytest.fixture
-async def bot(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[ConfBot]:
-    settings = Settings.from_env(bot_env(fake, tmp_path), dotenv_path=tmp_path / "none")
+@contextlib.asynccontextmanager
+async def running_bot(fake: FakeDiscord, tmp_path: Path, **env: str) -> AsyncIterator[ConfBot]:
+    """The bot started through runner.serve with settings from the environment; on exit
+    its pending event handlers finish, it closes, and the fake saw no protocol error."""
+    settings = Settings.from_env(bot_env(fake, tmp_path, **env), dotenv_path=tmp_path / "none")
     with restored_discord_urls():
         instance = ConfBot(settings, guild_ready_timeout=0.05)
         task = asyncio.create_task(runner.serve(settings, instance))
@@ -71,6 +73,14 @@ async def bot(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[ConfBot]:
             task.result()
         await wait_for(instance.is_ready, what="on_ready")
         yield instance
+        events = [t for t in asyncio.all_tasks() if t.get_name().startswith("discord.py: ")]
+        await asyncio.wait_for(asyncio.gather(*events, return_exceptions=True), 10)
         await instance.close()
         await asyncio.wait_for(task, 10)
     assert not fake.protocol_errors, fake.protocol_errors
+
+
+@pytest.fixture
+async def bot(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[ConfBot]:
+    async with running_bot(fake, tmp_path) as instance:
+        yield instance

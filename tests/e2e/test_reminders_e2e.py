@@ -8,31 +8,15 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.discord.client import ConfBot
-from bot.settings import Settings
-from tests.e2e.conftest import bot_env, restored_discord_urls, wait_for
+from tests.e2e.conftest import running_bot, wait_for
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
 
 
 @pytest.fixture
 async def bot(fake: FakeDiscord, tmp_path: Path):
     """The bot at 10:50 on July 10, delivering without pacing."""
-    from bot.adapters.discord import runner
-
-    env = bot_env(fake, tmp_path, CONFBOT_DELIVERY_PACE="0")
-    settings = Settings.from_env(env, dotenv_path=tmp_path / "none")
-    with restored_discord_urls():
-        instance = ConfBot(settings, guild_ready_timeout=0.05)
-        task = asyncio.create_task(runner.serve(settings, instance))
-        await wait_for(
-            lambda: (fake.connected.is_set() and bool(fake.guild_commands)) or task.done()
-        )
-        if task.done():
-            task.result()
-        await wait_for(instance.is_ready)
+    async with running_bot(fake, tmp_path, CONFBOT_DELIVERY_PACE="0") as instance:
         yield instance
-        await instance.close()
-        await asyncio.wait_for(task, 10)
-    assert not fake.protocol_errors, fake.protocol_errors
 
 
 def messages_in(fake: FakeDiscord, channel_id: int) -> list[dict]:
