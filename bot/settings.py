@@ -41,6 +41,8 @@ class Settings:
     state_db: Path = DEFAULT_STATE_DB
     # Seconds between two deliveries, so a burst of due reminders never floods Discord.
     delivery_pace: float = 0.1
+    # Active reminders one person may have: each is re-planned on every change.
+    max_reminders: int = 200
 
     @classmethod
     def from_env(
@@ -94,6 +96,11 @@ class Settings:
             raise SettingsError(
                 f"CONFBOT_DELIVERY_PACE must be seconds between 0 and 60, not {pace_text!r}."
             )
+        max_text = get("CONFBOT_MAX_REMINDERS") or "200"
+        if not max_text.isascii() or not max_text.isdigit() or not 1 <= int(max_text) <= 100_000:
+            raise SettingsError(
+                f"CONFBOT_MAX_REMINDERS must be a whole number from 1 to 100000, not {max_text!r}."
+            )
         test_url = get("CONFBOT_TEST_DISCORD_URL")
         if test_url is not None and urlsplit(test_url).hostname not in ("127.0.0.1", "localhost"):
             raise SettingsError("CONFBOT_TEST_DISCORD_URL may only point at 127.0.0.1 (tests).")
@@ -107,6 +114,7 @@ class Settings:
             test_discord_url=test_url,
             state_db=state_db.expanduser(),
             delivery_pace=pace,
+            max_reminders=int(max_text),
         )
 
     def configure_logging(self, default: str = "INFO") -> None:

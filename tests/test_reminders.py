@@ -9,13 +9,21 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 
+from bot.adapters.discord.reminders_cog import FOLLOWED
 from bot.clock import FixedClock
 from bot.reminders.agenda import agenda
-from bot.reminders.scheduler import TargetGone, TryLater, Unreachable
+from bot.reminders.scheduler import (
+    MAX_ATTEMPTS,
+    RETRY_AFTER,
+    TargetGone,
+    TryLater,
+    Unreachable,
+)
 from bot.service import ProgramService
-from bot.store.state import STATE_VERSION, StateStore
+from bot.store.state import STATE_VERSION, ReminderLimitReached, StateStore
 from tests.conftest import pacific
 from tests.reminder_helpers import make_rig
 from tests.test_parallel_rooms import two_tracks
@@ -92,14 +100,38 @@ async def test_closed_dms_mark_the_reminder_failed_without_retrying(rig):
     assert USER in rig.scheduler.failed_users
 
 
-async def test_temporary_failures_retry_then_give_up(rig):
+async def test_temporary_failures_retry_with_backoff_then_give_up(rig):
     await rig.remind(USER, NOMAD, minutes=30)
     rig.sender.fail_with = TryLater("HTTP 500")
-    await rig.at(pacific("2024-07-10T10:50"))
-    assert states(rig.state.path) == [(NOMAD, "pending")]
-    await rig.at(pacific("2024-07-10T10:51"))
-    await rig.at(pacific("2024-07-10T10:53"))
+    moment = pacific("2024-07-10T10:35")
+    waits = []
+    for _ in range(MAX_ATTEMPTS - 1):
+        await rig.at(moment)
+        (delivery,) = await rig.state.deliveries()
+        assert delivery.state == "pending"
+        waits.append(delivery.due_ts - int(moment.timestamp()))
+        moment = moment + timedelta(seconds=waits[-1])
+    assert waits == [RETRY_AFTER * 2**n for n in range(MAX_ATTEMPTS - 1)]  # doubling
+    await rig.at(moment)
     assert states(rig.state.path) == [(NOMAD, "failed")]
+    assert rig.sender.dms == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [aiohttp.ClientConnectionError("reset"), OSError(104, "reset"), TimeoutError(), KeyError("x")],
+    ids=["aiohttp", "oserror", "timeout", "anything"],
+)
+async def test_any_send_error_is_retried_not_left_sending(rig, error):
+    await rig.remind(USER, NOMAD)
+    rig.sender.fail_with = error
+    await rig.at(pacific("2024-07-10T10:55"))
+    ((_, state),) = states(rig.state.path)
+    assert state == "pending"  # not stuck in 'sending', to be marked lost at the next start
+    rig.sender.fail_with = None
+    await rig.at(pacific("2024-07-10T10:55:15"))
+    assert len(rig.sender.dms) == 1
+    assert states(rig.state.path) == [(NOMAD, "sent")]
 
 
 async def test_forget_cancels_the_pending_delivery(rig):
@@ -123,7 +155,7 @@ async def test_reminding_again_after_forgetting_rearms_it(rig):
 async def test_crash_between_sending_and_sent_is_marked_lost_not_resent(rig, tmp_path, caplog):
     await rig.remind(USER, NOMAD)
     (delivery,) = await rig.state.due(int(pacific("2024-07-10T10:55").timestamp()))
-    await rig.state.mark(delivery.id, "sending", 0)  # then the process died
+    assert await rig.state.claim(delivery.id, 0)  # then the process died
     await rig.state.close()
     again = await make_rig(
         rig.service, tmp_path / "state.db", FixedClock(pacific("2024-07-10T10:56"))
@@ -276,7 +308,8 @@ async def test_agenda_is_in_time_order_with_clashes(program, tmp_path):
     try:
         for ref in ("p:agrawal", "p:lazarev", "s:memory-management"):
             await state.add_reminder(service.conference.key, USER, 1, ref, 10, 0)
-        lines = agenda(service, await state.reminders(service.conference.key, USER))
+        reminders = await state.reminders(service.conference.key, USER)
+        lines = agenda(service, reminders, pacific("2024-07-10T08:00"))
     finally:
         await state.close()
     # Same start: the shorter item first.
@@ -309,3 +342,148 @@ async def test_rebuilding_the_program_never_touches_the_state(tmp_path, program_
     await ensure_database([program_copy], tmp_path / "confbot.db", force=True)
     async with await StateStore.open(state_path) as state:
         assert [r.item_ref for r in await state.reminders("osdi24")] == [NOMAD]
+
+
+# -- arming again, the agenda, claims during a batch, the cap --------------------------
+
+
+async def test_reminding_again_after_it_was_delivered_fires_again(rig):
+    await rig.remind(USER, NOMAD, minutes=15)
+    await rig.at(pacific("2024-07-10T10:50"))
+    assert len(rig.sender.dms) == 1
+    await rig.remind(USER, NOMAD, minutes=5)  # "remind me again closer to the time"
+    await rig.at(pacific("2024-07-10T11:00"))
+    assert len(rig.sender.dms) == 2
+    assert states(rig.state.path) == [(NOMAD, "sent"), (NOMAD, "sent")]
+
+
+async def test_reminding_again_after_closed_dms_fires_once_they_are_open(rig):
+    await rig.remind(USER, NOMAD, minutes=15)
+    rig.sender.fail_with = Unreachable("50007")
+    await rig.at(pacific("2024-07-10T10:50"))
+    rig.sender.fail_with = None  # the person opened their DMs, as we told them to
+    await rig.remind(USER, NOMAD, minutes=10)
+    await rig.at(pacific("2024-07-10T10:55"))
+    assert len(rig.sender.dms) == 1
+    (reminder,) = await rig.state.reminders(rig.service.conference.key, USER, ("done",))
+    assert reminder.item_ref == NOMAD
+
+
+async def test_reminding_again_while_pending_keeps_one_delivery(rig):
+    await rig.remind(USER, NOMAD, minutes=30)
+    await rig.remind(USER, NOMAD, minutes=10)
+    await rig.at(pacific("2024-07-10T10:40"))
+    assert rig.sender.dms == []
+    await rig.at(pacific("2024-07-10T10:55"))
+    assert len(rig.sender.dms) == 1
+    assert states(rig.state.path) == [(NOMAD, "cancelled"), (NOMAD, "sent")]
+
+
+async def test_agenda_keeps_a_reminded_item_until_it_ends(rig):
+    await rig.remind(USER, NOMAD)
+    await rig.at(pacific("2024-07-10T10:55"))  # the DM went out
+    followed = await rig.state.reminders(rig.service.conference.key, USER, FOLLOWED)
+    (line,) = agenda(rig.service, followed, pacific("2024-07-10T11:10"))  # NOMAD is on
+    assert line.ref == NOMAD
+    assert line.status == "done"
+    assert agenda(rig.service, followed, pacific("2024-07-10T11:25")) == []  # it ended
+
+
+def test_agenda_card_marks_a_reminded_item(rig):
+    from bot.render.cards import AgendaLine, agenda_cards
+
+    talk = rig.service.remindable(NOMAD)
+    line = AgendaLine(NOMAD, talk.title, talk.slot, 10, "done", ())
+    (card,) = agenda_cards([line], rig.service.conference)
+    assert "✅ Reminded" in card.fields[0].value
+
+
+async def test_forget_during_a_batch_stops_the_sends_not_yet_made(rig):
+    other = USER + 1
+    await rig.remind(USER, NOMAD)
+    await rig.remind(other, NOMAD)
+    conference = rig.service.conference.key
+    first_send = rig.sender.send_dm
+
+    async def send_then_other_forgets(user_id, card):
+        await first_send(user_id, card)
+        await rig.state.forget(conference, other)  # while the batch is still going
+
+    rig.sender.send_dm = send_then_other_forgets
+    await rig.at(pacific("2024-07-10T10:55"))
+    assert [user for user, _ in rig.sender.dms] == [USER]
+    assert states(rig.state.path) == [(NOMAD, "sent"), (NOMAD, "cancelled")]
+
+
+async def test_forget_during_the_send_is_not_turned_into_done(rig):
+    await rig.remind(USER, NOMAD)
+    conference = rig.service.conference.key
+    first_send = rig.sender.send_dm
+
+    async def send_while_forgetting(user_id, card):
+        await rig.state.forget(conference, USER)
+        await first_send(user_id, card)
+
+    rig.sender.send_dm = send_while_forgetting
+    await rig.at(pacific("2024-07-10T10:55"))
+    assert await rig.state.reminders(conference, USER, ("cancelled",))
+    assert not await rig.state.reminders(conference, USER, ("done",))
+
+
+async def test_announcements_off_during_a_batch_stops_the_next_post(rig):
+    await announce(rig, minutes=10, per_talk=True, at="2024-07-10T13:00")
+    first_post = rig.sender.post
+
+    async def post_then_switch_off(channel_id, cards, text=None):
+        await first_post(channel_id, cards, text)
+        await rig.state.disable_announcements(GUILD, "turned off", 0)
+
+    rig.sender.post = post_then_switch_off
+    # At 14:00 the 14:00 slot's post (due 13:50) and its first talk's line are one batch.
+    await rig.at(pacific("2024-07-10T14:00"))
+    assert len(rig.sender.posts) == 1
+    first_talk = [d for d in await rig.state.deliveries(kind="talk") if d.item_ref == "p:agrawal"]
+    assert [d.state for d in first_talk] == ["cancelled"]
+
+
+async def test_a_person_cannot_arm_more_reminders_than_the_cap(rig):
+    conference = rig.service.conference.key
+    talks = list(rig.service.talks)[:3]
+    for key in talks[:2]:
+        await rig.state.add_reminder(conference, USER, 1, f"p:{key}", 10, 0, limit=2)
+    with pytest.raises(ReminderLimitReached) as full:
+        await rig.state.add_reminder(conference, USER, 1, f"p:{talks[2]}", 10, 0, limit=2)
+    assert full.value.limit == 2
+    # Arming one of those again is not one more; another person has their own cap.
+    await rig.state.add_reminder(conference, USER, 1, f"p:{talks[0]}", 5, 0, limit=2)
+    await rig.state.add_reminder(conference, USER + 1, 1, f"p:{talks[2]}", 10, 0, limit=2)
+
+
+async def test_a_reminder_already_delivered_does_not_count_against_the_cap(rig):
+    conference = rig.service.conference.key
+    await rig.state.add_reminder(conference, USER, 1, NOMAD, 10, 0, limit=1)
+    await rig.scheduler.replan()
+    await rig.at(pacific("2024-07-10T10:55"))
+    await rig.state.add_reminder(conference, USER, 1, "p:lazarev", 10, 0, limit=1)
+
+
+async def test_a_version_2_state_database_migrates_with_its_history(tmp_path):
+    from bot.store.state import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(f"{MIGRATIONS[0]}\n{MIGRATIONS[1]}\nPRAGMA user_version = 2;")
+        db.execute(
+            "INSERT INTO reminders (conference, user_id, item_ref, minutes_before, created_ts,"
+            " status) VALUES ('osdi24', 1, 'p:xiang', 10, 0, 'done')"
+        )
+        db.execute(
+            "INSERT INTO deliveries (kind, owner, item_ref, target, due_ts, state, updated_ts)"
+            " VALUES ('reminder', 1, 'p:xiang', 1, 5, 'sent', 5)"
+        )
+    async with await StateStore.open(path) as state:
+        assert await state.version() == STATE_VERSION
+        (delivery,) = await state.deliveries()
+        assert (delivery.state, delivery.arming) == ("sent", 0)
+        again = await state.add_reminder("osdi24", 1, None, "p:xiang", 10, 0)
+        assert again.arming == 1 and again.status == "active"

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from bot.render.cards import AgendaLine
 from bot.service import ProgramService
 from bot.store.state import Reminder
 
 
-def agenda(service: ProgramService, reminders: Iterable[Reminder]) -> list[AgendaLine]:
-    """Reminders whose item is still in the program, sorted by start, each naming the
-    other items it overlaps (parallel tracks make that possible)."""
+def agenda(
+    service: ProgramService, reminders: Iterable[Reminder], now: datetime
+) -> list[AgendaLine]:
+    """Every item the person follows until it ends, whether its reminder is still to come,
+    delivered or failed, sorted by start, each naming the other items it overlaps
+    (parallel tracks make that possible). Items no longer in the program drop off."""
     entries = []
     for reminder in reminders:
         item = service.remindable(reminder.item_ref)
-        if item is not None:
+        if item is not None and item.slot.end > now:
             entries.append((reminder, item))
     entries.sort(key=lambda e: (e[1].slot.start, e[1].slot.end, e[1].title))
     lines = []

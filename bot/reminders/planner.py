@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.service import ProgramService
-from bot.store.state import Announcements, Planned, Reminder
+from bot.store.state import Announcements, DeliveryKind, Planned, Reminder
 
 SLOT_REF = "slot:"
 
@@ -27,7 +27,16 @@ def plan(
         if item is None:
             continue  # no longer in the program: its pending delivery is cancelled
         due = int(item.slot.start.timestamp()) - 60 * reminder.minutes_before
-        planned.append(Planned("reminder", reminder.id, reminder.item_ref, reminder.user_id, due))
+        planned.append(
+            Planned(
+                DeliveryKind.REMINDER,
+                reminder.id,
+                reminder.item_ref,
+                reminder.user_id,
+                due,
+                reminder.arming,
+            )
+        )
     slots = sorted({int(s.slot.start.timestamp()) for s in service.program.sessions})
     for config in announcements:
         if not config.enabled:
@@ -35,13 +44,16 @@ def plan(
         for start in slots:
             if start > config.updated_ts:
                 due = start - 60 * config.minutes_before
+                ref = f"{SLOT_REF}{start}"
                 planned.append(
-                    Planned("slot", config.guild_id, f"{SLOT_REF}{start}", config.channel_id, due)
+                    Planned(DeliveryKind.SLOT, config.guild_id, ref, config.channel_id, due)
                 )
         if config.per_talk:
             for talk in service.talks.values():
                 start = int(talk.slot.start.timestamp())
                 if start > config.updated_ts:
                     ref = f"p:{talk.key}"
-                    planned.append(Planned("talk", config.guild_id, ref, config.channel_id, start))
+                    planned.append(
+                        Planned(DeliveryKind.TALK, config.guild_id, ref, config.channel_id, start)
+                    )
     return planned

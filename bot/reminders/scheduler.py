@@ -1,11 +1,14 @@
 """Deliver reminders and announcements on time, at most once, across restarts and crashes.
 
 One task sleeps until the next due time (no polling), and is woken early when the plan
-changes. Each delivery is marked 'sending' (committed) before the send and 'sent' after;
-a crash in between leaves 'sending', which the next start marks 'lost' and logs: at most
-one delivery per crash is uncertain and none is ever sent twice. Deliveries that fell due
-while the bot was down are sent late if their item has not ended ("started 3 min ago"),
-and skipped if it has. Sends are paced so a burst of due reminders never floods Discord.
+changes. Each delivery is claimed ('sending', committed, and only if its reminder or
+announcement setting still wants it) before the send and marked 'sent' after; a crash in
+between leaves 'sending', which the next start marks 'lost' and logs: at most one
+delivery per crash is uncertain and none is ever sent twice. Any failure of a send is
+retried with backoff a few times. Deliveries that fell due while the bot was down are
+sent late if their item has not ended ("started 3 min ago"), and skipped if it has.
+Sends are paced so a burst of due reminders never floods Discord. Stopping lets the send
+in flight finish and takes no new one.
 """
 
 from __future__ import annotations
@@ -24,13 +27,20 @@ from bot.render import cards
 from bot.render.cards import Card
 from bot.service import ProgramService
 from bot.service.results import Talk
-from bot.store.state import Delivery, StateStore
+from bot.store.state import (
+    Delivery,
+    DeliveryKind,
+    DeliveryState,
+    ReminderStatus,
+    StateStore,
+)
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 3
-RETRY_AFTER = 60  # seconds, times the attempt number
+MAX_ATTEMPTS = 5
+RETRY_AFTER = 15  # seconds before the first retry; doubled for each one after
 MAX_SLEEP = 3600.0  # re-check the plan at least hourly, whatever happens
+STOP_GRACE = 5.0  # seconds a stop waits for the send in flight before cancelling it
 EMBEDS_PER_MESSAGE = 10
 
 
@@ -43,7 +53,8 @@ class TargetGone(Exception):
 
 
 class TryLater(Exception):
-    """A temporary failure (Discord error, network): retry a few times, then give up."""
+    """A temporary failure (Discord error, network): retry a few times, then give up.
+    Any other exception from a send is treated the same way."""
 
 
 class Sender(Protocol):
@@ -79,6 +90,7 @@ class Scheduler:
         self.batch = batch
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self.sent = 0
         # Users with a failed reminder they have not been told about: checked on every
         # command, so kept in memory rather than asked of the database each time.
@@ -114,12 +126,20 @@ class Scheduler:
             )  # fmt: skip
         return lost
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Take no new delivery, let the one in flight finish (up to `grace` seconds:
+        cancelling mid-send would leave it 'lost'), then end the loop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is None:
+            return
+        done, _ = await asyncio.wait({self._task}, timeout=grace)
+        if not done:
+            log.warning("a delivery was still in flight after %.0f s; stopping anyway", grace)
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
 
     def wake(self) -> None:
         """Something changed (a reminder, a setting, the program): re-plan and re-sleep."""
@@ -132,7 +152,7 @@ class Scheduler:
         await self.state.sync_plan(plan(service, reminders, configs), _ts(self.clock.now()))
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 self._wake.clear()
                 await self.replan()
@@ -164,6 +184,8 @@ class Scheduler:
         """Deliver what is due now (one batch); returns how many were handled."""
         due = await self.state.due(_ts(self.clock.now()), self.batch)
         for index, delivery in enumerate(due):
+            if self._stopping:
+                return 0
             if index and self.pace:
                 await asyncio.sleep(self.pace)
             await self._deliver(delivery)
@@ -175,40 +197,48 @@ class Scheduler:
         try:
             send = self._prepare(delivery, now)
         except _Skip as skip:
-            await self.state.mark(delivery.id, "skipped", now_ts, skip.reason)
-            log.info("skipped delivery %d (%s %s): %s", delivery.id, delivery.kind,
-                     delivery.item_ref, skip.reason)  # fmt: skip
+            if await self.state.settle(delivery.id, PENDING, DeliveryState.SKIPPED, now_ts,
+                                       skip.reason):  # fmt: skip
+                log.info("skipped delivery %d (%s %s): %s", delivery.id, delivery.kind,
+                         delivery.item_ref, skip.reason)  # fmt: skip
             return
-        await self.state.mark(delivery.id, "sending", now_ts)
+        if not await self.state.claim(delivery.id, now_ts):
+            return  # forgotten, switched off or re-planned since it was fetched
         try:
             await send()
         except Unreachable as exc:
             await self._failed(delivery, f"recipient unreachable: {exc}", now_ts)
-            if delivery.kind == "reminder":
-                await self.state.set_reminder_status(delivery.owner, "failed", "dms_closed")
+            if delivery.kind is DeliveryKind.REMINDER:
+                await self.state.settle_reminder(
+                    delivery.owner, delivery.arming, ReminderStatus.FAILED, "dms_closed"
+                )
                 self.failed_users.add(delivery.target)
             return
         except TargetGone as exc:
             await self._failed(delivery, f"target gone: {exc}", now_ts)
             await self.disable_guild(delivery.owner, str(exc))
             return
-        except TryLater as exc:
-            if delivery.attempts + 1 >= MAX_ATTEMPTS:
-                await self._failed(
-                    delivery, f"gave up after {MAX_ATTEMPTS} attempts: {exc}", now_ts
-                )
-            else:
-                retry = now_ts + RETRY_AFTER * (delivery.attempts + 1)
-                await self.state.mark(delivery.id, "pending", now_ts, str(exc), due_ts=retry)
-                log.warning("delivery %d failed (%s); retrying", delivery.id, exc)
+        except Exception as exc:  # network errors, timeouts, Discord 5xx: all "try later"
+            await self._try_later(delivery, _describe(exc), now_ts)
             return
-        await self.state.mark(delivery.id, "sent", _ts(self.clock.now()))
-        if delivery.kind == "reminder":
-            await self.state.set_reminder_status(delivery.owner, "done")
+        await self.state.settle(delivery.id, SENDING, DeliveryState.SENT, _ts(self.clock.now()))
+        if delivery.kind is DeliveryKind.REMINDER:
+            await self.state.settle_reminder(delivery.owner, delivery.arming, ReminderStatus.DONE)
         self.sent += 1
 
+    async def _try_later(self, delivery: Delivery, reason: str, now_ts: int) -> None:
+        attempts = delivery.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            await self._failed(delivery, f"gave up after {MAX_ATTEMPTS} attempts: {reason}",
+                               now_ts)  # fmt: skip
+            return
+        retry = now_ts + RETRY_AFTER * 2 ** (attempts - 1)
+        await self.state.settle(delivery.id, SENDING, PENDING, now_ts, reason, due_ts=retry)
+        log.warning("delivery %d failed (%s); retry %d of %d in %d s", delivery.id, reason,
+                    attempts, MAX_ATTEMPTS - 1, retry - now_ts)  # fmt: skip
+
     async def _failed(self, delivery: Delivery, reason: str, now_ts: int) -> None:
-        await self.state.mark(delivery.id, "failed", now_ts, reason)
+        await self.state.settle(delivery.id, SENDING, DeliveryState.FAILED, now_ts, reason)
         log.warning("delivery %d (%s %s to %d) failed: %s", delivery.id, delivery.kind,
                     delivery.item_ref, delivery.target, reason)  # fmt: skip
 
@@ -222,7 +252,7 @@ class Scheduler:
         """Build the message now (raising _Skip if it no longer makes sense)."""
         service = self.service
         conference = service.conference
-        if delivery.kind == "reminder":
+        if delivery.kind is DeliveryKind.REMINDER:
             item = service.remindable(delivery.item_ref)
             if item is None:
                 raise _Skip("the item is no longer in the program")
@@ -230,7 +260,7 @@ class Scheduler:
             talks = service.session_talks(item) if isinstance(item, Session) else ()
             card = cards.reminder_card(item, conference, now, talks)
             return lambda: self.sender.send_dm(delivery.target, card)
-        if delivery.kind == "slot":
+        if delivery.kind is DeliveryKind.SLOT:
             start = int(delivery.item_ref.removeprefix(SLOT_REF))
             sessions = service.sessions_at(start)
             if not sessions:
@@ -251,6 +281,16 @@ class Scheduler:
         # embeds is split (Discord allows 10 embeds and 6000 characters in all).
         for chunk in _chunks(found):
             await self.sender.post(channel_id, chunk)
+
+
+PENDING, SENDING = DeliveryState.PENDING, DeliveryState.SENDING
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for the ledger and the log: the type, and the message if there is one."""
+    text = str(exc)
+    name = type(exc).__name__
+    return text if isinstance(exc, TryLater) else f"{name}: {text}" if text else name
 
 
 class _Skip(Exception):

@@ -537,7 +537,10 @@ def agenda_cards(lines: Sequence[AgendaLine], conference: Conference) -> list[Ca
         return [fit(Card(title, text, colour=GREY))]
     fields = []
     for line in lines:
-        value = f"{when_with_day(line.slot, tz)}\nReminder {line.minutes_before} min before"
+        reminder = (
+            "✅ Reminded" if line.status == "done" else f"Reminder {line.minutes_before} min before"
+        )
+        value = f"{when_with_day(line.slot, tz)}\n{reminder}"
         if line.slot.room:
             value += f" · 📍 {line.slot.room}"
         if line.status == "failed":
@@ -546,7 +549,7 @@ def agenda_cards(lines: Sequence[AgendaLine], conference: Conference) -> list[Ca
             value += "\n⚠️ Clashes with: " + "; ".join(line.clashes)
         fields.append(Field(line.title, value))
     clashes = sum(bool(line.clashes) for line in lines)
-    description = f"{count_of(len(lines), 'reminder')}, in time order."
+    description = f"{count_of(len(lines), 'item')} you follow, in time order, until each ends."
     if clashes:
         description += f" ⚠️ {clashes} overlap another item: you cannot be in two rooms at once."
     return paginate(Card(title, description), fields)

@@ -10,9 +10,10 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import aiosqlite
 
@@ -25,6 +26,51 @@ MIGRATIONS = [m.strip() for m in re.split(r"^-- migration \d+\s*$", _SCHEMA, fla
 STATE_VERSION = len(MIGRATIONS)
 
 
+class ReminderStatus(StrEnum):
+    ACTIVE = "active"  # armed: a delivery is planned, or is being made
+    DONE = "done"  # delivered; stays on the person's agenda until the item ends
+    FAILED = "failed"  # could not be delivered (closed DMs); the person is told
+    CANCELLED = "cancelled"  # /forget
+
+
+class DeliveryKind(StrEnum):
+    REMINDER = "reminder"  # a DM to one person; owner is the reminder's id
+    SLOT = "slot"  # a channel post of the sessions starting at one time; owner is the guild
+    TALK = "talk"  # a channel line as a talk starts; owner is the guild
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed and committed before the send: a crash here means lost
+    SENT = "sent"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    LOST = "lost"
+    CANCELLED = "cancelled"
+
+
+# A delivery may be claimed only while what asked for it still does: its reminder is
+# active at the same arming, or its guild still announces to the same channel. Checked
+# in the claim itself, so /forget or /announce off during a batch stops the next send.
+_STILL_WANTED = """
+    CASE deliveries.kind
+    WHEN 'reminder' THEN EXISTS (
+        SELECT 1 FROM reminders r WHERE r.id = deliveries.owner AND r.status = 'active'
+        AND r.arming = deliveries.arming)
+    ELSE EXISTS (
+        SELECT 1 FROM announcements a WHERE a.guild_id = deliveries.owner AND a.enabled = 1
+        AND a.channel_id = deliveries.target)
+    END"""
+
+
+class ReminderLimitReached(Exception):
+    """The person already has as many active reminders as one person may."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} active reminders per person")
+        self.limit = limit
+
+
 @dataclass(frozen=True, slots=True)
 class Reminder:
     id: int
@@ -34,9 +80,10 @@ class Reminder:
     item_ref: str
     minutes_before: int
     created_ts: int
-    status: str
+    status: ReminderStatus
     failure: str | None
     failure_told: bool
+    arming: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +101,13 @@ class Announcements:
 @dataclass(frozen=True, slots=True)
 class Delivery:
     id: int
-    kind: str
+    kind: DeliveryKind
     owner: int
     item_ref: str
+    arming: int
     target: int
     due_ts: int
-    state: str
+    state: DeliveryState
     attempts: int
     updated_ts: int
     detail: str | None
@@ -69,29 +117,38 @@ class Delivery:
 class Planned:
     """A delivery the planner wants to exist (see bot/reminders/planner.py)."""
 
-    kind: str
+    kind: DeliveryKind
     owner: int
     item_ref: str
     target: int
     due_ts: int
+    arming: int = 0
 
 
 _REMINDER = (
     "id, conference, user_id, guild_id, item_ref, minutes_before, created_ts, status,"
-    " failure, failure_told"
+    " failure, failure_told, arming"
 )
 _ANNOUNCEMENTS = (
     "guild_id, conference, channel_id, minutes_before, per_talk, enabled, disabled_reason,"
     " updated_ts"
 )
-_DELIVERY = "id, kind, owner, item_ref, target, due_ts, state, attempts, updated_ts, detail"
+_DELIVERY = "id, kind, owner, item_ref, arming, target, due_ts, state, attempts, updated_ts, detail"
 
 
-def _reminder(row: Sequence) -> Reminder:
-    return Reminder(*row[:9], bool(row[9]))
+def _reminder(row: Sequence[Any]) -> Reminder:
+    id_, conf, user, guild, ref, minutes, created, status, failure, told, arming = row
+    return Reminder(id_, conf, user, guild, ref, minutes, created, ReminderStatus(status),
+                    failure, bool(told), arming)  # fmt: skip
 
 
-def _announcements(row: Sequence) -> Announcements:
+def _delivery(row: Sequence[Any]) -> Delivery:
+    id_, kind, owner, ref, arming, target, due, state, attempts, updated, detail = row
+    return Delivery(id_, DeliveryKind(kind), owner, ref, arming, target, due,
+                    DeliveryState(state), attempts, updated, detail)  # fmt: skip
+
+
+def _announcements(row: Sequence[Any]) -> Announcements:
     g, conf, channel, minutes, per_talk, enabled, reason, updated = row
     return Announcements(g, conf, channel, minutes, bool(per_talk), bool(enabled), reason, updated)
 
@@ -127,17 +184,27 @@ class StateStore(Connected):
 
     async def add_reminder(
         self, conference: str, user_id: int, guild_id: int | None, item_ref: str,
-        minutes_before: int, now_ts: int,
+        minutes_before: int, now_ts: int, limit: int | None = None,
     ) -> Reminder:  # fmt: skip
-        """Create, or re-arm with the new lead time, the user's reminder for an item."""
-        await self._db.execute(
+        """Arm the user's reminder for an item: create it, or arm it again (a new round,
+        so a reminder already delivered or failed is delivered anew) with the new lead
+        time. Raises ReminderLimitReached when it would exceed `limit` active ones."""
+        # One statement, so two commands at once cannot both slip under the cap. (SQLite
+        # needs the WHERE before ON CONFLICT when inserting from a SELECT.)
+        cursor = await self._db.execute(
             "INSERT INTO reminders (conference, user_id, guild_id, item_ref, minutes_before,"
-            " created_ts) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (conference, user_id, item_ref)"
-            " DO UPDATE SET minutes_before = excluded.minutes_before, status = 'active',"
-            " failure = NULL, failure_told = 0, guild_id = excluded.guild_id",
-            (conference, user_id, guild_id, item_ref, minutes_before, now_ts),
-        )
+            " created_ts) SELECT ?, ?, ?, ?, ?, ? WHERE ? IS NULL OR (SELECT count(*) FROM"
+            " reminders WHERE conference = ? AND user_id = ? AND status = 'active'"
+            " AND item_ref != ?) < ?"
+            " ON CONFLICT (conference, user_id, item_ref) DO UPDATE SET"
+            " minutes_before = excluded.minutes_before, status = 'active', failure = NULL,"
+            " failure_told = 0, guild_id = excluded.guild_id, arming = arming + 1",
+            (conference, user_id, guild_id, item_ref, minutes_before, now_ts,
+             limit, conference, user_id, item_ref, limit),
+        )  # fmt: skip
         await self._db.commit()
+        if cursor.rowcount == 0:
+            raise ReminderLimitReached(limit or 0)
         rows = await self._db.execute_fetchall(
             f"SELECT {_REMINDER} FROM reminders WHERE conference = ? AND user_id = ?"
             " AND item_ref = ?",
@@ -165,16 +232,21 @@ class StateStore(Connected):
         if item_ref is not None:
             query += " AND item_ref = ?"
             params.append(item_ref)
-        cursor = await self._db.execute(query + " AND status IN ('active', 'failed')", params)
+        cursor = await self._db.execute(
+            query + " AND status IN ('active', 'done', 'failed')", params
+        )
         await self._db.commit()
         return cursor.rowcount
 
-    async def set_reminder_status(
-        self, reminder_id: int, status: str, failure: str | None = None
+    async def settle_reminder(
+        self, reminder: int, arming: int, status: ReminderStatus, failure: str | None = None
     ) -> None:
+        """Record how an arming ended (done or failed), unless the reminder has since been
+        forgotten or armed again: then that newer intent stands."""
         await self._db.execute(
-            "UPDATE reminders SET status = ?, failure = ? WHERE id = ?",
-            (status, failure, reminder_id),
+            "UPDATE reminders SET status = ?, failure = ? WHERE id = ? AND arming = ?"
+            " AND status = 'active'",
+            (status, failure, reminder, arming),
         )
         await self._db.commit()
 
@@ -233,17 +305,17 @@ class StateStore(Connected):
         targets of what is still pending, cancel pending rows the plan no longer has.
         Rows already sent, skipped, failed or lost are history and are never touched."""
         await self._db.executemany(
-            "INSERT INTO deliveries (kind, owner, item_ref, target, due_ts, updated_ts)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, owner, item_ref) DO UPDATE SET"
-            " due_ts = excluded.due_ts, target = excluded.target,"
+            "INSERT INTO deliveries (kind, owner, item_ref, arming, target, due_ts, updated_ts)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, owner, item_ref, arming)"
+            " DO UPDATE SET due_ts = excluded.due_ts, target = excluded.target,"
             " updated_ts = excluded.updated_ts,"
             " state = CASE WHEN state = 'cancelled' THEN 'pending' ELSE state END"
             " WHERE state IN ('pending', 'cancelled')",
-            [(p.kind, p.owner, p.item_ref, p.target, p.due_ts, now_ts) for p in planned],
+            [(p.kind, p.owner, p.item_ref, p.arming, p.target, p.due_ts, now_ts) for p in planned],
         )
-        wanted = {(p.kind, p.owner, p.item_ref) for p in planned}
+        wanted = {(p.kind, p.owner, p.item_ref, p.arming) for p in planned}
         rows = await self._db.execute_fetchall(
-            "SELECT id, kind, owner, item_ref FROM deliveries WHERE state = 'pending'"
+            "SELECT id, kind, owner, item_ref, arming FROM deliveries WHERE state = 'pending'"
         )
         stale = [(now_ts, row[0]) for row in rows if tuple(row[1:]) not in wanted]
         await self._db.executemany(
@@ -257,7 +329,7 @@ class StateStore(Connected):
             " ORDER BY due_ts, id LIMIT ?",
             (now_ts, limit),
         )
-        return [Delivery(*r) for r in rows]
+        return [_delivery(r) for r in rows]
 
     async def next_due_ts(self) -> int | None:
         rows = list(
@@ -267,25 +339,46 @@ class StateStore(Connected):
         )
         return rows[0][0] if rows else None
 
-    async def mark(
-        self, delivery_id: int, state: str, now_ts: int, detail: str | None = None,
-        due_ts: int | None = None,
-    ) -> None:  # fmt: skip
-        """Record a state change and commit it before returning: 'sending' must be on disk
-        before the message goes out, and 'sent' as soon as it has."""
-        await self._db.execute(
+    async def claim(self, delivery_id: int, now_ts: int) -> bool:
+        """Take a pending delivery for sending, committed before the send. False when it
+        is no longer pending or no longer wanted (forgotten, announcements off): then it
+        must not be sent. One statement, so nothing can slip between check and mark."""
+        cursor = await self._db.execute(
+            "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_ts = ?"
+            f" WHERE id = ? AND state = 'pending' AND {_STILL_WANTED}",
+            (now_ts, delivery_id),
+        )
+        claimed = cursor.rowcount == 1
+        if not claimed:  # still pending means no longer wanted: what a re-plan would do
+            await self._db.execute(
+                "UPDATE deliveries SET state = 'cancelled', updated_ts = ? WHERE id = ?"
+                " AND state = 'pending'",
+                (now_ts, delivery_id),
+            )
+        await self._db.commit()
+        return claimed
+
+    async def settle(
+        self, delivery_id: int, expected: DeliveryState, state: DeliveryState, now_ts: int,
+        detail: str | None = None, due_ts: int | None = None,
+    ) -> bool:  # fmt: skip
+        """Move a delivery on from the state this process last saw it in, committed before
+        returning ('sent' must be on disk as soon as the message is out). False if
+        something else moved it first (a re-plan cancelled it): then that stands."""
+        cursor = await self._db.execute(
             "UPDATE deliveries SET state = ?, updated_ts = ?, detail = coalesce(?, detail),"
-            " attempts = attempts + (? = 'sending'), due_ts = coalesce(?, due_ts) WHERE id = ?",
-            (state, now_ts, detail, state, due_ts, delivery_id),
+            " due_ts = coalesce(?, due_ts) WHERE id = ? AND state = ?",
+            (state, now_ts, detail, due_ts, delivery_id, expected),
         )
         await self._db.commit()
+        return cursor.rowcount == 1
 
     async def recover_interrupted(self, now_ts: int) -> list[Delivery]:
         """Rows left 'sending' by a crash: maybe sent, maybe not. Never resend; mark lost."""
         rows = await self._db.execute_fetchall(
             f"SELECT {_DELIVERY} FROM deliveries WHERE state = 'sending' ORDER BY id"
         )
-        lost = [Delivery(*r) for r in rows]
+        lost = [_delivery(r) for r in rows]
         await self._db.executemany(
             "UPDATE deliveries SET state = 'lost', updated_ts = ?,"
             " detail = 'interrupted between sending and sent: possibly lost' WHERE id = ?",
@@ -306,7 +399,7 @@ class StateStore(Connected):
         rows = await self._db.execute_fetchall(
             f"SELECT {_DELIVERY} FROM deliveries{where} ORDER BY due_ts, id", params
         )
-        return [Delivery(*r) for r in rows]
+        return [_delivery(r) for r in rows]
 
     async def counts(self, kinds: Sequence[str], owner: int | None = None) -> dict[str, int]:
         marks = ", ".join("?" * len(kinds))

@@ -63,3 +63,33 @@ CREATE TABLE scheduled_events (
     updated_ts   INTEGER NOT NULL,
     PRIMARY KEY (guild_id, conference, session_key)
 );
+
+-- migration 3
+-- Each /remind arms a reminder anew (even one already delivered or failed): `arming`
+-- counts those rounds, and the ledger keys deliveries by round, so arming again plans a
+-- new delivery instead of finding the old one already 'sent'.
+ALTER TABLE reminders ADD COLUMN arming INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE deliveries_by_arming (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('reminder', 'slot', 'talk')),
+    owner       INTEGER NOT NULL,
+    item_ref    TEXT NOT NULL,
+    arming      INTEGER NOT NULL DEFAULT 0,
+    target      INTEGER NOT NULL,
+    due_ts      INTEGER NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'sending', 'sent', 'skipped', 'failed', 'lost',
+                                 'cancelled')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    updated_ts  INTEGER NOT NULL,
+    detail      TEXT,
+    UNIQUE (kind, owner, item_ref, arming)
+);
+INSERT INTO deliveries_by_arming (id, kind, owner, item_ref, arming, target, due_ts, state,
+                                  attempts, updated_ts, detail)
+    SELECT id, kind, owner, item_ref, 0, target, due_ts, state, attempts, updated_ts, detail
+    FROM deliveries;
+DROP TABLE deliveries;
+ALTER TABLE deliveries_by_arming RENAME TO deliveries;
+CREATE INDEX deliveries_by_due ON deliveries (state, due_ts);

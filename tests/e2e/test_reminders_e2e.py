@@ -119,3 +119,15 @@ async def test_agenda_export_with_no_reminders_explains(fake: FakeDiscord, bot: 
     answer = await fake.answer(await fake.send_command("agenda", export=True))
     assert answer.ephemeral
     assert "no reminders to export" in answer.data["content"]
+
+
+async def test_remind_past_the_cap_says_so_and_how_to_make_room(fake: FakeDiscord, tmp_path: Path):
+    async with running_bot(fake, tmp_path, CONFBOT_MAX_REMINDERS="1"):
+        first = await fake.answer(await fake.send_command("remind", item="s:distributed-systems"))
+        assert "I'll DM you" in first.data["content"]
+        again = await fake.answer(await fake.send_command("remind", item="s:distributed-systems"))
+        assert "I'll DM you" in again.data["content"]  # the same item again is not one more
+        refused = await fake.answer(await fake.send_command("remind", item="p:xiang"))
+    assert refused.ephemeral
+    assert "You already have 1 active reminder, the most one person" in refused.data["content"]
+    assert "`/forget`" in refused.data["content"]

@@ -74,7 +74,14 @@ class ConfBot(commands.Bot):
             self.state, lambda: self.service, self.clock, sender, pace=self.settings.delivery_pace
         )
         await self.add_cog(
-            RemindersCog(self.service, self.clock, self.state, self.scheduler, self.clock.now())
+            RemindersCog(
+                self.service,
+                self.clock,
+                self.state,
+                self.scheduler,
+                self.clock.now(),
+                self.settings.max_reminders,
+            )
         )
         await self.add_cog(EventsCog(self.service, self.clock, self.state))
         await self.scheduler.start()

@@ -21,11 +21,13 @@ from bot.render import cards, ics, timefmt
 from bot.render.common import count_of
 from bot.service import PAPER_REF, SESSION_REF, ProgramService, QueryError
 from bot.service.results import NoMatch, PaperAnswer, SessionAnswer, Suggestion
-from bot.store.state import StateStore
+from bot.store.state import ReminderLimitReached, ReminderStatus, StateStore
 
 log = logging.getLogger(__name__)
 
 MINUTES = app_commands.Range[int, 0, 1440]
+# What /agenda lists and /forget offers: every reminder the person has not forgotten.
+FOLLOWED = (ReminderStatus.ACTIVE, ReminderStatus.DONE, ReminderStatus.FAILED)
 
 
 class RemindersCog(commands.Cog):
@@ -36,7 +38,9 @@ class RemindersCog(commands.Cog):
         state: StateStore,
         scheduler: Scheduler,
         loaded_at: datetime,
+        max_reminders: int,
     ) -> None:
+        self.max_reminders = max_reminders
         self.service = service
         self.clock = clock
         self.state = state
@@ -64,9 +68,16 @@ class RemindersCog(commands.Cog):
                 f"“{target.title}” {state} ({timefmt.span(target.slot, self.conference.tz)}),"
                 " so there is nothing to remind you of."
             )
-        await self.state.add_reminder(self.conference.key, interaction.user.id,
-                                      interaction.guild_id, ref, minutes_before,
-                                      int(now.timestamp()))  # fmt: skip
+        try:
+            await self.state.add_reminder(self.conference.key, interaction.user.id,
+                                          interaction.guild_id, ref, minutes_before,
+                                          int(now.timestamp()), self.max_reminders)  # fmt: skip
+        except ReminderLimitReached as full:
+            raise QueryError(
+                f"You already have {count_of(full.limit, 'active reminder')}, the most one"
+                " person can have."
+                " `/forget` some you no longer need (`/agenda` lists them), then try again."
+            ) from None
         self.scheduler.wake()
         due = target.slot.start.timestamp() - 60 * minutes_before
         when = (
@@ -90,10 +101,8 @@ class RemindersCog(commands.Cog):
     @app_commands.command(name="agenda", description="Your reminders in time order, with clashes")
     @app_commands.describe(export="Send them as a calendar file (.ics) instead")
     async def agenda(self, interaction: discord.Interaction, export: bool = False) -> None:
-        reminders = await self.state.reminders(
-            self.conference.key, interaction.user.id, ("active", "failed")
-        )
-        lines = agenda(self.service, reminders)
+        reminders = await self.state.reminders(self.conference.key, interaction.user.id, FOLLOWED)
+        lines = agenda(self.service, reminders, self.clock.now())
         if not export:
             await send_cards(
                 interaction, cards.agenda_cards(lines, self.conference), ephemeral=True
@@ -125,12 +134,10 @@ class RemindersCog(commands.Cog):
     async def forget_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        reminders = await self.state.reminders(
-            self.conference.key, interaction.user.id, ("active", "failed")
-        )
+        reminders = await self.state.reminders(self.conference.key, interaction.user.id, FOLLOWED)
         typed = current.casefold()
         found = []
-        for line in agenda(self.service, reminders):
+        for line in agenda(self.service, reminders, self.clock.now()):
             if typed in line.title.casefold():
                 found.append(Suggestion(line.ref, line.title))
         return to_choices(found)
