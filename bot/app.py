@@ -3,14 +3,18 @@ build the service. Discord is not imported here, so the console starts fast."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.clock import Clock, SimulatedClock, SystemClock
 from bot.model import Conference
 from bot.service import ProgramService
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.store import BuildReport, ProgramStore, ensure_database
+from bot.store.connection import StoreUnavailable
+from bot.store.state import StateStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +30,9 @@ class Opened(Loaded):
 
 async def open_program(settings: Settings, force: bool = False) -> Opened:
     """Rebuild the database if stale, read the program, keep the store open (the bot)."""
-    report = await ensure_database([settings.program_dir], settings.db_path, force=force)
-    store = await ProgramStore.open(settings.db_path)
+    with _naming("CONFBOT_DB"):
+        report = await ensure_database([settings.program_dir], settings.db_path, force=force)
+        store = await ProgramStore.open(settings.db_path)
     try:
         # Just rebuilt: the program in hand is what the store holds (the round trip is
         # tested to be exact), so skip reading it back.
@@ -36,6 +41,21 @@ async def open_program(settings: Settings, force: bool = False) -> Opened:
         await store.close()
         raise
     return Opened(ProgramService(program), report, store)
+
+
+async def open_state(settings: Settings) -> StateStore:
+    """The state database, or a SettingsError naming CONFBOT_STATE_DB and the reason."""
+    with _naming("CONFBOT_STATE_DB"):
+        return await StateStore.open(settings.state_db)
+
+
+@contextlib.contextmanager
+def _naming(variable: str) -> Iterator[None]:
+    """A database file that cannot be used is a setting to fix: say which one."""
+    try:
+        yield
+    except StoreUnavailable as exc:
+        raise SettingsError(f"{variable}={exc.path}: {exc.reason}.") from exc
 
 
 async def load_service(settings: Settings, force: bool = False) -> Loaded:

@@ -64,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args, settings)
     except ProgramFileError as exc:
         return _fail(f"cannot load the program: {exc}", DATA_ERROR)
+    except SettingsError as exc:  # found only once a file is opened (CONFBOT_DB and such)
+        return _fail(str(exc), USAGE_ERROR)
     except KeyboardInterrupt:
         return 130
 

@@ -487,3 +487,43 @@ async def test_a_version_2_state_database_migrates_with_its_history(tmp_path):
         assert (delivery.state, delivery.arming) == ("sent", 0)
         again = await state.add_reminder("osdi24", 1, None, "p:xiang", 10, 0)
         assert again.arming == 1 and again.status == "active"
+
+
+async def test_stop_lets_the_send_in_flight_finish_and_takes_no_new_one(rig):
+    await rig.remind(USER, NOMAD)
+    await rig.remind(USER + 1, NOMAD)
+    rig.clock.at = pacific("2024-07-10T10:55")
+    in_flight, release = asyncio.Event(), asyncio.Event()
+    first_send = rig.sender.send_dm
+
+    async def slow_send(user_id, card):
+        in_flight.set()
+        await release.wait()
+        await first_send(user_id, card)
+
+    rig.sender.send_dm = slow_send
+    await rig.scheduler.start()
+    await asyncio.wait_for(in_flight.wait(), 5)
+    stopping = asyncio.create_task(rig.scheduler.stop())
+    await asyncio.sleep(0)
+    assert not stopping.done()  # waiting for the send, not cancelling it
+    release.set()
+    await asyncio.wait_for(stopping, 5)
+    assert len(rig.sender.dms) == 1
+    assert states(rig.state.path) == [(NOMAD, "sent"), (NOMAD, "pending")]  # next start sends it
+
+
+async def test_stop_gives_up_on_a_send_that_hangs(rig):
+    await rig.remind(USER, NOMAD)
+    rig.clock.at = pacific("2024-07-10T10:55")
+    in_flight = asyncio.Event()
+
+    async def hanging_send(user_id, card):
+        in_flight.set()
+        await asyncio.Event().wait()
+
+    rig.sender.send_dm = hanging_send
+    await rig.scheduler.start()
+    await asyncio.wait_for(in_flight.wait(), 5)
+    await asyncio.wait_for(rig.scheduler.stop(grace=0.05), 5)
+    assert states(rig.state.path) == [(NOMAD, "sending")]  # uncertain: marked lost next start

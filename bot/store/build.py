@@ -23,6 +23,7 @@ import aiosqlite
 
 from bot.importer.merge import program_files, read_program
 from bot.model import Program, Slot
+from bot.store.connection import StoreUnavailable, describe
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +101,13 @@ async def build_database(programs: Sequence[Program], db_path: Path, source: str
     keys = [p.conference.key for p in programs]
     if len(set(keys)) != len(keys):
         raise ValueError(f"two programs share a conference key: {keys}")
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{db_path.name}.", suffix=".tmp", dir=db_path.parent)
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{db_path.name}.", suffix=".tmp", dir=db_path.parent
+        )
+    except OSError as exc:
+        raise StoreUnavailable(db_path, f"cannot write beside it: {describe(exc)}") from exc
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -116,6 +122,8 @@ async def build_database(programs: Sequence[Program], db_path: Path, source: str
                 await _insert_program(db, program)
             await db.commit()
         os.replace(tmp, db_path)
+    except (sqlite3.Error, OSError) as exc:
+        raise StoreUnavailable(db_path, describe(exc)) from exc
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

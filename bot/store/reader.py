@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from bot.model import Authorship, Conference, Event, Paper, Program, Session, Slot, TimeBasis
-from bot.store.connection import Connected
+from bot.store.connection import Connected, connect
 
 
 class ProgramStore(Connected):
@@ -24,8 +24,10 @@ class ProgramStore(Connected):
 
     @classmethod
     async def open(cls, path: Path) -> Self:
-        db = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
-        return cls(db, path)
+        async def prepare(db: aiosqlite.Connection) -> None:
+            await db.execute_fetchall("SELECT count(*) FROM conference")
+
+        return cls(await connect(f"file:{path}?mode=ro", prepare, uri=True), path)
 
     async def conference_keys(self) -> list[str]:
         rows = await self._db.execute_fetchall("SELECT key FROM conference ORDER BY id")

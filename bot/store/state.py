@@ -17,7 +17,7 @@ from typing import Any, Self
 
 import aiosqlite
 
-from bot.store.connection import Connected
+from bot.store.connection import Connected, StoreUnavailable, connect, describe
 
 log = logging.getLogger(__name__)
 
@@ -153,28 +153,47 @@ def _announcements(row: Sequence[Any]) -> Announcements:
     return Announcements(g, conf, channel, minutes, bool(per_talk), bool(enabled), reason, updated)
 
 
+async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
+    # A truncated file can keep a valid first page and fail only on the first /remind;
+    # the state database is small, so checking it whole at start costs little.
+    problems = [row[0] for row in await db.execute_fetchall("PRAGMA quick_check")]
+    if problems != ["ok"]:
+        raise StoreUnavailable(path, f"it is damaged ({problems[0]}); restore it or move it away")
+    (version,) = next(iter(await db.execute_fetchall("PRAGMA user_version")))
+    if version > STATE_VERSION:
+        raise StoreUnavailable(
+            path, f"it was written by a newer confbot (state schema {version}); upgrade confbot"
+        )
+    for number in range(version, STATE_VERSION):
+        await db.executescript(
+            f"BEGIN; {MIGRATIONS[number]}\nPRAGMA user_version = {number + 1}; COMMIT;"
+        )
+        log.info("state database %s migrated to version %d", path, number + 1)
+    # A real write, even when there was nothing to migrate: it fails now on a read-only
+    # file or folder (as root, file modes alone do not make it read-only; a mount does).
+    await db.execute(f"PRAGMA user_version = {STATE_VERSION}")
+
+
 class StateStore(Connected):
     """One connection for the bot's lifetime; every write commits before it returns."""
 
     @classmethod
     async def open(cls, path: Path) -> Self:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(path)
-        await db.execute("PRAGMA journal_mode = WAL")
-        await db.execute("PRAGMA synchronous = FULL")  # a 'sent' mark must survive a crash
-        store = cls(db, path)
-        await store._migrate()
-        return store
+        """Open, migrate and prove writable, or raise StoreUnavailable: a state file the
+        bot cannot write must stop the start, not the first /remind an hour later."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(path, f"its folder cannot be created: {describe(exc)}") from exc
+        if path.is_dir():
+            raise StoreUnavailable(path, "it is a folder; give a file path")
 
-    async def _migrate(self) -> None:
-        (version,) = next(iter(await self._db.execute_fetchall("PRAGMA user_version")))
-        if version > STATE_VERSION:
-            raise RuntimeError(f"{self.path} is from a newer confbot (schema {version})")
-        for number in range(version, STATE_VERSION):
-            await self._db.executescript(
-                f"BEGIN; {MIGRATIONS[number]}\nPRAGMA user_version = {number + 1}; COMMIT;"
-            )
-            log.info("state database %s migrated to version %d", self.path, number + 1)
+        async def prepare(db: aiosqlite.Connection) -> None:
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA synchronous = FULL")  # a 'sent' mark must survive a crash
+            await _migrate(db, path)
+
+        return cls(await connect(path, prepare), path)
 
     async def version(self) -> int:
         (version,) = next(iter(await self._db.execute_fetchall("PRAGMA user_version")))

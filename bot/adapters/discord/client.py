@@ -15,7 +15,7 @@ from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.events_cog import EventsCog
 from bot.adapters.discord.reminders_cog import RemindersCog
 from bot.adapters.discord.tree import ConfTree
-from bot.app import make_clock, open_program
+from bot.app import make_clock, open_program, open_state
 from bot.clock import Clock
 from bot.reminders.scheduler import Scheduler
 from bot.service import ProgramService
@@ -68,7 +68,7 @@ class ConfBot(commands.Bot):
         )
         self.add_dynamic_items(CalendarButton)
         await self.add_cog(ProgramCog(self, self.service, self.clock))
-        self.state = await StateStore.open(self.settings.state_db)
+        self.state = await open_state(self.settings)
         sender = DiscordSender(self)
         self.scheduler = Scheduler(
             self.state, lambda: self.service, self.clock, sender, pace=self.settings.delivery_pace
@@ -95,11 +95,15 @@ class ConfBot(commands.Bot):
         log.info("ready as %s in %d servers", self.user, len(self.guilds))
 
     async def close(self) -> None:
-        if self.scheduler is not None:
-            await self.scheduler.stop()
-            self.scheduler = None
-        await super().close()
-        for store in (self.store, self.state):
-            if store is not None:
-                await store.close()
-        self.store = self.state = None
+        """Stop deliveries first (the one in flight finishes), then the gateway, then the
+        databases, whatever fails on the way: an open connection keeps the process alive."""
+        try:
+            if self.scheduler is not None:
+                await self.scheduler.stop()
+                self.scheduler = None
+            await super().close()
+        finally:
+            stores, self.store, self.state = (self.store, self.state), None, None
+            for store in stores:
+                if store is not None:
+                    await store.close()

@@ -1,22 +1,27 @@
 """`python -m bot run` and `python -m bot sync`: start the bot, or register commands.
 
 A missing or rejected token is the most common first-run problem, so it gets one clear
-sentence and exit code 2, never a traceback, and never the token itself.
+sentence and exit code 2, never a traceback, and never the token itself. So does a
+database file the bot cannot use. SIGTERM (what process managers send) and SIGINT stop
+the bot cleanly: the delivery in flight finishes, the gateway and databases close, exit 0.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
+import signal
 import sys
+from collections.abc import AsyncIterator
 
 import aiohttp
 import discord
 import yarl
 
 from bot.adapters.discord.client import ConfBot
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +56,35 @@ async def serve(settings: Settings, bot: ConfBot | None = None) -> None:
     if settings.test_discord_url:
         point_at(settings.test_discord_url)
     bot = bot or ConfBot(settings)
-    async with bot:
+    async with bot, _closed_on_signals(bot):
         await bot.start(settings.discord_token)
+
+
+@contextlib.asynccontextmanager
+async def _closed_on_signals(bot: ConfBot) -> AsyncIterator[None]:
+    """Close the bot on SIGTERM or SIGINT, and wait for that close to finish before
+    returning, so the databases are closed before the event loop is."""
+    loop = asyncio.get_running_loop()
+    closing: list[asyncio.Task[None]] = []
+
+    def stop(received: signal.Signals) -> None:
+        if not closing:
+            log.info("%s: finishing the delivery in flight and closing", received.name)
+            closing.append(loop.create_task(bot.close(), name="confbot-stop"))
+
+    installed = []
+    for number in (signal.SIGTERM, signal.SIGINT):
+        # Only the main thread of a Unix process can take signals; elsewhere, go without.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(number, stop, number)
+            installed.append(number)
+    try:
+        yield
+    finally:
+        for number in installed:
+            loop.remove_signal_handler(number)
+        if closing:
+            await closing[0]
 
 
 def run_bot(settings: Settings) -> int:
@@ -64,7 +96,9 @@ def run_bot(settings: Settings) -> int:
         return 0
     except discord.LoginFailure:
         return _fail(f"Discord rejected the token in DISCORD_TOKEN. {TOKEN_HELP}", 2)
-    except (aiohttp.ClientConnectionError, OSError) as exc:
+    except SettingsError as exc:
+        return _fail(str(exc), 2)
+    except (aiohttp.ClientError, discord.GatewayNotFound, ConnectionError, TimeoutError) as exc:
         return _fail(f"cannot reach Discord ({type(exc).__name__}). Check the network.", 1)
     return 0
 
