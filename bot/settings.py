@@ -80,9 +80,12 @@ class Settings:
             try:
                 simulated = datetime.fromisoformat(now_text.replace("Z", "+00:00"))
             except ValueError:
+                simulated = None
+            if simulated is None or not 1900 <= simulated.year <= 2999:
                 raise SettingsError(
-                    f"CONFBOT_NOW must be an ISO time such as 2024-07-10T10:50, not {now_text!r}."
-                ) from None
+                    f"CONFBOT_NOW must be an ISO time such as 2024-07-10T10:50 (years 1900 to"
+                    f" 2999), not {now_text!r}."
+                )
         level = (get("LOG_LEVEL") or "").upper() or None
         if level is not None and level not in LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}.")

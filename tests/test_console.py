@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.console import NOT_FOUND, OK, USAGE, Console
+from bot.adapters.console import INTERNAL, NOT_FOUND, OK, USAGE, Console
 from bot.clock import FixedClock
 from bot.service import ProgramService
 from tests.conftest import ROOT, pacific
@@ -181,3 +182,55 @@ def test_console_paths_do_not_import_discord(tmp_path: Path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT, env=env, timeout=60)  # fmt: skip
     assert result.stdout.strip().endswith("discord not loaded")
+
+
+# -- one bad line never ends a session ---------------------------------------------------
+
+
+def test_an_internal_failure_answers_that_line_and_the_session_goes_on(
+    service: ProgramService, monkeypatch
+):
+    console = Console(service, FixedClock(pacific("2024-07-10T10:50")))
+
+    def broken(now):
+        raise RuntimeError("index on fire")
+
+    monkeypatch.setattr(service, "now", broken)
+    out, err = io.StringIO(), io.StringIO()
+    code = console.run_lines(["/now\n", "/paper sabre\n"], out, err)
+    assert code == INTERNAL
+    assert "Sorry, /now failed inside confbot (RuntimeError: index on fire)" in err.getvalue()
+    assert "Sabre" in out.getvalue()  # the next line was still answered
+
+
+def test_a_piped_session_survives_lines_that_used_to_crash(tmp_path: Path):
+    lines = "/next ,\n/next day ²\n/next 0001-01-01\n/paper sabre\n"
+    result = run_cli("console", "--now", "2024-07-10T10:50", stdin=lines, db=tmp_path / "c.db")
+    assert result.returncode == USAGE
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("I can't read") == 2
+    assert "out of range" in result.stderr
+    assert "Sabre: Hardware-Accelerated" in result.stdout
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00", "9999-12-31T23:59", "0001-01-01T00:00Z"])
+def test_now_at_the_edges_of_time_is_a_usage_error(tmp_path: Path, moment: str):
+    result = run_cli("ask", "/next", "--now", moment, db=tmp_path / "c.db")
+    assert result.returncode == USAGE
+    assert result.stderr.startswith("confbot: --now: ")
+    assert "out of range" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_ask_into_a_closed_pipe_exits_quietly(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
+    env["CONFBOT_DB"] = str(tmp_path / "c.db")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "ask", "/schedule wednesday"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env,
+    )  # fmt: skip
+    process.stdout.close()  # like `| head -1` having read its line and left, before we write
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 141
+    assert b"Traceback" not in stderr
+    assert b"BrokenPipeError" not in stderr

@@ -35,6 +35,11 @@ def test_token_never_appears_in_repr(tmp_path: Path):
     [
         ({"CONFBOT_GUILD_ID": "abc"}, "CONFBOT_GUILD_ID"),
         ({"CONFBOT_NOW": "yesterday-ish"}, "CONFBOT_NOW"),
+        ({"CONFBOT_NOW": "0001-01-01T00:00"}, "CONFBOT_NOW"),
+        ({"CONFBOT_NOW": "9999-12-31T23:59-12:00"}, "CONFBOT_NOW"),
+        ({"CONFBOT_MAX_REMINDERS": "lots"}, "CONFBOT_MAX_REMINDERS"),
+        ({"CONFBOT_MAX_REMINDERS": "0"}, "CONFBOT_MAX_REMINDERS"),
+        ({"CONFBOT_MAX_REMINDERS": "²"}, "CONFBOT_MAX_REMINDERS"),
         ({"CONFBOT_PROGRAM": "/no/such/dir"}, "CONFBOT_PROGRAM"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"CONFBOT_DELIVERY_PACE": "fast"}, "CONFBOT_DELIVERY_PACE"),
@@ -56,3 +61,9 @@ def test_state_database_sits_next_to_the_program_database(tmp_path: Path):
     settings = Settings.from_env({"CONFBOT_DB": str(tmp_path / "x.db")}, dotenv_path=tmp_path / "n")
     assert settings.state_db == tmp_path / "x-state.db"
     assert settings.delivery_pace == 0.1
+
+
+def test_reminder_cap_defaults_to_200_and_can_be_set(tmp_path: Path):
+    assert Settings.from_env({}, dotenv_path=tmp_path / "n").max_reminders == 200
+    chosen = Settings.from_env({"CONFBOT_MAX_REMINDERS": "5"}, dotenv_path=tmp_path / "n")
+    assert chosen.max_reminders == 5

@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.model import Program
 from bot.service import WhenError, parse_moment, parse_when
 from tests.conftest import pacific
+
+# Text shaped like what people type, so the fuzzing reaches past the first check.
+WHEN_SHAPES = (
+    r"(today|tomorrow|mon|thursday|jul|day|[0-9]{1,25}|[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(T[0-9]{2}:[0-9]{2}([+-][0-9]{2}:[0-9]{2}|Z)?)?)[ ,]{0,2}"
+    r"([0-9²³¹]{0,25}(:[0-9]{0,3})? ?(am|pm|p\.m\.)?)"
+)
 
 DURING = pacific("2024-07-10T10:50")
 LONG_AFTER = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -59,3 +68,45 @@ def test_parse_moment_needs_a_zone_for_naive_times():
     with pytest.raises(WhenError):
         parse_moment("2024-07-10T10:50")
     assert parse_moment("2024-07-10T10:50", "America/Los_Angeles") == pacific("2024-07-10T10:50")
+
+
+# Each of these crashed the parser (ValueError, IndexError, OverflowError) and reached
+# Discord users as "something went wrong" with a logged traceback.
+@pytest.mark.parametrize(
+    "text",
+    ["day ²", ",", " , ", "jul 99999999999999999999", "0001-01-01", "9999-12-31T23:59-12:00",
+     "0001-01-01T00:00+14:00", "day 99999999999999999999", "jul ³ 9:00", "١٤:٠٠"],
+)  # fmt: skip
+def test_unreadable_or_out_of_range_moments_are_one_line_errors(program: Program, text: str):
+    with pytest.raises(WhenError) as err:
+        parse_when(text, program.conference, DURING)
+    assert "\n" not in str(err.value)
+
+
+def test_a_moment_far_from_any_conference_says_out_of_range(program: Program):
+    with pytest.raises(WhenError, match="out of range: ask about a moment between 1900 and 2999"):
+        parse_when("0001-01-01", program.conference, DURING)
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00", "9999-12-31T23:59", "0001-01-01T00:00Z"])
+def test_parse_moment_refuses_the_edges_of_time(text: str):
+    with pytest.raises(WhenError, match="out of range"):
+        parse_moment(text, "America/Los_Angeles")
+
+
+def test_the_typed_text_is_quoted_by_whoever_shows_the_error(program: Program):
+    with pytest.raises(WhenError) as err:
+        parse_when("[x](https://evil.example)", program.conference, DURING)
+    assert str(err.value).startswith("I can't read '[x](https://evil.example)'.")  # console
+    shown = err.value.render(lambda typed: f"<{typed.upper()}>")
+    assert shown.startswith("I can't read <[X](HTTPS://EVIL.EXAMPLE)>.")
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.text(max_size=40) | st.from_regex(WHEN_SHAPES, fullmatch=True))
+def test_any_text_is_a_moment_or_a_when_error(program: Program, text: str):
+    try:
+        moment = parse_when(text, program.conference, DURING)
+    except WhenError:
+        return
+    assert moment.tzinfo is not None

@@ -7,6 +7,7 @@ without a token, and what scripts drive (one command per line on stdin).
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -19,8 +20,11 @@ from bot.render import text
 from bot.service import ACCEPTED_FORMS, ProgramService, QueryError, WhenError
 from bot.service.results import NoMatch
 
+log = logging.getLogger(__name__)
+
 MAX_LINE = 500
-OK, NOT_FOUND, USAGE = 0, 1, 2
+# Exit codes: answered, nothing matched, usage error, a fault of ours (logged).
+OK, NOT_FOUND, USAGE, INTERNAL = 0, 1, 2, 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,13 @@ class Console:
             return command.run(argument)
         except (QueryError, WhenError) as exc:
             return Reply(str(exc), USAGE)
+        except Exception as exc:  # one line fails; a piped session goes on with the next
+            log.debug("/%s failed", name, exc_info=True)
+            return Reply(
+                f"Sorry, /{name.lower()} failed inside confbot ({type(exc).__name__}: {exc})."
+                " LOG_LEVEL=DEBUG shows the details.",
+                INTERNAL,
+            )
 
     def _command_list(self) -> str:
         return "Commands: " + ", ".join(c.usage for c in self.commands.values()) + "."

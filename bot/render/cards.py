@@ -444,13 +444,13 @@ def about_cards(
     ]
 
 
-def no_match_message(answer: NoMatch) -> str:
+def no_match_message(answer: NoMatch, hint: str | None = None) -> str:
     """The short ephemeral answer when nothing matches, with suggestions."""
     text = f"No {answer.what} matches “{escape(truncate(answer.query, 100))}”."
     if answer.suggestions:
         text += "\nDid you mean:\n" + "\n".join(f"• {s}" for s in answer.suggestions)
     else:
-        text += " Try fewer words, or `/search`."
+        text += " " + (hint or "Try fewer words, or `/search`.")
     return text
 
 

@@ -8,7 +8,8 @@ asked from outside it, since a conference question is about the conference's day
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot.model import Conference
 
@@ -17,13 +18,50 @@ ACCEPTED_FORMS = (
     " or an ISO time such as 2024-07-10T10:50 (conference time) or 2024-07-10T17:50Z"
 )
 _MAX_LENGTH = 64
-_TIME = re.compile(r"^(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)?$")
+_TIME = re.compile(
+    r"^(?P<h>[0-9]{1,2})(?::(?P<m>[0-9]{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)?$", re.ASCII
+)
+_DAY_NUMBER = re.compile(r"^[0-9]{1,2}$")  # ASCII digits only: int() refuses '²'
+# Moments outside these years are typing mistakes, and near year 1 or 9999 converting
+# between zones overflows: they are refused like any unreadable moment.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 class WhenError(ValueError):
-    """The text is not a moment we can read; the message says what would be."""
+    """The text is not a moment we can read; the message says what would be.
+
+    The message may quote what the person typed as `{typed}`: each adapter quotes it its
+    own way (Discord escapes Markdown, the console shows it as is), so nothing a person
+    types is ever interpreted as formatting.
+    """
+
+    def __init__(self, message: str, typed: str | None = None) -> None:
+        self.template = message
+        self.typed = typed
+        super().__init__(self.render(repr))
+
+    def render(self, quote: Callable[[str], str]) -> str:
+        if self.typed is None:
+            return self.template
+        return self.template.replace("{typed}", quote(self.typed))
+
+
+def _unreadable(text: str) -> WhenError:
+    return WhenError(f"I can't read {{typed}}. Try {ACCEPTED_FORMS}.", text)
+
+
+def in_range(value: datetime, text: str) -> datetime:
+    """`value`, if it lies in the years anyone could mean; else a WhenError."""
+    try:
+        utc = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise WhenError("{typed} is out of range: ask about a moment between 1900 and 2999.", text)
+    return value
 
 
 def parse_moment(text: str, tz_name: str | None = None) -> datetime:
@@ -39,12 +77,12 @@ def parse_moment(text: str, tz_name: str | None = None) -> datetime:
         try:
             value = datetime.combine(date.fromisoformat(cleaned), time(0))
         except ValueError:
-            raise WhenError(f"{text!r} is not an ISO time such as 2024-07-10T10:50") from None
+            raise WhenError("{typed} is not an ISO time such as 2024-07-10T10:50", text) from None
     if value.tzinfo is None:
         if tz_name is None:
-            raise WhenError(f"{text!r} has no time zone")
+            raise WhenError("{typed} has no time zone", text)
         value = value.replace(tzinfo=ZoneInfo(tz_name))
-    return value
+    return in_range(value, text)
 
 
 def parse_when(text: str, conference: Conference, now: datetime) -> datetime:
@@ -54,30 +92,35 @@ def parse_when(text: str, conference: Conference, now: datetime) -> datetime:
         return now.astimezone(conference.tz)
     if len(cleaned) > _MAX_LENGTH:
         raise WhenError(f"That is too long for a time. Try {ACCEPTED_FORMS}.")
-    if re.match(r"^\d{4}-\d{2}-\d{2}", cleaned):
+    if re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}", cleaned):
         try:
-            return parse_moment(cleaned.upper(), conference.timezone).astimezone(conference.tz)
-        except WhenError:
-            raise WhenError(f"I can't read {text!r}. Try {ACCEPTED_FORMS}.") from None
+            moment = parse_moment(cleaned.upper(), conference.timezone)
+        except WhenError as exc:
+            raise exc if "out of range" in exc.template else _unreadable(text) from None
+        return in_range(moment.astimezone(conference.tz), text)
     local_now = now.astimezone(conference.tz)
-    day, rest = _take_day(cleaned, conference, local_now)
+    day, rest = _take_day(text, cleaned, conference, local_now)
     clock = _read_time(rest) if rest else time(0)
     if clock is None:
-        raise WhenError(f"I can't read {text!r}. Try {ACCEPTED_FORMS}.")
+        raise _unreadable(text)
     if day is None:
         today = local_now.date()
         in_conference = conference.start_date <= today <= conference.end_date
         day = today if in_conference else conference.start_date
-    return datetime.combine(day, clock, tzinfo=conference.tz)
+    return in_range(datetime.combine(day, clock, tzinfo=conference.tz), text)
 
 
-def _take_day(text: str, conference: Conference, local_now: datetime) -> tuple[date | None, str]:
+def _take_day(
+    typed: str, text: str, conference: Conference, local_now: datetime
+) -> tuple[date | None, str]:
     words = text.replace(",", " ").split()
+    if not words:
+        raise _unreadable(typed)
     first = words[0]
     if first in ("today", "tomorrow", "yesterday"):
         offset = {"today": 0, "tomorrow": 1, "yesterday": -1}[first]
         return local_now.date() + timedelta(days=offset), " ".join(words[1:])
-    if first[:3] in _WEEKDAYS and first.isalpha() and len(first) >= 3:
+    if first[:3] in _WEEKDAYS and first.isascii() and first.isalpha() and len(first) >= 3:
         weekday = _WEEKDAYS.index(first[:3])
         for day in conference.days:
             if day.weekday() == weekday:
@@ -85,14 +128,14 @@ def _take_day(text: str, conference: Conference, local_now: datetime) -> tuple[d
         raise WhenError(
             f"{conference.name} has no {first.capitalize()}: it runs {_span(conference)}."
         )
-    if first[:3] in _MONTHS and len(words) >= 2 and words[1].isdigit():
+    if first[:3] in _MONTHS and len(words) >= 2 and _DAY_NUMBER.match(words[1]):
         month = _MONTHS.index(first[:3]) + 1
         try:
             day = date(conference.start_date.year, month, int(words[1]))
         except ValueError:
-            raise WhenError(f"{first} {words[1]} is not a date.") from None
+            raise WhenError("{typed} is not a date.", f"{first} {words[1]}") from None
         return day, " ".join(words[2:])
-    if first == "day" and len(words) >= 2 and words[1].isdigit():
+    if first == "day" and len(words) >= 2 and _DAY_NUMBER.match(words[1]):
         number = int(words[1])
         if not 1 <= number <= len(conference.days):
             raise WhenError(f"{conference.name} has days 1 to {len(conference.days)}.")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from bot.adapters.discord.client import ConfBot
-from tests.conftest import COMMANDS
-from tests.fakediscord.server import EPHEMERAL, FakeDiscord
+from tests.conftest import COMMANDS, pacific
+from tests.fakediscord.server import DEFAULT_PERMISSIONS, EPHEMERAL, FakeDiscord
 
 NO_PINGS = {"parse": []}
 
@@ -27,6 +27,16 @@ async def test_bot_syncs_its_commands_and_the_fake_accepts_the_tree(fake: FakeDi
     assert names == COMMANDS
     assert fake.global_commands == []  # never synced globally on start
     assert fake.command_syncs == 1
+
+
+async def test_server_only_commands_are_registered_for_servers_only(fake: FakeDiscord, bot):
+    """The payload Discord received, not a Python attribute: 0 = server, 1 = bot DM,
+    2 = group DM or a DM between other people."""
+    contexts = {c["name"]: c.get("contexts") for c in fake.guild_commands[fake.guild_id]}
+    for name in ("announce", "status", "publish-events"):
+        assert contexts[name] == [0], name
+    for name in COMMANDS - {"announce", "status", "publish-events"}:
+        assert sorted(contexts[name]) == [0, 1, 2], name
 
 
 async def test_next_at_a_simulated_time(fake: FakeDiscord, bot):
@@ -77,12 +87,22 @@ async def test_session_and_schedule(fake: FakeDiscord, bot):
     assert names[-1] == "`17:20` Remarks: Closing Remarks"
 
 
-async def test_search_defers_and_follows_up(fake: FakeDiscord, bot):
-    interaction = await fake.send_command("search", query="EPFL")
-    await fake.answer(interaction)
-    assert interaction.callback["type"] == 5  # thinking
-    await _followed_up(interaction)
-    assert interaction.followups[0]["embeds"][0]["fields"][0]["name"] == "Affiliation · EPFL"
+async def test_search_answers_in_the_channel(fake: FakeDiscord, bot):
+    answer = await fake.answer(await fake.send_command("search", query="EPFL"))
+    assert answer.callback["type"] == 4
+    assert not answer.ephemeral
+    assert answer.embeds[0]["fields"][0]["name"] == "Affiliation · EPFL"
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [("zzzzqqq", "No paper, person, affiliation or session matches"), ("x" * 250, "200 at most")],
+)
+async def test_search_errors_are_private(fake: FakeDiscord, bot, query: str, says: str):
+    answer = await fake.answer(await fake.send_command("search", query=query))
+    assert answer.callback["type"] == 4
+    assert answer.ephemeral
+    assert says in answer.data["content"]
 
 
 async def _followed_up(interaction) -> None:
@@ -154,11 +174,9 @@ async def test_page_buttons_turn_for_the_invoker_only(fake: FakeDiscord, bot):
 
 @pytest.mark.parametrize("query", ["@everyone look", "<@123> hi", "@here <@&456>"])
 async def test_mention_injection_pings_no_one(fake: FakeDiscord, bot, query: str):
-    search = await fake.send_command("search", query=query)
-    await fake.answer(search)
-    await _followed_up(search)
+    search = await fake.answer(await fake.send_command("search", query=query + " epfl"))
     paper = await fake.answer(await fake.send_command("paper", title=query))
-    for body in (search.callback, *search.followups, paper.callback):
+    for body in (search.callback, paper.callback):
         data = body.get("data", body)
         if "content" in data or "embeds" in data:
             assert data["allowed_mentions"] == NO_PINGS, data
@@ -195,8 +213,11 @@ async def test_an_exception_in_a_command_is_answered_and_the_bot_keeps_serving(
 
 
 async def test_429_on_a_followup_is_retried(fake: FakeDiscord, bot):
+    fake.now = pacific("2024-07-10T10:50")  # /publish-events defers, then follows up
     limit = fake.rate_limit_next("POST", "/webhooks/", retry_after=0.05)
-    interaction = await fake.send_command("search", query="memory tiering")
+    interaction = await fake.send_command(
+        "publish-events", user=fake.owner, permissions=DEFAULT_PERMISSIONS | (1 << 33)
+    )
     await fake.answer(interaction)
     await _followed_up(interaction)
     assert limit.hits == 1
@@ -249,3 +270,18 @@ async def test_schedule_export_sends_the_whole_program(fake: FakeDiscord, bot):
     answer = await fake.answer(await fake.send_command("schedule", day="export"))
     assert answer.ephemeral
     assert len(icalendar.Calendar.from_ical(calendar_file(answer)).walk("VEVENT")) == 76
+
+
+async def test_next_when_shows_what_was_typed_without_rendering_it(fake: FakeDiscord, bot):
+    typed = "[click me](https://evil.example) **now**"
+    answer = await fake.answer(await fake.send_command("next", when=typed))
+    assert answer.ephemeral
+    content = answer.data["content"]
+    assert content.startswith(r"I can't read “\[click me\]\(https://evil.example\) \*\*now\*\*”.")
+
+
+@pytest.mark.parametrize("typed", ["day ²", ",", "jul 99999999999999999999", "0001-01-01"])
+async def test_next_when_that_used_to_crash_is_a_usage_error(fake: FakeDiscord, bot, typed: str):
+    answer = await fake.answer(await fake.send_command("next", when=typed))
+    assert answer.ephemeral
+    assert not answer.data["content"].startswith("Sorry, something went wrong")

@@ -116,10 +116,13 @@ class ProgramCog(commands.Cog):
     )
     @app_commands.describe(query="Words to look for, e.g. EPFL or memory tiering")
     async def search(self, interaction: discord.Interaction, query: str) -> None:
-        # Four indexes at once can take tens of ms on a large program: acknowledge first so
-        # a burst never pushes it past Discord's 3 s; the answer follows up.
-        await interaction.response.defer(thinking=True)
+        # Answered directly, like every lookup: the work per query is bounded (a few ms at
+        # 10,000 papers), and an error or "nothing matches" must be private, which a
+        # public defer would already have decided against.
         answer = self.service.search(query)
+        if answer.empty:
+            raise NothingFound(NoMatch(answer.query, "paper, person, affiliation or session", ()),
+                               hint="Try a title word, a surname or an affiliation.")  # fmt: skip
         await send_cards(interaction, cards.search_cards(answer, self.conference))
 
     @app_commands.command(name="about", description="About this conference, its data, and confbot")

@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.adapters.discord.embeds import NO_MENTIONS
+from bot.adapters.discord.tree import server_only
 from bot.clock import Clock
 from bot.render.common import count_of
 from bot.render.events import session_event
@@ -59,7 +60,7 @@ class EventsCog(commands.Cog):
         name="publish-events",
         description="Create or update a Discord event for each session (or remove them)",
     )
-    @app_commands.guild_only()
+    @server_only
     @app_commands.default_permissions(manage_events=True)
     @app_commands.describe(action="Publish or update the events (default), or remove them")
     @app_commands.choices(

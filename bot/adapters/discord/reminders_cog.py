@@ -13,7 +13,7 @@ from bot.adapters.discord.calendar import send_calendar
 from bot.adapters.discord.cog import to_choices
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_cards, send_text
-from bot.adapters.discord.tree import NothingFound
+from bot.adapters.discord.tree import SERVER_ONLY, NothingFound, server_only
 from bot.clock import Clock
 from bot.reminders.agenda import agenda
 from bot.reminders.scheduler import Scheduler
@@ -154,7 +154,7 @@ class RemindersCog(commands.Cog):
     announce = app_commands.Group(
         name="announce",
         description="Post each session in a channel before it starts",
-        guild_only=True,
+        allowed_contexts=SERVER_ONLY,
         default_permissions=discord.Permissions(manage_guild=True),
     )
 
@@ -213,7 +213,7 @@ class RemindersCog(commands.Cog):
         await send_text(interaction, text, ephemeral=True)
 
     @app_commands.command(name="status", description="What confbot is set to do in this server")
-    @app_commands.guild_only()
+    @server_only
     @app_commands.default_permissions(manage_guild=True)
     async def status(self, interaction: discord.Interaction) -> None:
         self._require_manager(interaction)

@@ -8,11 +8,17 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord.replies import send_text
-from bot.render.cards import no_match_message
+from bot.render.cards import escape, no_match_message, truncate
 from bot.service import QueryError, WhenError
 from bot.service.results import NoMatch
 
 log = logging.getLogger(__name__)
+
+# Server-only commands must say "not in DMs" outright: the bot-wide allowed_contexts
+# (guild, DM, private channel) fills in every context a command leaves unset, so
+# @app_commands.guild_only() alone still registers them for DMs.
+SERVER_ONLY = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
+server_only = app_commands.allowed_contexts(guilds=True, dms=False, private_channels=False)
 
 APOLOGY = (
     "Sorry, something went wrong on our side while answering that. It has been logged;"
@@ -23,9 +29,10 @@ APOLOGY = (
 class NothingFound(Exception):
     """A lookup found nothing: an expected outcome, answered with suggestions."""
 
-    def __init__(self, answer: NoMatch) -> None:
+    def __init__(self, answer: NoMatch, hint: str | None = None) -> None:
         super().__init__(f"no {answer.what} matches {answer.query!r}")
         self.answer = answer
+        self.hint = hint
 
 
 class ConfTree(app_commands.CommandTree):
@@ -37,8 +44,10 @@ class ConfTree(app_commands.CommandTree):
     ) -> None:
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         if isinstance(original, NothingFound):
-            message = no_match_message(original.answer)
-        elif isinstance(original, QueryError | WhenError):
+            message = no_match_message(original.answer, original.hint)
+        elif isinstance(original, WhenError):
+            message = original.render(lambda typed: f"“{escape(truncate(typed, 100))}”")
+        elif isinstance(original, QueryError):
             message = str(original)
         elif isinstance(original, app_commands.MissingPermissions | app_commands.CheckFailure):
             message = "You don't have permission to use this command here."
