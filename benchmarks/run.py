@@ -196,6 +196,35 @@ def latency_rows(service: ProgramService, n: int, seed: int, baseline_n: int) ->
     return rows
 
 
+def hostile_rows(service: ProgramService, n: int, seed: int) -> list[str]:
+    """The worst a person can type into /search (200 characters at most), against normal
+    queries in the same run: bounded work means the worst costs about what normal does."""
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+
+    def words(size: int) -> str:
+        text = ""
+        while len(text) + size + 1 <= 200:
+            text += "".join(rng.choice(letters) for _ in range(size)) + " "
+        return text.strip()
+
+    normal = [q.query for q in paper_queries(service.program, n, seed)]
+    shapes = {
+        "one 199-letter word": lambda: "".join(rng.choice(letters) for _ in range(199)),
+        "66 two-letter words": lambda: words(2),
+        "20 nine-letter words": lambda: words(9),
+    }
+    base = measure(service.search, normal)
+    rows = [f"  normal /search: p50 {p(base, 0.5):.3f} ms, p99 {p(base, 0.99):.3f} ms"]
+    for name, make in shapes.items():
+        times = measure(service.search, [make() for _ in range(min(n, 100))])
+        rows.append(
+            f"  {name:<22} p50 {p(times, 0.5):>7.3f} ms  p99 {p(times, 0.99):>7.3f} ms"
+            f"   {p(times, 0.99) / max(p(base, 0.99), 1e-6):>5.1f}x the normal p99"
+        )
+    return rows
+
+
 def difflib_row(service: ProgramService, n: int, seed: int) -> str:
     titles = [pp.title for pp in service.program.papers]
     queries = [q.query for q in paper_queries(service.program, n, seed)]
@@ -252,6 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for row in latency_rows(big, args.queries, args.seed, args.baseline_queries):
             print(row)
         print(difflib_row(big, args.difflib_queries, args.seed))
+        print(f"\nhostile /search input at {args.papers:,} papers (bounded work per query)")
+        for row in hostile_rows(big, args.queries, args.seed):
+            print(row)
 
         print("\nquality on labeled queries (typos, partial titles, shuffled words, swapped names,"
               " stripped accents, initials)")  # fmt: skip

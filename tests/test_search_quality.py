@@ -194,3 +194,42 @@ def test_stable_reference_resolves_exactly(service: ProgramService):
 def test_absurd_input_is_refused_with_a_reason(service: ProgramService, query):
     with pytest.raises(QueryError):
         service.paper(query)
+
+
+# -- bounded work: hostile input costs what a normal query does ---------------------------
+
+
+def test_a_word_longer_than_any_in_the_program_builds_no_typo_variants(service, monkeypatch):
+    from bot.search import fuzzy
+
+    built: list[int] = []
+    real = fuzzy._deletes
+    monkeypatch.setattr(
+        fuzzy, "_deletes", lambda word, depth: built.append(len(word)) or real(word, depth)
+    )
+    service.search("a" * 199)
+    service.search("memory tiering")
+    assert built and max(built) <= fuzzy.TYPO_MAX  # the normal query still gets typo matching
+    assert 199 not in built
+
+
+def test_only_so_many_distinct_query_words_are_looked_up(service, monkeypatch):
+    from bot.search import fuzzy
+
+    looked_up: list[str] = []
+    real = fuzzy.TokenIndex._similar_tokens
+    monkeypatch.setattr(
+        fuzzy.TokenIndex, "_similar_tokens",
+        lambda self, word, typing: looked_up.append(word) or real(self, word, typing),
+    )  # fmt: skip
+    words = [f"w{n:02d}x" for n in range(60)]
+    service.index.find_papers(" ".join(words + words))
+    assert len(looked_up) == fuzzy.MAX_WORDS
+    assert looked_up == words[: fuzzy.MAX_WORDS]
+
+
+def test_a_long_title_typed_in_full_still_finds_itself(service):
+    longest = max(service.program.papers, key=lambda p: len(p.title.split()))
+    assert len(longest.title.split()) > 12
+    (hit, *_) = service.index.find_papers(longest.title)
+    assert hit.key == longest.key

@@ -52,6 +52,12 @@ PREFIX_POSTINGS = 1500
 INITIALS_CHECKED = 300
 # Words shorter than this only match exactly or as a prefix: 'ml' is not a typo of 'os'.
 TYPO_MIN = 4
+# The cost of typo matching grows with the square of a word's length (deletions of
+# deletions): past this no real word is typed, so longer ones match exactly or not at all.
+TYPO_MAX = 32
+# Distinct query words looked up; more add cost, not precision (16 words already name
+# any title), and the whole-string rescoring still sees everything typed.
+MAX_WORDS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +110,7 @@ class TokenIndex:
             [frozenset(w[0] for w in f.split()) for f in self.folded] if initials else []
         )
         self.vocabulary = sorted(self.postings)
+        self.longest = max(map(len, words), default=0)
         count = max(len(self.keys), 1)
         self.idf = {t: math.log(1 + count / len(ids)) for t, ids in self.postings.items()}
         self.max_idf = math.log(1 + count)
@@ -125,7 +132,7 @@ class TokenIndex:
             return []
         meaningful = [w for w in words if w not in STOPWORDS]
         only_stopwords = not meaningful
-        meaningful = meaningful or words
+        meaningful = list(dict.fromkeys(meaningful or words))[:MAX_WORDS]
         coverage = self._coverage(meaningful)
         matched = np.flatnonzero(coverage)
         if matched.size == 0:
@@ -217,9 +224,11 @@ class TokenIndex:
                 else:
                     # A prefix is a word being typed: the more is typed, the stronger.
                     found[token] = max(found.get(token, 0.0), 75.0 + 15.0 * len(word) / len(token))
-        if len(word) >= TYPO_MIN:
+        depth = 2 if len(word) >= 8 else 1
+        # A deletion match needs the lengths within `depth`: a word longer than every
+        # vocabulary word by more cannot match, so its deletions are never built.
+        if TYPO_MIN <= len(word) <= min(TYPO_MAX, self.longest + depth):
             cutoff = 80.0 if len(word) <= 5 else 72.0
-            depth = 2 if len(word) >= 8 else 1
             candidates = {t for v in _deletes(word, depth) for t in self.deletes.get(v, ())}
             for token in candidates:
                 score = fuzz.ratio(word, token, score_cutoff=cutoff)
