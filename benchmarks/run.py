@@ -23,8 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -32,6 +32,7 @@ from rapidfuzz import fuzz, process
 from benchmarks.queries import Labeled, paper_queries, person_queries
 from benchmarks.synth import write_program
 from bot.app import load_service
+from bot.render import ics
 from bot.service import ProgramService
 from bot.settings import BUNDLED_PROGRAM, PROJECT_ROOT, Settings
 
@@ -225,6 +226,51 @@ def hostile_rows(service: ProgramService, n: int, seed: int) -> list[str]:
     return rows
 
 
+def calendar_row(service: ProgramService) -> str:
+    """The whole-program .ics as /schedule builds it (in a thread), with the longest
+    event-loop stall meanwhile, against building it on the loop as before."""
+    from bot.adapters.discord.calendar import ProgramCalendar
+
+    async def stall_while(build: Callable[[], Awaitable[object]]) -> tuple[float, float]:
+        worst = 0.0
+        stop = False
+
+        async def ticker() -> None:
+            nonlocal worst
+            loop = asyncio.get_running_loop()
+            while not stop:
+                before = loop.time()
+                await asyncio.sleep(0.001)
+                worst = max(worst, loop.time() - before - 0.001)
+
+        tick = asyncio.create_task(ticker())
+        await asyncio.sleep(0.01)
+        started = time.perf_counter()
+        await build()
+        elapsed = time.perf_counter() - started
+        stop = True
+        await tick
+        return elapsed, worst
+
+    async def both() -> tuple[tuple[float, float], tuple[float, float], int]:
+        stamp = datetime.now(UTC)
+        calendars = ProgramCalendar()
+        ours = await stall_while(lambda: calendars.whole(service, stamp))
+        size = len(await calendars.whole(service, stamp))
+
+        async def on_loop() -> bytes:
+            return ics.calendar(service.calendar_items(), service.conference, "x", stamp,
+                                service.session_talks)  # fmt: skip
+
+        return ours, await stall_while(on_loop), size
+
+    (built, stall), (_, blocked), size = asyncio.run(both())
+    return (
+        f"whole-program .ics ({size / 1e6:.1f} MB): built in {built:.2f} s off the loop, longest"
+        f" event-loop stall {stall * 1000:.0f} ms (built on the loop: {blocked * 1000:.0f} ms)"
+    )
+
+
 def difflib_row(service: ProgramService, n: int, seed: int) -> str:
     titles = [pp.title for pp in service.program.papers]
     queries = [q.query for q in paper_queries(service.program, n, seed)]
@@ -281,6 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for row in latency_rows(big, args.queries, args.seed, args.baseline_queries):
             print(row)
         print(difflib_row(big, args.difflib_queries, args.seed))
+        print(calendar_row(big))
         print(f"\nhostile /search input at {args.papers:,} papers (bounded work per query)")
         for row in hostile_rows(big, args.queries, args.seed):
             print(row)

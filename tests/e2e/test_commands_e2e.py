@@ -264,12 +264,75 @@ async def test_add_to_calendar_sends_the_talk_as_a_private_ics(fake: FakeDiscord
     assert str(event["SUMMARY"]).startswith("Llumnix")
 
 
-async def test_schedule_export_sends_the_whole_program(fake: FakeDiscord, bot):
+async def export(fake: FakeDiscord, files: int = 1):
+    from tests.e2e.conftest import wait_for
+
+    interaction = await fake.answer(await fake.send_command("schedule", day="export"))
+    await wait_for(lambda: len(interaction.followups) >= files, what=f"{files} followups")
+    return interaction
+
+
+def events_in(data: bytes) -> int:
     import icalendar
 
-    answer = await fake.answer(await fake.send_command("schedule", day="export"))
-    assert answer.ephemeral
-    assert len(icalendar.Calendar.from_ical(calendar_file(answer)).walk("VEVENT")) == 76
+    return len(icalendar.Calendar.from_ical(data).walk("VEVENT"))
+
+
+async def test_schedule_export_acknowledges_privately_then_sends_the_whole_program(
+    fake: FakeDiscord, bot
+):
+    interaction = await export(fake)
+    assert interaction.callback["type"] == 5  # acknowledged before any building
+    assert interaction.ephemeral
+    (followup,) = interaction.followups
+    assert int(followup.get("flags") or 0) & EPHEMERAL
+    (attachment,) = followup["_files"]
+    assert attachment["filename"] == "osdi24-program.ics"
+    assert events_in(attachment["content"]) == 76
+
+
+async def test_the_program_calendar_is_built_off_the_event_loop_and_only_once(
+    fake: FakeDiscord, bot, monkeypatch
+):
+    import threading
+
+    from bot.render import ics
+
+    on_main_thread: list[bool] = []
+    real = ics.calendar
+
+    def recording(*args, **kwargs):
+        on_main_thread.append(threading.current_thread() is threading.main_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ics, "calendar", recording)
+    first, second = await export(fake), await export(fake)
+    assert on_main_thread == [False]  # one build, in a worker thread; the second is cached
+    assert first.followups[0]["_files"][0]["content"] == second.followups[0]["_files"][0]["content"]
+
+
+async def test_a_program_over_the_upload_limit_comes_as_one_file_per_day(fake: FakeDiscord, bot):
+    from bot.adapters.discord.calendar import ProgramCalendar
+
+    calendars = ProgramCalendar()
+    whole = await calendars.whole(bot.service, bot.clock.now())
+    days = await calendars.by_day(bot.service, bot.clock.now())
+    fake.attachment_size_limit = max(len(data) for _, data in days)
+    assert fake.attachment_size_limit < len(whole)
+    interaction = await export(fake, files=3)
+    names = [f["_files"][0]["filename"] for f in interaction.followups]
+    assert names == [f"osdi24-program-2024-07-{d}.ics" for d in (10, 11, 12)]
+    assert "one per day" in interaction.followups[0]["content"]
+    assert sum(events_in(f["_files"][0]["content"]) for f in interaction.followups) == 76
+
+
+async def test_a_program_too_big_even_per_day_is_refused_with_one_sentence(fake: FakeDiscord, bot):
+    fake.attachment_size_limit = 1000
+    interaction = await export(fake)
+    (followup,) = interaction.followups
+    assert "_files" not in followup or not followup["_files"]
+    assert "even one day of it is over Discord's 1 KB upload limit here" in followup["content"]
+    assert "`python -m bot export-ics`" in followup["content"]
 
 
 async def test_next_when_shows_what_was_typed_without_rendering_it(fake: FakeDiscord, bot):

@@ -108,6 +108,9 @@ class FakeDiscord:
         self.scheduled_events: dict[int, dict[str, Any]] = {}
         self.event_calls: list[tuple[str, int]] = []
         self.now: datetime | None = None
+        # What each interaction says a file may weigh (Discord: 10 MiB unless boosted);
+        # larger uploads are refused with 413, as Discord does.
+        self.attachment_size_limit = 10 * 1024 * 1024
         # Optional: Discord's global limit (50 requests a second per bot), for benchmarks.
         self.global_limit: int | None = None
         self._recent: collections.deque[float] = collections.deque()
@@ -408,6 +411,8 @@ class FakeDiscord:
         elif kind in (4, 7):
             for problem in rules.message_problems(data, f"response to {interaction.id}"):
                 self.error(problem)
+        if (refused := self._oversized(body, f"response to {interaction.id}")) is not None:
+            return refused
         interaction.callbacks.append(body)
         answer: dict[str, Any] = {
             "interaction": {"id": str(interaction.id), "type": interaction.type}
@@ -425,6 +430,13 @@ class FakeDiscord:
             interaction.edits.append(data)
         interaction.answered.set()
         return self._json(answer)
+
+    def _oversized(self, body: dict[str, Any], where: str) -> web.Response | None:
+        sizes = [len(f["content"]) for f in body.get("_files", [])]
+        if sum(sizes) <= self.attachment_size_limit:
+            return None
+        self.error(f"{where}: {sum(sizes)} bytes of files, over {self.attachment_size_limit}")
+        return self._discord_error(413, 40005, "Request entity too large")
 
     def _bot_message(self, interaction: Interaction, body: dict[str, Any]) -> dict[str, Any]:
         """A message the bot sent through the interaction's webhook, as Discord stores it."""
@@ -453,6 +465,8 @@ class FakeDiscord:
             return self._discord_error(404, 10015, "Unknown Webhook")
         for problem in rules.message_problems(body, f"followup to {interaction.id}"):
             self.error(problem)
+        if (refused := self._oversized(body, f"followup to {interaction.id}")) is not None:
+            return refused
         interaction.followups.append(body)
         interaction.followed_up.set()
         return self._json(self._bot_message(interaction, body))
@@ -737,7 +751,7 @@ class FakeDiscord:
             "locale": "en-US",
             "app_permissions": str(DEFAULT_PERMISSIONS),
             "entitlements": [],
-            "attachment_size_limit": 10 * 1024 * 1024,
+            "attachment_size_limit": self.attachment_size_limit,
             "authorizing_integration_owners": {"0": str(self.guild_id)},
             "context": 1 if dm else 0,
         }

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
-from datetime import datetime
-from typing import Protocol
+import weakref
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Protocol, TypeVar
 
 import discord
 
@@ -13,8 +16,10 @@ from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.respond import send
 from bot.clock import Clock
 from bot.render import ics
-from bot.service import ProgramService
+from bot.render.common import count_of
+from bot.service import ProgramService, QueryError
 
+T = TypeVar("T")
 BUTTON_ID = re.compile(r"ics:(?P<ref>[ps]:[-\w]+)")
 
 
@@ -37,6 +42,105 @@ async def send_calendar(
     """An .ics as a private attachment (a followup if the interaction was deferred)."""
     file = discord.File(io.BytesIO(data), filename=name)
     await send(interaction, content=text, file=file, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+class ProgramCalendar:
+    """The whole program as .ics, built once per program and never on the event loop: at
+    10,000 papers it takes seconds, which would stall heartbeats and every other answer.
+    Concurrent requests share one build; a new program (a new service) gets a new one."""
+
+    def __init__(self) -> None:
+        self._whole: weakref.WeakKeyDictionary[ProgramService, asyncio.Future[bytes]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._days: weakref.WeakKeyDictionary[
+            ProgramService, asyncio.Future[list[tuple[date, bytes]]]
+        ] = weakref.WeakKeyDictionary()
+
+    async def whole(self, service: ProgramService, stamp: datetime) -> bytes:
+        def build() -> bytes:
+            items = service.calendar_items()
+            conference = service.conference
+            return ics.calendar(items, conference, conference.name, stamp, service.session_talks)
+
+        return await _once(self._whole, service, build)
+
+    async def by_day(self, service: ProgramService, stamp: datetime) -> list[tuple[date, bytes]]:
+        def build() -> list[tuple[date, bytes]]:
+            conference = service.conference
+            days: dict[date, list[ics.Item]] = {}
+            for item in service.calendar_items():
+                days.setdefault(item.slot.start.astimezone(conference.tz).date(), []).append(item)
+            return [
+                (
+                    day,
+                    ics.calendar(
+                        items,
+                        conference,
+                        _day_title(conference.name, day),
+                        stamp,
+                        service.session_talks,
+                    ),
+                )
+                for day, items in sorted(days.items())
+            ]
+
+        return await _once(self._days, service, build)
+
+
+async def _once(
+    built: weakref.WeakKeyDictionary[ProgramService, asyncio.Future[T]],
+    service: ProgramService,
+    build: Callable[[], T],
+) -> T:
+    if service not in built:
+        built[service] = asyncio.ensure_future(asyncio.to_thread(build))
+    try:
+        return await asyncio.shield(built[service])
+    except Exception:
+        built.pop(service, None)  # a failed build is tried again next time
+        raise
+
+
+async def send_program_calendar(
+    interaction: discord.Interaction, service: ProgramService, calendars: ProgramCalendar,
+    stamp: datetime,
+) -> None:  # fmt: skip
+    """Acknowledge at once (privately), then send the file, or one file per day when the
+    whole is over this server's upload limit, or say why not."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    conference = service.conference
+    limit = interaction.filesize_limit
+    whole = await calendars.whole(service, stamp)
+    if len(whole) <= limit:
+        text = f"📅 The whole {conference.name} program, to open in your calendar."
+        await send_calendar(interaction, whole, ics.filename(conference, "program"), text)
+        return
+    days = await calendars.by_day(service, stamp)
+    if any(len(data) > limit for _, data in days):
+        raise QueryError(
+            f"The {conference.name} program calendar is {_mb(len(whole))}, and even one day of"
+            f" it is over Discord's {_mb(limit)} upload limit here. Ask the organisers for the"
+            " file (`python -m bot export-ics` writes it)."
+        )
+    for number, (day, data) in enumerate(days):
+        text = (
+            f"📅 The {conference.name} program is {_mb(len(whole))}, over Discord's"
+            f" {_mb(limit)} upload limit here, so it comes as {count_of(len(days), 'file')},"
+            " one per day: open each in your calendar."
+            if number == 0
+            else ""
+        )
+        name = ics.filename(conference, f"program-{day.isoformat()}")
+        await send_calendar(interaction, data, name, text)
+
+
+def _day_title(name: str, day: date) -> str:
+    return f"{name} · {day:%a %b} {day.day}"
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 100 * 1024 else f"{size / 1024:.0f} KB"
 
 
 class CalendarButton(discord.ui.DynamicItem[discord.ui.Button], template=BUTTON_ID.pattern):

@@ -12,11 +12,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
-from bot.adapters.discord.calendar import send_calendar
+from bot.adapters.discord.calendar import ProgramCalendar, send_program_calendar
 from bot.adapters.discord.replies import send_cards
 from bot.adapters.discord.tree import NothingFound
 from bot.clock import Clock
-from bot.render import cards, ics
+from bot.render import cards
 from bot.service import ProgramService
 from bot.service.results import NoMatch, Suggestion
 
@@ -46,6 +46,7 @@ class ProgramCog(commands.Cog):
         self.service = service
         self.clock = clock
         self.conference = service.conference
+        self.calendars = ProgramCalendar()
         # /schedule's choices are the conference's days, known only once it is loaded.
         self.schedule_command = self._make_schedule_command()
 
@@ -159,11 +160,7 @@ class ProgramCog(commands.Cog):
         )
 
     async def _send_program_calendar(self, interaction: discord.Interaction) -> None:
-        data = ics.calendar(self.service.calendar_items(), self.conference, self.conference.name,
-                            self.clock.now())  # fmt: skip
-        name = ics.filename(self.conference, "program")
-        text = f"📅 The whole {self.conference.name} program, to open in your calendar."
-        await send_calendar(interaction, data, name, text)
+        await send_program_calendar(interaction, self.service, self.calendars, self.clock.now())
 
 
 def _day_name(day: date) -> str:
