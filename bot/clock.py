@@ -40,7 +40,7 @@ class SimulatedClock:
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
             raise ValueError("SimulatedClock needs a timezone-aware datetime")
-        self.start = start
+        self.start = start.astimezone(UTC)  # adding time to a zone's wall clock is not exact
         self._origin = time.monotonic()
 
     def now(self) -> datetime:

@@ -7,7 +7,7 @@ returns them, the service answers with them. Nothing here knows about SQLite or 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,13 @@ class TimeBasis(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Slot:
-    """When and where something happens. Times are always timezone-aware."""
+    """When and where something happens, as instants in UTC.
+
+    UTC because Python compares and subtracts two datetimes that share one zone by their
+    wall-clock readings: across a daylight-saving change that is an hour off, and the
+    repeated hour of fall-back night would be one hour. Whatever shows a time or picks a
+    day converts to the conference's zone first.
+    """
 
     start: datetime
     end: datetime
@@ -35,6 +41,8 @@ class Slot:
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.end.tzinfo is None:
             raise ValueError("Slot times must be timezone-aware")
+        object.__setattr__(self, "start", self.start.astimezone(UTC))
+        object.__setattr__(self, "end", self.end.astimezone(UTC))
         if self.end < self.start:
             raise ValueError(f"Slot ends before it starts: {self.start} > {self.end}")
 

@@ -11,6 +11,7 @@ import pytest
 from bot.importer.errors import ProgramFileError
 from bot.importer.merge import read_program
 from bot.model import Program, TimeBasis
+from tests.conftest import pacific
 
 
 def test_conference_metadata_comes_from_the_schedule(program: Program):
@@ -53,7 +54,7 @@ def test_sessions_list_their_papers_in_order(program: Program):
     memory = program.sessions[0]
     assert memory.title == "Memory Management"
     assert len(memory.paper_keys) == 6
-    assert memory.slot.start.hour == 10 and memory.slot.start.minute == 45
+    assert memory.slot.start == pacific("2024-07-10T10:45")  # an instant, in UTC
 
 
 def test_events_include_keynote_breaks_and_meals(program: Program):

@@ -234,7 +234,8 @@ class _Merger:
         keys = _KeyMaker()
         events = []
         for e in self.schedule.events:
-            key = keys.make(f"{e.slot.start:%Y-%m-%d}-{slug(e.title, 4)}")
+            day = e.slot.start.astimezone(self.conference.tz).date()
+            key = keys.make(f"{day:%Y-%m-%d}-{slug(e.title, 4)}")
             events.append(Event(key, e.title, e.kind, e.slot, e.speaker, e.url))
         return events
 

@@ -166,7 +166,8 @@ class _ScheduleReader:
         room = self.field(raw, "room", where, str, optional=True)
         slot = self.slot(raw, where, room)
         day_text = self.field(raw, "day", where, str, optional=True)
-        day = self.date(day_text, f"{where}.day") if day_text else slot.start.date()
+        local_start = slot.start.astimezone(self.tz)
+        day = self.date(day_text, f"{where}.day") if day_text else local_start.date()
         chairs = tuple(str(c) for c in raw.get("chairs") or [])
         papers = tuple(
             self.paper(item, f"{where}.papers[{i}]", room)

@@ -301,7 +301,7 @@ class _Skip(Exception):
 
 def _not_ended(end: datetime, now: datetime) -> None:
     if now >= end:
-        ago = int((now - end).total_seconds() // 60)
+        ago = int((now.timestamp() - end.timestamp()) // 60)
         raise _Skip(f"it ended {ago} min before it could be sent (was the bot down?)")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.model import Slot
@@ -38,7 +38,7 @@ def span(slot: Slot, tz: ZoneInfo, with_day: bool = True) -> str:
 
 def relative(moment: datetime, now: datetime) -> str:
     """'in 15 min', 'in 2 h 5 min', 'in 3 days', '4 min ago', 'now'."""
-    delta = moment - now
+    delta = moment.astimezone(UTC) - now.astimezone(UTC)  # real time, not wall clock
     past = delta < timedelta(0)
     seconds = abs(int(delta.total_seconds()))
     minutes = (seconds + 59) // 60 if not past else seconds // 60

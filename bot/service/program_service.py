@@ -188,7 +188,8 @@ class ProgramService:
         items: list[SessionBlock | Event] = [
             SessionBlock(s, self.session_talks(s)) for s in self.program.sessions if s.day == day
         ]
-        items += [e for e in self.program.events if e.slot.start.date() == day]
+        tz = self.conference.tz
+        items += [e for e in self.program.events if e.slot.start.astimezone(tz).date() == day]
         items.sort(key=lambda i: (i.slot.start, i.slot.end))
         return DayAnswer(day, tuple(items))
 

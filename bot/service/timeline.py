@@ -1,6 +1,7 @@
 """An index of program items by time: what is on at a moment, what starts next.
 
-Items are kept sorted by start so both questions are a binary search plus a short walk,
+Times are compared as UTC instants (see Slot): on fall-back night the two 01:30s are an
+hour apart. Items are kept sorted by start so both questions are a binary search plus a short walk,
 not a scan of the program: /next must stay fast at 10,000 papers. Rooms are never
 assumed to be one: every answer can hold items from several rooms.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.service.results import ProgramItem, Talk, is_ambient
 
@@ -36,6 +37,7 @@ class Timeline:
 
     def current(self, now: datetime) -> list[ProgramItem]:
         """Foreground items on at `now`, in start order."""
+        now = now.astimezone(UTC)
         hi = bisect.bisect_right(self._fg_starts, now)
         lo = bisect.bisect_left(self._fg_starts, now - self._max_short)
         found = [
@@ -45,11 +47,13 @@ class Timeline:
         return sorted(found, key=lambda i: (i.slot.start, i.slot.room or "", i.title))
 
     def current_ambient(self, now: datetime) -> list[ProgramItem]:
+        now = now.astimezone(UTC)
         return [i for i in self.ambient if i.slot.contains(now)]
 
     def upcoming(self, now: datetime, rooms: Sequence[str | None] = ()) -> list[ProgramItem]:
         """Everything starting at the next start time after `now`, plus the next item in
         each of `rooms` (the rooms with something on now) if that starts later."""
+        now = now.astimezone(UTC)
         index = bisect.bisect_right(self._fg_starts, now)
         if index >= len(self.foreground):
             return []
@@ -74,6 +78,7 @@ class Timeline:
 
     def talks_from(self, now: datetime, limit: int) -> list[Talk]:
         """Up to `limit` talks that have not ended at `now`, in start order."""
+        now = now.astimezone(UTC)
         index = bisect.bisect_left(self._talk_starts, now - self._max_talk)
         found: list[Talk] = []
         for position in range(index, len(self.talks)):
@@ -86,6 +91,7 @@ class Timeline:
 
     def next_talks(self, now: datetime) -> list[Talk]:
         """The talks starting at the next talk start time after `now` (every room)."""
+        now = now.astimezone(UTC)
         index = bisect.bisect_right(self._talk_starts, now)
         if index >= len(self.talks):
             return []
