@@ -17,9 +17,19 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUNDLED_PROGRAM = PROJECT_ROOT / "data" / "osdi24"
-DEFAULT_DB = PROJECT_ROOT / "var" / "confbot.db"
-DEFAULT_STATE_DB = PROJECT_ROOT / "var" / "confbot-state.db"
+# Installed from a wheel, the bundled program is inside the package (see pyproject.toml);
+# in a checkout (also an editable install) it is data/ at the top level.
+_PACKAGED_PROGRAM = Path(__file__).resolve().parent / "bundled" / "osdi24"
+BUNDLED_PROGRAM = (
+    _PACKAGED_PROGRAM if _PACKAGED_PROGRAM.is_dir() else PROJECT_ROOT / "data" / "osdi24"
+)
+# Databases go to var/ in a checkout, and to the user's state folder for an installed
+# copy: never into site-packages.
+_IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file()
+_STATE_HOME = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+VAR = PROJECT_ROOT / "var" if _IN_CHECKOUT else _STATE_HOME / "confbot"
+DEFAULT_DB = VAR / "confbot.db"
+DEFAULT_STATE_DB = VAR / "confbot-state.db"
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 

@@ -124,3 +124,41 @@ async def test_one_database_holds_several_conferences(program: Program, tmp_path
         assert await store.conference_keys() == ["osdi24", "osdi24-copy"]
         assert (await store.read_program("osdi24-copy")).conference.name == "Copy"
         assert await store.read_program("osdi24") == program
+
+
+async def test_an_upgraded_confbot_rebuilds_a_database_whose_files_did_not_change(
+    program_copy, tmp_path, monkeypatch
+):
+    from bot.store import build
+
+    db_path = tmp_path / "p.db"
+    await ensure_database([program_copy], db_path)
+    monkeypatch.setattr(build, "code_fingerprint", lambda: "a parser fix shipped")
+    report = await ensure_database([program_copy], db_path)
+    assert report.rebuilt
+    assert report.reason == "confbot changed since it was built"
+    assert not (await ensure_database([program_copy], db_path)).rebuilt
+
+
+def test_the_code_fingerprint_covers_every_module_the_importer_uses():
+    import subprocess
+    import sys
+
+    from bot.store import build
+
+    probe = (
+        "import sys, bot.importer.merge;"
+        " print(*sorted(m for m in sys.modules if m.startswith('bot')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True).stdout.split()  # fmt: skip
+    covered = {
+        f"{package}.{name.removesuffix('.py')}" if name != "*.py" else package
+        for package, names in build._CODE.items()
+        for name in names
+    }
+    for module in loaded:
+        package = module.rpartition(".")[0]
+        assert module in covered or package in covered or module in ("bot", "bot.importer"), (
+            f"{module} shapes the database but is not in build._CODE"
+        )

@@ -8,6 +8,8 @@ whole program, never half of one.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
+import functools
 import hashlib
 import json
 import logging
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot import __version__
 from bot.importer.merge import program_files, read_program
 from bot.model import Program, Slot
 from bot.store.connection import StoreUnavailable, describe
@@ -41,13 +44,40 @@ class BuildReport:
     warnings: tuple[str, ...]
 
 
+# The code that decides what a database holds: an upgrade that changes any of it (a
+# parser fix, say) must rebuild the database, even though the program files did not change.
+_CODE = {
+    "bot": ("model.py", "normalize.py"),
+    "bot.importer": ("*.py",),
+    "bot.store": ("build.py", "schema.sql"),
+}
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of confbot's version and the code listed in _CODE (read once per process)."""
+    digest = hashlib.sha256(f"confbot {__version__}".encode())
+    for package, patterns in _CODE.items():
+        folder = resources.files(package)
+        names = sorted(
+            entry.name
+            for entry in folder.iterdir()
+            if entry.is_file() and any(fnmatch.fnmatch(entry.name, p) for p in patterns)
+        )
+        for name in names:
+            digest.update(f"{package}/{name}".encode())
+            digest.update(folder.joinpath(name).read_bytes())
+    return digest.hexdigest()
+
+
 def fingerprint(directories: Sequence[Path]) -> str:
-    """A hash of the program files and schema: the database is stale when it changes.
+    """A hash of the program files, the schema and the code that reads them: the database
+    is stale when it changes.
 
     Content, not modification times, decides: a fresh git clone gives every file a new
     mtime, and a copied file can keep an old one.
     """
-    digest = hashlib.sha256(f"schema:{SCHEMA_VERSION}".encode())
+    digest = hashlib.sha256(f"schema:{SCHEMA_VERSION} code:{code_fingerprint()}".encode())
     for directory in directories:
         for path in program_files(directory):
             digest.update(path.name.encode())
@@ -55,8 +85,9 @@ def fingerprint(directories: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
-async def stored_fingerprint(db_path: Path) -> str | None:
-    """The fingerprint a database was built from, or None if it is missing or unusable."""
+async def stored_fingerprint(db_path: Path, name: str = "fingerprint") -> str | None:
+    """What a database was built from ('fingerprint', or 'code' for the code alone), or
+    None if it is missing or unusable."""
     if not db_path.is_file():
         return None
     try:
@@ -65,7 +96,7 @@ async def stored_fingerprint(db_path: Path) -> str | None:
             if version != SCHEMA_VERSION:
                 return None
             row = await (
-                await db.execute("SELECT value FROM meta WHERE name = 'fingerprint'")
+                await db.execute("SELECT value FROM meta WHERE name = ?", (name,))
             ).fetchone()
             return row[0] if row else None
     except sqlite3.DatabaseError:
@@ -80,15 +111,16 @@ async def ensure_database(
     stored = await stored_fingerprint(db_path)
     if not force and stored == current:
         return BuildReport(False, "up to date", (), ())
-    reason = (
-        "forced"
-        if force
-        else "missing"
-        if not db_path.exists()
-        else "program files changed"
-        if stored
-        else "unreadable or older schema"
-    )
+    if force:
+        reason = "forced"
+    elif not db_path.exists():
+        reason = "missing"
+    elif stored is None:
+        reason = "unreadable or older schema"
+    elif await stored_fingerprint(db_path, "code") != code_fingerprint():
+        reason = "confbot changed since it was built"
+    else:
+        reason = "program files changed"
     loaded = [read_program(directory) for directory in directories]
     await build_database([lp.program for lp in loaded], db_path, current)
     warnings = tuple(w for lp in loaded for w in lp.warnings)
@@ -117,7 +149,10 @@ async def build_database(programs: Sequence[Program], db_path: Path, source: str
             await db.execute("PRAGMA journal_mode = OFF")
             await db.execute("PRAGMA synchronous = OFF")
             await db.executescript(SCHEMA_SQL)
-            await db.execute("INSERT INTO meta (name, value) VALUES ('fingerprint', ?)", (source,))
+            await db.executemany(
+                "INSERT INTO meta (name, value) VALUES (?, ?)",
+                [("fingerprint", source), ("code", code_fingerprint())],
+            )
             for program in programs:
                 await _insert_program(db, program)
             await db.commit()
