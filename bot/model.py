@@ -9,7 +9,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# Moments outside these years are mistakes (a typo, a broken export), and near year 1 or
+# 9999 converting between zones overflows: importers and the time parser refuse them.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def within_range(moment: datetime) -> bool:
+    """Whether an aware moment lies in the years anyone could mean."""
+    try:
+        return EARLIEST <= moment.astimezone(UTC) < LATEST
+    except (OverflowError, ValueError):
+        return False
+
+
+def load_zone(name: str) -> ZoneInfo:
+    """The zone an IANA name such as 'America/Los_Angeles' names; ValueError otherwise.
+
+    ZoneInfo raises a zoo of errors for names that are not zones ('America' is a folder:
+    IsADirectoryError; '../x': ValueError; 'Nowhere': ZoneInfoNotFoundError).
+    """
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'"
+        ) from None
 
 
 class TimeBasis(StrEnum):

@@ -7,15 +7,15 @@ offending value, since JSON gives us no useful line numbers.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from bot.importer.errors import ProgramFileError
-from bot.model import Slot, TimeBasis
+from bot.importer.files import read_json
+from bot.model import Slot, TimeBasis, load_zone, within_range
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +66,7 @@ class Schedule:
 
 
 def read_schedule(path: Path) -> Schedule:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ProgramFileError(path.name, f"not valid JSON: {exc.msg}", exc.lineno) from None
-    return parse_schedule(raw, path.name)
+    return parse_schedule(read_json(path), path.name)
 
 
 def parse_schedule(raw: Any, path: str = "schedule.json") -> Schedule:
@@ -94,7 +90,8 @@ class _ScheduleReader:
             for i, item in enumerate(self.field(raw, "sessions", "top level", list))
         )
         events = tuple(
-            self.event(item, f"events[{i}]") for i, item in enumerate(raw.get("events") or [])
+            self.event(item, f"events[{i}]")
+            for i, item in enumerate(self.field(raw, "events", "top level", list, True) or [])
         )
         return Schedule(conference, sessions, events)
 
@@ -112,9 +109,9 @@ class _ScheduleReader:
         where = "conference"
         zone = self.field(raw, "timezone", where, str)
         try:
-            self.tz = ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise self.fail(where, f"unknown time zone {zone!r}") from None
+            self.tz = load_zone(zone)
+        except ValueError as exc:
+            raise self.fail(where, str(exc)) from None
         start = self.date(self.field(raw, "start_date", where, str), f"{where}.start_date")
         end = self.date(self.field(raw, "end_date", where, str), f"{where}.end_date")
         if end < start:
@@ -144,7 +141,9 @@ class _ScheduleReader:
         except ValueError:
             raise self.fail(where, f"{text!r} is not a time like 2024-07-10T10:45") from None
         if value.tzinfo is None:
-            return value.replace(tzinfo=self.tz)
+            value = value.replace(tzinfo=self.tz)
+        if not within_range(value):
+            raise self.fail(where, f"{text!r} is out of range (years 1900 to 2999)")
         return value.astimezone(self.tz)
 
     def slot(self, raw: dict[str, Any], where: str, room: str | None) -> Slot:
@@ -168,7 +167,7 @@ class _ScheduleReader:
         day_text = self.field(raw, "day", where, str, optional=True)
         local_start = slot.start.astimezone(self.tz)
         day = self.date(day_text, f"{where}.day") if day_text else local_start.date()
-        chairs = tuple(str(c) for c in raw.get("chairs") or [])
+        chairs = tuple(str(c) for c in self.field(raw, "chairs", where, list, True) or [])
         papers = tuple(
             self.paper(item, f"{where}.papers[{i}]", room)
             for i, item in enumerate(self.field(raw, "papers", where, list))

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 from bot.importer.errors import ProgramFileError
+from bot.importer.files import text_lines
 from bot.normalize import collapse_space, strip_dot_leaders
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -157,11 +159,13 @@ def _reject_stray_markup(rest: str, layout: Layout) -> None:
 
 def parse_toc(text: str, path: str = "program.txt") -> TableOfContents:
     """Parse a table of contents; raise ProgramFileError at the first line it cannot place."""
-    return _TocParser(path).parse(text)
+    lines = ((n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip())
+    return _TocParser(path).parse(lines)
 
 
 def read_toc(path: Path) -> TableOfContents:
-    return parse_toc(path.read_text(encoding="utf-8"), path.name)
+    """Read a table of contents from a file, streamed (see bot/importer/files.py)."""
+    return _TocParser(path.name).parse(text_lines(path))
 
 
 class _TocParser:
@@ -180,12 +184,11 @@ class _TocParser:
     def fail(self, line_no: int, reason: str, line: str | None = None) -> ProgramFileError:
         return ProgramFileError(self.path, reason, line_no, line)
 
-    def parse(self, text: str) -> TableOfContents:
+    def parse(self, lines: Iterable[tuple[int, str]]) -> TableOfContents:
+        """Place each (line number, line) that is not blank, in order."""
         line_no = 0
-        for line_no, raw in enumerate(text.splitlines(), start=1):
-            line = raw.strip()
-            if line:
-                self.place(line_no, line, raw)
+        for line_no, raw in lines:
+            self.place(line_no, raw.strip(), raw)
         self.finish(line_no)
         return TableOfContents(tuple(self.header), tuple(self.days))
 

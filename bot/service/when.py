@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
-from bot.model import Conference
+from bot.model import Conference, load_zone, within_range
 
 ACCEPTED_FORMS = (
     "'now', '14:00', '2:30pm', 'thursday 9:00', 'jul 11 9am', 'tomorrow 10:00',"
@@ -22,10 +22,7 @@ _TIME = re.compile(
     r"^(?P<h>[0-9]{1,2})(?::(?P<m>[0-9]{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)?$", re.ASCII
 )
 _DAY_NUMBER = re.compile(r"^[0-9]{1,2}$")  # ASCII digits only: int() refuses '²'
-# Moments outside these years are typing mistakes, and near year 1 or 9999 converting
-# between zones overflows: they are refused like any unreadable moment.
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -55,19 +52,13 @@ def _unreadable(text: str) -> WhenError:
 
 def in_range(value: datetime, text: str) -> datetime:
     """`value`, if it lies in the years anyone could mean; else a WhenError."""
-    try:
-        utc = value.astimezone(UTC)
-    except (OverflowError, ValueError):
-        utc = None
-    if utc is None or not EARLIEST <= utc < LATEST:
+    if not within_range(value):
         raise WhenError("{typed} is out of range: ask about a moment between 1900 and 2999.", text)
     return value
 
 
 def parse_moment(text: str, tz_name: str | None = None) -> datetime:
     """An ISO time: naive means the given zone, otherwise its own offset or Z."""
-    from zoneinfo import ZoneInfo
-
     cleaned = text.strip()
     if cleaned.endswith(("Z", "z")):
         cleaned = cleaned[:-1] + "+00:00"
@@ -81,7 +72,7 @@ def parse_moment(text: str, tz_name: str | None = None) -> datetime:
     if value.tzinfo is None:
         if tz_name is None:
             raise WhenError("{typed} has no time zone", text)
-        value = value.replace(tzinfo=ZoneInfo(tz_name))
+        value = value.replace(tzinfo=load_zone(tz_name))
     return in_range(value, text)
 
 

@@ -1,0 +1,108 @@
+"""Reading program files safely: they come from outside and may be anything.
+
+Every importer reads through here, so each bad file gets one sentence naming the file
+(and the line, where there is one): too big, binary, not UTF-8, nested too deeply. Text
+is streamed, so a huge file of blank lines costs neither the memory of holding it nor
+a Python step per blank line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bot.importer.errors import ProgramFileError
+
+MAX_BYTES = 50_000_000  # larger than any real program export; bigger is a mistake
+_BLOCK = 1 << 20
+_BOM = b"\xef\xbb\xbf"
+
+
+def check_size(path: Path, limit: int = MAX_BYTES) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ProgramFileError(path.name, f"cannot be read ({exc.strerror})") from None
+    if size > limit:
+        raise ProgramFileError(
+            path.name, f"is {size / 1e6:.0f} MB; a program file may be {limit / 1e6:.0f} MB at most"
+        )
+
+
+def text_lines(path: Path, limit: int = MAX_BYTES) -> Iterator[tuple[int, str]]:
+    """(line number, line) for every line that is not blank, decoded strictly."""
+    check_size(path, limit)
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise ProgramFileError(path.name, f"cannot be read ({exc.strerror})") from None
+    with handle:
+        for line_no, raw in _raw_lines(handle):
+            if raw.strip():
+                yield line_no, _decode(raw, path.name, line_no)
+
+
+def read_text(path: Path, limit: int = MAX_BYTES) -> str:
+    """The whole file as text (for formats that need it whole, such as JSON)."""
+    check_size(path, limit)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ProgramFileError(path.name, f"cannot be read ({exc.strerror})") from None
+    if b"\0" in data:
+        line_no = data.count(b"\n", 0, data.index(b"\0")) + 1
+        raise ProgramFileError(path.name, "holds binary data (a NUL byte), not text", line_no)
+    try:
+        return data.removeprefix(_BOM).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_no = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ProgramFileError(
+            path.name, f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at column {column})",
+            line_no,
+        ) from None  # fmt: skip
+
+
+def read_json(path: Path, limit: int = MAX_BYTES) -> Any:
+    text = read_text(path, limit)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProgramFileError(path.name, f"not valid JSON: {exc.msg}", exc.lineno) from None
+    except RecursionError:
+        raise ProgramFileError(path.name, "JSON nested too deeply to be a program") from None
+
+
+def _raw_lines(handle: Any) -> Iterator[tuple[int, bytes]]:
+    line_no = 0
+    carry = b""
+    first = True
+    while block := handle.read(_BLOCK):
+        if first:
+            block, first = block.removeprefix(_BOM), False
+        block = carry + block
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            carry = block
+            continue
+        body, carry = block[: cut + 1], block[cut + 1 :]
+        if not body.strip():  # only blank lines: count them, do not step through them
+            line_no += body.count(b"\n")
+            continue
+        for raw in body.split(b"\n")[:-1]:
+            line_no += 1
+            yield line_no, raw.rstrip(b"\r")
+    if carry:
+        yield line_no + 1, carry.rstrip(b"\r")
+
+
+def _decode(raw: bytes, path: str, line_no: int) -> str:
+    if b"\0" in raw:
+        raise ProgramFileError(path, "holds binary data (a NUL byte), not text", line_no)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        reason = f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+        raise ProgramFileError(path, reason, line_no) from None
