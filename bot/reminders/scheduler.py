@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -248,7 +248,7 @@ class Scheduler:
             log.warning("announcements disabled in guild %d: %s", guild_id, reason)
             await self.replan()
 
-    def _prepare(self, delivery: Delivery, now: datetime) -> Callable[[], object]:
+    def _prepare(self, delivery: Delivery, now: datetime) -> Callable[[], Awaitable[None]]:
         """Build the message now (raising _Skip if it no longer makes sense)."""
         service = self.service
         conference = service.conference

@@ -48,7 +48,8 @@ def calendar(
         cal.add_component(_event(item, conference, stamp, talks))
     year = conference.start_date.year
     cal.add_missing_timezones(first_date=date(year - 1, 1, 1), last_date=date(year + 1, 12, 31))
-    return cal.to_ical()
+    data: bytes = cal.to_ical()
+    return data
 
 
 def _event(

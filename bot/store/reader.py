@@ -54,10 +54,9 @@ class ProgramStore(Connected):
                 (key,),
             )
         )
-        conf_id, *fields = rows[0]
-        conference = Conference(
-            *fields[:6], date.fromisoformat(fields[6]), date.fromisoformat(fields[7])
-        )
+        conf_id, key, name, full_name, timezone, venue, location, start, end = rows[0]
+        conference = Conference(key, name, full_name, timezone, venue, location,
+                                date.fromisoformat(start), date.fromisoformat(end))  # fmt: skip
         tz = conference.tz
         sessions, session_keys = await self._sessions(conf_id, tz)
         papers = await self._papers(conf_id, tz, session_keys)

@@ -8,7 +8,7 @@ import re
 import weakref
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import discord
 
@@ -143,7 +143,9 @@ def _mb(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB" if size >= 100 * 1024 else f"{size / 1024:.0f} KB"
 
 
-class CalendarButton(discord.ui.DynamicItem[discord.ui.Button], template=BUTTON_ID.pattern):
+class CalendarButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=BUTTON_ID.pattern
+):
     """Works on any message, also after a restart: the item is in the custom id."""
 
     def __init__(self, ref: str) -> None:
@@ -159,7 +161,7 @@ class CalendarButton(discord.ui.DynamicItem[discord.ui.Button], template=BUTTON_
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> CalendarButton:
         return cls(match["ref"])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -36,7 +37,7 @@ class ConfBot(commands.Bot):
     clock: Clock
     scheduler: Scheduler | None
 
-    def __init__(self, settings: Settings, clock: Clock | None = None, **options) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None, **options: Any) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -136,7 +136,7 @@ class ProgramCog(commands.Cog):
 
     # -- /schedule ----------------------------------------------------------------------
 
-    def _make_schedule_command(self) -> app_commands.Command:
+    def _make_schedule_command(self) -> app_commands.Command[Any, ..., None]:
         days = self.conference.days
         choices = [app_commands.Choice(name=_day_name(d), value=d.isoformat()) for d in days]
         choices = choices[: CHOICES_MAX - 1]

@@ -20,10 +20,11 @@ class DiscordSender:
     async def send_dm(self, user_id: int, card: Card) -> None:
         try:
             channel = await self.client.create_dm(discord.Object(id=user_id))
-            kwargs = {"embed": to_embed(card), "allowed_mentions": NO_MENTIONS}
+            embed = to_embed(card)
             if (view := links_view(card)) is not None:
-                kwargs["view"] = view
-            await channel.send(**kwargs)
+                await channel.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+            else:
+                await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
         except discord.Forbidden as exc:
             raise Unreachable(f"Discord refused the DM ({exc.code})") from exc
         except discord.NotFound as exc:

@@ -99,23 +99,24 @@ class EventsCog(commands.Cog):
                 tally.skipped.append(session.title)
                 continue
             spec = session_event(session, self.service.session_talks(session), self.conference)
-            fields = {
-                "name": spec.name,
-                "description": spec.description,
-                "start_time": spec.start,
-                "end_time": spec.end,
-                "location": spec.location,
-                "entity_type": discord.EntityType.external,
-                "privacy_level": discord.PrivacyLevel.guild_only,
-            }
             try:
                 event_id = stored.get(session.key)
                 event = await self._existing(guild, event_id) if event_id else None
                 if event is not None:
-                    await event.edit(**fields)
+                    await event.edit(
+                        name=spec.name, description=spec.description, start_time=spec.start,
+                        end_time=spec.end, location=spec.location,
+                        entity_type=discord.EntityType.external,
+                        privacy_level=discord.PrivacyLevel.guild_only,
+                    )  # fmt: skip
                     tally.updated += 1
                 else:
-                    event = await guild.create_scheduled_event(**fields)
+                    event = await guild.create_scheduled_event(
+                        name=spec.name, description=spec.description, start_time=spec.start,
+                        end_time=spec.end, location=spec.location,
+                        entity_type=discord.EntityType.external,
+                        privacy_level=discord.PrivacyLevel.guild_only,
+                    )  # fmt: skip
                     tally.created += 1
                 await self.state.save_event(guild.id, self.conference.key, session.key,
                                             event.id, int(now.timestamp()))  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -111,7 +112,7 @@ class RemindersCog(commands.Cog):
         if not lines:
             raise QueryError("You have no reminders to export. `/remind` adds one.")
         # agenda() kept only reminders whose item is in the program, so each ref resolves.
-        items = [self.service.remindable(line.ref) for line in lines]
+        items = [item for line in lines if (item := self.service.remindable(line.ref))]
         data = ics.calendar(items, self.conference, f"My {self.conference.name} agenda",
                             self.clock.now(), self.service.session_talks)  # fmt: skip
         text = f"📅 Your {count_of(len(items), 'reminder')} as a calendar file."
@@ -245,7 +246,7 @@ class RemindersCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_app_command_completion(
-        self, interaction: discord.Interaction, command: app_commands.Command
+        self, interaction: discord.Interaction, command: app_commands.Command[Any, ..., Any]
     ) -> None:
         """Tell people, on their next command, about reminders that could not reach them."""
         if interaction.user.id not in self.scheduler.failed_users:

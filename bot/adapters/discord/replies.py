@@ -9,13 +9,13 @@ import discord
 from bot.adapters.discord.embeds import NO_MENTIONS, to_embed
 from bot.adapters.discord.respond import send
 from bot.adapters.discord.views import Paginator, links_view
-from bot.render.cards import truncate
+from bot.render.cards import Card, truncate
 
 MESSAGE_MAX = 2000
 
 
 async def send_cards(
-    interaction: discord.Interaction, cards: list, ephemeral: bool = False
+    interaction: discord.Interaction, cards: list[Card], ephemeral: bool = False
 ) -> None:
     """Answer with the first card, and a paginator when there are more."""
     kwargs: dict[str, Any] = {"ephemeral": ephemeral, "allowed_mentions": NO_MENTIONS}

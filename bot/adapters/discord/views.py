@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 
@@ -29,12 +30,13 @@ class Paginator(discord.ui.View):
             self.add_item(button)
         if cards[0].calendar:
             self.add_item(CalendarButton(cards[0].calendar))
-        self._refresh()
+        self._sync_buttons()
 
     def embed(self) -> discord.Embed:
         return to_embed(self.cards[self.page])
 
-    def _refresh(self) -> None:
+    def _sync_buttons(self) -> None:
+        # Not _refresh: that is discord.py's own View method, called on message updates.
         self.previous.disabled = self.page == 0
         self.next.disabled = self.page >= len(self.cards) - 1
         self.counter.label = f"{self.page + 1} / {len(self.cards)}"
@@ -51,21 +53,27 @@ class Paginator(discord.ui.View):
         return False
 
     @discord.ui.button(label="◀", style=discord.ButtonStyle.secondary)
-    async def previous(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+    async def previous(
+        self, interaction: discord.Interaction, button: discord.ui.Button[Paginator]
+    ) -> None:
         self.page = max(self.page - 1, 0)
         await self._show(interaction)
 
     @discord.ui.button(label="1 / 1", style=discord.ButtonStyle.secondary, disabled=True)
-    async def counter(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+    async def counter(
+        self, interaction: discord.Interaction, button: discord.ui.Button[Paginator]
+    ) -> None:
         await interaction.response.defer()  # a label, never enabled
 
     @discord.ui.button(label="▶", style=discord.ButtonStyle.secondary)
-    async def next(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+    async def next(
+        self, interaction: discord.Interaction, button: discord.ui.Button[Paginator]
+    ) -> None:
         self.page = min(self.page + 1, len(self.cards) - 1)
         await self._show(interaction)
 
     async def _show(self, interaction: discord.Interaction) -> None:
-        self._refresh()
+        self._sync_buttons()
         await interaction.response.edit_message(embed=self.embed(), view=self)
 
     async def on_timeout(self) -> None:
@@ -87,7 +95,7 @@ class Paginator(discord.ui.View):
 def links_view(card: Card) -> discord.ui.View | None:
     """Link buttons and the calendar button; the latter is handled by the dynamic item
     registered on the bot, so this view itself never needs to be listened to."""
-    buttons: list[discord.ui.Item[discord.ui.View]] = list(link_buttons(card))
+    buttons: list[discord.ui.Item[Any]] = list(link_buttons(card))
     if card.calendar:
         buttons.append(CalendarButton(card.calendar))
     if not buttons:
