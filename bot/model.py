@@ -95,6 +95,13 @@ class Conference:
     location: str | None
     start_date: date
     end_date: date
+    # How the program's derived times were derived ("from the published session blocks
+    # (20-minute talk slots)"): data, since every source derives differently, if at all.
+    derived_note: str | None = None
+    # What one item is called: a proceedings has papers, a community program has talks.
+    item_noun: str = "paper"
+    # Where the program comes from, in a sentence for /about.
+    source: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -117,7 +124,17 @@ class Authorship:
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class Paper:
+    """One item of the program with people: a paper in a proceedings, a talk, a workshop,
+    a lightning talk. The academic fields (page, award, affiliations) and the community
+    ones (track, type, language, abstract, links) are each optional."""
+
     key: str
     title: str
     page: int | None
@@ -126,16 +143,34 @@ class Paper:
     url: str | None
     award: str | None
     authors: tuple[Authorship, ...]
+    subtitle: str | None = None
+    track: str | None = None
+    kind: str | None = None  # the source's own word: 'lecture', 'devroom', 'workshop'
+    language: str | None = None
+    abstract: str | None = None  # plain text; renderers trim and escape it
+    links: tuple[Link, ...] = ()
+    do_not_record: bool = False
+
+
+class SessionKind(StrEnum):
+    SESSION = "session"  # the program's own session (academic programs)
+    ROOM_BLOCK = "room block"  # one room's talks on one program day, where there are none
 
 
 @dataclass(frozen=True, slots=True)
 class Session:
+    """A block of talks in one room: a session, or one room's day where the program
+    has no sessions. `day` is the program day it is filed under, which for talks after
+    midnight is the day before their date."""
+
     key: str
     title: str
     day: date
     slot: Slot
     chairs: tuple[str, ...]
     paper_keys: tuple[str, ...]
+    track: str | None = None
+    kind: SessionKind = SessionKind.SESSION
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,8 @@ class _Merger:
             location=info.location or _location_from_header(toc.header),
             start_date=info.start_date,
             end_date=info.end_date,
+            derived_note=info.derived_note,
+            source=info.source,
         )
         self.problems: list[str] = []
         self.warnings: list[str] = []

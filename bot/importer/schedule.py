@@ -56,6 +56,8 @@ class ConferenceInfo:
     location: str | None
     start_date: date
     end_date: date
+    derived_note: str | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,8 @@ class _ScheduleReader:
             location=self.field(raw, "location", where, str, optional=True),
             start_date=start,
             end_date=end,
+            derived_note=self.field(raw, "derived_note", where, str, optional=True),
+            source=self.field(raw, "source", where, str, optional=True),
         )
 
     def date(self, text: str, where: str) -> date:

@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 from bot.model import Conference, Event, Session, Slot
 from bot.render import timefmt
 from bot.render.common import (
-    DERIVED_NOTE,
     author_groups,
     authors_line,
     count_of,
+    derived_note,
     event_extra,
     item_kind,
     item_place,
@@ -238,7 +238,7 @@ def next_cards(answer: NextAnswer, conference: Conference) -> list[Card]:
         description += f"\n\nThat is the last item of {conference.name}."
     for e in answer.ambient:
         description += f"\n{_also_open(e)} until {stamp(e.slot.end, 't')}"
-    footer = _derived_footer(answer.current + answer.upcoming + answer.next_talks)
+    footer = _derived_footer(answer.current + answer.upcoming + answer.next_talks, conference)
     return paginate(Card(title, description, footer=footer), fields)
 
 
@@ -256,11 +256,15 @@ def now_cards(answer: NowAnswer, conference: Conference) -> list[Card]:
     fields = [item_field(i, tz, "On now") for i in answer.current]
     for e in answer.ambient:
         description += f"\n{_also_open(e)}"
-    return paginate(Card(title, description, footer=_derived_footer(answer.current)), fields)
+    return paginate(
+        Card(title, description, footer=_derived_footer(answer.current, conference)), fields
+    )
 
 
-def _derived_footer(items: Sequence[ProgramItem | Session | SessionBlock]) -> str | None:
-    return DERIVED_NOTE if any(i.slot.approximate for i in items) else None
+def _derived_footer(
+    items: Sequence[ProgramItem | Session | SessionBlock], conference: Conference
+) -> str | None:
+    return derived_note(conference) if any(i.slot.approximate for i in items) else None
 
 
 def paper_cards(answer: PaperAnswer, conference: Conference) -> list[Card]:
@@ -284,7 +288,7 @@ def paper_cards(answer: PaperAnswer, conference: Conference) -> list[Card]:
     if answer.runners_up:
         fields.append(Field("Also close", "\n".join(f"• {t.title}" for t in answer.runners_up)))
     links = (("Paper page", paper.url),) if paper.url else ()
-    footer = _derived_footer([talk])
+    footer = _derived_footer([talk], conference)
     base = Card(
         paper.title,
         description,
@@ -349,7 +353,7 @@ def session_cards(answer: SessionAnswer, conference: Conference) -> list[Card]:
     fields = talk_fields(answer.talks, tz)
     if answer.runners_up:
         fields.append(Field("Other sessions", "\n".join(s.title for s in answer.runners_up)))
-    footer = _derived_footer(answer.talks)
+    footer = _derived_footer(answer.talks, conference)
     base = Card(session.title, description, footer=footer, calendar=f"s:{session.key}")
     return paginate(base, fields)
 
@@ -370,7 +374,7 @@ def day_cards(answer: DayAnswer, conference: Conference) -> list[Card]:
                 Field(f"{_short_time(item.slot, tz)} {item_kind(item)}: {item.title}", value)
             )
     title = f"{conference.name} · {day:%A, %B} {day.day}"
-    footer = _derived_footer(answer.items)
+    footer = _derived_footer(answer.items, conference)
     description = f"Times are {conference.timezone} local time."
     return paginate(Card(title, description, footer=footer), fields)
 
@@ -420,11 +424,12 @@ def about_cards(
         f"{c.start_date:%a %b} {c.start_date.day} – {c.end_date:%a %b} {c.end_date.day},"
         f" {c.end_date.year}"
         + (f" · {where}" if where else "")
-        + f"\n{paper_count} papers in {session_count} sessions. Times show in your own time zone,"
+        + f"\n{count_of(paper_count, c.item_noun)} in {count_of(session_count, 'session')}."
+        " Times show in your own time zone,"
         f" with {c.timezone} local time beside them."
     )
     fields = [
-        Field("Data", "The proceedings' table of contents and the public program. " + DERIVED_NOTE),
+        Field("Data", " ".join(x for x in (c.source, derived_note(c)) if x)),
         Field(
             "Commands",
             "`/next [when]` what's next · `/now` on stage now\n"
@@ -480,7 +485,7 @@ def reminder_card(
         fields = talk_fields(talks, tz)
         url = None
     links = (("Paper page", url),) if url else ()
-    footer = _derived_footer([item])
+    footer = _derived_footer([item], conference)
     card = Card(f"⏰ {item.title}", description, url=url, colour=GREEN, fields=tuple(fields),
                 footer=footer, links=links)  # fmt: skip
     return fit(card)
@@ -502,7 +507,7 @@ def announcement_card(
     if session.slot.room:
         description += f"\n📍 {session.slot.room}"
     fields = tuple(talk_fields(talks, tz, relative=False))
-    footer = _derived_footer(talks)
+    footer = _derived_footer(talks, conference)
     return fit(Card(f"📣 {session.title}", description, fields=fields, footer=footer))
 
 

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.model import Authorship, Event
+from bot.model import Authorship, Conference, Event
 from bot.service.results import NoMatch, ProgramItem, Talk
 
-DERIVED_NOTE = (
-    "Times marked ≈ are derived from the published session blocks (20-minute talk slots),"
-    " not published per talk."
-)
+
+def derived_note(conference: Conference) -> str:
+    """Why some times carry ≈, in the words of the program's own data."""
+    how = conference.derived_note or "from the published program"
+    return f"Times marked ≈ are derived {how}, not published per talk."
+
+
+def approximate_note(conference: Conference) -> str:
+    how = conference.derived_note or "from the published program"
+    return f"Approximate time: derived {how}, not published per talk."
+
 
 EVENT_LABELS = {
     "keynote": "Keynote",

@@ -29,7 +29,8 @@ def session_event(session: Session, talks: Sequence[Talk], conference: Conferenc
     lines = [f"{conference.name} session with {len(talks)} talks:"]
     lines += [f"• {t.slot.start.astimezone(tz):%H:%M} {t.title}" for t in talks]
     if session.slot.approximate or any(t.slot.approximate for t in talks):
-        lines.append("Talk times are approximate (derived from the published session blocks).")
+        how = conference.derived_note or "from the published program"
+        lines.append(f"Talk times are approximate (derived {how}).")
     room = session.slot.room or "See the program"
     location = f"{room}, {conference.venue}" if conference.venue else room
     return EventSpec(

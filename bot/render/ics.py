@@ -14,14 +14,10 @@ import icalendar
 
 from bot import __version__
 from bot.model import Conference, Event, Session
-from bot.render.common import authors_line, event_extra, item_kind
+from bot.render.common import approximate_note, authors_line, event_extra, item_kind
 from bot.service.results import Talk
 
 Item = Talk | Session | Event
-APPROXIMATE = (
-    "Approximate time: derived from the published session blocks (20-minute talk slots),"
-    " not published per talk."
-)
 
 
 def uid(conference: Conference, item: Item) -> str:
@@ -85,7 +81,7 @@ def _event(
             f"{item.slot.room}, {conference.venue}" if conference.venue else item.slot.room,
         )
     if item.slot.approximate:
-        lines.append(APPROXIMATE)
+        lines.append(approximate_note(conference))
     lines.append(f"{conference.full_name} ({conference.name})")
     event.add("description", "\n".join(lines))
     return event

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 from bot.model import Conference, Event, Session
 from bot.render import timefmt
 from bot.render.common import (
-    DERIVED_NOTE,
     author_groups,
     authors_line,
     count_of,
+    derived_note,
     event_extra,
     item_kind,
     item_place,
@@ -230,7 +230,7 @@ def render_day(answer: DayAnswer, conference: Conference) -> str:
                 f"  {item_kind(item)}: {item.title}{room}"
             )
     if any(i.slot.approximate for i in answer.items):
-        lines.append(DERIVED_NOTE)
+        lines.append(derived_note(conference))
     return "\n".join(lines)
 
 
@@ -269,9 +269,10 @@ def render_about(conference: Conference, version: str, paper_count: int, session
             f"{c.full_name} ({c.name})",
             f"{c.start_date:%a %b} {c.start_date.day} – {c.end_date:%a %b} {c.end_date.day},"
             f" {c.end_date.year}" + (f" · {where}" if where else ""),
-            f"{paper_count} papers in {session_count} sessions. Times are {c.timezone} local time.",
-            "Data: the proceedings' table of contents and the public program.",
-            DERIVED_NOTE,
+            f"{count_of(paper_count, c.item_noun)} in {count_of(session_count, 'session')}."
+            f" Times are {c.timezone} local time.",
+            *([f"Data: {c.source}"] if c.source else []),
+            derived_note(c),
             f"confbot {version}",
         ]
     )

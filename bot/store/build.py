@@ -26,12 +26,13 @@ import aiosqlite
 from bot import __version__
 from bot.importer.merge import program_files, read_program
 from bot.model import Program, Slot
+from bot.store import extra
 from bot.store.connection import StoreUnavailable, describe
 
 log = logging.getLogger(__name__)
 
 SCHEMA_SQL = resources.files("bot.store").joinpath("schema.sql").read_text(encoding="utf-8")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ class BuildReport:
 _CODE = {
     "bot": ("model.py", "normalize.py"),
     "bot.importer": ("*.py",),
-    "bot.store": ("build.py", "schema.sql"),
+    "bot.store": ("build.py", "extra.py", "schema.sql"),
 }
 
 
@@ -175,17 +176,18 @@ async def _insert_program(db: aiosqlite.Connection, program: Program) -> None:
     conf_id = await _next_id(db, "conference")
     await db.execute(
         "INSERT INTO conference (id, key, name, full_name, timezone, venue, location,"
-        " start_date, end_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " start_date, end_date, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (conf_id, conf.key, conf.name, conf.full_name, conf.timezone, conf.venue,
-         conf.location, conf.start_date.isoformat(), conf.end_date.isoformat()),
+         conf.location, conf.start_date.isoformat(), conf.end_date.isoformat(),
+         extra.dump(conf)),
     )  # fmt: skip
     first_session = await _next_id(db, "sessions")
     session_ids = {s.key: first_session + i for i, s in enumerate(program.sessions)}
     await db.executemany(
         "INSERT INTO sessions (id, conference_id, key, position, title, day, start_ts, end_ts,"
-        " time_basis, room, chairs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " time_basis, room, chairs, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(session_ids[s.key], conf_id, s.key, position, s.title, s.day.isoformat(),
-          *_times(s.slot), json.dumps(list(s.chairs), ensure_ascii=False))
+          *_times(s.slot), json.dumps(list(s.chairs), ensure_ascii=False), extra.dump(s))
          for position, s in enumerate(program.sessions)],
     )  # fmt: skip
     first_person = await _next_id(db, "people")
@@ -198,10 +200,10 @@ async def _insert_program(db: aiosqlite.Connection, program: Program) -> None:
     first_paper = await _next_id(db, "papers")
     await db.executemany(
         "INSERT INTO papers (id, conference_id, key, session_id, position, title, page,"
-        " start_ts, end_ts, time_basis, room, url, award)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " start_ts, end_ts, time_basis, room, url, award, extra)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(first_paper + position, conf_id, p.key, session_ids[p.session_key], position,
-          p.title, p.page, *_times(p.slot), p.url, p.award)
+          p.title, p.page, *_times(p.slot), p.url, p.award, extra.dump(p))
          for position, p in enumerate(program.papers)],
     )  # fmt: skip
     await db.executemany(

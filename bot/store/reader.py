@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from bot.model import Authorship, Conference, Event, Paper, Program, Session, Slot, TimeBasis
+from bot.store import extra
 from bot.store.connection import Connected, connect
 
 
@@ -49,14 +50,15 @@ class ProgramStore(Connected):
             raise LookupError(f"{self.path} has no conference {key!r} (it has {', '.join(keys)})")
         rows = list(
             await self._db.execute_fetchall(
-                "SELECT id, key, name, full_name, timezone, venue, location, start_date, end_date"
-                " FROM conference WHERE key = ?",
+                "SELECT id, key, name, full_name, timezone, venue, location, start_date, end_date,"
+                " extra FROM conference WHERE key = ?",
                 (key,),
             )
         )
-        conf_id, key, name, full_name, timezone, venue, location, start, end = rows[0]
+        conf_id, key, name, full_name, timezone, venue, location, start, end, more = rows[0]
         conference = Conference(key, name, full_name, timezone, venue, location,
-                                date.fromisoformat(start), date.fromisoformat(end))  # fmt: skip
+                                date.fromisoformat(start), date.fromisoformat(end),
+                                **extra.load(Conference, more))  # fmt: skip
         tz = conference.tz
         sessions, session_keys = await self._sessions(conf_id, tz)
         papers = await self._papers(conf_id, tz, session_keys)
@@ -73,8 +75,8 @@ class ProgramStore(Connected):
         ):
             papers_of.setdefault(session_id, []).append(paper_key)
         rows = await self._db.execute_fetchall(
-            "SELECT id, key, title, day, start_ts, end_ts, time_basis, room, chairs FROM sessions"
-            " WHERE conference_id = ? ORDER BY position",
+            "SELECT id, key, title, day, start_ts, end_ts, time_basis, room, chairs, extra"
+            " FROM sessions WHERE conference_id = ? ORDER BY position",
             (conf_id,),
         )
         sessions = tuple(
@@ -85,8 +87,9 @@ class ProgramStore(Connected):
                 slot=_slot(start, end, basis, room, tz),
                 chairs=tuple(json.loads(chairs)),
                 paper_keys=tuple(papers_of.get(session_id, ())),
+                **extra.load(Session, more),
             )
-            for session_id, key, title, day, start, end, basis, room, chairs in rows
+            for session_id, key, title, day, start, end, basis, room, chairs, more in rows
         )
         return sessions, {row[0]: row[1] for row in rows}
 
@@ -105,22 +108,18 @@ class ProgramStore(Connected):
             )
         rows = await self._db.execute_fetchall(
             "SELECT id, key, session_id, title, page, start_ts, end_ts, time_basis, room, url,"
-            " award FROM papers WHERE conference_id = ? ORDER BY position",
+            " award, extra FROM papers WHERE conference_id = ? ORDER BY position",
             (conf_id,),
         )
-        return tuple(
-            Paper(
-                key=key,
-                title=title,
-                page=page,
-                session_key=session_keys[session_id],
-                slot=_slot(start, end, basis, room, tz),
-                url=url,
-                award=award,
-                authors=tuple(authors_of.get(paper_id, ())),
-            )
-            for paper_id, key, session_id, title, page, start, end, basis, room, url, award in rows
-        )
+        papers = []
+        for row in rows:
+            paper_id, key, session_id, title, page, start, end, basis, room, url, award, more = row
+            papers.append(
+                Paper(key=key, title=title, page=page, session_key=session_keys[session_id],
+                      slot=_slot(start, end, basis, room, tz), url=url, award=award,
+                      authors=tuple(authors_of.get(paper_id, ())), **extra.load(Paper, more))
+            )  # fmt: skip
+        return tuple(papers)
 
     async def _events(self, conf_id: int, tz: ZoneInfo) -> tuple[Event, ...]:
         rows = await self._db.execute_fetchall(

@@ -3,7 +3,7 @@
 -- settings) lives elsewhere. Everything is keyed by conference, so one database can
 -- serve several conferences. Times are Unix seconds (UTC); each conference's zone is in
 -- its row, and the reader turns times back into aware datetimes in that zone.
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 CREATE TABLE meta (
     name  TEXT PRIMARY KEY,
@@ -19,7 +19,8 @@ CREATE TABLE conference (
     venue       TEXT,
     location    TEXT,
     start_date  TEXT NOT NULL,
-    end_date    TEXT NOT NULL
+    end_date    TEXT NOT NULL,
+    extra       TEXT NOT NULL DEFAULT '{}'  -- optional fields as JSON (bot/store/extra.py)
 );
 
 CREATE TABLE sessions (
@@ -34,6 +35,7 @@ CREATE TABLE sessions (
     time_basis     TEXT NOT NULL CHECK (time_basis IN ('published', 'derived')),
     room           TEXT,
     chairs         TEXT NOT NULL DEFAULT '[]',
+    extra          TEXT NOT NULL DEFAULT '{}',
     UNIQUE (conference_id, key)
 );
 
@@ -51,6 +53,7 @@ CREATE TABLE papers (
     room           TEXT,
     url            TEXT,
     award          TEXT,
+    extra          TEXT NOT NULL DEFAULT '{}',
     UNIQUE (conference_id, key)
 );
 
