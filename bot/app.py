@@ -31,7 +31,9 @@ class Opened(Loaded):
 async def open_program(settings: Settings, force: bool = False) -> Opened:
     """Rebuild the database if stale, read the program, keep the store open (the bot)."""
     with _naming("CONFBOT_DB"):
-        report = await ensure_database([settings.program_dir], settings.db_path, force=force)
+        report = await ensure_database(
+            [settings.program], settings.db_path, force=force, default_zone=settings.timezone
+        )
         store = await ProgramStore.open(settings.db_path)
     try:
         # Just rebuilt: the program in hand is what the store holds (the round trip is

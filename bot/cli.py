@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import NoReturn
 
 from bot import __version__
 from bot.importer.errors import ProgramFileError
-from bot.model import Program, TimeBasis
+from bot.model import load_zone
 from bot.settings import Settings, SettingsError
 
 USAGE_ERROR = 2
@@ -37,7 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"confbot {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    load = sub.add_parser("load", help="(re)build the database from the program files")
+    load = sub.add_parser(
+        "load", help="(re)build the database from the program and print what was found"
+    )
+    load.add_argument(
+        "source", nargs="?", help="a program file or directory (default: CONFBOT_PROGRAM)"
+    )
+    load.add_argument("--timezone", help="the zone of a program that names none (Europe/Berlin)")
     load.add_argument("--if-stale", action="store_true", help="only rebuild when files changed")
     now_help = "travel in time: conference local time (2024-07-10T10:50) or ISO with offset/Z"
     ask = sub.add_parser("ask", help='answer one command, e.g. ask "/paper sabre"')
@@ -97,6 +105,17 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             args.now = None
             command = "console"
     if command == "load":
+        if args.source:
+            source = Path(args.source).expanduser()
+            if not source.exists():
+                return _fail(f"{source} does not exist.", USAGE_ERROR)
+            settings = dataclasses.replace(settings, program=source)
+        if args.timezone:
+            try:
+                load_zone(args.timezone)
+            except ValueError as exc:
+                return _fail(f"--timezone: {exc}", USAGE_ERROR)
+            settings = dataclasses.replace(settings, timezone=args.timezone)
         return asyncio.run(_load(settings, force=not args.if_stale))
     if command in ("ask", "console"):
         return asyncio.run(_console(settings, args, command))
@@ -111,33 +130,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _load(settings: Settings, force: bool) -> int:
     from bot.app import load_service
+    from bot.render.text import render_load
 
     loaded = await load_service(settings, force=force)
-    report = loaded.report
-    program = loaded.service.program
-    state = f"rebuilt ({report.reason})" if report.rebuilt else "already up to date"
-    print(f"{program.conference.name}: {settings.program_dir} -> {settings.db_path}, {state}")
-    print(_summary(program))
-    for warning in report.warnings:
-        print(f"  warning: {warning}")
-    if report.rebuilt and not report.warnings:
-        print("  no warnings")
+    print(render_load(loaded.service.program, loaded.report, settings.program, settings.db_path))
     return 0
-
-
-def _summary(program: Program) -> str:
-    days = {s.day for s in program.sessions}
-    entries = sum(len(p.authors) for p in program.papers)
-    published = sum(p.slot.basis is TimeBasis.PUBLISHED for p in program.papers)
-    return "\n".join(
-        [
-            f"  {len(days)} days, {len(program.sessions)} sessions, {len(program.papers)} papers,"
-            f" {entries} author entries ({len(program.people())} people), "
-            f"{len(program.events)} other events",
-            f"  talk times: {published} published, {len(program.papers) - published} derived"
-            " (shown as ≈)",
-        ]
-    )
 
 
 async def _console(settings: Settings, args: argparse.Namespace, command: str) -> int:

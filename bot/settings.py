@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from bot.model import load_zone
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Installed from a wheel, the bundled program is inside the package (see pyproject.toml);
 # in a checkout (also an editable install) it is data/ at the top level.
@@ -39,7 +41,10 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    program_dir: Path = BUNDLED_PROGRAM
+    # A program file or directory in any format bot/importer/registry.py reads.
+    program: Path = BUNDLED_PROGRAM
+    # The zone of a program whose file names none (IANA name such as Europe/Berlin).
+    timezone: str | None = None
     db_path: Path = DEFAULT_DB
     discord_token: str | None = field(default=None, repr=False)
     guild_id: int | None = None
@@ -72,12 +77,19 @@ class Settings:
             value = values.get(name, "").strip()
             return value or None
 
-        program_dir = Path(get("CONFBOT_PROGRAM") or BUNDLED_PROGRAM).expanduser()
-        if not program_dir.is_dir():
+        program = Path(get("CONFBOT_PROGRAM") or BUNDLED_PROGRAM).expanduser()
+        if not program.exists():
             raise SettingsError(
-                f"CONFBOT_PROGRAM={program_dir} is not a directory; it should hold"
-                " program.txt and schedule.json (unset it for the bundled OSDI '24)."
+                f"CONFBOT_PROGRAM={program} does not exist; give a program export (pretalx or"
+                " frab schedule.json or schedule.xml, an .ics feed, an Indico export) or a"
+                " directory (unset it for the bundled OSDI '24)."
             )
+        zone = get("CONFBOT_TIMEZONE")
+        if zone is not None:
+            try:
+                load_zone(zone)
+            except ValueError as exc:
+                raise SettingsError(f"CONFBOT_TIMEZONE: {exc}.") from None
         db_path = Path(get("CONFBOT_DB") or DEFAULT_DB).expanduser()
         if db_path.is_dir():
             raise SettingsError(f"CONFBOT_DB={db_path} is a directory; give a file path.")
@@ -118,7 +130,8 @@ class Settings:
         if test_url is not None and urlsplit(test_url).hostname not in ("127.0.0.1", "localhost"):
             raise SettingsError("CONFBOT_TEST_DISCORD_URL may only point at 127.0.0.1 (tests).")
         return cls(
-            program_dir=program_dir,
+            program=program,
+            timezone=zone,
             db_path=db_path,
             discord_token=get("DISCORD_TOKEN"),
             guild_id=int(guild) if guild else None,

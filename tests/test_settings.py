@@ -11,7 +11,7 @@ from bot.settings import BUNDLED_PROGRAM, Settings, SettingsError
 
 def test_defaults_use_the_bundled_program(tmp_path: Path):
     settings = Settings.from_env({}, dotenv_path=tmp_path / "none")
-    assert settings.program_dir == BUNDLED_PROGRAM
+    assert settings.program == BUNDLED_PROGRAM
     assert settings.discord_token is None
     assert settings.guild_id is None
 

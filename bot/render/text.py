@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.model import Conference, Event, Session
+from bot.model import Conference, Event, Program, Session, SessionKind, TimeBasis
 from bot.render import timefmt
 from bot.render.common import (
     author_groups,
@@ -32,6 +34,7 @@ from bot.service.results import (
     SessionBlock,
     Talk,
 )
+from bot.store.build import BuildReport
 
 INDENT = "  "
 
@@ -276,3 +279,44 @@ def render_about(conference: Conference, version: str, paper_count: int, session
             f"confbot {version}",
         ]
     )
+
+
+def render_load(program: Program, build: BuildReport, source: Path, db_path: Path) -> str:
+    """What `python -m bot load` found: where from, what, the zone and why, warnings."""
+    c = program.conference
+    state = f"rebuilt ({build.reason})" if build.rebuilt else "already up to date"
+    lines = [f"{c.name}: {source} -> {db_path}, {state}"]
+    noun = c.item_noun
+    room_blocks = any(s.kind is SessionKind.ROOM_BLOCK for s in program.sessions)
+    blocks = "room blocks" if room_blocks else "sessions"
+    entries = sum(len(p.authors) for p in program.papers)
+    people = "author" if noun == "paper" else "speaker"
+    days = {s.day for s in program.sessions}
+    lines.append(
+        f"  {len(days)} days, {len(program.sessions)} {blocks}, {len(program.papers)} {noun}s,"
+        f" {entries} {people} entries ({len(program.people())} people), "
+        f"{len(program.events)} other events"
+    )
+    published = sum(p.slot.basis is TimeBasis.PUBLISHED for p in program.papers)
+    lines.append(
+        f"  {noun} times: {published} published, {len(program.papers) - published} derived"
+        " (shown as ≈)"
+    )
+    for report in build.reports:
+        rooms = {p.slot.room for p in program.papers if p.slot.room}
+        kinds = Counter(p.kind for p in program.papers if p.kind)
+        made = f", by {report.generator}" if report.generator else ""
+        version = f", version {report.version!r}" if report.version else ""
+        lines.append(f"  format: {report.fmt}{made}{version}")
+        listed = f" of {report.rooms_listed} listed" if report.rooms_listed > len(rooms) else ""
+        lines.append(f"  rooms: {len(rooms)} in use{listed}")
+        if kinds:
+            top = ", ".join(f"{kind} {n}" for kind, n in kinds.most_common(6))
+            more = f" and {len(kinds) - 6} more" if len(kinds) > 6 else ""
+            lines.append(f"  {noun}s by type: {top}{more}")
+        lines.append(f"  time zone: {report.zone} ({report.zone_reason})")
+    for warning in build.warnings:
+        lines.append(f"  warning: {warning}")
+    if build.rebuilt and not build.warnings:
+        lines.append("  no warnings")
+    return "\n".join(lines)

@@ -24,7 +24,8 @@ from pathlib import Path
 import aiosqlite
 
 from bot import __version__
-from bot.importer.merge import program_files, read_program
+from bot.importer.registry import read_source, source_files
+from bot.importer.report import LoadReport
 from bot.model import Program, Slot
 from bot.store import extra
 from bot.store.connection import StoreUnavailable, describe
@@ -42,7 +43,11 @@ class BuildReport:
     rebuilt: bool
     reason: str
     programs: tuple[Program, ...] = field(repr=False)
-    warnings: tuple[str, ...]
+    reports: tuple[LoadReport, ...] = ()
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(w for report in self.reports for w in report.warnings)
 
 
 # The code that decides what a database holds: an upgrade that changes any of it (a
@@ -71,16 +76,18 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def fingerprint(directories: Sequence[Path]) -> str:
+def fingerprint(sources: Sequence[Path], default_zone: str | None = None) -> str:
     """A hash of the program files, the schema and the code that reads them: the database
     is stale when it changes.
 
     Content, not modification times, decides: a fresh git clone gives every file a new
     mtime, and a copied file can keep an old one.
     """
-    digest = hashlib.sha256(f"schema:{SCHEMA_VERSION} code:{code_fingerprint()}".encode())
-    for directory in directories:
-        for path in program_files(directory):
+    digest = hashlib.sha256(
+        f"schema:{SCHEMA_VERSION} code:{code_fingerprint()} zone:{default_zone}".encode()
+    )
+    for source in sources:
+        for path in source_files(source):
             digest.update(path.name.encode())
             digest.update(path.read_bytes() if path.is_file() else b"<missing>")
     return digest.hexdigest()
@@ -105,13 +112,14 @@ async def stored_fingerprint(db_path: Path, name: str = "fingerprint") -> str | 
 
 
 async def ensure_database(
-    directories: Sequence[Path], db_path: Path, force: bool = False
+    sources: Sequence[Path], db_path: Path, force: bool = False, default_zone: str | None = None
 ) -> BuildReport:
-    """Rebuild the database if it is missing or was built from other files."""
-    current = fingerprint(directories)
+    """Rebuild the database if it is missing or was built from other files (a program
+    file or directory of any format bot.importer.registry reads)."""
+    current = fingerprint(sources, default_zone)
     stored = await stored_fingerprint(db_path)
     if not force and stored == current:
-        return BuildReport(False, "up to date", (), ())
+        return BuildReport(False, "up to date", ())
     if force:
         reason = "forced"
     elif not db_path.exists():
@@ -122,11 +130,12 @@ async def ensure_database(
         reason = "confbot changed since it was built"
     else:
         reason = "program files changed"
-    loaded = [read_program(directory) for directory in directories]
+    loaded = [read_source(source, default_zone) for source in sources]
     await build_database([lp.program for lp in loaded], db_path, current)
-    warnings = tuple(w for lp in loaded for w in lp.warnings)
     log.info("rebuilt %s (%s)", db_path, reason)
-    return BuildReport(True, reason, tuple(lp.program for lp in loaded), warnings)
+    return BuildReport(
+        True, reason, tuple(lp.program for lp in loaded), tuple(lp.report for lp in loaded)
+    )
 
 
 async def build_database(programs: Sequence[Program], db_path: Path, source: str) -> None:

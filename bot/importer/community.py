@@ -1,0 +1,380 @@
+"""What every community format shares: from plain talks to a Program, with a report.
+
+The frab/pretalx JSON, frab/FOSDEM XML, iCalendar and Indico readers each turn their file
+into RawTalks and a RawConference; this module does the rest the same way for all of
+them: choose the time zone (and say why), file talks under program days, make stable
+keys, group each room's day into a room block (these programs have no sessions), and
+collect warnings for the load report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+from bot.importer.errors import ProgramFileError
+from bot.importer.report import LoadReport
+from bot.model import (
+    Authorship,
+    Conference,
+    Link,
+    Paper,
+    Program,
+    Session,
+    SessionKind,
+    Slot,
+    TimeBasis,
+    load_zone,
+)
+from bot.normalize import match_key, slug
+
+# Zones with daylight-saving rules, tried in order when a file gives offsets but no zone:
+# the first whose offsets match every time in the file shows each time as it was meant.
+_RULE_ZONES = ("CET", "EET", "WET", "EST5EDT", "CST6CDT", "MST7MDT", "PST8PDT")
+_KEY_CHARS = re.compile(r"^[-\w]+$", re.ASCII)
+
+
+@dataclass(frozen=True, slots=True)
+class RawTalk:
+    """One item as a format reader found it. `start` is aware (the file's offset) or
+    naive (wall time in the conference's zone, once that is known)."""
+
+    title: str
+    start: datetime
+    end: datetime
+    room: str | None
+    where: str  # for messages: 'day 2, room Ada, event 4' or 'line 120'
+    guid: str | None = None
+    id: str | None = None
+    day: date | None = None  # the program day the file files it under, if it says
+    subtitle: str | None = None
+    track: str | None = None
+    kind: str | None = None
+    language: str | None = None
+    abstract: str | None = None
+    persons: tuple[str, ...] = ()
+    url: str | None = None
+    links: tuple[Link, ...] = ()
+    do_not_record: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DayInfo:
+    """A program day as the file declares it: its date, and when it starts if it says."""
+
+    date: date
+    start: datetime | None = None
+
+
+@dataclass
+class RawConference:
+    fmt: str  # 'frab schedule.json', 'FOSDEM schedule.xml', ...
+    path: str
+    title: str | None = None
+    acronym: str | None = None
+    zone_name: str | None = None
+    start: date | None = None
+    end: date | None = None
+    venue: str | None = None
+    city: str | None = None
+    generator: str | None = None
+    version: str | None = None
+    base_url: str | None = None
+    days: list[DayInfo] = field(default_factory=list)
+    rooms: list[str] = field(default_factory=list)  # every room the file lists, used or not
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    program: Program
+    report: LoadReport
+
+
+def build(raw: RawConference, talks: Sequence[RawTalk], default_zone: str | None) -> Loaded:
+    """The Program and its report. Raises ProgramFileError when nothing sensible can be
+    made of it (no talks, no zone at all)."""
+    if not talks:
+        raise ProgramFileError(raw.path, f"holds no events to show (read as {raw.fmt})")
+    warnings = list(raw.warnings)
+    zone, zone_reason = _zone(raw, talks, default_zone, warnings)
+    placed = [_placed(t, zone) for t in talks]
+    days = _program_days(raw, placed, zone, warnings)
+    keys = _keys([t for t, _, _ in placed], warnings)
+    papers: list[Paper] = []
+    blocks: dict[tuple[date, str], list[Paper]] = {}
+    for (talk, start, end), key, day in zip(placed, keys, days, strict=True):
+        room = talk.room or "No room given"
+        session_key = f"{day.isoformat()}-{slug(room, 6) or 'room'}"
+        paper = Paper(
+            key=key,
+            title=talk.title,
+            page=None,
+            session_key=session_key,
+            slot=Slot(start, end, TimeBasis.PUBLISHED, talk.room),
+            url=talk.url,
+            award=None,
+            authors=tuple(
+                Authorship(match_key(name) or f"person-{i}", name, None, i)
+                for i, name in enumerate(dict.fromkeys(p for p in talk.persons if p))
+            ),
+            subtitle=talk.subtitle,
+            track=talk.track,
+            kind=talk.kind,
+            language=talk.language,
+            abstract=talk.abstract,
+            links=talk.links,
+            do_not_record=talk.do_not_record,
+        )
+        papers.append(paper)
+        blocks.setdefault((day, room), []).append(paper)
+    sessions = _room_blocks(blocks, zone)
+    order = {s.key: i for i, s in enumerate(sessions)}
+    papers.sort(key=lambda p: (order[p.session_key], p.slot.start, p.slot.end, p.title))
+    first_day = min(min(days), raw.start) if raw.start else min(days)
+    last_day = max(max(days), raw.end) if raw.end else max(days)
+    name = raw.title or raw.acronym or "Conference"
+    conference = Conference(
+        key=slug(raw.acronym or name, 4) or "conference",
+        name=name,
+        full_name=name,
+        timezone=zone_name_of(zone),
+        venue=raw.venue,
+        location=raw.city,
+        start_date=first_day,
+        end_date=last_day,
+        item_noun="talk",
+        source=_source(raw),
+    )
+    program = Program(conference, tuple(sessions), tuple(papers), ())
+    warnings += _overlaps(papers)
+    if silent := sum(1 for p in papers if not p.authors):
+        warnings.append(f"{silent} talk(s) name no speaker")
+    used = {p.slot.room for p in papers}
+    if empty := sorted(set(raw.rooms) - used):
+        shown = ", ".join(empty[:5]) + (" ..." if len(empty) > 5 else "")
+        warnings.append(f"{len(empty)} room(s) listed with no events: {shown}")
+    report = LoadReport(
+        path=raw.path,
+        fmt=raw.fmt,
+        generator=raw.generator,
+        version=raw.version,
+        zone=conference.timezone,
+        zone_reason=zone_reason,
+        rooms_listed=len(set(raw.rooms) | {p.slot.room for p in papers if p.slot.room}),
+        warnings=tuple(warnings),
+    )
+    return Loaded(program, report)
+
+
+def zone_name_of(zone: tzinfo) -> str:
+    return zone.key if isinstance(zone, ZoneInfo) else str(zone)
+
+
+# -- time zone --------------------------------------------------------------------------
+
+
+def _zone(
+    raw: RawConference, talks: Sequence[RawTalk], default: str | None, warnings: list[str]
+) -> tuple[ZoneInfo, str]:
+    aware = [t.start for t in talks if t.start.tzinfo is not None]
+    if raw.zone_name:
+        try:
+            zone = load_zone(raw.zone_name)
+        except ValueError as exc:
+            warnings.append(f"the file names the zone {raw.zone_name!r}, but {exc}")
+        else:
+            _check_declared(zone, aware, warnings)
+            return zone, "declared in the file"
+    if default:
+        zone = load_zone(default)
+        _check_declared(zone, aware, warnings)
+        return zone, "from CONFBOT_TIMEZONE (or load --timezone)"
+    if not aware:
+        raise ProgramFileError(
+            raw.path,
+            "names no time zone and its times carry no offset, so when its talks happen is"
+            " unknown; set CONFBOT_TIMEZONE (or load --timezone) to the conference's zone,"
+            " such as Europe/Berlin",
+        )
+    offsets = Counter(_offset_text(t) for t in aware)
+    for name in _RULE_ZONES + _fixed_zones(aware[0]):
+        zone = ZoneInfo(name)
+        if all(t.utcoffset() == t.astimezone(zone).utcoffset() for t in aware):
+            seen = ", ".join(sorted(offsets))
+            return zone, (
+                f"inferred: the file names no zone, and {name} matches every offset in it"
+                f" ({seen}); set CONFBOT_TIMEZONE to name the real one"
+            )
+    raise ProgramFileError(
+        raw.path,
+        f"names no time zone and its offsets ({', '.join(sorted(offsets))}) fit no single"
+        " zone; set CONFBOT_TIMEZONE (or load --timezone) to the conference's zone",
+    )
+
+
+def _check_declared(zone: ZoneInfo, aware: Sequence[datetime], warnings: list[str]) -> None:
+    other = [t for t in aware if t.utcoffset() != t.astimezone(zone).utcoffset()]
+    if other:
+        offsets = ", ".join(sorted({_offset_text(t) for t in other}))
+        warnings.append(
+            f"the zone is {zone.key}, but {len(other)} of {len(aware)} times carry other"
+            f" offsets ({offsets}); the instants are kept as written and shown in {zone.key}"
+        )
+
+
+def _fixed_zones(sample: datetime) -> tuple[str, ...]:
+    offset = sample.utcoffset() or timedelta(0)
+    hours, rest = divmod(int(offset.total_seconds()), 3600)
+    if rest:
+        return ()
+    return (f"Etc/GMT{-hours:+d}" if hours else "Etc/UTC",)  # Etc/GMT signs are inverted
+
+
+def _offset_text(moment: datetime) -> str:
+    offset = moment.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _placed(talk: RawTalk, zone: ZoneInfo) -> tuple[RawTalk, datetime, datetime]:
+    start = talk.start if talk.start.tzinfo else talk.start.replace(tzinfo=zone)
+    end = talk.end if talk.end.tzinfo else talk.end.replace(tzinfo=zone)
+    return talk, start, end
+
+
+# -- days, keys, blocks -----------------------------------------------------------------
+
+
+def _program_days(
+    raw: RawConference,
+    placed: Sequence[tuple[RawTalk, datetime, datetime]],
+    zone: ZoneInfo,
+    warnings: list[str],
+) -> list[date]:
+    """The day each talk is filed under for /schedule: the local date its day starts on
+    (so talks after midnight stay on their evening), else the local date it starts."""
+    declared = {d.date: d for d in raw.days}
+    corrected: dict[date, date] = {}
+    for info in raw.days:
+        if info.start is None:
+            continue
+        local = info.start.astimezone(zone).date()
+        if local != info.date:
+            corrected[info.date] = local
+    if corrected:
+        example = next(iter(corrected.items()))
+        warnings.append(
+            f"{len(corrected)} day(s) are dated differently from when they start in"
+            f" {zone.key} (day {example[0]} starts on {example[1]}); each is filed under the"
+            " date it starts on"
+        )
+    days = []
+    after_midnight = 0
+    for talk, start, _ in placed:
+        local = start.astimezone(zone).date()
+        if talk.day is not None and talk.day in declared:
+            day = corrected.get(talk.day, talk.day)
+        else:
+            day = local
+        if local > day:
+            after_midnight += 1
+        days.append(day)
+    if after_midnight:
+        warnings.append(
+            f"{after_midnight} talk(s) start after midnight: /schedule keeps them on the day"
+            " they are filed under, /next uses their real time"
+        )
+    return days
+
+
+def _keys(talks: Sequence[RawTalk], warnings: list[str]) -> list[str]:
+    """Stable keys: the guid, else the id, else a hash of title and start. A key seen
+    again gets '-2', '-3' in file order, with a warning, so re-imports agree."""
+    keys = []
+    seen: Counter[str] = Counter()
+    repeated: list[str] = []
+    for talk in talks:
+        if talk.guid:
+            base = talk.guid if _KEY_CHARS.match(talk.guid) else _safe(talk.guid)
+        elif talk.id:
+            base = f"id-{talk.id}" if _KEY_CHARS.match(talk.id) else f"id-{_safe(talk.id)}"
+        else:
+            digest = hashlib.sha1(f"{talk.title}\0{talk.start.isoformat()}".encode())
+            base = f"h-{digest.hexdigest()[:12]}"
+        seen[base] += 1
+        if seen[base] > 1:
+            repeated.append(f"{base} ({talk.where})")
+            base = f"{base}-{seen[base]}"
+        keys.append(base)
+    if repeated:
+        warnings.append(
+            f"{len(repeated)} event(s) repeat a guid or id; kept, numbered in file order:"
+            f" {', '.join(repeated[:3])}{' ...' if len(repeated) > 3 else ''}"
+        )
+    return keys
+
+
+def _safe(text: str) -> str:
+    """A key Discord custom ids and our references accept: base64 guids map one to one
+    onto the URL-safe alphabet; anything else is hashed."""
+    mapped = text.replace("+", "-").replace("/", "_").rstrip("=")
+    if _KEY_CHARS.match(mapped):
+        return mapped
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def _room_blocks(blocks: dict[tuple[date, str], list[Paper]], zone: ZoneInfo) -> list[Session]:
+    sessions = []
+    for (day, room), papers in sorted(blocks.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        papers.sort(key=lambda p: (p.slot.start, p.slot.end, p.title))
+        tracks = {p.track for p in papers}
+        track = tracks.pop() if len(tracks) == 1 else None
+        title = f"{track} · {room}" if track and track != room else room
+        slot = Slot(min(p.slot.start for p in papers), max(p.slot.end for p in papers),
+                    TimeBasis.PUBLISHED, None if room == "No room given" else room)  # fmt: skip
+        sessions.append(
+            Session(
+                key=papers[0].session_key,
+                title=f"{title}, {day:%A}",
+                day=day,
+                slot=slot,
+                chairs=(),
+                paper_keys=tuple(p.key for p in papers),
+                track=track,
+                kind=SessionKind.ROOM_BLOCK,
+            )
+        )
+    sessions.sort(key=lambda s: (s.day, s.slot.start, s.title))
+    return sessions
+
+
+def _overlaps(papers: Sequence[Paper]) -> list[str]:
+    by_room: dict[str, list[Paper]] = {}
+    for paper in papers:
+        if paper.slot.room:
+            by_room.setdefault(paper.slot.room, []).append(paper)
+    clashes = []
+    for room, items in by_room.items():
+        items = sorted(items, key=lambda p: p.slot.start)
+        for before, after in itertools.pairwise(items):
+            if after.slot.start < before.slot.end:
+                clashes.append(f"{before.title!r} and {after.title!r} in {room}")
+    if not clashes:
+        return []
+    more = f" and {len(clashes) - 2} more" if len(clashes) > 2 else ""
+    return [f"{len(clashes)} same-room overlap(s): {'; '.join(clashes[:2])}{more}"]
+
+
+def _source(raw: RawConference) -> str:
+    made = f" by {raw.generator}" if raw.generator else ""
+    version = f", version {raw.version!r}" if raw.version else ""
+    where = f" from {raw.base_url}" if raw.base_url else ""
+    return f"The organisers' {raw.fmt}{made}{version}{where}."

@@ -1,0 +1,233 @@
+"""iCalendar (.ics) program feeds: one VEVENT per item.
+
+Read by hand rather than with a calendar library, because real feeds break it in ways a
+library does not forgive: folds are undone on bytes before decoding (a fold can split a
+UTF-8 character in two), line ends may be CR CR LF, a property may name its CHARSET, and
+TZID names a zone with no VTIMEZONE (the zone database knows it). Feeds with generic
+summaries ('Main Conference: talk') carry the real title in DESCRIPTION.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from bot.importer.community import Loaded, RawConference, RawTalk, build
+from bot.importer.errors import ProgramFileError
+from bot.importer.files import check_size
+from bot.importer.text import plain_text
+from bot.importer.values import url
+from bot.model import load_zone, within_range
+
+_GENERIC = re.compile(r"^(?P<prefix>[A-Z][\w .'-]*): (?P<kind>[a-z][a-z -]*)$")
+_DURATION = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+_ESCAPES = {"n": "\n", "N": "\n", ",": ",", ";": ";", "\\": "\\"}
+
+
+class IcalReader:
+    name = "iCalendar (.ics)"
+
+    def claims(self, head: bytes, path: Path) -> bool:
+        return head.lstrip(b"\xef\xbb\xbf \t\r\n").upper().startswith(b"BEGIN:VCALENDAR")
+
+    def read(self, path: Path, default_zone: str | None) -> Loaded:
+        check_size(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ProgramFileError(path.name, f"cannot be read ({exc.strerror})") from None
+        raw, talks = _read(data, path.name, default_zone)
+        return build(raw, talks, default_zone)
+
+    def files(self, path: Path) -> Sequence[Path]:
+        return (path,)
+
+
+READER = IcalReader()
+
+
+Property = tuple[str, dict[str, str], str]
+
+
+def unfold(data: bytes) -> list[tuple[int, bytes]]:
+    """(first line number, logical line), with folds undone on bytes."""
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    data = data.replace(b"\r\r\n", b"\n").replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    lines: list[tuple[int, bytes]] = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line[:1] in (b" ", b"\t") and lines:
+            first, text = lines[-1]
+            lines[-1] = (first, text + line[1:])
+        elif line.strip():
+            lines.append((number, line))
+    return lines
+
+
+def properties(data: bytes, path: str) -> Iterator[tuple[int, Property]]:
+    for number, line in unfold(data):
+        name_part, value = _split_value(line)
+        if value is None:
+            raise ProgramFileError(path, "a line with no ':' is not an iCalendar property",
+                                   number, line[:80].decode("utf-8", "replace"))  # fmt: skip
+        name, *param_parts = _split_params(name_part)
+        params = {}
+        for part in param_parts:
+            key, _, val = part.partition(b"=")
+            params[key.decode("ascii", "replace").upper()] = val.decode("utf-8", "replace").strip(
+                '"'
+            )
+        charset = params.get("CHARSET", "utf-8")
+        try:
+            text = value.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            raise ProgramFileError(path, f"is not {charset} text", number) from None
+        yield number, (name.decode("ascii", "replace").upper(), params, text)
+
+
+def _split_value(line: bytes) -> tuple[bytes, bytes | None]:
+    quoted = False
+    for i, byte in enumerate(line):
+        if byte == 0x22:  # "
+            quoted = not quoted
+        elif byte == 0x3A and not quoted:  # :
+            return line[:i], line[i + 1 :]
+    return line, None
+
+
+def _split_params(name_part: bytes) -> list[bytes]:
+    parts, current, quoted = [], bytearray(), False
+    for byte in name_part:
+        if byte == 0x22:
+            quoted = not quoted
+        if byte == 0x3B and not quoted:  # ;
+            parts.append(bytes(current))
+            current = bytearray()
+        else:
+            current.append(byte)
+    parts.append(bytes(current))
+    return parts
+
+
+def unescape(text: str) -> str:
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[1]), text)
+
+
+def _read(data: bytes, path: str, default_zone: str | None) -> tuple[RawConference, list[RawTalk]]:
+    raw = RawConference(fmt="iCalendar feed", path=path)
+    events: list[tuple[int, dict[str, tuple[dict[str, str], str]]]] = []
+    current: dict[str, tuple[dict[str, str], str]] | None = None
+    start_line = 0
+    for number, (name, params, value) in properties(data, path):
+        if name == "BEGIN" and value.upper() == "VEVENT":
+            current, start_line = {}, number
+        elif name == "END" and value.upper() == "VEVENT" and current is not None:
+            events.append((start_line, current))
+            current = None
+        elif current is not None:
+            current.setdefault(name, (params, value))
+        elif name in ("X-WR-CALNAME", "X-WR-CALDESC") and not raw.title:
+            raw.title = unescape(value).strip() or None
+        elif name == "X-WR-TIMEZONE":
+            raw.zone_name = value.strip() or None
+        elif name == "PRODID":
+            raw.generator = value.strip() or None
+    zones = Counter(p.get("TZID") for e in events for k in ("DTSTART",) if k in e[1]
+                    for p in (e[1][k][0],) if p.get("TZID"))  # fmt: skip
+    if raw.zone_name is None and zones:
+        raw.zone_name = zones.most_common(1)[0][0]
+    fallback = raw.zone_name or default_zone
+    talks = [_talk(fields, f"line {line}", path, fallback, raw) for line, fields in events]
+    multi = sum(1 for t in talks if t.room and "," in t.room)
+    if multi:
+        raw.warnings.append(f"{multi} event(s) list several rooms in LOCATION; kept as one item")
+    generic = sum(1 for _, fields in events if _GENERIC.match(_summary(fields)))
+    if generic:
+        raw.warnings.append(
+            f"{generic} event(s) have a generic SUMMARY ('Main Conference: talk'); their title"
+            " is taken from DESCRIPTION"
+        )
+    return raw, talks
+
+
+def _summary(fields: dict[str, tuple[dict[str, str], str]]) -> str:
+    return unescape(fields.get("SUMMARY", ({}, ""))[1]).strip()
+
+
+def _talk(
+    fields: dict[str, tuple[dict[str, str], str]], where: str, path: str,
+    zone: str | None, raw: RawConference,
+) -> RawTalk:  # fmt: skip
+    if "DTSTART" not in fields:
+        raise ProgramFileError(path, f"{where}: the VEVENT has no DTSTART")
+    start = _moment(*fields["DTSTART"], zone, f"{where} DTSTART", path)
+    if "DTEND" in fields:
+        end = _moment(*fields["DTEND"], zone, f"{where} DTEND", path)
+    else:
+        end = start + _duration(fields.get("DURATION", ({}, "PT0S"))[1])
+    if end < start:
+        raise ProgramFileError(path, f"{where}: the event ends before it starts")
+    summary = _summary(fields)
+    description = plain_text(unescape(fields.get("DESCRIPTION", ({}, ""))[1]))
+    if description == "No description":
+        description = None
+    kind = None
+    title = summary
+    if generic := _GENERIC.match(summary):
+        kind = generic["kind"]
+        first_line = (description or "").split("\n", 1)[0].strip()
+        title = first_line[:200] if first_line else kind.capitalize()
+    if not title:
+        raise ProgramFileError(path, f"{where}: the VEVENT has no SUMMARY")
+    location = unescape(fields.get("LOCATION", ({}, ""))[1]).strip() or None
+    categories = unescape(fields.get("CATEGORIES", ({}, ""))[1]).strip() or None
+    return RawTalk(
+        title=title,
+        start=start,
+        end=end,
+        room=location,
+        where=where,
+        guid=fields.get("UID", ({}, ""))[1].strip() or None,
+        track=categories.split(",")[0].strip() if categories else None,
+        kind=kind,
+        abstract=description,
+        url=url(fields.get("URL", ({}, ""))[1]),
+    )
+
+
+def _moment(
+    params: dict[str, str], value: str, zone: str | None, where: str, path: str
+) -> datetime:
+    text = value.strip()
+    try:
+        if params.get("VALUE", "").upper() == "DATE" or len(text) == 8:
+            moment = datetime.combine(date(int(text[:4]), int(text[4:6]), int(text[6:8])),
+                                      datetime.min.time())  # fmt: skip
+        else:
+            moment = datetime.strptime(text.rstrip("Zz"), "%Y%m%dT%H%M%S")
+    except ValueError:
+        raise ProgramFileError(path, f"{where}: {text!r} is not an iCalendar time") from None
+    if text.endswith(("Z", "z")):
+        moment = moment.replace(tzinfo=UTC)
+    elif tzid := params.get("TZID"):
+        try:
+            moment = moment.replace(tzinfo=load_zone(tzid))
+        except ValueError:
+            raise ProgramFileError(
+                path, f"{where}: TZID {tzid!r} is not a zone confbot knows"
+            ) from None
+    elif zone:
+        moment = moment.replace(tzinfo=load_zone(zone))
+    if moment.tzinfo is not None and not within_range(moment):
+        raise ProgramFileError(path, f"{where}: {text!r} is out of range")
+    return moment
+
+
+def _duration(text: str) -> timedelta:
+    match = _DURATION.match(text.strip().upper())
+    if not match:
+        return timedelta(0)
+    weeks, days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)

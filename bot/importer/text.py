@@ -1,0 +1,66 @@
+"""Abstracts and descriptions come as HTML (FOSDEM, frab) or Markdown (pretalx): keep the
+words, drop the markup. Renderers then escape what is left, so nothing a program says is
+ever read as formatting or a ping."""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+
+MAX_ABSTRACT = 4000  # more than any card shows; bounds memory for a 10,000-talk program
+
+_BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr",
+               "blockquote", "pre", "hr"}  # fmt: skip
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\((\S+?)\)")
+_MD_MARKS = re.compile(r"(\*\*|__|~~|`+)")
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.M)
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.href: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+        if tag == "li":
+            self.parts.append("• ")
+        if tag == "a":
+            self.href = dict(attrs).get("href")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self.href and self.href.startswith(("http://", "https://")):
+            if self.href not in "".join(self.parts[-3:]):
+                self.parts.append(f" ({self.href})")
+            self.href = None
+        if tag in _BLOCK_TAGS and tag != "li":
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def plain_text(text: str | None) -> str | None:
+    """The words of an HTML or Markdown text, with paragraphs kept as blank lines."""
+    if not text:
+        return None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "<" not in text and "&lt;" in text:  # HTML escaped once more than it should be
+        text = html.unescape(text)
+    if "<" in text and ">" in text:
+        parser = _Text()
+        parser.feed(text)
+        parser.close()
+        text = "".join(parser.parts)
+    else:
+        text = html.unescape(text)
+    text = _MD_LINK.sub(lambda m: f"{m[1]} ({m[2]})" if m[1] else m[2], text)
+    text = _MD_HEADING.sub("", text)
+    text = _MD_MARKS.sub("", text)
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    return text[:MAX_ABSTRACT] or None

@@ -1,0 +1,82 @@
+"""Reading the loose values real exports hold: text with stray white space, dates, ISO
+times with offsets, durations in several spellings, people, URLs and links. Each returns
+None for what it cannot read, and the reader decides whether that is an error."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot.model import Link
+
+
+def text(value: Any) -> str | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        return None
+    return " ".join(value.split()) or None
+
+
+def joined(*parts: Any) -> str | None:
+    texts = [p.strip() for p in parts if isinstance(p, str) and p.strip()]
+    unique = list(dict.fromkeys(texts))
+    return "\n\n".join(unique) or None
+
+
+def date_of(value: Any) -> date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+def moment(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def duration(value: Any) -> timedelta | None:
+    """'00:30', '1:30' (hours:minutes) or '01:30:00' (with seconds)."""
+    if not isinstance(value, str):
+        return None
+    parts = value.strip().split(":")
+    if not 2 <= len(parts) <= 3 or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    hours, minutes, *seconds = (int(p) for p in parts)
+    return timedelta(hours=hours, minutes=minutes, seconds=seconds[0] if seconds else 0)
+
+
+def persons(value: Any) -> tuple[str, ...]:
+    names = []
+    for person in value or []:
+        if isinstance(person, dict):
+            name = text(person.get("public_name")) or text(person.get("name"))
+        else:
+            name = text(person)
+        if name:
+            names.append(name)
+    return tuple(names)
+
+
+def url(value: Any) -> str | None:
+    found = text(value)
+    return found if found and found.startswith(("https://", "http://")) else None
+
+
+def links(value: Any) -> tuple[Link, ...]:
+    found: list[Link] = []
+    for link in value or []:
+        if not isinstance(link, dict):
+            continue
+        address = url(link.get("url") or link.get("href"))
+        if address:
+            title = text(link.get("title")) or text(link.get("type")) or address
+            found.append(Link(title, address))
+    return tuple(found)

@@ -1,0 +1,156 @@
+"""Real exports from real conferences (read from ../shared, never copied in): each loads
+with a truthful report and answers every command. Expected values come from reading the
+files; their traps are listed in ../shared/data/real-programs/README.md."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.console import OK, Console
+from bot.clock import FixedClock
+from bot.importer.community import Loaded
+from bot.importer.registry import read_source
+from bot.service import ProgramService
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-programs"
+FILES = {
+    "36c3": "ccc-36c3.frab.schedule.json",
+    "camp2019": "cccamp2019.frab.schedule.json",
+    "rc3": "rc3-2020-channels.pretalx.schedule.json",
+    "38c3": "ccc-38c3-hub.schedule2-example.json",
+    "fosdem": "fosdem-2025.schedule.xml",
+    "31c3": "ccc-31c3.schedule.xml",
+    "debconf": "debconf23.schedule.xml",
+    "privacyweek": "privacyweek-2017.schedule.xml",
+    "lca": "lca2020.ics",
+}
+# How many events each file holds, counted by hand (the README's table agrees).
+EVENTS = {"36c3": 161, "camp2019": 79, "rc3": 48, "38c3": 2, "fosdem": 943, "31c3": 138,
+          "debconf": 117, "privacyweek": 109, "lca": 262}  # fmt: skip
+
+if not REAL.is_dir():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{REAL} is missing: CI must run with ../shared beside the clone")
+    pytest.skip(f"{REAL} is absent (the shared real programs)", allow_module_level=True)
+
+_cache: dict[str, Loaded] = {}
+
+
+def load(name: str) -> Loaded:
+    if name not in _cache:
+        _cache[name] = read_source(REAL / FILES[name])
+    return _cache[name]
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def talk_titled(name: str, title: str):
+    return next(p for p in load(name).program.papers if p.title == title)
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_every_event_is_read(name: str):
+    assert len(load(name).program.papers) == EVENTS[name]
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_every_command_answers_on_the_file(name: str):
+    program = load(name).program
+    service = ProgramService(program)
+    talk = max(program.papers, key=lambda p: (len(p.authors) > 0, len(p.title)))
+    console = Console(service, FixedClock(talk.slot.start + timedelta(minutes=1)))
+    assert talk.title in console.execute("/now").text
+    assert talk.title in console.execute("/next").text.split("Next")[0]
+    paper = console.execute(f"/paper {talk.title}")
+    assert paper.code == OK and paper.text.startswith(talk.title), paper.text[:300]
+    if talk.authors:
+        author = console.execute(f"/author {talk.authors[0].name}")
+        assert author.code == OK and talk.title in author.text
+    session = next(s for s in program.sessions if talk.key in s.paper_keys)
+    assert console.execute(f"/session {session.title}").code == OK
+    for day in program.conference.days:
+        if any(s.day == day for s in program.sessions):
+            assert console.execute(f"/schedule {day.isoformat()}").code == OK
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_no_abstract_keeps_markup(name: str):
+    for paper in load(name).program.papers:
+        assert "<p>" not in (paper.abstract or "") and "</" not in (paper.abstract or "")
+
+
+def test_36c3_talks_after_midnight_stay_on_their_evening():
+    program = load("36c3").program
+    jeopardy = talk_titled("36c3", "Hacker Jeopardy")
+    assert jeopardy.slot.start == utc("2019-12-27T23:50")  # 00:50 on the 28th, +01:00
+    (block,) = [s for s in program.sessions if jeopardy.key in s.paper_keys]
+    assert block.day.isoformat() == "2019-12-27"
+    assert any("3 talk(s) start after midnight" in w for w in load("36c3").report.warnings)
+
+
+def test_36c3_names_no_zone_so_one_is_inferred_from_its_offsets():
+    report = load("36c3").report
+    assert report.zone == "CET" and report.zone_reason.startswith("inferred")
+
+
+def test_debconf_offsets_win_over_its_declared_zone_and_the_report_says_so():
+    loaded = load("debconf")
+    opening = talk_titled("debconf", "Opening Ceremony")
+    assert opening.slot.start == utc("2023-09-10T05:00")  # <date> in UTC; 10:30 in Kochi
+    assert loaded.program.conference.timezone == "Asia/Kolkata"
+    assert any("carry other offsets (+00:00)" in w for w in loaded.report.warnings)
+    (block,) = [s for s in loaded.program.sessions if opening.key in s.paper_keys]
+    assert block.day.isoformat() == "2023-09-10"  # its <day date> says the 9th
+    assert any("dated differently" in w for w in loaded.report.warnings)
+
+
+def test_privacyweek_is_right_on_both_sides_of_the_dst_change():
+    program = load("privacyweek").program
+    tz = program.conference.tz
+    before = [p for p in program.papers if p.slot.start < utc("2017-10-29T01:00")]
+    after = [p for p in program.papers if p.slot.start > utc("2017-10-29T01:00")]
+    assert before and after
+    assert {p.slot.start.astimezone(tz).utcoffset() for p in before} == {timedelta(hours=2)}
+    assert {p.slot.start.astimezone(tz).utcoffset() for p in after} == {timedelta(hours=1)}
+    first_after = min(after, key=lambda p: p.slot.start)
+    assert f"{first_after.slot.start.astimezone(tz):%H:%M}" == "09:00"  # its <start>
+
+
+def test_fosdem_lists_29_rooms_in_use_of_40_and_warns_of_the_empty_ones():
+    loaded = load("fosdem")
+    rooms = {p.slot.room for p in loaded.program.papers}
+    assert len(rooms) == 29
+    assert any("11 room(s) listed with no events" in w for w in loaded.report.warnings)
+
+
+def test_fosdem_finds_a_talk_and_its_speaker():
+    service = ProgramService(load("fosdem").program)
+    answer = service.paper("callee saved registers llvm")
+    assert answer.talk.title == "A New Approach to Callee-Saved Registers in LLVM"
+    assert answer.talk.paper.track == "LLVM"
+    (person,) = service.author("mikhail gudim").people
+    assert person.name == "Mikhail Gudim"
+
+
+def test_31c3_base64_guids_become_safe_stable_keys():
+    keys = [p.key for p in load("31c3").program.papers]
+    assert len(set(keys)) == len(keys)
+    assert all(k.replace("-", "").replace("_", "").isalnum() for k in keys)
+
+
+def test_lca_takes_titles_from_descriptions_where_summaries_are_generic():
+    loaded = load("lca")
+    titles = {p.title for p in loaded.program.papers}
+    assert any(t.startswith("Women of Open Technology Breakfast") for t in titles)
+    assert loaded.program.conference.timezone == "Australia/Brisbane"
+
+
+def test_rc3_room_names_with_slashes_and_umlauts_survive():
+    rooms = {p.slot.room for p in load("rc3").program.papers}
+    assert "ChaosTrawler Stubnitz/Gängeviertel Hamburg" in rooms
