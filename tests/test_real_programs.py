@@ -154,3 +154,20 @@ def test_lca_takes_titles_from_descriptions_where_summaries_are_generic():
 def test_rc3_room_names_with_slashes_and_umlauts_survive():
     rooms = {p.slot.room for p in load("rc3").program.papers}
     assert "ChaosTrawler Stubnitz/Gängeviertel Hamburg" in rooms
+
+
+def test_a_fosdem_devroom_is_its_own_block_that_session_finds():
+    service = ProgramService(load("fosdem").program)
+    answer = service.session("llvm")
+    assert answer.session.title == "LLVM, Saturday"
+    assert {t.paper.track for t in service.session_talks(answer.session)} == {"LLVM"}
+
+
+def test_paper_on_a_community_program_shows_track_type_and_abstract():
+    program = load("fosdem").program
+    console = Console(ProgramService(program), FixedClock(utc("2025-02-01T09:00")))
+    text = console.execute("/paper callee saved registers").text
+    assert "Track:   LLVM" in text
+    assert "Type:    devroom · en" in text
+    assert "Currently LLVM saves and restores callee-saved registers" in text
+    assert "1 talk" in console.execute("/author mikhail gudim").text

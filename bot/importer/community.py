@@ -9,6 +9,7 @@ collect warnings for the load report.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import re
@@ -38,6 +39,7 @@ from bot.normalize import match_key, slug
 # the first whose offsets match every time in the file shows each time as it was meant.
 _RULE_ZONES = ("CET", "EET", "WET", "EST5EDT", "CST6CDT", "MST7MDT", "PST8PDT")
 _KEY_CHARS = re.compile(r"^[-\w]+$", re.ASCII)
+NO_ROOM = "No room given"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +112,7 @@ def build(raw: RawConference, talks: Sequence[RawTalk], default_zone: str | None
     papers: list[Paper] = []
     blocks: dict[tuple[date, str], list[Paper]] = {}
     for (talk, start, end), key, day in zip(placed, keys, days, strict=True):
-        room = talk.room or "No room given"
+        room = talk.room or NO_ROOM
         session_key = f"{day.isoformat()}-{slug(room, 6) or 'room'}"
         paper = Paper(
             key=key,
@@ -134,7 +136,13 @@ def build(raw: RawConference, talks: Sequence[RawTalk], default_zone: str | None
         )
         papers.append(paper)
         blocks.setdefault((day, room), []).append(paper)
-    sessions = _room_blocks(blocks, zone)
+    sessions, block_of = _room_blocks(blocks)
+    papers = [
+        p
+        if block_of[p.key] == p.session_key
+        else dataclasses.replace(p, session_key=block_of[p.key])
+        for p in papers
+    ]
     order = {s.key: i for i, s in enumerate(sessions)}
     papers.sort(key=lambda p: (order[p.session_key], p.slot.start, p.slot.end, p.title))
     first_day = min(min(days), raw.start) if raw.start else min(days)
@@ -331,29 +339,57 @@ def _safe(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def _room_blocks(blocks: dict[tuple[date, str], list[Paper]], zone: ZoneInfo) -> list[Session]:
+def _room_blocks(
+    blocks: dict[tuple[date, str], list[Paper]],
+) -> tuple[list[Session], dict[str, str]]:
+    """One block per room and day; where a room hosts one track after another (FOSDEM's
+    devrooms), one block per track run, so /session finds 'LLVM' as its own block.
+    Returns the blocks and, for each paper, the key of the block it is in."""
     sessions = []
+    block_of: dict[str, str] = {}
+    used: Counter[str] = Counter()
     for (day, room), papers in sorted(blocks.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         papers.sort(key=lambda p: (p.slot.start, p.slot.end, p.title))
-        tracks = {p.track for p in papers}
-        track = tracks.pop() if len(tracks) == 1 else None
-        title = f"{track} · {room}" if track and track != room else room
-        slot = Slot(min(p.slot.start for p in papers), max(p.slot.end for p in papers),
-                    TimeBasis.PUBLISHED, None if room == "No room given" else room)  # fmt: skip
-        sessions.append(
-            Session(
-                key=papers[0].session_key,
-                title=f"{title}, {day:%A}",
-                day=day,
-                slot=slot,
-                chairs=(),
-                paper_keys=tuple(p.key for p in papers),
-                track=track,
-                kind=SessionKind.ROOM_BLOCK,
+        for run in _track_runs(papers):
+            tracks = {p.track for p in run}
+            track = tracks.pop() if len(tracks) == 1 else None
+            slot = Slot(min(p.slot.start for p in run), max(p.slot.end for p in run),
+                        TimeBasis.PUBLISHED, None if room == NO_ROOM else room)  # fmt: skip
+            key = run[0].session_key
+            if len(run) < len(papers):
+                key = f"{key}-{slug(track or 'mixed', 4) or 'track'}"
+            used[key] += 1
+            if used[key] > 1:
+                key = f"{key}-{used[key]}"
+            block_of.update((p.key, key) for p in run)
+            sessions.append(
+                Session(
+                    key=key,
+                    title=f"{track or room}, {day:%A}",
+                    day=day,
+                    slot=slot,
+                    chairs=(),
+                    paper_keys=tuple(p.key for p in run),
+                    track=track,
+                    kind=SessionKind.ROOM_BLOCK,
+                )
             )
-        )
     sessions.sort(key=lambda s: (s.day, s.slot.start, s.title))
-    return sessions
+    return sessions, block_of
+
+
+def _track_runs(papers: list[Paper]) -> list[list[Paper]]:
+    """Consecutive talks of one track; kept as one run unless the runs are long (three
+    talks or more on average): a room of mixed tracks stays one block."""
+    runs: list[list[Paper]] = []
+    for paper in papers:
+        if runs and runs[-1][-1].track == paper.track:
+            runs[-1].append(paper)
+        else:
+            runs.append([paper])
+    if len(runs) > 1 and len(papers) / len(runs) >= 3:
+        return runs
+    return [papers]
 
 
 def _overlaps(papers: Sequence[Paper]) -> list[str]:

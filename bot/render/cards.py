@@ -19,11 +19,13 @@ from zoneinfo import ZoneInfo
 from bot.model import Conference, Event, Session, Slot
 from bot.render import timefmt
 from bot.render.common import (
+    abstract_excerpt,
     author_groups,
     authors_line,
     count_of,
     derived_note,
     event_extra,
+    group_label,
     item_kind,
     item_place,
     join_names,
@@ -271,7 +273,11 @@ def paper_cards(answer: PaperAnswer, conference: Conference) -> list[Card]:
     tz = conference.tz
     talk = answer.talk
     paper = talk.paper
-    description = f"**{talk.session.title}**\n{when_with_day(paper.slot, tz)}"
+    label = group_label(talk)
+    description = f"**{escape(label)}**\n" if label else ""
+    if paper.subtitle:
+        description = f"*{escape(paper.subtitle)}*\n" + description
+    description += when_with_day(paper.slot, tz)
     if paper.slot.approximate:
         description += " (approximate)"
     if paper.slot.room:
@@ -285,9 +291,17 @@ def paper_cards(answer: PaperAnswer, conference: Conference) -> list[Card]:
     fields = _merge_author_fields(fields)
     if paper.page is not None:
         fields.append(Field("Proceedings", f"page {paper.page}", inline=True))
+    if kind := " · ".join(escape(x) for x in (paper.kind, paper.language) if x):
+        fields.append(Field("Type", kind, inline=True))
+    if paper.do_not_record:
+        fields.append(Field("Recording", "Not recorded (the speakers asked)", inline=True))
+    if paper.abstract:
+        fields.append(Field("Abstract", escape(abstract_excerpt(paper.abstract, 900))))
     if answer.runners_up:
         fields.append(Field("Also close", "\n".join(f"• {t.title}" for t in answer.runners_up)))
-    links = (("Paper page", paper.url),) if paper.url else ()
+    page = "Paper page" if conference.item_noun == "paper" else "Talk page"
+    links: tuple[tuple[str, str], ...] = ((page, paper.url),) if paper.url else ()
+    links += tuple((truncate(link.title, 80), link.url) for link in paper.links[:4])
     footer = _derived_footer([talk], conference)
     base = Card(
         paper.title,
@@ -313,12 +327,15 @@ def author_cards(answer: AuthorAnswer, conference: Conference) -> list[Card]:
     tz = conference.tz
     if len(answer.people) == 1:
         person = answer.people[0]
-        return paginate(Card(person.name, _papers_count(person)), _person_fields(person, tz))
+        return paginate(
+            Card(person.name, _papers_count(person, conference)), _person_fields(person, tz)
+        )
     title = f"{len(answer.people)} people match “{escape(answer.query)}”"
     cards: list[Card] = []
     for person in answer.people:
         cards += paginate(
-            Card(title, f"**{person.name}** — {_papers_count(person)}"), _person_fields(person, tz)
+            Card(title, f"**{person.name}** — {_papers_count(person, conference)}"),
+            _person_fields(person, tz),
         )
     if len(cards) > 1:
         cards = [
@@ -327,8 +344,8 @@ def author_cards(answer: AuthorAnswer, conference: Conference) -> list[Card]:
     return [fit(c) for c in cards]
 
 
-def _papers_count(person: PersonPapers) -> str:
-    return count_of(len(person.talks), "paper")
+def _papers_count(person: PersonPapers, conference: Conference) -> str:
+    return count_of(len(person.talks), conference.item_noun)
 
 
 def _person_fields(person: PersonPapers, tz: ZoneInfo) -> list[Field]:
@@ -408,7 +425,7 @@ def search_cards(answer: SearchAnswer, conference: Conference) -> list[Card]:
         fields.append(
             Field(
                 f"Affiliation · {a.name}",
-                f"{count_of(len(a.talks), 'paper')}: {people}",
+                f"{count_of(len(a.talks), conference.item_noun)}: {people}",
             )
         )
     fields += [Field(f"Session · {s.title}", when_with_day(s.slot, tz)) for s in answer.sessions]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.model import Authorship, Conference, Event
+from bot.model import Authorship, Conference, Event, SessionKind
 from bot.service.results import NoMatch, ProgramItem, Talk
 
 
@@ -67,14 +67,29 @@ def item_kind(item: ProgramItem) -> str:
     return EVENT_LABELS.get(item.kind, item.kind.capitalize())
 
 
+def group_label(talk: Talk) -> str | None:
+    """What a talk belongs to: its session, or where the program has none, its track."""
+    if talk.session.kind is SessionKind.ROOM_BLOCK:
+        return talk.paper.track
+    return talk.session.title
+
+
 def item_place(item: ProgramItem) -> str:
     """'Memory Management · Grand Ballroom ABGH' for a talk, the room for an event."""
     parts = []
-    if isinstance(item, Talk):
-        parts.append(item.session.title)
+    if isinstance(item, Talk) and (label := group_label(item)):
+        parts.append(label)
     if item.slot.room:
         parts.append(item.slot.room)
     return " · ".join(parts)
+
+
+def abstract_excerpt(text: str, limit: int) -> str:
+    """The start of an abstract, cut at a word, for answers that have room for a taste."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",.;:")
+    return cut + " …"
 
 
 def event_extra(event: Event) -> str | None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.model import Conference, Event, Program, Session, SessionKind, TimeBasis
 from bot.render import timefmt
 from bot.render.common import (
+    abstract_excerpt,
     author_groups,
     authors_line,
     count_of,
@@ -158,7 +159,13 @@ def render_paper(answer: PaperAnswer | NoMatch, conference: Conference) -> str:
     lines = [paper.title]
     for names, affiliation in author_groups(paper.authors):
         lines.append(f"{INDENT}{join_names(names)}" + (f" — {affiliation}" if affiliation else ""))
-    lines.append(f"Session: {talk.session.title}")
+    if paper.subtitle:
+        lines.insert(1, f"{INDENT}{paper.subtitle}")
+    if talk.session.kind is SessionKind.ROOM_BLOCK:
+        if paper.track:
+            lines.append(f"Track:   {paper.track}")
+    else:
+        lines.append(f"Session: {talk.session.title}")
     lines.append(
         f"When:    {timefmt.span(paper.slot, tz)}"
         + (" (approximate)" if paper.slot.approximate else "")
@@ -169,8 +176,16 @@ def render_paper(answer: PaperAnswer | NoMatch, conference: Conference) -> str:
         lines.append(f"Award:   🏆 {paper.award}")
     if paper.page is not None:
         lines.append(f"Page:    {paper.page} in the proceedings")
+    if paper.kind or paper.language:
+        lines.append("Type:    " + " · ".join(x for x in (paper.kind, paper.language) if x))
+    if paper.do_not_record:
+        lines.append("Not recorded (the speakers asked).")
     if paper.url:
         lines.append(f"Link:    {paper.url}")
+    for link in paper.links:
+        lines.append(f"Link:    {link.title} — {link.url}")
+    if paper.abstract:
+        lines.append(abstract_excerpt(paper.abstract, 600))
     if answer.runners_up:
         lines.append("Also close:")
         lines += [f"{INDENT}{t.title}" for t in answer.runners_up]
@@ -185,7 +200,7 @@ def render_author(answer: AuthorAnswer | NoMatch, conference: Conference) -> str
     if len(answer.people) > 1:
         lines.append(f"{len(answer.people)} people match “{answer.query}”:")
     for person in answer.people:
-        lines.append(f"{person.name} — {count_of(len(person.talks), 'paper')}")
+        lines.append(f"{person.name} — {count_of(len(person.talks), conference.item_noun)}")
         for authored in person.talks:
             talk = authored.talk
             lines.append(f"{INDENT}{talk.title}")
@@ -254,7 +269,8 @@ def render_search(answer: SearchAnswer, conference: Conference) -> str:
         lines.append("Affiliations")
         for a in answer.affiliations:
             lines.append(
-                f"{INDENT}{a.name} — {len(a.people)} people, {count_of(len(a.talks), 'paper')}: "
+                f"{INDENT}{a.name} — {len(a.people)} people,"
+                f" {count_of(len(a.talks), conference.item_noun)}: "
                 + join_names(list(a.people[:6]))
                 + (" …" if len(a.people) > 6 else "")
             )
