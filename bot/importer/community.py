@@ -111,6 +111,7 @@ def build(raw: RawConference, talks: Sequence[RawTalk], default_zone: str | None
     keys = _keys([t for t, _, _ in placed], warnings)
     papers: list[Paper] = []
     blocks: dict[tuple[date, str], list[Paper]] = {}
+    person_keys: dict[str, str] = {}  # one name appears on many talks: fold it once
     for (talk, start, end), key, day in zip(placed, keys, days, strict=True):
         room = talk.room or NO_ROOM
         session_key = f"{day.isoformat()}-{slug(room, 6) or 'room'}"
@@ -123,7 +124,7 @@ def build(raw: RawConference, talks: Sequence[RawTalk], default_zone: str | None
             url=talk.url,
             award=None,
             authors=tuple(
-                Authorship(match_key(name) or f"person-{i}", name, None, i)
+                Authorship(_person_key(name, person_keys), name, None, i)
                 for i, name in enumerate(dict.fromkeys(p for p in talk.persons if p))
             ),
             subtitle=talk.subtitle,
@@ -179,6 +180,12 @@ def build(raw: RawConference, talks: Sequence[RawTalk], default_zone: str | None
         warnings=tuple(warnings),
     )
     return Loaded(program, report)
+
+
+def _person_key(name: str, known: dict[str, str]) -> str:
+    if name not in known:
+        known[name] = match_key(name) or slug(name, 4) or "person"
+    return known[name]
 
 
 def zone_name_of(zone: tzinfo) -> str:

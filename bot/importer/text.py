@@ -16,6 +16,12 @@ _MD_LINK = re.compile(r"!?\[([^\]]*)\]\((\S+?)\)")
 _MD_MARKS = re.compile(r"(\*\*|__|~~|`+)")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.M)
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+_LINK = re.compile(r"<a\s[^>]*?href=[\"'](https?://[^\"']+)[\"'][^>]*>(.*?)</a>", re.I | re.S)
+_ITEM = re.compile(r"<li\b[^>]*>", re.I)
+_BLOCK = re.compile(r"</?(?:p|div|br|ul|ol|h[1-6]|tr|blockquote|pre|hr)\b[^>]*>", re.I)
+_TAG = re.compile(r"<[^>]*>")
+# What the expressions do not handle safely: comments, scripts, CDATA, '>' in attributes.
+_FANCY = re.compile(r"<!--|<script|<style|<!\[CDATA\[|<[^>]*=[\"'][^\"']*>[^\"']*[\"']", re.I)
 
 
 class _Text(HTMLParser):
@@ -23,8 +29,11 @@ class _Text(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.href: str | None = None
+        self.hidden = 0  # inside <script> or <style>: not words
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self.hidden += 1
         if tag in _BLOCK_TAGS:
             self.parts.append("\n")
         if tag == "li":
@@ -33,6 +42,8 @@ class _Text(HTMLParser):
             self.href = dict(attrs).get("href")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self.hidden = max(0, self.hidden - 1)
         if tag == "a" and self.href and self.href.startswith(("http://", "https://")):
             if self.href not in "".join(self.parts[-3:]):
                 self.parts.append(f" ({self.href})")
@@ -41,7 +52,22 @@ class _Text(HTMLParser):
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def _html_words(text: str) -> str:
+    """Simple HTML (paragraphs, lists, links, emphasis) by regular expressions, at C speed;
+    anything fancier goes through the parser."""
+    if _FANCY.search(text):
+        parser = _Text()
+        parser.feed(text)
+        parser.close()
+        return "".join(parser.parts)
+    text = _LINK.sub(lambda m: f"{m[2]} ({m[1]})" if m[2].strip() else m[1], text)
+    text = _ITEM.sub("\n• ", text)
+    text = _BLOCK.sub("\n", text)
+    return html.unescape(_TAG.sub("", text))
 
 
 def plain_text(text: str | None) -> str | None:
@@ -51,13 +77,7 @@ def plain_text(text: str | None) -> str | None:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "<" not in text and "&lt;" in text:  # HTML escaped once more than it should be
         text = html.unescape(text)
-    if "<" in text and ">" in text:
-        parser = _Text()
-        parser.feed(text)
-        parser.close()
-        text = "".join(parser.parts)
-    else:
-        text = html.unescape(text)
+    text = _html_words(text) if "<" in text and ">" in text else html.unescape(text)
     text = _MD_LINK.sub(lambda m: f"{m[1]} ({m[2]})" if m[1] else m[2], text)
     text = _MD_HEADING.sub("", text)
     text = _MD_MARKS.sub("", text)
