@@ -1,0 +1,79 @@
+"""A community program (FOSDEM 2025, from ../shared) through discord.py: 28 rooms at
+once and a 500-item day stay within Discord's limits and page; /paper shows what a
+community program knows. Every test ends with no protocol errors."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.discord.client import ConfBot
+from tests.e2e.conftest import running_bot
+from tests.fakediscord.server import FakeDiscord
+
+FOSDEM = (
+    Path(__file__).resolve().parents[3]
+    / "shared"
+    / "data"
+    / "real-programs"
+    / "fosdem-2025.schedule.xml"
+)
+if not FOSDEM.is_file():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{FOSDEM} is missing: CI must run with ../shared beside the clone")
+    pytest.skip(f"{FOSDEM} is absent (the shared real programs)", allow_module_level=True)
+
+
+@pytest.fixture
+async def bot(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[ConfBot]:
+    async with running_bot(
+        fake, tmp_path, CONFBOT_PROGRAM=str(FOSDEM), CONFBOT_NOW="2025-02-01T11:02"
+    ) as instance:
+        yield instance
+
+
+def footer(answer) -> str:
+    return (answer.embeds[0].get("footer") or {}).get("text", "")
+
+
+async def test_next_with_28_rooms_at_once_pages_within_discords_limits(fake: FakeDiscord, bot):
+    answer = await fake.answer(await fake.send_command("next"))
+    names = [f["name"] for f in answer.embeds[0]["fields"]]
+    assert any(n.startswith("On now") for n in names)
+    assert "Page 1 of" in footer(answer)  # more than one embed holds, so it pages
+    assert answer.data.get("components")
+
+
+async def test_a_day_of_500_talks_pages(fake: FakeDiscord, bot):
+    answer = await fake.answer(await fake.send_command("schedule", day="2025-02-01"))
+    assert "Page 1 of" in footer(answer)
+    total = int(footer(answer).split("Page 1 of ")[1].split()[0])
+    assert total >= 10
+
+
+async def test_paper_shows_track_type_abstract_and_the_talk_page(fake: FakeDiscord, bot):
+    answer = await fake.answer(
+        await fake.send_command("paper", title="callee saved registers llvm")
+    )
+    (embed,) = answer.embeds
+    assert embed["title"] == "A New Approach to Callee-Saved Registers in LLVM"
+    assert embed["description"].startswith("**LLVM**")
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["Type"] == "devroom · en"
+    assert fields["Abstract"].startswith("Currently LLVM saves and restores")
+    buttons = [c for row in answer.data["components"] for c in row["components"]]
+    assert any(b.get("label") == "Talk page" and b.get("url", "").startswith("https://fosdem.org")
+               for b in buttons)  # fmt: skip
+
+
+async def test_session_finds_a_devroom(fake: FakeDiscord, bot):
+    answer = await fake.answer(await fake.send_command("session", name="LLVM"))
+    assert answer.embeds[0]["title"] == "LLVM, Saturday"
+
+
+async def test_author_says_talk_not_paper(fake: FakeDiscord, bot):
+    answer = await fake.answer(await fake.send_command("author", name="mikhail gudim"))
+    assert answer.embeds[0]["description"] == "1 talk"
