@@ -61,7 +61,12 @@ CHOICE_NAME_MAX = 100
 
 BLUE, GREEN, GREY, GOLD = 0x3B82F6, 0x22C55E, 0x6B7280, 0xEAB308
 
-_MARKDOWN = re.compile(r"([\\*_~`|>\[\]()#-])")
+# Markdown that works anywhere in a line: emphasis, code, spoilers, masked links ([..]),
+# and '<' so '<@123>' or '<#456>' shows as text, not as a mention or channel.
+_INLINE_MARKDOWN = re.compile(r"([\\*_~`|\[\]<])")
+# Markdown that works only at the start of a line: headings, lists, quotes, subtext.
+_LINE_MARKDOWN = re.compile(r"^(\s*)([#>-])", re.M)
+_NUMBERED = re.compile(r"^(\s*\d+)\.", re.M)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +98,11 @@ class Card:
 
 
 def escape(text: str) -> str:
-    """Escape markdown in text a user typed, so it is shown, not interpreted."""
-    return _MARKDOWN.sub(r"\\\1", text)
+    """Escape Markdown in text from outside (what a user typed, what a program says), so
+    it is shown as written, never read as formatting, a link or a mention."""
+    text = _INLINE_MARKDOWN.sub(r"\\\1", text)
+    text = _LINE_MARKDOWN.sub(r"\1\\\2", text)
+    return _NUMBERED.sub(r"\1\\.", text)
 
 
 def truncate(text: str, limit: int) -> str:
@@ -181,20 +189,20 @@ def when_with_day(slot: Slot, tz: ZoneInfo) -> str:
 
 def item_field(item: ProgramItem, tz: ZoneInfo, label: str, *, authors: bool = True) -> Field:
     lines = [when(item.slot, tz)]
-    place = item_place(item)
+    place = escape(item_place(item))
     if place:
         lines.append(place)
     if isinstance(item, Talk):
         if authors:
-            lines.append(f"By {authors_line(item.paper.authors)}")
+            lines.append(f"By {escape(authors_line(item.paper.authors))}")
         if item.paper.award:
-            lines.append(f"🏆 {item.paper.award}")
-        title = item.title
+            lines.append(f"🏆 {escape(item.paper.award)}")
+        title = escape(item.title)
     else:
         assert isinstance(item, Event)
         if extra := event_extra(item):
             lines.append(extra)
-        title = f"{item_kind(item)}: {item.title}"
+        title = f"{item_kind(item)}: {escape(item.title)}"
     return Field(truncate(f"{label} · {title}", FIELD_NAME_MAX), "\n".join(lines))
 
 
@@ -205,11 +213,13 @@ def _as_of(at: datetime, tz: ZoneInfo) -> str:
 
 def _also_open(event: Event) -> str:
     """A background item (badge pickup) beside what is on stage."""
-    return f"Also open: {event.title}" + (f" ({event.slot.room})" if event.slot.room else "")
+    return f"Also open: {escape(event.title)}" + (
+        f" ({escape(event.slot.room)})" if event.slot.room else ""
+    )
 
 
 def _ended(conference: Conference) -> str:
-    return f"{conference.name} has ended. `/paper` and `/author` still find every talk."
+    return f"{escape(conference.name)} has ended. `/paper` and `/author` still find every talk."
 
 
 def _day_of(moment: datetime, at: datetime, tz: ZoneInfo) -> str:
@@ -221,7 +231,7 @@ def _day_of(moment: datetime, at: datetime, tz: ZoneInfo) -> str:
 def next_cards(answer: NextAnswer, conference: Conference) -> list[Card]:
     tz = conference.tz
     at = answer.at
-    title = f"What's next at {conference.name}"
+    title = f"What's next at {escape(conference.name)}"
     stamp_line = _as_of(at, tz)
     if answer.phase is Phase.AFTER:
         text = f"{_ended(conference)} Thanks for coming!"
@@ -230,14 +240,16 @@ def next_cards(answer: NextAnswer, conference: Conference) -> list[Card]:
     fields: list[Field] = []
     if answer.phase is Phase.BEFORE and answer.opening:
         first = answer.opening[0].slot.start
-        description += f"\n\n**{conference.name} opens {stamp(first, 'R')}**, {stamp(first, 'F')}."
+        description += (
+            f"\n\n**{escape(conference.name)} opens {stamp(first, 'R')}**, {stamp(first, 'F')}."
+        )
         fields += [item_field(i, tz, "Opens", authors=False) for i in answer.opening]
     fields += [item_field(i, tz, "On now") for i in answer.current]
     fields += [item_field(i, tz, "Next" + _day_of(i.slot.start, at, tz)) for i in answer.upcoming]
     label = "First talk" if answer.upcoming else "Next talk"
     fields += [item_field(t, tz, label + _day_of(t.slot.start, at, tz)) for t in answer.next_talks]
     if not answer.upcoming and not answer.next_talks:
-        description += f"\n\nThat is the last item of {conference.name}."
+        description += f"\n\nThat is the last item of {escape(conference.name)}."
     for e in answer.ambient:
         description += f"\n{_also_open(e)} until {stamp(e.slot.end, 't')}"
     footer = _derived_footer(answer.current + answer.upcoming + answer.next_talks, conference)
@@ -247,10 +259,10 @@ def next_cards(answer: NextAnswer, conference: Conference) -> list[Card]:
 def now_cards(answer: NowAnswer, conference: Conference) -> list[Card]:
     tz = conference.tz
     at = answer.at
-    title = f"On now at {conference.name}"
+    title = f"On now at {escape(conference.name)}"
     description = _as_of(at, tz)
     if answer.phase is Phase.BEFORE:
-        description += f"\n\n{conference.name} has not started yet. Try `/next`."
+        description += f"\n\n{escape(conference.name)} has not started yet. Try `/next`."
     elif answer.phase is Phase.AFTER:
         description += f"\n\n{_ended(conference)}"
     elif not answer.current:
@@ -281,11 +293,11 @@ def paper_cards(answer: PaperAnswer, conference: Conference) -> list[Card]:
     if paper.slot.approximate:
         description += " (approximate)"
     if paper.slot.room:
-        description += f"\n📍 {paper.slot.room}"
+        description += f"\n📍 {escape(paper.slot.room)}"
     if paper.award:
-        description += f"\n🏆 **{paper.award}**"
+        description += f"\n🏆 **{escape(paper.award)}**"
     fields = [
-        Field(affiliation or "Authors", join_names(names))
+        Field(escape(affiliation) if affiliation else "Authors", escape(join_names(names)))
         for names, affiliation in author_groups(paper.authors)
     ]
     fields = _merge_author_fields(fields)
@@ -298,13 +310,15 @@ def paper_cards(answer: PaperAnswer, conference: Conference) -> list[Card]:
     if paper.abstract:
         fields.append(Field("Abstract", escape(abstract_excerpt(paper.abstract, 900))))
     if answer.runners_up:
-        fields.append(Field("Also close", "\n".join(f"• {t.title}" for t in answer.runners_up)))
+        fields.append(
+            Field("Also close", "\n".join(f"• {escape(t.title)}" for t in answer.runners_up))
+        )
     page = "Paper page" if conference.item_noun == "paper" else "Talk page"
     links: tuple[tuple[str, str], ...] = ((page, paper.url),) if paper.url else ()
     links += tuple((truncate(link.title, 80), link.url) for link in paper.links[:4])
     footer = _derived_footer([talk], conference)
     base = Card(
-        paper.title,
+        escape(paper.title),
         description,
         url=paper.url,
         colour=GOLD if paper.award else BLUE,
@@ -319,7 +333,7 @@ def _merge_author_fields(fields: list[Field]) -> list[Field]:
     """Long author lists (HongMeng's 15) stay readable: at most 20 affiliation fields."""
     if len(fields) <= 20:
         return fields
-    rest = "; ".join(f"{f.value} ({f.name})" for f in fields[19:])
+    rest = "; ".join(f"{f.value} ({escape(f.name)})" for f in fields[19:])
     return [*fields[:19], Field("More authors", rest)]
 
 
@@ -328,13 +342,14 @@ def author_cards(answer: AuthorAnswer, conference: Conference) -> list[Card]:
     if len(answer.people) == 1:
         person = answer.people[0]
         return paginate(
-            Card(person.name, _papers_count(person, conference)), _person_fields(person, tz)
+            Card(escape(person.name), _papers_count(person, conference)),
+            _person_fields(person, tz),
         )
     title = f"{len(answer.people)} people match “{escape(answer.query)}”"
     cards: list[Card] = []
     for person in answer.people:
         cards += paginate(
-            Card(title, f"**{person.name}** — {_papers_count(person, conference)}"),
+            Card(title, f"**{escape(person.name)}** — {_papers_count(person, conference)}"),
             _person_fields(person, tz),
         )
     if len(cards) > 1:
@@ -352,10 +367,10 @@ def _person_fields(person: PersonPapers, tz: ZoneInfo) -> list[Field]:
     fields = []
     for authored in person.talks:
         talk = authored.talk
-        lines = [when_with_day(talk.slot, tz), item_place(talk)]
+        lines = [when_with_day(talk.slot, tz), escape(item_place(talk))]
         if authored.authorship.affiliation:
-            lines.append(f"as {authored.authorship.affiliation}")
-        fields.append(Field(talk.title, "\n".join(lines)))
+            lines.append(f"as {escape(authored.authorship.affiliation)}")
+        fields.append(Field(escape(talk.title), "\n".join(lines)))
     return fields
 
 
@@ -364,14 +379,16 @@ def session_cards(answer: SessionAnswer, conference: Conference) -> list[Card]:
     session = answer.session
     description = when_with_day(session.slot, tz)
     if session.slot.room:
-        description += f"\n📍 {session.slot.room}"
+        description += f"\n📍 {escape(session.slot.room)}"
     if session.chairs:
-        description += f"\nChair: {join_names(list(session.chairs))}"
+        description += f"\nChair: {escape(join_names(list(session.chairs)))}"
     fields = talk_fields(answer.talks, tz)
     if answer.runners_up:
-        fields.append(Field("Other sessions", "\n".join(s.title for s in answer.runners_up)))
+        fields.append(
+            Field("Other sessions", "\n".join(escape(s.title) for s in answer.runners_up))
+        )
     footer = _derived_footer(answer.talks, conference)
-    base = Card(session.title, description, footer=footer, calendar=f"s:{session.key}")
+    base = Card(escape(session.title), description, footer=footer, calendar=f"s:{session.key}")
     return paginate(base, fields)
 
 
@@ -381,16 +398,20 @@ def day_cards(answer: DayAnswer, conference: Conference) -> list[Card]:
     fields: list[Field] = []
     for item in answer.items:
         if isinstance(item, SessionBlock):
-            talks = "\n".join(f"{_short_time(t.slot, tz)} {t.title}" for t in item.talks)
-            head = f"{_short_time(item.slot, tz)} Session: {item.session.title}"
-            fields.append(Field(head, (f"📍 {item.slot.room}\n" if item.slot.room else "") + talks))
+            talks = "\n".join(f"{_short_time(t.slot, tz)} {escape(t.title)}" for t in item.talks)
+            head = f"{_short_time(item.slot, tz)} Session: {escape(item.session.title)}"
+            fields.append(
+                Field(head, (f"📍 {escape(item.slot.room)}\n" if item.slot.room else "") + talks)
+            )
         else:
-            room = f"📍 {item.slot.room}" if item.slot.room else "\u200b"
+            room = f"📍 {escape(item.slot.room)}" if item.slot.room else "\u200b"
             value = room + (f"\n{event_extra(item)}" if event_extra(item) else "")
             fields.append(
-                Field(f"{_short_time(item.slot, tz)} {item_kind(item)}: {item.title}", value)
+                Field(
+                    f"{_short_time(item.slot, tz)} {item_kind(item)}: {escape(item.title)}", value
+                )
             )
-    title = f"{conference.name} · {day:%A, %B} {day.day}"
+    title = f"{escape(conference.name)} · {day:%A, %B} {day.day}"
     footer = _derived_footer(answer.items, conference)
     description = f"Times are {conference.timezone} local time."
     return paginate(Card(title, description, footer=footer), fields)
@@ -415,20 +436,22 @@ def search_cards(answer: SearchAnswer, conference: Conference) -> list[Card]:
             )
         ]
     fields: list[Field] = []
-    fields += [Field(f"Paper · {t.title}", when_with_day(t.slot, tz)) for t in answer.talks]
+    fields += [Field(f"Paper · {escape(t.title)}", when_with_day(t.slot, tz)) for t in answer.talks]
     fields += [
-        Field(f"Person · {p.name}", "\n".join(f"• {a.talk.title}" for a in p.talks))
+        Field(f"Person · {escape(p.name)}", "\n".join(f"• {escape(a.talk.title)}" for a in p.talks))
         for p in answer.people
     ]
     for a in answer.affiliations:
-        people = join_names(list(a.people[:8])) + (" …" if len(a.people) > 8 else "")
+        people = escape(join_names(list(a.people[:8]))) + (" …" if len(a.people) > 8 else "")
         fields.append(
             Field(
-                f"Affiliation · {a.name}",
+                f"Affiliation · {escape(a.name)}",
                 f"{count_of(len(a.talks), conference.item_noun)}: {people}",
             )
         )
-    fields += [Field(f"Session · {s.title}", when_with_day(s.slot, tz)) for s in answer.sessions]
+    fields += [
+        Field(f"Session · {escape(s.title)}", when_with_day(s.slot, tz)) for s in answer.sessions
+    ]
     return paginate(Card(title), fields)
 
 
@@ -493,25 +516,29 @@ def reminder_card(
     tz = conference.tz
     description = f"**{_lead(item.slot.start, now)}** · {when_with_day(item.slot, tz)}"
     if item.slot.room:
-        description += f"\n📍 {item.slot.room}"
+        description += f"\n📍 {escape(item.slot.room)}"
     if isinstance(item, Talk):
-        description += f"\nSession: {item.session.title}"
-        fields = [Field("Authors", authors_line(item.paper.authors))]
+        description += f"\nSession: {escape(item.session.title)}"
+        fields = [Field("Authors", escape(authors_line(item.paper.authors)))]
         url = item.paper.url
     else:
         fields = talk_fields(talks, tz)
         url = None
-    links = (("Paper page", url),) if url else ()
+    page = "Paper page" if conference.item_noun == "paper" else "Talk page"
+    links = ((page, url),) if url else ()
     footer = _derived_footer([item], conference)
-    card = Card(f"⏰ {item.title}", description, url=url, colour=GREEN, fields=tuple(fields),
-                footer=footer, links=links)  # fmt: skip
+    card = Card(f"⏰ {escape(item.title)}", description, url=url, colour=GREEN,
+                fields=tuple(fields), footer=footer, links=links)  # fmt: skip
     return fit(card)
 
 
 def talk_fields(talks: Sequence[Talk], tz: ZoneInfo, *, relative: bool = True) -> list[Field]:
     """A session's talks, one field each: when, and by whom."""
     return [
-        Field(t.title, f"{when(t.slot, tz, relative=relative)}\n{authors_line(t.paper.authors)}")
+        Field(
+            escape(t.title),
+            f"{when(t.slot, tz, relative=relative)}\n{escape(authors_line(t.paper.authors))}",
+        )
         for t in talks
     ]
 
@@ -522,20 +549,20 @@ def announcement_card(
     tz = conference.tz
     description = f"**{_lead(session.slot.start, now)}** · {when_with_day(session.slot, tz)}"
     if session.slot.room:
-        description += f"\n📍 {session.slot.room}"
+        description += f"\n📍 {escape(session.slot.room)}"
     fields = tuple(talk_fields(talks, tz, relative=False))
     footer = _derived_footer(talks, conference)
-    return fit(Card(f"📣 {session.title}", description, fields=fields, footer=footer))
+    return fit(Card(f"📣 {escape(session.title)}", description, fields=fields, footer=footer))
 
 
 def talk_start_text(talk: Talk, conference: Conference, now: datetime) -> str:
     tz = conference.tz
-    room = f" in {talk.slot.room}" if talk.slot.room else ""
+    room = f" in {escape(talk.slot.room)}" if talk.slot.room else ""
     names = [a.name for a in talk.paper.authors]
-    by = join_names(names[:3]) + (" et al." if len(names) > 3 else "")
+    by = escape(join_names(names[:3])) + (" et al." if len(names) > 3 else "")
     late = f" (started {timefmt.relative(talk.slot.start, now)})" if now > talk.slot.start else ""
     return truncate(
-        f"▶️ Now{room}: **{talk.title}** — {by} · {stamp(talk.slot.start, 't')}{late}"
+        f"▶️ Now{room}: **{escape(talk.title)}** — {by} · {stamp(talk.slot.start, 't')}{late}"
         f" ({timefmt.time_of(talk.slot, tz)})",
         2000,
     )
@@ -553,7 +580,7 @@ class AgendaLine:
 
 def agenda_cards(lines: Sequence[AgendaLine], conference: Conference) -> list[Card]:
     tz = conference.tz
-    title = f"Your agenda at {conference.name}"
+    title = f"Your agenda at {escape(conference.name)}"
     if not lines:
         text = "You have no reminders. Use `/remind` with a talk or a session to add one."
         return [fit(Card(title, text, colour=GREY))]
@@ -564,12 +591,12 @@ def agenda_cards(lines: Sequence[AgendaLine], conference: Conference) -> list[Ca
         )
         value = f"{when_with_day(line.slot, tz)}\n{reminder}"
         if line.slot.room:
-            value += f" · 📍 {line.slot.room}"
+            value += f" · 📍 {escape(line.slot.room)}"
         if line.status == "failed":
             value += "\n⚠️ Could not be delivered: your DMs are closed to this server."
         if line.clashes:
             value += "\n⚠️ Clashes with: " + "; ".join(line.clashes)
-        fields.append(Field(line.title, value))
+        fields.append(Field(escape(line.title), value))
     clashes = sum(bool(line.clashes) for line in lines)
     description = f"{count_of(len(lines), 'item')} you follow, in time order, until each ends."
     if clashes:
@@ -622,4 +649,4 @@ def status_card(report: StatusReport, conference: Conference) -> Card:
         Field("Announcement deliveries", counts),
     )  # fmt: skip
     colour = GOLD if report.channel_id is not None and not report.enabled else BLUE
-    return fit(Card(f"confbot status · {conference.name}", fields=fields, colour=colour))
+    return fit(Card(f"confbot status · {escape(conference.name)}", fields=fields, colour=colour))
