@@ -171,3 +171,11 @@ def test_paper_on_a_community_program_shows_track_type_and_abstract():
     assert "Type:    devroom · en" in text
     assert "Currently LLVM saves and restores callee-saved registers" in text
     assert "1 talk" in console.execute("/author mikhail gudim").text
+
+
+def test_session_finds_a_track_inside_a_room_of_mixed_tracks():
+    program = load("36c3").program
+    service = ProgramService(program)
+    answer = service.session("resilience")
+    tracks = {t.paper.track for t in service.session_talks(answer.session)}
+    assert "Resilience & Sustainability" in tracks

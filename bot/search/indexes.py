@@ -28,7 +28,16 @@ class ProgramIndex:
         self.affiliations = TokenIndex(
             ((name, name) for name in affiliations), whole_scorer=fuzz.token_set_ratio
         )
-        self.sessions = TokenIndex((s.key, s.title) for s in program.sessions)
+        # A session is also found by its talks' tracks: in a room of mixed tracks (a CCC
+        # hall) the block is named for the room, yet /session security should find it.
+        tracks: dict[str, set[str]] = {}
+        for paper in program.papers:
+            if paper.track:
+                tracks.setdefault(paper.session_key, set()).add(paper.track)
+        self.sessions = TokenIndex(
+            (s.key, " ".join([s.title, *sorted(tracks.get(s.key, set()) - {s.track})]))
+            for s in program.sessions
+        )
 
     def find_papers(self, query: str, limit: int = 10) -> list[Hit]:
         return self.papers.search(query, limit)
