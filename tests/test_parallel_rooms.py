@@ -41,3 +41,14 @@ def test_next_lists_the_next_talk_in_each_room_even_if_they_do_not_line_up(progr
     starts = {i.slot.room: i.slot.start for i in answer.upcoming}
     assert starts == {"Grand Ballroom ABGH": pacific("2024-07-10T11:05"),
                       "Room B": pacific("2024-07-10T11:10")}  # fmt: skip
+
+
+def test_the_rooms_a_person_follows_come_first(program: Program):
+    service = ProgramService(two_tracks(program))
+    at = pacific("2024-07-10T10:50")
+    plain = [i.slot.room for i in service.now(at).current]
+    assert plain[0] == "Grand Ballroom ABGH"  # start order
+    liked = service.followed_places(["p:agrawal"])  # a talk in Room B
+    assert "Room B" in liked
+    assert service.now(at, liked).current[0].slot.room == "Room B"
+    assert service.next(at, liked).upcoming[0].slot.room == "Room B"

@@ -7,7 +7,7 @@ the typed results however they like.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
 from bot.model import Event, Program, Session
@@ -63,6 +63,21 @@ def clean_query(text: str, what: str = "query") -> str:
     return " ".join(text.split())
 
 
+def favourites_first(
+    items: Iterable[ProgramItem], favourites: frozenset[str]
+) -> tuple[ProgramItem, ...]:
+    """Items in a favourite room or track first, each group in its own order."""
+    items = tuple(items)
+    if not favourites:
+        return items
+
+    def liked(item: ProgramItem) -> bool:
+        track = item.paper.track if isinstance(item, Talk) else None
+        return item.slot.room in favourites or track in favourites
+
+    return tuple(sorted(items, key=lambda item: not liked(item)))
+
+
 def _typed(text: str | None) -> str:
     """What someone has typed so far, or '' if it is nothing usable."""
     try:
@@ -88,16 +103,19 @@ class ProgramService:
 
     # -- time ---------------------------------------------------------------------------
 
-    def now(self, now: datetime) -> NowAnswer:
+    def now(self, now: datetime, favourites: frozenset[str] = frozenset()) -> NowAnswer:
+        """What is on; items in `favourites` (rooms or tracks the person follows) first."""
         at = now.astimezone(self.conference.tz)
         return NowAnswer(
             at=at,
             phase=self._phase(at),
-            current=tuple(self.timeline.current(at)),
+            current=favourites_first(self.timeline.current(at), favourites),
             ambient=tuple(self.timeline.current_ambient(at)),  # type: ignore[arg-type]
         )
 
-    def next(self, now: datetime) -> NextAnswer:
+    def next(self, now: datetime, favourites: frozenset[str] = frozenset()) -> NextAnswer:
+        """What is on and what comes next; with 28 rooms at once (FOSDEM) the rooms and
+        tracks in `favourites` come first, so the first page is the reader's."""
         at = now.astimezone(self.conference.tz)
         phase = self._phase(at)
         current = self.timeline.current(at)
@@ -108,9 +126,9 @@ class ProgramService:
         return NextAnswer(
             at=at,
             phase=phase,
-            current=tuple(current),
+            current=favourites_first(current, favourites),
             ambient=tuple(self.timeline.current_ambient(at)),  # type: ignore[arg-type]
-            upcoming=tuple(upcoming),
+            upcoming=favourites_first(upcoming, favourites),
             next_talks=tuple(next_talks),
             opening=tuple(self.timeline.opening()) if phase is Phase.BEFORE else (),
         )
@@ -267,6 +285,20 @@ class ProgramService:
             (a.affiliation for a in first.authors if a.person_key == key and a.affiliation), None
         )
         return f"{person.name} ({affiliation})" if affiliation else person.name
+
+    def followed_places(self, refs: Iterable[str]) -> frozenset[str]:
+        """The rooms and tracks of the items a person follows: where they are likely to be."""
+        places: set[str] = set()
+        for ref in refs:
+            item = self.remindable(ref)
+            if item is None:
+                continue
+            if item.slot.room:
+                places.add(item.slot.room)
+            track = item.paper.track if isinstance(item, Talk) else item.track
+            if track:
+                places.add(track)
+        return frozenset(places)
 
     def remindable(self, ref: str) -> Talk | Session | None:
         """The talk ('p:key') or session ('s:key') a stable reference points to."""

@@ -244,6 +244,15 @@ class StateStore(Connected):
         rows = await self._db.execute_fetchall(query + " ORDER BY id", params)
         return [_reminder(r) for r in rows]
 
+    async def followed_refs(self, conference: str, user_id: int) -> list[str]:
+        """The items a person follows: every reminder they have not forgotten."""
+        rows = await self._db.execute_fetchall(
+            "SELECT item_ref FROM reminders WHERE conference = ? AND user_id = ?"
+            " AND status != 'cancelled' ORDER BY id",
+            (conference, user_id),
+        )
+        return [row[0] for row in rows]
+
     async def forget(self, conference: str, user_id: int, item_ref: str | None = None) -> int:
         """Cancel one of the user's reminders, or all of them; returns how many."""
         query = "UPDATE reminders SET status = 'cancelled' WHERE conference = ? AND user_id = ?"

@@ -77,3 +77,15 @@ async def test_session_finds_a_devroom(fake: FakeDiscord, bot):
 async def test_author_says_talk_not_paper(fake: FakeDiscord, bot):
     answer = await fake.answer(await fake.send_command("author", name="mikhail gudim"))
     assert answer.embeds[0]["description"] == "1 talk"
+
+
+async def test_next_puts_the_rooms_and_tracks_i_follow_first(fake: FakeDiscord, bot: ConfBot):
+    llvm = [t for t in bot.service.talks.values() if t.paper.track == "LLVM"]
+    later = max(llvm, key=lambda t: t.slot.start)  # follow one LLVM talk, later that day
+    before = await fake.answer(await fake.send_command("next", when="11:10"))
+    first_before = before.embeds[0]["fields"][0]["name"]
+    await fake.answer(await fake.send_command("remind", item=f"p:{later.key}"))
+    after = await fake.answer(await fake.send_command("next", when="11:10"))
+    first = after.embeds[0]["fields"][0]
+    assert first["name"] == "On now · Moving work into the middle end"  # LLVM, K.3.201
+    assert first["name"] != first_before

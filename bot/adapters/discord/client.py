@@ -68,8 +68,13 @@ class ConfBot(commands.Bot):
             self.service.conference, self.settings.simulated_now
         )
         self.add_dynamic_items(CalendarButton)
-        await self.add_cog(ProgramCog(self, self.service, self.clock))
-        self.state = await open_state(self.settings)
+        self.state = state = await open_state(self.settings)
+        conference = self.service.conference.key
+        await self.add_cog(
+            ProgramCog(
+                self, self.service, self.clock, lambda user: state.followed_refs(conference, user)
+            )
+        )
         sender = DiscordSender(self)
         self.scheduler = Scheduler(
             self.state, lambda: self.service, self.clock, sender, pace=self.settings.delivery_pace

@@ -4,6 +4,7 @@ reply. Errors are raised and answered once, by ConfTree.on_error."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, TypeVar
 
@@ -41,10 +42,19 @@ def to_choices(suggestions: list[Suggestion]) -> list[Choice]:
 class ProgramCog(commands.Cog):
     """/next, /now, /paper, /author, /session, /schedule, /search, /about."""
 
-    def __init__(self, bot: commands.Bot, service: ProgramService, clock: Clock) -> None:
+    def __init__(
+        self,
+        bot: commands.Bot,
+        service: ProgramService,
+        clock: Clock,
+        followed: Callable[[int], Awaitable[list[str]]] | None = None,
+    ) -> None:
         self.bot = bot
         self.service = service
         self.clock = clock
+        # The references of the items a person follows (their reminders): /next and /now
+        # put those rooms and tracks first.
+        self.followed = followed
         self.conference = service.conference
         self.calendars = ProgramCalendar()
         # /schedule's choices are the conference's days, known only once it is loaded.
@@ -63,14 +73,20 @@ class ProgramCog(commands.Cog):
     async def next_(self, interaction: discord.Interaction, when: str | None = None) -> None:
         now = self.clock.now()
         at = self.service.when(when, now) if when else now
-        await send_cards(interaction, cards.next_cards(self.service.next(at), self.conference))
+        answer = self.service.next(at, await self._favourites(interaction))
+        await send_cards(interaction, cards.next_cards(answer, self.conference))
 
     @app_commands.command(
         name="now", description="What is on stage right now, and who is presenting"
     )
     async def now(self, interaction: discord.Interaction) -> None:
-        answer = self.service.now(self.clock.now())
+        answer = self.service.now(self.clock.now(), await self._favourites(interaction))
         await send_cards(interaction, cards.now_cards(answer, self.conference))
+
+    async def _favourites(self, interaction: discord.Interaction) -> frozenset[str]:
+        if self.followed is None:
+            return frozenset()
+        return self.service.followed_places(await self.followed(interaction.user.id))
 
     # -- lookups ------------------------------------------------------------------------
 
