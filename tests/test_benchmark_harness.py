@@ -52,3 +52,15 @@ def test_typo_is_one_edit_that_keeps_the_first_letter():
         # Replacing a letter by itself, or swapping equal letters, can leave it unchanged,
         # but rarely: most calls must really make a typo.
         assert sum(r != word for r in results) >= 40
+
+
+def test_the_generated_pretalx_program_loads_through_the_real_reader(tmp_path: Path):
+    from benchmarks.formats import write_pretalx
+    from bot.importer.registry import read_source
+
+    path = tmp_path / "schedule.json"
+    write_pretalx(path, 60)
+    loaded = read_source(path)
+    assert len(loaded.program.papers) == 60
+    assert loaded.report.fmt == "frab/pretalx schedule.json"
+    assert loaded.program.conference.timezone == "Europe/Berlin"

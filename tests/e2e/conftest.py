@@ -57,6 +57,15 @@ async def wait_for(condition, timeout: float = 10.0, what: str = "condition") ->
         await asyncio.sleep(0.005)
 
 
+async def logged_in(fake: FakeDiscord, timeout: float = 30.0) -> None:
+    """Wait for a bot (in this process or another) to log in and sync its commands."""
+    await wait_for(
+        lambda: fake.connected.is_set() and bool(fake.guild_commands),
+        timeout=timeout,
+        what="the bot to log in and sync its commands",
+    )
+
+
 @contextlib.asynccontextmanager
 async def running_bot(fake: FakeDiscord, tmp_path: Path, **env: str) -> AsyncIterator[ConfBot]:
     """The bot started through runner.serve with settings from the environment; on exit

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import bot_env, wait_for
+from tests.e2e.conftest import bot_env, logged_in, wait_for
 from tests.fakediscord.server import DEADLINE, FakeDiscord, Interaction
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,11 +77,7 @@ async def spawn_bot(fake: FakeDiscord, tmp_path: Path, **extra: str):
 async def test_python_m_bot_run_serves_against_the_fake(fake: FakeDiscord, tmp_path: Path):
     process = await spawn_bot(fake, tmp_path)
     try:
-        await wait_for(
-            lambda: fake.connected.is_set() and bool(fake.guild_commands),
-            timeout=30,
-            what="the subprocess to log in",
-        )
+        await logged_in(fake)
         answer = await fake.answer(await fake.send_command("next"), timeout=10)
         assert answer.embeds[0]["fields"][0]["name"].startswith("On now · Sabre")
     finally:

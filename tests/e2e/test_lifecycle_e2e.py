@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.store.state import StateStore
-from tests.e2e.conftest import bot_env, wait_for
+from tests.e2e.conftest import bot_env, logged_in, wait_for
 from tests.e2e.test_faults_e2e import spawn_bot
 from tests.fakediscord.server import FakeDiscord
 
@@ -116,11 +116,7 @@ async def test_a_read_only_state_file_is_caught_at_start_not_at_the_first_remind
 async def test_sigterm_stops_the_bot_cleanly_and_exits_0(fake: FakeDiscord, tmp_path: Path):
     process = await spawn_bot(fake, tmp_path, LOG_LEVEL="INFO")
     try:
-        await wait_for(
-            lambda: fake.connected.is_set() and bool(fake.guild_commands),
-            timeout=30,
-            what="the subprocess to log in",
-        )
+        await logged_in(fake)
         answer = await fake.answer(await fake.send_command("next"), timeout=10)
         assert answer.embeds
         process.send_signal(signal.SIGTERM)
