@@ -38,6 +38,8 @@ class FrabXmlReader:
         except ParseError as exc:
             line = exc.position[0] if exc.position else None
             raise ProgramFileError(path.name, f"is not well-formed XML ({exc})", line) from None
+        except (LookupError, ValueError) as exc:  # an encoding Python does not know, say
+            raise ProgramFileError(path.name, f"cannot be read as XML ({exc})") from None
         except DefusedXmlException as exc:
             raise ProgramFileError(
                 path.name, f"uses XML features confbot refuses for safety ({type(exc).__name__})"

@@ -82,8 +82,9 @@ def properties(data: bytes, path: str) -> Iterator[tuple[int, Property]]:
         charset = params.get("CHARSET", "utf-8")
         try:
             text = value.decode(charset)
-        except (LookupError, UnicodeDecodeError):
-            raise ProgramFileError(path, f"is not {charset} text", number) from None
+        except (LookupError, ValueError):  # an unknown CHARSET, or bytes not in it
+            shown = charset.encode("ascii", "replace").decode()[:40]
+            raise ProgramFileError(path, f"is not {shown!r} text", number) from None
         yield number, (name.decode("ascii", "replace").upper(), params, text)
 
 
