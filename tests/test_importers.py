@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.importer.community import Loaded
 from bot.importer.errors import ProgramFileError
 from bot.importer.registry import read_source, reader_for
+from bot.importer.report import Loaded
 from bot.model import SessionKind
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "programs"

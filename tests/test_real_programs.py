@@ -12,8 +12,8 @@ import pytest
 
 from bot.adapters.console import OK, Console
 from bot.clock import FixedClock
-from bot.importer.community import Loaded
 from bot.importer.registry import read_source
+from bot.importer.report import Loaded
 from bot.service import ProgramService
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-programs"

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from bot.importer.errors import ProgramFileError
-from bot.importer.report import LoadReport
+from bot.importer.report import Loaded, LoadReport
 from bot.model import (
     Authorship,
     Conference,
@@ -93,12 +93,6 @@ class RawConference:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class Loaded:
-    program: Program
-    report: LoadReport
-
-
 def build(raw: RawConference, talks: Sequence[RawTalk], default_zone: str | None) -> Loaded:
     """The Program and its report. Raises ProgramFileError when nothing sensible can be
     made of it (no talks, no zone at all)."""
@@ -109,47 +103,79 @@ def build(raw: RawConference, talks: Sequence[RawTalk], default_zone: str | None
     placed = [_placed(t, zone) for t in talks]
     days = _program_days(raw, placed, zone, warnings)
     keys = _keys([t for t, _, _ in placed], warnings)
-    papers: list[Paper] = []
-    blocks: dict[tuple[date, str], list[Paper]] = {}
+    papers = _papers(placed, keys, days)
+    sessions, papers = _grouped(papers, days)
+    conference = _conference(raw, zone, days)
+    warnings += _overlaps(papers) + _gaps(raw, papers)
+    report = LoadReport(
+        path=raw.path,
+        fmt=raw.fmt,
+        generator=raw.generator,
+        version=raw.version,
+        zone=conference.timezone,
+        zone_reason=zone_reason,
+        rooms_listed=len(set(raw.rooms) | {p.slot.room for p in papers if p.slot.room}),
+        warnings=tuple(warnings),
+    )
+    return Loaded(Program(conference, tuple(sessions), tuple(papers), ()), report)
+
+
+def _papers(
+    placed: Sequence[tuple[RawTalk, datetime, datetime]], keys: Sequence[str], days: Sequence[date]
+) -> list[Paper]:
+    """One model item per talk, in its room's block for its day (split later if need be)."""
     person_keys: dict[str, str] = {}  # one name appears on many talks: fold it once
+    papers = []
     for (talk, start, end), key, day in zip(placed, keys, days, strict=True):
         room = talk.room or NO_ROOM
-        session_key = f"{day.isoformat()}-{slug(room, 6) or 'room'}"
-        paper = Paper(
-            key=key,
-            title=talk.title,
-            page=None,
-            session_key=session_key,
-            slot=Slot(start, end, TimeBasis.PUBLISHED, talk.room),
-            url=talk.url,
-            award=None,
-            authors=tuple(
-                Authorship(_person_key(name, person_keys), name, None, i)
-                for i, name in enumerate(dict.fromkeys(p for p in talk.persons if p))
-            ),
-            subtitle=talk.subtitle,
-            track=talk.track,
-            kind=talk.kind,
-            language=talk.language,
-            abstract=talk.abstract,
-            links=talk.links,
-            do_not_record=talk.do_not_record,
+        people = dict.fromkeys(p for p in talk.persons if p)
+        papers.append(
+            Paper(
+                key=key,
+                title=talk.title,
+                page=None,
+                session_key=f"{day.isoformat()}-{slug(room, 6) or 'room'}",
+                slot=Slot(start, end, TimeBasis.PUBLISHED, talk.room),
+                url=talk.url,
+                award=None,
+                authors=tuple(
+                    Authorship(_person_key(name, person_keys), name, None, i)
+                    for i, name in enumerate(people)
+                ),
+                subtitle=talk.subtitle,
+                track=talk.track,
+                kind=talk.kind,
+                language=talk.language,
+                abstract=talk.abstract,
+                links=talk.links,
+                do_not_record=talk.do_not_record,
+            )
         )
-        papers.append(paper)
-        blocks.setdefault((day, room), []).append(paper)
+    return papers
+
+
+def _grouped(papers: list[Paper], days: Sequence[date]) -> tuple[list[Session], list[Paper]]:
+    """Room blocks, and the papers pointing at theirs, in program order."""
+    blocks: dict[tuple[date, str], list[Paper]] = {}
+    for paper, day in zip(papers, days, strict=True):
+        blocks.setdefault((day, paper.slot.room or NO_ROOM), []).append(paper)
     sessions, block_of = _room_blocks(blocks)
-    papers = [
+    moved = [
         p
         if block_of[p.key] == p.session_key
         else dataclasses.replace(p, session_key=block_of[p.key])
         for p in papers
     ]
     order = {s.key: i for i, s in enumerate(sessions)}
-    papers.sort(key=lambda p: (order[p.session_key], p.slot.start, p.slot.end, p.title))
+    moved.sort(key=lambda p: (order[p.session_key], p.slot.start, p.slot.end, p.title))
+    return sessions, moved
+
+
+def _conference(raw: RawConference, zone: ZoneInfo, days: Sequence[date]) -> Conference:
     first_day = min(min(days), raw.start) if raw.start else min(days)
     last_day = max(max(days), raw.end) if raw.end else max(days)
     name = raw.title or raw.acronym or "Conference"
-    conference = Conference(
+    return Conference(
         key=slug(raw.acronym or name, 4) or "conference",
         name=name,
         full_name=name,
@@ -161,25 +187,18 @@ def build(raw: RawConference, talks: Sequence[RawTalk], default_zone: str | None
         item_noun="talk",
         source=_source(raw),
     )
-    program = Program(conference, tuple(sessions), tuple(papers), ())
-    warnings += _overlaps(papers)
+
+
+def _gaps(raw: RawConference, papers: Sequence[Paper]) -> list[str]:
+    """Talks that name no speaker, rooms the file lists but never uses."""
+    found = []
     if silent := sum(1 for p in papers if not p.authors):
-        warnings.append(f"{silent} talk(s) name no speaker")
+        found.append(f"{silent} talk(s) name no speaker")
     used = {p.slot.room for p in papers}
     if empty := sorted(set(raw.rooms) - used):
         shown = ", ".join(empty[:5]) + (" ..." if len(empty) > 5 else "")
-        warnings.append(f"{len(empty)} room(s) listed with no events: {shown}")
-    report = LoadReport(
-        path=raw.path,
-        fmt=raw.fmt,
-        generator=raw.generator,
-        version=raw.version,
-        zone=conference.timezone,
-        zone_reason=zone_reason,
-        rooms_listed=len(set(raw.rooms) | {p.slot.room for p in papers if p.slot.room}),
-        warnings=tuple(warnings),
-    )
-    return Loaded(program, report)
+        found.append(f"{len(empty)} room(s) listed with no events: {shown}")
+    return found
 
 
 def _person_key(name: str, known: dict[str, str]) -> str:

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.importer import values
-from bot.importer.community import DayInfo, Loaded, RawConference, RawTalk, build
+from bot.importer.community import DayInfo, RawConference, RawTalk, build
 from bot.importer.errors import ProgramFileError
 from bot.importer.files import read_json
+from bot.importer.report import Loaded
 from bot.importer.text import plain_text
 from bot.model import within_range
 

@@ -18,9 +18,10 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from bot.importer import values
-from bot.importer.community import DayInfo, Loaded, RawConference, RawTalk, build
+from bot.importer.community import DayInfo, RawConference, RawTalk, build
 from bot.importer.errors import ProgramFileError
 from bot.importer.files import check_size
+from bot.importer.report import Loaded
 from bot.importer.text import plain_text
 from bot.model import Link, within_range
 
@@ -38,12 +39,12 @@ class FrabXmlReader:
         except ParseError as exc:
             line = exc.position[0] if exc.position else None
             raise ProgramFileError(path.name, f"is not well-formed XML ({exc})", line) from None
-        except (LookupError, ValueError) as exc:  # an encoding Python does not know, say
-            raise ProgramFileError(path.name, f"cannot be read as XML ({exc})") from None
-        except DefusedXmlException as exc:
+        except DefusedXmlException as exc:  # before ValueError: it is one
             raise ProgramFileError(
                 path.name, f"uses XML features confbot refuses for safety ({type(exc).__name__})"
             ) from None
+        except (LookupError, ValueError) as exc:  # an encoding Python does not know, say
+            raise ProgramFileError(path.name, f"cannot be read as XML ({exc})") from None
         if root is None or root.tag != "schedule":
             found = f"<{root.tag}>" if root is not None else "nothing"
             raise ProgramFileError(path.name, f"the root element is {found}, not <schedule>")

@@ -15,9 +15,10 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bot.importer.community import Loaded, RawConference, RawTalk, build
+from bot.importer.community import RawConference, RawTalk, build
 from bot.importer.errors import ProgramFileError
 from bot.importer.files import check_size
+from bot.importer.report import Loaded
 from bot.importer.text import plain_text
 from bot.importer.values import url
 from bot.model import load_zone, within_range

@@ -13,9 +13,10 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
-from bot.importer.community import Loaded, RawConference, RawTalk, build
+from bot.importer.community import RawConference, RawTalk, build
 from bot.importer.errors import ProgramFileError
 from bot.importer.files import read_json
+from bot.importer.report import Loaded
 from bot.importer.text import plain_text
 from bot.importer.values import date_of, text, url
 from bot.model import load_zone, within_range

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.importer import frab_json, frab_xml, ical, indico, usenix
-from bot.importer.community import Loaded
 from bot.importer.errors import ProgramFileError
 from bot.importer.files import check_size
+from bot.importer.report import Loaded
 
 HEAD = 64 * 1024
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.model import Program
+
 
 @dataclass(frozen=True, slots=True)
 class LoadReport:
@@ -15,3 +17,11 @@ class LoadReport:
     version: str | None = None
     rooms_listed: int = 0
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What every reader returns: the program, and the report on reading it."""
+
+    program: Program
+    report: LoadReport

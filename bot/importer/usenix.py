@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.importer.community import Loaded
 from bot.importer.merge import program_files, read_program
-from bot.importer.report import LoadReport
+from bot.importer.report import Loaded, LoadReport
 
 
 class UsenixReader:
