@@ -168,7 +168,10 @@ def test_indico_reads_times_with_zones_and_people_as_first_last():
     loaded = load("indico.json")
     (talk,) = loaded.program.papers
     assert talk.slot.start == utc("2024-05-06T07:30")
-    assert [a.name for a in talk.authors] == ["Jean Dupont", "Marie Curie"]
+    assert [(a.name, a.affiliation) for a in talk.authors] == [
+        ("Jean Dupont", "CERN"),
+        ("Marie Curie", "Sorbonne"),
+    ]
     assert talk.track == "Hardware"
     assert any("1 contribution(s) have no time yet" in w for w in loaded.report.warnings)
 

@@ -61,6 +61,8 @@ class RawTalk:
     language: str | None = None
     abstract: str | None = None
     persons: tuple[str, ...] = ()
+    # Where a format gives them (Indico): each person's affiliation, by name.
+    affiliations: tuple[tuple[str, str], ...] = ()
     url: str | None = None
     links: tuple[Link, ...] = ()
     do_not_record: bool = False
@@ -129,6 +131,7 @@ def _papers(
     for (talk, start, end), key, day in zip(placed, keys, days, strict=True):
         room = talk.room or NO_ROOM
         people = dict.fromkeys(p for p in talk.persons if p)
+        affiliation = dict(talk.affiliations)
         papers.append(
             Paper(
                 key=key,
@@ -139,7 +142,7 @@ def _papers(
                 url=talk.url,
                 award=None,
                 authors=tuple(
-                    Authorship(_person_key(name, person_keys), name, None, i)
+                    Authorship(_person_key(name, person_keys), name, affiliation.get(name), i)
                     for i, name in enumerate(people)
                 ),
                 subtitle=talk.subtitle,

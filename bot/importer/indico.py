@@ -76,12 +76,11 @@ def _read(data: Any, path: str) -> tuple[RawConference, list[RawTalk]]:
             continue  # not scheduled: Indico lists unscheduled contributions too
         if end is None or end < start:
             end = start
-        people = [
-            name
-            for key in ("speakers", "primaryauthors", "coauthors")
-            for person in item.get(key) or []
-            if (name := _name(person)) is not None
-        ]
+        people: dict[str, str | None] = {}
+        for key in ("speakers", "primaryauthors", "coauthors"):
+            for person in item.get(key) or []:
+                if (name := _name(person)) is not None and name not in people:
+                    people[name] = text(person.get("affiliation"))
         talks.append(
             RawTalk(
                 title=title,
@@ -95,7 +94,8 @@ def _read(data: Any, path: str) -> tuple[RawConference, list[RawTalk]]:
                 if isinstance(item.get("type"), dict)
                 else text(item.get("type")),
                 abstract=plain_text(item.get("description")),
-                persons=tuple(dict.fromkeys(people)),
+                persons=tuple(people),
+                affiliations=tuple((n, a) for n, a in people.items() if a),
                 url=url(item.get("url")),
             )
         )
