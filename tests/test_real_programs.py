@@ -179,3 +179,24 @@ def test_session_finds_a_track_inside_a_room_of_mixed_tracks():
     answer = service.session("resilience")
     tracks = {t.paper.track for t in service.session_talks(answer.session)}
     assert "Resilience & Sustainability" in tracks
+
+
+def test_talks_with_no_speaker_have_no_empty_by_line():
+    program = load("lca").program
+    console = Console(ProgramService(program), FixedClock(utc("2020-01-14T00:05")))
+    assert "By \n" not in console.execute("/next").text + "\n"
+    assert not any(line.strip() == "By" for line in console.execute("/next").text.splitlines())
+
+
+def test_about_mentions_derived_times_only_when_there_are_any():
+    console = Console(ProgramService(load("fosdem").program), FixedClock(utc("2025-02-01T09:00")))
+    assert "derived" not in console.execute("/about").text
+
+
+def test_cards_for_talks_with_no_speaker_have_no_empty_by_line():
+    from bot.render import cards
+
+    service = ProgramService(load("lca").program)
+    answer = service.next(utc("2020-01-14T00:05"))
+    values = [f.value for card in cards.next_cards(answer, service.conference) for f in card.fields]
+    assert values and not any(line.strip() == "By" for v in values for line in v.splitlines())

@@ -193,7 +193,7 @@ def item_field(item: ProgramItem, tz: ZoneInfo, label: str, *, authors: bool = T
     if place:
         lines.append(place)
     if isinstance(item, Talk):
-        if authors:
+        if authors and item.paper.authors:  # community talks may name no speaker
             lines.append(f"By {escape(authors_line(item.paper.authors))}")
         if item.paper.award:
             lines.append(f"🏆 {escape(item.paper.award)}")
@@ -469,7 +469,7 @@ def about_cards(
         f" with {c.timezone} local time beside them."
     )
     fields = [
-        Field("Data", " ".join(x for x in (c.source, derived_note(c)) if x)),
+        Field("Data", " ".join(x for x in (c.source, c.derived_note and derived_note(c)) if x)),
         Field(
             "Commands",
             "`/next [when]` what's next · `/now` on stage now\n"

@@ -66,7 +66,7 @@ def item_lines(
     place = item_place(item)
     lines.append(f"{INDENT * 2}{when}" + (f" · {place}" if place else ""))
     if isinstance(item, Talk):
-        if authors:
+        if authors and item.paper.authors:  # community talks may name no speaker
             lines.append(f"{INDENT * 2}By {authors_line(item.paper.authors)}")
         if item.paper.award:
             lines.append(f"{INDENT * 2}🏆 {item.paper.award}")
@@ -291,7 +291,7 @@ def render_about(conference: Conference, version: str, paper_count: int, session
             f"{count_of(paper_count, c.item_noun)} in {count_of(session_count, 'session')}."
             f" Times are {c.timezone} local time.",
             *([f"Data: {c.source}"] if c.source else []),
-            derived_note(c),
+            *([derived_note(c)] if c.derived_note else []),
             f"confbot {version}",
         ]
     )
