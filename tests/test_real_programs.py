@@ -200,3 +200,17 @@ def test_cards_for_talks_with_no_speaker_have_no_empty_by_line():
     answer = service.next(utc("2020-01-14T00:05"))
     values = [f.value for card in cards.next_cards(answer, service.conference) for f in card.fields]
     assert values and not any(line.strip() == "By" for v in values for line in v.splitlines())
+
+
+def test_a_days_listing_names_room_blocks_by_track_and_room_once():
+    service = ProgramService(load("fosdem").program)
+    console = Console(service, FixedClock(utc("2025-02-01T08:00")))
+    text = console.execute("/schedule 2025-02-01").text
+    assert "LLVM · K.3.201\n" in text
+    assert "Session:" not in text and "Saturday (" not in text
+
+
+def test_search_calls_talks_talks():
+    console = Console(ProgramService(load("rc3").program), FixedClock(utc("2020-12-27T09:00")))
+    text = console.execute("/search gluon").text
+    assert "\nTalks\n" in text and "Papers" not in text

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.model import Conference, Event, Session, Slot
+from bot.model import Conference, Event, Session, SessionKind, Slot
 from bot.render import timefmt
 from bot.render.common import (
     abstract_excerpt,
     author_groups,
     authors_line,
+    block_heading,
     count_of,
     derived_note,
     event_extra,
@@ -399,10 +400,10 @@ def day_cards(answer: DayAnswer, conference: Conference) -> list[Card]:
     for item in answer.items:
         if isinstance(item, SessionBlock):
             talks = "\n".join(f"{_short_time(t.slot, tz)} {escape(t.title)}" for t in item.talks)
-            head = f"{_short_time(item.slot, tz)} Session: {escape(item.session.title)}"
-            fields.append(
-                Field(head, (f"📍 {escape(item.slot.room)}\n" if item.slot.room else "") + talks)
-            )
+            heading = block_heading(item.session, with_room=False)  # the room goes below
+            head = f"{_short_time(item.slot, tz)} {escape(heading)}"
+            room = item.slot.room if item.session.kind is not SessionKind.ROOM_BLOCK else None
+            fields.append(Field(head, (f"📍 {escape(room)}\n" if room else "") + talks))
         else:
             room = f"📍 {escape(item.slot.room)}" if item.slot.room else "\u200b"
             value = room + (f"\n{event_extra(item)}" if event_extra(item) else "")
@@ -436,7 +437,10 @@ def search_cards(answer: SearchAnswer, conference: Conference) -> list[Card]:
             )
         ]
     fields: list[Field] = []
-    fields += [Field(f"Paper · {escape(t.title)}", when_with_day(t.slot, tz)) for t in answer.talks]
+    noun = conference.item_noun.capitalize()
+    fields += [
+        Field(f"{noun} · {escape(t.title)}", when_with_day(t.slot, tz)) for t in answer.talks
+    ]
     fields += [
         Field(f"Person · {escape(p.name)}", "\n".join(f"• {escape(a.talk.title)}" for a in p.talks))
         for p in answer.people
@@ -517,8 +521,9 @@ def reminder_card(
     description = f"**{_lead(item.slot.start, now)}** · {when_with_day(item.slot, tz)}"
     if item.slot.room:
         description += f"\n📍 {escape(item.slot.room)}"
-    if isinstance(item, Talk):
-        description += f"\nSession: {escape(item.session.title)}"
+    if isinstance(item, Talk) and (label := group_label(item)):
+        session = "Session" if item.session.kind is not SessionKind.ROOM_BLOCK else "Track"
+        description += f"\n{session}: {escape(label)}"
         fields = [Field("Authors", escape(authors_line(item.paper.authors)))]
         url = item.paper.url
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.model import Authorship, Conference, Event, SessionKind
+from bot.model import Authorship, Conference, Event, Session, SessionKind
 from bot.service.results import NoMatch, ProgramItem, Talk
 
 
@@ -72,6 +72,15 @@ def group_label(talk: Talk) -> str | None:
     if talk.session.kind is SessionKind.ROOM_BLOCK:
         return talk.paper.track
     return talk.session.title
+
+
+def block_heading(session: Session, with_room: bool = True) -> str:
+    """A block in a day's listing: 'Session: Memory Management (Room)' for a session,
+    'LLVM · K.3.201' or just the room for a room block (the day is the listing's)."""
+    room = f" ({session.slot.room})" if session.slot.room and with_room else ""
+    if session.kind is not SessionKind.ROOM_BLOCK:
+        return f"Session: {session.title}{room}"
+    return " · ".join(x for x in (session.track, session.slot.room) if x) or session.title
 
 
 def item_place(item: ProgramItem) -> str:

@@ -13,6 +13,7 @@ from bot.render.common import (
     abstract_excerpt,
     author_groups,
     authors_line,
+    block_heading,
     count_of,
     derived_note,
     event_extra,
@@ -236,8 +237,7 @@ def render_day(answer: DayAnswer, conference: Conference) -> str:
     for item in answer.items:
         if isinstance(item, SessionBlock):
             lines.append(
-                f"{timefmt.span(item.slot, tz, with_day=False):>20}  Session: {item.session.title}"
-                + (f" ({item.slot.room})" if item.slot.room else "")
+                f"{timefmt.span(item.slot, tz, with_day=False):>20}  {block_heading(item.session)}"
             )
             for talk in item.talks:
                 lines.append(f"{timefmt.time_of(talk.slot, tz):>20}    {talk.title}")
@@ -258,7 +258,7 @@ def render_search(answer: SearchAnswer, conference: Conference) -> str:
     tz = conference.tz
     lines = [f"Results for “{answer.query}”"]
     if answer.talks:
-        lines.append("Papers")
+        lines.append(f"{conference.item_noun.capitalize()}s")
         lines += [f"{INDENT}{t.title} — {timefmt.span(t.slot, tz)}" for t in answer.talks]
     if answer.people:
         lines.append("People")
