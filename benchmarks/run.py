@@ -33,6 +33,7 @@ from benchmarks.queries import Labeled, paper_queries, person_queries
 from benchmarks.synth import write_program
 from bot.app import load_service
 from bot.render import ics
+from bot.search import Hit
 from bot.service import ProgramService
 from bot.settings import BUNDLED_PROGRAM, PROJECT_ROOT, Settings
 
@@ -74,7 +75,8 @@ def probe_load(program_dir: Path, db_path: Path) -> dict[str, float]:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=PROJECT_ROOT, check=True)  # fmt: skip
-    return json.loads(out.stdout)
+    measured: dict[str, float] = json.loads(out.stdout)
+    return measured
 
 
 def startup_ask(db_path: Path, runs: int = 5) -> float:
@@ -120,7 +122,7 @@ def quality_rows(service: ProgramService, n: int, seed: int, difflib_n: int) -> 
         index = {c: k for c, k in zip(choices, keys, strict=True)}
         return lambda q: [index[c] for c in difflib.get_close_matches(q, choices, n=5, cutoff=0)]
 
-    def ours(find: Callable[[str, int], list]) -> Callable[[str], list[str]]:
+    def ours(find: Callable[[str, int], list[Hit]]) -> Callable[[str], list[str]]:
         return lambda q: [h.key for h in find(q, 5)]
 
     rows = []
@@ -210,7 +212,7 @@ def hostile_rows(service: ProgramService, n: int, seed: int) -> list[str]:
         return text.strip()
 
     normal = [q.query for q in paper_queries(service.program, n, seed)]
-    shapes = {
+    shapes: dict[str, Callable[[], str]] = {
         "one 199-letter word": lambda: "".join(rng.choice(letters) for _ in range(199)),
         "66 two-letter words": lambda: words(2),
         "20 nine-letter words": lambda: words(9),

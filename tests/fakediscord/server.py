@@ -14,11 +14,12 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 from tests.fakediscord import payloads, rules
 
@@ -33,6 +34,9 @@ EPHEMERAL = 1 << 6
 
 # callback types that fit each interaction type
 _FITTING = {2: {4, 5}, 3: {4, 5, 6, 7}, 4: {8}, 5: {4, 5, 6, 7}}
+
+# One REST route's handler: the request and the path split into parts.
+Route = Callable[[web.Request, list[str]], Awaitable[web.StreamResponse]]
 
 
 @dataclass
@@ -63,7 +67,8 @@ class Interaction:
 
     @property
     def choices(self) -> list[dict[str, Any]]:
-        return self.data.get("choices", [])
+        choices: list[dict[str, Any]] = self.data.get("choices", [])
+        return choices
 
     @property
     def embeds(self) -> list[dict[str, Any]]:
@@ -146,8 +151,9 @@ class FakeDiscord:
         site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=4096)
         await site.start()
         server = site._server
-        assert server is not None and server.sockets
-        self.port = server.sockets[0].getsockname()[1]
+        sockets = getattr(server, "sockets", None)  # an asyncio.Server once started
+        assert sockets
+        self.port = sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
         if self.socket is not None:
@@ -190,9 +196,10 @@ class FakeDiscord:
         if route is None:
             self.error(f"unimplemented route {method} {path}")
             return self._discord_error(404, 0, f"fake Discord does not implement {method} {path}")
-        return await route(request, parts)
+        response: web.StreamResponse = await route(request, parts)
+        return response
 
-    def _route(self, method: str, p: list[str]):
+    def _route(self, method: str, p: list[str]) -> Route | None:
         match (method, p):
             case ("GET", ["users", "@me"]):
                 return self._get_me
@@ -371,6 +378,7 @@ class FakeDiscord:
             files = []
             reader = await request.multipart()
             while (part := await reader.next()) is not None:
+                assert isinstance(part, BodyPartReader)  # no nested multipart from discord.py
                 if part.name == "payload_json":
                     body = json.loads(await part.text())
                 else:
@@ -614,7 +622,7 @@ class FakeDiscord:
         return socket
 
     async def _gateway_op(self, socket: web.WebSocketResponse, message: dict[str, Any]) -> None:
-        op, data = message.get("op"), message.get("d")
+        op, data = message.get("op"), message.get("d") or {}
         if op == 1:
             await socket.send_json({"op": 11, "d": None, "s": None, "t": None})
         elif op == 2:
@@ -683,8 +691,9 @@ class FakeDiscord:
         """Drop the TCP connection with no close frame, like a network failure."""
         socket = self.socket
         self.connected.clear()
-        if socket is not None and request_transport(socket) is not None:
-            request_transport(socket).abort()
+        transport = request_transport(socket) if socket is not None else None
+        if isinstance(transport, asyncio.WriteTransport):
+            transport.abort()
 
     async def invalidate_session(self) -> None:
         """op 9 (not resumable): the client must IDENTIFY again."""
@@ -844,7 +853,8 @@ class FakeDiscord:
         return interaction
 
 
-def request_transport(socket: web.WebSocketResponse):
+def request_transport(socket: web.WebSocketResponse) -> asyncio.BaseTransport | None:
+    # aiohttp keeps the request (and its transport) only privately.
     """The TCP transport under a server-side websocket (to abort it)."""
     req = getattr(socket, "_req", None)
     return req.transport if req is not None else None
