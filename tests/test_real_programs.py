@@ -214,3 +214,17 @@ def test_search_calls_talks_talks():
     console = Console(ProgramService(load("rc3").program), FixedClock(utc("2020-12-27T09:00")))
     text = console.execute("/search gluon").text
     assert "\nTalks\n" in text and "Papers" not in text
+
+
+def test_status_counts_talks_for_a_community_program():
+    from bot.render import cards
+
+    conference = load("fosdem").program.conference
+    report = cards.StatusReport(
+        channel_id=None, minutes_before=None, per_talk=False, enabled=False,
+        disabled_reason=None, next_due=None, program_loaded=utc("2025-02-01T08:00"),
+        papers=943, sessions=72, reminders_active=0, deliveries={},
+    )  # fmt: skip
+    program = next(f.value for f in cards.status_card(report, conference).fields
+                   if f.name == "Program")  # fmt: skip
+    assert program.startswith("943 talks in 72 sessions, loaded")

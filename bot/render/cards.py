@@ -647,7 +647,8 @@ def status_card(report: StatusReport, conference: Conference) -> Card:
     fields = (
         Field("Announcements", announce),
         Field("Next announcement", next_due),
-        Field("Program", f"{report.papers} papers in {report.sessions} sessions, loaded"
+        Field("Program", f"{count_of(report.papers, conference.item_noun)} in"
+              f" {count_of(report.sessions, 'session')}, loaded"
               f" {stamp(loaded, 'F')} ({timefmt.day_label(loaded, tz)}, {timefmt.clock(loaded, tz)}"
               f" {timefmt.zone(loaded, tz)})"),
         Field("Reminders set in this server", str(report.reminders_active)),
