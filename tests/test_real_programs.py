@@ -228,3 +228,10 @@ def test_status_counts_talks_for_a_community_program():
     program = next(f.value for f in cards.status_card(report, conference).fields
                    if f.name == "Program")  # fmt: skip
     assert program.startswith("943 talks in 72 sessions, loaded")
+
+
+def test_blocks_of_one_track_in_two_rooms_are_told_apart():
+    program = load("fosdem").program
+    titles = [(s.day, s.title) for s in program.sessions]
+    assert len(titles) == len(set(titles))
+    assert any(t == "FOSDEM Junior (UD6.203), Saturday" for _, t in titles)

@@ -403,8 +403,21 @@ def _room_blocks(
                     kind=SessionKind.ROOM_BLOCK,
                 )
             )
+    sessions = _distinct_titles(sessions)
     sessions.sort(key=lambda s: (s.day, s.slot.start, s.title))
     return sessions, block_of
+
+
+def _distinct_titles(sessions: list[Session]) -> list[Session]:
+    """A track in two rooms on one day ('FOSDEM Junior' in UD6.203 and UD6.205) would
+    give two blocks one title: name the room in those."""
+    seen = Counter((s.day, s.title) for s in sessions)
+    return [
+        dataclasses.replace(s, title=f"{s.track} ({s.slot.room}), {s.day:%A}")
+        if seen[(s.day, s.title)] > 1 and s.track and s.slot.room
+        else s
+        for s in sessions
+    ]
 
 
 def _track_runs(papers: list[Paper]) -> list[list[Paper]]:

@@ -89,3 +89,27 @@ async def test_next_puts_the_rooms_and_tracks_i_follow_first(fake: FakeDiscord, 
     first = after.embeds[0]["fields"][0]
     assert first["name"] == "On now · Moving work into the middle end"  # LLVM, K.3.201
     assert first["name"] != first_before
+
+
+async def test_23_blocks_starting_at_once_are_announced_in_messages_discord_accepts(
+    fake: FakeDiscord, tmp_path: Path
+):
+    from tests.e2e.conftest import wait_for
+    from tests.fakediscord.server import DEFAULT_PERMISSIONS
+
+    manage_guild = 1 << 5
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(FOSDEM),
+                           CONFBOT_NOW="2025-02-01T10:15", CONFBOT_DELIVERY_PACE="0"):  # fmt: skip
+        await fake.answer(await fake.send_command(
+            "announce channel", user=fake.owner, permissions=DEFAULT_PERMISSIONS | manage_guild,
+            channel=fake.channel_id, minutes_before=20,
+        ))  # fmt: skip
+        # Saturday 10:30 starts 23 room blocks: due at 10:10, so at once.
+        posted = lambda: fake.channel_messages.get(fake.channel_id, [])  # noqa: E731
+        await wait_for(lambda: sum(len(m["embeds"]) for m in posted()) >= 23, what="23 cards")
+    messages = posted()
+    assert len(messages) >= 3  # 10 cards a message at most
+    assert all(len(m["embeds"]) <= 10 for m in messages)
+    titles = [e["title"] for m in messages for e in m["embeds"]]
+    assert len(titles) == len(set(titles))  # every block told apart
+    assert "📣 FOSDEM Junior (UD6.203), Saturday" in titles
