@@ -113,3 +113,20 @@ async def test_23_blocks_starting_at_once_are_announced_in_messages_discord_acce
     titles = [e["title"] for m in messages for e in m["embeds"]]
     assert len(titles) == len(set(titles))  # every block told apart
     assert "📣 FOSDEM Junior (UD6.203), Saturday" in titles
+
+
+async def test_publish_events_makes_one_valid_event_per_block(fake: FakeDiscord, bot: ConfBot):
+    import asyncio
+
+    from tests.fakediscord.server import DEFAULT_PERMISSIONS
+
+    fake.now = bot.clock.now()  # Discord refuses events in the past by its own clock
+    blocks = [s for s in bot.service.program.sessions if s.slot.start > fake.now]
+    interaction = await fake.send_command(
+        "publish-events", user=fake.owner, permissions=DEFAULT_PERMISSIONS | (1 << 33)
+    )
+    await fake.answer(interaction)
+    await asyncio.wait_for(interaction.followed_up.wait(), 30)
+    assert interaction.followups[0]["content"].startswith(f"📅 Events: {len(blocks)} created")
+    assert len(fake.scheduled_events) == len(blocks)
+    assert all(len(e["description"] or "") <= 1000 for e in fake.scheduled_events.values())
