@@ -235,3 +235,14 @@ def test_blocks_of_one_track_in_two_rooms_are_told_apart():
     titles = [(s.day, s.title) for s in program.sessions]
     assert len(titles) == len(set(titles))
     assert any(t == "FOSDEM Junior (UD6.203), Saturday" for _, t in titles)
+
+
+def test_a_talks_people_are_speakers_in_cards():
+    from bot.render import cards
+
+    service = ProgramService(load("fosdem").program)
+    talk = service.paper("callee saved registers").talk
+    (card,) = cards.paper_cards(service.paper("callee saved registers"), service.conference)
+    assert card.fields[0].name == "Speakers"
+    reminder = cards.reminder_card(talk, service.conference, utc("2025-02-01T09:25"), ())
+    assert reminder.fields[0].name == "Speakers"

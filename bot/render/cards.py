@@ -298,7 +298,10 @@ def paper_cards(answer: PaperAnswer, conference: Conference) -> list[Card]:
     if paper.award:
         description += f"\n🏆 **{escape(paper.award)}**"
     fields = [
-        Field(escape(affiliation) if affiliation else "Authors", escape(join_names(names)))
+        Field(
+            escape(affiliation) if affiliation else _people_word(conference),
+            escape(join_names(names)),
+        )
         for names, affiliation in author_groups(paper.authors)
     ]
     fields = _merge_author_fields(fields)
@@ -328,6 +331,11 @@ def paper_cards(answer: PaperAnswer, conference: Conference) -> list[Card]:
         calendar=f"p:{paper.key}",
     )
     return paginate(base, fields)
+
+
+def _people_word(conference: Conference) -> str:
+    """Papers have authors; talks have speakers."""
+    return "Authors" if conference.item_noun == "paper" else "Speakers"
 
 
 def _merge_author_fields(fields: list[Field]) -> list[Field]:
@@ -524,7 +532,7 @@ def reminder_card(
     if isinstance(item, Talk) and (label := group_label(item)):
         session = "Session" if item.session.kind is not SessionKind.ROOM_BLOCK else "Track"
         description += f"\n{session}: {escape(label)}"
-        fields = [Field("Authors", escape(authors_line(item.paper.authors)))]
+        fields = [Field(_people_word(conference), escape(authors_line(item.paper.authors)))]
         url = item.paper.url
     else:
         fields = talk_fields(talks, tz)
