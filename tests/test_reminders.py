@@ -12,7 +12,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.adapters.discord.reminders_cog import FOLLOWED
 from bot.clock import FixedClock
 from bot.reminders.agenda import agenda
 from bot.reminders.scheduler import (
@@ -23,7 +22,7 @@ from bot.reminders.scheduler import (
     Unreachable,
 )
 from bot.service import ProgramService
-from bot.store.state import STATE_VERSION, ReminderLimitReached, StateStore
+from bot.store.state import FOLLOWED, STATE_VERSION, ReminderLimitReached, StateStore
 from tests.conftest import pacific
 from tests.reminder_helpers import make_rig
 from tests.test_parallel_rooms import two_tracks

@@ -33,6 +33,11 @@ class ReminderStatus(StrEnum):
     CANCELLED = "cancelled"  # /forget
 
 
+# A person follows every item whose reminder they have not forgotten: what /agenda lists,
+# /forget offers and /next puts first.
+FOLLOWED = (ReminderStatus.ACTIVE, ReminderStatus.DONE, ReminderStatus.FAILED)
+
+
 class DeliveryKind(StrEnum):
     REMINDER = "reminder"  # a DM to one person; owner is the reminder's id
     SLOT = "slot"  # a channel post of the sessions starting at one time; owner is the guild
@@ -245,13 +250,8 @@ class StateStore(Connected):
         return [_reminder(r) for r in rows]
 
     async def followed_refs(self, conference: str, user_id: int) -> list[str]:
-        """The items a person follows: every reminder they have not forgotten."""
-        rows = await self._db.execute_fetchall(
-            "SELECT item_ref FROM reminders WHERE conference = ? AND user_id = ?"
-            " AND status != 'cancelled' ORDER BY id",
-            (conference, user_id),
-        )
-        return [row[0] for row in rows]
+        """The items a person follows (see FOLLOWED)."""
+        return [r.item_ref for r in await self.reminders(conference, user_id, FOLLOWED)]
 
     async def forget(self, conference: str, user_id: int, item_ref: str | None = None) -> int:
         """Cancel one of the user's reminders, or all of them; returns how many."""
@@ -260,9 +260,8 @@ class StateStore(Connected):
         if item_ref is not None:
             query += " AND item_ref = ?"
             params.append(item_ref)
-        cursor = await self._db.execute(
-            query + " AND status IN ('active', 'done', 'failed')", params
-        )
+        marks = ", ".join("?" * len(FOLLOWED))
+        cursor = await self._db.execute(query + f" AND status IN ({marks})", [*params, *FOLLOWED])
         await self._db.commit()
         return cursor.rowcount
 

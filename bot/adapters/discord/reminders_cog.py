@@ -22,13 +22,11 @@ from bot.render import cards, ics, timefmt
 from bot.render.common import count_of
 from bot.service import PAPER_REF, SESSION_REF, ProgramService, QueryError
 from bot.service.results import NoMatch, PaperAnswer, SessionAnswer, Suggestion
-from bot.store.state import ReminderLimitReached, ReminderStatus, StateStore
+from bot.store.state import FOLLOWED, ReminderLimitReached, StateStore
 
 log = logging.getLogger(__name__)
 
 MINUTES = app_commands.Range[int, 0, 1440]
-# What /agenda lists and /forget offers: every reminder the person has not forgotten.
-FOLLOWED = (ReminderStatus.ACTIVE, ReminderStatus.DONE, ReminderStatus.FAILED)
 
 
 class RemindersCog(commands.Cog):
