@@ -317,7 +317,7 @@ def paper_cards(answer: PaperAnswer, conference: Conference) -> list[Card]:
         fields.append(
             Field("Also close", "\n".join(f"• {escape(t.title)}" for t in answer.runners_up))
         )
-    page = "Paper page" if conference.item_noun == "paper" else "Talk page"
+    page = _page_label(conference)
     links: tuple[tuple[str, str], ...] = ((page, paper.url),) if paper.url else ()
     links += tuple((truncate(link.title, 80), link.url) for link in paper.links[:4])
     footer = _derived_footer([talk], conference)
@@ -336,6 +336,11 @@ def paper_cards(answer: PaperAnswer, conference: Conference) -> list[Card]:
 def _people_word(conference: Conference) -> str:
     """Papers have authors; talks have speakers."""
     return "Authors" if conference.item_noun == "paper" else "Speakers"
+
+
+def _page_label(conference: Conference) -> str:
+    """The link button to an item's page on the conference's site."""
+    return "Paper page" if conference.item_noun == "paper" else "Talk page"
 
 
 def _merge_author_fields(fields: list[Field]) -> list[Field]:
@@ -537,7 +542,7 @@ def reminder_card(
     else:
         fields = talk_fields(talks, tz)
         url = None
-    page = "Paper page" if conference.item_noun == "paper" else "Talk page"
+    page = _page_label(conference)
     links = ((page, url),) if url else ()
     footer = _derived_footer([item], conference)
     card = Card(f"⏰ {escape(item.title)}", description, url=url, colour=GREEN,

@@ -8,15 +8,18 @@ from bot.model import Authorship, Conference, Event, Session, SessionKind
 from bot.service.results import NoMatch, ProgramItem, Talk
 
 
+def how_derived(conference: Conference) -> str:
+    """How derived times were derived, in the words of the program's own data."""
+    return conference.derived_note or "from the published program"
+
+
 def derived_note(conference: Conference) -> str:
-    """Why some times carry ≈, in the words of the program's own data."""
-    how = conference.derived_note or "from the published program"
-    return f"Times marked ≈ are derived {how}, not published per talk."
+    """Why some times carry ≈."""
+    return f"Times marked ≈ are derived {how_derived(conference)}, not published per talk."
 
 
 def approximate_note(conference: Conference) -> str:
-    how = conference.derived_note or "from the published program"
-    return f"Approximate time: derived {how}, not published per talk."
+    return f"Approximate time: derived {how_derived(conference)}, not published per talk."
 
 
 EVENT_LABELS = {

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.model import Conference, Session
 from bot.render.cards import truncate
+from bot.render.common import how_derived
 from bot.service.results import Talk
 
 NAME_MAX = 100
@@ -29,8 +30,7 @@ def session_event(session: Session, talks: Sequence[Talk], conference: Conferenc
     lines = [f"{conference.name} session with {len(talks)} talks:"]
     lines += [f"• {t.slot.start.astimezone(tz):%H:%M} {t.title}" for t in talks]
     if session.slot.approximate or any(t.slot.approximate for t in talks):
-        how = conference.derived_note or "from the published program"
-        lines.append(f"Talk times are approximate (derived {how}).")
+        lines.append(f"Talk times are approximate (derived {how_derived(conference)}).")
     room = session.slot.room or "See the program"
     location = f"{room}, {conference.venue}" if conference.venue else room
     return EventSpec(

@@ -318,9 +318,9 @@ def render_load(program: Program, build: BuildReport, source: Path, db_path: Pat
         f"  {noun} times: {published} published, {len(program.papers) - published} derived"
         " (shown as ≈)"
     )
+    rooms = {p.slot.room for p in program.papers if p.slot.room}
+    kinds = Counter(p.kind for p in program.papers if p.kind)
     for report in build.reports:
-        rooms = {p.slot.room for p in program.papers if p.slot.room}
-        kinds = Counter(p.kind for p in program.papers if p.kind)
         made = f", by {report.generator}" if report.generator else ""
         version = f", version {report.version!r}" if report.version else ""
         lines.append(f"  format: {report.fmt}{made}{version}")

@@ -71,11 +71,18 @@ def favourites_first(
     if not favourites:
         return items
 
-    def liked(item: ProgramItem) -> bool:
-        track = item.paper.track if isinstance(item, Talk) else None
-        return item.slot.room in favourites or track in favourites
+    return tuple(sorted(items, key=lambda item: not places_of(item) & favourites))
 
-    return tuple(sorted(items, key=lambda item: not liked(item)))
+
+def places_of(item: ProgramItem | Session) -> set[str]:
+    """Where an item stands, for preferences: its room and its track, where it has them."""
+    if isinstance(item, Talk):
+        track = item.paper.track
+    elif isinstance(item, Session):
+        track = item.track
+    else:
+        track = None
+    return {place for place in (item.slot.room, track) if place}
 
 
 def _typed(text: str | None) -> str:
@@ -290,14 +297,8 @@ class ProgramService:
         """The rooms and tracks of the items a person follows: where they are likely to be."""
         places: set[str] = set()
         for ref in refs:
-            item = self.remindable(ref)
-            if item is None:
-                continue
-            if item.slot.room:
-                places.add(item.slot.room)
-            track = item.paper.track if isinstance(item, Talk) else item.track
-            if track:
-                places.add(track)
+            if (item := self.remindable(ref)) is not None:
+                places |= places_of(item)
         return frozenset(places)
 
     def remindable(self, ref: str) -> Talk | Session | None:
