@@ -44,13 +44,18 @@ def text_lines(path: Path, limit: int = MAX_BYTES) -> Iterator[tuple[int, str]]:
                 yield line_no, _decode(raw, path.name, line_no)
 
 
-def read_text(path: Path, limit: int = MAX_BYTES) -> str:
-    """The whole file as text (for formats that need it whole, such as JSON)."""
+def read_bytes(path: Path, limit: int = MAX_BYTES) -> bytes:
+    """The whole file, within the size cap (for formats that decode it themselves)."""
     check_size(path, limit)
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise ProgramFileError(path.name, f"cannot be read ({exc.strerror})") from None
+
+
+def read_text(path: Path, limit: int = MAX_BYTES) -> str:
+    """The whole file as text (for formats that need it whole, such as JSON)."""
+    data = read_bytes(path, limit)
     if b"\0" in data:
         line_no = data.count(b"\n", 0, data.index(b"\0")) + 1
         raise ProgramFileError(path.name, "holds binary data (a NUL byte), not text", line_no)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bot.importer.community import RawConference, RawTalk, build
 from bot.importer.errors import ProgramFileError
-from bot.importer.files import check_size
+from bot.importer.files import read_bytes
 from bot.importer.report import Loaded
 from bot.importer.text import plain_text
 from bot.importer.values import url
@@ -35,12 +35,7 @@ class IcalReader:
         return head.lstrip(b"\xef\xbb\xbf \t\r\n").upper().startswith(b"BEGIN:VCALENDAR")
 
     def read(self, path: Path, default_zone: str | None) -> Loaded:
-        check_size(path)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ProgramFileError(path.name, f"cannot be read ({exc.strerror})") from None
-        raw, talks = _read(data, path.name, default_zone)
+        raw, talks = _read(read_bytes(path), path.name, default_zone)
         return build(raw, talks, default_zone)
 
     def files(self, path: Path) -> Sequence[Path]:
@@ -154,8 +149,13 @@ def _read(data: bytes, path: str, default_zone: str | None) -> tuple[RawConferen
     return raw, talks
 
 
+def _value(fields: dict[str, tuple[dict[str, str], str]], name: str) -> str:
+    """A property's raw value, '' when the event has none."""
+    return fields[name][1] if name in fields else ""
+
+
 def _summary(fields: dict[str, tuple[dict[str, str], str]]) -> str:
-    return unescape(fields.get("SUMMARY", ({}, ""))[1]).strip()
+    return unescape(_value(fields, "SUMMARY")).strip()
 
 
 def _talk(
@@ -168,11 +168,11 @@ def _talk(
     if "DTEND" in fields:
         end = _moment(*fields["DTEND"], zone, f"{where} DTEND", path)
     else:
-        end = start + _duration(fields.get("DURATION", ({}, "PT0S"))[1])
+        end = start + _duration(_value(fields, "DURATION") or "PT0S")
     if end < start:
         raise ProgramFileError(path, f"{where}: the event ends before it starts")
     summary = _summary(fields)
-    description = plain_text(unescape(fields.get("DESCRIPTION", ({}, ""))[1]))
+    description = plain_text(unescape(_value(fields, "DESCRIPTION")))
     if description == "No description":
         description = None
     kind = None
@@ -183,19 +183,19 @@ def _talk(
         title = first_line[:200] if first_line else kind.capitalize()
     if not title:
         raise ProgramFileError(path, f"{where}: the VEVENT has no SUMMARY")
-    location = unescape(fields.get("LOCATION", ({}, ""))[1]).strip() or None
-    categories = unescape(fields.get("CATEGORIES", ({}, ""))[1]).strip() or None
+    location = unescape(_value(fields, "LOCATION")).strip() or None
+    categories = unescape(_value(fields, "CATEGORIES")).strip() or None
     return RawTalk(
         title=title,
         start=start,
         end=end,
         room=location,
         where=where,
-        guid=fields.get("UID", ({}, ""))[1].strip() or None,
+        guid=_value(fields, "UID").strip() or None,
         track=categories.split(",")[0].strip() if categories else None,
         kind=kind,
         abstract=description,
-        url=url(fields.get("URL", ({}, ""))[1]),
+        url=url(_value(fields, "URL")),
     )
 
 

@@ -21,8 +21,15 @@ FIELDS: dict[type, tuple[str, ...]] = {
 }
 
 
+# Each type's defaults, read once: dump() runs for every item of a 10,000-talk program.
+_DEFAULTS: dict[type, dict[str, Any]] = {
+    kind: {f.name: f.default for f in dataclasses.fields(kind) if f.name in names}
+    for kind, names in FIELDS.items()
+}
+
+
 def dump(item: Conference | Session | Paper) -> str:
-    defaults = {f.name: f.default for f in dataclasses.fields(item)}
+    defaults = _DEFAULTS[type(item)]
     values: dict[str, Any] = {}
     for name in FIELDS[type(item)]:
         value = getattr(item, name)
