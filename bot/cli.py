@@ -18,8 +18,7 @@ from typing import NoReturn
 
 from bot import __version__
 from bot.importer.errors import ProgramFileError
-from bot.model import load_zone
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, zone_setting
 
 USAGE_ERROR = 2
 DATA_ERROR = 1
@@ -111,11 +110,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 return _fail(f"{source} does not exist.", USAGE_ERROR)
             settings = dataclasses.replace(settings, program=source)
         if args.timezone:
-            try:
-                load_zone(args.timezone)
-            except ValueError as exc:
-                return _fail(f"--timezone: {exc}", USAGE_ERROR)
-            settings = dataclasses.replace(settings, timezone=args.timezone)
+            zone = zone_setting(args.timezone, "--timezone")  # SettingsError: usage error
+            settings = dataclasses.replace(settings, timezone=zone)
         return asyncio.run(_load(settings, force=not args.if_stale))
     if command in ("ask", "console"):
         return asyncio.run(_console(settings, args, command))

@@ -39,6 +39,16 @@ class SettingsError(ValueError):
     """A configuration value is wrong; the message names the variable and the fix."""
 
 
+def zone_setting(value: str, name: str) -> str:
+    """`value` if it names a time zone; else a SettingsError naming `name` (a variable or
+    a command-line option)."""
+    try:
+        load_zone(value)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}") from None
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     # A program file or directory in any format bot/importer/registry.py reads.
@@ -86,10 +96,7 @@ class Settings:
             )
         zone = get("CONFBOT_TIMEZONE")
         if zone is not None:
-            try:
-                load_zone(zone)
-            except ValueError as exc:
-                raise SettingsError(f"CONFBOT_TIMEZONE: {exc}.") from None
+            zone_setting(zone, "CONFBOT_TIMEZONE")
         db_path = Path(get("CONFBOT_DB") or DEFAULT_DB).expanduser()
         if db_path.is_dir():
             raise SettingsError(f"CONFBOT_DB={db_path} is a directory; give a file path.")

@@ -234,3 +234,17 @@ def test_ask_into_a_closed_pipe_exits_quietly(tmp_path: Path):
     assert process.returncode == 141
     assert b"Traceback" not in stderr
     assert b"BrokenPipeError" not in stderr
+
+
+@pytest.mark.parametrize("zone", ["Nowhere/Zone", "America", "../etc", "x" * 300])
+def test_load_with_a_bad_timezone_is_one_line(tmp_path: Path, zone: str):
+    result = run_cli("load", "--timezone", zone, db=tmp_path / "c.db")
+    assert result.returncode == USAGE
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("confbot: --timezone: unknown time zone")
+
+
+def test_load_of_a_source_that_does_not_exist_is_one_line(tmp_path: Path):
+    result = run_cli("load", str(tmp_path / "missing.xml"), db=tmp_path / "c.db")
+    assert result.returncode == USAGE
+    assert result.stderr.strip() == f"confbot: {tmp_path / 'missing.xml'} does not exist."

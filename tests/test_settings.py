@@ -38,6 +38,8 @@ def test_token_never_appears_in_repr(tmp_path: Path):
         ({"CONFBOT_NOW": "0001-01-01T00:00"}, "CONFBOT_NOW"),
         ({"CONFBOT_NOW": "9999-12-31T23:59-12:00"}, "CONFBOT_NOW"),
         ({"CONFBOT_MAX_REMINDERS": "lots"}, "CONFBOT_MAX_REMINDERS"),
+        ({"CONFBOT_TIMEZONE": "Nowhere/Zone"}, "CONFBOT_TIMEZONE"),
+        ({"CONFBOT_TIMEZONE": "America"}, "CONFBOT_TIMEZONE"),  # a folder of zones
         ({"CONFBOT_MAX_REMINDERS": "0"}, "CONFBOT_MAX_REMINDERS"),
         ({"CONFBOT_MAX_REMINDERS": "²"}, "CONFBOT_MAX_REMINDERS"),
         ({"CONFBOT_PROGRAM": "/no/such/dir"}, "CONFBOT_PROGRAM"),

@@ -50,10 +50,13 @@ def _unreadable(text: str) -> WhenError:
     return WhenError(f"I can't read {{typed}}. Try {ACCEPTED_FORMS}.", text)
 
 
+_OUT_OF_RANGE = "{typed} is out of range: ask about a moment between 1900 and 2999."
+
+
 def in_range(value: datetime, text: str) -> datetime:
     """`value`, if it lies in the years anyone could mean; else a WhenError."""
     if not within_range(value):
-        raise WhenError("{typed} is out of range: ask about a moment between 1900 and 2999.", text)
+        raise WhenError(_OUT_OF_RANGE, text)
     return value
 
 
@@ -87,8 +90,8 @@ def parse_when(text: str, conference: Conference, now: datetime) -> datetime:
         try:
             moment = parse_moment(cleaned.upper(), conference.timezone)
         except WhenError as exc:
-            raise exc if "out of range" in exc.template else _unreadable(text) from None
-        return in_range(moment.astimezone(conference.tz), text)
+            raise exc if exc.template == _OUT_OF_RANGE else _unreadable(text) from None
+        return moment.astimezone(conference.tz)  # parse_moment checked the range
     local_now = now.astimezone(conference.tz)
     day, rest = _take_day(text, cleaned, conference, local_now)
     clock = _read_time(rest) if rest else time(0)
