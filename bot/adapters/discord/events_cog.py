@@ -102,24 +102,20 @@ class EventsCog(commands.Cog):
             try:
                 event_id = stored.get(session.key)
                 event = await self._existing(guild, event_id) if event_id else None
+                # One set of fields for both: an update must say what a creation says.
+                publish = event.edit if event is not None else guild.create_scheduled_event
+                saved = await publish(
+                    name=spec.name, description=spec.description, start_time=spec.start,
+                    end_time=spec.end, location=spec.location,
+                    entity_type=discord.EntityType.external,
+                    privacy_level=discord.PrivacyLevel.guild_only,
+                )  # fmt: skip
                 if event is not None:
-                    await event.edit(
-                        name=spec.name, description=spec.description, start_time=spec.start,
-                        end_time=spec.end, location=spec.location,
-                        entity_type=discord.EntityType.external,
-                        privacy_level=discord.PrivacyLevel.guild_only,
-                    )  # fmt: skip
                     tally.updated += 1
                 else:
-                    event = await guild.create_scheduled_event(
-                        name=spec.name, description=spec.description, start_time=spec.start,
-                        end_time=spec.end, location=spec.location,
-                        entity_type=discord.EntityType.external,
-                        privacy_level=discord.PrivacyLevel.guild_only,
-                    )  # fmt: skip
                     tally.created += 1
                 await self.state.save_event(guild.id, self.conference.key, session.key,
-                                            event.id, int(now.timestamp()))  # fmt: skip
+                                            saved.id, int(now.timestamp()))  # fmt: skip
             except discord.HTTPException as exc:
                 log.warning("could not publish %s in guild %d: %s", session.key, guild.id, exc)
                 tally.failed.append(f"{session.title} ({exc.status} {exc.text[:80]})")
