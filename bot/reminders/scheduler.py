@@ -42,6 +42,7 @@ RETRY_AFTER = 15  # seconds before the first retry; doubled for each one after
 MAX_SLEEP = 3600.0  # re-check the plan at least hourly, whatever happens
 STOP_GRACE = 5.0  # seconds a stop waits for the send in flight before cancelling it
 EMBEDS_PER_MESSAGE = 10
+PENDING, SENDING = DeliveryState.PENDING, DeliveryState.SENDING
 
 
 class Unreachable(Exception):
@@ -283,14 +284,12 @@ class Scheduler:
             await self.sender.post(channel_id, chunk)
 
 
-PENDING, SENDING = DeliveryState.PENDING, DeliveryState.SENDING
-
-
 def _describe(exc: BaseException) -> str:
     """One line for the ledger and the log: the type, and the message if there is one."""
     text = str(exc)
-    name = type(exc).__name__
-    return text if isinstance(exc, TryLater) else f"{name}: {text}" if text else name
+    if isinstance(exc, TryLater):  # already worded by the sender
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class _Skip(Exception):
