@@ -198,3 +198,11 @@ def test_a_file_with_no_zone_and_no_offsets_says_to_set_one(tmp_path):
 def test_keys_are_the_same_on_every_import():
     first = [p.key for p in load("schedule.xml").program.papers]
     assert first == [p.key for p in load("schedule.xml").program.papers]
+
+
+@pytest.mark.parametrize("length", [b"P99999999999W", b"P400D"])
+def test_an_absurd_ics_duration_reads_as_none_like_an_unreadable_one(tmp_path, length):
+    path = tmp_path / "program.ics"
+    path.write_bytes((FIXTURES / "program.ics").read_bytes().replace(b"PT1H", length))
+    plenary = next(p for p in read_source(path).program.papers if p.kind == "plenary")
+    assert plenary.slot.end == plenary.slot.start

@@ -84,7 +84,7 @@ class _Reader:
             day_date = values.date_of(day.get("date"))
             if day_date is None:
                 raise self.fail(f"{day_where}.date", f"{day.get('date')!r} is not a date")
-            raw.days.append(DayInfo(day_date, values.moment(day.get("day_start"))))
+            raw.days.append(DayInfo(day_date, values.instant(day.get("day_start"))))
             rooms = self.obj(day.get("rooms") or {}, f"{day_where}.rooms")
             for room, events in rooms.items():
                 raw.rooms.append(str(room))
@@ -137,16 +137,16 @@ class _Reader:
     def v2(
         self, schedule: dict[str, Any], conference: dict[str, Any], raw: RawConference
     ) -> list[RawTalk]:
-        for i, day in enumerate(conference.get("days") or []):
+        for i, day in enumerate(values.listed(conference.get("days"))):
             day = self.obj(day, f"schedule.conference.days[{i}]")
             if (on := values.date_of(day.get("date"))) is not None:
-                raw.days.append(DayInfo(on, values.moment(day.get("start"))))
-        for room in conference.get("rooms") or []:
+                raw.days.append(DayInfo(on, values.instant(day.get("start"))))
+        for room in values.listed(conference.get("rooms")):
             if isinstance(room, dict) and values.text(room.get("name")):
                 raw.rooms.append(str(room["name"]))
         tracks = {
-            t.get("slug"): values.text(t.get("name"))
-            for t in conference.get("tracks") or []
+            values.text(t.get("slug")): values.text(t.get("name"))
+            for t in values.listed(conference.get("tracks"))
             if isinstance(t, dict)
         }
         bounds = [(d.date, d.start) for d in raw.days if d.start is not None]
@@ -158,15 +158,18 @@ class _Reader:
             start, end = values.moment(event.get("start")), values.moment(event.get("end"))
             if not title:
                 raise self.fail(f"{where}.title", "is missing or empty")
-            if start is None or end is None:
+            if start is None or end is None or start.tzinfo is None or end.tzinfo is None:
                 raise self.fail(where, "'start' and 'end' must be ISO times with an offset")
             self.check_range(start, f"{where}.start")
+            self.check_range(end, f"{where}.end")
             if end < start:
                 raise self.fail(where, "ends before it starts")
             room = event.get("room")
             track = event.get("track")
             persons = [
-                p.get("name") for p in event.get("participants") or [] if isinstance(p, dict)
+                p.get("name")
+                for p in values.listed(event.get("participants"))
+                if isinstance(p, dict)
             ]
             talks.append(
                 RawTalk(
@@ -181,7 +184,9 @@ class _Reader:
                     id=values.text(event.get("code")) or values.text(event.get("id")),
                     day=_day_of(start, bounds),
                     subtitle=values.text(event.get("subtitle")),
-                    track=(tracks.get(track.get("slug")) or values.text(track.get("name")))
+                    track=(
+                        tracks.get(values.text(track.get("slug"))) or values.text(track.get("name"))
+                    )
                     if isinstance(track, dict)
                     else values.text(track),
                     kind=values.text(event.get("type")),

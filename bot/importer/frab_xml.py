@@ -83,7 +83,7 @@ def _read(root: Element, path: str) -> tuple[RawConference, list[RawTalk]]:
         day_date = values.date_of(day.get("date"))
         if day_date is None:
             raise ProgramFileError(path, f"day {d}: date {day.get('date')!r} is not a date")
-        raw.days.append(DayInfo(day_date, values.moment(day.get("start"))))
+        raw.days.append(DayInfo(day_date, values.instant(day.get("start"))))
         for room in day.iter("room"):
             name = values.text(room.get("name"))
             if name:

@@ -20,7 +20,7 @@ from bot.importer.errors import ProgramFileError
 from bot.importer.files import read_bytes
 from bot.importer.report import Loaded
 from bot.importer.text import plain_text
-from bot.importer.values import url
+from bot.importer.values import LONGEST, url
 from bot.model import load_zone, within_range
 
 _GENERIC = re.compile(r"^(?P<prefix>[A-Z][\w .'-]*): (?P<kind>[a-z][a-z -]*)$")
@@ -231,5 +231,8 @@ def _duration(text: str) -> timedelta:
     match = _DURATION.match(text.strip().upper())
     if not match:
         return timedelta(0)
+    if any(len(g or "") > 6 for g in match.groups()):
+        return timedelta(0)  # absurd, like an unreadable one
     weeks, days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    length = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    return length if length <= LONGEST else timedelta(0)

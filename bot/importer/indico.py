@@ -18,7 +18,7 @@ from bot.importer.errors import ProgramFileError
 from bot.importer.files import read_json
 from bot.importer.report import Loaded
 from bot.importer.text import plain_text
-from bot.importer.values import date_of, text, url
+from bot.importer.values import date_of, listed, mapping, text, url
 from bot.model import load_zone, within_range
 
 
@@ -54,8 +54,8 @@ def _read(data: Any, path: str) -> tuple[RawConference, list[RawTalk]]:
         path=path,
         title=text(event.get("title")),
         zone_name=text(event.get("timezone")),
-        start=date_of((event.get("startDate") or {}).get("date")),
-        end=date_of((event.get("endDate") or {}).get("date")),
+        start=date_of(mapping(event.get("startDate")).get("date")),
+        end=date_of(mapping(event.get("endDate")).get("date")),
         city=text(event.get("location")),
         base_url=url(event.get("url")),
     )
@@ -68,17 +68,19 @@ def _read(data: Any, path: str) -> tuple[RawConference, list[RawTalk]]:
         if not isinstance(item, dict):
             raise ProgramFileError(path, f"{where}: expected an object")
         title = text(item.get("title"))
-        start = _moment(item.get("startDate"), f"{where}.startDate", path)
-        end = _moment(item.get("endDate"), f"{where}.endDate", path)
+        start = _moment(item.get("startDate"), f"{where}.startDate", path, raw.zone_name)
+        end = _moment(item.get("endDate"), f"{where}.endDate", path, raw.zone_name)
         if not title:
             raise ProgramFileError(path, f"{where}.title: is missing or empty")
         if start is None:
             continue  # not scheduled: Indico lists unscheduled contributions too
+        if end is not None and (end.tzinfo is None) != (start.tzinfo is None):
+            raise ProgramFileError(path, f"{where}: startDate and endDate disagree on the zone")
         if end is None or end < start:
             end = start
         people: dict[str, str | None] = {}
         for key in ("speakers", "primaryauthors", "coauthors"):
-            for person in item.get(key) or []:
+            for person in listed(item.get(key)):
                 if (name := _name(person)) is not None and name not in people:
                     people[name] = text(person.get("affiliation"))
         talks.append(
@@ -90,7 +92,7 @@ def _read(data: Any, path: str) -> tuple[RawConference, list[RawTalk]]:
                 where=where,
                 id=text(item.get("id")) or text(item.get("db_id")),
                 track=text(item.get("track")) or text(item.get("session")),
-                kind=text((item.get("type") or {}).get("name"))
+                kind=text(mapping(item.get("type")).get("name"))
                 if isinstance(item.get("type"), dict)
                 else text(item.get("type")),
                 abstract=plain_text(item.get("description")),
@@ -105,7 +107,8 @@ def _read(data: Any, path: str) -> tuple[RawConference, list[RawTalk]]:
     return raw, talks
 
 
-def _moment(value: Any, where: str, path: str) -> datetime | None:
+def _moment(value: Any, where: str, path: str, zone: str | None) -> datetime | None:
+    """A {date, time, tz} time; without its own tz, in the event's zone (`zone`)."""
     if not isinstance(value, dict) or not value.get("date"):
         return None
     day = date_of(value.get("date"))
@@ -116,7 +119,7 @@ def _moment(value: Any, where: str, path: str) -> datetime | None:
     if day is None or clock is None:
         raise ProgramFileError(path, f"{where}: {value!r} is not a date and time")
     moment = datetime.combine(day, clock)
-    if zone := text(value.get("tz")):
+    if zone := text(value.get("tz")) or zone:
         try:
             moment = moment.replace(tzinfo=load_zone(zone))
         except ValueError as exc:

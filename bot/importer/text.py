@@ -70,9 +70,10 @@ def _html_words(text: str) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
-def plain_text(text: str | None) -> str | None:
-    """The words of an HTML or Markdown text, with paragraphs kept as blank lines."""
-    if not text:
+def plain_text(text: object) -> str | None:
+    """The words of an HTML or Markdown text, with paragraphs kept as blank lines. Not a
+    string (a number where a JSON export should have text): no text."""
+    if not isinstance(text, str) or not text:
         return None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "<" not in text and "&lt;" in text:  # HTML escaped once more than it should be

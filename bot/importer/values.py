@@ -7,7 +7,20 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.model import Link
+from bot.model import Link, within_range
+
+# No item of a program lasts longer than this; a longer 'duration' is a broken value.
+LONGEST = timedelta(days=7)
+
+
+def listed(value: Any) -> list[Any]:
+    """A list where the format has one; anything else (missing, a number) reads as none."""
+    return value if isinstance(value, list) else []
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """An object where the format has one; anything else reads as an empty one."""
+    return value if isinstance(value, dict) else {}
 
 
 def text(value: Any) -> str | None:
@@ -42,6 +55,12 @@ def moment(value: Any) -> datetime | None:
         return None
 
 
+def instant(value: Any) -> datetime | None:
+    """An optional moment (a day's declared start): None if unreadable or out of range."""
+    found = moment(value)
+    return found if found is not None and within_range(found) else None
+
+
 def duration(value: Any) -> timedelta | None:
     """'00:30', '1:30' (hours:minutes) or '01:30:00' (with seconds)."""
     if not isinstance(value, str):
@@ -49,13 +68,16 @@ def duration(value: Any) -> timedelta | None:
     parts = value.strip().split(":")
     if not 2 <= len(parts) <= 3 or not all(p.isascii() and p.isdigit() for p in parts):
         return None
+    if any(len(p) > 4 for p in parts):  # '99999999999:00' is no talk's length
+        return None
     hours, minutes, *seconds = (int(p) for p in parts)
-    return timedelta(hours=hours, minutes=minutes, seconds=seconds[0] if seconds else 0)
+    length = timedelta(hours=hours, minutes=minutes, seconds=seconds[0] if seconds else 0)
+    return length if length <= LONGEST else None
 
 
 def persons(value: Any) -> tuple[str, ...]:
     names = []
-    for person in value or []:
+    for person in listed(value):
         if isinstance(person, dict):
             name = text(person.get("public_name")) or text(person.get("name"))
         else:
@@ -72,7 +94,7 @@ def url(value: Any) -> str | None:
 
 def links(value: Any) -> tuple[Link, ...]:
     found: list[Link] = []
-    for link in value or []:
+    for link in listed(value):
         if not isinstance(link, dict):
             continue
         address = url(link.get("url") or link.get("href"))
