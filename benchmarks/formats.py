@@ -36,7 +36,7 @@ FOSDEM = SHARED / "fosdem-2025.schedule.xml"
 def write_pretalx(path: Path, events: int, seed: int = 7) -> None:
     """A pretalx schedule.json: 5 days, 20 rooms, 30-minute slots, real title vocabulary."""
     rng = random.Random(seed)
-    papers = make_papers(rng, events)
+    talks = make_papers(rng, events)
     rooms = [f"Room {chr(65 + i)}" for i in range(20)]
     tracks = ["Security", "Systems", "Art & Culture", "Science", "Community", "Hardware"]
     days = []
@@ -44,16 +44,16 @@ def write_pretalx(path: Path, events: int, seed: int = 7) -> None:
     for d in range(5):
         day = datetime(2025, 12, 27 + d, 10, 0)
         by_room: dict[str, list[dict[str, object]]] = {r: [] for r in rooms}
-        for i, paper in enumerate(papers[d * per_day : (d + 1) * per_day]):
+        for i, talk in enumerate(talks[d * per_day : (d + 1) * per_day]):
             room = rooms[i % len(rooms)]
             start = day + timedelta(minutes=30 * (i // len(rooms)))
             by_room[room].append({
                 "guid": f"{d:02d}{i:06d}-0000-4000-8000-000000000000", "id": d * 100000 + i,
                 "date": start.isoformat() + "+01:00", "start": f"{start:%H:%M}",
-                "duration": "00:25", "room": room, "title": paper.title, "subtitle": "",
+                "duration": "00:25", "room": room, "title": talk.title, "subtitle": "",
                 "track": tracks[i % len(tracks)], "type": "lecture", "language": "en",
-                "abstract": f"<p>{paper.title} in depth.</p>", "description": "",
-                "persons": [{"public_name": name} for name, _ in paper.authors], "links": [],
+                "abstract": f"<p>{talk.title} in depth.</p>", "description": "",
+                "persons": [{"public_name": name} for name, _ in talk.authors], "links": [],
             })  # fmt: skip
         days.append({"index": d + 1, "date": f"{day:%Y-%m-%d}", "rooms": by_room})
     data = {"schedule": {"version": "bench", "conference": {
@@ -103,9 +103,9 @@ def main(argv: list[str] | None = None) -> int:
               f" build + index {ours:.3f} s (median of 3; target 1.5 s); plain json.loads"
               f" {plain:.3f} s, {ours / plain:.1f}x that")  # fmt: skip
         service = ProgramService(read_source(generated).program)
-        papers = [q.query for q in paper_queries(service.program, 400, 7)]
+        talks = [q.query for q in paper_queries(service.program, 400, 7)]
         people = [q.query for q in person_queries(list(service.people.values()), 400, 7)]
-        for name, fn, queries in (("/paper", service.paper, papers),
+        for name, fn, queries in (("/paper", service.paper, talks),
                                   ("/author", service.author, people)):  # fmt: skip
             measure(fn, queries[:20])
             times = measure(fn, queries)

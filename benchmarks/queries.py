@@ -47,11 +47,11 @@ def strip_accents(text: str) -> str:
 
 def paper_queries(program: Program, count: int, seed: int) -> list[Labeled]:
     rng = random.Random(seed)
-    papers = list(program.papers)
+    talks = list(program.talks)
     queries: list[Labeled] = []
     for i in range(count):
-        paper = rng.choice(papers)
-        system, _, rest = paper.title.partition(":")
+        talk = rng.choice(talks)
+        system, _, rest = talk.title.partition(":")
         words = [w for w in (rest or system).split() if w.lower() not in STOP]
         style = i % 4
         if style == 0 and rest:
@@ -65,7 +65,7 @@ def paper_queries(program: Program, count: int, seed: int) -> list[Labeled]:
         else:
             chosen = rng.sample(words, min(3, len(words)))
             query = " ".join(typo(rng, w) if j == 0 else w for j, w in enumerate(chosen))
-        queries.append(Labeled(query, paper.key, "paper"))
+        queries.append(Labeled(query, talk.key, "paper"))
     return queries
 
 

@@ -106,10 +106,10 @@ def accuracy(ranked: Callable[[str], list[str]], queries: list[Labeled]) -> tupl
 
 def quality_rows(service: ProgramService, n: int, seed: int, difflib_n: int) -> list[str]:
     program = service.program
-    papers = paper_queries(program, n, seed)
+    talks = paper_queries(program, n, seed)
     people = person_queries(list(service.people.values()), n, seed)
-    titles = [pp.title for pp in program.papers]
-    title_keys = [pp.key for pp in program.papers]
+    titles = [pp.title for pp in program.talks]
+    title_keys = [pp.key for pp in program.talks]
     names = [person.name for person in service.people.values()]
     name_keys = list(service.people)
 
@@ -127,7 +127,7 @@ def quality_rows(service: ProgramService, n: int, seed: int, difflib_n: int) -> 
 
     rows = []
     for label, queries, find, choices, keys in (
-        ("papers", papers, service.index.find_papers, titles, title_keys),
+        ("papers", talks, service.index.find_talks, titles, title_keys),
         ("people", people, service.index.find_people, names, name_keys),
     ):
         a = accuracy(ours(find), queries)
@@ -154,11 +154,11 @@ def latency_rows(service: ProgramService, n: int, seed: int, baseline_n: int) ->
     ac_titles = [q[: rng.randint(0, len(q))] for q in paper_qs]
     ac_names = [q[: rng.randint(0, len(q))] for q in people_qs]
     short = [q[: i % 2] for i, q in enumerate(paper_qs)]
-    first = min(pp.slot.start for pp in program.papers)
-    span = (max(pp.slot.end for pp in program.papers) - first).total_seconds()
+    first = min(pp.slot.start for pp in program.talks)
+    span = (max(pp.slot.end for pp in program.talks) - first).total_seconds()
     moments = [first + timedelta(seconds=rng.uniform(-86400, span + 86400)) for _ in range(n)]
     now = first
-    titles = [pp.title for pp in program.papers]
+    titles = [pp.title for pp in program.talks]
     names = [person.name for person in service.people.values()]
     items = list(service.timeline.foreground)
 
@@ -178,9 +178,9 @@ def latency_rows(service: ProgramService, n: int, seed: int, baseline_n: int) ->
     operations = [
         ("/paper lookup", lambda q: service.paper(q), paper_qs, scan(titles)),
         ("/author lookup", lambda q: service.author(q), people_qs, scan(names)),
-        ("title autocomplete", lambda q: service.suggest_papers(q, now), ac_titles, scan(titles)),
+        ("title autocomplete", lambda q: service.suggest_talks(q, now), ac_titles, scan(titles)),
         ("author autocomplete", lambda q: service.suggest_people(q, now), ac_names, scan(names)),
-        ("  empty or 1 letter", lambda q: service.suggest_papers(q, now), short, scan(titles)),
+        ("  empty or 1 letter", lambda q: service.suggest_talks(q, now), short, scan(titles)),
         ("/next", moment_fn(service.next), indices, moment_fn(scan_next)),
         ("/now", moment_fn(service.now), indices, moment_fn(scan_next)),
         ("/search", lambda q: service.search(q), paper_qs, scan(titles)),
@@ -274,7 +274,7 @@ def calendar_row(service: ProgramService) -> str:
 
 
 def difflib_row(service: ProgramService, n: int, seed: int) -> str:
-    titles = [pp.title for pp in service.program.papers]
+    titles = [pp.title for pp in service.program.talks]
     queries = [q.query for q in paper_queries(service.program, n, seed)]
     times = measure(lambda q: difflib.get_close_matches(q, titles, n=5, cutoff=0), queries)
     return (
@@ -301,9 +301,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="confbot-bench-") as tmp:
         root = Path(tmp)
         started = time.perf_counter()
-        papers = write_program(root / "synth", args.papers, seed=args.seed)
-        entries = sum(len(pp.authors) for pp in papers)
-        print(f"generated {args.papers:,} papers, {entries:,} author entries, 5 days, 8 rooms"
+        talks = write_program(root / "synth", args.talks, seed=args.seed)
+        entries = sum(len(pp.authors) for pp in talks)
+        print(f"generated {args.talks:,} papers, {entries:,} author entries, 5 days, 8 rooms"
               f" in {time.perf_counter() - started:.1f} s")  # fmt: skip
 
         cold = probe_load(root / "synth", root / "synth.db")
@@ -323,14 +323,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                 "CONFBOT_DB": str(root / "small.db")})  # fmt: skip
         small = asyncio.run(load_service(small_settings)).service
 
-        print(f"\nlatency at {args.papers:,} papers ({args.queries} queries each;"
+        print(f"\nlatency at {args.talks:,} papers ({args.queries} queries each;"
               " plain scan = rapidfuzz WRatio over every title or name,"
               " or every item for /next)")  # fmt: skip
         for row in latency_rows(big, args.queries, args.seed, args.baseline_queries):
             print(row)
         print(difflib_row(big, args.difflib_queries, args.seed))
         print(calendar_row(big))
-        print(f"\nhostile /search input at {args.papers:,} papers (bounded work per query)")
+        print(f"\nhostile /search input at {args.talks:,} papers (bounded work per query)")
         for row in hostile_rows(big, args.queries, args.seed):
             print(row)
 
@@ -339,7 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(" at 53 papers (bundled OSDI '24):")
         for row in quality_rows(small, 200, args.seed, args.difflib_queries):
             print(row)
-        print(f" at {args.papers:,} papers:")
+        print(f" at {args.talks:,} papers:")
         for row in quality_rows(big, args.queries, args.seed, args.difflib_queries):
             print(row)
     return 0

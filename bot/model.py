@@ -130,7 +130,7 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
-class Paper:
+class Talk:
     """One item of the program with people: a paper in a proceedings, a talk, a workshop,
     a lightning talk. The academic fields (page, award, affiliations) and the community
     ones (track, type, language, abstract, links) are each optional."""
@@ -168,14 +168,14 @@ class Session:
     day: date
     slot: Slot
     chairs: tuple[str, ...]
-    paper_keys: tuple[str, ...]
+    talk_keys: tuple[str, ...]
     track: str | None = None
     kind: SessionKind = SessionKind.SESSION
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """A program item that is not a paper: keynote, break, meal, posters, remarks."""
+    """A program item that is not a talk: keynote, break, meal, posters, remarks."""
 
     key: str
     title: str
@@ -189,7 +189,7 @@ class Event:
 class Person:
     key: str
     name: str
-    papers: tuple[str, ...] = field(default=())
+    talks: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -198,7 +198,7 @@ class Program:
 
     conference: Conference
     sessions: tuple[Session, ...]
-    papers: tuple[Paper, ...]
+    talks: tuple[Talk, ...]
     events: tuple[Event, ...]
 
     def __repr__(self) -> str:
@@ -206,17 +206,17 @@ class Program:
         # asyncio.run builds the repr of its main task's result (via signal.getsignal).
         return (
             f"Program({self.conference.key!r}: {len(self.sessions)} sessions,"
-            f" {len(self.papers)} papers, {len(self.events)} events)"
+            f" {len(self.talks)} talks, {len(self.events)} events)"
         )
 
     def people(self) -> tuple[Person, ...]:
-        """Distinct people in order of first appearance, with their papers in program order."""
+        """Distinct people in order of first appearance, with their talks in program order."""
         names: dict[str, str] = {}
-        papers: dict[str, list[str]] = {}
-        for paper in self.papers:
-            for author in paper.authors:
+        talks: dict[str, list[str]] = {}
+        for talk in self.talks:
+            for author in talk.authors:
                 names.setdefault(author.person_key, author.name)
-                keys = papers.setdefault(author.person_key, [])
-                if paper.key not in keys:
-                    keys.append(paper.key)
-        return tuple(Person(key, names[key], tuple(papers[key])) for key in names)
+                keys = talks.setdefault(author.person_key, [])
+                if talk.key not in keys:
+                    keys.append(talk.key)
+        return tuple(Person(key, names[key], tuple(talks[key])) for key in names)

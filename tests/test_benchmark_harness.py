@@ -11,15 +11,15 @@ from bot.service import ProgramService
 
 
 def test_synthetic_program_loads_with_parallel_rooms(tmp_path: Path):
-    papers = write_program(tmp_path / "synth", papers_count=240, days=2, rooms=4, seed=3)
+    talks = write_program(tmp_path / "synth", papers_count=240, days=2, rooms=4, seed=3)
     program = read_program(tmp_path / "synth").program
-    assert len(program.papers) == len(papers) == 240
-    assert sum(len(p.authors) for p in program.papers) == sum(len(p.authors) for p in papers)
+    assert len(program.talks) == len(talks) == 240
+    assert sum(len(p.authors) for p in program.talks) == sum(len(p.authors) for p in talks)
     rooms = {s.slot.room for s in program.sessions}
     assert len(rooms) == 4
     starts = [s.slot.start for s in program.sessions]
     assert len(starts) > len(set(starts)), "parallel sessions share start times"
-    assert any(not a.name.isascii() for p in program.papers for a in p.authors)
+    assert any(not a.name.isascii() for p in program.talks for a in p.authors)
 
 
 def test_the_same_seed_writes_the_same_program(tmp_path: Path):
@@ -61,6 +61,6 @@ def test_the_generated_pretalx_program_loads_through_the_real_reader(tmp_path: P
     path = tmp_path / "schedule.json"
     write_pretalx(path, 60)
     loaded = read_source(path)
-    assert len(loaded.program.papers) == 60
+    assert len(loaded.program.talks) == 60
     assert loaded.report.fmt == "frab/pretalx schedule.json"
     assert loaded.program.conference.timezone == "Europe/Berlin"

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import SimulatedClock
-from bot.model import Authorship, Conference, Paper, Program, Session, Slot, TimeBasis
+from bot.model import Authorship, Conference, Program, Session, Slot, Talk, TimeBasis
 from bot.render import timefmt
 from bot.service import ProgramService
 
@@ -25,18 +25,18 @@ def la(text: str, fold: int = 0) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=LA, fold=fold)
 
 
-def program_with(*talks: tuple[str, datetime, datetime]) -> Program:
+def program_with(*timed: tuple[str, datetime, datetime]) -> Program:
     """One session per talk, so each talk's slot is exactly as given."""
     conference = Conference("dst", "DST Conf", "DST Conf", "America/Los_Angeles", None, None,
                             date(2024, 3, 9), date(2024, 11, 4))  # fmt: skip
-    sessions, papers = [], []
-    for key, start, end in talks:
+    sessions, talks = [], []
+    for key, start, end in timed:
         slot = Slot(start, end, TimeBasis.PUBLISHED, "Hall")
         day = start.astimezone(LA).date()
         sessions.append(Session(f"s-{key}", f"Session {key}", day, slot, (), (key,)))
         author = Authorship(f"person-{key}", f"Person {key}", None, 0)
-        papers.append(Paper(key, f"Talk {key}", None, f"s-{key}", slot, None, None, (author,)))
-    return Program(conference, tuple(sessions), tuple(papers), ())
+        talks.append(Talk(key, f"Talk {key}", None, f"s-{key}", slot, None, None, (author,)))
+    return Program(conference, tuple(sessions), tuple(talks), ())
 
 
 def test_a_slot_across_fall_back_lasts_its_true_length():

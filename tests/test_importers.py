@@ -49,7 +49,7 @@ def test_an_unknown_file_lists_the_formats_understood(tmp_path):
 
 def test_frab_json_reads_times_people_tracks_and_links():
     program = load("frab-v1.json").program
-    opening = next(p for p in program.papers if p.title == "Opening")
+    opening = next(p for p in program.talks if p.title == "Opening")
     assert opening.slot.start == utc("2023-12-27T09:00")
     assert opening.slot.end == utc("2023-12-27T09:30")
     assert [a.name for a in opening.authors] == ["Ana Müller"]
@@ -63,9 +63,9 @@ def test_frab_json_reads_times_people_tracks_and_links():
 
 def test_frab_json_keeps_a_talk_after_midnight_on_its_program_day():
     program = load("frab-v1.json").program
-    night = next(p for p in program.papers if p.title == "Night Talk")
+    night = next(p for p in program.talks if p.title == "Night Talk")
     assert night.slot.start == utc("2023-12-27T23:30")  # the true instant, for /next
-    (block,) = [s for s in program.sessions if night.key in s.paper_keys]
+    (block,) = [s for s in program.sessions if night.key in s.talk_keys]
     assert block.day == date(2023, 12, 27)  # the day it is filed under, for /schedule
     assert night.do_not_record
     assert night.abstract == "Markdown bold and a link (https://example.org/x)"
@@ -79,7 +79,7 @@ def test_frab_json_with_only_offsets_infers_a_zone_and_says_why():
 
 def test_a_repeated_guid_is_a_warning_with_a_numbered_key():
     loaded = load("frab-v1.json")
-    keys = [p.key for p in loaded.program.papers]
+    keys = [p.key for p in loaded.program.talks]
     assert "11111111-1111-4111-8111-111111111111-2" in keys
     assert any("repeat a guid or id" in w for w in loaded.report.warnings)
 
@@ -92,7 +92,7 @@ def test_rooms_with_no_events_and_talks_with_no_speaker_are_reported():
 
 def test_frab_json_v2_reads_flat_events_with_track_names():
     loaded = load("frab-v2.json")
-    (talk,) = loaded.program.papers
+    (talk,) = loaded.program.talks
     assert talk.track == "Science"
     assert talk.slot.start == utc("2024-06-01T07:30")
     assert [a.name for a in talk.authors] == ["Chen Wei"]
@@ -105,7 +105,7 @@ def test_frab_json_v2_reads_flat_events_with_track_names():
 
 def test_old_xml_with_no_date_no_guid_and_no_zone_uses_the_day_and_start():
     loaded = load("schedule.xml")
-    old = next(p for p in loaded.program.papers if p.title == "No date, no guid")
+    old = next(p for p in loaded.program.talks if p.title == "No date, no guid")
     assert old.key == "id-10"
     # 23:30 on Oct 28 2017 in CET's summer time (CEST, +02:00): DST ended the next night.
     assert old.slot.start == utc("2017-10-28T21:30")
@@ -115,7 +115,7 @@ def test_old_xml_with_no_date_no_guid_and_no_zone_uses_the_day_and_start():
 
 def test_xml_across_the_dst_change_is_exact_on_both_sides():
     program = load("schedule.xml").program
-    after = next(p for p in program.papers if p.title == "After the change")
+    after = next(p for p in program.talks if p.title == "After the change")
     assert after.slot.start == utc("2017-10-29T09:00")
     assert after.do_not_record
     assert program.conference.location == "Vienna"
@@ -142,20 +142,20 @@ def test_broken_xml_names_the_line(tmp_path):
 
 def test_ics_unfolds_bytes_before_decoding_and_reads_escapes():
     program = load("program.ics").program
-    first = next(p for p in program.papers if p.key == "ev-1@fixture" or "Café" in p.title)
+    first = next(p for p in program.talks if p.key == "ev-1@fixture" or "Café" in p.title)
     assert first.title == "Café talk , with a comma"
     assert first.abstract == "Line one\nLine two"
 
 
 def test_ics_tzid_without_vtimezone_is_exact():
     program = load("program.ics").program
-    first = next(p for p in program.papers if p.title.startswith("Café"))
+    first = next(p for p in program.talks if p.title.startswith("Café"))
     assert first.slot.start == utc("2020-01-12T23:00")  # 09:00 in Brisbane, UTC+10
 
 
 def test_ics_generic_summaries_take_the_title_from_the_description():
     loaded = load("program.ics")
-    plenary = next(p for p in loaded.program.papers if p.kind == "plenary")
+    plenary = next(p for p in loaded.program.talks if p.kind == "plenary")
     assert plenary.title == "The Real Title, presented by Someone"
     assert plenary.slot.end == utc("2020-01-13T01:00")  # DURATION:PT1H
     assert any("several rooms in LOCATION" in w for w in loaded.report.warnings)
@@ -166,7 +166,7 @@ def test_ics_generic_summaries_take_the_title_from_the_description():
 
 def test_indico_reads_times_with_zones_and_people_as_first_last():
     loaded = load("indico.json")
-    (talk,) = loaded.program.papers
+    (talk,) = loaded.program.talks
     assert talk.slot.start == utc("2024-05-06T07:30")
     assert [(a.name, a.affiliation) for a in talk.authors] == [
         ("Jean Dupont", "CERN"),
@@ -196,13 +196,13 @@ def test_a_file_with_no_zone_and_no_offsets_says_to_set_one(tmp_path):
 
 
 def test_keys_are_the_same_on_every_import():
-    first = [p.key for p in load("schedule.xml").program.papers]
-    assert first == [p.key for p in load("schedule.xml").program.papers]
+    first = [p.key for p in load("schedule.xml").program.talks]
+    assert first == [p.key for p in load("schedule.xml").program.talks]
 
 
 @pytest.mark.parametrize("length", [b"P99999999999W", b"P400D"])
 def test_an_absurd_ics_duration_reads_as_none_like_an_unreadable_one(tmp_path, length):
     path = tmp_path / "program.ics"
     path.write_bytes((FIXTURES / "program.ics").read_bytes().replace(b"PT1H", length))
-    plenary = next(p for p in read_source(path).program.papers if p.kind == "plenary")
+    plenary = next(p for p in read_source(path).program.talks if p.kind == "plenary")
     assert plenary.slot.end == plenary.slot.start

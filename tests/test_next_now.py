@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from bot.model import Event
 from bot.render.text import render_next, render_now
 from bot.service import ProgramService
-from bot.service.results import Phase, Talk
+from bot.service.results import Phase, SessionTalk
 from tests.conftest import pacific
 
 
@@ -47,9 +47,9 @@ def test_at_1050_sabre_is_on_stage_and_nomad_is_next_at_1105(service: ProgramSer
 def test_now_at_1050_names_who_is_presenting(service: ProgramService):
     answer = service.now(pacific("2024-07-10T10:50"))
     (talk,) = answer.current
-    assert isinstance(talk, Talk)
+    assert isinstance(talk, SessionTalk)
     assert talk.session.title == "Memory Management"
-    assert talk.paper.authors[0].name == "Nikita Lazarev"
+    assert talk.talk.authors[0].name == "Nikita Lazarev"
     assert titles(answer.ambient) == ["Badge Pickup"]
 
 

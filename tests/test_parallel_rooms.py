@@ -15,17 +15,17 @@ def two_tracks(program: Program) -> Program:
     with 25-minute talks so the rooms' talks do not line up."""
     memory, llm = program.sessions[0], program.sessions[1]
     start = memory.slot.start
-    moved_papers = []
-    for p in program.papers:
+    moved_talks = []
+    for p in program.talks:
         if p.session_key == llm.key:
-            i = llm.paper_keys.index(p.key)
+            i = llm.talk_keys.index(p.key)
             slot = replace(p.slot, start=start + timedelta(minutes=25 * i),
                            end=start + timedelta(minutes=25 * (i + 1)), room="Room B")  # fmt: skip
             p = replace(p, slot=slot)
-        moved_papers.append(p)
+        moved_talks.append(p)
     moved: Session = replace(llm, day=memory.day, slot=replace(memory.slot, room="Room B"))
     sessions = tuple(moved if s.key == llm.key else s for s in program.sessions)
-    return replace(program, sessions=sessions, papers=tuple(moved_papers))
+    return replace(program, sessions=sessions, talks=tuple(moved_talks))
 
 
 def test_now_lists_a_talk_in_every_room(program: Program):

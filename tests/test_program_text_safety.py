@@ -18,15 +18,15 @@ HOSTILE = "[free badge](https://evil.example) **now** <@123> _x_"
 
 @pytest.fixture
 def hostile(program: Program) -> ProgramService:
-    def poison(paper):
-        if paper.key != "xiang":
-            return paper
-        slot = dataclasses.replace(paper.slot, room=f"Room {HOSTILE}")
+    def poison(talk):
+        if talk.key != "xiang":
+            return talk
+        slot = dataclasses.replace(talk.slot, room=f"Room {HOSTILE}")
         author = Authorship("mallory", f"Mallory {HOSTILE}", f"Evil Corp {HOSTILE}", 0)
-        return dataclasses.replace(paper, title=f"NOMAD {HOSTILE}", slot=slot,
+        return dataclasses.replace(talk, title=f"NOMAD {HOSTILE}", slot=slot,
                                    authors=(author,), abstract=f"Abstract {HOSTILE}")  # fmt: skip
 
-    return ProgramService(dataclasses.replace(program, papers=tuple(map(poison, program.papers))))
+    return ProgramService(dataclasses.replace(program, talks=tuple(map(poison, program.talks))))
 
 
 def texts(card_list: list[cards.Card]) -> list[str]:

@@ -51,28 +51,28 @@ def utc(text: str) -> datetime:
 
 
 def talk_titled(name: str, title: str):
-    return next(p for p in load(name).program.papers if p.title == title)
+    return next(p for p in load(name).program.talks if p.title == title)
 
 
 @pytest.mark.parametrize("name", list(FILES))
 def test_every_event_is_read(name: str):
-    assert len(load(name).program.papers) == EVENTS[name]
+    assert len(load(name).program.talks) == EVENTS[name]
 
 
 @pytest.mark.parametrize("name", list(FILES))
 def test_every_command_answers_on_the_file(name: str):
     program = load(name).program
     service = ProgramService(program)
-    talk = max(program.papers, key=lambda p: (len(p.authors) > 0, len(p.title)))
+    talk = max(program.talks, key=lambda p: (len(p.authors) > 0, len(p.title)))
     console = Console(service, FixedClock(talk.slot.start + timedelta(minutes=1)))
     assert talk.title in console.execute("/now").text
     assert talk.title in console.execute("/next").text.split("Next")[0]
-    paper = console.execute(f"/paper {talk.title}")
-    assert paper.code == OK and paper.text.startswith(talk.title), paper.text[:300]
+    shown = console.execute(f"/paper {talk.title}")
+    assert shown.code == OK and shown.text.startswith(talk.title), shown.text[:300]
     if talk.authors:
         author = console.execute(f"/author {talk.authors[0].name}")
         assert author.code == OK and talk.title in author.text
-    session = next(s for s in program.sessions if talk.key in s.paper_keys)
+    session = next(s for s in program.sessions if talk.key in s.talk_keys)
     assert console.execute(f"/session {session.title}").code == OK
     for day in program.conference.days:
         if any(s.day == day for s in program.sessions):
@@ -81,15 +81,15 @@ def test_every_command_answers_on_the_file(name: str):
 
 @pytest.mark.parametrize("name", list(FILES))
 def test_no_abstract_keeps_markup(name: str):
-    for paper in load(name).program.papers:
-        assert "<p>" not in (paper.abstract or "") and "</" not in (paper.abstract or "")
+    for talk in load(name).program.talks:
+        assert "<p>" not in (talk.abstract or "") and "</" not in (talk.abstract or "")
 
 
 def test_36c3_talks_after_midnight_stay_on_their_evening():
     program = load("36c3").program
     jeopardy = talk_titled("36c3", "Hacker Jeopardy")
     assert jeopardy.slot.start == utc("2019-12-27T23:50")  # 00:50 on the 28th, +01:00
-    (block,) = [s for s in program.sessions if jeopardy.key in s.paper_keys]
+    (block,) = [s for s in program.sessions if jeopardy.key in s.talk_keys]
     assert block.day.isoformat() == "2019-12-27"
     assert any("3 talk(s) start after midnight" in w for w in load("36c3").report.warnings)
 
@@ -105,7 +105,7 @@ def test_debconf_offsets_win_over_its_declared_zone_and_the_report_says_so():
     assert opening.slot.start == utc("2023-09-10T05:00")  # <date> in UTC; 10:30 in Kochi
     assert loaded.program.conference.timezone == "Asia/Kolkata"
     assert any("carry other offsets (+00:00)" in w for w in loaded.report.warnings)
-    (block,) = [s for s in loaded.program.sessions if opening.key in s.paper_keys]
+    (block,) = [s for s in loaded.program.sessions if opening.key in s.talk_keys]
     assert block.day.isoformat() == "2023-09-10"  # its <day date> says the 9th
     assert any("dated differently" in w for w in loaded.report.warnings)
 
@@ -113,8 +113,8 @@ def test_debconf_offsets_win_over_its_declared_zone_and_the_report_says_so():
 def test_privacyweek_is_right_on_both_sides_of_the_dst_change():
     program = load("privacyweek").program
     tz = program.conference.tz
-    before = [p for p in program.papers if p.slot.start < utc("2017-10-29T01:00")]
-    after = [p for p in program.papers if p.slot.start > utc("2017-10-29T01:00")]
+    before = [p for p in program.talks if p.slot.start < utc("2017-10-29T01:00")]
+    after = [p for p in program.talks if p.slot.start > utc("2017-10-29T01:00")]
     assert before and after
     assert {p.slot.start.astimezone(tz).utcoffset() for p in before} == {timedelta(hours=2)}
     assert {p.slot.start.astimezone(tz).utcoffset() for p in after} == {timedelta(hours=1)}
@@ -124,7 +124,7 @@ def test_privacyweek_is_right_on_both_sides_of_the_dst_change():
 
 def test_fosdem_lists_29_rooms_in_use_of_40_and_warns_of_the_empty_ones():
     loaded = load("fosdem")
-    rooms = {p.slot.room for p in loaded.program.papers}
+    rooms = {p.slot.room for p in loaded.program.talks}
     assert len(rooms) == 29
     assert any("11 room(s) listed with no events" in w for w in loaded.report.warnings)
 
@@ -133,26 +133,26 @@ def test_fosdem_finds_a_talk_and_its_speaker():
     service = ProgramService(load("fosdem").program)
     answer = service.paper("callee saved registers llvm")
     assert answer.talk.title == "A New Approach to Callee-Saved Registers in LLVM"
-    assert answer.talk.paper.track == "LLVM"
+    assert answer.talk.talk.track == "LLVM"
     (person,) = service.author("mikhail gudim").people
     assert person.name == "Mikhail Gudim"
 
 
 def test_31c3_base64_guids_become_safe_stable_keys():
-    keys = [p.key for p in load("31c3").program.papers]
+    keys = [p.key for p in load("31c3").program.talks]
     assert len(set(keys)) == len(keys)
     assert all(k.replace("-", "").replace("_", "").isalnum() for k in keys)
 
 
 def test_lca_takes_titles_from_descriptions_where_summaries_are_generic():
     loaded = load("lca")
-    titles = {p.title for p in loaded.program.papers}
+    titles = {p.title for p in loaded.program.talks}
     assert any(t.startswith("Women of Open Technology Breakfast") for t in titles)
     assert loaded.program.conference.timezone == "Australia/Brisbane"
 
 
 def test_rc3_room_names_with_slashes_and_umlauts_survive():
-    rooms = {p.slot.room for p in load("rc3").program.papers}
+    rooms = {p.slot.room for p in load("rc3").program.talks}
     assert "ChaosTrawler Stubnitz/Gängeviertel Hamburg" in rooms
 
 
@@ -160,7 +160,7 @@ def test_a_fosdem_devroom_is_its_own_block_that_session_finds():
     service = ProgramService(load("fosdem").program)
     answer = service.session("llvm")
     assert answer.session.title == "LLVM, Saturday"
-    assert {t.paper.track for t in service.session_talks(answer.session)} == {"LLVM"}
+    assert {t.talk.track for t in service.session_talks(answer.session)} == {"LLVM"}
 
 
 def test_paper_on_a_community_program_shows_track_type_and_abstract():
@@ -177,7 +177,7 @@ def test_session_finds_a_track_inside_a_room_of_mixed_tracks():
     program = load("36c3").program
     service = ProgramService(program)
     answer = service.session("resilience")
-    tracks = {t.paper.track for t in service.session_talks(answer.session)}
+    tracks = {t.talk.track for t in service.session_talks(answer.session)}
     assert "Resilience & Sustainability" in tracks
 
 
@@ -223,7 +223,7 @@ def test_status_counts_talks_for_a_community_program():
     report = cards.StatusReport(
         channel_id=None, minutes_before=None, per_talk=False, enabled=False,
         disabled_reason=None, next_due=None, program_loaded=utc("2025-02-01T08:00"),
-        papers=943, sessions=72, reminders_active=0, deliveries={},
+        talks=943, sessions=72, reminders_active=0, deliveries={},
     )  # fmt: skip
     program = next(f.value for f in cards.status_card(report, conference).fields
                    if f.name == "Program")  # fmt: skip

@@ -175,14 +175,14 @@ async def test_program_reload_keeps_reminders_on_the_same_papers(rig, program):
     await rig.remind(USER, NOMAD)
     # The reloaded program lists papers in another order (row ids all change) and moves
     # NOMAD five minutes later; the reminder follows NOMAD by its stable key.
-    papers = tuple(reversed(program.papers))
+    talks = tuple(reversed(program.talks))
     moved = tuple(
         replace(p, slot=replace(p.slot, start=p.slot.start + timedelta(minutes=5),
                                 end=p.slot.end + timedelta(minutes=5)))
         if p.key == "xiang" else p
-        for p in papers
+        for p in talks
     )  # fmt: skip
-    rig.swap_program(ProgramService(replace(program, papers=moved)))
+    rig.swap_program(ProgramService(replace(program, talks=moved)))
     assert await rig.at(pacific("2024-07-10T10:55")) == 0
     assert await rig.at(pacific("2024-07-10T11:00")) == 1
     assert rig.sender.dms[0][1].title.startswith("⏰ NOMAD")
@@ -191,9 +191,7 @@ async def test_program_reload_keeps_reminders_on_the_same_papers(rig, program):
 async def test_a_reminder_for_an_item_removed_from_the_program_is_cancelled(rig, program):
     await rig.remind(USER, NOMAD)
     rig.swap_program(
-        ProgramService(
-            replace(program, papers=tuple(p for p in program.papers if p.key != "xiang"))
-        )
+        ProgramService(replace(program, talks=tuple(p for p in program.talks if p.key != "xiang")))
     )
     await rig.at(pacific("2024-07-10T10:55"))
     assert rig.sender.dms == []

@@ -24,28 +24,28 @@ def test_conference_metadata_comes_from_the_schedule(program: Program):
 
 
 def test_every_paper_has_an_aware_slot_with_its_time_basis(program: Program):
-    for paper in program.papers:
-        assert paper.slot.start.tzinfo is not None
-        assert paper.slot.duration == timedelta(minutes=20)
-        assert paper.slot.basis in (TimeBasis.PUBLISHED, TimeBasis.DERIVED)
-        assert paper.slot.room == "Grand Ballroom ABGH"
+    for talk in program.talks:
+        assert talk.slot.start.tzinfo is not None
+        assert talk.slot.duration == timedelta(minutes=20)
+        assert talk.slot.basis in (TimeBasis.PUBLISHED, TimeBasis.DERIVED)
+        assert talk.slot.room == "Grand Ballroom ABGH"
 
 
 def test_published_talk_times_are_the_five_in_the_public_program(program: Program):
-    published = [p.title.split(":")[0] for p in program.papers if not p.slot.approximate]
+    published = [p.title.split(":")[0] for p in program.talks if not p.slot.approximate]
     assert published == ["Sabre", "Harvesting Memory-bound CPU Stall Cycles in Software with MSH",
                          "VERISMO", "Motor", "MonoNN"]  # fmt: skip
 
 
 def test_papers_keep_url_award_and_page(program: Program):
-    servicelab = next(p for p in program.papers if p.title.startswith("ServiceLab"))
+    servicelab = next(p for p in program.talks if p.title.startswith("ServiceLab"))
     assert servicelab.award == "Best Paper"
     assert servicelab.page == 545
     assert servicelab.url == "https://www.usenix.org/conference/osdi24/presentation/chow"
 
 
 def test_paper_keys_are_stable_and_unique(program: Program):
-    keys = [p.key for p in program.papers]
+    keys = [p.key for p in program.talks]
     assert len(set(keys)) == len(keys) == 53
     assert keys[0] == "lazarev"
 
@@ -53,7 +53,7 @@ def test_paper_keys_are_stable_and_unique(program: Program):
 def test_sessions_list_their_papers_in_order(program: Program):
     memory = program.sessions[0]
     assert memory.title == "Memory Management"
-    assert len(memory.paper_keys) == 6
+    assert len(memory.talk_keys) == 6
     assert memory.slot.start == pacific("2024-07-10T10:45")  # an instant, in UTC
 
 
@@ -92,13 +92,13 @@ def test_session_missing_from_schedule_is_an_error(program_copy: Path):
 
 def test_title_matching_ignores_case_spacing_and_dot_leaders(program_copy: Path):
     def shout(data):
-        paper = data["sessions"][0]["papers"][0]
-        paper["title"] = (
+        talk = data["sessions"][0]["papers"][0]
+        talk["title"] = (
             "  SABRE:  hardware-accelerated snapshot compression for serverless microvms.... "
         )
 
     _edit_schedule(program_copy, shout)
-    assert read_program(program_copy).program.papers[0].title.startswith("Sabre:")
+    assert read_program(program_copy).program.talks[0].title.startswith("Sabre:")
 
 
 def test_bad_time_basis_is_an_error(program_copy: Path):

@@ -138,9 +138,9 @@ def test_affiliation_query_finds_it_in_search(service: ProgramService, query, ex
 
 
 def test_every_seed_title_finds_itself_first(service: ProgramService, program: Program):
-    for paper in program.papers:
-        answer = service.paper(paper.title)
-        assert isinstance(answer, PaperAnswer) and answer.talk.paper.key == paper.key, paper.title
+    for talk in program.talks:
+        answer = service.paper(talk.title)
+        assert isinstance(answer, PaperAnswer) and answer.talk.talk.key == talk.key, talk.title
 
 
 def test_every_person_finds_themselves_first(service: ProgramService, program: Program):
@@ -223,13 +223,13 @@ def test_only_so_many_distinct_query_words_are_looked_up(service, monkeypatch):
         lambda self, word, typing: looked_up.append(word) or real(self, word, typing),
     )  # fmt: skip
     words = [f"w{n:02d}x" for n in range(60)]
-    service.index.find_papers(" ".join(words + words))
+    service.index.find_talks(" ".join(words + words))
     assert len(looked_up) == fuzzy.MAX_WORDS
     assert looked_up == words[: fuzzy.MAX_WORDS]
 
 
 def test_a_long_title_typed_in_full_still_finds_itself(service):
-    longest = max(service.program.papers, key=lambda p: len(p.title.split()))
+    longest = max(service.program.talks, key=lambda p: len(p.title.split()))
     assert len(longest.title.split()) > 12
-    (hit, *_) = service.index.find_papers(longest.title)
+    (hit, *_) = service.index.find_talks(longest.title)
     assert hit.key == longest.key

@@ -36,9 +36,9 @@ async def test_tables_hold_the_seed_counts(program: Program, tmp_path: Path):
     db_path = tmp_path / "p.db"
     await build_database([program], db_path, "x")
     with sqlite3.connect(db_path) as db:
-        tables = ("conference", "sessions", "papers", "people", "authorships", "events")
+        tables = ("conference", "sessions", "talks", "people", "authorships", "events")
         count = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
-    assert count == {"conference": 1, "sessions": 11, "papers": 53, "people": 350,
+    assert count == {"conference": 1, "sessions": 11, "talks": 53, "people": 350,
                      "authorships": 379, "events": 23}  # fmt: skip
 
 
@@ -73,7 +73,7 @@ async def test_corrupt_database_is_rebuilt(program_copy, tmp_path):
     report = await ensure_database([program_copy], db_path)
     assert report.rebuilt
     async with await ProgramStore.open(db_path) as store:
-        assert len((await store.read_program()).papers) == 53
+        assert len((await store.read_program()).talks) == 53
 
 
 @pytest.mark.parametrize(

@@ -122,7 +122,7 @@ class Console:
         program = self.service.program
         return Reply(
             text.render_about(
-                self.conference, __version__, len(program.papers), len(program.sessions)
+                self.conference, __version__, len(program.talks), len(program.sessions)
             )
         )
 

@@ -25,11 +25,11 @@ from bot.model import (
     Authorship,
     Conference,
     Link,
-    Paper,
     Program,
     Session,
     SessionKind,
     Slot,
+    Talk,
     TimeBasis,
     load_zone,
 )
@@ -95,20 +95,20 @@ class RawConference:
     warnings: list[str] = field(default_factory=list)
 
 
-def build(raw: RawConference, talks: Sequence[RawTalk], default_zone: str | None) -> Loaded:
+def build(raw: RawConference, found: Sequence[RawTalk], default_zone: str | None) -> Loaded:
     """The Program and its report. Raises ProgramFileError when nothing sensible can be
     made of it (no talks, no zone at all)."""
-    if not talks:
+    if not found:
         raise ProgramFileError(raw.path, f"holds no events to show (read as {raw.fmt})")
     warnings = list(raw.warnings)
-    zone, zone_reason = _zone(raw, talks, default_zone, warnings)
-    placed = [_placed(t, zone) for t in talks]
+    zone, zone_reason = _zone(raw, found, default_zone, warnings)
+    placed = [_placed(t, zone) for t in found]
     days = _program_days(raw, placed, zone, warnings)
     keys = _keys([t for t, _, _ in placed], warnings)
-    papers = _papers(placed, keys, days)
-    sessions, papers = _grouped(papers, days)
+    talks = _talks(placed, keys, days)
+    sessions, talks = _grouped(talks, days)
     conference = _conference(raw, zone, days)
-    warnings += _overlaps(papers) + _gaps(raw, papers)
+    warnings += _overlaps(talks) + _gaps(raw, talks)
     report = LoadReport(
         path=raw.path,
         fmt=raw.fmt,
@@ -116,24 +116,24 @@ def build(raw: RawConference, talks: Sequence[RawTalk], default_zone: str | None
         version=raw.version,
         zone=conference.timezone,
         zone_reason=zone_reason,
-        rooms_listed=len(set(raw.rooms) | {p.slot.room for p in papers if p.slot.room}),
+        rooms_listed=len(set(raw.rooms) | {p.slot.room for p in talks if p.slot.room}),
         warnings=tuple(warnings),
     )
-    return Loaded(Program(conference, tuple(sessions), tuple(papers), ()), report)
+    return Loaded(Program(conference, tuple(sessions), tuple(talks), ()), report)
 
 
-def _papers(
+def _talks(
     placed: Sequence[tuple[RawTalk, datetime, datetime]], keys: Sequence[str], days: Sequence[date]
-) -> list[Paper]:
+) -> list[Talk]:
     """One model item per talk, in its room's block for its day (split later if need be)."""
     person_keys: dict[str, str] = {}  # one name appears on many talks: fold it once
-    papers = []
+    talks = []
     for (talk, start, end), key, day in zip(placed, keys, days, strict=True):
         room = talk.room or NO_ROOM
         people = dict.fromkeys(p for p in talk.persons if p)
         affiliation = dict(talk.affiliations)
-        papers.append(
-            Paper(
+        talks.append(
+            Talk(
                 key=key,
                 title=talk.title,
                 page=None,
@@ -154,20 +154,20 @@ def _papers(
                 do_not_record=talk.do_not_record,
             )
         )
-    return papers
+    return talks
 
 
-def _grouped(papers: list[Paper], days: Sequence[date]) -> tuple[list[Session], list[Paper]]:
+def _grouped(talks: list[Talk], days: Sequence[date]) -> tuple[list[Session], list[Talk]]:
     """Room blocks, and the papers pointing at theirs, in program order."""
-    blocks: dict[tuple[date, str], list[Paper]] = {}
-    for paper, day in zip(papers, days, strict=True):
-        blocks.setdefault((day, paper.slot.room or NO_ROOM), []).append(paper)
+    blocks: dict[tuple[date, str], list[Talk]] = {}
+    for talk, day in zip(talks, days, strict=True):
+        blocks.setdefault((day, talk.slot.room or NO_ROOM), []).append(talk)
     sessions, block_of = _room_blocks(blocks)
     moved = [
         p
         if block_of[p.key] == p.session_key
         else dataclasses.replace(p, session_key=block_of[p.key])
-        for p in papers
+        for p in talks
     ]
     order = {s.key: i for i, s in enumerate(sessions)}
     moved.sort(key=lambda p: (order[p.session_key], p.slot.start, p.slot.end, p.title))
@@ -192,12 +192,12 @@ def _conference(raw: RawConference, zone: ZoneInfo, days: Sequence[date]) -> Con
     )
 
 
-def _gaps(raw: RawConference, papers: Sequence[Paper]) -> list[str]:
+def _gaps(raw: RawConference, talks: Sequence[Talk]) -> list[str]:
     """Talks that name no speaker, rooms the file lists but never uses."""
     found = []
-    if silent := sum(1 for p in papers if not p.authors):
+    if silent := sum(1 for p in talks if not p.authors):
         found.append(f"{silent} talk(s) name no speaker")
-    used = {p.slot.room for p in papers}
+    used = {p.slot.room for p in talks}
     if empty := sorted(set(raw.rooms) - used):
         shown = ", ".join(empty[:5]) + (" ..." if len(empty) > 5 else "")
         found.append(f"{len(empty)} room(s) listed with no events: {shown}")
@@ -369,7 +369,7 @@ def _safe(text: str) -> str:
 
 
 def _room_blocks(
-    blocks: dict[tuple[date, str], list[Paper]],
+    blocks: dict[tuple[date, str], list[Talk]],
 ) -> tuple[list[Session], dict[str, str]]:
     """One block per room and day; where a room hosts one track after another (FOSDEM's
     devrooms), one block per track run, so /session finds 'LLVM' as its own block.
@@ -377,15 +377,15 @@ def _room_blocks(
     sessions = []
     block_of: dict[str, str] = {}
     used: Counter[str] = Counter()
-    for (day, room), papers in sorted(blocks.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        papers.sort(key=lambda p: (p.slot.start, p.slot.end, p.title))
-        for run in _track_runs(papers):
+    for (day, room), talks in sorted(blocks.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        talks.sort(key=lambda p: (p.slot.start, p.slot.end, p.title))
+        for run in _track_runs(talks):
             tracks = {p.track for p in run}
             track = tracks.pop() if len(tracks) == 1 else None
             slot = Slot(min(p.slot.start for p in run), max(p.slot.end for p in run),
                         TimeBasis.PUBLISHED, None if room == NO_ROOM else room)  # fmt: skip
             key = run[0].session_key
-            if len(run) < len(papers):
+            if len(run) < len(talks):
                 key = f"{key}-{slug(track or 'mixed', 4) or 'track'}"
             used[key] += 1
             if used[key] > 1:
@@ -398,7 +398,7 @@ def _room_blocks(
                     day=day,
                     slot=slot,
                     chairs=(),
-                    paper_keys=tuple(p.key for p in run),
+                    talk_keys=tuple(p.key for p in run),
                     track=track,
                     kind=SessionKind.ROOM_BLOCK,
                 )
@@ -420,25 +420,25 @@ def _distinct_titles(sessions: list[Session]) -> list[Session]:
     ]
 
 
-def _track_runs(papers: list[Paper]) -> list[list[Paper]]:
+def _track_runs(talks: list[Talk]) -> list[list[Talk]]:
     """Consecutive talks of one track; kept as one run unless the runs are long (three
     talks or more on average): a room of mixed tracks stays one block."""
-    runs: list[list[Paper]] = []
-    for paper in papers:
-        if runs and runs[-1][-1].track == paper.track:
-            runs[-1].append(paper)
+    runs: list[list[Talk]] = []
+    for talk in talks:
+        if runs and runs[-1][-1].track == talk.track:
+            runs[-1].append(talk)
         else:
-            runs.append([paper])
-    if len(runs) > 1 and len(papers) / len(runs) >= 3:
+            runs.append([talk])
+    if len(runs) > 1 and len(talks) / len(runs) >= 3:
         return runs
-    return [papers]
+    return [talks]
 
 
-def _overlaps(papers: Sequence[Paper]) -> list[str]:
-    by_room: dict[str, list[Paper]] = {}
-    for paper in papers:
-        if paper.slot.room:
-            by_room.setdefault(paper.slot.room, []).append(paper)
+def _overlaps(talks: Sequence[Talk]) -> list[str]:
+    by_room: dict[str, list[Talk]] = {}
+    for talk in talks:
+        if talk.slot.room:
+            by_room.setdefault(talk.slot.room, []).append(talk)
     clashes = []
     for room, items in by_room.items():
         items = sorted(items, key=lambda p: p.slot.start)

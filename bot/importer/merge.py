@@ -13,9 +13,9 @@ from datetime import date
 from pathlib import Path
 
 from bot.importer.errors import ProgramFileError
-from bot.importer.schedule import Schedule, ScheduledPaper, ScheduledSession, read_schedule
+from bot.importer.schedule import Schedule, ScheduledSession, ScheduledTalk, read_schedule
 from bot.importer.toc import TableOfContents, TocDay, TocPaper, read_toc
-from bot.model import Authorship, Conference, Event, Paper, Program, Session
+from bot.model import Authorship, Conference, Event, Program, Session, Talk
 from bot.normalize import match_key, slug
 
 TOC_FILE = "program.txt"
@@ -73,16 +73,16 @@ class _Merger:
     def merge(self) -> LoadedProgram:
         days = {toc_day.line_no: self.resolve_day(toc_day) for toc_day in self.toc.days}
         scheduled_sessions = self.match_sessions(days)
-        scheduled_papers = self.match_papers()
+        scheduled_talks = self.match_talks()
         if self.problems:
             listing = "\n  - ".join(self.problems)
             raise ProgramFileError(
                 f"{TOC_FILE} + {SCHEDULE_FILE}",
                 f"the two files do not describe the same program:\n  - {listing}",
             )
-        sessions, papers = self.build(days, scheduled_sessions, scheduled_papers)
+        sessions, talks = self.build(days, scheduled_sessions, scheduled_talks)
         events = self.build_events()
-        program = Program(self.conference, tuple(sessions), tuple(papers), tuple(events))
+        program = Program(self.conference, tuple(sessions), tuple(talks), tuple(events))
         return LoadedProgram(program, tuple(self.warnings))
 
     def resolve_day(self, toc_day: TocDay) -> date:
@@ -131,16 +131,16 @@ class _Merger:
             )
         return matched
 
-    def match_papers(self) -> dict[int, tuple[ScheduledSession, ScheduledPaper]]:
+    def match_talks(self) -> dict[int, tuple[ScheduledSession, ScheduledTalk]]:
         """TOC paper title line -> its scheduled session and slot."""
-        by_key: dict[str, tuple[ScheduledSession, ScheduledPaper]] = {}
+        by_key: dict[str, tuple[ScheduledSession, ScheduledTalk]] = {}
         for s in self.schedule.sessions:
-            for p in s.papers:
+            for p in s.talks:
                 if match_key(p.title) in by_key:
                     self.problems.append(f"paper {p.title!r} is scheduled twice ({p.where})")
                 by_key[match_key(p.title)] = (s, p)
         scheduled_titles = [p.title for _, p in by_key.values()]
-        matched: dict[int, tuple[ScheduledSession, ScheduledPaper]] = {}
+        matched: dict[int, tuple[ScheduledSession, ScheduledTalk]] = {}
         for toc_paper in self.toc.papers:
             found = by_key.pop(match_key(toc_paper.title), None)
             if found is None:
@@ -162,19 +162,19 @@ class _Merger:
         self,
         days: dict[int, date],
         scheduled_sessions: dict[int, ScheduledSession],
-        scheduled_papers: dict[int, tuple[ScheduledSession, ScheduledPaper]],
-    ) -> tuple[list[Session], list[Paper]]:
+        scheduled_talks: dict[int, tuple[ScheduledSession, ScheduledTalk]],
+    ) -> tuple[list[Session], list[Talk]]:
         session_keys = _KeyMaker()
-        paper_keys = _KeyMaker()
+        talk_keys = _KeyMaker()
         sessions: list[Session] = []
-        papers: list[Paper] = []
+        talks: list[Talk] = []
         for toc_day in self.toc.days:
             for toc_session in toc_day.sessions:
                 scheduled = scheduled_sessions[toc_session.line_no]
                 session_key = session_keys.make(slug(toc_session.title, 6))
                 keys: list[str] = []
                 for toc_paper in toc_session.papers:
-                    owner, slot = scheduled_papers[toc_paper.line_no]
+                    owner, slot = scheduled_talks[toc_paper.line_no]
                     if owner is not scheduled:
                         raise ProgramFileError(
                             TOC_FILE,
@@ -182,10 +182,10 @@ class _Merger:
                             f" here but under {owner.title!r} in {SCHEDULE_FILE}",
                             toc_paper.line_no,
                         )
-                    paper = self.build_paper(toc_paper, slot, session_key, paper_keys)
-                    self.check_inside(paper, scheduled)
-                    keys.append(paper.key)
-                    papers.append(paper)
+                    talk = self.build_talk(toc_paper, slot, session_key, talk_keys)
+                    self.check_inside(talk, scheduled)
+                    keys.append(talk.key)
+                    talks.append(talk)
                 sessions.append(
                     Session(
                         key=session_key,
@@ -193,14 +193,14 @@ class _Merger:
                         day=days[toc_day.line_no],
                         slot=scheduled.slot,
                         chairs=scheduled.chairs,
-                        paper_keys=tuple(keys),
+                        talk_keys=tuple(keys),
                     )
                 )
-        return sessions, papers
+        return sessions, talks
 
-    def build_paper(
-        self, toc_paper: TocPaper, scheduled: ScheduledPaper, session_key: str, keys: _KeyMaker
-    ) -> Paper:
+    def build_talk(
+        self, toc_paper: TocPaper, scheduled: ScheduledTalk, session_key: str, keys: _KeyMaker
+    ) -> Talk:
         base = scheduled.url.rstrip("/").rsplit("/", 1)[-1] if scheduled.url else ""
         key = keys.make(slug(base or toc_paper.title, 6))
         authors = tuple(
@@ -210,7 +210,7 @@ class _Merger:
         for a in authors:
             if a.affiliation is None:
                 self.warnings.append(f"{a.name} on {toc_paper.title!r} has no affiliation")
-        return Paper(
+        return Talk(
             key=key,
             title=toc_paper.title,
             page=toc_paper.page,
@@ -228,9 +228,9 @@ class _Merger:
             key = self.person_keys[name] = match_key(name)
         return key
 
-    def check_inside(self, paper: Paper, session: ScheduledSession) -> None:
-        if paper.slot.start < session.slot.start or paper.slot.end > session.slot.end:
-            self.warnings.append(f"talk {paper.title!r} runs outside its session's slot")
+    def check_inside(self, talk: Talk, session: ScheduledSession) -> None:
+        if talk.slot.start < session.slot.start or talk.slot.end > session.slot.end:
+            self.warnings.append(f"talk {talk.title!r} runs outside its session's slot")
 
     def build_events(self) -> list[Event]:
         keys = _KeyMaker()

@@ -19,7 +19,7 @@ from bot.model import Slot, TimeBasis, load_zone, within_range
 
 
 @dataclass(frozen=True, slots=True)
-class ScheduledPaper:
+class ScheduledTalk:
     title: str
     slot: Slot
     url: str | None
@@ -33,7 +33,7 @@ class ScheduledSession:
     day: date
     slot: Slot
     chairs: tuple[str, ...]
-    papers: tuple[ScheduledPaper, ...]
+    talks: tuple[ScheduledTalk, ...]
     where: str
 
 
@@ -172,14 +172,14 @@ class _ScheduleReader:
         local_start = slot.start.astimezone(self.tz)
         day = self.date(day_text, f"{where}.day") if day_text else local_start.date()
         chairs = tuple(str(c) for c in self.field(raw, "chairs", where, list, True) or [])
-        papers = tuple(
+        talks = tuple(
             self.paper(item, f"{where}.papers[{i}]", room)
             for i, item in enumerate(self.field(raw, "papers", where, list))
         )
-        return ScheduledSession(title, day, slot, chairs, papers, where)
+        return ScheduledSession(title, day, slot, chairs, talks, where)
 
-    def paper(self, raw: Any, where: str, room: str | None) -> ScheduledPaper:
-        return ScheduledPaper(
+    def paper(self, raw: Any, where: str, room: str | None) -> ScheduledTalk:
+        return ScheduledTalk(
             title=self.field(raw, "title", where, str),
             slot=self.slot(raw, where, room),
             url=self.field(raw, "url", where, str, optional=True),

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from bot.model import Session
 from bot.render.cards import AgendaLine
 from bot.service import ProgramService
+from bot.service.results import SessionTalk
 from bot.store.state import Reminder
 
 
@@ -37,10 +39,10 @@ def agenda(
     return lines
 
 
-def _contains(a: object, b: object) -> bool:
+def _contains(a: SessionTalk | Session, b: SessionTalk | Session) -> bool:
     """A session and one of its own talks overlap by design: that is not a clash."""
-    keys_a = getattr(a, "paper_keys", ())
-    keys_b = getattr(b, "paper_keys", ())
-    key_a = getattr(a, "key", None)
-    key_b = getattr(b, "key", None)
-    return key_b in keys_a or key_a in keys_b
+    if isinstance(a, Session) and isinstance(b, SessionTalk):
+        return b.key in a.talk_keys
+    if isinstance(b, Session) and isinstance(a, SessionTalk):
+        return a.key in b.talk_keys
+    return False

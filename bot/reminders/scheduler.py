@@ -26,7 +26,7 @@ from bot.reminders.planner import SLOT_REF, plan
 from bot.render import cards
 from bot.render.cards import Card
 from bot.service import ProgramService
-from bot.service.results import Talk
+from bot.service.results import SessionTalk
 from bot.store.state import (
     Delivery,
     DeliveryKind,
@@ -271,7 +271,7 @@ class Scheduler:
                      for s in sessions]  # fmt: skip
             return lambda: self._post_slot(delivery.target, found)
         talk = service.remindable(delivery.item_ref)
-        if not isinstance(talk, Talk):
+        if not isinstance(talk, SessionTalk):
             raise _Skip("the talk is no longer in the program")
         _not_ended(talk.slot.end, now)
         text = cards.talk_start_text(talk, conference, now)

@@ -38,13 +38,13 @@ from bot.service.results import (
     NoMatch,
     NowAnswer,
     PaperAnswer,
-    PersonPapers,
+    PersonTalks,
     Phase,
     ProgramItem,
     SearchAnswer,
     SessionAnswer,
     SessionBlock,
-    Talk,
+    SessionTalk,
 )
 
 # Discord's embed limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits)
@@ -193,11 +193,11 @@ def item_field(item: ProgramItem, tz: ZoneInfo, label: str, *, authors: bool = T
     place = escape(item_place(item))
     if place:
         lines.append(place)
-    if isinstance(item, Talk):
-        if authors and item.paper.authors:  # community talks may name no speaker
-            lines.append(f"By {escape(authors_line(item.paper.authors))}")
-        if item.paper.award:
-            lines.append(f"🏆 {escape(item.paper.award)}")
+    if isinstance(item, SessionTalk):
+        if authors and item.talk.authors:  # community talks may name no speaker
+            lines.append(f"By {escape(authors_line(item.talk.authors))}")
+        if item.talk.award:
+            lines.append(f"🏆 {escape(item.talk.award)}")
         title = escape(item.title)
     else:
         assert isinstance(item, Event)
@@ -284,51 +284,51 @@ def _derived_footer(
 
 def paper_cards(answer: PaperAnswer, conference: Conference) -> list[Card]:
     tz = conference.tz
-    talk = answer.talk
-    paper = talk.paper
-    label = group_label(talk)
+    staged = answer.talk
+    talk = staged.talk
+    label = group_label(staged)
     description = f"**{escape(label)}**\n" if label else ""
-    if paper.subtitle:
-        description = f"*{escape(paper.subtitle)}*\n" + description
-    description += when_with_day(paper.slot, tz)
-    if paper.slot.approximate:
+    if talk.subtitle:
+        description = f"*{escape(talk.subtitle)}*\n" + description
+    description += when_with_day(talk.slot, tz)
+    if talk.slot.approximate:
         description += " (approximate)"
-    if paper.slot.room:
-        description += f"\n📍 {escape(paper.slot.room)}"
-    if paper.award:
-        description += f"\n🏆 **{escape(paper.award)}**"
+    if talk.slot.room:
+        description += f"\n📍 {escape(talk.slot.room)}"
+    if talk.award:
+        description += f"\n🏆 **{escape(talk.award)}**"
     fields = [
         Field(
             escape(affiliation) if affiliation else _people_word(conference),
             escape(join_names(names)),
         )
-        for names, affiliation in author_groups(paper.authors)
+        for names, affiliation in author_groups(talk.authors)
     ]
     fields = _merge_author_fields(fields)
-    if paper.page is not None:
-        fields.append(Field("Proceedings", f"page {paper.page}", inline=True))
-    if kind := " · ".join(escape(x) for x in (paper.kind, paper.language) if x):
+    if talk.page is not None:
+        fields.append(Field("Proceedings", f"page {talk.page}", inline=True))
+    if kind := " · ".join(escape(x) for x in (talk.kind, talk.language) if x):
         fields.append(Field("Type", kind, inline=True))
-    if paper.do_not_record:
+    if talk.do_not_record:
         fields.append(Field("Recording", "Not recorded (the speakers asked)", inline=True))
-    if paper.abstract:
-        fields.append(Field("Abstract", escape(abstract_excerpt(paper.abstract, 900))))
+    if talk.abstract:
+        fields.append(Field("Abstract", escape(abstract_excerpt(talk.abstract, 900))))
     if answer.runners_up:
         fields.append(
             Field("Also close", "\n".join(f"• {escape(t.title)}" for t in answer.runners_up))
         )
     page = _page_label(conference)
-    links: tuple[tuple[str, str], ...] = ((page, paper.url),) if paper.url else ()
-    links += tuple((truncate(link.title, 80), link.url) for link in paper.links[:4])
-    footer = _derived_footer([talk], conference)
+    links: tuple[tuple[str, str], ...] = ((page, talk.url),) if talk.url else ()
+    links += tuple((truncate(link.title, 80), link.url) for link in talk.links[:4])
+    footer = _derived_footer([staged], conference)
     base = Card(
-        escape(paper.title),
+        escape(talk.title),
         description,
-        url=paper.url,
-        colour=GOLD if paper.award else BLUE,
+        url=talk.url,
+        colour=GOLD if talk.award else BLUE,
         footer=footer,
         links=links,
-        calendar=f"p:{paper.key}",
+        calendar=f"p:{talk.key}",
     )
     return paginate(base, fields)
 
@@ -356,14 +356,14 @@ def author_cards(answer: AuthorAnswer, conference: Conference) -> list[Card]:
     if len(answer.people) == 1:
         person = answer.people[0]
         return paginate(
-            Card(escape(person.name), _papers_count(person, conference)),
+            Card(escape(person.name), _talks_count(person, conference)),
             _person_fields(person, tz),
         )
     title = f"{len(answer.people)} people match “{escape(answer.query)}”"
     cards: list[Card] = []
     for person in answer.people:
         cards += paginate(
-            Card(title, f"**{escape(person.name)}** — {_papers_count(person, conference)}"),
+            Card(title, f"**{escape(person.name)}** — {_talks_count(person, conference)}"),
             _person_fields(person, tz),
         )
     if len(cards) > 1:
@@ -373,11 +373,11 @@ def author_cards(answer: AuthorAnswer, conference: Conference) -> list[Card]:
     return [fit(c) for c in cards]
 
 
-def _papers_count(person: PersonPapers, conference: Conference) -> str:
+def _talks_count(person: PersonTalks, conference: Conference) -> str:
     return count_of(len(person.talks), conference.item_noun)
 
 
-def _person_fields(person: PersonPapers, tz: ZoneInfo) -> list[Field]:
+def _person_fields(person: PersonTalks, tz: ZoneInfo) -> list[Field]:
     fields = []
     for authored in person.talks:
         talk = authored.talk
@@ -473,7 +473,7 @@ def search_cards(answer: SearchAnswer, conference: Conference) -> list[Card]:
 
 
 def about_cards(
-    conference: Conference, version: str, paper_count: int, session_count: int
+    conference: Conference, version: str, talk_count: int, session_count: int
 ) -> list[Card]:
     c = conference
     where = ", ".join(x for x in (c.venue, c.location) if x)
@@ -481,7 +481,7 @@ def about_cards(
         f"{c.start_date:%a %b} {c.start_date.day} – {c.end_date:%a %b} {c.end_date.day},"
         f" {c.end_date.year}"
         + (f" · {where}" if where else "")
-        + f"\n{count_of(paper_count, c.item_noun)} in {count_of(session_count, 'session')}."
+        + f"\n{count_of(talk_count, c.item_noun)} in {count_of(session_count, 'session')}."
         " Times show in your own time zone,"
         f" with {c.timezone} local time beside them."
     )
@@ -527,18 +527,21 @@ def _lead(start: datetime, now: datetime) -> str:
 
 
 def reminder_card(
-    item: Talk | Session, conference: Conference, now: datetime, talks: Sequence[Talk] = ()
+    item: SessionTalk | Session,
+    conference: Conference,
+    now: datetime,
+    talks: Sequence[SessionTalk] = (),
 ) -> Card:
     """The DM before a talk or a session (with the session's talks)."""
     tz = conference.tz
     description = f"**{_lead(item.slot.start, now)}** · {when_with_day(item.slot, tz)}"
     if item.slot.room:
         description += f"\n📍 {escape(item.slot.room)}"
-    if isinstance(item, Talk) and (label := group_label(item)):
+    if isinstance(item, SessionTalk) and (label := group_label(item)):
         session = "Session" if item.session.kind is not SessionKind.ROOM_BLOCK else "Track"
         description += f"\n{session}: {escape(label)}"
-        fields = [Field(_people_word(conference), escape(authors_line(item.paper.authors)))]
-        url = item.paper.url
+        fields = [Field(_people_word(conference), escape(authors_line(item.talk.authors)))]
+        url = item.talk.url
     else:
         fields = talk_fields(talks, tz)
         url = None
@@ -550,19 +553,21 @@ def reminder_card(
     return fit(card)
 
 
-def talk_fields(talks: Sequence[Talk], tz: ZoneInfo, *, relative: bool = True) -> list[Field]:
+def talk_fields(
+    talks: Sequence[SessionTalk], tz: ZoneInfo, *, relative: bool = True
+) -> list[Field]:
     """A session's talks, one field each: when, and by whom."""
     return [
         Field(
             escape(t.title),
-            f"{when(t.slot, tz, relative=relative)}\n{escape(authors_line(t.paper.authors))}",
+            f"{when(t.slot, tz, relative=relative)}\n{escape(authors_line(t.talk.authors))}",
         )
         for t in talks
     ]
 
 
 def announcement_card(
-    session: Session, talks: Sequence[Talk], conference: Conference, now: datetime
+    session: Session, talks: Sequence[SessionTalk], conference: Conference, now: datetime
 ) -> Card:
     tz = conference.tz
     description = f"**{_lead(session.slot.start, now)}** · {when_with_day(session.slot, tz)}"
@@ -573,10 +578,10 @@ def announcement_card(
     return fit(Card(f"📣 {escape(session.title)}", description, fields=fields, footer=footer))
 
 
-def talk_start_text(talk: Talk, conference: Conference, now: datetime) -> str:
+def talk_start_text(talk: SessionTalk, conference: Conference, now: datetime) -> str:
     tz = conference.tz
     room = f" in {escape(talk.slot.room)}" if talk.slot.room else ""
-    names = [a.name for a in talk.paper.authors]
+    names = [a.name for a in talk.talk.authors]
     by = escape(join_names(names[:3])) + (" et al." if len(names) > 3 else "")
     late = f" (started {timefmt.relative(talk.slot.start, now)})" if now > talk.slot.start else ""
     return truncate(
@@ -631,7 +636,7 @@ class StatusReport:
     disabled_reason: str | None
     next_due: datetime | None
     program_loaded: datetime
-    papers: int
+    talks: int
     sessions: int
     reminders_active: int
     deliveries: dict[str, int]
@@ -660,7 +665,7 @@ def status_card(report: StatusReport, conference: Conference) -> Card:
     fields = (
         Field("Announcements", announce),
         Field("Next announcement", next_due),
-        Field("Program", f"{count_of(report.papers, conference.item_noun)} in"
+        Field("Program", f"{count_of(report.talks, conference.item_noun)} in"
               f" {count_of(report.sessions, 'session')}, loaded"
               f" {stamp(loaded, 'F')} ({timefmt.day_label(loaded, tz)}, {timefmt.clock(loaded, tz)}"
               f" {timefmt.zone(loaded, tz)})"),

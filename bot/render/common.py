@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.model import Authorship, Conference, Event, Session, SessionKind
-from bot.service.results import NoMatch, ProgramItem, Talk
+from bot.service.results import NoMatch, ProgramItem, SessionTalk
 
 
 def how_derived(conference: Conference) -> str:
@@ -65,15 +65,15 @@ def authors_line(authors: Sequence[Authorship]) -> str:
 
 
 def item_kind(item: ProgramItem) -> str:
-    if isinstance(item, Talk):
+    if isinstance(item, SessionTalk):
         return "Talk"
     return EVENT_LABELS.get(item.kind, item.kind.capitalize())
 
 
-def group_label(talk: Talk) -> str | None:
+def group_label(talk: SessionTalk) -> str | None:
     """What a talk belongs to: its session, or where the program has none, its track."""
     if talk.session.kind is SessionKind.ROOM_BLOCK:
-        return talk.paper.track
+        return talk.talk.track
     return talk.session.title
 
 
@@ -89,7 +89,7 @@ def block_heading(session: Session, with_room: bool = True) -> str:
 def item_place(item: ProgramItem) -> str:
     """'Memory Management · Grand Ballroom ABGH' for a talk, the room for an event."""
     parts = []
-    if isinstance(item, Talk) and (label := group_label(item)):
+    if isinstance(item, SessionTalk) and (label := group_label(item)):
         parts.append(label)
     if item.slot.room:
         parts.append(item.slot.room)

@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.model import Conference, Session
 from bot.render.cards import truncate
 from bot.render.common import how_derived
-from bot.service.results import Talk
+from bot.service.results import SessionTalk
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 1000
@@ -25,7 +25,9 @@ class EventSpec:
     end: datetime
 
 
-def session_event(session: Session, talks: Sequence[Talk], conference: Conference) -> EventSpec:
+def session_event(
+    session: Session, talks: Sequence[SessionTalk], conference: Conference
+) -> EventSpec:
     tz = conference.tz
     lines = [f"{conference.name} session with {len(talks)} talks:"]
     lines += [f"• {t.slot.start.astimezone(tz):%H:%M} {t.title}" for t in talks]

@@ -15,13 +15,19 @@ import icalendar
 from bot import __version__
 from bot.model import Conference, Event, Session
 from bot.render.common import approximate_note, authors_line, event_extra, item_kind
-from bot.service.results import Talk
+from bot.service.results import SessionTalk
 
-Item = Talk | Session | Event
+Item = SessionTalk | Session | Event
 
 
 def uid(conference: Conference, item: Item) -> str:
-    kind = "talk" if isinstance(item, Talk) else "session" if isinstance(item, Session) else "event"
+    kind = (
+        "talk"
+        if isinstance(item, SessionTalk)
+        else "session"
+        if isinstance(item, Session)
+        else "event"
+    )
     return f"{conference.key}-{kind}-{item.key}@confbot"
 
 
@@ -30,7 +36,7 @@ def calendar(
     conference: Conference,
     name: str,
     stamp: datetime,
-    session_talks: Callable[[Session], Sequence[Talk]] = lambda session: (),
+    session_talks: Callable[[Session], Sequence[SessionTalk]] = lambda session: (),
 ) -> bytes:
     """One calendar holding `items`; sessions list their talks (from `session_talks`)."""
     cal = icalendar.Calendar()
@@ -49,7 +55,7 @@ def calendar(
 
 
 def _event(
-    item: Item, conference: Conference, stamp: datetime, talks: Sequence[Talk]
+    item: Item, conference: Conference, stamp: datetime, talks: Sequence[SessionTalk]
 ) -> icalendar.Event:
     tz = conference.tz
     event = icalendar.Event()
@@ -58,14 +64,14 @@ def _event(
     event.add("dtstart", item.slot.start.astimezone(tz))
     event.add("dtend", item.slot.end.astimezone(tz))
     lines: list[str] = []
-    if isinstance(item, Talk):
+    if isinstance(item, SessionTalk):
         event.add("summary", item.title)
-        lines.append(f"Authors: {authors_line(item.paper.authors)}")
+        lines.append(f"Authors: {authors_line(item.talk.authors)}")
         lines.append(f"Session: {item.session.title}")
-        if item.paper.award:
-            lines.append(f"Award: {item.paper.award}")
-        if item.paper.url:
-            event.add("url", item.paper.url)
+        if item.talk.award:
+            lines.append(f"Award: {item.talk.award}")
+        if item.talk.url:
+            event.add("url", item.talk.url)
     elif isinstance(item, Session):
         event.add("summary", f"{conference.name}: {item.title}")
         lines += [f"{t.slot.start.astimezone(tz):%H:%M} {t.title}" for t in talks]

@@ -34,7 +34,7 @@ from bot.service.results import (
     SearchAnswer,
     SessionAnswer,
     SessionBlock,
-    Talk,
+    SessionTalk,
 )
 from bot.store.build import BuildReport
 
@@ -61,16 +61,16 @@ def item_lines(
         when += f" ({timefmt.relative(item.slot.start, now)})"
     lines = [
         f"{INDENT}{item.title}"
-        if isinstance(item, Talk)
+        if isinstance(item, SessionTalk)
         else f"{INDENT}{item_kind(item)}: {item.title}"
     ]
     place = item_place(item)
     lines.append(f"{INDENT * 2}{when}" + (f" · {place}" if place else ""))
-    if isinstance(item, Talk):
-        if authors and item.paper.authors:  # community talks may name no speaker
-            lines.append(f"{INDENT * 2}By {authors_line(item.paper.authors)}")
-        if item.paper.award:
-            lines.append(f"{INDENT * 2}🏆 {item.paper.award}")
+    if isinstance(item, SessionTalk):
+        if authors and item.talk.authors:  # community talks may name no speaker
+            lines.append(f"{INDENT * 2}By {authors_line(item.talk.authors)}")
+        if item.talk.award:
+            lines.append(f"{INDENT * 2}🏆 {item.talk.award}")
     elif isinstance(item, Event) and (extra := event_extra(item)):
         lines.append(f"{INDENT * 2}{extra}")
     return lines
@@ -155,38 +155,38 @@ def render_paper(answer: PaperAnswer | NoMatch, conference: Conference) -> str:
     if isinstance(answer, NoMatch):
         return no_match_text(answer)
     tz = conference.tz
-    talk = answer.talk
-    paper = talk.paper
-    lines = [paper.title]
-    for names, affiliation in author_groups(paper.authors):
+    staged = answer.talk
+    talk = staged.talk
+    lines = [talk.title]
+    for names, affiliation in author_groups(talk.authors):
         lines.append(f"{INDENT}{join_names(names)}" + (f" — {affiliation}" if affiliation else ""))
-    if paper.subtitle:
-        lines.insert(1, f"{INDENT}{paper.subtitle}")
-    if talk.session.kind is SessionKind.ROOM_BLOCK:
-        if paper.track:
-            lines.append(f"Track:   {paper.track}")
+    if talk.subtitle:
+        lines.insert(1, f"{INDENT}{talk.subtitle}")
+    if staged.session.kind is SessionKind.ROOM_BLOCK:
+        if talk.track:
+            lines.append(f"Track:   {talk.track}")
     else:
-        lines.append(f"Session: {talk.session.title}")
+        lines.append(f"Session: {staged.session.title}")
     lines.append(
-        f"When:    {timefmt.span(paper.slot, tz)}"
-        + (" (approximate)" if paper.slot.approximate else "")
+        f"When:    {timefmt.span(talk.slot, tz)}"
+        + (" (approximate)" if talk.slot.approximate else "")
     )
-    if paper.slot.room:
-        lines.append(f"Room:    {paper.slot.room}")
-    if paper.award:
-        lines.append(f"Award:   🏆 {paper.award}")
-    if paper.page is not None:
-        lines.append(f"Page:    {paper.page} in the proceedings")
-    if paper.kind or paper.language:
-        lines.append("Type:    " + " · ".join(x for x in (paper.kind, paper.language) if x))
-    if paper.do_not_record:
+    if talk.slot.room:
+        lines.append(f"Room:    {talk.slot.room}")
+    if talk.award:
+        lines.append(f"Award:   🏆 {talk.award}")
+    if talk.page is not None:
+        lines.append(f"Page:    {talk.page} in the proceedings")
+    if talk.kind or talk.language:
+        lines.append("Type:    " + " · ".join(x for x in (talk.kind, talk.language) if x))
+    if talk.do_not_record:
         lines.append("Not recorded (the speakers asked).")
-    if paper.url:
-        lines.append(f"Link:    {paper.url}")
-    for link in paper.links:
+    if talk.url:
+        lines.append(f"Link:    {talk.url}")
+    for link in talk.links:
         lines.append(f"Link:    {link.title} — {link.url}")
-    if paper.abstract:
-        lines.append(abstract_excerpt(paper.abstract, 600))
+    if talk.abstract:
+        lines.append(abstract_excerpt(talk.abstract, 600))
     if answer.runners_up:
         lines.append("Also close:")
         lines += [f"{INDENT}{t.title}" for t in answer.runners_up]
@@ -221,7 +221,7 @@ def render_session(answer: SessionAnswer | NoMatch, conference: Conference) -> s
     return "\n".join(lines)
 
 
-def _session_lines(session: Session, talks: tuple[Talk, ...], tz: ZoneInfo) -> list[str]:
+def _session_lines(session: Session, talks: tuple[SessionTalk, ...], tz: ZoneInfo) -> list[str]:
     head = f"{session.title} — {timefmt.span(session.slot, tz)}"
     if session.slot.room:
         head += f" · {session.slot.room}"
@@ -280,7 +280,7 @@ def render_search(answer: SearchAnswer, conference: Conference) -> str:
     return "\n".join(lines)
 
 
-def render_about(conference: Conference, version: str, paper_count: int, session_count: int) -> str:
+def render_about(conference: Conference, version: str, talk_count: int, session_count: int) -> str:
     c = conference
     where = ", ".join(x for x in (c.venue, c.location) if x)
     return "\n".join(
@@ -288,7 +288,7 @@ def render_about(conference: Conference, version: str, paper_count: int, session
             f"{c.full_name} ({c.name})",
             f"{c.start_date:%a %b} {c.start_date.day} – {c.end_date:%a %b} {c.end_date.day},"
             f" {c.end_date.year}" + (f" · {where}" if where else ""),
-            f"{count_of(paper_count, c.item_noun)} in {count_of(session_count, 'session')}."
+            f"{count_of(talk_count, c.item_noun)} in {count_of(session_count, 'session')}."
             f" Times are {c.timezone} local time.",
             *([f"Data: {c.source}"] if c.source else []),
             *([derived_note(c)] if c.derived_note else []),
@@ -305,21 +305,21 @@ def render_load(program: Program, build: BuildReport, source: Path, db_path: Pat
     noun = c.item_noun
     room_blocks = any(s.kind is SessionKind.ROOM_BLOCK for s in program.sessions)
     blocks = "room blocks" if room_blocks else "sessions"
-    entries = sum(len(p.authors) for p in program.papers)
+    entries = sum(len(p.authors) for p in program.talks)
     people = "author" if noun == "paper" else "speaker"
     days = {s.day for s in program.sessions}
     lines.append(
-        f"  {len(days)} days, {len(program.sessions)} {blocks}, {len(program.papers)} {noun}s,"
+        f"  {len(days)} days, {len(program.sessions)} {blocks}, {len(program.talks)} {noun}s,"
         f" {entries} {people} entries ({len(program.people())} people), "
         f"{len(program.events)} other events"
     )
-    published = sum(p.slot.basis is TimeBasis.PUBLISHED for p in program.papers)
+    published = sum(p.slot.basis is TimeBasis.PUBLISHED for p in program.talks)
     lines.append(
-        f"  {noun} times: {published} published, {len(program.papers) - published} derived"
+        f"  {noun} times: {published} published, {len(program.talks) - published} derived"
         " (shown as ≈)"
     )
-    rooms = {p.slot.room for p in program.papers if p.slot.room}
-    kinds = Counter(p.kind for p in program.papers if p.kind)
+    rooms = {p.slot.room for p in program.talks if p.slot.room}
+    kinds = Counter(p.kind for p in program.talks if p.kind)
     for report in build.reports:
         made = f", by {report.generator}" if report.generator else ""
         version = f", version {report.version!r}" if report.version else ""

@@ -1,4 +1,4 @@
-"""A typo-tolerant token index: the engine behind paper, people and affiliation lookup.
+"""A typo-tolerant token index: the engine behind talk, people and affiliation lookup.
 
 Why not one `rapidfuzz.process.extract(query, titles, scorer=WRatio)`? It scans every
 title on every keystroke (about 40 ms for 10,000 titles), it scores a short query like

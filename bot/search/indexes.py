@@ -1,4 +1,4 @@
-"""The four indexes a program needs: papers, people, affiliations and sessions."""
+"""The four indexes a program needs: talks, people, affiliations and sessions."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ class ProgramIndex:
 
     def __init__(self, program: Program, people: Sequence[Person] | None = None) -> None:
         people = program.people() if people is None else people
-        self.papers = TokenIndex((p.key, p.title) for p in program.papers)
+        self.talks = TokenIndex((p.key, p.title) for p in program.talks)
         # People: word order does not matter ('Chen Haibo'), and 'H.' is an initial.
         self.people = TokenIndex(
             ((person.key, person.name) for person in people),
@@ -23,7 +23,7 @@ class ProgramIndex:
             whole_scorer=fuzz.token_sort_ratio,
         )
         affiliations = sorted(
-            {a.affiliation for p in program.papers for a in p.authors if a.affiliation}
+            {a.affiliation for p in program.talks for a in p.authors if a.affiliation}
         )
         self.affiliations = TokenIndex(
             ((name, name) for name in affiliations), whole_scorer=fuzz.token_set_ratio
@@ -31,16 +31,16 @@ class ProgramIndex:
         # A session is also found by its talks' tracks: in a room of mixed tracks (a CCC
         # hall) the block is named for the room, yet /session security should find it.
         tracks: dict[str, set[str]] = {}
-        for paper in program.papers:
-            if paper.track:
-                tracks.setdefault(paper.session_key, set()).add(paper.track)
+        for talk in program.talks:
+            if talk.track:
+                tracks.setdefault(talk.session_key, set()).add(talk.track)
         self.sessions = TokenIndex(
             (s.key, " ".join([s.title, *sorted(tracks.get(s.key, set()) - {s.track})]))
             for s in program.sessions
         )
 
-    def find_papers(self, query: str, limit: int = 10) -> list[Hit]:
-        return self.papers.search(query, limit)
+    def find_talks(self, query: str, limit: int = 10) -> list[Hit]:
+        return self.talks.search(query, limit)
 
     def find_people(self, query: str, limit: int = 10) -> list[Hit]:
         return self.people.search(query, limit)

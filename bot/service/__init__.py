@@ -1,9 +1,9 @@
 """The service layer: what's next, lookups. Pure; takes `now`; knows nothing of Discord."""
 
 from bot.service.program_service import (
-    PAPER_REF,
     PERSON_REF,
     SESSION_REF,
+    TALK_REF,
     ProgramService,
     QueryError,
     clean_query,
@@ -12,9 +12,9 @@ from bot.service.when import ACCEPTED_FORMS, WhenError, parse_moment, parse_when
 
 __all__ = [
     "ACCEPTED_FORMS",
-    "PAPER_REF",
     "PERSON_REF",
     "SESSION_REF",
+    "TALK_REF",
     "ProgramService",
     "QueryError",
     "WhenError",

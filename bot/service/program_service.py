@@ -21,20 +21,22 @@ from bot.service.results import (
     NoMatch,
     NowAnswer,
     PaperAnswer,
-    PersonPapers,
+    PersonTalks,
     Phase,
     ProgramItem,
     SearchAnswer,
     SessionAnswer,
     SessionBlock,
+    SessionTalk,
     Suggestion,
-    Talk,
 )
 from bot.service.timeline import Timeline
 from bot.service.when import WhenError, parse_when
 
 MAX_QUERY = 200
-PAPER_REF, PERSON_REF, SESSION_REF = "p:", "a:", "s:"
+# Stable references in autocomplete values and the state database. "p:" dates from when
+# talks were called papers; stored reminders use it, so it stays.
+TALK_REF, PERSON_REF, SESSION_REF = "p:", "a:", "s:"
 
 # Thresholds on the 0-100 scores of bot.search, chosen on the labeled query set in
 # tests/test_search_quality.py: below them an answer is more likely wrong than right.
@@ -76,8 +78,8 @@ def favourites_first(
 
 def places_of(item: ProgramItem | Session) -> set[str]:
     """Where an item stands, for preferences: its room and its track, where it has them."""
-    if isinstance(item, Talk):
-        track = item.paper.track
+    if isinstance(item, SessionTalk):
+        track = item.talk.track
     elif isinstance(item, Session):
         track = item.track
     else:
@@ -100,7 +102,7 @@ class ProgramService:
         people = program.people()
         self.index = index or ProgramIndex(program, people)
         self.sessions = {s.key: s for s in program.sessions}
-        self.talks = {p.key: Talk(p, self.sessions[p.session_key]) for p in program.papers}
+        self.talks = {p.key: SessionTalk(p, self.sessions[p.session_key]) for p in program.talks}
         self.people = {person.key: person for person in people}
         self.timeline = Timeline([*self.talks.values(), *program.events])
         self._sessions_by_start: dict[int, list[Session]] = {}
@@ -126,7 +128,7 @@ class ProgramService:
         at = now.astimezone(self.conference.tz)
         phase = self._phase(at)
         current = self.timeline.current(at)
-        rooms = [i.slot.room for i in current if isinstance(i, Talk)]
+        rooms = [i.slot.room for i in current if isinstance(i, SessionTalk)]
         upcoming = self.timeline.upcoming(at, rooms)
         shown = {i.key for i in upcoming}
         next_talks = [t for t in self.timeline.next_talks(at) if t.key not in shown]
@@ -155,10 +157,10 @@ class ProgramService:
     # -- lookups ------------------------------------------------------------------------
 
     def paper(self, query: str) -> PaperAnswer | NoMatch:
-        if isinstance(ref := self.remindable(query), Talk):
+        if isinstance(ref := self.remindable(query), SessionTalk):
             return PaperAnswer(query, ref, ())
         query = clean_query(query, "paper title")
-        hits = self.index.find_papers(query, limit=6)
+        hits = self.index.find_talks(query, limit=6)
         if not hits or hits[0].score < PAPER_MATCH:
             return self._no_match(query, "paper", hits, lambda k: self.talks[k].title)
         runners_up = tuple(self.talks[h.key] for h in hits[1:5] if h.score >= 50)
@@ -166,26 +168,26 @@ class ProgramService:
 
     def author(self, query: str) -> AuthorAnswer | NoMatch:
         if query.startswith(PERSON_REF) and query[len(PERSON_REF) :] in self.people:
-            return AuthorAnswer(query, (self.person_papers(query[len(PERSON_REF) :]),))
+            return AuthorAnswer(query, (self.person_talks(query[len(PERSON_REF) :]),))
         query = clean_query(query, "name")
         hits = self.index.find_people(query, limit=12)
         if not hits or hits[0].score < PERSON_MATCH:
             return self._no_match(query, "author", hits, lambda k: self.people[k].name)
         floor = max(PERSON_MATCH, hits[0].score - PERSON_TIE)
-        people = tuple(self.person_papers(h.key) for h in hits if h.score >= floor)
+        people = tuple(self.person_talks(h.key) for h in hits if h.score >= floor)
         return AuthorAnswer(query, people)
 
-    def person_papers(self, person_key: str) -> PersonPapers:
+    def person_talks(self, person_key: str) -> PersonTalks:
         person = self.people[person_key]
         talks = []
-        for paper_key in person.papers:
-            talk = self.talks[paper_key]
-            for authorship in talk.paper.authors:
+        for talk_key in person.talks:
+            talk = self.talks[talk_key]
+            for authorship in talk.talk.authors:
                 if authorship.person_key == person_key:
                     talks.append(AuthoredTalk(talk, authorship))
                     break
         talks.sort(key=lambda t: t.talk.slot.start)
-        return PersonPapers(person.key, person.name, tuple(talks))
+        return PersonTalks(person.key, person.name, tuple(talks))
 
     def session(self, query: str) -> SessionAnswer | NoMatch:
         if isinstance(ref := self.remindable(query), Session):
@@ -198,8 +200,8 @@ class ProgramService:
         others = tuple(self.sessions[h.key] for h in hits[1:] if h.score >= SESSION_MATCH)
         return SessionAnswer(query, session, self.session_talks(session), others)
 
-    def session_talks(self, session: Session) -> tuple[Talk, ...]:
-        return tuple(self.talks[k] for k in session.paper_keys)
+    def session_talks(self, session: Session) -> tuple[SessionTalk, ...]:
+        return tuple(self.talks[k] for k in session.talk_keys)
 
     def day(self, text: str | date, now: datetime) -> DayAnswer:
         """The day at a glance; `text` is a date or what a person typed ('thursday')."""
@@ -220,7 +222,7 @@ class ProgramService:
 
     def search(self, query: str) -> SearchAnswer:
         query = clean_query(query)
-        paper_hits = [h for h in self.index.find_papers(query, 5) if h.score >= PAPER_MATCH]
+        talk_hits = [h for h in self.index.find_talks(query, 5) if h.score >= PAPER_MATCH]
         people_hits = [h for h in self.index.find_people(query, 5) if h.score >= PERSON_MATCH + 2]
         affiliation_hits = [
             h for h in self.index.find_affiliations(query, 5) if h.score >= AFFILIATION_MATCH
@@ -228,17 +230,17 @@ class ProgramService:
         session_hits = [h for h in self.index.find_sessions(query, 3) if h.score >= SESSION_MATCH]
         return SearchAnswer(
             query=query,
-            talks=tuple(self.talks[h.key] for h in paper_hits),
-            people=tuple(self.person_papers(h.key) for h in people_hits),
+            talks=tuple(self.talks[h.key] for h in talk_hits),
+            people=tuple(self.person_talks(h.key) for h in people_hits),
             affiliations=tuple(self.affiliation(h.key) for h in affiliation_hits),
             sessions=tuple(self.sessions[h.key] for h in session_hits),
         )
 
     def affiliation(self, name: str) -> AffiliationMatch:
         people: list[str] = []
-        talks: list[Talk] = []
+        talks: list[SessionTalk] = []
         for talk in self.talks.values():
-            for a in talk.paper.authors:
+            for a in talk.talk.authors:
                 if a.affiliation == name:
                     if a.name not in people:
                         people.append(a.name)
@@ -250,21 +252,21 @@ class ProgramService:
     # Every keystroke is a request, so these never raise on odd input: they answer with
     # what they can. Empty input suggests what is coming up, which is what most people want.
 
-    def suggest_papers(self, text: str, now: datetime, limit: int = 25) -> list[Suggestion]:
+    def suggest_talks(self, text: str, now: datetime, limit: int = 25) -> list[Suggestion]:
         query = _typed(text)
         if not query:
             talks = self._upcoming_talks(now, limit)
         else:
-            hits = self.index.find_papers(query, limit)
+            hits = self.index.find_talks(query, limit)
             talks = [self.talks[h.key] for h in hits if h.score >= SUGGESTION_FLOOR]
-        return [Suggestion(PAPER_REF + t.key, t.title) for t in talks[:limit]]
+        return [Suggestion(TALK_REF + t.key, t.title) for t in talks[:limit]]
 
     def suggest_people(self, text: str, now: datetime, limit: int = 25) -> list[Suggestion]:
         query = _typed(text)
         if not query:
             keys: list[str] = []
             for talk in self._upcoming_talks(now, limit):
-                keys += [a.person_key for a in talk.paper.authors if a.person_key not in keys]
+                keys += [a.person_key for a in talk.talk.authors if a.person_key not in keys]
         else:
             hits = self.index.find_people(query, limit)
             keys = [h.key for h in hits if h.score >= SUGGESTION_FLOOR]
@@ -281,13 +283,13 @@ class ProgramService:
             sessions = [self.sessions[h.key] for h in hits if h.score >= SUGGESTION_FLOOR]
         return [Suggestion(SESSION_REF + s.key, s.title) for s in sessions[:limit]]
 
-    def _upcoming_talks(self, now: datetime, limit: int) -> list[Talk]:
+    def _upcoming_talks(self, now: datetime, limit: int) -> list[SessionTalk]:
         talks = self.timeline.talks_from(now, limit)
         return talks or self.timeline.talks[:limit]
 
     def _person_label(self, key: str) -> str:
         person = self.people[key]
-        first = self.talks[person.papers[0]].paper
+        first = self.talks[person.talks[0]].talk
         affiliation = next(
             (a.affiliation for a in first.authors if a.person_key == key and a.affiliation), None
         )
@@ -301,10 +303,10 @@ class ProgramService:
                 places |= places_of(item)
         return frozenset(places)
 
-    def remindable(self, ref: str) -> Talk | Session | None:
+    def remindable(self, ref: str) -> SessionTalk | Session | None:
         """The talk ('p:key') or session ('s:key') a stable reference points to."""
-        if ref.startswith(PAPER_REF):
-            return self.talks.get(ref[len(PAPER_REF) :])
+        if ref.startswith(TALK_REF):
+            return self.talks.get(ref[len(TALK_REF) :])
         if ref.startswith(SESSION_REF):
             return self.sessions.get(ref[len(SESSION_REF) :])
         return None
@@ -316,17 +318,15 @@ class ProgramService:
     def suggest_remindable(self, text: str, now: datetime, limit: int = 25) -> list[Suggestion]:
         """Talks and sessions that have not started, for /remind's autocomplete."""
         at = now.astimezone(self.conference.tz)
-        papers = [
-            s for s in self.suggest_papers(text, now, limit) if self._not_started(s.value, at)
-        ]
+        talks = [s for s in self.suggest_talks(text, now, limit) if self._not_started(s.value, at)]
         sessions = [
             Suggestion(s.value, f"Session: {s.label}")
             for s in self.suggest_sessions(text, now, limit)
             if self._not_started(s.value, at)
         ]
         if not _typed(text):
-            return (papers[: limit - 5] + sessions[:5])[:limit]
-        return (papers + sessions)[:limit]
+            return (talks[: limit - 5] + sessions[:5])[:limit]
+        return (talks + sessions)[:limit]
 
     def _not_started(self, ref: str, at: datetime) -> bool:
         item = self.remindable(ref)

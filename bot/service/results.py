@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from bot.model import Authorship, Event, Paper, Session, Slot
+from bot.model import Authorship, Event, Session, Slot, Talk
 
 # Long-running background items (badge pickup runs all day) would otherwise be "on now"
 # at every moment and drown out the talk that is actually on stage.
@@ -14,30 +14,30 @@ AMBIENT_KINDS = frozenset({"registration"})
 
 
 @dataclass(frozen=True, slots=True)
-class Talk:
-    """A paper in its session: what is on stage."""
+class SessionTalk:
+    """A talk in its session: what is on stage."""
 
-    paper: Paper
+    talk: Talk
     session: Session
 
     @property
     def key(self) -> str:
-        return self.paper.key
+        return self.talk.key
 
     @property
     def title(self) -> str:
-        return self.paper.title
+        return self.talk.title
 
     @property
     def slot(self) -> Slot:
-        return self.paper.slot
+        return self.talk.slot
 
     @property
     def kind(self) -> str:
         return "talk"
 
 
-ProgramItem = Talk | Event
+ProgramItem = SessionTalk | Event
 
 
 def is_ambient(item: ProgramItem) -> bool:
@@ -71,7 +71,7 @@ class NextAnswer:
     current: tuple[ProgramItem, ...]
     ambient: tuple[Event, ...]
     upcoming: tuple[ProgramItem, ...]
-    next_talks: tuple[Talk, ...]
+    next_talks: tuple[SessionTalk, ...]
     opening: tuple[ProgramItem, ...] = ()
 
 
@@ -87,18 +87,18 @@ class NoMatch:
 @dataclass(frozen=True, slots=True)
 class PaperAnswer:
     query: str
-    talk: Talk
-    runners_up: tuple[Talk, ...]
+    talk: SessionTalk
+    runners_up: tuple[SessionTalk, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class AuthoredTalk:
-    talk: Talk
+    talk: SessionTalk
     authorship: Authorship
 
 
 @dataclass(frozen=True, slots=True)
-class PersonPapers:
+class PersonTalks:
     key: str
     name: str
     talks: tuple[AuthoredTalk, ...]
@@ -107,14 +107,14 @@ class PersonPapers:
 @dataclass(frozen=True, slots=True)
 class AuthorAnswer:
     query: str
-    people: tuple[PersonPapers, ...]
+    people: tuple[PersonTalks, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class SessionAnswer:
     query: str
     session: Session
-    talks: tuple[Talk, ...]
+    talks: tuple[SessionTalk, ...]
     runners_up: tuple[Session, ...]
 
 
@@ -123,7 +123,7 @@ class SessionBlock:
     """A session within a day's listing, with its talks."""
 
     session: Session
-    talks: tuple[Talk, ...]
+    talks: tuple[SessionTalk, ...]
 
     @property
     def slot(self) -> Slot:
@@ -140,14 +140,14 @@ class DayAnswer:
 class AffiliationMatch:
     name: str
     people: tuple[str, ...]
-    talks: tuple[Talk, ...]
+    talks: tuple[SessionTalk, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class SearchAnswer:
     query: str
-    talks: tuple[Talk, ...]
-    people: tuple[PersonPapers, ...]
+    talks: tuple[SessionTalk, ...]
+    people: tuple[PersonTalks, ...]
     affiliations: tuple[AffiliationMatch, ...]
     sessions: tuple[Session, ...]
 

@@ -12,7 +12,7 @@ import bisect
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from bot.service.results import ProgramItem, Talk, is_ambient
+from bot.service.results import ProgramItem, SessionTalk, is_ambient
 
 # Items longer than this (all-day registration, evening receptions) are few; they are
 # checked one by one so that the bound for the walk back stays short for the rest.
@@ -24,7 +24,7 @@ class Timeline:
         self.items = sorted(items, key=lambda i: (i.slot.start, i.slot.end, i.title))
         self.foreground = [i for i in self.items if not is_ambient(i)]
         self.ambient = [i for i in self.items if is_ambient(i)]
-        self.talks = [i for i in self.foreground if isinstance(i, Talk)]
+        self.talks = [i for i in self.foreground if isinstance(i, SessionTalk)]
         self._fg_starts = [i.slot.start for i in self.foreground]
         self._talk_starts = [i.slot.start for i in self.talks]
         self._long = [i for i in self.foreground if i.slot.duration > _LONG]
@@ -76,11 +76,11 @@ class Timeline:
         """Everything (ambient items too) that starts when the conference opens."""
         return list(self._opening)
 
-    def talks_from(self, now: datetime, limit: int) -> list[Talk]:
+    def talks_from(self, now: datetime, limit: int) -> list[SessionTalk]:
         """Up to `limit` talks that have not ended at `now`, in start order."""
         now = now.astimezone(UTC)
         index = bisect.bisect_left(self._talk_starts, now - self._max_talk)
-        found: list[Talk] = []
+        found: list[SessionTalk] = []
         for position in range(index, len(self.talks)):
             talk = self.talks[position]
             if talk.slot.end > now:
@@ -89,7 +89,7 @@ class Timeline:
                     break
         return found
 
-    def next_talks(self, now: datetime) -> list[Talk]:
+    def next_talks(self, now: datetime) -> list[SessionTalk]:
         """The talks starting at the next talk start time after `now` (every room)."""
         now = now.astimezone(UTC)
         index = bisect.bisect_right(self._talk_starts, now)

@@ -33,7 +33,7 @@ from bot.store.connection import StoreUnavailable, describe
 log = logging.getLogger(__name__)
 
 SCHEMA_SQL = resources.files("bot.store").joinpath("schema.sql").read_text(encoding="utf-8")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,20 +206,20 @@ async def _insert_program(db: aiosqlite.Connection, program: Program) -> None:
         "INSERT INTO people (id, conference_id, key, name) VALUES (?, ?, ?, ?)",
         [(person_ids[person.key], conf_id, person.key, person.name) for person in people],
     )
-    first_paper = await _next_id(db, "papers")
+    first_talk = await _next_id(db, "talks")
     await db.executemany(
-        "INSERT INTO papers (id, conference_id, key, session_id, position, title, page,"
+        "INSERT INTO talks (id, conference_id, key, session_id, position, title, page,"
         " start_ts, end_ts, time_basis, room, url, award, extra)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(first_paper + position, conf_id, p.key, session_ids[p.session_key], position,
+        [(first_talk + position, conf_id, p.key, session_ids[p.session_key], position,
           p.title, p.page, *_times(p.slot), p.url, p.award, extra.dump(p))
-         for position, p in enumerate(program.papers)],
+         for position, p in enumerate(program.talks)],
     )  # fmt: skip
     await db.executemany(
-        "INSERT INTO authorships (paper_id, position, person_id, name, affiliation)"
+        "INSERT INTO authorships (talk_id, position, person_id, name, affiliation)"
         " VALUES (?, ?, ?, ?, ?)",
-        [(first_paper + position, a.position, person_ids[a.person_key], a.name, a.affiliation)
-         for position, p in enumerate(program.papers) for a in p.authors],
+        [(first_talk + position, a.position, person_ids[a.person_key], a.name, a.affiliation)
+         for position, p in enumerate(program.talks) for a in p.authors],
     )  # fmt: skip
     await db.executemany(
         "INSERT INTO events (conference_id, key, title, kind, start_ts, end_ts, time_basis,"

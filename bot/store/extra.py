@@ -1,4 +1,4 @@
-"""The optional fields of conferences, sessions and papers, kept as one JSON column each.
+"""The optional fields of conferences, sessions and talks, kept as one JSON column each.
 
 Community programs bring fields academic ones lack (track, language, abstract, links) and
 the other way round; nothing is ever queried by them in SQL, so a JSON column per table
@@ -11,13 +11,13 @@ import dataclasses
 import json
 from typing import Any
 
-from bot.model import Conference, Link, Paper, Session, SessionKind
+from bot.model import Conference, Link, Session, SessionKind, Talk
 
 # The fields stored as extras, per model type: everything after the core columns.
 FIELDS: dict[type, tuple[str, ...]] = {
     Conference: ("derived_note", "item_noun", "source"),
     Session: ("track", "kind"),
-    Paper: ("subtitle", "track", "kind", "language", "abstract", "links", "do_not_record"),
+    Talk: ("subtitle", "track", "kind", "language", "abstract", "links", "do_not_record"),
 }
 
 
@@ -28,7 +28,7 @@ _DEFAULTS: dict[type, dict[str, Any]] = {
 }
 
 
-def dump(item: Conference | Session | Paper) -> str:
+def dump(item: Conference | Session | Talk) -> str:
     defaults = _DEFAULTS[type(item)]
     values: dict[str, Any] = {}
     for name in FIELDS[type(item)]:

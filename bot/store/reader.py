@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from bot.model import Authorship, Conference, Event, Paper, Program, Session, Slot, TimeBasis
+from bot.model import Authorship, Conference, Event, Program, Session, Slot, Talk, TimeBasis
 from bot.store import extra
 from bot.store.connection import Connected, connect
 
@@ -61,19 +61,19 @@ class ProgramStore(Connected):
                                 **extra.load(Conference, more))  # fmt: skip
         tz = conference.tz
         sessions, session_keys = await self._sessions(conf_id, tz)
-        papers = await self._papers(conf_id, tz, session_keys)
+        talks = await self._talks(conf_id, tz, session_keys)
         events = await self._events(conf_id, tz)
-        return Program(conference, sessions, papers, events)
+        return Program(conference, sessions, talks, events)
 
     async def _sessions(
         self, conf_id: int, tz: ZoneInfo
     ) -> tuple[tuple[Session, ...], dict[int, str]]:
-        papers_of: dict[int, list[str]] = {}
-        for session_id, paper_key in await self._db.execute_fetchall(
-            "SELECT session_id, key FROM papers WHERE conference_id = ? ORDER BY position",
+        talks_of: dict[int, list[str]] = {}
+        for session_id, talk_key in await self._db.execute_fetchall(
+            "SELECT session_id, key FROM talks WHERE conference_id = ? ORDER BY position",
             (conf_id,),
         ):
-            papers_of.setdefault(session_id, []).append(paper_key)
+            talks_of.setdefault(session_id, []).append(talk_key)
         rows = await self._db.execute_fetchall(
             "SELECT id, key, title, day, start_ts, end_ts, time_basis, room, chairs, extra"
             " FROM sessions WHERE conference_id = ? ORDER BY position",
@@ -86,40 +86,40 @@ class ProgramStore(Connected):
                 day=date.fromisoformat(day),
                 slot=_slot(start, end, basis, room, tz),
                 chairs=tuple(json.loads(chairs)),
-                paper_keys=tuple(papers_of.get(session_id, ())),
+                talk_keys=tuple(talks_of.get(session_id, ())),
                 **extra.load(Session, more),
             )
             for session_id, key, title, day, start, end, basis, room, chairs, more in rows
         )
         return sessions, {row[0]: row[1] for row in rows}
 
-    async def _papers(
+    async def _talks(
         self, conf_id: int, tz: ZoneInfo, session_keys: dict[int, str]
-    ) -> tuple[Paper, ...]:
+    ) -> tuple[Talk, ...]:
         authors_of: dict[int, list[Authorship]] = {}
-        for paper_id, position, person_key, name, affiliation in await self._db.execute_fetchall(
-            "SELECT a.paper_id, a.position, pe.key, a.name, a.affiliation FROM authorships a"
+        for talk_id, position, person_key, name, affiliation in await self._db.execute_fetchall(
+            "SELECT a.talk_id, a.position, pe.key, a.name, a.affiliation FROM authorships a"
             " JOIN people pe ON pe.id = a.person_id WHERE pe.conference_id = ?"
-            " ORDER BY a.paper_id, a.position",
+            " ORDER BY a.talk_id, a.position",
             (conf_id,),
         ):
-            authors_of.setdefault(paper_id, []).append(
+            authors_of.setdefault(talk_id, []).append(
                 Authorship(person_key, name, affiliation, position)
             )
         rows = await self._db.execute_fetchall(
             "SELECT id, key, session_id, title, page, start_ts, end_ts, time_basis, room, url,"
-            " award, extra FROM papers WHERE conference_id = ? ORDER BY position",
+            " award, extra FROM talks WHERE conference_id = ? ORDER BY position",
             (conf_id,),
         )
-        papers = []
+        talks = []
         for row in rows:
-            paper_id, key, session_id, title, page, start, end, basis, room, url, award, more = row
-            papers.append(
-                Paper(key=key, title=title, page=page, session_key=session_keys[session_id],
+            talk_id, key, session_id, title, page, start, end, basis, room, url, award, more = row
+            talks.append(
+                Talk(key=key, title=title, page=page, session_key=session_keys[session_id],
                       slot=_slot(start, end, basis, room, tz), url=url, award=award,
-                      authors=tuple(authors_of.get(paper_id, ())), **extra.load(Paper, more))
+                      authors=tuple(authors_of.get(talk_id, ())), **extra.load(Talk, more))
             )  # fmt: skip
-        return tuple(papers)
+        return tuple(talks)
 
     async def _events(self, conf_id: int, tz: ZoneInfo) -> tuple[Event, ...]:
         rows = await self._db.execute_fetchall(

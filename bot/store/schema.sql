@@ -3,7 +3,7 @@
 -- settings) lives elsewhere. Everything is keyed by conference, so one database can
 -- serve several conferences. Times are Unix seconds (UTC); each conference's zone is in
 -- its row, and the reader turns times back into aware datetimes in that zone.
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 CREATE TABLE meta (
     name  TEXT PRIMARY KEY,
@@ -39,7 +39,7 @@ CREATE TABLE sessions (
     UNIQUE (conference_id, key)
 );
 
-CREATE TABLE papers (
+CREATE TABLE talks (
     id             INTEGER PRIMARY KEY,
     conference_id  INTEGER NOT NULL REFERENCES conference(id),
     key            TEXT NOT NULL,
@@ -66,12 +66,12 @@ CREATE TABLE people (
 );
 
 CREATE TABLE authorships (
-    paper_id     INTEGER NOT NULL REFERENCES papers(id),
+    talk_id     INTEGER NOT NULL REFERENCES talks(id),
     position     INTEGER NOT NULL,
     person_id    INTEGER NOT NULL REFERENCES people(id),
     name         TEXT NOT NULL,
     affiliation  TEXT,
-    PRIMARY KEY (paper_id, position)
+    PRIMARY KEY (talk_id, position)
 );
 
 CREATE TABLE events (
@@ -89,6 +89,6 @@ CREATE TABLE events (
     UNIQUE (conference_id, key)
 );
 
-CREATE INDEX papers_by_time ON papers (conference_id, start_ts);
+CREATE INDEX talks_by_time ON talks (conference_id, start_ts);
 CREATE INDEX events_by_time ON events (conference_id, start_ts);
 CREATE INDEX authorships_by_person ON authorships (person_id);

@@ -175,8 +175,8 @@ async def test_page_buttons_turn_for_the_invoker_only(fake: FakeDiscord, bot):
 @pytest.mark.parametrize("query", ["@everyone look", "<@123> hi", "@here <@&456>"])
 async def test_mention_injection_pings_no_one(fake: FakeDiscord, bot, query: str):
     search = await fake.answer(await fake.send_command("search", query=query + " epfl"))
-    paper = await fake.answer(await fake.send_command("paper", title=query))
-    for body in (search.callback, paper.callback):
+    talk = await fake.answer(await fake.send_command("paper", title=query))
+    for body in (search.callback, talk.callback):
         data = body.get("data", body)
         if "content" in data or "embeds" in data:
             assert data["allowed_mentions"] == NO_PINGS, data
@@ -257,8 +257,8 @@ def calendar_file(answer) -> bytes:
 async def test_add_to_calendar_sends_the_talk_as_a_private_ics(fake: FakeDiscord, bot):
     import icalendar
 
-    paper = await fake.answer(await fake.send_command("paper", title="llumnix"))
-    click = await fake.answer(await fake.click(paper, "ics:p:sun-biao"))
+    talk = await fake.answer(await fake.send_command("paper", title="llumnix"))
+    click = await fake.answer(await fake.click(talk, "ics:p:sun-biao"))
     assert click.ephemeral
     (event,) = icalendar.Calendar.from_ical(calendar_file(click)).walk("VEVENT")
     assert str(event["SUMMARY"]).startswith("Llumnix")

@@ -80,7 +80,7 @@ async def test_author_says_talk_not_paper(fake: FakeDiscord, bot):
 
 
 async def test_next_puts_the_rooms_and_tracks_i_follow_first(fake: FakeDiscord, bot: ConfBot):
-    llvm = [t for t in bot.service.talks.values() if t.paper.track == "LLVM"]
+    llvm = [t for t in bot.service.talks.values() if t.talk.track == "LLVM"]
     later = max(llvm, key=lambda t: t.slot.start)  # follow one LLVM talk, later that day
     before = await fake.answer(await fake.send_command("next", when="11:10"))
     first_before = before.embeds[0]["fields"][0]["name"]

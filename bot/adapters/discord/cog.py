@@ -100,7 +100,7 @@ class ProgramCog(commands.Cog):
     async def paper_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[Choice]:
-        return to_choices(self.service.suggest_papers(current, self.clock.now()))
+        return to_choices(self.service.suggest_talks(current, self.clock.now()))
 
     @app_commands.command(
         name="author", description="A person's papers, with times and affiliations"
@@ -146,7 +146,7 @@ class ProgramCog(commands.Cog):
     async def about(self, interaction: discord.Interaction) -> None:
         program = self.service.program
         card_list = cards.about_cards(
-            self.conference, __version__, len(program.papers), len(program.sessions)
+            self.conference, __version__, len(program.talks), len(program.sessions)
         )
         await send_cards(interaction, card_list, ephemeral=True)
 

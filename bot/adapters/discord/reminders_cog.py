@@ -20,7 +20,7 @@ from bot.reminders.agenda import agenda
 from bot.reminders.scheduler import Scheduler
 from bot.render import cards, ics, timefmt
 from bot.render.common import count_of
-from bot.service import PAPER_REF, SESSION_REF, ProgramService, QueryError
+from bot.service import SESSION_REF, TALK_REF, ProgramService, QueryError
 from bot.service.results import NoMatch, PaperAnswer, SessionAnswer, Suggestion
 from bot.store.state import FOLLOWED, ReminderLimitReached, StateStore
 
@@ -233,7 +233,7 @@ class RemindersCog(commands.Cog):
             disabled_reason=config.disabled_reason if config else None,
             next_due=datetime.fromtimestamp(pending[0].due_ts, UTC) if pending else None,
             program_loaded=self.loaded_at,
-            papers=len(self.service.program.papers),
+            talks=len(self.service.program.talks),
             sessions=len(self.service.program.sessions),
             reminders_active=len(reminders),
             deliveries=await self.state.counts(("slot", "talk"), guild_id),
@@ -281,13 +281,13 @@ class RemindersCog(commands.Cog):
         """An autocomplete value ('p:…', 's:…') or typed text, to a stable reference."""
         if self.service.remindable(text) is not None:
             return text
-        paper = self.service.paper(text)
-        if isinstance(paper, PaperAnswer):
-            return PAPER_REF + paper.talk.key
+        talk = self.service.paper(text)
+        if isinstance(talk, PaperAnswer):
+            return TALK_REF + talk.talk.key
         session = self.service.session(text)
         if isinstance(session, SessionAnswer):
             return SESSION_REF + session.session.key
-        raise NothingFound(NoMatch(text, "talk or session", paper.suggestions))
+        raise NothingFound(NoMatch(text, "talk or session", talk.suggestions))
 
     @staticmethod
     def _require_manager(interaction: discord.Interaction) -> None:
