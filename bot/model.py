@@ -6,6 +6,7 @@ returns them, the service answers with them. Nothing here knows about SQLite or 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -120,7 +121,6 @@ class Authorship:
     person_key: str
     name: str
     affiliation: str | None
-    position: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +192,7 @@ class Person:
     talks: tuple[str, ...] = field(default=())
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, repr=False)
 class Program:
     """A whole conference: what the store holds and what the service reads."""
 
@@ -209,8 +209,10 @@ class Program:
             f" {len(self.talks)} talks, {len(self.events)} events)"
         )
 
+    @functools.cached_property
     def people(self) -> tuple[Person, ...]:
-        """Distinct people in order of first appearance, with their talks in program order."""
+        """Distinct people in order of first appearance, with their talks in program order.
+        Computed once: the store, the indexes and the load report all need it."""
         names: dict[str, str] = {}
         talks: dict[str, list[str]] = {}
         for talk in self.talks:

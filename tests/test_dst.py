@@ -34,7 +34,7 @@ def program_with(*timed: tuple[str, datetime, datetime]) -> Program:
         slot = Slot(start, end, TimeBasis.PUBLISHED, "Hall")
         day = start.astimezone(LA).date()
         sessions.append(Session(f"s-{key}", f"Session {key}", day, slot, (), (key,)))
-        author = Authorship(f"person-{key}", f"Person {key}", None, 0)
+        author = Authorship(f"person-{key}", f"Person {key}", None)
         talks.append(Talk(key, f"Talk {key}", None, f"s-{key}", slot, None, None, (author,)))
     return Program(conference, tuple(sessions), tuple(talks), ())
 

@@ -22,7 +22,7 @@ def hostile(program: Program) -> ProgramService:
         if talk.key != "xiang":
             return talk
         slot = dataclasses.replace(talk.slot, room=f"Room {HOSTILE}")
-        author = Authorship("mallory", f"Mallory {HOSTILE}", f"Evil Corp {HOSTILE}", 0)
+        author = Authorship("mallory", f"Mallory {HOSTILE}", f"Evil Corp {HOSTILE}")
         return dataclasses.replace(talk, title=f"NOMAD {HOSTILE}", slot=slot,
                                    authors=(author,), abstract=f"Abstract {HOSTILE}")  # fmt: skip
 

@@ -144,7 +144,7 @@ def test_every_seed_title_finds_itself_first(service: ProgramService, program: P
 
 
 def test_every_person_finds_themselves_first(service: ProgramService, program: Program):
-    for person in program.people():
+    for person in program.people:
         answer = service.author(person.name)
         assert isinstance(answer, AuthorAnswer)
         assert answer.people[0].key == person.key, person.name

@@ -127,9 +127,12 @@ def _talks(
 ) -> list[Talk]:
     """One model item per talk, in its room's block for its day (split later if need be)."""
     person_keys: dict[str, str] = {}  # one name appears on many talks: fold it once
+    block_keys: dict[tuple[date, str], str] = {}  # and one room holds many talks a day
     talks = []
     for (talk, start, end), key, day in zip(placed, keys, days, strict=True):
         room = talk.room or NO_ROOM
+        if (day, room) not in block_keys:
+            block_keys[day, room] = f"{day.isoformat()}-{slug(room, 6) or 'room'}"
         people = dict.fromkeys(p for p in talk.persons if p)
         affiliation = dict(talk.affiliations)
         talks.append(
@@ -137,13 +140,13 @@ def _talks(
                 key=key,
                 title=talk.title,
                 page=None,
-                session_key=f"{day.isoformat()}-{slug(room, 6) or 'room'}",
+                session_key=block_keys[day, room],
                 slot=Slot(start, end, TimeBasis.PUBLISHED, talk.room),
                 url=talk.url,
                 award=None,
                 authors=tuple(
-                    Authorship(_person_key(name, person_keys), name, affiliation.get(name), i)
-                    for i, name in enumerate(people)
+                    Authorship(_person_key(name, person_keys), name, affiliation.get(name))
+                    for name in people
                 ),
                 subtitle=talk.subtitle,
                 track=talk.track,

@@ -204,8 +204,7 @@ class _Merger:
         base = scheduled.url.rstrip("/").rsplit("/", 1)[-1] if scheduled.url else ""
         key = keys.make(slug(base or toc_paper.title, 6))
         authors = tuple(
-            Authorship(self.person_key(a.name), a.name, a.affiliation, position)
-            for position, a in enumerate(toc_paper.authors, start=1)
+            Authorship(self.person_key(a.name), a.name, a.affiliation) for a in toc_paper.authors
         )
         for a in authors:
             if a.affiliation is None:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
+from bot.bulk import cycle_collection_paused
 from bot.importer import frab_json, frab_xml, ical, indico, usenix
 from bot.importer.errors import ProgramFileError
 from bot.importer.files import check_size
@@ -59,7 +60,8 @@ def reader_for(path: Path) -> Reader:
 
 
 def read_source(path: Path, default_zone: str | None = None) -> Loaded:
-    return reader_for(path).read(path, default_zone)
+    with cycle_collection_paused():
+        return reader_for(path).read(path, default_zone)
 
 
 def source_files(path: Path) -> Sequence[Path]:

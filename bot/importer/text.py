@@ -64,8 +64,11 @@ def _html_words(text: str) -> str:
         parser.feed(text)
         parser.close()
         return "".join(parser.parts)
-    text = _LINK.sub(lambda m: f"{m[2]} ({m[1]})" if m[2].strip() else m[1], text)
-    text = _ITEM.sub("\n• ", text)
+    lowered = text.lower()  # each substitution below is skipped when it cannot apply
+    if "href" in lowered:
+        text = _LINK.sub(lambda m: f"{m[2]} ({m[1]})" if m[2].strip() else m[1], text)
+    if "<li" in lowered:
+        text = _ITEM.sub("\n• ", text)
     text = _BLOCK.sub("\n", text)
     return html.unescape(_TAG.sub("", text))
 
@@ -79,9 +82,14 @@ def plain_text(text: object) -> str | None:
     if "<" not in text and "&lt;" in text:  # HTML escaped once more than it should be
         text = html.unescape(text)
     text = _html_words(text) if "<" in text and ">" in text else html.unescape(text)
-    text = _MD_LINK.sub(lambda m: f"{m[1]} ({m[2]})" if m[1] else m[2], text)
-    text = _MD_HEADING.sub("", text)
-    text = _MD_MARKS.sub("", text)
+    if "](" in text:
+        text = _MD_LINK.sub(lambda m: f"{m[1]} ({m[2]})" if m[1] else m[2], text)
+    if "#" in text:
+        text = _MD_HEADING.sub("", text)
+    if "*" in text or "_" in text or "~" in text or "`" in text:
+        text = _MD_MARKS.sub("", text)
+    if "\n" not in text:  # one paragraph: nothing more to tidy than its spaces
+        return " ".join(text.split())[:MAX_ABSTRACT] or None
     lines = [" ".join(line.split()) for line in text.split("\n")]
     text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
     return text[:MAX_ABSTRACT] or None

@@ -4,6 +4,7 @@ None for what it cannot read, and the reader decides whether that is an error.""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,8 @@ from bot.model import Link, within_range
 
 # No item of a program lasts longer than this; a longer 'duration' is a broken value.
 LONGEST = timedelta(days=7)
+# 'H:MM' or 'HH:MM:SS', ASCII digits only; more than four digits is no talk's length.
+_DURATION = re.compile(r"([0-9]{1,4}):([0-9]{1,4})(?::([0-9]{1,4}))?")
 
 
 def listed(value: Any) -> list[Any]:
@@ -24,11 +27,11 @@ def mapping(value: Any) -> dict[str, Any]:
 
 
 def text(value: Any) -> str | None:
+    if isinstance(value, str):  # checked first: a 10,000-talk file reads 130,000 of them
+        return " ".join(value.split()) or None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
-    if not isinstance(value, str):
-        return None
-    return " ".join(value.split()) or None
+    return None
 
 
 def joined(*parts: Any) -> str | None:
@@ -63,15 +66,10 @@ def instant(value: Any) -> datetime | None:
 
 def duration(value: Any) -> timedelta | None:
     """'00:30', '1:30' (hours:minutes) or '01:30:00' (with seconds)."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not (found := _DURATION.fullmatch(value.strip())):
         return None
-    parts = value.strip().split(":")
-    if not 2 <= len(parts) <= 3 or not all(p.isascii() and p.isdigit() for p in parts):
-        return None
-    if any(len(p) > 4 for p in parts):  # '99999999999:00' is no talk's length
-        return None
-    hours, minutes, *seconds = (int(p) for p in parts)
-    length = timedelta(hours=hours, minutes=minutes, seconds=seconds[0] if seconds else 0)
+    hours, minutes, seconds = found.groups(default="0")
+    length = timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds))
     return length if length <= LONGEST else None
 
 

@@ -310,7 +310,7 @@ def render_load(program: Program, build: BuildReport, source: Path, db_path: Pat
     days = {s.day for s in program.sessions}
     lines.append(
         f"  {len(days)} days, {len(program.sessions)} {blocks}, {len(program.talks)} {noun}s,"
-        f" {entries} {people} entries ({len(program.people())} people), "
+        f" {entries} {people} entries ({len(program.people)} people), "
         f"{len(program.events)} other events"
     )
     published = sum(p.slot.basis is TimeBasis.PUBLISHED for p in program.talks)

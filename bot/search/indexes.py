@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from rapidfuzz import fuzz
 
-from bot.model import Person, Program
+from bot.bulk import cycle_collection_paused
+from bot.model import Program
 from bot.search.fuzzy import Hit, TokenIndex
 
 
 class ProgramIndex:
     """Built once per loaded program; every lookup and autocomplete reads only memory."""
 
-    def __init__(self, program: Program, people: Sequence[Person] | None = None) -> None:
-        people = program.people() if people is None else people
+    def __init__(self, program: Program) -> None:
+        with cycle_collection_paused():
+            self._build(program)
+
+    def _build(self, program: Program) -> None:
         self.talks = TokenIndex((p.key, p.title) for p in program.talks)
         # People: word order does not matter ('Chen Haibo'), and 'H.' is an initial.
         self.people = TokenIndex(
-            ((person.key, person.name) for person in people),
+            ((person.key, person.name) for person in program.people),
             initials=True,
             whole_scorer=fuzz.token_sort_ratio,
         )

@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
+from bot.bulk import cycle_collection_paused
 from bot.model import Event, Program, Session
 from bot.search import Hit, ProgramIndex
 from bot.service.results import (
@@ -99,12 +100,13 @@ class ProgramService:
     def __init__(self, program: Program, index: ProgramIndex | None = None) -> None:
         self.program = program
         self.conference = program.conference
-        people = program.people()
-        self.index = index or ProgramIndex(program, people)
-        self.sessions = {s.key: s for s in program.sessions}
-        self.talks = {p.key: SessionTalk(p, self.sessions[p.session_key]) for p in program.talks}
-        self.people = {person.key: person for person in people}
-        self.timeline = Timeline([*self.talks.values(), *program.events])
+        with cycle_collection_paused():
+            self.index = index or ProgramIndex(program)
+            self.sessions = {s.key: s for s in program.sessions}
+            sessions = self.sessions
+            self.talks = {t.key: SessionTalk(t, sessions[t.session_key]) for t in program.talks}
+            self.people = {person.key: person for person in program.people}
+            self.timeline = Timeline([*self.talks.values(), *program.events])
         self._sessions_by_start: dict[int, list[Session]] = {}
         for session in program.sessions:
             start = int(session.slot.start.timestamp())

@@ -11,7 +11,6 @@ import contextlib
 import fnmatch
 import functools
 import hashlib
-import json
 import logging
 import os
 import sqlite3
@@ -24,16 +23,17 @@ from pathlib import Path
 import aiosqlite
 
 from bot import __version__
+from bot.bulk import cycle_collection_paused
 from bot.importer.registry import read_source, source_files
 from bot.importer.report import LoadReport
-from bot.model import Program, Slot
+from bot.model import Program, Slot, Talk
 from bot.store import extra
 from bot.store.connection import StoreUnavailable, describe
 
 log = logging.getLogger(__name__)
 
 SCHEMA_SQL = resources.files("bot.store").joinpath("schema.sql").read_text(encoding="utf-8")
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +163,9 @@ async def build_database(programs: Sequence[Program], db_path: Path, source: str
                 "INSERT INTO meta (name, value) VALUES (?, ?)",
                 [("fingerprint", source), ("code", code_fingerprint())],
             )
-            for program in programs:
-                await _insert_program(db, program)
+            with cycle_collection_paused():
+                for program in programs:
+                    await _insert_program(db, program)
             await db.commit()
         os.replace(tmp, db_path)
     except (sqlite3.Error, OSError) as exc:
@@ -176,6 +177,11 @@ async def build_database(programs: Sequence[Program], db_path: Path, source: str
 
 def _times(slot: Slot) -> tuple[int, int, str, str | None]:
     return int(slot.start.timestamp()), int(slot.end.timestamp()), slot.basis.value, slot.room
+
+
+def _authors(talk: Talk) -> str:
+    rows = [[a.person_key, a.name, a.affiliation] for a in talk.authors]
+    return extra.to_json(rows)
 
 
 async def _insert_program(db: aiosqlite.Connection, program: Program) -> None:
@@ -196,30 +202,17 @@ async def _insert_program(db: aiosqlite.Connection, program: Program) -> None:
         "INSERT INTO sessions (id, conference_id, key, position, title, day, start_ts, end_ts,"
         " time_basis, room, chairs, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(session_ids[s.key], conf_id, s.key, position, s.title, s.day.isoformat(),
-          *_times(s.slot), json.dumps(list(s.chairs), ensure_ascii=False), extra.dump(s))
+          *_times(s.slot), extra.to_json(list(s.chairs)), extra.dump(s))
          for position, s in enumerate(program.sessions)],
     )  # fmt: skip
-    first_person = await _next_id(db, "people")
-    people = program.people()
-    person_ids = {person.key: first_person + i for i, person in enumerate(people)}
-    await db.executemany(
-        "INSERT INTO people (id, conference_id, key, name) VALUES (?, ?, ?, ?)",
-        [(person_ids[person.key], conf_id, person.key, person.name) for person in people],
-    )
     first_talk = await _next_id(db, "talks")
     await db.executemany(
         "INSERT INTO talks (id, conference_id, key, session_id, position, title, page,"
-        " start_ts, end_ts, time_basis, room, url, award, extra)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(first_talk + position, conf_id, p.key, session_ids[p.session_key], position,
-          p.title, p.page, *_times(p.slot), p.url, p.award, extra.dump(p))
-         for position, p in enumerate(program.talks)],
-    )  # fmt: skip
-    await db.executemany(
-        "INSERT INTO authorships (talk_id, position, person_id, name, affiliation)"
-        " VALUES (?, ?, ?, ?, ?)",
-        [(first_talk + position, a.position, person_ids[a.person_key], a.name, a.affiliation)
-         for position, p in enumerate(program.talks) for a in p.authors],
+        " start_ts, end_ts, time_basis, room, url, award, authors, extra)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(first_talk + position, conf_id, t.key, session_ids[t.session_key], position,
+          t.title, t.page, *_times(t.slot), t.url, t.award, _authors(t), extra.dump(t))
+         for position, t in enumerate(program.talks)],
     )  # fmt: skip
     await db.executemany(
         "INSERT INTO events (conference_id, key, title, kind, start_ts, end_ts, time_basis,"

@@ -96,28 +96,19 @@ class ProgramStore(Connected):
     async def _talks(
         self, conf_id: int, tz: ZoneInfo, session_keys: dict[int, str]
     ) -> tuple[Talk, ...]:
-        authors_of: dict[int, list[Authorship]] = {}
-        for talk_id, position, person_key, name, affiliation in await self._db.execute_fetchall(
-            "SELECT a.talk_id, a.position, pe.key, a.name, a.affiliation FROM authorships a"
-            " JOIN people pe ON pe.id = a.person_id WHERE pe.conference_id = ?"
-            " ORDER BY a.talk_id, a.position",
-            (conf_id,),
-        ):
-            authors_of.setdefault(talk_id, []).append(
-                Authorship(person_key, name, affiliation, position)
-            )
         rows = await self._db.execute_fetchall(
-            "SELECT id, key, session_id, title, page, start_ts, end_ts, time_basis, room, url,"
-            " award, extra FROM talks WHERE conference_id = ? ORDER BY position",
+            "SELECT key, session_id, title, page, start_ts, end_ts, time_basis, room, url,"
+            " award, authors, extra FROM talks WHERE conference_id = ? ORDER BY position",
             (conf_id,),
         )
         talks = []
         for row in rows:
-            talk_id, key, session_id, title, page, start, end, basis, room, url, award, more = row
+            key, session_id, title, page, start, end, basis, room, url, award, people, more = row
+            authors = tuple(Authorship(k, name, aff) for k, name, aff in json.loads(people))
             talks.append(
                 Talk(key=key, title=title, page=page, session_key=session_keys[session_id],
                       slot=_slot(start, end, basis, room, tz), url=url, award=award,
-                      authors=tuple(authors_of.get(talk_id, ())), **extra.load(Talk, more))
+                      authors=authors, **extra.load(Talk, more))
             )  # fmt: skip
         return tuple(talks)
 

@@ -3,7 +3,7 @@
 -- settings) lives elsewhere. Everything is keyed by conference, so one database can
 -- serve several conferences. Times are Unix seconds (UTC); each conference's zone is in
 -- its row, and the reader turns times back into aware datetimes in that zone.
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 
 CREATE TABLE meta (
     name  TEXT PRIMARY KEY,
@@ -53,25 +53,12 @@ CREATE TABLE talks (
     room           TEXT,
     url            TEXT,
     award          TEXT,
+    -- [[person key, name as printed, affiliation], ...] in order: authors are written
+    -- and read with their talk, never alone, and a row per author cost a quarter of
+    -- the rebuild of a 10,000-talk program.
+    authors        TEXT NOT NULL DEFAULT '[]',
     extra          TEXT NOT NULL DEFAULT '{}',
     UNIQUE (conference_id, key)
-);
-
-CREATE TABLE people (
-    id             INTEGER PRIMARY KEY,
-    conference_id  INTEGER NOT NULL REFERENCES conference(id),
-    key            TEXT NOT NULL,
-    name           TEXT NOT NULL,
-    UNIQUE (conference_id, key)
-);
-
-CREATE TABLE authorships (
-    talk_id     INTEGER NOT NULL REFERENCES talks(id),
-    position     INTEGER NOT NULL,
-    person_id    INTEGER NOT NULL REFERENCES people(id),
-    name         TEXT NOT NULL,
-    affiliation  TEXT,
-    PRIMARY KEY (talk_id, position)
 );
 
 CREATE TABLE events (
@@ -89,6 +76,6 @@ CREATE TABLE events (
     UNIQUE (conference_id, key)
 );
 
-CREATE INDEX talks_by_time ON talks (conference_id, start_ts);
-CREATE INDEX events_by_time ON events (conference_id, start_ts);
-CREATE INDEX authorships_by_person ON authorships (person_id);
+-- No secondary indexes: the bot reads a whole program into memory and answers from its
+-- own indexes there (bot.search, bot.service.timeline), so nothing here is queried by
+-- time or person, and each index would only slow the rebuild of a large program.
