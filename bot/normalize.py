@@ -49,7 +49,13 @@ _GREEK = str.maketrans(
     }
 )
 # Letters that NFKD does not decompose into a base letter plus accents.
-_LATIN_EXTRA = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d"})
+_LATIN_EXTRA = str.maketrans(
+    {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
+)
+# German (and Scandinavian) spellings without umlauts write a vowel plus 'e': Müller is
+# 'Mueller' as often as 'Muller'. Dropping that 'e' (and doubled s, for ß) gives one key for
+# all three spellings; it is only compared with other keys, never shown.
+_LOOSE = re.compile(r"(?<=[aou])e|(?<=s)s")
 
 
 def strip_dot_leaders(text: str) -> str:
@@ -79,6 +85,11 @@ def fold(text: str) -> str:
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.translate(_GREEK).translate(_LATIN_EXTRA)
     return _NOT_WORD.sub(" ", text).strip()
+
+
+def loose(word: str) -> str:
+    """The key under which 'mueller', 'muller' and folded 'müller' meet (see _LOOSE)."""
+    return _LOOSE.sub("", word)
 
 
 def slug(text: str, max_words: int = 8) -> str:

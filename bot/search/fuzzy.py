@@ -29,9 +29,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA, Levenshtein
 
-from bot.normalize import fold
+from bot.normalize import fold, loose
 
 STOPWORDS = frozenset(
     (
@@ -55,6 +56,17 @@ TYPO_MIN = 4
 # The cost of typo matching grows with the square of a word's length (deletions of
 # deletions): past this no real word is typed, so longer ones match exactly or not at all.
 TYPO_MAX = 32
+# Similarity given to a word that differs only in how an umlaut or ß is spelled
+# ('mueller' for Müller): as good as exact, a shade below so the exact spelling wins ties.
+LOOSE_SIMILARITY = 97.0
+# Last resorts for a word nothing else matched: two edits anywhere in a long word, or one
+# edit in the part of a word typed so far ('sqiurrel' for SquirrelFS). Both compare the
+# word with a slice of the vocabulary in rapidfuzz's C code, so they are only tried when
+# the cheap paths found nothing.
+TWO_EDITS_MIN = 8
+# Two query words that are also one vocabulary word: how much matching them apart counts.
+APART = 0.95
+TYPED_PREFIX_MIN = 5
 # Distinct query words looked up; more add cost, not precision (16 words already name
 # any title), and the whole-string rescoring still sees everything typed.
 MAX_WORDS = 16
@@ -144,6 +156,15 @@ class TokenIndex:
         self.max_idf = math.log(1 + count)
         # Deletion index over real words only (joined pairs match exactly or by prefix).
         self.deletes = _Deletions(sorted(words))
+        # Words whose loose key differs from them; a word equal to its key is found by
+        # looking the key up in the postings.
+        self.loose: dict[str, list[str]] = {}
+        for token in self.vocabulary:
+            if (key := loose(token)) != token:
+                self.loose.setdefault(key, []).append(token)
+        self.by_length: dict[int, list[str]] = {}
+        for token in self.vocabulary:
+            self.by_length.setdefault(len(token), []).append(token)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -179,20 +200,10 @@ class TokenIndex:
         """Per document: the weighted share (0-100) of the query words it matches, and how
         well. Vector operations over the postings: no Python loop per document."""
         count = len(self.keys)
-        per_word: list[tuple[float, np.ndarray]] = []
         initials = [w for w in words if self.initials and len(w) == 1 and len(words) > 1]
-        for position, word in enumerate(words):
-            if word in initials:
-                continue
-            similar = self._similar_tokens(word, typing=position == len(words) - 1)
-            best = np.zeros(count, dtype=np.float32)
-            for token, sim in similar.items():
-                ids = self.postings[token]
-                best[ids] = np.maximum(best[ids], sim)
-            weight = max((self.idf[t] for t, s in similar.items() if s >= 99), default=None)
-            if weight is None:
-                weight = max((self.idf[t] for t in similar), default=self.max_idf)
-            per_word.append((weight, best))
+        typed = [(w, i == len(words) - 1) for i, w in enumerate(words) if w not in initials]
+        per_word = [self._word_match(word, typing) for word, typing in typed]
+        per_word = self._with_pairs_joined([w for w, _ in typed], per_word)
         if initials:
             per_word += self._initials(initials, per_word)
         total_weight = sum(w for w, _ in per_word) or 1.0
@@ -200,6 +211,52 @@ class TokenIndex:
         for weight, best in per_word:
             coverage += (weight / total_weight) * best
         return coverage
+
+    def _word_match(self, word: str, typing: bool) -> tuple[float, np.ndarray]:
+        """How important the word is (IDF) and how well each document matches it. A word
+        the vocabulary lacks may be two of its words run together ('chopchop')."""
+        similar = self._similar_tokens(word, typing)
+        best = np.zeros(len(self.keys), dtype=np.float32)
+        for token, sim in similar.items():
+            ids = self.postings[token]
+            best[ids] = np.maximum(best[ids], sim)
+        weight = max((self.idf[t] for t, s in similar.items() if s >= 99), default=None)
+        if weight is None:
+            weight = max((self.idf[t] for t in similar), default=self.max_idf)
+        if word not in self.postings and (parts := self._split(word)):
+            (w1, b1), (w2, b2) = (self._word_match(part, False) for part in parts)
+            best = np.maximum(best, (w1 * b1 + w2 * b2) / (w1 + w2))
+            weight = max(w1, w2) if not similar else weight
+        return weight, best
+
+    def _split(self, word: str) -> tuple[str, str] | None:
+        """Two vocabulary words that make up `word`, the longer first part preferred."""
+        for cut in range(len(word) - 2, 1, -1):
+            if word[:cut] in self.postings and word[cut:] in self.postings:
+                return word[:cut], word[cut:]
+        return None
+
+    def _with_pairs_joined(
+        self, words: list[str], per_word: list[tuple[float, np.ndarray]]
+    ) -> list[tuple[float, np.ndarray]]:
+        """Two query words that are one word of the vocabulary ('iron spec' for IronSpec,
+        'next cloud' for Nextcloud) count as that word where it matches better; where the
+        two words match better apart ('open source'), they still count apart."""
+        merged: list[tuple[float, np.ndarray]] = []
+        i = 0
+        while i < len(words):
+            if i + 1 < len(words) and (joined := words[i] + words[i + 1]) in self.postings:
+                (w1, b1), (w2, b2) = per_word[i], per_word[i + 1]
+                _, together = self._word_match(joined, typing=i + 2 == len(words))
+                # Apart, a shade weaker: 'next cloud' means Nextcloud before it means a
+                # title that says 'next' and 'cloud' somewhere.
+                apart = APART * (w1 * b1 + w2 * b2) / (w1 + w2)
+                merged.append((w1 + w2, np.maximum(together, apart)))
+                i += 2
+            else:
+                merged.append(per_word[i])
+                i += 1
+        return merged
 
     def _initials(
         self, letters: list[str], per_word: list[tuple[float, np.ndarray]]
@@ -248,17 +305,54 @@ class TokenIndex:
                 else:
                     # A prefix is a word being typed: the more is typed, the stronger.
                     found[token] = max(found.get(token, 0.0), 75.0 + 15.0 * len(word) / len(token))
+        key = loose(word)
+        for token in (*self.loose.get(key, ()), *((key,) if key in self.postings else ())):
+            if token != word:
+                found[token] = max(found.get(token, 0.0), LOOSE_SIMILARITY)
         depth = 2 if len(word) >= 8 else 1
         # A deletion match needs the lengths within `depth`: a word longer than every
         # vocabulary word by more cannot match, so its deletions are never built.
         if TYPO_MIN <= len(word) <= min(TYPO_MAX, self.longest + depth):
             cutoff = 80.0 if len(word) <= 5 else 72.0
-            candidates = self.deletes.near(_deletes(word, depth))
-            for token in candidates:
+            for token in self.deletes.near(_deletes(word, depth)):
                 score = fuzz.ratio(word, token, score_cutoff=cutoff)
+                if not score and len(word) == 4 and OSA.distance(word, token) == 1:
+                    # One wrong or swapped letter in a four-letter word ('xhop', 'chne')
+                    # scores 75 by ratio; 'epfl' and 'ebpf' score 75 too, but are two
+                    # edits apart, so the count of edits decides.
+                    score = 75.0
                 if score:
                     found[token] = max(found.get(token, 0.0), float(score))
+        if not found and TWO_EDITS_MIN <= len(word) <= TYPO_MAX:
+            found.update(self._two_edits(word))
+        if not found and TYPED_PREFIX_MIN <= len(word) <= TYPO_MAX:
+            found.update(self._typed_prefix(word))
         return found
+
+    def _two_edits(self, word: str) -> dict[str, float]:
+        """Words of about the same length at most two edits away: the deletion index holds
+        one deletion per word, which misses two letters missing from a long word."""
+        found: dict[str, float] = {}
+        for length in range(len(word) - 2, len(word) + 3):
+            choices = self.by_length.get(length, ())
+            for token, distance, _ in process.extract(
+                word, choices, scorer=Levenshtein.distance, score_cutoff=2, limit=None
+            ):
+                found[token] = max(found.get(token, 0.0), 78.0 - 4.0 * distance)
+        return found
+
+    def _typed_prefix(self, word: str) -> dict[str, float]:
+        """Longer words whose start is one edit from `word`: the start of a name typed
+        with a slip ('sqiurrel' for squirrelfs). Words sharing the first letter only, so
+        the slice compared stays small."""
+        choices = [t for t in _prefixed(self.vocabulary, word[0]) if len(t) > len(word)]
+        starts = [t[: len(word)] for t in choices]
+        return {
+            choices[i]: 75.0
+            for _, _, i in process.extract(
+                word, starts, scorer=Levenshtein.distance, score_cutoff=2, limit=None
+            )
+        }
 
     def _joined_words(self, words: list[str], doc_id: int, cover: float) -> float:
         """'serverless llm' for 'ServerlessLLM': query words the title runs together."""
