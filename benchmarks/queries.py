@@ -22,6 +22,7 @@ class Labeled:
     query: str
     expected: str
     kind: str
+    style: str  # how the query was made, reported as its class
 
 
 def typo(rng: random.Random, word: str) -> str:
@@ -55,17 +56,18 @@ def paper_queries(program: Program, count: int, seed: int) -> list[Labeled]:
         words = [w for w in (rest or system).split() if w.lower() not in STOP]
         style = i % 4
         if style == 0 and rest:
-            query = typo(rng, system.lower())
+            query, made = typo(rng, system.lower()), "system name, one typo"
         elif style == 1 and len(words) >= 4:
             start = rng.randrange(0, len(words) - 3)
-            query = " ".join(words[start : start + rng.randint(3, 4)])
+            query, made = " ".join(words[start : start + rng.randint(3, 4)]), "run of title words"
         elif style == 2 and len(words) >= 3:
             sample = rng.sample(words, min(4, len(words)))
-            query = " ".join(sample).lower()
+            query, made = " ".join(sample).lower(), "title words shuffled"
         else:
             chosen = rng.sample(words, min(3, len(words)))
             query = " ".join(typo(rng, w) if j == 0 else w for j, w in enumerate(chosen))
-        queries.append(Labeled(query, talk.key, "paper"))
+            made = "title words, one typo"
+        queries.append(Labeled(query, talk.key, "paper", made))
     return queries
 
 
@@ -83,12 +85,12 @@ def person_queries(people: list[Person], count: int, seed: int) -> list[Labeled]
         given, family = parts[0], parts[-1]
         style = i % 4
         if style == 0:
-            query = f"{family} {given}"
+            query, made = f"{family} {given}", "family name first"
         elif style == 1:
-            query = strip_accents(person.name).lower()
+            query, made = strip_accents(person.name).lower(), "accents stripped"
         elif style == 2:
-            query = f"{typo(rng, given)} {family}"
+            query, made = f"{typo(rng, given)} {family}", "given name, one typo"
         else:
-            query = f"{given[0]}. {family}"
-        queries.append(Labeled(query, person.key, "person"))
+            query, made = f"{given[0]}. {family}", "initial and family name"
+        queries.append(Labeled(query, person.key, "person", made))
     return queries

@@ -22,6 +22,8 @@ PEOPLE = {
     "lukasz": "Łukasz Nowak",
     "nazim": "Nazım Can Altınova",
     "david": "Davíð Berman",
+    "ritwik": "Ritwik Agarwal",
+    "annanay": "Annanay Agarwal",
 }
 
 
@@ -80,3 +82,21 @@ def test_letters_without_a_decomposition_are_folded():
 
 def test_loose_keys_meet():
     assert loose("mueller") == loose("muller") == loose(fold("Müller"))
+
+
+def test_an_initial_stands_for_another_word_than_the_family_name():
+    assert top(people, "A. Agarwal") == "annanay"
+
+
+def test_last_resorts_are_tried_for_two_words_of_a_query_at_most(monkeypatch):
+    tried: list[str] = []
+    real = TokenIndex._last_resort
+    monkeypatch.setattr(
+        TokenIndex, "_last_resort", lambda self, word: tried.append(word) or real(self, word)
+    )
+    talks.search(" ".join(f"qqzzxx{chr(97 + i)}wv" for i in range(20)))
+    assert len(tried) == 2
+
+
+def test_last_resorts_can_be_left_out():
+    assert talks.search("sqiurrel", last_resorts=False) == []

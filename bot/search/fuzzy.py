@@ -64,6 +64,9 @@ LOOSE_SIMILARITY = 97.0
 # word with a slice of the vocabulary in rapidfuzz's C code, so they are only tried when
 # the cheap paths found nothing.
 TWO_EDITS_MIN = 8
+# ... and only for this many words of one query, so hostile input (twenty unknown words)
+# stays cheap.
+LAST_RESORT_WORDS = 2
 # Two query words that are also one vocabulary word: how much matching them apart counts.
 APART = 0.95
 TYPED_PREFIX_MIN = 5
@@ -146,9 +149,6 @@ class TokenIndex:
             for token in {*tokens, *_hyphen_joins(text)}:
                 postings.setdefault(token, []).append(doc_id)
         self.postings = {t: np.array(ids, dtype=np.int32) for t, ids in postings.items()}
-        self.first_letters = (
-            [frozenset(w[0] for w in f.split()) for f in self.folded] if initials else []
-        )
         self.vocabulary = sorted(self.postings)
         self.longest = max(map(len, words), default=0)
         count = max(len(self.keys), 1)
@@ -169,7 +169,7 @@ class TokenIndex:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def search(self, query: str, limit: int = 10) -> list[Hit]:
+    def search(self, query: str, limit: int = 10, *, last_resorts: bool = True) -> list[Hit]:
         """Best matches first. Scores below ~70 are weak; callers pick the threshold."""
         folded = fold(query)
         words = folded.split()
@@ -178,7 +178,7 @@ class TokenIndex:
         meaningful = [w for w in words if w not in STOPWORDS]
         only_stopwords = not meaningful
         meaningful = list(dict.fromkeys(meaningful or words))[:MAX_WORDS]
-        coverage = self._coverage(meaningful)
+        coverage = self._coverage(meaningful, LAST_RESORT_WORDS if last_resorts else 0)
         matched = np.flatnonzero(coverage)
         if matched.size == 0:
             return []
@@ -196,26 +196,35 @@ class TokenIndex:
         hits.sort(key=lambda h: (-h.score, h.key))
         return hits[:limit]
 
-    def _coverage(self, words: list[str]) -> np.ndarray:
+    def _coverage(self, words: list[str], last_resorts: int) -> np.ndarray:
         """Per document: the weighted share (0-100) of the query words it matches, and how
         well. Vector operations over the postings: no Python loop per document."""
         count = len(self.keys)
         initials = [w for w in words if self.initials and len(w) == 1 and len(words) > 1]
         typed = [(w, i == len(words) - 1) for i, w in enumerate(words) if w not in initials]
-        per_word = [self._word_match(word, typing) for word, typing in typed]
+        per_word = []
+        for word, typing in typed:
+            weight, best, used = self._word_match(word, typing, last_resorts > 0)
+            per_word.append((weight, best))
+            last_resorts -= used
         per_word = self._with_pairs_joined([w for w, _ in typed], per_word)
         if initials:
-            per_word += self._initials(initials, per_word)
+            per_word += self._initials(initials, [w for w, _ in typed], per_word)
         total_weight = sum(w for w, _ in per_word) or 1.0
         coverage = np.zeros(count, dtype=np.float32)
         for weight, best in per_word:
             coverage += (weight / total_weight) * best
         return coverage
 
-    def _word_match(self, word: str, typing: bool) -> tuple[float, np.ndarray]:
+    def _word_match(
+        self, word: str, typing: bool, last_resort: bool = False
+    ) -> tuple[float, np.ndarray, bool]:
         """How important the word is (IDF) and how well each document matches it. A word
         the vocabulary lacks may be two of its words run together ('chopchop')."""
         similar = self._similar_tokens(word, typing)
+        used = last_resort and not similar and TYPED_PREFIX_MIN <= len(word) <= TYPO_MAX
+        if used:
+            similar = self._last_resort(word)
         best = np.zeros(len(self.keys), dtype=np.float32)
         for token, sim in similar.items():
             ids = self.postings[token]
@@ -224,10 +233,10 @@ class TokenIndex:
         if weight is None:
             weight = max((self.idf[t] for t in similar), default=self.max_idf)
         if word not in self.postings and (parts := self._split(word)):
-            (w1, b1), (w2, b2) = (self._word_match(part, False) for part in parts)
+            (w1, b1, _), (w2, b2, _) = (self._word_match(part, False) for part in parts)
             best = np.maximum(best, (w1 * b1 + w2 * b2) / (w1 + w2))
             weight = max(w1, w2) if not similar else weight
-        return weight, best
+        return weight, best, used
 
     def _split(self, word: str) -> tuple[str, str] | None:
         """Two vocabulary words that make up `word`, the longer first part preferred."""
@@ -247,7 +256,7 @@ class TokenIndex:
         while i < len(words):
             if i + 1 < len(words) and (joined := words[i] + words[i + 1]) in self.postings:
                 (w1, b1), (w2, b2) = per_word[i], per_word[i + 1]
-                _, together = self._word_match(joined, typing=i + 2 == len(words))
+                _, together, _ = self._word_match(joined, typing=i + 2 == len(words))
                 # Apart, a shade weaker: 'next cloud' means Nextcloud before it means a
                 # title that says 'next' and 'cloud' somewhere.
                 apart = APART * (w1 * b1 + w2 * b2) / (w1 + w2)
@@ -259,10 +268,12 @@ class TokenIndex:
         return merged
 
     def _initials(
-        self, letters: list[str], per_word: list[tuple[float, np.ndarray]]
+        self, letters: list[str], words: list[str], per_word: list[tuple[float, np.ndarray]]
     ) -> list[tuple[float, np.ndarray]]:
         """An initial ('H. Chen') narrows what the other words found: it is checked on the
-        best of those candidates only, never expanded over every 'H' in the program."""
+        best of those candidates only, never expanded over every 'H' in the program. It
+        stands for a word the other query words did not name: the 'A.' of 'A. Agarwal'
+        is not Agarwal itself."""
         found = sum((best for _, best in per_word), np.zeros(len(self.keys), dtype=np.float32))
         candidates = np.flatnonzero(found)
         if candidates.size > INITIALS_CHECKED:
@@ -272,7 +283,7 @@ class TokenIndex:
         for letter in letters:
             best = np.zeros(len(self.keys), dtype=np.float32)
             for doc in candidates.tolist():
-                if letter in self.first_letters[doc]:
+                if any(w[0] == letter and w not in words for w in self.folded[doc].split()):
                     best[doc] = 90.0
             extra.append((0.5, best))
         return extra
@@ -323,11 +334,13 @@ class TokenIndex:
                     score = 75.0
                 if score:
                     found[token] = max(found.get(token, 0.0), float(score))
-        if not found and TWO_EDITS_MIN <= len(word) <= TYPO_MAX:
-            found.update(self._two_edits(word))
-        if not found and TYPED_PREFIX_MIN <= len(word) <= TYPO_MAX:
-            found.update(self._typed_prefix(word))
         return found
+
+    def _last_resort(self, word: str) -> dict[str, float]:
+        """For a word nothing cheaper matched: two edits anywhere in a long word, else one
+        edit within the start of a longer word."""
+        found = self._two_edits(word) if len(word) >= TWO_EDITS_MIN else {}
+        return found or self._typed_prefix(word)
 
     def _two_edits(self, word: str) -> dict[str, float]:
         """Words of about the same length at most two edits away: the deletion index holds

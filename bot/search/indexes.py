@@ -41,14 +41,20 @@ class ProgramIndex:
             for s in program.sessions
         )
 
-    def find_talks(self, query: str, limit: int = 10) -> list[Hit]:
-        return self.talks.search(query, limit)
+    # `last_resorts`: the slower matching for words nothing else matched (see fuzzy.py).
+    # /search asks all four indexes at once, and a word of a title is no person's name:
+    # it lets only the talks index try them.
 
-    def find_people(self, query: str, limit: int = 10) -> list[Hit]:
-        return self.people.search(query, limit)
+    def find_talks(self, query: str, limit: int = 10, last_resorts: bool = True) -> list[Hit]:
+        return self.talks.search(query, limit, last_resorts=last_resorts)
 
-    def find_affiliations(self, query: str, limit: int = 10) -> list[Hit]:
-        return self.affiliations.search(query, limit)
+    def find_people(self, query: str, limit: int = 10, last_resorts: bool = True) -> list[Hit]:
+        return self.people.search(query, limit, last_resorts=last_resorts)
 
-    def find_sessions(self, query: str, limit: int = 10) -> list[Hit]:
-        return self.sessions.search(query, limit)
+    def find_affiliations(
+        self, query: str, limit: int = 10, last_resorts: bool = True
+    ) -> list[Hit]:
+        return self.affiliations.search(query, limit, last_resorts=last_resorts)
+
+    def find_sessions(self, query: str, limit: int = 10, last_resorts: bool = True) -> list[Hit]:
+        return self.sessions.search(query, limit, last_resorts=last_resorts)

@@ -225,11 +225,12 @@ class ProgramService:
     def search(self, query: str) -> SearchAnswer:
         query = clean_query(query)
         talk_hits = [h for h in self.index.find_talks(query, 5) if h.score >= PAPER_MATCH]
-        people_hits = [h for h in self.index.find_people(query, 5) if h.score >= PERSON_MATCH + 2]
+        index = self.index
+        people_hits = [h for h in index.find_people(query, 5, False) if h.score >= PERSON_MATCH + 2]
         affiliation_hits = [
-            h for h in self.index.find_affiliations(query, 5) if h.score >= AFFILIATION_MATCH
+            h for h in index.find_affiliations(query, 5, False) if h.score >= AFFILIATION_MATCH
         ]
-        session_hits = [h for h in self.index.find_sessions(query, 3) if h.score >= SESSION_MATCH]
+        session_hits = [h for h in index.find_sessions(query, 3, False) if h.score >= SESSION_MATCH]
         return SearchAnswer(
             query=query,
             talks=tuple(self.talks[h.key] for h in talk_hits),
