@@ -123,10 +123,17 @@ class Authorship:
     affiliation: str | None
 
 
+class LinkKind(StrEnum):
+    STREAM = "stream"  # where the talk is shown live
+    RECORDING = "recording"  # where it can be watched afterwards
+    OTHER = "other"  # slides, a project page, anything else
+
+
 @dataclass(frozen=True, slots=True)
 class Link:
     title: str
     url: str
+    kind: LinkKind = LinkKind.OTHER
 
 
 @dataclass(frozen=True, slots=True)

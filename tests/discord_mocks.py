@@ -8,10 +8,11 @@ from unittest.mock import AsyncMock, MagicMock
 import discord
 
 
-def make_interaction(user_id: int = 42) -> MagicMock:
+def make_interaction(user_id: int = 42, guild_id: int | None = 4242) -> MagicMock:
     interaction = MagicMock(spec=discord.Interaction)
     interaction.user = MagicMock(spec=discord.Member)
     interaction.user.id = user_id
+    interaction.guild_id = guild_id
     response = MagicMock(spec=discord.InteractionResponse)
     response.send_message = AsyncMock()
     response.edit_message = AsyncMock()

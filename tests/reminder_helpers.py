@@ -19,6 +19,7 @@ class RecordingSender:
     dms: list[tuple[int, Card]] = field(default_factory=list)
     posts: list[tuple[int, list[Card], str | None]] = field(default_factory=list)
     fail_with: Exception | None = None
+    failing_channels: set[int] = field(default_factory=set)  # fail_with only there, if set
     delivered: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def send_dm(self, user_id: int, card: Card) -> None:
@@ -28,7 +29,8 @@ class RecordingSender:
         self.delivered.set()
 
     async def post(self, channel_id: int, cards: Sequence[Card], text: str | None = None) -> None:
-        if self.fail_with is not None:
+        wanted = not self.failing_channels or channel_id in self.failing_channels
+        if self.fail_with is not None and wanted:
             raise self.fail_with
         self.posts.append((channel_id, list(cards), text))
 

@@ -23,7 +23,7 @@ from bot.importer.errors import ProgramFileError
 from bot.importer.files import check_size
 from bot.importer.report import Loaded
 from bot.importer.text import plain_text
-from bot.model import Link, within_range
+from bot.model import within_range
 
 
 class FrabXmlReader:
@@ -113,7 +113,7 @@ def _event(event: Element, where: str, day: date, room: str | None, path: str) -
         name for p in event.iterfind("persons/person") if (name := values.text(p.text)) is not None
     )
     links = tuple(
-        Link(values.text(link.text) or href, href)
+        values.link(values.text(link.text), href)
         for link in event.iterfind("links/link")
         if (href := values.url(link.get("href"))) is not None
     )

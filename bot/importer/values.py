@@ -8,7 +8,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.model import Link, within_range
+from bot.model import Link, LinkKind, within_range
 
 # No item of a program lasts longer than this; a longer 'duration' is a broken value.
 LONGEST = timedelta(days=7)
@@ -90,13 +90,36 @@ def url(value: Any) -> str | None:
     return found if found and found.startswith(("https://", "http://")) else None
 
 
+# How exports label their video links: pretalx and frab 'links' titles, the hosts of the
+# c3voc and FOSDEM video services. Only a link that says what it is counts: a YouTube
+# link titled "Exploit POC Video" is a demo, not the talk's recording.
+_STREAM_WORDS = re.compile(r"\b(live ?stream|stream(ing)?|live video|watch live)\b", re.I)
+_RECORDING_WORDS = re.compile(r"\b(recording|video recording|recorded|vod)\b", re.I)
+_STREAM_HOSTS = ("streaming.media.ccc.de", "live.fosdem.org")
+_RECORDING_HOSTS = ("media.ccc.de", "video.fosdem.org")
+
+
+def link_kind(title: str, address: str) -> LinkKind:
+    """Stream, recording or other, from what the link says and where it points."""
+    host = address.split("/")[2].lower() if address.count("/") >= 2 else ""
+    if host in _STREAM_HOSTS or _STREAM_WORDS.search(title):
+        return LinkKind.STREAM
+    if host in _RECORDING_HOSTS or _RECORDING_WORDS.search(title):
+        return LinkKind.RECORDING
+    return LinkKind.OTHER
+
+
+def link(title: str | None, address: str) -> Link:
+    shown = title or address
+    return Link(shown, address, link_kind(shown, address))
+
+
 def links(value: Any) -> tuple[Link, ...]:
     found: list[Link] = []
-    for link in listed(value):
-        if not isinstance(link, dict):
+    for entry in listed(value):
+        if not isinstance(entry, dict):
             continue
-        address = url(link.get("url") or link.get("href"))
+        address = url(entry.get("url") or entry.get("href"))
         if address:
-            title = text(link.get("title")) or text(link.get("type")) or address
-            found.append(Link(title, address))
+            found.append(link(text(entry.get("title")) or text(entry.get("type")), address))
     return tuple(found)

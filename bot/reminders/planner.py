@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.service import ProgramService
-from bot.store.state import Announcements, DeliveryKind, Planned, Reminder
+from bot.store.state import Announcements, DeliveryKind, Planned, Reminder, RoomChannel
 
 SLOT_REF = "slot:"
 
@@ -20,6 +20,7 @@ def plan(
     service: ProgramService,
     reminders: Iterable[Reminder],
     announcements: Iterable[Announcements],
+    room_channels: Iterable[RoomChannel] = (),
 ) -> list[Planned]:
     planned: list[Planned] = []
     for reminder in reminders:
@@ -56,4 +57,23 @@ def plan(
                     planned.append(
                         Planned(DeliveryKind.TALK, config.guild_id, ref, config.channel_id, start)
                     )
+    planned += _room_posts(service, room_channels)
+    return planned
+
+
+def _room_posts(service: ProgramService, channels: Iterable[RoomChannel]) -> list[Planned]:
+    """Each talk, as it starts, in its room's channel (from when the channel was set)."""
+    wanted = [c for c in channels if c.enabled]
+    if not wanted:
+        return []
+    by_room: dict[str, list[RoomChannel]] = {}
+    for channel in wanted:
+        by_room.setdefault(channel.room, []).append(channel)
+    planned = []
+    for talk in service.talks.values():
+        for channel in by_room.get(talk.slot.room or "", ()):
+            start = int(talk.slot.start.timestamp())
+            if start > channel.updated_ts:
+                planned.append(Planned(DeliveryKind.ROOM, channel.guild_id, f"p:{talk.key}",
+                                       channel.channel_id, start))  # fmt: skip
     return planned

@@ -150,7 +150,8 @@ class Scheduler:
         service = self.service
         reminders = await self.state.reminders(self.conference)
         configs = [a for a in await self.state.announcements() if a.conference == self.conference]
-        await self.state.sync_plan(plan(service, reminders, configs), _ts(self.clock.now()))
+        rooms = await self.state.room_channels(self.conference)
+        await self.state.sync_plan(plan(service, reminders, configs, rooms), _ts(self.clock.now()))
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -196,7 +197,7 @@ class Scheduler:
         now = self.clock.now()
         now_ts = _ts(now)
         try:
-            send = self._prepare(delivery, now)
+            send = await self._prepare(delivery, now)
         except _Skip as skip:
             if await self.state.settle(delivery.id, PENDING, DeliveryState.SKIPPED, now_ts,
                                        skip.reason):  # fmt: skip
@@ -217,7 +218,10 @@ class Scheduler:
             return
         except TargetGone as exc:
             await self._failed(delivery, f"target gone: {exc}", now_ts)
-            await self.disable_guild(delivery.owner, str(exc))
+            if delivery.kind is DeliveryKind.ROOM:
+                await self.disable_room_channel(delivery.owner, delivery.target, str(exc))
+            else:
+                await self.disable_guild(delivery.owner, str(exc))
             return
         except Exception as exc:  # network errors, timeouts, Discord 5xx: all "try later"
             await self._try_later(delivery, _describe(exc), now_ts)
@@ -249,7 +253,15 @@ class Scheduler:
             log.warning("announcements disabled in guild %d: %s", guild_id, reason)
             await self.replan()
 
-    def _prepare(self, delivery: Delivery, now: datetime) -> Callable[[], Awaitable[None]]:
+    async def disable_room_channel(self, guild_id: int, channel_id: int, reason: str) -> None:
+        """A room channel deleted or closed to us: stop posting there (the main
+        announcements and other rooms go on)."""
+        now_ts = _ts(self.clock.now())
+        if await self.state.disable_room_channel(guild_id, channel_id, reason, now_ts):
+            log.warning("room channel %d in guild %d disabled: %s", channel_id, guild_id, reason)
+            await self.replan()
+
+    async def _prepare(self, delivery: Delivery, now: datetime) -> Callable[[], Awaitable[None]]:
         """Build the message now (raising _Skip if it no longer makes sense)."""
         service = self.service
         conference = service.conference
@@ -270,11 +282,14 @@ class Scheduler:
             found = [cards.announcement_card(s, service.session_talks(s), conference, now)
                      for s in sessions]  # fmt: skip
             return lambda: self._post_slot(delivery.target, found)
+        # A talk starting, in the main channel (TALK) or its room's channel (ROOM), with
+        # the stream the server's organisers set for the room, if any.
         talk = service.remindable(delivery.item_ref)
         if not isinstance(talk, SessionTalk):
             raise _Skip("the talk is no longer in the program")
         _not_ended(talk.slot.end, now)
-        text = cards.talk_start_text(talk, conference, now)
+        streams = await self.state.streams(delivery.owner, conference.key)
+        text = cards.talk_start_text(talk, conference, now, streams)
         return lambda: self.sender.post(delivery.target, (), text)
 
     async def _post_slot(self, channel_id: int, found: list[Card]) -> None:

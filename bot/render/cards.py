@@ -11,7 +11,7 @@ by the conference's local time in text, because the printed program uses it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -30,6 +30,8 @@ from bot.render.common import (
     item_kind,
     item_place,
     join_names,
+    link_target,
+    watch_of,
 )
 from bot.service.results import (
     AuthorAnswer,
@@ -46,6 +48,7 @@ from bot.service.results import (
     SessionBlock,
     SessionTalk,
 )
+from bot.service.watch import NO_STREAMS, Watch
 
 # Discord's embed limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits)
 TITLE_MAX = 256
@@ -188,7 +191,10 @@ def when_with_day(slot: Slot, tz: ZoneInfo) -> str:
 # -- items --------------------------------------------------------------------------------
 
 
-def item_field(item: ProgramItem, tz: ZoneInfo, label: str, *, authors: bool = True) -> Field:
+def item_field(
+    item: ProgramItem, tz: ZoneInfo, label: str, *, authors: bool = True,
+    watching: Watch | None = None,
+) -> Field:  # fmt: skip
     lines = [when(item.slot, tz)]
     place = escape(item_place(item))
     if place:
@@ -198,6 +204,8 @@ def item_field(item: ProgramItem, tz: ZoneInfo, label: str, *, authors: bool = T
             lines.append(f"By {escape(authors_line(item.talk.authors))}")
         if item.talk.award:
             lines.append(f"🏆 {escape(item.talk.award)}")
+        if watching:
+            lines.append(f"📺 [{watching.label}]({link_target(watching.url)})")
         title = escape(item.title)
     else:
         assert isinstance(item, Event)
@@ -229,7 +237,9 @@ def _day_of(moment: datetime, at: datetime, tz: ZoneInfo) -> str:
     return ""
 
 
-def next_cards(answer: NextAnswer, conference: Conference) -> list[Card]:
+def next_cards(
+    answer: NextAnswer, conference: Conference, streams: Mapping[str, str] = NO_STREAMS
+) -> list[Card]:
     tz = conference.tz
     at = answer.at
     title = f"What's next at {escape(conference.name)}"
@@ -245,7 +255,8 @@ def next_cards(answer: NextAnswer, conference: Conference) -> list[Card]:
             f"\n\n**{escape(conference.name)} opens {stamp(first, 'R')}**, {stamp(first, 'F')}."
         )
         fields += [item_field(i, tz, "Opens", authors=False) for i in answer.opening]
-    fields += [item_field(i, tz, "On now") for i in answer.current]
+    fields += [item_field(i, tz, "On now", watching=watch_of(i, at, streams))
+               for i in answer.current]  # fmt: skip
     fields += [item_field(i, tz, "Next" + _day_of(i.slot.start, at, tz)) for i in answer.upcoming]
     label = "First talk" if answer.upcoming else "Next talk"
     fields += [item_field(t, tz, label + _day_of(t.slot.start, at, tz)) for t in answer.next_talks]
@@ -257,7 +268,9 @@ def next_cards(answer: NextAnswer, conference: Conference) -> list[Card]:
     return paginate(Card(title, description, footer=footer), fields)
 
 
-def now_cards(answer: NowAnswer, conference: Conference) -> list[Card]:
+def now_cards(
+    answer: NowAnswer, conference: Conference, streams: Mapping[str, str] = NO_STREAMS
+) -> list[Card]:
     tz = conference.tz
     at = answer.at
     title = f"On now at {escape(conference.name)}"
@@ -268,7 +281,8 @@ def now_cards(answer: NowAnswer, conference: Conference) -> list[Card]:
         description += f"\n\n{_ended(conference)}"
     elif not answer.current:
         description += "\n\nNothing is on stage right now. Try `/next`."
-    fields = [item_field(i, tz, "On now") for i in answer.current]
+    fields = [item_field(i, tz, "On now", watching=watch_of(i, at, streams))
+              for i in answer.current]  # fmt: skip
     for e in answer.ambient:
         description += f"\n{_also_open(e)}"
     return paginate(
@@ -282,7 +296,13 @@ def _derived_footer(
     return derived_note(conference) if any(i.slot.approximate for i in items) else None
 
 
-def paper_cards(answer: PaperAnswer, conference: Conference) -> list[Card]:
+def paper_cards(
+    answer: PaperAnswer,
+    conference: Conference,
+    now: datetime | None = None,
+    streams: Mapping[str, str] = NO_STREAMS,
+) -> list[Card]:
+    """The talk; with `now`, a "Watch live" button while it runs, "Recording" after."""  # fmt: skip
     tz = conference.tz
     staged = answer.talk
     talk = staged.talk
@@ -319,6 +339,8 @@ def paper_cards(answer: PaperAnswer, conference: Conference) -> list[Card]:
         )
     page = _page_label(conference)
     links: tuple[tuple[str, str], ...] = ((page, talk.url),) if talk.url else ()
+    if now is not None and (watching := watch_of(staged, now, streams)):
+        links = ((watching.label, watching.url), *links)
     links += tuple((truncate(link.title, 80), link.url) for link in talk.links[:4])
     footer = _derived_footer([staged], conference)
     base = Card(
@@ -578,15 +600,20 @@ def announcement_card(
     return fit(Card(f"📣 {escape(session.title)}", description, fields=fields, footer=footer))
 
 
-def talk_start_text(talk: SessionTalk, conference: Conference, now: datetime) -> str:
+def talk_start_text(
+    talk: SessionTalk, conference: Conference, now: datetime,
+    streams: Mapping[str, str] = NO_STREAMS,
+) -> str:  # fmt: skip
     tz = conference.tz
     room = f" in {escape(talk.slot.room)}" if talk.slot.room else ""
     names = [a.name for a in talk.talk.authors]
     by = escape(join_names(names[:3])) + (" et al." if len(names) > 3 else "")
     late = f" (started {timefmt.relative(talk.slot.start, now)})" if now > talk.slot.start else ""
+    watching = watch_of(talk, max(now, talk.slot.start), streams)
+    live = f" · 📺 [{watching.label}](<{link_target(watching.url)}>)" if watching else ""
     return truncate(
         f"▶️ Now{room}: **{escape(talk.title)}** — {by} · {stamp(talk.slot.start, 't')}{late}"
-        f" ({timefmt.time_of(talk.slot, tz)})",
+        f" ({timefmt.time_of(talk.slot, tz)}){live}",
         2000,
     )
 
@@ -640,6 +667,9 @@ class StatusReport:
     sessions: int
     reminders_active: int
     deliveries: dict[str, int]
+    # Conference day: (room, channel id, disabled reason or None), and room -> stream.
+    room_channels: tuple[tuple[str, int, str | None], ...] = ()
+    streams: tuple[tuple[str, str], ...] = ()
 
 
 def status_card(report: StatusReport, conference: Conference) -> Card:
@@ -662,7 +692,7 @@ def status_card(report: StatusReport, conference: Conference) -> Card:
         ", ".join(f"{n} {state}" for state, n in sorted(report.deliveries.items())) or "none yet"
     )
     loaded = report.program_loaded
-    fields = (
+    fields: tuple[Field, ...] = (
         Field("Announcements", announce),
         Field("Next announcement", next_due),
         Field("Program", f"{count_of(report.talks, conference.item_noun)} in"
@@ -672,5 +702,13 @@ def status_card(report: StatusReport, conference: Conference) -> Card:
         Field("Reminders set in this server", str(report.reminders_active)),
         Field("Announcement deliveries", counts),
     )  # fmt: skip
+    if report.room_channels:
+        lines = [f"{escape(room)} → <#{channel}>" if reason is None
+                 else f"⚠️ {escape(room)}: off ({escape(reason)}); `/announce room` again resumes"
+                 for room, channel, reason in report.room_channels]  # fmt: skip
+        fields += (Field("Room channels", truncate("\n".join(lines), FIELD_VALUE_MAX)),)
+    if report.streams:
+        lines = [f"{escape(room)}: <{link_target(url)}>" for room, url in report.streams]
+        fields += (Field("Live streams", truncate("\n".join(lines), FIELD_VALUE_MAX)),)
     colour = GOLD if report.channel_id is not None and not report.enabled else BLUE
     return fit(Card(f"confbot status · {escape(conference.name)}", fields=fields, colour=colour))

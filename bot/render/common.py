@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from bot.model import Authorship, Conference, Event, Session, SessionKind
 from bot.service.results import NoMatch, ProgramItem, SessionTalk
+from bot.service.watch import NO_STREAMS, Watch, watch
 
 
 def how_derived(conference: Conference) -> str:
@@ -115,3 +117,16 @@ def no_match_text(answer: NoMatch) -> str:
     else:
         text += f" Try fewer words, or /search {answer.query}."
     return text
+
+
+def watch_of(
+    item: ProgramItem | Session, at: datetime, streams: Mapping[str, str] = NO_STREAMS
+) -> Watch | None:
+    """Where to watch a talk at `at` (see bot.service.watch); other items have no link."""
+    return watch(item.talk, at, streams) if isinstance(item, SessionTalk) else None
+
+
+def link_target(url: str) -> str:
+    """A URL safe inside a Markdown link: its parentheses and spaces encoded, so a
+    program's URL cannot end the link early and add text of its own."""
+    return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")

@@ -6,6 +6,7 @@ the typed results however they like.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -297,6 +298,31 @@ class ProgramService:
             (a.affiliation for a in first.authors if a.person_key == key and a.affiliation), None
         )
         return f"{person.name} ({affiliation})" if affiliation else person.name
+
+    # -- rooms (conference day) ----------------------------------------------------------
+
+    @functools.cached_property
+    def rooms(self) -> tuple[str, ...]:
+        """Every room a talk is in, sorted."""
+        return tuple(sorted({t.slot.room for t in self.program.talks if t.slot.room}))
+
+    def room_named(self, text: str) -> str:
+        """The program's room for what an organiser typed (any case); else a QueryError
+        naming the closest rooms."""
+        typed = clean_query(text, "room")
+        found = {room.casefold(): room for room in self.rooms}.get(typed.casefold())
+        if found is not None:
+            return found
+        close = [s.label for s in self.suggest_rooms(typed, 3)]
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise QueryError(f"No room of {self.conference.name} is called {typed!r}.{hint}")
+
+    def suggest_rooms(self, text: str, limit: int = 25) -> list[Suggestion]:
+        """Rooms containing what is typed, those starting with it first."""
+        typed = _typed(text).casefold()
+        found = [room for room in self.rooms if typed in room.casefold()]
+        found.sort(key=lambda room: not room.casefold().startswith(typed))
+        return [Suggestion(room, room) for room in found[:limit]]
 
     def followed_places(self, refs: Iterable[str]) -> frozenset[str]:
         """The rooms and tracks of the items a person follows: where they are likely to be."""

@@ -11,7 +11,7 @@ import dataclasses
 import json
 from typing import Any
 
-from bot.model import Conference, Link, Session, SessionKind, Talk
+from bot.model import Conference, Link, LinkKind, Session, SessionKind, Talk
 
 # The fields stored as extras, per model type: everything after the core columns.
 FIELDS: dict[type, tuple[str, ...]] = {
@@ -42,7 +42,7 @@ def dump(item: Conference | Session | Talk) -> str:
     if not values:
         return "{}"
     if "links" in values:
-        values["links"] = [[link.title, link.url] for link in values["links"]]
+        values["links"] = [[link.title, link.url, link.kind] for link in values["links"]]
     return to_json(values)
 
 
@@ -50,7 +50,9 @@ def load(kind: type, text: str) -> dict[str, Any]:
     """Keyword arguments for the model type, from what dump() wrote."""
     values: dict[str, Any] = json.loads(text or "{}")
     if "links" in values:
-        values["links"] = tuple(Link(title, url) for title, url in values["links"])
+        values["links"] = tuple(
+            Link(title, url, LinkKind(kind)) for title, url, kind in values["links"]
+        )
     if kind is Session and "kind" in values:
         values["kind"] = SessionKind(values["kind"])
     return values

@@ -42,6 +42,7 @@ class DeliveryKind(StrEnum):
     REMINDER = "reminder"  # a DM to one person; owner is the reminder's id
     SLOT = "slot"  # a channel post of the sessions starting at one time; owner is the guild
     TALK = "talk"  # a channel line as a talk starts; owner is the guild
+    ROOM = "room"  # the same line in the talk's room channel; owner is the guild
 
 
 class DeliveryState(StrEnum):
@@ -62,6 +63,9 @@ _STILL_WANTED = """
     WHEN 'reminder' THEN EXISTS (
         SELECT 1 FROM reminders r WHERE r.id = deliveries.owner AND r.status = 'active'
         AND r.arming = deliveries.arming)
+    WHEN 'room' THEN EXISTS (
+        SELECT 1 FROM room_channels c WHERE c.guild_id = deliveries.owner AND c.enabled = 1
+        AND c.channel_id = deliveries.target)
     ELSE EXISTS (
         SELECT 1 FROM announcements a WHERE a.guild_id = deliveries.owner AND a.enabled = 1
         AND a.channel_id = deliveries.target)
@@ -104,6 +108,17 @@ class Announcements:
 
 
 @dataclass(frozen=True, slots=True)
+class RoomChannel:
+    guild_id: int
+    conference: str
+    room: str
+    channel_id: int
+    enabled: bool
+    disabled_reason: str | None
+    updated_ts: int
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     id: int
     kind: DeliveryKind
@@ -138,6 +153,7 @@ _ANNOUNCEMENTS = (
     "guild_id, conference, channel_id, minutes_before, per_talk, enabled, disabled_reason,"
     " updated_ts"
 )
+_ROOM_CHANNEL = "guild_id, conference, room, channel_id, enabled, disabled_reason, updated_ts"
 _DELIVERY = "id, kind, owner, item_ref, arming, target, due_ts, state, attempts, updated_ts, detail"
 
 
@@ -324,6 +340,82 @@ class StateStore(Connected):
             (guild_id,) if guild_id is not None else (),
         )
         return [_announcements(r) for r in rows]
+
+    # -- conference day: room channels and streams -----------------------------------
+
+    async def set_room_channel(
+        self, guild_id: int, conference: str, room: str, channel_id: int, now_ts: int
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO room_channels (guild_id, conference, room, channel_id, enabled,"
+            " disabled_reason, updated_ts) VALUES (?, ?, ?, ?, 1, NULL, ?)"
+            " ON CONFLICT (guild_id, conference, room) DO UPDATE SET"
+            " channel_id = excluded.channel_id, enabled = 1, disabled_reason = NULL,"
+            " updated_ts = excluded.updated_ts",
+            (guild_id, conference, room, channel_id, now_ts),
+        )
+        await self._db.commit()
+
+    async def remove_room_channel(self, guild_id: int, conference: str, room: str) -> bool:
+        cursor = await self._db.execute(
+            "DELETE FROM room_channels WHERE guild_id = ? AND conference = ? AND room = ?",
+            (guild_id, conference, room),
+        )
+        await self._db.commit()
+        return cursor.rowcount > 0
+
+    async def disable_room_channel(
+        self, guild_id: int, channel_id: int, reason: str, now_ts: int
+    ) -> bool:
+        """The channel is gone or closed to us: stop posting there, say why in /status."""
+        cursor = await self._db.execute(
+            "UPDATE room_channels SET enabled = 0, disabled_reason = ?, updated_ts = ?"
+            " WHERE guild_id = ? AND channel_id = ? AND enabled = 1",
+            (reason, now_ts, guild_id, channel_id),
+        )
+        await self._db.commit()
+        return cursor.rowcount > 0
+
+    async def room_channels(
+        self, conference: str, guild_id: int | None = None
+    ) -> list[RoomChannel]:
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_ROOM_CHANNEL} FROM room_channels WHERE conference = ?"
+            + (" AND guild_id = ?" if guild_id is not None else "")
+            + " ORDER BY guild_id, room",
+            (conference, guild_id) if guild_id is not None else (conference,),
+        )
+        return [
+            RoomChannel(g, conf, room, channel, bool(enabled), reason, updated)
+            for g, conf, room, channel, enabled, reason, updated in rows
+        ]
+
+    async def set_stream(
+        self, guild_id: int, conference: str, room: str, url: str, now_ts: int
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO streams (guild_id, conference, room, url, updated_ts)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, conference, room)"
+            " DO UPDATE SET url = excluded.url, updated_ts = excluded.updated_ts",
+            (guild_id, conference, room, url, now_ts),
+        )
+        await self._db.commit()
+
+    async def clear_stream(self, guild_id: int, conference: str, room: str) -> bool:
+        cursor = await self._db.execute(
+            "DELETE FROM streams WHERE guild_id = ? AND conference = ? AND room = ?",
+            (guild_id, conference, room),
+        )
+        await self._db.commit()
+        return cursor.rowcount > 0
+
+    async def streams(self, guild_id: int, conference: str) -> dict[str, str]:
+        """Room -> live stream URL, as this server's organisers set them."""
+        rows = await self._db.execute_fetchall(
+            "SELECT room, url FROM streams WHERE guild_id = ? AND conference = ?",
+            (guild_id, conference),
+        )
+        return {room: url for room, url in rows}
 
     # -- the ledger ---------------------------------------------------------------------
 

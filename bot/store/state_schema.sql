@@ -93,3 +93,48 @@ INSERT INTO deliveries_by_arming (id, kind, owner, item_ref, arming, target, due
 DROP TABLE deliveries;
 ALTER TABLE deliveries_by_arming RENAME TO deliveries;
 CREATE INDEX deliveries_by_due ON deliveries (state, due_ts);
+
+-- migration 4
+-- Conference day: a room's talks announced in its own channel, and a live stream per
+-- room set by the server's organisers. Room channel posts are a new delivery kind, so
+-- the ledger is rebuilt with 'room' allowed (SQLite cannot change a CHECK in place).
+CREATE TABLE room_channels (
+    guild_id         INTEGER NOT NULL,
+    conference       TEXT NOT NULL,
+    room             TEXT NOT NULL,
+    channel_id       INTEGER NOT NULL,
+    enabled          INTEGER NOT NULL DEFAULT 1,
+    disabled_reason  TEXT,
+    updated_ts       INTEGER NOT NULL,
+    PRIMARY KEY (guild_id, conference, room)
+);
+
+CREATE TABLE streams (
+    guild_id    INTEGER NOT NULL,
+    conference  TEXT NOT NULL,
+    room        TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    updated_ts  INTEGER NOT NULL,
+    PRIMARY KEY (guild_id, conference, room)
+);
+
+CREATE TABLE deliveries_with_rooms (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('reminder', 'slot', 'talk', 'room')),
+    owner       INTEGER NOT NULL,
+    item_ref    TEXT NOT NULL,
+    arming      INTEGER NOT NULL DEFAULT 0,
+    target      INTEGER NOT NULL,
+    due_ts      INTEGER NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'sending', 'sent', 'skipped', 'failed', 'lost',
+                                 'cancelled')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    updated_ts  INTEGER NOT NULL,
+    detail      TEXT,
+    UNIQUE (kind, owner, item_ref, arming)
+);
+INSERT INTO deliveries_with_rooms SELECT * FROM deliveries;
+DROP TABLE deliveries;
+ALTER TABLE deliveries_with_rooms RENAME TO deliveries;
+CREATE INDEX deliveries_by_due ON deliveries (state, due_ts);

@@ -64,7 +64,7 @@ def dm_channel(channel_id: int, recipient: dict[str, Any]) -> dict[str, Any]:
 
 def guild(
     guild_id: int,
-    channel: dict[str, Any],
+    channels: list[dict[str, Any]],
     bot_member: dict[str, Any],
     everyone_permissions: int = 0xCC00,  # view channel, send messages, embed links, attach files
 ) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def guild(
         "icon": None,
         "owner_id": "1",
         "roles": [everyone],
-        "channels": [channel],
+        "channels": channels,
         "members": [bot_member],
         "emojis": [],
         "stickers": [],

@@ -94,6 +94,10 @@ class FakeDiscord:
         self.bot_user = payloads.user(self.application_id, "confbot", bot=True)
         self.guild_id = payloads.snowflake()
         self.channel_id = payloads.snowflake()
+        # A second text channel, for a room's own announcements; deleting a channel
+        # (adding it here) makes posts to it fail as Discord's do: 404 Unknown Channel.
+        self.room_channel_id = payloads.snowflake()
+        self.deleted_channels: set[int] = set()
         self.owner = payloads.user(payloads.snowflake(), "organiser")
         self.attendee = payloads.user(payloads.snowflake(), "attendee")
         self.protocol_errors: list[str] = []
@@ -508,8 +512,8 @@ class FakeDiscord:
     async def _channel_message(self, request: web.Request, p: list[str]) -> web.Response:
         channel_id = int(p[1])
         body = await self._read_body(request)
-        known = {self.channel_id, *self.dm_channels.values()}
-        if channel_id not in known:
+        known = {self.channel_id, self.room_channel_id, *self.dm_channels.values()}
+        if channel_id not in known or channel_id in self.deleted_channels:
             return self._discord_error(404, 10003, "Unknown Channel")
         closed = {self.dm_channels.get(u) for u in self.closed_dms}
         if channel_id in closed:
@@ -658,10 +662,13 @@ class FakeDiscord:
             "shard": [0, 1],
         }
         await self._dispatch("READY", ready, socket)
-        channel = payloads.text_channel(self.channel_id, self.guild_id)
+        channels = [
+            payloads.text_channel(self.channel_id, self.guild_id),
+            payloads.text_channel(self.room_channel_id, self.guild_id, "grand-ballroom"),
+        ]
         bot_member = payloads.member(self.bot_user, DEFAULT_PERMISSIONS)
         await self._dispatch(
-            "GUILD_CREATE", payloads.guild(self.guild_id, channel, bot_member), socket
+            "GUILD_CREATE", payloads.guild(self.guild_id, channels, bot_member), socket
         )
         self.connected.set()
 

@@ -15,6 +15,7 @@ from bot.adapters.discord.delivery import DiscordSender
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.events_cog import EventsCog
 from bot.adapters.discord.reminders_cog import RemindersCog
+from bot.adapters.discord.streams_cog import StreamsCog
 from bot.adapters.discord.tree import ConfTree
 from bot.app import make_clock, open_program, open_state
 from bot.clock import Clock
@@ -72,7 +73,11 @@ class ConfBot(commands.Bot):
         conference = self.service.conference.key
         await self.add_cog(
             ProgramCog(
-                self, self.service, self.clock, lambda user: state.followed_refs(conference, user)
+                self,
+                self.service,
+                self.clock,
+                lambda user: state.followed_refs(conference, user),
+                lambda guild: state.streams(guild, conference),
             )
         )
         sender = DiscordSender(self)
@@ -90,6 +95,7 @@ class ConfBot(commands.Bot):
             )
         )
         await self.add_cog(EventsCog(self.service, self.clock, self.state))
+        await self.add_cog(StreamsCog(self.service, self.clock, self.state))
         await self.scheduler.start()
         if self.settings.guild_id is not None:
             guild = discord.Object(id=self.settings.guild_id)

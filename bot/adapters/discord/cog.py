@@ -4,7 +4,7 @@ reply. Errors are raised and answered once, by ConfTree.on_error."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from typing import Any, TypeVar
 
@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.render import cards
 from bot.service import ProgramService
 from bot.service.results import NoMatch, Suggestion
+from bot.service.watch import NO_STREAMS
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class ProgramCog(commands.Cog):
         service: ProgramService,
         clock: Clock,
         followed: Callable[[int], Awaitable[list[str]]] | None = None,
+        streams: Callable[[int], Awaitable[Mapping[str, str]]] | None = None,
     ) -> None:
         self.bot = bot
         self.service = service
@@ -55,6 +57,9 @@ class ProgramCog(commands.Cog):
         # The references of the items a person follows (their reminders): /next and /now
         # put those rooms and tracks first.
         self.followed = followed
+        # The live streams a server's organisers set per room (/stream): shown as
+        # "Watch live" on the talks that are on.
+        self.streams = streams
         self.conference = service.conference
         self.calendars = ProgramCalendar()
         # /schedule's choices are the conference's days, known only once it is loaded.
@@ -74,14 +79,21 @@ class ProgramCog(commands.Cog):
         now = self.clock.now()
         at = self.service.when(when, now) if when else now
         answer = self.service.next(at, await self._favourites(interaction))
-        await send_cards(interaction, cards.next_cards(answer, self.conference))
+        streams = await self._streams(interaction)
+        await send_cards(interaction, cards.next_cards(answer, self.conference, streams))
 
     @app_commands.command(
         name="now", description="What is on stage right now, and who is presenting"
     )
     async def now(self, interaction: discord.Interaction) -> None:
         answer = self.service.now(self.clock.now(), await self._favourites(interaction))
-        await send_cards(interaction, cards.now_cards(answer, self.conference))
+        streams = await self._streams(interaction)
+        await send_cards(interaction, cards.now_cards(answer, self.conference, streams))
+
+    async def _streams(self, interaction: discord.Interaction) -> Mapping[str, str]:
+        if self.streams is None or interaction.guild_id is None:
+            return NO_STREAMS
+        return await self.streams(interaction.guild_id)
 
     async def _favourites(self, interaction: discord.Interaction) -> frozenset[str]:
         if self.followed is None:
@@ -94,7 +106,9 @@ class ProgramCog(commands.Cog):
     @app_commands.describe(title="A few words of the title or the system's name; typos are fine")
     async def paper(self, interaction: discord.Interaction, title: str) -> None:
         answer = _found(self.service.paper(title))
-        await send_cards(interaction, cards.paper_cards(answer, self.conference))
+        streams = await self._streams(interaction)
+        card_list = cards.paper_cards(answer, self.conference, self.clock.now(), streams)
+        await send_cards(interaction, card_list)
 
     @paper.autocomplete("title")
     async def paper_autocomplete(

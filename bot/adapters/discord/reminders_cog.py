@@ -174,14 +174,7 @@ class RemindersCog(commands.Cog):
         target = channel or interaction.channel
         if target is None or interaction.guild_id is None:
             raise QueryError("Run this in a server channel, or name one.")
-        me = interaction.guild.me if interaction.guild else None
-        if me is not None and isinstance(target, discord.abc.GuildChannel):
-            perms = target.permissions_for(me)
-            if not (perms.send_messages and perms.embed_links):
-                raise QueryError(
-                    f"I can't post embeds in <#{target.id}>: give me Send Messages and"
-                    " Embed Links there, then try again."
-                )
+        _check_can_post(interaction, target)
         now = self.clock.now()
         await self.state.set_announcements(
             interaction.guild_id,
@@ -199,6 +192,45 @@ class RemindersCog(commands.Cog):
             f"{extra} `/status` shows what's next; `/announce off` stops.",
             ephemeral=True,
         )
+
+    @announce.command(name="room", description="Post each talk of a room in its own channel")
+    @app_commands.describe(
+        room="The room, as the program names it",
+        channel="The room's channel (leave out to stop posting this room)",
+    )
+    async def announce_room(
+        self,
+        interaction: discord.Interaction,
+        room: str,
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        self._require_manager(interaction)
+        assert interaction.guild_id is not None
+        name = self.service.room_named(room)
+        conference = self.conference.key
+        if channel is None:
+            removed = await self.state.remove_room_channel(interaction.guild_id, conference, name)
+            self.scheduler.wake()
+            text = f"Stopped posting {name}'s talks." if removed else f"{name} had no channel."
+            await send_text(interaction, text, ephemeral=True)
+            return
+        _check_can_post(interaction, channel)
+        await self.state.set_room_channel(interaction.guild_id, conference, name, channel.id,
+                                          int(self.clock.now().timestamp()))  # fmt: skip
+        self.scheduler.wake()
+        await send_text(
+            interaction,
+            f"📣 I'll post each talk in {name} in <#{channel.id}> as it starts, with its live"
+            " stream when there is one (`/stream set` adds one for the room). `/status` lists"
+            " the room channels; `/announce room` without a channel stops this one.",
+            ephemeral=True,
+        )
+
+    @announce_room.autocomplete("room")
+    async def announce_room_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return to_choices(self.service.suggest_rooms(current))
 
     @announce.command(name="off", description="Stop announcing sessions in this server")
     async def announce_off(self, interaction: discord.Interaction) -> None:
@@ -221,10 +253,11 @@ class RemindersCog(commands.Cog):
         configs = await self.state.announcements(guild_id)
         config = configs[0] if configs else None
         pending = await self.state.deliveries(owner=guild_id, state="pending")
-        pending = [d for d in pending if d.kind in ("slot", "talk")]
+        pending = [d for d in pending if d.kind in ("slot", "talk", "room")]
         reminders = [
             r for r in await self.state.reminders(self.conference.key) if r.guild_id == guild_id
         ]
+        streams = await self.state.streams(guild_id, self.conference.key)
         report = cards.StatusReport(
             channel_id=config.channel_id if config else None,
             minutes_before=config.minutes_before if config else None,
@@ -236,7 +269,12 @@ class RemindersCog(commands.Cog):
             talks=len(self.service.program.talks),
             sessions=len(self.service.program.sessions),
             reminders_active=len(reminders),
-            deliveries=await self.state.counts(("slot", "talk"), guild_id),
+            deliveries=await self.state.counts(("slot", "talk", "room"), guild_id),
+            room_channels=tuple(
+                (c.room, c.channel_id, None if c.enabled else c.disabled_reason or "disabled")
+                for c in await self.state.room_channels(self.conference.key, guild_id)
+            ),
+            streams=tuple(sorted(streams.items())),
         )
         await send_cards(interaction, [cards.status_card(report, self.conference)], ephemeral=True)
 
@@ -295,3 +333,15 @@ class RemindersCog(commands.Cog):
         (server admins can override who sees what)."""
         if not interaction.permissions.manage_guild:
             raise app_commands.MissingPermissions(["manage_guild"])
+
+
+def _check_can_post(interaction: discord.Interaction, target: Any) -> None:
+    """Refuse up front, with the fix, a channel where our posts would fail."""
+    me = interaction.guild.me if interaction.guild else None
+    if me is not None and isinstance(target, discord.abc.GuildChannel):
+        perms = target.permissions_for(me)
+        if not (perms.send_messages and perms.embed_links):
+            raise QueryError(
+                f"I can't post embeds in <#{target.id}>: give me Send Messages and"
+                " Embed Links there, then try again."
+            )

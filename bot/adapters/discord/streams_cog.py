@@ -1,0 +1,94 @@
+"""/stream: the live stream of a room, set by the server's organisers.
+
+Talks show "Watch live" with it while they run (in /now, /next, /paper and the posts as
+each talk starts), unless the program gives the talk its own stream link, and never for a
+talk whose speakers asked not to be recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.adapters.discord.cog import to_choices
+from bot.adapters.discord.replies import send_text
+from bot.adapters.discord.tree import SERVER_ONLY
+from bot.clock import Clock
+from bot.service import ProgramService, QueryError
+from bot.store.state import StateStore
+
+log = logging.getLogger(__name__)
+
+URL_MAX = 500
+
+
+def stream_url(text: str) -> str:
+    """An https URL with a host, or a QueryError saying what is wrong with it."""
+    url = text.strip()
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise QueryError(
+            "A stream link must be an https:// address, such as https://example.org/live/room-a."
+        )
+    if len(url) > URL_MAX or any(c.isspace() for c in url):
+        raise QueryError(f"That link is not a single address of at most {URL_MAX} characters.")
+    return url
+
+
+class StreamsCog(commands.Cog):
+    def __init__(self, service: ProgramService, clock: Clock, state: StateStore) -> None:
+        self.service = service
+        self.clock = clock
+        self.state = state
+        self.conference = service.conference
+
+    stream = app_commands.Group(
+        name="stream",
+        description="The live stream of a room, shown as each of its talks runs",
+        allowed_contexts=SERVER_ONLY,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    @stream.command(name="set", description="Set the live stream link of a room")
+    @app_commands.describe(room="The room, as the program names it", url="The stream's https link")
+    async def stream_set(self, interaction: discord.Interaction, room: str, url: str) -> None:
+        guild_id = _managed_guild(interaction)
+        name = self.service.room_named(room)
+        link = stream_url(url)
+        now_ts = int(self.clock.now().timestamp())
+        await self.state.set_stream(guild_id, self.conference.key, name, link, now_ts)
+        await send_text(
+            interaction,
+            f"📺 Talks in {name} now show “Watch live” while they run, linking to <{link}>."
+            " `/stream clear` removes it.",
+            ephemeral=True,
+        )
+
+    @stream.command(name="clear", description="Remove the live stream link of a room")
+    @app_commands.describe(room="The room, as the program names it")
+    async def stream_clear(self, interaction: discord.Interaction, room: str) -> None:
+        guild_id = _managed_guild(interaction)
+        name = self.service.room_named(room)
+        removed = await self.state.clear_stream(guild_id, self.conference.key, name)
+        text = f"Removed {name}'s stream." if removed else f"{name} had no stream set."
+        await send_text(interaction, text, ephemeral=True)
+
+    @stream_set.autocomplete("room")
+    @stream_clear.autocomplete("room")
+    async def room_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return to_choices(self.service.suggest_rooms(current))
+
+
+def _managed_guild(interaction: discord.Interaction) -> int:
+    """default_permissions hides the commands; this refuses them if shown anyway."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    if not interaction.permissions.manage_guild:
+        raise app_commands.MissingPermissions(["manage_guild"])
+    return interaction.guild_id
