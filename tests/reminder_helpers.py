@@ -28,6 +28,25 @@ class RecordingSender:
         self.dms.append((user_id, card))
         self.delivered.set()
 
+    threads: list[tuple[int, str, Card, list[str]]] = field(default_factory=list)
+    edits: list[tuple[int, int, Card]] = field(default_factory=list)
+    closed: list[tuple[int, str | None]] = field(default_factory=list)
+
+    async def open_thread(
+        self, forum_id: int, name: str, card: Card, tags: Sequence[str]
+    ) -> tuple[int, int]:
+        if self.fail_with is not None and (not self.failing_channels
+                                           or forum_id in self.failing_channels):  # fmt: skip
+            raise self.fail_with
+        self.threads.append((forum_id, name, card, list(tags)))
+        return 5000 + len(self.threads), 6000 + len(self.threads)
+
+    async def edit_first_message(self, thread_id: int, message_id: int, card: Card) -> None:
+        self.edits.append((thread_id, message_id, card))
+
+    async def close_thread(self, thread_id: int, note: str | None = None) -> None:
+        self.closed.append((thread_id, note))
+
     async def post(self, channel_id: int, cards: Sequence[Card], text: str | None = None) -> None:
         wanted = not self.failing_channels or channel_id in self.failing_channels
         if self.fail_with is not None and wanted:

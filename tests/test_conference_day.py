@@ -207,3 +207,81 @@ def test_an_unknown_room_names_the_closest(service: ProgramService):
 
     with pytest.raises(QueryError, match="Did you mean Grand Ballroom ABGH"):
         service.room_named("Grand")
+
+
+# -- Q&A threads --------------------------------------------------------------------------
+
+FORUM = 555
+
+
+async def qa_on(rig, at: str = "2024-07-10T10:50", minutes: int = 5) -> None:
+    key = rig.service.conference.key
+    await rig.state.set_qa_forum(GUILD, key, FORUM, minutes, int(pacific(at).timestamp()))
+    await rig.scheduler.replan()
+
+
+async def test_a_talks_thread_opens_minutes_before_it_starts(rig):
+    await qa_on(rig)
+    assert await rig.at(pacific("2024-07-10T10:59")) == 0
+    await rig.at(pacific("2024-07-10T11:00"))  # NOMAD starts at 11:05
+    ((forum, name, card, tags),) = rig.sender.threads
+    assert forum == FORUM and name.startswith("NOMAD")
+    assert card.ask and "Ask a question" in card.description
+    assert BALLROOM in tags and "Memory Management" in tags
+    (thread,) = await rig.state.qa_threads(rig.service.conference.key)
+    assert thread.item_ref == "p:xiang" and not thread.closed
+
+
+async def test_exactly_one_thread_per_talk(rig):
+    await qa_on(rig)
+    await rig.at(pacific("2024-07-10T11:00"))
+    await rig.at(pacific("2024-07-10T11:01"))
+    await rig.scheduler.replan()
+    await rig.at(pacific("2024-07-10T11:02"))
+    names = [name for _, name, _, _ in rig.sender.threads]
+    assert names and len(names) == len(set(names))
+
+
+async def test_a_thread_is_closed_a_day_after_its_talk(rig):
+    await qa_on(rig)
+    await rig.at(pacific("2024-07-10T11:00"))
+    await rig.at(pacific("2024-07-11T11:24"))
+    assert 5001 not in [thread_id for thread_id, _ in rig.sender.closed]
+    await rig.at(pacific("2024-07-11T11:25"))  # NOMAD ended 11:25 the day before
+    assert (5001, None) in rig.sender.closed
+    (thread, *_) = await rig.state.qa_threads(rig.service.conference.key)
+    assert thread.closed
+
+
+async def test_a_moved_talk_gets_its_thread_edited(rig, program):
+    await qa_on(rig)
+    await rig.at(pacific("2024-07-10T11:00"))
+    moved = tuple(
+        dataclasses.replace(t, slot=dataclasses.replace(t.slot, room="Hall B"))
+        if t.key == NOMAD else t for t in program.talks
+    )  # fmt: skip
+    rig.swap_program(ProgramService(dataclasses.replace(program, talks=moved)))
+    await rig.scheduler.sync_threads()
+    ((thread_id, message_id, card),) = rig.sender.edits
+    assert (thread_id, message_id) == (5001, 6001) and "Hall B" in card.description
+    await rig.scheduler.sync_threads()
+    assert len(rig.sender.edits) == 1  # edited once, not on every pass
+
+
+async def test_a_cancelled_talk_gets_its_thread_closed_with_a_note(rig, program):
+    await qa_on(rig)
+    await rig.at(pacific("2024-07-10T11:00"))
+    kept = tuple(t for t in program.talks if t.key != NOMAD)
+    rig.swap_program(ProgramService(dataclasses.replace(program, talks=kept)))
+    await rig.scheduler.sync_threads()
+    assert rig.sender.closed == [(5001, "This talk is no longer in the program.")]
+
+
+async def test_a_forum_we_cannot_post_in_turns_qa_off(rig, caplog):
+    await qa_on(rig)
+    rig.sender.fail_with = TargetGone("missing permission to open threads in 555")
+    with caplog.at_level(logging.WARNING):
+        await rig.at(pacific("2024-07-10T11:00"))
+    (forum,) = await rig.state.qa_forums(rig.service.conference.key)
+    assert not forum.enabled and "missing permission" in (forum.disabled_reason or "")
+    assert await rig.state.deliveries(owner=GUILD, state="pending") == []

@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.service import ProgramService
-from bot.store.state import Announcements, DeliveryKind, Planned, Reminder, RoomChannel
+from bot.store.state import (
+    Announcements,
+    DeliveryKind,
+    Planned,
+    QAForum,
+    QAThread,
+    Reminder,
+    RoomChannel,
+)
 
 SLOT_REF = "slot:"
 
@@ -21,6 +29,8 @@ def plan(
     reminders: Iterable[Reminder],
     announcements: Iterable[Announcements],
     room_channels: Iterable[RoomChannel] = (),
+    qa_forums: Iterable[QAForum] = (),
+    qa_threads: Iterable[QAThread] = (),
 ) -> list[Planned]:
     planned: list[Planned] = []
     for reminder in reminders:
@@ -58,6 +68,7 @@ def plan(
                         Planned(DeliveryKind.TALK, config.guild_id, ref, config.channel_id, start)
                     )
     planned += _room_posts(service, room_channels)
+    planned += _qa(service, qa_forums, qa_threads)
     return planned
 
 
@@ -76,4 +87,33 @@ def _room_posts(service: ProgramService, channels: Iterable[RoomChannel]) -> lis
             if start > channel.updated_ts:
                 planned.append(Planned(DeliveryKind.ROOM, channel.guild_id, f"p:{talk.key}",
                                        channel.channel_id, start))  # fmt: skip
+    return planned
+
+
+DAY = 86_400
+
+
+def _qa(
+    service: ProgramService, forums: Iterable[QAForum], threads: Iterable[QAThread]
+) -> list[Planned]:
+    """A Q&A thread for each talk a few minutes before it starts (never a second one for
+    a talk that has one), and each open thread closed a day after its talk ends."""
+    threads = list(threads)
+    opened = {(t.guild_id, t.item_ref) for t in threads}
+    planned = []
+    for forum in forums:
+        if not forum.enabled:
+            continue
+        for talk in service.talks.values():
+            ref, start = f"p:{talk.key}", int(talk.slot.start.timestamp())
+            if start > forum.updated_ts and (forum.guild_id, ref) not in opened:
+                due = start - 60 * forum.minutes_before
+                planned.append(Planned(DeliveryKind.THREAD, forum.guild_id, ref, forum.forum_id,
+                                       due))  # fmt: skip
+    for thread in threads:
+        item = service.remindable(thread.item_ref)
+        if not thread.closed and item is not None:
+            due = int(item.slot.end.timestamp()) + DAY
+            planned.append(Planned(DeliveryKind.CLOSE, thread.guild_id, thread.item_ref,
+                                   thread.thread_id, due))  # fmt: skip
     return planned

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
@@ -31,6 +32,7 @@ from bot.store.state import (
     Delivery,
     DeliveryKind,
     DeliveryState,
+    QAThread,
     ReminderStatus,
     StateStore,
 )
@@ -66,6 +68,18 @@ class Sender(Protocol):
     async def post(
         self, channel_id: int, cards: Sequence[Card], text: str | None = None
     ) -> None: ...
+
+    async def open_thread(
+        self, forum_id: int, name: str, card: Card, tags: Sequence[str]
+    ) -> tuple[int, int]:
+        """A forum post; returns the thread's id and its first message's id."""
+        ...
+
+    async def edit_first_message(self, thread_id: int, message_id: int, card: Card) -> None: ...
+
+    async def close_thread(self, thread_id: int, note: str | None = None) -> None:
+        """Post the note if any, then lock and archive the thread."""
+        ...
 
 
 def _ts(moment: datetime) -> int:
@@ -151,13 +165,17 @@ class Scheduler:
         reminders = await self.state.reminders(self.conference)
         configs = [a for a in await self.state.announcements() if a.conference == self.conference]
         rooms = await self.state.room_channels(self.conference)
-        await self.state.sync_plan(plan(service, reminders, configs, rooms), _ts(self.clock.now()))
+        forums = await self.state.qa_forums(self.conference)
+        threads = await self.state.qa_threads(self.conference)
+        planned = plan(service, reminders, configs, rooms, forums, threads)
+        await self.state.sync_plan(planned, _ts(self.clock.now()))
 
     async def _run(self) -> None:
         while not self._stopping:
             try:
                 self._wake.clear()
                 await self.replan()
+                await self.sync_threads()
                 while await self.step():
                     pass
                 await self._sleep_until_next()
@@ -218,7 +236,9 @@ class Scheduler:
             return
         except TargetGone as exc:
             await self._failed(delivery, f"target gone: {exc}", now_ts)
-            if delivery.kind is DeliveryKind.ROOM:
+            if delivery.kind in (DeliveryKind.THREAD, DeliveryKind.CLOSE):
+                await self.disable_qa(delivery.owner, str(exc))
+            elif delivery.kind is DeliveryKind.ROOM:
                 await self.disable_room_channel(delivery.owner, delivery.target, str(exc))
             else:
                 await self.disable_guild(delivery.owner, str(exc))
@@ -253,6 +273,33 @@ class Scheduler:
             log.warning("announcements disabled in guild %d: %s", guild_id, reason)
             await self.replan()
 
+    async def disable_qa(self, guild_id: int, reason: str) -> None:
+        """The forum is gone or closed to us: no more Q&A threads in this server."""
+        if await self.state.disable_qa(guild_id, reason, _ts(self.clock.now())):
+            log.warning("Q&A threads disabled in guild %d: %s", guild_id, reason)
+            await self.replan()
+
+    async def sync_threads(self) -> None:
+        """A talk that moved or was renamed gets its thread's first message edited; one
+        removed from the program gets its thread closed with a note. Outside the ledger:
+        an edit or a close done twice changes nothing."""
+        service = self.service
+        for thread in await self.state.qa_threads(self.conference, open_only=True):
+            talk = service.remindable(thread.item_ref)
+            try:
+                if not isinstance(talk, SessionTalk):
+                    await self.sender.close_thread(
+                        thread.thread_id, "This talk is no longer in the program."
+                    )
+                    await self.state.save_thread(replace(thread, closed=True))
+                elif (signature := thread_signature(talk)) != thread.signature:
+                    card = cards.qa_card(talk, service.conference)
+                    await self.sender.edit_first_message(thread.thread_id, thread.message_id, card)
+                    await self.state.save_thread(replace(thread, signature=signature))
+            except Exception as exc:  # tried again on the next pass
+                log.warning("could not update Q&A thread %d: %s", thread.thread_id,
+                            _describe(exc))  # fmt: skip
+
     async def disable_room_channel(self, guild_id: int, channel_id: int, reason: str) -> None:
         """A room channel deleted or closed to us: stop posting there (the main
         announcements and other rooms go on)."""
@@ -282,6 +329,10 @@ class Scheduler:
             found = [cards.announcement_card(s, service.session_talks(s), conference, now)
                      for s in sessions]  # fmt: skip
             return lambda: self._post_slot(delivery.target, found)
+        if delivery.kind is DeliveryKind.THREAD:
+            return self._thread_opener(delivery, now)
+        if delivery.kind is DeliveryKind.CLOSE:
+            return await self._thread_closer(delivery)
         # A talk starting, in the main channel (TALK) or its room's channel (ROOM), with
         # the stream the server's organisers set for the room, if any.
         talk = service.remindable(delivery.item_ref)
@@ -292,11 +343,48 @@ class Scheduler:
         text = cards.talk_start_text(talk, conference, now, streams)
         return lambda: self.sender.post(delivery.target, (), text)
 
+    def _thread_opener(self, delivery: Delivery, now: datetime) -> Callable[[], Awaitable[None]]:
+        service = self.service
+        talk = service.remindable(delivery.item_ref)
+        if not isinstance(talk, SessionTalk):
+            raise _Skip("the talk is no longer in the program")
+        _not_ended(talk.slot.end, now)
+        card = cards.qa_card(talk, service.conference)
+        tags = [t for t in (talk.talk.track, talk.slot.room, talk.session.title) if t]
+
+        async def open_thread() -> None:
+            thread_id, message_id = await self.sender.open_thread(
+                delivery.target, cards.qa_thread_name(talk), card, tags
+            )
+            await self.state.save_thread(QAThread(
+                delivery.owner, service.conference.key, delivery.item_ref, delivery.target,
+                thread_id, message_id, thread_signature(talk), closed=False,
+            ))  # fmt: skip
+
+        return open_thread
+
+    async def _thread_closer(self, delivery: Delivery) -> Callable[[], Awaitable[None]]:
+        thread = await self.state.qa_thread(delivery.target)
+        if thread is None or thread.closed:
+            raise _Skip("the thread is already closed")
+
+        async def close() -> None:
+            await self.sender.close_thread(thread.thread_id)
+            await self.state.save_thread(replace(thread, closed=True))
+
+        return close
+
     async def _post_slot(self, channel_id: int, found: list[Card]) -> None:
         # One message per slot; a slot with more parallel sessions than a message holds
         # embeds is split (Discord allows 10 embeds and 6000 characters in all).
         for chunk in _chunks(found):
             await self.sender.post(channel_id, chunk)
+
+
+def thread_signature(talk: SessionTalk) -> str:
+    """What a thread's first message says that a program change can alter."""
+    slot = talk.slot
+    return f"{talk.title}|{_ts(slot.start)}|{_ts(slot.end)}|{slot.room or ''}"
 
 
 def _describe(exc: BaseException) -> str:

@@ -90,6 +90,7 @@ class Card:
     footer: str | None = None
     links: tuple[tuple[str, str], ...] = field(default=())  # (label, url) link buttons
     calendar: str | None = None  # a stable reference ('p:…', 's:…'): an "Add to calendar" button
+    ask: bool = False  # an "Ask a question" button (the first message of a Q&A thread)
 
     def size(self) -> int:
         """Characters Discord counts towards the 6000 total."""
@@ -616,6 +617,48 @@ def talk_start_text(
         f" ({timefmt.time_of(talk.slot, tz)}){live}",
         2000,
     )
+
+
+def qa_thread_name(talk: SessionTalk) -> str:
+    """A forum post's title: the talk's (Discord allows 100 characters)."""
+    return truncate(talk.title, 100)
+
+
+def qa_card(talk: SessionTalk, conference: Conference) -> Card:
+    """The first message of a talk's Q&A thread: what, who, when, where, and how to ask."""
+    tz = conference.tz
+    item = talk.talk
+    lines = []
+    if item.authors:
+        lines.append(f"By {escape(authors_line(item.authors))}")
+    lines.append(when_with_day(item.slot, tz) + (" (approximate)" if item.slot.approximate else ""))
+    if item.slot.room:
+        lines.append(f"📍 {escape(item.slot.room)}")
+    if item.abstract:
+        lines.append("\n" + escape(abstract_excerpt(item.abstract, 300)))
+    lines.append(
+        "\nPress **Ask a question** (or use `/ask` here): each question is posted on its own"
+        " so people can vote with 👍. The chair sees them ranked with `/questions`."
+    )
+    links: tuple[tuple[str, str], ...] = ((_page_label(conference), item.url),) if item.url else ()
+    links += tuple((truncate(link.title, 80), link.url) for link in item.links[:3])
+    return fit(Card(f"💬 {escape(talk.title)}", "\n".join(lines), url=item.url, links=links,
+                    ask=True))  # fmt: skip
+
+
+def question_text(asker: str, question: str) -> str:
+    """A question as posted in its thread: who asks (escaped, never a ping), and what."""
+    return truncate(f"❓ **{escape(asker)}** asks:\n{escape(question)}", 2000)
+
+
+def questions_text(ranked: Sequence[tuple[int, str, str]], title: str) -> str:
+    """/questions: (votes, asker's question line, jump URL), most votes first."""
+    if not ranked:
+        return f"No questions yet for **{escape(title)}**."
+    lines = [f"Questions for **{escape(title)}**, most 👍 first:"]
+    for rank, (votes, text, url) in enumerate(ranked[:20], start=1):
+        lines.append(f"{rank}. {votes} 👍 · {truncate(text, 150)} ([jump]({link_target(url)}))")
+    return truncate("\n".join(lines), 2000)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,8 @@ class DeliveryKind(StrEnum):
     SLOT = "slot"  # a channel post of the sessions starting at one time; owner is the guild
     TALK = "talk"  # a channel line as a talk starts; owner is the guild
     ROOM = "room"  # the same line in the talk's room channel; owner is the guild
+    THREAD = "thread"  # open a talk's Q&A thread in the forum; owner is the guild
+    CLOSE = "close"  # lock and archive it a day after the talk; owner is the guild
 
 
 class DeliveryState(StrEnum):
@@ -66,6 +68,12 @@ _STILL_WANTED = """
     WHEN 'room' THEN EXISTS (
         SELECT 1 FROM room_channels c WHERE c.guild_id = deliveries.owner AND c.enabled = 1
         AND c.channel_id = deliveries.target)
+    WHEN 'thread' THEN EXISTS (
+        SELECT 1 FROM qa_forums q WHERE q.guild_id = deliveries.owner AND q.enabled = 1
+        AND q.forum_id = deliveries.target)
+    WHEN 'close' THEN EXISTS (
+        SELECT 1 FROM qa_threads t WHERE t.guild_id = deliveries.owner AND t.closed = 0
+        AND t.thread_id = deliveries.target)
     ELSE EXISTS (
         SELECT 1 FROM announcements a WHERE a.guild_id = deliveries.owner AND a.enabled = 1
         AND a.channel_id = deliveries.target)
@@ -116,6 +124,29 @@ class RoomChannel:
     enabled: bool
     disabled_reason: str | None
     updated_ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class QAForum:
+    guild_id: int
+    conference: str
+    forum_id: int
+    minutes_before: int
+    enabled: bool
+    disabled_reason: str | None
+    updated_ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class QAThread:
+    guild_id: int
+    conference: str
+    item_ref: str
+    forum_id: int
+    thread_id: int
+    message_id: int
+    signature: str
+    closed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,6 +447,72 @@ class StateStore(Connected):
             (guild_id, conference),
         )
         return {room: url for room, url in rows}
+
+    # -- Q&A threads --------------------------------------------------------------------
+
+    async def set_qa_forum(
+        self, guild_id: int, conference: str, forum_id: int, minutes_before: int, now_ts: int
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO qa_forums (guild_id, conference, forum_id, minutes_before, enabled,"
+            " disabled_reason, updated_ts) VALUES (?, ?, ?, ?, 1, NULL, ?)"
+            " ON CONFLICT (guild_id) DO UPDATE SET conference = excluded.conference,"
+            " forum_id = excluded.forum_id, minutes_before = excluded.minutes_before,"
+            " enabled = 1, disabled_reason = NULL, updated_ts = excluded.updated_ts",
+            (guild_id, conference, forum_id, minutes_before, now_ts),
+        )
+        await self._db.commit()
+
+    async def disable_qa(self, guild_id: int, reason: str, now_ts: int) -> bool:
+        cursor = await self._db.execute(
+            "UPDATE qa_forums SET enabled = 0, disabled_reason = ?, updated_ts = ?"
+            " WHERE guild_id = ? AND enabled = 1",
+            (reason, now_ts, guild_id),
+        )
+        await self._db.commit()
+        return cursor.rowcount > 0
+
+    async def qa_forums(self, conference: str, guild_id: int | None = None) -> list[QAForum]:
+        rows = await self._db.execute_fetchall(
+            "SELECT guild_id, conference, forum_id, minutes_before, enabled, disabled_reason,"
+            " updated_ts FROM qa_forums WHERE conference = ?"
+            + (" AND guild_id = ?" if guild_id is not None else "")
+            + " ORDER BY guild_id",
+            (conference, guild_id) if guild_id is not None else (conference,),
+        )
+        return [QAForum(g, c, f, m, bool(e), r, u) for g, c, f, m, e, r, u in rows]
+
+    async def save_thread(self, thread: QAThread) -> None:
+        await self._db.execute(
+            "INSERT OR REPLACE INTO qa_threads (guild_id, conference, item_ref, forum_id,"
+            " thread_id, message_id, signature, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (thread.guild_id, thread.conference, thread.item_ref, thread.forum_id,
+             thread.thread_id, thread.message_id, thread.signature, int(thread.closed)),
+        )  # fmt: skip
+        await self._db.commit()
+
+    async def qa_threads(
+        self, conference: str, guild_id: int | None = None, *, open_only: bool = False
+    ) -> list[QAThread]:
+        rows = await self._db.execute_fetchall(
+            "SELECT guild_id, conference, item_ref, forum_id, thread_id, message_id, signature,"
+            " closed FROM qa_threads WHERE conference = ?"
+            + (" AND guild_id = ?" if guild_id is not None else "")
+            + (" AND closed = 0" if open_only else "")
+            + " ORDER BY guild_id, thread_id",
+            (conference, guild_id) if guild_id is not None else (conference,),
+        )
+        return [QAThread(g, c, i, f, t, m, s, bool(x)) for g, c, i, f, t, m, s, x in rows]
+
+    async def qa_thread(self, thread_id: int) -> QAThread | None:
+        rows = list(await self._db.execute_fetchall(
+            "SELECT guild_id, conference, item_ref, forum_id, thread_id, message_id, signature,"
+            " closed FROM qa_threads WHERE thread_id = ?", (thread_id,),
+        ))  # fmt: skip
+        if not rows:
+            return None
+        g, c, i, f, t, m, sig, closed = rows[0]
+        return QAThread(g, c, i, f, t, m, sig, bool(closed))
 
     # -- the ledger ---------------------------------------------------------------------
 

@@ -95,9 +95,10 @@ ALTER TABLE deliveries_by_arming RENAME TO deliveries;
 CREATE INDEX deliveries_by_due ON deliveries (state, due_ts);
 
 -- migration 4
--- Conference day: a room's talks announced in its own channel, and a live stream per
--- room set by the server's organisers. Room channel posts are a new delivery kind, so
--- the ledger is rebuilt with 'room' allowed (SQLite cannot change a CHECK in place).
+-- Conference day: a room's talks announced in its own channel, a live stream per room set
+-- by the server's organisers, and a Q&A thread per talk in a forum channel. Room posts and
+-- opening and closing threads are new delivery kinds, so the ledger is rebuilt with them
+-- allowed (SQLite cannot change a CHECK in place).
 CREATE TABLE room_channels (
     guild_id         INTEGER NOT NULL,
     conference       TEXT NOT NULL,
@@ -118,9 +119,34 @@ CREATE TABLE streams (
     PRIMARY KEY (guild_id, conference, room)
 );
 
+CREATE TABLE qa_forums (
+    guild_id         INTEGER PRIMARY KEY,
+    conference       TEXT NOT NULL,
+    forum_id         INTEGER NOT NULL,
+    minutes_before   INTEGER NOT NULL,
+    enabled          INTEGER NOT NULL DEFAULT 1,
+    disabled_reason  TEXT,
+    updated_ts       INTEGER NOT NULL
+);
+
+-- One row per thread opened, so a moved talk's thread is edited and a cancelled one's
+-- closed; `signature` is what the thread's first message says (title, time, room).
+CREATE TABLE qa_threads (
+    guild_id    INTEGER NOT NULL,
+    conference  TEXT NOT NULL,
+    item_ref    TEXT NOT NULL,
+    forum_id    INTEGER NOT NULL,
+    thread_id   INTEGER NOT NULL UNIQUE,
+    message_id  INTEGER NOT NULL,
+    signature   TEXT NOT NULL,
+    closed      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (guild_id, conference, item_ref)
+);
+
 CREATE TABLE deliveries_with_rooms (
     id          INTEGER PRIMARY KEY,
-    kind        TEXT NOT NULL CHECK (kind IN ('reminder', 'slot', 'talk', 'room')),
+    kind        TEXT NOT NULL
+                CHECK (kind IN ('reminder', 'slot', 'talk', 'room', 'thread', 'close')),
     owner       INTEGER NOT NULL,
     item_ref    TEXT NOT NULL,
     arming      INTEGER NOT NULL DEFAULT 0,

@@ -14,6 +14,8 @@ from bot.adapters.discord.cog import ProgramCog
 from bot.adapters.discord.delivery import DiscordSender
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.events_cog import EventsCog
+from bot.adapters.discord.qa_cog import QACog
+from bot.adapters.discord.qa_widgets import AskButton
 from bot.adapters.discord.reminders_cog import RemindersCog
 from bot.adapters.discord.streams_cog import StreamsCog
 from bot.adapters.discord.tree import ConfTree
@@ -68,7 +70,7 @@ class ConfBot(commands.Bot):
         self.clock = self._clock_override or make_clock(
             self.service.conference, self.settings.simulated_now
         )
-        self.add_dynamic_items(CalendarButton)
+        self.add_dynamic_items(CalendarButton, AskButton)
         self.state = state = await open_state(self.settings)
         conference = self.service.conference.key
         await self.add_cog(
@@ -96,6 +98,7 @@ class ConfBot(commands.Bot):
         )
         await self.add_cog(EventsCog(self.service, self.clock, self.state))
         await self.add_cog(StreamsCog(self.service, self.clock, self.state))
+        await self.add_cog(QACog(self.service, self.clock, self.state, self.scheduler.wake))
         await self.scheduler.start()
         if self.settings.guild_id is not None:
             guild = discord.Object(id=self.settings.guild_id)

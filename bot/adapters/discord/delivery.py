@@ -4,6 +4,7 @@ translated into what the scheduler understands (unreachable, gone, try later).""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 
@@ -48,3 +49,53 @@ class DiscordSender:
             raise TargetGone(f"missing permission to post in channel {channel_id}") from exc
         except discord.HTTPException as exc:
             raise TryLater(f"HTTP {exc.status} {exc.code}") from exc
+
+    async def open_thread(
+        self, forum_id: int, name: str, card: Card, tags: Sequence[str]
+    ) -> tuple[int, int]:
+        forum = self.client.get_channel(forum_id)
+        try:
+            if forum is None:
+                forum = await self.client.fetch_channel(forum_id)
+            if not isinstance(forum, discord.ForumChannel):
+                raise TargetGone(f"channel {forum_id} is not a forum")
+            wanted = {t.casefold() for t in tags}
+            applied = [t for t in forum.available_tags if t.name.casefold() in wanted][:5]
+            kwargs: dict[str, Any] = {"embed": to_embed(card), "applied_tags": applied,
+                                      "allowed_mentions": NO_MENTIONS}  # fmt: skip
+            if (view := links_view(card)) is not None:
+                kwargs["view"] = view
+            created = await forum.create_thread(name=name, **kwargs)
+        except discord.NotFound as exc:
+            raise TargetGone(f"forum {forum_id} was deleted") from exc
+        except discord.Forbidden as exc:
+            raise TargetGone(f"missing permission to open threads in {forum_id}") from exc
+        except discord.HTTPException as exc:
+            raise TryLater(f"HTTP {exc.status} {exc.code}") from exc
+        return created.thread.id, created.message.id
+
+    async def edit_first_message(self, thread_id: int, message_id: int, card: Card) -> None:
+        thread = await self._thread(thread_id)
+        try:
+            await thread.get_partial_message(message_id).edit(embed=to_embed(card))
+        except discord.HTTPException as exc:
+            raise TryLater(f"HTTP {exc.status} {exc.code}") from exc
+
+    async def close_thread(self, thread_id: int, note: str | None = None) -> None:
+        thread = await self._thread(thread_id)
+        try:
+            if note:
+                await thread.send(note, allowed_mentions=NO_MENTIONS)
+            await thread.edit(locked=True, archived=True)
+        except discord.NotFound:
+            return  # deleted by hand: nothing left to close
+        except discord.HTTPException as exc:
+            raise TryLater(f"HTTP {exc.status} {exc.code}") from exc
+
+    async def _thread(self, thread_id: int) -> discord.Thread:
+        found = self.client.get_channel(thread_id)
+        if found is None:
+            found = await self.client.fetch_channel(thread_id)
+        if not isinstance(found, discord.Thread):
+            raise TargetGone(f"channel {thread_id} is not a thread")
+        return found

@@ -1,0 +1,143 @@
+"""Q&A per talk: /qa turns it on for a forum channel, the scheduler opens one thread per
+talk a few minutes before it starts, and attendees ask through a button or /ask.
+
+Each question is posted by the bot as its own message naming the asker, so the bot needs
+no privileged Message Content intent; people vote with 👍 and the chair ranks them with
+/questions. Threads are locked and archived a day after their talk.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.adapters.discord.embeds import NO_MENTIONS
+from bot.adapters.discord.qa_widgets import VOTE, QuestionModal
+from bot.adapters.discord.replies import send_text
+from bot.adapters.discord.tree import SERVER_ONLY, server_only
+from bot.clock import Clock
+from bot.render import cards
+from bot.service import ProgramService, QueryError
+from bot.store.state import StateStore
+
+log = logging.getLogger(__name__)
+
+HISTORY = 500  # questions read by /questions: more than any talk's Q&A gets
+
+
+class QACog(commands.Cog):
+    def __init__(self, service: ProgramService, clock: Clock, state: StateStore,
+                 wake: Any) -> None:  # fmt: skip
+        self.service = service
+        self.clock = clock
+        self.state = state
+        self.wake = wake  # the scheduler's: re-plan now that the settings changed
+        self.conference = service.conference
+
+    qa = app_commands.Group(
+        name="qa",
+        description="A Q&A thread for each talk, in a forum channel",
+        allowed_contexts=SERVER_ONLY,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    @qa.command(name="channel", description="Open a Q&A thread for each talk in a forum")
+    @app_commands.describe(
+        forum="The forum channel for the threads",
+        minutes_before="How many minutes before each talk its thread opens (default 5)",
+    )
+    async def qa_channel(
+        self,
+        interaction: discord.Interaction,
+        forum: discord.ForumChannel,
+        minutes_before: app_commands.Range[int, 0, 120] = 5,
+    ) -> None:
+        guild_id = _managed_guild(interaction)
+        _check_forum_permissions(interaction, forum)
+        now_ts = int(self.clock.now().timestamp())
+        await self.state.set_qa_forum(guild_id, self.conference.key, forum.id, minutes_before,
+                                      now_ts)  # fmt: skip
+        self.wake()
+        await send_text(
+            interaction,
+            f"💬 Each talk gets a Q&A thread in <#{forum.id}> {minutes_before} min before it"
+            " starts, tagged by its track or room where the forum has such tags. Threads close"
+            " a day after their talk. `/qa off` stops.",
+            ephemeral=True,
+        )
+
+    @qa.command(name="off", description="Stop opening Q&A threads")
+    async def qa_off(self, interaction: discord.Interaction) -> None:
+        guild_id = _managed_guild(interaction)
+        stopped = await self.state.disable_qa(guild_id, "turned off with /qa off",
+                                              int(self.clock.now().timestamp()))  # fmt: skip
+        self.wake()
+        text = "Q&A threads are off." if stopped else "Q&A threads were not on."
+        await send_text(interaction, text, ephemeral=True)
+
+    @app_commands.command(name="ask", description="Ask a question in this talk's Q&A thread")
+    @server_only
+    async def ask(self, interaction: discord.Interaction) -> None:
+        await self._qa_thread_here(interaction)
+        await interaction.response.send_modal(QuestionModal())
+
+    @app_commands.command(name="questions", description="This thread's questions, most 👍 first")
+    @server_only
+    async def questions(self, interaction: discord.Interaction) -> None:
+        thread = await self._qa_thread_here(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        me = interaction.client.user
+        ranked: list[tuple[int, str, str]] = []
+        async for message in thread.history(limit=HISTORY):
+            if me is None or message.author.id != me.id or not message.content.startswith("❓"):
+                continue
+            votes = sum(r.count - (1 if r.me else 0) for r in message.reactions
+                        if str(r.emoji) == VOTE)  # fmt: skip
+            # Already escaped when posted: shown again as it stands, on one line.
+            line = message.content.removeprefix("❓ ").replace("\n", " ")
+            ranked.append((votes, line, message.jump_url))
+        ranked.sort(key=lambda r: -r[0])
+        title = thread.name
+        await interaction.followup.send(
+            cards.questions_text(ranked, title), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    async def _qa_thread_here(self, interaction: discord.Interaction) -> discord.Thread:
+        channel = interaction.channel
+        if (
+            not isinstance(channel, discord.Thread)
+            or await self.state.qa_thread(channel.id) is None
+        ):
+            raise QueryError("Use this inside a talk's Q&A thread (see `/qa channel`).")
+        return channel
+
+
+def _managed_guild(interaction: discord.Interaction) -> int:
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    if not interaction.permissions.manage_guild:
+        raise app_commands.MissingPermissions(["manage_guild"])
+    return interaction.guild_id
+
+
+def _check_forum_permissions(interaction: discord.Interaction, forum: discord.ForumChannel) -> None:
+    """Refuse up front, naming what is missing: a thread that cannot be opened would
+    otherwise turn the feature off at the first talk."""
+    me = interaction.guild.me if interaction.guild else None
+    if me is None:
+        return
+    perms = forum.permissions_for(me)
+    missing = [name for name, ok in (
+        ("Create Posts", perms.send_messages),
+        ("Send Messages in Threads", perms.send_messages_in_threads),
+        ("Manage Threads", perms.manage_threads),
+        ("Add Reactions", perms.add_reactions),
+    ) if not ok]  # fmt: skip
+    if missing:
+        raise QueryError(
+            f"In <#{forum.id}> I need {', '.join(missing)}. Give me those there, then try again."
+        )

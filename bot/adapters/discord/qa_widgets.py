@@ -1,0 +1,63 @@
+"""The Q&A thread's widgets: the "Ask a question" button on its first message and the
+question form. Kept apart from the cog so views.py can offer the button without an import
+cycle (the cog answers through replies.py, which uses views.py)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+
+from bot.adapters.discord.embeds import NO_MENTIONS
+from bot.render import cards
+from bot.service import QueryError
+
+VOTE = "👍"
+QUESTION_MAX = 1000
+ASK_ID = "qa:ask"
+
+
+class QuestionModal(discord.ui.Modal, title="Ask a question"):
+    question: discord.ui.TextInput[QuestionModal] = discord.ui.TextInput(
+        label="Your question", style=discord.TextStyle.paragraph, max_length=QUESTION_MAX
+    )
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await post_question(interaction, str(self.question.value))
+
+
+async def post_question(interaction: discord.Interaction, question: str) -> None:
+    """The question as its own message in the thread, with the first vote to click."""
+    channel = interaction.channel
+    if not isinstance(channel, discord.Thread) or not question.strip():
+        raise QueryError("Questions go in a talk's Q&A thread, and need a few words.")
+    asker = interaction.user.display_name
+    message = await channel.send(
+        cards.question_text(asker, question.strip()), allowed_mentions=NO_MENTIONS
+    )
+    await message.add_reaction(VOTE)
+    await interaction.response.send_message(
+        "❓ Posted. People vote with 👍.", ephemeral=True, allowed_mentions=NO_MENTIONS
+    )
+
+
+class AskButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=ASK_ID):
+    """On a Q&A thread's first message; works after restarts (nothing in memory)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Ask a question", emoji="❓", style=discord.ButtonStyle.primary,
+                custom_id=ASK_ID,
+            )
+        )  # fmt: skip
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> AskButton:
+        return cls()
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(QuestionModal())
