@@ -713,6 +713,8 @@ class StatusReport:
     # Conference day: (room, channel id, disabled reason or None), and room -> stream.
     room_channels: tuple[tuple[str, int, str | None], ...] = ()
     streams: tuple[tuple[str, str], ...] = ()
+    qa_forum: int | None = None  # the forum of Q&A threads, if /qa channel was used
+    qa_disabled: str | None = None  # why Q&A was turned off, if it was
 
 
 def status_card(report: StatusReport, conference: Conference) -> Card:
@@ -750,6 +752,10 @@ def status_card(report: StatusReport, conference: Conference) -> Card:
                  else f"⚠️ {escape(room)}: off ({escape(reason)}); `/announce room` again resumes"
                  for room, channel, reason in report.room_channels]  # fmt: skip
         fields += (Field("Room channels", truncate("\n".join(lines), FIELD_VALUE_MAX)),)
+    if report.qa_forum is not None:
+        qa = (f"⚠️ Off: {escape(report.qa_disabled)}. Run `/qa channel` again to resume."
+              if report.qa_disabled else f"A thread per talk in <#{report.qa_forum}>")  # fmt: skip
+        fields += (Field("Q&A threads", qa),)
     if report.streams:
         lines = [f"{escape(room)}: <{link_target(url)}>" for room, url in report.streams]
         fields += (Field("Live streams", truncate("\n".join(lines), FIELD_VALUE_MAX)),)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from pathlib import Path
 
 from bot.adapters.discord.client import ConfBot
-from tests.e2e.conftest import running_bot, wait_for
+from tests.e2e.conftest import logged_in, running_bot, wait_for
+from tests.e2e.test_faults_e2e import spawn_bot
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
 
 BALLROOM = "Grand Ballroom ABGH"
@@ -99,3 +102,107 @@ async def test_a_deleted_room_channel_is_turned_off_and_shown_in_status(
         assert bot.state is not None
         (room,) = await bot.state.room_channels("osdi24")
         assert not room.enabled
+
+
+# -- Q&A threads --------------------------------------------------------------------------
+
+
+def thread_named(fake: FakeDiscord, start: str) -> int:
+    (found,) = [i for i, t in fake.threads.items() if t["name"].startswith(start)]
+    return found
+
+
+async def test_qa_opens_a_tagged_thread_and_takes_questions(fake: FakeDiscord, tmp_path: Path):
+    # NOMAD (11:05, Grand Ballroom ABGH) opens its thread 5 minutes before: at 11:00.
+    async with running_bot(fake, tmp_path, CONFBOT_NOW="2024-07-10T10:59:57",
+                           CONFBOT_DELIVERY_PACE="0"):  # fmt: skip
+        said = await organise(fake, "qa channel", forum=fake.forum_id)
+        assert said.startswith(f"💬 Each talk gets a Q&A thread in <#{fake.forum_id}>"), said
+        await wait_for(lambda: fake.threads, timeout=15, what="the Q&A thread")
+        thread_id = thread_named(fake, "NOMAD")
+        thread = fake.threads[thread_id]
+        ballroom_tag = str(fake.forum_tags[0][0])
+        assert thread["applied_tags"] == [ballroom_tag]
+        (first,) = fake.channel_messages[thread_id]
+        assert first["embeds"][0]["title"].startswith("💬 NOMAD")
+        assert first["_body"]["allowed_mentions"] == {"parse": []}
+
+        pressed = await fake.answer(await fake.click_message(first, "qa:ask"))
+        assert pressed.callback["type"] == 9  # a modal
+        text_input = pressed.callback["data"]["components"][0]["components"][0]["custom_id"]
+        hostile = "Does it scale? @everyone <@123>"
+        submitted = await fake.answer(await fake.submit_modal(pressed, {text_input: hostile}))
+        assert submitted.ephemeral and "Posted" in submitted.data["content"]
+        question = fake.channel_messages[thread_id][-1]
+        assert question["content"].startswith("❓ **attendee** asks:")
+        assert question["_body"]["allowed_mentions"] == {"parse": []}
+        assert "\\<@123>" in question["content"]  # shown as text, never a mention
+        assert fake.reactions[int(question["id"])]["👍"] == {fake.application_id}
+
+        later = await fake.answer(await fake.send_command("ask", in_thread=thread_id,
+                                                          user=fake.owner))  # fmt: skip
+        field_id = later.callback["data"]["components"][0]["components"][0]["custom_id"]
+        await fake.answer(await fake.submit_modal(later, {field_id: "How fast is it?"},
+                                                  user=fake.owner))  # fmt: skip
+        second = fake.channel_messages[thread_id][-1]
+        for voter in (1, 2):
+            fake.react(int(second["id"]), "👍", voter)
+        ranked = await fake.send_command("questions", in_thread=thread_id, user=fake.owner)
+        await fake.answer(ranked)
+        await wait_for(lambda: ranked.followups, what="the ranked questions")
+        lines = ranked.followups[0]["content"].splitlines()
+        assert lines[1].startswith("1. 2 👍 · **organiser** asks: How fast is it?")
+        assert lines[2].startswith("2. 0 👍 · **attendee** asks: Does it scale?")
+
+
+async def test_ask_outside_a_qa_thread_says_where_to_use_it(fake: FakeDiscord, bot: ConfBot):
+    answer = await fake.answer(await fake.send_command("ask"))
+    assert answer.ephemeral and "inside a talk's Q&A thread" in answer.data["content"]
+
+
+async def test_one_thread_per_talk_across_a_kill_9_restart(fake: FakeDiscord, tmp_path: Path):
+    """`python -m bot run` killed with SIGKILL after NOMAD's thread opened, then started
+    again later: the next talk's thread opens, NOMAD's is not opened a second time."""
+    first = await spawn_bot(fake, tmp_path, CONFBOT_NOW="2024-07-10T10:59:57",
+                            CONFBOT_DELIVERY_PACE="0")  # fmt: skip
+    try:
+        await logged_in(fake)
+        await organise(fake, "qa channel", forum=fake.forum_id)
+        await wait_for(lambda: fake.threads, timeout=15, what="NOMAD's thread")
+    finally:
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+    fake.connected.clear()
+    # 11:21: the next talk in the ballroom (11:25) is due its thread at once.
+    second = await spawn_bot(fake, tmp_path, CONFBOT_NOW="2024-07-10T11:21:00",
+                             CONFBOT_DELIVERY_PACE="0")  # fmt: skip
+    try:
+        await wait_for(lambda: len(fake.threads) >= 2, timeout=30, what="the next thread")
+    finally:
+        second.terminate()
+        await asyncio.wait_for(second.communicate(), 20)
+    names = [t["name"] for t in fake.threads.values()]
+    assert sum(name.startswith("NOMAD") for name in names) == 1, names
+    assert any(name.startswith("Managing Memory Tiers") for name in names), names
+    assert not fake.protocol_errors, fake.protocol_errors
+
+
+async def test_a_forum_we_cannot_post_in_turns_qa_off_with_a_status_notice(
+    fake: FakeDiscord, tmp_path: Path
+):
+    fake.forbidden_channels.add(fake.forum_id)
+    async with running_bot(fake, tmp_path, CONFBOT_NOW="2024-07-10T10:59:57",
+                           CONFBOT_DELIVERY_PACE="0"):  # fmt: skip
+        await organise(fake, "qa channel", forum=fake.forum_id)
+        opened = f"/channels/{fake.forum_id}/threads"
+        await wait_for(lambda: any(opened in path for _, path in fake.requests), timeout=15,
+                       what="the refused thread")  # fmt: skip
+        for _ in range(200):  # turning it off follows the refusal in the same delivery
+            status = await fake.answer(
+                await fake.send_command("status", user=fake.owner, permissions=ORGANISER)
+            )
+            fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
+            if fields["Q&A threads"].startswith("⚠️"):
+                break
+        assert fields["Q&A threads"].startswith("⚠️ Off: missing permission")
+    assert fake.threads == {}

@@ -58,6 +58,49 @@ def text_channel(channel_id: int, guild_id: int | None, name: str = "general") -
     return data
 
 
+def forum_channel(
+    channel_id: int, guild_id: int, tags: list[tuple[int, str]], name: str = "talk-qa"
+) -> dict[str, Any]:
+    return {
+        **text_channel(channel_id, guild_id, name),
+        "type": 15,
+        "available_tags": [
+            {"id": str(tag_id), "name": tag, "moderated": False, "emoji_id": None,
+             "emoji_name": None}
+            for tag_id, tag in tags
+        ],
+        "default_reaction_emoji": None,
+        "default_thread_rate_limit_per_user": 0,
+        "default_sort_order": None,
+        "default_forum_layout": 0,
+        "flags": 0,
+        "topic": None,
+        "rate_limit_per_user": 0,
+    }  # fmt: skip
+
+
+def thread_channel(
+    thread_id: int,
+    guild_id: int,
+    parent_id: int,
+    owner_id: int,
+    name: str,
+    applied_tags: list[str],
+    archived: bool = False,
+    locked: bool = False,
+) -> dict[str, Any]:
+    return {
+        "id": str(thread_id), "type": 11, "guild_id": str(guild_id),
+        "parent_id": str(parent_id), "owner_id": str(owner_id), "name": name,
+        "last_message_id": None, "rate_limit_per_user": 0, "message_count": 0,
+        "member_count": 1, "total_message_sent": 0, "flags": 0,
+        "applied_tags": applied_tags,
+        "thread_metadata": {"archived": archived, "auto_archive_duration": 1440,
+                            "archive_timestamp": datetime.now(UTC).isoformat(),
+                            "locked": locked},
+    }  # fmt: skip
+
+
 def dm_channel(channel_id: int, recipient: dict[str, Any]) -> dict[str, Any]:
     return {"id": str(channel_id), "type": 1, "recipients": [recipient], "last_message_id": None}
 
@@ -66,7 +109,9 @@ def guild(
     guild_id: int,
     channels: list[dict[str, Any]],
     bot_member: dict[str, Any],
-    everyone_permissions: int = 0xCC00,  # view channel, send messages, embed links, attach files
+    # View channel, send messages, embed links, attach files, add reactions, manage and
+    # send messages in threads (what Q&A threads need).
+    everyone_permissions: int = 0xCC00 | 1 << 6 | 1 << 34 | 1 << 38,
 ) -> dict[str, Any]:
     everyone = {
         "id": str(guild_id),

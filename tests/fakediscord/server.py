@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, WSMsgType, web
 
@@ -33,7 +34,9 @@ DEFAULT_PERMISSIONS = 0x0000_0000_0004_0840  # view channel, send messages, read
 EPHEMERAL = 1 << 6
 
 # callback types that fit each interaction type
-_FITTING = {2: {4, 5}, 3: {4, 5, 6, 7}, 4: {8}, 5: {4, 5, 6, 7}}
+# Which callback types answer which interaction types (9 opens a modal).
+_FITTING = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}
+MODAL_TITLE_MAX, TEXT_INPUT_LABEL_MAX, THREAD_NAME_MAX, APPLIED_TAGS_MAX = 45, 45, 100, 5
 
 # One REST route's handler: the request and the path split into parts.
 Route = Callable[[web.Request, list[str]], Awaitable[web.StreamResponse]]
@@ -98,6 +101,16 @@ class FakeDiscord:
         # (adding it here) makes posts to it fail as Discord's do: 404 Unknown Channel.
         self.room_channel_id = payloads.snowflake()
         self.deleted_channels: set[int] = set()
+        # A forum for Q&A threads, with tags; threads the bot opened, by id; reactions by
+        # message id, then emoji, as the set of users who reacted; channels where the bot
+        # lacks permission (403 Missing Permissions).
+        self.forum_id = payloads.snowflake()
+        self.forum_tags = [(payloads.snowflake(), "Grand Ballroom ABGH"),
+                           (payloads.snowflake(), "Keynotes")]  # fmt: skip
+        self.threads: dict[int, dict[str, Any]] = {}
+        self.reactions: dict[int, dict[str, set[int]]] = {}
+        self.forbidden_channels: set[int] = set()
+        self.edited_messages: list[tuple[int, dict[str, Any]]] = []
         self.owner = payloads.user(payloads.snowflake(), "organiser")
         self.attendee = payloads.user(payloads.snowflake(), "attendee")
         self.protocol_errors: list[str] = []
@@ -231,6 +244,18 @@ class FakeDiscord:
                 return self._delete_webhook_message
             case ("POST", ["channels", _, "messages"]):
                 return self._channel_message
+            case ("GET", ["channels", _, "messages"]):
+                return self._channel_history
+            case ("PATCH", ["channels", _, "messages", _]):
+                return self._edit_channel_message
+            case ("PUT", ["channels", _, "messages", _, "reactions", _, "@me"]):
+                return self._add_reaction
+            case ("POST", ["channels", _, "threads"]):
+                return self._start_forum_thread
+            case ("GET", ["channels", _]):
+                return self._get_channel
+            case ("PATCH", ["channels", _]):
+                return self._edit_thread
             case ("POST", ["users", "@me", "channels"]):
                 return self._open_dm
             case ("POST", ["guilds", _, "scheduled-events"]):
@@ -423,6 +448,9 @@ class FakeDiscord:
         elif kind in (4, 7):
             for problem in rules.message_problems(data, f"response to {interaction.id}"):
                 self.error(problem)
+        elif kind == 9:
+            for problem in _modal_problems(data, f"modal from {interaction.id}"):
+                self.error(problem)
         if (refused := self._oversized(body, f"response to {interaction.id}")) is not None:
             return refused
         interaction.callbacks.append(body)
@@ -512,7 +540,7 @@ class FakeDiscord:
     async def _channel_message(self, request: web.Request, p: list[str]) -> web.Response:
         channel_id = int(p[1])
         body = await self._read_body(request)
-        known = {self.channel_id, self.room_channel_id, *self.dm_channels.values()}
+        known = {self.channel_id, self.room_channel_id, *self.threads, *self.dm_channels.values()}
         if channel_id not in known or channel_id in self.deleted_channels:
             return self._discord_error(404, 10003, "Unknown Channel")
         closed = {self.dm_channels.get(u) for u in self.closed_dms}
@@ -523,6 +551,91 @@ class FakeDiscord:
         message = payloads.message(payloads.snowflake(), channel_id, self.bot_user, body)
         self.channel_messages.setdefault(channel_id, []).append(message | {"_body": body})
         return self._json(message)
+
+    # -- forums, threads, reactions ------------------------------------------------------
+
+    async def _start_forum_thread(self, request: web.Request, p: list[str]) -> web.Response:
+        forum_id = int(p[1])
+        body = await self._read_body(request)
+        if forum_id != self.forum_id or forum_id in self.deleted_channels:
+            return self._discord_error(404, 10003, "Unknown Channel")
+        if forum_id in self.forbidden_channels:
+            return self._discord_error(403, 50013, "Missing Permissions")
+        name = body.get("name") or ""
+        if not 1 <= len(name) <= THREAD_NAME_MAX:
+            self.error(f"forum thread name of {len(name)} characters")
+        tags = [str(t) for t in body.get("applied_tags") or []]
+        known_tags = {str(tag_id) for tag_id, _ in self.forum_tags}
+        if len(tags) > APPLIED_TAGS_MAX or not set(tags) <= known_tags:
+            self.error(f"forum thread tags {tags} are not among the forum's {known_tags}")
+        message_body = body.get("message") or {}
+        for problem in rules.message_problems(message_body, f"forum post {name!r}"):
+            self.error(problem)
+        thread_id = payloads.snowflake()
+        thread = payloads.thread_channel(thread_id, self.guild_id, forum_id,
+                                         self.application_id, name, tags)  # fmt: skip
+        # A forum post's first message has the thread's id.
+        message = payloads.message(thread_id, thread_id, self.bot_user, message_body)
+        self.threads[thread_id] = thread
+        self.channel_messages[thread_id] = [message | {"_body": message_body}]
+        return self._json({**thread, "message": message})
+
+    async def _get_channel(self, request: web.Request, p: list[str]) -> web.Response:
+        channel_id = int(p[1])
+        if channel_id in self.threads and channel_id not in self.deleted_channels:
+            return self._json(self.threads[channel_id])
+        return self._discord_error(404, 10003, "Unknown Channel")
+
+    async def _edit_thread(self, request: web.Request, p: list[str]) -> web.Response:
+        thread = self.threads.get(int(p[1]))
+        if thread is None or int(p[1]) in self.deleted_channels:
+            return self._discord_error(404, 10003, "Unknown Channel")
+        body = await request.json()
+        for key in ("archived", "locked"):
+            if key in body:
+                thread["thread_metadata"][key] = bool(body[key])
+        return self._json(thread)
+
+    async def _channel_history(self, request: web.Request, p: list[str]) -> web.Response:
+        channel_id = int(p[1])
+        if channel_id not in self.channel_messages:
+            return self._discord_error(404, 10003, "Unknown Channel")
+        limit = min(int(request.query.get("limit", 50)), 100)
+        before = int(request.query.get("before", 0)) or None
+        newest_first = sorted(self.channel_messages[channel_id], key=lambda m: -int(m["id"]))
+        found = [m for m in newest_first if before is None or int(m["id"]) < before][:limit]
+        return self._json([self._with_reactions(m) for m in found])
+
+    def _with_reactions(self, message: dict[str, Any]) -> dict[str, Any]:
+        shown = {k: v for k, v in message.items() if not k.startswith("_")}
+        by_emoji = self.reactions.get(int(message["id"]), {})
+        shown["reactions"] = [
+            {"emoji": {"id": None, "name": emoji}, "count": len(users),
+             "me": self.application_id in users, "me_burst": False,
+             "count_details": {"normal": len(users), "burst": 0}, "burst_colors": []}
+            for emoji, users in by_emoji.items() if users
+        ]  # fmt: skip
+        return shown
+
+    async def _add_reaction(self, request: web.Request, p: list[str]) -> web.Response:
+        self.react(int(p[3]), unquote(p[5]), self.application_id)
+        return web.Response(status=204)
+
+    def react(self, message_id: int, emoji: str, user_id: int) -> None:
+        """Someone reacts (the bot through the API, people in tests)."""
+        self.reactions.setdefault(message_id, {}).setdefault(emoji, set()).add(user_id)
+
+    async def _edit_channel_message(self, request: web.Request, p: list[str]) -> web.Response:
+        channel_id, message_id = int(p[1]), int(p[3])
+        body = await self._read_body(request)
+        for message in self.channel_messages.get(channel_id, []):
+            if int(message["id"]) == message_id:
+                for problem in rules.message_problems(body, f"edit of message {message_id}"):
+                    self.error(problem)
+                message.update({k: v for k, v in body.items() if k in ("content", "embeds")})
+                self.edited_messages.append((message_id, body))
+                return self._json({k: v for k, v in message.items() if not k.startswith("_")})
+        return self._discord_error(404, 10008, "Unknown Message")
 
     async def _open_dm(self, request: web.Request, p: list[str]) -> web.Response:
         body = await request.json()
@@ -665,6 +778,7 @@ class FakeDiscord:
         channels = [
             payloads.text_channel(self.channel_id, self.guild_id),
             payloads.text_channel(self.room_channel_id, self.guild_id, "grand-ballroom"),
+            payloads.forum_channel(self.forum_id, self.guild_id, self.forum_tags),
         ]
         bot_member = payloads.member(self.bot_user, DEFAULT_PERMISSIONS)
         await self._dispatch(
@@ -753,6 +867,7 @@ class FakeDiscord:
         user: dict[str, Any] | None,
         dm: bool,
         permissions: int,
+        in_thread: int | None = None,
     ) -> dict[str, Any]:
         user = user or self.attendee
         interaction_id = payloads.snowflake()
@@ -776,6 +891,12 @@ class FakeDiscord:
             payload["channel_id"] = str(channel_id)
             payload["channel"] = payloads.dm_channel(channel_id, user)
             payload["user"] = user
+        elif in_thread is not None:
+            payload["channel_id"] = str(in_thread)
+            payload["channel"] = self.threads[in_thread]
+            payload["guild_id"] = str(self.guild_id)
+            payload["guild_locale"] = "en-US"
+            payload["member"] = payloads.member(user, permissions)
         else:
             payload["channel_id"] = str(self.channel_id)
             payload["channel"] = payloads.text_channel(self.channel_id, self.guild_id)
@@ -792,6 +913,7 @@ class FakeDiscord:
         user: dict[str, Any] | None = None,
         dm: bool = False,
         permissions: int = DEFAULT_PERMISSIONS,
+        in_thread: int | None = None,
         **options: Any,
     ) -> Interaction:
         """`name` may name a subcommand too: send_command("announce channel", ...)."""
@@ -800,8 +922,13 @@ class FakeDiscord:
         if channels:
             resolved = {c: {**payloads.text_channel(int(c), self.guild_id), "permissions": "52224"}
                         for c in channels}  # fmt: skip
+            if str(self.forum_id) in resolved:
+                resolved[str(self.forum_id)] = {
+                    **payloads.forum_channel(self.forum_id, self.guild_id, self.forum_tags),
+                    "permissions": "52224",
+                }
             data["resolved"] = {"channels": resolved}
-        return await self._deliver(self._base(2, data, user, dm, permissions))
+        return await self._deliver(self._base(2, data, user, dm, permissions, in_thread))
 
     async def send_autocomplete(
         self,
@@ -835,16 +962,40 @@ class FakeDiscord:
         self, on: Interaction, custom_id: str, *, user: dict[str, Any] | None = None
     ) -> Interaction:
         assert on.message is not None, "that interaction has no message to click on"
+        return await self.click_message(on.message, custom_id, user=user)
+
+    async def click_message(
+        self, message: dict[str, Any], custom_id: str, *, user: dict[str, Any] | None = None
+    ) -> Interaction:
+        """Press a button on any message (a channel post, a forum thread's first one)."""
         ids = [
             c.get("custom_id")
-            for row in on.message.get("components", [])
+            for row in message.get("components", [])
             for c in row.get("components", [])
         ]
         assert custom_id in ids, f"no button {custom_id!r} on that message: {ids}"
         data = {"custom_id": custom_id, "component_type": 2}
-        payload = self._base(3, data, user, False, DEFAULT_PERMISSIONS)
-        payload["message"] = on.message
+        channel = int(message["channel_id"])
+        thread = channel if channel in self.threads else None
+        payload = self._base(3, data, user, False, DEFAULT_PERMISSIONS, thread)
+        payload["message"] = {k: v for k, v in message.items() if not k.startswith("_")}
         return await self._deliver(payload)
+
+    async def submit_modal(
+        self, opened: Interaction, values: dict[str, str], *, user: dict[str, Any] | None = None
+    ) -> Interaction:
+        """Fill in and submit the modal the bot answered `opened` with."""
+        (callback,) = opened.callbacks
+        assert callback["type"] == 9, f"that interaction was answered with {callback['type']}"
+        modal = callback["data"]
+        rows = [{"type": 1, "components": [{"type": 4, "custom_id": c["custom_id"],
+                                             "value": values[c["custom_id"]]}
+                                            for c in row["components"]]}
+                for row in modal["components"]]  # fmt: skip
+        data = {"custom_id": modal["custom_id"], "components": rows}
+        channel = int(opened.payload["channel_id"])
+        thread = channel if channel in self.threads else None
+        return await self._deliver(self._base(5, data, user, False, DEFAULT_PERMISSIONS, thread))
 
     async def _deliver(self, payload: dict[str, Any]) -> Interaction:
         interaction = Interaction(int(payload["id"]), payload["token"], payload["type"], payload)
@@ -858,6 +1009,24 @@ class FakeDiscord:
         """Wait until the bot acknowledges the interaction."""
         await asyncio.wait_for(interaction.answered.wait(), timeout)
         return interaction
+
+
+def _modal_problems(data: dict[str, Any], where: str) -> list[str]:
+    problems = []
+    if not 1 <= len(data.get("title") or "") <= MODAL_TITLE_MAX:
+        problems.append(f"{where}: title {data.get('title')!r}")
+    if not data.get("custom_id"):
+        problems.append(f"{where}: no custom_id")
+    rows = data.get("components") or []
+    if not 1 <= len(rows) <= 5:
+        problems.append(f"{where}: {len(rows)} rows")
+    for row in rows:
+        for component in row.get("components") or []:
+            if component.get("type") != 4:
+                problems.append(f"{where}: component of type {component.get('type')}")
+            if not 1 <= len(component.get("label") or "") <= TEXT_INPUT_LABEL_MAX:
+                problems.append(f"{where}: label {component.get('label')!r}")
+    return problems
 
 
 def request_transport(socket: web.WebSocketResponse) -> asyncio.BaseTransport | None:

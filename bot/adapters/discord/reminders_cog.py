@@ -258,6 +258,7 @@ class RemindersCog(commands.Cog):
             r for r in await self.state.reminders(self.conference.key) if r.guild_id == guild_id
         ]
         streams = await self.state.streams(guild_id, self.conference.key)
+        forums = await self.state.qa_forums(self.conference.key, guild_id)
         report = cards.StatusReport(
             channel_id=config.channel_id if config else None,
             minutes_before=config.minutes_before if config else None,
@@ -269,12 +270,16 @@ class RemindersCog(commands.Cog):
             talks=len(self.service.program.talks),
             sessions=len(self.service.program.sessions),
             reminders_active=len(reminders),
-            deliveries=await self.state.counts(("slot", "talk", "room"), guild_id),
+            deliveries=await self.state.counts(("slot", "talk", "room", "thread"), guild_id),
             room_channels=tuple(
                 (c.room, c.channel_id, None if c.enabled else c.disabled_reason or "disabled")
                 for c in await self.state.room_channels(self.conference.key, guild_id)
             ),
             streams=tuple(sorted(streams.items())),
+            qa_forum=forums[0].forum_id if forums else None,
+            qa_disabled=None
+            if not forums or forums[0].enabled
+            else forums[0].disabled_reason or "disabled",
         )
         await send_cards(interaction, [cards.status_card(report, self.conference)], ephemeral=True)
 
