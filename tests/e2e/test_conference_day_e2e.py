@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
 import signal
 from pathlib import Path
 
 from bot.adapters.discord.client import ConfBot
+from bot.settings import BUNDLED_PROGRAM
 from tests.e2e.conftest import logged_in, running_bot, wait_for
 from tests.e2e.test_faults_e2e import spawn_bot
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
@@ -206,3 +209,33 @@ async def test_a_forum_we_cannot_post_in_turns_qa_off_with_a_status_notice(
                 break
         assert fields["Q&A threads"].startswith("⚠️ Off: missing permission")
     assert fake.threads == {}
+
+
+async def test_qa_names_the_permissions_it_lacks_up_front(fake: FakeDiscord, tmp_path: Path):
+    fake.everyone_permissions = 0xCC00  # post and embed, but no threads or reactions
+    async with running_bot(fake, tmp_path):
+        said = await organise(fake, "qa channel", forum=fake.forum_id)
+    assert said == (
+        f"In <#{fake.forum_id}> I need Send Messages in Threads, Manage Threads, Add Reactions."
+        " Give me those there, then try again."
+    )
+
+
+async def test_a_moved_talk_gets_its_thread_updated(fake: FakeDiscord, tmp_path: Path):
+    program = tmp_path / "osdi24"
+    shutil.copytree(BUNDLED_PROGRAM, program)
+    env = {"CONFBOT_PROGRAM": str(program), "CONFBOT_DELIVERY_PACE": "0"}
+    async with running_bot(fake, tmp_path, CONFBOT_NOW="2024-07-10T10:59:57", **env):
+        await organise(fake, "qa channel", forum=fake.forum_id)
+        await wait_for(lambda: fake.threads, timeout=15, what="NOMAD's thread")
+    thread_id = thread_named(fake, "NOMAD")
+    schedule = program / "schedule.json"
+    data = json.loads(schedule.read_text(encoding="utf-8"))
+    nomad = next(p for s in data["sessions"] for p in s["papers"] if p["title"].startswith("NOMAD"))
+    nomad["start"], nomad["end"] = "2024-07-10T11:10", "2024-07-10T11:30"
+    schedule.write_text(json.dumps(data), encoding="utf-8")
+    async with running_bot(fake, tmp_path, CONFBOT_NOW="2024-07-10T11:01:00", **env):
+        await wait_for(lambda: fake.edited_messages, timeout=15, what="the thread's update")
+    ((message_id, body),) = fake.edited_messages
+    assert message_id == thread_id  # a forum post's first message has the thread's id
+    assert "11:10" in body["embeds"][0]["description"]

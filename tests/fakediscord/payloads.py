@@ -105,13 +105,16 @@ def dm_channel(channel_id: int, recipient: dict[str, Any]) -> dict[str, Any]:
     return {"id": str(channel_id), "type": 1, "recipients": [recipient], "last_message_id": None}
 
 
+# View channel, send messages, embed links, attach files, add reactions, manage and send
+# messages in threads (what Q&A threads need).
+EVERYONE_PERMISSIONS = 0xCC00 | 1 << 6 | 1 << 34 | 1 << 38
+
+
 def guild(
     guild_id: int,
     channels: list[dict[str, Any]],
     bot_member: dict[str, Any],
-    # View channel, send messages, embed links, attach files, add reactions, manage and
-    # send messages in threads (what Q&A threads need).
-    everyone_permissions: int = 0xCC00 | 1 << 6 | 1 << 34 | 1 << 38,
+    everyone_permissions: int = EVERYONE_PERMISSIONS,
 ) -> dict[str, Any]:
     everyone = {
         "id": str(guild_id),

@@ -111,6 +111,8 @@ class FakeDiscord:
         self.reactions: dict[int, dict[str, set[int]]] = {}
         self.forbidden_channels: set[int] = set()
         self.edited_messages: list[tuple[int, dict[str, Any]]] = []
+        # What @everyone may do in the guild (the bot has no role of its own here).
+        self.everyone_permissions = payloads.EVERYONE_PERMISSIONS
         self.owner = payloads.user(payloads.snowflake(), "organiser")
         self.attendee = payloads.user(payloads.snowflake(), "attendee")
         self.protocol_errors: list[str] = []
@@ -782,7 +784,9 @@ class FakeDiscord:
         ]
         bot_member = payloads.member(self.bot_user, DEFAULT_PERMISSIONS)
         await self._dispatch(
-            "GUILD_CREATE", payloads.guild(self.guild_id, channels, bot_member), socket
+            "GUILD_CREATE",
+            payloads.guild(self.guild_id, channels, bot_member, self.everyone_permissions),
+            socket,
         )
         self.connected.set()
 
