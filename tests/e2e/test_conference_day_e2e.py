@@ -142,6 +142,11 @@ async def test_qa_opens_a_tagged_thread_and_takes_questions(fake: FakeDiscord, t
         assert "\\<@123>" in question["content"]  # shown as text, never a mention
         assert fake.reactions[int(question["id"])]["👍"] == {fake.application_id}
 
+        blank = await fake.answer(await fake.click_message(first, "qa:ask"))
+        refused = await fake.answer(await fake.submit_modal(blank, {text_input: "   "}))
+        assert refused.ephemeral and "need a few words" in refused.data["content"]
+        assert fake.channel_messages[thread_id][-1] is question  # nothing posted
+
         later = await fake.answer(await fake.send_command("ask", in_thread=thread_id,
                                                           user=fake.owner))  # fmt: skip
         field_id = later.callback["data"]["components"][0]["components"][0]["custom_id"]

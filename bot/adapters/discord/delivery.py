@@ -9,6 +9,7 @@ from typing import Any
 import discord
 
 from bot.adapters.discord.embeds import NO_MENTIONS, to_embed
+from bot.adapters.discord.qa_widgets import AskButton
 from bot.adapters.discord.views import links_view
 from bot.reminders.scheduler import TargetGone, TryLater, Unreachable
 from bot.render.cards import Card
@@ -63,7 +64,10 @@ class DiscordSender:
             applied = [t for t in forum.available_tags if t.name.casefold() in wanted][:5]
             kwargs: dict[str, Any] = {"embed": to_embed(card), "applied_tags": applied,
                                       "allowed_mentions": NO_MENTIONS}  # fmt: skip
-            if (view := links_view(card)) is not None:
+            view = links_view(card) or discord.ui.View(timeout=None)
+            if card.ask:
+                view.add_item(AskButton())
+            if view.children:
                 kwargs["view"] = view
             created = await forum.create_thread(name=name, **kwargs)
         except discord.NotFound as exc:

@@ -9,7 +9,7 @@ no privileged Message Content intent; people vote with 👍 and the chair ranks 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
 
 import discord
 from discord import app_commands
@@ -30,8 +30,9 @@ HISTORY = 500  # questions read by /questions: more than any talk's Q&A gets
 
 
 class QACog(commands.Cog):
-    def __init__(self, service: ProgramService, clock: Clock, state: StateStore,
-                 wake: Any) -> None:  # fmt: skip
+    def __init__(
+        self, service: ProgramService, clock: Clock, state: StateStore, wake: Callable[[], None]
+    ) -> None:
         self.service = service
         self.clock = clock
         self.state = state

@@ -8,8 +8,10 @@ import re
 from typing import Any
 
 import discord
+from discord.ext import commands
 
 from bot.adapters.discord.embeds import NO_MENTIONS
+from bot.adapters.discord.tree import ConfTree
 from bot.render import cards
 from bot.service import QueryError
 
@@ -25,6 +27,18 @@ class QuestionModal(discord.ui.Modal, title="Ask a question"):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         await post_question(interaction, str(self.question.value))
+
+    # discord.py's Modal narrows BaseView.on_error the same way (no `item`).
+    async def on_error(  # type: ignore[override]
+        self, interaction: discord.Interaction, error: Exception, /
+    ) -> None:
+        # The one error path: the command tree's, as for any command.
+        client = interaction.client
+        tree = client.tree if isinstance(client, commands.Bot) else None
+        if isinstance(tree, ConfTree):
+            await tree.answer_error(interaction, error)
+        else:  # a client without our tree (never in the bot): discord.py's default
+            await super().on_error(interaction, error)
 
 
 async def post_question(interaction: discord.Interaction, question: str) -> None:

@@ -43,6 +43,10 @@ class ConfTree(app_commands.CommandTree):
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        await self.answer_error(interaction, original)
+
+    async def answer_error(self, interaction: discord.Interaction, original: Exception) -> None:
+        """The reply to a failed command, or to a failed form (modals end up here too)."""
         if isinstance(original, NothingFound):
             message = no_match_message(original.answer, original.hint)
         elif isinstance(original, WhenError):

@@ -9,7 +9,6 @@ import discord
 
 from bot.adapters.discord.calendar import CalendarButton
 from bot.adapters.discord.embeds import NO_MENTIONS, link_buttons, to_embed
-from bot.adapters.discord.qa_widgets import AskButton
 from bot.render.cards import Card
 
 log = logging.getLogger(__name__)
@@ -99,8 +98,6 @@ def links_view(card: Card) -> discord.ui.View | None:
     buttons: list[discord.ui.Item[Any]] = list(link_buttons(card))
     if card.calendar:
         buttons.append(CalendarButton(card.calendar))
-    if card.ask:
-        buttons.insert(0, AskButton())
     if not buttons:
         return None
     view = discord.ui.View(timeout=None)
