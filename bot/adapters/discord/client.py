@@ -21,6 +21,7 @@ from bot.adapters.discord.streams_cog import StreamsCog
 from bot.adapters.discord.tree import ConfTree
 from bot.app import make_clock, open_program, open_state
 from bot.clock import Clock
+from bot.live.holder import ProgramHolder
 from bot.reminders.scheduler import Scheduler
 from bot.service import ProgramService
 from bot.settings import Settings
@@ -36,7 +37,7 @@ class ConfBot(commands.Bot):
     settings: Settings
     store: ProgramStore | None
     state: StateStore | None
-    service: ProgramService
+    holder: ProgramHolder
     clock: Clock
     scheduler: Scheduler | None
 
@@ -64,19 +65,19 @@ class ConfBot(commands.Bot):
         scheduler, and sync commands to the test guild if one is configured."""
         opened = await open_program(self.settings)
         self.store = opened.store
-        self.service = opened.service
         if opened.report.rebuilt:
             log.info("program database rebuilt (%s)", opened.report.reason)
         self.clock = self._clock_override or make_clock(
-            self.service.conference, self.settings.simulated_now
+            opened.service.conference, self.settings.simulated_now
         )
+        self.holder = holder = ProgramHolder(opened.service, self.clock.now())
         self.add_dynamic_items(CalendarButton, AskButton)
         self.state = state = await open_state(self.settings)
         conference = self.service.conference.key
         await self.add_cog(
             ProgramCog(
                 self,
-                self.service,
+                holder,
                 self.clock,
                 lambda user: state.followed_refs(conference, user),
                 lambda guild: state.streams(guild, conference),
@@ -84,27 +85,27 @@ class ConfBot(commands.Bot):
         )
         sender = DiscordSender(self)
         self.scheduler = Scheduler(
-            self.state, lambda: self.service, self.clock, sender, pace=self.settings.delivery_pace
+            self.state, lambda: holder.service, self.clock, sender, pace=self.settings.delivery_pace
         )
         await self.add_cog(
             RemindersCog(
-                self.service,
-                self.clock,
-                self.state,
-                self.scheduler,
-                self.clock.now(),
-                self.settings.max_reminders,
+                holder, self.clock, self.state, self.scheduler, self.settings.max_reminders
             )
         )
-        await self.add_cog(EventsCog(self.service, self.clock, self.state))
-        await self.add_cog(StreamsCog(self.service, self.clock, self.state))
-        await self.add_cog(QACog(self.service, self.clock, self.state, self.scheduler.wake))
+        await self.add_cog(EventsCog(holder, self.clock, self.state))
+        await self.add_cog(StreamsCog(holder, self.clock, self.state))
+        await self.add_cog(QACog(holder, self.clock, self.state, self.scheduler.wake))
         await self.scheduler.start()
         if self.settings.guild_id is not None:
             guild = discord.Object(id=self.settings.guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to guild %s", len(synced), self.settings.guild_id)
+
+    @property
+    def service(self) -> ProgramService:
+        """The current version of the program (see bot.live.holder)."""
+        return self.holder.service
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d servers", self.user, len(self.guilds))

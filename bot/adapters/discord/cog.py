@@ -17,8 +17,8 @@ from bot.adapters.discord.calendar import ProgramCalendar, send_program_calendar
 from bot.adapters.discord.replies import send_cards
 from bot.adapters.discord.tree import NothingFound
 from bot.clock import Clock
+from bot.live.holder import FollowsProgram, ProgramHolder
 from bot.render import cards
-from bot.service import ProgramService
 from bot.service.results import NoMatch, Suggestion
 from bot.service.watch import NO_STREAMS
 
@@ -40,19 +40,19 @@ def to_choices(suggestions: list[Suggestion]) -> list[Choice]:
     ][:CHOICES_MAX]
 
 
-class ProgramCog(commands.Cog):
+class ProgramCog(commands.Cog, FollowsProgram):
     """/next, /now, /paper, /author, /session, /schedule, /search, /about."""
 
     def __init__(
         self,
         bot: commands.Bot,
-        service: ProgramService,
+        holder: ProgramHolder,
         clock: Clock,
         followed: Callable[[int], Awaitable[list[str]]] | None = None,
         streams: Callable[[int], Awaitable[Mapping[str, str]]] | None = None,
     ) -> None:
         self.bot = bot
-        self.service = service
+        self.holder = holder
         self.clock = clock
         # The references of the items a person follows (their reminders): /next and /now
         # put those rooms and tracks first.
@@ -60,7 +60,6 @@ class ProgramCog(commands.Cog):
         # The live streams a server's organisers set per room (/stream): shown as
         # "Watch live" on the talks that are on.
         self.streams = streams
-        self.conference = service.conference
         self.calendars = ProgramCalendar()
         # /schedule's choices are the conference's days, known only once it is loaded.
         self.schedule_command = self._make_schedule_command()

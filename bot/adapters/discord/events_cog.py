@@ -17,9 +17,9 @@ from discord.ext import commands
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.tree import server_only
 from bot.clock import Clock
+from bot.live.holder import FollowsProgram, ProgramHolder
 from bot.render.common import count_of
 from bot.render.events import session_event
-from bot.service import ProgramService
 from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -49,12 +49,11 @@ class Tally:
         return text[:2000]
 
 
-class EventsCog(commands.Cog):
-    def __init__(self, service: ProgramService, clock: Clock, state: StateStore) -> None:
-        self.service = service
+class EventsCog(commands.Cog, FollowsProgram):
+    def __init__(self, holder: ProgramHolder, clock: Clock, state: StateStore) -> None:
+        self.holder = holder
         self.clock = clock
         self.state = state
-        self.conference = service.conference
 
     @app_commands.command(
         name="publish-events",

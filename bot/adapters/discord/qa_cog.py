@@ -20,8 +20,9 @@ from bot.adapters.discord.qa_widgets import VOTE, QuestionModal
 from bot.adapters.discord.replies import send_text
 from bot.adapters.discord.tree import SERVER_ONLY, server_only
 from bot.clock import Clock
+from bot.live.holder import FollowsProgram, ProgramHolder
 from bot.render import cards
-from bot.service import ProgramService, QueryError
+from bot.service import QueryError
 from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -29,15 +30,14 @@ log = logging.getLogger(__name__)
 HISTORY = 500  # questions read by /questions: more than any talk's Q&A gets
 
 
-class QACog(commands.Cog):
+class QACog(commands.Cog, FollowsProgram):
     def __init__(
-        self, service: ProgramService, clock: Clock, state: StateStore, wake: Callable[[], None]
+        self, holder: ProgramHolder, clock: Clock, state: StateStore, wake: Callable[[], None]
     ) -> None:
-        self.service = service
+        self.holder = holder
         self.clock = clock
         self.state = state
         self.wake = wake  # the scheduler's: re-plan now that the settings changed
-        self.conference = service.conference
 
     qa = app_commands.Group(
         name="qa",

@@ -16,11 +16,12 @@ from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_cards, send_text
 from bot.adapters.discord.tree import SERVER_ONLY, NothingFound, server_only
 from bot.clock import Clock
+from bot.live.holder import FollowsProgram, ProgramHolder
 from bot.reminders.agenda import agenda
 from bot.reminders.scheduler import Scheduler
 from bot.render import cards, ics, timefmt
 from bot.render.common import count_of
-from bot.service import SESSION_REF, TALK_REF, ProgramService, QueryError
+from bot.service import SESSION_REF, TALK_REF, QueryError
 from bot.service.results import NoMatch, PaperAnswer, SessionAnswer, Suggestion
 from bot.store.state import FOLLOWED, ReminderLimitReached, StateStore
 
@@ -29,23 +30,20 @@ log = logging.getLogger(__name__)
 MINUTES = app_commands.Range[int, 0, 1440]
 
 
-class RemindersCog(commands.Cog):
+class RemindersCog(commands.Cog, FollowsProgram):
     def __init__(
         self,
-        service: ProgramService,
+        holder: ProgramHolder,
         clock: Clock,
         state: StateStore,
         scheduler: Scheduler,
-        loaded_at: datetime,
         max_reminders: int,
     ) -> None:
         self.max_reminders = max_reminders
-        self.service = service
+        self.holder = holder
         self.clock = clock
         self.state = state
         self.scheduler = scheduler
-        self.loaded_at = loaded_at
-        self.conference = service.conference
 
     # -- attendees ----------------------------------------------------------------------
 
@@ -266,7 +264,7 @@ class RemindersCog(commands.Cog):
             enabled=bool(config and config.enabled),
             disabled_reason=config.disabled_reason if config else None,
             next_due=datetime.fromtimestamp(pending[0].due_ts, UTC) if pending else None,
-            program_loaded=self.loaded_at,
+            program_loaded=self.holder.loaded_at,
             talks=len(self.service.program.talks),
             sessions=len(self.service.program.sessions),
             reminders_active=len(reminders),

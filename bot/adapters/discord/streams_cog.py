@@ -18,7 +18,8 @@ from bot.adapters.discord.cog import to_choices
 from bot.adapters.discord.replies import send_text
 from bot.adapters.discord.tree import SERVER_ONLY
 from bot.clock import Clock
-from bot.service import ProgramService, QueryError
+from bot.live.holder import FollowsProgram, ProgramHolder
+from bot.service import QueryError
 from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -39,12 +40,11 @@ def stream_url(text: str) -> str:
     return url
 
 
-class StreamsCog(commands.Cog):
-    def __init__(self, service: ProgramService, clock: Clock, state: StateStore) -> None:
-        self.service = service
+class StreamsCog(commands.Cog, FollowsProgram):
+    def __init__(self, holder: ProgramHolder, clock: Clock, state: StateStore) -> None:
+        self.holder = holder
         self.clock = clock
         self.state = state
-        self.conference = service.conference
 
     stream = app_commands.Group(
         name="stream",
