@@ -68,6 +68,8 @@ class Settings:
     delivery_pace: float = 0.1
     # Active reminders one person may have: each is re-planned on every change.
     max_reminders: int = 200
+    # Seconds between two checks of the program source for a new version.
+    sync_interval: float = 300.0
 
     @classmethod
     def from_env(
@@ -133,6 +135,15 @@ class Settings:
             raise SettingsError(
                 f"CONFBOT_MAX_REMINDERS must be a whole number from 1 to 100000, not {max_text!r}."
             )
+        sync_text = get("CONFBOT_SYNC_INTERVAL") or "300"
+        try:
+            sync_interval = float(sync_text)
+        except ValueError:
+            sync_interval = 0.0
+        if not 1 <= sync_interval <= 86_400:
+            raise SettingsError(
+                f"CONFBOT_SYNC_INTERVAL must be seconds from 1 to 86400, not {sync_text!r}."
+            )
         test_url = get("CONFBOT_TEST_DISCORD_URL")
         if test_url is not None and urlsplit(test_url).hostname not in ("127.0.0.1", "localhost"):
             raise SettingsError("CONFBOT_TEST_DISCORD_URL may only point at 127.0.0.1 (tests).")
@@ -148,6 +159,7 @@ class Settings:
             state_db=state_db.expanduser(),
             delivery_pace=pace,
             max_reminders=int(max_text),
+            sync_interval=sync_interval,
         )
 
     def configure_logging(self, default: str = "INFO") -> None:

@@ -713,8 +713,29 @@ class StatusReport:
     # Conference day: (room, channel id, disabled reason or None), and room -> stream.
     room_channels: tuple[tuple[str, int, str | None], ...] = ()
     streams: tuple[tuple[str, str], ...] = ()
+    source: str | None = None  # how following the program source goes (source_text)
     qa_forum: int | None = None  # the forum of Q&A threads, if /qa channel was used
     qa_disabled: str | None = None  # why Q&A was turned off, if it was
+
+
+def source_text(
+    *,
+    checked: datetime | None,
+    changed: datetime | None,
+    changes: int,
+    error: str | None,
+    failures: int,
+) -> str:
+    """The program source in /status: when it was checked, its last change, failures."""
+    lines = [f"Checked {stamp(checked, 'R')}" if checked else "Not checked yet"]
+    if changed:
+        lines.append(
+            f"Last new version {stamp(changed, 'R')} ({count_of(changes, 'talk')} changed)"
+        )
+    if error:
+        lines.append(f"⚠️ {failures} failed check(s), serving the last good version: "
+                     f"{escape(truncate(error, 300))}")  # fmt: skip
+    return "\n".join(lines)
 
 
 def status_card(report: StatusReport, conference: Conference) -> Card:
@@ -752,6 +773,8 @@ def status_card(report: StatusReport, conference: Conference) -> Card:
                  else f"⚠️ {escape(room)}: off ({escape(reason)}); `/announce room` again resumes"
                  for room, channel, reason in report.room_channels]  # fmt: skip
         fields += (Field("Room channels", truncate("\n".join(lines), FIELD_VALUE_MAX)),)
+    if report.source is not None:
+        fields += (Field("Program source", report.source),)
     if report.qa_forum is not None:
         qa = (f"⚠️ Off: {escape(report.qa_disabled)}. Run `/qa channel` again to resume."
               if report.qa_disabled else f"A thread per talk in <#{report.qa_forum}>")  # fmt: skip

@@ -21,7 +21,9 @@ from bot.adapters.discord.streams_cog import StreamsCog
 from bot.adapters.discord.tree import ConfTree
 from bot.app import make_clock, open_program, open_state
 from bot.clock import Clock
+from bot.live.diff import Change
 from bot.live.holder import ProgramHolder
+from bot.live.sync import ProgramFollower
 from bot.reminders.scheduler import Scheduler
 from bot.service import ProgramService
 from bot.settings import Settings
@@ -40,6 +42,7 @@ class ConfBot(commands.Bot):
     holder: ProgramHolder
     clock: Clock
     scheduler: Scheduler | None
+    follower: ProgramFollower | None
 
     def __init__(self, settings: Settings, clock: Clock | None = None, **options: Any) -> None:
         super().__init__(
@@ -58,6 +61,7 @@ class ConfBot(commands.Bot):
         self.store = None
         self.state = None
         self.scheduler = None
+        self.follower = None
         self._clock_override = clock
 
     async def setup_hook(self) -> None:
@@ -71,6 +75,9 @@ class ConfBot(commands.Bot):
             opened.service.conference, self.settings.simulated_now
         )
         self.holder = holder = ProgramHolder(opened.service, self.clock.now())
+        self.follower = follower = ProgramFollower(
+            self.settings, holder, self.clock, self._program_changed
+        )
         self.add_dynamic_items(CalendarButton, AskButton)
         self.state = state = await open_state(self.settings)
         conference = self.service.conference.key
@@ -89,18 +96,30 @@ class ConfBot(commands.Bot):
         )
         await self.add_cog(
             RemindersCog(
-                holder, self.clock, self.state, self.scheduler, self.settings.max_reminders
+                holder,
+                self.clock,
+                self.state,
+                self.scheduler,
+                self.settings.max_reminders,
+                lambda: follower.status,
             )
         )
         await self.add_cog(EventsCog(holder, self.clock, self.state))
         await self.add_cog(StreamsCog(holder, self.clock, self.state))
         await self.add_cog(QACog(holder, self.clock, self.state, self.scheduler.wake))
         await self.scheduler.start()
+        follower.start()
         if self.settings.guild_id is not None:
             guild = discord.Object(id=self.settings.guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to guild %s", len(synced), self.settings.guild_id)
+
+    async def _program_changed(self, changes: list[Change]) -> None:
+        """A new version is in the holder: re-plan reminders, announcements and threads
+        for it (moved items' deliveries move, removed items' are cancelled)."""
+        if self.scheduler is not None:
+            self.scheduler.wake()
 
     @property
     def service(self) -> ProgramService:
@@ -114,6 +133,9 @@ class ConfBot(commands.Bot):
         """Stop deliveries first (the one in flight finishes), then the gateway, then the
         databases, whatever fails on the way: an open connection keeps the process alive."""
         try:
+            if self.follower is not None:
+                await self.follower.stop()
+                self.follower = None
             if self.scheduler is not None:
                 await self.scheduler.stop()
                 self.scheduler = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from bot.adapters.discord.replies import send_cards, send_text
 from bot.adapters.discord.tree import SERVER_ONLY, NothingFound, server_only
 from bot.clock import Clock
 from bot.live.holder import FollowsProgram, ProgramHolder
+from bot.live.sync import SyncStatus
 from bot.reminders.agenda import agenda
 from bot.reminders.scheduler import Scheduler
 from bot.render import cards, ics, timefmt
@@ -38,8 +40,11 @@ class RemindersCog(commands.Cog, FollowsProgram):
         state: StateStore,
         scheduler: Scheduler,
         max_reminders: int,
+        sync_status: Callable[[], SyncStatus] | None = None,
     ) -> None:
         self.max_reminders = max_reminders
+        # How following the program source goes (see bot.live.sync), for /status.
+        self.sync_status = sync_status
         self.holder = holder
         self.clock = clock
         self.state = state
@@ -274,12 +279,29 @@ class RemindersCog(commands.Cog, FollowsProgram):
                 for c in await self.state.room_channels(self.conference.key, guild_id)
             ),
             streams=tuple(sorted(streams.items())),
+            source=self._source_line(),
             qa_forum=forums[0].forum_id if forums else None,
             qa_disabled=None
             if not forums or forums[0].enabled
             else forums[0].disabled_reason or "disabled",
         )
         await send_cards(interaction, [cards.status_card(report, self.conference)], ephemeral=True)
+
+    def _source_line(self) -> str | None:
+        if self.sync_status is None:
+            return None
+        status = self.sync_status()
+
+        def when(ts: int | None) -> datetime | None:
+            return datetime.fromtimestamp(ts, UTC) if ts is not None else None
+
+        return cards.source_text(
+            checked=when(status.checked_ts),
+            changed=when(status.changed_ts),
+            changes=status.changes,
+            error=status.error,
+            failures=status.failures,
+        )
 
     # -- events -------------------------------------------------------------------------
 
