@@ -19,7 +19,7 @@ PACIFIC = ZoneInfo("America/Los_Angeles")
 COMMANDS = frozenset(
     (
         "next now paper author session schedule search about"
-        " remind agenda forget announce status publish-events stream qa ask questions"
+        " remind agenda forget announce status publish-events stream qa ask questions changes"
     ).split()
 )
 

@@ -21,9 +21,11 @@ from bot.importer.errors import ProgramFileError
 from bot.importer.registry import read_source
 from bot.live.diff import Change, diff
 from bot.live.holder import ProgramHolder
+from bot.model import Talk
 from bot.service import ProgramService
 from bot.settings import Settings
 from bot.store.build import fingerprint
+from bot.store.state import RecordedChange
 
 log = logging.getLogger(__name__)
 
@@ -126,3 +128,22 @@ class ProgramFollower:
                         " version", reason)  # fmt: skip
         self.status.failures += 1
         self.status.error, self.status.error_ts = reason, now_ts
+
+
+def records(changes: list[Change]) -> list[RecordedChange]:
+    """Changes as the state database keeps them (its sync id and time are set there)."""
+
+    def place(talk: Talk | None) -> tuple[int, int, str | None] | None:
+        if talk is None:
+            return None
+        slot = talk.slot
+        return int(slot.start.timestamp()), int(slot.end.timestamp()), slot.room
+
+    found = []
+    for change in changes:
+        sessions = {f"s:{t.session_key}" for t in (change.before, change.after) if t}
+        found.append(RecordedChange(
+            0, 0, f"p:{change.key}", tuple(sorted(sessions)), change.title,
+            tuple(kind.value for kind in change.kinds), place(change.before), place(change.after),
+        ))  # fmt: skip
+    return found

@@ -17,6 +17,7 @@ from bot.store.state import (
     Planned,
     QAForum,
     QAThread,
+    RecordedChange,
     Reminder,
     RoomChannel,
 )
@@ -31,7 +32,11 @@ def plan(
     room_channels: Iterable[RoomChannel] = (),
     qa_forums: Iterable[QAForum] = (),
     qa_threads: Iterable[QAThread] = (),
+    changes: Iterable[RecordedChange] = (),
+    followers: Iterable[Reminder] = (),
 ) -> list[Planned]:
+    """`reminders` are the active ones (still to deliver); `followers` every reminder a
+    person keeps (delivered ones too), who hear about changes to their items."""
     planned: list[Planned] = []
     for reminder in reminders:
         item = service.remindable(reminder.item_ref)
@@ -69,6 +74,7 @@ def plan(
                     )
     planned += _room_posts(service, room_channels)
     planned += _qa(service, qa_forums, qa_threads)
+    planned += _notices(followers, announcements, changes)
     return planned
 
 
@@ -116,4 +122,30 @@ def _qa(
             due = int(item.slot.end.timestamp()) + DAY
             planned.append(Planned(DeliveryKind.CLOSE, thread.guild_id, thread.item_ref,
                                    thread.thread_id, due))  # fmt: skip
+    return planned
+
+
+SYNC_REF = "sync:"
+
+
+def _notices(
+    reminders: Iterable[Reminder],
+    announcements: Iterable[Announcements],
+    changes: Iterable[RecordedChange],
+) -> list[Planned]:
+    """For each new version: one DM to each person with a reminder on something it
+    changed (set before it came), and one post where announcements were on."""
+    by_sync: dict[int, list[RecordedChange]] = {}
+    for change in changes:
+        by_sync.setdefault(change.sync_id, []).append(change)
+    reminders = list(reminders)
+    configs = [a for a in announcements if a.enabled]
+    planned = []
+    for sync_id, group in by_sync.items():
+        applied, ref = group[0].applied_ts, f"{SYNC_REF}{sync_id}"
+        touched = {c.item_ref for c in group} | {s for c in group for s in c.session_refs}
+        people = {r.user_id for r in reminders if r.item_ref in touched and r.created_ts <= applied}
+        planned += [Planned(DeliveryKind.NOTICE, user, ref, user, applied) for user in people]
+        planned += [Planned(DeliveryKind.UPDATE, c.guild_id, ref, c.channel_id, applied)
+                    for c in configs if c.updated_ts <= applied]  # fmt: skip
     return planned

@@ -23,12 +23,13 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.model import Session
-from bot.reminders.planner import SLOT_REF, plan
+from bot.reminders.planner import SLOT_REF, SYNC_REF, plan
 from bot.render import cards
 from bot.render.cards import Card
 from bot.service import ProgramService
 from bot.service.results import SessionTalk
 from bot.store.state import (
+    FOLLOWED,
     Delivery,
     DeliveryKind,
     DeliveryState,
@@ -39,6 +40,7 @@ from bot.store.state import (
 
 log = logging.getLogger(__name__)
 
+NOTICE_WINDOW = 86_400  # seconds a program change is still worth a notice
 MAX_ATTEMPTS = 5
 RETRY_AFTER = 15  # seconds before the first retry; doubled for each one after
 MAX_SLEEP = 3600.0  # re-check the plan at least hourly, whatever happens
@@ -167,7 +169,11 @@ class Scheduler:
         rooms = await self.state.room_channels(self.conference)
         forums = await self.state.qa_forums(self.conference)
         threads = await self.state.qa_threads(self.conference)
-        planned = plan(service, reminders, configs, rooms, forums, threads)
+        # Only versions of the last day are told about: after longer downtime, no one
+        # needs yesterday's change in a DM.
+        recent = await self.state.changes(self.conference, _ts(self.clock.now()) - NOTICE_WINDOW)
+        followers = await self.state.reminders(self.conference, statuses=FOLLOWED)
+        planned = plan(service, reminders, configs, rooms, forums, threads, recent, followers)
         await self.state.sync_plan(planned, _ts(self.clock.now()))
 
     async def _run(self) -> None:
@@ -329,6 +335,8 @@ class Scheduler:
             found = [cards.announcement_card(s, service.session_talks(s), conference, now)
                      for s in sessions]  # fmt: skip
             return lambda: self._post_slot(delivery.target, found)
+        if delivery.kind in (DeliveryKind.NOTICE, DeliveryKind.UPDATE):
+            return await self._change_notice(delivery)
         if delivery.kind is DeliveryKind.THREAD:
             return self._thread_opener(delivery, now)
         if delivery.kind is DeliveryKind.CLOSE:
@@ -342,6 +350,23 @@ class Scheduler:
         streams = await self.state.streams(delivery.owner, conference.key)
         text = cards.talk_start_text(talk, conference, now, streams)
         return lambda: self.sender.post(delivery.target, (), text)
+
+    async def _change_notice(self, delivery: Delivery) -> Callable[[], Awaitable[None]]:
+        """What a new version changed: a person's own items by DM (NOTICE), everything in
+        the announcement channel (UPDATE)."""
+        conference = self.service.conference
+        sync_id = int(delivery.item_ref.removeprefix(SYNC_REF))
+        changes = await self.state.changes(conference.key, sync_id=sync_id)
+        if delivery.kind is DeliveryKind.UPDATE:
+            found = cards.changes_cards(changes, conference, "📢 Program update")
+            return lambda: self._post_slot(delivery.target, found)
+        kept = await self.state.reminders(conference.key, delivery.owner, statuses=FOLLOWED)
+        followed = {r.item_ref for r in kept}
+        mine = [c for c in changes if c.item_ref in followed or followed & set(c.session_refs)]
+        if not mine:
+            raise _Skip("none of this person's items changed")
+        card = cards.changes_cards(mine, conference, "📢 Program update: your items changed")[0]
+        return lambda: self.sender.send_dm(delivery.target, card)
 
     def _thread_opener(self, delivery: Delivery, now: datetime) -> Callable[[], Awaitable[None]]:
         service = self.service

@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.model import Conference, Event, Session, SessionKind, Slot
+from bot.model import Conference, Event, Session, SessionKind, Slot, TimeBasis
 from bot.render import timefmt
 from bot.render.common import (
     abstract_excerpt,
@@ -49,6 +49,7 @@ from bot.service.results import (
     SessionTalk,
 )
 from bot.service.watch import NO_STREAMS, Watch
+from bot.store.state import RecordedChange
 
 # Discord's embed limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits)
 TITLE_MAX = 256
@@ -61,6 +62,8 @@ TOTAL_MAX = 6000
 # Pages stay well under the total so a reader is not handed a wall of text.
 PAGE_BUDGET = 3500
 PAGE_FIELDS = 8
+# Lines of a list (program changes) per card description, well under Discord's 4096.
+DESCRIPTION_PAGE = 3000
 CHOICE_NAME_MAX = 100
 
 BLUE, GREEN, GREY, GOLD = 0x3B82F6, 0x22C55E, 0x6B7280, 0xEAB308
@@ -617,6 +620,45 @@ def talk_start_text(
         f" ({timefmt.time_of(talk.slot, tz)}){live}",
         2000,
     )
+
+
+def change_line(change: RecordedChange, tz: ZoneInfo) -> str:
+    """'**Title** — moved: Wed 11:05–11:25 PDT, Ballroom → Wed 11:40–12:00 PDT, Hall B'."""
+
+    def where(place: tuple[int, int, str | None]) -> str:
+        start, end, room = place
+        slot = Slot(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC),
+                    TimeBasis.PUBLISHED, room)  # fmt: skip
+        text = f"{stamp(slot.start, 'f')} ({timefmt.span(slot, tz, with_day=True)})"
+        return text + (f", {escape(room)}" if room else "")
+
+    title = f"**{escape(change.title)}**"
+    if "cancelled" in change.kinds or change.new is None:
+        return f"{title} — cancelled"
+    if "added" in change.kinds or change.old is None:
+        return f"{title} — added: {where(change.new)}"
+    parts = []
+    if "moved" in change.kinds:
+        parts.append(f"moved: {where(change.old)} → {where(change.new)}")
+    if "retitled" in change.kinds:
+        parts.append("has a new title")
+    if "people" in change.kinds:
+        parts.append("speakers changed")
+    return f"{title} — " + "; ".join(parts)
+
+
+def changes_cards(
+    changes: Sequence[RecordedChange], conference: Conference, title: str
+) -> list[Card]:
+    """Change lines, a page per card when there are many."""
+    tz = conference.tz
+    lines = [f"• {change_line(c, tz)}" for c in changes]
+    pages: list[list[str]] = [[]]
+    for line in lines:
+        if pages[-1] and sum(len(x) + 1 for x in pages[-1]) + len(line) > DESCRIPTION_PAGE:
+            pages.append([])
+        pages[-1].append(truncate(line, DESCRIPTION_PAGE))
+    return [fit(Card(title, "\n".join(page), colour=GOLD)) for page in pages]
 
 
 def qa_thread_name(talk: SessionTalk) -> str:

@@ -45,6 +45,8 @@ class DeliveryKind(StrEnum):
     ROOM = "room"  # the same line in the talk's room channel; owner is the guild
     THREAD = "thread"  # open a talk's Q&A thread in the forum; owner is the guild
     CLOSE = "close"  # lock and archive it a day after the talk; owner is the guild
+    NOTICE = "notice"  # a DM listing a person's items a new version changed; owner is them
+    UPDATE = "update"  # a channel post of all a new version changed; owner is the guild
 
 
 class DeliveryState(StrEnum):
@@ -71,6 +73,7 @@ _STILL_WANTED = """
     WHEN 'thread' THEN EXISTS (
         SELECT 1 FROM qa_forums q WHERE q.guild_id = deliveries.owner AND q.enabled = 1
         AND q.forum_id = deliveries.target)
+    WHEN 'notice' THEN 1
     WHEN 'close' THEN EXISTS (
         SELECT 1 FROM qa_threads t WHERE t.guild_id = deliveries.owner AND t.closed = 0
         AND t.thread_id = deliveries.target)
@@ -147,6 +150,20 @@ class QAThread:
     message_id: int
     signature: str
     closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedChange:
+    """One talk a new version changed, as kept for notices and /changes."""
+
+    sync_id: int
+    applied_ts: int
+    item_ref: str
+    session_refs: tuple[str, ...]
+    title: str
+    kinds: tuple[str, ...]
+    old: tuple[int, int, str | None] | None  # start, end, room
+    new: tuple[int, int, str | None] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -513,6 +530,49 @@ class StateStore(Connected):
             return None
         g, c, i, f, t, m, sig, closed = rows[0]
         return QAThread(g, c, i, f, t, m, sig, bool(closed))
+
+    # -- the live program's changes ---------------------------------------------------
+
+    async def record_sync(
+        self, conference: str, applied_ts: int, changes: Sequence[RecordedChange]
+    ) -> int:
+        """Keep what a new version changed; returns the sync's id."""
+        cursor = await self._db.execute(
+            "INSERT INTO program_syncs (conference, applied_ts) VALUES (?, ?)",
+            (conference, applied_ts),
+        )
+        sync_id = cursor.lastrowid
+        assert sync_id is not None
+        await self._db.executemany(
+            "INSERT INTO program_changes (sync_id, item_ref, session_refs, title, kinds,"
+            " old_start, old_end, old_room, new_start, new_end, new_room)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(sync_id, c.item_ref, " ".join(c.session_refs), c.title, " ".join(c.kinds),
+              *(c.old or (None, None, None)), *(c.new or (None, None, None)))
+             for c in changes],
+        )  # fmt: skip
+        await self._db.commit()
+        return sync_id
+
+    async def changes(
+        self, conference: str, since_ts: int = 0, sync_id: int | None = None
+    ) -> list[RecordedChange]:
+        """Changes applied since `since_ts` (or of one sync), newest sync first."""
+        rows = await self._db.execute_fetchall(
+            "SELECT s.id, s.applied_ts, c.item_ref, c.session_refs, c.title, c.kinds,"
+            " c.old_start, c.old_end, c.old_room, c.new_start, c.new_end, c.new_room"
+            " FROM program_changes c JOIN program_syncs s ON s.id = c.sync_id"
+            " WHERE s.conference = ? AND s.applied_ts >= ?"
+            + (" AND s.id = ?" if sync_id is not None else "")
+            + " ORDER BY s.id DESC, c.rowid",
+            (conference, since_ts, sync_id) if sync_id is not None else (conference, since_ts),
+        )
+        return [
+            RecordedChange(sid, ts, ref, tuple(sessions.split()), title, tuple(kinds.split()),
+                           (os, oe, orm) if os is not None else None,
+                           (ns, ne, nrm) if ns is not None else None)
+            for sid, ts, ref, sessions, title, kinds, os, oe, orm, ns, ne, nrm in rows
+        ]  # fmt: skip
 
     # -- the ledger ---------------------------------------------------------------------
 

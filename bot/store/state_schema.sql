@@ -96,9 +96,9 @@ CREATE INDEX deliveries_by_due ON deliveries (state, due_ts);
 
 -- migration 4
 -- Conference day: a room's talks announced in its own channel, a live stream per room set
--- by the server's organisers, and a Q&A thread per talk in a forum channel. Room posts and
--- opening and closing threads are new delivery kinds, so the ledger is rebuilt with them
--- allowed (SQLite cannot change a CHECK in place).
+-- by the server's organisers, and a Q&A thread per talk in a forum channel; and the live
+-- program's changes. Room posts, threads and change notices are new delivery kinds, so the
+-- ledger is rebuilt with them allowed (SQLite cannot change a CHECK in place).
 CREATE TABLE room_channels (
     guild_id         INTEGER NOT NULL,
     conference       TEXT NOT NULL,
@@ -143,10 +143,34 @@ CREATE TABLE qa_threads (
     PRIMARY KEY (guild_id, conference, item_ref)
 );
 
+-- The live program: each new version applied while the bot runs, and what it changed
+-- (by stable key), for the notices it sends and /changes. Times are Unix seconds.
+CREATE TABLE program_syncs (
+    id          INTEGER PRIMARY KEY,
+    conference  TEXT NOT NULL,
+    applied_ts  INTEGER NOT NULL
+);
+
+CREATE TABLE program_changes (
+    sync_id    INTEGER NOT NULL REFERENCES program_syncs(id),
+    item_ref   TEXT NOT NULL,
+    session_refs TEXT NOT NULL,  -- the sessions it was and is in, space-separated refs
+    title      TEXT NOT NULL,
+    kinds      TEXT NOT NULL,  -- space-separated: added cancelled moved retitled people
+    old_start  INTEGER,
+    old_end    INTEGER,
+    old_room   TEXT,
+    new_start  INTEGER,
+    new_end    INTEGER,
+    new_room   TEXT,
+    PRIMARY KEY (sync_id, item_ref)
+);
+
 CREATE TABLE deliveries_with_rooms (
     id          INTEGER PRIMARY KEY,
     kind        TEXT NOT NULL
-                CHECK (kind IN ('reminder', 'slot', 'talk', 'room', 'thread', 'close')),
+                CHECK (kind IN ('reminder', 'slot', 'talk', 'room', 'thread', 'close', 'notice',
+                                'update')),
     owner       INTEGER NOT NULL,
     item_ref    TEXT NOT NULL,
     arming      INTEGER NOT NULL DEFAULT 0,

@@ -51,6 +51,20 @@ async def test_an_edited_program_is_served_and_reminders_follow(fake: FakeDiscor
 
         await eventually(int(pacific("2024-07-10T11:35").timestamp()))
 
+        user_id = int(fake.attendee["id"])
+
+        def notices() -> list[dict]:
+            dms = fake.channel_messages.get(fake.dm_channels.get(user_id, 0), [])
+            return [m for m in dms if m["embeds"] and m["embeds"][0]["title"].startswith("📢")]
+
+        await wait_for(lambda: notices(), timeout=15, what="the change notice DM")
+        (notice,) = notices()
+        assert notice["embeds"][0]["title"] == "📢 Program update: your items changed"
+        assert "NOMAD" in notice["embeds"][0]["description"]
+        changes = await fake.answer(await fake.send_command("changes"))
+        assert "moved" in changes.embeds[0]["description"]
+        assert len(notices()) == 1  # once, however often the scheduler passes
+
         status = await fake.answer(await fake.send_command(
             "status", user=fake.owner, permissions=DEFAULT_PERMISSIONS | MANAGE_GUILD))  # fmt: skip
         fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}

@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.adapters.discord.calendar import CalendarButton
+from bot.adapters.discord.changes_cog import ChangesCog
 from bot.adapters.discord.cog import ProgramCog
 from bot.adapters.discord.delivery import DiscordSender
 from bot.adapters.discord.embeds import NO_MENTIONS
@@ -23,7 +24,7 @@ from bot.app import make_clock, open_program, open_state
 from bot.clock import Clock
 from bot.live.diff import Change
 from bot.live.holder import ProgramHolder
-from bot.live.sync import ProgramFollower
+from bot.live.sync import ProgramFollower, records
 from bot.reminders.scheduler import Scheduler
 from bot.service import ProgramService
 from bot.settings import Settings
@@ -107,6 +108,7 @@ class ConfBot(commands.Bot):
         await self.add_cog(EventsCog(holder, self.clock, self.state))
         await self.add_cog(StreamsCog(holder, self.clock, self.state))
         await self.add_cog(QACog(holder, self.clock, self.state, self.scheduler.wake))
+        await self.add_cog(ChangesCog(holder, self.clock, self.state))
         await self.scheduler.start()
         follower.start()
         if self.settings.guild_id is not None:
@@ -116,8 +118,12 @@ class ConfBot(commands.Bot):
             log.info("synced %d commands to guild %s", len(synced), self.settings.guild_id)
 
     async def _program_changed(self, changes: list[Change]) -> None:
-        """A new version is in the holder: re-plan reminders, announcements and threads
-        for it (moved items' deliveries move, removed items' are cancelled)."""
+        """A new version is in the holder: keep what changed (for the notices and
+        /changes), then re-plan reminders, announcements and threads for it (moved items'
+        deliveries move, removed items' are cancelled, and the notices are planned)."""
+        if changes and self.state is not None:
+            now_ts = int(self.clock.now().timestamp())
+            await self.state.record_sync(self.service.conference.key, now_ts, records(changes))
         if self.scheduler is not None:
             self.scheduler.wake()
 
