@@ -29,7 +29,11 @@ class Opened(Loaded):
 
 
 async def open_program(settings: Settings, force: bool = False) -> Opened:
-    """Rebuild the database if stale, read the program, keep the store open (the bot)."""
+    """Rebuild the database if stale, read the program, keep the store open (the bot).
+    A program at an address starts from its last good copy, with no network; only the
+    very first start fetches it."""
+    if settings.program_url is not None and not settings.program.is_file():
+        await _first_fetch(settings)
     with _naming("CONFBOT_DB"):
         report = await ensure_database(
             [settings.program], settings.db_path, force=force, default_zone=settings.timezone
@@ -43,6 +47,18 @@ async def open_program(settings: Settings, force: bool = False) -> Opened:
         await store.close()
         raise
     return Opened(ProgramService(program), report, store)
+
+
+async def _first_fetch(settings: Settings) -> None:
+    from bot.live.remote import FetchError, RemoteProgram  # aiohttp: only when needed
+
+    assert settings.program_url is not None
+    try:
+        await RemoteProgram(settings.program_url, settings.program).fetch(settings.timezone)
+    except FetchError as exc:
+        raise SettingsError(
+            f"CONFBOT_PROGRAM: {exc}, and no copy of it is kept yet to start from."
+        ) from None
 
 
 async def open_state(settings: Settings) -> StateStore:

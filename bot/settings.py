@@ -39,6 +39,16 @@ class SettingsError(ValueError):
     """A configuration value is wrong; the message names the variable and the fix."""
 
 
+def is_url(text: str) -> bool:
+    """An http(s) address, not a file path."""
+    return urlsplit(text).scheme in ("http", "https")
+
+
+def copy_path(db_path: Path) -> Path:
+    """Where the last good copy of a program at an address is kept, beside the database."""
+    return db_path.with_name(f"{db_path.stem}-source")
+
+
 def zone_setting(value: str, name: str) -> str:
     """`value` if it names a time zone; else a SettingsError naming `name` (a variable or
     a command-line option)."""
@@ -51,8 +61,10 @@ def zone_setting(value: str, name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    # A program file or directory in any format bot/importer/registry.py reads.
+    # A program file or directory in any format bot/importer/registry.py reads; for a
+    # program at an address (program_url), the last good copy fetched from it.
     program: Path = BUNDLED_PROGRAM
+    program_url: str | None = None
     # The zone of a program whose file names none (IANA name such as Europe/Berlin).
     timezone: str | None = None
     db_path: Path = DEFAULT_DB
@@ -89,8 +101,14 @@ class Settings:
             value = values.get(name, "").strip()
             return value or None
 
-        program = Path(get("CONFBOT_PROGRAM") or BUNDLED_PROGRAM).expanduser()
-        if not program.exists():
+        db_path = Path(get("CONFBOT_DB") or DEFAULT_DB).expanduser()
+        program_text = get("CONFBOT_PROGRAM")
+        program_url = program_text if program_text and is_url(program_text) else None
+        if program_url is not None and not urlsplit(program_url).hostname:
+            raise SettingsError(f"CONFBOT_PROGRAM={program_url} has no host name.")
+        program = (copy_path(db_path) if program_url
+                   else Path(program_text or BUNDLED_PROGRAM).expanduser())  # fmt: skip
+        if program_url is None and not program.exists():
             raise SettingsError(
                 f"CONFBOT_PROGRAM={program} does not exist; give a program export (pretalx or"
                 " frab schedule.json or schedule.xml, an .ics feed, an Indico export) or a"
@@ -99,7 +117,6 @@ class Settings:
         zone = get("CONFBOT_TIMEZONE")
         if zone is not None:
             zone_setting(zone, "CONFBOT_TIMEZONE")
-        db_path = Path(get("CONFBOT_DB") or DEFAULT_DB).expanduser()
         if db_path.is_dir():
             raise SettingsError(f"CONFBOT_DB={db_path} is a directory; give a file path.")
         guild = get("CONFBOT_GUILD_ID")
@@ -149,6 +166,7 @@ class Settings:
             raise SettingsError("CONFBOT_TEST_DISCORD_URL may only point at 127.0.0.1 (tests).")
         return cls(
             program=program,
+            program_url=program_url,
             timezone=zone,
             db_path=db_path,
             discord_token=get("DISCORD_TOKEN"),

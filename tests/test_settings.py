@@ -69,3 +69,15 @@ def test_reminder_cap_defaults_to_200_and_can_be_set(tmp_path: Path):
     assert Settings.from_env({}, dotenv_path=tmp_path / "n").max_reminders == 200
     chosen = Settings.from_env({"CONFBOT_MAX_REMINDERS": "5"}, dotenv_path=tmp_path / "n")
     assert chosen.max_reminders == 5
+
+
+def test_a_program_at_an_address_is_followed_from_a_copy_beside_the_database(tmp_path):
+    settings = Settings.from_mapping({"CONFBOT_PROGRAM": "https://pretalx.example/c/schedule.json",
+                                      "CONFBOT_DB": str(tmp_path / "c.db")})  # fmt: skip
+    assert settings.program_url == "https://pretalx.example/c/schedule.json"
+    assert settings.program == tmp_path / "c-source"
+
+
+def test_the_sync_interval_is_checked():
+    with pytest.raises(SettingsError, match="CONFBOT_SYNC_INTERVAL must be seconds from 1"):
+        Settings.from_mapping({"CONFBOT_SYNC_INTERVAL": "0.5"})

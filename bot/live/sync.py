@@ -1,7 +1,9 @@
-"""Following the program files while the bot runs: editing them needs no restart.
+"""Following the program while the bot runs: editing its files needs no restart, and a
+program at an address (bot.live.remote) is polled with conditional requests.
 
-Every `CONFBOT_SYNC_INTERVAL` seconds the source's content is hashed (content, not mtimes:
-see bot.store.build.fingerprint). When it changed, the new version is read, built and
+Every `CONFBOT_SYNC_INTERVAL` seconds the source is checked: an address is fetched (a 304
+ends the check with nothing parsed), then the files' content is hashed (content, not
+mtimes: see bot.store.build.fingerprint). When it changed, the new version is read, built and
 indexed in a worker thread, so the event loop never waits on it; then it is swapped into
 the holder in one assignment, and whoever follows (the scheduler) is told what changed. A
 version that does not read never replaces the program: the last good one keeps serving,
@@ -21,6 +23,7 @@ from bot.importer.errors import ProgramFileError
 from bot.importer.registry import read_source
 from bot.live.diff import Change, diff
 from bot.live.holder import ProgramHolder
+from bot.live.remote import FetchError, RemoteProgram
 from bot.model import Talk
 from bot.service import ProgramService
 from bot.settings import Settings
@@ -64,6 +67,9 @@ class ProgramFollower:
         self.status = SyncStatus()
         self._seen = fingerprint([settings.program], settings.timezone)
         self._broken: str | None = None  # a version that did not read: not read again
+        self.remote = (
+            RemoteProgram(settings.program_url, settings.program) if settings.program_url else None
+        )
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -95,12 +101,21 @@ class ProgramFollower:
         settings = self.settings
         now_ts = int(self.clock.now().timestamp())
         self.status.checked_ts = now_ts
+        if self.remote is not None:
+            try:
+                if not await self.remote.fetch(settings.timezone):
+                    self._recovered()
+                    return None  # 304: unchanged, nothing parsed
+            except FetchError as exc:
+                self._failed(str(exc), now_ts)
+                return None
         try:
             seen = await asyncio.to_thread(fingerprint, [settings.program], settings.timezone)
         except OSError as exc:  # the file went away or cannot be read
             self._failed(str(exc), now_ts)
             return None
         if seen == self._seen:
+            self._recovered()
             return None
         if seen == self._broken:
             self.status.failures += 1
@@ -121,6 +136,15 @@ class ProgramFollower:
         if self.on_change is not None:
             await self.on_change(changes)
         return changes
+
+    def _recovered(self) -> None:
+        """A check that worked ends a failure streak (the source answers again)."""
+        if self.status.failures:
+            log.info("the program source answers again after %d failed checks",
+                     self.status.failures)  # fmt: skip
+            self.status = SyncStatus(checked_ts=self.status.checked_ts,
+                                     changed_ts=self.status.changed_ts,
+                                     changes=self.status.changes)  # fmt: skip
 
     def _failed(self, reason: str, now_ts: int) -> None:
         if not self.status.failures:  # once per streak, not every check

@@ -1,0 +1,124 @@
+"""A program published at an http(s) address (pretalx's schedule.json, .xml or .ics),
+fetched the careful way: conditional requests (ETag, Last-Modified) so an unchanged
+program costs a 304 and no parsing, a time limit, a size cap read as it streams, few
+redirects, and only the address the operator configured.
+
+The last good copy is kept as a file beside the database, so the bot starts from it with
+no network and every reader reads it like any program file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from bot.importer.files import MAX_BYTES
+from bot.importer.registry import read_source
+from bot.settings import is_url
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = 30.0  # seconds for one fetch, connection to last byte
+MAX_REDIRECTS = 3
+CHUNK = 65_536
+
+
+class FetchError(Exception):
+    """The source did not give a program this time: one sentence, for the log and /status."""
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What the server said about the copy we have, for a conditional request."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class RemoteProgram:
+    def __init__(
+        self, url: str, copy: Path, timeout: float = TIMEOUT, max_bytes: int = MAX_BYTES
+    ) -> None:
+        if not is_url(url):
+            raise ValueError(f"not an http(s) address: {url!r}")
+        self.url = url
+        self.copy = copy
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self._meta = copy.with_name(copy.name + ".json")
+
+    @property
+    def validators(self) -> Validators:
+        try:
+            data = json.loads(self._meta.read_text(encoding="utf-8"))
+            return Validators(data.get("etag"), data.get("last_modified"))
+        except (OSError, ValueError):
+            return Validators()
+
+    async def fetch(self, default_zone: str | None = None) -> bool:
+        """Fetch a new version into the copy; False if the server says it is unchanged.
+        A body that is not a program a reader understands is refused before it replaces
+        the copy (FetchError), so the copy is always the last good version."""
+        headers = {"User-Agent": "confbot (conference program bot)"}
+        known = self.validators if self.copy.is_file() else Validators()
+        if known.etag:
+            headers["If-None-Match"] = known.etag
+        if known.last_modified:
+            headers["If-Modified-Since"] = known.last_modified
+        timeout = aiohttp.ClientTimeout(total=self.timeout)
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as session,
+                session.get(self.url, headers=headers, max_redirects=MAX_REDIRECTS) as response,
+            ):
+                if response.status == 304:
+                    return False
+                if response.status != 200:
+                    raise FetchError(f"{self.url} answered HTTP {response.status}")
+                body = await self._read_capped(response)
+                validators = Validators(response.headers.get("ETag"),
+                                        response.headers.get("Last-Modified"))  # fmt: skip
+        except aiohttp.TooManyRedirects:
+            raise FetchError(f"{self.url} redirects more than {MAX_REDIRECTS} times") from None
+        except TimeoutError:
+            raise FetchError(f"{self.url} did not answer within {self.timeout:.0f} s") from None
+        except aiohttp.ClientError as exc:
+            raise FetchError(f"{self.url} could not be reached ({type(exc).__name__})") from None
+        # Reading a large program takes a second: never on the event loop.
+        await asyncio.to_thread(self._keep, body, validators, default_zone)
+        return True
+
+    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
+        declared = response.content_length
+        if declared is not None and declared > self.max_bytes:
+            raise FetchError(f"{self.url} is {declared:,} bytes, over the {self.max_bytes:,} cap")
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(CHUNK):
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise FetchError(f"{self.url} is over the {self.max_bytes:,}-byte cap")
+            parts.append(chunk)
+        return b"".join(parts)
+
+    def _keep(self, body: bytes, validators: Validators, default_zone: str | None) -> None:
+        """Check the body reads as a program, then replace the copy (atomically)."""
+        self.copy.parent.mkdir(parents=True, exist_ok=True)
+        trial = self.copy.with_name(self.copy.name + ".new")
+        trial.write_bytes(body)
+        try:
+            read_source(trial, default_zone)
+        except Exception as exc:
+            trial.unlink(missing_ok=True)
+            raise FetchError(f"{self.url} gave no program confbot reads: {exc}") from None
+        os.replace(trial, self.copy)
+        meta = {"etag": validators.etag, "last_modified": validators.last_modified,
+                "url": self.url}  # fmt: skip
+        self._meta.write_text(json.dumps(meta), encoding="utf-8")
+        log.info("fetched a new version of %s (%d bytes)", self.url, len(body))

@@ -1,0 +1,158 @@
+"""A program at an http(s) address: fetched with conditional requests, caps and limits,
+and never replaced by what does not read. Served by a local aiohttp server (loopback)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from bot.app import open_program
+from bot.clock import FixedClock
+from bot.live.holder import ProgramHolder
+from bot.live.remote import FetchError, RemoteProgram
+from bot.live.sync import ProgramFollower
+from bot.settings import Settings, SettingsError
+from tests.conftest import pacific
+
+FIXTURE = Path(__file__).parent / "fixtures" / "programs" / "frab-v1.json"
+
+
+@dataclass
+class Source:
+    """What the server answers next: a body with an ETag, or a status, or a delay."""
+
+    body: bytes = FIXTURE.read_bytes()
+    etag: str = '"v1"'
+    status: int = 200
+    delay: float = 0.0
+    requests: list[dict[str, str]] = field(default_factory=list)
+
+
+@pytest.fixture
+async def source() -> AsyncIterator[tuple[Source, str]]:
+    state = Source()
+
+    async def program(request: web.Request) -> web.StreamResponse:
+        state.requests.append(dict(request.headers))
+        if state.delay:
+            await asyncio.sleep(state.delay)
+        if state.status != 200:
+            return web.Response(status=state.status)
+        if request.headers.get("If-None-Match") == state.etag:
+            return web.Response(status=304)
+        return web.Response(body=state.body, headers={"ETag": state.etag})
+
+    async def loop(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound("/loop")
+
+    app = web.Application()
+    app.router.add_get("/schedule.json", program)
+    app.router.add_get("/loop", loop)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield state, f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+async def test_a_new_version_is_kept_and_an_unchanged_one_costs_a_304(source, tmp_path: Path):
+    state, base = source
+    remote = RemoteProgram(f"{base}/schedule.json", tmp_path / "copy")
+    assert await remote.fetch() is True
+    assert (tmp_path / "copy").read_bytes() == state.body
+    assert await remote.fetch() is False
+    assert state.requests[-1]["If-None-Match"] == '"v1"'
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"status": 500}, "answered HTTP 500"),
+        ({"status": 404}, "answered HTTP 404"),
+        ({"body": b"<html>maintenance</html>", "etag": '"v2"'}, "gave no program confbot reads"),
+    ],
+)
+async def test_a_failing_answer_never_replaces_the_copy(source, tmp_path, change, says):
+    state, base = source
+    remote = RemoteProgram(f"{base}/schedule.json", tmp_path / "copy")
+    await remote.fetch()
+    good = (tmp_path / "copy").read_bytes()
+    for name, value in change.items():
+        setattr(state, name, value)
+    with pytest.raises(FetchError, match=says):
+        await remote.fetch()
+    assert (tmp_path / "copy").read_bytes() == good
+
+
+async def test_a_slow_answer_times_out(source, tmp_path: Path):
+    state, base = source
+    state.delay = 1.0
+    remote = RemoteProgram(f"{base}/schedule.json", tmp_path / "copy", timeout=0.2)
+    with pytest.raises(FetchError, match="did not answer within"):
+        await remote.fetch()
+
+
+async def test_a_body_over_the_cap_is_refused(source, tmp_path: Path):
+    _, base = source
+    remote = RemoteProgram(f"{base}/schedule.json", tmp_path / "copy", max_bytes=100)
+    with pytest.raises(FetchError, match="cap"):
+        await remote.fetch()
+    assert not (tmp_path / "copy").exists()
+
+
+async def test_endless_redirects_are_cut_short(source, tmp_path: Path):
+    _, base = source
+    with pytest.raises(FetchError, match="redirects more than 3 times"):
+        await RemoteProgram(f"{base}/loop", tmp_path / "copy").fetch()
+
+
+def settings_for(base: str, tmp_path: Path, **extra: str) -> Settings:
+    return Settings.from_mapping({"CONFBOT_PROGRAM": f"{base}/schedule.json",
+                                  "CONFBOT_DB": str(tmp_path / "confbot.db"), **extra})  # fmt: skip
+
+
+async def test_the_first_start_fetches_and_later_starts_need_no_network(source, tmp_path):
+    state, base = source
+    settings = settings_for(base, tmp_path)
+    opened = await open_program(settings)
+    await opened.store.close()
+    state.status = 503  # the source is down: the kept copy serves
+    again = await open_program(settings)
+    await again.store.close()
+    assert again.service.program.conference.name == opened.service.program.conference.name
+
+
+async def test_a_first_start_with_the_source_down_says_so(source, tmp_path: Path):
+    state, base = source
+    state.status = 503
+    with pytest.raises(SettingsError, match="no copy of it is kept yet"):
+        await open_program(settings_for(base, tmp_path))
+
+
+async def test_following_an_address_swaps_new_versions_and_keeps_the_last_good(source, tmp_path):
+    state, base = source
+    settings = settings_for(base, tmp_path)
+    opened = await open_program(settings)
+    await opened.store.close()
+    clock = FixedClock(pacific("2024-07-10T10:50"))
+    follower = ProgramFollower(settings, ProgramHolder(opened.service, clock.now()), clock)
+    assert await follower.check() is None  # 304
+    data = json.loads(state.body)
+    first_day = data["schedule"]["conference"]["days"][0]
+    events = next(iter(first_day["rooms"].values()))
+    events[0]["title"] = "A new title"
+    state.body, state.etag = json.dumps(data).encode(), '"v2"'
+    changes = await follower.check()
+    assert changes and changes[0].title == "A new title"
+    state.status = 500
+    assert await follower.check() is None
+    assert follower.status.error is not None and "HTTP 500" in follower.status.error
+    assert follower.holder.service.program.talks  # still serving
