@@ -82,6 +82,8 @@ class Settings:
     max_reminders: int = 200
     # Seconds between two checks of the program source for a new version.
     sync_interval: float = 300.0
+    # A new version removing more than this share of the talks waits for an organiser.
+    sync_max_removed: float = 0.25
 
     @classmethod
     def from_env(
@@ -161,6 +163,16 @@ class Settings:
             raise SettingsError(
                 f"CONFBOT_SYNC_INTERVAL must be seconds from 1 to 86400, not {sync_text!r}."
             )
+        removed_text = get("CONFBOT_SYNC_MAX_REMOVED") or "0.25"
+        try:
+            max_removed = float(removed_text)
+        except ValueError:
+            max_removed = -1.0
+        if not 0 <= max_removed <= 1:
+            raise SettingsError(
+                f"CONFBOT_SYNC_MAX_REMOVED must be a share from 0 to 1 (0.25 is a quarter of"
+                f" the talks), not {removed_text!r}."
+            )
         test_url = get("CONFBOT_TEST_DISCORD_URL")
         if test_url is not None and urlsplit(test_url).hostname not in ("127.0.0.1", "localhost"):
             raise SettingsError("CONFBOT_TEST_DISCORD_URL may only point at 127.0.0.1 (tests).")
@@ -178,6 +190,7 @@ class Settings:
             delivery_pace=pace,
             max_reminders=int(max_text),
             sync_interval=sync_interval,
+            sync_max_removed=max_removed,
         )
 
     def configure_logging(self, default: str = "INFO") -> None:

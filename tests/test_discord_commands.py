@@ -66,7 +66,16 @@ def test_registration_payload_follows_discords_rules(bot: ConfBot):
             assert len(option.get("choices", [])) <= 25
 
 
-SERVER_ONLY_COMMANDS = {"announce", "status", "publish-events", "stream", "qa", "ask", "questions"}
+SERVER_ONLY_COMMANDS = {
+    "announce",
+    "status",
+    "publish-events",
+    "stream",
+    "qa",
+    "ask",
+    "questions",
+    "program",
+}
 
 
 def test_attendee_commands_are_registered_for_servers_and_dms(bot: ConfBot):

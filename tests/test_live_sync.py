@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FixedClock
+from bot.importer.registry import read_source
 from bot.live.diff import ChangeKind
 from bot.live.holder import ProgramHolder
 from bot.live.sync import ProgramFollower
@@ -82,3 +83,65 @@ async def test_a_fixed_file_is_taken_after_a_broken_one(follower, program_dir):
     assert await follower.check() is not None
     assert follower.status.failures == 0 and follower.status.error is None
     assert follower.delay() == 60
+
+
+FRAB = Path(__file__).parent / "fixtures" / "programs" / "frab-v1.json"
+
+
+@pytest.fixture
+def frab(tmp_path: Path) -> tuple[Path, ProgramFollower]:
+    """A community program (frab JSON) followed from a file we can change freely."""
+    path = tmp_path / "schedule.json"
+    shutil.copy(FRAB, path)
+    settings = Settings.from_mapping({"CONFBOT_PROGRAM": str(path)})
+    clock = FixedClock(pacific("2024-07-10T10:50"))
+    service = ProgramService(read_source(path).program)
+    return path, ProgramFollower(settings, ProgramHolder(service, clock.now()), clock)
+
+
+def edit(path: Path, change) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data["schedule"]["conference"])
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def keep_one_event(conference: dict) -> None:
+    kept = False
+    for day in conference["days"]:
+        for room, events in day["rooms"].items():
+            day["rooms"][room] = events[:1] if not kept else []
+            kept = kept or bool(events)
+
+
+async def test_a_version_removing_most_talks_is_held_not_applied(frab):
+    path, follower = frab
+    before = follower.holder.service
+    assert len(before.program.talks) >= 3
+    edit(path, keep_one_event)
+    assert await follower.check() is None
+    assert follower.holder.service is before
+    assert follower.status.held is not None and "removes" in follower.status.held
+    assert await follower.check() is None  # the same version stays held
+    changes = await follower.apply_held()
+    assert changes and follower.holder.service is not before and follower.status.held is None
+
+
+async def test_a_discarded_version_is_not_offered_again(frab):
+    path, follower = frab
+    before = follower.holder.service
+    edit(path, keep_one_event)
+    await follower.check()
+    assert follower.discard_held()
+    assert await follower.check() is None
+    assert follower.held is None and follower.holder.service is before
+
+
+async def test_another_conference_is_held(frab):
+    path, follower = frab
+
+    def rename(conference: dict) -> None:
+        conference["acronym"], conference["title"] = "other", "Another Conference"
+
+    edit(path, rename)
+    assert await follower.check() is None
+    assert "another conference" in (follower.status.held or "")

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.importer.errors import ProgramFileError
 from bot.importer.registry import read_source
-from bot.live.diff import Change, diff
+from bot.live.diff import Change, ChangeKind, diff
 from bot.live.holder import ProgramHolder
 from bot.live.remote import FetchError, RemoteProgram
-from bot.model import Talk
+from bot.model import Program, Talk
 from bot.service import ProgramService
 from bot.settings import Settings
 from bot.store.build import fingerprint
@@ -45,6 +45,17 @@ class SyncStatus:
     error: str | None = None  # the last failure, while the streak lasts
     error_ts: int | None = None
     failures: int = 0
+    held: str | None = None  # why a new version waits for /program apply or discard
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A new version read and indexed, not yet applied."""
+
+    service: ProgramService
+    changes: list[Change]
+    seen: str  # the source's fingerprint
+    held_because: str | None  # why it waits for an organiser, if it does
 
 
 def _build(settings: Settings) -> ProgramService:
@@ -67,6 +78,8 @@ class ProgramFollower:
         self.status = SyncStatus()
         self._seen = fingerprint([settings.program], settings.timezone)
         self._broken: str | None = None  # a version that did not read: not read again
+        self._discarded: str | None = None  # a held version an organiser turned down
+        self.held: Candidate | None = None  # waiting for /program apply or discard
         self.remote = (
             RemoteProgram(settings.program_url, settings.program) if settings.program_url else None
         )
@@ -97,7 +110,22 @@ class ProgramFollower:
                 log.exception("checking the program source failed; trying again later")
 
     async def check(self) -> list[Change] | None:
-        """One check: the changes applied, or None when nothing new was applied."""
+        """One check: the changes applied, or None when nothing new was applied (nothing
+        new, a failure, or a version held for an organiser to decide on)."""
+        candidate = await self.candidate()
+        if candidate is None:
+            return None
+        if candidate.held_because is not None:
+            if self.held is None or self.held.seen != candidate.seen:
+                log.warning("a new program version is held: %s", candidate.held_because)
+            self.held = candidate
+            self.status.held = candidate.held_because
+            return None
+        return await self.apply(candidate)
+
+    async def candidate(self) -> Candidate | None:
+        """Fetch (for an address) and read a new version, without applying it: None if
+        there is none, the source failed, or it is the version an organiser discarded."""
         settings = self.settings
         now_ts = int(self.clock.now().timestamp())
         self.status.checked_ts = now_ts
@@ -114,9 +142,11 @@ class ProgramFollower:
         except OSError as exc:  # the file went away or cannot be read
             self._failed(str(exc), now_ts)
             return None
-        if seen == self._seen:
+        if seen in (self._seen, self._discarded):
             self._recovered()
             return None
+        if self.held is not None and seen == self.held.seen:
+            return self.held
         if seen == self._broken:
             self.status.failures += 1
             return None
@@ -126,16 +156,49 @@ class ProgramFollower:
             self._broken = seen
             self._failed(str(exc), now_ts)
             return None
-        changes = diff(self.holder.service.program, service.program)
-        self.holder.swap(service, self.clock.now())
-        self._seen = seen
-        if self.status.failures:
-            log.info("the program source reads again after %d failed checks", self.status.failures)
+        old = self.holder.service.program
+        changes = diff(old, service.program)
+        return Candidate(service, changes, seen, self._hold_reason(old, service.program, changes))
+
+    def _hold_reason(self, old: Program, new: Program, changes: list[Change]) -> str | None:
+        """Why a version should wait for an organiser: it names another conference, or
+        removes more than CONFBOT_SYNC_MAX_REMOVED of the talks (a broken export, most
+        likely, not a program change)."""
+        if new.conference.key != old.conference.key:
+            return f"it is another conference ({new.conference.name}, not {old.conference.name})"
+        removed = sum(1 for c in changes if ChangeKind.CANCELLED in c.kinds)
+        share = removed / max(1, len(old.talks))
+        if share > self.settings.sync_max_removed:
+            return (f"it removes {removed} of {len(old.talks)} talks ({share:.0%}, over the"
+                    f" {self.settings.sync_max_removed:.0%} allowed)")  # fmt: skip
+        return None
+
+    async def apply(self, candidate: Candidate) -> list[Change]:
+        """Swap a version in and tell whoever follows what changed."""
+        now = self.clock.now()
+        changes = candidate.changes
+        self.holder.swap(candidate.service, now)
+        self._seen = candidate.seen
+        self.held = None
+        now_ts = int(now.timestamp())
         self.status = SyncStatus(checked_ts=now_ts, changed_ts=now_ts, changes=len(changes))
-        log.info("program updated from %s: %d talks changed", settings.program, len(changes))
+        log.info("program updated from %s: %d talks changed", self.settings.program, len(changes))
         if self.on_change is not None:
             await self.on_change(changes)
         return changes
+
+    async def apply_held(self) -> list[Change] | None:
+        held = self.held
+        return None if held is None else await self.apply(held)
+
+    def discard_held(self) -> bool:
+        """Keep serving the current version; the held one is not offered again (a new
+        version of the source is)."""
+        if self.held is None:
+            return False
+        self._discarded, self.held = self.held.seen, None
+        self.status.held = None
+        return True
 
     def _recovered(self) -> None:
         """A check that worked ends a failure streak (the source answers again)."""

@@ -767,6 +767,7 @@ def source_text(
     changes: int,
     error: str | None,
     failures: int,
+    held: str | None = None,
 ) -> str:
     """The program source in /status: when it was checked, its last change, failures."""
     lines = [f"Checked {stamp(checked, 'R')}" if checked else "Not checked yet"]
@@ -777,6 +778,9 @@ def source_text(
     if error:
         lines.append(f"⚠️ {failures} failed check(s), serving the last good version: "
                      f"{escape(truncate(error, 300))}")  # fmt: skip
+    if held:
+        lines.append(f"⏸️ A new version is held: {escape(truncate(held, 300))}."
+                     " `/program apply` takes it, `/program discard` drops it.")  # fmt: skip
     return "\n".join(lines)
 
 

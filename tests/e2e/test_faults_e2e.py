@@ -107,7 +107,7 @@ async def test_python_m_bot_sync_registers_commands_in_a_guild(fake: FakeDiscord
     )  # fmt: skip
     stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, stderr.decode()[-2000:]
-    assert b"Synced 19 commands to guild 4242" in stdout
+    assert b"Synced 20 commands to guild 4242" in stdout
     assert {c["name"] for c in fake.guild_commands[4242]} >= {"next", "paper", "author"}
     assert fake.global_commands == []
     assert not fake.protocol_errors

@@ -70,3 +70,47 @@ async def test_an_edited_program_is_served_and_reminders_follow(fake: FakeDiscor
         fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
         assert "Last new version" in fields["Program source"]
         assert "1 talk changed" in fields["Program source"]
+
+
+FRAB = Path(__file__).parents[1] / "fixtures" / "programs" / "frab-v1.json"
+ORGANISER = DEFAULT_PERMISSIONS | MANAGE_GUILD
+
+
+async def test_program_reload_previews_and_only_its_organiser_applies(
+    fake: FakeDiscord, tmp_path: Path
+):
+    path = tmp_path / "schedule.json"
+    shutil.copy(FRAB, path)
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(path)) as bot:
+        nothing = await fake.send_command("program reload", user=fake.owner, permissions=ORGANISER)
+        await fake.answer(nothing)
+        await wait_for(lambda: nothing.followups, what="the reload answer")
+        assert nothing.followups[0]["content"] == "No new version: nothing to apply."
+
+        data = json.loads(path.read_text(encoding="utf-8"))
+        first = next(e for d in data["schedule"]["conference"]["days"]
+                     for events in d["rooms"].values() for e in events)  # fmt: skip
+        first["title"] = "A title changed by the organisers"
+        path.write_text(json.dumps(data), encoding="utf-8")
+
+        reload = await fake.send_command("program reload", user=fake.owner, permissions=ORGANISER)
+        await fake.answer(reload)
+        await wait_for(lambda: reload.followups, what="the preview")
+        preview = reload.followups[0]
+        assert preview["content"].startswith("A new version changes 1 talk:")
+        assert "A title changed by the organisers" in preview["content"]
+        assert bot.holder.swaps == 0  # nothing changes until Apply
+        apply_id, _ = [c["custom_id"] for c in preview["components"][0]["components"]]
+
+        refused = await fake.answer(await fake.click_message(preview["_message"], apply_id))
+        assert refused.ephemeral and "Only the organiser" in refused.data["content"]
+        assert bot.holder.swaps == 0
+
+        applied = await fake.answer(
+            await fake.click_message(preview["_message"], apply_id, user=fake.owner)
+        )
+        assert applied.callback["type"] == 7
+        assert applied.callback["data"]["content"].startswith("✅ Applied: 1 talk changed")
+        assert bot.holder.swaps == 1
+        paper = await fake.answer(await fake.send_command("paper", title="title changed by"))
+        assert paper.embeds[0]["title"] == "A title changed by the organisers"

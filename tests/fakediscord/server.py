@@ -509,9 +509,10 @@ class FakeDiscord:
             self.error(problem)
         if (refused := self._oversized(body, f"followup to {interaction.id}")) is not None:
             return refused
-        interaction.followups.append(body)
+        message = self._bot_message(interaction, body)
+        interaction.followups.append(body | {"_message": message})  # '_message': to click on
         interaction.followed_up.set()
-        return self._json(self._bot_message(interaction, body))
+        return self._json(message)
 
     async def _edit_webhook_message(self, request: web.Request, p: list[str]) -> web.Response:
         interaction = self._webhook_interaction(p)

@@ -15,6 +15,7 @@ from bot.adapters.discord.cog import ProgramCog
 from bot.adapters.discord.delivery import DiscordSender
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.events_cog import EventsCog
+from bot.adapters.discord.program_cog import ProgramAdminCog
 from bot.adapters.discord.qa_cog import QACog
 from bot.adapters.discord.qa_widgets import AskButton
 from bot.adapters.discord.reminders_cog import RemindersCog
@@ -109,6 +110,7 @@ class ConfBot(commands.Bot):
         await self.add_cog(StreamsCog(holder, self.clock, self.state))
         await self.add_cog(QACog(holder, self.clock, self.state, self.scheduler.wake))
         await self.add_cog(ChangesCog(holder, self.clock, self.state))
+        await self.add_cog(ProgramAdminCog(follower))
         await self.scheduler.start()
         follower.start()
         if self.settings.guild_id is not None:

@@ -301,6 +301,7 @@ class RemindersCog(commands.Cog, FollowsProgram):
             changes=status.changes,
             error=status.error,
             failures=status.failures,
+            held=status.held,
         )
 
     # -- events -------------------------------------------------------------------------

@@ -1,0 +1,122 @@
+"""/program: an organiser's say over new versions of the program (Manage Server).
+
+`/program reload` fetches now and shows what the new version would change, with Apply and
+Cancel buttons only the organiser who asked can press; nothing changes until Apply.
+`/program apply` and `/program discard` decide on a version that was held because it
+removes many talks or names another conference (/status shows it).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.adapters.discord.embeds import NO_MENTIONS
+from bot.adapters.discord.replies import send_text
+from bot.adapters.discord.tree import SERVER_ONLY
+from bot.live.sync import Candidate, ProgramFollower, records
+from bot.render import cards
+from bot.render.common import count_of
+
+log = logging.getLogger(__name__)
+
+PREVIEW_TIMEOUT = 300.0
+
+
+def summary(candidate: Candidate, limit: int = 15) -> str:
+    """What a version changes, in a few lines."""
+    tz = candidate.service.conference.tz
+    lines = [f"• {cards.change_line(c, tz)}" for c in records(candidate.changes)[:limit]]
+    more = len(candidate.changes) - limit
+    if more > 0:
+        lines.append(f"… and {more} more")
+    head = f"A new version changes {count_of(len(candidate.changes), 'talk')}"
+    if candidate.held_because:
+        head += f" (held: {cards.escape(candidate.held_because)})"
+    return cards.truncate(head + ":\n" + "\n".join(lines), 1900)
+
+
+class ApplyView(discord.ui.View):
+    """Apply or Cancel a previewed version; only the organiser who asked may press."""
+
+    def __init__(self, follower: ProgramFollower, candidate: Candidate, owner: int) -> None:
+        super().__init__(timeout=PREVIEW_TIMEOUT)
+        self.follower = follower
+        self.candidate = candidate
+        self.owner = owner
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.owner:
+            return True
+        await interaction.response.send_message(
+            "Only the organiser who ran /program reload can decide.", ephemeral=True
+        )
+        return False
+
+    @discord.ui.button(label="Apply", style=discord.ButtonStyle.success)
+    async def apply(
+        self, interaction: discord.Interaction, _: discord.ui.Button[ApplyView]
+    ) -> None:
+        changes = await self.follower.apply(self.candidate)
+        self.stop()
+        text = f"✅ Applied: {count_of(len(changes), 'talk')} changed."
+        await interaction.response.edit_message(content=text, view=None,
+                                                allowed_mentions=NO_MENTIONS)  # fmt: skip
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(
+        self, interaction: discord.Interaction, _: discord.ui.Button[ApplyView]
+    ) -> None:
+        self.stop()
+        await interaction.response.edit_message(
+            content="Nothing changed.", view=None, allowed_mentions=NO_MENTIONS
+        )
+
+
+class ProgramAdminCog(commands.Cog):
+    def __init__(self, follower: ProgramFollower) -> None:
+        self.follower = follower
+
+    program = app_commands.Group(
+        name="program",
+        description="Decide on new versions of the program",
+        allowed_contexts=SERVER_ONLY,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    @program.command(name="reload", description="Fetch the program now and preview the change")
+    async def reload(self, interaction: discord.Interaction) -> None:
+        _require_manager(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        candidate = await self.follower.candidate()
+        if candidate is None:
+            error = self.follower.status.error
+            text = f"⚠️ {cards.escape(error)}" if error else "No new version: nothing to apply."
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        view = ApplyView(self.follower, candidate, interaction.user.id)
+        await interaction.followup.send(summary(candidate), view=view, ephemeral=True,
+                                        allowed_mentions=NO_MENTIONS)  # fmt: skip
+
+    @program.command(name="apply", description="Apply the version that was held")
+    async def apply(self, interaction: discord.Interaction) -> None:
+        _require_manager(interaction)
+        changes = await self.follower.apply_held()
+        text = ("No version is held." if changes is None
+                else f"✅ Applied: {count_of(len(changes), 'talk')} changed.")  # fmt: skip
+        await send_text(interaction, text, ephemeral=True)
+
+    @program.command(name="discard", description="Keep the current program; drop the held one")
+    async def discard(self, interaction: discord.Interaction) -> None:
+        _require_manager(interaction)
+        dropped = self.follower.discard_held()
+        text = "Dropped; the current program stays." if dropped else "No version is held."
+        await send_text(interaction, text, ephemeral=True)
+
+
+def _require_manager(interaction: discord.Interaction) -> None:
+    if not interaction.permissions.manage_guild:
+        raise app_commands.MissingPermissions(["manage_guild"])
