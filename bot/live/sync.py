@@ -58,9 +58,11 @@ class Candidate:
     held_because: str | None  # why it waits for an organiser, if it does
 
 
-def _build(settings: Settings) -> ProgramService:
-    """Read, build and index a version: run in a worker thread."""
-    return ProgramService(read_source(settings.program, settings.timezone).program)
+def _build(settings: Settings, old: Program) -> tuple[ProgramService, list[Change]]:
+    """Read, build and index a version, and diff it with the current one: all in a
+    worker thread, so the event loop only swaps."""
+    service = ProgramService(read_source(settings.program, settings.timezone).program)
+    return service, diff(old, service.program)
 
 
 class ProgramFollower:
@@ -150,14 +152,13 @@ class ProgramFollower:
         if seen == self._broken:
             self.status.failures += 1
             return None
+        old = self.holder.service.program
         try:
-            service = await asyncio.to_thread(_build, settings)
+            service, changes = await asyncio.to_thread(_build, settings, old)
         except (ProgramFileError, OSError) as exc:
             self._broken = seen
             self._failed(str(exc), now_ts)
             return None
-        old = self.holder.service.program
-        changes = diff(old, service.program)
         return Candidate(service, changes, seen, self._hold_reason(old, service.program, changes))
 
     def _hold_reason(self, old: Program, new: Program, changes: list[Change]) -> str | None:

@@ -1,0 +1,142 @@
+"""A live program's sync at 10,000 talks: how long the event loop stalls.
+
+    python -m benchmarks.sync [--events 10000]
+
+A generated pretalx schedule.json of --events talks is followed as a file; one talk is
+moved and the follower applies the new version (read, build and index in a worker thread,
+diff and swap on the loop) while a ticker measures the longest event-loop stall, next to
+the same work done on the loop. Then the same program is served by a local HTTP server and
+polled unchanged: the 304 costs no parsing (counted) and its time is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from benchmarks.formats import write_pretalx
+from bot.clock import SystemClock
+from bot.importer import registry
+from bot.importer.registry import read_source
+from bot.live import remote as remote_module
+from bot.live import sync as sync_module
+from bot.live.holder import ProgramHolder
+from bot.live.sync import ProgramFollower
+from bot.service import ProgramService
+from bot.settings import Settings
+
+
+async def longest_stall(work: Callable[[], Awaitable[object]]) -> tuple[float, float]:
+    """(seconds the work took, longest gap between two 1 ms ticks of the loop)."""
+    worst = 0.0
+    done = False
+
+    async def ticker() -> None:
+        nonlocal worst
+        loop = asyncio.get_running_loop()
+        while not done:
+            before = loop.time()
+            await asyncio.sleep(0.001)
+            worst = max(worst, loop.time() - before - 0.001)
+
+    tick = asyncio.create_task(ticker())
+    await asyncio.sleep(0.01)
+    started = time.perf_counter()
+    await work()
+    elapsed = time.perf_counter() - started
+    done = True
+    await tick
+    return elapsed, worst
+
+
+def move_one(path: Path) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    day = data["schedule"]["conference"]["days"][0]
+    first = next(events for events in day["rooms"].values() if events)[0]
+    first["start"], first["date"] = "09:00", first["date"][:11] + "09:00:00+01:00"
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+async def run(events: int, root: Path) -> None:
+    path = root / "schedule.json"
+    write_pretalx(path, events)
+    settings = Settings.from_mapping({"CONFBOT_PROGRAM": str(path),
+                                      "CONFBOT_DB": str(root / "c.db")})  # fmt: skip
+    service = ProgramService(read_source(path).program)
+    follower = ProgramFollower(settings, ProgramHolder(service, SystemClock().now()),
+                               SystemClock())  # fmt: skip
+    move_one(path)
+    took, stall = await longest_stall(follower.check)
+    assert follower.holder.swaps == 1
+    print(f"changed version of {events:,} talks applied in {took:.2f} s;"
+          f" longest event-loop stall {stall * 1000:.0f} ms (target 50 ms)")  # fmt: skip
+
+    async def on_the_loop() -> None:
+        ProgramService(read_source(path).program)
+
+    took_loop, stall_loop = await longest_stall(on_the_loop)
+    print(f"  the same read, build and index on the loop: {took_loop:.2f} s, stall"
+          f" {stall_loop * 1000:.0f} ms")  # fmt: skip
+
+    body = path.read_bytes()
+
+    async def serve(request: web.Request) -> web.Response:
+        if request.headers.get("If-None-Match") == '"v1"':
+            return web.Response(status=304)
+        return web.Response(body=body, headers={"ETag": '"v1"'})
+
+    app = web.Application()
+    app.router.add_get("/schedule.json", serve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        remote = Settings.from_mapping({"CONFBOT_PROGRAM": f"http://127.0.0.1:{port}/schedule.json",
+                                        "CONFBOT_DB": str(root / "r.db")})  # fmt: skip
+        first = ProgramService(read_source(path).program)
+        polled = ProgramFollower(remote, ProgramHolder(first, SystemClock().now()),
+                                 SystemClock())  # fmt: skip
+        await polled.check()  # the first fetch: reads the program
+        reads = 0
+        real = registry.read_source
+
+        def counting(*args: object, **kwargs: object) -> object:
+            nonlocal reads
+            reads += 1
+            return real(*args, **kwargs)  # type: ignore[arg-type]
+
+        # Every module that reads a program, by the name it imported.
+        readers = (sync_module, remote_module)
+        for module in readers:
+            module.read_source = counting  # type: ignore[attr-defined]
+        try:
+            took_304, stall_304 = await longest_stall(polled.check)
+        finally:
+            for module in readers:
+                module.read_source = real  # type: ignore[attr-defined]
+        print(f"unchanged poll (304): {took_304 * 1000:.1f} ms, {reads} program reads, longest"
+              f" stall {stall_304 * 1000:.0f} ms")  # fmt: skip
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.sync")
+    parser.add_argument("--events", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="confbot-sync-") as tmp:
+        asyncio.run(run(args.events, Path(tmp)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
