@@ -114,3 +114,30 @@ async def test_program_reload_previews_and_only_its_organiser_applies(
         assert bot.holder.swaps == 1
         paper = await fake.answer(await fake.send_command("paper", title="title changed by"))
         assert paper.embeds[0]["title"] == "A title changed by the organisers"
+
+
+async def test_published_events_follow_a_changed_session(fake: FakeDiscord, tmp_path: Path):
+    fake.now = pacific("2024-07-10T10:50")
+    program = tmp_path / "osdi24"
+    shutil.copytree(BUNDLED_PROGRAM, program)
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(program),
+                           CONFBOT_SYNC_INTERVAL="1") as bot:  # fmt: skip
+        published = await fake.send_command("publish-events", user=fake.owner,
+                                            permissions=DEFAULT_PERMISSIONS | 1 << 33)  # fmt: skip
+        await fake.answer(published)
+        await wait_for(lambda: published.followups, what="the publish report")
+        edits_before = [kind for kind, _ in fake.event_calls].count("edit")
+
+        schedule = program / "schedule.json"
+        data = json.loads(schedule.read_text(encoding="utf-8"))
+        llumnix = next(p for s in data["sessions"] for p in s["papers"]
+                       if p["title"].startswith("Llumnix"))  # fmt: skip
+        llumnix["start"], llumnix["end"] = "2024-07-10T15:05", "2024-07-10T15:25"
+        schedule.write_text(json.dumps(data), encoding="utf-8")
+        await wait_for(lambda: bot.holder.swaps >= 1, timeout=15, what="the new version")
+        await wait_for(
+            lambda: [kind for kind, _ in fake.event_calls].count("edit") > edits_before,
+            timeout=15, what="the session's event updated",
+        )  # fmt: skip
+        edited = [fake.scheduled_events[i] for kind, i in fake.event_calls if kind == "edit"]
+        assert any("Llumnix" in (e.get("description") or "") for e in edited)

@@ -128,6 +128,12 @@ class ConfBot(commands.Bot):
             await self.state.record_sync(self.service.conference.key, now_ts, records(changes))
         if self.scheduler is not None:
             self.scheduler.wake()
+        events = self.get_cog("EventsCog")
+        if isinstance(events, EventsCog) and changes:
+            try:
+                await events.follow(self.guilds, changes)
+            except Exception:  # the program is applied already; events catch up next time
+                log.exception("published events could not follow the new program")
 
     @property
     def service(self) -> ProgramService:

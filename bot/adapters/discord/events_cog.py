@@ -8,6 +8,7 @@ have already started are skipped, since Discord refuses events that start in the
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import discord
@@ -17,6 +18,7 @@ from discord.ext import commands
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.tree import server_only
 from bot.clock import Clock
+from bot.live.diff import Change
 from bot.live.holder import FollowsProgram, ProgramHolder
 from bot.render.common import count_of
 from bot.render.events import session_event
@@ -90,10 +92,29 @@ class EventsCog(commands.Cog, FollowsProgram):
             tally.summary(chosen), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
-    async def _publish(self, guild: discord.Guild, tally: Tally) -> None:
+    async def follow(self, guilds: Sequence[discord.Guild], changes: Sequence[Change]) -> None:
+        """A new version of the program: where events were published, update those of
+        the sessions it changed and delete those of sessions it removed."""
+        touched = {t.session_key for c in changes for t in (c.before, c.after) if t}
+        keys = {s.key for s in self.service.program.sessions}
+        for guild in guilds:
+            stored = await self.state.published_events(guild.id, self.conference.key)
+            if not stored:
+                continue
+            tally = Tally()
+            await self._publish(guild, tally, only=touched & keys)
+            await self._remove(guild, tally, only=set(stored) - keys)
+            log.info("events in guild %d follow the new program: %s", guild.id,
+                     tally.summary(PUBLISH).replace("\n", " "))  # fmt: skip
+
+    async def _publish(
+        self, guild: discord.Guild, tally: Tally, only: set[str] | None = None
+    ) -> None:
         now = self.clock.now()
         stored = await self.state.published_events(guild.id, self.conference.key)
         for session in self.service.program.sessions:
+            if only is not None and session.key not in only:
+                continue
             if session.slot.start <= now:
                 tally.skipped.append(session.title)
                 continue
@@ -119,9 +140,13 @@ class EventsCog(commands.Cog, FollowsProgram):
                 log.warning("could not publish %s in guild %d: %s", session.key, guild.id, exc)
                 tally.failed.append(f"{session.title} ({exc.status} {exc.text[:80]})")
 
-    async def _remove(self, guild: discord.Guild, tally: Tally) -> None:
+    async def _remove(
+        self, guild: discord.Guild, tally: Tally, only: set[str] | None = None
+    ) -> None:
         stored = await self.state.published_events(guild.id, self.conference.key)
         for session_key, event_id in stored.items():
+            if only is not None and session_key not in only:
+                continue
             try:
                 event = await self._existing(guild, event_id)
                 if event is not None:
