@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--timezone", help="the zone of a program that names none (Europe/Berlin)")
     load.add_argument("--if-stale", action="store_true", help="only rebuild when files changed")
+    load.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what loading SOURCE would change in the program served now; change nothing",
+    )
     now_help = "travel in time: conference local time (2024-07-10T10:50) or ISO with offset/Z"
     ask = sub.add_parser("ask", help='answer one command, e.g. ask "/paper sabre"')
     ask.add_argument("line", nargs="+", help="the command, e.g. /next or /author haibo chen")
@@ -112,6 +117,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.timezone:
             zone = zone_setting(args.timezone, "--timezone")  # SettingsError: usage error
             settings = dataclasses.replace(settings, timezone=zone)
+        if args.dry_run:
+            return asyncio.run(_dry_run(settings))
         return asyncio.run(_load(settings, force=not args.if_stale))
     if command in ("ask", "console"):
         return asyncio.run(_console(settings, args, command))
@@ -122,6 +129,27 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if command == "run":
         return run_bot(settings)
     return sync_commands(settings, guild_id=args.guild)
+
+
+async def _dry_run(settings: Settings) -> int:
+    """The served program (the database as built) against SOURCE, changing nothing."""
+    from bot.importer.registry import read_source
+    from bot.live.diff import diff
+    from bot.live.sync import records
+    from bot.render.text import change_lines
+    from bot.store import ProgramStore
+
+    if not settings.db_path.is_file():
+        return _fail(f"{settings.db_path} holds no program yet: run load first.", USAGE_ERROR)
+    async with await ProgramStore.open(settings.db_path) as store:
+        current = await store.read_program()
+    new = read_source(settings.program, settings.timezone).program
+    changes = diff(current, new)
+    print(f"Loading {settings.program} would change {len(changes)} talk(s) of"
+          f" {current.conference.name} (nothing was changed):")  # fmt: skip
+    for line in change_lines(records(changes), new.conference.tz):
+        print(f"  {line}")
+    return 0
 
 
 async def _load(settings: Settings, force: bool) -> int:

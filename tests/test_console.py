@@ -248,3 +248,35 @@ def test_load_of_a_source_that_does_not_exist_is_one_line(tmp_path: Path):
     result = run_cli("load", str(tmp_path / "missing.xml"), db=tmp_path / "c.db")
     assert result.returncode == USAGE
     assert result.stderr.strip() == f"confbot: {tmp_path / 'missing.xml'} does not exist."
+
+
+def test_load_dry_run_shows_what_would_change_and_changes_nothing(tmp_path: Path):
+    import json
+    import shutil
+
+    from bot.settings import BUNDLED_PROGRAM
+
+    db = tmp_path / "c.db"
+    assert run_cli("load", db=db).returncode == 0
+    built = db.read_bytes()
+    changed = tmp_path / "osdi24"
+    shutil.copytree(BUNDLED_PROGRAM, changed)
+    schedule = changed / "schedule.json"
+    data = json.loads(schedule.read_text(encoding="utf-8"))
+    nomad = next(p for s in data["sessions"] for p in s["papers"] if p["title"].startswith("NOMAD"))
+    nomad["start"], nomad["end"] = "2024-07-10T11:40", "2024-07-10T12:00"
+    schedule.write_text(json.dumps(data), encoding="utf-8")
+    result = run_cli("load", "--dry-run", str(changed), db=db)
+    assert result.returncode == 0, result.stderr
+    assert "would change 1 talk(s) of OSDI '24 (nothing was changed)" in result.stdout
+    assert "NOMAD: Non-Exclusive Memory Tiering via Transactional Page Migration — moved:" in (
+        result.stdout
+    )
+    assert "11:40" in result.stdout
+    assert db.read_bytes() == built
+
+
+def test_load_dry_run_without_a_database_says_to_load_first(tmp_path: Path):
+    result = run_cli("load", "--dry-run", db=tmp_path / "none.db")
+    assert result.returncode == USAGE
+    assert "holds no program yet: run load first." in result.stderr

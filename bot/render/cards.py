@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.model import Conference, Event, Session, SessionKind, Slot, TimeBasis
+from bot.model import Conference, Event, Session, SessionKind, Slot
 from bot.render import timefmt
 from bot.render.common import (
+    Place,
     abstract_excerpt,
     author_groups,
     authors_line,
@@ -31,7 +32,9 @@ from bot.render.common import (
     item_place,
     join_names,
     link_target,
+    slot_of,
     watch_of,
+    what_changed,
 )
 from bot.service.results import (
     AuthorAnswer,
@@ -623,28 +626,15 @@ def talk_start_text(
 
 
 def change_line(change: RecordedChange, tz: ZoneInfo) -> str:
-    """'**Title** — moved: Wed 11:05–11:25 PDT, Ballroom → Wed 11:40–12:00 PDT, Hall B'."""
+    """'**Title** — moved: <time>, Ballroom → <time>, Hall B', each time a Discord
+    timestamp followed by the conference's local time."""
 
-    def where(place: tuple[int, int, str | None]) -> str:
-        start, end, room = place
-        slot = Slot(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC),
-                    TimeBasis.PUBLISHED, room)  # fmt: skip
+    def where(place: Place) -> str:
+        slot = slot_of(place)
         text = f"{stamp(slot.start, 'f')} ({timefmt.span(slot, tz, with_day=True)})"
-        return text + (f", {escape(room)}" if room else "")
+        return text + (f", {escape(slot.room)}" if slot.room else "")
 
-    title = f"**{escape(change.title)}**"
-    if "cancelled" in change.kinds or change.new is None:
-        return f"{title} — cancelled"
-    if "added" in change.kinds or change.old is None:
-        return f"{title} — added: {where(change.new)}"
-    parts = []
-    if "moved" in change.kinds:
-        parts.append(f"moved: {where(change.old)} → {where(change.new)}")
-    if "retitled" in change.kinds:
-        parts.append("has a new title")
-    if "people" in change.kinds:
-        parts.append("speakers changed")
-    return f"{title} — " + "; ".join(parts)
+    return f"**{escape(change.title)}** — {what_changed(change, where)}"
 
 
 def changes_cards(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 
-from bot.model import Authorship, Conference, Event, Session, SessionKind
+from bot.model import Authorship, Conference, Event, Session, SessionKind, Slot, TimeBasis
 from bot.service.results import NoMatch, ProgramItem, SessionTalk
 from bot.service.watch import NO_STREAMS, Watch, watch
+from bot.store.state import RecordedChange
 
 
 def how_derived(conference: Conference) -> str:
@@ -130,3 +131,29 @@ def link_target(url: str) -> str:
     """A URL safe inside a Markdown link: its parentheses and spaces encoded, so a
     program's URL cannot end the link early and add text of its own."""
     return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+
+
+Place = tuple[int, int, str | None]  # start, end (Unix seconds) and room of a change
+
+
+def what_changed(change: RecordedChange, where: Callable[[Place], str]) -> str:
+    """'cancelled', 'added: <where>', or 'moved: <where> → <where>; has a new title; ...',
+    with each renderer's way of showing a time and room."""
+    if change.new is None:
+        return "cancelled"
+    if change.old is None:
+        return f"added: {where(change.new)}"
+    parts = []
+    if "moved" in change.kinds:
+        parts.append(f"moved: {where(change.old)} → {where(change.new)}")
+    if "retitled" in change.kinds:
+        parts.append("has a new title")
+    if "people" in change.kinds:
+        parts.append("speakers changed")
+    return "; ".join(parts)
+
+
+def slot_of(place: Place) -> Slot:
+    start, end, room = place
+    return Slot(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC),
+                TimeBasis.PUBLISHED, room)  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.model import Conference, Event, Program, Session, SessionKind, TimeBasis
 from bot.render import timefmt
 from bot.render.common import (
+    Place,
     abstract_excerpt,
     author_groups,
     authors_line,
@@ -21,6 +23,8 @@ from bot.render.common import (
     item_place,
     join_names,
     no_match_text,
+    slot_of,
+    what_changed,
 )
 from bot.service.results import (
     AuthorAnswer,
@@ -37,6 +41,7 @@ from bot.service.results import (
     SessionTalk,
 )
 from bot.store.build import BuildReport
+from bot.store.state import RecordedChange
 
 INDENT = "  "
 
@@ -336,3 +341,13 @@ def render_load(program: Program, build: BuildReport, source: Path, db_path: Pat
     if build.rebuilt and not build.warnings:
         lines.append("  no warnings")
     return "\n".join(lines)
+
+
+def change_lines(changes: Sequence[RecordedChange], tz: ZoneInfo) -> list[str]:
+    """A new version's changes in plain text, one line each."""
+
+    def where(place: Place) -> str:
+        slot = slot_of(place)
+        return timefmt.span(slot, tz, with_day=True) + (f", {slot.room}" if slot.room else "")
+
+    return [f"{c.title} — {what_changed(c, where)}" for c in changes]
