@@ -12,7 +12,7 @@ import dataclasses
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--out", help="file to write (default: <conference>-program.ics; - for stdout)"
     )
+    sub.add_parser("versions", help="the versions of the program the bot has served")
+    diff = sub.add_parser("diff", help="what changed between two versions (default: the last two)")
+    diff.add_argument("old", nargs="?", type=int, help="a version number (see versions)")
+    diff.add_argument("new", nargs="?", type=int, help="a later version number")
     sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
     sync = sub.add_parser("sync", help="register the slash commands with Discord")
     sync.add_argument("--guild", type=int, help="sync to one server (appears at once)")
@@ -124,11 +128,71 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_console(settings, args, command))
     if command == "export-ics":
         return asyncio.run(_export_ics(settings, args.out))
+    if command == "versions":
+        return asyncio.run(_versions(settings))
+    if command == "diff":
+        return asyncio.run(_diff(settings, args.old, args.new))
     from bot.adapters.discord.runner import run_bot, sync_commands
 
     if command == "run":
         return run_bot(settings)
     return sync_commands(settings, guild_id=args.guild)
+
+
+async def _versions(settings: Settings) -> int:
+    from bot.app import open_state
+
+    state = await open_state(settings)
+    try:
+        versions = await state.versions()
+    finally:
+        await state.close()
+    if not versions:
+        print("No versions kept yet: the bot keeps each program it serves.")
+        return 0
+    for v in versions:
+        loaded = datetime.fromtimestamp(v.loaded_ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        label = f"  version {v.label!r}" if v.label else ""
+        print(f"{v.id:>5}  {loaded}  {v.conference}{label}  ({v.size:,} bytes zipped)")
+    return 0
+
+
+async def _diff(settings: Settings, old: int | None, new: int | None) -> int:
+    import tempfile
+
+    from bot.app import open_state
+    from bot.importer.registry import read_source
+    from bot.live.diff import diff
+    from bot.live.sync import records
+    from bot.live.versions import unpack
+    from bot.render.text import change_lines
+
+    state = await open_state(settings)
+    try:
+        ids = [v.id for v in await state.versions()]
+        if new is None:
+            new = ids[0] if ids else None
+        if old is None:
+            old = next((i for i in ids if new is not None and i < new), None)
+        if old is None or new is None:
+            return _fail("two versions are needed: see python -m bot versions.", USAGE_ERROR)
+        archives = [await state.version_archive(old), await state.version_archive(new)]
+    finally:
+        await state.close()
+    if None in archives:
+        return _fail(f"no version {old if archives[0] is None else new}: see versions.",
+                     USAGE_ERROR)  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="confbot-diff-") as tmp:
+        before, after = (
+            read_source(unpack(data, Path(tmp) / name), settings.timezone).program
+            for name, data in (("old", archives[0]), ("new", archives[1]))
+            if data is not None
+        )
+    changes = diff(before, after)
+    print(f"Version {old} -> {new}: {len(changes)} talk(s) changed")
+    for line in change_lines(records(changes), after.conference.tz):
+        print(f"  {line}")
+    return 0
 
 
 async def _dry_run(settings: Settings) -> int:

@@ -167,6 +167,15 @@ class RecordedChange:
 
 
 @dataclass(frozen=True, slots=True)
+class ProgramVersion:
+    id: int
+    conference: str
+    label: str | None
+    loaded_ts: int
+    size: int  # bytes of the zipped files
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     id: int
     kind: DeliveryKind
@@ -530,6 +539,34 @@ class StateStore(Connected):
             return None
         g, c, i, f, t, m, sig, closed = rows[0]
         return QAThread(g, c, i, f, t, m, sig, bool(closed))
+
+    # -- the versions served ------------------------------------------------------------
+
+    async def add_version(
+        self, conference: str, fingerprint: str, label: str | None, loaded_ts: int,
+        archive: bytes,
+    ) -> None:  # fmt: skip
+        """Keep a version the bot served (once per distinct content)."""
+        await self._db.execute(
+            "INSERT OR IGNORE INTO program_versions (conference, fingerprint, label, loaded_ts,"
+            " archive) VALUES (?, ?, ?, ?, ?)",
+            (conference, fingerprint, label, loaded_ts, archive),
+        )
+        await self._db.commit()
+
+    async def versions(self) -> list[ProgramVersion]:
+        """Every version kept, newest first."""
+        rows = await self._db.execute_fetchall(
+            "SELECT id, conference, label, loaded_ts, length(archive) FROM program_versions"
+            " ORDER BY id DESC"
+        )
+        return [ProgramVersion(i, c, lab, ts, n) for i, c, lab, ts, n in rows]
+
+    async def version_archive(self, version_id: int) -> bytes | None:
+        rows = list(await self._db.execute_fetchall(
+            "SELECT archive FROM program_versions WHERE id = ?", (version_id,)
+        ))  # fmt: skip
+        return bytes(rows[0][0]) if rows else None
 
     # -- the live program's changes ---------------------------------------------------
 

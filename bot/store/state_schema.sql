@@ -166,6 +166,18 @@ CREATE TABLE program_changes (
     PRIMARY KEY (sync_id, item_ref)
 );
 
+-- Every distinct version of a program the bot served, its files zipped, so any two can be
+-- compared later (python -m bot versions, python -m bot diff).
+CREATE TABLE program_versions (
+    id           INTEGER PRIMARY KEY,
+    conference   TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,
+    label        TEXT,  -- the source's own version string, where it has one
+    loaded_ts    INTEGER NOT NULL,
+    archive      BLOB NOT NULL,
+    UNIQUE (conference, fingerprint)
+);
+
 CREATE TABLE deliveries_with_rooms (
     id          INTEGER PRIMARY KEY,
     kind        TEXT NOT NULL

@@ -11,6 +11,7 @@ from bot.settings import BUNDLED_PROGRAM
 from tests.conftest import pacific
 from tests.e2e.conftest import running_bot, wait_for
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
+from tests.test_console import run_cli
 
 
 def move_nomad(program_dir: Path, start: str, end: str) -> None:
@@ -70,6 +71,17 @@ async def test_an_edited_program_is_served_and_reminders_follow(fake: FakeDiscor
         fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
         assert "Last new version" in fields["Program source"]
         assert "1 talk changed" in fields["Program source"]
+        kept = await state.versions()
+        assert len(kept) == 2  # the version it started with, and the edited one
+
+    # The versions kept, and what changed between them, from the command line.
+    listed = run_cli("versions", db=tmp_path / "confbot.db")
+    assert listed.returncode == 0, listed.stderr
+    assert len(listed.stdout.strip().splitlines()) == 2 and "osdi24" in listed.stdout
+    compared = run_cli("diff", db=tmp_path / "confbot.db")
+    assert compared.returncode == 0, compared.stderr
+    assert compared.stdout.startswith("Version 1 -> 2: 1 talk(s) changed")
+    assert "NOMAD" in compared.stdout and "moved" in compared.stdout
 
 
 FRAB = Path(__file__).parents[1] / "fixtures" / "programs" / "frab-v1.json"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -26,10 +27,12 @@ from bot.clock import Clock
 from bot.live.diff import Change
 from bot.live.holder import ProgramHolder
 from bot.live.sync import ProgramFollower, records
+from bot.live.versions import archive
 from bot.reminders.scheduler import Scheduler
 from bot.service import ProgramService
 from bot.settings import Settings
 from bot.store import ProgramStore
+from bot.store.build import fingerprint
 from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -82,6 +85,8 @@ class ConfBot(commands.Bot):
         )
         self.add_dynamic_items(CalendarButton, AskButton)
         self.state = state = await open_state(self.settings)
+        reports = opened.report.reports
+        await self._keep_version(reports[0].version if reports else None)
         conference = self.service.conference.key
         await self.add_cog(
             ProgramCog(
@@ -123,6 +128,7 @@ class ConfBot(commands.Bot):
         """A new version is in the holder: keep what changed (for the notices and
         /changes), then re-plan reminders, announcements and threads for it (moved items'
         deliveries move, removed items' are cancelled, and the notices are planned)."""
+        await self._keep_version(None)
         if changes and self.state is not None:
             now_ts = int(self.clock.now().timestamp())
             await self.state.record_sync(self.service.conference.key, now_ts, records(changes))
@@ -134,6 +140,22 @@ class ConfBot(commands.Bot):
                 await events.follow(self.guilds, changes)
             except Exception:  # the program is applied already; events catch up next time
                 log.exception("published events could not follow the new program")
+
+    async def _keep_version(self, label: str | None) -> None:
+        """Keep the program files now served as a version (python -m bot versions)."""
+        settings = self.settings
+        if self.state is None:
+            return
+        try:
+            seen, data = await asyncio.to_thread(
+                lambda: (fingerprint([settings.program], settings.timezone),
+                         archive(settings.program))
+            )  # fmt: skip
+        except OSError as exc:
+            log.warning("could not keep this version of the program: %s", exc)
+            return
+        now_ts = int(self.clock.now().timestamp())
+        await self.state.add_version(self.service.conference.key, seen, label, now_ts, data)
 
     @property
     def service(self) -> ProgramService:

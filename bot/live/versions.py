@@ -1,0 +1,47 @@
+"""A version of a program as kept in the state database: its files, zipped.
+
+A program is one export file or a directory of files (USENIX); either way the files
+`bot.importer.registry.source_files` names are what make it, so those are kept, by name,
+and unpacked again into a folder a reader can read.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from bot.importer.registry import source_files
+
+ONE_FILE = "program"  # the entry name of a single-file program
+
+
+def archive(source: Path) -> bytes:
+    """The program's files, zipped (deflated: exports are text and shrink well)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        if source.is_dir():  # the folder's name too: a USENIX program's key comes from it
+            for path in source_files(source):
+                zipped.write(path, f"{source.name}/{path.name}")
+        else:
+            zipped.write(source, ONE_FILE)
+    return buffer.getvalue()
+
+
+def unpack(data: bytes, into: Path) -> Path:
+    """The program unpacked under `into`: the file for a one-file program, else its
+    folder. Only the last two parts of each kept name are used, and never '..', so
+    nothing lands outside `into`."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zipped:
+        names = zipped.namelist()
+        if names == [ONE_FILE]:
+            into.mkdir(parents=True, exist_ok=True)
+            (into / ONE_FILE).write_bytes(zipped.read(ONE_FILE))
+            return into / ONE_FILE
+        folder = into
+        for name in names:
+            parts = [p for p in Path(name).parts if p not in ("", ".", "..", "/")]
+            folder = into.joinpath(*parts[-2:-1])
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / parts[-1]).write_bytes(zipped.read(name))
+    return folder
