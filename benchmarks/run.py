@@ -262,43 +262,45 @@ def hostile_rows(service: ProgramService, n: int, seed: int) -> list[str]:
     return rows
 
 
+async def longest_stall(work: Callable[[], Awaitable[object]]) -> tuple[float, float]:
+    """(seconds the work took, longest gap between two 1 ms ticks of the event loop)."""
+    worst = 0.0
+    done = False
+
+    async def ticker() -> None:
+        nonlocal worst
+        loop = asyncio.get_running_loop()
+        while not done:
+            before = loop.time()
+            await asyncio.sleep(0.001)
+            worst = max(worst, loop.time() - before - 0.001)
+
+    tick = asyncio.create_task(ticker())
+    await asyncio.sleep(0.01)
+    started = time.perf_counter()
+    await work()
+    elapsed = time.perf_counter() - started
+    done = True
+    await tick
+    return elapsed, worst
+
+
 def calendar_row(service: ProgramService) -> str:
     """The whole-program .ics as /schedule builds it (in a thread), with the longest
     event-loop stall meanwhile, against building it on the loop as before."""
     from bot.adapters.discord.calendar import ProgramCalendar
 
-    async def stall_while(build: Callable[[], Awaitable[object]]) -> tuple[float, float]:
-        worst = 0.0
-        stop = False
-
-        async def ticker() -> None:
-            nonlocal worst
-            loop = asyncio.get_running_loop()
-            while not stop:
-                before = loop.time()
-                await asyncio.sleep(0.001)
-                worst = max(worst, loop.time() - before - 0.001)
-
-        tick = asyncio.create_task(ticker())
-        await asyncio.sleep(0.01)
-        started = time.perf_counter()
-        await build()
-        elapsed = time.perf_counter() - started
-        stop = True
-        await tick
-        return elapsed, worst
-
     async def both() -> tuple[tuple[float, float], tuple[float, float], int]:
         stamp = datetime.now(UTC)
         calendars = ProgramCalendar()
-        ours = await stall_while(lambda: calendars.whole(service, stamp))
+        ours = await longest_stall(lambda: calendars.whole(service, stamp))
         size = len(await calendars.whole(service, stamp))
 
         async def on_loop() -> bytes:
             return ics.calendar(service.calendar_items(), service.conference, "x", stamp,
                                 service.session_talks)  # fmt: skip
 
-        return ours, await stall_while(on_loop), size
+        return ours, await longest_stall(on_loop), size
 
     (built, stall), (_, blocked), size = asyncio.run(both())
     return (

@@ -15,13 +15,12 @@ import argparse
 import asyncio
 import json
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 
 from benchmarks.formats import write_pretalx
+from benchmarks.run import longest_stall
 from bot.clock import SystemClock
 from bot.importer import registry
 from bot.importer.registry import read_source
@@ -31,29 +30,6 @@ from bot.live.holder import ProgramHolder
 from bot.live.sync import ProgramFollower
 from bot.service import ProgramService
 from bot.settings import Settings
-
-
-async def longest_stall(work: Callable[[], Awaitable[object]]) -> tuple[float, float]:
-    """(seconds the work took, longest gap between two 1 ms ticks of the loop)."""
-    worst = 0.0
-    done = False
-
-    async def ticker() -> None:
-        nonlocal worst
-        loop = asyncio.get_running_loop()
-        while not done:
-            before = loop.time()
-            await asyncio.sleep(0.001)
-            worst = max(worst, loop.time() - before - 0.001)
-
-    tick = asyncio.create_task(ticker())
-    await asyncio.sleep(0.01)
-    started = time.perf_counter()
-    await work()
-    elapsed = time.perf_counter() - started
-    done = True
-    await tick
-    return elapsed, worst
 
 
 def move_one(path: Path) -> None:

@@ -251,21 +251,17 @@ def test_load_of_a_source_that_does_not_exist_is_one_line(tmp_path: Path):
 
 
 def test_load_dry_run_shows_what_would_change_and_changes_nothing(tmp_path: Path):
-    import json
     import shutil
 
     from bot.settings import BUNDLED_PROGRAM
+    from tests.program_edits import move_talk
 
     db = tmp_path / "c.db"
     assert run_cli("load", db=db).returncode == 0
     built = db.read_bytes()
     changed = tmp_path / "osdi24"
     shutil.copytree(BUNDLED_PROGRAM, changed)
-    schedule = changed / "schedule.json"
-    data = json.loads(schedule.read_text(encoding="utf-8"))
-    nomad = next(p for s in data["sessions"] for p in s["papers"] if p["title"].startswith("NOMAD"))
-    nomad["start"], nomad["end"] = "2024-07-10T11:40", "2024-07-10T12:00"
-    schedule.write_text(json.dumps(data), encoding="utf-8")
+    move_talk(changed, "NOMAD", "2024-07-10T11:40", "2024-07-10T12:00")
     result = run_cli("load", "--dry-run", str(changed), db=db)
     assert result.returncode == 0, result.stderr
     assert "would change 1 talk(s) of OSDI '24 (nothing was changed)" in result.stdout

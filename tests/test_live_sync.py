@@ -17,6 +17,7 @@ from bot.live.sync import ProgramFollower
 from bot.service import ProgramService
 from bot.settings import BUNDLED_PROGRAM, Settings
 from tests.conftest import pacific
+from tests.program_edits import move_talk
 
 
 @pytest.fixture
@@ -34,14 +35,6 @@ def follower(program_dir: Path, service: ProgramService) -> ProgramFollower:
     return ProgramFollower(settings, ProgramHolder(service, clock.now()), clock)
 
 
-def move_nomad(program_dir: Path, start: str, end: str) -> None:
-    schedule = program_dir / "schedule.json"
-    data = json.loads(schedule.read_text(encoding="utf-8"))
-    nomad = next(p for s in data["sessions"] for p in s["papers"] if p["title"].startswith("NOMAD"))
-    nomad["start"], nomad["end"] = start, end
-    schedule.write_text(json.dumps(data), encoding="utf-8")
-
-
 async def test_unchanged_files_are_not_read_again(follower: ProgramFollower):
     assert await follower.check() is None
     assert follower.holder.swaps == 0
@@ -49,7 +42,7 @@ async def test_unchanged_files_are_not_read_again(follower: ProgramFollower):
 
 
 async def test_an_edited_file_is_swapped_in_with_its_changes(follower, program_dir):
-    move_nomad(program_dir, "2024-07-10T11:10", "2024-07-10T11:30")
+    move_talk(program_dir, "NOMAD", "2024-07-10T11:10", "2024-07-10T11:30")
     changes = await follower.check()
     assert changes is not None
     (change,) = changes
@@ -79,7 +72,7 @@ async def test_a_fixed_file_is_taken_after_a_broken_one(follower, program_dir):
     schedule.write_text("{ not json", encoding="utf-8")
     await follower.check()
     schedule.write_text(good, encoding="utf-8")
-    move_nomad(program_dir, "2024-07-10T11:10", "2024-07-10T11:30")
+    move_talk(program_dir, "NOMAD", "2024-07-10T11:10", "2024-07-10T11:30")
     assert await follower.check() is not None
     assert follower.status.failures == 0 and follower.status.error is None
     assert follower.delay() == 60

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 import signal
 from pathlib import Path
@@ -13,6 +12,7 @@ from bot.settings import BUNDLED_PROGRAM
 from tests.e2e.conftest import logged_in, running_bot, wait_for
 from tests.e2e.test_faults_e2e import spawn_bot
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
+from tests.program_edits import move_talk
 
 BALLROOM = "Grand Ballroom ABGH"
 STREAM = "https://example.org/live/ballroom"
@@ -234,11 +234,7 @@ async def test_a_moved_talk_gets_its_thread_updated(fake: FakeDiscord, tmp_path:
         await organise(fake, "qa channel", forum=fake.forum_id)
         await wait_for(lambda: fake.threads, timeout=15, what="NOMAD's thread")
     thread_id = thread_named(fake, "NOMAD")
-    schedule = program / "schedule.json"
-    data = json.loads(schedule.read_text(encoding="utf-8"))
-    nomad = next(p for s in data["sessions"] for p in s["papers"] if p["title"].startswith("NOMAD"))
-    nomad["start"], nomad["end"] = "2024-07-10T11:10", "2024-07-10T11:30"
-    schedule.write_text(json.dumps(data), encoding="utf-8")
+    move_talk(program, "NOMAD", "2024-07-10T11:10", "2024-07-10T11:30")
     async with running_bot(fake, tmp_path, CONFBOT_NOW="2024-07-10T11:01:00", **env):
         await wait_for(lambda: fake.edited_messages, timeout=15, what="the thread's update")
     ((message_id, body),) = fake.edited_messages

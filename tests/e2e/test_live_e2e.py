@@ -11,15 +11,8 @@ from bot.settings import BUNDLED_PROGRAM
 from tests.conftest import pacific
 from tests.e2e.conftest import running_bot, wait_for
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
+from tests.program_edits import move_talk
 from tests.test_console import run_cli
-
-
-def move_nomad(program_dir: Path, start: str, end: str) -> None:
-    schedule = program_dir / "schedule.json"
-    data = json.loads(schedule.read_text(encoding="utf-8"))
-    nomad = next(p for s in data["sessions"] for p in s["papers"] if p["title"].startswith("NOMAD"))
-    nomad["start"], nomad["end"] = start, end
-    schedule.write_text(json.dumps(data), encoding="utf-8")
 
 
 async def test_an_edited_program_is_served_and_reminders_follow(fake: FakeDiscord, tmp_path: Path):
@@ -45,7 +38,7 @@ async def test_an_edited_program_is_served_and_reminders_follow(fake: FakeDiscor
 
         await eventually(int(pacific("2024-07-10T11:00").timestamp()))
 
-        move_nomad(program, "2024-07-10T11:40", "2024-07-10T12:00")
+        move_talk(program, "NOMAD", "2024-07-10T11:40", "2024-07-10T12:00")
         await wait_for(lambda: bot.holder.swaps >= 1, timeout=15, what="the new version")
         paper = await fake.answer(await fake.send_command("paper", title="nomad"))
         assert "11:40" in paper.embeds[0]["description"]

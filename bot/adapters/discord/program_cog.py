@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_text
-from bot.adapters.discord.tree import SERVER_ONLY
+from bot.adapters.discord.tree import SERVER_ONLY, managed_guild
 from bot.live.sync import Candidate, ProgramFollower, records
 from bot.render import cards
 from bot.render.common import count_of
@@ -89,7 +89,7 @@ class ProgramAdminCog(commands.Cog):
 
     @program.command(name="reload", description="Fetch the program now and preview the change")
     async def reload(self, interaction: discord.Interaction) -> None:
-        _require_manager(interaction)
+        managed_guild(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         candidate = await self.follower.candidate()
         if candidate is None:
@@ -103,7 +103,7 @@ class ProgramAdminCog(commands.Cog):
 
     @program.command(name="apply", description="Apply the version that was held")
     async def apply(self, interaction: discord.Interaction) -> None:
-        _require_manager(interaction)
+        managed_guild(interaction)
         changes = await self.follower.apply_held()
         text = ("No version is held." if changes is None
                 else f"✅ Applied: {count_of(len(changes), 'talk')} changed.")  # fmt: skip
@@ -111,12 +111,7 @@ class ProgramAdminCog(commands.Cog):
 
     @program.command(name="discard", description="Keep the current program; drop the held one")
     async def discard(self, interaction: discord.Interaction) -> None:
-        _require_manager(interaction)
+        managed_guild(interaction)
         dropped = self.follower.discard_held()
         text = "Dropped; the current program stays." if dropped else "No version is held."
         await send_text(interaction, text, ephemeral=True)
-
-
-def _require_manager(interaction: discord.Interaction) -> None:
-    if not interaction.permissions.manage_guild:
-        raise app_commands.MissingPermissions(["manage_guild"])

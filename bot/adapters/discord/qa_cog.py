@@ -18,7 +18,7 @@ from discord.ext import commands
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.qa_widgets import VOTE, QuestionModal
 from bot.adapters.discord.replies import send_text
-from bot.adapters.discord.tree import SERVER_ONLY, server_only
+from bot.adapters.discord.tree import SERVER_ONLY, managed_guild, server_only
 from bot.clock import Clock
 from bot.live.holder import FollowsProgram, ProgramHolder
 from bot.render import cards
@@ -57,7 +57,7 @@ class QACog(commands.Cog, FollowsProgram):
         forum: discord.ForumChannel,
         minutes_before: app_commands.Range[int, 0, 120] = 5,
     ) -> None:
-        guild_id = _managed_guild(interaction)
+        guild_id = managed_guild(interaction)
         _check_forum_permissions(interaction, forum)
         now_ts = int(self.clock.now().timestamp())
         await self.state.set_qa_forum(guild_id, self.conference.key, forum.id, minutes_before,
@@ -73,7 +73,7 @@ class QACog(commands.Cog, FollowsProgram):
 
     @qa.command(name="off", description="Stop opening Q&A threads")
     async def qa_off(self, interaction: discord.Interaction) -> None:
-        guild_id = _managed_guild(interaction)
+        guild_id = managed_guild(interaction)
         stopped = await self.state.disable_qa(guild_id, "turned off with /qa off",
                                               int(self.clock.now().timestamp()))  # fmt: skip
         self.wake()
@@ -115,14 +115,6 @@ class QACog(commands.Cog, FollowsProgram):
         ):
             raise QueryError("Use this inside a talk's Q&A thread (see `/qa channel`).")
         return channel
-
-
-def _managed_guild(interaction: discord.Interaction) -> int:
-    if interaction.guild_id is None:
-        raise app_commands.NoPrivateMessage()
-    if not interaction.permissions.manage_guild:
-        raise app_commands.MissingPermissions(["manage_guild"])
-    return interaction.guild_id
 
 
 def _check_forum_permissions(interaction: discord.Interaction, forum: discord.ForumChannel) -> None:

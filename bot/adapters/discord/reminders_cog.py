@@ -15,7 +15,7 @@ from bot.adapters.discord.calendar import send_calendar
 from bot.adapters.discord.cog import to_choices
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_cards, send_text
-from bot.adapters.discord.tree import SERVER_ONLY, NothingFound, server_only
+from bot.adapters.discord.tree import SERVER_ONLY, NothingFound, managed_guild, server_only
 from bot.clock import Clock
 from bot.live.holder import FollowsProgram, ProgramHolder
 from bot.live.sync import SyncStatus
@@ -173,7 +173,7 @@ class RemindersCog(commands.Cog, FollowsProgram):
         minutes_before: MINUTES = 10,
         per_talk: bool = False,
     ) -> None:
-        self._require_manager(interaction)
+        managed_guild(interaction)
         target = channel or interaction.channel
         if target is None or interaction.guild_id is None:
             raise QueryError("Run this in a server channel, or name one.")
@@ -207,7 +207,7 @@ class RemindersCog(commands.Cog, FollowsProgram):
         room: str,
         channel: discord.TextChannel | None = None,
     ) -> None:
-        self._require_manager(interaction)
+        managed_guild(interaction)
         assert interaction.guild_id is not None
         name = self.service.room_named(room)
         conference = self.conference.key
@@ -237,7 +237,7 @@ class RemindersCog(commands.Cog, FollowsProgram):
 
     @announce.command(name="off", description="Stop announcing sessions in this server")
     async def announce_off(self, interaction: discord.Interaction) -> None:
-        self._require_manager(interaction)
+        managed_guild(interaction)
         assert interaction.guild_id is not None
         stopped = await self.state.disable_announcements(
             interaction.guild_id, "turned off with /announce off", int(self.clock.now().timestamp())
@@ -250,7 +250,7 @@ class RemindersCog(commands.Cog, FollowsProgram):
     @server_only
     @app_commands.default_permissions(manage_guild=True)
     async def status(self, interaction: discord.Interaction) -> None:
-        self._require_manager(interaction)
+        managed_guild(interaction)
         guild_id = interaction.guild_id
         assert guild_id is not None
         configs = await self.state.announcements(guild_id)
@@ -352,13 +352,6 @@ class RemindersCog(commands.Cog, FollowsProgram):
         if isinstance(session, SessionAnswer):
             return SESSION_REF + session.session.key
         raise NothingFound(NoMatch(text, "talk or session", talk.suggestions))
-
-    @staticmethod
-    def _require_manager(interaction: discord.Interaction) -> None:
-        """default_permissions hides the command; this refuses it if it is shown anyway
-        (server admins can override who sees what)."""
-        if not interaction.permissions.manage_guild:
-            raise app_commands.MissingPermissions(["manage_guild"])
 
 
 def _check_can_post(interaction: discord.Interaction, target: Any) -> None:

@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.adapters.discord.cog import to_choices
 from bot.adapters.discord.replies import send_text
-from bot.adapters.discord.tree import SERVER_ONLY
+from bot.adapters.discord.tree import SERVER_ONLY, managed_guild
 from bot.clock import Clock
 from bot.live.holder import FollowsProgram, ProgramHolder
 from bot.service import QueryError
@@ -56,7 +56,7 @@ class StreamsCog(commands.Cog, FollowsProgram):
     @stream.command(name="set", description="Set the live stream link of a room")
     @app_commands.describe(room="The room, as the program names it", url="The stream's https link")
     async def stream_set(self, interaction: discord.Interaction, room: str, url: str) -> None:
-        guild_id = _managed_guild(interaction)
+        guild_id = managed_guild(interaction)
         name = self.service.room_named(room)
         link = stream_url(url)
         now_ts = int(self.clock.now().timestamp())
@@ -71,7 +71,7 @@ class StreamsCog(commands.Cog, FollowsProgram):
     @stream.command(name="clear", description="Remove the live stream link of a room")
     @app_commands.describe(room="The room, as the program names it")
     async def stream_clear(self, interaction: discord.Interaction, room: str) -> None:
-        guild_id = _managed_guild(interaction)
+        guild_id = managed_guild(interaction)
         name = self.service.room_named(room)
         removed = await self.state.clear_stream(guild_id, self.conference.key, name)
         text = f"Removed {name}'s stream." if removed else f"{name} had no stream set."
@@ -83,12 +83,3 @@ class StreamsCog(commands.Cog, FollowsProgram):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         return to_choices(self.service.suggest_rooms(current))
-
-
-def _managed_guild(interaction: discord.Interaction) -> int:
-    """default_permissions hides the commands; this refuses them if shown anyway."""
-    if interaction.guild_id is None:
-        raise app_commands.NoPrivateMessage()
-    if not interaction.permissions.manage_guild:
-        raise app_commands.MissingPermissions(["manage_guild"])
-    return interaction.guild_id

@@ -20,6 +20,17 @@ log = logging.getLogger(__name__)
 SERVER_ONLY = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
 server_only = app_commands.allowed_contexts(guilds=True, dms=False, private_channels=False)
 
+
+def managed_guild(interaction: discord.Interaction) -> int:
+    """The server of an organisers' command, refused to anyone without Manage Server:
+    default_permissions hides such commands, but server admins can show them to others."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    if not interaction.permissions.manage_guild:
+        raise app_commands.MissingPermissions(["manage_guild"])
+    return interaction.guild_id
+
+
 APOLOGY = (
     "Sorry, something went wrong on our side while answering that. It has been logged;"
     " please try again in a moment."
