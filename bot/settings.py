@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +47,25 @@ def is_url(text: str) -> bool:
 def copy_path(db_path: Path) -> Path:
     """Where the last good copy of a program at an address is kept, beside the database."""
     return db_path.with_name(f"{db_path.stem}-source")
+
+
+def _number(
+    get: Callable[[str], str | None],
+    name: str,
+    default: str,
+    low: float,
+    high: float,
+    meaning: str,
+) -> float:
+    """A number setting within [low, high], or a SettingsError saying what it must be."""
+    text = get(name) or default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")  # fails the range check below
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be {meaning}, not {text!r}.")
+    return value
 
 
 def zone_setting(value: str, name: str) -> str:
@@ -140,39 +159,16 @@ class Settings:
         if level is not None and level not in LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}.")
         state_db = Path(get("CONFBOT_STATE_DB") or db_path.with_name(f"{db_path.stem}-state.db"))
-        pace_text = get("CONFBOT_DELIVERY_PACE") or "0.1"
-        try:
-            pace = float(pace_text)
-        except ValueError:
-            pace = -1.0
-        if not 0 <= pace <= 60:
-            raise SettingsError(
-                f"CONFBOT_DELIVERY_PACE must be seconds between 0 and 60, not {pace_text!r}."
-            )
+        pace = _number(get, "CONFBOT_DELIVERY_PACE", "0.1", 0, 60, "seconds between 0 and 60")
         max_text = get("CONFBOT_MAX_REMINDERS") or "200"
         if not max_text.isascii() or not max_text.isdigit() or not 1 <= int(max_text) <= 100_000:
             raise SettingsError(
                 f"CONFBOT_MAX_REMINDERS must be a whole number from 1 to 100000, not {max_text!r}."
             )
-        sync_text = get("CONFBOT_SYNC_INTERVAL") or "300"
-        try:
-            sync_interval = float(sync_text)
-        except ValueError:
-            sync_interval = 0.0
-        if not 1 <= sync_interval <= 86_400:
-            raise SettingsError(
-                f"CONFBOT_SYNC_INTERVAL must be seconds from 1 to 86400, not {sync_text!r}."
-            )
-        removed_text = get("CONFBOT_SYNC_MAX_REMOVED") or "0.25"
-        try:
-            max_removed = float(removed_text)
-        except ValueError:
-            max_removed = -1.0
-        if not 0 <= max_removed <= 1:
-            raise SettingsError(
-                f"CONFBOT_SYNC_MAX_REMOVED must be a share from 0 to 1 (0.25 is a quarter of"
-                f" the talks), not {removed_text!r}."
-            )
+        sync_interval = _number(get, "CONFBOT_SYNC_INTERVAL", "300", 1, 86_400,
+                                "seconds from 1 to 86400")  # fmt: skip
+        max_removed = _number(get, "CONFBOT_SYNC_MAX_REMOVED", "0.25", 0, 1,
+                              "a share from 0 to 1 (0.25 is a quarter of the talks)")  # fmt: skip
         test_url = get("CONFBOT_TEST_DISCORD_URL")
         if test_url is not None and urlsplit(test_url).hostname not in ("127.0.0.1", "localhost"):
             raise SettingsError("CONFBOT_TEST_DISCORD_URL may only point at 127.0.0.1 (tests).")
