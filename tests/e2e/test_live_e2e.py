@@ -146,3 +146,25 @@ async def test_published_events_follow_a_changed_session(fake: FakeDiscord, tmp_
         )  # fmt: skip
         edited = [fake.scheduled_events[i] for kind, i in fake.event_calls if kind == "edit"]
         assert any("Llumnix" in (e.get("description") or "") for e in edited)
+
+
+async def test_a_cancelled_talk_is_no_longer_offered(fake: FakeDiscord, tmp_path: Path):
+    path = tmp_path / "schedule.json"
+    shutil.copy(FRAB, path)
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(path), CONFBOT_SYNC_INTERVAL="1",
+                           CONFBOT_SYNC_MAX_REMOVED="1") as bot:  # fmt: skip
+        title = bot.service.program.talks[0].title
+        offered = await fake.answer(await fake.send_autocomplete("paper", "title", title))
+        assert offered.choices and offered.choices[0]["name"] == title
+
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for day in data["schedule"]["conference"]["days"]:
+            for room, events in day["rooms"].items():
+                day["rooms"][room] = [e for e in events if e["title"] != title]
+        path.write_text(json.dumps(data), encoding="utf-8")
+        await wait_for(lambda: bot.holder.swaps >= 1, timeout=15, what="the new version")
+
+        again = await fake.answer(await fake.send_autocomplete("paper", "title", title))
+        assert title not in [c["name"] for c in again.choices]
+        changes = await fake.answer(await fake.send_command("changes"))
+        assert "cancelled" in changes.embeds[0]["description"]
