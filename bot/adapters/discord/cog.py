@@ -19,6 +19,7 @@ from bot.adapters.discord.tree import NothingFound
 from bot.clock import Clock
 from bot.live.holder import FollowsProgram, ProgramHolder
 from bot.render import cards
+from bot.service import ProgramService
 from bot.service.results import NoMatch, Suggestion
 from bot.service.watch import NO_STREAMS
 
@@ -75,38 +76,43 @@ class ProgramCog(commands.Cog, FollowsProgram):
     @app_commands.command(name="next", description="What's on now and what starts next")
     @app_commands.describe(when="Ask about another moment: 14:00, thursday 9:00, or an ISO time")
     async def next_(self, interaction: discord.Interaction, when: str | None = None) -> None:
+        service = self.service  # this version to the end, whatever a sync swaps meanwhile
         now = self.clock.now()
-        at = self.service.when(when, now) if when else now
-        answer = self.service.next(at, await self._favourites(interaction))
+        at = service.when(when, now) if when else now
+        answer = service.next(at, await self._favourites(service, interaction))
         streams = await self._streams(interaction)
-        await send_cards(interaction, cards.next_cards(answer, self.conference, streams))
+        await send_cards(interaction, cards.next_cards(answer, service.conference, streams))
 
     @app_commands.command(
         name="now", description="What is on stage right now, and who is presenting"
     )
     async def now(self, interaction: discord.Interaction) -> None:
-        answer = self.service.now(self.clock.now(), await self._favourites(interaction))
+        service = self.service
+        answer = service.now(self.clock.now(), await self._favourites(service, interaction))
         streams = await self._streams(interaction)
-        await send_cards(interaction, cards.now_cards(answer, self.conference, streams))
+        await send_cards(interaction, cards.now_cards(answer, service.conference, streams))
 
     async def _streams(self, interaction: discord.Interaction) -> Mapping[str, str]:
         if self.streams is None or interaction.guild_id is None:
             return NO_STREAMS
         return await self.streams(interaction.guild_id)
 
-    async def _favourites(self, interaction: discord.Interaction) -> frozenset[str]:
+    async def _favourites(
+        self, service: ProgramService, interaction: discord.Interaction
+    ) -> frozenset[str]:
         if self.followed is None:
             return frozenset()
-        return self.service.followed_places(await self.followed(interaction.user.id))
+        return service.followed_places(await self.followed(interaction.user.id))
 
     # -- lookups ------------------------------------------------------------------------
 
     @app_commands.command(name="paper", description="Find a paper by (part of) its title")
     @app_commands.describe(title="A few words of the title or the system's name; typos are fine")
     async def paper(self, interaction: discord.Interaction, title: str) -> None:
-        answer = _found(self.service.paper(title))
+        service = self.service
+        answer = _found(service.paper(title))
         streams = await self._streams(interaction)
-        card_list = cards.paper_cards(answer, self.conference, self.clock.now(), streams)
+        card_list = cards.paper_cards(answer, service.conference, self.clock.now(), streams)
         await send_cards(interaction, card_list)
 
     @paper.autocomplete("title")
