@@ -64,13 +64,13 @@ async def test_an_unknown_room_is_refused_with_the_closest(fake: FakeDiscord, bo
 async def test_a_rooms_talk_is_posted_in_its_channel_with_the_stream(
     fake: FakeDiscord, tmp_path: Path
 ):
-    # Five seconds before NOMAD (11:05) starts in the ballroom.
-    async with running_bot(fake, tmp_path, CONFBOT_NOW="2024-07-10T11:04:55",
+    # Fifteen seconds before NOMAD (11:05) starts in the ballroom: room for a slow start.
+    async with running_bot(fake, tmp_path, CONFBOT_NOW="2024-07-10T11:04:45",
                            CONFBOT_DELIVERY_PACE="0"):  # fmt: skip
         await organise(fake, "stream set", room=BALLROOM, url=STREAM)
         said = await organise(fake, "announce room", room=BALLROOM, channel=fake.room_channel_id)
         assert f"<#{fake.room_channel_id}>" in said
-        await wait_for(lambda: fake.channel_messages.get(fake.room_channel_id), timeout=15,
+        await wait_for(lambda: fake.channel_messages.get(fake.room_channel_id), timeout=40,
                        what="the room channel post")  # fmt: skip
         (post,) = fake.channel_messages[fake.room_channel_id]
         assert post["content"].startswith(f"▶️ Now in {BALLROOM}: **NOMAD")
@@ -88,11 +88,11 @@ async def test_a_deleted_room_channel_is_turned_off_and_shown_in_status(
     fake: FakeDiscord, tmp_path: Path
 ):
     fake.deleted_channels.add(fake.room_channel_id)
-    async with running_bot(fake, tmp_path, CONFBOT_NOW="2024-07-10T11:04:57",
+    async with running_bot(fake, tmp_path, CONFBOT_NOW="2024-07-10T11:04:45",
                            CONFBOT_DELIVERY_PACE="0") as bot:  # fmt: skip
         await organise(fake, "announce room", room=BALLROOM, channel=fake.room_channel_id)
         posted_to = f"/channels/{fake.room_channel_id}/messages"
-        await wait_for(lambda: any(posted_to in path for _, path in fake.requests), timeout=15,
+        await wait_for(lambda: any(posted_to in path for _, path in fake.requests), timeout=40,
                        what="the post to the deleted channel")  # fmt: skip
         for _ in range(200):  # the disabling follows the failed post in the same delivery
             status = await fake.answer(
