@@ -166,5 +166,12 @@ async def test_a_cancelled_talk_is_no_longer_offered(fake: FakeDiscord, tmp_path
 
         again = await fake.answer(await fake.send_autocomplete("paper", "title", title))
         assert title not in [c["name"] for c in again.choices]
+        state = bot.state
+        assert state is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 15
+        while not await state.changes(bot.service.conference.key):  # kept just after the swap
+            assert loop.time() < deadline, "the changes were never kept"
+            await asyncio.sleep(0.01)
         changes = await fake.answer(await fake.send_command("changes"))
         assert "cancelled" in changes.embeds[0]["description"]

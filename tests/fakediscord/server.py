@@ -584,9 +584,19 @@ class FakeDiscord:
         return self._json({**thread, "message": message})
 
     async def _get_channel(self, request: web.Request, p: list[str]) -> web.Response:
+        """Any channel of the guild, as a bot that has not seen GUILD_CREATE yet (its
+        scheduler starts before the gateway is ready) fetches it."""
         channel_id = int(p[1])
-        if channel_id in self.threads and channel_id not in self.deleted_channels:
-            return self._json(self.threads[channel_id])
+        known = {
+            self.channel_id: payloads.text_channel(self.channel_id, self.guild_id),
+            self.room_channel_id: payloads.text_channel(
+                self.room_channel_id, self.guild_id, "grand-ballroom"
+            ),
+            self.forum_id: payloads.forum_channel(self.forum_id, self.guild_id, self.forum_tags),
+            **self.threads,
+        }
+        if channel_id in known and channel_id not in self.deleted_channels:
+            return self._json(known[channel_id])
         return self._discord_error(404, 10003, "Unknown Channel")
 
     async def _edit_thread(self, request: web.Request, p: list[str]) -> web.Response:
