@@ -54,11 +54,7 @@ def diff(old: Program, new: Program) -> list[Change]:
 
 def _kinds(old: Talk, new: Talk) -> tuple[ChangeKind, ...]:
     kinds = []
-    if (old.slot.start, old.slot.end, old.slot.room) != (
-        new.slot.start,
-        new.slot.end,
-        new.slot.room,
-    ):
+    if _where_and_when(old) != _where_and_when(new):
         kinds.append(ChangeKind.MOVED)
     if old.title != new.title:
         kinds.append(ChangeKind.RETITLED)

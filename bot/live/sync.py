@@ -25,7 +25,7 @@ from bot.live.diff import Change, ChangeKind, diff
 from bot.live.holder import ProgramHolder
 from bot.live.remote import FetchError, RemoteProgram
 from bot.model import Program, Talk
-from bot.service import ProgramService
+from bot.service import SESSION_REF, TALK_REF, ProgramService
 from bot.settings import Settings
 from bot.store.build import fingerprint
 from bot.store.state import RecordedChange
@@ -229,9 +229,9 @@ def records(changes: list[Change]) -> list[RecordedChange]:
 
     found = []
     for change in changes:
-        sessions = {f"s:{t.session_key}" for t in (change.before, change.after) if t}
+        sessions = {SESSION_REF + t.session_key for t in (change.before, change.after) if t}
         found.append(RecordedChange(
-            0, 0, f"p:{change.key}", tuple(sorted(sessions)), change.title,
+            0, 0, TALK_REF + change.key, tuple(sorted(sessions)), change.title,
             tuple(kind.value for kind in change.kinds), place(change.before), place(change.after),
         ))  # fmt: skip
     return found

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.service import ProgramService
+from bot.service import TALK_REF, ProgramService
 from bot.store.state import (
     Announcements,
     DeliveryKind,
@@ -68,7 +68,7 @@ def plan(
             for talk in service.talks.values():
                 start = int(talk.slot.start.timestamp())
                 if start > config.updated_ts:
-                    ref = f"p:{talk.key}"
+                    ref = TALK_REF + talk.key
                     planned.append(
                         Planned(DeliveryKind.TALK, config.guild_id, ref, config.channel_id, start)
                     )
@@ -91,7 +91,7 @@ def _room_posts(service: ProgramService, channels: Iterable[RoomChannel]) -> lis
         for channel in by_room.get(talk.slot.room or "", ()):
             start = int(talk.slot.start.timestamp())
             if start > channel.updated_ts:
-                planned.append(Planned(DeliveryKind.ROOM, channel.guild_id, f"p:{talk.key}",
+                planned.append(Planned(DeliveryKind.ROOM, channel.guild_id, TALK_REF + talk.key,
                                        channel.channel_id, start))  # fmt: skip
     return planned
 
@@ -111,7 +111,7 @@ def _qa(
         if not forum.enabled:
             continue
         for talk in service.talks.values():
-            ref, start = f"p:{talk.key}", int(talk.slot.start.timestamp())
+            ref, start = TALK_REF + talk.key, int(talk.slot.start.timestamp())
             if start > forum.updated_ts and (forum.guild_id, ref) not in opened:
                 due = start - 60 * forum.minutes_before
                 planned.append(Planned(DeliveryKind.THREAD, forum.guild_id, ref, forum.forum_id,

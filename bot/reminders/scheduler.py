@@ -164,7 +164,10 @@ class Scheduler:
 
     async def replan(self) -> None:
         service = self.service
-        reminders = await self.state.reminders(self.conference)
+        # Every reminder kept: the active ones are delivered, and all of them hear about
+        # changes to their items.
+        followers = await self.state.reminders(self.conference, statuses=FOLLOWED)
+        reminders = [r for r in followers if r.status is ReminderStatus.ACTIVE]
         configs = [a for a in await self.state.announcements() if a.conference == self.conference]
         rooms = await self.state.room_channels(self.conference)
         forums = await self.state.qa_forums(self.conference)
@@ -172,7 +175,6 @@ class Scheduler:
         # Only versions of the last day are told about: after longer downtime, no one
         # needs yesterday's change in a DM.
         recent = await self.state.changes(self.conference, _ts(self.clock.now()) - NOTICE_WINDOW)
-        followers = await self.state.reminders(self.conference, statuses=FOLLOWED)
         planned = plan(service, reminders, configs, rooms, forums, threads, recent, followers)
         await self.state.sync_plan(planned, _ts(self.clock.now()))
 
@@ -343,10 +345,7 @@ class Scheduler:
             return await self._thread_closer(delivery)
         # A talk starting, in the main channel (TALK) or its room's channel (ROOM), with
         # the stream the server's organisers set for the room, if any.
-        talk = service.remindable(delivery.item_ref)
-        if not isinstance(talk, SessionTalk):
-            raise _Skip("the talk is no longer in the program")
-        _not_ended(talk.slot.end, now)
+        talk = _still_on(service, delivery.item_ref, now)
         streams = await self.state.streams(delivery.owner, conference.key)
         text = cards.talk_start_text(talk, conference, now, streams)
         return lambda: self.sender.post(delivery.target, (), text)
@@ -370,10 +369,7 @@ class Scheduler:
 
     def _thread_opener(self, delivery: Delivery, now: datetime) -> Callable[[], Awaitable[None]]:
         service = self.service
-        talk = service.remindable(delivery.item_ref)
-        if not isinstance(talk, SessionTalk):
-            raise _Skip("the talk is no longer in the program")
-        _not_ended(talk.slot.end, now)
+        talk = _still_on(service, delivery.item_ref, now)
         card = cards.qa_card(talk, service.conference)
         tags = [t for t in (talk.talk.track, talk.slot.room, talk.session.title) if t]
 
@@ -424,6 +420,15 @@ class _Skip(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def _still_on(service: ProgramService, ref: str, now: datetime) -> SessionTalk:
+    """The talk a delivery is about, if it is still in the program and not over."""
+    talk = service.remindable(ref)
+    if not isinstance(talk, SessionTalk):
+        raise _Skip("the talk is no longer in the program")
+    _not_ended(talk.slot.end, now)
+    return talk
 
 
 def _not_ended(end: datetime, now: datetime) -> None:
