@@ -29,3 +29,16 @@ def test_diff_needs_two_versions(tmp_path: Path):
     assert "two versions are needed" in result.stderr
     listed = run_cli("versions", db=tmp_path / "c.db")
     assert listed.returncode == 0 and listed.stdout.startswith("No versions kept yet")
+
+
+def test_diff_of_an_unknown_version_is_one_line(tmp_path: Path):
+    result = run_cli("diff", "7", "9", db=tmp_path / "c.db")
+    assert result.returncode == USAGE
+    (line,) = result.stderr.strip().splitlines()
+    assert line == "confbot: no version 7: see versions."
+
+
+def test_diff_of_a_version_that_is_not_a_number_is_one_line(tmp_path: Path):
+    result = run_cli("diff", "latest", db=tmp_path / "c.db")
+    assert result.returncode == USAGE
+    assert "invalid int value: 'latest'" in result.stderr and "Traceback" not in result.stderr

@@ -81,3 +81,18 @@ def test_a_program_at_an_address_is_followed_from_a_copy_beside_the_database(tmp
 def test_the_sync_interval_is_checked():
     with pytest.raises(SettingsError, match="CONFBOT_SYNC_INTERVAL must be seconds from 1"):
         Settings.from_mapping({"CONFBOT_SYNC_INTERVAL": "0.5"})
+
+
+def test_the_removed_share_defaults_to_a_quarter():
+    assert Settings.from_mapping({"CONFBOT_SYNC_MAX_REMOVED": ""}).sync_max_removed == 0.25
+
+
+@pytest.mark.parametrize("value", ["lots", "nan", "-1", "2"])
+def test_the_removed_share_is_checked(value: str):
+    with pytest.raises(SettingsError, match="CONFBOT_SYNC_MAX_REMOVED must be a share"):
+        Settings.from_mapping({"CONFBOT_SYNC_MAX_REMOVED": value})
+
+
+def test_an_address_without_a_host_is_refused():
+    with pytest.raises(SettingsError, match="has no host name"):
+        Settings.from_mapping({"CONFBOT_PROGRAM": "https:///schedule.json"})

@@ -175,3 +175,9 @@ async def test_a_cancelled_talk_is_no_longer_offered(fake: FakeDiscord, tmp_path
             await asyncio.sleep(0.01)
         changes = await fake.answer(await fake.send_command("changes"))
         assert "cancelled" in changes.embeds[0]["description"]
+
+
+async def test_changes_since_an_unreadable_time_is_one_private_line(fake: FakeDiscord, bot):
+    answer = await fake.answer(await fake.send_command("changes", since="yesterday-ish 99:99"))
+    assert answer.ephemeral and "\n" not in answer.data["content"].strip()
+    assert answer.data["content"].startswith("I can't read “yesterday-ish 99:99”. Try")
