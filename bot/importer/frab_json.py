@@ -16,7 +16,7 @@ from typing import Any
 from bot.importer import values
 from bot.importer.community import DayInfo, RawConference, RawTalk, build
 from bot.importer.errors import ProgramFileError
-from bot.importer.files import read_json
+from bot.importer.files import json_document
 from bot.importer.report import Loaded
 from bot.importer.text import plain_text
 from bot.model import within_range
@@ -30,8 +30,8 @@ class FrabJsonReader:
         return text.startswith(b"{") and b'"schedule"' in head and b'"conference"' in head
 
     def read(self, path: Path, default_zone: str | None) -> Loaded:
-        data = read_json(path)
-        return _Reader(path.name).read(data, default_zone)
+        with json_document(path) as data:
+            return _Reader(path.name).read(data, default_zone)
 
     def files(self, path: Path) -> Sequence[Path]:
         return (path,)

@@ -20,7 +20,7 @@ from defusedxml import DefusedXmlException
 from bot.importer import values
 from bot.importer.community import DayInfo, RawConference, RawTalk, build
 from bot.importer.errors import ProgramFileError
-from bot.importer.files import check_size
+from bot.importer.files import check_size, release
 from bot.importer.report import Loaded
 from bot.importer.text import plain_text
 from bot.model import within_range
@@ -48,7 +48,11 @@ class FrabXmlReader:
         if root is None or root.tag != "schedule":
             found = f"<{root.tag}>" if root is not None else "nothing"
             raise ProgramFileError(path.name, f"the root element is {found}, not <schedule>")
-        return build(*_read(root, path.name), default_zone)
+        try:
+            raw, talks = _read(root, path.name)
+        finally:
+            release(list(root.iter()))
+        return build(raw, talks, default_zone)
 
     def files(self, path: Path) -> Sequence[Path]:
         return (path,)

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.importer.community import RawConference, RawTalk, build
 from bot.importer.errors import ProgramFileError
-from bot.importer.files import read_json
+from bot.importer.files import json_document
 from bot.importer.report import Loaded
 from bot.importer.text import plain_text
 from bot.importer.values import date_of, listed, mapping, text, url
@@ -34,7 +34,8 @@ class IndicoReader:
         )
 
     def read(self, path: Path, default_zone: str | None) -> Loaded:
-        raw, talks = _read(read_json(path), path.name)
+        with json_document(path) as data:
+            raw, talks = _read(data, path.name)
         return build(raw, talks, default_zone)
 
     def files(self, path: Path) -> Sequence[Path]:

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.importer.errors import ProgramFileError
-from bot.importer.files import read_json
+from bot.importer.files import json_document
 from bot.model import Slot, TimeBasis, load_zone, within_range
 
 
@@ -68,7 +68,8 @@ class Schedule:
 
 
 def read_schedule(path: Path) -> Schedule:
-    return parse_schedule(read_json(path), path.name)
+    with json_document(path) as data:
+        return parse_schedule(data, path.name)
 
 
 def parse_schedule(raw: Any, path: str = "schedule.json") -> Schedule:

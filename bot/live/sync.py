@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.bulk import favour_the_loop
 from bot.clock import Clock
 from bot.importer.errors import ProgramFileError
 from bot.importer.registry import read_source
@@ -88,6 +89,7 @@ class ProgramFollower:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
+        favour_the_loop()
         self._task = asyncio.create_task(self._run(), name="confbot-program-follower")
 
     async def stop(self) -> None:
