@@ -14,6 +14,9 @@ from aiohttp import web
 
 from bot.app import open_program
 from bot.clock import FixedClock
+from bot.importer.report import Loaded
+from bot.live import remote as remote_module
+from bot.live import sync as sync_module
 from bot.live.holder import ProgramHolder
 from bot.live.remote import FetchError, RemoteProgram
 from bot.live.sync import ProgramFollower
@@ -156,3 +159,66 @@ async def test_following_an_address_swaps_new_versions_and_keeps_the_last_good(s
     assert await follower.check() is None
     assert follower.status.error is not None and "HTTP 500" in follower.status.error
     assert follower.holder.service.program.talks  # still serving
+
+
+def retitled(body: bytes, title: str) -> bytes:
+    data = json.loads(body)
+    first_day = data["schedule"]["conference"]["days"][0]
+    next(iter(first_day["rooms"].values()))[0]["title"] = title
+    return json.dumps(data).encode()
+
+
+async def following(settings: Settings) -> ProgramFollower:
+    opened = await open_program(settings)
+    await opened.store.close()
+    clock = FixedClock(pacific("2024-07-10T10:50"))
+    return ProgramFollower(settings, ProgramHolder(opened.service, clock.now()), clock)
+
+
+async def test_a_new_version_at_an_address_is_read_once(source, tmp_path, monkeypatch):
+    state, base = source
+    follower = await following(settings_for(base, tmp_path))
+    reads: list[Path] = []
+    real = sync_module.read_source
+
+    def counting(path: Path, zone: str | None = None) -> Loaded:
+        reads.append(path)
+        return real(path, zone)
+
+    monkeypatch.setattr(sync_module, "read_source", counting)
+    monkeypatch.setattr(remote_module, "read_source", counting)
+    state.body, state.etag = retitled(state.body, "Read once"), '"v2"'
+    assert await follower.check()
+    assert len(reads) == 1
+    assert not list(tmp_path.glob(".incoming-*"))  # the staged body is gone
+
+
+async def test_a_held_version_at_an_address_replaces_the_copy_only_when_applied(source, tmp_path):
+    state, base = source
+    settings = settings_for(base, tmp_path, CONFBOT_SYNC_MAX_REMOVED="0")
+    follower = await following(settings)
+    copy = settings.program
+    before = copy.read_bytes()
+    data = json.loads(state.body)
+    rooms = data["schedule"]["conference"]["days"][0]["rooms"]
+    next(iter(rooms.values())).pop()
+    state.body, state.etag = json.dumps(data).encode(), '"v2"'
+    assert await follower.check() is None and follower.held is not None
+    assert copy.read_bytes() == before  # a restart would still serve the approved version
+    assert await follower.apply_held()
+    assert copy.read_bytes() == state.body
+    assert await follower.check() is None and state.requests[-1]["If-None-Match"] == '"v2"'
+
+
+async def test_a_discarded_version_at_an_address_is_not_read_again(source, tmp_path, monkeypatch):
+    state, base = source
+    settings = settings_for(base, tmp_path, CONFBOT_SYNC_MAX_REMOVED="0")
+    follower = await following(settings)
+    data = json.loads(state.body)
+    next(iter(data["schedule"]["conference"]["days"][0]["rooms"].values())).pop()
+    state.body, state.etag = json.dumps(data).encode(), '"v2"'
+    await follower.check()
+    assert follower.discard_held()
+    monkeypatch.setattr(sync_module, "read_source", None)  # any read would fail the check
+    assert await follower.check() is None
+    assert follower.status.error is None and follower.held is None

@@ -10,10 +10,13 @@ no network and every reader reads it like any program file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -31,6 +34,14 @@ CHUNK = 65_536
 
 class FetchError(Exception):
     """The source did not give a program this time: one sentence, for the log and /status."""
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """A version as the server sent it: not yet read, not yet kept."""
+
+    body: bytes = field(repr=False)
+    validators: Validators
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +73,18 @@ class RemoteProgram:
             return Validators()
 
     async def fetch(self, default_zone: str | None = None) -> bool:
-        """Fetch a new version into the copy; False if the server says it is unchanged.
-        A body that is not a program a reader understands is refused before it replaces
-        the copy (FetchError), so the copy is always the last good version."""
+        """Download and keep a new version (the first start); False if the server says it
+        is unchanged. A body that is not a program a reader understands is refused
+        (FetchError), so the copy is always a good version."""
+        download = await self.download()
+        if download is None:
+            return False
+        await asyncio.to_thread(self._check_and_keep, download, default_zone)
+        return True
+
+    async def download(self) -> Download | None:
+        """The new version's body, unchecked and not kept (a follower reads it once, and
+        keeps it only when it is applied); None if the server says it is unchanged."""
         headers = {"User-Agent": "confbot (conference program bot)"}
         known = self.validators if self.copy.is_file() else Validators()
         if known.etag:
@@ -78,21 +98,50 @@ class RemoteProgram:
                 session.get(self.url, headers=headers, max_redirects=MAX_REDIRECTS) as response,
             ):
                 if response.status == 304:
-                    return False
+                    return None
                 if response.status != 200:
                     raise FetchError(f"{self.url} answered HTTP {response.status}")
                 body = await self._read_capped(response)
-                validators = Validators(response.headers.get("ETag"),
-                                        response.headers.get("Last-Modified"))  # fmt: skip
+                said = response.headers
+                return Download(body, Validators(said.get("ETag"), said.get("Last-Modified")))
         except aiohttp.TooManyRedirects:
             raise FetchError(f"{self.url} redirects more than {MAX_REDIRECTS} times") from None
         except TimeoutError:
             raise FetchError(f"{self.url} did not answer within {self.timeout:.0f} s") from None
         except aiohttp.ClientError as exc:
             raise FetchError(f"{self.url} could not be reached ({type(exc).__name__})") from None
-        # Reading a large program takes a second: never on the event loop.
-        await asyncio.to_thread(self._keep, body, validators, default_zone)
-        return True
+
+    @contextlib.contextmanager
+    def staged(self, download: Download) -> Iterator[Path]:
+        """The body as a file named like the copy (so it hashes like it), in a folder of
+        its own that is removed after the block."""
+        self.copy.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".incoming-", dir=self.copy.parent) as folder:
+            staged = Path(folder) / self.copy.name
+            staged.write_bytes(download.body)
+            yield staged
+
+    def unreadable(self, exc: Exception) -> FetchError:
+        return FetchError(f"{self.url} gave no program confbot reads: {exc}")
+
+    def _check_and_keep(self, download: Download, default_zone: str | None) -> None:
+        with self.staged(download) as staged:
+            try:
+                read_source(staged, default_zone)
+            except Exception as exc:
+                raise self.unreadable(exc) from None
+        self.keep(download)
+
+    def keep(self, download: Download) -> None:
+        """Replace the copy (atomically) and remember what the server said of it."""
+        self.copy.parent.mkdir(parents=True, exist_ok=True)
+        trial = self.copy.with_name(self.copy.name + ".new")
+        trial.write_bytes(download.body)
+        os.replace(trial, self.copy)
+        meta = {"etag": download.validators.etag,
+                "last_modified": download.validators.last_modified, "url": self.url}  # fmt: skip
+        self._meta.write_text(json.dumps(meta), encoding="utf-8")
+        log.info("kept a new version of %s (%d bytes)", self.url, len(download.body))
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         declared = response.content_length
@@ -106,19 +155,3 @@ class RemoteProgram:
                 raise FetchError(f"{self.url} is over the {self.max_bytes:,}-byte cap")
             parts.append(chunk)
         return b"".join(parts)
-
-    def _keep(self, body: bytes, validators: Validators, default_zone: str | None) -> None:
-        """Check the body reads as a program, then replace the copy (atomically)."""
-        self.copy.parent.mkdir(parents=True, exist_ok=True)
-        trial = self.copy.with_name(self.copy.name + ".new")
-        trial.write_bytes(body)
-        try:
-            read_source(trial, default_zone)
-        except Exception as exc:
-            trial.unlink(missing_ok=True)
-            raise FetchError(f"{self.url} gave no program confbot reads: {exc}") from None
-        os.replace(trial, self.copy)
-        meta = {"etag": validators.etag, "last_modified": validators.last_modified,
-                "url": self.url}  # fmt: skip
-        self._meta.write_text(json.dumps(meta), encoding="utf-8")
-        log.info("fetched a new version of %s (%d bytes)", self.url, len(body))

@@ -17,6 +17,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
 
 from bot.bulk import favour_the_loop
 from bot.clock import Clock
@@ -24,7 +26,7 @@ from bot.importer.errors import ProgramFileError
 from bot.importer.registry import read_source
 from bot.live.diff import Change, ChangeKind, diff
 from bot.live.holder import ProgramHolder
-from bot.live.remote import FetchError, RemoteProgram
+from bot.live.remote import Download, FetchError, RemoteProgram
 from bot.model import Program, Talk
 from bot.service import SESSION_REF, TALK_REF, ProgramService
 from bot.settings import Settings
@@ -32,6 +34,8 @@ from bot.store.build import fingerprint
 from bot.store.state import RecordedChange
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 MAX_BACKOFF = 3600.0  # a source failing for long is still checked hourly
 
@@ -57,12 +61,13 @@ class Candidate:
     changes: list[Change]
     seen: str  # the source's fingerprint
     held_because: str | None  # why it waits for an organiser, if it does
+    download: Download | None = None  # an address's body, kept only once applied
 
 
-def _build(settings: Settings, old: Program) -> tuple[ProgramService, list[Change]]:
+def _build(source: Path, zone: str | None, old: Program) -> tuple[ProgramService, list[Change]]:
     """Read, build and index a version, and diff it with the current one: all in a
     worker thread, so the event loop only swaps."""
-    service = ProgramService(read_source(settings.program, settings.timezone).program)
+    service = ProgramService(read_source(source, zone).program)
     return service, diff(old, service.program)
 
 
@@ -130,22 +135,26 @@ class ProgramFollower:
     async def candidate(self) -> Candidate | None:
         """Fetch (for an address) and read a new version, without applying it: None if
         there is none, the source failed, or it is the version an organiser discarded."""
-        settings = self.settings
         now_ts = int(self.clock.now().timestamp())
         self.status.checked_ts = now_ts
+        download = None
         if self.remote is not None:
             try:
-                if not await self.remote.fetch(settings.timezone):
-                    self._recovered()
-                    return None  # 304: unchanged, nothing parsed
+                download = await self.remote.download()
             except FetchError as exc:
                 self._failed(str(exc), now_ts)
                 return None
+            if download is None:
+                self._recovered()
+                return None  # 304: unchanged, nothing parsed
         try:
-            seen = await asyncio.to_thread(fingerprint, [settings.program], settings.timezone)
+            seen = await asyncio.to_thread(self._read, download, _fingerprint)
         except OSError as exc:  # the file went away or cannot be read
             self._failed(str(exc), now_ts)
             return None
+        if seen == self._seen and download is not None and self.remote is not None:
+            # The same program under new validators: keep them, so the next poll is a 304.
+            await asyncio.to_thread(self.remote.keep, download)
         if seen in (self._seen, self._discarded):
             self._recovered()
             return None
@@ -156,12 +165,25 @@ class ProgramFollower:
             return None
         old = self.holder.service.program
         try:
-            service, changes = await asyncio.to_thread(_build, settings, old)
+            service, changes = await asyncio.to_thread(
+                self._read, download, lambda path, zone: _build(path, zone, old)
+            )
         except (ProgramFileError, OSError) as exc:
             self._broken = seen
-            self._failed(str(exc), now_ts)
+            failure = exc if self.remote is None else self.remote.unreadable(exc)
+            self._failed(str(failure), now_ts)
             return None
-        return Candidate(service, changes, seen, self._hold_reason(old, service.program, changes))
+        reason = self._hold_reason(old, service.program, changes)
+        return Candidate(service, changes, seen, reason, download)
+
+    def _read(self, download: Download | None, read: Callable[[Path, str | None], T]) -> T:
+        """`read` applied to the program's files: an address's new body staged as a file
+        beside its copy (read once, then removed), or else the configured source."""
+        zone = self.settings.timezone
+        if download is None or self.remote is None:
+            return read(self.settings.program, zone)
+        with self.remote.staged(download) as staged:
+            return read(staged, zone)
 
     def _hold_reason(self, old: Program, new: Program, changes: list[Change]) -> str | None:
         """Why a version should wait for an organiser: it names another conference, or
@@ -180,6 +202,8 @@ class ProgramFollower:
         """Swap a version in and tell whoever follows what changed."""
         now = self.clock.now()
         changes = candidate.changes
+        if candidate.download is not None and self.remote is not None:
+            await asyncio.to_thread(self.remote.keep, candidate.download)
         self.holder.swap(candidate.service, now)
         self._seen = candidate.seen
         self.held = None
@@ -218,6 +242,10 @@ class ProgramFollower:
                         " version", reason)  # fmt: skip
         self.status.failures += 1
         self.status.error, self.status.error_ts = reason, now_ts
+
+
+def _fingerprint(path: Path, zone: str | None) -> str:
+    return fingerprint([path], zone)
 
 
 def records(changes: list[Change]) -> list[RecordedChange]:
