@@ -158,13 +158,10 @@ async def _versions(settings: Settings) -> int:
 
 
 async def _diff(settings: Settings, old: int | None, new: int | None) -> int:
-    import tempfile
-
     from bot.app import open_state
-    from bot.importer.registry import read_source
     from bot.live.diff import diff
     from bot.live.sync import records
-    from bot.live.versions import unpack
+    from bot.live.versions import read_kept
     from bot.render.text import change_lines
 
     state = await open_state(settings)
@@ -182,12 +179,7 @@ async def _diff(settings: Settings, old: int | None, new: int | None) -> int:
     if None in archives:
         return _fail(f"no version {old if archives[0] is None else new}: see versions.",
                      USAGE_ERROR)  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="confbot-diff-") as tmp:
-        before, after = (
-            read_source(unpack(data, Path(tmp) / name), settings.timezone).program
-            for name, data in (("old", archives[0]), ("new", archives[1]))
-            if data is not None
-        )
+    before, after = (read_kept(data, settings.timezone) for data in archives if data is not None)
     changes = diff(before, after)
     print(f"Version {old} -> {new}: {len(changes)} talk(s) changed")
     for line in change_lines(records(changes), after.conference.tz):

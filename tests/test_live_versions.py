@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from pathlib import Path
 
 from bot.importer.registry import read_source
-from bot.live.versions import archive, unpack
-from bot.settings import BUNDLED_PROGRAM
+from bot.live.served import keep_served
+from bot.live.versions import archive, read_kept, unpack
+from bot.settings import BUNDLED_PROGRAM, Settings
+from bot.store.state import MIGRATIONS, StateStore
+from tests.program_edits import move_talk
 from tests.test_console import USAGE, run_cli
 
 FRAB = Path(__file__).parent / "fixtures" / "programs" / "frab-v1.json"
@@ -42,3 +47,79 @@ def test_diff_of_a_version_that_is_not_a_number_is_one_line(tmp_path: Path):
     result = run_cli("diff", "latest", db=tmp_path / "c.db")
     assert result.returncode == USAGE
     assert "invalid int value: 'latest'" in result.stderr and "Traceback" not in result.stderr
+
+
+# -- the version served, and what changed since it -------------------------------------------
+
+
+async def served_state(tmp_path: Path) -> tuple[StateStore, Settings, Path]:
+    program = tmp_path / "osdi24"
+    shutil.copytree(BUNDLED_PROGRAM, program)
+    settings = Settings.from_mapping({"CONFBOT_PROGRAM": str(program),
+                                      "CONFBOT_DB": str(tmp_path / "c.db")})  # fmt: skip
+    return await StateStore.open(settings.state_db), settings, program
+
+
+async def test_a_program_edited_while_the_bot_was_down_is_told_at_start(tmp_path: Path):
+    state, settings, program = await served_state(tmp_path)
+    try:
+        first = read_source(program).program
+        await keep_served(state, settings, first, 100, since_last_served=True)
+        assert await state.changes(first.conference.key) == []
+        move_talk(program, "NOMAD", "2024-07-10T11:40", "2024-07-10T12:00")
+        edited = read_source(program).program
+        await keep_served(state, settings, edited, 200, since_last_served=True)
+        (change,) = await state.changes(first.conference.key)
+        assert change.title.startswith("NOMAD") and "moved" in change.kinds
+        await keep_served(state, settings, edited, 300, since_last_served=True)
+        assert len(await state.changes(first.conference.key)) == 1  # told once
+    finally:
+        await state.close()
+
+
+async def test_a_version_served_again_is_the_one_served_last(tmp_path: Path):
+    state, settings, program = await served_state(tmp_path)
+    try:
+        original = (program / "schedule.json").read_bytes()
+        first = read_source(program).program
+        await keep_served(state, settings, first, 100, since_last_served=True)
+        move_talk(program, "NOMAD", "2024-07-10T11:40", "2024-07-10T12:00")
+        await keep_served(state, settings, read_source(program).program, 200)
+        (program / "schedule.json").write_bytes(original)  # the organisers undo it
+        await keep_served(state, settings, first, 300, since_last_served=True)
+        (back,) = await state.changes(first.conference.key)  # compared with the moved one
+        assert "moved" in back.kinds and back.old is not None and back.new is not None
+        assert back.new[0] < back.old[0]  # back to its first time
+        served = await state.served_version(first.conference.key)
+        assert served is not None and read_kept(served[1]) == first
+        assert len(await state.versions()) == 2
+    finally:
+        await state.close()
+
+
+async def test_a_last_served_version_that_no_longer_reads_is_not_compared(tmp_path, caplog):
+    state, settings, program = await served_state(tmp_path)
+    try:
+        key = read_source(program).program.conference.key
+        await state.serve_version(key, "old", None, 100, b"not a zip file")
+        await keep_served(state, settings, read_source(program).program, 200,
+                          since_last_served=True)  # fmt: skip
+        assert await state.changes(key) == []
+        assert "no longer reads" in caplog.text
+    finally:
+        await state.close()
+
+
+async def test_versions_kept_before_migration_5_are_served_in_the_order_kept(tmp_path: Path):
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as db:
+        db.executescript("\n".join(MIGRATIONS[:4]) + "\nPRAGMA user_version = 4;")
+        for n in (1, 2):
+            db.execute("INSERT INTO program_versions (conference, fingerprint, loaded_ts, archive)"
+                       " VALUES ('osdi24', ?, ?, ?)", (f"v{n}", n, archive(FRAB)))  # fmt: skip
+    state = await StateStore.open(path)
+    try:
+        served = await state.served_version("osdi24")
+        assert served is not None and served[0] == "v2"
+    finally:
+        await state.close()

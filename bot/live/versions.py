@@ -8,10 +8,12 @@ and unpacked again into a folder a reader can read.
 from __future__ import annotations
 
 import io
+import tempfile
 import zipfile
 from pathlib import Path
 
-from bot.importer.registry import source_files
+from bot.importer.registry import read_source, source_files
+from bot.model import Program
 
 ONE_FILE = "program"  # the entry name of a single-file program
 
@@ -45,3 +47,9 @@ def unpack(data: bytes, into: Path) -> Path:
             folder.mkdir(parents=True, exist_ok=True)
             (folder / parts[-1]).write_bytes(zipped.read(name))
     return folder
+
+
+def read_kept(data: bytes, default_zone: str | None = None) -> Program:
+    """The program of a kept version (unpacked into a folder removed afterwards)."""
+    with tempfile.TemporaryDirectory(prefix="confbot-version-") as folder:
+        return read_source(unpack(data, Path(folder)), default_zone).program

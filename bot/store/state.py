@@ -542,17 +542,32 @@ class StateStore(Connected):
 
     # -- the versions served ------------------------------------------------------------
 
-    async def add_version(
-        self, conference: str, fingerprint: str, label: str | None, loaded_ts: int,
-        archive: bytes,
-    ) -> None:  # fmt: skip
-        """Keep a version the bot served (once per distinct content)."""
+    async def serve_version(
+        self, conference: str, fingerprint: str, label: str | None, now_ts: int,
+        archive: bytes, changes: Sequence[RecordedChange] = (),
+    ) -> int | None:  # fmt: skip
+        """Keep the version now served (once per distinct content; served last), with what
+        it changed since the last one: one transaction, so a crash leaves either both or
+        neither, and the next start neither misses the changes nor tells them twice.
+        Returns the sync's id when there were changes."""
         await self._db.execute(
-            "INSERT OR IGNORE INTO program_versions (conference, fingerprint, label, loaded_ts,"
-            " archive) VALUES (?, ?, ?, ?, ?)",
-            (conference, fingerprint, label, loaded_ts, archive),
+            "INSERT INTO program_versions (conference, fingerprint, label, loaded_ts, archive,"
+            " served) VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(served), 0) + 1"
+            " FROM program_versions))"
+            " ON CONFLICT (conference, fingerprint) DO UPDATE SET served = excluded.served",
+            (conference, fingerprint, label, now_ts, archive),
         )
+        sync_id = await self._insert_sync(conference, now_ts, changes) if changes else None
         await self._db.commit()
+        return sync_id
+
+    async def served_version(self, conference: str) -> tuple[str, bytes] | None:
+        """(fingerprint, zipped files) of the version served last, if any."""
+        rows = list(await self._db.execute_fetchall(
+            "SELECT fingerprint, archive FROM program_versions WHERE conference = ?"
+            " ORDER BY served DESC LIMIT 1", (conference,),
+        ))  # fmt: skip
+        return (rows[0][0], bytes(rows[0][1])) if rows else None
 
     async def versions(self) -> list[ProgramVersion]:
         """Every version kept, newest first."""
@@ -574,6 +589,13 @@ class StateStore(Connected):
         self, conference: str, applied_ts: int, changes: Sequence[RecordedChange]
     ) -> int:
         """Keep what a new version changed; returns the sync's id."""
+        sync_id = await self._insert_sync(conference, applied_ts, changes)
+        await self._db.commit()
+        return sync_id
+
+    async def _insert_sync(
+        self, conference: str, applied_ts: int, changes: Sequence[RecordedChange]
+    ) -> int:
         cursor = await self._db.execute(
             "INSERT INTO program_syncs (conference, applied_ts) VALUES (?, ?)",
             (conference, applied_ts),
@@ -588,7 +610,6 @@ class StateStore(Connected):
               *(c.old or (None, None, None)), *(c.new or (None, None, None)))
              for c in changes],
         )  # fmt: skip
-        await self._db.commit()
         return sync_id
 
     async def changes(

@@ -200,3 +200,10 @@ INSERT INTO deliveries_with_rooms SELECT * FROM deliveries;
 DROP TABLE deliveries;
 ALTER TABLE deliveries_with_rooms RENAME TO deliveries;
 CREATE INDEX deliveries_by_due ON deliveries (state, due_ts);
+
+-- migration 5
+-- The order in which versions were served (a version served again, after a revert, comes
+-- last again): at start the bot compares what it serves with the last version served, so
+-- a change made while it was down, or applied just before a kill -9, is told once.
+ALTER TABLE program_versions ADD COLUMN served INTEGER NOT NULL DEFAULT 0;
+UPDATE program_versions SET served = id;

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import signal
 from pathlib import Path
 
 from bot.settings import BUNDLED_PROGRAM
 from tests.conftest import pacific
-from tests.e2e.conftest import running_bot, wait_for
+from tests.e2e.conftest import logged_in, running_bot, wait_for
+from tests.e2e.test_faults_e2e import spawn_bot
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
 from tests.program_edits import move_talk
 from tests.test_console import run_cli
@@ -181,3 +183,52 @@ async def test_changes_since_an_unreadable_time_is_one_private_line(fake: FakeDi
     answer = await fake.answer(await fake.send_command("changes", since="yesterday-ish 99:99"))
     assert answer.ephemeral and "\n" not in answer.data["content"].strip()
     assert answer.data["content"].startswith("I can't read “yesterday-ish 99:99”. Try")
+
+
+async def test_a_kill_9_in_the_middle_of_a_sync_tells_each_person_once(
+    fake: FakeDiscord, tmp_path: Path
+):
+    """`python -m bot run` is killed with SIGKILL the moment it says a new version is
+    swapped in (before, during or just after keeping its changes), then started again:
+    the person with a reminder on the moved talk gets exactly one notice."""
+    program = tmp_path / "osdi24"
+    shutil.copytree(BUNDLED_PROGRAM, program)
+    env = {"CONFBOT_PROGRAM": str(program), "CONFBOT_SYNC_INTERVAL": "1",
+           "CONFBOT_DELIVERY_PACE": "0"}  # fmt: skip
+    first = await spawn_bot(fake, tmp_path, **env)
+    said: list[str] = []
+
+    async def swapped() -> None:
+        assert first.stderr is not None
+        while line := (await first.stderr.readline()).decode():
+            said.append(line)
+            if "program updated from" in line:
+                return
+
+    try:
+        await logged_in(fake)
+        await fake.answer(await fake.send_command("remind", item="p:xiang", minutes_before=5))
+        move_talk(program, "NOMAD", "2024-07-10T11:40", "2024-07-10T12:00")
+        await asyncio.wait_for(swapped(), 30)
+    except (AssertionError, TimeoutError):
+        raise AssertionError("no sync; the bot said:\n" + "".join(said)[-3000:]) from None
+    finally:
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+    fake.connected.clear()
+
+    second = await spawn_bot(fake, tmp_path, **env)
+    try:
+        await wait_for(lambda: notices(fake), timeout=60, what="the change notice")
+        paper = await fake.answer(await fake.send_command("paper", title="nomad"), timeout=10)
+        assert "11:40" in paper.embeds[0]["description"]
+    finally:
+        second.terminate()
+        _, stderr = await asyncio.wait_for(second.communicate(), 20)
+    assert len(notices(fake)) == 1, stderr.decode()[-3000:]
+    assert "NOMAD" in notices(fake)[0]["embeds"][0]["description"]
+
+
+def notices(fake: FakeDiscord) -> list[dict]:
+    dms = fake.channel_messages.get(fake.dm_channels.get(int(fake.attendee["id"]), 0), [])
+    return [m for m in dms if m["embeds"] and m["embeds"][0]["title"].startswith("📢")]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -26,13 +25,12 @@ from bot.app import make_clock, open_program, open_state
 from bot.clock import Clock
 from bot.live.diff import Change
 from bot.live.holder import ProgramHolder
-from bot.live.sync import ProgramFollower, records
-from bot.live.versions import archive
+from bot.live.served import keep_served
+from bot.live.sync import ProgramFollower
 from bot.reminders.scheduler import Scheduler
 from bot.service import ProgramService
 from bot.settings import Settings
 from bot.store import ProgramStore
-from bot.store.build import fingerprint
 from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -86,7 +84,7 @@ class ConfBot(commands.Bot):
         self.add_dynamic_items(CalendarButton, AskButton)
         self.state = state = await open_state(self.settings)
         reports = opened.report.reports
-        await self._keep_version(reports[0].version if reports else None)
+        await self._serving(reports[0].version if reports else None, since_last_served=True)
         conference = self.service.conference.key
         await self.add_cog(
             ProgramCog(
@@ -128,10 +126,7 @@ class ConfBot(commands.Bot):
         """A new version is in the holder: keep what changed (for the notices and
         /changes), then re-plan reminders, announcements and threads for it (moved items'
         deliveries move, removed items' are cancelled, and the notices are planned)."""
-        await self._keep_version(None)
-        if changes and self.state is not None:
-            now_ts = int(self.clock.now().timestamp())
-            await self.state.record_sync(self.service.conference.key, now_ts, records(changes))
+        await self._serving(None, changes)
         if self.scheduler is not None:
             self.scheduler.wake()
         events = self.get_cog("EventsCog")
@@ -141,21 +136,15 @@ class ConfBot(commands.Bot):
             except Exception:  # the program is applied already; events catch up next time
                 log.exception("published events could not follow the new program")
 
-    async def _keep_version(self, label: str | None) -> None:
-        """Keep the program files now served as a version (python -m bot versions)."""
-        settings = self.settings
-        if self.state is None:
-            return
-        try:
-            seen, data = await asyncio.to_thread(
-                lambda: (fingerprint([settings.program], settings.timezone),
-                         archive(settings.program))
-            )  # fmt: skip
-        except OSError as exc:
-            log.warning("could not keep this version of the program: %s", exc)
-            return
-        now_ts = int(self.clock.now().timestamp())
-        await self.state.add_version(self.service.conference.key, seen, label, now_ts, data)
+    async def _serving(
+        self, label: str | None, changes: list[Change] | None = None,
+        since_last_served: bool = False,
+    ) -> None:  # fmt: skip
+        """Keep the version now served, with what it changed (see bot.live.served)."""
+        if self.state is not None:
+            now_ts = int(self.clock.now().timestamp())
+            await keep_served(self.state, self.settings, self.service.program, now_ts, label,
+                              changes, since_last_served)  # fmt: skip
 
     @property
     def service(self) -> ProgramService:

@@ -1,0 +1,56 @@
+"""Which version is served, kept in the state database with what it changed.
+
+The program files are the source, and the state database remembers every version served
+and in which order. At start the bot compares what it serves with the version served
+last, so a program edited while the bot was down, or a version applied just before a
+kill -9 whose changes were never kept, is told to the people it affects, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zipfile
+
+from bot.importer.errors import ProgramFileError
+from bot.live.diff import Change, diff
+from bot.live.sync import records
+from bot.live.versions import archive, read_kept
+from bot.model import Program
+from bot.settings import Settings
+from bot.store.build import fingerprint
+from bot.store.state import StateStore
+
+log = logging.getLogger(__name__)
+
+
+async def keep_served(
+    state: StateStore, settings: Settings, program: Program, now_ts: int,
+    label: str | None = None, changes: list[Change] | None = None,
+    since_last_served: bool = False,
+) -> None:  # fmt: skip
+    """Keep the version now served with its changes, in one write: `changes` when a
+    sync applied it, or (at start, `since_last_served`) those since the version served
+    last. Returns nothing: the scheduler reads the kept changes for its notices."""
+    conference = program.conference.key
+    try:
+        seen, data = await asyncio.to_thread(
+            lambda: (fingerprint([settings.program], settings.timezone), archive(settings.program))
+        )
+    except OSError as exc:
+        log.warning("could not keep this version of the program: %s", exc)
+        return
+    if since_last_served:
+        last = await state.served_version(conference)
+        if last is not None and last[0] != seen:
+            changes = await asyncio.to_thread(_changes_since, last[1], program, settings)
+    await state.serve_version(conference, seen, label, now_ts, data, records(changes or []))
+
+
+def _changes_since(kept: bytes, program: Program, settings: Settings) -> list[Change]:
+    try:
+        before = read_kept(kept, settings.timezone)
+    except (ProgramFileError, OSError, zipfile.BadZipFile) as exc:
+        log.warning("the version served last no longer reads (%s); not comparing", exc)
+        return []
+    return diff(before, program)
