@@ -111,14 +111,16 @@ class EventsCog(commands.Cog, FollowsProgram):
         self, guild: discord.Guild, tally: Tally, only: set[str] | None = None
     ) -> None:
         now = self.clock.now()
-        stored = await self.state.published_events(guild.id, self.conference.key)
-        for session in self.service.program.sessions:
+        service = self.service  # one version for the whole run (see bot.live.holder)
+        conference = service.conference
+        stored = await self.state.published_events(guild.id, conference.key)
+        for session in service.program.sessions:
             if only is not None and session.key not in only:
                 continue
             if session.slot.start <= now:
                 tally.skipped.append(session.title)
                 continue
-            spec = session_event(session, self.service.session_talks(session), self.conference)
+            spec = session_event(session, service.session_talks(session), conference)
             try:
                 event_id = stored.get(session.key)
                 event = await self._existing(guild, event_id) if event_id else None
@@ -134,7 +136,7 @@ class EventsCog(commands.Cog, FollowsProgram):
                     tally.updated += 1
                 else:
                     tally.created += 1
-                await self.state.save_event(guild.id, self.conference.key, session.key,
+                await self.state.save_event(guild.id, conference.key, session.key,
                                             saved.id, int(now.timestamp()))  # fmt: skip
             except discord.HTTPException as exc:
                 log.warning("could not publish %s in guild %d: %s", session.key, guild.id, exc)
@@ -143,7 +145,8 @@ class EventsCog(commands.Cog, FollowsProgram):
     async def _remove(
         self, guild: discord.Guild, tally: Tally, only: set[str] | None = None
     ) -> None:
-        stored = await self.state.published_events(guild.id, self.conference.key)
+        conference = self.conference
+        stored = await self.state.published_events(guild.id, conference.key)
         for session_key, event_id in stored.items():
             if only is not None and session_key not in only:
                 continue
@@ -152,7 +155,7 @@ class EventsCog(commands.Cog, FollowsProgram):
                 if event is not None:
                     await event.delete()
                     tally.removed += 1
-                await self.state.forget_event(guild.id, self.conference.key, session_key)
+                await self.state.forget_event(guild.id, conference.key, session_key)
             except discord.HTTPException as exc:
                 tally.failed.append(f"{session_key} ({exc.status})")
 

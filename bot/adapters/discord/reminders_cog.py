@@ -103,21 +103,21 @@ class RemindersCog(commands.Cog, FollowsProgram):
     @app_commands.command(name="agenda", description="Your reminders in time order, with clashes")
     @app_commands.describe(export="Send them as a calendar file (.ics) instead")
     async def agenda(self, interaction: discord.Interaction, export: bool = False) -> None:
-        reminders = await self.state.reminders(self.conference.key, interaction.user.id, FOLLOWED)
-        lines = agenda(self.service, reminders, self.clock.now())
+        service = self.service  # one version for the whole answer (see bot.live.holder)
+        conference = service.conference
+        reminders = await self.state.reminders(conference.key, interaction.user.id, FOLLOWED)
+        lines = agenda(service, reminders, self.clock.now())
         if not export:
-            await send_cards(
-                interaction, cards.agenda_cards(lines, self.conference), ephemeral=True
-            )
+            await send_cards(interaction, cards.agenda_cards(lines, conference), ephemeral=True)
             return
         if not lines:
             raise QueryError("You have no reminders to export. `/remind` adds one.")
         # agenda() kept only reminders whose item is in the program, so each ref resolves.
-        items = [item for line in lines if (item := self.service.remindable(line.ref))]
-        data = ics.calendar(items, self.conference, f"My {self.conference.name} agenda",
-                            self.clock.now(), self.service.session_talks)  # fmt: skip
+        items = [item for line in lines if (item := service.remindable(line.ref))]
+        data = ics.calendar(items, conference, f"My {conference.name} agenda",
+                            self.clock.now(), service.session_talks)  # fmt: skip
         text = f"📅 Your {count_of(len(items), 'reminder')} as a calendar file."
-        await send_calendar(interaction, data, ics.filename(self.conference, "agenda"), text)
+        await send_calendar(interaction, data, ics.filename(conference, "agenda"), text)
 
     forget = app_commands.Group(name="forget", description="Remove your reminders")
 
@@ -253,15 +253,17 @@ class RemindersCog(commands.Cog, FollowsProgram):
         managed_guild(interaction)
         guild_id = interaction.guild_id
         assert guild_id is not None
+        service = self.service  # one version for the whole answer (see bot.live.holder)
+        conference = service.conference
         configs = await self.state.announcements(guild_id)
         config = configs[0] if configs else None
         pending = await self.state.deliveries(owner=guild_id, state="pending")
         pending = [d for d in pending if d.kind in ("slot", "talk", "room")]
         reminders = [
-            r for r in await self.state.reminders(self.conference.key) if r.guild_id == guild_id
+            r for r in await self.state.reminders(conference.key) if r.guild_id == guild_id
         ]
-        streams = await self.state.streams(guild_id, self.conference.key)
-        forums = await self.state.qa_forums(self.conference.key, guild_id)
+        streams = await self.state.streams(guild_id, conference.key)
+        forums = await self.state.qa_forums(conference.key, guild_id)
         report = cards.StatusReport(
             channel_id=config.channel_id if config else None,
             minutes_before=config.minutes_before if config else None,
@@ -270,13 +272,13 @@ class RemindersCog(commands.Cog, FollowsProgram):
             disabled_reason=config.disabled_reason if config else None,
             next_due=datetime.fromtimestamp(pending[0].due_ts, UTC) if pending else None,
             program_loaded=self.holder.loaded_at,
-            talks=len(self.service.program.talks),
-            sessions=len(self.service.program.sessions),
+            talks=len(service.program.talks),
+            sessions=len(service.program.sessions),
             reminders_active=len(reminders),
             deliveries=await self.state.counts(("slot", "talk", "room", "thread"), guild_id),
             room_channels=tuple(
                 (c.room, c.channel_id, None if c.enabled else c.disabled_reason or "disabled")
-                for c in await self.state.room_channels(self.conference.key, guild_id)
+                for c in await self.state.room_channels(conference.key, guild_id)
             ),
             streams=tuple(sorted(streams.items())),
             source=self._source_line(),
@@ -285,7 +287,7 @@ class RemindersCog(commands.Cog, FollowsProgram):
             if not forums or forums[0].enabled
             else forums[0].disabled_reason or "disabled",
         )
-        await send_cards(interaction, [cards.status_card(report, self.conference)], ephemeral=True)
+        await send_cards(interaction, [cards.status_card(report, conference)], ephemeral=True)
 
     def _source_line(self) -> str | None:
         if self.sync_status is None:
