@@ -4,6 +4,7 @@ version it holds, a 304, an error, or garbage."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -52,6 +53,8 @@ class Pretalx:
     body: bytes = field(default_factory=pretalx)
     etag: str = '"v1"'
     status: int = 200
+    delay: float = 0.0
+    waiting: int = 0  # requests held back by `delay` right now
     served: int = 0
     not_modified: int = 0
     url: str = ""
@@ -65,6 +68,12 @@ async def organisers_server() -> AsyncIterator[Pretalx]:
     state = Pretalx()
 
     async def schedule(request: web.Request) -> web.Response:
+        if state.delay:
+            state.waiting += 1
+            try:
+                await asyncio.sleep(state.delay)
+            finally:
+                state.waiting -= 1
         if state.status != 200:
             return web.Response(status=state.status)
         if request.headers.get("If-None-Match") == state.etag:
@@ -131,8 +140,14 @@ async def test_a_program_at_an_address_is_followed_through_every_answer(
             paper = await fake.answer(await fake.send_command("paper", title="moving target"))
             assert "10:00" in paper.embeds[0]["description"]
 
-            # A real new version: one talk moved, one dropped.
+            # A real new version, answered slowly: one talk moved, one dropped. While the
+            # poll waits on the server, commands are answered from the current version.
+            pretalx_server.delay = 3.0
             pretalx_server.publish(pretalx("Moving Target", ("Dropped Talk",)), '"v2"')
+            await wait_for(lambda: pretalx_server.waiting, timeout=20, what="a slow poll")
+            paper = await fake.answer(await fake.send_command("paper", title="moving target"))
+            assert "10:00" in paper.embeds[0]["description"] and pretalx_server.waiting
+            pretalx_server.delay = 0.0
             await wait_for(lambda: bot.holder.swaps == 1, timeout=20, what="the new version")
             paper = await fake.answer(await fake.send_command("paper", title="moving target"))
             assert "15:00" in paper.embeds[0]["description"]
