@@ -31,6 +31,8 @@ DEADLINE = 3.0  # seconds Discord waits for the first acknowledgement
 ADMIN = 1 << 3
 MANAGE_GUILD = 1 << 5
 DEFAULT_PERMISSIONS = 0x0000_0000_0004_0840  # view channel, send messages, read history
+# What an app used through a person's install may do in a server that never added it.
+ELSEWHERE_APP_PERMISSIONS = 0xCC00  # view, send, embed links, attach files
 EPHEMERAL = 1 << 6
 
 # callback types that fit each interaction type
@@ -96,6 +98,9 @@ class FakeDiscord:
         self.application_id = payloads.snowflake()
         self.bot_user = payloads.user(self.application_id, "confbot", bot=True)
         self.guild_id = payloads.snowflake()
+        # A server that never added the bot, where a person uses it through their install.
+        self.elsewhere_guild_id = payloads.snowflake()
+        self.elsewhere_channel_id = payloads.snowflake()
         self.channel_id = payloads.snowflake()
         # A second text channel, for a room's own announcements; deleting a channel
         # (adding it here) makes posts to it fail as Discord's do: 404 Unknown Channel.
@@ -883,9 +888,17 @@ class FakeDiscord:
         dm: bool,
         permissions: int,
         in_thread: int | None = None,
+        installed_by_user: bool = False,
+        elsewhere: bool = False,
     ) -> dict[str, Any]:
+        """An interaction as Discord sends it. `installed_by_user`: the person has the app
+        on their account; `elsewhere`: they use it in a server that never added the bot
+        (so only their install authorises it)."""
         user = user or self.attendee
         interaction_id = payloads.snowflake()
+        owners = {} if elsewhere or (installed_by_user and dm) else {"0": str(self.guild_id)}
+        if installed_by_user or elsewhere:
+            owners["1"] = str(user["id"])
         token = f"itoken-{interaction_id}"
         payload: dict[str, Any] = {
             "id": str(interaction_id),
@@ -898,10 +911,18 @@ class FakeDiscord:
             "app_permissions": str(DEFAULT_PERMISSIONS),
             "entitlements": [],
             "attachment_size_limit": self.attachment_size_limit,
-            "authorizing_integration_owners": {"0": str(self.guild_id)},
+            "authorizing_integration_owners": owners,
             "context": 1 if dm else 0,
         }
-        if dm:
+        if elsewhere:
+            channel_id = self.elsewhere_channel_id
+            payload["channel_id"] = str(channel_id)
+            payload["channel"] = payloads.text_channel(channel_id, self.elsewhere_guild_id)
+            payload["guild_id"] = str(self.elsewhere_guild_id)
+            payload["guild_locale"] = "en-US"
+            payload["member"] = payloads.member(user, permissions)
+            payload["app_permissions"] = str(ELSEWHERE_APP_PERMISSIONS)
+        elif dm:
             channel_id = self.dm_channels.setdefault(int(user["id"]), payloads.snowflake())
             payload["channel_id"] = str(channel_id)
             payload["channel"] = payloads.dm_channel(channel_id, user)
@@ -929,6 +950,8 @@ class FakeDiscord:
         dm: bool = False,
         permissions: int = DEFAULT_PERMISSIONS,
         in_thread: int | None = None,
+        installed_by_user: bool = False,
+        elsewhere: bool = False,
         **options: Any,
     ) -> Interaction:
         """`name` may name a subcommand too: send_command("announce channel", ...)."""
@@ -943,7 +966,25 @@ class FakeDiscord:
                     "permissions": "52224",
                 }
             data["resolved"] = {"channels": resolved}
-        return await self._deliver(self._base(2, data, user, dm, permissions, in_thread))
+        payload = self._base(2, data, user, dm, permissions, in_thread, installed_by_user,
+                             elsewhere)  # fmt: skip
+        self._check_offered(self.command(data["name"]), payload)
+        return await self._deliver(payload)
+
+    @staticmethod
+    def _check_offered(command: dict[str, Any], payload: dict[str, Any]) -> None:
+        """Discord offers a command only in the contexts it registered, and only through
+        an install (server 0, user 1) it registered for: a test that sends it elsewhere
+        has found a registration bug, not a reply to check."""
+        contexts = command.get("contexts")
+        if contexts is not None and payload["context"] not in contexts:
+            raise AssertionError(f"Discord would not offer /{command['name']} in context"
+                                 f" {payload['context']} (it registered {contexts})")  # fmt: skip
+        installs = command.get("integration_types") or [0]
+        if not any(int(kind) in installs for kind in payload["authorizing_integration_owners"]):
+            raise AssertionError(f"Discord would not offer /{command['name']} through install"
+                                 f" {sorted(payload['authorizing_integration_owners'])}"
+                                 f" (it registered {installs})")  # fmt: skip
 
     async def send_autocomplete(
         self,

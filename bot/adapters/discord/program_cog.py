@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_text
-from bot.adapters.discord.tree import SERVER_ONLY, managed_guild
+from bot.adapters.discord.tree import SERVER_INSTALL, SERVER_ONLY, managed_guild
 from bot.live.sync import Candidate, ProgramFollower, records
 from bot.render import cards
 from bot.render.common import count_of
@@ -84,6 +84,7 @@ class ProgramAdminCog(commands.Cog):
         name="program",
         description="Decide on new versions of the program",
         allowed_contexts=SERVER_ONLY,
+        allowed_installs=SERVER_INSTALL,
         default_permissions=discord.Permissions(manage_guild=True),
     )
 

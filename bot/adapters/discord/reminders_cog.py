@@ -15,7 +15,13 @@ from bot.adapters.discord.calendar import send_calendar
 from bot.adapters.discord.cog import to_choices
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_cards, send_text
-from bot.adapters.discord.tree import SERVER_ONLY, NothingFound, managed_guild, server_only
+from bot.adapters.discord.tree import (
+    SERVER_INSTALL,
+    SERVER_ONLY,
+    NothingFound,
+    managed_guild,
+    server_only,
+)
 from bot.clock import Clock
 from bot.live.holder import FollowsProgram, ProgramHolder
 from bot.live.sync import SyncStatus
@@ -30,6 +36,9 @@ from bot.store.state import FOLLOWED, ReminderLimitReached, StateStore
 log = logging.getLogger(__name__)
 
 MINUTES = app_commands.Range[int, 0, 1440]
+
+
+SERVER_DMS = " Keep your DMs open to this server's members so the reminder can reach you."
 
 
 class RemindersCog(commands.Cog, FollowsProgram):
@@ -87,10 +96,13 @@ class RemindersCog(commands.Cog, FollowsProgram):
             if due <= now.timestamp()
             else f"<t:{int(due)}:F> (<t:{int(due)}:R>)"
         )
+        # With the app on their account the bot may DM them anyway; through a server's
+        # install it reaches them only if they take DMs from that server's members.
+        reach = "" if interaction.is_user_integration() else SERVER_DMS
         text = (
             f"⏰ I'll DM you about **{target.title}** {when}, {minutes_before} min before it"
-            f" starts at <t:{int(target.slot.start.timestamp())}:t>. Keep your DMs open to"
-            " this server's members so the reminder can reach you. `/agenda` lists yours."
+            f" starts at <t:{int(target.slot.start.timestamp())}:t>.{reach} `/agenda` lists"
+            " yours."
         )
         await send_text(interaction, text, ephemeral=True)
 
@@ -157,6 +169,7 @@ class RemindersCog(commands.Cog, FollowsProgram):
         name="announce",
         description="Post each session in a channel before it starts",
         allowed_contexts=SERVER_ONLY,
+        allowed_installs=SERVER_INSTALL,
         default_permissions=discord.Permissions(manage_guild=True),
     )
 

@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.adapters.discord.cog import to_choices
 from bot.adapters.discord.replies import send_text
-from bot.adapters.discord.tree import SERVER_ONLY, managed_guild
+from bot.adapters.discord.tree import SERVER_INSTALL, SERVER_ONLY, managed_guild
 from bot.clock import Clock
 from bot.live.holder import FollowsProgram, ProgramHolder
 from bot.service import QueryError
@@ -50,6 +50,7 @@ class StreamsCog(commands.Cog, FollowsProgram):
         name="stream",
         description="The live stream of a room, shown as each of its talks runs",
         allowed_contexts=SERVER_ONLY,
+        allowed_installs=SERVER_INSTALL,
         default_permissions=discord.Permissions(manage_guild=True),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TypeVar
 
 import discord
 from discord import app_commands
@@ -14,11 +15,21 @@ from bot.service.results import NoMatch
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 # Server-only commands must say "not in DMs" outright: the bot-wide allowed_contexts
 # (guild, DM, private channel) fills in every context a command leaves unset, so
-# @app_commands.guild_only() alone still registers them for DMs.
+# @app_commands.guild_only() alone still registers them for DMs. They must say "not for
+# a person's install" too: the bot is installable to an account, and an organisers'
+# command (or one that posts in the server) needs the bot in the server.
 SERVER_ONLY = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
-server_only = app_commands.allowed_contexts(guilds=True, dms=False, private_channels=False)
+SERVER_INSTALL = app_commands.AppInstallationType(guild=True, user=False)
+
+
+def server_only(command: T) -> T:
+    """For a command (groups pass SERVER_ONLY and SERVER_INSTALL themselves)."""
+    in_servers = app_commands.allowed_contexts(guilds=True, dms=False, private_channels=False)
+    return in_servers(app_commands.allowed_installs(guilds=True, users=False)(command))
 
 
 def managed_guild(interaction: discord.Interaction) -> int:
