@@ -767,6 +767,20 @@ class StateStore(Connected):
         )
         await self._db.commit()
 
+    async def set_event_window(self, guild_id: int, conference: str, on: bool) -> None:
+        """Whether this server's events roll on (published as room frees up)."""
+        sql = ("INSERT OR IGNORE INTO event_windows (guild_id, conference) VALUES (?, ?)" if on
+               else "DELETE FROM event_windows WHERE guild_id = ? AND conference = ?")  # fmt: skip
+        await self._db.execute(sql, (guild_id, conference))
+        await self._db.commit()
+
+    async def event_windows(self, conference: str) -> set[int]:
+        """The servers whose events roll on."""
+        rows = await self._db.execute_fetchall(
+            "SELECT guild_id FROM event_windows WHERE conference = ?", (conference,)
+        )
+        return {row[0] for row in rows}
+
     async def forget_event(self, guild_id: int, conference: str, session_key: str) -> None:
         await self._db.execute(
             "DELETE FROM scheduled_events WHERE guild_id = ? AND conference = ?"

@@ -207,3 +207,12 @@ CREATE INDEX deliveries_by_due ON deliveries (state, due_ts);
 -- a change made while it was down, or applied just before a kill -9, is told once.
 ALTER TABLE program_versions ADD COLUMN served INTEGER NOT NULL DEFAULT 0;
 UPDATE program_versions SET served = id;
+
+-- migration 6
+-- Servers that asked for the conference's events: Discord holds at most 100 upcoming events
+-- per server, so the rest are published as earlier ones end, for as long as this says so.
+CREATE TABLE event_windows (
+    guild_id    INTEGER NOT NULL,
+    conference  TEXT NOT NULL,
+    PRIMARY KEY (guild_id, conference)
+);

@@ -12,6 +12,7 @@ import pytest
 
 from bot.adapters.discord import runner
 from bot.adapters.discord.client import ConfBot
+from bot.clock import Clock
 from bot.settings import Settings
 from tests.fakediscord.server import TOKEN, FakeDiscord
 
@@ -67,12 +68,15 @@ async def logged_in(fake: FakeDiscord, timeout: float = 30.0) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(fake: FakeDiscord, tmp_path: Path, **env: str) -> AsyncIterator[ConfBot]:
-    """The bot started through runner.serve with settings from the environment; on exit
-    its pending event handlers finish, it closes, and the fake saw no protocol error."""
+async def running_bot(
+    fake: FakeDiscord, tmp_path: Path, clock: Clock | None = None, **env: str
+) -> AsyncIterator[ConfBot]:
+    """The bot started through runner.serve with settings from the environment (and a
+    clock the test moves, if given); on exit its pending event handlers finish, it
+    closes, and the fake saw no protocol error."""
     settings = Settings.from_env(bot_env(fake, tmp_path, **env), dotenv_path=tmp_path / "none")
     with restored_discord_urls():
-        instance = ConfBot(settings, guild_ready_timeout=0.05)
+        instance = ConfBot(settings, clock, guild_ready_timeout=0.05)
         task = asyncio.create_task(runner.serve(settings, instance))
         await wait_for(
             lambda: (fake.connected.is_set() and fake.guild_commands) or task.done(),

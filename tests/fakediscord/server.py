@@ -31,6 +31,7 @@ DEADLINE = 3.0  # seconds Discord waits for the first acknowledgement
 ADMIN = 1 << 3
 MANAGE_GUILD = 1 << 5
 DEFAULT_PERMISSIONS = 0x0000_0000_0004_0840  # view channel, send messages, read history
+EVENT_LIMIT = 100  # scheduled or active events one server may hold
 # What an app used through a person's install may do in a server that never added it.
 ELSEWHERE_APP_PERMISSIONS = 0xCC00  # view, send, embed links, attach files
 EPHEMERAL = 1 << 6
@@ -709,6 +710,12 @@ class FakeDiscord:
         body = await request.json()
         if problems := self._event_problems(body, creating=True):
             return self._refuse_event(problems)
+        upcoming = [e for e in self.scheduled_events.values()
+                    if e["guild_id"] == p[1] and e["status"] in (1, 2)]  # fmt: skip
+        if len(upcoming) >= EVENT_LIMIT:
+            return self._discord_error(
+                400, 30038, f"Maximum number of guild scheduled events reached ({EVENT_LIMIT})"
+            )
         event_id = payloads.snowflake()
         self.scheduled_events[event_id] = self._event_payload(event_id, int(p[1]), body)
         self.event_calls.append(("create", event_id))

@@ -109,7 +109,7 @@ class ConfBot(commands.Bot):
                 lambda: follower.status,
             )
         )
-        await self.add_cog(EventsCog(holder, self.clock, self.state))
+        await self.add_cog(EventsCog(holder, self.clock, self.state, self.get_guild))
         await self.add_cog(StreamsCog(holder, self.clock, self.state))
         await self.add_cog(QACog(holder, self.clock, self.state, self.scheduler.wake))
         await self.add_cog(ChangesCog(holder, self.clock, self.state))

@@ -3,12 +3,19 @@
 Idempotent: the event ids are stored, so running it again updates the events (and
 re-creates any that someone deleted by hand) instead of duplicating them. Sessions that
 have already started are skipped, since Discord refuses events that start in the past.
+
+Discord holds at most 100 upcoming events per server (error 30038 past that), and a big
+program has more sessions. So the events are a rolling window: the next sessions, as many
+as there is room for beside other apps' events; as sessions end their events are removed
+and the next ones published, until the program is done or the server removes them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import discord
@@ -20,6 +27,7 @@ from bot.adapters.discord.tree import server_only
 from bot.clock import Clock
 from bot.live.diff import Change
 from bot.live.holder import FollowsProgram, ProgramHolder
+from bot.model import Session
 from bot.render.common import count_of
 from bot.render.events import session_event
 from bot.store.state import StateStore
@@ -27,6 +35,9 @@ from bot.store.state import StateStore
 log = logging.getLogger(__name__)
 
 PUBLISH, REMOVE = "publish", "remove"
+EVENT_LIMIT = 100  # upcoming scheduled events Discord holds per server
+TOO_MANY_EVENTS = 30038  # Discord's error code when a server holds EVENT_LIMIT already
+ROLL_CHECK = 300.0  # seconds between window checks at most, whatever the program says
 
 
 @dataclass
@@ -34,6 +45,8 @@ class Tally:
     created: int = 0
     updated: int = 0
     removed: int = 0
+    ended: int = 0  # events of sessions that are over, removed to make room
+    waiting: int = 0  # sessions left for when room frees up
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
@@ -42,6 +55,10 @@ class Tally:
             text = f"🗑️ Removed {count_of(self.removed, 'event')}."
         else:
             text = f"📅 Events: {self.created} created, {self.updated} updated."
+            if self.waiting:
+                text += (f" {count_of(self.waiting, 'more session')} wait for room: Discord"
+                         f" holds {EVENT_LIMIT} upcoming events per server, so they are"
+                         " published as earlier ones end.")  # fmt: skip
         if self.skipped:
             text += f"\nSkipped {len(self.skipped)} that already started: " + ", ".join(
                 self.skipped
@@ -52,10 +69,58 @@ class Tally:
 
 
 class EventsCog(commands.Cog, FollowsProgram):
-    def __init__(self, holder: ProgramHolder, clock: Clock, state: StateStore) -> None:
+    def __init__(
+        self, holder: ProgramHolder, clock: Clock, state: StateStore,
+        guild: Callable[[int], discord.Guild | None],
+    ) -> None:  # fmt: skip
         self.holder = holder
         self.clock = clock
         self.state = state
+        self.guild = guild  # the bot's own cache: servers it is in
+        self._woken = asyncio.Event()
+        self._roller: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        self._roller = asyncio.create_task(self._roll_forever(), name="confbot-event-window")
+
+    async def cog_unload(self) -> None:
+        if self._roller is not None:
+            self._roller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._roller
+
+    def wake(self) -> None:
+        """Check the windows now (the clock moved, in a rehearsal or a test)."""
+        self._woken.set()
+
+    async def _roll_forever(self) -> None:
+        while True:
+            try:
+                await self.roll()
+            except Exception:  # the next check tries again; nothing is lost meanwhile
+                log.exception("rolling the events window failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), self._until_next_end())
+            self._woken.clear()
+
+    def _until_next_end(self) -> float:
+        """Seconds until the next session ends (when room frees up), at most ROLL_CHECK."""
+        now = self.clock.now()
+        ends = [s.slot.end for s in self.service.program.sessions if s.slot.end > now]
+        return min([ROLL_CHECK, *((end - now).total_seconds() + 1 for end in ends)])
+
+    async def roll(self) -> None:
+        """In every server whose events roll on: remove those of sessions that are over
+        and publish the next ones into the room that frees."""
+        for guild_id in await self.state.event_windows(self.conference.key):
+            guild = self.guild(guild_id)
+            if guild is None:
+                continue  # not (yet) in the cache, or the bot left: next time
+            tally = Tally()
+            await self._publish(guild, tally, refresh=False)
+            if tally.created or tally.ended or tally.failed:
+                log.info("events window in guild %d: %s", guild_id,
+                         tally.summary(PUBLISH).replace("\n", " "))  # fmt: skip
 
     @app_commands.command(
         name="publish-events",
@@ -84,9 +149,12 @@ class EventsCog(commands.Cog, FollowsProgram):
         # first, report in an ephemeral followup.
         await interaction.response.defer(ephemeral=True, thinking=True)
         tally = Tally()
+        conference = self.conference.key
         if chosen == REMOVE:
+            await self.state.set_event_window(guild.id, conference, on=False)
             await self._remove(guild, tally)
         else:
+            await self.state.set_event_window(guild.id, conference, on=True)
             await self._publish(guild, tally)
         await interaction.followup.send(
             tally.summary(chosen), ephemeral=True, allowed_mentions=NO_MENTIONS
@@ -108,17 +176,29 @@ class EventsCog(commands.Cog, FollowsProgram):
                      tally.summary(PUBLISH).replace("\n", " "))  # fmt: skip
 
     async def _publish(
-        self, guild: discord.Guild, tally: Tally, only: set[str] | None = None
-    ) -> None:
+        self, guild: discord.Guild, tally: Tally, only: set[str] | None = None,
+        refresh: bool = True,
+    ) -> None:  # fmt: skip
+        """Bring the window up to date: events of sessions that are over removed, then the
+        next sessions created (and, with `refresh`, those published updated), as many as
+        Discord has room for."""
         now = self.clock.now()
         service = self.service  # one version for the whole run (see bot.live.holder)
         conference = service.conference
         stored = await self.state.published_events(guild.id, conference.key)
-        for session in service.program.sessions:
-            if only is not None and session.key not in only:
-                continue
-            if session.slot.start <= now:
-                tally.skipped.append(session.title)
+        sessions = sorted(service.program.sessions, key=lambda s: (s.slot.start, s.key))
+        await self._clear_ended(guild, tally, [s for s in sessions if s.slot.end <= now], stored)
+        running = [s for s in sessions if s.slot.start <= now < s.slot.end]
+        tally.skipped += [s.title for s in running
+                          if s.key not in stored and (only is None or s.key in only)]  # fmt: skip
+        room = max(0, EVENT_LIMIT - self._others(guild, stored)
+                   - sum(1 for s in running if s.key in stored))  # fmt: skip
+        upcoming = [s for s in sessions if s.slot.start > now]
+        window, tally.waiting = upcoming[:room], max(0, len(upcoming) - room)
+        for position, session in enumerate(window):
+            if (only is not None and session.key not in only) or (
+                not refresh and session.key in stored
+            ):
                 continue
             spec = session_event(session, service.session_talks(session), conference)
             try:
@@ -139,8 +219,32 @@ class EventsCog(commands.Cog, FollowsProgram):
                 await self.state.save_event(guild.id, conference.key, session.key,
                                             saved.id, int(now.timestamp()))  # fmt: skip
             except discord.HTTPException as exc:
+                if exc.code == TOO_MANY_EVENTS:  # others' events took the room: wait for more
+                    tally.waiting += len(window) - position
+                    break
                 log.warning("could not publish %s in guild %d: %s", session.key, guild.id, exc)
                 tally.failed.append(f"{session.title} ({exc.status} {exc.text[:80]})")
+
+    async def _clear_ended(
+        self, guild: discord.Guild, tally: Tally, ended: list[Session], stored: dict[str, int]
+    ) -> None:
+        """Remove the events of sessions that are over: they hold room in Discord's limit."""
+        over = {s.key for s in ended if s.key in stored}
+        if over:
+            removed = Tally()
+            await self._remove(guild, removed, only=over)
+            tally.ended += removed.removed
+            tally.failed += removed.failed
+            for key in over:
+                stored.pop(key)
+
+    @staticmethod
+    def _others(guild: discord.Guild, stored: dict[str, int]) -> int:
+        """Upcoming or running events in the server that are not ours (other apps',
+        people's), as far as the cache knows: they count against the same limit."""
+        ours = set(stored.values())
+        live = (discord.EventStatus.scheduled, discord.EventStatus.active)
+        return sum(1 for e in guild.scheduled_events if e.id not in ours and e.status in live)
 
     async def _remove(
         self, guild: discord.Guild, tally: Tally, only: set[str] | None = None
