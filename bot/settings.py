@@ -103,6 +103,8 @@ class Settings:
     sync_interval: float = 300.0
     # A new version removing more than this share of the talks waits for an organiser.
     sync_max_removed: float = 0.25
+    # Gateway shards; None lets Discord say how many (one until a bot is in 2,500 servers).
+    shards: int | None = None
 
     @classmethod
     def from_env(
@@ -169,6 +171,13 @@ class Settings:
                                 "seconds from 1 to 86400")  # fmt: skip
         max_removed = _number(get, "CONFBOT_SYNC_MAX_REMOVED", "0.25", 0, 1,
                               "a share from 0 to 1 (0.25 is a quarter of the talks)")  # fmt: skip
+        shards_text = get("CONFBOT_SHARDS")
+        if shards_text is not None and not (
+            shards_text.isascii() and shards_text.isdigit() and 1 <= int(shards_text) <= 1000
+        ):
+            raise SettingsError(
+                f"CONFBOT_SHARDS must be a whole number from 1 to 1000, not {shards_text!r}."
+            )
         test_url = get("CONFBOT_TEST_DISCORD_URL")
         if test_url is not None and urlsplit(test_url).hostname not in ("127.0.0.1", "localhost"):
             raise SettingsError("CONFBOT_TEST_DISCORD_URL may only point at 127.0.0.1 (tests).")
@@ -187,6 +196,7 @@ class Settings:
             max_reminders=int(max_text),
             sync_interval=sync_interval,
             sync_max_removed=max_removed,
+            shards=int(shards_text) if shards_text else None,
         )
 
     def configure_logging(self, default: str = "INFO") -> None:

@@ -93,6 +93,17 @@ def test_the_removed_share_is_checked(value: str):
         Settings.from_mapping({"CONFBOT_SYNC_MAX_REMOVED": value})
 
 
+def test_shards_default_to_what_discord_asks_for():
+    assert Settings.from_mapping({}).shards is None
+    assert Settings.from_mapping({"CONFBOT_SHARDS": "4"}).shards == 4
+
+
+@pytest.mark.parametrize("value", ["two", "0", "-1", "1.5", "1001", "٣"])
+def test_shards_are_checked(value: str):
+    with pytest.raises(SettingsError, match="CONFBOT_SHARDS must be a whole number from 1 to 1000"):
+        Settings.from_mapping({"CONFBOT_SHARDS": value})
+
+
 def test_an_address_without_a_host_is_refused():
     with pytest.raises(SettingsError, match="has no host name"):
         Settings.from_mapping({"CONFBOT_PROGRAM": "https:///schedule.json"})

@@ -152,6 +152,8 @@ class FakeDiscord:
         self.seq = 0
         self.sent_events: list[dict[str, Any]] = []
         self.socket: web.WebSocketResponse | None = None
+        self.other_shards: list[web.WebSocketResponse] = []  # connections without the server
+        self.shard_counts: set[int] = set()  # as the bot identified: one number, or a bug
         self.connected = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -183,6 +185,8 @@ class FakeDiscord:
     async def stop(self) -> None:
         if self.socket is not None:
             await self.socket.close()
+        for socket in self.other_shards:
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -749,7 +753,10 @@ class FakeDiscord:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse(max_msg_size=0)
         await socket.prepare(request)
-        self.socket = socket
+        # Until it says otherwise (IDENTIFY with another shard), a connection is the one
+        # the server's events and interactions go to, unless that one is still open.
+        if self.socket is None or self.socket.closed:
+            self.socket = socket
         # Plain text frames: discord.py accepts them even when it asked for zlib-stream.
         await socket.send_json({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
         try:
@@ -772,22 +779,41 @@ class FakeDiscord:
                 await socket.close(code=4004, message=b"Authentication failed.")
                 return
             self.identifies += 1
+            shard_id, shard_count = data.get("shard") or [0, 1]
+            self.shard_counts.add(shard_count)
+            if shard_id != (self.guild_id >> 22) % shard_count:
+                await self._send_empty_ready(socket, [shard_id, shard_count])
+                return
             self.sessions += 1
             self.session_id = f"session-{self.sessions}"
             self.seq = 0
             self.sent_events = []
-            await self._send_ready(socket)
+            self.socket = socket
+            await self._send_ready(socket, [shard_id, shard_count])
         elif op == 6:
             if data.get("session_id") != self.session_id:
                 await socket.send_json({"op": 9, "d": False, "s": None, "t": None})
                 return
             self.resumes += 1
+            self.socket = socket
             for event in [e for e in self.sent_events if e["s"] > (data.get("seq") or 0)]:
                 await socket.send_json(event)
             await self._dispatch("RESUMED", {}, socket)
             self.connected.set()
 
-    async def _send_ready(self, socket: web.WebSocketResponse) -> None:
+    async def _send_empty_ready(self, socket: web.WebSocketResponse, shard: list[int]) -> None:
+        """READY for a shard that holds none of the fake's servers (its one server is on
+        the shard Discord computes from the server id); it keeps the connection open."""
+        if self.socket is socket:
+            self.socket = None
+        self.other_shards.append(socket)
+        ready = {"v": 10, "user": self.bot_user, "guilds": [], "session_id": f"shard-{shard[0]}",
+                 "resume_gateway_url": self.gateway_url, "private_channels": [],
+                 "application": {"id": str(self.application_id), "flags": 0},
+                 "relationships": [], "shard": shard}  # fmt: skip
+        await socket.send_json({"op": 0, "t": "READY", "s": 1, "d": ready})
+
+    async def _send_ready(self, socket: web.WebSocketResponse, shard: list[int]) -> None:
         ready = {
             "v": 10,
             "user": self.bot_user,
@@ -797,7 +823,7 @@ class FakeDiscord:
             "application": {"id": str(self.application_id), "flags": 0},
             "private_channels": [],
             "relationships": [],
-            "shard": [0, 1],
+            "shard": shard,
         }
         await self._dispatch("READY", ready, socket)
         channels = [

@@ -1,4 +1,4 @@
-"""The bot: a small commands.Bot subclass that wires settings, store, service and cog."""
+"""The bot: a commands.AutoShardedBot subclass wiring settings, stores, services and cogs."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from bot.store.state import StateStore
 log = logging.getLogger(__name__)
 
 
-class ConfBot(commands.Bot):
+class ConfBot(commands.AutoShardedBot):
     """Slash commands only, so only default intents: nothing privileged to ask for."""
 
     settings: Settings
@@ -48,7 +48,10 @@ class ConfBot(commands.Bot):
     follower: ProgramFollower | None
 
     def __init__(self, settings: Settings, clock: Clock | None = None, **options: Any) -> None:
+        # Sharded from the start: one shard until Discord asks for more (at 2,500 servers)
+        # or CONFBOT_SHARDS says how many. Everything kept is per server, never per shard.
         super().__init__(
+            shard_count=settings.shards,
             command_prefix=commands.when_mentioned,
             help_command=None,
             intents=discord.Intents.default(),

@@ -46,7 +46,7 @@ class ProgramCog(commands.Cog, FollowsProgram):
 
     def __init__(
         self,
-        bot: commands.Bot,
+        bot: commands.Bot | commands.AutoShardedBot,
         holder: ProgramHolder,
         clock: Clock,
         followed: Callable[[int], Awaitable[list[str]]] | None = None,
