@@ -34,7 +34,7 @@ class QuestionModal(discord.ui.Modal, title="Ask a question"):
     ) -> None:
         # The one error path: the command tree's, as for any command.
         client = interaction.client
-        tree = client.tree if isinstance(client, commands.Bot) else None
+        tree = client.tree if isinstance(client, commands.Bot | commands.AutoShardedBot) else None
         if isinstance(tree, ConfTree):
             await tree.answer_error(interaction, error)
         else:  # a client without our tree (never in the bot): discord.py's default
