@@ -153,7 +153,9 @@ async def test_reminding_again_after_forgetting_rearms_it(rig):
 
 async def test_crash_between_sending_and_sent_is_marked_lost_not_resent(rig, tmp_path, caplog):
     await rig.remind(USER, NOMAD)
-    (delivery,) = await rig.state.due(int(pacific("2024-07-10T10:55").timestamp()))
+    (delivery,) = await rig.state.due(
+        rig.service.conference.key, int(pacific("2024-07-10T10:55").timestamp())
+    )
     assert await rig.state.claim(delivery.id, 0)  # then the process died
     await rig.state.close()
     again = await make_rig(
@@ -161,7 +163,7 @@ async def test_crash_between_sending_and_sent_is_marked_lost_not_resent(rig, tmp
     )
     try:
         with caplog.at_level(logging.WARNING):
-            lost = await again.state.recover_interrupted(0)
+            lost = await again.state.recover_interrupted(rig.service.conference.key, 0)
             await again.at(pacific("2024-07-10T10:57"))
         assert [d.id for d in lost] == [delivery.id]
         assert again.sender.dms == []

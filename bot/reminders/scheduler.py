@@ -126,6 +126,7 @@ class Scheduler:
 
     async def start(self) -> None:
         """Recover from a crash and start the loop (whose first pass re-plans the ledger)."""
+        await self.state.adopt_deliveries(self.conference)
         await self.recover()
         failed = await self.state.reminders(self.conference, statuses=("failed",))
         self.failed_users = {r.user_id for r in failed if not r.failure_told}
@@ -134,7 +135,7 @@ class Scheduler:
     async def recover(self) -> list[Delivery]:
         """Deliveries a crash left between 'sending' and 'sent': marked lost, logged, and
         never resent. At most one per crash, since sends happen one at a time."""
-        lost = await self.state.recover_interrupted(_ts(self.clock.now()))
+        lost = await self.state.recover_interrupted(self.conference, _ts(self.clock.now()))
         for delivery in lost:
             log.warning(
                 "delivery %d (%s %s to %d) was interrupted between sending and sent:"
@@ -176,7 +177,7 @@ class Scheduler:
         # needs yesterday's change in a DM.
         recent = await self.state.changes(self.conference, _ts(self.clock.now()) - NOTICE_WINDOW)
         planned = plan(service, reminders, configs, rooms, forums, threads, recent, followers)
-        await self.state.sync_plan(planned, _ts(self.clock.now()))
+        await self.state.sync_plan(self.conference, planned, _ts(self.clock.now()))
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -196,7 +197,7 @@ class Scheduler:
 
     async def seconds_until_next(self) -> float:
         """How long the loop sleeps: until the next due delivery, an hour at most."""
-        next_due = await self.state.next_due_ts()
+        next_due = await self.state.next_due_ts(self.conference)
         if next_due is None:
             return MAX_SLEEP
         return min(MAX_SLEEP, max(0.0, next_due - self.clock.now().timestamp()))
@@ -210,7 +211,7 @@ class Scheduler:
 
     async def step(self) -> int:
         """Deliver what is due now (one batch); returns how many were handled."""
-        due = await self.state.due(_ts(self.clock.now()), self.batch)
+        due = await self.state.due(self.conference, _ts(self.clock.now()), self.batch)
         for index, delivery in enumerate(due):
             if self._stopping:
                 return 0

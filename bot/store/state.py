@@ -69,17 +69,17 @@ _STILL_WANTED = """
         AND r.arming = deliveries.arming)
     WHEN 'room' THEN EXISTS (
         SELECT 1 FROM room_channels c WHERE c.guild_id = deliveries.owner AND c.enabled = 1
-        AND c.channel_id = deliveries.target)
+        AND c.channel_id = deliveries.target AND c.conference = deliveries.conference)
     WHEN 'thread' THEN EXISTS (
         SELECT 1 FROM qa_forums q WHERE q.guild_id = deliveries.owner AND q.enabled = 1
-        AND q.forum_id = deliveries.target)
+        AND q.forum_id = deliveries.target AND q.conference = deliveries.conference)
     WHEN 'notice' THEN 1
     WHEN 'close' THEN EXISTS (
         SELECT 1 FROM qa_threads t WHERE t.guild_id = deliveries.owner AND t.closed = 0
-        AND t.thread_id = deliveries.target)
+        AND t.thread_id = deliveries.target AND t.conference = deliveries.conference)
     ELSE EXISTS (
         SELECT 1 FROM announcements a WHERE a.guild_id = deliveries.owner AND a.enabled = 1
-        AND a.channel_id = deliveries.target)
+        AND a.channel_id = deliveries.target AND a.conference = deliveries.conference)
     END"""
 
 
@@ -634,22 +634,35 @@ class StateStore(Connected):
 
     # -- the ledger ---------------------------------------------------------------------
 
-    async def sync_plan(self, planned: Sequence[Planned], now_ts: int) -> None:
-        """Make the pending ledger match the plan: add what is new, update times and
-        targets of what is still pending, cancel pending rows the plan no longer has.
-        Rows already sent, skipped, failed or lost are history and are never touched."""
+    async def adopt_deliveries(self, conference: str) -> None:
+        """Rows kept before deliveries named their conference (state migration 7) belong
+        to the one conference the bot served then: hand them to it."""
+        await self._db.execute(
+            "UPDATE deliveries SET conference = ? WHERE conference = ''", (conference,)
+        )
+        await self._db.commit()
+
+    async def sync_plan(self, conference: str, planned: Sequence[Planned], now_ts: int) -> None:
+        """Make the conference's pending ledger match its plan: add what is new, update
+        times and targets of what is still pending, cancel pending rows the plan no longer
+        has. Rows already sent, skipped, failed or lost are history and are never touched;
+        other conferences' rows are theirs."""
         await self._db.executemany(
-            "INSERT INTO deliveries (kind, owner, item_ref, arming, target, due_ts, updated_ts)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, owner, item_ref, arming)"
+            "INSERT INTO deliveries (conference, kind, owner, item_ref, arming, target, due_ts,"
+            " updated_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (conference, kind, owner, item_ref, arming)"
             " DO UPDATE SET due_ts = excluded.due_ts, target = excluded.target,"
             " updated_ts = excluded.updated_ts,"
             " state = CASE WHEN state = 'cancelled' THEN 'pending' ELSE state END"
             " WHERE state IN ('pending', 'cancelled')",
-            [(p.kind, p.owner, p.item_ref, p.arming, p.target, p.due_ts, now_ts) for p in planned],
-        )
+            [(conference, p.kind, p.owner, p.item_ref, p.arming, p.target, p.due_ts, now_ts)
+             for p in planned],
+        )  # fmt: skip
         wanted = {(p.kind, p.owner, p.item_ref, p.arming) for p in planned}
         rows = await self._db.execute_fetchall(
             "SELECT id, kind, owner, item_ref, arming FROM deliveries WHERE state = 'pending'"
+            " AND conference = ?",
+            (conference,),
         )
         stale = [(now_ts, row[0]) for row in rows if tuple(row[1:]) not in wanted]
         await self._db.executemany(
@@ -657,18 +670,19 @@ class StateStore(Connected):
         )
         await self._db.commit()
 
-    async def due(self, now_ts: int, limit: int = 100) -> list[Delivery]:
+    async def due(self, conference: str, now_ts: int, limit: int = 100) -> list[Delivery]:
         rows = await self._db.execute_fetchall(
-            f"SELECT {_DELIVERY} FROM deliveries WHERE state = 'pending' AND due_ts <= ?"
-            " ORDER BY due_ts, id LIMIT ?",
-            (now_ts, limit),
+            f"SELECT {_DELIVERY} FROM deliveries WHERE conference = ? AND state = 'pending'"
+            " AND due_ts <= ? ORDER BY due_ts, id LIMIT ?",
+            (conference, now_ts, limit),
         )
         return [_delivery(r) for r in rows]
 
-    async def next_due_ts(self) -> int | None:
+    async def next_due_ts(self, conference: str) -> int | None:
         rows = list(
             await self._db.execute_fetchall(
-                "SELECT min(due_ts) FROM deliveries WHERE state = 'pending'"
+                "SELECT min(due_ts) FROM deliveries WHERE conference = ? AND state = 'pending'",
+                (conference,),
             )
         )
         return rows[0][0] if rows else None
@@ -707,10 +721,13 @@ class StateStore(Connected):
         await self._db.commit()
         return cursor.rowcount == 1
 
-    async def recover_interrupted(self, now_ts: int) -> list[Delivery]:
-        """Rows left 'sending' by a crash: maybe sent, maybe not. Never resend; mark lost."""
+    async def recover_interrupted(self, conference: str, now_ts: int) -> list[Delivery]:
+        """Rows left 'sending' by a crash: maybe sent, maybe not. Never resend; mark lost.
+        (Only the conference's own: another scheduler's send may be in flight.)"""
         rows = await self._db.execute_fetchall(
-            f"SELECT {_DELIVERY} FROM deliveries WHERE state = 'sending' ORDER BY id"
+            f"SELECT {_DELIVERY} FROM deliveries WHERE conference = ? AND state = 'sending'"
+            " ORDER BY id",
+            (conference,),
         )
         lost = [_delivery(r) for r in rows]
         await self._db.executemany(

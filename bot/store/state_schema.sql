@@ -216,3 +216,36 @@ CREATE TABLE event_windows (
     conference  TEXT NOT NULL,
     PRIMARY KEY (guild_id, conference)
 );
+
+-- migration 7
+-- Several conferences share one ledger, each with its own scheduler: every delivery names
+-- its conference, and a scheduler plans, takes and recovers only its own (two programs may
+-- use the same item keys, and a plan that cancelled what it does not list would cancel the
+-- other conference's). Rows from before belong to the one conference the bot served then:
+-- they keep '' until that conference's scheduler adopts them at start.
+CREATE TABLE deliveries_by_conference (
+    id          INTEGER PRIMARY KEY,
+    conference  TEXT NOT NULL DEFAULT '',
+    kind        TEXT NOT NULL
+                CHECK (kind IN ('reminder', 'slot', 'talk', 'room', 'thread', 'close', 'notice',
+                                'update')),
+    owner       INTEGER NOT NULL,
+    item_ref    TEXT NOT NULL,
+    arming      INTEGER NOT NULL DEFAULT 0,
+    target      INTEGER NOT NULL,
+    due_ts      INTEGER NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'sending', 'sent', 'skipped', 'failed', 'lost',
+                                 'cancelled')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    updated_ts  INTEGER NOT NULL,
+    detail      TEXT,
+    UNIQUE (conference, kind, owner, item_ref, arming)
+);
+INSERT INTO deliveries_by_conference (id, kind, owner, item_ref, arming, target, due_ts, state,
+                                      attempts, updated_ts, detail)
+    SELECT id, kind, owner, item_ref, arming, target, due_ts, state, attempts, updated_ts, detail
+    FROM deliveries;
+DROP TABLE deliveries;
+ALTER TABLE deliveries_by_conference RENAME TO deliveries;
+CREATE INDEX deliveries_by_due ON deliveries (conference, state, due_ts);

@@ -1,0 +1,68 @@
+"""Several conferences share one state database, each with its own scheduler: the ledger
+keeps their deliveries apart (state migration 7)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from bot.clock import FixedClock
+from bot.importer.registry import read_source
+from bot.reminders.planner import Planned
+from bot.service import ProgramService
+from bot.store.state import MIGRATIONS, DeliveryKind, StateStore
+from tests.conftest import pacific
+from tests.reminder_helpers import make_rig
+
+FRAB = Path(__file__).parent / "fixtures" / "programs" / "frab-v1.json"
+USER, NOMAD = 1001, "p:xiang"
+
+
+async def test_one_conferences_plan_leaves_anothers_deliveries_alone(
+    service: ProgramService, tmp_path: Path
+):
+    clock = FixedClock(pacific("2024-07-10T10:50"))
+    osdi = await make_rig(service, tmp_path / "state.db", clock)
+    other = await make_rig(ProgramService(read_source(FRAB).program), tmp_path / "state.db", clock)
+    try:
+        await osdi.remind(USER, NOMAD, minutes=10)
+        await other.scheduler.replan()  # its plan has no reminders at all
+        (pending,) = await osdi.state.deliveries(state="pending")
+        assert pending.item_ref == NOMAD
+        assert await other.at(pacific("2024-07-10T10:55")) == 0  # not its delivery to send
+        assert await osdi.at(pacific("2024-07-10T10:55")) == 1
+        assert [user for user, _ in osdi.sender.dms] == [USER] and other.sender.dms == []
+    finally:
+        await osdi.state.close()
+        await other.state.close()
+
+
+async def test_the_same_item_in_two_conferences_is_two_deliveries(tmp_path: Path):
+    state = await StateStore.open(tmp_path / "state.db")
+    try:
+        post = Planned(DeliveryKind.TALK, 77, "p:123", 88, 1_000)
+        await state.sync_plan("congress", [post], 0)
+        await state.sync_plan("camp", [post], 0)
+        assert len(await state.deliveries(state="pending")) == 2
+        await state.sync_plan("camp", [], 0)  # camp drops it; congress keeps its own
+        assert [d.item_ref for d in await state.deliveries(state="pending")] == ["p:123"]
+        assert await state.next_due_ts("congress") == 1_000
+        assert await state.next_due_ts("camp") is None
+    finally:
+        await state.close()
+
+
+async def test_deliveries_kept_before_migration_7_go_to_the_conference_served(tmp_path: Path):
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as db:
+        db.executescript("\n".join(MIGRATIONS[:6]) + "\nPRAGMA user_version = 6;")
+        db.execute("INSERT INTO deliveries (kind, owner, item_ref, target, due_ts, updated_ts)"
+                   " VALUES ('talk', 77, 'p:xiang', 88, 1000, 0)")  # fmt: skip
+    state = await StateStore.open(path)
+    try:
+        assert await state.due("osdi24", 2_000) == []  # not anyone's until adopted
+        await state.adopt_deliveries("osdi24")
+        (kept,) = await state.due("osdi24", 2_000)
+        assert (kept.kind, kept.item_ref, kept.due_ts) == ("talk", "p:xiang", 1_000)
+    finally:
+        await state.close()
