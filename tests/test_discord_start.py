@@ -85,3 +85,12 @@ async def test_close_closes_the_database(tmp_path: Path):
     assert bot.store is not None
     await bot.close()
     assert bot.store is None
+
+
+async def test_a_bot_that_never_connected_closes_cleanly(tmp_path: Path):
+    """A start-up that fails before the gateway (a refused login, a setup_hook error)
+    still closes the sharded bot: cogs, stores and the HTTP session, with no error."""
+    bot = ConfBot(settings(tmp_path))
+    await bot.setup_hook()
+    await bot.close()
+    assert bot.state is None and bot.store is None and not bot.cogs

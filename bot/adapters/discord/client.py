@@ -157,6 +157,17 @@ class ConfBot(commands.AutoShardedBot):
     async def on_ready(self) -> None:
         log.info("ready as %s in %d servers", self.user, len(self.guilds))
 
+    async def _close_gateway(self) -> None:
+        """discord.py's sharded close ends by queueing a wake-up for the shards' loop, a
+        queue made only when shards are launched: closing a bot that never connected
+        (login refused, a start-up error in setup_hook) fails on that last step, after
+        the cogs, the connection state and the HTTP session are closed. That is done."""
+        try:
+            await super().close()
+        except AttributeError:
+            if self.shards:
+                raise
+
     async def close(self) -> None:
         """Stop deliveries first (the one in flight finishes), then the gateway, then the
         databases, whatever fails on the way: an open connection keeps the process alive."""
@@ -167,7 +178,7 @@ class ConfBot(commands.AutoShardedBot):
             if self.scheduler is not None:
                 await self.scheduler.stop()
                 self.scheduler = None
-            await super().close()
+            await self._close_gateway()
         finally:
             stores, self.store, self.state = (self.store, self.state), None, None
             for store in stores:
