@@ -33,8 +33,9 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-program
 FOSDEM = SHARED / "fosdem-2025.schedule.xml"
 
 
-def write_pretalx(path: Path, events: int, seed: int = 7) -> None:
-    """A pretalx schedule.json: 5 days, 20 rooms, 30-minute slots, real title vocabulary."""
+def write_pretalx(path: Path, events: int, seed: int = 7, acronym: str = "bench") -> None:
+    """A pretalx schedule.json: 5 days, 20 rooms, 30-minute slots, real title vocabulary
+    (`acronym` is the conference's key, so several can share one database)."""
     rng = random.Random(seed)
     talks = make_papers(rng, events)
     rooms = [f"Room {chr(65 + i)}" for i in range(20)]
@@ -57,7 +58,7 @@ def write_pretalx(path: Path, events: int, seed: int = 7) -> None:
             })  # fmt: skip
         days.append({"index": d + 1, "date": f"{day:%Y-%m-%d}", "rooms": by_room})
     data = {"schedule": {"version": "bench", "conference": {
-        "acronym": "bench", "title": "Benchmark Congress", "start": "2025-12-27",
+        "acronym": acronym, "title": f"Benchmark Congress {acronym}", "start": "2025-12-27",
         "end": "2025-12-31", "time_zone_name": "Europe/Berlin", "days": days}}}  # fmt: skip
     path.write_text(json.dumps(data), encoding="utf-8")
 
