@@ -48,7 +48,11 @@ def dump(item: Conference | Session | Talk) -> str:
 
 def load(kind: type, text: str) -> dict[str, Any]:
     """Keyword arguments for the model type, from what dump() wrote."""
-    values: dict[str, Any] = json.loads(text or "{}")
+    return from_values(kind, json.loads(text or "{}"))
+
+
+def from_values(kind: type, values: dict[str, Any]) -> dict[str, Any]:
+    """The same, from the column already decoded (a reader decodes many in one call)."""
     if "links" in values:
         values["links"] = tuple(
             Link(title, url, LinkKind(kind)) for title, url, kind in values["links"]
