@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,8 +18,9 @@ from bot.render import cards
 from bot.service import ProgramService
 from bot.service.watch import WatchKind, watch
 from bot.store import ProgramStore, build_database
-from bot.store.state import MIGRATIONS, STATE_VERSION, StateStore
+from bot.store.state import STATE_VERSION, StateStore
 from tests.conftest import pacific
+from tests.local_servers import state_at_version
 from tests.reminder_helpers import make_rig
 
 GUILD, ROOM_CHANNEL = 77, 99
@@ -180,10 +180,8 @@ async def test_removing_a_room_channel_cancels_its_posts(rig):
 
 async def test_state_version_3_migrates_with_its_deliveries(tmp_path: Path):
     path = tmp_path / "state.db"
-    with sqlite3.connect(path) as db:
-        db.executescript("\n".join(MIGRATIONS[:3]) + "\nPRAGMA user_version = 3;")
-        db.execute("INSERT INTO deliveries (kind, owner, item_ref, target, due_ts, updated_ts)"
-                   " VALUES ('talk', 1, 'p:x', 2, 3, 4)")  # fmt: skip
+    state_at_version(path, 3, "INSERT INTO deliveries (kind, owner, item_ref, target, due_ts,"
+                     " updated_ts) VALUES ('talk', 1, 'p:x', 2, 3, 4)")  # fmt: skip
     state = await StateStore.open(path)
     try:
         assert await state.version() == STATE_VERSION

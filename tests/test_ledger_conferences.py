@@ -3,15 +3,15 @@ keeps their deliveries apart (state migration 7)."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from bot.clock import FixedClock
 from bot.importer.registry import read_source
 from bot.reminders.planner import Planned
 from bot.service import ProgramService
-from bot.store.state import MIGRATIONS, DeliveryKind, StateStore
+from bot.store.state import DeliveryKind, StateStore
 from tests.conftest import pacific
+from tests.local_servers import state_at_version
 from tests.reminder_helpers import make_rig
 
 FRAB = Path(__file__).parent / "fixtures" / "programs" / "frab-v1.json"
@@ -54,10 +54,8 @@ async def test_the_same_item_in_two_conferences_is_two_deliveries(tmp_path: Path
 
 async def test_deliveries_kept_before_migration_7_go_to_the_conference_served(tmp_path: Path):
     path = tmp_path / "state.db"
-    with sqlite3.connect(path) as db:
-        db.executescript("\n".join(MIGRATIONS[:6]) + "\nPRAGMA user_version = 6;")
-        db.execute("INSERT INTO deliveries (kind, owner, item_ref, target, due_ts, updated_ts)"
-                   " VALUES ('talk', 77, 'p:xiang', 88, 1000, 0)")  # fmt: skip
+    state_at_version(path, 6, "INSERT INTO deliveries (kind, owner, item_ref, target, due_ts,"
+                     " updated_ts) VALUES ('talk', 77, 'p:xiang', 88, 1000, 0)")  # fmt: skip
     state = await StateStore.open(path)
     try:
         assert await state.due("osdi24", 2_000) == []  # not anyone's until adopted

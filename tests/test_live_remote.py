@@ -22,6 +22,7 @@ from bot.live.remote import FetchError, RemoteProgram
 from bot.live.sync import ProgramFollower
 from bot.settings import Settings, SettingsError
 from tests.conftest import pacific
+from tests.local_servers import serving
 
 FIXTURE = Path(__file__).parent / "fixtures" / "programs" / "frab-v1.json"
 
@@ -57,13 +58,8 @@ async def source() -> AsyncIterator[tuple[Source, str]]:
     app = web.Application()
     app.router.add_get("/schedule.json", program)
     app.router.add_get("/loop", loop)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield state, f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serving(app) as base:
+        yield state, base
 
 
 async def test_a_new_version_is_kept_and_an_unchanged_one_costs_a_304(source, tmp_path: Path):

@@ -10,7 +10,8 @@ from bot.importer.registry import read_source
 from bot.live.served import keep_served
 from bot.live.versions import archive, read_kept, unpack
 from bot.settings import BUNDLED_PROGRAM, Settings
-from bot.store.state import MIGRATIONS, StateStore
+from bot.store.state import StateStore
+from tests.local_servers import state_at_version
 from tests.program_edits import move_talk
 from tests.test_console import USAGE, run_cli
 
@@ -112,8 +113,8 @@ async def test_a_last_served_version_that_no_longer_reads_is_not_compared(tmp_pa
 
 async def test_versions_kept_before_migration_5_are_served_in_the_order_kept(tmp_path: Path):
     path = tmp_path / "state.db"
+    state_at_version(path, 4)
     with sqlite3.connect(path) as db:
-        db.executescript("\n".join(MIGRATIONS[:4]) + "\nPRAGMA user_version = 4;")
         for n in (1, 2):
             db.execute("INSERT INTO program_versions (conference, fingerprint, loaded_ts, archive)"
                        " VALUES ('osdi24', ?, ?, ?)", (f"v{n}", n, archive(FRAB)))  # fmt: skip

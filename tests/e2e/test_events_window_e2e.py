@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -65,12 +67,21 @@ async def travel(bot: ConfBot, fake: FakeDiscord, clock: FixedClock, when: datet
     cog.wake()
 
 
-async def test_the_window_publishes_the_next_100_then_the_rest(fake: FakeDiscord, tmp_path: Path):
+@asynccontextmanager
+async def big_program(
+    fake: FakeDiscord, tmp_path: Path
+) -> AsyncIterator[tuple[ConfBot, FixedClock]]:
+    """The bot on the 300-session program, at 09:00 on its first day (a clock we move)."""
     program = tmp_path / "schedule.json"
     three_hundred_sessions(program)
     clock = FixedClock(at("2025-12-27T09:00"))
     fake.now = clock.at
     async with running_bot(fake, tmp_path, clock, CONFBOT_PROGRAM=str(program)) as bot:
+        yield bot, clock
+
+
+async def test_the_window_publishes_the_next_100_then_the_rest(fake: FakeDiscord, tmp_path: Path):
+    async with big_program(fake, tmp_path) as (bot, clock):
         summary = await publish(fake)
         assert summary.startswith("📅 Events: 100 created, 0 updated. 200 more sessions wait")
         assert len(fake.scheduled_events) == 100
@@ -102,14 +113,10 @@ async def test_the_window_publishes_the_next_100_then_the_rest(fake: FakeDiscord
 async def test_events_of_other_apps_leave_less_room_and_error_30038_fails_nothing(
     fake: FakeDiscord, tmp_path: Path
 ):
-    program = tmp_path / "schedule.json"
-    three_hundred_sessions(program)
-    clock = FixedClock(at("2025-12-27T09:00"))
-    fake.now = clock.at
     for n in range(3):  # another app's events, which the bot's cache never saw
         fake.scheduled_events[n] = {"guild_id": str(fake.guild_id), "status": 1,
                                     "name": f"Other {n}"}  # fmt: skip
-    async with running_bot(fake, tmp_path, clock, CONFBOT_PROGRAM=str(program)):
+    async with big_program(fake, tmp_path):
         summary = await publish(fake)
     assert summary.startswith("📅 Events: 97 created, 0 updated. 203 more sessions wait")
     assert "failed" not in summary
@@ -117,11 +124,7 @@ async def test_events_of_other_apps_leave_less_room_and_error_30038_fails_nothin
 
 
 async def test_removing_the_events_stops_the_window(fake: FakeDiscord, tmp_path: Path):
-    program = tmp_path / "schedule.json"
-    three_hundred_sessions(program)
-    clock = FixedClock(at("2025-12-27T09:00"))
-    fake.now = clock.at
-    async with running_bot(fake, tmp_path, clock, CONFBOT_PROGRAM=str(program)) as bot:
+    async with big_program(fake, tmp_path) as (bot, clock):
         await publish(fake)
         organiser = DEFAULT_PERMISSIONS | MANAGE_EVENTS
         removing = await fake.send_command("publish-events", user=fake.owner,

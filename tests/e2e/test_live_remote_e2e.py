@@ -17,6 +17,7 @@ from bot.adapters.discord.client import ConfBot
 from bot.service import TALK_REF
 from tests.e2e.conftest import running_bot, wait_for
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
+from tests.local_servers import serving
 
 ORGANISER = DEFAULT_PERMISSIONS | MANAGE_GUILD
 TITLES = ["Moving Target", "Dropped Talk", "Stays Put", "Keynote of Keynotes",
@@ -85,16 +86,9 @@ async def organisers_server() -> AsyncIterator[Pretalx]:
 
     app = web.Application()
     app.router.add_get("/live25/schedule/export/schedule.json", schedule)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    state.url = f"http://127.0.0.1:{port}/live25/schedule/export/schedule.json"
-    try:
+    async with serving(app) as base:
+        state.url = f"{base}/live25/schedule/export/schedule.json"
         yield state
-    finally:
-        await runner.cleanup()
 
 
 def notices(fake: FakeDiscord) -> list[dict]:
