@@ -11,12 +11,11 @@ from __future__ import annotations
 import logging
 
 import discord
-from discord import app_commands
 from discord.ext import commands
 
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_text
-from bot.adapters.discord.tree import SERVER_INSTALL, SERVER_ONLY, managed_guild
+from bot.adapters.discord.tree import managed_guild, organisers_group
 from bot.live.sync import Candidate, ProgramFollower, records
 from bot.render import cards
 from bot.render.common import count_of
@@ -80,13 +79,7 @@ class ProgramAdminCog(commands.Cog):
     def __init__(self, follower: ProgramFollower) -> None:
         self.follower = follower
 
-    program = app_commands.Group(
-        name="program",
-        description="Decide on new versions of the program",
-        allowed_contexts=SERVER_ONLY,
-        allowed_installs=SERVER_INSTALL,
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    program = organisers_group("program", "Decide on new versions of the program")
 
     @program.command(name="reload", description="Fetch the program now and preview the change")
     async def reload(self, interaction: discord.Interaction) -> None:

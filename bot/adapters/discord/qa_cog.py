@@ -18,7 +18,7 @@ from discord.ext import commands
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.qa_widgets import VOTE, QuestionModal
 from bot.adapters.discord.replies import send_text
-from bot.adapters.discord.tree import SERVER_INSTALL, SERVER_ONLY, managed_guild, server_only
+from bot.adapters.discord.tree import managed_guild, organisers_group, server_only
 from bot.clock import Clock
 from bot.live.holder import FollowsProgram, ProgramHolder
 from bot.render import cards
@@ -39,13 +39,7 @@ class QACog(commands.Cog, FollowsProgram):
         self.state = state
         self.wake = wake  # the scheduler's: re-plan now that the settings changed
 
-    qa = app_commands.Group(
-        name="qa",
-        description="A Q&A thread for each talk, in a forum channel",
-        allowed_contexts=SERVER_ONLY,
-        allowed_installs=SERVER_INSTALL,
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    qa = organisers_group("qa", "A Q&A thread for each talk, in a forum channel")
 
     @qa.command(name="channel", description="Open a Q&A thread for each talk in a forum")
     @app_commands.describe(

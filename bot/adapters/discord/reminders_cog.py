@@ -15,13 +15,7 @@ from bot.adapters.discord.calendar import send_calendar
 from bot.adapters.discord.cog import to_choices
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_cards, send_text
-from bot.adapters.discord.tree import (
-    SERVER_INSTALL,
-    SERVER_ONLY,
-    NothingFound,
-    managed_guild,
-    server_only,
-)
+from bot.adapters.discord.tree import NothingFound, managed_guild, organisers_group, server_only
 from bot.clock import Clock
 from bot.live.holder import FollowsProgram, ProgramHolder
 from bot.live.sync import SyncStatus
@@ -165,13 +159,7 @@ class RemindersCog(commands.Cog, FollowsProgram):
 
     # -- organisers ---------------------------------------------------------------------
 
-    announce = app_commands.Group(
-        name="announce",
-        description="Post each session in a channel before it starts",
-        allowed_contexts=SERVER_ONLY,
-        allowed_installs=SERVER_INSTALL,
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    announce = organisers_group("announce", "Post each session in a channel before it starts")
 
     @announce.command(name="channel", description="Announce each session in a channel")
     @app_commands.describe(

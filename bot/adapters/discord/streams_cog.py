@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.adapters.discord.cog import to_choices
 from bot.adapters.discord.replies import send_text
-from bot.adapters.discord.tree import SERVER_INSTALL, SERVER_ONLY, managed_guild
+from bot.adapters.discord.tree import managed_guild, organisers_group
 from bot.clock import Clock
 from bot.live.holder import FollowsProgram, ProgramHolder
 from bot.service import QueryError
@@ -46,12 +46,8 @@ class StreamsCog(commands.Cog, FollowsProgram):
         self.clock = clock
         self.state = state
 
-    stream = app_commands.Group(
-        name="stream",
-        description="The live stream of a room, shown as each of its talks runs",
-        allowed_contexts=SERVER_ONLY,
-        allowed_installs=SERVER_INSTALL,
-        default_permissions=discord.Permissions(manage_guild=True),
+    stream = organisers_group(
+        "stream", "The live stream of a room, shown as each of its talks runs"
     )
 
     @stream.command(name="set", description="Set the live stream link of a room")

@@ -27,9 +27,21 @@ SERVER_INSTALL = app_commands.AppInstallationType(guild=True, user=False)
 
 
 def server_only(command: T) -> T:
-    """For a command (groups pass SERVER_ONLY and SERVER_INSTALL themselves)."""
+    """For a command; a group of organisers' commands is made by organisers_group."""
     in_servers = app_commands.allowed_contexts(guilds=True, dms=False, private_channels=False)
     return in_servers(app_commands.allowed_installs(guilds=True, users=False)(command))
+
+
+def organisers_group(name: str, description: str) -> app_commands.Group:
+    """A group of organisers' commands: in servers that added the bot, shown to those who
+    can manage the server (managed_guild checks it again when one runs)."""
+    return app_commands.Group(
+        name=name,
+        description=description,
+        allowed_contexts=SERVER_ONLY,
+        allowed_installs=SERVER_INSTALL,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
 
 
 def managed_guild(interaction: discord.Interaction) -> int:
