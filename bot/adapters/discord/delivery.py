@@ -15,6 +15,16 @@ from bot.reminders.scheduler import TargetGone, TryLater, Unreachable
 from bot.render.cards import Card
 
 
+def _outcome(exc: discord.HTTPException, deleted: str, forbidden: str) -> Exception:
+    """A refused post as the scheduler takes it: a deleted or forbidden target is gone
+    (its feature is turned off), anything else is worth another try."""
+    if isinstance(exc, discord.NotFound):
+        return TargetGone(deleted)
+    if isinstance(exc, discord.Forbidden):
+        return TargetGone(forbidden)
+    return TryLater(f"HTTP {exc.status} {exc.code}")
+
+
 class DiscordSender:
     def __init__(self, client: discord.Client) -> None:
         self.client = client
@@ -44,12 +54,10 @@ class DiscordSender:
             await channel.send(
                 content=text, embeds=[to_embed(c) for c in cards], allowed_mentions=NO_MENTIONS
             )
-        except discord.NotFound as exc:
-            raise TargetGone(f"channel {channel_id} was deleted") from exc
-        except discord.Forbidden as exc:
-            raise TargetGone(f"missing permission to post in channel {channel_id}") from exc
         except discord.HTTPException as exc:
-            raise TryLater(f"HTTP {exc.status} {exc.code}") from exc
+            deleted = f"channel {channel_id} was deleted"
+            forbidden = f"missing permission to post in channel {channel_id}"
+            raise _outcome(exc, deleted, forbidden) from exc
 
     async def open_thread(
         self, forum_id: int, name: str, card: Card, tags: Sequence[str]
@@ -70,12 +78,10 @@ class DiscordSender:
             if view.children:
                 kwargs["view"] = view
             created = await forum.create_thread(name=name, **kwargs)
-        except discord.NotFound as exc:
-            raise TargetGone(f"forum {forum_id} was deleted") from exc
-        except discord.Forbidden as exc:
-            raise TargetGone(f"missing permission to open threads in {forum_id}") from exc
         except discord.HTTPException as exc:
-            raise TryLater(f"HTTP {exc.status} {exc.code}") from exc
+            deleted = f"forum {forum_id} was deleted"
+            forbidden = f"missing permission to open threads in {forum_id}"
+            raise _outcome(exc, deleted, forbidden) from exc
         return created.thread.id, created.message.id
 
     async def edit_first_message(self, thread_id: int, message_id: int, card: Card) -> None:
