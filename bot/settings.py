@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import overload
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -49,8 +50,11 @@ def copy_path(db_path: Path) -> Path:
     return db_path.with_name(f"{db_path.stem}-source")
 
 
+Getter = Callable[[str], str | None]
+
+
 def _number(
-    get: Callable[[str], str | None],
+    get: Getter,
     name: str,
     default: str,
     low: float,
@@ -66,6 +70,21 @@ def _number(
     if not low <= value <= high:
         raise SettingsError(f"{name} must be {meaning}, not {text!r}.")
     return value
+
+
+@overload
+def _whole(get: Getter, name: str, default: str, low: int, high: int) -> int: ...
+@overload
+def _whole(get: Getter, name: str, default: None, low: int, high: int) -> int | None: ...
+def _whole(get: Getter, name: str, default: str | None, low: int, high: int) -> int | None:
+    """A whole-number setting within [low, high] (None if unset with no default), or a
+    SettingsError saying what it must be."""
+    text = get(name) or default
+    if text is None:
+        return None
+    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+        raise SettingsError(f"{name} must be a whole number from {low} to {high}, not {text!r}.")
+    return int(text)
 
 
 def zone_setting(value: str, name: str) -> str:
@@ -162,22 +181,12 @@ class Settings:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}.")
         state_db = Path(get("CONFBOT_STATE_DB") or db_path.with_name(f"{db_path.stem}-state.db"))
         pace = _number(get, "CONFBOT_DELIVERY_PACE", "0.1", 0, 60, "seconds between 0 and 60")
-        max_text = get("CONFBOT_MAX_REMINDERS") or "200"
-        if not max_text.isascii() or not max_text.isdigit() or not 1 <= int(max_text) <= 100_000:
-            raise SettingsError(
-                f"CONFBOT_MAX_REMINDERS must be a whole number from 1 to 100000, not {max_text!r}."
-            )
+        max_reminders = _whole(get, "CONFBOT_MAX_REMINDERS", "200", 1, 100_000)
         sync_interval = _number(get, "CONFBOT_SYNC_INTERVAL", "300", 1, 86_400,
                                 "seconds from 1 to 86400")  # fmt: skip
         max_removed = _number(get, "CONFBOT_SYNC_MAX_REMOVED", "0.25", 0, 1,
                               "a share from 0 to 1 (0.25 is a quarter of the talks)")  # fmt: skip
-        shards_text = get("CONFBOT_SHARDS")
-        if shards_text is not None and not (
-            shards_text.isascii() and shards_text.isdigit() and 1 <= int(shards_text) <= 1000
-        ):
-            raise SettingsError(
-                f"CONFBOT_SHARDS must be a whole number from 1 to 1000, not {shards_text!r}."
-            )
+        shards = _whole(get, "CONFBOT_SHARDS", None, 1, 1000)
         test_url = get("CONFBOT_TEST_DISCORD_URL")
         if test_url is not None and urlsplit(test_url).hostname not in ("127.0.0.1", "localhost"):
             raise SettingsError("CONFBOT_TEST_DISCORD_URL may only point at 127.0.0.1 (tests).")
@@ -193,10 +202,10 @@ class Settings:
             test_discord_url=test_url,
             state_db=state_db.expanduser(),
             delivery_pace=pace,
-            max_reminders=int(max_text),
+            max_reminders=max_reminders,
             sync_interval=sync_interval,
             sync_max_removed=max_removed,
-            shards=int(shards_text) if shards_text else None,
+            shards=shards,
         )
 
     def configure_logging(self, default: str = "INFO") -> None:
