@@ -33,8 +33,10 @@ async def rig(service: ProgramService, tmp_path: Path):
 
 
 async def sync(rig, *changes: RecordedChange) -> None:
+    """A new version served with these changes (its files do not matter here)."""
     now_ts = int(rig.clock.now().timestamp())
-    await rig.state.record_sync(rig.service.conference.key, now_ts, changes)
+    key = rig.service.conference.key
+    await rig.state.serve_version(key, f"version at {now_ts}", None, now_ts, b"", changes)
 
 
 async def test_a_person_following_a_changed_talk_gets_one_dm(rig):

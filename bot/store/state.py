@@ -585,14 +585,6 @@ class StateStore(Connected):
 
     # -- the live program's changes ---------------------------------------------------
 
-    async def record_sync(
-        self, conference: str, applied_ts: int, changes: Sequence[RecordedChange]
-    ) -> int:
-        """Keep what a new version changed; returns the sync's id."""
-        sync_id = await self._insert_sync(conference, applied_ts, changes)
-        await self._db.commit()
-        return sync_id
-
     async def _insert_sync(
         self, conference: str, applied_ts: int, changes: Sequence[RecordedChange]
     ) -> int:
