@@ -34,9 +34,10 @@ async def keep_served(
     last. Returns nothing: the scheduler reads the kept changes for its notices."""
     conference = program.conference.key
     try:
-        seen, data = await asyncio.to_thread(
-            lambda: (fingerprint([settings.program], settings.timezone), archive(settings.program))
-        )
+        seen = await asyncio.to_thread(fingerprint, [settings.program], settings.timezone)
+        # Zipped only when new: most starts serve a version kept already.
+        data = (None if await state.version_kept(conference, seen)
+                else await asyncio.to_thread(archive, settings.program))  # fmt: skip
     except OSError as exc:
         log.warning("could not keep this version of the program: %s", exc)
         return

@@ -544,22 +544,37 @@ class StateStore(Connected):
 
     async def serve_version(
         self, conference: str, fingerprint: str, label: str | None, now_ts: int,
-        archive: bytes, changes: Sequence[RecordedChange] = (),
+        archive: bytes | None, changes: Sequence[RecordedChange] = (),
     ) -> int | None:  # fmt: skip
         """Keep the version now served (once per distinct content; served last), with what
         it changed since the last one: one transaction, so a crash leaves either both or
         neither, and the next start neither misses the changes nor tells them twice.
-        Returns the sync's id when there were changes."""
-        await self._db.execute(
-            "INSERT INTO program_versions (conference, fingerprint, label, loaded_ts, archive,"
-            " served) VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(served), 0) + 1"
-            " FROM program_versions))"
-            " ON CONFLICT (conference, fingerprint) DO UPDATE SET served = excluded.served",
-            (conference, fingerprint, label, now_ts, archive),
-        )
+        `archive` is None for a version kept already (see version_kept). Returns the
+        sync's id when there were changes."""
+        last = "(SELECT coalesce(max(served), 0) + 1 FROM program_versions)"
+        if archive is None:
+            await self._db.execute(
+                f"UPDATE program_versions SET served = {last} WHERE conference = ?"
+                " AND fingerprint = ?",
+                (conference, fingerprint),
+            )
+        else:
+            await self._db.execute(
+                "INSERT INTO program_versions (conference, fingerprint, label, loaded_ts,"
+                f" archive, served) VALUES (?, ?, ?, ?, ?, {last})"
+                " ON CONFLICT (conference, fingerprint) DO UPDATE SET served = excluded.served",
+                (conference, fingerprint, label, now_ts, archive),
+            )
         sync_id = await self._insert_sync(conference, now_ts, changes) if changes else None
         await self._db.commit()
         return sync_id
+
+    async def version_kept(self, conference: str, fingerprint: str) -> bool:
+        rows = await self._db.execute_fetchall(
+            "SELECT 1 FROM program_versions WHERE conference = ? AND fingerprint = ?",
+            (conference, fingerprint),
+        )
+        return bool(list(rows))
 
     async def served_version(self, conference: str) -> tuple[str, bytes] | None:
         """(fingerprint, zipped files) of the version served last, if any."""
