@@ -77,6 +77,7 @@ async def test_a_new_version_is_kept_and_an_unchanged_one_costs_a_304(source, tm
         ({"status": 500}, "answered HTTP 500"),
         ({"status": 404}, "answered HTTP 404"),
         ({"body": b"<html>maintenance</html>", "etag": '"v2"'}, "gave no program confbot reads"),
+        ({"body": b"", "etag": '"empty"'}, "gave no program confbot reads"),
     ],
 )
 async def test_a_failing_answer_never_replaces_the_copy(source, tmp_path, change, says):
