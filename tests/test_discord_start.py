@@ -69,7 +69,13 @@ def test_bot_never_syncs_in_on_ready():
 
 # Every variable settings.py reads, found in its source, so a new one cannot go undocumented.
 SETTINGS_NAMES = sorted(
-    set(re.findall(r'(?<![.\w])get\("([A-Z_]+)"\)', (ROOT / "bot" / "settings.py").read_text()))
+    # Read directly (get("NAME")) or through a number reader (_number(get, "NAME", ...)).
+    set(
+        re.findall(
+            r'(?:(?<![.\w])get\(|_(?:number|whole)\(get, )"([A-Z_]+)"',
+            (ROOT / "bot" / "settings.py").read_text(),
+        )
+    )
     - {"CONFBOT_TEST_DISCORD_URL"}  # tests only, deliberately not in .env.example
 )
 
