@@ -20,9 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
+from yarl import URL
 
 from bot.importer.files import MAX_BYTES
 from bot.importer.registry import read_source
+from bot.live.guard import SourceRefused, check_address, guarded_connector
 from bot.settings import is_url
 
 log = logging.getLogger(__name__)
@@ -54,14 +57,18 @@ class Validators:
 
 class RemoteProgram:
     def __init__(
-        self, url: str, copy: Path, timeout: float = TIMEOUT, max_bytes: int = MAX_BYTES
-    ) -> None:
+        self, url: str, copy: Path, timeout: float = TIMEOUT, max_bytes: int = MAX_BYTES,
+        guard: AbstractResolver | None = None,
+    ) -> None:  # fmt: skip
+        """`guard`: for a source added from Discord, the resolver that lets the fetch
+        reach public addresses only, over https, redirects included (bot.live.guard)."""
         if not is_url(url):
             raise ValueError(f"not an http(s) address: {url!r}")
         self.url = url
         self.copy = copy
         self.timeout = timeout
         self.max_bytes = max_bytes
+        self.guard = guard
         self._meta = copy.with_name(copy.name + ".json")
 
     @property
@@ -92,11 +99,33 @@ class RemoteProgram:
         if known.last_modified:
             headers["If-Modified-Since"] = known.last_modified
         timeout = aiohttp.ClientTimeout(total=self.timeout)
+        connector = guarded_connector(self.guard) if self.guard is not None else None
         try:
-            async with (
-                aiohttp.ClientSession(timeout=timeout) as session,
-                session.get(self.url, headers=headers, max_redirects=MAX_REDIRECTS) as response,
-            ):
+            async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+                return await self._get(session, headers)
+        except TimeoutError:
+            raise FetchError(f"{self.url} did not answer within {self.timeout:.0f} s") from None
+        except SourceRefused as exc:
+            raise FetchError(str(exc)) from None
+        except aiohttp.ClientConnectorError as exc:
+            if self.guard is not None and "resolves to" in str(exc.os_error):
+                raise FetchError(f"{exc.os_error}; only public addresses can be fetched") from None
+            raise FetchError(f"{self.url} could not be reached ({type(exc).__name__})") from None
+        except aiohttp.ClientError as exc:
+            raise FetchError(f"{self.url} could not be reached ({type(exc).__name__})") from None
+
+    async def _get(
+        self, session: aiohttp.ClientSession, headers: dict[str, str]
+    ) -> Download | None:
+        """Follow redirects one hop at a time, so a guarded fetch checks every address."""
+        url = URL(self.url)
+        for _ in range(MAX_REDIRECTS + 1):
+            if self.guard is not None:
+                check_address(url)
+            async with session.get(url, headers=headers, allow_redirects=False) as response:
+                if response.status in (301, 302, 303, 307, 308) and "Location" in response.headers:
+                    url = url.join(URL(response.headers["Location"]))
+                    continue
                 if response.status == 304:
                     return None
                 if response.status != 200:
@@ -104,12 +133,7 @@ class RemoteProgram:
                 body = await self._read_capped(response)
                 said = response.headers
                 return Download(body, Validators(said.get("ETag"), said.get("Last-Modified")))
-        except aiohttp.TooManyRedirects:
-            raise FetchError(f"{self.url} redirects more than {MAX_REDIRECTS} times") from None
-        except TimeoutError:
-            raise FetchError(f"{self.url} did not answer within {self.timeout:.0f} s") from None
-        except aiohttp.ClientError as exc:
-            raise FetchError(f"{self.url} could not be reached ({type(exc).__name__})") from None
+        raise FetchError(f"{self.url} redirects more than {MAX_REDIRECTS} times")
 
     @contextlib.contextmanager
     def staged(self, download: Download) -> Iterator[Path]:
