@@ -28,10 +28,12 @@ class Opened(Loaded):
     store: ProgramStore
 
 
-async def open_program(settings: Settings, force: bool = False) -> Opened:
+async def open_program(
+    settings: Settings, force: bool = False, index_later: bool = False
+) -> Opened:
     """Rebuild the database if stale, read the program, keep the store open (the bot).
     A program at an address starts from its last good copy, with no network; only the
-    very first start fetches it."""
+    very first start fetches it. `index_later`: see ProgramService."""
     if settings.program_url is not None and not settings.program.is_file():
         await _first_fetch(settings)
     with _naming("CONFBOT_DB"):
@@ -46,7 +48,7 @@ async def open_program(settings: Settings, force: bool = False) -> Opened:
     except BaseException:
         await store.close()
         raise
-    return Opened(ProgramService(program), report, store)
+    return Opened(ProgramService(program, index_later=index_later), report, store)
 
 
 async def _first_fetch(settings: Settings) -> None:

@@ -6,6 +6,8 @@ instead of surfacing as a strange failure an hour into the conference.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -48,6 +50,27 @@ def is_url(text: str) -> bool:
 def copy_path(db_path: Path) -> Path:
     """Where the last good copy of a program at an address is kept, beside the database."""
     return db_path.with_name(f"{db_path.stem}-source")
+
+
+def own_db_path(db_path: Path, where: str) -> Path:
+    """The program database of one of several sources: named after the source, so each
+    keeps its own database (and address copy) whatever order they are listed in."""
+    digest = hashlib.sha256(where.encode()).hexdigest()[:12]
+    return db_path.with_name(f"{db_path.stem}-{digest}{db_path.suffix}")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One program the bot serves: a file or directory, or an address followed through
+    the copy kept at `program`; each has its own program database."""
+
+    program: Path
+    url: str | None
+    db_path: Path
+
+    @property
+    def where(self) -> str:
+        return self.url or str(self.program)
 
 
 Getter = Callable[[str], str | None]
@@ -124,6 +147,31 @@ class Settings:
     sync_max_removed: float = 0.25
     # Gateway shards; None lets Discord say how many (one until a bot is in 2,500 servers).
     shards: int | None = None
+    # Every program the operator configured (CONFBOT_PROGRAM, comma-separated); the fields
+    # program, program_url and db_path above are the first one's.
+    sources: tuple[Source, ...] = ()
+    # Tests only: sources added from Discord may be http and on loopback or private hosts.
+    allow_private_sources: bool = False
+
+    def __post_init__(self) -> None:
+        # program, program_url and db_path always name the first source, also in settings
+        # built in code or changed with dataclasses.replace.
+        first = Source(self.program, self.program_url, self.db_path)
+        object.__setattr__(self, "sources", (first, *self.sources[1:]))
+
+    def for_source(self, source: Source) -> Settings:
+        """These settings as seen by one conference's start-up, follower and versions."""
+        return dataclasses.replace(
+            self, program=source.program, program_url=source.url, db_path=source.db_path,
+            sources=(source,),
+        )  # fmt: skip
+
+    def added_source(self, url: str) -> Settings:
+        """The settings of a source a server added from Discord: its copy and database
+        are kept in a folder beside the state database, named after the address."""
+        folder = self.state_db.with_name(f"{self.state_db.stem}-sources")
+        db_path = own_db_path(folder / "program.db", url)
+        return self.for_source(Source(copy_path(db_path), url, db_path))
 
     @classmethod
     def from_env(
@@ -144,23 +192,12 @@ class Settings:
             return value or None
 
         db_path = Path(get("CONFBOT_DB") or DEFAULT_DB).expanduser()
-        program_text = get("CONFBOT_PROGRAM")
-        program_url = program_text if program_text and is_url(program_text) else None
-        if program_url is not None and not urlsplit(program_url).hostname:
-            raise SettingsError(f"CONFBOT_PROGRAM={program_url} has no host name.")
-        program = (copy_path(db_path) if program_url
-                   else Path(program_text or BUNDLED_PROGRAM).expanduser())  # fmt: skip
-        if program_url is None and not program.exists():
-            raise SettingsError(
-                f"CONFBOT_PROGRAM={program} does not exist; give a program export (pretalx or"
-                " frab schedule.json or schedule.xml, an .ics feed, an Indico export) or a"
-                " directory (unset it for the bundled OSDI '24)."
-            )
+        if db_path.is_dir():
+            raise SettingsError(f"CONFBOT_DB={db_path} is a directory; give a file path.")
+        sources = _sources(get("CONFBOT_PROGRAM"), db_path)
         zone = get("CONFBOT_TIMEZONE")
         if zone is not None:
             zone_setting(zone, "CONFBOT_TIMEZONE")
-        if db_path.is_dir():
-            raise SettingsError(f"CONFBOT_DB={db_path} is a directory; give a file path.")
         guild = get("CONFBOT_GUILD_ID")
         if guild is not None and not guild.isdigit():
             raise SettingsError(f"CONFBOT_GUILD_ID must be a server id (digits), not {guild!r}.")
@@ -190,11 +227,18 @@ class Settings:
         test_url = get("CONFBOT_TEST_DISCORD_URL")
         if test_url is not None and urlsplit(test_url).hostname not in ("127.0.0.1", "localhost"):
             raise SettingsError("CONFBOT_TEST_DISCORD_URL may only point at 127.0.0.1 (tests).")
+        allow_private = (get("CONFBOT_ALLOW_PRIVATE_SOURCES") or "no").lower()
+        if allow_private not in ("yes", "no"):
+            raise SettingsError(
+                f"CONFBOT_ALLOW_PRIVATE_SOURCES must be yes or no, not {allow_private!r}."
+            )
         return cls(
-            program=program,
-            program_url=program_url,
+            program=sources[0].program,
+            program_url=sources[0].url,
             timezone=zone,
-            db_path=db_path,
+            db_path=sources[0].db_path,
+            sources=sources,
+            allow_private_sources=allow_private == "yes",
             discord_token=get("DISCORD_TOKEN"),
             guild_id=int(guild) if guild else None,
             simulated_now=simulated,
@@ -213,3 +257,33 @@ class Settings:
             level=self.log_level or default,
             format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         )
+
+
+def _sources(text: str | None, db_path: Path) -> tuple[Source, ...]:
+    """CONFBOT_PROGRAM: one program, or several separated by commas (one bot serving
+    several conferences). With one, its database is CONFBOT_DB itself."""
+    items = [item.strip() for item in (text or "").split(",") if item.strip()]
+    if not items:
+        return (Source(BUNDLED_PROGRAM, None, db_path),)
+    if len(set(items)) != len(items):
+        raise SettingsError("CONFBOT_PROGRAM names the same program twice.")
+    sources = []
+    for item in items:
+        own_db = db_path if len(items) == 1 else own_db_path(db_path, item)
+        sources.append(_source(item, own_db))
+    return tuple(sources)
+
+
+def _source(item: str, db_path: Path) -> Source:
+    if is_url(item):
+        if not urlsplit(item).hostname:
+            raise SettingsError(f"CONFBOT_PROGRAM={item} has no host name.")
+        return Source(copy_path(db_path), item, db_path)
+    program = Path(item).expanduser()
+    if not program.exists():
+        raise SettingsError(
+            f"CONFBOT_PROGRAM={program} does not exist; give a program export (pretalx or"
+            " frab schedule.json or schedule.xml, an .ics feed, an Indico export) or a"
+            " directory (unset it for the bundled OSDI '24); separate several with commas."
+        )
+    return Source(program, None, db_path)

@@ -20,7 +20,7 @@ COMMANDS = frozenset(
     (
         "next now paper author session schedule search about"
         " remind agenda forget announce status publish-events stream qa ask questions changes"
-        " program"
+        " program conference"
     ).split()
 )
 

@@ -84,11 +84,29 @@ def test_attendee_commands_are_registered_for_servers_and_dms(bot: ConfBot):
             assert set(command.to_dict(bot.tree)["contexts"]) == {0, 1, 2}, command.name
 
 
-def test_schedule_offers_the_conference_days_as_choices(bot: ConfBot):
-    schedule = bot.tree.get_command("schedule")
-    (option,) = schedule.to_dict(bot.tree)["options"]
-    values = [c["value"] for c in option["choices"]]
+async def test_schedule_offers_the_conference_days_then_the_export(cog: ProgramCog):
+    # Autocomplete, not fixed choices: each conference has its own days.
+    choices = await cog.schedule_autocomplete(make_interaction(), "")
+    values = [c.value for c in choices]
     assert values == ["2024-07-10", "2024-07-11", "2024-07-12", "export"]
+
+
+async def test_schedule_autocomplete_narrows_to_what_is_typed(cog: ProgramCog):
+    choices = await cog.schedule_autocomplete(make_interaction(), "thurs")
+    assert [c.value for c in choices] == ["2024-07-11"]
+
+
+async def test_schedule_takes_a_typed_weekday(cog: ProgramCog):
+    interaction = make_interaction()
+    await cog.schedule.callback(cog, interaction, day="Friday")
+    assert "July 12" in sent(interaction)["embed"].title
+
+
+async def test_schedule_refuses_a_day_outside_the_conference_naming_its_days(cog: ProgramCog):
+    from bot.service import QueryError
+
+    with pytest.raises(QueryError, match="its days are Wednesday, July 10"):
+        await cog.schedule.callback(cog, make_interaction(), day="2024-08-01")
 
 
 # -- commands -------------------------------------------------------------------------
@@ -173,8 +191,7 @@ async def test_session_lists_its_talks(cog: ProgramCog):
 
 async def test_schedule_shows_the_day_with_meals(cog: ProgramCog):
     interaction = make_interaction()
-    choice = app_commands.Choice(name="Wednesday, July 10", value="2024-07-10")
-    await cog.schedule_command.callback(interaction, choice)
+    await cog.schedule.callback(cog, interaction, day="2024-07-10")
     kwargs = sent(interaction)
     names = [f.name for f in kwargs["embed"].fields]
     assert any("Keynote" in n for n in names)
@@ -365,4 +382,4 @@ async def test_page_buttons_are_disabled_when_they_time_out(cog: ProgramCog):
 
 def test_service_is_shared_not_global(bot: ConfBot, cog: ProgramCog):
     assert isinstance(bot.service, ProgramService)
-    assert cog.service is bot.service
+    assert cog._service(make_interaction(), None) is bot.service

@@ -88,9 +88,9 @@ def test_env_example_documents_every_setting(name: str):
 async def test_close_closes_the_database(tmp_path: Path):
     bot = ConfBot(settings(tmp_path))
     await bot.setup_hook()
-    assert bot.store is not None
+    assert not bot.store.closed
     await bot.close()
-    assert bot.store is None
+    assert bot.store.closed and bot.state is None
 
 
 async def test_a_bot_that_never_connected_closes_cleanly(tmp_path: Path):
@@ -99,4 +99,4 @@ async def test_a_bot_that_never_connected_closes_cleanly(tmp_path: Path):
     bot = ConfBot(settings(tmp_path))
     await bot.setup_hook()
     await bot.close()
-    assert bot.state is None and bot.store is None and not bot.cogs
+    assert bot.state is None and bot.store.closed and not bot.cogs

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.model import Conference
 from bot.service import ProgramService
 
 
@@ -27,18 +26,3 @@ class ProgramHolder:
         self._service = service
         self.loaded_at = at
         self.swaps += 1
-
-
-class FollowsProgram:
-    """For whatever reads a holder (the Discord cogs): `service` and `conference` are the
-    current version's, read afresh on every use."""
-
-    holder: ProgramHolder
-
-    @property
-    def service(self) -> ProgramService:
-        return self.holder.service
-
-    @property
-    def conference(self) -> Conference:
-        return self.holder.service.conference

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from aiohttp.abc import AbstractResolver
+
 from bot.bulk import favour_the_loop
 from bot.clock import Clock
 from bot.importer.errors import ProgramFileError
@@ -78,7 +80,9 @@ class ProgramFollower:
         holder: ProgramHolder,
         clock: Clock,
         on_change: Callable[[list[Change]], Awaitable[None]] | None = None,
+        guard: AbstractResolver | None = None,
     ) -> None:
+        """`guard`: for a source a server added, fetch public https addresses only."""
         self.settings = settings
         self.holder = holder
         self.clock = clock
@@ -89,7 +93,9 @@ class ProgramFollower:
         self._discarded: str | None = None  # a held version an organiser turned down
         self.held: Candidate | None = None  # waiting for /program apply or discard
         self.remote = (
-            RemoteProgram(settings.program_url, settings.program) if settings.program_url else None
+            RemoteProgram(settings.program_url, settings.program, guard=guard)
+            if settings.program_url
+            else None
         )
         self._task: asyncio.Task[None] | None = None
 

@@ -306,7 +306,14 @@ def render_load(program: Program, build: BuildReport, source: Path, db_path: Pat
     """What `python -m bot load` found: where from, what, the zone and why, warnings."""
     c = program.conference
     state = f"rebuilt ({build.reason})" if build.rebuilt else "already up to date"
-    lines = [f"{c.name}: {source} -> {db_path}, {state}"]
+    return "\n".join([f"{c.name}: {source} -> {db_path}, {state}", *load_details(program, build)])
+
+
+def load_details(program: Program, build: BuildReport) -> list[str]:
+    """The load report's lines after its first: what was found, indented (also what a
+    server is shown when it adds a source, without the operator's file paths)."""
+    c = program.conference
+    lines = []
     noun = c.item_noun
     room_blocks = any(s.kind is SessionKind.ROOM_BLOCK for s in program.sessions)
     blocks = "room blocks" if room_blocks else "sessions"
@@ -340,7 +347,7 @@ def render_load(program: Program, build: BuildReport, source: Path, db_path: Pat
         lines.append(f"  warning: {warning}")
     if build.rebuilt and not build.warnings:
         lines.append("  no warnings")
-    return "\n".join(lines)
+    return lines
 
 
 def change_lines(changes: Sequence[RecordedChange], tz: ZoneInfo) -> list[str]:

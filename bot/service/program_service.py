@@ -7,6 +7,7 @@ the typed results however they like.
 from __future__ import annotations
 
 import functools
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -98,11 +99,20 @@ def _typed(text: str | None) -> str:
 
 
 class ProgramService:
-    def __init__(self, program: Program, index: ProgramIndex | None = None) -> None:
+    def __init__(
+        self, program: Program, index: ProgramIndex | None = None, index_later: bool = False
+    ) -> None:
+        """`index_later`: build the search indexes on first use, or when `index_now` is
+        called, instead of here. A bot starting with 100 conferences answers sooner if
+        it indexes them in the background once it is up (a version a sync builds is
+        indexed before it is swapped in, so no lookup ever waits for that)."""
         self.program = program
         self.conference = program.conference
+        self._index = index
+        self._indexing = threading.Lock()
+        if not index_later:
+            self.index_now()
         with cycle_collection_paused():
-            self.index = index or ProgramIndex(program)
             self.sessions = {s.key: s for s in program.sessions}
             sessions = self.sessions
             self.talks = {t.key: SessionTalk(t, sessions[t.session_key]) for t in program.talks}
@@ -112,6 +122,18 @@ class ProgramService:
         for session in program.sessions:
             start = int(session.slot.start.timestamp())
             self._sessions_by_start.setdefault(start, []).append(session)
+
+    @property
+    def index(self) -> ProgramIndex:
+        return self._index or self.index_now()
+
+    def index_now(self) -> ProgramIndex:
+        """The search indexes, built once (thread-safe: a background build and a first
+        lookup on the event loop may ask at once, and the second waits for the first)."""
+        with self._indexing:
+            if self._index is None:
+                self._index = ProgramIndex(self.program)
+            return self._index
 
     # -- time ---------------------------------------------------------------------------
 

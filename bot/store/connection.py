@@ -60,9 +60,11 @@ class Connected:
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
         self.path = path
+        self.closed = False
 
     async def close(self) -> None:
         await self._db.close()
+        self.closed = True
 
     async def __aenter__(self) -> Self:
         return self

@@ -249,3 +249,28 @@ INSERT INTO deliveries_by_conference (id, kind, owner, item_ref, arming, target,
 DROP TABLE deliveries;
 ALTER TABLE deliveries_by_conference RENAME TO deliveries;
 CREATE INDEX deliveries_by_due ON deliveries (conference, state, due_ts);
+
+-- migration 8
+-- One bot, several conferences. Which of them a server offers and which it answers by
+-- default (no rows: every conference the operator configured, the first by default), the
+-- one a person picked with /conference use, and the sources servers added from Discord
+-- (followed like the operator's, and started again with the bot).
+CREATE TABLE server_conferences (
+    guild_id    INTEGER NOT NULL,
+    conference  TEXT NOT NULL,
+    is_default  INTEGER NOT NULL DEFAULT 0,
+    added_ts    INTEGER NOT NULL,
+    PRIMARY KEY (guild_id, conference)
+);
+
+CREATE TABLE person_conferences (
+    user_id     INTEGER PRIMARY KEY,
+    conference  TEXT NOT NULL
+);
+
+CREATE TABLE added_sources (
+    conference  TEXT PRIMARY KEY,
+    url         TEXT NOT NULL UNIQUE,
+    guild_id    INTEGER NOT NULL,
+    added_ts    INTEGER NOT NULL
+);

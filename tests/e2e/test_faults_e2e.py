@@ -14,6 +14,8 @@ import pytest
 from tests.e2e.conftest import bot_env, logged_in, wait_for
 from tests.fakediscord.server import DEADLINE, FakeDiscord, Interaction
 
+FRAB = Path(__file__).parents[1] / "fixtures" / "programs" / "frab-v1.json"
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -107,7 +109,20 @@ async def test_python_m_bot_sync_registers_commands_in_a_guild(fake: FakeDiscord
     )  # fmt: skip
     stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, stderr.decode()[-2000:]
-    assert b"Synced 20 commands to guild 4242" in stdout
+    assert b"Synced 21 commands to guild 4242" in stdout
     assert {c["name"] for c in fake.guild_commands[4242]} >= {"next", "paper", "author"}
     assert fake.global_commands == []
     assert not fake.protocol_errors
+
+
+async def test_two_programs_of_one_conference_exit_2_naming_them(fake: FakeDiscord, tmp_path: Path):
+    # The databases opened before the second program was refused are closed too: an open
+    # one would keep the process alive after the sentence.
+    twice = tmp_path / "again.json"
+    twice.write_bytes(FRAB.read_bytes())
+    process = await spawn_bot(fake, tmp_path, CONFBOT_PROGRAM=f"{FRAB},{twice}")
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    text = stderr.decode()
+    assert process.returncode == 2, text[-2000:]
+    assert f"{twice} is the conference “fixcon”, like another program listed before it" in text
+    assert "Traceback" not in text

@@ -69,7 +69,7 @@ async def test_a_channel_announcement_goes_out_through_discord(fake: FakeDiscord
         "announce channel", user=organiser, permissions=DEFAULT_PERMISSIONS | MANAGE_GUILD,
         channel=fake.channel_id, minutes_before=200,
     ))  # fmt: skip
-    assert answer.ephemeral and "I'll post each session" in answer.data["content"]
+    assert answer.ephemeral and "I'll post each OSDI '24 session" in answer.data["content"]
     # Low-Latency LLM Serving starts at 14:00; 200 minutes before is 10:40: due at once.
     await wait_for(lambda: messages_in(fake, fake.channel_id), what="the announcement")
     (message,) = messages_in(fake, fake.channel_id)

@@ -102,6 +102,10 @@ class FakeDiscord:
         # A server that never added the bot, where a person uses it through their install.
         self.elsewhere_guild_id = payloads.snowflake()
         self.elsewhere_channel_id = payloads.snowflake()
+        # A second server that added the bot, with one text channel (sent on a bot with one
+        # shard only: the sharding tests use the first server alone).
+        self.second_guild_id = payloads.snowflake()
+        self.second_channel_id = payloads.snowflake()
         self.channel_id = payloads.snowflake()
         # A second text channel, for a room's own announcements; deleting a channel
         # (adding it here) makes posts to it fail as Discord's do: 404 Unknown Channel.
@@ -837,7 +841,18 @@ class FakeDiscord:
             payloads.guild(self.guild_id, channels, bot_member, self.everyone_permissions),
             socket,
         )
+        if shard[1] == 1:
+            channel = payloads.text_channel(self.second_channel_id, self.second_guild_id)
+            everyone = self.everyone_permissions
+            second = payloads.guild(self.second_guild_id, [channel], bot_member, everyone)
+            await self._dispatch("GUILD_CREATE", second, socket)
         self.connected.set()
+
+    async def remove_bot(self, second: bool = False) -> None:
+        """A server removes the bot (kicks it): Discord sends GUILD_DELETE without
+        `unavailable`, which discord.py reports as on_guild_remove."""
+        guild_id = self.second_guild_id if second else self.guild_id
+        await self._dispatch("GUILD_DELETE", {"id": str(guild_id)})
 
     async def _dispatch(
         self, name: str, data: dict[str, Any], socket: web.WebSocketResponse | None = None
@@ -923,13 +938,15 @@ class FakeDiscord:
         in_thread: int | None = None,
         installed_by_user: bool = False,
         elsewhere: bool = False,
+        second: bool = False,
     ) -> dict[str, Any]:
         """An interaction as Discord sends it. `installed_by_user`: the person has the app
         on their account; `elsewhere`: they use it in a server that never added the bot
-        (so only their install authorises it)."""
+        (so only their install authorises it); `second`: in the second server."""
         user = user or self.attendee
         interaction_id = payloads.snowflake()
-        owners = {} if elsewhere or (installed_by_user and dm) else {"0": str(self.guild_id)}
+        guild_id = self.second_guild_id if second else self.guild_id
+        owners = {} if elsewhere or (installed_by_user and dm) else {"0": str(guild_id)}
         if installed_by_user or elsewhere:
             owners["1"] = str(user["id"])
         token = f"itoken-{interaction_id}"
@@ -967,9 +984,10 @@ class FakeDiscord:
             payload["guild_locale"] = "en-US"
             payload["member"] = payloads.member(user, permissions)
         else:
-            payload["channel_id"] = str(self.channel_id)
-            payload["channel"] = payloads.text_channel(self.channel_id, self.guild_id)
-            payload["guild_id"] = str(self.guild_id)
+            channel_id = self.second_channel_id if second else self.channel_id
+            payload["channel_id"] = str(channel_id)
+            payload["channel"] = payloads.text_channel(channel_id, guild_id)
+            payload["guild_id"] = str(guild_id)
             payload["guild_locale"] = "en-US"
             payload["member"] = payloads.member(user, permissions)
         return payload
@@ -985,6 +1003,7 @@ class FakeDiscord:
         in_thread: int | None = None,
         installed_by_user: bool = False,
         elsewhere: bool = False,
+        second: bool = False,
         **options: Any,
     ) -> Interaction:
         """`name` may name a subcommand too: send_command("announce channel", ...)."""
@@ -1000,7 +1019,7 @@ class FakeDiscord:
                 }
             data["resolved"] = {"channels": resolved}
         payload = self._base(2, data, user, dm, permissions, in_thread, installed_by_user,
-                             elsewhere)  # fmt: skip
+                             elsewhere, second)  # fmt: skip
         self._check_offered(self.command(data["name"]), payload)
         return await self._deliver(payload)
 
@@ -1027,10 +1046,14 @@ class FakeDiscord:
         /,
         *,
         user: dict[str, Any] | None = None,
+        dm: bool = False,
+        second: bool = False,
         **others: Any,
     ) -> Interaction:
         data, _ = self._command_data(name, {**others, option: typed}, option)
-        return await self._deliver(self._base(4, data, user, False, DEFAULT_PERMISSIONS))
+        payload = self._base(4, data, user, dm, DEFAULT_PERMISSIONS, second=second,
+                             installed_by_user=dm)  # fmt: skip
+        return await self._deliver(payload)
 
     def _command_data(
         self, name: str, options: dict[str, Any], focused: str | None

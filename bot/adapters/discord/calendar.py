@@ -12,9 +12,11 @@ from typing import Any, Protocol, TypeVar
 
 import discord
 
+from bot.adapters.discord.conference_option import picked
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.respond import send
 from bot.clock import Clock
+from bot.live.conferences import Conferences
 from bot.render import ics
 from bot.render.common import count_of
 from bot.service import ProgramService, QueryError
@@ -24,7 +26,7 @@ BUTTON_ID = re.compile(r"ics:(?P<ref>[ps]:[-\w]+)")
 
 
 class ProgramClient(Protocol):
-    service: ProgramService
+    conferences: Conferences
     clock: Clock
 
 
@@ -167,7 +169,15 @@ class CalendarButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         client: ProgramClient = interaction.client  # type: ignore[assignment]
-        found = item_calendar(client.service, self.ref, client.clock.now())
+        # The id names the item, not its conference: the one this person asks about
+        # first, then any other that has it.
+        first = picked(client.conferences, interaction)
+        now = client.clock.now()
+        found = None
+        for served in [first, *(s for s in client.conferences if s is not first)]:
+            found = item_calendar(served.service, self.ref, now)
+            if found is not None:
+                break
         if found is None:
             await interaction.response.send_message(
                 "That item is no longer in the program.", ephemeral=True

@@ -6,23 +6,30 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.adapters.discord.conference_option import CONFERENCE_HELP, ConferenceArg, picked
 from bot.adapters.discord.replies import send_cards, send_text
 from bot.clock import Clock
-from bot.live.holder import FollowsProgram, ProgramHolder
+from bot.live.conferences import Conferences
 from bot.render import cards
 from bot.store.state import StateStore
 
 
-class ChangesCog(commands.Cog, FollowsProgram):
-    def __init__(self, holder: ProgramHolder, clock: Clock, state: StateStore) -> None:
-        self.holder = holder
+class ChangesCog(commands.Cog):
+    def __init__(self, conferences: Conferences, clock: Clock, state: StateStore) -> None:
+        self.conferences = conferences
         self.clock = clock
         self.state = state
 
     @app_commands.command(name="changes", description="Recent changes to the program, newest first")
-    @app_commands.describe(since="Only changes since then: 14:00, thursday 9:00, or an ISO time")
-    async def changes(self, interaction: discord.Interaction, since: str | None = None) -> None:
-        service = self.service
+    @app_commands.describe(
+        since="Only changes since then: 14:00, thursday 9:00, or an ISO time",
+        conference=CONFERENCE_HELP,
+    )
+    async def changes(
+        self, interaction: discord.Interaction, since: str | None = None,
+        conference: ConferenceArg | None = None,
+    ) -> None:  # fmt: skip
+        service = picked(self.conferences, interaction, conference).service
         since_ts = int(service.when(since, self.clock.now()).timestamp()) if since else 0
         found = await self.state.changes(service.conference.key, since_ts)
         if not found:

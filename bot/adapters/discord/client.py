@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -12,6 +14,7 @@ from discord.ext import commands
 from bot.adapters.discord.calendar import CalendarButton
 from bot.adapters.discord.changes_cog import ChangesCog
 from bot.adapters.discord.cog import ProgramCog
+from bot.adapters.discord.conference_cog import ConferenceCog
 from bot.adapters.discord.delivery import DiscordSender
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.events_cog import EventsCog
@@ -23,15 +26,18 @@ from bot.adapters.discord.streams_cog import StreamsCog
 from bot.adapters.discord.tree import ConfTree
 from bot.app import make_clock, open_program, open_state
 from bot.clock import Clock
+from bot.importer.errors import ProgramFileError
+from bot.live.conferences import Conferences, Served, ServedAlready
 from bot.live.diff import Change
+from bot.live.guard import PublicResolver
 from bot.live.holder import ProgramHolder
 from bot.live.served import keep_served
 from bot.live.sync import ProgramFollower
 from bot.reminders.scheduler import Scheduler
 from bot.service import ProgramService
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.store import ProgramStore
-from bot.store.state import StateStore
+from bot.store.state import AddedSource, StateStore
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +46,9 @@ class ConfBot(commands.AutoShardedBot):
     """Slash commands only, so only default intents: nothing privileged to ask for."""
 
     settings: Settings
-    store: ProgramStore | None
     state: StateStore | None
-    holder: ProgramHolder
+    conferences: Conferences
     clock: Clock
-    scheduler: Scheduler | None
-    follower: ProgramFollower | None
 
     def __init__(self, settings: Settings, clock: Clock | None = None, **options: Any) -> None:
         # Sharded from the start: one shard until Discord asks for more (at 2,500 servers)
@@ -64,95 +67,189 @@ class ConfBot(commands.AutoShardedBot):
             **options,
         )
         self.settings = settings
-        self.store = None
         self.state = None
-        self.scheduler = None
-        self.follower = None
         self._clock_override = clock
+        self._sender = DiscordSender(self)
+        self._started = False
+        self._indexing: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
-        """Open the stores (rebuilding the program if stale), add the cogs, start the
-        scheduler, and sync commands to the test guild if one is configured."""
-        opened = await open_program(self.settings)
-        self.store = opened.store
-        if opened.report.rebuilt:
-            log.info("program database rebuilt (%s)", opened.report.reason)
-        self.clock = self._clock_override or make_clock(
-            opened.service.conference, self.settings.simulated_now
-        )
-        self.holder = holder = ProgramHolder(opened.service, self.clock.now())
-        self.follower = follower = ProgramFollower(
-            self.settings, holder, self.clock, self._program_changed
-        )
-        self.add_dynamic_items(CalendarButton, AskButton)
+        """Open the state, then every conference (rebuilding a program database if
+        stale), add the cogs, start each conference's scheduler and follower, and sync
+        commands to the test guild if one is configured."""
         self.state = state = await open_state(self.settings)
-        reports = opened.report.reports
-        await self._serving(reports[0].version if reports else None, since_last_served=True)
-        conference = self.service.conference.key
+        self.conferences = conferences = Conferences(state)
+        for source in self.settings.sources:
+            await self.open_conference(self.settings.for_source(source))
+        for added in await state.added_sources():
+            try:
+                await self.open_conference(self.settings.added_source(added.url), added.guild_id)
+            except (SettingsError, ProgramFileError, OSError) as exc:
+                log.warning("the source %s, added in server %d, does not open (%s); not"
+                            " serving it", added.url, added.guild_id, exc)  # fmt: skip
+        await conferences.load_choices()
+        self.add_dynamic_items(CalendarButton, AskButton)
         await self.add_cog(
             ProgramCog(
-                self,
-                holder,
+                conferences,
                 self.clock,
-                lambda user: state.followed_refs(conference, user),
-                lambda guild: state.streams(guild, conference),
+                lambda key, user: state.followed_refs(key, user),
+                lambda guild, key: state.streams(guild, key),
             )
-        )
-        sender = DiscordSender(self)
-        self.scheduler = Scheduler(
-            self.state, lambda: holder.service, self.clock, sender, pace=self.settings.delivery_pace
         )
         await self.add_cog(
-            RemindersCog(
-                holder,
-                self.clock,
-                self.state,
-                self.scheduler,
-                self.settings.max_reminders,
-                lambda: follower.status,
-            )
+            RemindersCog(conferences, self.clock, state, self.settings.max_reminders)
         )
-        await self.add_cog(EventsCog(holder, self.clock, self.state, self.get_guild))
-        await self.add_cog(StreamsCog(holder, self.clock, self.state))
-        await self.add_cog(QACog(holder, self.clock, self.state, self.scheduler.wake))
-        await self.add_cog(ChangesCog(holder, self.clock, self.state))
-        await self.add_cog(ProgramAdminCog(follower))
-        await self.scheduler.start()
-        follower.start()
+        await self.add_cog(EventsCog(conferences, self.clock, state, self.get_guild))
+        await self.add_cog(StreamsCog(conferences, self.clock, state))
+        await self.add_cog(QACog(conferences, self.clock, state, self.wake_schedulers))
+        await self.add_cog(ChangesCog(conferences, self.clock, state))
+        await self.add_cog(ProgramAdminCog(conferences))
+        await self.add_cog(ConferenceCog(conferences, self.clock, self.settings,
+                                         self.open_conference, self.drop_conference))  # fmt: skip
+        for served in conferences:
+            await self._start(served)
+        self._started = True
+        self._indexing = asyncio.create_task(self._index_all(), name="confbot-indexing")
         if self.settings.guild_id is not None:
             guild = discord.Object(id=self.settings.guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to guild %s", len(synced), self.settings.guild_id)
 
-    async def _program_changed(self, changes: list[Change]) -> None:
-        """A new version is in the holder: keep what changed (for the notices and
-        /changes), then re-plan reminders, announcements and threads for it (moved items'
-        deliveries move, removed items' are cancelled, and the notices are planned)."""
-        await self._serving(None, changes)
-        if self.scheduler is not None:
-            self.scheduler.wake()
+    async def open_conference(self, view: Settings, added_by: int | None = None) -> Served:
+        """Open one conference: its program (from its database, rebuilt if stale), the
+        version it serves kept, its follower and scheduler made (started with the bot, or
+        at once when a server adds it while the bot runs). `added_by`: the server that
+        added it from Discord, whose source may only reach public https addresses."""
+        opened = await open_program(view, index_later=True)
+        if opened.report.rebuilt:
+            log.info("program database %s rebuilt (%s)", view.db_path, opened.report.reason)
+        if not hasattr(self, "clock"):  # the first conference's zone sets a rehearsal's
+            self.clock = self._clock_override or make_clock(
+                opened.service.conference, self.settings.simulated_now
+            )
+        key = opened.service.conference.key
+        if self.conferences.get(key) is not None:
+            await opened.store.close()
+            raise ServedAlready(key, view.sources[0].where)
+        assert self.state is not None
+        holder = ProgramHolder(opened.service, self.clock.now())
+
+        async def changed(changes: list[Change]) -> None:
+            await self._program_changed(served, changes)
+
+        added = None
+        if added_by is not None and view.program_url is not None:
+            added = AddedSource(key, view.program_url, added_by)
+        guard = None if added is None or self.settings.allow_private_sources else PublicResolver()
+        follower = ProgramFollower(view, holder, self.clock, changed, guard)
+        served = Served(key, holder, follower, view, opened.store, added, report=opened.report)
+        served.scheduler = Scheduler(self.state, lambda: holder.service, self.clock,
+                                     self._sender, pace=self.settings.delivery_pace)  # fmt: skip
+        self.conferences.add(served)
+        reports = opened.report.reports
+        await self._serving(served, reports[0].version if reports else None,
+                            since_last_served=True)  # fmt: skip
+        if self._started:
+            await asyncio.to_thread(served.service.index_now)
+            await self._start(served)
+        return served
+
+    async def _index_all(self) -> None:
+        """Index every conference's program in a worker thread, one after the other, once
+        the bot is up: with 100 conferences that is 5 s of start-up saved, and a lookup
+        that comes first only builds its own conference's indexes."""
+        try:
+            for served in self.conferences:
+                await asyncio.to_thread(served.service.index_now)
+        except Exception:  # each lookup still builds its own conference's on first use
+            log.exception("indexing the programs in the background failed")
+            return
+        log.info("search indexes of %d conferences built", len(self.conferences))
+
+    async def indexes_built(self) -> None:
+        """Wait until every conference's search indexes are built (benchmarks)."""
+        if self._indexing is not None:
+            await asyncio.shield(self._indexing)
+
+    async def _start(self, served: Served) -> None:
+        if served.scheduler is not None:
+            await served.scheduler.start()
+        served.follower.start()
+
+    async def drop_conference(self, key: str) -> None:
+        """Stop serving a conference a server added (no server offers it any more)."""
+        served = self.conferences.remove(key)
+        await self._stop(served)
+
+    @staticmethod
+    async def _stop(served: Served) -> None:
+        try:
+            await served.follower.stop()
+            if served.scheduler is not None:
+                await served.scheduler.stop()
+                served.scheduler = None
+        finally:
+            await served.store.close()
+
+    def wake_schedulers(self) -> None:
+        """Re-plan every conference's deliveries (a server's settings changed)."""
+        for served in self.conferences:
+            if served.scheduler is not None:
+                served.scheduler.wake()
+
+    async def _program_changed(self, served: Served, changes: list[Change]) -> None:
+        """A new version is in a conference's holder: keep what changed (for the notices
+        and /changes), then re-plan its reminders, announcements and threads (moved
+        items' deliveries move, removed items' are cancelled, and the notices are
+        planned), and move its published events."""
+        await self._serving(served, None, changes)
+        if served.scheduler is not None:
+            served.scheduler.wake()
         events = self.get_cog("EventsCog")
         if isinstance(events, EventsCog) and changes:
             try:
-                await events.follow(self.guilds, changes)
+                await events.follow(served, self.guilds, changes)
             except Exception:  # the program is applied already; events catch up next time
                 log.exception("published events could not follow the new program")
 
     async def _serving(
-        self, label: str | None, changes: list[Change] | None = None,
+        self, served: Served, label: str | None, changes: list[Change] | None = None,
         since_last_served: bool = False,
     ) -> None:  # fmt: skip
         """Keep the version now served, with what it changed (see bot.live.served)."""
         if self.state is not None:
             now_ts = int(self.clock.now().timestamp())
-            await keep_served(self.state, self.settings, self.service.program, now_ts, label,
-                              changes, since_last_served)  # fmt: skip
+            await keep_served(self.state, served.settings, served.service.program, now_ts,
+                              label, changes, since_last_served)  # fmt: skip
+
+    # The first conference the operator listed: what a bot with one conference serves.
+
+    @property
+    def first(self) -> Served:
+        return self.conferences.first()
+
+    @property
+    def holder(self) -> ProgramHolder:
+        return self.first.holder
 
     @property
     def service(self) -> ProgramService:
-        """The current version of the program (see bot.live.holder)."""
-        return self.holder.service
+        """The current version of the first program (see bot.live.holder)."""
+        return self.first.service
+
+    @property
+    def follower(self) -> ProgramFollower:
+        return self.first.follower
+
+    @property
+    def scheduler(self) -> Scheduler | None:
+        return self.first.scheduler
+
+    @property
+    def store(self) -> ProgramStore:
+        return self.first.store
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d servers", self.user, len(self.guilds))
@@ -171,16 +268,21 @@ class ConfBot(commands.AutoShardedBot):
     async def close(self) -> None:
         """Stop deliveries first (the one in flight finishes), then the gateway, then the
         databases, whatever fails on the way: an open connection keeps the process alive."""
+        served_all = list(self.conferences) if hasattr(self, "conferences") else []
+        if self._indexing is not None:
+            self._indexing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._indexing
         try:
-            if self.follower is not None:
-                await self.follower.stop()
-                self.follower = None
-            if self.scheduler is not None:
-                await self.scheduler.stop()
-                self.scheduler = None
+            for served in served_all:
+                await served.follower.stop()
+                if served.scheduler is not None:
+                    await served.scheduler.stop()
+                    served.scheduler = None
             await self._close_gateway()
         finally:
-            stores, self.store, self.state = (self.store, self.state), None, None
-            for store in stores:
-                if store is not None:
-                    await store.close()
+            for served in served_all:
+                await served.store.close()
+            state, self.state = self.state, None
+            if state is not None:
+                await state.close()

@@ -22,11 +22,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.adapters.discord.conference_option import CONFERENCE_HELP, ConferenceArg, picked
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.tree import server_only
 from bot.clock import Clock
+from bot.live.conferences import Conferences, Served
 from bot.live.diff import Change
-from bot.live.holder import FollowsProgram, ProgramHolder
 from bot.model import Session
 from bot.render.common import count_of
 from bot.render.events import session_event
@@ -68,12 +69,12 @@ class Tally:
         return text[:2000]
 
 
-class EventsCog(commands.Cog, FollowsProgram):
+class EventsCog(commands.Cog):
     def __init__(
-        self, holder: ProgramHolder, clock: Clock, state: StateStore,
+        self, conferences: Conferences, clock: Clock, state: StateStore,
         guild: Callable[[int], discord.Guild | None],
     ) -> None:  # fmt: skip
-        self.holder = holder
+        self.conferences = conferences
         self.clock = clock
         self.state = state
         self.guild = guild  # the bot's own cache: servers it is in
@@ -106,21 +107,26 @@ class EventsCog(commands.Cog, FollowsProgram):
     def _until_next_end(self) -> float:
         """Seconds until the next session ends (when room frees up), at most ROLL_CHECK."""
         now = self.clock.now()
-        ends = [s.slot.end for s in self.service.program.sessions if s.slot.end > now]
+        ends = [s.slot.end for served in self.conferences
+                for s in served.service.program.sessions if s.slot.end > now]  # fmt: skip
         return min([ROLL_CHECK, *((end - now).total_seconds() + 1 for end in ends)])
 
     async def roll(self) -> None:
         """In every server whose events roll on: remove those of sessions that are over
         and publish the next ones into the room that frees."""
-        for guild_id in await self.state.event_windows(self.conference.key):
-            guild = self.guild(guild_id)
-            if guild is None:
-                continue  # not (yet) in the cache, or the bot left: next time
-            tally = Tally()
-            await self._publish(guild, tally, refresh=False)
-            if tally.created or tally.ended or tally.failed:
-                log.info("events window in guild %d: %s", guild_id,
-                         tally.summary(PUBLISH).replace("\n", " "))  # fmt: skip
+        for served in self.conferences:
+            for guild_id in await self.state.event_windows(served.key):
+                guild = self.guild(guild_id)
+                if guild is None:
+                    continue  # not (yet) in the cache, or the bot left: next time
+                await self._roll(served, guild)
+
+    async def _roll(self, served: Served, guild: discord.Guild) -> None:
+        tally = Tally()
+        await self._publish(served, guild, tally, refresh=False)
+        if tally.created or tally.ended or tally.failed:
+            log.info("events window in guild %d: %s", guild.id,
+                     tally.summary(PUBLISH).replace("\n", " "))  # fmt: skip
 
     @app_commands.command(
         name="publish-events",
@@ -128,7 +134,10 @@ class EventsCog(commands.Cog, FollowsProgram):
     )
     @server_only
     @app_commands.default_permissions(manage_events=True)
-    @app_commands.describe(action="Publish or update the events (default), or remove them")
+    @app_commands.describe(
+        action="Publish or update the events (default), or remove them",
+        conference=CONFERENCE_HELP,
+    )
     @app_commands.choices(
         action=[
             app_commands.Choice(name="publish or update", value=PUBLISH),
@@ -136,8 +145,9 @@ class EventsCog(commands.Cog, FollowsProgram):
         ]
     )
     async def publish_events(
-        self, interaction: discord.Interaction, action: app_commands.Choice[str] | None = None
-    ) -> None:
+        self, interaction: discord.Interaction, action: app_commands.Choice[str] | None = None,
+        conference: ConferenceArg | None = None,
+    ) -> None:  # fmt: skip
         perms = interaction.permissions
         if not (perms.manage_events or perms.manage_guild):
             raise app_commands.MissingPermissions(["manage_events"])
@@ -145,49 +155,52 @@ class EventsCog(commands.Cog, FollowsProgram):
         if guild is None:
             raise app_commands.NoPrivateMessage()
         chosen = action.value if action else PUBLISH
+        served = picked(self.conferences, interaction, conference)
         # Eleven or more REST calls can take longer than Discord's 3 seconds: acknowledge
         # first, report in an ephemeral followup.
         await interaction.response.defer(ephemeral=True, thinking=True)
         tally = Tally()
-        conference = self.conference.key
         if chosen == REMOVE:
-            await self.state.set_event_window(guild.id, conference, on=False)
-            await self._remove(guild, tally)
+            await self.state.set_event_window(guild.id, served.key, on=False)
+            await self._remove(served, guild, tally)
         else:
-            await self.state.set_event_window(guild.id, conference, on=True)
-            await self._publish(guild, tally)
+            await self.state.set_event_window(guild.id, served.key, on=True)
+            await self._publish(served, guild, tally)
         await interaction.followup.send(
             tally.summary(chosen), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
-    async def follow(self, guilds: Sequence[discord.Guild], changes: Sequence[Change]) -> None:
-        """A new version of the program: where events were published, update those of
+    async def follow(
+        self, served: Served, guilds: Sequence[discord.Guild], changes: Sequence[Change]
+    ) -> None:
+        """A new version of a program: where its events were published, update those of
         the sessions it changed and delete those of sessions it removed."""
         touched = {t.session_key for c in changes for t in (c.before, c.after) if t}
-        keys = {s.key for s in self.service.program.sessions}
+        keys = {s.key for s in served.service.program.sessions}
         for guild in guilds:
-            stored = await self.state.published_events(guild.id, self.conference.key)
+            stored = await self.state.published_events(guild.id, served.key)
             if not stored:
                 continue
             tally = Tally()
-            await self._publish(guild, tally, only=touched & keys)
-            await self._remove(guild, tally, only=set(stored) - keys)
+            await self._publish(served, guild, tally, only=touched & keys)
+            await self._remove(served, guild, tally, only=set(stored) - keys)
             log.info("events in guild %d follow the new program: %s", guild.id,
                      tally.summary(PUBLISH).replace("\n", " "))  # fmt: skip
 
     async def _publish(
-        self, guild: discord.Guild, tally: Tally, only: set[str] | None = None,
+        self, served: Served, guild: discord.Guild, tally: Tally, only: set[str] | None = None,
         refresh: bool = True,
     ) -> None:  # fmt: skip
         """Bring the window up to date: events of sessions that are over removed, then the
         next sessions created (and, with `refresh`, those published updated), as many as
         Discord has room for."""
         now = self.clock.now()
-        service = self.service  # one version for the whole run (see bot.live.holder)
+        service = served.service  # one version for the whole run (see bot.live.holder)
         conference = service.conference
         stored = await self.state.published_events(guild.id, conference.key)
         sessions = sorted(service.program.sessions, key=lambda s: (s.slot.start, s.key))
-        await self._clear_ended(guild, tally, [s for s in sessions if s.slot.end <= now], stored)
+        ended = [s for s in sessions if s.slot.end <= now]
+        await self._clear_ended(served, guild, tally, ended, stored)
         running = [s for s in sessions if s.slot.start <= now < s.slot.end]
         tally.skipped += [s.title for s in running
                           if s.key not in stored and (only is None or s.key in only)]  # fmt: skip
@@ -226,13 +239,14 @@ class EventsCog(commands.Cog, FollowsProgram):
                 tally.failed.append(f"{session.title} ({exc.status} {exc.text[:80]})")
 
     async def _clear_ended(
-        self, guild: discord.Guild, tally: Tally, ended: list[Session], stored: dict[str, int]
-    ) -> None:
+        self, served: Served, guild: discord.Guild, tally: Tally, ended: list[Session],
+        stored: dict[str, int],
+    ) -> None:  # fmt: skip
         """Remove the events of sessions that are over: they hold room in Discord's limit."""
         over = {s.key for s in ended if s.key in stored}
         if over:
             removed = Tally()
-            await self._remove(guild, removed, only=over)
+            await self._remove(served, guild, removed, only=over)
             tally.ended += removed.removed
             tally.failed += removed.failed
             for key in over:
@@ -247,10 +261,9 @@ class EventsCog(commands.Cog, FollowsProgram):
         return sum(1 for e in guild.scheduled_events if e.id not in ours and e.status in live)
 
     async def _remove(
-        self, guild: discord.Guild, tally: Tally, only: set[str] | None = None
+        self, served: Served, guild: discord.Guild, tally: Tally, only: set[str] | None = None
     ) -> None:
-        conference = self.conference
-        stored = await self.state.published_events(guild.id, conference.key)
+        stored = await self.state.published_events(guild.id, served.key)
         for session_key, event_id in stored.items():
             if only is not None and session_key not in only:
                 continue
@@ -259,7 +272,7 @@ class EventsCog(commands.Cog, FollowsProgram):
                 if event is not None:
                     await event.delete()
                     tally.removed += 1
-                await self.state.forget_event(guild.id, conference.key, session_key)
+                await self.state.forget_event(guild.id, served.key, session_key)
             except discord.HTTPException as exc:
                 tally.failed.append(f"{session_key} ({exc.status})")
 

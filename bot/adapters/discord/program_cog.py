@@ -11,11 +11,14 @@ from __future__ import annotations
 import logging
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
+from bot.adapters.discord.conference_option import CONFERENCE_HELP, ConferenceArg, picked
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_text
 from bot.adapters.discord.tree import managed_guild, organisers_group
+from bot.live.conferences import Conferences
 from bot.live.sync import Candidate, ProgramFollower, records
 from bot.render import cards
 from bot.render.common import count_of
@@ -76,36 +79,50 @@ class ApplyView(discord.ui.View):
 
 
 class ProgramAdminCog(commands.Cog):
-    def __init__(self, follower: ProgramFollower) -> None:
-        self.follower = follower
+    def __init__(self, conferences: Conferences) -> None:
+        self.conferences = conferences
+
+    def _follower(
+        self, interaction: discord.Interaction, conference: str | None
+    ) -> ProgramFollower:
+        """The follower of a conference this server offers, to its organisers only."""
+        managed_guild(interaction)
+        return picked(self.conferences, interaction, conference).follower
 
     program = organisers_group("program", "Decide on new versions of the program")
 
     @program.command(name="reload", description="Fetch the program now and preview the change")
-    async def reload(self, interaction: discord.Interaction) -> None:
-        managed_guild(interaction)
+    @app_commands.describe(conference=CONFERENCE_HELP)
+    async def reload(
+        self, interaction: discord.Interaction, conference: ConferenceArg | None = None
+    ) -> None:
+        follower = self._follower(interaction, conference)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        candidate = await self.follower.candidate()
+        candidate = await follower.candidate()
         if candidate is None:
-            error = self.follower.status.error
+            error = follower.status.error
             text = f"⚠️ {cards.escape(error)}" if error else "No new version: nothing to apply."
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
-        view = ApplyView(self.follower, candidate, interaction.user.id)
+        view = ApplyView(follower, candidate, interaction.user.id)
         await interaction.followup.send(summary(candidate), view=view, ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)  # fmt: skip
 
     @program.command(name="apply", description="Apply the version that was held")
-    async def apply(self, interaction: discord.Interaction) -> None:
-        managed_guild(interaction)
-        changes = await self.follower.apply_held()
+    @app_commands.describe(conference=CONFERENCE_HELP)
+    async def apply(
+        self, interaction: discord.Interaction, conference: ConferenceArg | None = None
+    ) -> None:
+        changes = await self._follower(interaction, conference).apply_held()
         text = ("No version is held." if changes is None
                 else f"✅ Applied: {count_of(len(changes), 'talk')} changed.")  # fmt: skip
         await send_text(interaction, text, ephemeral=True)
 
     @program.command(name="discard", description="Keep the current program; drop the held one")
-    async def discard(self, interaction: discord.Interaction) -> None:
-        managed_guild(interaction)
-        dropped = self.follower.discard_held()
+    @app_commands.describe(conference=CONFERENCE_HELP)
+    async def discard(
+        self, interaction: discord.Interaction, conference: ConferenceArg | None = None
+    ) -> None:
+        dropped = self._follower(interaction, conference).discard_held()
         text = "Dropped; the current program stays." if dropped else "No version is held."
         await send_text(interaction, text, ephemeral=True)

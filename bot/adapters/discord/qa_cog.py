@@ -15,12 +15,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.adapters.discord.conference_option import CONFERENCE_HELP, ConferenceArg, picked
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.qa_widgets import VOTE, QuestionModal
 from bot.adapters.discord.replies import send_text
 from bot.adapters.discord.tree import managed_guild, organisers_group, server_only
 from bot.clock import Clock
-from bot.live.holder import FollowsProgram, ProgramHolder
+from bot.live.conferences import Conferences
 from bot.render import cards
 from bot.service import QueryError
 from bot.store.state import StateStore
@@ -30,11 +31,11 @@ log = logging.getLogger(__name__)
 HISTORY = 500  # questions read by /questions: more than any talk's Q&A gets
 
 
-class QACog(commands.Cog, FollowsProgram):
+class QACog(commands.Cog):
     def __init__(
-        self, holder: ProgramHolder, clock: Clock, state: StateStore, wake: Callable[[], None]
+        self, conferences: Conferences, clock: Clock, state: StateStore, wake: Callable[[], None]
     ) -> None:
-        self.holder = holder
+        self.conferences = conferences
         self.clock = clock
         self.state = state
         self.wake = wake  # the scheduler's: re-plan now that the settings changed
@@ -45,18 +46,20 @@ class QACog(commands.Cog, FollowsProgram):
     @app_commands.describe(
         forum="The forum channel for the threads",
         minutes_before="How many minutes before each talk its thread opens (default 5)",
+        conference=CONFERENCE_HELP,
     )
     async def qa_channel(
         self,
         interaction: discord.Interaction,
         forum: discord.ForumChannel,
         minutes_before: app_commands.Range[int, 0, 120] = 5,
+        conference: ConferenceArg | None = None,
     ) -> None:
         guild_id = managed_guild(interaction)
+        key = picked(self.conferences, interaction, conference).key
         _check_forum_permissions(interaction, forum)
         now_ts = int(self.clock.now().timestamp())
-        await self.state.set_qa_forum(guild_id, self.conference.key, forum.id, minutes_before,
-                                      now_ts)  # fmt: skip
+        await self.state.set_qa_forum(guild_id, key, forum.id, minutes_before, now_ts)
         self.wake()
         await send_text(
             interaction,

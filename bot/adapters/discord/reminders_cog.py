@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,17 +12,22 @@ from discord.ext import commands
 
 from bot.adapters.discord.calendar import send_calendar
 from bot.adapters.discord.cog import to_choices
+from bot.adapters.discord.conference_option import (
+    CONFERENCE_HELP,
+    ConferenceArg,
+    picked,
+    picked_for_autocomplete,
+)
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_cards, send_text
 from bot.adapters.discord.tree import NothingFound, managed_guild, organisers_group, server_only
 from bot.clock import Clock
-from bot.live.holder import FollowsProgram, ProgramHolder
+from bot.live.conferences import Conferences, Served
 from bot.live.sync import SyncStatus
 from bot.reminders.agenda import agenda
-from bot.reminders.scheduler import Scheduler
 from bot.render import cards, ics, timefmt
 from bot.render.common import count_of
-from bot.service import SESSION_REF, TALK_REF, QueryError
+from bot.service import SESSION_REF, TALK_REF, ProgramService, QueryError
 from bot.service.results import NoMatch, PaperAnswer, SessionAnswer, Suggestion
 from bot.store.state import FOLLOWED, ReminderLimitReached, StateStore
 
@@ -35,23 +39,14 @@ MINUTES = app_commands.Range[int, 0, 1440]
 SERVER_DMS = " Keep your DMs open to this server's members so the reminder can reach you."
 
 
-class RemindersCog(commands.Cog, FollowsProgram):
+class RemindersCog(commands.Cog):
     def __init__(
-        self,
-        holder: ProgramHolder,
-        clock: Clock,
-        state: StateStore,
-        scheduler: Scheduler,
-        max_reminders: int,
-        sync_status: Callable[[], SyncStatus] | None = None,
+        self, conferences: Conferences, clock: Clock, state: StateStore, max_reminders: int
     ) -> None:
         self.max_reminders = max_reminders
-        # How following the program source goes (see bot.live.sync), for /status.
-        self.sync_status = sync_status
-        self.holder = holder
+        self.conferences = conferences
         self.clock = clock
         self.state = state
-        self.scheduler = scheduler
 
     # -- attendees ----------------------------------------------------------------------
 
@@ -59,22 +54,26 @@ class RemindersCog(commands.Cog, FollowsProgram):
     @app_commands.describe(
         item="The talk or session (start typing its title)",
         minutes_before="How many minutes before it starts (default 10)",
+        conference=CONFERENCE_HELP,
     )
     async def remind(
-        self, interaction: discord.Interaction, item: str, minutes_before: MINUTES = 10
-    ) -> None:
-        ref = self._resolve(item)
-        target = self.service.remindable(ref)
+        self, interaction: discord.Interaction, item: str, minutes_before: MINUTES = 10,
+        conference: ConferenceArg | None = None,
+    ) -> None:  # fmt: skip
+        served = picked(self.conferences, interaction, conference)
+        service = served.service
+        ref = _resolve(service, item)
+        target = service.remindable(ref)
         assert target is not None
         now = self.clock.now()
         if now >= target.slot.start:
             state = "ended" if now >= target.slot.end else "already started"
             raise QueryError(
-                f"“{target.title}” {state} ({timefmt.span(target.slot, self.conference.tz)}),"
+                f"“{target.title}” {state} ({timefmt.span(target.slot, service.conference.tz)}),"
                 " so there is nothing to remind you of."
             )
         try:
-            await self.state.add_reminder(self.conference.key, interaction.user.id,
+            await self.state.add_reminder(served.key, interaction.user.id,
                                           interaction.guild_id, ref, minutes_before,
                                           int(now.timestamp()), self.max_reminders)  # fmt: skip
         except ReminderLimitReached as full:
@@ -83,7 +82,7 @@ class RemindersCog(commands.Cog, FollowsProgram):
                 " person can have."
                 " `/forget` some you no longer need (`/agenda` lists them), then try again."
             ) from None
-        self.scheduler.wake()
+        _wake(served)
         due = target.slot.start.timestamp() - 60 * minutes_before
         when = (
             "right away: it starts sooner than that"
@@ -104,37 +103,47 @@ class RemindersCog(commands.Cog, FollowsProgram):
     async def remind_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return to_choices(self.service.suggest_remindable(current, self.clock.now()))
+        service = picked_for_autocomplete(self.conferences, interaction).service
+        return to_choices(service.suggest_remindable(current, self.clock.now()))
 
     @app_commands.command(name="agenda", description="Your reminders in time order, with clashes")
-    @app_commands.describe(export="Send them as a calendar file (.ics) instead")
-    async def agenda(self, interaction: discord.Interaction, export: bool = False) -> None:
-        service = self.service  # one version for the whole answer (see bot.live.holder)
-        conference = service.conference
-        reminders = await self.state.reminders(conference.key, interaction.user.id, FOLLOWED)
+    @app_commands.describe(
+        export="Send them as a calendar file (.ics) instead", conference=CONFERENCE_HELP
+    )
+    async def agenda(
+        self, interaction: discord.Interaction, export: bool = False,
+        conference: ConferenceArg | None = None,
+    ) -> None:  # fmt: skip
+        # One version for the whole answer (see bot.live.holder).
+        service = picked(self.conferences, interaction, conference).service
+        about = service.conference
+        reminders = await self.state.reminders(about.key, interaction.user.id, FOLLOWED)
         lines = agenda(service, reminders, self.clock.now())
         if not export:
-            await send_cards(interaction, cards.agenda_cards(lines, conference), ephemeral=True)
+            await send_cards(interaction, cards.agenda_cards(lines, about), ephemeral=True)
             return
         if not lines:
             raise QueryError("You have no reminders to export. `/remind` adds one.")
         # agenda() kept only reminders whose item is in the program, so each ref resolves.
         items = [item for line in lines if (item := service.remindable(line.ref))]
-        data = ics.calendar(items, conference, f"My {conference.name} agenda",
+        data = ics.calendar(items, about, f"My {about.name} agenda",
                             self.clock.now(), service.session_talks)  # fmt: skip
         text = f"📅 Your {count_of(len(items), 'reminder')} as a calendar file."
-        await send_calendar(interaction, data, ics.filename(conference, "agenda"), text)
+        await send_calendar(interaction, data, ics.filename(about, "agenda"), text)
 
     forget = app_commands.Group(name="forget", description="Remove your reminders")
 
     @forget.command(name="item", description="Remove the reminder for one talk or session")
-    @app_commands.describe(item="One of your reminders")
-    async def forget_item(self, interaction: discord.Interaction, item: str) -> None:
-        removed = await self.state.forget(self.conference.key, interaction.user.id, item)
+    @app_commands.describe(item="One of your reminders", conference=CONFERENCE_HELP)
+    async def forget_item(
+        self, interaction: discord.Interaction, item: str, conference: ConferenceArg | None = None
+    ) -> None:
+        served = picked(self.conferences, interaction, conference)
+        removed = await self.state.forget(served.key, interaction.user.id, item)
         if not removed:
             raise QueryError("You have no reminder for that. `/agenda` lists yours.")
-        self.scheduler.wake()
-        target = self.service.remindable(item)
+        _wake(served)
+        target = served.service.remindable(item)
         name = target.title if target else item
         await send_text(interaction, f"Removed your reminder for **{name}**.", ephemeral=True)
 
@@ -142,18 +151,23 @@ class RemindersCog(commands.Cog, FollowsProgram):
     async def forget_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        reminders = await self.state.reminders(self.conference.key, interaction.user.id, FOLLOWED)
+        served = picked_for_autocomplete(self.conferences, interaction)
+        reminders = await self.state.reminders(served.key, interaction.user.id, FOLLOWED)
         typed = current.casefold()
         found = []
-        for line in agenda(self.service, reminders, self.clock.now()):
+        for line in agenda(served.service, reminders, self.clock.now()):
             if typed in line.title.casefold():
                 found.append(Suggestion(line.ref, line.title))
         return to_choices(found)
 
     @forget.command(name="all", description="Remove all your reminders")
-    async def forget_all(self, interaction: discord.Interaction) -> None:
-        removed = await self.state.forget(self.conference.key, interaction.user.id)
-        self.scheduler.wake()
+    @app_commands.describe(conference=CONFERENCE_HELP)
+    async def forget_all(
+        self, interaction: discord.Interaction, conference: ConferenceArg | None = None
+    ) -> None:
+        served = picked(self.conferences, interaction, conference)
+        removed = await self.state.forget(served.key, interaction.user.id)
+        _wake(served)
         text = f"Removed all {removed} of your reminders." if removed else "You had no reminders."
         await send_text(interaction, text, ephemeral=True)
 
@@ -166,6 +180,7 @@ class RemindersCog(commands.Cog, FollowsProgram):
         channel="Where to post (default: this channel)",
         minutes_before="How many minutes before each session (default 10)",
         per_talk="Also post a line as each talk starts",
+        conference="Which conference to announce, where this server follows several",
     )
     async def announce_channel(
         self,
@@ -173,8 +188,10 @@ class RemindersCog(commands.Cog, FollowsProgram):
         channel: discord.TextChannel | None = None,
         minutes_before: MINUTES = 10,
         per_talk: bool = False,
+        conference: ConferenceArg | None = None,
     ) -> None:
         managed_guild(interaction)
+        served = picked(self.conferences, interaction, conference)
         target = channel or interaction.channel
         if target is None or interaction.guild_id is None:
             raise QueryError("Run this in a server channel, or name one.")
@@ -182,17 +199,18 @@ class RemindersCog(commands.Cog, FollowsProgram):
         now = self.clock.now()
         await self.state.set_announcements(
             interaction.guild_id,
-            self.conference.key,
+            served.key,
             target.id,
             minutes_before,
             per_talk,
             int(now.timestamp()),
         )
-        self.scheduler.wake()
+        _wake_all(self.conferences)  # the conference announced before stops
         extra = " I'll also post a line as each talk starts." if per_talk else ""
         await send_text(
             interaction,
-            f"📣 I'll post each session in <#{target.id}> {minutes_before} min before it starts."
+            f"📣 I'll post each {cards.escape(served.conference.name)} session in"
+            f" <#{target.id}> {minutes_before} min before it starts."
             f"{extra} `/status` shows what's next; `/announce off` stops.",
             ephemeral=True,
         )
@@ -201,27 +219,30 @@ class RemindersCog(commands.Cog, FollowsProgram):
     @app_commands.describe(
         room="The room, as the program names it",
         channel="The room's channel (leave out to stop posting this room)",
+        conference=CONFERENCE_HELP,
     )
     async def announce_room(
         self,
         interaction: discord.Interaction,
         room: str,
         channel: discord.TextChannel | None = None,
+        conference: ConferenceArg | None = None,
     ) -> None:
         managed_guild(interaction)
         assert interaction.guild_id is not None
-        name = self.service.room_named(room)
-        conference = self.conference.key
+        served = picked(self.conferences, interaction, conference)
+        name = served.service.room_named(room)
+        key = served.key
         if channel is None:
-            removed = await self.state.remove_room_channel(interaction.guild_id, conference, name)
-            self.scheduler.wake()
+            removed = await self.state.remove_room_channel(interaction.guild_id, key, name)
+            _wake(served)
             text = f"Stopped posting {name}'s talks." if removed else f"{name} had no channel."
             await send_text(interaction, text, ephemeral=True)
             return
         _check_can_post(interaction, channel)
-        await self.state.set_room_channel(interaction.guild_id, conference, name, channel.id,
+        await self.state.set_room_channel(interaction.guild_id, key, name, channel.id,
                                           int(self.clock.now().timestamp()))  # fmt: skip
-        self.scheduler.wake()
+        _wake(served)
         await send_text(
             interaction,
             f"📣 I'll post each talk in {name} in <#{channel.id}> as it starts, with its live"
@@ -234,7 +255,8 @@ class RemindersCog(commands.Cog, FollowsProgram):
     async def announce_room_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return to_choices(self.service.suggest_rooms(current))
+        service = picked_for_autocomplete(self.conferences, interaction).service
+        return to_choices(service.suggest_rooms(current))
 
     @announce.command(name="off", description="Stop announcing sessions in this server")
     async def announce_off(self, interaction: discord.Interaction) -> None:
@@ -243,28 +265,32 @@ class RemindersCog(commands.Cog, FollowsProgram):
         stopped = await self.state.disable_announcements(
             interaction.guild_id, "turned off with /announce off", int(self.clock.now().timestamp())
         )
-        self.scheduler.wake()
+        _wake_all(self.conferences)
         text = "Announcements are off." if stopped else "Announcements were not on."
         await send_text(interaction, text, ephemeral=True)
 
     @app_commands.command(name="status", description="What confbot is set to do in this server")
     @server_only
     @app_commands.default_permissions(manage_guild=True)
-    async def status(self, interaction: discord.Interaction) -> None:
+    @app_commands.describe(conference=CONFERENCE_HELP)
+    async def status(
+        self, interaction: discord.Interaction, conference: ConferenceArg | None = None
+    ) -> None:
         managed_guild(interaction)
         guild_id = interaction.guild_id
         assert guild_id is not None
-        service = self.service  # one version for the whole answer (see bot.live.holder)
-        conference = service.conference
+        served = picked(self.conferences, interaction, conference)
+        service = served.service  # one version for the whole answer (see bot.live.holder)
+        conference_ = service.conference
         configs = await self.state.announcements(guild_id)
-        config = configs[0] if configs else None
-        pending = await self.state.deliveries(owner=guild_id, state="pending")
+        # The server announces one conference: this one's report shows it only if it is.
+        config = configs[0] if configs and configs[0].conference == served.key else None
+        pending = await self.state.deliveries(owner=guild_id, state="pending",
+                                              conference=served.key)  # fmt: skip
         pending = [d for d in pending if d.kind in ("slot", "talk", "room")]
-        reminders = [
-            r for r in await self.state.reminders(conference.key) if r.guild_id == guild_id
-        ]
-        streams = await self.state.streams(guild_id, conference.key)
-        forums = await self.state.qa_forums(conference.key, guild_id)
+        reminders = [r for r in await self.state.reminders(served.key) if r.guild_id == guild_id]
+        streams = await self.state.streams(guild_id, served.key)
+        forums = await self.state.qa_forums(served.key, guild_id)
         report = cards.StatusReport(
             channel_id=config.channel_id if config else None,
             minutes_before=config.minutes_before if config else None,
@@ -272,40 +298,23 @@ class RemindersCog(commands.Cog, FollowsProgram):
             enabled=bool(config and config.enabled),
             disabled_reason=config.disabled_reason if config else None,
             next_due=datetime.fromtimestamp(pending[0].due_ts, UTC) if pending else None,
-            program_loaded=self.holder.loaded_at,
+            program_loaded=served.holder.loaded_at,
             talks=len(service.program.talks),
             sessions=len(service.program.sessions),
             reminders_active=len(reminders),
             deliveries=await self.state.counts(("slot", "talk", "room", "thread"), guild_id),
             room_channels=tuple(
                 (c.room, c.channel_id, None if c.enabled else c.disabled_reason or "disabled")
-                for c in await self.state.room_channels(conference.key, guild_id)
+                for c in await self.state.room_channels(served.key, guild_id)
             ),
             streams=tuple(sorted(streams.items())),
-            source=self._source_line(),
+            source=_source_line(served.follower.status),
             qa_forum=forums[0].forum_id if forums else None,
             qa_disabled=None
             if not forums or forums[0].enabled
             else forums[0].disabled_reason or "disabled",
         )
-        await send_cards(interaction, [cards.status_card(report, conference)], ephemeral=True)
-
-    def _source_line(self) -> str | None:
-        if self.sync_status is None:
-            return None
-        status = self.sync_status()
-
-        def when(ts: int | None) -> datetime | None:
-            return datetime.fromtimestamp(ts, UTC) if ts is not None else None
-
-        return cards.source_text(
-            checked=when(status.checked_ts),
-            changed=when(status.changed_ts),
-            changes=status.changes,
-            error=status.error,
-            failures=status.failures,
-            held=status.held,
-        )
+        await send_cards(interaction, [cards.status_card(report, conference_)], ephemeral=True)
 
     # -- events -------------------------------------------------------------------------
 
@@ -314,16 +323,19 @@ class RemindersCog(commands.Cog, FollowsProgram):
         self, interaction: discord.Interaction, command: app_commands.Command[Any, ..., Any]
     ) -> None:
         """Tell people, on their next command, about reminders that could not reach them."""
-        if interaction.user.id not in self.scheduler.failed_users:
-            return
-        self.scheduler.failed_users.discard(interaction.user.id)
-        failed = await self.state.untold_failures(self.conference.key, interaction.user.id)
+        names = []
+        failed = []
+        for served in self.conferences:
+            scheduler = served.scheduler
+            if scheduler is None or interaction.user.id not in scheduler.failed_users:
+                continue
+            scheduler.failed_users.discard(interaction.user.id)
+            for reminder in await self.state.untold_failures(served.key, interaction.user.id):
+                item = served.service.remindable(reminder.item_ref)
+                names.append(f"• {item.title if item else reminder.item_ref}")
+                failed.append(reminder)
         if not failed:
             return
-        names = []
-        for reminder in failed:
-            item = self.service.remindable(reminder.item_ref)
-            names.append(f"• {item.title if item else reminder.item_ref}")
         text = (
             "⚠️ I couldn't DM you these reminders, because your DMs are closed to me:\n"
             + "\n".join(names)
@@ -340,21 +352,50 @@ class RemindersCog(commands.Cog, FollowsProgram):
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        await self.scheduler.disable_guild(guild.id, "the bot was removed from the server")
+        # What a server set is kept per server, whatever its conference: one scheduler
+        # turns it off, and every scheduler re-plans without it.
+        schedulers = [s.scheduler for s in self.conferences if s.scheduler is not None]
+        if schedulers:
+            await schedulers[0].disable_guild(guild.id, "the bot was removed from the server")
+        _wake_all(self.conferences)
 
-    # -- helpers ------------------------------------------------------------------------
 
-    def _resolve(self, text: str) -> str:
-        """An autocomplete value ('p:…', 's:…') or typed text, to a stable reference."""
-        if self.service.remindable(text) is not None:
-            return text
-        talk = self.service.paper(text)
-        if isinstance(talk, PaperAnswer):
-            return TALK_REF + talk.talk.key
-        session = self.service.session(text)
-        if isinstance(session, SessionAnswer):
-            return SESSION_REF + session.session.key
-        raise NothingFound(NoMatch(text, "talk or session", talk.suggestions))
+def _resolve(service: ProgramService, text: str) -> str:
+    """An autocomplete value ('p:…', 's:…') or typed text, to a stable reference."""
+    if service.remindable(text) is not None:
+        return text
+    talk = service.paper(text)
+    if isinstance(talk, PaperAnswer):
+        return TALK_REF + talk.talk.key
+    session = service.session(text)
+    if isinstance(session, SessionAnswer):
+        return SESSION_REF + session.session.key
+    raise NothingFound(NoMatch(text, "talk or session", talk.suggestions))
+
+
+def _wake(served: Served) -> None:
+    """Re-plan this conference's deliveries now that what they depend on changed."""
+    if served.scheduler is not None:
+        served.scheduler.wake()
+
+
+def _wake_all(conferences: Conferences) -> None:
+    for served in conferences:
+        _wake(served)
+
+
+def _source_line(status: SyncStatus) -> str:
+    def when(ts: int | None) -> datetime | None:
+        return datetime.fromtimestamp(ts, UTC) if ts is not None else None
+
+    return cards.source_text(
+        checked=when(status.checked_ts),
+        changed=when(status.changed_ts),
+        changes=status.changes,
+        error=status.error,
+        failures=status.failures,
+        held=status.held,
+    )
 
 
 def _check_can_post(interaction: discord.Interaction, target: Any) -> None:

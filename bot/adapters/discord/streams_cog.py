@@ -15,10 +15,16 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.adapters.discord.cog import to_choices
+from bot.adapters.discord.conference_option import (
+    CONFERENCE_HELP,
+    ConferenceArg,
+    picked,
+    picked_for_autocomplete,
+)
 from bot.adapters.discord.replies import send_text
 from bot.adapters.discord.tree import managed_guild, organisers_group
 from bot.clock import Clock
-from bot.live.holder import FollowsProgram, ProgramHolder
+from bot.live.conferences import Conferences
 from bot.service import QueryError
 from bot.store.state import StateStore
 
@@ -40,9 +46,9 @@ def stream_url(text: str) -> str:
     return url
 
 
-class StreamsCog(commands.Cog, FollowsProgram):
-    def __init__(self, holder: ProgramHolder, clock: Clock, state: StateStore) -> None:
-        self.holder = holder
+class StreamsCog(commands.Cog):
+    def __init__(self, conferences: Conferences, clock: Clock, state: StateStore) -> None:
+        self.conferences = conferences
         self.clock = clock
         self.state = state
 
@@ -51,13 +57,20 @@ class StreamsCog(commands.Cog, FollowsProgram):
     )
 
     @stream.command(name="set", description="Set the live stream link of a room")
-    @app_commands.describe(room="The room, as the program names it", url="The stream's https link")
-    async def stream_set(self, interaction: discord.Interaction, room: str, url: str) -> None:
+    @app_commands.describe(
+        room="The room, as the program names it", url="The stream's https link",
+        conference=CONFERENCE_HELP,
+    )  # fmt: skip
+    async def stream_set(
+        self, interaction: discord.Interaction, room: str, url: str,
+        conference: ConferenceArg | None = None,
+    ) -> None:  # fmt: skip
         guild_id = managed_guild(interaction)
-        name = self.service.room_named(room)
+        served = picked(self.conferences, interaction, conference)
+        name = served.service.room_named(room)
         link = stream_url(url)
         now_ts = int(self.clock.now().timestamp())
-        await self.state.set_stream(guild_id, self.conference.key, name, link, now_ts)
+        await self.state.set_stream(guild_id, served.key, name, link, now_ts)
         await send_text(
             interaction,
             f"📺 Talks in {name} now show “Watch live” while they run, linking to <{link}>."
@@ -66,11 +79,14 @@ class StreamsCog(commands.Cog, FollowsProgram):
         )
 
     @stream.command(name="clear", description="Remove the live stream link of a room")
-    @app_commands.describe(room="The room, as the program names it")
-    async def stream_clear(self, interaction: discord.Interaction, room: str) -> None:
+    @app_commands.describe(room="The room, as the program names it", conference=CONFERENCE_HELP)
+    async def stream_clear(
+        self, interaction: discord.Interaction, room: str, conference: ConferenceArg | None = None
+    ) -> None:
         guild_id = managed_guild(interaction)
-        name = self.service.room_named(room)
-        removed = await self.state.clear_stream(guild_id, self.conference.key, name)
+        served = picked(self.conferences, interaction, conference)
+        name = served.service.room_named(room)
+        removed = await self.state.clear_stream(guild_id, served.key, name)
         text = f"Removed {name}'s stream." if removed else f"{name} had no stream set."
         await send_text(interaction, text, ephemeral=True)
 
@@ -79,4 +95,5 @@ class StreamsCog(commands.Cog, FollowsProgram):
     async def room_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return to_choices(self.service.suggest_rooms(current))
+        service = picked_for_autocomplete(self.conferences, interaction).service
+        return to_choices(service.suggest_rooms(current))

@@ -1,0 +1,258 @@
+"""/conference: which conferences a server offers, and which one a person asks about.
+
+`list` and `use` are for everyone, anywhere. `add`, `remove` and `default` are for a
+server's organisers (Manage Server, checked when they run: one group cannot mix who may
+see its commands). `add` takes a conference the operator configured, or the https address
+of a program export: fetched under the guard of bot.live.guard, read and summarised before
+it is kept, and then followed like any program.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+from yarl import URL
+
+from bot.adapters.discord.conference_option import (
+    ConferenceArg,
+    conference_choices,
+    picked,
+    where,
+)
+from bot.adapters.discord.replies import send_text
+from bot.adapters.discord.tree import managed_guild
+from bot.clock import Clock
+from bot.importer.errors import ProgramFileError
+from bot.live.conferences import Conferences, Served, ServedAlready, forget_files
+from bot.live.guard import PublicResolver, SourceRefused, check_resolves
+from bot.live.remote import FetchError, RemoteProgram
+from bot.render import cards
+from bot.render.text import load_details
+from bot.service import QueryError
+from bot.settings import Settings, SettingsError, is_url
+
+log = logging.getLogger(__name__)
+
+ADD_TIMEOUT = 20.0  # seconds to fetch a source being added: the organiser is waiting
+SOURCE_MAX = 500  # characters of an address
+
+
+class ConferenceCog(commands.Cog):
+    def __init__(
+        self,
+        conferences: Conferences,
+        clock: Clock,
+        settings: Settings,
+        open_conference: Callable[[Settings, int | None], Awaitable[Served]],
+        drop_conference: Callable[[str], Awaitable[None]],
+    ) -> None:
+        self.conferences = conferences
+        self.clock = clock
+        self.settings = settings
+        self.open_conference = open_conference
+        self.drop_conference = drop_conference
+
+    conference = app_commands.Group(
+        name="conference", description="The conferences followed here, and the one you ask about"
+    )
+
+    # -- everyone -----------------------------------------------------------------------
+
+    @conference.command(name="list", description="The conferences you can ask about here")
+    async def list_(self, interaction: discord.Interaction) -> None:
+        guild_id = where(interaction)
+        mine = picked(self.conferences, interaction)
+        default = self.conferences.default(guild_id)
+        lines = []
+        for served in self.conferences.offered(guild_id, interaction.user.id):
+            marks = [m for m, on in (("default here", served is default),
+                                     ("what you ask about", served is mine)) if on]  # fmt: skip
+            c = served.conference
+            days = f"{_day(c.days[0])}–{_day(c.days[-1])}" if c.days else "no days"
+            note = f" · {', '.join(marks)}" if marks else ""
+            lines.append(f"• **{cards.escape(c.name)}** (`{served.key}`), {days},"
+                         f" {len(served.service.program.talks)} talks{note}")  # fmt: skip
+        tips = ["`/conference use` picks the one your questions are about."]
+        if guild_id is not None:
+            tips.append("Organisers: `/conference add`, `remove` and `default`.")
+        text = "\n".join(["Conferences here:", *lines, "", *tips])
+        await send_text(interaction, cards.truncate(text, 2000), ephemeral=True)
+
+    @conference.command(name="use", description="Pick the conference your questions are about")
+    @app_commands.describe(conference="One of the conferences offered here")
+    async def use(self, interaction: discord.Interaction, conference: ConferenceArg) -> None:
+        served = picked(self.conferences, interaction, conference)
+        await self.conferences.use(interaction.user.id, served.key)
+        await send_text(
+            interaction,
+            f"From now on your questions are about **{cards.escape(served.conference.name)}**"
+            " wherever it is offered; the `conference` option of a command overrides it.",
+            ephemeral=True,
+        )
+
+    # -- organisers ---------------------------------------------------------------------
+
+    @conference.command(name="add", description="Follow another conference in this server")
+    @app_commands.describe(
+        source="A conference this bot serves, or the https address of a program export"
+    )
+    async def add(self, interaction: discord.Interaction, source: str) -> None:
+        guild_id = self._organisers_server(interaction)
+        typed = source.strip()
+        known = self.conferences.find(typed, self.conferences.operators())
+        if known is None and not is_url(typed):
+            names = ", ".join(f"`{s.key}`" for s in self.conferences.operators())
+            raise QueryError(
+                f"Give the https address of a program export (pretalx, frab, .ics, Indico),"
+                f" or one of the conferences this bot serves: {names}."
+            )
+        if known is not None:
+            await self._offer(guild_id, known)
+            await send_text(interaction, f"✅ This server now offers {_named(known)}.",
+                            ephemeral=True)  # fmt: skip
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        served, summary = await self._added(guild_id, typed)
+        await self._offer(guild_id, served)
+        minutes = self.settings.sync_interval / 60
+        text = (f"✅ This server now offers {_named(served)}, from <{served.settings.program_url}>;"
+                f" it is checked for changes every {minutes:g} min.\n" + summary)  # fmt: skip
+        await send_text(interaction, cards.truncate(text, 2000), ephemeral=True)
+
+    @add.autocomplete("source")
+    async def add_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        offered = set(self.conferences.offered(where(interaction)))
+        wanted = current.strip().casefold()
+        return [
+            app_commands.Choice(name=cards.choice_name(s.conference.name), value=s.key)
+            for s in self.conferences.operators()
+            if s not in offered
+            and (wanted in s.key.casefold() or wanted in s.conference.name.casefold())
+        ][:25]
+
+    @conference.command(name="remove", description="Stop offering a conference in this server")
+    @app_commands.describe(conference="One of the conferences this server offers")
+    async def remove(self, interaction: discord.Interaction, conference: ConferenceArg) -> None:
+        guild_id = self._organisers_server(interaction)
+        served = picked(self.conferences, interaction, conference)
+        keys = [s.key for s in self.conferences.offered(guild_id) if s is not served]
+        if not keys:
+            raise QueryError(
+                f"{_named(served)} is the only conference here; add another before removing it."
+            )
+        default = self.conferences.default(guild_id).key
+        await self.conferences.offer(guild_id, keys, default if default in keys else keys[0],
+                                     self._now_ts())  # fmt: skip
+        text = f"This server no longer offers {_named(served)}."
+        if served.added is not None and not self.conferences.offering(served.key):
+            await self._drop(served)
+            text += " No server offers it any more, so it is no longer followed."
+        await send_text(interaction, text, ephemeral=True)
+
+    @conference.command(
+        name="default", description="The conference this server's questions are about"
+    )
+    @app_commands.describe(conference="One of the conferences this server offers")
+    async def default(self, interaction: discord.Interaction, conference: ConferenceArg) -> None:
+        guild_id = self._organisers_server(interaction)
+        served = picked(self.conferences, interaction, conference)
+        keys = [s.key for s in self.conferences.offered(guild_id)]
+        await self.conferences.offer(guild_id, keys, served.key, self._now_ts())
+        text = (f"Questions here are now about {_named(served)} unless the person picks"
+                " another (`/conference use`).")  # fmt: skip
+        await send_text(interaction, text, ephemeral=True)
+
+    @use.autocomplete("conference")
+    @remove.autocomplete("conference")
+    @default.autocomplete("conference")
+    async def offered_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return conference_choices(self.conferences, interaction, current)
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """A server that removed the bot no longer has sources followed for it."""
+        for served in await self.conferences.forget_server(guild.id):
+            await self._drop(served)
+            log.info("no server offers %s any more: no longer followed", served.key)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    async def _drop(self, served: Served) -> None:
+        """Stop following an added conference, and forget it and its files."""
+        await self.drop_conference(served.key)
+        await self.conferences.state.drop_source(served.key)
+        forget_files(served.settings)
+
+    def _organisers_server(self, interaction: discord.Interaction) -> int:
+        """A server that added the bot, and a person who may manage it."""
+        guild_id = managed_guild(interaction)
+        if where(interaction) is None:
+            raise QueryError("Only a server that added confbot can choose its conferences.")
+        return guild_id
+
+    def _now_ts(self) -> int:
+        return int(self.clock.now().timestamp())
+
+    async def _offer(self, guild_id: int, served: Served) -> None:
+        """Add a conference to what a server offers, keeping its default."""
+        keys = [s.key for s in self.conferences.offered(guild_id)]
+        if served.key not in keys:
+            keys.append(served.key)
+        default = self.conferences.default(guild_id).key
+        await self.conferences.offer(guild_id, keys, default, self._now_ts())
+
+    async def _added(self, guild_id: int, url: str) -> tuple[Served, str]:
+        """A source at an address, served: the same address again is the conference
+        already followed; a new one is checked, fetched, read and opened, or refused
+        with the reason, leaving nothing behind."""
+        for served in self.conferences:
+            if served.settings.program_url == url:
+                return served, ""
+        if len(url) > SOURCE_MAX:
+            raise QueryError(f"That address is over {SOURCE_MAX} characters long.")
+        guard = None if self.settings.allow_private_sources else PublicResolver()
+        try:
+            if guard is not None:
+                await check_resolves(URL(url), guard)
+        except (SourceRefused, ValueError) as exc:
+            raise QueryError(str(exc)) from None
+        view = self.settings.added_source(url)
+        remote = RemoteProgram(url, view.program, timeout=ADD_TIMEOUT, guard=guard)
+        try:
+            await remote.fetch(self.settings.timezone)
+            served = await self.open_conference(view, guild_id)
+        except FetchError as exc:
+            forget_files(view)
+            raise QueryError(f"⚠️ {exc}. Nothing was added.") from None
+        except ServedAlready as exc:
+            forget_files(view)
+            raise QueryError(
+                f"That program is the conference `{exc.key}`, which this bot follows already"
+                f" from another address: `/conference add {exc.key}` offers it here."
+            ) from None
+        except (SettingsError, ProgramFileError, OSError) as exc:
+            forget_files(view)
+            log.warning("a source added in server %d does not open: %s", guild_id, exc)
+            raise QueryError(f"⚠️ {url} was fetched but does not open. Nothing was added.") from None
+        assert served.added is not None
+        await self.conferences.state.add_source(served.added, self._now_ts())
+        log.info("server %d added %s (%s)", guild_id, url, served.key)
+        details = load_details(served.service.program, served.report) if served.report else []
+        return served, cards.escape("\n".join(line.strip() for line in details))
+
+
+def _named(served: Served) -> str:
+    return f"**{cards.escape(served.conference.name)}** (`{served.key}`)"
+
+
+def _day(day: date) -> str:
+    return f"{day:%b} {day.day}"

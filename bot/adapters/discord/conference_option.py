@@ -1,0 +1,80 @@
+"""The optional `conference` option every attendee command takes, and the one rule that
+turns an interaction into the conference it is about (bot.live.conferences.pick).
+
+With one conference nobody needs the option: it is optional, and its autocomplete lists
+what is offered where the person asks."""
+
+from __future__ import annotations
+
+from typing import Protocol, cast
+
+import discord
+from discord import app_commands
+
+from bot.live.conferences import Conferences, Served
+from bot.render import cards
+
+CONFERENCE_HELP = "Which conference, where several are followed (default: this server's)"
+
+
+class ServesConferences(Protocol):
+    conferences: Conferences
+
+
+def registry(interaction: discord.Interaction) -> Conferences:
+    return cast(ServesConferences, interaction.client).conferences
+
+
+def where(interaction: discord.Interaction) -> int | None:
+    """The server whose choices apply: the one the person asks in, if it added the bot;
+    None in a DM or in a server the bot is in only through the person's own install."""
+    if interaction.guild_id is None or not interaction.is_guild_integration():
+        return None
+    return interaction.guild_id
+
+
+def picked(
+    conferences: Conferences, interaction: discord.Interaction, option: str | None = None
+) -> Served:
+    """The conference this interaction is about: the option, the person's pick, or the
+    server's default (UnknownConference, answered by ConfTree, if the option names none)."""
+    return conferences.pick(where(interaction), interaction.user.id, option)
+
+
+def picked_for_autocomplete(conferences: Conferences, interaction: discord.Interaction) -> Served:
+    """The conference an autocomplete is about: what the `conference` option says so far,
+    if it names one offered here, else the default (the person has not chosen yet)."""
+    typed = getattr(interaction.namespace, "conference", None)
+    offered = conferences.offered(where(interaction), interaction.user.id)
+    if isinstance(typed, str) and typed:
+        found = conferences.find(typed, offered)
+        if found is not None:
+            return found
+    return picked(conferences, interaction)
+
+
+def conference_choices(
+    conferences: Conferences, interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    wanted = current.strip().casefold()
+    offered = conferences.offered(where(interaction), interaction.user.id)
+    return [
+        app_commands.Choice(name=cards.choice_name(s.conference.name), value=s.key)
+        for s in offered
+        if wanted in s.key.casefold() or wanted in s.conference.name.casefold()
+    ][:25]
+
+
+class ConferenceOption(app_commands.Transformer):
+    """The option's text as typed (checked when the command picks), with autocomplete."""
+
+    async def transform(self, interaction: discord.Interaction, value: str, /) -> str:
+        return value
+
+    async def autocomplete(  # type: ignore[override]
+        self, interaction: discord.Interaction, value: str, /
+    ) -> list[app_commands.Choice[str]]:
+        return conference_choices(registry(interaction), interaction, value)
+
+
+ConferenceArg = app_commands.Transform[str, ConferenceOption]

@@ -1,0 +1,196 @@
+"""The conferences one bot serves, and which one a question is about.
+
+Each conference has its own holder (current version), follower (its source) and scheduler
+(its reminders and posts). A question names a conference, or else it is the one the
+person picked (/conference use) if it is offered where they ask, or else the server's
+default. In a server that added the bot, the server offers the conferences its organisers
+chose (all the operator's until they choose); anywhere else (a DM, a server that never
+added the bot) the operator's conferences are offered, and the person's own pick.
+
+The choices live in the state database and are mirrored here, so picking a conference
+costs no query: autocomplete and every command pick one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from bot.live.holder import ProgramHolder
+from bot.live.sync import ProgramFollower
+from bot.model import Conference
+from bot.reminders.scheduler import Scheduler
+from bot.service import ProgramService, QueryError
+from bot.settings import Settings, SettingsError
+from bot.store import BuildReport, ProgramStore
+from bot.store.state import AddedSource, StateStore
+
+
+class UnknownConference(QueryError):
+    """A conference option that names none offered here; the message lists them."""
+
+
+class ServedAlready(SettingsError):
+    """A program is a conference that is served already (two sources, one conference)."""
+
+    def __init__(self, key: str, where: str) -> None:
+        super().__init__(
+            f"CONFBOT_PROGRAM: {where} is the conference “{key}”, like another program listed"
+            " before it; list each conference once."
+        )
+        self.key = key
+
+
+@dataclass(eq=False)
+class Served:
+    """One conference being served."""
+
+    key: str
+    holder: ProgramHolder
+    follower: ProgramFollower
+    settings: Settings  # the settings as this conference's source sees them
+    store: ProgramStore
+    added: AddedSource | None = None  # None: the operator configured it
+    scheduler: Scheduler | None = field(default=None)
+    report: BuildReport | None = None  # what loading it found, if it was just built
+
+    @property
+    def service(self) -> ProgramService:
+        return self.holder.service
+
+    @property
+    def conference(self) -> Conference:
+        return self.holder.service.conference
+
+
+class Conferences:
+    def __init__(self, state: StateStore) -> None:
+        self.state = state
+        self._served: dict[str, Served] = {}
+        self._operator: list[str] = []
+        self._servers: dict[int, list[str]] = {}
+        self._defaults: dict[int, str] = {}
+        self._people: dict[int, str] = {}
+
+    async def load_choices(self) -> None:
+        """Read the servers' and people's choices (at start, once the conferences are in)."""
+        for row in await self.state.server_conferences():
+            if row.conference in self._served:
+                self._servers.setdefault(row.guild_id, []).append(row.conference)
+                if row.is_default:
+                    self._defaults[row.guild_id] = row.conference
+        people = await self.state.person_conferences()
+        self._people = {user: key for user, key in people.items() if key in self._served}
+
+    # -- what is served ----------------------------------------------------------------
+
+    def add(self, served: Served) -> None:
+        if served.key in self._served:
+            raise ValueError(f"{served.key} is served already")
+        self._served[served.key] = served
+        if served.added is None:
+            self._operator.append(served.key)
+
+    def __iter__(self) -> Iterator[Served]:
+        return iter(list(self._served.values()))
+
+    def __len__(self) -> int:
+        return len(self._served)
+
+    def get(self, key: str) -> Served | None:
+        return self._served.get(key)
+
+    def first(self) -> Served:
+        """The operator's first conference (the console's, and the default of defaults)."""
+        return self._served[self._operator[0]]
+
+    def operators(self) -> list[Served]:
+        return [self._served[key] for key in self._operator]
+
+    def offering(self, key: str) -> list[int]:
+        """The servers that chose this conference."""
+        return [guild for guild, keys in self._servers.items() if key in keys]
+
+    # -- where, and which one -----------------------------------------------------------
+
+    def offered(self, guild_id: int | None, user_id: int | None = None) -> list[Served]:
+        """The conferences offered in this server (None: anywhere that did not add the
+        bot), the person's own pick included outside servers."""
+        if guild_id is not None:
+            keys = self._servers.get(guild_id) or self._operator
+        else:
+            mine = self._people.get(user_id) if user_id is not None else None
+            keys = self._operator + ([mine] if mine and mine not in self._operator else [])
+        return [self._served[key] for key in keys]
+
+    def default(self, guild_id: int | None) -> Served:
+        if guild_id is not None and guild_id in self._defaults:
+            return self._served[self._defaults[guild_id]]
+        return self.offered(guild_id)[0]
+
+    def picked_by(self, user_id: int) -> str | None:
+        return self._people.get(user_id)
+
+    def pick(self, guild_id: int | None, user_id: int, option: str | None = None) -> Served:
+        """The conference a question is about (see the module's docstring)."""
+        offered = self.offered(guild_id, user_id)
+        if option:
+            found = self.find(option, offered)
+            if found is None:
+                names = ", ".join(f"{s.conference.name} ({s.key})" for s in offered)
+                raise UnknownConference(
+                    f"No conference “{option[:100]}” here; this one offers {names}."
+                )
+            return found
+        mine = self._people.get(user_id)
+        if mine is not None and any(s.key == mine for s in offered):
+            return self._served[mine]
+        return self.default(guild_id)
+
+    @staticmethod
+    def find(text: str, among: list[Served]) -> Served | None:
+        """By key (what autocomplete sends) or by the name as shown, any case."""
+        wanted = text.strip().casefold()
+        for served in among:
+            if wanted in (served.key.casefold(), served.conference.name.casefold()):
+                return served
+        return None
+
+    # -- choosing (kept in the state database, then mirrored) ---------------------------
+
+    async def offer(self, guild_id: int, keys: list[str], default: str, now_ts: int) -> None:
+        """What a server offers, and its default (one of them)."""
+        await self.state.offer_conference(guild_id, keys, default, now_ts)
+        self._servers[guild_id] = list(keys)
+        self._defaults[guild_id] = default
+
+    async def forget_server(self, guild_id: int) -> list[Served]:
+        """A server that removed the bot: its choices go, and the conferences it added
+        that no other server offers are returned, to be dropped."""
+        await self.state.forget_server_conferences(guild_id)
+        keys = self._servers.pop(guild_id, [])
+        self._defaults.pop(guild_id, None)
+        return [self._served[k] for k in keys
+                if self._served[k].added is not None and not self.offering(k)]  # fmt: skip
+
+    async def use(self, user_id: int, key: str) -> None:
+        await self.state.use_conference(user_id, key)
+        self._people[user_id] = key
+
+    def remove(self, key: str) -> Served:
+        """Stop serving an added conference (no server offers it any more)."""
+        served = self._served.pop(key)
+        if key in self._operator:
+            self._operator.remove(key)
+        self._servers = {g: [k for k in keys if k != key] for g, keys in self._servers.items()}
+        self._defaults = {g: k for g, k in self._defaults.items() if k != key}
+        self._people = {user: k for user, k in self._people.items() if k != key}
+        return served
+
+
+def forget_files(settings: Settings) -> None:
+    """Remove what was kept of a source a server added and no server offers any more:
+    its copy, what its server said of the copy, and its program database."""
+    for path in (settings.program, settings.program.with_name(settings.program.name + ".json"),
+                 settings.db_path):  # fmt: skip
+        path.unlink(missing_ok=True)

@@ -1,0 +1,239 @@
+"""One bot, several conferences, through discord.py and the fake Discord: each server
+answers about its own, a server with two honours the option and its default, a person's
+pick follows them into their DMs, and a source added from Discord is guarded, fetched,
+summarised, followed, kept across a restart and dropped when no server offers it."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bot.settings import own_db_path
+from tests.e2e.conftest import running_bot, wait_for
+from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord, Interaction
+from tests.local_servers import serving
+
+FRAB = Path(__file__).parents[1] / "fixtures" / "programs" / "frab-v1.json"
+BUNDLED = Path(__file__).parents[2] / "data" / "osdi24"
+ORGANISER = DEFAULT_PERMISSIONS | MANAGE_GUILD
+TWO = ",".join([str(BUNDLED), str(FRAB)])
+
+
+async def about(fake: FakeDiscord, **where: Any) -> str:
+    answer = await fake.answer(await fake.send_command("about", **where))
+    return answer.embeds[0]["title"]
+
+
+async def organiser(fake: FakeDiscord, name: str, **options: Any) -> Interaction:
+    interaction = await fake.send_command(name, user=fake.owner, permissions=ORGANISER, **options)
+    answer = await fake.answer(interaction, timeout=30)
+    if answer.callback["type"] == 5:  # deferred: the answer is the followup
+        await asyncio.wait_for(answer.followed_up.wait(), 30)
+    return answer
+
+
+def said(interaction: Interaction) -> str:
+    if interaction.followups:
+        return str(interaction.followups[-1].get("content"))
+    return str(interaction.data.get("content"))
+
+
+# -- several conferences from CONFBOT_PROGRAM ------------------------------------------
+
+
+async def test_two_servers_with_different_conferences_answer_differently(
+    fake: FakeDiscord, tmp_path: Path
+):
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=TWO) as bot:
+        assert len(bot.conferences) == 2
+        await organiser(fake, "conference add", source="fixcon")
+        await organiser(fake, "conference default", conference="fixcon")
+        assert "Fixture Congress" in await about(fake)
+        assert "OSDI" in await about(fake, second=True)  # the operator's first, by default
+
+
+async def test_a_server_with_two_conferences_honours_the_option_and_its_default(
+    fake: FakeDiscord, tmp_path: Path
+):
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=TWO):
+        assert "OSDI" in await about(fake)
+        assert "Fixture Congress" in await about(fake, conference="fixcon")
+        answer = await fake.answer(await fake.send_command("paper", title="Opening",
+                                                           conference="fixcon"))  # fmt: skip
+        assert "Opening" in answer.embeds[0]["title"]
+        suggestions = await fake.answer(
+            await fake.send_autocomplete("paper", "title", "open", conference="fixcon")
+        )
+        assert any("Opening" in c["name"] for c in suggestions.choices)
+        await organiser(fake, "conference default", conference="fixcon")
+        assert "Fixture Congress" in await about(fake)
+        assert "OSDI" in await about(fake, conference="osdi24")
+
+
+async def test_the_conference_option_suggests_what_is_offered(fake: FakeDiscord, tmp_path: Path):
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=TWO):
+        suggestions = await fake.answer(await fake.send_autocomplete("next", "conference", ""))
+        assert [c["value"] for c in suggestions.choices] == ["osdi24", "fixcon"]
+
+
+async def test_an_unknown_conference_option_is_one_private_sentence_naming_those_offered(
+    fake: FakeDiscord, tmp_path: Path
+):
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=TWO):
+        answer = await fake.answer(await fake.send_command("now", conference="nosuchconf"))
+        assert answer.ephemeral
+        assert "No conference “nosuchconf” here" in said(answer) and "fixcon" in said(answer)
+
+
+async def test_a_person_picks_a_conference_and_it_follows_them_into_their_dms(
+    fake: FakeDiscord, tmp_path: Path
+):
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=TWO):
+        assert "OSDI" in await about(fake, dm=True, installed_by_user=True)
+        picked = await fake.answer(await fake.send_command(
+            "conference use", conference="fixcon", dm=True, installed_by_user=True))  # fmt: skip
+        assert "Fixture Congress" in said(picked)
+        assert "Fixture Congress" in await about(fake, dm=True, installed_by_user=True)
+        assert "Fixture Congress" in await about(fake)  # offered in the server too
+
+
+async def test_a_removed_conference_is_no_longer_offered_in_that_server(
+    fake: FakeDiscord, tmp_path: Path
+):
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=TWO):
+        removed = await organiser(fake, "conference remove", conference="osdi24")
+        assert "no longer offers" in said(removed)
+        assert "Fixture Congress" in await about(fake)  # the default moved to what is left
+        answer = await fake.answer(await fake.send_command("now", conference="osdi24"))
+        assert "No conference" in said(answer)
+        assert "OSDI" in await about(fake, second=True)  # another server's choice stands
+        last = await organiser(fake, "conference remove", conference="fixcon")
+        assert "only conference here" in said(last)
+
+
+async def test_attendees_cannot_choose_a_servers_conferences(fake: FakeDiscord, tmp_path: Path):
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=TWO):
+        answer = await fake.answer(await fake.send_command("conference default",
+                                                           conference="fixcon"))  # fmt: skip
+        assert answer.ephemeral and "permission" in said(answer)
+        assert "OSDI" in await about(fake)
+
+
+async def test_the_choices_outlive_a_restart(fake: FakeDiscord, tmp_path: Path):
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=TWO):
+        await organiser(fake, "conference default", conference="fixcon")
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=TWO):
+        assert "Fixture Congress" in await about(fake)
+
+
+# -- sources added from Discord: the guard ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("http://127.0.0.1:9/schedule.json", "is not an https address"),
+        ("https://127.0.0.1/schedule.json", "is a loopback address"),
+        ("https://169.254.169.254/latest/meta-data/", "is a link-local address"),
+        ("https://[::ffff:10.0.0.1]/schedule.json", "is a private address"),
+        ("https://localhost/schedule.json", "resolves to a loopback address"),
+        ("https://user:pw@example.org/schedule.json", "user name or password"),
+        ("/etc/passwd", "Give the https address"),
+    ],
+)
+async def test_a_source_that_could_reach_inside_is_refused_with_the_reason(
+    fake: FakeDiscord, tmp_path: Path, source: str, reason: str
+):
+    async with running_bot(fake, tmp_path) as bot:
+        refused = await organiser(fake, "conference add", source=source)
+        assert refused.ephemeral and reason in said(refused), said(refused)
+        assert await bot.state.added_sources() == []  # type: ignore[union-attr]
+        assert len(bot.conferences) == 1
+
+
+async def test_a_name_that_resolves_to_a_private_address_is_refused(
+    fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    real = socket.getaddrinfo
+
+    def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "program.intranet.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.2.3", 443))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    async with running_bot(fake, tmp_path) as bot:
+        source = "https://program.intranet.example/schedule.json"
+        refused = await organiser(fake, "conference add", source=source)
+        assert "program.intranet.example resolves to a private address" in said(refused)
+        assert len(bot.conferences) == 1
+
+
+# -- sources added from Discord: fetched, followed, kept, dropped -------------------------
+
+
+def program_app(body: bytes) -> web.Application:
+    async def schedule(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/schedule.json", schedule)
+    return app
+
+
+async def test_a_source_added_by_address_is_summarised_followed_and_kept_across_a_restart(
+    fake: FakeDiscord, tmp_path: Path
+):
+    env = {"CONFBOT_ALLOW_PRIVATE_SOURCES": "yes"}  # the test server is on loopback
+    async with serving(program_app(FRAB.read_bytes())) as base:
+        url = f"{base}/schedule.json"
+        async with running_bot(fake, tmp_path, **env) as bot:
+            added = await organiser(fake, "conference add", source=url)
+            text = said(added)
+            assert "now offers **Fixture Congress** (`fixcon`)" in text and "format:" in text
+            assert "Fixture Congress" in await about(fake, conference="fixcon")
+            assert "OSDI" in await about(fake)  # the default stays
+            assert "OSDI" in await about(fake, second=True)  # only this server offers it
+            assert bot.conferences.get("fixcon").follower.remote is not None  # type: ignore[union-attr]
+        async with running_bot(fake, tmp_path, **env):
+            assert "Fixture Congress" in await about(fake, conference="fixcon")
+            removed = await organiser(fake, "conference remove", conference="fixcon")
+            assert "no longer followed" in said(removed)
+    copy = own_db_path(tmp_path / "confbot-state-sources" / "program.db", url)
+    assert not copy.exists()
+    async with running_bot(fake, tmp_path, **env) as bot:
+        assert [s.key for s in bot.conferences] == ["osdi24"]
+
+
+async def test_a_source_is_no_longer_followed_once_the_server_that_added_it_removes_the_bot(
+    fake: FakeDiscord, tmp_path: Path
+):
+    async with (
+        serving(program_app(FRAB.read_bytes())) as base,
+        running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes") as bot,
+    ):
+        await organiser(fake, "conference add", source=f"{base}/schedule.json")
+        assert bot.conferences.get("fixcon") is not None
+        await fake.remove_bot()
+        await wait_for(lambda: bot.conferences.get("fixcon") is None, what="the source dropped")
+        assert await bot.state.added_sources() == []  # type: ignore[union-attr]
+
+
+async def test_a_source_that_is_no_program_is_refused_and_leaves_nothing(
+    fake: FakeDiscord, tmp_path: Path
+):
+    async with (
+        serving(program_app(b"<html>login</html>")) as base,
+        running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes") as bot,
+    ):
+        refused = await organiser(fake, "conference add", source=f"{base}/schedule.json")
+        assert "gave no program confbot reads" in said(refused)
+        assert "Nothing was added" in said(refused)
+        assert len(bot.conferences) == 1
+    folder = tmp_path / "confbot-state-sources"
+    assert not folder.exists() or not any(p.is_file() for p in folder.iterdir())

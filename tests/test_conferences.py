@@ -1,0 +1,183 @@
+"""Several conferences in one bot: the sources CONFBOT_PROGRAM lists, and which conference
+a question is about."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.live.conferences import Conferences, Served, UnknownConference
+from bot.live.holder import ProgramHolder
+from bot.model import Conference
+from bot.settings import BUNDLED_PROGRAM, Settings, SettingsError
+from bot.store.state import AddedSource, StateStore
+from tests.conftest import pacific
+
+FRAB = Path(__file__).parent / "fixtures" / "programs" / "frab-v1.json"
+ICS = Path(__file__).parent / "fixtures" / "programs" / "program.ics"
+
+
+def settings(tmp_path: Path, program: str) -> Settings:
+    env = {"CONFBOT_PROGRAM": program, "CONFBOT_DB": str(tmp_path / "c.db")}
+    return Settings.from_env(env, dotenv_path=tmp_path / "none")
+
+
+# -- CONFBOT_PROGRAM as a list ----------------------------------------------------------
+
+
+def test_one_program_keeps_its_database_at_confbot_db(tmp_path: Path):
+    only = settings(tmp_path, str(FRAB))
+    assert [s.db_path for s in only.sources] == [tmp_path / "c.db"]
+
+
+def test_several_programs_each_get_their_own_database_named_after_the_source(tmp_path: Path):
+    listed = settings(tmp_path, f"{FRAB}, https://pretalx.example/c/schedule.json")
+    first, second = listed.sources
+    assert (first.program, first.url) == (FRAB, None)
+    assert second.url == "https://pretalx.example/c/schedule.json"
+    assert len({first.db_path, second.db_path, second.program}) == 3
+    assert listed.program == first.program and listed.db_path == first.db_path
+    reordered = settings(tmp_path, f"https://pretalx.example/c/schedule.json,{FRAB}")
+    assert {s.db_path for s in reordered.sources} == {first.db_path, second.db_path}
+
+
+def test_the_same_program_listed_twice_is_refused(tmp_path: Path):
+    with pytest.raises(SettingsError, match="names the same program twice"):
+        settings(tmp_path, f"{FRAB},{FRAB}")
+
+
+def test_a_missing_program_in_the_list_is_named(tmp_path: Path):
+    with pytest.raises(SettingsError, match=r"nope\.json does not exist.*separate several"):
+        settings(tmp_path, f"{FRAB},{tmp_path / 'nope.json'}")
+
+
+def test_a_source_servers_add_is_kept_beside_the_state_database(tmp_path: Path):
+    view = settings(tmp_path, str(FRAB)).added_source("https://pretalx.example/x/schedule.json")
+    assert view.program_url == "https://pretalx.example/x/schedule.json"
+    assert view.db_path.parent == tmp_path / "c-state-sources"
+    assert view.program.parent == view.db_path.parent
+
+
+def test_settings_changed_in_code_keep_their_first_source_in_step(tmp_path: Path):
+    import dataclasses
+
+    listed = settings(tmp_path, f"{BUNDLED_PROGRAM},{FRAB}")
+    changed = dataclasses.replace(listed, program=ICS)
+    assert changed.sources[0].program == ICS and changed.sources[1].program == FRAB
+
+
+# -- which conference a question is about ----------------------------------------------
+
+
+class _Service:
+    """Just enough of a ProgramService for the registry: its conference."""
+
+    def __init__(self, key: str, name: str) -> None:
+        day = date(2024, 7, 10)
+        self.conference = Conference(key, name, name, "America/Los_Angeles", None, None, day, day)
+
+
+def served(key: str, name: str, added_by: int | None = None) -> Served:
+    holder = ProgramHolder(_Service(key, name), pacific("2024-07-10T10:50"))  # type: ignore[arg-type]
+    added = AddedSource(key, f"https://{key}.example/schedule.json", added_by) if added_by else None
+    return Served(key, holder, None, None, None, added)  # type: ignore[arg-type]
+
+
+SERVER, OTHER_SERVER, PERSON = 10, 20, 7
+
+
+@pytest.fixture
+async def conferences(tmp_path: Path):
+    state = await StateStore.open(tmp_path / "state.db")
+    registry = Conferences(state)
+    for item in (served("osdi24", "OSDI '24"), served("fixcon", "Fixture Congress"),
+                 served("ours", "Our Meetup", added_by=SERVER)):  # fmt: skip
+        registry.add(item)
+    yield registry
+    await state.close()
+
+
+async def test_a_server_that_chose_nothing_offers_the_operators_conferences_the_first_first(
+    conferences: Conferences,
+):
+    assert [s.key for s in conferences.offered(SERVER)] == ["osdi24", "fixcon"]
+    assert conferences.pick(SERVER, PERSON).key == "osdi24"
+
+
+async def test_the_option_wins_then_the_persons_pick_then_the_servers_default(
+    conferences: Conferences,
+):
+    await conferences.offer(SERVER, ["osdi24", "fixcon"], "fixcon", 0)
+    assert conferences.pick(SERVER, PERSON).key == "fixcon"
+    await conferences.use(PERSON, "osdi24")
+    assert conferences.pick(SERVER, PERSON).key == "osdi24"
+    assert conferences.pick(SERVER, PERSON, "Fixture Congress").key == "fixcon"
+
+
+async def test_a_persons_pick_that_a_server_does_not_offer_gives_way_to_its_default(
+    conferences: Conferences,
+):
+    await conferences.offer(SERVER, ["osdi24", "ours"], "osdi24", 0)
+    await conferences.use(PERSON, "ours")
+    assert conferences.pick(None, PERSON).key == "ours"  # their DMs
+    assert conferences.pick(OTHER_SERVER, PERSON).key == "osdi24"
+
+
+async def test_a_server_added_conference_is_offered_only_where_it_was_added(
+    conferences: Conferences,
+):
+    await conferences.offer(SERVER, ["osdi24", "ours"], "osdi24", 0)
+    assert conferences.pick(SERVER, PERSON, "ours").key == "ours"
+    with pytest.raises(UnknownConference, match=r"No conference “ours” here.*fixcon"):
+        conferences.pick(OTHER_SERVER, PERSON, "ours")
+    with pytest.raises(UnknownConference):
+        conferences.pick(None, PERSON, "ours")
+
+
+async def test_choices_are_read_back_from_the_state_database(conferences: Conferences):
+    await conferences.offer(SERVER, ["fixcon"], "fixcon", 0)
+    await conferences.use(PERSON, "osdi24")
+    again = Conferences(conferences.state)
+    for item in conferences:
+        again.add(item)
+    await again.load_choices()
+    assert [s.key for s in again.offered(SERVER)] == ["fixcon"]
+    assert again.pick(SERVER, PERSON).key == "fixcon"  # osdi24 is not offered there
+    assert again.pick(None, PERSON).key == "osdi24"
+
+
+async def test_a_removed_conference_leaves_no_choice_pointing_at_it(conferences: Conferences):
+    await conferences.offer(SERVER, ["osdi24", "ours"], "ours", 0)
+    await conferences.use(PERSON, "ours")
+    conferences.remove("ours")
+    assert conferences.pick(SERVER, PERSON).key == "osdi24"
+    assert conferences.pick(None, PERSON).key == "osdi24"
+
+
+# -- indexing after start -----------------------------------------------------------------
+
+
+def test_a_service_indexed_later_answers_the_same_on_first_use():
+    from bot.importer.registry import read_source
+    from bot.service import ProgramService
+
+    program = read_source(FRAB).program
+    later = ProgramService(program, index_later=True)
+    now = ProgramService(program)
+    assert later._index is None  # nothing built until asked
+    assert later.paper("opening") == now.paper("opening")
+    assert later.index_now() is later.index  # built once
+
+
+async def test_a_bot_with_several_conferences_indexes_them_all_after_start(tmp_path: Path):
+    from bot.adapters.discord.client import ConfBot
+
+    bot = ConfBot(settings(tmp_path, f"{BUNDLED_PROGRAM},{FRAB}"))
+    await bot.setup_hook()
+    try:
+        await bot.indexes_built()
+        assert all(served.service._index is not None for served in bot.conferences)
+    finally:
+        await bot.close()
