@@ -138,6 +138,7 @@ async def test_the_choices_outlive_a_restart(fake: FakeDiscord, tmp_path: Path):
     ("source", "reason"),
     [
         ("http://127.0.0.1:9/schedule.json", "is not an https address"),
+        ("http://169.254.169.254/latest/meta-data/", "is not an https address"),
         ("https://127.0.0.1/schedule.json", "is a loopback address"),
         ("https://169.254.169.254/latest/meta-data/", "is a link-local address"),
         ("https://[::ffff:10.0.0.1]/schedule.json", "is a private address"),
