@@ -13,7 +13,6 @@ the failure is logged once per streak, checks back off, and /status shows it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from bot.service import SESSION_REF, TALK_REF, ProgramService
 from bot.settings import Settings
 from bot.store.build import fingerprint
 from bot.store.state import RecordedChange
+from bot.tasks import stopped
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +105,8 @@ class ProgramFollower:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            task, self._task = self._task, None
+            await stopped(task)
 
     def delay(self) -> float:
         """The next wait: the interval, doubled for each failure in a row."""

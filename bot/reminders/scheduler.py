@@ -37,6 +37,7 @@ from bot.store.state import (
     ReminderStatus,
     StateStore,
 )
+from bot.tasks import ended
 
 log = logging.getLogger(__name__)
 
@@ -155,9 +156,8 @@ class Scheduler:
         if not done:
             log.warning("a delivery was still in flight after %.0f s; stopping anyway", grace)
             self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        task, self._task = self._task, None
+        await ended(task)
 
     def wake(self) -> None:
         """Something changed (a reminder, a setting, the program): re-plan and re-sleep."""

@@ -85,7 +85,15 @@ async def running_bot(
         if task.done():
             task.result()
         await wait_for(instance.is_ready, what="on_ready")
-        yield instance
+        try:
+            yield instance
+        except BaseException:
+            # A failed test still closes its bot, or its tasks outlive the test and the
+            # event loop's teardown waits on them: the failure is what gets reported.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(instance.close(), 10)
+                await asyncio.wait_for(task, 10)
+            raise
         events = [t for t in asyncio.all_tasks() if t.get_name().startswith("discord.py: ")]
         await asyncio.wait_for(asyncio.gather(*events, return_exceptions=True), 10)
         await instance.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -38,6 +37,7 @@ from bot.service import ProgramService
 from bot.settings import Settings, SettingsError
 from bot.store import ProgramStore
 from bot.store.state import AddedSource, StateStore
+from bot.tasks import stopped
 
 log = logging.getLogger(__name__)
 
@@ -270,9 +270,7 @@ class ConfBot(commands.AutoShardedBot):
         databases, whatever fails on the way: an open connection keeps the process alive."""
         served_all = list(self.conferences) if hasattr(self, "conferences") else []
         if self._indexing is not None:
-            self._indexing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._indexing
+            await stopped(self._indexing)
         try:
             for served in served_all:
                 await served.follower.stop()

@@ -32,6 +32,7 @@ from bot.model import Session
 from bot.render.common import count_of
 from bot.render.events import session_event
 from bot.store.state import StateStore
+from bot.tasks import stopped
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +87,7 @@ class EventsCog(commands.Cog):
 
     async def cog_unload(self) -> None:
         if self._roller is not None:
-            self._roller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._roller
+            await stopped(self._roller)
 
     def wake(self) -> None:
         """Check the windows now (the clock moved, in a rehearsal or a test)."""

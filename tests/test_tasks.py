@@ -1,0 +1,79 @@
+"""Stopping a background task: whoever waits for the stop may itself be cancelled (a
+shutdown, a handler cut short), and that cancellation must reach them, not be taken for
+the stopped task's own."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FixedClock
+from bot.live.holder import ProgramHolder
+from bot.live.sync import ProgramFollower
+from bot.reminders.scheduler import Scheduler
+from bot.settings import Settings
+from bot.store.state import StateStore
+from bot.tasks import stopped
+from tests.conftest import pacific
+
+
+async def cancelled_while_stopping(stop: asyncio.Task[None]) -> None:
+    await asyncio.sleep(0)  # the stop has begun and waits for the task to end
+    stop.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await stop
+
+
+async def test_a_cancelled_waiter_is_cancelled_not_returned():
+    forever = asyncio.create_task(asyncio.Event().wait())
+    await cancelled_while_stopping(asyncio.create_task(stopped(forever)))
+    assert forever.cancelled()
+
+
+async def test_a_task_stopped_on_its_own_returns_quietly():
+    forever = asyncio.create_task(asyncio.Event().wait())
+    await stopped(forever)
+    assert forever.cancelled()
+
+
+async def test_a_follower_being_stopped_does_not_swallow_its_callers_cancellation(
+    tmp_path: Path,
+):
+    settings = Settings.from_env({"CONFBOT_DB": str(tmp_path / "c.db")}, dotenv_path=tmp_path / "x")
+    from bot.app import load_service
+
+    loaded = await load_service(settings)
+    clock = FixedClock(pacific("2024-07-10T10:50"))
+    follower = ProgramFollower(settings, ProgramHolder(loaded.service, clock.now()), clock)
+    follower.start()
+    await cancelled_while_stopping(asyncio.create_task(follower.stop()))
+
+
+async def test_a_scheduler_being_stopped_does_not_swallow_its_callers_cancellation(
+    tmp_path: Path,
+):
+    cleaning, release = asyncio.Event(), asyncio.Event()
+
+    async def delivery_that_takes_its_time() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cleaning.set()  # the stop is now waiting for this task to end
+            await release.wait()
+            raise
+
+    state = await StateStore.open(tmp_path / "state.db")
+    scheduler = Scheduler(state, lambda: None, FixedClock(pacific("2024-07-10T10:50")),
+                          sender=None)  # type: ignore[arg-type, return-value]  # fmt: skip
+    scheduler._task = asyncio.create_task(delivery_that_takes_its_time())
+    try:
+        stop = asyncio.create_task(scheduler.stop(grace=0))
+        await cleaning.wait()
+        stop.cancel()
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await stop
+    finally:
+        await state.close()
