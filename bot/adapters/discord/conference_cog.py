@@ -20,6 +20,7 @@ from yarl import URL
 
 from bot.adapters.discord.conference_option import (
     ConferenceArg,
+    choices_among,
     conference_choices,
     picked,
     where,
@@ -90,8 +91,8 @@ class ConferenceCog(commands.Cog):
         await self.conferences.use(interaction.user.id, served.key)
         await send_text(
             interaction,
-            f"From now on your questions are about **{cards.escape(served.conference.name)}**"
-            " wherever it is offered; the `conference` option of a command overrides it.",
+            f"From now on your questions are about {_named(served)} wherever it is offered;"
+            " the `conference` option of a command overrides it.",
             ephemeral=True,
         )
 
@@ -128,14 +129,10 @@ class ConferenceCog(commands.Cog):
     async def add_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
+        """The operator's conferences this server does not offer yet."""
         offered = set(self.conferences.offered(where(interaction)))
-        wanted = current.strip().casefold()
-        return [
-            app_commands.Choice(name=cards.choice_name(s.conference.name), value=s.key)
-            for s in self.conferences.operators()
-            if s not in offered
-            and (wanted in s.key.casefold() or wanted in s.conference.name.casefold())
-        ][:25]
+        missing = [s for s in self.conferences.operators() if s not in offered]
+        return choices_among(missing, current)
 
     @conference.command(name="remove", description="Stop offering a conference in this server")
     @app_commands.describe(conference="One of the conferences this server offers")
@@ -187,9 +184,10 @@ class ConferenceCog(commands.Cog):
     # -- helpers ------------------------------------------------------------------------
 
     async def _drop(self, served: Served) -> None:
-        """Stop following an added conference, and forget it and its files."""
-        await self.drop_conference(served.key)
+        """Stop following an added conference, and forget it and its files: forgotten
+        first, so a stop that fails half-way never starts it again."""
         await self.conferences.state.drop_source(served.key)
+        await self.drop_conference(served.key)
         forget_files(served.settings)
 
     def _organisers_server(self, interaction: discord.Interaction) -> int:

@@ -56,11 +56,16 @@ def picked_for_autocomplete(conferences: Conferences, interaction: discord.Inter
 def conference_choices(
     conferences: Conferences, interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
+    """The conferences offered where the person asks, as autocomplete choices."""
+    return choices_among(conferences.offered(where(interaction), interaction.user.id), current)
+
+
+def choices_among(among: list[Served], current: str) -> list[app_commands.Choice[str]]:
+    """Those whose key or name holds what was typed: named as shown, valued by key."""
     wanted = current.strip().casefold()
-    offered = conferences.offered(where(interaction), interaction.user.id)
     return [
         app_commands.Choice(name=cards.choice_name(s.conference.name), value=s.key)
-        for s in offered
+        for s in among
         if wanted in s.key.casefold() or wanted in s.conference.name.casefold()
     ][:25]
 
