@@ -238,3 +238,21 @@ async def test_a_source_that_is_no_program_is_refused_and_leaves_nothing(
         assert len(bot.conferences) == 1
     folder = tmp_path / "confbot-state-sources"
     assert not folder.exists() or not any(p.is_file() for p in folder.iterdir())
+
+
+async def test_choosing_a_servers_conferences_is_refused_in_a_dm_and_where_the_bot_was_not_added(
+    fake: FakeDiscord, tmp_path: Path
+):
+    # /conference list and use work anywhere, so the group is registered everywhere; its
+    # organisers' subcommands refuse, when they run, anywhere but a server that added it.
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=TWO):
+        mine = {"dm": True, "installed_by_user": True}
+        in_dm = await fake.answer(
+            await fake.send_command("conference default", conference="fixcon", **mine)
+        )
+        assert in_dm.ephemeral and "only in a server that added confbot" in said(in_dm)
+        elsewhere = await fake.answer(await fake.send_command(
+            "conference add", source="fixcon", elsewhere=True, permissions=ORGANISER))  # fmt: skip
+        assert "Only a server that added confbot" in said(elsewhere)
+        listed = await fake.answer(await fake.send_command("conference list", **mine))
+        assert "OSDI" in said(listed) and "Fixture Congress" in said(listed)

@@ -87,6 +87,8 @@ class ConfTree(app_commands.CommandTree):
             message = original.render(lambda typed: f"“{escape(truncate(typed, 100))}”")
         elif isinstance(original, QueryError):
             message = str(original)
+        elif isinstance(original, app_commands.NoPrivateMessage):
+            message = "This works only in a server that added confbot, not in a DM."
         elif isinstance(original, app_commands.MissingPermissions | app_commands.CheckFailure):
             message = "You don't have permission to use this command here."
         elif isinstance(original, app_commands.CommandOnCooldown):
