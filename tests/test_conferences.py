@@ -181,3 +181,37 @@ async def test_a_bot_with_several_conferences_indexes_them_all_after_start(tmp_p
         assert all(served.service._index is not None for served in bot.conferences)
     finally:
         await bot.close()
+
+
+# -- the state database under concurrent writes -------------------------------------------
+
+
+async def test_writes_to_the_state_from_many_conferences_at_once_are_each_whole(tmp_path: Path):
+    # One connection serves every conference's scheduler and command: a write of several
+    # statements must not interleave with another, nor be committed half-way by it.
+    import asyncio
+
+    state = await StateStore.open(tmp_path / "state.db")
+    try:
+        await asyncio.gather(*(state.offer_conference(SERVER, ["osdi24", "fixcon"], "fixcon", n)
+                               for n in range(5)))  # fmt: skip
+        rows = await state.server_conferences()
+        assert sorted((r.conference, r.is_default) for r in rows) == [
+            ("fixcon", True), ("osdi24", False)]  # fmt: skip
+    finally:
+        await state.close()
+
+
+async def test_a_write_that_fails_half_way_leaves_nothing_for_the_next_to_commit(tmp_path: Path):
+    import asyncio
+    import sqlite3
+
+    state = await StateStore.open(tmp_path / "state.db")
+    try:
+        await state.offer_conference(SERVER, ["osdi24"], "osdi24", 0)
+        with pytest.raises(sqlite3.IntegrityError):  # the same conference twice: refused
+            await state.offer_conference(SERVER, ["fixcon", "fixcon"], "fixcon", 1)
+        await asyncio.gather(state.use_conference(PERSON, "fixcon"))
+        assert [r.conference for r in await state.server_conferences()] == ["osdi24"]
+    finally:
+        await state.close()

@@ -6,14 +6,16 @@ program changes; state must survive that, and restarts, and crashes.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 import aiosqlite
 
@@ -266,8 +268,37 @@ async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
     await db.execute(f"PRAGMA user_version = {STATE_VERSION}")
 
 
+S = TypeVar("S", bound="StateStore")
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _writes(
+    method: Callable[Concatenate[S, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
+    """A write, whole: one at a time on the connection every conference shares (so two
+    never interleave, nor does one commit the other half-way), committed at its end, and
+    rolled back if it fails (so the next write does not commit what it left)."""
+
+    @functools.wraps(method)
+    async def whole(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        async with self._writing:
+            try:
+                return await method(self, *args, **kwargs)
+            except BaseException:
+                await self._db.rollback()
+                raise
+
+    return whole
+
+
 class StateStore(Connected):
-    """One connection for the bot's lifetime; every write commits before it returns."""
+    """One connection for the bot's lifetime; every write commits before it returns, and
+    writes go one at a time (see _writes)."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        super().__init__(db, path)
+        self._writing = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path) -> Self:
@@ -293,6 +324,7 @@ class StateStore(Connected):
 
     # -- reminders ----------------------------------------------------------------------
 
+    @_writes
     async def add_reminder(
         self, conference: str, user_id: int, guild_id: int | None, item_ref: str,
         minutes_before: int, now_ts: int, limit: int | None = None,
@@ -340,6 +372,7 @@ class StateStore(Connected):
         """The items a person follows (see FOLLOWED)."""
         return [r.item_ref for r in await self.reminders(conference, user_id, FOLLOWED)]
 
+    @_writes
     async def forget(self, conference: str, user_id: int, item_ref: str | None = None) -> int:
         """Cancel one of the user's reminders, or all of them; returns how many."""
         query = "UPDATE reminders SET status = 'cancelled' WHERE conference = ? AND user_id = ?"
@@ -352,6 +385,7 @@ class StateStore(Connected):
         await self._db.commit()
         return cursor.rowcount
 
+    @_writes
     async def settle_reminder(
         self, reminder: int, arming: int, status: ReminderStatus, failure: str | None = None
     ) -> None:
@@ -372,6 +406,7 @@ class StateStore(Connected):
         )
         return [_reminder(r) for r in rows]
 
+    @_writes
     async def mark_told(self, reminder_ids: Sequence[int]) -> None:
         await self._db.executemany(
             "UPDATE reminders SET failure_told = 1 WHERE id = ?", [(i,) for i in reminder_ids]
@@ -380,6 +415,7 @@ class StateStore(Connected):
 
     # -- announcements ------------------------------------------------------------------
 
+    @_writes
     async def set_announcements(
         self, guild_id: int, conference: str, channel_id: int, minutes_before: int,
         per_talk: bool, now_ts: int,
@@ -395,6 +431,7 @@ class StateStore(Connected):
         )
         await self._db.commit()
 
+    @_writes
     async def disable_announcements(self, guild_id: int, reason: str, now_ts: int) -> bool:
         cursor = await self._db.execute(
             "UPDATE announcements SET enabled = 0, disabled_reason = ?, updated_ts = ?"
@@ -414,6 +451,7 @@ class StateStore(Connected):
 
     # -- conference day: room channels and streams -----------------------------------
 
+    @_writes
     async def set_room_channel(
         self, guild_id: int, conference: str, room: str, channel_id: int, now_ts: int
     ) -> None:
@@ -427,6 +465,7 @@ class StateStore(Connected):
         )
         await self._db.commit()
 
+    @_writes
     async def remove_room_channel(self, guild_id: int, conference: str, room: str) -> bool:
         cursor = await self._db.execute(
             "DELETE FROM room_channels WHERE guild_id = ? AND conference = ? AND room = ?",
@@ -435,6 +474,7 @@ class StateStore(Connected):
         await self._db.commit()
         return cursor.rowcount > 0
 
+    @_writes
     async def disable_room_channel(
         self, guild_id: int, channel_id: int, reason: str, now_ts: int
     ) -> bool:
@@ -461,6 +501,7 @@ class StateStore(Connected):
             for g, conf, room, channel, enabled, reason, updated in rows
         ]
 
+    @_writes
     async def set_stream(
         self, guild_id: int, conference: str, room: str, url: str, now_ts: int
     ) -> None:
@@ -472,6 +513,7 @@ class StateStore(Connected):
         )
         await self._db.commit()
 
+    @_writes
     async def clear_stream(self, guild_id: int, conference: str, room: str) -> bool:
         cursor = await self._db.execute(
             "DELETE FROM streams WHERE guild_id = ? AND conference = ? AND room = ?",
@@ -490,6 +532,7 @@ class StateStore(Connected):
 
     # -- Q&A threads --------------------------------------------------------------------
 
+    @_writes
     async def set_qa_forum(
         self, guild_id: int, conference: str, forum_id: int, minutes_before: int, now_ts: int
     ) -> None:
@@ -503,6 +546,7 @@ class StateStore(Connected):
         )
         await self._db.commit()
 
+    @_writes
     async def disable_qa(self, guild_id: int, reason: str, now_ts: int) -> bool:
         cursor = await self._db.execute(
             "UPDATE qa_forums SET enabled = 0, disabled_reason = ?, updated_ts = ?"
@@ -522,6 +566,7 @@ class StateStore(Connected):
         )
         return [QAForum(g, c, f, m, bool(e), r, u) for g, c, f, m, e, r, u in rows]
 
+    @_writes
     async def save_thread(self, thread: QAThread) -> None:
         await self._db.execute(
             "INSERT OR REPLACE INTO qa_threads (guild_id, conference, item_ref, forum_id,"
@@ -556,6 +601,7 @@ class StateStore(Connected):
 
     # -- the versions served ------------------------------------------------------------
 
+    @_writes
     async def serve_version(
         self, conference: str, fingerprint: str, label: str | None, now_ts: int,
         archive: bytes | None, changes: Sequence[RecordedChange] = (),
@@ -655,6 +701,7 @@ class StateStore(Connected):
 
     # -- the ledger ---------------------------------------------------------------------
 
+    @_writes
     async def adopt_deliveries(self, conference: str) -> None:
         """Rows kept before deliveries named their conference (state migration 7) belong
         to the one conference the bot served then: hand them to it."""
@@ -663,6 +710,7 @@ class StateStore(Connected):
         )
         await self._db.commit()
 
+    @_writes
     async def sync_plan(self, conference: str, planned: Sequence[Planned], now_ts: int) -> None:
         """Make the conference's pending ledger match its plan: add what is new, update
         times and targets of what is still pending, cancel pending rows the plan no longer
@@ -708,6 +756,7 @@ class StateStore(Connected):
         )
         return rows[0][0] if rows else None
 
+    @_writes
     async def claim(self, delivery_id: int, now_ts: int) -> bool:
         """Take a pending delivery for sending, committed before the send. False when it
         is no longer pending or no longer wanted (forgotten, announcements off): then it
@@ -727,6 +776,7 @@ class StateStore(Connected):
         await self._db.commit()
         return claimed
 
+    @_writes
     async def settle(
         self, delivery_id: int, expected: DeliveryState, state: DeliveryState, now_ts: int,
         detail: str | None = None, due_ts: int | None = None,
@@ -742,6 +792,7 @@ class StateStore(Connected):
         await self._db.commit()
         return cursor.rowcount == 1
 
+    @_writes
     async def recover_interrupted(self, conference: str, now_ts: int) -> list[Delivery]:
         """Rows left 'sending' by a crash: maybe sent, maybe not. Never resend; mark lost.
         (Only the conference's own: another scheduler's send may be in flight.)"""
@@ -796,6 +847,7 @@ class StateStore(Connected):
         )
         return {key: event_id for key, event_id in rows}
 
+    @_writes
     async def save_event(
         self, guild_id: int, conference: str, session_key: str, event_id: int, now_ts: int
     ) -> None:
@@ -807,6 +859,7 @@ class StateStore(Connected):
         )
         await self._db.commit()
 
+    @_writes
     async def set_event_window(self, guild_id: int, conference: str, on: bool) -> None:
         """Whether this server's events roll on (published as room frees up)."""
         sql = ("INSERT OR IGNORE INTO event_windows (guild_id, conference) VALUES (?, ?)" if on
@@ -821,6 +874,7 @@ class StateStore(Connected):
         )
         return {row[0] for row in rows}
 
+    @_writes
     async def forget_event(self, guild_id: int, conference: str, session_key: str) -> None:
         await self._db.execute(
             "DELETE FROM scheduled_events WHERE guild_id = ? AND conference = ?"
@@ -838,6 +892,7 @@ class StateStore(Connected):
         )
         return [ServerConference(g, c, bool(d)) for g, c, d in rows]
 
+    @_writes
     async def offer_conference(
         self, guild_id: int, conferences: Sequence[str], default: str, now_ts: int
     ) -> None:
@@ -850,6 +905,7 @@ class StateStore(Connected):
         )
         await self._db.commit()
 
+    @_writes
     async def forget_server_conferences(self, guild_id: int) -> None:
         await self._db.execute("DELETE FROM server_conferences WHERE guild_id = ?", (guild_id,))
         await self._db.commit()
@@ -858,6 +914,7 @@ class StateStore(Connected):
         rows = await self._db.execute_fetchall("SELECT user_id, conference FROM person_conferences")
         return {user: conference for user, conference in rows}
 
+    @_writes
     async def use_conference(self, user_id: int, conference: str) -> None:
         await self._db.execute(
             "INSERT INTO person_conferences (user_id, conference) VALUES (?, ?)"
@@ -872,6 +929,7 @@ class StateStore(Connected):
         )
         return [AddedSource(c, u, g) for c, u, g in rows]
 
+    @_writes
     async def add_source(self, source: AddedSource, now_ts: int) -> None:
         await self._db.execute(
             "INSERT OR IGNORE INTO added_sources (conference, url, guild_id, added_ts)"
@@ -880,6 +938,7 @@ class StateStore(Connected):
         )
         await self._db.commit()
 
+    @_writes
     async def drop_source(self, conference: str) -> None:
         """A source no server offers any more is no longer followed."""
         await self._db.execute("DELETE FROM added_sources WHERE conference = ?", (conference,))
