@@ -225,6 +225,27 @@ async def test_a_source_is_no_longer_followed_once_the_server_that_added_it_remo
         assert await bot.state.added_sources() == []  # type: ignore[union-attr]
 
 
+async def test_two_organisers_adding_one_address_at_once_get_one_conference(
+    fake: FakeDiscord, tmp_path: Path
+):
+    async with (
+        serving(program_app(FRAB.read_bytes())) as base,
+        running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes") as bot,
+    ):
+        url = f"{base}/schedule.json"
+        first, second = await asyncio.gather(
+            organiser(fake, "conference add", source=url),
+            organiser(fake, "conference add", source=url),
+        )
+        assert all("now offers **Fixture Congress**" in said(i) for i in (first, second)), [
+            said(first),
+            said(second),
+        ]
+        served = bot.conferences.get("fixcon")
+        assert served is not None and served.settings.program.is_file()
+        assert "Fixture Congress" in await about(fake, conference="fixcon")
+
+
 async def test_a_source_that_is_no_program_is_refused_and_leaves_nothing(
     fake: FakeDiscord, tmp_path: Path
 ):

@@ -9,6 +9,7 @@ it is kept, and then followed like any program.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -57,6 +58,9 @@ class ConferenceCog(commands.Cog):
         self.settings = settings
         self.open_conference = open_conference
         self.drop_conference = drop_conference
+        # One source added at a time: two organisers adding one address at once would
+        # otherwise fetch it into the same files, and the second's refusal remove them.
+        self._adding = asyncio.Lock()
 
     conference = app_commands.Group(
         name="conference", description="The conferences followed here, and the one you ask about"
@@ -209,6 +213,10 @@ class ConferenceCog(commands.Cog):
         await self.conferences.offer(guild_id, keys, default, self._now_ts())
 
     async def _added(self, guild_id: int, url: str) -> tuple[Served, str]:
+        async with self._adding:
+            return await self._add_source(guild_id, url)
+
+    async def _add_source(self, guild_id: int, url: str) -> tuple[Served, str]:
         """A source at an address, served: the same address again is the conference
         already followed; a new one is checked, fetched, read and opened, or refused
         with the reason, leaving nothing behind."""
