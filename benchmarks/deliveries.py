@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import discord
@@ -40,7 +41,9 @@ async def drain(count: int, pace: float, service: ProgramService, root: Path) ->
     first_user = 10_000
     for i in range(count):
         await state.add_reminder(service.conference.key, first_user + i, None, "p:xiang", 10, 0)
-    clock = FixedClock(service.talks["xiang"].slot.start.replace(minute=55, hour=10))
+    # The moment every reminder is due (slots hold UTC instants: replacing the hour of one
+    # would name another moment, hours before any reminder is due).
+    clock = FixedClock(service.talks["xiang"].slot.start - timedelta(minutes=10))
     scheduler = Scheduler(state, lambda: service, clock, DiscordSender(client), pace=pace,
                           batch=100)  # fmt: skip
     await scheduler.replan()

@@ -64,3 +64,16 @@ def test_the_generated_pretalx_program_loads_through_the_real_reader(tmp_path: P
     assert len(loaded.program.talks) == 60
     assert loaded.report.fmt == "frab/pretalx schedule.json"
     assert loaded.program.conference.timezone == "Europe/Berlin"
+
+
+async def test_the_delivery_benchmark_delivers_what_it_drains(tmp_path: Path):
+    # It once set its clock hours before the reminders were due and measured nothing.
+    from benchmarks.deliveries import drain
+    from bot.app import load_service
+    from bot.settings import Settings
+    from tests.e2e.conftest import restored_discord_urls
+
+    loaded = await load_service(Settings(db_path=tmp_path / "c.db"))
+    with restored_discord_urls():
+        line = await drain(5, 0.0, loaded.service, tmp_path)
+    assert "5 of 5 delivered" in line
