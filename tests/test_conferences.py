@@ -215,3 +215,20 @@ async def test_a_write_that_fails_half_way_leaves_nothing_for_the_next_to_commit
         assert [r.conference for r in await state.server_conferences()] == ["osdi24"]
     finally:
         await state.close()
+
+
+async def test_announcements_set_before_several_conferences_are_kept(tmp_path: Path):
+    from tests.local_servers import state_at_version
+
+    path = tmp_path / "state.db"
+    state_at_version(path, 8, "INSERT INTO announcements (guild_id, conference, channel_id,"
+                     " minutes_before, per_talk, enabled, updated_ts)"
+                     " VALUES (10, 'osdi24', 77, 15, 1, 1, 0)")  # fmt: skip
+    state = await StateStore.open(path)
+    try:
+        (kept,) = await state.announcements(SERVER)
+        assert (kept.conference, kept.channel_id, kept.minutes_before) == ("osdi24", 77, 15)
+        await state.set_announcements(SERVER, "fixcon", 78, 5, False, 1)
+        assert len(await state.announcements(SERVER)) == 2
+    finally:
+        await state.close()

@@ -250,7 +250,7 @@ class Scheduler:
             elif delivery.kind is DeliveryKind.ROOM:
                 await self.disable_room_channel(delivery.owner, delivery.target, str(exc))
             else:
-                await self.disable_guild(delivery.owner, str(exc))
+                await self.disable_guild(delivery.owner, str(exc), self.conference)
             return
         except Exception as exc:  # network errors, timeouts, Discord 5xx: all "try later"
             await self._try_later(delivery, _describe(exc), now_ts)
@@ -276,9 +276,13 @@ class Scheduler:
         log.warning("delivery %d (%s %s to %d) failed: %s", delivery.id, delivery.kind,
                     delivery.item_ref, delivery.target, reason)  # fmt: skip
 
-    async def disable_guild(self, guild_id: int, reason: str) -> None:
-        """Stop announcing in a server that removed us, lost the channel or our permission."""
-        if await self.state.disable_announcements(guild_id, reason, _ts(self.clock.now())):
+    async def disable_guild(
+        self, guild_id: int, reason: str, conference: str | None = None
+    ) -> None:
+        """Stop announcing in a server that removed us (every conference), or one
+        conference's announcements whose channel is gone or refuses our posts."""
+        now_ts = _ts(self.clock.now())
+        if await self.state.disable_announcements(guild_id, reason, now_ts, conference):
             log.warning("announcements disabled in guild %d: %s", guild_id, reason)
             await self.replan()
 

@@ -423,7 +423,7 @@ class StateStore(Connected):
         await self._db.execute(
             "INSERT INTO announcements (guild_id, conference, channel_id, minutes_before,"
             " per_talk, enabled, disabled_reason, updated_ts) VALUES (?, ?, ?, ?, ?, 1, NULL, ?)"
-            " ON CONFLICT (guild_id) DO UPDATE SET conference = excluded.conference,"
+            " ON CONFLICT (guild_id, conference) DO UPDATE SET"
             " channel_id = excluded.channel_id, minutes_before = excluded.minutes_before,"
             " per_talk = excluded.per_talk, enabled = 1, disabled_reason = NULL,"
             " updated_ts = excluded.updated_ts",
@@ -432,11 +432,14 @@ class StateStore(Connected):
         await self._db.commit()
 
     @_writes
-    async def disable_announcements(self, guild_id: int, reason: str, now_ts: int) -> bool:
+    async def disable_announcements(
+        self, guild_id: int, reason: str, now_ts: int, conference: str | None = None
+    ) -> bool:
+        """Stop one conference's announcements in a server, or all of them (None)."""
         cursor = await self._db.execute(
             "UPDATE announcements SET enabled = 0, disabled_reason = ?, updated_ts = ?"
-            " WHERE guild_id = ? AND enabled = 1",
-            (reason, now_ts, guild_id),
+            " WHERE guild_id = ? AND enabled = 1 AND (? IS NULL OR conference = ?)",
+            (reason, now_ts, guild_id, conference, conference),
         )
         await self._db.commit()
         return cursor.rowcount > 0

@@ -274,3 +274,22 @@ CREATE TABLE added_sources (
     guild_id    INTEGER NOT NULL,
     added_ts    INTEGER NOT NULL
 );
+
+-- migration 9
+-- Announcements per server and conference: a server that follows two conferences can
+-- announce each in its own channel (it was one row per server).
+CREATE TABLE announcements_by_conference (
+    guild_id         INTEGER NOT NULL,
+    conference       TEXT NOT NULL,
+    channel_id       INTEGER NOT NULL,
+    minutes_before   INTEGER NOT NULL,
+    per_talk         INTEGER NOT NULL DEFAULT 0,
+    enabled          INTEGER NOT NULL DEFAULT 1,
+    disabled_reason  TEXT,
+    updated_ts       INTEGER NOT NULL,
+    PRIMARY KEY (guild_id, conference)
+);
+INSERT INTO announcements_by_conference SELECT guild_id, conference, channel_id, minutes_before,
+    per_talk, enabled, disabled_reason, updated_ts FROM announcements;
+DROP TABLE announcements;
+ALTER TABLE announcements_by_conference RENAME TO announcements;

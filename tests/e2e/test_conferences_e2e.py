@@ -277,3 +277,19 @@ async def test_choosing_a_servers_conferences_is_refused_in_a_dm_and_where_the_b
         assert "Only a server that added confbot" in said(elsewhere)
         listed = await fake.answer(await fake.send_command("conference list", **mine))
         assert "OSDI" in said(listed) and "Fixture Congress" in said(listed)
+
+
+async def test_each_conference_is_announced_in_its_own_channel(fake: FakeDiscord, tmp_path: Path):
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=TWO) as bot:
+        await organiser(fake, "announce channel", channel=fake.channel_id)
+        await organiser(fake, "announce channel", channel=fake.room_channel_id,
+                        conference="fixcon")  # fmt: skip
+        configs = await bot.state.announcements(fake.guild_id)  # type: ignore[union-attr]
+        assert {(c.conference, c.channel_id, c.enabled) for c in configs} == {
+            ("osdi24", fake.channel_id, True), ("fixcon", fake.room_channel_id, True)}  # fmt: skip
+        await organiser(fake, "announce off", conference="fixcon")
+        configs = await bot.state.announcements(fake.guild_id)  # type: ignore[union-attr]
+        assert {(c.conference, c.enabled) for c in configs} == {
+            ("osdi24", True), ("fixcon", False)}  # fmt: skip
+        status = await organiser(fake, "status")
+        assert f"<#{fake.channel_id}>" in str(status.embeds)

@@ -205,7 +205,7 @@ class RemindersCog(commands.Cog):
             per_talk,
             int(now.timestamp()),
         )
-        _wake_all(self.conferences)  # the conference announced before stops
+        _wake(served)
         extra = " I'll also post a line as each talk starts." if per_talk else ""
         await send_text(
             interaction,
@@ -259,12 +259,17 @@ class RemindersCog(commands.Cog):
         return to_choices(service.suggest_rooms(current))
 
     @announce.command(name="off", description="Stop announcing sessions in this server")
-    async def announce_off(self, interaction: discord.Interaction) -> None:
+    @app_commands.describe(conference="Only this conference's (default: every conference's)")
+    async def announce_off(
+        self, interaction: discord.Interaction, conference: ConferenceArg | None = None
+    ) -> None:
         managed_guild(interaction)
         assert interaction.guild_id is not None
+        only = picked(self.conferences, interaction, conference).key if conference else None
         stopped = await self.state.disable_announcements(
-            interaction.guild_id, "turned off with /announce off", int(self.clock.now().timestamp())
-        )
+            interaction.guild_id, "turned off with /announce off",
+            int(self.clock.now().timestamp()), only,
+        )  # fmt: skip
         _wake_all(self.conferences)
         text = "Announcements are off." if stopped else "Announcements were not on."
         await send_text(interaction, text, ephemeral=True)
@@ -283,8 +288,7 @@ class RemindersCog(commands.Cog):
         service = served.service  # one version for the whole answer (see bot.live.holder)
         conference_ = service.conference
         configs = await self.state.announcements(guild_id)
-        # The server announces one conference: this one's report shows it only if it is.
-        config = configs[0] if configs and configs[0].conference == served.key else None
+        config = next((c for c in configs if c.conference == served.key), None)
         pending = await self.state.deliveries(owner=guild_id, state="pending",
                                               conference=served.key)  # fmt: skip
         pending = [d for d in pending if d.kind in ("slot", "talk", "room")]
