@@ -232,3 +232,13 @@ async def test_announcements_set_before_several_conferences_are_kept(tmp_path: P
         assert len(await state.announcements(SERVER)) == 2
     finally:
         await state.close()
+
+
+def test_a_long_list_of_conferences_is_paged_ten_at_a_time():
+    from bot.render.cards import conference_list_cards
+
+    lines = [f"• Conference {n}" for n in range(25)]
+    pages = conference_list_cards(lines, "`/conference use` picks one.")
+    assert [p.title for p in pages] == [f"Conferences here ({n}/3)" for n in (1, 2, 3)]
+    assert "Conference 24" in pages[2].description
+    assert all(p.description.endswith("`/conference use` picks one.") for p in pages)

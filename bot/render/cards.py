@@ -703,6 +703,24 @@ class AgendaLine:
     clashes: tuple[str, ...]
 
 
+CONFERENCES_PER_PAGE = 10
+
+
+def conference_list_cards(lines: Sequence[str], tips: str) -> list[Card]:
+    """The conferences offered where the person asks, ten to a page (a bot may serve a
+    hundred), each page ending with what to do next."""
+    pages = [lines[i : i + CONFERENCES_PER_PAGE]
+             for i in range(0, len(lines), CONFERENCES_PER_PAGE)] or [[]]  # fmt: skip
+    count = len(pages)
+    return [
+        Card(
+            title="Conferences here" + (f" ({n}/{count})" if count > 1 else ""),
+            description=truncate("\n".join([*page, "", tips]), 4000),
+        )
+        for n, page in enumerate(pages, 1)
+    ]
+
+
 def agenda_cards(lines: Sequence[AgendaLine], conference: Conference) -> list[Card]:
     tz = conference.tz
     title = f"Your agenda at {escape(conference.name)}"

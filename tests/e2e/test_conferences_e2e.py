@@ -276,7 +276,9 @@ async def test_choosing_a_servers_conferences_is_refused_in_a_dm_and_where_the_b
             "conference add", source="fixcon", elsewhere=True, permissions=ORGANISER))  # fmt: skip
         assert "Only a server that added confbot" in said(elsewhere)
         listed = await fake.answer(await fake.send_command("conference list", **mine))
-        assert "OSDI" in said(listed) and "Fixture Congress" in said(listed)
+        (page,) = listed.embeds
+        assert "OSDI" in page["description"] and "Fixture Congress" in page["description"]
+        assert "what you ask about" in page["description"]  # the default of the DM, for now
 
 
 async def test_each_conference_is_announced_in_its_own_channel(fake: FakeDiscord, tmp_path: Path):

@@ -26,7 +26,7 @@ from bot.adapters.discord.conference_option import (
     picked,
     where,
 )
-from bot.adapters.discord.replies import send_text
+from bot.adapters.discord.replies import send_cards, send_text
 from bot.adapters.discord.tree import managed_guild
 from bot.clock import Clock
 from bot.importer.errors import ProgramFileError
@@ -82,11 +82,10 @@ class ConferenceCog(commands.Cog):
             note = f" · {', '.join(marks)}" if marks else ""
             lines.append(f"• **{cards.escape(c.name)}** (`{served.key}`), {days},"
                          f" {len(served.service.program.talks)} talks{note}")  # fmt: skip
-        tips = ["`/conference use` picks the one your questions are about."]
+        tips = "`/conference use` picks the one your questions are about."
         if guild_id is not None:
-            tips.append("Organisers: `/conference add`, `remove` and `default`.")
-        text = "\n".join(["Conferences here:", *lines, "", *tips])
-        await send_text(interaction, cards.truncate(text, 2000), ephemeral=True)
+            tips += " Organisers: `/conference add`, `remove` and `default`."
+        await send_cards(interaction, cards.conference_list_cards(lines, tips), ephemeral=True)
 
     @conference.command(name="use", description="Pick the conference your questions are about")
     @app_commands.describe(conference="One of the conferences offered here")
