@@ -27,14 +27,17 @@ log = logging.getLogger(__name__)
 async def keep_served(
     state: StateStore, settings: Settings, program: Program, now_ts: int,
     label: str | None = None, changes: list[Change] | None = None,
-    since_last_served: bool = False,
+    since_last_served: bool = False, fingerprinted: str | None = None,
 ) -> None:  # fmt: skip
     """Keep the version now served with its changes, in one write: `changes` when a
     sync applied it, or (at start, `since_last_served`) those since the version served
-    last. Returns nothing: the scheduler reads the kept changes for its notices."""
+    last. `fingerprinted`: the files' fingerprint, if the caller has it (the follower
+    does). Returns nothing: the scheduler reads the kept changes for its notices."""
     conference = program.conference.key
     try:
-        seen = await asyncio.to_thread(fingerprint, [settings.program], settings.timezone)
+        seen = fingerprinted
+        if seen is None:
+            seen = await asyncio.to_thread(fingerprint, [settings.program], settings.timezone)
         # Zipped only when new: most starts serve a version kept already.
         data = (None if await state.version_kept(conference, seen)
                 else await asyncio.to_thread(archive, settings.program))  # fmt: skip

@@ -81,14 +81,16 @@ class ProgramFollower:
         clock: Clock,
         on_change: Callable[[list[Change]], Awaitable[None]] | None = None,
         guard: AbstractResolver | None = None,
+        seen: str | None = None,
     ) -> None:
-        """`guard`: for a source a server added, fetch public https addresses only."""
+        """`guard`: for a source a server added, fetch public https addresses only.
+        `seen`: the fingerprint of the version in the holder, if the caller has it."""
         self.settings = settings
         self.holder = holder
         self.clock = clock
         self.on_change = on_change
         self.status = SyncStatus()
-        self._seen = fingerprint([settings.program], settings.timezone)
+        self._seen = seen or fingerprint([settings.program], settings.timezone)
         self._broken: str | None = None  # a version that did not read: not read again
         self._discarded: str | None = None  # a held version an organiser turned down
         self.held: Candidate | None = None  # waiting for /program apply or discard
@@ -107,6 +109,11 @@ class ProgramFollower:
         if self._task is not None:
             task, self._task = self._task, None
             await stopped(task)
+
+    @property
+    def seen(self) -> str:
+        """The fingerprint of the version served (see bot.store.build.fingerprint)."""
+        return self._seen
 
     def delay(self) -> float:
         """The next wait: the interval, doubled for each failure in a row."""

@@ -7,6 +7,7 @@ whole program, never half of one.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fnmatch
 import functools
@@ -42,6 +43,9 @@ class BuildReport:
 
     rebuilt: bool
     reason: str
+    # The hash of the program files as read now (see fingerprint): the follower and the
+    # versions kept start from it instead of reading and hashing the files again.
+    fingerprint: str
     programs: tuple[Program, ...] = field(repr=False)
     reports: tuple[LoadReport, ...] = ()
 
@@ -116,10 +120,12 @@ async def ensure_database(
 ) -> BuildReport:
     """Rebuild the database if it is missing or was built from other files (a program
     file or directory of any format bot.importer.registry reads)."""
-    current = fingerprint(sources, default_zone)
+    # Reading, hashing and parsing program files (up to 50 MB) happen in a worker thread:
+    # a server adding a source while the bot runs must not hold every other answer.
+    current = await asyncio.to_thread(fingerprint, sources, default_zone)
     stored = await stored_fingerprint(db_path)
     if not force and stored == current:
-        return BuildReport(False, "up to date", ())
+        return BuildReport(False, "up to date", current, ())
     if force:
         reason = "forced"
     elif not db_path.exists():
@@ -130,11 +136,11 @@ async def ensure_database(
         reason = "confbot changed since it was built"
     else:
         reason = "program files changed"
-    loaded = [read_source(source, default_zone) for source in sources]
+    loaded = await asyncio.to_thread(lambda: [read_source(s, default_zone) for s in sources])
     await build_database([lp.program for lp in loaded], db_path, current)
     log.info("rebuilt %s (%s)", db_path, reason)
     return BuildReport(
-        True, reason, tuple(lp.program for lp in loaded), tuple(lp.report for lp in loaded)
+        True, reason, current, tuple(lp.program for lp in loaded), tuple(lp.report for lp in loaded)
     )
 
 

@@ -143,7 +143,8 @@ class ConfBot(commands.AutoShardedBot):
         if added_by is not None and view.program_url is not None:
             added = AddedSource(key, view.program_url, added_by)
         guard = None if added is None or self.settings.allow_private_sources else PublicResolver()
-        follower = ProgramFollower(view, holder, self.clock, changed, guard)
+        follower = ProgramFollower(view, holder, self.clock, changed, guard,
+                                   seen=opened.report.fingerprint)  # fmt: skip
         served = Served(key, holder, follower, view, opened.store, added, report=opened.report)
         served.scheduler = Scheduler(self.state, lambda: holder.service, self.clock,
                                      self._sender, pace=self.settings.delivery_pace)  # fmt: skip
@@ -222,7 +223,7 @@ class ConfBot(commands.AutoShardedBot):
         if self.state is not None:
             now_ts = int(self.clock.now().timestamp())
             await keep_served(self.state, served.settings, served.service.program, now_ts,
-                              label, changes, since_last_served)  # fmt: skip
+                              label, changes, since_last_served, served.follower.seen)  # fmt: skip
 
     # The first conference the operator listed: what a bot with one conference serves.
 
