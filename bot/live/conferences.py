@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bot.live.holder import ProgramHolder
+from bot.live.remote import meta_path
 from bot.live.sync import ProgramFollower
 from bot.model import Conference
 from bot.reminders.scheduler import Scheduler
@@ -128,9 +129,6 @@ class Conferences:
             return self._served[self._defaults[guild_id]]
         return self.offered(guild_id)[0]
 
-    def picked_by(self, user_id: int) -> str | None:
-        return self._people.get(user_id)
-
     def pick(self, guild_id: int | None, user_id: int, option: str | None = None) -> Served:
         """The conference a question is about (see the module's docstring)."""
         offered = self.offered(guild_id, user_id)
@@ -191,6 +189,5 @@ class Conferences:
 def forget_files(settings: Settings) -> None:
     """Remove what was kept of a source a server added and no server offers any more:
     its copy, what its server said of the copy, and its program database."""
-    for path in (settings.program, settings.program.with_name(settings.program.name + ".json"),
-                 settings.db_path):  # fmt: skip
+    for path in (settings.program, meta_path(settings.program), settings.db_path):
         path.unlink(missing_ok=True)

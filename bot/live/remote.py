@@ -35,6 +35,11 @@ MAX_REDIRECTS = 3
 CHUNK = 65_536
 
 
+def meta_path(copy: Path) -> Path:
+    """Where what the server said of a kept copy (ETag, Last-Modified) is kept."""
+    return copy.with_name(copy.name + ".json")
+
+
 class FetchError(Exception):
     """The source did not give a program this time: one sentence, for the log and /status."""
 
@@ -69,7 +74,7 @@ class RemoteProgram:
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.guard = guard
-        self._meta = copy.with_name(copy.name + ".json")
+        self._meta = meta_path(copy)
 
     @property
     def validators(self) -> Validators:

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Self
-from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -60,15 +59,12 @@ class ProgramStore(Connected):
         conference = Conference(key, name, full_name, timezone, venue, location,
                                 date.fromisoformat(start), date.fromisoformat(end),
                                 **extra.load(Conference, more))  # fmt: skip
-        tz = conference.tz
-        sessions, session_keys = await self._sessions(conf_id, tz)
+        sessions, session_keys = await self._sessions(conf_id)
         talks = await self._talks(conf_id, session_keys)
-        events = await self._events(conf_id, tz)
+        events = await self._events(conf_id)
         return Program(conference, sessions, talks, events)
 
-    async def _sessions(
-        self, conf_id: int, tz: ZoneInfo
-    ) -> tuple[tuple[Session, ...], dict[int, str]]:
+    async def _sessions(self, conf_id: int) -> tuple[tuple[Session, ...], dict[int, str]]:
         talks_of: dict[int, list[str]] = {}
         for session_id, talk_key in await self._db.execute_fetchall(
             "SELECT session_id, key FROM talks WHERE conference_id = ? ORDER BY position",
@@ -80,12 +76,13 @@ class ProgramStore(Connected):
             " FROM sessions WHERE conference_id = ? ORDER BY position",
             (conf_id,),
         )
+        slot = _slots()
         sessions = tuple(
             Session(
                 key=key,
                 title=title,
                 day=date.fromisoformat(day),
-                slot=_slot(start, end, basis, room, tz),
+                slot=slot(start, end, basis, room),
                 chairs=tuple(json.loads(chairs)),
                 talk_keys=tuple(talks_of.get(session_id, ())),
                 **extra.load(Session, more),
@@ -115,22 +112,17 @@ class ProgramStore(Connected):
             )  # fmt: skip
         return tuple(talks)
 
-    async def _events(self, conf_id: int, tz: ZoneInfo) -> tuple[Event, ...]:
+    async def _events(self, conf_id: int) -> tuple[Event, ...]:
         rows = await self._db.execute_fetchall(
             "SELECT key, title, kind, start_ts, end_ts, time_basis, room, speaker, url"
             " FROM events WHERE conference_id = ? ORDER BY id",
             (conf_id,),
         )
+        slot = _slots()
         return tuple(
-            Event(key, title, kind, _slot(start, end, basis, room, tz), speaker, url)
+            Event(key, title, kind, slot(start, end, basis, room), speaker, url)
             for key, title, kind, start, end, basis, room, speaker, url in rows
         )
-
-
-def _slot(start: int, end: int, basis: str, room: str | None, tz: ZoneInfo) -> Slot:
-    return Slot(
-        datetime.fromtimestamp(start, tz), datetime.fromtimestamp(end, tz), TimeBasis(basis), room
-    )
 
 
 def _slots() -> Callable[[int, int, str, str | None], Slot]:

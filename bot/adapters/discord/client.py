@@ -182,17 +182,18 @@ class ConfBot(commands.AutoShardedBot):
     async def drop_conference(self, key: str) -> None:
         """Stop serving a conference a server added (no server offers it any more)."""
         served = self.conferences.remove(key)
-        await self._stop(served)
-
-    @staticmethod
-    async def _stop(served: Served) -> None:
         try:
-            await served.follower.stop()
-            if served.scheduler is not None:
-                await served.scheduler.stop()
-                served.scheduler = None
+            await self._stop_following(served)
         finally:
             await served.store.close()
+
+    @staticmethod
+    async def _stop_following(served: Served) -> None:
+        """Its follower, then its scheduler (the delivery in flight finishes)."""
+        await served.follower.stop()
+        if served.scheduler is not None:
+            await served.scheduler.stop()
+            served.scheduler = None
 
     def wake_schedulers(self) -> None:
         """Re-plan every conference's deliveries (a server's settings changed)."""
@@ -274,10 +275,7 @@ class ConfBot(commands.AutoShardedBot):
             await stopped(self._indexing)
         try:
             for served in served_all:
-                await served.follower.stop()
-                if served.scheduler is not None:
-                    await served.scheduler.stop()
-                    served.scheduler = None
+                await self._stop_following(served)
             await self._close_gateway()
         finally:
             for served in served_all:

@@ -11,7 +11,7 @@ from typing import Protocol, cast
 import discord
 from discord import app_commands
 
-from bot.live.conferences import Conferences, Served
+from bot.live.conferences import Conferences, Served, UnknownConference
 from bot.render import cards
 
 CONFERENCE_HELP = "Which conference, where several are followed (default: this server's)"
@@ -45,12 +45,10 @@ def picked_for_autocomplete(conferences: Conferences, interaction: discord.Inter
     """The conference an autocomplete is about: what the `conference` option says so far,
     if it names one offered here, else the default (the person has not chosen yet)."""
     typed = getattr(interaction.namespace, "conference", None)
-    offered = conferences.offered(where(interaction), interaction.user.id)
-    if isinstance(typed, str) and typed:
-        found = conferences.find(typed, offered)
-        if found is not None:
-            return found
-    return picked(conferences, interaction)
+    try:
+        return picked(conferences, interaction, typed if isinstance(typed, str) else None)
+    except UnknownConference:  # still being typed
+        return picked(conferences, interaction)
 
 
 def conference_choices(
