@@ -32,6 +32,7 @@ from bot.live.holder import ProgramHolder
 from bot.live.sync import ProgramFollower
 from bot.service import ProgramService
 from bot.settings import Settings
+from tests.local_servers import serving
 
 
 def move_one(path: Path) -> None:
@@ -90,13 +91,8 @@ async def run(events: int, root: Path) -> None:
 
     app = web.Application()
     app.router.add_get("/schedule.json", serve)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        remote = Settings.from_mapping({"CONFBOT_PROGRAM": f"http://127.0.0.1:{port}/schedule.json",
+    async with serving(app) as base:
+        remote = Settings.from_mapping({"CONFBOT_PROGRAM": f"{base}/schedule.json",
                                         "CONFBOT_DB": str(root / "r.db")})  # fmt: skip
         first = ProgramService(read_source(path).program)
         polled = ProgramFollower(remote, ProgramHolder(first, SystemClock().now()),
@@ -121,8 +117,6 @@ async def run(events: int, root: Path) -> None:
                 module.read_source = real  # type: ignore[attr-defined]
         print(f"unchanged poll (304): {took_304 * 1000:.1f} ms, {reads} program reads, longest"
               f" stall {stall_304 * 1000:.0f} ms")  # fmt: skip
-    finally:
-        await runner.cleanup()
 
 
 def main(argv: list[str] | None = None) -> int:
