@@ -145,6 +145,8 @@ async def test_the_choices_outlive_a_restart(fake: FakeDiscord, tmp_path: Path):
         ("https://localhost/schedule.json", "resolves to a loopback address"),
         ("https://user:pw@example.org/schedule.json", "user name or password"),
         ("/etc/passwd", "Give the https address"),
+        ("   ", "Give the https address"),
+        ("https://pretalx.example/" + "a" * 600, "over 500 characters"),
     ],
 )
 async def test_a_source_that_could_reach_inside_is_refused_with_the_reason(
