@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from enum import Enum
 
 import pytest
 
-from bot.model import Authorship, Program
+from bot.model import Authorship, Program, Session
 from bot.render import cards
-from bot.service import ProgramService
+from bot.render.events import session_event
+from bot.render.markdown import as_shown, escape, say
+from bot.service import ProgramService, QueryError
+from bot.service.results import NoMatch
+from bot.store.state import RecordedChange
+from tests import markdown_checks as checks
 from tests.conftest import pacific
+from tests.markdown_checks import LINES, PAYLOAD, unsafe
 
 HOSTILE = "[free badge](https://evil.example) **now** <@123> _x_"
 
@@ -77,3 +84,188 @@ def test_reminder_and_announcement_cards(hostile: ProgramService):
 def test_day_card(hostile: ProgramService):
     answer = hostile.day("wednesday", pacific("2024-07-10T08:00"))
     assert_safe(cards.day_cards(answer, hostile.conference))
+
+
+# -- the one way in: bot.render.markdown -------------------------------------------------
+# Every construct Discord reads (tests.markdown_checks.PAYLOAD), and the program's words
+# reading exactly as written once Discord has applied its escape rule.
+
+NORMAL = ["C++ & Rust: a_b*c", "Don't panic! 50% faster (really)", "a\\b <3 x>y",
+          "Hello, World: 1.5 x 2", "-1 is odd; #1 in sales", "TIL: it's ~fine~"]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", [PAYLOAD, PAYLOAD + LINES, *NORMAL])
+def test_escaped_text_reads_as_written(text: str):
+    assert as_shown(escape(text)) == text
+
+
+def test_escaped_text_is_never_markdown_a_link_a_timestamp_or_a_ping():
+    assert unsafe(PAYLOAD + LINES) == list(checks._LIVE)  # the check sees every construct
+    assert unsafe(escape(PAYLOAD + LINES)) == []
+
+
+def test_a_normal_title_keeps_its_words_and_only_gains_escapes():
+    assert escape("C++ & Rust: a_b*c") == "C++ & Rust: a\\_b\\*c"
+
+
+def test_escaping_escaped_text_changes_nothing():
+    once = escape(PAYLOAD)
+    assert escape(once) == once
+    assert as_shown(escape(escape("C++ & Rust: a_b*c"))) == "C++ & Rust: a_b*c"
+
+
+def test_say_escapes_the_programs_words_and_keeps_ours():
+    text = say("I'll DM you about **{title}** at <t:100:t>.", title=PAYLOAD)
+    assert text.startswith("I'll DM you about **") and text.endswith("** at <t:100:t>.")
+    assert as_shown(text) == f"I'll DM you about **{PAYLOAD}** at <t:100:t>."
+    assert unsafe(text) == []
+
+
+def test_a_query_error_escapes_program_text_for_discord_and_not_for_the_console():
+    error = QueryError("“{title}” already started.", title=PAYLOAD)
+    assert str(error) == f"“{PAYLOAD}” already started."
+    assert unsafe(error.render(escape)) == []
+    assert QueryError("50% {done}").render(escape) == "50% {done}"  # no values: as written
+
+
+def test_an_unknown_rooms_error_escapes_the_rooms_and_what_was_typed(hostile: ProgramService):
+    with pytest.raises(QueryError) as raised:
+        hostile.room_named("Room")
+    shown = raised.value.render(escape)
+    assert "Did you mean Room \\[free badge\\]" in shown
+    assert not [p for p in UNSAFE if p.search(shown)]
+
+
+# -- the places that used to show program text unescaped ---------------------------------
+
+
+def test_about_title(hostile_everywhere: ProgramService):
+    (card,) = cards.about_cards(hostile_everywhere.conference, "1", 1, 1)
+    assert unsafe(card.title) == [] and unsafe(card.description) == []
+    assert as_shown(card.title).startswith(PAYLOAD)
+    assert all(unsafe(f.value) == [] for f in card.fields)
+
+
+def test_agenda_clash_line(hostile_everywhere: ProgramService):
+    talk = hostile_everywhere.remindable("p:xiang")
+    assert talk is not None
+    line = cards.AgendaLine("p:xiang", talk.title, talk.slot, 10, "pending", (talk.title,))
+    (card,) = cards.agenda_cards([line], hostile_everywhere.conference)
+    clash = card.fields[0].value.split("Clashes with: ")[1]
+    assert unsafe(clash) == [] and as_shown(clash) == talk.title
+
+
+def test_suggestions_when_nothing_matches():
+    answer = NoMatch("zz", "talk", (PAYLOAD,))
+    assert unsafe(cards.no_match_message(answer)) == []
+
+
+def test_an_events_kind_and_speaker(hostile_everywhere: ProgramService):
+    day = cards.day_cards(hostile_everywhere.day("2024-07-10", pacific("2024-07-10T08:00")),
+                          hostile_everywhere.conference)  # fmt: skip
+    keynote = [f for c in day for f in c.fields if "Speaker" in f.value]
+    assert keynote and all(unsafe(f.name) == unsafe(f.value) == [] for f in keynote)
+    at = pacific("2024-07-10T08:55")
+    nexts = cards.next_cards(hostile_everywhere.next(at), hostile_everywhere.conference)
+    assert any("Speaker" in f.value for c in nexts for f in c.fields)
+
+
+def test_a_scheduled_events_description(hostile_everywhere: ProgramService):
+    session = hostile_everywhere.remindable("s:memory-management")
+    assert isinstance(session, Session)
+    spec = session_event(session, hostile_everywhere.session_talks(session),
+                         hostile_everywhere.conference)  # fmt: skip
+    assert unsafe(spec.description) == []
+    assert "\\" not in spec.name  # a name shows no Markdown: as written
+
+
+# -- a program whose every word is hostile, through every renderer -----------------------
+# A regression scan: a renderer added or changed later that shows any of the program's
+# words unescaped fails here, whichever word it is.
+
+_NOT_WORDS = {"key", "person_key", "session_key", "url", "timezone", "item_noun", "talk_keys"}
+
+
+def _poisoned(value: object, name: str = "") -> object:
+    if isinstance(value, Enum) or name in _NOT_WORDS:
+        return value
+    if isinstance(value, str):
+        return f"{PAYLOAD} {value}" + (LINES if name == "abstract" else "")
+    if isinstance(value, tuple):
+        return tuple(_poisoned(v, name) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _poisoned(getattr(value, f.name), f.name)
+                   for f in dataclasses.fields(value) if f.init}  # fmt: skip
+        return dataclasses.replace(value, **changes)
+    return value
+
+
+@pytest.fixture(scope="module")
+def hostile_everywhere(program: Program) -> ProgramService:
+    poisoned = _poisoned(program)
+    assert isinstance(poisoned, Program)
+    return ProgramService(poisoned)
+
+
+def _shown(card_list: list[cards.Card]) -> list[str]:
+    """What Discord reads as Markdown in cards (footers and buttons show text as is)."""
+    return [t for c in card_list for t in (c.title, c.description,
+            *(f.name for f in c.fields), *(f.value for f in c.fields))]  # fmt: skip
+
+
+def _everything(service: ProgramService) -> list[str]:
+    program, conference = service.program, service.conference
+    shown: list[str] = []
+    for moment in ("2024-07-09T12:00", "2024-07-10T08:55", "2024-07-10T10:50",
+                   "2024-07-11T12:00", "2024-07-13T12:00"):  # fmt: skip
+        at = pacific(moment)
+        shown += _shown(cards.next_cards(service.next(at), conference))
+        shown += _shown(cards.now_cards(service.now(at), conference))
+    now = pacific("2024-07-10T08:00")
+    for talk in program.talks:
+        paper = service.paper(f"p:{talk.key}")
+        assert not isinstance(paper, NoMatch)
+        shown += _shown(cards.paper_cards(paper, conference, now))
+        item = service.remindable(f"p:{talk.key}")
+        assert item is not None and not isinstance(item, Session)
+        shown += _shown(
+            [cards.reminder_card(item, conference, now), cards.qa_card(item, conference)]
+        )
+        shown.append(cards.talk_start_text(item, conference, now))
+    for session in program.sessions:
+        answer = service.session(f"s:{session.key}")
+        assert not isinstance(answer, NoMatch)
+        talks = service.session_talks(session)
+        shown += _shown(cards.session_cards(answer, conference))
+        shown += _shown([cards.reminder_card(session, conference, now, talks),
+                         cards.announcement_card(session, talks, conference, now)])  # fmt: skip
+        shown.append(session_event(session, talks, conference).description)
+    for person in program.people[:40]:
+        author = service.author(f"a:{person.key}")
+        assert not isinstance(author, NoMatch)
+        shown += _shown(cards.author_cards(author, conference))
+    for day in conference.days:
+        shown += _shown(cards.day_cards(service.day(day, now), conference))
+    shown += _shown(cards.search_cards(service.search("memory"), conference))
+    shown += _shown(cards.about_cards(conference, "1", 1, 1))
+    room, t = program.talks[0].slot.room, 1720000000
+    old, new = (t, t + 60, room), (t + 60, t + 120, room)
+    changes = [RecordedChange(1, t, "p:x", (), program.talks[0].title, kinds, before, after)
+               for kinds, before, after in ((("moved", "retitled"), old, new), ((), None, new),
+                                            ((), old, None))]  # fmt: skip
+    shown += _shown(cards.changes_cards(changes, conference, "Changes"))
+    assert room is not None
+    report = cards.StatusReport(None, None, False, False, None, None, now, 1, 1, 0, {},
+                                room_channels=((room, 1, None), (room, 2, room)),
+                                streams=((room, "https://example.org/live"),))  # fmt: skip
+    shown += _shown([cards.status_card(report, conference)])
+    return shown
+
+
+def test_every_word_of_a_hostile_program_is_shown_escaped_by_every_renderer(
+    hostile_everywhere: ProgramService,
+):
+    shown = _everything(hostile_everywhere)
+    assert sum("evil.example" in text for text in shown) > 1000  # the words are shown
+    read = {text: found for text in shown if (found := unsafe(text))}
+    assert read == {}

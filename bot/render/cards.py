@@ -10,7 +10,6 @@ by the conference's local time in text, because the printed program uses it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -36,6 +35,7 @@ from bot.render.common import (
     watch_of,
     what_changed,
 )
+from bot.render.markdown import escape as escape  # cards.escape, as callers know it
 from bot.service.results import (
     AuthorAnswer,
     DayAnswer,
@@ -71,13 +71,6 @@ CHOICE_NAME_MAX = 100
 
 BLUE, GREEN, GREY, GOLD = 0x3B82F6, 0x22C55E, 0x6B7280, 0xEAB308
 
-# Markdown that works anywhere in a line: emphasis, code, spoilers, masked links ([..]),
-# and '<' so '<@123>' or '<#456>' shows as text, not as a mention or channel.
-_INLINE_MARKDOWN = re.compile(r"([\\*_~`|\[\]<])")
-# Markdown that works only at the start of a line: headings, lists, quotes, subtext.
-_LINE_MARKDOWN = re.compile(r"^(\s*)([#>-])", re.M)
-_NUMBERED = re.compile(r"^(\s*\d+)\.", re.M)
-
 
 @dataclass(frozen=True, slots=True)
 class Field:
@@ -106,14 +99,6 @@ class Card:
             + len(self.footer or "")
             + sum(len(f.name) + len(f.value) for f in self.fields)
         )
-
-
-def escape(text: str) -> str:
-    """Escape Markdown in text from outside (what a user typed, what a program says), so
-    it is shown as written, never read as formatting, a link or a mention."""
-    text = _INLINE_MARKDOWN.sub(r"\\\1", text)
-    text = _LINE_MARKDOWN.sub(r"\1\\\2", text)
-    return _NUMBERED.sub(r"\1\\.", text)
 
 
 def truncate(text: str, limit: int) -> str:
@@ -213,12 +198,12 @@ def item_field(
             lines.append(f"🏆 {escape(item.talk.award)}")
         if watching:
             lines.append(f"📺 [{watching.label}]({link_target(watching.url)})")
-        title = escape(item.title)
+        title: str = escape(item.title)
     else:
         assert isinstance(item, Event)
         if extra := event_extra(item):
-            lines.append(extra)
-        title = f"{item_kind(item)}: {escape(item.title)}"
+            lines.append(escape(extra))
+        title = f"{escape(item_kind(item))}: {escape(item.title)}"
     return Field(truncate(f"{label} · {title}", FIELD_NAME_MAX), "\n".join(lines))
 
 
@@ -448,12 +433,11 @@ def day_cards(answer: DayAnswer, conference: Conference) -> list[Card]:
             fields.append(Field(head, (f"📍 {escape(room)}\n" if room else "") + talks))
         else:
             room = f"📍 {escape(item.slot.room)}" if item.slot.room else "\u200b"
-            value = room + (f"\n{event_extra(item)}" if event_extra(item) else "")
-            fields.append(
-                Field(
-                    f"{_short_time(item.slot, tz)} {item_kind(item)}: {escape(item.title)}", value
-                )
-            )
+            extra = event_extra(item)
+            value = room + (f"\n{escape(extra)}" if extra else "")
+            kind = escape(item_kind(item))
+            head = f"{_short_time(item.slot, tz)} {kind}: {escape(item.title)}"
+            fields.append(Field(head, value))
     title = f"{escape(conference.name)} · {day:%A, %B} {day.day}"
     footer = _derived_footer(answer.items, conference)
     description = f"Times are {conference.timezone} local time."
@@ -509,13 +493,14 @@ def about_cards(
     description = (
         f"{c.start_date:%a %b} {c.start_date.day} – {c.end_date:%a %b} {c.end_date.day},"
         f" {c.end_date.year}"
-        + (f" · {where}" if where else "")
+        + (f" · {escape(where)}" if where else "")
         + f"\n{count_of(talk_count, c.item_noun)} in {count_of(session_count, 'session')}."
         " Times show in your own time zone,"
-        f" with {c.timezone} local time beside them."
+        f" with {escape(c.timezone)} local time beside them."
     )
+    data = " ".join(x for x in (c.source, c.derived_note and derived_note(c)) if x)
     fields = [
-        Field("Data", " ".join(x for x in (c.source, c.derived_note and derived_note(c)) if x)),
+        Field("Data", escape(data)),
         Field(
             "Commands",
             "`/next [when]` what's next · `/now` on stage now\n"
@@ -526,7 +511,7 @@ def about_cards(
     return [
         fit(
             Card(
-                f"{c.full_name} ({c.name})",
+                f"{escape(c.full_name)} ({escape(c.name)})",
                 description,
                 fields=tuple(fields),
                 footer=f"confbot {version}",
@@ -539,7 +524,7 @@ def no_match_message(answer: NoMatch, hint: str | None = None) -> str:
     """The short ephemeral answer when nothing matches, with suggestions."""
     text = f"No {answer.what} matches “{escape(truncate(answer.query, 100))}”."
     if answer.suggestions:
-        text += "\nDid you mean:\n" + "\n".join(f"• {s}" for s in answer.suggestions)
+        text += "\nDid you mean:\n" + "\n".join(f"• {escape(s)}" for s in answer.suggestions)
     else:
         text += " " + (hint or "Try fewer words, or `/search`.")
     return text
@@ -652,7 +637,8 @@ def changes_cards(
 
 
 def qa_thread_name(talk: SessionTalk) -> str:
-    """A forum post's title: the talk's (Discord allows 100 characters)."""
+    """A forum post's title: the talk's as written (Discord allows 100 characters, and
+    shows no Markdown in channel names, so nothing is escaped here)."""
     return truncate(talk.title, 100)
 
 
@@ -738,7 +724,7 @@ def agenda_cards(lines: Sequence[AgendaLine], conference: Conference) -> list[Ca
         if line.status == "failed":
             value += "\n⚠️ Could not be delivered: your DMs are closed to this server."
         if line.clashes:
-            value += "\n⚠️ Clashes with: " + "; ".join(line.clashes)
+            value += "\n⚠️ Clashes with: " + "; ".join(map(escape, line.clashes))
         fields.append(Field(escape(line.title), value))
     clashes = sum(bool(line.clashes) for line in lines)
     description = f"{count_of(len(lines), 'item')} you follow, in time order, until each ends."

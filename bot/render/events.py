@@ -9,6 +9,7 @@ from datetime import datetime
 from bot.model import Conference, Session
 from bot.render.cards import truncate
 from bot.render.common import how_derived
+from bot.render.markdown import escape
 from bot.service.results import SessionTalk
 
 NAME_MAX = 100
@@ -29,10 +30,12 @@ def session_event(
     session: Session, talks: Sequence[SessionTalk], conference: Conference
 ) -> EventSpec:
     tz = conference.tz
-    lines = [f"{conference.name} session with {len(talks)} talks:"]
-    lines += [f"• {t.slot.start.astimezone(tz):%H:%M} {t.title}" for t in talks]
+    # The description shows Markdown (the name and location do not): the program's words
+    # in it are escaped, the others are shown as written.
+    lines = [f"{escape(conference.name)} session with {len(talks)} talks:"]
+    lines += [f"• {t.slot.start.astimezone(tz):%H:%M} {escape(t.title)}" for t in talks]
     if session.slot.approximate or any(t.slot.approximate for t in talks):
-        lines.append(f"Talk times are approximate (derived {how_derived(conference)}).")
+        lines.append(f"Talk times are approximate (derived {escape(how_derived(conference))}).")
     room = session.slot.room or "See the program"
     location = f"{room}, {conference.venue}" if conference.venue else room
     return EventSpec(

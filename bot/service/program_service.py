@@ -7,6 +7,7 @@ the typed results however they like.
 from __future__ import annotations
 
 import functools
+import re
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -53,7 +54,27 @@ PERSON_TIE = 6.0
 
 
 class QueryError(ValueError):
-    """The input is not something we can search for; the message says why."""
+    """The input is not something we can search for; the message says why.
+
+    The message may name outside text (a title, a room, what was typed) as `{name}`,
+    given as a keyword: each adapter puts it in its own way (Discord escapes it, so a
+    program's title is never formatting or a ping; the console shows it as is).
+    """
+
+    def __init__(self, message: str, /, **outside: str) -> None:
+        self.template = message
+        self.outside = outside
+        super().__init__(self.render(str))
+
+    def render(self, show: Callable[[str], str]) -> str:
+        def fill(match: re.Match[str]) -> str:
+            name = match[1]
+            return show(self.outside[name]) if name in self.outside else match[0]
+
+        return _PLACEHOLDER.sub(fill, self.template) if self.outside else self.template
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def clean_query(text: str, what: str = "query") -> str:
@@ -335,9 +356,10 @@ class ProgramService:
         found = {room.casefold(): room for room in self.rooms}.get(typed.casefold())
         if found is not None:
             return found
-        close = [s.label for s in self.suggest_rooms(typed, 3)]
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise QueryError(f"No room of {self.conference.name} is called {typed!r}.{hint}")
+        close = ", ".join(s.label for s in self.suggest_rooms(typed, 3))
+        hint = " Did you mean {close}?" if close else ""
+        raise QueryError("No room of {conference} is called “{typed}”." + hint,
+                         conference=self.conference.name, typed=typed, close=close)  # fmt: skip
 
     def suggest_rooms(self, text: str, limit: int = 25) -> list[Suggestion]:
         """Rooms containing what is typed, those starting with it first."""

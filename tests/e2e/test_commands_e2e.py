@@ -341,7 +341,7 @@ async def test_next_when_shows_what_was_typed_without_rendering_it(fake: FakeDis
     answer = await fake.answer(await fake.send_command("next", when=typed))
     assert answer.ephemeral
     content = answer.data["content"]
-    assert content.startswith(r"I can't read “\[click me\](https://evil.example) \*\*now\*\*”.")
+    assert content.startswith(r"I can't read “\[click me\](https\://evil.example) \*\*now\*\*”.")
 
 
 @pytest.mark.parametrize("typed", ["day ²", ",", "jul 99999999999999999999", "0001-01-01"])

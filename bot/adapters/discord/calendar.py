@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.live.conferences import Conferences
 from bot.render import ics
 from bot.render.common import count_of
+from bot.render.markdown import say
 from bot.service import ProgramService, QueryError
 
 T = TypeVar("T")
@@ -115,24 +116,25 @@ async def send_program_calendar(
     limit = interaction.filesize_limit
     whole = await calendars.whole(service, stamp)
     if len(whole) <= limit:
-        text = f"📅 The whole {conference.name} program, to open in your calendar."
+        text = say("📅 The whole {name} program, to open in your calendar.", name=conference.name)
         await send_calendar(interaction, whole, ics.filename(conference, "program"), text)
         return
     days = await calendars.by_day(service, stamp)
     if any(len(data) > limit for _, data in days):
         raise QueryError(
-            f"The {conference.name} program calendar is {_mb(len(whole))}, and even one day of"
+            f"The {{name}} program calendar is {_mb(len(whole))}, and even one day of"
             f" it is over Discord's {_mb(limit)} upload limit here. Ask the organisers for the"
-            " file (`python -m bot export-ics` writes it)."
+            " file (`python -m bot export-ics` writes it).",
+            name=conference.name,
         )
     for number, (day, data) in enumerate(days):
         text = (
-            f"📅 The {conference.name} program is {_mb(len(whole))}, over Discord's"
-            f" {_mb(limit)} upload limit here, so it comes as {count_of(len(days), 'file')},"
-            " one per day: open each in your calendar."
+            say(f"📅 The {{name}} program is {_mb(len(whole))}, over Discord's"
+                f" {_mb(limit)} upload limit here, so it comes as {count_of(len(days), 'file')},"
+                " one per day: open each in your calendar.", name=conference.name)
             if number == 0
             else ""
-        )
+        )  # fmt: skip
         name = ics.filename(conference, f"program-{day.isoformat()}")
         await send_calendar(interaction, data, name, text)
 

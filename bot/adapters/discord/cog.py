@@ -251,7 +251,8 @@ def _day_of(service: ProgramService, typed: str) -> date:
         if wanted in (day.isoformat(), _day_name(day).casefold(), f"{day:%A}".casefold()):
             return day
     listed = ", ".join(_day_name(d) for d in days)
-    raise QueryError(f"{service.conference.name} has no day “{typed[:40]}”; its days are {listed}.")
+    raise QueryError("{conference} has no day “{typed}”; its days are " + listed + ".",
+                     conference=service.conference.name, typed=typed[:40])  # fmt: skip
 
 
 def _day_name(day: date) -> str:

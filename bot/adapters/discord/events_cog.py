@@ -31,6 +31,7 @@ from bot.live.diff import Change
 from bot.model import Session
 from bot.render.common import count_of
 from bot.render.events import session_event
+from bot.render.markdown import escape
 from bot.store.state import StateStore
 from bot.tasks import stopped
 
@@ -63,10 +64,10 @@ class Tally:
                          " published as earlier ones end.")  # fmt: skip
         if self.skipped:
             text += f"\nSkipped {len(self.skipped)} that already started: " + ", ".join(
-                self.skipped
+                map(escape, self.skipped)
             )
         if self.failed:
-            text += f"\n⚠️ {len(self.failed)} failed: " + "; ".join(self.failed)
+            text += f"\n⚠️ {len(self.failed)} failed: " + "; ".join(map(escape, self.failed))
         return text[:2000]
 
 

@@ -27,6 +27,7 @@ from bot.live.sync import SyncStatus
 from bot.reminders.agenda import agenda
 from bot.render import cards, ics, timefmt
 from bot.render.common import count_of
+from bot.render.markdown import escape, say
 from bot.service import SESSION_REF, TALK_REF, ProgramService, QueryError
 from bot.service.results import NoMatch, PaperAnswer, SessionAnswer, Suggestion
 from bot.store.state import FOLLOWED, ReminderLimitReached, StateStore
@@ -69,8 +70,9 @@ class RemindersCog(commands.Cog):
         if now >= target.slot.start:
             state = "ended" if now >= target.slot.end else "already started"
             raise QueryError(
-                f"“{target.title}” {state} ({timefmt.span(target.slot, service.conference.tz)}),"
-                " so there is nothing to remind you of."
+                f"“{{title}}” {state} ({timefmt.span(target.slot, service.conference.tz)}),"
+                " so there is nothing to remind you of.",
+                title=target.title,
             )
         try:
             await self.state.add_reminder(served.key, interaction.user.id,
@@ -92,10 +94,11 @@ class RemindersCog(commands.Cog):
         # With the app on their account the bot may DM them anyway; through a server's
         # install it reaches them only if they take DMs from that server's members.
         reach = "" if interaction.is_user_integration() else SERVER_DMS
-        text = (
-            f"⏰ I'll DM you about **{target.title}** {when}, {minutes_before} min before it"
+        text = say(
+            f"⏰ I'll DM you about **{{title}}** {when}, {minutes_before} min before it"
             f" starts at <t:{int(target.slot.start.timestamp())}:t>.{reach} `/agenda` lists"
-            " yours."
+            " yours.",
+            title=target.title,
         )
         await send_text(interaction, text, ephemeral=True)
 
@@ -145,7 +148,8 @@ class RemindersCog(commands.Cog):
         _wake(served)
         target = served.service.remindable(item)
         name = target.title if target else item
-        await send_text(interaction, f"Removed your reminder for **{name}**.", ephemeral=True)
+        await send_text(interaction, say("Removed your reminder for **{name}**.", name=name),
+                        ephemeral=True)  # fmt: skip
 
     @forget_item.autocomplete("item")
     async def forget_autocomplete(
@@ -209,7 +213,7 @@ class RemindersCog(commands.Cog):
         extra = " I'll also post a line as each talk starts." if per_talk else ""
         await send_text(
             interaction,
-            f"📣 I'll post each {cards.escape(served.conference.name)} session in"
+            f"📣 I'll post each {escape(served.conference.name)} session in"
             f" <#{target.id}> {minutes_before} min before it starts."
             f"{extra} `/status` shows what's next; `/announce off` stops.",
             ephemeral=True,
@@ -236,8 +240,8 @@ class RemindersCog(commands.Cog):
         if channel is None:
             removed = await self.state.remove_room_channel(interaction.guild_id, key, name)
             _wake(served)
-            text = f"Stopped posting {name}'s talks." if removed else f"{name} had no channel."
-            await send_text(interaction, text, ephemeral=True)
+            text = "Stopped posting {room}'s talks." if removed else "{room} had no channel."
+            await send_text(interaction, say(text, room=name), ephemeral=True)
             return
         _check_can_post(interaction, channel)
         await self.state.set_room_channel(interaction.guild_id, key, name, channel.id,
@@ -245,11 +249,12 @@ class RemindersCog(commands.Cog):
         _wake(served)
         await send_text(
             interaction,
-            f"📣 I'll post each talk in {name} in <#{channel.id}> as it starts, with its live"
-            " stream when there is one (`/stream set` adds one for the room). `/status` lists"
-            " the room channels; `/announce room` without a channel stops this one.",
+            say(f"📣 I'll post each talk in {{room}} in <#{channel.id}> as it starts, with its"
+                " live stream when there is one (`/stream set` adds one for the room). `/status`"
+                " lists the room channels; `/announce room` without a channel stops this one.",
+                room=name),
             ephemeral=True,
-        )
+        )  # fmt: skip
 
     @announce_room.autocomplete("room")
     async def announce_room_autocomplete(
@@ -336,7 +341,7 @@ class RemindersCog(commands.Cog):
             scheduler.failed_users.discard(interaction.user.id)
             for reminder in await self.state.untold_failures(served.key, interaction.user.id):
                 item = served.service.remindable(reminder.item_ref)
-                names.append(f"• {item.title if item else reminder.item_ref}")
+                names.append(f"• {escape(item.title if item else reminder.item_ref)}")
                 failed.append(reminder)
         if not failed:
             return

@@ -25,6 +25,7 @@ from bot.adapters.discord.replies import send_text
 from bot.adapters.discord.tree import managed_guild, organisers_group
 from bot.clock import Clock
 from bot.live.conferences import Conferences
+from bot.render.markdown import say
 from bot.service import QueryError
 from bot.store.state import StateStore
 
@@ -73,8 +74,11 @@ class StreamsCog(commands.Cog):
         await self.state.set_stream(guild_id, served.key, name, link, now_ts)
         await send_text(
             interaction,
-            f"📺 Talks in {name} now show “Watch live” while they run, linking to <{link}>."
-            " `/stream clear` removes it.",
+            say(
+                f"📺 Talks in {{room}} now show “Watch live” while they run, linking to <{link}>."
+                " `/stream clear` removes it.",
+                room=name,
+            ),
             ephemeral=True,
         )
 
@@ -87,8 +91,8 @@ class StreamsCog(commands.Cog):
         served = picked(self.conferences, interaction, conference)
         name = served.service.room_named(room)
         removed = await self.state.clear_stream(guild_id, served.key, name)
-        text = f"Removed {name}'s stream." if removed else f"{name} had no stream set."
-        await send_text(interaction, text, ephemeral=True)
+        text = "Removed {room}'s stream." if removed else "{room} had no stream set."
+        await send_text(interaction, say(text, room=name), ephemeral=True)
 
     @stream_set.autocomplete("room")
     @stream_clear.autocomplete("room")

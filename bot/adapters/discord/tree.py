@@ -86,7 +86,7 @@ class ConfTree(app_commands.CommandTree):
         elif isinstance(original, WhenError):
             message = original.render(lambda typed: f"“{escape(truncate(typed, 100))}”")
         elif isinstance(original, QueryError):
-            message = str(original)
+            message = original.render(escape)
         elif isinstance(original, app_commands.NoPrivateMessage):
             message = "This works only in a server that added confbot, not in a DM."
         elif isinstance(original, app_commands.MissingPermissions | app_commands.CheckFailure):

@@ -1,0 +1,74 @@
+"""The one way text from outside (a program file, an organiser-added source, what a person
+typed) goes into a Discord message: escape() for one piece, say() for a sentence of our
+own wording with such pieces in it.
+
+Discord reads Markdown in message content, embed descriptions and fields, and scheduled
+event descriptions: emphasis, code, spoilers, masked links `[x](https://…)`, headings,
+lists and quotes at the start of a line, mentions `<@…>`, `<#…>`, `<@&…>`, `@everyone`,
+slash-command mentions `</…>`, timestamps `<t:…>`, and it turns bare `https://…` into a
+link with a preview. A program's title may hold any of that, by accident (`C++ & a_b*c`)
+or on purpose. Escaped text reads exactly as written (each mark behind a backslash, which
+Discord shows as the mark itself) and is never formatting, a link, a timestamp or a ping.
+
+Escaped text is marked (the Escaped type), and escaping it again returns it unchanged: a
+piece that passes through two renderers is never escaped twice (which would show the
+backslashes). Plain-text surfaces (button labels, autocomplete choices, thread and event
+names) show no Markdown: they take the text as written, never escaped.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Marks that work anywhere in a line: emphasis, code, spoilers, masked links ([..]),
+# the backslash itself, and '<', which starts a mention, channel, role, slash command,
+# timestamp or custom emoji.
+_INLINE = re.compile(r"([\\*_~`|\[\]<])")
+# Marks that work only at the start of a line: headings (# and -#), quotes, lists.
+_LINE_START = re.compile(r"^(\s*)([#>+-])", re.M)
+_NUMBERED = re.compile(r"^(\s*\d+)([.)])", re.M)
+# Pings that need no '<'.
+_EVERYONE = re.compile(r"@(everyone|here)\b")
+# A bare address Discord would turn into a link (and a preview): 'https://…', 'steam://…'.
+_AUTOLINK = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*):(?=//)")
+# Placeholders of say(): {name}.
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+class Escaped(str):
+    """Text that escape() made safe to put in a Discord message (see the module)."""
+
+    __slots__ = ()
+
+
+def escape(text: str) -> Escaped:
+    """Text from outside, shown as written: never formatting, a link, a timestamp or a
+    mention. Escaping escaped text changes nothing."""
+    if isinstance(text, Escaped):
+        return text
+    text = _INLINE.sub(r"\\\1", text)
+    text = _EVERYONE.sub(r"\\@\1", text)
+    text = _AUTOLINK.sub(r"\1\\:", text)
+    text = _LINE_START.sub(r"\1\\\2", text)
+    return Escaped(_NUMBERED.sub(r"\1\\\2", text))
+
+
+def say(template: str, /, **outside: str) -> str:
+    """Our own wording (Markdown and all) with each `{name}` replaced by escape(outside[name]):
+    the program's words go in only escaped, whatever they are. A placeholder without a
+    value is left as it is."""
+
+    def fill(match: re.Match[str]) -> str:
+        name = match[1]
+        return escape(outside[name]) if name in outside else match[0]
+
+    return _PLACEHOLDER.sub(fill, template)
+
+
+_ESCAPED_MARK = re.compile(r"\\([^0-9A-Za-z\s])")
+
+
+def as_shown(text: str) -> str:
+    """What Discord shows for Markdown-escaped text: each backslash-escaped mark as the
+    mark itself (Discord's escape rule). For tests and for reading a message back."""
+    return _ESCAPED_MARK.sub(r"\1", text)
