@@ -121,6 +121,9 @@ class FakeDiscord:
         self.reactions: dict[int, dict[str, set[int]]] = {}
         self.forbidden_channels: set[int] = set()
         self.edited_messages: list[tuple[int, dict[str, Any]]] = []
+        # Every body the bot sent (method, path, body): messages, callbacks, posts,
+        # threads, events, for checks over all of them (tests/markdown_checks.py).
+        self.sent: list[tuple[str, str, dict[str, Any]]] = []
         # What @everyone may do in the guild (the bot has no role of its own here).
         self.everyone_permissions = payloads.EVERYONE_PERMISSIONS
         self.owner = payloads.user(payloads.snowflake(), "organiser")
@@ -435,8 +438,10 @@ class FakeDiscord:
                         }
                     )
             body["_files"] = files
-            return body
-        return await request.json() if request.can_read_body else {}
+        else:
+            body = await request.json() if request.can_read_body else {}
+        self.sent.append((request.method, request.path, body))
+        return body
 
     async def _interaction_callback(self, request: web.Request, p: list[str]) -> web.Response:
         interaction = self.interactions.get(int(p[1]))
@@ -715,7 +720,7 @@ class FakeDiscord:
         }  # fmt: skip
 
     async def _create_event(self, request: web.Request, p: list[str]) -> web.Response:
-        body = await request.json()
+        body = await self._read_body(request)
         if problems := self._event_problems(body, creating=True):
             return self._refuse_event(problems)
         upcoming = [e for e in self.scheduled_events.values()
@@ -737,7 +742,7 @@ class FakeDiscord:
 
     async def _edit_event(self, request: web.Request, p: list[str]) -> web.Response:
         event = self.scheduled_events.get(int(p[3]))
-        body = await request.json()
+        body = await self._read_body(request)
         if event is None:
             return self._discord_error(404, 10070, "Unknown Guild Scheduled Event")
         if problems := self._event_problems(body, creating=False):

@@ -1,0 +1,243 @@
+"""A program whose every word is a Discord payload (a masked link, a timestamp, mentions,
+@everyone, a heading, emphasis, spoilers, code), served through discord.py and the fake
+Discord: each command and post shows the words as written, never read as Markdown, a
+link, a timestamp or a ping. Beside each test's own check, every body the bot sent in
+the test (answers, errors, autocompletes, posts, threads, DMs, events) is scanned."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.discord.client import ConfBot
+from bot.clock import FixedClock
+from bot.render.cards import truncate
+from bot.render.markdown import as_shown
+from tests.e2e.conftest import running_bot, wait_for
+from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
+from tests.markdown_checks import LINES, PAYLOAD, problems, unsafe
+
+ORGANISER = DEFAULT_PERMISSIONS | MANAGE_GUILD | (1 << 33)  # and Manage Events
+PACIFIC = "-07:00"
+NAME = f"{PAYLOAD} Con"
+ROOM_A, ROOM_B = f"A {PAYLOAD}", f"B {PAYLOAD}"
+ON_STAGE = f"{PAYLOAD} on stage"  # 10:30-11:30 in room A: started at 10:50
+TWO = f"{PAYLOAD} two"  # 11:00-11:30 in room A
+THREE = f"{PAYLOAD} three"  # 11:00-11:30 in room B: clashes with TWO
+
+
+def _talk(guid: str, title: str, start: str, minutes: int, room: str) -> dict[str, object]:
+    return {
+        "guid": guid, "id": guid, "title": title, "date": f"{start}:00{PACIFIC}",
+        "start": start[-5:], "duration": f"00:{minutes:02d}", "room": room,
+        "track": f"{PAYLOAD} track", "type": "lecture", "language": "en",
+        "subtitle": PAYLOAD, "abstract": PAYLOAD + LINES, "description": "",
+        "persons": [{"public_name": f"Mallory {PAYLOAD}"}],
+        "links": [{"url": "https://example.org/slides", "title": f"{PAYLOAD} slides"}],
+    }  # fmt: skip
+
+
+def write_hostile_program(path: Path) -> None:
+    """A frab schedule.json (as an organiser's source would be) on two days."""
+    first = {
+        ROOM_A: [_talk("evil-on", ON_STAGE, "2024-07-10T10:30", 60, ROOM_A),
+                 _talk("evil-two", TWO, "2024-07-10T11:00", 30, ROOM_A)],
+        ROOM_B: [_talk("evil-three", THREE, "2024-07-10T11:00", 30, ROOM_B)],
+    }  # fmt: skip
+    second = {ROOM_B: [_talk("evil-next", f"{PAYLOAD} tomorrow", "2024-07-11T10:00", 30,
+                             ROOM_B)]}  # fmt: skip
+    days = [{"index": 1, "date": "2024-07-10", "rooms": first},
+            {"index": 2, "date": "2024-07-11", "rooms": second}]  # fmt: skip
+    data = {"schedule": {"version": "1", "conference": {
+        "acronym": "evilcon", "title": NAME, "start": "2024-07-10", "end": "2024-07-11",
+        "time_zone_name": "America/Los_Angeles", "days": days}}}  # fmt: skip
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text + PACIFIC)
+
+
+@pytest.fixture
+async def hostile(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[tuple[ConfBot, FixedClock]]:
+    """The bot on the hostile program at 10:50 on its first day, on a clock the test
+    moves; afterwards, nothing it sent may show the payload as anything but text."""
+    program = tmp_path / "schedule.json"
+    write_hostile_program(program)
+    clock = FixedClock(at("2024-07-10T10:50"))
+    fake.now = clock.at
+    async with running_bot(fake, tmp_path, clock, CONFBOT_PROGRAM=str(program),
+                           CONFBOT_DELIVERY_PACE="0") as bot:  # fmt: skip
+        yield bot, clock
+    found = [f"{method} {path}: {p}" for method, path, body in fake.sent for p in problems(body)]
+    assert found == []
+
+
+def shown(text: str, words: str) -> bool:
+    """The text is safe, and Discord shows `words` in it exactly as written."""
+    return unsafe(text) == [] and words in as_shown(text)
+
+
+async def said(fake: FakeDiscord, command: str, organiser: bool = False, **options: object) -> str:
+    user = {"user": fake.owner, "permissions": ORGANISER} if organiser else {}
+    answer = await fake.answer(await fake.send_command(command, **user, **options))  # type: ignore[arg-type]
+    assert answer.ephemeral
+    content: str = answer.data["content"]
+    return content
+
+
+async def travel(bot: ConfBot, fake: FakeDiscord, clock: FixedClock, when: datetime) -> None:
+    """Move the clock and let the scheduler see it."""
+    clock.at = fake.now = when
+    for served in bot.conferences:
+        assert served.scheduler is not None
+        served.scheduler.wake()
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+async def test_remind_confirmation(fake: FakeDiscord, hostile):
+    text = await said(fake, "remind", item="p:evil-two")
+    assert text.startswith("⏰ I'll DM you about **") and shown(text, f"**{TWO}**")
+
+
+async def test_remind_of_a_talk_that_already_started(fake: FakeDiscord, hostile):
+    text = await said(fake, "remind", item="p:evil-on")
+    assert "already started" in text and shown(text, f"“{ON_STAGE}”")
+
+
+async def test_agenda_clash_line(fake: FakeDiscord, hostile):
+    await said(fake, "remind", item="p:evil-two")
+    await said(fake, "remind", item="p:evil-three")
+    agenda = await fake.answer(await fake.send_command("agenda"))
+    three, two = (f["value"] for f in agenda.embeds[0]["fields"])  # in title order at 11:00
+    assert shown(three, f"Clashes with: {TWO}") and shown(two, f"Clashes with: {THREE}")
+
+
+async def test_about_title(fake: FakeDiscord, hostile):
+    answer = await fake.answer(await fake.send_command("about"))
+    title = answer.embeds[0]["title"]
+    assert title.startswith("\\# Heading") and shown(title, f"{NAME} (# Heading [click]")
+
+
+async def test_forget(fake: FakeDiscord, hostile):
+    await said(fake, "remind", item="p:evil-two")
+    text = await said(fake, "forget item", item="p:evil-two")
+    assert shown(text, f"Removed your reminder for **{TWO}**.")
+
+
+async def test_announce_room_and_stop(fake: FakeDiscord, hostile):
+    text = await said(fake, "announce room", organiser=True, room=ROOM_A,
+                      channel=fake.room_channel_id)  # fmt: skip
+    assert shown(text, f"I'll post each talk in {ROOM_A} in <#{fake.room_channel_id}>")
+    stopped = await said(fake, "announce room", organiser=True, room=ROOM_A)
+    assert shown(stopped, f"Stopped posting {ROOM_A}'s talks.")
+    again = await said(fake, "announce room", organiser=True, room=ROOM_A)
+    assert shown(again, f"{ROOM_A} had no channel.")
+
+
+async def test_an_unknown_room_names_the_closest_escaped(fake: FakeDiscord, hostile):
+    text = await said(fake, "announce room", organiser=True, room="A",
+                      channel=fake.room_channel_id)  # fmt: skip
+    assert shown(text, f"No room of {NAME} is called “A”. Did you mean {ROOM_A}")
+
+
+async def test_stream_set_and_clear(fake: FakeDiscord, hostile):
+    url = "https://example.org/live/a"
+    text = await said(fake, "stream set", organiser=True, room=ROOM_A, url=url)
+    assert shown(text, f"Talks in {ROOM_A} now show “Watch live”")
+    cleared = await said(fake, "stream clear", organiser=True, room=ROOM_A)
+    assert shown(cleared, f"Removed {ROOM_A}'s stream.")
+    again = await said(fake, "stream clear", organiser=True, room=ROOM_A)
+    assert shown(again, f"{ROOM_A} had no stream set.")
+
+
+async def _export(fake: FakeDiscord, files: int = 1) -> tuple[str, list[int]]:
+    """/schedule export: the first followup's text and the sizes of the files sent."""
+    asked = await fake.send_command("schedule", day="export")
+    await fake.answer(asked)
+    await wait_for(lambda: len(asked.followups) == files, what="the files")
+    sizes = [len(f["content"]) for body in asked.followups for f in body.get("_files", [])]
+    return str(asked.followups[0]["content"]), sizes
+
+
+async def test_calendar_messages(fake: FakeDiscord, hostile):
+    whole, (size,) = await _export(fake)
+    assert shown(whole, f"The whole {NAME} program")
+    fake.attachment_size_limit = size - 1  # over the limit: one file per day
+    by_day, _ = await _export(fake, files=2)
+    assert shown(by_day, f"The {NAME} program is")
+    fake.attachment_size_limit = 100  # even a day is over it
+    refused = await fake.send_command("schedule", day="export")
+    await fake.answer(refused)
+    await asyncio.wait_for(refused.followed_up.wait(), 10)
+    assert shown(refused.followups[0]["content"], f"The {NAME} program calendar is")
+
+
+async def test_a_day_the_conference_does_not_have(fake: FakeDiscord, hostile):
+    text = await said(fake, "schedule", day="saturday")
+    assert shown(text, f"{NAME} has no day “saturday”")
+
+
+async def test_publish_events_summary_and_descriptions(fake: FakeDiscord, hostile):
+    asked = await fake.send_command("publish-events", user=fake.owner, permissions=ORGANISER)
+    await fake.answer(asked)
+    await asyncio.wait_for(asked.followed_up.wait(), 30)
+    summary = asked.followups[0]["content"]
+    assert shown(summary, f"Skipped 1 that already started: {PAYLOAD} track ({ROOM_A}),")
+    assert fake.scheduled_events
+    for event in fake.scheduled_events.values():
+        assert shown(event["description"], f"{NAME} session with")
+        assert PAYLOAD.startswith(event["name"].removesuffix("…"))  # no Markdown: as written
+
+
+# -- posts ---------------------------------------------------------------------------------
+
+
+async def test_announcements_room_posts_and_per_talk_lines(fake: FakeDiscord, hostile):
+    bot, clock = hostile
+    await said(fake, "announce channel", organiser=True, channel=fake.channel_id,
+               minutes_before=5, per_talk=True)  # fmt: skip
+    await said(fake, "announce room", organiser=True, room=ROOM_A, channel=fake.room_channel_id)
+    await travel(bot, fake, clock, at("2024-07-10T10:56"))  # the 11:00 slot is announced
+    await wait_for(lambda: fake.channel_messages.get(fake.channel_id), what="the announcement")
+    (announcement,) = fake.channel_messages[fake.channel_id]
+    (embed,) = announcement["embeds"]  # room B's block; room A's began at 10:30
+    assert shown(embed["title"], f"📣 {PAYLOAD} track (B # Heading [click]")
+    assert [as_shown(f["name"]) for f in embed["fields"]] == [THREE]
+    await travel(bot, fake, clock, at("2024-07-10T11:00:30"))  # the talks start
+    await wait_for(lambda: fake.channel_messages.get(fake.room_channel_id), what="the room post")
+    (room_post,) = fake.channel_messages[fake.room_channel_id]
+    assert shown(room_post["content"], f"▶️ Now in {ROOM_A}: **{TWO}** — Mallory {PAYLOAD}")
+    await wait_for(lambda: len(fake.channel_messages[fake.channel_id]) == 3, what="the lines")
+    for line in fake.channel_messages[fake.channel_id][1:]:
+        assert shown(line["content"], "▶️ Now in ")
+
+
+async def test_a_qa_thread_and_its_first_message(fake: FakeDiscord, hostile):
+    bot, clock = hostile
+    await said(fake, "qa channel", organiser=True, forum=fake.forum_id)
+    await travel(bot, fake, clock, at("2024-07-10T10:56"))  # TWO and THREE open at 10:55
+    await wait_for(lambda: len(fake.threads) == 2, what="the two Q&A threads")
+    names = sorted(t["name"] for t in fake.threads.values())
+    assert names == sorted(truncate(t, 100) for t in (TWO, THREE))  # as written: no Markdown
+    for thread_id in fake.threads:
+        (first,) = fake.channel_messages[thread_id]
+        assert shown(first["embeds"][0]["title"], f"💬 {PAYLOAD}")
+        assert shown(first["embeds"][0]["description"], f"By Mallory {PAYLOAD}")
+
+
+async def test_a_reminder_dm(fake: FakeDiscord, hostile):
+    await said(fake, "remind", item="p:evil-two", minutes_before=30)  # due at once
+    user_id = int(fake.attendee["id"])
+    await wait_for(lambda: fake.channel_messages.get(fake.dm_channels.get(user_id, 0)),
+                   what="the reminder DM")  # fmt: skip
+    (dm,) = fake.channel_messages[fake.dm_channels[user_id]]
+    assert shown(dm["embeds"][0]["title"], f"⏰ {TWO}")
+    assert shown(dm["embeds"][0]["description"], f"📍 {ROOM_A}")
