@@ -241,3 +241,51 @@ async def test_a_reminder_dm(fake: FakeDiscord, hostile):
     (dm,) = fake.channel_messages[fake.dm_channels[user_id]]
     assert shown(dm["embeds"][0]["title"], f"⏰ {TWO}")
     assert shown(dm["embeds"][0]["description"], f"📍 {ROOM_A}")
+
+
+# -- every command ---------------------------------------------------------------------------
+
+# One invocation of each command the bot registers, with options that bring the program's
+# words into the answer (or into its error). A command added later and missing here fails
+# the test below, so its answers get scanned too.
+EVERY_COMMAND: dict[str, dict[str, object]] = {
+    "next": {}, "now": {}, "paper": {"title": "two"}, "author": {"name": "Mallory"},
+    "session": {"name": "track"}, "schedule": {"day": "2024-07-10"},
+    "search": {"query": "Heading"}, "about": {}, "remind": {"item": "p:evil-three"},
+    "agenda": {}, "forget item": {"item": "p:evil-three"}, "forget all": {},
+    "announce channel": {"channel": "channel"}, "announce room": {"room": ROOM_B},
+    "announce off": {}, "status": {}, "publish-events": {},
+    "stream set": {"room": ROOM_B, "url": "https://example.org/live/b"},
+    "stream clear": {"room": ROOM_B}, "qa channel": {"forum": "forum"}, "qa off": {},
+    "ask": {}, "questions": {}, "changes": {}, "program reload": {}, "program apply": {},
+    "program discard": {}, "conference list": {}, "conference use": {"conference": "evilcon"},
+    "conference add": {"source": "evilcon"}, "conference remove": {"conference": "evilcon"},
+    "conference default": {"conference": "evilcon"},
+}  # fmt: skip
+AUTOCOMPLETES = [("paper", "title", "two"), ("author", "name", "mall"),
+                 ("session", "name", "track"), ("remind", "item", ""),
+                 ("forget item", "item", ""), ("announce room", "room", ""),
+                 ("stream clear", "room", ""), ("conference use", "conference", "")]  # fmt: skip
+
+
+def leaf_commands(fake: FakeDiscord) -> set[str]:
+    found = set()
+    for command in fake.guild_commands[fake.guild_id]:
+        subcommands = [o["name"] for o in command.get("options") or [] if o["type"] == 1]
+        found |= {f"{command['name']} {s}" for s in subcommands} or {command["name"]}
+    return found
+
+
+async def test_every_command_shows_the_programs_words_as_written(fake: FakeDiscord, hostile):
+    assert set(EVERY_COMMAND) == leaf_commands(fake)
+    channels = {"channel": fake.channel_id, "forum": fake.forum_id}
+    for name, options in EVERY_COMMAND.items():
+        given = {k: channels.get(v, v) if isinstance(v, str) else v for k, v in options.items()}
+        asked = await fake.send_command(name, user=fake.owner, permissions=ORGANISER, **given)
+        await fake.answer(asked)
+        if asked.callbacks[0]["type"] == 5:  # deferred: the answer is a followup
+            await asyncio.wait_for(asked.followed_up.wait(), 30)
+    for name, option, typed in AUTOCOMPLETES:
+        await fake.answer(await fake.send_autocomplete(name, option, typed, user=fake.owner))
+    with_payload = [body for _, _, body in fake.sent if "evil.example" in json.dumps(body)]
+    assert len(with_payload) >= 25  # most answers name the program's words (all are scanned)
