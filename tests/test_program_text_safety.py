@@ -3,9 +3,11 @@ room or an abstract can never become a link, formatting or a mention."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
 from enum import Enum
+from pathlib import Path
 
 import pytest
 
@@ -269,3 +271,48 @@ def test_every_word_of_a_hostile_program_is_shown_escaped_by_every_renderer(
     assert sum("evil.example" in text for text in shown) > 1000  # the words are shown
     read = {text: found for text in shown if (found := unsafe(text))}
     assert read == {}
+
+
+# -- no f-string puts the program's words into a message unescaped -----------------------
+# A static check beside the hostile program's scans: an f-string in the Discord adapter or
+# a Discord renderer that shows a program attribute (a title, name, room…) must pass it
+# through escape() or say(), or be listed here with why it needs neither. (Words kept in a
+# local variable first escape this check; the e2e scan of every command catches those.)
+
+_PROGRAM_WORDS = {"title", "name", "full_name", "room", "track", "venue", "location",
+                  "affiliation", "abstract", "subtitle", "speaker", "award", "source",
+                  "derived_note", "chairs", "kind", "language", "label", "clashes"}  # fmt: skip
+_NEEDS_NO_ESCAPE = {
+    ("events_cog.py", "session.title"): "a failure line; Tally.summary escapes each line",
+    ("reminders_cog.py", "about.name"): "the calendar's name inside an .ics file",
+    ("cards.py", "watching.label"): "our own words: 'Watch live', 'Recording'",
+    ("events.py", "conference.venue"): "a scheduled event's location shows no Markdown",
+}
+_MESSAGE_CODE = ("bot/adapters/discord/*.py", "bot/render/cards.py", "bot/render/events.py")
+
+
+def _unescaped_words(path: Path) -> list[tuple[str, str]]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        for part in node.values:
+            if not isinstance(part, ast.FormattedValue):
+                continue
+            value = part.value
+            call = value.func if isinstance(value, ast.Call) else None
+            called = getattr(call, "id", getattr(call, "attr", None))
+            if called in ("escape", "say", "len", "count_of", "int"):
+                continue
+            if any(isinstance(n, ast.Attribute) and n.attr in _PROGRAM_WORDS
+                   for n in ast.walk(value)):  # fmt: skip
+                found.append((path.name, ast.unparse(value)))
+    return found
+
+
+def test_no_f_string_shows_a_program_attribute_unescaped():
+    root = Path(__file__).resolve().parents[1]
+    paths = [path for pattern in _MESSAGE_CODE for path in root.glob(pattern)]
+    assert len(paths) > 10
+    found = {hit for path in paths for hit in _unescaped_words(path)}
+    assert found == set(_NEEDS_NO_ESCAPE)
