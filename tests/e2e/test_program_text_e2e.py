@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -63,8 +64,10 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text + PACIFIC)
 
 
-@pytest.fixture
-async def hostile(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[tuple[ConfBot, FixedClock]]:
+@asynccontextmanager
+async def hostile_bot(
+    fake: FakeDiscord, tmp_path: Path, **env: str
+) -> AsyncIterator[tuple[ConfBot, FixedClock]]:
     """The bot on the hostile program at 10:50 on its first day, on a clock the test
     moves; afterwards, nothing it sent may show the payload as anything but text."""
     program = tmp_path / "schedule.json"
@@ -72,10 +75,16 @@ async def hostile(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[tuple[Conf
     clock = FixedClock(at("2024-07-10T10:50"))
     fake.now = clock.at
     async with running_bot(fake, tmp_path, clock, CONFBOT_PROGRAM=str(program),
-                           CONFBOT_DELIVERY_PACE="0") as bot:  # fmt: skip
+                           CONFBOT_DELIVERY_PACE="0", **env) as bot:  # fmt: skip
         yield bot, clock
     found = [f"{method} {path}: {p}" for method, path, body in fake.sent for p in problems(body)]
     assert found == []
+
+
+@pytest.fixture
+async def hostile(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[tuple[ConfBot, FixedClock]]:
+    async with hostile_bot(fake, tmp_path) as running:
+        yield running
 
 
 def shown(text: str, words: str) -> bool:
@@ -289,3 +298,30 @@ async def test_every_command_shows_the_programs_words_as_written(fake: FakeDisco
         await fake.answer(await fake.send_autocomplete(name, option, typed, user=fake.owner))
     with_payload = [body for _, _, body in fake.sent if "evil.example" in json.dumps(body)]
     assert len(with_payload) >= 25  # most answers name the program's words (all are scanned)
+
+
+async def test_a_program_update_post_its_notice_and_changes(fake: FakeDiscord, tmp_path: Path):
+    async with hostile_bot(fake, tmp_path, CONFBOT_SYNC_INTERVAL="1") as (bot, _):
+        await said(fake, "remind", item="p:evil-three")
+        await said(fake, "announce channel", organiser=True, channel=fake.channel_id)
+        program = tmp_path / "schedule.json"
+        data = json.loads(program.read_text(encoding="utf-8"))
+        (three,) = data["schedule"]["conference"]["days"][0]["rooms"][ROOM_B]
+        three["date"], three["start"] = f"2024-07-10T12:00:00{PACIFIC}", "12:00"
+        program.write_text(json.dumps(data), encoding="utf-8")
+        await wait_for(lambda: bot.holder.swaps >= 1, timeout=15, what="the new version")
+        user_id = int(fake.attendee["id"])
+
+        def posted(channel_id: int) -> list[dict[str, object]]:
+            return [m for m in fake.channel_messages.get(channel_id, [])
+                    if m["embeds"] and m["embeds"][0]["title"].startswith("📢")]  # fmt: skip
+
+        await wait_for(lambda: posted(fake.channel_id), timeout=15, what="the update post")
+        await wait_for(lambda: posted(fake.dm_channels.get(user_id, 0)), what="the notice DM")
+        for message in (*posted(fake.channel_id), *posted(fake.dm_channels[user_id])):
+            description = message["embeds"][0]["description"]  # type: ignore[index]
+            assert shown(description, f"• **{THREE}** — moved:")
+            assert shown(description, f", B {PAYLOAD}")
+        changes = await fake.answer(await fake.send_command("changes"))
+        assert shown(changes.embeds[0]["title"], f"📢 Changes to {NAME}")
+        assert shown(changes.embeds[0]["description"], f"• **{THREE}** — moved:")
