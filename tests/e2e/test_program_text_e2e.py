@@ -325,3 +325,17 @@ async def test_a_program_update_post_its_notice_and_changes(fake: FakeDiscord, t
         changes = await fake.answer(await fake.send_command("changes"))
         assert shown(changes.embeds[0]["title"], f"📢 Changes to {NAME}")
         assert shown(changes.embeds[0]["description"], f"• **{THREE}** — moved:")
+
+
+async def test_the_notice_of_reminders_that_could_not_be_sent(fake: FakeDiscord, hostile):
+    bot, _ = hostile
+    user_id = int(fake.attendee["id"])
+    fake.closed_dms.add(user_id)
+    await said(fake, "remind", item="p:evil-two", minutes_before=30)  # due at once
+    await wait_for(lambda: bot.scheduler is not None and user_id in bot.scheduler.failed_users,
+                   what="the failed DM")  # fmt: skip
+    nxt = await fake.send_command("agenda")
+    await fake.answer(nxt)
+    await asyncio.wait_for(nxt.followed_up.wait(), 5)
+    notice = nxt.followups[0]["content"]
+    assert notice.startswith("⚠️ I couldn't DM you") and shown(notice, f"\n• {TWO}\n")
