@@ -152,6 +152,9 @@ class Settings:
     sources: tuple[Source, ...] = ()
     # Tests only: sources added from Discord may be http and on loopback or private hosts.
     allow_private_sources: bool = False
+    # Servers whose organisers (Manage Server) decide on new versions of the operator's
+    # programs, beside the application's owner or team (CONFBOT_OPERATOR_SERVERS).
+    operator_servers: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
         # program, program_url and db_path always name the first source, also in settings
@@ -232,6 +235,7 @@ class Settings:
             raise SettingsError(
                 f"CONFBOT_ALLOW_PRIVATE_SOURCES must be yes or no, not {allow_private!r}."
             )
+        operator_servers = _server_ids(get("CONFBOT_OPERATOR_SERVERS"), "CONFBOT_OPERATOR_SERVERS")
         return cls(
             program=sources[0].program,
             program_url=sources[0].url,
@@ -239,6 +243,7 @@ class Settings:
             db_path=sources[0].db_path,
             sources=sources,
             allow_private_sources=allow_private == "yes",
+            operator_servers=operator_servers,
             discord_token=get("DISCORD_TOKEN"),
             guild_id=int(guild) if guild else None,
             simulated_now=simulated,
@@ -257,6 +262,17 @@ class Settings:
             level=self.log_level or default,
             format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         )
+
+
+def _server_ids(text: str | None, name: str) -> frozenset[int]:
+    """Server ids separated by commas (none if unset), or a SettingsError naming `name`."""
+    items = [item.strip() for item in (text or "").split(",") if item.strip()]
+    for item in items:
+        if not item.isascii() or not item.isdigit() or not 0 < int(item) < 2**64:
+            raise SettingsError(
+                f"{name} must be server ids (digits) separated by commas, not {item!r}."
+            )
+    return frozenset(int(item) for item in items)
 
 
 def _sources(text: str | None, db_path: Path) -> tuple[Source, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import shutil
@@ -13,7 +14,7 @@ from bot.clock import FixedClock
 from bot.importer.registry import read_source
 from bot.live.diff import ChangeKind
 from bot.live.holder import ProgramHolder
-from bot.live.sync import ProgramFollower
+from bot.live.sync import ProgramFollower, StaleCandidate
 from bot.service import ProgramService
 from bot.settings import BUNDLED_PROGRAM, Settings
 from tests.conftest import pacific
@@ -138,3 +139,54 @@ async def test_another_conference_is_held(frab):
     edit(path, rename)
     assert await follower.check() is None
     assert "another conference" in (follower.status.held or "")
+
+
+def retitle(title: str):
+    def change(conference: dict) -> None:
+        first = next(e for d in conference["days"] for es in d["rooms"].values() for e in es)
+        first["title"] = title
+
+    return change
+
+
+async def test_a_candidate_applied_already_is_refused_and_tells_nobody_again(frab):
+    path, follower = frab
+    told: list[int] = []
+
+    async def on_change(changes) -> None:
+        told.append(len(changes))
+
+    follower.on_change = on_change
+    edit(path, retitle("Renamed once"))
+    preview = await follower.candidate()
+    assert preview is not None
+    assert await follower.check() == preview.changes  # a sync applied the same version
+    with pytest.raises(StaleCandidate):
+        await follower.apply(preview)
+    assert follower.holder.swaps == 1 and told == [1]
+
+
+async def test_a_candidate_read_before_a_newer_version_never_reverts_it(frab):
+    path, follower = frab
+    edit(path, retitle("First edit"))
+    preview = await follower.candidate()
+    assert preview is not None
+    edit(path, retitle("Second edit"))
+    assert await follower.check() is not None
+    with pytest.raises(StaleCandidate):
+        await follower.apply(preview)
+    titles = {t.title for t in follower.holder.service.program.talks}
+    assert "Second edit" in titles and "First edit" not in titles
+    assert follower.holder.swaps == 1
+
+
+async def test_two_applies_of_one_candidate_at_once_apply_it_once(frab):
+    path, follower = frab
+    edit(path, retitle("Renamed"))
+    preview = await follower.candidate()
+    assert preview is not None
+    first, second = await asyncio.gather(
+        follower.apply(preview), follower.apply(preview), return_exceptions=True
+    )
+    assert isinstance(second, StaleCandidate) and first == preview.changes
+    assert follower.holder.swaps == 1

@@ -104,6 +104,18 @@ def test_shards_are_checked(value: str):
         Settings.from_mapping({"CONFBOT_SHARDS": value})
 
 
+def test_operator_servers_are_read_as_ids():
+    assert Settings.from_mapping({}).operator_servers == frozenset()
+    settings = Settings.from_mapping({"CONFBOT_OPERATOR_SERVERS": " 123, 456 "})
+    assert settings.operator_servers == frozenset({123, 456})
+
+
+@pytest.mark.parametrize("value", ["my-server", "12,abc", "-5", "1.5", "٣", "0"])
+def test_operator_servers_are_checked(value: str):
+    with pytest.raises(SettingsError, match="CONFBOT_OPERATOR_SERVERS must be server ids"):
+        Settings.from_mapping({"CONFBOT_OPERATOR_SERVERS": value})
+
+
 def test_an_address_without_a_host_is_refused():
     with pytest.raises(SettingsError, match="has no host name"):
         Settings.from_mapping({"CONFBOT_PROGRAM": "https:///schedule.json"})

@@ -186,6 +186,33 @@ class Conferences:
         return served
 
 
+def decides(
+    served: Served, guild_id: int, manages: bool, operator: bool, operator_servers: frozenset[int]
+) -> bool:
+    """Who may apply or discard a new version of a conference's program, for every server
+    that offers it: the operator (`operator`: the application's owner or team) always; for
+    a program the operator configured, the organisers (`manages`: Manage Server) of the
+    servers the operator named; for a source a server added, that server's organisers."""
+    if operator:
+        return True
+    if not manages:
+        return False
+    if served.added is None:
+        return guild_id in operator_servers
+    return guild_id == served.added.guild_id
+
+
+def who_decides(served: Served, name: str) -> str:
+    """The sentence for anyone else: who decides on new versions of `served` (`name`: its
+    name as the caller shows it, escaped for where it goes)."""
+    if served.added is None:
+        return (f"New versions of {name} are decided by the bot's operator (the owner of the"
+                " confbot application, or the organisers of the servers they named), since"
+                " every server that offers it would get them.")  # fmt: skip
+    return (f"New versions of {name} are decided by the organisers of the server that added"
+            " it, since every server that offers it would get them.")  # fmt: skip
+
+
 def forget_files(settings: Settings) -> None:
     """Remove what was kept of a source a server added and no server offers any more:
     its copy, what its server said of the copy, and its program database."""

@@ -63,7 +63,15 @@ class Candidate:
     changes: list[Change]
     seen: str  # the source's fingerprint
     held_because: str | None  # why it waits for an organiser, if it does
+    # The fingerprint of the version served when it was read: its changes are relative
+    # to that version, so it applies only while that version is still the one served.
+    against: str
     download: Download | None = None  # an address's body, kept only once applied
+
+
+class StaleCandidate(Exception):
+    """A candidate read against a version no longer served (a sync or another organiser
+    applied one since): applying it would tell people of changes again, or undo newer ones."""
 
 
 def _build(source: Path, zone: str | None, old: Program) -> tuple[ProgramService, list[Change]]:
@@ -94,6 +102,9 @@ class ProgramFollower:
         self._broken: str | None = None  # a version that did not read: not read again
         self._discarded: str | None = None  # a held version an organiser turned down
         self.held: Candidate | None = None  # waiting for /program apply or discard
+        # One version applied at a time: an Apply pressed during a sync's apply must see
+        # the version that sync served, not the one before it.
+        self._applying = asyncio.Lock()
         self.remote = (
             RemoteProgram(settings.program_url, settings.program, guard=guard)
             if settings.program_url
@@ -141,7 +152,10 @@ class ProgramFollower:
             self.held = candidate
             self.status.held = candidate.held_because
             return None
-        return await self.apply(candidate)
+        try:
+            return await self.apply(candidate)
+        except StaleCandidate:  # an organiser applied a version while this one was read
+            return None
 
     async def candidate(self) -> Candidate | None:
         """Fetch (for an address) and read a new version, without applying it: None if
@@ -174,7 +188,7 @@ class ProgramFollower:
         if seen == self._broken:
             self.status.failures += 1
             return None
-        old = self.holder.service.program
+        old, against = self.holder.service.program, self._seen
         try:
             service, changes = await asyncio.to_thread(
                 self._read, download, lambda path, zone: _build(path, zone, old)
@@ -185,7 +199,7 @@ class ProgramFollower:
             self._failed(str(failure), now_ts)
             return None
         reason = self._hold_reason(old, service.program, changes)
-        return Candidate(service, changes, seen, reason, download)
+        return Candidate(service, changes, seen, reason, against, download)
 
     def _read(self, download: Download | None, read: Callable[[Path, str | None], T]) -> T:
         """`read` applied to the program's files: an address's new body staged as a file
@@ -210,24 +224,36 @@ class ProgramFollower:
         return None
 
     async def apply(self, candidate: Candidate) -> list[Change]:
-        """Swap a version in and tell whoever follows what changed."""
-        now = self.clock.now()
-        changes = candidate.changes
-        if candidate.download is not None and self.remote is not None:
-            await asyncio.to_thread(self.remote.keep, candidate.download)
-        self.holder.swap(candidate.service, now)
-        self._seen = candidate.seen
-        self.held = None
-        now_ts = int(now.timestamp())
-        self.status = SyncStatus(checked_ts=now_ts, changed_ts=now_ts, changes=len(changes))
-        log.info("program updated from %s: %d talks changed", self.settings.program, len(changes))
-        if self.on_change is not None:
-            await self.on_change(changes)
-        return changes
+        """Swap a version in and tell whoever follows what changed; StaleCandidate, and
+        nothing done, if the version it was read against is no longer the one served
+        (applied already, or a newer one applied since: a preview's Apply pressed late)."""
+        async with self._applying:
+            if candidate.against != self._seen:
+                raise StaleCandidate(candidate.seen)
+            now = self.clock.now()
+            changes = candidate.changes
+            if candidate.download is not None and self.remote is not None:
+                await asyncio.to_thread(self.remote.keep, candidate.download)
+            self.holder.swap(candidate.service, now)
+            self._seen = candidate.seen
+            self.held = None
+            now_ts = int(now.timestamp())
+            self.status = SyncStatus(checked_ts=now_ts, changed_ts=now_ts, changes=len(changes))
+            log.info("program updated from %s: %d talks changed", self.settings.program,
+                     len(changes))  # fmt: skip
+            if self.on_change is not None:
+                await self.on_change(changes)
+            return changes
 
     async def apply_held(self) -> list[Change] | None:
+        """The held version applied, or None if none is held (or it was just applied)."""
         held = self.held
-        return None if held is None else await self.apply(held)
+        if held is None:
+            return None
+        try:
+            return await self.apply(held)
+        except StaleCandidate:
+            return None
 
     def discard_held(self) -> bool:
         """Keep serving the current version; the held one is not offered again (a new

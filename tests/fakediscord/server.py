@@ -126,7 +126,11 @@ class FakeDiscord:
         self.sent: list[tuple[str, str, dict[str, Any]]] = []
         # What @everyone may do in the guild (the bot has no role of its own here).
         self.everyone_permissions = payloads.EVERYONE_PERMISSIONS
+        # The application's owner (an organiser of the first server in most tests), and
+        # optionally its team: each member is (user, role), role "admin", "developer",
+        # "read_only"; with a team, Discord names the team's owner as the owner.
         self.owner = payloads.user(payloads.snowflake(), "organiser")
+        self.team: list[tuple[dict[str, Any], str]] | None = None
         self.attendee = payloads.user(payloads.snowflake(), "attendee")
         self.protocol_errors: list[str] = []
         self.requests: list[tuple[str, str]] = []
@@ -350,10 +354,21 @@ class FakeDiscord:
                 "owner": self.owner,
                 "summary": "",
                 "verify_key": "0" * 64,
-                "team": None,
+                "team": self._team(),
                 "flags": 0,
             }
         )
+
+    def _team(self) -> dict[str, Any] | None:
+        if self.team is None:
+            return None
+        team_id = str(self.application_id + 1)
+        return {
+            "id": team_id, "name": "organisers", "icon": None,
+            "owner_user_id": str(self.owner["id"]),
+            "members": [{"membership_state": 2, "team_id": team_id, "user": user, "role": role,
+                         "permissions": ["*"]} for user, role in self.team],
+        }  # fmt: skip
 
     async def _get_gateway(self, request: web.Request, p: list[str]) -> web.Response:
         return self._json(
@@ -1082,9 +1097,11 @@ class FakeDiscord:
         return await self.click_message(on.message, custom_id, user=user)
 
     async def click_message(
-        self, message: dict[str, Any], custom_id: str, *, user: dict[str, Any] | None = None
-    ) -> Interaction:
-        """Press a button on any message (a channel post, a forum thread's first one)."""
+        self, message: dict[str, Any], custom_id: str, *, user: dict[str, Any] | None = None,
+        permissions: int = DEFAULT_PERMISSIONS, second: bool = False,
+    ) -> Interaction:  # fmt: skip
+        """Press a button on any message (a channel post, a forum thread's first one), with
+        the person's `permissions` where it is (`second`: in the second server)."""
         ids = [
             c.get("custom_id")
             for row in message.get("components", [])
@@ -1094,7 +1111,7 @@ class FakeDiscord:
         data = {"custom_id": custom_id, "component_type": 2}
         channel = int(message["channel_id"])
         thread = channel if channel in self.threads else None
-        payload = self._base(3, data, user, False, DEFAULT_PERMISSIONS, thread)
+        payload = self._base(3, data, user, False, permissions, thread, second=second)
         payload["message"] = {k: v for k, v in message.items() if not k.startswith("_")}
         return await self._deliver(payload)
 

@@ -104,7 +104,7 @@ class ConfBot(commands.AutoShardedBot):
         await self.add_cog(StreamsCog(conferences, self.clock, state))
         await self.add_cog(QACog(conferences, self.clock, state, self.wake_schedulers))
         await self.add_cog(ChangesCog(conferences, self.clock, state))
-        await self.add_cog(ProgramAdminCog(conferences))
+        await self.add_cog(ProgramAdminCog(conferences, self.settings.operator_servers))
         await self.add_cog(ConferenceCog(conferences, self.clock, self.settings,
                                          self.open_conference, self.drop_conference))  # fmt: skip
         for served in conferences:

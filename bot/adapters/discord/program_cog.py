@@ -1,9 +1,15 @@
 """/program: an organiser's say over new versions of the program (Manage Server).
 
 `/program reload` fetches now and shows what the new version would change, with Apply and
-Cancel buttons only the organiser who asked can press; nothing changes until Apply.
+Cancel buttons only the organiser who asked can press; nothing changes until Apply, and an
+Apply pressed after the program moved on (a sync, another Apply) changes nothing.
 `/program apply` and `/program discard` decide on a version that was held because it
 removes many talks or names another conference (/status shows it).
+
+A version goes to every server that offers the conference, so not every organiser decides
+(bot.live.conferences.decides): the operator's programs are the operator's (the
+application's owner or team, or organisers of CONFBOT_OPERATOR_SERVERS), and a source a
+server added is that server's. Any organiser of a server offering it may preview.
 """
 
 from __future__ import annotations
@@ -18,14 +24,34 @@ from bot.adapters.discord.conference_option import CONFERENCE_HELP, ConferenceAr
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_text
 from bot.adapters.discord.tree import managed_guild, organisers_group
-from bot.live.conferences import Conferences
-from bot.live.sync import Candidate, ProgramFollower, records
+from bot.live.conferences import Conferences, Served, decides, who_decides
+from bot.live.sync import Candidate, ProgramFollower, StaleCandidate, records
 from bot.render import cards
 from bot.render.common import count_of
+from bot.service import QueryError
 
 log = logging.getLogger(__name__)
 
 PREVIEW_TIMEOUT = 300.0
+STALE = "The program changed since this preview; run /program reload again."
+
+
+class NotYours(QueryError):
+    """A decision on a version that is not this person's to make; the message says whose."""
+
+
+async def may_decide(
+    interaction: discord.Interaction, served: Served, operator_servers: frozenset[int]
+) -> bool:
+    """Whether this person decides on new versions of `served` (see decides)."""
+    client = interaction.client
+    operator = isinstance(client, commands.bot.BotBase) and await client.is_owner(interaction.user)
+    manages = interaction.guild_id is not None and interaction.permissions.manage_guild
+    return decides(served, interaction.guild_id or 0, manages, operator, operator_servers)
+
+
+def refusal(served: Served) -> str:
+    return who_decides(served, f"**{cards.escape(served.conference.name)}**")
 
 
 def summary(candidate: Candidate, limit: int = 15) -> str:
@@ -42,13 +68,17 @@ def summary(candidate: Candidate, limit: int = 15) -> str:
 
 
 class ApplyView(discord.ui.View):
-    """Apply or Cancel a previewed version; only the organiser who asked may press."""
+    """Apply or Cancel a previewed version; only the organiser who asked may press, and
+    Apply checks again that they decide (they may have lost Manage Server since)."""
 
-    def __init__(self, follower: ProgramFollower, candidate: Candidate, owner: int) -> None:
+    def __init__(
+        self, served: Served, candidate: Candidate, owner: int, operator_servers: frozenset[int]
+    ) -> None:
         super().__init__(timeout=PREVIEW_TIMEOUT)
-        self.follower = follower
+        self.served = served
         self.candidate = candidate
         self.owner = owner
+        self.operator_servers = operator_servers
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id == self.owner:
@@ -62,9 +92,16 @@ class ApplyView(discord.ui.View):
     async def apply(
         self, interaction: discord.Interaction, _: discord.ui.Button[ApplyView]
     ) -> None:
-        changes = await self.follower.apply(self.candidate)
+        if not await may_decide(interaction, self.served, self.operator_servers):
+            await send_text(interaction, refusal(self.served), ephemeral=True)
+            return
         self.stop()
-        text = f"✅ Applied: {count_of(len(changes), 'talk')} changed."
+        try:
+            changes = await self.served.follower.apply(self.candidate)
+        except StaleCandidate:
+            text = STALE
+        else:
+            text = f"✅ Applied: {count_of(len(changes), 'talk')} changed."
         await interaction.response.edit_message(content=text, view=None,
                                                 allowed_mentions=NO_MENTIONS)  # fmt: skip
 
@@ -79,15 +116,23 @@ class ApplyView(discord.ui.View):
 
 
 class ProgramAdminCog(commands.Cog):
-    def __init__(self, conferences: Conferences) -> None:
+    def __init__(self, conferences: Conferences, operator_servers: frozenset[int]) -> None:
         self.conferences = conferences
+        self.operator_servers = operator_servers
 
-    def _follower(
+    def _served(self, interaction: discord.Interaction, conference: str | None) -> Served:
+        """A conference this server offers, to its organisers only."""
+        managed_guild(interaction)
+        return picked(self.conferences, interaction, conference)
+
+    async def _follower(
         self, interaction: discord.Interaction, conference: str | None
     ) -> ProgramFollower:
-        """The follower of a conference this server offers, to its organisers only."""
-        managed_guild(interaction)
-        return picked(self.conferences, interaction, conference).follower
+        """The follower of a conference this server offers, to those who decide on it."""
+        served = self._served(interaction, conference)
+        if not await may_decide(interaction, served, self.operator_servers):
+            raise NotYours(refusal(served))
+        return served.follower
 
     program = organisers_group("program", "Decide on new versions of the program")
 
@@ -96,7 +141,8 @@ class ProgramAdminCog(commands.Cog):
     async def reload(
         self, interaction: discord.Interaction, conference: ConferenceArg | None = None
     ) -> None:
-        follower = self._follower(interaction, conference)
+        served = self._served(interaction, conference)
+        follower = served.follower
         await interaction.response.defer(ephemeral=True, thinking=True)
         candidate = await follower.candidate()
         if candidate is None:
@@ -104,7 +150,13 @@ class ProgramAdminCog(commands.Cog):
             text = f"⚠️ {cards.escape(error)}" if error else "No new version: nothing to apply."
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
-        view = ApplyView(follower, candidate, interaction.user.id)
+        if not await may_decide(interaction, served, self.operator_servers):
+            # A preview only: who may apply it is said under it.
+            text = cards.truncate(summary(candidate), 1500) + "\n\n" + refusal(served)
+            await interaction.followup.send(cards.truncate(text, 2000), ephemeral=True,
+                                            allowed_mentions=NO_MENTIONS)  # fmt: skip
+            return
+        view = ApplyView(served, candidate, interaction.user.id, self.operator_servers)
         await interaction.followup.send(summary(candidate), view=view, ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)  # fmt: skip
 
@@ -113,7 +165,7 @@ class ProgramAdminCog(commands.Cog):
     async def apply(
         self, interaction: discord.Interaction, conference: ConferenceArg | None = None
     ) -> None:
-        changes = await self._follower(interaction, conference).apply_held()
+        changes = await (await self._follower(interaction, conference)).apply_held()
         text = ("No version is held." if changes is None
                 else f"✅ Applied: {count_of(len(changes), 'talk')} changed.")  # fmt: skip
         await send_text(interaction, text, ephemeral=True)
@@ -123,6 +175,6 @@ class ProgramAdminCog(commands.Cog):
     async def discard(
         self, interaction: discord.Interaction, conference: ConferenceArg | None = None
     ) -> None:
-        dropped = self._follower(interaction, conference).discard_held()
+        dropped = (await self._follower(interaction, conference)).discard_held()
         text = "Dropped; the current program stays." if dropped else "No version is held."
         await send_text(interaction, text, ephemeral=True)
