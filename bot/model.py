@@ -7,7 +7,7 @@ returns them, the service answers with them. Nothing here knows about SQLite or 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -207,6 +207,13 @@ class Program:
     sessions: tuple[Session, ...]
     talks: tuple[Talk, ...]
     events: tuple[Event, ...]
+
+    def under_key(self, key: str) -> Program:
+        """This program served under another key: a source a server added whose program
+        names a conference key another source has (bot.live.conferences.free_key)."""
+        if key == self.conference.key:
+            return self
+        return replace(self, conference=replace(self.conference, key=key))
 
     def __repr__(self) -> str:
         # A summary: the full repr of 10,000 papers takes a second, and Python 3.11's

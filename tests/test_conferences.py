@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.live.conferences import Conferences, Served, UnknownConference
+from bot.live.conferences import Conferences, Served, UnknownConference, decides, who_decides
 from bot.live.holder import ProgramHolder
 from bot.model import Conference
 from bot.settings import BUNDLED_PROGRAM, Settings, SettingsError
@@ -134,6 +134,34 @@ async def test_a_server_added_conference_is_offered_only_where_it_was_added(
         conferences.pick(OTHER_SERVER, PERSON, "ours")
     with pytest.raises(UnknownConference):
         conferences.pick(None, PERSON, "ours")
+
+
+async def test_an_added_source_gets_its_programs_key_while_no_conference_has_it(
+    conferences: Conferences,
+):
+    assert conferences.free_key("newcon", "https://pretalx.example.org/newcon/") == "newcon"
+
+
+async def test_an_added_source_whose_key_is_taken_gets_one_named_after_its_host(
+    conferences: Conferences,
+):
+    url = "https://Pretalx.Example.org/fixcon/schedule.json"
+    assert conferences.free_key("fixcon", url) == "fixcon-pretalx-example-org"
+    conferences.add(served("fixcon-pretalx-example-org", "Fixture Congress", added_by=SERVER))
+    assert conferences.free_key("fixcon", url) == "fixcon-pretalx-example-org-2"
+
+
+def test_who_decides_on_a_new_version():
+    ours, theirs = served("osdi24", "OSDI '24"), served("ours", "Our Meetup", added_by=SERVER)
+    named = frozenset({OTHER_SERVER})
+    assert decides(ours, SERVER, True, operator=True, operator_servers=frozenset())
+    assert not decides(ours, SERVER, True, operator=False, operator_servers=named)
+    assert decides(ours, OTHER_SERVER, True, operator=False, operator_servers=named)
+    assert not decides(ours, OTHER_SERVER, False, operator=False, operator_servers=named)
+    assert decides(theirs, SERVER, True, operator=False, operator_servers=frozenset())
+    assert not decides(theirs, OTHER_SERVER, True, operator=False, operator_servers=named)
+    assert "server that added it" in who_decides(theirs, "Our Meetup")
+    assert "bot's operator" in who_decides(ours, "OSDI '24")
 
 
 async def test_choices_are_read_back_from_the_state_database(conferences: Conferences):

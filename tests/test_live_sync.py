@@ -190,3 +190,27 @@ async def test_two_applies_of_one_candidate_at_once_apply_it_once(frab):
     )
     assert isinstance(second, StaleCandidate) and first == preview.changes
     assert follower.holder.swaps == 1
+
+
+async def test_a_source_served_under_a_key_of_its_own_keeps_it_across_versions(tmp_path):
+    """A source a server added whose program names a key another source has is served
+    under another key (bot.live.conferences.free_key): its new versions are too, and
+    are not held as "another conference" for naming the key they always named."""
+    path = tmp_path / "schedule.json"
+    shutil.copy(FRAB, path)
+    settings = Settings.from_mapping({"CONFBOT_PROGRAM": str(path)})
+    clock = FixedClock(pacific("2024-07-10T10:50"))
+    program = read_source(path).program
+    holder = ProgramHolder(ProgramService(program.under_key("fixcon-example-org")), clock.now())
+    follower = ProgramFollower(settings, holder, clock, key="fixcon-example-org",
+                               source_key=program.conference.key)  # fmt: skip
+    edit(path, retitle("Renamed"))
+    assert await follower.check() is not None
+    assert follower.holder.service.conference.key == "fixcon-example-org"
+
+    def rename(conference: dict) -> None:
+        conference["acronym"], conference["title"] = "other", "Another Conference"
+
+    edit(path, rename)
+    assert await follower.check() is None
+    assert "another conference" in (follower.status.held or "")

@@ -13,8 +13,10 @@ costs no query: autocomplete and every command pick one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from bot.live.holder import ProgramHolder
 from bot.live.remote import meta_path
@@ -32,7 +34,8 @@ class UnknownConference(QueryError):
 
 
 class ServedAlready(SettingsError):
-    """A program is a conference that is served already (two sources, one conference)."""
+    """A program the operator configured is a conference that is served already (two
+    sources, one conference). Sources added from Discord never are: see free_key."""
 
     def __init__(self, key: str, where: str) -> None:
         super().__init__(
@@ -91,6 +94,20 @@ class Conferences:
         self._served[served.key] = served
         if served.added is None:
             self._operator.append(served.key)
+
+    def free_key(self, key: str, url: str) -> str:
+        """The key to serve a source a server added under: the one its program names (or
+        kept from before a restart) if no conference has it; else one derived from the
+        address's host, so that the first to add a program never keeps another server
+        from adding a different source with the same acronym."""
+        if key not in self._served:
+            return key
+        host = re.sub(r"[^a-z0-9]+", "-", (urlsplit(url).hostname or "").lower()).strip("-")
+        base = f"{key}-{host[:40].strip('-') or 'source'}"
+        found, n = base, 2
+        while found in self._served:
+            found, n = f"{base}-{n}", n + 1
+        return found
 
     def __iter__(self) -> Iterator[Served]:
         return iter(list(self._served.values()))

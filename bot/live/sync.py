@@ -66,6 +66,7 @@ class Candidate:
     # The fingerprint of the version served when it was read: its changes are relative
     # to that version, so it applies only while that version is still the one served.
     against: str
+    source_key: str  # the conference key the version names (see ProgramFollower.key)
     download: Download | None = None  # an address's body, kept only once applied
 
 
@@ -74,11 +75,16 @@ class StaleCandidate(Exception):
     applied one since): applying it would tell people of changes again, or undo newer ones."""
 
 
-def _build(source: Path, zone: str | None, old: Program) -> tuple[ProgramService, list[Change]]:
-    """Read, build and index a version, and diff it with the current one: all in a
-    worker thread, so the event loop only swaps."""
-    service = ProgramService(read_source(source, zone).program)
-    return service, diff(old, service.program)
+def _build(
+    source: Path, zone: str | None, old: Program, key: str | None
+) -> tuple[ProgramService, list[Change], str]:
+    """Read, build and index a version (served under `key`, if given), and diff it with
+    the current one: all in a worker thread, so the event loop only swaps. Also the
+    conference key the version itself names."""
+    program = read_source(source, zone).program
+    own = program.conference.key
+    service = ProgramService(program if key is None else program.under_key(key))
+    return service, diff(old, service.program), own
 
 
 class ProgramFollower:
@@ -90,10 +96,17 @@ class ProgramFollower:
         on_change: Callable[[list[Change]], Awaitable[None]] | None = None,
         guard: AbstractResolver | None = None,
         seen: str | None = None,
+        key: str | None = None,
+        source_key: str | None = None,
     ) -> None:
         """`guard`: for a source a server added, fetch public https addresses only.
-        `seen`: the fingerprint of the version in the holder, if the caller has it."""
+        `seen`: the fingerprint of the version in the holder, if the caller has it.
+        `key`: the key its versions are served under, when not the one they name (a
+        source a server added whose program shares another's key), and `source_key`
+        the one the version in the holder names."""
         self.settings = settings
+        self.key = key
+        self._source_key = source_key or holder.service.conference.key
         self.holder = holder
         self.clock = clock
         self.on_change = on_change
@@ -190,16 +203,16 @@ class ProgramFollower:
             return None
         old, against = self.holder.service.program, self._seen
         try:
-            service, changes = await asyncio.to_thread(
-                self._read, download, lambda path, zone: _build(path, zone, old)
+            service, changes, own = await asyncio.to_thread(
+                self._read, download, lambda path, zone: _build(path, zone, old, self.key)
             )
         except (ProgramFileError, OSError) as exc:
             self._broken = seen
             failure = exc if self.remote is None else self.remote.unreadable(exc)
             self._failed(str(failure), now_ts)
             return None
-        reason = self._hold_reason(old, service.program, changes)
-        return Candidate(service, changes, seen, reason, against, download)
+        reason = self._hold_reason(old, service.program, own, changes)
+        return Candidate(service, changes, seen, reason, against, own, download)
 
     def _read(self, download: Download | None, read: Callable[[Path, str | None], T]) -> T:
         """`read` applied to the program's files: an address's new body staged as a file
@@ -210,11 +223,13 @@ class ProgramFollower:
         with self.remote.staged(download) as staged:
             return read(staged, zone)
 
-    def _hold_reason(self, old: Program, new: Program, changes: list[Change]) -> str | None:
-        """Why a version should wait for an organiser: it names another conference, or
-        removes more than CONFBOT_SYNC_MAX_REMOVED of the talks (a broken export, most
-        likely, not a program change)."""
-        if new.conference.key != old.conference.key:
+    def _hold_reason(
+        self, old: Program, new: Program, own: str, changes: list[Change]
+    ) -> str | None:
+        """Why a version should wait for an organiser: it names another conference (`own`:
+        the key it names), or removes more than CONFBOT_SYNC_MAX_REMOVED of the talks (a
+        broken export, most likely, not a program change)."""
+        if own != self._source_key:
             return f"it is another conference ({new.conference.name}, not {old.conference.name})"
         removed = sum(1 for c in changes if ChangeKind.CANCELLED in c.kinds)
         share = removed / max(1, len(old.talks))
@@ -235,7 +250,7 @@ class ProgramFollower:
             if candidate.download is not None and self.remote is not None:
                 await asyncio.to_thread(self.remote.keep, candidate.download)
             self.holder.swap(candidate.service, now)
-            self._seen = candidate.seen
+            self._seen, self._source_key = candidate.seen, candidate.source_key
             self.held = None
             now_ts = int(now.timestamp())
             self.status = SyncStatus(checked_ts=now_ts, changed_ts=now_ts, changes=len(changes))

@@ -180,12 +180,15 @@ async def test_a_name_that_resolves_to_a_private_address_is_refused(
 # -- sources added from Discord: fetched, followed, kept, dropped -------------------------
 
 
-def program_app(body: bytes) -> web.Application:
+def program_app(body: bytes, *paths: str) -> web.Application:
+    """`body` served at /schedule.json, or at each of `paths`."""
+
     async def schedule(request: web.Request) -> web.Response:
         return web.Response(body=body, content_type="application/json")
 
     app = web.Application()
-    app.router.add_get("/schedule.json", schedule)
+    for path in paths or ("/schedule.json",):
+        app.router.add_get(path, schedule)
     return app
 
 
@@ -297,3 +300,26 @@ async def test_each_conference_is_announced_in_its_own_channel(fake: FakeDiscord
             ("osdi24", True), ("fixcon", False)}  # fmt: skip
         status = await organiser(fake, "status")
         assert f"<#{fake.channel_id}>" in str(status.embeds)
+
+
+async def test_two_addresses_whose_programs_share_an_acronym_are_served_under_two_keys(
+    fake: FakeDiscord, tmp_path: Path
+):
+    """The first server to add a program named `fixcon` does not keep the second from
+    adding another address whose program says `fixcon` too; one address is one source."""
+    app = program_app(FRAB.read_bytes(), "/schedule.json", "/real/schedule.json")
+    env = {"CONFBOT_ALLOW_PRIVATE_SOURCES": "yes"}
+    async with serving(app) as base:
+        squatter, real = f"{base}/schedule.json", f"{base}/real/schedule.json"
+        async with running_bot(fake, tmp_path, **env) as bot:
+            await organiser(fake, "conference add", source=squatter)
+            added = await organiser(fake, "conference add", source=real, second=True)
+            assert "now offers **Fixture Congress** (`fixcon-127-0-0-1`)" in said(added)
+            assert [s.key for s in bot.conferences] == ["osdi24", "fixcon", "fixcon-127-0-0-1"]
+            title = await about(fake, conference="fixcon-127-0-0-1", second=True)
+            assert "Fixture Congress" in title
+            again = await organiser(fake, "conference add", source=real)  # the same address
+            assert "(`fixcon-127-0-0-1`)" in said(again) and len(bot.conferences) == 3
+        async with running_bot(fake, tmp_path, **env) as bot:  # each keeps its key
+            urls = {s.key: s.settings.program_url for s in bot.conferences}
+            assert urls == {"osdi24": None, "fixcon": squatter, "fixcon-127-0-0-1": real}

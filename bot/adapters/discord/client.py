@@ -83,7 +83,8 @@ class ConfBot(commands.AutoShardedBot):
             await self.open_conference(self.settings.for_source(source))
         for added in await state.added_sources():
             try:
-                await self.open_conference(self.settings.added_source(added.url), added.guild_id)
+                await self.open_conference(self.settings.added_source(added.url), added.guild_id,
+                                           added.conference)  # fmt: skip
             except (SettingsError, ProgramFileError, OSError) as exc:
                 log.warning("the source %s, added in server %d, does not open (%s); not"
                             " serving it", added.url, added.guild_id, exc)  # fmt: skip
@@ -117,11 +118,15 @@ class ConfBot(commands.AutoShardedBot):
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to guild %s", len(synced), self.settings.guild_id)
 
-    async def open_conference(self, view: Settings, added_by: int | None = None) -> Served:
+    async def open_conference(
+        self, view: Settings, added_by: int | None = None, kept_key: str | None = None
+    ) -> Served:
         """Open one conference: its program (from its database, rebuilt if stale), the
         version it serves kept, its follower and scheduler made (started with the bot, or
         at once when a server adds it while the bot runs). `added_by`: the server that
-        added it from Discord, whose source may only reach public https addresses."""
+        added it from Discord, whose source may only reach public https addresses, and
+        which is served under a key of its own (Conferences.free_key; `kept_key`: the one
+        it had before a restart): only the operator's programs are ServedAlready."""
         opened = await open_program(view, index_later=True)
         if opened.report.rebuilt:
             log.info("program database %s rebuilt (%s)", view.db_path, opened.report.reason)
@@ -129,12 +134,17 @@ class ConfBot(commands.AutoShardedBot):
             self.clock = self._clock_override or make_clock(
                 opened.service.conference, self.settings.simulated_now
             )
-        key = opened.service.conference.key
-        if self.conferences.get(key) is not None:
+        own = key = opened.service.conference.key
+        service = opened.service
+        if added_by is not None and view.program_url is not None:
+            key = self.conferences.free_key(kept_key or own, view.program_url)
+            if key != own:
+                service = ProgramService(service.program.under_key(key), index_later=True)
+        elif self.conferences.get(key) is not None:
             await opened.store.close()
             raise ServedAlready(key, view.sources[0].where)
         assert self.state is not None
-        holder = ProgramHolder(opened.service, self.clock.now())
+        holder = ProgramHolder(service, self.clock.now())
 
         async def changed(changes: list[Change]) -> None:
             await self._program_changed(served, changes)
@@ -144,7 +154,8 @@ class ConfBot(commands.AutoShardedBot):
             added = AddedSource(key, view.program_url, added_by)
         guard = None if added is None or self.settings.allow_private_sources else PublicResolver()
         follower = ProgramFollower(view, holder, self.clock, changed, guard,
-                                   seen=opened.report.fingerprint)  # fmt: skip
+                                   seen=opened.report.fingerprint,
+                                   key=None if key == own else key, source_key=own)  # fmt: skip
         served = Served(key, holder, follower, view, opened.store, added, report=opened.report)
         served.scheduler = Scheduler(self.state, lambda: holder.service, self.clock,
                                      self._sender, pace=self.settings.delivery_pace)  # fmt: skip

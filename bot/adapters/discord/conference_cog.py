@@ -30,7 +30,7 @@ from bot.adapters.discord.replies import send_cards, send_text
 from bot.adapters.discord.tree import managed_guild
 from bot.clock import Clock
 from bot.importer.errors import ProgramFileError
-from bot.live.conferences import Conferences, Served, ServedAlready, forget_files
+from bot.live.conferences import Conferences, Served, forget_files
 from bot.live.guard import PublicResolver, SourceRefused, check_resolves
 from bot.live.remote import FetchError, RemoteProgram
 from bot.render import cards
@@ -217,8 +217,9 @@ class ConferenceCog(commands.Cog):
 
     async def _add_source(self, guild_id: int, url: str) -> tuple[Served, str]:
         """A source at an address, served: the same address again is the conference
-        already followed; a new one is checked, fetched, read and opened, or refused
-        with the reason, leaving nothing behind."""
+        already followed; a new one is checked, fetched, read and opened (under a key of
+        its own if its program shares another's: Conferences.free_key), or refused with
+        the reason, leaving nothing behind."""
         for served in self.conferences:
             if served.settings.program_url == url:
                 return served, ""
@@ -238,12 +239,6 @@ class ConferenceCog(commands.Cog):
         except FetchError as exc:
             forget_files(view)
             raise QueryError(f"⚠️ {exc}. Nothing was added.") from None
-        except ServedAlready as exc:
-            forget_files(view)
-            raise QueryError(
-                f"That program is the conference `{exc.key}`, which this bot follows already"
-                f" from another address: `/conference add {exc.key}` offers it here."
-            ) from None
         except (SettingsError, ProgramFileError, OSError) as exc:
             forget_files(view)
             log.warning("a source added in server %d does not open: %s", guild_id, exc)
