@@ -11,9 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
+
 from tests.e2e.conftest import running_bot, wait_for
 from tests.fakediscord import payloads
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord, Interaction
+from tests.local_servers import serving
 
 FRAB = Path(__file__).parents[1] / "fixtures" / "programs" / "frab-v1.json"
 ORGANISER = DEFAULT_PERMISSIONS | MANAGE_GUILD
@@ -185,3 +188,36 @@ async def test_the_apply_button_checks_again_who_decides(fake: FakeDiscord, tmp_
         applied = await fake.answer(await fake.click_message(
             message, apply_id, user=organiser, permissions=ORGANISER))  # fmt: skip
         assert applied.callback["data"]["content"].startswith("✅ Applied: 1 talk changed")
+
+
+# -- who decides on a source a server added -------------------------------------------------
+
+
+async def test_only_the_server_that_added_a_source_decides_on_it(fake: FakeDiscord, tmp_path: Path):
+    body = {"now": FRAB.read_bytes()}
+
+    async def schedule(request: web.Request) -> web.Response:
+        return web.Response(body=body["now"], content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/schedule.json", schedule)
+    async with (
+        serving(app) as base,
+        running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes") as bot,
+    ):
+        url = f"{base}/schedule.json"
+        ours, theirs = another_organiser("ours"), another_organiser("theirs")
+        assert "now offers" in said(await run(fake, "conference add", ours, source=url))
+        shared = await run(fake, "conference add", theirs, source=url, second=True)
+        assert "now offers" in said(shared)  # the same address: the same conference
+        served = bot.conferences.get("fixcon")
+        assert served is not None
+        data = json.loads(body["now"])
+        keep_one_event(data["schedule"]["conference"])
+        body["now"] = json.dumps(data).encode()
+        assert await served.follower.check() is None and served.follower.held is not None
+        refused = await run(fake, "program apply", theirs, second=True, conference="fixcon")
+        assert "decided by the organisers of the server that added it" in said(refused)
+        assert served.follower.held is not None
+        dropped = await run(fake, "program discard", ours, conference="fixcon")
+        assert said(dropped) == "Dropped; the current program stays."
