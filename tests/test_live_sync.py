@@ -180,6 +180,26 @@ async def test_a_candidate_read_before_a_newer_version_never_reverts_it(frab):
     assert follower.holder.swaps == 1
 
 
+async def test_a_candidate_applied_twice_changes_nothing_the_second_time(frab):
+    """The preview's Apply pressed twice (a double click, a retry): one swap, one notice."""
+    path, follower = frab
+    told: list[int] = []
+
+    async def on_change(changes) -> None:
+        told.append(len(changes))
+
+    follower.on_change = on_change
+    edit(path, retitle("Renamed"))
+    preview = await follower.candidate()
+    assert preview is not None
+    assert await follower.apply(preview) == preview.changes
+    served = follower.holder.service
+    with pytest.raises(StaleCandidate):
+        await follower.apply(preview)
+    assert follower.holder.service is served and follower.holder.swaps == 1 and told == [1]
+    assert await follower.check() is None  # and the sync has nothing left to apply
+
+
 async def test_two_applies_of_one_candidate_at_once_apply_it_once(frab):
     path, follower = frab
     edit(path, retitle("Renamed"))
