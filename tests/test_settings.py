@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bot import cli
+from bot.adapters.discord import runner
 from bot.settings import BUNDLED_PROGRAM, Settings, SettingsError
 
 
@@ -114,6 +116,18 @@ def test_operator_servers_are_read_as_ids():
 def test_operator_servers_are_checked(value: str):
     with pytest.raises(SettingsError, match="CONFBOT_OPERATOR_SERVERS must be server ids"):
         Settings.from_mapping({"CONFBOT_OPERATOR_SERVERS": value})
+
+
+def test_a_malformed_operator_server_stops_the_start_in_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    monkeypatch.chdir(tmp_path)  # no .env from the checkout
+    monkeypatch.setenv("CONFBOT_OPERATOR_SERVERS", "123, my-server")
+    monkeypatch.setattr(runner, "run_bot", lambda settings: pytest.fail("the bot started"))
+    assert cli.main(["run"]) == cli.USAGE_ERROR
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == ("confbot: CONFBOT_OPERATOR_SERVERS must be server ids (digits) separated"
+                    " by commas, not 'my-server'.")  # fmt: skip
 
 
 def test_an_address_without_a_host_is_refused():
