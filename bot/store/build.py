@@ -190,42 +190,67 @@ def _authors(talk: Talk) -> str:
     return extra.to_json(rows)
 
 
+Row = tuple[object, ...]
+
+
 async def _insert_program(db: aiosqlite.Connection, program: Program) -> None:
     """One executemany per table with ids assigned here: each aiosqlite call is a thread
-    hop, so row-by-row inserts cost seconds at 10,000 papers."""
-    conf = program.conference
+    hop, so row-by-row inserts cost seconds at 10,000 papers. The rows are made in a
+    worker thread: for a large program (a source a server adds while the bot answers
+    others) that is a tenth of a second the event loop would otherwise stand still."""
     conf_id = await _next_id(db, "conference")
+    first_session = await _next_id(db, "sessions")
+    first_talk = await _next_id(db, "talks")
+    conference, sessions, talks, events = await asyncio.to_thread(
+        _rows, program, conf_id, first_session, first_talk
+    )
     await db.execute(
         "INSERT INTO conference (id, key, name, full_name, timezone, venue, location,"
         " start_date, end_date, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (conf_id, conf.key, conf.name, conf.full_name, conf.timezone, conf.venue,
-         conf.location, conf.start_date.isoformat(), conf.end_date.isoformat(),
-         extra.dump(conf)),
-    )  # fmt: skip
-    first_session = await _next_id(db, "sessions")
-    session_ids = {s.key: first_session + i for i, s in enumerate(program.sessions)}
+        conference,
+    )
     await db.executemany(
         "INSERT INTO sessions (id, conference_id, key, position, title, day, start_ts, end_ts,"
         " time_basis, room, chairs, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(session_ids[s.key], conf_id, s.key, position, s.title, s.day.isoformat(),
-          *_times(s.slot), extra.to_json(list(s.chairs)), extra.dump(s))
-         for position, s in enumerate(program.sessions)],
-    )  # fmt: skip
-    first_talk = await _next_id(db, "talks")
+        sessions,
+    )
     await db.executemany(
         "INSERT INTO talks (id, conference_id, key, session_id, position, title, page,"
         " start_ts, end_ts, time_basis, room, url, award, authors, extra)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(first_talk + position, conf_id, t.key, session_ids[t.session_key], position,
-          t.title, t.page, *_times(t.slot), t.url, t.award, _authors(t), extra.dump(t))
-         for position, t in enumerate(program.talks)],
-    )  # fmt: skip
+        talks,
+    )
     await db.executemany(
         "INSERT INTO events (conference_id, key, title, kind, start_ts, end_ts, time_basis,"
         " room, speaker, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(conf_id, e.key, e.title, e.kind, *_times(e.slot), e.speaker, e.url)
-         for e in program.events],
-    )  # fmt: skip
+        events,
+    )
+
+
+def _rows(
+    program: Program, conf_id: int, first_session: int, first_talk: int
+) -> tuple[Row, list[Row], list[Row], list[Row]]:
+    """The program's rows, table by table, with the ids they are inserted under."""
+    conf = program.conference
+    conference = (conf_id, conf.key, conf.name, conf.full_name, conf.timezone, conf.venue,
+                  conf.location, conf.start_date.isoformat(), conf.end_date.isoformat(),
+                  extra.dump(conf))  # fmt: skip
+    session_ids = {s.key: first_session + i for i, s in enumerate(program.sessions)}
+    sessions: list[Row] = [
+        (session_ids[s.key], conf_id, s.key, position, s.title, s.day.isoformat(),
+         *_times(s.slot), extra.to_json(list(s.chairs)), extra.dump(s))
+        for position, s in enumerate(program.sessions)
+    ]  # fmt: skip
+    talks: list[Row] = [
+        (first_talk + position, conf_id, t.key, session_ids[t.session_key], position,
+         t.title, t.page, *_times(t.slot), t.url, t.award, _authors(t), extra.dump(t))
+        for position, t in enumerate(program.talks)
+    ]  # fmt: skip
+    events: list[Row] = [
+        (conf_id, e.key, e.title, e.kind, *_times(e.slot), e.speaker, e.url)
+        for e in program.events
+    ]  # fmt: skip
+    return conference, sessions, talks, events
 
 
 async def _next_id(db: aiosqlite.Connection, table: str) -> int:
