@@ -6,14 +6,21 @@ summarised, followed, kept across a restart and dropped when no server offers it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 
+from bot.adapters.discord.client import ConfBot
+from bot.adapters.discord.conference_cog import ADD_BUDGET, ConferenceCog
+from bot.importer.registry import read_source
 from bot.settings import own_db_path
+from bot.store import build
 from tests.e2e.conftest import running_bot, wait_for
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord, Interaction
 from tests.local_servers import serving
@@ -323,3 +330,148 @@ async def test_two_addresses_whose_programs_share_an_acronym_are_served_under_tw
         async with running_bot(fake, tmp_path, **env) as bot:  # each keeps its key
             urls = {s.key: s.settings.program_url for s in bot.conferences}
             assert urls == {"osdi24": None, "fixcon": squatter, "fixcon-127-0-0-1": real}
+
+
+class HeldSource:
+    """Program exports on loopback: /slow/schedule.json answers only once the test lets
+    it (or the block ends), /schedule.json at once."""
+
+    def __init__(self) -> None:
+        self.asked = asyncio.Event()
+        self.release = asyncio.Event()
+        self.app = program_app(FRAB.read_bytes())
+        self.app.router.add_get("/slow/schedule.json", self._schedule)
+
+    async def _schedule(self, request: web.Request) -> web.Response:
+        self.asked.set()
+        await self.release.wait()
+        return web.Response(body=FRAB.read_bytes(), content_type="application/json")
+
+    @contextlib.asynccontextmanager
+    async def served(self) -> AsyncIterator[str]:
+        """Its base address; a test that fails while a request is held still lets it go."""
+        async with serving(self.app) as base:
+            try:
+                yield base
+            finally:
+                self.release.set()
+
+
+def added_cog(bot: ConfBot) -> ConferenceCog:
+    cog = bot.get_cog("ConferenceCog")
+    assert isinstance(cog, ConferenceCog)
+    return cog
+
+
+def nothing_kept(tmp_path: Path) -> bool:
+    folder = tmp_path / "confbot-state-sources"
+    return not folder.exists() or not any(folder.iterdir())
+
+
+async def test_a_slow_source_being_added_does_not_hold_another_servers_add(
+    fake: FakeDiscord, tmp_path: Path
+):
+    held = HeldSource()
+    async with (
+        held.served() as base,
+        running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes") as bot,
+    ):
+        slow = await fake.send_command("conference add", user=fake.owner, permissions=ORGANISER,
+                                       source=f"{base}/slow/schedule.json")  # fmt: skip
+        await asyncio.wait_for(held.asked.wait(), 10)
+        fast = await fake.send_command("conference add", user=fake.owner, permissions=ORGANISER,
+                                       source=f"{base}/schedule.json", second=True)  # fmt: skip
+        await fake.answer(fast)
+        await wait_for(lambda: fast.followed_up.is_set(), timeout=10,
+                       what="the other address added while the slow one is held")  # fmt: skip
+        assert "now offers **Fixture Congress**" in said(fast)
+        assert not slow.followups  # still held by its source
+        held.release.set()
+        await asyncio.wait_for(slow.followed_up.wait(), 30)
+        assert "now offers **Fixture Congress**" in said(slow)
+        assert len(bot.conferences) == 3
+        assert len(added_cog(bot)._turns) == 0  # no lock kept for addresses added
+
+
+async def test_two_servers_adding_one_slow_address_wait_for_each_other_and_share_it(
+    fake: FakeDiscord, tmp_path: Path
+):
+    held = HeldSource()
+    async with (
+        held.served() as base,
+        running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes") as bot,
+    ):
+        url = f"{base}/slow/schedule.json"
+        add = {"user": fake.owner, "permissions": ORGANISER, "source": url}
+        first = await fake.send_command("conference add", **add)
+        await asyncio.wait_for(held.asked.wait(), 10)
+        second = await fake.send_command("conference add", **add, second=True)
+        await fake.answer(second)
+        cog = added_cog(bot)
+        await wait_for(lambda: len(cog._adds) == 2, what="both adds underway")
+        assert len(cog._turns) == 1  # one address: one turn, the second waits in it
+        assert not first.followups and not second.followups
+        held.release.set()
+        await asyncio.wait_for(first.followed_up.wait(), 30)
+        await asyncio.wait_for(second.followed_up.wait(), 30)
+        assert all("now offers **Fixture Congress** (`fixcon`)" in said(i) for i in (first, second))
+        assert [s.key for s in bot.conferences] == ["osdi24", "fixcon"]
+        assert "Fixture Congress" in await about(fake, conference="fixcon", second=True)
+
+
+async def test_a_source_over_the_budget_is_refused_and_leaves_nothing(
+    fake: FakeDiscord, tmp_path: Path
+):
+    held = HeldSource()
+    async with (
+        held.served() as base,
+        running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes") as bot,
+    ):
+        cog = added_cog(bot)
+        cog.add_budget = 0.05  # the source is held until after the refusal: over it surely
+        refused = await organiser(fake, "conference add", source=f"{base}/slow/schedule.json")
+        assert refused.ephemeral and "could not be fetched and read within 0.05 s" in said(refused)
+        assert "Nothing was added" in said(refused)
+        held.release.set()  # it answers now, to a fetch cut off already
+        await cog.settled()
+        assert len(bot.conferences) == 1
+        assert await bot.state.added_sources() == []  # type: ignore[union-attr]
+        assert "OSDI" in await about(fake)
+    assert nothing_kept(tmp_path)
+
+
+async def test_a_source_read_past_the_budget_is_refused_and_undone_once_read(
+    fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Reading runs in a worker thread, which cannot be stopped: the organiser is told at
+    the budget, and what the read opens is undone when it ends, before the address's
+    next add may start."""
+    reading, release = threading.Event(), threading.Event()
+
+    def held_read(*args: Any, **kwargs: Any) -> Any:
+        reading.set()
+        release.wait(30)
+        return read_source(*args, **kwargs)
+
+    async with (
+        serving(program_app(FRAB.read_bytes())) as base,
+        running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes") as bot,
+    ):
+        monkeypatch.setattr(build, "read_source", held_read)
+        cog = added_cog(bot)
+        cog.add_budget = 0.5  # the fetch from loopback takes far less; the read is held
+        try:
+            refused = await organiser(fake, "conference add", source=f"{base}/schedule.json")
+        finally:
+            release.set()
+        assert "could not be fetched and read within 0.5 s. Nothing was added." in said(refused)
+        await cog.settled()
+        assert reading.is_set()  # it was the read that was over budget
+        assert [s.key for s in bot.conferences] == ["osdi24"]
+        assert await bot.state.added_sources() == []  # type: ignore[union-attr]
+        assert nothing_kept(tmp_path)
+        monkeypatch.undo()
+        cog.add_budget = ADD_BUDGET
+        again = await organiser(fake, "conference add", source=f"{base}/schedule.json")
+        assert "now offers **Fixture Congress** (`fixcon`)" in said(again)
+    assert not nothing_kept(tmp_path)

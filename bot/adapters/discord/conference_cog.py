@@ -5,13 +5,19 @@ server's organisers (Manage Server, checked when they run: one group cannot mix 
 see its commands). `add` takes a conference the operator configured, or the https address
 of a program export: fetched under the guard of bot.live.guard, read and summarised before
 it is kept, and then followed like any program.
+
+Adding a source is one server's wait, never another's: adds take turns per address only
+(AddressTurns), the fetch is asynchronous and the reading runs in worker threads, and the
+whole add has ADD_BUDGET seconds; a source slower or larger than that is refused in one
+sentence and nothing of it stays (ConferenceCog._added).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 
 import discord
@@ -32,16 +38,47 @@ from bot.clock import Clock
 from bot.importer.errors import ProgramFileError
 from bot.live.conferences import Conferences, Served, forget_files
 from bot.live.guard import PublicResolver, SourceRefused, check_resolves
-from bot.live.remote import FetchError, RemoteProgram
+from bot.live.remote import Download, FetchError, RemoteProgram
 from bot.render import cards
 from bot.render.text import load_details
 from bot.service import QueryError
 from bot.settings import Settings, SettingsError, is_url
+from bot.tasks import stopped
 
 log = logging.getLogger(__name__)
 
-ADD_TIMEOUT = 20.0  # seconds to fetch a source being added: the organiser is waiting
+# Seconds to check, fetch, read and open a source being added: the organiser is waiting,
+# and a source slower or larger than this would cost every check for changes as much.
+ADD_BUDGET = 20.0
 SOURCE_MAX = 500  # characters of an address
+
+
+class AddressTurns:
+    """One add at a time per address, and none across addresses: two servers adding one
+    address must not fetch it into the same files at once, but a slow or huge source at
+    one address must not make another server's add wait. A lock is dropped once no add
+    holds or waits for it, so addresses tried once are not kept."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, address: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(address, (asyncio.Lock(), 0))
+        self._locks[address] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[address]
+            if users == 1:
+                del self._locks[address]
+            else:
+                self._locks[address] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        """Addresses being added or waited for."""
+        return len(self._locks)
 
 
 class ConferenceCog(commands.Cog):
@@ -58,9 +95,9 @@ class ConferenceCog(commands.Cog):
         self.settings = settings
         self.open_conference = open_conference
         self.drop_conference = drop_conference
-        # One source added at a time: two organisers adding one address at once would
-        # otherwise fetch it into the same files, and the second's refusal remove them.
-        self._adding = asyncio.Lock()
+        self.add_budget = ADD_BUDGET
+        self._turns = AddressTurns()
+        self._adds: set[asyncio.Task[None]] = set()  # adds underway, undoing included
 
     conference = app_commands.Group(
         name="conference", description="The conferences followed here, and the one you ask about"
@@ -212,42 +249,117 @@ class ConferenceCog(commands.Cog):
         await self.conferences.offer(guild_id, keys, default, self._now_ts())
 
     async def _added(self, guild_id: int, url: str) -> tuple[Served, str]:
-        async with self._adding:
-            return await self._add_source(guild_id, url)
+        """A source at an address, served (see _add_source), or refused within the
+        budget. The add is a task of its own, in its address's turn: one over budget is
+        refused at once, while the task waits for what cannot be stopped (a worker
+        thread) and undoes it before the address's next add starts."""
+        answer: asyncio.Future[tuple[Served, str]] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(self._add_in_turn(guild_id, url, answer),
+                                   name=f"confbot-add-{guild_id}")  # fmt: skip
+        self._adds.add(task)
+        task.add_done_callback(self._adds.discard)
+        return await answer
 
-    async def _add_source(self, guild_id: int, url: str) -> tuple[Served, str]:
+    async def _add_in_turn(
+        self, guild_id: int, url: str, answer: asyncio.Future[tuple[Served, str]]
+    ) -> None:
+        """The add, told to `answer` as soon as it is known: at the budget, before it is
+        undone; `answer` has the refusal or the source served."""
+
+        def refuse(refusal: QueryError) -> None:
+            if not answer.done():
+                answer.set_exception(refusal)
+
+        try:
+            async with self._turns.turn(url):
+                added = await self._add_source(guild_id, url, refuse)
+        except asyncio.CancelledError:
+            answer.cancel()
+            raise
+        except Exception as exc:
+            if not answer.done():
+                answer.set_exception(exc)
+            elif not isinstance(exc, QueryError):  # undoing an add already refused
+                log.exception("undoing the add of %s in server %d failed", url, guild_id)
+        else:
+            if not answer.done():
+                answer.set_result(added)
+
+    async def settled(self) -> None:
+        """Wait until every add underway has ended, undoing included (tests)."""
+        while underway := [task for task in self._adds if not task.done()]:
+            await asyncio.wait(underway)
+
+    async def cog_unload(self) -> None:
+        for task in list(self._adds):
+            await stopped(task)
+
+    async def _add_source(
+        self, guild_id: int, url: str, refuse: Callable[[QueryError], None]
+    ) -> tuple[Served, str]:
         """A source at an address, served: the same address again is the conference
         already followed; a new one is checked, fetched, read and opened (under a key of
-        its own if its program shares another's: Conferences.free_key), or refused with
-        the reason, leaving nothing behind."""
+        its own if its program shares another's: Conferences.free_key) within the
+        budget, or refused with the reason, leaving nothing behind. Over budget the
+        network is cut off; an open underway is told to `refuse` at once, then waited
+        for and undone."""
         for served in self.conferences:
             if served.settings.program_url == url:
                 return served, ""
         if len(url) > SOURCE_MAX:
             raise QueryError(f"That address is over {SOURCE_MAX} characters long.")
+        over = QueryError(f"⚠️ {url} could not be fetched and read within"
+                          f" {self.add_budget:g} s. Nothing was added.")  # fmt: skip
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.add_budget
         guard = None if self.settings.allow_private_sources else PublicResolver()
+        view = self.settings.added_source(url)
+        remote = RemoteProgram(url, view.program, guard=guard)  # its own limit is longer
         try:
-            if guard is not None:
-                await check_resolves(URL(url), guard)
+            async with asyncio.timeout_at(deadline):  # nothing is written yet: cut off
+                if guard is not None:
+                    await check_resolves(URL(url), guard)
+                download = await remote.download()
         except (SourceRefused, ValueError) as exc:
             raise QueryError(str(exc)) from None
-        view = self.settings.added_source(url)
-        remote = RemoteProgram(url, view.program, timeout=ADD_TIMEOUT, guard=guard)
-        try:
-            await remote.fetch(self.settings.timezone)
-            served = await self.open_conference(view, guild_id)
         except FetchError as exc:
-            forget_files(view)
             raise QueryError(f"⚠️ {exc}. Nothing was added.") from None
-        except (SettingsError, ProgramFileError, OSError) as exc:
-            forget_files(view)
-            log.warning("a source added in server %d does not open: %s", guild_id, exc)
-            raise QueryError(f"⚠️ {url} was fetched but does not open. Nothing was added.") from None
+        except TimeoutError:
+            raise over from None
+        if download is None:  # a 304 to a request that named no version
+            raise QueryError(f"⚠️ {url} sent no program (HTTP 304). Nothing was added.")
+        opening = asyncio.create_task(self._open(guild_id, view, remote, download))
+        done, _ = await asyncio.wait({opening}, timeout=max(0.0, deadline - loop.time()))
+        if opening not in done:
+            refuse(over)
+            with contextlib.suppress(QueryError):  # it undid itself
+                await self._drop(await opening)
+            raise over
+        served = opening.result()
         assert served.added is not None
         await self.conferences.state.add_source(served.added, self._now_ts())
         log.info("server %d added %s (%s)", guild_id, url, served.key)
         details = load_details(served.service.program, served.report) if served.report else []
         return served, cards.escape("\n".join(line.strip() for line in details))
+
+    async def _open(
+        self, guild_id: int, view: Settings, remote: RemoteProgram, download: Download
+    ) -> Served:
+        """The fetched copy kept and opened: read, parsed and built into its database in
+        worker threads (open_program), or refused with the reason, its files removed."""
+        try:
+            await asyncio.to_thread(remote.keep, download)
+            return await self.open_conference(view, guild_id)
+        except ProgramFileError as exc:
+            forget_files(view)
+            raise QueryError(f"⚠️ {remote.unreadable(exc)}. Nothing was added.") from None
+        except Exception as exc:
+            forget_files(view)
+            log.warning("a source added in server %d does not open: %s", guild_id, exc,
+                        exc_info=not isinstance(exc, SettingsError | OSError))  # fmt: skip
+            raise QueryError(
+                f"⚠️ {view.program_url} was fetched but does not open. Nothing was added."
+            ) from None
 
 
 def _named(served: Served) -> str:
