@@ -9,18 +9,22 @@ import asyncio
 import contextlib
 import socket
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 
+from bot import app
+from bot.adapters.discord import client, conference_cog
 from bot.adapters.discord.client import ConfBot
 from bot.adapters.discord.conference_cog import ADD_BUDGET, ConferenceCog
 from bot.importer.registry import read_source
+from bot.render.text import load_details
+from bot.service import ProgramService
 from bot.settings import own_db_path
-from bot.store import build
+from bot.store import build, extra
 from tests.e2e.conftest import running_bot, wait_for
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord, Interaction
 from tests.local_servers import serving
@@ -475,3 +479,35 @@ async def test_a_source_read_past_the_budget_is_refused_and_undone_once_read(
         again = await organiser(fake, "conference add", source=f"{base}/schedule.json")
         assert "now offers **Fixture Congress** (`fixcon`)" in said(again)
     assert not nothing_kept(tmp_path)
+
+
+async def test_a_source_being_added_is_built_off_the_event_loop(
+    fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Its database rows, its lookups (again under a key of its own, when its program
+    shares another's) and its summary each take about a tenth of a second at 16,000
+    talks: all are made in worker threads, so every other server is answered meanwhile."""
+    made: list[tuple[str, bool]] = []
+
+    def recorded(what: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            made.append((what, threading.current_thread() is threading.main_thread()))
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(extra, "dump", recorded("rows", extra.dump))
+    monkeypatch.setattr(app, "ProgramService", recorded("lookups", ProgramService))
+    monkeypatch.setattr(client, "ProgramService", recorded("renamed", ProgramService))
+    monkeypatch.setattr(conference_cog, "load_details", recorded("summary", load_details))
+    source = program_app(FRAB.read_bytes(), "/schedule.json", "/real/schedule.json")
+    async with (
+        serving(source) as base,
+        running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes"),
+    ):
+        made.clear()  # the start's own
+        await organiser(fake, "conference add", source=f"{base}/schedule.json")
+        added = await organiser(fake, "conference add", source=f"{base}/real/schedule.json")
+        assert "(`fixcon-127-0-0-1`)" in said(added)
+    assert {what for what, _ in made} == {"rows", "lookups", "renamed", "summary"}
+    assert [what for what, on_loop in made if on_loop] == []

@@ -137,9 +137,16 @@ class ConfBot(commands.AutoShardedBot):
         own = key = opened.service.conference.key
         service = opened.service
         if added_by is not None and view.program_url is not None:
-            key = self.conferences.free_key(kept_key or own, view.program_url)
-            if key != own:
-                service = ProgramService(service.program.under_key(key), index_later=True)
+            # Made in a worker thread (a tenth of a second for a large program), so the
+            # key is asked for again after it: another add may have taken it meanwhile.
+            while (key := self.conferences.free_key(kept_key or own, view.program_url)) != (
+                service.conference.key
+            ):
+                if key == own:
+                    service = opened.service
+                else:
+                    renamed = opened.service.program.under_key(key)
+                    service = await asyncio.to_thread(ProgramService, renamed, index_later=True)
         elif self.conferences.get(key) is not None:
             await opened.store.close()
             raise ServedAlready(key, view.sources[0].where)

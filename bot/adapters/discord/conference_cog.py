@@ -339,7 +339,9 @@ class ConferenceCog(commands.Cog):
         assert served.added is not None
         await self.conferences.state.add_source(served.added, self._now_ts())
         log.info("server %d added %s (%s)", guild_id, url, served.key)
-        details = load_details(served.service.program, served.report) if served.report else []
+        report = served.report
+        details = [] if report is None else await asyncio.to_thread(
+            load_details, served.service.program, report)  # fmt: skip
         return served, cards.escape("\n".join(line.strip() for line in details))
 
     async def _open(
