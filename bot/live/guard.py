@@ -3,7 +3,8 @@
 Anyone with Manage Server in any server can add a source, so an address is a request the
 bot makes on a stranger's behalf from inside the operator's network. It must be https, and
 every address its host resolves to must be public: not loopback, private, link-local (where
-clouds serve their metadata, 169.254.169.254), shared, reserved or multicast. The check is
+clouds serve their metadata, 169.254.169.254), shared, reserved or multicast, nor an IPv6
+address that carries such an IPv4 address (NAT64, 6to4, SIIT, mapped). The check is
 made twice: when the source is added, for a clear answer, and at every connection, through
 the resolver the fetch uses, so a name that resolves to a public address once and to a
 private one later (DNS rebinding) is still refused. Redirects are followed one by one and
@@ -29,10 +30,65 @@ class SourceRefused(Exception):
     """An address a server may not add, as one sentence for the person who tried."""
 
 
+# Networks that are not public whatever Python's ipaddress tables say: those tables
+# changed between patch releases (3.11.7 thinks 192.0.0.8 and fec0::1 are global), and
+# a guard must not depend on which one the operator runs.
+_NOT_PUBLIC: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = tuple(
+    (ipaddress.ip_network(network), reason)
+    for network, reason in (
+        ("192.0.0.0/24", "an IETF protocol address (192.0.0.0/24), not public"),
+        ("192.88.99.0/24", "a 6to4 relay address (192.88.99.0/24), not public"),
+        ("fec0::/10", "a site-local address (fec0::/10), not public"),
+        ("64:ff9b:1::/48", "a local-use NAT64 address (64:ff9b:1::/48), not public"),
+        ("3fff::/20", "a documentation address (3fff::/20), not public"),
+        ("5f00::/16", "a segment routing address (5f00::/16), not public"),
+    )
+)
+# IPv6 prefixes whose last 32 bits are an IPv4 address the packets end up at: NAT64's
+# well-known prefix, SIIT's IPv4-translated, IPv4-mapped and IPv4-compatible addresses.
+_IPV4_IN_LAST_32_BITS: tuple[tuple[ipaddress.IPv6Network, str], ...] = tuple(
+    (ipaddress.IPv6Network(network), kind)
+    for network, kind in (
+        ("64:ff9b::/96", "a NAT64 address"),
+        ("::ffff:0:0:0/96", "an IPv4-translated (SIIT) address"),
+        ("::ffff:0:0/96", "an IPv4-mapped address"),
+        ("::/96", "an IPv4-compatible address"),
+    )
+)
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, str] | None:
+    """The IPv4 address an IPv6 address carries, and how (NAT64, 6to4, mapped...): the
+    host a connection to it reaches, by translation or tunnel. None if it carries none."""
+    if address in (ipaddress.IPv6Address("::"), ipaddress.IPv6Address("::1")):
+        return None  # the unspecified and loopback addresses themselves, not ::0.0.0.1
+    for network, kind in _IPV4_IN_LAST_32_BITS:
+        if address in network:
+            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF), kind
+    if address.sixtofour is not None:
+        return address.sixtofour, "a 6to4 address"
+    return None
+
+
 def why_not_public(address: IPAddress) -> str | None:
-    """What kind of non-public address this is, or None for a public one."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """What kind of non-public address this is, or None for a public one.
+
+    An IPv6 address that carries an IPv4 address (NAT64, SIIT, 6to4, mapped or
+    compatible) is judged by the IPv4 address it carries, which is where a connection
+    to it ends up: 64:ff9b::a00:1 reaches 10.0.0.1 through the NAT64 gateway. One that
+    carries a public IPv4 address is accepted, because that is the public host itself:
+    an IPv6-only machine behind DNS64 sees every IPv4-only site as 64:ff9b::a.b.c.d, and
+    refusing those would refuse every such program while protecting nothing. The
+    local-use NAT64 prefix 64:ff9b:1::/48 is refused whole: where it puts the IPv4
+    address is the operator's choice, and it reaches only their own network.
+    """
+    if isinstance(address, ipaddress.IPv6Address) and (carried := embedded_ipv4(address)):
+        inner, kind = carried
+        reason = why_not_public(inner)
+        return None if reason is None else f"{reason} ({inner} inside {kind})"
+    for network, reason in _NOT_PUBLIC:
+        if address in network:
+            return reason
     if address.is_loopback:
         return "a loopback address"
     if address.is_unspecified:  # a connection to 0.0.0.0 reaches this machine
