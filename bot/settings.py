@@ -10,14 +10,16 @@ import dataclasses
 import hashlib
 import logging
 import os
+import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import overload
-from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
+from yarl import URL
 
 from bot.model import load_zone
 
@@ -42,9 +44,51 @@ class SettingsError(ValueError):
     """A configuration value is wrong; the message names the variable and the fix."""
 
 
+_WEB_SCHEME = re.compile(r"\s*https?:", re.I)
+# A host name as it is looked up (IDNA-encoded by yarl): letters, digits, '-', '_', '.'.
+_HOST_NAME = re.compile(r"[A-Za-z0-9._-]+")
+SHOWN_MAX = 100  # characters of a bad address repeated back to the person who gave it
+
+
+class AddressError(ValueError):
+    """An http(s) address that is not well formed, as one sentence saying what is wrong."""
+
+
 def is_url(text: str) -> bool:
-    """An http(s) address, not a file path."""
-    return urlsplit(text).scheme in ("http", "https")
+    """Meant as an http(s) address, not a file path: only the scheme is looked at, so
+    this never fails; `web_address` says whether the rest is well formed."""
+    return _WEB_SCHEME.match(text) is not None
+
+
+def web_address(text: str) -> URL:
+    """The one reading of an http(s) address, wherever one comes from (CONFBOT_PROGRAM,
+    /conference add, /stream set, the fetch and its redirects): yarl's URL, or an
+    AddressError with one sentence. urlsplit and yarl raise a bare ValueError deep inside
+    for 'https://[x/y', and accept a host with spaces or control characters; reading
+    every address here means no caller meets either."""
+    address = text.strip()
+    shown = _shown(address)
+    if not is_url(address):
+        raise AddressError(f"{shown} is not an http or https address.")
+    if any(unicodedata.category(c) == "Cc" for c in address):
+        raise AddressError(f"{shown} holds a control character; give the address alone.")
+    try:
+        url = URL(address)
+    except ValueError as exc:
+        raise AddressError(f"{shown} is not a well-formed address ({exc}).") from None
+    host = url.raw_host
+    if not host:
+        raise AddressError(f"{shown} has no host name.")
+    if ":" not in host and not _HOST_NAME.fullmatch(host):  # ':' only in an IPv6 literal
+        raise AddressError(f"{shown} has a host name no host can have ({_shown(host)}).")
+    return url
+
+
+def _shown(text: str) -> str:
+    """Part of what someone typed, safe to repeat in one line: control characters and
+    line breaks shown as '?', and at most SHOWN_MAX characters."""
+    flat = "".join("?" if unicodedata.category(c) == "Cc" else c for c in text)
+    return flat if len(flat) <= SHOWN_MAX else flat[: SHOWN_MAX - 1] + "…"
 
 
 def copy_path(db_path: Path) -> Path:
@@ -228,7 +272,8 @@ class Settings:
                               "a share from 0 to 1 (0.25 is a quarter of the talks)")  # fmt: skip
         shards = _whole(get, "CONFBOT_SHARDS", None, 1, 1000)
         test_url = get("CONFBOT_TEST_DISCORD_URL")
-        if test_url is not None and urlsplit(test_url).hostname not in ("127.0.0.1", "localhost"):
+        test_host = test_url and _address_setting("CONFBOT_TEST_DISCORD_URL", test_url).host
+        if test_url is not None and test_host not in ("127.0.0.1", "localhost"):
             raise SettingsError("CONFBOT_TEST_DISCORD_URL may only point at 127.0.0.1 (tests).")
         allow_private = (get("CONFBOT_ALLOW_PRIVATE_SOURCES") or "no").lower()
         if allow_private not in ("yes", "no"):
@@ -292,8 +337,7 @@ def _sources(text: str | None, db_path: Path) -> tuple[Source, ...]:
 
 def _source(item: str, db_path: Path) -> Source:
     if is_url(item):
-        if not urlsplit(item).hostname:
-            raise SettingsError(f"CONFBOT_PROGRAM={item} has no host name.")
+        _address_setting("CONFBOT_PROGRAM", item)
         return Source(copy_path(db_path), item, db_path)
     program = Path(item).expanduser()
     if not program.exists():
@@ -303,3 +347,11 @@ def _source(item: str, db_path: Path) -> Source:
             " directory (unset it for the bundled OSDI '24); separate several with commas."
         )
     return Source(program, None, db_path)
+
+
+def _address_setting(name: str, value: str) -> URL:
+    """An address setting read by `web_address`, or a SettingsError naming the variable."""
+    try:
+        return web_address(value)
+    except AddressError as exc:
+        raise SettingsError(f"{name}: {exc}") from None

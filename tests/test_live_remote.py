@@ -20,7 +20,7 @@ from bot.live import sync as sync_module
 from bot.live.holder import ProgramHolder
 from bot.live.remote import FetchError, RemoteProgram
 from bot.live.sync import ProgramFollower
-from bot.settings import Settings, SettingsError
+from bot.settings import AddressError, Settings, SettingsError
 from tests.conftest import pacific
 from tests.local_servers import serving
 
@@ -55,9 +55,13 @@ async def source() -> AsyncIterator[tuple[Source, str]]:
     async def loop(request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound("/loop")
 
+    async def broken(request: web.Request) -> web.StreamResponse:
+        return web.Response(status=302, headers={"Location": "https://[x/y"})
+
     app = web.Application()
     app.router.add_get("/schedule.json", program)
     app.router.add_get("/loop", loop)
+    app.router.add_get("/broken", broken)
     async with serving(app) as base:
         yield state, base
 
@@ -117,6 +121,18 @@ async def test_endless_redirects_are_cut_short(source, tmp_path: Path):
 def settings_for(base: str, tmp_path: Path, **extra: str) -> Settings:
     return Settings.from_mapping({"CONFBOT_PROGRAM": f"{base}/schedule.json",
                                   "CONFBOT_DB": str(tmp_path / "confbot.db"), **extra})  # fmt: skip
+
+
+async def test_a_redirect_to_a_malformed_address_is_one_sentence(source, tmp_path: Path):
+    _, base = source
+    remote = RemoteProgram(f"{base}/broken", tmp_path / "copy")
+    with pytest.raises(FetchError, match=r"redirects to 'https://\[x/y', which is no address$"):
+        await remote.fetch()
+
+
+def test_a_malformed_address_is_refused_before_any_fetch(tmp_path: Path):
+    with pytest.raises(AddressError, match=r"^https://\[x/y is not a well-formed address"):
+        RemoteProgram("https://[x/y", tmp_path / "copy")
 
 
 async def test_the_first_start_fetches_and_later_starts_need_no_network(source, tmp_path):

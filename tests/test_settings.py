@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +12,7 @@ import pytest
 from bot import cli
 from bot.adapters.discord import runner
 from bot.settings import BUNDLED_PROGRAM, Settings, SettingsError
+from tests.conftest import ROOT
 
 
 def test_defaults_use_the_bundled_program(tmp_path: Path):
@@ -133,3 +137,35 @@ def test_a_malformed_operator_server_stops_the_start_in_one_sentence(
 def test_an_address_without_a_host_is_refused():
     with pytest.raises(SettingsError, match="has no host name"):
         Settings.from_mapping({"CONFBOT_PROGRAM": "https:///schedule.json"})
+
+
+@pytest.mark.parametrize(
+    ("address", "says"),
+    [
+        ("https://[x/y", "https://[x/y is not a well-formed address (Invalid IPv6 URL)."),
+        ("https://[::1/x", "is not a well-formed address"),
+        ("https://pretalx.example:99999/s.json", "is not a well-formed address (Port out of range"),
+        ("https://pretalx example/s.json", "has a host name no host can have"),
+        ("https://pretalx.example\x07/s.json", "holds a control character"),
+    ],
+)
+def test_a_malformed_program_address_is_one_sentence_naming_the_variable(address: str, says: str):
+    with pytest.raises(SettingsError, match=r"^CONFBOT_PROGRAM: ") as refused:
+        Settings.from_mapping({"CONFBOT_PROGRAM": address})
+    assert says in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_malformed_test_discord_address_is_one_sentence_naming_the_variable():
+    with pytest.raises(SettingsError, match=r"^CONFBOT_TEST_DISCORD_URL: .* not a well-formed"):
+        Settings.from_mapping({"CONFBOT_TEST_DISCORD_URL": "http://[127.0.0.1/"})
+
+
+def test_a_malformed_program_address_stops_the_bot_at_start_with_one_line(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
+    env |= {"CONFBOT_PROGRAM": "https://[x/y", "CONFBOT_DB": str(tmp_path / "c.db")}
+    result = subprocess.run([sys.executable, "-m", "bot", "run"], capture_output=True, text=True,
+                            cwd=ROOT, env=env, timeout=60)  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == (
+        "confbot: CONFBOT_PROGRAM: https://[x/y is not a well-formed address (Invalid IPv6 URL).\n"
+    )

@@ -26,7 +26,7 @@ from yarl import URL
 from bot.importer.files import MAX_BYTES
 from bot.importer.registry import read_source
 from bot.live.guard import SourceRefused, check_address, guarded_connector
-from bot.settings import is_url
+from bot.settings import AddressError, web_address
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +66,9 @@ class RemoteProgram:
         guard: AbstractResolver | None = None,
     ) -> None:  # fmt: skip
         """`guard`: for a source added from Discord, the resolver that lets the fetch
-        reach public addresses only, over https, redirects included (bot.live.guard)."""
-        if not is_url(url):
-            raise ValueError(f"not an http(s) address: {url!r}")
+        reach public addresses only, over https, redirects included (bot.live.guard).
+        A malformed address raises AddressError (a ValueError) with one sentence."""
+        self.address = web_address(url)
         self.url = url
         self.copy = copy
         self.timeout = timeout
@@ -123,13 +123,13 @@ class RemoteProgram:
         self, session: aiohttp.ClientSession, headers: dict[str, str]
     ) -> Download | None:
         """Follow redirects one hop at a time, so a guarded fetch checks every address."""
-        url = URL(self.url)
+        url = self.address
         for _ in range(MAX_REDIRECTS + 1):
             if self.guard is not None:
                 check_address(url)
             async with session.get(url, headers=headers, allow_redirects=False) as response:
                 if response.status in (301, 302, 303, 307, 308) and "Location" in response.headers:
-                    url = url.join(URL(response.headers["Location"]))
+                    url = self._redirected(url, response.headers["Location"])
                     continue
                 if response.status == 304:
                     return None
@@ -139,6 +139,19 @@ class RemoteProgram:
                 said = response.headers
                 return Download(body, Validators(said.get("ETag"), said.get("Last-Modified")))
         raise FetchError(f"{self.url} redirects more than {MAX_REDIRECTS} times")
+
+    def _redirected(self, url: URL, location: str) -> URL:
+        """Where a redirect points, read like any address: a malformed Location is this
+        fetch's failure, in one sentence, not a ValueError from deep inside yarl."""
+        try:
+            target = str(url.join(URL(location)))
+        except ValueError:
+            shown = location if len(location) <= 100 else location[:99] + "…"
+            raise FetchError(f"{self.url} redirects to {shown!r}, which is no address") from None
+        try:
+            return web_address(target)
+        except AddressError as exc:
+            raise FetchError(f"{self.url} redirects elsewhere: {str(exc).rstrip('.')}") from None
 
     @contextlib.contextmanager
     def staged(self, download: Download) -> Iterator[Path]:

@@ -7,6 +7,8 @@ import shutil
 import signal
 from pathlib import Path
 
+import pytest
+
 from bot.adapters.discord.client import ConfBot
 from bot.settings import BUNDLED_PROGRAM
 from tests.conftest import pacific
@@ -45,8 +47,11 @@ async def test_a_stream_set_for_a_room_shows_on_the_talk_on_stage(fake: FakeDisc
     assert "Watch live" not in again.embeds[0]["fields"][0]["value"]
 
 
-async def test_a_stream_must_be_an_https_link(fake: FakeDiscord, bot: ConfBot):
-    said = await organise(fake, "stream set", room=BALLROOM, url="http://example.org/live")
+@pytest.mark.parametrize(
+    "url", ["http://example.org/live", "https://[x/y", "https://[::1/live", "https://a b/live"]
+)
+async def test_a_stream_must_be_an_https_link(fake: FakeDiscord, bot: ConfBot, url: str):
+    said = await organise(fake, "stream set", room=BALLROOM, url=url)
     assert "must be an https:// address" in said
 
 

@@ -158,6 +158,12 @@ async def test_the_choices_outlive_a_restart(fake: FakeDiscord, tmp_path: Path):
         ("/etc/passwd", "Give the https address"),
         ("   ", "Give the https address"),
         ("https://pretalx.example/" + "a" * 600, "over 500 characters"),
+        ("https://[::1/x", "is not a well-formed address (Invalid IPv6 URL)"),
+        ("https://[x/y", "is not a well-formed address (Invalid IPv6 URL)"),
+        ("https://pretalx.example:99999/s.json", "is not a well-formed address (Port out of"),
+        ("https://pretalx example/schedule.json", "has a host name no host can have"),
+        ("https://[64:ff9b::a00:1]/schedule.json", "is a private address (10.0.0.1 inside a NAT64"),
+        ("https://[2002:a9fe:a9fe::]/latest/", "is a link-local address"),
     ],
 )
 async def test_a_source_that_could_reach_inside_is_refused_with_the_reason(

@@ -23,7 +23,6 @@ from datetime import date
 import discord
 from discord import app_commands
 from discord.ext import commands
-from yarl import URL
 
 from bot.adapters.discord.conference_option import (
     ConferenceArg,
@@ -42,7 +41,7 @@ from bot.live.remote import Download, FetchError, RemoteProgram
 from bot.render import cards
 from bot.render.text import load_details
 from bot.service import QueryError
-from bot.settings import Settings, SettingsError, is_url
+from bot.settings import AddressError, Settings, SettingsError, is_url, web_address
 from bot.tasks import stopped
 
 log = logging.getLogger(__name__)
@@ -152,6 +151,11 @@ class ConferenceCog(commands.Cog):
                 f"Give the https address of a program export (pretalx, frab, .ics, Indico),"
                 f" or one of the conferences this bot serves: {names}."
             )
+        if known is None:
+            try:
+                web_address(typed)
+            except AddressError as exc:
+                raise QueryError(cards.escape(str(exc))) from None
         if known is not None:
             await self._offer(guild_id, known)
             await send_text(interaction, f"✅ This server now offers {_named(known)}.",
@@ -318,7 +322,7 @@ class ConferenceCog(commands.Cog):
         try:
             async with asyncio.timeout_at(deadline):  # nothing is written yet: cut off
                 if guard is not None:
-                    await check_resolves(URL(url), guard)
+                    await check_resolves(web_address(url), guard)
                 download = await remote.download()
         except (SourceRefused, ValueError) as exc:
             raise QueryError(str(exc)) from None

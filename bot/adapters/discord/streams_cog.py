@@ -8,7 +8,6 @@ talk whose speakers asked not to be recorded.
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 import discord
 from discord import app_commands
@@ -27,6 +26,7 @@ from bot.clock import Clock
 from bot.live.conferences import Conferences
 from bot.render.markdown import say
 from bot.service import QueryError
+from bot.settings import AddressError, web_address
 from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,11 @@ URL_MAX = 500
 def stream_url(text: str) -> str:
     """An https URL with a host, or a QueryError saying what is wrong with it."""
     url = text.strip()
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
+    try:
+        parts = web_address(url)
+    except AddressError:
+        parts = None
+    if parts is None or parts.scheme != "https":
         raise QueryError(
             "A stream link must be an https:// address, such as https://example.org/live/room-a."
         )
