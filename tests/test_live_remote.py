@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tracemalloc
+import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,6 +112,97 @@ async def test_a_body_over_the_cap_is_refused(source, tmp_path: Path):
     with pytest.raises(FetchError, match="cap"):
         await remote.fetch()
     assert not (tmp_path / "copy").exists()
+
+
+# How each Content-Encoding packs a body: gzip, deflate as RFC 1950 says (a zlib header),
+# and the headerless deflate some servers send under that name.
+PACKING = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS, "raw deflate": -zlib.MAX_WBITS}
+BOMB_INFLATED = 64 * 2**20
+
+
+def packed(body: bytes, packing: str) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, PACKING[packing])
+    return packer.compress(body) + packer.flush()
+
+
+@pytest.fixture(scope="module")
+def bombs() -> dict[str, bytes]:
+    """64 MB of zeros, packed: bodies of about 64 KB each."""
+    zeros = bytes(2**20)
+    found = {}
+    for packing, wbits in PACKING.items():
+        packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
+        parts = [packer.compress(zeros) for _ in range(BOMB_INFLATED // len(zeros))]
+        found[packing] = b"".join(parts) + packer.flush()
+    return found
+
+
+def encoded_app(body: bytes, encoding: str, *, chunked: bool = False) -> web.Application:
+    async def schedule(request: web.Request) -> web.StreamResponse:
+        headers = {"Content-Encoding": encoding, "Content-Type": "application/json"}
+        if not chunked:
+            return web.Response(body=body, headers=headers)
+        response = web.StreamResponse(headers=headers)  # no Content-Length: chunked
+        await response.prepare(request)
+        for start in range(0, len(body), 65_536):
+            await response.write(body[start : start + 65_536])
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/schedule.json", schedule)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("packing", "chunked"),
+    [("gzip", False), ("deflate", False), ("raw deflate", False), ("gzip", True)],
+)
+async def test_a_compressed_body_is_capped_as_it_inflates_not_after(
+    bombs: dict[str, bytes], tmp_path: Path, packing: str, chunked: bool
+):
+    cap = 1_000_000
+    encoding = packing.removeprefix("raw ")
+    async with serving(encoded_app(bombs[packing], encoding, chunked=chunked)) as base:
+        remote = RemoteProgram(f"{base}/schedule.json", tmp_path / "copy", max_bytes=cap)
+        tracemalloc.start()
+        try:
+            with pytest.raises(FetchError) as refused:
+                await remote.download()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert str(refused.value) == f"{base}/schedule.json is over the 1,000,000-byte cap"
+    # What was held while reading stays near the cap: the 64 MB were never inflated.
+    assert peak < 4 * cap, f"{peak:,} bytes held for a {cap:,}-byte cap"
+
+
+@pytest.mark.parametrize("packing", ["gzip", "deflate", "raw deflate"])
+async def test_a_compressed_program_is_read_as_the_program(tmp_path: Path, packing: str):
+    body = FIXTURE.read_bytes()
+    encoding = packing.removeprefix("raw ")
+    async with serving(encoded_app(packed(body, packing), encoding)) as base:
+        remote = RemoteProgram(f"{base}/schedule.json", tmp_path / "copy")
+        assert await remote.fetch() is True
+    assert (tmp_path / "copy").read_bytes() == body
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "says"),
+    [
+        (b"\x1f\x8b\x08\x00 not gzip at all", "gzip", "sent a gzip body that does not inflate"),
+        (packed(FIXTURE.read_bytes(), "gzip")[:200], "gzip", "sent a gzip body that ends early"),
+        (b"{}", "br", "is sent 'br'-encoded, which confbot does not read"),
+    ],
+    ids=["not gzip", "cut short", "brotli"],
+)
+async def test_a_body_that_does_not_inflate_is_one_sentence(
+    tmp_path: Path, body: bytes, encoding: str, says: str
+):
+    async with serving(encoded_app(body, encoding)) as base:
+        remote = RemoteProgram(f"{base}/schedule.json", tmp_path / "copy")
+        with pytest.raises(FetchError, match=f"^{base}/schedule.json {says}$"):
+            await remote.fetch()
 
 
 async def test_endless_redirects_are_cut_short(source, tmp_path: Path):

@@ -3,6 +3,11 @@ fetched the careful way: conditional requests (ETag, Last-Modified) so an unchan
 program costs a 304 and no parsing, a time limit, a size cap read as it streams, few
 redirects, and only the address the operator configured.
 
+The cap is on the program as it is inflated, not on the bytes on the wire: a 300 KB
+deflate body inflates to 300 MB. aiohttp before 3.13.3 (CVE-2025-69223) inflated every
+network read whole before anyone could count it, so the body is read raw and inflated
+here, at most the room left under the cap at a time.
+
 The last good copy is kept as a file beside the database, so the bot starts from it with
 no network and every reader reads it like any program file.
 """
@@ -15,6 +20,7 @@ import json
 import logging
 import os
 import tempfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +39,9 @@ log = logging.getLogger(__name__)
 TIMEOUT = 30.0  # seconds for one fetch, connection to last byte
 MAX_REDIRECTS = 3
 CHUNK = 65_536
+# The encodings confbot inflates itself, under the cap; a server must not send others.
+ACCEPT_ENCODING = "gzip, deflate"
+GZIP_WBITS = 16 + zlib.MAX_WBITS
 
 
 def meta_path(copy: Path) -> Path:
@@ -97,7 +106,8 @@ class RemoteProgram:
     async def download(self) -> Download | None:
         """The new version's body, unchecked and not kept (a follower reads it once, and
         keeps it only when it is applied); None if the server says it is unchanged."""
-        headers = {"User-Agent": "confbot (conference program bot)"}
+        headers = {"User-Agent": "confbot (conference program bot)",
+                   "Accept-Encoding": ACCEPT_ENCODING}  # fmt: skip
         known = self.validators if self.copy.is_file() else Validators()
         if known.etag:
             headers["If-None-Match"] = known.etag
@@ -106,7 +116,9 @@ class RemoteProgram:
         timeout = aiohttp.ClientTimeout(total=self.timeout)
         connector = guarded_connector(self.guard) if self.guard is not None else None
         try:
-            async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+            async with aiohttp.ClientSession(
+                timeout=timeout, connector=connector, auto_decompress=False
+            ) as session:
                 return await self._get(session, headers)
         except TimeoutError:
             raise FetchError(f"{self.url} did not answer within {self.timeout:.0f} s") from None
@@ -186,14 +198,44 @@ class RemoteProgram:
         log.info("kept a new version of %s (%d bytes)", self.url, len(download.body))
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
+        """The body, inflated as it arrives and refused once it passes the cap: never more
+        than the cap (and one network read) is held, however well the body compresses."""
         declared = response.content_length
         if declared is not None and declared > self.max_bytes:
             raise FetchError(f"{self.url} is {declared:,} bytes, over the {self.max_bytes:,} cap")
-        parts: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_chunked(CHUNK):
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise FetchError(f"{self.url} is over the {self.max_bytes:,}-byte cap")
-            parts.append(chunk)
-        return b"".join(parts)
+        encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding not in ("identity", "gzip", "x-gzip", "deflate"):
+            raise FetchError(
+                f"{self.url} is sent {encoding!r}-encoded, which confbot does not read"
+            )
+        body = bytearray()
+        inflater: zlib._Decompress | None = None
+        try:
+            async for chunk in response.content.iter_chunked(CHUNK):
+                if encoding == "identity":
+                    body += chunk
+                else:
+                    inflater = inflater or zlib.decompressobj(_wbits(encoding, chunk))
+                    pending = chunk
+                    while pending and len(body) <= self.max_bytes:
+                        body += inflater.decompress(pending, self.max_bytes + 1 - len(body))
+                        pending = inflater.unconsumed_tail
+                if len(body) > self.max_bytes:
+                    raise FetchError(f"{self.url} is over the {self.max_bytes:,}-byte cap")
+            if inflater is not None:
+                body += inflater.flush(self.max_bytes + 1 - len(body))
+                if len(body) > self.max_bytes:
+                    raise FetchError(f"{self.url} is over the {self.max_bytes:,}-byte cap")
+                if not inflater.eof:
+                    raise FetchError(f"{self.url} sent a {encoding} body that ends early")
+        except zlib.error:
+            raise FetchError(f"{self.url} sent a {encoding} body that does not inflate") from None
+        return bytes(body)
+
+
+def _wbits(encoding: str, first: bytes) -> int:
+    """How zlib reads a body: gzip's header, or deflate's zlib header (RFC 1950), or raw
+    deflate without one, which some servers send as 'deflate' all the same."""
+    if encoding != "deflate":
+        return GZIP_WBITS
+    return zlib.MAX_WBITS if first[:1] and first[0] & 0x0F == 8 else -zlib.MAX_WBITS
