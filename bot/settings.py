@@ -10,8 +10,6 @@ import dataclasses
 import hashlib
 import logging
 import os
-import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +19,7 @@ from typing import overload
 from dotenv import dotenv_values
 from yarl import URL
 
+from bot.address import AddressError, is_url, web_address
 from bot.model import load_zone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -42,53 +41,6 @@ LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 class SettingsError(ValueError):
     """A configuration value is wrong; the message names the variable and the fix."""
-
-
-_WEB_SCHEME = re.compile(r"\s*https?:", re.I)
-# A host name as it is looked up (IDNA-encoded by yarl): letters, digits, '-', '_', '.'.
-_HOST_NAME = re.compile(r"[A-Za-z0-9._-]+")
-SHOWN_MAX = 100  # characters of a bad address repeated back to the person who gave it
-
-
-class AddressError(ValueError):
-    """An http(s) address that is not well formed, as one sentence saying what is wrong."""
-
-
-def is_url(text: str) -> bool:
-    """Meant as an http(s) address, not a file path: only the scheme is looked at, so
-    this never fails; `web_address` says whether the rest is well formed."""
-    return _WEB_SCHEME.match(text) is not None
-
-
-def web_address(text: str) -> URL:
-    """The one reading of an http(s) address, wherever one comes from (CONFBOT_PROGRAM,
-    /conference add, /stream set, the fetch and its redirects): yarl's URL, or an
-    AddressError with one sentence. urlsplit and yarl raise a bare ValueError deep inside
-    for 'https://[x/y', and accept a host with spaces or control characters; reading
-    every address here means no caller meets either."""
-    address = text.strip()
-    shown = _shown(address)
-    if not is_url(address):
-        raise AddressError(f"{shown} is not an http or https address.")
-    if any(unicodedata.category(c) == "Cc" for c in address):
-        raise AddressError(f"{shown} holds a control character; give the address alone.")
-    try:
-        url = URL(address)
-    except ValueError as exc:
-        raise AddressError(f"{shown} is not a well-formed address ({exc}).") from None
-    host = url.raw_host
-    if not host:
-        raise AddressError(f"{shown} has no host name.")
-    if ":" not in host and not _HOST_NAME.fullmatch(host):  # ':' only in an IPv6 literal
-        raise AddressError(f"{shown} has a host name no host can have ({_shown(host)}).")
-    return url
-
-
-def _shown(text: str) -> str:
-    """Part of what someone typed, safe to repeat in one line: control characters and
-    line breaks shown as '?', and at most SHOWN_MAX characters."""
-    flat = "".join("?" if unicodedata.category(c) == "Cc" else c for c in text)
-    return flat if len(flat) <= SHOWN_MAX else flat[: SHOWN_MAX - 1] + "…"
 
 
 def copy_path(db_path: Path) -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from bot.address import AddressError
 from bot.app import open_program
 from bot.clock import FixedClock
 from bot.importer.report import Loaded
@@ -22,7 +23,7 @@ from bot.live import sync as sync_module
 from bot.live.holder import ProgramHolder
 from bot.live.remote import FetchError, RemoteProgram
 from bot.live.sync import ProgramFollower
-from bot.settings import AddressError, Settings, SettingsError
+from bot.settings import Settings, SettingsError
 from tests.conftest import pacific
 from tests.local_servers import serving
 

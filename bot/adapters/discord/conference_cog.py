@@ -33,6 +33,7 @@ from bot.adapters.discord.conference_option import (
 )
 from bot.adapters.discord.replies import send_cards, send_text
 from bot.adapters.discord.tree import managed_guild
+from bot.address import AddressError, is_url, web_address
 from bot.clock import Clock
 from bot.importer.errors import ProgramFileError
 from bot.live.conferences import Conferences, Served, forget_files
@@ -41,7 +42,7 @@ from bot.live.remote import Download, FetchError, RemoteProgram
 from bot.render import cards
 from bot.render.text import load_details
 from bot.service import QueryError
-from bot.settings import AddressError, Settings, SettingsError, is_url, web_address
+from bot.settings import Settings, SettingsError
 from bot.tasks import stopped
 
 log = logging.getLogger(__name__)

@@ -22,11 +22,11 @@ from bot.adapters.discord.conference_option import (
 )
 from bot.adapters.discord.replies import send_text
 from bot.adapters.discord.tree import managed_guild, organisers_group
+from bot.address import AddressError, web_address
 from bot.clock import Clock
 from bot.live.conferences import Conferences
 from bot.render.markdown import say
 from bot.service import QueryError
-from bot.settings import AddressError, web_address
 from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)

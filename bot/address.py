@@ -1,0 +1,61 @@
+"""What counts as an http(s) address, read in one place.
+
+Addresses come from the operator (CONFBOT_PROGRAM), from organisers in Discord
+(/conference add, /stream set) and from servers (redirects). urlsplit and yarl raise a
+bare ValueError deep inside for 'https://[x/y' and accept a host with spaces or control
+characters; reading every address here means no caller meets either, and each says what
+is wrong in one sentence. It is a module of its own, not part of the settings, because
+the fetch and the Discord commands read addresses too and have no business importing the
+operator's configuration to do so.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from yarl import URL
+
+_WEB_SCHEME = re.compile(r"\s*https?:", re.I)
+# A host name as it is looked up (IDNA-encoded by yarl): letters, digits, '-', '_', '.'.
+_HOST_NAME = re.compile(r"[A-Za-z0-9._-]+")
+SHOWN_MAX = 100  # characters of a bad address repeated back to the person who gave it
+
+
+class AddressError(ValueError):
+    """An http(s) address that is not well formed, as one sentence saying what is wrong."""
+
+
+def is_url(text: str) -> bool:
+    """Meant as an http(s) address, not a file path: only the scheme is looked at, so
+    this never fails; `web_address` says whether the rest is well formed."""
+    return _WEB_SCHEME.match(text) is not None
+
+
+def web_address(text: str) -> URL:
+    """The one reading of an http(s) address, wherever one comes from: yarl's URL, with
+    what a URL cannot hold (spaces, '|', non-ASCII) percent-encoded when it is printed, or
+    an AddressError with one sentence."""
+    address = text.strip()
+    shown = _shown(address)
+    if not is_url(address):
+        raise AddressError(f"{shown} is not an http or https address.")
+    if any(unicodedata.category(c) == "Cc" for c in address):
+        raise AddressError(f"{shown} holds a control character; give the address alone.")
+    try:
+        url = URL(address)
+    except ValueError as exc:
+        raise AddressError(f"{shown} is not a well-formed address ({exc}).") from None
+    host = url.raw_host
+    if not host:
+        raise AddressError(f"{shown} has no host name.")
+    if ":" not in host and not _HOST_NAME.fullmatch(host):  # ':' only in an IPv6 literal
+        raise AddressError(f"{shown} has a host name no host can have ({_shown(host)}).")
+    return url
+
+
+def _shown(text: str) -> str:
+    """Part of what someone typed, safe to repeat in one line: control characters and
+    line breaks shown as '?', and at most SHOWN_MAX characters."""
+    flat = "".join("?" if unicodedata.category(c) == "Cc" else c for c in text)
+    return flat if len(flat) <= SHOWN_MAX else flat[: SHOWN_MAX - 1] + "…"
