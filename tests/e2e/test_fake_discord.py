@@ -164,3 +164,60 @@ async def test_channel_and_dm_messages_are_recorded(fake: FakeDiscord):
     assert unknown.status == 404
     assert fake.channel_messages[int(dm["id"])][0]["content"] == "hi"
     assert fake.channel_messages[fake.channel_id][0]["content"] == "session starts"
+
+
+def link_button(url: str) -> dict[str, object]:
+    return {"type": 1, "components": [{"type": 2, "style": 5, "label": "Page", "url": url}]}
+
+
+@pytest.mark.parametrize(
+    ("data", "where", "code"),
+    [
+        ({"embeds": [{"title": "t", "url": "https://example.org/a b c"}]},
+         ["embeds", "0", "url"], "URL_TYPE_INVALID_URL"),
+        ({"embeds": [{"title": "t", "url": "ftp://example.org/x"}]},
+         ["embeds", "0", "url"], "URL_TYPE_INVALID_SCHEME"),
+        ({"embeds": [{"title": "t", "url": "http://localhost:3000/x"}]},
+         ["embeds", "0", "url"], "URL_TYPE_INVALID_URL"),
+        ({"embeds": [{"title": "t", "url": "https://example.org/" + "x" * 2029}]},
+         ["embeds", "0", "url"], "BASE_TYPE_MAX_LENGTH"),
+        ({"components": [link_button("https://example.org/" + "x" * 493)]},
+         ["components", "0", "components", "0", "url"], "BASE_TYPE_MAX_LENGTH"),
+        ({"components": [link_button("https://example.org/a b")]},
+         ["components", "0", "components", "0", "url"], "URL_TYPE_INVALID_URL"),
+    ],
+)  # fmt: skip
+async def test_a_link_discord_does_not_take_is_refused_with_50035(
+    fake: FakeDiscord, data, where, code
+):
+    interaction = await deliver(fake)
+    async with aiohttp.ClientSession() as http:
+        response = await http.post(callback_url(fake, interaction), json={"type": 4, "data": data})
+        refused = await response.json()
+    assert response.status == 400
+    assert refused["code"] == 50035
+    errors = refused["errors"]["data"]  # an interaction's message is under "data"
+    for key in where:
+        errors = errors[key]
+    assert errors["_errors"][0]["code"] == code
+    assert not interaction.callbacks  # the whole message is lost
+    assert "a link Discord refuses" in fake.protocol_errors[0]
+
+
+async def test_links_discord_takes_are_delivered(fake: FakeDiscord):
+    async with aiohttp.ClientSession(headers=AUTH) as http:
+        response = await http.post(
+            f"{fake.base_url}/api/v10/channels/{fake.channel_id}/messages",
+            json={"embeds": [{"title": "t", "url": "https://example.org/a%20b%20c"}],
+                  "components": [link_button("https://example.org/" + "x" * 492),
+                                 link_button("discord://-/channels/1/2")]},
+        )  # fmt: skip
+        refused = await http.post(
+            f"{fake.base_url}/api/v10/channels/{fake.channel_id}/messages",
+            json={"embeds": [{"title": "t", "url": "https://example.org/a b"}]},
+        )
+    assert response.status == 200
+    assert refused.status == 400
+    assert (await refused.json())["errors"]["embeds"]["0"]["url"]["_errors"]
+    assert len(fake.channel_messages[fake.channel_id]) == 1
+    assert len(fake.protocol_errors) == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 NAME = re.compile(r"^[-_\w]{1,32}$")
 LOWER_NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
@@ -19,6 +20,11 @@ ACTION_ROWS_MAX = 5
 CHOICES_MAX = 25
 CHOICE_NAME_MAX = 100
 CHOICE_VALUE_MAX = 100
+# Links: an embed's url and a link button's url (Discord answers 400 with code 50035).
+LINK_SCHEMES = ("http", "https", "discord")
+EMBED_URL_MAX = 2048
+BUTTON_URL_MAX = 512
+LINK_BUTTON = 5  # a button's style when it opens a URL
 
 
 def command_problems(command: dict[str, Any]) -> list[str]:
@@ -127,3 +133,55 @@ def _embed(embed: dict[str, Any], where: str) -> tuple[int, list[str]]:
     if len(author) > 256:
         problems.append(f"{where}: author name of {len(author)} characters")
     return size, problems
+
+
+def link_errors(data: dict[str, Any]) -> dict[str, Any]:
+    """The `errors` of Discord's 400 "Invalid Form Body" (code 50035) for the links of a
+    message it refuses, keyed by where each link is (embeds.0.url,
+    components.0.components.1.url), or {} when every link is one Discord takes. Unlike
+    the limits in `message_problems`, which are only recorded, a bad link is refused:
+    the whole message is lost, as it is with Discord."""
+    errors: dict[str, Any] = {}
+    for i, embed in enumerate(data.get("embeds") or []):
+        for where, url in (("url", embed.get("url")),
+                           ("author", (embed.get("author") or {}).get("url"))):  # fmt: skip
+            if url is not None and (error := url_error(url, EMBED_URL_MAX)):
+                at = errors.setdefault("embeds", {}).setdefault(str(i), {})
+                if where == "author":
+                    at = at.setdefault("author", {})
+                at["url"] = {"_errors": [error]}
+    for r, row in enumerate(data.get("components") or []):
+        for c, component in enumerate(row.get("components") or []):
+            if component.get("type") != 2 or component.get("style") != LINK_BUTTON:
+                continue
+            if error := url_error(component.get("url"), BUTTON_URL_MAX):
+                rows = errors.setdefault("components", {}).setdefault(str(r), {})
+                rows.setdefault("components", {})[str(c)] = {"url": {"_errors": [error]}}
+    return errors
+
+
+def url_error(url: Any, limit: int) -> dict[str, str] | None:
+    """Discord's error for one link, or None when it takes the link: an http, https or
+    discord URL of at most `limit` characters, with no space or control character, whose
+    http(s) host has a dot (Discord calls 'http://localhost:3000' not well formed)."""
+    invalid = {"code": "URL_TYPE_INVALID_URL", "message": "Not a well formed URL."}
+    if not isinstance(url, str):
+        return invalid
+    if len(url) > limit:
+        return {"code": "BASE_TYPE_MAX_LENGTH", "message": f"Must be {limit} or fewer in length."}
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return invalid
+    if parts.scheme not in LINK_SCHEMES:
+        return {
+            "code": "URL_TYPE_INVALID_SCHEME",
+            "message": f'Scheme "{parts.scheme}" is not supported. Scheme must be one of'
+            " ('http', 'https', 'discord').",
+        }
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return invalid
+    if parts.scheme != "discord" and not (host and "." in host):
+        return invalid
+    return None

@@ -3,7 +3,9 @@
 It is faithful where discord.py depends on it (see shared notes on discord-e2e) and
 strict where Discord is: late or double acknowledgements, oversized messages and
 embeds, bad autocomplete choices and unknown routes are answered with Discord's errors
-*and* recorded in `protocol_errors`, so a test can assert that there were none.
+*and* recorded in `protocol_errors`, so a test can assert that there were none. A message
+with an embed url or link button Discord does not take is refused outright (400, 50035),
+as Discord refuses it, so the bot's answer is lost in tests as it would be for users.
 """
 
 from __future__ import annotations
@@ -484,6 +486,8 @@ class FakeDiscord:
         elif kind in (4, 7):
             for problem in rules.message_problems(data, f"response to {interaction.id}"):
                 self.error(problem)
+            if refused := self._bad_links(data, f"response to {interaction.id}", "data"):
+                return refused
         elif kind == 9:
             for problem in _modal_problems(data, f"modal from {interaction.id}"):
                 self.error(problem)
@@ -506,6 +510,18 @@ class FakeDiscord:
             interaction.edits.append(data)
         interaction.answered.set()
         return self._json(answer)
+
+    def _bad_links(
+        self, body: dict[str, Any], where: str, under: str | None = None
+    ) -> web.Response | None:
+        """Discord's 400 (50035) for a message holding a link it does not take (see
+        rules.link_errors), recorded too; `under` is the key the message sits in."""
+        errors = rules.link_errors(body)
+        if not errors:
+            return None
+        self.error(f"{where}: a link Discord refuses: {json.dumps(errors)}")
+        errors = {under: errors} if under else errors
+        return self._json({"code": 50035, "message": "Invalid Form Body", "errors": errors}, 400)
 
     def _oversized(self, body: dict[str, Any], where: str) -> web.Response | None:
         sizes = [len(f["content"]) for f in body.get("_files", [])]
@@ -541,6 +557,8 @@ class FakeDiscord:
             return self._discord_error(404, 10015, "Unknown Webhook")
         for problem in rules.message_problems(body, f"followup to {interaction.id}"):
             self.error(problem)
+        if refused := self._bad_links(body, f"followup to {interaction.id}"):
+            return refused
         if (refused := self._oversized(body, f"followup to {interaction.id}")) is not None:
             return refused
         message = self._bot_message(interaction, body)
@@ -556,6 +574,8 @@ class FakeDiscord:
             return self._discord_error(404, 10008, "Unknown Message")
         for problem in rules.message_problems(body, f"edit of {interaction.id}"):
             self.error(problem)
+        if refused := self._bad_links(body, f"edit of {interaction.id}"):
+            return refused
         interaction.edits.append(body)
         merged = {**interaction.message, **{k: v for k, v in body.items() if not k.startswith("_")}}
         interaction.message = merged
@@ -585,6 +605,8 @@ class FakeDiscord:
             return self._discord_error(403, 50007, "Cannot send messages to this user")
         for problem in rules.message_problems(body, f"message to channel {channel_id}"):
             self.error(problem)
+        if refused := self._bad_links(body, f"message to channel {channel_id}"):
+            return refused
         message = payloads.message(payloads.snowflake(), channel_id, self.bot_user, body)
         self.channel_messages.setdefault(channel_id, []).append(message | {"_body": body})
         return self._json(message)
@@ -608,6 +630,8 @@ class FakeDiscord:
         message_body = body.get("message") or {}
         for problem in rules.message_problems(message_body, f"forum post {name!r}"):
             self.error(problem)
+        if refused := self._bad_links(message_body, f"forum post {name!r}", "message"):
+            return refused
         thread_id = payloads.snowflake()
         thread = payloads.thread_channel(thread_id, self.guild_id, forum_id,
                                          self.application_id, name, tags)  # fmt: skip
@@ -679,6 +703,8 @@ class FakeDiscord:
             if int(message["id"]) == message_id:
                 for problem in rules.message_problems(body, f"edit of message {message_id}"):
                     self.error(problem)
+                if refused := self._bad_links(body, f"edit of message {message_id}"):
+                    return refused
                 message.update({k: v for k, v in body.items() if k in ("content", "embeds")})
                 self.edited_messages.append((message_id, body))
                 return self._json({k: v for k, v in message.items() if not k.startswith("_")})
