@@ -46,6 +46,8 @@ def web_address(text: str) -> URL:
         url = URL(address)
     except ValueError as exc:
         raise AddressError(f"{shown} is not a well-formed address ({exc}).") from None
+    except IndexError:  # yarl (1.25) when nothing follows a bracket and an '@'
+        raise AddressError(f"{shown} is not a well-formed address.") from None
     host = url.raw_host
     if not host:
         raise AddressError(f"{shown} has no host name.")
