@@ -157,7 +157,7 @@ class RemoteProgram:
         fetch's failure, in one sentence, not a ValueError from deep inside yarl."""
         try:
             target = str(url.join(URL(location)))
-        except ValueError:
+        except (ValueError, IndexError):  # yarl: IndexError for 'https://[::1]@'
             shown = location if len(location) <= 100 else location[:99] + "…"
             raise FetchError(f"{self.url} redirects to {shown!r}, which is no address") from None
         try:
