@@ -1,7 +1,8 @@
 """What counts as an http(s) address, read in one place.
 
 Addresses come from the operator (CONFBOT_PROGRAM), from organisers in Discord
-(/conference add, /stream set) and from servers (redirects). urlsplit and yarl raise a
+(/conference add, /stream set), from servers (redirects) and from program files (a
+talk's page and links, before they are shown in Discord). urlsplit and yarl raise a
 bare ValueError deep inside for 'https://[x/y' and accept a host with spaces or control
 characters; reading every address here means no caller meets either, and each says what
 is wrong in one sentence. It is a module of its own, not part of the settings, because

@@ -10,11 +10,14 @@ by the conference's local time in text, because the printed program uses it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from bot.address import AddressError, web_address
 from bot.model import Conference, Event, Session, SessionKind, Slot
 from bot.render import timefmt
 from bot.render.common import (
@@ -30,7 +33,6 @@ from bot.render.common import (
     item_kind,
     item_place,
     join_names,
-    link_target,
     slot_of,
     watch_of,
     what_changed,
@@ -68,6 +70,12 @@ PAGE_FIELDS = 8
 # Lines of a list (program changes) per card description, well under Discord's 4096.
 DESCRIPTION_PAGE = 3000
 CHOICE_NAME_MAX = 100
+# Discord's link limits: an embed's url, a link button's url and label. Discord refuses
+# the whole message (400, code 50035) for one link it does not take, so `fit` keeps only
+# links it takes (see `discord_link`).
+EMBED_URL_MAX = 2048
+BUTTON_URL_MAX = 512
+BUTTON_LABEL_MAX = 80
 
 BLUE, GREEN, GREY, GOLD = 0x3B82F6, 0x22C55E, 0x6B7280, 0xEAB308
 
@@ -110,8 +118,55 @@ def choice_name(text: str) -> str:
     return truncate(" ".join(text.split()), CHOICE_NAME_MAX)
 
 
+def discord_link(url: str, limit: int = EMBED_URL_MAX) -> str | None:
+    """A program's link as Discord takes it in an embed, a link button or a Markdown link,
+    or None to leave it out. Discord takes a URL with a scheme, a host with a dot ('http://
+    localhost:3000' is "not a well formed URL") and no space, of at most `limit`
+    characters; one it does not take costs the reader the whole answer. So the link must
+    read as an address (`web_address`: http or https, a host, no control character); only
+    what a URL cannot hold is percent-encoded ('https://example.org/a b' is sent as
+    '.../a%20b', a non-ASCII host in its IDNA form), the rest is sent as written; and it
+    is dropped if still too long or without a dotted host. Discord's own discord: scheme is
+    never a program's page, so it is not kept."""
+    try:
+        address = web_address(url)
+    except AddressError:
+        return None
+    host = address.raw_host or ""
+    if "." not in host or ":" in host:  # ':' only in an IPv6 literal
+        return None
+    written = url.strip()
+    start = written.find("//") + 2  # web_address found 'http(s)://' and a host
+    if start < 2:
+        return None
+    end = next((i for i in range(start, len(written)) if written[i] in "/?#"), len(written))
+    authority = written[start:end]
+    if _URL_UNSAFE.search(authority):  # 'bücher.de', 'user:p w@host': as yarl encodes it
+        authority = address.raw_authority
+    link = written[:start] + authority + _URL_UNSAFE.sub(_escaped, written[end:])
+    return link if len(link) <= limit else None
+
+
+# What a URL cannot hold as written: a '%' that starts no escape, and any character
+# outside RFC 3986's unreserved and reserved ones (a space, '<', '|', '"', non-ASCII).
+_URL_UNSAFE = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]")
+
+
+def _escaped(found: re.Match[str]) -> str:
+    return quote(found.group(), safe="")
+
+
+def link_target(url: str) -> str | None:
+    """A link safe inside a Markdown link, `[label](target)`: as Discord takes it (see
+    `discord_link`), its parentheses encoded too so a program's URL cannot end the link
+    early and add text of its own; None to show the label without a link."""
+    link = discord_link(url)
+    return None if link is None else link.replace("(", "%28").replace(")", "%29")
+
+
 def fit(card: Card) -> Card:
-    """Cut a card down to Discord's limits, dropping the least important parts last."""
+    """Cut a card down to Discord's limits, dropping the least important parts last, and
+    keep only the links Discord takes (encoded as it takes them)."""
     fields = tuple(
         Field(
             truncate(f.name, FIELD_NAME_MAX) or "\u200b",
@@ -126,6 +181,12 @@ def fit(card: Card) -> Card:
         description=truncate(card.description, DESCRIPTION_MAX),
         fields=fields,
         footer=truncate(card.footer, FOOTER_MAX) if card.footer else None,
+        url=discord_link(card.url) if card.url else None,
+        links=tuple(
+            (truncate(label, BUTTON_LABEL_MAX), link)
+            for label, url in card.links
+            if (link := discord_link(url, BUTTON_URL_MAX)) is not None
+        ),
     )
     while fitted.size() > TOTAL_MAX and fitted.fields:
         fitted = replace(fitted, fields=fitted.fields[:-1])
@@ -196,8 +257,8 @@ def item_field(
             lines.append(f"By {escape(authors_line(item.talk.authors))}")
         if item.talk.award:
             lines.append(f"🏆 {escape(item.talk.award)}")
-        if watching:
-            lines.append(f"📺 [{watching.label}]({link_target(watching.url)})")
+        if watching and (target := link_target(watching.url)):
+            lines.append(f"📺 [{watching.label}]({target})")
         title: str = escape(item.title)
     else:
         assert isinstance(item, Event)
@@ -602,7 +663,8 @@ def talk_start_text(
     by = escape(join_names(names[:3])) + (" et al." if len(names) > 3 else "")
     late = f" (started {timefmt.relative(talk.slot.start, now)})" if now > talk.slot.start else ""
     watching = watch_of(talk, max(now, talk.slot.start), streams)
-    live = f" · 📺 [{watching.label}](<{link_target(watching.url)}>)" if watching else ""
+    target = link_target(watching.url) if watching else None
+    live = f" · 📺 [{watching.label}](<{target}>)" if watching and target else ""
     return truncate(
         f"▶️ Now{room}: **{escape(talk.title)}** — {by} · {stamp(talk.slot.start, 't')}{late}"
         f" ({timefmt.time_of(talk.slot, tz)}){live}",
@@ -634,6 +696,13 @@ def changes_cards(
             pages.append([])
         pages[-1].append(truncate(line, DESCRIPTION_PAGE))
     return [fit(Card(title, "\n".join(page), colour=GOLD)) for page in pages]
+
+
+def _stream_shown(url: str) -> str:
+    """A room's stream in /status: the link, or the text an organiser set and why no one
+    sees it (a stream set before links were checked as Discord checks them)."""
+    target = link_target(url)
+    return f"<{target}>" if target else f"{escape(url)} (not shown: Discord refuses this link)"
 
 
 def qa_thread_name(talk: SessionTalk) -> str:
@@ -675,7 +744,8 @@ def questions_text(ranked: Sequence[tuple[int, str, str]], title: str) -> str:
         return f"No questions yet for **{escape(title)}**."
     lines = [f"Questions for **{escape(title)}**, most 👍 first:"]
     for rank, (votes, text, url) in enumerate(ranked[:20], start=1):
-        lines.append(f"{rank}. {votes} 👍 · {truncate(text, 150)} ([jump]({link_target(url)}))")
+        jump = f" ([jump]({target}))" if (target := link_target(url)) else ""
+        lines.append(f"{rank}. {votes} 👍 · {truncate(text, 150)}{jump}")
     return truncate("\n".join(lines), 2000)
 
 
@@ -820,7 +890,7 @@ def status_card(report: StatusReport, conference: Conference) -> Card:
               if report.qa_disabled else f"A thread per talk in <#{report.qa_forum}>")  # fmt: skip
         fields += (Field("Q&A threads", qa),)
     if report.streams:
-        lines = [f"{escape(room)}: <{link_target(url)}>" for room, url in report.streams]
+        lines = [f"{escape(room)}: {_stream_shown(url)}" for room, url in report.streams]
         fields += (Field("Live streams", truncate("\n".join(lines), FIELD_VALUE_MAX)),)
     colour = GOLD if report.channel_id is not None and not report.enabled else BLUE
     return fit(Card(f"confbot status · {escape(conference.name)}", fields=fields, colour=colour))

@@ -127,12 +127,6 @@ def watch_of(
     return watch(item.talk, at, streams) if isinstance(item, SessionTalk) else None
 
 
-def link_target(url: str) -> str:
-    """A URL safe inside a Markdown link: its parentheses and spaces encoded, so a
-    program's URL cannot end the link early and add text of its own."""
-    return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
-
-
 Place = tuple[int, int, str | None]  # start, end (Unix seconds) and room of a change
 
 

@@ -55,6 +55,11 @@ async def test_a_stream_must_be_an_https_link(fake: FakeDiscord, bot: ConfBot, u
     assert "must be an https:// address" in said
 
 
+async def test_a_stream_discord_would_refuse_is_refused_when_set(fake: FakeDiscord, bot: ConfBot):
+    said = await organise(fake, "stream set", room=BALLROOM, url="https://localhost/live")
+    assert "Discord does not take that link" in said
+
+
 async def test_stream_needs_manage_server(fake: FakeDiscord, bot: ConfBot):
     answer = await fake.answer(
         await fake.send_command("stream set", user=fake.attendee, room=BALLROOM, url=STREAM)

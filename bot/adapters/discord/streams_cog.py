@@ -25,6 +25,7 @@ from bot.adapters.discord.tree import managed_guild, organisers_group
 from bot.address import AddressError, web_address
 from bot.clock import Clock
 from bot.live.conferences import Conferences
+from bot.render.cards import BUTTON_URL_MAX, discord_link
 from bot.render.markdown import say
 from bot.service import QueryError
 from bot.store.state import StateStore
@@ -35,7 +36,8 @@ URL_MAX = 500
 
 
 def stream_url(text: str) -> str:
-    """An https URL with a host, or a QueryError saying what is wrong with it."""
+    """An https URL with a host that Discord takes as a link button (it becomes "Watch
+    live"), or a QueryError saying what is wrong with it."""
     url = text.strip()
     try:
         parts = web_address(url)
@@ -47,6 +49,9 @@ def stream_url(text: str) -> str:
         )
     if len(url) > URL_MAX or any(c.isspace() for c in url):
         raise QueryError(f"That link is not a single address of at most {URL_MAX} characters.")
+    if discord_link(url, BUTTON_URL_MAX) is None:  # e.g. https://localhost/live
+        raise QueryError("Discord does not take that link (its host needs a dot, such as"
+                         " example.org), so no one would see it.")  # fmt: skip
     return url
 
 
