@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from aiohttp import web
+from aiohttp import compression_utils, web
 from yarl import URL
 
 from bot.address import AddressError
@@ -177,6 +177,32 @@ async def test_a_compressed_body_is_capped_as_it_inflates_not_after(
             tracemalloc.stop()
     assert str(refused.value) == f"{base}/schedule.json is over the 1,000,000-byte cap"
     # What was held while reading stays near the cap: the 64 MB were never inflated.
+    assert peak < 4 * cap, f"{peak:,} bytes held for a {cap:,}-byte cap"
+
+
+async def test_the_cap_holds_on_an_aiohttp_that_inflates_each_read_whole(
+    bombs: dict[str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """aiohttp before 3.13.3 (CVE-2025-69223; pyproject allows 3.9 on) inflated each
+    network read whole before the body could be counted, and 64 KB of deflate became 64 MB
+    held. The aiohttp installed here bounds that itself, so its bound is taken away to
+    stand for the older ones: the cap must hold without it."""
+    bounded = compression_utils.ZLibDecompressor.decompress_sync
+
+    def whole(self: compression_utils.ZLibDecompressor, data: bytes, max_length: int = 0) -> bytes:
+        return bounded(self, data, compression_utils.ZLIB_MAX_LENGTH_UNLIMITED)
+
+    monkeypatch.setattr(compression_utils.ZLibDecompressor, "decompress_sync", whole)
+    cap = 1_000_000
+    async with serving(encoded_app(bombs["deflate"], "deflate")) as base:
+        remote = RemoteProgram(f"{base}/schedule.json", tmp_path / "copy", max_bytes=cap)
+        tracemalloc.start()
+        try:
+            with pytest.raises(FetchError, match=r"is over the 1,000,000-byte cap$"):
+                await remote.download()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
     assert peak < 4 * cap, f"{peak:,} bytes held for a {cap:,}-byte cap"
 
 
