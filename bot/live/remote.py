@@ -199,7 +199,8 @@ class RemoteProgram:
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         """The body, inflated as it arrives and refused once it passes the cap: never more
-        than the cap (and one network read) is held, however well the body compresses."""
+        than the cap and a CHUNK or two is held while reading, however well the body
+        compresses (and the body twice over for the moment it is returned)."""
         declared = response.content_length
         if declared is not None and declared > self.max_bytes:
             raise FetchError(f"{self.url} is {declared:,} bytes, over the {self.max_bytes:,} cap")
@@ -218,12 +219,17 @@ class RemoteProgram:
                     inflater = inflater or zlib.decompressobj(_wbits(encoding, chunk))
                     pending = chunk
                     while pending and len(body) <= self.max_bytes:
-                        body += inflater.decompress(pending, self.max_bytes + 1 - len(body))
+                        # A CHUNK at a time: asked for all the room left, zlib hands back
+                        # one piece as large as the cap, held beside the body (twice it).
+                        room = min(CHUNK, self.max_bytes + 1 - len(body))
+                        body += inflater.decompress(pending, room)
                         pending = inflater.unconsumed_tail
                 if len(body) > self.max_bytes:
                     raise FetchError(f"{self.url} is over the {self.max_bytes:,}-byte cap")
             if inflater is not None:
-                body += inflater.flush(self.max_bytes + 1 - len(body))
+                # All input is consumed, so only zlib's few pending bytes are left (flush's
+                # argument would be a starting buffer size, not a limit).
+                body += inflater.flush()
                 if len(body) > self.max_bytes:
                     raise FetchError(f"{self.url} is over the {self.max_bytes:,}-byte cap")
                 if not inflater.eof:
