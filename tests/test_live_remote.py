@@ -218,14 +218,60 @@ async def test_a_compressed_program_is_read_as_the_program(tmp_path: Path, packi
     assert (tmp_path / "copy").read_bytes() == body
 
 
+async def test_a_gzip_body_in_several_members_is_read_whole(tmp_path: Path):
+    # Concatenated gzip members are one body (aiohttp reads them so); reading the first
+    # alone kept half a program without a word.
+    body = FIXTURE.read_bytes()
+    half = len(body) // 2
+    async with serving(encoded_app(packed(body[:half], "gzip") + packed(body[half:], "gzip"),
+                                   "gzip")) as base:  # fmt: skip
+        download = await RemoteProgram(f"{base}/schedule.json", tmp_path / "copy").download()
+    assert download is not None and download.body == body
+
+
+async def test_a_body_that_inflates_to_little_is_capped_on_the_wire_too(tmp_path: Path):
+    # Empty deflate blocks inflate to nothing: without a cap on the bytes read, a server
+    # could keep the fetch inflating nothing until its time limit.
+    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS)
+    empty = b"".join(packer.compress(b"") + packer.flush(zlib.Z_SYNC_FLUSH) for _ in range(5000))
+    body = packer.compress(b"{}") + empty + packer.flush()
+    async with serving(encoded_app(body, "deflate", chunked=True)) as base:
+        remote = RemoteProgram(f"{base}/schedule.json", tmp_path / "copy", max_bytes=10_000)
+        with pytest.raises(FetchError, match=r"is over the 10,000-byte cap$"):
+            await remote.download()
+
+
+async def test_inflating_a_bomb_lets_the_other_servers_run(bombs: dict[str, bytes], tmp_path):
+    """64 KB of deflate inflate to 64 MB: one network read is inflated up to the cap, and
+    the loop must run between its pieces (it stalled 135-190 ms for a 50 MB cap)."""
+    cap = 4 * 2**20
+    turns = 0
+
+    async def other_server() -> None:
+        nonlocal turns
+        while True:
+            await asyncio.sleep(0)
+            turns += 1
+
+    async with serving(encoded_app(bombs["deflate"], "deflate")) as base:
+        remote = RemoteProgram(f"{base}/schedule.json", tmp_path / "copy", max_bytes=cap)
+        other = asyncio.create_task(other_server())
+        with pytest.raises(FetchError, match=r"is over the 4,194,304-byte cap$"):
+            await remote.download()
+        other.cancel()
+    assert turns >= cap // remote_module.CHUNK, turns  # a turn per 64 KB inflated
+
+
 @pytest.mark.parametrize(
     ("body", "encoding", "says"),
     [
         (b"\x1f\x8b\x08\x00 not gzip at all", "gzip", "sent a gzip body that does not inflate"),
         (packed(FIXTURE.read_bytes(), "gzip")[:200], "gzip", "sent a gzip body that ends early"),
         (b"{}", "br", "is sent 'br'-encoded, which confbot does not read"),
+        (packed(b"{}", "deflate") * 2, "deflate", "sent data after the end of its deflate body"),
+        (packed(b"", "gzip") * 1025, "gzip", "sent a gzip body in more than 1024 parts"),
     ],
-    ids=["not gzip", "cut short", "brotli"],
+    ids=["not gzip", "cut short", "brotli", "after deflate", "1025 members"],
 )
 async def test_a_body_that_does_not_inflate_is_one_sentence(
     tmp_path: Path, body: bytes, encoding: str, says: str

@@ -3,10 +3,11 @@ fetched the careful way: conditional requests (ETag, Last-Modified) so an unchan
 program costs a 304 and no parsing, a time limit, a size cap read as it streams, few
 redirects, and only the address the operator configured.
 
-The cap is on the program as it is inflated, not on the bytes on the wire: a 300 KB
-deflate body inflates to 300 MB. aiohttp before 3.13.3 (CVE-2025-69223) inflated every
-network read whole before anyone could count it, so the body is read raw and inflated
-here, at most the room left under the cap at a time.
+The cap is on the program as it is inflated, as well as on the bytes on the wire: a
+300 KB deflate body inflates to 300 MB. aiohttp before 3.13.3 (CVE-2025-69223) inflated
+every network read whole before anyone could count it, so the body is read raw and
+inflated here, 64 KB at a time and no more than the room left under the cap, letting the
+event loop run between pieces.
 
 The last good copy is kept as a file beside the database, so the bot starts from it with
 no network and every reader reads it like any program file.
@@ -42,6 +43,7 @@ CHUNK = 65_536
 # The encodings confbot inflates itself, under the cap; a server must not send others.
 ACCEPT_ENCODING = "gzip, deflate"
 GZIP_WBITS = 16 + zlib.MAX_WBITS
+MAX_MEMBERS = 1024  # gzip members in one body, as aiohttp allows
 
 
 def meta_path(copy: Path) -> Path:
@@ -197,6 +199,15 @@ class RemoteProgram:
         self._meta.write_text(json.dumps(meta), encoding="utf-8")
         log.info("kept a new version of %s (%d bytes)", self.url, len(download.body))
 
+    def _check_member(self, encoding: str, members: int) -> None:
+        """A gzip body may be several members one after another (aiohttp reads up to
+        MAX_MEMBERS), each read in turn, so none is silently left out; a deflate body is
+        one stream, and data after it is refused rather than ignored."""
+        if members > 1 and encoding == "deflate":
+            raise FetchError(f"{self.url} sent data after the end of its deflate body")
+        if members > MAX_MEMBERS:
+            raise FetchError(f"{self.url} sent a gzip body in more than {MAX_MEMBERS} parts")
+
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         """The body, inflated as it arrives and refused once it passes the cap: never more
         than the cap and a CHUNK or two is held while reading, however well the body
@@ -211,20 +222,27 @@ class RemoteProgram:
             )
         body = bytearray()
         inflater: zlib._Decompress | None = None
+        members = wire = 0
         try:
             async for chunk in response.content.iter_chunked(CHUNK):
+                wire += len(chunk)  # bounds the reading of a body that inflates to little
                 if encoding == "identity":
                     body += chunk
+                    pending = b""
                 else:
-                    inflater = inflater or zlib.decompressobj(_wbits(encoding, chunk))
                     pending = chunk
-                    while pending and len(body) <= self.max_bytes:
-                        # A CHUNK at a time: asked for all the room left, zlib hands back
-                        # one piece as large as the cap, held beside the body (twice it).
-                        room = min(CHUNK, self.max_bytes + 1 - len(body))
-                        body += inflater.decompress(pending, room)
-                        pending = inflater.unconsumed_tail
-                if len(body) > self.max_bytes:
+                while pending and len(body) <= self.max_bytes:
+                    if inflater is None or inflater.eof:  # gzip may come in parts (members)
+                        members += 1
+                        self._check_member(encoding, members)
+                        inflater = zlib.decompressobj(_wbits(encoding, pending))
+                    # A CHUNK at a time: asked for all the room left, zlib hands back one
+                    # piece as large as the cap, held beside the body (twice it).
+                    room = min(CHUNK, self.max_bytes + 1 - len(body))
+                    body += inflater.decompress(pending, room)
+                    pending = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
+                    await asyncio.sleep(0)  # 64 KB of zeros inflate to 64 MB: let others run
+                if len(body) > self.max_bytes or wire > self.max_bytes:
                     raise FetchError(f"{self.url} is over the {self.max_bytes:,}-byte cap")
             if inflater is not None:
                 # All input is consumed, so only zlib's few pending bytes are left (flush's
