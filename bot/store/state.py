@@ -7,9 +7,11 @@ program changes; state must survive that, and restarts, and crashes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import re
+import sqlite3
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -247,7 +249,43 @@ def _announcements(row: Sequence[Any]) -> Announcements:
     return Announcements(g, conf, channel, minutes, bool(per_talk), bool(enabled), reason, updated)
 
 
-async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
+_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+
+
+@functools.cache
+def _schema_at(version: int) -> dict[str, frozenset[str]]:
+    """Table -> columns, as the migrations up to `version` make them (built in memory
+    from the migrations themselves, so it can never disagree with them)."""
+    with contextlib.closing(sqlite3.connect(":memory:")) as db:
+        db.executescript("\n".join(MIGRATIONS[:version]))
+        tables = [row[0] for row in db.execute(_TABLES)]
+        return {t: frozenset(row[1] for row in db.execute(f"PRAGMA table_info({t})"))
+                for t in tables}  # fmt: skip
+
+
+async def _check_schema(db: aiosqlite.Connection, path: Path, version: int) -> None:
+    """Every table and column the schema at `version` has must be there: a table dropped
+    by hand or a half-restored file would otherwise pass every check here and fail later,
+    in a scheduler or a command, with a traceback. Tables of the operator's own are let be."""
+    tables = {row[0] for row in await db.execute_fetchall(_TABLES)}
+    missing = []
+    for table, columns in _schema_at(version).items():
+        if table not in tables:
+            missing.append(f"the table {table}")
+            continue
+        have = {row[1] for row in await db.execute_fetchall(f"PRAGMA table_info({table})")}
+        missing += [f"the column {table}.{column}" for column in sorted(columns - have)]
+    if missing:
+        listed = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if missing[3:] else "")
+        raise StoreUnavailable(
+            path, f"it lacks what state schema {version} needs ({listed}); restore it from a"
+            " backup, or move it aside and the bot starts an empty one"
+        )  # fmt: skip
+
+
+async def _checked(db: aiosqlite.Connection, path: Path) -> int:
+    """The file's state schema version, once the file is shown whole and holding every
+    table and column of that version; else StoreUnavailable."""
     # A truncated file can keep a valid first page and fail only on the first /remind;
     # the state database is small, so checking it whole at start costs little.
     problems = [row[0] for row in await db.execute_fetchall("PRAGMA quick_check")]
@@ -258,6 +296,14 @@ async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
         raise StoreUnavailable(
             path, f"it was written by a newer confbot (state schema {version}); upgrade confbot"
         )
+    # Checked before migrating: a migration on a damaged file would fail half-way with
+    # SQLite's words ("no such table") instead of ours.
+    await _check_schema(db, path, version)
+    return int(version)
+
+
+async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
+    version = await _checked(db, path)
     for number in range(version, STATE_VERSION):
         await db.executescript(
             f"BEGIN; {MIGRATIONS[number]}\nPRAGMA user_version = {number + 1}; COMMIT;"

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.store.state import StateStore
+from bot.store.state import STATE_VERSION, StateStore
 from tests.e2e.conftest import bot_env, logged_in, wait_for
 from tests.e2e.test_faults_e2e import spawn_bot
 from tests.fakediscord.server import FakeDiscord
+from tests.local_servers import state_at_version
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,10 +41,20 @@ def _newer(path: Path) -> None:
         db.execute("PRAGMA user_version = 999")
 
 
+def _table_missing(path: Path) -> None:
+    state_at_version(path, STATE_VERSION, "DROP TABLE reminders")
+
+
+def _column_missing(path: Path) -> None:
+    state_at_version(path, STATE_VERSION, "ALTER TABLE deliveries DROP COLUMN detail")
+
+
 BROKEN: dict[str, tuple[Callable[[Path], None], str]] = {
     "truncated": (_truncated, "damaged"),
     "garbage": (_garbage, "not a confbot database"),
     "newer": (_newer, "newer confbot"),
+    "table missing": (_table_missing, "(the table reminders); restore it from a backup"),
+    "column missing": (_column_missing, "(the column deliveries.detail); restore it from"),
 }
 
 
