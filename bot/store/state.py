@@ -268,6 +268,13 @@ async def _check_schema(db: aiosqlite.Connection, path: Path, version: int) -> N
     by hand or a half-restored file would otherwise pass every check here and fail later,
     in a scheduler or a command, with a traceback. Tables of the operator's own are let be."""
     tables = {row[0] for row in await db.execute_fetchall(_TABLES)}
+    if version == 0:
+        if tables:  # never write confbot's tables into another program's database
+            raise StoreUnavailable(
+                path, "it is not a confbot state database (it holds other tables); give"
+                " CONFBOT_STATE_DB a file of its own"
+            )  # fmt: skip
+        return
     missing = []
     for table, columns in _schema_at(version).items():
         if table not in tables:
@@ -314,6 +321,28 @@ async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
     await db.execute(f"PRAGMA user_version = {STATE_VERSION}")
 
 
+def _usable(path: Path) -> None:
+    """Refuse, in words, a path SQLite would fail on with its own (or hang on)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreUnavailable(path, f"its folder cannot be created: {describe(exc)}") from exc
+    if path.is_dir():
+        raise StoreUnavailable(path, "it is a folder; give a file path")
+    if path.exists() and not path.is_file():  # a FIFO would hang the start
+        raise StoreUnavailable(path, "it is not a regular file")
+    try:
+        path.open("rb").close()
+    except FileNotFoundError:
+        pass  # a first start: SQLite makes it
+    except PermissionError as exc:
+        # SQLite would call it "unable to open" and send the operator to the folder.
+        raise StoreUnavailable(
+            path, f"it cannot be read ({exc.strerror}); give the bot's user read and"
+            " write access to it"
+        ) from exc  # fmt: skip
+
+
 S = TypeVar("S", bound="StateStore")
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -348,14 +377,9 @@ class StateStore(Connected):
 
     @classmethod
     async def open(cls, path: Path) -> Self:
-        """Open, migrate and prove writable, or raise StoreUnavailable: a state file the
-        bot cannot write must stop the start, not the first /remind an hour later."""
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreUnavailable(path, f"its folder cannot be created: {describe(exc)}") from exc
-        if path.is_dir():
-            raise StoreUnavailable(path, "it is a folder; give a file path")
+        """Open, check, migrate and prove writable, or raise StoreUnavailable: a state
+        file the bot cannot use must stop the start, not the first /remind an hour later."""
+        _usable(path)
 
         async def prepare(db: aiosqlite.Connection) -> None:
             await db.execute("PRAGMA journal_mode = WAL")

@@ -91,6 +91,40 @@ async def test_a_state_path_under_a_file_is_not_called_a_network_error(
     assert "Traceback" not in stderr
 
 
+def _only(line_start: str, stderr: str) -> str:
+    """The one line the person reads (log lines aside), and no traceback."""
+    assert "Traceback" not in stderr, stderr[-2000:]
+    (line,) = [text for text in stderr.splitlines() if text.startswith(line_start)]
+    return line
+
+
+# Root reads any file whatever its mode: without these two capabilities it does not.
+AS_A_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0 and shutil.which("setpriv") is None, reason="root needs setpriv to be denied"
+)
+async def test_an_unreadable_state_file_is_named_as_unreadable(fake: FakeDiscord, tmp_path: Path):
+    state = tmp_path / "state.db"
+    async with await StateStore.open(state):
+        pass
+    state.chmod(0)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
+    env.update(bot_env(fake, tmp_path, CONFBOT_STATE_DB=str(state)))
+    prefix = AS_A_USER if os.geteuid() == 0 else []
+    process = await asyncio.create_subprocess_exec(
+        *prefix, sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stderr = await _exits_quickly(process)
+    assert process.returncode == 2, stderr[-2000:]
+    assert _only("confbot:", stderr) == (
+        f"confbot: CONFBOT_STATE_DB={state}: it cannot be read (Permission denied);"
+        " give the bot's user read and write access to it."
+    )
+
+
 def _can_mount() -> bool:
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         return False
