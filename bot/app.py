@@ -67,9 +67,12 @@ async def _first_fetch(settings: Settings) -> None:
         ) from None
 
 
-async def open_state(settings: Settings) -> StateStore:
-    """The state database, or a SettingsError naming CONFBOT_STATE_DB and the reason."""
+async def open_state(settings: Settings, to_read: bool = False) -> StateStore:
+    """The state database, or a SettingsError naming CONFBOT_STATE_DB and the reason.
+    `to_read`: for a command that only reads, beside a running bot (StateStore.open_to_read)."""
     with _naming("CONFBOT_STATE_DB"):
+        if to_read:
+            return await StateStore.open_to_read(settings.state_db)
         return await StateStore.open(settings.state_db)
 
 

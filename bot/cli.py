@@ -142,7 +142,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 async def _versions(settings: Settings) -> int:
     from bot.app import open_state
 
-    state = await open_state(settings)
+    state = await open_state(settings, to_read=True)  # beside a running bot too
     try:
         versions = await state.versions()
     finally:
@@ -164,7 +164,7 @@ async def _diff(settings: Settings, old: int | None, new: int | None) -> int:
     from bot.live.versions import read_kept
     from bot.render.text import change_lines
 
-    state = await open_state(settings)
+    state = await open_state(settings, to_read=True)  # beside a running bot too
     try:
         ids = [v.id for v in await state.versions()]
         if new is None:

@@ -86,8 +86,10 @@ class Rig:
         return total
 
 
-async def make_rig(service: ProgramService, path: Path, clock: FixedClock) -> Rig:
-    state = await StateStore.open(path)
+async def make_rig(service: ProgramService, path: Path | StateStore, clock: FixedClock) -> Rig:
+    """A scheduler on the state database at `path`, or on an open one: conferences share
+    the bot's one StateStore, as one process alone may open the file."""
+    state = path if isinstance(path, StateStore) else await StateStore.open(path)
     sender = RecordingSender()
     holder = [service]
     scheduler = Scheduler(state, lambda: holder[0], clock, sender, pace=0)

@@ -23,7 +23,7 @@ async def test_one_conferences_plan_leaves_anothers_deliveries_alone(
 ):
     clock = FixedClock(pacific("2024-07-10T10:50"))
     osdi = await make_rig(service, tmp_path / "state.db", clock)
-    other = await make_rig(ProgramService(read_source(FRAB).program), tmp_path / "state.db", clock)
+    other = await make_rig(ProgramService(read_source(FRAB).program), osdi.state, clock)
     try:
         await osdi.remind(USER, NOMAD, minutes=10)
         await other.scheduler.replan()  # its plan has no reminders at all
@@ -34,7 +34,6 @@ async def test_one_conferences_plan_leaves_anothers_deliveries_alone(
         assert [user for user, _ in osdi.sender.dms] == [USER] and other.sender.dms == []
     finally:
         await osdi.state.close()
-        await other.state.close()
 
 
 async def test_the_same_item_in_two_conferences_is_two_deliveries(tmp_path: Path):

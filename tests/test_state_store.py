@@ -1,20 +1,100 @@
-"""Opening the state database: a damaged schema, or a file that is not one, refused in
-one sentence."""
+"""Opening the state database: one process at a time, and a damaged schema, or a file
+that is not one, refused in one sentence."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
 
 from bot.store.connection import StoreUnavailable
+from bot.store.lock import StateLock
 from bot.store.state import STATE_VERSION, StateStore
 from tests.local_servers import state_at_version
 
-# -- a damaged or foreign database---------------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[1]
+SERVER = 10
+
+
+# -- one process per state database ----------------------------------------------------
+
+
+async def test_a_second_opening_of_one_state_database_is_refused_naming_the_holder(
+    tmp_path: Path,
+):
+    path = tmp_path / "state.db"
+    async with await StateStore.open(path):
+        with pytest.raises(StoreUnavailable) as refused:
+            await StateStore.open(path)
+    assert refused.value.path == path
+    assert refused.value.reason.startswith(
+        f"another confbot (process {os.getpid()}) is running on it"
+    )
+
+
+async def test_closing_the_store_lets_the_next_one_open(tmp_path: Path):
+    path = tmp_path / "state.db"
+    async with await StateStore.open(path) as state:
+        await state.set_stream(SERVER, "osdi24", "Ballroom", "https://example.org/live", 1)
+    async with await StateStore.open(path) as again:
+        assert await again.streams(SERVER, "osdi24") == {"Ballroom": "https://example.org/live"}
+
+
+async def test_another_state_database_in_the_same_folder_is_not_locked_out(tmp_path: Path):
+    one = await StateStore.open(tmp_path / "one.db")
+    async with one, await StateStore.open(tmp_path / "two.db") as two:
+        assert await two.version() == STATE_VERSION
+
+
+async def _versions(path: Path, tmp_path: Path) -> tuple[int, str, str]:
+    """`python -m bot versions` on the state database at `path`: code, stdout, stderr."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
+    env.update(CONFBOT_STATE_DB=str(path), CONFBOT_DB=str(tmp_path / "confbot.db"))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "versions", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode is not None
+    return process.returncode, stdout.decode(), stderr.decode()
+
+
+async def test_versions_reads_the_state_while_a_bot_holds_it(tmp_path: Path):
+    """`python -m bot versions` and `diff` only read: they run beside the bot."""
+    path = tmp_path / "state.db"
+    async with await StateStore.open(path) as state:
+        await state.serve_version("osdi24", "v1", "first", 1, b"zip", [])
+        code, stdout, stderr = await _versions(path, tmp_path)
+        assert (code, stderr) == (0, "")
+        assert "osdi24  version 'first'" in stdout
+        # And the bot still writes after it.
+        await state.set_stream(SERVER, "osdi24", "Ballroom", "https://example.org/live", 1)
+
+
+async def test_versions_never_migrates_under_a_running_bot(tmp_path: Path):
+    """A newer confbot's `versions` beside an older bot: refused, the file untouched."""
+    path = tmp_path / "state.db"
+    state_at_version(path, STATE_VERSION - 1)
+    held = StateLock.take(path)  # the older bot
+    try:
+        code, stdout, stderr = await _versions(path, tmp_path)
+    finally:
+        held.release()
+    assert (code, stdout) == (2, "")
+    assert stderr == (
+        f"confbot: CONFBOT_STATE_DB={path}: the confbot running on it keeps state schema"
+        f" {STATE_VERSION - 1}, this one {STATE_VERSION}; run this command with the running"
+        " bot's confbot.\n"
+    )
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (STATE_VERSION - 1,)
+
+
+# -- a damaged or foreign database -----------------------------------------------------
 
 
 def _current(path: Path, *statements: str) -> None:

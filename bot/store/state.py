@@ -22,6 +22,7 @@ from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 import aiosqlite
 
 from bot.store.connection import Connected, StoreUnavailable, connect, describe
+from bot.store.lock import StateHeld, StateLock
 
 log = logging.getLogger(__name__)
 
@@ -371,22 +372,58 @@ class StateStore(Connected):
     """One connection for the bot's lifetime; every write commits before it returns, and
     writes go one at a time (see _writes)."""
 
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, db: aiosqlite.Connection, path: Path, lock: StateLock | None = None) -> None:
         super().__init__(db, path)
         self._writing = asyncio.Lock()
+        self._lock = lock
 
     @classmethod
     async def open(cls, path: Path) -> Self:
         """Open, check, migrate and prove writable, or raise StoreUnavailable: a state
-        file the bot cannot use must stop the start, not the first /remind an hour later."""
+        file the bot cannot use must stop the start, not the first /remind an hour later.
+        This process's alone until closed; StateHeld while another holds it (see
+        bot.store.lock): two bots on one file would each record and send everything."""
         _usable(path)
+        lock = StateLock.take(path)
 
         async def prepare(db: aiosqlite.Connection) -> None:
             await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA synchronous = FULL")  # a 'sent' mark must survive a crash
             await _migrate(db, path)
 
-        return cls(await connect(path, prepare), path)
+        try:
+            return cls(await connect(path, prepare), path, lock)
+        except BaseException:
+            lock.release()
+            raise
+
+    @classmethod
+    async def open_to_read(cls, path: Path) -> Self:
+        """For commands that only read (`versions`, `diff`), which an operator runs beside
+        the bot: with no bot on it, as open; while a bot holds it, read-only beside that
+        bot (SQLite's WAL lets it read while the bot writes), never migrating or writing
+        under it, and refused in one sentence if that bot keeps another schema."""
+        try:
+            return await cls.open(path)
+        except StateHeld:
+            pass
+
+        async def prepare(db: aiosqlite.Connection) -> None:
+            version = await _checked(db, path)
+            if version != STATE_VERSION:
+                raise StoreUnavailable(
+                    path, f"the confbot running on it keeps state schema {version}, this one"
+                    f" {STATE_VERSION}; run this command with the running bot's confbot"
+                )  # fmt: skip
+
+        return cls(await connect(f"file:{path}?mode=ro", prepare, uri=True), path)
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
 
     async def version(self) -> int:
         (version,) = next(iter(await self._db.execute_fetchall("PRAGMA user_version")))

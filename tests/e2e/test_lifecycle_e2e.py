@@ -125,6 +125,47 @@ async def test_an_unreadable_state_file_is_named_as_unreadable(fake: FakeDiscord
     )
 
 
+async def test_a_second_bot_on_the_same_state_is_refused_in_one_line(
+    fake: FakeDiscord, tmp_path: Path
+):
+    first = await spawn_bot(fake, tmp_path)
+    try:
+        await logged_in(fake)
+        second = await spawn_bot(fake, tmp_path)
+        stderr = await _exits_quickly(second)
+        assert second.returncode == 2, stderr[-2000:]
+        state = tmp_path / "confbot-state.db"
+        assert _only("confbot:", stderr) == (
+            f"confbot: CONFBOT_STATE_DB={state}: another confbot (process {first.pid}) is"
+            " running on it; stop that one first, or give this one its own state database."
+        )
+        # The first one never noticed.
+        answer = await fake.answer(await fake.send_command("next"), timeout=10)
+        assert answer.embeds
+    finally:
+        first.terminate()
+        _, stderr_first = await asyncio.wait_for(first.communicate(), 20)
+    assert first.returncode == 0
+    assert b"Traceback" not in stderr_first
+
+
+async def test_a_killed_bot_leaves_no_lock_behind(fake: FakeDiscord, tmp_path: Path):
+    first = await spawn_bot(fake, tmp_path)
+    await logged_in(fake)
+    first.kill()  # SIGKILL: nothing of the bot's own runs, the kernel drops its lock
+    await first.wait()
+    second = await spawn_bot(fake, tmp_path)
+    try:
+        await wait_for(lambda: fake.identifies >= 2, timeout=30, what="the second bot")
+        answer = await fake.answer(await fake.send_command("next"), timeout=10)
+        assert answer.embeds
+    finally:
+        second.terminate()
+        _, stderr = await asyncio.wait_for(second.communicate(), 20)
+    assert second.returncode == 0, stderr.decode()[-2000:]
+    assert b"another confbot" not in stderr
+
+
 def _can_mount() -> bool:
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         return False
