@@ -1,5 +1,6 @@
-"""Opening the state database: one process at a time, and a damaged schema, or a file
-that is not one, refused in one sentence."""
+"""The state database: one process at a time; a damaged schema, or a file that is not
+one, refused in one sentence; a write the disk refuses undone whole and named for what
+it is."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.store.connection import StoreUnavailable
+from bot.store.connection import StoreUnavailable, WriteFailed, WriteFailure
 from bot.store.lock import StateLock
-from bot.store.state import STATE_VERSION, StateStore
+from bot.store.state import STATE_VERSION, RecordedChange, StateStore
 from tests.local_servers import state_at_version
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -156,3 +157,42 @@ async def test_a_fresh_file_and_an_extra_table_of_the_operators_are_fine(tmp_pat
     _current(path, "CREATE TABLE operator_notes (note TEXT)")
     async with await StateStore.open(path) as state:
         assert await state.version() == STATE_VERSION
+
+
+# -- a write the disk refuses ------------------------------------------------------------
+
+
+async def _full(state: StateStore) -> None:
+    """No page more: a write that needs one fails as on a full disk (SQLITE_FULL)."""
+    (pages,) = next(iter(await state._db.execute_fetchall("PRAGMA page_count")))
+    await state._db.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def _change(n: int, size: int) -> RecordedChange:
+    return RecordedChange(0, 0, f"p:{n}", ("s:x",), "t" * size, ("added",), None, (1, 2, "A"))
+
+
+async def test_a_full_disk_undoes_the_whole_write_and_says_so(tmp_path: Path):
+    async with await StateStore.open(tmp_path / "state.db") as state:
+        await _full(state)
+        # The version row fits; the changes kept with it do not: neither stays.
+        with pytest.raises(WriteFailed) as failed:
+            await state.serve_version("osdi24", "v1", None, 1, b"zip",
+                                      [_change(n, 3000) for n in range(40)])  # fmt: skip
+        assert failed.value.failure is WriteFailure.DISK_FULL
+        assert "database or disk is full" in str(failed.value)
+        await state._db.execute("PRAGMA max_page_count = 1073741823")
+        await state.set_stream(SERVER, "osdi24", "Ballroom", "https://example.org/live", 1)
+        assert await state.versions() == []
+        assert await state.changes("osdi24") == []
+        assert await state.streams(SERVER, "osdi24") == {"Ballroom": "https://example.org/live"}
+
+
+async def test_a_read_only_database_is_named_as_such(tmp_path: Path):
+    async with await StateStore.open(tmp_path / "state.db") as state:
+        await state._db.execute("PRAGMA query_only = 1")
+        with pytest.raises(WriteFailed) as failed:
+            await state.add_reminder("osdi24", 1, None, "p:xiang", 10, 0)
+        assert failed.value.failure is WriteFailure.READ_ONLY
+        await state._db.execute("PRAGMA query_only = 0")
+        assert await state.reminders("osdi24") == []

@@ -3,8 +3,10 @@ and one error for a database file that cannot be used."""
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -20,6 +22,57 @@ class StoreUnavailable(Exception):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+class WriteFailure(StrEnum):
+    """Why the disk or the file refused a write that was otherwise fine: the operator's
+    to fix, not the person's, and not a bug in the bot."""
+
+    DISK_FULL = "the disk is full"
+    READ_ONLY = "the database is read-only"
+    LOCKED = "the database is locked by another program"
+    DISK_ERROR = "the disk could not write it"
+
+
+class WriteFailed(Exception):
+    """A write the disk or the file refused, undone whole: nothing of it was kept."""
+
+    def __init__(self, path: Path, failure: WriteFailure, detail: str) -> None:
+        super().__init__(f"{path}: {failure} ({detail})")
+        self.path = path
+        self.failure = failure
+
+
+# SQLite's primary result codes (the low byte of an extended one): sqlite3 names them only
+# from Python 3.11.4 on, and on the error only as a number.
+_SQLITE_FAILURES = {
+    13: WriteFailure.DISK_FULL,  # SQLITE_FULL, also a full max_page_count
+    8: WriteFailure.READ_ONLY,  # SQLITE_READONLY
+    3: WriteFailure.READ_ONLY,  # SQLITE_PERM
+    5: WriteFailure.LOCKED,  # SQLITE_BUSY: another process kept it past the timeout
+    6: WriteFailure.LOCKED,  # SQLITE_LOCKED
+    10: WriteFailure.DISK_ERROR,  # SQLITE_IOERR
+    14: WriteFailure.DISK_ERROR,  # SQLITE_CANTOPEN: a journal could not be made
+}
+_OS_FAILURES = {
+    errno.ENOSPC: WriteFailure.DISK_FULL,
+    errno.EDQUOT: WriteFailure.DISK_FULL,
+    errno.EROFS: WriteFailure.READ_ONLY,
+    errno.EACCES: WriteFailure.READ_ONLY,
+    errno.EPERM: WriteFailure.READ_ONLY,
+    errno.EIO: WriteFailure.DISK_ERROR,
+}
+
+
+def write_failure(exc: BaseException) -> WriteFailure | None:
+    """What refused a write, when it was the disk or the file; None for anything else
+    (a bug: a wrong statement, a closed connection), which must stay an error."""
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        return None if code is None else _SQLITE_FAILURES.get(code & 0xFF)
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return _OS_FAILURES.get(exc.errno)
+    return None
 
 
 def describe(exc: BaseException) -> str:

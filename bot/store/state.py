@@ -21,7 +21,14 @@ from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 import aiosqlite
 
-from bot.store.connection import Connected, StoreUnavailable, connect, describe
+from bot.store.connection import (
+    Connected,
+    StoreUnavailable,
+    WriteFailed,
+    connect,
+    describe,
+    write_failure,
+)
 from bot.store.lock import StateHeld, StateLock
 
 log = logging.getLogger(__name__)
@@ -361,9 +368,14 @@ def _writes(
         async with self._writing:
             try:
                 return await method(self, *args, **kwargs)
-            except BaseException:
-                await self._db.rollback()
-                raise
+            except BaseException as exc:
+                await self._roll_back()
+                failure = write_failure(exc)
+                if failure is None:
+                    raise
+                # The disk or the file said no (full, read-only, locked): not a bug, and
+                # the operator's to fix; the adapters say so in words (see WriteFailed).
+                raise WriteFailed(self.path, failure, str(exc)) from exc
 
     return whole
 
@@ -424,6 +436,14 @@ class StateStore(Connected):
         finally:
             if self._lock is not None:
                 self._lock.release()
+
+    async def _roll_back(self) -> None:
+        """Undo a failed write. SQLite may have undone it already (a full disk does);
+        a rollback that fails too must not hide why the write failed."""
+        try:
+            await self._db.rollback()
+        except sqlite3.Error as exc:
+            log.warning("state database %s: rollback after a failed write: %s", self.path, exc)
 
     async def version(self) -> int:
         (version,) = next(iter(await self._db.execute_fetchall("PRAGMA user_version")))

@@ -12,6 +12,7 @@ from bot.adapters.discord.replies import send_text
 from bot.render.cards import escape, no_match_message, truncate
 from bot.service import QueryError, WhenError
 from bot.service.results import NoMatch
+from bot.store.connection import WriteFailed, WriteFailure
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,21 @@ APOLOGY = (
 )
 
 
+# A state write the disk or the file refused (see bot.store.state._writes): the person
+# learns the real reason, that it is not their doing, that nothing of it was kept, and
+# whom to tell. One sentence each.
+NOT_SAVED = {
+    WriteFailure.DISK_FULL: "The bot's disk is full, so nothing was saved; please tell the"
+    " bot's operator.",
+    WriteFailure.READ_ONLY: "The bot's state database is read-only, so nothing was saved;"
+    " please tell the bot's operator.",
+    WriteFailure.LOCKED: "The bot's state database is locked by another program, so nothing"
+    " was saved; please try again in a minute.",
+    WriteFailure.DISK_ERROR: "The bot's disk could not write that, so nothing was saved;"
+    " please tell the bot's operator.",
+}
+
+
 class NothingFound(Exception):
     """A lookup found nothing: an expected outcome, answered with suggestions."""
 
@@ -93,11 +109,18 @@ class ConfTree(app_commands.CommandTree):
             message = "You don't have permission to use this command here."
         elif isinstance(original, app_commands.CommandOnCooldown):
             message = f"Slow down a little: try again in {original.retry_after:.0f} s."
+        elif isinstance(original, WriteFailed):
+            # One line for the operator, without a traceback: the cause is the disk.
+            log.error("/%s could not be saved: %s", _command(interaction), original)
+            message = NOT_SAVED[original.failure]
         else:
-            command = interaction.command.qualified_name if interaction.command else "?"
-            log.error("error in /%s", command, exc_info=original)
+            log.error("error in /%s", _command(interaction), exc_info=original)
             message = APOLOGY
         try:
             await send_text(interaction, message, ephemeral=True)
         except discord.HTTPException:
             log.exception("could not send the error message")
+
+
+def _command(interaction: discord.Interaction) -> str:
+    return interaction.command.qualified_name if interaction.command else "?"
