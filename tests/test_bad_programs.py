@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from bot.importer.files import MAX_BYTES
+from bot.importer.limits import MAX_BYTES
 
 
 def _schedule(edit: Callable[[dict], None]) -> Callable[[Path], None]:

@@ -11,7 +11,7 @@ from xml.etree.ElementTree import fromstring
 import pytest
 
 from bot.bulk import cycle_collection_paused
-from bot.importer import files, frab_xml
+from bot.importer import files
 from bot.importer.files import json_document, release
 from bot.importer.registry import read_source
 
@@ -59,6 +59,5 @@ def test_a_program_is_whole_after_its_document_is_released(
 ) -> None:
     released = read_source(SHARED / name).program
     monkeypatch.setattr(files, "release", lambda nodes: None)
-    monkeypatch.setattr(frab_xml, "release", lambda nodes: None)
     kept = read_source(SHARED / name).program
     assert released == kept and released.talks

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from bot.importer.errors import ProgramFileError
+from bot.importer.limits import MAX_EVENTS, MAX_PEOPLE, MAX_TITLE
 from bot.importer.report import Loaded, LoadReport
 from bot.model import (
     Authorship,
@@ -100,7 +101,9 @@ def build(raw: RawConference, found: Sequence[RawTalk], default_zone: str | None
     made of it (no talks, no zone at all)."""
     if not found:
         raise ProgramFileError(raw.path, f"holds no events to show (read as {raw.fmt})")
+    check_events(len(found), raw.path)
     warnings = list(raw.warnings)
+    found = _cut(found, raw.path, warnings)
     zone, zone_reason = _zone(raw, found, default_zone, warnings)
     placed = [_placed(t, zone) for t in found]
     days = _program_days(raw, placed, zone, warnings)
@@ -120,6 +123,48 @@ def build(raw: RawConference, found: Sequence[RawTalk], default_zone: str | None
         warnings=tuple(warnings),
     )
     return Loaded(Program(conference, tuple(sessions), tuple(talks), ()), report)
+
+
+def check_events(count: int, path: str) -> None:
+    """Readers call this as they go, so a file of a million events stops at the limit
+    instead of building them all (see bot.importer.limits)."""
+    if count > MAX_EVENTS:
+        raise ProgramFileError(
+            path, f"holds more than {MAX_EVENTS:,} events; a program may hold {MAX_EVENTS:,}"
+        )
+
+
+_ONE_LINE = ("title", "subtitle", "room", "track", "kind", "language")
+
+
+def _cut(talks: Sequence[RawTalk], path: str, warnings: list[str]) -> Sequence[RawTalk]:
+    """Titles, rooms, tracks and names over MAX_TITLE characters cut there (the report
+    says how many); an event naming more than MAX_PEOPLE people refused."""
+    cut = 0
+    kept: list[RawTalk] = []
+    for talk in talks:
+        if len(talk.persons) > MAX_PEOPLE:
+            raise ProgramFileError(
+                path, f"{talk.where}: names {len(talk.persons):,} people; an event may name"
+                f" {MAX_PEOPLE} at most",
+            )  # fmt: skip
+        changes: dict[str, object] = {}
+        for name in _ONE_LINE:
+            value = getattr(talk, name)
+            if value is not None and len(value) > MAX_TITLE:
+                changes[name] = value[:MAX_TITLE]
+        if any(len(p) > MAX_TITLE for p in talk.persons):
+            changes["persons"] = tuple(p[:MAX_TITLE] for p in talk.persons)
+        if changes:
+            cut += 1
+            talk = dataclasses.replace(talk, **changes)  # type: ignore[arg-type]
+        kept.append(talk)
+    if cut:
+        warnings.append(
+            f"{cut} event(s) have a title, room, track or name longer than {MAX_TITLE}"
+            f" characters; cut to {MAX_TITLE}"
+        )
+    return kept if cut else talks
 
 
 def _talks(

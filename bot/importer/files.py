@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from bot.importer.errors import ProgramFileError
+from bot.importer.limits import MAX_BYTES, MAX_DEPTH, MAX_DIGITS, MAX_JSON_VALUES, MAX_VALUE
 
-MAX_BYTES = 50_000_000  # larger than any real program export; bigger is a mistake
 _BLOCK = 1 << 20
 _BOM = b"\xef\xbb\xbf"
 _SLICE = 1024  # nodes freed in one step when a parsed document is released
@@ -42,6 +43,9 @@ def text_lines(path: Path, limit: int = MAX_BYTES) -> Iterator[tuple[int, str]]:
         raise ProgramFileError(path.name, f"cannot be read ({exc.strerror})") from None
     with handle:
         for line_no, raw in _raw_lines(handle):
+            if len(raw) > MAX_VALUE:
+                raise ProgramFileError(path.name, f"has a line longer than {MAX_VALUE:,} bytes;"
+                                       " no program needs one so long", line_no)  # fmt: skip
             if raw.strip():
                 yield line_no, _decode(raw, path.name, line_no)
 
@@ -108,13 +112,92 @@ def read_json(
     limit: int = MAX_BYTES,
     object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None,
 ) -> Any:
+    """The parsed file, refused before parsing when it holds more values or deeper
+    nesting than a program could (see bot.importer.limits), and with any lone surrogate
+    (a legal escape such as \\ud800, which no database or Discord message can carry)
+    replaced by U+FFFD."""
     text = read_text(path, limit)
+    _check_json_shape(text, path.name)
+
+    def number(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+        def parse(digits: str) -> Any:
+            if len(digits) > MAX_DIGITS:
+                raise ProgramFileError(
+                    path.name, f"holds a number of {len(digits):,} characters; a program's"
+                    f" numbers have {MAX_DIGITS} at most",
+                )  # fmt: skip
+            return kind(digits)
+
+        return parse
+
     try:
-        return json.loads(text, object_pairs_hook=object_pairs_hook)
+        data = json.loads(text, object_pairs_hook=object_pairs_hook,
+                          parse_int=number(int), parse_float=number(float))  # fmt: skip
     except json.JSONDecodeError as exc:
         raise ProgramFileError(path.name, f"not valid JSON: {exc.msg}", exc.lineno) from None
     except RecursionError:
         raise ProgramFileError(path.name, "JSON nested too deeply to be a program") from None
+    return _without_surrogates(data) if _SURROGATE_ESCAPE.search(text) else data
+
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_json_shape(text: str, path: str) -> None:
+    """Count the values (every value but the first follows a comma or opens a
+    container) and measure the nesting, outside strings and at C speed, before the
+    parser builds anything."""
+    bare = _STRING.sub("", text)
+    values = bare.count(",") + bare.count("[") + bare.count("{") + 1
+    if values > MAX_JSON_VALUES:
+        raise ProgramFileError(
+            path, f"holds about {values:,} JSON values; a program file may hold"
+            f" {MAX_JSON_VALUES:,} at most",
+        )  # fmt: skip
+    brackets = _NOT_BRACKET.sub("", bare)
+    del bare
+    for _ in range(MAX_DEPTH):  # each pass removes the innermost level
+        before = len(brackets)
+        brackets = brackets.replace("[]", "").replace("{}", "")
+        if not brackets or len(brackets) == before:
+            return  # balanced within the depth, or unbalanced: the parser says where
+    if brackets.replace("[]", "").replace("{}", "") != brackets:
+        raise ProgramFileError(
+            path, f"JSON nested too deeply to be a program (more than {MAX_DEPTH} levels)"
+        )  # fmt: skip
+
+
+def no_surrogates(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD: text read from a program file
+    never carries one (the database and Discord refuse it)."""
+    return _SURROGATE.sub("\ufffd", text) if not text.isascii() else text
+
+
+def _without_surrogates(data: Any) -> Any:
+    """Every string of a parsed JSON document (keys too) without lone surrogates; a
+    loop, not a recursion, however deep the document."""
+    if isinstance(data, str):
+        return no_surrogates(data)
+    todo = [data]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            items = list(node.items())
+            node.clear()
+            for key, value in items:
+                node[no_surrogates(key)] = no_surrogates(value) if isinstance(value, str) else value
+                if isinstance(value, dict | list):
+                    todo.append(value)
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                if isinstance(value, str):
+                    node[i] = no_surrogates(value)
+                elif isinstance(value, dict | list):
+                    todo.append(value)
+    return data
 
 
 def _raw_lines(handle: Any) -> Iterator[tuple[int, bytes]]:

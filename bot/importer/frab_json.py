@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.importer import values
-from bot.importer.community import DayInfo, RawConference, RawTalk, build
+from bot.importer.community import DayInfo, RawConference, RawTalk, build, check_events
 from bot.importer.errors import ProgramFileError
 from bot.importer.files import json_document
 from bot.importer.report import Loaded
@@ -77,7 +77,7 @@ class _Reader:
         days = conference.get("days")
         if not isinstance(days, list):
             raise self.fail(where, "expected a list of days")
-        talks = []
+        talks: list[RawTalk] = []
         for i, day in enumerate(days):
             day_where = f"{where}[{i}]"
             day = self.obj(day, day_where)
@@ -90,6 +90,7 @@ class _Reader:
                 raw.rooms.append(str(room))
                 if not isinstance(events, list):
                     raise self.fail(f"{day_where}.rooms.{room}", "expected a list of events")
+                check_events(len(talks) + len(events), self.path)
                 for j, event in enumerate(events):
                     talks.append(self.v1_event(event, f"{day_where}.rooms.{room}[{j}]",
                                                day_date, str(room)))  # fmt: skip
@@ -150,7 +151,8 @@ class _Reader:
             if isinstance(t, dict)
         }
         bounds = [(d.date, d.start) for d in raw.days if d.start is not None]
-        talks = []
+        talks: list[RawTalk] = []
+        check_events(len(schedule["events"]), self.path)
         for i, event in enumerate(schedule["events"]):
             where = f"schedule.events[{i}]"
             event = self.obj(event, where)

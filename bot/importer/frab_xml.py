@@ -18,9 +18,10 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from bot.importer import values
-from bot.importer.community import DayInfo, RawConference, RawTalk, build
+from bot.importer.community import DayInfo, RawConference, RawTalk, build, check_events
 from bot.importer.errors import ProgramFileError
-from bot.importer.files import check_size, release
+from bot.importer.files import check_size
+from bot.importer.limits import MAX_DEPTH, MAX_XML_ELEMENTS
 from bot.importer.report import Loaded
 from bot.importer.text import plain_text
 from bot.model import within_range
@@ -35,7 +36,7 @@ class FrabXmlReader:
     def read(self, path: Path, default_zone: str | None) -> Loaded:
         check_size(path)
         try:
-            root = SafeET.parse(path).getroot()
+            raw, talks = _Stream(path.name).read(path)
         except ParseError as exc:
             line = exc.position[0] if exc.position else None
             raise ProgramFileError(path.name, f"is not well-formed XML ({exc})", line) from None
@@ -45,13 +46,6 @@ class FrabXmlReader:
             ) from None
         except (LookupError, ValueError) as exc:  # an encoding Python does not know, say
             raise ProgramFileError(path.name, f"cannot be read as XML ({exc})") from None
-        if root is None or root.tag != "schedule":
-            found = f"<{root.tag}>" if root is not None else "nothing"
-            raise ProgramFileError(path.name, f"the root element is {found}, not <schedule>")
-        try:
-            raw, talks = _read(root, path.name)
-        finally:
-            release(list(root.iter()))
         return build(raw, talks, default_zone)
 
     def files(self, path: Path) -> Sequence[Path]:
@@ -60,42 +54,132 @@ class FrabXmlReader:
 
 READER = FrabXmlReader()
 
+_HEAD = ("conference", "generator", "version")  # what is read of the root's children
 
-def _read(root: Element, path: str) -> tuple[RawConference, list[RawTalk]]:
-    conference = root.find("conference")
-    info = conference if conference is not None else Element("conference")
-    generator = root.find("generator")
-    made_by = None
-    if generator is not None and generator.get("name"):
-        made_by = " ".join(x for x in (generator.get("name"), generator.get("version")) if x)
-    raw = RawConference(
-        fmt="schedule.xml",
-        path=path,
-        title=_child(info, "title"),
-        acronym=_child(info, "acronym"),
-        zone_name=_child(info, "time_zone_name"),
-        start=values.date_of(_child(info, "start")),
-        end=values.date_of(_child(info, "end")),
-        venue=_child(info, "venue"),
-        city=_child(info, "city"),
-        generator=made_by,
-        version=_child(root, "version"),
-        base_url=_child(info, "base_url"),
-    )
-    talks: list[RawTalk] = []
-    for d, day in enumerate(root.iter("day"), start=1):
-        day_date = values.date_of(day.get("date"))
-        if day_date is None:
-            raise ProgramFileError(path, f"day {d}: date {day.get('date')!r} is not a date")
-        raw.days.append(DayInfo(day_date, values.instant(day.get("start"))))
-        for room in day.iter("room"):
-            name = values.text(room.get("name"))
+
+class _Stream:
+    """One pass over the file's elements as the parser makes them, so reading is linear
+    however the file nests and holds only the event being read: each event is read once,
+    at its end, under its nearest enclosing <room> and <day>; then it (like every element
+    not needed any more) is dropped from its parent. The count of elements and their
+    depth are bounded (bot.importer.limits)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.head: dict[str, Element] = {}
+        self.days: list[tuple[int, date]] = []  # the enclosing days: (number, date)
+        self.rooms: list[tuple[str | None, list[int]]] = []  # enclosing rooms, events read
+        self.talks: list[RawTalk] = []
+        self.day_infos: list[DayInfo] = []
+        self.room_names: list[str] = []
+
+    def read(self, path: Path) -> tuple[RawConference, list[RawTalk]]:
+        stack: list[Element] = []
+        roles: list[str] = []  # what each open element is to the reader (see started)
+        holding = 0  # the depth of the event or head element kept whole, 0 if none
+        count = 0
+        for kind, element in SafeET.iterparse(path, events=("start", "end")):
+            if kind == "start":
+                count += 1
+                stack.append(element)
+                self.check(count, len(stack), element)
+                role = "" if holding else self.started(element, len(stack))
+                if role in ("event", "head"):
+                    holding = len(stack)
+                roles.append(role)
+                continue
+            depth = len(stack)
+            stack.pop()
+            role = roles.pop()
+            if holding and depth > holding:
+                continue  # part of what is kept whole: read with it
+            if role == "head":
+                holding = 0
+                continue  # kept (it is small), and read at the end
+            if role == "event":
+                self.event(element)
+                holding = 0
+            elif role == "day":
+                self.days.pop()
+            elif role == "room":
+                self.rooms.pop()
+            if stack:
+                del stack[-1][-1]  # the element just ended is its parent's last child
+        return self.conference(), self.talks
+
+    def check(self, count: int, depth: int, element: Element) -> None:
+        if depth == 1 and element.tag != "schedule":
+            found = f"<{element.tag}>"
+            raise ProgramFileError(self.path, f"the root element is {found}, not <schedule>")
+        if count > MAX_XML_ELEMENTS:
+            raise ProgramFileError(
+                self.path, f"holds more than {MAX_XML_ELEMENTS:,} XML elements; a program"
+                f" file may hold {MAX_XML_ELEMENTS:,}",
+            )  # fmt: skip
+        if depth > MAX_DEPTH:
+            raise ProgramFileError(
+                self.path, f"XML nested too deeply to be a program (more than {MAX_DEPTH} levels)"
+            )  # fmt: skip
+
+    def started(self, element: Element, depth: int) -> str:
+        """What an element starting outside any event is: a day or a room entered (their
+        attributes are known at the start), an event, a head element of the root
+        (conference, generator, version: the first of each), or nothing to the reader."""
+        if depth == 2 and element.tag in _HEAD and element.tag not in self.head:
+            self.head[element.tag] = element
+            return "head"
+        if element.tag == "day" and depth > 1:
+            number = len(self.day_infos) + 1
+            day_date = values.date_of(element.get("date"))
+            if day_date is None:
+                raise ProgramFileError(
+                    self.path, f"day {number}: date {element.get('date')!r} is not a date"
+                )
+            self.day_infos.append(DayInfo(day_date, values.instant(element.get("start"))))
+            self.days.append((number, day_date))
+            return "day"
+        if element.tag == "room" and self.days:
+            name = values.text(element.get("name"))
             if name:
-                raw.rooms.append(name)
-            for e, event in enumerate(room.iter("event"), start=1):
-                where = f"day {d}, room {name or '?'}, event {e}"
-                talks.append(_event(event, where, day_date, name, path))
-    return raw, talks
+                self.room_names.append(name)
+            self.rooms.append((name, [0]))
+            return "room"
+        if element.tag == "event" and self.rooms:
+            return "event"
+        return ""
+
+    def event(self, element: Element) -> None:
+        number, day_date = self.days[-1]
+        name, read = self.rooms[-1]
+        read[0] += 1
+        where = f"day {number}, room {name or '?'}, event {read[0]}"
+        self.talks.append(_event(element, where, day_date, name, self.path))
+        check_events(len(self.talks), self.path)
+
+    def conference(self) -> RawConference:
+        info = self.head.get("conference", Element("conference"))
+        generator = self.head.get("generator")
+        made_by = None
+        if generator is not None and generator.get("name"):
+            made_by = " ".join(x for x in (generator.get("name"), generator.get("version")) if x)
+        version = self.head.get("version")
+        raw = RawConference(
+            fmt="schedule.xml",
+            path=self.path,
+            title=_child(info, "title"),
+            acronym=_child(info, "acronym"),
+            zone_name=_child(info, "time_zone_name"),
+            start=values.date_of(_child(info, "start")),
+            end=values.date_of(_child(info, "end")),
+            venue=_child(info, "venue"),
+            city=_child(info, "city"),
+            generator=made_by,
+            version=values.text(version.text) if version is not None else None,
+            base_url=_child(info, "base_url"),
+        )
+        raw.days.extend(self.day_infos)
+        raw.rooms.extend(self.room_names)
+        return raw
 
 
 def _event(event: Element, where: str, day: date, room: str | None, path: str) -> RawTalk:

@@ -15,9 +15,10 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bot.importer.community import RawConference, RawTalk, build
+from bot.importer.community import RawConference, RawTalk, build, check_events
 from bot.importer.errors import ProgramFileError
-from bot.importer.files import read_bytes
+from bot.importer.files import no_surrogates, read_bytes
+from bot.importer.limits import MAX_LINES, MAX_VALUE
 from bot.importer.report import Loaded
 from bot.importer.text import plain_text
 from bot.importer.values import LONGEST, url
@@ -48,22 +49,41 @@ READER = IcalReader()
 Property = tuple[str, dict[str, str], str]
 
 
-def unfold(data: bytes) -> list[tuple[int, bytes]]:
-    """(first line number, logical line), with folds undone on bytes."""
-    data = data.removeprefix(b"\xef\xbb\xbf")
-    data = data.replace(b"\r\r\n", b"\n").replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+_LINE_END = re.compile(rb"\r\r\n|\r\n|\r")
+_LINE = re.compile(rb"[^\n]*\n?")
+
+
+def unfold(data: bytes, path: str = "calendar.ics") -> list[tuple[int, bytes]]:
+    """(first line number, logical line), with folds undone on bytes. Linear however
+    long a folded line is (its parts are joined once); refused past MAX_LINES lines or a
+    logical line of MAX_VALUE bytes (bot.importer.limits)."""
+    data = _LINE_END.sub(b"\n", data.removeprefix(b"\xef\xbb\xbf"))
     lines: list[tuple[int, bytes]] = []
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        if line[:1] in (b" ", b"\t") and lines:
-            first, text = lines[-1]
-            lines[-1] = (first, text + line[1:])
+    parts: list[bytes] = []
+    first = 0
+    size = 0
+    for number, match in enumerate(_LINE.finditer(data), start=1):
+        line = match[0].rstrip(b"\n")
+        if number > MAX_LINES:
+            raise ProgramFileError(path, f"has more than {MAX_LINES:,} lines; a program file"
+                                   f" may have {MAX_LINES:,}")  # fmt: skip
+        if line[:1] in (b" ", b"\t") and parts:
+            parts.append(line[1:])
+            size += len(line)
         elif line.strip():
-            lines.append((number, line))
+            if parts:
+                lines.append((first, b"".join(parts)))
+            parts, first, size = [line], number, len(line)
+        if size > MAX_VALUE:
+            raise ProgramFileError(path, f"line {first} is longer than {MAX_VALUE:,} bytes;"
+                                   " no program needs one so long", first)  # fmt: skip
+    if parts:
+        lines.append((first, b"".join(parts)))
     return lines
 
 
 def properties(data: bytes, path: str) -> Iterator[tuple[int, Property]]:
-    for number, line in unfold(data):
+    for number, line in unfold(data, path):
         name_part, value = _split_value(line)
         if value is None:
             raise ProgramFileError(path, "a line with no ':' is not an iCalendar property",
@@ -81,10 +101,14 @@ def properties(data: bytes, path: str) -> Iterator[tuple[int, Property]]:
         except (LookupError, ValueError):  # an unknown CHARSET, or bytes not in it
             shown = charset.encode("ascii", "replace").decode()[:40]
             raise ProgramFileError(path, f"is not {shown!r} text", number) from None
-        yield number, (name.decode("ascii", "replace").upper(), params, text)
+        # Some codecs a CHARSET may name (utf-7, unicode_escape) make lone surrogates.
+        yield number, (name.decode("ascii", "replace").upper(), params, no_surrogates(text))
 
 
 def _split_value(line: bytes) -> tuple[bytes, bytes | None]:
+    colon = line.find(b":")
+    if colon < 0 or b'"' not in line[:colon]:  # no quoted parameter: at C speed
+        return (line, None) if colon < 0 else (line[:colon], line[colon + 1 :])
     quoted = False
     for i, byte in enumerate(line):
         if byte == 0x22:  # "
@@ -122,6 +146,7 @@ def _read(data: bytes, path: str, default_zone: str | None) -> tuple[RawConferen
             current, start_line = {}, number
         elif name == "END" and value.upper() == "VEVENT" and current is not None:
             events.append((start_line, current))
+            check_events(len(events), path)
             current = None
         elif current is not None:
             current.setdefault(name, (params, value))

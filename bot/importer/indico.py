@@ -13,7 +13,7 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
-from bot.importer.community import RawConference, RawTalk, build
+from bot.importer.community import RawConference, RawTalk, build, check_events
 from bot.importer.errors import ProgramFileError
 from bot.importer.files import json_document
 from bot.importer.report import Loaded
@@ -63,6 +63,7 @@ def _read(data: Any, path: str) -> tuple[RawConference, list[RawTalk]]:
     contributions = event.get("contributions")
     if not isinstance(contributions, list):
         raise ProgramFileError(path, "results[0].contributions: expected a list")
+    check_events(len(contributions), path)
     talks = []
     for i, item in enumerate(contributions):
         where = f"results[0].contributions[{i}]"

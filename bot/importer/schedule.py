@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.importer.errors import ProgramFileError
 from bot.importer.files import json_document
+from bot.importer.limits import MAX_EVENTS
 from bot.model import Slot, TimeBasis, load_zone, within_range
 
 
@@ -88,6 +89,7 @@ class _ScheduleReader:
         if not isinstance(raw, dict):
             raise self.fail("top level", "expected an object")
         conference = self.conference(self.field(raw, "conference", "top level", dict))
+        self.count(raw)
         sessions = tuple(
             self.session(item, f"sessions[{i}]")
             for i, item in enumerate(self.field(raw, "sessions", "top level", list))
@@ -97,6 +99,20 @@ class _ScheduleReader:
             for i, item in enumerate(self.field(raw, "events", "top level", list, True) or [])
         )
         return Schedule(conference, sessions, events)
+
+    def count(self, raw: dict[str, Any]) -> None:
+        """Sessions, their papers and other events: at most MAX_EVENTS in all."""
+        found = 0
+        for key in ("sessions", "events"):
+            items = raw.get(key)
+            if isinstance(items, list):
+                found += len(items) + sum(
+                    len(p) for s in items if isinstance(s, dict)
+                    if isinstance(p := s.get("papers"), list)
+                )  # fmt: skip
+        if found > MAX_EVENTS:
+            raise self.fail("top level", f"holds {found:,} sessions, papers and events; a"
+                            f" program may hold {MAX_EVENTS:,}")  # fmt: skip
 
     def field(self, obj: Any, name: str, where: str, kind: type, optional: bool = False) -> Any:
         if not isinstance(obj, dict):

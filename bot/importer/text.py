@@ -8,6 +8,8 @@ import html
 import re
 from html.parser import HTMLParser
 
+from bot.importer.limits import MAX_ABSTRACT_SOURCE
+
 MAX_ABSTRACT = 4000  # more than any card shows; bounds memory for a 10,000-talk program
 
 _BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr",
@@ -78,6 +80,7 @@ def plain_text(text: object) -> str | None:
     string (a number where a JSON export should have text): no text."""
     if not isinstance(text, str) or not text:
         return None
+    text = text[:MAX_ABSTRACT_SOURCE]  # every step below copies it: bound what is copied
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "<" not in text and "&lt;" in text:  # HTML escaped once more than it should be
         text = html.unescape(text)

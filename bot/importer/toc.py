@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bot.importer.errors import ProgramFileError
 from bot.importer.files import text_lines
+from bot.importer.limits import MAX_EVENTS
 from bot.normalize import collapse_space, strip_dot_leaders
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -180,6 +181,7 @@ class _TocParser:
         self.session: tuple[str, int] | None = None
         self.session_papers: list[TocPaper] = []
         self.pending: tuple[str, int, int, Layout] | None = None  # paper waiting for authors
+        self.papers = 0
 
     def fail(self, line_no: int, reason: str, line: str | None = None) -> ProgramFileError:
         return ProgramFileError(self.path, reason, line_no, line)
@@ -266,6 +268,10 @@ class _TocParser:
             raise self.fail(line_no, str(exc), raw) from None
         self.session_papers.append(TocPaper(title, page, authors, title_line))
         self.pending = None
+        self.papers += 1
+        if self.papers > MAX_EVENTS:
+            raise self.fail(line_no, f"more than {MAX_EVENTS:,} papers; a program may hold"
+                            f" {MAX_EVENTS:,}")  # fmt: skip
 
     def close_session(self, line_no: int) -> None:
         if self.session is None:

@@ -8,6 +8,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.importer.limits import MAX_TITLE
 from bot.model import Link, LinkKind, within_range
 
 # No item of a program lasts longer than this; a longer 'duration' is a broken value.
@@ -26,9 +27,15 @@ def mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+# Of a one-line text, only this much is read: enough to tell that it is longer than
+# MAX_TITLE (community.build cuts it there and says so), never a million words split.
+_READ = 8 * MAX_TITLE
+MAX_URL = 2048  # longer is no address a card can show
+
+
 def text(value: Any) -> str | None:
     if isinstance(value, str):  # checked first: a 10,000-talk file reads 130,000 of them
-        return " ".join(value.split()) or None
+        return " ".join(value[:_READ].split()) or None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return None
@@ -86,6 +93,8 @@ def persons(value: Any) -> tuple[str, ...]:
 
 
 def url(value: Any) -> str | None:
+    if isinstance(value, str) and len(value) > MAX_URL:
+        return None
     found = text(value)
     return found if found and found.startswith(("https://", "http://")) else None
 

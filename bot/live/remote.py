@@ -31,7 +31,7 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from bot.address import AddressError, web_address
-from bot.importer.files import MAX_BYTES
+from bot.importer.limits import MAX_BYTES
 from bot.importer.registry import read_source
 from bot.live.guard import SourceRefused, check_address, guarded_connector
 

@@ -1,0 +1,209 @@
+"""A program file is hostile (any server's organiser can add one by address): whatever it
+holds, reading it costs what a real program costs and ends in a program or one sentence.
+Lone surrogates read as U+FFFD, nesting and counts are bounded, texts are cut (and the
+report says so), huge numbers are refused (bot.importer.limits states the limits)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot import cli
+from bot.importer import community, frab_xml, ical, limits
+from bot.importer.errors import ProgramFileError
+from bot.importer.registry import read_source
+from bot.importer.report import Loaded
+
+FIXTURES = Path(__file__).parent / "fixtures" / "programs"
+# A title in each JSON reader's fixture, as the file spells it.
+JSON_TITLES = {"frab-v1.json": '"Opening"', "frab-v2.json": '"Science Hour"',
+               "indico.json": '"Detector Upgrades"'}  # fmt: skip
+
+
+def edited(tmp_path: Path, fixture: str, old: str, new: str) -> Path:
+    text = (FIXTURES / fixture).read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / fixture
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def titles(loaded: Loaded) -> list[str]:
+    return [t.title for t in loaded.program.talks]
+
+
+def load_exit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, program: Path) -> int:
+    monkeypatch.chdir(tmp_path)  # no .env from the checkout
+    monkeypatch.setenv("CONFBOT_PROGRAM", str(program))
+    monkeypatch.setenv("CONFBOT_DB", str(tmp_path / "program.db"))
+    monkeypatch.setenv("CONFBOT_TIMEZONE", "Europe/Berlin")
+    return cli.main(["load"])
+
+
+# -- lone surrogates -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fixture", sorted(JSON_TITLES))
+def test_a_lone_surrogate_escape_in_json_reads_as_the_replacement_character(
+    tmp_path: Path, fixture: str
+):
+    title = JSON_TITLES[fixture]
+    path = edited(tmp_path, fixture, title, title[:-1] + ' \\ud800"')
+    assert f"{title[1:-1]} \ufffd" in titles(read_source(path, "Europe/Berlin"))
+
+
+def test_a_program_whose_title_had_a_lone_surrogate_is_stored_by_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    path = edited(tmp_path, "frab-v1.json", '"Opening"', '"Opening \\ud800"')
+    assert load_exit(monkeypatch, tmp_path, path) == 0, capsys.readouterr().err
+
+
+def test_surrogate_pairs_and_an_escaped_backslash_are_read_as_written(tmp_path: Path):
+    path = edited(tmp_path, "frab-v1.json", '"Opening"', '"Opening \\ud83d\\ude00 \\\\ud800"')
+    assert "Opening \U0001f600 \\ud800" in titles(read_source(path))
+
+
+def test_a_lone_surrogate_from_an_icalendar_charset_reads_as_the_replacement_character(
+    tmp_path: Path,
+):
+    path = tmp_path / "feed.ics"
+    data = (FIXTURES / "program.ics").read_bytes()  # a fold splits a character: bytes
+    path.write_bytes(data.replace(b"LOCATION:Room 5", b"LOCATION;CHARSET=utf-7:Room +2AA-"))
+    rooms = {t.slot.room for t in read_source(path).program.talks}
+    assert "Room \ufffd" in rooms
+
+
+# -- numbers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fixture", sorted(JSON_TITLES))
+def test_a_json_number_of_5000_digits_is_one_sentence(tmp_path: Path, fixture: str):
+    text = (FIXTURES / fixture).read_text(encoding="utf-8")
+    path = tmp_path / fixture
+    path.write_text(text.replace("{", '{"n": ' + "9" * 5000 + ", ", 2), encoding="utf-8")
+    with pytest.raises(ProgramFileError, match="a number of 5,000 characters"):
+        read_source(path)
+
+
+def test_load_says_one_line_for_a_huge_json_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    path = edited(tmp_path, "frab-v1.json", '"id": 1,', '"id": ' + "1" * 5000 + ",")
+    assert load_exit(monkeypatch, tmp_path, path) == cli.DATA_ERROR
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "a number of 5,000 characters" in line
+
+
+# -- nesting ----------------------------------------------------------------------------
+
+
+def nested_rooms(depth: int, events_in_innermost: int = 1) -> str:
+    event = ("<event guid='{n:08d}-0000-4000-8000-000000000000'><date>2024-06-01T10:00:00+02:00"
+             "</date><duration>00:30</duration><title>Talk {n}</title></event>")  # fmt: skip
+    events = "".join(event.format(n=n) for n in range(events_in_innermost))
+    rooms = "".join(f"<room name='R{i}'>" for i in range(depth))
+    return (f"<schedule><conference><title>Nest</title></conference><day date='2024-06-01'>"
+            f"{rooms}{events}{'</room>' * depth}</day></schedule>")  # fmt: skip
+
+
+def test_a_talk_in_three_nested_rooms_is_read_once(tmp_path: Path):
+    path = tmp_path / "schedule.xml"
+    path.write_text(nested_rooms(3))
+    loaded = read_source(path)
+    assert titles(loaded) == ["Talk 0"]
+    assert loaded.program.talks[0].slot.room == "R2"  # its nearest room
+
+
+def test_xml_nested_deeper_than_a_program_is_one_sentence(tmp_path: Path):
+    path = tmp_path / "schedule.xml"
+    path.write_text(nested_rooms(5_000))
+    with pytest.raises(ProgramFileError, match="nested too deeply"):
+        read_source(path)
+
+
+def test_json_nested_deeper_than_the_limit_is_one_sentence(tmp_path: Path):
+    depth = limits.MAX_DEPTH + 1
+    path = edited(tmp_path, "frab-v1.json", '"Opening"', "[" * depth + "]" * depth)
+    with pytest.raises(ProgramFileError, match=f"more than {limits.MAX_DEPTH} levels"):
+        read_source(path)
+
+
+def test_brackets_inside_strings_are_no_nesting(tmp_path: Path):
+    title = "[" * 200 + "{" * 200
+    path = edited(tmp_path, "frab-v1.json", '"Opening"', json.dumps(title))
+    assert title in titles(read_source(path))
+
+
+# -- counts -----------------------------------------------------------------------------
+
+
+def test_json_with_more_values_than_a_program_is_refused_before_parsing(tmp_path: Path):
+    path = edited(tmp_path, "frab-v1.json", '"links": []',
+                  '"links": [' + "{}," * limits.MAX_JSON_VALUES + "{}]")  # fmt: skip
+    with pytest.raises(ProgramFileError, match="JSON values"):
+        read_source(path)
+
+
+@pytest.mark.parametrize(
+    "fixture", ["frab-v1.json", "frab-v2.json", "indico.json", "schedule.xml", "program.ics"]
+)
+def test_more_events_than_the_limit_are_refused_for_every_format(
+    tmp_path: Path, fixture: str, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(community, "MAX_EVENTS", 0)
+    with pytest.raises(ProgramFileError, match="more than 0 events"):
+        read_source(FIXTURES / fixture, "Europe/Berlin")
+
+
+def test_xml_with_more_elements_than_the_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(frab_xml, "MAX_XML_ELEMENTS", 10)
+    with pytest.raises(ProgramFileError, match="more than 10 XML elements"):
+        read_source(FIXTURES / "schedule.xml")
+
+
+def test_an_icalendar_feed_over_the_line_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(ical, "MAX_LINES", 10)
+    with pytest.raises(ProgramFileError, match="more than 10 lines"):
+        read_source(FIXTURES / "program.ics")
+
+
+def test_an_event_naming_more_people_than_the_limit_is_refused(tmp_path: Path):
+    people = json.dumps([{"public_name": f"P{n}"} for n in range(limits.MAX_PEOPLE + 1)])
+    path = edited(tmp_path, "frab-v1.json", '[{"id": 1, "public_name": "Ana Müller"}]', people)
+    with pytest.raises(ProgramFileError, match=f"names {limits.MAX_PEOPLE + 1} people"):
+        read_source(path)
+
+
+# -- text lengths ----------------------------------------------------------------------
+
+
+def test_a_title_over_the_limit_is_cut_and_the_report_says_so(tmp_path: Path):
+    path = edited(tmp_path, "frab-v1.json", '"Opening"', json.dumps("Opening " * 100_000))
+    loaded = read_source(path)
+    (long,) = [t for t in titles(loaded) if t.startswith("Opening")]
+    assert len(long) == limits.MAX_TITLE
+    assert any(f"cut to {limits.MAX_TITLE}" in w for w in loaded.report.warnings)
+
+
+def test_a_huge_abstract_is_cut_to_what_a_card_shows(tmp_path: Path):
+    abstract = "<p>" + "word " * 2_000_000 + "</p>"
+    path = edited(tmp_path, "frab-v1.json", '"<p>Welcome &amp; <b>hello</b></p>"',
+                  json.dumps(abstract))  # fmt: skip
+    (talk,) = [t for t in read_source(path).program.talks if t.title == "Opening"]
+    assert talk.abstract is not None and len(talk.abstract) <= 4000
+
+
+def test_an_icalendar_line_over_the_limit_is_one_sentence(tmp_path: Path):
+    path = tmp_path / "feed.ics"
+    data = (FIXTURES / "program.ics").read_bytes()
+    fold = b"\r\n ".join([b"x" * 70] * (limits.MAX_VALUE // 70 + 1))
+    path.write_bytes(data.replace(b"DESCRIPTION:Line one", b"DESCRIPTION:" + fold))
+    with pytest.raises(ProgramFileError, match="longer than 1,000,000 bytes"):
+        read_source(path)
