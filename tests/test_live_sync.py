@@ -14,7 +14,7 @@ from bot.clock import FixedClock
 from bot.importer.registry import read_source
 from bot.live.diff import ChangeKind
 from bot.live.holder import ProgramHolder
-from bot.live.sync import ProgramFollower, StaleCandidate
+from bot.live.sync import MAX_BACKOFF, ProgramFollower, StaleCandidate
 from bot.service import ProgramService
 from bot.settings import BUNDLED_PROGRAM, Settings
 from tests.conftest import pacific
@@ -234,3 +234,61 @@ async def test_a_source_served_under_a_key_of_its_own_keeps_it_across_versions(t
     edit(path, rename)
     assert await follower.check() is None
     assert "another conference" in (follower.status.held or "")
+
+
+# -- any failure to read a version: one sentence, one warning, a growing wait -----------
+
+
+def failure_logs(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "bot.live.sync" and r.levelno >= logging.WARNING]
+
+
+async def test_a_version_with_a_huge_number_is_a_status_sentence_and_one_warning(frab, caplog):
+    path, follower = frab
+    before = follower.holder.service
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('"id": 1,', '"id": ' + "7" * 5000 + ",", 1),
+        encoding="utf-8",
+    )
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            assert await follower.check() is None
+    assert follower.holder.service is before
+    error = follower.status.error or ""
+    assert "a number of 5,000 characters" in error and "\n" not in error
+    (warning,) = failure_logs(caplog)
+    assert warning.levelno == logging.WARNING and warning.exc_info is None
+    assert follower.status.failures == 3
+    assert follower.delay() == follower.settings.sync_interval * 8
+
+
+async def test_an_unexpected_failure_reading_a_version_is_a_status_sentence_not_a_raise(
+    frab, monkeypatch: pytest.MonkeyPatch, caplog
+):
+    path, follower = frab
+
+    def broken_reader(source: Path, zone: str | None = None) -> object:
+        raise RuntimeError("a reader's bug\nwith a second line")
+
+    monkeypatch.setattr("bot.live.sync.read_source", broken_reader)
+    edit(path, lambda conference: conference.update(title="Renamed"))
+    with caplog.at_level(logging.WARNING):
+        assert await follower.check() is None
+        assert await follower.check() is None
+    assert follower.status.error == "reading it failed unexpectedly (RuntimeError: a reader's bug)"
+    (warning,) = failure_logs(caplog)
+    assert warning.exc_info is None
+    assert follower.status.failures == 2
+    assert follower.delay() == follower.settings.sync_interval * 4
+
+
+async def test_the_wait_grows_to_its_cap_and_resets_once_a_version_reads(frab):
+    path, follower = frab
+    good = path.read_text(encoding="utf-8")
+    path.write_text("{ not json", encoding="utf-8")
+    for _ in range(20):
+        await follower.check()
+    assert follower.delay() == MAX_BACKOFF
+    path.write_text(good.replace('"Opening"', '"Opening Words"'), encoding="utf-8")
+    assert await follower.check() is not None
+    assert follower.status.error is None and follower.delay() == follower.settings.sync_interval

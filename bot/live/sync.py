@@ -150,8 +150,9 @@ class ProgramFollower:
                 await self.check()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("checking the program source failed; trying again later")
+            except Exception as exc:  # whatever it was, the next check waits longer
+                self._failed(failure_sentence(exc), int(self.clock.now().timestamp()))
+                log.debug("the failed check", exc_info=True)
 
     async def check(self) -> list[Change] | None:
         """One check: the changes applied, or None when nothing new was applied (nothing
@@ -187,8 +188,8 @@ class ProgramFollower:
                 return None  # 304: unchanged, nothing parsed
         try:
             seen = await asyncio.to_thread(self._read, download, _fingerprint)
-        except OSError as exc:  # the file went away or cannot be read
-            self._failed(str(exc), now_ts)
+        except Exception as exc:  # the file went away or cannot be read
+            self._failed(failure_sentence(exc), now_ts)
             return None
         if seen == self._seen and download is not None and self.remote is not None:
             # The same program under new validators: keep them, so the next poll is a 304.
@@ -206,10 +207,10 @@ class ProgramFollower:
             service, changes, own = await asyncio.to_thread(
                 self._read, download, lambda path, zone: _build(path, zone, old, self.key)
             )
-        except (ProgramFileError, OSError) as exc:
+        except Exception as exc:  # any failure to read it: the last good version serves
             self._broken = seen
             failure = exc if self.remote is None else self.remote.unreadable(exc)
-            self._failed(str(failure), now_ts)
+            self._failed(failure_sentence(failure), now_ts)
             return None
         reason = self._hold_reason(old, service.program, own, changes)
         return Candidate(service, changes, seen, reason, against, own, download)
@@ -294,6 +295,16 @@ class ProgramFollower:
                         " version", reason)  # fmt: skip
         self.status.failures += 1
         self.status.error, self.status.error_ts = reason, now_ts
+
+
+def failure_sentence(exc: BaseException) -> str:
+    """What /status and the log say of a failed check: the program's own sentence for the
+    failures a source is expected to have (a broken file, a failed fetch, a file gone),
+    else the kind of failure and its first line, so a bug still reads as one sentence."""
+    if isinstance(exc, ProgramFileError | FetchError | OSError):
+        return str(exc).split("\n", 1)[0]
+    first = str(exc).split("\n", 1)[0][:300]
+    return f"reading it failed unexpectedly ({type(exc).__name__}{': ' if first else ''}{first})"
 
 
 def _fingerprint(path: Path, zone: str | None) -> str:
