@@ -25,16 +25,15 @@ from bot.adapters.discord.streams_cog import StreamsCog
 from bot.adapters.discord.tree import ConfTree
 from bot.app import make_clock, open_program, open_state
 from bot.clock import Clock
-from bot.importer.errors import ProgramFileError
 from bot.live.conferences import Conferences, Served, ServedAlready
 from bot.live.diff import Change
 from bot.live.guard import PublicResolver
 from bot.live.holder import ProgramHolder
 from bot.live.served import keep_served
-from bot.live.sync import ProgramFollower
+from bot.live.sync import ProgramFollower, failure_sentence
 from bot.reminders.scheduler import Scheduler
 from bot.service import ProgramService
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings
 from bot.store import ProgramStore
 from bot.store.state import AddedSource, StateStore
 from bot.tasks import stopped
@@ -85,9 +84,10 @@ class ConfBot(commands.AutoShardedBot):
             try:
                 await self.open_conference(self.settings.added_source(added.url), added.guild_id,
                                            added.conference)  # fmt: skip
-            except (SettingsError, ProgramFileError, OSError) as exc:
+            except Exception as exc:  # one server's program never keeps the bot down
                 log.warning("the source %s, added in server %d, does not open (%s); not"
-                            " serving it", added.url, added.guild_id, exc)  # fmt: skip
+                            " serving it", added.url, added.guild_id,
+                            failure_sentence(exc))  # fmt: skip
         await conferences.load_choices()
         self.add_dynamic_items(CalendarButton, AskButton)
         await self.add_cog(
@@ -167,12 +167,16 @@ class ConfBot(commands.AutoShardedBot):
         served.scheduler = Scheduler(self.state, lambda: holder.service, self.clock,
                                      self._sender, pace=self.settings.delivery_pace)  # fmt: skip
         self.conferences.add(served)
-        reports = opened.report.reports
-        await self._serving(served, reports[0].version if reports else None,
-                            since_last_served=True)  # fmt: skip
-        if self._started:
-            await asyncio.to_thread(served.service.index_now)
-            await self._start(served)
+        try:
+            reports = opened.report.reports
+            await self._serving(served, reports[0].version if reports else None,
+                                since_last_served=True)  # fmt: skip
+            if self._started:
+                await asyncio.to_thread(served.service.index_now)
+                await self._start(served)
+        except BaseException:  # not half served: the caller says why it is not
+            await self.drop_conference(key)
+            raise
         return served
 
     async def _index_all(self) -> None:

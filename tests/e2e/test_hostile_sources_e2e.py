@@ -1,0 +1,66 @@
+"""A source a server added from Discord is kept and reopened at every start: whatever its
+kept copy holds, the bot starts and serves everyone (the copy read as well as it can, or
+left out with one log line), through discord.py and the fake Discord."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.importer.registry import read_source
+from bot.settings import copy_path, own_db_path
+from tests.e2e.conftest import running_bot
+from tests.e2e.test_conferences_e2e import FRAB, about, organiser, program_app
+from tests.fakediscord.server import FakeDiscord
+from tests.local_servers import serving
+
+ENV = {"CONFBOT_ALLOW_PRIVATE_SOURCES": "yes"}  # the organisers' server is on loopback
+
+
+def kept_copy(tmp_path: Path, url: str) -> Path:
+    return copy_path(own_db_path(tmp_path / "confbot-state-sources" / "program.db", url))
+
+
+async def test_a_kept_copy_with_a_lone_surrogate_is_served_at_the_next_start(
+    fake: FakeDiscord, tmp_path: Path
+):
+    async with serving(program_app(FRAB.read_bytes())) as base:
+        url = f"{base}/schedule.json"
+        async with running_bot(fake, tmp_path, **ENV):
+            await organiser(fake, "conference add", source=url)
+        copy = kept_copy(tmp_path, url)
+        copy.write_text(FRAB.read_text(encoding="utf-8").replace('"Opening"', '"Opening \\ud800"'))
+        async with running_bot(fake, tmp_path, **ENV) as bot:
+            served = bot.conferences.get("fixcon")
+            assert served is not None
+            assert "Opening \ufffd" in [t.title for t in served.service.program.talks]
+            assert "OSDI" in await about(fake)
+
+
+async def test_an_added_source_that_fails_to_open_at_start_is_one_log_line_and_the_rest_serve(
+    fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):  # fmt: skip
+    async with serving(program_app(FRAB.read_bytes())) as base:
+        url = f"{base}/schedule.json"
+        async with running_bot(fake, tmp_path, **ENV):
+            await organiser(fake, "conference add", source=url)
+    copy = kept_copy(tmp_path, url)
+    copy.write_bytes(copy.read_bytes() + b"\n")  # a new version: read again at start
+
+    def reader_with_a_bug(path: Path, zone: str | None = None) -> object:
+        if path == copy:  # a failure no reader expects, such as a bug in one
+            raise RuntimeError("a reader's bug")
+        return read_source(path, zone)
+
+    monkeypatch.setattr("bot.store.build.read_source", reader_with_a_bug)
+    with caplog.at_level(logging.WARNING):
+        async with running_bot(fake, tmp_path, **ENV) as bot:
+            assert [s.key for s in bot.conferences] == ["osdi24"]
+            assert "OSDI" in await about(fake)
+            assert [s.url for s in await bot.state.added_sources()] == [url]  # type: ignore[union-attr]
+    (line,) = [r for r in caplog.records if url in r.getMessage()]
+    assert line.levelno == logging.WARNING and line.exc_info is None
+    assert "RuntimeError: a reader's bug" in line.getMessage()
