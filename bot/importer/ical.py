@@ -26,6 +26,9 @@ from bot.model import load_zone, within_range
 
 _GENERIC = re.compile(r"^(?P<prefix>[A-Z][\w .'-]*): (?P<kind>[a-z][a-z -]*)$")
 _DURATION = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+# The properties of a VEVENT that _talk reads.
+_READ = frozenset(("DTSTART", "DTEND", "DURATION", "SUMMARY", "DESCRIPTION", "LOCATION",
+                   "CATEGORIES", "UID", "URL"))  # fmt: skip
 _ESCAPES = {"n": "\n", "N": "\n", ",": ",", ";": ";", "\\": "\\"}
 
 
@@ -49,21 +52,21 @@ READER = IcalReader()
 Property = tuple[str, dict[str, str], str]
 
 
-_LINE_END = re.compile(rb"\r\r\n|\r\n|\r")
-_LINE = re.compile(rb"[^\n]*\n?")
+_LINE = re.compile(rb"([^\r\n]*)(?:\r\r\n|\r\n|\r|\n|\Z)")
+_BOM = b"\xef\xbb\xbf"
 
 
-def unfold(data: bytes, path: str = "calendar.ics") -> list[tuple[int, bytes]]:
-    """(first line number, logical line), with folds undone on bytes. Linear however
-    long a folded line is (its parts are joined once); refused past MAX_LINES lines or a
-    logical line of MAX_VALUE bytes (bot.importer.limits)."""
-    data = _LINE_END.sub(b"\n", data.removeprefix(b"\xef\xbb\xbf"))
-    lines: list[tuple[int, bytes]] = []
+def unfold(data: bytes, path: str = "calendar.ics") -> Iterator[tuple[int, bytes]]:
+    """(first line number, logical line), with folds undone on bytes, one at a time.
+    Linear however long a folded line is (its parts are joined once), and holding only
+    the line being read (no copy of the file, no list of its lines); refused past
+    MAX_LINES lines or a logical line of MAX_VALUE bytes (bot.importer.limits)."""
     parts: list[bytes] = []
     first = 0
     size = 0
-    for number, match in enumerate(_LINE.finditer(data), start=1):
-        line = match[0].rstrip(b"\n")
+    start = len(_BOM) if data.startswith(_BOM) else 0
+    for number, match in enumerate(_LINE.finditer(data, start), start=1):
+        line = match[1]
         if number > MAX_LINES:
             raise ProgramFileError(path, f"has more than {MAX_LINES:,} lines; a program file"
                                    f" may have {MAX_LINES:,}")  # fmt: skip
@@ -72,14 +75,15 @@ def unfold(data: bytes, path: str = "calendar.ics") -> list[tuple[int, bytes]]:
             size += len(line)
         elif line.strip():
             if parts:
-                lines.append((first, b"".join(parts)))
+                yield first, b"".join(parts)
             parts, first, size = [line], number, len(line)
         if size > MAX_VALUE:
             raise ProgramFileError(path, f"line {first} is longer than {MAX_VALUE:,} bytes;"
                                    " no program needs one so long", first)  # fmt: skip
+        if match.end() == len(data):
+            break  # the file's end (an empty match there would repeat)
     if parts:
-        lines.append((first, b"".join(parts)))
-    return lines
+        yield first, b"".join(parts)
 
 
 def properties(data: bytes, path: str) -> Iterator[tuple[int, Property]]:
@@ -149,7 +153,8 @@ def _read(data: bytes, path: str, default_zone: str | None) -> tuple[RawConferen
             check_events(len(events), path)
             current = None
         elif current is not None:
-            current.setdefault(name, (params, value))
+            if name in _READ:  # the others, however many, are not kept
+                current.setdefault(name, (params, value))
         elif name in ("X-WR-CALNAME", "X-WR-CALDESC") and not raw.title:
             raw.title = unescape(value).strip() or None
         elif name == "X-WR-TIMEZONE":
