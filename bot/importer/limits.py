@@ -23,6 +23,6 @@ MAX_XML_ELEMENTS = 1_000_000  # elements in a schedule.xml: 20 per event is usua
 MAX_LINES = 500_000  # iCalendar lines, blank ones included: 20 an event is usual
 MAX_DEPTH = 32  # JSON containers or XML elements inside one another
 MAX_DIGITS = 40  # digits of one JSON number (Python refuses ints over 4,300 digits)
-MAX_VALUE = 1_000_000  # characters in one text value (a JSON string, an iCalendar line)
+MAX_VALUE = 1_000_000  # bytes of one line (of iCalendar, folds undone, or of a toc)
 MAX_TITLE = 500  # characters of a title, room, track or name; longer is cut
 MAX_ABSTRACT_SOURCE = 100_000  # characters of an abstract read; longer is cut
