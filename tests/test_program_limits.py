@@ -225,6 +225,33 @@ def test_an_icalendar_line_over_the_limit_is_one_sentence(tmp_path: Path):
         read_source(path)
 
 
+SABRE = "Sabre: Hardware-Accelerated Snapshot Compression for Serverless MicroVMs"
+
+
+def retitled(program_copy: Path, title: str) -> None:
+    for name in ("program.txt", "schedule.json"):
+        path = program_copy / name
+        path.write_text(path.read_text(encoding="utf-8").replace(SABRE, title, 1), encoding="utf-8")
+
+
+def test_a_usenix_title_over_the_limit_is_cut_and_the_report_says_so(program_copy: Path):
+    retitled(program_copy, "Sabre " * 100_000)
+    loaded = read_source(program_copy)
+    (long,) = [t for t in titles(loaded) if t.startswith("Sabre")]
+    assert long == ("Sabre " * 100)[: limits.MAX_TITLE]
+    assert any(f"cut to {limits.MAX_TITLE}" in w for w in loaded.report.warnings)
+
+
+def test_a_usenix_paper_naming_more_authors_than_the_limit_is_one_sentence(program_copy: Path):
+    path = program_copy / "program.txt"
+    authors = ", ".join(f"Author {n}" for n in range(limits.MAX_PEOPLE + 1))
+    text = path.read_text(encoding="utf-8")
+    line = "Nikita Lazarev and Varun Gohil, *MIT, CSAIL*; James Tsai"
+    path.write_text(text.replace(line, f"{authors}, *MIT*; James Tsai", 1), encoding="utf-8")
+    with pytest.raises(ProgramFileError, match=f"authors; a paper may name {limits.MAX_PEOPLE}"):
+        read_source(program_copy)
+
+
 # -- memory ----------------------------------------------------------------------------
 
 

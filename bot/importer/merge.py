@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.importer.errors import ProgramFileError
+from bot.importer.limits import MAX_TITLE
 from bot.importer.schedule import Schedule, ScheduledSession, ScheduledTalk, read_schedule
 from bot.importer.toc import TableOfContents, TocDay, TocPaper, read_toc
 from bot.model import Authorship, Conference, Event, Program, Session, Talk
@@ -69,6 +70,7 @@ class _Merger:
         self.problems: list[str] = []
         self.warnings: list[str] = []
         self.person_keys: dict[str, str] = {}
+        self.cuts = 0  # texts cut to MAX_TITLE
 
     def merge(self) -> LoadedProgram:
         days = {toc_day.line_no: self.resolve_day(toc_day) for toc_day in self.toc.days}
@@ -82,6 +84,9 @@ class _Merger:
             )
         sessions, talks = self.build(days, scheduled_sessions, scheduled_talks)
         events = self.build_events()
+        if self.cuts:
+            self.warnings.append(f"{self.cuts} title(s), name(s) or affiliation(s) are longer"
+                                 f" than {MAX_TITLE} characters; cut to {MAX_TITLE}")  # fmt: skip
         program = Program(self.conference, tuple(sessions), tuple(talks), tuple(events))
         return LoadedProgram(program, tuple(self.warnings))
 
@@ -202,16 +207,19 @@ class _Merger:
         self, toc_paper: TocPaper, scheduled: ScheduledTalk, session_key: str, keys: _KeyMaker
     ) -> Talk:
         base = scheduled.url.rstrip("/").rsplit("/", 1)[-1] if scheduled.url else ""
-        key = keys.make(slug(base or toc_paper.title, 6))
+        title = self.cut(toc_paper.title)
+        key = keys.make(slug(base or title, 6))
         authors = tuple(
-            Authorship(self.person_key(a.name), a.name, a.affiliation) for a in toc_paper.authors
+            Authorship(self.person_key(name), name, a.affiliation and self.cut(a.affiliation))
+            for a in toc_paper.authors
+            for name in (self.cut(a.name),)
         )
         for a in authors:
             if a.affiliation is None:
-                self.warnings.append(f"{a.name} on {toc_paper.title!r} has no affiliation")
+                self.warnings.append(f"{a.name} on {title!r} has no affiliation")
         return Talk(
             key=key,
-            title=toc_paper.title,
+            title=title,
             page=toc_paper.page,
             session_key=session_key,
             slot=scheduled.slot,
@@ -219,6 +227,14 @@ class _Merger:
             award=scheduled.award,
             authors=authors,
         )
+
+    def cut(self, text: str) -> str:
+        """A title, name or affiliation cut to MAX_TITLE characters (merge says how many
+        were): what every reader keeps of one (bot.importer.limits)."""
+        if len(text) <= MAX_TITLE:
+            return text
+        self.cuts += 1
+        return text[:MAX_TITLE]
 
     def person_key(self, name: str) -> str:
         """People are distinct by normalised name; prolific authors recur, so cache it."""
@@ -236,8 +252,10 @@ class _Merger:
         events = []
         for e in self.schedule.events:
             day = e.slot.start.astimezone(self.conference.tz).date()
-            key = keys.make(f"{day:%Y-%m-%d}-{slug(e.title, 4)}")
-            events.append(Event(key, e.title, e.kind, e.slot, e.speaker, e.url))
+            title = self.cut(e.title)
+            key = keys.make(f"{day:%Y-%m-%d}-{slug(title, 4)}")
+            speaker = e.speaker and self.cut(e.speaker)
+            events.append(Event(key, title, e.kind, e.slot, speaker, e.url))
         return events
 
 
@@ -246,12 +264,18 @@ class _KeyMaker:
 
     def __init__(self) -> None:
         self.used: set[str] = set()
+        self.last: dict[str, int] = {}  # the last number given to a base
 
     def make(self, base: str) -> str:
-        key, n = base, 1
+        """base, else base-2, base-3...: the first not used. Counting on from the last
+        number a base was given (those below it stay used), so a thousand titles with
+        one slug cost a thousand steps, not half a million."""
+        n = self.last.get(base, 1)
+        key = base if n == 1 else f"{base}-{n}"
         while key in self.used:
             n += 1
             key = f"{base}-{n}"
+        self.last[base] = n
         self.used.add(key)
         return key
 

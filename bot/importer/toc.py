@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bot.importer.errors import ProgramFileError
 from bot.importer.files import text_lines
-from bot.importer.limits import MAX_EVENTS
+from bot.importer.limits import MAX_EVENTS, MAX_PEOPLE
 from bot.normalize import collapse_space, strip_dot_leaders
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -266,6 +266,9 @@ class _TocParser:
             authors = parse_authors(text, layout)
         except ValueError as exc:
             raise self.fail(line_no, str(exc), raw) from None
+        if len(authors) > MAX_PEOPLE:
+            raise self.fail(line_no, f"names {len(authors):,} authors; a paper may name"
+                            f" {MAX_PEOPLE} at most")  # fmt: skip
         self.session_papers.append(TocPaper(title, page, authors, title_line))
         self.pending = None
         self.papers += 1
