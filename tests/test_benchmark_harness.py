@@ -77,3 +77,15 @@ async def test_the_delivery_benchmark_delivers_what_it_drains(tmp_path: Path):
     with restored_discord_urls():
         line = await drain(5, 0.0, loaded.service, tmp_path)
     assert "5 of 5 delivered" in line
+
+
+def test_the_memory_benchmark_reads_each_shape_in_a_fresh_process(tmp_path: Path):
+    from benchmarks.memory import SHAPES, measure, table
+
+    shapes = tuple(s for s in SHAPES if s.accepted)  # at this scale even those over a limit fit
+    baseline, found = measure(shapes, 0.001, tmp_path)
+    assert [m.shape for m in found] == list(shapes)
+    assert all(m.outcome.endswith("events") for m in found), [m.outcome for m in found]
+    assert baseline > 0 and all(m.peak_kb >= baseline // 2 and m.size > 0 for m in found)
+    assert all(m.plain_kb > 0 for m in found)
+    assert len(table(baseline, found).splitlines()) == len(shapes) + 2
