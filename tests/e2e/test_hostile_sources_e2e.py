@@ -64,3 +64,24 @@ async def test_an_added_source_that_fails_to_open_at_start_is_one_log_line_and_t
     (line,) = [r for r in caplog.records if url in r.getMessage()]
     assert line.levelno == logging.WARNING and line.exc_info is None
     assert "RuntimeError: a reader's bug" in line.getMessage()
+
+
+async def test_a_kept_copy_with_a_4301_digit_number_is_one_log_line_at_start(
+    fake: FakeDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    # Python refuses to make an int of more than 4,300 digits: that ValueError was a
+    # traceback, and at start it stopped the whole bot.
+    async with serving(program_app(FRAB.read_bytes())) as base:
+        url = f"{base}/schedule.json"
+        async with running_bot(fake, tmp_path, **ENV):
+            await organiser(fake, "conference add", source=url)
+    copy = kept_copy(tmp_path, url)
+    huge = FRAB.read_text(encoding="utf-8").replace('"id": 1,', '"id": ' + "1" * 4301 + ",", 1)
+    copy.write_text(huge, encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        async with running_bot(fake, tmp_path, **ENV) as bot:
+            assert [s.key for s in bot.conferences] == ["osdi24"]
+            assert "OSDI" in await about(fake)
+    (line,) = [r for r in caplog.records if url in r.getMessage()]
+    assert line.levelno == logging.WARNING and line.exc_info is None
+    assert "holds a number of 4,301 characters" in line.getMessage()
