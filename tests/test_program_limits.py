@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot import cli
-from bot.importer import community, frab_xml, ical, limits
+from bot.importer import community, files, frab_xml, ical, limits
 from bot.importer.errors import ProgramFileError
 from bot.importer.registry import read_source
 from bot.importer.report import Loaded
@@ -151,6 +154,31 @@ def test_escaped_quotes_and_backslashes_end_their_string_where_json_says(
                   f"{json.dumps(title)}, \"subtitle\": {json.dumps(subtitle)}")  # fmt: skip
     (talk,) = [t for t in read_source(path).program.talks if t.title == title]
     assert talk.subtitle == subtitle
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    | st.text(st.sampled_from('ab"\\[]{},: \u00e9\U0001f600\n')),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=3), inner, max_size=4),
+    max_leaves=30,
+)  # fmt: skip
+# Each string, the way the JSON grammar reads it: escapes stepped over one by one.
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(value=JSON_VALUES, scan=st.integers(1, 9), ascii_only=st.booleans())
+def test_json_outside_its_strings_is_found_however_the_text_is_cut_into_parts(
+    value: object, scan: int, ascii_only: bool
+):
+    """The shape check reads the text a part at a time (so no one C call holds the GIL
+    long): a string, an escape or a quote cut between two parts is still one string."""
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(files, "_SCAN", scan)
+        found = "".join(files._outside_strings(text))
+    assert found == _JSON_STRING.sub("", text)
 
 
 # -- counts -----------------------------------------------------------------------------

@@ -137,41 +137,81 @@ def read_json(
         raise ProgramFileError(path.name, f"not valid JSON: {exc.msg}", exc.lineno) from None
     except RecursionError:
         raise ProgramFileError(path.name, "JSON nested too deeply to be a program") from None
-    return _without_surrogates(data) if _SURROGATE_ESCAPE.search(text) else data
+    return _without_surrogates(data) if _has_surrogate_escape(text) else data
 
 
 _STRING = re.compile(r'"[^"]*"')  # once escaped backslashes and quotes are out
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+# What valid JSON holds outside strings besides brackets: taken out, brackets are left.
+_NOT_BRACKETS = str.maketrans("", "", " \t\r\n,:0123456789+-.eEtruefalsn")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Characters scanned in one C call. A program is read in a worker thread while the bot
+# serves, and a C call holds the GIL throughout: one pattern over 14 MB of short strings
+# held it 160 ms; a million characters take a few.
+_SCAN = 1 << 20
 
 
 def _check_json_shape(text: str, path: str) -> None:
     """Count the values (every value but the first follows a comma or opens a
     container) and measure the nesting, outside strings and at C speed, before the
-    parser builds anything. Escaped backslashes, then escaped quotes, are taken out
-    first, so a string is whatever lies between two quotes: a pattern that steps over
-    escapes itself keeps a stack entry for each (1 GB for 50 MB of \\u00e9)."""
-    unescaped = text.replace("\\\\", "").replace('\\"', "") if "\\" in text else text
-    bare = _STRING.sub("", unescaped)
-    del unescaped
-    values = bare.count(",") + bare.count("[") + bare.count("{") + 1
-    if values > MAX_JSON_VALUES:
-        raise ProgramFileError(
-            path, f"holds about {values:,} JSON values; a program file may hold"
-            f" {MAX_JSON_VALUES:,} at most",
-        )  # fmt: skip
-    brackets = _NOT_BRACKET.sub("", bare)
-    del bare
+    parser builds anything."""
+    values = 1
+    brackets: list[str] = []  # the brackets outside strings, part by part
+    for bare in _outside_strings(text):
+        values += bare.count(",") + bare.count("[") + bare.count("{")
+        if values > MAX_JSON_VALUES:  # said as soon as it is known
+            raise ProgramFileError(
+                path, f"holds more than {MAX_JSON_VALUES:,} JSON values; a program file"
+                f" may hold {MAX_JSON_VALUES:,}",
+            )  # fmt: skip
+        brackets.append(bare.translate(_NOT_BRACKETS))
+    nesting = "".join(brackets)  # at most two for each value
     for _ in range(MAX_DEPTH):  # each pass removes the innermost level
-        before = len(brackets)
-        brackets = brackets.replace("[]", "").replace("{}", "")
-        if not brackets or len(brackets) == before:
+        before = len(nesting)
+        nesting = nesting.replace("[]", "").replace("{}", "")
+        if not nesting or len(nesting) == before:
             return  # balanced within the depth, or unbalanced: the parser says where
-    if brackets.replace("[]", "").replace("{}", "") != brackets:
+    if nesting.replace("[]", "").replace("{}", "") != nesting:
         raise ProgramFileError(
             path, f"JSON nested too deeply to be a program (more than {MAX_DEPTH} levels)"
         )  # fmt: skip
+
+
+def _outside_strings(text: str) -> Iterator[str]:
+    """The JSON text without its strings, a part at a time (see _SCAN), each part cut
+    after a character that is not a backslash, so never inside an escape. In a part,
+    escaped backslashes and then escaped quotes are taken out, so a string is whatever
+    lies between two quotes (a pattern that steps over escapes itself keeps a stack
+    entry for each: 1 GB for 50 MB of \\u00e9); a string left open at a part's end
+    goes on in the next."""
+    inside = False  # whether the part starts inside a string
+    start = 0
+    while start < len(text):
+        end = min(start + _SCAN, len(text))
+        while end < len(text) and text[end - 1] == "\\":
+            end += 1
+        part = text[start:end]
+        start = end
+        if "\\" in part:
+            part = part.replace("\\\\", "").replace('\\"', "")
+        if inside:
+            close = part.find('"')
+            if close < 0:
+                continue
+            part, inside = part[close + 1 :], False
+        bare = _STRING.sub("", part)
+        if (opened := bare.find('"')) >= 0:
+            bare, inside = bare[:opened], True
+        yield bare
+
+
+def _has_surrogate_escape(text: str) -> bool:
+    """Whether an escape such as \\ud800 may be in the text, looked for a part at a
+    time (see _SCAN); parts overlap by an escape's length."""
+    return any(
+        _SURROGATE_ESCAPE.search(text, start, start + _SCAN + 5)
+        for start in range(0, len(text), _SCAN)
+    )
 
 
 def no_surrogates(text: str) -> str:
