@@ -56,6 +56,12 @@ TYPO_MIN = 4
 # The cost of typo matching grows with the square of a word's length (deletions of
 # deletions): past this no real word is typed, so longer ones match exactly or not at all.
 TYPO_MAX = 32
+# The longest vocabulary word typo matching can reach. A query word of at most TYPO_MAX
+# letters, less up to two deleted, meets a vocabulary word or its one-letter deletions
+# of the same length: so a word of TYPO_MAX + 1 letters at most. Longer words (a hostile
+# program's 400,000-letter title) get no deletions, which would cost the square of their
+# length (one copy per letter), and match exactly or by prefix as before.
+DELETIONS_MAX = TYPO_MAX + 1
 # Similarity given to a word that differs only in how an umlaut or ß is spelled
 # ('mueller' for Müller): as good as exact, a shade below so the exact spelling wins ties.
 LOOSE_SIMILARITY = 97.0
@@ -70,6 +76,12 @@ LAST_RESORT_WORDS = 2
 # Two query words that are also one vocabulary word: how much matching them apart counts.
 APART = 0.95
 TYPED_PREFIX_MIN = 5
+# Rescoring compares the whole query with a document's folded text, and costs what that
+# text's length does: only its first WHOLE_MAX characters are kept for it, four times
+# the longest text of the real programs (an affiliation of 240), so a hostile program's
+# 400,000-letter title costs a lookup what a normal title does. Its words are all
+# indexed still.
+WHOLE_MAX = 1000
 # Distinct query words looked up; more add cost, not precision (16 words already name
 # any title), and the whole-string rescoring still sees everything typed.
 MAX_WORDS = 16
@@ -102,7 +114,10 @@ class _Deletions:
     ratio check then rejects."""
 
     def __init__(self, words: Iterable[str]) -> None:
-        self.words = [w for w in words if len(w) >= TYPO_MIN]
+        # A word longer than DELETIONS_MAX shares no deletion with any query word typo
+        # matching looks up (see DELETIONS_MAX), so it is left out: its deletions would
+        # cost the square of its length and could never be found.
+        self.words = [w for w in words if TYPO_MIN <= len(w) <= DELETIONS_MAX]
         hashes = [hash(w[:i] + w[i + 1 :]) for w in self.words for i in range(len(w))]
         hashes += map(hash, self.words)
         ids = np.arange(len(self.words))
@@ -144,7 +159,7 @@ class TokenIndex:
             tokens = folded.split()
             doc_id = len(self.keys)
             self.keys.append(key)
-            self.folded.append(folded)
+            self.folded.append(folded[:WHOLE_MAX])
             words.update(tokens)
             for token in {*tokens, *_hyphen_joins(text)}:
                 postings.setdefault(token, []).append(doc_id)
