@@ -4,11 +4,23 @@
 cancellation of the one who waits: a stop awaited by a shutdown or by an event handler
 that is itself cancelled would go on as if nothing happened, and a shutdown could wait
 for it forever. `stopped` tells the two apart.
+
+Work a shutdown must not wait for (building search indexes) runs `in_daemon_thread`:
+cancelling an `asyncio.to_thread` only stops the waiting, and the thread it started is
+joined twice on the way out (by asyncio.run's default-executor shutdown, then by
+concurrent.futures at interpreter exit), so a stop would still wait for the work to end.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 async def ended(task: asyncio.Task[None]) -> None:
@@ -26,3 +38,29 @@ async def stopped(task: asyncio.Task[None]) -> None:
     """Cancel a task and wait until it has ended."""
     task.cancel()
     await ended(task)
+
+
+def in_daemon_thread(work: Callable[[], T], name: str) -> asyncio.Future[T]:
+    """`work()` in a daemon thread of its own; the future settles on the event loop when
+    it ends. Awaiting it never blocks the loop, and nothing joins the thread: a shutdown
+    goes on without it, and a process that exits abandons it. For work that holds
+    nothing to release (it builds in memory and returns), so abandoning it loses nothing
+    but the result."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():  # a waiter may have cancelled it
+            outcome()
+
+    def run() -> None:
+        outcome: Callable[[], None]
+        try:
+            outcome = functools.partial(future.set_result, work())
+        except BaseException as exc:  # whatever it was, the waiters hear of it
+            outcome = functools.partial(future.set_exception, exc)
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            loop.call_soon_threadsafe(settle, outcome)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future

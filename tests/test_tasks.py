@@ -5,6 +5,8 @@ the stopped task's own."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,8 +17,8 @@ from bot.live.sync import ProgramFollower
 from bot.reminders.scheduler import Scheduler
 from bot.settings import Settings
 from bot.store.state import StateStore
-from bot.tasks import stopped
-from tests.conftest import pacific
+from bot.tasks import in_daemon_thread, stopped
+from tests.conftest import ROOT, pacific
 
 
 async def cancelled_while_stopping(stop: asyncio.Task[None]) -> None:
@@ -77,3 +79,28 @@ async def test_a_scheduler_being_stopped_does_not_swallow_its_callers_cancellati
             await stop
     finally:
         await state.close()
+
+
+# -- work a shutdown does not wait for -------------------------------------------------
+
+
+async def test_work_in_a_daemon_thread_gives_its_result_or_its_error_to_the_waiter():
+    assert await in_daemon_thread(lambda: 6 * 7, "answer") == 42
+    with pytest.raises(ZeroDivisionError):
+        await in_daemon_thread(lambda: 1 // 0, "broken")
+
+
+def test_work_in_a_daemon_thread_does_not_keep_the_process_from_ending():
+    # asyncio.to_thread's worker would be joined by asyncio.run, then at exit: forever.
+    code = (
+        "import asyncio, threading\n"
+        "from bot.tasks import in_daemon_thread\n"
+        "async def main():\n"
+        "    in_daemon_thread(threading.Event().wait, 'held forever')\n"
+        "    await asyncio.sleep(0)\n"
+        "asyncio.run(main())\n"
+        "print('ended')\n"
+    )
+    ended = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                           text=True, timeout=60)  # fmt: skip
+    assert ended.returncode == 0 and ended.stdout == "ended\n", ended.stderr
