@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,7 +14,8 @@ import pytest
 
 from bot.importer.merge import read_program
 from bot.model import Program
-from bot.service import ProgramService
+from bot.search import ProgramIndex
+from bot.service import ProgramService, program_service
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM_DIR = ROOT / "data" / "osdi24"
@@ -53,3 +57,48 @@ def program_copy(tmp_path: Path) -> Path:
     for name in ("program.txt", "schedule.json"):
         (target / name).write_bytes((PROGRAM_DIR / name).read_bytes())
     return target
+
+
+@dataclass
+class HeldIndexing:
+    """Search index builds held back until the test releases them: what a build that
+    takes long (a hostile program's) does, bounded by the test instead of a clock. Once
+    released, a build is the real one."""
+
+    release: threading.Event = field(default_factory=threading.Event)
+    started: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def build(self, program: Program) -> ProgramIndex:
+        self.threads.append(threading.current_thread())
+        self.started.set()
+        # Only a safety net: a build held on the event loop (the defect) cannot be
+        # released by the test, and must end the test as a failure, not hang it.
+        self.release.wait(timeout=10)
+        try:
+            return ProgramIndex(program)
+        finally:
+            self.finished.set()
+
+    def hold(self) -> None:
+        """Hold the builds from now on, as if none had run (after a start let through)."""
+        for event in (self.release, self.started, self.finished):
+            event.clear()
+        self.threads.clear()
+
+    async def under_way(self) -> None:
+        """Wait on the event loop until a build has started."""
+        for _ in range(10_000):
+            if self.started.is_set():
+                return
+            await asyncio.sleep(0.001)
+        raise AssertionError("no index build started")
+
+
+@pytest.fixture
+def held_indexing(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldIndexing]:
+    held = HeldIndexing()
+    monkeypatch.setattr(program_service, "ProgramIndex", held.build)
+    yield held
+    held.release.set()  # let an abandoned build end

@@ -3,17 +3,22 @@ a question is about."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from bot.importer.registry import read_source
 from bot.live.conferences import Conferences, Served, UnknownConference, decides, who_decides
 from bot.live.holder import ProgramHolder
-from bot.model import Conference
+from bot.model import Conference, Program
+from bot.search import ProgramIndex
+from bot.service import ProgramService, program_service
 from bot.settings import BUNDLED_PROGRAM, Settings, SettingsError
 from bot.store.state import AddedSource, StateStore
-from tests.conftest import pacific
+from tests.conftest import HeldIndexing, pacific
 
 FRAB = Path(__file__).parent / "fixtures" / "programs" / "frab-v1.json"
 ICS = Path(__file__).parent / "fixtures" / "programs" / "program.ics"
@@ -209,6 +214,56 @@ async def test_a_bot_with_several_conferences_indexes_them_all_after_start(tmp_p
         assert all(served.service._index is not None for served in bot.conferences)
     finally:
         await bot.close()
+
+
+def unindexed_holder() -> ProgramHolder:
+    """The fixture program as a start loads it: indexes to be built on first use."""
+    return ProgramHolder(ProgramService(read_source(FRAB).program, index_later=True),
+                         pacific("2024-07-10T10:50"))  # fmt: skip
+
+
+async def test_a_lookup_awaits_an_index_built_in_a_daemon_thread_while_the_loop_serves(
+    held_indexing: HeldIndexing,
+):
+    holder = unindexed_holder()
+    lookups = [asyncio.create_task(holder.indexed()) for _ in range(3)]
+    await held_indexing.under_way()  # the event loop turns while the build is held
+    assert not any(lookup.done() for lookup in lookups)
+    held_indexing.release.set()
+    services = await asyncio.gather(*lookups)
+    assert all(s is holder.service and s.indexed for s in services)
+    assert services[0].paper("opening").talk.title == "Opening"  # type: ignore[union-attr]
+    (thread,) = held_indexing.threads  # one build, shared by every lookup
+    assert thread is not threading.main_thread() and thread.daemon
+
+
+async def test_a_lookup_cancelled_while_waiting_leaves_the_build_to_the_others(
+    held_indexing: HeldIndexing,
+):
+    holder = unindexed_holder()
+    impatient = asyncio.create_task(holder.indexed())
+    await held_indexing.under_way()
+    patient = asyncio.create_task(holder.indexed())
+    impatient.cancel()
+    held_indexing.release.set()
+    assert (await patient).indexed and impatient.cancelled()
+    assert len(held_indexing.threads) == 1
+
+
+async def test_a_lookup_after_a_failed_build_builds_again(monkeypatch: pytest.MonkeyPatch):
+    builds: list[str] = []
+
+    def fails_once(program: Program) -> ProgramIndex:
+        builds.append(program.conference.key)
+        if len(builds) == 1:
+            raise MemoryError("the first build ran out of memory")
+        return ProgramIndex(program)
+
+    monkeypatch.setattr(program_service, "ProgramIndex", fails_once)
+    holder = unindexed_holder()
+    with pytest.raises(MemoryError):
+        await holder.indexed()
+    assert (await holder.indexed()).indexed and len(builds) == 2
 
 
 # -- the state database under concurrent writes -------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from bot import cli
 from bot.adapters.discord import runner
 from bot.adapters.discord.client import ConfBot
 from bot.settings import Settings
+from tests.conftest import HeldIndexing
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "MTIz.fake-secret-token.value"
@@ -100,3 +102,19 @@ async def test_a_bot_that_never_connected_closes_cleanly(tmp_path: Path):
     await bot.setup_hook()
     await bot.close()
     assert bot.state is None and bot.store.closed and not bot.cogs
+
+
+def test_closing_the_bot_does_not_wait_for_an_index_being_built(
+    tmp_path: Path, held_indexing: HeldIndexing
+):
+    """SIGTERM closes the bot, then asyncio.run ends, as in `python -m bot run`: neither
+    waits for the background indexing, however long a program's indexes take."""
+
+    async def start_then_close() -> None:
+        bot = ConfBot(settings(tmp_path))
+        await bot.setup_hook()
+        await held_indexing.under_way()
+        await bot.close()
+
+    asyncio.run(start_then_close())
+    assert not held_indexing.finished.is_set()  # returned while the build was held

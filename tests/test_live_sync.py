@@ -17,7 +17,7 @@ from bot.live.holder import ProgramHolder
 from bot.live.sync import MAX_BACKOFF, ProgramFollower, StaleCandidate
 from bot.service import ProgramService
 from bot.settings import BUNDLED_PROGRAM, Settings
-from tests.conftest import pacific
+from tests.conftest import HeldIndexing, pacific
 from tests.program_edits import move_talk
 
 
@@ -105,6 +105,25 @@ def keep_one_event(conference: dict) -> None:
         for room, events in day["rooms"].items():
             day["rooms"][room] = events[:1] if not kept else []
             kept = kept or bool(events)
+
+
+async def test_a_new_version_is_indexed_in_a_daemon_thread_before_it_is_swapped_in(
+    frab: tuple[Path, ProgramFollower], held_indexing: HeldIndexing
+):
+    path, follower = frab
+
+    def rename_opening(conference: dict) -> None:
+        conference["days"][0]["rooms"]["Hall A"][0]["title"] = "Opening ceremony"
+
+    edit(path, rename_opening)
+    checking = asyncio.create_task(follower.check())
+    await held_indexing.under_way()  # the event loop turns while the build is held
+    assert follower.holder.swaps == 0
+    held_indexing.release.set()
+    assert await checking
+    assert follower.holder.swaps == 1 and follower.holder.service.indexed
+    (thread,) = held_indexing.threads
+    assert thread.daemon  # a shutdown does not wait for it (see bot.tasks)
 
 
 async def test_a_version_removing_most_talks_is_held_not_applied(frab):

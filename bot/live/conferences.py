@@ -62,6 +62,10 @@ class Served:
     def service(self) -> ProgramService:
         return self.holder.service
 
+    async def indexed(self) -> ProgramService:
+        """The current version with its search indexes, for a lookup (see bot.live.holder)."""
+        return await self.holder.indexed()
+
     @property
     def conference(self) -> Conference:
         return self.holder.service.conference

@@ -3,8 +3,9 @@ program at an address (bot.live.remote) is polled with conditional requests.
 
 Every `CONFBOT_SYNC_INTERVAL` seconds the source is checked: an address is fetched (a 304
 ends the check with nothing parsed), then the files' content is hashed (content, not
-mtimes: see bot.store.build.fingerprint). When it changed, the new version is read, built and
-indexed in a worker thread, so the event loop never waits on it; then it is swapped into
+mtimes: see bot.store.build.fingerprint). When it changed, the new version is read and
+built in a worker thread and indexed in a daemon thread (which a shutdown does not wait
+for, see bot.tasks), so the event loop never waits on either; then it is swapped into
 the holder in one assignment, and whoever follows (the scheduler) is told what changed. A
 version that does not read never replaces the program: the last good one keeps serving,
 the failure is logged once per streak, checks back off, and /status shows it.
@@ -33,7 +34,7 @@ from bot.service import SESSION_REF, TALK_REF, ProgramService
 from bot.settings import Settings
 from bot.store.build import fingerprint
 from bot.store.state import RecordedChange
-from bot.tasks import stopped
+from bot.tasks import in_daemon_thread, stopped
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +79,12 @@ class StaleCandidate(Exception):
 def _build(
     source: Path, zone: str | None, old: Program, key: str | None
 ) -> tuple[ProgramService, list[Change], str]:
-    """Read, build and index a version (served under `key`, if given), and diff it with
-    the current one: all in a worker thread, so the event loop only swaps. Also the
-    conference key the version itself names."""
+    """Read and build a version (served under `key`, if given), and diff it with the
+    current one: in a worker thread, so the event loop only swaps; its indexes are built
+    next, in a daemon thread. Also the conference key the version itself names."""
     program = read_source(source, zone).program
     own = program.conference.key
-    service = ProgramService(program if key is None else program.under_key(key))
+    service = ProgramService(program if key is None else program.under_key(key), index_later=True)
     return service, diff(old, service.program), own
 
 
@@ -207,6 +208,7 @@ class ProgramFollower:
             service, changes, own = await asyncio.to_thread(
                 self._read, download, lambda path, zone: _build(path, zone, old, self.key)
             )
+            await in_daemon_thread(service.index_now, f"confbot-index-{service.conference.key}")
         except Exception as exc:  # any failure to read it: the last good version serves
             self._broken = seen
             failure = exc if self.remote is None else self.remote.unreadable(exc)

@@ -125,8 +125,10 @@ class ProgramService:
     ) -> None:
         """`index_later`: build the search indexes on first use, or when `index_now` is
         called, instead of here. A bot starting with 100 conferences answers sooner if
-        it indexes them in the background once it is up (a version a sync builds is
-        indexed before it is swapped in, so no lookup ever waits for that)."""
+        it indexes them in the background once it is up; on the event loop a lookup
+        awaits them through bot.live.holder, which builds them in a daemon thread (a
+        version a sync builds is indexed before it is swapped in, so no lookup ever
+        waits for that). The console and CLI, synchronous, build them in place."""
         self.program = program
         self.conference = program.conference
         self._index = index
@@ -146,11 +148,17 @@ class ProgramService:
 
     @property
     def index(self) -> ProgramIndex:
+        """The search indexes, built in place if they are not yet (see `index_later`)."""
         return self._index or self.index_now()
 
+    @property
+    def indexed(self) -> bool:
+        """Whether the search indexes are built: a lookup then builds nothing."""
+        return self._index is not None
+
     def index_now(self) -> ProgramIndex:
-        """The search indexes, built once (thread-safe: a background build and a first
-        lookup on the event loop may ask at once, and the second waits for the first)."""
+        """The search indexes, built once (thread-safe: two threads may ask at once, and
+        the second waits for the first)."""
         with self._indexing:
             if self._index is None:
                 self._index = ProgramIndex(self.program)

@@ -172,7 +172,7 @@ class ConfBot(commands.AutoShardedBot):
             await self._serving(served, reports[0].version if reports else None,
                                 since_last_served=True)  # fmt: skip
             if self._started:
-                await asyncio.to_thread(served.service.index_now)
+                await served.indexed()
                 await self._start(served)
         except BaseException:  # not half served: the caller says why it is not
             await self.drop_conference(key)
@@ -180,15 +180,15 @@ class ConfBot(commands.AutoShardedBot):
         return served
 
     async def _index_all(self) -> None:
-        """Index every conference's program in a worker thread, one after the other, once
-        the bot is up: with 100 conferences that is 5 s of start-up saved, and a lookup
-        that comes first only builds its own conference's indexes."""
-        try:
-            for served in self.conferences:
-                await asyncio.to_thread(served.service.index_now)
-        except Exception:  # each lookup still builds its own conference's on first use
-            log.exception("indexing the programs in the background failed")
-            return
+        """Index every conference's program in a daemon thread, one after the other, once
+        the bot is up: with 100 conferences that is 5 s of start-up saved, a lookup that
+        comes first awaits only its own conference's indexes (sharing the build, see
+        bot.live.holder), and closing the bot never waits for a build."""
+        for served in self.conferences:
+            try:
+                await served.indexed()
+            except Exception:  # a lookup tries again on first use
+                log.exception("indexing the program of %s in the background failed", served.key)
         log.info("search indexes of %d conferences built", len(self.conferences))
 
     async def indexes_built(self) -> None:

@@ -72,8 +72,16 @@ class ProgramCog(commands.Cog):
         version to the end, whatever a sync swaps in meanwhile (see bot.live.holder)."""
         return picked(self.conferences, interaction, conference).service
 
-    def _suggesting(self, interaction: discord.Interaction) -> ProgramService:
-        return picked_for_autocomplete(self.conferences, interaction).service
+    async def _searching(
+        self, interaction: discord.Interaction, conference: str | None
+    ) -> ProgramService:
+        """The same, for a lookup: with its search indexes, awaited while they are built
+        off the event loop, never built on it (see bot.live.holder)."""
+        return await picked(self.conferences, interaction, conference).indexed()
+
+    async def _suggesting(self, interaction: discord.Interaction) -> ProgramService:
+        """The conference an autocomplete is about, with its search indexes."""
+        return await picked_for_autocomplete(self.conferences, interaction).indexed()
 
     # -- time ---------------------------------------------------------------------------
 
@@ -130,7 +138,7 @@ class ProgramCog(commands.Cog):
     async def paper(
         self, interaction: discord.Interaction, title: str, conference: ConferenceArg | None = None
     ) -> None:
-        service = self._service(interaction, conference)
+        service = await self._searching(interaction, conference)
         answer = _found(service.paper(title))
         streams = await self._streams(interaction, service)
         card_list = cards.paper_cards(answer, service.conference, self.clock.now(), streams)
@@ -140,7 +148,8 @@ class ProgramCog(commands.Cog):
     async def paper_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[Choice]:
-        return to_choices(self._suggesting(interaction).suggest_talks(current, self.clock.now()))
+        service = await self._suggesting(interaction)
+        return to_choices(service.suggest_talks(current, self.clock.now()))
 
     @app_commands.command(
         name="author", description="A person's papers, with times and affiliations"
@@ -152,7 +161,7 @@ class ProgramCog(commands.Cog):
     async def author(
         self, interaction: discord.Interaction, name: str, conference: ConferenceArg | None = None
     ) -> None:
-        service = self._service(interaction, conference)
+        service = await self._searching(interaction, conference)
         answer = _found(service.author(name))
         await send_cards(interaction, cards.author_cards(answer, service.conference))
 
@@ -160,7 +169,8 @@ class ProgramCog(commands.Cog):
     async def author_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[Choice]:
-        return to_choices(self._suggesting(interaction).suggest_people(current, self.clock.now()))
+        service = await self._suggesting(interaction)
+        return to_choices(service.suggest_people(current, self.clock.now()))
 
     @app_commands.command(name="session", description="A session's talks and their times")
     @app_commands.describe(
@@ -169,7 +179,7 @@ class ProgramCog(commands.Cog):
     async def session(
         self, interaction: discord.Interaction, name: str, conference: ConferenceArg | None = None
     ) -> None:
-        service = self._service(interaction, conference)
+        service = await self._searching(interaction, conference)
         answer = _found(service.session(name))
         await send_cards(interaction, cards.session_cards(answer, service.conference))
 
@@ -177,7 +187,7 @@ class ProgramCog(commands.Cog):
     async def session_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[Choice]:
-        service = self._suggesting(interaction)
+        service = await self._suggesting(interaction)
         return to_choices(service.suggest_sessions(current, self.clock.now()))
 
     @app_commands.command(
@@ -192,7 +202,7 @@ class ProgramCog(commands.Cog):
         # Answered directly, like every lookup: the work per query is bounded (a few ms at
         # 10,000 papers), and an error or "nothing matches" must be private, which a
         # public defer would already have decided against.
-        service = self._service(interaction, conference)
+        service = await self._searching(interaction, conference)
         answer = service.search(query)
         if answer.empty:
             raise NothingFound(NoMatch(answer.query, "paper, person, affiliation or session", ()),
@@ -235,7 +245,8 @@ class ProgramCog(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[Choice]:
         """The conference's days (its own, since conferences differ), then the export."""
-        days = self._suggesting(interaction).conference.days[: CHOICES_MAX - 1]
+        days = picked_for_autocomplete(self.conferences, interaction).conference.days
+        days = days[: CHOICES_MAX - 1]
         choices = [Choice(name=_day_name(d), value=d.isoformat()) for d in days]
         choices.append(Choice(name="Whole program as a calendar file (.ics)", value=EXPORT))
         wanted = current.strip().casefold()

@@ -62,7 +62,7 @@ class RemindersCog(commands.Cog):
         conference: ConferenceArg | None = None,
     ) -> None:  # fmt: skip
         served = picked(self.conferences, interaction, conference)
-        service = served.service
+        service = await served.indexed()  # typed text is looked up (see bot.live.holder)
         ref = _resolve(service, item)
         target = service.remindable(ref)
         assert target is not None
@@ -106,7 +106,7 @@ class RemindersCog(commands.Cog):
     async def remind_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        service = picked_for_autocomplete(self.conferences, interaction).service
+        service = await picked_for_autocomplete(self.conferences, interaction).indexed()
         return to_choices(service.suggest_remindable(current, self.clock.now()))
 
     @app_commands.command(name="agenda", description="Your reminders in time order, with clashes")
