@@ -12,7 +12,7 @@ import pytest
 
 from bot.importer.registry import read_source
 from bot.live.conferences import Conferences, Served, UnknownConference, decides, who_decides
-from bot.live.holder import ProgramHolder
+from bot.live.holder import ProgramHolder, StillIndexing
 from bot.model import Conference, Program
 from bot.search import ProgramIndex
 from bot.service import ProgramService, program_service
@@ -235,6 +235,21 @@ async def test_a_lookup_awaits_an_index_built_in_a_daemon_thread_while_the_loop_
     assert services[0].paper("opening").talk.title == "Opening"  # type: ignore[union-attr]
     (thread,) = held_indexing.threads  # one build, shared by every lookup
     assert thread is not threading.main_thread() and thread.daemon
+
+
+async def test_a_lookup_that_may_not_wait_longer_is_told_the_index_is_being_built(
+    held_indexing: HeldIndexing,
+):
+    holder = unindexed_holder()
+    building = asyncio.create_task(holder.indexed())
+    await held_indexing.under_way()
+    with pytest.raises(StillIndexing) as still:
+        await holder.indexed(wait=0)
+    assert still.value.conference.key == "fixcon"
+    held_indexing.release.set()
+    assert (await building).indexed  # the build went on for those who wait
+    assert (await holder.indexed(wait=0)).indexed  # and then nobody waits
+    assert len(held_indexing.threads) == 1
 
 
 async def test_a_lookup_cancelled_while_waiting_leaves_the_build_to_the_others(

@@ -62,9 +62,9 @@ class Served:
     def service(self) -> ProgramService:
         return self.holder.service
 
-    async def indexed(self) -> ProgramService:
+    async def indexed(self, wait: float | None = None) -> ProgramService:
         """The current version with its search indexes, for a lookup (see bot.live.holder)."""
-        return await self.holder.indexed()
+        return await self.holder.indexed(wait)
 
     @property
     def conference(self) -> Conference:

@@ -16,9 +16,19 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+from bot.model import Conference
 from bot.search import ProgramIndex
 from bot.service import ProgramService
 from bot.tasks import in_daemon_thread
+
+
+class StillIndexing(Exception):
+    """A lookup waited as long as it may for its conference's search indexes, and they
+    are still being built: the person is told to ask again in a moment."""
+
+    def __init__(self, conference: Conference) -> None:
+        super().__init__(f"the search indexes of {conference.key} are still being built")
+        self.conference = conference
 
 
 class ProgramHolder:
@@ -38,10 +48,11 @@ class ProgramHolder:
         self.loaded_at = at
         self.swaps += 1
 
-    async def indexed(self) -> ProgramService:
+    async def indexed(self, wait: float | None = None) -> ProgramService:
         """The current version, once its search indexes are built (see the module's
-        docstring). A waiter that is cancelled leaves the build running for the others;
-        a build that failed is tried again by the next lookup."""
+        docstring); StillIndexing if they are not after `wait` seconds (None: however
+        long it takes). A waiter that gives up or is cancelled leaves the build running
+        for the others; a build that failed is tried again by the next lookup."""
         service = self._service
         if service.indexed:
             return service
@@ -49,7 +60,10 @@ class ProgramHolder:
             build = in_daemon_thread(service.index_now, f"confbot-index-{service.conference.key}")
             self._indexing = (service, build)
             build.add_done_callback(self._built)
-        await asyncio.shield(self._indexing[1])
+        try:
+            await asyncio.wait_for(asyncio.shield(self._indexing[1]), wait)
+        except TimeoutError:
+            raise StillIndexing(service.conference) from None
         return service
 
     def _built(self, build: asyncio.Future[ProgramIndex]) -> None:

@@ -69,14 +69,17 @@ async def logged_in(fake: FakeDiscord, timeout: float = 30.0) -> None:
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    fake: FakeDiscord, tmp_path: Path, clock: Clock | None = None, **env: str
-) -> AsyncIterator[ConfBot]:
+    fake: FakeDiscord, tmp_path: Path, clock: Clock | None = None,
+    index_wait: float | None = None, **env: str,
+) -> AsyncIterator[ConfBot]:  # fmt: skip
     """The bot started through runner.serve with settings from the environment (and a
-    clock the test moves, if given); on exit its pending event handlers finish, it
-    closes, and the fake saw no protocol error."""
+    clock the test moves, if given; how long a lookup awaits its indexes, if given: see
+    ConfBot); on exit its pending event handlers finish, it closes, and the fake saw no
+    protocol error."""
     settings = Settings.from_env(bot_env(fake, tmp_path, **env), dotenv_path=tmp_path / "none")
     with restored_discord_urls():
-        instance = ConfBot(settings, clock, guild_ready_timeout=0.05)
+        waits = {} if index_wait is None else {"index_wait": index_wait}
+        instance = ConfBot(settings, clock, guild_ready_timeout=0.05, **waits)
         task = asyncio.create_task(runner.serve(settings, instance))
         await wait_for(
             lambda: (fake.connected.is_set() and fake.guild_commands) or task.done(),

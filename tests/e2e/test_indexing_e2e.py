@@ -1,8 +1,9 @@
 """A program's search indexes are built off the event loop, always, through discord.py
 and the fake Discord. After a restart the first lookup of a conference awaits its
 indexes being built in a daemon thread, sharing the build started in the background,
-while every other command (another server's, another conference's) is answered; and
-SIGTERM does not wait for a build.
+while every other command (another server's, another conference's) is answered; past
+what Discord waits for, a lookup says the program is still being indexed; and SIGTERM
+does not wait for a build.
 
 The builds are held back until the test lets them go (tests.conftest.HeldIndexing), so
 "the loop was free while an index was being built" does not depend on how fast the
@@ -129,6 +130,24 @@ async def test_every_lookup_awaits_the_indexes_and_nothing_else_does(
         assert "Opening" in lookups[0].embeds[0]["title"]
         assert "Ana Müller" in lookups[1].embeds[0]["title"]
     assert len(held_indexing.threads) == 1  # one build, shared
+
+
+async def test_a_lookup_that_cannot_wait_longer_says_the_program_is_being_indexed(
+    fake: FakeDiscord, tmp_path: Path, held_indexing: HeldIndexing
+):
+    async with running_bot(fake, tmp_path, index_wait=0.0, CONFBOT_PROGRAM=str(FRAB)) as bot:
+        await held_indexing.under_way()
+        paper = await fake.answer(await fake.send_command("paper", title="Opening"))
+        assert paper.ephemeral and paper.data["content"] == (
+            "The program of Fixture Congress was loaded a moment ago and is still being"
+            " indexed for search; please try again in a few seconds."
+        )
+        typing = await fake.answer(await fake.send_autocomplete("paper", "title", "open"))
+        assert typing.choices == []
+        held_indexing.release.set()
+        await bot.indexes_built()
+        paper = await fake.answer(await fake.send_command("paper", title="Opening"))
+        assert "Opening" in paper.embeds[0]["title"]
 
 
 # A bot whose index builds never end, started as `python -m bot run` is.

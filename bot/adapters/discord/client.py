@@ -14,6 +14,7 @@ from bot.adapters.discord.calendar import CalendarButton
 from bot.adapters.discord.changes_cog import ChangesCog
 from bot.adapters.discord.cog import ProgramCog
 from bot.adapters.discord.conference_cog import ConferenceCog
+from bot.adapters.discord.conference_option import INDEX_WAIT
 from bot.adapters.discord.delivery import DiscordSender
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.events_cog import EventsCog
@@ -49,7 +50,15 @@ class ConfBot(commands.AutoShardedBot):
     conferences: Conferences
     clock: Clock
 
-    def __init__(self, settings: Settings, clock: Clock | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock | None = None,
+        index_wait: float = INDEX_WAIT,
+        **options: Any,
+    ) -> None:
+        """`index_wait`: how long a lookup awaits its conference's search indexes
+        (see INDEX_WAIT; tests make it 0 to see the answer given past it)."""
         # Sharded from the start: one shard until Discord asks for more (at 2,500 servers)
         # or CONFBOT_SHARDS says how many. Everything kept is per server, never per shard.
         super().__init__(
@@ -71,6 +80,7 @@ class ConfBot(commands.AutoShardedBot):
         self._sender = DiscordSender(self)
         self._started = False
         self._indexing: asyncio.Task[None] | None = None
+        self._index_wait = index_wait
 
     async def setup_hook(self) -> None:
         """Open the state, then every conference (rebuilding a program database if
@@ -96,11 +106,11 @@ class ConfBot(commands.AutoShardedBot):
                 self.clock,
                 lambda key, user: state.followed_refs(key, user),
                 lambda guild, key: state.streams(guild, key),
+                self._index_wait,
             )
         )
-        await self.add_cog(
-            RemindersCog(conferences, self.clock, state, self.settings.max_reminders)
-        )
+        await self.add_cog(RemindersCog(conferences, self.clock, state,
+                                        self.settings.max_reminders, self._index_wait))  # fmt: skip
         await self.add_cog(EventsCog(conferences, self.clock, state, self.get_guild))
         await self.add_cog(StreamsCog(conferences, self.clock, state))
         await self.add_cog(QACog(conferences, self.clock, state, self.wake_schedulers))

@@ -16,9 +16,11 @@ from bot import __version__
 from bot.adapters.discord.calendar import ProgramCalendar, send_program_calendar
 from bot.adapters.discord.conference_option import (
     CONFERENCE_HELP,
+    INDEX_WAIT,
     ConferenceArg,
     picked,
     picked_for_autocomplete,
+    suggesting,
 )
 from bot.adapters.discord.replies import send_cards
 from bot.adapters.discord.tree import NothingFound
@@ -56,9 +58,12 @@ class ProgramCog(commands.Cog):
         clock: Clock,
         followed: Callable[[str, int], Awaitable[list[str]]] | None = None,
         streams: Callable[[int, str], Awaitable[Mapping[str, str]]] | None = None,
+        index_wait: float = INDEX_WAIT,
     ) -> None:
         self.conferences = conferences
         self.clock = clock
+        # How long a lookup awaits its conference's search indexes (see INDEX_WAIT).
+        self.index_wait = index_wait
         # The references of the items a person follows in a conference (their reminders):
         # /next and /now put those rooms and tracks first.
         self.followed = followed
@@ -76,12 +81,14 @@ class ProgramCog(commands.Cog):
         self, interaction: discord.Interaction, conference: str | None
     ) -> ProgramService:
         """The same, for a lookup: with its search indexes, awaited while they are built
-        off the event loop, never built on it (see bot.live.holder)."""
-        return await picked(self.conferences, interaction, conference).indexed()
+        off the event loop, never built on it (see bot.live.holder), and StillIndexing
+        past INDEX_WAIT."""
+        return await picked(self.conferences, interaction, conference).indexed(self.index_wait)
 
-    async def _suggesting(self, interaction: discord.Interaction) -> ProgramService:
-        """The conference an autocomplete is about, with its search indexes."""
-        return await picked_for_autocomplete(self.conferences, interaction).indexed()
+    async def _suggesting(self, interaction: discord.Interaction) -> ProgramService | None:
+        """The conference an autocomplete is about, with its search indexes (None: not yet)."""
+        served = picked_for_autocomplete(self.conferences, interaction)
+        return await suggesting(served, self.index_wait)
 
     # -- time ---------------------------------------------------------------------------
 
@@ -149,6 +156,8 @@ class ProgramCog(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[Choice]:
         service = await self._suggesting(interaction)
+        if service is None:
+            return []
         return to_choices(service.suggest_talks(current, self.clock.now()))
 
     @app_commands.command(
@@ -170,6 +179,8 @@ class ProgramCog(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[Choice]:
         service = await self._suggesting(interaction)
+        if service is None:
+            return []
         return to_choices(service.suggest_people(current, self.clock.now()))
 
     @app_commands.command(name="session", description="A session's talks and their times")
@@ -188,6 +199,8 @@ class ProgramCog(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[Choice]:
         service = await self._suggesting(interaction)
+        if service is None:
+            return []
         return to_choices(service.suggest_sessions(current, self.clock.now()))
 
     @app_commands.command(

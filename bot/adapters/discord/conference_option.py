@@ -12,9 +12,16 @@ import discord
 from discord import app_commands
 
 from bot.live.conferences import Conferences, Served, UnknownConference
+from bot.live.holder import StillIndexing
 from bot.render import cards
+from bot.service import ProgramService
 
 CONFERENCE_HELP = "Which conference, where several are followed (default: this server's)"
+# Discord waits 3 s for a command's first answer and for an autocomplete's choices. A
+# lookup whose conference's search indexes are still being built (just after a start)
+# awaits them this long at most, off the event loop, then says so (ConfTree answers
+# StillIndexing) or suggests nothing yet, where Discord would say the bot did not respond.
+INDEX_WAIT = 2.0
 
 
 class ServesConferences(Protocol):
@@ -49,6 +56,16 @@ def picked_for_autocomplete(conferences: Conferences, interaction: discord.Inter
         return picked(conferences, interaction, typed if isinstance(typed, str) else None)
     except UnknownConference:  # still being typed
         return picked(conferences, interaction)
+
+
+async def suggesting(served: Served, wait: float) -> ProgramService | None:
+    """The conference an autocomplete is about, with its search indexes; None while they
+    are still being built after `wait` seconds (nothing to suggest yet: the next key
+    pressed asks again)."""
+    try:
+        return await served.indexed(wait)
+    except StillIndexing:
+        return None
 
 
 def conference_choices(

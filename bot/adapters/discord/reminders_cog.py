@@ -14,9 +14,11 @@ from bot.adapters.discord.calendar import send_calendar
 from bot.adapters.discord.cog import to_choices
 from bot.adapters.discord.conference_option import (
     CONFERENCE_HELP,
+    INDEX_WAIT,
     ConferenceArg,
     picked,
     picked_for_autocomplete,
+    suggesting,
 )
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_cards, send_text
@@ -42,12 +44,15 @@ SERVER_DMS = " Keep your DMs open to this server's members so the reminder can r
 
 class RemindersCog(commands.Cog):
     def __init__(
-        self, conferences: Conferences, clock: Clock, state: StateStore, max_reminders: int
-    ) -> None:
+        self, conferences: Conferences, clock: Clock, state: StateStore, max_reminders: int,
+        index_wait: float = INDEX_WAIT,
+    ) -> None:  # fmt: skip
         self.max_reminders = max_reminders
         self.conferences = conferences
         self.clock = clock
         self.state = state
+        # How long /remind awaits its conference's search indexes (see INDEX_WAIT).
+        self.index_wait = index_wait
 
     # -- attendees ----------------------------------------------------------------------
 
@@ -62,7 +67,8 @@ class RemindersCog(commands.Cog):
         conference: ConferenceArg | None = None,
     ) -> None:  # fmt: skip
         served = picked(self.conferences, interaction, conference)
-        service = await served.indexed()  # typed text is looked up (see bot.live.holder)
+        # Typed text is looked up: awaited off the loop, StillIndexing past INDEX_WAIT.
+        service = await served.indexed(self.index_wait)
         ref = _resolve(service, item)
         target = service.remindable(ref)
         assert target is not None
@@ -106,7 +112,10 @@ class RemindersCog(commands.Cog):
     async def remind_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        service = await picked_for_autocomplete(self.conferences, interaction).indexed()
+        served = picked_for_autocomplete(self.conferences, interaction)
+        service = await suggesting(served, self.index_wait)
+        if service is None:
+            return []
         return to_choices(service.suggest_remindable(current, self.clock.now()))
 
     @app_commands.command(name="agenda", description="Your reminders in time order, with clashes")

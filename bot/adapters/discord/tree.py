@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord.replies import send_text
+from bot.live.holder import StillIndexing
 from bot.render.cards import escape, no_match_message, truncate
 from bot.service import QueryError, WhenError
 from bot.service.results import NoMatch
@@ -103,6 +104,10 @@ class ConfTree(app_commands.CommandTree):
             message = original.render(lambda typed: f"“{escape(truncate(typed, 100))}”")
         elif isinstance(original, QueryError):
             message = original.render(escape)
+        elif isinstance(original, StillIndexing):
+            message = (f"The program of {escape(original.conference.name)} was loaded a moment"
+                       " ago and is still being indexed for search; please try again in a"
+                       " few seconds.")  # fmt: skip
         elif isinstance(original, app_commands.NoPrivateMessage):
             message = "This works only in a server that added confbot, not in a DM."
         elif isinstance(original, app_commands.MissingPermissions | app_commands.CheckFailure):
