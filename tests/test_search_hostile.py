@@ -6,13 +6,14 @@ test_fuzzy_mistakes.py and test_search_handwritten.py hold it)."""
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import string
 import time
 from collections.abc import Callable
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.search import fuzzy
@@ -48,6 +49,44 @@ def test_indexing_a_title_eight_times_as_long_costs_about_eight_times_as_much(
 
     short, long = fastest(build(letters)), fastest(build(8 * letters))
     assert long < 24 * short  # the square of the length would be 64 times
+
+
+LETTERS = 60_000  # letters cut into words below: 0.05 s to index as ordinary words
+
+
+def words_of(length: int, letters: int, seed: int = 21) -> list[str]:
+    """Distinct-looking random words of `length` letters, `letters` in all."""
+    rng = random.Random(seed)
+    count = max(1, letters // length)
+    return ["".join(rng.choices(string.ascii_lowercase, k=length)) for _ in range(count)]
+
+
+def titles_of(words: list[str], per_title: int = 10) -> list[tuple[str, str]]:
+    return [(f"t{n}", " ".join(words[n : n + per_title])) for n in range(0, len(words), per_title)]
+
+
+@functools.cache
+def ordinary_cost() -> float:
+    """Indexing LETTERS letters cut into ordinary words of 8 letters."""
+    titles = titles_of(words_of(8, LETTERS))
+    return fastest(lambda: TokenIndex(titles))
+
+
+@settings(max_examples=8, deadline=None, derandomize=True, database=None)
+@given(length=st.one_of(st.integers(1, fuzzy.DELETIONS_MAX + 2), st.integers(1, 20_000)))
+@example(length=fuzzy.DELETIONS_MAX)  # the longest with deletions
+@example(length=20_000)  # 3 words; each made 20,000 copies of itself before
+def test_the_same_letters_cost_about_the_same_however_they_are_cut_into_words(length: int):
+    # Words of up to DELETIONS_MAX letters each get one deletion per letter; longer
+    # ones none: either way, what the letters cost, not the square of a word's length.
+    titles = titles_of(words_of(length, LETTERS))
+    assert fastest(lambda: TokenIndex(titles)) < 3 * ordinary_cost()
+
+
+def test_indexing_eight_times_the_words_costs_about_eight_times_as_much():
+    few, many = titles_of(words_of(9, 18_000)), titles_of(words_of(9, 144_000))
+    small, large = fastest(lambda: TokenIndex(few)), fastest(lambda: TokenIndex(many))
+    assert large < 16 * small  # 8 if linear; sorting the vocabulary adds a little
 
 
 def test_a_lookup_costs_the_same_whatever_the_length_of_the_titles_it_matches():
