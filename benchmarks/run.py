@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import functools
 import json
+import math
 import os
 import platform
 import random
 import statistics
+import string
 import subprocess
 import sys
 import tempfile
@@ -34,11 +38,15 @@ from benchmarks.handwritten import SCORERS
 from benchmarks.queries import Labeled, paper_queries, person_queries
 from benchmarks.synth import write_program
 from bot.app import load_service
+from bot.bulk import favour_the_loop
 from bot.importer.registry import read_source
+from bot.live.holder import ProgramHolder
+from bot.model import Program
 from bot.normalize import fold
 from bot.render import ics
-from bot.search import Hit
+from bot.search import Hit, ProgramIndex
 from bot.service import ProgramService
+from bot.service.program_service import MAX_QUERY
 from bot.settings import BUNDLED_PROGRAM, PROJECT_ROOT, Settings
 
 # The plain scan latencies are measured with: the most accurate plain scorer on the
@@ -262,6 +270,71 @@ def hostile_rows(service: ProgramService, n: int, seed: int) -> list[str]:
     return rows
 
 
+def hostile_text_rows(service: ProgramService, n: int, seed: int) -> list[str]:
+    """A hostile program's text, against the same program as it is in the same run: one
+    talk's title gets a single word of 80,000 or 400,000 letters, or 400,000 letters in
+    distinct words. Indexing costs what the letters do (a long word cost their square),
+    a lookup matching that title costs what a normal one does, and the first lookup
+    after a restart awaits the indexes being built in a daemon thread while the event
+    loop ticks (before, it built them on the loop, or waited there for the thread)."""
+    rng = random.Random(seed)
+    program = service.program
+    first, *others = program.talks
+
+    def letters_of(count: int) -> str:
+        return "".join(rng.choice(string.ascii_lowercase) for _ in range(count))
+
+    def words_of(count: int) -> str:
+        words: list[str] = []
+        while count > 0:
+            words.append(letters_of(rng.randint(5, 12)))
+            count -= len(words[-1])
+        return " ".join(words)
+
+    hostile_texts = {
+        "one word of 80,000 letters": letters_of(80_000),
+        "one word of 400,000 letters": letters_of(400_000),
+        "400,000 letters in distinct words": words_of(400_000),
+    }
+
+    def build_s(of: Program) -> float:
+        best = math.inf
+        for _ in range(3):
+            started = time.perf_counter()
+            ProgramIndex(of)
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    favour_the_loop()  # as the bot does from its start
+    base = build_s(program)
+    normal = measure(service.paper, [q.query for q in paper_queries(program, n, seed)])
+    rows = [f"  as it is: indexed in {base:.2f} s; /paper p99 {p(normal, 0.99):.3f} ms"]
+    for label, text in hostile_texts.items():
+        talk = dataclasses.replace(first, title=f"{first.title} {text}")
+        hostile = dataclasses.replace(program, talks=(talk, *others))
+        took = build_s(hostile)
+        answering = ProgramService(hostile)
+        matching = [f"{first.title} {text[: 10 + k]}"[:MAX_QUERY] for k in range(n)]
+        times = measure(answering.paper, matching)
+        holder = ProgramHolder(ProgramService(hostile, index_later=True), datetime.now(UTC))
+        waited, stall = asyncio.run(longest_stall(holder.indexed))
+        later = ProgramService(hostile, index_later=True)
+        _, blocked = asyncio.run(longest_stall(functools.partial(_indexed_in_place, later)))
+        rows.append(
+            f"  {label}: indexed in {took:.2f} s ({took / base:.2f}x as it is);"
+            f" /paper matching it p99 {p(times, 0.99):.3f} ms"
+            f" ({p(times, 0.99) / max(p(normal, 0.99), 1e-6):.1f}x); first lookup after a"
+            f" restart waited {waited:.2f} s, longest event-loop stall {stall * 1000:.0f} ms"
+            f" (built on the loop: {blocked * 1000:.0f} ms)"
+        )
+    return rows
+
+
+async def _indexed_in_place(service: ProgramService) -> None:
+    """What a first lookup did before: build the indexes on the event loop."""
+    service.index_now()
+
+
 async def longest_stall(work: Callable[[], Awaitable[object]]) -> tuple[float, float]:
     """(seconds the work took, longest gap between two 1 ms ticks of the event loop)."""
     worst = 0.0
@@ -359,6 +432,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(calendar_row(big))
         print(f"\nhostile /search input at {args.papers:,} papers (bounded work per query)")
         for row in hostile_rows(big, args.queries, args.seed):
+            print(row)
+        print(f"\nhostile program text at {args.papers:,} papers (indexing and lookups)")
+        for row in hostile_text_rows(big, min(args.queries, 100), args.seed):
             print(row)
 
         print("\ntop-1 on generated queries, per class, confbot against plain scans of folded"
