@@ -95,6 +95,17 @@ async def test_versions_never_migrates_under_a_running_bot(tmp_path: Path):
         assert db.execute("PRAGMA user_version").fetchone() == (STATE_VERSION - 1,)
 
 
+@pytest.mark.parametrize("folder", ["a#b", "a?b", "a%20b"])
+async def test_the_state_is_read_beside_a_bot_wherever_its_folder_is(tmp_path: Path, folder: str):
+    # Read-only, the database is opened as a URI: the path was pasted in unencoded, so
+    # 'a#b' opened an empty 'a' (refused as "state schema 0"), 'a%20b' a folder 'a b'.
+    path = tmp_path / folder / "state.db"
+    async with await StateStore.open(path) as state:
+        await state.serve_version("osdi24", "v1", "first", 1, b"zip", [])
+        async with await StateStore.open_to_read(path) as beside:
+            assert [v.label for v in await beside.versions()] == ["first"]
+
+
 # -- a damaged or foreign database -----------------------------------------------------
 
 

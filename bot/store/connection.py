@@ -90,21 +90,25 @@ def describe(exc: BaseException) -> str:
 
 
 async def connect(
-    path: Path | str, prepare: Callable[[aiosqlite.Connection], Awaitable[None]], uri: bool = False
+    path: Path, prepare: Callable[[aiosqlite.Connection], Awaitable[None]], read_only: bool = False
 ) -> aiosqlite.Connection:
     """Open a connection and run `prepare` on it; on any failure the connection is closed
-    (its thread would otherwise keep the process alive) and StoreUnavailable raised."""
-    shown = Path(str(path).removeprefix("file:").split("?")[0])
+    (its thread would otherwise keep the process alive) and StoreUnavailable raised.
+    `read_only`: opened as a URI with mode=ro, the path percent-encoded (as_uri), so a
+    folder named 'a#b' or 'a%20b' is that folder, not another file or none."""
     try:
-        db = await aiosqlite.connect(path, uri=uri)
+        if read_only:
+            db = await aiosqlite.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        else:
+            db = await aiosqlite.connect(path)
     except (sqlite3.Error, OSError) as exc:
-        raise StoreUnavailable(shown, describe(exc)) from exc
+        raise StoreUnavailable(path, describe(exc)) from exc
     try:
         await prepare(db)
     except BaseException as exc:
         await db.close()
         if isinstance(exc, sqlite3.Error | OSError):
-            raise StoreUnavailable(shown, describe(exc)) from exc
+            raise StoreUnavailable(path, describe(exc)) from exc
         raise
     return db
 

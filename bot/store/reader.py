@@ -28,7 +28,7 @@ class ProgramStore(Connected):
         async def prepare(db: aiosqlite.Connection) -> None:
             await db.execute_fetchall("SELECT count(*) FROM conference")
 
-        return cls(await connect(f"file:{path}?mode=ro", prepare, uri=True), path)
+        return cls(await connect(path, prepare, read_only=True), path)
 
     async def conference_keys(self) -> list[str]:
         rows = await self._db.execute_fetchall("SELECT key FROM conference ORDER BY id")

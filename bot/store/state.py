@@ -428,7 +428,7 @@ class StateStore(Connected):
                     f" {STATE_VERSION}; run this command with the running bot's confbot"
                 )  # fmt: skip
 
-        return cls(await connect(f"file:{path}?mode=ro", prepare, uri=True), path)
+        return cls(await connect(path, prepare, read_only=True), path)
 
     async def close(self) -> None:
         try:
