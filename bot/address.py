@@ -38,27 +38,28 @@ def web_address(text: str) -> URL:
     what a URL cannot hold (spaces, '|', non-ASCII) percent-encoded when it is printed, or
     an AddressError with one sentence."""
     address = text.strip()
-    shown = _shown(address)
+    said = shown(address)
     if not is_url(address):
-        raise AddressError(f"{shown} is not an http or https address.")
+        raise AddressError(f"{said} is not an http or https address.")
     if any(unicodedata.category(c) == "Cc" for c in address):
-        raise AddressError(f"{shown} holds a control character; give the address alone.")
+        raise AddressError(f"{said} holds a control character; give the address alone.")
     try:
         url = URL(address)
     except ValueError as exc:
-        raise AddressError(f"{shown} is not a well-formed address ({exc}).") from None
+        raise AddressError(f"{said} is not a well-formed address ({exc}).") from None
     except IndexError:  # yarl (1.25) when nothing follows a bracket and an '@'
-        raise AddressError(f"{shown} is not a well-formed address.") from None
+        raise AddressError(f"{said} is not a well-formed address.") from None
     host = url.raw_host
     if not host:
-        raise AddressError(f"{shown} has no host name.")
+        raise AddressError(f"{said} has no host name.")
     if ":" not in host and not _HOST_NAME.fullmatch(host):  # ':' only in an IPv6 literal
-        raise AddressError(f"{shown} has a host name no host can have ({_shown(host)}).")
+        raise AddressError(f"{said} has a host name no host can have ({shown(host)}).")
     return url
 
 
-def _shown(text: str) -> str:
-    """Part of what someone typed, safe to repeat in one line: control characters and
-    line breaks shown as '?', and at most SHOWN_MAX characters."""
+def shown(text: str) -> str:
+    """Part of an address someone typed or a server sent (a redirect's Location), safe
+    to repeat in one line: control characters and line breaks shown as '?', and at most
+    SHOWN_MAX characters."""
     flat = "".join("?" if unicodedata.category(c) == "Cc" else c for c in text)
     return flat if len(flat) <= SHOWN_MAX else flat[: SHOWN_MAX - 1] + "…"

@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
+from bot.address import AddressError, web_address
 from bot.live.holder import ProgramHolder
 from bot.live.remote import meta_path
 from bot.live.sync import ProgramFollower
@@ -106,7 +106,11 @@ class Conferences:
         from adding a different source with the same acronym."""
         if key not in self._served:
             return key
-        host = re.sub(r"[^a-z0-9]+", "-", (urlsplit(url).hostname or "").lower()).strip("-")
+        try:
+            hostname = web_address(url).host or ""
+        except AddressError:  # every source was read by web_address when it was added
+            hostname = ""
+        host = re.sub(r"[^a-z0-9]+", "-", hostname.lower()).strip("-")
         base = f"{key}-{host[:40].strip('-') or 'source'}"
         found, n = base, 2
         while found in self._served:

@@ -30,7 +30,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
-from bot.address import AddressError, web_address
+from bot.address import AddressError, shown, web_address
 from bot.importer.limits import MAX_BYTES
 from bot.importer.registry import read_source
 from bot.live.guard import SourceRefused, check_address, guarded_connector
@@ -160,8 +160,8 @@ class RemoteProgram:
         try:
             target = str(url.join(URL(location)))
         except (ValueError, IndexError):  # yarl: IndexError for 'https://[::1]@'
-            shown = location if len(location) <= 100 else location[:99] + "…"
-            raise FetchError(f"{self.url} redirects to {shown!r}, which is no address") from None
+            said = shown(location)
+            raise FetchError(f"{self.url} redirects to {said!r}, which is no address") from None
         try:
             return web_address(target)
         except AddressError as exc:
