@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bot.importer.community import RawConference, RawTalk, build, check_events
 from bot.importer.errors import ProgramFileError
-from bot.importer.files import no_surrogates, read_bytes
+from bot.importer.files import BOM, no_surrogates, read_bytes
 from bot.importer.limits import MAX_LINES, MAX_VALUE
 from bot.importer.report import Loaded
 from bot.importer.text import plain_text
@@ -53,7 +53,6 @@ Property = tuple[str, dict[str, str], str]
 
 
 _LINE = re.compile(rb"([^\r\n]*)(?:\r\r\n|\r\n|\r|\n|\Z)")
-_BOM = b"\xef\xbb\xbf"
 
 
 def unfold(data: bytes, path: str = "calendar.ics") -> Iterator[tuple[int, bytes]]:
@@ -64,7 +63,7 @@ def unfold(data: bytes, path: str = "calendar.ics") -> Iterator[tuple[int, bytes
     parts: list[bytes] = []
     first = 0
     size = 0
-    start = len(_BOM) if data.startswith(_BOM) else 0
+    start = len(BOM) if data.startswith(BOM) else 0
     for number, match in enumerate(_LINE.finditer(data, start), start=1):
         line = match[1]
         if number > MAX_LINES:

@@ -25,4 +25,5 @@ MAX_DEPTH = 32  # JSON containers or XML elements inside one another
 MAX_DIGITS = 40  # digits of one JSON number (Python refuses ints over 4,300 digits)
 MAX_VALUE = 1_000_000  # bytes of one line (of iCalendar, folds undone, or of a toc)
 MAX_TITLE = 500  # characters of a title, room, track or name; longer is cut
+MAX_URL = 2048  # characters of a link; longer is left out (Discord shows none so long)
 MAX_ABSTRACT_SOURCE = 100_000  # characters of an abstract read; longer is cut

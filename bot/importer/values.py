@@ -8,7 +8,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.importer.limits import MAX_TITLE
+from bot.importer.limits import MAX_TITLE, MAX_URL
 from bot.model import Link, LinkKind, within_range
 
 # No item of a program lasts longer than this; a longer 'duration' is a broken value.
@@ -30,7 +30,6 @@ def mapping(value: Any) -> dict[str, Any]:
 # Of a one-line text, only this much is read: enough to tell that it is longer than
 # MAX_TITLE (community.build cuts it there and says so), never a million words split.
 _READ = 8 * MAX_TITLE
-MAX_URL = 2048  # longer is no address a card can show
 
 
 def text(value: Any) -> str | None:
