@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -21,6 +22,7 @@ from bot.adapters.discord import client, conference_cog
 from bot.adapters.discord.client import ConfBot
 from bot.adapters.discord.conference_cog import ADD_BUDGET, ConferenceCog
 from bot.importer.registry import read_source
+from bot.render.markdown import as_shown
 from bot.render.text import load_details
 from bot.service import ProgramService
 from bot.settings import own_db_path
@@ -28,6 +30,7 @@ from bot.store import build, extra
 from tests.e2e.conftest import running_bot, wait_for
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord, Interaction
 from tests.local_servers import serving
+from tests.markdown_checks import PAYLOAD, unsafe
 
 FRAB = Path(__file__).parents[1] / "fixtures" / "programs" / "frab-v1.json"
 BUNDLED = Path(__file__).parents[2] / "data" / "osdi24"
@@ -281,6 +284,23 @@ async def test_a_source_that_is_no_program_is_refused_and_leaves_nothing(
         assert len(bot.conferences) == 1
     folder = tmp_path / "confbot-state-sources"
     assert not folder.exists() or not any(p.is_file() for p in folder.iterdir())
+
+
+async def test_a_refused_sources_reason_shows_the_files_words_as_written(
+    fake: FakeDiscord, tmp_path: Path
+):
+    # The reader's sentence quotes the file ('...date: '<payload>' is not a date'); the
+    # refusal put it into the reply unescaped: a masked link, mentions, a timestamp.
+    data = json.loads(FRAB.read_text(encoding="utf-8"))
+    data["schedule"]["conference"]["days"][0]["date"] = PAYLOAD
+    async with (
+        serving(program_app(json.dumps(data).encode())) as base,
+        running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes"),
+    ):
+        refused = await organiser(fake, "conference add", source=f"{base}/schedule.json")
+    assert "gave no program confbot reads" in said(refused)
+    assert f"'{PAYLOAD}' is not a date" in as_shown(said(refused))
+    assert unsafe(said(refused)) == []
 
 
 async def test_choosing_a_servers_conferences_is_refused_in_a_dm_and_where_the_bot_was_not_added(

@@ -156,7 +156,7 @@ class ConferenceCog(commands.Cog):
             try:
                 web_address(typed)
             except AddressError as exc:
-                raise QueryError(cards.escape(str(exc))) from None
+                raise QueryError("{reason}", reason=str(exc)) from None
         if known is not None:
             await self._offer(guild_id, known)
             await send_text(interaction, f"✅ This server now offers {_named(known)}.",
@@ -313,8 +313,10 @@ class ConferenceCog(commands.Cog):
                 return served, ""
         if len(url) > SOURCE_MAX:
             raise QueryError(f"That address is over {SOURCE_MAX} characters long.")
-        over = QueryError(f"⚠️ {url} could not be fetched and read within"
-                          f" {self.add_budget:g} s. Nothing was added.")  # fmt: skip
+        # The address, and what a server or a program file says, go in as the program's
+        # words do (QueryError's placeholders, escaped by the one error path).
+        over = QueryError(f"⚠️ {{url}} could not be fetched and read within"
+                          f" {self.add_budget:g} s. Nothing was added.", url=url)  # fmt: skip
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.add_budget
         guard = None if self.settings.allow_private_sources else PublicResolver()
@@ -326,13 +328,13 @@ class ConferenceCog(commands.Cog):
                     await check_resolves(web_address(url), guard)
                 download = await remote.download()
         except (SourceRefused, ValueError) as exc:
-            raise QueryError(str(exc)) from None
+            raise QueryError("{reason}", reason=str(exc)) from None
         except FetchError as exc:
-            raise QueryError(f"⚠️ {exc}. Nothing was added.") from None
+            raise QueryError("⚠️ {reason}. Nothing was added.", reason=str(exc)) from None
         except TimeoutError:
             raise over from None
         if download is None:  # a 304 to a request that named no version
-            raise QueryError(f"⚠️ {url} sent no program (HTTP 304). Nothing was added.")
+            raise QueryError("⚠️ {url} sent no program (HTTP 304). Nothing was added.", url=url)
         opening = asyncio.create_task(self._open(guild_id, view, remote, download))
         done, _ = await asyncio.wait({opening}, timeout=max(0.0, deadline - loop.time()))
         if opening not in done:
@@ -359,13 +361,14 @@ class ConferenceCog(commands.Cog):
             return await self.open_conference(view, guild_id)
         except ProgramFileError as exc:
             forget_files(view)
-            raise QueryError(f"⚠️ {remote.unreadable(exc)}. Nothing was added.") from None
+            reason = str(remote.unreadable(exc))
+            raise QueryError("⚠️ {reason}. Nothing was added.", reason=reason) from None
         except Exception as exc:
             forget_files(view)
             log.warning("a source added in server %d does not open: %s", guild_id, exc,
                         exc_info=not isinstance(exc, SettingsError | OSError))  # fmt: skip
             raise QueryError(
-                f"⚠️ {view.program_url} was fetched but does not open. Nothing was added."
+                "⚠️ {url} was fetched but does not open. Nothing was added.", url=remote.url
             ) from None
 
 
