@@ -47,6 +47,14 @@ async def test_a_stream_set_for_a_room_shows_on_the_talk_on_stage(fake: FakeDisc
     assert "Watch live" not in again.embeds[0]["fields"][0]["value"]
 
 
+async def test_a_stream_link_is_repeated_back_as_given(fake: FakeDiscord, bot: ConfBot):
+    """A '{room}' in the link is part of the address, not a placeholder of our sentence."""
+    link = "https://live.example.org/{room}/stream"
+    said = await organise(fake, "stream set", room=BALLROOM, url=link)
+    assert said.endswith("linking to <https://live.example.org/{room}/stream>."
+                         " `/stream clear` removes it.")  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "url", ["http://example.org/live", "https://[x/y", "https://[::1/live", "https://a b/live"]
 )

@@ -82,11 +82,10 @@ class StreamsCog(commands.Cog):
         await self.state.set_stream(guild_id, served.key, name, link, now_ts)
         await send_text(
             interaction,
-            say(
-                f"📺 Talks in {{room}} now show “Watch live” while they run, linking to <{link}>."
-                " `/stream clear` removes it.",
-                room=name,
-            ),
+            # The link goes in after say(): it is checked as Discord checks links, and a
+            # '{room}' in it is part of the address, not a placeholder.
+            say("📺 Talks in {room} now show “Watch live” while they run, linking to ", room=name)
+            + f"<{link}>. `/stream clear` removes it.",
             ephemeral=True,
         )
 
