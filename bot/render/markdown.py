@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 
+from bot.template import fill
+
 # Marks that work anywhere in a line: emphasis, code, spoilers, masked links ([..]),
 # the backslash itself, and '<', which starts a mention, channel, role, slash command,
 # timestamp or custom emoji.
@@ -31,8 +33,6 @@ _NUMBERED = re.compile(r"^(\s*\d+)([.)])", re.M)
 _EVERYONE = re.compile(r"@(everyone|here)\b")
 # A bare address Discord would turn into a link (and a preview): 'https://…', 'steam://…'.
 _AUTOLINK = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*):(?=//)")
-# Placeholders of say(): {name}.
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 class Escaped(str):
@@ -57,12 +57,7 @@ def say(template: str, /, **outside: str) -> str:
     """Our own wording (Markdown and all) with each `{name}` replaced by escape(outside[name]):
     the program's words go in only escaped, whatever they are. A placeholder without a
     value is left as it is."""
-
-    def fill(match: re.Match[str]) -> str:
-        name = match[1]
-        return escape(outside[name]) if name in outside else match[0]
-
-    return _PLACEHOLDER.sub(fill, template)
+    return fill(template, outside, escape)
 
 
 _ESCAPED_MARK = re.compile(r"\\([^0-9A-Za-z\s])")

@@ -7,7 +7,6 @@ the typed results however they like.
 from __future__ import annotations
 
 import functools
-import re
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -36,6 +35,7 @@ from bot.service.results import (
 )
 from bot.service.timeline import Timeline
 from bot.service.when import WhenError, parse_when
+from bot.template import fill
 
 MAX_QUERY = 200
 # Stable references in autocomplete values and the state database. "p:" dates from when
@@ -67,14 +67,7 @@ class QueryError(ValueError):
         super().__init__(self.render(str))
 
     def render(self, show: Callable[[str], str]) -> str:
-        def fill(match: re.Match[str]) -> str:
-            name = match[1]
-            return show(self.outside[name]) if name in self.outside else match[0]
-
-        return _PLACEHOLDER.sub(fill, self.template) if self.outside else self.template
-
-
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+        return fill(self.template, self.outside, show)
 
 
 def clean_query(text: str, what: str = "query") -> str:

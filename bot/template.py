@@ -1,0 +1,28 @@
+"""Our own sentences with outside words in them.
+
+A sentence names each outside word (a title, a room, what someone typed) as `{name}`;
+whoever shows the sentence fills them in its own way: Discord escapes them, so the
+program's words are never read as our formatting, a ping or a link, and the console
+shows them as written. One fill for every such sentence (bot.render.markdown.say and
+bot.service.QueryError), so both read templates the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def fill(template: str, outside: Mapping[str, str], show: Callable[[str], str]) -> str:
+    """`template` with each `{name}` that `outside` has replaced by show(outside[name]);
+    other braces (a placeholder without a value, a brace in our own text) stay as written."""
+    if not outside:
+        return template
+
+    def one(match: re.Match[str]) -> str:
+        name = match[1]
+        return show(outside[name]) if name in outside else match[0]
+
+    return _PLACEHOLDER.sub(one, template)
