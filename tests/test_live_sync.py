@@ -281,7 +281,7 @@ async def test_a_version_with_a_huge_number_is_a_status_sentence_and_one_warning
     assert follower.delay() == follower.settings.sync_interval * 8
 
 
-async def test_an_unexpected_failure_reading_a_version_is_a_status_sentence_not_a_raise(
+async def test_an_unexpected_failure_is_a_status_sentence_and_one_warning_with_its_traceback(
     frab, monkeypatch: pytest.MonkeyPatch, caplog
 ):
     path, follower = frab
@@ -295,8 +295,8 @@ async def test_an_unexpected_failure_reading_a_version_is_a_status_sentence_not_
         assert await follower.check() is None
         assert await follower.check() is None
     assert follower.status.error == "reading it failed unexpectedly (RuntimeError: a reader's bug)"
-    (warning,) = failure_logs(caplog)
-    assert warning.exc_info is None
+    (warning,) = failure_logs(caplog)  # once, with the traceback: a bug, for the operator
+    assert warning.exc_info is not None and warning.exc_info[0] is RuntimeError
     assert follower.status.failures == 2
     assert follower.delay() == follower.settings.sync_interval * 4
 

@@ -152,8 +152,7 @@ class ProgramFollower:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # whatever it was, the next check waits longer
-                self._failed(failure_sentence(exc), int(self.clock.now().timestamp()))
-                log.debug("the failed check", exc_info=True)
+                self._failed(exc, int(self.clock.now().timestamp()))
 
     async def check(self) -> list[Change] | None:
         """One check: the changes applied, or None when nothing new was applied (nothing
@@ -190,7 +189,7 @@ class ProgramFollower:
         try:
             seen = await asyncio.to_thread(self._read, download, _fingerprint)
         except Exception as exc:  # the file went away or cannot be read
-            self._failed(failure_sentence(exc), now_ts)
+            self._failed(exc, now_ts)
             return None
         if seen == self._seen and download is not None and self.remote is not None:
             # The same program under new validators: keep them, so the next poll is a 304.
@@ -212,7 +211,7 @@ class ProgramFollower:
         except Exception as exc:  # any failure to read it: the last good version serves
             self._broken = seen
             failure = exc if self.remote is None else self.remote.unreadable(exc)
-            self._failed(failure_sentence(failure), now_ts)
+            self._failed(failure, now_ts)
             return None
         reason = self._hold_reason(old, service.program, own, changes)
         return Candidate(service, changes, seen, reason, against, own, download)
@@ -291,19 +290,29 @@ class ProgramFollower:
                                      changed_ts=self.status.changed_ts,
                                      changes=self.status.changes)  # fmt: skip
 
-    def _failed(self, reason: str, now_ts: int) -> None:
+    def _failed(self, failure: BaseException | str, now_ts: int) -> None:
+        """One more failed check: /status says why; the log says so once per streak, with
+        the traceback when it is a bug rather than a source's expected failure."""
+        reason = failure if isinstance(failure, str) else failure_sentence(failure)
         if not self.status.failures:  # once per streak, not every check
+            trace = None if isinstance(failure, str) or expected(failure) else failure
             log.warning("the program source does not read (%s); keeping the last good"
-                        " version", reason)  # fmt: skip
+                        " version", reason, exc_info=trace)  # fmt: skip
         self.status.failures += 1
         self.status.error, self.status.error_ts = reason, now_ts
+
+
+def expected(exc: BaseException) -> bool:
+    """A failure a source is expected to have (a broken file, a failed fetch, a file
+    gone), as opposed to a bug in confbot."""
+    return isinstance(exc, ProgramFileError | FetchError | OSError)
 
 
 def failure_sentence(exc: BaseException) -> str:
     """What /status and the log say of a failed check: the program's own sentence for the
     failures a source is expected to have (a broken file, a failed fetch, a file gone),
     else the kind of failure and its first line, so a bug still reads as one sentence."""
-    if isinstance(exc, ProgramFileError | FetchError | OSError):
+    if expected(exc):
         return str(exc).split("\n", 1)[0]
     first = str(exc).split("\n", 1)[0][:300]
     return f"reading it failed unexpectedly ({type(exc).__name__}{': ' if first else ''}{first})"
