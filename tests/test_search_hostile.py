@@ -102,8 +102,8 @@ def test_a_lookup_costs_the_same_whatever_the_length_of_the_titles_it_matches():
     query = "memory tierng " + " ".join(long.folded[0].split()[3:])
     query = query[:MAX_QUERY]  # what clean_query lets through
     asked = {"memory", "memory tiering", query}
-    short_s = sum(fastest(lambda q=q: short.search(q), 5) for q in asked)
-    long_s = sum(fastest(lambda q=q: long.search(q), 5) for q in asked)
+    short_s = sum(fastest(lambda q=q: short.search(q), 15) for q in asked)
+    long_s = sum(fastest(lambda q=q: long.search(q), 15) for q in asked)
     assert long_s < 3 * short_s  # rescoring the whole title would be about 8 times
 
 
