@@ -37,7 +37,7 @@ from bot.render.common import (
     watch_of,
     what_changed,
 )
-from bot.render.markdown import escape as escape  # cards.escape, as callers know it
+from bot.render.markdown import escape
 from bot.service.results import (
     AuthorAnswer,
     DayAnswer,

@@ -11,6 +11,7 @@ from bot.adapters.discord.replies import send_cards, send_text
 from bot.clock import Clock
 from bot.live.conferences import Conferences
 from bot.render import cards
+from bot.render.markdown import escape
 from bot.store.state import StateStore
 
 
@@ -36,5 +37,5 @@ class ChangesCog(commands.Cog):
             text = "No changes to the program" + (" since then." if since else " so far.")
             await send_text(interaction, text, ephemeral=True)
             return
-        title = f"📢 Changes to {cards.escape(service.conference.name)}, newest first"
+        title = f"📢 Changes to {escape(service.conference.name)}, newest first"
         await send_cards(interaction, cards.changes_cards(found, service.conference, title))

@@ -40,6 +40,7 @@ from bot.live.conferences import Conferences, Served, forget_files
 from bot.live.guard import PublicResolver, SourceRefused, check_resolves
 from bot.live.remote import Download, FetchError, RemoteProgram
 from bot.render import cards
+from bot.render.markdown import escape
 from bot.render.text import load_details
 from bot.service import QueryError
 from bot.settings import Settings, SettingsError
@@ -117,7 +118,7 @@ class ConferenceCog(commands.Cog):
             c = served.conference
             days = f"{_day(c.days[0])}–{_day(c.days[-1])}" if c.days else "no days"
             note = f" · {', '.join(marks)}" if marks else ""
-            lines.append(f"• **{cards.escape(c.name)}** (`{served.key}`), {days},"
+            lines.append(f"• **{escape(c.name)}** (`{served.key}`), {days},"
                          f" {len(served.service.program.talks)} talks{note}")  # fmt: skip
         tips = "`/conference use` picks the one your questions are about."
         if guild_id is not None:
@@ -349,7 +350,7 @@ class ConferenceCog(commands.Cog):
         report = served.report
         details = [] if report is None else await asyncio.to_thread(
             load_details, served.service.program, report)  # fmt: skip
-        return served, cards.escape("\n".join(line.strip() for line in details))
+        return served, escape("\n".join(line.strip() for line in details))
 
     async def _open(
         self, guild_id: int, view: Settings, remote: RemoteProgram, download: Download
@@ -373,7 +374,7 @@ class ConferenceCog(commands.Cog):
 
 
 def _named(served: Served) -> str:
-    return f"**{cards.escape(served.conference.name)}** (`{served.key}`)"
+    return f"**{escape(served.conference.name)}** (`{served.key}`)"
 
 
 def _day(day: date) -> str:

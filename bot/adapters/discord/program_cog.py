@@ -28,6 +28,7 @@ from bot.live.conferences import Conferences, Served, decides, who_decides
 from bot.live.sync import Candidate, ProgramFollower, StaleCandidate, records
 from bot.render import cards
 from bot.render.common import count_of
+from bot.render.markdown import escape
 from bot.service import QueryError
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ async def may_decide(
 
 
 def refusal(served: Served) -> str:
-    return who_decides(served, f"**{cards.escape(served.conference.name)}**")
+    return who_decides(served, f"**{escape(served.conference.name)}**")
 
 
 def summary(candidate: Candidate, limit: int = 15) -> str:
@@ -63,7 +64,7 @@ def summary(candidate: Candidate, limit: int = 15) -> str:
         lines.append(f"… and {more} more")
     head = f"A new version changes {count_of(len(candidate.changes), 'talk')}"
     if candidate.held_because:
-        head += f" (held: {cards.escape(candidate.held_because)})"
+        head += f" (held: {escape(candidate.held_because)})"
     return cards.truncate(head + ":\n" + "\n".join(lines), 1900)
 
 
@@ -147,7 +148,7 @@ class ProgramAdminCog(commands.Cog):
         candidate = await follower.candidate()
         if candidate is None:
             error = follower.status.error
-            text = f"⚠️ {cards.escape(error)}" if error else "No new version: nothing to apply."
+            text = f"⚠️ {escape(error)}" if error else "No new version: nothing to apply."
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
         if not await may_decide(interaction, served, self.operator_servers):

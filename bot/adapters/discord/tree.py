@@ -10,7 +10,8 @@ from discord import app_commands
 
 from bot.adapters.discord.replies import send_text
 from bot.live.holder import StillIndexing
-from bot.render.cards import escape, no_match_message, truncate
+from bot.render.cards import no_match_message, truncate
+from bot.render.markdown import escape
 from bot.service import QueryError, WhenError
 from bot.service.results import NoMatch
 from bot.store.connection import WriteFailed, WriteFailure
