@@ -58,6 +58,18 @@ async def wait_for(condition, timeout: float = 10.0, what: str = "condition") ->
         await asyncio.sleep(0.005)
 
 
+async def changes_kept(bot: ConfBot, timeout: float = 15.0) -> None:
+    """Wait until the state database holds what a new version changed: it is kept just
+    after the swap, by a query the event loop awaits (so no cheap condition to poll)."""
+    state = bot.state
+    assert state is not None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await state.changes(bot.service.conference.key):
+        assert loop.time() < deadline, "the changes were never kept"
+        await asyncio.sleep(0.01)
+
+
 async def logged_in(fake: FakeDiscord, timeout: float = 30.0) -> None:
     """Wait for a bot (in this process or another) to log in and sync its commands."""
     await wait_for(

@@ -4,7 +4,6 @@ left out with one log line), through discord.py and the fake Discord."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import shutil
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 
 from bot.importer.registry import read_source
 from bot.settings import copy_path, own_db_path
-from tests.e2e.conftest import running_bot, wait_for
+from tests.e2e.conftest import changes_kept, running_bot, wait_for
 from tests.e2e.test_conferences_e2e import FRAB, about, organiser, program_app
 from tests.fakediscord.server import FakeDiscord
 from tests.local_servers import serving
@@ -101,15 +100,9 @@ async def test_a_version_with_a_lone_surrogate_is_followed_kept_and_served_after
         text = FRAB.read_text(encoding="utf-8").replace('"Opening"', '"Opening \\ud800"')
         path.write_text(text, encoding="utf-8")
         await wait_for(lambda: bot.holder.swaps >= 1, timeout=15, what="the new version")
-        state = bot.state
-        assert state is not None
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 15
-        while not await state.changes(bot.service.conference.key):  # kept just after the swap
-            assert loop.time() < deadline, "the changes were never kept"
-            await asyncio.sleep(0.01)
+        await changes_kept(bot)
         changes = await fake.answer(await fake.send_command("changes"))
         assert "Opening \ufffd" in changes.embeds[0]["description"]
-        assert len(await state.versions()) == 2
+        assert len(await bot.state.versions()) == 2  # type: ignore[union-attr]
     async with running_bot(fake, tmp_path, **env) as bot:
         assert "Opening \ufffd" in [t.title for t in bot.service.program.talks]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.settings import BUNDLED_PROGRAM
 from tests.conftest import pacific
-from tests.e2e.conftest import logged_in, running_bot, wait_for
+from tests.e2e.conftest import changes_kept, logged_in, running_bot, wait_for
 from tests.e2e.test_faults_e2e import spawn_bot
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
 from tests.program_edits import move_talk
@@ -168,13 +168,7 @@ async def test_a_cancelled_talk_is_no_longer_offered(fake: FakeDiscord, tmp_path
 
         again = await fake.answer(await fake.send_autocomplete("paper", "title", title))
         assert title not in [c["name"] for c in again.choices]
-        state = bot.state
-        assert state is not None
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 15
-        while not await state.changes(bot.service.conference.key):  # kept just after the swap
-            assert loop.time() < deadline, "the changes were never kept"
-            await asyncio.sleep(0.01)
+        await changes_kept(bot)
         changes = await fake.answer(await fake.send_command("changes"))
         assert "cancelled" in changes.embeds[0]["description"]
 
