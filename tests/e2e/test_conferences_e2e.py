@@ -423,6 +423,74 @@ async def test_a_slow_source_being_added_does_not_hold_another_servers_add(
         assert len(added_cog(bot)._turns) == 0  # no lock kept for addresses added
 
 
+async def test_a_server_adds_one_source_at_a_time_and_another_server_is_not_held(
+    fake: FakeDiscord, tmp_path: Path
+):
+    """One server's adds hold one reader at most, so its slow or huge sources cannot
+    take the workers every other server's adds (and the bot's syncs) need."""
+    held = HeldSource()
+    async with (
+        held.served() as base,
+        running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes") as bot,
+    ):
+        slow = await fake.send_command("conference add", user=fake.owner, permissions=ORGANISER,
+                                       source=f"{base}/slow/schedule.json")  # fmt: skip
+        await asyncio.wait_for(held.asked.wait(), 10)
+        again = await organiser(fake, "conference add", source=f"{base}/schedule.json")
+        assert again.ephemeral and said(again) == (
+            "This server is adding another program already: wait until that is done, then"
+            " try again.")  # fmt: skip
+        other = await organiser(fake, "conference add", source=f"{base}/schedule.json",
+                                second=True)  # fmt: skip
+        assert "now offers **Fixture Congress**" in said(other)
+        held.release.set()
+        await asyncio.wait_for(slow.followed_up.wait(), 30)
+        assert "now offers **Fixture Congress**" in said(slow)
+        await added_cog(bot).settled()
+        more = await organiser(fake, "conference add", source=f"{base}/schedule.json")
+        assert "now offers **Fixture Congress**" in said(more)  # its turn is over
+
+
+async def test_adds_from_many_servers_read_two_sources_at_a_time(
+    fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    reading: list[threading.Event] = []
+    release = threading.Event()
+    most, now = [0], [0]
+    lock = threading.Lock()
+
+    def held_read(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            now[0] += 1
+            most[0] = max(most[0], now[0])
+            reading.append(threading.Event())
+        release.wait(30)
+        with lock:
+            now[0] -= 1
+        return read_source(*args, **kwargs)
+
+    async with (
+        serving(program_app(FRAB.read_bytes(), "/a/schedule.json", "/b/schedule.json",
+                            "/c/schedule.json")) as base,
+        running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes") as bot,
+    ):  # fmt: skip
+        monkeypatch.setattr(build, "read_source", held_read)
+        cog = added_cog(bot)
+        adds = [asyncio.create_task(cog._added(server, f"{base}/{name}/schedule.json"))
+                for server, name in ((1, "a"), (2, "b"), (3, "c"))]  # fmt: skip
+        try:
+            await wait_for(lambda: len(reading) == conference_cog.ADD_READERS,
+                           what="the readers busy")  # fmt: skip
+            with pytest.raises(AssertionError):  # the third waits for a reader: 1 s to see
+                await wait_for(lambda: len(reading) == 3, timeout=1.0)
+            assert not any(add.done() for add in adds)
+        finally:
+            release.set()
+        served = await asyncio.gather(*adds)
+        assert most[0] == 2 and len(reading) == 3
+        assert len({s.key for s, _ in served}) == 3
+
+
 async def test_two_servers_adding_one_slow_address_wait_for_each_other_and_share_it(
     fake: FakeDiscord, tmp_path: Path
 ):

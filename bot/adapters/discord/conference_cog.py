@@ -52,6 +52,11 @@ log = logging.getLogger(__name__)
 # and a source slower or larger than this would cost every check for changes as much.
 ADD_BUDGET = 20.0
 SOURCE_MAX = 500  # characters of an address
+# Adds reading and opening a source at once, across every server: reading runs in worker
+# threads, which cannot be stopped at the budget, so without a cap one server's huge
+# sources (one at a time each, see ConferenceCog._adding) could take every worker the
+# bot has, and with them live sync, calendars and DNS for everyone.
+ADD_READERS = 2
 
 
 class AddressTurns:
@@ -99,6 +104,11 @@ class ConferenceCog(commands.Cog):
         self.add_budget = ADD_BUDGET
         self._turns = AddressTurns()
         self._adds: set[asyncio.Task[None]] = set()  # adds underway, undoing included
+        # One address added at a time per server (until it is undone, if it was refused):
+        # what one server's adds can hold of the readers below. Two organisers adding the
+        # same address take turns on it (AddressTurns) and share what the first added.
+        self._adding: dict[int, tuple[str, int]] = {}  # server: (address, adds of it)
+        self._readers = asyncio.Semaphore(ADD_READERS)
 
     conference = app_commands.Group(
         name="conference", description="The conferences followed here, and the one you ask about"
@@ -259,11 +269,23 @@ class ConferenceCog(commands.Cog):
         budget. The add is a task of its own, in its address's turn: one over budget is
         refused at once, while the task waits for what cannot be stopped (a worker
         thread) and undoes it before the address's next add starts."""
+        adding, count = self._adding.get(guild_id, (url, 0))
+        if adding != url:
+            raise QueryError("This server is adding another program already: wait until"
+                             " that is done, then try again.")  # fmt: skip
         answer: asyncio.Future[tuple[Served, str]] = asyncio.get_running_loop().create_future()
         task = asyncio.create_task(self._add_in_turn(guild_id, url, answer),
                                    name=f"confbot-add-{guild_id}")  # fmt: skip
         self._adds.add(task)
-        task.add_done_callback(self._adds.discard)
+        self._adding[guild_id] = (url, count + 1)
+
+        def ended(task: asyncio.Task[None]) -> None:
+            self._adds.discard(task)
+            url, count = self._adding.pop(guild_id)
+            if count > 1:
+                self._adding[guild_id] = (url, count - 1)
+
+        task.add_done_callback(ended)
         return await answer
 
     async def _add_in_turn(
@@ -336,7 +358,13 @@ class ConferenceCog(commands.Cog):
             raise over from None
         if download is None:  # a 304 to a request that named no version
             raise QueryError("⚠️ {url} sent no program (HTTP 304). Nothing was added.", url=url)
+        try:  # waiting for a reader is part of the budget; nothing is written yet
+            async with asyncio.timeout_at(deadline):
+                await self._readers.acquire()
+        except TimeoutError:
+            raise over from None
         opening = asyncio.create_task(self._open(guild_id, view, remote, download))
+        opening.add_done_callback(lambda _: self._readers.release())
         done, _ = await asyncio.wait({opening}, timeout=max(0.0, deadline - loop.time()))
         if opening not in done:
             refuse(over)
