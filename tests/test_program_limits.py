@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -333,3 +334,48 @@ def test_reading_a_hostile_file_costs_a_few_times_its_size_in_memory(
     finally:
         tracemalloc.stop()
     assert peak < 4 * size + 1_000_000, f"{peak / 1e6:.1f} MB for a {size / 1e6:.1f} MB file"
+
+
+# -- schedule.json 2.0 days ---------------------------------------------------------------
+
+
+def v2_with_days(tmp_path: Path, days: int, events: int, day_start: str | None) -> Path:
+    """frab-v2.json with `days` declared days (each starting at `day_start`, or with no
+    start) and `events` copies of its event."""
+    data = json.loads((FIXTURES / "frab-v2.json").read_text(encoding="utf-8"))
+    day = data["schedule"]["conference"]["days"][0]
+    if day_start is None:
+        del day["start"]
+    else:
+        day["start"] = day_start
+    data["schedule"]["conference"]["days"] = [day] * days
+    event = data["schedule"]["events"][0]
+    data["schedule"]["events"] = [event | {"guid": f"{i:08d}-0000-4000-8000-000000000000"}
+                                  for i in range(events)]  # fmt: skip
+    path = tmp_path / f"v2-{days}-{day_start is None}.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_a_v2_day_starting_without_an_offset_is_read_not_a_traceback(tmp_path: Path):
+    path = v2_with_days(tmp_path, 1, 1, "2024-06-01T09:00:00")
+    assert titles(read_source(path)) == ["Science Hour"]
+
+
+def test_the_days_a_v2_file_declares_cost_once_not_once_for_each_event(tmp_path: Path):
+    """8,000 declared days were sorted again for each of 1,000 events: 3.5 s, where the
+    same file with days that give no start takes 0.04 s (now 0.05 s); 200,000 days took
+    94 ms an event, so 20,000 events, within the limits, would have taken half an hour."""
+    with_starts = v2_with_days(tmp_path, 8_000, 1_000, "2024-06-01T09:00:00+02:00")
+    without = v2_with_days(tmp_path, 8_000, 1_000, None)
+
+    def best(path: Path) -> float:
+        return min(timed(lambda: read_source(path)) for _ in range(3))
+
+    assert best(with_starts) < 3 * best(without)
+
+
+def timed(work: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start

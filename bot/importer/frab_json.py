@@ -8,6 +8,7 @@ understood is an error, named by its JSON path.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -150,7 +151,11 @@ class _Reader:
             for t in values.listed(conference.get("tracks"))
             if isinstance(t, dict)
         }
-        bounds = [(d.date, d.start) for d in raw.days if d.start is not None]
+        # Each day's start, in order, once: an event is filed under the last day begun
+        # by its start (a day given without an offset cannot be compared, so files none).
+        aware = [(d.start, d.date) for d in raw.days if d.start and d.start.tzinfo is not None]
+        bounds = sorted(aware, key=lambda bound: bound[0])
+        starts = [begins for begins, _ in bounds]
         talks: list[RawTalk] = []
         check_events(len(schedule["events"]), self.path)
         for i, event in enumerate(schedule["events"]):
@@ -184,7 +189,7 @@ class _Reader:
                     where=where,
                     guid=values.text(event.get("guid")),
                     id=values.text(event.get("code")) or values.text(event.get("id")),
-                    day=_day_of(start, bounds),
+                    day=_day_of(start, starts, bounds),
                     subtitle=values.text(event.get("subtitle")),
                     track=(
                         tracks.get(values.text(track.get("slug"))) or values.text(track.get("name"))
@@ -209,10 +214,11 @@ class _Reader:
             raise self.fail(where, f"{moment.isoformat()!r} is out of range (years 1900 to 2999)")
 
 
-def _day_of(start: datetime, bounds: list[tuple[date, datetime]]) -> date | None:
-    """The declared day whose start is the last at or before `start`."""
-    found = None
-    for day, begins in sorted(bounds, key=lambda b: b[1]):
-        if begins <= start:
-            found = day
-    return found
+def _day_of(
+    start: datetime, starts: list[datetime], bounds: list[tuple[datetime, date]]
+) -> date | None:
+    """The declared day whose start is the last at or before `start` (`bounds` sorted by
+    start, `starts` their starts): found by bisection, as a file may declare hundreds of
+    thousands of days, and sorting them again for each of 20,000 events took half an hour."""
+    found = bisect.bisect_right(starts, start)
+    return bounds[found - 1][1] if found else None
