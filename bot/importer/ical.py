@@ -9,6 +9,7 @@ summaries ('Main Conference: talk') carry the real title in DESCRIPTION.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -29,6 +30,10 @@ _DURATION = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\
 # The properties of a VEVENT that _talk reads.
 _READ = frozenset(("DTSTART", "DTEND", "DURATION", "SUMMARY", "DESCRIPTION", "LOCATION",
                    "CATEGORIES", "UID", "URL"))  # fmt: skip
+# Codecs Python decodes with that are no character set of text but of domain names, and
+# whose decoding is Python code: punycode's is quadratic (one 1 MB line took 48 s in a
+# worker thread an add over its budget never gets back), idna's 1.6 s a MB.
+_NOT_CHARSETS = frozenset(("punycode", "idna"))
 _ESCAPES = {"n": "\n", "N": "\n", ",": ",", ";": ";", "\\": "\\"}
 
 
@@ -100,6 +105,8 @@ def properties(data: bytes, path: str) -> Iterator[tuple[int, Property]]:
             )
         charset = params.get("CHARSET", "utf-8")
         try:
+            if codecs.lookup(charset).name in _NOT_CHARSETS:
+                raise LookupError(charset)
             text = value.decode(charset)
         except (LookupError, ValueError):  # an unknown CHARSET, or bytes not in it
             shown = charset.encode("ascii", "replace").decode()[:40]
