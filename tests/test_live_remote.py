@@ -4,6 +4,7 @@ and never replaced by what does not read. Served by a local aiohttp server (loop
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import tracemalloc
@@ -411,3 +412,61 @@ async def test_a_discarded_version_at_an_address_is_not_read_again(source, tmp_p
     monkeypatch.setattr(sync_module, "read_source", None)  # any read would fail the check
     assert await follower.check() is None
     assert follower.status.error is None and follower.held is None
+
+
+@contextlib.asynccontextmanager
+async def raw_source(answers: list[bytes]) -> AsyncIterator[tuple[str, list[bytes]]]:
+    """A loopback server that writes its answers byte for byte, one a request (the last
+    again after), as aiohttp's own server would refuse to; and the requests it read."""
+    requests: list[bytes] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            requests.append(await reader.readuntil(b"\r\n\r\n"))
+            writer.write(answers[min(len(requests), len(answers)) - 1])
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    async with server:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", requests
+
+
+def http_answer(body: bytes, *headers: bytes) -> bytes:
+    head = [b"HTTP/1.1 200 OK", b"Content-Length: %d" % len(body), b"Connection: close"]
+    return b"\r\n".join(head + list(headers)) + b"\r\n\r\n" + body
+
+
+@pytest.mark.parametrize(
+    "validators",
+    [
+        (b'ETag: "v1\x01"',),  # a control character, which aiohttp refuses to send back
+        (b'ETag: "v1\x7f"', b"Last-Modified: Wed, 10 Jul 2024 10:00:00 GMT\x7f"),
+    ],
+)
+async def test_validators_that_cannot_be_sent_back_are_not_kept(
+    tmp_path: Path, validators: tuple[bytes, ...]
+):
+    """A server's ETag or Last-Modified is sent back in the next request: one holding what
+    no request may hold made every later check fail with a ValueError (a traceback, the
+    source never followed again, whatever the server sent next), since the copy kept it."""
+    body = FIXTURE.read_bytes()
+    first = http_answer(body, *validators)
+    newer = http_answer(retitled(body, "A new title"), b'ETag: "v2"')
+    async with raw_source([first, newer]) as (base, requests):
+        settings = Settings.from_mapping({"CONFBOT_PROGRAM": f"{base}/schedule.json",
+                                          "CONFBOT_DB": str(tmp_path / "confbot.db")})  # fmt: skip
+        follower = await following(settings)
+        changes = await follower.check()
+    assert changes and changes[0].title == "A new title"
+    assert b"If-None-Match" not in requests[1] and b"If-Modified-Since" not in requests[1]
+    assert follower.remote is not None and follower.remote.validators.etag == '"v2"'
+
+
+def test_a_validator_kept_before_that_cannot_be_sent_is_not_sent(tmp_path: Path):
+    """A copy kept by a bot before this check still carries the bad validator."""
+    remote = RemoteProgram("https://pretalx.example/schedule.json", tmp_path / "copy")
+    meta = {"etag": '"v1\x01"', "last_modified": "Wed, 10 Jul 2024 10:00:00 GMT"}
+    remote_module.meta_path(remote.copy).write_text(json.dumps(meta), encoding="utf-8")
+    assert remote.validators.etag is None
+    assert remote.validators.last_modified == "Wed, 10 Jul 2024 10:00:00 GMT"

@@ -70,6 +70,15 @@ class Validators:
     etag: str | None = None
     last_modified: str | None = None
 
+    @classmethod
+    def sendable(cls, etag: str | None, last_modified: str | None) -> Validators:
+        """What a server said, keeping only what can be sent back as it was said: a
+        validator is repeated in every later request, and one holding a control character
+        (which aiohttp refuses to send, with a ValueError) or a byte that is not ASCII (a
+        lone surrogate, once decoded) would fail every check after it, whatever the server
+        sends next. Without it the next check fetches the whole program, as a first one."""
+        return cls(_sendable(etag), _sendable(last_modified))
+
 
 class RemoteProgram:
     def __init__(
@@ -91,7 +100,7 @@ class RemoteProgram:
     def validators(self) -> Validators:
         try:
             data = json.loads(self._meta.read_text(encoding="utf-8"))
-            return Validators(data.get("etag"), data.get("last_modified"))
+            return Validators.sendable(data.get("etag"), data.get("last_modified"))
         except (OSError, ValueError):
             return Validators()
 
@@ -151,7 +160,8 @@ class RemoteProgram:
                     raise FetchError(f"{self.url} answered HTTP {response.status}")
                 body = await self._read_capped(response)
                 said = response.headers
-                return Download(body, Validators(said.get("ETag"), said.get("Last-Modified")))
+                validators = Validators.sendable(said.get("ETag"), said.get("Last-Modified"))
+                return Download(body, validators)
         raise FetchError(f"{self.url} redirects more than {MAX_REDIRECTS} times")
 
     def _redirected(self, url: URL, location: str) -> URL:
@@ -255,6 +265,13 @@ class RemoteProgram:
         except zlib.error:
             raise FetchError(f"{self.url} sent a {encoding} body that does not inflate") from None
         return bytes(body)
+
+
+def _sendable(validator: object) -> str | None:
+    """A validator that can go back in a request header as it came: printable ASCII."""
+    if not isinstance(validator, str) or not validator.isascii():
+        return None
+    return validator if validator.isprintable() else None
 
 
 def _wbits(encoding: str, first: bytes) -> int:
