@@ -189,6 +189,33 @@ async def test_a_removed_conference_leaves_no_choice_pointing_at_it(conferences:
     assert conferences.pick(None, PERSON).key == "osdi24"
 
 
+async def test_a_conference_removed_while_a_choice_of_it_is_written_is_not_offered(
+    conferences: Conferences, monkeypatch: pytest.MonkeyPatch
+):
+    """A choice is written, then mirrored: a conference dropped meanwhile (no server
+    offered it) was mirrored all the same, and every command in that server, or in that
+    person's DMs, looked up a key no longer served (KeyError: the generic apology)."""
+    state = conferences.state
+
+    def removed_while_written(write):  # type: ignore[no-untyped-def]
+        async def written(*args: object) -> None:
+            await write(*args)
+            if "ours" in [s.key for s in conferences]:
+                conferences.remove("ours")
+
+        return written
+
+    monkeypatch.setattr(state, "offer_conference", removed_while_written(state.offer_conference))
+    monkeypatch.setattr(state, "use_conference", removed_while_written(state.use_conference))
+    await conferences.offer(SERVER, ["osdi24", "ours"], "ours", 0)
+    assert [s.key for s in conferences.offered(SERVER)] == ["osdi24"]
+    assert conferences.pick(SERVER, PERSON).key == "osdi24"
+    conferences.add(served("ours", "Our Meetup", added_by=SERVER))
+    await conferences.use(PERSON, "ours")
+    assert [s.key for s in conferences.offered(None, PERSON)] == ["osdi24", "fixcon"]
+    assert conferences.pick(None, PERSON).key == "osdi24"
+
+
 # -- indexing after start -----------------------------------------------------------------
 
 

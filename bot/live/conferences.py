@@ -184,8 +184,14 @@ class Conferences:
     async def offer(self, guild_id: int, keys: list[str], default: str, now_ts: int) -> None:
         """What a server offers, and its default (one of them)."""
         await self.state.offer_conference(guild_id, keys, default, now_ts)
-        self._servers[guild_id] = list(keys)
-        self._defaults[guild_id] = default
+        # Only what is still served: a conference dropped while this was written must not
+        # be mirrored, or every command in the server would look up a key that is gone
+        # (at the next start, load_choices leaves it out the same way).
+        self._servers[guild_id] = [key for key in keys if key in self._served]
+        if default in self._served:
+            self._defaults[guild_id] = default
+        else:
+            self._defaults.pop(guild_id, None)
 
     async def forget_server(self, guild_id: int) -> list[Served]:
         """A server that removed the bot: its choices go, and the conferences it added
@@ -198,7 +204,8 @@ class Conferences:
 
     async def use(self, user_id: int, key: str) -> None:
         await self.state.use_conference(user_id, key)
-        self._people[user_id] = key
+        if key in self._served:  # not dropped while this was written (see offer)
+            self._people[user_id] = key
 
     def remove(self, key: str) -> Served:
         """Stop serving an added conference (no server offers it any more)."""

@@ -607,3 +607,58 @@ async def test_a_source_being_added_is_built_off_the_event_loop(
         assert "(`fixcon-127-0-0-1`)" in said(added)
     assert {what for what, _ in made} == {"rows", "lookups", "renamed", "summary"}
     assert [what for what, on_loop in made if on_loop] == []
+
+
+@pytest.mark.parametrize("write_in_flight", [False, True])
+async def test_a_source_removed_by_one_server_while_another_adds_it_is_the_others(
+    fake: FakeDiscord, tmp_path: Path, write_in_flight: bool
+):
+    """The first server removes the source it alone offers while the second adds the
+    same address. The second's add found the source still served and offered it as the
+    first dropped it: the second was told it offers it but did not, or (when its choice
+    was written just after the drop) offered a conference no longer served, and every
+    command in that server answered with the generic apology until a restart."""
+    async with (
+        serving(program_app(FRAB.read_bytes())) as base,
+        running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes") as bot,
+    ):
+        url = f"{base}/schedule.json"
+        await organiser(fake, "conference add", source=url)
+        state, cog = bot.state, added_cog(bot)
+        assert state is not None
+        real_drop, real_offer = state.drop_source, state.offer_conference
+        second_offers = asyncio.Event()
+
+        async def offer(guild_id: int, *args: Any) -> None:
+            if guild_id == fake.second_guild_id:
+                second_offers.set()
+            await real_offer(guild_id, *args)
+
+        def second_add_arrived() -> bool:  # it offers the source, or waits for its turn
+            waiting = cog._turns._locks.get(url, (None, 0))[1] > 1
+            return second_offers.is_set() or waiting
+
+        async def drop(key: str) -> None:
+            # The drop is held until the second server's add has arrived: a slow disk.
+            if not write_in_flight:
+                await wait_for(second_add_arrived, what="the second server's add")
+                await real_drop(key)
+                return
+            async with state._writing:  # its write holds the state database meanwhile
+                await wait_for(second_add_arrived, what="the second server's add")
+                await type(state).drop_source.__wrapped__(state, key)  # type: ignore[attr-defined]
+
+        state.drop_source, state.offer_conference = drop, offer  # type: ignore[method-assign]
+        removing = asyncio.create_task(organiser(fake, "conference remove", conference="fixcon"))
+        await wait_for(lambda: len(cog._turns) > 0 or bot.conferences.offering("fixcon") == [],
+                       what="the remove underway")  # fmt: skip
+        added = await organiser(fake, "conference add", source=url, second=True)
+        assert "no longer followed" in said(await removing)
+        assert "now offers **Fixture Congress** (`fixcon`)" in said(added)
+        listed = await fake.answer(await fake.send_command("conference list", second=True))
+        assert listed.embeds, said(listed)  # not the generic apology
+        assert "Fixture Congress" in listed.embeds[0]["description"]
+        assert "Fixture Congress" in await about(fake, conference="fixcon", second=True)
+        assert [s.key for s in bot.conferences] == ["osdi24", "fixcon"]
+        assert [s.url for s in await state.added_sources()] == [url]
+        assert bot.conferences.get("fixcon").settings.program.is_file()  # type: ignore[union-attr]

@@ -62,7 +62,8 @@ ADD_READERS = 2
 class AddressTurns:
     """One add at a time per address, and none across addresses: two servers adding one
     address must not fetch it into the same files at once, but a slow or huge source at
-    one address must not make another server's add wait. A lock is dropped once no add
+    one address must not make another server's add wait. Removing an added source takes
+    its address's turn too (ConferenceCog._source_turn). A lock is dropped once no add
     holds or waits for it, so addresses tried once are not kept."""
 
     def __init__(self) -> None:
@@ -174,8 +175,7 @@ class ConferenceCog(commands.Cog):
                             ephemeral=True)  # fmt: skip
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        served, summary = await self._added(guild_id, typed)
-        await self._offer(guild_id, served)
+        served, summary = await self._added(guild_id, typed)  # offered here in its turn
         minutes = self.settings.sync_interval / 60
         text = (f"✅ This server now offers {_named(served)}, from <{served.settings.program_url}>;"
                 f" it is checked for changes every {minutes:g} min.\n" + summary)  # fmt: skip
@@ -195,18 +195,18 @@ class ConferenceCog(commands.Cog):
     async def remove(self, interaction: discord.Interaction, conference: ConferenceArg) -> None:
         guild_id = self._organisers_server(interaction)
         served = picked(self.conferences, interaction, conference)
-        keys = [s.key for s in self.conferences.offered(guild_id) if s is not served]
-        if not keys:
-            raise QueryError(
-                f"{_named(served)} is the only conference here; add another before removing it."
-            )
-        default = self.conferences.default(guild_id).key
-        await self.conferences.offer(guild_id, keys, default if default in keys else keys[0],
-                                     self._now_ts())  # fmt: skip
-        text = f"This server no longer offers {_named(served)}."
-        if served.added is not None and not self.conferences.offering(served.key):
-            await self._drop(served)
-            text += " No server offers it any more, so it is no longer followed."
+        async with self._source_turn(served):
+            keys = [s.key for s in self.conferences.offered(guild_id) if s is not served]
+            if not keys:
+                raise QueryError(f"{_named(served)} is the only conference here; add another"
+                                 " before removing it.")  # fmt: skip
+            default = self.conferences.default(guild_id).key
+            await self.conferences.offer(guild_id, keys, default if default in keys else keys[0],
+                                         self._now_ts())  # fmt: skip
+            text = f"This server no longer offers {_named(served)}."
+            if self._unoffered(served):
+                await self._drop(served)
+                text += " No server offers it any more, so it is no longer followed."
         await send_text(interaction, text, ephemeral=True)
 
     @conference.command(
@@ -234,10 +234,29 @@ class ConferenceCog(commands.Cog):
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """A server that removed the bot no longer has sources followed for it."""
         for served in await self.conferences.forget_server(guild.id):
-            await self._drop(served)
-            log.info("no server offers %s any more: no longer followed", served.key)
+            async with self._source_turn(served):
+                if self._unoffered(served):
+                    await self._drop(served)
+                    log.info("no server offers %s any more: no longer followed", served.key)
 
     # -- helpers ------------------------------------------------------------------------
+
+    def _source_turn(self, served: Served) -> contextlib.AbstractAsyncContextManager[None]:
+        """The turn of an added source's address, for a change to who offers it: an add
+        of the same address in another server finds the source served and offers it in
+        its turn, so a remove deciding in between that nobody offers it would drop it
+        under that server (told it offers a conference no longer followed, or, its
+        choice written just after the drop, offering one no longer served, so that every
+        command there failed). The operator's conferences are never dropped: no turn."""
+        url = served.settings.program_url
+        if served.added is None or url is None:
+            return contextlib.nullcontext()
+        return self._turns.turn(url)
+
+    def _unoffered(self, served: Served) -> bool:
+        """An added source still served that no server offers any more (in its turn)."""
+        return (served.added is not None and self.conferences.get(served.key) is served
+                and not self.conferences.offering(served.key))  # fmt: skip
 
     async def _drop(self, served: Served) -> None:
         """Stop following an added conference, and forget it and its files: forgotten
@@ -301,6 +320,7 @@ class ConferenceCog(commands.Cog):
         try:
             async with self._turns.turn(url):
                 added = await self._add_source(guild_id, url, refuse)
+                await self._offer(guild_id, added[0])  # before a remove may drop it
         except asyncio.CancelledError:
             answer.cancel()
             raise
