@@ -18,12 +18,12 @@ import contextlib
 import functools
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 
-async def ended(task: asyncio.Task[None]) -> None:
+async def ended(task: asyncio.Task[Any]) -> None:
     """Wait for a task that was told to end; its own cancellation is its way of ending,
     the waiter's is passed on."""
     try:
@@ -34,7 +34,7 @@ async def ended(task: asyncio.Task[None]) -> None:
             raise
 
 
-async def stopped(task: asyncio.Task[None]) -> None:
+async def stopped(task: asyncio.Task[Any]) -> None:
     """Cancel a task and wait until it has ended."""
     task.cancel()
     await ended(task)

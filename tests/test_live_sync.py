@@ -7,6 +7,7 @@ import json
 import logging
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -311,3 +312,37 @@ async def test_the_wait_grows_to_its_cap_and_resets_once_a_version_reads(frab):
     path.write_text(good.replace('"Opening"', '"Opening Words"'), encoding="utf-8")
     assert await follower.check() is not None
     assert follower.status.error is None and follower.delay() == follower.settings.sync_interval
+
+
+# -- one read of a new version at a time ---------------------------------------------------
+
+
+async def test_reloads_pressed_together_read_the_new_version_once(
+    frab, monkeypatch: pytest.MonkeyPatch
+):
+    """A reload pressed again and again (or during a sync's check) shares the read under
+    way: one worker thread, however many presses."""
+    path, follower = frab
+    reads: list[Path] = []
+
+    def counted(source: Path, zone: str | None = None) -> Any:
+        reads.append(source)
+        return read_source(source, zone)
+
+    monkeypatch.setattr("bot.live.sync.read_source", counted)
+    edit(path, retitle("Renamed"))
+    previews = await asyncio.gather(*(follower.candidate() for _ in range(6)), follower.check())
+    assert len(reads) == 1
+    assert previews[0] is not None and all(p is previews[0] for p in previews[1:6])
+    assert follower.holder.swaps == 1  # the check applied what the presses previewed
+
+
+async def test_a_reload_given_up_leaves_the_read_to_the_others(frab):
+    path, follower = frab
+    edit(path, retitle("Renamed"))
+    impatient = asyncio.create_task(follower.candidate())
+    patient = asyncio.create_task(follower.candidate())
+    await asyncio.sleep(0)  # both are waiting on the one read
+    impatient.cancel()
+    preview = await patient
+    assert preview is not None and impatient.cancelled()

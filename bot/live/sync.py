@@ -125,6 +125,7 @@ class ProgramFollower:
             else None
         )
         self._task: asyncio.Task[None] | None = None
+        self._reading: asyncio.Task[Candidate | None] | None = None  # see candidate()
 
     def start(self) -> None:
         favour_the_loop()
@@ -134,6 +135,9 @@ class ProgramFollower:
         if self._task is not None:
             task, self._task = self._task, None
             await stopped(task)
+        if self._reading is not None:
+            reading, self._reading = self._reading, None
+            await stopped(reading)
 
     @property
     def seen(self) -> str:
@@ -173,7 +177,18 @@ class ProgramFollower:
 
     async def candidate(self) -> Candidate | None:
         """Fetch (for an address) and read a new version, without applying it: None if
-        there is none, the source failed, or it is the version an organiser discarded."""
+        there is none, the source failed, or it is the version an organiser discarded.
+
+        One read at a time per source: a reload pressed again and again, or during a
+        sync's check, shares the read under way instead of fetching, reading and
+        indexing the program once more in another worker thread (twelve presses on a
+        20,000-talk source took every worker, and another server's add timed out)."""
+        if self._reading is None or self._reading.done():
+            self._reading = asyncio.create_task(self._read_candidate(),
+                                                name="confbot-program-read")  # fmt: skip
+        return await asyncio.shield(self._reading)  # one caller giving up stops no other
+
+    async def _read_candidate(self) -> Candidate | None:
         now_ts = int(self.clock.now().timestamp())
         self.status.checked_ts = now_ts
         download = None
