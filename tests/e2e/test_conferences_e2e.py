@@ -491,6 +491,26 @@ async def test_adds_from_many_servers_read_two_sources_at_a_time(
         assert len({s.key for s, _ in served}) == 3
 
 
+async def test_a_server_adds_at_most_max_added_sources(
+    fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(conference_cog, "MAX_ADDED", 1)
+    async with (
+        serving(program_app(FRAB.read_bytes(), "/a/schedule.json", "/b/schedule.json")) as base,
+        running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes"),
+    ):
+        first = await organiser(fake, "conference add", source=f"{base}/a/schedule.json")
+        assert "now offers **Fixture Congress**" in said(first)
+        again = await organiser(fake, "conference add", source=f"{base}/a/schedule.json")
+        assert "now offers **Fixture Congress** (`fixcon`)" in said(again)  # the same one
+        more = await organiser(fake, "conference add", source=f"{base}/b/schedule.json")
+        assert said(more) == ("This server has added 1 programs by address, the most one"
+                              " server may: `/conference remove` one first.")  # fmt: skip
+        other = await organiser(fake, "conference add", source=f"{base}/b/schedule.json",
+                                second=True)  # fmt: skip
+        assert "now offers **Fixture Congress**" in said(other)  # another server's own
+
+
 async def test_two_servers_adding_one_slow_address_wait_for_each_other_and_share_it(
     fake: FakeDiscord, tmp_path: Path
 ):

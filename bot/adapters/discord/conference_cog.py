@@ -57,6 +57,9 @@ SOURCE_MAX = 500  # characters of an address
 # sources (one at a time each, see ConferenceCog._adding) could take every worker the
 # bot has, and with them live sync, calendars and DNS for everyone.
 ADD_READERS = 2
+# Sources one server may add: each is fetched, and read again whenever it changes, for
+# as long as it is followed, so one server's hundred sources would cost every server.
+MAX_ADDED = 10
 
 
 class AddressTurns:
@@ -356,6 +359,10 @@ class ConferenceCog(commands.Cog):
                 return served, ""
         if len(url) > SOURCE_MAX:
             raise QueryError(f"That address is over {SOURCE_MAX} characters long.")
+        added = [s for s in self.conferences if s.added and s.added.guild_id == guild_id]
+        if len(added) >= MAX_ADDED:
+            raise QueryError(f"This server has added {MAX_ADDED} programs by address, the most"
+                             " one server may: `/conference remove` one first.")  # fmt: skip
         # The address, and what a server or a program file says, go in as the program's
         # words do (QueryError's placeholders, escaped by the one error path).
         over = QueryError(f"⚠️ {{url}} could not be fetched and read within"
