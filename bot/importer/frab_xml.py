@@ -20,10 +20,11 @@ from defusedxml import DefusedXmlException
 from bot.importer import values
 from bot.importer.community import DayInfo, RawConference, RawTalk, build, check_events
 from bot.importer.errors import ProgramFileError
-from bot.importer.files import check_size
+from bot.importer.files import check_size, read_bytes
 from bot.importer.limits import MAX_DEPTH, MAX_XML_ELEMENTS
 from bot.importer.report import Loaded
 from bot.importer.text import plain_text
+from bot.importer.xml_markup import check_markup
 from bot.model import within_range
 
 
@@ -35,6 +36,7 @@ class FrabXmlReader:
 
     def read(self, path: Path, default_zone: str | None) -> Loaded:
         check_size(path)
+        check_markup(read_bytes(path), path.name)  # before expat: see bot.importer.xml_markup
         try:
             raw, talks = _Stream(path.name).read(path)
         except ParseError as exc:
@@ -80,7 +82,7 @@ class _Stream:
         count = 0
         for kind, element in SafeET.iterparse(path, events=("start", "end")):
             if kind == "start":
-                count += 1
+                count += 1 + len(element.attrib)
                 stack.append(element)
                 self.check(count, len(stack), element)
                 role = "" if holding else self.started(element, len(stack))
@@ -113,8 +115,8 @@ class _Stream:
             raise ProgramFileError(self.path, f"the root element is {found}, not <schedule>")
         if count > MAX_XML_ELEMENTS:
             raise ProgramFileError(
-                self.path, f"holds more than {MAX_XML_ELEMENTS:,} XML elements; a program"
-                f" file may hold {MAX_XML_ELEMENTS:,}",
+                self.path, f"holds more than {MAX_XML_ELEMENTS:,} XML elements and attributes;"
+                f" a program file may hold {MAX_XML_ELEMENTS:,}",
             )  # fmt: skip
         if depth > MAX_DEPTH:
             raise ProgramFileError(
