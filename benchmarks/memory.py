@@ -12,11 +12,18 @@ program would otherwise use (json.loads, ElementTree.parse, bytes.splitlines): t
 baselines, in the same run, are a process that only imported the readers, and that plain
 parse of the same bytes. `--scale` shrinks every count and size (the harness test runs
 0.001).
+
+In a third process the file is read as the bot reads a program, in a worker thread
+(asyncio.to_thread, with favour_the_loop) while the event loop ticks every 1 ms, and
+the longest stall of the loop is reported twice: the read alone, and the read while a
+smaller program's read (400 events) starts just before it and ends during it, as when two
+servers add programs at once or a sync ends during an add.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import resource
 import subprocess
@@ -102,6 +109,17 @@ def _json_small_objects(folder: Path, scale: float) -> Path:
     return _write_json(folder, _v2([_event(0, links=[{}] * (size // 4))]))
 
 
+def _json_nested(folder: Path, scale: float) -> Path:
+    """As many events as the value limit allows, each holding objects and lists nested
+    as deep as the depth limit leaves room for (the event itself is 4 levels down)."""
+    inner: object = {"a": 1}
+    for _ in range((limits.MAX_DEPTH - 6) // 2):
+        inner = {"x": [inner]}
+    count = _scaled(min(limits.MAX_EVENTS, limits.MAX_JSON_VALUES // (limits.MAX_DEPTH + 14)),
+                    scale)  # fmt: skip
+    return _write_json(folder, _v2([_event(n, extra=inner) for n in range(count)]))
+
+
 def _indico_events(folder: Path, scale: float) -> Path:
     count = _scaled(limits.MAX_EVENTS, scale)
     moment = {"date": DAY, "time": "10:00:00", "tz": "Europe/Zurich"}
@@ -144,6 +162,19 @@ def _xml_events(folder: Path, scale: float) -> Path:
     more += "</persons>"
     return _write_xml(folder, "".join(_XML_EVENT.format(n=n, day=DAY, more=more)
                                       for n in range(count)))  # fmt: skip
+
+
+def _xml_nested(folder: Path, scale: float) -> Path:
+    """The most events, each in rooms nested as deep as the depth limit leaves room
+    for (a room inside a room was once walked again), with people up to the element
+    limit."""
+    depth = limits.MAX_DEPTH - 7  # inside schedule, day and the outer room; then the event's 3
+    count = _scaled(limits.MAX_EVENTS, scale)
+    people = max(1, limits.MAX_XML_ELEMENTS // limits.MAX_EVENTS - depth - 8)
+    more = "<persons>" + "<person>Person</person>" * people + "</persons>"
+    return _write_xml(folder, "".join(
+        "<room name='Inner'>" * depth + _XML_EVENT.format(n=n, day=DAY, more=more)
+        + "</room>" * depth for n in range(count)))  # fmt: skip
 
 
 def _xml_abstract(folder: Path, scale: float) -> Path:
@@ -205,9 +236,11 @@ SHAPES = (
     Shape("frab/pretalx JSON", "one abstract of 50 MB", _json_abstract, "json"),
     Shape("frab/pretalx JSON", "a title of 50 MB of \\u", _json_escapes, "json"),
     Shape("frab/pretalx JSON", "48 MB of {}", _json_small_objects, "json", accepted=False),
+    Shape("frab/pretalx JSON", "nested, most events", _json_nested, "json"),
     Shape("Indico JSON", "most events and people", _indico_events, "json"),
     Shape("schedule.xml", "most XML elements", _xml_elements, "xml"),
     Shape("schedule.xml", "most events and people", _xml_events, "xml"),
+    Shape("schedule.xml", "rooms nested, most events", _xml_nested, "xml"),
     Shape("schedule.xml", "one abstract of 50 MB", _xml_abstract, "xml"),
     Shape("iCalendar", "most lines, 50 MB", _ics_lines, "lines"),
     Shape("iCalendar", "most events", _ics_events, "lines"),
@@ -248,14 +281,16 @@ class Measured:
     plain_kb: int  # read by the plain parse
     seconds: float
     outcome: str  # 'N events' or the refusal's sentence
+    stall_ms: float  # the event loop's longest stall while it was read in a worker thread
+    beside_ms: float  # the same, while another read started before it ended during it
 
 
 def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.iterdir()) if path.is_dir() else path.stat().st_size
 
 
-def _in_fresh_process(how: str, path: Path | None = None) -> dict[str, object]:
-    command = [sys.executable, "-m", "benchmarks.memory", "--one", how, str(path or "")]
+def _in_fresh_process(how: str, *paths: Path) -> dict[str, object]:
+    command = [sys.executable, "-m", "benchmarks.memory", "--one", how, *map(str, paths)]
     root = Path(__file__).resolve().parents[1]  # where `-m benchmarks.memory` is found
     done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=root)
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -264,8 +299,10 @@ def _in_fresh_process(how: str, path: Path | None = None) -> dict[str, object]:
 
 def measure(shapes: tuple[Shape, ...], scale: float, folder: Path) -> tuple[int, list[Measured]]:
     """The baseline's peak (KB) and each shape's, read and parsed plainly, each in a
-    fresh process."""
+    fresh process, and the loop's longest stalls while it was read (in a third)."""
     baseline = int(str(_in_fresh_process("imports")["peak_kb"]))
+    (folder / "beside").mkdir()
+    beside = _json_events(folder / "beside", scale * BESIDE_EVENTS / limits.MAX_EVENTS)
     found = []
     for n, shape in enumerate(shapes):
         place = folder / str(n)
@@ -273,32 +310,88 @@ def measure(shapes: tuple[Shape, ...], scale: float, folder: Path) -> tuple[int,
         path = shape.write(place, scale)
         read = _in_fresh_process("reader", path)
         plain = _in_fresh_process(shape.plain, path)
+        stalls = _in_fresh_process("stalls", path, beside)
         found.append(Measured(shape, _size(path), int(str(read["peak_kb"])),
                               int(str(plain["peak_kb"])), float(str(read["seconds"])),
-                              str(read["outcome"])))  # fmt: skip
+                              str(read["outcome"]), float(str(stalls["alone_ms"])),
+                              float(str(stalls["beside_ms"]))))  # fmt: skip
         for item in sorted(place.rglob("*"), reverse=True):
             item.rmdir() if item.is_dir() else item.unlink()
     return baseline, found
 
 
 def table(baseline: int, found: list[Measured]) -> str:
-    """Peaks in MB over the baseline process (which only imported the readers)."""
-    rows = [f"{'reader':<27} {'file':<24} {'MB':>5} {'read +MB':>8} {'plain +MB':>9}"
-            f" {'s':>5}  outcome",
+    """Peaks in MB over the baseline process (which only imported the readers); the
+    event loop's longest stalls in ms, the read alone and beside another."""
+    rows = [f"{'reader':<27} {'file':<26} {'MB':>5} {'read +MB':>8} {'plain +MB':>9}"
+            f" {'s':>5} {'stall ms':>8} {'beside':>6}  outcome",
             f"(a process that only imported the readers: {baseline / 1024:.0f} MB)"]  # fmt: skip
     for m in found:
-        rows.append(f"{m.shape.reader:<27} {m.shape.what:<24} {m.size / 1e6:>5.1f}"
+        rows.append(f"{m.shape.reader:<27} {m.shape.what:<26} {m.size / 1e6:>5.1f}"
                     f" {(m.peak_kb - baseline) / 1024:>8.0f} {(m.plain_kb - baseline) / 1024:>9.0f}"
-                    f" {m.seconds:>5.2f}  {m.outcome[:90]}")  # fmt: skip
+                    f" {m.seconds:>5.2f} {m.stall_ms:>8.0f} {m.beside_ms:>6.0f}"
+                    f"  {m.outcome[:90]}")  # fmt: skip
     return "\n".join(rows)
 
 
-def _one(how: str, path: str) -> None:
-    """Read one file by the reader, or plainly, or only import (the baseline), and print
-    what it cost."""
+BESIDE_EVENTS = 400  # in the program read beside each file (see _stalls)
+
+
+def _read(path: Path) -> object:
+    """What the bot's reader makes of a file: the program, or the refusal."""
     from bot.importer.errors import ProgramFileError
     from bot.importer.registry import read_source
 
+    try:
+        return read_source(path, "Europe/Berlin")
+    except ProgramFileError as exc:
+        return exc
+
+
+async def _stalls(path: Path, beside: Path) -> dict[str, float]:
+    """The event loop's longest stall (ms) while `path` is read as the bot reads a
+    program, in a worker thread with the GIL handed over each 1 ms: alone, then while
+    `beside` is read too, from just before until during it (while one read paused the
+    cycle collector, the other's end once let it walk everything built so far: 226 ms).
+    What was read is kept, as the bot keeps a program."""
+    from benchmarks.run import longest_stall
+    from bot.bulk import favour_the_loop
+
+    favour_the_loop()
+    kept: list[object] = []
+
+    async def alone() -> None:
+        kept.append(await asyncio.to_thread(_read, path))
+
+    async def beside_another() -> None:
+        loop = asyncio.get_running_loop()
+        underway = asyncio.Event()
+
+        def read_beside() -> object:
+            # Said at once: the read pauses the collector within microseconds, long
+            # before the second worker thread is started and reads.
+            loop.call_soon_threadsafe(underway.set)
+            return _read(beside)
+
+        other = asyncio.ensure_future(asyncio.to_thread(read_beside))
+        await underway.wait()
+        kept.append(await asyncio.to_thread(_read, path))
+        kept.append(await other)
+
+    _, stall = await longest_stall(alone)
+    _, stall_beside = await longest_stall(beside_another)
+    return {"alone_ms": stall * 1000, "beside_ms": stall_beside * 1000}
+
+
+def _one(how: str, path: str = "", beside: str = "") -> None:
+    """Read one file by the reader, or plainly, or only import (the baseline), and print
+    what it cost; or print the event loop's stalls while it is read."""
+    from bot.importer.errors import ProgramFileError
+    from bot.importer.registry import read_source
+
+    if how == "stalls":
+        print(json.dumps(asyncio.run(_stalls(Path(path), Path(beside)))))
+        return
     started = time.perf_counter()
     outcome = "imports only"
     if how == "reader":
@@ -328,7 +421,7 @@ def _peak_kb() -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.memory")
     parser.add_argument("--scale", type=float, default=1.0, help="of every limit and size")
-    parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one is not None:
         _one(*args.one)

@@ -5,9 +5,10 @@
 A generated pretalx schedule.json of --events talks is followed as a file; one talk is
 moved and the follower applies the new version (read, build and index in a worker thread,
 diff and swap on the loop) while a ticker measures the longest event-loop stall and
-/paper is asked every 5 ms, next to the same work done on the loop. Then the same program
-is served by a local HTTP server and polled unchanged: the 304 costs no parsing (counted)
-and its time is printed.
+/paper is asked every 5 ms, next to the same work done on the loop. The whole-program
+.ics of the new version is built as /schedule builds it (in a worker thread), with the
+longest stall meanwhile. Then the same program is served by a local HTTP server and
+polled unchanged: the 304 costs no parsing (counted) and its time is printed.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import argparse
 import asyncio
 import json
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
 
 from benchmarks.formats import write_pretalx
 from benchmarks.run import longest_stall
+from bot.adapters.discord.calendar import ProgramCalendar
 from bot.bulk import favour_the_loop
 from bot.clock import SystemClock
 from bot.importer import registry
@@ -74,6 +77,12 @@ async def run(events: int, root: Path) -> None:
           f" longest event-loop stall {stall * 1000:.0f} ms (target 50 ms)")  # fmt: skip
     print(f"  /paper asked every 5 ms meanwhile: {len(answered)} answered, slowest"
           f" {max(answered) * 1000:.0f} ms after it was due")  # fmt: skip
+
+    calendars = ProgramCalendar()
+    applied = follower.holder.service
+    took_ics, stall_ics = await longest_stall(lambda: calendars.whole(applied, datetime.now(UTC)))
+    print(f"  whole-program .ics of {events:,} talks built in a worker thread in {took_ics:.2f} s;"
+          f" longest event-loop stall {stall_ics * 1000:.0f} ms")  # fmt: skip
 
     async def on_the_loop() -> None:
         ProgramService(read_source(path).program)
