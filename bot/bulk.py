@@ -12,28 +12,53 @@ from __future__ import annotations
 import contextlib
 import gc
 import sys
+import threading
 from collections.abc import Iterator
+
+
+class _Pauses:
+    """Who is inside cycle_collection_paused, across threads. The collector is one per
+    process, and builds run at once in worker threads (two servers' adds, a sync, an
+    index, a calendar): when each restored the collector as it found it, the first to
+    finish turned it back on while another was still building, and the collector then
+    walked that build's millions of objects in single C calls of up to 226 ms, stalling
+    the event loop (python -m benchmarks.memory, 'beside'). So the collector rests
+    until the last build is done. One per process, as the collector is."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.inside = 0  # blocks underway, in any thread
+        self.resume = False  # whether the collector ran before the first of them
+
+
+_PAUSES = _Pauses()
 
 
 @contextlib.contextmanager
 def cycle_collection_paused() -> Iterator[None]:
-    """Pause the cycle collector for the block; restore it as it was (so a caller that
-    paused it already, or a nested use, is left alone).
+    """Pause the cycle collector for the block, and until every other thread's paused
+    block is done too; then restore it as the first of them found it (so a caller
+    that disabled it already is left alone).
 
     What was built is then moved out of the collector's sight (gc.freeze): it lives as
     long as its version, and the first collection after the build would otherwise walk
     all of it in one C call, holding the GIL for tens of milliseconds. Young garbage is
     collected first, so little is frozen that should have been freed."""
-    was_enabled = gc.isenabled()
-    if was_enabled:
-        gc.collect(1)
-    gc.disable()
+    if gc.isenabled():
+        gc.collect(1)  # outside the lock: a finalizer it runs may build, and pause
+    with _PAUSES.lock:
+        if _PAUSES.inside == 0:
+            _PAUSES.resume = gc.isenabled()
+            gc.disable()
+        _PAUSES.inside += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.freeze()
-            gc.enable()
+        with _PAUSES.lock:
+            _PAUSES.inside -= 1
+            if _PAUSES.inside == 0 and _PAUSES.resume:
+                gc.freeze()
+                gc.enable()
 
 
 LOOP_TURN = 0.001  # seconds a thread may hold the GIL while another waits (Python's is 0.005)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import threading
 from pathlib import Path
 from xml.etree.ElementTree import fromstring
 
@@ -31,6 +32,35 @@ def test_a_nested_pause_leaves_the_collector_to_the_outer_one() -> None:
         with cycle_collection_paused():
             pass
         assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_the_collector_rests_until_the_last_of_two_threads_builds_is_done() -> None:
+    # Two servers' adds read at once. The first read to finish turned the collector back
+    # on while the second was still building, and the collector walked that build in
+    # C calls that stalled the event loop 226 ms (python -m benchmarks.memory, 'beside').
+    first_inside, second_inside, first_done = (threading.Event() for _ in range(3))
+    seen = []
+
+    def first() -> None:
+        with cycle_collection_paused():
+            first_inside.set()
+            second_inside.wait()
+        first_done.set()
+
+    def second() -> None:
+        with cycle_collection_paused():
+            second_inside.set()
+            first_done.wait()
+            seen.append(gc.isenabled())
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    first_inside.wait()
+    threads[1].start()
+    for thread in threads:
+        thread.join()
+    assert seen == [False]
     assert gc.isenabled()
 
 
