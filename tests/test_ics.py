@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import icalendar
+import pytest
 
 from bot.render import ics
 from bot.service import ProgramService
@@ -80,3 +82,25 @@ def test_console_export_writes_a_parseable_file(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Wrote 76 events to")
     assert len(events_of(out.read_bytes())) == 76
+
+
+async def test_the_program_calendars_are_built_with_the_cycle_collector_paused(
+    service: ProgramService, monkeypatch: pytest.MonkeyPatch
+):
+    # Built in a worker thread, but at 10,000 talks the collector, run by icalendar's
+    # million short-lived objects, walked them in C calls that stalled the loop 98 ms.
+    from bot.adapters.discord.calendar import ProgramCalendar
+
+    collecting: list[bool] = []
+    real = ics.calendar
+
+    def watched(*args: object, **kwargs: object) -> bytes:
+        collecting.append(gc.isenabled())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ics, "calendar", watched)
+    calendars = ProgramCalendar()
+    assert await calendars.whole(service, STAMP)
+    assert await calendars.by_day(service, STAMP)
+    assert collecting and not any(collecting)
+    assert gc.isenabled()
