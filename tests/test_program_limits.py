@@ -12,13 +12,14 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import cli
-from bot.importer import community, files, frab_xml, ical, limits
+from bot.importer import community, files, frab_xml, ical, limits, values
 from bot.importer.errors import ProgramFileError
 from bot.importer.registry import read_source
 from bot.importer.report import Loaded
@@ -243,6 +244,29 @@ def test_a_huge_abstract_is_cut_to_what_a_card_shows(tmp_path: Path):
                   json.dumps(abstract))  # fmt: skip
     (talk,) = [t for t in read_source(path).program.talks if t.title == "Opening"]
     assert talk.abstract is not None and len(talk.abstract) <= 4000
+
+
+class _Whole(str):
+    """A text that notes the length of each copy stripped from it whole."""
+
+    stripped: list[int]
+
+    def strip(self, chars: str | None = None) -> str:
+        self.stripped.append(len(self))
+        return super().strip(chars)
+
+
+def test_an_abstract_is_cut_before_it_is_stripped_or_compared() -> None:
+    # A program is read in a worker thread, and each C call holds the GIL: a 50 MB
+    # abstract was stripped twice and hashed whole, and the event loop waited 96 ms.
+    huge = _Whole("word " * (limits.MAX_ABSTRACT_SOURCE // 2))
+    huge.stripped = []
+    assert values.joined(huge, "A description.")
+    event = ElementTree.Element("event")
+    abstract = ElementTree.SubElement(event, "abstract")
+    abstract.text = huge
+    assert frab_xml._joined(event, "abstract", "description")
+    assert huge.stripped == []
 
 
 def test_an_icalendar_line_over_the_limit_is_one_sentence(tmp_path: Path):

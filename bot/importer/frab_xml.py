@@ -235,9 +235,5 @@ def _child(element: Element, path: str) -> str | None:
 
 
 def _joined(event: Element, *names: str) -> str | None:
-    texts = []
-    for name in names:
-        found = event.find(name)
-        if found is not None and found.text and found.text.strip():
-            texts.append(found.text.strip())
-    return "\n\n".join(dict.fromkeys(texts)) or None
+    """The texts of the event's children `names`, once each (see values.joined)."""
+    return values.joined(*(found.text for name in names if (found := event.find(name)) is not None))
