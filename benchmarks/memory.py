@@ -167,10 +167,13 @@ def _xml_events(folder: Path, scale: float) -> Path:
 def _xml_nested(folder: Path, scale: float) -> Path:
     """The most events, each in rooms nested as deep as the depth limit leaves room
     for (a room inside a room was once walked again), with people up to the element
-    limit."""
+    limit, which counts attributes too (each room's name): fewer events than the event
+    limit fit."""
     depth = limits.MAX_DEPTH - 7  # inside schedule, day and the outer room; then the event's 3
-    count = _scaled(limits.MAX_EVENTS, scale)
-    people = max(1, limits.MAX_XML_ELEMENTS // limits.MAX_EVENTS - depth - 8)
+    per_event = 2 * depth + 7  # rooms and their names; the event, its guid, 4 children, 1 person
+    count = min(_scaled(limits.MAX_EVENTS, scale), _scaled(limits.MAX_XML_ELEMENTS, scale)
+                // per_event - 1)  # fmt: skip
+    people = max(1, limits.MAX_XML_ELEMENTS // limits.MAX_EVENTS - 2 * depth - 8)
     more = "<persons>" + "<person>Person</person>" * people + "</persons>"
     return _write_xml(folder, "".join(
         "<room name='Inner'>" * depth + _XML_EVENT.format(n=n, day=DAY, more=more)

@@ -17,15 +17,22 @@ from collections.abc import Iterator
 
 
 class _Pauses:
-    """Who is inside cycle_collection_paused, across threads. The collector is one per
+    """Who is inside bulk_build, across threads. The collector is one per
     process, and builds run at once in worker threads (two servers' adds, a sync, an
     index, a calendar): when each restored the collector as it found it, the first to
     finish turned it back on while another was still building, and the collector then
     walked that build's millions of objects in single C calls of up to 226 ms, stalling
     the event loop (python -m benchmarks.memory, 'beside'). So the collector rests
-    until the last build is done. One per process, as the collector is."""
+    until the last build is done. One per process, as the collector is.
+
+    And one build computes at a time: with two worker threads building, the event loop
+    waits for the GIL behind both (a waiting thread that is not the loop's may take it
+    each time it is handed over), and a 20,000-event schedule.xml read beside another
+    stalled the loop for up to 304 ms; beside one thread, it waits 20-30 ms at most. The
+    GIL is one per process too, so the turn is."""
 
     def __init__(self) -> None:
+        self.turn = threading.RLock()  # reentrant: a build may read, a read may build
         self.lock = threading.Lock()
         self.inside = 0  # blocks underway, in any thread
         self.resume = False  # whether the collector ran before the first of them
@@ -35,10 +42,11 @@ _PAUSES = _Pauses()
 
 
 @contextlib.contextmanager
-def cycle_collection_paused() -> Iterator[None]:
-    """Pause the cycle collector for the block, and until every other thread's paused
-    block is done too; then restore it as the first of them found it (so a caller
-    that disabled it already is left alone).
+def bulk_build() -> Iterator[None]:
+    """A block that builds much (reading a program, its database rows, its indexes, a
+    calendar), in a worker thread: it waits for its turn (one at a time, see _Pauses),
+    and pauses the cycle collector until the last such block is done; then restores it
+    as the first of them found it (so a caller that disabled it already is left alone).
 
     What was built is then moved out of the collector's sight (gc.freeze): it lives as
     long as its version, and the first collection after the build would otherwise walk
@@ -46,19 +54,20 @@ def cycle_collection_paused() -> Iterator[None]:
     collected first, so little is frozen that should have been freed."""
     if gc.isenabled():
         gc.collect(1)  # outside the lock: a finalizer it runs may build, and pause
-    with _PAUSES.lock:
-        if _PAUSES.inside == 0:
-            _PAUSES.resume = gc.isenabled()
-            gc.disable()
-        _PAUSES.inside += 1
-    try:
-        yield
-    finally:
+    with _PAUSES.turn:
         with _PAUSES.lock:
-            _PAUSES.inside -= 1
-            if _PAUSES.inside == 0 and _PAUSES.resume:
-                gc.freeze()
-                gc.enable()
+            if _PAUSES.inside == 0:
+                _PAUSES.resume = gc.isenabled()
+                gc.disable()
+            _PAUSES.inside += 1
+        try:
+            yield
+        finally:
+            with _PAUSES.lock:
+                _PAUSES.inside -= 1
+                if _PAUSES.inside == 0 and _PAUSES.resume:
+                    gc.freeze()
+                    gc.enable()
 
 
 LOOP_TURN = 0.001  # seconds a thread may hold the GIL while another waits (Python's is 0.005)

@@ -12,7 +12,8 @@ from xml.etree.ElementTree import fromstring
 
 import pytest
 
-from bot.bulk import cycle_collection_paused
+from bot import bulk
+from bot.bulk import bulk_build
 from bot.importer import files
 from bot.importer.files import json_document, release
 from bot.importer.registry import read_source
@@ -21,46 +22,47 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-program
 
 
 def test_what_a_paused_block_built_is_out_of_the_collectors_sight() -> None:
-    with cycle_collection_paused():
+    with bulk_build():
         built = [{"talk": n} for n in range(10)]
     assert gc.isenabled()
     assert not any(obj is built for obj in gc.get_objects())
 
 
 def test_a_nested_pause_leaves_the_collector_to_the_outer_one() -> None:
-    with cycle_collection_paused():
-        with cycle_collection_paused():
+    with bulk_build():
+        with bulk_build():
             pass
         assert not gc.isenabled()
     assert gc.isenabled()
 
 
-def test_the_collector_rests_until_the_last_of_two_threads_builds_is_done() -> None:
-    # Two servers' adds read at once. The first read to finish turned the collector back
-    # on while the second was still building, and the collector walked that build in
-    # C calls that stalled the event loop 226 ms (python -m benchmarks.memory, 'beside').
-    first_inside, second_inside, first_done = (threading.Event() for _ in range(3))
-    seen = []
+def test_bulk_builds_take_turns_and_the_collector_rests_until_the_last_is_done() -> None:
+    # Two servers' adds read at once. With both computing, the event loop waited for the
+    # GIL behind two threads (a 304 ms stall); and the first to finish turned the
+    # collector back on while the second was still building (226 ms collections).
+    inside, leave = threading.Event(), threading.Event()
+    seen: list[bool] = []
 
     def first() -> None:
-        with cycle_collection_paused():
-            first_inside.set()
-            second_inside.wait()
-        first_done.set()
-
-    def second() -> None:
-        with cycle_collection_paused():
-            second_inside.set()
-            first_done.wait()
+        with bulk_build():
+            inside.set()
+            leave.wait(10)
             seen.append(gc.isenabled())
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    threads[0].start()
-    first_inside.wait()
-    threads[1].start()
-    for thread in threads:
-        thread.join()
-    assert seen == [False]
+    thread = threading.Thread(target=first)
+    thread.start()
+    inside.wait(10)
+    assert not bulk._PAUSES.turn.acquire(blocking=False)  # another build waits its turn
+    leave.set()
+    thread.join()
+    assert bulk._PAUSES.turn.acquire(blocking=False)  # and takes it once the first is done
+    bulk._PAUSES.turn.release()
+    assert seen == [False] and gc.isenabled()
+
+
+def test_a_build_inside_a_build_in_one_thread_goes_on() -> None:
+    with bulk_build(), bulk_build():  # a build that reads: the same turn
+        assert not gc.isenabled()
     assert gc.isenabled()
 
 

@@ -82,7 +82,7 @@ class _Stream:
         count = 0
         for kind, element in SafeET.iterparse(path, events=("start", "end")):
             if kind == "start":
-                count += 1 + len(element.attrib)
+                count += 1 + len(element.keys())  # .attrib would make a dict for each
                 stack.append(element)
                 self.check(count, len(stack), element)
                 role = "" if holding else self.started(element, len(stack))

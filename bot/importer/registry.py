@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from bot.bulk import cycle_collection_paused
+from bot.bulk import bulk_build
 from bot.importer import frab_json, frab_xml, ical, indico, usenix
 from bot.importer.errors import ProgramFileError
 from bot.importer.files import check_size
@@ -60,7 +60,7 @@ def reader_for(path: Path) -> Reader:
 
 
 def read_source(path: Path, default_zone: str | None = None) -> Loaded:
-    with cycle_collection_paused():
+    with bulk_build():
         return reader_for(path).read(path, default_zone)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz
 
-from bot.bulk import cycle_collection_paused
+from bot.bulk import bulk_build
 from bot.model import Program
 from bot.search.fuzzy import Hit, TokenIndex
 
@@ -13,7 +13,7 @@ class ProgramIndex:
     """Built once per loaded program; every lookup and autocomplete reads only memory."""
 
     def __init__(self, program: Program) -> None:
-        with cycle_collection_paused():
+        with bulk_build():
             self._build(program)
 
     def _build(self, program: Program) -> None:

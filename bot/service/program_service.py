@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
-from bot.bulk import cycle_collection_paused
+from bot.bulk import bulk_build
 from bot.model import Event, Program, Session
 from bot.search import Hit, ProgramIndex
 from bot.service.results import (
@@ -128,7 +128,7 @@ class ProgramService:
         self._indexing = threading.Lock()
         if not index_later:
             self.index_now()
-        with cycle_collection_paused():
+        with bulk_build():
             self.sessions = {s.key: s for s in program.sessions}
             sessions = self.sessions
             self.talks = {t.key: SessionTalk(t, sessions[t.session_key]) for t in program.talks}

@@ -15,7 +15,7 @@ import discord
 from bot.adapters.discord.conference_option import picked
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.respond import send
-from bot.bulk import cycle_collection_paused
+from bot.bulk import bulk_build
 from bot.clock import Clock
 from bot.live.conferences import Conferences
 from bot.render import ics
@@ -111,7 +111,7 @@ def _uncollected(build: Callable[[], T]) -> T:
     short-lived icalendar objects, none in a cycle (reference counting frees them); the
     collector, run by their allocations, walked them all in single C calls of up to 98 ms
     while the event loop waited for the GIL (python -m benchmarks.sync)."""
-    with cycle_collection_paused():
+    with bulk_build():
         return build()
 
 
