@@ -377,6 +377,14 @@ class HeldSource:
         await self.release.wait()
         return web.Response(body=FRAB.read_bytes(), content_type="application/json")
 
+    async def add_started(self, fake: FakeDiscord, base: str) -> Interaction:
+        """An organiser's add of the held address, under way: its source asked, not
+        answered."""
+        add = await fake.send_command("conference add", user=fake.owner, permissions=ORGANISER,
+                                      source=f"{base}/slow/schedule.json")  # fmt: skip
+        await asyncio.wait_for(self.asked.wait(), 10)
+        return add
+
     @contextlib.asynccontextmanager
     async def served(self) -> AsyncIterator[str]:
         """Its base address; a test that fails while a request is held still lets it go."""
@@ -406,9 +414,7 @@ async def test_a_slow_source_being_added_does_not_hold_another_servers_add(
         held.served() as base,
         running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes") as bot,
     ):
-        slow = await fake.send_command("conference add", user=fake.owner, permissions=ORGANISER,
-                                       source=f"{base}/slow/schedule.json")  # fmt: skip
-        await asyncio.wait_for(held.asked.wait(), 10)
+        slow = await held.add_started(fake, base)
         fast = await fake.send_command("conference add", user=fake.owner, permissions=ORGANISER,
                                        source=f"{base}/schedule.json", second=True)  # fmt: skip
         await fake.answer(fast)
@@ -433,9 +439,7 @@ async def test_a_server_adds_one_source_at_a_time_and_another_server_is_not_held
         held.served() as base,
         running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes") as bot,
     ):
-        slow = await fake.send_command("conference add", user=fake.owner, permissions=ORGANISER,
-                                       source=f"{base}/slow/schedule.json")  # fmt: skip
-        await asyncio.wait_for(held.asked.wait(), 10)
+        slow = await held.add_started(fake, base)
         again = await organiser(fake, "conference add", source=f"{base}/schedule.json")
         assert again.ephemeral and said(again) == (
             "This server is adding another program already: wait until that is done, then"
