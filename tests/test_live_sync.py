@@ -169,14 +169,20 @@ def retitle(title: str):
     return change
 
 
-async def test_a_candidate_applied_already_is_refused_and_tells_nobody_again(frab):
-    path, follower = frab
+def notices(follower: ProgramFollower) -> list[int]:
+    """How many changes each notice the follower gives tells of, as it gives them."""
     told: list[int] = []
 
-    async def on_change(changes) -> None:
+    async def on_change(changes: list[Any]) -> None:
         told.append(len(changes))
 
     follower.on_change = on_change
+    return told
+
+
+async def test_a_candidate_applied_already_is_refused_and_tells_nobody_again(frab):
+    path, follower = frab
+    told = notices(follower)
     edit(path, retitle("Renamed once"))
     preview = await follower.candidate()
     assert preview is not None
@@ -203,12 +209,7 @@ async def test_a_candidate_read_before_a_newer_version_never_reverts_it(frab):
 async def test_a_candidate_applied_twice_changes_nothing_the_second_time(frab):
     """The preview's Apply pressed twice (a double click, a retry): one swap, one notice."""
     path, follower = frab
-    told: list[int] = []
-
-    async def on_change(changes) -> None:
-        told.append(len(changes))
-
-    follower.on_change = on_change
+    told = notices(follower)
     edit(path, retitle("Renamed"))
     preview = await follower.candidate()
     assert preview is not None
