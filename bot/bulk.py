@@ -10,10 +10,11 @@ serves, and the two take turns at the GIL (see favour_the_loop)."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 
 class _Pauses:
@@ -73,9 +74,28 @@ def bulk_build() -> Iterator[None]:
 LOOP_TURN = 0.001  # seconds a thread may hold the GIL while another waits (Python's is 0.005)
 
 
-def favour_the_loop() -> None:
-    """Hand the GIL over more often. Each time a command's lookup calls into C that lets
+# glibc's mallopt parameter, and how much freed memory the heap may keep at its top.
+M_TRIM_THRESHOLD = -1
+KEEP_FREED = 512 << 20  # the readers' peaks are 42-219 MB (python -m benchmarks.memory)
+
+
+def favour_the_loop(load: Callable[[str | None], ctypes.CDLL] = ctypes.CDLL) -> None:
+    """Let the event loop's thread run while a worker builds.
+
+    Hand the GIL over more often. Each time a command's lookup calls into C that lets
     go of the GIL (numpy, rapidfuzz), a building worker takes it and keeps it for a whole
     switch interval: at Python's 5 ms a 1 ms lookup took up to 55 ms during a sync of
-    10,000 talks, at 1 ms it takes at most about 25 ms (python -m benchmarks.sync)."""
+    10,000 talks, at 1 ms it takes at most about 25 ms (python -m benchmarks.sync).
+
+    And keep freed memory rather than give it back at once. glibc returns the top of its
+    heap to the kernel whenever 128 KB of it lie free, under the process's memory-map
+    lock; a building worker frees all the time, and the loop's thread, faulting in a
+    page meanwhile, waits for that lock: reading a 20,000-event schedule.xml stalled the
+    loop 49-572 ms, with up to 512 MB kept 19-29 ms. (`load` finds the C library; a
+    system without glibc's mallopt keeps its own allocator's ways.)"""
     sys.setswitchinterval(LOOP_TURN)
+    try:
+        mallopt = load(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(M_TRIM_THRESHOLD, KEEP_FREED)

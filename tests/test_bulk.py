@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import sys
 import threading
 from pathlib import Path
 from xml.etree.ElementTree import fromstring
@@ -98,3 +99,32 @@ def test_a_program_is_whole_after_its_document_is_released(
     monkeypatch.setattr(files, "release", lambda nodes: None)
     kept = read_source(SHARED / name).program
     assert released == kept and released.talks
+
+
+def test_the_loop_is_favoured_with_a_short_switch_and_freed_memory_kept() -> None:
+    calls: list[tuple[int, int]] = []
+
+    class Libc:
+        def mallopt(self, parameter: int, value: int) -> int:
+            calls.append((parameter, value))
+            return 1
+
+    before = sys.getswitchinterval()
+    try:
+        bulk.favour_the_loop(lambda name: Libc())  # type: ignore[arg-type,return-value]
+        assert sys.getswitchinterval() == pytest.approx(bulk.LOOP_TURN)
+    finally:
+        sys.setswitchinterval(before)
+    assert calls == [(bulk.M_TRIM_THRESHOLD, bulk.KEEP_FREED)]
+
+
+def test_without_glibcs_mallopt_the_loop_is_still_favoured() -> None:
+    def no_libc(name: str | None) -> object:
+        raise OSError("no C library here")
+
+    before = sys.getswitchinterval()
+    try:
+        bulk.favour_the_loop(no_libc)  # type: ignore[arg-type]
+        assert sys.getswitchinterval() == pytest.approx(bulk.LOOP_TURN)
+    finally:
+        sys.setswitchinterval(before)
