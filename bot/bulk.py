@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 
 
 class _Pauses:
-    """Who is inside bulk_build, across threads. The collector is one per
+    """Who is inside collector_paused, across threads. The collector is one per
     process, and builds run at once in worker threads (two servers' adds, a sync, an
     index, a calendar): when each restored the collector as it found it, the first to
     finish turned it back on while another was still building, and the collector then
@@ -44,10 +44,20 @@ _PAUSES = _Pauses()
 
 @contextlib.contextmanager
 def bulk_build() -> Iterator[None]:
-    """A block that builds much (reading a program, its database rows, its indexes, a
-    calendar), in a worker thread: it waits for its turn (one at a time, see _Pauses),
-    and pauses the cycle collector until the last such block is done; then restores it
-    as the first of them found it (so a caller that disabled it already is left alone).
+    """A block that builds much in a worker thread (reading a program, its indexes, a
+    calendar): it waits for its turn (one at a time, see _Pauses), with the cycle
+    collector paused (collector_paused). Never on the event loop's thread: waiting for
+    the turn there would stand the whole bot still behind another build."""
+    with _PAUSES.turn, collector_paused():
+        yield
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cycle collector for the block, and until every other thread's paused
+    block is done too; then restore it as the first of them found it (so a caller
+    that disabled it already is left alone). Usable on the event loop, across awaits
+    (a program's rows are written so), as it waits for nothing but a short lock.
 
     What was built is then moved out of the collector's sight (gc.freeze): it lives as
     long as its version, and the first collection after the build would otherwise walk
@@ -55,20 +65,19 @@ def bulk_build() -> Iterator[None]:
     collected first, so little is frozen that should have been freed."""
     if gc.isenabled():
         gc.collect(1)  # outside the lock: a finalizer it runs may build, and pause
-    with _PAUSES.turn:
+    with _PAUSES.lock:
+        if _PAUSES.inside == 0:
+            _PAUSES.resume = gc.isenabled()
+            gc.disable()
+        _PAUSES.inside += 1
+    try:
+        yield
+    finally:
         with _PAUSES.lock:
-            if _PAUSES.inside == 0:
-                _PAUSES.resume = gc.isenabled()
-                gc.disable()
-            _PAUSES.inside += 1
-        try:
-            yield
-        finally:
-            with _PAUSES.lock:
-                _PAUSES.inside -= 1
-                if _PAUSES.inside == 0 and _PAUSES.resume:
-                    gc.freeze()
-                    gc.enable()
+            _PAUSES.inside -= 1
+            if _PAUSES.inside == 0 and _PAUSES.resume:
+                gc.freeze()
+                gc.enable()
 
 
 LOOP_TURN = 0.001  # seconds a thread may hold the GIL while another waits (Python's is 0.005)

@@ -128,3 +128,29 @@ def test_without_glibcs_mallopt_the_loop_is_still_favoured() -> None:
         assert sys.getswitchinterval() == pytest.approx(bulk.LOOP_TURN)
     finally:
         sys.setswitchinterval(before)
+
+
+def test_pausing_the_collector_never_waits_for_another_threads_build() -> None:
+    """A program's rows are written on the event loop with the collector paused: had that
+    waited for a worker's build to end, the whole bot would have stood still with it."""
+    inside, leave = threading.Event(), threading.Event()
+
+    def build() -> None:
+        with bulk_build():
+            inside.set()
+            leave.wait(10)
+
+    def pause() -> None:
+        with bulk.collector_paused():
+            assert not gc.isenabled()
+
+    worker, pauser = threading.Thread(target=build), threading.Thread(target=pause)
+    worker.start()
+    inside.wait(10)
+    pauser.start()
+    pauser.join(5)  # returns at once; only a regression would use the 5 s
+    waited = pauser.is_alive()
+    leave.set()
+    worker.join()
+    pauser.join()
+    assert not waited and gc.isenabled()

@@ -24,7 +24,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot import __version__
-from bot.bulk import bulk_build
+from bot.bulk import collector_paused
 from bot.importer.registry import read_source, source_files
 from bot.importer.report import LoadReport
 from bot.model import Program, Slot, Talk
@@ -169,7 +169,7 @@ async def build_database(programs: Sequence[Program], db_path: Path, source: str
                 "INSERT INTO meta (name, value) VALUES (?, ?)",
                 [("fingerprint", source), ("code", code_fingerprint())],
             )
-            with bulk_build():
+            with collector_paused():  # on the loop, across awaits: no turn
                 for program in programs:
                     await _insert_program(db, program)
             await db.commit()
