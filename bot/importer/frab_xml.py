@@ -20,11 +20,11 @@ from defusedxml import DefusedXmlException
 from bot.importer import values
 from bot.importer.community import DayInfo, RawConference, RawTalk, build, check_events
 from bot.importer.errors import ProgramFileError
-from bot.importer.files import check_size, read_bytes
+from bot.importer.files import check_size
 from bot.importer.limits import MAX_DEPTH, MAX_XML_ELEMENTS
 from bot.importer.report import Loaded
 from bot.importer.text import plain_text
-from bot.importer.xml_markup import check_markup
+from bot.importer.xml_markup import check_file
 from bot.model import within_range
 
 
@@ -36,7 +36,7 @@ class FrabXmlReader:
 
     def read(self, path: Path, default_zone: str | None) -> Loaded:
         check_size(path)
-        check_markup(read_bytes(path), path.name)  # before expat: see bot.importer.xml_markup
+        check_file(path)  # before expat: see bot.importer.xml_markup
         try:
             raw, talks = _Stream(path.name).read(path)
         except ParseError as exc:
