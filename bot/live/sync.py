@@ -196,7 +196,7 @@ class ProgramFollower:
             try:
                 download = await self.remote.download()
             except FetchError as exc:
-                self._failed(str(exc), now_ts)
+                self._failed(exc, now_ts)
                 return None
             if download is None:
                 self._recovered()
@@ -305,12 +305,12 @@ class ProgramFollower:
                                      changed_ts=self.status.changed_ts,
                                      changes=self.status.changes)  # fmt: skip
 
-    def _failed(self, failure: BaseException | str, now_ts: int) -> None:
+    def _failed(self, failure: BaseException, now_ts: int) -> None:
         """One more failed check: /status says why; the log says so once per streak, with
         the traceback when it is a bug rather than a source's expected failure."""
-        reason = failure if isinstance(failure, str) else failure_sentence(failure)
+        reason = failure_sentence(failure)
         if not self.status.failures:  # once per streak, not every check
-            trace = None if isinstance(failure, str) or expected(failure) else failure
+            trace = None if expected(failure) else failure
             log.warning("the program source does not read (%s); keeping the last good"
                         " version", reason, exc_info=trace)  # fmt: skip
         self.status.failures += 1
