@@ -31,6 +31,12 @@ class StillIndexing(Exception):
         self.conference = conference
 
 
+def indexing(service: ProgramService) -> asyncio.Future[ProgramIndex]:
+    """A version's search indexes, being built in a daemon thread of their own (see
+    bot.tasks.in_daemon_thread: shutting down never waits for them)."""
+    return in_daemon_thread(service.index_now, f"confbot-index-{service.conference.key}")
+
+
 class ProgramHolder:
     def __init__(self, service: ProgramService, loaded_at: datetime) -> None:
         self._service = service
@@ -57,7 +63,7 @@ class ProgramHolder:
         if service.indexed:
             return service
         if self._indexing is None or self._indexing[0] is not service:
-            build = in_daemon_thread(service.index_now, f"confbot-index-{service.conference.key}")
+            build = indexing(service)
             self._indexing = (service, build)
             build.add_done_callback(self._built)
         try:

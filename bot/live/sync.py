@@ -27,14 +27,14 @@ from bot.clock import Clock
 from bot.importer.errors import ProgramFileError
 from bot.importer.registry import read_source
 from bot.live.diff import Change, ChangeKind, diff
-from bot.live.holder import ProgramHolder
+from bot.live.holder import ProgramHolder, indexing
 from bot.live.remote import Download, FetchError, RemoteProgram
 from bot.model import Program, Talk
 from bot.service import SESSION_REF, TALK_REF, ProgramService
 from bot.settings import Settings
 from bot.store.build import fingerprint
 from bot.store.state import RecordedChange
-from bot.tasks import in_daemon_thread, stopped
+from bot.tasks import stopped
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +222,7 @@ class ProgramFollower:
             service, changes, own = await asyncio.to_thread(
                 self._read, download, lambda path, zone: _build(path, zone, old, self.key)
             )
-            await in_daemon_thread(service.index_now, f"confbot-index-{service.conference.key}")
+            await indexing(service)
         except Exception as exc:  # any failure to read it: the last good version serves
             self._broken = seen
             failure = exc if self.remote is None else self.remote.unreadable(exc)
