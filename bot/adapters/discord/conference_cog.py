@@ -54,7 +54,7 @@ ADD_BUDGET = 20.0
 SOURCE_MAX = 500  # characters of an address
 # Adds reading and opening a source at once, across every server: reading runs in worker
 # threads, which cannot be stopped at the budget, so without a cap one server's huge
-# sources (one at a time each, see ConferenceCog._adding) could take every worker the
+# sources (one at a time each, see ConferenceCog._adds) could take every worker the
 # bot has, and with them live sync, calendars and DNS for everyone.
 ADD_READERS = 2
 # Sources one server may add: each is fetched, and read again whenever it changes, for
@@ -107,11 +107,11 @@ class ConferenceCog(commands.Cog):
         self.drop_conference = drop_conference
         self.add_budget = ADD_BUDGET
         self._turns = AddressTurns()
-        self._adds: set[asyncio.Task[None]] = set()  # adds underway, undoing included
-        # One address added at a time per server (until it is undone, if it was refused):
-        # what one server's adds can hold of the readers below. Two organisers adding the
-        # same address take turns on it (AddressTurns) and share what the first added.
-        self._adding: dict[int, tuple[str, int]] = {}  # server: (address, adds of it)
+        # Adds underway, undoing included, with their server and address. A server adds
+        # one address at a time: what one server's adds can hold of the readers below.
+        # Two organisers adding the same address take turns on it (AddressTurns) and
+        # share what the first added.
+        self._adds: dict[asyncio.Task[None], tuple[int, str]] = {}
         self._readers = asyncio.Semaphore(ADD_READERS)
 
     conference = app_commands.Group(
@@ -291,23 +291,14 @@ class ConferenceCog(commands.Cog):
         budget. The add is a task of its own, in its address's turn: one over budget is
         refused at once, while the task waits for what cannot be stopped (a worker
         thread) and undoes it before the address's next add starts."""
-        adding, count = self._adding.get(guild_id, (url, 0))
-        if adding != url:
+        if any(server == guild_id and address != url for server, address in self._adds.values()):
             raise QueryError("This server is adding another program already: wait until"
                              " that is done, then try again.")  # fmt: skip
         answer: asyncio.Future[tuple[Served, str]] = asyncio.get_running_loop().create_future()
         task = asyncio.create_task(self._add_in_turn(guild_id, url, answer),
                                    name=f"confbot-add-{guild_id}")  # fmt: skip
-        self._adds.add(task)
-        self._adding[guild_id] = (url, count + 1)
-
-        def ended(task: asyncio.Task[None]) -> None:
-            self._adds.discard(task)
-            url, count = self._adding.pop(guild_id)
-            if count > 1:
-                self._adding[guild_id] = (url, count - 1)
-
-        task.add_done_callback(ended)
+        self._adds[task] = (guild_id, url)
+        task.add_done_callback(self._adds.pop)
         return await answer
 
     async def _add_in_turn(
