@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import shutil
 from pathlib import Path
@@ -19,7 +18,7 @@ from bot.live.sync import MAX_BACKOFF, ProgramFollower, StaleCandidate
 from bot.service import ProgramService
 from bot.settings import BUNDLED_PROGRAM, Settings
 from tests.conftest import HeldIndexing, pacific
-from tests.program_edits import move_talk
+from tests.program_edits import edit, keep_one_event, move_talk, retitle
 
 
 @pytest.fixture
@@ -94,20 +93,6 @@ def frab(tmp_path: Path) -> tuple[Path, ProgramFollower]:
     return path, ProgramFollower(settings, ProgramHolder(service, clock.now()), clock)
 
 
-def edit(path: Path, change) -> None:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    change(data["schedule"]["conference"])
-    path.write_text(json.dumps(data), encoding="utf-8")
-
-
-def keep_one_event(conference: dict) -> None:
-    kept = False
-    for day in conference["days"]:
-        for room, events in day["rooms"].items():
-            day["rooms"][room] = events[:1] if not kept else []
-            kept = kept or bool(events)
-
-
 async def test_a_new_version_is_indexed_in_a_daemon_thread_before_it_is_swapped_in(
     frab: tuple[Path, ProgramFollower], held_indexing: HeldIndexing
 ):
@@ -159,14 +144,6 @@ async def test_another_conference_is_held(frab):
     edit(path, rename)
     assert await follower.check() is None
     assert "another conference" in (follower.status.held or "")
-
-
-def retitle(title: str):
-    def change(conference: dict) -> None:
-        first = next(e for d in conference["days"] for es in d["rooms"].values() for e in es)
-        first["title"] = title
-
-    return change
 
 
 def notices(follower: ProgramFollower) -> list[int]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from tests.e2e.conftest import running_bot, wait_for
 from tests.fakediscord import payloads
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord, Interaction
 from tests.local_servers import serving
+from tests.program_edits import edit, keep_one_event, retitle
 
 FRAB = Path(__file__).parents[1] / "fixtures" / "programs" / "frab-v1.json"
 ORGANISER = DEFAULT_PERMISSIONS | MANAGE_GUILD
@@ -26,28 +26,6 @@ def frab_copy(tmp_path: Path) -> Path:
     path = tmp_path / "schedule.json"
     shutil.copy(FRAB, path)
     return path
-
-
-def edit(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    change(data["schedule"]["conference"])
-    path.write_text(json.dumps(data), encoding="utf-8")
-
-
-def retitle(title: str) -> Callable[[dict[str, Any]], None]:
-    def change(conference: dict[str, Any]) -> None:
-        first = next(e for d in conference["days"] for es in d["rooms"].values() for e in es)
-        first["title"] = title
-
-    return change
-
-
-def keep_one_event(conference: dict[str, Any]) -> None:
-    kept = False
-    for day in conference["days"]:
-        for room, events in day["rooms"].items():
-            day["rooms"][room] = events[:1] if not kept else []
-            kept = kept or bool(events)
 
 
 async def run(fake: FakeDiscord, name: str, user: dict[str, Any], **options: Any) -> Interaction:
