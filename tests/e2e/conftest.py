@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from bot.adapters.discord import runner
 from bot.adapters.discord.client import ConfBot
 from bot.clock import Clock
 from bot.settings import Settings
+from tests.conftest import ROOT
 from tests.fakediscord.server import TOKEN, FakeDiscord
 
 
@@ -35,6 +38,24 @@ def bot_env(fake: FakeDiscord, tmp_path: Path, **extra: str) -> dict[str, str]:
         "CONFBOT_TEST_DISCORD_URL": fake.base_url,
         **extra,
     }
+
+
+def process_env(fake: FakeDiscord, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """For `python -m bot` as a subprocess: this process's environment without any
+    confbot or Discord setting of the machine's, then bot_env."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
+    env.update(bot_env(fake, tmp_path, **extra))
+    return env
+
+
+async def run_with_own_mounts(setup: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """`python -m bot run` in a mount namespace of its own, after the shell `setup`
+    (which mounts a small or read-only disk there, seen by no other process)."""
+    return await asyncio.create_subprocess_exec(
+        "unshare", "-m", "sh", "-c", f'{setup} && exec "$@"', "sh", sys.executable, "-m", "bot",
+        "run", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
 
 
 @contextlib.contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import sys
 import time
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import bot_env, logged_in, wait_for
+from tests.e2e.conftest import logged_in, process_env, wait_for
 from tests.fakediscord.server import DEADLINE, FakeDiscord, Interaction
 
 FRAB = Path(__file__).parents[1] / "fixtures" / "programs" / "frab-v1.json"
@@ -68,8 +67,7 @@ async def test_burst_of_500_mixed_interactions(fake: FakeDiscord, bot, capsys):
 
 async def spawn_bot(fake: FakeDiscord, tmp_path: Path, **extra: str):
     """`python -m bot run` as a user starts it, configured only by the environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
-    env.update(bot_env(fake, tmp_path, **extra))
+    env = process_env(fake, tmp_path, **extra)
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -100,8 +98,7 @@ async def test_rejected_token_exits_2_without_traceback(fake: FakeDiscord, tmp_p
 
 
 async def test_python_m_bot_sync_registers_commands_in_a_guild(fake: FakeDiscord, tmp_path: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
-    env.update(bot_env(fake, tmp_path))
+    env = process_env(fake, tmp_path)
     del env["CONFBOT_GUILD_ID"]
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "sync", "--guild", "4242", cwd=ROOT, env=env,

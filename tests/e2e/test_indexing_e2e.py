@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import random
 import signal
 import string
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from bot.settings import BUNDLED_PROGRAM
 from tests.conftest import ROOT, HeldIndexing
-from tests.e2e.conftest import bot_env, logged_in, running_bot
+from tests.e2e.conftest import logged_in, process_env, running_bot
 from tests.fakediscord.server import FakeDiscord
 
 FRAB = Path(__file__).parents[1] / "fixtures" / "programs" / "frab-v1.json"
@@ -167,8 +166,7 @@ raise SystemExit(main())
 
 
 async def test_sigterm_does_not_wait_for_an_index_being_built(fake: FakeDiscord, tmp_path: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
-    env.update(bot_env(fake, tmp_path))
+    env = process_env(fake, tmp_path)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", HELD_FOREVER, cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

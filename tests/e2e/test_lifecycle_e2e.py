@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.store.state import STATE_VERSION, StateStore
-from tests.e2e.conftest import bot_env, logged_in, wait_for
+from tests.e2e.conftest import logged_in, process_env, run_with_own_mounts, wait_for
 from tests.e2e.test_faults_e2e import spawn_bot
 from tests.fakediscord.server import FakeDiscord
 from tests.local_servers import state_at_version
@@ -110,8 +110,7 @@ async def test_an_unreadable_state_file_is_named_as_unreadable(fake: FakeDiscord
     async with await StateStore.open(state):
         pass
     state.chmod(0)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
-    env.update(bot_env(fake, tmp_path, CONFBOT_STATE_DB=str(state)))
+    env = process_env(fake, tmp_path, CONFBOT_STATE_DB=str(state))
     prefix = AS_A_USER if os.geteuid() == 0 else []
     process = await asyncio.create_subprocess_exec(
         *prefix, sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
@@ -185,14 +184,9 @@ async def test_a_read_only_state_file_is_caught_at_start_not_at_the_first_remind
         pass
     # As root, file modes do not make a file read-only; a read-only bind mount does.
     mounted = state if read_only == "file" else folder
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
-    env.update(bot_env(fake, tmp_path, CONFBOT_STATE_DB=str(state)))
-    script = f'mount --bind {mounted} {mounted} && mount -o remount,ro,bind {mounted} && exec "$@"'
-    process = await asyncio.create_subprocess_exec(
-        "unshare", "-m", "sh", "-c", script, "sh", sys.executable, "-m", "bot", "run",
-        cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    env = process_env(fake, tmp_path, CONFBOT_STATE_DB=str(state))
+    setup = f"mount --bind {mounted} {mounted} && mount -o remount,ro,bind {mounted}"
+    process = await run_with_own_mounts(setup, env)
     stderr = await _exits_quickly(process)
     assert process.returncode == 2, stderr[-2000:]
     assert f"CONFBOT_STATE_DB={state}: " in stderr

@@ -6,17 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import os
 import sqlite3
-import sys
 from pathlib import Path
 from typing import BinaryIO
 
 import pytest
 
 from bot.adapters.discord.client import ConfBot
-from tests.e2e.conftest import bot_env, logged_in, running_bot
-from tests.e2e.test_lifecycle_e2e import ROOT, _can_mount
+from tests.e2e.conftest import logged_in, process_env, run_with_own_mounts, running_bot
+from tests.e2e.test_lifecycle_e2e import _can_mount
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
 
 DISK_FULL = "The bot's disk is full, so nothing was saved; please tell the bot's operator."
@@ -60,14 +58,8 @@ async def test_a_full_disk_is_named_to_the_person_and_nothing_is_kept(
     """`python -m bot run` with its state on a 16 MB disk of its own, filled once it is up."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
-    env.update(bot_env(fake, tmp_path, CONFBOT_STATE_DB=str(disk / "state.db")))
-    script = f'mount -t tmpfs -o size=16m tmpfs {disk} && exec "$@"'
-    process = await asyncio.create_subprocess_exec(
-        "unshare", "-m", "sh", "-c", script, "sh", sys.executable, "-m", "bot", "run",
-        cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    env = process_env(fake, tmp_path, CONFBOT_STATE_DB=str(disk / "state.db"))
+    process = await run_with_own_mounts(f"mount -t tmpfs -o size=16m tmpfs {disk}", env)
     try:
         await logged_in(fake)
         # The bot's mount is in its own namespace; its root shows it to us.
