@@ -155,7 +155,6 @@ class _Reader:
         # by its start (a day given without an offset cannot be compared, so files none).
         aware = [(d.start, d.date) for d in raw.days if d.start and d.start.tzinfo is not None]
         bounds = sorted(aware, key=lambda bound: bound[0])
-        starts = [begins for begins, _ in bounds]
         talks: list[RawTalk] = []
         check_events(len(schedule["events"]), self.path)
         for i, event in enumerate(schedule["events"]):
@@ -189,7 +188,7 @@ class _Reader:
                     where=where,
                     guid=values.text(event.get("guid")),
                     id=values.text(event.get("code")) or values.text(event.get("id")),
-                    day=_day_of(start, starts, bounds),
+                    day=_day_of(start, bounds),
                     subtitle=values.text(event.get("subtitle")),
                     track=(
                         tracks.get(values.text(track.get("slug"))) or values.text(track.get("name"))
@@ -214,11 +213,9 @@ class _Reader:
             raise self.fail(where, f"{moment.isoformat()!r} is out of range (years 1900 to 2999)")
 
 
-def _day_of(
-    start: datetime, starts: list[datetime], bounds: list[tuple[datetime, date]]
-) -> date | None:
+def _day_of(start: datetime, bounds: list[tuple[datetime, date]]) -> date | None:
     """The declared day whose start is the last at or before `start` (`bounds` sorted by
-    start, `starts` their starts): found by bisection, as a file may declare hundreds of
-    thousands of days, and sorting them again for each of 20,000 events took half an hour."""
-    found = bisect.bisect_right(starts, start)
+    start): found by bisection, as a file may declare hundreds of thousands of days, and
+    sorting them again for each of 20,000 events took half an hour."""
+    found = bisect.bisect_right(bounds, start, key=lambda bound: bound[0])
     return bounds[found - 1][1] if found else None
