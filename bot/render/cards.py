@@ -394,7 +394,7 @@ def paper_cards(
     links: tuple[tuple[str, str], ...] = ((page, talk.url),) if talk.url else ()
     if now is not None and (watching := watch_of(staged, now, streams)):
         links = ((watching.label, watching.url), *links)
-    links += tuple((truncate(link.title, 80), link.url) for link in talk.links[:4])
+    links += tuple((link.title, link.url) for link in talk.links[:4])
     footer = _derived_footer([staged], conference)
     base = Card(
         escape(talk.title),
@@ -728,7 +728,7 @@ def qa_card(talk: SessionTalk, conference: Conference) -> Card:
         " so people can vote with 👍. The chair sees them ranked with `/questions`."
     )
     links: tuple[tuple[str, str], ...] = ((_page_label(conference), item.url),) if item.url else ()
-    links += tuple((truncate(link.title, 80), link.url) for link in item.links[:3])
+    links += tuple((link.title, link.url) for link in item.links[:3])
     return fit(Card(f"💬 {escape(talk.title)}", "\n".join(lines), url=item.url, links=links,
                     ask=True))  # fmt: skip
 
