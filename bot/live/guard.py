@@ -30,30 +30,32 @@ class SourceRefused(Exception):
     """An address a server may not add, as one sentence for the person who tried."""
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(*table: tuple[str, str]) -> tuple[tuple[Network, str], ...]:
+    """Networks written as text, each with what it is, parsed once at import."""
+    return tuple((ipaddress.ip_network(network), what) for network, what in table)
+
+
 # Networks that are not public whatever Python's ipaddress tables say: those tables
 # changed between patch releases (3.11.7 thinks 192.0.0.8 and fec0::1 are global), and
 # a guard must not depend on which one the operator runs.
-_NOT_PUBLIC: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = tuple(
-    (ipaddress.ip_network(network), reason)
-    for network, reason in (
-        ("192.0.0.0/24", "an IETF protocol address (192.0.0.0/24), not public"),
-        ("192.88.99.0/24", "a 6to4 relay address (192.88.99.0/24), not public"),
-        ("fec0::/10", "a site-local address (fec0::/10), not public"),
-        ("64:ff9b:1::/48", "a local-use NAT64 address (64:ff9b:1::/48), not public"),
-        ("3fff::/20", "a documentation address (3fff::/20), not public"),
-        ("5f00::/16", "a segment routing address (5f00::/16), not public"),
-    )
+_NOT_PUBLIC = _networks(
+    ("192.0.0.0/24", "an IETF protocol address (192.0.0.0/24), not public"),
+    ("192.88.99.0/24", "a 6to4 relay address (192.88.99.0/24), not public"),
+    ("fec0::/10", "a site-local address (fec0::/10), not public"),
+    ("64:ff9b:1::/48", "a local-use NAT64 address (64:ff9b:1::/48), not public"),
+    ("3fff::/20", "a documentation address (3fff::/20), not public"),
+    ("5f00::/16", "a segment routing address (5f00::/16), not public"),
 )
 # IPv6 prefixes whose last 32 bits are an IPv4 address the packets end up at: NAT64's
 # well-known prefix, SIIT's IPv4-translated, IPv4-mapped and IPv4-compatible addresses.
-_IPV4_IN_LAST_32_BITS: tuple[tuple[ipaddress.IPv6Network, str], ...] = tuple(
-    (ipaddress.IPv6Network(network), kind)
-    for network, kind in (
-        ("64:ff9b::/96", "a NAT64 address"),
-        ("::ffff:0:0:0/96", "an IPv4-translated (SIIT) address"),
-        ("::ffff:0:0/96", "an IPv4-mapped address"),
-        ("::/96", "an IPv4-compatible address"),
-    )
+_IPV4_IN_LAST_32_BITS = _networks(
+    ("64:ff9b::/96", "a NAT64 address"),
+    ("::ffff:0:0:0/96", "an IPv4-translated (SIIT) address"),
+    ("::ffff:0:0/96", "an IPv4-mapped address"),
+    ("::/96", "an IPv4-compatible address"),
 )
 
 
