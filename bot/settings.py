@@ -261,9 +261,14 @@ class Settings:
         )
 
 
+def _listed(text: str | None) -> list[str]:
+    """The items of a setting separated by commas, blank ones left out (none if unset)."""
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
 def _server_ids(text: str | None, name: str) -> frozenset[int]:
     """Server ids separated by commas (none if unset), or a SettingsError naming `name`."""
-    items = [item.strip() for item in (text or "").split(",") if item.strip()]
+    items = _listed(text)
     for item in items:
         if not item.isascii() or not item.isdigit() or not 0 < int(item) < 2**64:
             raise SettingsError(
@@ -275,7 +280,7 @@ def _server_ids(text: str | None, name: str) -> frozenset[int]:
 def _sources(text: str | None, db_path: Path) -> tuple[Source, ...]:
     """CONFBOT_PROGRAM: one program, or several separated by commas (one bot serving
     several conferences). With one, its database is CONFBOT_DB itself."""
-    items = [item.strip() for item in (text or "").split(",") if item.strip()]
+    items = _listed(text)
     if not items:
         return (Source(BUNDLED_PROGRAM, None, db_path),)
     if len(set(items)) != len(items):
