@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from bot.importer import frab_xml, xml_markup
 from bot.importer.errors import ProgramFileError
-from bot.importer.limits import MAX_MARKUP
+from bot.importer.limits import MAX_ABSTRACT_SOURCE, MAX_MARKUP
 from bot.importer.registry import read_source
+from bot.importer.text import plain_text
 
 FIXTURE = Path(__file__).parent / "fixtures" / "programs" / "schedule.xml"
 LONG = MAX_MARKUP * 3  # bytes: well past the limit, small enough to read in a moment
@@ -135,3 +136,34 @@ def test_the_scan_finds_what_a_plain_reading_finds(parts: list[bytes]):
         except ProgramFileError:
             found = True
         assert found == plain_longest(data, 12), data
+
+
+# -- texts are kept only as far as a reader looks ----------------------------------------
+
+
+def test_an_abstract_longer_than_is_read_is_never_joined_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # ElementTree joined a 50 MB abstract in one C call when its element ended, holding
+    # the GIL while the event loop waited (up to 100 ms), for words no reader looks at.
+    words = "word " * (3 * MAX_ABSTRACT_SOURCE // 5)
+    path = written(tmp_path, "<abstract>&lt;p&gt;Escaped", f"<abstract>{words}&amp; more")
+    longest: list[int] = []
+    read_event = frab_xml._event
+
+    def noting(event: ElementTree.Element, *args: object) -> object:
+        longest.append(max(len(e.text or "") for e in event.iter()))
+        return read_event(event, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(frab_xml, "_event", noting)
+    talk = next(t for t in read_source(path).program.talks if t.title == "No date, no guid")
+    assert max(longest) <= MAX_ABSTRACT_SOURCE
+    assert talk.abstract == plain_text(words)
+
+
+def test_a_text_in_many_pieces_is_read_whole(tmp_path: Path):
+    # expat hands a text over in pieces: at each entity and line, and at each 16 KB fed.
+    title = "A &amp; B\n" + "&lt;x&gt;" * 4000 + "\nEnd"
+    path = written(tmp_path, "<title>No date, no guid", f"<title>{title}")
+    titles = [t.title for t in read_source(path).program.talks]
+    assert any(t.startswith("A & B <x><x>") for t in titles)

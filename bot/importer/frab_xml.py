@@ -14,14 +14,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
 
-import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
 
 from bot.importer import values
 from bot.importer.community import DayInfo, RawConference, RawTalk, build, check_events
 from bot.importer.errors import ProgramFileError
 from bot.importer.files import check_size
-from bot.importer.limits import MAX_DEPTH, MAX_XML_ELEMENTS
+from bot.importer.limits import MAX_ABSTRACT_SOURCE, MAX_DEPTH, MAX_XML_ELEMENTS
 from bot.importer.report import Loaded
 from bot.importer.text import plain_text
 from bot.importer.xml_markup import check_file
@@ -59,12 +59,23 @@ READER = FrabXmlReader()
 _HEAD = ("conference", "generator", "version")  # what is read of the root's children
 
 
+_FEED = 1 << 14  # bytes handed to expat at a time, as ElementTree's iterparse does
+# Of each element's text, only this much is kept: the most any reader of it looks at (an
+# abstract; one-line texts read less, see values.text). What lies beyond is never joined.
+TEXT_KEPT = MAX_ABSTRACT_SOURCE
+
+
 class _Stream:
-    """One pass over the file's elements as the parser makes them, so reading is linear
-    however the file nests and holds only the event being read: each event is read once,
-    at its end, under its nearest enclosing <room> and <day>; then it (like every element
-    not needed any more) is dropped from its parent. The count of elements and their
-    depth are bounded (bot.importer.limits)."""
+    """One pass over the file's elements as the parser meets them (the parser's target),
+    so reading is linear however the file nests and holds only the event being read:
+    each event is built as a small tree and read once, at its end, under its nearest
+    enclosing <room> and <day>; nothing outside an event or a head element is kept.
+
+    Texts are kept up to TEXT_KEPT characters, as they arrive in pieces: ElementTree's
+    own builder would join a text whole when its element ends, and reading one 50 MB
+    abstract then was one C call that joined 50 MB, holding the GIL (the event loop
+    waited up to 100 ms) for words no reader looks at. The count of elements and
+    attributes and their depth are bounded (bot.importer.limits)."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -74,44 +85,76 @@ class _Stream:
         self.talks: list[RawTalk] = []
         self.day_infos: list[DayInfo] = []
         self.room_names: list[str] = []
+        self.open: list[tuple[Element | None, str]] = []  # the element kept, its role
+        self.texts: list[tuple[list[str], list[int]]] = []  # each open kept element's
+        # text: its pieces, and how many characters they hold
+        self.holding = 0  # the depth of the event or head element kept whole, 0 if none
+        self.count = 0
 
     def read(self, path: Path) -> tuple[RawConference, list[RawTalk]]:
-        stack: list[Element] = []
-        roles: list[str] = []  # what each open element is to the reader (see started)
-        holding = 0  # the depth of the event or head element kept whole, 0 if none
-        count = 0
-        for kind, element in SafeET.iterparse(path, events=("start", "end")):
-            if kind == "start":
-                count += 1 + len(element.keys())  # .attrib would make a dict for each
-                stack.append(element)
-                self.check(count, len(stack), element)
-                role = "" if holding else self.started(element, len(stack))
-                if role in ("event", "head"):
-                    holding = len(stack)
-                roles.append(role)
-                continue
-            depth = len(stack)
-            stack.pop()
-            role = roles.pop()
-            if holding and depth > holding:
-                continue  # part of what is kept whole: read with it
-            if role == "head":
-                holding = 0
-                continue  # kept (it is small), and read at the end
-            if role == "event":
-                self.event(element)
-                holding = 0
-            elif role == "day":
-                self.days.pop()
-            elif role == "room":
-                self.rooms.pop()
-            if stack:
-                del stack[-1][-1]  # the element just ended is its parent's last child
+        parser = DefusedXMLParser(target=self)
+        with path.open("rb") as handle:
+            while piece := handle.read(_FEED):
+                parser.feed(piece)
+        parser.close()
         return self.conference(), self.talks
 
-    def check(self, count: int, depth: int, element: Element) -> None:
-        if depth == 1 and element.tag != "schedule":
-            found = f"<{element.tag}>"
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        self.count += 1 + len(attrib)
+        depth = len(self.open) + 1
+        self.check(self.count, depth, tag)
+        if self.holding:  # inside what is kept whole: a child of it
+            parent = self.open[-1][0]
+            assert parent is not None
+            self.keep(Element(tag, attrib), "", parent)
+            return
+        role = self.started(tag, attrib, depth)
+        if role in ("event", "head"):
+            self.holding = depth
+            element = Element(tag, attrib)
+            if role == "head":
+                self.head[tag] = element
+            self.keep(element, role, None)
+            return
+        self.open.append((None, role))
+
+    def keep(self, element: Element, role: str, parent: Element | None) -> None:
+        if parent is not None:
+            parent.append(element)
+        self.open.append((element, role))
+        self.texts.append(([], [0]))
+
+    def data(self, text: str) -> None:
+        if not self.holding:
+            return
+        pieces, kept = self.texts[-1]
+        if kept[0] < TEXT_KEPT:
+            piece = text[: TEXT_KEPT - kept[0]]
+            pieces.append(piece)
+            kept[0] += len(piece)
+
+    def end(self, tag: str) -> None:
+        depth = len(self.open)
+        element, role = self.open.pop()
+        if element is not None:
+            pieces, _ = self.texts.pop()
+            element.text = "".join(pieces) if pieces else None
+        if role == "event":
+            assert element is not None
+            self.event(element)
+        elif role == "day":
+            self.days.pop()
+        elif role == "room":
+            self.rooms.pop()
+        if depth == self.holding:
+            self.holding = 0
+
+    def close(self) -> None:
+        """The parser's end of document: what was read is taken by read."""
+
+    def check(self, count: int, depth: int, tag: str) -> None:
+        if depth == 1 and tag != "schedule":
+            found = f"<{tag}>"
             raise ProgramFileError(self.path, f"the root element is {found}, not <schedule>")
         if count > MAX_XML_ELEMENTS:
             raise ProgramFileError(
@@ -123,30 +166,29 @@ class _Stream:
                 self.path, f"XML nested too deeply to be a program (more than {MAX_DEPTH} levels)"
             )  # fmt: skip
 
-    def started(self, element: Element, depth: int) -> str:
+    def started(self, tag: str, attrib: dict[str, str], depth: int) -> str:
         """What an element starting outside any event is: a day or a room entered (their
         attributes are known at the start), an event, a head element of the root
         (conference, generator, version: the first of each), or nothing to the reader."""
-        if depth == 2 and element.tag in _HEAD and element.tag not in self.head:
-            self.head[element.tag] = element
+        if depth == 2 and tag in _HEAD and tag not in self.head:
             return "head"
-        if element.tag == "day" and depth > 1:
+        if tag == "day" and depth > 1:
             number = len(self.day_infos) + 1
-            day_date = values.date_of(element.get("date"))
+            day_date = values.date_of(attrib.get("date"))
             if day_date is None:
                 raise ProgramFileError(
-                    self.path, f"day {number}: date {element.get('date')!r} is not a date"
+                    self.path, f"day {number}: date {attrib.get('date')!r} is not a date"
                 )
-            self.day_infos.append(DayInfo(day_date, values.instant(element.get("start"))))
+            self.day_infos.append(DayInfo(day_date, values.instant(attrib.get("start"))))
             self.days.append((number, day_date))
             return "day"
-        if element.tag == "room" and self.days:
-            name = values.text(element.get("name"))
+        if tag == "room" and self.days:
+            name = values.text(attrib.get("name"))
             if name:
                 self.room_names.append(name)
             self.rooms.append((name, [0]))
             return "room"
-        if element.tag == "event" and self.rooms:
+        if tag == "event" and self.rooms:
             return "event"
         return ""
 
