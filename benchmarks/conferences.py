@@ -127,7 +127,7 @@ async def _measure(bot: Any, changed: Path) -> dict[str, Any]:
             if kind == "typing":
                 text = text[:6]
             asks: dict[str, Callable[[str], object]] = {
-                "paper": service.paper, "author": service.author,
+                "paper": service.talk, "author": service.author,
                 "typing": functools.partial(service.suggest_talks, now=now)}  # fmt: skip
             ask = asks[kind]
             begun = time.perf_counter()
@@ -147,7 +147,7 @@ async def _measure(bot: Any, changed: Path) -> dict[str, Any]:
         n = 0
         while not checking.done():
             key, r = picks[n % len(picks)]
-            services[key].paper(query("paper", key, r))
+            services[key].talk(query("paper", key, r))
             n += 1
             await asyncio.sleep(0.005)
         assert await checking, "the changed export was not applied"

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from benchmarks.queries import paper_queries, person_queries
+from benchmarks.queries import person_queries, talk_queries
 from benchmarks.run import measure, p
 from benchmarks.synth import make_papers
 from bot.importer.registry import read_source
@@ -117,9 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generated pretalx schedule.json ({args.events:,} events, {size:.1f} MB): load"
               f" {ours}, target 1.5 s; plain json.loads {plain:.3f} s")  # fmt: skip
         service = ProgramService(read_source(generated).program)
-        talks = [q.query for q in paper_queries(service.program, 400, 7)]
+        talks = [q.query for q in talk_queries(service.program, 400, 7)]
         people = [q.query for q in person_queries(list(service.people.values()), 400, 7)]
-        for name, fn, queries in (("/paper", service.paper, talks),
+        for name, fn, queries in (("/paper", service.talk, talks),
                                   ("/author", service.author, people)):  # fmt: skip
             measure(fn, queries[:20])
             times = measure(fn, queries)

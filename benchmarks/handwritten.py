@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 from bot.importer.registry import read_source
 from bot.normalize import fold
 from bot.service import PERSON_REF, SESSION_REF, TALK_REF, ProgramService
-from bot.service.results import AuthorAnswer, PaperAnswer, SessionAnswer
+from bot.service.results import AuthorAnswer, SessionAnswer, TalkAnswer
 from bot.settings import BUNDLED_PROGRAM
 
 QUERIES = Path(__file__).with_name("handwritten.txt")
@@ -116,8 +116,8 @@ def ours(service: ProgramService, query: Query) -> str | None:
     """The top answer of the command a person would use."""
     match query.kind:
         case Kind.TALK:
-            talk = service.paper(query.text)
-            return talk.talk.title if isinstance(talk, PaperAnswer) else None
+            talk = service.talk(query.text)
+            return talk.talk.title if isinstance(talk, TalkAnswer) else None
         case Kind.PERSON:
             person = service.author(query.text)
             return person.people[0].name if isinstance(person, AuthorAnswer) else None

@@ -1,6 +1,6 @@
 """Labeled queries made from a program with a fixed seed: what people actually type.
 
-Papers: the system name with a typo, a partial title, title words shuffled, a typo in a
+Talks: the system name with a typo, a partial title, title words shuffled, a typo in a
 title word. People: given and family name swapped, accents stripped, one typo, the
 initial of the given name. Each query carries the key of the item a person means.
 """
@@ -46,7 +46,7 @@ def strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def paper_queries(program: Program, count: int, seed: int) -> list[Labeled]:
+def talk_queries(program: Program, count: int, seed: int) -> list[Labeled]:
     rng = random.Random(seed)
     talks = list(program.talks)
     queries: list[Labeled] = []
@@ -67,7 +67,7 @@ def paper_queries(program: Program, count: int, seed: int) -> list[Labeled]:
             chosen = rng.sample(words, min(3, len(words)))
             query = " ".join(typo(rng, w) if j == 0 else w for j, w in enumerate(chosen))
             made = "title words, one typo"
-        queries.append(Labeled(query, talk.key, "paper", made))
+        queries.append(Labeled(query, talk.key, "talk", made))
     return queries
 
 

@@ -35,7 +35,7 @@ from rapidfuzz import fuzz, process
 
 from benchmarks import handwritten
 from benchmarks.handwritten import SCORERS
-from benchmarks.queries import Labeled, paper_queries, person_queries
+from benchmarks.queries import Labeled, person_queries, talk_queries
 from benchmarks.synth import write_program
 from bot.app import load_service
 from bot.bulk import favour_the_loop
@@ -142,7 +142,7 @@ def quality_rows(service: ProgramService, n: int, seed: int) -> list[str]:
     rows = [f"    {'class':<26} {'n':>4} {'confbot':>8} " + " ".join(f"{s:>10}" for s in names)
             + "   vs best plain"]  # fmt: skip
     for label, queries, find, (choices, keys) in (
-        ("talks", paper_queries(program, n, seed), service.index.find_talks, talks),
+        ("talks", talk_queries(program, n, seed), service.index.find_talks, talks),
         ("people", person_queries(list(service.people.values()), n, seed),
          service.index.find_people, people),
     ):  # fmt: skip
@@ -172,12 +172,12 @@ def latency_rows(service: ProgramService, n: int, seed: int, baseline_n: int) ->
     the same on the same first baseline_n inputs (scans cost tens of ms each)."""
     program = service.program
     rng = random.Random(seed)
-    paper_qs = [q.query for q in paper_queries(program, n, seed)]
+    talk_qs = [q.query for q in talk_queries(program, n, seed)]
     people_qs = [q.query for q in person_queries(list(service.people.values()), n, seed)]
     # Autocomplete sees every prefix as it is typed: 0, 1, 2, ... characters.
-    ac_titles = [q[: rng.randint(1, len(q))] for q in paper_qs]
+    ac_titles = [q[: rng.randint(1, len(q))] for q in talk_qs]
     ac_names = [q[: rng.randint(1, len(q))] for q in people_qs]
-    letters = [q[:1] for q in paper_qs]
+    letters = [q[:1] for q in talk_qs]
     first = min(pp.slot.start for pp in program.talks)
     span = (max(pp.slot.end for pp in program.talks) - first).total_seconds()
     moments = [first + timedelta(seconds=rng.uniform(-86400, span + 86400)) for _ in range(n)]
@@ -213,7 +213,7 @@ def latency_rows(service: ProgramService, n: int, seed: int, baseline_n: int) ->
 
     indices = [str(i) for i in range(n)]
     operations = [
-        ("/paper lookup", lambda q: service.paper(q), paper_qs, scan("titles")),
+        ("/paper lookup", lambda q: service.talk(q), talk_qs, scan("titles")),
         ("/author lookup", lambda q: service.author(q), people_qs, scan("names")),
         ("title autocomplete", lambda q: service.suggest_talks(q, first), ac_titles,
          scan("titles")),
@@ -224,7 +224,7 @@ def latency_rows(service: ProgramService, n: int, seed: int, baseline_n: int) ->
          moment_fn(scan_upcoming)),
         ("/next", moment_fn(service.next), indices, moment_fn(scan_next)),
         ("/now", moment_fn(service.now), indices, moment_fn(scan_next)),
-        ("/search", lambda q: service.search(q), paper_qs, scan("everything")),
+        ("/search", lambda q: service.search(q), talk_qs, scan("everything")),
     ]  # fmt: skip
     rows = [f"  {'operation':<20} {'p50 ms':>8} {'p99 ms':>8}   {'plain p50/p99':>16}"
             f"   {'p99 vs plain, same ' + str(min(n, baseline_n)) + ' inputs':>30}"]  # fmt: skip
@@ -253,7 +253,7 @@ def hostile_rows(service: ProgramService, n: int, seed: int) -> list[str]:
             text += "".join(rng.choice(letters) for _ in range(size)) + " "
         return text.strip()
 
-    normal = [q.query for q in paper_queries(service.program, n, seed)]
+    normal = [q.query for q in talk_queries(service.program, n, seed)]
     shapes: dict[str, Callable[[], str]] = {
         "one 199-letter word": lambda: "".join(rng.choice(letters) for _ in range(199)),
         "66 two-letter words": lambda: words(2),
@@ -307,7 +307,7 @@ def hostile_text_rows(service: ProgramService, n: int, seed: int) -> list[str]:
 
     favour_the_loop()  # as the bot does from its start
     base = build_s(program)
-    normal = measure(service.paper, [q.query for q in paper_queries(program, n, seed)])
+    normal = measure(service.talk, [q.query for q in talk_queries(program, n, seed)])
     rows = [f"  as it is: indexed in {base:.2f} s; /paper p99 {p(normal, 0.99):.3f} ms"]
     for label, text in hostile_texts.items():
         talk = dataclasses.replace(first, title=f"{first.title} {text}")
@@ -315,7 +315,7 @@ def hostile_text_rows(service: ProgramService, n: int, seed: int) -> list[str]:
         took = build_s(hostile)
         answering = ProgramService(hostile)
         matching = [f"{first.title} {text[: 10 + k]}"[:MAX_QUERY] for k in range(n)]
-        times = measure(answering.paper, matching)
+        times = measure(answering.talk, matching)
         holder = ProgramHolder(ProgramService(hostile, index_later=True), datetime.now(UTC))
         waited, stall = asyncio.run(longest_stall(holder.indexed))
         later = ProgramService(hostile, index_later=True)

@@ -67,7 +67,7 @@ async def run(events: int, root: Path) -> None:
         while not syncing.done():
             due = loop.time() + 0.005
             await asyncio.sleep(0.005)
-            follower.holder.service.paper(titles[len(answered) % len(titles)][:30])
+            follower.holder.service.talk(titles[len(answered) % len(titles)][:30])
             answered.append(loop.time() - due)
         await syncing
 

@@ -86,6 +86,17 @@ class Slot:
         return self.start <= moment < self.end
 
 
+class ItemNoun(StrEnum):
+    """What a program's items are, and so what one is called (the value).
+
+    A proceedings lists papers by their authors, each with its paper page; a community
+    program lists talks by their speakers. Stored in the program database as the value.
+    """
+
+    PAPER = "paper"  # an item of a proceedings (OSDI's table of contents)
+    TALK = "talk"  # an item of a community program
+
+
 @dataclass(frozen=True, slots=True)
 class Conference:
     key: str
@@ -100,13 +111,19 @@ class Conference:
     # (20-minute talk slots)"): data, since every source derives differently, if at all.
     derived_note: str | None = None
     # What one item is called: a proceedings has papers, a community program has talks.
-    item_noun: str = "paper"
+    item_noun: ItemNoun = ItemNoun.PAPER
     # Where the program comes from, in a sentence for /about.
     source: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def is_proceedings(self) -> bool:
+        """Whether the items are a proceedings' papers (authors, a paper page) rather than
+        a community program's talks (speakers, a talk page)."""
+        return self.item_noun is ItemNoun.PAPER
 
     @property
     def days(self) -> tuple[date, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.queries import paper_queries, person_queries, typo
+from benchmarks.queries import person_queries, talk_queries, typo
 from benchmarks.synth import write_program
 from bot.importer.merge import read_program
 from bot.service import ProgramService
@@ -32,7 +32,7 @@ def test_the_same_seed_writes_the_same_program(tmp_path: Path):
 def test_labeled_queries_point_at_real_items(tmp_path: Path):
     write_program(tmp_path / "synth", papers_count=120, days=1, rooms=3, seed=9)
     service = ProgramService(read_program(tmp_path / "synth").program)
-    for q in paper_queries(service.program, 40, seed=1):
+    for q in talk_queries(service.program, 40, seed=1):
         assert q.expected in service.talks
     for q in person_queries(list(service.people.values()), 40, seed=1):
         assert q.expected in service.people

@@ -227,7 +227,7 @@ def test_a_service_indexed_later_answers_the_same_on_first_use():
     later = ProgramService(program, index_later=True)
     now = ProgramService(program)
     assert later._index is None  # nothing built until asked
-    assert later.paper("opening") == now.paper("opening")
+    assert later.talk("opening") == now.talk("opening")
     assert later.index_now() is later.index  # built once
 
 
@@ -259,7 +259,7 @@ async def test_a_lookup_awaits_an_index_built_in_a_daemon_thread_while_the_loop_
     held_indexing.release.set()
     services = await asyncio.gather(*lookups)
     assert all(s is holder.service and s.indexed for s in services)
-    assert services[0].paper("opening").talk.title == "Opening"  # type: ignore[union-attr]
+    assert services[0].talk("opening").talk.title == "Opening"  # type: ignore[union-attr]
     (thread,) = held_indexing.threads  # one build, shared by every lookup
     assert thread is not threading.main_thread() and thread.daemon
 

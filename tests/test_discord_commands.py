@@ -144,7 +144,7 @@ async def test_now_names_the_authors_presenting(cog: ProgramCog):
 
 async def test_paper_shows_everything_and_a_link_button(cog: ProgramCog):
     interaction = make_interaction()
-    await cog.paper.callback(cog, interaction, title="servicelab")
+    await cog.talk.callback(cog, interaction, title="servicelab")
     kwargs = sent(interaction)
     embed = kwargs["embed"]
     assert embed.title.startswith("ServiceLab")
@@ -159,7 +159,7 @@ async def test_paper_shows_everything_and_a_link_button(cog: ProgramCog):
 
 async def test_paper_with_no_match_raises_nothing_found_with_suggestions(cog: ProgramCog):
     with pytest.raises(NothingFound) as err:
-        await cog.paper.callback(cog, make_interaction(), title="snapshot banana")
+        await cog.talk.callback(cog, make_interaction(), title="snapshot banana")
     assert err.value.answer.suggestions[0].startswith("Sabre")
 
 
@@ -239,28 +239,28 @@ async def test_about_says_times_are_derived_and_the_version(cog: ProgramCog):
 
 
 async def test_paper_autocomplete_resolves_exactly(cog: ProgramCog):
-    choices = await cog.paper_autocomplete(make_interaction(), "lumnix")
+    choices = await cog.talk_autocomplete(make_interaction(), "lumnix")
     assert choices[0].name.startswith("Llumnix")
     interaction = make_interaction()
-    await cog.paper.callback(cog, interaction, title=choices[0].value)
+    await cog.talk.callback(cog, interaction, title=choices[0].value)
     assert embed_of(interaction).title.startswith("Llumnix")
 
 
 async def test_empty_autocomplete_suggests_whats_coming_up(cog: ProgramCog):
-    choices = await cog.paper_autocomplete(make_interaction(), "")
+    choices = await cog.talk_autocomplete(make_interaction(), "")
     assert [c.name.split(":")[0] for c in choices[:2]] == ["Sabre", "NOMAD"]
 
 
 @pytest.mark.parametrize("typed", ["", "a", "memory", "x" * 500, "\x00", "@everyone"])
 async def test_autocomplete_stays_within_discords_limits(cog: ProgramCog, typed: str):
-    for handler in (cog.paper_autocomplete, cog.author_autocomplete, cog.session_autocomplete):
+    for handler in (cog.talk_autocomplete, cog.author_autocomplete, cog.session_autocomplete):
         choices = await handler(make_interaction(), typed)
         assert len(choices) <= 25
         assert all(1 <= len(c.name) <= 100 and len(c.value) <= 100 for c in choices)
 
 
 async def test_long_titles_are_truncated_with_an_ellipsis(cog: ProgramCog):
-    choices = await cog.paper_autocomplete(make_interaction(), "tensor language model")
+    choices = await cog.talk_autocomplete(make_interaction(), "tensor language model")
     assert choices[0].name.endswith("…")
     assert len(choices[0].name) == 100
 
@@ -301,7 +301,7 @@ async def test_echoed_user_text_has_markdown_escaped(bot: ConfBot):
 @pytest.mark.parametrize("query", ["hongmeng", "ransom access memories", "tensor language model"])
 async def test_embeds_with_the_longest_titles_and_author_lists_fit(cog: ProgramCog, query: str):
     interaction = make_interaction()
-    await cog.paper.callback(cog, interaction, title=query)
+    await cog.talk.callback(cog, interaction, title=query)
     embed = embed_of(interaction)
     assert len(embed) <= 6000
     assert len(embed.title) <= 256 and len(embed.description or "") <= 4096
@@ -311,7 +311,7 @@ async def test_embeds_with_the_longest_titles_and_author_lists_fit(cog: ProgramC
 
 async def test_hongmeng_lists_all_fifteen_authors(cog: ProgramCog):
     interaction = make_interaction()
-    await cog.paper.callback(cog, interaction, title="hongmeng")
+    await cog.talk.callback(cog, interaction, title="hongmeng")
     text = " ".join(f.value for f in embed_of(interaction).fields)
     assert "Haibo Chen" in text and "Fengwei Xu" in text
     assert text.count(",") + text.count(" and ") >= 14

@@ -59,8 +59,8 @@ def assert_safe(card_list: list[cards.Card]) -> None:
 
 
 def test_paper_card(hostile: ProgramService):
-    answer = hostile.paper("p:xiang")
-    assert_safe(cards.paper_cards(answer, hostile.conference))
+    answer = hostile.talk("p:xiang")
+    assert_safe(cards.talk_cards(answer, hostile.conference))
 
 
 def test_next_and_now_cards(hostile: ProgramService):
@@ -225,9 +225,9 @@ def _everything(service: ProgramService) -> list[str]:
         shown += _shown(cards.now_cards(service.now(at), conference))
     now = pacific("2024-07-10T08:00")
     for talk in program.talks:
-        paper = service.paper(f"p:{talk.key}")
+        paper = service.talk(f"p:{talk.key}")
         assert not isinstance(paper, NoMatch)
-        shown += _shown(cards.paper_cards(paper, conference, now))
+        shown += _shown(cards.talk_cards(paper, conference, now))
         item = service.remindable(f"p:{talk.key}")
         assert item is not None and not isinstance(item, Session)
         shown += _shown(

@@ -131,7 +131,7 @@ def test_fosdem_lists_29_rooms_in_use_of_40_and_warns_of_the_empty_ones():
 
 def test_fosdem_finds_a_talk_and_its_speaker():
     service = ProgramService(load("fosdem").program)
-    answer = service.paper("callee saved registers llvm")
+    answer = service.talk("callee saved registers llvm")
     assert answer.talk.title == "A New Approach to Callee-Saved Registers in LLVM"
     assert answer.talk.talk.track == "LLVM"
     (person,) = service.author("mikhail gudim").people
@@ -241,8 +241,8 @@ def test_a_talks_people_are_speakers_in_cards():
     from bot.render import cards
 
     service = ProgramService(load("fosdem").program)
-    talk = service.paper("callee saved registers").talk
-    (card,) = cards.paper_cards(service.paper("callee saved registers"), service.conference)
+    talk = service.talk("callee saved registers").talk
+    (card,) = cards.talk_cards(service.talk("callee saved registers"), service.conference)
     assert card.fields[0].name == "Speakers"
     reminder = cards.reminder_card(talk, service.conference, utc("2025-02-01T09:25"), ())
     assert reminder.fields[0].name == "Speakers"

@@ -10,9 +10,9 @@ import pytest
 
 from bot.model import Program
 from bot.service import ProgramService, QueryError
-from bot.service.results import AuthorAnswer, NoMatch, PaperAnswer, SessionAnswer
+from bot.service.results import AuthorAnswer, NoMatch, SessionAnswer, TalkAnswer
 
-PAPER_QUERIES = [
+TALK_QUERIES = [
     ("sabre", "Sabre"),
     ("sarathi", "Taming Throughput-Latency Tradeoff"),
     ("sarthi serve", "Taming Throughput-Latency Tradeoff"),
@@ -114,13 +114,13 @@ AFFILIATION_QUERIES = [
 
 
 def test_the_labeled_set_has_at_least_forty_queries():
-    assert len(PAPER_QUERIES) + len(PERSON_QUERIES) + len(AFFILIATION_QUERIES) >= 40
+    assert len(TALK_QUERIES) + len(PERSON_QUERIES) + len(AFFILIATION_QUERIES) >= 40
 
 
-@pytest.mark.parametrize(("query", "expected"), PAPER_QUERIES)
+@pytest.mark.parametrize(("query", "expected"), TALK_QUERIES)
 def test_paper_query_finds_expected_paper_first(service: ProgramService, query, expected):
-    answer = service.paper(query)
-    assert isinstance(answer, PaperAnswer), answer
+    answer = service.talk(query)
+    assert isinstance(answer, TalkAnswer), answer
     assert answer.talk.title.startswith(expected)
 
 
@@ -139,8 +139,8 @@ def test_affiliation_query_finds_it_in_search(service: ProgramService, query, ex
 
 def test_every_seed_title_finds_itself_first(service: ProgramService, program: Program):
     for talk in program.talks:
-        answer = service.paper(talk.title)
-        assert isinstance(answer, PaperAnswer) and answer.talk.talk.key == talk.key, talk.title
+        answer = service.talk(talk.title)
+        assert isinstance(answer, TalkAnswer) and answer.talk.talk.key == talk.key, talk.title
 
 
 def test_every_person_finds_themselves_first(service: ProgramService, program: Program):
@@ -152,11 +152,11 @@ def test_every_person_finds_themselves_first(service: ProgramService, program: P
 
 def test_nonsense_gets_no_match_instead_of_a_random_paper(service: ProgramService):
     for query in ("pizza", "zzzzqqq", "the", "banana bread recipe", "memory soup", "quantum llama"):
-        assert isinstance(service.paper(query), NoMatch), query
+        assert isinstance(service.talk(query), NoMatch), query
 
 
 def test_near_miss_gets_did_you_mean_suggestions(service: ProgramService):
-    answer = service.paper("snapshot banana")
+    answer = service.talk("snapshot banana")
     assert isinstance(answer, NoMatch)
     assert answer.suggestions and answer.suggestions[0].startswith("Sabre")
 
@@ -186,14 +186,14 @@ def test_session_names_are_searchable(service: ProgramService):
 
 
 def test_stable_reference_resolves_exactly(service: ProgramService):
-    answer = service.paper("p:fu")
-    assert isinstance(answer, PaperAnswer) and answer.talk.title.startswith("ServerlessLLM")
+    answer = service.talk("p:fu")
+    assert isinstance(answer, TalkAnswer) and answer.talk.title.startswith("ServerlessLLM")
 
 
 @pytest.mark.parametrize("query", ["", "   ", "x" * 10_000, "abc\x00def", "a\x1b[31mred"])
 def test_absurd_input_is_refused_with_a_reason(service: ProgramService, query):
     with pytest.raises(QueryError):
-        service.paper(query)
+        service.talk(query)
 
 
 # -- bounded work: hostile input costs what a normal query does ---------------------------

@@ -50,7 +50,7 @@ class Console:
         self.commands: dict[str, Command] = {
             "next": c("/next [when]", "what's on and what's next", self.next),
             "now": c("/now", "what is on stage right now", self.now),
-            "paper": c("/paper <title>", "find a paper by (part of) its title", self.paper, True),
+            "paper": c("/paper <title>", "find a paper by (part of) its title", self.talk, True),
             "author": c("/author <name>", "a person's papers, with times", self.author, True),
             "session": c("/session <name>", "a session's talks and times", self.session, True),
             "schedule": c("/schedule <day>", "a day at a glance ('thursday')", self.schedule, True),
@@ -98,9 +98,9 @@ class Console:
     def now(self, argument: str) -> Reply:
         return Reply(text.render_now(self.service.now(self.clock.now()), self.conference))
 
-    def paper(self, argument: str) -> Reply:
-        answer = self.service.paper(argument)
-        return Reply(text.render_paper(answer, self.conference), _code(answer))
+    def talk(self, argument: str) -> Reply:
+        answer = self.service.talk(argument)
+        return Reply(text.render_talk(answer, self.conference), _code(answer))
 
     def author(self, argument: str) -> Reply:
         answer = self.service.author(argument)

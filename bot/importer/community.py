@@ -25,6 +25,7 @@ from bot.importer.report import Loaded, LoadReport
 from bot.model import (
     Authorship,
     Conference,
+    ItemNoun,
     Link,
     Program,
     Session,
@@ -235,7 +236,7 @@ def _conference(raw: RawConference, zone: ZoneInfo, days: Sequence[date]) -> Con
         location=raw.city,
         start_date=first_day,
         end_date=last_day,
-        item_noun="talk",
+        item_noun=ItemNoun.TALK,
         source=_source(raw),
     )
 

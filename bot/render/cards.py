@@ -44,7 +44,6 @@ from bot.service.results import (
     NextAnswer,
     NoMatch,
     NowAnswer,
-    PaperAnswer,
     PersonTalks,
     Phase,
     ProgramItem,
@@ -52,6 +51,7 @@ from bot.service.results import (
     SessionAnswer,
     SessionBlock,
     SessionTalk,
+    TalkAnswer,
 )
 from bot.service.watch import NO_STREAMS, Watch
 from bot.store.state import RecordedChange
@@ -349,8 +349,8 @@ def _derived_footer(
     return derived_note(conference) if any(i.slot.approximate for i in items) else None
 
 
-def paper_cards(
-    answer: PaperAnswer,
+def talk_cards(
+    answer: TalkAnswer,
     conference: Conference,
     now: datetime | None = None,
     streams: Mapping[str, str] = NO_STREAMS,
@@ -410,12 +410,12 @@ def paper_cards(
 
 def _people_word(conference: Conference) -> str:
     """Papers have authors; talks have speakers."""
-    return "Authors" if conference.item_noun == "paper" else "Speakers"
+    return "Authors" if conference.is_proceedings else "Speakers"
 
 
 def _page_label(conference: Conference) -> str:
     """The link button to an item's page on the conference's site."""
-    return "Paper page" if conference.item_noun == "paper" else "Talk page"
+    return "Paper page" if conference.is_proceedings else "Talk page"
 
 
 def _merge_author_fields(fields: list[Field]) -> list[Field]:

@@ -32,13 +32,13 @@ from bot.service.results import (
     NextAnswer,
     NoMatch,
     NowAnswer,
-    PaperAnswer,
     Phase,
     ProgramItem,
     SearchAnswer,
     SessionAnswer,
     SessionBlock,
     SessionTalk,
+    TalkAnswer,
 )
 from bot.store.build import BuildReport
 from bot.store.state import RecordedChange
@@ -156,7 +156,7 @@ def _ambient(events: tuple[Event, ...], tz: ZoneInfo) -> list[str]:
     ]
 
 
-def render_paper(answer: PaperAnswer | NoMatch, conference: Conference) -> str:
+def render_talk(answer: TalkAnswer | NoMatch, conference: Conference) -> str:
     if isinstance(answer, NoMatch):
         return no_match_text(answer)
     tz = conference.tz
@@ -318,7 +318,7 @@ def load_details(program: Program, build: BuildReport) -> list[str]:
     room_blocks = any(s.kind is SessionKind.ROOM_BLOCK for s in program.sessions)
     blocks = "room blocks" if room_blocks else "sessions"
     entries = sum(len(p.authors) for p in program.talks)
-    people = "author" if noun == "paper" else "speaker"
+    people = "author" if c.is_proceedings else "speaker"
     days = {s.day for s in program.sessions}
     lines.append(
         f"  {len(days)} days, {len(program.sessions)} {blocks}, {len(program.talks)} {noun}s,"

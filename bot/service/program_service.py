@@ -23,7 +23,6 @@ from bot.service.results import (
     NextAnswer,
     NoMatch,
     NowAnswer,
-    PaperAnswer,
     PersonTalks,
     Phase,
     ProgramItem,
@@ -32,6 +31,7 @@ from bot.service.results import (
     SessionBlock,
     SessionTalk,
     Suggestion,
+    TalkAnswer,
 )
 from bot.service.timeline import Timeline
 from bot.service.when import WhenError, parse_when
@@ -44,7 +44,7 @@ TALK_REF, PERSON_REF, SESSION_REF = "p:", "a:", "s:"
 
 # Thresholds on the 0-100 scores of bot.search, chosen on the labeled query set in
 # tests/test_search_quality.py: below them an answer is more likely wrong than right.
-PAPER_MATCH = 65.0
+TALK_MATCH = 65.0
 PERSON_MATCH = 70.0
 AFFILIATION_MATCH = 75.0
 SESSION_MATCH = 70.0
@@ -203,15 +203,15 @@ class ProgramService:
 
     # -- lookups ------------------------------------------------------------------------
 
-    def paper(self, query: str) -> PaperAnswer | NoMatch:
+    def talk(self, query: str) -> TalkAnswer | NoMatch:
         if isinstance(ref := self.remindable(query), SessionTalk):
-            return PaperAnswer(query, ref, ())
+            return TalkAnswer(query, ref, ())
         query = clean_query(query, "paper title")
         hits = self.index.find_talks(query, limit=6)
-        if not hits or hits[0].score < PAPER_MATCH:
+        if not hits or hits[0].score < TALK_MATCH:
             return self._no_match(query, "paper", hits, lambda k: self.talks[k].title)
         runners_up = tuple(self.talks[h.key] for h in hits[1:5] if h.score >= 50)
-        return PaperAnswer(query, self.talks[hits[0].key], runners_up)
+        return TalkAnswer(query, self.talks[hits[0].key], runners_up)
 
     def author(self, query: str) -> AuthorAnswer | NoMatch:
         if query.startswith(PERSON_REF) and query[len(PERSON_REF) :] in self.people:
@@ -269,7 +269,7 @@ class ProgramService:
 
     def search(self, query: str) -> SearchAnswer:
         query = clean_query(query)
-        talk_hits = [h for h in self.index.find_talks(query, 5) if h.score >= PAPER_MATCH]
+        talk_hits = [h for h in self.index.find_talks(query, 5) if h.score >= TALK_MATCH]
         index = self.index
         people_hits = [h for h in index.find_people(query, 5, False) if h.score >= PERSON_MATCH + 2]
         affiliation_hits = [

@@ -85,7 +85,7 @@ class NoMatch:
 
 
 @dataclass(frozen=True, slots=True)
-class PaperAnswer:
+class TalkAnswer:
     query: str
     talk: SessionTalk
     runners_up: tuple[SessionTalk, ...]

@@ -11,7 +11,7 @@ import dataclasses
 import json
 from typing import Any
 
-from bot.model import Conference, Link, LinkKind, Session, SessionKind, Talk
+from bot.model import Conference, ItemNoun, Link, LinkKind, Session, SessionKind, Talk
 
 # The fields stored as extras, per model type: everything after the core columns.
 FIELDS: dict[type, tuple[str, ...]] = {
@@ -59,4 +59,6 @@ def from_values(kind: type, values: dict[str, Any]) -> dict[str, Any]:
         )
     if kind is Session and "kind" in values:
         values["kind"] = SessionKind(values["kind"])
+    if kind is Conference and "item_noun" in values:
+        values["item_noun"] = ItemNoun(values["item_noun"])
     return values

@@ -142,17 +142,17 @@ class ProgramCog(commands.Cog):
         title="A few words of the title or the system's name; typos are fine",
         conference=CONFERENCE_HELP,
     )
-    async def paper(
+    async def talk(
         self, interaction: discord.Interaction, title: str, conference: ConferenceArg | None = None
     ) -> None:
         service = await self._searching(interaction, conference)
-        answer = _found(service.paper(title))
+        answer = _found(service.talk(title))
         streams = await self._streams(interaction, service)
-        card_list = cards.paper_cards(answer, service.conference, self.clock.now(), streams)
+        card_list = cards.talk_cards(answer, service.conference, self.clock.now(), streams)
         await send_cards(interaction, card_list)
 
-    @paper.autocomplete("title")
-    async def paper_autocomplete(
+    @talk.autocomplete("title")
+    async def talk_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[Choice]:
         service = await self._suggesting(interaction)

@@ -31,7 +31,7 @@ from bot.render import cards, ics, timefmt
 from bot.render.common import count_of
 from bot.render.markdown import escape, say
 from bot.service import SESSION_REF, TALK_REF, ProgramService, QueryError
-from bot.service.results import NoMatch, PaperAnswer, SessionAnswer, Suggestion
+from bot.service.results import NoMatch, SessionAnswer, Suggestion, TalkAnswer
 from bot.store.state import FOLLOWED, ReminderLimitReached, StateStore
 
 log = logging.getLogger(__name__)
@@ -382,8 +382,8 @@ def _resolve(service: ProgramService, text: str) -> str:
     """An autocomplete value ('p:…', 's:…') or typed text, to a stable reference."""
     if service.remindable(text) is not None:
         return text
-    talk = service.paper(text)
-    if isinstance(talk, PaperAnswer):
+    talk = service.talk(text)
+    if isinstance(talk, TalkAnswer):
         return TALK_REF + talk.talk.key
     session = service.session(text)
     if isinstance(session, SessionAnswer):
