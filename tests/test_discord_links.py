@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.render import cards
+from bot.render import cards, limits
 from tests.fakediscord import rules
 
 
@@ -91,6 +91,6 @@ WRITTEN = st.builds("{}{}{}".format, SCHEMES, HOSTS, st.lists(PIECES, max_size=1
 @settings(max_examples=400, deadline=None)
 @given(WRITTEN | st.text(max_size=60))
 def test_whatever_a_program_holds_the_link_sent_is_one_discord_takes(written: str):
-    for limit in (cards.EMBED_URL_MAX, cards.BUTTON_URL_MAX):
+    for limit in (limits.EMBED_URL_MAX, limits.BUTTON_URL_MAX):
         link = cards.discord_link(written, limit)
         assert link is None or rules.url_error(link, limit) is None, link

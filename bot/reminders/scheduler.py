@@ -24,7 +24,7 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.model import Session
 from bot.reminders.planner import SLOT_REF, SYNC_REF, plan
-from bot.render import cards
+from bot.render import cards, limits
 from bot.render.cards import Card
 from bot.service import ProgramService
 from bot.service.results import SessionTalk
@@ -46,7 +46,6 @@ MAX_ATTEMPTS = 5
 RETRY_AFTER = 15  # seconds before the first retry; doubled for each one after
 MAX_SLEEP = 3600.0  # re-check the plan at least hourly, whatever happens
 STOP_GRACE = 5.0  # seconds a stop waits for the send in flight before cancelling it
-EMBEDS_PER_MESSAGE = 10
 PENDING, SENDING = DeliveryState.PENDING, DeliveryState.SENDING
 
 
@@ -446,8 +445,8 @@ def _chunks(found: list[Card]) -> list[list[Card]]:
     chunks: list[list[Card]] = [[]]
     size = 0
     for card in found:
-        too_big = size + card.size() > cards.TOTAL_MAX
-        if chunks[-1] and (len(chunks[-1]) >= EMBEDS_PER_MESSAGE or too_big):
+        too_big = size + card.size() > limits.EMBED_TOTAL_MAX
+        if chunks[-1] and (len(chunks[-1]) >= limits.EMBEDS_PER_MESSAGE or too_big):
             chunks.append([])
             size = 0
         chunks[-1].append(card)

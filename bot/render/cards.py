@@ -37,6 +37,22 @@ from bot.render.common import (
     watch_of,
     what_changed,
 )
+from bot.render.limits import (
+    BUTTON_LABEL_MAX,
+    BUTTON_URL_MAX,
+    CHOICE_NAME_MAX,
+    EMBED_DESCRIPTION_MAX,
+    EMBED_FIELD_NAME_MAX,
+    EMBED_FIELD_VALUE_MAX,
+    EMBED_FIELDS_MAX,
+    EMBED_FOOTER_MAX,
+    EMBED_TITLE_MAX,
+    EMBED_TOTAL_MAX,
+    EMBED_URL_MAX,
+    MESSAGE_MAX,
+    THREAD_NAME_MAX,
+    TYPED_SHOWN_MAX,
+)
 from bot.render.markdown import escape
 from bot.service.results import (
     AuthorAnswer,
@@ -56,26 +72,15 @@ from bot.service.results import (
 from bot.service.watch import NO_STREAMS, Watch
 from bot.store.state import RecordedChange
 
-# Discord's embed limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits)
-TITLE_MAX = 256
-DESCRIPTION_MAX = 4096
-FIELDS_MAX = 25
-FIELD_NAME_MAX = 256
-FIELD_VALUE_MAX = 1024
-FOOTER_MAX = 2048
-TOTAL_MAX = 6000
 # Pages stay well under the total so a reader is not handed a wall of text.
 PAGE_BUDGET = 3500
 PAGE_FIELDS = 8
 # Lines of a list (program changes) per card description, well under Discord's 4096.
 DESCRIPTION_PAGE = 3000
-CHOICE_NAME_MAX = 100
-# Discord's link limits: an embed's url, a link button's url and label. Discord refuses
-# the whole message (400, code 50035) for one link it does not take, so `fit` keeps only
-# links it takes (see `discord_link`).
-EMBED_URL_MAX = 2048
-BUTTON_URL_MAX = 512
-BUTTON_LABEL_MAX = 80
+# A page of the conference list: its lines and what to do next, a little under 4096.
+LIST_DESCRIPTION_MAX = 4000
+# Discord refuses the whole message (400, code 50035) for one link it does not take, so
+# `fit` keeps only links it takes (see `discord_link`).
 
 BLUE, GREEN, GREY, GOLD = 0x3B82F6, 0x22C55E, 0x6B7280, 0xEAB308
 
@@ -169,18 +174,18 @@ def fit(card: Card) -> Card:
     keep only the links Discord takes (encoded as it takes them)."""
     fields = tuple(
         Field(
-            truncate(f.name, FIELD_NAME_MAX) or "\u200b",
-            truncate(f.value, FIELD_VALUE_MAX) or "\u200b",
+            truncate(f.name, EMBED_FIELD_NAME_MAX) or "\u200b",
+            truncate(f.value, EMBED_FIELD_VALUE_MAX) or "\u200b",
             f.inline,
         )
-        for f in card.fields[:FIELDS_MAX]
+        for f in card.fields[:EMBED_FIELDS_MAX]
     )
     fitted = replace(
         card,
-        title=truncate(card.title, TITLE_MAX),
-        description=truncate(card.description, DESCRIPTION_MAX),
+        title=truncate(card.title, EMBED_TITLE_MAX),
+        description=truncate(card.description, EMBED_DESCRIPTION_MAX),
         fields=fields,
-        footer=truncate(card.footer, FOOTER_MAX) if card.footer else None,
+        footer=truncate(card.footer, EMBED_FOOTER_MAX) if card.footer else None,
         url=discord_link(card.url) if card.url else None,
         links=tuple(
             (truncate(label, BUTTON_LABEL_MAX), link)
@@ -188,10 +193,10 @@ def fit(card: Card) -> Card:
             if (link := discord_link(url, BUTTON_URL_MAX)) is not None
         ),
     )
-    while fitted.size() > TOTAL_MAX and fitted.fields:
+    while fitted.size() > EMBED_TOTAL_MAX and fitted.fields:
         fitted = replace(fitted, fields=fitted.fields[:-1])
-    if fitted.size() > TOTAL_MAX:
-        room = TOTAL_MAX - (fitted.size() - len(fitted.description))
+    if fitted.size() > EMBED_TOTAL_MAX:
+        room = EMBED_TOTAL_MAX - (fitted.size() - len(fitted.description))
         fitted = replace(fitted, description=truncate(fitted.description, max(room, 1)))
     return fitted
 
@@ -201,7 +206,11 @@ def paginate(base: Card, fields: Sequence[Field]) -> list[Card]:
     pages: list[list[Field]] = [[]]
     size = base.size()
     for f in fields:
-        f = Field(truncate(f.name, FIELD_NAME_MAX), truncate(f.value, FIELD_VALUE_MAX), f.inline)
+        f = Field(
+            truncate(f.name, EMBED_FIELD_NAME_MAX),
+            truncate(f.value, EMBED_FIELD_VALUE_MAX),
+            f.inline,
+        )
         cost = len(f.name) + len(f.value)
         if pages[-1] and (len(pages[-1]) >= PAGE_FIELDS or size + cost > PAGE_BUDGET):
             pages.append([])
@@ -265,7 +274,7 @@ def item_field(
         if extra := event_extra(item):
             lines.append(escape(extra))
         title = f"{escape(item_kind(item))}: {escape(item.title)}"
-    return Field(truncate(f"{label} · {title}", FIELD_NAME_MAX), "\n".join(lines))
+    return Field(truncate(f"{label} · {title}", EMBED_FIELD_NAME_MAX), "\n".join(lines))
 
 
 def _as_of(at: datetime, tz: ZoneInfo) -> str:
@@ -583,7 +592,7 @@ def about_cards(
 
 def no_match_message(answer: NoMatch, hint: str | None = None) -> str:
     """The short ephemeral answer when nothing matches, with suggestions."""
-    text = f"No {answer.what} matches “{escape(truncate(answer.query, 100))}”."
+    text = f"No {answer.what} matches “{escape(truncate(answer.query, TYPED_SHOWN_MAX))}”."
     if answer.suggestions:
         text += "\nDid you mean:\n" + "\n".join(f"• {escape(s)}" for s in answer.suggestions)
     else:
@@ -668,7 +677,7 @@ def talk_start_text(
     return truncate(
         f"▶️ Now{room}: **{escape(talk.title)}** — {by} · {stamp(talk.slot.start, 't')}{late}"
         f" ({timefmt.time_of(talk.slot, tz)}){live}",
-        2000,
+        MESSAGE_MAX,
     )
 
 
@@ -708,7 +717,7 @@ def _stream_shown(url: str) -> str:
 def qa_thread_name(talk: SessionTalk) -> str:
     """A forum post's title: the talk's as written (Discord allows 100 characters, and
     shows no Markdown in channel names, so nothing is escaped here)."""
-    return truncate(talk.title, 100)
+    return truncate(talk.title, THREAD_NAME_MAX)
 
 
 def qa_card(talk: SessionTalk, conference: Conference) -> Card:
@@ -735,7 +744,7 @@ def qa_card(talk: SessionTalk, conference: Conference) -> Card:
 
 def question_text(asker: str, question: str) -> str:
     """A question as posted in its thread: who asks (escaped, never a ping), and what."""
-    return truncate(f"❓ **{escape(asker)}** asks:\n{escape(question)}", 2000)
+    return truncate(f"❓ **{escape(asker)}** asks:\n{escape(question)}", MESSAGE_MAX)
 
 
 def questions_text(ranked: Sequence[tuple[int, str, str]], title: str) -> str:
@@ -746,7 +755,7 @@ def questions_text(ranked: Sequence[tuple[int, str, str]], title: str) -> str:
     for rank, (votes, text, url) in enumerate(ranked[:20], start=1):
         jump = f" ([jump]({target}))" if (target := link_target(url)) else ""
         lines.append(f"{rank}. {votes} 👍 · {truncate(text, 150)}{jump}")
-    return truncate("\n".join(lines), 2000)
+    return truncate("\n".join(lines), MESSAGE_MAX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -771,7 +780,7 @@ def conference_list_cards(lines: Sequence[str], tips: str) -> list[Card]:
     return [
         Card(
             title="Conferences here" + (f" ({n}/{count})" if count > 1 else ""),
-            description=truncate("\n".join([*page, "", tips]), 4000),
+            description=truncate("\n".join([*page, "", tips]), LIST_DESCRIPTION_MAX),
         )
         for n, page in enumerate(pages, 1)
     ]
@@ -882,7 +891,7 @@ def status_card(report: StatusReport, conference: Conference) -> Card:
         lines = [f"{escape(room)} → <#{channel}>" if reason is None
                  else f"⚠️ {escape(room)}: off ({escape(reason)}); `/announce room` again resumes"
                  for room, channel, reason in report.room_channels]  # fmt: skip
-        fields += (Field("Room channels", truncate("\n".join(lines), FIELD_VALUE_MAX)),)
+        fields += (Field("Room channels", truncate("\n".join(lines), EMBED_FIELD_VALUE_MAX)),)
     if report.source is not None:
         fields += (Field("Program source", report.source),)
     if report.qa_forum is not None:
@@ -891,6 +900,6 @@ def status_card(report: StatusReport, conference: Conference) -> Card:
         fields += (Field("Q&A threads", qa),)
     if report.streams:
         lines = [f"{escape(room)}: {_stream_shown(url)}" for room, url in report.streams]
-        fields += (Field("Live streams", truncate("\n".join(lines), FIELD_VALUE_MAX)),)
+        fields += (Field("Live streams", truncate("\n".join(lines), EMBED_FIELD_VALUE_MAX)),)
     colour = GOLD if report.channel_id is not None and not report.enabled else BLUE
     return fit(Card(f"confbot status · {escape(conference.name)}", fields=fields, colour=colour))

@@ -9,12 +9,9 @@ from datetime import datetime
 from bot.model import Conference, Session
 from bot.render.cards import truncate
 from bot.render.common import how_derived
+from bot.render.limits import EVENT_DESCRIPTION_MAX, EVENT_LOCATION_MAX, EVENT_NAME_MAX
 from bot.render.markdown import escape
 from bot.service.results import SessionTalk
-
-NAME_MAX = 100
-DESCRIPTION_MAX = 1000
-LOCATION_MAX = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +36,9 @@ def session_event(
     room = session.slot.room or "See the program"
     location = f"{room}, {conference.venue}" if conference.venue else room
     return EventSpec(
-        name=truncate(session.title, NAME_MAX),
-        description=truncate("\n".join(lines), DESCRIPTION_MAX),
-        location=truncate(location, LOCATION_MAX),
+        name=truncate(session.title, EVENT_NAME_MAX),
+        description=truncate("\n".join(lines), EVENT_DESCRIPTION_MAX),
+        location=truncate(location, EVENT_LOCATION_MAX),
         start=session.slot.start,
         end=session.slot.end,
     )

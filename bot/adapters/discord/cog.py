@@ -27,6 +27,7 @@ from bot.adapters.discord.tree import NothingFound
 from bot.clock import Clock
 from bot.live.conferences import Conferences
 from bot.render import cards
+from bot.render.limits import CHOICE_VALUE_MAX, CHOICES_MAX
 from bot.service import ProgramService, QueryError
 from bot.service.results import NoMatch, Suggestion
 from bot.service.watch import NO_STREAMS
@@ -36,8 +37,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 EXPORT = "export"
 Choice = app_commands.Choice[str]
-CHOICES_MAX = 25
-VALUE_MAX = 100
 
 
 def to_choices(suggestions: list[Suggestion]) -> list[Choice]:
@@ -45,7 +44,7 @@ def to_choices(suggestions: list[Suggestion]) -> list[Choice]:
     return [
         app_commands.Choice(name=cards.choice_name(s.label), value=s.value)
         for s in suggestions
-        if len(s.value) <= VALUE_MAX
+        if len(s.value) <= CHOICE_VALUE_MAX
     ][:CHOICES_MAX]
 
 

@@ -40,6 +40,7 @@ from bot.live.conferences import Conferences, Served, forget_files
 from bot.live.guard import PublicResolver, SourceRefused, check_resolves
 from bot.live.remote import Download, FetchError, RemoteProgram
 from bot.render import cards
+from bot.render.limits import ADDRESS_MAX, MESSAGE_MAX
 from bot.render.markdown import escape
 from bot.render.text import load_details
 from bot.service import QueryError
@@ -51,7 +52,6 @@ log = logging.getLogger(__name__)
 # Seconds to check, fetch, read and open a source being added: the organiser is waiting,
 # and a source slower or larger than this would cost every check for changes as much.
 ADD_BUDGET = 20.0
-SOURCE_MAX = 500  # characters of an address
 # Adds reading and opening a source at once, across every server: reading runs in worker
 # threads, which cannot be stopped at the budget, so without a cap one server's huge
 # sources (one at a time each, see ConferenceCog._adds) could take every worker the
@@ -182,7 +182,7 @@ class ConferenceCog(commands.Cog):
         minutes = self.settings.sync_interval / 60
         text = (f"✅ This server now offers {_named(served)}, from <{served.settings.program_url}>;"
                 f" it is checked for changes every {minutes:g} min.\n" + summary)  # fmt: skip
-        await send_text(interaction, cards.truncate(text, 2000), ephemeral=True)
+        await send_text(interaction, cards.truncate(text, MESSAGE_MAX), ephemeral=True)
 
     @add.autocomplete("source")
     async def add_autocomplete(
@@ -348,8 +348,8 @@ class ConferenceCog(commands.Cog):
         for served in self.conferences:
             if served.settings.program_url == url:
                 return served, ""
-        if len(url) > SOURCE_MAX:
-            raise QueryError(f"That address is over {SOURCE_MAX} characters long.")
+        if len(url) > ADDRESS_MAX:
+            raise QueryError(f"That address is over {ADDRESS_MAX} characters long.")
         added = [s for s in self.conferences if s.added and s.added.guild_id == guild_id]
         if len(added) >= MAX_ADDED:
             raise QueryError(f"This server has added {MAX_ADDED} programs by address, the most"

@@ -14,6 +14,7 @@ from discord import app_commands
 from bot.live.conferences import Conferences, Served, UnknownConference
 from bot.live.holder import StillIndexing
 from bot.render import cards
+from bot.render.limits import CHOICES_MAX
 from bot.service import ProgramService
 
 CONFERENCE_HELP = "Which conference, where several are followed (default: this server's)"
@@ -82,7 +83,7 @@ def choices_among(among: list[Served], current: str) -> list[app_commands.Choice
         app_commands.Choice(name=cards.choice_name(s.conference.name), value=s.key)
         for s in among
         if wanted in s.key.casefold() or wanted in s.conference.name.casefold()
-    ][:25]
+    ][:CHOICES_MAX]
 
 
 class ConferenceOption(app_commands.Transformer):

@@ -13,6 +13,7 @@ from bot.adapters.discord.qa_widgets import AskButton
 from bot.adapters.discord.views import links_view
 from bot.reminders.scheduler import TargetGone, TryLater, Unreachable
 from bot.render.cards import Card
+from bot.render.limits import FORUM_TAGS_MAX
 
 
 def _outcome(exc: discord.HTTPException, deleted: str, forbidden: str) -> Exception:
@@ -69,7 +70,8 @@ class DiscordSender:
             if not isinstance(forum, discord.ForumChannel):
                 raise TargetGone(f"channel {forum_id} is not a forum")
             wanted = {t.casefold() for t in tags}
-            applied = [t for t in forum.available_tags if t.name.casefold() in wanted][:5]
+            available = [t for t in forum.available_tags if t.name.casefold() in wanted]
+            applied = available[:FORUM_TAGS_MAX]
             kwargs: dict[str, Any] = {"embed": to_embed(card), "applied_tags": applied,
                                       "allowed_mentions": NO_MENTIONS}  # fmt: skip
             view = links_view(card) or discord.ui.View(timeout=None)

@@ -31,6 +31,7 @@ from bot.live.diff import Change
 from bot.model import Session
 from bot.render.common import count_of
 from bot.render.events import session_event
+from bot.render.limits import EVENTS_PER_SERVER_MAX, MESSAGE_MAX
 from bot.render.markdown import escape
 from bot.store.state import StateStore
 from bot.tasks import stopped
@@ -38,8 +39,7 @@ from bot.tasks import stopped
 log = logging.getLogger(__name__)
 
 PUBLISH, REMOVE = "publish", "remove"
-EVENT_LIMIT = 100  # upcoming scheduled events Discord holds per server
-TOO_MANY_EVENTS = 30038  # Discord's error code when a server holds EVENT_LIMIT already
+TOO_MANY_EVENTS = 30038  # Discord's error code when a server holds EVENTS_PER_SERVER_MAX
 ROLL_CHECK = 300.0  # seconds between window checks at most, whatever the program says
 
 
@@ -60,7 +60,7 @@ class Tally:
             text = f"📅 Events: {self.created} created, {self.updated} updated."
             if self.waiting:
                 text += (f" {count_of(self.waiting, 'more session')} wait for room: Discord"
-                         f" holds {EVENT_LIMIT} upcoming events per server, so they are"
+                         f" holds {EVENTS_PER_SERVER_MAX} upcoming events per server, so they are"
                          " published as earlier ones end.")  # fmt: skip
         if self.skipped:
             text += f"\nSkipped {len(self.skipped)} that already started: " + ", ".join(
@@ -68,7 +68,7 @@ class Tally:
             )
         if self.failed:
             text += f"\n⚠️ {len(self.failed)} failed: " + "; ".join(map(escape, self.failed))
-        return text[:2000]
+        return text[:MESSAGE_MAX]
 
 
 class EventsCog(commands.Cog):
@@ -204,7 +204,7 @@ class EventsCog(commands.Cog):
         running = [s for s in sessions if s.slot.start <= now < s.slot.end]
         tally.skipped += [s.title for s in running
                           if s.key not in stored and (only is None or s.key in only)]  # fmt: skip
-        room = max(0, EVENT_LIMIT - self._others(guild, stored)
+        room = max(0, EVENTS_PER_SERVER_MAX - self._others(guild, stored)
                    - sum(1 for s in running if s.key in stored))  # fmt: skip
         upcoming = [s for s in sessions if s.slot.start > now]
         window, tally.waiting = upcoming[:room], max(0, len(upcoming) - room)

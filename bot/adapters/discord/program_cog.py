@@ -28,6 +28,7 @@ from bot.live.conferences import Conferences, Served, decides, who_decides
 from bot.live.sync import Candidate, ProgramFollower, StaleCandidate, records
 from bot.render import cards
 from bot.render.common import count_of
+from bot.render.limits import MESSAGE_MAX
 from bot.render.markdown import escape
 from bot.service import QueryError
 
@@ -154,7 +155,7 @@ class ProgramAdminCog(commands.Cog):
         if not await may_decide(interaction, served, self.operator_servers):
             # A preview only: who may apply it is said under it.
             text = cards.truncate(summary(candidate), 1500) + "\n\n" + refusal(served)
-            await interaction.followup.send(cards.truncate(text, 2000), ephemeral=True,
+            await interaction.followup.send(cards.truncate(text, MESSAGE_MAX), ephemeral=True,
                                             allowed_mentions=NO_MENTIONS)  # fmt: skip
             return
         view = ApplyView(served, candidate, interaction.user.id, self.operator_servers)

@@ -29,6 +29,7 @@ from bot.live.sync import SyncStatus
 from bot.reminders.agenda import agenda
 from bot.render import cards, ics, timefmt
 from bot.render.common import count_of
+from bot.render.limits import MESSAGE_MAX
 from bot.render.markdown import escape, say
 from bot.service import SESSION_REF, TALK_REF, ProgramService, QueryError
 from bot.service.results import NoMatch, SessionAnswer, Suggestion, TalkAnswer
@@ -361,7 +362,7 @@ class RemindersCog(commands.Cog):
         )
         try:
             await interaction.followup.send(
-                cards.truncate(text, 2000), ephemeral=True, allowed_mentions=NO_MENTIONS
+                cards.truncate(text, MESSAGE_MAX), ephemeral=True, allowed_mentions=NO_MENTIONS
             )
         except discord.HTTPException:
             log.exception("could not tell user %d about failed reminders", interaction.user.id)

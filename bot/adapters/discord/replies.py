@@ -10,8 +10,7 @@ from bot.adapters.discord.embeds import NO_MENTIONS, to_embed
 from bot.adapters.discord.respond import send
 from bot.adapters.discord.views import Paginator, links_view
 from bot.render.cards import Card, truncate
-
-MESSAGE_MAX = 2000
+from bot.render.limits import MESSAGE_MAX
 
 
 async def send_cards(

@@ -25,14 +25,13 @@ from bot.adapters.discord.tree import managed_guild, organisers_group
 from bot.address import AddressError, web_address
 from bot.clock import Clock
 from bot.live.conferences import Conferences
-from bot.render.cards import BUTTON_URL_MAX, discord_link
+from bot.render.cards import discord_link
+from bot.render.limits import ADDRESS_MAX, BUTTON_URL_MAX
 from bot.render.markdown import say
 from bot.service import QueryError
 from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)
-
-URL_MAX = 500
 
 
 def stream_url(text: str) -> str:
@@ -47,8 +46,8 @@ def stream_url(text: str) -> str:
         raise QueryError(
             "A stream link must be an https:// address, such as https://example.org/live/room-a."
         )
-    if len(url) > URL_MAX or any(c.isspace() for c in url):
-        raise QueryError(f"That link is not a single address of at most {URL_MAX} characters.")
+    if len(url) > ADDRESS_MAX or any(c.isspace() for c in url):
+        raise QueryError(f"That link is not a single address of at most {ADDRESS_MAX} characters.")
     if discord_link(url, BUTTON_URL_MAX) is None:  # e.g. https://localhost/live
         raise QueryError("Discord does not take that link (its host needs a dot, such as"
                          " example.org), so no one would see it.")  # fmt: skip

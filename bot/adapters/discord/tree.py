@@ -11,6 +11,7 @@ from discord import app_commands
 from bot.adapters.discord.replies import send_text
 from bot.live.holder import StillIndexing
 from bot.render.cards import no_match_message, truncate
+from bot.render.limits import TYPED_SHOWN_MAX
 from bot.render.markdown import escape
 from bot.service import QueryError, WhenError
 from bot.service.results import NoMatch
@@ -102,7 +103,7 @@ class ConfTree(app_commands.CommandTree):
         if isinstance(original, NothingFound):
             message = no_match_message(original.answer, original.hint)
         elif isinstance(original, WhenError):
-            message = original.render(lambda typed: f"“{escape(truncate(typed, 100))}”")
+            message = original.render(lambda typed: f"“{escape(truncate(typed, TYPED_SHOWN_MAX))}”")
         elif isinstance(original, QueryError):
             message = original.render(escape)
         elif isinstance(original, StillIndexing):
