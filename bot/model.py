@@ -233,7 +233,7 @@ class Program:
         return replace(self, conference=replace(self.conference, key=key))
 
     def __repr__(self) -> str:
-        # A summary: the full repr of 10,000 papers takes a second, and Python 3.11's
+        # A summary: the full repr of 10,000 talks takes a second, and Python 3.11's
         # asyncio.run builds the repr of its main task's result (via signal.getsignal).
         return (
             f"Program({self.conference.key!r}: {len(self.sessions)} sessions,"

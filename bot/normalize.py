@@ -3,7 +3,7 @@
 Three different questions need three different answers:
 - *matching* two files that print the same title slightly differently (case, spaces,
   dot leaders) must not lose anything meaningful, so it keeps accents and letters;
-- *identity* of a person across papers uses the same conservative folding;
+- *identity* of a person across talks uses the same conservative folding;
 - *search* must forgive everything a user might not type: accents, Greek letters,
   punctuation and case.
 """

@@ -2,7 +2,7 @@
 
 Times are compared as UTC instants (see Slot): on fall-back night the two 01:30s are an
 hour apart. Items are kept sorted by start so both questions are a binary search plus a short walk,
-not a scan of the program: /next must stay fast at 10,000 papers. Rooms are never
+not a scan of the program: /next must stay fast at 10,000 talks. Rooms are never
 assumed to be one: every answer can hold items from several rooms.
 """
 

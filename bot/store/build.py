@@ -195,7 +195,7 @@ Row = tuple[object, ...]
 
 async def _insert_program(db: aiosqlite.Connection, program: Program) -> None:
     """One executemany per table with ids assigned here: each aiosqlite call is a thread
-    hop, so row-by-row inserts cost seconds at 10,000 papers. The rows are made in a
+    hop, so row-by-row inserts cost seconds at 10,000 talks. The rows are made in a
     worker thread: for a large program (a source a server adds while the bot answers
     others) that is a tenth of a second the event loop would otherwise stand still."""
     conf_id = await _next_id(db, "conference")

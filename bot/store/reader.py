@@ -1,7 +1,7 @@
 """Read programs back out of the database as model dataclasses.
 
 The bot reads a whole program once at start-up and serves every question from memory:
-a conference program is small enough (10,000 papers is a few MB), and a keystroke must
+a conference program is small enough (10,000 talks is a few MB), and a keystroke must
 never wait on a query.
 """
 

@@ -50,7 +50,7 @@ async def send_calendar(
 
 class ProgramCalendar:
     """The whole program as .ics, built once per program and never on the event loop: at
-    10,000 papers it takes seconds, which would stall heartbeats and every other answer.
+    10,000 talks it takes seconds, which would stall heartbeats and every other answer.
     Concurrent requests share one build; a new program (a new service) gets a new one."""
 
     def __init__(self) -> None:

@@ -212,7 +212,7 @@ class ProgramCog(commands.Cog):
         self, interaction: discord.Interaction, query: str, conference: ConferenceArg | None = None
     ) -> None:
         # Answered directly, like every lookup: the work per query is bounded (a few ms at
-        # 10,000 papers), and an error or "nothing matches" must be private, which a
+        # 10,000 talks), and an error or "nothing matches" must be private, which a
         # public defer would already have decided against.
         service = await self._searching(interaction, conference)
         answer = service.search(query)
