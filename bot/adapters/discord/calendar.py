@@ -15,6 +15,7 @@ import discord
 from bot.adapters.discord.conference_option import picked
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.respond import send
+from bot.adapters.discord.tree import answers_errors
 from bot.bulk import bulk_build
 from bot.clock import Clock
 from bot.live.conferences import Conferences
@@ -179,6 +180,7 @@ class CalendarButton(
     ) -> CalendarButton:
         return cls(match["ref"])
 
+    @answers_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         client: ProgramClient = interaction.client  # type: ignore[assignment]
         # The id names the item, not its conference: the one this person asks about

@@ -23,7 +23,7 @@ from discord.ext import commands
 from bot.adapters.discord.conference_option import CONFERENCE_HELP, ConferenceArg, picked
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_text
-from bot.adapters.discord.tree import managed_guild, organisers_group
+from bot.adapters.discord.tree import ConfView, managed_guild, organisers_group
 from bot.live.conferences import Conferences, Served, decides, who_decides
 from bot.live.sync import Candidate, ProgramFollower, StaleCandidate, records
 from bot.render import cards
@@ -69,7 +69,7 @@ def summary(candidate: Candidate, limit: int = 15) -> str:
     return cards.truncate(head + ":\n" + "\n".join(lines), 1900)
 
 
-class ApplyView(discord.ui.View):
+class ApplyView(ConfView):
     """Apply or Cancel a previewed version; only the organiser who asked may press, and
     Apply checks again that they decide (they may have lost Manage Server since)."""
 

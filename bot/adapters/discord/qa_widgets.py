@@ -8,10 +8,9 @@ import re
 from typing import Any
 
 import discord
-from discord.ext import commands
 
 from bot.adapters.discord.embeds import NO_MENTIONS
-from bot.adapters.discord.tree import ConfTree
+from bot.adapters.discord.tree import ConfModal, answers_errors
 from bot.render import cards
 from bot.service import QueryError
 
@@ -20,25 +19,13 @@ QUESTION_MAX = 1000
 ASK_ID = "qa:ask"
 
 
-class QuestionModal(discord.ui.Modal, title="Ask a question"):
+class QuestionModal(ConfModal, title="Ask a question"):
     question: discord.ui.TextInput[QuestionModal] = discord.ui.TextInput(
         label="Your question", style=discord.TextStyle.paragraph, max_length=QUESTION_MAX
     )
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         await post_question(interaction, str(self.question.value))
-
-    # discord.py's Modal narrows BaseView.on_error the same way (no `item`).
-    async def on_error(  # type: ignore[override]
-        self, interaction: discord.Interaction, error: Exception, /
-    ) -> None:
-        # The one error path: the command tree's, as for any command.
-        client = interaction.client
-        tree = client.tree if isinstance(client, commands.Bot | commands.AutoShardedBot) else None
-        if isinstance(tree, ConfTree):
-            await tree.answer_error(interaction, error)
-        else:  # a client without our tree (never in the bot): discord.py's default
-            await super().on_error(interaction, error)
 
 
 async def post_question(interaction: discord.Interaction, question: str) -> None:
@@ -73,5 +60,6 @@ class AskButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], temp
     ) -> AskButton:
         return cls()
 
+    @answers_errors
     async def callback(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_modal(QuestionModal())

@@ -8,9 +8,11 @@ import discord
 
 from bot.adapters.discord.embeds import NO_MENTIONS, to_embed
 from bot.adapters.discord.respond import send
+
+# Defined with send, below views (which answer errors with it); the cogs import it here.
+from bot.adapters.discord.respond import send_text as send_text
 from bot.adapters.discord.views import Paginator, links_view
-from bot.render.cards import Card, truncate
-from bot.render.limits import MESSAGE_MAX
+from bot.render.cards import Card
 
 
 async def send_cards(
@@ -27,12 +29,3 @@ async def send_cards(
     await send(interaction, embed=to_embed(cards[0]), **kwargs)
     if paginator is not None:
         paginator.interaction = interaction
-
-
-async def send_text(interaction: discord.Interaction, text: str, ephemeral: bool = True) -> None:
-    await send(
-        interaction,
-        content=truncate(text, MESSAGE_MAX),
-        ephemeral=ephemeral,
-        allowed_mentions=NO_MENTIONS,
-    )

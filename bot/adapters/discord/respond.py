@@ -9,6 +9,10 @@ from typing import Any
 
 import discord
 
+from bot.adapters.discord.embeds import NO_MENTIONS
+from bot.render.cards import truncate
+from bot.render.limits import MESSAGE_MAX
+
 
 def private_here(interaction: discord.Interaction) -> bool:
     """Used through a person's install where the bot was not added (a server, a group
@@ -24,3 +28,12 @@ async def send(interaction: discord.Interaction, **kwargs: Any) -> None:
         await interaction.followup.send(**kwargs)
     else:
         await interaction.response.send_message(**kwargs)
+
+
+async def send_text(interaction: discord.Interaction, text: str, ephemeral: bool = True) -> None:
+    await send(
+        interaction,
+        content=truncate(text, MESSAGE_MAX),
+        ephemeral=ephemeral,
+        allowed_mentions=NO_MENTIONS,
+    )

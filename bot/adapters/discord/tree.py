@@ -1,14 +1,16 @@
-"""The command tree and its single error path."""
+"""The command tree and the single error path of commands, buttons and forms."""
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar, cast
 
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.replies import send_text
+from bot.adapters.discord.respond import send_text
 from bot.live.holder import StillIndexing
 from bot.render.cards import no_match_message, truncate
 from bot.render.limits import TYPED_SHOWN_MAX
@@ -20,6 +22,7 @@ from bot.store.connection import WriteFailed, WriteFailure
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
 
 # Server-only commands must say "not in DMs" outright: the bot-wide allowed_contexts
 # (guild, DM, private channel) fills in every context a command leaves unset, so
@@ -89,45 +92,91 @@ class NothingFound(Exception):
 
 
 class ConfTree(app_commands.CommandTree):
-    """Every command error comes here: expected ones get a short ephemeral reason,
-    unexpected ones are logged with a traceback and get an apology. Nothing crashes."""
+    """Every command error comes here and takes the one error path (answer_error)."""
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        await self.answer_error(interaction, original)
+        await answer_error(interaction, original)
 
-    async def answer_error(self, interaction: discord.Interaction, original: Exception) -> None:
-        """The reply to a failed command, or to a failed form (modals end up here too)."""
-        if isinstance(original, NothingFound):
-            message = no_match_message(original.answer, original.hint)
-        elif isinstance(original, WhenError):
-            message = original.render(lambda typed: f"“{escape(truncate(typed, TYPED_SHOWN_MAX))}”")
-        elif isinstance(original, QueryError):
-            message = original.render(escape)
-        elif isinstance(original, StillIndexing):
-            message = (f"The program of {escape(original.conference.name)} was loaded a moment"
-                       " ago and is still being indexed for search; please try again in a"
-                       " few seconds.")  # fmt: skip
-        elif isinstance(original, app_commands.NoPrivateMessage):
-            message = "This works only in a server that added confbot, not in a DM."
-        elif isinstance(original, app_commands.MissingPermissions | app_commands.CheckFailure):
-            message = "You don't have permission to use this command here."
-        elif isinstance(original, app_commands.CommandOnCooldown):
-            message = f"Slow down a little: try again in {original.retry_after:.0f} s."
-        elif isinstance(original, WriteFailed):
-            # One line for the operator, without a traceback: the cause is the disk.
-            log.error("/%s could not be saved: %s", _command(interaction), original)
-            message = NOT_SAVED[original.failure]
-        else:
-            log.error("error in /%s", _command(interaction), exc_info=original)
-            message = APOLOGY
+
+async def answer_error(interaction: discord.Interaction, original: Exception) -> None:
+    """The one error path, for commands, buttons and forms alike: expected errors get
+    their one sentence, privately; unexpected ones are logged with a traceback and get an
+    apology. Nothing crashes, and nobody is left with Discord's "This interaction failed"."""
+    if isinstance(original, NothingFound):
+        message = no_match_message(original.answer, original.hint)
+    elif isinstance(original, WhenError):
+        message = original.render(lambda typed: f"“{escape(truncate(typed, TYPED_SHOWN_MAX))}”")
+    elif isinstance(original, QueryError):
+        message = original.render(escape)
+    elif isinstance(original, StillIndexing):
+        message = (f"The program of {escape(original.conference.name)} was loaded a moment"
+                   " ago and is still being indexed for search; please try again in a"
+                   " few seconds.")  # fmt: skip
+    elif isinstance(original, app_commands.NoPrivateMessage):
+        message = "This works only in a server that added confbot, not in a DM."
+    elif isinstance(original, app_commands.MissingPermissions | app_commands.CheckFailure):
+        message = "You don't have permission to use this command here."
+    elif isinstance(original, app_commands.CommandOnCooldown):
+        message = f"Slow down a little: try again in {original.retry_after:.0f} s."
+    elif isinstance(original, WriteFailed):
+        # One line for the operator, without a traceback: the cause is the disk.
+        log.error("%s could not be saved: %s", _asked(interaction), original)
+        message = NOT_SAVED[original.failure]
+    else:
+        log.error("error in %s", _asked(interaction), exc_info=original)
+        message = APOLOGY
+    try:
+        await send_text(interaction, message, ephemeral=True)
+    except discord.HTTPException:
+        log.exception("could not send the error message")
+
+
+class ConfView(discord.ui.View):
+    """A view whose buttons take the one error path (discord.py's own on_error only logs,
+    and the person sees "This interaction failed")."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        await answer_error(interaction, error)
+
+
+class ConfModal(discord.ui.Modal):
+    """A form whose submission takes the one error path."""
+
+    # discord.py's Modal narrows View.on_error the same way (no `item`).
+    async def on_error(  # type: ignore[override]
+        self, interaction: discord.Interaction, error: Exception, /
+    ) -> None:
+        await answer_error(interaction, error)
+
+
+def answers_errors(
+    callback: Callable[[ItemT, discord.Interaction], Coroutine[Any, Any, None]],
+) -> Callable[[ItemT, discord.Interaction], Coroutine[Any, Any, None]]:
+    """For a DynamicItem's callback: discord.py builds the view of a dynamic item itself
+    (View.from_message, in ViewStore.schedule_dynamic_item_call) and only logs what its
+    callback raises, never calling any view's on_error; so the callback answers its own."""
+
+    @functools.wraps(callback)
+    async def answered(item: ItemT, interaction: discord.Interaction) -> None:
         try:
-            await send_text(interaction, message, ephemeral=True)
-        except discord.HTTPException:
-            log.exception("could not send the error message")
+            await callback(item, interaction)
+        except Exception as error:
+            await answer_error(interaction, error)
+
+    return answered
 
 
-def _command(interaction: discord.Interaction) -> str:
-    return interaction.command.qualified_name if interaction.command else "?"
+def _asked(interaction: discord.Interaction) -> str:
+    """What the person used, for the log: a command, a button or a form."""
+    if interaction.command is not None:
+        return f"/{interaction.command.qualified_name}"
+    data = cast("dict[str, Any]", interaction.data or {})  # a union of TypedDicts
+    custom_id = data.get("custom_id", "?")
+    if interaction.type is discord.InteractionType.modal_submit:
+        return f"the form {custom_id}"
+    return f"the component {custom_id}"

@@ -9,6 +9,7 @@ import discord
 
 from bot.adapters.discord.calendar import CalendarButton
 from bot.adapters.discord.embeds import NO_MENTIONS, link_buttons, to_embed
+from bot.adapters.discord.tree import ConfView
 from bot.render.cards import Card
 
 log = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 PAGE_TIMEOUT = 300.0
 
 
-class Paginator(discord.ui.View):
+class Paginator(ConfView):
     """Previous/next buttons over a list of cards, for the invoker only."""
 
     def __init__(self, cards: list[Card], owner_id: int, timeout: float = PAGE_TIMEOUT) -> None:
