@@ -7,15 +7,31 @@ import asyncio
 import contextlib
 import errno
 import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pytest
 
 from bot.adapters.discord.client import ConfBot
+from bot.live.conferences import Served
+from tests.conftest import pacific
 from tests.e2e.conftest import logged_in, process_env, run_with_own_mounts, running_bot
+from tests.e2e.test_conference_day_e2e import BALLROOM
+from tests.e2e.test_conference_day_e2e import STREAM as STREAM_URL
+from tests.e2e.test_conferences_e2e import BUNDLED, FRAB, program_app
+from tests.e2e.test_governance_e2e import apply_button, frab_copy
 from tests.e2e.test_lifecycle_e2e import _can_mount
-from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
+from tests.fakediscord.server import (
+    DEFAULT_PERMISSIONS,
+    EPHEMERAL,
+    MANAGE_GUILD,
+    FakeDiscord,
+    Interaction,
+)
+from tests.local_servers import serving
+from tests.program_edits import edit, keep_one_event, retitle
 
 DISK_FULL = "The bot's disk is full, so nothing was saved; please tell the bot's operator."
 READ_ONLY = (
@@ -130,3 +146,219 @@ async def test_a_read_only_state_is_named_to_the_person(fake: FakeDiscord, tmp_p
         await bot.state._db.execute("PRAGMA query_only = 0")
         assert await bot.state.reminders("osdi24") == []
         assert await bot.state.announcements(fake.guild_id) == []
+
+
+# -- every command, button and form that writes the state database, on a full disk ------
+
+MANAGE_EVENTS = 1 << 33
+ORGANISER = DEFAULT_PERMISSIONS | MANAGE_GUILD | MANAGE_EVENTS
+TWO = ",".join([str(BUNDLED), str(FRAB)])  # osdi24 and fixcon, both offered here
+
+
+async def _organise(fake: FakeDiscord, name: str, **options: Any) -> Interaction:
+    """A command as an organiser runs it, answered in full (a deferred one: its followup)."""
+    interaction = await fake.send_command(name, user=fake.owner, permissions=ORGANISER,
+                                          **options)  # fmt: skip
+    return await _answered(fake, interaction)
+
+
+async def _answered(fake: FakeDiscord, interaction: Interaction) -> Interaction:
+    await fake.answer(interaction, timeout=30)
+    if interaction.callback["type"] in (5, 6):  # deferred: the answer is the followup
+        await asyncio.wait_for(interaction.followed_up.wait(), 30)
+    return interaction
+
+
+def _said(interaction: Interaction) -> tuple[bool, str]:
+    """Whether the answer was private, and what it said."""
+    if interaction.followups:
+        last = interaction.followups[-1]
+        return bool(int(last.get("flags") or 0) & EPHEMERAL), str(last.get("content"))
+    return interaction.ephemeral, str(interaction.data.get("content"))
+
+
+async def _kept(fake: FakeDiscord, bot: ConfBot, tmp_path: Path) -> dict[str, Any]:
+    """Everything a write may leave: every row of the state database (read on the bot's
+    own connection, so an open transaction that was not undone shows), what each server
+    and person chose, each program version served or held, the sources' kept copies and
+    the events published in Discord."""
+    assert bot.state is not None
+    db = bot.state._db
+    async with bot.state._writing:  # not half-way through a write of the bot's own
+        tables = [row[0] for row in await db.execute_fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]  # fmt: skip
+        rows = {t: sorted(map(repr, await db.execute_fetchall(f'SELECT * FROM "{t}"')))
+                for t in tables}  # fmt: skip
+    conferences = bot.conferences
+    sources = tmp_path / "confbot-state-sources"
+    return {
+        "rows": rows,
+        "served": [_version(s) for s in conferences],
+        "offered": [s.key for s in conferences.offered(fake.guild_id)],
+        "default": conferences.default(fake.guild_id).key,
+        "picked": [s.key for s in conferences.offered(None, int(fake.attendee["id"]))],
+        "files": sorted(str(p) for p in sources.rglob("*")) if sources.exists() else [],
+        "events": sorted(fake.scheduled_events),
+    }
+
+
+def _version(served: Served) -> tuple[str, str, int, bool]:
+    """The version a conference serves (the very service object), and whether one is held."""
+    return served.key, served.follower.seen, id(served.service), served.follower.held is not None
+
+
+Step = Callable[[FakeDiscord, ConfBot, Path], Awaitable[Any]]
+
+
+async def _nothing(fake: FakeDiscord, bot: ConfBot, tmp_path: Path) -> None:
+    return None
+
+
+def _command(name: str, organiser: bool = False, **given: Any) -> Step:
+    """`name` run with options; an option given as a function is of the fake (its ids)."""
+
+    async def run(fake: FakeDiscord, bot: ConfBot, tmp_path: Path) -> Interaction:
+        options = {k: v(fake) if callable(v) else v for k, v in given.items()}
+        if organiser:
+            return await _organise(fake, name, **options)
+        return await _answered(fake, await fake.send_command(name, **options))
+
+    return run
+
+
+def _commands(*steps: Step) -> Step:
+    async def run(fake: FakeDiscord, bot: ConfBot, tmp_path: Path) -> None:
+        for step in steps:
+            await step(fake, bot, tmp_path)
+
+    return run
+
+
+async def _add_by_address(fake: FakeDiscord, bot: ConfBot, tmp_path: Path) -> Interaction:
+    async with serving(program_app(FRAB.read_bytes())) as base:
+        return await _organise(fake, "conference add", source=f"{base}/schedule.json")
+
+
+async def _preview(fake: FakeDiscord, bot: ConfBot, tmp_path: Path) -> Interaction:
+    edit(bot.settings.program, retitle("Renamed by the organisers"))
+    return await _organise(fake, "program reload")
+
+
+async def _apply_preview(fake: FakeDiscord, bot: ConfBot, tmp_path: Path) -> Interaction:
+    preview = fake.interactions[max(fake.interactions)]  # the setup's /program reload
+    message, apply_id = apply_button(preview)
+    pressed = await fake.click_message(message, apply_id, user=fake.owner, permissions=ORGANISER)
+    return await _answered(fake, pressed)
+
+
+async def _hold(fake: FakeDiscord, bot: ConfBot, tmp_path: Path) -> None:
+    edit(bot.settings.program, keep_one_event)  # removes most talks: held for an organiser
+    assert await bot.follower.check() is None and bot.follower.held is not None
+
+
+def _frab(tmp_path: Path) -> dict[str, str]:
+    return {"CONFBOT_PROGRAM": str(frab_copy(tmp_path))}
+
+
+@dataclass(frozen=True)
+class Writer:
+    """A command, button or form that writes the state database: what it needs first
+    (with a disk that still has room), and pressing or running it on a full one."""
+
+    act: Step
+    setup: Step = _nothing
+    env: Callable[[Path], dict[str, str]] = lambda _: {}
+
+
+def _channel(fake: FakeDiscord) -> int:
+    return fake.channel_id
+
+
+def _forum(fake: FakeDiscord) -> int:
+    return fake.forum_id
+
+
+def _room_channel(fake: FakeDiscord) -> int:
+    return fake.room_channel_id
+
+
+REMIND = _command("remind", item="p:xiang", minutes_before=20)
+ANNOUNCE = _command("announce channel", organiser=True, channel=_channel, minutes_before=20)
+QA = _command("qa channel", organiser=True, forum=_forum)
+STREAM = _command("stream set", organiser=True, room=BALLROOM, url=STREAM_URL)
+ROOM = _command("announce room", organiser=True, room=BALLROOM, channel=_room_channel)
+PUBLISH = _command("publish-events", organiser=True)
+WRITERS = {
+    "/forget item": Writer(_command("forget item", item="p:xiang"), REMIND),
+    "/forget all": Writer(_command("forget all"), REMIND),
+    "/announce room": Writer(ROOM),
+    "/announce room without a channel": Writer(
+        _command("announce room", organiser=True, room=BALLROOM), ROOM
+    ),
+    "/announce off": Writer(_command("announce off", organiser=True), ANNOUNCE),
+    "/stream set": Writer(STREAM),
+    "/stream clear": Writer(_command("stream clear", organiser=True, room=BALLROOM), STREAM),
+    "/qa channel": Writer(QA),
+    "/qa off": Writer(_command("qa off", organiser=True), QA),
+    "/publish-events": Writer(PUBLISH),
+    "/publish-events remove": Writer(
+        _command("publish-events", organiser=True, action="remove"), PUBLISH
+    ),
+    "/conference use": Writer(
+        _command("conference use", conference="fixcon"), env=lambda _: {"CONFBOT_PROGRAM": TWO}
+    ),
+    "/conference default": Writer(
+        _command("conference default", organiser=True, conference="fixcon"),
+        env=lambda _: {"CONFBOT_PROGRAM": TWO},
+    ),
+    "/conference remove": Writer(
+        _command("conference remove", organiser=True, conference="fixcon"),
+        env=lambda _: {"CONFBOT_PROGRAM": TWO},
+    ),
+    "/conference add of a conference served": Writer(
+        _command("conference add", organiser=True, source="fixcon"),
+        _command("conference remove", organiser=True, conference="fixcon"),
+        env=lambda _: {"CONFBOT_PROGRAM": TWO},
+    ),
+    "/conference add of an address": Writer(
+        _add_by_address, env=lambda _: {"CONFBOT_ALLOW_PRIVATE_SOURCES": "yes"}
+    ),
+    "/program apply": Writer(_command("program apply", organiser=True), _hold, _frab),
+    "the Apply button of /program reload": Writer(_apply_preview, _preview, _frab),
+}
+
+
+# Applying a version swaps it in before keeping it (ProgramFollower.apply, then the bot's
+# on_change): on a full disk the person is told nothing was saved, yet the new version is
+# served, unrecorded (no notices, nothing in /changes) until the next start records it.
+# Undoing the swap needs the follower to keep the version before swapping it in (and, for
+# an address, to keep its copy and validators with it): left to the live-sync work.
+SERVED_UNKEPT = pytest.mark.xfail(strict=True, reason="an applied version is served unkept")
+
+
+@pytest.mark.parametrize(
+    "writer",
+    [pytest.param(name, marks=SERVED_UNKEPT) if name in ("/program apply",
+     "the Apply button of /program reload") else name for name in WRITERS],
+)  # fmt: skip
+async def test_a_full_state_database_is_named_for_every_write_and_nothing_is_kept(
+    fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str
+):
+    """Each command, button and form that writes state, with SQLite's commit failing as
+    on a full disk (see test_a_full_state_database_is_named_to_the_person)."""
+    fake.now = pacific("2024-07-10T10:50")  # Discord refuses events that start in the past
+    case = WRITERS[writer]
+    async with running_bot(fake, tmp_path, **case.env(tmp_path)) as bot:
+        assert bot.state is not None
+        await case.setup(fake, bot, tmp_path)
+        full = _disk_full()
+
+        async def commit() -> None:
+            raise full
+
+        monkeypatch.setattr(bot.state._db, "commit", commit)
+        before = await _kept(fake, bot, tmp_path)
+        answer = await case.act(fake, bot, tmp_path)
+        assert _said(answer) == (True, DISK_FULL)
+        assert await _kept(fake, bot, tmp_path) == before
+        monkeypatch.undo()

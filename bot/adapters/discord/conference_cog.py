@@ -45,6 +45,7 @@ from bot.render.markdown import escape
 from bot.render.text import load_details
 from bot.service import QueryError
 from bot.settings import Settings, SettingsError
+from bot.store.connection import WriteFailed
 from bot.tasks import stopped
 
 log = logging.getLogger(__name__)
@@ -410,6 +411,9 @@ class ConferenceCog(commands.Cog):
             forget_files(view)
             reason = str(remote.unreadable(exc))
             raise QueryError("⚠️ {reason}. Nothing was added.", reason=reason) from None
+        except WriteFailed:  # the program opens; keeping its version did not (a full disk)
+            forget_files(view)
+            raise
         except Exception as exc:
             forget_files(view)
             log.warning("a source added in server %d does not open: %s", guild_id, exc,
