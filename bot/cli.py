@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [load|ask|console|run|sync]` (also `confbot ...`).
+"""Command line: `python -m bot [load|ask|console|run|sync|invite|...]` (also `confbot ...`).
 
 Usage errors print one line and exit 2; a program file that cannot be loaded exits 1
 with the file and line; nothing prints a traceback at a person.
@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
     sync = sub.add_parser("sync", help="register the slash commands with Discord")
     sync.add_argument("--guild", type=int, help="sync to one server (appears at once)")
+    sub.add_parser(
+        "invite", help="print the address that adds the bot to a server (needs DISCORD_CLIENT_ID)"
+    )
     return parser
 
 
@@ -132,11 +135,28 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_versions(settings))
     if command == "diff":
         return asyncio.run(_diff(settings, args.old, args.new))
+    if command == "invite":
+        return _invite(settings)
     from bot.adapters.discord.runner import run_bot, sync_commands
 
     if command == "run":
         return run_bot(settings)
     return sync_commands(settings, guild_id=args.guild)
+
+
+def _invite(settings: Settings) -> int:
+    """The invite address on stdout alone, so a script can open or paste it."""
+    if settings.discord_client_id is None:
+        return _fail(
+            "DISCORD_CLIENT_ID is not set: copy the Application ID from General Information"
+            " at https://discord.com/developers/applications into .env as"
+            " DISCORD_CLIENT_ID=..., then run invite again.",
+            USAGE_ERROR,
+        )
+    from bot.adapters.discord.invite import invite_url
+
+    print(invite_url(settings.discord_client_id))
+    return 0
 
 
 async def _versions(settings: Settings) -> int:

@@ -126,6 +126,8 @@ class Settings:
     timezone: str | None = None
     db_path: Path = DEFAULT_DB
     discord_token: str | None = field(default=None, repr=False)
+    # The application's id (DISCORD_CLIENT_ID), for the address `invite` prints.
+    discord_client_id: int | None = None
     guild_id: int | None = None
     simulated_now: datetime | None = None
     log_level: str | None = None  # None: INFO for the bot, WARNING for the console
@@ -200,6 +202,12 @@ class Settings:
         guild = get("CONFBOT_GUILD_ID")
         if guild is not None and not guild.isdigit():
             raise SettingsError(f"CONFBOT_GUILD_ID must be a server id (digits), not {guild!r}.")
+        client_id = get("DISCORD_CLIENT_ID")
+        if client_id is not None and not (client_id.isascii() and client_id.isdigit()):
+            raise SettingsError(
+                "DISCORD_CLIENT_ID must be the application id (digits, under General"
+                f" Information in the developer portal), not {client_id!r}."
+            )
         now_text = get("CONFBOT_NOW")
         simulated = None
         if now_text is not None:
@@ -242,6 +250,7 @@ class Settings:
             allow_private_sources=allow_private == "yes",
             operator_servers=operator_servers,
             discord_token=get("DISCORD_TOKEN"),
+            discord_client_id=int(client_id) if client_id else None,
             guild_id=int(guild) if guild else None,
             simulated_now=simulated,
             log_level=level,
