@@ -110,7 +110,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         else:
             print(
                 "No DISCORD_TOKEN is set, so here is the offline console"
-                " (see README.md to run the Discord bot).",
+                " (docs/organisers.md tells how to run the Discord bot).",
                 file=sys.stderr,
             )
             args.now = None

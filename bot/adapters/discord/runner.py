@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 TOKEN_HELP = (
     "Create an application and bot at https://discord.com/developers/applications"
     " (Bot > Reset Token), put the token in .env as DISCORD_TOKEN=..., and invite the bot"
-    " as README.md explains. `python -m bot console` answers the same questions offline"
+    " as docs/organisers.md explains (`python -m bot invite` prints the address)."
+    " `python -m bot console` answers the same questions offline"
     " without a token."
 )
 
