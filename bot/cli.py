@@ -76,7 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        return _main(argv)
+        code = _main(argv)
+        # Flush here, not at exit: buffered output meets a reader who left (`| head -1`)
+        # when it is flushed, and Python's own flush at exit would report it as exit 120.
+        sys.stdout.flush()
+        return code
     except BrokenPipeError:
         # `confbot ask ... | head -1`: the reader left. Say nothing more, as `yes | head`
         # would, and point stdout at nothing so the flush at exit cannot complain again.

@@ -223,7 +223,10 @@ def test_now_at_the_edges_of_time_is_a_usage_error(tmp_path: Path, moment: str):
 
 
 def test_ask_into_a_closed_pipe_exits_quietly(tmp_path: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
+    # PYTHONUNBUFFERED off, as on most machines: the answer then waits in Python's buffer
+    # and meets the closed pipe only when it is flushed.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CONFBOT_", "DISCORD_")) and k != "PYTHONUNBUFFERED"}  # fmt: skip
     env["CONFBOT_DB"] = str(tmp_path / "c.db")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "ask", "/schedule wednesday"],
