@@ -40,7 +40,7 @@ async def drain(count: int, pace: float, service: ProgramService, root: Path) ->
     state = await StateStore.open(root / f"state-{pace}.db")
     first_user = 10_000
     for i in range(count):
-        await state.add_reminder(service.conference.key, first_user + i, None, "p:xiang", 10, 0)
+        await state.reminders.add(service.conference.key, first_user + i, None, "p:xiang", 10, 0)
     # The moment every reminder is due (slots hold UTC instants: replacing the hour of one
     # would name another moment, hours before any reminder is due).
     clock = FixedClock(service.talks["xiang"].slot.start - timedelta(minutes=10))

@@ -168,7 +168,7 @@ async def _versions(settings: Settings) -> int:
 
     state = await open_state(settings, to_read=True)  # beside a running bot too
     try:
-        versions = await state.versions()
+        versions = await state.versions.newest_first()
     finally:
         await state.close()
     if not versions:
@@ -190,14 +190,14 @@ async def _diff(settings: Settings, old: int | None, new: int | None) -> int:
 
     state = await open_state(settings, to_read=True)  # beside a running bot too
     try:
-        ids = [v.id for v in await state.versions()]
+        ids = [v.id for v in await state.versions.newest_first()]
         if new is None:
             new = ids[0] if ids else None
         if old is None:
             old = next((i for i in ids if new is not None and i < new), None)
         if old is None or new is None:
             return _fail("two versions are needed: see python -m bot versions.", USAGE_ERROR)
-        archives = [await state.version_archive(old), await state.version_archive(new)]
+        archives = [await state.versions.archive(old), await state.versions.archive(new)]
     finally:
         await state.close()
     if None in archives:

@@ -71,7 +71,7 @@ class Rig:
 
     async def remind(self, user_id: int, ref: str, minutes: int = 10) -> None:
         key = self.service.conference.key
-        await self.state.add_reminder(
+        await self.state.reminders.add(
             key, user_id, 1, ref, minutes, int(self.clock.now().timestamp())
         )
         await self.scheduler.replan()

@@ -131,9 +131,10 @@ def test_a_link_cannot_close_its_markdown_early(service: ProgramService):
 
 async def test_each_talk_of_a_room_is_posted_in_its_channel_as_it_starts(rig):
     key = rig.service.conference.key
-    await rig.state.set_room_channel(GUILD, key, BALLROOM, ROOM_CHANNEL,
-                                     int(pacific("2024-07-10T10:50").timestamp()))  # fmt: skip
-    await rig.state.set_stream(GUILD, key, BALLROOM, STREAM, 0)
+    await rig.state.announcements.save_room(
+        GUILD, key, BALLROOM, ROOM_CHANNEL, int(pacific("2024-07-10T10:50").timestamp())
+    )
+    await rig.state.streams.save(GUILD, key, BALLROOM, STREAM, 0)
     await rig.scheduler.replan()
     assert await rig.at(pacific("2024-07-10T11:04")) == 0
     await rig.at(pacific("2024-07-10T11:05"))
@@ -145,35 +146,37 @@ async def test_each_talk_of_a_room_is_posted_in_its_channel_as_it_starts(rig):
 
 async def test_a_room_channel_set_during_a_talk_does_not_post_it_late(rig):
     key = rig.service.conference.key
-    await rig.state.set_room_channel(GUILD, key, BALLROOM, ROOM_CHANNEL,
-                                     int(pacific("2024-07-10T10:50").timestamp()))  # fmt: skip
+    await rig.state.announcements.save_room(
+        GUILD, key, BALLROOM, ROOM_CHANNEL, int(pacific("2024-07-10T10:50").timestamp())
+    )
     await rig.scheduler.replan()
-    pending = await rig.state.deliveries(owner=GUILD, state="pending")
+    pending = await rig.state.ledger.deliveries(owner=GUILD, state="pending")
     assert "p:lazarev" not in {d.item_ref for d in pending}  # Sabre started at 10:45
 
 
 async def test_a_deleted_room_channel_turns_off_that_room_only(rig, caplog):
     key = rig.service.conference.key
-    await rig.state.set_announcements(GUILD, key, 88, 10, False, 0)
-    await rig.state.set_room_channel(GUILD, key, BALLROOM, ROOM_CHANNEL,
-                                     int(pacific("2024-07-10T10:50").timestamp()))  # fmt: skip
+    await rig.state.announcements.save(GUILD, key, 88, 10, False, 0)
+    await rig.state.announcements.save_room(
+        GUILD, key, BALLROOM, ROOM_CHANNEL, int(pacific("2024-07-10T10:50").timestamp())
+    )
     await rig.scheduler.replan()
     rig.sender.fail_with = TargetGone("channel 99 was deleted")
     rig.sender.failing_channels = {ROOM_CHANNEL}
     with caplog.at_level(logging.WARNING):
         await rig.at(pacific("2024-07-10T11:05"))
-    (room,) = await rig.state.room_channels(key, GUILD)
+    (room,) = await rig.state.announcements.rooms(key, GUILD)
     assert not room.enabled and room.disabled_reason == "channel 99 was deleted"
-    (config,) = await rig.state.announcements(GUILD)
+    (config,) = await rig.state.announcements.find(GUILD)
     assert config.enabled
     assert any("room channel 99 in guild 77 disabled" in r.getMessage() for r in caplog.records)
 
 
 async def test_removing_a_room_channel_cancels_its_posts(rig):
     key = rig.service.conference.key
-    await rig.state.set_room_channel(GUILD, key, BALLROOM, ROOM_CHANNEL, 0)
+    await rig.state.announcements.save_room(GUILD, key, BALLROOM, ROOM_CHANNEL, 0)
     await rig.scheduler.replan()
-    assert await rig.state.remove_room_channel(GUILD, key, BALLROOM)
+    assert await rig.state.announcements.remove_room(GUILD, key, BALLROOM)
     await rig.at(pacific("2024-07-10T11:05"))
     assert rig.sender.posts == []
 
@@ -185,10 +188,10 @@ async def test_state_version_3_migrates_with_its_deliveries(tmp_path: Path):
     state = await StateStore.open(path)
     try:
         assert await state.version() == STATE_VERSION
-        (kept,) = await state.deliveries()
+        (kept,) = await state.ledger.deliveries()
         assert (kept.kind, kept.item_ref, kept.due_ts) == ("talk", "p:x", 3)
-        await state.set_stream(1, "osdi24", BALLROOM, STREAM, 5)
-        assert await state.streams(1, "osdi24") == {BALLROOM: STREAM}
+        await state.streams.save(1, "osdi24", BALLROOM, STREAM, 5)
+        assert await state.streams.urls(1, "osdi24") == {BALLROOM: STREAM}
     finally:
         await state.close()
 
@@ -214,7 +217,7 @@ FORUM = 555
 
 async def qa_on(rig, at: str = "2024-07-10T10:50", minutes: int = 5) -> None:
     key = rig.service.conference.key
-    await rig.state.set_qa_forum(GUILD, key, FORUM, minutes, int(pacific(at).timestamp()))
+    await rig.state.qa.save_forum(GUILD, key, FORUM, minutes, int(pacific(at).timestamp()))
     await rig.scheduler.replan()
 
 
@@ -226,7 +229,7 @@ async def test_a_talks_thread_opens_minutes_before_it_starts(rig):
     assert forum == FORUM and name.startswith("NOMAD")
     assert card.ask and "Ask a question" in card.description
     assert BALLROOM in tags and "Memory Management" in tags
-    (thread,) = await rig.state.qa_threads(rig.service.conference.key)
+    (thread,) = await rig.state.qa.threads(rig.service.conference.key)
     assert thread.item_ref == "p:xiang" and not thread.closed
 
 
@@ -247,7 +250,7 @@ async def test_a_thread_is_closed_a_day_after_its_talk(rig):
     assert 5001 not in [thread_id for thread_id, _ in rig.sender.closed]
     await rig.at(pacific("2024-07-11T11:25"))  # NOMAD ended 11:25 the day before
     assert (5001, None) in rig.sender.closed
-    (thread, *_) = await rig.state.qa_threads(rig.service.conference.key)
+    (thread, *_) = await rig.state.qa.threads(rig.service.conference.key)
     assert thread.closed
 
 
@@ -280,6 +283,6 @@ async def test_a_forum_we_cannot_post_in_turns_qa_off(rig, caplog):
     rig.sender.fail_with = TargetGone("missing permission to open threads in 555")
     with caplog.at_level(logging.WARNING):
         await rig.at(pacific("2024-07-10T11:00"))
-    (forum,) = await rig.state.qa_forums(rig.service.conference.key)
+    (forum,) = await rig.state.qa.forums(rig.service.conference.key)
     assert not forum.enabled and "missing permission" in (forum.disabled_reason or "")
-    assert await rig.state.deliveries(owner=GUILD, state="pending") == []
+    assert await rig.state.ledger.deliveries(owner=GUILD, state="pending") == []

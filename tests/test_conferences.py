@@ -17,7 +17,8 @@ from bot.model import Conference, Program
 from bot.search import ProgramIndex
 from bot.service import ProgramService, program_service
 from bot.settings import BUNDLED_PROGRAM, Settings, SettingsError
-from bot.store.state import AddedSource, StateStore
+from bot.store.conferences_store import AddedSource
+from bot.store.state import StateStore
 from tests.conftest import HeldIndexing, pacific
 
 FRAB = Path(__file__).parent / "fixtures" / "programs" / "frab-v1.json"
@@ -195,7 +196,7 @@ async def test_a_conference_removed_while_a_choice_of_it_is_written_is_not_offer
     """A choice is written, then mirrored: a conference dropped meanwhile (no server
     offered it) was mirrored all the same, and every command in that server, or in that
     person's DMs, looked up a key no longer served (KeyError: the generic apology)."""
-    state = conferences.state
+    state = conferences.state.conferences
 
     def removed_while_written(write):  # type: ignore[no-untyped-def]
         async def written(*args: object) -> None:
@@ -205,8 +206,8 @@ async def test_a_conference_removed_while_a_choice_of_it_is_written_is_not_offer
 
         return written
 
-    monkeypatch.setattr(state, "offer_conference", removed_while_written(state.offer_conference))
-    monkeypatch.setattr(state, "use_conference", removed_while_written(state.use_conference))
+    monkeypatch.setattr(state, "offer", removed_while_written(state.offer))
+    monkeypatch.setattr(state, "use", removed_while_written(state.use))
     await conferences.offer(SERVER, ["osdi24", "ours"], "ours", 0)
     assert [s.key for s in conferences.offered(SERVER)] == ["osdi24"]
     assert conferences.pick(SERVER, PERSON).key == "osdi24"
@@ -318,9 +319,9 @@ async def test_writes_to_the_state_from_many_conferences_at_once_are_each_whole(
 
     state = await StateStore.open(tmp_path / "state.db")
     try:
-        await asyncio.gather(*(state.offer_conference(SERVER, ["osdi24", "fixcon"], "fixcon", n)
+        await asyncio.gather(*(state.conferences.offer(SERVER, ["osdi24", "fixcon"], "fixcon", n)
                                for n in range(5)))  # fmt: skip
-        rows = await state.server_conferences()
+        rows = await state.conferences.server_conferences()
         assert sorted((r.conference, r.is_default) for r in rows) == [
             ("fixcon", True), ("osdi24", False)]  # fmt: skip
     finally:
@@ -333,11 +334,11 @@ async def test_a_write_that_fails_half_way_leaves_nothing_for_the_next_to_commit
 
     state = await StateStore.open(tmp_path / "state.db")
     try:
-        await state.offer_conference(SERVER, ["osdi24"], "osdi24", 0)
+        await state.conferences.offer(SERVER, ["osdi24"], "osdi24", 0)
         with pytest.raises(sqlite3.IntegrityError):  # the same conference twice: refused
-            await state.offer_conference(SERVER, ["fixcon", "fixcon"], "fixcon", 1)
-        await asyncio.gather(state.use_conference(PERSON, "fixcon"))
-        assert [r.conference for r in await state.server_conferences()] == ["osdi24"]
+            await state.conferences.offer(SERVER, ["fixcon", "fixcon"], "fixcon", 1)
+        await asyncio.gather(state.conferences.use(PERSON, "fixcon"))
+        assert [r.conference for r in await state.conferences.server_conferences()] == ["osdi24"]
     finally:
         await state.close()
 
@@ -351,10 +352,10 @@ async def test_announcements_set_before_several_conferences_are_kept(tmp_path: P
                      " VALUES (10, 'osdi24', 77, 15, 1, 1, 0)")  # fmt: skip
     state = await StateStore.open(path)
     try:
-        (kept,) = await state.announcements(SERVER)
+        (kept,) = await state.announcements.find(SERVER)
         assert (kept.conference, kept.channel_id, kept.minutes_before) == ("osdi24", 77, 15)
-        await state.set_announcements(SERVER, "fixcon", 78, 5, False, 1)
-        assert len(await state.announcements(SERVER)) == 2
+        await state.announcements.save(SERVER, "fixcon", 78, 5, False, 1)
+        assert len(await state.announcements.find(SERVER)) == 2
     finally:
         await state.close()
 

@@ -40,7 +40,7 @@ async def test_remind_accepts_a_typed_title(cog: RemindersCog):
     interaction.guild_id = 5
     await cog.remind.callback(cog, interaction, item="nomad tiering", minutes_before=10)
     assert "I'll DM you about **NOMAD" in sent(interaction)["content"]
-    (reminder,) = await cog.state.reminders("osdi24", 42)
+    (reminder,) = await cog.state.reminders.find("osdi24", 42)
     assert reminder.item_ref == "p:xiang"
 
 

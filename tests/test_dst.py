@@ -99,7 +99,7 @@ async def test_reminder_due_times_are_exact_across_the_change(tmp_path, start, m
     rig = await make_rig(service, tmp_path / "s.db", FixedClock(la("2024-03-01T00:00")))
     try:
         await rig.remind(1, "p:talk", minutes)
-        (delivery,) = await rig.state.deliveries()
+        (delivery,) = await rig.state.ledger.deliveries()
         assert datetime.fromtimestamp(delivery.due_ts, UTC) == datetime.fromisoformat(
             due_utc
         ).replace(tzinfo=UTC)

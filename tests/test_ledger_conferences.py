@@ -9,7 +9,8 @@ from bot.clock import FixedClock
 from bot.importer.registry import read_source
 from bot.reminders.planner import Planned
 from bot.service import ProgramService
-from bot.store.state import DeliveryKind, StateStore
+from bot.store.ledger_store import DeliveryKind
+from bot.store.state import StateStore
 from tests.conftest import pacific
 from tests.local_servers import state_at_version
 from tests.reminder_helpers import make_rig
@@ -27,7 +28,7 @@ async def test_one_conferences_plan_leaves_anothers_deliveries_alone(
     try:
         await osdi.remind(USER, NOMAD, minutes=10)
         await other.scheduler.replan()  # its plan has no reminders at all
-        (pending,) = await osdi.state.deliveries(state="pending")
+        (pending,) = await osdi.state.ledger.deliveries(state="pending")
         assert pending.item_ref == NOMAD
         assert await other.at(pacific("2024-07-10T10:55")) == 0  # not its delivery to send
         assert await osdi.at(pacific("2024-07-10T10:55")) == 1
@@ -40,13 +41,13 @@ async def test_the_same_item_in_two_conferences_is_two_deliveries(tmp_path: Path
     state = await StateStore.open(tmp_path / "state.db")
     try:
         post = Planned(DeliveryKind.TALK, 77, "p:123", 88, 1_000)
-        await state.sync_plan("congress", [post], 0)
-        await state.sync_plan("camp", [post], 0)
-        assert len(await state.deliveries(state="pending")) == 2
-        await state.sync_plan("camp", [], 0)  # camp drops it; congress keeps its own
-        assert [d.item_ref for d in await state.deliveries(state="pending")] == ["p:123"]
-        assert await state.next_due_ts("congress") == 1_000
-        assert await state.next_due_ts("camp") is None
+        await state.ledger.sync_plan("congress", [post], 0)
+        await state.ledger.sync_plan("camp", [post], 0)
+        assert len(await state.ledger.deliveries(state="pending")) == 2
+        await state.ledger.sync_plan("camp", [], 0)  # camp drops it; congress keeps its own
+        assert [d.item_ref for d in await state.ledger.deliveries(state="pending")] == ["p:123"]
+        assert await state.ledger.next_due_ts("congress") == 1_000
+        assert await state.ledger.next_due_ts("camp") is None
     finally:
         await state.close()
 
@@ -57,9 +58,9 @@ async def test_deliveries_kept_before_migration_7_go_to_the_conference_served(tm
                      " updated_ts) VALUES ('talk', 77, 'p:xiang', 88, 1000, 0)")  # fmt: skip
     state = await StateStore.open(path)
     try:
-        assert await state.due("osdi24", 2_000) == []  # not anyone's until adopted
-        await state.adopt_deliveries("osdi24")
-        (kept,) = await state.due("osdi24", 2_000)
+        assert await state.ledger.due("osdi24", 2_000) == []  # not anyone's until adopted
+        await state.ledger.adopt("osdi24")
+        (kept,) = await state.ledger.due("osdi24", 2_000)
         assert (kept.kind, kept.item_ref, kept.due_ts) == ("talk", "p:xiang", 1_000)
     finally:
         await state.close()

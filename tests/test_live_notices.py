@@ -10,7 +10,7 @@ import pytest
 from bot.clock import FixedClock
 from bot.render import cards
 from bot.service import ProgramService
-from bot.store.state import RecordedChange
+from bot.store.versions_store import RecordedChange
 from tests.conftest import pacific
 from tests.reminder_helpers import make_rig
 
@@ -36,7 +36,7 @@ async def sync(rig, *changes: RecordedChange) -> None:
     """A new version served with these changes (its files do not matter here)."""
     now_ts = int(rig.clock.now().timestamp())
     key = rig.service.conference.key
-    await rig.state.serve_version(key, f"version at {now_ts}", None, now_ts, b"", changes)
+    await rig.state.versions.serve(key, f"version at {now_ts}", None, now_ts, b"", changes)
 
 
 async def test_a_person_following_a_changed_talk_gets_one_dm(rig):
@@ -69,7 +69,7 @@ async def test_a_reminder_set_after_the_change_is_not_told_about_it(rig):
 
 async def test_a_server_with_announcements_gets_one_update_post(rig):
     key = rig.service.conference.key
-    await rig.state.set_announcements(GUILD, key, CHANNEL, 10, False, 0)
+    await rig.state.announcements.save(GUILD, key, CHANNEL, 10, False, 0)
     await sync(rig, NOMAD_MOVED)
     await rig.at(pacific("2024-07-10T10:50:01"))
     await rig.at(pacific("2024-07-10T10:50:02"))

@@ -66,14 +66,14 @@ async def test_a_program_edited_while_the_bot_was_down_is_told_at_start(tmp_path
     try:
         first = read_source(program).program
         await keep_served(state, settings, first, 100, since_last_served=True)
-        assert await state.changes(first.conference.key) == []
+        assert await state.versions.changes(first.conference.key) == []
         move_talk(program, "NOMAD", "2024-07-10T11:40", "2024-07-10T12:00")
         edited = read_source(program).program
         await keep_served(state, settings, edited, 200, since_last_served=True)
-        (change,) = await state.changes(first.conference.key)
+        (change,) = await state.versions.changes(first.conference.key)
         assert change.title.startswith("NOMAD") and "moved" in change.kinds
         await keep_served(state, settings, edited, 300, since_last_served=True)
-        assert len(await state.changes(first.conference.key)) == 1  # told once
+        assert len(await state.versions.changes(first.conference.key)) == 1  # told once
     finally:
         await state.close()
 
@@ -88,12 +88,12 @@ async def test_a_version_served_again_is_the_one_served_last(tmp_path: Path):
         await keep_served(state, settings, read_source(program).program, 200)
         (program / "schedule.json").write_bytes(original)  # the organisers undo it
         await keep_served(state, settings, first, 300, since_last_served=True)
-        (back,) = await state.changes(first.conference.key)  # compared with the moved one
+        (back,) = await state.versions.changes(first.conference.key)  # compared with the moved one
         assert "moved" in back.kinds and back.old is not None and back.new is not None
         assert back.new[0] < back.old[0]  # back to its first time
-        served = await state.served_version(first.conference.key)
+        served = await state.versions.last_served(first.conference.key)
         assert served is not None and read_kept(served[1]) == first
-        assert len(await state.versions()) == 2
+        assert len(await state.versions.newest_first()) == 2
     finally:
         await state.close()
 
@@ -102,10 +102,10 @@ async def test_a_last_served_version_that_no_longer_reads_is_not_compared(tmp_pa
     state, settings, program = await served_state(tmp_path)
     try:
         key = read_source(program).program.conference.key
-        await state.serve_version(key, "old", None, 100, b"not a zip file")
+        await state.versions.serve(key, "old", None, 100, b"not a zip file")
         await keep_served(state, settings, read_source(program).program, 200,
                           since_last_served=True)  # fmt: skip
-        assert await state.changes(key) == []
+        assert await state.versions.changes(key) == []
         assert "no longer reads" in caplog.text
     finally:
         await state.close()
@@ -120,7 +120,7 @@ async def test_versions_kept_before_migration_5_are_served_in_the_order_kept(tmp
                        " VALUES ('osdi24', ?, ?, ?)", (f"v{n}", n, archive(FRAB)))  # fmt: skip
     state = await StateStore.open(path)
     try:
-        served = await state.served_version("osdi24")
+        served = await state.versions.last_served("osdi24")
         assert served is not None and served[0] == "v2"
     finally:
         await state.close()

@@ -22,7 +22,8 @@ from bot.reminders.scheduler import (
     Unreachable,
 )
 from bot.service import ProgramService
-from bot.store.state import FOLLOWED, STATE_VERSION, ReminderLimitReached, StateStore
+from bot.store.reminders_store import FOLLOWED, ReminderLimitReached
+from bot.store.state import STATE_VERSION, StateStore
 from tests.conftest import pacific
 from tests.reminder_helpers import make_rig
 from tests.test_parallel_rooms import two_tracks
@@ -94,7 +95,7 @@ async def test_closed_dms_mark_the_reminder_failed_without_retrying(rig):
     await rig.at(pacific("2024-07-10T11:00"))
     assert rig.sender.dms == []
     assert states(rig.state.path) == [(NOMAD, "failed")]
-    (failed,) = await rig.state.untold_failures(rig.service.conference.key, USER)
+    (failed,) = await rig.state.reminders.untold_failures(rig.service.conference.key, USER)
     assert failed.item_ref == NOMAD
     assert USER in rig.scheduler.failed_users
 
@@ -106,7 +107,7 @@ async def test_temporary_failures_retry_with_backoff_then_give_up(rig):
     waits = []
     for _ in range(MAX_ATTEMPTS - 1):
         await rig.at(moment)
-        (delivery,) = await rig.state.deliveries()
+        (delivery,) = await rig.state.ledger.deliveries()
         assert delivery.state == "pending"
         waits.append(delivery.due_ts - int(moment.timestamp()))
         moment = moment + timedelta(seconds=waits[-1])
@@ -135,7 +136,7 @@ async def test_any_send_error_is_retried_not_left_sending(rig, error):
 
 async def test_forget_cancels_the_pending_delivery(rig):
     await rig.remind(USER, NOMAD)
-    await rig.state.forget(rig.service.conference.key, USER, NOMAD)
+    await rig.state.reminders.forget(rig.service.conference.key, USER, NOMAD)
     await rig.at(pacific("2024-07-10T10:55"))
     assert rig.sender.dms == []
     assert states(rig.state.path) == [(NOMAD, "cancelled")]
@@ -143,7 +144,7 @@ async def test_forget_cancels_the_pending_delivery(rig):
 
 async def test_reminding_again_after_forgetting_rearms_it(rig):
     await rig.remind(USER, NOMAD)
-    await rig.state.forget(rig.service.conference.key, USER)
+    await rig.state.reminders.forget(rig.service.conference.key, USER)
     await rig.remind(USER, NOMAD, minutes=5)
     await rig.at(pacific("2024-07-10T10:55"))
     assert rig.sender.dms == []
@@ -153,17 +154,17 @@ async def test_reminding_again_after_forgetting_rearms_it(rig):
 
 async def test_crash_between_sending_and_sent_is_marked_lost_not_resent(rig, tmp_path, caplog):
     await rig.remind(USER, NOMAD)
-    (delivery,) = await rig.state.due(
+    (delivery,) = await rig.state.ledger.due(
         rig.service.conference.key, int(pacific("2024-07-10T10:55").timestamp())
     )
-    assert await rig.state.claim(delivery.id, 0)  # then the process died
+    assert await rig.state.ledger.claim(delivery.id, 0)  # then the process died
     await rig.state.close()
     again = await make_rig(
         rig.service, tmp_path / "state.db", FixedClock(pacific("2024-07-10T10:56"))
     )
     try:
         with caplog.at_level(logging.WARNING):
-            lost = await again.state.recover_interrupted(rig.service.conference.key, 0)
+            lost = await again.state.ledger.recover_interrupted(rig.service.conference.key, 0)
             await again.at(pacific("2024-07-10T10:57"))
         assert [d.id for d in lost] == [delivery.id]
         assert again.sender.dms == []
@@ -205,7 +206,7 @@ async def test_a_reminder_for_an_item_removed_from_the_program_is_cancelled(rig,
 
 async def announce(rig, minutes=10, per_talk=False, at="2024-07-10T10:00"):
     now = int(pacific(at).timestamp())
-    await rig.state.set_announcements(
+    await rig.state.announcements.save(
         GUILD, rig.service.conference.key, CHANNEL, minutes, per_talk, now
     )
     await rig.scheduler.replan()
@@ -247,16 +248,16 @@ async def test_a_deleted_channel_disables_announcements_without_crashing(rig, ca
     rig.sender.fail_with = TargetGone("channel 88 was deleted")
     with caplog.at_level(logging.WARNING):
         await rig.at(pacific("2024-07-10T13:50"))
-    (config,) = await rig.state.announcements(GUILD)
+    (config,) = await rig.state.announcements.find(GUILD)
     assert not config.enabled
     assert config.disabled_reason == "channel 88 was deleted"
-    assert await rig.state.deliveries(owner=GUILD, state="pending") == []
+    assert await rig.state.ledger.deliveries(owner=GUILD, state="pending") == []
     assert any("announcements disabled in guild 77" in r.getMessage() for r in caplog.records)
 
 
 async def test_announcements_off_cancels_what_is_pending(rig):
     await announce(rig, at="2024-07-10T13:00")
-    await rig.state.disable_announcements(GUILD, "off", 0)
+    await rig.state.announcements.disable(GUILD, "off", 0)
     await rig.at(pacific("2024-07-10T13:50"))
     assert rig.sender.posts == []
 
@@ -266,7 +267,7 @@ async def test_slots_that_ended_while_down_are_skipped(rig):
     await rig.at(pacific("2024-07-10T16:00"))  # down all afternoon
     titles = [c.title for _, posted, _ in rig.sender.posts for c in posted]
     assert titles == ["📣 Distributed Systems"]  # 16:10 is still ahead
-    skipped = await rig.state.deliveries(owner=GUILD, state="skipped")
+    skipped = await rig.state.ledger.deliveries(owner=GUILD, state="skipped")
     assert len(skipped) == 2  # Memory Management, Low-Latency LLM Serving
 
 
@@ -292,7 +293,7 @@ async def test_the_loop_wakes_early_when_a_reminder_is_added(rig):
     try:
         async with asyncio.timeout(5):
             await looked.wait()  # first look: nothing due, so it goes to sleep for an hour
-        await rig.state.add_reminder(rig.service.conference.key, USER, 1, NOMAD, 30, 0)
+        await rig.state.reminders.add(rig.service.conference.key, USER, 1, NOMAD, 30, 0)
         rig.scheduler.wake()  # NOMAD at 11:05 minus 30 min is due already
         async with asyncio.timeout(5):
             await rig.sender.delivered.wait()
@@ -306,8 +307,8 @@ async def test_agenda_is_in_time_order_with_clashes(program, tmp_path):
     state = await StateStore.open(tmp_path / "s.db")
     try:
         for ref in ("p:agrawal", "p:lazarev", "s:memory-management"):
-            await state.add_reminder(service.conference.key, USER, 1, ref, 10, 0)
-        reminders = await state.reminders(service.conference.key, USER)
+            await state.reminders.add(service.conference.key, USER, 1, ref, 10, 0)
+        reminders = await state.reminders.find(service.conference.key, USER)
         lines = agenda(service, reminders, pacific("2024-07-10T08:00"))
     finally:
         await state.close()
@@ -326,9 +327,9 @@ async def test_state_schema_is_migrated_once(tmp_path):
     path = tmp_path / "s.db"
     async with await StateStore.open(path) as state:
         assert await state.version() == STATE_VERSION
-        await state.add_reminder("osdi24", USER, None, NOMAD, 10, 0)
+        await state.reminders.add("osdi24", USER, None, NOMAD, 10, 0)
     async with await StateStore.open(path) as state:
-        assert len(await state.reminders("osdi24")) == 1
+        assert len(await state.reminders.find("osdi24")) == 1
 
 
 async def test_rebuilding_the_program_never_touches_the_state(tmp_path, program_copy):
@@ -336,11 +337,11 @@ async def test_rebuilding_the_program_never_touches_the_state(tmp_path, program_
 
     state_path = tmp_path / "confbot-state.db"
     async with await StateStore.open(state_path) as state:
-        await state.add_reminder("osdi24", USER, None, NOMAD, 10, 0)
+        await state.reminders.add("osdi24", USER, None, NOMAD, 10, 0)
     await ensure_database([program_copy], tmp_path / "confbot.db", force=True)
     await ensure_database([program_copy], tmp_path / "confbot.db", force=True)
     async with await StateStore.open(state_path) as state:
-        assert [r.item_ref for r in await state.reminders("osdi24")] == [NOMAD]
+        assert [r.item_ref for r in await state.reminders.find("osdi24")] == [NOMAD]
 
 
 # -- arming again, the agenda, claims during a batch, the cap --------------------------
@@ -364,7 +365,7 @@ async def test_reminding_again_after_closed_dms_fires_once_they_are_open(rig):
     await rig.remind(USER, NOMAD, minutes=10)
     await rig.at(pacific("2024-07-10T10:55"))
     assert len(rig.sender.dms) == 1
-    (reminder,) = await rig.state.reminders(rig.service.conference.key, USER, ("done",))
+    (reminder,) = await rig.state.reminders.find(rig.service.conference.key, USER, ("done",))
     assert reminder.item_ref == NOMAD
 
 
@@ -381,7 +382,7 @@ async def test_reminding_again_while_pending_keeps_one_delivery(rig):
 async def test_agenda_keeps_a_reminded_item_until_it_ends(rig):
     await rig.remind(USER, NOMAD)
     await rig.at(pacific("2024-07-10T10:55"))  # the DM went out
-    followed = await rig.state.reminders(rig.service.conference.key, USER, FOLLOWED)
+    followed = await rig.state.reminders.find(rig.service.conference.key, USER, FOLLOWED)
     (line,) = agenda(rig.service, followed, pacific("2024-07-10T11:10"))  # NOMAD is on
     assert line.ref == NOMAD
     assert line.status == "done"
@@ -406,7 +407,7 @@ async def test_forget_during_a_batch_stops_the_sends_not_yet_made(rig):
 
     async def send_then_other_forgets(user_id, card):
         await first_send(user_id, card)
-        await rig.state.forget(conference, other)  # while the batch is still going
+        await rig.state.reminders.forget(conference, other)  # while the batch is still going
 
     rig.sender.send_dm = send_then_other_forgets
     await rig.at(pacific("2024-07-10T10:55"))
@@ -420,13 +421,13 @@ async def test_forget_during_the_send_is_not_turned_into_done(rig):
     first_send = rig.sender.send_dm
 
     async def send_while_forgetting(user_id, card):
-        await rig.state.forget(conference, USER)
+        await rig.state.reminders.forget(conference, USER)
         await first_send(user_id, card)
 
     rig.sender.send_dm = send_while_forgetting
     await rig.at(pacific("2024-07-10T10:55"))
-    assert await rig.state.reminders(conference, USER, ("cancelled",))
-    assert not await rig.state.reminders(conference, USER, ("done",))
+    assert await rig.state.reminders.find(conference, USER, ("cancelled",))
+    assert not await rig.state.reminders.find(conference, USER, ("done",))
 
 
 async def test_announcements_off_during_a_batch_stops_the_next_post(rig):
@@ -435,13 +436,15 @@ async def test_announcements_off_during_a_batch_stops_the_next_post(rig):
 
     async def post_then_switch_off(channel_id, cards, text=None):
         await first_post(channel_id, cards, text)
-        await rig.state.disable_announcements(GUILD, "turned off", 0)
+        await rig.state.announcements.disable(GUILD, "turned off", 0)
 
     rig.sender.post = post_then_switch_off
     # At 14:00 the 14:00 slot's post (due 13:50) and its first talk's line are one batch.
     await rig.at(pacific("2024-07-10T14:00"))
     assert len(rig.sender.posts) == 1
-    first_talk = [d for d in await rig.state.deliveries(kind="talk") if d.item_ref == "p:agrawal"]
+    first_talk = [
+        d for d in await rig.state.ledger.deliveries(kind="talk") if d.item_ref == "p:agrawal"
+    ]
     assert [d.state for d in first_talk] == ["cancelled"]
 
 
@@ -449,21 +452,21 @@ async def test_a_person_cannot_arm_more_reminders_than_the_cap(rig):
     conference = rig.service.conference.key
     talks = list(rig.service.talks)[:3]
     for key in talks[:2]:
-        await rig.state.add_reminder(conference, USER, 1, f"p:{key}", 10, 0, limit=2)
+        await rig.state.reminders.add(conference, USER, 1, f"p:{key}", 10, 0, limit=2)
     with pytest.raises(ReminderLimitReached) as full:
-        await rig.state.add_reminder(conference, USER, 1, f"p:{talks[2]}", 10, 0, limit=2)
+        await rig.state.reminders.add(conference, USER, 1, f"p:{talks[2]}", 10, 0, limit=2)
     assert full.value.limit == 2
     # Arming one of those again is not one more; another person has their own cap.
-    await rig.state.add_reminder(conference, USER, 1, f"p:{talks[0]}", 5, 0, limit=2)
-    await rig.state.add_reminder(conference, USER + 1, 1, f"p:{talks[2]}", 10, 0, limit=2)
+    await rig.state.reminders.add(conference, USER, 1, f"p:{talks[0]}", 5, 0, limit=2)
+    await rig.state.reminders.add(conference, USER + 1, 1, f"p:{talks[2]}", 10, 0, limit=2)
 
 
 async def test_a_reminder_already_delivered_does_not_count_against_the_cap(rig):
     conference = rig.service.conference.key
-    await rig.state.add_reminder(conference, USER, 1, NOMAD, 10, 0, limit=1)
+    await rig.state.reminders.add(conference, USER, 1, NOMAD, 10, 0, limit=1)
     await rig.scheduler.replan()
     await rig.at(pacific("2024-07-10T10:55"))
-    await rig.state.add_reminder(conference, USER, 1, "p:lazarev", 10, 0, limit=1)
+    await rig.state.reminders.add(conference, USER, 1, "p:lazarev", 10, 0, limit=1)
 
 
 async def test_a_version_2_state_database_migrates_with_its_history(tmp_path):
@@ -482,9 +485,9 @@ async def test_a_version_2_state_database_migrates_with_its_history(tmp_path):
         )
     async with await StateStore.open(path) as state:
         assert await state.version() == STATE_VERSION
-        (delivery,) = await state.deliveries()
+        (delivery,) = await state.ledger.deliveries()
         assert (delivery.state, delivery.arming) == ("sent", 0)
-        again = await state.add_reminder("osdi24", 1, None, "p:xiang", 10, 0)
+        again = await state.reminders.add("osdi24", 1, None, "p:xiang", 10, 0)
         assert again.arming == 1 and again.status == "active"
 
 

@@ -29,7 +29,7 @@ def sent_titles(log: Path) -> list[str]:
 async def remind(state_path: Path, *refs: str) -> None:
     async with await StateStore.open(state_path) as state:
         for ref in refs:
-            await state.add_reminder("osdi24", USER, None, ref, 10, 0)
+            await state.reminders.add("osdi24", USER, None, ref, 10, 0)
 
 
 async def test_a_restart_in_a_new_process_sends_nothing_twice_and_catches_up(tmp_path: Path):

@@ -14,7 +14,8 @@ import pytest
 
 from bot.store.connection import StoreUnavailable, WriteFailed, WriteFailure
 from bot.store.lock import StateLock
-from bot.store.state import STATE_VERSION, RecordedChange, StateStore
+from bot.store.state import STATE_VERSION, StateStore
+from bot.store.versions_store import RecordedChange
 from tests.local_servers import state_at_version
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,9 +41,11 @@ async def test_a_second_opening_of_one_state_database_is_refused_naming_the_hold
 async def test_closing_the_store_lets_the_next_one_open(tmp_path: Path):
     path = tmp_path / "state.db"
     async with await StateStore.open(path) as state:
-        await state.set_stream(SERVER, "osdi24", "Ballroom", "https://example.org/live", 1)
+        await state.streams.save(SERVER, "osdi24", "Ballroom", "https://example.org/live", 1)
     async with await StateStore.open(path) as again:
-        assert await again.streams(SERVER, "osdi24") == {"Ballroom": "https://example.org/live"}
+        assert await again.streams.urls(SERVER, "osdi24") == {
+            "Ballroom": "https://example.org/live"
+        }
 
 
 async def test_another_state_database_in_the_same_folder_is_not_locked_out(tmp_path: Path):
@@ -68,12 +71,12 @@ async def test_versions_reads_the_state_while_a_bot_holds_it(tmp_path: Path):
     """`python -m bot versions` and `diff` only read: they run beside the bot."""
     path = tmp_path / "state.db"
     async with await StateStore.open(path) as state:
-        await state.serve_version("osdi24", "v1", "first", 1, b"zip", [])
+        await state.versions.serve("osdi24", "v1", "first", 1, b"zip", [])
         code, stdout, stderr = await _versions(path, tmp_path)
         assert (code, stderr) == (0, "")
         assert "osdi24  version 'first'" in stdout
         # And the bot still writes after it.
-        await state.set_stream(SERVER, "osdi24", "Ballroom", "https://example.org/live", 1)
+        await state.streams.save(SERVER, "osdi24", "Ballroom", "https://example.org/live", 1)
 
 
 async def test_versions_never_migrates_under_a_running_bot(tmp_path: Path):
@@ -101,9 +104,9 @@ async def test_the_state_is_read_beside_a_bot_wherever_its_folder_is(tmp_path: P
     # 'a#b' opened an empty 'a' (refused as "state schema 0"), 'a%20b' a folder 'a b'.
     path = tmp_path / folder / "state.db"
     async with await StateStore.open(path) as state:
-        await state.serve_version("osdi24", "v1", "first", 1, b"zip", [])
+        await state.versions.serve("osdi24", "v1", "first", 1, b"zip", [])
         async with await StateStore.open_to_read(path) as beside:
-            assert [v.label for v in await beside.versions()] == ["first"]
+            assert [v.label for v in await beside.versions.newest_first()] == ["first"]
 
 
 # -- a damaged or foreign database -----------------------------------------------------
@@ -188,22 +191,24 @@ async def test_a_full_disk_undoes_the_whole_write_and_says_so(tmp_path: Path):
         await _full(state)
         # The version row fits; the changes kept with it do not: neither stays.
         with pytest.raises(WriteFailed) as failed:
-            await state.serve_version("osdi24", "v1", None, 1, b"zip",
-                                      [_change(n, 3000) for n in range(40)])  # fmt: skip
+            await state.versions.serve("osdi24", "v1", None, 1, b"zip",
+                                       [_change(n, 3000) for n in range(40)])  # fmt: skip
         assert failed.value.failure is WriteFailure.DISK_FULL
         assert "database or disk is full" in str(failed.value)
         await state._db.execute("PRAGMA max_page_count = 1073741823")
-        await state.set_stream(SERVER, "osdi24", "Ballroom", "https://example.org/live", 1)
-        assert await state.versions() == []
-        assert await state.changes("osdi24") == []
-        assert await state.streams(SERVER, "osdi24") == {"Ballroom": "https://example.org/live"}
+        await state.streams.save(SERVER, "osdi24", "Ballroom", "https://example.org/live", 1)
+        assert await state.versions.newest_first() == []
+        assert await state.versions.changes("osdi24") == []
+        assert await state.streams.urls(SERVER, "osdi24") == {
+            "Ballroom": "https://example.org/live"
+        }
 
 
 async def test_a_read_only_database_is_named_as_such(tmp_path: Path):
     async with await StateStore.open(tmp_path / "state.db") as state:
         await state._db.execute("PRAGMA query_only = 1")
         with pytest.raises(WriteFailed) as failed:
-            await state.add_reminder("osdi24", 1, None, "p:xiang", 10, 0)
+            await state.reminders.add("osdi24", 1, None, "p:xiang", 10, 0)
         assert failed.value.failure is WriteFailure.READ_ONLY
         await state._db.execute("PRAGMA query_only = 0")
-        assert await state.reminders("osdi24") == []
+        assert await state.reminders.find("osdi24") == []

@@ -26,7 +26,8 @@ from bot.reminders.scheduler import Scheduler
 from bot.service import ProgramService, QueryError
 from bot.settings import Settings, SettingsError
 from bot.store import BuildReport, ProgramStore
-from bot.store.state import AddedSource, StateStore
+from bot.store.conferences_store import AddedSource
+from bot.store.state import StateStore
 
 
 class UnknownConference(QueryError):
@@ -82,12 +83,12 @@ class Conferences:
 
     async def load_choices(self) -> None:
         """Read the servers' and people's choices (at start, once the conferences are in)."""
-        for row in await self.state.server_conferences():
+        for row in await self.state.conferences.server_conferences():
             if row.conference in self._served:
                 self._servers.setdefault(row.guild_id, []).append(row.conference)
                 if row.is_default:
                     self._defaults[row.guild_id] = row.conference
-        people = await self.state.person_conferences()
+        people = await self.state.conferences.person_conferences()
         self._people = {user: key for user, key in people.items() if key in self._served}
 
     # -- what is served ----------------------------------------------------------------
@@ -183,7 +184,7 @@ class Conferences:
 
     async def offer(self, guild_id: int, keys: list[str], default: str, now_ts: int) -> None:
         """What a server offers, and its default (one of them)."""
-        await self.state.offer_conference(guild_id, keys, default, now_ts)
+        await self.state.conferences.offer(guild_id, keys, default, now_ts)
         # Only what is still served: a conference dropped while this was written must not
         # be mirrored, or every command in the server would look up a key that is gone
         # (at the next start, load_choices leaves it out the same way).
@@ -196,14 +197,14 @@ class Conferences:
     async def forget_server(self, guild_id: int) -> list[Served]:
         """A server that removed the bot: its choices go, and the conferences it added
         that no other server offers are returned, to be dropped."""
-        await self.state.forget_server_conferences(guild_id)
+        await self.state.conferences.forget_server(guild_id)
         keys = self._servers.pop(guild_id, [])
         self._defaults.pop(guild_id, None)
         return [self._served[k] for k in keys
                 if self._served[k].added is not None and not self.offering(k)]  # fmt: skip
 
     async def use(self, user_id: int, key: str) -> None:
-        await self.state.use_conference(user_id, key)
+        await self.state.conferences.use(user_id, key)
         if key in self._served:  # not dropped while this was written (see offer)
             self._people[user_id] = key
 

@@ -39,16 +39,16 @@ async def keep_served(
         if seen is None:
             seen = await asyncio.to_thread(fingerprint, [settings.program], settings.timezone)
         # Zipped only when new: most starts serve a version kept already.
-        data = (None if await state.version_kept(conference, seen)
+        data = (None if await state.versions.is_kept(conference, seen)
                 else await asyncio.to_thread(archive, settings.program))  # fmt: skip
     except OSError as exc:
         log.warning("could not keep this version of the program: %s", exc)
         return
     if since_last_served:
-        last = await state.served_version(conference)
+        last = await state.versions.last_served(conference)
         if last is not None and last[0] != seen:
             changes = await asyncio.to_thread(_changes_since, last[1], program, settings)
-    await state.serve_version(conference, seen, label, now_ts, data, records(changes or []))
+    await state.versions.serve(conference, seen, label, now_ts, data, records(changes or []))
 
 
 def _changes_since(kept: bytes, program: Program, settings: Settings) -> list[Change]:

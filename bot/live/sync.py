@@ -33,7 +33,7 @@ from bot.model import Program, Talk
 from bot.service import SESSION_REF, TALK_REF, ProgramService
 from bot.settings import Settings
 from bot.store.build import fingerprint
-from bot.store.state import RecordedChange
+from bot.store.versions_store import RecordedChange
 from bot.tasks import stopped
 
 log = logging.getLogger(__name__)

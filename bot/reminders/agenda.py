@@ -9,7 +9,7 @@ from bot.model import Session
 from bot.render.cards import AgendaLine
 from bot.service import ProgramService
 from bot.service.results import SessionTalk
-from bot.store.state import Reminder
+from bot.store.reminders_store import Reminder
 
 
 def agenda(

@@ -11,16 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.service import TALK_REF, ProgramService
-from bot.store.state import (
-    Announcements,
-    DeliveryKind,
-    Planned,
-    QAForum,
-    QAThread,
-    RecordedChange,
-    Reminder,
-    RoomChannel,
-)
+from bot.store.announcements_store import Announcements, RoomChannel
+from bot.store.ledger_store import DeliveryKind, Planned
+from bot.store.qa_store import QAForum, QAThread
+from bot.store.reminders_store import Reminder
+from bot.store.versions_store import RecordedChange
 
 SLOT_REF = "slot:"
 

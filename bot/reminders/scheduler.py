@@ -28,15 +28,10 @@ from bot.render import cards, limits
 from bot.render.cards import Card
 from bot.service import ProgramService
 from bot.service.results import SessionTalk
-from bot.store.state import (
-    FOLLOWED,
-    Delivery,
-    DeliveryKind,
-    DeliveryState,
-    QAThread,
-    ReminderStatus,
-    StateStore,
-)
+from bot.store.ledger_store import Delivery, DeliveryKind, DeliveryState
+from bot.store.qa_store import QAThread
+from bot.store.reminders_store import FOLLOWED, ReminderStatus
+from bot.store.state import StateStore
 from bot.tasks import ended
 
 log = logging.getLogger(__name__)
@@ -126,16 +121,16 @@ class Scheduler:
 
     async def start(self) -> None:
         """Recover from a crash and start the loop (whose first pass re-plans the ledger)."""
-        await self.state.adopt_deliveries(self.conference)
+        await self.state.ledger.adopt(self.conference)
         await self.recover()
-        failed = await self.state.reminders(self.conference, statuses=("failed",))
+        failed = await self.state.reminders.find(self.conference, statuses=("failed",))
         self.failed_users = {r.user_id for r in failed if not r.failure_told}
         self._task = asyncio.create_task(self._run(), name="confbot-scheduler")
 
     async def recover(self) -> list[Delivery]:
         """Deliveries a crash left between 'sending' and 'sent': marked lost, logged, and
         never resent. At most one per crash, since sends happen one at a time."""
-        lost = await self.state.recover_interrupted(self.conference, _ts(self.clock.now()))
+        lost = await self.state.ledger.recover_interrupted(self.conference, _ts(self.clock.now()))
         for delivery in lost:
             log.warning(
                 "delivery %d (%s %s to %d) was interrupted between sending and sent:"
@@ -166,17 +161,21 @@ class Scheduler:
         service = self.service
         # Every reminder kept: the active ones are delivered, and all of them hear about
         # changes to their items.
-        followers = await self.state.reminders(self.conference, statuses=FOLLOWED)
+        followers = await self.state.reminders.find(self.conference, statuses=FOLLOWED)
         reminders = [r for r in followers if r.status is ReminderStatus.ACTIVE]
-        configs = [a for a in await self.state.announcements() if a.conference == self.conference]
-        rooms = await self.state.room_channels(self.conference)
-        forums = await self.state.qa_forums(self.conference)
-        threads = await self.state.qa_threads(self.conference)
+        configs = [
+            a for a in await self.state.announcements.find() if a.conference == self.conference
+        ]
+        rooms = await self.state.announcements.rooms(self.conference)
+        forums = await self.state.qa.forums(self.conference)
+        threads = await self.state.qa.threads(self.conference)
         # Only versions of the last day are told about: after longer downtime, no one
         # needs yesterday's change in a DM.
-        recent = await self.state.changes(self.conference, _ts(self.clock.now()) - NOTICE_WINDOW)
+        recent = await self.state.versions.changes(
+            self.conference, _ts(self.clock.now()) - NOTICE_WINDOW
+        )
         planned = plan(service, reminders, configs, rooms, forums, threads, recent, followers)
-        await self.state.sync_plan(self.conference, planned, _ts(self.clock.now()))
+        await self.state.ledger.sync_plan(self.conference, planned, _ts(self.clock.now()))
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -196,7 +195,7 @@ class Scheduler:
 
     async def seconds_until_next(self) -> float:
         """How long the loop sleeps: until the next due delivery, an hour at most."""
-        next_due = await self.state.next_due_ts(self.conference)
+        next_due = await self.state.ledger.next_due_ts(self.conference)
         if next_due is None:
             return MAX_SLEEP
         return min(MAX_SLEEP, max(0.0, next_due - self.clock.now().timestamp()))
@@ -210,7 +209,7 @@ class Scheduler:
 
     async def step(self) -> int:
         """Deliver what is due now (one batch); returns how many were handled."""
-        due = await self.state.due(self.conference, _ts(self.clock.now()), self.batch)
+        due = await self.state.ledger.due(self.conference, _ts(self.clock.now()), self.batch)
         for index, delivery in enumerate(due):
             if self._stopping:
                 return 0
@@ -225,19 +224,19 @@ class Scheduler:
         try:
             send = await self._prepare(delivery, now)
         except _Skip as skip:
-            if await self.state.settle(delivery.id, PENDING, DeliveryState.SKIPPED, now_ts,
-                                       skip.reason):  # fmt: skip
+            if await self.state.ledger.settle(delivery.id, PENDING, DeliveryState.SKIPPED, now_ts,
+                                              skip.reason):  # fmt: skip
                 log.info("skipped delivery %d (%s %s): %s", delivery.id, delivery.kind,
                          delivery.item_ref, skip.reason)  # fmt: skip
             return
-        if not await self.state.claim(delivery.id, now_ts):
+        if not await self.state.ledger.claim(delivery.id, now_ts):
             return  # forgotten, switched off or re-planned since it was fetched
         try:
             await send()
         except Unreachable as exc:
             await self._failed(delivery, f"recipient unreachable: {exc}", now_ts)
             if delivery.kind is DeliveryKind.REMINDER:
-                await self.state.settle_reminder(
+                await self.state.reminders.settle(
                     delivery.owner, delivery.arming, ReminderStatus.FAILED, "dms_closed"
                 )
                 self.failed_users.add(delivery.target)
@@ -254,9 +253,11 @@ class Scheduler:
         except Exception as exc:  # network errors, timeouts, Discord 5xx: all "try later"
             await self._try_later(delivery, _describe(exc), now_ts)
             return
-        await self.state.settle(delivery.id, SENDING, DeliveryState.SENT, _ts(self.clock.now()))
+        await self.state.ledger.settle(
+            delivery.id, SENDING, DeliveryState.SENT, _ts(self.clock.now())
+        )
         if delivery.kind is DeliveryKind.REMINDER:
-            await self.state.settle_reminder(delivery.owner, delivery.arming, ReminderStatus.DONE)
+            await self.state.reminders.settle(delivery.owner, delivery.arming, ReminderStatus.DONE)
         self.sent += 1
 
     async def _try_later(self, delivery: Delivery, reason: str, now_ts: int) -> None:
@@ -266,12 +267,12 @@ class Scheduler:
                                now_ts)  # fmt: skip
             return
         retry = now_ts + RETRY_AFTER * 2 ** (attempts - 1)
-        await self.state.settle(delivery.id, SENDING, PENDING, now_ts, reason, due_ts=retry)
+        await self.state.ledger.settle(delivery.id, SENDING, PENDING, now_ts, reason, due_ts=retry)
         log.warning("delivery %d failed (%s); retry %d of %d in %d s", delivery.id, reason,
                     attempts, MAX_ATTEMPTS - 1, retry - now_ts)  # fmt: skip
 
     async def _failed(self, delivery: Delivery, reason: str, now_ts: int) -> None:
-        await self.state.settle(delivery.id, SENDING, DeliveryState.FAILED, now_ts, reason)
+        await self.state.ledger.settle(delivery.id, SENDING, DeliveryState.FAILED, now_ts, reason)
         log.warning("delivery %d (%s %s to %d) failed: %s", delivery.id, delivery.kind,
                     delivery.item_ref, delivery.target, reason)  # fmt: skip
 
@@ -281,13 +282,13 @@ class Scheduler:
         """Stop announcing in a server that removed us (every conference), or one
         conference's announcements whose channel is gone or refuses our posts."""
         now_ts = _ts(self.clock.now())
-        if await self.state.disable_announcements(guild_id, reason, now_ts, conference):
+        if await self.state.announcements.disable(guild_id, reason, now_ts, conference):
             log.warning("announcements disabled in guild %d: %s", guild_id, reason)
             await self.replan()
 
     async def disable_qa(self, guild_id: int, reason: str) -> None:
         """The forum is gone or closed to us: no more Q&A threads in this server."""
-        if await self.state.disable_qa(guild_id, reason, _ts(self.clock.now())):
+        if await self.state.qa.disable(guild_id, reason, _ts(self.clock.now())):
             log.warning("Q&A threads disabled in guild %d: %s", guild_id, reason)
             await self.replan()
 
@@ -296,18 +297,18 @@ class Scheduler:
         removed from the program gets its thread closed with a note. Outside the ledger:
         an edit or a close done twice changes nothing."""
         service = self.service
-        for thread in await self.state.qa_threads(self.conference, open_only=True):
+        for thread in await self.state.qa.threads(self.conference, open_only=True):
             talk = service.remindable(thread.item_ref)
             try:
                 if not isinstance(talk, SessionTalk):
                     await self.sender.close_thread(
                         thread.thread_id, "This talk is no longer in the program."
                     )
-                    await self.state.save_thread(replace(thread, closed=True))
+                    await self.state.qa.save_thread(replace(thread, closed=True))
                 elif (signature := thread_signature(talk)) != thread.signature:
                     card = cards.qa_card(talk, service.conference)
                     await self.sender.edit_first_message(thread.thread_id, thread.message_id, card)
-                    await self.state.save_thread(replace(thread, signature=signature))
+                    await self.state.qa.save_thread(replace(thread, signature=signature))
             except Exception as exc:  # tried again on the next pass
                 log.warning("could not update Q&A thread %d: %s", thread.thread_id,
                             _describe(exc))  # fmt: skip
@@ -316,7 +317,7 @@ class Scheduler:
         """A room channel deleted or closed to us: stop posting there (the main
         announcements and other rooms go on)."""
         now_ts = _ts(self.clock.now())
-        if await self.state.disable_room_channel(guild_id, channel_id, reason, now_ts):
+        if await self.state.announcements.disable_room(guild_id, channel_id, reason, now_ts):
             log.warning("room channel %d in guild %d disabled: %s", channel_id, guild_id, reason)
             await self.replan()
 
@@ -350,7 +351,7 @@ class Scheduler:
         # A talk starting, in the main channel (TALK) or its room's channel (ROOM), with
         # the stream the server's organisers set for the room, if any.
         talk = _still_on(service, delivery.item_ref, now)
-        streams = await self.state.streams(delivery.owner, conference.key)
+        streams = await self.state.streams.urls(delivery.owner, conference.key)
         text = cards.talk_start_text(talk, conference, now, streams)
         return lambda: self.sender.post(delivery.target, (), text)
 
@@ -359,11 +360,11 @@ class Scheduler:
         the announcement channel (UPDATE)."""
         conference = self.service.conference
         sync_id = int(delivery.item_ref.removeprefix(SYNC_REF))
-        changes = await self.state.changes(conference.key, sync_id=sync_id)
+        changes = await self.state.versions.changes(conference.key, sync_id=sync_id)
         if delivery.kind is DeliveryKind.UPDATE:
             found = cards.changes_cards(changes, conference, "📢 Program update")
             return lambda: self._post_slot(delivery.target, found)
-        kept = await self.state.reminders(conference.key, delivery.owner, statuses=FOLLOWED)
+        kept = await self.state.reminders.find(conference.key, delivery.owner, statuses=FOLLOWED)
         followed = {r.item_ref for r in kept}
         mine = [c for c in changes if c.item_ref in followed or followed & set(c.session_refs)]
         if not mine:
@@ -381,7 +382,7 @@ class Scheduler:
             thread_id, message_id = await self.sender.open_thread(
                 delivery.target, cards.qa_thread_name(talk), card, tags
             )
-            await self.state.save_thread(QAThread(
+            await self.state.qa.save_thread(QAThread(
                 delivery.owner, service.conference.key, delivery.item_ref, delivery.target,
                 thread_id, message_id, thread_signature(talk), closed=False,
             ))  # fmt: skip
@@ -389,13 +390,13 @@ class Scheduler:
         return open_thread
 
     async def _thread_closer(self, delivery: Delivery) -> Callable[[], Awaitable[None]]:
-        thread = await self.state.qa_thread(delivery.target)
+        thread = await self.state.qa.thread(delivery.target)
         if thread is None or thread.closed:
             raise _Skip("the thread is already closed")
 
         async def close() -> None:
             await self.sender.close_thread(thread.thread_id)
-            await self.state.save_thread(replace(thread, closed=True))
+            await self.state.qa.save_thread(replace(thread, closed=True))
 
         return close
 

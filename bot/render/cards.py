@@ -70,7 +70,7 @@ from bot.service.results import (
     TalkAnswer,
 )
 from bot.service.watch import NO_STREAMS, Watch
-from bot.store.state import RecordedChange
+from bot.store.versions_store import RecordedChange
 
 # Pages stay well under the total so a reader is not handed a wall of text.
 PAGE_BUDGET = 3500

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from bot.model import Authorship, Conference, Event, Session, SessionKind, Slot, TimeBasis
 from bot.service.results import NoMatch, ProgramItem, SessionTalk
 from bot.service.watch import NO_STREAMS, Watch, watch
-from bot.store.state import RecordedChange
+from bot.store.versions_store import RecordedChange
 
 
 def how_derived(conference: Conference) -> str:

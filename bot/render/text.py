@@ -41,7 +41,7 @@ from bot.service.results import (
     TalkAnswer,
 )
 from bot.store.build import BuildReport
-from bot.store.state import RecordedChange
+from bot.store.versions_store import RecordedChange
 
 INDENT = "  "
 

@@ -86,7 +86,7 @@ async def changes_kept(bot: ConfBot, timeout: float = 15.0) -> None:
     assert state is not None
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not await state.changes(bot.service.conference.key):
+    while not await state.versions.changes(bot.service.conference.key):
         assert loop.time() < deadline, "the changes were never kept"
         await asyncio.sleep(0.01)
 

@@ -122,7 +122,7 @@ async def test_a_deleted_room_channel_is_turned_off_and_shown_in_status(
                 break
         assert fields["Room channels"].startswith(f"⚠️ {BALLROOM}: off (channel")
         assert bot.state is not None
-        (room,) = await bot.state.room_channels("osdi24")
+        (room,) = await bot.state.announcements.rooms("osdi24")
         assert not room.enabled
 
 
@@ -274,11 +274,11 @@ async def test_a_thread_due_at_start_opens_before_the_gateway_is_ready(
 
     state = await StateStore.open(tmp_path / "confbot-state.db")
     ten_fifty = int(pacific("2024-07-10T10:50").timestamp())
-    await state.set_qa_forum(fake.guild_id, "osdi24", fake.forum_id, 5, ten_fifty)
+    await state.qa.save_forum(fake.guild_id, "osdi24", fake.forum_id, 5, ten_fifty)
     await state.close()
     async with running_bot(fake, tmp_path, CONFBOT_NOW="2024-07-10T11:21:00",
                            CONFBOT_DELIVERY_PACE="0") as bot:  # fmt: skip
         await wait_for(lambda: fake.threads, timeout=15, what="the thread due at start")
         assert bot.state is not None
-        (forum,) = await bot.state.qa_forums("osdi24")
+        (forum,) = await bot.state.qa.forums("osdi24")
         assert forum.enabled

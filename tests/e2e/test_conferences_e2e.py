@@ -175,7 +175,7 @@ async def test_a_source_that_could_reach_inside_is_refused_with_the_reason(
     async with running_bot(fake, tmp_path) as bot:
         refused = await organiser(fake, "conference add", source=source)
         assert refused.ephemeral and reason in said(refused), said(refused)
-        assert await bot.state.added_sources() == []  # type: ignore[union-attr]
+        assert await bot.state.conferences.added_sources() == []  # type: ignore[union-attr]
         assert len(bot.conferences) == 1
 
 
@@ -247,7 +247,7 @@ async def test_a_source_is_no_longer_followed_once_the_server_that_added_it_remo
         assert bot.conferences.get("fixcon") is not None
         await fake.remove_bot()
         await wait_for(lambda: bot.conferences.get("fixcon") is None, what="the source dropped")
-        assert await bot.state.added_sources() == []  # type: ignore[union-attr]
+        assert await bot.state.conferences.added_sources() == []  # type: ignore[union-attr]
 
 
 async def test_two_organisers_adding_one_address_at_once_get_one_conference(
@@ -328,11 +328,11 @@ async def test_each_conference_is_announced_in_its_own_channel(fake: FakeDiscord
         await organiser(fake, "announce channel", channel=fake.channel_id)
         await organiser(fake, "announce channel", channel=fake.room_channel_id,
                         conference="fixcon")  # fmt: skip
-        configs = await bot.state.announcements(fake.guild_id)  # type: ignore[union-attr]
+        configs = await bot.state.announcements.find(fake.guild_id)  # type: ignore[union-attr]
         assert {(c.conference, c.channel_id, c.enabled) for c in configs} == {
             ("osdi24", fake.channel_id, True), ("fixcon", fake.room_channel_id, True)}  # fmt: skip
         await organiser(fake, "announce off", conference="fixcon")
-        configs = await bot.state.announcements(fake.guild_id)  # type: ignore[union-attr]
+        configs = await bot.state.announcements.find(fake.guild_id)  # type: ignore[union-attr]
         assert {(c.conference, c.enabled) for c in configs} == {
             ("osdi24", True), ("fixcon", False)}  # fmt: skip
         status = await organiser(fake, "status")
@@ -557,7 +557,7 @@ async def test_a_source_over_the_budget_is_refused_and_leaves_nothing(
         held.release.set()  # it answers now, to a fetch cut off already
         await cog.settled()
         assert len(bot.conferences) == 1
-        assert await bot.state.added_sources() == []  # type: ignore[union-attr]
+        assert await bot.state.conferences.added_sources() == []  # type: ignore[union-attr]
         assert "OSDI" in await about(fake)
     assert nothing_kept(tmp_path)
 
@@ -592,7 +592,7 @@ async def test_a_source_read_past_the_budget_is_refused_and_undone_once_read(
         await cog.settled()
         assert reading.is_set()  # it was the read that was over budget
         assert [s.key for s in bot.conferences] == ["osdi24"]
-        assert await bot.state.added_sources() == []  # type: ignore[union-attr]
+        assert await bot.state.conferences.added_sources() == []  # type: ignore[union-attr]
         assert nothing_kept(tmp_path)
         monkeypatch.undo()
         cog.add_budget = ADD_BUDGET
@@ -650,7 +650,8 @@ async def test_a_source_removed_by_one_server_while_another_adds_it_is_the_other
         await organiser(fake, "conference add", source=url)
         state, cog = bot.state, added_cog(bot)
         assert state is not None
-        real_drop, real_offer = state.drop_source, state.offer_conference
+        stored = state.conferences
+        real_drop, real_offer = stored.drop_source, stored.offer
         second_offers = asyncio.Event()
 
         async def offer(guild_id: int, *args: Any) -> None:
@@ -670,9 +671,9 @@ async def test_a_source_removed_by_one_server_while_another_adds_it_is_the_other
                 return
             async with state._writing:  # its write holds the state database meanwhile
                 await wait_for(second_add_arrived, what="the second server's add")
-                await type(state).drop_source.__wrapped__(state, key)  # type: ignore[attr-defined]
+                await type(stored).drop_source.__wrapped__(stored, key)  # type: ignore[attr-defined]
 
-        state.drop_source, state.offer_conference = drop, offer  # type: ignore[method-assign]
+        stored.drop_source, stored.offer = drop, offer  # type: ignore[method-assign]
         removing = asyncio.create_task(organiser(fake, "conference remove", conference="fixcon"))
         await wait_for(lambda: len(cog._turns) > 0 or bot.conferences.offering("fixcon") == [],
                        what="the remove underway")  # fmt: skip
@@ -684,5 +685,5 @@ async def test_a_source_removed_by_one_server_while_another_adds_it_is_the_other
         assert "Fixture Congress" in listed.embeds[0]["description"]
         assert "Fixture Congress" in await about(fake, conference="fixcon", second=True)
         assert [s.key for s in bot.conferences] == ["osdi24", "fixcon"]
-        assert [s.url for s in await state.added_sources()] == [url]
+        assert [s.url for s in await state.conferences.added_sources()] == [url]
         assert bot.conferences.get("fixcon").settings.program.is_file()  # type: ignore[union-attr]

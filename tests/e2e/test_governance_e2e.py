@@ -71,7 +71,7 @@ async def test_apply_after_a_sync_applied_that_version_changes_nothing(
         assert bot.holder.swaps == 1
         state = bot.state
         assert state is not None
-        assert len(await state.changes(bot.service.conference.key)) == 1  # told once
+        assert len(await state.versions.changes(bot.service.conference.key)) == 1  # told once
 
 
 async def test_apply_after_a_newer_version_was_applied_does_not_revert_it(

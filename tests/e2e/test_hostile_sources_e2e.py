@@ -61,7 +61,7 @@ async def test_an_added_source_that_fails_to_open_at_start_is_one_log_line_and_t
         async with running_bot(fake, tmp_path, **ENV) as bot:
             assert [s.key for s in bot.conferences] == ["osdi24"]
             assert "OSDI" in await about(fake)
-            assert [s.url for s in await bot.state.added_sources()] == [url]  # type: ignore[union-attr]
+            assert [s.url for s in await bot.state.conferences.added_sources()] == [url]  # type: ignore[union-attr]
     (line,) = [r for r in caplog.records if url in r.getMessage()]
     assert line.levelno == logging.WARNING and line.exc_info is None
     assert "RuntimeError: a reader's bug" in line.getMessage()
@@ -103,6 +103,6 @@ async def test_a_version_with_a_lone_surrogate_is_followed_kept_and_served_after
         await changes_kept(bot)
         changes = await fake.answer(await fake.send_command("changes"))
         assert "Opening \ufffd" in changes.embeds[0]["description"]
-        assert len(await bot.state.versions()) == 2  # type: ignore[union-attr]
+        assert len(await bot.state.versions.newest_first()) == 2  # type: ignore[union-attr]
     async with running_bot(fake, tmp_path, **env) as bot:
         assert "Opening \ufffd" in [t.title for t in bot.service.program.talks]

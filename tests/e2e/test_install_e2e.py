@@ -55,7 +55,9 @@ async def test_a_reminder_can_be_set_from_a_server_that_never_added_the_bot(
     assert answer.ephemeral and answer.data["content"].startswith("⏰ I'll DM you about **NOMAD")
     assert "this server's members" not in answer.data["content"]  # their install reaches them
     assert bot.state is not None
-    (reminder,) = await bot.state.reminders(bot.service.conference.key, int(fake.attendee["id"]))
+    (reminder,) = await bot.state.reminders.find(
+        bot.service.conference.key, int(fake.attendee["id"])
+    )
     assert reminder.item_ref == "p:xiang"
 
 

@@ -27,7 +27,7 @@ async def test_an_edited_program_is_served_and_reminders_follow(fake: FakeDiscor
         assert state is not None
 
         async def due() -> int | None:
-            pending = await state.deliveries(state="pending")
+            pending = await state.ledger.deliveries(state="pending")
             return pending[0].due_ts if pending else None
 
         async def eventually(wanted: int) -> None:
@@ -66,7 +66,7 @@ async def test_an_edited_program_is_served_and_reminders_follow(fake: FakeDiscor
         fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
         assert "Last new version" in fields["Program source"]
         assert "1 talk changed" in fields["Program source"]
-        kept = await state.versions()
+        kept = await state.versions.newest_first()
         assert len(kept) == 2  # the version it started with, and the edited one
 
     # The versions kept, and what changed between them, from the command line.

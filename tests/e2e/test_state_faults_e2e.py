@@ -130,8 +130,8 @@ async def test_a_full_state_database_is_named_to_the_person(
         assert (remind.ephemeral, remind.data["content"]) == (True, DISK_FULL)
         assert (announce.ephemeral, announce.data["content"]) == (True, DISK_FULL)
         monkeypatch.undo()
-        assert await bot.state.reminders("osdi24") == []
-        assert await bot.state.announcements(fake.guild_id) == []
+        assert await bot.state.reminders.find("osdi24") == []
+        assert await bot.state.announcements.find(fake.guild_id) == []
         assert "I'll DM you about **NOMAD" in (await _remind(fake)).data["content"]
 
 
@@ -144,8 +144,8 @@ async def test_a_read_only_state_is_named_to_the_person(fake: FakeDiscord, tmp_p
         assert remind.data["content"] == READ_ONLY
         assert announce.data["content"] == READ_ONLY
         await bot.state._db.execute("PRAGMA query_only = 0")
-        assert await bot.state.reminders("osdi24") == []
-        assert await bot.state.announcements(fake.guild_id) == []
+        assert await bot.state.reminders.find("osdi24") == []
+        assert await bot.state.announcements.find(fake.guild_id) == []
 
 
 # -- every command, button and form that writes the state database, on a full disk ------

@@ -32,7 +32,7 @@ class ChangesCog(commands.Cog):
     ) -> None:  # fmt: skip
         service = picked(self.conferences, interaction, conference).service
         since_ts = int(service.when(since, self.clock.now()).timestamp()) if since else 0
-        found = await self.state.changes(service.conference.key, since_ts)
+        found = await self.state.versions.changes(service.conference.key, since_ts)
         if not found:
             text = "No changes to the program" + (" since then." if since else " so far.")
             await send_text(interaction, text, ephemeral=True)

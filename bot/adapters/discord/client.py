@@ -36,7 +36,8 @@ from bot.reminders.scheduler import Scheduler
 from bot.service import ProgramService
 from bot.settings import Settings
 from bot.store import ProgramStore
-from bot.store.state import AddedSource, StateStore
+from bot.store.conferences_store import AddedSource
+from bot.store.state import StateStore
 from bot.tasks import stopped
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class ConfBot(commands.AutoShardedBot):
         self.conferences = conferences = Conferences(state)
         for source in self.settings.sources:
             await self.open_conference(self.settings.for_source(source))
-        for added in await state.added_sources():
+        for added in await state.conferences.added_sources():
             try:
                 await self.open_conference(self.settings.added_source(added.url), added.guild_id,
                                            added.conference)  # fmt: skip
@@ -104,8 +105,8 @@ class ConfBot(commands.AutoShardedBot):
             ProgramCog(
                 conferences,
                 self.clock,
-                lambda key, user: state.followed_refs(key, user),
-                lambda guild, key: state.streams(guild, key),
+                lambda key, user: state.reminders.followed_refs(key, user),
+                lambda guild, key: state.streams.urls(guild, key),
                 self._index_wait,
             )
         )

@@ -265,7 +265,7 @@ class ConferenceCog(commands.Cog):
     async def _drop(self, served: Served) -> None:
         """Stop following an added conference, and forget it and its files: forgotten
         first, so a stop that fails half-way never starts it again."""
-        await self.conferences.state.drop_source(served.key)
+        await self.conferences.state.conferences.drop_source(served.key)
         await self.drop_conference(served.key)
         forget_files(served.settings)
 
@@ -392,7 +392,7 @@ class ConferenceCog(commands.Cog):
             raise over
         served = opening.result()
         assert served.added is not None
-        await self.conferences.state.add_source(served.added, self._now_ts())
+        await self.conferences.state.conferences.add_source(served.added, self._now_ts())
         log.info("server %d added %s (%s)", guild_id, url, served.key)
         report = served.report
         details = [] if report is None else await asyncio.to_thread(

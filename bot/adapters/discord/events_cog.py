@@ -115,7 +115,7 @@ class EventsCog(commands.Cog):
         """In every server whose events roll on: remove those of sessions that are over
         and publish the next ones into the room that frees."""
         for served in self.conferences:
-            for guild_id in await self.state.event_windows(served.key):
+            for guild_id in await self.state.events.windows(served.key):
                 guild = self.guild(guild_id)
                 if guild is None:
                     continue  # not (yet) in the cache, or the bot left: next time
@@ -161,10 +161,10 @@ class EventsCog(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         tally = Tally()
         if chosen == REMOVE:
-            await self.state.set_event_window(guild.id, served.key, on=False)
+            await self.state.events.set_window(guild.id, served.key, on=False)
             await self._remove(served, guild, tally)
         else:
-            await self.state.set_event_window(guild.id, served.key, on=True)
+            await self.state.events.set_window(guild.id, served.key, on=True)
             await self._publish(served, guild, tally)
         await interaction.followup.send(
             tally.summary(chosen), ephemeral=True, allowed_mentions=NO_MENTIONS
@@ -178,7 +178,7 @@ class EventsCog(commands.Cog):
         touched = {t.session_key for c in changes for t in (c.before, c.after) if t}
         keys = {s.key for s in served.service.program.sessions}
         for guild in guilds:
-            stored = await self.state.published_events(guild.id, served.key)
+            stored = await self.state.events.published(guild.id, served.key)
             if not stored:
                 continue
             tally = Tally()
@@ -197,7 +197,7 @@ class EventsCog(commands.Cog):
         now = self.clock.now()
         service = served.service  # one version for the whole run (see bot.live.holder)
         conference = service.conference
-        stored = await self.state.published_events(guild.id, conference.key)
+        stored = await self.state.events.published(guild.id, conference.key)
         sessions = sorted(service.program.sessions, key=lambda s: (s.slot.start, s.key))
         ended = [s for s in sessions if s.slot.end <= now]
         await self._clear_ended(served, guild, tally, ended, stored)
@@ -229,8 +229,8 @@ class EventsCog(commands.Cog):
                     tally.updated += 1
                 else:
                     tally.created += 1
-                await self.state.save_event(guild.id, conference.key, session.key,
-                                            saved.id, int(now.timestamp()))  # fmt: skip
+                await self.state.events.save(guild.id, conference.key, session.key,
+                                             saved.id, int(now.timestamp()))  # fmt: skip
             except discord.HTTPException as exc:
                 if exc.code == TOO_MANY_EVENTS:  # others' events took the room: wait for more
                     tally.waiting += len(window) - position
@@ -263,7 +263,7 @@ class EventsCog(commands.Cog):
     async def _remove(
         self, served: Served, guild: discord.Guild, tally: Tally, only: set[str] | None = None
     ) -> None:
-        stored = await self.state.published_events(guild.id, served.key)
+        stored = await self.state.events.published(guild.id, served.key)
         for session_key, event_id in stored.items():
             if only is not None and session_key not in only:
                 continue
@@ -272,7 +272,7 @@ class EventsCog(commands.Cog):
                 if event is not None:
                     await event.delete()
                     tally.removed += 1
-                await self.state.forget_event(guild.id, served.key, session_key)
+                await self.state.events.forget(guild.id, served.key, session_key)
             except discord.HTTPException as exc:
                 tally.failed.append(f"{session_key} ({exc.status})")
 

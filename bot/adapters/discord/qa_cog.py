@@ -59,7 +59,7 @@ class QACog(commands.Cog):
         key = picked(self.conferences, interaction, conference).key
         _check_forum_permissions(interaction, forum)
         now_ts = int(self.clock.now().timestamp())
-        await self.state.set_qa_forum(guild_id, key, forum.id, minutes_before, now_ts)
+        await self.state.qa.save_forum(guild_id, key, forum.id, minutes_before, now_ts)
         self.wake()
         await send_text(
             interaction,
@@ -72,7 +72,7 @@ class QACog(commands.Cog):
     @qa.command(name="off", description="Stop opening Q&A threads")
     async def qa_off(self, interaction: discord.Interaction) -> None:
         guild_id = managed_guild(interaction)
-        stopped = await self.state.disable_qa(guild_id, "turned off with /qa off",
+        stopped = await self.state.qa.disable(guild_id, "turned off with /qa off",
                                               int(self.clock.now().timestamp()))  # fmt: skip
         self.wake()
         text = "Q&A threads are off." if stopped else "Q&A threads were not on."
@@ -109,7 +109,7 @@ class QACog(commands.Cog):
         channel = interaction.channel
         if (
             not isinstance(channel, discord.Thread)
-            or await self.state.qa_thread(channel.id) is None
+            or await self.state.qa.thread(channel.id) is None
         ):
             raise QueryError("Use this inside a talk's Q&A thread (see `/qa channel`).")
         return channel

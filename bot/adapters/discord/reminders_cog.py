@@ -33,7 +33,8 @@ from bot.render.limits import MESSAGE_MAX
 from bot.render.markdown import escape, say
 from bot.service import SESSION_REF, TALK_REF, ProgramService, QueryError
 from bot.service.results import NoMatch, SessionAnswer, Suggestion, TalkAnswer
-from bot.store.state import FOLLOWED, ReminderLimitReached, StateStore
+from bot.store.reminders_store import FOLLOWED, ReminderLimitReached
+from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +83,9 @@ class RemindersCog(commands.Cog):
                 title=target.title,
             )
         try:
-            await self.state.add_reminder(served.key, interaction.user.id,
-                                          interaction.guild_id, ref, minutes_before,
-                                          int(now.timestamp()), self.max_reminders)  # fmt: skip
+            await self.state.reminders.add(served.key, interaction.user.id,
+                                           interaction.guild_id, ref, minutes_before,
+                                           int(now.timestamp()), self.max_reminders)  # fmt: skip
         except ReminderLimitReached as full:
             raise QueryError(
                 f"You already have {count_of(full.limit, 'active reminder')}, the most one"
@@ -130,7 +131,7 @@ class RemindersCog(commands.Cog):
         # One version for the whole answer (see bot.live.holder).
         service = picked(self.conferences, interaction, conference).service
         about = service.conference
-        reminders = await self.state.reminders(about.key, interaction.user.id, FOLLOWED)
+        reminders = await self.state.reminders.find(about.key, interaction.user.id, FOLLOWED)
         lines = agenda(service, reminders, self.clock.now())
         if not export:
             await send_cards(interaction, cards.agenda_cards(lines, about), ephemeral=True)
@@ -152,7 +153,7 @@ class RemindersCog(commands.Cog):
         self, interaction: discord.Interaction, item: str, conference: ConferenceArg | None = None
     ) -> None:
         served = picked(self.conferences, interaction, conference)
-        removed = await self.state.forget(served.key, interaction.user.id, item)
+        removed = await self.state.reminders.forget(served.key, interaction.user.id, item)
         if not removed:
             raise QueryError("You have no reminder for that. `/agenda` lists yours.")
         _wake(served)
@@ -166,7 +167,7 @@ class RemindersCog(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         served = picked_for_autocomplete(self.conferences, interaction)
-        reminders = await self.state.reminders(served.key, interaction.user.id, FOLLOWED)
+        reminders = await self.state.reminders.find(served.key, interaction.user.id, FOLLOWED)
         typed = current.casefold()
         found = []
         for line in agenda(served.service, reminders, self.clock.now()):
@@ -180,7 +181,7 @@ class RemindersCog(commands.Cog):
         self, interaction: discord.Interaction, conference: ConferenceArg | None = None
     ) -> None:
         served = picked(self.conferences, interaction, conference)
-        removed = await self.state.forget(served.key, interaction.user.id)
+        removed = await self.state.reminders.forget(served.key, interaction.user.id)
         _wake(served)
         text = f"Removed all {removed} of your reminders." if removed else "You had no reminders."
         await send_text(interaction, text, ephemeral=True)
@@ -211,7 +212,7 @@ class RemindersCog(commands.Cog):
             raise QueryError("Run this in a server channel, or name one.")
         _check_can_post(interaction, target)
         now = self.clock.now()
-        await self.state.set_announcements(
+        await self.state.announcements.save(
             interaction.guild_id,
             served.key,
             target.id,
@@ -248,14 +249,14 @@ class RemindersCog(commands.Cog):
         name = served.service.room_named(room)
         key = served.key
         if channel is None:
-            removed = await self.state.remove_room_channel(interaction.guild_id, key, name)
+            removed = await self.state.announcements.remove_room(interaction.guild_id, key, name)
             _wake(served)
             text = "Stopped posting {room}'s talks." if removed else "{room} had no channel."
             await send_text(interaction, say(text, room=name), ephemeral=True)
             return
         _check_can_post(interaction, channel)
-        await self.state.set_room_channel(interaction.guild_id, key, name, channel.id,
-                                          int(self.clock.now().timestamp()))  # fmt: skip
+        await self.state.announcements.save_room(interaction.guild_id, key, name, channel.id,
+                                                 int(self.clock.now().timestamp()))  # fmt: skip
         _wake(served)
         await send_text(
             interaction,
@@ -281,7 +282,7 @@ class RemindersCog(commands.Cog):
         managed_guild(interaction)
         assert interaction.guild_id is not None
         only = picked(self.conferences, interaction, conference).key if conference else None
-        stopped = await self.state.disable_announcements(
+        stopped = await self.state.announcements.disable(
             interaction.guild_id, "turned off with /announce off",
             int(self.clock.now().timestamp()), only,
         )  # fmt: skip
@@ -302,14 +303,16 @@ class RemindersCog(commands.Cog):
         served = picked(self.conferences, interaction, conference)
         service = served.service  # one version for the whole answer (see bot.live.holder)
         conference_ = service.conference
-        configs = await self.state.announcements(guild_id)
+        configs = await self.state.announcements.find(guild_id)
         config = next((c for c in configs if c.conference == served.key), None)
-        pending = await self.state.deliveries(owner=guild_id, state="pending",
-                                              conference=served.key)  # fmt: skip
+        pending = await self.state.ledger.deliveries(owner=guild_id, state="pending",
+                                                     conference=served.key)  # fmt: skip
         pending = [d for d in pending if d.kind in ("slot", "talk", "room")]
-        reminders = [r for r in await self.state.reminders(served.key) if r.guild_id == guild_id]
-        streams = await self.state.streams(guild_id, served.key)
-        forums = await self.state.qa_forums(served.key, guild_id)
+        reminders = [
+            r for r in await self.state.reminders.find(served.key) if r.guild_id == guild_id
+        ]
+        streams = await self.state.streams.urls(guild_id, served.key)
+        forums = await self.state.qa.forums(served.key, guild_id)
         report = cards.StatusReport(
             channel_id=config.channel_id if config else None,
             minutes_before=config.minutes_before if config else None,
@@ -321,10 +324,10 @@ class RemindersCog(commands.Cog):
             talks=len(service.program.talks),
             sessions=len(service.program.sessions),
             reminders_active=len(reminders),
-            deliveries=await self.state.counts(("slot", "talk", "room", "thread"), guild_id),
+            deliveries=await self.state.ledger.counts(("slot", "talk", "room", "thread"), guild_id),
             room_channels=tuple(
                 (c.room, c.channel_id, None if c.enabled else c.disabled_reason or "disabled")
-                for c in await self.state.room_channels(served.key, guild_id)
+                for c in await self.state.announcements.rooms(served.key, guild_id)
             ),
             streams=tuple(sorted(streams.items())),
             source=_source_line(served.follower.status),
@@ -349,7 +352,9 @@ class RemindersCog(commands.Cog):
             if scheduler is None or interaction.user.id not in scheduler.failed_users:
                 continue
             scheduler.failed_users.discard(interaction.user.id)
-            for reminder in await self.state.untold_failures(served.key, interaction.user.id):
+            for reminder in await self.state.reminders.untold_failures(
+                served.key, interaction.user.id
+            ):
                 item = served.service.remindable(reminder.item_ref)
                 names.append(f"• {escape(item.title if item else reminder.item_ref)}")
                 failed.append(reminder)
@@ -367,7 +372,7 @@ class RemindersCog(commands.Cog):
         except discord.HTTPException:
             log.exception("could not tell user %d about failed reminders", interaction.user.id)
             return
-        await self.state.mark_told([r.id for r in failed])
+        await self.state.reminders.mark_told([r.id for r in failed])
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:

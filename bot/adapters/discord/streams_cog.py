@@ -78,7 +78,7 @@ class StreamsCog(commands.Cog):
         name = served.service.room_named(room)
         link = stream_url(url)
         now_ts = int(self.clock.now().timestamp())
-        await self.state.set_stream(guild_id, served.key, name, link, now_ts)
+        await self.state.streams.save(guild_id, served.key, name, link, now_ts)
         await send_text(
             interaction,
             # The link goes in after say(): it is checked as Discord checks links, and a
@@ -96,7 +96,7 @@ class StreamsCog(commands.Cog):
         guild_id = managed_guild(interaction)
         served = picked(self.conferences, interaction, conference)
         name = served.service.room_named(room)
-        removed = await self.state.clear_stream(guild_id, served.key, name)
+        removed = await self.state.streams.clear(guild_id, served.key, name)
         text = "Removed {room}'s stream." if removed else "{room} had no stream set."
         await send_text(interaction, say(text, room=name), ephemeral=True)
 

@@ -67,7 +67,7 @@ APOLOGY = (
 )
 
 
-# A state write the disk or the file refused (see bot.store.state._writes): the person
+# A state write the disk or the file refused (see bot.store.feature_store.writes): the person
 # learns the real reason, that it is not their doing, that nothing of it was kept, and
 # whom to tell. One sentence each.
 NOT_SAVED = {
