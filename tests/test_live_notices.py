@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.changes import RecordedChange
 from bot.clock import FixedClock
 from bot.render import cards
 from bot.service import ProgramService
-from bot.store.versions_store import RecordedChange
 from tests.conftest import pacific
 from tests.reminder_helpers import make_rig
 

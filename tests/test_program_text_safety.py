@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.changes import RecordedChange
 from bot.model import Authorship, Program, Session
 from bot.render import cards
 from bot.render.events import session_event
 from bot.render.markdown import as_shown, escape, say
 from bot.service import ProgramService, QueryError
 from bot.service.results import NoMatch
-from bot.store.versions_store import RecordedChange
 from tests import markdown_checks as checks
 from tests.conftest import pacific
 from tests.markdown_checks import LINES, PAYLOAD, unsafe

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.changes import RecordedChange
 from bot.store.connection import StoreUnavailable, WriteFailed, WriteFailure
 from bot.store.lock import StateLock
 from bot.store.state import STATE_VERSION, StateStore
-from bot.store.versions_store import RecordedChange
 from tests.local_servers import state_at_version
 
 ROOT = Path(__file__).resolve().parents[1]

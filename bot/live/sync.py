@@ -23,6 +23,7 @@ from typing import TypeVar
 from aiohttp.abc import AbstractResolver
 
 from bot.bulk import favour_the_loop
+from bot.changes import RecordedChange
 from bot.clock import Clock
 from bot.importer.errors import ProgramFileError
 from bot.importer.registry import read_source
@@ -33,7 +34,6 @@ from bot.model import Program, Talk
 from bot.service import SESSION_REF, TALK_REF, ProgramService
 from bot.settings import Settings
 from bot.store.build import fingerprint
-from bot.store.versions_store import RecordedChange
 from bot.tasks import stopped
 
 log = logging.getLogger(__name__)

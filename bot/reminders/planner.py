@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.changes import RecordedChange
 from bot.service import TALK_REF, ProgramService
 from bot.store.announcements_store import Announcements, RoomChannel
 from bot.store.ledger_store import DeliveryKind, Planned
 from bot.store.qa_store import QAForum, QAThread
 from bot.store.reminders_store import Reminder
-from bot.store.versions_store import RecordedChange
 
 SLOT_REF = "slot:"
 

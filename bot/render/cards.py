@@ -18,6 +18,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from bot.address import AddressError, web_address
+from bot.changes import RecordedChange
 from bot.model import Conference, Event, Session, SessionKind, Slot
 from bot.render import timefmt
 from bot.render.common import (
@@ -70,7 +71,6 @@ from bot.service.results import (
     TalkAnswer,
 )
 from bot.service.watch import NO_STREAMS, Watch
-from bot.store.versions_store import RecordedChange
 
 # Pages stay well under the total so a reader is not handed a wall of text.
 PAGE_BUDGET = 3500

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
+from bot.changes import RecordedChange
 from bot.model import Authorship, Conference, Event, Session, SessionKind, Slot, TimeBasis
 from bot.service.results import NoMatch, ProgramItem, SessionTalk
 from bot.service.watch import NO_STREAMS, Watch, watch
-from bot.store.versions_store import RecordedChange
 
 
 def how_derived(conference: Conference) -> str:

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.changes import RecordedChange
 from bot.model import Conference, Event, Program, Session, SessionKind, TimeBasis
 from bot.render import timefmt
 from bot.render.common import (
@@ -41,7 +42,6 @@ from bot.service.results import (
     TalkAnswer,
 )
 from bot.store.build import BuildReport
-from bot.store.versions_store import RecordedChange
 
 INDENT = "  "
 

@@ -7,21 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.changes import RecordedChange
 from bot.store.feature_store import FeatureStore, writes
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedChange:
-    """One talk a new version changed, as kept for notices and /changes."""
-
-    sync_id: int
-    applied_ts: int
-    item_ref: str
-    session_refs: tuple[str, ...]
-    title: str
-    kinds: tuple[str, ...]
-    old: tuple[int, int, str | None] | None  # start, end, room
-    new: tuple[int, int, str | None] | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,23 @@
+"""What a new version of the program changed, as kept: plain data that the live follower
+records, the state database keeps (bot.store.versions_store), the planner turns into
+notices and the renderers show in /changes, so none of them has to reach into another's
+layer for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedChange:
+    """One talk a new version changed, as kept for notices and /changes."""
+
+    sync_id: int
+    applied_ts: int
+    item_ref: str
+    session_refs: tuple[str, ...]
+    title: str
+    kinds: tuple[str, ...]
+    old: tuple[int, int, str | None] | None  # start, end, room
+    new: tuple[int, int, str | None] | None
