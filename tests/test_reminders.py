@@ -13,7 +13,6 @@ import aiohttp
 import pytest
 
 from bot.clock import FixedClock
-from bot.reminders.agenda import agenda
 from bot.reminders.scheduler import (
     MAX_ATTEMPTS,
     RETRY_AFTER,
@@ -22,6 +21,7 @@ from bot.reminders.scheduler import (
     Unreachable,
 )
 from bot.service import ProgramService
+from bot.service.reminders import agenda
 from bot.store.reminders_store import FOLLOWED, ReminderLimitReached
 from bot.store.state import STATE_VERSION, StateStore
 from tests.conftest import pacific

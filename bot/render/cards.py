@@ -54,7 +54,9 @@ from bot.render.limits import (
     THREAD_NAME_MAX,
     TYPED_SHOWN_MAX,
 )
-from bot.render.markdown import escape
+from bot.render.markdown import escape, say
+from bot.service.program_service import QueryError
+from bot.service.reminders import AgendaLine, Reminded, TooLate
 from bot.service.results import (
     AuthorAnswer,
     DayAnswer,
@@ -70,6 +72,7 @@ from bot.service.results import (
     SessionTalk,
     TalkAnswer,
 )
+from bot.service.status import ServerStatus
 from bot.service.watch import NO_STREAMS, Watch
 
 # Pages stay well under the total so a reader is not handed a wall of text.
@@ -758,16 +761,6 @@ def questions_text(ranked: Sequence[tuple[int, str, str]], title: str) -> str:
     return truncate("\n".join(lines), MESSAGE_MAX)
 
 
-@dataclass(frozen=True, slots=True)
-class AgendaLine:
-    ref: str
-    title: str
-    slot: Slot
-    minutes_before: int
-    status: str
-    clashes: tuple[str, ...]
-
-
 CONFERENCES_PER_PAGE = 10
 
 
@@ -784,6 +777,29 @@ def conference_list_cards(lines: Sequence[str], tips: str) -> list[Card]:
         )
         for n, page in enumerate(pages, 1)
     ]
+
+
+def reminded_text(reminded: Reminded, reach: str = "") -> str:
+    """/remind's answer: when the DM will come. `reach`: what the person must allow for
+    it to reach them, if anything."""
+    due, start = int(reminded.due.timestamp()), int(reminded.start.timestamp())
+    when = ("right away: it starts sooner than that" if reminded.right_away
+            else f"<t:{due}:F> (<t:{due}:R>)")  # fmt: skip
+    return say(
+        f"⏰ I'll DM you about **{{title}}** {when}, {reminded.minutes_before} min before it"
+        f" starts at <t:{start}:t>.{reach} `/agenda` lists yours.",
+        title=reminded.title,
+    )
+
+
+def too_late_error(too_late: TooLate, tz: ZoneInfo) -> QueryError:
+    """/remind for an item that has started: the error that says so, with its times."""
+    state = "ended" if too_late.ended else "already started"
+    return QueryError(
+        f"“{{title}}” {state} ({timefmt.span(too_late.slot, tz)}),"
+        " so there is nothing to remind you of.",
+        title=too_late.title,
+    )
 
 
 def agenda_cards(lines: Sequence[AgendaLine], conference: Conference) -> list[Card]:
@@ -831,6 +847,30 @@ class StatusReport:
     source: str | None = None  # how following the program source goes (source_text)
     qa_forum: int | None = None  # the forum of Q&A threads, if /qa channel was used
     qa_disabled: str | None = None  # why Q&A was turned off, if it was
+
+
+def status_report(status: ServerStatus, source: str | None = None) -> StatusReport:
+    """The card's view of a server's status (`source`: see source_text)."""
+    config = status.announcements
+    assert status.program.loaded is not None, "a program being served has a loaded time"
+    return StatusReport(
+        channel_id=config.channel_id if config else None,
+        minutes_before=config.minutes_before if config else None,
+        per_talk=bool(config and config.per_talk),
+        enabled=bool(config and config.enabled),
+        disabled_reason=config.disabled_reason if config else None,
+        next_due=status.next_due,
+        program_loaded=status.program.loaded,
+        talks=status.program.talks,
+        sessions=status.program.sessions,
+        reminders_active=status.reminders_active,
+        deliveries={state.value: n for state, n in status.deliveries.items()},
+        room_channels=tuple((r.room, r.channel_id, r.off_because) for r in status.room_channels),
+        streams=status.streams,
+        source=source,
+        qa_forum=status.qa.forum_id if status.qa else None,
+        qa_disabled=status.qa.off_because if status.qa else None,
+    )
 
 
 def source_text(

@@ -26,14 +26,15 @@ from bot.adapters.discord.tree import NothingFound, managed_guild, organisers_gr
 from bot.clock import Clock
 from bot.live.conferences import Conferences, Served
 from bot.live.sync import SyncStatus
-from bot.reminders.agenda import agenda
-from bot.render import cards, ics, timefmt
+from bot.render import cards, ics
 from bot.render.common import count_of
 from bot.render.limits import MESSAGE_MAX
 from bot.render.markdown import escape, say
-from bot.service import SESSION_REF, TALK_REF, ProgramService, QueryError
-from bot.service.results import NoMatch, SessionAnswer, Suggestion, TalkAnswer
-from bot.store.reminders_store import FOLLOWED, ReminderLimitReached
+from bot.service import QueryError
+from bot.service.announcements import AnnouncementsService
+from bot.service.reminders import RemindersService, TooLate, resolve
+from bot.service.results import NoMatch
+from bot.service.status import ProgramFacts, StatusService
 from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,9 @@ class RemindersCog(commands.Cog):
         self.conferences = conferences
         self.clock = clock
         self.state = state
+        self.reminders = RemindersService(state.reminders, max_reminders)
+        self.announcements = AnnouncementsService(state.announcements)
+        self.statuses = StatusService(state)
         # How long /remind awaits its conference's search indexes (see INDEX_WAIT).
         self.index_wait = index_wait
 
@@ -71,44 +75,19 @@ class RemindersCog(commands.Cog):
         served = picked(self.conferences, interaction, conference)
         # Typed text is looked up: awaited off the loop, StillIndexing past INDEX_WAIT.
         service = await served.indexed(self.index_wait)
-        ref = _resolve(service, item)
-        target = service.remindable(ref)
-        assert target is not None
-        now = self.clock.now()
-        if now >= target.slot.start:
-            state = "ended" if now >= target.slot.end else "already started"
-            raise QueryError(
-                f"“{{title}}” {state} ({timefmt.span(target.slot, service.conference.tz)}),"
-                " so there is nothing to remind you of.",
-                title=target.title,
-            )
-        try:
-            await self.state.reminders.add(served.key, interaction.user.id,
-                                           interaction.guild_id, ref, minutes_before,
-                                           int(now.timestamp()), self.max_reminders)  # fmt: skip
-        except ReminderLimitReached as full:
-            raise QueryError(
-                f"You already have {count_of(full.limit, 'active reminder')}, the most one"
-                " person can have."
-                " `/forget` some you no longer need (`/agenda` lists them), then try again."
-            ) from None
+        ref = resolve(service, item)
+        if isinstance(ref, NoMatch):
+            raise NothingFound(ref)
+        reminded = await self.reminders.remind(served.key, interaction.user.id,
+                                               interaction.guild_id, service, ref,
+                                               minutes_before, self.clock.now())  # fmt: skip
+        if isinstance(reminded, TooLate):
+            raise cards.too_late_error(reminded, service.conference.tz)
         _wake(served)
-        due = target.slot.start.timestamp() - 60 * minutes_before
-        when = (
-            "right away: it starts sooner than that"
-            if due <= now.timestamp()
-            else f"<t:{int(due)}:F> (<t:{int(due)}:R>)"
-        )
         # With the app on their account the bot may DM them anyway; through a server's
         # install it reaches them only if they take DMs from that server's members.
         reach = "" if interaction.is_user_integration() else SERVER_DMS
-        text = say(
-            f"⏰ I'll DM you about **{{title}}** {when}, {minutes_before} min before it"
-            f" starts at <t:{int(target.slot.start.timestamp())}:t>.{reach} `/agenda` lists"
-            " yours.",
-            title=target.title,
-        )
-        await send_text(interaction, text, ephemeral=True)
+        await send_text(interaction, cards.reminded_text(reminded, reach), ephemeral=True)
 
     @remind.autocomplete("item")
     async def remind_autocomplete(
@@ -131,8 +110,8 @@ class RemindersCog(commands.Cog):
         # One version for the whole answer (see bot.live.holder).
         service = picked(self.conferences, interaction, conference).service
         about = service.conference
-        reminders = await self.state.reminders.find(about.key, interaction.user.id, FOLLOWED)
-        lines = agenda(service, reminders, self.clock.now())
+        lines = await self.reminders.agenda(about.key, interaction.user.id, service,
+                                            self.clock.now())  # fmt: skip
         if not export:
             await send_cards(interaction, cards.agenda_cards(lines, about), ephemeral=True)
             return
@@ -153,12 +132,8 @@ class RemindersCog(commands.Cog):
         self, interaction: discord.Interaction, item: str, conference: ConferenceArg | None = None
     ) -> None:
         served = picked(self.conferences, interaction, conference)
-        removed = await self.state.reminders.forget(served.key, interaction.user.id, item)
-        if not removed:
-            raise QueryError("You have no reminder for that. `/agenda` lists yours.")
+        name = await self.reminders.forget(served.key, interaction.user.id, served.service, item)
         _wake(served)
-        target = served.service.remindable(item)
-        name = target.title if target else item
         await send_text(interaction, say("Removed your reminder for **{name}**.", name=name),
                         ephemeral=True)  # fmt: skip
 
@@ -167,13 +142,9 @@ class RemindersCog(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         served = picked_for_autocomplete(self.conferences, interaction)
-        reminders = await self.state.reminders.find(served.key, interaction.user.id, FOLLOWED)
-        typed = current.casefold()
-        found = []
-        for line in agenda(served.service, reminders, self.clock.now()):
-            if typed in line.title.casefold():
-                found.append(Suggestion(line.ref, line.title))
-        return to_choices(found)
+        return to_choices(await self.reminders.suggest_followed(
+            served.key, interaction.user.id, served.service, current, self.clock.now()
+        ))  # fmt: skip
 
     @forget.command(name="all", description="Remove all your reminders")
     @app_commands.describe(conference=CONFERENCE_HELP)
@@ -181,7 +152,7 @@ class RemindersCog(commands.Cog):
         self, interaction: discord.Interaction, conference: ConferenceArg | None = None
     ) -> None:
         served = picked(self.conferences, interaction, conference)
-        removed = await self.state.reminders.forget(served.key, interaction.user.id)
+        removed = await self.reminders.forget_all(served.key, interaction.user.id)
         _wake(served)
         text = f"Removed all {removed} of your reminders." if removed else "You had no reminders."
         await send_text(interaction, text, ephemeral=True)
@@ -211,15 +182,8 @@ class RemindersCog(commands.Cog):
         if target is None or interaction.guild_id is None:
             raise QueryError("Run this in a server channel, or name one.")
         _check_can_post(interaction, target)
-        now = self.clock.now()
-        await self.state.announcements.save(
-            interaction.guild_id,
-            served.key,
-            target.id,
-            minutes_before,
-            per_talk,
-            int(now.timestamp()),
-        )
+        await self.announcements.channel(interaction.guild_id, served.key, target.id,
+                                         minutes_before, per_talk, self.clock.now())  # fmt: skip
         _wake(served)
         extra = " I'll also post a line as each talk starts." if per_talk else ""
         await send_text(
@@ -249,14 +213,14 @@ class RemindersCog(commands.Cog):
         name = served.service.room_named(room)
         key = served.key
         if channel is None:
-            removed = await self.state.announcements.remove_room(interaction.guild_id, key, name)
+            removed = await self.announcements.room_off(interaction.guild_id, key, name)
             _wake(served)
             text = "Stopped posting {room}'s talks." if removed else "{room} had no channel."
             await send_text(interaction, say(text, room=name), ephemeral=True)
             return
         _check_can_post(interaction, channel)
-        await self.state.announcements.save_room(interaction.guild_id, key, name, channel.id,
-                                                 int(self.clock.now().timestamp()))  # fmt: skip
+        await self.announcements.room_on(interaction.guild_id, key, name, channel.id,
+                                         self.clock.now())  # fmt: skip
         _wake(served)
         await send_text(
             interaction,
@@ -282,10 +246,7 @@ class RemindersCog(commands.Cog):
         managed_guild(interaction)
         assert interaction.guild_id is not None
         only = picked(self.conferences, interaction, conference).key if conference else None
-        stopped = await self.state.announcements.disable(
-            interaction.guild_id, "turned off with /announce off",
-            int(self.clock.now().timestamp()), only,
-        )  # fmt: skip
+        stopped = await self.announcements.off(interaction.guild_id, self.clock.now(), only)
         _wake_all(self.conferences)
         text = "Announcements are off." if stopped else "Announcements were not on."
         await send_text(interaction, text, ephemeral=True)
@@ -302,41 +263,11 @@ class RemindersCog(commands.Cog):
         assert guild_id is not None
         served = picked(self.conferences, interaction, conference)
         service = served.service  # one version for the whole answer (see bot.live.holder)
-        conference_ = service.conference
-        configs = await self.state.announcements.find(guild_id)
-        config = next((c for c in configs if c.conference == served.key), None)
-        pending = await self.state.ledger.deliveries(owner=guild_id, state="pending",
-                                                     conference=served.key)  # fmt: skip
-        pending = [d for d in pending if d.kind in ("slot", "talk", "room")]
-        reminders = [
-            r for r in await self.state.reminders.find(served.key) if r.guild_id == guild_id
-        ]
-        streams = await self.state.streams.urls(guild_id, served.key)
-        forums = await self.state.qa.forums(served.key, guild_id)
-        report = cards.StatusReport(
-            channel_id=config.channel_id if config else None,
-            minutes_before=config.minutes_before if config else None,
-            per_talk=bool(config and config.per_talk),
-            enabled=bool(config and config.enabled),
-            disabled_reason=config.disabled_reason if config else None,
-            next_due=datetime.fromtimestamp(pending[0].due_ts, UTC) if pending else None,
-            program_loaded=served.holder.loaded_at,
-            talks=len(service.program.talks),
-            sessions=len(service.program.sessions),
-            reminders_active=len(reminders),
-            deliveries=await self.state.ledger.counts(("slot", "talk", "room", "thread"), guild_id),
-            room_channels=tuple(
-                (c.room, c.channel_id, None if c.enabled else c.disabled_reason or "disabled")
-                for c in await self.state.announcements.rooms(served.key, guild_id)
-            ),
-            streams=tuple(sorted(streams.items())),
-            source=_source_line(served.follower.status),
-            qa_forum=forums[0].forum_id if forums else None,
-            qa_disabled=None
-            if not forums or forums[0].enabled
-            else forums[0].disabled_reason or "disabled",
-        )
-        await send_cards(interaction, [cards.status_card(report, conference_)], ephemeral=True)
+        program = ProgramFacts.of(service.program, served.holder.loaded_at)
+        status = await self.statuses.server(served.key, guild_id, program)
+        report = cards.status_report(status, _source_line(served.follower.status))
+        await send_cards(interaction, [cards.status_card(report, service.conference)],
+                         ephemeral=True)  # fmt: skip
 
     # -- events -------------------------------------------------------------------------
 
@@ -345,24 +276,19 @@ class RemindersCog(commands.Cog):
         self, interaction: discord.Interaction, command: app_commands.Command[Any, ..., Any]
     ) -> None:
         """Tell people, on their next command, about reminders that could not reach them."""
-        names = []
         failed = []
         for served in self.conferences:
             scheduler = served.scheduler
             if scheduler is None or interaction.user.id not in scheduler.failed_users:
                 continue
             scheduler.failed_users.discard(interaction.user.id)
-            for reminder in await self.state.reminders.untold_failures(
-                served.key, interaction.user.id
-            ):
-                item = served.service.remindable(reminder.item_ref)
-                names.append(f"• {escape(item.title if item else reminder.item_ref)}")
-                failed.append(reminder)
+            failed += await self.reminders.undelivered(served.key, interaction.user.id,
+                                                       served.service)  # fmt: skip
         if not failed:
             return
         text = (
             "⚠️ I couldn't DM you these reminders, because your DMs are closed to me:\n"
-            + "\n".join(names)
+            + "\n".join(f"• {escape(u.title)}" for u in failed)
             + "\nAllow direct messages from this server's members, then `/remind` again."
         )
         try:
@@ -372,7 +298,7 @@ class RemindersCog(commands.Cog):
         except discord.HTTPException:
             log.exception("could not tell user %d about failed reminders", interaction.user.id)
             return
-        await self.state.reminders.mark_told([r.id for r in failed])
+        await self.reminders.told(failed)
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
@@ -382,19 +308,6 @@ class RemindersCog(commands.Cog):
         if schedulers:
             await schedulers[0].disable_guild(guild.id, "the bot was removed from the server")
         _wake_all(self.conferences)
-
-
-def _resolve(service: ProgramService, text: str) -> str:
-    """An autocomplete value ('p:…', 's:…') or typed text, to a stable reference."""
-    if service.remindable(text) is not None:
-        return text
-    talk = service.talk(text)
-    if isinstance(talk, TalkAnswer):
-        return TALK_REF + talk.talk.key
-    session = service.session(text)
-    if isinstance(session, SessionAnswer):
-        return SESSION_REF + session.session.key
-    raise NothingFound(NoMatch(text, "talk or session", talk.suggestions))
 
 
 def _wake(served: Served) -> None:

@@ -1,0 +1,130 @@
+"""What confbot is set to do in a server for one conference: its announcements, room
+channels, Q&A threads, live streams, the reminders set there and how its deliveries went.
+
+/status shows it to a server's organisers; `python -m bot status` prints it for the
+operator, for every server that set anything up. One typed answer read from the feature
+stores, so both say the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.model import Program
+from bot.store.announcements_store import Announcements, RoomChannel
+from bot.store.ledger_store import DeliveryKind, DeliveryState
+from bot.store.qa_store import QAForum
+from bot.store.reminders_store import ReminderStatus
+from bot.store.state import StateStore
+
+# The deliveries that post in a server's channels ahead of the program: the next one is
+# "Next announcement".
+ANNOUNCING = (DeliveryKind.SLOT, DeliveryKind.TALK, DeliveryKind.ROOM)
+# The deliveries counted under "Announcement deliveries" (Q&A threads open ahead too).
+COUNTED = (*ANNOUNCING, DeliveryKind.THREAD)
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramFacts:
+    """The program a conference serves, as /status sums it up."""
+
+    talks: int
+    sessions: int
+    loaded: datetime | None  # when this version began to be served (None: never yet)
+
+    @classmethod
+    def of(cls, program: Program, loaded: datetime | None) -> ProgramFacts:
+        return cls(len(program.talks), len(program.sessions), loaded)
+
+
+@dataclass(frozen=True, slots=True)
+class RoomPosting:
+    """A room whose talks are posted in a channel of its own as each starts."""
+
+    room: str
+    channel_id: int
+    off_because: str | None  # None while it posts
+
+
+@dataclass(frozen=True, slots=True)
+class QAPosting:
+    """The forum a server opens a question thread per talk in."""
+
+    forum_id: int
+    off_because: str | None  # None while it opens threads
+
+
+@dataclass(frozen=True, slots=True)
+class ServerStatus:
+    guild_id: int
+    conference: str
+    program: ProgramFacts
+    announcements: Announcements | None  # None: never set up in this server
+    next_due: datetime | None  # the next announcing delivery pending, if any
+    reminders_active: int
+    deliveries: dict[DeliveryState, int]  # announcing and Q&A deliveries, by state
+    room_channels: tuple[RoomPosting, ...] = ()
+    streams: tuple[tuple[str, str], ...] = ()  # (room, address), by room
+    qa: QAPosting | None = None
+
+
+class StatusService:
+    """Reads what a server set up and what its deliveries did; writes nothing (so it runs
+    beside a running bot, on a state opened to read)."""
+
+    def __init__(self, state: StateStore) -> None:
+        self.state = state
+
+    async def server(self, conference: str, guild_id: int, program: ProgramFacts) -> ServerStatus:
+        """The status of one conference in one server."""
+        state = self.state
+        configs = await state.announcements.find(guild_id)
+        config = next((c for c in configs if c.conference == conference), None)
+        pending = await state.ledger.deliveries(
+            owner=guild_id, state=DeliveryState.PENDING, conference=conference
+        )
+        announcing = [d for d in pending if d.kind in ANNOUNCING]  # by due time
+        active = await state.reminders.find(conference, statuses=(ReminderStatus.ACTIVE,))
+        counts = await state.ledger.counts(COUNTED, guild_id)
+        rooms = await state.announcements.rooms(conference, guild_id)
+        streams = await state.streams.urls(guild_id, conference)
+        forums = await state.qa.forums(conference, guild_id)
+        return ServerStatus(
+            guild_id=guild_id,
+            conference=conference,
+            program=program,
+            announcements=config,
+            next_due=datetime.fromtimestamp(announcing[0].due_ts, UTC) if announcing else None,
+            reminders_active=sum(r.guild_id == guild_id for r in active),
+            deliveries={DeliveryState(s): n for s, n in counts.items()},
+            room_channels=tuple(_room(c) for c in rooms),
+            streams=tuple(sorted(streams.items())),
+            qa=_qa(forums[0]) if forums else None,
+        )
+
+    async def servers(self, conference: str) -> list[int]:
+        """The servers that set anything up for a conference: offer it, announce it,
+        post its rooms or its Q&A, or hold reminders of it."""
+        state = self.state
+        found = {c.guild_id for c in await state.announcements.find() if c.conference == conference}
+        found |= {c.guild_id for c in await state.announcements.rooms(conference)}
+        found |= {f.guild_id for f in await state.qa.forums(conference)}
+        found |= {r.guild_id for r in await state.reminders.find(conference)
+                  if r.guild_id is not None}  # fmt: skip
+        found |= {s.guild_id for s in await state.conferences.server_conferences()
+                  if s.conference == conference}  # fmt: skip
+        return sorted(found)
+
+
+def _off_because(enabled: bool, reason: str | None) -> str | None:
+    return None if enabled else reason or "disabled"
+
+
+def _room(channel: RoomChannel) -> RoomPosting:
+    return RoomPosting(channel.room, channel.channel_id,
+                       _off_because(channel.enabled, channel.disabled_reason))  # fmt: skip
+
+
+def _qa(forum: QAForum) -> QAPosting:
+    return QAPosting(forum.forum_id, _off_because(forum.enabled, forum.disabled_reason))
