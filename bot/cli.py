@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [load|ask|console|run|sync|invite|...]` (also `confbot ...`).
+"""Command line: `python -m bot [load|ask|console|status|run|sync|invite|...]` (also `confbot ...`).
 
 Usage errors print one line and exit 2; a program file that cannot be loaded exits 1
 with the file and line; nothing prints a traceback at a person.
@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
+from zoneinfo import ZoneInfo
 
 from bot import __version__
 from bot.importer.errors import ProgramFileError
@@ -65,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     diff = sub.add_parser("diff", help="what changed between two versions (default: the last two)")
     diff.add_argument("old", nargs="?", type=int, help="a version number (see versions)")
     diff.add_argument("new", nargs="?", type=int, help="a later version number")
+    status = sub.add_parser(
+        "status", help="what the bot is set to do in each server (as /status shows it)"
+    )
+    status.add_argument("--conference", metavar="KEY", help="only this conference")
+    status.add_argument("--server", metavar="ID", type=int, help="only this server")
     sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
     sync = sub.add_parser("sync", help="register the slash commands with Discord")
     sync.add_argument("--guild", type=int, help="sync to one server (appears at once)")
@@ -139,6 +145,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_versions(settings))
     if command == "diff":
         return asyncio.run(_diff(settings, args.old, args.new))
+    if command == "status":
+        return asyncio.run(_status(settings, args.conference, args.server))
     if command == "invite":
         return _invite(settings)
     from bot.adapters.discord.runner import run_bot, sync_commands
@@ -208,6 +216,41 @@ async def _diff(settings: Settings, old: int | None, new: int | None) -> int:
     print(f"Version {old} -> {new}: {len(changes)} talk(s) changed")
     for line in change_lines(records(changes), after.conference.tz):
         print(f"  {line}")
+    return 0
+
+
+async def _status(settings: Settings, only: str | None, server: int | None) -> int:
+    """/status for the operator: every conference, and in it every server that set
+    anything up (or the one asked for). Only reads, so it runs beside the bot."""
+    from bot.adapters.console_status import served_programs
+    from bot.app import open_state
+    from bot.render.text import render_status, render_status_heading
+    from bot.service.status import StatusService
+
+    now = datetime.now(UTC)
+    state = await open_state(settings, to_read=True)  # beside a running bot too
+    try:
+        programs = await served_programs(settings, state)
+        if only is not None:
+            if only not in [p.key for p in programs]:
+                keys = ", ".join(p.key for p in programs)
+                return _fail(f"--conference: no conference {only!r} (there are {keys}).",
+                             USAGE_ERROR)  # fmt: skip
+            programs = [p for p in programs if p.key == only]
+        statuses = StatusService(state)
+        for n, served in enumerate(programs):
+            if n:
+                print()
+            print(render_status_heading(served.key, served.conference, served.facts, now))
+            servers = [server] if server is not None else await statuses.servers(served.key)
+            if not servers:
+                print("  No server has set anything up for it yet.")
+            tz = served.conference.tz if served.conference else ZoneInfo("UTC")
+            for guild_id in servers:
+                status = await statuses.server(served.key, guild_id, served.facts)
+                print(render_status(status, tz, now))
+    finally:
+        await state.close()
     return 0
 
 

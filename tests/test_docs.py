@@ -3,6 +3,7 @@ that restate code (settings, invite permissions, commands) kept equal to it."""
 
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
 from pathlib import Path
@@ -116,3 +117,12 @@ def test_every_command_is_in_a_reference():
     )
     missing = {name for name in COMMANDS if f"`/{name}" not in tables}
     assert not missing, f"document {sorted(missing)} in docs/commands.md or organisers.md"
+
+
+def test_every_command_line_command_is_in_the_docs():
+    from bot.cli import build_parser
+
+    docs = "".join(page.read_text(encoding="utf-8") for page in (ROOT / "docs").glob("*.md"))
+    (sub,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    missing = {name for name in sub.choices if f"python -m bot {name}" not in docs}
+    assert not missing, f"document {sorted(missing)} in docs/"

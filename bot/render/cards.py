@@ -852,7 +852,8 @@ class StatusReport:
 def status_report(status: ServerStatus, source: str | None = None) -> StatusReport:
     """The card's view of a server's status (`source`: see source_text)."""
     config = status.announcements
-    assert status.program.loaded is not None, "a program being served has a loaded time"
+    program = status.program
+    assert program is not None and program.loaded is not None, "a served program is loaded"
     return StatusReport(
         channel_id=config.channel_id if config else None,
         minutes_before=config.minutes_before if config else None,
@@ -860,9 +861,9 @@ def status_report(status: ServerStatus, source: str | None = None) -> StatusRepo
         enabled=bool(config and config.enabled),
         disabled_reason=config.disabled_reason if config else None,
         next_due=status.next_due,
-        program_loaded=status.program.loaded,
-        talks=status.program.talks,
-        sessions=status.program.sessions,
+        program_loaded=program.loaded,
+        talks=program.talks,
+        sessions=program.sessions,
         reminders_active=status.reminders_active,
         deliveries={state.value: n for state, n in status.deliveries.items()},
         room_channels=tuple((r.room, r.channel_id, r.off_because) for r in status.room_channels),

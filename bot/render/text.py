@@ -41,6 +41,7 @@ from bot.service.results import (
     SessionTalk,
     TalkAnswer,
 )
+from bot.service.status import ProgramFacts, ServerStatus
 from bot.store.build import BuildReport
 
 INDENT = "  "
@@ -358,3 +359,59 @@ def change_lines(changes: Sequence[RecordedChange], tz: ZoneInfo) -> list[str]:
         return timefmt.span(slot, tz, with_day=True) + (f", {slot.room}" if slot.room else "")
 
     return [f"{c.title} — {what_changed(c, where)}" for c in changes]
+
+
+# -- what confbot is set to do in a server (python -m bot status) --------------------------
+
+
+def _moment(at: datetime, tz: ZoneInfo, now: datetime) -> str:
+    """'Wed Jul 10, 10:35 PDT (in 15 min)'."""
+    when = f"{timefmt.day_label(at, tz)}, {timefmt.clock(at, tz)} {timefmt.zone(at, tz)}"
+    return f"{when} ({timefmt.relative(at, now)})"
+
+
+def render_status_heading(
+    key: str, conference: Conference | None, program: ProgramFacts | None, now: datetime
+) -> str:
+    """A conference's line above its servers: its program, or why it cannot be read."""
+    if conference is None or program is None:
+        return f"{key}: its program database is not built yet (python -m bot load builds it)"
+    counts = (f"{count_of(program.talks, conference.item_noun)} in"
+              f" {count_of(program.sessions, 'session')}")  # fmt: skip
+    kept = f", kept {_moment(program.loaded, conference.tz, now)}" if program.loaded else ""
+    return f"{conference.name} ({key}): {counts}{kept}"
+
+
+def render_status(status: ServerStatus, tz: ZoneInfo, now: datetime) -> str:
+    """What /status shows a server's organisers, for the operator: channels by id."""
+    config = status.announcements
+    if config is None:
+        announce = "off"
+    elif not config.enabled:
+        announce = f"disabled: {config.disabled_reason}"
+    else:
+        announce = (f"on in channel {config.channel_id}, {config.minutes_before} min before"
+                    " each session" + (", and a line as each talk starts" if config.per_talk
+                                       else ""))  # fmt: skip
+    next_due = _moment(status.next_due, tz, now) if status.next_due else "nothing scheduled"
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(status.deliveries.items()))
+    lines = [
+        f"{INDENT}Server {status.guild_id}",
+        f"{INDENT * 2}Announcements: {announce}",
+        f"{INDENT * 2}Next announcement: {next_due}",
+        f"{INDENT * 2}Reminders set in this server: {status.reminders_active}",
+        f"{INDENT * 2}Announcement deliveries: {counts or 'none yet'}",
+    ]
+    if status.room_channels:
+        lines.append(f"{INDENT * 2}Room channels:")
+        lines += [f"{INDENT * 3}{r.room} -> channel {r.channel_id}" if r.off_because is None
+                  else f"{INDENT * 3}{r.room}: off ({r.off_because})"
+                  for r in status.room_channels]  # fmt: skip
+    if status.qa is not None:
+        qa = (f"off: {status.qa.off_because}" if status.qa.off_because
+              else f"a thread per talk in forum {status.qa.forum_id}")  # fmt: skip
+        lines.append(f"{INDENT * 2}Q&A threads: {qa}")
+    if status.streams:
+        lines.append(f"{INDENT * 2}Live streams:")
+        lines += [f"{INDENT * 3}{room}: {url}" for room, url in status.streams]
+    return "\n".join(lines)

@@ -59,7 +59,7 @@ class QAPosting:
 class ServerStatus:
     guild_id: int
     conference: str
-    program: ProgramFacts
+    program: ProgramFacts | None  # None: the program is not known (not built yet)
     announcements: Announcements | None  # None: never set up in this server
     next_due: datetime | None  # the next announcing delivery pending, if any
     reminders_active: int
@@ -76,7 +76,9 @@ class StatusService:
     def __init__(self, state: StateStore) -> None:
         self.state = state
 
-    async def server(self, conference: str, guild_id: int, program: ProgramFacts) -> ServerStatus:
+    async def server(
+        self, conference: str, guild_id: int, program: ProgramFacts | None
+    ) -> ServerStatus:
         """The status of one conference in one server."""
         state = self.state
         configs = await state.announcements.find(guild_id)

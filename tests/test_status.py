@@ -1,0 +1,146 @@
+"""What /status shows, as a service (typed, kinds and states as StrEnums) and as
+`python -m bot status` prints it for the operator, also beside a running bot."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.service import ProgramService
+from bot.service.status import ProgramFacts, StatusService
+from bot.store.ledger_store import DeliveryKind, DeliveryState, Planned
+from bot.store.state import StateStore
+from tests.conftest import pacific
+from tests.test_console import run_cli
+
+NOW = int(pacific("2024-07-09T12:00").timestamp())
+SLOT_DUE = pacific("2024-07-10T08:50")  # the first session's announcement
+TALK_DUE = pacific("2024-07-10T11:10")
+SERVER, OTHER, QUIET = 111, 999, 5
+
+
+async def _set_up(state: StateStore) -> None:
+    """A server with everything on, another whose announcements were turned off."""
+    await state.versions.serve("osdi24", "fp", None, NOW, b"zip", [])
+    await state.announcements.save(SERVER, "osdi24", 222, 10, True, NOW)
+    await state.announcements.save_room(SERVER, "osdi24", "Grand Ballroom A", 333, NOW)
+    await state.announcements.save_room(SERVER, "osdi24", "Grand Ballroom B", 334, NOW)
+    await state.announcements.disable_room(SERVER, 334, "the channel was deleted", NOW)
+    await state.reminders.add("osdi24", 1, SERVER, "p:xiang", 10, NOW)
+    await state.reminders.add("osdi24", 2, SERVER, "p:xiang", 5, NOW)
+    await state.reminders.add("osdi24", 3, OTHER, "p:xiang", 5, NOW)
+    await state.streams.save(SERVER, "osdi24", "Grand Ballroom A", "https://example.org/a", NOW)
+    await state.qa.save_forum(SERVER, "osdi24", 444, 5, NOW)
+    await state.announcements.save(OTHER, "osdi24", 555, 15, False, NOW)
+    await state.announcements.disable(OTHER, "turned off with /announce off", NOW)
+    planned = [
+        Planned(DeliveryKind.TALK, SERVER, "p:xiang", 222, int(TALK_DUE.timestamp())),
+        Planned(DeliveryKind.SLOT, SERVER, "t:1", 222, int(SLOT_DUE.timestamp())),
+        Planned(DeliveryKind.ROOM, SERVER, "p:xiang", 333, int(TALK_DUE.timestamp())),
+        Planned(DeliveryKind.REMINDER, 1, "p:xiang", 1, NOW),  # a DM: not an announcement
+    ]
+    await state.ledger.sync_plan("osdi24", planned, NOW)
+
+
+async def test_the_status_of_a_server_is_typed(tmp_path: Path, service: ProgramService):
+    async with await StateStore.open(tmp_path / "state.db") as state:
+        await _set_up(state)
+        statuses = StatusService(state)
+        assert await statuses.servers("osdi24") == [SERVER, OTHER]
+        facts = ProgramFacts.of(service.program, None)
+        status = await statuses.server("osdi24", SERVER, facts)
+        quiet = await statuses.server("osdi24", QUIET, facts)
+    assert status.next_due == SLOT_DUE
+    assert status.deliveries == {DeliveryState.PENDING: 3}
+    assert all(type(state) is DeliveryState for state in status.deliveries)
+    assert status.reminders_active == 2
+    assert [(r.room, r.off_because) for r in status.room_channels] == [
+        ("Grand Ballroom A", None), ("Grand Ballroom B", "the channel was deleted"),
+    ]  # fmt: skip
+    assert status.qa is not None and status.qa.forum_id == 444
+    assert status.streams == (("Grand Ballroom A", "https://example.org/a"),)
+    assert (quiet.announcements, quiet.next_due, quiet.deliveries) == (None, None, {})
+
+
+def _sample(db: Path) -> Path:
+    """The bundled program built into `db`, and a state beside it set up by _set_up."""
+    assert run_cli("load", db=db).returncode == 0
+    state_db = db.with_name(f"{db.stem}-state.db")
+
+    async def fill() -> None:
+        async with await StateStore.open(state_db) as state:
+            await _set_up(state)
+
+    asyncio.run(fill())
+    return state_db
+
+
+EXPECTED_SERVER = """\
+  Server 111
+    Announcements: on in channel 222, 10 min before each session, and a line as each talk starts
+    Next announcement: Wed Jul 10, 08:50 PDT ("""
+
+EXPECTED_REST = """\
+    Reminders set in this server: 2
+    Announcement deliveries: 3 pending
+    Room channels:
+      Grand Ballroom A -> channel 333
+      Grand Ballroom B: off (the channel was deleted)
+    Q&A threads: a thread per talk in forum 444
+    Live streams:
+      Grand Ballroom A: https://example.org/a
+  Server 999
+    Announcements: disabled: turned off with /announce off
+    Next announcement: nothing scheduled
+    Reminders set in this server: 1
+    Announcement deliveries: none yet
+"""
+
+
+def test_cli_status_prints_what_status_shows_for_every_server(tmp_path: Path):
+    _sample(tmp_path / "c.db")
+    result = run_cli("status", db=tmp_path / "c.db")
+    assert result.returncode == 0, result.stderr
+    heading, rest = result.stdout.split("\n", 1)
+    assert heading.startswith("OSDI '24 (osdi24): 53 papers in 11 sessions, kept Tue Jul 9,")
+    assert rest.startswith(EXPECTED_SERVER)
+    assert rest.endswith(EXPECTED_REST)
+
+
+def test_cli_status_of_one_server_and_unknown_conference(tmp_path: Path):
+    _sample(tmp_path / "c.db")
+    one = run_cli("status", "--server", str(QUIET), "--conference", "osdi24", db=tmp_path / "c.db")
+    assert one.returncode == 0, one.stderr
+    assert one.stdout.split("\n", 1)[1] == (
+        "  Server 5\n    Announcements: off\n    Next announcement: nothing scheduled\n"
+        "    Reminders set in this server: 0\n    Announcement deliveries: none yet\n"
+    )
+    unknown = run_cli("status", "--conference", "nope", db=tmp_path / "c.db")
+    assert unknown.returncode == 2
+    assert unknown.stderr == "confbot: --conference: no conference 'nope' (there are osdi24).\n"
+
+
+async def test_cli_status_works_beside_a_running_bot_holding_the_state(tmp_path: Path):
+    state_db = await asyncio.to_thread(_sample, tmp_path / "c.db")
+    async with await StateStore.open(state_db) as running:  # holds the lock, as the bot does
+        await running.reminders.add("osdi24", 4, SERVER, "p:xiang", 10, NOW)  # written just now
+        result = await asyncio.to_thread(run_cli, "status", "--server", str(SERVER),
+                                         db=tmp_path / "c.db")  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert "Reminders set in this server: 3" in result.stdout
+        await running.reminders.add("osdi24", 5, SERVER, "p:xiang", 10, NOW)  # still writable
+
+
+def test_cli_status_before_the_program_is_built(tmp_path: Path):
+    result = run_cli("status", db=tmp_path / "c.db")
+    assert result.returncode == 0, result.stderr
+    assert "its program database is not built yet (python -m bot load builds it)" in result.stdout
+
+
+@pytest.mark.parametrize("args", [["--server", "x"], ["--bogus"]])
+def test_cli_status_usage_errors_are_one_line(tmp_path: Path, args: list[str]):
+    result = run_cli("status", *args, db=tmp_path / "c.db")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
