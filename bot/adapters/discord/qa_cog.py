@@ -24,6 +24,7 @@ from bot.clock import Clock
 from bot.live.conferences import Conferences
 from bot.render import cards
 from bot.service import QueryError
+from bot.service.qa import QAService
 from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class QACog(commands.Cog):
         self.conferences = conferences
         self.clock = clock
         self.state = state
+        self.qa_settings = QAService(state.qa)
         self.wake = wake  # the scheduler's: re-plan now that the settings changed
 
     qa = organisers_group("qa", "A Q&A thread for each talk, in a forum channel")
@@ -58,8 +60,7 @@ class QACog(commands.Cog):
         guild_id = managed_guild(interaction)
         key = picked(self.conferences, interaction, conference).key
         _check_forum_permissions(interaction, forum)
-        now_ts = int(self.clock.now().timestamp())
-        await self.state.qa.save_forum(guild_id, key, forum.id, minutes_before, now_ts)
+        await self.qa_settings.forum(guild_id, key, forum.id, minutes_before, self.clock.now())
         self.wake()
         await send_text(
             interaction,
@@ -72,8 +73,7 @@ class QACog(commands.Cog):
     @qa.command(name="off", description="Stop opening Q&A threads")
     async def qa_off(self, interaction: discord.Interaction) -> None:
         guild_id = managed_guild(interaction)
-        stopped = await self.state.qa.disable(guild_id, "turned off with /qa off",
-                                              int(self.clock.now().timestamp()))  # fmt: skip
+        stopped = await self.qa_settings.off(guild_id, self.clock.now())
         self.wake()
         text = "Q&A threads are off." if stopped else "Q&A threads were not on."
         await send_text(interaction, text, ephemeral=True)
@@ -107,9 +107,8 @@ class QACog(commands.Cog):
 
     async def _qa_thread_here(self, interaction: discord.Interaction) -> discord.Thread:
         channel = interaction.channel
-        if (
-            not isinstance(channel, discord.Thread)
-            or await self.state.qa.thread(channel.id) is None
+        if not isinstance(channel, discord.Thread) or not await self.qa_settings.is_thread(
+            channel.id
         ):
             raise QueryError("Use this inside a talk's Q&A thread (see `/qa channel`).")
         return channel

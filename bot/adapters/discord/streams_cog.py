@@ -29,6 +29,7 @@ from bot.render.cards import discord_link
 from bot.render.limits import ADDRESS_MAX, BUTTON_URL_MAX
 from bot.render.markdown import say
 from bot.service import QueryError
+from bot.service.streams import StreamsService
 from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class StreamsCog(commands.Cog):
         self.conferences = conferences
         self.clock = clock
         self.state = state
+        self.streams = StreamsService(state.streams)
 
     stream = organisers_group(
         "stream", "The live stream of a room, shown as each of its talks runs"
@@ -77,8 +79,7 @@ class StreamsCog(commands.Cog):
         served = picked(self.conferences, interaction, conference)
         name = served.service.room_named(room)
         link = stream_url(url)
-        now_ts = int(self.clock.now().timestamp())
-        await self.state.streams.save(guild_id, served.key, name, link, now_ts)
+        await self.streams.set(guild_id, served.key, name, link, self.clock.now())
         await send_text(
             interaction,
             # The link goes in after say(): it is checked as Discord checks links, and a
@@ -96,7 +97,7 @@ class StreamsCog(commands.Cog):
         guild_id = managed_guild(interaction)
         served = picked(self.conferences, interaction, conference)
         name = served.service.room_named(room)
-        removed = await self.state.streams.clear(guild_id, served.key, name)
+        removed = await self.streams.clear(guild_id, served.key, name)
         text = "Removed {room}'s stream." if removed else "{room} had no stream set."
         await send_text(interaction, say(text, room=name), ephemeral=True)
 
