@@ -135,7 +135,8 @@ class Settings:
     test_discord_url: str | None = None
     # Reminders, announcement settings and the delivery ledger (never rebuilt).
     state_db: Path = DEFAULT_STATE_DB
-    # Seconds between two deliveries, so a burst of due reminders never floods Discord.
+    # Seconds between two deliveries, bot-wide: every conference shares one pace
+    # (bot/reminders/pacer.py), under which all requests stay at 40 a second at most.
     delivery_pace: float = 0.1
     # Active reminders one person may have: each is re-planned on every change.
     max_reminders: int = 200

@@ -92,5 +92,5 @@ async def make_rig(service: ProgramService, path: Path | StateStore, clock: Fixe
     state = path if isinstance(path, StateStore) else await StateStore.open(path)
     sender = RecordingSender()
     holder = [service]
-    scheduler = Scheduler(state, lambda: holder[0], clock, sender, pace=0)
+    scheduler = Scheduler(state, lambda: holder[0], clock, sender)
     return Rig(state, scheduler, sender, clock, holder)

@@ -47,7 +47,7 @@ async def main(state_path: Path, log: Path, at: str, crash: bool) -> None:
     service = ProgramService(read_program(PROGRAM).program)
     clock = FixedClock(datetime.fromisoformat(at).replace(tzinfo=service.conference.tz))
     state = await StateStore.open(state_path)
-    scheduler = Scheduler(state, lambda: service, clock, FileSender(log, crash), pace=0)
+    scheduler = Scheduler(state, lambda: service, clock, FileSender(log, crash))
     lost = await scheduler.recover()
     await scheduler.replan()
     while await scheduler.step():

@@ -7,8 +7,10 @@ between leaves 'sending', which the next start marks 'lost' and logs: at most on
 delivery per crash is uncertain and none is ever sent twice. Any failure of a send is
 retried with backoff a few times. Deliveries that fell due while the bot was down are
 sent late if their item has not ended ("started 3 min ago"), and skipped if it has.
-Sends are paced so a burst of due reminders never floods Discord. Stopping lets the send
-in flight finish and takes no new one.
+Sends are paced by one Pacer shared by every conference (bot/reminders/pacer.py): a
+burst of due deliveries is started early enough, by the shared rate and what the other
+conferences booked, that its last one still goes out on time. Stopping lets the send in
+flight finish and takes no new one.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -23,6 +26,7 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.model import Session
+from bot.reminders.pacer import MAX_LEAD, Pacer
 from bot.reminders.planner import SLOT_REF, SYNC_REF, plan
 from bot.render import cards, limits
 from bot.render.cards import Card
@@ -41,6 +45,8 @@ MAX_ATTEMPTS = 5
 RETRY_AFTER = 15  # seconds before the first retry; doubled for each one after
 MAX_SLEEP = 3600.0  # re-check the plan at least hourly, whatever happens
 STOP_GRACE = 5.0  # seconds a stop waits for the send in flight before cancelling it
+RECHECK = 5.0  # seconds between looks at the shared pace while a burst's start may move
+BURST_COUNT_MAX = 10_000  # deliveries counted at one moment; beyond, the lead is MAX_LEAD
 PENDING, SENDING = DeliveryState.PENDING, DeliveryState.SENDING
 
 
@@ -54,7 +60,12 @@ class TargetGone(Exception):
 
 class TryLater(Exception):
     """A temporary failure (Discord error, network): retry a few times, then give up.
-    Any other exception from a send is treated the same way."""
+    Any other exception from a send is treated the same way. `retry_after`: the seconds
+    Discord asked to wait (a 429), which the retry honours if longer than the backoff."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Sender(Protocol):
@@ -91,15 +102,20 @@ class Scheduler:
         clock: Clock,
         sender: Sender,
         *,
-        pace: float = 0.1,
+        pacer: Pacer | None = None,
         batch: int = 50,
     ) -> None:
+        """`pacer`: the bot's one pace, shared with every other conference (None: send
+        at once, for tests and tools that do not talk to Discord)."""
         self.state = state
         self._service = service
         self.clock = clock
         self.sender = sender
-        self.pace = pace
+        self.pacer = pacer
         self.batch = batch
+        # Deliveries due up to here may go now: a burst's early start (see _sleep_until_next).
+        self._horizon = 0
+        self._booked: int | None = None  # the moment booked with the pacer, if any
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -144,6 +160,8 @@ class Scheduler:
         cancelling mid-send would leave it 'lost'), then end the loop."""
         self._stopping = True
         self._wake.set()
+        if self.pacer is not None:
+            self.pacer.unbook(self)
         if self._task is None:
             return
         done, _ = await asyncio.wait({self._task}, timeout=grace)
@@ -194,28 +212,52 @@ class Scheduler:
                     await asyncio.wait_for(self._wake.wait(), 60)
 
     async def seconds_until_next(self) -> float:
-        """How long the loop sleeps: until the next due delivery, an hour at most."""
+        """How long the loop sleeps: until the next due delivery, an hour at most; with a
+        pacer, until the moment the shared pace says that burst must start."""
         next_due = await self.state.ledger.next_due_ts(self.conference)
+        self._booked = None
         if next_due is None:
+            if self.pacer is not None:
+                self.pacer.unbook(self)
             return MAX_SLEEP
-        return min(MAX_SLEEP, max(0.0, next_due - self.clock.now().timestamp()))
+        start = float(next_due)
+        if self.pacer is not None:
+            burst = await self.state.ledger.due(self.conference, next_due, BURST_COUNT_MAX)
+            start = self.pacer.book(self, next_due, len(burst))
+            self._booked = next_due
+        return min(MAX_SLEEP, max(0.0, start - self.clock.now().timestamp()))
 
     async def _sleep_until_next(self) -> None:
+        """Sleep until woken or the next burst must start. Other conferences booking the
+        same or a later moment can move that start earlier (never more than MAX_LEAD
+        before the moment), so from then on the pace is looked at every RECHECK seconds;
+        once the start is reached, deliveries due up to the booked moment go early."""
         timeout = await self.seconds_until_next()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+        moment = self._booked
+        if self.pacer is None or moment is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            return
+        end = self.clock.now().timestamp() + timeout
+        while (left := min(end, self.pacer.start(self)) - self.clock.now().timestamp()) > 0:
+            chunk = min(left, max(RECHECK, moment - MAX_LEAD - self.clock.now().timestamp()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), chunk)
+                return  # something changed: the loop re-plans and books again
+        if self.clock.now().timestamp() >= self.pacer.start(self):
+            self._horizon = moment
 
     # -- delivering ---------------------------------------------------------------------
 
     async def step(self) -> int:
         """Deliver what is due now (one batch); returns how many were handled."""
-        due = await self.state.ledger.due(self.conference, _ts(self.clock.now()), self.batch)
-        for index, delivery in enumerate(due):
-            if self._stopping:
-                return 0
-            if index and self.pace:
-                await asyncio.sleep(self.pace)
-            await self._deliver(delivery)
+        now_ts = max(_ts(self.clock.now()), self._horizon)
+        due = await self.state.ledger.due(self.conference, now_ts, self.batch)
+        for delivery in due:
+            async with self.pacer.turn() if self.pacer else contextlib.nullcontext():
+                if self._stopping:
+                    return 0
+                await self._deliver(delivery)
         return len(due)
 
     async def _deliver(self, delivery: Delivery) -> None:
@@ -251,7 +293,8 @@ class Scheduler:
                 await self.disable_guild(delivery.owner, str(exc), self.conference)
             return
         except Exception as exc:  # network errors, timeouts, Discord 5xx: all "try later"
-            await self._try_later(delivery, _describe(exc), now_ts)
+            wait = exc.retry_after if isinstance(exc, TryLater) else None
+            await self._try_later(delivery, _describe(exc), now_ts, wait)
             return
         await self.state.ledger.settle(
             delivery.id, SENDING, DeliveryState.SENT, _ts(self.clock.now())
@@ -260,13 +303,18 @@ class Scheduler:
             await self.state.reminders.settle(delivery.owner, delivery.arming, ReminderStatus.DONE)
         self.sent += 1
 
-    async def _try_later(self, delivery: Delivery, reason: str, now_ts: int) -> None:
+    async def _try_later(
+        self, delivery: Delivery, reason: str, now_ts: int, retry_after: float | None = None
+    ) -> None:
+        """Back off 15, 30, 60, 120 s, or longer if Discord asked (a 429's retry_after
+        for this route: sooner would only draw another 429)."""
         attempts = delivery.attempts + 1
         if attempts >= MAX_ATTEMPTS:
             await self._failed(delivery, f"gave up after {MAX_ATTEMPTS} attempts: {reason}",
                                now_ts)  # fmt: skip
             return
-        retry = now_ts + RETRY_AFTER * 2 ** (attempts - 1)
+        backoff = RETRY_AFTER * 2 ** (attempts - 1)
+        retry = now_ts + max(backoff, math.ceil(retry_after or 0))
         await self.state.ledger.settle(delivery.id, SENDING, PENDING, now_ts, reason, due_ts=retry)
         log.warning("delivery %d failed (%s); retry %d of %d in %d s", delivery.id, reason,
                     attempts, MAX_ATTEMPTS - 1, retry - now_ts)  # fmt: skip

@@ -48,3 +48,15 @@ EVENTS_PER_SERVER_MAX = 100  # upcoming events one server holds (error 30038 pas
 ADDRESS_MAX = 500
 # Ours: characters of what someone typed that an answer repeats back to them.
 TYPED_SHOWN_MAX = 100
+
+
+# -- request rates -----------------------------------------------------------------------
+
+# Discord's global limit: requests a second per bot, all routes together (interaction
+# responses and follow-ups excepted). Past it every request is answered 429 for a while.
+GLOBAL_REQUESTS_PER_SECOND = 50
+
+# The fastest confbot sends, bot-wide: a fifth under the global limit. Requests are spaced
+# evenly (no bursts), so any one second holds at most 41 of them; the margin absorbs
+# network jitter bunching requests on arrival and anything else sharing the token.
+MAX_REQUESTS_PER_SECOND = 40.0

@@ -15,7 +15,7 @@ from bot.adapters.discord.changes_cog import ChangesCog
 from bot.adapters.discord.cog import ProgramCog
 from bot.adapters.discord.conference_cog import ConferenceCog
 from bot.adapters.discord.conference_option import INDEX_WAIT
-from bot.adapters.discord.delivery import DiscordSender
+from bot.adapters.discord.delivery import RATE_LIMIT_WAIT_MAX, DiscordSender, paced_trace
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.events_cog import EventsCog
 from bot.adapters.discord.program_cog import ProgramAdminCog
@@ -32,6 +32,7 @@ from bot.live.guard import PublicResolver
 from bot.live.holder import ProgramHolder
 from bot.live.served import keep_served
 from bot.live.sync import ProgramFollower, failure_sentence
+from bot.reminders.pacer import Pacer
 from bot.reminders.scheduler import Scheduler
 from bot.service import ProgramService
 from bot.settings import Settings
@@ -60,6 +61,10 @@ class ConfBot(commands.AutoShardedBot):
     ) -> None:
         """`index_wait`: how long a lookup awaits its conference's search indexes
         (see INDEX_WAIT; tests make it 0 to see the answer given past it)."""
+        # One pace for every request to Discord, whichever conference or feature makes it.
+        pacer = Pacer(settings.delivery_pace)
+        options.setdefault("http_trace", paced_trace(pacer))
+        options.setdefault("max_ratelimit_timeout", RATE_LIMIT_WAIT_MAX)
         # Sharded from the start: one shard until Discord asks for more (at 2,500 servers)
         # or CONFBOT_SHARDS says how many. Everything kept is per server, never per shard.
         super().__init__(
@@ -79,6 +84,7 @@ class ConfBot(commands.AutoShardedBot):
         self.state = None
         self._clock_override = clock
         self._sender = DiscordSender(self)
+        self.pacer = pacer
         self._started = False
         self._indexing: asyncio.Task[None] | None = None
         self._index_wait = index_wait
@@ -176,7 +182,7 @@ class ConfBot(commands.AutoShardedBot):
                                    key=None if key == own else key, source_key=own)  # fmt: skip
         served = Served(key, holder, follower, view, opened.store, added, report=opened.report)
         served.scheduler = Scheduler(self.state, lambda: holder.service, self.clock,
-                                     self._sender, pace=self.settings.delivery_pace)  # fmt: skip
+                                     self._sender, pacer=self.pacer)  # fmt: skip
         self.conferences.add(served)
         try:
             reports = opened.report.reports

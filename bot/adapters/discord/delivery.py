@@ -1,19 +1,106 @@
 """The scheduler's Sender for Discord: DMs and channel posts, with Discord's failures
-translated into what the scheduler understands (unreachable, gone, try later)."""
+translated into what the scheduler understands (unreachable, gone, try later); and the
+bot's one pace applied to every REST request discord.py makes.
+
+Rate limits, and who handles what:
+- discord.py keeps each route's bucket from Discord's X-RateLimit headers, waits before
+  a request its bucket has no room for, and on a 429 sleeps the retry_after and tries
+  again (5 tries in all). It never limits the bot's total rate, and on a global 429 it
+  holds back only requests that had not yet started.
+- `paced_trace` (an aiohttp trace discord.py installs on its session) takes a token from
+  the shared Pacer before every REST request, retries included, so all conferences and
+  features together stay under the global limit; and it pauses the Pacer for a global
+  429's retry_after, which holds every request, including those already waiting.
+- A route's 429 longer than RATE_LIMIT_WAIT_MAX is not slept on (discord.py raises
+  RateLimited): the delivery is retried after the retry_after Discord gave, so one slow
+  route never holds a conference's deliveries, or a clean stop, for minutes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Coroutine, Sequence
+from types import SimpleNamespace
+from typing import Any, ParamSpec, TypeVar
 
+import aiohttp
 import discord
 
 from bot.adapters.discord.embeds import NO_MENTIONS, to_embed
 from bot.adapters.discord.qa_widgets import AskButton
 from bot.adapters.discord.views import links_view
+from bot.reminders.pacer import Pacer
 from bot.reminders.scheduler import TargetGone, TryLater, Unreachable
 from bot.render.cards import Card
 from bot.render.limits import FORUM_TAGS_MAX
+
+# Seconds discord.py may sleep on one route's 429 before giving the delivery back to the
+# scheduler instead (its max_ratelimit_timeout; 30 is the smallest it accepts).
+RATE_LIMIT_WAIT_MAX = 30.0
+# Paths of interaction responses and follow-ups: outside the global limit, and due
+# within 3 seconds, so never queued behind a burst of deliveries.
+UNPACED = ("interactions", "webhooks")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def paced_trace(pacer: Pacer) -> aiohttp.TraceConfig:
+    """The trace to pass discord.py as `http_trace`: every REST request to Discord waits
+    for the shared pace; a global 429 pauses it for everyone."""
+    trace = aiohttp.TraceConfig()
+
+    async def before(
+        session: aiohttp.ClientSession, context: SimpleNamespace,
+        params: aiohttp.TraceRequestStartParams,
+    ) -> None:  # fmt: skip
+        url = params.url
+        if url.scheme in ("http", "https") and not set(url.parts) & set(UNPACED):
+            await pacer.acquire()
+
+    async def after(
+        session: aiohttp.ClientSession, context: SimpleNamespace,
+        params: aiohttp.TraceRequestEndParams,
+    ) -> None:  # fmt: skip
+        headers = params.response.headers
+        if params.response.status == 429 and (
+            headers.get("X-RateLimit-Global", "").lower() == "true"
+            or headers.get("X-RateLimit-Scope") == "global"
+        ):
+            pacer.pause(_seconds(headers.get("Retry-After")) or 1.0)
+
+    trace.on_request_start.append(before)
+    trace.on_request_end.append(after)
+    return trace
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _later(exc: discord.HTTPException) -> TryLater:
+    """A failure worth another try; after a 429, not before the route's retry_after."""
+    retry_after = _seconds(exc.response.headers.get("Retry-After")) if exc.status == 429 else None
+    return TryLater(f"HTTP {exc.status} {exc.code}", retry_after)
+
+
+def _rate_limits_handed_back(
+    send: Callable[P, Coroutine[Any, Any, R]],
+) -> Callable[P, Coroutine[Any, Any, R]]:
+    """A route's 429 too long for discord.py to sleep on becomes a TryLater that waits
+    the retry_after Discord gave."""
+
+    @functools.wraps(send)
+    async def sending(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await send(*args, **kwargs)
+        except discord.RateLimited as exc:
+            raise TryLater(f"rate limited for {exc.retry_after:.0f} s", exc.retry_after) from exc
+
+    return sending
 
 
 def _outcome(exc: discord.HTTPException, deleted: str, forbidden: str) -> Exception:
@@ -23,13 +110,14 @@ def _outcome(exc: discord.HTTPException, deleted: str, forbidden: str) -> Except
         return TargetGone(deleted)
     if isinstance(exc, discord.Forbidden):
         return TargetGone(forbidden)
-    return TryLater(f"HTTP {exc.status} {exc.code}")
+    return _later(exc)
 
 
 class DiscordSender:
     def __init__(self, client: discord.Client) -> None:
         self.client = client
 
+    @_rate_limits_handed_back
     async def send_dm(self, user_id: int, card: Card) -> None:
         try:
             channel = await self.client.create_dm(discord.Object(id=user_id))
@@ -43,8 +131,9 @@ class DiscordSender:
         except discord.NotFound as exc:
             raise Unreachable("no such user") from exc
         except discord.HTTPException as exc:
-            raise TryLater(f"HTTP {exc.status} {exc.code}") from exc
+            raise _later(exc) from exc
 
+    @_rate_limits_handed_back
     async def post(self, channel_id: int, cards: Sequence[Card], text: str | None = None) -> None:
         channel = self.client.get_channel(channel_id)
         try:
@@ -60,6 +149,7 @@ class DiscordSender:
             forbidden = f"missing permission to post in channel {channel_id}"
             raise _outcome(exc, deleted, forbidden) from exc
 
+    @_rate_limits_handed_back
     async def open_thread(
         self, forum_id: int, name: str, card: Card, tags: Sequence[str]
     ) -> tuple[int, int]:
@@ -86,13 +176,15 @@ class DiscordSender:
             raise _outcome(exc, deleted, forbidden) from exc
         return created.thread.id, created.message.id
 
+    @_rate_limits_handed_back
     async def edit_first_message(self, thread_id: int, message_id: int, card: Card) -> None:
         thread = await self._thread(thread_id)
         try:
             await thread.get_partial_message(message_id).edit(embed=to_embed(card))
         except discord.HTTPException as exc:
-            raise TryLater(f"HTTP {exc.status} {exc.code}") from exc
+            raise _later(exc) from exc
 
+    @_rate_limits_handed_back
     async def close_thread(self, thread_id: int, note: str | None = None) -> None:
         thread = await self._thread(thread_id)
         try:
@@ -102,7 +194,7 @@ class DiscordSender:
         except discord.NotFound:
             return  # deleted by hand: nothing left to close
         except discord.HTTPException as exc:
-            raise TryLater(f"HTTP {exc.status} {exc.code}") from exc
+            raise _later(exc) from exc
 
     async def _thread(self, thread_id: int) -> discord.Thread:
         found = self.client.get_channel(thread_id)
