@@ -15,6 +15,7 @@ import pytest
 from bot.adapters.discord import runner
 from bot.adapters.discord.client import ConfBot
 from bot.clock import Clock
+from bot.reminders.pacer import Pacer
 from bot.settings import Settings
 from tests.conftest import ROOT
 from tests.fakediscord.server import TOKEN, FakeDiscord
@@ -100,19 +101,43 @@ async def logged_in(fake: FakeDiscord, timeout: float = 30.0) -> None:
     )
 
 
+class _PacerTime:
+    """A time of the pacer's own, moved by its waits: the order and spacing of requests
+    are kept, but a test not about pacing never waits the wall clock for them (200
+    scheduled events at 40 requests a second were 5 s of waiting)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+def untimed_pacer(delivery_pace: float) -> Pacer:
+    """The bot's Pacer at the settings' pace, on a time of its own (see _PacerTime)."""
+    time = _PacerTime()
+    return Pacer(delivery_pace, monotonic=time.monotonic, sleep=time.sleep)
+
+
 @contextlib.asynccontextmanager
 async def running_bot(
     fake: FakeDiscord, tmp_path: Path, clock: Clock | None = None,
-    index_wait: float | None = None, **env: str,
+    index_wait: float | None = None, pacer: Pacer | None = None, **env: str,
 ) -> AsyncIterator[ConfBot]:  # fmt: skip
     """The bot started through runner.serve with settings from the environment (and a
-    clock the test moves, if given; how long a lookup awaits its indexes, if given: see
-    ConfBot); on exit its pending event handlers finish, it closes, and the fake saw no
+    clock the test moves, if given; how long a lookup awaits its indexes, if given; its
+    pace of requests, if given, else one that never waits the wall clock: see ConfBot
+    and untimed_pacer); on exit its pending event handlers finish, it closes, and the fake saw no
     protocol error."""
     settings = Settings.from_env(bot_env(fake, tmp_path, **env), dotenv_path=tmp_path / "none")
     with restored_discord_urls():
         waits = {} if index_wait is None else {"index_wait": index_wait}
-        instance = ConfBot(settings, clock, guild_ready_timeout=0.05, **waits)
+        pacer = pacer or untimed_pacer(settings.delivery_pace)
+        instance = ConfBot(settings, clock, guild_ready_timeout=0.05, pacer=pacer, **waits)
         task = asyncio.create_task(runner.serve(settings, instance))
         await wait_for(
             lambda: (fake.connected.is_set() and fake.guild_commands) or task.done(),

@@ -57,12 +57,15 @@ class ConfBot(commands.AutoShardedBot):
         settings: Settings,
         clock: Clock | None = None,
         index_wait: float = INDEX_WAIT,
+        pacer: Pacer | None = None,
         **options: Any,
     ) -> None:
         """`index_wait`: how long a lookup awaits its conference's search indexes
-        (see INDEX_WAIT; tests make it 0 to see the answer given past it)."""
+        (see INDEX_WAIT; tests make it 0 to see the answer given past it). `pacer`: the
+        one pace of every request to Discord (a Pacer on the wall clock at the settings'
+        pace by default; tests not about pacing give one on a time of their own)."""
         # One pace for every request to Discord, whichever conference or feature makes it.
-        pacer = Pacer(settings.delivery_pace)
+        pacer = pacer or Pacer(settings.delivery_pace)
         options.setdefault("http_trace", paced_trace(pacer))
         options.setdefault("max_ratelimit_timeout", RATE_LIMIT_WAIT_MAX)
         # Sharded from the start: one shard until Discord asks for more (at 2,500 servers)
