@@ -94,6 +94,12 @@ def _json_abstract(folder: Path, scale: float) -> Path:
     return _write_json(folder, _v2([_event(0, abstract="<p>" + "word " * (size // 5))]))
 
 
+def _json_longest_text(folder: Path, scale: float) -> Path:
+    """One event whose abstract is as long as a JSON text may be written."""
+    size = _scaled(limits.MAX_JSON_TEXT, scale, 1000) - 10
+    return _write_json(folder, _v2([_event(0, abstract="<p>" + "word " * (size // 5))]))
+
+
 def _json_escapes(folder: Path, scale: float) -> Path:
     """One title of \\u escapes filling the byte cap (six bytes a letter)."""
     size = _scaled(limits.MAX_BYTES, scale, 1000) - 1000
@@ -236,8 +242,9 @@ def _usenix(folder: Path, scale: float) -> Path:
 SHAPES = (
     Shape("frab/pretalx JSON", "most JSON values", _json_values, "json"),
     Shape("frab/pretalx JSON", "most events and people", _json_events, "json"),
-    Shape("frab/pretalx JSON", "one abstract of 50 MB", _json_abstract, "json"),
-    Shape("frab/pretalx JSON", "a title of 50 MB of \\u", _json_escapes, "json"),
+    Shape("frab/pretalx JSON", "the longest text, 6 MB", _json_longest_text, "json"),
+    Shape("frab/pretalx JSON", "one abstract of 50 MB", _json_abstract, "json", accepted=False),
+    Shape("frab/pretalx JSON", "a title of 50 MB of \\u", _json_escapes, "json", accepted=False),
     Shape("frab/pretalx JSON", "48 MB of {}", _json_small_objects, "json", accepted=False),
     Shape("frab/pretalx JSON", "nested, most events", _json_nested, "json"),
     Shape("Indico JSON", "most events and people", _indico_events, "json"),

@@ -239,7 +239,7 @@ def test_a_title_over_the_limit_is_cut_and_the_report_says_so(tmp_path: Path):
 
 
 def test_a_huge_abstract_is_cut_to_what_a_card_shows(tmp_path: Path):
-    abstract = "<p>" + "word " * 2_000_000 + "</p>"
+    abstract = "<p>" + "word " * (limits.MAX_JSON_TEXT // 5 - 2) + "</p>"  # as long as may be
     path = edited(tmp_path, "frab-v1.json", '"<p>Welcome &amp; <b>hello</b></p>"',
                   json.dumps(abstract))  # fmt: skip
     (talk,) = [t for t in read_source(path).program.talks if t.title == "Opening"]
@@ -416,3 +416,41 @@ def test_an_icalendar_charset_of_domain_names_is_one_sentence(tmp_path: Path, ch
         charset.encode(), summary)))  # fmt: skip
     with pytest.raises(ProgramFileError, match=f"is not '{charset}' text"):
         read_source(path)
+
+
+@pytest.mark.parametrize("part", [1, 2, 3, 5, 7])
+def test_text_decoded_a_part_at_a_time_is_the_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, part: int
+):
+    # Decoded in parts (50 MB in one C call held the GIL for up to 87 ms): a character
+    # cut between two parts is read whole, and a bad byte is named where it is.
+    monkeypatch.setattr(files, "_SCAN", part)
+    text = '{"title": "Café — 東京 🎉"}\n'
+    path = tmp_path / "schedule.json"
+    path.write_bytes(files.BOM + text.encode("utf-8"))
+    assert files.read_text(path) == text
+    path.write_bytes(b'{"a": 1,\n "title": "Caf\xc3\xa9 \xe2\x80"}')
+    with pytest.raises(ProgramFileError, match=r"byte 0xe2 at column 18") as found:
+        files.read_text(path)
+    assert found.value.line_no == 2
+
+
+def test_a_json_text_longer_than_a_text_may_be_written_is_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # The parser reads a string in one C call, holding the GIL: a 50 MB abstract kept the
+    # event loop waiting 40-60 ms. No program's text is a thousandth as long.
+    monkeypatch.setattr(files, "_SCAN", 1000)
+    monkeypatch.setattr(files, "MAX_JSON_TEXT", 5000)
+    path = tmp_path / "schedule.json"
+    path.write_text(
+        json.dumps({"title": 'a " quote ' + "é" * 8000}, ensure_ascii=False), encoding="utf-8"
+    )
+    with pytest.raises(
+        ProgramFileError, match="holds a text longer than 5,000 characters as written"
+    ):
+        files.read_json(path)
+    path.write_text(
+        json.dumps({"title": 'a " quote ' + "é" * 4900}, ensure_ascii=False), encoding="utf-8"
+    )
+    assert files.read_json(path)["title"].endswith("é")

@@ -8,6 +8,7 @@ a Python step per blank line.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
 import re
@@ -16,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.importer.errors import ProgramFileError
-from bot.importer.limits import MAX_BYTES, MAX_DEPTH, MAX_DIGITS, MAX_JSON_VALUES, MAX_VALUE
+from bot.importer.limits import (
+    MAX_BYTES,
+    MAX_DEPTH,
+    MAX_DIGITS,
+    MAX_JSON_TEXT,
+    MAX_JSON_VALUES,
+    MAX_VALUE,
+)
 
 _BLOCK = 1 << 20
 BOM = b"\xef\xbb\xbf"  # UTF-8's byte order mark, which some exports start with
@@ -60,20 +68,33 @@ def read_bytes(path: Path, limit: int = MAX_BYTES) -> bytes:
 
 
 def read_text(path: Path, limit: int = MAX_BYTES) -> str:
-    """The whole file as text (for formats that need it whole, such as JSON)."""
+    """The whole file as text (for formats that need it whole, such as JSON).
+
+    Decoded a part at a time (see _SCAN): a program is read in a worker thread while the
+    bot serves, and decoding 50 MB in one C call held the GIL, and the event loop, for
+    up to 87 ms."""
     data = read_bytes(path, limit)
     if b"\0" in data:
         line_no = data.count(b"\n", 0, data.index(b"\0")) + 1
         raise ProgramFileError(path.name, "holds binary data (a NUL byte), not text", line_no)
-    try:
-        return data.removeprefix(BOM).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line_no = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ProgramFileError(
-            path.name, f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at column {column})",
-            line_no,
-        ) from None  # fmt: skip
+    view = memoryview(data)[len(BOM) if data.startswith(BOM) else 0 :]
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    parts: list[str] = []
+    for start in range(0, len(view) + 1, _SCAN):
+        held = len(decoder.getstate()[0])  # the bytes of a character cut at the last part
+        try:
+            parts.append(
+                decoder.decode(view[start : start + _SCAN], final=start + _SCAN > len(view))
+            )
+        except UnicodeDecodeError as exc:
+            at = len(data) - len(view) + start - held + exc.start
+            line_no = data.count(b"\n", 0, at) + 1
+            column = at - (data.rfind(b"\n", 0, at) + 1) + 1
+            raise ProgramFileError(
+                path.name, f"is not UTF-8 text (byte 0x{data[at]:02x} at column {column})",
+                line_no,
+            ) from None  # fmt: skip
+    return "".join(parts)
 
 
 @contextlib.contextmanager
@@ -157,7 +178,7 @@ def _check_json_shape(text: str, path: str) -> None:
     parser builds anything."""
     values = 1
     brackets: list[str] = []  # the brackets outside strings, part by part
-    for bare in _outside_strings(text):
+    for bare in _outside_strings(text, path):
         values += bare.count(",") + bare.count("[") + bare.count("{")
         if values > MAX_JSON_VALUES:  # said as soon as it is known
             raise ProgramFileError(
@@ -177,28 +198,39 @@ def _check_json_shape(text: str, path: str) -> None:
         )  # fmt: skip
 
 
-def _outside_strings(text: str) -> Iterator[str]:
+def _outside_strings(text: str, path: str = "") -> Iterator[str]:
     """The JSON text without its strings, a part at a time (see _SCAN), each part cut
     after a character that is not a backslash, so never inside an escape. In a part,
     escaped backslashes and then escaped quotes are taken out, so a string is whatever
     lies between two quotes (a pattern that steps over escapes itself keeps a stack
     entry for each: 1 GB for 50 MB of \\u00e9); a string left open at a part's end
-    goes on in the next."""
+    goes on in the next.
+
+    A string that whole parts of more than MAX_JSON_TEXT characters lie in is refused: the
+    parser reads a string in one C call, holding the GIL (and the event loop: 40-60 ms
+    for a 50 MB abstract), and no program's text is a thousandth as long."""
     inside = False  # whether the part starts inside a string
+    spanned = 0  # characters of the whole parts inside the string open, if any
     start = 0
     while start < len(text):
         end = min(start + _SCAN, len(text))
         while end < len(text) and text[end - 1] == "\\":
             end += 1
         part = text[start:end]
-        start = end
+        length, start = end - start, end
         if "\\" in part:
             part = part.replace("\\\\", "").replace('\\"', "")
         if inside:
             close = part.find('"')
             if close < 0:
+                spanned += length
+                if spanned > MAX_JSON_TEXT:
+                    raise ProgramFileError(
+                        path, f"holds a text longer than {MAX_JSON_TEXT:,} characters as"
+                        " written; a program's longest are a few thousand",
+                    )  # fmt: skip
                 continue
-            part, inside = part[close + 1 :], False
+            part, inside, spanned = part[close + 1 :], False, 0
         bare = _STRING.sub("", part)
         if (opened := bare.find('"')) >= 0:
             bare, inside = bare[:opened], True
