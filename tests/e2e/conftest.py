@@ -7,6 +7,7 @@ import contextlib
 import os
 import sys
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import discord
@@ -14,7 +15,8 @@ import pytest
 
 from bot.adapters.discord import runner
 from bot.adapters.discord.client import ConfBot
-from bot.clock import Clock
+from bot.adapters.discord.events_cog import EventsCog
+from bot.clock import Clock, FixedClock
 from bot.reminders.pacer import Pacer
 from bot.settings import Settings
 from tests.conftest import ROOT
@@ -160,6 +162,17 @@ async def running_bot(
         await instance.close()
         await asyncio.wait_for(task, 10)
     assert not fake.protocol_errors, fake.protocol_errors
+
+
+async def travel(bot: ConfBot, fake: FakeDiscord, clock: FixedClock, when: datetime) -> None:
+    """Move the test's clock (and the fake's, for its events' rules) to `when`, and wake
+    what sleeps until a due moment: every conference's scheduler and the events window.
+    What is due then is delivered without waiting for the wall clock to get there."""
+    clock.at = fake.now = when
+    bot.wake_schedulers()
+    events = bot.get_cog("EventsCog")
+    if isinstance(events, EventsCog):
+        events.wake()
 
 
 @pytest.fixture
