@@ -67,6 +67,21 @@ async def test_a_broken_file_keeps_the_program_and_says_why(follower, program_di
     assert follower.delay() == 60 * 4  # backing off
 
 
+async def test_a_woken_follower_checks_before_its_interval_is_over(follower, program_dir):
+    """wake() cuts the wait (60 s here) short, as a scheduler's does."""
+    follower.start()
+    try:
+        move_talk(program_dir, "NOMAD", "2024-07-10T11:10", "2024-07-10T11:30")
+        follower.wake()
+        for _ in range(2000):  # a check reads the program in a thread: poll, no clock
+            if follower.holder.swaps:
+                break
+            await asyncio.sleep(0.005)
+        assert follower.holder.swaps == 1
+    finally:
+        await follower.stop()
+
+
 async def test_a_fixed_file_is_taken_after_a_broken_one(follower, program_dir):
     schedule = program_dir / "schedule.json"
     good = schedule.read_text(encoding="utf-8")

@@ -14,6 +14,7 @@ the failure is logged once per streak, checks back off, and /status shows it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -126,6 +127,7 @@ class ProgramFollower:
         )
         self._task: asyncio.Task[None] | None = None
         self._reading: asyncio.Task[Candidate | None] | None = None  # see candidate()
+        self._woken = asyncio.Event()  # see wake()
 
     def start(self) -> None:
         favour_the_loop()
@@ -148,9 +150,17 @@ class ProgramFollower:
         """The next wait: the interval, doubled for each failure in a row."""
         return min(MAX_BACKOFF, self.settings.sync_interval * 2.0 ** min(self.status.failures, 10))
 
+    def wake(self) -> None:
+        """Check now instead of at the end of the wait, the way the schedulers are woken:
+        the wait is wall-clock time (an interval, doubled after each failure), which a test
+        that has just changed the source need not sit out."""
+        self._woken.set()
+
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self.delay())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), self.delay())
+            self._woken.clear()
             try:
                 await self.check()
             except asyncio.CancelledError:
