@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,8 +54,9 @@ class Pretalx:
     body: bytes = field(default_factory=pretalx)
     etag: str = '"v1"'
     status: int = 200
-    delay: float = 0.0
-    waiting: int = 0  # requests held back by `delay` right now
+    # Set: answer at once; cleared: hold each request until set again (a slow server).
+    answering: asyncio.Event = field(default_factory=asyncio.Event)
+    waiting: int = 0  # requests held back right now
     served: int = 0
     not_modified: int = 0
     url: str = ""
@@ -67,12 +68,13 @@ class Pretalx:
 @asynccontextmanager
 async def organisers_server() -> AsyncIterator[Pretalx]:
     state = Pretalx()
+    state.answering.set()
 
     async def schedule(request: web.Request) -> web.Response:
-        if state.delay:
+        if not state.answering.is_set():
             state.waiting += 1
             try:
-                await asyncio.sleep(state.delay)
+                await state.answering.wait()
             finally:
                 state.waiting -= 1
         if state.status != 200:
@@ -106,10 +108,21 @@ def ref_of(bot: ConfBot, title: str) -> str:
     return TALK_REF + next(t.key for t in bot.service.program.talks if t.title == title)
 
 
+async def poll(bot: ConfBot, condition: Callable[[], object], what: str) -> None:
+    """Have the bot's follower poll now (it otherwise waits its interval, and twice
+    that after each failure, of wall-clock time), then wait for what that poll does."""
+    follower = bot.follower
+    assert follower is not None
+    follower.wake()
+    await wait_for(condition, timeout=15, what=what)
+
+
 async def test_a_program_at_an_address_is_followed_through_every_answer(
     fake: FakeDiscord, tmp_path: Path
 ):
-    env = {"CONFBOT_NOW": "2025-12-27T09:00", "CONFBOT_SYNC_INTERVAL": "1",
+    # An hour between polls: the test has the follower poll (see poll) when it has
+    # changed what the organisers' server answers.
+    env = {"CONFBOT_NOW": "2025-12-27T09:00", "CONFBOT_SYNC_INTERVAL": "3600",
            "CONFBOT_DELIVERY_PACE": "0"}  # fmt: skip
     async with organisers_server() as pretalx_server:
         env["CONFBOT_PROGRAM"] = pretalx_server.url
@@ -119,29 +132,30 @@ async def test_a_program_at_an_address_is_followed_through_every_answer(
             await fake.answer(remind)
 
             # Unchanged: every poll is a 304, and nothing is read or swapped.
-            await wait_for(lambda: pretalx_server.not_modified >= 2, what="two 304 polls")
+            await poll(bot, lambda: pretalx_server.not_modified >= 1, "a 304 poll")
+            await poll(bot, lambda: pretalx_server.not_modified >= 2, "two 304 polls")
             assert pretalx_server.served == 1 and bot.holder.swaps == 0
 
             # An error page, then garbage: the program keeps serving, /status says why.
             pretalx_server.status = 500
             follower = bot.follower
             assert follower is not None
-            await wait_for(lambda: follower.status.error is not None, what="the 500")
+            await poll(bot, lambda: follower.status.error is not None, "the 500")
             assert "HTTP 500" in await source_field(fake)
             pretalx_server.publish(b"<html>Down for maintenance</html>", '"broken"')
-            await wait_for(lambda: "gave no program" in (follower.status.error or ""),
-                           timeout=15, what="the garbage refused")  # fmt: skip
+            await poll(bot, lambda: "gave no program" in (follower.status.error or ""),
+                       "the garbage refused")  # fmt: skip
             paper = await fake.answer(await fake.send_command("paper", title="moving target"))
             assert "10:00" in paper.embeds[0]["description"]
 
             # A real new version, answered slowly: one talk moved, one dropped. While the
             # poll waits on the server, commands are answered from the current version.
-            pretalx_server.delay = 3.0
+            pretalx_server.answering.clear()
             pretalx_server.publish(pretalx("Moving Target", ("Dropped Talk",)), '"v2"')
-            await wait_for(lambda: pretalx_server.waiting, timeout=20, what="a slow poll")
+            await poll(bot, lambda: pretalx_server.waiting, "a slow poll")
             paper = await fake.answer(await fake.send_command("paper", title="moving target"))
             assert "10:00" in paper.embeds[0]["description"] and pretalx_server.waiting
-            pretalx_server.delay = 0.0
+            pretalx_server.answering.set()
             await wait_for(lambda: bot.holder.swaps == 1, timeout=20, what="the new version")
             paper = await fake.answer(await fake.send_command("paper", title="moving target"))
             assert "15:00" in paper.embeds[0]["description"]
@@ -153,7 +167,7 @@ async def test_a_program_at_an_address_is_followed_through_every_answer(
 
             # A version that drops most talks is held for an organiser.
             pretalx_server.publish(pretalx(without=tuple(TITLES[1:])), '"v3"')
-            await wait_for(lambda: follower.held is not None, timeout=15, what="the hold")
+            await poll(bot, lambda: follower.held is not None, "the hold")
             assert "removes 6 of 7 talks" in await source_field(fake)
             assert len(bot.service.program.talks) == 7
 
@@ -165,6 +179,6 @@ async def test_a_program_at_an_address_is_followed_through_every_answer(
         assert "15:00" in paper.embeds[0]["description"]
         checked = again.follower
         assert checked is not None
-        await wait_for(lambda: checked.status.error is not None, what="the failing source")
+        await poll(again, lambda: checked.status.error is not None, "the failing source")
         assert "could not be reached" in await source_field(fake)
     assert len(notices(fake)) == 1
