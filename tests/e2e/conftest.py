@@ -186,6 +186,14 @@ async def travel(bot: ConfBot, fake: FakeDiscord, clock: FixedClock, when: datet
         events.wake()
 
 
+def poll_source(bot: ConfBot) -> None:
+    """Have the bot's follower check its program now, not after its interval of
+    wall-clock time (doubled after each failure)."""
+    follower = bot.follower
+    assert follower is not None
+    follower.wake()
+
+
 @pytest.fixture
 async def bot(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[ConfBot]:
     async with running_bot(fake, tmp_path) as instance:

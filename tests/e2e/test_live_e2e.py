@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.settings import BUNDLED_PROGRAM
 from tests.conftest import pacific
-from tests.e2e.conftest import changes_kept, logged_in, running_bot, wait_for
+from tests.e2e.conftest import changes_kept, logged_in, poll_source, running_bot, wait_for
 from tests.e2e.test_faults_e2e import spawn_bot
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
 from tests.program_edits import move_talk
@@ -41,6 +41,7 @@ async def test_an_edited_program_is_served_and_reminders_follow(fake: FakeDiscor
         await eventually(int(pacific("2024-07-10T11:00").timestamp()))
 
         move_talk(program, "NOMAD", "2024-07-10T11:40", "2024-07-10T12:00")
+        poll_source(bot)
         await wait_for(lambda: bot.holder.swaps >= 1, timeout=15, what="the new version")
         paper = await fake.answer(await fake.send_command("paper", title="nomad"))
         assert "11:40" in paper.embeds[0]["description"]
@@ -141,6 +142,7 @@ async def test_published_events_follow_a_changed_session(fake: FakeDiscord, tmp_
                        if p["title"].startswith("Llumnix"))  # fmt: skip
         llumnix["start"], llumnix["end"] = "2024-07-10T15:05", "2024-07-10T15:25"
         schedule.write_text(json.dumps(data), encoding="utf-8")
+        poll_source(bot)
         await wait_for(lambda: bot.holder.swaps >= 1, timeout=15, what="the new version")
         await wait_for(
             lambda: [kind for kind, _ in fake.event_calls].count("edit") > edits_before,
@@ -164,6 +166,7 @@ async def test_a_cancelled_talk_is_no_longer_offered(fake: FakeDiscord, tmp_path
             for room, events in day["rooms"].items():
                 day["rooms"][room] = [e for e in events if e["title"] != title]
         path.write_text(json.dumps(data), encoding="utf-8")
+        poll_source(bot)
         await wait_for(lambda: bot.holder.swaps >= 1, timeout=15, what="the new version")
 
         again = await fake.answer(await fake.send_autocomplete("paper", "title", title))

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bot.adapters.discord.client import ConfBot
 from bot.service import TALK_REF
-from tests.e2e.conftest import running_bot, wait_for
+from tests.e2e.conftest import poll_source, running_bot, wait_for
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
 from tests.local_servers import serving
 
@@ -111,9 +111,7 @@ def ref_of(bot: ConfBot, title: str) -> str:
 async def poll(bot: ConfBot, condition: Callable[[], object], what: str) -> None:
     """Have the bot's follower poll now (it otherwise waits its interval, and twice
     that after each failure, of wall-clock time), then wait for what that poll does."""
-    follower = bot.follower
-    assert follower is not None
-    follower.wake()
+    poll_source(bot)
     await wait_for(condition, timeout=15, what=what)
 
 
