@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,9 @@ from bot.service import ProgramService, program_service
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM_DIR = ROOT / "data" / "osdi24"
+# Real exports from real conferences, beside the clone and never copied in (see
+# ../shared/data/real-programs/README.md); read through needs_shared only.
+REAL_PROGRAMS = ROOT.parent / "shared" / "data" / "real-programs"
 PACIFIC = ZoneInfo("America/Los_Angeles")
 COMMANDS = frozenset(
     (
@@ -27,6 +31,20 @@ COMMANDS = frozenset(
         " program conference"
     ).split()
 )
+
+
+def needs_shared(*paths: Path, module: bool = False) -> None:
+    """Skip the test (or, with `module`, the whole module) when a file from ../shared is
+    absent, as in a worktree; under CI fail instead, since CI runs with ../shared beside
+    the clone and a skip there would pass without ever reading the real programs."""
+    missing = [path for path in paths if not path.exists()]
+    if not missing:
+        return
+    names = str(missing[0]) + (f" and {len(missing) - 1} more" if len(missing) > 1 else "")
+    if os.environ.get("CI"):
+        pytest.fail(f"{names} missing: CI must run with ../shared beside the clone",
+                    pytrace=False)  # fmt: skip
+    pytest.skip(f"{names} absent (the shared real programs)", allow_module_level=module)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import sys
 import threading
 from pathlib import Path
@@ -18,8 +17,9 @@ from bot.bulk import bulk_build
 from bot.importer import files
 from bot.importer.files import json_document, release
 from bot.importer.registry import read_source
+from tests.conftest import REAL_PROGRAMS, needs_shared
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-programs"
+SHARED = REAL_PROGRAMS
 
 
 def test_what_a_paused_block_built_is_out_of_the_collectors_sight() -> None:
@@ -91,10 +91,7 @@ def test_release_empties_lists_and_xml_elements() -> None:
 def test_a_program_is_whole_after_its_document_is_released(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not SHARED.is_dir():  # as tests/test_real_programs.py: skipped alone, never in CI
-        if os.environ.get("CI"):
-            raise RuntimeError(f"{SHARED} is missing: CI must run with ../shared beside the clone")
-        pytest.skip(f"{SHARED} is absent (the shared real programs)")
+    needs_shared(SHARED / name)
     released = read_source(SHARED / name).program
     monkeypatch.setattr(files, "release", lambda nodes: None)
     kept = read_source(SHARED / name).program

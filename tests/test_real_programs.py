@@ -4,9 +4,7 @@ files; their traps are listed in ../shared/data/real-programs/README.md."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +13,9 @@ from bot.clock import FixedClock
 from bot.importer.registry import read_source
 from bot.importer.report import Loaded
 from bot.service import ProgramService
+from tests.conftest import REAL_PROGRAMS, needs_shared
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-programs"
+REAL = REAL_PROGRAMS
 FILES = {
     "36c3": "ccc-36c3.frab.schedule.json",
     "camp2019": "cccamp2019.frab.schedule.json",
@@ -32,10 +31,7 @@ FILES = {
 EVENTS = {"36c3": 161, "camp2019": 79, "rc3": 48, "38c3": 2, "fosdem": 943, "31c3": 138,
           "debconf": 117, "privacyweek": 109, "lca": 262}  # fmt: skip
 
-if not REAL.is_dir():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{REAL} is missing: CI must run with ../shared beside the clone")
-    pytest.skip(f"{REAL} is absent (the shared real programs)", allow_module_level=True)
+needs_shared(*(REAL / name for name in FILES.values()), module=True)
 
 _cache: dict[str, Loaded] = {}
 

@@ -4,8 +4,6 @@ top-1 at least 0.95 overall, and no class of mistake worse than the best plain s
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from benchmarks.handwritten import (
@@ -21,14 +19,12 @@ from benchmarks.handwritten import (
     score,
     service_for,
 )
+from tests.conftest import needs_shared
 
 QUERIES = read_queries()
 REAL = [name for name in PROGRAMS if name != "osdi"]
 
-if not all(PROGRAMS[name].exists() for name in REAL):
-    if os.environ.get("CI"):
-        raise RuntimeError("the shared real programs are missing: CI runs with ../shared")
-    pytest.skip("the shared real programs are absent", allow_module_level=True)
+needs_shared(*(PROGRAMS[name] for name in REAL), module=True)
 
 ASKED = available(QUERIES)
 

@@ -4,27 +4,18 @@ community program knows. Every test ends with no protocol errors."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.adapters.discord.client import ConfBot
+from tests.conftest import REAL_PROGRAMS, needs_shared
 from tests.e2e.conftest import running_bot
 from tests.fakediscord.server import FakeDiscord
 
-FOSDEM = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "data"
-    / "real-programs"
-    / "fosdem-2025.schedule.xml"
-)
-if not FOSDEM.is_file():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{FOSDEM} is missing: CI must run with ../shared beside the clone")
-    pytest.skip(f"{FOSDEM} is absent (the shared real programs)", allow_module_level=True)
+FOSDEM = REAL_PROGRAMS / "fosdem-2025.schedule.xml"
+needs_shared(FOSDEM, module=True)
 
 
 @pytest.fixture
