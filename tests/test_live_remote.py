@@ -35,23 +35,24 @@ FIXTURE = Path(__file__).parent / "fixtures" / "programs" / "frab-v1.json"
 
 @dataclass
 class Source:
-    """What the server answers next: a body with an ETag, or a status, or a delay."""
+    """What the server answers next: a body with an ETag, or a status, or nothing yet."""
 
     body: bytes = FIXTURE.read_bytes()
     etag: str = '"v1"'
     status: int = 200
-    delay: float = 0.0
+    # Set: answer at once; cleared: hold requests until set (the fixture's end sets it).
+    answering: asyncio.Event = field(default_factory=asyncio.Event)
     requests: list[dict[str, str]] = field(default_factory=list)
 
 
 @pytest.fixture
 async def source() -> AsyncIterator[tuple[Source, str]]:
     state = Source()
+    state.answering.set()
 
     async def program(request: web.Request) -> web.StreamResponse:
         state.requests.append(dict(request.headers))
-        if state.delay:
-            await asyncio.sleep(state.delay)
+        await state.answering.wait()
         if state.status != 200:
             return web.Response(status=state.status)
         if request.headers.get("If-None-Match") == state.etag:
@@ -69,7 +70,10 @@ async def source() -> AsyncIterator[tuple[Source, str]]:
     app.router.add_get("/loop", loop)
     app.router.add_get("/broken", broken)
     async with serving(app) as base:
-        yield state, base
+        try:
+            yield state, base
+        finally:
+            state.answering.set()  # a request held back ends, and the server stops
 
 
 async def test_a_new_version_is_kept_and_an_unchanged_one_costs_a_304(source, tmp_path: Path):
@@ -104,7 +108,7 @@ async def test_a_failing_answer_never_replaces_the_copy(source, tmp_path, change
 
 async def test_a_slow_answer_times_out(source, tmp_path: Path):
     state, base = source
-    state.delay = 1.0
+    state.answering.clear()  # slower than any timeout
     remote = RemoteProgram(f"{base}/schedule.json", tmp_path / "copy", timeout=0.2)
     with pytest.raises(FetchError, match="did not answer within"):
         await remote.fetch()
