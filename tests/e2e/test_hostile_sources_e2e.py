@@ -12,7 +12,7 @@ import pytest
 
 from bot.importer.registry import read_source
 from bot.settings import copy_path, own_db_path
-from tests.e2e.conftest import changes_kept, running_bot, wait_for
+from tests.e2e.conftest import changes_kept, poll_source, running_bot, wait_for
 from tests.e2e.test_conferences_e2e import FRAB, about, organiser, program_app
 from tests.fakediscord.server import FakeDiscord
 from tests.local_servers import serving
@@ -99,6 +99,7 @@ async def test_a_version_with_a_lone_surrogate_is_followed_kept_and_served_after
     async with running_bot(fake, tmp_path, **env) as bot:
         text = FRAB.read_text(encoding="utf-8").replace('"Opening"', '"Opening \\ud800"')
         path.write_text(text, encoding="utf-8")
+        poll_source(bot)
         await wait_for(lambda: bot.holder.swaps >= 1, timeout=15, what="the new version")
         await changes_kept(bot)
         changes = await fake.answer(await fake.send_command("changes"))

@@ -19,7 +19,7 @@ from bot.adapters.discord.client import ConfBot
 from bot.clock import FixedClock
 from bot.render.cards import truncate
 from bot.render.markdown import as_shown
-from tests.e2e.conftest import running_bot, wait_for
+from tests.e2e.conftest import poll_source, running_bot, wait_for
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
 from tests.markdown_checks import LINES, PAYLOAD, problems, unsafe
 
@@ -309,6 +309,7 @@ async def test_a_program_update_post_its_notice_and_changes(fake: FakeDiscord, t
         (three,) = data["schedule"]["conference"]["days"][0]["rooms"][ROOM_B]
         three["date"], three["start"] = f"2024-07-10T12:00:00{PACIFIC}", "12:00"
         program.write_text(json.dumps(data), encoding="utf-8")
+        poll_source(bot)
         await wait_for(lambda: bot.holder.swaps >= 1, timeout=15, what="the new version")
         user_id = int(fake.attendee["id"])
 
