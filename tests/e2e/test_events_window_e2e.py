@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.adapters.discord.client import ConfBot
 from bot.adapters.discord.events_cog import EventsCog
 from bot.clock import FixedClock
-from tests.e2e.conftest import running_bot, wait_for
+from tests.e2e.conftest import running_bot, travel, wait_for
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, FakeDiscord
 
 MANAGE_EVENTS = 1 << 33
@@ -58,13 +58,6 @@ async def publish(fake: FakeDiscord) -> str:
 def names(fake: FakeDiscord) -> set[str]:
     """The sessions published, by their track ("Talk 1-39, Sunday" is "Talk 1-39")."""
     return {e["name"].split(",")[0] for e in fake.scheduled_events.values()}
-
-
-async def travel(bot: ConfBot, fake: FakeDiscord, clock: FixedClock, when: datetime) -> None:
-    clock.at = fake.now = when
-    cog = bot.get_cog("EventsCog")
-    assert isinstance(cog, EventsCog)
-    cog.wake()
 
 
 @asynccontextmanager

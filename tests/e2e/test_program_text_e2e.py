@@ -19,7 +19,7 @@ from bot.adapters.discord.client import ConfBot
 from bot.clock import FixedClock
 from bot.render.cards import truncate
 from bot.render.markdown import as_shown
-from tests.e2e.conftest import poll_source, running_bot, wait_for
+from tests.e2e.conftest import poll_source, running_bot, travel, wait_for
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
 from tests.markdown_checks import LINES, PAYLOAD, problems, unsafe
 
@@ -98,14 +98,6 @@ async def said(fake: FakeDiscord, command: str, organiser: bool = False, **optio
     assert answer.ephemeral
     content: str = answer.data["content"]
     return content
-
-
-async def travel(bot: ConfBot, fake: FakeDiscord, clock: FixedClock, when: datetime) -> None:
-    """Move the clock and let the scheduler see it."""
-    clock.at = fake.now = when
-    for served in bot.conferences:
-        assert served.scheduler is not None
-        served.scheduler.wake()
 
 
 # -- commands ------------------------------------------------------------------------------
