@@ -149,7 +149,7 @@ async def running_bot(
     with restored_discord_urls():
         waits = {} if index_wait is None else {"index_wait": index_wait}
         pacer = pacer or untimed_pacer(settings.delivery_pace)
-        instance = _ConfBotOnTheFake(settings, clock, guild_ready_timeout=0.05, pacer=pacer,
+        instance = _ConfBotOnTheFake(settings, clock, guild_ready_timeout=0.005, pacer=pacer,
                                      **waits)  # fmt: skip
         task = asyncio.create_task(runner.serve(settings, instance))
         await wait_for(
@@ -159,6 +159,11 @@ async def running_bot(
         if task.done():
             task.result()
         await wait_for(instance.is_ready, what="on_ready")
+        # discord.py is ready once no GUILD_CREATE came for guild_ready_timeout, which it
+        # waits out in full each start: kept short, as the fake sends them all at once
+        # after READY, and the server is awaited here, not left to the timeout's margin.
+        await wait_for(lambda: instance.get_guild(fake.guild_id) is not None,
+                       what="the server's GUILD_CREATE")  # fmt: skip
         try:
             yield instance
         except BaseException:
