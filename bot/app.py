@@ -85,9 +85,12 @@ def _naming(variable: str) -> Iterator[None]:
         raise SettingsError(f"{variable}={exc.path}: {exc.reason}.") from exc
 
 
-async def load_service(settings: Settings, force: bool = False) -> Loaded:
-    """The same, closing the store at once (the console reads everything up front)."""
-    opened = await open_program(settings, force)
+async def load_service(
+    settings: Settings, force: bool = False, index_later: bool = False
+) -> Loaded:
+    """The same, closing the store at once: the console and the bot serve the program
+    from memory, read up front (the bot kept one idle connection, a thread, per program)."""
+    opened = await open_program(settings, force, index_later)
     await opened.store.close()
     return Loaded(opened.service, opened.report)
 

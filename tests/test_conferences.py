@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -85,10 +86,23 @@ class _Service:
         self.conference = Conference(key, name, name, "America/Los_Angeles", None, None, day, day)
 
 
+@dataclass(eq=False)
+class _Served:
+    """Just enough of a Served for the registry: its key, conference and who added it."""
+
+    key: str
+    holder: ProgramHolder
+    added: AddedSource | None
+
+    @property
+    def conference(self) -> Conference:
+        return self.holder.service.conference
+
+
 def served(key: str, name: str, added_by: int | None = None) -> Served:
     holder = ProgramHolder(_Service(key, name), pacific("2024-07-10T10:50"))  # type: ignore[arg-type]
     added = AddedSource(key, f"https://{key}.example/schedule.json", added_by) if added_by else None
-    return Served(key, holder, None, None, None, added)  # type: ignore[arg-type]
+    return _Served(key, holder, added)  # type: ignore[return-value]
 
 
 SERVER, OTHER_SERVER, PERSON = 10, 20, 7

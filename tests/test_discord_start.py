@@ -12,7 +12,8 @@ import pytest
 from bot import cli
 from bot.adapters.discord import runner
 from bot.adapters.discord.client import ConfBot
-from bot.settings import Settings
+from bot.settings import BUNDLED_PROGRAM, Settings
+from bot.store import ProgramStore
 from tests.conftest import HeldIndexing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,21 +88,55 @@ def test_env_example_documents_every_setting(name: str):
     assert f"{name}=" in (ROOT / ".env.example").read_text()
 
 
+@pytest.fixture
+def program_stores(monkeypatch: pytest.MonkeyPatch) -> list[ProgramStore]:
+    """Every program database the bot opens (to see whether it is still open)."""
+    opened: list[ProgramStore] = []
+    open_store = ProgramStore.open.__func__  # type: ignore[attr-defined]
+
+    async def recorded(cls: type[ProgramStore], path: Path) -> ProgramStore:
+        opened.append(store := await open_store(cls, path))
+        return store
+
+    monkeypatch.setattr(ProgramStore, "open", classmethod(recorded))
+    return opened
+
+
 async def test_close_closes_the_database(tmp_path: Path):
     bot = ConfBot(settings(tmp_path))
     await bot.setup_hook()
-    assert not bot.store.closed
+    state = bot.state
+    assert state is not None and not state.closed
     await bot.close()
-    assert bot.store.closed and bot.state is None
+    assert state.closed and bot.state is None
 
 
-async def test_a_bot_that_never_connected_closes_cleanly(tmp_path: Path):
+async def test_a_bot_that_never_connected_closes_cleanly(
+    tmp_path: Path, program_stores: list[ProgramStore]
+):
     """A start-up that fails before the gateway (a refused login, a setup_hook error)
     still closes the sharded bot: cogs, stores and the HTTP session, with no error."""
     bot = ConfBot(settings(tmp_path))
     await bot.setup_hook()
     await bot.close()
-    assert bot.state is None and bot.store.closed and not bot.cogs
+    assert bot.state is None and not bot.cogs
+    assert program_stores and all(store.closed for store in program_stores)
+
+
+async def test_a_bot_serving_conferences_keeps_no_program_database_open(
+    tmp_path: Path, program_stores: list[ProgramStore]
+):
+    """The programs are served from memory: each database is read once, then closed, so
+    100 conferences are not 100 idle connections (an aiosqlite thread each)."""
+    frab = ROOT / "tests" / "fixtures" / "programs" / "frab-v1.json"
+    bot = ConfBot(settings(tmp_path, CONFBOT_PROGRAM=f"{BUNDLED_PROGRAM},{frab}"))
+    await bot.setup_hook()
+    try:
+        assert len(bot.conferences) == len(program_stores) == 2
+        assert all(store.closed for store in program_stores)
+        assert bot.state is not None and not bot.state.closed
+    finally:
+        await bot.close()
 
 
 def test_closing_the_bot_does_not_wait_for_an_index_being_built(

@@ -1,11 +1,12 @@
 """The conferences one bot serves, and which one a question is about.
 
-Each conference has its own holder (current version), follower (its source) and scheduler
-(its reminders and posts). A question names a conference, or else it is the one the
-person picked (/conference use) if it is offered where they ask, or else the server's
-default. In a server that added the bot, the server offers the conferences its organisers
-chose (all the operator's until they choose); anywhere else (a DM, a server that never
-added the bot) the operator's conferences are offered, and the person's own pick.
+Each conference is opened here, whole (bot.live.conference: its holder, follower and
+scheduler), and dropped here when no server offers it any more. A question names a
+conference, or else it is the one the person picked (/conference use) if it is offered
+where they ask, or else the server's default. In a server that added the bot, the server
+offers the conferences its organisers chose (all the operator's until they choose);
+anywhere else (a DM, a server that never added the bot) the operator's conferences are
+offered, and the person's own pick.
 
 The choices live in the state database and are mirrored here, so picking a conference
 costs no query: autocomplete and every command pick one.
@@ -13,19 +14,17 @@ costs no query: autocomplete and every command pick one.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from bot.address import AddressError, web_address
-from bot.live.holder import ProgramHolder
+from bot.live.conference import Served as Served  # named from here by the adapters
+from bot.live.conference import Serving
 from bot.live.remote import meta_path
-from bot.live.sync import ProgramFollower
-from bot.model import Conference
-from bot.reminders.scheduler import Scheduler
 from bot.service import ProgramService, QueryError
 from bot.settings import Settings, SettingsError
-from bot.store import BuildReport, ProgramStore
+from bot.store import BuildReport
 from bot.store.conferences_store import AddedSource
 from bot.store.state import StateStore
 
@@ -44,32 +43,6 @@ class ServedAlready(SettingsError):
             " before it; list each conference once."
         )
         self.key = key
-
-
-@dataclass(eq=False)
-class Served:
-    """One conference being served."""
-
-    key: str
-    holder: ProgramHolder
-    follower: ProgramFollower
-    settings: Settings  # the settings as this conference's source sees them
-    store: ProgramStore
-    added: AddedSource | None = None  # None: the operator configured it
-    scheduler: Scheduler | None = field(default=None)
-    report: BuildReport | None = None  # what loading it found, if it was just built
-
-    @property
-    def service(self) -> ProgramService:
-        return self.holder.service
-
-    async def indexed(self, wait: float | None = None) -> ProgramService:
-        """The current version with its search indexes, for a lookup (see bot.live.holder)."""
-        return await self.holder.indexed(wait)
-
-    @property
-    def conference(self) -> Conference:
-        return self.holder.service.conference
 
 
 class Conferences:
@@ -92,6 +65,59 @@ class Conferences:
         self._people = {user: key for user, key in people.items() if key in self._served}
 
     # -- what is served ----------------------------------------------------------------
+
+    async def open(
+        self, service: ProgramService, report: BuildReport, view: Settings, serving: Serving,
+        added_by: int | None = None, kept_key: str | None = None,
+    ) -> Served:  # fmt: skip
+        """Serve a conference just loaded (bot.app.load_service), not started yet (see
+        Served.start), with the version it serves kept. `added_by`: the server that added
+        it from Discord, whose source may only reach public https addresses, and which is
+        served under a key of its own (free_key; `kept_key`: the one it had before a
+        restart): only the operator's programs are ServedAlready."""
+        own = service.conference.key
+        service = await self._claim(service, view, added_by, kept_key)
+        added = None
+        if added_by is not None and view.program_url is not None:
+            added = AddedSource(service.conference.key, view.program_url, added_by)
+        # Added with no await since _claim's last look at the keys: no other add between.
+        served = Served(service, view, serving, report, own, added)
+        self.add(served)
+        try:
+            await served.open()
+        except BaseException:  # not half served: the caller says why it is not
+            await self.drop(served.key)
+            raise
+        return served
+
+    async def _claim(
+        self, service: ProgramService, view: Settings, added_by: int | None, kept_key: str | None
+    ) -> ProgramService:
+        """The version loaded, under the key it is to be served under (see open)."""
+        own = service.conference.key
+        if added_by is None or view.program_url is None:
+            if own in self._served:
+                raise ServedAlready(own, view.sources[0].where)
+            return service
+        loaded = service
+        # Made in a worker thread (a tenth of a second for a large program), so the key is
+        # asked for again after it: another add may have taken it meanwhile.
+        while (key := self.free_key(kept_key or own, view.program_url)) != service.conference.key:
+            if key == own:
+                service = loaded
+            else:
+                renamed = loaded.program.under_key(key)
+                service = await asyncio.to_thread(ProgramService, renamed, index_later=True)
+        return service
+
+    async def drop(self, key: str) -> None:
+        """Stop serving a conference a server added (no server offers it any more)."""
+        await self.remove(key).stop()
+
+    def wake(self) -> None:
+        """Re-plan every conference's deliveries (a server's settings changed)."""
+        for served in self._served.values():
+            served.wake()
 
     def add(self, served: Served) -> None:
         if served.key in self._served:

@@ -18,10 +18,11 @@ import pytest
 from aiohttp import web
 
 from bot import app
-from bot.adapters.discord import client, conference_cog
+from bot.adapters.discord import conference_cog
 from bot.adapters.discord.client import ConfBot
 from bot.adapters.discord.conference_cog import ADD_BUDGET, ConferenceCog
 from bot.importer.registry import read_source
+from bot.live import conferences
 from bot.render.markdown import as_shown
 from bot.render.text import load_details
 from bot.service import ProgramService
@@ -618,7 +619,7 @@ async def test_a_source_being_added_is_built_off_the_event_loop(
 
     monkeypatch.setattr(extra, "dump", recorded("rows", extra.dump))
     monkeypatch.setattr(app, "ProgramService", recorded("lookups", ProgramService))
-    monkeypatch.setattr(client, "ProgramService", recorded("renamed", ProgramService))
+    monkeypatch.setattr(conferences, "ProgramService", recorded("renamed", ProgramService))
     monkeypatch.setattr(conference_cog, "load_details", recorded("summary", load_details))
     source = program_app(FRAB.read_bytes(), "/schedule.json", "/real/schedule.json")
     async with (

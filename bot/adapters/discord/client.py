@@ -24,20 +24,17 @@ from bot.adapters.discord.qa_widgets import AskButton
 from bot.adapters.discord.reminders_cog import RemindersCog
 from bot.adapters.discord.streams_cog import StreamsCog
 from bot.adapters.discord.tree import ConfTree
-from bot.app import make_clock, open_program, open_state
+from bot.app import load_service, make_clock, open_state
 from bot.clock import Clock
-from bot.live.conferences import Conferences, Served, ServedAlready
+from bot.live.conference import Serving
+from bot.live.conferences import Conferences, Served
 from bot.live.diff import Change
-from bot.live.guard import PublicResolver
 from bot.live.holder import ProgramHolder
-from bot.live.served import keep_served
 from bot.live.sync import ProgramFollower, failure_sentence
 from bot.reminders.pacer import Pacer
 from bot.reminders.scheduler import Scheduler
 from bot.service import ProgramService
 from bot.settings import Settings
-from bot.store import ProgramStore
-from bot.store.conferences_store import AddedSource
 from bot.store.state import StateStore
 from bot.tasks import stopped
 
@@ -123,13 +120,13 @@ class ConfBot(commands.AutoShardedBot):
                                         self.settings.max_reminders, self._index_wait))  # fmt: skip
         await self.add_cog(EventsCog(conferences, self.clock, state, self.get_guild))
         await self.add_cog(StreamsCog(conferences, self.clock, state))
-        await self.add_cog(QACog(conferences, self.clock, state, self.wake_schedulers))
+        await self.add_cog(QACog(conferences, self.clock, state, conferences.wake))
         await self.add_cog(ChangesCog(conferences, self.clock, state))
         await self.add_cog(ProgramAdminCog(conferences, self.settings.operator_servers))
         await self.add_cog(ConferenceCog(conferences, self.clock, self.settings,
-                                         self.open_conference, self.drop_conference))  # fmt: skip
+                                         self.open_conference, conferences.drop))  # fmt: skip
         for served in conferences:
-            await self._start(served)
+            await served.start()
         self._started = True
         self._indexing = asyncio.create_task(self._index_all(), name="confbot-indexing")
         if self.settings.guild_id is not None:
@@ -141,62 +138,29 @@ class ConfBot(commands.AutoShardedBot):
     async def open_conference(
         self, view: Settings, added_by: int | None = None, kept_key: str | None = None
     ) -> Served:
-        """Open one conference: its program (from its database, rebuilt if stale), the
-        version it serves kept, its follower and scheduler made (started with the bot, or
-        at once when a server adds it while the bot runs). `added_by`: the server that
-        added it from Discord, whose source may only reach public https addresses, and
-        which is served under a key of its own (Conferences.free_key; `kept_key`: the one
-        it had before a restart): only the operator's programs are ServedAlready."""
-        opened = await open_program(view, index_later=True)
-        if opened.report.rebuilt:
-            log.info("program database %s rebuilt (%s)", view.db_path, opened.report.reason)
+        """Open one conference: its program (from its database, rebuilt if stale, then
+        closed: it is served from memory), served whole (see Conferences.open for
+        `added_by` and `kept_key`), and started at once when a server adds it while the
+        bot runs (the others start with the bot)."""
+        loaded = await load_service(view, index_later=True)
+        if loaded.report.rebuilt:
+            log.info("program database %s rebuilt (%s)", view.db_path, loaded.report.reason)
         if not hasattr(self, "clock"):  # the first conference's zone sets a rehearsal's
             self.clock = self._clock_override or make_clock(
-                opened.service.conference, self.settings.simulated_now
+                loaded.service.conference, self.settings.simulated_now
             )
-        own = key = opened.service.conference.key
-        service = opened.service
-        if added_by is not None and view.program_url is not None:
-            # Made in a worker thread (a tenth of a second for a large program), so the
-            # key is asked for again after it: another add may have taken it meanwhile.
-            while (key := self.conferences.free_key(kept_key or own, view.program_url)) != (
-                service.conference.key
-            ):
-                if key == own:
-                    service = opened.service
-                else:
-                    renamed = opened.service.program.under_key(key)
-                    service = await asyncio.to_thread(ProgramService, renamed, index_later=True)
-        elif self.conferences.get(key) is not None:
-            await opened.store.close()
-            raise ServedAlready(key, view.sources[0].where)
         assert self.state is not None
-        holder = ProgramHolder(service, self.clock.now())
-
-        async def changed(changes: list[Change]) -> None:
-            await self._program_changed(served, changes)
-
-        added = None
-        if added_by is not None and view.program_url is not None:
-            added = AddedSource(key, view.program_url, added_by)
-        guard = None if added is None or self.settings.allow_private_sources else PublicResolver()
-        follower = ProgramFollower(view, holder, self.clock, changed, guard,
-                                   seen=opened.report.fingerprint,
-                                   key=None if key == own else key, source_key=own)  # fmt: skip
-        served = Served(key, holder, follower, view, opened.store, added, report=opened.report)
-        served.scheduler = Scheduler(self.state, lambda: holder.service, self.clock,
-                                     self._sender, pacer=self.pacer)  # fmt: skip
-        self.conferences.add(served)
-        try:
-            reports = opened.report.reports
-            await self._serving(served, reports[0].version if reports else None,
-                                since_last_served=True)  # fmt: skip
-            if self._started:
+        serving = Serving(self.state, self.clock, self._sender, self.pacer, self.settings,
+                          self._follow_up)  # fmt: skip
+        served = await self.conferences.open(loaded.service, loaded.report, view, serving,
+                                             added_by, kept_key)  # fmt: skip
+        if self._started:
+            try:
                 await served.indexed()
-                await self._start(served)
-        except BaseException:  # not half served: the caller says why it is not
-            await self.drop_conference(key)
-            raise
+                await served.start()
+            except BaseException:  # not half served: the caller says why it is not
+                await self.conferences.drop(served.key)
+                raise
         return served
 
     async def _index_all(self) -> None:
@@ -216,57 +180,15 @@ class ConfBot(commands.AutoShardedBot):
         if self._indexing is not None:
             await asyncio.shield(self._indexing)
 
-    async def _start(self, served: Served) -> None:
-        if served.scheduler is not None:
-            await served.scheduler.start()
-        served.follower.start()
-
-    async def drop_conference(self, key: str) -> None:
-        """Stop serving a conference a server added (no server offers it any more)."""
-        served = self.conferences.remove(key)
-        try:
-            await self._stop_following(served)
-        finally:
-            await served.store.close()
-
-    @staticmethod
-    async def _stop_following(served: Served) -> None:
-        """Its follower, then its scheduler (the delivery in flight finishes)."""
-        await served.follower.stop()
-        if served.scheduler is not None:
-            await served.scheduler.stop()
-            served.scheduler = None
-
-    def wake_schedulers(self) -> None:
-        """Re-plan every conference's deliveries (a server's settings changed)."""
-        for served in self.conferences:
-            if served.scheduler is not None:
-                served.scheduler.wake()
-
-    async def _program_changed(self, served: Served, changes: list[Change]) -> None:
-        """A new version is in a conference's holder: keep what changed (for the notices
-        and /changes), then re-plan its reminders, announcements and threads (moved
-        items' deliveries move, removed items' are cancelled, and the notices are
-        planned), and move its published events."""
-        await self._serving(served, None, changes)
-        if served.scheduler is not None:
-            served.scheduler.wake()
+    async def _follow_up(self, served: Served, changes: list[Change]) -> None:
+        """A new version of a conference, kept and re-planned (see Served): move its
+        published events."""
         events = self.get_cog("EventsCog")
         if isinstance(events, EventsCog) and changes:
             try:
                 await events.follow(served, self.guilds, changes)
             except Exception:  # the program is applied already; events catch up next time
                 log.exception("published events could not follow the new program")
-
-    async def _serving(
-        self, served: Served, label: str | None, changes: list[Change] | None = None,
-        since_last_served: bool = False,
-    ) -> None:  # fmt: skip
-        """Keep the version now served, with what it changed (see bot.live.served)."""
-        if self.state is not None:
-            now_ts = int(self.clock.now().timestamp())
-            await keep_served(self.state, served.settings, served.service.program, now_ts,
-                              label, changes, since_last_served, served.follower.seen)  # fmt: skip
 
     # The first conference the operator listed: what a bot with one conference serves.
 
@@ -288,12 +210,8 @@ class ConfBot(commands.AutoShardedBot):
         return self.first.follower
 
     @property
-    def scheduler(self) -> Scheduler | None:
+    def scheduler(self) -> Scheduler:
         return self.first.scheduler
-
-    @property
-    def store(self) -> ProgramStore:
-        return self.first.store
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d servers", self.user, len(self.guilds))
@@ -311,17 +229,15 @@ class ConfBot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         """Stop deliveries first (the one in flight finishes), then the gateway, then the
-        databases, whatever fails on the way: an open connection keeps the process alive."""
+        database, whatever fails on the way: an open connection keeps the process alive."""
         served_all = list(self.conferences) if hasattr(self, "conferences") else []
         if self._indexing is not None:
             await stopped(self._indexing)
         try:
             for served in served_all:
-                await self._stop_following(served)
+                await served.stop()
             await self._close_gateway()
         finally:
-            for served in served_all:
-                await served.store.close()
             state, self.state = self.state, None
             if state is not None:
                 await state.close()

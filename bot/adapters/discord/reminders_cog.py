@@ -279,7 +279,7 @@ class RemindersCog(commands.Cog):
         failed = []
         for served in self.conferences:
             scheduler = served.scheduler
-            if scheduler is None or interaction.user.id not in scheduler.failed_users:
+            if interaction.user.id not in scheduler.failed_users:
                 continue
             scheduler.failed_users.discard(interaction.user.id)
             failed += await self.reminders.undelivered(served.key, interaction.user.id,
@@ -304,7 +304,7 @@ class RemindersCog(commands.Cog):
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         # What a server set is kept per server, whatever its conference: one scheduler
         # turns it off, and every scheduler re-plans without it.
-        schedulers = [s.scheduler for s in self.conferences if s.scheduler is not None]
+        schedulers = [s.scheduler for s in self.conferences]
         if schedulers:
             await schedulers[0].disable_guild(guild.id, "the bot was removed from the server")
         _wake_all(self.conferences)
@@ -312,8 +312,7 @@ class RemindersCog(commands.Cog):
 
 def _wake(served: Served) -> None:
     """Re-plan this conference's deliveries now that what they depend on changed."""
-    if served.scheduler is not None:
-        served.scheduler.wake()
+    served.wake()
 
 
 def _wake_all(conferences: Conferences) -> None:

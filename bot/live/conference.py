@@ -1,0 +1,150 @@
+"""One conference being served, whole from the moment it is made.
+
+A conference served is its program's current version (the holder), the follower that
+swaps new versions in from its source, the scheduler that sends its reminders and posts,
+and the versions it served, kept in the state database. All of them are made together
+here, so none is ever missing or wired in later: the bot (an adapter) gives what they
+need (Serving), then only opens, starts, wakes and stops conferences (see
+bot.live.conferences for the registry that opens and drops them).
+
+The program is served from memory: its database is read once, when the conference is
+loaded (bot.app.load_service), and closed at once. A bot serving 100 conferences keeps no
+program database open (each connection was an aiosqlite thread of its own).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.live.diff import Change
+from bot.live.guard import PublicResolver
+from bot.live.holder import ProgramHolder
+from bot.live.served import keep_served
+from bot.live.sync import ProgramFollower
+from bot.model import Conference
+from bot.reminders.pacer import Pacer
+from bot.reminders.scheduler import Scheduler, Sender
+from bot.service import ProgramService
+from bot.settings import Settings
+from bot.store import BuildReport
+from bot.store.conferences_store import AddedSource
+from bot.store.state import StateStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Serving:
+    """What the bot gives every conference it serves."""
+
+    state: StateStore
+    clock: Clock
+    sender: Sender  # how its deliveries leave the process
+    pacer: Pacer  # the bot's one pace, shared by every conference (see bot.reminders.pacer)
+    settings: Settings  # the bot's: whether sources servers add may be private
+    # What the adapter does of a new version once it is kept and re-planned (Discord: move
+    # the published events); a failure there is the adapter's to log.
+    follow_up: Callable[[Served, list[Change]], Awaitable[None]]
+
+
+class Served:
+    """One conference being served (see the module's docstring)."""
+
+    def __init__(
+        self,
+        service: ProgramService,
+        settings: Settings,
+        serving: Serving,
+        report: BuildReport,
+        source_key: str | None = None,
+        added: AddedSource | None = None,
+    ) -> None:
+        """`service`: the version loaded, under the key it is served under (see
+        Conferences.open); `settings`: as this conference's source sees them; `report`:
+        what loading it found; `source_key`: the key the version itself names, when it is
+        served under another; `added`: the server that added the source (None: the
+        operator configured it, and it may reach private addresses)."""
+        self.key = key = service.conference.key
+        self.settings = settings
+        self.report = report
+        self.added = added
+        self._serving = serving
+        self.holder = ProgramHolder(service, serving.clock.now())
+        own = source_key or key
+        private = added is None or serving.settings.allow_private_sources
+        self.follower = ProgramFollower(
+            settings,
+            self.holder,
+            serving.clock,
+            self._changed,
+            None if private else PublicResolver(),
+            seen=report.fingerprint,
+            key=None if key == own else key,
+            source_key=own,
+        )
+        self.scheduler = Scheduler(
+            serving.state,
+            lambda: self.holder.service,
+            serving.clock,
+            serving.sender,
+            pacer=serving.pacer,
+        )
+
+    @property
+    def service(self) -> ProgramService:
+        return self.holder.service
+
+    async def indexed(self, wait: float | None = None) -> ProgramService:
+        """The current version with its search indexes, for a lookup (see bot.live.holder)."""
+        return await self.holder.indexed(wait)
+
+    @property
+    def conference(self) -> Conference:
+        return self.holder.service.conference
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Keep the version it opens with, with what changed since the version served
+        last (a program edited while the bot was down is told once; see bot.live.served)."""
+        reports = self.report.reports
+        await self._keep(reports[0].version if reports else None, since_last_served=True)
+
+    async def start(self) -> None:
+        """Its scheduler (which recovers from a crash first), then its follower."""
+        await self.scheduler.start()
+        self.follower.start()
+
+    async def stop(self) -> None:
+        """Its follower, then its scheduler (the delivery in flight finishes)."""
+        await self.follower.stop()
+        await self.scheduler.stop()
+
+    def wake(self) -> None:
+        """Re-plan its deliveries now that what they depend on changed (a setting)."""
+        self.scheduler.wake()
+
+    async def _changed(self, changes: list[Change]) -> None:
+        """A new version is in the holder: keep what changed (for the notices and
+        /changes), then re-plan its reminders, announcements and threads (moved items'
+        deliveries move, removed items' are cancelled, and the notices are planned), and
+        let the adapter follow (see Serving.follow_up)."""
+        await self._keep(None, changes)
+        self.scheduler.wake()
+        await self._serving.follow_up(self, changes)
+
+    async def _keep(
+        self, label: str | None, changes: list[Change] | None = None,
+        since_last_served: bool = False,
+    ) -> None:  # fmt: skip
+        """Keep the version now served, with what it changed (see bot.live.served); not
+        once the bot closed its state (a version applied while it shuts down)."""
+        state = self._serving.state
+        if state.closed:
+            return
+        now_ts = int(self._serving.clock.now().timestamp())
+        await keep_served(state, self.settings, self.service.program, now_ts, label, changes,
+                          since_last_served, self.follower.seen)  # fmt: skip
