@@ -12,7 +12,8 @@ connects to Discord) with CONFBOT_PROGRAM listing every conference:
 2. A fresh process that has imported discord.py starts the bot again, from those
    databases: every conference opened and read, its follower and scheduler started (its
    search indexes are built in the background from then on: when they are all built is
-   printed too). It prints the seconds and its RSS once all are indexed, then /paper,
+   printed too). It prints the seconds, its RSS and its threads (each open database
+   connection is one) once all are indexed, then /paper,
    /author and /paper's autocomplete p99 spread over every conference against all asked
    of one (queries of the same shape),
    and the longest event-loop stall while one conference's follower reads, indexes and
@@ -29,6 +30,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -94,9 +96,9 @@ async def start_up(root: Path, changed: Path) -> dict[str, Any]:
     took = time.perf_counter() - started
     await bot.indexes_built()
     indexed = time.perf_counter() - started
-    held = rss_mb()
+    held, threads = rss_mb(), threading.active_count()
     try:
-        times = {"startup_s": took, "indexed_s": indexed}
+        times = {"startup_s": took, "indexed_s": indexed, "threads": threads}
         return await _measure(bot, changed) | times | {"rss_mb": held, "imports_rss_mb": imported}
     finally:
         await bot.close()
@@ -184,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  start-up from the databases: {r['startup_s']:.1f} s (target 10 s), every"
           f" conference indexed {r['indexed_s']:.1f} s after the start began")  # fmt: skip
     print(f"  RSS {r['rss_mb']:.0f} MB with all of them held ({r['imports_rss_mb']:.0f} MB after"
-          f" imports, before loading; target 1,500 MB)")  # fmt: skip
+          f" imports, before loading; target 1,500 MB), {r['threads']} threads")  # fmt: skip
     for kind, name in zip(KINDS, ("/paper", "/author", "/paper autocomplete"), strict=True):
         print(f"  {name} p99: {r[f'{kind}_all']:.2f} ms over all conferences, "
               f"{r[f'{kind}_one']:.2f} ms all asked of one")  # fmt: skip
