@@ -185,7 +185,7 @@ async def travel(bot: ConfBot, fake: FakeDiscord, clock: FixedClock, when: datet
     what sleeps until a due moment: every conference's scheduler and the events window.
     What is due then is delivered without waiting for the wall clock to get there."""
     clock.at = fake.now = when
-    bot.wake_schedulers()
+    bot.conferences.wake()
     events = bot.get_cog("EventsCog")
     if isinstance(events, EventsCog):
         events.wake()
