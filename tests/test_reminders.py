@@ -22,6 +22,7 @@ from bot.reminders.scheduler import (
 )
 from bot.service import ProgramService
 from bot.service.reminders import agenda
+from bot.store.ledger_store import Wanted
 from bot.store.reminders_store import FOLLOWED, ReminderLimitReached
 from bot.store.state import STATE_VERSION, StateStore
 from tests.conftest import pacific
@@ -157,7 +158,8 @@ async def test_crash_between_sending_and_sent_is_marked_lost_not_resent(rig, tmp
     (delivery,) = await rig.state.ledger.due(
         rig.service.conference.key, int(pacific("2024-07-10T10:55").timestamp())
     )
-    assert await rig.state.ledger.claim(delivery.id, 0)  # then the process died
+    # Claimed, then the process died:
+    assert await rig.state.ledger.claim(delivery.id, 0, Wanted.REMINDER_ARMED)
     await rig.state.close()
     again = await make_rig(
         rig.service, tmp_path / "state.db", FixedClock(pacific("2024-07-10T10:56"))

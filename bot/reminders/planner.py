@@ -22,7 +22,6 @@ SLOT_REF = "slot:"
 
 def plan(
     service: ProgramService,
-    reminders: Iterable[Reminder],
     announcements: Iterable[Announcements],
     room_channels: Iterable[RoomChannel] = (),
     qa_forums: Iterable[QAForum] = (),
@@ -30,24 +29,9 @@ def plan(
     changes: Iterable[RecordedChange] = (),
     followers: Iterable[Reminder] = (),
 ) -> list[Planned]:
-    """`reminders` are the active ones (still to deliver); `followers` every reminder a
-    person keeps (delivered ones too), who hear about changes to their items."""
+    """`followers`: every reminder a person keeps (delivered ones too), who hear about
+    changes to their items. (Reminders themselves: bot/delivery/kinds/reminder.py.)"""
     planned: list[Planned] = []
-    for reminder in reminders:
-        item = service.remindable(reminder.item_ref)
-        if item is None:
-            continue  # no longer in the program: its pending delivery is cancelled
-        due = int(item.slot.start.timestamp()) - 60 * reminder.minutes_before
-        planned.append(
-            Planned(
-                DeliveryKind.REMINDER,
-                reminder.id,
-                reminder.item_ref,
-                reminder.user_id,
-                due,
-                reminder.arming,
-            )
-        )
     slots = sorted({int(s.slot.start.timestamp()) for s in service.program.sessions})
     for config in announcements:
         if not config.enabled:

@@ -22,19 +22,20 @@ import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Protocol
+from typing import ClassVar
 
 from bot.clock import Clock
-from bot.model import Session
+from bot.delivery import registry
+from bot.delivery.kind import Delivering, Kind, Planning, Send, Sender, Skip
 from bot.reminders.pacer import MAX_LEAD, Pacer
 from bot.reminders.planner import SLOT_REF, SYNC_REF, plan
 from bot.render import cards, limits
 from bot.render.cards import Card
 from bot.service import ProgramService
 from bot.service.results import SessionTalk
-from bot.store.ledger_store import Delivery, DeliveryKind, DeliveryState
+from bot.store.ledger_store import Delivery, DeliveryKind, DeliveryState, Planned, Wanted
 from bot.store.qa_store import QAThread
-from bot.store.reminders_store import FOLLOWED, ReminderStatus
+from bot.store.reminders_store import FOLLOWED
 from bot.store.state import StateStore
 from bot.tasks import ended
 
@@ -66,28 +67,6 @@ class TryLater(Exception):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-class Sender(Protocol):
-    """How deliveries leave the process; the Discord adapter implements it."""
-
-    async def send_dm(self, user_id: int, card: Card) -> None: ...
-
-    async def post(
-        self, channel_id: int, cards: Sequence[Card], text: str | None = None
-    ) -> None: ...
-
-    async def open_thread(
-        self, forum_id: int, name: str, card: Card, tags: Sequence[str]
-    ) -> tuple[int, int]:
-        """A forum post; returns the thread's id and its first message's id."""
-        ...
-
-    async def edit_first_message(self, thread_id: int, message_id: int, card: Card) -> None: ...
-
-    async def close_thread(self, thread_id: int, note: str | None = None) -> None:
-        """Post the note if any, then lock and archive the thread."""
-        ...
 
 
 def _ts(moment: datetime) -> int:
@@ -176,11 +155,14 @@ class Scheduler:
         self._wake.set()
 
     async def replan(self) -> None:
-        service = self.service
-        # Every reminder kept: the active ones are delivered, and all of them hear about
-        # changes to their items.
+        """Every kind's plan, made from the program served now, synced into the ledger."""
+        planning = Planning(self.service, self.state, _ts(self.clock.now()))
+        planned = await registry.plan(planning) + await self._legacy_plan(planning)
+        await self.state.ledger.sync_plan(self.conference, planned, planning.now_ts)
+
+    async def _legacy_plan(self, planning: Planning) -> list[Planned]:
+        service = planning.service
         followers = await self.state.reminders.find(self.conference, statuses=FOLLOWED)
-        reminders = [r for r in followers if r.status is ReminderStatus.ACTIVE]
         configs = [
             a for a in await self.state.announcements.find() if a.conference == self.conference
         ]
@@ -192,8 +174,7 @@ class Scheduler:
         recent = await self.state.versions.changes(
             self.conference, _ts(self.clock.now()) - NOTICE_WINDOW
         )
-        planned = plan(service, reminders, configs, rooms, forums, threads, recent, followers)
-        await self.state.ledger.sync_plan(self.conference, planned, _ts(self.clock.now()))
+        return plan(service, configs, rooms, forums, threads, recent, followers)
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -263,34 +244,29 @@ class Scheduler:
     async def _deliver(self, delivery: Delivery) -> None:
         now = self.clock.now()
         now_ts = _ts(now)
+        kind = self._kind(delivery.kind)
+        ctx = Delivering(self.service, self.state, self.sender, now, self.failed_users)
         try:
-            send = await self._prepare(delivery, now)
-        except _Skip as skip:
+            send = await kind.message(delivery, ctx)
+        except Skip as skip:
             if await self.state.ledger.settle(delivery.id, PENDING, DeliveryState.SKIPPED, now_ts,
                                               skip.reason):  # fmt: skip
                 log.info("skipped delivery %d (%s %s): %s", delivery.id, delivery.kind,
                          delivery.item_ref, skip.reason)  # fmt: skip
             return
-        if not await self.state.ledger.claim(delivery.id, now_ts):
+        if not await self.state.ledger.claim(delivery.id, now_ts, kind.wanted):
             return  # forgotten, switched off or re-planned since it was fetched
         try:
             await send()
         except Unreachable as exc:
             await self._failed(delivery, f"recipient unreachable: {exc}", now_ts)
-            if delivery.kind is DeliveryKind.REMINDER:
-                await self.state.reminders.settle(
-                    delivery.owner, delivery.arming, ReminderStatus.FAILED, "dms_closed"
-                )
-                self.failed_users.add(delivery.target)
+            if await kind.unreachable(delivery, str(exc), ctx):
+                await self.replan()
             return
         except TargetGone as exc:
             await self._failed(delivery, f"target gone: {exc}", now_ts)
-            if delivery.kind in (DeliveryKind.THREAD, DeliveryKind.CLOSE):
-                await self.disable_qa(delivery.owner, str(exc))
-            elif delivery.kind is DeliveryKind.ROOM:
-                await self.disable_room_channel(delivery.owner, delivery.target, str(exc))
-            else:
-                await self.disable_guild(delivery.owner, str(exc), self.conference)
+            if await kind.gone(delivery, str(exc), ctx):
+                await self.replan()
             return
         except Exception as exc:  # network errors, timeouts, Discord 5xx: all "try later"
             wait = exc.retry_after if isinstance(exc, TryLater) else None
@@ -299,9 +275,11 @@ class Scheduler:
         await self.state.ledger.settle(
             delivery.id, SENDING, DeliveryState.SENT, _ts(self.clock.now())
         )
-        if delivery.kind is DeliveryKind.REMINDER:
-            await self.state.reminders.settle(delivery.owner, delivery.arming, ReminderStatus.DONE)
+        await kind.sent(delivery, ctx)
         self.sent += 1
+
+    def _kind(self, kind: DeliveryKind) -> Kind:
+        return registry.find(kind) or _Legacy(self, kind)
 
     async def _try_later(
         self, delivery: Delivery, reason: str, now_ts: int, retry_after: float | None = None
@@ -370,22 +348,14 @@ class Scheduler:
             await self.replan()
 
     async def _prepare(self, delivery: Delivery, now: datetime) -> Callable[[], Awaitable[None]]:
-        """Build the message now (raising _Skip if it no longer makes sense)."""
+        """Build the message now (raising Skip if it no longer makes sense)."""
         service = self.service
         conference = service.conference
-        if delivery.kind is DeliveryKind.REMINDER:
-            item = service.remindable(delivery.item_ref)
-            if item is None:
-                raise _Skip("the item is no longer in the program")
-            _not_ended(item.slot.end, now)
-            talks = service.session_talks(item) if isinstance(item, Session) else ()
-            card = cards.reminder_card(item, conference, now, talks)
-            return lambda: self.sender.send_dm(delivery.target, card)
         if delivery.kind is DeliveryKind.SLOT:
             start = int(delivery.item_ref.removeprefix(SLOT_REF))
             sessions = service.sessions_at(start)
             if not sessions:
-                raise _Skip("no session starts at that time any more")
+                raise Skip("no session starts at that time any more")
             _not_ended(max(s.slot.end for s in sessions), now)
             found = [cards.announcement_card(s, service.session_talks(s), conference, now)
                      for s in sessions]  # fmt: skip
@@ -416,7 +386,7 @@ class Scheduler:
         followed = {r.item_ref for r in kept}
         mine = [c for c in changes if c.item_ref in followed or followed & set(c.session_refs)]
         if not mine:
-            raise _Skip("none of this person's items changed")
+            raise Skip("none of this person's items changed")
         card = cards.changes_cards(mine, conference, "📢 Program update: your items changed")[0]
         return lambda: self.sender.send_dm(delivery.target, card)
 
@@ -440,7 +410,7 @@ class Scheduler:
     async def _thread_closer(self, delivery: Delivery) -> Callable[[], Awaitable[None]]:
         thread = await self.state.qa.thread(delivery.target)
         if thread is None or thread.closed:
-            raise _Skip("the thread is already closed")
+            raise Skip("the thread is already closed")
 
         async def close() -> None:
             await self.sender.close_thread(thread.thread_id)
@@ -469,17 +439,11 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-class _Skip(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 def _still_on(service: ProgramService, ref: str, now: datetime) -> SessionTalk:
     """The talk a delivery is about, if it is still in the program and not over."""
     talk = service.remindable(ref)
     if not isinstance(talk, SessionTalk):
-        raise _Skip("the talk is no longer in the program")
+        raise Skip("the talk is no longer in the program")
     _not_ended(talk.slot.end, now)
     return talk
 
@@ -487,7 +451,7 @@ def _still_on(service: ProgramService, ref: str, now: datetime) -> SessionTalk:
 def _not_ended(end: datetime, now: datetime) -> None:
     if now >= end:
         ago = int((now.timestamp() - end.timestamp()) // 60)
-        raise _Skip(f"it ended {ago} min before it could be sent (was the bot down?)")
+        raise Skip(f"it ended {ago} min before it could be sent (was the bot down?)")
 
 
 def _chunks(found: list[Card]) -> list[list[Card]]:
@@ -501,3 +465,40 @@ def _chunks(found: list[Card]) -> list[list[Card]]:
         chunks[-1].append(card)
         size += card.size()
     return chunks
+
+
+class _Legacy(Kind):
+    """The kinds not yet moved to bot/delivery/kinds, through the scheduler's old code."""
+
+    kind = DeliveryKind.SLOT  # unused: each instance stands for its own kind
+    wanted = Wanted.ANNOUNCING
+    _WANTED: ClassVar[dict[DeliveryKind, Wanted]] = {
+        DeliveryKind.ROOM: Wanted.ROOM_CHANNEL_ON,
+        DeliveryKind.THREAD: Wanted.QA_FORUM_ON,
+        DeliveryKind.NOTICE: Wanted.ALWAYS,
+        DeliveryKind.CLOSE: Wanted.THREAD_OPEN,
+    }
+
+    def __init__(self, scheduler: Scheduler, kind: DeliveryKind) -> None:
+        self.scheduler = scheduler
+        self.delivery_kind = kind
+        self.wanted = self._WANTED.get(kind, Wanted.ANNOUNCING)  # type: ignore[misc]
+
+    async def plan(self, planning: Planning) -> Sequence[Planned]:
+        return []
+
+    async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
+        return await self.scheduler._prepare(delivery, ctx.now)
+
+    async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
+        scheduler = self.scheduler
+        if delivery.kind in (DeliveryKind.THREAD, DeliveryKind.CLOSE):
+            await scheduler.disable_qa(delivery.owner, reason)
+        elif delivery.kind is DeliveryKind.ROOM:
+            await scheduler.disable_room_channel(delivery.owner, delivery.target, reason)
+        else:
+            await scheduler.disable_guild(delivery.owner, reason, scheduler.conference)
+        return False
+
+    async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
+        return False

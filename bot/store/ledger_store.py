@@ -33,28 +33,37 @@ class DeliveryState(StrEnum):
     CANCELLED = "cancelled"
 
 
-# A delivery may be claimed only while what asked for it still does: its reminder is
-# active at the same arming, or its guild still announces to the same channel. Checked
-# in the claim itself, so /forget or /announce off during a batch stops the next send.
-_STILL_WANTED = """
-    CASE deliveries.kind
-    WHEN 'reminder' THEN EXISTS (
+class Wanted(StrEnum):
+    """When a delivery is still wanted: the rule its kind names (bot/delivery/kinds), whose
+    SQL is here, checked inside the claim itself, so /forget or /announce off during a
+    batch stops the next send."""
+
+    ALWAYS = "always"  # nothing can take it back (a change notice)
+    REMINDER_ARMED = "reminder armed"  # its reminder is active at the same arming
+    ANNOUNCING = "announcing"  # its guild still announces to the same channel
+    ROOM_CHANNEL_ON = "room channel on"  # its guild still posts the room in that channel
+    QA_FORUM_ON = "qa forum on"  # its guild still opens Q&A threads in that forum
+    THREAD_OPEN = "thread open"  # the Q&A thread is still open
+
+
+_WANTED_SQL: dict[Wanted, str] = {
+    Wanted.ALWAYS: "1",
+    Wanted.REMINDER_ARMED: """EXISTS (
         SELECT 1 FROM reminders r WHERE r.id = deliveries.owner AND r.status = 'active'
-        AND r.arming = deliveries.arming)
-    WHEN 'room' THEN EXISTS (
-        SELECT 1 FROM room_channels c WHERE c.guild_id = deliveries.owner AND c.enabled = 1
-        AND c.channel_id = deliveries.target AND c.conference = deliveries.conference)
-    WHEN 'thread' THEN EXISTS (
-        SELECT 1 FROM qa_forums q WHERE q.guild_id = deliveries.owner AND q.enabled = 1
-        AND q.forum_id = deliveries.target AND q.conference = deliveries.conference)
-    WHEN 'notice' THEN 1
-    WHEN 'close' THEN EXISTS (
-        SELECT 1 FROM qa_threads t WHERE t.guild_id = deliveries.owner AND t.closed = 0
-        AND t.thread_id = deliveries.target AND t.conference = deliveries.conference)
-    ELSE EXISTS (
+        AND r.arming = deliveries.arming)""",
+    Wanted.ANNOUNCING: """EXISTS (
         SELECT 1 FROM announcements a WHERE a.guild_id = deliveries.owner AND a.enabled = 1
-        AND a.channel_id = deliveries.target AND a.conference = deliveries.conference)
-    END"""
+        AND a.channel_id = deliveries.target AND a.conference = deliveries.conference)""",
+    Wanted.ROOM_CHANNEL_ON: """EXISTS (
+        SELECT 1 FROM room_channels c WHERE c.guild_id = deliveries.owner AND c.enabled = 1
+        AND c.channel_id = deliveries.target AND c.conference = deliveries.conference)""",
+    Wanted.QA_FORUM_ON: """EXISTS (
+        SELECT 1 FROM qa_forums q WHERE q.guild_id = deliveries.owner AND q.enabled = 1
+        AND q.forum_id = deliveries.target AND q.conference = deliveries.conference)""",
+    Wanted.THREAD_OPEN: """EXISTS (
+        SELECT 1 FROM qa_threads t WHERE t.guild_id = deliveries.owner AND t.closed = 0
+        AND t.thread_id = deliveries.target AND t.conference = deliveries.conference)""",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,13 +161,14 @@ class LedgerStore(FeatureStore):
         return rows[0][0] if rows else None
 
     @writes
-    async def claim(self, delivery_id: int, now_ts: int) -> bool:
+    async def claim(self, delivery_id: int, now_ts: int, wanted: Wanted) -> bool:
         """Take a pending delivery for sending, committed before the send. False when it
-        is no longer pending or no longer wanted (forgotten, announcements off): then it
-        must not be sent. One statement, so nothing can slip between check and mark."""
+        is no longer pending or no longer wanted by its kind's rule (forgotten,
+        announcements off): then it must not be sent. One statement, so nothing can slip
+        between check and mark."""
         cursor = await self._db.execute(
             "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_ts = ?"
-            f" WHERE id = ? AND state = 'pending' AND {_STILL_WANTED}",
+            f" WHERE id = ? AND state = 'pending' AND {_WANTED_SQL[wanted]}",
             (now_ts, delivery_id),
         )
         claimed = cursor.rowcount == 1

@@ -1,0 +1,137 @@
+"""What a delivery kind supplies to the engine, and what the engine hands it.
+
+A kind (a reminder's DM, a slot's post, a Q&A thread, ...) is one module under
+bot/delivery/kinds, listed once in bot/delivery/registry.py. The scheduler is the same
+ledger loop for every kind: it asks each kind for its plan, claims a due delivery under
+the kind's "still wanted" rule (SQL in the ledger store, so the check stays inside the
+atomic claim), asks the kind for its message, sends it, and tells the kind how it went.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol, TypeVar, cast
+
+from bot.render.cards import Card
+from bot.service import ProgramService
+from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
+from bot.store.state import StateStore
+
+T = TypeVar("T")
+
+Send = Callable[[], Awaitable[None]]
+"""A message ready to go: awaiting it sends it (and keeps what the send made)."""
+
+
+class Skip(Exception):
+    """Raised by a kind's message: it no longer makes sense (its item left the program or
+    ended); the delivery is settled 'skipped' with the reason, never sent."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Sender(Protocol):
+    """How deliveries leave the process; the Discord adapter implements it."""
+
+    async def send_dm(self, user_id: int, card: Card) -> None: ...
+
+    async def post(
+        self, channel_id: int, cards: Sequence[Card], text: str | None = None
+    ) -> None: ...
+
+    async def open_thread(
+        self, forum_id: int, name: str, card: Card, tags: Sequence[str]
+    ) -> tuple[int, int]:
+        """A forum post; returns the thread's id and its first message's id."""
+        ...
+
+    async def edit_first_message(self, thread_id: int, message_id: int, card: Card) -> None: ...
+
+    async def close_thread(self, thread_id: int, note: str | None = None) -> None:
+        """Post the note if any, then lock and archive the thread."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Planning:
+    """What one re-plan of one conference sees: the program served now, the state, and
+    the moment. Several kinds plan from the same settings (announcements, reminders), so
+    `read` makes each reading once per re-plan."""
+
+    service: ProgramService
+    state: StateStore
+    now_ts: int
+    _read: dict[object, Any] = field(default_factory=dict)
+
+    @property
+    def conference(self) -> str:
+        return self.service.conference.key
+
+    async def read(self, reading: Callable[[Planning], Awaitable[T]]) -> T:
+        """`reading(self)`, made once per re-plan however many kinds ask for it
+        (`reading` is a module-level function: it is the key)."""
+        if reading not in self._read:
+            self._read[reading] = await reading(self)
+        return cast(T, self._read[reading])
+
+
+@dataclass(frozen=True, slots=True)
+class Delivering:
+    """What a kind's message and outcome hooks work with for one delivery."""
+
+    service: ProgramService
+    state: StateStore
+    sender: Sender
+    now: datetime
+    # People with a failed reminder they have not been told about (the scheduler's
+    # failed_users, which the reminders cog reads on every command).
+    failed_users: set[int]
+
+    @property
+    def conference(self) -> str:
+        return self.service.conference.key
+
+    @property
+    def now_ts(self) -> int:
+        return int(self.now.timestamp())
+
+
+class Kind(ABC):
+    """One kind of delivery: the four parts every kind supplies (abstract, so a kind
+    missing one fails when its module is imported) and two most kinds leave as they are."""
+
+    kind: ClassVar[DeliveryKind]
+    wanted: ClassVar[Wanted]  # the ledger's rule for "still wanted", checked in the claim
+
+    @abstractmethod
+    async def plan(self, planning: Planning) -> Sequence[Planned]:
+        """The deliveries this kind wants to exist for the conference (the ledger is made
+        to match: new ones added, moved ones moved, those no longer planned cancelled)."""
+
+    @abstractmethod
+    async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
+        """Build the message now, from the program served now; raise Skip if it no longer
+        makes sense. Nothing is sent until the returned Send is awaited."""
+
+    @abstractmethod
+    async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
+        """The target is gone or closed to us: switch off what planned it. True if
+        something was switched off (the engine then re-plans)."""
+
+    @abstractmethod
+    async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
+        """The recipient cannot be reached (closed DMs): keep that. True to re-plan."""
+
+    async def sent(self, delivery: Delivery, ctx: Delivering) -> None:
+        """After the ledger says 'sent': settle what asked for it, if anything."""
+        return None
+
+    async def follow(self, ctx: Delivering) -> None:
+        """Each pass, before sending: keep what was delivered earlier in step with the
+        program (outside the ledger: doing it twice must change nothing)."""
+        return None

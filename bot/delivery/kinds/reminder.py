@@ -1,0 +1,68 @@
+"""A reminder: a DM to one person some minutes before the item they asked about.
+
+Planned while the reminder is active; still wanted while it is active at the same arming
+(a /forget, or a new /remind, takes the pending one back); settled on the reminder
+itself when sent, or marked failed (closed DMs) for the reminders cog to tell them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.delivery.kind import Delivering, Kind, Planning, Send, Skip
+from bot.delivery.shared import not_ended
+from bot.model import Session
+from bot.render import cards
+from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
+from bot.store.reminders_store import FOLLOWED, Reminder, ReminderStatus
+
+
+async def followers(planning: Planning) -> list[Reminder]:
+    """Every reminder people keep in the conference (delivered ones too): the active ones
+    are delivered, and all of them hear about changes to their items."""
+    return await planning.state.reminders.find(planning.conference, statuses=FOLLOWED)
+
+
+class ReminderKind(Kind):
+    kind = DeliveryKind.REMINDER
+    wanted = Wanted.REMINDER_ARMED
+
+    async def plan(self, planning: Planning) -> Sequence[Planned]:
+        planned = []
+        for reminder in await planning.read(followers):
+            if reminder.status is not ReminderStatus.ACTIVE:
+                continue
+            item = planning.service.remindable(reminder.item_ref)
+            if item is None:
+                continue  # no longer in the program: its pending delivery is cancelled
+            due = int(item.slot.start.timestamp()) - 60 * reminder.minutes_before
+            planned.append(Planned(self.kind, reminder.id, reminder.item_ref, reminder.user_id,
+                                   due, reminder.arming))  # fmt: skip
+        return planned
+
+    async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
+        service = ctx.service
+        item = service.remindable(delivery.item_ref)
+        if item is None:
+            raise Skip("the item is no longer in the program")
+        not_ended(item.slot.end, ctx.now)
+        talks = service.session_talks(item) if isinstance(item, Session) else ()
+        card = cards.reminder_card(item, service.conference, ctx.now, talks)
+        return lambda: ctx.sender.send_dm(delivery.target, card)
+
+    async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
+        return False  # a DM has no channel to lose: the sender says Unreachable
+
+    async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
+        """Closed DMs: the reminder failed, and the person is told on their next command."""
+        await ctx.state.reminders.settle(
+            delivery.owner, delivery.arming, ReminderStatus.FAILED, "dms_closed"
+        )
+        ctx.failed_users.add(delivery.target)
+        return False
+
+    async def sent(self, delivery: Delivery, ctx: Delivering) -> None:
+        await ctx.state.reminders.settle(delivery.owner, delivery.arming, ReminderStatus.DONE)
+
+
+KIND = ReminderKind()

@@ -1,0 +1,49 @@
+"""What several kinds' messages check or do the same way: is the item still on, and
+posting cards a message at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.delivery.kind import Sender, Skip
+from bot.render import limits
+from bot.render.cards import Card
+from bot.service import ProgramService
+from bot.service.results import SessionTalk
+
+
+def still_on(service: ProgramService, ref: str, now: datetime) -> SessionTalk:
+    """The talk a delivery is about, if it is still in the program and not over."""
+    talk = service.remindable(ref)
+    if not isinstance(talk, SessionTalk):
+        raise Skip("the talk is no longer in the program")
+    not_ended(talk.slot.end, now)
+    return talk
+
+
+def not_ended(end: datetime, now: datetime) -> None:
+    """Late is fine ("started 3 min ago"); after the end, the message is pointless."""
+    if now >= end:
+        ago = int((now.timestamp() - end.timestamp()) // 60)
+        raise Skip(f"it ended {ago} min before it could be sent (was the bot down?)")
+
+
+async def post_cards(sender: Sender, channel_id: int, found: Sequence[Card]) -> None:
+    """One message for all the cards; more cards than a message holds embeds (Discord
+    allows 10 embeds and 6000 characters in all) are split over several."""
+    for chunk in _chunks(found):
+        await sender.post(channel_id, chunk)
+
+
+def _chunks(found: Sequence[Card]) -> list[list[Card]]:
+    chunks: list[list[Card]] = [[]]
+    size = 0
+    for card in found:
+        too_big = size + card.size() > limits.EMBED_TOTAL_MAX
+        if chunks[-1] and (len(chunks[-1]) >= limits.EMBEDS_PER_MESSAGE or too_big):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(card)
+        size += card.size()
+    return chunks
