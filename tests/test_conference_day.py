@@ -262,10 +262,10 @@ async def test_a_moved_talk_gets_its_thread_edited(rig, program):
         if t.key == NOMAD else t for t in program.talks
     )  # fmt: skip
     rig.swap_program(ProgramService(dataclasses.replace(program, talks=moved)))
-    await rig.scheduler.sync_threads()
+    await rig.scheduler.follow_up()
     ((thread_id, message_id, card),) = rig.sender.edits
     assert (thread_id, message_id) == (5001, 6001) and "Hall B" in card.description
-    await rig.scheduler.sync_threads()
+    await rig.scheduler.follow_up()
     assert len(rig.sender.edits) == 1  # edited once, not on every pass
 
 
@@ -274,7 +274,7 @@ async def test_a_cancelled_talk_gets_its_thread_closed_with_a_note(rig, program)
     await rig.at(pacific("2024-07-10T11:00"))
     kept = tuple(t for t in program.talks if t.key != NOMAD)
     rig.swap_program(ProgramService(dataclasses.replace(program, talks=kept)))
-    await rig.scheduler.sync_threads()
+    await rig.scheduler.follow_up()
     assert rig.sender.closed == [(5001, "This talk is no longer in the program.")]
 
 

@@ -35,8 +35,35 @@ class Skip(Exception):
         self.reason = reason
 
 
+class Unreachable(Exception):
+    """This user cannot be sent a DM (closed DMs, blocked bot): do not retry."""
+
+
+class TargetGone(Exception):
+    """The channel or server is gone, or the bot lost permission: stop announcing there."""
+
+
+class TryLater(Exception):
+    """A temporary failure (Discord error, network): retry a few times, then give up.
+    Any other exception from a send is treated the same way. `retry_after`: the seconds
+    Discord asked to wait (a 429), which the retry honours if longer than the backoff."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def describe(exc: BaseException) -> str:
+    """One line for the ledger and the log: the type, and the message if there is one."""
+    text = str(exc)
+    if isinstance(exc, TryLater):  # already worded by the sender
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 class Sender(Protocol):
-    """How deliveries leave the process; the Discord adapter implements it."""
+    """How deliveries leave the process; the Discord adapter implements it, raising
+    Unreachable, TargetGone or TryLater for what the engine must know of a failure."""
 
     async def send_dm(self, user_id: int, card: Card) -> None: ...
 

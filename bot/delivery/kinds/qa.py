@@ -1,0 +1,146 @@
+"""Q&A threads: one opened in the server's forum for each talk a few minutes before it
+starts (THREAD), and closed a day after the talk ends (CLOSE). Between the two, each pass
+keeps the thread's first message in step with the program (`follow`).
+
+Both kinds share the threads, and a forum gone or closed to us switches off Q&A in that
+server for either.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+
+from bot.delivery.kind import Delivering, Kind, Planning, Send, Skip, describe
+from bot.delivery.shared import still_on
+from bot.render import cards
+from bot.service import TALK_REF
+from bot.service.results import SessionTalk
+from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
+from bot.store.qa_store import QAThread
+
+log = logging.getLogger(__name__)
+
+DAY = 86_400
+
+
+def thread_signature(talk: SessionTalk) -> str:
+    """What a thread's first message says that a program change can alter."""
+    slot = talk.slot
+    return (
+        f"{talk.title}|{int(slot.start.timestamp())}|{int(slot.end.timestamp())}|{slot.room or ''}"
+    )
+
+
+async def threads(planning: Planning) -> list[QAThread]:
+    """Every thread opened for the conference's talks, open or closed."""
+    return await planning.state.qa.threads(planning.conference)
+
+
+async def switch_off(delivery: Delivery, reason: str, ctx: Delivering) -> bool:
+    """The forum is gone or closed to us: no more Q&A threads in this server."""
+    if await ctx.state.qa.disable(delivery.owner, reason, ctx.now_ts):
+        log.warning("Q&A threads disabled in guild %d: %s", delivery.owner, reason)
+        return True
+    return False
+
+
+class ThreadKind(Kind):
+    kind = DeliveryKind.THREAD
+    wanted = Wanted.QA_FORUM_ON
+
+    async def plan(self, planning: Planning) -> Sequence[Planned]:
+        """Never a second thread for a talk that has one."""
+        opened = {(t.guild_id, t.item_ref) for t in await planning.read(threads)}
+        planned = []
+        for forum in await planning.state.qa.forums(planning.conference):
+            if not forum.enabled:
+                continue
+            for talk in planning.service.talks.values():
+                ref, start = TALK_REF + talk.key, int(talk.slot.start.timestamp())
+                if start > forum.updated_ts and (forum.guild_id, ref) not in opened:
+                    due = start - 60 * forum.minutes_before
+                    planned.append(Planned(self.kind, forum.guild_id, ref, forum.forum_id,
+                                           due))  # fmt: skip
+        return planned
+
+    async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
+        service = ctx.service
+        talk = still_on(service, delivery.item_ref, ctx.now)
+        card = cards.qa_card(talk, service.conference)
+        tags = [t for t in (talk.talk.track, talk.slot.room, talk.session.title) if t]
+
+        async def open_thread() -> None:
+            thread_id, message_id = await ctx.sender.open_thread(
+                delivery.target, cards.qa_thread_name(talk), card, tags
+            )
+            await ctx.state.qa.save_thread(QAThread(
+                delivery.owner, service.conference.key, delivery.item_ref, delivery.target,
+                thread_id, message_id, thread_signature(talk), closed=False,
+            ))  # fmt: skip
+
+        return open_thread
+
+    async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
+        return await switch_off(delivery, reason, ctx)
+
+    async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
+        return False  # a forum post: the sender says TargetGone, never Unreachable
+
+    async def follow(self, ctx: Delivering) -> None:
+        """A talk that moved or was renamed gets its thread's first message edited; one
+        removed from the program gets its thread closed with a note. Outside the ledger:
+        an edit or a close done twice changes nothing."""
+        service = ctx.service
+        for thread in await ctx.state.qa.threads(ctx.conference, open_only=True):
+            talk = service.remindable(thread.item_ref)
+            try:
+                if not isinstance(talk, SessionTalk):
+                    await ctx.sender.close_thread(
+                        thread.thread_id, "This talk is no longer in the program."
+                    )
+                    await ctx.state.qa.save_thread(replace(thread, closed=True))
+                elif (signature := thread_signature(talk)) != thread.signature:
+                    card = cards.qa_card(talk, service.conference)
+                    await ctx.sender.edit_first_message(thread.thread_id, thread.message_id, card)
+                    await ctx.state.qa.save_thread(replace(thread, signature=signature))
+            except Exception as exc:  # tried again on the next pass
+                log.warning("could not update Q&A thread %d: %s", thread.thread_id,
+                            describe(exc))  # fmt: skip
+
+
+class CloseKind(Kind):
+    kind = DeliveryKind.CLOSE
+    wanted = Wanted.THREAD_OPEN
+
+    async def plan(self, planning: Planning) -> Sequence[Planned]:
+        planned = []
+        for thread in await planning.read(threads):
+            item = planning.service.remindable(thread.item_ref)
+            if not thread.closed and item is not None:
+                due = int(item.slot.end.timestamp()) + DAY
+                planned.append(Planned(self.kind, thread.guild_id, thread.item_ref,
+                                       thread.thread_id, due))  # fmt: skip
+        return planned
+
+    async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
+        thread = await ctx.state.qa.thread(delivery.target)
+        if thread is None or thread.closed:
+            raise Skip("the thread is already closed")
+
+        async def close() -> None:
+            await ctx.sender.close_thread(thread.thread_id)
+            await ctx.state.qa.save_thread(replace(thread, closed=True))
+
+        return close
+
+    async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
+        return await switch_off(delivery, reason, ctx)
+
+    async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
+        return False  # a thread: the sender says TargetGone, never Unreachable
+
+
+THREAD = ThreadKind()
+CLOSE = CloseKind()
