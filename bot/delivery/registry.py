@@ -9,13 +9,14 @@ feature is one module with a Kind and one line in KINDS.
 from __future__ import annotations
 
 from bot.delivery.kind import Kind, Planning
-from bot.delivery.kinds import changes, qa, reminder, slot, talk
+from bot.delivery.kinds import changes, qa, reminder, room, slot, talk
 from bot.store.ledger_store import DeliveryKind, Planned
 
 KINDS: tuple[Kind, ...] = (
     reminder.KIND,
     slot.KIND,
     talk.KIND,
+    room.KIND,
     qa.THREAD,
     qa.CLOSE,
     changes.NOTICE,
