@@ -28,6 +28,12 @@ def test_each_kind_supplies_every_part_from_its_own_module(kind: Kind):
     assert registry.kind_for(kind.kind) is kind
 
 
+def test_every_delivery_kind_has_its_module():
+    assert {k.kind for k in registry.KINDS} == set(DeliveryKind)
+    for kind in DeliveryKind:
+        assert registry.kind_for(kind).kind is kind
+
+
 def test_no_kind_is_listed_twice():
     kinds = [k.kind for k in registry.KINDS]
     assert len(kinds) == len(set(kinds))

@@ -138,7 +138,10 @@ class Kind(ABC):
     @abstractmethod
     async def plan(self, planning: Planning) -> Sequence[Planned]:
         """The deliveries this kind wants to exist for the conference (the ledger is made
-        to match: new ones added, moved ones moved, those no longer planned cancelled)."""
+        to match: new ones added, moved ones moved, those no longer planned cancelled).
+        A plan does not depend on the moment (except to leave out what is too old to tell):
+        what falls due while the bot is down is still in the ledger at the next start,
+        sent late if its message still makes sense, else skipped."""
 
     @abstractmethod
     async def message(self, delivery: Delivery, ctx: Delivering) -> Send:

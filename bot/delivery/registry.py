@@ -38,8 +38,3 @@ async def plan(planning: Planning) -> list[Planned]:
     for kind in KINDS:
         planned += await kind.plan(planning)
     return planned
-
-
-def find(kind: DeliveryKind) -> Kind | None:
-    """While kinds move here from the scheduler: the module, if this kind has one."""
-    return _BY_KIND.get(kind)

@@ -22,16 +22,14 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 
 from bot.clock import Clock
 from bot.delivery import registry
 from bot.delivery.kind import (
     Delivering,
-    Kind,
     Planning,
-    Send,
     Sender,
     Skip,
     TargetGone,
@@ -39,12 +37,9 @@ from bot.delivery.kind import (
     Unreachable,
     describe,
 )
-from bot.delivery.shared import still_on
 from bot.reminders.pacer import MAX_LEAD, Pacer
-from bot.reminders.planner import plan
-from bot.render import cards
 from bot.service import ProgramService
-from bot.store.ledger_store import Delivery, DeliveryKind, DeliveryState, Planned, Wanted
+from bot.store.ledger_store import Delivery, DeliveryState
 from bot.store.state import StateStore
 from bot.tasks import ended
 
@@ -151,13 +146,8 @@ class Scheduler:
     async def replan(self) -> None:
         """Every kind's plan, made from the program served now, synced into the ledger."""
         planning = Planning(self.service, self.state, _ts(self.clock.now()))
-        planned = await registry.plan(planning) + await self._legacy_plan(planning)
+        planned = await registry.plan(planning)
         await self.state.ledger.sync_plan(self.conference, planned, planning.now_ts)
-
-    async def _legacy_plan(self, planning: Planning) -> list[Planned]:
-        rooms = await self.state.announcements.rooms(self.conference)
-        planned = plan(planning.service, rooms)
-        return [p for p in planned if registry.find(p.kind) is None]
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -227,7 +217,7 @@ class Scheduler:
     async def _deliver(self, delivery: Delivery) -> None:
         now = self.clock.now()
         now_ts = _ts(now)
-        kind = self._kind(delivery.kind)
+        kind = registry.kind_for(delivery.kind)
         ctx = self._delivering(now)
         try:
             send = await kind.message(delivery, ctx)
@@ -260,9 +250,6 @@ class Scheduler:
         )
         await kind.sent(delivery, ctx)
         self.sent += 1
-
-    def _kind(self, kind: DeliveryKind) -> Kind:
-        return registry.find(kind) or _Legacy(self)
 
     def _delivering(self, now: datetime) -> Delivering:
         return Delivering(self.service, self.state, self.sender, now, self.failed_users)
@@ -304,43 +291,3 @@ class Scheduler:
         if await self.state.announcements.disable(guild_id, reason, now_ts, conference):
             log.warning("announcements disabled in guild %d: %s", guild_id, reason)
             await self.replan()
-
-    async def disable_room_channel(self, guild_id: int, channel_id: int, reason: str) -> None:
-        """A room channel deleted or closed to us: stop posting there (the main
-        announcements and other rooms go on)."""
-        now_ts = _ts(self.clock.now())
-        if await self.state.announcements.disable_room(guild_id, channel_id, reason, now_ts):
-            log.warning("room channel %d in guild %d disabled: %s", channel_id, guild_id, reason)
-            await self.replan()
-
-    async def _prepare(self, delivery: Delivery, now: datetime) -> Send:
-        """A talk starting, in its room's channel, with the stream the server's organisers
-        set for the room, if any."""
-        service = self.service
-        talk = still_on(service, delivery.item_ref, now)
-        streams = await self.state.streams.urls(delivery.owner, service.conference.key)
-        text = cards.talk_start_text(talk, service.conference, now, streams)
-        return lambda: self.sender.post(delivery.target, (), text)
-
-
-class _Legacy(Kind):
-    """The room channel's posts, not yet moved to bot/delivery/kinds: the old code."""
-
-    kind = DeliveryKind.ROOM
-    wanted = Wanted.ROOM_CHANNEL_ON
-
-    def __init__(self, scheduler: Scheduler) -> None:
-        self.scheduler = scheduler
-
-    async def plan(self, planning: Planning) -> Sequence[Planned]:
-        return []
-
-    async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
-        return await self.scheduler._prepare(delivery, ctx.now)
-
-    async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
-        await self.scheduler.disable_room_channel(delivery.owner, delivery.target, reason)
-        return False
-
-    async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
-        return False

@@ -83,7 +83,7 @@ class Delivery:
 
 @dataclass(frozen=True, slots=True)
 class Planned:
-    """A delivery the planner wants to exist (see bot/reminders/planner.py)."""
+    """A delivery a kind plans to exist (see bot/delivery/kinds)."""
 
     kind: DeliveryKind
     owner: int
