@@ -1,7 +1,7 @@
 """What a new version of the program changed, as kept: plain data that the live follower
-records, the state database keeps (bot.store.versions_store), the planner turns into
-notices and the renderers show in /changes, so none of them has to reach into another's
-layer for it.
+records, the state database keeps (bot.store.versions_store), the change kinds turn into
+notices (bot.delivery.kinds.changes) and the renderers show in /changes, so none of them
+has to reach into another's layer for it.
 """
 
 from __future__ import annotations

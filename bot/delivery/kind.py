@@ -161,6 +161,11 @@ class Kind(ABC):
         """After the ledger says 'sent': settle what asked for it, if anything."""
         return None
 
+    async def started(self, ctx: Delivering) -> None:
+        """When the scheduler starts, after crash recovery: take up what this kind keeps
+        in memory between deliveries (the people with an untold failed reminder)."""
+        return None
+
     async def follow(self, ctx: Delivering) -> None:
         """Each pass, before sending: keep what was delivered earlier in step with the
         program (outside the ledger: doing it twice must change nothing)."""

@@ -107,8 +107,9 @@ class Scheduler:
         """Recover from a crash and start the loop (whose first pass re-plans the ledger)."""
         await self.state.ledger.adopt(self.conference)
         await self.recover()
-        failed = await self.state.reminders.find(self.conference, statuses=("failed",))
-        self.failed_users = {r.user_id for r in failed if not r.failure_told}
+        ctx = self._delivering(self.clock.now())
+        for kind in registry.KINDS:
+            await kind.started(ctx)
         self._task = asyncio.create_task(self._run(), name="confbot-scheduler")
 
     async def recover(self) -> list[Delivery]:

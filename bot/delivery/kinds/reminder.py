@@ -61,6 +61,13 @@ class ReminderKind(Kind):
         ctx.failed_users.add(delivery.target)
         return False
 
+    async def started(self, ctx: Delivering) -> None:
+        """Who has a failed reminder not yet told: the reminders cog tells them on their
+        next command, so it is kept in memory rather than asked for on every one."""
+        failed = await ctx.state.reminders.find(ctx.conference, statuses=("failed",))
+        ctx.failed_users.clear()
+        ctx.failed_users.update(r.user_id for r in failed if not r.failure_told)
+
     async def sent(self, delivery: Delivery, ctx: Delivering) -> None:
         await ctx.state.reminders.settle(delivery.owner, delivery.arming, ReminderStatus.DONE)
 
