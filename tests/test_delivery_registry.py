@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.delivery import registry
-from bot.delivery.kind import Kind
+from bot.delivery.kind import Kind, Planning
+from bot.service import ProgramService
 from bot.store.ledger_store import DeliveryKind, Planned, Wanted
 from bot.store.state import StateStore
 
@@ -49,3 +50,19 @@ async def test_every_still_wanted_rule_is_sql_the_claim_runs(wanted: Wanted, tmp
         assert await state.ledger.claim(delivery.id, 1, wanted) is (wanted is Wanted.ALWAYS)
         (after,) = await state.ledger.deliveries()
         assert after.state == ("sending" if wanted is Wanted.ALWAYS else "cancelled")
+
+
+async def test_a_reading_several_kinds_plan_from_is_made_once_per_replan(
+    service: ProgramService, tmp_path: Path
+):
+    calls: list[str] = []
+
+    async def reading(planning: Planning) -> str:
+        calls.append(planning.conference)
+        return "read"
+
+    async with await StateStore.open(tmp_path / "state.db") as state:
+        planning = Planning(service, state, 0)
+        assert [await planning.read(reading), await planning.read(reading)] == ["read"] * 2
+        assert await Planning(service, state, 0).read(reading) == "read"  # the next re-plan
+    assert calls == [service.conference.key] * 2
