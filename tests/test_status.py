@@ -144,3 +144,16 @@ def test_cli_status_usage_errors_are_one_line(tmp_path: Path, args: list[str]):
     result = run_cli("status", *args, db=tmp_path / "c.db")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
+
+
+async def test_the_status_of_one_conference_counts_only_its_deliveries(
+    tmp_path: Path, service: ProgramService
+):
+    # A server following two conferences saw both ledgers' counts under each.
+    async with await StateStore.open(tmp_path / "state.db") as state:
+        await _set_up(state)
+        other = [Planned(DeliveryKind.SLOT, SERVER, "t:9", 222, int(SLOT_DUE.timestamp()))]
+        await state.ledger.sync_plan("fosdem", other, NOW)
+        facts = ProgramFacts.of(service.program, None)
+        status = await StatusService(state).server("osdi24", SERVER, facts)
+    assert status.deliveries == {DeliveryState.PENDING: 3}

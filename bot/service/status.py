@@ -88,7 +88,7 @@ class StatusService:
         )
         announcing = [d for d in pending if d.kind in ANNOUNCING]  # by due time
         active = await state.reminders.find(conference, statuses=(ReminderStatus.ACTIVE,))
-        counts = await state.ledger.counts(COUNTED, guild_id)
+        counts = await state.ledger.counts(COUNTED, guild_id, conference)
         rooms = await state.announcements.rooms(conference, guild_id)
         streams = await state.streams.urls(guild_id, conference)
         forums = await state.qa.forums(conference, guild_id)

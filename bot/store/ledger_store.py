@@ -231,10 +231,17 @@ class LedgerStore(FeatureStore):
         )
         return [_delivery(r) for r in rows]
 
-    async def counts(self, kinds: Sequence[str], owner: int | None = None) -> dict[str, int]:
+    async def counts(
+        self, kinds: Sequence[str], owner: int | None = None, conference: str | None = None
+    ) -> dict[str, int]:
+        """How many deliveries of these kinds are in each state (of one owner, of one
+        conference, if given)."""
         marks = ", ".join("?" * len(kinds))
         query = f"SELECT state, count(*) FROM deliveries WHERE kind IN ({marks})"
         params: list[object] = list(kinds)
+        if conference is not None:
+            query += " AND conference = ?"
+            params.append(conference)
         if owner is not None:
             query += " AND owner = ?"
             params.append(owner)
