@@ -39,9 +39,9 @@ import discord
 from bot.adapters.discord.delivery import RATE_LIMIT_WAIT_MAX, DiscordSender, paced_trace
 from bot.adapters.discord.runner import point_at
 from bot.clock import FixedClock
+from bot.delivery.pacer import Pacer
+from bot.delivery.scheduler import Scheduler
 from bot.importer.merge import read_program
-from bot.reminders.pacer import Pacer
-from bot.reminders.scheduler import Scheduler
 from bot.render.limits import GLOBAL_REQUESTS_PER_SECOND
 from bot.service import ProgramService
 from bot.settings import BUNDLED_PROGRAM

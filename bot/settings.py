@@ -136,7 +136,7 @@ class Settings:
     # Reminders, announcement settings and the delivery ledger (never rebuilt).
     state_db: Path = DEFAULT_STATE_DB
     # Seconds between two deliveries, bot-wide: every conference shares one pace
-    # (bot/reminders/pacer.py), under which all requests stay at 40 a second at most.
+    # (bot/delivery/pacer.py), under which all requests stay at 40 a second at most.
     delivery_pace: float = 0.1
     # Active reminders one person may have: each is re-planned on every change.
     max_reminders: int = 200

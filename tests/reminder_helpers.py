@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.clock import FixedClock
-from bot.reminders.scheduler import Scheduler
+from bot.delivery.scheduler import Scheduler
 from bot.render.cards import Card
 from bot.service import ProgramService
 from bot.store.state import StateStore

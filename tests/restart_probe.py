@@ -19,8 +19,8 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.clock import FixedClock
+from bot.delivery.scheduler import Scheduler
 from bot.importer.merge import read_program
-from bot.reminders.scheduler import Scheduler
 from bot.render.cards import Card
 from bot.service import ProgramService
 from bot.store.state import StateStore

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FixedClock
+from bot.delivery.scheduler import TargetGone
 from bot.importer.values import link_kind
 from bot.model import Link, LinkKind, Program
-from bot.reminders.scheduler import TargetGone
 from bot.render import cards
 from bot.service import ProgramService
 from bot.service.watch import WatchKind, watch

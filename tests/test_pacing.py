@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FixedClock
-from bot.reminders.pacer import MAX_LEAD, Pacer
-from bot.reminders.scheduler import RETRY_AFTER, Scheduler, TryLater
+from bot.delivery.pacer import MAX_LEAD, Pacer
+from bot.delivery.scheduler import RETRY_AFTER, Scheduler, TryLater
 from bot.render.cards import Card
 from bot.render.limits import GLOBAL_REQUESTS_PER_SECOND, MAX_REQUESTS_PER_SECOND
 from bot.service import ProgramService

@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from bot.clock import FixedClock
-from bot.reminders.scheduler import (
+from bot.delivery.scheduler import (
     MAX_ATTEMPTS,
     RETRY_AFTER,
     TargetGone,

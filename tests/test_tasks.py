@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FixedClock
+from bot.delivery.scheduler import Scheduler
 from bot.live.holder import ProgramHolder
 from bot.live.sync import ProgramFollower
-from bot.reminders.scheduler import Scheduler
 from bot.settings import Settings
 from bot.store.state import StateStore
 from bot.tasks import in_daemon_thread, stopped

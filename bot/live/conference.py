@@ -19,14 +19,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.delivery.kind import Sender
+from bot.delivery.pacer import Pacer
+from bot.delivery.scheduler import Scheduler
 from bot.live.diff import Change
 from bot.live.guard import PublicResolver
 from bot.live.holder import ProgramHolder
 from bot.live.served import keep_served
 from bot.live.sync import ProgramFollower
 from bot.model import Conference
-from bot.reminders.pacer import Pacer
-from bot.reminders.scheduler import Scheduler, Sender
 from bot.service import ProgramService
 from bot.settings import Settings
 from bot.store import BuildReport
@@ -43,7 +44,7 @@ class Serving:
     state: StateStore
     clock: Clock
     sender: Sender  # how its deliveries leave the process
-    pacer: Pacer  # the bot's one pace, shared by every conference (see bot.reminders.pacer)
+    pacer: Pacer  # the bot's one pace, shared by every conference (see bot.delivery.pacer)
     settings: Settings  # the bot's: whether sources servers add may be private
     # What the adapter does of a new version once it is kept and re-planned (Discord: move
     # the published events); a failure there is the adapter's to log.

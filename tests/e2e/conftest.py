@@ -17,7 +17,7 @@ from bot.adapters.discord import runner
 from bot.adapters.discord.client import ConfBot
 from bot.adapters.discord.events_cog import EventsCog
 from bot.clock import Clock, FixedClock
-from bot.reminders.pacer import Pacer
+from bot.delivery.pacer import Pacer
 from bot.settings import Settings
 from tests.conftest import ROOT
 from tests.fakediscord.server import TOKEN, FakeDiscord

@@ -9,8 +9,8 @@ import pytest
 
 from bot.adapters.discord.delivery import RATE_LIMIT_WAIT_MAX, DiscordSender, paced_trace
 from bot.adapters.discord.runner import point_at
-from bot.reminders.pacer import Pacer
-from bot.reminders.scheduler import TryLater
+from bot.delivery.pacer import Pacer
+from bot.delivery.scheduler import TryLater
 from bot.render.cards import Card
 from tests.e2e.conftest import restored_discord_urls
 from tests.fakediscord.server import TOKEN, FakeDiscord

@@ -26,13 +26,13 @@ from bot.adapters.discord.streams_cog import StreamsCog
 from bot.adapters.discord.tree import ConfTree
 from bot.app import load_service, make_clock, open_state
 from bot.clock import Clock
+from bot.delivery.pacer import Pacer
+from bot.delivery.scheduler import Scheduler
 from bot.live.conference import Serving
 from bot.live.conferences import Conferences, Served
 from bot.live.diff import Change
 from bot.live.holder import ProgramHolder
 from bot.live.sync import ProgramFollower, failure_sentence
-from bot.reminders.pacer import Pacer
-from bot.reminders.scheduler import Scheduler
 from bot.service import ProgramService
 from bot.settings import Settings
 from bot.store.state import StateStore

@@ -29,8 +29,8 @@ import discord
 from bot.adapters.discord.embeds import NO_MENTIONS, to_embed
 from bot.adapters.discord.qa_widgets import AskButton
 from bot.adapters.discord.views import links_view
-from bot.reminders.pacer import Pacer
-from bot.reminders.scheduler import TargetGone, TryLater, Unreachable
+from bot.delivery.kind import TargetGone, TryLater, Unreachable
+from bot.delivery.pacer import Pacer
 from bot.render.cards import Card
 from bot.render.limits import FORUM_TAGS_MAX
 

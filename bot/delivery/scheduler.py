@@ -10,7 +10,7 @@ between leaves 'sending', which the next start marks 'lost' and logs: at most on
 delivery per crash is uncertain and none is ever sent twice. Any failure of a send is
 retried with backoff a few times. Deliveries that fell due while the bot was down are
 sent late if their item has not ended ("started 3 min ago"), and skipped if it has.
-Sends are paced by one Pacer shared by every conference (bot/reminders/pacer.py): a
+Sends are paced by one Pacer shared by every conference (bot/delivery/pacer.py): a
 burst of due deliveries is started early enough, by the shared rate and what the other
 conferences booked, that its last one still goes out on time. Stopping lets the send in
 flight finish and takes no new one.
@@ -37,7 +37,7 @@ from bot.delivery.kind import (
     Unreachable,
     describe,
 )
-from bot.reminders.pacer import MAX_LEAD, Pacer
+from bot.delivery.pacer import MAX_LEAD, Pacer
 from bot.service import ProgramService
 from bot.store.ledger_store import Delivery, DeliveryState
 from bot.store.state import StateStore

@@ -1,1 +1,0 @@
-"""Reminders and announcements: what to deliver when, and delivering it exactly once."""
