@@ -94,6 +94,8 @@ def read_text(path: Path, limit: int = MAX_BYTES) -> str:
                 path.name, f"is not UTF-8 text (byte 0x{data[at]:02x} at column {column})",
                 line_no,
             ) from None  # fmt: skip
+    view.release()
+    del data  # before the join: the bytes, the parts and the text are not held at once
     return "".join(parts)
 
 
