@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.importer.registry import read_source
 from bot.live.served import keep_served
-from bot.live.versions import archive, read_kept, unpack
+from bot.live.versions import archive, archive_one, read_kept, unpack
 from bot.settings import BUNDLED_PROGRAM, Settings
 from bot.store.state import StateStore
 from tests.local_servers import state_at_version
@@ -27,6 +27,11 @@ def test_a_one_file_program_reads_the_same_after_a_round_trip(tmp_path: Path):
     back = unpack(archive(FRAB), tmp_path / "v1")
     assert back.is_file()
     assert read_source(back).program == read_source(FRAB).program
+
+
+def test_a_one_file_program_zipped_from_its_bytes_is_kept_as_from_its_file():
+    """An address's new body is kept before it becomes the copy (see bot.live.sync)."""
+    assert read_kept(archive_one(FRAB.read_bytes())) == read_kept(archive(FRAB))
 
 
 def test_diff_needs_two_versions(tmp_path: Path):

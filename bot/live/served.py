@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import zipfile
+from collections.abc import Callable
 
 from bot.importer.errors import ProgramFileError
 from bot.live.diff import Change, diff
@@ -28,19 +29,25 @@ async def keep_served(
     state: StateStore, settings: Settings, program: Program, now_ts: int,
     label: str | None = None, changes: list[Change] | None = None,
     since_last_served: bool = False, fingerprinted: str | None = None,
+    files: Callable[[], bytes] | None = None,
 ) -> None:  # fmt: skip
-    """Keep the version now served with its changes, in one write: `changes` when a
-    sync applied it, or (at start, `since_last_served`) those since the version served
-    last. `fingerprinted`: the files' fingerprint, if the caller has it (the follower
-    does). Returns nothing: the scheduler reads the kept changes for its notices."""
+    """Keep the version served (or, from a sync, about to be) with its changes, in one
+    write: `changes` when a sync applies it, or (at start, `since_last_served`) those
+    since the version served last. `fingerprinted`: the files' fingerprint, if the caller
+    has it (the follower does); `files`: the version's files zipped, when they are not
+    the program's files on disk (an address's new body, kept as the copy only once the
+    state holds it), run in a worker thread. A write the disk refuses raises WriteFailed
+    with nothing kept. Returns nothing: the scheduler reads the kept changes for its
+    notices."""
     conference = program.conference.key
     try:
         seen = fingerprinted
         if seen is None:
             seen = await asyncio.to_thread(fingerprint, [settings.program], settings.timezone)
         # Zipped only when new: most starts serve a version kept already.
+        zipped = files or (lambda: archive(settings.program))
         data = (None if await state.versions.is_kept(conference, seen)
-                else await asyncio.to_thread(archive, settings.program))  # fmt: skip
+                else await asyncio.to_thread(zipped))  # fmt: skip
     except OSError as exc:
         log.warning("could not keep this version of the program: %s", exc)
         return

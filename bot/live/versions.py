@@ -30,6 +30,15 @@ def archive(source: Path) -> bytes:
     return buffer.getvalue()
 
 
+def archive_one(body: bytes) -> bytes:
+    """A one-file program zipped as `archive` zips it, from its bytes: a version fetched
+    from an address is kept in the state database before its copy replaces the file."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr(ONE_FILE, body)
+    return buffer.getvalue()
+
+
 def unpack(data: bytes, into: Path) -> Path:
     """The program unpacked under `into`: the file for a one-file program, else its
     folder. Only the last two parts of each kept name are used, and never '..', so
