@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
+import logging
 import re
 import tracemalloc
 import zlib
@@ -24,9 +26,11 @@ from bot.importer.report import Loaded
 from bot.live import remote as remote_module
 from bot.live import sync as sync_module
 from bot.live.holder import ProgramHolder
-from bot.live.remote import FetchError, RemoteProgram
-from bot.live.sync import ProgramFollower
+from bot.live.remote import FetchError, RemoteProgram, meta_path
+from bot.live.sync import Candidate, ProgramFollower
+from bot.live.versions import read_kept
 from bot.settings import Settings, SettingsError
+from bot.store.connection import WriteFailed, WriteFailure
 from tests.conftest import pacific
 from tests.local_servers import serving
 
@@ -416,6 +420,79 @@ async def test_a_discarded_version_at_an_address_is_not_read_again(source, tmp_p
     monkeypatch.setattr(sync_module, "read_source", None)  # any read would fail the check
     assert await follower.check() is None
     assert follower.status.error is None and follower.held is None
+
+
+def keeping(follower: ProgramFollower, refusals: int) -> list[Candidate]:
+    """The versions the follower's `keep` hook kept (the state database's part), the
+    first `refusals` of them refused as a full disk refuses them."""
+    kept: list[Candidate] = []
+    refused: list[str] = []
+
+    async def keep(candidate: Candidate) -> None:
+        assert follower.holder.swaps == len(kept)  # before anything is switched
+        if len(refused) < refusals:
+            refused.append(candidate.seen)
+            raise WriteFailed(Path("state.db"), WriteFailure.DISK_FULL, "disk is full")
+        kept.append(candidate)
+
+    follower.keep = keep
+    return kept
+
+
+async def test_a_version_at_an_address_the_state_cannot_keep_is_fetched_again(source, tmp_path):
+    """Nothing switched, the copy and its validators included: the next check is not a
+    304 for a version never served, but fetches it again, and applies it."""
+    state, base = source
+    settings = settings_for(base, tmp_path)
+    follower = await following(settings)
+    copy, meta = settings.program, meta_path(settings.program)
+    before, validators, served = copy.read_bytes(), meta.read_bytes(), follower.holder.service
+    kept = keeping(follower, refusals=1)
+    state.body, state.etag = retitled(state.body, "Kept at last"), '"v2"'
+    with pytest.raises(WriteFailed):
+        await follower.check()
+    assert (copy.read_bytes(), meta.read_bytes()) == (before, validators)
+    assert follower.holder.service is served and follower.holder.swaps == 0 and kept == []
+    changes = await follower.check()
+    assert state.requests[-1]["If-None-Match"] == '"v1"'
+    assert changes and changes[0].title == "Kept at last"
+    (candidate,) = kept
+    assert candidate.seen == follower.seen
+    # What the state database keeps is the new body, not the copy it replaced after.
+    assert "Kept at last" in {t.title for t in read_kept(follower.files(candidate)).talks}
+    assert copy.read_bytes() == state.body
+    assert await follower.check() is None and state.requests[-1]["If-None-Match"] == '"v2"'
+
+
+async def test_a_copy_that_cannot_be_kept_after_the_state_kept_it_is_kept_next_check(
+    source, tmp_path, monkeypatch, caplog
+):
+    """The state database says the version is served (its changes will be told): it is
+    served, and the copy the bot starts from is written by the next check."""
+    state, base = source
+    settings = settings_for(base, tmp_path)
+    follower = await following(settings)
+    kept = keeping(follower, refusals=0)
+    before = settings.program.read_bytes()
+    real = RemoteProgram.keep
+    assert follower.remote is not None
+
+    def full(download: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(follower.remote, "keep", full)
+    state.body, state.etag = retitled(state.body, "Served, copy later"), '"v2"'
+    with caplog.at_level(logging.WARNING):
+        changes = await follower.check()
+    assert changes and follower.holder.swaps == 1
+    assert [c.seen for c in kept] == [follower.seen]
+    assert settings.program.read_bytes() == before
+    assert any("could not be kept" in r.getMessage() for r in caplog.records)
+    monkeypatch.setattr(follower.remote, "keep", real.__get__(follower.remote))
+    assert await follower.check() is None  # the version served, under new validators
+    assert state.requests[-1]["If-None-Match"] == '"v1"'
+    assert settings.program.read_bytes() == state.body and follower.holder.swaps == 1
+    assert await follower.check() is None and state.requests[-1]["If-None-Match"] == '"v2"'
 
 
 @contextlib.asynccontextmanager

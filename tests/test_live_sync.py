@@ -14,9 +14,10 @@ from bot.clock import FixedClock
 from bot.importer.registry import read_source
 from bot.live.diff import ChangeKind
 from bot.live.holder import ProgramHolder
-from bot.live.sync import MAX_BACKOFF, ProgramFollower, StaleCandidate
+from bot.live.sync import MAX_BACKOFF, Candidate, ProgramFollower, StaleCandidate
 from bot.service import ProgramService
 from bot.settings import BUNDLED_PROGRAM, Settings
+from bot.store.connection import WriteFailed, WriteFailure
 from tests.conftest import HeldIndexing, pacific
 from tests.program_edits import edit, keep_one_event, move_talk, retitle
 
@@ -339,3 +340,31 @@ async def test_a_reload_given_up_leaves_the_read_to_the_others(frab):
     impatient.cancel()
     preview = await patient
     assert preview is not None and impatient.cancelled()
+
+
+async def test_a_held_version_the_state_cannot_keep_stays_held_and_is_told_once(frab):
+    """/program apply on a full disk: nothing switched (the person is told nothing was
+    saved, and it is so); applied again once there is room, and told once."""
+    path, follower = frab
+    told = notices(follower)
+    before, seen = follower.holder.service, follower.seen
+    kept: list[str] = []
+
+    async def keep(candidate: Candidate) -> None:
+        assert follower.holder.swaps == 0  # kept before anything is switched
+        if not kept:
+            kept.append("refused")
+            raise WriteFailed(path, WriteFailure.DISK_FULL, "database or disk is full")
+        kept.append(candidate.seen)
+
+    follower.keep = keep
+    edit(path, keep_one_event)
+    assert await follower.check() is None and follower.held is not None
+    held = follower.held
+    with pytest.raises(WriteFailed):
+        await follower.apply_held()
+    assert follower.holder.service is before and follower.seen == seen
+    assert follower.held is held and follower.status.held is not None and told == []
+    changes = await follower.apply_held()
+    assert changes and told == [len(changes)] and kept == ["refused", follower.seen]
+    assert follower.held is None and await follower.apply_held() is None

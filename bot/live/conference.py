@@ -14,6 +14,7 @@ program database open (each connection was an aiosqlite thread of its own).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,8 +27,8 @@ from bot.live.diff import Change
 from bot.live.guard import PublicResolver
 from bot.live.holder import ProgramHolder
 from bot.live.served import keep_served
-from bot.live.sync import ProgramFollower
-from bot.model import Conference
+from bot.live.sync import Candidate, ProgramFollower
+from bot.model import Conference, Program
 from bot.service import ProgramService
 from bot.settings import Settings
 from bot.store import BuildReport
@@ -85,6 +86,7 @@ class Served:
             seen=report.fingerprint,
             key=None if key == own else key,
             source_key=own,
+            keep=self._keep_new,
         )
         self.scheduler = Scheduler(
             serving.state,
@@ -112,7 +114,8 @@ class Served:
         """Keep the version it opens with, with what changed since the version served
         last (a program edited while the bot was down is told once; see bot.live.served)."""
         reports = self.report.reports
-        await self._keep(reports[0].version if reports else None, since_last_served=True)
+        label = reports[0].version if reports else None
+        await self._keep(self.service.program, self.follower.seen, label, since_last_served=True)
 
     async def start(self) -> None:
         """Its scheduler (which recovers from a crash first), then its follower."""
@@ -128,24 +131,33 @@ class Served:
         """Re-plan its deliveries now that what they depend on changed (a setting)."""
         self.scheduler.wake()
 
+    async def _keep_new(self, candidate: Candidate) -> None:
+        """Before a new version is swapped in: keep it with what it changed (for the
+        notices and /changes). A write the disk refuses (WriteFailed) leaves it unapplied,
+        so it is never served unrecorded (see ProgramFollower.apply)."""
+        files = functools.partial(self.follower.files, candidate)
+        await self._keep(candidate.service.program, candidate.seen, None, candidate.changes,
+                         files=files)  # fmt: skip
+
     async def _changed(self, changes: list[Change]) -> None:
-        """A new version is in the holder: keep what changed (for the notices and
-        /changes), then re-plan its reminders, announcements and threads (moved items'
-        deliveries move, removed items' are cancelled, and the notices are planned), and
-        let the adapter follow (see Serving.follow_up)."""
-        await self._keep(None, changes)
+        """A new version, kept, is in the holder: re-plan its reminders, announcements and
+        threads (moved items' deliveries move, removed items' are cancelled, and the
+        notices of the changes kept are planned), and let the adapter follow (see
+        Serving.follow_up)."""
         self.scheduler.wake()
         await self._serving.follow_up(self, changes)
 
     async def _keep(
-        self, label: str | None, changes: list[Change] | None = None,
-        since_last_served: bool = False,
+        self, program: Program, seen: str, label: str | None,
+        changes: list[Change] | None = None, since_last_served: bool = False,
+        files: Callable[[], bytes] | None = None,
     ) -> None:  # fmt: skip
-        """Keep the version now served, with what it changed (see bot.live.served); not
-        once the bot closed its state (a version applied while it shuts down)."""
+        """Keep a version (its fingerprint `seen`), with what it changed (see
+        bot.live.served); not once the bot closed its state (a version applied while it
+        shuts down)."""
         state = self._serving.state
         if state.closed:
             return
         now_ts = int(self._serving.clock.now().timestamp())
-        await keep_served(state, self.settings, self.service.program, now_ts, label, changes,
-                          since_last_served, self.follower.seen)  # fmt: skip
+        await keep_served(state, self.settings, program, now_ts, label, changes,
+                          since_last_served, seen, files)  # fmt: skip

@@ -5,10 +5,14 @@ Every `CONFBOT_SYNC_INTERVAL` seconds the source is checked: an address is fetch
 ends the check with nothing parsed), then the files' content is hashed (content, not
 mtimes: see bot.store.build.fingerprint). When it changed, the new version is read and
 built in a worker thread and indexed in a daemon thread (which a shutdown does not wait
-for, see bot.tasks), so the event loop never waits on either; then it is swapped into
-the holder in one assignment, and whoever follows (the scheduler) is told what changed. A
-version that does not read never replaces the program: the last good one keeps serving,
-the failure is logged once per streak, checks back off, and /status shows it.
+for, see bot.tasks), so the event loop never waits on either. Applying it is done in an
+order that a failure at any step leaves whole (see ProgramFollower.apply): the version is
+kept first, with what it changed (the `keep` hook: the state database), then an address's
+copy is replaced, then it is swapped into the holder in one assignment, and whoever
+follows (the scheduler) is told what changed. A version that does not read, or that the
+state database cannot keep (a full disk), never replaces the program: the last good one
+keeps serving, the failure is logged once per streak, checks back off, and /status shows
+it; the next check (or an organiser's Apply) tries again.
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ from bot.importer.registry import read_source
 from bot.live.diff import Change, ChangeKind, diff
 from bot.live.holder import ProgramHolder, indexing
 from bot.live.remote import Download, FetchError, RemoteProgram
+from bot.live.versions import archive, archive_one
 from bot.model import Program, Talk
 from bot.service import SESSION_REF, TALK_REF, ProgramService
 from bot.settings import Settings
 from bot.store.build import fingerprint
+from bot.store.connection import WriteFailed
 from bot.tasks import stopped
 
 log = logging.getLogger(__name__)
@@ -100,18 +106,23 @@ class ProgramFollower:
         seen: str | None = None,
         key: str | None = None,
         source_key: str | None = None,
+        keep: Callable[[Candidate], Awaitable[None]] | None = None,
     ) -> None:
-        """`guard`: for a source a server added, fetch public https addresses only.
+        """`on_change`: what follows a version swapped in (a re-plan), told its changes.
+        `guard`: for a source a server added, fetch public https addresses only.
         `seen`: the fingerprint of the version in the holder, if the caller has it.
         `key`: the key its versions are served under, when not the one they name (a
         source a server added whose program shares another's key), and `source_key`
-        the one the version in the holder names."""
+        the one the version in the holder names. `keep`: keeps a version with its changes
+        before anything is switched (the state database); raising stops the apply with
+        nothing changed (see apply)."""
         self.settings = settings
         self.key = key
         self._source_key = source_key or holder.service.conference.key
         self.holder = holder
         self.clock = clock
         self.on_change = on_change
+        self.keep = keep
         self.status = SyncStatus()
         self._seen = seen or fingerprint([settings.program], settings.timezone)
         self._broken: str | None = None  # a version that did not read: not read again
@@ -266,16 +277,25 @@ class ProgramFollower:
         return None
 
     async def apply(self, candidate: Candidate) -> list[Change]:
-        """Swap a version in and tell whoever follows what changed; StaleCandidate, and
-        nothing done, if the version it was read against is no longer the one served
-        (applied already, or a newer one applied since: a preview's Apply pressed late)."""
+        """Keep a version, swap it in and tell whoever follows what changed; StaleCandidate,
+        and nothing done, if the version it was read against is no longer the one served
+        (applied already, or a newer one applied since: a preview's Apply pressed late).
+
+        The order is what makes a failure harmless: the version is kept with its changes
+        first (`keep`), and a failure there (WriteFailed: a full disk) is raised with
+        nothing switched (the holder, the fingerprint served, the held version, an
+        address's copy and its validators), so the next check, or Apply, reads it and
+        tries again, and its changes are recorded, and told, once. Only then is an
+        address's copy replaced (see _keep_download), the version swapped in, and the
+        follower (`on_change`) told."""
         async with self._applying:
             if candidate.against != self._seen:
                 raise StaleCandidate(candidate.seen)
-            now = self.clock.now()
             changes = candidate.changes
-            if candidate.download is not None and self.remote is not None:
-                await asyncio.to_thread(self.remote.keep, candidate.download)
+            if self.keep is not None:
+                await self.keep(candidate)
+            await self._keep_download(candidate)
+            now = self.clock.now()
             self.holder.swap(candidate.service, now)
             self._seen, self._source_key = candidate.seen, candidate.source_key
             self.held = None
@@ -286,6 +306,29 @@ class ProgramFollower:
             if self.on_change is not None:
                 await self.on_change(changes)
             return changes
+
+    def files(self, candidate: Candidate) -> bytes:
+        """A version's files, zipped, for the state database (in a worker thread): an
+        address's new body (not yet the copy on disk), or else the configured source."""
+        if candidate.download is not None:
+            return archive_one(candidate.download.body)
+        return archive(self.settings.program)
+
+    async def _keep_download(self, candidate: Candidate) -> None:
+        """An address's new body becomes the copy the bot starts from, with its validators.
+        Once the version is kept in the state database, a failure here (the disk) must not
+        stop it being served: the state says it is the version served, and its changes
+        are recorded for notices. The old copy and validators stay (the copy is replaced
+        atomically), so the next check fetches the body again, finds the version served,
+        and keeps it then (see _read_candidate); a restart before that starts from the old
+        copy, and bot.live.served records the way back to it as a version of its own."""
+        if candidate.download is None or self.remote is None:
+            return
+        try:
+            await asyncio.to_thread(self.remote.keep, candidate.download)
+        except OSError as exc:
+            log.warning("the new version of %s is served, but its copy could not be kept"
+                        " (%s); the next check keeps it", self.remote.url, exc)  # fmt: skip
 
     async def apply_held(self) -> list[Change] | None:
         """The held version applied, or None if none is held (or it was just applied)."""
@@ -320,11 +363,22 @@ class ProgramFollower:
         the traceback when it is a bug rather than a source's expected failure."""
         reason = failure_sentence(failure)
         if not self.status.failures:  # once per streak, not every check
-            trace = None if expected(failure) else failure
-            log.warning("the program source does not read (%s); keeping the last good"
-                        " version", reason, exc_info=trace)  # fmt: skip
+            _log_failure(failure, reason)
         self.status.failures += 1
         self.status.error, self.status.error_ts = reason, now_ts
+
+
+def _log_failure(failure: BaseException, reason: str) -> None:
+    """The first failure of a streak, for the operator: a write the disk refused is theirs
+    to fix, in one ERROR line as every such write; a source's, a warning, with the
+    traceback only when it is a bug."""
+    if isinstance(failure, WriteFailed):
+        log.error("the program's new version is not served until it is kept (%s); the next"
+                  " check tries again", failure)  # fmt: skip
+        return
+    trace = None if expected(failure) else failure
+    log.warning("the program source does not read (%s); keeping the last good version",
+                reason, exc_info=trace)  # fmt: skip
 
 
 def expected(exc: BaseException) -> bool:
@@ -336,7 +390,10 @@ def expected(exc: BaseException) -> bool:
 def failure_sentence(exc: BaseException) -> str:
     """What /status and the log say of a failed check: the program's own sentence for the
     failures a source is expected to have (a broken file, a failed fetch, a file gone),
-    else the kind of failure and its first line, so a bug still reads as one sentence."""
+    what refused a new version's keeping (a full disk), else the kind of failure and its
+    first line, so a bug still reads as one sentence."""
+    if isinstance(exc, WriteFailed):  # no file name: /status is any organiser's to read
+        return f"the new version could not be kept: {exc.failure}"
     if expected(exc):
         return str(exc).split("\n", 1)[0]
     first = str(exc).split("\n", 1)[0][:300]

@@ -84,7 +84,7 @@ async def wait_for(condition, timeout: float = 10.0, what: str = "condition") ->
 
 async def changes_kept(bot: ConfBot, timeout: float = 15.0) -> None:
     """Wait until the state database holds what a new version changed: it is kept just
-    after the swap, by a query the event loop awaits (so no cheap condition to poll)."""
+    before the swap, by a query the event loop awaits (so no cheap condition to poll)."""
     state = bot.state
     assert state is not None
     loop = asyncio.get_running_loop()

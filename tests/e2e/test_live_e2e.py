@@ -186,8 +186,8 @@ async def test_a_kill_9_in_the_middle_of_a_sync_tells_each_person_once(
     fake: FakeDiscord, tmp_path: Path
 ):
     """`python -m bot run` is killed with SIGKILL the moment it says a new version is
-    swapped in (before, during or just after keeping its changes), then started again:
-    the person with a reminder on the moved talk gets exactly one notice."""
+    swapped in (its changes kept just before; its notice being planned or sent), then
+    started again: the person with a reminder on the moved talk gets exactly one notice."""
     program = tmp_path / "osdi24"
     shutil.copytree(BUNDLED_PROGRAM, program)
     env = {"CONFBOT_PROGRAM": str(program), "CONFBOT_SYNC_INTERVAL": "1",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import logging
+import shutil
 import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,8 +18,17 @@ import pytest
 
 from bot.adapters.discord.client import ConfBot
 from bot.live.conferences import Served
+from bot.settings import BUNDLED_PROGRAM
+from bot.store.ledger_store import DeliveryKind
 from tests.conftest import pacific
-from tests.e2e.conftest import logged_in, process_env, run_with_own_mounts, running_bot
+from tests.e2e.conftest import (
+    logged_in,
+    poll_source,
+    process_env,
+    run_with_own_mounts,
+    running_bot,
+    wait_for,
+)
 from tests.e2e.test_conference_day_e2e import BALLROOM
 from tests.e2e.test_conference_day_e2e import STREAM as STREAM_URL
 from tests.e2e.test_conferences_e2e import BUNDLED, FRAB, program_app
@@ -31,7 +42,7 @@ from tests.fakediscord.server import (
     Interaction,
 )
 from tests.local_servers import serving
-from tests.program_edits import edit, keep_one_event, retitle
+from tests.program_edits import edit, keep_one_event, move_talk, retitle
 
 DISK_FULL = "The bot's disk is full, so nothing was saved; please tell the bot's operator."
 READ_ONLY = (
@@ -328,19 +339,7 @@ WRITERS = {
 }
 
 
-# Applying a version swaps it in before keeping it (ProgramFollower.apply, then the bot's
-# on_change): on a full disk the person is told nothing was saved, yet the new version is
-# served, unrecorded (no notices, nothing in /changes) until the next start records it.
-# Undoing the swap needs the follower to keep the version before swapping it in (and, for
-# an address, to keep its copy and validators with it): left to the live-sync work.
-SERVED_UNKEPT = pytest.mark.xfail(strict=True, reason="an applied version is served unkept")
-
-
-@pytest.mark.parametrize(
-    "writer",
-    [pytest.param(name, marks=SERVED_UNKEPT) if name in ("/program apply",
-     "the Apply button of /program reload") else name for name in WRITERS],
-)  # fmt: skip
+@pytest.mark.parametrize("writer", list(WRITERS))
 async def test_a_full_state_database_is_named_for_every_write_and_nothing_is_kept(
     fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str
 ):
@@ -362,3 +361,59 @@ async def test_a_full_state_database_is_named_for_every_write_and_nothing_is_kep
         assert _said(answer) == (True, DISK_FULL)
         assert await _kept(fake, bot, tmp_path) == before
         monkeypatch.undo()
+
+
+# -- a new version the follower's own check reads, on a full disk -----------------------
+
+
+def _change_notices(fake: FakeDiscord) -> list[dict[str, Any]]:
+    dms = fake.channel_messages.get(fake.dm_channels.get(int(fake.attendee["id"]), 0), [])
+    return [m for m in dms if m["embeds"] and m["embeds"][0]["title"].startswith("📢")]
+
+
+async def test_a_synced_version_the_state_cannot_keep_waits_for_the_disk_and_is_told_once(
+    fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):  # fmt: skip
+    """The periodic sync reads a new version while SQLite's commit fails (a full disk): it
+    is not served (nobody would hear of its changes), the log says why once however often
+    it is tried, and the first check once the disk has room applies it, told once."""
+    program = tmp_path / "osdi24"
+    shutil.copytree(BUNDLED_PROGRAM, program)
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(program)) as bot:
+        state, follower = bot.state, bot.follower
+        assert state is not None
+        assert "I'll DM you about **NOMAD" in (await _remind(fake)).data["content"]
+        before, seen = bot.service, follower.seen
+        full = _disk_full()
+
+        async def commit() -> None:
+            raise full
+
+        monkeypatch.setattr(state._db, "commit", commit)
+        move_talk(program, "NOMAD", "2024-07-10T11:40", "2024-07-10T12:00")
+        with caplog.at_level(logging.WARNING, logger="bot.live.sync"):
+            for tries in (1, 2):
+                poll_source(bot)
+                await wait_for(lambda: follower.status.failures >= tries, timeout=15,  # noqa: B023
+                               what=f"check {tries} on a full disk")  # fmt: skip
+        assert bot.service is before and follower.seen == seen and bot.holder.swaps == 0
+        assert "the disk is full" in (follower.status.error or "")
+        said = [r for r in caplog.records if r.name == "bot.live.sync"]
+        assert [r.levelno for r in said] == [logging.ERROR], [r.getMessage() for r in said]
+        assert "new version is not served" in said[0].getMessage()
+        assert "the disk is full" in said[0].getMessage()
+        monkeypatch.undo()
+        assert await state.versions.changes(bot.service.conference.key) == []
+
+        poll_source(bot)
+        await wait_for(lambda: bot.holder.swaps == 1, timeout=15, what="the version applied")
+        assert follower.status.failures == 0 and follower.status.error is None
+        await wait_for(lambda: _change_notices(fake), timeout=15, what="the change notice")
+        changes = await state.versions.changes(bot.service.conference.key)
+        assert len({c.sync_id for c in changes}) == 1 and "NOMAD" in changes[0].title
+        assert await follower.check() is None  # nothing new: nothing applied or told again
+        assert bot.holder.swaps == 1
+        assert await state.versions.changes(bot.service.conference.key) == changes
+        assert len(await state.ledger.deliveries(kind=DeliveryKind.NOTICE)) == 1
+        assert len(_change_notices(fake)) == 1
