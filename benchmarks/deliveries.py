@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
-import dataclasses
 import functools
 import tempfile
 import time
@@ -117,12 +116,7 @@ def _same(service: ProgramService) -> ProgramService:
 def conference_copies(service: ProgramService, count: int) -> list[ProgramService]:
     """`count` conferences with the same program under their own keys."""
     program = service.program
-    return [
-        ProgramService(dataclasses.replace(
-            program, conference=dataclasses.replace(program.conference, key=f"c{n:03d}")),
-            index_later=True)
-        for n in range(count)
-    ]  # fmt: skip
+    return [ProgramService(program.under_key(f"c{n:03d}"), index_later=True) for n in range(count)]
 
 
 async def crowd(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.deliveries import conference_copies
 from bot.clock import FixedClock
 from bot.delivery.pacer import MAX_LEAD, Pacer
 from bot.delivery.scheduler import RETRY_AFTER, Scheduler, TryLater
@@ -92,17 +93,6 @@ def pacer_on(time: SimulatedTime) -> Pacer:
     return Pacer(0.0, monotonic=time.monotonic, sleep=time.sleep)
 
 
-def copies(service: ProgramService, count: int) -> list[ProgramService]:
-    """The same program as `count` conferences, each under its own key."""
-    program = service.program
-    return [
-        ProgramService(dataclasses.replace(
-            program, conference=dataclasses.replace(program.conference, key=f"c{n}")),
-            index_later=True)
-        for n in range(count)
-    ]  # fmt: skip
-
-
 def test_the_request_pace_is_under_discords_global_limit():
     assert MAX_REQUESTS_PER_SECOND + 1 < GLOBAL_REQUESTS_PER_SECOND
     with pytest.raises(ValueError, match="under Discord"):
@@ -153,7 +143,7 @@ async def test_many_schedulers_sharing_the_pace_never_exceed_it(
     state = await StateStore.open(tmp_path / "state.db")
     conferences, per = 20, 15
     schedulers = []
-    for n, conference in enumerate(copies(service, conferences)):
+    for n, conference in enumerate(conference_copies(service, conferences)):
         for user in range(per):
             await state.reminders.add(conference.conference.key, 1000 * n + user, None, NOMAD,
                                      10, 0)  # fmt: skip
