@@ -21,3 +21,11 @@ class RecordedChange:
     kinds: tuple[str, ...]
     old: tuple[int, int, str | None] | None  # start, end, room
     new: tuple[int, int, str | None] | None
+    # Who left and who joined, by name, for "speakers changed"; empty in changes kept
+    # before the names were (state migration 10), which then read as they did.
+    left: tuple[str, ...] = ()
+    joined: tuple[str, ...] = ()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.new is None

@@ -9,17 +9,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import logging
 import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo
 
 from bot import __version__
 from bot.importer.errors import ProgramFileError
 from bot.settings import Settings, SettingsError, zone_setting
+
+if TYPE_CHECKING:
+    from bot.changes import RecordedChange
+
+log = logging.getLogger(__name__)
 
 USAGE_ERROR = 2
 DATA_ERROR = 1
@@ -297,7 +303,8 @@ async def _console(settings: Settings, args: argparse.Namespace, command: str) -
             start = parse_moment(args.now, conference.timezone)
         except WhenError as exc:
             return _fail(f"--now: {exc}", USAGE_ERROR)
-    console = Console(loaded.service, make_clock(conference, start))
+    cancelled = await _cancelled(settings, conference.key)
+    console = Console(loaded.service, make_clock(conference, start), cancelled)
     if command == "ask":
         reply = console.execute(" ".join(args.line))
         print(reply.text, file=sys.stdout if reply.code == 0 else sys.stderr)
@@ -305,6 +312,25 @@ async def _console(settings: Settings, args: argparse.Namespace, command: str) -
     if sys.stdin.isatty():
         return console.interact()
     return console.run_lines(sys.stdin, sys.stdout, sys.stderr)
+
+
+async def _cancelled(settings: Settings, conference: str) -> list[RecordedChange]:
+    """The talks the bot's kept versions removed, for the console's /paper to say so as
+    the bot does; none when there is no state database yet (the console never makes one)
+    or it cannot be read (the console answers from the program all the same)."""
+    from bot.app import open_state
+
+    if not settings.state_db.exists():
+        return []
+    try:
+        state = await open_state(settings, to_read=True)  # beside a running bot too
+    except SettingsError as exc:
+        log.warning("cannot read the program's changes: %s", exc)
+        return []
+    try:
+        return await state.versions.cancelled(conference)
+    finally:
+        await state.close()
 
 
 async def _export_ics(settings: Settings, out: str | None) -> int:

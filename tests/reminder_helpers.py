@@ -31,6 +31,7 @@ class RecordingSender:
     threads: list[tuple[int, str, Card, list[str]]] = field(default_factory=list)
     edits: list[tuple[int, int, Card]] = field(default_factory=list)
     closed: list[tuple[int, str | None]] = field(default_factory=list)
+    renamed: list[tuple[int, str]] = field(default_factory=list)
 
     async def open_thread(
         self, forum_id: int, name: str, card: Card, tags: Sequence[str]
@@ -43,6 +44,9 @@ class RecordingSender:
 
     async def edit_first_message(self, thread_id: int, message_id: int, card: Card) -> None:
         self.edits.append((thread_id, message_id, card))
+
+    async def rename_thread(self, thread_id: int, name: str) -> None:
+        self.renamed.append((thread_id, name))
 
     async def close_thread(self, thread_id: int, note: str | None = None) -> None:
         self.closed.append((thread_id, note))

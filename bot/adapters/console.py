@@ -10,14 +10,16 @@ import contextlib
 import logging
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
 from bot import __version__
+from bot.changes import RecordedChange
 from bot.clock import Clock
 from bot.render import text
 from bot.service import ACCEPTED_FORMS, ProgramService, QueryError, WhenError
+from bot.service.cancelled import find_cancelled
 from bot.service.results import NoMatch
 
 log = logging.getLogger(__name__)
@@ -42,9 +44,14 @@ class Command:
 
 
 class Console:
-    def __init__(self, service: ProgramService, clock: Clock) -> None:
+    def __init__(
+        self, service: ProgramService, clock: Clock, cancelled: Sequence[RecordedChange] = ()
+    ) -> None:
+        """`cancelled`: the talks the kept versions removed (bot.store.versions_store), so
+        /paper says one was cancelled, as the bot does."""
         self.service = service
         self.clock = clock
+        self.cancelled = cancelled
         self.conference = service.conference
         c = Command
         self.commands: dict[str, Command] = {
@@ -99,6 +106,8 @@ class Console:
         return Reply(text.render_now(self.service.now(self.clock.now()), self.conference))
 
     def talk(self, argument: str) -> Reply:
+        if (gone := find_cancelled(self.service, argument, self.cancelled)) is not None:
+            return Reply(text.render_cancelled(gone, self.conference))
         answer = self.service.talk(argument)
         return Reply(text.render_talk(answer, self.conference), _code(answer))
 

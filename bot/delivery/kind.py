@@ -79,6 +79,10 @@ class Sender(Protocol):
 
     async def edit_first_message(self, thread_id: int, message_id: int, card: Card) -> None: ...
 
+    async def rename_thread(self, thread_id: int, name: str) -> None:
+        """Give a thread a new name (its talk was retitled)."""
+        ...
+
     async def close_thread(self, thread_id: int, note: str | None = None) -> None:
         """Post the note if any, then lock and archive the thread."""
         ...

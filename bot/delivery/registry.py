@@ -9,7 +9,7 @@ feature is one module with a Kind and one line in KINDS.
 from __future__ import annotations
 
 from bot.delivery.kind import Kind, Planning
-from bot.delivery.kinds import changes, qa, reminder, room, slot, talk
+from bot.delivery.kinds import changes, correction, qa, reminder, room, slot, talk
 from bot.store.ledger_store import DeliveryKind, Planned
 
 KINDS: tuple[Kind, ...] = (
@@ -21,6 +21,7 @@ KINDS: tuple[Kind, ...] = (
     qa.CLOSE,
     changes.NOTICE,
     changes.UPDATE,
+    correction.KIND,
 )
 
 _BY_KIND = {k.kind: k for k in KINDS}

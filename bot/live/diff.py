@@ -33,6 +33,15 @@ class Change:
         assert shown is not None
         return shown.title
 
+    def people_moved(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Who left and who joined, by name, each in their talk's order (a name only
+        reordered is neither)."""
+        before = [a.name for a in self.before.authors] if self.before else []
+        after = [a.name for a in self.after.authors] if self.after else []
+        left = tuple(dict.fromkeys(n for n in before if n not in after))
+        joined = tuple(dict.fromkeys(n for n in after if n not in before))
+        return left, joined
+
 
 def diff(old: Program, new: Program) -> list[Change]:
     """Every talk added, cancelled or changed, in the new program's order (cancelled ones

@@ -416,8 +416,10 @@ def records(changes: list[Change]) -> list[RecordedChange]:
     found = []
     for change in changes:
         sessions = {SESSION_REF + t.session_key for t in (change.before, change.after) if t}
+        left, joined = change.people_moved() if ChangeKind.PEOPLE in change.kinds else ((), ())
         found.append(RecordedChange(
             0, 0, TALK_REF + change.key, tuple(sorted(sessions)), change.title,
             tuple(kind.value for kind in change.kinds), place(change.before), place(change.after),
+            left, joined,
         ))  # fmt: skip
     return found

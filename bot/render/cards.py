@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -55,6 +55,7 @@ from bot.render.limits import (
     TYPED_SHOWN_MAX,
 )
 from bot.render.markdown import escape, say
+from bot.service.cancelled import CancelledTalk
 from bot.service.program_service import QueryError
 from bot.service.reminders import AgendaLine, Reminded, TooLate
 from bot.service.results import (
@@ -693,21 +694,59 @@ def change_line(change: RecordedChange, tz: ZoneInfo) -> str:
         text = f"{stamp(slot.start, 'f')} ({timefmt.span(slot, tz, with_day=True)})"
         return text + (f", {escape(slot.room)}" if slot.room else "")
 
-    return f"**{escape(change.title)}** — {what_changed(change, where)}"
+    return f"**{escape(change.title)}** — {what_changed(change, where, escape)}"
 
 
 def changes_cards(
-    changes: Sequence[RecordedChange], conference: Conference, title: str
+    changes: Sequence[RecordedChange], conference: Conference, title: str, dated: bool = False
 ) -> list[Card]:
-    """Change lines, a page per card when there are many."""
+    """Change lines, a page per card when there are many. `dated` (/changes, where
+    versions of several days meet): each version's changes under the time it came, that
+    heading repeated on a page that starts amid them."""
     tz = conference.tz
     lines = [f"• {change_line(c, tz)}" for c in changes]
     pages: list[list[str]] = [[]]
-    for line in lines:
+    shown_sync: int | None = None
+    for change, line in zip(changes, lines, strict=True):
+        heading = version_heading(change.applied_ts, tz) if dated else ""
+        starts = dated and (change.sync_id != shown_sync or not pages[-1])
         if pages[-1] and sum(len(x) + 1 for x in pages[-1]) + len(line) > DESCRIPTION_PAGE:
             pages.append([])
+            starts = dated
+        if starts:
+            pages[-1].append(heading)
+            shown_sync = change.sync_id
         pages[-1].append(truncate(line, DESCRIPTION_PAGE))
     return [fit(Card(title, "\n".join(page), colour=GOLD)) for page in pages]
+
+
+def version_heading(applied_ts: int, tz: ZoneInfo) -> str:
+    """'🕒 Version of Wed Jul 10, 11:02 PDT (<t:…:R>)': when a new version came, in the
+    conference's zone, and how long ago in the reader's."""
+    at = datetime.fromtimestamp(applied_ts, UTC)
+    local = f"{timefmt.day_label(at, tz)}, {timefmt.clock(at, tz)} {timefmt.zone(at, tz)}"
+    return f"🕒 **Version of {local}** ({stamp(at, 'R')})"
+
+
+def cancelled_card(gone: CancelledTalk, conference: Conference) -> Card:
+    """A talk looked up after a version removed it: that it is cancelled and since when
+    first, then when and where it was to be, and any talk still on that matches too."""
+    tz = conference.tz
+    came = gone.cancelled_at
+    lines = [
+        f"**Cancelled**: taken out of the program {stamp(came, 'R')}, in the version of"
+        f" {timefmt.day_label(came, tz)}, {timefmt.clock(came, tz)} {timefmt.zone(came, tz)}.",
+        f"It was to be {when_with_day(gone.was, tz)}"
+        + (f", 📍 {escape(gone.was.room)}" if gone.was.room else "")
+        + ".",
+        "`/changes` lists every change to the program.",
+    ]
+    fields = tuple(Field(escape(t.title), when(t.slot, tz) + (f" · 📍 {escape(t.slot.room)}"
+                                                             if t.slot.room else ""))
+                   for t in gone.others)  # fmt: skip
+    if fields:
+        lines.append("\nStill on, with a title like it:")
+    return fit(Card(f"❌ {escape(gone.title)}", "\n".join(lines), colour=GREY, fields=fields))
 
 
 def _stream_shown(url: str) -> str:
@@ -721,6 +760,45 @@ def qa_thread_name(talk: SessionTalk) -> str:
     """A forum post's title: the talk's as written (Discord allows 100 characters, and
     shows no Markdown in channel names, so nothing is escaped here)."""
     return truncate(talk.title, THREAD_NAME_MAX)
+
+
+def correction_text(talk: SessionTalk, was: Place, conference: Conference) -> str:
+    """The line a room's channel gets when the talk on there moves or is delayed: what
+    is new first ('now starts 10:05, 5 min later', 'moved to Hall B'), then what it was."""
+    tz = conference.tz
+    slot, before = talk.slot, slot_of(was)
+    said = []
+    if slot.room != before.room:
+        said.append(f"moved to {escape(slot.room)}" if slot.room else "moved out of this room")
+    if slot.start != before.start:
+        minutes = round((slot.start - before.start).total_seconds() / 60)
+        later = timefmt.relative(slot.start, before.start).removeprefix("in ").removesuffix(" ago")
+        moment = (timefmt.clock(slot.start, tz) if slot.start.astimezone(tz).date()
+                  == before.start.astimezone(tz).date() else timefmt.span(slot, tz))  # fmt: skip
+        said.append(f"now starts {moment} ({stamp(slot.start, 't')}), {later}"
+                    f" {'later' if minutes > 0 else 'earlier'}")  # fmt: skip
+    elif slot.end != before.end:
+        said.append(f"now ends {timefmt.clock(slot.end, tz)} ({stamp(slot.end, 't')})")
+    old_room = f", {escape(before.room)}" if before.room and before.room != slot.room else ""
+    return truncate(
+        f"⚠️ Correction: **{escape(talk.title)}** {' and '.join(said)}"
+        f" (was {timefmt.span(before, tz, with_day=False)}{old_room}).",
+        MESSAGE_MAX,
+    )
+
+
+def thread_moved_text(talk: SessionTalk, was: Place, conference: Conference) -> str:
+    """The line a talk's Q&A thread gets when the talk moves: where and when now first,
+    then what it was."""
+    tz = conference.tz
+    slot, before = talk.slot, slot_of(was)
+    room = f", 📍 {escape(slot.room)}" if slot.room else ""
+    old_room = f", {escape(before.room)}" if before.room and before.room != slot.room else ""
+    return truncate(
+        f"🕒 **This talk moved**: now {when_with_day(slot, tz)}{room}"
+        f" (was {timefmt.span(before, tz)}{old_room}).",
+        MESSAGE_MAX,
+    )
 
 
 def qa_card(talk: SessionTalk, conference: Conference) -> Card:

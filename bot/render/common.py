@@ -130,9 +130,12 @@ def watch_of(
 Place = tuple[int, int, str | None]  # start, end (Unix seconds) and room of a change
 
 
-def what_changed(change: RecordedChange, where: Callable[[Place], str]) -> str:
+def what_changed(
+    change: RecordedChange, where: Callable[[Place], str], show: Callable[[str], str] = str
+) -> str:
     """'cancelled', 'added: <where>', or 'moved: <where> → <where>; has a new title; ...',
-    with each renderer's way of showing a time and room."""
+    with each renderer's way of showing a time and room, and a name (`show`: Discord
+    escapes it)."""
     if change.new is None:
         return "cancelled"
     if change.old is None:
@@ -143,8 +146,27 @@ def what_changed(change: RecordedChange, where: Callable[[Place], str]) -> str:
     if "retitled" in change.kinds:
         parts.append("has a new title")
     if "people" in change.kinds:
-        parts.append("speakers changed")
+        parts.append(people_changed(change, show))
     return "; ".join(parts)
+
+
+NAMES_SHOWN = 4  # names listed of those who joined or left; the rest are counted
+
+
+def people_changed(change: RecordedChange, show: Callable[[str], str] = str) -> str:
+    """'speakers changed: B joined, A left' (who joined first: they are who people will
+    see); just 'speakers changed' for a change kept before names were, or a reorder."""
+    said = [f"{_few(change.joined, show)} joined" if change.joined else "",
+            f"{_few(change.left, show)} left" if change.left else ""]  # fmt: skip
+    named = ", ".join(part for part in said if part)
+    return f"speakers changed: {named}" if named else "speakers changed"
+
+
+def _few(names: Sequence[str], show: Callable[[str], str]) -> str:
+    shown = [show(n) for n in names[:NAMES_SHOWN]]
+    if len(names) > NAMES_SHOWN:
+        shown.append(f"{len(names) - NAMES_SHOWN} more")
+    return join_names(shown)
 
 
 def slot_of(place: Place) -> Slot:

@@ -27,6 +27,7 @@ from bot.render.common import (
     slot_of,
     what_changed,
 )
+from bot.service.cancelled import CancelledTalk
 from bot.service.results import (
     AuthorAnswer,
     DayAnswer,
@@ -359,6 +360,22 @@ def change_lines(changes: Sequence[RecordedChange], tz: ZoneInfo) -> list[str]:
         return timefmt.span(slot, tz, with_day=True) + (f", {slot.room}" if slot.room else "")
 
     return [f"{c.title} — {what_changed(c, where)}" for c in changes]
+
+
+def render_cancelled(gone: CancelledTalk, conference: Conference) -> str:
+    """The console's word for a talk a version removed (see cards.cancelled_card)."""
+    tz = conference.tz
+    came = gone.cancelled_at
+    lines = [
+        f"{gone.title}",
+        f"Cancelled: taken out of the program in the version of {timefmt.day_label(came, tz)},"
+        f" {timefmt.clock(came, tz)} {timefmt.zone(came, tz)}.",
+        f"Was:     {timefmt.span(gone.was, tz)}" + (f", {gone.was.room}" if gone.was.room else ""),
+    ]
+    if gone.others:
+        lines.append("Still on, with a title like it:")
+        lines += [f"{INDENT}{t.title} — {timefmt.span(t.slot, tz)}" for t in gone.others]
+    return "\n".join(lines)
 
 
 # -- what confbot is set to do in a server (python -m bot status) --------------------------

@@ -21,6 +21,9 @@ class DeliveryKind(StrEnum):
     CLOSE = "close"  # lock and archive it a day after the talk; owner is the guild
     NOTICE = "notice"  # a DM listing a person's items a new version changed; owner is them
     UPDATE = "update"  # a channel post of all a new version changed; owner is the guild
+    # A line in a room's channel when the talk on there moves or is delayed; owner is the
+    # guild, arming the version (sync) that moved it.
+    CORRECTION = "correction"
 
 
 class DeliveryState(StrEnum):

@@ -293,3 +293,35 @@ INSERT INTO announcements_by_conference SELECT guild_id, conference, channel_id,
     per_talk, enabled, disabled_reason, updated_ts FROM announcements;
 DROP TABLE announcements;
 ALTER TABLE announcements_by_conference RENAME TO announcements;
+
+-- migration 10
+-- Who left and who joined a talk whose speakers changed, by name (a JSON list each), so
+-- a notice can say who; NULL in changes kept before, which still read as "speakers
+-- changed". And a correction: a line in a room's channel when the talk on there moves
+-- or is delayed, a delivery kind of its own.
+ALTER TABLE program_changes ADD COLUMN people_left TEXT;
+ALTER TABLE program_changes ADD COLUMN people_joined TEXT;
+CREATE TABLE deliveries_with_corrections (
+    id          INTEGER PRIMARY KEY,
+    conference  TEXT NOT NULL DEFAULT '',
+    kind        TEXT NOT NULL
+                CHECK (kind IN ('reminder', 'slot', 'talk', 'room', 'thread', 'close', 'notice',
+                                'update', 'correction')),
+    owner       INTEGER NOT NULL,
+    item_ref    TEXT NOT NULL,
+    arming      INTEGER NOT NULL DEFAULT 0,
+    target      INTEGER NOT NULL,
+    due_ts      INTEGER NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'sending', 'sent', 'skipped', 'failed', 'lost',
+                                 'cancelled')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    updated_ts  INTEGER NOT NULL,
+    detail      TEXT,
+    UNIQUE (conference, kind, owner, item_ref, arming)
+);
+INSERT INTO deliveries_with_corrections SELECT id, conference, kind, owner, item_ref, arming,
+    target, due_ts, state, attempts, updated_ts, detail FROM deliveries;
+DROP TABLE deliveries;
+ALTER TABLE deliveries_with_corrections RENAME TO deliveries;
+CREATE INDEX deliveries_by_due ON deliveries (conference, state, due_ts);

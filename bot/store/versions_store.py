@@ -4,8 +4,10 @@ version changed, kept for notices and /changes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.changes import RecordedChange
 from bot.store.feature_store import FeatureStore, writes
@@ -93,10 +95,11 @@ class VersionStore(FeatureStore):
         assert sync_id is not None
         await self._db.executemany(
             "INSERT INTO program_changes (sync_id, item_ref, session_refs, title, kinds,"
-            " old_start, old_end, old_room, new_start, new_end, new_room)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " old_start, old_end, old_room, new_start, new_end, new_room, people_left,"
+            " people_joined) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(sync_id, c.item_ref, " ".join(c.session_refs), c.title, " ".join(c.kinds),
-              *(c.old or (None, None, None)), *(c.new or (None, None, None)))
+              *(c.old or (None, None, None)), *(c.new or (None, None, None)),
+              _names(c.left), _names(c.joined))
              for c in changes],
         )  # fmt: skip
         return sync_id
@@ -106,17 +109,49 @@ class VersionStore(FeatureStore):
     ) -> list[RecordedChange]:
         """Changes applied since `since_ts` (or of one sync), newest sync first."""
         rows = await self._db.execute_fetchall(
-            "SELECT s.id, s.applied_ts, c.item_ref, c.session_refs, c.title, c.kinds,"
-            " c.old_start, c.old_end, c.old_room, c.new_start, c.new_end, c.new_room"
-            " FROM program_changes c JOIN program_syncs s ON s.id = c.sync_id"
+            f"SELECT {_CHANGE} FROM program_changes c JOIN program_syncs s ON s.id = c.sync_id"
             " WHERE s.conference = ? AND s.applied_ts >= ?"
             + (" AND s.id = ?" if sync_id is not None else "")
             + " ORDER BY s.id DESC, c.rowid",
             (conference, since_ts, sync_id) if sync_id is not None else (conference, since_ts),
         )
-        return [
-            RecordedChange(sid, ts, ref, tuple(sessions.split()), title, tuple(kinds.split()),
-                           (os, oe, orm) if os is not None else None,
-                           (ns, ne, nrm) if ns is not None else None)
-            for sid, ts, ref, sessions, title, kinds, os, oe, orm, ns, ne, nrm in rows
-        ]  # fmt: skip
+        return [_change(row) for row in rows]
+
+    async def cancelled(self, conference: str) -> list[RecordedChange]:
+        """Every talk a version removed, newest removal first (a talk removed, put back
+        and removed again is here twice: the newest says when it went). Whether it is
+        still gone is the program's to say: one put back is in it again."""
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_CHANGE} FROM program_changes c JOIN program_syncs s ON s.id = c.sync_id"
+            " WHERE s.conference = ? AND c.new_start IS NULL AND c.old_start IS NOT NULL"
+            " ORDER BY s.id DESC, c.rowid",
+            (conference,),
+        )
+        return [_change(row) for row in rows]
+
+
+_CHANGE = (
+    "s.id, s.applied_ts, c.item_ref, c.session_refs, c.title, c.kinds, c.old_start, c.old_end,"
+    " c.old_room, c.new_start, c.new_end, c.new_room, c.people_left, c.people_joined"
+)
+
+
+def _change(row: Sequence[Any]) -> RecordedChange:
+    sid, ts, ref, sessions, title, kinds, os, oe, orm, ns, ne, nrm, left, joined = row
+    return RecordedChange(sid, ts, ref, tuple(sessions.split()), title, tuple(kinds.split()),
+                          (os, oe, orm) if os is not None else None,
+                          (ns, ne, nrm) if ns is not None else None,
+                          _unnamed(left), _unnamed(joined))  # fmt: skip
+
+
+def _names(names: tuple[str, ...]) -> str | None:
+    """Names as kept: a JSON list (a name may hold any character), None for none."""
+    return json.dumps(list(names), ensure_ascii=False) if names else None
+
+
+def _unnamed(kept: str | None) -> tuple[str, ...]:
+    """Names as kept back (NULL: none, or a change kept before names were)."""
+    if not kept:
+        return ()
+    found = json.loads(kept)
+    return tuple(str(n) for n in found) if isinstance(found, list) else ()

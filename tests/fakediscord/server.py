@@ -124,6 +124,7 @@ class FakeDiscord:
         self.reactions: dict[int, dict[str, set[int]]] = {}
         self.forbidden_channels: set[int] = set()
         self.edited_messages: list[tuple[int, dict[str, Any]]] = []
+        self.renamed_threads: list[tuple[int, str]] = []  # (thread id, new name), in order
         # Every body the bot sent (method, path, body): messages, callbacks, posts,
         # threads, events, for checks over all of them (tests/markdown_checks.py).
         self.sent: list[tuple[str, str, dict[str, Any]]] = []
@@ -675,6 +676,14 @@ class FakeDiscord:
         for key in ("archived", "locked"):
             if key in body:
                 thread["thread_metadata"][key] = bool(body[key])
+        if "name" in body:
+            name = body["name"] or ""
+            if not 1 <= len(name) <= THREAD_NAME_MAX:
+                self.error(f"thread name of {len(name)} characters")
+            if thread["thread_metadata"].get("archived"):
+                return self._discord_error(400, 50083, "Thread is archived")
+            thread["name"] = name
+            self.renamed_threads.append((int(p[1]), name))
         return self._json(thread)
 
     async def _channel_history(self, request: web.Request, p: list[str]) -> web.Response:

@@ -38,4 +38,5 @@ class ChangesCog(commands.Cog):
             await send_text(interaction, text, ephemeral=True)
             return
         title = f"📢 Changes to {escape(service.conference.name)}, newest first"
-        await send_cards(interaction, cards.changes_cards(found, service.conference, title))
+        found_cards = cards.changes_cards(found, service.conference, title, dated=True)
+        await send_cards(interaction, found_cards)

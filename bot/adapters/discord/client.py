@@ -114,6 +114,7 @@ class ConfBot(commands.AutoShardedBot):
                 lambda key, user: state.reminders.followed_refs(key, user),
                 lambda guild, key: state.streams.urls(guild, key),
                 self._index_wait,
+                state.versions.cancelled,
             )
         )
         await self.add_cog(RemindersCog(conferences, self.clock, state,

@@ -4,7 +4,7 @@ reply. Errors are raised and answered once, by ConfTree.on_error."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date
 from typing import TypeVar
 
@@ -24,11 +24,13 @@ from bot.adapters.discord.conference_option import (
 )
 from bot.adapters.discord.replies import send_cards
 from bot.adapters.discord.tree import NothingFound
+from bot.changes import RecordedChange
 from bot.clock import Clock
 from bot.live.conferences import Conferences
 from bot.render import cards
 from bot.render.limits import CHOICE_VALUE_MAX, CHOICES_MAX
 from bot.service import ProgramService, QueryError
+from bot.service.cancelled import find_cancelled
 from bot.service.results import NoMatch, Suggestion
 from bot.service.watch import NO_STREAMS
 
@@ -58,6 +60,7 @@ class ProgramCog(commands.Cog):
         followed: Callable[[str, int], Awaitable[list[str]]] | None = None,
         streams: Callable[[int, str], Awaitable[Mapping[str, str]]] | None = None,
         index_wait: float = INDEX_WAIT,
+        cancelled: Callable[[str], Awaitable[Sequence[RecordedChange]]] | None = None,
     ) -> None:
         self.conferences = conferences
         self.clock = clock
@@ -69,6 +72,9 @@ class ProgramCog(commands.Cog):
         # The live streams a server's organisers set per room of a conference (/stream):
         # shown as "Watch live" on the talks that are on.
         self.streams = streams
+        # The talks a conference's kept versions removed (bot.store.versions_store):
+        # /paper says one was cancelled rather than show another talk (bot.service.cancelled).
+        self.cancelled = cancelled
         self.calendars = ProgramCalendar()
 
     def _service(self, interaction: discord.Interaction, conference: str | None) -> ProgramService:
@@ -145,6 +151,11 @@ class ProgramCog(commands.Cog):
         self, interaction: discord.Interaction, title: str, conference: ConferenceArg | None = None
     ) -> None:
         service = await self._searching(interaction, conference)
+        if self.cancelled is not None:
+            removed = await self.cancelled(service.conference.key)
+            if (gone := find_cancelled(service, title, removed)) is not None:
+                await send_cards(interaction, [cards.cancelled_card(gone, service.conference)])
+                return
         answer = _found(service.talk(title))
         streams = await self._streams(interaction, service)
         card_list = cards.talk_cards(answer, service.conference, self.clock.now(), streams)

@@ -185,6 +185,14 @@ class DiscordSender:
             raise _later(exc) from exc
 
     @_rate_limits_handed_back
+    async def rename_thread(self, thread_id: int, name: str) -> None:
+        thread = await self._thread(thread_id)
+        try:
+            await thread.edit(name=name)
+        except discord.HTTPException as exc:
+            raise _later(exc) from exc
+
+    @_rate_limits_handed_back
     async def close_thread(self, thread_id: int, note: str | None = None) -> None:
         thread = await self._thread(thread_id)
         try:

@@ -89,9 +89,12 @@ class ThreadKind(Kind):
         return False  # a forum post: the sender says TargetGone, never Unreachable
 
     async def follow(self, ctx: Delivering) -> None:
-        """A talk that moved or was renamed gets its thread's first message edited; one
-        removed from the program gets its thread closed with a note. Outside the ledger:
-        an edit or a close done twice changes nothing."""
+        """A talk that moved or was renamed gets its thread's first message edited, and
+        its thread renamed (retitled) or told where and when it is now (moved): people
+        in the thread see no edit of a message far up. One removed from the program gets
+        its thread closed with a note. Outside the ledger: an edit, a rename or a close
+        done twice changes nothing; the note of a move is posted after the new
+        signature is kept, so it is said at most once (as a delivery is)."""
         service = ctx.service
         for thread in await ctx.state.qa.threads(ctx.conference, open_only=True):
             talk = service.remindable(thread.item_ref)
@@ -102,12 +105,42 @@ class ThreadKind(Kind):
                     )
                     await ctx.state.qa.save_thread(replace(thread, closed=True))
                 elif (signature := thread_signature(talk)) != thread.signature:
-                    card = cards.qa_card(talk, service.conference)
-                    await ctx.sender.edit_first_message(thread.thread_id, thread.message_id, card)
-                    await ctx.state.qa.save_thread(replace(thread, signature=signature))
+                    await _follow_talk(thread, talk, signature, ctx)
             except Exception as exc:  # tried again on the next pass
                 log.warning("could not update Q&A thread %d: %s", thread.thread_id,
                             describe(exc))  # fmt: skip
+
+
+async def _follow_talk(
+    thread: QAThread, talk: SessionTalk, signature: str, ctx: Delivering
+) -> None:
+    """One thread brought in step with its talk's new title, time or room."""
+    conference = ctx.service.conference
+    was = _signed(thread.signature)
+    card = cards.qa_card(talk, conference)
+    await ctx.sender.edit_first_message(thread.thread_id, thread.message_id, card)
+    if was is None or was[0] != talk.title:
+        await ctx.sender.rename_thread(thread.thread_id, cards.qa_thread_name(talk))
+    await ctx.state.qa.save_thread(replace(thread, signature=signature))
+    slot = talk.slot
+    if was is not None and was[1] != (int(slot.start.timestamp()), int(slot.end.timestamp()),
+                                      slot.room):  # fmt: skip
+        try:
+            await ctx.sender.post(
+                thread.thread_id, (), cards.thread_moved_text(talk, was[1], conference)
+            )
+        except Exception as exc:  # said at most once: the new signature is kept already
+            log.warning("could not tell Q&A thread %d its talk moved: %s", thread.thread_id,
+                        describe(exc))  # fmt: skip
+
+
+def _signed(signature: str) -> tuple[str, tuple[int, int, str | None]] | None:
+    """The title and place a thread_signature holds (None for one that does not read)."""
+    try:
+        title, start, end, room = signature.rsplit("|", 3)
+        return title, (int(start), int(end), room or None)
+    except ValueError:
+        return None
 
 
 class CloseKind(Kind):

@@ -1,0 +1,87 @@
+"""A correction in a room's channel: the talk on there when a new version came moved or
+was delayed, and the people in the room (who saw "▶️ Now" for it) are told at once.
+
+Planned from the recorded changes (bot.delivery.kinds.changes.recent), for each talk
+that was running by its old time when the version came (started, not ended) and whose
+room a server gave a channel before then; only the newest version's change of a talk
+(a talk delayed twice in a minute gets one correction, not two). Said from the program
+served when it goes, so it is never out of date; skipped if the talk is back where it
+was, no longer in the program, or over by both its old and new time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from bot.delivery.kind import Delivering, Kind, Planning, Send, Skip
+from bot.delivery.kinds.changes import recent
+from bot.delivery.shared import not_ended
+from bot.render import cards
+from bot.render.common import slot_of
+from bot.service.results import SessionTalk
+from bot.store.announcements_store import RoomChannel
+from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
+
+log = logging.getLogger(__name__)
+
+MOVED = "moved"
+
+
+class CorrectionKind(Kind):
+    """Owner: the guild; item: the talk; arming: the version (sync) that moved it."""
+
+    kind = DeliveryKind.CORRECTION
+    wanted = Wanted.ROOM_CHANNEL_ON
+
+    async def plan(self, planning: Planning) -> Sequence[Planned]:
+        by_room: dict[str, list[RoomChannel]] = {}
+        for channel in await planning.state.announcements.rooms(planning.conference):
+            if channel.enabled:
+                by_room.setdefault(channel.room, []).append(channel)
+        if not by_room:
+            return []
+        planned, told = [], set()
+        for sync_id, group in (await planning.read(recent)).items():  # newest first
+            for change in group:
+                if MOVED not in change.kinds or change.old is None or change.new is None:
+                    continue
+                start, end, room = change.old
+                applied = change.applied_ts
+                if not start <= applied < end or change.item_ref in told:
+                    continue  # not on when the version came, or a newer version moved it
+                told.add(change.item_ref)
+                channels = [c for c in by_room.get(room or "", ()) if c.updated_ts <= applied]
+                planned += [Planned(self.kind, c.guild_id, change.item_ref, c.channel_id,
+                                    applied, sync_id) for c in channels]  # fmt: skip
+        return planned
+
+    async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
+        talk = ctx.service.remindable(delivery.item_ref)
+        if not isinstance(talk, SessionTalk):
+            raise Skip("the talk is no longer in the program")
+        found = await ctx.state.versions.changes(ctx.conference, sync_id=delivery.arming)
+        change = next((c for c in found if c.item_ref == delivery.item_ref), None)
+        if change is None or change.old is None:
+            raise Skip("the change is no longer kept")
+        slot = talk.slot
+        if (int(slot.start.timestamp()), int(slot.end.timestamp()), slot.room) == change.old:
+            raise Skip("the talk is back where it was")
+        not_ended(max(slot.end, slot_of(change.old).end), ctx.now)
+        text = cards.correction_text(talk, change.old, ctx.service.conference)
+        return lambda: ctx.sender.post(delivery.target, (), text)
+
+    async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
+        """A room channel deleted or closed to us: stop posting there (as its talks'
+        lines do)."""
+        guild_id, channel_id = delivery.owner, delivery.target
+        if await ctx.state.announcements.disable_room(guild_id, channel_id, reason, ctx.now_ts):
+            log.warning("room channel %d in guild %d disabled: %s", channel_id, guild_id, reason)
+            return True
+        return False
+
+    async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
+        return False  # a channel post: the sender says TargetGone, never Unreachable
+
+
+KIND = CorrectionKind()
