@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from bot.address import AddressError, web_address
 from bot.changes import RecordedChange
 from bot.model import Conference, Event, Session, SessionKind, Slot
-from bot.render import timefmt
+from bot.render import board, timefmt
 from bot.render.common import (
     Place,
     abstract_excerpt,
@@ -72,9 +72,11 @@ from bot.service.results import (
     SessionBlock,
     SessionTalk,
     TalkAnswer,
+    Where,
 )
 from bot.service.status import ServerStatus
 from bot.service.watch import NO_STREAMS, Watch
+from bot.template import fill
 
 # Pages stay well under the total so a reader is not handed a wall of text.
 PAGE_BUDGET = 3500
@@ -286,7 +288,7 @@ def _as_of(at: datetime, tz: ZoneInfo) -> str:
     return f"As of {stamp(at, 'f')} · {local}"
 
 
-def _also_open(event: Event) -> str:
+def _also_open(event: ProgramItem) -> str:
     """A background item (badge pickup) beside what is on stage."""
     return f"Also open: {escape(event.title)}" + (
         f" ({escape(event.slot.room)})" if event.slot.room else ""
@@ -303,35 +305,99 @@ def _day_of(moment: datetime, at: datetime, tz: ZoneInfo) -> str:
     return ""
 
 
+def _where_note(where: Where) -> str:
+    """How a filter value was taken ("a track, not a room"), if it was taken otherwise."""
+    if where.note is None:
+        return ""
+    return "\n" + fill(where.note, {"found": where.found or ""}, escape)
+
+
+def _ambient_lines(items: Sequence[ProgramItem], tz: ZoneInfo) -> str:
+    """Background items: a line each for one or two (badge pickup), else one line."""
+    if len(items) <= 2:
+        return "".join(f"\n{_also_open(e)} until {stamp(e.slot.end, 't')}" for e in items)
+    return "\n" + (board.also_open(items, escape, tz) or "")
+
+
 def next_cards(
     answer: NextAnswer, conference: Conference, streams: Mapping[str, str] = NO_STREAMS
 ) -> list[Card]:
+    """Cards for a few items; the compact board (a line per talk) for many."""
     tz = conference.tz
     at = answer.at
-    title = f"What's next at {escape(conference.name)}"
-    stamp_line = _as_of(at, tz)
+    title = f"What's next at {escape(conference.name)}{board.where_label(answer.where, escape)}"
+    stamp_line = _as_of(at, tz) + _where_note(answer.where)
     if answer.phase is Phase.AFTER:
         text = f"{_ended(conference)} Thanks for coming!"
         return [fit(Card(title, f"{stamp_line}\n\n{text}", colour=GREY))]
     description = stamp_line
-    fields: list[Field] = []
+    footer = _derived_footer(board.shown_items(answer), conference)
     if answer.phase is Phase.BEFORE and answer.opening:
         first = answer.opening[0].slot.start
         description += (
             f"\n\n**{escape(conference.name)} opens {stamp(first, 'R')}**, {stamp(first, 'F')}."
         )
+    if not answer.upcoming and not answer.next_talks:
+        description += "\n\n" + _last_item(answer.where, conference)
+    opening = board.opening_soon(answer.opening_soon, escape, tz, lambda m: stamp(m, "R"))
+    if board.compact(answer):
+        sections = board.next_sections(answer, escape, lambda m: _board_time(m, at, tz), tz)
+        also = [x for x in (board.also_open(answer.ambient, escape, tz), opening) if x]
+        return _board_cards(Card(title, description, footer=footer), sections, "\n".join(also))
+    fields: list[Field] = []
+    if answer.phase is Phase.BEFORE and answer.opening:
         fields += [item_field(i, tz, "Opens", authors=False) for i in answer.opening]
     fields += [item_field(i, tz, "On now", watching=watch_of(i, at, streams))
                for i in answer.current]  # fmt: skip
-    fields += [item_field(i, tz, "Next" + _day_of(i.slot.start, at, tz)) for i in answer.upcoming]
+    fields += [item_field(i, tz, "Next" + _day_of(i.slot.start, at, tz))
+               for i in (*answer.upcoming, *answer.soon)]  # fmt: skip
     label = "First talk" if answer.upcoming else "Next talk"
     fields += [item_field(t, tz, label + _day_of(t.slot.start, at, tz)) for t in answer.next_talks]
-    if not answer.upcoming and not answer.next_talks:
-        description += f"\n\nThat is the last item of {escape(conference.name)}."
-    for e in answer.ambient:
-        description += f"\n{_also_open(e)} until {stamp(e.slot.end, 't')}"
-    footer = _derived_footer(answer.current + answer.upcoming + answer.next_talks, conference)
+    description += _ambient_lines(answer.ambient, tz) + (f"\n{opening}" if opening else "")
     return paginate(Card(title, description, footer=footer), fields)
+
+
+def _last_item(where: Where, conference: Conference) -> str:
+    if where.any:
+        return f"Nothing more{board.where_label(where, escape)} at {escape(conference.name)}."
+    return f"That is the last item of {escape(conference.name)}."
+
+
+def _board_time(moment: datetime, at: datetime, tz: ZoneInfo) -> str:
+    """How soon a start time on the board is (with its day if not today)."""
+    return f"{stamp(moment, 'R')}{_day_of(moment, at, tz)}"
+
+
+# A page of the board: its lines, well under Discord's 4096 for a description.
+BOARD_PAGE = 3900
+
+
+def _board_cards(base: Card, sections: Sequence[board.Section], also: str | None) -> list[Card]:
+    """The board's sections as descriptions, a page when the last is full; a section
+    that goes on to the next page names itself again there. Every line is on one page.
+    The "Also open" line stays on the first page, under its heading lines."""
+    head = base.description + (f"\n{also}" if also else "")
+    pages: list[list[str]] = [[]]
+    size = len(head)
+    for section in sections:
+        heading = f"**{section.heading}**" + (f" · {section.detail}" if section.detail else "")
+        lines = [f"\n{heading}", *section.lines]
+        for n, line in enumerate(lines):
+            cost = len(line) + 1
+            if size + cost > BOARD_PAGE and pages[-1]:
+                pages.append([] if n == 0 else [f"{heading} (continued)"])
+                size = len(base.description) + sum(len(x) + 1 for x in pages[-1])
+            pages[-1].append(line)
+            size += cost
+    count = len(pages)
+    cards = []
+    for i, page in enumerate(pages, start=1):
+        top = head if i == 1 else base.description
+        footer = base.footer
+        if count > 1:
+            footer = f"Page {i} of {count}" + (f" · {base.footer}" if base.footer else "")
+        cards.append(fit(replace(base, description="\n".join([top, *page]), footer=footer)))
+    return cards
 
 
 def now_cards(
@@ -339,21 +405,27 @@ def now_cards(
 ) -> list[Card]:
     tz = conference.tz
     at = answer.at
-    title = f"On now at {escape(conference.name)}"
-    description = _as_of(at, tz)
+    title = f"On now at {escape(conference.name)}{board.where_label(answer.where, escape)}"
+    description = _as_of(at, tz) + _where_note(answer.where)
     if answer.phase is Phase.BEFORE:
         description += f"\n\n{escape(conference.name)} has not started yet. Try `/next`."
     elif answer.phase is Phase.AFTER:
         description += f"\n\n{_ended(conference)}"
     elif not answer.current:
         description += "\n\nNothing is on stage right now. Try `/next`."
+    footer = _derived_footer(answer.current, conference)
+    if board.compact(answer):
+        sections = board.now_sections(answer, escape, tz)
+        also = board.also_open(answer.ambient, escape, tz)
+        return _board_cards(Card(title, description, footer=footer), sections, also)
     fields = [item_field(i, tz, "On now", watching=watch_of(i, at, streams))
               for i in answer.current]  # fmt: skip
-    for e in answer.ambient:
-        description += f"\n{_also_open(e)}"
-    return paginate(
-        Card(title, description, footer=_derived_footer(answer.current, conference)), fields
-    )
+    if len(answer.ambient) <= 2:
+        for e in answer.ambient:
+            description += f"\n{_also_open(e)}"
+    else:
+        description += "\n" + (board.also_open(answer.ambient, escape, tz) or "")
+    return paginate(Card(title, description, footer=footer), fields)
 
 
 def _derived_footer(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.changes import RecordedChange
 from bot.model import Conference, Event, Program, Session, SessionKind, TimeBasis
-from bot.render import timefmt
+from bot.render import board, timefmt
 from bot.render.common import (
     Place,
     abstract_excerpt,
@@ -41,6 +41,7 @@ from bot.service.results import (
     SessionBlock,
     SessionTalk,
     TalkAnswer,
+    Where,
 )
 from bot.service.status import ProgramFacts, ServerStatus
 from bot.store.build import BuildReport
@@ -85,13 +86,15 @@ def item_lines(
 
 def render_now(answer: NowAnswer, conference: Conference) -> str:
     tz = conference.tz
-    lines = [heading(conference, answer.at)]
+    lines = _filter_lines(conference, answer.at, answer.where)
     if answer.phase is Phase.BEFORE:
         lines.append(f"{conference.name} has not started yet. Try /next.")
     elif answer.phase is Phase.AFTER:
         lines.append(f"{conference.name} has ended. /paper and /author still find every talk.")
     elif not answer.current:
         lines.append("Nothing is on stage right now. Try /next.")
+    elif board.compact(answer):
+        lines += _board(board.now_sections(answer, _as_written, tz, True))
     else:
         lines.append("On now")
         for item in answer.current:
@@ -103,7 +106,7 @@ def render_now(answer: NowAnswer, conference: Conference) -> str:
 def render_next(answer: NextAnswer, conference: Conference) -> str:
     tz = conference.tz
     at = answer.at
-    lines = [heading(conference, at)]
+    lines = _filter_lines(conference, at, answer.where)
     if answer.phase is Phase.AFTER:
         lines.append(f"{conference.name} has ended. Thanks for coming!")
         lines.append("/paper <title> and /author <name> still find every talk.")
@@ -118,29 +121,44 @@ def render_next(answer: NextAnswer, conference: Conference) -> str:
         )
         for item in answer.opening:
             lines += item_lines(item, tz, authors=False)
+    if board.compact(answer):
+        lines += _board(board.next_sections(answer, _as_written, _board_time(at, tz), tz, True))
+    else:
+        lines += _next_items(answer, tz)
+    if not answer.upcoming and not answer.next_talks:
+        where = board.where_label(answer.where, _as_written)
+        lines.append(f"Nothing more{where} at {conference.name}." if answer.where.any
+                     else f"That is the last item of {conference.name}.")  # fmt: skip
+    lines += _ambient(answer.ambient, tz)
+    relative = lambda moment: timefmt.relative(moment, at)  # noqa: E731
+    if opening := board.opening_soon(answer.opening_soon, _as_written, tz, relative):
+        lines.append(opening)
+    return "\n".join(lines)
+
+
+def _next_items(answer: NextAnswer, tz: ZoneInfo) -> list[str]:
+    """On now, next and the next talk, an item in a few lines each (a few rooms)."""
+    at = answer.at
+    lines: list[str] = []
     if answer.current:
         lines.append("On now")
         for item in answer.current:
             lines += item_lines(item, tz)
     if answer.upcoming:
         lines.append(_next_label(answer.upcoming[0].slot.start, at, tz))
-        for item in answer.upcoming:
+        for item in (*answer.upcoming, *answer.soon):
             lines += item_lines(item, tz, at)
     if answer.next_talks:
-        lines.append(
-            _next_label(
-                answer.next_talks[0].slot.start,
-                at,
-                tz,
-                "First talk" if answer.upcoming else "Next talk",
-            )
-        )
+        label = "First talk" if answer.upcoming else "Next talk"
+        lines.append(_next_label(answer.next_talks[0].slot.start, at, tz, label))
         for talk in answer.next_talks:
             lines += item_lines(talk, tz, at)
-    if not answer.upcoming and not answer.next_talks:
-        lines.append(f"That is the last item of {conference.name}.")
-    lines += _ambient(answer.ambient, tz)
-    return "\n".join(lines)
+    return lines
+
+
+def _board_time(at: datetime, tz: ZoneInfo) -> Callable[[datetime], str]:
+    """How the board's console text writes a start time: '11:05 (in 3 min)'."""
+    return lambda moment: timefmt.relative(moment, at) + _next_label(moment, at, tz, "")
 
 
 def _next_label(start: datetime, at: datetime, tz: ZoneInfo, label: str = "Next") -> str:
@@ -149,13 +167,37 @@ def _next_label(start: datetime, at: datetime, tz: ZoneInfo, label: str = "Next"
     return label
 
 
-def _ambient(events: tuple[Event, ...], tz: ZoneInfo) -> list[str]:
+def _ambient(events: Sequence[ProgramItem], tz: ZoneInfo) -> list[str]:
+    """Background items: a line each for one or two (badge pickup), else one line."""
+    if len(events) > 2:
+        return [board.also_open(events, _as_written, tz) or ""]
     return [
         f"Also open: {e.title}"
         + (f" ({e.slot.room})" if e.slot.room else "")
         + f" until {timefmt.clock(e.slot.end, tz)}"
         for e in events
     ]
+
+
+def _as_written(text: str) -> str:
+    return text
+
+
+def _board(sections: Sequence[board.Section]) -> list[str]:
+    """The compact board as text: each heading, then a line per item."""
+    lines: list[str] = []
+    for section in sections:
+        lines.append(section.heading + (f" ({section.detail})" if section.detail else ""))
+        lines += [f"{INDENT}{line.replace('`', '')}" for line in section.lines]
+    return lines
+
+
+def _filter_lines(conference: Conference, at: datetime, where: Where) -> list[str]:
+    """The heading, with the filter, and how a filter value was taken if it was."""
+    lines = [heading(conference, at) + board.where_label(where, _as_written)]
+    if where.note:
+        lines.append(where.note.replace("{found}", where.found or ""))
+    return lines
 
 
 def render_talk(answer: TalkAnswer | NoMatch, conference: Conference) -> str:

@@ -10,12 +10,15 @@ import functools
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.bulk import bulk_build
 from bot.model import Event, Program, Session
 from bot.search import Hit, ProgramIndex
+from bot.service import board
+from bot.service.board import FilterError, Places, matches
 from bot.service.results import (
+    EVERYWHERE,
     AffiliationMatch,
     AuthorAnswer,
     AuthoredTalk,
@@ -32,6 +35,7 @@ from bot.service.results import (
     SessionTalk,
     Suggestion,
     TalkAnswer,
+    Where,
 )
 from bot.service.timeline import Timeline
 from bot.service.when import WhenError, parse_when
@@ -51,6 +55,11 @@ SESSION_MATCH = 70.0
 SUGGESTION_FLOOR = 35.0
 # People within this many points of the best match are equally plausible ('Chen').
 PERSON_TIE = 6.0
+# /next lists what starts within this long after the next start time: at FOSDEM one
+# devroom starts at 11:05 and the next at 11:10, and both are "next" to a reader.
+SOON = timedelta(minutes=15)
+# Filtered timelines kept per service (a room channel asks for its room all day).
+FILTERS_KEPT = 64
 
 
 class QueryError(ValueError):
@@ -104,6 +113,13 @@ def places_of(item: ProgramItem | Session) -> set[str]:
     return {place for place in (item.slot.room, track) if place}
 
 
+def _followed(items: Iterable[ProgramItem], favourites: frozenset[str]) -> frozenset[str]:
+    """The keys of the items in a room or track the person follows."""
+    if not favourites:
+        return frozenset()
+    return frozenset(item.key for item in items if places_of(item) & favourites)
+
+
 def _typed(text: str | None) -> str:
     """What someone has typed so far, or '' if it is nothing usable."""
     try:
@@ -134,6 +150,7 @@ class ProgramService:
             self.talks = {t.key: SessionTalk(t, sessions[t.session_key]) for t in program.talks}
             self.people = {person.key: person for person in program.people}
             self.timeline = Timeline([*self.talks.values(), *program.events])
+        self._timelines: dict[Where, Timeline] = {}
         self._sessions_by_start: dict[int, list[Session]] = {}
         for session in program.sessions:
             start = int(session.slot.start.timestamp())
@@ -159,35 +176,94 @@ class ProgramService:
 
     # -- time ---------------------------------------------------------------------------
 
-    def now(self, now: datetime, favourites: frozenset[str] = frozenset()) -> NowAnswer:
-        """What is on; items in `favourites` (rooms or tracks the person follows) first."""
+    def now(
+        self, now: datetime, favourites: frozenset[str] = frozenset(), where: Where = EVERYWHERE
+    ) -> NowAnswer:
+        """What is on; items in `favourites` (rooms or tracks the person follows) first;
+        only the room, track or language `where` names, if it names one."""
         at = now.astimezone(self.conference.tz)
+        timeline = self._timeline(where)
+        current = favourites_first(timeline.current(at), favourites)
         return NowAnswer(
             at=at,
             phase=self._phase(at),
-            current=favourites_first(self.timeline.current(at), favourites),
-            ambient=tuple(self.timeline.current_ambient(at)),  # type: ignore[arg-type]
+            current=current,
+            ambient=tuple(timeline.current_ambient(at)),
+            where=where,
+            followed=_followed(current, favourites),
         )
 
-    def next(self, now: datetime, favourites: frozenset[str] = frozenset()) -> NextAnswer:
+    def next(
+        self, now: datetime, favourites: frozenset[str] = frozenset(), where: Where = EVERYWHERE
+    ) -> NextAnswer:
         """What is on and what comes next; with 28 rooms at once (FOSDEM) the rooms and
-        tracks in `favourites` come first, so the first page is the reader's."""
+        tracks in `favourites` come first, so the first page is the reader's. `where`
+        keeps one room, track or language."""
         at = now.astimezone(self.conference.tz)
         phase = self._phase(at)
-        current = self.timeline.current(at)
+        timeline = self._timeline(where)
+        current = timeline.current(at)
         rooms = [i.slot.room for i in current if isinstance(i, SessionTalk)]
-        upcoming = self.timeline.upcoming(at, rooms)
+        upcoming = timeline.upcoming(at, rooms)
         shown = {i.key for i in upcoming}
-        next_talks = [t for t in self.timeline.next_talks(at) if t.key not in shown]
+        until = (upcoming[0].slot.start if upcoming else at) + SOON
+        soon = [i for i in timeline.starting(at, until) if i.key not in shown]
+        shown |= {i.key for i in soon}
+        next_talks = [t for t in timeline.next_talks(at) if t.key not in shown]
+        ambient = [i for i in timeline.current_ambient(at) if i.key not in shown]
         return NextAnswer(
             at=at,
             phase=phase,
             current=favourites_first(current, favourites),
-            ambient=tuple(self.timeline.current_ambient(at)),  # type: ignore[arg-type]
+            ambient=tuple(ambient),
             upcoming=favourites_first(upcoming, favourites),
             next_talks=tuple(next_talks),
-            opening=tuple(self.timeline.opening()) if phase is Phase.BEFORE else (),
+            opening=tuple(timeline.opening()) if phase is Phase.BEFORE else (),
+            soon=favourites_first(soon, favourites),
+            opening_soon=tuple(timeline.ambient_starting(at, until)),
+            where=where,
+            followed=_followed([*current, *upcoming, *soon, *next_talks], favourites),
         )
+
+    def _timeline(self, where: Where) -> Timeline:
+        """The whole program's timeline, or one of only what `where` keeps (built once
+        per filter, a few kept: a filtered /next costs what an unfiltered one does)."""
+        if not where.any:
+            return self.timeline
+        found = self._timelines.get(where)
+        if found is None:
+            if len(self._timelines) >= FILTERS_KEPT:
+                self._timelines.pop(next(iter(self._timelines)))
+            kept = [i for i in self.timeline.items if matches(i, where)]
+            found = self._timelines[where] = Timeline(kept)
+        return found
+
+    # -- filters of the board -----------------------------------------------------------
+
+    @functools.cached_property
+    def places(self) -> Places:
+        """The rooms, tracks and languages of the program, to filter the board by."""
+        talks = self.talks.values()
+        tracks = sorted({track for t in talks if (track := t.talk.track or t.session.track)})
+        languages = sorted({t.talk.language for t in talks if t.talk.language})
+        return Places(self.rooms, tuple(tracks), tuple(languages))
+
+    def where(
+        self, room: str | None = None, track: str | None = None, language: str | None = None
+    ) -> Where:
+        """The filter for what a person typed in /next's options; a QueryError in one
+        sentence for a value that names nothing here (with the closest names)."""
+        try:
+            return self.places.resolve(room, track, language, clean_query)
+        except FilterError as exc:
+            raise QueryError(exc.template, conference=self.conference.name, typed=exc.typed,
+                             close=exc.close) from None  # fmt: skip
+
+    def suggest_tracks(self, text: str, limit: int = 25) -> list[Suggestion]:
+        return board.suggest(self.places.tracks, _typed(text), limit)
+
+    def suggest_languages(self, text: str, limit: int = 25) -> list[Suggestion]:
+        return board.suggest(self.places.languages, _typed(text), limit)
 
     def when(self, text: str, now: datetime) -> datetime:
         """Resolve a typed moment ('thursday 9:00'); raises WhenError."""

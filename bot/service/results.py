@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from bot.model import Authorship, Event, Session, Slot, Talk
@@ -11,6 +11,14 @@ from bot.model import Authorship, Event, Session, Slot, Talk
 # Long-running background items (badge pickup runs all day) would otherwise be "on now"
 # at every moment and drown out the talk that is actually on stage.
 AMBIENT_KINDS = frozenset({"registration"})
+# Items that are open rather than on stage: a congress's assemblies, FOSDEM 2021's 111
+# virtual stands (51 open at 09:30), an info desk. Matched as the start of the source's
+# own type word, case aside ('standtrack', 'Assembly').
+BACKGROUND_KINDS = ("assembl", "stand", "booth", "infodesk", "info desk", "exhibit",
+                    "installation", "registration")  # fmt: skip
+# Anything longer is open rather than on stage (all-day workshops, hack spaces); a
+# keynote, a lunch or a two-hour workshop is shorter.
+LONG = timedelta(hours=3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +49,12 @@ ProgramItem = SessionTalk | Event
 
 
 def is_ambient(item: ProgramItem) -> bool:
-    return isinstance(item, Event) and item.kind in AMBIENT_KINDS
+    """Whether an item is open in the background (one short "Also open" line) rather
+    than on stage: registration, anything over LONG, or of a background type."""
+    if item.slot.duration > LONG:
+        return True
+    kind = item.talk.kind if isinstance(item, SessionTalk) else item.kind
+    return bool(kind) and kind.casefold().startswith(BACKGROUND_KINDS)  # type: ignore[union-attr]
 
 
 class Phase(StrEnum):
@@ -51,11 +64,33 @@ class Phase(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Where:
+    """A filter of the board: one room, track or language (None: any). `note`, naming
+    `{found}` as `found`, says how a value was taken ("a track, not a room")."""
+
+    room: str | None = None
+    track: str | None = None
+    language: str | None = None
+    note: str | None = None
+    found: str | None = None
+
+    @property
+    def any(self) -> bool:
+        """Whether anything is filtered."""
+        return (self.room, self.track, self.language) != (None, None, None)
+
+
+EVERYWHERE = Where()
+
+
+@dataclass(frozen=True, slots=True)
 class NowAnswer:
     at: datetime
     phase: Phase
     current: tuple[ProgramItem, ...]
-    ambient: tuple[Event, ...]
+    ambient: tuple[ProgramItem, ...]
+    where: Where = EVERYWHERE
+    followed: frozenset[str] = frozenset()  # keys of the items in places the person follows
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +99,23 @@ class NextAnswer:
 
     `upcoming` holds every item starting at the next start time, across all rooms, plus
     the next item in each room that has a talk on now (parallel tracks need not line up).
+    `soon` holds the other items starting within SOON of that next start time (at FOSDEM
+    a devroom starts at 11:05, the next at 11:10). `ambient` is what is open in the
+    background (registration, assemblies, all-day workshops), said in one line, and
+    `opening_soon` what of it opens by then (FOSDEM 2021's 51 stands at 09:30).
     """
 
     at: datetime
     phase: Phase
     current: tuple[ProgramItem, ...]
-    ambient: tuple[Event, ...]
+    ambient: tuple[ProgramItem, ...]
     upcoming: tuple[ProgramItem, ...]
     next_talks: tuple[SessionTalk, ...]
     opening: tuple[ProgramItem, ...] = ()
+    soon: tuple[ProgramItem, ...] = ()
+    opening_soon: tuple[ProgramItem, ...] = ()  # background items opening by then
+    where: Where = EVERYWHERE
+    followed: frozenset[str] = frozenset()  # keys of the items in places the person follows
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ class Timeline:
         self.talks = [i for i in self.foreground if isinstance(i, SessionTalk)]
         self._fg_starts = [i.slot.start for i in self.foreground]
         self._talk_starts = [i.slot.start for i in self.talks]
+        self._ambient_starts = [i.slot.start for i in self.ambient]
         self._long = [i for i in self.foreground if i.slot.duration > _LONG]
         short = [i.slot.duration for i in self.foreground if i.slot.duration <= _LONG]
         self._max_short = max(short, default=timedelta(0))
@@ -71,6 +72,18 @@ class Timeline:
                 found.append(item)
                 waiting.discard(item.slot.room)
         return found
+
+    def starting(self, after: datetime, until: datetime) -> list[ProgramItem]:
+        """Foreground items starting after `after` and at or before `until`, in order."""
+        lo = bisect.bisect_right(self._fg_starts, after.astimezone(UTC))
+        hi = bisect.bisect_right(self._fg_starts, until.astimezone(UTC))
+        return self.foreground[lo:hi]
+
+    def ambient_starting(self, after: datetime, until: datetime) -> list[ProgramItem]:
+        """Background items opening after `after` and at or before `until`, in order."""
+        lo = bisect.bisect_right(self._ambient_starts, after.astimezone(UTC))
+        hi = bisect.bisect_right(self._ambient_starts, until.astimezone(UTC))
+        return self.ambient[lo:hi]
 
     def opening(self) -> list[ProgramItem]:
         """Everything (ambient items too) that starts when the conference opens."""

@@ -1,0 +1,175 @@
+"""The compact board: /next and /now when many rooms run at once.
+
+At OSDI one or two talks are on, and each gets a card of its own. At FOSDEM 28 rooms run
+at once and 31 talks start within 15 minutes; as cards they were 6 pages, and at a
+congress the all-day assemblies "on now" pushed the main-hall lectures to page 7. The
+board gives each talk one line (room, title, first speaker) under its start time, what
+starts next first, what is on after it, and what is open all day in one "Also open"
+line. The person's own rooms and tracks (from /remind) come before everything.
+
+Sections are built here for both renderers: `show` makes outside text safe for the
+surface (Discord's escape, or as written for the console), `moment` writes a start time
+as the surface shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+from bot.render import timefmt
+from bot.render.common import item_kind
+from bot.service.results import NextAnswer, NowAnswer, ProgramItem, SessionTalk, Where
+
+# More items than fit one page of cards: the board is compact from here on.
+COMPACT_FROM = 9
+# What one line keeps of each part, so that 30 lines fit one embed's description.
+ROOM_MAX, TITLE_MAX, SPEAKER_MAX = 22, 64, 26
+# Background items named in the "Also open" line; the rest are counted.
+ALSO_NAMED = 3
+
+Show = Callable[[str], str]
+Moment = Callable[[datetime], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A heading and its lines: one start time, what is on now, the person's own."""
+
+    heading: str
+    lines: tuple[str, ...]
+    detail: str = ""  # after the heading, not bold: how soon
+
+
+def shown_items(answer: NextAnswer | NowAnswer) -> list[ProgramItem]:
+    """Every item the answer lists one by one (background items are one line)."""
+    if isinstance(answer, NowAnswer):
+        return list(answer.current)
+    return [*answer.current, *answer.upcoming, *answer.soon, *answer.next_talks]
+
+
+def compact(answer: NextAnswer | NowAnswer) -> bool:
+    """Whether the answer lists more items than a page of cards holds."""
+    return len(shown_items(answer)) >= COMPACT_FROM
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _whole(text: str, limit: int) -> str:
+    return text
+
+
+def item_line(
+    item: ProgramItem, show: Show, tz: ZoneInfo, *, until: bool = False, whole: bool = False
+) -> str:
+    """'`K.3.201` Title — First Speaker', the room in code so rooms line up by eye; cut
+    to fit a page unless `whole` (the console, which has no pages)."""
+    cut = _whole if whole else _cut
+    room = f"`{cut(item.slot.room, ROOM_MAX).replace('`', 'ˋ')}` " if item.slot.room else ""
+    if isinstance(item, SessionTalk):
+        text = show(cut(item.title, TITLE_MAX))
+        if authors := item.talk.authors:
+            more = " et al." if len(authors) > 1 else ""
+            text += f" — {show(cut(authors[0].name, SPEAKER_MAX))}{more}"
+    else:
+        text = f"{show(item_kind(item))}: {show(cut(item.title, TITLE_MAX))}"
+    if until:
+        text += f" · until {timefmt.clock(item.slot.end, tz)}"
+    return room + text
+
+
+def where_label(where: Where, show: Show) -> str:
+    """' · Janson', ' · track Security', ' · language de' for a title."""
+    parts = [show(where.room)] if where.room else []
+    parts += [f"track {show(where.track)}"] if where.track else []
+    parts += [f"language {show(where.language)}"] if where.language else []
+    return "".join(f" · {p}" for p in parts)
+
+
+def also_open(items: Sequence[ProgramItem], show: Show, tz: ZoneInfo) -> str | None:
+    """One line for what is open in the background, however much there is."""
+    if not items:
+        return None
+    if len(items) == 1:
+        (item,) = items
+        room = f" ({show(item.slot.room)})" if item.slot.room else ""
+        return (f"Also open: {show(_cut(item.title, TITLE_MAX))}{room}"
+                f" until {timefmt.clock(item.slot.end, tz)}")  # fmt: skip
+    named = ", ".join(show(_cut(i.title, 40)) for i in items[:ALSO_NAMED])
+    rest = len(items) - ALSO_NAMED
+    return f"Also open ({len(items)}): {named}" + (f" and {rest} more" if rest > 0 else "")
+
+
+def opening_soon(
+    items: Sequence[ProgramItem], show: Show, tz: ZoneInfo, moment: Moment
+) -> str | None:
+    """One line for the background items that open soon: 'Also opening 09:30 (51): …'."""
+    if not items:
+        return None
+    start = items[0].slot.start
+    named = ", ".join(show(_cut(i.title, 40)) for i in items[:ALSO_NAMED])
+    rest = len(items) - ALSO_NAMED
+    more = f" and {rest} more" if rest > 0 else ""
+    count = f", {len(items)} items" if len(items) > 1 else ""
+    return f"Also opening at {timefmt.clock(start, tz)} ({moment(start)}){count}: {named}{more}"
+
+
+def next_sections(
+    answer: NextAnswer, show: Show, moment: Moment, tz: ZoneInfo, whole: bool = False
+) -> list[Section]:
+    """What starts next first, a section per start time; then the next talk if it is
+    later; then what is on now. The person's own first of all."""
+    mine = answer.followed
+    sections: list[Section] = []
+    at = answer.at
+    own = [i for i in (*answer.current, *answer.upcoming, *answer.soon) if i.key in mine]
+    if own:
+        own.sort(key=lambda i: (i.slot.start, i.slot.room or ""))
+        lines = [("now · " if i.slot.start <= at else f"{timefmt.clock(i.slot.start, tz)} · ")
+                 + item_line(i, show, tz, whole=whole) for i in own]  # fmt: skip
+        sections.append(Section("⭐ Where you follow", tuple(lines)))
+    starting = sorted(
+        (i for i in (*answer.upcoming, *answer.soon) if i.key not in mine),
+        key=lambda i: (i.slot.start, i.slot.room or "", i.title),
+    )
+    for start, group in groupby(starting, key=lambda i: i.slot.start):
+        lines = [item_line(i, show, tz, whole=whole) for i in group]
+        sections.append(Section(f"Next · {timefmt.clock(start, tz)}", tuple(lines), moment(start)))
+    if answer.next_talks:
+        label = "First talk" if answer.upcoming else "Next talk"
+        start = answer.next_talks[0].slot.start
+        lines = [
+            item_line(t, show, tz, whole=whole) for t in answer.next_talks if t.key not in mine
+        ]
+        if lines:
+            sections.append(
+                Section(f"{label} · {timefmt.clock(start, tz)}", tuple(lines), moment(start))
+            )
+    now_lines = [
+        item_line(i, show, tz, until=True, whole=whole) for i in answer.current if i.key not in mine
+    ]
+    if now_lines:
+        sections.append(Section("On now", tuple(now_lines)))
+    return sections
+
+
+def now_sections(answer: NowAnswer, show: Show, tz: ZoneInfo, whole: bool = False) -> list[Section]:
+    """What is on, the person's own first."""
+    mine = [
+        item_line(i, show, tz, until=True, whole=whole)
+        for i in answer.current
+        if i.key in answer.followed
+    ]
+    on_now = sorted((i for i in answer.current if i.key not in answer.followed), key=_by_room)
+    rest = [item_line(i, show, tz, until=True, whole=whole) for i in on_now]
+    sections = [Section("⭐ Where you follow", tuple(mine))] if mine else []
+    return sections + ([Section("On now", tuple(rest))] if rest else [])
+
+
+def _by_room(item: ProgramItem) -> tuple[str, datetime]:
+    return (item.slot.room or "", item.slot.start)

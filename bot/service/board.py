@@ -1,0 +1,135 @@
+"""Filters of the board (/next, /now): one room, one track, one language.
+
+At FOSDEM 28 rooms run at once and at a congress 90; a person in one room, or following
+one track, asks for theirs. What they type is resolved here against the program's own
+rooms, tracks and languages, and anything that resolves to nothing is refused with one
+sentence that says what was typed and what is close. Pure: no clock, no Discord.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from bot.normalize import fold
+from bot.service.results import ProgramItem, SessionTalk, Suggestion, Where
+
+# An autocomplete value (and a typed one) that lifts a room channel's default room.
+EVERY_ROOM = "*"
+EVERY_ROOM_WORDS = frozenset({"*", "all", "any", "every room", "all rooms", "everywhere"})
+
+# Languages people type by name rather than by the program's code.
+LANGUAGE_NAMES = {
+    "english": "en", "german": "de", "deutsch": "de", "french": "fr", "francais": "fr",
+    "spanish": "es", "espanol": "es", "italian": "it", "dutch": "nl", "nederlands": "nl",
+    "portuguese": "pt", "polish": "pl", "russian": "ru", "japanese": "ja", "chinese": "zh",
+}  # fmt: skip
+
+
+class FilterError(ValueError):
+    """A filter value that names nothing in the program. `template` names outside text
+    as {conference}, {typed} and {close}: the service turns it into a QueryError, which
+    each adapter fills in its own way (Discord escapes it)."""
+
+    def __init__(self, template: str, typed: str, close: str = "") -> None:
+        self.template, self.typed, self.close = template, typed, close
+        super().__init__(template)
+
+
+def matches(item: ProgramItem, where: Where) -> bool:
+    """Whether an item is in the room, of the track and in the language asked for."""
+    if where.room is not None and item.slot.room != where.room:
+        return False
+    if where.track is not None and track_of(item) != where.track:
+        return False
+    if where.language is not None:
+        return isinstance(item, SessionTalk) and (item.talk.language or "").casefold() == (
+            where.language.casefold()
+        )
+    return True
+
+
+def track_of(item: ProgramItem) -> str | None:
+    """A talk's track, or its session's where the talk names none."""
+    if isinstance(item, SessionTalk):
+        return item.talk.track or item.session.track
+    return None
+
+
+def _pick(names: Iterable[str], typed: str) -> str | None:
+    """The name typed, in any case and with or without accents; None if none is."""
+    names = tuple(names)
+    for same in (str.casefold, fold):
+        wanted = same(typed)
+        found = [name for name in names if same(name) == wanted]
+        if len(found) == 1 or (found and same is str.casefold):
+            return found[0]
+    return None
+
+
+def suggest(names: Iterable[str], typed: str, limit: int = 25) -> list[Suggestion]:
+    """Names containing what is typed (accents and case aside), those starting with it
+    first, then in the program's order."""
+    wanted = fold(typed)
+    found = [name for name in names if wanted in fold(name)]
+    found.sort(key=lambda name: not fold(name).startswith(wanted))
+    return [Suggestion(name, name) for name in found[:limit]]
+
+
+@dataclass(frozen=True, slots=True)
+class Places:
+    """What a program has to filter by."""
+
+    rooms: tuple[str, ...]
+    tracks: tuple[str, ...]
+    languages: tuple[str, ...]
+
+    def resolve(
+        self, room: str | None, track: str | None, language: str | None,
+        clean: Callable[[str, str], str],
+    ) -> Where:  # fmt: skip
+        """The filter for what was typed in each option (already given or None);
+        `clean` refuses what no person would mean (too long, control characters).
+        A room typed into `track` (or a track into `room`) is taken as what it is, and
+        the answer says so."""
+        notes: list[tuple[str, str]] = []  # (sentence naming {found}, what was found)
+        found_room = found_track = found_language = None
+        if room is not None and fold(room) not in {fold(w) for w in EVERY_ROOM_WORDS}:
+            typed = clean(room, "room")
+            found_room = _pick(self.rooms, typed)
+            if found_room is None and (as_track := _pick(self.tracks, typed)) is not None:
+                found_track = as_track
+                notes.append(("“{found}” is a track, not a room: showing the track.", as_track))
+            elif found_room is None:
+                self._refuse("room", typed, self.rooms)
+        if track is not None:
+            typed = clean(track, "track")
+            as_track = _pick(self.tracks, typed)
+            if as_track is None and found_room is None and (r := _pick(self.rooms, typed)):
+                found_room = r
+                notes.append(("“{found}” is a room, not a track: showing the room.", r))
+            elif as_track is None:
+                self._refuse("track", typed, self.tracks)
+            else:
+                found_track = as_track
+        if language is not None:
+            typed = clean(language, "language")
+            if not self.languages:
+                raise FilterError(
+                    "{conference} gives no talk a language, so there is none to pick.", typed
+                )
+            code = LANGUAGE_NAMES.get(fold(typed), typed)
+            found_language = _pick(self.languages, code)
+            if found_language is None:
+                self._refuse("language", typed, self.languages)
+        note = notes[0] if notes else (None, None)
+        return Where(found_room, found_track, found_language, *note)
+
+    def _refuse(self, what: str, typed: str, names: tuple[str, ...]) -> None:
+        close = ", ".join(s.label for s in suggest(names, typed[:40], 3))
+        if not close and what == "language":
+            close = ", ".join(names[:5])
+        hint = " Did you mean {close}?" if close else ""
+        raise FilterError(
+            f"No {what} of {{conference}} is called “{{typed}}”." + hint, typed[:60], close
+        )
