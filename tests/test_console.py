@@ -192,7 +192,7 @@ def test_an_internal_failure_answers_that_line_and_the_session_goes_on(
 ):
     console = Console(service, FixedClock(pacific("2024-07-10T10:50")))
 
-    def broken(now):
+    def broken(now, *filters, **named):
         raise RuntimeError("index on fire")
 
     monkeypatch.setattr(service, "now", broken)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -55,8 +56,14 @@ class Console:
         self.conference = service.conference
         c = Command
         self.commands: dict[str, Command] = {
-            "next": c("/next [when]", "what's on and what's next", self.next),
-            "now": c("/now", "what is on stage right now", self.now),
+            "next": c(
+                "/next [when] [room:…] [track:…] [language:…]",
+                "what starts next, and what's on",
+                self.next,
+            ),
+            "now": c(
+                "/now [room:…] [track:…] [language:…]", "what is on stage right now", self.now
+            ),
             "paper": c("/paper <title>", "find a paper by (part of) its title", self.talk, True),
             "author": c("/author <name>", "a person's papers, with times", self.author, True),
             "session": c("/session <name>", "a session's talks and times", self.session, True),
@@ -98,12 +105,17 @@ class Console:
         return "Commands: " + ", ".join(c.usage for c in self.commands.values()) + "."
 
     def next(self, argument: str) -> Reply:
+        argument, options = _options(argument)
+        where = self.service.where(**options)
         now = self.clock.now()
         at = self.service.when(argument, now) if argument else now
-        return Reply(text.render_next(self.service.next(at), self.conference))
+        answer = self.service.next(at, where=where)
+        return Reply(text.render_next(answer, self.conference))
 
     def now(self, argument: str) -> Reply:
-        return Reply(text.render_now(self.service.now(self.clock.now()), self.conference))
+        where = self.service.where(**_options(argument)[1])
+        answer = self.service.now(self.clock.now(), where=where)
+        return Reply(text.render_now(answer, self.conference))
 
     def talk(self, argument: str) -> Reply:
         if (gone := find_cancelled(self.service, argument, self.cancelled)) is not None:
@@ -178,6 +190,19 @@ class Console:
                 return OK
             if line.strip():
                 print(self.execute(line).text, file=out)
+
+
+# '/next 14:00 room:Janson track:LLVM': the board's filters, named as Discord's options.
+_OPTION = re.compile(r"(?:^|\s)(room|track|language):", re.IGNORECASE)
+
+
+def _options(argument: str) -> tuple[str, dict[str, str]]:
+    """What comes before the first option (a moment), and each option's value."""
+    parts = _OPTION.split(argument)
+    options = {
+        name.lower(): value.strip() for name, value in zip(parts[1::2], parts[2::2], strict=False)
+    }
+    return parts[0].strip(), options
 
 
 def _code(answer: object) -> int:

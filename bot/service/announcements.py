@@ -38,6 +38,11 @@ class AnnouncementsService:
         """Stop posting a room's talks; False when it had no channel."""
         return await self.store.remove_room(guild_id, conference, room)
 
+    async def room_of(self, guild_id: int, conference: str, channel_id: int) -> str | None:
+        """The room a channel is for (/announce room), so that /next asked there shows
+        that room first of all; None for any other channel."""
+        return await self.store.room_of_channel(guild_id, conference, channel_id)
+
     async def off(self, guild_id: int, now: datetime, conference: str | None = None) -> bool:
         """Stop one conference's announcements in a server, or every conference's (None);
         False when none were on."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz, process
+
 from bot.normalize import fold
 from bot.service.results import ProgramItem, SessionTalk, Suggestion, Where
 
@@ -18,12 +20,20 @@ from bot.service.results import ProgramItem, SessionTalk, Suggestion, Where
 EVERY_ROOM = "*"
 EVERY_ROOM_WORDS = frozenset({"*", "all", "any", "every room", "all rooms", "everywhere"})
 
+# How close (rapidfuzz WRatio, 0-100) a name must be to be offered for a typo.
+NEAR = 75.0
 # Languages people type by name rather than by the program's code.
 LANGUAGE_NAMES = {
     "english": "en", "german": "de", "deutsch": "de", "french": "fr", "francais": "fr",
     "spanish": "es", "espanol": "es", "italian": "it", "dutch": "nl", "nederlands": "nl",
     "portuguese": "pt", "polish": "pl", "russian": "ru", "japanese": "ja", "chinese": "zh",
 }  # fmt: skip
+
+
+# A name that is both a room and a track: the option picked says which; the answer says
+# the other exists.
+BOTH_ROOM = "Showing the room {found}; a track has that name too (pick it in `track`)."
+BOTH_TRACK = "Showing the track {found}; a room has that name too (pick it in `room`)."
 
 
 class FilterError(ValueError):
@@ -76,6 +86,14 @@ def suggest(names: Iterable[str], typed: str, limit: int = 25) -> list[Suggestio
     return [Suggestion(name, name) for name in found[:limit]]
 
 
+def _near(names: tuple[str, ...], typed: str) -> list[Suggestion]:
+    """Names spelled close to what was typed ('Jansen' for 'Janson'), for a refusal."""
+    folded = {name: fold(name) for name in names}
+    found = process.extract(fold(typed[:60]), folded, scorer=fuzz.WRatio, limit=3,
+                            score_cutoff=NEAR)  # fmt: skip
+    return [Suggestion(name, name) for _, _, name in found]
+
+
 @dataclass(frozen=True, slots=True)
 class Places:
     """What a program has to filter by."""
@@ -94,7 +112,7 @@ class Places:
         the answer says so."""
         notes: list[tuple[str, str]] = []  # (sentence naming {found}, what was found)
         found_room = found_track = found_language = None
-        if room is not None and fold(room) not in {fold(w) for w in EVERY_ROOM_WORDS}:
+        if room is not None and " ".join(room.split()).casefold() not in EVERY_ROOM_WORDS:
             typed = clean(room, "room")
             found_room = _pick(self.rooms, typed)
             if found_room is None and (as_track := _pick(self.tracks, typed)) is not None:
@@ -102,6 +120,8 @@ class Places:
                 notes.append(("“{found}” is a track, not a room: showing the track.", as_track))
             elif found_room is None:
                 self._refuse("room", typed, self.rooms)
+            elif _pick(self.tracks, typed) is not None:
+                notes.append((BOTH_ROOM, found_room))
         if track is not None:
             typed = clean(track, "track")
             as_track = _pick(self.tracks, typed)
@@ -112,6 +132,8 @@ class Places:
                 self._refuse("track", typed, self.tracks)
             else:
                 found_track = as_track
+                if _pick(self.rooms, typed) is not None:
+                    notes.append((BOTH_TRACK, as_track))
         if language is not None:
             typed = clean(language, "language")
             if not self.languages:
@@ -126,7 +148,7 @@ class Places:
         return Where(found_room, found_track, found_language, *note)
 
     def _refuse(self, what: str, typed: str, names: tuple[str, ...]) -> None:
-        close = ", ".join(s.label for s in suggest(names, typed[:40], 3))
+        close = ", ".join(s.label for s in suggest(names, typed[:40], 3) or _near(names, typed))
         if not close and what == "language":
             close = ", ".join(names[:5])
         hint = " Did you mean {close}?" if close else ""

@@ -133,3 +133,12 @@ class AnnouncementStore(FeatureStore):
             RoomChannel(g, conf, room, channel, bool(enabled), reason, updated)
             for g, conf, room, channel, enabled, reason, updated in rows
         ]
+
+    async def room_of_channel(self, guild_id: int, conference: str, channel_id: int) -> str | None:
+        """The room whose talks a channel announces (set by /announce room), if any."""
+        rows = await self._db.execute_fetchall(
+            "SELECT room FROM room_channels WHERE guild_id = ? AND conference = ?"
+            " AND channel_id = ? ORDER BY room LIMIT 1",
+            (guild_id, conference, channel_id),
+        )
+        return next((str(room) for (room,) in rows), None)

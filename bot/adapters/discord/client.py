@@ -34,6 +34,7 @@ from bot.live.diff import Change
 from bot.live.holder import ProgramHolder
 from bot.live.sync import ProgramFollower, failure_sentence
 from bot.service import ProgramService
+from bot.service.announcements import AnnouncementsService
 from bot.settings import Settings
 from bot.store.state import StateStore
 from bot.tasks import stopped
@@ -115,6 +116,7 @@ class ConfBot(commands.AutoShardedBot):
                 lambda guild, key: state.streams.urls(guild, key),
                 self._index_wait,
                 state.versions.cancelled,
+                AnnouncementsService(state.announcements).room_of,
             )
         )
         await self.add_cog(RemindersCog(conferences, self.clock, state,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import TypeVar
 
@@ -30,13 +31,18 @@ from bot.live.conferences import Conferences
 from bot.render import cards
 from bot.render.limits import CHOICE_VALUE_MAX, CHOICES_MAX
 from bot.service import ProgramService, QueryError
+from bot.service.board import EVERY_ROOM
 from bot.service.cancelled import find_cancelled
-from bot.service.results import NoMatch, Suggestion
+from bot.service.results import EVERYWHERE, NoMatch, Suggestion, Where
 from bot.service.watch import NO_STREAMS
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+ROOM_HELP = "Only this room (in a room channel, that room unless you pick another)"
+TRACK_HELP = "Only this track"
+LANGUAGE_HELP = "Only talks in this language, such as en or de"
+CHANNEL_ROOM_NOTE = "This channel is for {found}: showing it. Pick “Every room” in `room` for all."
 EXPORT = "export"
 Choice = app_commands.Choice[str]
 
@@ -61,6 +67,7 @@ class ProgramCog(commands.Cog):
         streams: Callable[[int, str], Awaitable[Mapping[str, str]]] | None = None,
         index_wait: float = INDEX_WAIT,
         cancelled: Callable[[str], Awaitable[Sequence[RecordedChange]]] | None = None,
+        channel_room: Callable[[int, str, int], Awaitable[str | None]] | None = None,
     ) -> None:
         self.conferences = conferences
         self.clock = clock
@@ -75,6 +82,9 @@ class ProgramCog(commands.Cog):
         # The talks a conference's kept versions removed (bot.store.versions_store):
         # /paper says one was cancelled rather than show another talk (bot.service.cancelled).
         self.cancelled = cancelled
+        # The room a channel is for in a server's conference (/announce room): /next and
+        # /now asked there show that room unless the person picks another.
+        self.channel_room = channel_room
         self.calendars = ProgramCalendar()
 
     def _service(self, interaction: discord.Interaction, conference: str | None) -> ProgramService:
@@ -97,33 +107,90 @@ class ProgramCog(commands.Cog):
 
     # -- time ---------------------------------------------------------------------------
 
-    @app_commands.command(name="next", description="What's on now and what starts next")
+    @app_commands.command(name="next", description="What starts next, and what's on now")
     @app_commands.describe(
         when="Ask about another moment: 14:00, thursday 9:00, or an ISO time",
+        room=ROOM_HELP,
+        track=TRACK_HELP,
+        language=LANGUAGE_HELP,
         conference=CONFERENCE_HELP,
     )
     async def next_(
         self, interaction: discord.Interaction, when: str | None = None,
+        room: str | None = None, track: str | None = None, language: str | None = None,
         conference: ConferenceArg | None = None,
     ) -> None:  # fmt: skip
         service = self._service(interaction, conference)
+        where = await self._where(interaction, service, room, track, language)
         now = self.clock.now()
         at = service.when(when, now) if when else now
-        answer = service.next(at, await self._favourites(service, interaction))
+        answer = service.next(at, await self._favourites(service, interaction), where)
         streams = await self._streams(interaction, service)
         await send_cards(interaction, cards.next_cards(answer, service.conference, streams))
 
     @app_commands.command(
         name="now", description="What is on stage right now, and who is presenting"
     )
-    @app_commands.describe(conference=CONFERENCE_HELP)
+    @app_commands.describe(
+        room=ROOM_HELP, track=TRACK_HELP, language=LANGUAGE_HELP, conference=CONFERENCE_HELP
+    )
     async def now(
-        self, interaction: discord.Interaction, conference: ConferenceArg | None = None
-    ) -> None:
+        self, interaction: discord.Interaction, room: str | None = None,
+        track: str | None = None, language: str | None = None,
+        conference: ConferenceArg | None = None,
+    ) -> None:  # fmt: skip
         service = self._service(interaction, conference)
-        answer = service.now(self.clock.now(), await self._favourites(service, interaction))
+        where = await self._where(interaction, service, room, track, language)
+        favourites = await self._favourites(service, interaction)
+        answer = service.now(self.clock.now(), favourites, where)
         streams = await self._streams(interaction, service)
         await send_cards(interaction, cards.now_cards(answer, service.conference, streams))
+
+    @next_.autocomplete("room")
+    @now.autocomplete("room")
+    async def room_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[Choice]:
+        """Every room first (it lifts a room channel's own), then the program's rooms."""
+        service = picked_for_autocomplete(self.conferences, interaction).service
+        every = [Suggestion(EVERY_ROOM, "Every room")] if not current.strip() else []
+        return to_choices(every + service.suggest_rooms(current))
+
+    @next_.autocomplete("track")
+    @now.autocomplete("track")
+    async def track_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[Choice]:
+        service = picked_for_autocomplete(self.conferences, interaction).service
+        return to_choices(service.suggest_tracks(current))
+
+    @next_.autocomplete("language")
+    @now.autocomplete("language")
+    async def language_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[Choice]:
+        service = picked_for_autocomplete(self.conferences, interaction).service
+        return to_choices(service.suggest_languages(current))
+
+    async def _where(
+        self, interaction: discord.Interaction, service: ProgramService,
+        room: str | None, track: str | None, language: str | None,
+    ) -> Where:  # fmt: skip
+        """The filter typed (a QueryError in one sentence if it names nothing); with
+        none typed, in a room channel, that channel's room, and the answer says so."""
+        if room is not None or track is not None or language is not None:
+            return service.where(room, track, language)
+        channel, guild = interaction.channel_id, interaction.guild_id
+        if self.channel_room is None or not isinstance(guild, int) or not isinstance(channel, int):
+            return EVERYWHERE
+        own = await self.channel_room(guild, service.conference.key, channel)
+        if own is None:
+            return EVERYWHERE
+        try:
+            where = service.where(room=own)
+        except QueryError:  # the program no longer has the room: show everything
+            return EVERYWHERE
+        return replace(where, note=CHANNEL_ROOM_NOTE, found=where.room)
 
     async def _streams(
         self, interaction: discord.Interaction, service: ProgramService
