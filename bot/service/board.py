@@ -20,6 +20,8 @@ from bot.service.results import ProgramItem, SessionTalk, Suggestion, Where
 EVERY_ROOM = "*"
 EVERY_ROOM_WORDS = frozenset({"*", "all", "any", "every room", "all rooms", "everywhere"})
 
+# Characters of a typed value quoted back in a refusal.
+TYPED_SHOWN = 60
 # How close (rapidfuzz WRatio, 0-100) a name must be to be offered for a typo.
 NEAR = 75.0
 # Languages people type by name rather than by the program's code.
@@ -84,6 +86,11 @@ def suggest(names: Iterable[str], typed: str, limit: int = 25) -> list[Suggestio
     found = [name for name in names if wanted in fold(name)]
     found.sort(key=lambda name: not fold(name).startswith(wanted))
     return [Suggestion(name, name) for name in found[:limit]]
+
+
+def _shown(typed: str) -> str:
+    """What was typed, short enough to quote in a sentence."""
+    return typed if len(typed) <= TYPED_SHOWN else typed[: TYPED_SHOWN - 1] + "…"
 
 
 def _near(names: tuple[str, ...], typed: str) -> list[Suggestion]:
@@ -153,5 +160,5 @@ class Places:
             close = ", ".join(names[:5])
         hint = " Did you mean {close}?" if close else ""
         raise FilterError(
-            f"No {what} of {{conference}} is called “{{typed}}”." + hint, typed[:60], close
+            f"No {what} of {{conference}} is called “{{typed}}”." + hint, _shown(typed), close
         )

@@ -1,0 +1,169 @@
+"""/next and /now with many rooms (FOSDEM 2025: 29 rooms; FOSDEM 2021: 106), through
+discord.py and the fake Discord: at busy moments every talk starting within 15 minutes
+is on the first page; the room, track and language filters keep only theirs; a room
+channel's /next shows its room; hostile filter values get one sentence."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.discord.client import ConfBot
+from bot.render import board
+from bot.render.markdown import escape
+from bot.service import ProgramService
+from bot.service.results import ProgramItem, is_ambient
+from tests.conftest import REAL_PROGRAMS, needs_shared
+from tests.e2e.conftest import running_bot
+from tests.fakediscord.server import DEFAULT_PERMISSIONS, FakeDiscord
+
+FOSDEM = REAL_PROGRAMS / "fosdem-2025.schedule.xml"
+FOSDEM_2021 = REAL_PROGRAMS / "fosdem-2021.schedule.xml"
+needs_shared(FOSDEM, FOSDEM_2021, module=True)
+ORGANISER = DEFAULT_PERMISSIONS | (1 << 5)  # Manage Server
+SOON = timedelta(minutes=15)
+
+
+@pytest.fixture
+async def fosdem(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[ConfBot]:
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(FOSDEM),
+                           CONFBOT_NOW="2025-02-01T11:02") as bot:  # fmt: skip
+        yield bot
+
+
+def first_page(answer) -> str:
+    embed = answer.embeds[0]
+    return embed["title"] + "\n" + embed.get("description", "")
+
+
+def starting(service: ProgramService, at: datetime) -> list[ProgramItem]:
+    """Every item of the program starting within 15 minutes of `at`."""
+    items = [*service.talks.values(), *service.program.events]
+    return [i for i in items if at < i.slot.start <= at + SOON]
+
+
+def assert_all_on_first_page(answer, service: ProgramService, at: datetime) -> int:
+    tz = service.conference.tz
+    page = first_page(answer)
+    found = starting(service, at)
+    assert found, "a busy moment"
+    for item in found:
+        if is_ambient(item):  # a stand: counted in the one "Also opening" line
+            assert "Also opening at" in page
+        else:
+            assert board.item_line(item, escape, tz) in page, item.title
+    return len(found)
+
+
+@pytest.mark.parametrize("when", ["2025-02-01T11:02", "2025-02-02T08:55", "2025-02-01T13:58"])
+async def test_every_talk_starting_within_15_minutes_is_on_the_first_page(
+    fake: FakeDiscord, fosdem: ConfBot, when: str
+):
+    service = fosdem.service
+    at = datetime.fromisoformat(when).replace(tzinfo=service.conference.tz)
+    answer = await fake.answer(await fake.send_command("next", when=when))
+    assert assert_all_on_first_page(answer, service, at) >= 10
+
+
+async def test_fosdem_2021_106_rooms_stands_are_one_line_and_devrooms_fit(
+    fake: FakeDiscord, tmp_path: Path
+):
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(FOSDEM_2021),
+                           CONFBOT_TIMEZONE="Europe/Brussels",
+                           CONFBOT_NOW="2021-02-06T09:25") as bot:  # fmt: skip
+        service = bot.service
+        tz = service.conference.tz
+        for when in ("09:25", "09:55", "13:58"):
+            at = datetime.fromisoformat(f"2021-02-06T{when}").replace(tzinfo=tz)
+            answer = await fake.answer(await fake.send_command("next", when=when))
+            assert_all_on_first_page(answer, service, at)
+        early = await fake.answer(await fake.send_command("next", when="09:25"))
+        assert "Also opening at 09:30" in first_page(early)
+        assert ", 53 items: " in first_page(early)  # 53 stands, one line
+        assert first_page(early).count("\n") < 45
+
+
+async def test_a_room_filter_keeps_only_that_room(fake: FakeDiscord, fosdem: ConfBot):
+    answer = await fake.answer(await fake.send_command("next", room="k.3.201"))
+    page = first_page(answer)
+    assert answer.embeds[0]["title"] == "What's next at FOSDEM 2025 · K.3.201"
+    rooms = {f["value"].split("\n")[1].rsplit(" · ", 1)[-1] for f in answer.embeds[0]["fields"]}
+    assert rooms == {"K.3.201"}, page
+
+
+async def test_a_track_filter_keeps_only_that_track(fake: FakeDiscord, fosdem: ConfBot):
+    answer = await fake.answer(await fake.send_command("now", track="Security"))
+    (embed,) = answer.embeds
+    assert embed["title"] == "On now at FOSDEM 2025 · track Security"
+    assert [f["name"] for f in embed["fields"]] == ["On now · Tightening every bolt"]
+    assert all(f["value"].split("\n")[1].startswith("Security · ") for f in embed["fields"])
+
+
+async def test_a_language_filter_keeps_only_that_language(fake: FakeDiscord, tmp_path: Path):
+    ccc = REAL_PROGRAMS / "ccc-36c3.frab.schedule.json"
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(ccc),
+                           CONFBOT_NOW="2019-12-28T14:00") as bot:  # fmt: skip
+        answer = await fake.answer(await fake.send_command("next", language="German"))
+        titles = [f["name"].split(" · ", 1)[1] for f in answer.embeds[0]["fields"]]
+        languages = {t.talk.title: t.talk.language for t in bot.service.talks.values()}
+        assert titles and {languages[t] for t in titles} == {"de"}
+        assert "language de" in answer.embeds[0]["title"]
+
+
+async def test_autocomplete_offers_the_programs_rooms_tracks_and_languages(
+    fake: FakeDiscord, fosdem: ConfBot
+):
+    rooms = await fake.answer(await fake.send_autocomplete("next", "room", ""))
+    assert rooms.data["choices"][0] == {"name": "Every room", "value": "*"}
+    assert len(rooms.data["choices"]) == 25
+    tracks = await fake.answer(await fake.send_autocomplete("next", "track", "rus"))
+    assert tracks.data["choices"][0] == {"name": "Rust", "value": "Rust"}
+    languages = await fake.answer(await fake.send_autocomplete("now", "language", ""))
+    assert languages.data["choices"] == [{"name": "en", "value": "en"}]
+
+
+async def test_in_a_room_channel_next_shows_that_room_and_says_so(
+    fake: FakeDiscord, fosdem: ConfBot
+):
+    await fake.answer(await fake.send_command(
+        "announce room", user=fake.owner, permissions=ORGANISER, room="UD6.203",
+        channel=fake.channel_id,
+    ))  # fmt: skip
+    answer = await fake.answer(await fake.send_command("next"))
+    embed = answer.embeds[0]
+    assert embed["title"] == "What's next at FOSDEM 2025 · UD6.203"
+    assert "This channel is for UD6.203: showing it." in embed["description"]
+    everything = await fake.answer(await fake.send_command("next", room="*"))
+    assert everything.embeds[0]["title"] == "What's next at FOSDEM 2025"
+    other = await fake.answer(await fake.send_command("next", track="Rust"))
+    assert other.embeds[0]["title"] == "What's next at FOSDEM 2025 · track Rust"
+    elsewhere = await fake.answer(await fake.send_command("next", second=True))
+    assert elsewhere.embeds[0]["title"] == "What's next at FOSDEM 2025"
+
+
+@pytest.mark.parametrize(
+    ("option", "typed", "said"),
+    [
+        ("room", "Atlantis", "No room of FOSDEM 2025 is called “Atlantis”."),
+        ("room", "K3.201", "Did you mean K.3.201, K.3.401, K.3.601?"),
+        ("track", "x" * 200, "No track of FOSDEM 2025 is called “" + "x" * 59 + "…”."),
+        ("track", "a" * 201, "That track is 201 characters long; 200 at most."),
+        ("room", "@everyone <@1> **x**\u0007", "That room contains control characters."),
+        ("room", "@everyone <@1> [a](https://x.org) **x**", "is called “\\@everyone \\<@1>"),
+        ("language", "klingon", "No language of FOSDEM 2025 is called “klingon”. Did you mean en?"),
+        ("room", "Rust", "“Rust” is a track, not a room: showing the track."),
+    ],
+)
+async def test_a_filter_value_that_names_nothing_gets_one_sentence(
+    fake: FakeDiscord, fosdem: ConfBot, option: str, typed: str, said: str
+):
+    answer = await fake.answer(await fake.send_command("next", **{option: typed}))
+    if answer.embeds:  # a resolution, said on the answer
+        assert said in answer.embeds[0]["description"]
+        return
+    assert answer.ephemeral
+    assert said in answer.data["content"]
+    assert len(answer.data["content"]) < 300
