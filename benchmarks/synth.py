@@ -218,3 +218,66 @@ def write_program(
         json.dumps(schedule, ensure_ascii=False), encoding="utf-8"
     )
     return papers
+
+
+def write_rooms_program(path: Path, rooms: int = 100, days: int = 3, seed: int = 7) -> int:
+    """Write a congress-like frab JSON (v1) program with `rooms` rooms: lectures of 20 to
+    60 minutes on staggered starts, tracks across rooms, English and German, and in one
+    room of ten an all-day assembly or a five-hour workshop (what /next collapses).
+    Returns how many events it wrote."""
+    rng = random.Random(seed)
+    papers = make_papers(rng, rooms * days * 12)
+    people = make_people(rng, 2_000)
+    tracks = ("Security", "Hardware & Making", "Science", "Art & Culture", "Ethics",
+              "Resilience", "CCC", "Entertainment", "Network", "Kernel")  # fmt: skip
+    start_day = date(2025, 12, 27)
+    names = [f"Hall {i + 1}" if i < 10 else f"Assembly area {i - 9}" for i in range(rooms)]
+    ids = itertools.count(1)
+    written = 0
+    conference_days = []
+    for d in range(days):
+        day = start_day + timedelta(days=d)
+        by_room: dict[str, list[dict[str, object]]] = {}
+        for r, room in enumerate(names):
+            events: list[dict[str, object]] = []
+            if r % 10 == 9:  # background: an assembly all day, or a long workshop
+                kind, hours = ("assembly", 12) if r % 20 == 19 else ("workshop", 5)
+                events.append(_frab_event(next(ids), day, 10, 0, hours * 60, room,
+                                          f"{room} {kind}", kind, "CCC", "en", []))  # fmt: skip
+            t = datetime(day.year, day.month, day.day, 10, 0) + timedelta(minutes=5 * (r % 4))
+            while t.hour < 22:
+                paper = papers[next(ids) % len(papers)]
+                minutes = rng.choice((20, 30, 40, 60))
+                speakers = rng.sample(people, rng.randint(1, 3))
+                events.append(_frab_event(next(ids), day, t.hour, t.minute, minutes, room,
+                                          paper.title, "lecture", rng.choice(tracks),
+                                          rng.choice(("en", "en", "de")), speakers))  # fmt: skip
+                t += timedelta(minutes=minutes + rng.choice((10, 15, 20)))
+            by_room[room] = events
+            written += len(events)
+        conference_days.append({
+            "index": d + 1, "date": day.isoformat(),
+            "day_start": f"{day}T09:00:00+01:00", "day_end": f"{day}T23:59:00+01:00",
+            "rooms": by_room,
+        })  # fmt: skip
+    schedule = {"schedule": {"version": "bench", "conference": {
+        "acronym": "bench100", "title": f"Benchmark Congress ({rooms} rooms)",
+        "start": start_day.isoformat(), "end": (start_day + timedelta(days=days - 1)).isoformat(),
+        "time_zone_name": "Europe/Berlin", "days": conference_days,
+    }}}  # fmt: skip
+    path.write_text(json.dumps(schedule, ensure_ascii=False), encoding="utf-8")
+    return written
+
+
+def _frab_event(
+    n: int, day: date, hour: int, minute: int, minutes: int, room: str, title: str,
+    kind: str, track: str, language: str, speakers: list[str],
+) -> dict[str, object]:  # fmt: skip
+    return {
+        "guid": f"00000000-0000-4000-8000-{n:012d}", "id": n,
+        "date": f"{day}T{hour:02d}:{minute:02d}:00+01:00", "start": f"{hour:02d}:{minute:02d}",
+        "duration": f"{minutes // 60:02d}:{minutes % 60:02d}", "room": room, "title": title,
+        "subtitle": "", "track": track, "type": kind, "language": language, "abstract": "",
+        "description": "", "persons": [{"id": i, "public_name": p} for i, p in enumerate(speakers)],
+        "links": [],
+    }  # fmt: skip

@@ -35,6 +35,11 @@ _EVERYONE = re.compile(r"@(everyone|here)\b")
 _AUTOLINK = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*):(?=//)")
 
 
+# Whatever any of the rules above could change (a superset of each): text without it is
+# shown as written already. Rendering a 100-room board escapes hundreds of titles.
+_ANY_MARK = re.compile(r"[\\*_~`|\[\]<@]|://|^\s*[#>+-]|^\s*\d+[.)]", re.M)
+
+
 class Escaped(str):
     """Text that escape() made safe to put in a Discord message (see the module)."""
 
@@ -46,6 +51,8 @@ def escape(text: str) -> Escaped:
     mention. Escaping escaped text changes nothing."""
     if isinstance(text, Escaped):
         return text
+    if not _ANY_MARK.search(text):  # most titles: one search instead of five substitutions
+        return Escaped(text)
     text = _INLINE.sub(r"\\\1", text)
     text = _EVERYONE.sub(r"\\@\1", text)
     text = _AUTOLINK.sub(r"\1\\:", text)
