@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import groupby
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -55,6 +56,7 @@ from bot.render.limits import (
     TYPED_SHOWN_MAX,
 )
 from bot.render.markdown import escape, say
+from bot.render.pager import Entry, Group, Line, Piece, Room, Section, paginate_items
 from bot.service.cancelled import CancelledTalk
 from bot.service.program_service import QueryError
 from bot.service.reminders import AgendaLine, Reminded, TooLate
@@ -68,6 +70,7 @@ from bot.service.results import (
     Phase,
     ProgramItem,
     SearchAnswer,
+    SearchKind,
     SessionAnswer,
     SessionBlock,
     SessionTalk,
@@ -81,10 +84,11 @@ from bot.template import fill
 # Pages stay well under the total so a reader is not handed a wall of text.
 PAGE_BUDGET = 3500
 PAGE_FIELDS = 8
-# Lines of a list (program changes) per card description, well under Discord's 4096.
-DESCRIPTION_PAGE = 3000
-# A page of the conference list: its lines and what to do next, a little under 4096.
-LIST_DESCRIPTION_MAX = 4000
+# What a list has on a page at least, however long what every page repeats (title,
+# description, footer): the base's description is cut to leave it.
+PAGE_ROOM_MIN = 1500
+# Between a page's own description, its lines of a list and what ends it.
+LINES_GAP = "\n\n"
 # Discord refuses the whole message (400, code 50035) for one link it does not take, so
 # `fit` keeps only links it takes (see `discord_link`).
 
@@ -208,29 +212,56 @@ def fit(card: Card) -> Card:
 
 
 def paginate(base: Card, fields: Sequence[Field]) -> list[Card]:
-    """Spread fields over as many cards as needed; each card says which page it is."""
-    pages: list[list[Field]] = [[]]
-    size = base.size()
-    for f in fields:
-        f = Field(
-            truncate(f.name, EMBED_FIELD_NAME_MAX),
-            truncate(f.value, EMBED_FIELD_VALUE_MAX),
-            f.inline,
+    """Spread fields over as many cards as needed, each field whole on one card; each
+    card says which page it is."""
+    return paged(base, [Entry(f.name, f.value, f.inline) for f in fields])
+
+
+def paged(
+    base: Card, pieces: Sequence[Piece], count: str | None = None, *,
+    tail: str = "", per_page: int | None = None,
+) -> list[Card]:  # fmt: skip
+    """A list as cards: `base` on every page, the pieces spread by bot.render.pager so
+    that each item is on exactly one page, never cut off. With more than one page the
+    footer says which page and `count` (what the list holds: '484 talks'). `tail`:
+    words ending every page's description (what to do next); `per_page`: items a page
+    holds at most."""
+    base = _leaving_room(fit(base), len(tail))
+    reserved = len(tail) + 2 * len(LINES_GAP)
+    room = Room(
+        size=PAGE_BUDGET - base.size() - reserved,
+        description=EMBED_DESCRIPTION_MAX - len(base.description) - reserved,
+        fields=max(PAGE_FIELDS - len(base.fields), 1),
+        items=per_page,
+    )
+    pages = paginate_items(pieces, room)
+    cards = [
+        replace(
+            base,
+            description=LINES_GAP.join(
+                part for part in (base.description, "\n".join(page.lines), tail) if part
+            ),
+            fields=base.fields + tuple(Field(n, v, inline) for n, v, inline in page.fields),
         )
-        cost = len(f.name) + len(f.value)
-        if pages[-1] and (len(pages[-1]) >= PAGE_FIELDS or size + cost > PAGE_BUDGET):
-            pages.append([])
-            size = base.size()
-        pages[-1].append(f)
-        size += cost
-    cards = [replace(base, fields=base.fields + tuple(page)) for page in pages]
+        for page in pages
+    ]
     if len(cards) > 1:
-        extra = f" · {base.footer}" if base.footer else ""
+        told = "".join(f" · {part}" for part in (count, base.footer) if part)
         cards = [
-            replace(card, footer=f"Page {i} of {len(cards)}{extra}")
+            replace(card, footer=f"Page {i} of {len(cards)}{told}")
             for i, card in enumerate(cards, start=1)
         ]
     return [fit(card) for card in cards]
+
+
+def _leaving_room(base: Card, tail: int) -> Card:
+    """A page's base short enough to leave a list at least PAGE_ROOM_MIN characters:
+    only its description is cut (a program's 4000-character note), never an item."""
+    over = base.size() + tail + PAGE_ROOM_MIN - PAGE_BUDGET
+    if over <= 0 or not base.description:
+        return base
+    return replace(base, description=truncate(base.description,
+                                              max(len(base.description) - over, 1)))  # fmt: skip
 
 
 # -- times --------------------------------------------------------------------------------
@@ -556,38 +587,47 @@ def session_cards(answer: SessionAnswer, conference: Conference) -> list[Card]:
         description += f"\n📍 {escape(session.slot.room)}"
     if session.chairs:
         description += f"\nChair: {escape(join_names(list(session.chairs)))}"
-    fields = talk_fields(answer.talks, tz)
+    pieces: list[Piece] = [Entry(f.name, f.value) for f in talk_fields(answer.talks, tz)]
     if answer.runners_up:
-        fields.append(
-            Field("Other sessions", "\n".join(escape(s.title) for s in answer.runners_up))
-        )
+        pieces.append(Group("Other sessions", tuple(escape(s.title) for s in answer.runners_up)))
     footer = _derived_footer(answer.talks, conference)
     base = Card(escape(session.title), description, footer=footer, calendar=f"s:{session.key}")
-    return paginate(base, fields)
+    return paged(base, pieces, count_of(len(answer.talks), conference.item_noun))
 
 
 def day_cards(answer: DayAnswer, conference: Conference) -> list[Card]:
+    """A day at a glance: each session or room a heading with a line per talk, other
+    events a field each. A room's day longer than a field continues in the next field
+    (on the next page if need be): every talk of the day is on a page, once."""
     tz = conference.tz
     day = answer.day
-    fields: list[Field] = []
+    pieces: list[Piece] = []
     for item in answer.items:
         if isinstance(item, SessionBlock):
-            talks = "\n".join(f"{_short_time(t.slot, tz)} {escape(t.title)}" for t in item.talks)
+            talks = [f"{_short_time(t.slot, tz)} {escape(t.title)}" for t in item.talks]
             heading = block_heading(item.session, with_room=False)  # the room goes below
             head = f"{_short_time(item.slot, tz)} {escape(heading)}"
             room = item.slot.room if item.session.kind is not SessionKind.ROOM_BLOCK else None
-            fields.append(Field(head, (f"📍 {escape(room)}\n" if room else "") + talks))
+            pieces.append(Group(head, (*([f"📍 {escape(room)}"] if room else []), *talks)))
         else:
             room = f"📍 {escape(item.slot.room)}" if item.slot.room else "\u200b"
             extra = event_extra(item)
             value = room + (f"\n{escape(extra)}" if extra else "")
             kind = escape(item_kind(item))
             head = f"{_short_time(item.slot, tz)} {kind}: {escape(item.title)}"
-            fields.append(Field(head, value))
+            pieces.append(Entry(head, value))
     title = f"{escape(conference.name)} · {day:%A, %B} {day.day}"
     footer = _derived_footer(answer.items, conference)
     description = f"Times are {conference.timezone} local time."
-    return paginate(Card(title, description, footer=footer), fields)
+    return paged(Card(title, description, footer=footer), pieces, _day_count(answer, conference))
+
+
+def _day_count(answer: DayAnswer, conference: Conference) -> str:
+    """'484 talks', or '484 talks, 12 other events': what a day's pages hold."""
+    talks = sum(len(i.talks) for i in answer.items if isinstance(i, SessionBlock))
+    others = sum(not isinstance(i, SessionBlock) for i in answer.items)
+    told = count_of(talks, conference.item_noun)
+    return told + (f", {count_of(others, 'other event')}" if others else "")
 
 
 def _short_time(slot: Slot, tz: ZoneInfo) -> str:
@@ -596,6 +636,9 @@ def _short_time(slot: Slot, tz: ZoneInfo) -> str:
 
 
 def search_cards(answer: SearchAnswer, conference: Conference) -> list[Card]:
+    """Everything that matched, each kind best first: talks and sessions a line each
+    (when and where), people and affiliations a field each; the first lines say how
+    many matched, and whether a kind matched more than is shown."""
     tz = conference.tz
     title = f"Results for “{escape(answer.query)}”"
     if answer.empty:
@@ -608,27 +651,58 @@ def search_cards(answer: SearchAnswer, conference: Conference) -> list[Card]:
                 )
             )
         ]
-    fields: list[Field] = []
-    noun = conference.item_noun.capitalize()
-    fields += [
-        Field(f"{noun} · {escape(t.title)}", when_with_day(t.slot, tz)) for t in answer.talks
-    ]
-    fields += [
-        Field(f"Person · {escape(p.name)}", "\n".join(f"• {escape(a.talk.title)}" for a in p.talks))
+    pieces: list[Piece] = []
+    noun = conference.item_noun
+    if answer.talks:
+        pieces.append(Group(f"{noun.capitalize()}s", tuple(_listed(t, tz) for t in answer.talks)))
+    pieces += [
+        Entry(f"Person · {escape(p.name)}", "\n".join(f"• {escape(a.talk.title)}" for a in p.talks))
         for p in answer.people
     ]
     for a in answer.affiliations:
         people = escape(join_names(list(a.people[:8]))) + (" …" if len(a.people) > 8 else "")
-        fields.append(
-            Field(
-                f"Affiliation · {escape(a.name)}",
-                f"{count_of(len(a.talks), conference.item_noun)}: {people}",
-            )
+        pieces.append(
+            Entry(f"Affiliation · {escape(a.name)}", f"{count_of(len(a.talks), noun)}: {people}")
         )
-    fields += [
-        Field(f"Session · {escape(s.title)}", when_with_day(s.slot, tz)) for s in answer.sessions
-    ]
-    return paginate(Card(title), fields)
+    if answer.sessions:
+        pieces.append(Group("Sessions", tuple(_listed(s, tz) for s in answer.sessions)))
+    matches = f"{answer.count} {'match' if answer.count == 1 else 'matches'}"
+    return paged(Card(title, _search_counts(answer, noun)), pieces, matches)
+
+
+def _listed(item: SessionTalk | Session, tz: ZoneInfo) -> str:
+    """'`Sat 10:30` Title · Room': one line of a list that spans days."""
+    mark = timefmt.APPROX if item.slot.approximate else ""
+    local = item.slot.start.astimezone(tz)
+    room = f" · 📍 {escape(item.slot.room)}" if item.slot.room else ""
+    return f"`{mark}{local:%a} {timefmt.clock(local, tz)}` {escape(item.title)}{room}"
+
+
+def _search_counts(answer: SearchAnswer, noun: str) -> str:
+    """'12 talks, 2 people and 1 session match.', and what matched more than is shown."""
+    names = {
+        SearchKind.TALKS: (noun, f"{noun}s"),
+        SearchKind.PEOPLE: ("person", "people"),
+        SearchKind.AFFILIATIONS: ("affiliation", "affiliations"),
+        SearchKind.SESSIONS: ("session", "sessions"),
+    }
+    found = {
+        SearchKind.TALKS: len(answer.talks),
+        SearchKind.PEOPLE: len(answer.people),
+        SearchKind.AFFILIATIONS: len(answer.affiliations),
+        SearchKind.SESSIONS: len(answer.sessions),
+    }
+    told = [f"{n} {names[kind][n != 1]}" for kind, n in found.items() if n]
+    text = f"{_listing(told)} {'matches' if answer.count == 1 else 'match'}."
+    if answer.more:
+        more = _listing([names[kind][1] for kind in answer.more])
+        text += f" More {more} match than are shown: add a word to narrow it."
+    return text
+
+
+def _listing(parts: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return " and ".join(part for part in (", ".join(parts[:-1]), parts[-1]) if part)
 
 
 def about_cards(
@@ -772,24 +846,20 @@ def change_line(change: RecordedChange, tz: ZoneInfo) -> str:
 def changes_cards(
     changes: Sequence[RecordedChange], conference: Conference, title: str, dated: bool = False
 ) -> list[Card]:
-    """Change lines, a page per card when there are many. `dated` (/changes, where
-    versions of several days meet): each version's changes under the time it came, that
-    heading repeated on a page that starts amid them."""
+    """Change lines, a page per card when there are many, each change on one of them.
+    `dated` (/changes, where versions of several days meet): each version's changes
+    under the time it came, that heading repeated on a page that starts amid them."""
     tz = conference.tz
-    lines = [f"• {change_line(c, tz)}" for c in changes]
-    pages: list[list[str]] = [[]]
-    shown_sync: int | None = None
-    for change, line in zip(changes, lines, strict=True):
-        heading = version_heading(change.applied_ts, tz) if dated else ""
-        starts = dated and (change.sync_id != shown_sync or not pages[-1])
-        if pages[-1] and sum(len(x) + 1 for x in pages[-1]) + len(line) > DESCRIPTION_PAGE:
-            pages.append([])
-            starts = dated
-        if starts:
-            pages[-1].append(heading)
-            shown_sync = change.sync_id
-        pages[-1].append(truncate(line, DESCRIPTION_PAGE))
-    return [fit(Card(title, "\n".join(page), colour=GOLD)) for page in pages]
+    if not dated:
+        pieces: list[Piece] = [Line(f"• {change_line(c, tz)}") for c in changes]
+    else:
+        pieces = [
+            Section(version_heading(group[0].applied_ts, tz),
+                    tuple(f"• {change_line(c, tz)}" for c in group))
+            for _, found in groupby(changes, key=lambda c: c.sync_id)
+            if (group := list(found))
+        ]  # fmt: skip
+    return paged(Card(title, colour=GOLD), pieces, count_of(len(changes), "change"))
 
 
 def version_heading(applied_ts: int, tz: ZoneInfo) -> str:
@@ -917,16 +987,14 @@ CONFERENCES_PER_PAGE = 10
 def conference_list_cards(lines: Sequence[str], tips: str) -> list[Card]:
     """The conferences offered where the person asks, ten to a page (a bot may serve a
     hundred), each page ending with what to do next."""
-    pages = [lines[i : i + CONFERENCES_PER_PAGE]
-             for i in range(0, len(lines), CONFERENCES_PER_PAGE)] or [[]]  # fmt: skip
-    count = len(pages)
-    return [
-        Card(
-            title="Conferences here" + (f" ({n}/{count})" if count > 1 else ""),
-            description=truncate("\n".join([*page, "", tips]), LIST_DESCRIPTION_MAX),
-        )
-        for n, page in enumerate(pages, 1)
-    ]
+    title = "Conferences here"
+    found = paged(Card(title), [Line(line) for line in lines],
+                  count_of(len(lines), "conference"), tail=tips,
+                  per_page=CONFERENCES_PER_PAGE)  # fmt: skip
+    count = len(found)
+    if count == 1:
+        return found
+    return [replace(card, title=f"{title} ({n}/{count})") for n, card in enumerate(found, 1)]
 
 
 def reminded_text(reminded: Reminded, reach: str = "") -> str:
@@ -958,7 +1026,7 @@ def agenda_cards(lines: Sequence[AgendaLine], conference: Conference) -> list[Ca
     if not lines:
         text = "You have no reminders. Use `/remind` with a talk or a session to add one."
         return [fit(Card(title, text, colour=GREY))]
-    fields = []
+    fields: list[Piece] = []
     for line in lines:
         reminder = (
             "✅ Reminded" if line.status == "done" else f"Reminder {line.minutes_before} min before"
@@ -970,12 +1038,12 @@ def agenda_cards(lines: Sequence[AgendaLine], conference: Conference) -> list[Ca
             value += "\n⚠️ Could not be delivered: your DMs are closed to this server."
         if line.clashes:
             value += "\n⚠️ Clashes with: " + "; ".join(map(escape, line.clashes))
-        fields.append(Field(escape(line.title), value))
+        fields.append(Entry(escape(line.title), value))
     clashes = sum(bool(line.clashes) for line in lines)
     description = f"{count_of(len(lines), 'item')} you follow, in time order, until each ends."
     if clashes:
         description += f" ⚠️ {clashes} overlap another item: you cannot be in two rooms at once."
-    return paginate(Card(title, description), fields)
+    return paged(Card(title, description), fields, count_of(len(lines), "item"))
 
 
 @dataclass(frozen=True, slots=True)

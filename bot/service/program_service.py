@@ -30,6 +30,7 @@ from bot.service.results import (
     Phase,
     ProgramItem,
     SearchAnswer,
+    SearchKind,
     SessionAnswer,
     SessionBlock,
     SessionTalk,
@@ -53,6 +54,13 @@ PERSON_MATCH = 70.0
 AFFILIATION_MATCH = 75.0
 SESSION_MATCH = 70.0
 SUGGESTION_FLOOR = 35.0
+# The most a search shows of each kind; past it the answer says there are more.
+SEARCH_SHOWN = {
+    SearchKind.TALKS: 250,
+    SearchKind.PEOPLE: 50,
+    SearchKind.AFFILIATIONS: 25,
+    SearchKind.SESSIONS: 25,
+}
 # People within this many points of the best match are equally plausible ('Chen').
 PERSON_TIE = 6.0
 # /next lists what starts within this long after the next start time: at FOSDEM one
@@ -118,6 +126,13 @@ def _followed(items: Iterable[ProgramItem], favourites: frozenset[str]) -> froze
     if not favourites:
         return frozenset()
     return frozenset(item.key for item in items if places_of(item) & favourites)
+
+
+def _bounded(hits: list[Hit], floor: float, shown: int) -> tuple[list[Hit], bool]:
+    """The hits scoring at least `floor`, at most `shown` of them, and whether there
+    were more."""
+    good = [h for h in hits if h.score >= floor]
+    return good[:shown], len(good) > shown
 
 
 def _typed(text: str | None) -> str:
@@ -344,33 +359,58 @@ class ProgramService:
         return DayAnswer(day, tuple(items))
 
     def search(self, query: str) -> SearchAnswer:
+        """Everything that matches, best first within each kind, up to a bound per kind
+        (`SEARCH_SHOWN`): 'postgres' at FOSDEM matches 7 talks and shows all 7; a word in
+        hundreds of titles shows the best few hundred and says there are more."""
         query = clean_query(query)
-        talk_hits = [h for h in self.index.find_talks(query, 5) if h.score >= TALK_MATCH]
         index = self.index
-        people_hits = [h for h in index.find_people(query, 5, False) if h.score >= PERSON_MATCH + 2]
-        affiliation_hits = [
-            h for h in index.find_affiliations(query, 5, False) if h.score >= AFFILIATION_MATCH
-        ]
-        session_hits = [h for h in index.find_sessions(query, 3, False) if h.score >= SESSION_MATCH]
+        talks, more_talks = _bounded(
+            index.find_talks(query, SEARCH_SHOWN[SearchKind.TALKS] + 1), TALK_MATCH,
+            SEARCH_SHOWN[SearchKind.TALKS],
+        )  # fmt: skip
+        people, more_people = _bounded(
+            index.find_people(query, SEARCH_SHOWN[SearchKind.PEOPLE] + 1, False),
+            PERSON_MATCH + 2, SEARCH_SHOWN[SearchKind.PEOPLE],
+        )  # fmt: skip
+        affiliations, more_affiliations = _bounded(
+            index.find_affiliations(query, SEARCH_SHOWN[SearchKind.AFFILIATIONS] + 1, False),
+            AFFILIATION_MATCH, SEARCH_SHOWN[SearchKind.AFFILIATIONS],
+        )  # fmt: skip
+        sessions, more_sessions = _bounded(
+            index.find_sessions(query, SEARCH_SHOWN[SearchKind.SESSIONS] + 1, False),
+            SESSION_MATCH, SEARCH_SHOWN[SearchKind.SESSIONS],
+        )  # fmt: skip
+        more = (
+            (SearchKind.TALKS, more_talks),
+            (SearchKind.PEOPLE, more_people),
+            (SearchKind.AFFILIATIONS, more_affiliations),
+            (SearchKind.SESSIONS, more_sessions),
+        )
         return SearchAnswer(
             query=query,
-            talks=tuple(self.talks[h.key] for h in talk_hits),
-            people=tuple(self.person_talks(h.key) for h in people_hits),
-            affiliations=tuple(self.affiliation(h.key) for h in affiliation_hits),
-            sessions=tuple(self.sessions[h.key] for h in session_hits),
+            talks=tuple(self.talks[h.key] for h in talks),
+            people=tuple(self.person_talks(h.key) for h in people),
+            affiliations=tuple(self.affiliation(h.key) for h in affiliations),
+            sessions=tuple(self.sessions[h.key] for h in sessions),
+            more=tuple(kind for kind, over in more if over),
         )
 
     def affiliation(self, name: str) -> AffiliationMatch:
-        people: list[str] = []
-        talks: list[SessionTalk] = []
+        people, talks = self._affiliations.get(name, ((), ()))
+        return AffiliationMatch(name, people, talks)
+
+    @functools.cached_property
+    def _affiliations(self) -> dict[str, tuple[tuple[str, ...], tuple[SessionTalk, ...]]]:
+        """Each affiliation's people and talks, in program order: built once, as a search
+        may show fifty affiliations and each would otherwise read every talk."""
+        people: dict[str, dict[str, None]] = {}
+        talks: dict[str, dict[str, SessionTalk]] = {}
         for talk in self.talks.values():
             for a in talk.talk.authors:
-                if a.affiliation == name:
-                    if a.name not in people:
-                        people.append(a.name)
-                    if talk not in talks:
-                        talks.append(talk)
-        return AffiliationMatch(name, tuple(people), tuple(talks))
+                if a.affiliation is not None:
+                    people.setdefault(a.affiliation, {})[a.name] = None
+                    talks.setdefault(a.affiliation, {})[talk.key] = talk
+        return {name: (tuple(people[name]), tuple(talks[name].values())) for name in people}
 
     # -- autocomplete ----------------------------------------------------------------------
     # Every keystroke is a request, so these never raise on odd input: they answer with

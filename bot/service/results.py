@@ -186,6 +186,15 @@ class AffiliationMatch:
     talks: tuple[SessionTalk, ...]
 
 
+class SearchKind(StrEnum):
+    """What a search finds, each kind ranked on its own."""
+
+    TALKS = "talks"
+    PEOPLE = "people"
+    AFFILIATIONS = "affiliations"
+    SESSIONS = "sessions"
+
+
 @dataclass(frozen=True, slots=True)
 class SearchAnswer:
     query: str
@@ -193,10 +202,18 @@ class SearchAnswer:
     people: tuple[PersonTalks, ...]
     affiliations: tuple[AffiliationMatch, ...]
     sessions: tuple[Session, ...]
+    # Kinds that matched more than a search shows ("talks", "people", ...): the answer
+    # holds the best of them up to the service's bound and says there are more.
+    more: tuple[SearchKind, ...] = ()
 
     @property
     def empty(self) -> bool:
         return not (self.talks or self.people or self.affiliations or self.sessions)
+
+    @property
+    def count(self) -> int:
+        """Everything the answer holds: talks, people, affiliations and sessions."""
+        return len(self.talks) + len(self.people) + len(self.affiliations) + len(self.sessions)
 
 
 @dataclass(frozen=True, slots=True)
