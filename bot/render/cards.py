@@ -35,6 +35,7 @@ from bot.render.common import (
     item_kind,
     item_place,
     join_names,
+    search_counts,
     slot_of,
     watch_of,
     what_changed,
@@ -70,7 +71,6 @@ from bot.service.results import (
     Phase,
     ProgramItem,
     SearchAnswer,
-    SearchKind,
     SessionAnswer,
     SessionBlock,
     SessionTalk,
@@ -667,7 +667,7 @@ def search_cards(answer: SearchAnswer, conference: Conference) -> list[Card]:
     if answer.sessions:
         pieces.append(Group("Sessions", tuple(_listed(s, tz) for s in answer.sessions)))
     matches = f"{answer.count} {'match' if answer.count == 1 else 'matches'}"
-    return paged(Card(title, _search_counts(answer, noun)), pieces, matches)
+    return paged(Card(title, search_counts(answer, noun)), pieces, matches)
 
 
 def _listed(item: SessionTalk | Session, tz: ZoneInfo) -> str:
@@ -676,33 +676,6 @@ def _listed(item: SessionTalk | Session, tz: ZoneInfo) -> str:
     local = item.slot.start.astimezone(tz)
     room = f" · 📍 {escape(item.slot.room)}" if item.slot.room else ""
     return f"`{mark}{local:%a} {timefmt.clock(local, tz)}` {escape(item.title)}{room}"
-
-
-def _search_counts(answer: SearchAnswer, noun: str) -> str:
-    """'12 talks, 2 people and 1 session match.', and what matched more than is shown."""
-    names = {
-        SearchKind.TALKS: (noun, f"{noun}s"),
-        SearchKind.PEOPLE: ("person", "people"),
-        SearchKind.AFFILIATIONS: ("affiliation", "affiliations"),
-        SearchKind.SESSIONS: ("session", "sessions"),
-    }
-    found = {
-        SearchKind.TALKS: len(answer.talks),
-        SearchKind.PEOPLE: len(answer.people),
-        SearchKind.AFFILIATIONS: len(answer.affiliations),
-        SearchKind.SESSIONS: len(answer.sessions),
-    }
-    told = [f"{n} {names[kind][n != 1]}" for kind, n in found.items() if n]
-    text = f"{_listing(told)} {'matches' if answer.count == 1 else 'match'}."
-    if answer.more:
-        more = _listing([names[kind][1] for kind in answer.more])
-        text += f" More {more} match than are shown: add a word to narrow it."
-    return text
-
-
-def _listing(parts: Sequence[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return " and ".join(part for part in (", ".join(parts[:-1]), parts[-1]) if part)
 
 
 def about_cards(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from bot.changes import RecordedChange
 from bot.model import Authorship, Conference, Event, Session, SessionKind, Slot, TimeBasis
-from bot.service.results import NoMatch, ProgramItem, SessionTalk
+from bot.service.results import NoMatch, ProgramItem, SearchAnswer, SearchKind, SessionTalk
 from bot.service.watch import NO_STREAMS, Watch, watch
 
 
@@ -173,3 +173,31 @@ def slot_of(place: Place) -> Slot:
     start, end, room = place
     return Slot(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC),
                 TimeBasis.PUBLISHED, room)  # fmt: skip
+
+
+def search_counts(answer: SearchAnswer, noun: str) -> str:
+    """'12 talks, 2 people and 1 session match.', and what matched more than is shown:
+    what a search found, said first, as its pages show only part of it."""
+    names = {
+        SearchKind.TALKS: (noun, f"{noun}s"),
+        SearchKind.PEOPLE: ("person", "people"),
+        SearchKind.AFFILIATIONS: ("affiliation", "affiliations"),
+        SearchKind.SESSIONS: ("session", "sessions"),
+    }
+    found = {
+        SearchKind.TALKS: len(answer.talks),
+        SearchKind.PEOPLE: len(answer.people),
+        SearchKind.AFFILIATIONS: len(answer.affiliations),
+        SearchKind.SESSIONS: len(answer.sessions),
+    }
+    told = [f"{n} {names[kind][n != 1]}" for kind, n in found.items() if n]
+    text = f"{listing(told)} {'matches' if answer.count == 1 else 'match'}."
+    if answer.more:
+        more = listing([names[kind][1] for kind in answer.more])
+        text += f" More {more} match than are shown: add a word to narrow it."
+    return text
+
+
+def listing(parts: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return " and ".join(part for part in (", ".join(parts[:-1]), parts[-1]) if part)

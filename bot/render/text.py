@@ -24,6 +24,7 @@ from bot.render.common import (
     item_place,
     join_names,
     no_match_text,
+    search_counts,
     slot_of,
     what_changed,
 )
@@ -305,7 +306,7 @@ def render_search(answer: SearchAnswer, conference: Conference) -> str:
     if answer.empty:
         return f"Nothing matches “{answer.query}”. Try a title word, a surname or an affiliation."
     tz = conference.tz
-    lines = [f"Results for “{answer.query}”"]
+    lines = [f"Results for “{answer.query}”", search_counts(answer, conference.item_noun)]
     if answer.talks:
         lines.append(f"{conference.item_noun.capitalize()}s")
         lines += [f"{INDENT}{t.title} — {timefmt.span(t.slot, tz)}" for t in answer.talks]
