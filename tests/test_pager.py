@@ -20,7 +20,17 @@ from bot.render.limits import (
     EMBED_TITLE_MAX,
     EMBED_TOTAL_MAX,
 )
-from bot.render.pager import CONTINUED, Entry, Group, Line, Page, Piece, Room, paginate_items
+from bot.render.pager import (
+    CONTINUED,
+    Entry,
+    Group,
+    Line,
+    Page,
+    Piece,
+    Room,
+    Section,
+    paginate_items,
+)
 
 
 def within_discords_limits(card: Card) -> None:
@@ -164,3 +174,14 @@ def test_a_list_on_a_card_with_fields_of_its_own_keeps_them_on_every_page():
     pages = paged(base, [Entry(f"e{n}", "v") for n in range(20)])
     assert all(c.fields[0].name == "About" for c in pages)
     assert sum(len(c.fields) - 1 for c in pages) == 20
+
+
+def test_a_section_repeats_its_heading_on_a_page_that_starts_amid_it():
+    lines = tuple(f"• change {n} " + "w" * 300 for n in range(30))
+    versions = [Section("🕒 Version A", lines[:20]), Section("🕒 Version B", lines[20:])]
+    pages = paginate_items(versions, Room(size=3500))
+    assert len(pages) > 2
+    shown = [line for page in pages for line in page.lines]
+    assert [line for line in shown if line.startswith("• ")] == list(lines)  # each once
+    assert all(page.lines[0].startswith("🕒 Version ") for page in pages)
+    assert shown.count("🕒 Version B") >= 1 and shown[0] == "🕒 Version A"
