@@ -3,6 +3,7 @@ server with announcements on, through the delivery ledger."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from bot.changes import RecordedChange
 from bot.clock import FixedClock
 from bot.render import cards
-from bot.service import ProgramService
+from bot.service import TALK_REF, ProgramService
 from tests.conftest import pacific
 from tests.reminder_helpers import make_rig
 
@@ -88,3 +89,23 @@ def test_cancelled_and_added_talks_read_plainly(service: ProgramService):
     (card,) = cards.changes_cards([cancelled, added], service.conference, "t")
     assert "**Old talk** — cancelled" in card.description
     assert "**New \\<@1> talk** — added:" in card.description  # escaped: no ping
+
+
+async def test_a_notice_of_more_changes_than_a_page_holds_says_how_many_more(rig):
+    # A notice is one DM: it showed the first page of a person's changes and dropped
+    # the rest without a word.
+    talks = [TALK_REF + key for key in list(rig.service.talks)[:40]]
+    for ref in talks:
+        await rig.remind(USER, ref, minutes=5)
+    moved = [
+        RecordedChange(0, 0, ref, (), f"Talk {n} with a title as long as some are " * 3,
+                       ("moved",), NOMAD_MOVED.old, NOMAD_MOVED.new)
+        for n, ref in enumerate(talks)
+    ]  # fmt: skip
+    await sync(rig, *moved)
+    await rig.at(pacific("2024-07-10T10:50:01"))
+    ((_, card),) = [(u, c) for u, c in rig.sender.dms if c.title.startswith("📢")]
+    shown = card.description.count("\n• ") + card.description.startswith("• ")
+    more = re.search(r"…and (\d+) more: `/changes` lists every change\.", card.description)
+    assert more is not None and shown + int(more[1]) == len(talks)
+    assert card.size() <= 6000

@@ -835,6 +835,22 @@ def changes_cards(
     return paged(Card(title, colour=GOLD), pieces, count_of(len(changes), "change"))
 
 
+def notice_card(changes: Sequence[RecordedChange], conference: Conference, title: str) -> Card:
+    """A person's own changes in one DM (a notice is one message, sent once): as many
+    lines as fit on a page, then how many more there are and where to read them all,
+    so no change goes unmentioned."""
+    lines = [f"• {change_line(c, conference.tz)}" for c in changes]
+    shown, size = 0, 0
+    for line in lines:
+        if size + len(line) + 1 > PAGE_BUDGET:
+            break
+        shown, size = shown + 1, size + len(line) + 1
+    shown = max(shown, 1)  # a first line too long is cut within itself by fit
+    more = len(lines) - shown
+    tail = [f"…and {more} more: `/changes` lists every change."] if more else []
+    return fit(Card(title, description="\n".join(lines[:shown] + tail), colour=GOLD))
+
+
 def version_heading(applied_ts: int, tz: ZoneInfo) -> str:
     """'🕒 Version of Wed Jul 10, 11:02 PDT (<t:…:R>)': when a new version came, in the
     conference's zone, and how long ago in the reader's."""

@@ -58,7 +58,7 @@ class NoticeKind(Kind):
         mine = [c for c in changes if c.item_ref in followed or followed & set(c.session_refs)]
         if not mine:
             raise Skip("none of this person's items changed")
-        card = cards.changes_cards(mine, conference, "📢 Program update: your items changed")[0]
+        card = cards.notice_card(mine, conference, "📢 Program update: your items changed")
         return lambda: ctx.sender.send_dm(delivery.target, card)
 
     async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
