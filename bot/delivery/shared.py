@@ -11,6 +11,7 @@ from bot.render import limits
 from bot.render.cards import Card
 from bot.service import ProgramService
 from bot.service.results import SessionTalk
+from bot.store.ledger_store import Delivery
 
 
 def still_on(service: ProgramService, ref: str, now: datetime) -> SessionTalk:
@@ -27,6 +28,24 @@ def not_ended(end: datetime, now: datetime) -> None:
     if now >= end:
         ago = int((now.timestamp() - end.timestamp()) // 60)
         raise Skip(f"it ended {ago} min before it could be sent (was the bot down?)")
+
+
+def talks_at(service: ProgramService, start_ts: int) -> list[SessionTalk]:
+    """The talks starting at this moment (Unix seconds), in every room."""
+    return [t for t in service.talks.values() if int(t.slot.start.timestamp()) == start_ts]
+
+
+def moment_of(delivery: Delivery, prefix: str) -> int:
+    """The moment a delivery about one time ('slot:1738402200') is for."""
+    return int(delivery.item_ref.removeprefix(prefix))
+
+
+async def post_messages(
+    sender: Sender, channel_id: int, messages: Sequence[Sequence[Card]]
+) -> None:
+    """Messages already packed to Discord's limits (bot/render/posts.py), in order."""
+    for message in messages:
+        await sender.post(channel_id, message)
 
 
 async def post_cards(sender: Sender, channel_id: int, found: Sequence[Card]) -> None:

@@ -209,16 +209,20 @@ async def test_announcements_room_posts_and_per_talk_lines(fake: FakeDiscord, ho
     await travel(bot, fake, clock, at("2024-07-10T10:56"))  # the 11:00 slot is announced
     await wait_for(lambda: fake.channel_messages.get(fake.channel_id), what="the announcement")
     (announcement,) = fake.channel_messages[fake.channel_id]
-    (embed,) = announcement["embeds"]  # room B's block; room A's began at 10:30
-    assert shown(embed["title"], f"📣 {PAYLOAD} track (B # Heading [click]")
-    assert [as_shown(f["name"]) for f in embed["fields"]] == [THREE]
+    (embed,) = announcement["embeds"]  # what starts at 11:00: not ON_STAGE, on since 10:30
+    assert embed["title"] == "📣 2 talks start at 11:00 PDT"
+    lines = embed["description"].split("\n")[1:]
+    for line, room, title in zip(lines, (ROOM_A, ROOM_B), (TWO, THREE), strict=True):
+        assert shown(line, truncate(room, 40)) and shown(line, f" · {truncate(title, 90)} — ")
     await travel(bot, fake, clock, at("2024-07-10T11:00:30"))  # the talks start
     await wait_for(lambda: fake.channel_messages.get(fake.room_channel_id), what="the room post")
     (room_post,) = fake.channel_messages[fake.room_channel_id]
     assert shown(room_post["content"], f"▶️ Now in {ROOM_A}: **{TWO}** — Mallory {PAYLOAD}")
-    await wait_for(lambda: len(fake.channel_messages[fake.channel_id]) == 3, what="the lines")
-    for line in fake.channel_messages[fake.channel_id][1:]:
-        assert shown(line["content"], "▶️ Now in ")
+    await wait_for(lambda: len(fake.channel_messages[fake.channel_id]) == 2, what="the lines")
+    (together,) = fake.channel_messages[fake.channel_id][1]["embeds"]  # both start at 11:00
+    assert together["title"] == "▶️ Now: 2 talks at 11:00 PDT"
+    for line, title in zip(together["description"].split("\n")[1:], (TWO, THREE), strict=True):
+        assert shown(line, truncate(title, 90))
 
 
 async def test_a_qa_thread_and_its_first_message(fake: FakeDiscord, hostile):

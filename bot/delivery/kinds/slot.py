@@ -1,5 +1,13 @@
-"""A slot's post: the sessions starting at one time, in the server's announcement channel,
-some minutes before (for every slot that had not started when announcements went on)."""
+"""A slot's post: what starts at one time, in the server's announcement channel, some
+minutes before (for every slot that had not started when announcements went on).
+
+What starts is a session of the program's own (shown as its card, with its talks), or,
+where the program has no sessions of its own but a block per room and day (FOSDEM's
+devrooms), each talk: a room's block runs all day, and announcing it listed the day of
+every room (10 messages, 50,000 characters at FOSDEM's 10:30). So each moment a talk of
+such a block starts is a slot, and its post lists only the talks starting then, a
+compact line each, packed into as few messages as Discord allows.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +15,23 @@ from collections.abc import Sequence
 
 from bot.delivery.kind import Delivering, Kind, Planning, Send, Skip
 from bot.delivery.kinds import announcing
-from bot.delivery.shared import not_ended, post_cards
-from bot.render import cards
+from bot.delivery.shared import moment_of, not_ended, post_cards, post_messages, talks_at
+from bot.model import SessionKind
+from bot.render import cards, posts
+from bot.service import ProgramService
 from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
 
 SLOT_REF = "slot:"
+
+
+def slot_times(service: ProgramService) -> list[int]:
+    """Every moment something people walk into starts: a session of the program's own,
+    and each talk of a room's block."""
+    times = {int(s.slot.start.timestamp()) for s in service.program.sessions
+             if s.kind is SessionKind.SESSION}  # fmt: skip
+    times |= {int(t.slot.start.timestamp()) for t in service.talks.values()
+              if t.session.kind is SessionKind.ROOM_BLOCK}  # fmt: skip
+    return sorted(times)
 
 
 class SlotKind(Kind):
@@ -19,7 +39,7 @@ class SlotKind(Kind):
     wanted = Wanted.ANNOUNCING
 
     async def plan(self, planning: Planning) -> Sequence[Planned]:
-        slots = sorted({int(s.slot.start.timestamp()) for s in planning.service.program.sessions})
+        slots = slot_times(planning.service)
         planned = []
         for config in await planning.read(announcing.configs):
             if not config.enabled:
@@ -34,14 +54,29 @@ class SlotKind(Kind):
 
     async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
         service = ctx.service
-        start = int(delivery.item_ref.removeprefix(SLOT_REF))
-        sessions = service.sessions_at(start)
-        if not sessions:
-            raise Skip("no session starts at that time any more")
-        not_ended(max(s.slot.end for s in sessions), ctx.now)
+        start = moment_of(delivery, SLOT_REF)
+        sessions = [s for s in service.sessions_at(start) if s.kind is SessionKind.SESSION]
+        talks = [t for t in talks_at(service, start) if t.session.kind is SessionKind.ROOM_BLOCK]
+        if not sessions and not talks:
+            raise Skip("nothing starts at that time any more")
+        not_ended(max([s.slot.end for s in sessions] + [t.slot.end for t in talks]), ctx.now)
         found = [cards.announcement_card(s, service.session_talks(s), service.conference, ctx.now)
                  for s in sessions]  # fmt: skip
-        return lambda: post_cards(ctx.sender, delivery.target, found)
+        messages = []
+        if talks:
+            at = talks[0].slot.start
+            approximate = any(t.slot.approximate for t in talks)
+            header = posts.slot_header(at, len(talks), service.conference, ctx.now, approximate)
+            streams = await ctx.state.streams.urls(delivery.owner, ctx.conference)
+            lines = posts.talk_lines(talks, service.conference, ctx.now, streams)
+            messages = posts.pack(header, lines)
+
+        async def post() -> None:
+            if found:
+                await post_cards(ctx.sender, delivery.target, found)
+            await post_messages(ctx.sender, delivery.target, messages)
+
+        return post
 
     async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
         return await announcing.switch_off(delivery, reason, ctx)
