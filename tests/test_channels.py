@@ -16,7 +16,7 @@ from bot.importer.registry import read_source
 from bot.render import posts
 from bot.render.cards import Card
 from bot.render.limits import EMBED_DESCRIPTION_MAX, EMBED_TOTAL_MAX, EMBEDS_PER_MESSAGE
-from bot.service import ProgramService
+from bot.service import ProgramService, QueryError, qa
 from bot.store.ledger_store import DeliveryKind, DeliveryState, Planned, Wanted
 from tests.conftest import REAL_PROGRAMS, pacific
 from tests.reminder_helpers import Rig, make_rig
@@ -191,3 +191,38 @@ async def test_a_talk_told_alone_by_an_earlier_version_is_not_told_again(paralle
     assert together(parallel) == []  # one line left: the single talk's line as before
     (text,) = [t for _, _, t in parallel.sender.posts if t]
     assert parallel.service.talks[second].title in text
+
+
+# -- Q&A threads ------------------------------------------------------------------------
+
+
+def test_qa_filters_take_the_programs_names_and_refuse_unknown_ones(fosdem):
+    wanted = qa.filter_named(fosdem, "ub2.252a (lameere),  h.1301 (cornil)", "llvm")
+    assert wanted == qa.Filter(("UB2.252A (Lameere)", "H.1301 (Cornil)"), ("LLVM",))
+    with pytest.raises(QueryError, match=r"No track of .* is called “x{199}"):
+        qa.filter_named(fosdem, None, "x" * 199)
+    with pytest.raises(QueryError, match="No room of"):
+        qa.filter_named(fosdem, "UB2.252A (Lameere), nowhere", None)
+
+
+def test_qa_forecast_counts_a_tracks_threads_by_day_and_the_most_at_once(fosdem):
+    now = brussels("2025-02-01T08:00")
+    ahead = qa.forecast(fosdem, qa.Filter(tracks=("LLVM",)), 120, now)
+    llvm = [t for t in fosdem.talks.values() if t.talk.track == "LLVM"]
+    assert ahead.total == len(llvm) and ahead.most_at_once == 1  # one room: one at a time
+    ten = brussels("2025-02-01T10:00")
+    everything = qa.forecast(fosdem, qa.Filter(), 120, ten)
+    soon = [t for t in fosdem.talks.values() if 0 < (t.slot.start - ten).total_seconds() <= 1800]
+    assert everything.most_at_once == len(soon) == 24  # the lead held to 30 min, not 120
+
+
+async def test_a_lead_set_before_the_cap_is_held_to_it(rig_osdi):
+    key = rig_osdi.service.conference.key
+    await rig_osdi.state.qa.save_forum(
+        GUILD, key, 555, 120, int(pacific("2024-07-10T08:00").timestamp())
+    )
+    await rig_osdi.scheduler.replan()
+    (first, *_) = await rig_osdi.state.ledger.deliveries(kind="thread")
+    talk = rig_osdi.service.remindable(first.item_ref)
+    assert talk is not None
+    assert first.due_ts == int(talk.slot.start.timestamp()) - 60 * qa.LEAD_MAX

@@ -16,6 +16,12 @@ class QAForum:
     enabled: bool
     disabled_reason: str | None
     updated_ts: int
+    rooms: tuple[str, ...] = ()  # only talks in these rooms (the program's names); () all
+    tracks: tuple[str, ...] = ()  # only talks of these tracks; () all
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(text.split("\n")) if text else ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,16 +41,21 @@ class QAStore(FeatureStore):
 
     @writes
     async def save_forum(
-        self, guild_id: int, conference: str, forum_id: int, minutes_before: int, now_ts: int
-    ) -> None:
+        self, guild_id: int, conference: str, forum_id: int, minutes_before: int, now_ts: int,
+        rooms: tuple[str, ...] = (), tracks: tuple[str, ...] = (),
+    ) -> None:  # fmt: skip
+        """`rooms`, `tracks`: names as the program writes them (a name never holds a line
+        break: the importers make each one line)."""
         await self._db.execute(
             "INSERT INTO qa_forums (guild_id, conference, forum_id, minutes_before, enabled,"
-            " disabled_reason, updated_ts) VALUES (?, ?, ?, ?, 1, NULL, ?)"
+            " disabled_reason, updated_ts, rooms, tracks) VALUES (?, ?, ?, ?, 1, NULL, ?, ?, ?)"
             " ON CONFLICT (guild_id) DO UPDATE SET conference = excluded.conference,"
             " forum_id = excluded.forum_id, minutes_before = excluded.minutes_before,"
-            " enabled = 1, disabled_reason = NULL, updated_ts = excluded.updated_ts",
-            (guild_id, conference, forum_id, minutes_before, now_ts),
-        )
+            " enabled = 1, disabled_reason = NULL, updated_ts = excluded.updated_ts,"
+            " rooms = excluded.rooms, tracks = excluded.tracks",
+            (guild_id, conference, forum_id, minutes_before, now_ts, "\n".join(rooms),
+             "\n".join(tracks)),
+        )  # fmt: skip
         await self._db.commit()
 
     @writes
@@ -60,12 +71,13 @@ class QAStore(FeatureStore):
     async def forums(self, conference: str, guild_id: int | None = None) -> list[QAForum]:
         rows = await self._db.execute_fetchall(
             "SELECT guild_id, conference, forum_id, minutes_before, enabled, disabled_reason,"
-            " updated_ts FROM qa_forums WHERE conference = ?"
+            " updated_ts, rooms, tracks FROM qa_forums WHERE conference = ?"
             + (" AND guild_id = ?" if guild_id is not None else "")
             + " ORDER BY guild_id",
             (conference, guild_id) if guild_id is not None else (conference,),
         )
-        return [QAForum(g, c, f, m, bool(e), r, u) for g, c, f, m, e, r, u in rows]
+        return [QAForum(g, c, f, m, bool(e), r, u, _names(rs), _names(ts))
+                for g, c, f, m, e, r, u, rs, ts in rows]  # fmt: skip
 
     @writes
     async def save_thread(self, thread: QAThread) -> None:

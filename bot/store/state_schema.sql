@@ -325,3 +325,9 @@ INSERT INTO deliveries_with_corrections SELECT id, conference, kind, owner, item
 DROP TABLE deliveries;
 ALTER TABLE deliveries_with_corrections RENAME TO deliveries;
 CREATE INDEX deliveries_by_due ON deliveries (conference, state, due_ts);
+
+-- migration 11
+-- Q&A threads for some rooms or tracks only (/qa channel rooms: tracks:): the program's
+-- names, one per line; empty for every talk.
+ALTER TABLE qa_forums ADD COLUMN rooms TEXT NOT NULL DEFAULT '';
+ALTER TABLE qa_forums ADD COLUMN tracks TEXT NOT NULL DEFAULT '';

@@ -23,8 +23,9 @@ from bot.adapters.discord.tree import managed_guild, organisers_group, server_on
 from bot.clock import Clock
 from bot.live.conferences import Conferences
 from bot.render import cards
+from bot.render.organisers import qa_channel_text
 from bot.service import QueryError
-from bot.service.qa import QAService
+from bot.service.qa import LEAD_MAX, QAService, filter_named, forecast
 from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -47,27 +48,32 @@ class QACog(commands.Cog):
     @qa.command(name="channel", description="Open a Q&A thread for each talk in a forum")
     @app_commands.describe(
         forum="The forum channel for the threads",
-        minutes_before="How many minutes before each talk its thread opens (default 5)",
+        minutes_before=f"How many minutes before each talk its thread opens (default 5, at most"
+        f" {LEAD_MAX})",
+        rooms="Only talks in these rooms (names separated by commas)",
+        tracks="Only talks of these tracks (names separated by commas)",
         conference=CONFERENCE_HELP,
     )
     async def qa_channel(
         self,
         interaction: discord.Interaction,
         forum: discord.ForumChannel,
-        minutes_before: app_commands.Range[int, 0, 120] = 5,
+        minutes_before: app_commands.Range[int, 0, LEAD_MAX] = 5,
+        rooms: app_commands.Range[str, 1, 1000] | None = None,
+        tracks: app_commands.Range[str, 1, 1000] | None = None,
         conference: ConferenceArg | None = None,
     ) -> None:
         guild_id = managed_guild(interaction)
-        key = picked(self.conferences, interaction, conference).key
+        holder = picked(self.conferences, interaction, conference)
+        service = holder.service
+        wanted = filter_named(service, rooms, tracks)
         _check_forum_permissions(interaction, forum)
-        await self.qa_settings.forum(guild_id, key, forum.id, minutes_before, self.clock.now())
+        now = self.clock.now()
+        await self.qa_settings.forum(guild_id, holder.key, forum.id, minutes_before, now, wanted)
         self.wake()
+        ahead = forecast(service, wanted, minutes_before, now)
         await send_text(
-            interaction,
-            f"💬 Each talk gets a Q&A thread in <#{forum.id}> {minutes_before} min before it"
-            " starts, tagged by its track or room where the forum has such tags. Threads close"
-            " a day after their talk. `/qa off` stops.",
-            ephemeral=True,
+            interaction, qa_channel_text(forum.id, minutes_before, wanted, ahead), ephemeral=True
         )
 
     @qa.command(name="off", description="Stop opening Q&A threads")

@@ -16,6 +16,7 @@ from bot.delivery.kind import Delivering, Kind, Planning, Send, Skip, describe
 from bot.delivery.shared import still_on
 from bot.render import cards
 from bot.service import TALK_REF
+from bot.service import qa as qa_service
 from bot.service.results import SessionTalk
 from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
 from bot.store.qa_store import QAThread
@@ -51,18 +52,21 @@ class ThreadKind(Kind):
     wanted = Wanted.QA_FORUM_ON
 
     async def plan(self, planning: Planning) -> Sequence[Planned]:
-        """Never a second thread for a talk that has one."""
+        """A thread for each talk the forum's filter admits, opened at most LEAD_MAX
+        minutes before it (a lead set before the cap is held to it); never a second
+        thread for a talk that has one."""
         opened = {(t.guild_id, t.item_ref) for t in await planning.read(threads)}
         planned = []
         for forum in await planning.state.qa.forums(planning.conference):
             if not forum.enabled:
                 continue
-            for talk in planning.service.talks.values():
+            before = 60 * qa_service.lead(forum.minutes_before)
+            wanted = qa_service.forum_filter(forum)
+            for talk in qa_service.threaded(planning.service, wanted, forum.updated_ts):
                 ref, start = TALK_REF + talk.key, int(talk.slot.start.timestamp())
-                if start > forum.updated_ts and (forum.guild_id, ref) not in opened:
-                    due = start - 60 * forum.minutes_before
+                if (forum.guild_id, ref) not in opened:
                     planned.append(Planned(self.kind, forum.guild_id, ref, forum.forum_id,
-                                           due))  # fmt: skip
+                                           start - before))  # fmt: skip
         return planned
 
     async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
