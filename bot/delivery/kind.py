@@ -174,3 +174,19 @@ class Kind(ABC):
         """Each pass, before sending: keep what was delivered earlier in step with the
         program (outside the ledger: doing it twice must change nothing)."""
         return None
+
+
+class ChannelKind(Kind):
+    """A kind that posts in a channel, a forum or a thread: the sender says TargetGone
+    when it cannot, never Unreachable."""
+
+    async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
+        return False
+
+
+class DirectKind(Kind):
+    """A kind that sends a person a DM: the sender says Unreachable when it cannot (closed
+    DMs), never TargetGone; there is no channel to lose."""
+
+    async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
+        return False

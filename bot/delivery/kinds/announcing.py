@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.delivery.kind import Delivering, Planning
+from bot.delivery.kind import ChannelKind, Delivering, Planning
 from bot.store.announcements_store import Announcements
 from bot.store.ledger_store import Delivery
 
@@ -26,3 +26,11 @@ async def switch_off(delivery: Delivery, reason: str, ctx: Delivering) -> bool:
         log.warning("announcements disabled in guild %d: %s", delivery.owner, reason)
         return True
     return False
+
+
+class AnnouncingKind(ChannelKind):
+    """A kind that posts in a server's announcement channel (slot, talk, update): when the
+    channel is gone, that server's announcements of the conference are switched off."""
+
+    async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
+        return await switch_off(delivery, reason, ctx)

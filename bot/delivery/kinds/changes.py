@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.changes import RecordedChange
-from bot.delivery.kind import Delivering, Kind, Planning, Send, Skip
+from bot.delivery.kind import Delivering, DirectKind, Planning, Send, Skip
 from bot.delivery.kinds import announcing
 from bot.delivery.kinds.reminder import followers
 from bot.delivery.shared import post_cards
@@ -34,7 +34,7 @@ async def _changes(delivery: Delivery, ctx: Delivering) -> list[RecordedChange]:
     return await ctx.state.versions.changes(ctx.conference, sync_id=sync_id)
 
 
-class NoticeKind(Kind):
+class NoticeKind(DirectKind):
     kind = DeliveryKind.NOTICE
     wanted = Wanted.ALWAYS
 
@@ -61,14 +61,11 @@ class NoticeKind(Kind):
         card = cards.notice_card(mine, conference, "📢 Program update: your items changed")
         return lambda: ctx.sender.send_dm(delivery.target, card)
 
-    async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
-        return False  # a DM has no channel to lose: the sender says Unreachable
-
     async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
         return False  # their reminders stay: the notice is only a courtesy
 
 
-class UpdateKind(Kind):
+class UpdateKind(announcing.AnnouncingKind):
     kind = DeliveryKind.UPDATE
     wanted = Wanted.ANNOUNCING
 
@@ -86,12 +83,6 @@ class UpdateKind(Kind):
         changes = await _changes(delivery, ctx)
         found = cards.changes_cards(changes, ctx.service.conference, "📢 Program update")
         return lambda: post_cards(ctx.sender, delivery.target, found)
-
-    async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
-        return await announcing.switch_off(delivery, reason, ctx)
-
-    async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
-        return False  # a channel post: the sender says TargetGone, never Unreachable
 
 
 NOTICE = NoticeKind()

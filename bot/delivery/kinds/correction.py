@@ -14,8 +14,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from bot.delivery.kind import Delivering, Kind, Planning, Send, Skip
+from bot.delivery.kind import Delivering, Planning, Send, Skip
 from bot.delivery.kinds.changes import recent
+from bot.delivery.kinds.room import RoomChannelKind
 from bot.delivery.shared import not_ended
 from bot.render import cards
 from bot.render.common import slot_of
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 MOVED = "moved"
 
 
-class CorrectionKind(Kind):
+class CorrectionKind(RoomChannelKind):
     """Owner: the guild; item: the talk; arming: the version (sync) that moved it."""
 
     kind = DeliveryKind.CORRECTION
@@ -70,18 +71,6 @@ class CorrectionKind(Kind):
         not_ended(max(slot.end, slot_of(change.old).end), ctx.now)
         text = cards.correction_text(talk, change.old, ctx.service.conference)
         return lambda: ctx.sender.post(delivery.target, (), text)
-
-    async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
-        """A room channel deleted or closed to us: stop posting there (as its talks'
-        lines do)."""
-        guild_id, channel_id = delivery.owner, delivery.target
-        if await ctx.state.announcements.disable_room(guild_id, channel_id, reason, ctx.now_ts):
-            log.warning("room channel %d in guild %d disabled: %s", channel_id, guild_id, reason)
-            return True
-        return False
-
-    async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
-        return False  # a channel post: the sender says TargetGone, never Unreachable
 
 
 KIND = CorrectionKind()

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.delivery.kind import Delivering, Kind, Planning, Send, Skip, describe
+from bot.delivery.kind import ChannelKind, Delivering, Planning, Send, Skip, describe
 from bot.delivery.shared import still_on
 from bot.render import cards
 from bot.service import TALK_REF
@@ -47,7 +47,7 @@ async def switch_off(delivery: Delivery, reason: str, ctx: Delivering) -> bool:
     return False
 
 
-class ThreadKind(Kind):
+class ThreadKind(ChannelKind):
     kind = DeliveryKind.THREAD
     wanted = Wanted.QA_FORUM_ON
 
@@ -88,9 +88,6 @@ class ThreadKind(Kind):
 
     async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
         return await switch_off(delivery, reason, ctx)
-
-    async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
-        return False  # a forum post: the sender says TargetGone, never Unreachable
 
     async def follow(self, ctx: Delivering) -> None:
         """A talk that moved or was renamed gets its thread's first message edited, and
@@ -147,7 +144,7 @@ def _signed(signature: str) -> tuple[str, tuple[int, int, str | None]] | None:
         return None
 
 
-class CloseKind(Kind):
+class CloseKind(ChannelKind):
     kind = DeliveryKind.CLOSE
     wanted = Wanted.THREAD_OPEN
 
@@ -174,9 +171,6 @@ class CloseKind(Kind):
 
     async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
         return await switch_off(delivery, reason, ctx)
-
-    async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
-        return False  # a thread: the sender says TargetGone, never Unreachable
 
 
 THREAD = ThreadKind()

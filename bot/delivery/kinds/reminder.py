@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.delivery.kind import Delivering, Kind, Planning, Send, Skip
+from bot.delivery.kind import Delivering, DirectKind, Planning, Send, Skip
 from bot.delivery.shared import not_ended
 from bot.model import Session
 from bot.render import cards
@@ -23,7 +23,7 @@ async def followers(planning: Planning) -> list[Reminder]:
     return await planning.state.reminders.find(planning.conference, statuses=FOLLOWED)
 
 
-class ReminderKind(Kind):
+class ReminderKind(DirectKind):
     kind = DeliveryKind.REMINDER
     wanted = Wanted.REMINDER_ARMED
 
@@ -49,9 +49,6 @@ class ReminderKind(Kind):
         talks = service.session_talks(item) if isinstance(item, Session) else ()
         card = cards.reminder_card(item, service.conference, ctx.now, talks)
         return lambda: ctx.sender.send_dm(delivery.target, card)
-
-    async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
-        return False  # a DM has no channel to lose: the sender says Unreachable
 
     async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
         """Closed DMs: the reminder failed, and the person is told on their next command."""

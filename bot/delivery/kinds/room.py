@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from bot.delivery.kind import Delivering, Kind, Planning, Send
+from bot.delivery.kind import ChannelKind, Delivering, Planning, Send
 from bot.delivery.kinds.talk import talk_start
 from bot.service import TALK_REF
 from bot.store.announcements_store import RoomChannel
@@ -15,7 +15,19 @@ from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
 log = logging.getLogger(__name__)
 
 
-class RoomKind(Kind):
+class RoomChannelKind(ChannelKind):
+    """A kind that posts in a room's channel (room, correction): when the channel is
+    gone, posting there stops (the main announcements and other rooms go on)."""
+
+    async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
+        guild_id, channel_id = delivery.owner, delivery.target
+        if await ctx.state.announcements.disable_room(guild_id, channel_id, reason, ctx.now_ts):
+            log.warning("room channel %d in guild %d disabled: %s", channel_id, guild_id, reason)
+            return True
+        return False
+
+
+class RoomKind(RoomChannelKind):
     kind = DeliveryKind.ROOM
     wanted = Wanted.ROOM_CHANNEL_ON
 
@@ -36,18 +48,6 @@ class RoomKind(Kind):
 
     async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
         return await talk_start(delivery, ctx)
-
-    async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
-        """A room channel deleted or closed to us: stop posting there (the main
-        announcements and other rooms go on)."""
-        guild_id, channel_id = delivery.owner, delivery.target
-        if await ctx.state.announcements.disable_room(guild_id, channel_id, reason, ctx.now_ts):
-            log.warning("room channel %d in guild %d disabled: %s", channel_id, guild_id, reason)
-            return True
-        return False
-
-    async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
-        return False  # a channel post: the sender says TargetGone, never Unreachable
 
 
 KIND = RoomKind()

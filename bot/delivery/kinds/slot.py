@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.delivery.kind import Delivering, Kind, Planning, Send, Skip
+from bot.delivery.kind import Delivering, Planning, Send, Skip
 from bot.delivery.kinds import announcing
 from bot.delivery.shared import moment_of, not_ended, post_cards, post_messages, talks_at
 from bot.model import SessionKind
@@ -34,7 +34,7 @@ def slot_times(service: ProgramService) -> list[int]:
     return sorted(times)
 
 
-class SlotKind(Kind):
+class SlotKind(announcing.AnnouncingKind):
     kind = DeliveryKind.SLOT
     wanted = Wanted.ANNOUNCING
 
@@ -77,12 +77,6 @@ class SlotKind(Kind):
             await post_messages(ctx.sender, delivery.target, messages)
 
         return post
-
-    async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
-        return await announcing.switch_off(delivery, reason, ctx)
-
-    async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
-        return False  # a channel post: the sender says TargetGone, never Unreachable
 
 
 KIND = SlotKind()

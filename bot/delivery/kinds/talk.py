@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.delivery.kind import Delivering, Kind, Planning, Send, Skip
+from bot.delivery.kind import Delivering, Planning, Send, Skip
 from bot.delivery.kinds import announcing
 from bot.delivery.shared import moment_of, post_messages, still_on, talks_at
 from bot.render import cards, posts
@@ -27,7 +27,7 @@ from bot.store.ledger_store import Delivery, DeliveryKind, DeliveryState, Planne
 START_REF = "start:"
 
 
-class TalkKind(Kind):
+class TalkKind(announcing.AnnouncingKind):
     kind = DeliveryKind.TALK
     wanted = Wanted.ANNOUNCING
 
@@ -50,12 +50,6 @@ class TalkKind(Kind):
             text = cards.talk_start_text(talks[0], ctx.service.conference, ctx.now, streams)
             return lambda: ctx.sender.post(delivery.target, (), text)
         return await _together(talks, delivery, ctx)
-
-    async def gone(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
-        return await announcing.switch_off(delivery, reason, ctx)
-
-    async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
-        return False  # a channel post: the sender says TargetGone, never Unreachable
 
 
 async def _still_to_tell(delivery: Delivery, ctx: Delivering) -> list[SessionTalk]:
