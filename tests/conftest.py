@@ -26,7 +26,7 @@ REAL_PROGRAMS = ROOT.parent / "shared" / "data" / "real-programs"
 PACIFIC = ZoneInfo("America/Los_Angeles")
 COMMANDS = frozenset(
     (
-        "next now paper author session schedule search about"
+        "next now paper author session track schedule search about"
         " remind agenda forget announce status publish-events stream qa ask questions changes"
         " program conference"
     ).split()

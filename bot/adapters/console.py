@@ -19,9 +19,9 @@ from bot import __version__
 from bot.changes import RecordedChange
 from bot.clock import Clock
 from bot.render import text
-from bot.service import ACCEPTED_FORMS, ProgramService, QueryError, WhenError
+from bot.service import ACCEPTED_FORMS, DAY_FORMS, ProgramService, QueryError, WhenError
 from bot.service.cancelled import find_cancelled
-from bot.service.results import NoMatch
+from bot.service.results import NoMatch, TrackAnswer
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ class Console:
             "paper": c("/paper <title>", "find a paper by (part of) its title", self.talk, True),
             "author": c("/author <name>", "a person's papers, with times", self.author, True),
             "session": c("/session <name>", "a session's talks and times", self.session, True),
+            "track": c("/track <name> [day:D]", "a track's talks in every room", self.track, True),
             "schedule": c("/schedule <day>", "a day at a glance ('thursday')", self.schedule, True),
             "search": c("/search <words>", "papers, people, affiliations", self.search, True),
             "about": c("/about", "the conference and where the data comes from", self.about),
@@ -128,8 +129,16 @@ class Console:
         return Reply(text.render_author(answer, self.conference), _code(answer))
 
     def session(self, argument: str) -> Reply:
-        answer = self.service.session(argument)
+        answer = self.service.session_or_track(argument, self.clock.now())
+        if isinstance(answer, TrackAnswer):
+            return Reply(text.render_track(answer, self.conference))
         return Reply(text.render_session(answer, self.conference), _code(answer))
+
+    def track(self, argument: str) -> Reply:
+        """'/track Security day:saturday', the day written as Discord's option is."""
+        name, _, day = argument.partition(" day:")
+        answer = self.service.track(name, self.clock.now(), day.strip() or None)
+        return Reply(text.render_track(answer, self.conference), _code(answer))
 
     def schedule(self, argument: str) -> Reply:
         answer = self.service.day(argument, self.clock.now())
@@ -152,6 +161,7 @@ class Console:
         lines = [f"  {c.usage:<{width}}  {c.summary}" for c in self.commands.values()]
         lines.append(f"  /quit{'':<{width - 5}}  leave the console")
         lines.append(f"Times for /next: {ACCEPTED_FORMS}.")
+        lines.append(f"Days for /schedule and /track: {DAY_FORMS}.")
         return Reply("\n".join(["Commands:", *lines]))
 
     def run_lines(self, lines: Iterable[str], out: TextIO, err: TextIO) -> int:

@@ -38,6 +38,7 @@ from bot.render.common import (
     search_counts,
     slot_of,
     watch_of,
+    weekdays,
     what_changed,
 )
 from bot.render.limits import (
@@ -75,6 +76,7 @@ from bot.service.results import (
     SessionBlock,
     SessionTalk,
     TalkAnswer,
+    TrackAnswer,
     Where,
 )
 from bot.service.status import ServerStatus
@@ -587,12 +589,54 @@ def session_cards(answer: SessionAnswer, conference: Conference) -> list[Card]:
         description += f"\n📍 {escape(session.slot.room)}"
     if session.chairs:
         description += f"\nChair: {escape(join_names(list(session.chairs)))}"
+    description += "".join(f"\n{note}" for note in _block_notes(answer))
     pieces: list[Piece] = [Entry(f.name, f.value) for f in talk_fields(answer.talks, tz)]
     if answer.runners_up:
         pieces.append(Group("Other sessions", tuple(escape(s.title) for s in answer.runners_up)))
     footer = _derived_footer(answer.talks, conference)
     base = Card(escape(session.title), description, footer=footer, calendar=f"s:{session.key}")
     return paged(base, pieces, count_of(len(answer.talks), conference.item_noun))
+
+
+def _block_notes(answer: SessionAnswer) -> list[str]:
+    """Under a room's or a devroom's block: the other days it has one, and where a
+    track of the same name is listed."""
+    notes = []
+    if answer.other_days:
+        notes.append(f"Also on {weekdays(answer.other_days)}: add the day to the name.")
+    if answer.also_track:
+        name = escape(answer.also_track)
+        notes.append(f"“{name}” is also a track: `/track` lists its talks in every room.")
+    return notes
+
+
+def track_cards(answer: TrackAnswer, conference: Conference) -> list[Card]:
+    """A track's talks across rooms: under each day, a line per talk in time order (time,
+    title, room), through the one pager, so every talk is on exactly one page."""
+    tz = conference.tz
+    on = f"{answer.day:%A, %B} {answer.day.day}" if answer.day else "every day"
+    title = f"{escape(answer.track)} · {on}"
+    lines = [f"{count_of(len(answer.talks), conference.item_noun)} in"
+             f" {count_of(len(answer.rooms), 'room')}"
+             + ("" if answer.day else f" on {weekdays(answer.days)}") + "."]  # fmt: skip
+    if answer.other_days:
+        lines.append(f"Also on {weekdays(answer.other_days)}: `/track` lists every day.")
+    if answer.also_room:
+        lines.append(f"“{escape(answer.track)}” is also a room: `/session` shows its day.")
+    lines.append(f"Times are {conference.timezone} local time.")
+    pieces: list[Piece] = []
+    for day in answer.days if answer.day is None else (answer.day,):
+        talks = [t for t in answer.talks if t.session.day == day]
+        pieces.append(Group(f"{day:%A, %B} {day.day}", tuple(_track_line(t, tz) for t in talks)))
+    footer = _derived_footer(answer.talks, conference)
+    base = Card(title, "\n".join(lines), footer=footer)
+    return paged(base, pieces, count_of(len(answer.talks), conference.item_noun))
+
+
+def _track_line(talk: SessionTalk, tz: ZoneInfo) -> str:
+    """'`10:30` Title · 📍 Room': a talk of a track, its day the heading above."""
+    room = f" · 📍 {escape(talk.slot.room)}" if talk.slot.room else ""
+    return f"{_short_time(talk.slot, tz)} {escape(talk.title)}{room}"
 
 
 def day_cards(answer: DayAnswer, conference: Conference) -> list[Card]:

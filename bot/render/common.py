@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from bot.changes import RecordedChange
 from bot.model import Authorship, Conference, Event, Session, SessionKind, Slot, TimeBasis
@@ -50,6 +50,11 @@ def author_groups(authors: Sequence[Authorship]) -> list[tuple[list[str], str | 
 def count_of(n: int, noun: str) -> str:
     """'1 paper', '3 papers'."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def weekdays(days: Sequence[date]) -> str:
+    """'Saturday', 'Friday and Sunday', 'Friday, Saturday, and Monday'."""
+    return join_names([f"{day:%A}" for day in days])
 
 
 def join_names(names: Sequence[str]) -> str:

@@ -26,6 +26,7 @@ from bot.render.common import (
     no_match_text,
     search_counts,
     slot_of,
+    weekdays,
     what_changed,
 )
 from bot.service.cancelled import CancelledTalk
@@ -42,6 +43,7 @@ from bot.service.results import (
     SessionBlock,
     SessionTalk,
     TalkAnswer,
+    TrackAnswer,
     Where,
 )
 from bot.service.status import ProgramFacts, ServerStatus
@@ -268,6 +270,30 @@ def render_session(answer: SessionAnswer | NoMatch, conference: Conference) -> s
     lines = _session_lines(answer.session, answer.talks, tz)
     if answer.runners_up:
         lines.append("Other sessions: " + "; ".join(s.title for s in answer.runners_up))
+    if answer.other_days:
+        lines.append(f"Also on {weekdays(answer.other_days)}: add the day to the name.")
+    if answer.also_track:
+        track = answer.also_track
+        lines.append(f"“{track}” is also a track: /track lists its talks in every room.")
+    return "\n".join(lines)
+
+
+def render_track(answer: TrackAnswer | NoMatch, conference: Conference) -> str:
+    """A track's talks across rooms in time order, each with its day, time and room."""
+    if isinstance(answer, NoMatch):
+        return no_match_text(answer)
+    tz = conference.tz
+    on = f"{answer.day:%A, %B} {answer.day.day}" if answer.day else "every day"
+    lines = [f"{answer.track} · {on} · {count_of(len(answer.talks), conference.item_noun)}"
+             f" in {count_of(len(answer.rooms), 'room')}"]  # fmt: skip
+    for talk in answer.talks:
+        when = f"{talk.session.day:%a} {timefmt.time_of(talk.slot, tz)}"
+        room = f" ({talk.slot.room})" if talk.slot.room else ""
+        lines.append(f"{INDENT}{when:>16}  {talk.title}{room}")
+    if answer.other_days:
+        lines.append(f"Also on {weekdays(answer.other_days)}: /track lists every day.")
+    if answer.also_room:
+        lines.append(f"“{answer.track}” is also a room: /session shows its day.")
     return "\n".join(lines)
 
 

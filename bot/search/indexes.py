@@ -40,6 +40,10 @@ class ProgramIndex:
             (s.key, " ".join([s.title, *sorted(tracks.get(s.key, set()) - {s.track})]))
             for s in program.sessions
         )
+        # Tracks by name, for /track (FOSDEM has 69 of them).
+        self.tracks = TokenIndex(
+            (name, name) for name in sorted({t.track for t in program.talks if t.track})
+        )
 
     # `last_resorts`: the slower matching for words nothing else matched (see fuzzy.py).
     # /search asks all four indexes at once, and a word of a title is no person's name:
@@ -58,3 +62,6 @@ class ProgramIndex:
 
     def find_sessions(self, query: str, limit: int = 10, last_resorts: bool = True) -> list[Hit]:
         return self.sessions.search(query, limit, last_resorts=last_resorts)
+
+    def find_tracks(self, query: str, limit: int = 10) -> list[Hit]:
+        return self.tracks.search(query, limit)

@@ -8,10 +8,18 @@ from bot.service.program_service import (
     QueryError,
     clean_query,
 )
-from bot.service.when import ACCEPTED_FORMS, WhenError, parse_moment, parse_when
+from bot.service.when import (
+    ACCEPTED_FORMS,
+    DAY_FORMS,
+    WhenError,
+    parse_day,
+    parse_moment,
+    parse_when,
+)
 
 __all__ = [
     "ACCEPTED_FORMS",
+    "DAY_FORMS",
     "PERSON_REF",
     "SESSION_REF",
     "TALK_REF",
@@ -19,6 +27,7 @@ __all__ = [
     "QueryError",
     "WhenError",
     "clean_query",
+    "parse_day",
     "parse_moment",
     "parse_when",
 ]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 
 from bot.bulk import bulk_build
-from bot.model import Event, Program, Session
+from bot.model import Event, Program, Session, SessionKind
 from bot.search import Hit, ProgramIndex
 from bot.service import board
 from bot.service.board import FilterError, Places, matches
@@ -36,10 +36,12 @@ from bot.service.results import (
     SessionTalk,
     Suggestion,
     TalkAnswer,
+    TrackAnswer,
     Where,
 )
 from bot.service.timeline import Timeline
-from bot.service.when import WhenError, parse_when
+from bot.service.tracks import day_to_show, in_time_order, names_a_day, on_now_or_next
+from bot.service.when import parse_day, parse_when
 from bot.template import fill
 
 MAX_QUERY = 200
@@ -53,6 +55,7 @@ TALK_MATCH = 65.0
 PERSON_MATCH = 70.0
 AFFILIATION_MATCH = 75.0
 SESSION_MATCH = 70.0
+TRACK_MATCH = 70.0
 SUGGESTION_FLOOR = 35.0
 # The most a search shows of each kind; past it the answer says there are more.
 SEARCH_SHOWN = {
@@ -97,6 +100,11 @@ def clean_query(text: str, what: str = "query") -> str:
     if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200d" for ch in text):
         raise QueryError(f"That {what} contains control characters.")
     return " ".join(text.split())
+
+
+def join_words(words: list[str]) -> str:
+    """'A', 'A and B', 'A, B, and C'."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def favourites_first(
@@ -327,29 +335,93 @@ class ProgramService:
         talks.sort(key=lambda t: t.talk.slot.start)
         return PersonTalks(person.key, person.name, tuple(talks))
 
-    def session(self, query: str) -> SessionAnswer | NoMatch:
+    def session(self, query: str, now: datetime | None = None) -> SessionAnswer | NoMatch:
+        """A session by name. With `now`, a room (or a track's block, FOSDEM's devrooms)
+        asked for without a day is today's block, or the next day's that has one."""
         if isinstance(ref := self.remindable(query), Session):
             return SessionAnswer(query, ref, self.session_talks(ref), ())
         query = clean_query(query, "session name")
+        if now is not None and (room := self._exact(query, self.rooms)) is not None:
+            return self._room_block(query, room, now)
         hits = self.index.find_sessions(query, limit=4)
         if not hits or hits[0].score < SESSION_MATCH:
             return self._no_match(query, "session", hits, lambda k: self.sessions[k].title)
         session = self.sessions[hits[0].key]
         others = tuple(self.sessions[h.key] for h in hits[1:] if h.score >= SESSION_MATCH)
-        return SessionAnswer(query, session, self.session_talks(session), others)
+        if now is None or session.kind is not SessionKind.ROOM_BLOCK or names_a_day(query):
+            return SessionAnswer(query, session, self.session_talks(session), others)
+        return self._block_of_the_day(query, session, others, now)
+
+    def _block_of_the_day(
+        self, query: str, found: Session, others: tuple[Session, ...], now: datetime
+    ) -> SessionAnswer:
+        """`found` is one day's block of a room or track: the one of today (or the next
+        day with one) instead, and the other days that have one."""
+        series = self._series(found)
+        day = day_to_show((s.day for s in series), self._today(now))
+        on_day = [s for s in series if s.day == day]
+        same_room = [s for s in on_day if s.slot.room == found.slot.room] or on_day
+        chosen = found if found in on_day else on_now_or_next(same_room, now)
+        others = tuple(s for s in others if s.day == day and s != chosen)
+        other_days = tuple(sorted({s.day for s in series} - {day}))
+        return SessionAnswer(query, chosen, self.session_talks(chosen), others, other_days)
+
+    def _series(self, block: Session) -> list[Session]:
+        """The blocks of one track (a devroom), or of one room where it has no track,
+        on every day."""
+        return [
+            s
+            for s in self.program.sessions
+            if s.kind is SessionKind.ROOM_BLOCK
+            and (s.track == block.track if block.track else s.slot.room == block.slot.room)
+        ]
+
+    def _room_block(self, query: str, room: str, now: datetime) -> SessionAnswer:
+        """A room's block on today (or the next day it has one): the one on now or next,
+        with the room's other blocks that day as runners-up."""
+        blocks = [s for s in self.program.sessions if s.slot.room == room]
+        day = day_to_show((s.day for s in blocks), self._today(now))
+        on_day = [s for s in blocks if s.day == day]
+        chosen = on_now_or_next(on_day, now)
+        others = tuple(s for s in on_day if s != chosen)
+        other_days = tuple(sorted({s.day for s in blocks} - {day}))
+        also_track = self._exact(query, self.tracks)
+        return SessionAnswer(query, chosen, self.session_talks(chosen), others, other_days,
+                             also_track)  # fmt: skip
+
+    def session_or_track(self, query: str, now: datetime) -> SessionAnswer | TrackAnswer | NoMatch:
+        """/session: a session, a room's or a devroom's block of the day, or, for a track
+        that spans rooms (CCC's Security in every hall), that track's talks of the day."""
+        if self.remindable(query) is None:
+            typed = clean_query(query, "session name")
+            track = self._exact(typed, self.tracks)
+            room = self._exact(typed, self.rooms)
+            if track is not None and room is None and not self._has_blocks(track):
+                days = {t.session.day for t in self.talks.values() if t.talk.track == track}
+                return self.track(track, now, day_to_show(days, self._today(now)))
+        return self.session(query, now)
+
+    def _has_blocks(self, track: str) -> bool:
+        """Whether a track has blocks of its own (a devroom), not only talks in halls
+        shared with other tracks (CCC's Security)."""
+        return any(s.track == track for s in self.program.sessions)
+
+    def _today(self, now: datetime) -> date:
+        return now.astimezone(self.conference.tz).date()
+
+    @staticmethod
+    def _exact(typed: str, names: Iterable[str]) -> str | None:
+        """The name `typed` is, in any case and spacing; None if it is none of them."""
+        wanted = " ".join(typed.split()).casefold()
+        return next((name for name in names if " ".join(name.split()).casefold() == wanted), None)
 
     def session_talks(self, session: Session) -> tuple[SessionTalk, ...]:
         return tuple(self.talks[k] for k in session.talk_keys)
 
     def day(self, text: str | date, now: datetime) -> DayAnswer:
-        """The day at a glance; `text` is a date or what a person typed ('thursday')."""
-        if isinstance(text, date):
-            day = text
-        else:
-            day = parse_when(clean_query(text, "day"), self.conference, now).date()
-        if day not in self.conference.days:
-            names = ", ".join(f"{d:%A} {d:%b} {d.day}" for d in self.conference.days)
-            raise WhenError(f"{self.conference.name} runs on {names}; {day} is not one of them.")
+        """The day at a glance; `text` is a date or what a person typed ('thursday',
+        'today', 'day 2', 'feb 1': see parse_day)."""
+        day = self.day_named(text, now)
         items: list[SessionBlock | Event] = [
             SessionBlock(s, self.session_talks(s)) for s in self.program.sessions if s.day == day
         ]
@@ -357,6 +429,77 @@ class ProgramService:
         items += [e for e in self.program.events if e.slot.start.astimezone(tz).date() == day]
         items.sort(key=lambda i: (i.slot.start, i.slot.end))
         return DayAnswer(day, tuple(items))
+
+    def day_named(self, text: str | date, now: datetime) -> date:
+        """One of the conference's days, from a date or what a person typed (see
+        parse_day); else one sentence naming its days (a QueryError or a WhenError)."""
+        typed = text.isoformat() if isinstance(text, date) else clean_query(text, "day")
+        day = parse_day(typed, self.conference, now)
+        if day not in self.conference.days:
+            names = join_words([f"{d:%A, %B} {d.day}" for d in self.conference.days])
+            asked = f"{day:%A, %B} {day.day}, {day.year}"
+            raise QueryError(f"{{conference}} has no {asked}; its days are {names}.",
+                             conference=self.conference.name)  # fmt: skip
+        return day
+
+    # -- tracks -----------------------------------------------------------------------
+
+    @functools.cached_property
+    def tracks(self) -> tuple[str, ...]:
+        """Every track a talk is in, sorted."""
+        return tuple(sorted({t.track for t in self.program.talks if t.track}, key=str.casefold))
+
+    def track(
+        self, query: str, now: datetime, day: str | date | None = None
+    ) -> TrackAnswer | NoMatch:
+        """A track's talks across rooms, in time order: on `day`, or every day."""
+        name = self._track_for(clean_query(query, "track name"))
+        if isinstance(name, NoMatch):
+            return name
+        talks = in_time_order(t for t in self.talks.values() if t.talk.track == name)
+        days = tuple(sorted({t.session.day for t in talks}))
+        also_room = self._exact(name, self.rooms) is not None
+        if day is None:
+            return TrackAnswer(name, None, talks, days, also_room)
+        on = self.day_named(day, now)
+        if on not in days:
+            listed = join_words([f"{d:%A}" for d in days])
+            raise QueryError(f"{{track}} has no talks on {on:%A}; it has talks on {listed}.",
+                             track=name)  # fmt: skip
+        return TrackAnswer(name, on, tuple(t for t in talks if t.session.day == on), days,
+                           also_room)  # fmt: skip
+
+    def _track_for(self, query: str) -> str | NoMatch:
+        """The track a person named: exactly (any case), else the closest name; a room's
+        name that is no track's gets one sentence saying where rooms are asked for."""
+        if (exact := self._exact(query, self.tracks)) is not None:
+            return exact
+        if (room := self._exact(query, self.rooms)) is not None:
+            raise QueryError("“{room}” is a room, not a track: /session {room} shows its talks.",
+                             room=room)  # fmt: skip
+        if not self.tracks:
+            raise QueryError("{conference} has no tracks.", conference=self.conference.name)
+        hits = self.index.find_tracks(query, limit=4)
+        if not hits or hits[0].score < TRACK_MATCH:
+            return self._no_match(query, "track", hits, lambda k: k)
+        return hits[0].key
+
+    def suggest_tracks_coming(self, text: str, now: datetime, limit: int = 25) -> list[Suggestion]:
+        """Tracks for /track's autocomplete: with nothing typed, those with a talk coming
+        up soonest first (the /next filter's suggest_tracks lists them by name); else
+        those containing what is typed, starting with it first, or the closest names."""
+        typed = _typed(text).casefold()
+        if typed:
+            found = [name for name in self.tracks if typed in name.casefold()]
+            found.sort(key=lambda name: not name.casefold().startswith(typed))
+            if not found:
+                hits = self.index.find_tracks(typed, limit)
+                found = [h.key for h in hits if h.score >= SUGGESTION_FLOOR]
+        else:
+            at = now.astimezone(self.conference.tz)
+            upcoming = [t.talk.track for t in self.timeline.talks if t.slot.end > at]
+            found = list(dict.fromkeys([*(t for t in upcoming if t), *self.tracks]))
+        return [Suggestion(name, name) for name in found[:limit]]
 
     def search(self, query: str) -> SearchAnswer:
         """Everything that matches, best first within each kind, up to a bound per kind

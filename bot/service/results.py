@@ -155,10 +155,35 @@ class AuthorAnswer:
 
 @dataclass(frozen=True, slots=True)
 class SessionAnswer:
+    """A session; for a room's or a track's block, `other_days` are the other days it has
+    one, and `also_track` the name asked for when it is a track's as well as a room's."""
+
     query: str
     session: Session
     talks: tuple[SessionTalk, ...]
     runners_up: tuple[Session, ...]
+    other_days: tuple[date, ...] = ()
+    also_track: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrackAnswer:
+    """A track's talks across rooms, in time order: on `day`, or every day when None.
+    `days` are all the days it has talks; `also_room`: its name is a room's too."""
+
+    track: str
+    day: date | None
+    talks: tuple[SessionTalk, ...]
+    days: tuple[date, ...]
+    also_room: bool = False
+
+    @property
+    def rooms(self) -> tuple[str, ...]:
+        return tuple(sorted({t.slot.room for t in self.talks if t.slot.room}))
+
+    @property
+    def other_days(self) -> tuple[date, ...]:
+        return tuple(d for d in self.days if d != self.day) if self.day else ()
 
 
 @dataclass(frozen=True, slots=True)

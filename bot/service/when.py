@@ -12,12 +12,15 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from bot.model import Conference, load_zone, within_range
+from bot.template import fill
 
 ACCEPTED_FORMS = (
     "'now', '14:00', '2:30pm', 'thursday 9:00', 'jul 11 9am', 'tomorrow 10:00',"
     " or an ISO time such as 2024-07-10T10:50 (conference time) or 2024-07-10T17:50Z"
 )
+DAY_FORMS = "'today', 'tomorrow', 'day 2', a weekday such as 'saturday', 'feb 1' or 2025-02-01"
 _MAX_LENGTH = 64
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", re.ASCII)
 _TIME = re.compile(
     r"^(?P<h>[0-9]{1,2})(?::(?P<m>[0-9]{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)?$", re.ASCII
 )
@@ -30,20 +33,23 @@ _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
 class WhenError(ValueError):
     """The text is not a moment we can read; the message says what would be.
 
-    The message may quote what the person typed as `{typed}`: each adapter quotes it its
-    own way (Discord escapes Markdown, the console shows it as is), so nothing a person
-    types is ever interpreted as formatting.
+    The message may quote what the person typed as `{typed}`, and name the conference as
+    `{conference}`: each adapter quotes and shows them its own way (Discord escapes
+    Markdown, the console shows them as they are), so neither what a person types nor a
+    program's name is ever interpreted as formatting.
     """
 
-    def __init__(self, message: str, typed: str | None = None) -> None:
+    def __init__(self, message: str, typed: str | None = None, conference: str | None = None):
         self.template = message
         self.typed = typed
+        self.conference = conference
         super().__init__(self.render(repr))
 
-    def render(self, quote: Callable[[str], str]) -> str:
-        if self.typed is None:
-            return self.template
-        return self.template.replace("{typed}", quote(self.typed))
+    def render(self, quote: Callable[[str], str], show: Callable[[str], str] = str) -> str:
+        values = {} if self.conference is None else {"conference": show(self.conference)}
+        if self.typed is not None:
+            values["typed"] = quote(self.typed)
+        return fill(self.template, values, lambda shown: shown)
 
 
 def _unreadable(text: str) -> WhenError:
@@ -120,21 +126,69 @@ def _take_day(
             if day.weekday() == weekday:
                 return day, " ".join(words[1:])
         raise WhenError(
-            f"{conference.name} has no {first.capitalize()}: it runs {_span(conference)}."
+            f"{{conference}} has no {first.capitalize()}: it runs {_span(conference)}.",
+            conference=conference.name,
         )
     if first[:3] in _MONTHS and len(words) >= 2 and _DAY_NUMBER.match(words[1]):
         month = _MONTHS.index(first[:3]) + 1
         try:
-            day = date(conference.start_date.year, month, int(words[1]))
+            day = _in_conference_year(conference, month, int(words[1]))
         except ValueError:
             raise WhenError("{typed} is not a date.", f"{first} {words[1]}") from None
         return day, " ".join(words[2:])
     if first == "day" and len(words) >= 2 and _DAY_NUMBER.match(words[1]):
         number = int(words[1])
         if not 1 <= number <= len(conference.days):
-            raise WhenError(f"{conference.name} has days 1 to {len(conference.days)}.")
+            raise WhenError(f"{{conference}} has days 1 to {len(conference.days)}.",
+                            conference=conference.name)  # fmt: skip
         return conference.days[number - 1], " ".join(words[2:])
     return None, text
+
+
+def _in_conference_year(conference: Conference, month: int, day: int) -> date:
+    """'jan 1' at a conference from Dec 30 to Jan 2 is the one in its second year."""
+    found = date(conference.start_date.year, month, day)
+    if found not in conference.days and conference.end_date.year != found.year:
+        later = date(conference.end_date.year, month, day)
+        return later if later in conference.days else found
+    return found
+
+
+def parse_day(text: str, conference: Conference, now: datetime) -> date:
+    """The day a person named: 'today', 'tomorrow', 'day 2', 'saturday', 'feb 1',
+    '2025-02-01', or a day as autocomplete shows it ('Saturday, February 1'). One reader
+    for every command that asks for a day, so a spelling that works in one works in all.
+    A weekday or day number the conference lacks is refused here; whether a date is one of
+    its days is the caller's to say (ProgramService.day_named)."""
+    cleaned = " ".join(text.strip().lower().replace(",", " ").split())
+    if not cleaned:
+        raise WhenError(f"Please give a day: {DAY_FORMS}.")
+    if len(cleaned) > _MAX_LENGTH:
+        raise WhenError(f"That is too long for a day. Try {DAY_FORMS}.")
+    day = _read_day(text, cleaned, conference, now.astimezone(conference.tz))
+    if day is None:
+        raise WhenError(f"I can't read {{typed}} as a day. Try {DAY_FORMS}.", text)
+    return day
+
+
+def _read_day(typed: str, cleaned: str, conference: Conference, local_now: datetime) -> date | None:
+    if _ISO_DATE.match(cleaned):
+        try:
+            return date.fromisoformat(cleaned)
+        except ValueError:
+            return None
+    words = cleaned.split()
+    if len(words) == 2 and _DAY_NUMBER.match(words[0]) and words[1][:3] in _MONTHS:
+        words.reverse()  # '1 feb' as 'feb 1'
+    day, rest = _take_day(typed, " ".join(words), conference, local_now)
+    if day is None or not rest:
+        return day
+    dated, left = _take_day(typed, rest, conference, local_now)  # 'saturday february 1'
+    if dated is None or left:
+        return None
+    if dated.weekday() != day.weekday():
+        raise WhenError(f"{dated:%B} {dated.day}, {dated.year} is a {dated:%A}, not a {day:%A}.")
+    return dated
 
 
 def _read_time(text: str) -> time | None:

@@ -33,7 +33,7 @@ from bot.render.limits import CHOICE_VALUE_MAX, CHOICES_MAX
 from bot.service import ProgramService, QueryError
 from bot.service.board import EVERY_ROOM
 from bot.service.cancelled import find_cancelled
-from bot.service.results import EVERYWHERE, NoMatch, Suggestion, Where
+from bot.service.results import EVERYWHERE, NoMatch, Suggestion, TrackAnswer, Where
 from bot.service.watch import NO_STREAMS
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def to_choices(suggestions: list[Suggestion]) -> list[Choice]:
 
 
 class ProgramCog(commands.Cog):
-    """/next, /now, /paper, /author, /session, /schedule, /search, /about."""
+    """/next, /now, /paper, /author, /session, /track, /schedule, /search, /about."""
 
     def __init__(
         self,
@@ -268,7 +268,12 @@ class ProgramCog(commands.Cog):
         self, interaction: discord.Interaction, name: str, conference: ConferenceArg | None = None
     ) -> None:
         service = await self._searching(interaction, conference)
-        answer = _found(service.session(name))
+        answer = service.session_or_track(name, self.clock.now())
+        if isinstance(answer, NoMatch):
+            raise NothingFound(answer)
+        if isinstance(answer, TrackAnswer):  # a track across rooms: its talks of the day
+            await send_cards(interaction, cards.track_cards(answer, service.conference))
+            return
         await send_cards(interaction, cards.session_cards(answer, service.conference))
 
     @session.autocomplete("name")
@@ -279,6 +284,36 @@ class ProgramCog(commands.Cog):
         if service is None:
             return []
         return to_choices(service.suggest_sessions(current, self.clock.now()))
+
+    @app_commands.command(name="track", description="A track's talks across rooms and days")
+    @app_commands.describe(
+        name="The track's name, e.g. Security",
+        day="Only this day: today, tomorrow, day 2, saturday, or a date (default: every day)",
+        conference=CONFERENCE_HELP,
+    )
+    async def track(
+        self, interaction: discord.Interaction, name: str, day: str | None = None,
+        conference: ConferenceArg | None = None,
+    ) -> None:  # fmt: skip
+        service = await self._searching(interaction, conference)
+        answer = _found(service.track(name, self.clock.now(), day))
+        await send_cards(interaction, cards.track_cards(answer, service.conference))
+
+    @track.autocomplete("name")
+    async def track_name_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[Choice]:
+        service = await self._suggesting(interaction)
+        if service is None:
+            return []
+        return to_choices(service.suggest_tracks_coming(current, self.clock.now()))
+
+    @track.autocomplete("day")
+    async def track_day_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[Choice]:
+        days = picked_for_autocomplete(self.conferences, interaction).conference.days
+        return _day_choices(days[:CHOICES_MAX], current)
 
     @app_commands.command(
         name="search", description="Search titles, people, affiliations and sessions"
@@ -327,7 +362,7 @@ class ProgramCog(commands.Cog):
         if day.strip().casefold() == EXPORT:
             await send_program_calendar(interaction, service, self.calendars, self.clock.now())
             return
-        answer = service.day(_day_of(service, day), self.clock.now())
+        answer = service.day(day, self.clock.now())
         await send_cards(interaction, cards.day_cards(answer, service.conference))
 
     @schedule.autocomplete("day")
@@ -336,24 +371,18 @@ class ProgramCog(commands.Cog):
     ) -> list[Choice]:
         """The conference's days (its own, since conferences differ), then the export."""
         days = picked_for_autocomplete(self.conferences, interaction).conference.days
-        days = days[: CHOICES_MAX - 1]
-        choices = [Choice(name=_day_name(d), value=d.isoformat()) for d in days]
+        choices = _day_choices(days[: CHOICES_MAX - 1], "")
         choices.append(Choice(name="Whole program as a calendar file (.ics)", value=EXPORT))
         wanted = current.strip().casefold()
         return [c for c in choices if wanted in c.name.casefold() or wanted in c.value]
 
 
-def _day_of(service: ProgramService, typed: str) -> date:
-    """The day a /schedule option names: its date (what autocomplete sends) or its
-    weekday or name as shown, as long as it is one of the conference's days."""
-    days = service.conference.days
-    wanted = typed.strip().casefold()
-    for day in days:
-        if wanted in (day.isoformat(), _day_name(day).casefold(), f"{day:%A}".casefold()):
-            return day
-    listed = ", ".join(_day_name(d) for d in days)
-    raise QueryError("{conference} has no day “{typed}”; its days are " + listed + ".",
-                     conference=service.conference.name, typed=typed[:40])  # fmt: skip
+def _day_choices(days: Sequence[date], current: str) -> list[Choice]:
+    """A conference's days as choices: named as people read them, sent as dates (which
+    service.day reads, as it reads anything else typed: 'today', 'day 2')."""
+    wanted = current.strip().casefold()
+    choices = [Choice(name=_day_name(d), value=d.isoformat()) for d in days]
+    return [c for c in choices if wanted in c.name.casefold() or wanted in c.value]
 
 
 def _day_name(day: date) -> str:

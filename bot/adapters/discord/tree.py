@@ -108,7 +108,9 @@ async def answer_error(interaction: discord.Interaction, original: Exception) ->
     if isinstance(original, NothingFound):
         message = no_match_message(original.answer, original.hint)
     elif isinstance(original, WhenError):
-        message = original.render(lambda typed: f"“{escape(truncate(typed, TYPED_SHOWN_MAX))}”")
+        message = original.render(
+            lambda typed: f"“{escape(truncate(typed, TYPED_SHOWN_MAX))}”", escape
+        )
     elif isinstance(original, QueryError):
         message = original.render(escape)
     elif isinstance(original, StillIndexing):
