@@ -142,8 +142,24 @@ def test_every_fosdem_track_on_every_day_is_listed_exactly_once_across_pages():
             assert isinstance(answer, TrackAnswer)
             by_day += [t.key for t in answer.talks]
             pages = cards.track_cards(answer, fosdem.conference)
-            assert sum(len(p.fields) for p in pages) == len(answer.talks)
+            lines = [line for p in pages for f in p.fields for line in f.value.split("\n")]
+            assert len(lines) == len(answer.talks)
         assert sorted(by_day) == expected
+
+
+def test_a_track_of_943_talks_pages_with_each_talk_once():
+    fosdem = real(FOSDEM)
+    talks = tuple(dataclasses.replace(t, track="Everything") for t in fosdem.program.talks)
+    everything = ProgramService(dataclasses.replace(fosdem.program, talks=talks))
+    answer = everything.track("everything", datetime(2025, 2, 1, 9, 0, tzinfo=BRUSSELS))
+    assert isinstance(answer, TrackAnswer)
+    pages = cards.track_cards(answer, fosdem.conference)
+    assert len(pages) > 10
+    assert all(p.footer and p.footer.endswith(" · 943 talks") for p in pages)
+    lines = [line for p in pages for f in p.fields for line in f.value.split("\n")]
+    shown = sorted(line.split("` ", 1)[1].rsplit(" · 📍 ", 1)[1] for line in lines)
+    assert shown == sorted(t.slot.room or "" for t in talks)
+    assert len(lines) == 943
 
 
 def test_a_track_in_two_rooms_on_both_days_lists_them_all_in_time_order():
