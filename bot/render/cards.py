@@ -28,6 +28,7 @@ from bot.render.common import (
     author_groups,
     authors_line,
     block_heading,
+    conference_title,
     count_of,
     derived_note,
     event_extra,
@@ -748,7 +749,7 @@ def about_cards(
     return [
         fit(
             Card(
-                f"{escape(c.full_name)} ({escape(c.name)})",
+                escape(conference_title(c)),
                 description,
                 fields=tuple(fields),
                 footer=f"confbot {version}",

@@ -11,6 +11,17 @@ from bot.service.results import NoMatch, ProgramItem, SearchAnswer, SearchKind, 
 from bot.service.watch import NO_STREAMS, Watch, watch
 
 
+def conference_title(conference: Conference) -> str:
+    """'Full Name (Short)', or the name once where one holds the other (a community
+    program's title is both: 'FOSDEM 2026 (FOSDEM 2026)' says nothing twice)."""
+    full, short = conference.full_name, conference.name
+    if short.casefold() in full.casefold():
+        return full
+    if full.casefold() in short.casefold():
+        return short
+    return f"{full} ({short})"
+
+
 def how_derived(conference: Conference) -> str:
     """How derived times were derived, in the words of the program's own data."""
     return conference.derived_note or "from the published program"

@@ -14,7 +14,13 @@ import icalendar
 
 from bot import __version__
 from bot.model import Conference, Event, Session
-from bot.render.common import approximate_note, authors_line, event_extra, item_kind
+from bot.render.common import (
+    approximate_note,
+    authors_line,
+    conference_title,
+    event_extra,
+    item_kind,
+)
 from bot.service.results import SessionTalk
 
 Item = SessionTalk | Session | Event
@@ -88,7 +94,7 @@ def _event(
         )
     if item.slot.approximate:
         lines.append(approximate_note(conference))
-    lines.append(f"{conference.full_name} ({conference.name})")
+    lines.append(conference_title(conference))
     event.add("description", "\n".join(lines))
     return event
 

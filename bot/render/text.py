@@ -17,6 +17,7 @@ from bot.render.common import (
     author_groups,
     authors_line,
     block_heading,
+    conference_title,
     count_of,
     derived_note,
     event_extra,
@@ -361,7 +362,7 @@ def render_about(conference: Conference, version: str, talk_count: int, session_
     where = ", ".join(x for x in (c.venue, c.location) if x)
     return "\n".join(
         [
-            f"{c.full_name} ({c.name})",
+            conference_title(c),
             f"{c.start_date:%a %b} {c.start_date.day} – {c.end_date:%a %b} {c.end_date.day},"
             f" {c.end_date.year}" + (f" · {where}" if where else ""),
             f"{count_of(talk_count, c.item_noun)} in {count_of(session_count, 'session')}."

@@ -124,7 +124,9 @@ async def test_agenda_clash_line(fake: FakeDiscord, hostile):
 async def test_about_title(fake: FakeDiscord, hostile):
     answer = await fake.answer(await fake.send_command("about"))
     title = answer.embeds[0]["title"]
-    assert title.startswith("\\# Heading") and shown(title, f"{NAME} (# Heading [click]")
+    # The file's title is its name and full name: shown once (issue 22), safely.
+    assert title.startswith("\\# Heading") and shown(title, NAME)
+    assert as_shown(title) == NAME
 
 
 async def test_forget(fake: FakeDiscord, hostile):

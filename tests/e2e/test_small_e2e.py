@@ -1,0 +1,23 @@
+"""Small things real programs showed wrong (issue 22, part 7), through discord.py and the
+fake Discord: a title said twice, speakers joined so that two read as one family, /author
+on a program that names no speakers, a feed's generator shown as its source, and /status
+in words naming what it follows. Every test ends with no protocol errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import REAL_PROGRAMS, needs_shared
+from tests.e2e.conftest import running_bot
+from tests.fakediscord.server import FakeDiscord
+
+FOSDEM = REAL_PROGRAMS / "fosdem-2025.schedule.xml"
+LCA = REAL_PROGRAMS / "lca2020.ics"
+needs_shared(FOSDEM, LCA, module=True)
+
+
+async def test_about_names_a_community_program_once(fake: FakeDiscord, tmp_path: Path):
+    # The file's <title> is the name and the full name: "FOSDEM 2025 (FOSDEM 2025)".
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(FOSDEM)):
+        answer = await fake.answer(await fake.send_command("about"))
+    assert answer.embeds[0]["title"] == "FOSDEM 2025"
