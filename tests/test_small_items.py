@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.importer.registry import read_source
-from bot.model import Conference, Program
-from bot.render import text
-from bot.render.common import conference_title
+from bot.model import Authorship, Conference, Program
+from bot.render import cards, text
+from bot.render.common import authors_line, conference_title, join_names
 from bot.render.ics import calendar
 from bot.service import ProgramService
+from bot.service.results import TalkAnswer
 from tests.conftest import REAL_PROGRAMS, needs_shared
 
 FOSDEM = REAL_PROGRAMS / "fosdem-2025.schedule.xml"
@@ -49,3 +50,33 @@ def test_the_console_and_the_calendar_name_a_community_program_once(fosdem: Prog
     data = calendar(fosdem.calendar_items()[:1], fosdem.conference, "talk", now)
     unfolded = data.decode().replace("\r\n ", "")
     assert "FOSDEM 2025" in unfolded and "FOSDEM 2025 (FOSDEM 2025)" not in unfolded
+
+
+# -- 2. people joined so that two read as one family ----------------------------------------
+
+
+def test_names_are_joined_so_no_surname_is_shared_by_mistake():
+    assert join_names(["Ada Lovelace", "Grace Hopper"]) == "Ada Lovelace and Grace Hopper"
+    assert join_names(["blinry", "bleeptrack"]) == "blinry and bleeptrack"
+    assert join_names(["A B", "C D", "E F"]) == "A B, C D, and E F"
+    assert join_names(["Josep", "Ramon Gordillo"]) == "Josep · Ramon Gordillo"
+    assert join_names(["Ramon Gordillo", "Josep"]) == "Ramon Gordillo · Josep"
+    assert join_names(["Georg Link", "johan", "Kevin Lumbard"]) == (
+        "Georg Link · johan · Kevin Lumbard"
+    )
+    assert join_names(["Josep"]) == "Josep"
+    grouped = [Authorship("j", "Josep", "UPC"), Authorship("r", "Ramon Gordillo", "UPC"),
+               Authorship("a", "Ada Lovelace", None)]  # fmt: skip
+    assert authors_line(grouped) == "Josep · Ramon Gordillo (UPC); Ada Lovelace"
+
+
+def test_every_place_that_lists_speakers_sets_them_apart(fosdem: ProgramService):
+    talk = fosdem.talk("Public values and FOSS for education")
+    assert isinstance(talk, TalkAnswer)
+    item = talk.talk
+    assert "\n  Geert-Jan · Raoul Kramer\n" in text.render_talk(talk, fosdem.conference)
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    line = cards.talk_start_text(item, fosdem.conference, now)
+    assert "— Geert-Jan · Raoul Kramer ·" in line
+    (field,) = cards.talk_fields([item], fosdem.conference.tz)
+    assert field.value.endswith("\nGeert-Jan · Raoul Kramer")

@@ -68,7 +68,17 @@ def weekdays(days: Sequence[date]) -> str:
     return join_names([f"{day:%A}" for day in days])
 
 
+# Between people where "A and B C" could be read as A C and B C (see join_names).
+PEOPLE_APART = " · "
+
+
 def join_names(names: Sequence[str]) -> str:
+    """'A and B', 'A, B, and C'; but where one-word names (a first name, a handle) stand
+    beside full names, 'Josep and Ramon Gordillo' reads as two Gordillos, and so does
+    'Josep, Ramon Gordillo': such lists are set apart with a middle dot, 'Josep · Ramon
+    Gordillo', which no one reads as a shared surname."""
+    if len({len(name.split()) > 1 for name in names}) > 1:
+        return PEOPLE_APART.join(names)
     if len(names) <= 2:
         return " and ".join(names)
     return ", ".join(names[:-1]) + ", and " + names[-1]

@@ -21,3 +21,19 @@ async def test_about_names_a_community_program_once(fake: FakeDiscord, tmp_path:
     async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(FOSDEM)):
         answer = await fake.answer(await fake.send_command("about"))
     assert answer.embeds[0]["title"] == "FOSDEM 2025"
+
+
+async def test_a_one_word_name_before_a_full_name_is_not_read_as_one_family(
+    fake: FakeDiscord, tmp_path: Path
+):
+    # FOSDEM 2025 lists "Geert-Jan" and "Raoul Kramer": "By Geert-Jan and Raoul Kramer"
+    # read as two Kramers.
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(FOSDEM),
+                           CONFBOT_NOW="2025-02-01T09:00"):  # fmt: skip
+        answer = await fake.answer(
+            await fake.send_command("paper", title="Public values and FOSS for education")
+        )
+    (embed,) = answer.embeds
+    assert embed["title"] == "Public values and FOSS for education"
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["Speakers"] == "Geert-Jan · Raoul Kramer"
