@@ -8,13 +8,15 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.adapters.console import Console
+from bot.clock import FixedClock
 from bot.importer.registry import read_source
 from bot.model import Authorship, Conference, Program
 from bot.render import cards, text
 from bot.render.common import authors_line, conference_title, join_names
 from bot.render.ics import calendar
-from bot.service import ProgramService
-from bot.service.results import TalkAnswer
+from bot.service import ProgramService, QueryError
+from bot.service.results import NoMatch, TalkAnswer
 from tests.conftest import REAL_PROGRAMS, needs_shared
 
 FOSDEM = REAL_PROGRAMS / "fosdem-2025.schedule.xml"
@@ -80,3 +82,20 @@ def test_every_place_that_lists_speakers_sets_them_apart(fosdem: ProgramService)
     assert "— Geert-Jan · Raoul Kramer ·" in line
     (field,) = cards.talk_fields([item], fosdem.conference.tz)
     assert field.value.endswith("\nGeert-Jan · Raoul Kramer")
+
+
+# -- 3. /author on a program that names no speakers ------------------------------------------
+
+
+def test_author_on_a_program_without_speakers_says_it_names_none():
+    lca = REAL_PROGRAMS / "lca2020.ics"
+    needs_shared(lca)
+    service = ProgramService(read_source(lca).program)
+    with pytest.raises(QueryError, match="names no speakers for its talks"):
+        service.author("Paul")
+    console = Console(service, FixedClock(datetime(2020, 1, 14, tzinfo=UTC)))
+    assert "names no speakers" in console.execute("/author Paul").text
+
+
+def test_author_on_a_program_with_speakers_still_says_no_match(fosdem: ProgramService):
+    assert isinstance(fosdem.author("Zzyzx Qwertyuiop"), NoMatch)

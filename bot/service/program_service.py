@@ -316,12 +316,26 @@ class ProgramService:
         if query.startswith(PERSON_REF) and query[len(PERSON_REF) :] in self.people:
             return AuthorAnswer(query, (self.person_talks(query[len(PERSON_REF) :]),))
         query = clean_query(query, "name")
+        if not self.people:
+            raise self._names_no_one()
         hits = self.index.find_people(query, limit=12)
         if not hits or hits[0].score < PERSON_MATCH:
             return self._no_match(query, "author", hits, lambda k: self.people[k].name)
         floor = max(PERSON_MATCH, hits[0].score - PERSON_TIE)
         people = tuple(self.person_talks(h.key) for h in hits if h.score >= floor)
         return AuthorAnswer(query, people)
+
+    def _names_no_one(self) -> QueryError:
+        """A program that names no speakers (an iCalendar feed has nowhere to): saying
+        'no author matches' would send people trying other spellings of a name that
+        is in no field of it."""
+        people = "authors" if self.conference.is_proceedings else "speakers"
+        noun = self.conference.item_noun.value
+        return QueryError(
+            "{conference} names no " + people + " for its " + noun + "s, so /author finds"
+            " no one; /paper and /search find its " + noun + "s by title.",
+            conference=self.conference.name,
+        )
 
     def person_talks(self, person_key: str) -> PersonTalks:
         person = self.people[person_key]

@@ -37,3 +37,17 @@ async def test_a_one_word_name_before_a_full_name_is_not_read_as_one_family(
     assert embed["title"] == "Public values and FOSS for education"
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["Speakers"] == "Geert-Jan · Raoul Kramer"
+
+
+async def test_author_on_a_program_that_names_no_speakers_says_so(
+    fake: FakeDiscord, tmp_path: Path
+):
+    # linux.conf.au 2020's iCalendar feed names no one: "No author matches “Paul”" sent
+    # people trying other spellings of a name that is in no field of the program.
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(LCA)):
+        answer = await fake.answer(await fake.send_command("author", name="Paul"))
+    assert answer.ephemeral
+    assert answer.data["content"] == (
+        "linux.conf.au 2020 names no speakers for its talks, so /author finds no one; /paper"
+        " and /search find its talks by title."
+    )
