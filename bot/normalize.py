@@ -87,6 +87,14 @@ def fold(text: str) -> str:
     return _NOT_WORD.sub(" ", text).strip()
 
 
+def spelling_key(text: str) -> str:
+    """The key under which two spellings of one name meet when they differ only by
+    accents, case or spacing ('Salle Étoile', 'salle etoile', 'Salle  Etoile'); unlike
+    fold, punctuation still tells names apart ('K.3.201' is not 'K3201')."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in text if not unicodedata.combining(ch) and not ch.isspace())
+
+
 def loose(word: str) -> str:
     """The key under which 'mueller', 'muller' and folded 'müller' meet (see _LOOSE)."""
     return _LOOSE.sub("", word)

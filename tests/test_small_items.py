@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -99,3 +100,63 @@ def test_author_on_a_program_without_speakers_says_it_names_none():
 
 def test_author_on_a_program_with_speakers_still_says_no_match(fosdem: ProgramService):
     assert isinstance(fosdem.author("Zzyzx Qwertyuiop"), NoMatch)
+
+
+# -- 4. one room spelled two ways -------------------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "programs"
+FEED = """BEGIN:VCALENDAR
+VERSION:2.0
+X-WR-CALNAME:Journées
+{events}END:VCALENDAR
+"""
+EVENT = """BEGIN:VEVENT
+UID:ev-{n}@fixture
+SUMMARY:Talk {n}
+DTSTART;TZID=Europe/Paris:202406{day:02d}T{hour:02d}0000
+DURATION:PT30M
+LOCATION:{room}
+END:VEVENT
+"""
+
+
+def _rooms(program: Program) -> set[str | None]:
+    return {t.slot.room for t in program.talks}
+
+
+def test_rooms_differing_only_by_accent_case_or_spacing_are_one_room(tmp_path: Path):
+    spellings = ["Salle Étoile", "Salle Etoile", "Salle Étoile", "salle  étoile", "Amphi A"]
+    events = "".join(EVENT.format(n=n, day=3 + n % 2, hour=9 + n, room=room)
+                     for n, room in enumerate(spellings))  # fmt: skip
+    feed = tmp_path / "journees.ics"
+    feed.write_text(FEED.format(events=events), encoding="utf-8")
+    loaded = read_source(feed)
+    assert _rooms(loaded.program) == {"Salle Étoile", "Amphi A"}  # the most common spelling
+    blocks = {s.slot.room for s in loaded.program.sessions}
+    assert blocks == {"Salle Étoile", "Amphi A"}
+    (warning,) = [w for w in loaded.report.warnings if "spelled more than one way" in w]
+    assert warning.startswith("1 room(s) are spelled more than one way ('Salle Étoile' = ")
+
+
+def test_rooms_are_folded_in_every_format(tmp_path: Path):
+    xml = (FIXTURES / "schedule.xml").read_text(encoding="utf-8")
+    day_two = xml.index("<day date='2017-10-29'")
+    xml = xml[:day_two] + xml[day_two:].replace("Saal", "SAAL")
+    (tmp_path / "schedule.xml").write_text(xml, encoding="utf-8")
+    loaded = read_source(tmp_path / "schedule.xml")
+    assert _rooms(loaded.program) == {"Saal"}  # a tie: the first in the file
+    assert loaded.report.rooms_listed == 2  # Saal and Empty, as before
+    frab = (FIXTURES / "frab-v1.json").read_text(encoding="utf-8")
+    first = frab.index('"room": "Hall A"') + 1
+    frab = frab[:first] + frab[first:].replace('"room": "Hall A"', '"room": "HallA"', 1)
+    (tmp_path / "schedule.json").write_text(frab, encoding="utf-8")
+    assert "HallA" not in _rooms(read_source(tmp_path / "schedule.json").program)
+
+
+def test_rooms_that_differ_by_more_than_spelling_stay_apart():
+    fosdem_2021 = REAL_PROGRAMS / "fosdem-2021.schedule.xml"
+    needs_shared(FOSDEM, fosdem_2021)
+    for path, rooms in ((FOSDEM, 29), (fosdem_2021, 106)):
+        loaded = read_source(path, "Europe/Brussels")
+        assert len(_rooms(loaded.program)) == rooms
+        assert not [w for w in loaded.report.warnings if "spelled more than one way" in w]

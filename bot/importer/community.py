@@ -35,7 +35,7 @@ from bot.model import (
     TimeBasis,
     load_zone,
 )
-from bot.normalize import match_key, slug
+from bot.normalize import match_key, slug, spelling_key
 
 # Zones with daylight-saving rules, tried in order when a file gives offsets but no zone:
 # the first whose offsets match every time in the file shows each time as it was meant.
@@ -105,6 +105,7 @@ def build(raw: RawConference, found: Sequence[RawTalk], default_zone: str | None
     check_events(len(found), raw.path)
     warnings = list(raw.warnings)
     found = _cut(found, raw.path, warnings)
+    found, raw = _one_spelling_per_room(found, raw, warnings)
     zone, zone_reason = _zone(raw, found, default_zone, warnings)
     placed = [_placed(t, zone) for t in found]
     days = _program_days(raw, placed, zone, warnings)
@@ -166,6 +167,34 @@ def _cut(talks: Sequence[RawTalk], path: str, warnings: list[str]) -> Sequence[R
             f" characters; cut to {MAX_TITLE}"
         )
     return kept if cut else talks
+
+
+def _one_spelling_per_room(
+    talks: Sequence[RawTalk], raw: RawConference, warnings: list[str]
+) -> tuple[Sequence[RawTalk], RawConference]:
+    """Rooms spelled several ways that differ only by accents, case or spacing ('Salle
+    Étoile' and 'Salle Etoile') are one room: each is given its most common spelling
+    (the first in the file on a tie), so /schedule, /session and the room channels see
+    one room, not two. The report says which were folded."""
+    counts = Counter(t.room for t in talks if t.room)
+    counts.update(room for room in raw.rooms if room not in counts)  # listed, never used
+    spellings: dict[str, list[str]] = {}
+    for room, _ in counts.most_common():  # most used first; ties in file order
+        spellings.setdefault(spelling_key(room), []).append(room)
+    chosen = {room: names[0] for names in spellings.values() for room in names}
+    folded = [names for names in spellings.values() if len(names) > 1]
+    if not folded:
+        return talks, raw
+    shown = "; ".join(" = ".join(repr(n) for n in names) for names in folded[:3])
+    more = " ..." if len(folded) > 3 else ""
+    warnings.append(
+        f"{len(folded)} room(s) are spelled more than one way ({shown}{more}); each is shown"
+        " as its most common spelling"
+    )
+    talks = [t if t.room is None or chosen[t.room] == t.room
+             else dataclasses.replace(t, room=chosen[t.room]) for t in talks]  # fmt: skip
+    rooms = list(dict.fromkeys(chosen[room] for room in raw.rooms))
+    return talks, dataclasses.replace(raw, rooms=rooms)
 
 
 def _talks(
