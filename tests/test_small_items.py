@@ -160,3 +160,22 @@ def test_rooms_that_differ_by_more_than_spelling_stay_apart():
         loaded = read_source(path, "Europe/Brussels")
         assert len(_rooms(loaded.program)) == rooms
         assert not [w for w in loaded.report.warnings if "spelled more than one way" in w]
+
+
+# -- 5. an iCalendar feed's generator shown as its source --------------------------------------
+
+
+def test_an_icalendar_feed_is_named_by_its_calendar_name_not_its_prodid(tmp_path: Path):
+    events = EVENT.format(n=1, day=3, hour=9, room="Amphi A")
+    feed = tmp_path / "journees.ics"
+    prodid = "PRODID:-//hacksw/handcal//NONSGML v1.0//EN\n"
+    feed.write_text(FEED.format(events=events).replace("VERSION:2.0\n", "VERSION:2.0\n" + prodid),
+                    encoding="utf-8")  # fmt: skip
+    loaded = read_source(feed)
+    assert loaded.program.conference.source == "The organisers' iCalendar feed “Journées”."
+    assert loaded.report.generator == "-//hacksw/handcal//NONSGML v1.0//EN"  # what wrote it
+    nameless = tmp_path / "programme.ics"
+    nameless.write_text(feed.read_text(encoding="utf-8").replace("X-WR-CALNAME:Journées\n", ""),
+                        encoding="utf-8")  # fmt: skip
+    source = read_source(nameless).program.conference.source
+    assert source == "The organisers' iCalendar feed from programme.ics."

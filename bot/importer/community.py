@@ -90,6 +90,10 @@ class RawConference:
     venue: str | None = None
     city: str | None = None
     generator: str | None = None
+    # How the source sentence names the file where its generator is no name for it (an
+    # iCalendar PRODID such as '-//hacksw/handcal//NONSGML v1.0//EN' names the program
+    # that wrote the feed): by the feed's own name ('“Journées”'), or 'from program.ics'.
+    named: str | None = None
     version: str | None = None
     base_url: str | None = None
     days: list[DayInfo] = field(default_factory=list)
@@ -531,6 +535,7 @@ def _overlaps(talks: Sequence[Talk]) -> list[str]:
 
 def _source(raw: RawConference) -> str:
     made = f" by {raw.generator}" if raw.generator else ""
+    made = f" {raw.named}" if raw.named else made
     version = f", version {raw.version!r}" if raw.version else ""
     where = f" from {raw.base_url}" if raw.base_url else ""
     return f"The organisers' {raw.fmt}{made}{version}{where}."

@@ -163,10 +163,13 @@ def _read(data: bytes, path: str, default_zone: str | None) -> tuple[RawConferen
                 current.setdefault(name, (params, value))
         elif name in ("X-WR-CALNAME", "X-WR-CALDESC") and not raw.title:
             raw.title = unescape(value).strip() or None
+            if name == "X-WR-CALNAME" and raw.title:
+                raw.named = f"“{raw.title}”"
         elif name == "X-WR-TIMEZONE":
             raw.zone_name = value.strip() or None
-        elif name == "PRODID":
+        elif name == "PRODID":  # for the load report: which program wrote the feed
             raw.generator = value.strip() or None
+    raw.named = raw.named or f"from {path}"  # a PRODID names what wrote it, not the feed
     zones = Counter(p.get("TZID") for e in events for k in ("DTSTART",) if k in e[1]
                     for p in (e[1][k][0],) if p.get("TZID"))  # fmt: skip
     if raw.zone_name is None and zones:

@@ -51,3 +51,12 @@ async def test_author_on_a_program_that_names_no_speakers_says_so(
         "linux.conf.au 2020 names no speakers for its talks, so /author finds no one; /paper"
         " and /search find its talks by title."
     )
+
+
+async def test_about_names_an_icalendar_feed_not_its_generator(fake: FakeDiscord, tmp_path: Path):
+    # lca2020.ics names no calendar; its PRODID (-//linux.conf.au/schedule//EN) is the
+    # program that wrote it, and was shown as where the data came from.
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(LCA)):
+        answer = await fake.answer(await fake.send_command("about"))
+    fields = {f["name"]: f["value"] for f in answer.embeds[0]["fields"]}
+    assert fields["Data"] == "The organisers' iCalendar feed from lca2020.ics."
