@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.render import cards
+from bot.render.common import delivery_lines
 from bot.service import ProgramService
-from bot.service.status import ProgramFacts, StatusService
+from bot.service.status import DeliveryCount, ProgramFacts, StatusService
+from bot.settings import BUNDLED_PROGRAM
 from bot.store.ledger_store import DeliveryKind, DeliveryState, Planned
 from bot.store.state import StateStore
 from tests.conftest import pacific
@@ -35,13 +38,15 @@ async def _set_up(state: StateStore) -> None:
     await state.qa.save_forum(SERVER, "osdi24", 444, 5, NOW)
     await state.announcements.save(OTHER, "osdi24", 555, 15, False, NOW)
     await state.announcements.disable(OTHER, "turned off with /announce off", NOW)
-    planned = [
-        Planned(DeliveryKind.TALK, SERVER, "p:xiang", 222, int(TALK_DUE.timestamp())),
-        Planned(DeliveryKind.SLOT, SERVER, "t:1", 222, int(SLOT_DUE.timestamp())),
-        Planned(DeliveryKind.ROOM, SERVER, "p:xiang", 333, int(TALK_DUE.timestamp())),
-        Planned(DeliveryKind.REMINDER, 1, "p:xiang", 1, NOW),  # a DM: not an announcement
-    ]
-    await state.ledger.sync_plan("osdi24", planned, NOW)
+    await state.ledger.sync_plan("osdi24", PLANNED, NOW)
+
+
+PLANNED = [
+    Planned(DeliveryKind.TALK, SERVER, "p:xiang", 222, int(TALK_DUE.timestamp())),
+    Planned(DeliveryKind.SLOT, SERVER, "t:1", 222, int(SLOT_DUE.timestamp())),
+    Planned(DeliveryKind.ROOM, SERVER, "p:xiang", 333, int(TALK_DUE.timestamp())),
+    Planned(DeliveryKind.REMINDER, 1, "p:xiang", 1, NOW),  # a DM: not an announcement
+]
 
 
 async def test_the_status_of_a_server_is_typed(tmp_path: Path, service: ProgramService):
@@ -84,7 +89,10 @@ EXPECTED_SERVER = """\
 
 EXPECTED_REST = """\
     Reminders set in this server: 2
-    Announcement deliveries: 3 pending
+    Announcement deliveries:
+      Session announcements: 1 planned
+      Lines as talks start: 1 planned
+      Room channel lines: 1 planned
     Room channels:
       Grand Ballroom A -> channel 333
       Grand Ballroom B: off (the channel was deleted)
@@ -157,3 +165,54 @@ async def test_the_status_of_one_conference_counts_only_its_deliveries(
         facts = ProgramFacts.of(service.program, None)
         status = await StatusService(state).server("osdi24", SERVER, facts)
     assert status.deliveries == {DeliveryState.PENDING: 3}
+
+
+async def test_status_says_in_words_what_each_kind_of_delivery_did_and_why(
+    tmp_path: Path, service: ProgramService
+):
+    # /status showed the ledger's raw states, all kinds summed: "1692 pending, 12 sent".
+    async with await StateStore.open(tmp_path / "state.db") as state:
+        await _set_up(state)
+        slots = [Planned(DeliveryKind.SLOT, SERVER, f"t:{n}", 222, NOW + n) for n in range(2, 1699)]
+        await state.ledger.sync_plan("osdi24", PLANNED + slots, NOW)
+        done = await state.ledger.deliveries(owner=SERVER, conference="osdi24")
+        slot_ids = [d.id for d in done if d.kind is DeliveryKind.SLOT][:6]
+        gone = "target gone: 404 Not Found (error code: 10003): Unknown Channel"
+        outcomes = [(DeliveryState.SENT, None)] * 3 + [(DeliveryState.FAILED, gone)] * 2
+        outcomes.append((DeliveryState.SKIPPED, "the session has ended"))
+        for delivery_id, (outcome, why) in zip(slot_ids, outcomes, strict=True):
+            await state.ledger.settle(delivery_id, DeliveryState.PENDING, outcome, NOW, why)
+        facts = ProgramFacts.of(service.program, pacific("2024-07-09T12:00"),
+                                "https://example.org/schedule.xml")  # fmt: skip
+        status = await StatusService(state).server("osdi24", SERVER, facts)
+    assert status.deliveries[DeliveryState.PENDING] == 1692 + 2  # the talk and room lines
+    report = cards.status_report(status)
+    assert report.delivery_lines == (
+        "Session announcements: 1,692 planned, 3 sent, 1 skipped (the session has ended),"
+        " 2 failed (target gone: 404 Not Found (error code: 10003): Unknown Channel)",
+        "Lines as talks start: 1 planned",
+        "Room channel lines: 1 planned",
+    )
+    card = cards.status_card(report, service.conference)
+    fields = {f.name: f.value for f in card.fields}
+    assert fields["Announcement deliveries"].startswith("Session announcements: 1,692 planned,")
+    assert fields["Program source"] == "Follows `https://example.org/schedule.xml`"
+
+
+def test_delivery_lines_name_each_reason_when_they_differ():
+    counts = [
+        DeliveryCount(DeliveryKind.THREAD, DeliveryState.FAILED, 4, "gave up after 5 attempts"),
+        DeliveryCount(DeliveryKind.THREAD, DeliveryState.FAILED, 1, "target gone: x"),
+        DeliveryCount(DeliveryKind.THREAD, DeliveryState.FAILED, 1, "recipient unreachable: y"),
+        DeliveryCount(DeliveryKind.THREAD, DeliveryState.LOST, 1, "interrupted"),
+    ]
+    assert delivery_lines(counts) == [
+        "Q&A threads: 6 failed (4 × gave up after 5 attempts; 1 × target gone: x; 1 other"
+        " reason(s)), 1 possibly lost (interrupted)"
+    ]
+
+
+def test_cli_status_names_the_source_each_conference_follows(tmp_path: Path):
+    _sample(tmp_path / "c.db")
+    heading = run_cli("status", db=tmp_path / "c.db").stdout.split("\n", 1)[0]
+    assert heading.endswith("; follows " + str(BUNDLED_PROGRAM))

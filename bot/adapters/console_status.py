@@ -35,11 +35,11 @@ async def served_programs(settings: Settings, state: StateStore) -> list[ServedP
             found.append(ServedProgram(source.where, None, None))
         else:
             key = program.conference.key
-            found.append(ServedProgram(key, program.conference,
-                                       ProgramFacts.of(program, kept.get(key))))  # fmt: skip
+            served = ProgramFacts.of(program, kept.get(key), source.where)
+            found.append(ServedProgram(key, program.conference, served))
     for added in await state.conferences.added_sources():
         program = await _read(settings.added_source(added.url).db_path)
-        facts = ProgramFacts.of(program, kept.get(added.conference)) if program else None
+        facts = ProgramFacts.of(program, kept.get(added.conference), added.url) if program else None
         found.append(ServedProgram(added.conference, program.conference if program else None,
                                    facts))  # fmt: skip
     return found

@@ -30,6 +30,7 @@ from bot.render.common import (
     block_heading,
     conference_title,
     count_of,
+    delivery_lines,
     derived_note,
     event_extra,
     group_label,
@@ -1099,6 +1100,10 @@ class StatusReport:
     source: str | None = None  # how following the program source goes (source_text)
     qa_forum: int | None = None  # the forum of Q&A threads, if /qa channel was used
     qa_disabled: str | None = None  # why Q&A was turned off, if it was
+    # The deliveries in words, a line per kind (common.delivery_lines), and the file or
+    # address the program is followed from.
+    delivery_lines: tuple[str, ...] = ()
+    follows: str | None = None
 
 
 def status_report(status: ServerStatus, source: str | None = None) -> StatusReport:
@@ -1123,6 +1128,8 @@ def status_report(status: ServerStatus, source: str | None = None) -> StatusRepo
         source=source,
         qa_forum=status.qa.forum_id if status.qa else None,
         qa_disabled=status.qa.off_because if status.qa else None,
+        delivery_lines=tuple(delivery_lines(status.by_kind)),
+        follows=program.follows,
     )
 
 
@@ -1150,6 +1157,15 @@ def source_text(
     return "\n".join(lines)
 
 
+def _follows(where: str | None) -> str | None:
+    """'Follows `https://…/schedule.xml`': as written, in code so no address or path is
+    read as formatting or made a link (the organiser knows it; no need to click)."""
+    if where is None:
+        return None
+    shown = truncate(where.replace("`", "'"), 300)
+    return f"Follows `{shown}`"
+
+
 def status_card(report: StatusReport, conference: Conference) -> Card:
     tz = conference.tz
     if report.channel_id is None:
@@ -1166,9 +1182,7 @@ def status_card(report: StatusReport, conference: Conference) -> Card:
         if report.next_due
         else "nothing scheduled"
     )
-    counts = (
-        ", ".join(f"{n} {state}" for state, n in sorted(report.deliveries.items())) or "none yet"
-    )
+    counts = "\n".join(escape(line) for line in report.delivery_lines) or "none yet"
     loaded = report.program_loaded
     fields: tuple[Field, ...] = (
         Field("Announcements", announce),
@@ -1178,15 +1192,16 @@ def status_card(report: StatusReport, conference: Conference) -> Card:
               f" {stamp(loaded, 'F')} ({timefmt.day_label(loaded, tz)}, {timefmt.clock(loaded, tz)}"
               f" {timefmt.zone(loaded, tz)})"),
         Field("Reminders set in this server", str(report.reminders_active)),
-        Field("Announcement deliveries", counts),
+        Field("Announcement deliveries", truncate(counts, EMBED_FIELD_VALUE_MAX)),
     )  # fmt: skip
     if report.room_channels:
         lines = [f"{escape(room)} → <#{channel}>" if reason is None
                  else f"⚠️ {escape(room)}: off ({escape(reason)}); `/announce room` again resumes"
                  for room, channel, reason in report.room_channels]  # fmt: skip
         fields += (Field("Room channels", truncate("\n".join(lines), EMBED_FIELD_VALUE_MAX)),)
-    if report.source is not None:
-        fields += (Field("Program source", report.source),)
+    source = [x for x in (_follows(report.follows), report.source) if x is not None]
+    if source:
+        fields += (Field("Program source", truncate("\n".join(source), EMBED_FIELD_VALUE_MAX)),)
     if report.qa_forum is not None:
         qa = (f"⚠️ Off: {escape(report.qa_disabled)}. Run `/qa channel` again to resume."
               if report.qa_disabled else f"A thread per talk in <#{report.qa_forum}>")  # fmt: skip

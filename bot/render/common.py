@@ -8,7 +8,9 @@ from datetime import UTC, date, datetime
 from bot.changes import RecordedChange
 from bot.model import Authorship, Conference, Event, Session, SessionKind, Slot, TimeBasis
 from bot.service.results import NoMatch, ProgramItem, SearchAnswer, SearchKind, SessionTalk
+from bot.service.status import DeliveryCount
 from bot.service.watch import NO_STREAMS, Watch, watch
+from bot.store.ledger_store import DeliveryKind, DeliveryState
 
 
 def conference_title(conference: Conference) -> str:
@@ -227,3 +229,57 @@ def search_counts(answer: SearchAnswer, noun: str) -> str:
 def listing(parts: Sequence[str]) -> str:
     """'a', 'a and b', 'a, b and c'."""
     return " and ".join(part for part in (", ".join(parts[:-1]), parts[-1]) if part)
+
+
+# /status in words: what each kind of delivery is, and what became of it.
+DELIVERY_WORDS = {
+    DeliveryKind.SLOT: "Session announcements",
+    DeliveryKind.TALK: "Lines as talks start",
+    DeliveryKind.ROOM: "Room channel lines",
+    DeliveryKind.THREAD: "Q&A threads",
+}
+STATE_WORDS = {
+    DeliveryState.PENDING: "planned",
+    DeliveryState.SENDING: "sending now",
+    DeliveryState.SENT: "sent",
+    DeliveryState.SKIPPED: "skipped",
+    DeliveryState.FAILED: "failed",
+    DeliveryState.LOST: "possibly lost",
+    DeliveryState.CANCELLED: "no longer planned",
+}
+WHY_SHOWN = 2  # reasons named per state; the rest counted
+WHY_MAX = 80  # characters of one reason
+
+
+def delivery_lines(counts: Sequence[DeliveryCount]) -> list[str]:
+    """'Session announcements: 1,692 planned, 12 sent, 1 failed (target gone: Unknown
+    Channel)': one line per kind, for /status, instead of the ledger's raw states."""
+    kinds: dict[DeliveryKind, dict[DeliveryState, list[DeliveryCount]]] = {}
+    for count in counts:
+        kinds.setdefault(count.kind, {}).setdefault(count.state, []).append(count)
+    lines = []
+    for kind, states in kinds.items():
+        parts = []
+        for state, found in states.items():
+            total = sum(c.count for c in found)
+            parts.append(f"{total:,} {STATE_WORDS[state]}{_why(found)}")
+        lines.append(f"{DELIVERY_WORDS.get(kind, kind.value)}: {', '.join(parts)}")
+    return lines
+
+
+def _why(found: Sequence[DeliveryCount]) -> str:
+    """' (target gone: Unknown Channel)', or ' (2 × …; 1 × …)' when reasons differ."""
+    reasons = sorted((c for c in found if c.why), key=lambda c: -c.count)
+    if not reasons:
+        return ""
+    if len(reasons) == 1 and len(found) == 1:
+        return f" ({_short(reasons[0].why or '')})"
+    shown = [f"{c.count:,} × {_short(c.why or '')}" for c in reasons[:WHY_SHOWN]]
+    if len(reasons) > WHY_SHOWN:
+        shown.append(f"{len(reasons) - WHY_SHOWN} other reason(s)")
+    return f" ({'; '.join(shown)})"
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= WHY_MAX else text[: WHY_MAX - 1] + "…"

@@ -19,6 +19,7 @@ from bot.render.common import (
     block_heading,
     conference_title,
     count_of,
+    delivery_lines,
     derived_note,
     event_extra,
     item_kind,
@@ -466,7 +467,8 @@ def render_status_heading(
     counts = (f"{count_of(program.talks, conference.item_noun)} in"
               f" {count_of(program.sessions, 'session')}")  # fmt: skip
     kept = f", kept {_moment(program.loaded, conference.tz, now)}" if program.loaded else ""
-    return f"{conference.name} ({key}): {counts}{kept}"
+    follows = f"; follows {program.follows}" if program.follows else ""
+    return f"{conference.name} ({key}): {counts}{kept}{follows}"
 
 
 def render_status(status: ServerStatus, tz: ZoneInfo, now: datetime) -> str:
@@ -481,13 +483,14 @@ def render_status(status: ServerStatus, tz: ZoneInfo, now: datetime) -> str:
                     " each session" + (", and a line as each talk starts" if config.per_talk
                                        else ""))  # fmt: skip
     next_due = _moment(status.next_due, tz, now) if status.next_due else "nothing scheduled"
-    counts = ", ".join(f"{n} {state}" for state, n in sorted(status.deliveries.items()))
+    counts = [f"{INDENT * 3}{line}" for line in delivery_lines(status.by_kind)]
     lines = [
         f"{INDENT}Server {status.guild_id}",
         f"{INDENT * 2}Announcements: {announce}",
         f"{INDENT * 2}Next announcement: {next_due}",
         f"{INDENT * 2}Reminders set in this server: {status.reminders_active}",
-        f"{INDENT * 2}Announcement deliveries: {counts or 'none yet'}",
+        f"{INDENT * 2}Announcement deliveries:{'' if counts else ' none yet'}",
+        *counts,
     ]
     if status.room_channels:
         lines.append(f"{INDENT * 2}Room channels:")

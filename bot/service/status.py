@@ -32,10 +32,26 @@ class ProgramFacts:
     talks: int
     sessions: int
     loaded: datetime | None  # when this version began to be served (None: never yet)
+    # The source it follows: a file or folder, or an address (Source.where); None when
+    # not known to the caller.
+    follows: str | None = None
 
     @classmethod
-    def of(cls, program: Program, loaded: datetime | None) -> ProgramFacts:
-        return cls(len(program.talks), len(program.sessions), loaded)
+    def of(
+        cls, program: Program, loaded: datetime | None, follows: str | None = None
+    ) -> ProgramFacts:
+        return cls(len(program.talks), len(program.sessions), loaded, follows)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryCount:
+    """How many deliveries of one kind are in one state, and why, for those that did
+    not go out (the ledger's detail: 'target gone: Unknown Channel')."""
+
+    kind: DeliveryKind
+    state: DeliveryState
+    count: int
+    why: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +83,9 @@ class ServerStatus:
     room_channels: tuple[RoomPosting, ...] = ()
     streams: tuple[tuple[str, str], ...] = ()  # (room, address), by room
     qa: QAPosting | None = None
+    # The same deliveries by kind, state and why (COUNTED's kinds in order, then states
+    # in DeliveryState's order, the commonest reason first).
+    by_kind: tuple[DeliveryCount, ...] = ()
 
 
 class StatusService:
@@ -89,6 +108,7 @@ class StatusService:
         announcing = [d for d in pending if d.kind in ANNOUNCING]  # by due time
         active = await state.reminders.find(conference, statuses=(ReminderStatus.ACTIVE,))
         counts = await state.ledger.counts(COUNTED, guild_id, conference)
+        tally = await state.ledger.tally(COUNTED, guild_id, conference)
         rooms = await state.announcements.rooms(conference, guild_id)
         streams = await state.streams.urls(guild_id, conference)
         forums = await state.qa.forums(conference, guild_id)
@@ -103,6 +123,7 @@ class StatusService:
             room_channels=tuple(_room(c) for c in rooms),
             streams=tuple(sorted(streams.items())),
             qa=_qa(forums[0]) if forums else None,
+            by_kind=_by_kind(tally),
         )
 
     async def servers(self, conference: str) -> list[int]:
@@ -130,3 +151,10 @@ def _room(channel: RoomChannel) -> RoomPosting:
 
 def _qa(forum: QAForum) -> QAPosting:
     return QAPosting(forum.forum_id, _off_because(forum.enabled, forum.disabled_reason))
+
+
+def _by_kind(tally: list[tuple[str, str, str | None, int]]) -> tuple[DeliveryCount, ...]:
+    counts = [DeliveryCount(DeliveryKind(k), DeliveryState(s), n, why) for k, s, why, n in tally]
+    kinds, states = list(COUNTED), list(DeliveryState)
+    counts.sort(key=lambda c: (kinds.index(c.kind), states.index(c.state), -c.count))
+    return tuple(counts)

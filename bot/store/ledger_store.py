@@ -239,8 +239,25 @@ class LedgerStore(FeatureStore):
     ) -> dict[str, int]:
         """How many deliveries of these kinds are in each state (of one owner, of one
         conference, if given)."""
+        rows = await self._grouped("state", kinds, owner, conference)
+        return {state: n for state, n in rows}
+
+    async def tally(
+        self, kinds: Sequence[str], owner: int | None = None, conference: str | None = None
+    ) -> list[tuple[str, str, str | None, int]]:
+        """(kind, state, why, count) for deliveries of these kinds: `why` is the detail
+        of those that did not go out (failed, skipped, lost), so that /status can say
+        why; None for the others, which are counted together."""
+        why = "CASE WHEN state IN ('failed', 'skipped', 'lost') THEN detail END"
+        rows = await self._grouped(f"kind, state, {why}", kinds, owner, conference)
+        return [(kind, state, reason, n) for kind, state, reason, n in rows]
+
+    async def _grouped(
+        self, columns: str, kinds: Sequence[str], owner: int | None, conference: str | None
+    ) -> list[tuple[Any, ...]]:
+        """count(*) of deliveries of these kinds grouped by `columns` (SQL of ours)."""
         marks = ", ".join("?" * len(kinds))
-        query = f"SELECT state, count(*) FROM deliveries WHERE kind IN ({marks})"
+        query = f"SELECT {columns}, count(*) FROM deliveries WHERE kind IN ({marks})"
         params: list[object] = list(kinds)
         if conference is not None:
             query += " AND conference = ?"
@@ -248,5 +265,5 @@ class LedgerStore(FeatureStore):
         if owner is not None:
             query += " AND owner = ?"
             params.append(owner)
-        rows = await self._db.execute_fetchall(query + " GROUP BY state", params)
-        return {state: n for state, n in rows}
+        rows = await self._db.execute_fetchall(f"{query} GROUP BY {columns}", params)
+        return [tuple(row) for row in rows]

@@ -5,11 +5,12 @@ in words naming what it follows. Every test ends with no protocol errors."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.conftest import REAL_PROGRAMS, needs_shared
-from tests.e2e.conftest import running_bot
-from tests.fakediscord.server import FakeDiscord
+from tests.e2e.conftest import running_bot, wait_for
+from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
 
 FOSDEM = REAL_PROGRAMS / "fosdem-2025.schedule.xml"
 LCA = REAL_PROGRAMS / "lca2020.ics"
@@ -60,3 +61,21 @@ async def test_about_names_an_icalendar_feed_not_its_generator(fake: FakeDiscord
         answer = await fake.answer(await fake.send_command("about"))
     fields = {f["name"]: f["value"] for f in answer.embeds[0]["fields"]}
     assert fields["Data"] == "The organisers' iCalendar feed from lca2020.ics."
+
+
+async def test_status_says_what_went_out_in_words_and_names_the_source(
+    fake: FakeDiscord, tmp_path: Path
+):
+    # /status said "1 sent, 11 pending" for every kind together, and not what it follows.
+    organiser = {"user": fake.owner, "permissions": DEFAULT_PERMISSIONS | MANAGE_GUILD}
+    env = {"CONFBOT_NOW": "2025-02-01T10:20", "CONFBOT_DELIVERY_PACE": "0"}
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(FOSDEM), **env) as bot:
+        await fake.answer(await fake.send_command("announce channel", channel=fake.channel_id,
+                                                  minutes_before=10, **organiser))  # fmt: skip
+        await wait_for(lambda: bot.scheduler is not None and bot.scheduler.sent,
+                       what="the 10:30 announcement")  # fmt: skip
+        answer = await fake.answer(await fake.send_command("status", **organiser))
+    fields = {f["name"]: f["value"] for f in answer.embeds[0]["fields"]}
+    (line,) = fields["Announcement deliveries"].split("\n")
+    assert re.fullmatch(r"Session announcements: \d+ planned, 1 sent", line), line
+    assert fields["Program source"].startswith(f"Follows `{FOSDEM}`\n")

@@ -263,7 +263,8 @@ class RemindersCog(commands.Cog):
         assert guild_id is not None
         served = picked(self.conferences, interaction, conference)
         service = served.service  # one version for the whole answer (see bot.live.holder)
-        program = ProgramFacts.of(service.program, served.holder.loaded_at)
+        program = ProgramFacts.of(service.program, served.holder.loaded_at,
+                                  served.settings.sources[0].where)  # fmt: skip
         status = await self.statuses.server(served.key, guild_id, program)
         report = cards.status_report(status, _source_line(served.follower.status))
         await send_cards(interaction, [cards.status_card(report, service.conference)],
