@@ -15,6 +15,7 @@ from bot.adapters.discord.cog import ProgramCog
 from bot.adapters.discord.tree import APOLOGY, NothingFound
 from bot.adapters.discord.views import Paginator
 from bot.clock import FixedClock
+from bot.render import cards
 from bot.service import ProgramService
 from bot.settings import Settings
 from tests.conftest import COMMANDS, pacific
@@ -383,3 +384,11 @@ async def test_page_buttons_are_disabled_when_they_time_out(cog: ProgramCog):
 def test_service_is_shared_not_global(bot: ConfBot, cog: ProgramCog):
     assert isinstance(bot.service, ProgramService)
     assert cog._service(make_interaction(), None) is bot.service
+
+
+def test_about_names_every_command_for_finding_talks(service):
+    (card,) = cards.about_cards(service.conference, "1", 1, 1)
+    shown = next(f.value for f in card.fields if f.name == "Commands")
+    for command in ("/next", "/now", "/paper", "/author", "/session", "/track", "/schedule",
+                    "/search"):  # fmt: skip
+        assert f"`{command}" in shown, command

@@ -744,7 +744,8 @@ def about_cards(
             "Commands",
             "`/next [when]` what's next · `/now` on stage now\n"
             "`/paper` `/author` `/session` find talks (typos are fine)\n"
-            "`/schedule` a day at a glance · `/search` everything",
+            "`/track` a track across rooms · `/schedule` a day at a glance\n"
+            "`/search` everything",
         ),
     ]
     return [
