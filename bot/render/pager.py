@@ -13,8 +13,10 @@ renderer of messages (an announcement) can use the pages as they are.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from bot.render.limits import (
     EMBED_DESCRIPTION_MAX,
@@ -101,12 +103,19 @@ class _Building:
     size: int = 0
     items: int = 0
     open_group: bool = False  # the last field is a group's and may take more lines
+    described: int = 0  # characters of the lines, each with its newline: kept, not re-summed
 
     def empty(self) -> bool:
         return not self.lines and not self.fields
 
     def description(self) -> int:
-        return sum(len(line) + 1 for line in self.lines)
+        return self.described
+
+    def add_line(self, text: str) -> None:
+        """A line of the description (not counted as an item: a heading is none)."""
+        self.lines.append(text)
+        self.size += len(text) + 1
+        self.described += len(text) + 1
 
     def page(self) -> Page:
         return Page(tuple(self.lines), tuple(self.fields))
@@ -148,8 +157,7 @@ class _Pager:
         text = cut(text, min(self.room.description, self.room.size) - 1)
         cost = len(text) + 1
         self._make_room(cost, description=cost)
-        self.page.lines.append(text)
-        self.page.size += cost
+        self.page.add_line(text)
         self.page.items += 1
         self.page.open_group = False
 
@@ -167,10 +175,8 @@ class _Pager:
             if n == 0 or not self._room_for(cost, description=cost):
                 self._make_room(cost + len(heading) + 1, description=cost + len(heading) + 1)
             if n == 0 or self.page is not page:  # a first line, or a new page amid them
-                self.page.lines.append(heading)
-                self.page.size += len(heading) + 1
-            self.page.lines.append(text)
-            self.page.size += cost
+                self.page.add_line(heading)
+            self.page.add_line(text)
             self.page.items += 1
         self.page.open_group = False
 
@@ -189,9 +195,43 @@ class _Pager:
         if not lines:  # a heading alone (a session that lists no talks): one field
             self.entry(name, "")
             return
-        for n, text in enumerate(lines):
-            self._group_line(name if n == 0 else more, text, first=n == 0)
+        lengths = list(map(len, lines))
+        widest = min(EMBED_FIELD_VALUE_MAX, self.room.size - max(len(name), len(more)))
+        if min(lengths) > 0 and max(lengths) <= widest:  # no line cut, none blank
+            self._group_fields(name, more, lines, lengths)
+        else:
+            for n, text in enumerate(lines):
+                self._group_line(name if n == 0 else more, text, first=n == 0)
         self.page.open_group = False
+
+    def _group_fields(
+        self, name: str, more: str, lines: Sequence[str], lengths: Sequence[int]
+    ) -> None:
+        """What _group_line does line by line, a field at a time: a day of 1,500 talks is
+        laid out in a hundred steps, not 1,500. A field opens with a line as _group_line
+        opens it; the lines after it that it takes (each costs its length and a newline,
+        within the field's and the page's room and the page's items) are found at once,
+        by bisecting their cumulative costs. Only for lines that _group_line neither cuts
+        nor shows as BLANK: then the pages are the same, character for character."""
+        room = self.room
+        costs = list(accumulate(map((1).__add__, lengths), initial=0))  # costs[k]: lines < k
+        n, total, heading = 0, len(lines), name
+        while n < total:
+            self._make_room(len(heading) + lengths[n], fields=1)
+            page = self.page
+            page.size += len(heading) + lengths[n]
+            page.items += 1
+            end = n + 1
+            if len(page.fields) < room.fields and page.described <= room.description:
+                budget = min(EMBED_FIELD_VALUE_MAX - lengths[n], room.size - page.size)
+                end = max(end, bisect_right(costs, costs[n + 1] + budget, n + 1) - 1)
+                if room.items is not None:
+                    end = min(end, n + 1 + max(room.items - page.items, 0))
+            page.fields.append((heading, "\n".join(lines[n:end]), False))
+            page.size += costs[end] - costs[n + 1]
+            page.items += end - n - 1
+            page.open_group = True
+            n, heading = end, more
 
     def _group_line(self, name: str, text: str, *, first: bool) -> None:
         text = cut(text, min(EMBED_FIELD_VALUE_MAX, self.room.size - len(name)))
