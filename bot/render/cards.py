@@ -59,7 +59,7 @@ from bot.render.limits import (
     THREAD_NAME_MAX,
     TYPED_SHOWN_MAX,
 )
-from bot.render.markdown import escape, say
+from bot.render.markdown import escape, escape_all, say
 from bot.render.pager import Entry, Group, Line, Piece, Room, Section, paginate_items
 from bot.service.cancelled import CancelledTalk
 from bot.service.program_service import QueryError
@@ -187,7 +187,9 @@ def fit(card: Card) -> Card:
     """Cut a card down to Discord's limits, dropping the least important parts last, and
     keep only the links Discord takes (encoded as it takes them)."""
     fields = tuple(
-        Field(
+        f  # within its limits already, as a listing's pages are: the same field
+        if 0 < len(f.name) <= EMBED_FIELD_NAME_MAX and 0 < len(f.value) <= EMBED_FIELD_VALUE_MAX
+        else Field(
             truncate(f.name, EMBED_FIELD_NAME_MAX) or "\u200b",
             truncate(f.value, EMBED_FIELD_VALUE_MAX) or "\u200b",
             f.inline,
@@ -239,6 +241,7 @@ def paged(
         items=per_page,
     )
     pages = paginate_items(pieces, room)
+    told = "".join(f" · {part}" for part in (count, base.footer) if part)
     cards = [
         replace(
             base,
@@ -246,15 +249,10 @@ def paged(
                 part for part in (base.description, "\n".join(page.lines), tail) if part
             ),
             fields=base.fields + tuple(Field(n, v, inline) for n, v, inline in page.fields),
+            footer=f"Page {i} of {len(pages)}{told}" if len(pages) > 1 else base.footer,
         )
-        for page in pages
+        for i, page in enumerate(pages, start=1)
     ]
-    if len(cards) > 1:
-        told = "".join(f" · {part}" for part in (count, base.footer) if part)
-        cards = [
-            replace(card, footer=f"Page {i} of {len(cards)}{told}")
-            for i, card in enumerate(cards, start=1)
-        ]
     return [fit(card) for card in cards]
 
 
@@ -647,12 +645,17 @@ def day_cards(answer: DayAnswer, conference: Conference) -> list[Card]:
     (on the next page if need be): every talk of the day is on a page, once."""
     tz = conference.tz
     day = answer.day
+    starts = _short_times([item.slot for item in answer.items], tz)
+    lines = _talk_lines([t for i in answer.items if isinstance(i, SessionBlock)
+                         for t in i.talks], tz)  # fmt: skip
+    done = 0  # talks of `lines` listed
     pieces: list[Piece] = []
-    for item in answer.items:
+    for item, start in zip(answer.items, starts, strict=True):
         if isinstance(item, SessionBlock):
-            talks = [f"{_short_time(t.slot, tz)} {escape(t.title)}" for t in item.talks]
+            talks = lines[done : done + len(item.talks)]
+            done += len(item.talks)
             heading = block_heading(item.session, with_room=False)  # the room goes below
-            head = f"{_short_time(item.slot, tz)} {escape(heading)}"
+            head = f"{start} {escape(heading)}"
             room = item.slot.room if item.session.kind is not SessionKind.ROOM_BLOCK else None
             pieces.append(Group(head, (*([f"📍 {escape(room)}"] if room else []), *talks)))
         else:
@@ -660,7 +663,7 @@ def day_cards(answer: DayAnswer, conference: Conference) -> list[Card]:
             extra = event_extra(item)
             value = room + (f"\n{escape(extra)}" if extra else "")
             kind = escape(item_kind(item))
-            head = f"{_short_time(item.slot, tz)} {kind}: {escape(item.title)}"
+            head = f"{start} {kind}: {escape(item.title)}"
             pieces.append(Entry(head, value))
     title = f"{escape(conference.name)} · {day:%A, %B} {day.day}"
     footer = _derived_footer(answer.items, conference)
@@ -679,6 +682,23 @@ def _day_count(answer: DayAnswer, conference: Conference) -> str:
 def _short_time(slot: Slot, tz: ZoneInfo) -> str:
     mark = timefmt.APPROX if slot.approximate else ""
     return f"`{mark}{timefmt.clock(slot.start, tz)}`"
+
+
+def _short_times(slots: Sequence[Slot], tz: ZoneInfo) -> list[str]:
+    """_short_time of each slot, each distinct start formatted once: a day of 1,500 talks
+    in 100 rooms starts at a hundred or so times. Nothing is kept after the call."""
+    keys = [(slot.start, slot.basis) for slot in slots]
+    distinct = dict(zip(keys, slots, strict=True))  # a slot for each key
+    shown = {key: _short_time(slot, tz) for key, slot in distinct.items()}
+    return list(map(shown.__getitem__, keys))
+
+
+def _talk_lines(talks: Sequence[SessionTalk], tz: ZoneInfo) -> list[str]:
+    """'`10:45` Title' for each talk of a day's listing, all at once: the times by
+    _short_times, the titles escaped in one search (escape_all)."""
+    times = _short_times([talk.slot for talk in talks], tz)
+    titles = escape_all([talk.title for talk in talks])
+    return [f"{time} {title}" for time, title in zip(times, titles, strict=True)]
 
 
 def search_cards(answer: SearchAnswer, conference: Conference) -> list[Card]:

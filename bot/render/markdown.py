@@ -19,6 +19,9 @@ names) show no Markdown: they take the text as written, never escaped.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from itertools import accumulate
 
 from bot.template import fill
 
@@ -36,8 +39,19 @@ _AUTOLINK = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*):(?=//)")
 
 
 # Whatever any of the rules above could change (a superset of each): text without it is
-# shown as written already. Rendering a 100-room board escapes hundreds of titles.
-_ANY_MARK = re.compile(r"[\\*_~`|\[\]<@]|://|^\s*[#>+-]|^\s*\d+[.)]", re.M)
+# shown as written already. Rendering a 100-room board escapes hundreds of titles. Three
+# patterns, each starting with one character or a class of them, which the regex engine
+# skips ahead to: one alternation of them all steps through every character (3.4 ms for
+# a day's 1,500 titles, 0.45 ms so). _LINE_MARK reads the text after a newline: every
+# line then starts after one.
+_INLINE_MARK = re.compile(r"[\\*_~`|\[\]<@]")
+_LINK_MARK = re.compile("://")
+_LINE_MARK = re.compile(r"\n\s*(?:[#>+-]|\d+[.)])")
+
+
+def _marked(text: str) -> bool:
+    """Whether the text may hold a mark that escape() changes."""
+    return bool(_INLINE_MARK.search(text) or "://" in text or _LINE_MARK.search("\n" + text))
 
 
 class Escaped(str):
@@ -51,13 +65,37 @@ def escape(text: str) -> Escaped:
     mention. Escaping escaped text changes nothing."""
     if isinstance(text, Escaped):
         return text
-    if not _ANY_MARK.search(text):  # most titles: one search instead of five substitutions
+    if not _marked(text):  # most titles: one search instead of five substitutions
         return Escaped(text)
     text = _INLINE.sub(r"\\\1", text)
     text = _EVERYONE.sub(r"\\@\1", text)
     text = _AUTOLINK.sub(r"\1\\:", text)
     text = _LINE_START.sub(r"\1\\\2", text)
     return Escaped(_NUMBERED.sub(r"\1\\\2", text))
+
+
+def escape_all(texts: Sequence[str]) -> list[Escaped]:
+    """[escape(t) for t in texts], with one search through them all instead of one per
+    text: a day of 1,500 titles, most without a mark, is rendered at once.
+
+    The texts are searched joined by newlines, after one. Every mark a text holds alone
+    is found there too (a text's start is a line's start either way), inside or
+    overlapping a match of the joined search, so escaping each text that a match
+    touches, and only those, misses none; a match that spans texts costs one more."""
+    joined = "\n" + "\n".join(texts)
+    found = [
+        match.span()
+        for pattern in (_INLINE_MARK, _LINK_MARK, _LINE_MARK)
+        for match in pattern.finditer(joined)
+    ]
+    if not found:
+        return list(map(Escaped, texts))
+    starts = list(accumulate((len(text) + 1 for text in texts), initial=1))  # in `joined`
+    touched: set[int] = set()
+    for begin, end in found:
+        first = max(bisect_right(starts, begin) - 1, 0)
+        touched.update(range(first, bisect_right(starts, end - 1)))
+    return [escape(text) if n in touched else Escaped(text) for n, text in enumerate(texts)]
 
 
 def say(template: str, /, **outside: str) -> str:
