@@ -44,7 +44,8 @@ _AUTOLINK = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*):(?=//)")
 # skips ahead to: one alternation of them all steps through every character (3.4 ms for
 # a day's 1,500 titles, 0.45 ms so). _LINE_MARK reads the text after a newline: every
 # line then starts after one.
-_INLINE_MARK = re.compile(r"[\\*_~`|\[\]<@]")
+_INLINE_MARKS = "\\*_~`|[]<@"
+_INLINE_MARK = re.compile(f"[{re.escape(_INLINE_MARKS)}]")
 _LINK_MARK = re.compile("://")
 _LINE_MARK = re.compile(r"\n\s*(?:[#>+-]|\d+[.)])")
 
@@ -85,7 +86,13 @@ def escape_all(texts: Sequence[str]) -> list[Escaped]:
     joined = "\n" + "\n".join(texts)
     found = [
         match.span()
-        for pattern in (_INLINE_MARK, _LINK_MARK, _LINE_MARK)
+        for pattern, worth in (
+            # `in` finds a character 30 times as fast as a class of them is searched
+            (_INLINE_MARK, any(mark in joined for mark in _INLINE_MARKS)),
+            (_LINK_MARK, "://" in joined),
+            (_LINE_MARK, True),
+        )
+        if worth
         for match in pattern.finditer(joined)
     ]
     if not found:
