@@ -198,6 +198,28 @@ def test_a_session_asked_with_its_day_or_without_now_is_as_typed():
     assert isinstance(unresolved, SessionAnswer)
 
 
+@pytest.mark.parametrize("day", ["sunday", "Sun", "tomorrow", "day 2", "feb 2", "2025-02-02"])
+def test_a_room_with_a_day_added_is_that_days_block(day: str):
+    """A room's answer says "add the day to the name"; at FOSDEM a room's blocks are
+    named after their devrooms, so the room and day have to be read as such."""
+    fosdem = real(FOSDEM)
+    saturday = datetime(2025, 2, 1, 11, 2, tzinfo=BRUSSELS)
+    answer = fosdem.session(f"K.3.201 {day}", saturday)
+    assert isinstance(answer, SessionAnswer), answer
+    assert (answer.session.title, answer.session.slot.room) == ("Inclusive Web, Sunday", "K.3.201")
+    assert answer.other_days == (date(2025, 2, 1),)
+    reply = Console(fosdem, FixedClock(saturday)).execute(f"/session K.3.201 {day}")
+    assert reply.code == OK and reply.text.startswith("Inclusive Web, Sunday")
+
+
+def test_a_room_with_a_day_it_has_no_block_on_names_the_days_it_has():
+    fosdem = real(FOSDEM)
+    saturday = datetime(2025, 2, 1, 11, 2, tzinfo=BRUSSELS)
+    answer = fosdem.session("UD2.120 (Chavanne) sunday", saturday)  # only on Saturday
+    assert isinstance(answer, SessionAnswer)
+    assert answer.session.day == date(2025, 2, 1)
+
+
 # -- hostile names --------------------------------------------------------------------------
 
 

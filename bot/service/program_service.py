@@ -41,7 +41,7 @@ from bot.service.results import (
 )
 from bot.service.timeline import Timeline
 from bot.service.tracks import day_to_show, in_time_order, names_a_day, on_now_or_next
-from bot.service.when import parse_day, parse_when
+from bot.service.when import WhenError, parse_day, parse_when
 from bot.template import fill
 
 MAX_QUERY = 200
@@ -357,6 +357,9 @@ class ProgramService:
         query = clean_query(query, "session name")
         if now is not None and (room := self._exact(query, self.rooms)) is not None:
             return self._room_block(query, room, now)
+        if now is not None and (asked := self._room_and_day(query, now)) is not None:
+            room, day = asked
+            return self._room_block(query, room, now, day)
         hits = self.index.find_sessions(query, limit=4)
         if not hits or hits[0].score < SESSION_MATCH:
             return self._no_match(query, "session", hits, lambda k: self.sessions[k].title)
@@ -390,11 +393,29 @@ class ProgramService:
             and (s.track == block.track if block.track else s.slot.room == block.slot.room)
         ]
 
-    def _room_block(self, query: str, room: str, now: datetime) -> SessionAnswer:
-        """A room's block on today (or the next day it has one): the one on now or next,
-        with the room's other blocks that day as runners-up."""
+    def _room_and_day(self, query: str, now: datetime) -> tuple[str, date] | None:
+        """'K.3.201 sunday', 'Borg day 2': a room's name then a day, as a room's answer
+        asks ("add the day to the name"); None if the query is not one. Needed where a
+        room's blocks are named after their tracks (FOSDEM's devrooms), not the room."""
+        words = query.split()
+        for cut in range(len(words) - 1, 0, -1):
+            room = self._exact(" ".join(words[:cut]).rstrip(","), self.rooms)
+            if room is None:
+                continue
+            try:
+                return room, parse_day(" ".join(words[cut:]), self.conference, now)
+            except WhenError:
+                continue
+        return None
+
+    def _room_block(
+        self, query: str, room: str, now: datetime, asked: date | None = None
+    ) -> SessionAnswer:
+        """A room's block on the day `asked`, else today (or the next day it has one): the
+        one on now or next, with the room's other blocks that day as runners-up."""
         blocks = [s for s in self.program.sessions if s.slot.room == room]
-        day = day_to_show((s.day for s in blocks), self._today(now))
+        days = {s.day for s in blocks}
+        day = asked if asked in days else day_to_show(days, self._today(now))
         on_day = [s for s in blocks if s.day == day]
         chosen = on_now_or_next(on_day, now)
         others = tuple(s for s in on_day if s != chosen)
