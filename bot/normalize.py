@@ -104,3 +104,20 @@ def slug(text: str, max_words: int = 8) -> str:
     """A short, stable, URL-safe identifier made from text."""
     words = [w for w in _SLUG_CHARS.split(fold(text)) if w][:max_words]
     return "-".join(words)[:80].strip("-") or "item"
+
+
+# Characters that format text without showing (Unicode's Cf): soft hyphens, zero-width
+# spaces, direction marks and overrides, a BOM. Kept: the zero-width joiner and the tag
+# characters, which build emoji (👩‍💻, a flag of England).
+_INVISIBLE = re.compile("[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b"
+                        "\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+                        "\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438"
+                        "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001]")  # fmt: skip
+
+
+def without_invisible(text: str) -> str:
+    """`text` without the characters that format it invisibly: a name a program writes
+    with a soft hyphen, or a query copied with a zero-width space, is the name people
+    see and type; and a direction override in a title cannot turn the rest of a line
+    around in Discord."""
+    return text if text.isascii() else _INVISIBLE.sub("", text)

@@ -35,7 +35,7 @@ from bot.model import (
     TimeBasis,
     load_zone,
 )
-from bot.normalize import match_key, slug, spelling_key
+from bot.normalize import match_key, slug, spelling_key, without_invisible
 
 # Zones with daylight-saving rules, tried in order when a file gives offsets but no zone:
 # the first whose offsets match every time in the file shows each time as it was meant.
@@ -143,9 +143,26 @@ def check_events(count: int, path: str) -> None:
 _ONE_LINE = ("title", "subtitle", "room", "track", "kind", "language")
 
 
+def _visible(talk: RawTalk) -> RawTalk:
+    """A talk's one-line texts and names without invisible formatting characters (see
+    bot.normalize.without_invisible): what people see is what they can type."""
+    changes: dict[str, object] = {}
+    for name in _ONE_LINE:
+        value = getattr(talk, name)
+        if value is not None and (shown := without_invisible(value)) != value:
+            changes[name] = shown.strip() or None
+    persons = tuple(p for name in talk.persons if (p := without_invisible(name).strip()))
+    if persons != talk.persons:
+        changes["persons"] = persons
+    if "title" in changes and not changes["title"]:
+        changes["title"] = talk.title  # nothing visible: kept as written, not lost
+    return dataclasses.replace(talk, **changes) if changes else talk  # type: ignore[arg-type]
+
+
 def _cut(talks: Sequence[RawTalk], path: str, warnings: list[str]) -> Sequence[RawTalk]:
-    """Titles, rooms, tracks and names over MAX_TITLE characters cut there (the report
-    says how many); an event naming more than MAX_PEOPLE people refused."""
+    """Titles, rooms, tracks and names without invisible characters, and cut at MAX_TITLE
+    characters (the report says how many); an event naming more than MAX_PEOPLE people
+    refused."""
     cut = 0
     kept: list[RawTalk] = []
     for talk in talks:
@@ -154,6 +171,7 @@ def _cut(talks: Sequence[RawTalk], path: str, warnings: list[str]) -> Sequence[R
                 path, f"{talk.where}: names {len(talk.persons):,} people; an event may name"
                 f" {MAX_PEOPLE} at most",
             )  # fmt: skip
+        talk = _visible(talk)
         changes: dict[str, object] = {}
         for name in _ONE_LINE:
             value = getattr(talk, name)
@@ -170,7 +188,7 @@ def _cut(talks: Sequence[RawTalk], path: str, warnings: list[str]) -> Sequence[R
             f"{cut} event(s) have a title, room, track or name longer than {MAX_TITLE}"
             f" characters; cut to {MAX_TITLE}"
         )
-    return kept if cut else talks
+    return kept
 
 
 def _one_spelling_per_room(

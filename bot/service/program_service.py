@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from bot.bulk import bulk_build
 from bot.model import Event, Program, Session, SessionKind
+from bot.normalize import without_invisible
 from bot.search import Hit, ProgramIndex
 from bot.service import board
 from bot.service.board import FilterError, Places, matches
@@ -92,12 +93,12 @@ class QueryError(ValueError):
 
 def clean_query(text: str, what: str = "query") -> str:
     """Reject input no person would mean: empty, huge, or full of control characters."""
-    text = text.replace("\t", " ").strip()
+    text = without_invisible(text.replace("\t", " ")).strip()  # as names are read
     if not text:
         raise QueryError(f"Please give a {what}.")
     if len(text) > MAX_QUERY:
         raise QueryError(f"That {what} is {len(text):,} characters long; {MAX_QUERY} at most.")
-    if any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200d" for ch in text):
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
         raise QueryError(f"That {what} contains control characters.")
     return " ".join(text.split())
 
