@@ -4,6 +4,7 @@ files; their traps are listed in ../shared/data/real-programs/README.md."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,6 +31,12 @@ FILES = {
 # How many events each file holds, counted by hand (the README's table agrees).
 EVENTS = {"36c3": 161, "camp2019": 79, "rc3": 48, "38c3": 2, "fosdem": 943, "31c3": 138,
           "debconf": 117, "privacyweek": 109, "lca": 262}  # fmt: skip
+# Of those, the breaks, meals and registration desks, read by hand: DebConf's 8 breakfasts,
+# 8 lunches, 8 dinners and 7 afternoon breaks (in "Elsewhere", no speaker); lca's 31 room
+# changeovers, 10 teas, 5 lunches, 2 registrations and 2 dinners; PrivacyWeek's speakers'
+# dinner. FOSDEM's "Room Changeover and Intro to ..." items name a speaker: talks.
+BREAKS = {"debconf": {"meal": 24, "break": 7}, "privacyweek": {"meal": 1},
+          "lca": {"break": 41, "meal": 7, "registration": 2}}  # fmt: skip
 
 needs_shared(*(REAL / name for name in FILES.values()), module=True)
 
@@ -52,7 +59,15 @@ def talk_titled(name: str, title: str):
 
 @pytest.mark.parametrize("name", list(FILES))
 def test_every_event_is_read(name: str):
-    assert len(load(name).program.talks) == EVENTS[name]
+    program = load(name).program
+    assert len(program.talks) + len(program.events) == EVENTS[name]
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_breaks_meals_and_registration_are_other_events_not_talks(name: str):
+    program = load(name).program
+    assert dict(Counter(e.kind for e in program.events)) == BREAKS.get(name, {})
+    assert not any(e.speaker for e in program.events)
 
 
 @pytest.mark.parametrize("name", list(FILES))

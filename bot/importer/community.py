@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+from bot.importer.breaks import break_kind
 from bot.importer.errors import ProgramFileError
 from bot.importer.limits import MAX_EVENTS, MAX_PEOPLE, MAX_TITLE
 from bot.importer.report import Loaded, LoadReport
 from bot.model import (
     Authorship,
     Conference,
+    Event,
     ItemNoun,
     Link,
     Program,
@@ -63,6 +65,9 @@ class RawTalk:
     language: str | None = None
     abstract: str | None = None
     persons: tuple[str, ...] = ()
+    # What else the format says the item is, beside `kind` (iCalendar's CATEGORIES,
+    # Indico's entry type): read only to tell a break from a talk (bot.importer.breaks).
+    labels: tuple[str, ...] = ()
     # Where a format gives them (Indico): each person's affiliation, by name.
     affiliations: tuple[tuple[str, str], ...] = ()
     url: str | None = None
@@ -114,10 +119,11 @@ def build(raw: RawConference, found: Sequence[RawTalk], default_zone: str | None
     placed = [_placed(t, zone) for t in found]
     days = _program_days(raw, placed, zone, warnings)
     keys = _keys([t for t, _, _ in placed], warnings)
+    conference = _conference(raw, zone, days)
+    placed, keys, days, events = _other_events(placed, keys, days)
     talks = _talks(placed, keys, days)
     sessions, talks = _grouped(talks, days)
-    conference = _conference(raw, zone, days)
-    warnings += _overlaps(talks) + _gaps(raw, talks)
+    warnings += _overlaps(talks) + _gaps(raw, talks, events)
     report = LoadReport(
         path=raw.path,
         fmt=raw.fmt,
@@ -125,10 +131,42 @@ def build(raw: RawConference, found: Sequence[RawTalk], default_zone: str | None
         version=raw.version,
         zone=conference.timezone,
         zone_reason=zone_reason,
-        rooms_listed=len(set(raw.rooms) | {p.slot.room for p in talks if p.slot.room}),
+        rooms_listed=len(set(raw.rooms) | _rooms_used(talks, events)),
         warnings=tuple(warnings),
     )
-    return Loaded(Program(conference, tuple(sessions), tuple(talks), ()), report)
+    return Loaded(Program(conference, tuple(sessions), tuple(talks), tuple(events)), report)
+
+
+Placed = tuple[RawTalk, datetime, datetime]
+
+
+def _other_events(
+    placed: Sequence[Placed], keys: Sequence[str], days: Sequence[date]
+) -> tuple[list[Placed], list[str], list[date], list[Event]]:
+    """The talks (with their keys and days) and the breaks, meals, registration and
+    posters set apart as other events: those get no Q&A thread, no announcement and no
+    /paper answer, and /next and /schedule show them for what they are. Keys are made
+    over every item first, so a talk keeps its key whatever its neighbours turn out to be."""
+    kept: tuple[list[Placed], list[str], list[date]] = ([], [], [])
+    events = []
+    for item, key, day in zip(placed, keys, days, strict=True):
+        talk, start, end = item
+        people = any(p.strip() for p in talk.persons)
+        kind = break_kind(talk.title, (talk.kind, *talk.labels), people)
+        if kind is None:
+            kept[0].append(item)
+            kept[1].append(key)
+            kept[2].append(day)
+        else:
+            slot = Slot(start, end, TimeBasis.PUBLISHED, talk.room)
+            events.append(Event(key, talk.title, kind.value, slot, url=talk.url))
+    events.sort(key=lambda e: (e.slot.start, e.slot.end, e.slot.room or "", e.title))
+    return (*kept, events)
+
+
+def _rooms_used(talks: Sequence[Talk], events: Sequence[Event]) -> set[str]:
+    slots = [t.slot for t in talks] + [e.slot for e in events]
+    return {slot.room for slot in slots if slot.room}
 
 
 def check_events(count: int, path: str) -> None:
@@ -292,12 +330,12 @@ def _conference(raw: RawConference, zone: ZoneInfo, days: Sequence[date]) -> Con
     )
 
 
-def _gaps(raw: RawConference, talks: Sequence[Talk]) -> list[str]:
+def _gaps(raw: RawConference, talks: Sequence[Talk], events: Sequence[Event]) -> list[str]:
     """Talks that name no speaker, rooms the file lists but never uses."""
     found = []
     if silent := sum(1 for p in talks if not p.authors):
         found.append(f"{silent} talk(s) name no speaker")
-    used = {p.slot.room for p in talks}
+    used = _rooms_used(talks, events)
     if empty := sorted(set(raw.rooms) - used):
         shown = ", ".join(empty[:5]) + (" ..." if len(empty) > 5 else "")
         found.append(f"{len(empty)} room(s) listed with no events: {shown}")

@@ -223,7 +223,7 @@ def _talk(
     if not title:
         raise ProgramFileError(path, f"{where}: the VEVENT has no SUMMARY")
     location = unescape(_value(fields, "LOCATION")).strip() or None
-    categories = unescape(_value(fields, "CATEGORIES")).strip() or None
+    categories = [c.strip() for c in unescape(_value(fields, "CATEGORIES")).split(",")]
     return RawTalk(
         title=title,
         start=start,
@@ -231,8 +231,9 @@ def _talk(
         room=location,
         where=where,
         guid=_value(fields, "UID").strip() or None,
-        track=categories.split(",")[0].strip() if categories else None,
+        track=categories[0] or None,
         kind=kind,
+        labels=tuple(c for c in categories if c),
         abstract=description,
         url=url(_value(fields, "URL")),
     )

@@ -99,6 +99,7 @@ def _read(data: Any, path: str) -> tuple[RawConference, list[RawTalk]]:
                 else text(item.get("type")),
                 abstract=plain_text(item.get("description")),
                 persons=tuple(people),
+                labels=_entry_types(item),
                 affiliations=tuple((n, a) for n, a in people.items() if a),
                 url=url(item.get("url")),
             )
@@ -107,6 +108,13 @@ def _read(data: Any, path: str) -> tuple[RawConference, list[RawTalk]]:
     if skipped:
         raw.warnings.append(f"{skipped} contribution(s) have no time yet; not shown")
     return raw, talks
+
+
+def _entry_types(item: dict[str, Any]) -> tuple[str, ...]:
+    """What Indico says the entry is: a timetable's `entryType` ('Break') or its
+    `_type` ('BreakTimeSchedEntry'), for bot.importer.breaks."""
+    found = [text(item.get("entryType")), text(item.get("_type"))]
+    return tuple("break" if value.startswith("Break") else value for value in found if value)
 
 
 def _moment(value: Any, where: str, path: str, zone: str | None) -> datetime | None:

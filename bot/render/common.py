@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 
@@ -47,6 +48,30 @@ EVENT_LABELS = {
     "registration": "Registration",
     "social": "Social",
 }
+
+
+# What the load report calls each kind of other event, one and many of them.
+_EVENT_NOUNS = {
+    "break": ("break", "breaks"),
+    "meal": ("meal", "meals"),
+    "poster": ("poster session", "poster sessions"),
+    "registration": ("registration desk", "registration desks"),
+    "keynote": ("keynote", "keynotes"),
+    "remarks": ("remarks", "remarks"),
+    "social": ("social event", "social events"),
+}
+
+
+def event_counts(events: Sequence[Event]) -> str:
+    """'3 other events (2 breaks, 1 meal)': what a program holds besides its talks,
+    most common kind first, for the load report."""
+    kinds = Counter(e.kind for e in events)
+    parts = []
+    for kind, n in kinds.most_common():
+        one, many = _EVENT_NOUNS.get(kind, (kind, kind))
+        parts.append(f"{n} {one if n == 1 else many}")
+    listed = f" ({', '.join(parts)})" if parts else ""
+    return f"{len(events)} other event{'' if len(events) == 1 else 's'}{listed}"
 
 
 def author_groups(authors: Sequence[Authorship]) -> list[tuple[list[str], str | None]]:

@@ -21,6 +21,7 @@ from bot.render.common import (
     count_of,
     delivery_lines,
     derived_note,
+    event_counts,
     event_extra,
     item_kind,
     item_place,
@@ -396,14 +397,15 @@ def load_details(program: Program, build: BuildReport) -> list[str]:
     lines.append(
         f"  {len(days)} days, {len(program.sessions)} {blocks}, {len(program.talks)} {noun}s,"
         f" {entries} {people} entries ({len(program.people)} people), "
-        f"{len(program.events)} other events"
+        f"{event_counts(program.events)}"
     )
     published = sum(p.slot.basis is TimeBasis.PUBLISHED for p in program.talks)
     lines.append(
         f"  {noun} times: {published} published, {len(program.talks) - published} derived"
         " (shown as ≈)"
     )
-    rooms = {p.slot.room for p in program.talks if p.slot.room}
+    slots = [p.slot for p in program.talks] + [e.slot for e in program.events]
+    rooms = {slot.room for slot in slots if slot.room}
     kinds = Counter(p.kind for p in program.talks if p.kind)
     for report in build.reports:
         made = f", by {report.generator}" if report.generator else ""
