@@ -19,6 +19,7 @@ from bot.render.text import load_details
 from bot.service import ProgramService
 from bot.service.results import SessionTalk
 from bot.store.build import BuildReport
+from tests.conftest import REAL_PROGRAMS, needs_shared
 
 B, M, R, P = BreakKind.BREAK, BreakKind.MEAL, BreakKind.REGISTRATION, BreakKind.POSTER
 
@@ -276,3 +277,33 @@ def test_a_program_of_nothing_but_a_pause_loads_and_answers(tmp_path):
     assert "Break: Pause" in console.execute("/next").text
     assert "Break: Pause" in console.execute("/schedule 2024-06-13").text
     assert "No " in console.execute("/paper pause").text
+
+
+# -- real programs ------------------------------------------------------------------------
+
+# (talks, other events) in each real program, read by hand; every event was a talk before.
+# DebConf23: breakfast, lunch, dinner and an afternoon break "Elsewhere" each day; lca2020:
+# room changeovers, morning and afternoon teas, lunches, two registrations and two dinners;
+# PrivacyWeek: the speakers' dinner. FOSDEM, CCC, rC3 and KieLux list none (FOSDEM's "Room
+# Changeover and Intro to ..." names a speaker, KieLux's "Software-Freedom-Frühstück" is a
+# meetup with a topic).
+REAL_COUNTS = {
+    "ccc-31c3.schedule.xml": (138, 0), "ccc-36c3.frab.schedule.json": (161, 0),
+    "ccc-38c3-hub.schedule2-example.json": (2, 0), "cccamp2019.frab.schedule.json": (79, 0),
+    "debconf23.schedule.xml": (86, 31), "fosdem-2021.schedule.xml": (773, 0),
+    "fosdem-2025.schedule.xml": (943, 0), "kielux-2020.ics": (24, 0),
+    "lca2020.ics": (212, 50), "privacyweek-2017.schedule.xml": (108, 1),
+    "rc3-2020-channels.pretalx.schedule.json": (48, 0),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(REAL_COUNTS))
+def test_real_programs_count_their_talks_and_other_events(name: str):
+    path = REAL_PROGRAMS / name
+    needs_shared(path)
+    zone = "Europe/Brussels" if name == "fosdem-2021.schedule.xml" else None
+    program = read_source(path, zone).program
+    assert (len(program.talks), len(program.events)) == REAL_COUNTS[name]
+    service = ProgramService(program)
+    kept = {t.title for t in service.talks.values()}
+    assert not {e.title for e in program.events} & kept  # no break left behind as a talk
