@@ -100,7 +100,7 @@ async def test_the_slot_announcement_and_talk_lines_leave_the_pause_out(
         slots = await planned(bot, DeliveryKind.SLOT, 3)
         # When talks start: 9:00, 10:00 and 10:30; the lunch at 12:00 starts no slot.
         assert [d.item_ref for d in slots] == [
-            f"slot:{int(paris(clock).timestamp())}" for clock in ("0900", "1000", "1030")
+            f"slot:{int(paris(hhmm).timestamp())}" for hhmm in ("0900", "1000", "1030")
         ]
         lines = await planned(bot, DeliveryKind.TALK, 3)
         assert len(lines) == 3  # one per talk, none for the Pause or the lunch
