@@ -11,9 +11,13 @@ from pathlib import Path
 import icalendar
 import pytest
 
+from bot.importer.errors import ProgramFileError
+from bot.importer.limits import MAX_PEOPLE
+from bot.importer.registry import read_source
 from bot.render import ics
 from bot.service import ProgramService
-from tests.conftest import ROOT
+from bot.service.results import NoMatch
+from tests.conftest import REAL_PROGRAMS, ROOT, needs_shared
 
 STAMP = datetime(2024, 7, 1, tzinfo=UTC)
 
@@ -104,3 +108,24 @@ async def test_the_program_calendars_are_built_with_the_cycle_collector_paused(
     assert await calendars.by_day(service, STAMP)
     assert collecting and not any(collecting)
     assert gc.isenabled()
+
+
+def test_a_feed_naming_speakers_only_as_attendees_names_them():
+    # Kieler Linuxtage gives speakers only as ATTENDEE;CN=...: read as none before.
+    feed = REAL_PROGRAMS / "kielux-2020.ics"
+    needs_shared(feed)
+    program = read_source(feed).program
+    people = {a.name for t in program.talks for a in t.authors}
+    assert "Jakob Semere" in people and "Jürgen Groß" in people
+    service = ProgramService(program)
+    assert not isinstance(service.author("Jürgen Gross"), NoMatch)
+
+
+def test_an_event_naming_more_attendees_than_an_event_may_is_one_sentence(tmp_path: Path):
+    people = "".join(f'ATTENDEE;CN="Person {n}":invalid:\r\n' for n in range(MAX_PEOPLE + 50))
+    path = tmp_path / "feed.ics"
+    path.write_text("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Crowd\r\n"
+                    "DTSTART:20240603T100000Z\r\nDURATION:PT30M\r\n" + people
+                    + "END:VEVENT\r\nEND:VCALENDAR\r\n", encoding="utf-8")  # fmt: skip
+    with pytest.raises(ProgramFileError, match=f"an event may name {MAX_PEOPLE} at most"):
+        read_source(path)

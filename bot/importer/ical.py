@@ -19,7 +19,7 @@ from pathlib import Path
 from bot.importer.community import RawConference, RawTalk, build, check_events
 from bot.importer.errors import ProgramFileError
 from bot.importer.files import BOM, no_surrogates, read_bytes
-from bot.importer.limits import MAX_LINES, MAX_VALUE
+from bot.importer.limits import MAX_LINES, MAX_PEOPLE, MAX_VALUE
 from bot.importer.report import Loaded
 from bot.importer.text import plain_text
 from bot.importer.values import LONGEST, url
@@ -161,6 +161,8 @@ def _read(data: bytes, path: str, default_zone: str | None) -> tuple[RawConferen
         elif current is not None:
             if name in _READ:  # the others, however many, are not kept
                 current.setdefault(name, (params, value))
+            elif name == "ATTENDEE" and (person := params.get("CN", "").strip()):
+                _attend(current, person)
         elif name in ("X-WR-CALNAME", "X-WR-CALDESC") and not raw.title:
             raw.title = unescape(value).strip() or None
             if name == "X-WR-CALNAME" and raw.title:
@@ -186,6 +188,15 @@ def _read(data: bytes, path: str, default_zone: str | None) -> tuple[RawConferen
             " is taken from DESCRIPTION"
         )
     return raw, talks
+
+
+def _attend(fields: dict[str, tuple[dict[str, str], str]], person: str) -> None:
+    """A person an event names as an ATTENDEE (its CN): feeds that have no other field
+    for speakers name them so (Kieler Linuxtage). Kept one a line, up to one past what
+    an event may name, so the limit is said and no more is kept."""
+    _, names = fields.get("ATTENDEE", ({}, ""))
+    if names.count("\n") <= MAX_PEOPLE:
+        fields["ATTENDEE"] = ({}, f"{names}\n{person}" if names else person)
 
 
 def _value(fields: dict[str, tuple[dict[str, str], str]], name: str) -> str:
@@ -235,6 +246,7 @@ def _talk(
         kind=kind,
         labels=tuple(c for c in categories if c),
         abstract=description,
+        persons=tuple(_value(fields, "ATTENDEE").split("\n")) if "ATTENDEE" in fields else (),
         url=url(_value(fields, "URL")),
     )
 
