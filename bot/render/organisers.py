@@ -3,7 +3,11 @@ much of it (an organiser at 9:00 on day one must see that nothing will flood).""
 
 from __future__ import annotations
 
+from datetime import date
+
+from bot.render.common import count_of
 from bot.render.markdown import escape
+from bot.service.announcements import PostsForecast
 from bot.service.qa import Filter, Forecast
 
 
@@ -35,3 +39,42 @@ def _names(names: tuple[str, ...]) -> str:
     shown = [f"**{escape(n)}**" for n in names[:5]]
     more = f" and {len(names) - 5} more" if len(names) > 5 else ""
     return ", ".join(shown) + more
+
+
+def announce_channel_text(
+    name: str, channel_id: int, minutes_before: int, per_talk: bool, ahead: PostsForecast
+) -> str:
+    """'📣 I'll post in #program what starts at each time of FOSDEM 2025, 10 min before:
+    the talks starting then, a line each. 193 posts over 2 days, at most one every
+    5 min; with per_talk, 193 more (…).' Said by what is posted: a session of the
+    program's own, or the talks starting together where its blocks are rooms' days."""
+    shown, where = escape(name), f"<#{channel_id}>"
+    if ahead.room_talks and not ahead.sessions:
+        text = (f"📣 I'll post in {where} what starts at each time of {shown},"
+                f" {minutes_before} min before: the talks starting then, a line each.")  # fmt: skip
+    elif ahead.room_talks:
+        text = (f"📣 I'll post each {shown} session, and the other talks starting at each"
+                f" time, in {where} {minutes_before} min before they start.")  # fmt: skip
+    else:
+        text = (f"📣 I'll post each {shown} session in {where} {minutes_before} min before"
+                " it starts.")  # fmt: skip
+    if not ahead.posts:
+        text += " Nothing starts after now: no post is planned."
+    else:
+        text += f" {_posts(ahead.posts, ahead.days, ahead.closest)}"
+        if per_talk:
+            lines = "message" if ahead.per_talk == 1 else "messages"
+            text += (f"; with per_talk, {ahead.per_talk} more {lines}, a line per talk as it"
+                     " starts (talks starting together in one).")  # fmt: skip
+        else:
+            text += "."
+    return text + " `/status` shows what's next; `/announce off` stops."
+
+
+def _posts(posts: int, days: tuple[date, ...], closest: int | None) -> str:
+    """'193 posts over 2 days, at most one every 5 min'."""
+    when = f"on {days[0]:%a %b} {days[0].day}" if len(days) == 1 else f"over {len(days)} days"
+    text = f"{count_of(posts, 'post')} {when}"
+    if closest is not None:
+        text += f", at most one every {closest} min"
+    return text

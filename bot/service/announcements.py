@@ -6,12 +6,72 @@ plan the posts from what is kept here.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import pairwise
 
+from bot.model import SessionKind
+from bot.service.program_service import ProgramService
 from bot.store.announcements_store import AnnouncementStore
 
 # Why announcements are off when an organiser turned them off (shown by /status).
 TURNED_OFF = "turned off with /announce off"
+
+
+def slot_times(service: ProgramService) -> list[int]:
+    """Every moment something people walk into starts (Unix seconds): a session of the
+    program's own, and each talk of a room's block. A slot's post goes before each."""
+    times = {int(s.slot.start.timestamp()) for s in service.program.sessions
+             if s.kind is SessionKind.SESSION}  # fmt: skip
+    times |= {int(t.slot.start.timestamp()) for t in service.talks.values()
+              if t.session.kind is SessionKind.ROOM_BLOCK}  # fmt: skip
+    return sorted(times)
+
+
+def talk_starts(service: ProgramService) -> list[int]:
+    """Every moment a talk starts (Unix seconds): one message of lines each, per_talk."""
+    return sorted({int(t.slot.start.timestamp()) for t in service.talks.values()})
+
+
+def ahead(times: Iterable[int], after_ts: int) -> list[int]:
+    """The moments a setting made at `after_ts` posts for: those starting after it (what
+    is under way when announcements go on is not announced late). The delivery kinds
+    plan by it and /announce channel forecasts by it, so the two cannot differ."""
+    return [t for t in times if t > after_ts]
+
+
+@dataclass(frozen=True, slots=True)
+class PostsForecast:
+    """What /announce channel will post from now on: a post per slot, over which days,
+    the shortest gap between two (minutes; None under two posts), and the messages of
+    lines as talks start (per_talk). `sessions`/`room_talks`: the slots are the
+    program's own sessions, talks starting in rooms' blocks (FOSDEM), or both."""
+
+    posts: int
+    days: tuple[date, ...]
+    closest: int | None
+    per_talk: int
+    sessions: bool
+    room_talks: bool
+
+
+def forecast(service: ProgramService, now: datetime) -> PostsForecast:
+    """What a channel set at `now` will be sent, by the planning rules of the slot and
+    per-talk kinds (slot_times, talk_starts, ahead)."""
+    now_ts, tz = int(now.timestamp()), service.conference.tz
+    slots = ahead(slot_times(service), now_ts)
+    days = sorted({datetime.fromtimestamp(t, tz).date() for t in slots})
+    gaps = [(b - a) // 60 for a, b in pairwise(slots)]
+    kinds = {s.kind for s in service.program.sessions}
+    return PostsForecast(
+        posts=len(slots),
+        days=tuple(days),
+        closest=min(gaps) if gaps else None,
+        per_talk=len(ahead(talk_starts(service), now_ts)),
+        sessions=SessionKind.SESSION in kinds,
+        room_talks=SessionKind.ROOM_BLOCK in kinds,
+    )
 
 
 class AnnouncementsService:

@@ -112,3 +112,20 @@ async def test_qa_for_two_rooms_opens_their_threads_only_and_says_how_many(fake,
         await wait_for(lambda n=count: len(fake.threads) == n, what=f"the threads at {moment}")
     names = {t["name"] for t in fake.threads.values()}
     assert names == {truncate(t.title, 100) for t in due}  # only the two rooms' talks
+
+
+async def test_announce_channel_forecasts_what_it_plans_in_words_of_what_it_posts(fake, fosdem):
+    # At 9:00 on day one the answer said "each FOSDEM 2025 session… 10 min before" while
+    # it planned a post per start time of a talk (FOSDEM's blocks are rooms' days, not
+    # sessions), and a message per start time with per_talk: it said neither how many.
+    bot, clock = fosdem
+    await travel(bot, fake, clock, brussels("2025-02-01T09:00"))
+    said = await organise(fake, "announce channel", channel=fake.channel_id, per_talk=True)
+    await bot.scheduler.replan()
+    ledger = bot.state.ledger
+    slots = await ledger.deliveries(kind="slot", conference=bot.service.conference.key)
+    lines = await ledger.deliveries(kind="talk", conference=bot.service.conference.key)
+    assert len(slots) == len(lines) == 193
+    assert "193 posts over 2 days, at most one every 5 min; with per_talk, 193 more" in said
+    assert "what starts at each time of FOSDEM 2025, 10 min before" in said
+    assert "session" not in said

@@ -30,7 +30,8 @@ from bot.render import cards, ics
 from bot.render.common import count_of
 from bot.render.limits import MESSAGE_MAX
 from bot.render.markdown import escape, say
-from bot.service import QueryError
+from bot.render.organisers import announce_channel_text
+from bot.service import QueryError, announcements
 from bot.service.announcements import AnnouncementsService
 from bot.service.reminders import RemindersService, TooLate, resolve
 from bot.service.results import NoMatch
@@ -182,17 +183,14 @@ class RemindersCog(commands.Cog):
         if target is None or interaction.guild_id is None:
             raise QueryError("Run this in a server channel, or name one.")
         _check_can_post(interaction, target)
+        now = self.clock.now()  # the setting's time: what starts after it is posted
         await self.announcements.channel(interaction.guild_id, served.key, target.id,
-                                         minutes_before, per_talk, self.clock.now())  # fmt: skip
+                                         minutes_before, per_talk, now)  # fmt: skip
         _wake(served)
-        extra = " I'll also post a line as each talk starts." if per_talk else ""
-        await send_text(
-            interaction,
-            f"📣 I'll post each {escape(served.conference.name)} session in"
-            f" <#{target.id}> {minutes_before} min before it starts."
-            f"{extra} `/status` shows what's next; `/announce off` stops.",
-            ephemeral=True,
-        )
+        ahead = announcements.forecast(served.service, now)
+        text = announce_channel_text(served.conference.name, target.id, minutes_before,
+                                     per_talk, ahead)  # fmt: skip
+        await send_text(interaction, text, ephemeral=True)
 
     @announce.command(name="room", description="Post each talk of a room in its own channel")
     @app_commands.describe(

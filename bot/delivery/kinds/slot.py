@@ -18,20 +18,10 @@ from bot.delivery.kinds import announcing
 from bot.delivery.shared import moment_of, not_ended, post_cards, post_messages, talks_at
 from bot.model import SessionKind
 from bot.render import cards, posts
-from bot.service import ProgramService
+from bot.service.announcements import ahead, slot_times
 from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
 
 SLOT_REF = "slot:"
-
-
-def slot_times(service: ProgramService) -> list[int]:
-    """Every moment something people walk into starts: a session of the program's own,
-    and each talk of a room's block."""
-    times = {int(s.slot.start.timestamp()) for s in service.program.sessions
-             if s.kind is SessionKind.SESSION}  # fmt: skip
-    times |= {int(t.slot.start.timestamp()) for t in service.talks.values()
-              if t.session.kind is SessionKind.ROOM_BLOCK}  # fmt: skip
-    return sorted(times)
 
 
 class SlotKind(announcing.AnnouncingKind):
@@ -44,12 +34,11 @@ class SlotKind(announcing.AnnouncingKind):
         for config in await planning.read(announcing.configs):
             if not config.enabled:
                 continue
-            for start in slots:
-                if start > config.updated_ts:
-                    due = start - 60 * config.minutes_before
-                    ref = f"{SLOT_REF}{start}"
-                    planned.append(Planned(self.kind, config.guild_id, ref, config.channel_id,
-                                           due))  # fmt: skip
+            for start in ahead(slots, config.updated_ts):
+                due = start - 60 * config.minutes_before
+                ref = f"{SLOT_REF}{start}"
+                planned.append(Planned(self.kind, config.guild_id, ref, config.channel_id,
+                                       due))  # fmt: skip
         return planned
 
     async def message(self, delivery: Delivery, ctx: Delivering) -> Send:

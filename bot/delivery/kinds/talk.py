@@ -21,6 +21,7 @@ from bot.delivery.kinds import announcing
 from bot.delivery.shared import moment_of, post_messages, still_on, talks_at
 from bot.render import cards, posts
 from bot.service import TALK_REF
+from bot.service.announcements import ahead, talk_starts
 from bot.service.results import SessionTalk
 from bot.store.ledger_store import Delivery, DeliveryKind, DeliveryState, Planned, Wanted
 
@@ -33,14 +34,12 @@ class TalkKind(announcing.AnnouncingKind):
 
     async def plan(self, planning: Planning) -> Sequence[Planned]:
         configs = [c for c in await planning.read(announcing.configs) if c.enabled and c.per_talk]
-        starts = sorted({int(t.slot.start.timestamp()) for t in planning.service.talks.values()}
-                        if configs else ())  # fmt: skip
+        starts = talk_starts(planning.service) if configs else []
         planned = []
         for config in configs:
-            for start in starts:
-                if start > config.updated_ts:
-                    planned.append(Planned(self.kind, config.guild_id, f"{START_REF}{start}",
-                                           config.channel_id, start))  # fmt: skip
+            for start in ahead(starts, config.updated_ts):
+                planned.append(Planned(self.kind, config.guild_id, f"{START_REF}{start}",
+                                       config.channel_id, start))  # fmt: skip
         return planned
 
     async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
