@@ -67,8 +67,8 @@ async def test_announcements_off_says_why(tmp_path: Path):
     async with await StateStore.open(tmp_path / "state.db") as state:
         announcements = AnnouncementsService(state.announcements)
         now = pacific("2024-07-10T10:50")
-        assert not await announcements.off(GUILD, now)
+        assert not (await announcements.off(GUILD, now)).stopped
         await announcements.channel(GUILD, "osdi24", 9, 10, False, now)
-        assert await announcements.off(GUILD, now, "osdi24")
+        assert (await announcements.off(GUILD, now, "osdi24")).stopped
         (config,) = await state.announcements.find(GUILD)
         assert (config.enabled, config.disabled_reason) == (False, "turned off with /announce off")

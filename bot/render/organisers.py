@@ -7,7 +7,7 @@ from datetime import date
 
 from bot.render.common import count_of
 from bot.render.markdown import escape
-from bot.service.announcements import PostsForecast
+from bot.service.announcements import PostsForecast, Stopped
 from bot.service.qa import Filter, Forecast
 
 
@@ -77,4 +77,19 @@ def _posts(posts: int, days: tuple[date, ...], closest: int | None) -> str:
     text = f"{count_of(posts, 'post')} {when}"
     if closest is not None:
         text += f", at most one every {closest} min"
+    return text
+
+
+def announce_off_text(off: Stopped) -> str:
+    """What stopped, and what did not: 'Announcements are off: … Room channels still
+    post: H.2213 (`/announce room` without a channel stops one).'"""
+    text = ("Announcements are off: the announcement channel posts nothing more, lines as"
+            " talks start included."
+            if off.stopped else "Announcements were not on.")  # fmt: skip
+    if off.rooms_posting:
+        shown = [escape(room) for room in off.rooms_posting[:5]]
+        more = len(off.rooms_posting) - len(shown)
+        named = ", ".join(shown) + (f" and {more} more" if more else "")
+        text += (f" Room channels still post: {named} (`/announce room` without a channel"
+                 " stops one).")  # fmt: skip
     return text

@@ -6,7 +6,7 @@ plan the posts from what is kept here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import pairwise
@@ -74,6 +74,16 @@ def forecast(service: ProgramService, now: datetime) -> PostsForecast:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    """What /announce off did: whether a channel's announcements (and their lines per
+    talk) were on and are now off, and the rooms whose own channels still post, which
+    off leaves alone (`/announce room` without a channel stops each)."""
+
+    stopped: bool
+    rooms_posting: tuple[str, ...]
+
+
 class AnnouncementsService:
     def __init__(self, store: AnnouncementStore) -> None:
         self.store = store
@@ -103,7 +113,14 @@ class AnnouncementsService:
         that room first of all; None for any other channel."""
         return await self.store.room_of_channel(guild_id, conference, channel_id)
 
-    async def off(self, guild_id: int, now: datetime, conference: str | None = None) -> bool:
-        """Stop one conference's announcements in a server, or every conference's (None);
-        False when none were on."""
-        return await self.store.disable(guild_id, TURNED_OFF, int(now.timestamp()), conference)
+    async def off(
+        self, guild_id: int, now: datetime, conference: str | None = None,
+        served: Sequence[str] = (),
+    ) -> Stopped:  # fmt: skip
+        """Stop one conference's announcements in a server, or every conference's (None:
+        of those `served`), and say which room channels of theirs still post."""
+        stopped = await self.store.disable(guild_id, TURNED_OFF, int(now.timestamp()), conference)
+        rooms: list[str] = []
+        for key in [conference] if conference is not None else served:
+            rooms += [r.room for r in await self.store.rooms(key, guild_id) if r.enabled]
+        return Stopped(stopped, tuple(dict.fromkeys(rooms)))

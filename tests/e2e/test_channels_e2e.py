@@ -129,3 +129,19 @@ async def test_announce_channel_forecasts_what_it_plans_in_words_of_what_it_post
     assert "193 posts over 2 days, at most one every 5 min; with per_talk, 193 more" in said
     assert "what starts at each time of FOSDEM 2025, 10 min before" in said
     assert "session" not in said
+
+
+async def test_announce_off_says_the_room_channels_still_post(fake, fosdem):
+    # "Announcements are off." while H.2213's channel kept posting each talk there: off
+    # leaves room channels on (docs/organisers.md), and now the answer says so.
+    bot, clock = fosdem
+    await travel(bot, fake, clock, brussels("2025-02-01T09:00"))
+    await organise(fake, "announce channel", channel=fake.channel_id)
+    await organise(fake, "announce room", room="H.2213", channel=fake.room_channel_id)
+    said = await organise(fake, "announce off")
+    assert said.startswith("Announcements are off: the announcement channel posts nothing more,")
+    assert said.endswith(
+        " Room channels still post: H.2213 (`/announce room` without a channel stops one)."
+    )
+    (room,) = await bot.state.announcements.rooms(bot.service.conference.key, fake.guild_id)
+    assert room.enabled  # as the answer says

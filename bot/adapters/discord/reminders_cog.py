@@ -30,7 +30,7 @@ from bot.render import cards, ics
 from bot.render.common import count_of
 from bot.render.limits import MESSAGE_MAX
 from bot.render.markdown import escape, say
-from bot.render.organisers import announce_channel_text
+from bot.render.organisers import announce_channel_text, announce_off_text
 from bot.service import QueryError, announcements
 from bot.service.announcements import AnnouncementsService
 from bot.service.reminders import RemindersService, TooLate, resolve
@@ -244,10 +244,10 @@ class RemindersCog(commands.Cog):
         managed_guild(interaction)
         assert interaction.guild_id is not None
         only = picked(self.conferences, interaction, conference).key if conference else None
-        stopped = await self.announcements.off(interaction.guild_id, self.clock.now(), only)
+        served = [s.key for s in self.conferences]
+        off = await self.announcements.off(interaction.guild_id, self.clock.now(), only, served)
         _wake_all(self.conferences)
-        text = "Announcements are off." if stopped else "Announcements were not on."
-        await send_text(interaction, text, ephemeral=True)
+        await send_text(interaction, announce_off_text(off), ephemeral=True)
 
     @app_commands.command(name="status", description="What confbot is set to do in this server")
     @server_only
