@@ -80,6 +80,17 @@ async def test_a_delivery_whose_item_ended_is_skipped_and_logged(rig, caplog):
     assert any("ended 5 min before it could be sent" in r.getMessage() for r in caplog.records)
 
 
+async def test_a_delivery_under_a_minute_after_its_end_says_it_had_just_ended(rig, caplog):
+    # "it ended 0 min before it could be sent (was the bot down?)" read as a riddle.
+    await rig.remind(USER, NOMAD)
+    with caplog.at_level(logging.INFO):
+        await rig.at(pacific("2024-07-10T11:25:30"))  # NOMAD ends at 11:25
+    assert states(rig.state.path) == [(NOMAD, "skipped")]
+    said = [r.getMessage() for r in caplog.records]
+    assert any("it had just ended when it could be sent" in m for m in said), said
+    assert not any("ended 0 min" in m for m in said)
+
+
 async def test_session_reminder_lists_its_talks(rig):
     await rig.remind(USER, "s:low-latency-llm-serving", minutes=5)
     await rig.at(pacific("2024-07-10T13:55"))

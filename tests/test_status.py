@@ -207,8 +207,19 @@ def test_delivery_lines_name_each_reason_when_they_differ():
         DeliveryCount(DeliveryKind.THREAD, DeliveryState.LOST, 1, "interrupted"),
     ]
     assert delivery_lines(counts) == [
-        "Q&A threads: 6 failed (4 × gave up after 5 attempts; 1 × target gone: x; 1 other"
-        " reason(s)), 1 possibly lost (interrupted)"
+        "Q&A threads: 6 failed (4 × gave up after 5 attempts; 1 × target gone: x; 1 ×"
+        " recipient unreachable: y), 1 possibly lost (interrupted)"
+    ]
+
+
+def test_delivery_lines_count_the_reasons_past_those_named():
+    # "1 other reason(s)" told nothing: a few reasons are each named; past that, the
+    # commonest are, and the rest counted in words.
+    whys = ["a", "b", "c", "d", "e", "f"]
+    counts = [DeliveryCount(DeliveryKind.SLOT, DeliveryState.SKIPPED, 6 - n, why)
+              for n, why in enumerate(whys)]  # fmt: skip
+    assert delivery_lines(counts) == [
+        "Session announcements: 21 skipped (6 × a; 5 × b; 4 × c; 6 for 3 other reasons)"
     ]
 
 

@@ -27,6 +27,8 @@ def not_ended(end: datetime, now: datetime) -> None:
     """Late is fine ("started 3 min ago"); after the end, the message is pointless."""
     if now >= end:
         ago = int((now.timestamp() - end.timestamp()) // 60)
+        if ago < 1:  # "ended 0 min before" said nothing
+            raise Skip("it had just ended when it could be sent")
         raise Skip(f"it ended {ago} min before it could be sent (was the bot down?)")
 
 

@@ -272,7 +272,8 @@ STATE_WORDS = {
     DeliveryState.LOST: "possibly lost",
     DeliveryState.CANCELLED: "no longer planned",
 }
-WHY_SHOWN = 2  # reasons named per state; the rest counted
+WHY_NAMED = 4  # reasons per state named, all of them up to this many
+WHY_SHOWN = 3  # named past that; the rest counted
 WHY_MAX = 80  # characters of one reason
 
 
@@ -293,15 +294,17 @@ def delivery_lines(counts: Sequence[DeliveryCount]) -> list[str]:
 
 
 def _why(found: Sequence[DeliveryCount]) -> str:
-    """' (target gone: Unknown Channel)', or ' (2 × …; 1 × …)' when reasons differ."""
+    """' (target gone: Unknown Channel)', or ' (2 × …; 1 × …)' when reasons differ: each
+    named when they are few, else the commonest and how many for how many others."""
     reasons = sorted((c for c in found if c.why), key=lambda c: -c.count)
     if not reasons:
         return ""
     if len(reasons) == 1 and len(found) == 1:
         return f" ({_short(reasons[0].why or '')})"
-    shown = [f"{c.count:,} × {_short(c.why or '')}" for c in reasons[:WHY_SHOWN]]
-    if len(reasons) > WHY_SHOWN:
-        shown.append(f"{len(reasons) - WHY_SHOWN} other reason(s)")
+    named = reasons if len(reasons) <= WHY_NAMED else reasons[:WHY_SHOWN]
+    shown = [f"{c.count:,} × {_short(c.why or '')}" for c in named]
+    if rest := reasons[len(named) :]:
+        shown.append(f"{sum(c.count for c in rest):,} for {len(rest)} other reasons")
     return f" ({'; '.join(shown)})"
 
 
