@@ -17,6 +17,7 @@ from bot.adapters.discord.views import Paginator
 from bot.clock import FixedClock
 from bot.render import cards
 from bot.service import ProgramService
+from bot.service.results import ProgramSize
 from bot.settings import Settings
 from tests.conftest import COMMANDS, pacific
 from tests.discord_mocks import make_interaction, sent
@@ -387,7 +388,7 @@ def test_service_is_shared_not_global(bot: ConfBot, cog: ProgramCog):
 
 
 def test_about_names_every_command_for_finding_talks(service):
-    (card,) = cards.about_cards(service.conference, "1", 1, 1)
+    (card,) = cards.about_cards(service.conference, "1", ProgramSize(1, 1))
     shown = next(f.value for f in card.fields if f.name == "Commands")
     for command in ("/next", "/now", "/paper", "/author", "/session", "/track", "/schedule",
                     "/search"):  # fmt: skip

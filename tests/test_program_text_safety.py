@@ -17,7 +17,7 @@ from bot.render import cards
 from bot.render.events import session_event
 from bot.render.markdown import as_shown, escape, say
 from bot.service import ProgramService, QueryError
-from bot.service.results import NoMatch
+from bot.service.results import NoMatch, ProgramSize
 from tests import markdown_checks as checks
 from tests.conftest import pacific
 from tests.markdown_checks import LINES, PAYLOAD, unsafe
@@ -142,7 +142,7 @@ def test_an_unknown_rooms_error_escapes_the_rooms_and_what_was_typed(hostile: Pr
 
 
 def test_about_title(hostile_everywhere: ProgramService):
-    (card,) = cards.about_cards(hostile_everywhere.conference, "1", 1, 1)
+    (card,) = cards.about_cards(hostile_everywhere.conference, "1", ProgramSize(1, 1))
     assert unsafe(card.title) == [] and unsafe(card.description) == []
     assert as_shown(card.title).startswith(PAYLOAD)
     assert all(unsafe(f.value) == [] for f in card.fields)
@@ -249,7 +249,7 @@ def _everything(service: ProgramService) -> list[str]:
     for day in conference.days:
         shown += _shown(cards.day_cards(service.day(day, now), conference))
     shown += _shown(cards.search_cards(service.search("memory"), conference))
-    shown += _shown(cards.about_cards(conference, "1", 1, 1))
+    shown += _shown(cards.about_cards(conference, "1", ProgramSize(1, 1)))
     room, t = program.talks[0].slot.room, 1720000000
     old, new = (t, t + 60, room), (t + 60, t + 120, room)
     changes = [RecordedChange(1, t, "p:x", (), program.talks[0].title, kinds, before, after)

@@ -230,16 +230,19 @@ def test_search_calls_talks_talks():
 
 def test_status_counts_talks_for_a_community_program():
     from bot.render import cards
+    from bot.service.results import ProgramSize
 
-    conference = load("fosdem").program.conference
+    fosdem = load("fosdem").program
     report = cards.StatusReport(
         channel_id=None, minutes_before=None, per_talk=False, enabled=False,
         disabled_reason=None, next_due=None, program_loaded=utc("2025-02-01T08:00"),
         talks=943, sessions=72, reminders_active=0, deliveries={},
+        size=ProgramSize.of(fosdem),
     )  # fmt: skip
-    program = next(f.value for f in cards.status_card(report, conference).fields
+    program = next(f.value for f in cards.status_card(report, fosdem.conference).fields
                    if f.name == "Program")  # fmt: skip
-    assert program.startswith("943 talks in 72 sessions, loaded")
+    # Its 72 blocks are rooms' days, not sessions ("943 talks in 72 sessions" was wrong).
+    assert program.startswith("943 talks in 29 rooms over 2 days, loaded")
 
 
 def test_blocks_of_one_track_in_two_rooms_are_told_apart():

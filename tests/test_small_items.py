@@ -17,7 +17,7 @@ from bot.render import cards, text
 from bot.render.common import authors_line, conference_title, join_names
 from bot.render.ics import calendar
 from bot.service import ProgramService, QueryError
-from bot.service.results import NoMatch, TalkAnswer
+from bot.service.results import NoMatch, ProgramSize, TalkAnswer
 from tests.conftest import REAL_PROGRAMS, needs_shared
 
 FOSDEM = REAL_PROGRAMS / "fosdem-2025.schedule.xml"
@@ -47,7 +47,7 @@ def test_a_conference_is_named_once_where_one_name_holds_the_other(program: Prog
 
 
 def test_the_console_and_the_calendar_name_a_community_program_once(fosdem: ProgramService):
-    about = text.render_about(fosdem.conference, "1.0", 943, 100)
+    about = text.render_about(fosdem.conference, "1.0", ProgramSize(943, 100))
     assert about.split("\n")[0] == "FOSDEM 2025"
     now = datetime(2025, 1, 1, tzinfo=UTC)
     data = calendar(fosdem.calendar_items()[:1], fosdem.conference, "talk", now)

@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.render import text
 from bot.service import ACCEPTED_FORMS, DAY_FORMS, ProgramService, QueryError, WhenError
 from bot.service.cancelled import find_cancelled
-from bot.service.results import NoMatch, TrackAnswer
+from bot.service.results import NoMatch, ProgramSize, TrackAnswer
 
 log = logging.getLogger(__name__)
 
@@ -150,11 +150,7 @@ class Console:
 
     def about(self, argument: str) -> Reply:
         program = self.service.program
-        return Reply(
-            text.render_about(
-                self.conference, __version__, len(program.talks), len(program.sessions)
-            )
-        )
+        return Reply(text.render_about(self.conference, __version__, ProgramSize.of(program)))
 
     def help(self, argument: str) -> Reply:
         width = max(len(c.usage) for c in self.commands.values())

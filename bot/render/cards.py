@@ -38,6 +38,7 @@ from bot.render.common import (
     item_place,
     join_names,
     search_counts,
+    size_text,
     slot_of,
     watch_of,
     weekdays,
@@ -73,6 +74,7 @@ from bot.service.results import (
     PersonTalks,
     Phase,
     ProgramItem,
+    ProgramSize,
     SearchAnswer,
     SessionAnswer,
     SessionBlock,
@@ -744,16 +746,14 @@ def _listed(item: SessionTalk | Session, tz: ZoneInfo) -> str:
     return f"`{mark}{local:%a} {timefmt.clock(local, tz)}` {escape(item.title)}{room}"
 
 
-def about_cards(
-    conference: Conference, version: str, talk_count: int, session_count: int
-) -> list[Card]:
+def about_cards(conference: Conference, version: str, size: ProgramSize) -> list[Card]:
     c = conference
     where = ", ".join(x for x in (c.venue, c.location) if x)
     description = (
         f"{c.start_date:%a %b} {c.start_date.day} – {c.end_date:%a %b} {c.end_date.day},"
         f" {c.end_date.year}"
         + (f" · {escape(where)}" if where else "")
-        + f"\n{count_of(talk_count, c.item_noun)} in {count_of(session_count, 'session')}."
+        + f"\n{size_text(size, c.item_noun)}."
         " Times show in your own time zone,"
         f" with {escape(c.timezone)} local time beside them."
     )
@@ -1125,6 +1125,7 @@ class StatusReport:
     # address the program is followed from.
     delivery_lines: tuple[str, ...] = ()
     follows: str | None = None
+    size: ProgramSize | None = None  # the talks by what the blocks are (None: sessions)
 
 
 def status_report(status: ServerStatus, source: str | None = None) -> StatusReport:
@@ -1151,6 +1152,7 @@ def status_report(status: ServerStatus, source: str | None = None) -> StatusRepo
         qa_disabled=status.qa.off_because if status.qa else None,
         delivery_lines=tuple(delivery_lines(status.by_kind)),
         follows=program.follows,
+        size=program.size,
     )
 
 
@@ -1204,12 +1206,12 @@ def status_card(report: StatusReport, conference: Conference) -> Card:
         else "nothing scheduled"
     )
     counts = "\n".join(escape(line) for line in report.delivery_lines) or "none yet"
+    size = report.size or ProgramSize(report.talks, report.sessions)
     loaded = report.program_loaded
     fields: tuple[Field, ...] = (
         Field("Announcements", announce),
         Field("Next announcement", next_due),
-        Field("Program", f"{count_of(report.talks, conference.item_noun)} in"
-              f" {count_of(report.sessions, 'session')}, loaded"
+        Field("Program", f"{size_text(size, conference.item_noun)}, loaded"
               f" {stamp(loaded, 'F')} ({timefmt.day_label(loaded, tz)}, {timefmt.clock(loaded, tz)}"
               f" {timefmt.zone(loaded, tz)})"),
         Field("Reminders set in this server", str(report.reminders_active)),

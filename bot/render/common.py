@@ -8,7 +8,14 @@ from datetime import UTC, date, datetime
 
 from bot.changes import RecordedChange
 from bot.model import Authorship, Conference, Event, Session, SessionKind, Slot, TimeBasis
-from bot.service.results import NoMatch, ProgramItem, SearchAnswer, SearchKind, SessionTalk
+from bot.service.results import (
+    NoMatch,
+    ProgramItem,
+    ProgramSize,
+    SearchAnswer,
+    SearchKind,
+    SessionTalk,
+)
 from bot.service.status import DeliveryCount
 from bot.service.watch import NO_STREAMS, Watch, watch
 from bot.store.ledger_store import DeliveryKind, DeliveryState
@@ -88,6 +95,18 @@ def author_groups(authors: Sequence[Authorship]) -> list[tuple[list[str], str | 
 def count_of(n: int, noun: str) -> str:
     """'1 paper', '3 papers'."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def size_text(size: ProgramSize, noun: str) -> str:
+    """'53 papers in 11 sessions'; where the blocks are rooms' days (FOSDEM), '943 talks
+    in 29 rooms over 2 days': its 72 room blocks are no sessions anyone could find."""
+    talks = count_of(size.talks, noun)
+    rooms = f"{count_of(size.rooms, 'room')} over {count_of(size.days, 'day')}"
+    if not size.room_blocks:
+        return f"{talks} in {count_of(size.sessions, 'session')}"
+    if not size.sessions:
+        return f"{talks} in {rooms}"
+    return f"{talks} in {count_of(size.sessions, 'session')} and in {rooms}"
 
 
 def weekdays(days: Sequence[date]) -> str:

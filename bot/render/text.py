@@ -28,6 +28,7 @@ from bot.render.common import (
     join_names,
     no_match_text,
     search_counts,
+    size_text,
     slot_of,
     weekdays,
     what_changed,
@@ -41,6 +42,7 @@ from bot.service.results import (
     NowAnswer,
     Phase,
     ProgramItem,
+    ProgramSize,
     SearchAnswer,
     SessionAnswer,
     SessionBlock,
@@ -359,7 +361,7 @@ def render_search(answer: SearchAnswer, conference: Conference) -> str:
     return "\n".join(lines)
 
 
-def render_about(conference: Conference, version: str, talk_count: int, session_count: int) -> str:
+def render_about(conference: Conference, version: str, size: ProgramSize) -> str:
     c = conference
     where = ", ".join(x for x in (c.venue, c.location) if x)
     return "\n".join(
@@ -367,8 +369,7 @@ def render_about(conference: Conference, version: str, talk_count: int, session_
             conference_title(c),
             f"{c.start_date:%a %b} {c.start_date.day} – {c.end_date:%a %b} {c.end_date.day},"
             f" {c.end_date.year}" + (f" · {where}" if where else ""),
-            f"{count_of(talk_count, c.item_noun)} in {count_of(session_count, 'session')}."
-            f" Times are {c.timezone} local time.",
+            f"{size_text(size, c.item_noun)}. Times are {c.timezone} local time.",
             *([f"Data: {c.source}"] if c.source else []),
             *([derived_note(c)] if c.derived_note else []),
             f"confbot {version}",
@@ -466,8 +467,8 @@ def render_status_heading(
     """A conference's line above its servers: its program, or why it cannot be read."""
     if conference is None or program is None:
         return f"{key}: its program database is not built yet (python -m bot load builds it)"
-    counts = (f"{count_of(program.talks, conference.item_noun)} in"
-              f" {count_of(program.sessions, 'session')}")  # fmt: skip
+    size = program.size or ProgramSize(program.talks, program.sessions)
+    counts = size_text(size, conference.item_noun)
     kept = f", kept {_moment(program.loaded, conference.tz, now)}" if program.loaded else ""
     follows = f"; follows {program.follows}" if program.follows else ""
     return f"{conference.name} ({key}): {counts}{kept}{follows}"

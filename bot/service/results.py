@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from bot.model import Authorship, Event, Session, Slot, Talk
+from bot.model import Authorship, Event, Program, Session, SessionKind, Slot, Talk
 
 # Long-running background items (badge pickup runs all day) would otherwise be "on now"
 # at every moment and drown out the talk that is actually on stage.
@@ -247,3 +247,27 @@ class Suggestion:
 
     value: str
     label: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramSize:
+    """How big a program is, by what its blocks are: sessions of its own (an academic
+    program), or rooms' days (FOSDEM's room blocks, which are no sessions: '72 sessions'
+    there told people of something that is not in the program)."""
+
+    talks: int
+    sessions: int  # the program's own sessions
+    room_blocks: int = 0
+    rooms: int = 0  # the rooms its room blocks are in
+    days: int = 0  # the days its room blocks are on
+
+    @classmethod
+    def of(cls, program: Program) -> ProgramSize:
+        blocks = [s for s in program.sessions if s.kind is SessionKind.ROOM_BLOCK]
+        return cls(
+            talks=len(program.talks),
+            sessions=len(program.sessions) - len(blocks),
+            room_blocks=len(blocks),
+            rooms=len({s.slot.room for s in blocks if s.slot.room}),
+            days=len({s.day for s in blocks}),
+        )

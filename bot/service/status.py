@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.model import Program
+from bot.service.results import ProgramSize
 from bot.store.announcements_store import Announcements, RoomChannel
 from bot.store.ledger_store import DeliveryKind, DeliveryState
 from bot.store.qa_store import QAForum
@@ -35,12 +36,14 @@ class ProgramFacts:
     # The source it follows: a file or folder, or an address (Source.where); None when
     # not known to the caller.
     follows: str | None = None
+    size: ProgramSize | None = None  # talks by what the blocks are (None: sessions)
 
     @classmethod
     def of(
         cls, program: Program, loaded: datetime | None, follows: str | None = None
     ) -> ProgramFacts:
-        return cls(len(program.talks), len(program.sessions), loaded, follows)
+        return cls(len(program.talks), len(program.sessions), loaded, follows,
+                   ProgramSize.of(program))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

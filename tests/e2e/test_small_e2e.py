@@ -79,3 +79,17 @@ async def test_status_says_what_went_out_in_words_and_names_the_source(
     (line,) = fields["Announcement deliveries"].split("\n")
     assert re.fullmatch(r"Session announcements: \d+ planned, 1 sent", line), line
     assert fields["Program source"].startswith(f"Follows `{FOSDEM}`\n")
+
+
+async def test_about_and_status_count_talks_by_rooms_and_days_not_sessions(
+    fake: FakeDiscord, tmp_path: Path
+):
+    # FOSDEM's 72 blocks are rooms' days: "943 talks in 72 sessions" named sessions that
+    # /session cannot find as such.
+    organiser = {"user": fake.owner, "permissions": DEFAULT_PERMISSIONS | MANAGE_GUILD}
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(FOSDEM)):
+        about = await fake.answer(await fake.send_command("about"))
+        status = await fake.answer(await fake.send_command("status", **organiser))
+    assert "\n943 talks in 29 rooms over 2 days. Times show" in about.embeds[0]["description"]
+    fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
+    assert fields["Program"].startswith("943 talks in 29 rooms over 2 days, loaded")

@@ -33,7 +33,7 @@ from bot.render.limits import CHOICE_VALUE_MAX, CHOICES_MAX
 from bot.service import ProgramService, QueryError
 from bot.service.board import EVERY_ROOM
 from bot.service.cancelled import find_cancelled
-from bot.service.results import EVERYWHERE, NoMatch, Suggestion, TrackAnswer, Where
+from bot.service.results import EVERYWHERE, NoMatch, ProgramSize, Suggestion, TrackAnswer, Where
 from bot.service.watch import NO_STREAMS
 
 log = logging.getLogger(__name__)
@@ -341,9 +341,7 @@ class ProgramCog(commands.Cog):
     ) -> None:
         service = self._service(interaction, conference)
         program = service.program
-        card_list = cards.about_cards(
-            service.conference, __version__, len(program.talks), len(program.sessions)
-        )
+        card_list = cards.about_cards(service.conference, __version__, ProgramSize.of(program))
         await send_cards(interaction, card_list, ephemeral=True)
 
     # -- /schedule ----------------------------------------------------------------------
