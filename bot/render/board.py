@@ -139,7 +139,10 @@ def next_sections(
     )
     for start, group in groupby(starting, key=lambda i: i.slot.start):
         lines = [item_line(i, show, tz, whole=whole) for i in group]
-        sections.append(Section(f"Next · {timefmt.clock(start, tz)}", tuple(lines), moment(start)))
+        label = _starting_label(start, answer.complete_until)
+        sections.append(
+            Section(f"{label} · {timefmt.clock(start, tz)}", tuple(lines), moment(start))
+        )
     if answer.next_talks:
         label = "First talk" if answer.upcoming else "Next talk"
         start = answer.next_talks[0].slot.start
@@ -156,6 +159,16 @@ def next_sections(
     if now_lines:
         sections.append(Section("On now", tuple(now_lines)))
     return sections
+
+
+def _starting_label(start: datetime, complete_until: datetime | None) -> str:
+    """'Next' over a start time whose every item is listed; 'Next in its room' past the
+    first quarter of an hour, where only the rooms under way list their next item: a
+    heading that read 'Next · 11:30' would say nothing else starts then, and a room
+    opening at 11:30 may."""
+    if complete_until is None or start <= complete_until:
+        return "Next"
+    return "Next in its room"
 
 
 def now_sections(answer: NowAnswer, show: Show, tz: ZoneInfo, whole: bool = False) -> list[Section]:

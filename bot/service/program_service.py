@@ -10,7 +10,7 @@ import functools
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from bot.bulk import bulk_build
 from bot.model import Event, Program, Session, SessionKind
@@ -228,7 +228,10 @@ class ProgramService:
         timeline = self._timeline(where)
         current = timeline.current(at)
         rooms = [i.slot.room for i in current if isinstance(i, SessionTalk)]
-        upcoming = timeline.upcoming(at, rooms)
+        day_start = datetime.combine(at.date(), time(), tzinfo=self.conference.tz)
+        day_end = datetime.combine(at.date() + timedelta(days=1), time(), self.conference.tz)
+        resuming = timeline.rooms_started(day_start, at)
+        upcoming = timeline.upcoming(at, rooms, resuming, day_end)
         shown = {i.key for i in upcoming}
         until = (upcoming[0].slot.start if upcoming else at) + SOON
         soon = [i for i in timeline.starting(at, until) if i.key not in shown]
@@ -247,6 +250,7 @@ class ProgramService:
             opening_soon=tuple(timeline.ambient_starting(at, until)),
             where=where,
             followed=_followed([*current, *upcoming, *soon, *next_talks], favourites),
+            complete_until=until if upcoming else None,
         )
 
     def _timeline(self, where: Where) -> Timeline:

@@ -98,10 +98,13 @@ class NextAnswer:
     """What is on (if anything), then what comes next, and the next talk if different.
 
     `upcoming` holds every item starting at the next start time, across all rooms, plus
-    the next item in each room that has a talk on now (parallel tracks need not line up).
-    `soon` holds the other items starting within SOON of that next start time (at FOSDEM
-    a devroom starts at 11:05, the next at 11:10). `ambient` is what is open in the
-    background (registration, assemblies, all-day workshops), said in one line, and
+    the next item in each room under way that day: a talk on now, or one earlier that day
+    and another later (parallel tracks need not line up, and a room between talks is
+    still a room people wait in). `soon` holds the other items starting within SOON of
+    that next start time (at FOSDEM a devroom starts at 11:05, the next at 11:10): up to
+    `complete_until` every item starting is listed, after it only each room's next.
+    `ambient` is what is open in the background (registration, assemblies, all-day
+    workshops), said in one line, and
     `opening_soon` what of it opens by then (FOSDEM 2021's 51 stands at 09:30).
     """
 
@@ -116,6 +119,7 @@ class NextAnswer:
     opening_soon: tuple[ProgramItem, ...] = ()  # background items opening by then
     where: Where = EVERYWHERE
     followed: frozenset[str] = frozenset()  # keys of the items in places the person follows
+    complete_until: datetime | None = None  # everything starting by then is listed
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,9 +51,18 @@ class Timeline:
         now = now.astimezone(UTC)
         return [i for i in self.ambient if i.slot.contains(now)]
 
-    def upcoming(self, now: datetime, rooms: Sequence[str | None] = ()) -> list[ProgramItem]:
+    def upcoming(
+        self,
+        now: datetime,
+        rooms: Sequence[str | None] = (),
+        resuming: Iterable[str | None] = (),
+        before: datetime | None = None,
+    ) -> list[ProgramItem]:
         """Everything starting at the next start time after `now`, plus the next item in
-        each of `rooms` (the rooms with something on now) if that starts later."""
+        each of `rooms` (the rooms with something on now) if that starts later, and in
+        each of `resuming` (rooms between two talks: FOSDEM's H.1302 from 10:55 to 11:30)
+        if that starts before `before` (the end of the day: at night a room's next item
+        is tomorrow's first, which is no changeover)."""
         now = now.astimezone(UTC)
         index = bisect.bisect_right(self._fg_starts, now)
         if index >= len(self.foreground):
@@ -61,17 +70,29 @@ class Timeline:
         first = self._fg_starts[index]
         found: list[ProgramItem] = []
         waiting = {r for r in rooms if r is not None}
+        later = {r for r in resuming if r is not None} - waiting if before is not None else set()
         for position in range(index, len(self.foreground)):  # no slice: it would copy the rest
             item = self.foreground[position]
+            if later and before is not None and item.slot.start >= before:
+                later = set()
             if item.slot.start == first:
                 found.append(item)
                 waiting.discard(item.slot.room)
-            elif not waiting or item.slot.start - first > _LONG:
+                later.discard(item.slot.room)
+            elif not (waiting or later) or item.slot.start - first > _LONG:
                 break
-            elif item.slot.room in waiting:
+            elif item.slot.room in waiting or item.slot.room in later:
                 found.append(item)
                 waiting.discard(item.slot.room)
+                later.discard(item.slot.room)
         return found
+
+    def rooms_started(self, since: datetime, now: datetime) -> set[str]:
+        """The rooms of the talks that started from `since` up to `now`: the rooms
+        under way that day, between talks or not."""
+        lo = bisect.bisect_left(self._talk_starts, since.astimezone(UTC))
+        hi = bisect.bisect_right(self._talk_starts, now.astimezone(UTC))
+        return {room for t in self.talks[lo:hi] if (room := t.slot.room) is not None}
 
     def starting(self, after: datetime, until: datetime) -> list[ProgramItem]:
         """Foreground items starting after `after` and at or before `until`, in order."""

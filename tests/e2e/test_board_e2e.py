@@ -68,6 +68,46 @@ async def test_every_talk_starting_within_15_minutes_is_on_the_first_page(
     assert assert_all_on_first_page(answer, service, at) >= 10
 
 
+async def every_page(fake: FakeDiscord, answer) -> str:
+    """The board's descriptions, page after page, turned with the Paginator's button."""
+    pages = [answer.embeds[0].get("description", "")]
+    footer = answer.embeds[0].get("footer", {}).get("text", "")
+    count = int(footer.split(" of ", 1)[1].split(" ", 1)[0]) if footer.startswith("Page") else 1
+    turned = answer
+    for _ in range(count - 1):
+        ids = [c["custom_id"] for row in answer.message["components"] for c in row["components"]]
+        turned = await fake.answer(await fake.click(answer, ids[-1]))
+        pages.append(turned.data["embeds"][0].get("description", ""))
+    return "\n".join(pages)
+
+
+def section(text: str, heading: str) -> list[str]:
+    """The lines under a bold board heading (and under it again, continued on a later
+    page), up to the next heading."""
+    found: list[str] = []
+    under = False
+    for line in text.split("\n"):
+        if line.startswith("**"):
+            under = line.startswith(f"**{heading}**")
+        elif under and line.startswith("`"):
+            found.append(line)
+    return found
+
+
+async def test_at_1100_a_room_between_talks_shows_its_next_talk_and_says_whose_next(
+    fake: FakeDiscord, fosdem: ConfBot
+):
+    # H.1302's talk ended at 10:55 and its next starts at 11:30: it is no room with
+    # something on now, and 11:30 is past the quarter hour of talks all listed.
+    answer = await fake.answer(await fake.send_command("next", when="2025-02-01T11:00"))
+    text = await every_page(fake, answer)
+    assert "**Next · 11:05**" in text and "**Next · 11:20**" in text
+    later = section(text, "Next in its room · 11:30")
+    depage = "`H.1302 (Depage)` Exploring Open Source Dual A/B"
+    assert any(line.startswith(depage) for line in later)
+    assert "**Next · 11:30**" not in text  # not every talk starting at 11:30 is listed
+
+
 async def test_fosdem_2021_106_rooms_stands_are_one_line_and_devrooms_fit(
     fake: FakeDiscord, tmp_path: Path
 ):
