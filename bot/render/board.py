@@ -153,9 +153,8 @@ def next_sections(
             sections.append(
                 Section(f"{label} · {timefmt.clock(start, tz)}", tuple(lines), moment(start))
             )
-    now_lines = [
-        item_line(i, show, tz, until=True, whole=whole) for i in answer.current if i.key not in mine
-    ]
+    on_now = sorted((i for i in answer.current if i.key not in mine), key=_by_end)
+    now_lines = [item_line(i, show, tz, until=True, whole=whole) for i in on_now]
     if now_lines:
         sections.append(Section("On now", tuple(now_lines)))
     return sections
@@ -169,6 +168,11 @@ def _starting_label(start: datetime, complete_until: datetime | None) -> str:
     if complete_until is None or start <= complete_until:
         return "Next"
     return "Next in its room"
+
+
+def _by_end(item: ProgramItem) -> tuple[datetime, str, str]:
+    """What frees up first, then by room: the order a reader sees in the 'until' times."""
+    return (item.slot.end, item.slot.room or "", item.title)
 
 
 def now_sections(answer: NowAnswer, show: Show, tz: ZoneInfo, whole: bool = False) -> list[Section]:

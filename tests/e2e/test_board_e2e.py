@@ -108,6 +108,17 @@ async def test_at_1100_a_room_between_talks_shows_its_next_talk_and_says_whose_n
     assert "**Next · 11:30**" not in text  # not every talk starting at 11:30 is listed
 
 
+async def test_on_now_is_in_the_order_rooms_free_up_then_by_room(
+    fake: FakeDiscord, fosdem: ConfBot
+):
+    answer = await fake.answer(await fake.send_command("next", when="2025-02-01T11:00"))
+    lines = section(await every_page(fake, answer), "On now")
+    assert len(lines) == 20
+    order = [(line.rsplit(" · until ", 1)[1], line.split("`")[1]) for line in lines]
+    assert order == sorted(order)
+    assert order[0] == ("11:05", "K.3.601") and order[-1] == ("12:00", "UD6.205")
+
+
 async def test_fosdem_2021_106_rooms_stands_are_one_line_and_devrooms_fit(
     fake: FakeDiscord, tmp_path: Path
 ):
