@@ -79,6 +79,20 @@ def _pick(names: Iterable[str], typed: str) -> str | None:
     return None
 
 
+def by_code(names: Iterable[str], typed: str) -> str | None:
+    """The one name that is `typed` (any case) followed by a name in brackets: 'H.1302'
+    for 'H.1302 (Depage)', the code on the door. None if none or several are: 'H.13' is
+    no room's code, and 'Grand' is the first word of 'Grand Ballroom ABGH', not a code."""
+    wanted = typed.casefold()
+    found = [
+        name
+        for name in names
+        if (folded := name.casefold()).startswith(wanted)
+        and folded[len(wanted) :].lstrip().startswith("(")
+    ]
+    return found[0] if len(found) == 1 else None
+
+
 def suggest(names: Iterable[str], typed: str, limit: int = 25) -> list[Suggestion]:
     """Names containing what is typed (accents and case aside), those starting with it
     first, then in the program's order."""
@@ -121,7 +135,7 @@ class Places:
         found_room = found_track = found_language = None
         if room is not None and " ".join(room.split()).casefold() not in EVERY_ROOM_WORDS:
             typed = clean(room, "room")
-            found_room = _pick(self.rooms, typed)
+            found_room = _pick(self.rooms, typed) or by_code(self.rooms, typed)
             if found_room is None and (as_track := _pick(self.tracks, typed)) is not None:
                 found_track = as_track
                 notes.append(("“{found}” is a track, not a room: showing the track.", as_track))
@@ -132,7 +146,8 @@ class Places:
         if track is not None:
             typed = clean(track, "track")
             as_track = _pick(self.tracks, typed)
-            if as_track is None and found_room is None and (r := _pick(self.rooms, typed)):
+            r = _pick(self.rooms, typed) or by_code(self.rooms, typed)
+            if as_track is None and found_room is None and r:
                 found_room = r
                 notes.append(("“{found}” is a room, not a track: showing the room.", r))
             elif as_track is None:

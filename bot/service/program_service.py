@@ -17,7 +17,7 @@ from bot.model import Event, Program, Session, SessionKind
 from bot.normalize import without_invisible
 from bot.search import Hit, ProgramIndex
 from bot.service import board
-from bot.service.board import FilterError, Places, matches
+from bot.service.board import FilterError, Places, by_code, matches
 from bot.service.results import (
     EVERYWHERE,
     AffiliationMatch,
@@ -360,7 +360,7 @@ class ProgramService:
         if isinstance(ref := self.remindable(query), Session):
             return SessionAnswer(query, ref, self.session_talks(ref), ())
         query = clean_query(query, "session name")
-        if now is not None and (room := self._exact(query, self.rooms)) is not None:
+        if now is not None and (room := self._room_exact(query)) is not None:
             return self._room_block(query, room, now)
         if now is not None and (asked := self._room_and_day(query, now)) is not None:
             room, day = asked
@@ -435,7 +435,7 @@ class ProgramService:
         if self.remindable(query) is None:
             typed = clean_query(query, "session name")
             track = self._exact(typed, self.tracks)
-            room = self._exact(typed, self.rooms)
+            room = self._room_exact(typed)
             if track is not None and room is None and not self._has_blocks(track):
                 days = {t.session.day for t in self.talks.values() if t.talk.track == track}
                 return self.track(track, now, day_to_show(days, self._today(now)))
@@ -454,6 +454,12 @@ class ProgramService:
         """The name `typed` is, in any case and spacing; None if it is none of them."""
         wanted = " ".join(typed.split()).casefold()
         return next((name for name in names if " ".join(name.split()).casefold() == wanted), None)
+
+    def _room_exact(self, typed: str) -> str | None:
+        """The room `typed` names: its whole name in any case and spacing, or the code on
+        its door ('H.1302' for 'H.1302 (Depage)') when one room's name starts with it."""
+        room = self._exact(typed, self.rooms)
+        return room if room is not None else by_code(self.rooms, " ".join(typed.split()))
 
     def session_talks(self, session: Session) -> tuple[SessionTalk, ...]:
         return tuple(self.talks[k] for k in session.talk_keys)
@@ -653,7 +659,7 @@ class ProgramService:
         """The program's room for what an organiser typed (any case); else a QueryError
         naming the closest rooms."""
         typed = clean_query(text, "room")
-        found = {room.casefold(): room for room in self.rooms}.get(typed.casefold())
+        found = self._room_exact(typed)
         if found is not None:
             return found
         close = ", ".join(s.label for s in self.suggest_rooms(typed, 3))

@@ -218,3 +218,18 @@ async def test_a_filter_value_that_names_nothing_gets_one_sentence(
     assert answer.ephemeral
     assert said in answer.data["content"]
     assert len(answer.data["content"]) < 300
+
+
+async def test_a_room_is_found_by_the_code_on_its_door(fake: FakeDiscord, fosdem: ConfBot):
+    answer = await fake.answer(
+        await fake.send_command("next", when="2025-02-01T11:00", room="h.1302")
+    )
+    assert answer.embeds[0]["title"] == "What's next at FOSDEM 2025 · H.1302 (Depage)"
+    names = [f["name"] for f in answer.embeds[0]["fields"]]
+    assert names[0].startswith("Next · Exploring Open Source Dual A/B"), names
+    session = await fake.answer(await fake.send_command("session", name="H.1302"))
+    assert session.embeds[0]["title"] == "Embedded, Mobile and Automotive, Saturday"
+    assert "H.1302 (Depage)" in session.embeds[0]["description"]
+    # 'H.13' is no room's code (H.1301, H.1302, H.1308, H.1309 start with it): refused.
+    refused = await fake.answer(await fake.send_command("next", room="H.13"))
+    assert "No room of FOSDEM 2025 is called “H.13”" in refused.data["content"]
