@@ -114,6 +114,9 @@ class Conference:
     item_noun: ItemNoun = ItemNoun.PAPER
     # Where the program comes from, in a sentence for /about.
     source: str | None = None
+    # Rooms the file lists with no talk in them (FOSDEM 2025's Janson): asked for by
+    # name, they are said to be empty rather than unknown.
+    empty_rooms: tuple[str, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:

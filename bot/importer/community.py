@@ -124,6 +124,7 @@ def build(raw: RawConference, found: Sequence[RawTalk], default_zone: str | None
     talks = _talks(placed, keys, days)
     sessions, talks = _grouped(talks, days)
     warnings += _overlaps(talks) + _gaps(raw, talks, events)
+    conference = dataclasses.replace(conference, empty_rooms=_empty_rooms(raw, talks))
     report = LoadReport(
         path=raw.path,
         fmt=raw.fmt,
@@ -310,6 +311,12 @@ def _grouped(talks: list[Talk], days: Sequence[date]) -> tuple[list[Session], li
     order = {s.key: i for i, s in enumerate(sessions)}
     moved.sort(key=lambda p: (order[p.session_key], p.slot.start, p.slot.end, p.title))
     return sessions, moved
+
+
+def _empty_rooms(raw: RawConference, talks: Sequence[Talk]) -> tuple[str, ...]:
+    """The rooms the file lists that no talk is in."""
+    used = {p.slot.room for p in talks}
+    return tuple(sorted(set(raw.rooms) - used))
 
 
 def _conference(raw: RawConference, zone: ZoneInfo, days: Sequence[date]) -> Conference:

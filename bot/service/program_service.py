@@ -367,6 +367,8 @@ class ProgramService:
             return self._room_block(query, room, now, day)
         hits = self.index.find_sessions(query, limit=4)
         if not hits or hits[0].score < SESSION_MATCH:
+            if (empty := self._exact(query, self.conference.empty_rooms)) is not None:
+                raise QueryError("{room} has no talks in this program.", room=empty)
             return self._no_match(query, "session", hits, lambda k: self.sessions[k].title)
         session = self.sessions[hits[0].key]
         others = tuple(self.sessions[h.key] for h in hits[1:] if h.score >= SESSION_MATCH)

@@ -15,7 +15,7 @@ from bot.model import Conference, ItemNoun, Link, LinkKind, Session, SessionKind
 
 # The fields stored as extras, per model type: everything after the core columns.
 FIELDS: dict[type, tuple[str, ...]] = {
-    Conference: ("derived_note", "item_noun", "source"),
+    Conference: ("derived_note", "item_noun", "source", "empty_rooms"),
     Session: ("track", "kind"),
     Talk: ("subtitle", "track", "kind", "language", "abstract", "links", "do_not_record"),
 }
@@ -59,6 +59,8 @@ def from_values(kind: type, values: dict[str, Any]) -> dict[str, Any]:
         )
     if kind is Session and "kind" in values:
         values["kind"] = SessionKind(values["kind"])
+    if kind is Conference and "empty_rooms" in values:
+        values["empty_rooms"] = tuple(values["empty_rooms"])
     if kind is Conference and "item_noun" in values:
         values["item_noun"] = ItemNoun(values["item_noun"])
     return values

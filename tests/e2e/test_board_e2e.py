@@ -233,3 +233,10 @@ async def test_a_room_is_found_by_the_code_on_its_door(fake: FakeDiscord, fosdem
     # 'H.13' is no room's code (H.1301, H.1302, H.1308, H.1309 start with it): refused.
     refused = await fake.answer(await fake.send_command("next", room="H.13"))
     assert "No room of FOSDEM 2025 is called “H.13”" in refused.data["content"]
+
+
+async def test_a_room_the_program_lists_without_talks_is_said_to_be_empty(
+    fake: FakeDiscord, fosdem: ConfBot
+):
+    answer = await fake.answer(await fake.send_command("session", name="janson"))
+    assert answer.data["content"] == "Janson has no talks in this program."
