@@ -110,3 +110,14 @@ def test_between_two_talks_the_boundary_belongs_to_the_next_talk(service: Progra
 def test_now_before_the_conference_says_not_started(service: ProgramService):
     text = render_now(service.now(pacific("2024-07-01T12:00")), service.conference)
     assert "has not started yet" in text
+
+
+def test_after_the_conference_the_console_says_how_to_see_it_as_it_was(
+    service: ProgramService,
+):
+    at = pacific("2024-12-06T19:55")
+    hint = "To see it as it was, ask /next jul 10 11:00 (or run with --now 2024-07-10T11:00)."
+    assert hint in render_next(service.next(at), service.conference).splitlines()
+    assert hint in render_now(service.now(at), service.conference).splitlines()
+    # and the moment it names is one the bot reads, with a talk on
+    assert service.now(service.when("jul 10 11:00", at)).current

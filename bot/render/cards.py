@@ -25,6 +25,7 @@ from bot.render import board, timefmt
 from bot.render.common import (
     Place,
     abstract_excerpt,
+    as_it_was,
     author_groups,
     authors_line,
     block_heading,
@@ -331,7 +332,10 @@ def _also_open(event: ProgramItem) -> str:
 
 
 def _ended(conference: Conference) -> str:
-    return f"{escape(conference.name)} has ended. `/paper` and `/author` still find every talk."
+    return (
+        f"{escape(conference.name)} has ended. `/paper` and `/author` still find every talk;"
+        f" to see it as it was, ask `/next when: {as_it_was(conference)}`."
+    )
 
 
 def _day_of(moment: datetime, at: datetime, tz: ZoneInfo) -> str:

@@ -21,6 +21,13 @@ from bot.service.watch import NO_STREAMS, Watch, watch
 from bot.store.ledger_store import DeliveryKind, DeliveryState
 
 
+def as_it_was(conference: Conference) -> str:
+    """A moment of a past conference's first day to ask /next about ('jul 10 11:00'):
+    a newcomer trying the bot on an old program sees "has ended" and nothing else."""
+    day = conference.start_date
+    return f"{day:%b} {day.day} 11:00".lower()
+
+
 def conference_title(conference: Conference) -> str:
     """'Full Name (Short)', or the name once where one holds the other (a community
     program's title is both: 'FOSDEM 2026 (FOSDEM 2026)' says nothing twice)."""

@@ -14,6 +14,7 @@ from bot.render import board, timefmt
 from bot.render.common import (
     Place,
     abstract_excerpt,
+    as_it_was,
     author_groups,
     authors_line,
     block_heading,
@@ -99,6 +100,7 @@ def render_now(answer: NowAnswer, conference: Conference) -> str:
         lines.append(f"{conference.name} has not started yet. Try /next.")
     elif answer.phase is Phase.AFTER:
         lines.append(f"{conference.name} has ended. /paper and /author still find every talk.")
+        lines.append(_as_it_was(conference))
     elif not answer.current:
         lines.append("Nothing is on stage right now. Try /next.")
     elif board.compact(answer):
@@ -118,6 +120,7 @@ def render_next(answer: NextAnswer, conference: Conference) -> str:
     if answer.phase is Phase.AFTER:
         lines.append(f"{conference.name} has ended. Thanks for coming!")
         lines.append("/paper <title> and /author <name> still find every talk.")
+        lines.append(_as_it_was(conference))
         return "\n".join(lines)
     if answer.phase is Phase.BEFORE and answer.opening:
         first = answer.opening[0].slot.start
@@ -185,6 +188,14 @@ def _ambient(events: Sequence[ProgramItem], tz: ZoneInfo) -> list[str]:
         + f" until {timefmt.clock(e.slot.end, tz)}"
         for e in events
     ]
+
+
+def _as_it_was(conference: Conference) -> str:
+    """How to see a past conference as it was, in the console's words."""
+    first = conference.start_date.isoformat()
+    return (
+        f"To see it as it was, ask /next {as_it_was(conference)} (or run with --now {first}T11:00)."
+    )
 
 
 def _as_written(text: str) -> str:

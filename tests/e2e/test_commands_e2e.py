@@ -349,3 +349,21 @@ async def test_next_when_that_used_to_crash_is_a_usage_error(fake: FakeDiscord, 
     answer = await fake.answer(await fake.send_command("next", when=typed))
     assert answer.ephemeral
     assert not answer.data["content"].startswith("Sorry, something went wrong")
+
+
+async def test_after_the_conference_the_answer_says_how_to_see_it_as_it_was(
+    fake: FakeDiscord, tmp_path
+):
+    from tests.e2e.conftest import running_bot
+
+    hint = "to see it as it was, ask `/next when: jul 10 11:00`."
+    async with running_bot(fake, tmp_path, CONFBOT_NOW="2024-12-06T19:55"):
+        for command in ("next", "now"):
+            answer = await fake.answer(await fake.send_command(command))
+            assert "OSDI '24 has ended." in answer.embeds[0]["description"]
+            assert answer.embeds[0]["description"].endswith(hint) or (
+                hint + " Thanks for coming!" in answer.embeds[0]["description"]
+            )
+        # the hint as written, in the option /next has
+        then = await fake.answer(await fake.send_command("next", when="jul 10 11:00"))
+        assert then.embeds[0]["fields"][0]["name"].startswith("On now · Sabre")
