@@ -35,7 +35,7 @@ def test_the_quick_start_is_two_lines_in_a_virtual_environment():
     assert install.startswith(VENV) and test.startswith(VENV)
     assert install.endswith("python -m bot")
     assert "pip install -e ." in install and "pip install -e '.[dev]'" in test
-    assert test.endswith("python -m pytest")
+    assert test.endswith("python -m pytest -n auto")  # every core: the suite under 90 s
     assert "python3 -m pip" not in install + test  # the system's pip, refused
 
 
