@@ -4,10 +4,11 @@
 
 `benchmarks/handwritten.txt` holds queries written by reading the programs (OSDI '24 and
 real exports from ../shared), each labelled with the mistake it makes and the answer a
-person means. Each is asked of confbot (the /paper, /author, /session lookups and their
-autocompletes) and of a plain scan over the same folded strings with each of rapidfuzz's
-WRatio, token_set_ratio, token_sort_ratio and partial_ratio, and the top-1 is compared,
-per class of mistake. Also run by tests/test_search_handwritten.py against the targets.
+person means. Each is asked of confbot (the /paper, /author, /session lookups, their
+autocompletes, and /search's first answer of the kind) and of a plain scan over the same
+folded strings with each of rapidfuzz's WRatio, token_set_ratio, token_sort_ratio and
+partial_ratio, and the top-1 is compared, per class of mistake. Also run by
+tests/test_search_handwritten.py against the targets.
 """
 
 from __future__ import annotations
@@ -142,6 +143,19 @@ def autocomplete(service: ProgramService, query: Query) -> str | None:
     return service.sessions[value.removeprefix(SESSION_REF)].title
 
 
+def searched(service: ProgramService, query: Query) -> str | None:
+    """The first answer of the query's kind that /search lists: a word found as typed
+    must not sink below ones it is only close to ('rust' and 'trust')."""
+    answer = service.search(query.text)
+    match query.kind:
+        case Kind.TALK:
+            return answer.talks[0].title if answer.talks else None
+        case Kind.PERSON:
+            return answer.people[0].name if answer.people else None
+        case Kind.SESSION:
+            return answer.sessions[0].title if answer.sessions else None
+
+
 @functools.cache
 def _folded(program: str, kind: Kind) -> tuple[list[str], list[str]]:
     names = answer_names(service_for(program), kind)
@@ -162,6 +176,7 @@ def plain(scorer: Callable[..., float]) -> Callable[[ProgramService, Query], str
 METHODS: dict[str, Callable[[ProgramService, Query], str | None]] = {
     "confbot": ours,
     "autocomplete": autocomplete,
+    "search": searched,
     **{name: plain(scorer) for name, scorer in SCORERS.items()},
 }
 
@@ -194,7 +209,7 @@ def misses(queries: Iterable[Query]) -> list[tuple[Query, str | None]]:
 def table(queries: Sequence[Query]) -> list[str]:
     """Top-1 per class of mistake for every method, and where confbot stands."""
     scorers = list(SCORERS)
-    head = f"  {'class':<15} {'n':>4}  {'confbot':>7} {'autocompl':>9}  " + " ".join(
+    head = f"  {'class':<15} {'n':>4}  {'confbot':>7} {'autocompl':>9} {'search':>6}  " + " ".join(
         f"{s:>10}" for s in scorers
     )
     rows = [head + "   vs best plain"]
@@ -208,7 +223,8 @@ def table(queries: Sequence[Query]) -> list[str]:
         ours = results["confbot"]
         verdict = "ahead" if ours > best else "tie" if ours == best else "BEHIND"
         rows.append(
-            f"  {label:<15} {len(group):>4}  {ours:>7.2f} {results['autocomplete']:>9.2f}  "
+            f"  {label:<15} {len(group):>4}  {ours:>7.2f} {results['autocomplete']:>9.2f}"
+            f" {results['search']:>6.2f}  "
             + " ".join(f"{results[s]:>10.2f}" for s in scorers)
             + f"   {verdict} ({ours - best:+.2f})"
         )

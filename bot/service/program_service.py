@@ -42,7 +42,7 @@ from bot.service.results import (
 )
 from bot.service.timeline import Timeline
 from bot.service.tracks import day_to_show, in_time_order, names_a_day, on_now_or_next
-from bot.service.when import WhenError, parse_day, parse_when
+from bot.service.when import NotADay, day_at_ends, parse_day, parse_when
 from bot.template import fill
 
 MAX_QUERY = 200
@@ -356,15 +356,19 @@ class ProgramService:
 
     def session(self, query: str, now: datetime | None = None) -> SessionAnswer | NoMatch:
         """A session by name. With `now`, a room (or a track's block, FOSDEM's devrooms)
-        asked for without a day is today's block, or the next day's that has one."""
+        asked for without a day is today's block, or the next day's that has one; with a
+        day before or after it ('Rust sunday'), that day's block, or one sentence saying
+        which days have one. A session's whole name is taken as typed first, so a name
+        with a weekday in it stays a name."""
         if isinstance(ref := self.remindable(query), Session):
             return SessionAnswer(query, ref, self.session_talks(ref), ())
         query = clean_query(query, "session name")
+        if now is not None and (titled := self._titled(query)) is not None:
+            return SessionAnswer(query, titled, self.session_talks(titled), ())
         if now is not None and (room := self._room_exact(query)) is not None:
             return self._room_block(query, room, now)
-        if now is not None and (asked := self._room_and_day(query, now)) is not None:
-            room, day = asked
-            return self._room_block(query, room, now, day)
+        if now is not None and (dated := self._dated(query, now)) is not None:
+            return dated
         hits = self.index.find_sessions(query, limit=4)
         if not hits or hits[0].score < SESSION_MATCH:
             if (empty := self._exact(query, self.conference.empty_rooms)) is not None:
@@ -390,6 +394,77 @@ class ProgramService:
         other_days = tuple(sorted({s.day for s in series} - {day}))
         return SessionAnswer(query, chosen, self.session_talks(chosen), others, other_days)
 
+    def _titled(self, query: str) -> Session | None:
+        """The one session whose whole name `query` is ('Rust, Saturday', OSDI's 'Memory
+        Management'), in any case and spacing; None if none or several are."""
+        wanted = " ".join(query.split()).casefold()
+        found = [s for s in self.program.sessions if " ".join(s.title.split()).casefold() == wanted]
+        return found[0] if len(found) == 1 else None
+
+    def _dated(self, query: str, now: datetime) -> SessionAnswer | None:
+        """A room, track or session named with a day after or before it ('Rust sunday',
+        'K.3.201 day 2'): that day's block, or a QueryError in one sentence naming the
+        days it has one. None if no end of the query reads as a day with the rest naming
+        something: the whole query is then looked up as a name."""
+        for name, typed_day in day_at_ends(query):
+            named = self._series_named(name.strip(" ,"))
+            if named is None or (day := self._day_or_none(typed_day, now)) is None:
+                continue
+            label, blocks, also_track = named
+            return self._block_on(query, label, blocks, day, now, also_track)
+        return None
+
+    def _day_or_none(self, typed: str, now: datetime) -> date | None:
+        """The conference's day `typed` names (day_named, whose errors say what is wrong
+        with a day); None if it reads as no day at all."""
+        try:
+            return self.day_named(typed, now)
+        except NotADay:
+            return None
+
+    def _series_named(self, name: str) -> tuple[str, list[Session], str | None] | None:
+        """What `name` names across days: a room's blocks, a devroom's (a track with
+        blocks of its own), or the blocks of the session it is closest to (a room's or a
+        track's, or the sessions of that title); with the name to say and the track of
+        the same name as a room. None if it names nothing."""
+        if not name:
+            return None
+        if (room := self._room_exact(name)) is not None:
+            blocks = [s for s in self.program.sessions if s.slot.room == room]
+            return room, blocks, self._exact(name, self.tracks)
+        track = self._exact(name, self.tracks)
+        if track is not None and self._has_blocks(track):
+            blocks = [s for s in self.program.sessions
+                      if s.kind is SessionKind.ROOM_BLOCK and s.track == track]  # fmt: skip
+            return track, blocks, None
+        hits = self.index.find_sessions(name, limit=1)
+        if not hits or hits[0].score < SESSION_MATCH:
+            return None
+        found = self.sessions[hits[0].key]
+        if found.kind is SessionKind.ROOM_BLOCK:
+            return found.track or found.slot.room or found.title, self._series(found), None
+        return found.title, [s for s in self.program.sessions if s.title == found.title], None
+
+    def _block_on(
+        self, query: str, label: str, blocks: list[Session], day: date, now: datetime,
+        also_track: str | None,
+    ) -> SessionAnswer:  # fmt: skip
+        """Of `blocks` (one room's, track's or session's, every day), the one of `day` on
+        now or next, the others of that day as runners-up; else one sentence."""
+        days = sorted({s.day for s in blocks})
+        on_day = [s for s in blocks if s.day == day]
+        if not on_day:
+            named = join_words([f"{d:%A}" for d in days])
+            if len(days) == 1:
+                raise QueryError(f"{{name}} is on {named} only, not {day:%A}:"
+                                 " /session {name} shows it.", name=label)  # fmt: skip
+            raise QueryError(f"{{name}} is on {named}, not {day:%A}.", name=label)
+        chosen = on_now_or_next(on_day, now)
+        others = tuple(s for s in on_day if s != chosen)
+        other_days = tuple(d for d in days if d != day)
+        return SessionAnswer(query, chosen, self.session_talks(chosen), others, other_days,
+                             also_track)  # fmt: skip
+
     def _series(self, block: Session) -> list[Session]:
         """The blocks of one track (a devroom), or of one room where it has no track,
         on every day."""
@@ -400,29 +475,11 @@ class ProgramService:
             and (s.track == block.track if block.track else s.slot.room == block.slot.room)
         ]
 
-    def _room_and_day(self, query: str, now: datetime) -> tuple[str, date] | None:
-        """'K.3.201 sunday', 'Borg day 2': a room's name then a day, as a room's answer
-        asks ("add the day to the name"); None if the query is not one. Needed where a
-        room's blocks are named after their tracks (FOSDEM's devrooms), not the room."""
-        words = query.split()
-        for cut in range(len(words) - 1, 0, -1):
-            room = self._exact(" ".join(words[:cut]).rstrip(","), self.rooms)
-            if room is None:
-                continue
-            try:
-                return room, parse_day(" ".join(words[cut:]), self.conference, now)
-            except WhenError:
-                continue
-        return None
-
-    def _room_block(
-        self, query: str, room: str, now: datetime, asked: date | None = None
-    ) -> SessionAnswer:
-        """A room's block on the day `asked`, else today (or the next day it has one): the
-        one on now or next, with the room's other blocks that day as runners-up."""
+    def _room_block(self, query: str, room: str, now: datetime) -> SessionAnswer:
+        """A room's block on today (or the next day it has one): the one on now or next,
+        with the room's other blocks that day as runners-up (with a day asked, _dated)."""
         blocks = [s for s in self.program.sessions if s.slot.room == room]
-        days = {s.day for s in blocks}
-        day = asked if asked in days else day_to_show(days, self._today(now))
+        day = day_to_show((s.day for s in blocks), self._today(now))
         on_day = [s for s in blocks if s.day == day]
         chosen = on_now_or_next(on_day, now)
         others = tuple(s for s in on_day if s != chosen)
@@ -436,11 +493,16 @@ class ProgramService:
         that spans rooms (CCC's Security in every hall), that track's talks of the day."""
         if self.remindable(query) is None:
             typed = clean_query(query, "session name")
-            track = self._exact(typed, self.tracks)
-            room = self._room_exact(typed)
-            if track is not None and room is None and not self._has_blocks(track):
-                days = {t.session.day for t in self.talks.values() if t.talk.track == track}
-                return self.track(track, now, day_to_show(days, self._today(now)))
+            for name, typed_day in [(typed, ""), *day_at_ends(typed)]:
+                track = self._exact(name.strip(" ,"), self.tracks)
+                room = self._room_exact(name.strip(" ,"))
+                if track is None or room is not None or self._has_blocks(track):
+                    continue
+                if not typed_day:
+                    days = {t.session.day for t in self.talks.values() if t.talk.track == track}
+                    return self.track(track, now, day_to_show(days, self._today(now)))
+                if (day := self._day_or_none(typed_day, now)) is not None:
+                    return self.track(track, now, day)  # 'security saturday'
         return self.session(query, now)
 
     def _has_blocks(self, track: str) -> bool:

@@ -52,6 +52,11 @@ class WhenError(ValueError):
         return fill(self.template, values, lambda shown: shown)
 
 
+class NotADay(WhenError):
+    """The text reads as no day at all (not a day the conference lacks, which is a
+    WhenError of its own): a command reading a day off a name tries another split."""
+
+
 def _unreadable(text: str) -> WhenError:
     return WhenError(f"I can't read {{typed}}. Try {ACCEPTED_FORMS}.", text)
 
@@ -167,8 +172,41 @@ def parse_day(text: str, conference: Conference, now: datetime) -> date:
         raise WhenError(f"That is too long for a day. Try {DAY_FORMS}.")
     day = _read_day(text, cleaned, conference, now.astimezone(conference.tz))
     if day is None:
-        raise WhenError(f"I can't read {{typed}} as a day. Try {DAY_FORMS}.", text)
+        raise NotADay(f"I can't read {{typed}} as a day. Try {DAY_FORMS}.", text)
     return day
+
+
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
+                "september", "october", "november", "december")  # fmt: skip
+_RELATIVE = ("today", "tomorrow", "yesterday")
+
+
+def day_at_ends(text: str) -> list[tuple[str, str]]:
+    """The ways `text` may be a name with a day typed after or before it ('Rust sunday',
+    'Borg, Monday', 'K.3.201 day 2', 'saturday LLVM'): (name, day) pairs for parse_day to
+    read, a day at the end before one at the start, longer days first. A word begins a
+    day only if it is a weekday or month spelled out or cut short ('sat', 'thurs'), so
+    'Friends of OpenJDK' is not Friday's and 'Decentralised 2' not December's."""
+    words = text.replace(",", " ").split()
+    found = []
+    for at_end in (True, False):
+        for size in (3, 2, 1):
+            if len(words) <= size:
+                continue
+            name, day = (words[:-size], words[-size:]) if at_end else (words[size:], words[:size])
+            if _begins_a_day(day[0].casefold()):
+                found.append((" ".join(name), " ".join(day)))
+    return found
+
+
+def _begins_a_day(word: str) -> bool:
+    """Whether a word can start what parse_day reads: a date, 'day', a number ('1 feb'),
+    'today', or the start (three letters or more) of a weekday's or a month's name."""
+    if word in ("day", *_RELATIVE) or _DAY_NUMBER.match(word) or _ISO_DATE.match(word):
+        return True
+    names = (*_WEEKDAY_NAMES, *_MONTH_NAMES)
+    return len(word) >= 3 and any(name.startswith(word) for name in names)
 
 
 def _read_day(typed: str, cleaned: str, conference: Conference, local_now: datetime) -> date | None:

@@ -1,0 +1,51 @@
+"""Lookups found wrong on FOSDEM 2025 (issue 22's walkthrough), through discord.py
+against the fake Discord: /session with a day, /search's whole-word matches first,
+/paper's runners-up told apart."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.discord.client import ConfBot
+from tests.conftest import REAL_PROGRAMS, needs_shared
+from tests.e2e.conftest import running_bot
+from tests.fakediscord.server import FakeDiscord
+
+FOSDEM = REAL_PROGRAMS / "fosdem-2025.schedule.xml"
+needs_shared(FOSDEM, module=True)
+
+
+@pytest.fixture
+async def fosdem(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[ConfBot]:
+    # Saturday noon, FOSDEM's first of two days.
+    async with running_bot(
+        fake, tmp_path, CONFBOT_PROGRAM=str(FOSDEM), CONFBOT_NOW="2025-02-01T12:00"
+    ) as instance:
+        yield instance
+
+
+async def test_a_room_and_a_day_is_that_days_block_as_the_hint_says(fake: FakeDiscord, fosdem):
+    today = await fake.answer(await fake.send_command("session", name="K.3.201"))
+    assert today.embeds[0]["title"] == "LLVM, Saturday"
+    assert "Also on Sunday: add the day to the name." in today.embeds[0]["description"]
+    sunday = await fake.answer(await fake.send_command("session", name="K.3.201 sunday"))
+    assert not sunday.ephemeral  # it said "No session matches"
+    assert sunday.embeds[0]["title"] == "Inclusive Web, Sunday"
+    assert "Also on Saturday: add the day to the name." in sunday.embeds[0]["description"]
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("Rust sunday", "Rust is on Saturday only, not Sunday: /session Rust shows it."),
+        ("Kernel saturday", "Kernel is on Sunday only, not Saturday: /session Kernel shows it."),
+        ("Rust monday", "FOSDEM 2025 has no Monday: it runs Sat Feb 1 to Sun Feb 2."),
+    ],
+)
+async def test_a_track_on_a_day_it_has_no_block_is_one_sentence(fake, fosdem, name, said):
+    answer = await fake.answer(await fake.send_command("session", name=name))
+    assert answer.ephemeral  # it showed the other day's block as if it were the one asked
+    assert answer.data["content"] == said
