@@ -5,6 +5,7 @@ service and in the console; Discord's side is tests/e2e/test_lookups_e2e.py."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import datetime
 
 import pytest
@@ -139,3 +140,35 @@ def test_the_console_answers_a_room_with_a_day():
     assert "Also on Saturday: add the day to the name." in reply.text
     refused = console.execute("/session Rust sunday")
     assert refused.text == "Rust is on Saturday only, not Sunday: /session Rust shows it."
+
+
+# -- /search: the query's words first, then what is only close ----------------------------------
+
+
+def test_search_lists_talks_holding_the_word_before_those_close_to_it():
+    service = real(FOSDEM)
+    answer = service.search("rust")
+    titles = [t.title for t in answer.talks]
+    held = len(titles) - answer.close_talks
+    assert [re.search(r"\brust", t, re.IGNORECASE) is not None for t in titles] == (
+        [True] * held + [False] * answer.close_talks
+    )
+    assert held == 18 and "Augurs: a time series toolkit for Rust" in titles[:held]
+    assert "Let's talk about anti-trust!" in titles[held:]
+    assert "Secure Push Attestation with Extensible REST APIs" in titles[held:]
+
+
+def test_a_word_that_starts_a_title_word_holds_it_and_typos_stay_in_score_order():
+    service = real(FOSDEM)
+    postgres = service.search("postgres")
+    assert postgres.close_talks == 0 and len(postgres.talks) == 6  # PostgreSQL holds it
+    typo = service.search("postgrse")  # nothing holds a typo: one list, as before
+    assert typo.close_talks == 0 and typo.talks
+
+
+def test_the_console_shows_the_close_ones_under_their_own_heading():
+    service, now = fosdem_at("2025-02-01T12:00")
+    lines = Console(service, FixedClock(now)).execute("/search rust").text.splitlines()
+    close = lines.index("Also close")
+    assert lines[close + 1].startswith("  Let's talk about anti-trust!")
+    assert all("rust" in line.lower().split(" — ")[0] for line in lines[3:close])

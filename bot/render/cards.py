@@ -726,7 +726,12 @@ def search_cards(answer: SearchAnswer, conference: Conference) -> list[Card]:
     pieces: list[Piece] = []
     noun = conference.item_noun
     if answer.talks:
-        pieces.append(Group(f"{noun.capitalize()}s", tuple(_listed(t, tz) for t in answer.talks)))
+        held = len(answer.talks) - answer.close_talks
+        pieces.append(
+            Group(f"{noun.capitalize()}s", tuple(_listed(t, tz) for t in answer.talks[:held]))
+        )
+        if answer.close_talks:  # 'trust' for 'rust': after every talk holding the words
+            pieces.append(Group("Also close", tuple(_listed(t, tz) for t in answer.talks[held:])))
     pieces += [
         Entry(f"Person · {escape(p.name)}", "\n".join(f"• {escape(a.talk.title)}" for a in p.talks))
         for p in answer.people

@@ -350,8 +350,14 @@ def render_search(answer: SearchAnswer, conference: Conference) -> str:
     tz = conference.tz
     lines = [f"Results for “{answer.query}”", search_counts(answer, conference.item_noun)]
     if answer.talks:
+        held = len(answer.talks) - answer.close_talks
         lines.append(f"{conference.item_noun.capitalize()}s")
-        lines += [f"{INDENT}{t.title} — {timefmt.span(t.slot, tz)}" for t in answer.talks]
+        lines += [f"{INDENT}{t.title} — {timefmt.span(t.slot, tz)}" for t in answer.talks[:held]]
+        if answer.close_talks:
+            lines.append("Also close")
+            lines += [
+                f"{INDENT}{t.title} — {timefmt.span(t.slot, tz)}" for t in answer.talks[held:]
+            ]
     if answer.people:
         lines.append("People")
         lines += [

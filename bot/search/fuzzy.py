@@ -392,6 +392,19 @@ class TokenIndex:
         return max(cover, joined) if joined >= 85 else cover
 
 
+def has_words(query: str, text: str) -> bool:
+    """Whether `text` holds every word of `query` as typed, as a whole word or (for a
+    word of four letters or more) the start of one: 'rust' is in 'Rust-ifying' and
+    'postgres' in 'PostgreSQL', not in 'Trust No One'. Folded as the index folds, stop
+    words left out unless there is nothing else; what /search lists first."""
+    words = fold(query).split()
+    wanted = [w for w in words if w not in STOPWORDS] or words
+    held = {*fold(text).split(), *_hyphen_joins(text)}
+    return bool(wanted) and all(
+        w in held or (len(w) >= 4 and any(h.startswith(w) for h in held)) for w in wanted
+    )
+
+
 def _hyphen_joins(text: str) -> list[str]:
     """'Data-flow' is also 'dataflow' and 'Zu-Ming' 'zuming' to a person typing it."""
     return [fold(part).replace(" ", "") for part in text.split() if "-" in part or "/" in part]

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from bot.bulk import bulk_build
 from bot.model import Event, Program, Session, SessionKind
 from bot.normalize import without_invisible
-from bot.search import Hit, ProgramIndex
+from bot.search import Hit, ProgramIndex, has_words
 from bot.service import board
 from bot.service.board import FilterError, Places, by_code, matches
 from bot.service.results import (
@@ -614,13 +614,16 @@ class ProgramService:
     def search(self, query: str) -> SearchAnswer:
         """Everything that matches, best first within each kind, up to a bound per kind
         (`SEARCH_SHOWN`): 'postgres' at FOSDEM matches 7 talks and shows all 7; a word in
-        hundreds of titles shows the best few hundred and says there are more."""
+        hundreds of titles shows the best few hundred and says there are more. Talks
+        holding the query's words come before those only close to them ('rust' before
+        'trust'), each group best first."""
         query = clean_query(query)
         index = self.index
-        talks, more_talks = _bounded(
-            index.find_talks(query, SEARCH_SHOWN[SearchKind.TALKS] + 1), TALK_MATCH,
-            SEARCH_SHOWN[SearchKind.TALKS],
-        )  # fmt: skip
+        found = index.find_talks(query, SEARCH_SHOWN[SearchKind.TALKS] + 1)
+        held = {h.key for h in found if has_words(query, self.talks[h.key].title)}
+        found.sort(key=lambda h: h.key not in held)  # stable: each group best first
+        talks, more_talks = _bounded(found, TALK_MATCH, SEARCH_SHOWN[SearchKind.TALKS])
+        close_talks = sum(h.key not in held for h in talks) if held else 0
         people, more_people = _bounded(
             index.find_people(query, SEARCH_SHOWN[SearchKind.PEOPLE] + 1, False),
             PERSON_MATCH + 2, SEARCH_SHOWN[SearchKind.PEOPLE],
@@ -646,6 +649,7 @@ class ProgramService:
             affiliations=tuple(self.affiliation(h.key) for h in affiliations),
             sessions=tuple(self.sessions[h.key] for h in sessions),
             more=tuple(kind for kind, over in more if over),
+            close_talks=close_talks,
         )
 
     def affiliation(self, name: str) -> AffiliationMatch:

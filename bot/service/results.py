@@ -234,6 +234,9 @@ class SearchAnswer:
     # Kinds that matched more than a search shows ("talks", "people", ...): the answer
     # holds the best of them up to the service's bound and says there are more.
     more: tuple[SearchKind, ...] = ()
+    # How many of `talks`, at their end, only come close to the query ('trust' for
+    # 'rust'): the talks holding its words come first, and an answer shows these apart.
+    close_talks: int = 0
 
     @property
     def empty(self) -> bool:

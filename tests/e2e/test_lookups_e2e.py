@@ -49,3 +49,18 @@ async def test_a_track_on_a_day_it_has_no_block_is_one_sentence(fake, fosdem, na
     answer = await fake.answer(await fake.send_command("session", name=name))
     assert answer.ephemeral  # it showed the other day's block as if it were the one asked
     assert answer.data["content"] == said
+
+
+async def test_search_shows_talks_with_the_word_then_also_close(fake: FakeDiscord, fosdem):
+    answer = await fake.answer(await fake.send_command("search", query="rust"))
+    (embed,) = answer.embeds
+    fields: dict[str, list[str]] = {}
+    for field in embed["fields"]:  # a group too long for one field goes on as "(cont.)"
+        fields.setdefault(field["name"].removesuffix(" (cont.)"), []).extend(
+            field["value"].split("\n")
+        )
+    talks, close = fields["Talks"], fields["Also close"]
+    assert len(talks) == 18 and all("rust" in line.lower() for line in talks)
+    assert any("Augurs: a time series toolkit for Rust" in line for line in talks)
+    assert len(close) == 6 and close[0].startswith("`Sat 16:00` Let's talk about anti-trust!")
+    assert embed["description"].startswith("24 talks, 1 person and 1 session match.")
