@@ -172,3 +172,17 @@ def test_the_console_shows_the_close_ones_under_their_own_heading():
     close = lines.index("Also close")
     assert lines[close + 1].startswith("  Let's talk about anti-trust!")
     assert all("rust" in line.lower().split(" — ")[0] for line in lines[3:close])
+
+
+# -- /paper: a repeated title in "Also close" says when and where ----------------------------
+
+
+def test_a_repeat_in_also_close_says_its_day_time_and_room():
+    service, now = fosdem_at("2025-02-01T10:00")
+    text = Console(service, FixedClock(now)).execute("/paper learn python programming using hedy")
+    lines = text.text.splitlines()
+    close = lines.index("Also close:")
+    assert lines[close + 1] == (
+        "  Learn Python programming using Hedy — Sun Feb 2, 16:00–17:00 CET · UD6.203"
+    )
+    assert lines[close + 2] == "  The Hedy Programming Language"  # no twin: as before

@@ -38,6 +38,7 @@ from bot.render.common import (
     item_kind,
     item_place,
     join_names,
+    repeated_titles,
     search_counts,
     size_text,
     slot_of,
@@ -511,9 +512,11 @@ def talk_cards(
     if talk.abstract:
         fields.append(Field("Abstract", escape(abstract_excerpt(talk.abstract, 900))))
     if answer.runners_up:
-        fields.append(
-            Field("Also close", "\n".join(f"• {escape(t.title)}" for t in answer.runners_up))
-        )
+        repeated = repeated_titles(answer)
+        shown = [_listed(t, tz) if t.title.casefold() in repeated else escape(t.title)
+                 for t in answer.runners_up]  # fmt: skip
+        lines = ["• " + line for line in shown]
+        fields.append(Field("Also close", "\n".join(lines)))
     page = _page_label(conference)
     links: tuple[tuple[str, str], ...] = ((page, talk.url),) if talk.url else ()
     if now is not None and (watching := watch_of(staged, now, streams)):

@@ -15,6 +15,7 @@ from bot.service.results import (
     SearchAnswer,
     SearchKind,
     SessionTalk,
+    TalkAnswer,
 )
 from bot.service.status import DeliveryCount
 from bot.service.watch import NO_STREAMS, Watch, watch
@@ -252,6 +253,18 @@ def slot_of(place: Place) -> Slot:
     start, end, room = place
     return Slot(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC),
                 TimeBasis.PUBLISHED, room)  # fmt: skip
+
+
+def repeated_titles(answer: TalkAnswer) -> frozenset[str]:
+    """The titles (casefolded) a /paper answer shows more than once: a talk given twice
+    (FOSDEM Junior's Saturday and Sunday Hedy workshops), whose "Also close" line then
+    needs its day, time and room to tell it apart."""
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for talk in (answer.talk, *answer.runners_up):
+        title = talk.title.casefold()
+        (repeated if title in seen else seen).add(title)
+    return frozenset(repeated)
 
 
 def search_counts(answer: SearchAnswer, noun: str) -> str:

@@ -28,6 +28,7 @@ from bot.render.common import (
     item_place,
     join_names,
     no_match_text,
+    repeated_titles,
     search_counts,
     size_text,
     slot_of,
@@ -257,7 +258,10 @@ def render_talk(answer: TalkAnswer | NoMatch, conference: Conference) -> str:
         lines.append(abstract_excerpt(talk.abstract, 600))
     if answer.runners_up:
         lines.append("Also close:")
-        lines += [f"{INDENT}{t.title}" for t in answer.runners_up]
+        repeated = repeated_titles(answer)
+        for t in answer.runners_up:
+            told = f" — {timefmt.span(t.slot, tz)}" + (f" · {t.slot.room}" if t.slot.room else "")
+            lines.append(f"{INDENT}{t.title}{told if t.title.casefold() in repeated else ''}")
     return "\n".join(lines)
 
 

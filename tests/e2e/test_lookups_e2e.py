@@ -64,3 +64,16 @@ async def test_search_shows_talks_with_the_word_then_also_close(fake: FakeDiscor
     assert any("Augurs: a time series toolkit for Rust" in line for line in talks)
     assert len(close) == 6 and close[0].startswith("`Sat 16:00` Let's talk about anti-trust!")
     assert embed["description"].startswith("24 talks, 1 person and 1 session match.")
+
+
+async def test_paper_tells_a_repeated_title_apart_in_also_close(fake: FakeDiscord, fosdem):
+    answer = await fake.answer(
+        await fake.send_command("paper", title="learn python programming using hedy")
+    )
+    (embed,) = answer.embeds
+    assert embed["title"] == "Learn Python programming using Hedy"
+    (close,) = [f["value"] for f in embed["fields"] if f["name"] == "Also close"]
+    assert close.split("\n") == [
+        "• `Sun 16:00` Learn Python programming using Hedy · 📍 UD6.203",
+        "• The Hedy Programming Language",
+    ]
