@@ -23,7 +23,7 @@ from pathlib import Path
 from benchmarks.synth import write_rooms_program
 from bot.importer.merge import read_program
 from bot.importer.registry import read_source
-from bot.render import cards
+from bot.render import program_cards
 from bot.service import ProgramService
 from bot.service.results import ProgramItem
 
@@ -68,13 +68,14 @@ def operations(service: ProgramService) -> list[tuple[str, Callable[[], object]]
     now = at
     later = at + timedelta(hours=4)  # mid-afternoon: every room on, the next starting
     return [
-        ("/next answer + cards", lambda: cards.next_cards(service.next(at), conference)),
+        ("/next answer + cards", lambda: program_cards.next_cards(service.next(at), conference)),
         ("  answer only", lambda: service.next(at)),
-        ("/next 4 h later + cards", lambda: cards.next_cards(service.next(later), conference)),
-        ("/now answer + cards", lambda: cards.now_cards(service.now(at), conference)),
+        ("/next 4 h later + cards",
+         lambda: program_cards.next_cards(service.next(later), conference)),
+        ("/now answer + cards", lambda: program_cards.now_cards(service.now(at), conference)),
         ("/schedule day + cards",
-         lambda: cards.day_cards(service.day(day, now), conference)),
-        ("/next, one room", lambda: cards.next_cards(
+         lambda: program_cards.day_cards(service.day(day, now), conference)),
+        ("/next, one room", lambda: program_cards.next_cards(
             service.next(at, where=service.where(room=service.rooms[0])), conference)),
     ]  # fmt: skip
 
@@ -91,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     small = ProgramService(read_program(BUNDLED).program)
     at = busiest_moment(big)
     answer = big.next(at)
-    pages = cards.next_cards(answer, big.conference)
-    day_pages = cards.day_cards(big.day(busiest_day(big), at), big.conference)
+    pages = program_cards.next_cards(answer, big.conference)
+    day_pages = program_cards.day_cards(big.day(busiest_day(big), at), big.conference)
     print(f"board benchmark · {platform.machine()} · Python {platform.python_version()}")
     starting = len(answer.upcoming) + len(answer.soon)
     print(f"generated {events:,} events in {args.rooms} rooms; busiest /next at"

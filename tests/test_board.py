@@ -13,7 +13,7 @@ from bot.adapters.console import USAGE, Console
 from bot.clock import FixedClock
 from bot.importer.registry import read_source
 from bot.model import Program
-from bot.render import cards, markdown
+from bot.render import markdown, program_cards
 from bot.service import ProgramService, QueryError
 from bot.service.results import is_ambient
 from tests.conftest import REAL_PROGRAMS, needs_shared
@@ -46,7 +46,7 @@ def test_a_name_that_is_a_room_and_a_track_is_taken_as_the_option_says_and_said(
     as_track = service.where(track="k.3.201")
     assert (as_track.room, as_track.track) == (None, "K.3.201")
     at = datetime(2025, 2, 1, 10, 0, tzinfo=UTC)
-    (card, *_) = cards.next_cards(service.next(at, where=as_track), service.conference)
+    (card, *_) = program_cards.next_cards(service.next(at, where=as_track), service.conference)
     assert "Showing the track K.3.201; a room has that name too" in card.description
     assert card.title.endswith("· track K.3.201")
 

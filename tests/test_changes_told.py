@@ -14,7 +14,7 @@ from bot.clock import FixedClock
 from bot.live.diff import diff
 from bot.live.sync import records
 from bot.model import Authorship, Program
-from bot.render import cards, text
+from bot.render import delivery_cards, text
 from bot.service import ProgramService
 from bot.store.state import StateStore
 from tests.conftest import pacific
@@ -46,7 +46,7 @@ def test_a_change_of_speakers_keeps_who_left_and_who_joined(program: Program):
     (change,) = records(diff(program, new))
     assert change.kinds == ("people",)
     assert change.left == (first.name,) and change.joined == ("Zoë <@1> Quinn",)
-    line = cards.change_line(change, program.conference.tz)
+    line = delivery_cards.change_line(change, program.conference.tz)
     assert line.endswith(f"speakers changed: Zoë \\<@1> Quinn joined, {first.name} left")
     (plain,) = text.change_lines([change], program.conference.tz)
     assert plain.endswith(f"speakers changed: Zoë <@1> Quinn joined, {first.name} left")
@@ -57,7 +57,7 @@ def test_a_reorder_of_speakers_names_no_one(program: Program):
     new = with_talk(program, NOMAD, authors=tuple(reversed(talk.authors)))
     (change,) = records(diff(program, new))
     assert (change.left, change.joined) == ((), ())
-    assert cards.change_line(change, program.conference.tz).endswith("— speakers changed")
+    assert delivery_cards.change_line(change, program.conference.tz).endswith("— speakers changed")
 
 
 async def test_changes_kept_before_names_were_still_read(tmp_path: Path, program: Program):
@@ -73,7 +73,10 @@ async def test_changes_kept_before_names_were_still_read(tmp_path: Path, program
     async with await StateStore.open(path) as state:
         (change,) = await state.versions.changes("osdi24")
         assert (change.left, change.joined) == ((), ())
-        assert cards.change_line(change, program.conference.tz) == "**NOMAD** — speakers changed"
+        assert (
+            delivery_cards.change_line(change, program.conference.tz)
+            == "**NOMAD** — speakers changed"
+        )
         named = dataclasses.replace(change, left=("A | B",), joined=('C "D"',))
         await state.versions.serve("osdi24", "v2", None, 200, b"", [named])
         (newest, _) = await state.versions.changes("osdi24")
@@ -88,15 +91,15 @@ def test_changes_pages_repeat_the_version_heading_they_start_amid(program: Progr
     many = [RecordedChange(7, ts("2024-07-10T09:05"), f"p:{n}", (), "t" * 400, ("added",), None,
                            (ts("2024-07-10T11:00"), ts("2024-07-10T11:20"), "A"))
             for n in range(12)]  # fmt: skip
-    pages = cards.changes_cards(many, program.conference, "Changes", dated=True)
+    pages = delivery_cards.changes_cards(many, program.conference, "Changes", dated=True)
     assert len(pages) > 1
-    heading = cards.version_heading(ts("2024-07-10T09:05"), tz)
+    heading = delivery_cards.version_heading(ts("2024-07-10T09:05"), tz)
     assert heading.startswith("🕒 **Version of Wed Jul 10, 09:05 PDT**")
     for page in pages:
         assert page.description.splitlines()[0] == heading
     lines = [line for page in pages for line in page.description.splitlines()]
     assert sum(line.startswith("• ") for line in lines) == 12  # every change, once
-    undated = cards.changes_cards(many, program.conference, "Changes")
+    undated = delivery_cards.changes_cards(many, program.conference, "Changes")
     assert not any("Version of" in page.description for page in undated)
 
 

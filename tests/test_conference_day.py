@@ -14,7 +14,7 @@ from bot.clock import FixedClock
 from bot.delivery.scheduler import TargetGone
 from bot.importer.values import link_kind
 from bot.model import Link, LinkKind, Program
-from bot.render import cards
+from bot.render import program_cards
 from bot.service import ProgramService
 from bot.service.watch import WatchKind, watch
 from bot.store import ProgramStore, build_database
@@ -114,15 +114,17 @@ def test_nothing_is_shown_for_a_talk_not_to_be_recorded(program: Program):
 
 def test_now_cards_link_the_stream_of_the_talk_on_stage(service: ProgramService):
     answer = service.now(pacific("2024-07-10T10:50"))
-    (card,) = cards.now_cards(answer, service.conference, {BALLROOM: STREAM})
+    (card,) = program_cards.now_cards(answer, service.conference, {BALLROOM: STREAM})
     assert f"📺 [Watch live]({STREAM})" in card.fields[0].value
-    (plain,) = cards.now_cards(answer, service.conference)
+    (plain,) = program_cards.now_cards(answer, service.conference)
     assert "Watch live" not in plain.fields[0].value
 
 
 def test_a_link_cannot_close_its_markdown_early(service: ProgramService):
     answer = service.now(pacific("2024-07-10T10:50"))
-    (card,) = cards.now_cards(answer, service.conference, {BALLROOM: "https://x.org/a)[b](c"})
+    (card,) = program_cards.now_cards(
+        answer, service.conference, {BALLROOM: "https://x.org/a)[b](c"}
+    )
     assert "(https://x.org/a%29[b]%28c)" in card.fields[0].value
 
 

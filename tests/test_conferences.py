@@ -375,7 +375,7 @@ async def test_announcements_set_before_several_conferences_are_kept(tmp_path: P
 
 
 def test_a_long_list_of_conferences_is_paged_ten_at_a_time():
-    from bot.render.cards import conference_list_cards
+    from bot.render.program_cards import conference_list_cards
 
     lines = [f"• Conference {n}" for n in range(25)]
     pages = conference_list_cards(lines, "`/conference use` picks one.")

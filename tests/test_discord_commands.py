@@ -15,7 +15,7 @@ from bot.adapters.discord.cog import ProgramCog
 from bot.adapters.discord.tree import APOLOGY, NothingFound
 from bot.adapters.discord.views import Paginator
 from bot.clock import FixedClock
-from bot.render import cards
+from bot.render import program_cards
 from bot.service import ProgramService
 from bot.service.results import ProgramSize
 from bot.settings import Settings
@@ -388,7 +388,7 @@ def test_service_is_shared_not_global(bot: ConfBot, cog: ProgramCog):
 
 
 def test_about_names_every_command_for_finding_talks(service):
-    (card,) = cards.about_cards(service.conference, "1", ProgramSize(1, 1))
+    (card,) = program_cards.about_cards(service.conference, "1", ProgramSize(1, 1))
     shown = next(f.value for f in card.fields if f.name == "Commands")
     for command in ("/next", "/now", "/paper", "/author", "/session", "/track", "/schedule",
                     "/search"):  # fmt: skip

@@ -20,7 +20,7 @@ import pytest
 from benchmarks.synth import write_rooms_program
 from bot.importer.registry import read_source
 from bot.model import Slot
-from bot.render import cards, pager, timefmt
+from bot.render import cards, pager, program_cards, timefmt
 from bot.render.cards import Card, Field
 from bot.render.markdown import Escaped, escape, escape_all
 from bot.render.pager import Entry, Group, Line, Piece, Room, paginate_items
@@ -62,7 +62,7 @@ class Straightforward:
 
     def short_times(self, slots: Sequence[Slot], tz: ZoneInfo) -> list[str]:
         self.calls["times"] += 1
-        return [cards._short_time(slot, tz) for slot in slots]
+        return [program_cards._short_time(slot, tz) for slot in slots]
 
     def escape_all(self, texts: Sequence[str]) -> list[Escaped]:
         self.calls["escape"] += 1
@@ -76,8 +76,8 @@ class Straightforward:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(pager._Pager, "_group_fields",
                           lambda pages, *rest: self.line_by_line(pages, *rest))  # fmt: skip
-            patch.setattr(cards, "_short_times", self.short_times)
-            patch.setattr(cards, "escape_all", self.escape_all)
+            patch.setattr(program_cards, "_short_times", self.short_times)
+            patch.setattr(program_cards, "escape_all", self.escape_all)
             patch.setattr(timefmt, "clock", self.clock)
             return make()
 
@@ -97,8 +97,8 @@ def assert_same_days(service: ProgramService) -> int:
     talks = 0
     for answer in every_day(service):
         way = Straightforward()
-        fast = cards.day_cards(answer, conference)
-        plain = way.render(partial(cards.day_cards, answer, conference))
+        fast = program_cards.day_cards(answer, conference)
+        plain = way.render(partial(program_cards.day_cards, answer, conference))
         assert fast == plain, answer.day
         listed = sum(len(i.talks) for i in answer.items if isinstance(i, SessionBlock))
         if listed:  # the straightforward way did run

@@ -10,7 +10,7 @@ import pytest
 
 from bot.changes import RecordedChange
 from bot.clock import FixedClock
-from bot.render import cards
+from bot.render import delivery_cards
 from bot.service import TALK_REF, ProgramService
 from tests.conftest import pacific
 from tests.reminder_helpers import make_rig
@@ -86,7 +86,7 @@ def test_cancelled_and_added_talks_read_plainly(service: ProgramService):
     cancelled = RecordedChange(0, 0, "p:x", (), "Old talk", ("cancelled",), (0, 60, None), None)
     added = RecordedChange(0, 0, "p:y", (), "New <@1> talk", ("added",), None,
                            (0, 60, "Room 1"))  # fmt: skip
-    (card,) = cards.changes_cards([cancelled, added], service.conference, "t")
+    (card,) = delivery_cards.changes_cards([cancelled, added], service.conference, "t")
     assert "**Old talk** — cancelled" in card.description
     assert "**New \\<@1> talk** — added:" in card.description  # escaped: no ping
 

@@ -13,10 +13,11 @@ import pytest
 
 from bot.changes import RecordedChange
 from bot.model import Authorship, Program, Session
-from bot.render import cards
+from bot.render import agenda_cards, cards, delivery_cards, program_cards, status_cards
 from bot.render.events import session_event
 from bot.render.markdown import as_shown, escape, say
 from bot.service import ProgramService, QueryError
+from bot.service.reminders import AgendaLine
 from bot.service.results import NoMatch, ProgramSize
 from tests import markdown_checks as checks
 from tests.conftest import pacific
@@ -60,32 +61,34 @@ def assert_safe(card_list: list[cards.Card]) -> None:
 
 def test_paper_card(hostile: ProgramService):
     answer = hostile.talk("p:xiang")
-    assert_safe(cards.talk_cards(answer, hostile.conference))
+    assert_safe(program_cards.talk_cards(answer, hostile.conference))
 
 
 def test_next_and_now_cards(hostile: ProgramService):
     at = pacific("2024-07-10T11:10")
-    assert_safe(cards.next_cards(hostile.next(at), hostile.conference))
-    assert_safe(cards.now_cards(hostile.now(at), hostile.conference))
+    assert_safe(program_cards.next_cards(hostile.next(at), hostile.conference))
+    assert_safe(program_cards.now_cards(hostile.now(at), hostile.conference))
 
 
 def test_author_and_session_cards(hostile: ProgramService):
-    assert_safe(cards.author_cards(hostile.author("a:mallory"), hostile.conference))
-    assert_safe(cards.session_cards(hostile.session("s:memory-management"), hostile.conference))
+    assert_safe(program_cards.author_cards(hostile.author("a:mallory"), hostile.conference))
+    assert_safe(
+        program_cards.session_cards(hostile.session("s:memory-management"), hostile.conference)
+    )
 
 
 def test_reminder_and_announcement_cards(hostile: ProgramService):
     talk = hostile.remindable("p:xiang")
     now = pacific("2024-07-10T10:55")
-    assert_safe([cards.reminder_card(talk, hostile.conference, now, ())])
+    assert_safe([delivery_cards.reminder_card(talk, hostile.conference, now, ())])
     session = hostile.remindable("s:memory-management")
-    assert_safe([cards.announcement_card(session, hostile.session_talks(session),
+    assert_safe([delivery_cards.announcement_card(session, hostile.session_talks(session),
                                          hostile.conference, now)])  # fmt: skip
 
 
 def test_day_card(hostile: ProgramService):
     answer = hostile.day("wednesday", pacific("2024-07-10T08:00"))
-    assert_safe(cards.day_cards(answer, hostile.conference))
+    assert_safe(program_cards.day_cards(answer, hostile.conference))
 
 
 # -- the one way in: bot.render.markdown -------------------------------------------------
@@ -142,7 +145,7 @@ def test_an_unknown_rooms_error_escapes_the_rooms_and_what_was_typed(hostile: Pr
 
 
 def test_about_title(hostile_everywhere: ProgramService):
-    (card,) = cards.about_cards(hostile_everywhere.conference, "1", ProgramSize(1, 1))
+    (card,) = program_cards.about_cards(hostile_everywhere.conference, "1", ProgramSize(1, 1))
     assert unsafe(card.title) == [] and unsafe(card.description) == []
     assert as_shown(card.title).startswith(PAYLOAD)
     assert all(unsafe(f.value) == [] for f in card.fields)
@@ -151,24 +154,24 @@ def test_about_title(hostile_everywhere: ProgramService):
 def test_agenda_clash_line(hostile_everywhere: ProgramService):
     talk = hostile_everywhere.remindable("p:xiang")
     assert talk is not None
-    line = cards.AgendaLine("p:xiang", talk.title, talk.slot, 10, "pending", (talk.title,))
-    (card,) = cards.agenda_cards([line], hostile_everywhere.conference)
+    line = AgendaLine("p:xiang", talk.title, talk.slot, 10, "pending", (talk.title,))
+    (card,) = agenda_cards.agenda_cards([line], hostile_everywhere.conference)
     clash = card.fields[0].value.split("Clashes with: ")[1]
     assert unsafe(clash) == [] and as_shown(clash) == talk.title
 
 
 def test_suggestions_when_nothing_matches():
     answer = NoMatch("zz", "talk", (PAYLOAD,))
-    assert unsafe(cards.no_match_message(answer)) == []
+    assert unsafe(program_cards.no_match_message(answer)) == []
 
 
 def test_an_events_kind_and_speaker(hostile_everywhere: ProgramService):
-    day = cards.day_cards(hostile_everywhere.day("2024-07-10", pacific("2024-07-10T08:00")),
+    day = program_cards.day_cards(hostile_everywhere.day("2024-07-10", pacific("2024-07-10T08:00")),
                           hostile_everywhere.conference)  # fmt: skip
     keynote = [f for c in day for f in c.fields if "Speaker" in f.value]
     assert keynote and all(unsafe(f.name) == unsafe(f.value) == [] for f in keynote)
     at = pacific("2024-07-10T08:55")
-    nexts = cards.next_cards(hostile_everywhere.next(at), hostile_everywhere.conference)
+    nexts = program_cards.next_cards(hostile_everywhere.next(at), hostile_everywhere.conference)
     assert any("Speaker" in f.value for c in nexts for f in c.fields)
 
 
@@ -221,46 +224,53 @@ def _everything(service: ProgramService) -> list[str]:
     for moment in ("2024-07-09T12:00", "2024-07-10T08:55", "2024-07-10T10:50",
                    "2024-07-11T12:00", "2024-07-13T12:00"):  # fmt: skip
         at = pacific(moment)
-        shown += _shown(cards.next_cards(service.next(at), conference))
-        shown += _shown(cards.now_cards(service.now(at), conference))
+        shown += _shown(program_cards.next_cards(service.next(at), conference))
+        shown += _shown(program_cards.now_cards(service.now(at), conference))
     now = pacific("2024-07-10T08:00")
     for talk in program.talks:
         paper = service.talk(f"p:{talk.key}")
         assert not isinstance(paper, NoMatch)
-        shown += _shown(cards.talk_cards(paper, conference, now))
+        shown += _shown(program_cards.talk_cards(paper, conference, now))
         item = service.remindable(f"p:{talk.key}")
         assert item is not None and not isinstance(item, Session)
         shown += _shown(
-            [cards.reminder_card(item, conference, now), cards.qa_card(item, conference)]
+            [
+                delivery_cards.reminder_card(item, conference, now),
+                delivery_cards.qa_card(item, conference),
+            ]
         )
-        shown.append(cards.talk_start_text(item, conference, now))
+        shown.append(delivery_cards.talk_start_text(item, conference, now))
     for session in program.sessions:
         answer = service.session(f"s:{session.key}")
         assert not isinstance(answer, NoMatch)
         talks = service.session_talks(session)
-        shown += _shown(cards.session_cards(answer, conference))
-        shown += _shown([cards.reminder_card(session, conference, now, talks),
-                         cards.announcement_card(session, talks, conference, now)])  # fmt: skip
+        shown += _shown(program_cards.session_cards(answer, conference))
+        shown += _shown(
+            [
+                delivery_cards.reminder_card(session, conference, now, talks),
+                delivery_cards.announcement_card(session, talks, conference, now),
+            ]
+        )
         shown.append(session_event(session, talks, conference).description)
     for person in program.people[:40]:
         author = service.author(f"a:{person.key}")
         assert not isinstance(author, NoMatch)
-        shown += _shown(cards.author_cards(author, conference))
+        shown += _shown(program_cards.author_cards(author, conference))
     for day in conference.days:
-        shown += _shown(cards.day_cards(service.day(day, now), conference))
-    shown += _shown(cards.search_cards(service.search("memory"), conference))
-    shown += _shown(cards.about_cards(conference, "1", ProgramSize(1, 1)))
+        shown += _shown(program_cards.day_cards(service.day(day, now), conference))
+    shown += _shown(program_cards.search_cards(service.search("memory"), conference))
+    shown += _shown(program_cards.about_cards(conference, "1", ProgramSize(1, 1)))
     room, t = program.talks[0].slot.room, 1720000000
     old, new = (t, t + 60, room), (t + 60, t + 120, room)
     changes = [RecordedChange(1, t, "p:x", (), program.talks[0].title, kinds, before, after)
                for kinds, before, after in ((("moved", "retitled"), old, new), ((), None, new),
                                             ((), old, None))]  # fmt: skip
-    shown += _shown(cards.changes_cards(changes, conference, "Changes"))
+    shown += _shown(delivery_cards.changes_cards(changes, conference, "Changes"))
     assert room is not None
-    report = cards.StatusReport(None, None, False, False, None, None, now, 1, 1, 0, {},
+    report = status_cards.StatusReport(None, None, False, False, None, None, now, 1, 1, 0, {},
                                 room_channels=((room, 1, None), (room, 2, room)),
                                 streams=((room, "https://example.org/live"),))  # fmt: skip
-    shown += _shown([cards.status_card(report, conference)])
+    shown += _shown([status_cards.status_card(report, conference)])
     return shown
 
 
@@ -285,10 +295,11 @@ _PROGRAM_WORDS = {"title", "name", "full_name", "room", "track", "venue", "locat
 _NEEDS_NO_ESCAPE = {
     ("events_cog.py", "session.title"): "a failure line; Tally.summary escapes each line",
     ("reminders_cog.py", "about.name"): "the calendar's name inside an .ics file",
-    ("cards.py", "watching.label"): "our own words: 'Watch live', 'Recording'",
+    ("program_cards.py", "watching.label"): "our own words: 'Watch live', 'Recording'",
+    ("delivery_cards.py", "watching.label"): "our own words: 'Watch live', 'Recording'",
     ("events.py", "conference.venue"): "a scheduled event's location shows no Markdown",
 }
-_MESSAGE_CODE = ("bot/adapters/discord/*.py", "bot/render/cards.py", "bot/render/events.py")
+_MESSAGE_CODE = ("bot/adapters/discord/*.py", "bot/render/*cards.py", "bot/render/events.py")
 
 
 def _unescaped_words(path: Path) -> list[tuple[str, str]]:

@@ -206,11 +206,15 @@ def test_about_mentions_derived_times_only_when_there_are_any():
 
 
 def test_cards_for_talks_with_no_speaker_have_no_empty_by_line():
-    from bot.render import cards
+    from bot.render import program_cards
 
     service = ProgramService(load("lca").program)
     answer = service.next(utc("2020-01-14T00:05"))
-    values = [f.value for card in cards.next_cards(answer, service.conference) for f in card.fields]
+    values = [
+        f.value
+        for card in program_cards.next_cards(answer, service.conference)
+        for f in card.fields
+    ]
     assert values and not any(line.strip() == "By" for v in values for line in v.splitlines())
 
 
@@ -229,17 +233,17 @@ def test_search_calls_talks_talks():
 
 
 def test_status_counts_talks_for_a_community_program():
-    from bot.render import cards
+    from bot.render import status_cards
     from bot.service.results import ProgramSize
 
     fosdem = load("fosdem").program
-    report = cards.StatusReport(
+    report = status_cards.StatusReport(
         channel_id=None, minutes_before=None, per_talk=False, enabled=False,
         disabled_reason=None, next_due=None, program_loaded=utc("2025-02-01T08:00"),
         talks=943, sessions=72, reminders_active=0, deliveries={},
         size=ProgramSize.of(fosdem),
     )  # fmt: skip
-    program = next(f.value for f in cards.status_card(report, fosdem.conference).fields
+    program = next(f.value for f in status_cards.status_card(report, fosdem.conference).fields
                    if f.name == "Program")  # fmt: skip
     # Its 72 blocks are rooms' days, not sessions ("943 talks in 72 sessions" was wrong).
     assert program.startswith("943 talks in 29 rooms over 2 days, loaded")
@@ -253,11 +257,11 @@ def test_blocks_of_one_track_in_two_rooms_are_told_apart():
 
 
 def test_a_talks_people_are_speakers_in_cards():
-    from bot.render import cards
+    from bot.render import delivery_cards, program_cards
 
     service = ProgramService(load("fosdem").program)
     talk = service.talk("callee saved registers").talk
-    (card,) = cards.talk_cards(service.talk("callee saved registers"), service.conference)
+    (card,) = program_cards.talk_cards(service.talk("callee saved registers"), service.conference)
     assert card.fields[0].name == "Speakers"
-    reminder = cards.reminder_card(talk, service.conference, utc("2025-02-01T09:25"), ())
+    reminder = delivery_cards.reminder_card(talk, service.conference, utc("2025-02-01T09:25"), ())
     assert reminder.fields[0].name == "Speakers"

@@ -403,7 +403,8 @@ async def test_agenda_keeps_a_reminded_item_until_it_ends(rig):
 
 
 def test_agenda_card_marks_a_reminded_item(rig):
-    from bot.render.cards import AgendaLine, agenda_cards
+    from bot.render.agenda_cards import agenda_cards
+    from bot.service.reminders import AgendaLine
 
     talk = rig.service.remindable(NOMAD)
     line = AgendaLine(NOMAD, talk.title, talk.slot, 10, "done", ())

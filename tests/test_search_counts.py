@@ -9,7 +9,7 @@ import pytest
 
 from bot.adapters.console import Console
 from bot.clock import FixedClock
-from bot.render import cards
+from bot.render import program_cards
 from bot.render.common import search_counts
 from bot.service import ProgramService
 from bot.service import program_service as searching
@@ -35,7 +35,7 @@ def test_past_the_bound_the_answer_says_more_match(
     monkeypatch.setitem(searching.SEARCH_SHOWN, SearchKind.TALKS, 3)
     answer = service.search("memory")
     assert len(answer.talks) == 3 and answer.more == (SearchKind.TALKS,)
-    (first, *_) = cards.search_cards(answer, service.conference)
+    (first, *_) = program_cards.search_cards(answer, service.conference)
     assert first.description.startswith("3 papers")
     assert "More papers match than are shown: add a word to narrow it." in first.description
 

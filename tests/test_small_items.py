@@ -13,7 +13,7 @@ from bot.adapters.console import Console
 from bot.clock import FixedClock
 from bot.importer.registry import read_source
 from bot.model import Authorship, Conference, Program
-from bot.render import cards, text
+from bot.render import cards, delivery_cards, text
 from bot.render.common import authors_line, conference_title, join_names
 from bot.render.ics import calendar
 from bot.service import ProgramService, QueryError
@@ -79,7 +79,7 @@ def test_every_place_that_lists_speakers_sets_them_apart(fosdem: ProgramService)
     item = talk.talk
     assert "\n  Geert-Jan · Raoul Kramer\n" in text.render_talk(talk, fosdem.conference)
     now = datetime(2025, 1, 1, tzinfo=UTC)
-    line = cards.talk_start_text(item, fosdem.conference, now)
+    line = delivery_cards.talk_start_text(item, fosdem.conference, now)
     assert "— Geert-Jan · Raoul Kramer ·" in line
     (field,) = cards.talk_fields([item], fosdem.conference.tz)
     assert field.value.endswith("\nGeert-Jan · Raoul Kramer")

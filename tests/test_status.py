@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.render import cards
+from bot.render import status_cards
 from bot.render.common import delivery_lines
 from bot.service import ProgramService
 from bot.service.status import DeliveryCount, ProgramFacts, StatusService
@@ -186,14 +186,14 @@ async def test_status_says_in_words_what_each_kind_of_delivery_did_and_why(
                                 "https://example.org/schedule.xml")  # fmt: skip
         status = await StatusService(state).server("osdi24", SERVER, facts)
     assert status.deliveries[DeliveryState.PENDING] == 1692 + 2  # the talk and room lines
-    report = cards.status_report(status)
+    report = status_cards.status_report(status)
     assert report.delivery_lines == (
         "Session announcements: 1,692 planned, 3 sent, 1 skipped (the session has ended),"
         " 2 failed (target gone: 404 Not Found (error code: 10003): Unknown Channel)",
         "Lines as talks start: 1 planned",
         "Room channel lines: 1 planned",
     )
-    card = cards.status_card(report, service.conference)
+    card = status_cards.status_card(report, service.conference)
     fields = {f.name: f.value for f in card.fields}
     assert fields["Announcement deliveries"].startswith("Session announcements: 1,692 planned,")
     assert fields["Program source"] == "Follows `https://example.org/schedule.xml`"

@@ -15,7 +15,7 @@ from bot.adapters.console import OK, USAGE, Console
 from bot.clock import FixedClock
 from bot.importer.registry import read_source
 from bot.model import Program
-from bot.render import cards
+from bot.render import program_cards
 from bot.service import ProgramService, QueryError, WhenError, parse_day
 from bot.service.results import NoMatch, SessionAnswer, TrackAnswer
 from tests.conftest import REAL_PROGRAMS, needs_shared, pacific
@@ -141,7 +141,7 @@ def test_every_fosdem_track_on_every_day_is_listed_exactly_once_across_pages():
             answer = fosdem.track(track, sunday, day)
             assert isinstance(answer, TrackAnswer)
             by_day += [t.key for t in answer.talks]
-            pages = cards.track_cards(answer, fosdem.conference)
+            pages = program_cards.track_cards(answer, fosdem.conference)
             lines = [line for p in pages for f in p.fields for line in f.value.split("\n")]
             assert len(lines) == len(answer.talks)
         assert sorted(by_day) == expected
@@ -153,7 +153,7 @@ def test_a_track_of_943_talks_pages_with_each_talk_once():
     everything = ProgramService(dataclasses.replace(fosdem.program, talks=talks))
     answer = everything.track("everything", datetime(2025, 2, 1, 9, 0, tzinfo=BRUSSELS))
     assert isinstance(answer, TrackAnswer)
-    pages = cards.track_cards(answer, fosdem.conference)
+    pages = program_cards.track_cards(answer, fosdem.conference)
     assert len(pages) > 10
     assert all(p.footer and p.footer.endswith(" · 943 talks") for p in pages)
     lines = [line for p in pages for f in p.fields for line in f.value.split("\n")]
@@ -232,12 +232,12 @@ def test_a_track_named_like_a_room(program: Program):
     service = ProgramService(dataclasses.replace(program, talks=talks))
     as_session = service.session_or_track("grand ballroom abgh", DURING)
     assert isinstance(as_session, SessionAnswer) and as_session.also_track == room
-    card = cards.session_cards(as_session, service.conference)[0]
+    card = program_cards.session_cards(as_session, service.conference)[0]
     assert "“Grand Ballroom ABGH” is also a track: `/track` lists its talks" in card.description
     as_track = service.track(room.lower(), DURING)
     assert isinstance(as_track, TrackAnswer) and as_track.also_room
     assert len(as_track.talks) == len(program.talks) // 2
-    card = cards.track_cards(as_track, service.conference)[0]
+    card = program_cards.track_cards(as_track, service.conference)[0]
     assert "“Grand Ballroom ABGH” is also a room: `/session` shows its day." in card.description
 
 

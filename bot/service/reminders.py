@@ -53,7 +53,7 @@ class Reminded:
 @dataclass(frozen=True, slots=True)
 class TooLate:
     """The item has started (or ended): there is nothing to remind of. The adapters say
-    so with the item's times (see bot.render.cards.too_late_error)."""
+    so with the item's times (see bot.render.agenda_cards.too_late_error)."""
 
     title: str
     slot: Slot

@@ -10,7 +10,7 @@ from bot.adapters.discord.conference_option import CONFERENCE_HELP, ConferenceAr
 from bot.adapters.discord.replies import send_cards, send_text
 from bot.clock import Clock
 from bot.live.conferences import Conferences
-from bot.render import cards
+from bot.render import delivery_cards
 from bot.render.markdown import escape
 from bot.store.state import StateStore
 
@@ -38,5 +38,5 @@ class ChangesCog(commands.Cog):
             await send_text(interaction, text, ephemeral=True)
             return
         title = f"📢 Changes to {escape(service.conference.name)}, newest first"
-        found_cards = cards.changes_cards(found, service.conference, title, dated=True)
+        found_cards = delivery_cards.changes_cards(found, service.conference, title, dated=True)
         await send_cards(interaction, found_cards)

@@ -28,7 +28,7 @@ from bot.adapters.discord.tree import NothingFound
 from bot.changes import RecordedChange
 from bot.clock import Clock
 from bot.live.conferences import Conferences
-from bot.render import cards
+from bot.render import cards, program_cards
 from bot.render.limits import CHOICE_VALUE_MAX, CHOICES_MAX
 from bot.service import ProgramService, QueryError
 from bot.service.board import EVERY_ROOM
@@ -126,7 +126,7 @@ class ProgramCog(commands.Cog):
         at = service.when(when, now) if when else now
         answer = service.next(at, await self._favourites(service, interaction), where)
         streams = await self._streams(interaction, service)
-        await send_cards(interaction, cards.next_cards(answer, service.conference, streams))
+        await send_cards(interaction, program_cards.next_cards(answer, service.conference, streams))
 
     @app_commands.command(
         name="now", description="What is on stage right now, and who is presenting"
@@ -144,7 +144,7 @@ class ProgramCog(commands.Cog):
         favourites = await self._favourites(service, interaction)
         answer = service.now(self.clock.now(), favourites, where)
         streams = await self._streams(interaction, service)
-        await send_cards(interaction, cards.now_cards(answer, service.conference, streams))
+        await send_cards(interaction, program_cards.now_cards(answer, service.conference, streams))
 
     @next_.autocomplete("room")
     @now.autocomplete("room")
@@ -221,11 +221,13 @@ class ProgramCog(commands.Cog):
         if self.cancelled is not None:
             removed = await self.cancelled(service.conference.key)
             if (gone := find_cancelled(service, title, removed)) is not None:
-                await send_cards(interaction, [cards.cancelled_card(gone, service.conference)])
+                await send_cards(
+                    interaction, [program_cards.cancelled_card(gone, service.conference)]
+                )
                 return
         answer = _found(service.talk(title))
         streams = await self._streams(interaction, service)
-        card_list = cards.talk_cards(answer, service.conference, self.clock.now(), streams)
+        card_list = program_cards.talk_cards(answer, service.conference, self.clock.now(), streams)
         await send_cards(interaction, card_list)
 
     @talk.autocomplete("title")
@@ -249,7 +251,7 @@ class ProgramCog(commands.Cog):
     ) -> None:
         service = await self._searching(interaction, conference)
         answer = _found(service.author(name))
-        await send_cards(interaction, cards.author_cards(answer, service.conference))
+        await send_cards(interaction, program_cards.author_cards(answer, service.conference))
 
     @author.autocomplete("name")
     async def author_autocomplete(
@@ -272,9 +274,9 @@ class ProgramCog(commands.Cog):
         if isinstance(answer, NoMatch):
             raise NothingFound(answer)
         if isinstance(answer, TrackAnswer):  # a track across rooms: its talks of the day
-            await send_cards(interaction, cards.track_cards(answer, service.conference))
+            await send_cards(interaction, program_cards.track_cards(answer, service.conference))
             return
-        await send_cards(interaction, cards.session_cards(answer, service.conference))
+        await send_cards(interaction, program_cards.session_cards(answer, service.conference))
 
     @session.autocomplete("name")
     async def session_autocomplete(
@@ -297,7 +299,7 @@ class ProgramCog(commands.Cog):
     ) -> None:  # fmt: skip
         service = await self._searching(interaction, conference)
         answer = _found(service.track(name, self.clock.now(), day))
-        await send_cards(interaction, cards.track_cards(answer, service.conference))
+        await send_cards(interaction, program_cards.track_cards(answer, service.conference))
 
     @track.autocomplete("name")
     async def track_name_autocomplete(
@@ -332,7 +334,7 @@ class ProgramCog(commands.Cog):
         if answer.empty:
             raise NothingFound(NoMatch(answer.query, "paper, person, affiliation or session", ()),
                                hint="Try a title word, a surname or an affiliation.")  # fmt: skip
-        await send_cards(interaction, cards.search_cards(answer, service.conference))
+        await send_cards(interaction, program_cards.search_cards(answer, service.conference))
 
     @app_commands.command(name="about", description="About this conference, its data, and confbot")
     @app_commands.describe(conference=CONFERENCE_HELP)
@@ -341,7 +343,9 @@ class ProgramCog(commands.Cog):
     ) -> None:
         service = self._service(interaction, conference)
         program = service.program
-        card_list = cards.about_cards(service.conference, __version__, ProgramSize.of(program))
+        card_list = program_cards.about_cards(
+            service.conference, __version__, ProgramSize.of(program)
+        )
         await send_cards(interaction, card_list, ephemeral=True)
 
     # -- /schedule ----------------------------------------------------------------------
@@ -361,7 +365,7 @@ class ProgramCog(commands.Cog):
             await send_program_calendar(interaction, service, self.calendars, self.clock.now())
             return
         answer = service.day(day, self.clock.now())
-        await send_cards(interaction, cards.day_cards(answer, service.conference))
+        await send_cards(interaction, program_cards.day_cards(answer, service.conference))
 
     @schedule.autocomplete("day")
     async def schedule_autocomplete(

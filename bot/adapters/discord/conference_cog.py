@@ -39,7 +39,7 @@ from bot.importer.errors import ProgramFileError
 from bot.live.conferences import Conferences, Served, forget_files
 from bot.live.guard import PublicResolver, SourceRefused, check_resolves
 from bot.live.remote import Download, FetchError, RemoteProgram
-from bot.render import cards
+from bot.render import cards, program_cards
 from bot.render.limits import ADDRESS_MAX, MESSAGE_MAX
 from bot.render.markdown import escape
 from bot.render.text import load_details
@@ -138,7 +138,9 @@ class ConferenceCog(commands.Cog):
         tips = "`/conference use` picks the one your questions are about."
         if guild_id is not None:
             tips += " Organisers: `/conference add`, `remove` and `default`."
-        await send_cards(interaction, cards.conference_list_cards(lines, tips), ephemeral=True)
+        await send_cards(
+            interaction, program_cards.conference_list_cards(lines, tips), ephemeral=True
+        )
 
     @conference.command(name="use", description="Pick the conference your questions are about")
     @app_commands.describe(conference="One of the conferences offered here")

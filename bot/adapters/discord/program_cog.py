@@ -26,7 +26,7 @@ from bot.adapters.discord.replies import send_text
 from bot.adapters.discord.tree import ConfView, managed_guild, organisers_group
 from bot.live.conferences import Conferences, Served, decides, who_decides
 from bot.live.sync import Candidate, ProgramFollower, StaleCandidate, records
-from bot.render import cards
+from bot.render import cards, delivery_cards
 from bot.render.common import count_of
 from bot.render.limits import MESSAGE_MAX
 from bot.render.markdown import escape
@@ -59,7 +59,7 @@ def refusal(served: Served) -> str:
 def summary(candidate: Candidate, limit: int = 15) -> str:
     """What a version changes, in a few lines."""
     tz = candidate.service.conference.tz
-    lines = [f"• {cards.change_line(c, tz)}" for c in records(candidate.changes)[:limit]]
+    lines = [f"• {delivery_cards.change_line(c, tz)}" for c in records(candidate.changes)[:limit]]
     more = len(candidate.changes) - limit
     if more > 0:
         lines.append(f"… and {more} more")

@@ -22,7 +22,7 @@ from bot.adapters.discord.replies import send_text
 from bot.adapters.discord.tree import managed_guild, organisers_group, server_only
 from bot.clock import Clock
 from bot.live.conferences import Conferences
-from bot.render import cards
+from bot.render import delivery_cards
 from bot.render.organisers import qa_channel_text
 from bot.service import QueryError
 from bot.service.qa import LEAD_MAX, QAService, filter_named, forecast
@@ -108,7 +108,9 @@ class QACog(commands.Cog):
         ranked.sort(key=lambda r: -r[0])
         title = thread.name
         await interaction.followup.send(
-            cards.questions_text(ranked, title), ephemeral=True, allowed_mentions=NO_MENTIONS
+            delivery_cards.questions_text(ranked, title),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
         )
 
     async def _qa_thread_here(self, interaction: discord.Interaction) -> discord.Thread:

@@ -11,7 +11,7 @@ import discord
 
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.tree import ConfModal, answers_errors
-from bot.render import cards
+from bot.render import delivery_cards
 from bot.service import QueryError
 
 VOTE = "👍"
@@ -35,7 +35,7 @@ async def post_question(interaction: discord.Interaction, question: str) -> None
         raise QueryError("Questions go in a talk's Q&A thread, and need a few words.")
     asker = interaction.user.display_name
     message = await channel.send(
-        cards.question_text(asker, question.strip()), allowed_mentions=NO_MENTIONS
+        delivery_cards.question_text(asker, question.strip()), allowed_mentions=NO_MENTIONS
     )
     await message.add_reaction(VOTE)
     await interaction.response.send_message(

@@ -26,7 +26,7 @@ from bot.adapters.discord.tree import NothingFound, managed_guild, organisers_gr
 from bot.clock import Clock
 from bot.live.conferences import Conferences, Served
 from bot.live.sync import SyncStatus
-from bot.render import cards, ics
+from bot.render import agenda_cards, cards, ics, status_cards
 from bot.render.common import count_of
 from bot.render.limits import MESSAGE_MAX
 from bot.render.markdown import escape, say
@@ -83,12 +83,12 @@ class RemindersCog(commands.Cog):
                                                interaction.guild_id, service, ref,
                                                minutes_before, self.clock.now())  # fmt: skip
         if isinstance(reminded, TooLate):
-            raise cards.too_late_error(reminded, service.conference.tz)
+            raise agenda_cards.too_late_error(reminded, service.conference.tz)
         _wake(served)
         # With the app on their account the bot may DM them anyway; through a server's
         # install it reaches them only if they take DMs from that server's members.
         reach = "" if interaction.is_user_integration() else SERVER_DMS
-        await send_text(interaction, cards.reminded_text(reminded, reach), ephemeral=True)
+        await send_text(interaction, agenda_cards.reminded_text(reminded, reach), ephemeral=True)
 
     @remind.autocomplete("item")
     async def remind_autocomplete(
@@ -114,7 +114,7 @@ class RemindersCog(commands.Cog):
         lines = await self.reminders.agenda(about.key, interaction.user.id, service,
                                             self.clock.now())  # fmt: skip
         if not export:
-            await send_cards(interaction, cards.agenda_cards(lines, about), ephemeral=True)
+            await send_cards(interaction, agenda_cards.agenda_cards(lines, about), ephemeral=True)
             return
         if not lines:
             raise QueryError("You have no reminders to export. `/remind` adds one.")
@@ -264,8 +264,8 @@ class RemindersCog(commands.Cog):
         program = ProgramFacts.of(service.program, served.holder.loaded_at,
                                   served.settings.sources[0].where)  # fmt: skip
         status = await self.statuses.server(served.key, guild_id, program)
-        report = cards.status_report(status, _source_line(served.follower.status))
-        await send_cards(interaction, [cards.status_card(report, service.conference)],
+        report = status_cards.status_report(status, _source_line(served.follower.status))
+        await send_cards(interaction, [status_cards.status_card(report, service.conference)],
                          ephemeral=True)  # fmt: skip
 
     # -- events -------------------------------------------------------------------------
@@ -323,7 +323,7 @@ def _source_line(status: SyncStatus) -> str:
     def when(ts: int | None) -> datetime | None:
         return datetime.fromtimestamp(ts, UTC) if ts is not None else None
 
-    return cards.source_text(
+    return status_cards.source_text(
         checked=when(status.checked_ts),
         changed=when(status.changed_ts),
         changes=status.changes,

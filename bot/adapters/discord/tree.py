@@ -12,9 +12,10 @@ from discord import app_commands
 
 from bot.adapters.discord.respond import send_text
 from bot.live.holder import StillIndexing
-from bot.render.cards import no_match_message, truncate
+from bot.render.cards import truncate
 from bot.render.limits import TYPED_SHOWN_MAX
 from bot.render.markdown import escape
+from bot.render.program_cards import no_match_message
 from bot.service import QueryError, WhenError
 from bot.service.results import NoMatch
 from bot.store.connection import WriteFailed, WriteFailure

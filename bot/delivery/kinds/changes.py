@@ -12,7 +12,7 @@ from bot.delivery.kind import Delivering, DirectKind, Planning, Send, Skip
 from bot.delivery.kinds import announcing
 from bot.delivery.kinds.reminder import followers
 from bot.delivery.shared import post_cards
-from bot.render import cards
+from bot.render import delivery_cards
 from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
 from bot.store.reminders_store import FOLLOWED
 
@@ -58,7 +58,7 @@ class NoticeKind(DirectKind):
         mine = [c for c in changes if c.item_ref in followed or followed & set(c.session_refs)]
         if not mine:
             raise Skip("none of this person's items changed")
-        card = cards.notice_card(mine, conference, "📢 Program update: your items changed")
+        card = delivery_cards.notice_card(mine, conference, "📢 Program update: your items changed")
         return lambda: ctx.sender.send_dm(delivery.target, card)
 
     async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
@@ -81,7 +81,7 @@ class UpdateKind(announcing.AnnouncingKind):
 
     async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
         changes = await _changes(delivery, ctx)
-        found = cards.changes_cards(changes, ctx.service.conference, "📢 Program update")
+        found = delivery_cards.changes_cards(changes, ctx.service.conference, "📢 Program update")
         return lambda: post_cards(ctx.sender, delivery.target, found)
 
 

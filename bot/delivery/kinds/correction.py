@@ -18,7 +18,7 @@ from bot.delivery.kind import Delivering, Planning, Send, Skip
 from bot.delivery.kinds.changes import recent
 from bot.delivery.kinds.room import RoomChannelKind
 from bot.delivery.shared import not_ended
-from bot.render import cards
+from bot.render import delivery_cards
 from bot.render.common import slot_of
 from bot.service.results import SessionTalk
 from bot.store.announcements_store import RoomChannel
@@ -69,7 +69,7 @@ class CorrectionKind(RoomChannelKind):
         if (int(slot.start.timestamp()), int(slot.end.timestamp()), slot.room) == change.old:
             raise Skip("the talk is back where it was")
         not_ended(max(slot.end, slot_of(change.old).end), ctx.now)
-        text = cards.correction_text(talk, change.old, ctx.service.conference)
+        text = delivery_cards.correction_text(talk, change.old, ctx.service.conference)
         return lambda: ctx.sender.post(delivery.target, (), text)
 
 

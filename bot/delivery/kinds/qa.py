@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from bot.delivery.kind import ChannelKind, Delivering, Planning, Send, Skip, describe
 from bot.delivery.shared import still_on
-from bot.render import cards
+from bot.render import delivery_cards
 from bot.service import TALK_REF
 from bot.service import qa as qa_service
 from bot.service.results import SessionTalk
@@ -72,12 +72,12 @@ class ThreadKind(ChannelKind):
     async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
         service = ctx.service
         talk = still_on(service, delivery.item_ref, ctx.now)
-        card = cards.qa_card(talk, service.conference)
+        card = delivery_cards.qa_card(talk, service.conference)
         tags = [t for t in (talk.talk.track, talk.slot.room, talk.session.title) if t]
 
         async def open_thread() -> None:
             thread_id, message_id = await ctx.sender.open_thread(
-                delivery.target, cards.qa_thread_name(talk), card, tags
+                delivery.target, delivery_cards.qa_thread_name(talk), card, tags
             )
             await ctx.state.qa.save_thread(QAThread(
                 delivery.owner, service.conference.key, delivery.item_ref, delivery.target,
@@ -118,17 +118,17 @@ async def _follow_talk(
     """One thread brought in step with its talk's new title, time or room."""
     conference = ctx.service.conference
     was = _signed(thread.signature)
-    card = cards.qa_card(talk, conference)
+    card = delivery_cards.qa_card(talk, conference)
     await ctx.sender.edit_first_message(thread.thread_id, thread.message_id, card)
     if was is None or was[0] != talk.title:
-        await ctx.sender.rename_thread(thread.thread_id, cards.qa_thread_name(talk))
+        await ctx.sender.rename_thread(thread.thread_id, delivery_cards.qa_thread_name(talk))
     await ctx.state.qa.save_thread(replace(thread, signature=signature))
     slot = talk.slot
     if was is not None and was[1] != (int(slot.start.timestamp()), int(slot.end.timestamp()),
                                       slot.room):  # fmt: skip
         try:
             await ctx.sender.post(
-                thread.thread_id, (), cards.thread_moved_text(talk, was[1], conference)
+                thread.thread_id, (), delivery_cards.thread_moved_text(talk, was[1], conference)
             )
         except Exception as exc:  # said at most once: the new signature is kept already
             log.warning("could not tell Q&A thread %d its talk moved: %s", thread.thread_id,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from bot.delivery.kind import Delivering, DirectKind, Planning, Send, Skip
 from bot.delivery.shared import not_ended
 from bot.model import Session
-from bot.render import cards
+from bot.render import delivery_cards
 from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
 from bot.store.reminders_store import FOLLOWED, Reminder, ReminderStatus
 
@@ -47,7 +47,7 @@ class ReminderKind(DirectKind):
             raise Skip("the item is no longer in the program")
         not_ended(item.slot.end, ctx.now)
         talks = service.session_talks(item) if isinstance(item, Session) else ()
-        card = cards.reminder_card(item, service.conference, ctx.now, talks)
+        card = delivery_cards.reminder_card(item, service.conference, ctx.now, talks)
         return lambda: ctx.sender.send_dm(delivery.target, card)
 
     async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:

@@ -17,7 +17,7 @@ from bot.delivery.kind import Delivering, Planning, Send, Skip
 from bot.delivery.kinds import announcing
 from bot.delivery.shared import moment_of, not_ended, post_cards, post_messages, talks_at
 from bot.model import SessionKind
-from bot.render import cards, posts
+from bot.render import delivery_cards, posts
 from bot.service.announcements import ahead, slot_times
 from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
 
@@ -49,7 +49,8 @@ class SlotKind(announcing.AnnouncingKind):
         if not sessions and not talks:
             raise Skip("nothing starts at that time any more")
         not_ended(max([s.slot.end for s in sessions] + [t.slot.end for t in talks]), ctx.now)
-        found = [cards.announcement_card(s, service.session_talks(s), service.conference, ctx.now)
+        found = [delivery_cards.announcement_card(s, service.session_talks(s), service.conference,
+                                                  ctx.now)
                  for s in sessions]  # fmt: skip
         messages = []
         if talks:

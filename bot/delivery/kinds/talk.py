@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from bot.delivery.kind import Delivering, Planning, Send, Skip
 from bot.delivery.kinds import announcing
 from bot.delivery.shared import moment_of, post_messages, still_on, talks_at
-from bot.render import cards, posts
+from bot.render import delivery_cards, posts
 from bot.service import TALK_REF
 from bot.service.announcements import ahead, talk_starts
 from bot.service.results import SessionTalk
@@ -46,7 +46,9 @@ class TalkKind(announcing.AnnouncingKind):
         talks = await _still_to_tell(delivery, ctx)
         if len(talks) == 1:
             streams = await ctx.state.streams.urls(delivery.owner, ctx.conference)
-            text = cards.talk_start_text(talks[0], ctx.service.conference, ctx.now, streams)
+            text = delivery_cards.talk_start_text(
+                talks[0], ctx.service.conference, ctx.now, streams
+            )
             return lambda: ctx.sender.post(delivery.target, (), text)
         return await _together(talks, delivery, ctx)
 
@@ -84,7 +86,7 @@ async def talk_start(delivery: Delivery, ctx: Delivering) -> Send:
     room channel's post says the same)."""
     talk = still_on(ctx.service, delivery.item_ref, ctx.now)
     streams = await ctx.state.streams.urls(delivery.owner, ctx.conference)
-    text = cards.talk_start_text(talk, ctx.service.conference, ctx.now, streams)
+    text = delivery_cards.talk_start_text(talk, ctx.service.conference, ctx.now, streams)
     return lambda: ctx.sender.post(delivery.target, (), text)
 
 

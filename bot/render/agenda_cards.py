@@ -1,0 +1,67 @@
+"""A person's own reminders: what /remind answers (when the DM will come, or that the
+item has started) and /agenda's cards.
+
+The card itself and its pages are bot.render.cards."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from bot.model import Conference
+from bot.render import timefmt
+from bot.render.cards import GREY, Card, fit, paged, when_with_day
+from bot.render.common import count_of
+from bot.render.markdown import escape, say
+from bot.render.pager import Entry, Piece
+from bot.service.program_service import QueryError
+from bot.service.reminders import AgendaLine, Reminded, TooLate
+
+
+def reminded_text(reminded: Reminded, reach: str = "") -> str:
+    """/remind's answer: when the DM will come. `reach`: what the person must allow for
+    it to reach them, if anything."""
+    due, start = int(reminded.due.timestamp()), int(reminded.start.timestamp())
+    when = ("right away: it starts sooner than that" if reminded.right_away
+            else f"<t:{due}:F> (<t:{due}:R>)")  # fmt: skip
+    return say(
+        f"⏰ I'll DM you about **{{title}}** {when}, {reminded.minutes_before} min before it"
+        f" starts at <t:{start}:t>.{reach} `/agenda` lists yours.",
+        title=reminded.title,
+    )
+
+
+def too_late_error(too_late: TooLate, tz: ZoneInfo) -> QueryError:
+    """/remind for an item that has started: the error that says so, with its times."""
+    state = "ended" if too_late.ended else "already started"
+    return QueryError(
+        f"“{{title}}” {state} ({timefmt.span(too_late.slot, tz)}),"
+        " so there is nothing to remind you of.",
+        title=too_late.title,
+    )
+
+
+def agenda_cards(lines: Sequence[AgendaLine], conference: Conference) -> list[Card]:
+    tz = conference.tz
+    title = f"Your agenda at {escape(conference.name)}"
+    if not lines:
+        text = "You have no reminders. Use `/remind` with a talk or a session to add one."
+        return [fit(Card(title, text, colour=GREY))]
+    fields: list[Piece] = []
+    for line in lines:
+        reminder = (
+            "✅ Reminded" if line.status == "done" else f"Reminder {line.minutes_before} min before"
+        )
+        value = f"{when_with_day(line.slot, tz)}\n{reminder}"
+        if line.slot.room:
+            value += f" · 📍 {escape(line.slot.room)}"
+        if line.status == "failed":
+            value += "\n⚠️ Could not be delivered: your DMs are closed to this server."
+        if line.clashes:
+            value += "\n⚠️ Clashes with: " + "; ".join(map(escape, line.clashes))
+        fields.append(Entry(escape(line.title), value))
+    clashes = sum(bool(line.clashes) for line in lines)
+    description = f"{count_of(len(lines), 'item')} you follow, in time order, until each ends."
+    if clashes:
+        description += f" ⚠️ {clashes} overlap another item: you cannot be in two rooms at once."
+    return paged(Card(title, description), fields, count_of(len(lines), "item"))

@@ -1,0 +1,255 @@
+"""What the deliveries send, as cards and lines: a reminder's DM, a session's
+announcement, a talk's start line, changes (lines, pages, a person's notice, a version's
+heading), a room's correction, and a talk's Q&A thread (its card, name, moved line,
+questions).
+
+The card itself, its limits and pages are bot.render.cards."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+from bot.changes import RecordedChange
+from bot.model import Conference, Session, SessionKind
+from bot.render import timefmt
+from bot.render.cards import (
+    GOLD,
+    GREEN,
+    PAGE_BUDGET,
+    Card,
+    Field,
+    derived_footer,
+    fit,
+    link_target,
+    page_label,
+    paged,
+    people_word,
+    stamp,
+    talk_fields,
+    truncate,
+    when_with_day,
+)
+from bot.render.common import (
+    Place,
+    abstract_excerpt,
+    authors_line,
+    count_of,
+    group_label,
+    join_names,
+    slot_of,
+    watch_of,
+    what_changed,
+)
+from bot.render.limits import MESSAGE_MAX, THREAD_NAME_MAX
+from bot.render.markdown import escape
+from bot.render.pager import Line, Piece, Section
+from bot.service.results import SessionTalk
+from bot.service.watch import NO_STREAMS
+
+# -- reminders and announcements ----------------------------------------------------------
+
+
+def _lead(start: datetime, now: datetime) -> str:
+    """'Starts in 10 min', or 'Started 3 min ago' for a delivery that is late."""
+    if now >= start:
+        return f"Started {timefmt.relative(start, now)} (sent late)"
+    return f"Starts {timefmt.relative(start, now)}"
+
+
+def reminder_card(
+    item: SessionTalk | Session,
+    conference: Conference,
+    now: datetime,
+    talks: Sequence[SessionTalk] = (),
+) -> Card:
+    """The DM before a talk or a session (with the session's talks)."""
+    tz = conference.tz
+    description = f"**{_lead(item.slot.start, now)}** · {when_with_day(item.slot, tz)}"
+    if item.slot.room:
+        description += f"\n📍 {escape(item.slot.room)}"
+    if isinstance(item, SessionTalk) and (label := group_label(item)):
+        session = "Session" if item.session.kind is not SessionKind.ROOM_BLOCK else "Track"
+        description += f"\n{session}: {escape(label)}"
+        fields = [Field(people_word(conference), escape(authors_line(item.talk.authors)))]
+        url = item.talk.url
+    else:
+        fields = talk_fields(talks, tz)
+        url = None
+    page = page_label(conference)
+    links = ((page, url),) if url else ()
+    footer = derived_footer([item], conference)
+    card = Card(f"⏰ {escape(item.title)}", description, url=url, colour=GREEN,
+                fields=tuple(fields), footer=footer, links=links)  # fmt: skip
+    return fit(card)
+
+
+def announcement_card(
+    session: Session, talks: Sequence[SessionTalk], conference: Conference, now: datetime
+) -> Card:
+    tz = conference.tz
+    description = f"**{_lead(session.slot.start, now)}** · {when_with_day(session.slot, tz)}"
+    if session.slot.room:
+        description += f"\n📍 {escape(session.slot.room)}"
+    fields = tuple(talk_fields(talks, tz, relative=False))
+    footer = derived_footer(talks, conference)
+    return fit(Card(f"📣 {escape(session.title)}", description, fields=fields, footer=footer))
+
+
+def talk_start_text(
+    talk: SessionTalk, conference: Conference, now: datetime,
+    streams: Mapping[str, str] = NO_STREAMS,
+) -> str:  # fmt: skip
+    tz = conference.tz
+    room = f" in {escape(talk.slot.room)}" if talk.slot.room else ""
+    names = [a.name for a in talk.talk.authors]
+    by = escape(join_names(names[:3])) + (" et al." if len(names) > 3 else "")
+    late = f" (started {timefmt.relative(talk.slot.start, now)})" if now > talk.slot.start else ""
+    watching = watch_of(talk, max(now, talk.slot.start), streams)
+    target = link_target(watching.url) if watching else None
+    live = f" · 📺 [{watching.label}](<{target}>)" if watching and target else ""
+    return truncate(
+        f"▶️ Now{room}: **{escape(talk.title)}** — {by} · {stamp(talk.slot.start, 't')}{late}"
+        f" ({timefmt.time_of(talk.slot, tz)}){live}",
+        MESSAGE_MAX,
+    )
+
+
+def change_line(change: RecordedChange, tz: ZoneInfo) -> str:
+    """'**Title** — moved: <time>, Ballroom → <time>, Hall B', each time a Discord
+    timestamp followed by the conference's local time."""
+
+    def where(place: Place) -> str:
+        slot = slot_of(place)
+        text = f"{stamp(slot.start, 'f')} ({timefmt.span(slot, tz, with_day=True)})"
+        return text + (f", {escape(slot.room)}" if slot.room else "")
+
+    return f"**{escape(change.title)}** — {what_changed(change, where, escape)}"
+
+
+def changes_cards(
+    changes: Sequence[RecordedChange], conference: Conference, title: str, dated: bool = False
+) -> list[Card]:
+    """Change lines, a page per card when there are many, each change on one of them.
+    `dated` (/changes, where versions of several days meet): each version's changes
+    under the time it came, that heading repeated on a page that starts amid them."""
+    tz = conference.tz
+    if not dated:
+        pieces: list[Piece] = [Line(f"• {change_line(c, tz)}") for c in changes]
+    else:
+        pieces = [
+            Section(version_heading(group[0].applied_ts, tz),
+                    tuple(f"• {change_line(c, tz)}" for c in group))
+            for _, found in groupby(changes, key=lambda c: c.sync_id)
+            if (group := list(found))
+        ]  # fmt: skip
+    return paged(Card(title, colour=GOLD), pieces, count_of(len(changes), "change"))
+
+
+def notice_card(changes: Sequence[RecordedChange], conference: Conference, title: str) -> Card:
+    """A person's own changes in one DM (a notice is one message, sent once): as many
+    lines as fit on a page, then how many more there are and where to read them all,
+    so no change goes unmentioned."""
+    lines = [f"• {change_line(c, conference.tz)}" for c in changes]
+    shown, size = 0, 0
+    for line in lines:
+        if size + len(line) + 1 > PAGE_BUDGET:
+            break
+        shown, size = shown + 1, size + len(line) + 1
+    shown = max(shown, 1)  # a first line too long is cut within itself by fit
+    more = len(lines) - shown
+    tail = [f"…and {more} more: `/changes` lists every change."] if more else []
+    return fit(Card(title, description="\n".join(lines[:shown] + tail), colour=GOLD))
+
+
+def version_heading(applied_ts: int, tz: ZoneInfo) -> str:
+    """'🕒 Version of Wed Jul 10, 11:02 PDT (<t:…:R>)': when a new version came, in the
+    conference's zone, and how long ago in the reader's."""
+    at = datetime.fromtimestamp(applied_ts, UTC)
+    local = f"{timefmt.day_label(at, tz)}, {timefmt.clock(at, tz)} {timefmt.zone(at, tz)}"
+    return f"🕒 **Version of {local}** ({stamp(at, 'R')})"
+
+
+def qa_thread_name(talk: SessionTalk) -> str:
+    """A forum post's title: the talk's as written (Discord allows 100 characters, and
+    shows no Markdown in channel names, so nothing is escaped here)."""
+    return truncate(talk.title, THREAD_NAME_MAX)
+
+
+def correction_text(talk: SessionTalk, was: Place, conference: Conference) -> str:
+    """The line a room's channel gets when the talk on there moves or is delayed: what
+    is new first ('now starts 10:05, 5 min later', 'moved to Hall B'), then what it was."""
+    tz = conference.tz
+    slot, before = talk.slot, slot_of(was)
+    said = []
+    if slot.room != before.room:
+        said.append(f"moved to {escape(slot.room)}" if slot.room else "moved out of this room")
+    if slot.start != before.start:
+        minutes = round((slot.start - before.start).total_seconds() / 60)
+        later = timefmt.relative(slot.start, before.start).removeprefix("in ").removesuffix(" ago")
+        moment = (timefmt.clock(slot.start, tz) if slot.start.astimezone(tz).date()
+                  == before.start.astimezone(tz).date() else timefmt.span(slot, tz))  # fmt: skip
+        said.append(f"now starts {moment} ({stamp(slot.start, 't')}), {later}"
+                    f" {'later' if minutes > 0 else 'earlier'}")  # fmt: skip
+    elif slot.end != before.end:
+        said.append(f"now ends {timefmt.clock(slot.end, tz)} ({stamp(slot.end, 't')})")
+    old_room = f", {escape(before.room)}" if before.room and before.room != slot.room else ""
+    return truncate(
+        f"⚠️ Correction: **{escape(talk.title)}** {' and '.join(said)}"
+        f" (was {timefmt.span(before, tz, with_day=False)}{old_room}).",
+        MESSAGE_MAX,
+    )
+
+
+def thread_moved_text(talk: SessionTalk, was: Place, conference: Conference) -> str:
+    """The line a talk's Q&A thread gets when the talk moves: where and when now first,
+    then what it was."""
+    tz = conference.tz
+    slot, before = talk.slot, slot_of(was)
+    room = f", 📍 {escape(slot.room)}" if slot.room else ""
+    old_room = f", {escape(before.room)}" if before.room and before.room != slot.room else ""
+    return truncate(
+        f"🕒 **This talk moved**: now {when_with_day(slot, tz)}{room}"
+        f" (was {timefmt.span(before, tz)}{old_room}).",
+        MESSAGE_MAX,
+    )
+
+
+def qa_card(talk: SessionTalk, conference: Conference) -> Card:
+    """The first message of a talk's Q&A thread: what, who, when, where, and how to ask."""
+    tz = conference.tz
+    item = talk.talk
+    lines = []
+    if item.authors:
+        lines.append(f"By {escape(authors_line(item.authors))}")
+    lines.append(when_with_day(item.slot, tz) + (" (approximate)" if item.slot.approximate else ""))
+    if item.slot.room:
+        lines.append(f"📍 {escape(item.slot.room)}")
+    if item.abstract:
+        lines.append("\n" + escape(abstract_excerpt(item.abstract, 300)))
+    lines.append(
+        "\nPress **Ask a question** (or use `/ask` here): each question is posted on its own"
+        " so people can vote with 👍. The chair sees them ranked with `/questions`."
+    )
+    links: tuple[tuple[str, str], ...] = ((page_label(conference), item.url),) if item.url else ()
+    links += tuple((link.title, link.url) for link in item.links[:3])
+    return fit(Card(f"💬 {escape(talk.title)}", "\n".join(lines), url=item.url, links=links,
+                    ask=True))  # fmt: skip
+
+
+def question_text(asker: str, question: str) -> str:
+    """A question as posted in its thread: who asks (escaped, never a ping), and what."""
+    return truncate(f"❓ **{escape(asker)}** asks:\n{escape(question)}", MESSAGE_MAX)
+
+
+def questions_text(ranked: Sequence[tuple[int, str, str]], title: str) -> str:
+    """/questions: (votes, asker's question line, jump URL), most votes first."""
+    if not ranked:
+        return f"No questions yet for **{escape(title)}**."
+    lines = [f"Questions for **{escape(title)}**, most 👍 first:"]
+    for rank, (votes, text, url) in enumerate(ranked[:20], start=1):
+        jump = f" ([jump]({target}))" if (target := link_target(url)) else ""
+        lines.append(f"{rank}. {votes} 👍 · {truncate(text, 150)}{jump}")
+    return truncate("\n".join(lines), MESSAGE_MAX)

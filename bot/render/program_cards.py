@@ -1,0 +1,607 @@
+"""Cards that answer attendees' lookups and say what's on: /next and /now (cards for a
+few items, the compact board for many), a talk, a person, a session, a track, a day,
+/search, /about, a cancelled talk, no match, and the conferences offered here.
+
+The card itself, its limits and pages are bot.render.cards."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.model import Conference, Event, Session, SessionKind, Slot
+from bot.render import board, timefmt
+from bot.render.cards import (
+    BLUE,
+    GOLD,
+    GREY,
+    Card,
+    Field,
+    derived_footer,
+    fit,
+    link_target,
+    page_label,
+    paged,
+    paginate,
+    people_word,
+    stamp,
+    talk_fields,
+    truncate,
+    when,
+    when_with_day,
+)
+from bot.render.common import (
+    abstract_excerpt,
+    as_it_was,
+    author_groups,
+    authors_line,
+    block_heading,
+    conference_title,
+    count_of,
+    derived_note,
+    event_extra,
+    group_label,
+    item_kind,
+    item_place,
+    join_names,
+    repeated_titles,
+    search_counts,
+    size_text,
+    watch_of,
+    weekdays,
+)
+from bot.render.limits import EMBED_FIELD_NAME_MAX, TYPED_SHOWN_MAX
+from bot.render.markdown import escape, escape_all
+from bot.render.pager import Entry, Group, Line, Piece
+from bot.service.cancelled import CancelledTalk
+from bot.service.results import (
+    AuthorAnswer,
+    DayAnswer,
+    NextAnswer,
+    NoMatch,
+    NowAnswer,
+    PersonTalks,
+    Phase,
+    ProgramItem,
+    ProgramSize,
+    SearchAnswer,
+    SessionAnswer,
+    SessionBlock,
+    SessionTalk,
+    TalkAnswer,
+    TrackAnswer,
+    Where,
+)
+from bot.service.watch import NO_STREAMS, Watch
+from bot.template import fill
+
+# -- items --------------------------------------------------------------------------------
+
+
+def item_field(
+    item: ProgramItem, tz: ZoneInfo, label: str, *, authors: bool = True,
+    watching: Watch | None = None,
+) -> Field:  # fmt: skip
+    lines = [when(item.slot, tz)]
+    place = escape(item_place(item))
+    if place:
+        lines.append(place)
+    if isinstance(item, SessionTalk):
+        if authors and item.talk.authors:  # community talks may name no speaker
+            lines.append(f"By {escape(authors_line(item.talk.authors))}")
+        if item.talk.award:
+            lines.append(f"🏆 {escape(item.talk.award)}")
+        if watching and (target := link_target(watching.url)):
+            lines.append(f"📺 [{watching.label}]({target})")
+        title: str = escape(item.title)
+    else:
+        assert isinstance(item, Event)
+        if extra := event_extra(item):
+            lines.append(escape(extra))
+        title = f"{escape(item_kind(item))}: {escape(item.title)}"
+    return Field(truncate(f"{label} · {title}", EMBED_FIELD_NAME_MAX), "\n".join(lines))
+
+
+def _as_of(at: datetime, tz: ZoneInfo) -> str:
+    local = f"{timefmt.day_label(at, tz)}, {timefmt.clock(at, tz)} {timefmt.zone(at, tz)}"
+    return f"As of {stamp(at, 'f')} · {local}"
+
+
+def _also_open(event: ProgramItem) -> str:
+    """A background item (badge pickup) beside what is on stage."""
+    return f"Also open: {escape(event.title)}" + (
+        f" ({escape(event.slot.room)})" if event.slot.room else ""
+    )
+
+
+def _ended(conference: Conference) -> str:
+    return (
+        f"{escape(conference.name)} has ended. `/paper` and `/author` still find every talk;"
+        f" to see it as it was, ask `/next when: {as_it_was(conference)}`."
+    )
+
+
+def _day_of(moment: datetime, at: datetime, tz: ZoneInfo) -> str:
+    if moment.astimezone(tz).date() != at.astimezone(tz).date():
+        return f" ({timefmt.day_label(moment, tz)})"
+    return ""
+
+
+def _where_note(where: Where) -> str:
+    """How a filter value was taken ("a track, not a room"), if it was taken otherwise."""
+    if where.note is None:
+        return ""
+    return "\n" + fill(where.note, {"found": where.found or ""}, escape)
+
+
+def _ambient_lines(items: Sequence[ProgramItem], tz: ZoneInfo) -> str:
+    """Background items: a line each for one or two (badge pickup), else one line."""
+    if len(items) <= 2:
+        return "".join(f"\n{_also_open(e)} until {stamp(e.slot.end, 't')}" for e in items)
+    return "\n" + (board.also_open(items, escape, tz) or "")
+
+
+def next_cards(
+    answer: NextAnswer, conference: Conference, streams: Mapping[str, str] = NO_STREAMS
+) -> list[Card]:
+    """Cards for a few items; the compact board (a line per talk) for many."""
+    tz = conference.tz
+    at = answer.at
+    title = f"What's next at {escape(conference.name)}{board.where_label(answer.where, escape)}"
+    stamp_line = _as_of(at, tz) + _where_note(answer.where)
+    if answer.phase is Phase.AFTER:
+        text = f"{_ended(conference)} Thanks for coming!"
+        return [fit(Card(title, f"{stamp_line}\n\n{text}", colour=GREY))]
+    description = stamp_line
+    footer = derived_footer(board.shown_items(answer), conference)
+    if answer.phase is Phase.BEFORE and answer.opening:
+        first = answer.opening[0].slot.start
+        description += (
+            f"\n\n**{escape(conference.name)} opens {stamp(first, 'R')}**, {stamp(first, 'F')}."
+        )
+    if not answer.upcoming and not answer.next_talks:
+        description += "\n\n" + _last_item(answer.where, conference)
+    opening = board.opening_soon(answer.opening_soon, escape, tz, lambda m: stamp(m, "R"))
+    if board.compact(answer):
+        sections = board.next_sections(answer, escape, lambda m: _board_time(m, at, tz), tz)
+        also = [x for x in (board.also_open(answer.ambient, escape, tz), opening) if x]
+        return _board_cards(Card(title, description, footer=footer), sections, "\n".join(also))
+    fields: list[Field] = []
+    if answer.phase is Phase.BEFORE and answer.opening:
+        fields += [item_field(i, tz, "Opens", authors=False) for i in answer.opening]
+    fields += [item_field(i, tz, "On now", watching=watch_of(i, at, streams))
+               for i in answer.current]  # fmt: skip
+    fields += [item_field(i, tz, "Next" + _day_of(i.slot.start, at, tz))
+               for i in (*answer.upcoming, *answer.soon)]  # fmt: skip
+    label = "First talk" if answer.upcoming else "Next talk"
+    fields += [item_field(t, tz, label + _day_of(t.slot.start, at, tz)) for t in answer.next_talks]
+    description += _ambient_lines(answer.ambient, tz) + (f"\n{opening}" if opening else "")
+    return paginate(Card(title, description, footer=footer), fields)
+
+
+def _last_item(where: Where, conference: Conference) -> str:
+    if where.any:
+        return f"Nothing more{board.where_label(where, escape)} at {escape(conference.name)}."
+    return f"That is the last item of {escape(conference.name)}."
+
+
+def _board_time(moment: datetime, at: datetime, tz: ZoneInfo) -> str:
+    """How soon a start time on the board is (with its day if not today)."""
+    return f"{stamp(moment, 'R')}{_day_of(moment, at, tz)}"
+
+
+# A page of the board: its lines, well under Discord's 4096 for a description.
+BOARD_PAGE = 3900
+
+
+def _board_cards(base: Card, sections: Sequence[board.Section], also: str | None) -> list[Card]:
+    """The board's sections as descriptions, a page when the last is full; a section
+    that goes on to the next page names itself again there. Every line is on one page.
+    The "Also open" line stays on the first page, under its heading lines."""
+    head = base.description + (f"\n{also}" if also else "")
+    pages: list[list[str]] = [[]]
+    size = len(head)
+    for section in sections:
+        heading = f"**{section.heading}**" + (f" · {section.detail}" if section.detail else "")
+        lines = [f"\n{heading}", *section.lines]
+        for n, line in enumerate(lines):
+            cost = len(line) + 1
+            if size + cost > BOARD_PAGE and pages[-1]:
+                pages.append([] if n == 0 else [f"{heading} (continued)"])
+                size = len(base.description) + sum(len(x) + 1 for x in pages[-1])
+            pages[-1].append(line)
+            size += cost
+    count = len(pages)
+    cards = []
+    for i, page in enumerate(pages, start=1):
+        top = head if i == 1 else base.description
+        footer = base.footer
+        if count > 1:
+            footer = f"Page {i} of {count}" + (f" · {base.footer}" if base.footer else "")
+        cards.append(fit(replace(base, description="\n".join([top, *page]), footer=footer)))
+    return cards
+
+
+def now_cards(
+    answer: NowAnswer, conference: Conference, streams: Mapping[str, str] = NO_STREAMS
+) -> list[Card]:
+    tz = conference.tz
+    at = answer.at
+    title = f"On now at {escape(conference.name)}{board.where_label(answer.where, escape)}"
+    description = _as_of(at, tz) + _where_note(answer.where)
+    if answer.phase is Phase.BEFORE:
+        description += f"\n\n{escape(conference.name)} has not started yet. Try `/next`."
+    elif answer.phase is Phase.AFTER:
+        description += f"\n\n{_ended(conference)}"
+    elif not answer.current:
+        description += "\n\nNothing is on stage right now. Try `/next`."
+    footer = derived_footer(answer.current, conference)
+    if board.compact(answer):
+        sections = board.now_sections(answer, escape, tz)
+        also = board.also_open(answer.ambient, escape, tz)
+        return _board_cards(Card(title, description, footer=footer), sections, also)
+    fields = [item_field(i, tz, "On now", watching=watch_of(i, at, streams))
+              for i in answer.current]  # fmt: skip
+    if len(answer.ambient) <= 2:
+        for e in answer.ambient:
+            description += f"\n{_also_open(e)}"
+    else:
+        description += "\n" + (board.also_open(answer.ambient, escape, tz) or "")
+    return paginate(Card(title, description, footer=footer), fields)
+
+
+def talk_cards(
+    answer: TalkAnswer,
+    conference: Conference,
+    now: datetime | None = None,
+    streams: Mapping[str, str] = NO_STREAMS,
+) -> list[Card]:
+    """The talk; with `now`, a "Watch live" button while it runs, "Recording" after."""  # fmt: skip
+    tz = conference.tz
+    staged = answer.talk
+    talk = staged.talk
+    label = group_label(staged)
+    description = f"**{escape(label)}**\n" if label else ""
+    if talk.subtitle:
+        description = f"*{escape(talk.subtitle)}*\n" + description
+    description += when_with_day(talk.slot, tz)
+    if talk.slot.approximate:
+        description += " (approximate)"
+    if talk.slot.room:
+        description += f"\n📍 {escape(talk.slot.room)}"
+    if talk.award:
+        description += f"\n🏆 **{escape(talk.award)}**"
+    fields = [
+        Field(
+            escape(affiliation) if affiliation else people_word(conference),
+            escape(join_names(names)),
+        )
+        for names, affiliation in author_groups(talk.authors)
+    ]
+    fields = _merge_author_fields(fields)
+    if talk.page is not None:
+        fields.append(Field("Proceedings", f"page {talk.page}", inline=True))
+    if kind := " · ".join(escape(x) for x in (talk.kind, talk.language) if x):
+        fields.append(Field("Type", kind, inline=True))
+    if talk.do_not_record:
+        fields.append(Field("Recording", "Not recorded (the speakers asked)", inline=True))
+    if talk.abstract:
+        fields.append(Field("Abstract", escape(abstract_excerpt(talk.abstract, 900))))
+    if answer.runners_up:
+        repeated = repeated_titles(answer)
+        shown = [_listed(t, tz) if t.title.casefold() in repeated else escape(t.title)
+                 for t in answer.runners_up]  # fmt: skip
+        lines = ["• " + line for line in shown]
+        fields.append(Field("Also close", "\n".join(lines)))
+    page = page_label(conference)
+    links: tuple[tuple[str, str], ...] = ((page, talk.url),) if talk.url else ()
+    if now is not None and (watching := watch_of(staged, now, streams)):
+        links = ((watching.label, watching.url), *links)
+    links += tuple((link.title, link.url) for link in talk.links[:4])
+    footer = derived_footer([staged], conference)
+    base = Card(
+        escape(talk.title),
+        description,
+        url=talk.url,
+        colour=GOLD if talk.award else BLUE,
+        footer=footer,
+        links=links,
+        calendar=f"p:{talk.key}",
+    )
+    return paginate(base, fields)
+
+
+def _merge_author_fields(fields: list[Field]) -> list[Field]:
+    """Long author lists (HongMeng's 15) stay readable: at most 20 affiliation fields."""
+    if len(fields) <= 20:
+        return fields
+    rest = "; ".join(f"{f.value} ({escape(f.name)})" for f in fields[19:])
+    return [*fields[:19], Field("More authors", rest)]
+
+
+def author_cards(answer: AuthorAnswer, conference: Conference) -> list[Card]:
+    tz = conference.tz
+    if len(answer.people) == 1:
+        person = answer.people[0]
+        return paginate(
+            Card(escape(person.name), _talks_count(person, conference)),
+            _person_fields(person, tz),
+        )
+    title = f"{len(answer.people)} people match “{escape(answer.query)}”"
+    cards: list[Card] = []
+    for person in answer.people:
+        cards += paginate(
+            Card(title, f"**{escape(person.name)}** — {_talks_count(person, conference)}"),
+            _person_fields(person, tz),
+        )
+    if len(cards) > 1:
+        cards = [
+            replace(c, footer=f"Page {i} of {len(cards)}") for i, c in enumerate(cards, start=1)
+        ]
+    return [fit(c) for c in cards]
+
+
+def _talks_count(person: PersonTalks, conference: Conference) -> str:
+    return count_of(len(person.talks), conference.item_noun)
+
+
+def _person_fields(person: PersonTalks, tz: ZoneInfo) -> list[Field]:
+    fields = []
+    for authored in person.talks:
+        talk = authored.talk
+        lines = [when_with_day(talk.slot, tz), escape(item_place(talk))]
+        if authored.authorship.affiliation:
+            lines.append(f"as {escape(authored.authorship.affiliation)}")
+        fields.append(Field(escape(talk.title), "\n".join(lines)))
+    return fields
+
+
+def session_cards(answer: SessionAnswer, conference: Conference) -> list[Card]:
+    tz = conference.tz
+    session = answer.session
+    description = when_with_day(session.slot, tz)
+    if session.slot.room:
+        description += f"\n📍 {escape(session.slot.room)}"
+    if session.chairs:
+        description += f"\nChair: {escape(join_names(list(session.chairs)))}"
+    description += "".join(f"\n{note}" for note in _block_notes(answer))
+    pieces: list[Piece] = [Entry(f.name, f.value) for f in talk_fields(answer.talks, tz)]
+    if answer.runners_up:
+        pieces.append(Group("Other sessions", tuple(escape(s.title) for s in answer.runners_up)))
+    footer = derived_footer(answer.talks, conference)
+    base = Card(escape(session.title), description, footer=footer, calendar=f"s:{session.key}")
+    return paged(base, pieces, count_of(len(answer.talks), conference.item_noun))
+
+
+def _block_notes(answer: SessionAnswer) -> list[str]:
+    """Under a room's or a devroom's block: the other days it has one, and where a
+    track of the same name is listed."""
+    notes = []
+    if answer.other_days:
+        notes.append(f"Also on {weekdays(answer.other_days)}: add the day to the name.")
+    if answer.also_track:
+        name = escape(answer.also_track)
+        notes.append(f"“{name}” is also a track: `/track` lists its talks in every room.")
+    return notes
+
+
+def track_cards(answer: TrackAnswer, conference: Conference) -> list[Card]:
+    """A track's talks across rooms: under each day, a line per talk in time order (time,
+    title, room), through the one pager, so every talk is on exactly one page."""
+    tz = conference.tz
+    on = f"{answer.day:%A, %B} {answer.day.day}" if answer.day else "every day"
+    title = f"{escape(answer.track)} · {on}"
+    lines = [f"{count_of(len(answer.talks), conference.item_noun)} in"
+             f" {count_of(len(answer.rooms), 'room')}"
+             + ("" if answer.day else f" on {weekdays(answer.days)}") + "."]  # fmt: skip
+    if answer.other_days:
+        lines.append(f"Also on {weekdays(answer.other_days)}: `/track` lists every day.")
+    if answer.also_room:
+        lines.append(f"“{escape(answer.track)}” is also a room: `/session` shows its day.")
+    lines.append(f"Times are {conference.timezone} local time.")
+    pieces: list[Piece] = []
+    for day in answer.days if answer.day is None else (answer.day,):
+        talks = [t for t in answer.talks if t.session.day == day]
+        pieces.append(Group(f"{day:%A, %B} {day.day}", tuple(_track_line(t, tz) for t in talks)))
+    footer = derived_footer(answer.talks, conference)
+    base = Card(title, "\n".join(lines), footer=footer)
+    return paged(base, pieces, count_of(len(answer.talks), conference.item_noun))
+
+
+def _track_line(talk: SessionTalk, tz: ZoneInfo) -> str:
+    """'`10:30` Title · 📍 Room': a talk of a track, its day the heading above."""
+    room = f" · 📍 {escape(talk.slot.room)}" if talk.slot.room else ""
+    return f"{_short_time(talk.slot, tz)} {escape(talk.title)}{room}"
+
+
+def day_cards(answer: DayAnswer, conference: Conference) -> list[Card]:
+    """A day at a glance: each session or room a heading with a line per talk, other
+    events a field each. A room's day longer than a field continues in the next field
+    (on the next page if need be): every talk of the day is on a page, once."""
+    tz = conference.tz
+    day = answer.day
+    starts = _short_times([item.slot for item in answer.items], tz)
+    lines = _talk_lines([t for i in answer.items if isinstance(i, SessionBlock)
+                         for t in i.talks], tz)  # fmt: skip
+    done = 0  # talks of `lines` listed
+    pieces: list[Piece] = []
+    for item, start in zip(answer.items, starts, strict=True):
+        if isinstance(item, SessionBlock):
+            talks = lines[done : done + len(item.talks)]
+            done += len(item.talks)
+            heading = block_heading(item.session, with_room=False)  # the room goes below
+            head = f"{start} {escape(heading)}"
+            room = item.slot.room if item.session.kind is not SessionKind.ROOM_BLOCK else None
+            pieces.append(Group(head, (*([f"📍 {escape(room)}"] if room else []), *talks)))
+        else:
+            room = f"📍 {escape(item.slot.room)}" if item.slot.room else "\u200b"
+            extra = event_extra(item)
+            value = room + (f"\n{escape(extra)}" if extra else "")
+            kind = escape(item_kind(item))
+            head = f"{start} {kind}: {escape(item.title)}"
+            pieces.append(Entry(head, value))
+    title = f"{escape(conference.name)} · {day:%A, %B} {day.day}"
+    footer = derived_footer(answer.items, conference)
+    description = f"Times are {conference.timezone} local time."
+    return paged(Card(title, description, footer=footer), pieces, _day_count(answer, conference))
+
+
+def _day_count(answer: DayAnswer, conference: Conference) -> str:
+    """'484 talks', or '484 talks, 12 other events': what a day's pages hold."""
+    talks = sum(len(i.talks) for i in answer.items if isinstance(i, SessionBlock))
+    others = sum(not isinstance(i, SessionBlock) for i in answer.items)
+    told = count_of(talks, conference.item_noun)
+    return told + (f", {count_of(others, 'other event')}" if others else "")
+
+
+def _short_time(slot: Slot, tz: ZoneInfo) -> str:
+    mark = timefmt.APPROX if slot.approximate else ""
+    return f"`{mark}{timefmt.clock(slot.start, tz)}`"
+
+
+def _short_times(slots: Sequence[Slot], tz: ZoneInfo) -> list[str]:
+    """_short_time of each slot, each distinct start formatted once: a day of 1,500 talks
+    in 100 rooms starts at a hundred or so times. Nothing is kept after the call."""
+    keys = [(slot.start, slot.basis) for slot in slots]
+    distinct = dict(zip(keys, slots, strict=True))  # a slot for each key
+    shown = {key: _short_time(slot, tz) for key, slot in distinct.items()}
+    return list(map(shown.__getitem__, keys))
+
+
+def _talk_lines(talks: Sequence[SessionTalk], tz: ZoneInfo) -> list[str]:
+    """'`10:45` Title' for each talk of a day's listing, all at once: the times by
+    _short_times, the titles escaped in one search (escape_all)."""
+    times = _short_times([talk.slot for talk in talks], tz)
+    titles = escape_all([talk.title for talk in talks])
+    return [f"{time} {title}" for time, title in zip(times, titles, strict=True)]
+
+
+def search_cards(answer: SearchAnswer, conference: Conference) -> list[Card]:
+    """Everything that matched, each kind best first: talks and sessions a line each
+    (when and where), people and affiliations a field each; the first lines say how
+    many matched, and whether a kind matched more than is shown."""
+    tz = conference.tz
+    title = f"Results for “{escape(answer.query)}”"
+    if answer.empty:
+        return [
+            fit(
+                Card(
+                    title,
+                    "Nothing matches. Try a title word, a surname or an affiliation.",
+                    colour=GREY,
+                )
+            )
+        ]
+    pieces: list[Piece] = []
+    noun = conference.item_noun
+    if answer.talks:
+        held = len(answer.talks) - answer.close_talks
+        pieces.append(
+            Group(f"{noun.capitalize()}s", tuple(_listed(t, tz) for t in answer.talks[:held]))
+        )
+        if answer.close_talks:  # 'trust' for 'rust': after every talk holding the words
+            pieces.append(Group("Also close", tuple(_listed(t, tz) for t in answer.talks[held:])))
+    pieces += [
+        Entry(f"Person · {escape(p.name)}", "\n".join(f"• {escape(a.talk.title)}" for a in p.talks))
+        for p in answer.people
+    ]
+    for a in answer.affiliations:
+        people = escape(join_names(list(a.people[:8]))) + (" …" if len(a.people) > 8 else "")
+        pieces.append(
+            Entry(f"Affiliation · {escape(a.name)}", f"{count_of(len(a.talks), noun)}: {people}")
+        )
+    if answer.sessions:
+        pieces.append(Group("Sessions", tuple(_listed(s, tz) for s in answer.sessions)))
+    matches = f"{answer.count} {'match' if answer.count == 1 else 'matches'}"
+    return paged(Card(title, search_counts(answer, noun)), pieces, matches)
+
+
+def _listed(item: SessionTalk | Session, tz: ZoneInfo) -> str:
+    """'`Sat 10:30` Title · Room': one line of a list that spans days."""
+    mark = timefmt.APPROX if item.slot.approximate else ""
+    local = item.slot.start.astimezone(tz)
+    room = f" · 📍 {escape(item.slot.room)}" if item.slot.room else ""
+    return f"`{mark}{local:%a} {timefmt.clock(local, tz)}` {escape(item.title)}{room}"
+
+
+def about_cards(conference: Conference, version: str, size: ProgramSize) -> list[Card]:
+    c = conference
+    where = ", ".join(x for x in (c.venue, c.location) if x)
+    description = (
+        f"{c.start_date:%a %b} {c.start_date.day} – {c.end_date:%a %b} {c.end_date.day},"
+        f" {c.end_date.year}"
+        + (f" · {escape(where)}" if where else "")
+        + f"\n{size_text(size, c.item_noun)}."
+        " Times show in your own time zone,"
+        f" with {escape(c.timezone)} local time beside them."
+    )
+    data = " ".join(x for x in (c.source, c.derived_note and derived_note(c)) if x)
+    fields = [
+        Field("Data", escape(data)),
+        Field(
+            "Commands",
+            "`/next [when]` what's next · `/now` on stage now\n"
+            "`/paper` `/author` `/session` find talks (typos are fine)\n"
+            "`/track` a track across rooms · `/schedule` a day at a glance\n"
+            "`/search` everything",
+        ),
+    ]
+    return [
+        fit(
+            Card(
+                escape(conference_title(c)),
+                description,
+                fields=tuple(fields),
+                footer=f"confbot {version}",
+            )
+        )
+    ]
+
+
+def no_match_message(answer: NoMatch, hint: str | None = None) -> str:
+    """The short ephemeral answer when nothing matches, with suggestions."""
+    text = f"No {answer.what} matches “{escape(truncate(answer.query, TYPED_SHOWN_MAX))}”."
+    if answer.suggestions:
+        text += "\nDid you mean:\n" + "\n".join(f"• {escape(s)}" for s in answer.suggestions)
+    else:
+        text += " " + (hint or "Try fewer words, or `/search`.")
+    return text
+
+
+def cancelled_card(gone: CancelledTalk, conference: Conference) -> Card:
+    """A talk looked up after a version removed it: that it is cancelled and since when
+    first, then when and where it was to be, and any talk still on that matches too."""
+    tz = conference.tz
+    came = gone.cancelled_at
+    lines = [
+        f"**Cancelled**: taken out of the program {stamp(came, 'R')}, in the version of"
+        f" {timefmt.day_label(came, tz)}, {timefmt.clock(came, tz)} {timefmt.zone(came, tz)}.",
+        f"It was to be {when_with_day(gone.was, tz)}"
+        + (f", 📍 {escape(gone.was.room)}" if gone.was.room else "")
+        + ".",
+        "`/changes` lists every change to the program.",
+    ]
+    fields = tuple(Field(escape(t.title), when(t.slot, tz) + (f" · 📍 {escape(t.slot.room)}"
+                                                             if t.slot.room else ""))
+                   for t in gone.others)  # fmt: skip
+    if fields:
+        lines.append("\nStill on, with a title like it:")
+    return fit(Card(f"❌ {escape(gone.title)}", "\n".join(lines), colour=GREY, fields=fields))
+
+
+CONFERENCES_PER_PAGE = 10
+
+
+def conference_list_cards(lines: Sequence[str], tips: str) -> list[Card]:
+    """The conferences offered where the person asks, ten to a page (a bot may serve a
+    hundred), each page ending with what to do next."""
+    title = "Conferences here"
+    found = paged(Card(title), [Line(line) for line in lines],
+                  count_of(len(lines), "conference"), tail=tips,
+                  per_page=CONFERENCES_PER_PAGE)  # fmt: skip
+    count = len(found)
+    if count == 1:
+        return found
+    return [replace(card, title=f"{title} ({n}/{count})") for n, card in enumerate(found, 1)]

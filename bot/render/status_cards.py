@@ -1,0 +1,159 @@
+"""/status for organisers: a server's status as a card (announcements, program and its
+source, room channels, Q&A threads, streams, deliveries).
+
+The card itself and its limits are bot.render.cards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.model import Conference
+from bot.render import timefmt
+from bot.render.cards import BLUE, GOLD, Card, Field, fit, link_target, stamp, truncate
+from bot.render.common import count_of, delivery_lines, size_text
+from bot.render.limits import EMBED_FIELD_VALUE_MAX
+from bot.render.markdown import escape
+from bot.service.results import ProgramSize
+from bot.service.status import ServerStatus
+
+
+def _stream_shown(url: str) -> str:
+    """A room's stream in /status: the link, or the text an organiser set and why no one
+    sees it (a stream set before links were checked as Discord checks them)."""
+    target = link_target(url)
+    return f"<{target}>" if target else f"{escape(url)} (not shown: Discord refuses this link)"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    channel_id: int | None
+    minutes_before: int | None
+    per_talk: bool
+    enabled: bool
+    disabled_reason: str | None
+    next_due: datetime | None
+    program_loaded: datetime
+    talks: int
+    sessions: int
+    reminders_active: int
+    deliveries: dict[str, int]
+    # Conference day: (room, channel id, disabled reason or None), and room -> stream.
+    room_channels: tuple[tuple[str, int, str | None], ...] = ()
+    streams: tuple[tuple[str, str], ...] = ()
+    source: str | None = None  # how following the program source goes (source_text)
+    qa_forum: int | None = None  # the forum of Q&A threads, if /qa channel was used
+    qa_disabled: str | None = None  # why Q&A was turned off, if it was
+    # The deliveries in words, a line per kind (common.delivery_lines), and the file or
+    # address the program is followed from.
+    delivery_lines: tuple[str, ...] = ()
+    follows: str | None = None
+    size: ProgramSize | None = None  # the talks by what the blocks are (None: sessions)
+
+
+def status_report(status: ServerStatus, source: str | None = None) -> StatusReport:
+    """The card's view of a server's status (`source`: see source_text)."""
+    config = status.announcements
+    program = status.program
+    assert program is not None and program.loaded is not None, "a served program is loaded"
+    return StatusReport(
+        channel_id=config.channel_id if config else None,
+        minutes_before=config.minutes_before if config else None,
+        per_talk=bool(config and config.per_talk),
+        enabled=bool(config and config.enabled),
+        disabled_reason=config.disabled_reason if config else None,
+        next_due=status.next_due,
+        program_loaded=program.loaded,
+        talks=program.talks,
+        sessions=program.sessions,
+        reminders_active=status.reminders_active,
+        deliveries={state.value: n for state, n in status.deliveries.items()},
+        room_channels=tuple((r.room, r.channel_id, r.off_because) for r in status.room_channels),
+        streams=status.streams,
+        source=source,
+        qa_forum=status.qa.forum_id if status.qa else None,
+        qa_disabled=status.qa.off_because if status.qa else None,
+        delivery_lines=tuple(delivery_lines(status.by_kind)),
+        follows=program.follows,
+        size=program.size,
+    )
+
+
+def source_text(
+    *,
+    checked: datetime | None,
+    changed: datetime | None,
+    changes: int,
+    error: str | None,
+    failures: int,
+    held: str | None = None,
+) -> str:
+    """The program source in /status: when it was checked, its last change, failures."""
+    lines = [f"Checked {stamp(checked, 'R')}" if checked else "Not checked yet"]
+    if changed:
+        lines.append(
+            f"Last new version {stamp(changed, 'R')} ({count_of(changes, 'talk')} changed)"
+        )
+    if error:
+        lines.append(f"⚠️ {failures} failed check(s), serving the last good version: "
+                     f"{escape(truncate(error, 300))}")  # fmt: skip
+    if held:
+        lines.append(f"⏸️ A new version is held: {escape(truncate(held, 300))}."
+                     " `/program apply` takes it, `/program discard` drops it.")  # fmt: skip
+    return "\n".join(lines)
+
+
+def _follows(where: str | None) -> str | None:
+    """'Follows `https://…/schedule.xml`': as written, in code so no address or path is
+    read as formatting or made a link (the organiser knows it; no need to click)."""
+    if where is None:
+        return None
+    shown = truncate(where.replace("`", "'"), 300)
+    return f"Follows `{shown}`"
+
+
+def status_card(report: StatusReport, conference: Conference) -> Card:
+    tz = conference.tz
+    if report.channel_id is None:
+        announce = "Off. Use `/announce channel` to post each session before it starts."
+    elif not report.enabled:
+        announce = f"⚠️ Disabled: {report.disabled_reason}. Run `/announce channel` again to resume."
+    else:
+        announce = (
+            f"On in <#{report.channel_id}>, {report.minutes_before} min before each session"
+            + (", and a line as each talk starts" if report.per_talk else "")
+        )
+    next_due = (
+        f"{stamp(report.next_due, 'F')} ({stamp(report.next_due, 'R')})"
+        if report.next_due
+        else "nothing scheduled"
+    )
+    counts = "\n".join(escape(line) for line in report.delivery_lines) or "none yet"
+    size = report.size or ProgramSize(report.talks, report.sessions)
+    loaded = report.program_loaded
+    fields: tuple[Field, ...] = (
+        Field("Announcements", announce),
+        Field("Next announcement", next_due),
+        Field("Program", f"{size_text(size, conference.item_noun)}, loaded"
+              f" {stamp(loaded, 'F')} ({timefmt.day_label(loaded, tz)}, {timefmt.clock(loaded, tz)}"
+              f" {timefmt.zone(loaded, tz)})"),
+        Field("Reminders set in this server", str(report.reminders_active)),
+        Field("Announcement deliveries", truncate(counts, EMBED_FIELD_VALUE_MAX)),
+    )  # fmt: skip
+    if report.room_channels:
+        lines = [f"{escape(room)} → <#{channel}>" if reason is None
+                 else f"⚠️ {escape(room)}: off ({escape(reason)}); `/announce room` again resumes"
+                 for room, channel, reason in report.room_channels]  # fmt: skip
+        fields += (Field("Room channels", truncate("\n".join(lines), EMBED_FIELD_VALUE_MAX)),)
+    source = [x for x in (_follows(report.follows), report.source) if x is not None]
+    if source:
+        fields += (Field("Program source", truncate("\n".join(source), EMBED_FIELD_VALUE_MAX)),)
+    if report.qa_forum is not None:
+        qa = (f"⚠️ Off: {escape(report.qa_disabled)}. Run `/qa channel` again to resume."
+              if report.qa_disabled else f"A thread per talk in <#{report.qa_forum}>")  # fmt: skip
+        fields += (Field("Q&A threads", qa),)
+    if report.streams:
+        lines = [f"{escape(room)}: {_stream_shown(url)}" for room, url in report.streams]
+        fields += (Field("Live streams", truncate("\n".join(lines), EMBED_FIELD_VALUE_MAX)),)
+    colour = GOLD if report.channel_id is not None and not report.enabled else BLUE
+    return fit(Card(f"confbot status · {escape(conference.name)}", fields=fields, colour=colour))
