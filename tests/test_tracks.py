@@ -19,11 +19,13 @@ from bot.render import program_cards
 from bot.service import ProgramService, QueryError, WhenError, parse_day
 from bot.service.results import NoMatch, SessionAnswer, TrackAnswer
 from tests.conftest import REAL_PROGRAMS, needs_shared, pacific
+from tests.huge_track import HUGE_MONDAY, write_huge_program
 
 DURING = pacific("2024-07-10T10:50")
 FOSDEM = REAL_PROGRAMS / "fosdem-2025.schedule.xml"
 CCC = REAL_PROGRAMS / "ccc-36c3.frab.schedule.json"
 BRUSSELS = ZoneInfo("Europe/Brussels")
+BERLIN = ZoneInfo("Europe/Berlin")
 _loaded: dict[str, ProgramService] = {}
 
 
@@ -220,6 +222,37 @@ def test_a_room_with_a_day_it_has_no_block_on_names_the_days_it_has():
     assert raised.value.render(str) == (
         "UD2.120 (Chavanne) is on Saturday only, not Sunday: /session UD2.120 (Chavanne) shows it."
     )
+
+
+@pytest.fixture
+def huge(tmp_path) -> ProgramService:  # type: ignore[no-untyped-def]
+    return ProgramService(read_source(write_huge_program(tmp_path / "huge.json")).program)
+
+
+@pytest.mark.parametrize(("typed", "now"), [("Huge", "2025-03-03T09:00"),
+                                             ("huge monday", "2025-03-04T09:00")])  # fmt: skip
+def test_a_track_in_several_rooms_that_day_is_its_talks_of_the_day(huge, typed: str, now: str):
+    """Issue 22: 'Huge (R1952), Monday' with 1 talk and 3 more blocks as 'Other sessions'
+    was one room's block of a track whose Monday is four rooms' talks."""
+    answer = huge.session_or_track(typed, datetime.fromisoformat(now).replace(tzinfo=BERLIN))
+    assert isinstance(answer, TrackAnswer), answer
+    assert answer == huge.track("Huge", DURING, date(2025, 3, 3))  # what /track gives
+    assert sorted(t.title for t in answer.talks) == sorted(HUGE_MONDAY.values())
+    assert answer.rooms == tuple(HUGE_MONDAY) and answer.other_days == (date(2025, 3, 4),)
+    card = program_cards.track_cards(answer, huge.conference)[0]
+    assert card.title == "Huge · Monday, March 3"
+    assert "4 talks in 4 rooms." in card.description and "Also on Tuesday" in card.description
+    console = Console(huge, FixedClock(datetime.fromisoformat(now).replace(tzinfo=BERLIN)))
+    assert console.execute(f"/session {typed}").text.startswith("Huge · Monday, March 3")
+
+
+@pytest.mark.parametrize(("typed", "now"), [("huge", "2025-03-04T09:00"),
+                                             ("Huge tuesday", "2025-03-03T09:00")])  # fmt: skip
+def test_a_track_whose_day_is_one_rooms_block_keeps_the_block(huge, typed: str, now: str):
+    answer = huge.session_or_track(typed, datetime.fromisoformat(now).replace(tzinfo=BERLIN))
+    assert isinstance(answer, SessionAnswer), answer
+    assert answer.session.title == "Huge, Tuesday" and len(answer.talks) == 2
+    assert answer.other_days == (date(2025, 3, 3),)
 
 
 # -- hostile names --------------------------------------------------------------------------

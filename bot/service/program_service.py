@@ -490,20 +490,36 @@ class ProgramService:
 
     def session_or_track(self, query: str, now: datetime) -> SessionAnswer | TrackAnswer | NoMatch:
         """/session: a session, a room's or a devroom's block of the day, or, for a track
-        that spans rooms (CCC's Security in every hall), that track's talks of the day."""
+        that spans rooms that day (CCC's Security in every hall, a devroom in several
+        rooms at once), that track's talks of the day: one room's block of it would
+        show a part of the track as if it were the whole."""
         if self.remindable(query) is None:
             typed = clean_query(query, "session name")
             for name, typed_day in [(typed, ""), *day_at_ends(typed)]:
                 track = self._exact(name.strip(" ,"), self.tracks)
                 room = self._room_exact(name.strip(" ,"))
-                if track is None or room is not None or self._has_blocks(track):
+                if track is None or room is not None:
                     continue
-                if not typed_day:
-                    days = {t.session.day for t in self.talks.values() if t.talk.track == track}
-                    return self.track(track, now, day_to_show(days, self._today(now)))
-                if (day := self._day_or_none(typed_day, now)) is not None:
-                    return self.track(track, now, day)  # 'security saturday'
+                day = self._track_day(track, typed_day, now)  # 'security saturday'
+                if day is None:
+                    continue
+                if not self._has_blocks(track) or len(self._track_rooms(track, day)) > 1:
+                    return self.track(track, now, day)
         return self.session(query, now)
+
+    def _track_day(self, track: str, typed_day: str, now: datetime) -> date | None:
+        """The day a track is asked for: the one typed, else today (or the next day it
+        has talks); None if what was typed reads as no day."""
+        if typed_day:
+            return self._day_or_none(typed_day, now)
+        days = {t.session.day for t in self.talks.values() if t.talk.track == track}
+        return day_to_show(days, self._today(now))
+
+    def _track_rooms(self, track: str, day: date) -> set[str]:
+        """The rooms a track has talks in on `day`: more than one, and its answer is its
+        talks of the day, not one room's block."""
+        return {t.slot.room for t in self.talks.values()
+                if t.talk.track == track and t.session.day == day and t.slot.room}  # fmt: skip
 
     def _has_blocks(self, track: str) -> bool:
         """Whether a track has blocks of its own (a devroom), not only talks in halls

@@ -17,6 +17,7 @@ from bot.service.results import SessionTalk
 from tests.conftest import REAL_PROGRAMS, needs_shared
 from tests.e2e.conftest import running_bot
 from tests.fakediscord.server import FakeDiscord, Interaction
+from tests.huge_track import HUGE_MONDAY, write_huge_program
 
 FOSDEM = REAL_PROGRAMS / "fosdem-2025.schedule.xml"
 CCC = REAL_PROGRAMS / "ccc-36c3.frab.schedule.json"
@@ -170,6 +171,24 @@ async def test_session_for_a_track_across_rooms_lists_its_talks_of_the_day(fake,
     embeds = await all_pages(fake, await fake.send_command("session", name="Security"))
     assert embeds[0]["title"] == "Security · Sunday, December 29"  # not "Borg, Friday"
     assert set(rooms(listed(embeds))) == {"Ada", "Borg", "Clarke", "Eliza"}
+
+
+async def test_session_for_a_track_in_several_rooms_that_day_lists_its_talks(fake, tmp_path):
+    """Issue 22: /session Huge showed 'Huge (R1952), Monday' (1 talk, 3 'Other
+    sessions'), one room's block of a track whose Monday is four rooms' talks."""
+    huge = {"CONFBOT_PROGRAM": str(write_huge_program(tmp_path / "huge.json")),
+            "CONFBOT_NOW": "2025-03-03T09:00"}  # fmt: skip
+    async with running_bot(fake, tmp_path, **huge):
+        embeds = await all_pages(fake, await fake.send_command("session", name="Huge"))
+        assert embeds[0]["title"] == "Huge · Monday, March 3"
+        assert embeds[0]["description"].startswith("4 talks in 4 rooms.")
+        assert "Also on Tuesday" in embeds[0]["description"]
+        lines = listed(embeds)
+        assert sorted(titles(lines)) == sorted(HUGE_MONDAY.values())
+        assert rooms(lines) == list(HUGE_MONDAY)  # in time order, one room each
+        tuesday = await fake.answer(await fake.send_command("session", name="huge tuesday"))
+        assert tuesday.embeds[0]["title"] == "Huge, Tuesday"  # one room's block: as before
+        assert "Also on Monday" in tuesday.embeds[0]["description"]
 
 
 # -- days, spelled every way ------------------------------------------------------------------
