@@ -212,3 +212,25 @@ async def test_a_read_only_database_is_named_as_such(tmp_path: Path):
         assert failed.value.failure is WriteFailure.READ_ONLY
         await state._db.execute("PRAGMA query_only = 0")
         assert await state.reminders.find("osdi24") == []
+
+
+async def test_a_new_delivery_kind_needs_no_rebuild_of_the_ledger(tmp_path: Path):
+    # The table checked kinds itself, so a new kind meant a migration rebuilding the whole
+    # ledger (the correction kind's did); kinds are checked by DeliveryKind instead, and
+    # rows kept before keep their ids and states.
+    path = tmp_path / "state.db"
+    state_at_version(path, 11, "INSERT INTO deliveries (conference, kind, owner, item_ref,"
+                     " target, due_ts, state, updated_ts) VALUES ('osdi24', 'slot', 1, 'slot:1',"
+                     " 2, 3, 'sent', 4)")  # fmt: skip
+    async with await StateStore.open(path) as state:
+        assert await state.version() == STATE_VERSION
+        (kept,) = await state.ledger.deliveries(conference="osdi24")
+        assert (kept.kind, kept.state) == ("slot", "sent")
+    row = (
+        "INSERT INTO deliveries (conference, kind, owner, item_ref, target, due_ts, state,"
+        " updated_ts) VALUES ('osdi24', ?, 1, 'x', 2, 3, ?, 4)"
+    )
+    with sqlite3.connect(path) as db:
+        db.execute(row, ("a kind of the future", "pending"))
+        with pytest.raises(sqlite3.IntegrityError):
+            db.execute(row, ("slot", "maybe"))

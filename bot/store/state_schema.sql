@@ -331,3 +331,31 @@ CREATE INDEX deliveries_by_due ON deliveries (conference, state, due_ts);
 -- names, one per line; empty for every talk.
 ALTER TABLE qa_forums ADD COLUMN rooms TEXT NOT NULL DEFAULT '';
 ALTER TABLE qa_forums ADD COLUMN tracks TEXT NOT NULL DEFAULT '';
+
+-- migration 12
+-- Delivery kinds are checked where they are defined (DeliveryKind, one module each in
+-- bot/delivery/kinds), not in the table: SQLite cannot change a CHECK in place, so each
+-- new kind rebuilt the whole ledger (migration 10, for corrections). States stay checked:
+-- they are the ledger's own.
+CREATE TABLE deliveries_of_any_kind (
+    id          INTEGER PRIMARY KEY,
+    conference  TEXT NOT NULL DEFAULT '',
+    kind        TEXT NOT NULL,
+    owner       INTEGER NOT NULL,
+    item_ref    TEXT NOT NULL,
+    arming      INTEGER NOT NULL DEFAULT 0,
+    target      INTEGER NOT NULL,
+    due_ts      INTEGER NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'sending', 'sent', 'skipped', 'failed', 'lost',
+                                 'cancelled')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    updated_ts  INTEGER NOT NULL,
+    detail      TEXT,
+    UNIQUE (conference, kind, owner, item_ref, arming)
+);
+INSERT INTO deliveries_of_any_kind SELECT id, conference, kind, owner, item_ref, arming,
+    target, due_ts, state, attempts, updated_ts, detail FROM deliveries;
+DROP TABLE deliveries;
+ALTER TABLE deliveries_of_any_kind RENAME TO deliveries;
+CREATE INDEX deliveries_by_due ON deliveries (conference, state, due_ts);
