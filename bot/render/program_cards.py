@@ -167,10 +167,12 @@ def next_cards(
     if board.compact(answer):
         sections = board.next_sections(answer, escape, lambda m: _board_time(m, at, tz), tz)
         also = [x for x in (board.also_open(answer.ambient, escape, tz), opening) if x]
-        return _board_cards(Card(title, description, footer=footer), sections, "\n".join(also))
+        count = _listed_count(board.shown_items(answer), conference)
+        base = Card(title, description, footer=footer)
+        return _board_cards(base, sections, "\n".join(also), count)
     fields: list[Field] = []
-    if answer.phase is Phase.BEFORE and answer.opening:
-        fields += [item_field(i, tz, "Opens", authors=False) for i in answer.opening]
+    opens = answer.opening if answer.phase is Phase.BEFORE else ()
+    fields += [item_field(i, tz, "Opens", authors=False) for i in opens]
     fields += [item_field(i, tz, "On now", watching=watch_of(i, at, streams))
                for i in answer.current]  # fmt: skip
     fields += [item_field(i, tz, "Next" + _day_of(i.slot.start, at, tz))
@@ -178,7 +180,25 @@ def next_cards(
     label = "First talk" if answer.upcoming else "Next talk"
     fields += [item_field(t, tz, label + _day_of(t.slot.start, at, tz)) for t in answer.next_talks]
     description += _ambient_lines(answer.ambient, tz) + (f"\n{opening}" if opening else "")
-    return paginate(Card(title, description, footer=footer), fields)
+    listed = [*opens, *board.shown_items(answer)]
+    return _counted(Card(title, description, footer=footer), fields, listed, conference)
+
+
+def _listed_count(items: Sequence[ProgramItem], conference: Conference) -> str:
+    """'47 talks', or '47 talks, 2 other events': what /next's or /now's pages list one
+    by one, told beside the page counter as every other list tells it."""
+    talks = sum(isinstance(i, SessionTalk) for i in items)
+    others = len(items) - talks
+    told = count_of(talks, conference.item_noun)
+    return told + (f", {count_of(others, 'other event')}" if others else "")
+
+
+def _counted(
+    base: Card, fields: Sequence[Field], items: Sequence[ProgramItem], conference: Conference
+) -> list[Card]:
+    """/next's or /now's cards for a few items, paged as every list is, with its count."""
+    entries = [Entry(f.name, f.value, f.inline) for f in fields]
+    return paged(base, entries, _listed_count(items, conference))
 
 
 def _last_item(where: Where, conference: Conference) -> str:
@@ -196,10 +216,13 @@ def _board_time(moment: datetime, at: datetime, tz: ZoneInfo) -> str:
 BOARD_PAGE = 3900
 
 
-def _board_cards(base: Card, sections: Sequence[board.Section], also: str | None) -> list[Card]:
+def _board_cards(
+    base: Card, sections: Sequence[board.Section], also: str | None, count: str
+) -> list[Card]:
     """The board's sections as descriptions, a page when the last is full; a section
     that goes on to the next page names itself again there. Every line is on one page.
-    The "Also open" line stays on the first page, under its heading lines."""
+    The "Also open" line stays on the first page, under its heading lines. With more
+    than one page the footer says which and `count` (what the board lists: '47 talks')."""
     head = base.description + (f"\n{also}" if also else "")
     pages: list[list[str]] = [[]]
     size = len(head)
@@ -213,13 +236,13 @@ def _board_cards(base: Card, sections: Sequence[board.Section], also: str | None
                 size = len(base.description) + sum(len(x) + 1 for x in pages[-1])
             pages[-1].append(line)
             size += cost
-    count = len(pages)
     cards = []
     for i, page in enumerate(pages, start=1):
         top = head if i == 1 else base.description
         footer = base.footer
-        if count > 1:
-            footer = f"Page {i} of {count}" + (f" · {base.footer}" if base.footer else "")
+        if len(pages) > 1:
+            told = "".join(f" · {part}" for part in (count, base.footer) if part)
+            footer = f"Page {i} of {len(pages)}{told}"
         cards.append(fit(replace(base, description="\n".join([top, *page]), footer=footer)))
     return cards
 
@@ -241,7 +264,8 @@ def now_cards(
     if board.compact(answer):
         sections = board.now_sections(answer, escape, tz)
         also = board.also_open(answer.ambient, escape, tz)
-        return _board_cards(Card(title, description, footer=footer), sections, also)
+        count = _listed_count(board.shown_items(answer), conference)
+        return _board_cards(Card(title, description, footer=footer), sections, also, count)
     fields = [item_field(i, tz, "On now", watching=watch_of(i, at, streams))
               for i in answer.current]  # fmt: skip
     if len(answer.ambient) <= 2:
@@ -249,7 +273,7 @@ def now_cards(
             description += f"\n{_also_open(e)}"
     else:
         description += "\n" + (board.also_open(answer.ambient, escape, tz) or "")
-    return paginate(Card(title, description, footer=footer), fields)
+    return _counted(Card(title, description, footer=footer), fields, answer.current, conference)
 
 
 def talk_cards(

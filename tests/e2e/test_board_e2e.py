@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.synth import write_rooms_program
 from bot.adapters.discord.client import ConfBot
 from bot.render import board
 from bot.render.markdown import escape
@@ -240,3 +241,29 @@ async def test_a_room_the_program_lists_without_talks_is_said_to_be_empty(
 ):
     answer = await fake.answer(await fake.send_command("session", name="janson"))
     assert answer.data["content"] == "Janson has no talks in this program."
+
+
+def page_counter(answer) -> str:
+    return answer.embeds[0].get("footer", {}).get("text", "")
+
+
+async def test_the_boards_page_counter_says_how_many_talks_it_lists(
+    fake: FakeDiscord, fosdem: ConfBot
+):
+    # Every other list reads 'Page 1 of 2 · 47 talks' (cards.paged); /next said 'Page 1 of 2'.
+    service = fosdem.service
+    at = datetime(2025, 2, 1, 11, 0, tzinfo=service.conference.tz)
+    listed = len(board.shown_items(service.next(at)))
+    answer = await fake.answer(await fake.send_command("next", when="2025-02-01T11:00"))
+    assert page_counter(answer) == f"Page 1 of 2 · {listed} talks"
+
+
+async def test_nows_page_counter_says_how_many_talks_are_on(fake: FakeDiscord, tmp_path: Path):
+    path = tmp_path / "rooms.json"
+    write_rooms_program(path, rooms=200)  # 148 talks on at once: five pages
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(path),
+                           CONFBOT_NOW="2025-12-27T11:00") as bot:  # fmt: skip
+        on = len(bot.service.now(bot.clock.now()).current)
+        answer = await fake.answer(await fake.send_command("now"))
+        assert page_counter(answer).startswith("Page 1 of ")
+        assert page_counter(answer).endswith(f" · {on} talks")
