@@ -78,3 +78,10 @@ def test_escaping_fast_path_changes_nothing():
         slow = markdown._LINE_START.sub(r"\1\\\2", slow)
         slow = markdown._NUMBERED.sub(r"\1\\\2", slow)
         assert markdown.escape(text) == slow, repr(text)
+
+
+def test_before_it_opens_the_console_shows_a_rooms_first_talk_once(fosdem):
+    before = FixedClock(datetime(2025, 1, 31, 12, 0, tzinfo=UTC))
+    shown = Console(ProgramService(fosdem), before).execute("/next room:K.3.201").text
+    assert "FOSDEM 2025 starts tomorrow" in shown
+    assert shown.count("A New Approach to Callee-Saved Registers in LLVM") == 1

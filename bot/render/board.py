@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from bot.render import timefmt
 from bot.render.common import item_kind
-from bot.service.results import NextAnswer, NowAnswer, ProgramItem, SessionTalk, Where
+from bot.service.results import NextAnswer, NowAnswer, Phase, ProgramItem, SessionTalk, Where
 
 # More items than fit one page of cards: the board is compact from here on.
 COMPACT_FROM = 9
@@ -49,6 +49,16 @@ def shown_items(answer: NextAnswer | NowAnswer) -> list[ProgramItem]:
     if isinstance(answer, NowAnswer):
         return list(answer.current)
     return [*answer.current, *answer.upcoming, *answer.soon, *answer.next_talks]
+
+
+def opening_listed(answer: NextAnswer) -> list[ProgramItem]:
+    """What opens the conference, listed under its opening line before it starts: those
+    items the answer lists anyway ('Next', 'First talk') are left to that one place, so
+    a room's first talk is not shown twice."""
+    if answer.phase is not Phase.BEFORE:
+        return []
+    shown = {i.key for i in shown_items(answer)}
+    return [i for i in answer.opening if i.key not in shown]
 
 
 def compact(answer: NextAnswer | NowAnswer) -> bool:

@@ -171,7 +171,7 @@ def next_cards(
         base = Card(title, description, footer=footer)
         return _board_cards(base, sections, "\n".join(also), count)
     fields: list[Field] = []
-    opens = answer.opening if answer.phase is Phase.BEFORE else ()
+    opens = board.opening_listed(answer)
     fields += [item_field(i, tz, "Opens", authors=False) for i in opens]
     fields += [item_field(i, tz, "On now", watching=watch_of(i, at, streams))
                for i in answer.current]  # fmt: skip

@@ -131,7 +131,7 @@ def render_next(answer: NextAnswer, conference: Conference) -> str:
             f"{conference.name} starts {when}: {timefmt.day_label(first, tz)},"
             f" {timefmt.clock(first, tz)} {timefmt.zone(first, tz)} ({timefmt.relative(first, at)})"
         )
-        for item in answer.opening:
+        for item in board.opening_listed(answer):
             lines += item_lines(item, tz, authors=False)
     if board.compact(answer):
         lines += _board(board.next_sections(answer, _as_written, _board_time(at, tz), tz, True))

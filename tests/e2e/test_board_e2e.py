@@ -267,3 +267,14 @@ async def test_nows_page_counter_says_how_many_talks_are_on(fake: FakeDiscord, t
         answer = await fake.answer(await fake.send_command("now"))
         assert page_counter(answer).startswith("Page 1 of ")
         assert page_counter(answer).endswith(f" · {on} talks")
+
+
+async def test_before_it_opens_a_rooms_first_talk_is_shown_once(fake: FakeDiscord, fosdem: ConfBot):
+    # It was under 'Opens · …' and again under 'Next (Sat Feb 1) · …'.
+    answer = await fake.answer(
+        await fake.send_command("next", when="2025-01-31T13:00", room="K.3.201")
+    )
+    names = [f["name"] for f in answer.embeds[0]["fields"]]
+    first = "A New Approach to Callee-Saved Registers in LLVM"
+    assert [n for n in names if n.endswith(f" · {first}")] == [f"Next (Sat Feb 1) · {first}"]
+    assert "**FOSDEM 2025 opens <t:" in answer.embeds[0]["description"]
