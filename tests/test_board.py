@@ -85,3 +85,9 @@ def test_before_it_opens_the_console_shows_a_rooms_first_talk_once(fosdem):
     shown = Console(ProgramService(fosdem), before).execute("/next room:K.3.201").text
     assert "FOSDEM 2025 starts tomorrow" in shown
     assert shown.count("A New Approach to Callee-Saved Registers in LLVM") == 1
+
+
+def test_the_console_says_a_room_without_talks_has_none(fosdem):
+    console = Console(ProgramService(fosdem), FixedClock(datetime(2025, 2, 1, 10, 2, tzinfo=UTC)))
+    reply = console.execute("/next room:Janson")
+    assert (reply.code, reply.text) == (USAGE, "Janson has no talks in this program.")

@@ -284,8 +284,18 @@ class ProgramService:
         try:
             return self.places.resolve(room, track, language, clean_query)
         except FilterError as exc:
+            if room is not None and (empty := self._empty_room(room)) is not None:
+                raise QueryError("{room} has no talks in this program.", room=empty) from None
             raise QueryError(exc.template, conference=self.conference.name, typed=exc.typed,
                              close=exc.close) from None  # fmt: skip
+
+    def _empty_room(self, typed: str) -> str | None:
+        """The room the program lists with no talks (FOSDEM 2025's Janson) that `typed`
+        names, if it names no room with talks nor a track: told as /session tells it,
+        not as a room no program has."""
+        if self._room_exact(typed) is not None or self._exact(typed, self.tracks) is not None:
+            return None
+        return self._exact(typed, self.conference.empty_rooms)
 
     def suggest_tracks(self, text: str, limit: int = 25) -> list[Suggestion]:
         return board.suggest(self.places.tracks, _typed(text), limit)

@@ -241,6 +241,10 @@ async def test_a_room_the_program_lists_without_talks_is_said_to_be_empty(
 ):
     answer = await fake.answer(await fake.send_command("session", name="janson"))
     assert answer.data["content"] == "Janson has no talks in this program."
+    for command in ("next", "now"):  # said 'No room of FOSDEM 2025 is called “Janson”.'
+        filtered = await fake.answer(await fake.send_command(command, room="janson"))
+        assert filtered.ephemeral
+        assert filtered.data["content"] == "Janson has no talks in this program."
 
 
 def page_counter(answer) -> str:
