@@ -53,6 +53,16 @@ class TryLater(Exception):
         self.retry_after = retry_after
 
 
+class PartlySent(Exception):
+    """A delivery of several messages failed after some were posted: trying it again
+    would post those twice, so it is settled failed, saying how far it got (at most
+    once, as a crash between claim and 'sent' is)."""
+
+    def __init__(self, sent: int, total: int, cause: BaseException) -> None:
+        super().__init__(f"sent {sent} of {total} messages, then {describe(cause)}")
+        self.cause = cause
+
+
 def describe(exc: BaseException) -> str:
     """One line for the ledger and the log: the type, and the message if there is one."""
     text = str(exc)

@@ -29,6 +29,7 @@ from bot.clock import Clock
 from bot.delivery import registry
 from bot.delivery.kind import (
     Delivering,
+    PartlySent,
     Planning,
     Sender,
     Skip,
@@ -241,6 +242,9 @@ class Scheduler:
             await self._failed(delivery, f"target gone: {exc}", now_ts)
             if await kind.gone(delivery, str(exc), ctx):
                 await self.replan()
+            return
+        except PartlySent as exc:  # tried again, the messages sent would be sent twice
+            await self._failed(delivery, str(exc), now_ts)
             return
         except Exception as exc:  # network errors, timeouts, Discord 5xx: all "try later"
             wait = exc.retry_after if isinstance(exc, TryLater) else None

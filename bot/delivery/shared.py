@@ -3,10 +3,11 @@ posting cards a message at a time."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from functools import partial
 
-from bot.delivery.kind import Sender, Skip
+from bot.delivery.kind import PartlySent, Sender, Skip, TargetGone, Unreachable
 from bot.render import limits
 from bot.render.cards import Card
 from bot.service import ProgramService
@@ -46,15 +47,35 @@ async def post_messages(
     sender: Sender, channel_id: int, messages: Sequence[Sequence[Card]]
 ) -> None:
     """Messages already packed to Discord's limits (bot/render/posts.py), in order."""
-    for message in messages:
-        await sender.post(channel_id, message)
+    await in_order([partial(sender.post, channel_id, m) for m in messages])
 
 
 async def post_cards(sender: Sender, channel_id: int, found: Sequence[Card]) -> None:
     """One message for all the cards; more cards than a message holds embeds (Discord
     allows 10 embeds and 6000 characters in all) are split over several."""
-    for chunk in _chunks(found):
-        await sender.post(channel_id, chunk)
+    await in_order(post_cards_sends(sender, channel_id, found))
+
+
+def post_cards_sends(
+    sender: Sender, channel_id: int, found: Sequence[Card]
+) -> list[Callable[[], Awaitable[None]]]:
+    """post_cards' messages, one send each (for a delivery posting more after them)."""
+    return [partial(sender.post, channel_id, c) for c in _chunks(found)]
+
+
+async def in_order(sends: Sequence[Callable[[], Awaitable[None]]]) -> None:
+    """The messages of one delivery, in order. A failure after the first went out is
+    PartlySent: the delivery is not tried again, which would post the first ones twice
+    (a channel gone or a user unreachable is said as such, to stop what is planned there)."""
+    for done, send in enumerate(sends):
+        try:
+            await send()
+        except (TargetGone, Unreachable):
+            raise
+        except Exception as exc:
+            if done == 0:
+                raise
+            raise PartlySent(done, len(sends), exc) from exc
 
 
 def _chunks(found: Sequence[Card]) -> list[list[Card]]:

@@ -12,10 +12,11 @@ compact line each, packed into as few messages as Discord allows.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from bot.delivery.kind import Delivering, Planning, Send, Skip
 from bot.delivery.kinds import announcing
-from bot.delivery.shared import moment_of, not_ended, post_cards, post_messages, talks_at
+from bot.delivery.shared import in_order, moment_of, not_ended, post_cards_sends, talks_at
 from bot.model import SessionKind
 from bot.render import delivery_cards, posts
 from bot.service.announcements import ahead, slot_times
@@ -61,12 +62,9 @@ class SlotKind(announcing.AnnouncingKind):
             lines = posts.talk_lines(talks, service.conference, ctx.now, streams)
             messages = posts.pack(header, lines)
 
-        async def post() -> None:
-            if found:
-                await post_cards(ctx.sender, delivery.target, found)
-            await post_messages(ctx.sender, delivery.target, messages)
-
-        return post
+        sends = post_cards_sends(ctx.sender, delivery.target, found) if found else []
+        sends += [partial(ctx.sender.post, delivery.target, m) for m in messages]
+        return lambda: in_order(sends)
 
 
 KIND = SlotKind()
