@@ -101,6 +101,8 @@ def _names(typed: str | None, named: Callable[[str], str], what: str) -> tuple[s
         if "," not in typed:
             raise
     parts = [p for p in typed.split(",") if p.strip()]
+    if not parts:  # only commas: no filter would be every talk, not the few meant
+        raise QueryError(f"That names no {what[:-1]}: type one or more, separated by commas.")
     if len(parts) > NAMES_MAX:
         raise QueryError(f"That is {len(parts)} {what}; {NAMES_MAX} at most.")
     return tuple(dict.fromkeys(named(p) for p in parts))
