@@ -7,6 +7,19 @@ has to reach into another's layer for it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ChangeKind(StrEnum):
+    """What a new version did to a talk; kept here, beside the record, so that the store,
+    the delivery kinds and the renderers name the same kinds without reaching into
+    bot.live."""
+
+    ADDED = "added"
+    CANCELLED = "cancelled"  # gone from the new version
+    MOVED = "moved"  # another start, end or room
+    RETITLED = "retitled"
+    PEOPLE = "people"  # speakers or authors changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +31,7 @@ class RecordedChange:
     item_ref: str
     session_refs: tuple[str, ...]
     title: str
-    kinds: tuple[str, ...]
+    kinds: tuple[ChangeKind, ...]
     old: tuple[int, int, str | None] | None  # start, end, room
     new: tuple[int, int, str | None] | None
     # Who left and who joined, by name, for "speakers changed"; empty in changes kept

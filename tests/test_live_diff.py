@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from bot.live.diff import ChangeKind, diff
+from bot.changes import ChangeKind
+from bot.live.diff import diff
 from bot.model import Authorship, Program
 
 NOMAD, SABRE = "xiang", "lazarev"

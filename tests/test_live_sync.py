@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from bot.changes import ChangeKind
 from bot.clock import FixedClock
 from bot.importer.registry import read_source
-from bot.live.diff import ChangeKind
 from bot.live.holder import ProgramHolder
 from bot.live.sync import MAX_BACKOFF, Candidate, ProgramFollower, StaleCandidate
 from bot.service import ProgramService

@@ -7,17 +7,9 @@ talk that moved keeps its key and is reported as moved, not as one removed and o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from bot.changes import ChangeKind
 from bot.model import Program, Talk
-
-
-class ChangeKind(StrEnum):
-    ADDED = "added"
-    CANCELLED = "cancelled"  # gone from the new version
-    MOVED = "moved"  # another start, end or room
-    RETITLED = "retitled"
-    PEOPLE = "people"  # speakers or authors changed
 
 
 @dataclass(frozen=True, slots=True)

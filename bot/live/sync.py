@@ -28,11 +28,11 @@ from typing import TypeVar
 from aiohttp.abc import AbstractResolver
 
 from bot.bulk import favour_the_loop
-from bot.changes import RecordedChange
+from bot.changes import ChangeKind, RecordedChange
 from bot.clock import Clock
 from bot.importer.errors import ProgramFileError
 from bot.importer.registry import read_source
-from bot.live.diff import Change, ChangeKind, diff
+from bot.live.diff import Change, diff
 from bot.live.holder import ProgramHolder, indexing
 from bot.live.remote import Download, FetchError, RemoteProgram
 from bot.live.versions import archive, archive_one
@@ -419,7 +419,7 @@ def records(changes: list[Change]) -> list[RecordedChange]:
         left, joined = change.people_moved() if ChangeKind.PEOPLE in change.kinds else ((), ())
         found.append(RecordedChange(
             0, 0, TALK_REF + change.key, tuple(sorted(sessions)), change.title,
-            tuple(kind.value for kind in change.kinds), place(change.before), place(change.after),
+            change.kinds, place(change.before), place(change.after),
             left, joined,
         ))  # fmt: skip
     return found

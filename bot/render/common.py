@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 
-from bot.changes import RecordedChange
+from bot.changes import ChangeKind, RecordedChange
 from bot.model import Authorship, Conference, Event, Session, SessionKind, Slot, TimeBasis
 from bot.service.results import (
     NoMatch,
@@ -221,11 +221,11 @@ def what_changed(
     if change.old is None:
         return f"added: {where(change.new)}"
     parts = []
-    if "moved" in change.kinds:
+    if ChangeKind.MOVED in change.kinds:
         parts.append(f"moved: {where(change.old)} → {where(change.new)}")
-    if "retitled" in change.kinds:
+    if ChangeKind.RETITLED in change.kinds:
         parts.append("has a new title")
-    if "people" in change.kinds:
+    if ChangeKind.PEOPLE in change.kinds:
         parts.append(people_changed(change, show))
     return "; ".join(parts)
 

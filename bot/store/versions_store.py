@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.changes import RecordedChange
+from bot.changes import ChangeKind, RecordedChange
 from bot.store.feature_store import FeatureStore, writes
 
 
@@ -138,7 +138,8 @@ _CHANGE = (
 
 def _change(row: Sequence[Any]) -> RecordedChange:
     sid, ts, ref, sessions, title, kinds, os, oe, orm, ns, ne, nrm, left, joined = row
-    return RecordedChange(sid, ts, ref, tuple(sessions.split()), title, tuple(kinds.split()),
+    return RecordedChange(sid, ts, ref, tuple(sessions.split()), title,
+                          tuple(ChangeKind(k) for k in kinds.split()),
                           (os, oe, orm) if os is not None else None,
                           (ns, ne, nrm) if ns is not None else None,
                           _unnamed(left), _unnamed(joined))  # fmt: skip

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from bot.changes import ChangeKind
 from bot.delivery.kind import Delivering, Planning, Send, Skip
 from bot.delivery.kinds.changes import recent
 from bot.delivery.kinds.room import RoomChannelKind
@@ -25,8 +26,6 @@ from bot.store.announcements_store import RoomChannel
 from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
 
 log = logging.getLogger(__name__)
-
-MOVED = "moved"
 
 
 class CorrectionKind(RoomChannelKind):
@@ -45,7 +44,7 @@ class CorrectionKind(RoomChannelKind):
         planned, told = [], set()
         for sync_id, group in (await planning.read(recent)).items():  # newest first
             for change in group:
-                if MOVED not in change.kinds or change.old is None or change.new is None:
+                if ChangeKind.MOVED not in change.kinds or change.old is None or change.new is None:
                     continue
                 start, end, room = change.old
                 applied = change.applied_ts
