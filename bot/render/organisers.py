@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.render.common import count_of
+from bot.render.common import count_of, listing
 from bot.render.markdown import escape
 from bot.service.announcements import PostsForecast, Stopped
 from bot.service.qa import Filter, Forecast
@@ -27,7 +27,7 @@ def qa_channel_text(forum_id: int, minutes_before: int, wanted: Filter, ahead: F
     if not ahead.total:
         return text + " No talk ahead matches these settings: no thread will open. `/qa off` stops."
     days = [f"{n} on {d:%a %b} {d.day}" for d, n in ahead.by_day]
-    listed = days[0] if len(days) == 1 else ", ".join(days[:-1]) + f" and {days[-1]}"
+    listed = listing(days)
     plural = "thread" if ahead.total == 1 else "threads"
     return (
         f"{text} With these settings: {ahead.total} {plural}, {listed}; at most"

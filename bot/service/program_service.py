@@ -104,7 +104,8 @@ def clean_query(text: str, what: str = "query") -> str:
 
 
 def join_words(words: list[str]) -> str:
-    """'A', 'A and B', 'A, B, and C'."""
+    """'A', 'A and B', 'A, B and C' (for QueryError sentences; the renderers' twin is
+    bot.render.common.listing, which a service may not import)."""
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
