@@ -17,12 +17,11 @@ from collections.abc import Sequence
 from bot.changes import ChangeKind
 from bot.delivery.kind import Delivering, Planning, Send, Skip
 from bot.delivery.kinds.changes import recent
-from bot.delivery.kinds.room import RoomChannelKind
+from bot.delivery.kinds.room import RoomChannelKind, channels_by_room
 from bot.delivery.shared import not_ended
 from bot.render import delivery_cards
 from bot.render.common import slot_of
 from bot.service.results import SessionTalk
-from bot.store.announcements_store import RoomChannel
 from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
 
 log = logging.getLogger(__name__)
@@ -35,10 +34,7 @@ class CorrectionKind(RoomChannelKind):
     wanted = Wanted.ROOM_CHANNEL_ON
 
     async def plan(self, planning: Planning) -> Sequence[Planned]:
-        by_room: dict[str, list[RoomChannel]] = {}
-        for channel in await planning.state.announcements.rooms(planning.conference):
-            if channel.enabled:
-                by_room.setdefault(channel.room, []).append(channel)
+        by_room = await channels_by_room(planning)
         if not by_room:
             return []
         planned, told = [], set()

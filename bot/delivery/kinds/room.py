@@ -27,16 +27,22 @@ class RoomChannelKind(ChannelKind):
         return False
 
 
+async def channels_by_room(planning: Planning) -> dict[str, list[RoomChannel]]:
+    """The room channels that post, by the room they are for: what the room and
+    correction kinds plan from, read alike so that they cannot disagree."""
+    by_room: dict[str, list[RoomChannel]] = {}
+    for channel in await planning.state.announcements.rooms(planning.conference):
+        if channel.enabled:
+            by_room.setdefault(channel.room, []).append(channel)
+    return by_room
+
+
 class RoomKind(RoomChannelKind):
     kind = DeliveryKind.ROOM
     wanted = Wanted.ROOM_CHANNEL_ON
 
     async def plan(self, planning: Planning) -> Sequence[Planned]:
-        channels = await planning.state.announcements.rooms(planning.conference)
-        by_room: dict[str, list[RoomChannel]] = {}
-        for channel in channels:
-            if channel.enabled:
-                by_room.setdefault(channel.room, []).append(channel)
+        by_room = await channels_by_room(planning)
         planned = []
         for talk in planning.service.talks.values() if by_room else ():
             for channel in by_room.get(talk.slot.room or "", ()):
