@@ -122,7 +122,7 @@ class StatusService:
             announcements=config,
             next_due=datetime.fromtimestamp(announcing[0].due_ts, UTC) if announcing else None,
             reminders_active=sum(r.guild_id == guild_id for r in active),
-            deliveries={DeliveryState(s): n for s, n in counts.items()},
+            deliveries=counts,
             room_channels=tuple(_room(c) for c in rooms),
             streams=tuple(sorted(streams.items())),
             qa=_qa(forums[0]) if forums else None,
@@ -156,8 +156,10 @@ def _qa(forum: QAForum) -> QAPosting:
     return QAPosting(forum.forum_id, _off_because(forum.enabled, forum.disabled_reason))
 
 
-def _by_kind(tally: list[tuple[str, str, str | None, int]]) -> tuple[DeliveryCount, ...]:
-    counts = [DeliveryCount(DeliveryKind(k), DeliveryState(s), n, why) for k, s, why, n in tally]
+def _by_kind(
+    tally: list[tuple[DeliveryKind, DeliveryState, str | None, int]],
+) -> tuple[DeliveryCount, ...]:
+    counts = [DeliveryCount(k, s, n, why) for k, s, why, n in tally]
     kinds, states = list(COUNTED), list(DeliveryState)
     counts.sort(key=lambda c: (kinds.index(c.kind), states.index(c.state), -c.count))
     return tuple(counts)

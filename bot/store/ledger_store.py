@@ -235,25 +235,26 @@ class LedgerStore(FeatureStore):
         return [_delivery(r) for r in rows]
 
     async def counts(
-        self, kinds: Sequence[str], owner: int | None = None, conference: str | None = None
-    ) -> dict[str, int]:
+        self, kinds: Sequence[DeliveryKind], owner: int | None = None, conference: str | None = None
+    ) -> dict[DeliveryState, int]:
         """How many deliveries of these kinds are in each state (of one owner, of one
         conference, if given)."""
         rows = await self._grouped("state", kinds, owner, conference)
-        return {state: n for state, n in rows}
+        return {DeliveryState(state): n for state, n in rows}
 
     async def tally(
-        self, kinds: Sequence[str], owner: int | None = None, conference: str | None = None
-    ) -> list[tuple[str, str, str | None, int]]:
+        self, kinds: Sequence[DeliveryKind], owner: int | None = None, conference: str | None = None
+    ) -> list[tuple[DeliveryKind, DeliveryState, str | None, int]]:
         """(kind, state, why, count) for deliveries of these kinds: `why` is the detail
         of those that did not go out (failed, skipped, lost), so that /status can say
         why; None for the others, which are counted together."""
         why = "CASE WHEN state IN ('failed', 'skipped', 'lost') THEN detail END"
         rows = await self._grouped(f"kind, state, {why}", kinds, owner, conference)
-        return [(kind, state, reason, n) for kind, state, reason, n in rows]
+        return [(DeliveryKind(kind), DeliveryState(state), reason, n)
+                for kind, state, reason, n in rows]  # fmt: skip
 
     async def _grouped(
-        self, columns: str, kinds: Sequence[str], owner: int | None, conference: str | None
+        self, columns: str, kinds: Sequence[DeliveryKind], owner: int | None, conference: str | None
     ) -> list[tuple[Any, ...]]:
         """count(*) of deliveries of these kinds grouped by `columns` (SQL of ours)."""
         marks = ", ".join("?" * len(kinds))
