@@ -9,6 +9,7 @@ server for either.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -24,6 +25,9 @@ from bot.store.qa_store import QAThread
 log = logging.getLogger(__name__)
 
 DAY = 86_400
+# A thread_signature read back: the title and the room may both hold '|', the times are
+# the two whole numbers between them (the last such pair, as titles hold '|' more often).
+SIGNED = re.compile(r"(?P<title>.*)\|(?P<start>-?\d+)\|(?P<end>-?\d+)\|(?P<room>.*)", re.DOTALL)
 
 
 def thread_signature(talk: SessionTalk) -> str:
@@ -137,11 +141,10 @@ async def _follow_talk(
 
 def _signed(signature: str) -> tuple[str, tuple[int, int, str | None]] | None:
     """The title and place a thread_signature holds (None for one that does not read)."""
-    try:
-        title, start, end, room = signature.rsplit("|", 3)
-        return title, (int(start), int(end), room or None)
-    except ValueError:
+    read = SIGNED.fullmatch(signature)
+    if read is None:
         return None
+    return read["title"], (int(read["start"]), int(read["end"]), read["room"] or None)
 
 
 class CloseKind(ChannelKind):

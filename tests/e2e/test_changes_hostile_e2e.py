@@ -1,0 +1,99 @@
+"""Hostile tests of changes told where people look (issue 22), through discord.py and the
+fake Discord, each program edit applied by the live sync: a room whose name holds '|',
+a title longer than a thread's name, a running talk moved twice, a talk cancelled and
+back."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.clock import FixedClock
+from tests.conftest import pacific
+from tests.e2e.conftest import running_bot, travel, wait_for
+from tests.e2e.test_changes_told_e2e import HALL_A, edited, new_version, organise, talks
+from tests.fakediscord.server import FakeDiscord
+from tests.program_edits import write_frab
+
+PIPE_ROOM = "A|B"
+
+
+async def test_a_talk_in_a_room_named_with_a_bar_that_moves_is_told_in_its_thread(
+    fake: FakeDiscord, tmp_path: Path
+):
+    path = tmp_path / "schedule.json"
+    write_frab(path, edited(t4={"room": PIPE_ROOM}))
+    clock = FixedClock(pacific("2024-07-10T10:50"))
+    env = {"CONFBOT_PROGRAM": str(path), "CONFBOT_SYNC_INTERVAL": "60",
+           "CONFBOT_DELIVERY_PACE": "0"}  # fmt: skip
+    async with running_bot(fake, tmp_path, clock, **env) as bot:
+        await organise(fake, "qa channel", forum=fake.forum_id)
+        await travel(bot, fake, clock, pacific("2024-07-10T10:55"))
+        await wait_for(lambda: fake.threads, timeout=15, what="the Q&A thread")
+        ((thread_id, _),) = [(i, t) for i, t in fake.threads.items()
+                             if t["name"] == "Scheduling for latency"]  # fmt: skip
+
+        moved = {"room": PIPE_ROOM, "date": "2024-07-10T11:20:00-07:00", "start": "11:20"}
+        await new_version(bot, path, edited(t4=moved), 1)
+        await wait_for(lambda: len(fake.channel_messages[thread_id]) > 1, timeout=15,
+                       what="the move told in the thread")  # fmt: skip
+        note = fake.channel_messages[thread_id][-1]["content"]
+        assert note.startswith("🕒 **This talk moved**: now ")
+        assert note.endswith("(was Wed Jul 10, 11:00–11:30 PDT).")
+        assert fake.renamed_threads == []  # the title did not change
+
+
+async def test_a_retitle_to_200_characters_renames_the_thread_within_discords_100(
+    fake: FakeDiscord, tmp_path: Path
+):
+    path = tmp_path / "schedule.json"
+    write_frab(path, talks())
+    clock = FixedClock(pacific("2024-07-10T10:50"))
+    env = {"CONFBOT_PROGRAM": str(path), "CONFBOT_SYNC_INTERVAL": "60",
+           "CONFBOT_DELIVERY_PACE": "0"}  # fmt: skip
+    async with running_bot(fake, tmp_path, clock, **env) as bot:
+        await organise(fake, "qa channel", forum=fake.forum_id)
+        await travel(bot, fake, clock, pacific("2024-07-10T10:55"))
+        await wait_for(lambda: fake.threads, timeout=15, what="the Q&A thread")
+        ((thread_id, thread),) = list(fake.threads.items())
+        long = "Scheduling for latency " + "and throughput " * 12
+        long = long[:200]
+        await new_version(bot, path, edited(t4={"title": long}), 1)
+        await wait_for(lambda: fake.renamed_threads, timeout=15, what="the thread's new name")
+        ((renamed, name),) = fake.renamed_threads
+        assert renamed == thread_id and len(name) <= 100
+        assert name.startswith("Scheduling for latency and throughput")
+        assert thread["name"] == name
+        await travel(bot, fake, clock, pacific("2024-07-10T10:57"))
+        await asyncio.sleep(0.2)
+        assert len(fake.renamed_threads) == 1
+
+
+async def test_a_running_talk_moved_twice_is_corrected_twice_each_right(
+    fake: FakeDiscord, tmp_path: Path
+):
+    path = tmp_path / "schedule.json"
+    write_frab(path, talks())
+    clock = FixedClock(pacific("2024-07-10T10:50"))
+    env = {"CONFBOT_PROGRAM": str(path), "CONFBOT_SYNC_INTERVAL": "60",
+           "CONFBOT_DELIVERY_PACE": "0"}  # fmt: skip
+    async with running_bot(fake, tmp_path, clock, **env) as bot:
+        await organise(fake, "announce room", room=HALL_A, channel=fake.room_channel_id)
+        posts = lambda: fake.channel_messages.get(fake.room_channel_id, [])  # noqa: E731
+        clock.at = pacific("2024-07-10T10:51")
+        await new_version(bot, path, edited(
+            t1={"date": "2024-07-10T10:35:00-07:00", "start": "10:35"}), 1)  # fmt: skip
+        await wait_for(posts, timeout=15, what="the first correction")
+        await new_version(bot, path, edited(
+            t1={"date": "2024-07-10T10:40:00-07:00", "start": "10:40"}), 2)  # fmt: skip
+        await wait_for(lambda: len(posts()) > 1, timeout=15, what="the second correction")
+        await travel(bot, fake, clock, pacific("2024-07-10T10:52"))
+        await asyncio.sleep(0.2)
+        contents = [p["content"] for p in posts()]
+        at = lambda t: int(pacific(t).timestamp())  # noqa: E731
+        assert contents == [
+            "⚠️ Correction: **Live patching the kernel** now starts 10:35"
+            f" (<t:{at('2024-07-10T10:35')}:t>), 5 min later (was 10:30–11:15 PDT).",
+            "⚠️ Correction: **Live patching the kernel** now starts 10:40"
+            f" (<t:{at('2024-07-10T10:40')}:t>), 5 min later (was 10:35–11:20 PDT).",
+        ]
