@@ -57,6 +57,9 @@ class Counting:
     async def close_thread(self, thread_id: int, note: str | None = None) -> None:
         return None
 
+    async def reopen_thread(self, thread_id: int) -> None:
+        return None
+
 
 async def measure(path: Path, day: date | None) -> None:
     service = ProgramService(read_source(path).program)

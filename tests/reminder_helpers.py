@@ -32,6 +32,7 @@ class RecordingSender:
     edits: list[tuple[int, int, Card]] = field(default_factory=list)
     closed: list[tuple[int, str | None]] = field(default_factory=list)
     renamed: list[tuple[int, str]] = field(default_factory=list)
+    reopened: list[int] = field(default_factory=list)
 
     async def open_thread(
         self, forum_id: int, name: str, card: Card, tags: Sequence[str]
@@ -50,6 +51,9 @@ class RecordingSender:
 
     async def close_thread(self, thread_id: int, note: str | None = None) -> None:
         self.closed.append((thread_id, note))
+
+    async def reopen_thread(self, thread_id: int) -> None:
+        self.reopened.append(thread_id)
 
     async def post(self, channel_id: int, cards: Sequence[Card], text: str | None = None) -> None:
         wanted = not self.failing_channels or channel_id in self.failing_channels

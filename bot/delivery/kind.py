@@ -97,6 +97,10 @@ class Sender(Protocol):
         """Post the note if any, then lock and archive the thread."""
         ...
 
+    async def reopen_thread(self, thread_id: int) -> None:
+        """Unlock and unarchive a thread closed before."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Planning:

@@ -217,6 +217,17 @@ def thread_moved_text(talk: SessionTalk, was: Place, conference: Conference) -> 
     )
 
 
+def thread_back_text(talk: SessionTalk, conference: Conference) -> str:
+    """The line a talk's Q&A thread gets when the talk, taken out of the program, is
+    put back: the thread is open again, and when and where the talk is."""
+    slot = talk.slot
+    room = f", 📍 {escape(slot.room)}" if slot.room else ""
+    return truncate(
+        f"✅ **This talk is back in the program**: {when_with_day(slot, conference.tz)}{room}.",
+        MESSAGE_MAX,
+    )
+
+
 def qa_card(talk: SessionTalk, conference: Conference) -> Card:
     """The first message of a talk's Q&A thread: what, who, when, where, and how to ask."""
     tz = conference.tz

@@ -97,3 +97,54 @@ async def test_a_running_talk_moved_twice_is_corrected_twice_each_right(
             "⚠️ Correction: **Live patching the kernel** now starts 10:40"
             f" (<t:{at('2024-07-10T10:40')}:t>), 5 min later (was 10:35–11:20 PDT).",
         ]
+
+
+async def test_a_talk_cancelled_and_back_in_the_next_version_is_on_again_everywhere(
+    fake: FakeDiscord, tmp_path: Path
+):
+    path = tmp_path / "schedule.json"
+    write_frab(path, talks())
+    clock = FixedClock(pacific("2024-07-10T10:50"))
+    env = {"CONFBOT_PROGRAM": str(path), "CONFBOT_SYNC_INTERVAL": "60",
+           "CONFBOT_DELIVERY_PACE": "0", "CONFBOT_SYNC_MAX_REMOVED": "1"}  # fmt: skip
+    title = "Scheduling for latency"
+    async with running_bot(fake, tmp_path, clock, **env) as bot:
+        await organise(fake, "qa channel", forum=fake.forum_id)
+        offered = await fake.answer(await fake.send_autocomplete("remind", "item", title))
+        (ref,) = [c["value"] for c in offered.choices if c["name"].startswith(title)]
+        reminded = await fake.answer(
+            await fake.send_command("remind", item=ref, minutes_before=2))  # fmt: skip
+        assert "I'll DM you" in reminded.data["content"]
+        await travel(bot, fake, clock, pacific("2024-07-10T10:55"))
+        await wait_for(lambda: fake.threads, timeout=15, what="the Q&A thread")
+        ((thread_id, thread),) = list(fake.threads.items())
+
+        clock.at = pacific("2024-07-10T10:56")
+        await new_version(bot, path, edited(t4=None), 1)
+        await wait_for(lambda: thread["thread_metadata"].get("locked"), timeout=15,
+                       what="the thread closed")  # fmt: skip
+        clock.at = pacific("2024-07-10T10:57")
+        await new_version(bot, path, talks(), 2)
+
+        paper = await fake.answer(await fake.send_command("paper", title=title))
+        assert paper.embeds[0]["title"].startswith(title), paper.embeds[0]["title"]
+        assert "Cancelled" not in (paper.embeds[0].get("description") or "")
+
+        user_id = int(fake.attendee["id"])
+        await travel(bot, fake, clock, pacific("2024-07-10T10:58"))
+        await wait_for(lambda: fake.channel_messages.get(fake.dm_channels.get(user_id, 0)),
+                       timeout=15, what="the reminder DM")  # fmt: skip
+        # The talk is on again: its Q&A thread open again, told so once.
+        await wait_for(lambda: not thread["thread_metadata"].get("locked"), timeout=15,
+                       what="the thread opened again")  # fmt: skip
+        await travel(bot, fake, clock, pacific("2024-07-10T10:59"))  # more passes: once
+        await asyncio.sleep(0.2)
+        assert list(fake.threads) == [thread_id]
+        assert not thread["thread_metadata"].get("archived")
+        notes = [m["content"] for m in fake.channel_messages[thread_id][1:]]
+        at = int(pacific("2024-07-10T11:00").timestamp())
+        assert notes == [
+            "This talk is no longer in the program.",
+            f"✅ **This talk is back in the program**: <t:{at}:F> · Wed Jul 10,"
+            " 11:00–11:30 PDT, 📍 Hall B.",
+        ]

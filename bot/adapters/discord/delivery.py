@@ -204,6 +204,15 @@ class DiscordSender:
         except discord.HTTPException as exc:
             raise _later(exc) from exc
 
+    async def reopen_thread(self, thread_id: int) -> None:
+        thread = await self._thread(thread_id)
+        try:
+            await thread.edit(archived=False, locked=False)
+        except discord.NotFound:
+            return  # deleted by hand: nothing left to reopen
+        except discord.HTTPException as exc:
+            raise _later(exc) from exc
+
     async def _thread(self, thread_id: int) -> discord.Thread:
         found = self.client.get_channel(thread_id)
         if found is None:

@@ -97,14 +97,18 @@ class ThreadKind(ChannelKind):
         """A talk that moved or was renamed gets its thread's first message edited, and
         its thread renamed (retitled) or told where and when it is now (moved): people
         in the thread see no edit of a message far up. One removed from the program gets
-        its thread closed with a note. Outside the ledger: an edit, a rename or a close
-        done twice changes nothing; the note of a move is posted after the new
+        its thread closed with a note; put back before its thread was due to close, the
+        thread is opened again with a note. Outside the ledger: an edit, a rename or a
+        close done twice changes nothing; the note of a move is posted after the new
         signature is kept, so it is said at most once (as a delivery is)."""
         service = ctx.service
-        for thread in await ctx.state.qa.threads(ctx.conference, open_only=True):
+        for thread in await ctx.state.qa.threads(ctx.conference):
             talk = service.remindable(thread.item_ref)
             try:
-                if not isinstance(talk, SessionTalk):
+                if thread.closed:
+                    if isinstance(talk, SessionTalk) and _back(talk, ctx.now_ts):
+                        await _reopen(thread, talk, ctx)
+                elif not isinstance(talk, SessionTalk):
                     await ctx.sender.close_thread(
                         thread.thread_id, "This talk is no longer in the program."
                     )
@@ -137,6 +141,26 @@ async def _follow_talk(
         except Exception as exc:  # said at most once: the new signature is kept already
             log.warning("could not tell Q&A thread %d its talk moved: %s", thread.thread_id,
                         describe(exc))  # fmt: skip
+
+
+def _back(talk: SessionTalk, now_ts: int) -> bool:
+    """A closed thread's talk is in the program and its thread is not yet due to close
+    (CLOSE closes it a day after the talk): it was closed as taken out, and is back."""
+    return now_ts < int(talk.slot.end.timestamp()) + DAY
+
+
+async def _reopen(thread: QAThread, talk: SessionTalk, ctx: Delivering) -> None:
+    """A talk taken out of the program and put back: its thread opened again, brought in
+    step, and told so (kept open before the note: said at most once)."""
+    conference = ctx.service.conference
+    await ctx.sender.reopen_thread(thread.thread_id)
+    await ctx.sender.edit_first_message(
+        thread.thread_id, thread.message_id, delivery_cards.qa_card(talk, conference)
+    )
+    if (was := _signed(thread.signature)) is None or was[0] != talk.title:
+        await ctx.sender.rename_thread(thread.thread_id, delivery_cards.qa_thread_name(talk))
+    await ctx.state.qa.save_thread(replace(thread, signature=thread_signature(talk), closed=False))
+    await ctx.sender.post(thread.thread_id, (), delivery_cards.thread_back_text(talk, conference))
 
 
 def _signed(signature: str) -> tuple[str, tuple[int, int, str | None]] | None:
