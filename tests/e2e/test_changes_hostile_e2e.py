@@ -13,7 +13,7 @@ from tests.conftest import pacific
 from tests.e2e.conftest import running_bot, travel, wait_for
 from tests.e2e.test_changes_told_e2e import HALL_A, edited, new_version, organise, talks
 from tests.fakediscord.server import FakeDiscord
-from tests.program_edits import write_frab
+from tests.program_edits import frab_talk, write_frab
 
 PIPE_ROOM = "A|B"
 
@@ -148,3 +148,72 @@ async def test_a_talk_cancelled_and_back_in_the_next_version_is_on_again_everywh
             f"✅ **This talk is back in the program**: <t:{at}:F> · Wed Jul 10,"
             " 11:00–11:30 PDT, 📍 Hall B.",
         ]
+
+
+async def test_a_new_version_applied_as_a_slot_post_is_due_posts_the_new_time_once(
+    fake: FakeDiscord, tmp_path: Path
+):
+    path = tmp_path / "schedule.json"
+    write_frab(path, talks())
+    clock = FixedClock(pacific("2024-07-10T10:40"))
+    env = {"CONFBOT_PROGRAM": str(path), "CONFBOT_SYNC_INTERVAL": "60",
+           "CONFBOT_DELIVERY_PACE": "0"}  # fmt: skip
+    async with running_bot(fake, tmp_path, clock, **env) as bot:
+        await organise(fake, "announce channel", channel=fake.channel_id, minutes_before=10)
+        posts = lambda: fake.channel_messages.get(fake.channel_id, [])  # noqa: E731
+        # Scheduling for latency (11:00, to be posted at 10:50) moves to 11:10 in a
+        # version applied at 10:49: its post is not due any more at 10:50.
+        clock.at = pacific("2024-07-10T10:49")
+        moved = {"date": "2024-07-10T11:10:00-07:00", "start": "11:10"}
+        await new_version(bot, path, edited(t4=moved), 1)
+        await travel(bot, fake, clock, pacific("2024-07-10T10:50"))
+        await asyncio.sleep(0.3)
+        for at in ("10:55", "11:00", "11:05"):
+            await travel(bot, fake, clock, pacific(f"2024-07-10T{at}"))
+            await asyncio.sleep(0.2)
+        titles = [e["title"] for p in posts() for e in p["embeds"]]
+        # The move told once as a program update, and the slot posted once, at 11:00.
+        assert titles == ["📢 Program update", "📣 1 talk starts at 11:10 PDT"]
+
+
+async def test_a_break_that_gains_a_speaker_and_a_talk_that_becomes_lunch(
+    fake: FakeDiscord, tmp_path: Path
+):
+    path = tmp_path / "schedule.json"
+    lunch = frab_talk(5, "Lunch", "12:00", 60, HALL_A)
+    write_frab(path, [*talks(), lunch])
+    clock = FixedClock(pacific("2024-07-10T10:50"))
+    env = {"CONFBOT_PROGRAM": str(path), "CONFBOT_SYNC_INTERVAL": "60",
+           "CONFBOT_DELIVERY_PACE": "0", "CONFBOT_SYNC_MAX_REMOVED": "1"}  # fmt: skip
+    async with running_bot(fake, tmp_path, clock, **env) as bot:
+        await organise(fake, "announce channel", channel=fake.channel_id, minutes_before=10)
+        await organise(fake, "qa channel", forum=fake.forum_id)
+        await travel(bot, fake, clock, pacific("2024-07-10T10:55"))
+        await wait_for(lambda: fake.threads, timeout=15, what="the Q&A thread")
+        ((thread_id, thread),) = list(fake.threads.items())
+        talked = lunch | {"persons": [{"id": 200, "public_name": "Zoe Quill"}]}
+        clock.at = pacific("2024-07-10T10:56")
+        await new_version(bot, path, [*talks(), talked], 1)
+        gone = {"title": "Lunch", "persons": []}
+        clock.at = pacific("2024-07-10T10:57")
+        await new_version(bot, path, [*edited(t4=gone), talked], 2)
+        await asyncio.sleep(0.5)
+        # The break with a speaker is a talk now: told as added, answered as a talk.
+        # The talk become "Lunch" is gone as a talk: told cancelled, its thread closed.
+        changes = await fake.answer(await fake.send_command("changes"))
+        lines = changes.embeds[0]["description"].splitlines()
+        assert lines[1] == "• **Scheduling for latency** — cancelled"
+        assert lines[3].startswith("• **Lunch** — added: ")
+        titles = [e["description"] for p in fake.channel_messages[fake.channel_id]
+                  for e in p["embeds"]]  # fmt: skip
+        assert titles[1:] == [lines[3], lines[1]]
+        assert fake.channel_messages[thread_id][-1]["content"] == (
+            "This talk is no longer in the program."
+        )
+        assert thread["thread_metadata"]["locked"]
+        paper = await fake.answer(await fake.send_command("paper", title="Lunch"))
+        assert paper.embeds[0]["title"] == "Lunch"
+        assert paper.embeds[0]["fields"][0] == {"inline": False, "name": "Speakers",
+                                                "value": "Zoe Quill"}  # fmt: skip
+        paper = await fake.answer(await fake.send_command("paper", title="Scheduling for"))
+        assert paper.embeds[0]["title"] == "❌ Scheduling for latency"
