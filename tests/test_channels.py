@@ -13,11 +13,12 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.importer.registry import read_source
+from bot.kinds import DeliveryKind, DeliveryState
 from bot.render import posts
 from bot.render.cards import Card
 from bot.render.limits import EMBED_DESCRIPTION_MAX, EMBED_TOTAL_MAX, EMBEDS_PER_MESSAGE
 from bot.service import ProgramService, QueryError, qa
-from bot.store.ledger_store import DeliveryKind, DeliveryState, Planned, Wanted
+from bot.store.ledger_store import Planned, Wanted
 from tests.conftest import REAL_PROGRAMS, pacific
 from tests.reminder_helpers import Rig, make_rig
 from tests.test_parallel_rooms import two_tracks

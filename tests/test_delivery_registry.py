@@ -10,8 +10,9 @@ import pytest
 
 from bot.delivery import registry
 from bot.delivery.kind import Kind, Planning
+from bot.kinds import DeliveryKind
 from bot.service import ProgramService
-from bot.store.ledger_store import DeliveryKind, Planned, Wanted
+from bot.store.ledger_store import Planned, Wanted
 from bot.store.state import StateStore
 
 PARTS = ("plan", "message", "gone", "unreachable")

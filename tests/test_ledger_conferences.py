@@ -7,8 +7,9 @@ from pathlib import Path
 
 from bot.clock import FixedClock
 from bot.importer.registry import read_source
+from bot.kinds import DeliveryKind
 from bot.service import ProgramService
-from bot.store.ledger_store import DeliveryKind, Planned
+from bot.store.ledger_store import Planned
 from bot.store.state import StateStore
 from tests.conftest import pacific
 from tests.local_servers import state_at_version

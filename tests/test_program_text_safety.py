@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.changes import RecordedChange
+from bot.kinds import ReminderStatus
 from bot.model import Authorship, Program, Session
 from bot.render import agenda_cards, cards, delivery_cards, program_cards, status_cards
 from bot.render.events import session_event
@@ -154,7 +155,7 @@ def test_about_title(hostile_everywhere: ProgramService):
 def test_agenda_clash_line(hostile_everywhere: ProgramService):
     talk = hostile_everywhere.remindable("p:xiang")
     assert talk is not None
-    line = AgendaLine("p:xiang", talk.title, talk.slot, 10, "pending", (talk.title,))
+    line = AgendaLine("p:xiang", talk.title, talk.slot, 10, ReminderStatus.ACTIVE, (talk.title,))
     (card,) = agenda_cards.agenda_cards([line], hostile_everywhere.conference)
     clash = card.fields[0].value.split("Clashes with: ")[1]
     assert unsafe(clash) == [] and as_shown(clash) == talk.title

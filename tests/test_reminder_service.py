@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.kinds import ReminderStatus
 from bot.service import ProgramService, QueryError
 from bot.service.announcements import AnnouncementsService
 from bot.service.reminders import Reminded, RemindersService, TooLate, resolve
 from bot.service.results import NoMatch
-from bot.store.reminders_store import ReminderStatus
 from bot.store.state import StateStore
 from tests.conftest import pacific
 

@@ -20,10 +20,11 @@ from bot.delivery.scheduler import (
     TryLater,
     Unreachable,
 )
+from bot.kinds import FOLLOWED, ReminderStatus
 from bot.service import ProgramService
 from bot.service.reminders import agenda
 from bot.store.ledger_store import Wanted
-from bot.store.reminders_store import FOLLOWED, ReminderLimitReached
+from bot.store.reminders_store import ReminderLimitReached
 from bot.store.state import STATE_VERSION, StateStore
 from tests.conftest import pacific
 from tests.reminder_helpers import make_rig
@@ -378,7 +379,9 @@ async def test_reminding_again_after_closed_dms_fires_once_they_are_open(rig):
     await rig.remind(USER, NOMAD, minutes=10)
     await rig.at(pacific("2024-07-10T10:55"))
     assert len(rig.sender.dms) == 1
-    (reminder,) = await rig.state.reminders.find(rig.service.conference.key, USER, ("done",))
+    (reminder,) = await rig.state.reminders.find(
+        rig.service.conference.key, USER, (ReminderStatus.DONE,)
+    )
     assert reminder.item_ref == NOMAD
 
 
@@ -407,7 +410,7 @@ def test_agenda_card_marks_a_reminded_item(rig):
     from bot.service.reminders import AgendaLine
 
     talk = rig.service.remindable(NOMAD)
-    line = AgendaLine(NOMAD, talk.title, talk.slot, 10, "done", ())
+    line = AgendaLine(NOMAD, talk.title, talk.slot, 10, ReminderStatus.DONE, ())
     (card,) = agenda_cards([line], rig.service.conference)
     assert "✅ Reminded" in card.fields[0].value
 
@@ -440,8 +443,8 @@ async def test_forget_during_the_send_is_not_turned_into_done(rig):
 
     rig.sender.send_dm = send_while_forgetting
     await rig.at(pacific("2024-07-10T10:55"))
-    assert await rig.state.reminders.find(conference, USER, ("cancelled",))
-    assert not await rig.state.reminders.find(conference, USER, ("done",))
+    assert await rig.state.reminders.find(conference, USER, (ReminderStatus.CANCELLED,))
+    assert not await rig.state.reminders.find(conference, USER, (ReminderStatus.DONE,))
 
 
 async def test_announcements_off_during_a_batch_stops_the_next_post(rig):

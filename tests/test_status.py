@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.kinds import DeliveryKind, DeliveryState
 from bot.render import status_cards
 from bot.render.common import delivery_lines
 from bot.service import ProgramService
 from bot.service.status import DeliveryCount, ProgramFacts, StatusService
 from bot.settings import BUNDLED_PROGRAM
-from bot.store.ledger_store import DeliveryKind, DeliveryState, Planned
+from bot.store.ledger_store import Planned
 from bot.store.state import StateStore
 from tests.conftest import pacific
 from tests.test_console import run_cli

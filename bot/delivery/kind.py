@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, TypeVar, cast
 
+from bot.kinds import DeliveryKind
 from bot.render.cards import Card
 from bot.service import ProgramService
-from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
+from bot.store.ledger_store import Delivery, Planned, Wanted
 from bot.store.state import StateStore
 
 T = TypeVar("T")

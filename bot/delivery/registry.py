@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from bot.delivery.kind import Kind, Planning
 from bot.delivery.kinds import changes, correction, qa, reminder, room, slot, talk
-from bot.store.ledger_store import DeliveryKind, Planned
+from bot.kinds import DeliveryKind
+from bot.store.ledger_store import Planned
 
 KINDS: tuple[Kind, ...] = (
     reminder.KIND,

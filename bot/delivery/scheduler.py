@@ -39,8 +39,9 @@ from bot.delivery.kind import (
     describe,
 )
 from bot.delivery.pacer import MAX_LEAD, Pacer
+from bot.kinds import DeliveryState
 from bot.service import ProgramService
-from bot.store.ledger_store import Delivery, DeliveryState
+from bot.store.ledger_store import Delivery
 from bot.store.state import StateStore
 from bot.tasks import ended
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from bot.kinds import ReminderStatus
 from bot.model import Conference
 from bot.render import timefmt
 from bot.render.cards import GREY, Card, fit, paged, when_with_day
@@ -50,12 +51,14 @@ def agenda_cards(lines: Sequence[AgendaLine], conference: Conference) -> list[Ca
     fields: list[Piece] = []
     for line in lines:
         reminder = (
-            "✅ Reminded" if line.status == "done" else f"Reminder {line.minutes_before} min before"
+            "✅ Reminded"
+            if line.status is ReminderStatus.DONE
+            else f"Reminder {line.minutes_before} min before"
         )
         value = f"{when_with_day(line.slot, tz)}\n{reminder}"
         if line.slot.room:
             value += f" · 📍 {escape(line.slot.room)}"
-        if line.status == "failed":
+        if line.status is ReminderStatus.FAILED:
             value += "\n⚠️ Could not be delivered: your DMs are closed to this server."
         if line.clashes:
             value += "\n⚠️ Clashes with: " + "; ".join(map(escape, line.clashes))

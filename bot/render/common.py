@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 
 from bot.changes import ChangeKind, RecordedChange
+from bot.kinds import DeliveryKind, DeliveryState
 from bot.model import Authorship, Conference, Event, Session, SessionKind, Slot, TimeBasis
 from bot.service.results import (
     NoMatch,
@@ -19,7 +20,6 @@ from bot.service.results import (
 )
 from bot.service.status import DeliveryCount
 from bot.service.watch import NO_STREAMS, Watch, watch
-from bot.store.ledger_store import DeliveryKind, DeliveryState
 
 
 def as_it_was(conference: Conference) -> str:

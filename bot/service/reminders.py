@@ -12,16 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.kinds import FOLLOWED, ReminderStatus
 from bot.model import Session, Slot
 from bot.service.program_service import SESSION_REF, TALK_REF, ProgramService, QueryError
 from bot.service.results import NoMatch, SessionAnswer, SessionTalk, Suggestion, TalkAnswer
-from bot.store.reminders_store import (
-    FOLLOWED,
-    Reminder,
-    ReminderLimitReached,
-    ReminderStatus,
-    ReminderStore,
-)
+from bot.store.reminders_store import Reminder, ReminderLimitReached, ReminderStore
 
 Remindable = SessionTalk | Session
 
@@ -34,7 +29,7 @@ class AgendaLine:
     title: str
     slot: Slot
     minutes_before: int
-    status: str
+    status: ReminderStatus
     clashes: tuple[str, ...]
 
 

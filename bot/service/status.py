@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.kinds import DeliveryKind, DeliveryState, ReminderStatus
 from bot.model import Program
 from bot.service.results import ProgramSize
 from bot.store.announcements_store import Announcements, RoomChannel
-from bot.store.ledger_store import DeliveryKind, DeliveryState
 from bot.store.qa_store import QAForum
-from bot.store.reminders_store import ReminderStatus
 from bot.store.state import StateStore
 
 # The deliveries that post in a server's channels ahead of the program: the next one is

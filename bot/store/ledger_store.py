@@ -9,31 +9,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bot.kinds import DeliveryKind, DeliveryState
 from bot.store.feature_store import FeatureStore, writes
-
-
-class DeliveryKind(StrEnum):
-    REMINDER = "reminder"  # a DM to one person; owner is the reminder's id
-    SLOT = "slot"  # a channel post of the sessions starting at one time; owner is the guild
-    TALK = "talk"  # a channel line as a talk starts; owner is the guild
-    ROOM = "room"  # the same line in the talk's room channel; owner is the guild
-    THREAD = "thread"  # open a talk's Q&A thread in the forum; owner is the guild
-    CLOSE = "close"  # lock and archive it a day after the talk; owner is the guild
-    NOTICE = "notice"  # a DM listing a person's items a new version changed; owner is them
-    UPDATE = "update"  # a channel post of all a new version changed; owner is the guild
-    # A line in a room's channel when the talk on there moves or is delayed; owner is the
-    # guild, arming the version (sync) that moved it.
-    CORRECTION = "correction"
-
-
-class DeliveryState(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"  # claimed and committed before the send: a crash here means lost
-    SENT = "sent"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-    LOST = "lost"
-    CANCELLED = "cancelled"
 
 
 class Wanted(StrEnum):

@@ -6,22 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
+from bot.kinds import FOLLOWED, ReminderStatus
 from bot.store.feature_store import FeatureStore, writes
-
-
-class ReminderStatus(StrEnum):
-    ACTIVE = "active"  # armed: a delivery is planned, or is being made
-    DONE = "done"  # delivered; stays on the person's agenda until the item ends
-    FAILED = "failed"  # could not be delivered (closed DMs); the person is told
-    CANCELLED = "cancelled"  # /forget
-
-
-# A person follows every item whose reminder they have not forgotten: what /agenda lists,
-# /forget offers and /next puts first.
-FOLLOWED = (ReminderStatus.ACTIVE, ReminderStatus.DONE, ReminderStatus.FAILED)
 
 
 class ReminderLimitReached(Exception):
@@ -94,7 +82,10 @@ class ReminderStore(FeatureStore):
         return _reminder(next(iter(rows)))
 
     async def find(
-        self, conference: str, user_id: int | None = None, statuses: Iterable[str] = ("active",)
+        self,
+        conference: str,
+        user_id: int | None = None,
+        statuses: Iterable[ReminderStatus] = (ReminderStatus.ACTIVE,),
     ) -> list[Reminder]:
         statuses = tuple(statuses)
         marks = ", ".join("?" * len(statuses))

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from bot.adapters.discord.client import ConfBot
 from bot.clock import FixedClock
-from bot.store.ledger_store import Delivery, DeliveryKind
+from bot.kinds import DeliveryKind
+from bot.store.ledger_store import Delivery
 from tests.e2e.conftest import running_bot, travel, wait_for
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
 

@@ -17,9 +17,9 @@ from typing import Any, BinaryIO
 import pytest
 
 from bot.adapters.discord.client import ConfBot
+from bot.kinds import DeliveryKind
 from bot.live.conferences import Served
 from bot.settings import BUNDLED_PROGRAM
-from bot.store.ledger_store import DeliveryKind
 from tests.conftest import pacific
 from tests.e2e.conftest import (
     logged_in,

@@ -12,9 +12,9 @@ from bot.delivery.kind import Delivering, DirectKind, Planning, Send, Skip
 from bot.delivery.kinds import announcing
 from bot.delivery.kinds.reminder import followers
 from bot.delivery.shared import post_cards
+from bot.kinds import FOLLOWED, DeliveryKind
 from bot.render import delivery_cards
-from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
-from bot.store.reminders_store import FOLLOWED
+from bot.store.ledger_store import Delivery, Planned, Wanted
 
 SYNC_REF = "sync:"
 NOTICE_WINDOW = 86_400  # seconds a program change is still worth a notice

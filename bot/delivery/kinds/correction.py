@@ -19,10 +19,11 @@ from bot.delivery.kind import Delivering, Planning, Send, Skip
 from bot.delivery.kinds.changes import recent
 from bot.delivery.kinds.room import RoomChannelKind, channels_by_room
 from bot.delivery.shared import not_ended
+from bot.kinds import DeliveryKind
 from bot.render import delivery_cards
 from bot.render.common import slot_of
 from bot.service.results import SessionTalk
-from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
+from bot.store.ledger_store import Delivery, Planned, Wanted
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,12 @@ from dataclasses import replace
 
 from bot.delivery.kind import ChannelKind, Delivering, Planning, Send, Skip, describe
 from bot.delivery.shared import still_on
+from bot.kinds import DeliveryKind
 from bot.render import delivery_cards
 from bot.service import TALK_REF
 from bot.service import qa as qa_service
 from bot.service.results import SessionTalk
-from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
+from bot.store.ledger_store import Delivery, Planned, Wanted
 from bot.store.qa_store import QAThread
 
 log = logging.getLogger(__name__)

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 
 from bot.delivery.kind import Delivering, DirectKind, Planning, Send, Skip
 from bot.delivery.shared import not_ended
+from bot.kinds import FOLLOWED, DeliveryKind, ReminderStatus
 from bot.model import Session
 from bot.render import delivery_cards
-from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
-from bot.store.reminders_store import FOLLOWED, Reminder, ReminderStatus
+from bot.store.ledger_store import Delivery, Planned, Wanted
+from bot.store.reminders_store import Reminder
 
 
 async def followers(planning: Planning) -> list[Reminder]:
@@ -61,7 +62,7 @@ class ReminderKind(DirectKind):
     async def started(self, ctx: Delivering) -> None:
         """Who has a failed reminder not yet told: the reminders cog tells them on their
         next command, so it is kept in memory rather than asked for on every one."""
-        failed = await ctx.state.reminders.find(ctx.conference, statuses=("failed",))
+        failed = await ctx.state.reminders.find(ctx.conference, statuses=(ReminderStatus.FAILED,))
         ctx.failed_users.clear()
         ctx.failed_users.update(r.user_id for r in failed if not r.failure_told)
 

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 
 from bot.delivery.kind import ChannelKind, Delivering, Planning, Send
 from bot.delivery.kinds.talk import talk_start
+from bot.kinds import DeliveryKind
 from bot.service import TALK_REF
 from bot.store.announcements_store import RoomChannel
-from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
+from bot.store.ledger_store import Delivery, Planned, Wanted
 
 log = logging.getLogger(__name__)
 

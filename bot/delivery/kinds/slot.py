@@ -17,10 +17,11 @@ from functools import partial
 from bot.delivery.kind import Delivering, Planning, Send, Skip
 from bot.delivery.kinds import announcing
 from bot.delivery.shared import in_order, moment_of, not_ended, post_cards_sends, talks_at
+from bot.kinds import DeliveryKind
 from bot.model import SessionKind
 from bot.render import delivery_cards, posts
 from bot.service.announcements import ahead, slot_times
-from bot.store.ledger_store import Delivery, DeliveryKind, Planned, Wanted
+from bot.store.ledger_store import Delivery, Planned, Wanted
 
 SLOT_REF = "slot:"
 

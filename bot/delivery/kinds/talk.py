@@ -19,11 +19,12 @@ from collections.abc import Sequence
 from bot.delivery.kind import Delivering, Planning, Send, Skip
 from bot.delivery.kinds import announcing
 from bot.delivery.shared import moment_of, post_messages, still_on, talks_at
+from bot.kinds import DeliveryKind, DeliveryState
 from bot.render import delivery_cards, posts
 from bot.service import TALK_REF
 from bot.service.announcements import ahead, talk_starts
 from bot.service.results import SessionTalk
-from bot.store.ledger_store import Delivery, DeliveryKind, DeliveryState, Planned, Wanted
+from bot.store.ledger_store import Delivery, Planned, Wanted
 
 START_REF = "start:"
 
