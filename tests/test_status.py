@@ -10,9 +10,9 @@ import pytest
 
 from bot.kinds import DeliveryKind, DeliveryState
 from bot.render import status_cards
-from bot.render.common import delivery_lines
+from bot.render.common import DELIVERY_WORDS, delivery_lines
 from bot.service import ProgramService
-from bot.service.status import DeliveryCount, ProgramFacts, StatusService
+from bot.service.status import COUNTED, DeliveryCount, ProgramFacts, StatusService
 from bot.settings import BUNDLED_PROGRAM
 from bot.store.ledger_store import Planned
 from bot.store.state import StateStore
@@ -228,3 +228,22 @@ def test_cli_status_names_the_source_each_conference_follows(tmp_path: Path):
     _sample(tmp_path / "c.db")
     heading = run_cli("status", db=tmp_path / "c.db").stdout.split("\n", 1)[0]
     assert heading.endswith("; follows " + str(BUNDLED_PROGRAM))
+
+
+async def test_a_correction_in_a_room_channel_is_counted_in_the_status(
+    tmp_path: Path, service: ProgramService
+):
+    # Corrections are posted in a server's room channels like the talks' lines; /status
+    # counted every such kind but them.
+    async with await StateStore.open(tmp_path / "state.db") as state:
+        await _set_up(state)
+        fix = Planned(DeliveryKind.CORRECTION, SERVER, "p:xiang", 333, NOW + 60, 7)
+        await state.ledger.sync_plan("osdi24", [fix], NOW)  # the only one still planned
+        status = await StatusService(state).server(
+            "osdi24", SERVER, ProgramFacts.of(service.program, None)
+        )
+    assert status.deliveries[DeliveryState.PENDING] == 1
+
+
+def test_every_kind_a_status_counts_is_said_in_words():
+    assert set(COUNTED) <= set(DELIVERY_WORDS)

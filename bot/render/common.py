@@ -300,6 +300,7 @@ DELIVERY_WORDS = {
     DeliveryKind.SLOT: "Session announcements",
     DeliveryKind.TALK: "Lines as talks start",
     DeliveryKind.ROOM: "Room channel lines",
+    DeliveryKind.CORRECTION: "Corrections in room channels",
     DeliveryKind.THREAD: "Q&A threads",
 }
 STATE_WORDS = {

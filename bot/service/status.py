@@ -21,8 +21,10 @@ from bot.store.state import StateStore
 # The deliveries that post in a server's channels ahead of the program: the next one is
 # "Next announcement".
 ANNOUNCING = (DeliveryKind.SLOT, DeliveryKind.TALK, DeliveryKind.ROOM)
-# The deliveries counted under "Announcement deliveries" (Q&A threads open ahead too).
-COUNTED = (*ANNOUNCING, DeliveryKind.THREAD)
+# The deliveries counted under "Announcement deliveries": every post in the server's
+# channels on the program's time (Q&A threads open ahead too; a correction follows a
+# running talk that moved).
+COUNTED = (*ANNOUNCING, DeliveryKind.CORRECTION, DeliveryKind.THREAD)
 
 
 @dataclass(frozen=True, slots=True)
