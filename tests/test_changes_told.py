@@ -180,3 +180,19 @@ async def test_a_talk_moved_back_before_its_correction_goes_is_not_corrected(rig
     assert corrections(rig) == []
     (skipped,) = await rig.state.ledger.deliveries(kind="correction")
     assert skipped.state == "skipped" and skipped.detail == "the talk is back where it was"
+
+
+async def test_a_running_talk_cancelled_but_back_before_its_line_goes_is_not_told(rig):
+    """The version that took NOMAD out while on is followed by one putting it back before
+    the line went: the program served has it, so the room's "Now" line stands."""
+    await room_channel(rig)
+    cancelled = dataclasses.replace(
+        nomad_moved("2024-07-10T11:10", "2024-07-10T11:05", "2024-07-10T11:25", BALLROOM),
+        kinds=("cancelled",), new=None,
+    )  # fmt: skip
+    await serve(rig, cancelled)
+    await rig.at(pacific("2024-07-10T11:10"))  # the program served still has it
+    assert [p for p in rig.sender.posts if p[0] == ROOM_CHANNEL and p[2]
+            and p[2].startswith("❌")] == []  # fmt: skip
+    (skipped,) = await rig.state.ledger.deliveries(kind="correction")
+    assert skipped.state == "skipped" and skipped.detail == "the talk is back in the program"

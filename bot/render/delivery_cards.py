@@ -1,7 +1,7 @@
 """What the deliveries send, as cards and lines: a reminder's DM, a session's
 announcement, a talk's start line, changes (lines, pages, a person's notice, a version's
-heading), a room's correction, and a talk's Q&A thread (its card, name, moved line,
-questions).
+heading), a room's correction (moved or cancelled), and a talk's Q&A thread (its card,
+name, moved line, questions).
 
 The card itself, its limits and pages are bot.render.cards."""
 
@@ -201,6 +201,14 @@ def correction_text(talk: SessionTalk, was: Place, conference: Conference) -> st
         f" (was {timefmt.span(before, tz, with_day=False)}{old_room}).",
         MESSAGE_MAX,
     )
+
+
+def cancelled_text(title: str, was: Place, conference: Conference) -> str:
+    """The line a room's channel gets when the talk on there is taken out of the program:
+    the title as it was, that it is cancelled, and when it was to run (the room is this
+    one, so not said)."""
+    span = timefmt.span(slot_of(was), conference.tz, with_day=False)
+    return truncate(f"❌ **{escape(title)}** is cancelled (was {span}).", MESSAGE_MAX)
 
 
 def thread_moved_text(talk: SessionTalk, was: Place, conference: Conference) -> str:

@@ -1,7 +1,7 @@
 """Changes told where people look, through discord.py and the fake Discord, each program
 edit applied by the live sync: a cancelled talk looked up, a running talk corrected in
-its room's channel, a Q&A thread renamed and told of a move, who joined and left, and
-when each version came."""
+its room's channel (moved or cancelled), a Q&A thread renamed and told of a move, who
+joined and left, and when each version came."""
 
 from __future__ import annotations
 
@@ -131,6 +131,37 @@ async def test_a_running_talk_delayed_is_corrected_in_its_room_channel_once(
             "⚠️ Correction: **Live patching the kernel** now starts 10:35"
             f" (<t:{int(pacific('2024-07-10T10:35').timestamp())}:t>), 5 min later"
             " (was 10:30–11:15 PDT)."
+        )
+        assert post["_body"]["allowed_mentions"] == {"parse": []}
+        await travel(bot, fake, clock, pacific("2024-07-10T10:53"))  # more passes: once
+        await asyncio.sleep(0.2)
+        assert len(posts()) == 1
+        assert bot.state is not None
+        (sent,) = await bot.state.ledger.deliveries(kind="correction")
+        assert sent.state == "sent"
+
+
+async def test_a_running_talk_cancelled_is_told_in_its_room_channel_once(
+    fake: FakeDiscord, tmp_path: Path
+):
+    path = tmp_path / "schedule.json"
+    program = talks()
+    program[0] = program[0] | {"title": "Live *patching* the_kernel"}
+    write_frab(path, program)
+    clock = FixedClock(pacific("2024-07-10T10:50"))
+    env = {"CONFBOT_PROGRAM": str(path), "CONFBOT_SYNC_INTERVAL": "60",
+           "CONFBOT_DELIVERY_PACE": "0", "CONFBOT_SYNC_MAX_REMOVED": "1"}  # fmt: skip
+    async with running_bot(fake, tmp_path, clock, **env) as bot:
+        await organise(fake, "announce room", room=HALL_A, channel=fake.room_channel_id)
+        clock.at = pacific("2024-07-10T10:51")
+        # Live patching (10:30-11:15, on now) is cancelled; so is a talk not yet started
+        # (11:30), which its room's "Now" line will simply never show.
+        await new_version(bot, path, program[2:], 1)
+        posts = lambda: fake.channel_messages.get(fake.room_channel_id, [])  # noqa: E731
+        await wait_for(posts, timeout=15, what="the cancellation in the room channel")
+        (post,) = posts()
+        assert post["content"] == (
+            "❌ **Live \\*patching\\* the\\_kernel** is cancelled (was 10:30–11:15 PDT)."
         )
         assert post["_body"]["allowed_mentions"] == {"parse": []}
         await travel(bot, fake, clock, pacific("2024-07-10T10:53"))  # more passes: once

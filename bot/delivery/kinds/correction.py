@@ -1,12 +1,14 @@
-"""A correction in a room's channel: the talk on there when a new version came moved or
-was delayed, and the people in the room (who saw "▶️ Now" for it) are told at once.
+"""A correction in a room's channel: the talk on there when a new version came moved,
+was delayed or was cancelled, and the people in the room (who saw "▶️ Now" for it) are
+told at once.
 
 Planned from the recorded changes (bot.delivery.kinds.changes.recent), for each talk
 that was running by its old time when the version came (started, not ended) and whose
 room a server gave a channel before then; only the newest version's change of a talk
 (a talk delayed twice in a minute gets one correction, not two). Said from the program
 served when it goes, so it is never out of date; skipped if the talk is back where it
-was, no longer in the program, or over by both its old and new time.
+was (or, cancelled, back in the program), no longer in the program though only moved, or
+over by both its old and new time (cancelled: by its old time).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from bot.delivery.kinds.changes import recent
 from bot.delivery.kinds.room import RoomChannelKind, channels_by_room
 from bot.delivery.shared import not_ended
 from bot.kinds import DeliveryKind
+from bot.model import Session
 from bot.render import delivery_cards
-from bot.render.common import slot_of
+from bot.render.common import Place, slot_of
 from bot.service.results import SessionTalk
 from bot.store.ledger_store import Delivery, Planned, Wanted
 
@@ -41,7 +44,7 @@ class CorrectionKind(RoomChannelKind):
         planned, told = [], set()
         for sync_id, group in (await planning.read(recent)).items():  # newest first
             for change in group:
-                if ChangeKind.MOVED not in change.kinds or change.old is None or change.new is None:
+                if change.old is None or not (change.cancelled or ChangeKind.MOVED in change.kinds):
                     continue
                 start, end, room = change.old
                 applied = change.applied_ts
@@ -54,11 +57,13 @@ class CorrectionKind(RoomChannelKind):
         return planned
 
     async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
-        talk = ctx.service.remindable(delivery.item_ref)
-        if not isinstance(talk, SessionTalk):
-            raise Skip("the talk is no longer in the program")
         found = await ctx.state.versions.changes(ctx.conference, sync_id=delivery.arming)
         change = next((c for c in found if c.item_ref == delivery.item_ref), None)
+        talk = ctx.service.remindable(delivery.item_ref)
+        if change is not None and change.cancelled and change.old is not None:
+            return self._cancelled(delivery, ctx, change.title, change.old, talk)
+        if not isinstance(talk, SessionTalk):
+            raise Skip("the talk is no longer in the program")
         if change is None or change.old is None:
             raise Skip("the change is no longer kept")
         slot = talk.slot
@@ -66,6 +71,22 @@ class CorrectionKind(RoomChannelKind):
             raise Skip("the talk is back where it was")
         not_ended(max(slot.end, slot_of(change.old).end), ctx.now)
         text = delivery_cards.correction_text(talk, change.old, ctx.service.conference)
+        return lambda: ctx.sender.post(delivery.target, (), text)
+
+    @staticmethod
+    def _cancelled(
+        delivery: Delivery,
+        ctx: Delivering,
+        title: str,
+        was: Place,
+        talk: SessionTalk | Session | None,
+    ) -> Send:
+        """A talk taken out while on: said unless it is back (the room's "Now" line
+        stands again) or its old time is over."""
+        if isinstance(talk, SessionTalk):
+            raise Skip("the talk is back in the program")
+        not_ended(slot_of(was).end, ctx.now)
+        text = delivery_cards.cancelled_text(title, was, ctx.service.conference)
         return lambda: ctx.sender.post(delivery.target, (), text)
 
 
