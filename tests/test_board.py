@@ -91,3 +91,16 @@ def test_the_console_says_a_room_without_talks_has_none(fosdem):
     console = Console(ProgramService(fosdem), FixedClock(datetime(2025, 2, 1, 10, 2, tzinfo=UTC)))
     reply = console.execute("/next room:Janson")
     assert (reply.code, reply.text) == (USAGE, "Janson has no talks in this program.")
+
+
+def test_before_it_opens_a_rooms_next_says_when_the_conference_opens(fosdem):
+    # With a room filter the opening line gave that room's first start (10:35) as when
+    # FOSDEM opens (09:00, as /next without a filter says).
+    service = ProgramService(fosdem)
+    before = datetime(2025, 1, 31, 12, 0, tzinfo=UTC)
+    shown = Console(service, FixedClock(before)).execute("/next room:K.3.201").text
+    assert "FOSDEM 2025 starts tomorrow: Sat Feb 1, 09:00" in shown
+    answer = service.next(before, where=service.where(room="K.3.201"))
+    (card, *_) = program_cards.next_cards(answer, service.conference)
+    opens = int(datetime(2025, 2, 1, 8, 0, tzinfo=UTC).timestamp())
+    assert f"opens <t:{opens}:R>" in card.description

@@ -156,8 +156,8 @@ def next_cards(
         return [fit(Card(title, f"{stamp_line}\n\n{text}", colour=GREY))]
     description = stamp_line
     footer = derived_footer(board.shown_items(answer), conference)
-    if answer.phase is Phase.BEFORE and answer.opening:
-        first = answer.opening[0].slot.start
+    if answer.phase is Phase.BEFORE and answer.opens is not None:
+        first = answer.opens
         description += (
             f"\n\n**{escape(conference.name)} opens {stamp(first, 'R')}**, {stamp(first, 'F')}."
         )

@@ -123,8 +123,8 @@ def render_next(answer: NextAnswer, conference: Conference) -> str:
         lines.append("/paper <title> and /author <name> still find every talk.")
         lines.append(_as_it_was(conference))
         return "\n".join(lines)
-    if answer.phase is Phase.BEFORE and answer.opening:
-        first = answer.opening[0].slot.start
+    if answer.phase is Phase.BEFORE and answer.opens is not None:
+        first = answer.opens
         days = (first.astimezone(tz).date() - at.date()).days
         when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
         lines.append(

@@ -247,6 +247,7 @@ class ProgramService:
             upcoming=favourites_first(upcoming, favourites),
             next_talks=tuple(next_talks),
             opening=tuple(timeline.opening()) if phase is Phase.BEFORE else (),
+            opens=self.timeline.first_start if phase is Phase.BEFORE else None,
             soon=favourites_first(soon, favourites),
             opening_soon=tuple(timeline.ambient_starting(at, until)),
             where=where,

@@ -115,6 +115,7 @@ class NextAnswer:
     upcoming: tuple[ProgramItem, ...]
     next_talks: tuple[SessionTalk, ...]
     opening: tuple[ProgramItem, ...] = ()
+    opens: datetime | None = None  # before it opens: when the conference does, filter or not
     soon: tuple[ProgramItem, ...] = ()
     opening_soon: tuple[ProgramItem, ...] = ()  # background items opening by then
     where: Where = EVERYWHERE
