@@ -106,6 +106,26 @@ async def test_a_session_of_the_programs_own_is_still_one_card(rig_osdi):
     assert card.title == "📣 Low-Latency LLM Serving"
 
 
+async def test_a_retry_whose_post_is_now_fewer_messages_than_went_out_sends_nothing(rig_osdi):
+    """A post failed after 3 of its messages; the program changed, and the slot is now one
+    message: which of them are left cannot be told, so none is sent, and the ledger says why."""
+    await announce(rig_osdi, pacific("2024-07-10T13:00"))
+    at = pacific("2024-07-10T13:50")
+    rig_osdi.clock.at = at
+    await rig_osdi.scheduler.replan()
+    (due,) = await rig_osdi.state.ledger.due("osdi24", int(at.timestamp()))
+    ledger, now_ts = rig_osdi.state.ledger, int(at.timestamp())
+    assert await ledger.claim(due.id, now_ts, Wanted.ANNOUNCING)
+    await ledger.record_parts(due.id, 3)  # what the failed attempt had sent
+    await ledger.settle(due.id, DeliveryState.SENDING, DeliveryState.PENDING, now_ts)
+    await rig_osdi.at(at)
+    assert rig_osdi.sender.posts == []
+    (slot,) = await ledger.deliveries(kind="slot", state="failed")
+    assert slot.parts_sent == 3
+    assert slot.detail == ("sent 3 of its messages before a failure, but it is now 1 message"
+                           " (the program changed): the rest not sent")  # fmt: skip
+
+
 # -- talks starting together ------------------------------------------------------------
 
 

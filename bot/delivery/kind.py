@@ -55,19 +55,32 @@ class TryLater(Exception):
 
 
 class PartlySent(Exception):
-    """A delivery of several messages failed after some were posted: trying it again
-    would post those twice, so it is settled failed, saying how far it got (at most
-    once, as a crash between claim and 'sent' is)."""
+    """A delivery of several messages failed after some were posted (the ledger counts
+    them): retried like any failure, the retry sends only the messages after those.
+    `retry_after`: the cause's, if Discord asked to wait."""
 
     def __init__(self, sent: int, total: int, cause: BaseException) -> None:
         super().__init__(f"sent {sent} of {total} messages, then {describe(cause)}")
         self.cause = cause
+        self.retry_after = cause.retry_after if isinstance(cause, TryLater) else None
+
+
+class PartsChanged(Exception):
+    """A retry of a delivery of several messages found fewer messages than had already
+    gone out (the program changed since): which are left cannot be told, so nothing more
+    is sent and the delivery is settled failed, saying so."""
+
+    def __init__(self, sent: int, total: int) -> None:
+        super().__init__(
+            f"sent {sent} of its messages before a failure, but it is now {total} message"
+            f"{'' if total == 1 else 's'} (the program changed): the rest not sent"
+        )
 
 
 def describe(exc: BaseException) -> str:
     """One line for the ledger and the log: the type, and the message if there is one."""
     text = str(exc)
-    if isinstance(exc, TryLater):  # already worded by the sender
+    if isinstance(exc, (TryLater, PartlySent)):  # already worded (by the sender, by us)
         return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 

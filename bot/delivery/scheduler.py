@@ -8,7 +8,9 @@ committed, and only if its kind's rule says it is still wanted: its reminder is 
 its server still announces) before the send and marked 'sent' after; a crash in
 between leaves 'sending', which the next start marks 'lost' and logs: at most one
 delivery per crash is uncertain and none is ever sent twice. Any failure of a send is
-retried with backoff a few times. Deliveries that fell due while the bot was down are
+retried with backoff a few times; one of several messages (a slot's post) that failed
+midway resumes after the messages the ledger counted as sent (in_order,
+bot/delivery/shared.py). Deliveries that fell due while the bot was down are
 sent late if their item has not ended ("started 3 min ago"), and skipped if it has.
 Sends are paced by one Pacer shared by every conference (bot/delivery/pacer.py): a
 burst of due deliveries is started early enough, by the shared rate and what the other
@@ -30,6 +32,7 @@ from bot.delivery import registry
 from bot.delivery.kind import (
     Delivering,
     PartlySent,
+    PartsChanged,
     Planning,
     Sender,
     Skip,
@@ -244,11 +247,12 @@ class Scheduler:
             if await kind.gone(delivery, str(exc), ctx):
                 await self.replan()
             return
-        except PartlySent as exc:  # tried again, the messages sent would be sent twice
+        except PartsChanged as exc:  # which messages are left cannot be told: send no more
             await self._failed(delivery, str(exc), now_ts)
             return
         except Exception as exc:  # network errors, timeouts, Discord 5xx: all "try later"
-            wait = exc.retry_after if isinstance(exc, TryLater) else None
+            # (a PartlySent too: the retry sends only the messages the ledger did not count)
+            wait = exc.retry_after if isinstance(exc, (TryLater, PartlySent)) else None
             await self._try_later(delivery, describe(exc), now_ts, wait)
             return
         await self.state.ledger.settle(

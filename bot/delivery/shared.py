@@ -7,7 +7,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from functools import partial
 
-from bot.delivery.kind import PartlySent, Sender, Skip, TargetGone, Unreachable
+from bot.delivery.kind import (
+    Delivering,
+    PartlySent,
+    PartsChanged,
+    Sender,
+    Skip,
+    TargetGone,
+    Unreachable,
+)
 from bot.render import limits
 from bot.render.cards import Card
 from bot.service import ProgramService
@@ -44,16 +52,19 @@ def moment_of(delivery: Delivery, prefix: str) -> int:
 
 
 async def post_messages(
-    sender: Sender, channel_id: int, messages: Sequence[Sequence[Card]]
+    delivery: Delivery, ctx: Delivering, messages: Sequence[Sequence[Card]]
 ) -> None:
-    """Messages already packed to Discord's limits (bot/render/posts.py), in order."""
-    await in_order([partial(sender.post, channel_id, m) for m in messages])
+    """Messages already packed to Discord's limits (bot/render/posts.py), in order, in
+    the delivery's target channel."""
+    sends = [partial(ctx.sender.post, delivery.target, m) for m in messages]
+    await in_order(sends, delivery, ctx)
 
 
-async def post_cards(sender: Sender, channel_id: int, found: Sequence[Card]) -> None:
-    """One message for all the cards; more cards than a message holds embeds (Discord
-    allows 10 embeds and 6000 characters in all) are split over several."""
-    await in_order(post_cards_sends(sender, channel_id, found))
+async def post_cards(delivery: Delivery, ctx: Delivering, found: Sequence[Card]) -> None:
+    """One message for all the cards in the delivery's target channel; more cards than a
+    message holds embeds (Discord allows 10 embeds and 6000 characters in all) are split
+    over several."""
+    await in_order(post_cards_sends(ctx.sender, delivery.target, found), delivery, ctx)
 
 
 def post_cards_sends(
@@ -63,19 +74,35 @@ def post_cards_sends(
     return [partial(sender.post, channel_id, c) for c in _chunks(found)]
 
 
-async def in_order(sends: Sequence[Callable[[], Awaitable[None]]]) -> None:
-    """The messages of one delivery, in order. A failure after the first went out is
-    PartlySent: the delivery is not tried again, which would post the first ones twice
-    (a channel gone or a user unreachable is said as such, to stop what is planned there)."""
-    for done, send in enumerate(sends):
+async def in_order(
+    sends: Sequence[Callable[[], Awaitable[None]]], delivery: Delivery, ctx: Delivering
+) -> None:
+    """The messages of one delivery, in order, resuming after those an earlier attempt
+    sent: the ledger counts them (`parts_sent`, one committed write after each message),
+    and a retry builds the same list again from the program and sends only the rest.
+    A failure after a message went out is PartlySent, retried like any failure (a
+    channel gone or a user unreachable is said as such, to stop what is planned there).
+    If the list no longer has more messages than were sent (the program changed), which
+    of them are left cannot be told: PartsChanged, nothing more is sent.
+    Exactly once per message, as the ledger's claim is for a whole delivery, with one
+    message of doubt: if the count of a message that went out is not written (the
+    database failed, or the process died), that one message may be posted twice at most
+    (after a failed write the retry sends it again; after a crash the delivery is left
+    'sending', marked lost at the next start and not resent, so the rest is lost)."""
+    done = delivery.parts_sent
+    if done and done >= len(sends):
+        raise PartsChanged(done, len(sends))
+    for index in range(done, len(sends)):
         try:
-            await send()
+            await sends[index]()
         except (TargetGone, Unreachable):
             raise
         except Exception as exc:
-            if done == 0:
+            if index == 0:
                 raise
-            raise PartlySent(done, len(sends), exc) from exc
+            raise PartlySent(index, len(sends), exc) from exc
+        if len(sends) > 1:  # one message alone has nothing to resume: no extra write
+            await ctx.state.ledger.record_parts(delivery.id, index + 1)
 
 
 def _chunks(found: Sequence[Card]) -> list[list[Card]]:

@@ -59,6 +59,9 @@ class Delivery:
     attempts: int
     updated_ts: int
     detail: str | None
+    # How many of its messages went out (a delivery of several that failed midway
+    # resumes after them); 0 for one of a single message.
+    parts_sent: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +76,16 @@ class Planned:
     arming: int = 0
 
 
-_DELIVERY = "id, kind, owner, item_ref, arming, target, due_ts, state, attempts, updated_ts, detail"
+_DELIVERY = (
+    "id, kind, owner, item_ref, arming, target, due_ts, state, attempts, updated_ts, detail,"
+    " parts_sent"
+)
 
 
 def _delivery(row: Sequence[Any]) -> Delivery:
-    id_, kind, owner, ref, arming, target, due, state, attempts, updated, detail = row
+    id_, kind, owner, ref, arming, target, due, state, attempts, updated, detail, parts = row
     return Delivery(id_, DeliveryKind(kind), owner, ref, arming, target, due,
-                    DeliveryState(state), attempts, updated, detail)  # fmt: skip
+                    DeliveryState(state), attempts, updated, detail, parts)  # fmt: skip
 
 
 class LedgerStore(FeatureStore):
@@ -176,6 +182,16 @@ class LedgerStore(FeatureStore):
         )
         await self._db.commit()
         return cursor.rowcount == 1
+
+    @writes
+    async def record_parts(self, delivery_id: int, parts_sent: int) -> None:
+        """How many of a delivery's messages went out, committed after each one, so that
+        a retry sends only the rest (see in_order, bot/delivery/shared.py)."""
+        await self._db.execute(
+            "UPDATE deliveries SET parts_sent = ? WHERE id = ? AND state = 'sending'",
+            (parts_sent, delivery_id),
+        )
+        await self._db.commit()
 
     @writes
     async def recover_interrupted(self, conference: str, now_ts: int) -> list[Delivery]:

@@ -359,3 +359,8 @@ INSERT INTO deliveries_of_any_kind SELECT id, conference, kind, owner, item_ref,
 DROP TABLE deliveries;
 ALTER TABLE deliveries_of_any_kind RENAME TO deliveries;
 CREATE INDEX deliveries_by_due ON deliveries (conference, state, due_ts);
+
+-- migration 13
+-- How many of a delivery's messages went out (a slot's post of several): one that fails
+-- midway is retried from the first message not sent, not settled failed with the rest lost.
+ALTER TABLE deliveries ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0;

@@ -82,7 +82,7 @@ class UpdateKind(announcing.AnnouncingKind):
     async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
         changes = await _changes(delivery, ctx)
         found = delivery_cards.changes_cards(changes, ctx.service.conference, "📢 Program update")
-        return lambda: post_cards(ctx.sender, delivery.target, found)
+        return lambda: post_cards(delivery, ctx, found)
 
 
 NOTICE = NoticeKind()

@@ -65,7 +65,7 @@ class SlotKind(announcing.AnnouncingKind):
 
         sends = post_cards_sends(ctx.sender, delivery.target, found) if found else []
         sends += [partial(ctx.sender.post, delivery.target, m) for m in messages]
-        return lambda: in_order(sends)
+        return lambda: in_order(sends, delivery, ctx)
 
 
 KIND = SlotKind()

@@ -79,7 +79,7 @@ async def _together(talks: list[SessionTalk], delivery: Delivery, ctx: Deliverin
     header = posts.starting_header(talks[0].slot.start, len(talks), conference, ctx.now,
                                    approximate)  # fmt: skip
     messages = posts.pack(header, posts.talk_lines(talks, conference, ctx.now, streams))
-    return lambda: post_messages(ctx.sender, delivery.target, messages)
+    return lambda: post_messages(delivery, ctx, messages)
 
 
 async def talk_start(delivery: Delivery, ctx: Delivering) -> Send:
