@@ -93,6 +93,10 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.sent = 0
+        # Passes begun and passes done (planned, followed up, every due delivery sent):
+        # one that began after a wake has seen what the wake was for (see passed_since).
+        self.passes_begun = 0
+        self.passes_done = 0
         # Users with a failed reminder they have not been told about: checked on every
         # command, so kept in memory rather than asked of the database each time.
         self.failed_users: set[int] = set()
@@ -149,6 +153,12 @@ class Scheduler:
         """Something changed (a reminder, a setting, the program): re-plan and re-sleep."""
         self._wake.set()
 
+    def passed_since(self, begun: int) -> bool:
+        """Whether a whole pass begun after `begun` passes had begun is done: what was due
+        or changed when `passes_begun` was `begun` is planned, followed up and sent. So a
+        test waits for the deliveries it moved the clock to, not for the wall clock."""
+        return self.passes_done > begun
+
     async def replan(self) -> None:
         """Every kind's plan, made from the program served now, synced into the ledger."""
         planning = Planning(self.service, self.state, _ts(self.clock.now()))
@@ -159,10 +169,12 @@ class Scheduler:
         while not self._stopping:
             try:
                 self._wake.clear()
+                self.passes_begun += 1
                 await self.replan()
                 await self.follow_up()
                 while await self.step():
                     pass
+                self.passes_done += 1
                 await self._sleep_until_next()
             except asyncio.CancelledError:
                 raise

@@ -191,6 +191,17 @@ async def travel(bot: ConfBot, fake: FakeDiscord, clock: FixedClock, when: datet
         events.wake()
 
 
+async def settled(bot: ConfBot, timeout: float = 15.0) -> None:
+    """Wake every conference's scheduler and wait until each has done a whole pass begun
+    after the wake: everything due at the test's clock is sent, and whatever it would
+    send twice would have been, so a test can say nothing more came (no wall-clock
+    sleep standing in for 'long enough')."""
+    begun = [(served.scheduler, served.scheduler.passes_begun) for served in bot.conferences]
+    bot.conferences.wake()
+    done = lambda: all(scheduler.passed_since(n) for scheduler, n in begun)  # noqa: E731
+    await wait_for(done, timeout, what="a whole pass of every scheduler")
+
+
 def poll_source(bot: ConfBot) -> None:
     """Have the bot's follower check its program now, not after its interval of
     wall-clock time (doubled after each failure)."""

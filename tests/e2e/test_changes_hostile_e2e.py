@@ -5,12 +5,11 @@ back."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from bot.clock import FixedClock
 from tests.conftest import pacific
-from tests.e2e.conftest import running_bot, travel, wait_for
+from tests.e2e.conftest import running_bot, settled, travel, wait_for
 from tests.e2e.test_changes_told_e2e import HALL_A, edited, new_version, organise, talks
 from tests.fakediscord.server import FakeDiscord
 from tests.program_edits import frab_talk, write_frab
@@ -65,7 +64,7 @@ async def test_a_retitle_to_200_characters_renames_the_thread_within_discords_10
         assert name.startswith("Scheduling for latency and throughput")
         assert thread["name"] == name
         await travel(bot, fake, clock, pacific("2024-07-10T10:57"))
-        await asyncio.sleep(0.2)
+        await settled(bot)
         assert len(fake.renamed_threads) == 1
 
 
@@ -88,7 +87,7 @@ async def test_a_running_talk_moved_twice_is_corrected_twice_each_right(
             t1={"date": "2024-07-10T10:40:00-07:00", "start": "10:40"}), 2)  # fmt: skip
         await wait_for(lambda: len(posts()) > 1, timeout=15, what="the second correction")
         await travel(bot, fake, clock, pacific("2024-07-10T10:52"))
-        await asyncio.sleep(0.2)
+        await settled(bot)
         contents = [p["content"] for p in posts()]
         at = lambda t: int(pacific(t).timestamp())  # noqa: E731
         assert contents == [
@@ -138,7 +137,7 @@ async def test_a_talk_cancelled_and_back_in_the_next_version_is_on_again_everywh
         await wait_for(lambda: not thread["thread_metadata"].get("locked"), timeout=15,
                        what="the thread opened again")  # fmt: skip
         await travel(bot, fake, clock, pacific("2024-07-10T10:59"))  # more passes: once
-        await asyncio.sleep(0.2)
+        await settled(bot)
         assert list(fake.threads) == [thread_id]
         assert not thread["thread_metadata"].get("archived")
         notes = [m["content"] for m in fake.channel_messages[thread_id][1:]]
@@ -167,10 +166,10 @@ async def test_a_new_version_applied_as_a_slot_post_is_due_posts_the_new_time_on
         moved = {"date": "2024-07-10T11:10:00-07:00", "start": "11:10"}
         await new_version(bot, path, edited(t4=moved), 1)
         await travel(bot, fake, clock, pacific("2024-07-10T10:50"))
-        await asyncio.sleep(0.3)
+        await settled(bot)
         for at in ("10:55", "11:00", "11:05"):
             await travel(bot, fake, clock, pacific(f"2024-07-10T{at}"))
-            await asyncio.sleep(0.2)
+            await settled(bot)
         titles = [e["title"] for p in posts() for e in p["embeds"]]
         # The move told once as a program update, and the slot posted once, at 11:00.
         assert titles == ["📢 Program update", "📣 1 talk starts at 11:10 PDT"]
@@ -197,7 +196,7 @@ async def test_a_break_that_gains_a_speaker_and_a_talk_that_becomes_lunch(
         gone = {"title": "Lunch", "persons": []}
         clock.at = pacific("2024-07-10T10:57")
         await new_version(bot, path, [*edited(t4=gone), talked], 2)
-        await asyncio.sleep(0.5)
+        await settled(bot)
         # The break with a speaker is a talk now: told as added, answered as a talk.
         # The talk become "Lunch" is gone as a talk: told cancelled, its thread closed.
         changes = await fake.answer(await fake.send_command("changes"))

@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.adapters.discord.client import ConfBot
 from bot.clock import FixedClock
 from tests.conftest import pacific
-from tests.e2e.conftest import changes_kept, poll_source, running_bot, travel, wait_for
+from tests.e2e.conftest import changes_kept, poll_source, running_bot, settled, travel, wait_for
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
 from tests.program_edits import FrabTalk, frab_talk, write_frab
 from tests.test_console import run_cli
@@ -134,7 +134,7 @@ async def test_a_running_talk_delayed_is_corrected_in_its_room_channel_once(
         )
         assert post["_body"]["allowed_mentions"] == {"parse": []}
         await travel(bot, fake, clock, pacific("2024-07-10T10:53"))  # more passes: once
-        await asyncio.sleep(0.2)
+        await settled(bot)
         assert len(posts()) == 1
         assert bot.state is not None
         (sent,) = await bot.state.ledger.deliveries(kind="correction")
@@ -165,7 +165,7 @@ async def test_a_running_talk_cancelled_is_told_in_its_room_channel_once(
         )
         assert post["_body"]["allowed_mentions"] == {"parse": []}
         await travel(bot, fake, clock, pacific("2024-07-10T10:53"))  # more passes: once
-        await asyncio.sleep(0.2)
+        await settled(bot)
         assert len(posts()) == 1
         assert bot.state is not None
         (sent,) = await bot.state.ledger.deliveries(kind="correction")
@@ -205,7 +205,7 @@ async def test_a_qa_thread_is_renamed_on_retitle_and_told_of_a_move(
             " (was Wed Jul 10, 11:00–11:30 PDT, Hall B)."
         )
         await travel(bot, fake, clock, pacific("2024-07-10T10:57"))  # more passes: once
-        await asyncio.sleep(0.2)
+        await settled(bot)
         assert len(fake.channel_messages[thread_id]) == 2
         assert len(fake.renamed_threads) == 1
 

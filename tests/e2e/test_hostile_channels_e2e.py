@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
 from bot.clock import FixedClock
 from tests.conftest import pacific
-from tests.e2e.conftest import running_bot, travel, wait_for
+from tests.e2e.conftest import running_bot, settled, travel, wait_for
 from tests.e2e.test_changes_told_e2e import organise
 from tests.fakediscord.server import FakeDiscord
 from tests.program_edits import frab_talk, write_frab
@@ -38,12 +37,11 @@ async def test_300_hostile_talks_at_one_moment(fake: FakeDiscord, tmp_path: Path
         msgs = lambda: fake.channel_messages.get(fake.channel_id, [])  # noqa: E731
         await wait_for(msgs, timeout=30, what="slot")
         await travel(bot, fake, clock, pacific("2024-07-10T11:00"))
-        await asyncio.sleep(1)
+        await settled(bot)
         await travel(bot, fake, clock, pacific("2024-07-10T11:01"))
-        await asyncio.sleep(1)
+        await settled(bot)
         slot = [m for m in msgs() if m["embeds"][0]["title"].startswith("📣")]
         now = [m for m in msgs() if m["embeds"][0]["title"].startswith("▶️")]
-        print(len(slot), len(now), len(msgs()))
         for group in (slot, now):
             lines = [ln for m in group for e in m["embeds"] for ln in e["description"].split("\n")]
             assert sum(1 for ln in lines if ln.startswith("`11:00`")) == 300
@@ -84,7 +82,7 @@ async def test_a_slot_post_of_several_messages_failing_midway_doubles_none(
         await wait_for(msgs, timeout=30, what="slot")
         for minute in range(51, 59):
             await travel(bot, fake, clock, pacific(f"2024-07-10T10:{minute}"))
-            await asyncio.sleep(0.3)
+            await settled(bot)
         lines = [
             ln
             for m in msgs()
