@@ -19,6 +19,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import aiosqlite
 
 from bot.store.connection import WriteFailed, write_failure
+from bot.store.dialect import Dialect
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class SharedConnection:
         self.db = db
         self.path = path
         self.writing = asyncio.Lock()
+        self.dialect = Dialect.SQLITE  # what the few statements that differ ask
 
     async def roll_back(self) -> None:
         """Undo a failed write. SQLite may have undone it already (a full disk does);
