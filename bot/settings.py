@@ -20,6 +20,7 @@ from dotenv import dotenv_values
 from yarl import URL
 
 from bot.address import AddressError, is_url, web_address
+from bot.cluster import MAX_SHARDS, Slice, parse_ids
 from bot.model import load_zone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -144,8 +145,12 @@ class Settings:
     sync_interval: float = 300.0
     # A new version removing more than this share of the talks waits for an organiser.
     sync_max_removed: float = 0.25
-    # Gateway shards; None lets Discord say how many (one until a bot is in 2,500 servers).
+    # Gateway shards over every process (CONFBOT_SHARD_COUNT); None lets Discord say how
+    # many (one until a bot is in 2,500 servers), all run here.
     shards: int | None = None
+    # This process's shards (CONFBOT_SHARD_IDS): all of them but in a cluster of several
+    # processes, each with a slice; it sets the process's share of the send budget too.
+    shard_slice: Slice = field(default_factory=Slice)
     # Every program the operator configured (CONFBOT_PROGRAM, comma-separated); the fields
     # program, program_url and db_path above are the first one's.
     sources: tuple[Source, ...] = ()
@@ -160,6 +165,16 @@ class Settings:
         # built in code or changed with dataclasses.replace.
         first = Source(self.program, self.program_url, self.db_path)
         object.__setattr__(self, "sources", (first, *self.sources[1:]))
+        if not self.shard_slice.is_whole and self.shard_slice.count != self.shards:
+            raise ValueError("a slice of the shards is a slice of all the bot's `shards`")
+
+    @property
+    def state_shared(self) -> bool:
+        """Whether several processes can share this state, as a cluster's must (each
+        holds a slice of the shards; reminders and the ledger are the bot's). SQLite state
+        is one process's. The PostgreSQL state backend (CONFBOT_STATE_URL) is shared: once
+        it is here, this is where to say so."""
+        return False
 
     def for_source(self, source: Source) -> Settings:
         """These settings as seen by one conference's start-up, follower and versions."""
@@ -231,7 +246,7 @@ class Settings:
                                 "seconds from 1 to 86400")  # fmt: skip
         max_removed = _number(get, "CONFBOT_SYNC_MAX_REMOVED", "0.25", 0, 1,
                               "a share from 0 to 1 (0.25 is a quarter of the talks)")  # fmt: skip
-        shards = _whole(get, "CONFBOT_SHARDS", None, 1, 1000)
+        shards, shard_slice = _shard_slice(get)
         test_url = get("CONFBOT_TEST_DISCORD_URL")
         test_host = test_url and _address_setting("CONFBOT_TEST_DISCORD_URL", test_url).host
         if test_url is not None and test_host not in ("127.0.0.1", "localhost"):
@@ -242,7 +257,7 @@ class Settings:
                 f"CONFBOT_ALLOW_PRIVATE_SOURCES must be yes or no, not {allow_private!r}."
             )
         operator_servers = _server_ids(get("CONFBOT_OPERATOR_SERVERS"), "CONFBOT_OPERATOR_SERVERS")
-        return cls(
+        settings = cls(
             program=sources[0].program,
             program_url=sources[0].url,
             timezone=zone,
@@ -262,7 +277,16 @@ class Settings:
             sync_interval=sync_interval,
             sync_max_removed=max_removed,
             shards=shards,
+            shard_slice=shard_slice,
         )
+        if not shard_slice.is_whole and not settings.state_shared:
+            raise SettingsError(
+                f"CONFBOT_SHARD_IDS runs {shard_slice.describe()} in this process, but its state"
+                f" is SQLite ({settings.state_db}), which only one process can use: give the"
+                " processes a shared PostgreSQL state (CONFBOT_STATE_URL), or unset"
+                " CONFBOT_SHARD_IDS to run every shard in this one."
+            )
+        return settings
 
     def configure_logging(self, default: str = "INFO") -> None:
         logging.basicConfig(
@@ -285,6 +309,35 @@ def _server_ids(text: str | None, name: str) -> frozenset[int]:
                 f"{name} must be server ids (digits) separated by commas, not {item!r}."
             )
     return frozenset(int(item) for item in items)
+
+
+def _shard_slice(get: Getter) -> tuple[int | None, Slice]:
+    """How many shards the bot has (None: as many as Discord says, all here), and this
+    process's slice of them: CONFBOT_SHARD_IDS of CONFBOT_SHARD_COUNT (CONFBOT_SHARDS is
+    its older name), or a SettingsError naming the variable."""
+    older = _whole(get, "CONFBOT_SHARDS", None, 1, 1000)
+    count = _whole(get, "CONFBOT_SHARD_COUNT", None, 1, MAX_SHARDS)
+    if older is not None and count is not None and older != count:
+        raise SettingsError(
+            f"CONFBOT_SHARDS={older} and CONFBOT_SHARD_COUNT={count} disagree; CONFBOT_SHARDS"
+            " is the older name of CONFBOT_SHARD_COUNT: set only CONFBOT_SHARD_COUNT."
+        )
+    count = older if count is None else count
+    text = get("CONFBOT_SHARD_IDS")
+    if text is None:
+        return count, Slice.whole(count or 1)
+    if count is None:
+        raise SettingsError(
+            f"CONFBOT_SHARD_IDS={text} needs CONFBOT_SHARD_COUNT, the bot's shards over every"
+            " process (CONFBOT_SHARD_IDS=0-1 with CONFBOT_SHARD_COUNT=4, say)."
+        )
+    try:
+        return count, Slice(count, parse_ids(text, count))
+    except ValueError as exc:
+        raise SettingsError(
+            f"CONFBOT_SHARD_IDS={text} is not a slice of CONFBOT_SHARD_COUNT={count} (write it"
+            f" like 0-3 or 4,5): {exc}."
+        ) from None
 
 
 def _sources(text: str | None, db_path: Path) -> tuple[Source, ...]:

@@ -14,6 +14,9 @@ still go out by that moment (`start`). Deliveries are only ever sent early by th
 never moved in the ledger, since the rate and the other conferences' load are facts of
 the running bot, not of the plan.
 
+A process holding a slice of the bot's shards (one of a cluster) paces itself at its
+share of both (`Pacer.for_share`), so the processes together stay within the one limit.
+
 Deliveries take their turn before they are claimed, at most one second's worth in
 flight bot-wide: a hundred conferences would otherwise each claim one and queue its
 requests behind the others', and a stop (5 s of grace) would cut the last ones mid-send,
@@ -95,6 +98,22 @@ class Pacer:
         self._in_flight = asyncio.Semaphore(max(1, int(self.rate) // REQUESTS_PER_DELIVERY))
         self._bookings: dict[Hashable, Booking] = {}
         self.paused = 0  # global 429s that paused the requests (for logs and benchmarks)
+
+    @classmethod
+    def for_share(
+        cls, delivery_pace: float, share: float, *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> Pacer:  # fmt: skip
+        """The pace of one process of a cluster, holding `share` of the bot's shards
+        (bot/cluster.py, Slice.share; 1 for a process holding them all). Discord's global
+        limit is the bot's, whichever process sends, so each gets its share of the request
+        budget and spaces its deliveries out by as much: together the processes go no
+        faster than one process holding every shard."""
+        if not 0 < share <= 1:
+            raise ValueError(f"a process's share of the shards is from 0 to 1, not {share}")
+        return cls(delivery_pace / share, MAX_REQUESTS_PER_SECOND * share,
+                   monotonic=monotonic, sleep=sleep)  # fmt: skip
 
     # -- requests and deliveries ----------------------------------------------------
 

@@ -59,4 +59,7 @@ GLOBAL_REQUESTS_PER_SECOND = 50
 # The fastest confbot sends, bot-wide: a fifth under the global limit. Requests are spaced
 # evenly (no bursts), so any one second holds at most 41 of them; the margin absorbs
 # network jitter bunching requests on arrival and anything else sharing the token.
+# Bot-wide means over every process: in a cluster each process holds a slice of the
+# shards and sends at its share of this (Slice.share, Pacer.for_share), so the sum over
+# the processes stays here, under the global limit.
 MAX_REQUESTS_PER_SECOND = 40.0

@@ -26,6 +26,7 @@ from bot.adapters.discord.streams_cog import StreamsCog
 from bot.adapters.discord.tree import ConfTree
 from bot.app import load_service, make_clock, open_state
 from bot.clock import Clock
+from bot.cluster import Slice
 from bot.delivery.pacer import Pacer
 from bot.delivery.scheduler import Scheduler
 from bot.live.conference import Serving
@@ -40,6 +41,13 @@ from bot.store.state import StateStore
 from bot.tasks import stopped
 
 log = logging.getLogger(__name__)
+
+
+def process_pacer(settings: Settings) -> Pacer:
+    """The pace of this process's requests and deliveries, on the wall clock: the
+    settings' delivery pace, and its slice's share of Discord's global limit (which is the
+    bot's, summed over every process of a cluster)."""
+    return Pacer.for_share(settings.delivery_pace, settings.shard_slice.share)
 
 
 class ConfBot(commands.AutoShardedBot):
@@ -62,12 +70,16 @@ class ConfBot(commands.AutoShardedBot):
         (see INDEX_WAIT; tests make it 0 to see the answer given past it). `pacer`: the
         one pace of every request to Discord (a Pacer on the wall clock at the settings'
         pace by default; tests not about pacing give one on a time of their own)."""
-        # One pace for every request to Discord, whichever conference or feature makes it.
-        pacer = pacer or Pacer(settings.delivery_pace)
+        # One pace for every request to Discord, whichever conference or feature makes it:
+        # this process's share of the bot's, when it holds a slice of the shards.
+        pacer = pacer or process_pacer(settings)
         options.setdefault("http_trace", paced_trace(pacer))
         options.setdefault("max_ratelimit_timeout", RATE_LIMIT_WAIT_MAX)
         # Sharded from the start: one shard until Discord asks for more (at 2,500 servers)
-        # or CONFBOT_SHARDS says how many. Everything kept is per server, never per shard.
+        # or CONFBOT_SHARD_COUNT says how many, all of them here unless CONFBOT_SHARD_IDS
+        # names this process's slice. Everything kept is per server, never per shard.
+        if not settings.shard_slice.is_whole:
+            options["shard_ids"] = sorted(settings.shard_slice.ids)
         super().__init__(
             shard_count=settings.shards,
             command_prefix=commands.when_mentioned,
@@ -217,7 +229,10 @@ class ConfBot(commands.AutoShardedBot):
         return self.first.scheduler
 
     async def on_ready(self) -> None:
-        log.info("ready as %s in %d servers", self.user, len(self.guilds))
+        held = self.settings.shard_slice
+        if held.is_whole:  # however many Discord asked for
+            held = Slice.whole(self.shard_count or 1)
+        log.info("ready as %s in %d servers (%s)", self.user, len(self.guilds), held.describe())
 
     async def _close_gateway(self) -> None:
         """discord.py's sharded close ends by queueing a wake-up for the shards' loop, a
