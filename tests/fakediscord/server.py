@@ -56,6 +56,7 @@ class Interaction:
     type: int
     payload: dict[str, Any]
     delivered_at: float = 0.0
+    shard: tuple[int, int] | None = None  # the gateway session it went to (None: none held it)
     callbacks: list[dict[str, Any]] = field(default_factory=list)
     followups: list[dict[str, Any]] = field(default_factory=list)
     edits: list[dict[str, Any]] = field(default_factory=list)
@@ -87,6 +88,31 @@ class Interaction:
         return bool(int(self.data.get("flags") or 0) & EPHEMERAL)
 
 
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard Discord puts a server on, by its documented formula (written here again,
+    not imported from the bot: the fake must not share a bug with what it tests)."""
+    return (guild_id >> 22) % shard_count
+
+
+@dataclass
+class GatewaySession:
+    """One shard's gateway session, as Discord keeps it: what the bot identified as
+    (shard id and count), the connection it is on while that is open, and the events
+    sent to it, numbered, for a RESUME to replay."""
+
+    session_id: str
+    shard: tuple[int, int]
+    socket: web.WebSocketResponse | None
+    seq: int = 0
+    sent_events: list[dict[str, Any]] = field(default_factory=list)
+    resumable: bool = True
+
+    def holds(self, guild_id: int | None) -> bool:
+        """Whether a server's events go to this session (direct messages go to shard 0)."""
+        shard_id, count = self.shard
+        return (0 if guild_id is None else shard_of(guild_id, count)) == shard_id
+
+
 @dataclass
 class RateLimit:
     method: str
@@ -105,8 +131,8 @@ class FakeDiscord:
         # A server that never added the bot, where a person uses it through their install.
         self.elsewhere_guild_id = payloads.snowflake()
         self.elsewhere_channel_id = payloads.snowflake()
-        # A second server that added the bot, with one text channel (sent on a bot with one
-        # shard only: the sharding tests use the first server alone).
+        # A second server that added the bot, with one text channel (sent, like the first,
+        # to the gateway connection holding its shard).
         self.second_guild_id = payloads.snowflake()
         self.second_channel_id = payloads.snowflake()
         self.channel_id = payloads.snowflake()
@@ -162,17 +188,21 @@ class FakeDiscord:
         # Optional: Discord's global limit (50 requests a second per bot), for benchmarks.
         self.global_limit: int | None = None
         self._recent: collections.deque[float] = collections.deque()
-        # gateway
+        # gateway: one session per shard identified, the latest last (a shard identified
+        # again, or by another process, is served by its latest session); `connected` is
+        # set while the connection holding the first server's shard is up.
         self.sessions = 0
-        self.session_id: str | None = None
+        self.gateway_sessions: dict[str, GatewaySession] = {}
         self.resumes = 0
         self.identifies = 0
-        self.seq = 0
-        self.sent_events: list[dict[str, Any]] = []
-        self.socket: web.WebSocketResponse | None = None
         self.other_shards: list[web.WebSocketResponse] = []  # connections without the server
         self.shard_counts: set[int] = set()  # as the bot identified: one number, or a bug
+        # The shard count GET /gateway/bot recommends (what a bot given none runs).
+        self.recommended_shards = 1
+        # Events for a server (or DMs) whose shard no connection holds: Discord drops them.
+        self.undelivered: list[tuple[str, int | None]] = []
         self.connected = asyncio.Event()
+        self._connections: set[web.WebSocketResponse] = set()
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -201,9 +231,7 @@ class FakeDiscord:
         self.port = sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
-        if self.socket is not None:
-            await self.socket.close()
-        for socket in self.other_shards:
+        for socket in list(self._connections):
             await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -387,7 +415,7 @@ class FakeDiscord:
         return self._json(
             {
                 "url": self.gateway_url,
-                "shards": 1,
+                "shards": self.recommended_shards,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,
@@ -819,13 +847,41 @@ class FakeDiscord:
 
     # -- gateway ------------------------------------------------------------------------
 
+    @property
+    def guild_ids(self) -> list[int]:
+        """The servers that added the bot (each sent to the connection holding its shard)."""
+        return [self.guild_id, self.second_guild_id]
+
+    def _guild_payload(self, guild_id: int) -> dict[str, Any]:
+        bot_member = payloads.member(self.bot_user, DEFAULT_PERMISSIONS)
+        if guild_id == self.guild_id:
+            channels = [
+                payloads.text_channel(self.channel_id, self.guild_id),
+                payloads.text_channel(self.room_channel_id, self.guild_id, "grand-ballroom"),
+                payloads.forum_channel(self.forum_id, self.guild_id, self.forum_tags),
+            ]
+        else:
+            channels = [payloads.text_channel(self.second_channel_id, self.second_guild_id)]
+        return payloads.guild(guild_id, channels, bot_member, self.everyone_permissions)
+
+    def holding(self, guild_id: int | None) -> GatewaySession | None:
+        """The session a server's events go to (None for a DM: shard 0's), the latest
+        identified for its shard; None if no connection ever identified for it."""
+        for session in reversed(self.gateway_sessions.values()):
+            if session.holds(guild_id):
+                return session
+        return None
+
+    @property
+    def socket(self) -> web.WebSocketResponse | None:
+        """The connection holding the first server's shard, while it is open."""
+        session = self.holding(self.guild_id)
+        return session.socket if session is not None else None
+
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse(max_msg_size=0)
         await socket.prepare(request)
-        # Until it says otherwise (IDENTIFY with another shard), a connection is the one
-        # the server's events and interactions go to, unless that one is still open.
-        if self.socket is None or self.socket.closed:
-            self.socket = socket
+        self._connections.add(socket)
         # Plain text frames: discord.py accepts them even when it asked for zlib-stream.
         await socket.send_json({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
         try:
@@ -834,9 +890,12 @@ class FakeDiscord:
                     continue
                 await self._gateway_op(socket, json.loads(frame.data))
         finally:
-            if self.socket is socket:
-                self.socket = None
-                self.connected.clear()
+            self._connections.discard(socket)
+            for session in self.gateway_sessions.values():
+                if session.socket is socket:
+                    session.socket = None
+                    if session is self.holding(self.guild_id):
+                        self.connected.clear()
         return socket
 
     async def _gateway_op(self, socket: web.WebSocketResponse, message: dict[str, Any]) -> None:
@@ -844,90 +903,82 @@ class FakeDiscord:
         if op == 1:
             await socket.send_json({"op": 11, "d": None, "s": None, "t": None})
         elif op == 2:
-            if data.get("token") not in (TOKEN, f"Bot {TOKEN}"):
-                await socket.close(code=4004, message=b"Authentication failed.")
-                return
-            self.identifies += 1
-            shard_id, shard_count = data.get("shard") or [0, 1]
-            self.shard_counts.add(shard_count)
-            if shard_id != (self.guild_id >> 22) % shard_count:
-                await self._send_empty_ready(socket, [shard_id, shard_count])
-                return
-            self.sessions += 1
-            self.session_id = f"session-{self.sessions}"
-            self.seq = 0
-            self.sent_events = []
-            self.socket = socket
-            await self._send_ready(socket, [shard_id, shard_count])
+            await self._identify(socket, data)
         elif op == 6:
-            if data.get("session_id") != self.session_id:
+            session = self.gateway_sessions.get(data.get("session_id") or "")
+            if session is None or not session.resumable:
                 await socket.send_json({"op": 9, "d": False, "s": None, "t": None})
                 return
             self.resumes += 1
-            self.socket = socket
-            for event in [e for e in self.sent_events if e["s"] > (data.get("seq") or 0)]:
+            session.socket = socket
+            for event in [e for e in session.sent_events if e["s"] > (data.get("seq") or 0)]:
                 await socket.send_json(event)
-            await self._dispatch("RESUMED", {}, socket)
-            self.connected.set()
+            await self._send(session, "RESUMED", {})
+            if session is self.holding(self.guild_id):
+                self.connected.set()
 
-    async def _send_empty_ready(self, socket: web.WebSocketResponse, shard: list[int]) -> None:
-        """READY for a shard that holds none of the fake's servers (its one server is on
-        the shard Discord computes from the server id); it keeps the connection open."""
-        if self.socket is socket:
-            self.socket = None
-        self.other_shards.append(socket)
-        ready = {"v": 10, "user": self.bot_user, "guilds": [], "session_id": f"shard-{shard[0]}",
-                 "resume_gateway_url": self.gateway_url, "private_channels": [],
-                 "application": {"id": str(self.application_id), "flags": 0},
-                 "relationships": [], "shard": shard}  # fmt: skip
-        await socket.send_json({"op": 0, "t": "READY", "s": 1, "d": ready})
-
-    async def _send_ready(self, socket: web.WebSocketResponse, shard: list[int]) -> None:
+    async def _identify(self, socket: web.WebSocketResponse, data: dict[str, Any]) -> None:
+        """A new session for the shard the bot names (`shard: [id, count]`, [0, 1] if it
+        names none): READY, then a GUILD_CREATE for each server on that shard. A shard
+        outside the count is refused as Discord refuses it: close code 4010."""
+        if data.get("token") not in (TOKEN, f"Bot {TOKEN}"):
+            await socket.close(code=4004, message=b"Authentication failed.")
+            return
+        self.identifies += 1
+        shard_id, shard_count = data.get("shard") or [0, 1]
+        self.shard_counts.add(shard_count)
+        if not 0 <= shard_id < shard_count:
+            await socket.close(code=4010, message=b"Invalid shard.")
+            return
+        self.sessions += 1
+        session = GatewaySession(f"session-{self.sessions}", (shard_id, shard_count), socket)
+        self.gateway_sessions[session.session_id] = session
+        if not session.holds(self.guild_id):
+            self.other_shards.append(socket)
+        guilds = [guild_id for guild_id in self.guild_ids if session.holds(guild_id)]
         ready = {
             "v": 10,
             "user": self.bot_user,
-            "guilds": [{"id": str(self.guild_id), "unavailable": True}],
-            "session_id": self.session_id,
+            "guilds": [{"id": str(guild_id), "unavailable": True} for guild_id in guilds],
+            "session_id": session.session_id,
             "resume_gateway_url": self.gateway_url,
             "application": {"id": str(self.application_id), "flags": 0},
             "private_channels": [],
             "relationships": [],
-            "shard": shard,
+            "shard": [shard_id, shard_count],
         }
-        await self._dispatch("READY", ready, socket)
-        channels = [
-            payloads.text_channel(self.channel_id, self.guild_id),
-            payloads.text_channel(self.room_channel_id, self.guild_id, "grand-ballroom"),
-            payloads.forum_channel(self.forum_id, self.guild_id, self.forum_tags),
-        ]
-        bot_member = payloads.member(self.bot_user, DEFAULT_PERMISSIONS)
-        await self._dispatch(
-            "GUILD_CREATE",
-            payloads.guild(self.guild_id, channels, bot_member, self.everyone_permissions),
-            socket,
-        )
-        if shard[1] == 1:
-            channel = payloads.text_channel(self.second_channel_id, self.second_guild_id)
-            everyone = self.everyone_permissions
-            second = payloads.guild(self.second_guild_id, [channel], bot_member, everyone)
-            await self._dispatch("GUILD_CREATE", second, socket)
-        self.connected.set()
+        await self._send(session, "READY", ready)
+        for guild_id in guilds:
+            await self._send(session, "GUILD_CREATE", self._guild_payload(guild_id))
+        if session is self.holding(self.guild_id):
+            self.connected.set()
 
     async def remove_bot(self, second: bool = False) -> None:
         """A server removes the bot (kicks it): Discord sends GUILD_DELETE without
         `unavailable`, which discord.py reports as on_guild_remove."""
         guild_id = self.second_guild_id if second else self.guild_id
-        await self._dispatch("GUILD_DELETE", {"id": str(guild_id)})
+        await self._dispatch("GUILD_DELETE", {"id": str(guild_id)}, guild_id)
 
     async def _dispatch(
-        self, name: str, data: dict[str, Any], socket: web.WebSocketResponse | None = None
-    ) -> None:
-        """Send an event, or keep it for the RESUME replay if the socket is down."""
-        self.seq += 1
-        event = {"op": 0, "t": name, "s": self.seq, "d": data}
+        self, name: str, data: dict[str, Any], guild_id: int | None
+    ) -> GatewaySession | None:
+        """Send an event about a server (None: a DM) to the session holding its shard,
+        which keeps it for a RESUME if its connection is down; the session, or None if
+        no connection ever held that shard (the event is lost, as on Discord)."""
+        session = self.holding(guild_id)
+        if session is None:
+            log.warning("no gateway connection holds the shard of %s: %s dropped", guild_id, name)
+            self.undelivered.append((name, guild_id))
+            return None
+        await self._send(session, name, data)
+        return session
+
+    async def _send(self, session: GatewaySession, name: str, data: dict[str, Any]) -> None:
+        session.seq += 1
+        event = {"op": 0, "t": name, "s": session.seq, "d": data}
         if name not in ("READY", "RESUMED"):
-            self.sent_events.append(event)
-        target = socket or self.socket
+            session.sent_events.append(event)
+        target = session.socket
         if target is not None and not target.closed:
             with contextlib.suppress(ConnectionResetError, RuntimeError):
                 await target.send_json(event)
@@ -951,7 +1002,9 @@ class FakeDiscord:
 
     async def invalidate_session(self) -> None:
         """op 9 (not resumable): the client must IDENTIFY again."""
-        self.session_id = None
+        session = self.holding(self.guild_id)
+        if session is not None:
+            session.resumable = False
         if self.socket is not None:
             await self.socket.send_json({"op": 9, "d": False, "s": None, "t": None})
 
@@ -1181,7 +1234,10 @@ class FakeDiscord:
         self.interactions[interaction.id] = interaction
         self._by_token[interaction.token] = interaction
         interaction.delivered_at = time.monotonic()
-        await self._dispatch("INTERACTION_CREATE", payload)
+        guild_id = int(payload["guild_id"]) if "guild_id" in payload else None
+        session = self.holding(guild_id)
+        interaction.shard = session.shard if session is not None else None
+        await self._dispatch("INTERACTION_CREATE", payload, guild_id)
         return interaction
 
     async def answer(self, interaction: Interaction, timeout: float = 5.0) -> Interaction:
