@@ -119,10 +119,11 @@ class _PacerTime:
         await asyncio.sleep(0)
 
 
-def untimed_pacer(delivery_pace: float) -> Pacer:
-    """The bot's Pacer at the settings' pace, on a time of its own (see _PacerTime)."""
+def untimed_pacer(delivery_pace: float, share: float = 1.0) -> Pacer:
+    """The bot's Pacer at the settings' pace and its slice's share of the shards (see
+    process_pacer), on a time of its own (see _PacerTime)."""
     time = _PacerTime()
-    return Pacer(delivery_pace, monotonic=time.monotonic, sleep=time.sleep)
+    return Pacer.for_share(delivery_pace, share, monotonic=time.monotonic, sleep=time.sleep)
 
 
 class _ConfBotOnTheFake(ConfBot):
@@ -144,16 +145,22 @@ async def running_bot(
     clock the test moves, if given; how long a lookup awaits its indexes, if given; its
     pace of requests, if given, else one that never waits the wall clock: see ConfBot
     and untimed_pacer); on exit its pending event handlers finish, it closes, and the fake saw no
-    protocol error."""
+    protocol error. With CONFBOT_SHARD_IDS it is one process of several: it is awaited
+    until it has the servers on its own shards, and several may run at once (each with
+    a tmp_path of its own)."""
     settings = Settings.from_env(bot_env(fake, tmp_path, **env), dotenv_path=tmp_path / "none")
+    held = settings.shard_slice
     with restored_discord_urls():
         waits = {} if index_wait is None else {"index_wait": index_wait}
-        pacer = pacer or untimed_pacer(settings.delivery_pace)
+        pacer = pacer or untimed_pacer(settings.delivery_pace, held.share)
         instance = _ConfBotOnTheFake(settings, clock, guild_ready_timeout=0.005, pacer=pacer,
                                      **waits)  # fmt: skip
         task = asyncio.create_task(runner.serve(settings, instance))
+        # The first server's connection, when the bot holds its shard (a bot holding
+        # other shards has its own connections, not that one).
+        connected = fake.connected.is_set if held.holds(fake.guild_id) else lambda: True
         await wait_for(
-            lambda: (fake.connected.is_set() and fake.guild_commands) or task.done(),
+            lambda: (connected() and fake.guild_commands) or task.done(),
             what="login, command sync and READY",
         )
         if task.done():
@@ -161,9 +168,10 @@ async def running_bot(
         await wait_for(instance.is_ready, what="on_ready")
         # discord.py is ready once no GUILD_CREATE came for guild_ready_timeout, which it
         # waits out in full each start: kept short, as the fake sends them all at once
-        # after READY, and the server is awaited here, not left to the timeout's margin.
-        await wait_for(lambda: instance.get_guild(fake.guild_id) is not None,
-                       what="the server's GUILD_CREATE")  # fmt: skip
+        # after READY, and the servers are awaited here, not left to the timeout's margin.
+        servers = [guild_id for guild_id in fake.guild_ids if held.holds(guild_id)]
+        await wait_for(lambda: all(instance.get_guild(g) is not None for g in servers),
+                       what="the servers' GUILD_CREATE")  # fmt: skip
         try:
             yield instance
         except BaseException:

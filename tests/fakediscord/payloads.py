@@ -17,6 +17,13 @@ def snowflake() -> int:
     return (millis << 22) | (next(_counter) % (1 << 22))
 
 
+def on_shard(snowflake: int, shard: int, shard_count: int) -> int:
+    """A server id near `snowflake` that Discord puts on `shard` of `shard_count`
+    ((id >> 22) % count: the id's timestamp decides, so only that part moves)."""
+    moment = snowflake >> 22
+    return (moment - moment % shard_count + shard) << 22 | snowflake & ((1 << 22) - 1)
+
+
 def user(user_id: int, name: str, bot: bool = False) -> dict[str, Any]:
     return {
         "id": str(user_id),
