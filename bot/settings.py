@@ -172,8 +172,9 @@ class Settings:
     def state_shared(self) -> bool:
         """Whether several processes can share this state, as a cluster's must (each
         holds a slice of the shards; reminders and the ledger are the bot's). SQLite state
-        is one process's. The PostgreSQL state backend (CONFBOT_STATE_URL) is shared: once
-        it is here, this is where to say so."""
+        is one process's. The PostgreSQL state backend (CONFBOT_STATE_URL, being added)
+        is shared: once it is here, this is `self.state_url is not None` (or however that
+        setting is named), and from_mapping refuses a slice without it."""
         return False
 
     def for_source(self, source: Source) -> Settings:
