@@ -10,9 +10,19 @@ what a bot on SQLite always is.
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from dataclasses import dataclass
 
 MAX_SHARDS = 1024  # far beyond any conference bot; a typo like 10000 is refused at start
+
+
+def process_name() -> str:
+    """This process's name in the shared state (what it holds in the delivery ledger),
+    made once at its start: host, pid and a random part, since a restarted process may get
+    the same pid and replicas in containers often the same host name. Unique while it runs."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def shard_of(guild_id: int, shard_count: int) -> int:

@@ -115,7 +115,7 @@ async def test_a_retry_whose_post_is_now_fewer_messages_than_went_out_sends_noth
     await rig_osdi.scheduler.replan()
     (due,) = await rig_osdi.state.ledger.due("osdi24", int(at.timestamp()))
     ledger, now_ts = rig_osdi.state.ledger, int(at.timestamp())
-    assert await ledger.claim(due.id, now_ts, Wanted.ANNOUNCING)
+    assert await ledger.claim(due.id, now_ts, Wanted.ANNOUNCING, "a process", now_ts + 60)
     await ledger.record_parts(due.id, 3)  # what the failed attempt had sent
     await ledger.settle(due.id, DeliveryState.SENDING, DeliveryState.PENDING, now_ts)
     await rig_osdi.at(at)
@@ -187,7 +187,9 @@ async def test_a_crash_between_claim_and_sent_loses_the_message_never_sends_it_t
     await parallel.scheduler.replan()
     (due,) = [d for d in await parallel.state.ledger.due("osdi24", int(start.timestamp()))
               if d.kind is DeliveryKind.TALK]  # fmt: skip
-    assert await parallel.state.ledger.claim(due.id, int(start.timestamp()), Wanted.ANNOUNCING)
+    start_ts = int(start.timestamp())
+    assert await parallel.state.ledger.claim(due.id, start_ts, Wanted.ANNOUNCING, "a process",
+                                             start_ts + 60)  # fmt: skip
     await parallel.state.close()  # the process dies before the message is marked sent
     again = await make_rig(parallel.service, tmp_path / "state.db", FixedClock(start))
     try:

@@ -49,7 +49,8 @@ async def test_every_still_wanted_rule_is_sql_the_claim_runs(wanted: Wanted, tmp
     async with await StateStore.open(tmp_path / "state.db") as state:
         await state.ledger.sync_plan("c", [Planned(DeliveryKind.NOTICE, 1, "sync:1", 1, 0)], 0)
         (delivery,) = await state.ledger.due("c", 0)
-        assert await state.ledger.claim(delivery.id, 1, wanted) is (wanted is Wanted.ALWAYS)
+        claimed = await state.ledger.claim(delivery.id, 1, wanted, "a process", 61)
+        assert claimed is (wanted is Wanted.ALWAYS)
         (after,) = await state.ledger.deliveries()
         assert after.state == ("sending" if wanted is Wanted.ALWAYS else "cancelled")
 

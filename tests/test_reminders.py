@@ -171,14 +171,16 @@ async def test_crash_between_sending_and_sent_is_marked_lost_not_resent(rig, tmp
         rig.service.conference.key, int(pacific("2024-07-10T10:55").timestamp())
     )
     # Claimed, then the process died:
-    assert await rig.state.ledger.claim(delivery.id, 0, Wanted.REMINDER_ARMED)
+    assert await rig.state.ledger.claim(delivery.id, 0, Wanted.REMINDER_ARMED, "a process", 60)
     await rig.state.close()
     again = await make_rig(
         rig.service, tmp_path / "state.db", FixedClock(pacific("2024-07-10T10:56"))
     )
     try:
         with caplog.at_level(logging.WARNING):
-            lost = await again.state.ledger.recover_interrupted(rig.service.conference.key, 0)
+            lost = await again.state.ledger.recover_interrupted(
+                rig.service.conference.key, 0, alone=True
+            )
             await again.at(pacific("2024-07-10T10:57"))
         assert [d.id for d in lost] == [delivery.id]
         assert again.sender.dms == []

@@ -8,7 +8,7 @@ feature is one module with a Kind and one line in KINDS.
 
 from __future__ import annotations
 
-from bot.delivery.kind import Kind, Planning
+from bot.delivery.kind import ChannelKind, Kind, Planning
 from bot.delivery.kinds import changes, correction, qa, reminder, room, slot, talk
 from bot.kinds import DeliveryKind
 from bot.store.ledger_store import Planned
@@ -26,6 +26,11 @@ KINDS: tuple[Kind, ...] = (
 )
 
 _BY_KIND = {k.kind: k for k in KINDS}
+
+# The kinds bound to a server (posts, threads: their owner is the guild id), sent only by
+# the process holding its shard; the others (DMs) are bound to a person, and any process
+# may send them (see bot.cluster, and Scope in bot.store.ledger_store).
+SERVER_KINDS = frozenset(k.kind for k in KINDS if isinstance(k, ChannelKind))
 
 
 def kind_for(kind: DeliveryKind) -> Kind:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.clock import Clock
+from bot.cluster import Slice, process_name
 from bot.delivery import registry
 from bot.delivery.kind import (
     Delivering,
@@ -44,9 +45,9 @@ from bot.delivery.kind import (
 from bot.delivery.pacer import MAX_LEAD, Pacer
 from bot.kinds import DeliveryState
 from bot.service import ProgramService
-from bot.store.ledger_store import Delivery
+from bot.store.ledger_store import Delivery, Scope
 from bot.store.state import StateStore
-from bot.tasks import ended
+from bot.tasks import ended, stopped
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,11 @@ MAX_SLEEP = 3600.0  # re-check the plan at least hourly, whatever happens
 STOP_GRACE = 5.0  # seconds a stop waits for the send in flight before cancelling it
 RECHECK = 5.0  # seconds between looks at the shared pace while a burst's start may move
 BURST_COUNT_MAX = 10_000  # deliveries counted at one moment; beyond, the lead is MAX_LEAD
+LEASE = 60  # seconds a reserved or sending delivery stays this process's without renewal
+RENEW_EVERY = 20.0  # seconds between renewals of those leases while it holds any
+# With a state shared by several processes: seconds between looks at the ledger at most
+# (another process's dead leases, a plan made elsewhere, are seen at the latest then).
+LOOK_EVERY = 20.0
 PENDING, SENDING = DeliveryState.PENDING, DeliveryState.SENDING
 
 
@@ -65,6 +71,10 @@ __all__ = ["Scheduler", "Sender", "TargetGone", "TryLater", "Unreachable"]
 
 def _ts(moment: datetime) -> int:
     return int(moment.timestamp())
+
+
+def _always() -> bool:
+    return True
 
 
 class Scheduler:
@@ -77,15 +87,34 @@ class Scheduler:
         *,
         pacer: Pacer | None = None,
         batch: int = 50,
+        process: str | None = None,
+        shards: Slice | None = None,
+        plans_people: Callable[[], bool] = _always,
+        lease: int = LEASE,
+        renew_every: float = RENEW_EVERY,
+        look_every: float = LOOK_EVERY,
     ) -> None:
         """`pacer`: the bot's one pace, shared with every other conference (None: send
-        at once, for tests and tools that do not talk to Discord)."""
+        at once, for tests and tools that do not talk to Discord). `process`: this
+        process's name in the ledger, made once at its start (bot.cluster.process_name;
+        a new one if not given). `shards`: its slice of Discord's shards (all of them by
+        default): it takes and plans the server-bound deliveries of those servers only.
+        `plans_people`: asked at each re-plan, whether it plans the person-bound ones
+        (DMs) too (in a cluster, only the process leading the conference does; any
+        process sends them). `lease`, `renew_every`, `look_every`: see LEASE and below."""
         self.state = state
         self._service = service
         self.clock = clock
         self.sender = sender
         self.pacer = pacer
         self.batch = batch
+        self.process = process or process_name()
+        self.shards = shards or Slice()
+        self.plans_people = plans_people
+        self.lease = lease
+        self.renew_every = renew_every
+        self.look_every = look_every
+        self.renewals = 0  # leases renewed so far (a test waits for one)
         # Deliveries due up to here may go now: a burst's early start (see _sleep_until_next).
         self._horizon = 0
         self._booked: int | None = None  # the moment booked with the pacer, if any
@@ -112,19 +141,30 @@ class Scheduler:
 
     # -- lifecycle ----------------------------------------------------------------------
 
+    def scope(self, people: bool = True) -> Scope:
+        """The deliveries this process takes (people's: any process may send them) or
+        plans (people's only if it plans them): those of the servers on its shards."""
+        return Scope(registry.SERVER_KINDS, self.shards, people)
+
     async def start(self) -> None:
         """Recover from a crash and start the loop (whose first pass re-plans the ledger)."""
         await self.state.ledger.adopt(self.conference)
-        await self.recover()
+        await self.recover(starting=True)
         ctx = self._delivering(self.clock.now())
         for kind in registry.KINDS:
             await kind.started(ctx)
         self._task = asyncio.create_task(self._run(), name="confbot-scheduler")
 
-    async def recover(self) -> list[Delivery]:
-        """Deliveries a crash left between 'sending' and 'sent': marked lost, logged, and
-        never resent. At most one per crash, since sends happen one at a time."""
-        lost = await self.state.ledger.recover_interrupted(self.conference, _ts(self.clock.now()))
+    async def recover(self, *, starting: bool = True) -> list[Delivery]:
+        """Deliveries a dead process left between 'sending' and 'sent': marked lost,
+        logged, and never resent (at most one per crash, since a process sends one at a
+        time); those it only reserved are free again. A process alone on its state (SQLite)
+        takes every hold when `starting`: all are a dead one's. With a shared state only
+        expired leases are taken (a live process renews its own), at start and on every
+        pass of the loop, so a dead process's deliveries are taken over once they expire."""
+        alone = starting and self.state.ledger.alone
+        now_ts = _ts(self.clock.now())
+        lost = await self.state.ledger.recover_interrupted(self.conference, now_ts, alone=alone)
         for delivery in lost:
             log.warning(
                 "delivery %d (%s %s to %d) was interrupted between sending and sent:"
@@ -160,16 +200,20 @@ class Scheduler:
         return self.passes_done > begun
 
     async def replan(self) -> None:
-        """Every kind's plan, made from the program served now, synced into the ledger."""
+        """Every kind's plan, made from the program served now, synced into the ledger
+        within this process's scope (the rest is another process's to plan)."""
         planning = Planning(self.service, self.state, _ts(self.clock.now()))
         planned = await registry.plan(planning)
-        await self.state.ledger.sync_plan(self.conference, planned, planning.now_ts)
+        scope = self.scope(people=self.plans_people())
+        await self.state.ledger.sync_plan(self.conference, planned, planning.now_ts, scope)
 
     async def _run(self) -> None:
         while not self._stopping:
             try:
                 self._wake.clear()
                 self.passes_begun += 1
+                if not self.state.ledger.alone:  # another process may have died
+                    await self.recover(starting=False)
                 await self.replan()
                 await self.follow_up()
                 while await self.step():
@@ -186,18 +230,25 @@ class Scheduler:
     async def seconds_until_next(self) -> float:
         """How long the loop sleeps: until the next due delivery, an hour at most; with a
         pacer, until the moment the shared pace says that burst must start."""
-        next_due = await self.state.ledger.next_due_ts(self.conference)
+        now_ts = _ts(self.clock.now())
+        next_due = await self.state.ledger.next_due_ts(
+            self.conference, self.scope(), self.process, now_ts
+        )
         self._booked = None
+        # With a shared state, what other processes do (die, plan) wakes nobody here.
+        longest = MAX_SLEEP if self.state.ledger.alone else min(MAX_SLEEP, self.look_every)
         if next_due is None:
             if self.pacer is not None:
                 self.pacer.unbook(self)
-            return MAX_SLEEP
+            return longest
         start = float(next_due)
         if self.pacer is not None:
-            burst = await self.state.ledger.due(self.conference, next_due, BURST_COUNT_MAX)
+            burst = await self.state.ledger.due(
+                self.conference, next_due, BURST_COUNT_MAX, self.scope()
+            )
             start = self.pacer.book(self, next_due, len(burst))
             self._booked = next_due
-        return min(MAX_SLEEP, max(0.0, start - self.clock.now().timestamp()))
+        return min(longest, max(0.0, start - self.clock.now().timestamp()))
 
     async def _sleep_until_next(self) -> None:
         """Sleep until woken or the next burst must start. Other conferences booking the
@@ -222,15 +273,48 @@ class Scheduler:
     # -- delivering ---------------------------------------------------------------------
 
     async def step(self) -> int:
-        """Deliver what is due now (one batch); returns how many were handled."""
-        now_ts = max(_ts(self.clock.now()), self._horizon)
-        due = await self.state.ledger.due(self.conference, now_ts, self.batch)
-        for delivery in due:
-            async with self.pacer.turn() if self.pacer else contextlib.nullcontext():
-                if self._stopping:
-                    return 0
-                await self._deliver(delivery)
+        """Deliver what is due now: one batch, reserved for this process in one statement
+        and each delivery claimed before its send; returns how many were handled. While
+        it lasts, the leases of the batch are renewed; a stop lets go of what is left."""
+        now_ts = _ts(self.clock.now())
+        due = await self.state.ledger.reserve(
+            self.conference, self.scope(), self.process, max(now_ts, self._horizon), now_ts,
+            now_ts + self.lease, self.batch,
+        )  # fmt: skip
+        if not due:
+            return 0
+        renewing = asyncio.create_task(self._keep_leases(), name="confbot-leases")
+        try:
+            for delivery in due:
+                async with self.pacer.turn() if self.pacer else contextlib.nullcontext():
+                    if self._stopping:
+                        break
+                    await self._deliver(delivery)
+        finally:
+            await stopped(renewing)
+        if self._stopping:
+            await self.state.ledger.release(self.conference, self.process)
+            return 0
         return len(due)
+
+    async def renew(self) -> int:
+        """Extend the leases of what this process holds of the conference (a batch, the
+        send in flight) to LEASE seconds from now, by the scheduler's clock; how many."""
+        until = _ts(self.clock.now()) + self.lease
+        renewed = await self.state.ledger.renew(self.conference, self.process, until)
+        self.renewals += 1
+        return renewed
+
+    async def _keep_leases(self) -> None:
+        """Renew every `renew_every` seconds until cancelled (the batch is done). A renewal
+        that fails is tried again at the next: a lease lasts several renewals."""
+        while True:
+            await asyncio.sleep(self.renew_every)
+            try:
+                await self.renew()
+            except Exception as exc:
+                log.warning("could not renew the leases of %s's deliveries: %s",
+                            self.conference, describe(exc))  # fmt: skip
 
     async def _deliver(self, delivery: Delivery) -> None:
         now = self.clock.now()
@@ -245,8 +329,11 @@ class Scheduler:
                 log.info("skipped delivery %d (%s %s): %s", delivery.id, delivery.kind,
                          delivery.item_ref, skip.reason)  # fmt: skip
             return
-        if not await self.state.ledger.claim(delivery.id, now_ts, kind.wanted):
-            return  # forgotten, switched off or re-planned since it was fetched
+        claimed = await self.state.ledger.claim(
+            delivery.id, now_ts, kind.wanted, self.process, now_ts + self.lease
+        )
+        if not claimed:  # forgotten, switched off, re-planned or taken over since reserved
+            return
         try:
             await send()
         except Unreachable as exc:

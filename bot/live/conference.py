@@ -17,9 +17,10 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.clock import Clock
+from bot.cluster import Slice
 from bot.delivery.kind import Sender
 from bot.delivery.pacer import Pacer
 from bot.delivery.scheduler import Scheduler
@@ -50,6 +51,10 @@ class Serving:
     # What the adapter does of a new version once it is kept and re-planned (Discord: move
     # the published events); a failure there is the adapter's to log.
     follow_up: Callable[[Served, list[Change]], Awaitable[None]]
+    # This process's name in the shared state, made once at its start (what it holds in
+    # the delivery ledger; see bot.cluster.process_name), and its slice of the shards.
+    process: str
+    shards: Slice = field(default_factory=Slice)
 
 
 class Served:
@@ -94,6 +99,8 @@ class Served:
             serving.clock,
             serving.sender,
             pacer=serving.pacer,
+            process=serving.process,
+            shards=serving.shards,
         )
 
     @property

@@ -1,16 +1,34 @@
 """The delivery ledger: every timed message the bot plans (reminders, announcements, Q&A
 threads, notices), claimed before it is sent and settled after, so none is sent twice.
+
+Several processes may share one ledger (a cluster on PostgreSQL), so a row names the
+process holding it (`claimed_by`, a name unique while that process runs) and until when
+(`lease_until`, renewed while it holds the row). A process first reserves its next batch of
+due rows in one statement (rows held under another's live lease are not taken; on
+PostgreSQL, rows another is reserving right now are skipped, not waited on), then claims
+each row just before its send ('sending', only if still its own or free, and still wanted).
+A row is free when no lease holds it (`lease_until` NULL or past); `claimed_by` stays as
+the name of whoever held it last. Recovery takes only expired leases: a reserved row whose
+holder died becomes free (it was never sent), a 'sending' one is marked lost (it may have
+gone out; it is never sent again). A process alone on its state (SQLite, whose file lock
+proves it) may take every hold at start: all are a dead process's.
+
+Rows are bound to a server (the kinds a Scope names; their owner is the guild id) or to a
+person (every other kind). A Scope says which rows a process takes and plans: those of the
+servers on its shards, and those of people if it takes (or plans) them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bot.cluster import Slice
 from bot.kinds import DeliveryKind, DeliveryState
-from bot.store.feature_store import FeatureStore, writes
+from bot.store.dialect import Dialect
+from bot.store.feature_store import FeatureStore, SharedConnection, writes
 
 
 class Wanted(StrEnum):
@@ -27,7 +45,7 @@ class Wanted(StrEnum):
 
 
 _WANTED_SQL: dict[Wanted, str] = {
-    Wanted.ALWAYS: "1",
+    Wanted.ALWAYS: "1 = 1",  # a truth on both dialects (PostgreSQL's AND wants a boolean)
     Wanted.REMINDER_ARMED: """EXISTS (
         SELECT 1 FROM reminders r WHERE r.id = deliveries.owner AND r.status = 'active'
         AND r.arming = deliveries.arming)""",
@@ -76,6 +94,48 @@ class Planned:
     arming: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which of a conference's rows a process takes or plans: the rows bound to a server
+    (`server_kinds`, whose owner is the guild id) of the servers on its `slice` of the
+    shards, and the rows bound to a person (every other kind) if `people`. The whole
+    ledger by default: one process holding every shard."""
+
+    server_kinds: frozenset[DeliveryKind] = frozenset()
+    slice: Slice = field(default_factory=Slice)
+    people: bool = True
+
+    def holds(self, kind: DeliveryKind, owner: int) -> bool:
+        """Whether a row of this kind and owner is in the scope (as `sql` says, in Python)."""
+        if kind in self.server_kinds:
+            return self.slice.holds(owner)
+        return self.people
+
+    def sql(self) -> tuple[str, list[object]]:
+        """The scope as a condition on deliveries' rows, with its parameters: Discord's
+        shard of a server ((guild_id >> 22) % count), computed in SQL on the owner."""
+        kinds: list[object] = [str(k) for k in sorted(self.server_kinds)]
+        if not kinds:  # no kind is bound to a server: every row is a person's
+            return ("1 = 1", []) if self.people else ("1 = 0", [])
+        marks = ", ".join("?" * len(kinds))
+        if self.slice.is_whole:  # every server: only whether people's rows are in
+            return ("1 = 1", []) if self.people else (f"kind IN ({marks})", kinds)
+        ids = sorted(self.slice.ids)
+        shards = f"(owner >> 22) % ? IN ({', '.join('?' * len(ids))})"
+        params = [*kinds, self.slice.count, *ids]
+        if self.people:
+            return f"(kind NOT IN ({marks}) OR {shards})", params
+        return f"(kind IN ({marks}) AND {shards})", params
+
+
+EVERYTHING = Scope()
+
+# A row held under a live lease by a process other than `?` (at `?`, a timestamp).
+_HELD_BY_ANOTHER = "(lease_until > ? AND claimed_by <> ?)"
+# A row that is free (no lease, or an expired one) or already this process's.
+_TAKEABLE = "(lease_until IS NULL OR lease_until <= ? OR claimed_by = ?)"
+
+
 _DELIVERY = (
     "id, kind, owner, item_ref, arming, target, due_ts, state, attempts, updated_ts, detail,"
     " parts_sent"
@@ -91,6 +151,13 @@ def _delivery(row: Sequence[Any]) -> Delivery:
 class LedgerStore(FeatureStore):
     """The deliveries table."""
 
+    def __init__(self, shared: SharedConnection) -> None:
+        super().__init__(shared)
+        # Whether this process is the only one on the state: SQLite's file lock proves it
+        # (bot.store.lock), so every hold found at start is a dead process's. Tests that
+        # stand two schedulers on one file for two processes set it False.
+        self.alone = shared.dialect is Dialect.SQLITE
+
     @writes
     async def adopt(self, conference: str) -> None:
         """Rows kept before deliveries named their conference (state migration 7) belong
@@ -101,11 +168,15 @@ class LedgerStore(FeatureStore):
         await self._db.commit()
 
     @writes
-    async def sync_plan(self, conference: str, planned: Sequence[Planned], now_ts: int) -> None:
-        """Make the conference's pending ledger match its plan: add what is new, update
+    async def sync_plan(
+        self, conference: str, planned: Sequence[Planned], now_ts: int, scope: Scope = EVERYTHING
+    ) -> None:
+        """Make the conference's pending ledger match its plan, within `scope` (the rows
+        this process plans; another process plans the rest): add what is new, update
         times and targets of what is still pending, cancel pending rows the plan no longer
         has. Rows already sent, skipped, failed or lost are history and are never touched;
-        other conferences' rows are theirs."""
+        other conferences' rows, and rows outside the scope, are theirs."""
+        mine = [p for p in planned if scope.holds(p.kind, p.owner)]
         await self._db.executemany(
             "INSERT INTO deliveries (conference, kind, owner, item_ref, arming, target, due_ts,"
             " updated_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -115,53 +186,100 @@ class LedgerStore(FeatureStore):
             " state = CASE WHEN state = 'cancelled' THEN 'pending' ELSE state END"
             " WHERE state IN ('pending', 'cancelled')",
             [(conference, p.kind, p.owner, p.item_ref, p.arming, p.target, p.due_ts, now_ts)
-             for p in planned],
+             for p in mine],
         )  # fmt: skip
-        wanted = {(p.kind, p.owner, p.item_ref, p.arming) for p in planned}
+        wanted = {(p.kind, p.owner, p.item_ref, p.arming) for p in mine}
+        where, params = scope.sql()
         rows = await self._db.execute_fetchall(
             "SELECT id, kind, owner, item_ref, arming FROM deliveries WHERE state = 'pending'"
-            " AND conference = ?",
-            (conference,),
+            f" AND conference = ? AND {where}",
+            [conference, *params],
         )
         stale = [(now_ts, row[0]) for row in rows if tuple(row[1:]) not in wanted]
+        # Still pending: another process may have claimed it since it was read.
         await self._db.executemany(
-            "UPDATE deliveries SET state = 'cancelled', updated_ts = ? WHERE id = ?", stale
+            "UPDATE deliveries SET state = 'cancelled', updated_ts = ?, lease_until = NULL"
+            " WHERE id = ? AND state = 'pending'",
+            stale,
         )
         await self._db.commit()
 
-    async def due(self, conference: str, now_ts: int, limit: int = 100) -> list[Delivery]:
+    async def due(
+        self, conference: str, now_ts: int, limit: int = 100, scope: Scope = EVERYTHING
+    ) -> list[Delivery]:
+        """Pending rows due by `now_ts` (within `scope`), held or not: what a burst counts."""
+        where, params = scope.sql()
         rows = await self._db.execute_fetchall(
             f"SELECT {_DELIVERY} FROM deliveries WHERE conference = ? AND state = 'pending'"
-            " AND due_ts <= ? ORDER BY due_ts, id LIMIT ?",
-            (conference, now_ts, limit),
+            f" AND due_ts <= ? AND {where} ORDER BY due_ts, id LIMIT ?",
+            (conference, now_ts, *params, limit),
         )
         return [_delivery(r) for r in rows]
 
-    async def next_due_ts(self, conference: str) -> int | None:
+    async def next_due_ts(
+        self, conference: str, scope: Scope = EVERYTHING, process: str | None = None,
+        now_ts: int = 0,
+    ) -> int | None:  # fmt: skip
+        """When the next pending row of the scope may be taken: its due time; given this
+        `process`, for a row another holds under a live lease (at `now_ts`), the end of
+        that lease, when it is taken over if its holder died meanwhile."""
+        where, params = scope.sql()
+        held: list[object]
+        moment, held = "due_ts", []
+        if process is not None:
+            moment = f"CASE WHEN {_HELD_BY_ANOTHER} THEN lease_until ELSE due_ts END"
+            held = [now_ts, process]
         rows = list(
             await self._db.execute_fetchall(
-                "SELECT min(due_ts) FROM deliveries WHERE conference = ? AND state = 'pending'",
-                (conference,),
+                f"SELECT min({moment}) FROM deliveries WHERE conference = ?"
+                f" AND state = 'pending' AND {where}",
+                [*held, conference, *params],
             )
         )
         return rows[0][0] if rows else None
 
     @writes
-    async def claim(self, delivery_id: int, now_ts: int, wanted: Wanted) -> bool:
-        """Take a pending delivery for sending, committed before the send. False when it
-        is no longer pending or no longer wanted by its kind's rule (forgotten,
-        announcements off): then it must not be sent. One statement, so nothing can slip
-        between check and mark."""
+    async def reserve(
+        self, conference: str, scope: Scope, process: str, due_by: int, now_ts: int,
+        until: int, limit: int,
+    ) -> list[Delivery]:  # fmt: skip
+        """Take the next batch of due rows (by `due_by`, within `scope`) for this process,
+        until `until`, in one statement: rows held under another process's live lease (at
+        `now_ts`) are not taken, and on PostgreSQL rows another is reserving at this very
+        moment are skipped rather than waited on. Nothing is sent yet: each row is still
+        claimed before its send. In due order."""
+        where, params = scope.sql()
+        rows = await self._db.execute_fetchall(
+            "UPDATE deliveries SET claimed_by = ?, lease_until = ? WHERE id IN ("
+            " SELECT id FROM deliveries WHERE conference = ? AND state = 'pending'"
+            f" AND due_ts <= ? AND {_TAKEABLE} AND {where}"
+            f" ORDER BY due_ts, id LIMIT ?{self._shared.dialect.skip_locked})"
+            f" RETURNING {_DELIVERY}",
+            (process, until, conference, due_by, now_ts, process, *params, limit),
+        )
+        await self._db.commit()
+        return sorted((_delivery(r) for r in rows), key=lambda d: (d.due_ts, d.id))
+
+    @writes
+    async def claim(
+        self, delivery_id: int, now_ts: int, wanted: Wanted, process: str, until: int
+    ) -> bool:
+        """Take a pending delivery for sending, committed before the send, held by
+        `process` until `until` (renewed while the send lasts). False when it is no longer
+        pending, is held by another process (its lease live), or is no longer wanted by
+        its kind's rule (forgotten, announcements off): then it must not be sent. One
+        statement, so nothing can slip between check and mark."""
         cursor = await self._db.execute(
-            "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_ts = ?"
-            f" WHERE id = ? AND state = 'pending' AND {_WANTED_SQL[wanted]}",
-            (now_ts, delivery_id),
+            "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_ts = ?,"
+            " claimed_by = ?, lease_until = ?"
+            f" WHERE id = ? AND state = 'pending' AND {_TAKEABLE} AND {_WANTED_SQL[wanted]}",
+            (now_ts, process, until, delivery_id, now_ts, process),
         )
         claimed = cursor.rowcount == 1
-        if not claimed:  # still pending means no longer wanted: what a re-plan would do
+        if not claimed:  # still pending and no longer wanted: what a re-plan would do
             await self._db.execute(
-                "UPDATE deliveries SET state = 'cancelled', updated_ts = ? WHERE id = ?"
-                " AND state = 'pending'",
+                "UPDATE deliveries SET state = 'cancelled', updated_ts = ?, lease_until = NULL"
+                f" WHERE id = ? AND state = 'pending' AND NOT ({_WANTED_SQL[wanted]})",
                 (now_ts, delivery_id),
             )
         await self._db.commit()
@@ -173,11 +291,12 @@ class LedgerStore(FeatureStore):
         detail: str | None = None, due_ts: int | None = None,
     ) -> bool:  # fmt: skip
         """Move a delivery on from the state this process last saw it in, committed before
-        returning ('sent' must be on disk as soon as the message is out). False if
-        something else moved it first (a re-plan cancelled it): then that stands."""
+        returning ('sent' must be on disk as soon as the message is out), and let go of
+        its lease (a retry, back to 'pending', is anyone's to take). False if something
+        else moved it first (a re-plan cancelled it): then that stands."""
         cursor = await self._db.execute(
             "UPDATE deliveries SET state = ?, updated_ts = ?, detail = coalesce(?, detail),"
-            " due_ts = coalesce(?, due_ts) WHERE id = ? AND state = ?",
+            " due_ts = coalesce(?, due_ts), lease_until = NULL WHERE id = ? AND state = ?",
             (state, now_ts, detail, due_ts, delivery_id, expected),
         )
         await self._db.commit()
@@ -194,22 +313,53 @@ class LedgerStore(FeatureStore):
         await self._db.commit()
 
     @writes
-    async def recover_interrupted(self, conference: str, now_ts: int) -> list[Delivery]:
-        """Rows left 'sending' by a crash: maybe sent, maybe not. Never resend; mark lost.
-        (Only the conference's own: another scheduler's send may be in flight.)"""
-        rows = await self._db.execute_fetchall(
-            f"SELECT {_DELIVERY} FROM deliveries WHERE conference = ? AND state = 'sending'"
-            " ORDER BY id",
-            (conference,),
-        )
-        lost = [_delivery(r) for r in rows]
-        await self._db.executemany(
-            "UPDATE deliveries SET state = 'lost', updated_ts = ?,"
-            " detail = 'interrupted between sending and sent: possibly lost' WHERE id = ?",
-            [(now_ts, d.id) for d in lost],
+    async def renew(self, conference: str, process: str, until: int) -> int:
+        """Extend the leases of every row of the conference this process holds (reserved
+        or being sent) to `until`; how many. A row another process took over (its name
+        there now) or settled is not this one's any more, and is left as it is."""
+        cursor = await self._db.execute(
+            "UPDATE deliveries SET lease_until = ? WHERE conference = ? AND claimed_by = ?"
+            " AND lease_until IS NOT NULL AND state IN ('pending', 'sending')",
+            (until, conference, process),
         )
         await self._db.commit()
-        return lost
+        return cursor.rowcount
+
+    @writes
+    async def release(self, conference: str, process: str) -> None:
+        """Let go of the rows this process reserved and did not claim (it is stopping):
+        another process may take them at once rather than when their leases end."""
+        await self._db.execute(
+            "UPDATE deliveries SET lease_until = NULL WHERE conference = ? AND claimed_by = ?"
+            " AND lease_until IS NOT NULL AND state = 'pending'",
+            (conference, process),
+        )
+        await self._db.commit()
+
+    @writes
+    async def recover_interrupted(
+        self, conference: str, now_ts: int, *, alone: bool
+    ) -> list[Delivery]:
+        """Rows a dead process held (only the conference's own: another scheduler's are
+        its own business): those it left 'sending', maybe sent, maybe not, are marked lost,
+        never resent; those it only reserved become free, as they were never sent. A hold
+        is a dead process's once its lease has ended (at `now_ts`), or, for a process
+        `alone` on its state at its start, whatever it is: no other process can hold one."""
+        expired = "1 = 1" if alone else "(lease_until IS NULL OR lease_until <= ?)"
+        params: tuple[object, ...] = (conference,) if alone else (conference, now_ts)
+        rows = await self._db.execute_fetchall(
+            "UPDATE deliveries SET state = 'lost', updated_ts = ?, lease_until = NULL,"
+            " detail = 'interrupted between sending and sent: possibly lost'"
+            f" WHERE conference = ? AND state = 'sending' AND {expired} RETURNING {_DELIVERY}",
+            (now_ts, *params),
+        )
+        await self._db.execute(
+            "UPDATE deliveries SET lease_until = NULL WHERE conference = ? AND state = 'pending'"
+            f" AND lease_until IS NOT NULL AND {expired}",
+            params,
+        )
+        await self._db.commit()
+        return sorted((_delivery(r) for r in rows), key=lambda d: d.id)
 
     async def deliveries(
         self, kind: str | None = None, owner: int | None = None, state: str | None = None,

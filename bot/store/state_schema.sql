@@ -364,3 +364,16 @@ CREATE INDEX deliveries_by_due ON deliveries (conference, state, due_ts);
 -- How many of a delivery's messages went out (a slot's post of several): one that fails
 -- midway is retried from the first message not sent, not settled failed with the rest lost.
 ALTER TABLE deliveries ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0;
+
+-- migration 15
+-- Claims that survive a cluster of processes on one state: a delivery names the process
+-- that holds it (reserved for its next batch, or being sent) and until when (a lease it
+-- renews while it holds the row). Recovery takes only expired leases, so a process
+-- starting no longer marks another's send in flight lost. NULL: nobody holds it (rows
+-- from before, and every row once settled or let go; claimed_by then names the last
+-- holder). The new index serves renewing and recovering what is held; reserving a batch
+-- reads deliveries_by_due (conference, state, due_ts), as fetching one did.
+ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+ALTER TABLE deliveries ADD COLUMN lease_until INTEGER;
+CREATE INDEX deliveries_held ON deliveries (conference, lease_until)
+    WHERE lease_until IS NOT NULL;

@@ -26,7 +26,7 @@ from bot.adapters.discord.streams_cog import StreamsCog
 from bot.adapters.discord.tree import ConfTree
 from bot.app import load_service, make_clock, open_state
 from bot.clock import Clock
-from bot.cluster import Slice
+from bot.cluster import Slice, process_name
 from bot.delivery.pacer import Pacer
 from bot.delivery.scheduler import Scheduler
 from bot.live.conference import Serving
@@ -101,6 +101,7 @@ class ConfBot(commands.AutoShardedBot):
         self._started = False
         self._indexing: asyncio.Task[None] | None = None
         self._index_wait = index_wait
+        self.process = process_name()  # its name in the shared state, for its lifetime
 
     async def setup_hook(self) -> None:
         """Open the state, then every conference (rebuilding a program database if
@@ -166,7 +167,7 @@ class ConfBot(commands.AutoShardedBot):
             )
         assert self.state is not None
         serving = Serving(self.state, self.clock, self._sender, self.pacer, self.settings,
-                          self._follow_up)  # fmt: skip
+                          self._follow_up, self.process)  # fmt: skip
         served = await self.conferences.open(loaded.service, loaded.report, view, serving,
                                              added_by, kept_key)  # fmt: skip
         if self._started:
