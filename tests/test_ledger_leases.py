@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -373,6 +373,36 @@ async def test_a_process_alone_on_its_state_frees_every_hold_at_start(tmp_path: 
         assert lost.id == one.id
         (free,) = await ledger.reserve("c", Scope(), "new", 0, 5, 65, 10)
         assert free.id == two.id
+
+
+async def test_a_thread_is_kept_in_step_only_by_the_process_holding_its_server(
+    shared_state, service, program
+):
+    """Following a talk's Q&A thread (editing it when the talk moves) is work in its
+    server, like its deliveries: the process holding that server does it, not every one."""
+    clock, served = FixedClock(NOW - timedelta(minutes=15)), [service]
+    key, forum = service.conference.key, 555
+    await shared_state.qa.save_forum(G1, key, forum, 5, int(clock.now().timestamp()))
+    holding, elsewhere = RecordingSender(), RecordingSender()
+    shards = ((elsewhere, "host:2:b", 0), (holding, "host:1:a", 1))  # G1 is on shard 1
+    schedulers = [
+        Scheduler(shared_state, lambda: served[0], clock, sender, process=name,
+                  shards=Slice(TWO, frozenset({shard})))
+        for sender, name, shard in shards
+    ]  # fmt: skip
+    clock.at = NOW - timedelta(minutes=5)  # NOMAD's thread opens
+    for scheduler in schedulers:
+        await scheduler.replan()
+        await drain(scheduler)
+    assert len(holding.threads) == 1 and elsewhere.threads == []
+    moved = tuple(replace(t, slot=replace(t.slot, room="Hall B")) if t.key == "xiang" else t
+                  for t in program.talks)  # fmt: skip
+    served[0] = ProgramService(replace(program, talks=moved))
+    for scheduler in schedulers:  # the other process first: it must leave the thread be
+        await scheduler.follow_up()
+    assert elsewhere.edits == []
+    ((_, _, card),) = holding.edits
+    assert "Hall B" in card.description
 
 
 def test_a_scope_sql_and_its_python_agree():

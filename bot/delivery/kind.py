@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, TypeVar, cast
 
+from bot.cluster import Slice
 from bot.kinds import DeliveryKind
 from bot.render.cards import Card
 from bot.service import ProgramService
@@ -150,6 +151,9 @@ class Delivering:
     # People with a failed reminder they have not been told about (the scheduler's
     # failed_users, which the reminders cog reads on every command).
     failed_users: set[int]
+    # This process's shards: what a kind keeps in step outside the ledger in a server
+    # (follow) is the business of the process holding that server, as its deliveries are.
+    shards: Slice = field(default_factory=Slice)
 
     @property
     def conference(self) -> str:

@@ -361,11 +361,12 @@ class Scheduler:
         self.sent += 1
 
     def _delivering(self, now: datetime) -> Delivering:
-        return Delivering(self.service, self.state, self.sender, now, self.failed_users)
+        return Delivering(self.service, self.state, self.sender, now, self.failed_users,
+                          self.shards)  # fmt: skip
 
     async def follow_up(self) -> None:
         """Each kind keeps what it delivered earlier in step with the program now served
-        (a Q&A thread's first message follows its talk)."""
+        (a Q&A thread's first message follows its talk), in the servers on its shards."""
         ctx = self._delivering(self.clock.now())
         for kind in registry.KINDS:
             await kind.follow(ctx)

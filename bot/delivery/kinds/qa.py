@@ -104,6 +104,8 @@ class ThreadKind(ChannelKind):
         signature is kept, so it is said at most once (as a delivery is)."""
         service = ctx.service
         for thread in await ctx.state.qa.threads(ctx.conference):
+            if not ctx.shards.holds(thread.guild_id):
+                continue  # another process's server: it follows the thread (see bot.cluster)
             talk = service.remindable(thread.item_ref)
             try:
                 if thread.closed:
