@@ -3,19 +3,34 @@
 The ledger loop every delivery kind shares: what each kind plans, says and switches off
 is its own module's (bot/delivery/kinds, listed in bot/delivery/registry.py); here is
 only what is the same for all of them. One task sleeps until the next due time (no
-polling), and is woken early when the plan changes. Each delivery is claimed ('sending',
-committed, and only if its kind's rule says it is still wanted: its reminder is armed,
-its server still announces) before the send and marked 'sent' after; a crash in
-between leaves 'sending', which the next start marks 'lost' and logs: at most one
-delivery per crash is uncertain and none is ever sent twice. Any failure of a send is
-retried with backoff a few times; one of several messages (a slot's post) that failed
-midway resumes after the messages the ledger counted as sent (in_order,
-bot/delivery/shared.py). Deliveries that fell due while the bot was down are
+polling), and is woken early when the plan changes. It reserves its next batch of due
+deliveries in one statement, then claims each ('sending', committed, and only if still
+its own or free and its kind's rule says it is still wanted: its reminder is armed, its
+server still announces) before the send and marks it 'sent' after; a crash in between
+leaves 'sending', which recovery marks 'lost' and logs: at most one delivery per crash is
+uncertain and none is ever sent twice.
+
+Several processes may share the ledger (a cluster on PostgreSQL). Each has a name
+(bot.cluster.process_name) and a slice of Discord's shards: it reserves and plans the
+server-bound deliveries of the servers on its shards only; a person's DMs any process
+sends, and only a process told it plans them (plans_people, meant for the one leading
+the conference; True by default) plans them. What a process reserves or claims carries
+a lease (LEASE), renewed every RENEW_EVERY seconds while its batch lasts, by the
+scheduler's clock. Recovery takes only expired leases: a dead process's reserved
+deliveries become free (another sends them, once), its one 'sending' is marked lost. On
+SQLite, where the file lock proves one process alone, the start takes every hold at
+once, as before. With a shared state, recovery also runs on every pass, and the loop
+looks at the ledger at least every LOOK_EVERY seconds (another process dying or planning
+wakes nobody here); it sleeps until a held delivery's lease ends rather than spinning.
+
+Any failure of a send is retried with backoff a few times; one of several messages (a
+slot's post) that failed midway resumes after the messages the ledger counted as sent
+(in_order, bot/delivery/shared.py). Deliveries that fell due while the bot was down are
 sent late if their item has not ended ("started 3 min ago"), and skipped if it has.
 Sends are paced by one Pacer shared by every conference (bot/delivery/pacer.py): a
 burst of due deliveries is started early enough, by the shared rate and what the other
 conferences booked, that its last one still goes out on time. Stopping lets the send in
-flight finish and takes no new one.
+flight finish, takes no new one and lets go of the rest of its batch.
 """
 
 from __future__ import annotations
