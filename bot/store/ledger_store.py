@@ -113,7 +113,9 @@ class Scope:
 
     def sql(self) -> tuple[str, list[object]]:
         """The scope as a condition on deliveries' rows, with its parameters: Discord's
-        shard of a server ((guild_id >> 22) % count), computed in SQL on the owner."""
+        shard of a server ((guild_id >> 22) % count), computed in SQL on the owner (as
+        n - n / count * count: integer division on both dialects, and no '%', which
+        PostgreSQL's driver reads as a placeholder)."""
         kinds: list[object] = [str(k) for k in sorted(self.server_kinds)]
         if not kinds:  # no kind is bound to a server: every row is a person's
             return ("1 = 1", []) if self.people else ("1 = 0", [])
@@ -121,8 +123,9 @@ class Scope:
         if self.slice.is_whole:  # every server: only whether people's rows are in
             return ("1 = 1", []) if self.people else (f"kind IN ({marks})", kinds)
         ids = sorted(self.slice.ids)
-        shards = f"(owner >> 22) % ? IN ({', '.join('?' * len(ids))})"
-        params = [*kinds, self.slice.count, *ids]
+        shard = "((owner >> 22) - (owner >> 22) / ? * ?)"
+        shards = f"{shard} IN ({', '.join('?' * len(ids))})"
+        params = [*kinds, self.slice.count, self.slice.count, *ids]
         if self.people:
             return f"(kind NOT IN ({marks}) OR {shards})", params
         return f"(kind IN ({marks}) AND {shards})", params
@@ -183,8 +186,8 @@ class LedgerStore(FeatureStore):
             " ON CONFLICT (conference, kind, owner, item_ref, arming)"
             " DO UPDATE SET due_ts = excluded.due_ts, target = excluded.target,"
             " updated_ts = excluded.updated_ts,"
-            " state = CASE WHEN state = 'cancelled' THEN 'pending' ELSE state END"
-            " WHERE state IN ('pending', 'cancelled')",
+            " state = CASE WHEN deliveries.state = 'cancelled' THEN 'pending'"
+            " ELSE deliveries.state END WHERE deliveries.state IN ('pending', 'cancelled')",
             [(conference, p.kind, p.owner, p.item_ref, p.arming, p.target, p.due_ts, now_ts)
              for p in mine],
         )  # fmt: skip
