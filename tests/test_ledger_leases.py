@@ -87,9 +87,9 @@ async def conference_day(state: StateStore, service: ProgramService) -> None:
     anyone's to send, each server's line its shard's process's."""
     key, now_ts = service.conference.key, int((NOW - timedelta(minutes=10)).timestamp())
     for user, ref in zip(USERS, TALKS, strict=True):
-        start = service.remindable(ref)
-        assert start is not None
-        minutes = int((start.slot.start - NOW).total_seconds() // 60) + 1  # due at 11:04
+        talk = service.remindable(ref)
+        assert talk is not None
+        minutes = int((talk.slot.start - NOW).total_seconds() // 60) + 1  # due at 11:04
         await state.reminders.add(key, user, None, ref, minutes, now_ts)
     for guild, channel in CHANNELS.items():
         await state.announcements.save(guild, key, channel, 60, True, now_ts)
