@@ -167,7 +167,7 @@ class ConfBot(commands.AutoShardedBot):
             )
         assert self.state is not None
         serving = Serving(self.state, self.clock, self._sender, self.pacer, self.settings,
-                          self._follow_up, self.process)  # fmt: skip
+                          self._follow_up, self.process, self.settings.shard_slice)  # fmt: skip
         served = await self.conferences.open(loaded.service, loaded.report, view, serving,
                                              added_by, kept_key)  # fmt: skip
         if self._started:
