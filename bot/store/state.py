@@ -21,10 +21,12 @@ import aiosqlite
 from bot.store.announcements_store import AnnouncementStore
 from bot.store.conferences_store import ConferenceStore
 from bot.store.connection import Connected, StoreUnavailable, connect, describe
+from bot.store.dialect import Dialect
 from bot.store.events_store import EventStore
 from bot.store.feature_store import SharedConnection
 from bot.store.ledger_store import LedgerStore
 from bot.store.lock import StateHeld, StateLock
+from bot.store.members_store import MemberStore
 from bot.store.qa_store import QAStore
 from bot.store.reminders_store import ReminderStore
 from bot.store.streams_store import StreamStore
@@ -139,6 +141,7 @@ class StateStore(Connected):
         super().__init__(db, path)
         self._lock = lock
         shared = SharedConnection(db, path)
+        self.dialect: Dialect = shared.dialect  # SQLite: one process (bot.store.coordination)
         self._writing = shared.writing  # what every feature store's writes take turns on
         self.reminders = ReminderStore(shared)
         self.announcements = AnnouncementStore(shared)
@@ -148,6 +151,7 @@ class StateStore(Connected):
         self.ledger = LedgerStore(shared)
         self.events = EventStore(shared)
         self.conferences = ConferenceStore(shared)
+        self.members = MemberStore(shared)
 
     @classmethod
     async def open(cls, path: Path) -> Self:

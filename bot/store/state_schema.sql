@@ -377,3 +377,20 @@ ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
 ALTER TABLE deliveries ADD COLUMN lease_until INTEGER;
 CREATE INDEX deliveries_held ON deliveries (conference, lease_until)
     WHERE lease_until IS NOT NULL;
+
+-- migration 18
+-- The processes of a cluster on a PostgreSQL state, for `python -m bot status`: each
+-- writes its row every few seconds (a heartbeat), with its slice of Discord's shards and
+-- the conferences it follows (their sources: it leads them). A row not written for a few
+-- heartbeats (`every_s` apart) is a process gone. A process that stops deletes its own.
+CREATE TABLE cluster_members (
+    process     TEXT PRIMARY KEY,
+    host        TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    shard_ids   TEXT NOT NULL,
+    shard_count INTEGER NOT NULL,
+    leads       TEXT NOT NULL DEFAULT '[]',
+    every_s     INTEGER NOT NULL,
+    started_ts  INTEGER NOT NULL,
+    seen_ts     INTEGER NOT NULL
+);

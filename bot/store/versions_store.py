@@ -60,6 +60,16 @@ class VersionStore(FeatureStore):
         )
         return bool(list(rows))
 
+    async def last_served_fingerprint(self, conference: str) -> str | None:
+        """The fingerprint of the version served last, without its files: a process
+        that follows another's versions asks this often, and reads the files only when
+        it changed (see last_served)."""
+        rows = list(await self._db.execute_fetchall(
+            "SELECT fingerprint FROM program_versions WHERE conference = ?"
+            " ORDER BY served DESC LIMIT 1", (conference,),
+        ))  # fmt: skip
+        return str(rows[0][0]) if rows else None
+
     async def last_served(self, conference: str) -> tuple[str, bytes] | None:
         """(fingerprint, zipped files) of the version served last, if any."""
         rows = list(await self._db.execute_fetchall(
