@@ -226,10 +226,12 @@ async def _diff(settings: Settings, old: int | None, new: int | None) -> int:
 
 
 async def _status(settings: Settings, only: str | None, server: int | None) -> int:
-    """/status for the operator: every conference, and in it every server that set
-    anything up (or the one asked for). Only reads, so it runs beside the bot."""
+    """/status for the operator: which process holds which shards and follows which
+    conference, then every conference, and in it every server that set anything up (or
+    the one asked for). Only reads, so it runs beside the bot."""
     from bot.adapters.console_status import served_programs
     from bot.app import open_state
+    from bot.render.status_cards import cluster_text
     from bot.render.text import render_status, render_status_heading
     from bot.service.status import StatusService
 
@@ -244,9 +246,9 @@ async def _status(settings: Settings, only: str | None, server: int | None) -> i
                              USAGE_ERROR)  # fmt: skip
             programs = [p for p in programs if p.key == only]
         statuses = StatusService(state)
-        for n, served in enumerate(programs):
-            if n:
-                print()
+        print(cluster_text(await statuses.cluster(now, [p.key for p in programs]), now))
+        for served in programs:
+            print()
             print(render_status_heading(served.key, served.conference, served.facts, now))
             servers = [server] if server is not None else await statuses.servers(served.key)
             if not servers:

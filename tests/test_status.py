@@ -108,11 +108,19 @@ EXPECTED_REST = """\
 """
 
 
+def _conferences(printed: str) -> str:
+    """What `status` prints of the conferences, below its first block: which process does
+    what, with a SQLite state one process (tests/test_cluster.py shows a cluster's)."""
+    processes, conferences = printed.split("\n\n", 1)
+    assert processes == status_cards.SOLE
+    return conferences
+
+
 def test_cli_status_prints_what_status_shows_for_every_server(tmp_path: Path):
     _sample(tmp_path / "c.db")
     result = run_cli("status", db=tmp_path / "c.db")
     assert result.returncode == 0, result.stderr
-    heading, rest = result.stdout.split("\n", 1)
+    heading, rest = _conferences(result.stdout).split("\n", 1)
     assert heading.startswith("OSDI '24 (osdi24): 53 papers in 11 sessions, kept Tue Jul 9,")
     assert rest.startswith(EXPECTED_SERVER)
     assert rest.endswith(EXPECTED_REST)
@@ -122,7 +130,7 @@ def test_cli_status_of_one_server_and_unknown_conference(tmp_path: Path):
     _sample(tmp_path / "c.db")
     one = run_cli("status", "--server", str(QUIET), "--conference", "osdi24", db=tmp_path / "c.db")
     assert one.returncode == 0, one.stderr
-    assert one.stdout.split("\n", 1)[1] == (
+    assert _conferences(one.stdout).split("\n", 1)[1] == (
         "  Server 5\n    Announcements: off\n    Next announcement: nothing scheduled\n"
         "    Reminders set in this server: 0\n    Announcement deliveries: none yet\n"
     )
@@ -226,7 +234,7 @@ def test_delivery_lines_count_the_reasons_past_those_named():
 
 def test_cli_status_names_the_source_each_conference_follows(tmp_path: Path):
     _sample(tmp_path / "c.db")
-    heading = run_cli("status", db=tmp_path / "c.db").stdout.split("\n", 1)[0]
+    heading = _conferences(run_cli("status", db=tmp_path / "c.db").stdout).split("\n", 1)[0]
     assert heading.endswith("; follows " + str(BUNDLED_PROGRAM))
 
 

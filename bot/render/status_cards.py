@@ -6,7 +6,7 @@ The card itself and its limits are bot.render.cards."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.model import Conference
 from bot.render import timefmt
@@ -15,7 +15,7 @@ from bot.render.common import count_of, delivery_lines, size_text
 from bot.render.limits import EMBED_FIELD_VALUE_MAX
 from bot.render.markdown import escape
 from bot.service.results import ProgramSize
-from bot.service.status import ServerStatus
+from bot.service.status import ClusterStatus, ProcessStatus, ServerStatus
 
 
 def _stream_shown(url: str) -> str:
@@ -157,3 +157,52 @@ def status_card(report: StatusReport, conference: Conference) -> Card:
         fields += (Field("Live streams", truncate("\n".join(lines), EMBED_FIELD_VALUE_MAX)),)
     colour = GOLD if report.channel_id is not None and not report.enabled else BLUE
     return fit(Card(f"confbot status · {escape(conference.name)}", fields=fields, colour=colour))
+
+
+# -- which process does what (python -m bot status) ------------------------------------------
+
+SOLE = ("One process: the state is a SQLite file, which one bot process holds; it holds"
+        " every shard and follows every conference.")  # fmt: skip
+
+
+def cluster_text(status: ClusterStatus, now: datetime) -> str:
+    """Which process holds which shards and follows which conference, for the operator:
+    the running ones first as they started, then the gone ones (no heartbeat lately)."""
+    if status.sole:
+        return SOLE
+    running = [p for p in status.processes if not p.gone]
+    gone = [p for p in status.processes if p.gone]
+    if not status.processes:
+        head = "Processes: none has written a heartbeat (no bot is running on this state)."
+    else:
+        head = f"Processes: {len(running)} running" + (f", {len(gone)} gone" if gone else "")
+    lines = [head, *(f"  {_process_line(p, now)}" for p in running + gone)]
+    if status.unled:
+        lines.append(f"  No running process follows {', '.join(status.unled)}.")
+    return "\n".join(lines)
+
+
+def _process_line(process: ProcessStatus, now: datetime) -> str:
+    """'web-1, pid 4242: shards 0-3 of 8; follows osdi24; seen 5 s ago, up 2 h'."""
+    shards = process.shards.describe() if process.shards else "shards unknown"
+    follows = ", ".join(process.leads) or "no conference"
+    seen = f"{_span(now - process.seen)} ago"
+    if process.gone:
+        return (f"{process.host}, pid {process.pid}: gone, last seen {seen}"
+                f" (held {shards}; followed {follows})")  # fmt: skip
+    up = _span(now - process.started)
+    return f"{process.host}, pid {process.pid}: {shards}; follows {follows}; seen {seen}, up {up}"
+
+
+def _span(length: timedelta) -> str:
+    """'5 s', '12 min', '2 h 5 min', '3 days': a heartbeat is seconds apart."""
+    seconds = max(0, int(length.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        hours, rest = divmod(minutes, 60)
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    return f"{round(minutes / 1440)} days"

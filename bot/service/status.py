@@ -8,13 +8,17 @@ stores, so both say the same.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.cluster import Slice, parse_ids
 from bot.kinds import DeliveryKind, DeliveryState, ReminderStatus
 from bot.model import Program
 from bot.service.results import ProgramSize
 from bot.store.announcements_store import Announcements, RoomChannel
+from bot.store.dialect import Dialect
+from bot.store.members_store import Member
 from bot.store.qa_store import QAForum
 from bot.store.state import StateStore
 
@@ -92,6 +96,33 @@ class ServerStatus:
     by_kind: tuple[DeliveryCount, ...] = ()
 
 
+# A process whose heartbeat is this many heartbeats late is shown gone: its conferences
+# are taken over by then (each retries every heartbeat).
+GONE_AFTER_BEATS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessStatus:
+    """One process of a cluster, from its heartbeat row."""
+
+    host: str
+    pid: int
+    shards: Slice | None  # None: a row this confbot cannot read
+    leads: tuple[str, ...]  # the conferences whose sources it follows
+    started: datetime
+    seen: datetime
+    gone: bool  # no heartbeat for GONE_AFTER_BEATS heartbeats
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterStatus:
+    """Which process holds which shards and follows which conference."""
+
+    sole: bool  # a SQLite state: one process, every shard, every conference
+    processes: tuple[ProcessStatus, ...] = ()
+    unled: tuple[str, ...] = ()  # conferences no running process follows
+
+
 class StatusService:
     """Reads what a server set up and what its deliveries did; writes nothing (so it runs
     beside a running bot, on a state opened to read)."""
@@ -142,6 +173,27 @@ class StatusService:
         found |= {s.guild_id for s in await state.conferences.server_conferences()
                   if s.conference == conference}  # fmt: skip
         return sorted(found)
+
+    async def cluster(self, now: datetime, conferences: Sequence[str] = ()) -> ClusterStatus:
+        """The processes serving the bot (`conferences`: the keys to name when no running
+        process follows them). A SQLite state is one process's: there is no cluster."""
+        if self.state.dialect is Dialect.SQLITE:
+            return ClusterStatus(sole=True)
+        processes = tuple(_process(m, now) for m in await self.state.members.members())
+        led = {key for p in processes if not p.gone for key in p.leads}
+        return ClusterStatus(False, processes, tuple(k for k in conferences if k not in led))
+
+
+def _process(member: Member, now: datetime) -> ProcessStatus:
+    try:
+        shards: Slice | None = Slice(member.shard_count,
+                                     parse_ids(member.shard_ids, member.shard_count))  # fmt: skip
+    except ValueError:
+        shards = None
+    seen = datetime.fromtimestamp(member.seen_ts, UTC)
+    late = (now - seen).total_seconds() > GONE_AFTER_BEATS * max(1, member.every_s)
+    return ProcessStatus(member.host, member.pid, shards, member.leads,
+                         datetime.fromtimestamp(member.started_ts, UTC), seen, late)  # fmt: skip
 
 
 def _off_because(enabled: bool, reason: str | None) -> str | None:
