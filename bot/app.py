@@ -15,6 +15,8 @@ from bot.service import ProgramService
 from bot.settings import Settings, SettingsError
 from bot.store import BuildReport, ProgramStore, ensure_database
 from bot.store.connection import StoreUnavailable
+from bot.store.coordination import CoordinationUnavailable, Coordinator, SoleCoordinator
+from bot.store.dialect import Dialect
 from bot.store.state import StateStore
 
 
@@ -74,6 +76,21 @@ async def open_state(settings: Settings, to_read: bool = False) -> StateStore:
         if to_read:
             return await StateStore.open_to_read(settings.state_db)
         return await StateStore.open(settings.state_db)
+
+
+async def open_coordinator(dialect: Dialect, url: str | None) -> Coordinator:
+    """How this process shares the conferences with the others (bot.store.coordination):
+    alone on a SQLite state (it leads them all); on a PostgreSQL state, through that
+    database at `url`, or a SettingsError naming CONFBOT_STATE_URL when it cannot be
+    reached."""
+    if dialect is Dialect.SQLITE or url is None:
+        return SoleCoordinator()
+    from bot.store.pg_coordination import PostgresCoordinator  # psycopg: only when needed
+
+    try:
+        return await PostgresCoordinator.open(url)
+    except CoordinationUnavailable as exc:
+        raise SettingsError(f"CONFBOT_STATE_URL: {exc}.") from exc
 
 
 @contextlib.contextmanager

@@ -145,6 +145,11 @@ class Settings:
     sync_interval: float = 300.0
     # A new version removing more than this share of the talks waits for an organiser.
     sync_max_removed: float = 0.25
+    # In a cluster (a PostgreSQL state): seconds between two tries to lead each conference
+    # (and heartbeats), so one whose leader died is taken over within that time; and
+    # between two checks of the state for a version a lost notice did not tell of.
+    lead_retry: float = 10.0
+    follow_check: float = 60.0
     # Gateway shards over every process (CONFBOT_SHARD_COUNT); None lets Discord say how
     # many (one until a bot is in 2,500 servers), all run here.
     shards: int | None = None
@@ -248,6 +253,9 @@ class Settings:
         max_removed = _number(get, "CONFBOT_SYNC_MAX_REMOVED", "0.25", 0, 1,
                               "a share from 0 to 1 (0.25 is a quarter of the talks)")  # fmt: skip
         shards, shard_slice = _shard_slice(get)
+        lead_retry = _number(get, "CONFBOT_LEAD_RETRY", "10", 1, 3600, "seconds from 1 to 3600")
+        follow_check = _number(get, "CONFBOT_FOLLOW_CHECK", "60", 1, 86_400,
+                               "seconds from 1 to 86400")  # fmt: skip
         test_url = get("CONFBOT_TEST_DISCORD_URL")
         test_host = test_url and _address_setting("CONFBOT_TEST_DISCORD_URL", test_url).host
         if test_url is not None and test_host not in ("127.0.0.1", "localhost"):
@@ -279,6 +287,8 @@ class Settings:
             sync_max_removed=max_removed,
             shards=shards,
             shard_slice=shard_slice,
+            lead_retry=lead_retry,
+            follow_check=follow_check,
         )
         if not shard_slice.is_whole and not settings.state_shared:
             raise SettingsError(

@@ -7,6 +7,13 @@ here, so none is ever missing or wired in later: the bot (an adapter) gives what
 need (Serving), then only opens, starts, wakes and stops conferences (see
 bot.live.conferences for the registry that opens and drops them).
 
+In a cluster, each conference's source is followed by one process, its leader (see
+bot.store.coordination): only there does the follower poll the source and keep new
+versions (announcing each to the other processes); every other process serves the
+versions the leader kept, from the state database (bot.live.state_follower), and takes
+over when the leader is gone (bot.live.cluster tries every few seconds). With a SQLite
+state the one process leads every conference, as it always did.
+
 The program is served from memory: its database is read once, when the conference is
 loaded (bot.app.load_service), and closed at once. A bot serving 100 conferences keeps no
 program database open (each connection was an aiosqlite thread of its own).
@@ -14,6 +21,8 @@ program database open (each connection was an aiosqlite thread of its own).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -28,13 +37,16 @@ from bot.live.diff import Change
 from bot.live.guard import PublicResolver
 from bot.live.holder import ProgramHolder
 from bot.live.served import keep_served
-from bot.live.sync import Candidate, ProgramFollower
+from bot.live.state_follower import StateFollower, latest_kept
+from bot.live.sync import Candidate, ProgramFollower, StaleCandidate
 from bot.model import Conference, Program
 from bot.service import ProgramService
 from bot.settings import Settings
 from bot.store import BuildReport
 from bot.store.conferences_store import AddedSource
+from bot.store.coordination import REPLAN, Coordinator, Notice, NoticeKind, SoleCoordinator
 from bot.store.state import StateStore
+from bot.tasks import stopped
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +67,15 @@ class Serving:
     # the delivery ledger; see bot.cluster.process_name), and its slice of the shards.
     process: str
     shards: Slice = field(default_factory=Slice)
+    # Which process follows which conference's source (see bot.store.coordination): the
+    # one process of a SQLite state leads every conference.
+    coordinator: Coordinator = field(default_factory=SoleCoordinator)
+
+
+class NotLeading(StaleCandidate):
+    """A new version read in a process that does not follow the conference's source (an
+    organiser's Apply there, or a leader that lost its lock): the process that does
+    keeps and announces versions; keeping it here too would record its changes twice."""
 
 
 class Served:
@@ -93,6 +114,9 @@ class Served:
             source_key=own,
             keep=self._keep_new,
         )
+        # Person-bound deliveries (reminders by DM) are to be planned by the leader alone:
+        # the scheduler's hook for it (Scheduler.plans_people, from the leases work) is
+        # to be given Served.plans_people.
         self.scheduler = Scheduler(
             serving.state,
             lambda: self.holder.service,
@@ -102,6 +126,13 @@ class Served:
             process=serving.process,
             shards=serving.shards,
         )
+        # Whether this process follows the source (leads; decided at open, then by
+        # bot.live.cluster): if not, it follows the versions the leader keeps.
+        self.leads = False
+        self.state_follower = StateFollower(self.follow_state, key)
+        self._started = False
+        self._leading = asyncio.Lock()  # one take-over or step-down at a time
+        self._announcing: set[asyncio.Task[bool]] = set()
 
     @property
     def service(self) -> ProgramService:
@@ -118,33 +149,149 @@ class Served:
     # -- lifecycle ----------------------------------------------------------------------
 
     async def open(self) -> None:
-        """Keep the version it opens with, with what changed since the version served
-        last (a program edited while the bot was down is told once; see bot.live.served)."""
+        """Lead it if no other process does. The leader keeps the version it opens
+        with, with what changed since the version served last (a program edited while
+        the bot was down is told once; see bot.live.served), and announces it; any other
+        process serves the version the leader kept last instead of its own copy."""
+        self.leads = await self._serving.coordinator.try_lead(self.key)
+        if not self.leads:
+            # A failure is logged; its own copy serves until the next notice or check.
+            with contextlib.suppress(Exception):
+                await self.state_follower.load()
+            return
         reports = self.report.reports
         label = reports[0].version if reports else None
         await self._keep(self.service.program, self.follower.seen, label, since_last_served=True)
+        await self._announce(self.follower.seen)
 
     async def start(self) -> None:
-        """Its scheduler (which recovers from a crash first), then its follower."""
+        """Its scheduler (which recovers from a crash first), then its follower: of the
+        source where it leads, else of the state."""
         await self.scheduler.start()
-        self.follower.start()
+        if self.leads:
+            self.follower.start()
+        else:
+            self.state_follower.start()
+        self._started = True
 
     async def stop(self) -> None:
-        """Its follower, then its scheduler (the delivery in flight finishes)."""
+        """Its followers, then its scheduler (the delivery in flight finishes); then it
+        lets another process lead it."""
+        async with self._leading:  # no take-over starts a follower after this
+            self._started = False
         await self.follower.stop()
+        await self.state_follower.stop()
         await self.scheduler.stop()
+        for task in list(self._announcing):
+            await stopped(task)
+        if self.leads:
+            self.leads = False
+            await self._serving.coordinator.release(self.key)
 
     def wake(self) -> None:
-        """Re-plan its deliveries now that what they depend on changed (a setting)."""
+        """Re-plan its deliveries now that what they depend on changed (a setting, a
+        reminder): here, and where it leads, whose scheduler plans person-bound ones."""
         self.scheduler.wake()
+        if not self.leads and self._started:
+            self._announce_soon(REPLAN)
+
+    def plans_people(self) -> bool:
+        """Whether this process plans the conference's person-bound deliveries (reminders
+        by DM, which any process may send): only where it leads, so one process plans
+        them. The scheduler's hook (leases: Scheduler.plans_people)."""
+        return self.leads
+
+    # -- leading and following ----------------------------------------------------------
+
+    async def lead(self) -> bool:
+        """Try to lead it (where another did) or confirm leading it (where this process
+        did), and take over or step down when that changed; whether it leads now. Called
+        every few seconds by bot.live.cluster."""
+        async with self._leading:
+            if not self._started:
+                return self.leads
+            leads = await self._serving.coordinator.try_lead(self.key)
+            if leads and not self.leads:
+                await self._take_over()
+            elif not leads and self.leads:
+                await self._step_down()
+            return self.leads
+
+    async def _take_over(self) -> None:
+        """The leader is gone and this process holds its lock: serve the version it kept
+        last, then follow the source from there (a change since is kept and told once).
+        If the kept version cannot be served, the lock goes back: leading from an older
+        version would record the leader's changes a second time."""
+        await self.state_follower.stop()
+        try:
+            await self.state_follower.load()
+        except Exception:  # logged; another try at the next tick
+            await self._serving.coordinator.release(self.key)
+            self.state_follower.start()
+            return
+        self.leads = True
+        log.info("this process now follows the source of %s", self.key)
+        self.follower.start()
+        self.scheduler.wake()  # its person-bound deliveries are planned here now
+
+    async def _step_down(self) -> None:
+        """The lock was lost (the connection holding it broke): another process may lead
+        it already, so this one stops following the source and follows the state."""
+        self.leads = False
+        log.warning("this process no longer follows the source of %s; serving the versions"
+                    " another process keeps", self.key)  # fmt: skip
+        await self.follower.stop()
+        self.state_follower.start()
+        self.state_follower.wake()
+        self.scheduler.wake()
+
+    async def follow_state(self) -> bool:
+        """Serve the version the leader kept last, if it is not the one served: swapped
+        in and followed up (deliveries re-planned, events moved), its changes not recorded
+        again. True if one was swapped in."""
+        candidate = await latest_kept(self._serving.state, self.follower, self.key,
+                                      self.settings.timezone)  # fmt: skip
+        if candidate is None:
+            return False
+        try:
+            await self.follower.apply(candidate, kept=True)
+        except StaleCandidate:  # another version was swapped in meanwhile: the next wake
+            return False
+        return True
+
+    def heard(self, notice: Notice) -> None:
+        """Another process's word about this conference (see bot.live.cluster)."""
+        if notice.kind is NoticeKind.VERSION and not self.leads:
+            self.state_follower.wake()
+        elif notice.kind is NoticeKind.REPLAN and self.leads:
+            self.scheduler.wake()
+
+    async def _announce(self, what: str) -> None:
+        """Tell the other processes (a version kept, or REPLAN); one that misses it finds
+        out at its periodic check."""
+        if not await self._serving.coordinator.announce(self.key, what):
+            log.warning("could not tell the other processes of %s (%s); they find out at"
+                        " their next check", self.key, what)  # fmt: skip
+
+    def _announce_soon(self, what: str) -> None:
+        """`_announce` from code that does not wait (a wake)."""
+        task = asyncio.get_running_loop().create_task(
+            self._serving.coordinator.announce(self.key, what), name="confbot-announce"
+        )
+        self._announcing.add(task)
+        task.add_done_callback(self._announcing.discard)
 
     async def _keep_new(self, candidate: Candidate) -> None:
         """Before a new version is swapped in: keep it with what it changed (for the
-        notices and /changes). A write the disk refuses (WriteFailed) leaves it unapplied,
-        so it is never served unrecorded (see ProgramFollower.apply)."""
+        notices and /changes), then announce it. A write the disk refuses (WriteFailed)
+        leaves it unapplied, so it is never served unrecorded (see ProgramFollower.apply).
+        Only where it leads, confirmed first: NotLeading, with nothing kept, elsewhere."""
+        if not self.leads or not await self._serving.coordinator.try_lead(self.key):
+            raise NotLeading(candidate.seen)
         files = functools.partial(self.follower.files, candidate)
         await self._keep(candidate.service.program, candidate.seen, None, candidate.changes,
                          files=files)  # fmt: skip
+        await self._announce(candidate.seen)
 
     async def _changed(self, changes: list[Change]) -> None:
         """A new version, kept, is in the holder: re-plan its reminders, announcements and

@@ -153,6 +153,11 @@ class ProgramFollower:
             await stopped(reading)
 
     @property
+    def running(self) -> bool:
+        """Whether it checks the source (started, not stopped): where the process leads."""
+        return self._task is not None
+
+    @property
     def seen(self) -> str:
         """The fingerprint of the version served (see bot.store.build.fingerprint)."""
         return self._seen
@@ -276,10 +281,13 @@ class ProgramFollower:
                     f" {self.settings.sync_max_removed:.0%} allowed)")  # fmt: skip
         return None
 
-    async def apply(self, candidate: Candidate) -> list[Change]:
+    async def apply(self, candidate: Candidate, *, kept: bool = False) -> list[Change]:
         """Keep a version, swap it in and tell whoever follows what changed; StaleCandidate,
         and nothing done, if the version it was read against is no longer the one served
         (applied already, or a newer one applied since: a preview's Apply pressed late).
+        `kept`: the version is kept already, with its changes, by the process that
+        follows this conference's source (bot.live.state_follower): it is swapped in and
+        followed up here, never kept (nor its changes recorded) a second time.
 
         The order is what makes a failure harmless: the version is kept with its changes
         first (`keep`), and a failure there (WriteFailed: a full disk) is raised with
@@ -292,7 +300,7 @@ class ProgramFollower:
             if candidate.against != self._seen:
                 raise StaleCandidate(candidate.seen)
             changes = candidate.changes
-            if self.keep is not None:
+            if self.keep is not None and not kept:
                 await self.keep(candidate)
             await self._keep_download(candidate)
             now = self.clock.now()
@@ -301,8 +309,8 @@ class ProgramFollower:
             self.held = None
             now_ts = int(now.timestamp())
             self.status = SyncStatus(checked_ts=now_ts, changed_ts=now_ts, changes=len(changes))
-            log.info("program updated from %s: %d talks changed", self.settings.program,
-                     len(changes))  # fmt: skip
+            log.info("program updated from %s: %d talks changed",
+                     "the state" if kept else self.settings.program, len(changes))  # fmt: skip
             if self.on_change is not None:
                 await self.on_change(changes)
             return changes

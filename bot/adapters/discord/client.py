@@ -24,11 +24,12 @@ from bot.adapters.discord.qa_widgets import AskButton
 from bot.adapters.discord.reminders_cog import RemindersCog
 from bot.adapters.discord.streams_cog import StreamsCog
 from bot.adapters.discord.tree import ConfTree
-from bot.app import load_service, make_clock, open_state
+from bot.app import load_service, make_clock, open_coordinator, open_state
 from bot.clock import Clock
 from bot.cluster import Slice, process_name
 from bot.delivery.pacer import Pacer
 from bot.delivery.scheduler import Scheduler
+from bot.live.cluster import ClusterMember, ThisProcess, Timing
 from bot.live.conference import Serving
 from bot.live.conferences import Conferences, Served
 from bot.live.diff import Change
@@ -37,6 +38,7 @@ from bot.live.sync import ProgramFollower, failure_sentence
 from bot.service import ProgramService
 from bot.service.announcements import AnnouncementsService
 from bot.settings import Settings
+from bot.store.coordination import Coordinator
 from bot.store.state import StateStore
 from bot.tasks import stopped
 
@@ -64,6 +66,7 @@ class ConfBot(commands.AutoShardedBot):
         clock: Clock | None = None,
         index_wait: float = INDEX_WAIT,
         pacer: Pacer | None = None,
+        coordinator: Coordinator | None = None,
         **options: Any,
     ) -> None:
         """`index_wait`: how long a lookup awaits its conference's search indexes
@@ -73,6 +76,7 @@ class ConfBot(commands.AutoShardedBot):
         # One pace for every request to Discord, whichever conference or feature makes it:
         # this process's share of the bot's, when it holds a slice of the shards.
         pacer = pacer or process_pacer(settings)
+        self._coordinator = coordinator
         options.setdefault("http_trace", paced_trace(pacer))
         options.setdefault("max_ratelimit_timeout", RATE_LIMIT_WAIT_MAX)
         # Sharded from the start: one shard until Discord asks for more (at 2,500 servers)
@@ -97,6 +101,8 @@ class ConfBot(commands.AutoShardedBot):
         self.state = None
         self._clock_override = clock
         self._sender = DiscordSender(self)
+        self.coordinator: Coordinator | None = None
+        self.member: ClusterMember | None = None
         self.pacer = pacer
         self._started = False
         self._indexing: asyncio.Task[None] | None = None
@@ -108,6 +114,9 @@ class ConfBot(commands.AutoShardedBot):
         stale), add the cogs, start each conference's scheduler and follower, and sync
         commands to the test guild if one is configured."""
         self.state = state = await open_state(self.settings)
+        # Which process follows which conference: this one alone on a SQLite state. (The
+        # PostgreSQL state backend passes its URL here: its processes coordinate through it.)
+        self.coordinator = self._coordinator or await open_coordinator(state.dialect, None)
         self.conferences = conferences = Conferences(state)
         for source in self.settings.sources:
             await self.open_conference(self.settings.for_source(source))
@@ -143,6 +152,11 @@ class ConfBot(commands.AutoShardedBot):
                                          self.open_conference, conferences.drop))  # fmt: skip
         for served in conferences:
             await served.start()
+        shards = Slice.whole(self.settings.shards or 1)
+        timing = Timing(self.settings.lead_retry, self.settings.follow_check)
+        self.member = ClusterMember(conferences, self.coordinator, state, self.clock, shards,
+                                    ThisProcess.at(self.clock.now()), timing)  # fmt: skip
+        await self.member.start()
         self._started = True
         self._indexing = asyncio.create_task(self._index_all(), name="confbot-indexing")
         if self.settings.guild_id is not None:
@@ -165,9 +179,10 @@ class ConfBot(commands.AutoShardedBot):
             self.clock = self._clock_override or make_clock(
                 loaded.service.conference, self.settings.simulated_now
             )
-        assert self.state is not None
+        assert self.state is not None and self.coordinator is not None
         serving = Serving(self.state, self.clock, self._sender, self.pacer, self.settings,
-                          self._follow_up, self.process, self.settings.shard_slice)  # fmt: skip
+                          self._follow_up, self.process, self.settings.shard_slice,
+                          self.coordinator)  # fmt: skip
         served = await self.conferences.open(loaded.service, loaded.report, view, serving,
                                              added_by, kept_key)  # fmt: skip
         if self._started:
@@ -253,10 +268,16 @@ class ConfBot(commands.AutoShardedBot):
         if self._indexing is not None:
             await stopped(self._indexing)
         try:
+            if self.member is not None:
+                await self.member.stop()
             for served in served_all:
-                await served.stop()
+                await served.stop()  # each lets another process lead it at once
             await self._close_gateway()
         finally:
-            state, self.state = self.state, None
-            if state is not None:
-                await state.close()
+            try:
+                if self.coordinator is not None:
+                    await self.coordinator.close()
+            finally:
+                state, self.state = self.state, None
+                if state is not None:
+                    await state.close()
