@@ -29,7 +29,14 @@ from bot.live.diff import Change
 from bot.render import status_cards
 from bot.service.status import StatusService
 from bot.settings import Settings
-from bot.store.coordination import REPLAN, Coordinator, NoticeHandler, SoleCoordinator
+from bot.store.coordination import (
+    REPLAN,
+    Coordinator,
+    Notice,
+    NoticeHandler,
+    NoticeKind,
+    SoleCoordinator,
+)
 from bot.store.dialect import Dialect
 from bot.store.members_store import Member
 from bot.store.pg_coordination import PostgresCoordinator
@@ -285,6 +292,19 @@ async def test_a_missed_notice_is_made_up_for_by_the_check_every_minute_of_the_c
     assert sabre_starts(b) == pacific("2024-07-10T11:40")
 
 
+async def test_a_reconnected_listener_has_every_conference_check_at_once(
+    in_memory: tuple[Process, Process, FixedClock],
+):
+    _, b, _ = in_memory
+    wakes = counting_wakes(b)
+    await b.member.tick()
+    await b.member.tick()
+    assert wakes() == 1  # the clock did not move: no check due
+    b.member.heard(Notice(NoticeKind.RESYNC))  # notices may have been lost meanwhile
+    await b.member.tick()
+    assert wakes() == 2
+
+
 async def test_a_version_applied_where_the_conference_is_not_led_is_not_kept(
     in_memory: tuple[Process, Process, FixedClock], state: StateStore, program_copy: Path
 ):
@@ -325,6 +345,32 @@ async def test_with_sqlite_the_one_process_leads_and_nothing_ticks(
         assert await state.members.members() == []  # no cluster, no heartbeat
     finally:
         await only.stop()
+
+
+async def test_the_bot_leads_through_its_coordinator_and_lets_go_when_it_closes(
+    postgres: Postgres, tmp_path: Path
+):
+    from bot.adapters.discord.client import ConfBot
+
+    bots = []
+    try:
+        for name in ("one", "two"):
+            env = {"CONFBOT_DB": str(tmp_path / name / "c.db")}
+            settings = Settings.from_env(env, dotenv_path=tmp_path / "none")
+            coordinator = await PostgresCoordinator.open(postgres.url, reconnect_delay=0.05)
+            bots.append(bot := ConfBot(settings, clock=FixedClock(BEFORE), coordinator=coordinator))
+            await bot.setup_hook()
+        one, two = bots
+        assert one.first.leads and one.follower.running
+        assert not two.first.leads and not two.follower.running
+        await one.close()  # its conferences are let go at once, not when its session times out
+        assert two.member is not None
+        await two.member.tick()
+        assert two.first.leads and two.follower.running
+    finally:
+        for bot in bots:
+            if bot.state is not None:
+                await bot.close()
 
 
 # -- python -m bot status ---------------------------------------------------------------

@@ -169,3 +169,20 @@ def test_a_malformed_program_address_stops_the_bot_at_start_with_one_line(tmp_pa
     assert result.stderr == (
         "confbot: CONFBOT_PROGRAM: https://[x/y is not a well-formed address (Invalid IPv6 URL).\n"
     )
+
+
+def test_a_clusters_timings_default_to_ten_seconds_and_a_minute_and_can_be_set():
+    default = Settings.from_mapping({})
+    assert (default.lead_retry, default.follow_check) == (10.0, 60.0)
+    chosen = Settings.from_mapping({"CONFBOT_LEAD_RETRY": "3", "CONFBOT_FOLLOW_CHECK": "600"})
+    assert (chosen.lead_retry, chosen.follow_check) == (3.0, 600.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("CONFBOT_LEAD_RETRY", "0"), ("CONFBOT_LEAD_RETRY", "soon"), ("CONFBOT_LEAD_RETRY", "7200"),
+     ("CONFBOT_FOLLOW_CHECK", "0.5"), ("CONFBOT_FOLLOW_CHECK", "nan")],
+)  # fmt: skip
+def test_a_clusters_timings_are_checked(name: str, value: str):
+    with pytest.raises(SettingsError, match=f"{name} must be seconds from 1"):
+        Settings.from_mapping({name: value})
