@@ -143,6 +143,7 @@ class PostgresCoordinator:
             return None
         if self._conn is not None and not self._conn.closed:
             return self._conn
+        self._led.clear()  # a new session holds no lock, whatever the old one held
         try:
             self._conn = await _connect(self._url)
         except _LOST as exc:
