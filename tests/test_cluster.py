@@ -86,7 +86,7 @@ async def start_process(
     served = await registry.open(loaded.service, loaded.report, settings, serving)
     await served.start()
     # Ticks only when a test says so: the retry is an hour of wall clock away.
-    member = ClusterMember(registry, coordinator, state, clock, Slice(2, frozenset({0})),
+    member = ClusterMember(registry, coordinator, state, clock, lambda: Slice(2, frozenset({0})),
                            ThisProcess.at(clock.now()), Timing(3600, 60))  # fmt: skip
     if in_cluster:
         await member.start()

@@ -21,6 +21,7 @@ import math
 import os
 import secrets
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -68,7 +69,7 @@ class ClusterMember:
         coordinator: Coordinator,
         state: StateStore,
         clock: Clock,
-        shards: Slice,
+        shards: Callable[[], Slice],
         me: ThisProcess,
         timing: Timing = Timing(),
     ) -> None:
@@ -76,7 +77,7 @@ class ClusterMember:
         self.coordinator = coordinator
         self.state = state
         self.clock = clock
-        self.shards = shards
+        self.shards = shards  # this process's slice, as it is now (Discord may set the count)
         self.me = me
         self.timing = timing
         self._woken = asyncio.Event()
@@ -138,8 +139,9 @@ class ClusterMember:
         if self.state.closed:
             return
         leads = tuple(served.key for served in self.conferences if served.leads)
-        member = Member(self.me.process, self.me.host, self.me.pid, format_ids(self.shards.ids),
-                        self.shards.count, leads, math.ceil(self.timing.lead_retry),
+        shards = self.shards()
+        member = Member(self.me.process, self.me.host, self.me.pid, format_ids(shards.ids),
+                        shards.count, leads, math.ceil(self.timing.lead_retry),
                         int(self.me.started.timestamp()), int(now.timestamp()))  # fmt: skip
         try:
             await self.state.members.beat(member)

@@ -152,10 +152,10 @@ class ConfBot(commands.AutoShardedBot):
                                          self.open_conference, conferences.drop))  # fmt: skip
         for served in conferences:
             await served.start()
-        shards = Slice.whole(self.settings.shards or 1)
         timing = Timing(self.settings.lead_retry, self.settings.follow_check)
-        self.member = ClusterMember(conferences, self.coordinator, state, self.clock, shards,
-                                    ThisProcess.at(self.clock.now()), timing)  # fmt: skip
+        self.member = ClusterMember(conferences, self.coordinator, state, self.clock,
+                                    self.held_shards, ThisProcess.at(self.clock.now()),
+                                    timing)  # fmt: skip
         await self.member.start()
         self._started = True
         self._indexing = asyncio.create_task(self._index_all(), name="confbot-indexing")
@@ -245,10 +245,13 @@ class ConfBot(commands.AutoShardedBot):
         return self.first.scheduler
 
     async def on_ready(self) -> None:
+        log.info("ready as %s in %d servers (%s)", self.user, len(self.guilds),
+                 self.held_shards().describe())  # fmt: skip
+
+    def held_shards(self) -> Slice:
+        """This process's shards: its slice, or all of however many Discord asked for."""
         held = self.settings.shard_slice
-        if held.is_whole:  # however many Discord asked for
-            held = Slice.whole(self.shard_count or 1)
-        log.info("ready as %s in %d servers (%s)", self.user, len(self.guilds), held.describe())
+        return Slice.whole(self.shard_count or 1) if held.is_whole else held
 
     async def _close_gateway(self) -> None:
         """discord.py's sharded close ends by queueing a wake-up for the shards' loop, a
