@@ -49,6 +49,8 @@ class PostgresCoordinator:
         self._conn: Connection | None = None  # the session holding the locks
         self._turn = asyncio.Lock()  # one statement at a time on it, and one reconnection
         self._led: set[str] = set()
+        # Led until a session was lost: each is refused once (see try_lead).
+        self._interrupted: set[str] = set()
         self._unreachable = False  # a failure streak, logged once
         self._listener: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()  # set while the listener listens (tests wait on it)
@@ -84,9 +86,16 @@ class PostgresCoordinator:
     # -- leading ------------------------------------------------------------------------
 
     async def try_lead(self, conference: str) -> bool:
+        """See Coordinator.try_lead. A conference this process led until its session was
+        lost is refused once, even if its lock is free again: another process may have
+        led it meanwhile and kept versions, so this one must step down and catch up
+        (bot.live: Served.lead) before it leads again."""
         async with self._turn:
             conn = await self._session()
             if conn is None:
+                return False
+            if conference in self._interrupted:
+                self._interrupted.discard(conference)
                 return False
             try:
                 if conference in self._led:
@@ -108,6 +117,7 @@ class PostgresCoordinator:
 
     async def release(self, conference: str) -> None:
         async with self._turn:
+            self._interrupted.discard(conference)
             if conference not in self._led:
                 return
             self._led.discard(conference)
@@ -143,7 +153,7 @@ class PostgresCoordinator:
             return None
         if self._conn is not None and not self._conn.closed:
             return self._conn
-        self._led.clear()  # a new session holds no lock, whatever the old one held
+        self._drop_locks()  # a new session holds no lock, whatever the old one held
         try:
             self._conn = await _connect(self._url)
         except _LOST as exc:
@@ -164,11 +174,15 @@ class PostgresCoordinator:
             log.warning("coordination: the connection holding this process's conferences was"
                         " lost (%s); %s may be led elsewhere now", _first_line(exc),
                         ", ".join(sorted(self._led)))  # fmt: skip
-        self._led.clear()
+        self._drop_locks()
         conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(*_LOST):
                 await conn.close()
+
+    def _drop_locks(self) -> None:
+        self._interrupted |= self._led
+        self._led.clear()
 
     # -- listening ----------------------------------------------------------------------
 
