@@ -223,8 +223,10 @@ class PostgresCoordinator:
         return notice_of(notify.payload)
 
     async def close(self) -> None:
-        """Stop listening and end the session: PostgreSQL releases its locks at once, so
-        another process may lead this one's conferences at its next try."""
+        """Stop listening, let go of every lock, and end the session, so another process
+        may lead this one's conferences at its next try. The locks are let go first, and
+        answered: a session's end releases them too, but only once the server has
+        noticed it, which a process starting right after may beat."""
         self._closed = True
         if self._listener is not None:
             listener, self._listener = self._listener, None
@@ -233,6 +235,8 @@ class PostgresCoordinator:
             self._led.clear()
             conn, self._conn = self._conn, None
             if conn is not None:
+                with contextlib.suppress(*_LOST):
+                    await conn.execute("SELECT pg_advisory_unlock_all()")
                 with contextlib.suppress(*_LOST):
                     await conn.close()
 
