@@ -54,6 +54,7 @@ class PostgresCoordinator:
         self._unreachable = False  # a failure streak, logged once
         self._listener: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()  # set while the listener listens (tests wait on it)
+        self.listener_pid: int | None = None  # its session's server process (tests end it)
         self._closed = False
 
     @classmethod
@@ -200,6 +201,7 @@ class PostgresCoordinator:
             try:
                 async with await _connect(self._url) as conn:
                     await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+                    self.listener_pid = conn.info.backend_pid
                     self.listening.set()
                     if reconnected:
                         log.info("coordination: listening again; checking for missed versions")
