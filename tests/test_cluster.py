@@ -27,6 +27,7 @@ from bot.live.conference import NotLeading, Served, Serving
 from bot.live.conferences import Conferences
 from bot.live.diff import Change
 from bot.render import status_cards
+from bot.service import TALK_REF
 from bot.service.status import StatusService
 from bot.settings import Settings
 from bot.store.coordination import (
@@ -81,13 +82,14 @@ async def start_process(
     async def follow_up(served: Served, changes: list[Change]) -> None:
         followed.put_nowait(changes)
 
-    serving = Serving(state, clock, RecordingSender(), Pacer(), settings, follow_up, coordinator)
+    serving = Serving(state, clock, RecordingSender(), Pacer(), settings, follow_up,
+                      f"{name}:1", coordinator=coordinator)  # fmt: skip
     registry = Conferences(state)
     served = await registry.open(loaded.service, loaded.report, settings, serving)
     await served.start()
     # Ticks only when a test says so: the retry is an hour of wall clock away.
     member = ClusterMember(registry, coordinator, state, clock, lambda: Slice(2, frozenset({0})),
-                           ThisProcess.at(clock.now()), Timing(3600, 60))  # fmt: skip
+                           ThisProcess.at(f"{name}:1", clock.now()), Timing(3600, 60))  # fmt: skip
     if in_cluster:
         await member.start()
     return Process(served, member, coordinator, followed)
@@ -317,6 +319,19 @@ async def test_a_version_applied_where_the_conference_is_not_led_is_not_kept(
     assert await state.versions.changes("osdi24") == []
     assert sabre_starts(b) == pacific("2024-07-10T10:45")
     assert b.coordinator.said == []
+
+
+async def test_only_the_leader_plans_a_persons_reminders(
+    in_memory: tuple[Process, Process, FixedClock], state: StateStore
+):
+    a, b, clock = in_memory
+    now_ts = int(clock.now().timestamp())
+    sabre = TALK_REF + a.served.service.talk("sabre").talk.key  # type: ignore[union-attr]
+    reminder = await state.reminders.add("osdi24", 7, None, sabre, 10, now_ts)
+    await b.served.scheduler.replan()  # b does not lead: a person's DMs are not its to plan
+    assert await state.ledger.deliveries(kind="reminder") == []
+    await a.served.scheduler.replan()
+    assert [d.owner for d in await state.ledger.deliveries(kind="reminder")] == [reminder.id]
 
 
 async def test_a_reminder_set_where_the_conference_is_led_is_not_announced(

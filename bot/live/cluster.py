@@ -19,7 +19,6 @@ import contextlib
 import logging
 import math
 import os
-import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,10 +46,9 @@ class ThisProcess:
     started: datetime
 
     @classmethod
-    def at(cls, started: datetime) -> ThisProcess:
-        host, pid = socket.gethostname(), os.getpid()
-        # A restarted container often gets the pid it had: a random part tells starts apart.
-        return cls(f"{host}:{pid}:{secrets.token_hex(3)}", host, pid, started)
+    def at(cls, process: str, started: datetime) -> ThisProcess:
+        """This process, named as it is in the ledger (bot.cluster.process_name)."""
+        return cls(process, socket.gethostname(), os.getpid(), started)
 
 
 @dataclass(frozen=True, slots=True)

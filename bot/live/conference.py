@@ -114,9 +114,10 @@ class Served:
             source_key=own,
             keep=self._keep_new,
         )
-        # Person-bound deliveries (reminders by DM) are to be planned by the leader alone:
-        # the scheduler's hook for it (Scheduler.plans_people, from the leases work) is
-        # to be given Served.plans_people.
+        # Whether this process follows the source (leads; decided at open, then by
+        # bot.live.cluster): if not, it follows the versions the leader keeps, and leaves
+        # the person-bound deliveries to the leader's scheduler to plan (plans_people).
+        self.leads = False
         self.scheduler = Scheduler(
             serving.state,
             lambda: self.holder.service,
@@ -125,10 +126,8 @@ class Served:
             pacer=serving.pacer,
             process=serving.process,
             shards=serving.shards,
+            plans_people=self.plans_people,
         )
-        # Whether this process follows the source (leads; decided at open, then by
-        # bot.live.cluster): if not, it follows the versions the leader keeps.
-        self.leads = False
         self.state_follower = StateFollower(self.follow_state, key)
         self._started = False
         self._leading = asyncio.Lock()  # one take-over or step-down at a time
@@ -198,7 +197,7 @@ class Served:
     def plans_people(self) -> bool:
         """Whether this process plans the conference's person-bound deliveries (reminders
         by DM, which any process may send): only where it leads, so one process plans
-        them. The scheduler's hook (leases: Scheduler.plans_people)."""
+        them (Scheduler.plans_people asks at each re-plan)."""
         return self.leads
 
     # -- leading and following ----------------------------------------------------------

@@ -153,9 +153,9 @@ class ConfBot(commands.AutoShardedBot):
         for served in conferences:
             await served.start()
         timing = Timing(self.settings.lead_retry, self.settings.follow_check)
+        me = ThisProcess.at(self.process, self.clock.now())
         self.member = ClusterMember(conferences, self.coordinator, state, self.clock,
-                                    self.held_shards, ThisProcess.at(self.clock.now()),
-                                    timing)  # fmt: skip
+                                    self.held_shards, me, timing)  # fmt: skip
         await self.member.start()
         self._started = True
         self._indexing = asyncio.create_task(self._index_all(), name="confbot-indexing")
