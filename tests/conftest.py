@@ -18,6 +18,9 @@ from bot.model import Program
 from bot.search import ProgramIndex
 from bot.service import ProgramService, program_service
 
+# A private PostgreSQL server a test may stop and restart (tests/postgres_fixtures.py).
+from tests.postgres_fixtures import private_postgres, private_postgres_module  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM_DIR = ROOT / "data" / "osdi24"
 # Real exports from real conferences, beside the clone and never copied in (see
