@@ -332,10 +332,18 @@ class PostgresServer:
             raise PostgresFailed(f"{error}; server log: {self._log_reason()}") from None
 
     def _log_reason(self) -> str:
-        """The server log's first FATAL or PANIC line (why it did not start), else its last."""
-        lines = [line for line in self._log_text().splitlines() if line.strip()]
-        fatal = [line for line in lines if "FATAL:" in line or "PANIC:" in line]
-        return (fatal or lines or ["(empty)"])[0 if fatal else -1].strip()
+        """Why the server did not start, from its log: the lines saying something failed
+        (a FATAL line names the effect, a 'could not' line before it often the cause), without
+        their time stamps; else the log's last line."""
+        lines = [line.strip() for line in self._log_text().splitlines() if line.strip()]
+        fatal = next((n for n, line in enumerate(lines) if "FATAL:" in line or "PANIC:" in line),
+                     None)  # fmt: skip
+        if fatal is None:
+            said = lines[-1:] or ["(nothing)"]
+        else:
+            causes = [line for line in lines[:fatal] if "could not" in line]
+            said = [*causes[:1], lines[fatal]]
+        return " / ".join(" ".join(line.split("] ", 1)[-1].split()) for line in said)
 
     def _log_text(self) -> str:
         try:
@@ -375,7 +383,9 @@ class PostgresServer:
             raise interrupted
         if check and program.returncode != 0:
             name = " ".join(command[:2]) if command[0] == "pg_ctl" else command[0]
-            last = said[-1] if said else "(nothing said)"
+            # "pg_ctl: could not start server" says more than the "Examine the log" after it.
+            own = [line for line in said if line.startswith(f"{command[0]}:")]
+            last = (own or said or ["(nothing said)"])[-1]
             raise PostgresFailed(f"{name} exited {program.returncode}: {last}")
         return program.returncode
 
@@ -390,10 +400,13 @@ def run_with_server(command: Sequence[str]) -> int:
     while the server starts still stops it and removes its folder."""
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     server: PostgresServer | None = None
+    ready = False
+    code = 1  # an unforeseen error (its traceback shows) still stops the server
     try:
         started = time.perf_counter()
         server = PostgresServer()
         server.start()
+        ready = True
         say(f"PostgreSQL {server.version} ready on 127.0.0.1:{server.port} in "
             f"{time.perf_counter() - started:.2f} s ({URL_VARIABLE} set)")  # fmt: skip
         code = run_child(command, {**os.environ, URL_VARIABLE: server.url})
@@ -409,22 +422,24 @@ def run_with_server(command: Sequence[str]) -> int:
         kept = signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if server is not None:
-            code = close_server(server, code)
+            code = close_server(server, code, ready)
         signal.signal(signal.SIGINT, kept)
         signal.signal(signal.SIGTERM, previous)
     return code
 
 
-def close_server(server: PostgresServer, code: int) -> int:
-    """Stop and remove the server, saying how long it took; a server that would not stop
-    turns a passing run into a failing one (it would linger on the machine)."""
+def close_server(server: PostgresServer, code: int, ready: bool) -> int:
+    """Stop and remove the server, saying how long it took if it had started (a failed
+    start stays one line); a server that would not stop turns a passing run into a failing
+    one (it would linger on the machine)."""
     stopping = time.perf_counter()
     try:
         server.close()
     except PostgresFailed as error:
         say(f"could not stop PostgreSQL: {error}")
         return code or 1
-    say(f"PostgreSQL stopped and removed in {time.perf_counter() - stopping:.2f} s")
+    if ready:
+        say(f"PostgreSQL stopped and removed in {time.perf_counter() - stopping:.2f} s")
     return code
 
 

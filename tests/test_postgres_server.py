@@ -7,6 +7,7 @@ Where PostgreSQL is not installed these skip, saying so (under CI they fail)."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests import postgres_server
 from tests.postgres_fixtures import postgres_bin_or_skip
 from tests.postgres_server import (
     EXIT_NO_SERVER,
@@ -111,6 +113,22 @@ def test_closing_stops_it_and_removes_its_folder():
     with pytest.raises(psycopg.OperationalError):
         connect(url)
     server.close()  # twice is harmless
+
+
+def test_a_port_taken_before_the_server_binds_it_is_given_up_for_another(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """Parallel workers each pick a free port; another process may bind it first."""
+    bin_dir = postgres_bin_or_skip()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        ports = iter([taken.getsockname()[1], postgres_server.free_port()])
+        monkeypatch.setattr(postgres_server, "free_port", lambda: next(ports))
+        with PostgresServer(bin_dir) as server, connect(server.url) as db:
+            assert server.port != taken.getsockname()[1]
+            assert db.execute("SELECT 1").fetchone() == (1,)
+            assert "already in use" not in server.log_file.read_text()  # a fresh log
 
 
 def test_run_hands_the_command_the_address_and_returns_its_exit_code(tmp_path: Path):
