@@ -7,6 +7,8 @@ Where PostgreSQL is not installed these skip, saying so (under CI they fail)."""
 from __future__ import annotations
 
 import os
+import select
+import signal
 import socket
 import subprocess
 import sys
@@ -146,6 +148,45 @@ def test_run_hands_the_command_the_address_and_returns_its_exit_code(tmp_path: P
     assert "ready on 127.0.0.1" in done.stderr and "stopped and removed" in done.stderr
     with pytest.raises(psycopg.OperationalError):  # stopped after the command
         connect(seen.read_text())
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_run_interrupted_waits_for_the_command_then_stops_the_server(signum: signal.Signals):
+    """Ctrl-C reaches the whole process group: the helper lets the command end, then stops
+    the server. SIGTERM (a CI job cancelled) reaches the helper: it passes it on."""
+    postgres_bin_or_skip()
+    waits = (
+        "import os, signal, sys\n"
+        "for signum in (signal.SIGINT, signal.SIGTERM):\n"
+        "    signal.signal(signum, lambda *_: sys.exit(42))\n"
+        f"print(os.environ[{URL_VARIABLE!r}], flush=True)\n"
+        "signal.pause()\n"
+    )
+    helper = subprocess.Popen(
+        [sys.executable, "-m", "tests.postgres_server", "run", "--", sys.executable, "-c", waits],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own group, as a terminal's job is
+    )
+    try:
+        assert select.select([helper.stdout], [], [], 60)[0], "the command never started"
+        assert helper.stdout is not None
+        url = helper.stdout.readline().strip()
+        connect(url).close()
+        if signum == signal.SIGINT:
+            os.killpg(helper.pid, signum)
+        else:
+            helper.send_signal(signum)
+        _, said = helper.communicate(timeout=60)
+    finally:
+        if helper.poll() is None:
+            helper.kill()
+    assert helper.returncode == 42, said
+    assert "stopped and removed" in said
+    with pytest.raises(psycopg.OperationalError):
+        connect(url)
 
 
 def test_run_without_postgresql_says_so_in_one_line_and_never_runs_the_command(
