@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import aiohttp
 import pytest
@@ -74,7 +75,8 @@ async def test_late_acknowledgement_is_refused_and_recorded(fake: FakeDiscord):
     async with aiohttp.ClientSession() as http:
         response = await http.post(callback_url(fake, interaction), json={"type": 5})
     assert (await response.json())["code"] == 10062
-    assert "after 3.50 s" in fake.protocol_errors[0]
+    # 3.5 s ago plus however long the request took on a busy machine
+    assert re.search(r"after 3\.[5-9]\d s", fake.protocol_errors[0]), fake.protocol_errors
 
 
 @pytest.mark.parametrize(
