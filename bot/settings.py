@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,9 +20,10 @@ from typing import overload
 from dotenv import dotenv_values
 from yarl import URL
 
-from bot.address import AddressError, is_url, web_address
+from bot.address import AddressError, is_url, shown, web_address
 from bot.cluster import MAX_SHARDS, Slice, parse_ids
 from bot.model import load_zone
+from bot.secret import Secret
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Installed from a wheel, the bundled program is inside the package (see pyproject.toml);
@@ -57,13 +59,27 @@ def own_db_path(db_path: Path, where: str) -> Path:
 
 
 @dataclass(frozen=True, slots=True)
+class PretixEvent:
+    """A conference's pretix event, whose tickets give roles: its REST API address
+    (`https://HOST/api/v1/organizers/ORG/events/EVENT/`, always ending in '/') and an
+    API token with read access to its orders, never shown (see bot.secret)."""
+
+    url: str
+    organizer: str
+    event: str
+    token: Secret
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
     """One program the bot serves: a file or directory, or an address followed through
-    the copy kept at `program`; each has its own program database."""
+    the copy kept at `program`; each has its own program database, and may have a pretix
+    event whose tickets give roles (CONFBOT_PRETIX_EVENT_URL, in the same order)."""
 
     program: Path
     url: str | None
     db_path: Path
+    pretix: PretixEvent | None = None
 
     @property
     def where(self) -> str:
@@ -164,11 +180,20 @@ class Settings:
     # Servers whose organisers (Manage Server) decide on new versions of the operator's
     # programs, beside the application's owner or team (CONFBOT_OPERATOR_SERVERS).
     operator_servers: frozenset[int] = frozenset()
+    # Seconds between two checks of each pretix event for refunded or cancelled tickets.
+    pretix_interval: float = 300.0
+    # The key of the hashes that stand for tickets in the state (CONFBOT_PRETIX_HASH_KEY);
+    # None: the bot makes one and keeps it in the state database.
+    pretix_hash_key: Secret | None = None
 
     def __post_init__(self) -> None:
         # program, program_url and db_path always name the first source, also in settings
         # built in code or changed with dataclasses.replace.
-        first = Source(self.program, self.program_url, self.db_path)
+        kept = self.sources[0] if self.sources else None
+        same = kept is not None and (kept.program, kept.url, kept.db_path) == (
+            self.program, self.program_url, self.db_path)  # fmt: skip
+        first = Source(self.program, self.program_url, self.db_path,
+                       kept.pretix if same and kept is not None else None)  # fmt: skip
         object.__setattr__(self, "sources", (first, *self.sources[1:]))
         if not self.shard_slice.is_whole and self.shard_slice.count != self.shards:
             raise ValueError("a slice of the shards is a slice of all the bot's `shards`")
@@ -266,6 +291,13 @@ class Settings:
                 f"CONFBOT_ALLOW_PRIVATE_SOURCES must be yes or no, not {allow_private!r}."
             )
         operator_servers = _server_ids(get("CONFBOT_OPERATOR_SERVERS"), "CONFBOT_OPERATOR_SERVERS")
+        events = _pretix_events(get("CONFBOT_PRETIX_EVENT_URL"), get("CONFBOT_PRETIX_TOKEN"),
+                                len(sources))  # fmt: skip
+        sources = tuple(
+            dataclasses.replace(s, pretix=e) for s, e in zip(sources, events, strict=True)
+        )
+        pretix_interval = _number(get, "CONFBOT_PRETIX_INTERVAL", "300", 30, 86_400,
+                                  "seconds from 30 to 86400")  # fmt: skip
         settings = cls(
             program=sources[0].program,
             program_url=sources[0].url,
@@ -289,6 +321,8 @@ class Settings:
             shard_slice=shard_slice,
             lead_retry=lead_retry,
             follow_check=follow_check,
+            pretix_interval=pretix_interval,
+            pretix_hash_key=_hash_key(get("CONFBOT_PRETIX_HASH_KEY")),
         )
         if not shard_slice.is_whole and not settings.state_shared:
             raise SettingsError(
@@ -386,3 +420,100 @@ def _address_setting(name: str, value: str) -> URL:
         return web_address(value)
     except AddressError as exc:
         raise SettingsError(f"{name}: {exc}") from None
+
+
+# The API address of one pretix event, as pretix's documentation gives it.
+_EVENT_PATH = re.compile(r"/api/v1/organizers/([A-Za-z0-9.-]+)/events/([A-Za-z0-9.-]+)/?")
+_TOKEN = re.compile(r"[A-Za-z0-9_.-]{16,256}")
+NO_EVENT = "-"  # an entry of CONFBOT_PRETIX_EVENT_URL for a conference without tickets
+HASH_KEY_MIN = 32
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _entries(text: str | None) -> list[str]:
+    """The entries of a list setting separated by commas, blanks kept as NO_EVENT (the
+    position of an entry says which conference it is for)."""
+    return [item.strip() or NO_EVENT for item in (text or "").split(",")] if text else []
+
+
+def _pretix_events(urls: str | None, tokens: str | None, count: int) -> list[PretixEvent | None]:
+    """CONFBOT_PRETIX_EVENT_URL: one event address per program of CONFBOT_PROGRAM, in its
+    order ('-' for a conference without tickets); CONFBOT_PRETIX_TOKEN: one token for them
+    all, or one per event address, in the same order. A token is never repeated in an error."""
+    addresses = _entries(urls)
+    keys = _entries(tokens)
+    if not addresses:
+        if keys:
+            raise SettingsError(
+                "CONFBOT_PRETIX_TOKEN is set but CONFBOT_PRETIX_EVENT_URL is not; give the"
+                " event's API address (https://HOST/api/v1/organizers/ORG/events/EVENT/)."
+            )
+        return [None] * count
+    if len(addresses) != count:
+        raise SettingsError(
+            f"CONFBOT_PRETIX_EVENT_URL lists {len(addresses)} event(s) for the {count}"
+            " program(s) of CONFBOT_PROGRAM; give one per program, in the same order, and"
+            f" {NO_EVENT!r} for a conference without tickets."
+        )
+    wanted = sum(a != NO_EVENT for a in addresses)
+    if not keys:
+        raise SettingsError(
+            "CONFBOT_PRETIX_EVENT_URL is set but CONFBOT_PRETIX_TOKEN is not; create an API"
+            " token with read access to orders in pretix (docs/organisers.md) and set it."
+        )
+    if len(keys) not in (1, len(addresses)):
+        raise SettingsError(
+            f"CONFBOT_PRETIX_TOKEN lists {len(keys)} tokens for the {len(addresses)} entries of"
+            " CONFBOT_PRETIX_EVENT_URL; give one token for all, or one per entry in the same"
+            f" order ({NO_EVENT!r} where there is no event)."
+        )
+    if len(keys) == 1:
+        keys = keys * len(addresses)
+    events: list[PretixEvent | None] = []
+    for n, (address, key) in enumerate(zip(addresses, keys, strict=True), start=1):
+        if address == NO_EVENT:
+            events.append(None)
+            continue
+        if key == NO_EVENT or not _TOKEN.fullmatch(key):
+            raise SettingsError(
+                f"CONFBOT_PRETIX_TOKEN: the token for event {n} of {wanted} is not a pretix API"
+                " token (16 to 256 letters and digits); its value is not repeated here."
+            )
+        events.append(_pretix_event(address, Secret(key)))
+    return events
+
+
+def _pretix_event(address: str, token: Secret) -> PretixEvent:
+    """One event's API address read strictly: https (http only on this machine, for a
+    local pretix or the tests), no user, query or fragment, and the path pretix's
+    documentation gives."""
+    url = _address_setting("CONFBOT_PRETIX_EVENT_URL", address)
+    said = shown(address)
+    if url.scheme != "https" and not (url.scheme == "http" and url.host in LOOPBACK):
+        raise SettingsError(f"CONFBOT_PRETIX_EVENT_URL: {said} must be https (the token goes"
+                            " with every request).")  # fmt: skip
+    if url.user or url.password or url.query_string or url.fragment:
+        raise SettingsError(f"CONFBOT_PRETIX_EVENT_URL: {said} must be the event's API address"
+                            " alone, with no user, query or fragment.")  # fmt: skip
+    match = _EVENT_PATH.fullmatch(url.raw_path)
+    if match is None:
+        raise SettingsError(
+            f"CONFBOT_PRETIX_EVENT_URL: {said} is not an event's API address; it looks like"
+            " https://HOST/api/v1/organizers/ORG/events/EVENT/."
+        )
+    organizer, event = match.groups()
+    base = str(url.with_path(f"/api/v1/organizers/{organizer}/events/{event}/"))
+    return PretixEvent(base, organizer, event, token)
+
+
+def _hash_key(text: str | None) -> Secret | None:
+    """CONFBOT_PRETIX_HASH_KEY: at least HASH_KEY_MIN characters (never repeated)."""
+    if text is None:
+        return None
+    if len(text) < HASH_KEY_MIN or not text.isascii() or not text.isprintable():
+        raise SettingsError(
+            f"CONFBOT_PRETIX_HASH_KEY must be at least {HASH_KEY_MIN} printable ASCII characters"
+            " (python3 -c 'import secrets; print(secrets.token_hex(32))' makes one); its value"
+            " is not repeated here."
+        )
+    return Secret(text)
