@@ -22,6 +22,9 @@ class DeliveryKind(StrEnum):
     # A line in a room's channel when the talk on there moves or is delayed; owner is the
     # guild, arming the version (sync) that moved it.
     CORRECTION = "correction"
+    # Remove the roles of a ticket refunded or cancelled in pretix, and tell the member by
+    # DM; owner is the registration, target the member, arming when the refund was seen.
+    REFUND = "refund"
 
 
 class DeliveryState(StrEnum):
@@ -44,3 +47,12 @@ class ReminderStatus(StrEnum):
 # A person follows every item whose reminder they have not forgotten: what /agenda lists,
 # /forget offers and /next puts first.
 FOLLOWED = (ReminderStatus.ACTIVE, ReminderStatus.DONE, ReminderStatus.FAILED)
+
+
+class RegistrationState(StrEnum):
+    """Where a ticket registration stands (bot.store.tickets_store)."""
+
+    ACTIVE = "active"  # the member has the ticket's roles
+    REVOKING = "revoking"  # pretix says refunded or cancelled: a removal is planned
+    REVOKED = "revoked"  # its roles were removed (or the member had left)
+    FAILED = "failed"  # its roles could not be removed (the bot lost Manage Roles)

@@ -42,6 +42,7 @@ class Wanted(StrEnum):
     ROOM_CHANNEL_ON = "room channel on"  # its guild still posts the room in that channel
     QA_FORUM_ON = "qa forum on"  # its guild still opens Q&A threads in that forum
     THREAD_OPEN = "thread open"  # the Q&A thread is still open
+    REFUND_PENDING = "refund pending"  # its registration still waits for its roles' removal
 
 
 _WANTED_SQL: dict[Wanted, str] = {
@@ -61,6 +62,10 @@ _WANTED_SQL: dict[Wanted, str] = {
     Wanted.THREAD_OPEN: """EXISTS (
         SELECT 1 FROM qa_threads t WHERE t.guild_id = deliveries.owner AND t.closed = 0
         AND t.thread_id = deliveries.target AND t.conference = deliveries.conference)""",
+    Wanted.REFUND_PENDING: """EXISTS (
+        SELECT 1 FROM ticket_registrations t WHERE t.id = deliveries.owner
+        AND t.state = 'revoking' AND t.revoked_ts = deliveries.arming
+        AND t.conference = deliveries.conference)""",
 }
 
 

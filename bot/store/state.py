@@ -30,6 +30,7 @@ from bot.store.members_store import MemberStore
 from bot.store.qa_store import QAStore
 from bot.store.reminders_store import ReminderStore
 from bot.store.streams_store import StreamStore
+from bot.store.tickets_store import TicketStore
 from bot.store.versions_store import VersionStore
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,7 @@ class StateStore(Connected):
         self.events = EventStore(shared)
         self.conferences = ConferenceStore(shared)
         self.members = MemberStore(shared)
+        self.tickets = TicketStore(shared)
 
     @classmethod
     async def open(cls, path: Path) -> Self:

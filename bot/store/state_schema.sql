@@ -394,3 +394,56 @@ CREATE TABLE cluster_members (
     started_ts  INTEGER NOT NULL,
     seen_ts     INTEGER NOT NULL
 );
+
+-- migration 17
+-- Tickets (pretix, issue 25): which products give which roles in a server (variation 0:
+-- every variation), where a server's registrations are reported, and the registrations
+-- themselves, holding only what de-duplication and refunds need: the member, a keyed hash
+-- of the ticket's pseudonymous id (never the id, a name, an e-mail or an order code), the
+-- roles given and when. The hash key, unless the operator sets CONFBOT_PRETIX_HASH_KEY.
+-- How far the refund check got: the modified_since of the sweep under way, the moment
+-- that sweep began (the next one's modified_since), and the page it goes on from.
+CREATE TABLE ticket_roles (
+    conference    TEXT NOT NULL,
+    guild_id      INTEGER NOT NULL,
+    item_id       INTEGER NOT NULL,
+    variation_id  INTEGER NOT NULL DEFAULT 0,
+    role_id       INTEGER NOT NULL,
+    updated_ts    INTEGER NOT NULL,
+    PRIMARY KEY (conference, guild_id, item_id, variation_id, role_id)
+);
+
+CREATE TABLE ticket_log_channels (
+    guild_id    INTEGER PRIMARY KEY,
+    channel_id  INTEGER NOT NULL,
+    updated_ts  INTEGER NOT NULL
+);
+
+CREATE TABLE ticket_registrations (
+    id             INTEGER PRIMARY KEY,
+    conference     TEXT NOT NULL,
+    guild_id       INTEGER NOT NULL,
+    member_id      INTEGER NOT NULL,
+    ticket_hash    TEXT NOT NULL,
+    roles          TEXT NOT NULL DEFAULT '',
+    registered_ts  INTEGER NOT NULL,
+    state          TEXT NOT NULL DEFAULT 'active'
+                   CHECK (state IN ('active', 'revoking', 'revoked', 'failed')),
+    revoked_ts     INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (conference, guild_id, ticket_hash)
+);
+CREATE INDEX ticket_registrations_by_hash ON ticket_registrations (conference, ticket_hash);
+CREATE INDEX ticket_registrations_by_member ON ticket_registrations (guild_id, member_id);
+
+CREATE TABLE ticket_hash_key (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    hash_key  TEXT NOT NULL
+);
+
+CREATE TABLE ticket_refund_checks (
+    conference  TEXT PRIMARY KEY,
+    since       TEXT NOT NULL,
+    sweep_from  TEXT,
+    next_page   INTEGER NOT NULL DEFAULT 1,
+    checked_ts  INTEGER NOT NULL
+);

@@ -1,0 +1,375 @@
+"""Tickets: which pretix products give which roles in a server, where registrations are
+reported, the registrations, the key of their hashes and how far the refund check got.
+
+A registration holds only what de-duplication and refunds need: the server, the member,
+a keyed hash of the ticket's pseudonymous id, the roles given and when (state migration
+17). Nothing here ever sees a name, an e-mail address, an order code or a ticket secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.kinds import RegistrationState
+from bot.store.feature_store import FeatureStore, writes
+
+ANY_VARIATION = 0  # a mapping's variation_id for "every variation of the product"
+
+
+@dataclass(frozen=True, slots=True)
+class RoleMapping:
+    """A product (or one of its variations) that gives a role in a server."""
+
+    item_id: int
+    variation_id: int | None  # None: every variation
+    role_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    id: int
+    conference: str
+    guild_id: int
+    member_id: int
+    roles: tuple[int, ...]
+    registered_ts: int
+    state: RegistrationState
+    revoked_ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What one registration attempt's claims came to: tickets newly the member's
+    (registration ids, for an undo), tickets already theirs, and how many are another
+    member's."""
+
+    new: tuple[int, ...]
+    own: tuple[int, ...]
+    taken: int
+
+
+@dataclass(frozen=True, slots=True)
+class RefundProgress:
+    """How far the refund check of a conference got: the modified_since of the sweep
+    under way, the moment that sweep began (pretix's; the next sweep's modified_since),
+    and the page it goes on from."""
+
+    since: str
+    sweep_from: str | None = None
+    next_page: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class TicketCounts:
+    members: int  # members holding at least one active registration
+    tickets: int  # active registrations
+    revoking: int  # removals planned, not yet done
+    revoked: int
+    failed: int
+
+
+_REGISTRATION = "id, conference, guild_id, member_id, roles, registered_ts, state, revoked_ts"
+
+
+def _registration(row: Sequence[Any]) -> Registration:
+    id_, conference, guild, member, roles, registered, state, revoked = row
+    return Registration(id_, conference, guild, member, role_ids(roles), registered,
+                        RegistrationState(state), revoked)  # fmt: skip
+
+
+def role_ids(text: str) -> tuple[int, ...]:
+    return tuple(int(r) for r in text.split())
+
+
+def _roles_text(roles: Iterable[int]) -> str:
+    return " ".join(str(r) for r in sorted(set(roles)))
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+class TicketStore(FeatureStore):
+    """The ticket_* tables."""
+
+    # -- what organisers set -------------------------------------------------------------
+
+    @writes
+    async def map_role(
+        self, conference: str, guild_id: int, item_id: int, variation_id: int | None,
+        role_id: int, now_ts: int,
+    ) -> bool:  # fmt: skip
+        """True if the mapping is new (False: it was there already)."""
+        cursor = await self._db.execute(
+            "INSERT INTO ticket_roles (conference, guild_id, item_id, variation_id, role_id,"
+            " updated_ts) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (conference, guild_id, item_id,"
+            " variation_id, role_id) DO NOTHING",
+            (conference, guild_id, item_id, variation_id or ANY_VARIATION, role_id, now_ts),
+        )
+        await self._db.commit()
+        return cursor.rowcount == 1
+
+    @writes
+    async def unmap_role(
+        self, conference: str, guild_id: int, item_id: int, variation_id: int | None,
+        role_id: int | None = None,
+    ) -> int:  # fmt: skip
+        """Remove a product's mapping to one role (or to every role); how many went."""
+        sql = ("DELETE FROM ticket_roles WHERE conference = ? AND guild_id = ? AND item_id = ?"
+               " AND variation_id = ?")  # fmt: skip
+        params: list[object] = [conference, guild_id, item_id, variation_id or ANY_VARIATION]
+        if role_id is not None:
+            sql += " AND role_id = ?"
+            params.append(role_id)
+        cursor = await self._db.execute(sql, params)
+        await self._db.commit()
+        return cursor.rowcount
+
+    async def mappings(self, conference: str, guild_id: int) -> list[RoleMapping]:
+        rows = await self._db.execute_fetchall(
+            "SELECT item_id, variation_id, role_id FROM ticket_roles WHERE conference = ?"
+            " AND guild_id = ? ORDER BY item_id, variation_id, role_id",
+            (conference, guild_id),
+        )
+        return [RoleMapping(item, variation or None, role) for item, variation, role in rows]
+
+    @writes
+    async def set_log_channel(self, guild_id: int, channel_id: int | None, now_ts: int) -> None:
+        """Where the server's registrations are reported; None: nowhere."""
+        if channel_id is None:
+            await self._db.execute("DELETE FROM ticket_log_channels WHERE guild_id = ?",
+                                   (guild_id,))  # fmt: skip
+        else:
+            await self._db.execute(
+                "INSERT INTO ticket_log_channels (guild_id, channel_id, updated_ts)"
+                " VALUES (?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET"
+                " channel_id = excluded.channel_id, updated_ts = excluded.updated_ts",
+                (guild_id, channel_id, now_ts),
+            )
+        await self._db.commit()
+
+    async def log_channel(self, guild_id: int) -> int | None:
+        rows = list(await self._db.execute_fetchall(
+            "SELECT channel_id FROM ticket_log_channels WHERE guild_id = ?", (guild_id,)
+        ))  # fmt: skip
+        return int(rows[0][0]) if rows else None
+
+    # -- the key of the hashes -----------------------------------------------------------
+
+    @writes
+    async def keep_hash_key(self, candidate: str) -> str:
+        """The key kept in the state, or `candidate` kept as it if there is none yet."""
+        await self._db.execute(
+            "INSERT INTO ticket_hash_key (id, hash_key) VALUES (1, ?) ON CONFLICT (id) DO NOTHING",
+            (candidate,),
+        )
+        rows = list(await self._db.execute_fetchall("SELECT hash_key FROM ticket_hash_key"))
+        await self._db.commit()
+        return str(rows[0][0])
+
+    # -- registrations ---------------------------------------------------------------------
+
+    @writes
+    async def claim(
+        self, conference: str, guild_id: int, member_id: int,
+        tickets: Sequence[tuple[str, Iterable[int]]], now_ts: int,
+    ) -> Claimed:  # fmt: skip
+        """Register each ticket (its hash, the roles it gives) to the member, unless another
+        member of the server holds it: a ticket already the member's is theirs again with
+        today's roles (a removal still planned for it is called off); one whose roles were
+        removed (refunded, then reinstated in pretix) may be anyone's; one another member
+        holds, or whose removal is under way for another member, is not claimed."""
+        new: list[int] = []
+        own: list[int] = []
+        taken = 0
+        for ticket_hash, roles in tickets:
+            text = _roles_text(roles)
+            rows = list(await self._db.execute_fetchall(
+                "SELECT id, member_id, state FROM ticket_registrations WHERE conference = ?"
+                " AND guild_id = ? AND ticket_hash = ?",
+                (conference, guild_id, ticket_hash),
+            ))  # fmt: skip
+            if not rows:
+                inserted = list(await self._db.execute_fetchall(
+                    "INSERT INTO ticket_registrations (conference, guild_id, member_id,"
+                    " ticket_hash, roles, registered_ts) VALUES (?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (conference, guild_id, ticket_hash) DO NOTHING RETURNING id",
+                    (conference, guild_id, member_id, ticket_hash, text, now_ts),
+                ))  # fmt: skip
+                if inserted:
+                    new.append(int(inserted[0][0]))
+                else:  # another process registered it between the two statements
+                    taken += 1
+                continue
+            reg_id, holder, state = rows[0]
+            mine = holder == member_id
+            if not mine and state not in (RegistrationState.REVOKED, RegistrationState.FAILED):
+                taken += 1
+                continue
+            cursor = await self._db.execute(
+                "UPDATE ticket_registrations SET member_id = ?, roles = ?, registered_ts = ?,"
+                " state = 'active', revoked_ts = 0 WHERE id = ? AND member_id = ? AND state = ?",
+                (member_id, text, now_ts, reg_id, holder, state),
+            )
+            if cursor.rowcount != 1:
+                taken += 1
+            elif mine:
+                own.append(reg_id)
+            else:
+                new.append(reg_id)
+        await self._db.commit()
+        return Claimed(tuple(new), tuple(own), taken)
+
+    @writes
+    async def undo(self, registration_ids: Sequence[int]) -> None:
+        """Take back registrations just made (Discord would not give their roles)."""
+        if registration_ids:
+            await self._db.execute(
+                f"DELETE FROM ticket_registrations WHERE id IN ({_marks(len(registration_ids))})",
+                list(registration_ids),
+            )
+        await self._db.commit()
+
+    async def registrations(
+        self, conference: str | None = None, guild_id: int | None = None,
+        member_id: int | None = None, states: Sequence[RegistrationState] | None = None,
+    ) -> list[Registration]:  # fmt: skip
+        clauses: list[str] = []
+        params: list[object] = []
+        for column, value in (("conference", conference), ("guild_id", guild_id),
+                              ("member_id", member_id)):  # fmt: skip
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if states is not None:
+            clauses.append(f"state IN ({_marks(len(states))})")
+            params += [str(s) for s in states]
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_REGISTRATION} FROM ticket_registrations{where} ORDER BY id", params
+        )
+        return [_registration(r) for r in rows]
+
+    async def registration(self, registration_id: int) -> Registration | None:
+        rows = list(await self._db.execute_fetchall(
+            f"SELECT {_REGISTRATION} FROM ticket_registrations WHERE id = ?", (registration_id,)
+        ))  # fmt: skip
+        return _registration(rows[0]) if rows else None
+
+    async def roles_held(self, guild_id: int, member_id: int, besides: int) -> set[int]:
+        """The roles a member holds in a server through active registrations other than
+        `besides` (any conference): a refund must not take a role another ticket gives."""
+        rows = await self._db.execute_fetchall(
+            "SELECT roles FROM ticket_registrations WHERE guild_id = ? AND member_id = ?"
+            " AND state = 'active' AND id != ?",
+            (guild_id, member_id, besides),
+        )
+        return {role for (text,) in rows for role in role_ids(text)}
+
+    @writes
+    async def release(self, conference: str, guild_id: int, member_id: int) -> list[Registration]:
+        """Free every ticket a member registered in a server (for another account): the
+        registrations are deleted, and returned."""
+        rows = await self._db.execute_fetchall(
+            f"DELETE FROM ticket_registrations WHERE conference = ? AND guild_id = ?"
+            f" AND member_id = ? RETURNING {_REGISTRATION}",
+            (conference, guild_id, member_id),
+        )
+        await self._db.commit()
+        return sorted((_registration(r) for r in rows), key=lambda r: r.id)
+
+    @writes
+    async def settle(
+        self, registration_id: int, state: RegistrationState, expected: RegistrationState,
+        revoked_ts: int,
+    ) -> bool:  # fmt: skip
+        """Move a registration on from the state (and refund) it was seen in; False if
+        something moved it first (a release, a new registration of the same ticket)."""
+        cursor = await self._db.execute(
+            "UPDATE ticket_registrations SET state = ? WHERE id = ? AND state = ?"
+            " AND revoked_ts = ?",
+            (state, registration_id, expected, revoked_ts),
+        )
+        await self._db.commit()
+        return cursor.rowcount == 1
+
+    async def counts(self, conference: str, guild_id: int) -> TicketCounts:
+        rows = await self._db.execute_fetchall(
+            "SELECT state, count(*), count(DISTINCT member_id) FROM ticket_registrations"
+            " WHERE conference = ? AND guild_id = ? GROUP BY state",
+            (conference, guild_id),
+        )
+        by_state = {RegistrationState(state): (int(n), int(members)) for state, n, members in rows}
+        tickets, members = by_state.get(RegistrationState.ACTIVE, (0, 0))
+
+        def n(state: RegistrationState) -> int:
+            return by_state.get(state, (0, 0))[0]
+
+        return TicketCounts(members, tickets, n(RegistrationState.REVOKING),
+                            n(RegistrationState.REVOKED), n(RegistrationState.FAILED))  # fmt: skip
+
+    @writes
+    async def forget(self, conference: str) -> int:
+        """Delete every registration of a conference (after the event), and where its
+        refund check got (there is nothing left to check); how many were deleted."""
+        cursor = await self._db.execute(
+            "DELETE FROM ticket_registrations WHERE conference = ?", (conference,)
+        )
+        await self._db.execute("DELETE FROM ticket_refund_checks WHERE conference = ?",
+                               (conference,))  # fmt: skip
+        await self._db.commit()
+        return cursor.rowcount
+
+    # -- the refund check ------------------------------------------------------------------
+
+    async def first_active_ts(self, conference: str) -> int | None:
+        """When the oldest active registration of a conference was made; None if none is
+        active (then there is nothing a refund could take back)."""
+        rows = list(await self._db.execute_fetchall(
+            "SELECT min(registered_ts) FROM ticket_registrations WHERE conference = ?"
+            " AND state = 'active'",
+            (conference,),
+        ))  # fmt: skip
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    async def refund_progress(self, conference: str) -> RefundProgress | None:
+        rows = list(await self._db.execute_fetchall(
+            "SELECT since, sweep_from, next_page FROM ticket_refund_checks WHERE conference = ?",
+            (conference,),
+        ))  # fmt: skip
+        if not rows:
+            return None
+        since, sweep_from, next_page = rows[0]
+        return RefundProgress(since, sweep_from, next_page)
+
+    @writes
+    async def record_refunds(
+        self, conference: str, ticket_hashes: Sequence[str], progress: RefundProgress,
+        now_ts: int,
+    ) -> list[Registration]:  # fmt: skip
+        """One page of the refund check, whole: the active registrations of these tickets
+        (in any server) are marked for removal at `now_ts`, and the check's progress is
+        kept with them, so a restart goes on from the next page and marks none twice.
+        Returns the registrations marked."""
+        marked: list[Registration] = []
+        unique = sorted(set(ticket_hashes))
+        for start in range(0, len(unique), 500):  # SQLite allows 32,766 parameters
+            chunk = unique[start : start + 500]
+            rows = await self._db.execute_fetchall(
+                "UPDATE ticket_registrations SET state = 'revoking', revoked_ts = ? WHERE"
+                f" conference = ? AND state = 'active' AND ticket_hash IN ({_marks(len(chunk))})"
+                f" RETURNING {_REGISTRATION}",
+                [now_ts, conference, *chunk],
+            )
+            marked += [_registration(r) for r in rows]
+        await self._db.execute(
+            "INSERT INTO ticket_refund_checks (conference, since, sweep_from, next_page,"
+            " checked_ts) VALUES (?, ?, ?, ?, ?) ON CONFLICT (conference) DO UPDATE SET"
+            " since = excluded.since, sweep_from = excluded.sweep_from,"
+            " next_page = excluded.next_page, checked_ts = excluded.checked_ts",
+            (conference, progress.since, progress.sweep_from, progress.next_page, now_ts),
+        )
+        await self._db.commit()
+        return sorted(marked, key=lambda r: r.id)
