@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Protocol, TypeVar, cast
+from typing import Any, ClassVar, Protocol, TypeVar, cast, runtime_checkable
 
 from bot.cluster import Slice
 from bot.kinds import DeliveryKind
@@ -114,6 +114,29 @@ class Sender(Protocol):
 
     async def reopen_thread(self, thread_id: int) -> None:
         """Unlock and unarchive a thread closed before."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RolesRemoved:
+    """What a removal of roles did: the server's name and the names of the roles the
+    member had and no longer has (roles they did not have, or deleted ones, are left out)."""
+
+    server: str
+    roles: tuple[str, ...]
+
+
+@runtime_checkable
+class RoleSender(Sender, Protocol):
+    """A Sender that can also take roles from a member (a refunded ticket's, see
+    bot.delivery.kinds.refund); the Discord adapter's sender is one."""
+
+    async def remove_roles(
+        self, guild_id: int, member_id: int, role_ids: Sequence[int], reason: str
+    ) -> RolesRemoved:
+        """Remove these roles from the member. Raises Unreachable when the member is no
+        longer in the server, TargetGone when the server is gone or the bot may not
+        (Manage Roles missing, a role above its own), TryLater for anything else."""
         ...
 
 

@@ -9,7 +9,7 @@ feature is one module with a Kind and one line in KINDS.
 from __future__ import annotations
 
 from bot.delivery.kind import ChannelKind, Kind, Planning
-from bot.delivery.kinds import changes, correction, qa, reminder, room, slot, talk
+from bot.delivery.kinds import changes, correction, qa, refund, reminder, room, slot, talk
 from bot.kinds import DeliveryKind
 from bot.store.ledger_store import Planned
 
@@ -23,6 +23,7 @@ KINDS: tuple[Kind, ...] = (
     changes.NOTICE,
     changes.UPDATE,
     correction.KIND,
+    refund.KIND,
 )
 
 _BY_KIND = {k.kind: k for k in KINDS}

@@ -1,0 +1,112 @@
+"""What the ticket features say: the private answer to /register, the line in a server's
+log channel, and the DM after a refund. None of it names an order, an e-mail address or a
+ticket; every failed match reads the same (NO_MATCH), whatever failed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.delivery.kind import RolesRemoved
+from bot.render.cards import GREY, Card
+from bot.render.markdown import escape
+from bot.service.attempts import LimitScope, RateLimited
+from bot.service.ticket_input import BadInput, Field, InputProblem
+from bot.service.ticket_results import (
+    AlreadyRegistered,
+    Canceled,
+    Granted,
+    NoMatch,
+    NoRoles,
+    NotConfigured,
+    RegisterResult,
+    Unavailable,
+    Unpaid,
+)
+from bot.tickets.errors import Failure
+
+NO_MATCH = (
+    "No paid ticket matches that order code and e-mail address (or ticket code). Check both"
+    " against your order confirmation e-mail and try again."
+)
+ALREADY = "That ticket is already registered to another account here; ask an organiser."
+UNPAID = "That order is not paid yet; once it is, register again."
+CANCELED = "That ticket was cancelled or refunded, so it gives no roles."
+NOT_CONFIGURED = "Ticket registration is not set up for this conference."
+
+_INPUT: dict[InputProblem, str] = {
+    InputProblem.EMPTY: "Give your order code (or the code of your ticket's QR code).",
+    InputProblem.TOO_LONG: "That is longer than any order code or ticket code; paste the code"
+    " alone.",
+    InputProblem.CONTROL: "That holds invisible or control characters; type the code again.",
+    InputProblem.NOT_A_CODE: "That is not an order code (like ABC12) or a ticket code; it is"
+    " in your order confirmation e-mail.",
+    InputProblem.OTHER_EVENT: "That order code is for another event; use the one of this"
+    " conference's order.",
+    InputProblem.NO_EMAIL: "Give the e-mail address of the order with its order code.",
+    InputProblem.BAD_EMAIL: "That is not an e-mail address; give the one of the order.",
+}
+
+
+def register_text(result: RegisterResult, role_names: Sequence[str] = ()) -> str:
+    """The private answer to /register. `role_names`: the roles given, as the server
+    names them (for Granted)."""
+    if isinstance(result, Granted):
+        roles = ", ".join(escape(n) for n in role_names) or "your ticket's roles"
+        others = (f" {result.others} more ticket(s) of the order are registered to other"
+                  " accounts.") if result.others else ""  # fmt: skip
+        return f"Welcome! You now have: {roles}.{others}"
+    if isinstance(result, NoMatch):
+        return NO_MATCH
+    if isinstance(result, AlreadyRegistered):
+        return ALREADY
+    if isinstance(result, Unpaid):
+        return UNPAID
+    if isinstance(result, Canceled):
+        return CANCELED
+    if isinstance(result, NoRoles):
+        return ("Your ticket is valid, but no role is set up for it here yet; ask an"
+                " organiser.")  # fmt: skip
+    if isinstance(result, RateLimited):
+        who = "you" if result.scope is LimitScope.MEMBER else "this server"
+        return f"Too many attempts from {who}; try again in {_duration(result.retry_after)}."
+    if isinstance(result, BadInput):
+        return _INPUT[result.problem]
+    if isinstance(result, Unavailable):
+        if result.failure is Failure.BUSY and result.retry_after:
+            wait = _duration(int(result.retry_after + 0.999))
+            return f"The ticket shop is busy; nothing was registered. Try again in {wait}."
+        return ("The ticket shop cannot be reached right now; nothing was registered. Try"
+                " again in a few minutes.")  # fmt: skip
+    assert isinstance(result, NotConfigured)
+    return NOT_CONFIGURED
+
+
+def field_of(result: BadInput) -> str:
+    """The field a refusal is about, as the form labels it."""
+    return "Order code" if result.field is Field.CODE else "E-mail address"
+
+
+def log_line(member_id: int, role_names: Sequence[str]) -> str:
+    """The log channel's line: the member and the roles, never the order."""
+    roles = ", ".join(escape(n) for n in role_names) or "no new role"
+    return f"<@{member_id}> registered a ticket: {roles}"
+
+
+def refund_card(conference: str, removed: RolesRemoved) -> Card:
+    """The DM after a refund or cancellation took a member's roles."""
+    roles = ", ".join(escape(n) for n in removed.roles)
+    return Card(
+        title="Your ticket was cancelled",
+        description=(
+            f"Your ticket for {escape(conference)} was cancelled or refunded in the ticket"
+            f" shop, so these roles were removed in {escape(removed.server)}: {roles}. If"
+            " this is a mistake, ask an organiser there."
+        ),
+        colour=GREY,
+    )
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} s"
+    return f"{(seconds + 59) // 60} min"

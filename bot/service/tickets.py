@@ -1,0 +1,322 @@
+"""Tickets: an attendee proves a pretix ticket and is given the roles its products map to.
+What /register and /tickets do, without Discord (the adapter gives and takes the roles).
+
+A registration looks up one order (code and e-mail) or one ticket (its secret): one or two
+requests to pretix, whatever the event's size. It is refused with one generic answer for
+every failed match, so it never tells whether an order exists; an order that matched but
+is not paid, or was cancelled, is said as such. Each ticket (order position) belongs to
+one member per server: a second account is refused; the member who registered it may
+register again (their roles are given again). What is kept of a ticket is a keyed hash of
+pretix's pseudonymous id for it (HMAC-SHA256, the key the operator's or the bot's own):
+never the id itself, a name, an e-mail address, an order code or a secret.
+
+Attempts are limited per member and per server (bot.service.attempts) before pretix is
+asked; pretix's failures are one answer (Unavailable) and nothing is registered. Takes
+`now` from the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.secret import Secret
+from bot.service.attempts import AttemptLimiter
+from bot.service.ticket_input import BadInput, OrderCode, TicketInput, TicketSecret, read_input
+from bot.service.ticket_results import (
+    AlreadyRegistered,
+    Canceled,
+    Granted,
+    ItemChoice,
+    Mapped,
+    MappingLine,
+    NoMatch,
+    NoRoles,
+    NoSuchItem,
+    NotConfigured,
+    RegisterResult,
+    Released,
+    TicketStatus,
+    Unavailable,
+    Unpaid,
+)
+from bot.settings import PretixEvent
+from bot.store.tickets_store import RoleMapping, TicketStore
+from bot.tickets.errors import PretixError
+from bot.tickets.model import Item, Order, OrdersPage, OrderStatus, Position
+
+log = logging.getLogger(__name__)
+
+ITEMS_FRESH = 60.0  # seconds the event's products are kept for autocomplete
+ITEMS_STALE = 3_600.0  # ...and shown when pretix cannot be asked, up to this old
+CHOICES_MAX = 25  # what Discord's autocomplete shows
+
+
+class TicketSource(Protocol):
+    """What the service needs of a pretix event (bot.tickets.client.PretixClient)."""
+
+    event: PretixEvent
+
+    @property
+    def where(self) -> str: ...
+
+    async def find_order(self, code: str, email: str) -> Order | None: ...
+
+    async def order(self, code: str) -> Order | None: ...
+
+    async def find_position(self, secret: str) -> Position | None: ...
+
+    async def items(self) -> list[Item]: ...
+
+    async def changed_orders(
+        self, since: str, first_page: int, max_pages: int,
+        each: Callable[[OrdersPage], Awaitable[None]],
+    ) -> None: ...  # fmt: skip
+
+
+class TicketHasher:
+    """The keyed hash that stands for a ticket in the state: HMAC-SHA256 of the
+    conference and pretix's pseudonymous id of the position. The key is the operator's
+    (CONFBOT_PRETIX_HASH_KEY), else one the bot makes once and keeps in the state."""
+
+    def __init__(self, store: TicketStore, key: Secret | None = None) -> None:
+        self._store = store
+        self._key: bytes | None = key.reveal().encode() if key is not None else None
+
+    async def __call__(self, conference: str, pseudonymization_id: str) -> str:
+        key = self._key
+        if key is None:
+            kept = await self._store.keep_hash_key(secrets.token_hex(32))
+            key = self._key = kept.encode()
+        message = f"{conference}\x00{pseudonymization_id}".encode()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """The valid positions a lookup found."""
+
+    positions: tuple[Position, ...]
+
+
+class TicketService:
+    """Registrations and their settings, for every conference with a pretix event."""
+
+    def __init__(
+        self,
+        store: TicketStore,
+        sources: Mapping[str, TicketSource],
+        hasher: TicketHasher,
+        limiter: AttemptLimiter | None = None,
+    ) -> None:
+        """`sources`: conference key -> its pretix event."""
+        self.store = store
+        self.sources = dict(sources)
+        self.hasher = hasher
+        self.limiter = limiter or AttemptLimiter()
+        self._items: dict[str, tuple[float, list[Item]]] = {}
+
+    def configured(self, conference: str) -> bool:
+        return conference in self.sources
+
+    # -- attendees -----------------------------------------------------------------------
+
+    async def register(
+        self, conference: str, guild_id: int, member_id: int, code: str, email: str,
+        now: datetime,
+    ) -> RegisterResult:  # fmt: skip
+        """/register: the two fields as typed ("Order code", which also takes a ticket's
+        secret, and "E-mail address"), checked, looked up, and registered."""
+        source = self.sources.get(conference)
+        if source is None:
+            return NotConfigured(conference)
+        ticket = read_input(code, email, source.event.event)
+        if isinstance(ticket, BadInput):
+            return ticket
+        limited = self.limiter.attempt(guild_id, member_id, now)
+        if limited is not None:
+            return limited
+        try:
+            found = await _look_up(source, ticket)
+        except PretixError as exc:
+            log.warning("registration in guild %d not looked up: %s", guild_id, exc.sentence)
+            return Unavailable(exc.failure, exc.sentence, exc.retry_after)
+        if not isinstance(found, _Found):
+            return found
+        mappings = await self.store.mappings(conference, guild_id)
+        if not mappings:
+            return NoRoles(mapped=False)
+        tickets = []
+        for position in found.positions:
+            roles = roles_for(position, mappings)
+            if roles:
+                tickets.append((await self.hasher(conference, position.pseudonymization_id),
+                                roles))  # fmt: skip
+        if not tickets:
+            return NoRoles(mapped=True)
+        now_ts = int(now.timestamp())
+        claimed = await self.store.claim(conference, guild_id, member_id, tickets, now_ts)
+        if not claimed.new and not claimed.own:
+            return AlreadyRegistered()
+        ours = set(claimed.new) | set(claimed.own)
+        mine = await self.store.registrations(conference, guild_id, member_id)
+        given = sorted({role for r in mine if r.id in ours for role in r.roles})
+        log_channel = await self.store.log_channel(guild_id)
+        return Granted(tuple(given), len(ours), claimed.taken, log_channel, claimed.new)
+
+    async def undo(self, granted: Granted) -> None:
+        """Discord would not give the roles: take back the registrations this attempt
+        made, so the ticket is not held by a member who did not get its roles."""
+        await self.store.undo(granted.new)
+
+    # -- organisers ----------------------------------------------------------------------
+
+    async def choices(
+        self, conference: str, now: datetime, typed: str = ""
+    ) -> list[ItemChoice] | Unavailable | NotConfigured:
+        """The event's products and their variations (for autocomplete: those whose
+        label or value holds `typed`, at most CHOICES_MAX)."""
+        items = await self._event_items(conference, now)
+        if not isinstance(items, list):
+            return items
+        wanted = typed.strip().casefold()
+        found = [c for c in _choices(items) if wanted in c.label.casefold() or wanted == c.value]
+        return found[:CHOICES_MAX]
+
+    async def resolve_item(
+        self, conference: str, text: str, now: datetime
+    ) -> ItemChoice | NoSuchItem | Unavailable | NotConfigured:
+        """What an organiser typed or picked: an autocomplete value ("12", "12/34"), a
+        label as listed, or a part of one that names a single product."""
+        items = await self._event_items(conference, now)
+        if not isinstance(items, list):
+            return items
+        every = _choices(items)
+        wanted = " ".join(text.split()).casefold()
+        exact = [c for c in every if c.value == wanted]
+        exact = exact or [c for c in every if c.label.casefold() == wanted]
+        if exact:
+            return exact[0]
+        partial = [c for c in every if wanted and wanted in c.label.casefold()]
+        return partial[0] if len(partial) == 1 else NoSuchItem(text[:100])
+
+    async def map_role(
+        self, conference: str, guild_id: int, choice: ItemChoice, role_id: int, now: datetime
+    ) -> Mapped:
+        new = await self.store.map_role(conference, guild_id, choice.item_id, choice.variation_id,
+                                        role_id, int(now.timestamp()))  # fmt: skip
+        return Mapped(choice, role_id, new)
+
+    async def unmap_role(
+        self, conference: str, guild_id: int, choice: ItemChoice, role_id: int | None = None
+    ) -> int:
+        """Stop a product (or variation) giving a role, or every role; how many mappings
+        went. Roles already given stay."""
+        return await self.store.unmap_role(conference, guild_id, choice.item_id,
+                                           choice.variation_id, role_id)  # fmt: skip
+
+    async def set_log_channel(self, guild_id: int, channel_id: int | None, now: datetime) -> None:
+        await self.store.set_log_channel(guild_id, channel_id, int(now.timestamp()))
+
+    async def status(self, conference: str, guild_id: int, now: datetime) -> TicketStatus:
+        mappings = await self.store.mappings(conference, guild_id)
+        labels: dict[tuple[int, int | None], str] = {}
+        if mappings and self.configured(conference):
+            items = await self._event_items(conference, now)
+            if isinstance(items, list):
+                labels = {(c.item_id, c.variation_id): c.label for c in _choices(items)}
+        lines = tuple(MappingLine(m, labels.get((m.item_id, m.variation_id)) or _unnamed(m))
+                      for m in mappings)  # fmt: skip
+        return TicketStatus(conference, self.configured(conference), lines,
+                            await self.store.log_channel(guild_id),
+                            await self.store.counts(conference, guild_id))  # fmt: skip
+
+    async def release(self, conference: str, guild_id: int, member_id: int) -> Released:
+        """/tickets release: the member's tickets in this server may be registered by
+        another account; returns the roles they had given."""
+        gone = await self.store.release(conference, guild_id, member_id)
+        return Released(len(gone), tuple(sorted({role for r in gone for role in r.roles})))
+
+    async def _event_items(
+        self, conference: str, now: datetime
+    ) -> list[Item] | Unavailable | NotConfigured:
+        source = self.sources.get(conference)
+        if source is None:
+            return NotConfigured(conference)
+        at = now.timestamp()
+        kept = self._items.get(conference)
+        if kept is not None and at - kept[0] < ITEMS_FRESH:
+            return kept[1]
+        try:
+            items = await source.items()
+        except PretixError as exc:
+            log.warning("the products of %s not listed: %s", conference, exc.sentence)
+            if kept is not None and at - kept[0] < ITEMS_STALE:
+                return kept[1]
+            return Unavailable(exc.failure, exc.sentence, exc.retry_after)
+        self._items[conference] = (at, items)
+        return items
+
+
+async def _look_up(
+    source: TicketSource, ticket: TicketInput
+) -> _Found | NoMatch | Unpaid | Canceled:
+    """The valid positions of the order (code and e-mail) or of the one ticket (secret)."""
+    if isinstance(ticket, OrderCode):
+        order = await source.find_order(ticket.code, ticket.email)
+        if order is None:
+            return NoMatch()
+        return _valid(order, order.positions)
+    assert isinstance(ticket, TicketSecret)
+    position = await source.find_position(ticket.secret)
+    if position is None:
+        return NoMatch()
+    if position.canceled:
+        return Canceled()
+    order = await source.order(position.order)
+    if order is None:
+        return NoMatch()  # a test-mode order, or gone since
+    current = [p for p in order.positions if p.id == position.id]
+    return _valid(order, current)
+
+
+def _valid(order: Order, positions: Sequence[Position]) -> _Found | Unpaid | Canceled:
+    if order.status is OrderStatus.CANCELED:
+        return Canceled()
+    if order.status is not OrderStatus.PAID:
+        return Unpaid()
+    live = tuple(p for p in positions if not p.canceled)
+    return _Found(live) if live else Canceled()
+
+
+def roles_for(position: Position, mappings: Sequence[RoleMapping]) -> set[int]:
+    """The roles a position gives: its product's (every variation) and its variation's."""
+    return {
+        m.role_id
+        for m in mappings
+        if m.item_id == position.item
+        and (m.variation_id is None or m.variation_id == position.variation)
+    }
+
+
+def _choices(items: Sequence[Item]) -> list[ItemChoice]:
+    """Each product, then each of its variations, as an organiser picks them."""
+    choices = []
+    for item in items:
+        choices.append(ItemChoice(item.id, None, item.name or f"product {item.id}", item.active))
+        for v in item.variations:
+            label = f"{item.name} – {v.name}" if v.name else f"{item.name} – variation {v.id}"
+            choices.append(ItemChoice(item.id, v.id, label, item.active and v.active))
+    return choices
+
+
+def _unnamed(mapping: RoleMapping) -> str:
+    if mapping.variation_id is None:
+        return f"product {mapping.item_id}"
+    return f"product {mapping.item_id}, variation {mapping.variation_id}"
