@@ -105,7 +105,7 @@ class PretixClient:
             url = self._list("orderpositions", [("secret", secret)])
             results, _ = await self._page(session, url, parse.position)
         if len(results) > 1:
-            raise parse.garbage("several tickets for one secret")
+            raise self._garbage("several tickets for one secret")
         return results[0] if results else None
 
     async def _orders(self, code: str, email: str | None) -> list[Order]:
@@ -117,7 +117,7 @@ class PretixClient:
             results, _ = await self._page(session, self._list("orders", query), parse.order)
         found = [o for o in results if o.code.upper() == code.upper()]
         if len(found) > 1:
-            raise parse.garbage("several orders for one code")
+            raise self._garbage("several orders for one code")
         return found
 
     async def items(self) -> list[Item]:
@@ -199,7 +199,7 @@ class PretixClient:
         try:
             url = URL(link, encoded=True)
         except (ValueError, IndexError):
-            raise parse.garbage("a page link that is no address") from None
+            raise self._garbage("a page link that is no address") from None
         same = (url.scheme, url.host, url.port, url.path) == (
             first.scheme, first.host, first.port, first.path)  # fmt: skip
         if not same or url.user or url.password or url.fragment:
@@ -220,7 +220,14 @@ class PretixClient:
         body, said = await self._get(session, url)
         if generated is not None:
             generated.append(parse.moment(said))
-        return parse.page(parse.loads(body), item)
+        try:
+            return parse.page(parse.loads(body), item)
+        except PretixError as exc:
+            raise PretixError(exc.failure, f"{self.where} {exc.sentence}") from None
+
+    def _garbage(self, what: str) -> PretixError:
+        error = parse.garbage(what)
+        return PretixError(error.failure, f"{self.where} {error.sentence}")
 
     async def _get(self, session: aiohttp.ClientSession, url: URL) -> tuple[bytes, str | None]:
         """One GET: the body and the X-Page-Generated header, or a PretixError."""
@@ -282,15 +289,15 @@ class PretixClient:
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
         if encoding not in ("", "identity"):
-            raise parse.garbage(f"a {shown(encoding)!r}-encoded body (it was asked for none)")
+            raise self._garbage(f"a {shown(encoding)!r}-encoded body (it was asked for none)")
         declared = response.content_length
         if declared is not None and declared > self.max_bytes:
-            raise parse.garbage(f"an answer over the {self.max_bytes:,}-byte cap")
+            raise self._garbage(f"an answer over the {self.max_bytes:,}-byte cap")
         body = bytearray()
         async for chunk in response.content.iter_chunked(CHUNK):
             body += chunk
             if len(body) > self.max_bytes:
-                raise parse.garbage(f"an answer over the {self.max_bytes:,}-byte cap")
+                raise self._garbage(f"an answer over the {self.max_bytes:,}-byte cap")
         return bytes(body)
 
 

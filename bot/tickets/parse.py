@@ -26,7 +26,8 @@ NEXT_MAX = 2_000  # characters of a page link
 
 
 def garbage(what: str) -> PretixError:
-    return PretixError(Failure.GARBAGE, f"pretix answered with {what}, not what its API documents")
+    """GARBAGE: the client puts where it came from in front (see PretixClient)."""
+    return PretixError(Failure.GARBAGE, f"answered with {what}, not what pretix's API documents")
 
 
 def loads(body: bytes) -> object:
