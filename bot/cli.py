@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "invite", help="print the address that adds the bot to a server (needs DISCORD_CLIENT_ID)"
     )
+    forget = sub.add_parser(
+        "forget-registrations",
+        help="delete a conference's ticket registrations (after the event; roles stay)",
+    )
+    forget.add_argument("conference", metavar="CONFERENCE", help="the conference's key")
     return parser
 
 
@@ -155,6 +160,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_status(settings, args.conference, args.server))
     if command == "invite":
         return _invite(settings)
+    if command == "forget-registrations":
+        return asyncio.run(_forget_registrations(settings, args.conference))
     from bot.adapters.discord.runner import run_bot, sync_commands
 
     if command == "run":
@@ -174,6 +181,26 @@ def _invite(settings: Settings) -> int:
     from bot.adapters.discord.invite import invite_url
 
     print(invite_url(settings.discord_client_id))
+    return 0
+
+
+async def _forget_registrations(settings: Settings, conference: str) -> int:
+    """Delete every ticket registration of a conference (what pretix tickets were registered
+    by whom, as keyed hashes): after the event, nothing of it needs keeping. The roles given
+    stay. Writes, so the bot must be stopped (its state file is its own while it runs)."""
+    from bot.app import open_state
+
+    state = await open_state(settings)
+    try:
+        kept = await state.tickets.conferences()
+        if conference not in kept:
+            listed = ", ".join(kept) if kept else "none"
+            return _fail(f"no registrations of {conference!r} are kept (conferences with"
+                         f" registrations: {listed}).", USAGE_ERROR)  # fmt: skip
+        count = await state.tickets.forget(conference)
+    finally:
+        await state.close()
+    print(f"Forgot {count} ticket registration(s) of {conference}; the roles given stay.")
     return 0
 
 

@@ -310,6 +310,13 @@ class TicketStore(FeatureStore):
         return TicketCounts(members, tickets, n(RegistrationState.REVOKING),
                             n(RegistrationState.REVOKED), n(RegistrationState.FAILED))  # fmt: skip
 
+    async def conferences(self) -> list[str]:
+        """The conferences some registration is kept for."""
+        rows = await self._db.execute_fetchall(
+            "SELECT DISTINCT conference FROM ticket_registrations ORDER BY conference"
+        )
+        return [str(row[0]) for row in rows]
+
     @writes
     async def forget(self, conference: str) -> int:
         """Delete every registration of a conference (after the event), and where its
