@@ -39,6 +39,7 @@ from bot.live.holder import ProgramHolder
 from bot.live.served import keep_served
 from bot.live.state_follower import StateFollower, latest_kept
 from bot.live.sync import Candidate, ProgramFollower, StaleCandidate
+from bot.live.tickets import TicketDesk
 from bot.model import Conference, Program
 from bot.service import ProgramService
 from bot.settings import Settings
@@ -70,6 +71,9 @@ class Serving:
     # Which process follows which conference's source (see bot.store.coordination): the
     # one process of a SQLite state leads every conference.
     coordinator: Coordinator = field(default_factory=SoleCoordinator)
+    # Ticket registrations and refunds (bot.live.tickets), for conferences whose source
+    # names a pretix event; None: no tickets in this bot.
+    tickets: TicketDesk | None = None
 
 
 class NotLeading(StaleCandidate):
@@ -165,19 +169,26 @@ class Served:
 
     async def start(self) -> None:
         """Its scheduler (which recovers from a crash first), then its follower: of the
-        source where it leads, else of the state."""
+        source where it leads, else of the state; and its tickets if its source names a
+        pretix event (their refunds watched where it leads)."""
         await self.scheduler.start()
+        desk, event = self._serving.tickets, self.settings.sources[0].pretix
+        if desk is not None and event is not None:
+            desk.serve(self.key, event)
         if self.leads:
             self.follower.start()
+            self._watch_refunds()
         else:
             self.state_follower.start()
         self._started = True
 
     async def stop(self) -> None:
-        """Its followers, then its scheduler (the delivery in flight finishes); then it
-        lets another process lead it."""
+        """Its tickets, its followers, then its scheduler (the delivery in flight
+        finishes); then it lets another process lead it."""
         async with self._leading:  # no take-over starts a follower after this
             self._started = False
+            if self._serving.tickets is not None:
+                await self._serving.tickets.drop(self.key)
         await self.follower.stop()
         await self.state_follower.stop()
         await self.scheduler.stop()
@@ -193,6 +204,12 @@ class Served:
         self.scheduler.wake()
         if not self.leads and self._started:
             self._announce_soon(REPLAN)
+
+    def _watch_refunds(self) -> None:
+        """Watch its pretix event's refunds, here where it leads (its scheduler plans the
+        refund deliveries, which are person-bound: see plans_people)."""
+        if self._serving.tickets is not None:
+            self._serving.tickets.watch(self.key, self.scheduler.wake)
 
     def plans_people(self) -> bool:
         """Whether this process plans the conference's person-bound deliveries (reminders
@@ -231,6 +248,7 @@ class Served:
         self.leads = True
         log.info("this process now follows the source of %s", self.key)
         self.follower.start()
+        self._watch_refunds()
         self.scheduler.wake()  # its person-bound deliveries are planned here now
 
     async def _step_down(self) -> None:
@@ -240,6 +258,8 @@ class Served:
         log.warning("this process no longer follows the source of %s; serving the versions"
                     " another process keeps", self.key)  # fmt: skip
         await self.follower.stop()
+        if self._serving.tickets is not None:
+            await self._serving.tickets.unwatch(self.key)
         self.state_follower.start()
         self.state_follower.wake()
         self.scheduler.wake()
