@@ -8,12 +8,16 @@ import asyncio
 import dataclasses
 from pathlib import Path
 
+from bot.app import load_service
 from bot.clock import FixedClock
+from bot.delivery.pacer import Pacer
+from bot.live.conference import Served, Serving
 from bot.live.tickets import TicketDesk
 from bot.service.ticket_results import Granted
 from bot.settings import Settings
 from bot.store.state import StateStore
 from tests.fakepretix import FakePretix, Fault
+from tests.reminder_helpers import RecordingSender
 from tests.ticket_rig import CONFERENCE, GUILD, MAPPINGS, NOW, event_of
 
 
@@ -84,3 +88,26 @@ async def test_failures_back_off_and_a_429_is_waited_out(tmp_path: Path):
         await watcher.run_once()
         assert watcher.delay() == 3000  # not sooner than pretix said (the backoff: 600)
         await desk.close()
+
+
+async def test_a_conference_whose_source_names_an_event_is_served_tickets(tmp_path: Path):
+    async with FakePretix() as fake, await StateStore.open(tmp_path / "s.db") as state:
+        env = {"CONFBOT_DB": str(tmp_path / "p.db"), "CONFBOT_PRETIX_EVENT_URL": fake.url,
+               "CONFBOT_PRETIX_TOKEN": fake.token}  # fmt: skip
+        bot_settings = Settings.from_mapping(env)
+        view = bot_settings.for_source(bot_settings.sources[0])
+        loaded = await load_service(view)
+        desk = TicketDesk(state, bot_settings, FixedClock(NOW))
+
+        async def follow_up(served: Served, changes: object) -> None:
+            return None
+
+        serving = Serving(state, FixedClock(NOW), RecordingSender(), Pacer(), bot_settings,
+                          follow_up, "test", tickets=desk)  # fmt: skip
+        served = Served(loaded.service, view, serving, loaded.report)
+        await served.start()
+        try:
+            assert desk.service.configured(served.key) and served.key in desk.watchers
+        finally:
+            await served.stop()
+        assert not desk.service.configured(served.key) and desk.watchers == {}
