@@ -18,10 +18,11 @@ move it rather than wait.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import random
 import string
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -196,6 +197,9 @@ class FakePretix:
         # compare the address itself.
         self.ignores_email = False
         self._next_position = 1000
+        # Bumped by every change, so a sweep's pages filter the orders once (see _orders).
+        self._version = 0
+        self._filtered: tuple[object, list[FakeOrder]] | None = None
         self._hang = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -243,13 +247,16 @@ class FakePretix:
     def add_order(
         self, code: str, status: str, email: str, name: str,
         positions: Iterable[tuple[int, int | None]], testmode: bool = False,
-        rng: random.Random | None = None,
+        texts: Callable[[str, int], str] | None = None,
     ) -> FakeOrder:  # fmt: skip
         """An order of positions (item, variation); each gets a secret and a
-        pseudonymization id (random, from `rng` when given, for speed and repeatability)."""
-        pick = rng or random.Random(code)
+        pseudonymization id (random; `texts(alphabet, length)` makes them when given)."""
+        if texts is None:
+            rng = random.Random(code)
+            texts = lambda alphabet, length: "".join(rng.choices(alphabet, k=length))  # noqa: E731
+        self._version += 1
         created = self.now
-        order = FakeOrder(code, status, email, name, _text(pick, SECRET_CHARS, 16), created,
+        order = FakeOrder(code, status, email, name, texts(SECRET_CHARS, 16), created,
                           created, testmode=testmode)  # fmt: skip
         addon_parent: int | None = None
         for n, (item, variation) in enumerate(positions, start=1):
@@ -260,8 +267,8 @@ class FakePretix:
                 n,
                 item,
                 variation,
-                _text(pick, SECRET_CHARS, 32),
-                _text(pick, PSEUDO_CHARS, 10),
+                texts(SECRET_CHARS, 32),
+                texts(PSEUDO_CHARS, 10),
                 f"{name} #{n}" if n > 1 else name,
                 email if n == 1 else None,
                 addon_to=addon_parent if item == 4 else None,
@@ -292,15 +299,15 @@ class FakePretix:
 
     def generate(self, count: int, seed: int = 7) -> None:
         """`count` more paid orders of one or two positions, fast (50,000 in about a
-        second): codes and secrets from one seeded generator."""
-        rng = random.Random(seed)
+        second): codes counted, secrets and ids cut from hashes of a counter."""
+        texts = _Hashed(seed)
         for n in range(count):
             code = _code(n)
             positions: list[tuple[int, int | None]] = [(1, 11 + n % 2)]
             if n % 5 == 0:
                 positions.append((4, None))
             self.add_order(code, "p", f"attendee{n}@example.org", f"Attendee {n}", positions,
-                           rng=rng)  # fmt: skip
+                           texts=texts)  # fmt: skip
             self.now += timedelta(microseconds=1)
 
     def secrets(self, code: str) -> list[str]:
@@ -308,6 +315,7 @@ class FakePretix:
 
     def touch(self, order: FakeOrder) -> None:
         order.last_modified = self.now
+        self._version += 1
 
     def cancel_order(self, code: str, refund: bool = False) -> None:
         order = self.orders[code]
@@ -410,37 +418,46 @@ class FakePretix:
             return refused
         generated = iso(self.now)
         q = request.query
+        if "modified_since" in q and _moment(q["modified_since"]) is None:
+            return web.json_response({"modified_since": ["Enter a valid date/time."]}, status=400)
+        asked = (self._version, self.ignores_email,
+                 tuple(sorted((k, v) for k, v in q.items() if k != "page")))  # fmt: skip
+        if self._filtered is None or self._filtered[0] != asked:
+            self._filtered = (asked, self._chosen(q))
+        chosen = self._filtered[1]
+        excluded = set(q.getall("exclude", []))
+        with_canceled = q.get("include_canceled_positions") == "true"
+        return self._paged(request, chosen, lambda o: o.resource(excluded, with_canceled),
+                           {"X-Page-Generated": generated})  # fmt: skip
+
+    def _chosen(self, q: Mapping[str, str]) -> list[FakeOrder]:
+        """The orders a query's filters leave, in its ordering (the pages of one sweep ask
+        the same, and are served from one filtering while nothing changes)."""
         found: Iterable[FakeOrder] = self.ordered
         code = q.get("code")
         if code is not None:
             one = self.orders.get(code.upper())
             found = [one] if one is not None else []
-        filters: list[Callable[[FakeOrder], bool]] = []
-        if "email" in q and not self.ignores_email:
-            filters.append(lambda o: o.email.casefold() == q["email"].casefold())
-        if "status" in q:
-            filters.append(lambda o: o.status == q["status"])
-        if "testmode" in q:
-            filters.append(lambda o: o.testmode == (q["testmode"] == "true"))
-        if "modified_since" in q:
-            since = _moment(q["modified_since"])
-            if since is None:
-                return web.json_response({"modified_since": ["Enter a valid date/time."]},
-                                         status=400)  # fmt: skip
-            filters.append(lambda o: o.last_modified >= since)
-        chosen = [o for o in found if all(f(o) for f in filters)]
+        email = q.get("email") if not self.ignores_email else None
+        folded = email.casefold() if email is not None else None
+        status, testmode = q.get("status"), q.get("testmode")
+        since = _moment(q["modified_since"]) if "modified_since" in q else None
+        chosen = [
+            o for o in found
+            if (folded is None or o.email.casefold() == folded)
+            and (status is None or o.status == status)
+            and (testmode is None or o.testmode == (testmode == "true"))
+            and (since is None or o.last_modified >= since)
+        ]  # fmt: skip
         ordering = q.get("ordering", "datetime")
         keys: dict[str, Callable[[FakeOrder], Any]] = {
             "datetime": lambda o: o.created, "code": lambda o: o.code,
             "last_modified": lambda o: o.last_modified, "status": lambda o: o.status,
         }  # fmt: skip
         key = keys.get(ordering.removeprefix("-"))
-        if key is not None and ordering not in ("datetime",):
+        if key is not None and ordering != "datetime":  # `ordered` is by creation already
             chosen.sort(key=key, reverse=ordering.startswith("-"))
-        excluded = set(q.getall("exclude", []))
-        with_canceled = q.get("include_canceled_positions") == "true"
-        return self._paged(request, chosen, lambda o: o.resource(excluded, with_canceled),
-                           {"X-Page-Generated": generated})  # fmt: skip
+        return chosen
 
     async def _order(self, request: web.Request) -> web.StreamResponse:
         refused = await self._gate(request)
@@ -484,8 +501,19 @@ class FakePretix:
         return self._paged(request, items, dict)
 
 
-def _text(rng: random.Random, alphabet: str, length: int) -> str:
-    return "".join(rng.choices(alphabet, k=length))
+class _Hashed:
+    """Texts cut from hashes of a counter: hexadecimal letters and digits, in capitals for
+    pretix's pseudonymization ids' alphabet, small otherwise; distinct, and fast."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.n = 0
+
+    def __call__(self, alphabet: str, length: int) -> str:
+        self.n += 1
+        digest = hashlib.blake2b(f"{self.seed}:{self.n}".encode(), digest_size=16)
+        text = digest.hexdigest()[:length]
+        return text.upper() if alphabet == PSEUDO_CHARS else text
 
 
 def _code(n: int) -> str:
