@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.clock import FixedClock
@@ -15,7 +15,7 @@ from bot.delivery.scheduler import Scheduler
 from bot.kinds import DeliveryKind, DeliveryState, RegistrationState
 from bot.render.cards import Card
 from bot.service import ProgramService
-from bot.service.refunds import RefundCheck
+from bot.service.refunds import OVERLAP, RefundCheck
 from bot.service.ticket_results import Granted
 from bot.store.state import StateStore
 from bot.tickets.client import PretixClient
@@ -105,7 +105,7 @@ async def test_the_check_is_incremental_and_asks_nothing_while_nobody_registered
         # From just before the first registration: the orders made before are not read.
         assert (first.pages, first.orders) == (1, 0)
         since = dict(rig.fake.requests[-1].query)["modified_since"]
-        assert since == "2025-03-02T09:00:00Z"
+        assert since == "2025-03-02T08:50:00Z"  # an hour before, and the overlap
         progress = await rig.state.tickets.refund_progress(CONFERENCE)
         assert progress is not None and progress.since.startswith("2025-06-")
         rig.fake.now += timedelta(minutes=5)
@@ -113,10 +113,34 @@ async def test_the_check_is_incremental_and_asks_nothing_while_nobody_registered
         rig.fake.now += timedelta(minutes=1)
         second = await check(rig).run(NOW)
         assert second.orders == 1
-        # pretix's own X-Page-Generated, sent back as it came.
-        assert dict(rig.fake.requests[-1].query)["modified_since"] == progress.since
-        rig.fake.now += timedelta(minutes=5)
+        # pretix's own X-Page-Generated, sent back (OVERLAP before it).
+        asked = datetime.fromisoformat(dict(rig.fake.requests[-1].query)["modified_since"])
+        assert asked == datetime.fromisoformat(progress.since) - OVERLAP
+        rig.fake.now += OVERLAP
+        assert (await check(rig).run(NOW)).orders == 1  # within the overlap: read again
         assert (await check(rig).run(NOW)).orders == 0
+
+
+async def test_a_ticket_registered_as_a_sweep_read_its_cancellation_is_caught_next(
+    tmp_path: Path,
+):
+    """The lookup said paid; the order was cancelled; a sweep read it before the
+    registration was kept (so marked nothing): the next sweep reads it again."""
+    async with ticket_rig(tmp_path) as rig:
+        fake, s = rig.fake, rig.seeded
+        await rig.service.register(CONFERENCE, GUILD, BOB, s.speaker, "speaker@example.org", NOW)
+        fake.now = fake.now.replace(month=6)
+        await check(rig).run(NOW)
+        fake.now += timedelta(minutes=1)
+        fake.cancel_order(s.paid)
+        fake.now += timedelta(minutes=1)
+        assert (await check(rig).run(NOW)).marked == ()
+        hashes = [await rig.service.hasher(CONFERENCE, p.pseudonymization_id)
+                  for p in fake.orders[s.paid].positions]  # fmt: skip
+        await rig.state.tickets.claim(CONFERENCE, GUILD, ADA, [(h, [ATTENDEE]) for h in hashes],
+                                      int(NOW.timestamp()))  # fmt: skip
+        fake.now += timedelta(minutes=1)
+        assert [r.member_id for r in (await check(rig).run(NOW)).marked] == [ADA, ADA]
 
 
 async def test_a_long_sweep_goes_on_from_its_next_page_and_marks_nothing_twice(tmp_path: Path):

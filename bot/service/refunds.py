@@ -4,8 +4,9 @@ removed (the removal itself is a delivery: bot.delivery.kinds.refund, exactly on
 
 Incremental: each sweep asks for the orders modified since the moment the previous sweep
 began, as pretix reported it (X-Page-Generated, which its documentation says to send back
-as `modified_since`), oldest order first (by creation: a later change cannot move an order
-to a page already read, it can only repeat one, which changes nothing). Paged and bounded:
+as `modified_since`; OVERLAP before it, see there), oldest order first (by creation: a
+later change cannot move an order to a page already read, it can only repeat one, which
+changes nothing). Paged and bounded:
 at most `max_pages` pages a check; each page's marks are kept with the check's progress in
 one write, so a check stopped anywhere (a restart, a pretix failure, the page bound) goes
 on from the next page and marks nothing twice.
@@ -32,6 +33,11 @@ MAX_PAGES = 200  # a check reads at most 10,000 changed orders; the next goes on
 # Before the oldest registration (the first check's modified_since), and before the bot's
 # own clock when pretix does not say when it began answering: clocks are not one.
 SLACK = timedelta(hours=1)
+# Each sweep reads again what changed shortly before the previous one began: a ticket
+# looked up just before it was cancelled, but registered only after the sweep read the
+# cancellation, is then seen cancelled once its registration is kept (orders read twice
+# change nothing).
+OVERLAP = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +57,15 @@ class RefundReport:
 def moment(at: datetime) -> str:
     """An ISO 8601 moment in UTC, as pretix takes it for modified_since."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _earlier(since: str) -> str:
+    """A sweep's modified_since, OVERLAP before the moment kept (which is pretix's own,
+    checked when it came: bot.tickets.parse.moment)."""
+    try:
+        return moment(datetime.fromisoformat(since.replace("Z", "+00:00")) - OVERLAP)
+    except ValueError:
+        return since
 
 
 class RefundCheck:
@@ -95,7 +110,8 @@ class RefundCheck:
 
         error = None
         try:
-            await self.source.changed_orders(since, progress.next_page, self.max_pages, each)
+            await self.source.changed_orders(_earlier(since), progress.next_page,
+                                             self.max_pages, each)  # fmt: skip
         except PretixError as exc:
             error = exc
             log.warning("refund check of %s stopped: %s", conference, exc.sentence)
