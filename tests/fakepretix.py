@@ -7,7 +7,7 @@ products with variations (`items/`); token authentication (`Authorization: Token
 401 without a valid token, 403 for a token of another event, as pretix answers), pages of
 50 with `next` links, X-Page-Generated on the orders list. It holds orders of several
 positions, variations, a refunded, a cancelled and an unpaid order (`seed`), and tens of
-thousands more generated in well under a second (`generate`).
+thousands more generated in about a second (`generate`).
 
 Faults are queued and each taken by the next request (`fail`): 429 with Retry-After, 5xx,
 a hang (the client's timeout), garbage of several kinds, a redirect, a `next` link to

@@ -3,6 +3,7 @@ state database; one or two pretix requests a registration; the attempt limits.""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -141,11 +142,16 @@ async def test_a_conference_without_pretix_is_not_configured(rig: Rig):
     [(Fault.SERVER_ERROR, Failure.DOWN), (Fault.RATE_LIMITED, Failure.BUSY),
      (Fault.NOT_JSON, Failure.GARBAGE), (Fault.UNAUTHORIZED, Failure.REFUSED)],
 )  # fmt: skip
-async def test_pretix_failing_grants_nothing_half(rig: Rig, fault: Fault, failure: Failure):
+async def test_pretix_failing_grants_nothing_half(
+    rig: Rig, fault: Fault, failure: Failure, caplog: pytest.LogCaptureFixture
+):
     rig.fake.fail(fault)
-    result = await register(rig, ADA, rig.seeded.paid, rig.seeded.email)
+    with caplog.at_level(logging.DEBUG):
+        result = await register(rig, ADA, rig.seeded.paid, rig.seeded.email)
     assert isinstance(result, Unavailable) and result.failure is failure
-    assert rig.fake.token not in result.detail and rig.seeded.email not in result.detail
+    assert result.detail in caplog.text  # the operator's sentence, logged
+    for private in (rig.fake.token, rig.seeded.email, rig.seeded.paid):
+        assert private not in result.detail and private not in caplog.text
     assert "nothing was registered" in register_text(result)
     if fault is Fault.RATE_LIMITED:
         assert result.retry_after == 30 and "30 s" in register_text(result)
