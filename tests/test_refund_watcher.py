@@ -15,6 +15,7 @@ from bot.live.conference import Served, Serving
 from bot.live.tickets import TicketDesk
 from bot.service.ticket_results import Granted
 from bot.settings import Settings
+from bot.store.coordination import SoleCoordinator
 from bot.store.state import StateStore
 from tests.fakepretix import FakePretix, Fault
 from tests.reminder_helpers import RecordingSender
@@ -90,7 +91,19 @@ async def test_failures_back_off_and_a_429_is_waited_out(tmp_path: Path):
         await desk.close()
 
 
+class Toggled(SoleCoordinator):
+    """Leads while `leading` says so: the other processes of a cluster, in one."""
+
+    def __init__(self) -> None:
+        self.leading = True
+
+    async def try_lead(self, conference: str) -> bool:
+        return self.leading
+
+
 async def test_a_conference_whose_source_names_an_event_is_served_tickets(tmp_path: Path):
+    """Registrations wherever it is served; its refunds watched only where it is led,
+    handed over when the lead is lost or taken; none of it after it stops."""
     async with FakePretix() as fake, await StateStore.open(tmp_path / "s.db") as state:
         env = {"CONFBOT_DB": str(tmp_path / "p.db"), "CONFBOT_PRETIX_EVENT_URL": fake.url,
                "CONFBOT_PRETIX_TOKEN": fake.token}  # fmt: skip
@@ -98,16 +111,24 @@ async def test_a_conference_whose_source_names_an_event_is_served_tickets(tmp_pa
         view = bot_settings.for_source(bot_settings.sources[0])
         loaded = await load_service(view)
         desk = TicketDesk(state, bot_settings, FixedClock(NOW))
+        coordinator = Toggled()
 
         async def follow_up(served: Served, changes: object) -> None:
             return None
 
         serving = Serving(state, FixedClock(NOW), RecordingSender(), Pacer(), bot_settings,
-                          follow_up, "test", tickets=desk)  # fmt: skip
+                          follow_up, "test", coordinator=coordinator, tickets=desk)  # fmt: skip
         served = Served(loaded.service, view, serving, loaded.report)
+        await served.open()
         await served.start()
         try:
             assert desk.service.configured(served.key) and served.key in desk.watchers
+            coordinator.leading = False
+            assert not await served.lead()
+            assert desk.service.configured(served.key) and desk.watchers == {}
+            coordinator.leading = True
+            assert await served.lead()
+            assert served.key in desk.watchers
         finally:
             await served.stop()
         assert not desk.service.configured(served.key) and desk.watchers == {}
