@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.delivery.kind import RolesRemoved
 from bot.render.cards import GREY, Card
 from bot.render.markdown import escape
 from bot.service.attempts import LimitScope, RateLimited
@@ -92,14 +91,14 @@ def log_line(member_id: int, role_names: Sequence[str]) -> str:
     return f"<@{member_id}> registered a ticket: {roles}"
 
 
-def refund_card(conference: str, removed: RolesRemoved) -> Card:
-    """The DM after a refund or cancellation took a member's roles."""
-    roles = ", ".join(escape(n) for n in removed.roles)
+def refund_card(conference: str, server: str, role_names: Sequence[str]) -> Card:
+    """The DM after a refund or cancellation took a member's roles in a server."""
+    roles = ", ".join(escape(n) for n in role_names)
     return Card(
         title="Your ticket was cancelled",
         description=(
             f"Your ticket for {escape(conference)} was cancelled or refunded in the ticket"
-            f" shop, so these roles were removed in {escape(removed.server)}: {roles}. If"
+            f" shop, so these roles were removed in {escape(server)}: {roles}. If"
             " this is a mistake, ask an organiser there."
         ),
         colour=GREY,

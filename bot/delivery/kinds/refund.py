@@ -65,7 +65,8 @@ class RefundKind(DirectKind):
                 raise TargetGone("this bot's sender cannot remove roles")
             removed = await sender.remove_roles(guild_id, member_id, roles, REASON)
             if removed.roles:
-                await sender.send_dm(member_id, ticket_text.refund_card(conference, removed))
+                card = ticket_text.refund_card(conference, removed.server, removed.roles)
+                await sender.send_dm(member_id, card)
 
         return send
 
