@@ -122,7 +122,10 @@ def guild(
     channels: list[dict[str, Any]],
     bot_member: dict[str, Any],
     everyone_permissions: int = EVERYONE_PERMISSIONS,
+    roles: list[dict[str, Any]] | None = None,
+    owner_id: int = 1,
 ) -> dict[str, Any]:
+    """`roles`: the server's roles besides @everyone (whose id is the server's)."""
     everyone = {
         "id": str(guild_id),
         "name": "@everyone",
@@ -138,8 +141,8 @@ def guild(
         "id": str(guild_id),
         "name": "OSDI '24 attendees",
         "icon": None,
-        "owner_id": "1",
-        "roles": [everyone],
+        "owner_id": str(owner_id),
+        "roles": [everyone, *(roles or [])],
         "channels": channels,
         "members": [bot_member],
         "emojis": [],

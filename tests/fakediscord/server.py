@@ -25,6 +25,7 @@ from urllib.parse import unquote
 from aiohttp import BodyPartReader, WSMsgType, web
 
 from tests.fakediscord import payloads, rules
+from tests.fakediscord.guilds import FakeRole, GuildRoles
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,15 @@ class FakeDiscord:
         self.owner = payloads.user(payloads.snowflake(), "organiser")
         self.team: list[tuple[dict[str, Any], str]] | None = None
         self.attendee = payloads.user(payloads.snowflake(), "attendee")
+        # Each server's roles and members (the owner, the attendee and the bot belong to
+        # both; anyone who uses a command there joins): see guilds.GuildRoles. The bot
+        # holds no role until a test gives it one, so @everyone's permissions are its own.
+        self._servers = (GuildRoles(self.guild_id), GuildRoles(self.second_guild_id))
+        for roles in self._servers:
+            for person in (self.owner, self.attendee, self.bot_user):
+                roles.members[int(person["id"])] = set()
+        # Every user the fake knows, by id (for member objects it is asked for).
+        self.people = {int(u["id"]): u for u in (self.owner, self.attendee, self.bot_user)}
         self.protocol_errors: list[str] = []
         self.requests: list[tuple[str, str]] = []
         # When each request arrived (time.monotonic), beside `requests`: benchmarks count
@@ -325,6 +335,12 @@ class FakeDiscord:
                 return self._edit_event
             case ("DELETE", ["guilds", _, "scheduled-events", _]):
                 return self._delete_event
+            case ("GET", ["guilds", _, "roles"]):
+                return self._get_roles
+            case ("GET", ["guilds", _, "members", _]):
+                return self._get_member
+            case ("PUT" | "DELETE", ["guilds", _, "members", _, "roles", _]):
+                return self._change_member_role
         return None
 
     def rate_limit_next(
@@ -761,7 +777,7 @@ class FakeDiscord:
         body = await request.json()
         recipient = int(body["recipient_id"])
         channel_id = self.dm_channels.setdefault(recipient, payloads.snowflake())
-        user = self.owner if int(self.owner["id"]) == recipient else self.attendee
+        user = self.people.get(recipient, self.attendee)
         return self._json(payloads.dm_channel(channel_id, user))
 
     # -- guild scheduled events -----------------------------------------------------------
@@ -845,6 +861,156 @@ class FakeDiscord:
         self.event_calls.append(("delete", int(p[3])))
         return web.Response(status=204)
 
+    # -- roles and members ----------------------------------------------------------------
+
+    @property
+    def guild_roles(self) -> dict[int, GuildRoles]:
+        """Each server's roles, by its id as it is now (a test may give a server another
+        id, to put it on another shard)."""
+        first, second = self._servers
+        first.guild_id, second.guild_id = self.guild_id, self.second_guild_id
+        return {self.guild_id: first, self.second_guild_id: second}
+
+    def roles(self, second: bool = False) -> GuildRoles:
+        """The first (or second) server's roles and members."""
+        return self.guild_roles[self.second_guild_id if second else self.guild_id]
+
+    def member_roles(self, user_id: int, second: bool = False) -> set[int]:
+        return set(self.roles(second).roles_of(user_id))
+
+    def new_member(self, name: str, second: bool = False) -> dict[str, Any]:
+        """Someone who joins the server (with no role), as a user payload."""
+        user = payloads.user(payloads.snowflake(), name)
+        self.roles(second).members[int(user["id"])] = set()
+        self.people[int(user["id"])] = user
+        return user
+
+    def leave(self, user_id: int, second: bool = False) -> None:
+        """A member leaves the server: Discord then answers 10007 Unknown Member for them
+        (the bot hears no GUILD_MEMBER_REMOVE: that needs the privileged members intent)."""
+        self.roles(second).members.pop(user_id, None)
+
+    async def create_role(
+        self, name: str, *, position: int = 1, permissions: int = 0, managed: bool = False,
+        second: bool = False,
+    ) -> int:  # fmt: skip
+        """An organiser creates a role at `position` (Discord's default: 1, just above
+        @everyone), moving up those at or above it; the bot hears GUILD_ROLE_CREATE and a
+        GUILD_ROLE_UPDATE for each role moved."""
+        roles = self.roles(second)
+        role = FakeRole(payloads.snowflake(), name, position, permissions, managed)
+        moved = roles.add(role)
+        guild = str(roles.guild_id)
+        await self._tell("GUILD_ROLE_CREATE", {"guild_id": guild, "role": role.payload()},
+                         roles.guild_id)  # fmt: skip
+        for other in moved:
+            await self._tell("GUILD_ROLE_UPDATE", {"guild_id": guild, "role": other.payload()},
+                             roles.guild_id)  # fmt: skip
+        return role.id
+
+    async def edit_role(
+        self, role_id: int, *, position: int | None = None, permissions: int | None = None,
+        second: bool = False,
+    ) -> None:  # fmt: skip
+        """An organiser moves a role (swapping with the one at `position`, if any) or
+        changes its permissions; the bot hears GUILD_ROLE_UPDATE for each role changed."""
+        roles = self.roles(second)
+        role = roles.roles[role_id]
+        changed = [role]
+        if position is not None:
+            changed += [r for r in roles.roles.values() if r.position == position and r is not role]
+            for other in changed[1:]:
+                other.position = role.position
+            role.position = position
+        if permissions is not None:
+            role.permissions = permissions
+        for one in changed:
+            await self._tell("GUILD_ROLE_UPDATE",
+                             {"guild_id": str(roles.guild_id), "role": one.payload()},
+                             roles.guild_id)  # fmt: skip
+
+    async def give_role(self, user_id: int, role_id: int, second: bool = False) -> None:
+        """An organiser gives a role by hand (no rule applies to them here)."""
+        await self._set_roles(user_id, self.member_roles(user_id, second) | {role_id}, second)
+
+    async def take_role(self, user_id: int, role_id: int, second: bool = False) -> None:
+        await self._set_roles(user_id, self.member_roles(user_id, second) - {role_id}, second)
+
+    async def bot_role(
+        self, permissions: int, position: int = 1, second: bool = False, name: str = "confbot"
+    ) -> int:
+        """The role Discord makes for a bot invited with permissions (managed, named
+        after it), at `position`, given to the bot."""
+        role_id = await self.create_role(name, position=position, permissions=permissions,
+                                         managed=True, second=second)  # fmt: skip
+        await self.give_role(self.application_id, role_id, second)
+        return role_id
+
+    async def _tell(self, name: str, data: dict[str, Any], guild_id: int) -> None:
+        """An event about a server's roles, to the bot if it is connected there (before
+        it is, GUILD_CREATE will carry the roles as they are then)."""
+        if self.holding(guild_id) is not None:
+            await self._dispatch(name, data, guild_id)
+
+    async def _set_roles(self, user_id: int, held: set[int], second: bool) -> None:
+        roles = self.roles(second)
+        roles.members[user_id] = held
+        if user_id == self.application_id:  # sent for the bot's own member whatever its intents
+            member = payloads.member(self.bot_user, 0)
+            member |= {"guild_id": str(roles.guild_id), "roles": [str(r) for r in sorted(held)]}
+            await self._tell("GUILD_MEMBER_UPDATE", member, roles.guild_id)
+
+    def member_payload(
+        self, user: dict[str, Any], permissions: int, guild_id: int
+    ) -> dict[str, Any]:
+        """A member as Discord sends it, with the roles they hold there."""
+        member = payloads.member(user, permissions)
+        roles = self.guild_roles.get(guild_id)
+        if roles is not None:
+            held = roles.members.setdefault(int(user["id"]), set())  # using a command: a member
+            self.people.setdefault(int(user["id"]), user)
+            member["roles"] = [str(r) for r in sorted(held)]
+        return member
+
+    def _guild_of(self, p: list[str]) -> GuildRoles | None:
+        return self.guild_roles.get(int(p[1]))
+
+    async def _get_roles(self, request: web.Request, p: list[str]) -> web.Response:
+        roles = self._guild_of(p)
+        if roles is None:
+            return self._discord_error(404, 10004, "Unknown Guild")
+        return self._json(roles.payloads(self.everyone_permissions))
+
+    async def _get_member(self, request: web.Request, p: list[str]) -> web.Response:
+        roles = self._guild_of(p)
+        if roles is None:
+            return self._discord_error(404, 10004, "Unknown Guild")
+        user_id = int(p[3])
+        if user_id not in roles.members:
+            return self._discord_error(404, 10007, "Unknown Member")
+        user = self.people.get(user_id) or payloads.user(user_id, f"member-{user_id}")
+        member = payloads.member(user, 0)
+        member.pop("permissions")  # only interactions carry a member's permissions
+        member["roles"] = [str(r) for r in roles.roles_of(user_id)]
+        return self._json(member)
+
+    async def _change_member_role(self, request: web.Request, p: list[str]) -> web.StreamResponse:
+        """Add or remove a member's role, refused as Discord refuses it (guilds.py)."""
+        roles = self._guild_of(p)
+        if roles is None:
+            return self._discord_error(404, 10004, "Unknown Guild")
+        user_id, role_id = int(p[3]), int(p[5])
+        if role_id == roles.guild_id:
+            self.error(f"{request.method} of @everyone on member {user_id}")
+            return self._discord_error(404, 10011, "Unknown Role")
+        refused = roles.refusal(self.application_id, user_id, role_id, self.everyone_permissions)
+        if refused is not None:
+            return self._discord_error(*refused)
+        roles.change(request.method, user_id, role_id)
+        if user_id == self.application_id:
+            await self._set_roles(user_id, roles.members[user_id], roles.guild_id != self.guild_id)
+        return web.Response(status=204)
+
     # -- gateway ------------------------------------------------------------------------
 
     @property
@@ -862,7 +1028,12 @@ class FakeDiscord:
             ]
         else:
             channels = [payloads.text_channel(self.second_channel_id, self.second_guild_id)]
-        return payloads.guild(guild_id, channels, bot_member, self.everyone_permissions)
+        # Its roles, its owner, and the bot's member with the roles it holds there.
+        roles = self.guild_roles[guild_id]
+        bot_member["roles"] = [str(r) for r in roles.roles_of(self.application_id)]
+        return payloads.guild(guild_id, channels, bot_member, self.everyone_permissions,
+                              roles.payloads(self.everyone_permissions)[1:],
+                              roles.owner_id)  # fmt: skip
 
     def holding(self, guild_id: int | None) -> GatewaySession | None:
         """The session a server's events go to (None for a DM: shard 0's), the latest
@@ -1100,14 +1271,14 @@ class FakeDiscord:
             payload["channel"] = self.threads[in_thread]
             payload["guild_id"] = str(self.guild_id)
             payload["guild_locale"] = "en-US"
-            payload["member"] = payloads.member(user, permissions)
+            payload["member"] = self.member_payload(user, permissions, self.guild_id)
         else:
             channel_id = self.second_channel_id if second else self.channel_id
             payload["channel_id"] = str(channel_id)
             payload["channel"] = payloads.text_channel(channel_id, guild_id)
             payload["guild_id"] = str(guild_id)
             payload["guild_locale"] = "en-US"
-            payload["member"] = payloads.member(user, permissions)
+            payload["member"] = self.member_payload(user, permissions, guild_id)
         return payload
 
     async def send_command(
