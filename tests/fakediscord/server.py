@@ -1208,7 +1208,7 @@ class FakeDiscord:
             if option.get("choices") and name != focused:
                 allowed = [c["value"] for c in option["choices"]]
                 assert value in allowed, f"{value!r} is not a choice of {name!r}: {allowed}"
-            if option["type"] == 7:  # a channel: Discord sends its id and the resolved channel
+            if option["type"] in (6, 7, 8):  # a user, channel or role: its id, and resolved
                 value = str(value)
             entry: dict[str, Any] = {"name": name, "type": option["type"], "value": value}
             if name == focused:
@@ -1307,10 +1307,38 @@ class FakeDiscord:
                     "permissions": "52224",
                 }
             data["resolved"] = {"channels": resolved}
+        self._resolve_roles_and_users(data, flat, second)
         payload = self._base(2, data, user, dm, permissions, in_thread, installed_by_user,
                              elsewhere, second)  # fmt: skip
         self._check_offered(self.command(data["name"]), payload)
         return await self._deliver(payload)
+
+    def _resolve_roles_and_users(
+        self, data: dict[str, Any], flat: list[dict[str, Any]], second: bool
+    ) -> None:
+        """Roles and users given as options, resolved as Discord sends them: the role,
+        and the user with their member (without `user`) if they are in the server. Only
+        what exists can be picked in Discord's client."""
+        roles = self.roles(second)
+        picked_roles = [o["value"] for o in flat if o["type"] == 8]
+        picked_users = [o["value"] for o in flat if o["type"] == 6]
+        resolved = data.setdefault("resolved", {})
+        everyone = {str(roles.guild_id): roles.everyone(self.everyone_permissions)}
+        known = everyone | {str(r.id): r.payload() for r in roles.roles.values()}
+        for role_id in picked_roles:
+            assert role_id in known, f"no role {role_id} in the server to pick"
+            resolved.setdefault("roles", {})[role_id] = known[role_id]
+        for user_id in picked_users:
+            person = self.people.get(int(user_id))
+            assert person is not None, f"no user {user_id} Discord could offer"
+            resolved.setdefault("users", {})[user_id] = person
+            if int(user_id) in roles.members:
+                member = payloads.member(person, 0)
+                del member["user"]
+                member["roles"] = [str(r) for r in roles.roles_of(int(user_id))]
+                resolved.setdefault("members", {})[user_id] = member
+        if not resolved:
+            del data["resolved"]
 
     @staticmethod
     def _check_offered(command: dict[str, Any], payload: dict[str, Any]) -> None:
