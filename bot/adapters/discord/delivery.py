@@ -28,11 +28,13 @@ import discord
 
 from bot.adapters.discord.embeds import NO_MENTIONS, to_embed
 from bot.adapters.discord.qa_widgets import AskButton
+from bot.adapters.discord.roles import RolesRefused, take
 from bot.adapters.discord.views import links_view
-from bot.delivery.kind import TargetGone, TryLater, Unreachable
+from bot.delivery.kind import RolesRemoved, TargetGone, TryLater, Unreachable
 from bot.delivery.pacer import Pacer
 from bot.render.cards import Card
 from bot.render.limits import FORUM_TAGS_MAX
+from bot.render.roles import RoleTrouble
 
 # Seconds discord.py may sleep on one route's 429 before giving the delivery back to the
 # scheduler instead (its max_ratelimit_timeout; 30 is the smallest it accepts).
@@ -111,6 +113,23 @@ def _outcome(exc: discord.HTTPException, deleted: str, forbidden: str) -> Except
     if isinstance(exc, discord.Forbidden):
         return TargetGone(forbidden)
     return _later(exc)
+
+
+def _removal_failure(refused: RolesRefused) -> Exception:
+    """A refused removal as the scheduler takes it: the bot may not (Manage Roles,
+    the hierarchy, a managed role) is for good; the member gone is unreachable; Discord
+    failing is worth another try, after a 429's retry_after."""
+    trouble = refused.refusal.trouble
+    if trouble is RoleTrouble.MEMBER_LEFT:
+        return Unreachable("the member left the server")
+    if trouble is RoleTrouble.FAILED:
+        cause = refused.__cause__
+        if isinstance(cause, discord.RateLimited):
+            return TryLater(f"rate limited for {cause.retry_after:.0f} s", cause.retry_after)
+        if isinstance(cause, discord.HTTPException):
+            return _later(cause)
+        return TryLater(f"Discord failed: {cause!r}")
+    return TargetGone(f"may not remove roles {list(refused.refusal.role_ids)}: {trouble}")
 
 
 class DiscordSender:
@@ -212,6 +231,25 @@ class DiscordSender:
             return  # deleted by hand: nothing left to reopen
         except discord.HTTPException as exc:
             raise _later(exc) from exc
+
+    async def remove_roles(
+        self, guild_id: int, member_id: int, role_ids: Sequence[int], reason: str
+    ) -> RolesRemoved:
+        """Take from the member those of the roles they hold (a refunded ticket's); see
+        bot.delivery.kind.RoleSender for what each failure becomes."""
+        guild = self.client.get_guild(guild_id)
+        if guild is None:
+            if not self.client.is_ready():  # the scheduler starts before the gateway
+                raise TryLater("not connected to Discord yet")
+            raise TargetGone(f"the bot is no longer in server {guild_id}")
+        try:
+            taken = await take(guild, member_id, role_ids, reason)
+        except RolesRefused as refused:
+            raise _removal_failure(refused) from refused
+        if taken.left:
+            raise Unreachable("the member left the server")
+        names = tuple(role.name for r in taken.taken if (role := guild.get_role(r)) is not None)
+        return RolesRemoved(guild.name, names)
 
     async def _thread(self, thread_id: int) -> discord.Thread:
         found = self.client.get_channel(thread_id)
