@@ -31,7 +31,7 @@ COMMANDS = frozenset(
     (
         "next now paper author session track schedule search about"
         " remind agenda forget announce status publish-events stream qa ask questions changes"
-        " program conference"
+        " program conference register tickets"
     ).split()
 )
 

@@ -77,6 +77,8 @@ SERVER_ONLY_COMMANDS = {
     "ask",
     "questions",
     "program",
+    "register",
+    "tickets",
 }
 
 

@@ -33,7 +33,8 @@ async def test_server_only_commands_are_registered_for_servers_only(fake: FakeDi
     """The payload Discord received, not a Python attribute: 0 = server, 1 = bot DM,
     2 = group DM or a DM between other people."""
     contexts = {c["name"]: c.get("contexts") for c in fake.guild_commands[fake.guild_id]}
-    admin = {"announce", "status", "publish-events", "stream", "qa", "ask", "questions", "program"}
+    admin = {"announce", "status", "publish-events", "stream", "qa", "ask", "questions", "program",
+             "register", "tickets"}  # fmt: skip
     for name in admin:
         assert contexts[name] == [0], name
     for name in COMMANDS - admin:

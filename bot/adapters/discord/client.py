@@ -23,6 +23,7 @@ from bot.adapters.discord.qa_cog import QACog
 from bot.adapters.discord.qa_widgets import AskButton
 from bot.adapters.discord.reminders_cog import RemindersCog
 from bot.adapters.discord.streams_cog import StreamsCog
+from bot.adapters.discord.tickets_cog import TicketsCog
 from bot.adapters.discord.tree import ConfTree
 from bot.app import load_service, make_clock, open_coordinator, open_state
 from bot.clock import Clock
@@ -35,8 +36,10 @@ from bot.live.conferences import Conferences, Served
 from bot.live.diff import Change
 from bot.live.holder import ProgramHolder
 from bot.live.sync import ProgramFollower, failure_sentence
+from bot.live.tickets import TicketDesk
 from bot.service import ProgramService
 from bot.service.announcements import AnnouncementsService
+from bot.service.tickets import TicketService
 from bot.settings import Settings
 from bot.store.coordination import Coordinator
 from bot.store.state import StateStore
@@ -108,6 +111,7 @@ class ConfBot(commands.AutoShardedBot):
         self._indexing: asyncio.Task[None] | None = None
         self._index_wait = index_wait
         self.process = process_name()  # its name in the shared state, for its lifetime
+        self._desk: TicketDesk | None = None
 
     async def setup_hook(self) -> None:
         """Open the state, then every conference (rebuilding a program database if
@@ -150,6 +154,7 @@ class ConfBot(commands.AutoShardedBot):
         await self.add_cog(ProgramAdminCog(conferences, self.settings.operator_servers))
         await self.add_cog(ConferenceCog(conferences, self.clock, self.settings,
                                          self.open_conference, conferences.drop))  # fmt: skip
+        await self.add_cog(TicketsCog(conferences, self.clock, self.ticket_desk.service))
         for served in conferences:
             await served.start()
         timing = Timing(self.settings.lead_retry, self.settings.follow_check)
@@ -164,6 +169,20 @@ class ConfBot(commands.AutoShardedBot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to guild %s", len(synced), self.settings.guild_id)
+
+    @property
+    def ticket_desk(self) -> TicketDesk:
+        """The bot's tickets (one desk for every conference: those whose source names a
+        pretix event take registrations and watch refunds once started); made with the
+        clock, which the first conference sets."""
+        if self._desk is None:
+            assert self.state is not None
+            self._desk = TicketDesk(self.state, self.settings, self.clock)
+        return self._desk
+
+    @property
+    def tickets(self) -> TicketService:
+        return self.ticket_desk.service
 
     async def open_conference(
         self, view: Settings, added_by: int | None = None, kept_key: str | None = None
@@ -182,7 +201,7 @@ class ConfBot(commands.AutoShardedBot):
         assert self.state is not None and self.coordinator is not None
         serving = Serving(self.state, self.clock, self._sender, self.pacer, self.settings,
                           self._follow_up, self.process, self.settings.shard_slice,
-                          self.coordinator)  # fmt: skip
+                          self.coordinator, self.ticket_desk)  # fmt: skip
         served = await self.conferences.open(loaded.service, loaded.report, view, serving,
                                              added_by, kept_key)  # fmt: skip
         if self._started:

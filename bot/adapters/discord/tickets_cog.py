@@ -1,0 +1,311 @@
+"""Ticket roles: attendees prove a pretix ticket with /register and get the roles its
+products give; organisers map products to roles and watch it with /tickets.
+
+What is looked up and kept is the ticket service's (bot.service.tickets); here are the
+Discord sides: the form, the roles given all or none (bot.adapters.discord.roles), the
+answers, always private, and the log channel's line, which names the member and the roles
+and nothing of the order. Organisers' commands need Manage Server and Manage Roles (the
+role hierarchy is theirs to change), shown only to them and checked again when run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.adapters.discord.conference_option import (
+    CONFERENCE_HELP,
+    ConferenceArg,
+    picked,
+    picked_for_autocomplete,
+)
+from bot.adapters.discord.embeds import NO_MENTIONS
+from bot.adapters.discord.replies import send_text
+from bot.adapters.discord.roles import RolesRefused, give, refusal_for, roles_of, take
+from bot.adapters.discord.tree import SERVER_INSTALL, SERVER_ONLY, ConfModal, server_only
+from bot.clock import Clock
+from bot.live.conferences import Conferences
+from bot.render import ticket_organisers as said
+from bot.render import tickets as ticket_text
+from bot.render.cards import choice_name
+from bot.render.limits import CHOICE_VALUE_MAX, CHOICES_MAX
+from bot.render.roles import Audience, RoleRefusal, RoleTrouble, refusal_sentence
+from bot.service import QueryError
+from bot.service.ticket_input import EMAIL_MAX, FIELD_MAX, BadInput
+from bot.service.ticket_results import (
+    Granted,
+    ItemChoice,
+    NoSuchItem,
+    NotConfigured,
+    Unavailable,
+)
+from bot.service.tickets import TicketService
+
+log = logging.getLogger(__name__)
+
+GIVEN = "ticket registered with /register"
+RELEASED = "ticket released by an organiser with /tickets release"
+# Discord waits 3 s for an autocomplete's choices; pretix may take longer (its client
+# waits up to 10 s). The products then come in the background, for the next key pressed.
+AUTOCOMPLETE_WAIT = 2.0
+ORGANISERS = discord.Permissions(manage_guild=True, manage_roles=True)
+
+
+def organiser_guild(interaction: discord.Interaction) -> discord.Guild:
+    """The server of a /tickets command, refused to anyone without Manage Server and
+    Manage Roles (default_permissions hides the commands from others, but a server's
+    admins can show them to anyone)."""
+    guild = interaction.guild
+    if guild is None or interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    perms = interaction.permissions
+    missing = [name for name, ok in (("manage_guild", perms.manage_guild),
+                                     ("manage_roles", perms.manage_roles)) if not ok]  # fmt: skip
+    if missing:
+        raise app_commands.MissingPermissions(missing)
+    return guild
+
+
+def _as_query_error(refused: RolesRefused, audience: Audience) -> QueryError:
+    return QueryError(refusal_sentence(refused.refusal, audience, refused.stuck))
+
+
+class RegisterModal(ConfModal, title="Register your ticket"):
+    """The two fields, as pretix's order confirmation names what goes in them."""
+
+    code: discord.ui.TextInput[RegisterModal] = discord.ui.TextInput(
+        label="Order code",
+        placeholder="ABC12, or the code of your ticket's QR code",
+        max_length=FIELD_MAX,
+    )
+    email: discord.ui.TextInput[RegisterModal] = discord.ui.TextInput(
+        label="E-mail address",
+        placeholder="The order's (not needed with your ticket's code)",
+        max_length=EMAIL_MAX,
+        required=False,
+    )
+
+    def __init__(self, cog: TicketsCog, conference: str) -> None:
+        super().__init__()
+        self.cog = cog
+        self.conference = conference
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self.cog.register_submitted(
+            interaction, self.conference, str(self.code.value), str(self.email.value or "")
+        )
+
+
+class TicketsCog(commands.Cog):
+    def __init__(self, conferences: Conferences, clock: Clock, tickets: TicketService) -> None:
+        self.conferences = conferences
+        self.clock = clock
+        self.tickets = tickets
+        self._fetching: set[asyncio.Task[object]] = set()  # autocompletes gone past 3 s
+
+    # -- attendees -----------------------------------------------------------------------
+
+    @app_commands.command(name="register", description="Get your conference ticket's roles")
+    @app_commands.describe(conference=CONFERENCE_HELP)
+    @server_only
+    async def register(
+        self, interaction: discord.Interaction, conference: ConferenceArg | None = None
+    ) -> None:
+        served = picked(self.conferences, interaction, conference)
+        if not self.tickets.configured(served.key):
+            raise QueryError(ticket_text.NOT_CONFIGURED)
+        await interaction.response.send_modal(RegisterModal(self, served.key))
+
+    async def register_submitted(
+        self, interaction: discord.Interaction, conference: str, code: str, email: str
+    ) -> None:
+        """Look the ticket up, give its roles (all or none), answer privately, report."""
+        member = interaction.user
+        guild = interaction.guild
+        if guild is None or not isinstance(member, discord.Member):
+            raise app_commands.NoPrivateMessage()
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await self.tickets.register(conference, guild.id, member.id, code, email,
+                                             self.clock.now())  # fmt: skip
+        if not isinstance(result, Granted):
+            if isinstance(result, Unavailable):
+                log.warning("registration in server %d: %s", guild.id, result.detail)
+            text = ticket_text.register_text(result)
+            if isinstance(result, BadInput):  # which of the form's two fields to fix
+                text = f"**{ticket_text.field_of(result)}**: {text}"
+            await send_text(interaction, text)
+            return
+        try:
+            given = await give(member, roles_of(guild, result.roles), GIVEN)
+        except RolesRefused as refused:
+            await self.tickets.undo(result)
+            raise _as_query_error(refused, Audience.ATTENDEE) from refused
+        names = _names(guild, given.holds)
+        await send_text(interaction, ticket_text.register_text(result, names))
+        if result.log_channel_id is not None and (result.new or given.given):
+            line = ticket_text.log_line(member.id, _names(guild, given.given))
+            await self._report(guild, result.log_channel_id, line)
+
+    async def _report(self, guild: discord.Guild, channel_id: int, line: str) -> None:
+        """The log channel's line; a channel gone or closed to the bot costs the
+        registration nothing (the organisers see it in /tickets status)."""
+        channel = guild.get_channel(channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            log.warning("the ticket log channel %d of server %d is gone", channel_id, guild.id)
+            return
+        try:
+            await channel.send(line, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.warning("could not report a registration in channel %d: %s", channel_id, exc)
+
+    # -- organisers ----------------------------------------------------------------------
+
+    tickets_group = app_commands.Group(
+        name="tickets",
+        description="Roles for pretix ticket holders",
+        allowed_contexts=SERVER_ONLY,
+        allowed_installs=SERVER_INSTALL,
+        default_permissions=ORGANISERS,
+    )
+
+    @tickets_group.command(name="role", description="Give a role to holders of a product")
+    @app_commands.describe(
+        item="The pretix product (or one variation of it)",
+        role="The role its ticket holders get",
+        remove="Stop giving this role for this product instead (roles given stay)",
+        conference=CONFERENCE_HELP,
+    )
+    async def tickets_role(
+        self, interaction: discord.Interaction,
+        item: app_commands.Range[str, 1, CHOICE_VALUE_MAX], role: discord.Role,
+        remove: bool = False, conference: ConferenceArg | None = None,
+    ) -> None:  # fmt: skip
+        guild = organiser_guild(interaction)
+        served = picked(self.conferences, interaction, conference)
+        if not self.tickets.configured(served.key):
+            raise QueryError(said.NOT_CONFIGURED)
+        role = guild.get_role(role.id) or role  # the server's own, as the gateway keeps it
+        if not remove and (refusal := refusal_for(guild, [role])) is not None:
+            raise QueryError(refusal_sentence(refusal, Audience.ORGANISER))
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        choice = await self._item(served.key, item)
+        if remove:
+            gone = await self.tickets.unmap_role(served.key, guild.id, choice, role.id)
+            await send_text(interaction, said.unmapped_text(choice.label, role.id, gone))
+            return
+        mapped = await self.tickets.map_role(served.key, guild.id, choice, role.id,
+                                             self.clock.now())  # fmt: skip
+        await send_text(interaction, said.mapped_text(mapped))
+
+    async def _item(self, conference: str, typed: str) -> ItemChoice:
+        found = await self.tickets.resolve_item(conference, typed, self.clock.now())
+        if isinstance(found, NoSuchItem):
+            raise QueryError(said.no_such_item_text(found))
+        if isinstance(found, Unavailable):
+            log.warning("products of %s not listed: %s", conference, found.detail)
+            raise QueryError(said.shop_unavailable_text(found))
+        if isinstance(found, NotConfigured):
+            raise QueryError(said.NOT_CONFIGURED)
+        return found
+
+    @tickets_role.autocomplete("item")
+    async def item_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        served = picked_for_autocomplete(self.conferences, interaction)
+        fetch = asyncio.ensure_future(self.tickets.choices(served.key, self.clock.now(), current))
+        try:
+            found = await asyncio.wait_for(asyncio.shield(fetch), AUTOCOMPLETE_WAIT)
+        except TimeoutError:
+            self._fetching.add(fetch)  # kept until done: the next key pressed finds the list
+            fetch.add_done_callback(self._fetching.discard)
+            return []
+        if not isinstance(found, list):
+            return []
+        return [
+            app_commands.Choice(
+                name=choice_name(c.label if c.active else f"{c.label} (not on sale)"),
+                value=c.value,
+            )
+            for c in found
+        ][:CHOICES_MAX]
+
+    @tickets_group.command(name="log", description="Where registrations are reported")
+    @app_commands.describe(channel="The channel (leave out to stop reporting)")
+    async def tickets_log(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
+        guild = organiser_guild(interaction)
+        if channel is not None:
+            _check_can_post(guild, channel)
+        channel_id = channel.id if channel is not None else None
+        await self.tickets.set_log_channel(guild.id, channel_id, self.clock.now())
+        await send_text(interaction, said.log_channel_text(channel_id))
+
+    @tickets_group.command(name="status", description="Which products give which roles, and counts")
+    @app_commands.describe(conference=CONFERENCE_HELP)
+    async def tickets_status(
+        self, interaction: discord.Interaction, conference: ConferenceArg | None = None
+    ) -> None:
+        guild = organiser_guild(interaction)
+        served = picked(self.conferences, interaction, conference)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        status = await self.tickets.status(served.key, guild.id, self.clock.now())
+        role_ids = sorted({line.mapping.role_id for line in status.mappings})
+        await send_text(interaction, said.status_text(status, served.conference.name,
+                                                      _problems(guild, role_ids)))  # fmt: skip
+
+    @tickets_group.command(
+        name="release", description="Free a member's tickets for another account"
+    )
+    @app_commands.describe(member="The member whose tickets another account may register",
+                           conference=CONFERENCE_HELP)  # fmt: skip
+    async def tickets_release(
+        self, interaction: discord.Interaction, member: discord.User,
+        conference: ConferenceArg | None = None,
+    ) -> None:  # fmt: skip
+        guild = organiser_guild(interaction)
+        served = picked(self.conferences, interaction, conference)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        released = await self.tickets.release(served.key, guild.id, member.id)
+        kept = await self.tickets.store.roles_held(guild.id, member.id, besides=0)
+        wanted = [r for r in released.roles if r not in kept]
+        taken: tuple[int, ...] = ()
+        left = False
+        if wanted:
+            try:
+                took = await take(guild, member.id, wanted, RELEASED)
+            except RolesRefused as refused:
+                raise _as_query_error(refused, Audience.ORGANISER) from refused
+            taken, left = took.taken, took.left
+        await send_text(interaction, said.released_text(member.id, released.tickets, taken, left))
+
+
+def _check_can_post(guild: discord.Guild, channel: discord.TextChannel) -> None:
+    """Refuse up front, with the fix, a log channel the bot could not post in."""
+    perms = channel.permissions_for(guild.me)
+    if not (perms.view_channel and perms.send_messages):
+        raise QueryError(f"I can't post in <#{channel.id}>: give me View Channel and Send"
+                         " Messages there, then try again.")  # fmt: skip
+
+
+def _problems(guild: discord.Guild, role_ids: list[int]) -> list[str]:
+    """What would stop the mapped roles being given now, for /tickets status."""
+    gone = [r for r in role_ids if guild.get_role(r) is None]
+    roles = [role for r in role_ids if (role := guild.get_role(r)) is not None]
+    problems = []
+    if gone:
+        gone_refusal = RoleRefusal(RoleTrouble.ROLE_GONE, tuple(gone))
+        problems.append(refusal_sentence(gone_refusal, Audience.ORGANISER))
+    if roles and (refusal := refusal_for(guild, roles)) is not None:
+        problems.append(refusal_sentence(refusal, Audience.ORGANISER))
+    return problems
+
+
+def _names(guild: discord.Guild, role_ids: tuple[int, ...]) -> list[str]:
+    """The roles' names as the server has them (one deleted meanwhile left out)."""
+    return [role.name for r in role_ids if (role := guild.get_role(r)) is not None]

@@ -1,0 +1,111 @@
+"""What /tickets answers organisers: a product now giving a role, where registrations are
+reported, the settings and counts at a glance, a member's tickets released. Roles are
+named by mention and channels by link (Discord shows their names; no one is pinged);
+product labels are pretix's words, escaped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.render.common import count_of
+from bot.render.markdown import escape
+from bot.render.roles import mentions
+from bot.service.ticket_results import Mapped, NoSuchItem, TicketStatus, Unavailable
+from bot.tickets.errors import Failure
+
+STATUS_LINES_MAX = 25  # mappings listed by /tickets status; the rest are counted
+
+NOT_CONFIGURED = (
+    "Ticket roles are not set up for this conference: the bot's operator sets its pretix"
+    " event (CONFBOT_PRETIX_EVENT_URL and CONFBOT_PRETIX_TOKEN)."
+)
+
+
+def mapped_text(mapped: Mapped) -> str:
+    """'🎟️ Tickets for **Conference ticket – Regular** now give @Attendee.'"""
+    label = escape(mapped.choice.label)
+    again = "" if mapped.new else " (it already did)"
+    return (
+        f"🎟️ Tickets for **{label}** now give <@&{mapped.role_id}>{again}. Attendees get it"
+        " with `/register`; those who registered before get it by running `/register` again."
+    )
+
+
+def unmapped_text(label: str, role_id: int, removed: int) -> str:
+    shown = escape(label)
+    if not removed:
+        return f"Tickets for **{shown}** did not give <@&{role_id}>; nothing changed."
+    return (
+        f"🎟️ Tickets for **{shown}** no longer give <@&{role_id}> to those who register from"
+        " now on; members who have it keep it."
+    )
+
+
+def no_such_item_text(missing: NoSuchItem) -> str:
+    return (
+        f"No product of the event is called “{escape(missing.text)}”: pick one from the"
+        " list as you type."
+    )
+
+
+def shop_unavailable_text(unavailable: Unavailable) -> str:
+    """pretix failed while an organiser asked: what to do, never the operator's detail."""
+    if unavailable.failure is Failure.REFUSED:
+        return (
+            "pretix refused the bot's API token (expired, or without read access to the"
+            " event's orders and products): please tell the bot's operator."
+        )
+    return "The ticket shop cannot be reached right now; please try again in a few minutes."
+
+
+def log_channel_text(channel_id: int | None) -> str:
+    if channel_id is None:
+        return "🎟️ Registrations are no longer reported in a channel."
+    return (
+        f"🎟️ Each registration is now reported in <#{channel_id}>: the member and the roles"
+        " given, never the order or anything from it."
+    )
+
+
+def status_text(status: TicketStatus, name: str, problems: Sequence[str]) -> str:
+    """/tickets status: whether the event is set up, each product's role, the log
+    channel, how many registered and how refunds went, and what would stop roles being
+    given (`problems`: the adapter's sentences, from the server's roles as they are)."""
+    if not status.configured and not status.mappings:
+        return NOT_CONFIGURED
+    lines = [f"🎟️ **Ticket roles of {escape(name)}**"]
+    if not status.configured:
+        lines.append(NOT_CONFIGURED)
+    shown = status.mappings[:STATUS_LINES_MAX]
+    for line in shown:
+        lines.append(f"• {escape(line.label)} → <@&{line.mapping.role_id}>")
+    if len(status.mappings) > len(shown):
+        lines.append(f"• and {len(status.mappings) - len(shown)} more")
+    if not status.mappings:
+        lines.append("No product gives a role yet: `/tickets role` sets one.")
+    where = f"<#{status.log_channel_id}>" if status.log_channel_id else "no channel"
+    lines.append(f"Registrations reported in: {where} (`/tickets log` sets it).")
+    counts = status.counts
+    lines.append(
+        f"Registered: {count_of(counts.tickets, 'ticket')} of"
+        f" {count_of(counts.members, 'member')}. Refunds and cancellations: {counts.revoked}"
+        f" done, {counts.revoking} under way, {counts.failed} failed."
+    )
+    lines += [f"⚠️ {problem}" for problem in problems]
+    return "\n".join(lines)
+
+
+def released_text(member_id: int, tickets: int, taken: Sequence[int], left: bool) -> str:
+    """/tickets release: the tickets freed, and the roles taken back."""
+    if not tickets:
+        return f"<@{member_id}> has no ticket registered here; nothing changed."
+    them = "it" if tickets == 1 else "them"
+    text = (
+        f"🎟️ Released {count_of(tickets, 'ticket')} of <@{member_id}>: another account can"
+        f" register {them} now."
+    )
+    if left:
+        return text + " They have left the server, so they hold no role of it."
+    if taken:
+        return text + f" Took back {mentions(taken)}."
+    return text
