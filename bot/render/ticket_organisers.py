@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.render.cards import truncate
 from bot.render.common import count_of
+from bot.render.limits import MESSAGE_MAX
 from bot.render.markdown import escape
 from bot.render.roles import mentions
 from bot.service.ticket_results import Mapped, NoSuchItem, TicketStatus, Unavailable
 from bot.tickets.errors import Failure
 
 STATUS_LINES_MAX = 25  # mappings listed by /tickets status; the rest are counted
+LABEL_SHOWN_MAX = 80  # characters of a product's label in that list
 
 NOT_CONFIGURED = (
     "Ticket roles are not set up for this conference: the bot's operator sets its pretix"
@@ -70,29 +73,33 @@ def log_channel_text(channel_id: int | None) -> str:
 def status_text(status: TicketStatus, name: str, problems: Sequence[str]) -> str:
     """/tickets status: whether the event is set up, each product's role, the log
     channel, how many registered and how refunds went, and what would stop roles being
-    given (`problems`: the adapter's sentences, from the server's roles as they are)."""
+    given (`problems`: the adapter's sentences, from the server's roles as they are).
+    Always one message: mappings past what fits are counted, never cut mid-line."""
     if not status.configured and not status.mappings:
         return NOT_CONFIGURED
-    lines = [f"🎟️ **Ticket roles of {escape(name)}**"]
+    head = [f"🎟️ **Ticket roles of {escape(name)}**"]
     if not status.configured:
-        lines.append(NOT_CONFIGURED)
-    shown = status.mappings[:STATUS_LINES_MAX]
-    for line in shown:
-        lines.append(f"• {escape(line.label)} → <@&{line.mapping.role_id}>")
-    if len(status.mappings) > len(shown):
-        lines.append(f"• and {len(status.mappings) - len(shown)} more")
-    if not status.mappings:
-        lines.append("No product gives a role yet: `/tickets role` sets one.")
+        head.append(NOT_CONFIGURED)
+    mappings = [f"• {escape(truncate(line.label, LABEL_SHOWN_MAX))} → <@&{line.mapping.role_id}>"
+                for line in status.mappings]  # fmt: skip
+    if not mappings:
+        head.append("No product gives a role yet: `/tickets role` sets one.")
     where = f"<#{status.log_channel_id}>" if status.log_channel_id else "no channel"
-    lines.append(f"Registrations reported in: {where} (`/tickets log` sets it).")
     counts = status.counts
-    lines.append(
+    tail = [
+        f"Registrations reported in: {where} (`/tickets log` sets it).",
         f"Registered: {count_of(counts.tickets, 'ticket')} of"
         f" {count_of(counts.members, 'member')}. Refunds and cancellations: {counts.revoked}"
-        f" done, {counts.revoking} under way, {counts.failed} failed."
-    )
-    lines += [f"⚠️ {problem}" for problem in problems]
-    return "\n".join(lines)
+        f" done, {counts.revoking} under way, {counts.failed} failed.",
+        *(f"⚠️ {problem}" for problem in problems),
+    ]
+    shown = mappings[:STATUS_LINES_MAX]
+    while True:
+        more = [f"• and {len(mappings) - len(shown)} more"] if len(shown) < len(mappings) else []
+        text = "\n".join([*head, *shown, *more, *tail])
+        if len(text) <= MESSAGE_MAX or not shown:
+            return text
+        shown = shown[:-1]
 
 
 def released_text(member_id: int, tickets: int, taken: Sequence[int], left: bool) -> str:

@@ -23,7 +23,7 @@ from tests.fakediscord.server import (
     FakeDiscord,
     Interaction,
 )
-from tests.fakepretix import FakePretix, Seeded
+from tests.fakepretix import FakePretix, Fault, Seeded
 
 ORGANISER = DEFAULT_PERMISSIONS | MANAGE_GUILD | MANAGE_ROLES
 ROLES = ("Attendee", "Speaker", "Online", "Workshop")
@@ -402,3 +402,25 @@ async def test_a_refund_of_a_member_who_left_is_done_without_a_dm(
     assert [c for c in fake.roles().changes if c[0] == "DELETE"] == []
     assert int(fake.attendee["id"]) not in fake.dm_channels
     assert "1 done, 0 under way, 0 failed" in status
+
+
+async def test_pretix_refusing_the_token_is_one_sentence_without_it(
+    fake: FakeDiscord, tmp_path: Path
+):
+    async with ticket_event(fake) as event, running_bot(fake, tmp_path, **event.env()):
+        event.pretix.fail(Fault.UNAUTHORIZED)
+        organiser = await organise(fake, "tickets role", item="1", role=event.roles["Attendee"])
+        await map_all(fake, event)
+        event.pretix.fail(Fault.UNAUTHORIZED)
+        attendee = await register(fake, event.seeded.paid, event.seeded.email)
+        again = await register(fake, event.seeded.paid, event.seeded.email)
+    assert organiser == (
+        "pretix refused the bot's API token (expired, or without read access to the event's"
+        " orders and products): please tell the bot's operator."
+    )
+    assert attendee == (
+        "The ticket shop cannot be reached right now; nothing was registered. Try again in a"
+        " few minutes."
+    )
+    assert again == "Welcome! You now have: Attendee, Workshop."
+    assert event.pretix.token not in str(fake.sent)

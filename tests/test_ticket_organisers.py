@@ -1,0 +1,41 @@
+"""/tickets status in words: one message whatever the event holds (Discord refuses a
+message over 2,000 characters, and the answer would be lost)."""
+
+from __future__ import annotations
+
+from bot.render.limits import MESSAGE_MAX
+from bot.render.ticket_organisers import status_text
+from bot.service.ticket_results import MappingLine, TicketStatus
+from bot.store.tickets_store import RoleMapping, TicketCounts
+
+COUNTS = TicketCounts(members=3, tickets=4, revoking=1, revoked=2, failed=0)
+
+
+def status(labels: list[str], log_channel: int | None = None) -> TicketStatus:
+    lines = tuple(MappingLine(RoleMapping(n, None, 10**18 + n), label)
+                  for n, label in enumerate(labels))  # fmt: skip
+    return TicketStatus("democon", True, lines, log_channel, COUNTS)
+
+
+def test_a_few_mappings_are_listed_with_the_counts():
+    text = status_text(status(["Conference ticket", "Speaker *VIP*"], 42), "DemoCon", [])
+    assert text.splitlines() == [
+        "🎟️ **Ticket roles of DemoCon**",
+        f"• Conference ticket → <@&{10**18}>",
+        f"• Speaker \\*VIP\\* → <@&{10**18 + 1}>",
+        "Registrations reported in: <#42> (`/tickets log` sets it).",
+        "Registered: 4 tickets of 3 members. Refunds and cancellations: 2 done, 1 under way,"
+        " 0 failed.",
+    ]
+
+
+def test_many_long_labels_fit_one_message_and_the_rest_are_counted():
+    labels = [f"Product {n} " + "with a very long name " * 10 for n in range(60)]
+    problems = ["I lack the **Manage Roles** permission. " * 5]
+    text = status_text(status(labels), "DemoCon", problems)
+    assert len(text) <= MESSAGE_MAX
+    lines = text.splitlines()
+    listed = [line for line in lines if line.startswith("• Product")]
+    assert 10 <= len(listed) < 25
+    assert f"• and {60 - len(listed)} more" in lines
+    assert lines[-1].startswith("⚠️ I lack") and "Registered: 4 tickets" in text
