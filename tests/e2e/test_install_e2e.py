@@ -12,9 +12,10 @@ from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDisc
 
 SERVER, USER = 0, 1  # installation types
 GUILD, BOT_DM, PRIVATE_CHANNEL = 0, 1, 2  # interaction contexts
-# Commands that change a server's setup, or post in it, or live in its Q&A threads.
+# Commands that change a server's setup, or post in it, or live in its Q&A threads, or give
+# its roles.
 SERVER_COMMANDS = {"announce", "stream", "qa", "program", "publish-events", "status", "ask",
-                   "questions"}  # fmt: skip
+                   "questions", "register", "tickets"}  # fmt: skip
 ATTENDEE_COMMANDS = {"next", "now", "paper", "author", "session", "schedule", "search",
                      "changes", "remind", "agenda", "forget"}  # fmt: skip
 
@@ -61,7 +62,10 @@ async def test_a_reminder_can_be_set_from_a_server_that_never_added_the_bot(
     assert reminder.item_ref == "p:xiang"
 
 
-@pytest.mark.parametrize("name", sorted(SERVER_COMMANDS - {"announce", "stream", "qa", "program"}))
+GROUPS = {"announce", "stream", "qa", "program", "tickets"}
+
+
+@pytest.mark.parametrize("name", sorted(SERVER_COMMANDS - GROUPS))
 async def test_organisers_commands_are_not_offered_through_a_personal_install(
     fake: FakeDiscord, bot: ConfBot, name: str
 ):

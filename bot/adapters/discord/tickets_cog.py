@@ -131,9 +131,7 @@ class TicketsCog(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         result = await self.tickets.register(conference, guild.id, member.id, code, email,
                                              self.clock.now())  # fmt: skip
-        if not isinstance(result, Granted):
-            if isinstance(result, Unavailable):
-                log.warning("registration in server %d: %s", guild.id, result.detail)
+        if not isinstance(result, Granted):  # pretix's failures are logged by the service
             text = ticket_text.register_text(result)
             if isinstance(result, BadInput):  # which of the form's two fields to fix
                 text = f"**{ticket_text.field_of(result)}**: {text}"
@@ -152,7 +150,7 @@ class TicketsCog(commands.Cog):
 
     async def _report(self, guild: discord.Guild, channel_id: int, line: str) -> None:
         """The log channel's line; a channel gone or closed to the bot costs the
-        registration nothing (the organisers see it in /tickets status)."""
+        registration nothing (it is logged for the operator)."""
         channel = guild.get_channel(channel_id)
         if not isinstance(channel, discord.abc.Messageable):
             log.warning("the ticket log channel %d of server %d is gone", channel_id, guild.id)
