@@ -269,6 +269,8 @@ EVERY_COMMAND: dict[str, dict[str, object]] = {
     "program discard": {}, "conference list": {}, "conference use": {"conference": "evilcon"},
     "conference add": {"source": "evilcon"}, "conference remove": {"conference": "evilcon"},
     "conference default": {"conference": "evilcon"},
+    "register": {}, "tickets role": {"item": "1", "role": "everyone"}, "tickets log": {},
+    "tickets status": {}, "tickets release": {"member": "attendee"},
 }  # fmt: skip
 AUTOCOMPLETES = [("paper", "title", "two"), ("author", "name", "mall"),
                  ("session", "name", "track"), ("track", "name", "track"), ("remind", "item", ""),
@@ -286,7 +288,8 @@ def leaf_commands(fake: FakeDiscord) -> set[str]:
 
 async def test_every_command_shows_the_programs_words_as_written(fake: FakeDiscord, hostile):
     assert set(EVERY_COMMAND) == leaf_commands(fake)
-    channels = {"channel": fake.channel_id, "forum": fake.forum_id}
+    channels = {"channel": fake.channel_id, "forum": fake.forum_id, "everyone": fake.guild_id,
+                "attendee": int(fake.attendee["id"])}  # fmt: skip
     for name, options in EVERY_COMMAND.items():
         given = {k: channels.get(v, v) if isinstance(v, str) else v for k, v in options.items()}
         asked = await fake.send_command(name, user=fake.owner, permissions=ORGANISER, **given)
