@@ -234,3 +234,23 @@ async def test_a_new_delivery_kind_needs_no_rebuild_of_the_ledger(tmp_path: Path
         db.execute(row, ("a kind of the future", "pending"))
         with pytest.raises(sqlite3.IntegrityError):
             db.execute(row, ("slot", "maybe"))
+
+
+async def test_changes_kept_before_their_order_had_a_column_keep_their_order(tmp_path: Path):
+    # SQLite listed a version's changes by rowid, which PostgreSQL rows lack; migration 14
+    # gave the order a column of its own, filled from the rowid of those kept before.
+    path = tmp_path / "state.db"
+    change = (
+        "INSERT INTO program_changes (sync_id, item_ref, session_refs, title, kinds, old_start,"
+        " old_end, old_room, new_start, new_end, new_room) VALUES (1, ?, 's:x', ?, 'cancelled',"
+        " 1, 2, 'A', NULL, NULL, NULL)"
+    )
+    state_at_version(
+        path, 13, "INSERT INTO program_syncs (id, conference, applied_ts) VALUES (1, 'osdi24', 9)"
+    )
+    with sqlite3.connect(path) as db:
+        db.executemany(change, [("p:b", "Second in the alphabet"), ("p:a", "First in it")])
+    async with await StateStore.open(path) as state:
+        kept = await state.versions.changes("osdi24")
+        assert [c.item_ref for c in kept] == ["p:b", "p:a"]
+        assert [c.item_ref for c in await state.versions.cancelled("osdi24")] == ["p:b", "p:a"]

@@ -63,7 +63,6 @@ class AnnouncementStore(FeatureStore):
             " updated_ts = excluded.updated_ts",
             (guild_id, conference, channel_id, minutes_before, int(per_talk), now_ts),
         )
-        await self._db.commit()
 
     @writes
     async def disable(
@@ -75,7 +74,6 @@ class AnnouncementStore(FeatureStore):
             " WHERE guild_id = ? AND enabled = 1 AND (? IS NULL OR conference = ?)",
             (reason, now_ts, guild_id, conference, conference),
         )
-        await self._db.commit()
         return cursor.rowcount > 0
 
     async def find(self, guild_id: int | None = None) -> list[Announcements]:
@@ -100,7 +98,6 @@ class AnnouncementStore(FeatureStore):
             " updated_ts = excluded.updated_ts",
             (guild_id, conference, room, channel_id, now_ts),
         )
-        await self._db.commit()
 
     @writes
     async def remove_room(self, guild_id: int, conference: str, room: str) -> bool:
@@ -108,7 +105,6 @@ class AnnouncementStore(FeatureStore):
             "DELETE FROM room_channels WHERE guild_id = ? AND conference = ? AND room = ?",
             (guild_id, conference, room),
         )
-        await self._db.commit()
         return cursor.rowcount > 0
 
     @writes
@@ -119,7 +115,6 @@ class AnnouncementStore(FeatureStore):
             " WHERE guild_id = ? AND channel_id = ? AND enabled = 1",
             (reason, now_ts, guild_id, channel_id),
         )
-        await self._db.commit()
         return cursor.rowcount > 0
 
     async def rooms(self, conference: str, guild_id: int | None = None) -> list[RoomChannel]:

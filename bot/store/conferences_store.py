@@ -45,12 +45,10 @@ class ConferenceStore(FeatureStore):
             " VALUES (?, ?, ?, ?)",
             [(guild_id, c, int(c == default), now_ts + i) for i, c in enumerate(conferences)],
         )
-        await self._db.commit()
 
     @writes
     async def forget_server(self, guild_id: int) -> None:
         await self._db.execute("DELETE FROM server_conferences WHERE guild_id = ?", (guild_id,))
-        await self._db.commit()
 
     async def person_conferences(self) -> dict[int, str]:
         rows = await self._db.execute_fetchall("SELECT user_id, conference FROM person_conferences")
@@ -63,7 +61,6 @@ class ConferenceStore(FeatureStore):
             " ON CONFLICT (user_id) DO UPDATE SET conference = excluded.conference",
             (user_id, conference),
         )
-        await self._db.commit()
 
     async def added_sources(self) -> list[AddedSource]:
         rows = await self._db.execute_fetchall(
@@ -74,15 +71,13 @@ class ConferenceStore(FeatureStore):
     @writes
     async def add_source(self, source: AddedSource, now_ts: int) -> None:
         await self._db.execute(
-            "INSERT OR IGNORE INTO added_sources (conference, url, guild_id, added_ts)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO added_sources (conference, url, guild_id, added_ts)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (source.conference, source.url, source.guild_id, now_ts),
         )
-        await self._db.commit()
 
     @writes
     async def drop_source(self, conference: str) -> None:
         """A source no server offers any more is no longer followed."""
         await self._db.execute("DELETE FROM added_sources WHERE conference = ?", (conference,))
         await self._db.execute("DELETE FROM person_conferences WHERE conference = ?", (conference,))
-        await self._db.commit()

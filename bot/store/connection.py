@@ -15,10 +15,11 @@ import aiosqlite
 
 
 class StoreUnavailable(Exception):
-    """A database file cannot be opened, read or written. The message names the file and
-    the reason in words; the caller adds which setting points at it."""
+    """A database cannot be opened, read or written. The message names the file (or the
+    server's address, without its password) and the reason in words; the caller adds
+    which setting points at it."""
 
-    def __init__(self, path: Path, reason: str) -> None:
+    def __init__(self, path: Path | str, reason: str) -> None:
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
@@ -35,9 +36,10 @@ class WriteFailure(StrEnum):
 
 
 class WriteFailed(Exception):
-    """A write the disk or the file refused, undone whole: nothing of it was kept."""
+    """A write the disk, the file or the server refused, undone whole: nothing of it was
+    kept."""
 
-    def __init__(self, path: Path, failure: WriteFailure, detail: str) -> None:
+    def __init__(self, path: Path | str, failure: WriteFailure, detail: str) -> None:
         super().__init__(f"{path}: {failure} ({detail})")
         self.path = path
         self.failure = failure

@@ -29,15 +29,14 @@ class EventStore(FeatureStore):
             " DO UPDATE SET event_id = excluded.event_id, updated_ts = excluded.updated_ts",
             (guild_id, conference, session_key, event_id, now_ts),
         )
-        await self._db.commit()
 
     @writes
     async def set_window(self, guild_id: int, conference: str, on: bool) -> None:
         """Whether this server's events roll on (published as room frees up)."""
-        sql = ("INSERT OR IGNORE INTO event_windows (guild_id, conference) VALUES (?, ?)" if on
+        sql = ("INSERT INTO event_windows (guild_id, conference) VALUES (?, ?)"
+               " ON CONFLICT DO NOTHING" if on
                else "DELETE FROM event_windows WHERE guild_id = ? AND conference = ?")  # fmt: skip
         await self._db.execute(sql, (guild_id, conference))
-        await self._db.commit()
 
     async def windows(self, conference: str) -> set[int]:
         """The servers whose events roll on."""
@@ -53,4 +52,3 @@ class EventStore(FeatureStore):
             " AND session_key = ?",
             (guild_id, conference, session_key),
         )
-        await self._db.commit()

@@ -173,7 +173,6 @@ class LedgerStore(FeatureStore):
         await self._db.execute(
             "UPDATE deliveries SET conference = ? WHERE conference = ''", (conference,)
         )
-        await self._db.commit()
 
     @writes
     async def sync_plan(
@@ -210,7 +209,6 @@ class LedgerStore(FeatureStore):
             " WHERE id = ? AND state = 'pending'",
             stale,
         )
-        await self._db.commit()
 
     async def due(
         self, conference: str, now_ts: int, limit: int = 100, scope: Scope = EVERYTHING
@@ -265,7 +263,6 @@ class LedgerStore(FeatureStore):
             f" RETURNING {_DELIVERY}",
             (process, until, conference, due_by, now_ts, process, *params, limit),
         )
-        await self._db.commit()
         return sorted((_delivery(r) for r in rows), key=lambda d: (d.due_ts, d.id))
 
     @writes
@@ -290,7 +287,6 @@ class LedgerStore(FeatureStore):
                 f" WHERE id = ? AND state = 'pending' AND NOT ({_WANTED_SQL[wanted]})",
                 (now_ts, delivery_id),
             )
-        await self._db.commit()
         return claimed
 
     @writes
@@ -307,7 +303,6 @@ class LedgerStore(FeatureStore):
             " due_ts = coalesce(?, due_ts), lease_until = NULL WHERE id = ? AND state = ?",
             (state, now_ts, detail, due_ts, delivery_id, expected),
         )
-        await self._db.commit()
         return cursor.rowcount == 1
 
     @writes
@@ -318,7 +313,6 @@ class LedgerStore(FeatureStore):
             "UPDATE deliveries SET parts_sent = ? WHERE id = ? AND state = 'sending'",
             (parts_sent, delivery_id),
         )
-        await self._db.commit()
 
     @writes
     async def renew(self, conference: str, process: str, until: int) -> int:
@@ -330,7 +324,6 @@ class LedgerStore(FeatureStore):
             " AND lease_until IS NOT NULL AND state IN ('pending', 'sending')",
             (until, conference, process),
         )
-        await self._db.commit()
         return cursor.rowcount
 
     @writes
@@ -342,7 +335,6 @@ class LedgerStore(FeatureStore):
             " AND lease_until IS NOT NULL AND state = 'pending'",
             (conference, process),
         )
-        await self._db.commit()
 
     @writes
     async def recover_interrupted(
@@ -366,7 +358,6 @@ class LedgerStore(FeatureStore):
             f" AND lease_until IS NOT NULL AND {expired}",
             params,
         )
-        await self._db.commit()
         return sorted((_delivery(r) for r in rows), key=lambda d: d.id)
 
     async def deliveries(

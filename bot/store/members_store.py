@@ -49,13 +49,11 @@ class MemberStore(FeatureStore):
             "DELETE FROM cluster_members WHERE seen_ts < ?",
             (member.seen_ts - FORGOTTEN_AFTER,),
         )
-        await self._db.commit()
 
     @writes
     async def leave(self, process: str) -> None:
         """A process that stops removes its row: it is not gone, it left."""
         await self._db.execute("DELETE FROM cluster_members WHERE process = ?", (process,))
-        await self._db.commit()
 
     async def members(self) -> list[Member]:
         """Every process's row, the earliest started first."""

@@ -56,7 +56,6 @@ class QAStore(FeatureStore):
             (guild_id, conference, forum_id, minutes_before, now_ts, "\n".join(rooms),
              "\n".join(tracks)),
         )  # fmt: skip
-        await self._db.commit()
 
     @writes
     async def disable(self, guild_id: int, reason: str, now_ts: int) -> bool:
@@ -65,7 +64,6 @@ class QAStore(FeatureStore):
             " WHERE guild_id = ? AND enabled = 1",
             (reason, now_ts, guild_id),
         )
-        await self._db.commit()
         return cursor.rowcount > 0
 
     async def forums(self, conference: str, guild_id: int | None = None) -> list[QAForum]:
@@ -81,13 +79,24 @@ class QAStore(FeatureStore):
 
     @writes
     async def save_thread(self, thread: QAThread) -> None:
+        """Keep the thread opened for a talk, in place of the one kept for it before; a
+        thread id kept for another talk is that talk's no more (thread ids are unique)."""
+        key = (thread.guild_id, thread.conference, thread.item_ref)
         await self._db.execute(
-            "INSERT OR REPLACE INTO qa_threads (guild_id, conference, item_ref, forum_id,"
-            " thread_id, message_id, signature, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (thread.guild_id, thread.conference, thread.item_ref, thread.forum_id,
-             thread.thread_id, thread.message_id, thread.signature, int(thread.closed)),
+            "DELETE FROM qa_threads WHERE thread_id = ?"
+            " AND NOT (guild_id = ? AND conference = ? AND item_ref = ?)",
+            (thread.thread_id, *key),
+        )
+        await self._db.execute(
+            "INSERT INTO qa_threads (guild_id, conference, item_ref, forum_id, thread_id,"
+            " message_id, signature, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (guild_id, conference, item_ref) DO UPDATE SET"
+            " forum_id = excluded.forum_id, thread_id = excluded.thread_id,"
+            " message_id = excluded.message_id, signature = excluded.signature,"
+            " closed = excluded.closed",
+            (*key, thread.forum_id, thread.thread_id, thread.message_id, thread.signature,
+             int(thread.closed)),
         )  # fmt: skip
-        await self._db.commit()
 
     async def threads(
         self, conference: str, guild_id: int | None = None, *, open_only: bool = False

@@ -67,11 +67,10 @@ class ReminderStore(FeatureStore):
             " AND item_ref != ?) < ?"
             " ON CONFLICT (conference, user_id, item_ref) DO UPDATE SET"
             " minutes_before = excluded.minutes_before, status = 'active', failure = NULL,"
-            " failure_told = 0, guild_id = excluded.guild_id, arming = arming + 1",
+            " failure_told = 0, guild_id = excluded.guild_id, arming = reminders.arming + 1",
             (conference, user_id, guild_id, item_ref, minutes_before, now_ts,
              limit, conference, user_id, item_ref, limit),
         )  # fmt: skip
-        await self._db.commit()
         if cursor.rowcount == 0:
             raise ReminderLimitReached(limit or 0)
         rows = await self._db.execute_fetchall(
@@ -111,7 +110,6 @@ class ReminderStore(FeatureStore):
             params.append(item_ref)
         marks = ", ".join("?" * len(FOLLOWED))
         cursor = await self._db.execute(query + f" AND status IN ({marks})", [*params, *FOLLOWED])
-        await self._db.commit()
         return cursor.rowcount
 
     @writes
@@ -125,7 +123,6 @@ class ReminderStore(FeatureStore):
             " AND status = 'active'",
             (status, failure, reminder, arming),
         )
-        await self._db.commit()
 
     async def untold_failures(self, conference: str, user_id: int) -> list[Reminder]:
         rows = await self._db.execute_fetchall(
@@ -140,4 +137,3 @@ class ReminderStore(FeatureStore):
         await self._db.executemany(
             "UPDATE reminders SET failure_told = 1 WHERE id = ?", [(i,) for i in reminder_ids]
         )
-        await self._db.commit()

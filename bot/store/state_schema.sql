@@ -365,6 +365,13 @@ CREATE INDEX deliveries_by_due ON deliveries (conference, state, due_ts);
 -- midway is retried from the first message not sent, not settled failed with the rest lost.
 ALTER TABLE deliveries ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0;
 
+-- migration 14
+-- The order in which a version's changes were kept (how a notice and /changes list them):
+-- a column of its own, where it was SQLite's rowid, which PostgreSQL rows do not have.
+-- Changes kept before take their rowid, which kept that order.
+ALTER TABLE program_changes ADD COLUMN ordinal INTEGER NOT NULL DEFAULT 0;
+-- on sqlite: UPDATE program_changes SET ordinal = rowid;
+
 -- migration 15
 -- Claims that survive a cluster of processes on one state: a delivery names the process
 -- that holds it (reserved for its next batch, or being sent) and until when (a lease it

@@ -16,7 +16,6 @@ class StreamStore(FeatureStore):
             " DO UPDATE SET url = excluded.url, updated_ts = excluded.updated_ts",
             (guild_id, conference, room, url, now_ts),
         )
-        await self._db.commit()
 
     @writes
     async def clear(self, guild_id: int, conference: str, room: str) -> bool:
@@ -24,7 +23,6 @@ class StreamStore(FeatureStore):
             "DELETE FROM streams WHERE guild_id = ? AND conference = ? AND room = ?",
             (guild_id, conference, room),
         )
-        await self._db.commit()
         return cursor.rowcount > 0
 
     async def urls(self, guild_id: int, conference: str) -> dict[str, str]:

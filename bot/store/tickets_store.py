@@ -108,7 +108,6 @@ class TicketStore(FeatureStore):
             " variation_id, role_id) DO NOTHING",
             (conference, guild_id, item_id, variation_id or ANY_VARIATION, role_id, now_ts),
         )
-        await self._db.commit()
         return cursor.rowcount == 1
 
     @writes
@@ -124,7 +123,6 @@ class TicketStore(FeatureStore):
             sql += " AND role_id = ?"
             params.append(role_id)
         cursor = await self._db.execute(sql, params)
-        await self._db.commit()
         return cursor.rowcount
 
     async def mappings(self, conference: str, guild_id: int) -> list[RoleMapping]:
@@ -148,7 +146,6 @@ class TicketStore(FeatureStore):
                 " channel_id = excluded.channel_id, updated_ts = excluded.updated_ts",
                 (guild_id, channel_id, now_ts),
             )
-        await self._db.commit()
 
     async def log_channel(self, guild_id: int) -> int | None:
         rows = list(await self._db.execute_fetchall(
@@ -166,7 +163,6 @@ class TicketStore(FeatureStore):
             (candidate,),
         )
         rows = list(await self._db.execute_fetchall("SELECT hash_key FROM ticket_hash_key"))
-        await self._db.commit()
         return str(rows[0][0])
 
     # -- registrations ---------------------------------------------------------------------
@@ -219,7 +215,6 @@ class TicketStore(FeatureStore):
                 own.append(reg_id)
             else:
                 new.append(reg_id)
-        await self._db.commit()
         return Claimed(tuple(new), tuple(own), taken)
 
     @writes
@@ -230,7 +225,6 @@ class TicketStore(FeatureStore):
                 f"DELETE FROM ticket_registrations WHERE id IN ({_marks(len(registration_ids))})",
                 list(registration_ids),
             )
-        await self._db.commit()
 
     async def registrations(
         self, conference: str | None = None, guild_id: int | None = None,
@@ -277,7 +271,6 @@ class TicketStore(FeatureStore):
             f" AND member_id = ? RETURNING {_REGISTRATION}",
             (conference, guild_id, member_id),
         )
-        await self._db.commit()
         return sorted((_registration(r) for r in rows), key=lambda r: r.id)
 
     @writes
@@ -292,7 +285,6 @@ class TicketStore(FeatureStore):
             " AND revoked_ts = ?",
             (state, registration_id, expected, revoked_ts),
         )
-        await self._db.commit()
         return cursor.rowcount == 1
 
     async def counts(self, conference: str, guild_id: int) -> TicketCounts:
@@ -326,7 +318,6 @@ class TicketStore(FeatureStore):
         )
         await self._db.execute("DELETE FROM ticket_refund_checks WHERE conference = ?",
                                (conference,))  # fmt: skip
-        await self._db.commit()
         return cursor.rowcount
 
     # -- the refund check ------------------------------------------------------------------
@@ -378,5 +369,4 @@ class TicketStore(FeatureStore):
             " next_page = excluded.next_page, checked_ts = excluded.checked_ts",
             (conference, progress.since, progress.sweep_from, progress.next_page, now_ts),
         )
-        await self._db.commit()
         return sorted(marked, key=lambda r: r.id)

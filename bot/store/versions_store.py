@@ -50,7 +50,6 @@ class VersionStore(FeatureStore):
                 (conference, fingerprint, label, now_ts, archive),
             )
         sync_id = await self._insert_sync(conference, now_ts, changes) if changes else None
-        await self._db.commit()
         return sync_id
 
     async def is_kept(self, conference: str, fingerprint: str) -> bool:
@@ -97,20 +96,19 @@ class VersionStore(FeatureStore):
     async def _insert_sync(
         self, conference: str, applied_ts: int, changes: Sequence[RecordedChange]
     ) -> int:
-        cursor = await self._db.execute(
-            "INSERT INTO program_syncs (conference, applied_ts) VALUES (?, ?)",
+        ((sync_id,),) = await self._db.execute_fetchall(
+            "INSERT INTO program_syncs (conference, applied_ts) VALUES (?, ?) RETURNING id",
             (conference, applied_ts),
         )
-        sync_id = cursor.lastrowid
-        assert sync_id is not None
+        assert isinstance(sync_id, int)
         await self._db.executemany(
-            "INSERT INTO program_changes (sync_id, item_ref, session_refs, title, kinds,"
-            " old_start, old_end, old_room, new_start, new_end, new_room, people_left,"
-            " people_joined) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(sync_id, c.item_ref, " ".join(c.session_refs), c.title, " ".join(c.kinds),
+            "INSERT INTO program_changes (sync_id, ordinal, item_ref, session_refs, title,"
+            " kinds, old_start, old_end, old_room, new_start, new_end, new_room, people_left,"
+            " people_joined) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(sync_id, n, c.item_ref, " ".join(c.session_refs), c.title, " ".join(c.kinds),
               *(c.old or (None, None, None)), *(c.new or (None, None, None)),
               _names(c.left), _names(c.joined))
-             for c in changes],
+             for n, c in enumerate(changes)],
         )  # fmt: skip
         return sync_id
 
@@ -122,7 +120,7 @@ class VersionStore(FeatureStore):
             f"SELECT {_CHANGE} FROM program_changes c JOIN program_syncs s ON s.id = c.sync_id"
             " WHERE s.conference = ? AND s.applied_ts >= ?"
             + (" AND s.id = ?" if sync_id is not None else "")
-            + " ORDER BY s.id DESC, c.rowid",
+            + " ORDER BY s.id DESC, c.ordinal",
             (conference, since_ts, sync_id) if sync_id is not None else (conference, since_ts),
         )
         return [_change(row) for row in rows]
@@ -134,7 +132,7 @@ class VersionStore(FeatureStore):
         rows = await self._db.execute_fetchall(
             f"SELECT {_CHANGE} FROM program_changes c JOIN program_syncs s ON s.id = c.sync_id"
             " WHERE s.conference = ? AND c.new_start IS NULL AND c.old_start IS NOT NULL"
-            " ORDER BY s.id DESC, c.rowid",
+            " ORDER BY s.id DESC, c.ordinal",
             (conference,),
         )
         return [_change(row) for row in rows]

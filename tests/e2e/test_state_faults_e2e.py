@@ -136,7 +136,7 @@ async def test_a_full_state_database_is_named_to_the_person(
         async def commit() -> None:
             raise full
 
-        monkeypatch.setattr(bot.state._db, "commit", commit)
+        monkeypatch.setattr(bot.state._db.connection, "commit", commit)
         remind, announce = await _remind(fake), await _announce(fake)
         assert (remind.ephemeral, remind.data["content"]) == (True, DISK_FULL)
         assert (announce.ephemeral, announce.data["content"]) == (True, DISK_FULL)
@@ -355,7 +355,7 @@ async def test_a_full_state_database_is_named_for_every_write_and_nothing_is_kep
         async def commit() -> None:
             raise full
 
-        monkeypatch.setattr(bot.state._db, "commit", commit)
+        monkeypatch.setattr(bot.state._db.connection, "commit", commit)
         before = await _kept(fake, bot, tmp_path)
         answer = await case.act(fake, bot, tmp_path)
         assert _said(answer) == (True, DISK_FULL)
@@ -390,7 +390,7 @@ async def test_a_synced_version_the_state_cannot_keep_waits_for_the_disk_and_is_
         async def commit() -> None:
             raise full
 
-        monkeypatch.setattr(state._db, "commit", commit)
+        monkeypatch.setattr(state._db.connection, "commit", commit)
         move_talk(program, "NOMAD", "2024-07-10T11:40", "2024-07-10T12:00")
         with caplog.at_level(logging.WARNING, logger="bot.live.sync"):
             for tries in (1, 2):
