@@ -70,8 +70,14 @@ async def _first_fetch(settings: Settings) -> None:
 
 
 async def open_state(settings: Settings, to_read: bool = False) -> StateStore:
-    """The state database, or a SettingsError naming CONFBOT_STATE_DB and the reason.
+    """The state database (the PostgreSQL server of CONFBOT_STATE_URL or DATABASE_URL, else
+    the file CONFBOT_STATE_DB), or a SettingsError naming the setting and the reason.
     `to_read`: for a command that only reads, beside a running bot (StateStore.open_to_read)."""
+    if settings.state_url is not None:
+        with _naming(settings.state_url_from):
+            if to_read:
+                return await StateStore.connect_to_read(settings.state_url)
+            return await StateStore.connect(settings.state_url)
     with _naming("CONFBOT_STATE_DB"):
         if to_read:
             return await StateStore.open_to_read(settings.state_db)
@@ -95,7 +101,8 @@ async def open_coordinator(dialect: Dialect, url: str | None) -> Coordinator:
 
 @contextlib.contextmanager
 def _naming(variable: str) -> Iterator[None]:
-    """A database file that cannot be used is a setting to fix: say which one."""
+    """A database that cannot be used is a setting to fix: say which one (a server by its
+    address without the password: StoreUnavailable never holds it)."""
     try:
         yield
     except StoreUnavailable as exc:

@@ -349,7 +349,7 @@ async def _cancelled(settings: Settings, conference: str) -> list[RecordedChange
     or it cannot be read (the console answers from the program all the same)."""
     from bot.app import open_state
 
-    if not settings.state_db.exists():
+    if settings.state_url is None and not settings.state_db.exists():
         return []
     try:
         state = await open_state(settings, to_read=True)  # beside a running bot too

@@ -24,6 +24,7 @@ from bot.address import AddressError, is_url, shown, web_address
 from bot.cluster import MAX_SHARDS, Slice, parse_ids
 from bot.model import load_zone
 from bot.secret import Secret
+from bot.store.postgres_address import is_postgres, scheme_of
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Installed from a wheel, the bundled program is inside the package (see pyproject.toml);
@@ -152,6 +153,10 @@ class Settings:
     test_discord_url: str | None = None
     # Reminders, announcement settings and the delivery ledger (never rebuilt).
     state_db: Path = DEFAULT_STATE_DB
+    # The same on a PostgreSQL server instead (CONFBOT_STATE_URL, or a hosting platform's
+    # DATABASE_URL), shared by a cluster of processes; it holds a password, so no repr.
+    state_url: str | None = field(default=None, repr=False)
+    state_url_from: str = "CONFBOT_STATE_URL"  # which of the two set it, for messages
     # Seconds between two deliveries, bot-wide: every conference shares one pace
     # (bot/delivery/pacer.py), under which all requests stay at 40 a second at most.
     delivery_pace: float = 0.1
@@ -202,10 +207,9 @@ class Settings:
     def state_shared(self) -> bool:
         """Whether several processes can share this state, as a cluster's must (each
         holds a slice of the shards; reminders and the ledger are the bot's). SQLite state
-        is one process's. The PostgreSQL state backend (CONFBOT_STATE_URL, being added)
-        is shared: once it is here, this is `self.state_url is not None` (or however that
-        setting is named), and from_mapping refuses a slice without it."""
-        return False
+        is one process's; a PostgreSQL state (CONFBOT_STATE_URL or DATABASE_URL) is
+        shared, and from_mapping refuses a slice without it."""
+        return self.state_url is not None
 
     def for_source(self, source: Source) -> Settings:
         """These settings as seen by one conference's start-up, follower and versions."""
@@ -271,6 +275,7 @@ class Settings:
         if level is not None and level not in LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}.")
         state_db = Path(get("CONFBOT_STATE_DB") or db_path.with_name(f"{db_path.stem}-state.db"))
+        state_url, state_url_from = _state_url(get)
         pace = _number(get, "CONFBOT_DELIVERY_PACE", "0.1", 0, 60, "seconds between 0 and 60")
         max_reminders = _whole(get, "CONFBOT_MAX_REMINDERS", "200", 1, 100_000)
         sync_interval = _number(get, "CONFBOT_SYNC_INTERVAL", "300", 1, 86_400,
@@ -313,6 +318,8 @@ class Settings:
             log_level=level,
             test_discord_url=test_url,
             state_db=state_db.expanduser(),
+            state_url=state_url,
+            state_url_from=state_url_from,
             delivery_pace=pace,
             max_reminders=max_reminders,
             sync_interval=sync_interval,
@@ -338,6 +345,23 @@ class Settings:
             level=self.log_level or default,
             format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         )
+
+
+def _state_url(get: Getter) -> tuple[str | None, str]:
+    """The PostgreSQL server to keep the state on, and the variable that named it:
+    CONFBOT_STATE_URL, else DATABASE_URL (what hosting platforms set); (None, ...) for
+    the SQLite file. An address of another kind is refused, never used as a file."""
+    named = (("CONFBOT_STATE_URL", get("CONFBOT_STATE_URL")), ("DATABASE_URL", get("DATABASE_URL")))
+    for name, url in named:
+        if url is None:
+            continue
+        if not is_postgres(url):
+            raise SettingsError(
+                f"{name} must be a PostgreSQL address (postgresql://user:password@host/database),"
+                f" not one with {scheme_of(url)}."
+            )
+        return url, name
+    return None, "CONFBOT_STATE_URL"
 
 
 def _listed(text: str | None) -> list[str]:

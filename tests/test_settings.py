@@ -186,3 +186,34 @@ def test_a_clusters_timings_default_to_ten_seconds_and_a_minute_and_can_be_set()
 def test_a_clusters_timings_are_checked(name: str, value: str):
     with pytest.raises(SettingsError, match=f"{name} must be seconds from 1"):
         Settings.from_mapping({name: value})
+
+
+def test_the_state_stays_in_the_sqlite_file_without_a_server_address(tmp_path: Path):
+    assert Settings.from_env({}, dotenv_path=tmp_path / "n").state_url is None
+
+
+@pytest.mark.parametrize(
+    ("env", "url", "name"),
+    [
+        ({"CONFBOT_STATE_URL": "postgresql://u:pw@db/state"}, "postgresql://u:pw@db/state",
+         "CONFBOT_STATE_URL"),
+        ({"DATABASE_URL": "postgres://u:pw@db:5432/d1"}, "postgres://u:pw@db:5432/d1",
+         "DATABASE_URL"),
+        ({"CONFBOT_STATE_URL": "postgresql://a@one/s", "DATABASE_URL": "postgres://b@two/d"},
+         "postgresql://a@one/s", "CONFBOT_STATE_URL"),
+    ],
+)  # fmt: skip
+def test_a_server_address_keeps_the_state_on_postgresql(tmp_path: Path, env, url, name):
+    settings = Settings.from_env(env, dotenv_path=tmp_path / "n")
+    assert (settings.state_url, settings.state_url_from) == (url, name)
+    assert "pw" not in repr(settings)
+
+
+@pytest.mark.parametrize("name", ["CONFBOT_STATE_URL", "DATABASE_URL"])
+def test_an_address_of_another_kind_of_database_is_one_sentence(tmp_path: Path, name: str):
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({name: "mysql://u:secret@db/state"}, dotenv_path=tmp_path / "n")
+    assert str(refused.value) == (
+        f"{name} must be a PostgreSQL address (postgresql://user:password@host/database),"
+        " not one with mysql://."
+    )

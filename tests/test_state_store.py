@@ -1,6 +1,6 @@
-"""The state database: one process at a time; a damaged schema, or a file that is not
-one, refused in one sentence; a write the disk refuses undone whole and named for what
-it is."""
+"""The state database: one process at a time (SQLite); a damaged schema, or a database
+that is not one, refused in one sentence; a write the disk refuses undone whole and named
+for what it is. Tests of what both backends do run on each (see tests/state_backends.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,11 @@ import pytest
 from bot.changes import RecordedChange
 from bot.store.connection import StoreUnavailable, WriteFailed, WriteFailure
 from bot.store.lock import StateLock
+from bot.store.postgres_address import redacted
 from bot.store.state import STATE_VERSION, StateStore
 from tests.local_servers import state_at_version
+from tests.state_backends import StateBackend, run
+from tests.state_backends import state_at_version as backend_at_version
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = 10
@@ -38,11 +41,10 @@ async def test_a_second_opening_of_one_state_database_is_refused_naming_the_hold
     )
 
 
-async def test_closing_the_store_lets_the_next_one_open(tmp_path: Path):
-    path = tmp_path / "state.db"
-    async with await StateStore.open(path) as state:
+async def test_closing_the_store_lets_the_next_one_open(state_backend: StateBackend):
+    async with await state_backend.open() as state:
         await state.streams.save(SERVER, "osdi24", "Ballroom", "https://example.org/live", 1)
-    async with await StateStore.open(path) as again:
+    async with await state_backend.open() as again:
         assert await again.streams.urls(SERVER, "osdi24") == {
             "Ballroom": "https://example.org/live"
         }
@@ -54,10 +56,12 @@ async def test_another_state_database_in_the_same_folder_is_not_locked_out(tmp_p
         assert await two.version() == STATE_VERSION
 
 
-async def _versions(path: Path, tmp_path: Path) -> tuple[int, str, str]:
-    """`python -m bot versions` on the state database at `path`: code, stdout, stderr."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
-    env.update(CONFBOT_STATE_DB=str(path), CONFBOT_DB=str(tmp_path / "confbot.db"))
+async def _versions(where: Path | StateBackend, tmp_path: Path) -> tuple[int, str, str]:
+    """`python -m bot versions` on the state database at `where`: code, stdout, stderr."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CONFBOT_", "DISCORD_", "DATABASE_URL"))}  # fmt: skip
+    env.update(where.env() if isinstance(where, StateBackend) else {"CONFBOT_STATE_DB": str(where)})
+    env.update(CONFBOT_DB=str(tmp_path / "confbot.db"))
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "versions", cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -67,12 +71,13 @@ async def _versions(path: Path, tmp_path: Path) -> tuple[int, str, str]:
     return process.returncode, stdout.decode(), stderr.decode()
 
 
-async def test_versions_reads_the_state_while_a_bot_holds_it(tmp_path: Path):
+async def test_versions_reads_the_state_while_a_bot_holds_it(
+    state_backend: StateBackend, tmp_path: Path
+):
     """`python -m bot versions` and `diff` only read: they run beside the bot."""
-    path = tmp_path / "state.db"
-    async with await StateStore.open(path) as state:
+    async with await state_backend.open() as state:
         await state.versions.serve("osdi24", "v1", "first", 1, b"zip", [])
-        code, stdout, stderr = await _versions(path, tmp_path)
+        code, stdout, stderr = await _versions(state_backend, tmp_path)
         assert (code, stderr) == (0, "")
         assert "osdi24  version 'first'" in stdout
         # And the bot still writes after it.
@@ -98,6 +103,24 @@ async def test_versions_never_migrates_under_a_running_bot(tmp_path: Path):
         assert db.execute("PRAGMA user_version").fetchone() == (STATE_VERSION - 1,)
 
 
+async def test_versions_never_migrates_a_shared_state(postgres_backend: StateBackend, tmp_path):
+    """On PostgreSQL, bots of the older confbot may be running on it, unseen: a command
+    that only reads refuses another schema version and leaves it as it is."""
+    backend_at_version(postgres_backend, STATE_VERSION - 1)
+    code, stdout, stderr = await _versions(postgres_backend, tmp_path)
+    assert (code, stdout) == (2, "")
+    assert postgres_backend.url is not None
+    where = redacted(postgres_backend.url)
+    assert stderr == (
+        f"confbot: CONFBOT_STATE_URL={where}: it keeps state schema {STATE_VERSION - 1}, this"
+        f" confbot {STATE_VERSION}; run this command with the confbot of the bots running on"
+        " it (a bot migrates it at start).\n"
+    )
+    assert run(postgres_backend, "SELECT version FROM confbot_state_version") == [
+        (STATE_VERSION - 1,)
+    ]
+
+
 @pytest.mark.parametrize("folder", ["a#b", "a?b", "a%20b"])
 async def test_the_state_is_read_beside_a_bot_wherever_its_folder_is(tmp_path: Path, folder: str):
     # Read-only, the database is opened as a URI: the path was pasted in unencoded, so
@@ -112,46 +135,73 @@ async def test_the_state_is_read_beside_a_bot_wherever_its_folder_is(tmp_path: P
 # -- a damaged or foreign database -----------------------------------------------------
 
 
-def _current(path: Path, *statements: str) -> None:
-    state_at_version(path, STATE_VERSION, *statements)
+def _current(backend: StateBackend, *statements: str) -> None:
+    backend_at_version(backend, STATE_VERSION, *statements)
 
 
-async def _refusal(path: Path) -> str:
+async def _refusal(where: Path | StateBackend) -> str:
     with pytest.raises(StoreUnavailable) as refused:
-        await StateStore.open(path)
+        await (where.open() if isinstance(where, StateBackend) else StateStore.open(where))
     return refused.value.reason
 
 
-async def test_a_missing_table_is_named_with_what_to_do(tmp_path: Path):
-    path = tmp_path / "state.db"
-    _current(path, "DROP TABLE reminders")
-    reason = await _refusal(path)
+_MOVE_ASIDE = {
+    "sqlite": "restore it from a backup, or move it aside and the bot starts an empty one",
+    "postgresql": "restore it from a backup, or give the bot an empty database (or schema)",
+}
+
+
+async def test_a_missing_table_is_named_with_what_to_do(state_backend: StateBackend):
+    _current(state_backend, "DROP TABLE reminders")
+    reason = await _refusal(state_backend)
     assert f"lacks what state schema {STATE_VERSION} needs (the table reminders)" in reason
-    assert "restore it from a backup, or move it aside" in reason
+    assert _MOVE_ASIDE[state_backend.dialect] in reason
 
 
-async def test_a_missing_column_is_named(tmp_path: Path):
-    path = tmp_path / "state.db"
-    _current(path, "ALTER TABLE announcements DROP COLUMN per_talk")
-    assert "(the column announcements.per_talk)" in await _refusal(path)
+async def test_a_missing_column_is_named(state_backend: StateBackend):
+    _current(state_backend, "ALTER TABLE announcements DROP COLUMN per_talk")
+    assert "(the column announcements.per_talk)" in await _refusal(state_backend)
 
 
-async def test_a_table_missing_before_a_migration_is_named_not_half_migrated(tmp_path: Path):
-    path = tmp_path / "state.db"
-    state_at_version(path, 3, "DROP TABLE scheduled_events")
-    assert "lacks what state schema 3 needs (the table scheduled_events)" in await _refusal(path)
-    with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (3,)
+def _version(backend: StateBackend) -> int:
+    query = ("PRAGMA user_version" if backend.url is None
+             else "SELECT version FROM confbot_state_version")  # fmt: skip
+    ((version,),) = run(backend, query)
+    assert isinstance(version, int)
+    return version
 
 
-async def test_another_programs_database_is_not_taken_over(tmp_path: Path):
-    path = tmp_path / "state.db"
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY)")
-    assert "is not a confbot state database" in await _refusal(path)
-    with sqlite3.connect(path) as db:
-        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master")]
-    assert tables == ["accounts"]
+async def test_a_table_missing_before_a_migration_is_named_not_half_migrated(
+    state_backend: StateBackend,
+):
+    backend_at_version(state_backend, 3, "DROP TABLE scheduled_events")
+    assert "lacks what state schema 3 needs (the table scheduled_events)" in await _refusal(
+        state_backend
+    )
+    assert _version(state_backend) == 3
+
+
+_TABLES = {
+    "sqlite": "SELECT name FROM sqlite_master",
+    "postgresql": "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
+}
+
+
+async def test_another_programs_database_is_not_taken_over(state_backend: StateBackend):
+    run(state_backend, "CREATE TABLE accounts (id INTEGER PRIMARY KEY)")
+    assert "is not a confbot state database" in await _refusal(state_backend)
+    assert run(state_backend, _TABLES[state_backend.dialect]) == [("accounts",)]
+
+
+async def test_a_database_of_a_newer_confbot_is_refused(state_backend: StateBackend):
+    _current(state_backend)
+    newer = ("PRAGMA user_version = 99" if state_backend.url is None
+             else "UPDATE confbot_state_version SET version = 99")  # fmt: skip
+    run(state_backend, newer)
+    assert await _refusal(state_backend) == (
+        "it was written by a newer confbot (state schema 99); upgrade confbot"
+    )
+    assert _version(state_backend) == 99
 
 
 async def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path):
@@ -166,10 +216,11 @@ async def test_a_fifo_is_refused_without_a_hang(tmp_path: Path):
     assert await asyncio.wait_for(_refusal(path), 10) == "it is not a regular file"
 
 
-async def test_a_fresh_file_and_an_extra_table_of_the_operators_are_fine(tmp_path: Path):
-    path = tmp_path / "state.db"
-    _current(path, "CREATE TABLE operator_notes (note TEXT)")
-    async with await StateStore.open(path) as state:
+async def test_a_fresh_file_and_an_extra_table_of_the_operators_are_fine(
+    state_backend: StateBackend,
+):
+    _current(state_backend, "CREATE TABLE operator_notes (note TEXT)")
+    async with await state_backend.open() as state:
         assert await state.version() == STATE_VERSION
 
 

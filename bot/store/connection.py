@@ -33,6 +33,7 @@ class WriteFailure(StrEnum):
     READ_ONLY = "the database is read-only"
     LOCKED = "the database is locked by another program"
     DISK_ERROR = "the disk could not write it"
+    UNREACHABLE = "the database server cannot be reached"  # PostgreSQL: gone or restarting
 
 
 class WriteFailed(Exception):

@@ -3,7 +3,8 @@ store reads and writes through (reminders, announcements, the delivery ledger, .
 
 It lives apart from the program database because that one is rebuilt wholesale whenever
 the program changes; state must survive that, and restarts, and crashes. By default it is
-a SQLite file beside one process (bot.store.sqlite_state).
+a SQLite file beside one process (bot.store.sqlite_state); a cluster of processes keeps it
+on a PostgreSQL server they share (bot.store.postgres_state).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bot.store.ledger_store import LedgerStore
 from bot.store.lock import StateLock
 from bot.store.members_store import MemberStore
 from bot.store.migrations import MIGRATIONS, STATE_VERSION
+from bot.store.postgres_state import VERSION_TABLE, open_postgres, open_postgres_to_read
 from bot.store.qa_store import QAStore
 from bot.store.reminders_store import ReminderStore
 from bot.store.sqlite_state import open_sqlite, open_sqlite_to_read
@@ -73,6 +75,19 @@ class StateStore:
         db, lock = await open_sqlite_to_read(path)
         return cls(db, lock)
 
+    @classmethod
+    async def connect(cls, url: str) -> Self:
+        """The state on a PostgreSQL server (postgresql://...): connected, checked,
+        migrated and proven writable, or StoreUnavailable in one sentence that names the
+        server without its password. Several processes may share it."""
+        return cls(await open_postgres(url))
+
+    @classmethod
+    async def connect_to_read(cls, url: str) -> Self:
+        """For commands that only read, beside the running bots: never migrating nor
+        writing (see open_postgres_to_read)."""
+        return cls(await open_postgres_to_read(url))
+
     async def close(self) -> None:
         try:
             await self._db.close()
@@ -93,5 +108,8 @@ class StateStore:
         await self.close()
 
     async def version(self) -> int:
-        (version,) = next(iter(await self._db.execute_fetchall("PRAGMA user_version")))
+        """The state schema version the database is at."""
+        query = ("PRAGMA user_version" if self.dialect is Dialect.SQLITE
+                 else f"SELECT version FROM {VERSION_TABLE}")  # fmt: skip
+        (version,) = next(iter(await self._db.execute_fetchall(query)))
         return int(version)

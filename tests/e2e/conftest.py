@@ -45,8 +45,9 @@ def bot_env(fake: FakeDiscord, tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def process_env(fake: FakeDiscord, tmp_path: Path, **extra: str) -> dict[str, str]:
     """For `python -m bot` as a subprocess: this process's environment without any
-    confbot or Discord setting of the machine's, then bot_env."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
+    confbot, Discord or database setting of the machine's, then bot_env."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CONFBOT_", "DISCORD_", "DATABASE_URL"))}  # fmt: skip
     env.update(bot_env(fake, tmp_path, **extra))
     return env
 

@@ -80,6 +80,8 @@ NOT_SAVED = {
     " was saved; please try again in a minute.",
     WriteFailure.DISK_ERROR: "The bot's disk could not write that, so nothing was saved;"
     " please tell the bot's operator.",
+    WriteFailure.UNREACHABLE: "The bot's database server cannot be reached, so nothing was"
+    " saved; please try again in a minute.",
 }
 
 

@@ -1,0 +1,257 @@
+"""The state database on a PostgreSQL server (psycopg 3, async): one connection per
+process, as SQLite has one, made again when it is lost.
+
+- The stores' `?` placeholders become psycopg's `%s` (a `%` of their own is escaped), once
+  per statement. Values are bound by psycopg on this side (a client cursor), which is
+  what lets one SQL text serve SQLite's loose typing too: `? IS NULL`, or `SELECT ?, ?`
+  feeding an INSERT, need no casts.
+- The connection is in autocommit: a read outside a write is a statement of its own. A
+  write is a transaction (BEGIN ... COMMIT) that has the connection to itself: another
+  task's read waits for its end, so it never sees half a write, nor meets a transaction
+  a failed statement has aborted.
+- A lost connection (the server restarted, or ended this session) fails the write in
+  progress as WriteFailure.UNREACHABLE and is made again at the next use; a write that
+  had not yet begun, and a read outside a write, are simply run on the new connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import AsyncClientCursor, AsyncConnection
+from psycopg.adapt import Dumper
+from psycopg.pq import TransactionStatus
+
+from bot.store.connection import WriteFailure
+from bot.store.database import Database, Done, Params, Row
+from bot.store.dialect import Dialect
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Connection = AsyncConnection[Row]
+
+# Seconds to wait for the server to answer a connection, unless the address says.
+CONNECT_TIMEOUT = 10
+
+_FAILURES = {
+    "53100": WriteFailure.DISK_FULL,  # disk_full
+    "53400": WriteFailure.DISK_FULL,  # configuration_limit_exceeded (temp_file_limit)
+    "25006": WriteFailure.READ_ONLY,  # read_only_sql_transaction (a standby, a read-only role)
+    "42501": WriteFailure.READ_ONLY,  # insufficient_privilege: the role may not write
+    "40001": WriteFailure.LOCKED,  # serialization_failure
+    "40P01": WriteFailure.LOCKED,  # deadlock_detected
+    "55P03": WriteFailure.LOCKED,  # lock_not_available (lock_timeout)
+    "57014": WriteFailure.LOCKED,  # query_canceled (statement_timeout)
+    "58030": WriteFailure.DISK_ERROR,  # io_error
+    "XX001": WriteFailure.DISK_ERROR,  # data_corrupted
+    "57P01": WriteFailure.UNREACHABLE,  # admin_shutdown: the server is stopping
+    "57P02": WriteFailure.UNREACHABLE,  # crash_shutdown
+    "57P03": WriteFailure.UNREACHABLE,  # cannot_connect_now: the server is starting
+    "53300": WriteFailure.UNREACHABLE,  # too_many_connections
+}
+
+# The database whose write the running task is inside, if any (see transaction).
+_WRITING: contextvars.ContextVar[PostgresDatabase | None] = contextvars.ContextVar(
+    "confbot_state_writing", default=None
+)
+
+
+@functools.lru_cache(maxsize=2048)
+def placeholders(sql: str) -> str:
+    """`sql` with its `?` placeholders as psycopg's `%s`, and its own `%` (a LIKE pattern,
+    a modulo) doubled so psycopg keeps them; both left alone inside quotes and comments,
+    but for the doubled `%`, which psycopg reads everywhere."""
+    out: list[str] = []
+    quote = ""
+    i = 0
+    while i < len(sql):
+        ch = sql[i]
+        if ch == "%":
+            out.append("%%")
+        elif quote:
+            out.append(ch)
+            quote = "" if ch == quote else quote  # '' inside quotes: out, then in again
+        elif ch in "'\"":
+            out.append(ch)
+            quote = ch
+        elif sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = len(sql) if end < 0 else end
+            out.append(sql[i:end].replace("%", "%%"))
+            i = end
+            continue
+        elif ch == "?":
+            out.append("%s")
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+class _IntegerBool(Dumper):
+    """A Python bool as SQLite keeps it, 1 or 0: the schema's flags are integers."""
+
+    oid = psycopg.postgres.types["int8"].oid
+
+    def dump(self, obj: Any) -> bytes:
+        return b"1" if obj else b"0"
+
+    def quote(self, obj: Any) -> bytes:
+        return self.dump(obj)
+
+
+def lost(conn: Connection | None) -> bool:
+    """Whether the connection is gone (closed by us, or broken under us)."""
+    return conn is None or conn.closed or conn.broken
+
+
+async def connect(url: str) -> Connection:
+    """A connection as the stores use it (autocommit, values bound on this side, flags
+    as integers). psycopg's errors are the caller's to put in words."""
+    timeout: dict[str, Any] = (
+        {} if "connect_timeout" in url else {"connect_timeout": CONNECT_TIMEOUT}
+    )
+    conn = await AsyncConnection.connect(
+        url, autocommit=True, cursor_factory=AsyncClientCursor, **timeout
+    )
+    conn.adapters.register_dumper(bool, _IntegerBool)
+    return conn
+
+
+class PostgresDatabase(Database):
+    def __init__(self, conn: Connection, url: str, where: str, setup: tuple[str, ...] = ()) -> None:
+        self._conn: Connection | None = conn
+        self._url = url
+        self.where = where
+        self.dialect = Dialect.POSTGRES
+        self._setup = setup  # statements every new connection runs first (read-only)
+        self._turn = asyncio.Lock()  # a write's transaction, or one statement outside one
+
+    # -- statements ----------------------------------------------------------------------
+
+    async def execute(self, sql: str, params: Params = ()) -> Done:
+        async def run(conn: Connection) -> Done:
+            cursor = await conn.execute(placeholders(sql), params)
+            return Done(cursor.rowcount)
+
+        return await self._run(run, again=False)
+
+    async def execute_fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        async def run(conn: Connection) -> list[Row]:
+            cursor = await conn.execute(placeholders(sql), params)
+            return await cursor.fetchall()
+
+        return await self._run(run, again=True)
+
+    async def executemany(self, sql: str, seq_of_params: Iterable[Params]) -> None:
+        async def run(conn: Connection) -> None:
+            async with conn.cursor() as cursor:
+                await cursor.executemany(placeholders(sql), list(seq_of_params))
+
+        await self._run(run, again=False)
+
+    async def _run(self, statement: Callable[[Connection], Awaitable[T]], again: bool) -> T:
+        """Run `statement` inside the running task's write, or else on its own, waiting
+        for any write in progress. `again`: a read, run once more on a new connection if
+        the old one turns out lost (a write outside a transaction is never repeated: it
+        may have been done)."""
+        if _WRITING.get() is self:
+            assert self._conn is not None
+            return await statement(self._conn)
+        async with self._turn:
+            conn = await self._connection()
+            try:
+                return await statement(conn)
+            except psycopg.OperationalError:
+                if not (again and lost(conn)):
+                    raise
+                log.warning("state database %s: connection lost; reading again", self.where)
+                return await statement(await self._connection())
+
+    # -- writes --------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        async with self._turn:
+            conn = await self._begun()
+            token = _WRITING.set(self)
+            try:
+                yield
+                await conn.execute("COMMIT")
+            except BaseException:
+                await self._roll_back(conn)
+                raise
+            finally:
+                _WRITING.reset(token)
+
+    async def _begun(self) -> Connection:
+        """A connection with a transaction begun on it. A connection found lost at BEGIN
+        (the server restarted while the bot was idle) had nothing of this write yet, so
+        the write begins again on a new one."""
+        conn = await self._connection()
+        try:
+            await conn.execute("BEGIN")
+        except psycopg.OperationalError:
+            if not lost(conn):
+                raise
+            log.warning("state database %s: connection lost; connecting again", self.where)
+            conn = await self._connection()
+            await conn.execute("BEGIN")
+        return conn
+
+    async def _roll_back(self, conn: Connection) -> None:
+        """Undo a failed write; a connection that cannot say it did is closed, so that
+        the next use starts on a new one rather than inside what is left of this write."""
+        if lost(conn):
+            return
+        try:
+            if conn.info.transaction_status != TransactionStatus.IDLE:
+                await conn.execute("ROLLBACK")
+        except psycopg.Error as exc:
+            log.warning("state database %s: rollback after a failed write: %s", self.where, exc)
+            await conn.close()
+
+    def write_failure(self, exc: BaseException) -> WriteFailure | None:
+        if not isinstance(exc, psycopg.Error):
+            return None
+        sqlstate = exc.sqlstate or ""
+        if sqlstate in _FAILURES:
+            return _FAILURES[sqlstate]
+        if sqlstate.startswith("08"):  # connection_exception
+            return WriteFailure.UNREACHABLE
+        if isinstance(exc, psycopg.OperationalError) and lost(self._conn):
+            return WriteFailure.UNREACHABLE  # lost under the write, or not to be had again
+        return None
+
+    # -- the connection ------------------------------------------------------------------
+
+    async def _connection(self) -> Connection:
+        """The connection, made again if it was lost (psycopg.OperationalError while the
+        server cannot be reached)."""
+        if self._conn is not None and not lost(self._conn):
+            return self._conn
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+        conn = await connect(self._url)
+        try:
+            for statement in self._setup:
+                await conn.execute(statement)
+        except BaseException:
+            await conn.close()
+            raise
+        log.info("state database %s: connected again", self.where)
+        self._conn = conn
+        return conn
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()

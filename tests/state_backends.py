@@ -1,0 +1,158 @@
+"""The state tests over both backends: `state_backend` gives a test a fresh state database,
+once as a SQLite file and once on PostgreSQL (imported by tests/conftest.py).
+
+PostgreSQL is the server CONFBOT_TEST_POSTGRES names (postgresql://user:password@host/db;
+.ci/run starts one). Each test gets a schema of its own there (t_<random>, the search_path
+of its address through `options`), dropped after it, so tests never see each other's
+rows and need no database of their own. Without CONFBOT_TEST_POSTGRES the PostgreSQL cases
+skip, saying so; under CI they fail instead, since a CI run without PostgreSQL would pass
+without ever testing it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import secrets
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+
+from bot.settings import Settings
+from bot.store.dialect import Dialect
+from bot.store.migrations import postgres_migration
+from bot.store.postgres_state import VERSION_TABLE
+from bot.store.state import StateStore
+from tests.local_servers import state_at_version as sqlite_at_version
+
+POSTGRES_ENV = "CONFBOT_TEST_POSTGRES"
+BACKENDS = [Dialect.SQLITE, Dialect.POSTGRES]
+
+
+def postgres_server() -> str:
+    """The address of the test PostgreSQL; skips the test without one (fails it under CI)."""
+    url = os.environ.get(POSTGRES_ENV, "").strip()
+    if url:
+        return url
+    if os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL is missing: {POSTGRES_ENV} is not set, and CI must run the"
+                    " state tests against a real PostgreSQL", pytrace=False)  # fmt: skip
+    pytest.skip(f"no PostgreSQL to test on: set {POSTGRES_ENV}=postgresql://user:password@"
+                "host:port/database to run the state tests on PostgreSQL too")  # fmt: skip
+
+
+def in_schema(url: str, schema: str) -> str:
+    """`url` with `schema` as its search_path (through libpq's `options`)."""
+    options = quote(f"-csearch_path={schema}", safe="")
+    return f"{url}{'&' if '?' in url else '?'}options={options}"
+
+
+@contextmanager
+def fresh_schema(server: str | None = None) -> Iterator[str]:
+    """A new, empty schema on the test PostgreSQL for the block: the address whose
+    search_path is it. Dropped after, with everything in it."""
+    server = server or postgres_server()
+    schema = f"t_{secrets.token_hex(6)}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield in_schema(server, schema)
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@dataclass(frozen=True)
+class StateBackend:
+    """Where a test's state database is: a SQLite file, or a PostgreSQL schema of its own."""
+
+    dialect: Dialect
+    path: Path  # the SQLite file (also where settings put the sources' copies)
+    url: str | None = None  # the PostgreSQL address, search_path the test's schema
+
+    async def open(self) -> StateStore:
+        """The state database, as the bot opens it (checked, migrated)."""
+        if self.url is None:
+            return await StateStore.open(self.path)
+        return await StateStore.connect(self.url)
+
+    async def open_to_read(self) -> StateStore:
+        """As `python -m bot versions` opens it, beside a running bot."""
+        if self.url is None:
+            return await StateStore.open_to_read(self.path)
+        return await StateStore.connect_to_read(self.url)
+
+    def settings(self, settings: Settings) -> Settings:
+        """`settings` keeping the state here."""
+        return dataclasses.replace(settings, state_db=self.path, state_url=self.url)
+
+    def env(self) -> dict[str, str]:
+        """The environment variables that keep the state here (for `python -m bot`)."""
+        if self.url is None:
+            return {"CONFBOT_STATE_DB": str(self.path)}
+        return {"CONFBOT_STATE_URL": self.url, "CONFBOT_STATE_DB": str(self.path)}
+
+
+def state_at_version(backend: StateBackend, version: int, *statements: str) -> None:
+    """A state database as confbot left it at schema `version`, with rows added."""
+    if backend.url is None:
+        sqlite_at_version(backend.path, version, *statements)
+        return
+    with psycopg.connect(backend.url, autocommit=True) as db, db.transaction():
+        for number in range(version):
+            db.execute(postgres_migration(number))
+        db.execute(f"CREATE TABLE {VERSION_TABLE} (version BIGINT NOT NULL)")
+        db.execute(f"INSERT INTO {VERSION_TABLE} VALUES ({version})")
+        for statement in statements:
+            db.execute(statement)
+
+
+def run(backend: StateBackend, *statements: str) -> list[tuple[object, ...]]:
+    """Statements run on the state database from outside the bot (another program, or an
+    operator's hand); the rows the last one gives."""
+    if backend.url is None:
+        with contextlib.closing(sqlite3.connect(backend.path)) as db, db:
+            rows = [db.execute(statement).fetchall() for statement in statements]
+    else:
+        with psycopg.connect(backend.url, autocommit=True) as conn:
+            rows = [_rows(conn.execute(statement)) for statement in statements]
+    return rows[-1] if rows else []
+
+
+def _rows(cursor: psycopg.Cursor[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    return cursor.fetchall() if cursor.description else []
+
+
+@pytest.fixture(params=BACKENDS, ids=[str(b) for b in BACKENDS])
+def state_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateBackend]:
+    """A fresh state database for the test, on each backend in turn (not yet opened)."""
+    path = tmp_path / "state.db"
+    if request.param is Dialect.SQLITE:
+        yield StateBackend(Dialect.SQLITE, path)
+        return
+    with fresh_schema() as url:
+        yield StateBackend(Dialect.POSTGRES, path, url)
+
+
+@pytest.fixture
+def postgres_backend(tmp_path: Path) -> Iterator[StateBackend]:
+    """A fresh state database on PostgreSQL only, for what only PostgreSQL has."""
+    with fresh_schema() as url:
+        yield StateBackend(Dialect.POSTGRES, tmp_path / "state.db", url)
+
+
+@asynccontextmanager
+async def opened(backend: StateBackend) -> AsyncIterator[StateStore]:
+    """The state database open for the block, closed after."""
+    state = await backend.open()
+    try:
+        yield state
+    finally:
+        await state.close()

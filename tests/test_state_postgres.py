@@ -1,0 +1,285 @@
+"""The state on PostgreSQL: a server that cannot be used is one sentence at start (never
+with the password); processes starting at once migrate once; Discord's 64-bit ids are
+kept whole; a connection lost under the bot fails the write in progress in words, and
+the next write goes through on a new connection."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from bot.app import open_state
+from bot.settings import Settings, SettingsError
+from bot.store.connection import StoreUnavailable, WriteFailed, WriteFailure
+from bot.store.feature_store import FeatureStore, writes
+from bot.store.postgres_address import redacted, scrubbed
+from bot.store.postgres_database import PostgresDatabase, placeholders
+from bot.store.state import STATE_VERSION, StateStore
+from tests.state_backends import StateBackend, in_schema, postgres_server, run
+
+SERVER, CHANNEL = 1_234_567_890_123_456_789, 2**63 - 1  # Discord ids use all 64 bits
+URL = "https://example.org/live"
+
+
+def _with_password(url: str, password: str) -> str:
+    scheme, _, rest = url.partition("://")
+    userinfo, _, host = rest.rpartition("@")
+    user = userinfo.split(":", 1)[0] or "postgres"
+    return f"{scheme}://{user}:{password}@{host}"
+
+
+async def _refused(url: str) -> StoreUnavailable:
+    with pytest.raises(StoreUnavailable) as refused:
+        await StateStore.connect(url)
+    return refused.value
+
+
+# -- a server that cannot be used: one sentence at start ------------------------------
+
+
+async def test_a_wrong_password_is_one_sentence_without_the_password():
+    url = _with_password(postgres_server(), "not-the-password-42")
+    refused = await _refused(url)
+    assert refused.reason.startswith("the server refused the password of the user ")
+    assert refused.path == redacted(url)
+    assert "not-the-password-42" not in str(refused) and "***" in str(refused)
+
+
+async def test_a_host_where_nothing_answers_is_named():
+    with socket.socket() as probe:  # a port nothing listens on: taken, then let go
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    refused = await _refused(f"postgresql://confbot:secret-pw@127.0.0.1:{port}/state")
+    assert refused.reason == (
+        f"nothing answers at 127.0.0.1 port {port} (Connection refused); start the server"
+        " there, or correct the address"
+    )
+    assert "secret-pw" not in str(refused)
+
+
+async def test_an_unknown_database_is_named():
+    server = postgres_server()
+    base, _, _ = server.rpartition("/")
+    url = f"{base}/no_such_state_db"
+    refused = await _refused(url)
+    # (scrubbed: were the test server's password in the name, it would be hidden there too)
+    assert refused.reason == scrubbed(
+        "the server has no database no_such_state_db; create it first", url
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://confbot:pass word 9@127.0.0.1:5432/state",
+        "postgresql://confbot:pass word 9@127.0.0.1:notaport/state",
+    ],
+)
+async def test_a_malformed_address_is_one_sentence_without_the_password(url: str):
+    refused = await _refused(url)
+    assert refused.reason.startswith("it is not a valid PostgreSQL address (")
+    assert "pass word 9" not in str(refused) and "pass%20word" not in str(refused)
+
+
+async def test_a_search_path_naming_no_schema_is_refused():
+    refused = await _refused(in_schema(postgres_server(), "no_such_schema_of_ours"))
+    assert refused.reason.startswith("its search_path names no schema that exists")
+
+
+async def test_the_setting_that_named_the_server_is_named(tmp_path: Path):
+    url = _with_password(postgres_server(), "hunter2-wrong")
+    settings = Settings.from_mapping({"DATABASE_URL": url, "CONFBOT_DB": str(tmp_path / "c.db")})
+    with pytest.raises(SettingsError) as refused:
+        await open_state(settings)
+    message = str(refused.value)
+    assert message.startswith(f"DATABASE_URL={redacted(url)}: the server refused the password")
+    assert message.endswith(".") and "hunter2" not in message
+
+
+# -- migrating: once, whoever starts first ---------------------------------------------
+
+
+async def test_two_processes_starting_at_once_migrate_once(
+    postgres_backend: StateBackend, caplog: pytest.LogCaptureFixture
+):
+    with caplog.at_level(logging.INFO, logger="bot.store.postgres_state"):
+        one, two = await asyncio.gather(postgres_backend.open(), postgres_backend.open())
+    try:
+        migrated = [r.getMessage() for r in caplog.records if "migrated to" in r.getMessage()]
+        assert len(migrated) == STATE_VERSION  # each version once, not twice
+        assert await one.version() == await two.version() == STATE_VERSION
+        await one.streams.save(SERVER, "osdi24", "Ballroom", URL, 1)
+        assert await two.streams.urls(SERVER, "osdi24") == {"Ballroom": URL}
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_a_new_state_keeps_its_version_in_a_table_of_its_own(
+    postgres_backend: StateBackend,
+):
+    async with await postgres_backend.open() as state:
+        assert await state.version() == STATE_VERSION
+    assert run(postgres_backend, "SELECT version FROM confbot_state_version") == [(STATE_VERSION,)]
+    kinds = run(
+        postgres_backend,
+        "SELECT column_name, data_type FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND table_name = 'reminders'"
+        " AND column_name IN ('id', 'user_id', 'item_ref') ORDER BY column_name",
+    )
+    assert kinds == [("id", "bigint"), ("item_ref", "text"), ("user_id", "bigint")]
+
+
+# -- values kept whole ------------------------------------------------------------------
+
+
+async def test_discord_ids_of_64_bits_are_kept_whole(state_backend: StateBackend):
+    async with await state_backend.open() as state:
+        reminder = await state.reminders.add("osdi24", CHANNEL, SERVER, "p:xiang", 10, 1)
+        assert (reminder.user_id, reminder.guild_id) == (CHANNEL, SERVER)
+        await state.announcements.save(SERVER, "osdi24", CHANNEL, 10, True, 1)
+        (kept,) = await state.announcements.find(SERVER)
+        assert (kept.guild_id, kept.channel_id, kept.per_talk) == (SERVER, CHANNEL, True)
+        await state.conferences.use(CHANNEL, "osdi24")
+        assert await state.conferences.person_conferences() == {CHANNEL: "osdi24"}
+
+
+async def test_text_with_placeholders_and_percents_is_kept_as_given(state_backend: StateBackend):
+    odd = "50% off? 'quoted' -- not a comment %s %%"
+    async with await state_backend.open() as state:
+        await state.streams.save(SERVER, odd, odd, odd, 1)
+        assert await state.streams.urls(SERVER, odd) == {odd: odd}
+        assert await state.streams.clear(SERVER, odd, odd)
+
+
+def test_placeholders_become_psycopgs_outside_quotes_only():
+    assert placeholders("SELECT '?', \"a?\", ? -- why?\n, x % 2 FROM t WHERE y = ?") == (
+        "SELECT '?', \"a?\", %s -- why?\n, x %% 2 FROM t WHERE y = %s"
+    )
+    assert placeholders("SELECT 'it''s ?', ?") == "SELECT 'it''s ?', %s"
+
+
+# -- a write the server refuses ---------------------------------------------------------
+
+
+async def test_a_read_only_server_is_named_as_such(postgres_backend: StateBackend):
+    async with await postgres_backend.open() as state:
+        await state._db.execute("SET default_transaction_read_only = on")  # as on a standby
+        with pytest.raises(WriteFailed) as failed:
+            await state.reminders.add("osdi24", 1, None, "p:xiang", 10, 0)
+        assert failed.value.failure is WriteFailure.READ_ONLY
+        await state._db.execute("SET default_transaction_read_only = off")
+        assert await state.reminders.find("osdi24") == []
+
+
+@pytest.mark.parametrize(
+    ("error", "failure"),
+    [
+        (psycopg.errors.DiskFull, WriteFailure.DISK_FULL),
+        (psycopg.errors.ReadOnlySqlTransaction, WriteFailure.READ_ONLY),
+        (psycopg.errors.DeadlockDetected, WriteFailure.LOCKED),
+        (psycopg.errors.AdminShutdown, WriteFailure.UNREACHABLE),
+        (psycopg.errors.ConnectionFailure, WriteFailure.UNREACHABLE),
+        (psycopg.errors.UniqueViolation, None),  # a bug, never the operator's to fix
+    ],
+)
+async def test_what_the_server_refuses_is_named(
+    postgres_backend: StateBackend, error: type[psycopg.Error], failure: WriteFailure | None
+):
+    async with await postgres_backend.open() as state:
+        assert isinstance(state._db, PostgresDatabase)
+        assert state._db.write_failure(error("refused")) is failure
+
+
+# -- a connection lost under the bot ----------------------------------------------------
+
+
+class _Interrupted(FeatureStore):
+    """A write during which the server ends the store's session (a restart would)."""
+
+    @writes
+    async def save_twice(self, pid: int, server: str) -> None:
+        await self._db.execute(
+            "INSERT INTO streams (guild_id, conference, room, url, updated_ts)"
+            " VALUES (?, 'osdi24', 'A', ?, 1)",
+            (SERVER, URL),
+        )
+        await _terminate(server, pid)
+        await self._db.execute(
+            "INSERT INTO streams (guild_id, conference, room, url, updated_ts)"
+            " VALUES (?, 'osdi24', 'B', ?, 1)",
+            (SERVER, URL),
+        )
+
+
+async def _pid(state: StateStore) -> int:
+    ((pid,),) = await state._db.execute_fetchall("SELECT pg_backend_pid()")
+    return int(pid)
+
+
+async def _terminate(server: str, pid: int) -> None:
+    """End a session from another connection, and wait until it has ended."""
+    async with await psycopg.AsyncConnection.connect(server, autocommit=True) as admin:
+        cursor = await admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,))
+        assert await cursor.fetchone() == (True,)
+
+
+async def test_a_lost_connection_fails_the_write_in_words_and_the_next_one_goes_through(
+    postgres_backend: StateBackend,
+):
+    async with await postgres_backend.open() as state:
+        pid = await _pid(state)
+        interrupted = _Interrupted(state.streams._shared)
+        with pytest.raises(WriteFailed) as failed:
+            await interrupted.save_twice(pid, postgres_server())
+        assert failed.value.failure is WriteFailure.UNREACHABLE
+        assert str(failed.value).startswith(
+            f"{state.path}: the database server cannot be reached ("
+        )
+        await state.streams.save(SERVER, "osdi24", "C", URL, 2)  # on a new connection
+        assert await state.streams.urls(SERVER, "osdi24") == {"C": URL}  # nothing of A kept
+        assert await _pid(state) != pid
+
+
+async def test_a_connection_lost_while_idle_is_made_again_for_the_next_read_and_write(
+    postgres_backend: StateBackend,
+):
+    async with await postgres_backend.open() as state:
+        await state.streams.save(SERVER, "osdi24", "A", URL, 1)
+        await _terminate(postgres_server(), await _pid(state))
+        assert await state.streams.urls(SERVER, "osdi24") == {"A": URL}
+        await _terminate(postgres_server(), await _pid(state))
+        await state.streams.save(SERVER, "osdi24", "B", URL, 2)
+        assert await state.streams.urls(SERVER, "osdi24") == {"A": URL, "B": URL}
+
+
+async def test_a_read_waits_for_the_write_in_progress(postgres_backend: StateBackend):
+    """One connection: a read from another task never lands inside a write's transaction."""
+    async with await postgres_backend.open() as state:
+        inside, go_on = asyncio.Event(), asyncio.Event()
+
+        class Slow(FeatureStore):
+            @writes
+            async def save(self) -> None:
+                await self._db.execute(
+                    "INSERT INTO streams (guild_id, conference, room, url, updated_ts)"
+                    " VALUES (?, 'osdi24', 'A', ?, 1)",
+                    (SERVER, URL),
+                )
+                inside.set()
+                await go_on.wait()
+                raise RuntimeError("the write fails after its insert")
+
+        writing = asyncio.create_task(Slow(state.streams._shared).save())
+        await inside.wait()
+        reading = asyncio.create_task(state.streams.urls(SERVER, "osdi24"))
+        await asyncio.sleep(0)  # the read asks for the connection while the write has it
+        go_on.set()
+        with pytest.raises(RuntimeError):
+            await writing
+        assert await reading == {}  # not the insert the write undid
