@@ -178,6 +178,29 @@ async def _checked(conn: Connection, where: str, url: str) -> int:
         raise _failure(exc, where, url) from exc
 
 
+_IDENTITIES = (
+    "SELECT c.relname, a.attname, pg_get_serial_sequence(quote_ident(n.nspname) || '.'"
+    " || quote_ident(c.relname), a.attname) FROM pg_attribute a"
+    " JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE n.nspname = current_schema() AND a.attidentity <> '' AND NOT a.attisdropped"
+)
+
+
+async def resync_identities(conn: Connection) -> None:
+    """Move each identity column's sequence past the largest id its table holds. Rows
+    copied with their ids (a migration rebuilding a table, a state copied from SQLite)
+    leave the sequence behind them, and the next insert would take an id already used.
+    Never moves a sequence back, so it is safe while other processes insert."""
+    cursor = await conn.execute(_IDENTITIES)
+    statements = [
+        f'SELECT setval(\'{sequence}\', m) FROM (SELECT max("{column}") AS m FROM "{table}") t,'
+        f" {sequence} s WHERE m > s.last_value OR (m = s.last_value AND NOT s.is_called)"
+        for table, column, sequence in await cursor.fetchall()
+    ]
+    if statements:
+        await conn.execute("; ".join(statements))
+
+
 async def _migrate(conn: Connection, where: str, url: str) -> None:
     """Check, then apply each migration still missing in a transaction of its own, and
     write the version once more even when none was: it fails now on a read-only server."""
@@ -201,6 +224,7 @@ async def _migrate(conn: Connection, where: str, url: str) -> None:
                         f"; INSERT INTO {VERSION_TABLE} VALUES (0)"
                     )
                 if version >= STATE_VERSION:
+                    await resync_identities(conn)
                     await conn.execute(f"UPDATE {VERSION_TABLE} SET version = version")
                     return
                 await conn.execute(postgres_migration(version))
