@@ -1,6 +1,8 @@
 """One run of the scheduler in its own process, as a restarted bot would do it.
 
-    python -m tests.restart_probe STATE_DB LOG AT [--crash-on-send]
+    python -m tests.restart_probe STATE LOG AT [--crash-on-send]
+
+STATE is the state database: a SQLite file, or a postgresql:// address.
 
 Delivers what is due at AT (conference local time) with a sender that appends to LOG,
 then exits. With --crash-on-send the process dies (os._exit) in the middle of the first
@@ -23,6 +25,7 @@ from bot.delivery.scheduler import Scheduler
 from bot.importer.merge import read_program
 from bot.render.cards import Card
 from bot.service import ProgramService
+from bot.store.postgres_address import is_postgres
 from bot.store.state import StateStore
 
 PROGRAM = Path(__file__).resolve().parent.parent / "data" / "osdi24"
@@ -43,10 +46,13 @@ class FileSender:
         raise AssertionError("no announcements in this probe")
 
 
-async def main(state_path: Path, log: Path, at: str, crash: bool) -> None:
+async def main(where: str, log: Path, at: str, crash: bool) -> None:
     service = ProgramService(read_program(PROGRAM).program)
     clock = FixedClock(datetime.fromisoformat(at).replace(tzinfo=service.conference.tz))
-    state = await StateStore.open(state_path)
+    if is_postgres(where):
+        state = await StateStore.connect(where)
+    else:
+        state = await StateStore.open(Path(where))
     scheduler = Scheduler(state, lambda: service, clock, FileSender(log, crash))
     lost = await scheduler.recover()
     await scheduler.replan()
@@ -59,4 +65,4 @@ async def main(state_path: Path, log: Path, at: str, crash: bool) -> None:
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     args = sys.argv[1:]
-    asyncio.run(main(Path(args[0]), Path(args[1]), args[2], "--crash-on-send" in args))
+    asyncio.run(main(args[0], Path(args[1]), args[2], "--crash-on-send" in args))

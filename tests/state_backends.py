@@ -49,24 +49,32 @@ def postgres_server() -> str:
 
 
 def in_schema(url: str, schema: str) -> str:
-    """`url` with `schema` as its search_path (through libpq's `options`)."""
-    options = quote(f"-csearch_path={schema}", safe="")
+    """`url` with `schema` as its search_path (through libpq's `options`). Commits do not
+    wait for the disk (synchronous_commit off): what other sessions see is the same, and
+    a test's state need not survive a crash of the server."""
+    options = quote(f"-csearch_path={schema} -csynchronous_commit=off", safe="")
     return f"{url}{'&' if '?' in url else '?'}options={options}"
 
 
 @contextmanager
-def fresh_schema(server: str | None = None) -> Iterator[str]:
-    """A new, empty schema on the test PostgreSQL for the block: the address whose
-    search_path is it. Dropped after, with everything in it."""
-    server = server or postgres_server()
+def fresh_schema(admin: psycopg.Connection[tuple[object, ...]]) -> Iterator[str]:
+    """A new, empty schema on the test PostgreSQL for the block (made and dropped on the
+    connection `admin`): the address whose search_path is it. Dropped after, with
+    everything in it."""
     schema = f"t_{secrets.token_hex(6)}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
+    admin.execute(f"CREATE SCHEMA {schema}")
     try:
-        yield in_schema(server, schema)
+        yield in_schema(postgres_server(), schema)
     finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """One connection to the test PostgreSQL for the whole run, making and dropping the
+    tests' schemas (a connection per test would cost more than most tests)."""
+    with psycopg.connect(postgres_server(), autocommit=True) as admin:
+        yield admin
 
 
 @dataclass(frozen=True)
@@ -137,14 +145,17 @@ def state_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[St
     if request.param is Dialect.SQLITE:
         yield StateBackend(Dialect.SQLITE, path)
         return
-    with fresh_schema() as url:
+    postgres_server()  # skips (or fails, under CI) without one, before the admin connects
+    with fresh_schema(request.getfixturevalue("postgres_admin")) as url:
         yield StateBackend(Dialect.POSTGRES, path, url)
 
 
 @pytest.fixture
-def postgres_backend(tmp_path: Path) -> Iterator[StateBackend]:
+def postgres_backend(
+    tmp_path: Path, postgres_admin: psycopg.Connection[tuple[object, ...]]
+) -> Iterator[StateBackend]:
     """A fresh state database on PostgreSQL only, for what only PostgreSQL has."""
-    with fresh_schema() as url:
+    with fresh_schema(postgres_admin) as url:
         yield StateBackend(Dialect.POSTGRES, tmp_path / "state.db", url)
 
 

@@ -5,7 +5,6 @@ and the lines that say it (the end-to-end tests are tests/e2e/test_changes_told_
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
@@ -16,10 +15,9 @@ from bot.live.sync import records
 from bot.model import Authorship, Program
 from bot.render import delivery_cards, text
 from bot.service import ProgramService
-from bot.store.state import StateStore
 from tests.conftest import pacific
-from tests.local_servers import state_at_version
 from tests.reminder_helpers import make_rig
+from tests.state_backends import StateBackend, state_at_version
 
 GUILD, ROOM_CHANNEL = 77, 99
 BALLROOM = "Grand Ballroom ABGH"
@@ -60,17 +58,18 @@ def test_a_reorder_of_speakers_names_no_one(program: Program):
     assert delivery_cards.change_line(change, program.conference.tz).endswith("— speakers changed")
 
 
-async def test_changes_kept_before_names_were_still_read(tmp_path: Path, program: Program):
+async def test_changes_kept_before_names_were_still_read(
+    state_backend: StateBackend, program: Program
+):
     """A change of speakers kept by a confbot of state schema 9 reads as it did then."""
-    path = tmp_path / "state.db"
     state_at_version(
-        path, 9,
+        state_backend, 9,
         "INSERT INTO program_syncs (id, conference, applied_ts) VALUES (1, 'osdi24', 100)",
         "INSERT INTO program_changes (sync_id, item_ref, session_refs, title, kinds, old_start,"
         " old_end, old_room, new_start, new_end, new_room) VALUES (1, 'p:xiang', 's:x',"
         " 'NOMAD', 'people', 1, 2, 'A', 1, 2, 'A')",
     )  # fmt: skip
-    async with await StateStore.open(path) as state:
+    async with await state_backend.open() as state:
         (change,) = await state.versions.changes("osdi24")
         assert (change.left, change.joined) == ((), ())
         assert (
@@ -107,8 +106,9 @@ def test_changes_pages_repeat_the_version_heading_they_start_amid(program: Progr
 
 
 @pytest.fixture
-async def rig(service: ProgramService, tmp_path: Path):
-    rig = await make_rig(service, tmp_path / "state.db", FixedClock(pacific("2024-07-10T11:10")))
+async def rig(service: ProgramService, state_backend: StateBackend):
+    state = await state_backend.open()
+    rig = await make_rig(service, state, FixedClock(pacific("2024-07-10T11:10")))
     yield rig
     await rig.state.close()
 

@@ -13,6 +13,7 @@ from bot.settings import BUNDLED_PROGRAM, Settings
 from bot.store.state import StateStore
 from tests.local_servers import state_at_version
 from tests.program_edits import move_talk
+from tests.state_backends import StateBackend
 from tests.test_console import USAGE, run_cli
 
 FRAB = Path(__file__).parent / "fixtures" / "programs" / "frab-v1.json"
@@ -58,16 +59,18 @@ def test_diff_of_a_version_that_is_not_a_number_is_one_line(tmp_path: Path):
 # -- the version served, and what changed since it -------------------------------------------
 
 
-async def served_state(tmp_path: Path) -> tuple[StateStore, Settings, Path]:
+async def served_state(tmp_path: Path, backend: StateBackend) -> tuple[StateStore, Settings, Path]:
     program = tmp_path / "osdi24"
     shutil.copytree(BUNDLED_PROGRAM, program)
     settings = Settings.from_mapping({"CONFBOT_PROGRAM": str(program),
                                       "CONFBOT_DB": str(tmp_path / "c.db")})  # fmt: skip
-    return await StateStore.open(settings.state_db), settings, program
+    return await backend.open(), backend.settings(settings), program
 
 
-async def test_a_program_edited_while_the_bot_was_down_is_told_at_start(tmp_path: Path):
-    state, settings, program = await served_state(tmp_path)
+async def test_a_program_edited_while_the_bot_was_down_is_told_at_start(
+    tmp_path: Path, state_backend: StateBackend
+):
+    state, settings, program = await served_state(tmp_path, state_backend)
     try:
         first = read_source(program).program
         await keep_served(state, settings, first, 100, since_last_served=True)
@@ -83,8 +86,10 @@ async def test_a_program_edited_while_the_bot_was_down_is_told_at_start(tmp_path
         await state.close()
 
 
-async def test_a_version_served_again_is_the_one_served_last(tmp_path: Path):
-    state, settings, program = await served_state(tmp_path)
+async def test_a_version_served_again_is_the_one_served_last(
+    tmp_path: Path, state_backend: StateBackend
+):
+    state, settings, program = await served_state(tmp_path, state_backend)
     try:
         original = (program / "schedule.json").read_bytes()
         first = read_source(program).program
@@ -103,8 +108,10 @@ async def test_a_version_served_again_is_the_one_served_last(tmp_path: Path):
         await state.close()
 
 
-async def test_a_last_served_version_that_no_longer_reads_is_not_compared(tmp_path, caplog):
-    state, settings, program = await served_state(tmp_path)
+async def test_a_last_served_version_that_no_longer_reads_is_not_compared(
+    tmp_path, caplog, state_backend
+):
+    state, settings, program = await served_state(tmp_path, state_backend)
     try:
         key = read_source(program).program.conference.key
         await state.versions.serve(key, "old", None, 100, b"not a zip file")

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -28,6 +26,7 @@ from bot.store.reminders_store import ReminderLimitReached
 from bot.store.state import STATE_VERSION, StateStore
 from tests.conftest import pacific
 from tests.reminder_helpers import make_rig
+from tests.state_backends import StateBackend, run, state_at_version
 from tests.test_parallel_rooms import two_tracks
 
 USER = 1001
@@ -36,15 +35,16 @@ GUILD, CHANNEL = 77, 88
 
 
 @pytest.fixture
-async def rig(service: ProgramService, tmp_path: Path):
-    rig = await make_rig(service, tmp_path / "state.db", FixedClock(pacific("2024-07-10T10:50")))
+async def rig(service: ProgramService, state_backend: StateBackend):
+    state = await state_backend.open()
+    rig = await make_rig(service, state, FixedClock(pacific("2024-07-10T10:50")))
     yield rig
     await rig.state.close()
 
 
-def states(path: Path) -> list[tuple[str, str]]:
-    with sqlite3.connect(path) as db:
-        return db.execute("SELECT item_ref, state FROM deliveries ORDER BY id").fetchall()
+def states(backend: StateBackend) -> list[tuple[object, ...]]:
+    """The ledger as kept (read on a connection of its own: what is committed)."""
+    return run(backend, "SELECT item_ref, state FROM deliveries ORDER BY id")
 
 
 async def test_reminder_fires_at_the_right_moment(rig):
@@ -72,21 +72,23 @@ async def test_late_delivery_says_how_long_ago_it_started(rig):
     assert "Started 3 min ago (sent late)" in card.description
 
 
-async def test_a_delivery_whose_item_ended_is_skipped_and_logged(rig, caplog):
+async def test_a_delivery_whose_item_ended_is_skipped_and_logged(rig, caplog, state_backend):
     await rig.remind(USER, NOMAD)
     with caplog.at_level(logging.INFO):
         await rig.at(pacific("2024-07-10T11:30"))
     assert rig.sender.dms == []
-    assert states(rig.state.path) == [(NOMAD, "skipped")]
+    assert states(state_backend) == [(NOMAD, "skipped")]
     assert any("ended 5 min before it could be sent" in r.getMessage() for r in caplog.records)
 
 
-async def test_a_delivery_under_a_minute_after_its_end_says_it_had_just_ended(rig, caplog):
+async def test_a_delivery_under_a_minute_after_its_end_says_it_had_just_ended(
+    rig, caplog, state_backend
+):
     # "it ended 0 min before it could be sent (was the bot down?)" read as a riddle.
     await rig.remind(USER, NOMAD)
     with caplog.at_level(logging.INFO):
         await rig.at(pacific("2024-07-10T11:25:30"))  # NOMAD ends at 11:25
-    assert states(rig.state.path) == [(NOMAD, "skipped")]
+    assert states(state_backend) == [(NOMAD, "skipped")]
     said = [r.getMessage() for r in caplog.records]
     assert any("it had just ended when it could be sent" in m for m in said), said
     assert not any("ended 0 min" in m for m in said)
@@ -100,20 +102,20 @@ async def test_session_reminder_lists_its_talks(rig):
     assert len(card.fields) == 5
 
 
-async def test_closed_dms_mark_the_reminder_failed_without_retrying(rig):
+async def test_closed_dms_mark_the_reminder_failed_without_retrying(rig, state_backend):
     await rig.remind(USER, NOMAD)
     rig.sender.fail_with = Unreachable("50007")
     await rig.at(pacific("2024-07-10T10:55"))
     rig.sender.fail_with = None
     await rig.at(pacific("2024-07-10T11:00"))
     assert rig.sender.dms == []
-    assert states(rig.state.path) == [(NOMAD, "failed")]
+    assert states(state_backend) == [(NOMAD, "failed")]
     (failed,) = await rig.state.reminders.untold_failures(rig.service.conference.key, USER)
     assert failed.item_ref == NOMAD
     assert USER in rig.scheduler.failed_users
 
 
-async def test_temporary_failures_retry_with_backoff_then_give_up(rig):
+async def test_temporary_failures_retry_with_backoff_then_give_up(rig, state_backend):
     await rig.remind(USER, NOMAD, minutes=30)
     rig.sender.fail_with = TryLater("HTTP 500")
     moment = pacific("2024-07-10T10:35")
@@ -126,7 +128,7 @@ async def test_temporary_failures_retry_with_backoff_then_give_up(rig):
         moment = moment + timedelta(seconds=waits[-1])
     assert waits == [RETRY_AFTER * 2**n for n in range(MAX_ATTEMPTS - 1)]  # doubling
     await rig.at(moment)
-    assert states(rig.state.path) == [(NOMAD, "failed")]
+    assert states(state_backend) == [(NOMAD, "failed")]
     assert rig.sender.dms == []
 
 
@@ -135,24 +137,24 @@ async def test_temporary_failures_retry_with_backoff_then_give_up(rig):
     [aiohttp.ClientConnectionError("reset"), OSError(104, "reset"), TimeoutError(), KeyError("x")],
     ids=["aiohttp", "oserror", "timeout", "anything"],
 )
-async def test_any_send_error_is_retried_not_left_sending(rig, error):
+async def test_any_send_error_is_retried_not_left_sending(rig, error, state_backend):
     await rig.remind(USER, NOMAD)
     rig.sender.fail_with = error
     await rig.at(pacific("2024-07-10T10:55"))
-    ((_, state),) = states(rig.state.path)
+    ((_, state),) = states(state_backend)
     assert state == "pending"  # not stuck in 'sending', to be marked lost at the next start
     rig.sender.fail_with = None
     await rig.at(pacific("2024-07-10T10:55:15"))
     assert len(rig.sender.dms) == 1
-    assert states(rig.state.path) == [(NOMAD, "sent")]
+    assert states(state_backend) == [(NOMAD, "sent")]
 
 
-async def test_forget_cancels_the_pending_delivery(rig):
+async def test_forget_cancels_the_pending_delivery(rig, state_backend):
     await rig.remind(USER, NOMAD)
     await rig.state.reminders.forget(rig.service.conference.key, USER, NOMAD)
     await rig.at(pacific("2024-07-10T10:55"))
     assert rig.sender.dms == []
-    assert states(rig.state.path) == [(NOMAD, "cancelled")]
+    assert states(state_backend) == [(NOMAD, "cancelled")]
 
 
 async def test_reminding_again_after_forgetting_rearms_it(rig):
@@ -165,7 +167,7 @@ async def test_reminding_again_after_forgetting_rearms_it(rig):
     assert len(rig.sender.dms) == 1
 
 
-async def test_crash_between_sending_and_sent_is_marked_lost_not_resent(rig, tmp_path, caplog):
+async def test_crash_between_sending_and_sent_is_marked_lost_not_resent(rig, caplog, state_backend):
     await rig.remind(USER, NOMAD)
     (delivery,) = await rig.state.ledger.due(
         rig.service.conference.key, int(pacific("2024-07-10T10:55").timestamp())
@@ -174,7 +176,7 @@ async def test_crash_between_sending_and_sent_is_marked_lost_not_resent(rig, tmp
     assert await rig.state.ledger.claim(delivery.id, 0, Wanted.REMINDER_ARMED, "a process", 60)
     await rig.state.close()
     again = await make_rig(
-        rig.service, tmp_path / "state.db", FixedClock(pacific("2024-07-10T10:56"))
+        rig.service, await state_backend.open(), FixedClock(pacific("2024-07-10T10:56"))
     )
     try:
         with caplog.at_level(logging.WARNING):
@@ -184,10 +186,10 @@ async def test_crash_between_sending_and_sent_is_marked_lost_not_resent(rig, tmp
             await again.at(pacific("2024-07-10T10:57"))
         assert [d.id for d in lost] == [delivery.id]
         assert again.sender.dms == []
-        assert states(again.state.path) == [(NOMAD, "lost")]
+        assert states(state_backend) == [(NOMAD, "lost")]
     finally:
         await again.state.close()
-        rig.state = await StateStore.open(tmp_path / "state.db")
+        rig.state = await state_backend.open()
 
 
 async def test_program_reload_keeps_reminders_on_the_same_papers(rig, program):
@@ -207,14 +209,16 @@ async def test_program_reload_keeps_reminders_on_the_same_papers(rig, program):
     assert rig.sender.dms[0][1].title.startswith("⏰ NOMAD")
 
 
-async def test_a_reminder_for_an_item_removed_from_the_program_is_cancelled(rig, program):
+async def test_a_reminder_for_an_item_removed_from_the_program_is_cancelled(
+    rig, program, state_backend
+):
     await rig.remind(USER, NOMAD)
     rig.swap_program(
         ProgramService(replace(program, talks=tuple(p for p in program.talks if p.key != "xiang")))
     )
     await rig.at(pacific("2024-07-10T10:55"))
     assert rig.sender.dms == []
-    assert states(rig.state.path) == [(NOMAD, "cancelled")]
+    assert states(state_backend) == [(NOMAD, "cancelled")]
 
 
 # -- announcements --------------------------------------------------------------------
@@ -240,8 +244,8 @@ async def test_each_session_is_announced_once_before_it_starts(rig):
     assert len(card.fields) == 5
 
 
-async def test_parallel_sessions_of_one_slot_go_in_one_message(program, tmp_path):
-    rig = await make_rig(ProgramService(two_tracks(program)), tmp_path / "s.db",
+async def test_parallel_sessions_of_one_slot_go_in_one_message(program, state_backend):
+    rig = await make_rig(ProgramService(two_tracks(program)), await state_backend.open(),
                          FixedClock(pacific("2024-07-10T10:00")))  # fmt: skip
     try:
         await announce(rig, minutes=10)
@@ -318,9 +322,9 @@ async def test_the_loop_wakes_early_when_a_reminder_is_added(rig):
         await rig.scheduler.stop()
 
 
-async def test_agenda_is_in_time_order_with_clashes(program, tmp_path):
+async def test_agenda_is_in_time_order_with_clashes(program, state_backend):
     service = ProgramService(two_tracks(program))
-    state = await StateStore.open(tmp_path / "s.db")
+    state = await state_backend.open()
     try:
         for ref in ("p:agrawal", "p:lazarev", "s:memory-management"):
             await state.reminders.add(service.conference.key, USER, 1, ref, 10, 0)
@@ -339,12 +343,11 @@ async def test_agenda_is_in_time_order_with_clashes(program, tmp_path):
     assert sabre.title not in memory.clashes
 
 
-async def test_state_schema_is_migrated_once(tmp_path):
-    path = tmp_path / "s.db"
-    async with await StateStore.open(path) as state:
+async def test_state_schema_is_migrated_once(state_backend):
+    async with await state_backend.open() as state:
         assert await state.version() == STATE_VERSION
         await state.reminders.add("osdi24", USER, None, NOMAD, 10, 0)
-    async with await StateStore.open(path) as state:
+    async with await state_backend.open() as state:
         assert len(await state.reminders.find("osdi24")) == 1
 
 
@@ -363,14 +366,14 @@ async def test_rebuilding_the_program_never_touches_the_state(tmp_path, program_
 # -- arming again, the agenda, claims during a batch, the cap --------------------------
 
 
-async def test_reminding_again_after_it_was_delivered_fires_again(rig):
+async def test_reminding_again_after_it_was_delivered_fires_again(rig, state_backend):
     await rig.remind(USER, NOMAD, minutes=15)
     await rig.at(pacific("2024-07-10T10:50"))
     assert len(rig.sender.dms) == 1
     await rig.remind(USER, NOMAD, minutes=5)  # "remind me again closer to the time"
     await rig.at(pacific("2024-07-10T11:00"))
     assert len(rig.sender.dms) == 2
-    assert states(rig.state.path) == [(NOMAD, "sent"), (NOMAD, "sent")]
+    assert states(state_backend) == [(NOMAD, "sent"), (NOMAD, "sent")]
 
 
 async def test_reminding_again_after_closed_dms_fires_once_they_are_open(rig):
@@ -387,14 +390,14 @@ async def test_reminding_again_after_closed_dms_fires_once_they_are_open(rig):
     assert reminder.item_ref == NOMAD
 
 
-async def test_reminding_again_while_pending_keeps_one_delivery(rig):
+async def test_reminding_again_while_pending_keeps_one_delivery(rig, state_backend):
     await rig.remind(USER, NOMAD, minutes=30)
     await rig.remind(USER, NOMAD, minutes=10)
     await rig.at(pacific("2024-07-10T10:40"))
     assert rig.sender.dms == []
     await rig.at(pacific("2024-07-10T10:55"))
     assert len(rig.sender.dms) == 1
-    assert states(rig.state.path) == [(NOMAD, "cancelled"), (NOMAD, "sent")]
+    assert states(state_backend) == [(NOMAD, "cancelled"), (NOMAD, "sent")]
 
 
 async def test_agenda_keeps_a_reminded_item_until_it_ends(rig):
@@ -417,7 +420,7 @@ def test_agenda_card_marks_a_reminded_item(rig):
     assert "✅ Reminded" in card.fields[0].value
 
 
-async def test_forget_during_a_batch_stops_the_sends_not_yet_made(rig):
+async def test_forget_during_a_batch_stops_the_sends_not_yet_made(rig, state_backend):
     other = USER + 1
     await rig.remind(USER, NOMAD)
     await rig.remind(other, NOMAD)
@@ -431,7 +434,7 @@ async def test_forget_during_a_batch_stops_the_sends_not_yet_made(rig):
     rig.sender.send_dm = send_then_other_forgets
     await rig.at(pacific("2024-07-10T10:55"))
     assert [user for user, _ in rig.sender.dms] == [USER]
-    assert states(rig.state.path) == [(NOMAD, "sent"), (NOMAD, "cancelled")]
+    assert states(state_backend) == [(NOMAD, "sent"), (NOMAD, "cancelled")]
 
 
 async def test_forget_during_the_send_is_not_turned_into_done(rig):
@@ -487,21 +490,15 @@ async def test_a_reminder_already_delivered_does_not_count_against_the_cap(rig):
     await rig.state.reminders.add(conference, USER, 1, "p:lazarev", 10, 0, limit=1)
 
 
-async def test_a_version_2_state_database_migrates_with_its_history(tmp_path):
-    from bot.store.state import MIGRATIONS
-
-    path = tmp_path / "old.db"
-    with sqlite3.connect(path) as db:
-        db.executescript(f"{MIGRATIONS[0]}\n{MIGRATIONS[1]}\nPRAGMA user_version = 2;")
-        db.execute(
-            "INSERT INTO reminders (conference, user_id, item_ref, minutes_before, created_ts,"
-            " status) VALUES ('osdi24', 1, 'p:xiang', 10, 0, 'done')"
-        )
-        db.execute(
-            "INSERT INTO deliveries (kind, owner, item_ref, target, due_ts, state, updated_ts)"
-            " VALUES ('reminder', 1, 'p:xiang', 1, 5, 'sent', 5)"
-        )
-    async with await StateStore.open(path) as state:
+async def test_a_version_2_state_database_migrates_with_its_history(state_backend):
+    state_at_version(
+        state_backend, 2,
+        "INSERT INTO reminders (conference, user_id, item_ref, minutes_before, created_ts,"
+        " status) VALUES ('osdi24', 1, 'p:xiang', 10, 0, 'done')",
+        "INSERT INTO deliveries (kind, owner, item_ref, target, due_ts, state, updated_ts)"
+        " VALUES ('reminder', 1, 'p:xiang', 1, 5, 'sent', 5)",
+    )  # fmt: skip
+    async with await state_backend.open() as state:
         assert await state.version() == STATE_VERSION
         (delivery,) = await state.ledger.deliveries()
         assert (delivery.state, delivery.arming) == ("sent", 0)
@@ -509,7 +506,7 @@ async def test_a_version_2_state_database_migrates_with_its_history(tmp_path):
         assert again.arming == 1 and again.status == "active"
 
 
-async def test_stop_lets_the_send_in_flight_finish_and_takes_no_new_one(rig):
+async def test_stop_lets_the_send_in_flight_finish_and_takes_no_new_one(rig, state_backend):
     await rig.remind(USER, NOMAD)
     await rig.remind(USER + 1, NOMAD)
     rig.clock.at = pacific("2024-07-10T10:55")
@@ -530,10 +527,10 @@ async def test_stop_lets_the_send_in_flight_finish_and_takes_no_new_one(rig):
     release.set()
     await asyncio.wait_for(stopping, 5)
     assert len(rig.sender.dms) == 1
-    assert states(rig.state.path) == [(NOMAD, "sent"), (NOMAD, "pending")]  # next start sends it
+    assert states(state_backend) == [(NOMAD, "sent"), (NOMAD, "pending")]  # next start sends it
 
 
-async def test_stop_gives_up_on_a_send_that_hangs(rig):
+async def test_stop_gives_up_on_a_send_that_hangs(rig, state_backend):
     await rig.remind(USER, NOMAD)
     rig.clock.at = pacific("2024-07-10T10:55")
     in_flight = asyncio.Event()
@@ -546,4 +543,4 @@ async def test_stop_gives_up_on_a_send_that_hangs(rig):
     await rig.scheduler.start()
     await asyncio.wait_for(in_flight.wait(), 5)
     await asyncio.wait_for(rig.scheduler.stop(grace=0.05), 5)
-    assert states(rig.state.path) == [(NOMAD, "sending")]  # uncertain: marked lost next start
+    assert states(state_backend) == [(NOMAD, "sending")]  # uncertain: marked lost next start

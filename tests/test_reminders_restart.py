@@ -9,12 +9,16 @@ from pathlib import Path
 
 from bot.store.state import StateStore
 from tests.conftest import ROOT
+from tests.state_backends import StateBackend
 
 USER = 2002
 
 
-def probe(state: Path, log: Path, at: str, crash: bool = False) -> subprocess.CompletedProcess:
-    args = [sys.executable, "-m", "tests.restart_probe", str(state), str(log), at]
+def probe(
+    state: Path | StateBackend, log: Path, at: str, crash: bool = False
+) -> subprocess.CompletedProcess:
+    where = state if isinstance(state, Path) else state.url or state.path
+    args = [sys.executable, "-m", "tests.restart_probe", str(where), str(log), at]
     if crash:
         args.append("--crash-on-send")
     return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=60)
@@ -26,8 +30,9 @@ def sent_titles(log: Path) -> list[str]:
     return [json.loads(line)["title"].split(":")[0] for line in log.read_text().splitlines()]
 
 
-async def remind(state_path: Path, *refs: str) -> None:
-    async with await StateStore.open(state_path) as state:
+async def remind(where: Path | StateBackend, *refs: str) -> None:
+    opening = StateStore.open(where) if isinstance(where, Path) else where.open()
+    async with await opening as state:
         for ref in refs:
             await state.reminders.add("osdi24", USER, None, ref, 10, 0)
 
@@ -48,8 +53,10 @@ async def test_a_restart_in_a_new_process_sends_nothing_twice_and_catches_up(tmp
     ]
 
 
-async def test_a_kill_between_sending_and_sent_does_not_duplicate(tmp_path: Path):
-    state, log = tmp_path / "state.db", tmp_path / "sent.jsonl"
+async def test_a_kill_between_sending_and_sent_does_not_duplicate(
+    state_backend: StateBackend, tmp_path: Path
+):
+    state, log = state_backend, tmp_path / "sent.jsonl"
     await remind(state, "p:luo")  # MSH at 11:45, due 11:35
     crashed = probe(state, log, "2024-07-10T11:35", crash=True)
     assert crashed.returncode == 9

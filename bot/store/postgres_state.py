@@ -2,10 +2,12 @@
 place, in the connection's current schema (the first of its search_path), so one database
 can hold several confbots' states, each in a schema of its own.
 
-The version is kept in a table of its own (PostgreSQL has no user_version). Each migration
-is applied in a transaction holding an advisory lock on the schema: processes starting at
-once take turns, and each reads the version anew under the lock, so none migrates what
-another already has.
+The version is kept in a table of its own (PostgreSQL has no user_version). The migrations
+a start finds missing are applied in one transaction, which holds an advisory lock on the
+schema: processes starting at once take turns, and each reads the version under the lock,
+so none migrates what another already has; and since PostgreSQL's DDL is transactional, the
+state is at the old version or the new one, never between (other processes may be reading
+it all along).
 """
 
 from __future__ import annotations
@@ -202,33 +204,24 @@ async def resync_identities(conn: Connection) -> None:
 
 
 async def _migrate(conn: Connection, where: str, url: str) -> None:
-    """Check, then apply each migration still missing in a transaction of its own, and
-    write the version once more even when none was: it fails now on a read-only server."""
-    checked = False
+    """Check, apply the migrations missing, and write the version even when none was
+    (it fails now on a read-only server, not at the first /remind)."""
     try:
-        while True:
-            async with conn.transaction():
-                await _schema(conn, where)
-                await conn.execute(
-                    "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))",
-                    (MIGRATION_LOCK,),
-                )
-                if checked:
-                    version = await _version(conn, await _tables(conn))
-                else:
-                    version = await _checked(conn, where, url)
-                    checked = True
-                if version == 0:
-                    await conn.execute(
-                        f"CREATE TABLE {VERSION_TABLE} (version BIGINT NOT NULL)"
-                        f"; INSERT INTO {VERSION_TABLE} VALUES (0)"
-                    )
-                if version >= STATE_VERSION:
-                    await resync_identities(conn)
-                    await conn.execute(f"UPDATE {VERSION_TABLE} SET version = version")
-                    return
-                await conn.execute(postgres_migration(version))
-                await conn.execute(f"UPDATE {VERSION_TABLE} SET version = %s", (version + 1,))
-            log.info("state database %s migrated to version %d", where, version + 1)
+        async with conn.transaction():
+            await _schema(conn, where)
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (MIGRATION_LOCK,)
+            )
+            version = await _checked(conn, where, url)
+            if version == 0:
+                await conn.execute(f"CREATE TABLE {VERSION_TABLE} (version BIGINT NOT NULL)")
+                await conn.execute(f"INSERT INTO {VERSION_TABLE} VALUES (0)")
+            for number in range(version, STATE_VERSION):
+                await conn.execute(postgres_migration(number))
+            await resync_identities(conn)
+            await conn.execute(f"UPDATE {VERSION_TABLE} SET version = %s", (STATE_VERSION,))
     except psycopg.Error as exc:
         raise _failure(exc, where, url) from exc
+    if version < STATE_VERSION:
+        log.info("state database %s migrated from version %d to %d", where, version,
+                 STATE_VERSION)  # fmt: skip
