@@ -286,3 +286,13 @@ async def test_a_read_waits_for_the_write_in_progress(postgres_backend: StateBac
         with pytest.raises(RuntimeError):
             await writing
         assert await reading == {}  # not the insert the write undid
+
+
+def test_every_write_failure_is_told_to_the_person_in_words():
+    from bot.adapters.discord.tree import NOT_SAVED
+
+    assert set(NOT_SAVED) == set(WriteFailure)
+    assert NOT_SAVED[WriteFailure.UNREACHABLE] == (
+        "The bot's database server cannot be reached, so nothing was saved; please try again"
+        " in a minute."
+    )
