@@ -46,6 +46,7 @@ from tests.conftest import pacific
 from tests.postgres_coordination import Postgres, own_schema
 from tests.program_edits import move_talk
 from tests.reminder_helpers import RecordingSender
+from tests.state_backends import StateBackend
 
 PROMPTLY = 10.0  # seconds a notice may take, at most, on a loaded machine
 BEFORE = pacific("2024-07-08T12:00")  # two days before OSDI '24: nothing is due
@@ -400,9 +401,19 @@ def member(process: str, ids: str, leads: tuple[str, ...], seen_ago: int, up: in
                   now_ts - up, now_ts - seen_ago)  # fmt: skip
 
 
+@pytest.fixture
+async def any_state(state_backend: StateBackend) -> AsyncIterator[StateStore]:
+    """The state on each backend in turn (the members table is a cluster's, on PostgreSQL;
+    on SQLite the tests say the state is a cluster's, as PostgreSQL's says by itself)."""
+    opened = await state_backend.open()
+    yield opened
+    await opened.close()
+
+
 async def test_status_shows_which_process_holds_which_shards_and_follows_which_conference(
-    state: StateStore,
+    any_state: StateStore,
 ):
+    state = any_state
     await state.members.beat(member("1", "0-3", ("osdi24",), 4, 7200))
     await state.members.beat(member("2", "4-7", (), 12, 95))
     await state.members.beat(member("3", "4-7", ("fixcon",), 31 * 60, 86400))  # gone
@@ -417,7 +428,8 @@ async def test_status_shows_which_process_holds_which_shards_and_follows_which_c
     )
 
 
-async def test_status_of_a_cluster_with_no_process_running_says_so(state: StateStore):
+async def test_status_of_a_cluster_with_no_process_running_says_so(any_state: StateStore):
+    state = any_state
     state.dialect = Dialect.POSTGRES
     cluster = await StatusService(state).cluster(NOW, ["osdi24"])
     assert status_cards.cluster_text(cluster, NOW) == (

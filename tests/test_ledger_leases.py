@@ -30,6 +30,7 @@ from bot.store.ledger_store import _WANTED_SQL, Planned, Scope, Wanted
 from bot.store.state import StateStore
 from tests.conftest import pacific
 from tests.reminder_helpers import RecordingSender
+from tests.state_backends import StateBackend
 
 NOW = pacific("2024-07-10T11:05")  # NOMAD (p:xiang) starts
 LEASE = 60
@@ -44,9 +45,9 @@ TALKS = ("p:zhong-yuhong", "p:luo", "p:chen-lei", "p:ma-haoran", "p:agrawal")
 
 
 @pytest.fixture
-async def shared_state(tmp_path: Path) -> AsyncIterator[StateStore]:
-    """One state two processes share (see the module's docstring)."""
-    state = await StateStore.open(tmp_path / "state.db")
+async def shared_state(state_backend: StateBackend) -> AsyncIterator[StateStore]:
+    """One state two processes share (see the module's docstring), on each backend."""
+    state = await state_backend.open()
     state.ledger.alone = False
     try:
         yield state

@@ -21,6 +21,7 @@ from bot.delivery.scheduler import (
 from bot.kinds import FOLLOWED, ReminderStatus
 from bot.service import ProgramService
 from bot.service.reminders import agenda
+from bot.store.dialect import Dialect
 from bot.store.ledger_store import Wanted
 from bot.store.reminders_store import ReminderLimitReached
 from bot.store.state import STATE_VERSION, StateStore
@@ -294,6 +295,9 @@ async def test_slots_that_ended_while_down_are_skipped(rig):
 # -- the loop, the agenda and the database --------------------------------------------
 
 
+# A process alone on its state: on a shared one it also looks every `look_every` seconds
+# for what other processes did (see tests/test_ledger_leases.py).
+@pytest.mark.parametrize("state_backend", [Dialect.SQLITE], indirect=True)
 async def test_the_loop_sleeps_until_the_next_due_time_not_every_second(rig):
     assert await rig.scheduler.seconds_until_next() == 3600  # nothing pending
     await rig.remind(USER, NOMAD, minutes=10)  # due 10:55, the clock says 10:50

@@ -6,6 +6,7 @@ the next write goes through on a new connection."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import socket
 from pathlib import Path
@@ -17,6 +18,7 @@ from bot.app import open_state
 from bot.settings import Settings, SettingsError
 from bot.store.connection import StoreUnavailable, WriteFailed, WriteFailure
 from bot.store.feature_store import FeatureStore, writes
+from bot.store.members_store import Member
 from bot.store.postgres_address import redacted, scrubbed
 from bot.store.postgres_database import PostgresDatabase, placeholders
 from bot.store.state import STATE_VERSION, StateStore
@@ -158,6 +160,28 @@ async def test_text_with_placeholders_and_percents_is_kept_as_given(state_backen
         await state.streams.save(SERVER, odd, odd, odd, 1)
         assert await state.streams.urls(SERVER, odd) == {odd: odd}
         assert await state.streams.clear(SERVER, odd, odd)
+
+
+async def test_the_version_served_last_is_named_without_its_files(state_backend: StateBackend):
+    async with await state_backend.open() as state:
+        assert await state.versions.last_served_fingerprint("osdi24") is None
+        await state.versions.serve("osdi24", "v1", None, 1, b"one")
+        await state.versions.serve("osdi24", "v2", None, 2, b"two")
+        await state.versions.serve("osdi24", "v1", None, 3, None)  # served again
+        assert await state.versions.last_served_fingerprint("osdi24") == "v1"
+        assert await state.versions.last_served("osdi24") == ("v1", b"one")
+
+
+async def test_a_process_heartbeat_is_kept_and_removed_when_it_leaves(
+    state_backend: StateBackend,
+):
+    member = Member("host:1:a", "web-1", 4001, "0-3", 8, ("osdi24", "fixcon"), 10, 100, 130)
+    async with await state_backend.open() as state:
+        await state.members.beat(member)
+        await state.members.beat(dataclasses.replace(member, seen_ts=140))
+        assert await state.members.members() == [dataclasses.replace(member, seen_ts=140)]
+        await state.members.leave(member.process)
+        assert await state.members.members() == []
 
 
 def test_placeholders_become_psycopgs_outside_quotes_only():

@@ -118,9 +118,11 @@ class ConfBot(commands.AutoShardedBot):
         stale), add the cogs, start each conference's scheduler and follower, and sync
         commands to the test guild if one is configured."""
         self.state = state = await open_state(self.settings)
-        # Which process follows which conference: this one alone on a SQLite state. (The
-        # PostgreSQL state backend passes its URL here: its processes coordinate through it.)
-        self.coordinator = self._coordinator or await open_coordinator(state.dialect, None)
+        # Which process follows which conference: this one alone on a SQLite state; on a
+        # PostgreSQL state, its processes coordinate through that database.
+        self.coordinator = self._coordinator or await open_coordinator(
+            state.dialect, self.settings.state_url
+        )
         self.conferences = conferences = Conferences(state)
         for source in self.settings.sources:
             await self.open_conference(self.settings.for_source(source))
