@@ -19,7 +19,9 @@ REMINDED = "I'll DM you about **NOMAD"
 
 
 async def _remind(fake: FakeDiscord) -> str:
-    answer = await fake.answer(await fake.send_command("remind", item="p:xiang", minutes_before=20))
+    """/remind for NOMAD (11:05), due at 11:00: ten minutes after the bot's clock starts,
+    so it is still active (not yet delivered) while the test looks."""
+    answer = await fake.answer(await fake.send_command("remind", item="p:xiang", minutes_before=5))
     return str(answer.data["content"])
 
 
