@@ -25,9 +25,12 @@ from bot.store.postgres_database import CONNECT_TIMEOUT, Connection, PostgresDat
 log = logging.getLogger(__name__)
 
 VERSION_TABLE = "confbot_state_version"
-# The advisory lock migrations take turns on: this key and the schema's (two int4 keys:
-# a space apart from the one-bigint keys other locks of the bot may use).
+# The advisory lock migrations take turns on: this key and the database's and schema's
+# (two int4 keys: a space apart from the one-bigint keys other locks of the bot may use).
 MIGRATION_LOCK = 0x636F6E66  # 'conf'
+_TAKE_TURNS = (
+    "SELECT pg_advisory_xact_lock(%s, hashtext(current_database() || '.' || current_schema()))"
+)
 _REMEDY = "restore it from a backup, or give the bot an empty database (or schema)"
 # The catalog, not information_schema: the same answer, in a millisecond instead of twenty.
 _TABLES = (
@@ -209,9 +212,7 @@ async def _migrate(conn: Connection, where: str, url: str) -> None:
     try:
         async with conn.transaction():
             await _schema(conn, where)
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (MIGRATION_LOCK,)
-            )
+            await conn.execute(_TAKE_TURNS, (MIGRATION_LOCK,))
             version = await _checked(conn, where, url)
             if version == 0:
                 await conn.execute(f"CREATE TABLE {VERSION_TABLE} (version BIGINT NOT NULL)")
