@@ -27,6 +27,7 @@ from bot.service.ticket_results import (
 )
 from bot.tickets.errors import Failure
 from tests.fakepretix import Fault
+from tests.state_backends import StateBackend
 from tests.ticket_rig import (
     ATTENDEE,
     CONFERENCE,
@@ -45,8 +46,8 @@ ADA, BOB, CAROL = 11, 12, 13
 
 
 @pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    async with ticket_rig(tmp_path) as rig:
+async def rig(state_backend: StateBackend) -> AsyncIterator[Rig]:
+    async with ticket_rig(state_backend) as rig:
         yield rig
 
 

@@ -17,6 +17,7 @@ from bot.settings import PretixEvent
 from bot.store.state import StateStore
 from bot.tickets.client import PretixClient
 from tests.fakepretix import FakePretix, Seeded
+from tests.state_backends import StateBackend
 
 CONFERENCE = "osdi24"  # the bundled program's key: the scheduler tests serve it
 GUILD = 900
@@ -59,14 +60,17 @@ def service_over(
 
 @contextlib.asynccontextmanager
 async def ticket_rig(
-    path: Path, limits: Limits | None = None, fake: FakePretix | None = None
+    path: Path | StateBackend, limits: Limits | None = None, fake: FakePretix | None = None
 ) -> AsyncIterator[Rig]:
-    """`limits`: the attempt limits (default: so high no test meets them by accident;
+    """`path`: a folder for a SQLite state, or a state backend (tests/state_backends.py).
+    `limits`: the attempt limits (default: so high no test meets them by accident;
     `Limits(member_attempts=5)` and such keep the others as the bot has them)."""
     async with contextlib.AsyncExitStack() as stack:
         fake = fake or await stack.enter_async_context(FakePretix())
         seeded = fake.seed()
-        state = await StateStore.open(path / "state.db")
+        state = await (
+            StateStore.open(path / "state.db") if isinstance(path, Path) else path.open()
+        )
         stack.push_async_callback(state.close)
         client = PretixClient(event_of(fake), timeout=2)
         rig = Rig(fake, seeded, state, client, service_over(state, client, limits))
