@@ -22,6 +22,7 @@ from bot.store.members_store import Member
 from bot.store.postgres_address import redacted, scrubbed
 from bot.store.postgres_database import PostgresDatabase, placeholders
 from bot.store.state import STATE_VERSION, StateStore
+from tests.postgres_server import PostgresServer
 from tests.state_backends import StateBackend, in_schema, postgres_server, run
 
 SERVER, CHANNEL = 1_234_567_890_123_456_789, 2**63 - 1  # Discord ids use all 64 bits
@@ -320,3 +321,22 @@ def test_every_write_failure_is_told_to_the_person_in_words():
         "The bot's database server cannot be reached, so nothing was saved; please try again"
         " in a minute."
     )
+
+
+async def test_a_server_stopped_and_started_under_the_bot_needs_no_bot_restart(
+    private_postgres: PostgresServer,
+):
+    server = private_postgres
+    async with await StateStore.connect(server.url) as state:
+        await state.streams.save(SERVER, "osdi24", "A", URL, 1)
+        await asyncio.to_thread(server.stop)
+        with pytest.raises(WriteFailed) as failed:  # the server is gone: said, nothing kept
+            await state.streams.save(SERVER, "osdi24", "B", URL, 2)
+        assert failed.value.failure is WriteFailure.UNREACHABLE
+        await asyncio.to_thread(server.start)
+        await state.streams.save(SERVER, "osdi24", "C", URL, 3)
+        assert await state.streams.urls(SERVER, "osdi24") == {"A": URL, "C": URL}
+        await asyncio.to_thread(server.restart)  # while the bot is idle: nothing to tell
+        await state.streams.save(SERVER, "osdi24", "D", URL, 4)
+        await asyncio.to_thread(server.restart)
+        assert await state.streams.urls(SERVER, "osdi24") == {"A": URL, "C": URL, "D": URL}
