@@ -385,7 +385,7 @@ ALTER TABLE deliveries ADD COLUMN lease_until INTEGER;
 CREATE INDEX deliveries_held ON deliveries (conference, lease_until)
     WHERE lease_until IS NOT NULL;
 
--- migration 18
+-- migration 16
 -- The processes of a cluster on a PostgreSQL state, for `python -m bot status`: each
 -- writes its row every few seconds (a heartbeat), with its slice of Discord's shards and
 -- the conferences it follows (their sources: it leads them). A row not written for a few
