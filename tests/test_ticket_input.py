@@ -67,3 +67,5 @@ def test_hostile_fields_are_refused_with_one_sentence(
     text = register_text(result)
     assert text.endswith(".") and "\n" not in text and text.count(". ") <= 1
     assert code.strip()[:20] not in text or not code.strip()  # never repeated back
+    # Said for the field it is about: only the e-mail field's sentences speak of an address.
+    assert ("address" in text) is (field is Field.EMAIL), text

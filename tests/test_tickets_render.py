@@ -33,7 +33,7 @@ RESULTS: list[RegisterResult] = [
     NoRoles(False),
     RateLimited(LimitScope.MEMBER, 125),
     RateLimited(LimitScope.SERVER, 9),
-    *[BadInput(Field.CODE, p) for p in InputProblem],
+    *[BadInput(f, p) for f in Field for p in InputProblem],
     Unavailable(Failure.DOWN, "pretix at h (o/e) answered HTTP 500"),
     Unavailable(Failure.BUSY, "pretix at h (o/e) asked to wait 30 s (HTTP 429)", 29.2),
     NotConfigured("dc25"),

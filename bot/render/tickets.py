@@ -32,7 +32,10 @@ UNPAID = "That order is not paid yet; once it is, register again."
 CANCELED = "That ticket was cancelled or refunded, so it gives no roles."
 NOT_CONFIGURED = "Ticket registration is not set up for this conference."
 
-_INPUT: dict[InputProblem, str] = {
+# What each field's problem is, said for that field: the code field ("Order code", which
+# also takes a ticket's code) and the e-mail field read differently, so a 1,000-character
+# e-mail address is not answered with a sentence about order codes.
+_CODE_INPUT: dict[InputProblem, str] = {
     InputProblem.EMPTY: "Give your order code (or the code of your ticket's QR code).",
     InputProblem.TOO_LONG: "That is longer than any order code or ticket code; paste the code"
     " alone.",
@@ -41,9 +44,19 @@ _INPUT: dict[InputProblem, str] = {
     " in your order confirmation e-mail.",
     InputProblem.OTHER_EVENT: "That order code is for another event; use the one of this"
     " conference's order.",
+}
+_EMAIL_INPUT: dict[InputProblem, str] = {
+    InputProblem.EMPTY: "Give the e-mail address of the order with its order code.",
     InputProblem.NO_EMAIL: "Give the e-mail address of the order with its order code.",
+    InputProblem.TOO_LONG: "That is longer than any e-mail address; give the order's address"
+    " alone.",
+    InputProblem.CONTROL: "That holds invisible or control characters; type the address again.",
     InputProblem.BAD_EMAIL: "That is not an e-mail address; give the one of the order.",
 }
+# A problem one field never has (read_input gives none of these): said plainly, for
+# that field all the same.
+_OTHERWISE = {Field.CODE: "Check the order code and try again.",
+              Field.EMAIL: "Check the e-mail address and try again."}  # fmt: skip
 
 
 def register_text(result: RegisterResult, role_names: Sequence[str] = ()) -> str:
@@ -69,7 +82,7 @@ def register_text(result: RegisterResult, role_names: Sequence[str] = ()) -> str
         who = "you" if result.scope is LimitScope.MEMBER else "this server"
         return f"Too many attempts from {who}; try again in {_duration(result.retry_after)}."
     if isinstance(result, BadInput):
-        return _INPUT[result.problem]
+        return input_text(result)
     if isinstance(result, Unavailable):
         if result.failure is Failure.BUSY and result.retry_after:
             wait = _duration(int(result.retry_after + 0.999))
@@ -78,6 +91,12 @@ def register_text(result: RegisterResult, role_names: Sequence[str] = ()) -> str
                 " again in a few minutes.")  # fmt: skip
     assert isinstance(result, NotConfigured)
     return NOT_CONFIGURED
+
+
+def input_text(result: BadInput) -> str:
+    """Why a field was refused, for that field (what to type there instead)."""
+    said = _CODE_INPUT if result.field is Field.CODE else _EMAIL_INPUT
+    return said.get(result.problem, _OTHERWISE[result.field])
 
 
 def field_of(result: BadInput) -> str:

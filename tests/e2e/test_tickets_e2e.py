@@ -345,9 +345,9 @@ async def test_hostile_input_in_every_field(fake: FakeDiscord, tmp_path: Path):
         code + "That order code is for another event; use the one of this conference's order.",
         email + "Give the e-mail address of the order with its order code.",
     ]
-    assert answers[5].startswith(email)  # 1,000 characters: too long
-    assert answers[6:] == [
-        email + "That holds invisible or control characters; type the code again.",
+    assert answers[5:] == [
+        email + "That is longer than any e-mail address; give the order's address alone.",
+        email + "That holds invisible or control characters; type the address again.",
         email + "That is not an e-mail address; give the one of the order.",
     ]
     assert item.startswith("No product of the event is called “\\<@&1> \\*\\*x\\*\\*")
