@@ -170,7 +170,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _invite(settings: Settings) -> int:
-    """The invite address on stdout alone, so a script can open or paste it."""
+    """The invite address on stdout alone, so a script can open or paste it; when a
+    conference has a pretix event, why it also asks for Manage Roles, on stderr."""
     if settings.discord_client_id is None:
         return _fail(
             "DISCORD_CLIENT_ID is not set: copy the Application ID from General Information"
@@ -180,7 +181,16 @@ def _invite(settings: Settings) -> int:
         )
     from bot.adapters.discord.invite import invite_url
 
-    print(invite_url(settings.discord_client_id))
+    with_tickets = [s for s in settings.sources if s.pretix is not None]
+    print(invite_url(settings.discord_client_id, tickets=bool(with_tickets)))
+    if with_tickets:
+        events = ", ".join(s.pretix.event for s in with_tickets if s.pretix is not None)
+        print(
+            f"It asks for Manage Roles too, because CONFBOT_PRETIX_EVENT_URL sets a pretix"
+            f" event ({events}): /register gives ticket holders their roles. After adding"
+            " the bot, drag its role above every role you map (docs/organisers.md, Tickets).",
+            file=sys.stderr,
+        )
     return 0
 
 

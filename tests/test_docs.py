@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.discord.invite import NEEDS, permissions
+from bot.adapters.discord.invite import NEEDS, TICKET_NEEDS, permissions
 from tests.conftest import COMMANDS, ROOT
 from tests.test_discord_start import SETTINGS_NAMES
 
@@ -108,6 +108,9 @@ def test_the_invite_permissions_in_the_guide_are_the_ones_invite_asks_for():
     assert listed == [need.label for need in NEEDS]
     assert f"permissions integer `{permissions().value}`" in text
     assert "python -m bot invite" in text
+    ticket_rows = [row[0] for row in table_rows(text, "invite-ticket-permissions")]
+    assert ticket_rows == [need.label for need in TICKET_NEEDS]
+    assert f"permissions integer `{permissions(tickets=True).value}`" in text
 
 
 def test_every_command_is_in_a_reference():

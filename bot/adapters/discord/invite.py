@@ -1,7 +1,11 @@
 """The address that adds the bot to a server: the OAuth2 scopes and exactly the Discord
 permissions its features use, each listed with the feature that needs it, so an invite
 asks for nothing more and a new feature's permission is added in one place
-(docs/organisers.md lists the same; a test keeps them equal)."""
+(docs/organisers.md lists the same; a test keeps them equal).
+
+Manage Roles is asked for only when the bot serves ticket roles (a conference with a
+pretix event): it lets a bot change the roles of everyone below its own role, so a server
+without ticket roles should never grant it."""
 
 from __future__ import annotations
 
@@ -43,12 +47,25 @@ NEEDS = (
 )  # fmt: skip
 
 
-def permissions() -> discord.Permissions:
-    """The permissions an invite asks for: the flags named in NEEDS, and no other."""
-    return discord.Permissions(**{need.flag: True for need in NEEDS})
+# Only with ticket roles (CONFBOT_PRETIX_EVENT_URL): see the module's docstring.
+TICKET_NEEDS = (
+    Need("manage_roles", "Manage Roles",
+         "/register gives ticket holders their roles; a refund or /tickets release takes them"
+         " back"),
+)  # fmt: skip
 
 
-def invite_url(client_id: int) -> str:
+def needs(tickets: bool = False) -> tuple[Need, ...]:
+    """What an invite asks for: NEEDS, and TICKET_NEEDS when the bot serves ticket roles."""
+    return NEEDS + TICKET_NEEDS if tickets else NEEDS
+
+
+def permissions(tickets: bool = False) -> discord.Permissions:
+    """The permissions an invite asks for: the flags named in `needs(tickets)`, no other."""
+    return discord.Permissions(**{need.flag: True for need in needs(tickets)})
+
+
+def invite_url(client_id: int, tickets: bool = False) -> str:
     """The OAuth2 address that adds the application `client_id` to a server with SCOPES
-    and `permissions()`."""
-    return discord.utils.oauth_url(client_id, permissions=permissions(), scopes=SCOPES)
+    and `permissions(tickets)`."""
+    return discord.utils.oauth_url(client_id, permissions=permissions(tickets), scopes=SCOPES)
