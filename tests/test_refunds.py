@@ -68,8 +68,8 @@ async def deliver(state: StateStore, service: ProgramService, sender: RoleRecord
 
 async def registered(rig: Rig) -> None:
     s = rig.seeded
-    ada = await rig.service.register(CONFERENCE, GUILD, ADA, s.paid, s.email, NOW)
-    bob = await rig.service.register(CONFERENCE, GUILD, BOB, rig.fake.secrets(s.group)[0], "", NOW)
+    ada = await rig.register(ADA, s.paid, s.email)
+    bob = await rig.register(BOB, rig.fake.secrets(s.group)[0])
     assert isinstance(ada, Granted) and isinstance(bob, Granted)
     rig.fake.now = rig.fake.now.replace(month=6)  # pretix's clock: after the registrations
 
@@ -128,7 +128,7 @@ async def test_a_ticket_registered_as_a_sweep_read_its_cancellation_is_caught_ne
     registration was kept (so marked nothing): the next sweep reads it again."""
     async with ticket_rig(tmp_path) as rig:
         fake, s = rig.fake, rig.seeded
-        await rig.service.register(CONFERENCE, GUILD, BOB, s.speaker, "speaker@example.org", NOW)
+        await rig.register(BOB, s.speaker, "speaker@example.org")
         fake.now = fake.now.replace(month=6)
         await check(rig).run(NOW)
         fake.now += timedelta(minutes=1)
@@ -151,7 +151,7 @@ async def test_a_long_sweep_goes_on_from_its_next_page_and_marks_nothing_twice(t
             rig.fake.touch(order)
         rig.fake.cancel_order(rig.seeded.paid)
         late = list(rig.fake.orders)[-2]  # generated last but one: on the last page
-        await rig.service.register(CONFERENCE, GUILD, 77, late, rig.fake.orders[late].email, NOW)
+        await rig.register(77, late, rig.fake.orders[late].email)
         rig.fake.cancel_order(late)
         reports = [await check(rig, max_pages=2).run(NOW) for _ in range(3)]
         assert [(r.pages, r.done) for r in reports] == [(2, False), (2, False), (1, True)]
@@ -218,8 +218,7 @@ async def test_a_role_another_ticket_gives_is_kept(tmp_path: Path, service: Prog
     async with ticket_rig(tmp_path) as rig:
         await registered(rig)
         regular = rig.fake.secrets(rig.seeded.group)[1]  # also a conference ticket: ATTENDEE
-        assert isinstance(await rig.service.register(CONFERENCE, GUILD, ADA, regular, "", NOW),
-                          Granted)  # fmt: skip
+        assert isinstance(await rig.register(ADA, regular), Granted)
         rig.fake.cancel_order(rig.seeded.paid, refund=True)
         await check(rig).run(NOW)
         await deliver(rig.state, service, sender)
@@ -256,3 +255,53 @@ async def test_a_member_who_left_or_a_bot_without_manage_roles_settles_it(
         assert (counts.revoked, counts.failed, counts.revoking) == (2, 1, 0)
         states = [d.state for d in await rig.state.ledger.deliveries(kind=DeliveryKind.REFUND)]
         assert states == [DeliveryState.FAILED, DeliveryState.FAILED]
+
+
+async def test_a_role_the_member_held_by_hand_is_not_taken(tmp_path: Path, service: ProgramService):
+    """Ada was an attendee by hand before she registered: the refund takes only what her
+    ticket gave (the workshop), never the role an organiser gave her."""
+    sender = RoleRecordingSender()
+    async with ticket_rig(tmp_path) as rig:
+        assert isinstance(await rig.register(ADA, rig.seeded.paid, rig.seeded.email,
+                                             held=[ATTENDEE]), Granted)  # fmt: skip
+        (first, second) = await rig.state.tickets.registrations(member_id=ADA)
+        assert (first.roles, second.roles) == ((), (WORKSHOP,))
+        rig.fake.now = rig.fake.now.replace(month=6)
+        rig.fake.cancel_order(rig.seeded.paid, refund=True)
+        await check(rig).run(NOW)
+        await deliver(rig.state, service, sender)
+    assert sender.removals == [(GUILD, ADA, (WORKSHOP,))]
+
+
+async def test_registering_again_keeps_the_roles_the_bot_gave(
+    tmp_path: Path, service: ProgramService
+):
+    """The second /register finds the roles held, because the bot gave them: still its to
+    take back."""
+    sender = RoleRecordingSender()
+    async with ticket_rig(tmp_path) as rig:
+        s = rig.seeded
+        await rig.register(ADA, s.paid, s.email)
+        await rig.register(ADA, s.paid, s.email, held=[ATTENDEE, WORKSHOP])
+        rig.fake.now = rig.fake.now.replace(month=6)
+        rig.fake.cancel_order(s.paid, refund=True)
+        await check(rig).run(NOW)
+        await deliver(rig.state, service, sender)
+    assert sender.removals == [(GUILD, ADA, (ATTENDEE, WORKSHOP))]
+
+
+async def test_a_ticket_registered_while_a_removal_is_planned_keeps_its_role(
+    tmp_path: Path, service: ProgramService
+):
+    """Ada's order is refunded (removal planned, not yet done: she still holds both
+    roles); she registers another conference ticket, which gives the attendee role she
+    holds from the bot. It is the new ticket's now: the refund takes only the workshop."""
+    sender = RoleRecordingSender()
+    async with ticket_rig(tmp_path) as rig:
+        await registered(rig)
+        rig.fake.cancel_order(rig.seeded.paid, refund=True)
+        assert len((await check(rig).run(NOW)).marked) == 2
+        regular = rig.fake.secrets(rig.seeded.group)[1]  # a conference ticket: ATTENDEE
+        assert isinstance(await rig.register(ADA, regular, held=[ATTENDEE, WORKSHOP]), Granted)
+        await deliver(rig.state, service, sender)
+    assert sender.removals == [(GUILD, ADA, (WORKSHOP,))]

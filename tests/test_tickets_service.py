@@ -52,7 +52,7 @@ async def rig(state_backend: StateBackend) -> AsyncIterator[Rig]:
 
 
 async def register(rig: Rig, member: int, code: str, email: str = "", guild: int = GUILD):
-    return await rig.service.register(CONFERENCE, guild, member, code, email, NOW)
+    return await rig.register(member, code, email, guild)
 
 
 async def test_an_order_code_and_email_give_every_positions_roles_in_one_request(rig: Rig):
@@ -266,3 +266,12 @@ async def test_status_lists_mappings_by_name_and_counts(rig: Rig):
     assert (status.counts.members, status.counts.tickets) == (2, 3)
     granted = await register(rig, CAROL, rig.seeded.group, "group@example.org")
     assert isinstance(granted, Granted) and granted.log_channel_id == 555
+
+
+async def test_a_registration_keeps_only_the_roles_discord_gave(rig: Rig):
+    """Ada held the attendee role by hand: her registration keeps the workshop only, so a
+    release (or a refund) never takes what an organiser gave."""
+    granted = await rig.register(ADA, rig.seeded.paid, rig.seeded.email, held=[ATTENDEE])
+    assert isinstance(granted, Granted) and granted.roles == (ATTENDEE, WORKSHOP)
+    released = await rig.service.release(CONFERENCE, GUILD, ADA)
+    assert released.tickets == 2 and released.roles == (WORKSHOP,)

@@ -4,14 +4,14 @@ way a conference would: what the service, refund and privacy tests share."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.secret import Secret
 from bot.service.attempts import AttemptLimiter, Limits
-from bot.service.ticket_results import ItemChoice
+from bot.service.ticket_results import Granted, ItemChoice, RegisterResult
 from bot.service.tickets import TicketHasher, TicketService
 from bot.settings import PretixEvent
 from bot.store.state import StateStore
@@ -42,9 +42,29 @@ class Rig:
     client: PretixClient
     service: TicketService
 
+    async def register(
+        self, member: int, code: str, email: str = "", guild: int = GUILD,
+        held: Collection[int] = (), now: datetime = NOW,
+    ) -> RegisterResult:  # fmt: skip
+        """/register as the Discord adapter runs it: the service's lookup and claim, then
+        the roles Discord gave kept with the registrations (those the member did not
+        hold: `held`, given by hand)."""
+        return await register_as_discord(self.service, member, code, email, guild, held, now)
+
     async def map_all(self, guild: int = GUILD) -> None:
         for choice, role in MAPPINGS:
             await self.service.map_role(CONFERENCE, guild, choice, role, NOW)
+
+
+async def register_as_discord(
+    service: TicketService, member: int, code: str, email: str = "", guild: int = GUILD,
+    held: Collection[int] = (), now: datetime = NOW, conference: str = CONFERENCE,
+) -> RegisterResult:  # fmt: skip
+    """See Rig.register."""
+    result = await service.register(conference, guild, member, code, email, now)
+    if isinstance(result, Granted):
+        await service.gave(result, member, [r for r in result.roles if r not in held])
+    return result
 
 
 def event_of(fake: FakePretix) -> PretixEvent:

@@ -18,7 +18,8 @@ from bot.tickets.errors import Failure
 @dataclass(frozen=True, slots=True)
 class Granted:
     """The member's tickets here are registered to them: give them `roles` (every role
-    their tickets of this attempt give; some they may hold already)."""
+    their tickets of this attempt give; some they may hold already), then tell
+    TicketService.gave which ones Discord gave."""
 
     roles: tuple[int, ...]
     tickets: int  # tickets of this attempt now registered to the member
@@ -27,6 +28,12 @@ class Granted:
     # Registrations made by this attempt: TicketService.undo takes them back if Discord
     # would not give the roles, so nothing stays half-granted.
     new: tuple[int, ...] = field(default=(), repr=False)
+    # Each registration of this attempt and the roles its ticket maps to; and the roles
+    # the member held through their registrations here before it (given by the bot, not
+    # by hand). A registration keeps the roles of its own that Discord gave now or that
+    # the bot gave before: only those may a refund or a release take back.
+    claims: tuple[tuple[int, tuple[int, ...]], ...] = field(default=(), repr=False)
+    before: frozenset[int] = field(default=frozenset(), repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,18 +157,33 @@ class TicketService:
             roles = roles_for(position, mappings)
             if roles:
                 tickets.append((await self.hasher(conference, position.pseudonymization_id),
-                                roles))  # fmt: skip
+                                tuple(sorted(roles))))  # fmt: skip
         if not tickets:
             return NoRoles(mapped=True)
         now_ts = int(now.timestamp())
-        claimed = await self.store.claim(conference, guild_id, member_id, tickets, now_ts)
+        # What the bot gave this member here so far (read before the claim rewrites it):
+        # a role they hold from it is the bot's to take back; one they hold otherwise is not.
+        before = frozenset(await self.store.roles_held(guild_id, member_id, besides=0,
+                                                       revoking=True))  # fmt: skip
+        kept = [(ticket_hash, [r for r in roles if r in before]) for ticket_hash, roles in tickets]
+        claimed = await self.store.claim(conference, guild_id, member_id, kept, now_ts)
         if not claimed.new and not claimed.own:
             return AlreadyRegistered()
-        ours = set(claimed.new) | set(claimed.own)
-        mine = await self.store.registrations(conference, guild_id, member_id)
-        given = sorted({role for r in mine if r.id in ours for role in r.roles})
+        claims = tuple((reg_id, roles) for reg_id, (_, roles) in zip(claimed.ids, tickets,
+                                                                     strict=True)
+                       if reg_id is not None)  # fmt: skip
+        wanted = sorted({role for _, roles in claims for role in roles})
         log_channel = await self.store.log_channel(guild_id)
-        return Granted(tuple(given), len(ours), claimed.taken, log_channel, claimed.new)
+        return Granted(tuple(wanted), len(claims), claimed.taken, log_channel, claimed.new,
+                       claims, before)  # fmt: skip
+
+    async def gave(self, granted: Granted, member_id: int, given: Sequence[int]) -> None:
+        """Discord gave the member `given` (the roles of `granted.roles` they lacked): each
+        registration keeps those of its roles, and those the bot had given them before;
+        never a role they held otherwise (given by hand), which a refund must not take."""
+        ours = granted.before | set(given)
+        await self.store.gave(member_id, [(reg_id, [r for r in roles if r in ours])
+                                          for reg_id, roles in granted.claims])  # fmt: skip
 
     async def undo(self, granted: Granted) -> None:
         """Discord would not give the roles: take back the registrations this attempt

@@ -2,8 +2,9 @@
 reported, the registrations, the key of their hashes and how far the refund check got.
 
 A registration holds only what de-duplication and refunds need: the server, the member,
-a keyed hash of the ticket's pseudonymous id, the roles given and when (state migration
-17). Nothing here ever sees a name, an e-mail address, an order code or a ticket secret.
+a keyed hash of the ticket's pseudonymous id, the roles it gave (only those: never one
+the member held already, such as one given by hand) and when (state migration 17).
+Nothing here ever sees a name, an e-mail address, an order code or a ticket secret.
 """
 
 from __future__ import annotations
@@ -42,12 +43,13 @@ class Registration:
 @dataclass(frozen=True, slots=True)
 class Claimed:
     """What one registration attempt's claims came to: tickets newly the member's
-    (registration ids, for an undo), tickets already theirs, and how many are another
-    member's."""
+    (registration ids, for an undo), tickets already theirs, how many are another
+    member's, and each ticket's registration id in the order asked (None: not claimed)."""
 
     new: tuple[int, ...]
     own: tuple[int, ...]
     taken: int
+    ids: tuple[int | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,15 +174,18 @@ class TicketStore(FeatureStore):
         self, conference: str, guild_id: int, member_id: int,
         tickets: Sequence[tuple[str, Iterable[int]]], now_ts: int,
     ) -> Claimed:  # fmt: skip
-        """Register each ticket (its hash, the roles it gives) to the member, unless another
-        member of the server holds it: a ticket already the member's is theirs again with
-        today's roles (a removal still planned for it is called off); one whose roles were
-        removed (refunded, then reinstated in pretix) may be anyone's; one another member
-        holds, or whose removal is under way for another member, is not claimed."""
+        """Register each ticket (its hash, the roles it has given so far) to the member,
+        unless another member of the server holds it: a ticket already the member's is
+        theirs again with those roles (a removal still planned for it is called off); one
+        whose roles were removed (refunded, then reinstated in pretix) may be anyone's; one
+        another member holds, or whose removal is under way for another member, is not
+        claimed. The roles Discord then gives are kept with `gave`."""
         new: list[int] = []
         own: list[int] = []
+        ids: list[int | None] = []
         taken = 0
         for ticket_hash, roles in tickets:
+            ids.append(None)
             text = _roles_text(roles)
             rows = list(await self._db.execute_fetchall(
                 "SELECT id, member_id, state FROM ticket_registrations WHERE conference = ?"
@@ -196,6 +201,7 @@ class TicketStore(FeatureStore):
                 ))  # fmt: skip
                 if inserted:
                     new.append(int(inserted[0][0]))
+                    ids[-1] = new[-1]
                 else:  # another process registered it between the two statements
                     taken += 1
                 continue
@@ -211,11 +217,21 @@ class TicketStore(FeatureStore):
             )
             if cursor.rowcount != 1:
                 taken += 1
-            elif mine:
-                own.append(reg_id)
-            else:
-                new.append(reg_id)
-        return Claimed(tuple(new), tuple(own), taken)
+                continue
+            (own if mine else new).append(reg_id)
+            ids[-1] = reg_id
+        return Claimed(tuple(new), tuple(own), taken, tuple(ids))
+
+    @writes
+    async def gave(self, member_id: int, roles: Sequence[tuple[int, Iterable[int]]]) -> None:
+        """Keep with each registration (id, roles) the roles it gave the member: those a
+        refund or a release may take back. A registration since released, or registered
+        by another member, is left alone."""
+        for registration_id, given in roles:
+            await self._db.execute(
+                "UPDATE ticket_registrations SET roles = ? WHERE id = ? AND member_id = ?",
+                (_roles_text(given), registration_id, member_id),
+            )
 
     @writes
     async def undo(self, registration_ids: Sequence[int]) -> None:
@@ -252,12 +268,17 @@ class TicketStore(FeatureStore):
         ))  # fmt: skip
         return _registration(rows[0]) if rows else None
 
-    async def roles_held(self, guild_id: int, member_id: int, besides: int) -> set[int]:
+    async def roles_held(
+        self, guild_id: int, member_id: int, besides: int, revoking: bool = False
+    ) -> set[int]:
         """The roles a member holds in a server through active registrations other than
-        `besides` (any conference): a refund must not take a role another ticket gives."""
+        `besides` (any conference): a refund must not take a role another ticket gives.
+        With `revoking`, those whose removal is planned but not done count too (the member
+        still holds them from the bot: a registration made meanwhile keeps them)."""
+        states = "('active', 'revoking')" if revoking else "('active')"
         rows = await self._db.execute_fetchall(
             "SELECT roles FROM ticket_registrations WHERE guild_id = ? AND member_id = ?"
-            " AND state = 'active' AND id != ?",
+            f" AND state IN {states} AND id != ?",
             (guild_id, member_id, besides),
         )
         return {role for (text,) in rows for role in role_ids(text)}

@@ -424,3 +424,33 @@ async def test_pretix_refusing_the_token_is_one_sentence_without_it(
     )
     assert again == "Welcome! You now have: Attendee, Workshop."
     assert event.pretix.token not in str(fake.sent)
+
+
+async def test_a_role_given_by_hand_stays_through_a_refund_and_a_release(
+    fake: FakeDiscord, tmp_path: Path
+):
+    """An organiser made the attendee an Attendee by hand before the event; the ticket
+    then gives Attendee and Workshop. The refund and the release take back the Workshop
+    role the ticket gave, never the Attendee role it found."""
+    async with ticket_event(fake) as event, running_bot(fake, tmp_path, **event.env()) as bot:
+        await map_all(fake, event)
+        user = int(fake.attendee["id"])
+        await fake.give_role(user, event.roles["Attendee"])
+        said = await register(fake, event.seeded.paid, event.seeded.email)
+        assert said == "Welcome! You now have: Attendee, Workshop."
+        event.pretix.cancel_order(event.seeded.paid, refund=True)
+        assert await run_refund_check(bot) == 2
+        await settled(bot)
+        assert roles_of(fake, event, fake.attendee) == {"Attendee"}
+        (told,) = fake.channel_messages[fake.dm_channels[user]]
+        speaker = fake.new_member("speaker")
+        await fake.give_role(int(speaker["id"]), event.roles["Speaker"])
+        await register(fake, event.seeded.speaker, "speaker@example.org", user=speaker)
+        released = await organise(fake, "tickets release", member=speaker["id"])
+    assert "Workshop" in told["embeds"][0]["description"]
+    assert "Attendee" not in told["embeds"][0]["description"]
+    assert released == (
+        f"🎟️ Released 1 ticket of <@{speaker['id']}>: another account can register it now."
+    )
+    assert roles_of(fake, event, speaker) == {"Speaker"}
+    assert [r for m, _, r in fake.roles().changes if m == "DELETE"] == [event.roles["Workshop"]]

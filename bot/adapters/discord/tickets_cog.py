@@ -142,6 +142,7 @@ class TicketsCog(commands.Cog):
         except RolesRefused as refused:
             await self.tickets.undo(result)
             raise _as_query_error(refused, Audience.ATTENDEE) from refused
+        await self.tickets.gave(result, member.id, given.given)  # not those held already
         names = _names(guild, given.holds)
         await send_text(interaction, ticket_text.register_text(result, names))
         if result.log_channel_id is not None and (result.new or given.given):
