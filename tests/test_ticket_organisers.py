@@ -4,9 +4,9 @@ message over 2,000 characters, and the answer would be lost)."""
 from __future__ import annotations
 
 from bot.render.limits import MESSAGE_MAX
-from bot.render.ticket_organisers import status_text
+from bot.render.ticket_organisers import log_off_text, status_text
 from bot.service.ticket_results import MappingLine, TicketStatus
-from bot.store.tickets_store import RoleMapping, TicketCounts
+from bot.store.tickets_store import LogTrouble, RoleMapping, TicketCounts
 
 COUNTS = TicketCounts(members=3, tickets=4, revoking=1, revoked=2, failed=0)
 
@@ -39,3 +39,17 @@ def test_many_long_labels_fit_one_message_and_the_rest_are_counted():
     assert 10 <= len(listed) < 25
     assert f"• and {60 - len(listed)} more" in lines
     assert lines[-1].startswith("⚠️ I lack") and "Registered: 4 tickets" in text
+
+
+def test_a_log_channel_that_stopped_is_a_warning_with_its_fix():
+    counts = TicketCounts(0, 0, 0, 0, 0)
+    deleted = status_text(TicketStatus("dc25", True, (), 55, counts, LogTrouble.DELETED), "D", [])
+    closed = status_text(TicketStatus("dc25", True, (), 55, counts, LogTrouble.FORBIDDEN), "D", [])
+    assert (
+        "⚠️ Registrations are not reported: <#55> was deleted; `/tickets log` picks another channel."
+    ) in deleted.splitlines()
+    assert "Registrations reported in" not in deleted
+    assert "give me View Channel and Send Messages there" in closed
+    told = log_off_text("Demo *Con*", 55, LogTrouble.DELETED)
+    assert told.startswith("🎟️ Ticket registrations in **Demo \\*Con\\*** are no longer reported")
+    assert "<#55> was deleted" in told and told.endswith("Registering goes on as before.")

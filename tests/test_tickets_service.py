@@ -25,6 +25,7 @@ from bot.service.ticket_results import (
     Unavailable,
     Unpaid,
 )
+from bot.store.tickets_store import LogChannel, LogTrouble
 from bot.tickets.errors import Failure
 from tests.fakepretix import Fault
 from tests.state_backends import StateBackend
@@ -275,3 +276,18 @@ async def test_a_registration_keeps_only_the_roles_discord_gave(rig: Rig):
     assert isinstance(granted, Granted) and granted.roles == (ATTENDEE, WORKSHOP)
     released = await rig.service.release(CONFERENCE, GUILD, ADA)
     assert released.tickets == 2 and released.roles == (WORKSHOP,)
+
+
+async def test_a_failed_log_channel_stops_reports_and_is_told_once(rig: Rig):
+    service, later = rig.service, NOW + timedelta(minutes=1)
+    await service.set_log_channel(GUILD, 55, NOW, set_by=ADA)
+    first = await service.log_channel_failed(GUILD, 55, LogTrouble.DELETED, later)
+    again = await service.log_channel_failed(GUILD, 55, LogTrouble.FORBIDDEN, later)
+    assert first == LogChannel(55, ADA, LogTrouble.DELETED) and again is None
+    granted = await register(rig, BOB, rig.seeded.paid, rig.seeded.email)
+    assert isinstance(granted, Granted) and granted.log_channel_id is None  # not tried again
+    status = await service.status(CONFERENCE, GUILD, NOW)
+    assert (status.log_channel_id, status.log_off) == (55, LogTrouble.DELETED)
+    await service.set_log_channel(GUILD, 56, later, set_by=CAROL)  # /tickets log again
+    assert await rig.state.tickets.log_channel(GUILD) == 56
+    assert await service.log_channel_failed(GUILD, 55, LogTrouble.DELETED, later) is None

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 
 from bot.render.cards import truncate
 from bot.render.common import count_of
-from bot.render.limits import MESSAGE_MAX
+from bot.render.limits import MESSAGE_MAX, TYPED_SHOWN_MAX
 from bot.render.markdown import escape
 from bot.render.roles import mentions
 from bot.service.ticket_results import Mapped, NoSuchItem, TicketStatus, Unavailable
+from bot.store.tickets_store import LogTrouble
 from bot.tickets.errors import Failure
 
 STATUS_LINES_MAX = 25  # mappings listed by /tickets status; the rest are counted
@@ -45,10 +46,8 @@ def unmapped_text(label: str, role_id: int, removed: int) -> str:
 
 
 def no_such_item_text(missing: NoSuchItem) -> str:
-    return (
-        f"No product of the event is called “{escape(missing.text)}”: pick one from the"
-        " list as you type."
-    )
+    shown = escape(truncate(missing.text, TYPED_SHOWN_MAX))
+    return f"No product of the event is called “{shown}”: pick one from the list as you type."
 
 
 def shop_unavailable_text(unavailable: Unavailable) -> str:
@@ -85,9 +84,13 @@ def status_text(status: TicketStatus, name: str, problems: Sequence[str]) -> str
     if not mappings:
         head.append("No product gives a role yet: `/tickets role` sets one.")
     where = f"<#{status.log_channel_id}>" if status.log_channel_id else "no channel"
+    reported = f"Registrations reported in: {where} (`/tickets log` sets it)."
+    if status.log_channel_id and status.log_off is not None:
+        why = _why_off(status.log_channel_id, status.log_off)
+        reported = f"⚠️ Registrations are not reported: {why}"
     counts = status.counts
     tail = [
-        f"Registrations reported in: {where} (`/tickets log` sets it).",
+        reported,
         f"Registered: {count_of(counts.tickets, 'ticket')} of"
         f" {count_of(counts.members, 'member')}. Refunds and cancellations: {counts.revoked}"
         f" done, {counts.revoking} under way, {counts.failed} failed.",
@@ -100,6 +103,25 @@ def status_text(status: TicketStatus, name: str, problems: Sequence[str]) -> str
         if len(text) <= MESSAGE_MAX or not shown:
             return text
         shown = shown[:-1]
+
+
+def _why_off(channel_id: int, trouble: LogTrouble) -> str:
+    """Why reporting in a log channel stopped, and the fix (one sentence's end)."""
+    if trouble is LogTrouble.DELETED:
+        return f"<#{channel_id}> was deleted; `/tickets log` picks another channel."
+    return (
+        f"I may not post in <#{channel_id}>; give me View Channel and Send Messages there,"
+        " then run `/tickets log` again."
+    )
+
+
+def log_off_text(server: str, channel_id: int, trouble: LogTrouble) -> str:
+    """The one DM to the organiser who set a log channel that failed: what stopped, that
+    registering goes on, and the fix."""
+    return (
+        f"🎟️ Ticket registrations in **{escape(server)}** are no longer reported:"
+        f" {_why_off(channel_id, trouble)} Registering goes on as before."
+    )
 
 
 def released_text(member_id: int, tickets: int, taken: Sequence[int], left: bool) -> str:

@@ -99,6 +99,12 @@ def input_text(result: BadInput) -> str:
     return said.get(result.problem, _OTHERWISE[result.field])
 
 
+def again_text(role_names: Sequence[str]) -> str:
+    """/register again by the member who holds the ticket, with nothing new to give."""
+    roles = ", ".join(escape(n) for n in role_names) or "your ticket's roles"
+    return f"That ticket is registered to you already: you have {roles}."
+
+
 def field_of(result: BadInput) -> str:
     """The field a refusal is about, as the form labels it."""
     return "Order code" if result.field is Field.CODE else "E-mail address"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from bot.service.attempts import LimitScope, RateLimited
 from bot.service.ticket_input import BadInput, Field, InputProblem
-from bot.store.tickets_store import RoleMapping, TicketCounts
+from bot.store.tickets_store import LogTrouble, RoleMapping, TicketCounts
 from bot.tickets.errors import Failure
 
 
@@ -138,6 +138,7 @@ class TicketStatus:
     mappings: tuple[MappingLine, ...]
     log_channel_id: int | None
     counts: TicketCounts
+    log_off: LogTrouble | None = None  # why reporting in that channel stopped, if it did
 
 
 @dataclass(frozen=True, slots=True)

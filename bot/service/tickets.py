@@ -28,6 +28,7 @@ from typing import Protocol
 
 from bot.secret import Secret
 from bot.service.attempts import AttemptLimiter
+from bot.service.program_service import clean_query
 from bot.service.ticket_input import BadInput, OrderCode, TicketInput, TicketSecret, read_input
 from bot.service.ticket_results import (
     AlreadyRegistered,
@@ -47,7 +48,7 @@ from bot.service.ticket_results import (
     Unpaid,
 )
 from bot.settings import PretixEvent
-from bot.store.tickets_store import RoleMapping, TicketStore
+from bot.store.tickets_store import LogChannel, LogTrouble, RoleMapping, TicketStore
 from bot.tickets.errors import PretixError
 from bot.tickets.model import Item, Order, OrdersPage, OrderStatus, Position
 
@@ -208,18 +209,21 @@ class TicketService:
         self, conference: str, text: str, now: datetime
     ) -> ItemChoice | NoSuchItem | Unavailable | NotConfigured:
         """What an organiser typed or picked: an autocomplete value ("12", "12/34"), a
-        label as listed, or a part of one that names a single product."""
+        label as listed, or a part of one that names a single product. Text no one would
+        mean (blank, control characters) is refused (QueryError) before pretix is asked;
+        invisible characters are dropped."""
+        typed = clean_query(text, "product")
         items = await self._event_items(conference, now)
         if not isinstance(items, list):
             return items
         every = _choices(items)
-        wanted = " ".join(text.split()).casefold()
+        wanted = typed.casefold()
         exact = [c for c in every if c.value == wanted]
         exact = exact or [c for c in every if c.label.casefold() == wanted]
         if exact:
             return exact[0]
-        partial = [c for c in every if wanted and wanted in c.label.casefold()]
-        return partial[0] if len(partial) == 1 else NoSuchItem(text[:100])
+        partial = [c for c in every if wanted in c.label.casefold()]
+        return partial[0] if len(partial) == 1 else NoSuchItem(typed)
 
     async def map_role(
         self, conference: str, guild_id: int, choice: ItemChoice, role_id: int, now: datetime
@@ -236,8 +240,25 @@ class TicketService:
         return await self.store.unmap_role(conference, guild_id, choice.item_id,
                                            choice.variation_id, role_id)  # fmt: skip
 
-    async def set_log_channel(self, guild_id: int, channel_id: int | None, now: datetime) -> None:
-        await self.store.set_log_channel(guild_id, channel_id, int(now.timestamp()))
+    async def set_log_channel(
+        self, guild_id: int, channel_id: int | None, now: datetime, set_by: int = 0
+    ) -> None:
+        """Where registrations are reported, set by the organiser `set_by` (the one told
+        if posting there fails)."""
+        await self.store.set_log_channel(guild_id, channel_id, int(now.timestamp()), set_by)
+
+    async def log_channel_failed(
+        self, guild_id: int, channel_id: int, trouble: LogTrouble, now: datetime
+    ) -> LogChannel | None:
+        """The log channel is gone or closed to the bot: reporting there stops (the
+        registrations go on). Returns the setting, for its organiser to be told, only to
+        the first caller: later registrations find it stopped and say nothing."""
+        if not await self.store.log_channel_off(guild_id, channel_id, trouble,
+                                                int(now.timestamp())):  # fmt: skip
+            return None
+        log.warning("ticket log channel %d of server %d: %s; reports stopped", channel_id,
+                    guild_id, trouble)  # fmt: skip
+        return await self.store.log_setting(guild_id)
 
     async def status(self, conference: str, guild_id: int, now: datetime) -> TicketStatus:
         mappings = await self.store.mappings(conference, guild_id)
@@ -248,9 +269,11 @@ class TicketService:
                 labels = {(c.item_id, c.variation_id): c.label for c in _choices(items)}
         lines = tuple(MappingLine(m, labels.get((m.item_id, m.variation_id)) or _unnamed(m))
                       for m in mappings)  # fmt: skip
+        log_setting = await self.store.log_setting(guild_id)
         return TicketStatus(conference, self.configured(conference), lines,
-                            await self.store.log_channel(guild_id),
-                            await self.store.counts(conference, guild_id))  # fmt: skip
+                            log_setting.channel_id if log_setting else None,
+                            await self.store.counts(conference, guild_id),
+                            log_setting.off if log_setting else None)  # fmt: skip
 
     async def release(self, conference: str, guild_id: int, member_id: int) -> Released:
         """/tickets release: the member's tickets in this server may be registered by

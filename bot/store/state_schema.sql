@@ -454,3 +454,10 @@ CREATE TABLE ticket_refund_checks (
     next_page   INTEGER NOT NULL DEFAULT 1,
     checked_ts  INTEGER NOT NULL
 );
+
+-- migration 19
+-- The ticket log channel (issue 25): the organiser who set it (told once if posting there
+-- fails), and why reports stopped when it was deleted or closed to the bot (NULL while
+-- reporting; /tickets log sets it again).
+ALTER TABLE ticket_log_channels ADD COLUMN set_by INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ticket_log_channels ADD COLUMN off_reason TEXT;

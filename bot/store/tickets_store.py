@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from bot.kinds import RegistrationState
@@ -26,6 +27,23 @@ class RoleMapping:
     item_id: int
     variation_id: int | None  # None: every variation
     role_id: int
+
+
+class LogTrouble(StrEnum):
+    """Why registrations are no longer reported in a server's log channel."""
+
+    DELETED = "deleted"
+    FORBIDDEN = "forbidden"  # the bot may not post there (its permissions changed)
+
+
+@dataclass(frozen=True, slots=True)
+class LogChannel:
+    """A server's log channel: who set it (0: unknown), and `off` when reporting there
+    stopped."""
+
+    channel_id: int
+    set_by: int
+    off: LogTrouble | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,24 +154,51 @@ class TicketStore(FeatureStore):
         return [RoleMapping(item, variation or None, role) for item, variation, role in rows]
 
     @writes
-    async def set_log_channel(self, guild_id: int, channel_id: int | None, now_ts: int) -> None:
-        """Where the server's registrations are reported; None: nowhere."""
+    async def set_log_channel(
+        self, guild_id: int, channel_id: int | None, now_ts: int, set_by: int = 0
+    ) -> None:
+        """Where the server's registrations are reported (and who said so); None:
+        nowhere. Reporting resumes if it had stopped (log_channel_off)."""
         if channel_id is None:
             await self._db.execute("DELETE FROM ticket_log_channels WHERE guild_id = ?",
                                    (guild_id,))  # fmt: skip
         else:
             await self._db.execute(
-                "INSERT INTO ticket_log_channels (guild_id, channel_id, updated_ts)"
-                " VALUES (?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET"
-                " channel_id = excluded.channel_id, updated_ts = excluded.updated_ts",
-                (guild_id, channel_id, now_ts),
+                "INSERT INTO ticket_log_channels (guild_id, channel_id, updated_ts, set_by)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET"
+                " channel_id = excluded.channel_id, updated_ts = excluded.updated_ts,"
+                " set_by = excluded.set_by, off_reason = NULL",
+                (guild_id, channel_id, now_ts, set_by),
             )
 
     async def log_channel(self, guild_id: int) -> int | None:
+        """Where registrations are reported now (None: nowhere, or reporting stopped)."""
+        setting = await self.log_setting(guild_id)
+        return setting.channel_id if setting is not None and setting.off is None else None
+
+    async def log_setting(self, guild_id: int) -> LogChannel | None:
         rows = list(await self._db.execute_fetchall(
-            "SELECT channel_id FROM ticket_log_channels WHERE guild_id = ?", (guild_id,)
+            "SELECT channel_id, set_by, off_reason FROM ticket_log_channels WHERE guild_id = ?",
+            (guild_id,),
         ))  # fmt: skip
-        return int(rows[0][0]) if rows else None
+        if not rows:
+            return None
+        channel_id, set_by, off = rows[0]
+        return LogChannel(int(channel_id), int(set_by), LogTrouble(off) if off else None)
+
+    @writes
+    async def log_channel_off(
+        self, guild_id: int, channel_id: int, trouble: LogTrouble, now_ts: int
+    ) -> bool:
+        """Stop reporting in a channel that is gone or closed to the bot; True only for
+        the call that stopped it (so whoever set it is told once)."""
+        cursor = await self._db.execute(
+            "UPDATE ticket_log_channels SET off_reason = ?, updated_ts = ? WHERE guild_id = ?"
+            " AND channel_id = ? AND off_reason IS NULL",
+            (str(trouble), now_ts, guild_id, channel_id),
+        )
+        await self._db.commit()
+        return cursor.rowcount == 1
 
     # -- the key of the hashes -----------------------------------------------------------
 

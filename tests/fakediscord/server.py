@@ -142,8 +142,8 @@ class FakeDiscord:
         self.room_channel_id = payloads.snowflake()
         self.deleted_channels: set[int] = set()
         # A forum for Q&A threads, with tags; threads the bot opened, by id; reactions by
-        # message id, then emoji, as the set of users who reacted; channels where the bot
-        # lacks permission (403 Missing Permissions).
+        # message id, then emoji, as the set of users who reacted; channels and forums
+        # where the bot lacks permission to post (403 Missing Permissions).
         self.forum_id = payloads.snowflake()
         self.forum_tags = [(payloads.snowflake(), "Grand Ballroom ABGH"),
                            (payloads.snowflake(), "Keynotes")]  # fmt: skip
@@ -658,6 +658,8 @@ class FakeDiscord:
         closed = {self.dm_channels.get(u) for u in self.closed_dms}
         if channel_id in closed:
             return self._discord_error(403, 50007, "Cannot send messages to this user")
+        if channel_id in self.forbidden_channels:  # its permissions deny the bot
+            return self._discord_error(403, 50013, "Missing Permissions")
         for problem in rules.message_problems(body, f"message to channel {channel_id}"):
             self.error(problem)
         if refused := self._bad_links(body, f"message to channel {channel_id}"):
@@ -928,6 +930,25 @@ class FakeDiscord:
             await self._tell("GUILD_ROLE_UPDATE",
                              {"guild_id": str(roles.guild_id), "role": one.payload()},
                              roles.guild_id)  # fmt: skip
+
+    async def delete_role(self, role_id: int, second: bool = False) -> None:
+        """An organiser deletes a role: every member loses it, and the bot hears
+        GUILD_ROLE_DELETE (changing it is then 404 Unknown Role)."""
+        roles = self.roles(second)
+        del roles.roles[role_id]
+        for held in roles.members.values():
+            held.discard(role_id)
+        await self._tell("GUILD_ROLE_DELETE",
+                         {"guild_id": str(roles.guild_id), "role_id": str(role_id)},
+                         roles.guild_id)  # fmt: skip
+
+    async def delete_channel(self, channel_id: int) -> None:
+        """An organiser deletes one of the first server's text channels: posts to it are
+        404 Unknown Channel, and the bot hears CHANNEL_DELETE."""
+        self.deleted_channels.add(channel_id)
+        name = "grand-ballroom" if channel_id == self.room_channel_id else "general"
+        await self._tell("CHANNEL_DELETE", payloads.text_channel(channel_id, self.guild_id, name),
+                         self.guild_id)  # fmt: skip
 
     async def give_role(self, user_id: int, role_id: int, second: bool = False) -> None:
         """An organiser gives a role by hand (no rule applies to them here)."""

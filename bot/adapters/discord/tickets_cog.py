@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -44,6 +45,7 @@ from bot.service.ticket_results import (
     Unavailable,
 )
 from bot.service.tickets import TicketService
+from bot.store.tickets_store import LogTrouble
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,8 @@ RELEASED = "ticket released by an organiser with /tickets release"
 # waits up to 10 s). The products then come in the background, for the next key pressed.
 AUTOCOMPLETE_WAIT = 2.0
 ORGANISERS = discord.Permissions(manage_guild=True, manage_roles=True)
+# What posting or a DM may fail with besides Discord's refusals: Discord or the connection.
+_FAILURES = (discord.DiscordException, aiohttp.ClientError, asyncio.TimeoutError)
 
 
 def organiser_guild(interaction: discord.Interaction) -> discord.Guild:
@@ -144,22 +148,52 @@ class TicketsCog(commands.Cog):
             raise _as_query_error(refused, Audience.ATTENDEE) from refused
         await self.tickets.gave(result, member.id, given.given)  # not those held already
         names = _names(guild, given.holds)
-        await send_text(interaction, ticket_text.register_text(result, names))
-        if result.log_channel_id is not None and (result.new or given.given):
+        news = bool(result.new or given.given)  # else a second tap: nothing changed
+        text = ticket_text.register_text(result, names) if news else ticket_text.again_text(names)
+        await send_text(interaction, text)
+        if result.log_channel_id is not None and news:
             line = ticket_text.log_line(member.id, _names(guild, given.given))
-            await self._report(guild, result.log_channel_id, line)
+            await self._report(interaction.client, guild, result.log_channel_id, line)
 
-    async def _report(self, guild: discord.Guild, channel_id: int, line: str) -> None:
-        """The log channel's line; a channel gone or closed to the bot costs the
-        registration nothing (it is logged for the operator)."""
+    async def _report(
+        self, client: discord.Client, guild: discord.Guild, channel_id: int, line: str
+    ) -> None:
+        """The log channel's line. A channel deleted or closed to the bot costs the
+        registration nothing: reporting there stops and the organiser who set it is told,
+        once (bot.service.tickets.log_channel_failed); Discord failing is only logged."""
         channel = guild.get_channel(channel_id)
-        if not isinstance(channel, discord.abc.Messageable):
-            log.warning("the ticket log channel %d of server %d is gone", channel_id, guild.id)
+        if channel is None or not isinstance(channel, discord.abc.Messageable):
+            await self._log_failed(client, guild, channel_id, LogTrouble.DELETED)
+            return
+        perms = channel.permissions_for(guild.me)
+        if not (perms.view_channel and perms.send_messages):
+            await self._log_failed(client, guild, channel_id, LogTrouble.FORBIDDEN)
             return
         try:
             await channel.send(line, allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException as exc:
-            log.warning("could not report a registration in channel %d: %s", channel_id, exc)
+        except discord.NotFound:
+            await self._log_failed(client, guild, channel_id, LogTrouble.DELETED)
+        except discord.Forbidden:
+            await self._log_failed(client, guild, channel_id, LogTrouble.FORBIDDEN)
+        except _FAILURES as exc:  # Discord failing or slow: this line is lost, no more
+            log.warning("could not report a registration in channel %d: %r", channel_id, exc)
+
+    async def _log_failed(
+        self, client: discord.Client, guild: discord.Guild, channel_id: int, trouble: LogTrouble
+    ) -> None:
+        """Stop reporting there and tell, by DM, the organiser who set the channel; only
+        the first registration to find it broken does (the others find it stopped)."""
+        stopped = await self.tickets.log_channel_failed(guild.id, channel_id, trouble,
+                                                        self.clock.now())  # fmt: skip
+        if stopped is None or not stopped.set_by:
+            return  # told already, or set before the bot kept who set it: /tickets status
+        text = said.log_off_text(guild.name, channel_id, trouble)
+        try:
+            dm = await client.create_dm(discord.Object(id=stopped.set_by))
+            await dm.send(text, allowed_mentions=NO_MENTIONS)
+        except _FAILURES as exc:  # closed DMs: /tickets status says it too
+            log.warning("could not tell organiser %d of server %d that the ticket log channel"
+                        " failed: %r", stopped.set_by, guild.id, exc)  # fmt: skip
 
     # -- organisers ----------------------------------------------------------------------
 
@@ -242,7 +276,8 @@ class TicketsCog(commands.Cog):
         if channel is not None:
             _check_can_post(guild, channel)
         channel_id = channel.id if channel is not None else None
-        await self.tickets.set_log_channel(guild.id, channel_id, self.clock.now())
+        await self.tickets.set_log_channel(guild.id, channel_id, self.clock.now(),
+                                           interaction.user.id)  # fmt: skip
         await send_text(interaction, said.log_channel_text(channel_id))
 
     @tickets_group.command(name="status", description="Which products give which roles, and counts")
