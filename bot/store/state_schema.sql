@@ -455,7 +455,7 @@ CREATE TABLE ticket_refund_checks (
     checked_ts  INTEGER NOT NULL
 );
 
--- migration 19
+-- migration 18
 -- The ticket log channel (issue 25): the organiser who set it (told once if posting there
 -- fails), and why reports stopped when it was deleted or closed to the bot (NULL while
 -- reporting; /tickets log sets it again).

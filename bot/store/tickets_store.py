@@ -197,7 +197,6 @@ class TicketStore(FeatureStore):
             " AND channel_id = ? AND off_reason IS NULL",
             (str(trouble), now_ts, guild_id, channel_id),
         )
-        await self._db.commit()
         return cursor.rowcount == 1
 
     # -- the key of the hashes -----------------------------------------------------------
