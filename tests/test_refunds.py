@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.clock import FixedClock
-from bot.delivery.kind import RolesRemoved, TargetGone, Unreachable
+from bot.delivery.kind import RolesRemoved, TargetGone, TryLater, Unreachable
 from bot.delivery.scheduler import Scheduler
 from bot.kinds import DeliveryKind, DeliveryState, RegistrationState
 from bot.render.cards import Card
@@ -305,3 +305,50 @@ async def test_a_ticket_registered_while_a_removal_is_planned_keeps_its_role(
         assert isinstance(await rig.register(ADA, regular, held=[ATTENDEE, WORKSHOP]), Granted)
         await deliver(rig.state, service, sender)
     assert sender.removals == [(GUILD, ADA, (WORKSHOP,))]
+
+
+@dataclass
+class DiscordLikeSender(RoleRecordingSender):
+    """Removes roles as Discord does (a role gone is not removed twice); its DMs fail
+    while `dm_fails` is set."""
+
+    held: set[int] = field(default_factory=set)
+    dm_fails: Exception | None = None
+
+    async def remove_roles(
+        self, guild_id: int, member_id: int, role_ids: Sequence[int], reason: str
+    ) -> RolesRemoved:
+        self.removals.append((guild_id, member_id, tuple(role_ids)))
+        taken = tuple(f"role {r}" for r in role_ids if r in self.held)
+        lacked = tuple(f"role {r}" for r in role_ids if r not in self.held)
+        self.held -= set(role_ids)
+        return RolesRemoved("Democon server", taken, lacked)
+
+    async def send_dm(self, user_id: int, card: Card) -> None:
+        if self.dm_fails is not None:
+            raise self.dm_fails
+        await super().send_dm(user_id, card)
+
+
+async def test_a_dm_that_failed_once_still_tells_the_member_on_the_retry(
+    tmp_path: Path, service: ProgramService
+):
+    """The roles went, then Discord failed the DM (a 5xx): the retry finds the roles gone
+    already, and still tells the member which were removed, once."""
+    sender = DiscordLikeSender(held={ATTENDEE, WORKSHOP}, dm_fails=TryLater("HTTP 503"))
+    async with ticket_rig(tmp_path) as rig:
+        await rig.register(ADA, rig.seeded.paid, rig.seeded.email)
+        rig.fake.now = rig.fake.now.replace(month=6)
+        rig.fake.cancel_order(rig.seeded.paid, refund=True)
+        await check(rig).run(NOW)
+        await deliver(rig.state, service, sender)
+        assert sender.dms == [] and sender.held == set()
+        sender.dm_fails = None
+        clock = FixedClock(NOW + timedelta(minutes=5))  # past the retry's back-off
+        scheduler = Scheduler(rig.state, lambda: service, clock, sender)
+        while await scheduler.step():
+            pass
+        (sent,) = await rig.state.ledger.deliveries(kind=DeliveryKind.REFUND)
+    ((member, card),) = sender.dms
+    assert member == ADA and "role 100, role 400" in card.description
+    assert sent.state is DeliveryState.SENT

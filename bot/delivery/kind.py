@@ -120,10 +120,12 @@ class Sender(Protocol):
 @dataclass(frozen=True, slots=True)
 class RolesRemoved:
     """What a removal of roles did: the server's name and the names of the roles the
-    member had and no longer has (roles they did not have, or deleted ones, are left out)."""
+    member had and no longer has (deleted roles are left out), and of those asked for that
+    they did not hold (a retry finds there those an earlier try removed)."""
 
     server: str
     roles: tuple[str, ...]
+    lacked: tuple[str, ...] = ()
 
 
 @runtime_checkable

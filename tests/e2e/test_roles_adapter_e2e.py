@@ -53,6 +53,7 @@ async def test_several_roles_are_given_and_taken(fake: FakeDiscord, tmp_path: Pa
         assert set(taken.taken) == {speaker, attendee}
         again = await take(guild(bot, fake), user, [speaker, attendee], "refunded")
         assert again.taken == ()
+        assert again.lacked == (speaker, attendee)  # a retry sees what went before
     assert fake.member_roles(user) == set()
     changes = [(m, r) for m, _, r in fake.roles().changes]
     assert changes == [("PUT", speaker), ("DELETE", speaker), ("DELETE", attendee)]

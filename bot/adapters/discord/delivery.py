@@ -248,8 +248,11 @@ class DiscordSender:
             raise _removal_failure(refused) from refused
         if taken.left:
             raise Unreachable("the member left the server")
-        names = tuple(role.name for r in taken.taken if (role := guild.get_role(r)) is not None)
-        return RolesRemoved(guild.name, names)
+
+        def names(role_ids: tuple[int, ...]) -> tuple[str, ...]:
+            return tuple(role.name for r in role_ids if (role := guild.get_role(r)) is not None)
+
+        return RolesRemoved(guild.name, names(taken.taken), names(taken.lacked))
 
     async def _thread(self, thread_id: int) -> discord.Thread:
         found = self.client.get_channel(thread_id)

@@ -58,10 +58,12 @@ class Given:
 
 @dataclass(frozen=True)
 class Taken:
-    """Roles taken now; `left` when the member had left the server (nothing to take)."""
+    """Roles taken now; `left` when the member had left the server (nothing to take);
+    `lacked`: roles asked for that the member did not hold."""
 
     taken: tuple[int, ...]
     left: bool = False
+    lacked: tuple[int, ...] = ()
 
 
 def _top_role_id(me: discord.Member) -> int | None:
@@ -163,16 +165,18 @@ async def take(guild: discord.Guild, user_id: int, role_ids: Collection[int], re
     except _FAILURES as error:
         raise RolesRefused(_failure(error, roles[0].id, top)) from error
     taken: list[int] = []
+    lacked: list[int] = []
     for role in roles:
         if member.get_role(role.id) is None:
+            lacked.append(role.id)
             continue
         try:
             await member.remove_roles(role, reason=reason)
         except discord.NotFound as error:
             if error.code == UNKNOWN_MEMBER:
-                return Taken(tuple(taken), left=True)
+                return Taken(tuple(taken), left=True, lacked=tuple(lacked))
             continue  # the role was deleted meanwhile: nobody holds it now
         except _FAILURES as error:
             raise RolesRefused(_failure(error, role.id, top)) from error
         taken.append(role.id)
-    return Taken(tuple(taken))
+    return Taken(tuple(taken), lacked=tuple(lacked))

@@ -9,7 +9,8 @@ ticket again after pretix reinstated it, takes it back; the others, if any, are 
 again under the next one). Owner: that first registration; target: the member; arming:
 when the refund was seen. The roles the member still holds through another active ticket
 in the server are kept. Exactly once like every delivery: claimed before the removal,
-settled after it; a retry removes again (a no-op for roles already gone), then sends the DM.
+settled after it; a retry removes again (a no-op for roles already gone), then sends the DM
+naming them (the try before may have removed them and failed to tell).
 """
 
 from __future__ import annotations
@@ -64,8 +65,11 @@ class RefundKind(DirectKind):
             if not isinstance(sender, RoleSender):
                 raise TargetGone("this bot's sender cannot remove roles")
             removed = await sender.remove_roles(guild_id, member_id, roles, REASON)
-            if removed.roles:
-                card = ticket_text.refund_card(conference, removed.server, removed.roles)
+            # A retry (the DM failed after the removal) finds the roles gone already:
+            # the member is told of them all the same.
+            told = removed.roles + (removed.lacked if delivery.attempts else ())
+            if told:
+                card = ticket_text.refund_card(conference, removed.server, told)
                 await sender.send_dm(member_id, card)
 
         return send
