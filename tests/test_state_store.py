@@ -210,6 +210,19 @@ async def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path):
     assert "not a confbot database" in await _refusal(path)
 
 
+async def test_a_damaged_file_is_refused_in_one_line(tmp_path: Path):
+    path = tmp_path / "state.db"
+    state_at_version(path, STATE_VERSION)
+    with sqlite3.connect(path) as db:
+        page_size = db.execute("PRAGMA page_size").fetchone()[0]
+    data = bytearray(path.read_bytes())
+    data[page_size * 3 : page_size * 4] = b"\xff" * page_size  # a table's root page
+    path.write_bytes(bytes(data))
+    # SQLite's own words span two lines ("*** in database main ***", then the page).
+    page = "Page 4: btreeInitPage() returns error code 11"
+    assert await _refusal(path) == f"it is damaged ({page}); restore it or move it away"
+
+
 async def test_a_fifo_is_refused_without_a_hang(tmp_path: Path):
     path = tmp_path / "state.db"
     os.mkfifo(path)

@@ -23,7 +23,12 @@ def lock_path(database: Path) -> Path:
 
 
 class StateHeld(StoreUnavailable):
-    """Another process holds the state database (see StateLock.take)."""
+    """Another process holds the state database (see StateLock.take); `pid` is that
+    process's id when it wrote one (for a command's own sentence about it)."""
+
+    def __init__(self, path: Path, reason: str, pid: int | None = None) -> None:
+        super().__init__(path, reason)
+        self.pid = pid
 
 
 class StateLock:
@@ -49,12 +54,14 @@ class StateLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _holder(fd)
+            pid = _holder(fd)
             os.close(fd)
+            holder = f" (process {pid})" if pid is not None else ""
             raise StateHeld(
                 database,
                 f"another confbot{holder} is running on it; stop that one first, or give"
                 " this one its own state database",
+                pid,
             ) from None
         except BaseException:
             os.close(fd)
@@ -70,7 +77,8 @@ class StateLock:
             self._fd = None
 
 
-def _holder(fd: int) -> str:
+def _holder(fd: int) -> int | None:
+    """The process id the holder wrote in the lock file, if it could."""
     with contextlib.suppress(OSError, ValueError):
-        return f" (process {int(os.pread(fd, 32, 0).decode().strip())})"
-    return ""
+        return int(os.pread(fd, 32, 0).decode().strip())
+    return None

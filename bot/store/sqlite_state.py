@@ -19,12 +19,21 @@ _TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE
 _REMEDY = "restore it from a backup, or move it aside and the bot starts an empty one"
 
 
-async def _check_schema(db: aiosqlite.Connection, path: Path, version: int) -> None:
+async def _check_schema(
+    db: aiosqlite.Connection, path: Path, version: int, existing: bool = False
+) -> None:
     """Every table and column the schema at `version` has must be there: a table dropped
     by hand or a half-restored file would otherwise pass every check here and fail later,
-    in a scheduler or a command, with a traceback. Tables of the operator's own are let be."""
+    in a scheduler or a command, with a traceback. Tables of the operator's own are let be.
+    `existing`: the file must already hold a confbot state (one to copy, not to start)."""
     tables = {row[0] for row in await db.execute_fetchall(_TABLES)}
     if version == 0:
+        if existing:
+            held = "it holds other tables" if tables else "it is empty"
+            raise StoreUnavailable(
+                path, f"it is not a confbot state database ({held}); name the file a bot"
+                " kept its state in (CONFBOT_STATE_DB)"
+            )  # fmt: skip
         if tables:  # never write confbot's tables into another program's database
             raise StoreUnavailable(
                 path, "it is not a confbot state database (it holds other tables); give"
@@ -39,14 +48,18 @@ async def _check_schema(db: aiosqlite.Connection, path: Path, version: int) -> N
         raise StoreUnavailable(path, lacking(version, missing, _REMEDY))
 
 
-async def _checked(db: aiosqlite.Connection, path: Path) -> int:
+async def _checked(db: aiosqlite.Connection, path: Path, existing: bool = False) -> int:
     """The file's state schema version, once the file is shown whole and holding every
-    table and column of that version; else StoreUnavailable."""
+    table and column of that version; else StoreUnavailable (see _check_schema for
+    `existing`)."""
     # A truncated file can keep a valid first page and fail only on the first /remind;
     # the state database is small, so checking it whole at start costs little.
     problems = [row[0] for row in await db.execute_fetchall("PRAGMA quick_check")]
     if problems != ["ok"]:
-        raise StoreUnavailable(path, f"it is damaged ({problems[0]}); restore it or move it away")
+        # SQLite's first problem can span lines ("*** in database main ***\nPage 4: ..."):
+        # the sentence stays one line.
+        said = " ".join(problems[0].replace("*** in database main ***", "").split())
+        raise StoreUnavailable(path, f"it is damaged ({said}); restore it or move it away")
     (version,) = next(iter(await db.execute_fetchall("PRAGMA user_version")))
     if version > STATE_VERSION:
         raise StoreUnavailable(
@@ -54,12 +67,12 @@ async def _checked(db: aiosqlite.Connection, path: Path) -> int:
         )
     # Checked before migrating: a migration on a damaged file would fail half-way with
     # SQLite's words ("no such table") instead of ours.
-    await _check_schema(db, path, version)
+    await _check_schema(db, path, version, existing)
     return int(version)
 
 
-async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
-    version = await _checked(db, path)
+async def _migrate(db: aiosqlite.Connection, path: Path, existing: bool) -> None:
+    version = await _checked(db, path, existing)
     for number in range(version, STATE_VERSION):
         await db.executescript(
             f"BEGIN; {MIGRATIONS[number]}\nPRAGMA user_version = {number + 1}; COMMIT;"
@@ -70,8 +83,14 @@ async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
     await db.execute(f"PRAGMA user_version = {STATE_VERSION}")
 
 
-def _usable(path: Path) -> None:
-    """Refuse, in words, a path SQLite would fail on with its own (or hang on)."""
+def _usable(path: Path, existing: bool) -> None:
+    """Refuse, in words, a path SQLite would fail on with its own (or hang on), and with
+    `existing` one where there is no file (SQLite would make an empty one)."""
+    if existing and not path.exists():
+        raise StoreUnavailable(
+            path, "there is no such file; name the file a bot kept its state in"
+            " (CONFBOT_STATE_DB)"
+        )  # fmt: skip
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -92,16 +111,18 @@ def _usable(path: Path) -> None:
         ) from exc  # fmt: skip
 
 
-async def open_sqlite(path: Path) -> tuple[SqliteDatabase, StateLock]:
+async def open_sqlite(path: Path, *, existing: bool = False) -> tuple[SqliteDatabase, StateLock]:
     """Open, check, migrate and prove writable, or raise StoreUnavailable (StateHeld while
-    another process holds the file). The lock is the caller's to release on close."""
-    _usable(path)
+    another process holds the file). The lock is the caller's to release on close.
+    `existing`: the file must already hold a confbot state (python -m bot migrate-state
+    copies one): a missing or empty file is refused, not made a new state."""
+    _usable(path, existing)
     lock = StateLock.take(path)
 
     async def prepare(db: aiosqlite.Connection) -> None:
         await db.execute("PRAGMA journal_mode = WAL")
         await db.execute("PRAGMA synchronous = FULL")  # a 'sent' mark must survive a crash
-        await _migrate(db, path)
+        await _migrate(db, path, existing)
 
     try:
         return SqliteDatabase(await connect(path, prepare), path), lock
