@@ -360,6 +360,14 @@ class LedgerStore(FeatureStore):
         )
         return sorted((_delivery(r) for r in rows), key=lambda d: d.id)
 
+    async def conferences(self) -> list[str]:
+        """Every conference the ledger holds rows of ('' for rows kept before deliveries
+        named theirs, not yet adopted)."""
+        rows = await self._db.execute_fetchall(
+            "SELECT DISTINCT conference FROM deliveries ORDER BY conference"
+        )
+        return [str(row[0]) for row in rows]
+
     async def deliveries(
         self, kind: str | None = None, owner: int | None = None, state: str | None = None,
         conference: str | None = None,

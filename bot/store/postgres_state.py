@@ -49,7 +49,7 @@ async def open_postgres(url: str) -> PostgresDatabase:
     """Connect, check, migrate and prove writable, or raise StoreUnavailable naming the
     server (never the password) and the reason in words."""
     where = redacted(url)
-    conn = await _connected(url, where)
+    conn = await connected(url, where)
     try:
         await _migrate(conn, where, url)
     except BaseException:
@@ -63,10 +63,10 @@ async def open_postgres_to_read(url: str) -> PostgresDatabase:
     session is read-only), and refused in one sentence if the state is of another schema
     version than this confbot's."""
     where = redacted(url)
-    conn = await _connected(url, where)
+    conn = await connected(url, where)
     try:
         await conn.execute(_READ_ONLY)
-        version = await _checked(conn, where, url)
+        version = await checked(conn, where, url)
         if version != STATE_VERSION:
             raise StoreUnavailable(
                 where, f"it keeps state schema {version}, this confbot {STATE_VERSION}; run"
@@ -79,7 +79,8 @@ async def open_postgres_to_read(url: str) -> PostgresDatabase:
     return PostgresDatabase(conn, url, where, setup=(_READ_ONLY,))
 
 
-async def _connected(url: str, where: str) -> Connection:
+async def connected(url: str, where: str) -> Connection:
+    """A connection as the stores use it, or StoreUnavailable saying why not in words."""
     try:
         return await connect(url)
     except psycopg.Error as exc:
@@ -115,8 +116,8 @@ def connect_failure(exc: psycopg.Error, url: str) -> str:
     return scrubbed(reason, url)
 
 
-def _failure(exc: psycopg.Error, where: str, url: str) -> StoreUnavailable:
-    """A statement at start that the server refused, in words."""
+def refusal(exc: psycopg.Error, where: str, url: str) -> StoreUnavailable:
+    """A statement at start (or of a copy into it) that the server refused, in words."""
     said = scrubbed(str(exc).strip().splitlines()[0] if str(exc).strip() else "", url)
     if exc.sqlstate == "25006":
         return StoreUnavailable(where, "it is read-only; the bot must be able to write it")
@@ -138,7 +139,8 @@ async def _schema(conn: Connection, where: str) -> str:
     return str(row[0])
 
 
-async def _tables(conn: Connection) -> set[str]:
+async def tables_of(conn: Connection) -> set[str]:
+    """The tables in the connection's current schema."""
     cursor = await conn.execute(_TABLES)
     return {str(name) for (name,) in await cursor.fetchall()}
 
@@ -151,12 +153,12 @@ async def _version(conn: Connection, tables: set[str]) -> int:
     return 0 if row is None else int(row[0])
 
 
-async def _checked(conn: Connection, where: str, url: str) -> int:
+async def checked(conn: Connection, where: str, url: str) -> int:
     """The state schema version, once every table and column of that version is shown
     to be there; a database of another program's, or of a newer confbot, is refused."""
     try:
         await _schema(conn, where)
-        tables = await _tables(conn)
+        tables = await tables_of(conn)
         version = await _version(conn, tables)
         if version > STATE_VERSION:
             raise StoreUnavailable(
@@ -180,7 +182,7 @@ async def _checked(conn: Connection, where: str, url: str) -> int:
             raise StoreUnavailable(where, lacking(version, missing, _REMEDY))
         return version
     except psycopg.Error as exc:
-        raise _failure(exc, where, url) from exc
+        raise refusal(exc, where, url) from exc
 
 
 _IDENTITIES = (
@@ -206,23 +208,36 @@ async def resync_identities(conn: Connection) -> None:
         await conn.execute("; ".join(statements))
 
 
+async def take_turn(conn: Connection, where: str, url: str) -> int:
+    """Inside a transaction: wait for the schema's migration lock (held until the
+    transaction ends, so no other process migrates or copies meanwhile), then the state
+    schema version, checked (see checked)."""
+    await _schema(conn, where)
+    await conn.execute(_TAKE_TURNS, (MIGRATION_LOCK,))
+    return await checked(conn, where, url)
+
+
+async def migrate_from(conn: Connection, version: int) -> None:
+    """Inside the transaction of take_turn: apply the migrations missing since `version`,
+    and write the version even when none was (it fails now on a read-only server, not
+    at the first /remind). psycopg's errors are the caller's."""
+    if version == 0:
+        await conn.execute(f"CREATE TABLE {VERSION_TABLE} (version BIGINT NOT NULL)")
+        await conn.execute(f"INSERT INTO {VERSION_TABLE} VALUES (0)")
+    for number in range(version, STATE_VERSION):
+        await conn.execute(postgres_migration(number))
+    await resync_identities(conn)
+    await conn.execute(f"UPDATE {VERSION_TABLE} SET version = %s", (STATE_VERSION,))
+
+
 async def _migrate(conn: Connection, where: str, url: str) -> None:
-    """Check, apply the migrations missing, and write the version even when none was
-    (it fails now on a read-only server, not at the first /remind)."""
+    """Check and apply the migrations missing, in one transaction."""
     try:
         async with conn.transaction():
-            await _schema(conn, where)
-            await conn.execute(_TAKE_TURNS, (MIGRATION_LOCK,))
-            version = await _checked(conn, where, url)
-            if version == 0:
-                await conn.execute(f"CREATE TABLE {VERSION_TABLE} (version BIGINT NOT NULL)")
-                await conn.execute(f"INSERT INTO {VERSION_TABLE} VALUES (0)")
-            for number in range(version, STATE_VERSION):
-                await conn.execute(postgres_migration(number))
-            await resync_identities(conn)
-            await conn.execute(f"UPDATE {VERSION_TABLE} SET version = %s", (STATE_VERSION,))
+            version = await take_turn(conn, where, url)
+            await migrate_from(conn, version)
     except psycopg.Error as exc:
-        raise _failure(exc, where, url) from exc
+        raise refusal(exc, where, url) from exc
     if version < STATE_VERSION:
         log.info("state database %s migrated from version %d to %d", where, version,
                  STATE_VERSION)  # fmt: skip
