@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="delete a conference's ticket registrations (after the event; roles stay)",
     )
     forget.add_argument("conference", metavar="CONFERENCE", help="the conference's key")
+    migrate = sub.add_parser(
+        "migrate-state",
+        help="copy a stopped bot's SQLite state into the empty PostgreSQL state"
+        " CONFBOT_STATE_URL names",
+    )
+    migrate.add_argument("sqlite_file", metavar="SQLITE_FILE", help="the SQLite state file")
     return parser
 
 
@@ -162,6 +168,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _invite(settings)
     if command == "forget-registrations":
         return asyncio.run(_forget_registrations(settings, args.conference))
+    if command == "migrate-state":
+        return asyncio.run(_migrate_state(settings, Path(args.sqlite_file).expanduser()))
     from bot.adapters.discord.runner import run_bot, sync_commands
 
     if command == "run":
@@ -211,6 +219,31 @@ async def _forget_registrations(settings: Settings, conference: str) -> int:
     finally:
         await state.close()
     print(f"Forgot {count} ticket registration(s) of {conference}; the roles given stay.")
+    return 0
+
+
+async def _migrate_state(settings: Settings, source: Path) -> int:
+    """Copy a stopped bot's SQLite state into the PostgreSQL state the settings name, so
+    a running conference moves without losing a reminder (see bot.store.state_copy)."""
+    from bot.render.state_copy import copied_text
+    from bot.store.connection import StoreUnavailable
+    from bot.store.state_copy import copy_state
+
+    if settings.state_url is None:
+        return _fail(
+            "migrate-state copies into the PostgreSQL state CONFBOT_STATE_URL (or"
+            " DATABASE_URL) names, and neither is set: set CONFBOT_STATE_URL="
+            "postgresql://user:password@host:port/database to an empty database, then run"
+            " it again.",
+            USAGE_ERROR,
+        )
+    try:
+        copied = await copy_state(source, settings.state_url, int(datetime.now(UTC).timestamp()))
+    except StoreUnavailable as exc:
+        # The file by its path; the server by the setting that named it (no password).
+        named = exc.path if isinstance(exc.path, Path) else f"{settings.state_url_from}={exc.path}"
+        return _fail(f"{named}: {exc.reason}.", USAGE_ERROR)
+    print(copied_text(copied))
     return 0
 
 
