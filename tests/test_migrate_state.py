@@ -22,9 +22,11 @@ import pytest
 from bot import cli
 from bot.changes import ChangeKind, RecordedChange
 from bot.clock import FixedClock
+from bot.kinds import DeliveryKind, DeliveryState
+from bot.render.state_copy import copied_text
 from bot.service import ProgramService
 from bot.store.conferences_store import AddedSource
-from bot.store.ledger_store import EVERYTHING, Wanted
+from bot.store.ledger_store import EVERYTHING, Delivery, Wanted
 from bot.store.lock import StateLock
 from bot.store.members_store import Member
 from bot.store.migrations import STATE_VERSION, schema_at
@@ -32,6 +34,7 @@ from bot.store.postgres_address import redacted
 from bot.store.postgres_state import VERSION_TABLE
 from bot.store.qa_store import QAThread
 from bot.store.state import StateStore
+from bot.store.state_copy import StateCopied
 from bot.store.tickets_store import RefundProgress
 from tests.conftest import pacific
 from tests.local_servers import state_at_version as sqlite_at_version
@@ -398,3 +401,15 @@ def test_a_copy_failing_midway_leaves_the_server_as_it_was(
     assert ": the copy of program_changes failed (insert or update on table" in line
     assert line.endswith("); nothing was kept on the server.")
     assert server_tables(postgres_backend) == set()  # not even migrated
+
+
+def test_many_deliveries_marked_lost_are_named_five_then_counted():
+    lost = tuple(
+        Delivery(i, DeliveryKind.REMINDER, i, f"p:{i}", 0, USER, 0, DeliveryState.LOST, 1, 0, None)
+        for i in range(1, 8)
+    )
+    copied = StateCopied(Path("state.db"), "postgresql://db/confbot", STATE_VERSION, (), lost)
+    (line,) = [line for line in copied_text(copied).splitlines() if "Marked lost" in line]
+    assert f"(reminder p:1 to {USER}; " in line
+    assert f"; reminder p:5 to {USER}; and 2 more): each may have gone out" in line
+    assert "p:6" not in line

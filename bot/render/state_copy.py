@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from bot.store.state_copy import StateCopied
 
+LISTED = 5  # lost deliveries named; a process sends one at a time, so more is rare
+
 
 def copied_text(copied: StateCopied) -> str:
     width = max([len("table"), *(len(t.table) for t in copied.tables)])
@@ -34,7 +36,9 @@ def _lost(copied: StateCopied) -> str:
     its own start would have (each may have gone out, so none is sent again)."""
     if not copied.lost:
         return "No delivery was in the middle of being sent when the bot stopped."
-    listed = "; ".join(f"{d.kind} {d.item_ref} to {d.target}" for d in copied.lost)
+    listed = "; ".join(f"{d.kind} {d.item_ref} to {d.target}" for d in copied.lost[:LISTED])
+    if copied.lost[LISTED:]:
+        listed += f"; and {len(copied.lost) - LISTED} more"
     return (
         f"Marked lost {len(copied.lost)} delivery(ies) the stopped bot was in the middle of"
         f" sending ({listed}): each may have gone out, so none is sent again, as the bot's"
