@@ -61,6 +61,13 @@ class Slice:
         return shard_of(guild_id, self.count) in self.ids
 
     @property
+    def holds_first(self) -> bool:
+        """Whether this slice holds shard 0: Discord sends direct messages there, and
+        what a cluster does once per bot at start (syncing the commands) is done by the
+        one process holding it."""
+        return 0 in self.ids
+
+    @property
     def share(self) -> float:
         """This slice's part of the bot's whole send budget (Discord's global limit is
         the bot's, summed over every process): its shards over all shards."""

@@ -158,10 +158,12 @@ async def running_bot(
                                      **waits)  # fmt: skip
         task = asyncio.create_task(runner.serve(settings, instance))
         # The first server's connection, when the bot holds its shard (a bot holding
-        # other shards has its own connections, not that one).
+        # other shards has its own connections, not that one), and the command sync, when
+        # the bot holds shard 0 (the one process of a cluster that syncs them).
         connected = fake.connected.is_set if held.holds(fake.guild_id) else lambda: True
+        synced = (lambda: bool(fake.guild_commands)) if held.holds_first else lambda: True
         await wait_for(
-            lambda: (connected() and fake.guild_commands) or task.done(),
+            lambda: (connected() and synced()) or task.done(),
             what="login, command sync and READY",
         )
         if task.done():

@@ -5,6 +5,7 @@ direct messages come to the one holding shard 0; a bot holding every shard sees 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import discord
@@ -134,3 +135,26 @@ async def test_a_shard_outside_the_count_is_refused_with_4010(fake: FakeDiscord)
         await client.close()
     assert closed.value.code == 4010
     assert fake.identifies == 1 and not fake.gateway_sessions
+
+
+@pytest.mark.usefixtures("shared_state")
+async def test_only_the_process_holding_shard_0_syncs_the_commands(
+    fake: FakeDiscord, tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    place(fake, 1, 0, 2)
+    caplog.set_level(logging.INFO, logger="bot.adapters.discord.client")
+    # The process without shard 0 starts first: it leaves the commands alone, and says so.
+    async with running_bot(fake, own(tmp_path, "b"), CONFBOT_SHARD_COUNT="2",
+                           CONFBOT_SHARD_IDS="1"):  # fmt: skip
+        assert fake.command_syncs == 0 and not fake.guild_commands
+        skipped = [r.getMessage() for r in caplog.records if "not syncing" in r.getMessage()]
+        assert skipped == ["not syncing commands: the process holding shard 0 does (this one"
+                           " holds shards 1 of 2)"]  # fmt: skip
+        async with running_bot(fake, own(tmp_path, "a"), CONFBOT_SHARD_COUNT="2",
+                               CONFBOT_SHARD_IDS="0"):  # fmt: skip
+            assert fake.command_syncs == 1
+            assert {c["name"] for c in fake.guild_commands[fake.guild_id]} >= {"next", "paper"}
+            # The first server is on shard 1: the process that did not sync the commands
+            # answers them there.
+            answer = await answered_once(fake, await fake.send_command("next"))
+            assert answer.shard == (1, 2)

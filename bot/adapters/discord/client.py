@@ -116,7 +116,7 @@ class ConfBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         """Open the state, then every conference (rebuilding a program database if
         stale), add the cogs, start each conference's scheduler and follower, and sync
-        commands to the test guild if one is configured."""
+        commands to the test guild if one is configured (see _sync_to_guild)."""
         self.state = state = await open_state(self.settings)
         # Which process follows which conference: this one alone on a SQLite state; on a
         # PostgreSQL state, its processes coordinate through that database.
@@ -167,10 +167,21 @@ class ConfBot(commands.AutoShardedBot):
         self._started = True
         self._indexing = asyncio.create_task(self._index_all(), name="confbot-indexing")
         if self.settings.guild_id is not None:
-            guild = discord.Object(id=self.settings.guild_id)
-            self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
-            log.info("synced %d commands to guild %s", len(synced), self.settings.guild_id)
+            await self._sync_to_guild(self.settings.guild_id)
+
+    async def _sync_to_guild(self, guild_id: int) -> None:
+        """Sync the commands to CONFBOT_GUILD_ID's server, so they appear at once. In a
+        cluster every process has the same commands and one sync is enough: the process
+        holding shard 0 does it, the others would only spend Discord's sync limit."""
+        held = self.settings.shard_slice
+        if not held.holds_first:
+            log.info("not syncing commands: the process holding shard 0 does (this one holds"
+                     " %s)", held.describe())  # fmt: skip
+            return
+        guild = discord.Object(id=guild_id)
+        self.tree.copy_global_to(guild=guild)
+        synced = await self.tree.sync(guild=guild)
+        log.info("synced %d commands to guild %s", len(synced), guild_id)
 
     @property
     def ticket_desk(self) -> TicketDesk:
