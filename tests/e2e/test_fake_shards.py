@@ -1,6 +1,6 @@
 """The fake's shards, on a raw gateway connection: a connection receives the servers and
 events of its own shard only, DMs go to shard 0, and a shard outside the count is refused
-as Discord refuses it (close code 4010)."""
+as Discord refuses it (close code 4010), as are fewer shards than the servers need (4011)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,21 @@ async def test_a_shard_outside_the_count_is_closed_with_4010(fake: FakeDiscord, 
         closing = await ws.receive(timeout=5)
         assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 4010
     assert fake.identifies == 1 and not fake.gateway_sessions
+
+
+@pytest.mark.parametrize(("shard", "closed_with"), [([0, 2], 4011), ([2, 3], None)])
+async def test_fewer_shards_than_the_servers_need_are_closed_with_4011(
+    fake: FakeDiscord, shard: list[int], closed_with: int | None
+):
+    fake.shards_required = 3
+    async with aiohttp.ClientSession() as http, http.ws_connect(fake.gateway_url) as ws:
+        await identify(ws, shard)
+        answer = await ws.receive(timeout=5)
+    if closed_with is None:
+        assert answer.type == aiohttp.WSMsgType.TEXT and answer.json()["t"] == "READY"
+    else:
+        assert answer.type == aiohttp.WSMsgType.CLOSE and answer.data == closed_with
+        assert not fake.gateway_sessions
 
 
 async def test_gateway_bot_reports_the_recommended_shard_count(fake: FakeDiscord):

@@ -209,6 +209,13 @@ class FakeDiscord:
         self.shard_counts: set[int] = set()  # as the bot identified: one number, or a bug
         # The shard count GET /gateway/bot recommends (what a bot given none runs).
         self.recommended_shards = 1
+        # The fewest shards Discord takes for the bot's servers (at most 2,500 a shard): an
+        # IDENTIFY with fewer is closed with 4011, sharding required. A test raises it.
+        self.shards_required = 1
+        # Shards Discord refuses as invalid (4010) though inside the count: the bot never
+        # names one outside it (its settings refuse that), so a test that wants Discord's
+        # 4010 answered names the shards here.
+        self.invalid_shards: set[int] = set()
         # Events for a server (or DMs) whose shard no connection holds: Discord drops them.
         self.undelivered: list[tuple[str, int | None]] = []
         self.connected = asyncio.Event()
@@ -1112,15 +1119,19 @@ class FakeDiscord:
     async def _identify(self, socket: web.WebSocketResponse, data: dict[str, Any]) -> None:
         """A new session for the shard the bot names (`shard: [id, count]`, [0, 1] if it
         names none): READY, then a GUILD_CREATE for each server on that shard. A shard
-        outside the count is refused as Discord refuses it: close code 4010."""
+        outside the count (or in `invalid_shards`) is refused as Discord refuses it, with
+        close code 4010; a count under `shards_required` with 4011."""
         if data.get("token") not in (TOKEN, f"Bot {TOKEN}"):
             await socket.close(code=4004, message=b"Authentication failed.")
             return
         self.identifies += 1
         shard_id, shard_count = data.get("shard") or [0, 1]
         self.shard_counts.add(shard_count)
-        if not 0 <= shard_id < shard_count:
+        if not 0 <= shard_id < shard_count or shard_id in self.invalid_shards:
             await socket.close(code=4010, message=b"Invalid shard.")
+            return
+        if shard_count < self.shards_required:
+            await socket.close(code=4011, message=b"Sharding required.")
             return
         self.sessions += 1
         session = GatewaySession(f"session-{self.sessions}", (shard_id, shard_count), socket)
