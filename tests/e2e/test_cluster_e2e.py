@@ -5,6 +5,7 @@ direct messages come to the one holding shard 0; a bot holding every shard sees 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -16,8 +17,10 @@ from bot.adapters.discord.runner import point_at
 from bot.render.limits import MAX_REQUESTS_PER_SECOND
 from bot.settings import Settings
 from tests.e2e.conftest import restored_discord_urls, running_bot
+from tests.e2e.test_faults_e2e import spawn_bot
 from tests.fakediscord.payloads import on_shard
 from tests.fakediscord.server import TOKEN, FakeDiscord, Interaction
+from tests.test_shard_settings import one_sentence
 
 
 @pytest.fixture
@@ -158,3 +161,21 @@ async def test_only_the_process_holding_shard_0_syncs_the_commands(
             # answers them there.
             answer = await answered_once(fake, await fake.send_command("next"))
             assert answer.shard == (1, 2)
+
+
+@pytest.mark.parametrize("code", [4010, 4011])
+async def test_a_shard_discord_refuses_ends_the_run_in_one_sentence_exit_2(
+    fake: FakeDiscord, tmp_path: Path, code: int
+):
+    if code == 4010:
+        fake.invalid_shards = {0}
+    else:
+        fake.shards_required = 2  # the bot's servers need two shards; it runs one
+    process = await spawn_bot(fake, tmp_path, CONFBOT_SHARD_COUNT="1")
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    text = stderr.decode()
+    assert process.returncode == 2, text[-2000:]
+    assert "Traceback" not in text, text[-2000:]
+    said = text.rstrip("\n").splitlines()[-1]
+    assert said.startswith("confbot: ") and one_sentence(said.removeprefix("confbot: "))
+    assert f"(gateway close {code}" in said and "CONFBOT_SHARD_COUNT" in said

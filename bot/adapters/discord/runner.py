@@ -2,8 +2,9 @@
 
 A missing or rejected token is the most common first-run problem, so it gets one clear
 sentence and exit code 2, never a traceback, and never the token itself. So does a
-database file the bot cannot use. SIGTERM (what process managers send) and SIGINT stop
-the bot cleanly: the delivery in flight finishes, the gateway and databases close, exit 0.
+database file the bot cannot use, and a shard Discord refuses (shard settings to fix).
+SIGTERM (what process managers send) and SIGINT stop the bot cleanly: the delivery in
+flight finishes, the gateway and databases close, exit 0.
 """
 
 from __future__ import annotations
@@ -88,6 +89,35 @@ async def _closed_on_signals(bot: ConfBot) -> AsyncIterator[None]:
             await closing[0]
 
 
+def shard_refusal(closed: discord.ConnectionClosed, count: int | None) -> str | None:
+    """What to fix when Discord refuses a shard at IDENTIFY (None for any other close).
+    Connecting again would be refused again, so the run ends (exit 2, which a process
+    manager is told not to restart) with the settings to change. `count`: the
+    configured CONFBOT_SHARD_COUNT (None: the bot took Discord's recommendation)."""
+    shard = closed.shard_id if closed.shard_id is not None else 0
+    if closed.code == 4011:
+        shards = (
+            "the shards Discord recommended"
+            if count is None
+            else f"{count} shard{'' if count == 1 else 's'}"
+        )
+        return (
+            f"Discord refused shard {shard}: the bot is in too many servers for {shards}"
+            " (gateway close 4011, sharding required); set CONFBOT_SHARD_COUNT higher (at"
+            " most 2,500 servers a shard) in every process and give their CONFBOT_SHARD_IDS"
+            " the new shards, or unset both to run as many as Discord recommends in one"
+            " process."
+        )
+    if closed.code == 4010:
+        held = "" if count is None else f" of CONFBOT_SHARD_COUNT={count}"
+        return (
+            f"Discord refused shard {shard}{held} as invalid (gateway close 4010): every"
+            " process of the bot needs the same CONFBOT_SHARD_COUNT, and CONFBOT_SHARD_IDS"
+            " only shards below it."
+        )
+    return None
+
+
 def run_bot(settings: Settings) -> int:
     if not settings.discord_token:
         return _fail(f"no DISCORD_TOKEN is set. {TOKEN_HELP}", 2)
@@ -99,6 +129,11 @@ def run_bot(settings: Settings) -> int:
         return _fail(f"Discord rejected the token in DISCORD_TOKEN. {TOKEN_HELP}", 2)
     except SettingsError as exc:
         return _fail(str(exc), 2)
+    except discord.ConnectionClosed as exc:
+        refusal = shard_refusal(exc, settings.shards)
+        if refusal is None:
+            raise
+        return _fail(refusal, 2)
     except (aiohttp.ClientError, discord.GatewayNotFound, ConnectionError, TimeoutError) as exc:
         return _fail(f"cannot reach Discord ({type(exc).__name__}). Check the network.", 1)
     return 0
