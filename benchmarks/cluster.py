@@ -1,23 +1,29 @@
 """Interactions a second through the fake Discord: one bot process holding every shard,
 against two processes holding half each (issue 24's cluster), on this machine's cores.
 
-    python -m benchmarks.cluster [--interactions 2000] [--in-flight 32] [--seconds 60]
+    python -m benchmarks.cluster [--interactions 2000] [--rounds 5] [--in-flight 32]
+                                 [--seconds 60]
 
 Each bot is a real OS process started as `python -m bot run` is (bot.cli.main), pointed
 at a fake Discord on 127.0.0.1 that runs in this process, with two servers on different
 shards (of two). This process sends interactions (/next, /paper, /author and
 autocomplete, seeded), alternately to the two servers, keeping `--in-flight` of them
-unanswered at any time, and counts the answers. Three rows, each on fresh processes:
+unanswered at any time, and counts the answers. Three rows, each with a fake and bots
+of its own:
 
 1. one process, one shard (the bot today, both servers on it);
 2. one process holding both shards (the baseline the ratios are against);
 3. two processes holding one shard each: each server's interactions go to its own.
 
-Each row stops at `--interactions` answered or after `--seconds`, whichever comes first;
-a warm-up of 100 interactions (every command's first use) is not counted. Reported: the
-interactions answered a second, p50/p99 from delivery to answer, and the CPU each
-process used over the measured span (this one's too: the fake and the sender share a
-core with the bots, and are part of what is measured).
+All of them are started first and warmed up (100 interactions: every command's first
+use); then each round measures every row in turn, in another order each round, while
+the others idle. A row's turn ends at `--interactions` answered or after `--seconds`.
+Reported: the interactions answered a second (median and range over the rounds), the
+median of each round's ratio to the baseline measured in that round, p50/p99 from
+delivery to answer, the bots' CPU time an interaction (summed over the processes), and
+the share of a core each process used over its turns (this one's too: the fake and the
+sender share the cores with the bots, and are part of what is measured), with the
+machine's load average, since other work takes cores from the bots.
 
 State: the PostgreSQL backend (CONFBOT_STATE_URL) is not on main yet, and a process
 holding a slice refuses SQLite state, which one process alone may use. So in row 3 each
@@ -36,6 +42,7 @@ import os
 import platform
 import random
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -170,11 +177,21 @@ class Measured:
     answered: int
     seconds: float
     latencies_ms: list[float]
-    cpu: list[float]  # each bot's share of a core over the span, then this process's
+    cpu: list[float]  # CPU seconds of each bot over the span, then this process's
 
     @property
     def rate(self) -> float:
         return self.answered / self.seconds
+
+    def share(self, i: int) -> float:
+        """Process i's share of one core over the span."""
+        return self.cpu[i] / self.seconds
+
+    @property
+    def bots_ms(self) -> float:
+        """The bots' CPU milliseconds an interaction, summed over the processes: what
+        other work on the machine hardly changes, unlike the rate."""
+        return sum(self.cpu[:-1]) / self.answered * 1000
 
 
 async def drive(
@@ -204,27 +221,43 @@ async def drive(
     return len(latencies), time.perf_counter() - started, latencies
 
 
-async def row(
-    root: Path, slices: list[dict[str, str]], args: argparse.Namespace, seed: int
-) -> Measured:
+@dataclass
+class Row:
+    """One way of running the bot, started once and measured in every round."""
+
+    label: str
+    fake: FakeDiscord
+    bots: list[BotProcess]
+    send: Callable[[bool], Awaitable[Interaction]]
+    runs: list[Measured] = field(default_factory=list)
+
+
+@contextlib.asynccontextmanager
+async def started(
+    label: str, root: Path, slices: list[dict[str, str]], seed: int
+) -> AsyncIterator[Row]:
+    """A fake Discord with the two servers on shards 0 and 1, and the row's bots on it;
+    at the end, the fake must have seen no protocol error (a late or double answer)."""
     fake = FakeDiscord()
     fake.guild_id = on_shard(fake.guild_id, 0, SHARDS)
     fake.second_guild_id = on_shard(fake.second_guild_id, 1, SHARDS)
     await fake.start()
     try:
         async with bots_on(fake, root, slices) as bots:
-            send = senders(fake, seed)
-            await drive(fake, send, WARM_UP, args.in_flight, args.seconds)
-            cpu_before = [b.cpu_seconds() for b in bots] + [time.process_time()]
-            answered, took, latencies = await drive(fake, send, args.interactions,
-                                                    args.in_flight, args.seconds)  # fmt: skip
-            cpu_after = [b.cpu_seconds() for b in bots] + [time.process_time()]
-        errors = list(fake.protocol_errors)
+            yield Row(label, fake, bots, senders(fake, seed))
+        if fake.protocol_errors:
+            raise SystemExit(f"the fake Discord saw protocol errors: {fake.protocol_errors[:3]}")
     finally:
         await fake.stop()
-    if errors:
-        raise SystemExit(f"the fake Discord saw protocol errors: {errors[:3]}")
-    cpu = [(after - before) / took for before, after in zip(cpu_before, cpu_after, strict=True)]
+
+
+async def measure(row: Row, args: argparse.Namespace) -> Measured:
+    """One round of a row, the CPU each process used over it counted."""
+    before = [b.cpu_seconds() for b in row.bots] + [time.process_time()]
+    answered, took, latencies = await drive(row.fake, row.send, args.interactions,
+                                            args.in_flight, args.seconds)  # fmt: skip
+    after = [b.cpu_seconds() for b in row.bots] + [time.process_time()]
+    cpu = [end - begin for begin, end in zip(before, after, strict=True)]
     return Measured(answered, took, latencies, cpu)
 
 
@@ -237,24 +270,47 @@ ROWS: list[tuple[str, list[dict[str, str]]]] = [
 BASELINE = 1
 
 
+def report(row: Row, baseline: Row) -> str:
+    """Median rate over the rounds and its range, the median of each round's ratio to
+    the baseline measured in the same round, latency over every round, median CPU."""
+    rates = [run.rate for run in row.runs]
+    ratios = [run.rate / base.rate for run, base in zip(row.runs, baseline.runs, strict=True)]
+    latencies = [ms for run in row.runs for ms in run.latencies_ms]
+    cpu = [statistics.median(run.share(i) for run in row.runs) for i in range(len(row.bots) + 1)]
+    bots = " + ".join(f"{share:.0%}" for share in cpu[:-1])
+    per = statistics.median(run.bots_ms for run in row.runs)
+    return (f"  {row.label:<31} {statistics.median(rates):6.1f}/s ({min(rates):.0f}-"
+            f"{max(rates):.0f})  {statistics.median(ratios):.2f}x  p50"
+            f" {p(latencies, 0.5):5.1f} ms  p99 {p(latencies, 0.99):6.1f} ms  bot CPU"
+            f" {per:.2f} ms an interaction; cores: bot {bots}, fake and sender"
+            f" {cpu[-1]:.0%}")  # fmt: skip
+
+
 async def main(args: argparse.Namespace) -> None:
     print(f"interactions through the fake Discord, two servers on shards 0 and 1 of"
-          f" {SHARDS}: {args.interactions:,} a row (or {args.seconds:.0f} s), {args.in_flight}"
-          f" in flight · {platform.machine()} · {os.cpu_count()} cores"
-          f" · Python {platform.python_version()}", flush=True)  # fmt: skip
-    # Other work on the machine takes cores from the bots: say how much there was.
-    print(f"  load average before the run: {os.getloadavg()[0]:.1f}", flush=True)
-    results: list[Measured] = []
+          f" {SHARDS}: {args.rounds} rounds of {args.interactions:,} a row (or"
+          f" {args.seconds:.0f} s), {args.in_flight} in flight · {platform.machine()}"
+          f" · {os.cpu_count()} cores · Python {platform.python_version()}",
+          flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        for n, (_, slices) in enumerate(ROWS):
-            results.append(await row(Path(tmp) / f"row{n}", slices, args, args.seed))
-    base = results[BASELINE].rate
-    for (label, _), got in zip(ROWS, results, strict=True):
-        bots = " + ".join(f"{share:.0%}" for share in got.cpu[:-1])
-        print(f"  {label:<32} {got.answered:>6,} in {got.seconds:5.1f} s = {got.rate:6.1f}/s"
-              f"  ({got.rate / base:.2f}x)  p50 {p(got.latencies_ms, 0.5):5.1f} ms"
-              f"  p99 {p(got.latencies_ms, 0.99):6.1f} ms  CPU: bot {bots}, fake and"
-              f" sender {got.cpu[-1]:.0%}")  # fmt: skip
+        async with contextlib.AsyncExitStack() as stack:
+            rows = [await stack.enter_async_context(started(label, Path(tmp) / f"row{n}",
+                                                            slices, args.seed))
+                    for n, (label, slices) in enumerate(ROWS)]  # fmt: skip
+            for row in rows:  # every command's first use, not counted
+                await drive(row.fake, row.send, WARM_UP, args.in_flight, args.seconds)
+            # Other work on the machine takes cores from the bots: say how much there
+            # was; the rows take turns, each round in another order, so it weighs on all.
+            loads = [os.getloadavg()[0]]
+            for n in range(args.rounds):
+                for row in rows[n % len(rows) :] + rows[: n % len(rows)]:
+                    row.runs.append(await measure(row, args))
+                loads.append(os.getloadavg()[0])
+    print(f"  load average (1 min) over the rounds: {min(loads):.1f} to {max(loads):.1f};"
+          " rate: median (range) over the rounds, ratio to the baseline (one process, both"
+          " shards) in the same round")  # fmt: skip
+    for row in rows:
+        print(report(row, rows[BASELINE]))
 
 
 if __name__ == "__main__":
@@ -262,5 +318,6 @@ if __name__ == "__main__":
     parser.add_argument("--interactions", type=int, default=2000)
     parser.add_argument("--in-flight", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=24)
     asyncio.run(main(parser.parse_args()))
