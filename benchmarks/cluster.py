@@ -193,6 +193,11 @@ class Measured:
         other work on the machine hardly changes, unlike the rate."""
         return sum(self.cpu[:-1]) / self.answered * 1000
 
+    @property
+    def fake_ms(self) -> float:
+        """The fake's and the sender's CPU milliseconds an interaction (this process)."""
+        return self.cpu[-1] / self.answered * 1000
+
 
 async def drive(
     fake: FakeDiscord, send: Callable[[bool], Awaitable[Interaction]], count: int,
@@ -278,12 +283,13 @@ def report(row: Row, baseline: Row) -> str:
     latencies = [ms for run in row.runs for ms in run.latencies_ms]
     cpu = [statistics.median(run.share(i) for run in row.runs) for i in range(len(row.bots) + 1)]
     bots = " + ".join(f"{share:.0%}" for share in cpu[:-1])
-    per = statistics.median(run.bots_ms for run in row.runs)
+    bots_ms = statistics.median(run.bots_ms for run in row.runs)
+    fake_ms = statistics.median(run.fake_ms for run in row.runs)
     return (f"  {row.label:<31} {statistics.median(rates):6.1f}/s ({min(rates):.0f}-"
             f"{max(rates):.0f})  {statistics.median(ratios):.2f}x  p50"
-            f" {p(latencies, 0.5):5.1f} ms  p99 {p(latencies, 0.99):6.1f} ms  bot CPU"
-            f" {per:.2f} ms an interaction; cores: bot {bots}, fake and sender"
-            f" {cpu[-1]:.0%}")  # fmt: skip
+            f" {p(latencies, 0.5):5.1f} ms  p99 {p(latencies, 0.99):6.1f} ms\n"
+            f"    CPU an interaction: bots {bots_ms:.2f} ms, fake and sender {fake_ms:.2f} ms;"
+            f" share of a core: bots {bots}, fake and sender {cpu[-1]:.0%}")  # fmt: skip
 
 
 async def main(args: argparse.Namespace) -> None:
