@@ -1,7 +1,8 @@
 """Interactions a second through the fake Discord: one bot process holding every shard,
 against two processes holding half each (issue 24's cluster), on this machine's cores.
 
-    python -m benchmarks.cluster [--interactions 2000] [--rounds 5] [--in-flight 32]
+    python -m benchmarks.cluster --state-url postgresql://user:password@host:port/db
+                                 [--interactions 2000] [--rounds 5] [--in-flight 32]
                                  [--seconds 60]
 
 Each bot is a real OS process started as `python -m bot run` is (bot.cli.main), pointed
@@ -11,9 +12,15 @@ autocomplete, seeded), alternately to the two servers, keeping `--in-flight` of 
 unanswered at any time, and counts the answers. Three rows, each with a fake and bots
 of its own:
 
-1. one process, one shard (the bot today, both servers on it);
-2. one process holding both shards (the baseline the ratios are against);
-3. two processes holding one shard each: each server's interactions go to its own.
+1. one process, one shard, its state a SQLite file (the bot today);
+2. one process holding both shards, its state on PostgreSQL (the baseline the ratios
+   are against);
+3. two processes holding one shard each, sharing one state on PostgreSQL: each
+   server's interactions go to its own process.
+
+The PostgreSQL state is at `--state-url` (CONFBOT_TEST_POSTGRES, the state tests'
+server, when not given), each row in a schema of its own (the address's search_path),
+made empty for the run and dropped after, so the rows never share a conference's lead.
 
 All of them are started first and warmed up (100 interactions: every command's first
 use); then each round measures every row in turn, in another order each round, while
@@ -24,13 +31,6 @@ delivery to answer, the bots' CPU time an interaction (summed over the processes
 the share of a core each process used over its turns (this one's too: the fake and the
 sender share the cores with the bots, and are part of what is measured), with the
 machine's load average, since other work takes cores from the bots.
-
-State: the PostgreSQL backend (CONFBOT_STATE_URL) is not on main yet, and a process
-holding a slice refuses SQLite state, which one process alone may use. So in row 3 each
-process has a SQLite state file of its own, and the refusal is switched off in those
-processes only (Settings.state_shared made true before main() runs, below). Lookups
-read the state little (the reminders a person follows); once the backend lands, both
-processes use one database.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ import contextlib
 import os
 import platform
 import random
+import secrets
 import signal
 import statistics
 import sys
@@ -49,6 +50,9 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
 
 from benchmarks.run import p
 from bot.settings import PROJECT_ROOT
@@ -57,14 +61,6 @@ from tests.fakediscord.server import DEADLINE, TOKEN, FakeDiscord, Interaction
 
 WARM_UP = 100
 SHARDS = 2
-# A bot process holding a slice: the sliced-state refusal switched off (see above),
-# then the command line's own entry, `run`.
-SLICED_RUN = (
-    "from bot.settings import Settings\n"
-    "Settings.state_shared = property(lambda self: True)  # benchmark only: see its doc\n"
-    "from bot.cli import main\n"
-    "raise SystemExit(main(['run']))\n"
-)
 
 
 @dataclass
@@ -96,7 +92,8 @@ class BotProcess:
 
 def bot_env(fake: FakeDiscord, folder: Path, **extra: str) -> dict[str, str]:
     """The environment of a user's `python -m bot run`, on the fake (the tests' own)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CONFBOT_", "DISCORD_")) and k != "DATABASE_URL"}  # fmt: skip
     env.update({
         "DISCORD_TOKEN": TOKEN,
         "CONFBOT_DB": str(folder / "confbot.db"),
@@ -109,11 +106,10 @@ def bot_env(fake: FakeDiscord, folder: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-async def spawn(fake: FakeDiscord, folder: Path, sliced: bool, **extra: str) -> BotProcess:
+async def spawn(fake: FakeDiscord, folder: Path, **extra: str) -> BotProcess:
     folder.mkdir(parents=True)
-    entry = ["-c", SLICED_RUN] if sliced else ["-m", "bot", "run"]
     process = await asyncio.create_subprocess_exec(
-        sys.executable, *entry, cwd=PROJECT_ROOT, env=bot_env(fake, folder, **extra),
+        sys.executable, "-m", "bot", "run", cwd=PROJECT_ROOT, env=bot_env(fake, folder, **extra),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     bot = BotProcess(process)
@@ -128,8 +124,7 @@ async def bots_on(
     """Start one bot process per slice's settings; wait until each is ready with its
     servers and has indexed its program; stop them with SIGTERM after, as a process
     manager does, and say so if one did not end cleanly."""
-    sliced = len(slices) > 1
-    bots = [await spawn(fake, root / f"bot{n}", sliced, **s) for n, s in enumerate(slices)]
+    bots = [await spawn(fake, root / f"bot{n}", **s) for n, s in enumerate(slices)]
     try:
         # Ready (on_ready) comes after every shard of the process has its servers, and
         # the command sync before it (in setup_hook).
@@ -238,17 +233,37 @@ class Row:
 
 
 @contextlib.asynccontextmanager
+async def own_schema(server: str) -> AsyncIterator[str]:
+    """A new, empty schema on the PostgreSQL at `server` for the block: the address whose
+    search_path is it (libpq's `options`). Dropped after, with everything in it."""
+    schema = f"bench_{secrets.token_hex(6)}"
+    async with await psycopg.AsyncConnection.connect(server, autocommit=True) as admin:
+        await admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            options = quote(f"-csearch_path={schema}", safe="")
+            yield f"{server}{'&' if '?' in server else '?'}options={options}"
+        finally:
+            await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@contextlib.asynccontextmanager
 async def started(
-    label: str, root: Path, slices: list[dict[str, str]], seed: int
+    label: str, root: Path, slices: list[dict[str, str]], seed: int, server: str | None
 ) -> AsyncIterator[Row]:
-    """A fake Discord with the two servers on shards 0 and 1, and the row's bots on it;
-    at the end, the fake must have seen no protocol error (a late or double answer)."""
+    """A fake Discord with the two servers on shards 0 and 1, and the row's bots on it,
+    their state in a schema of its own on the PostgreSQL at `server` (None: each a SQLite
+    file); at the end, the fake must have seen no protocol error (a late or double
+    answer)."""
     fake = FakeDiscord()
     fake.guild_id = on_shard(fake.guild_id, 0, SHARDS)
     fake.second_guild_id = on_shard(fake.second_guild_id, 1, SHARDS)
     await fake.start()
     try:
-        async with bots_on(fake, root, slices) as bots:
+        async with contextlib.AsyncExitStack() as stack:
+            if server is not None:
+                url = await stack.enter_async_context(own_schema(server))
+                slices = [{**s, "CONFBOT_STATE_URL": url} for s in slices]
+            bots = await stack.enter_async_context(bots_on(fake, root, slices))
             yield Row(label, fake, bots, senders(fake, seed))
         if fake.protocol_errors:
             raise SystemExit(f"the fake Discord saw protocol errors: {fake.protocol_errors[:3]}")
@@ -266,11 +281,13 @@ async def measure(row: Row, args: argparse.Namespace) -> Measured:
     return Measured(answered, took, latencies, cpu)
 
 
-ROWS: list[tuple[str, list[dict[str, str]]]] = [
-    ("one process, one shard (today)", [{}]),
-    ("one process, both shards", [{"CONFBOT_SHARD_COUNT": str(SHARDS)}]),
-    ("two processes, one shard each",
-     [{"CONFBOT_SHARD_COUNT": str(SHARDS), "CONFBOT_SHARD_IDS": str(n)} for n in range(SHARDS)]),
+# Each row: its label, each process's settings, and whether its state is on PostgreSQL.
+ROWS: list[tuple[str, list[dict[str, str]], bool]] = [
+    ("one process, one shard, SQLite (today)", [{}], False),
+    ("one process, both shards, PostgreSQL", [{"CONFBOT_SHARD_COUNT": str(SHARDS)}], True),
+    ("two processes, a shard each, PostgreSQL",
+     [{"CONFBOT_SHARD_COUNT": str(SHARDS), "CONFBOT_SHARD_IDS": str(n)} for n in range(SHARDS)],
+     True),
 ]  # fmt: skip
 BASELINE = 1
 
@@ -300,9 +317,10 @@ async def main(args: argparse.Namespace) -> None:
           flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         async with contextlib.AsyncExitStack() as stack:
-            rows = [await stack.enter_async_context(started(label, Path(tmp) / f"row{n}",
-                                                            slices, args.seed))
-                    for n, (label, slices) in enumerate(ROWS)]  # fmt: skip
+            rows = [await stack.enter_async_context(started(
+                        label, Path(tmp) / f"row{n}", slices, args.seed,
+                        args.state_url if shared else None))
+                    for n, (label, slices, shared) in enumerate(ROWS)]  # fmt: skip
             for row in rows:  # every command's first use, not counted
                 await drive(row.fake, row.send, WARM_UP, args.in_flight, args.seconds)
             # Other work on the machine takes cores from the bots: say how much there
@@ -326,4 +344,11 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=24)
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--state-url", default=os.environ.get("CONFBOT_TEST_POSTGRES"),
+                        help="a PostgreSQL server for the state (a schema per row)")  # fmt: skip
+    arguments = parser.parse_args()
+    if not arguments.state_url:
+        parser.error("a cluster shares its state on PostgreSQL: give --state-url"
+                     " postgresql://user:password@host:port/database (or set"
+                     " CONFBOT_TEST_POSTGRES)")  # fmt: skip
+    asyncio.run(main(arguments))
