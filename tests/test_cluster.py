@@ -223,6 +223,7 @@ class InMemory:
     def __init__(self, locks: dict[str, InMemory]) -> None:
         self.locks = locks
         self.said: list[tuple[str, str]] = []
+        self.sent: list[Notice] = []
 
     async def try_lead(self, conference: str) -> bool:
         return self.locks.setdefault(conference, self) is self
@@ -233,6 +234,10 @@ class InMemory:
 
     async def announce(self, conference: str, what: str) -> bool:
         self.said.append((conference, what))
+        return True
+
+    async def send(self, notice: Notice) -> bool:
+        self.sent.append(notice)
         return True
 
     async def listen(self, handler: NoticeHandler) -> None:

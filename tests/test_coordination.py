@@ -11,11 +11,13 @@ import pytest
 
 from bot.store.coordination import (
     REPLAN,
+    ChosenBy,
     Notice,
     NoticeKind,
     SoleCoordinator,
     channel_of,
     lock_key,
+    message,
     notice_of,
     payload,
 )
@@ -79,6 +81,32 @@ def test_a_notice_reads_back_whatever_the_key():
     assert notice_of(payload(key, REPLAN)) == Notice(NoticeKind.REPLAN, key)
     assert notice_of("not confbot's") is None
     assert notice_of('["one"]') is None
+
+
+def test_every_notice_sent_reads_back_and_versions_keep_their_two_item_form():
+    key = 'a "key", with\nall [sorts]'
+    sent = [
+        Notice(NoticeKind.VERSION, key, "f" * 64),
+        Notice(NoticeKind.REPLAN, key),
+        Notice(NoticeKind.SOURCES),
+        Notice(NoticeKind.CHOICE, detail=(ChosenBy.PERSON, "123456789012345678")),
+        Notice(NoticeKind.ASK, key, detail=("0a1b", "apply", "f" * 64, "e" * 64)),
+        Notice(NoticeKind.ANSWER, key, detail=("0a1b", "applied", "3", "", "f" * 64)),
+    ]
+    for notice in sent:
+        assert notice_of(message(notice)) == notice
+    # What an older confbot sends and hears is unchanged, so a cluster can be upgraded
+    # one process at a time: the older ignores the kinds it does not know.
+    assert message(sent[0]) == payload(key, "f" * 64)
+    assert message(sent[1]) == payload(key, REPLAN)
+    assert notice_of('["osdi24", "a-kind-of-tomorrow", []]') is None
+    assert notice_of('["osdi24", "choice", [1]]') is None
+    with pytest.raises(ValueError, match="heard, never sent"):
+        message(Notice(NoticeKind.RESYNC))  # heard, never sent
+
+
+async def test_the_sole_process_has_no_one_to_send_to():
+    assert await SoleCoordinator().send(Notice(NoticeKind.SOURCES))
 
 
 # -- on PostgreSQL ---------------------------------------------------------------------
@@ -150,6 +178,15 @@ async def test_a_notice_reaches_the_other_process_promptly_and_not_its_sender(
     assert await asyncio.wait_for(first_heard.get(), PROMPTLY) == Notice(
         NoticeKind.REPLAN, "osdi24"
     )
+
+
+async def test_a_choice_sent_reaches_the_other_process(coordinators: list[PostgresCoordinator]):
+    first, second = coordinators
+    notices = heard(second)
+    await listening(second)
+    choice = Notice(NoticeKind.CHOICE, detail=(ChosenBy.SERVER, "42"))
+    assert await first.send(choice)
+    assert await asyncio.wait_for(notices.get(), PROMPTLY) == choice
 
 
 async def test_a_notice_of_another_schema_is_not_heard(postgres: Postgres):

@@ -20,6 +20,14 @@ implementations of one small interface (Coordinator):
   A listener that lost its connection reconnects and says it may have missed notices
   (NoticeKind.RESYNC), so the processes check the state instead.
 
+Besides versions, the processes tell each other what any of them may change and all of
+them serve: the sources servers added (SOURCES: open or close what the added_sources
+table lists), and a person's or a server's choice of conference (CHOICE: read it again
+from the state). And an organiser's decision on a new version, taken in a process that
+does not lead the conference, is asked of the one that does (ASK), which answers
+(ANSWER): see bot.live.decisions. Every notice is a hint, never the data: what it is
+about is read from the state, and a lost one is made up for by the periodic check.
+
 The SQL lives in bot.store.pg_coordination, imported only by a process on PostgreSQL
 (psycopg takes a fifth of a second to import); what to do with a lead or a notice is
 bot.live's.
@@ -41,13 +49,31 @@ class NoticeKind(StrEnum):
     VERSION = "version"  # a new version of a conference was kept: serve it
     REPLAN = "replan"  # its person-bound deliveries need planning again (the leader's)
     RESYNC = "resync"  # the listener was reconnected: notices may have been missed
+    SOURCES = "sources"  # the sources servers added changed: open or close them here too
+    CHOICE = "choice"  # a person's or a server's choice changed (detail: CHOSEN_BY, id)
+    ASK = "ask"  # a decision asked of the conference's leader (see bot.live.decisions)
+    ANSWER = "answer"  # the leader's answer to one (see bot.live.decisions)
+
+
+# The kinds sent as [conference, kind, detail] (VERSION and REPLAN keep the two-item form
+# they always had): a process of an older confbot ignores them.
+_WITH_DETAIL = frozenset({NoticeKind.SOURCES, NoticeKind.CHOICE, NoticeKind.ASK,
+                          NoticeKind.ANSWER})  # fmt: skip
+
+
+class ChosenBy(StrEnum):
+    """Whose choice a CHOICE notice is about: its detail is (this, the id)."""
+
+    PERSON = "person"
+    SERVER = "server"
 
 
 @dataclass(frozen=True, slots=True)
 class Notice:
     kind: NoticeKind
-    conference: str = ""  # none for RESYNC: every conference
+    conference: str = ""  # none for RESYNC, SOURCES and CHOICE: every conference
     fingerprint: str = ""  # the version kept, for VERSION
+    detail: tuple[str, ...] = ()  # what a CHOICE, an ASK or an ANSWER says
 
 
 NoticeHandler = Callable[[Notice], None]
@@ -79,6 +105,11 @@ class Coordinator(Protocol):
         False when it could not be said (the others find out at their next check)."""
         ...
 
+    async def send(self, notice: Notice) -> bool:
+        """Tell the other processes `notice` (any kind but RESYNC, which is heard only);
+        False when it could not be said."""
+        ...
+
     async def listen(self, handler: NoticeHandler) -> None:
         """Have `handler` told of every other process's announcements, on the event loop,
         from now on (and of a reconnection: NoticeKind.RESYNC)."""
@@ -100,6 +131,9 @@ class SoleCoordinator:
 
     async def announce(self, conference: str, what: str) -> bool:
         return True  # no one else to tell
+
+    async def send(self, notice: Notice) -> bool:
+        return True
 
     async def listen(self, handler: NoticeHandler) -> None:
         return None
@@ -126,15 +160,42 @@ def payload(conference: str, what: str) -> str:
     return json.dumps([conference, what], ensure_ascii=False)
 
 
+def message(notice: Notice) -> str:
+    """Any notice as sent (see payload): VERSION and REPLAN in their two-item form, the
+    others as [conference, kind, detail]."""
+    if notice.kind is NoticeKind.VERSION:
+        return payload(notice.conference, notice.fingerprint)
+    if notice.kind is NoticeKind.REPLAN:
+        return payload(notice.conference, REPLAN)
+    if notice.kind not in _WITH_DETAIL:
+        raise ValueError(f"a {notice.kind} notice is heard, never sent")
+    return json.dumps([notice.conference, str(notice.kind), list(notice.detail)],
+                      ensure_ascii=False)  # fmt: skip
+
+
 def notice_of(text: str) -> Notice | None:
-    """A notice as received; None for one that is not confbot's."""
+    """A notice as received; None for one that is not confbot's (or of a kind this
+    confbot does not know: a newer one's, in a cluster being upgraded)."""
     try:
         found = json.loads(text)
     except ValueError:
         return None
+    if isinstance(found, list) and len(found) == 3:
+        return _detailed(found)
     if not (isinstance(found, list) and len(found) == 2 and all(isinstance(x, str) for x in found)):
         return None
     conference, what = found
     if what == REPLAN:
         return Notice(NoticeKind.REPLAN, conference)
     return Notice(NoticeKind.VERSION, conference, what)
+
+
+def _detailed(found: list[object]) -> Notice | None:
+    """A [conference, kind, detail] notice, or None if it is not one this confbot knows."""
+    conference, kind, detail = found
+    if not (isinstance(conference, str) and isinstance(kind, str) and isinstance(detail, list)
+            and all(isinstance(x, str) for x in detail)):  # fmt: skip
+        return None
+    if kind not in {str(k) for k in _WITH_DETAIL}:
+        return None
+    return Notice(NoticeKind(kind), conference, detail=tuple(str(x) for x in detail))

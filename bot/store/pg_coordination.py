@@ -19,6 +19,7 @@ from bot.store.coordination import (
     NoticeKind,
     channel_of,
     lock_key,
+    message,
     notice_of,
     payload,
 )
@@ -133,15 +134,19 @@ class PostgresCoordinator:
                 await self._lost(exc)
 
     async def announce(self, conference: str, what: str) -> bool:
+        return await self._notify(payload(conference, what))
+
+    async def send(self, notice: Notice) -> bool:
+        return await self._notify(message(notice))
+
+    async def _notify(self, text: str) -> bool:
         async with self._turn:
             conn = await self._session()
             if conn is None:
                 return False
             try:
                 # Autocommit: sent at once, not at the end of a transaction.
-                await conn.execute(
-                    "SELECT pg_notify(%s, %s)", (self.channel, payload(conference, what))
-                )
+                await conn.execute("SELECT pg_notify(%s, %s)", (self.channel, text))
             except _LOST as exc:
                 await self._lost(exc)
                 return False
