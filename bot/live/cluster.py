@@ -9,6 +9,11 @@ conferences it does not lead check the state for a version they were not told of
 notice is lost with a connection). Notices (bot.store.coordination) are handed to their
 conference as they come; after a reconnection, every conference checks at once.
 
+What is not one conference's (the sources servers added, the choices of conference) is
+followed the same way by the bot's `followers` (bot.live.added, bot.live.choices): told
+each notice, and asked to check the state at each periodic check and after a
+reconnection.
+
 With a SQLite state there is one process and nothing of this runs.
 """
 
@@ -20,9 +25,10 @@ import logging
 import math
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.clock import Clock
 from bot.cluster import Slice, format_ids
@@ -60,6 +66,18 @@ class Timing:
     follow_check: float = 60.0
 
 
+class Follows(Protocol):
+    """What follows the state for the bot as a whole, not for one conference."""
+
+    def heard(self, notice: Notice) -> None:
+        """Another process's notice (of any kind: it takes those that are its own)."""
+        ...
+
+    def check(self) -> None:
+        """Compare with the state now (a notice may have been lost)."""
+        ...
+
+
 class ClusterMember:
     def __init__(
         self,
@@ -70,6 +88,7 @@ class ClusterMember:
         shards: Callable[[], Slice],
         me: ThisProcess,
         timing: Timing = Timing(),
+        followers: Sequence[Follows] = (),
     ) -> None:
         self.conferences = conferences
         self.coordinator = coordinator
@@ -78,6 +97,7 @@ class ClusterMember:
         self.shards = shards  # this process's slice, as it is now (Discord may set the count)
         self.me = me
         self.timing = timing
+        self.followers = tuple(followers)
         self._woken = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._next_check: datetime | None = None
@@ -128,6 +148,8 @@ class ClusterMember:
             for served in self.conferences:
                 if not served.leads:
                     served.state_follower.wake()
+            for follower in self.followers:
+                follower.check()
         await self.beat(now)
         self.ticks += 1
 
@@ -151,12 +173,17 @@ class ClusterMember:
         self._beat_failing = False
 
     def heard(self, notice: Notice) -> None:
-        """Another process's notice, on the event loop: a version kept or a re-plan, for
-        its conference; a reconnection (RESYNC), for all of them. A version of a
+        """Another process's notice, on the event loop: a version kept, a re-plan, or a
+        decision asked or answered, for its conference; the sources or a choice changed,
+        for the followers; a reconnection (RESYNC), for all of them. A version of a
         conference this process leads means its lock is gone: the tick confirms."""
         if notice.kind is NoticeKind.RESYNC:
             self._resync = True
             self.wake()
+            return
+        if notice.kind in (NoticeKind.SOURCES, NoticeKind.CHOICE):
+            for follower in self.followers:
+                follower.heard(notice)
             return
         served = self.conferences.get(notice.conference)
         if served is None:

@@ -8,17 +8,21 @@ offers the conferences its organisers chose (all the operator's until they choos
 anywhere else (a DM, a server that never added the bot) the operator's conferences are
 offered, and the person's own pick.
 
-The choices live in the state database and are mirrored here, so picking a conference
-costs no query: autocomplete and every command pick one.
+The choices live in the state database and are mirrored (bot.live.choices), so picking a
+conference costs no query: autocomplete and every command pick one. A choice written here
+is told to the other processes of a cluster, which read it again; the mirror holds what
+the state holds, and only the conferences served here are offered from it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Iterator
 
 from bot.address import AddressError, web_address
+from bot.live.choices import Choices
 from bot.live.conference import Served as Served  # named from here by the adapters
 from bot.live.conference import Serving
 from bot.live.remote import meta_path
@@ -26,7 +30,10 @@ from bot.service import ProgramService, QueryError
 from bot.settings import Settings, SettingsError
 from bot.store import BuildReport
 from bot.store.conferences_store import AddedSource
+from bot.store.coordination import ChosenBy, Coordinator, Notice, NoticeKind, SoleCoordinator
 from bot.store.state import StateStore
+
+log = logging.getLogger(__name__)
 
 
 class UnknownConference(QueryError):
@@ -46,23 +53,18 @@ class ServedAlready(SettingsError):
 
 
 class Conferences:
-    def __init__(self, state: StateStore) -> None:
+    def __init__(self, state: StateStore, coordinator: Coordinator | None = None) -> None:
+        """`coordinator`: how a choice written here is told to the other processes of a
+        cluster (none to tell on a SQLite state)."""
         self.state = state
+        self.coordinator = coordinator or SoleCoordinator()
         self._served: dict[str, Served] = {}
         self._operator: list[str] = []
-        self._servers: dict[int, list[str]] = {}
-        self._defaults: dict[int, str] = {}
-        self._people: dict[int, str] = {}
+        self.choices = Choices(state)
 
     async def load_choices(self) -> None:
         """Read the servers' and people's choices (at start, once the conferences are in)."""
-        for row in await self.state.conferences.server_conferences():
-            if row.conference in self._served:
-                self._servers.setdefault(row.guild_id, []).append(row.conference)
-                if row.is_default:
-                    self._defaults[row.guild_id] = row.conference
-        people = await self.state.conferences.person_conferences()
-        self._people = {user: key for user, key in people.items() if key in self._served}
+        await self.choices.load()
 
     # -- what is served ----------------------------------------------------------------
 
@@ -161,25 +163,36 @@ class Conferences:
         return [self._served[key] for key in self._operator]
 
     def offering(self, key: str) -> list[int]:
-        """The servers that chose this conference."""
-        return [guild for guild, keys in self._servers.items() if key in keys]
+        """The servers that chose this conference, as mirrored here (a decision another
+        process may race, such as whether a source is still followed, asks the state:
+        ConferenceStore.offered_by)."""
+        return [guild for guild, keys in self.choices.servers.items() if key in keys]
 
     # -- where, and which one -----------------------------------------------------------
 
     def offered(self, guild_id: int | None, user_id: int | None = None) -> list[Served]:
         """The conferences offered in this server (None: anywhere that did not add the
-        bot), the person's own pick included outside servers."""
+        bot), the person's own pick included outside servers. A choice naming a
+        conference not served here (dropped, or added by another process and not open
+        here yet) is left out."""
         if guild_id is not None:
-            keys = self._servers.get(guild_id) or self._operator
+            chosen = self.choices.servers.get(guild_id, [])
+            keys = [key for key in chosen if key in self._served] or self._operator
         else:
-            mine = self._people.get(user_id) if user_id is not None else None
+            mine = self._mine(user_id)
             keys = self._operator + ([mine] if mine and mine not in self._operator else [])
         return [self._served[key] for key in keys]
 
     def default(self, guild_id: int | None) -> Served:
-        if guild_id is not None and guild_id in self._defaults:
-            return self._served[self._defaults[guild_id]]
+        chosen = self.choices.defaults.get(guild_id) if guild_id is not None else None
+        if chosen is not None and chosen in self._served:
+            return self._served[chosen]
         return self.offered(guild_id)[0]
+
+    def _mine(self, user_id: int | None) -> str | None:
+        """The person's pick, if it is served here."""
+        mine = self.choices.people.get(user_id) if user_id is not None else None
+        return mine if mine in self._served else None
 
     def pick(self, guild_id: int | None, user_id: int, option: str | None = None) -> Served:
         """The conference a question is about (see the module's docstring)."""
@@ -192,7 +205,7 @@ class Conferences:
                     f"No conference “{option[:100]}” here; this one offers {names}."
                 )
             return found
-        mine = self._people.get(user_id)
+        mine = self._mine(user_id)
         if mine is not None and any(s.key == mine for s in offered):
             return self._served[mine]
         return self.default(guild_id)
@@ -206,42 +219,44 @@ class Conferences:
                 return served
         return None
 
-    # -- choosing (kept in the state database, then mirrored) ---------------------------
+    # -- choosing (kept in the state database, mirrored, and told) ----------------------
 
     async def offer(self, guild_id: int, keys: list[str], default: str, now_ts: int) -> None:
         """What a server offers, and its default (one of them)."""
         await self.state.conferences.offer(guild_id, keys, default, now_ts)
-        # Only what is still served: a conference dropped while this was written must not
-        # be mirrored, or every command in the server would look up a key that is gone
-        # (at the next start, load_choices leaves it out the same way).
-        self._servers[guild_id] = [key for key in keys if key in self._served]
-        if default in self._served:
-            self._defaults[guild_id] = default
-        else:
-            self._defaults.pop(guild_id, None)
+        self.choices.offered(guild_id, keys, default)
+        await self._tell(ChosenBy.SERVER, guild_id)
 
     async def forget_server(self, guild_id: int) -> list[Served]:
         """A server that removed the bot: its choices go, and the conferences it added
-        that no other server offers are returned, to be dropped."""
+        or offered are returned, for the caller to drop those no server offers any more
+        (ConferenceStore.drop_source: the state decides, any process's servers)."""
+        chosen = [self._served[k] for k in self.choices.servers.get(guild_id, [])
+                  if k in self._served]  # fmt: skip
         await self.state.conferences.forget_server(guild_id)
-        keys = self._servers.pop(guild_id, [])
-        self._defaults.pop(guild_id, None)
-        return [self._served[k] for k in keys
-                if self._served[k].added is not None and not self.offering(k)]  # fmt: skip
+        self.choices.forgot(guild_id)
+        await self._tell(ChosenBy.SERVER, guild_id)
+        return [served for served in chosen if served.added is not None]
 
     async def use(self, user_id: int, key: str) -> None:
         await self.state.conferences.use(user_id, key)
-        if key in self._served:  # not dropped while this was written (see offer)
-            self._people[user_id] = key
+        self.choices.used(user_id, key)
+        await self._tell(ChosenBy.PERSON, user_id)
+
+    async def _tell(self, whose: ChosenBy, ident: int) -> None:
+        """Tell the other processes a choice changed; one that misses it finds out at
+        its periodic check."""
+        notice = Notice(NoticeKind.CHOICE, detail=(str(whose), str(ident)))
+        if not await self.coordinator.send(notice):
+            log.warning("could not tell the other processes of a %s's new choice; they find"
+                        " out at their next check", whose)  # fmt: skip
 
     def remove(self, key: str) -> Served:
         """Stop serving an added conference (no server offers it any more)."""
         served = self._served.pop(key)
         if key in self._operator:
             self._operator.remove(key)
-        self._servers = {g: [k for k in keys if k != key] for g, keys in self._servers.items()}
-        self._defaults = {g: k for g, k in self._defaults.items() if k != key}
-        self._people = {user: k for user, k in self._people.items() if k != key}
+        self.choices.dropped(key)
         return served
 
 

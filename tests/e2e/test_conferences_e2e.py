@@ -664,15 +664,14 @@ async def test_a_source_removed_by_one_server_while_another_adds_it_is_the_other
             waiting = cog._turns._locks.get(url, (None, 0))[1] > 1
             return second_offers.is_set() or waiting
 
-        async def drop(key: str) -> None:
+        async def drop(key: str) -> bool:
             # The drop is held until the second server's add has arrived: a slow disk.
             if not write_in_flight:
                 await wait_for(second_add_arrived, what="the second server's add")
-                await real_drop(key)
-                return
+                return await real_drop(key)
             async with state._writing:  # its write holds the state database meanwhile
                 await wait_for(second_add_arrived, what="the second server's add")
-                await type(stored).drop_source.__wrapped__(stored, key)  # type: ignore[attr-defined]
+                return await type(stored).drop_source.__wrapped__(stored, key)  # type: ignore[attr-defined]
 
         stored.drop_source, stored.offer = drop, offer  # type: ignore[method-assign]
         removing = asyncio.create_task(organiser(fake, "conference remove", conference="fixcon"))

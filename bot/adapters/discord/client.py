@@ -30,6 +30,7 @@ from bot.clock import Clock
 from bot.cluster import Slice, process_name
 from bot.delivery.pacer import Pacer
 from bot.delivery.scheduler import Scheduler
+from bot.live.added import AddedSources
 from bot.live.cluster import ClusterMember, ThisProcess, Timing
 from bot.live.conference import Serving
 from bot.live.conferences import Conferences, Served
@@ -41,6 +42,7 @@ from bot.service import ProgramService
 from bot.service.announcements import AnnouncementsService
 from bot.service.tickets import TicketService
 from bot.settings import Settings
+from bot.store.conferences_store import AddedSource
 from bot.store.coordination import Coordinator
 from bot.store.state import StateStore
 from bot.tasks import stopped
@@ -106,6 +108,7 @@ class ConfBot(commands.AutoShardedBot):
         self._sender = DiscordSender(self)
         self.coordinator: Coordinator | None = None
         self.member: ClusterMember | None = None
+        self.sources: AddedSources | None = None
         self.pacer = pacer
         self._started = False
         self._indexing: asyncio.Task[None] | None = None
@@ -123,7 +126,8 @@ class ConfBot(commands.AutoShardedBot):
         self.coordinator = self._coordinator or await open_coordinator(
             state.dialect, self.settings.state_url
         )
-        self.conferences = conferences = Conferences(state)
+        self.conferences = conferences = Conferences(state, self.coordinator)
+        self.sources = sources = AddedSources(conferences, self._open_added)
         for source in self.settings.sources:
             await self.open_conference(self.settings.for_source(source))
         for added in await state.conferences.added_sources():
@@ -155,14 +159,18 @@ class ConfBot(commands.AutoShardedBot):
         await self.add_cog(ChangesCog(conferences, self.clock, state))
         await self.add_cog(ProgramAdminCog(conferences, self.settings.operator_servers))
         await self.add_cog(ConferenceCog(conferences, self.clock, self.settings,
-                                         self.open_conference, conferences.drop))  # fmt: skip
+                                         self.open_conference, sources))  # fmt: skip
         await self.add_cog(TicketsCog(conferences, self.clock, self.ticket_desk.service))
         for served in conferences:
             await served.start()
         timing = Timing(self.settings.lead_retry, self.settings.follow_check)
         me = ThisProcess.at(self.process, self.clock.now())
         self.member = ClusterMember(conferences, self.coordinator, state, self.clock,
-                                    self.held_shards, me, timing)  # fmt: skip
+                                    self.held_shards, me, timing,
+                                    (sources, conferences.choices))  # fmt: skip
+        if not self.coordinator.sole:  # other processes may add sources and choose
+            sources.start()
+            conferences.choices.start()
         await self.member.start()
         self._started = True
         self._indexing = asyncio.create_task(self._index_all(), name="confbot-indexing")
@@ -225,6 +233,12 @@ class ConfBot(commands.AutoShardedBot):
                 await self.conferences.drop(served.key)
                 raise
         return served
+
+    async def _open_added(self, added: AddedSource) -> Served:
+        """A source another process added (bot.live.added), opened here under the key it
+        was recorded with."""
+        view = self.settings.added_source(added.url)
+        return await self.open_conference(view, added.guild_id, added.conference)
 
     async def _index_all(self) -> None:
         """Index every conference's program in a daemon thread, one after the other, once
@@ -299,12 +313,16 @@ class ConfBot(commands.AutoShardedBot):
     async def close(self) -> None:
         """Stop deliveries first (the one in flight finishes), then the gateway, then the
         database, whatever fails on the way: an open connection keeps the process alive."""
-        served_all = list(self.conferences) if hasattr(self, "conferences") else []
         if self._indexing is not None:
             await stopped(self._indexing)
         try:
             if self.member is not None:
                 await self.member.stop()
+            if self.sources is not None:  # opens no conference after this
+                await self.sources.stop()
+            if hasattr(self, "conferences"):
+                await self.conferences.choices.stop()
+            served_all = list(self.conferences) if hasattr(self, "conferences") else []
             for served in served_all:
                 await served.stop()  # each lets another process lead it at once
             await self._close_gateway()

@@ -10,6 +10,11 @@ Adding a source is one server's wait, never another's: adds take turns per addre
 (AddressTurns), the fetch is asynchronous and the reading runs in worker threads, and the
 whole add has ADD_BUDGET seconds; a source slower or larger than that is refused in one
 sentence and nothing of it stays (ConferenceCog._added).
+
+In a cluster, a source added here is recorded in the state and told to the other
+processes, which serve it too (bot.live.added); whether a source is still followed once a
+server removes it is the state's to say (another process's servers may offer it), and a
+choice made here is told to them as well (bot.live.conferences).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 import discord
@@ -36,6 +41,7 @@ from bot.adapters.discord.tree import managed_guild
 from bot.address import AddressError, is_url, web_address
 from bot.clock import Clock
 from bot.importer.errors import ProgramFileError
+from bot.live.added import AddedSources, AddressTurns
 from bot.live.conferences import Conferences, Served, forget_files
 from bot.live.guard import PublicResolver, SourceRefused, check_resolves
 from bot.live.remote import Download, FetchError, RemoteProgram
@@ -63,35 +69,6 @@ ADD_READERS = 2
 MAX_ADDED = 10
 
 
-class AddressTurns:
-    """One add at a time per address, and none across addresses: two servers adding one
-    address must not fetch it into the same files at once, but a slow or huge source at
-    one address must not make another server's add wait. Removing an added source takes
-    its address's turn too (ConferenceCog._source_turn). A lock is dropped once no add
-    holds or waits for it, so addresses tried once are not kept."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def turn(self, address: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(address, (asyncio.Lock(), 0))
-        self._locks[address] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[address]
-            if users == 1:
-                del self._locks[address]
-            else:
-                self._locks[address] = (lock, users - 1)
-
-    def __len__(self) -> int:
-        """Addresses being added or waited for."""
-        return len(self._locks)
-
-
 class ConferenceCog(commands.Cog):
     def __init__(
         self,
@@ -99,15 +76,17 @@ class ConferenceCog(commands.Cog):
         clock: Clock,
         settings: Settings,
         open_conference: Callable[[Settings, int | None], Awaitable[Served]],
-        drop_conference: Callable[[str], Awaitable[None]],
+        sources: AddedSources,
     ) -> None:
+        """`sources`: the sources servers added, as every process serves them (the turns
+        of their addresses are theirs too: see bot.live.added)."""
         self.conferences = conferences
         self.clock = clock
         self.settings = settings
         self.open_conference = open_conference
-        self.drop_conference = drop_conference
+        self.sources = sources
         self.add_budget = ADD_BUDGET
-        self._turns = AddressTurns()
+        self._turns: AddressTurns = sources.turns
         # Adds underway, undoing included, with their server and address. A server adds
         # one address at a time: what one server's adds can hold of the readers below.
         # Two organisers adding the same address take turns on it (AddressTurns) and
@@ -210,8 +189,7 @@ class ConferenceCog(commands.Cog):
             await self.conferences.offer(guild_id, keys, default if default in keys else keys[0],
                                          self._now_ts())  # fmt: skip
             text = f"This server no longer offers {_named(served)}."
-            if self._unoffered(served):
-                await self._drop(served)
+            if await self._drop_unoffered(served):
                 text += " No server offers it any more, so it is no longer followed."
         await send_text(interaction, text, ephemeral=True)
 
@@ -241,8 +219,7 @@ class ConferenceCog(commands.Cog):
         """A server that removed the bot no longer has sources followed for it."""
         for served in await self.conferences.forget_server(guild.id):
             async with self._source_turn(served):
-                if self._unoffered(served):
-                    await self._drop(served)
+                if await self._drop_unoffered(served):
                     log.info("no server offers %s any more: no longer followed", served.key)
 
     # -- helpers ------------------------------------------------------------------------
@@ -259,17 +236,19 @@ class ConferenceCog(commands.Cog):
             return contextlib.nullcontext()
         return self._turns.turn(url)
 
-    def _unoffered(self, served: Served) -> bool:
-        """An added source still served that no server offers any more (in its turn)."""
-        return (served.added is not None and self.conferences.get(served.key) is served
-                and not self.conferences.offering(served.key))  # fmt: skip
-
-    async def _drop(self, served: Served) -> None:
-        """Stop following an added conference, and forget it and its files: forgotten
-        first, so a stop that fails half-way never starts it again."""
-        await self.conferences.state.conferences.drop_source(served.key)
-        await self.drop_conference(served.key)
-        forget_files(served.settings)
+    async def _drop_unoffered(self, served: Served) -> bool:
+        """Stop following an added source still served that no server offers any more
+        (in its turn), as the state says: a server on another process may offer it, so
+        the state drops it only if none does, in one statement (drop_source). Forgotten
+        there first, so a stop that fails half-way never starts it again; then closed
+        here, and the other processes told to close it too. Whether it was dropped."""
+        if served.added is None or self.conferences.get(served.key) is not served:
+            return False
+        if not await self.conferences.state.conferences.drop_source(served.key):
+            return False
+        await self.sources.close(served)
+        await self.sources.changed()
+        return True
 
     def _organisers_server(self, interaction: discord.Interaction) -> int:
         """A server that added the bot, and a person who may manage it."""
@@ -318,6 +297,7 @@ class ConferenceCog(commands.Cog):
             async with self._turns.turn(url):
                 added = await self._add_source(guild_id, url, refuse)
                 await self._offer(guild_id, added[0])  # before a remove may drop it
+                await self._recorded_again(added[0])
         except asyncio.CancelledError:
             answer.cancel()
             raise
@@ -390,16 +370,43 @@ class ConferenceCog(commands.Cog):
         if opening not in done:
             refuse(over)
             with contextlib.suppress(QueryError):  # it undid itself
-                await self._drop(await opening)
+                await self.sources.close(await opening)  # never recorded
             raise over
-        served = opening.result()
-        assert served.added is not None
-        await self.conferences.state.conferences.add_source(served.added, self._now_ts())
+        served = await self._recorded(opening.result())
         log.info("server %d added %s (%s)", guild_id, url, served.key)
         report = served.report
         details = [] if report is None else await asyncio.to_thread(
             load_details, served.service.program, report)  # fmt: skip
         return served, escape("\n".join(line.strip() for line in details))
+
+    async def _recorded(self, served: Served) -> Served:
+        """A source just opened here, recorded in the state and told to the other
+        processes; undone and refused if another process recorded the same address under
+        another key, or another address under this key, a moment before (two servers
+        adding at once): that one is served here once the notice comes."""
+        assert served.added is not None
+        recorded = await self.conferences.state.conferences.add_source(served.added,
+                                                                       self._now_ts())  # fmt: skip
+        if recorded is None or recorded.conference != served.key:
+            await self.sources.close(served)
+            self.sources.check()
+            raise QueryError("⚠️ Another server added this program, or one of the same name,"
+                             " at the same moment: run `/conference add` again in a few"
+                             " seconds. Nothing was added.")  # fmt: skip
+        served.added = recorded  # the server that added it first decides (see decides)
+        await self.sources.changed()
+        return served
+
+    async def _recorded_again(self, served: Served) -> None:
+        """An added source this server now offers, recorded again if a remove in another
+        process dropped it since this add found it served (it offered it before this
+        server did): the others serve it again, told so."""
+        if served.added is None:
+            return
+        recorded = await self.conferences.state.conferences.added_source(served.added.url)
+        if recorded is None:
+            await self.conferences.state.conferences.add_source(served.added, self._now_ts())
+            await self.sources.changed()
 
     async def _open(
         self, guild_id: int, view: Settings, remote: RemoteProgram, download: Download
