@@ -33,6 +33,7 @@ from bot.cluster import Slice
 from bot.delivery.kind import Sender
 from bot.delivery.pacer import Pacer
 from bot.delivery.scheduler import Scheduler
+from bot.live.decisions import Decided, Decision, Decisions, NotLeading, Waits
 from bot.live.diff import Change
 from bot.live.guard import PublicResolver
 from bot.live.holder import ProgramHolder
@@ -74,12 +75,9 @@ class Serving:
     # Ticket registrations and refunds (bot.live.tickets), for conferences whose source
     # names a pretix event; None: no tickets in this bot.
     tickets: TicketDesk | None = None
-
-
-class NotLeading(StaleCandidate):
-    """A new version read in a process that does not follow the conference's source (an
-    organiser's Apply there, or a leader that lost its lock): the process that does
-    keeps and announces versions; keeping it here too would record its changes twice."""
+    # How long an organiser's decision asked of another process waits for its answer
+    # (bot.live.decisions).
+    waits: Waits = field(default_factory=Waits)
 
 
 class Served:
@@ -133,6 +131,8 @@ class Served:
             plans_people=self.plans_people,
         )
         self.state_follower = StateFollower(self.follow_state, key)
+        self.decisions = Decisions(key, self.follower, serving.coordinator,
+                                   lambda: self.leads, serving.waits)  # fmt: skip
         self._started = False
         self._leading = asyncio.Lock()  # one take-over or step-down at a time
         self._announcing: set[asyncio.Task[bool]] = set()
@@ -191,6 +191,7 @@ class Served:
                 await self._serving.tickets.drop(self.key)
         await self.follower.stop()
         await self.state_follower.stop()
+        await self.decisions.stop()
         await self.scheduler.stop()
         for task in list(self._announcing):
             await stopped(task)
@@ -284,6 +285,22 @@ class Served:
             self.state_follower.wake()
         elif notice.kind is NoticeKind.REPLAN and self.leads:
             self.scheduler.wake()
+        elif notice.kind in (NoticeKind.ASK, NoticeKind.ANSWER):
+            self.decisions.heard(notice)
+
+    # -- an organiser's decisions (bot.live.decisions) ------------------------------------
+
+    async def leads_here(self) -> bool:
+        """Whether this process leads the conference, taking it over now if no process
+        does (what the cluster's next tick would do): an organiser's decision is taken
+        here then (Decisions.here), else asked of the leader (Decisions.ask)."""
+        return self.leads or await self.lead()
+
+    async def decide(self, decision: Decision, candidate: Candidate | None = None) -> Decided:
+        """An organiser's decision, taken where the conference is led (see leads_here)."""
+        if await self.leads_here():
+            return await self.decisions.here(decision, candidate)
+        return await self.decisions.ask(decision, candidate)
 
     async def _announce(self, what: str) -> None:
         """Tell the other processes (a version kept, or REPLAN); one that misses it finds
@@ -318,6 +335,7 @@ class Served:
         notices of the changes kept are planned), and let the adapter follow (see
         Serving.follow_up)."""
         self.scheduler.wake()
+        await self.decisions.swapped()
         await self._serving.follow_up(self, changes)
 
     async def _keep(

@@ -570,6 +570,10 @@ class FakeDiscord:
             answer["resource"] = {"type": kind, "message": message}
         elif kind == 7 and interaction.payload.get("message"):
             interaction.edits.append(data)
+        elif kind == 6 and interaction.payload.get("message"):
+            # A button's deferred update: the response to edit later (@original) is the
+            # message the button is on.
+            interaction.message = dict(interaction.payload["message"])
         interaction.answered.set()
         return self._json(answer)
 

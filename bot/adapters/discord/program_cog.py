@@ -10,6 +10,11 @@ A version goes to every server that offers the conference, so not every organise
 (bot.live.conferences.decides): the operator's programs are the operator's (the
 application's owner or team, or organisers of CONFBOT_OPERATOR_SERVERS), and a source a
 server added is that server's. Any organiser of a server offering it may preview.
+
+In a cluster only the process leading a conference keeps its versions: a decision made
+in a server whose process does not lead it is asked of the one that does, and its answer
+awaited (bot.live.decisions); the answer is deferred, as that may take longer than
+Discord waits for a first answer. `decided_text` says what came of it, in one sentence.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_text
 from bot.adapters.discord.tree import ConfView, managed_guild, organisers_group
 from bot.live.conferences import Conferences, Served, decides, who_decides
-from bot.live.sync import Candidate, ProgramFollower, StaleCandidate, records
+from bot.live.decisions import Decided, Decision, Outcome
+from bot.live.sync import Candidate, records
 from bot.render import cards, delivery_cards
 from bot.render.common import count_of
 from bot.render.limits import MESSAGE_MAX
@@ -36,6 +42,11 @@ log = logging.getLogger(__name__)
 
 PREVIEW_TIMEOUT = 300.0
 STALE = "The program changed since this preview; run /program reload again."
+NONE_HELD = "No version is held."
+DISCARDED = "Dropped; the current program stays."
+# What an organiser's decision asked of another process is, in the sentences below.
+_ASKED_TO = {Decision.APPLY: "apply this version", Decision.APPLY_HELD: "apply the held version",
+             Decision.DISCARD_HELD: "drop the held version"}  # fmt: skip
 
 
 class NotYours(QueryError):
@@ -50,6 +61,31 @@ async def may_decide(
     operator = isinstance(client, commands.bot.BotBase) and await client.is_owner(interaction.user)
     manages = interaction.guild_id is not None and interaction.permissions.manage_guild
     return decides(served, interaction.guild_id or 0, manages, operator, operator_servers)
+
+
+def decided_text(decided: Decided, decision: Decision, served: Served) -> str:
+    """What came of an organiser's decision, here or where the conference is led."""
+    name = f"**{escape(served.conference.name)}**"
+    match decided.outcome:
+        case Outcome.APPLIED:
+            return f"✅ Applied: {count_of(decided.changed, 'talk')} changed."
+        case Outcome.STALE:
+            return STALE
+        case Outcome.NONE_HELD:
+            return NONE_HELD
+        case Outcome.DISCARDED:
+            return DISCARDED
+        case Outcome.NO_LEADER:
+            return (f"No process follows the source of {name} right now: the one that did"
+                    " has stopped, and another takes it over within a minute. Nothing"
+                    " changed; try again then.")  # fmt: skip
+        case Outcome.PENDING:
+            return (f"Asked the process that follows {name} to {_ASKED_TO[decision]}; it is"
+                    " still reading the source. `/changes` will show what changed.")  # fmt: skip
+        case _:
+            reason = escape(decided.reason.rstrip("."))
+            return (f"⚠️ The process that follows {name} could not {_ASKED_TO[decision]}"
+                    f" ({reason}); nothing changed.")  # fmt: skip
 
 
 def refusal(served: Served) -> str:
@@ -98,14 +134,18 @@ class ApplyView(ConfView):
             await send_text(interaction, refusal(self.served), ephemeral=True)
             return
         self.stop()
-        try:
-            changes = await self.served.follower.apply(self.candidate)
-        except StaleCandidate:
-            text = STALE
-        else:
-            text = f"✅ Applied: {count_of(len(changes), 'talk')} changed."
-        await interaction.response.edit_message(content=text, view=None,
-                                                allowed_mentions=NO_MENTIONS)  # fmt: skip
+        served = self.served
+        if served.leads:  # applied here, at once
+            decided = await served.decisions.here(Decision.APPLY, self.candidate)
+            await interaction.response.edit_message(
+                content=decided_text(decided, Decision.APPLY, served), view=None,
+                allowed_mentions=NO_MENTIONS)  # fmt: skip
+            return
+        await interaction.response.defer()  # the leader is asked: it may take a while
+        decided = await served.decide(Decision.APPLY, self.candidate)
+        await interaction.edit_original_response(
+            content=decided_text(decided, Decision.APPLY, served), view=None,
+            allowed_mentions=NO_MENTIONS)  # fmt: skip
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(
@@ -127,14 +167,27 @@ class ProgramAdminCog(commands.Cog):
         managed_guild(interaction)
         return picked(self.conferences, interaction, conference)
 
-    async def _follower(
-        self, interaction: discord.Interaction, conference: str | None
-    ) -> ProgramFollower:
-        """The follower of a conference this server offers, to those who decide on it."""
+    async def _deciding(self, interaction: discord.Interaction, conference: str | None) -> Served:
+        """A conference this server offers, to those who decide on it."""
         served = self._served(interaction, conference)
         if not await may_decide(interaction, served, self.operator_servers):
             raise NotYours(refusal(served))
-        return served.follower
+        return served
+
+    async def _decide(
+        self, interaction: discord.Interaction, conference: str | None, decision: Decision
+    ) -> None:
+        """/program apply or discard: taken here, at once, where this process leads the
+        conference; else asked of the one that does, the answer deferred."""
+        served = await self._deciding(interaction, conference)
+        if served.leads:
+            decided = await served.decisions.here(decision)
+            await send_text(interaction, decided_text(decided, decision, served), ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        decided = await served.decide(decision)
+        await interaction.followup.send(decided_text(decided, decision, served), ephemeral=True,
+                                        allowed_mentions=NO_MENTIONS)  # fmt: skip
 
     program = organisers_group("program", "Decide on new versions of the program")
 
@@ -167,16 +220,11 @@ class ProgramAdminCog(commands.Cog):
     async def apply(
         self, interaction: discord.Interaction, conference: ConferenceArg | None = None
     ) -> None:
-        changes = await (await self._follower(interaction, conference)).apply_held()
-        text = ("No version is held." if changes is None
-                else f"✅ Applied: {count_of(len(changes), 'talk')} changed.")  # fmt: skip
-        await send_text(interaction, text, ephemeral=True)
+        await self._decide(interaction, conference, Decision.APPLY_HELD)
 
     @program.command(name="discard", description="Keep the current program; drop the held one")
     @app_commands.describe(conference=CONFERENCE_HELP)
     async def discard(
         self, interaction: discord.Interaction, conference: ConferenceArg | None = None
     ) -> None:
-        dropped = (await self._follower(interaction, conference)).discard_held()
-        text = "Dropped; the current program stays." if dropped else "No version is held."
-        await send_text(interaction, text, ephemeral=True)
+        await self._decide(interaction, conference, Decision.DISCARD_HELD)
