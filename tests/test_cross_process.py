@@ -13,17 +13,21 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.clock import FixedClock
 from bot.cluster import Slice
+from bot.live.added import AddedSources
 from bot.live.cluster import ClusterMember, ThisProcess, Timing
-from bot.live.conferences import Conferences
+from bot.live.conferences import Conferences, Served
+from bot.settings import Settings
+from bot.store.conferences_store import AddedSource
 from bot.store.coordination import ChosenBy, Notice, NoticeKind
 from bot.store.pg_coordination import PostgresCoordinator
 from bot.store.state import StateStore
-from tests.state_backends import StateBackend
+from tests.state_backends import StateBackend, opened
 from tests.test_cluster import BEFORE, InMemory
 from tests.test_conferences import OTHER_SERVER, PERSON, SERVER, served
 
@@ -198,3 +202,71 @@ async def test_a_lost_choice_notice_is_made_up_for_at_the_periodic_check(
     await until(lambda: choices.loads == 3, "b's periodic check")
     assert b.conferences.pick(None, PERSON).key == "fixcon"
     assert b.conferences.default(SERVER).key == "fixcon"
+
+
+# -- the sources servers added --------------------------------------------------------------
+
+
+@dataclasses.dataclass(eq=False)
+class _Source:
+    """Just enough of a Served for AddedSources: its key, source and who added it."""
+
+    key: str
+    settings: Settings
+    added: AddedSource | None
+    stopped: bool = False
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+
+def source(tmp_path: Path, key: str, row: AddedSource | None = None) -> _Source:
+    """A source served here under `key`: at https://<key>.example, added by SERVER, or as
+    the state's `row` says."""
+    row = row or AddedSource(key, f"https://{key}.example/schedule.json", SERVER)
+    view = Settings.from_env({"CONFBOT_DB": str(tmp_path / "c.db")},
+                             dotenv_path=tmp_path / "none").added_source(row.url)  # fmt: skip
+    return _Source(key, view, row)
+
+
+async def test_the_added_sources_served_are_compared_with_the_state_in_each_addresss_turn(
+    state_backend: StateBackend, tmp_path: Path
+):
+    """What another process recorded is opened, what it dropped is closed, what it
+    recorded under another key is served under that one; and a source an add here has
+    opened and not recorded yet is left alone until the add is done."""
+    async with opened(state_backend) as state:
+        conferences = Conferences(state)
+        wanted, gone, renamed, adding = (source(tmp_path, k) for k in
+                                         ("wanted", "gone", "renamed", "adding"))  # fmt: skip
+        for one in (gone, renamed, adding):
+            conferences.add(one)  # type: ignore[arg-type]
+        assert wanted.added is not None and renamed.added is not None
+        assert adding.added is not None
+        await state.conferences.add_source(
+            AddedSource(wanted.key, wanted.added.url, OTHER_SERVER), 1
+        )
+        await state.conferences.add_source(AddedSource("elsewise", renamed.added.url, SERVER), 2)
+        opening: list[AddedSource] = []
+
+        async def open_added(row: AddedSource) -> Served:
+            opening.append(row)
+            opened_now = source(tmp_path, row.conference, row)
+            conferences.add(opened_now)  # type: ignore[arg-type]
+            return opened_now  # type: ignore[return-value]
+
+        sources = AddedSources(conferences, open_added)
+        served_at = lambda: {s.key: s.settings.program_url for s in conferences}  # noqa: E731
+        async with sources.turns.turn(adding.added.url):  # an add here, underway
+            comparing = asyncio.create_task(sources.compare())
+            waiting = lambda: sources.turns._locks[adding.added.url][1] > 1  # noqa: E731
+            await until(waiting, "the comparison to wait for the add's turn")
+            assert not adding.stopped
+            await state.conferences.add_source(adding.added, 3)  # the add records it
+        await asyncio.wait_for(comparing, PROMPTLY)
+        assert gone.stopped and not adding.stopped
+        assert renamed.stopped  # served here under a key the table gives another
+        opened_rows = [(r.conference, r.guild_id) for r in opening]
+        assert opened_rows == [("elsewise", SERVER), ("wanted", OTHER_SERVER)]
+        assert served_at() == {"adding": adding.added.url, "elsewise": renamed.added.url,
+                               "wanted": wanted.added.url}  # fmt: skip

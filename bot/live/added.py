@@ -122,10 +122,15 @@ class AddedSources:
 
     async def compare(self) -> None:
         """Open what the table lists and this process does not serve; close what it
-        serves that the table does not list; each address in its turn."""
-        listed = {row.url for row in await self.state.conferences.added_sources()}
-        here = {url for served in self.conferences if (url := _address(served))}
-        for url in sorted(listed | here):
+        serves that the table does not list; each address that differs in its turn (the
+        periodic check of a process in step costs one query)."""
+        listed = {row.url: row for row in await self.state.conferences.added_sources()}
+        here = {url: served for served in self.conferences if (url := _address(served))}
+        for url in sorted(listed.keys() | here.keys()):
+            row, served = listed.get(url), here.get(url)
+            if row is not None and served is not None and row.conference == served.key:
+                served.added = row  # the server that added it first decides (see decides)
+                continue
             async with self.turns.turn(url):
                 await self._compare_one(url)
         self.compared += 1
