@@ -117,8 +117,9 @@ async def test_register_by_code_and_email_gives_the_roles_and_reports_only_them(
     personal = [event.seeded.paid, "Ada Lovelace", event.seeded.email,
                 *event.pretix.secrets(event.seeded.paid)]  # fmt: skip
     assert not [p for p in personal if p.casefold() in str(line).casefold()]
-    state = sqlite3.connect(tmp_path / "confbot.db").iterdump()
+    state = sqlite3.connect(tmp_path / "confbot-state.db").iterdump()
     dumped = "\n".join(state).casefold()
+    assert 'insert into "ticket_registrations"' in dumped  # the state, holding the ticket
     pseudonyms = [p.pseudonymization_id for p in event.pretix.orders[event.seeded.paid].positions]
     assert not [p for p in [*personal, *pseudonyms] if p.casefold() in dumped]
 
