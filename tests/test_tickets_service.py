@@ -22,6 +22,8 @@ from bot.service.ticket_results import (
     NoRoles,
     NoSuchItem,
     NotConfigured,
+    RolesUnmapped,
+    RoleUnmapped,
     Unavailable,
     Unpaid,
 )
@@ -291,3 +293,59 @@ async def test_a_failed_log_channel_stops_reports_and_is_told_once(rig: Rig):
     await service.set_log_channel(GUILD, 56, later, set_by=CAROL)  # /tickets log again
     assert await rig.state.tickets.log_channel(GUILD) == 56
     assert await service.log_channel_failed(GUILD, 55, LogTrouble.DELETED, later) is None
+
+
+async def test_a_deleted_roles_mappings_go_once_and_say_whom_to_tell(rig: Rig):
+    """Every product giving the role loses it (this server's only); the caller that
+    removed them is the one to tell; the organiser is whoever set a mapping or the log
+    channel last."""
+    service, later = rig.service, NOW + timedelta(minutes=5)
+    await rig.map_all(OTHER_GUILD)
+    online = ItemChoice(3, None, "Online")
+    await service.map_role(CONFERENCE, GUILD, online, WORKSHOP, later, set_by=CAROL)
+    await service.set_log_channel(GUILD, 55, NOW, set_by=ADA)
+    removed = await service.roles_deleted(GUILD, [WORKSHOP, 999])
+    assert [(u.mapping.item_id, u.set_by) for u in removed] == [(3, CAROL), (4, 0)]
+    assert await service.roles_deleted(GUILD, [WORKSHOP]) == []  # told once
+    notice = await service.unmapped_notice(GUILD, removed, later)
+    assert notice == RolesUnmapped(
+        (RoleUnmapped(WORKSHOP, ("Online", "Workshop add-on")),), 55, CAROL
+    )
+    listed = [
+        line.mapping.role_id for line in (await service.status(CONFERENCE, GUILD, NOW)).mappings
+    ]
+    assert WORKSHOP not in listed and ONLINE in listed
+    other = await service.status(CONFERENCE, OTHER_GUILD, NOW)
+    assert WORKSHOP in [line.mapping.role_id for line in other.mappings]
+    await service.log_channel_failed(GUILD, 55, LogTrouble.DELETED, later)
+    await service.set_log_channel(GUILD, None, later + timedelta(minutes=1), set_by=BOB)
+    again = await service.roles_deleted(GUILD, [ONLINE])
+    assert (await service.unmapped_notice(GUILD, again, later)).log_channel_id is None
+
+
+async def test_roles_the_server_no_longer_has_are_found_and_unmapped(rig: Rig):
+    existing = [ATTENDEE, STUDENT, SPEAKER, ONLINE, 12345]
+    removed = await rig.service.roles_missing(GUILD, existing)
+    assert [u.mapping.role_id for u in removed] == [WORKSHOP]
+    assert await rig.service.roles_missing(GUILD, existing) == []
+    notice = await rig.service.unmapped_notice(GUILD, removed, NOW)
+    assert notice == RolesUnmapped((RoleUnmapped(WORKSHOP, ("Workshop add-on",)),), None, 0)
+
+
+async def test_a_deleted_role_is_left_out_and_a_ticket_left_with_none_is_not_held(rig: Rig):
+    granted = await rig.service.register(CONFERENCE, GUILD, ADA, rig.seeded.paid,
+                                         rig.seeded.email, NOW)  # fmt: skip
+    assert isinstance(granted, Granted) and granted.roles == (ATTENDEE, WORKSHOP)
+    kept = await rig.service.leave_out(granted, [WORKSHOP])
+    assert (kept.roles, kept.tickets, len(kept.new)) == ((ATTENDEE,), 1, 1)
+    await rig.service.gave(kept, ADA, [ATTENDEE])
+    held = await rig.state.tickets.registrations(guild_id=GUILD)
+    assert [r.roles for r in held] == [(ATTENDEE,)]
+    speaker = await rig.service.register(CONFERENCE, GUILD, BOB, rig.seeded.speaker,
+                                         "speaker@example.org", NOW)  # fmt: skip
+    assert isinstance(speaker, Granted)
+    none = await rig.service.leave_out(speaker, [SPEAKER])
+    assert (none.roles, none.tickets, none.new) == ((), 0, ())
+    assert (await rig.state.tickets.counts(CONFERENCE, GUILD)).tickets == 1  # Ada's only
+    again = await register(rig, CAROL, rig.seeded.speaker, "speaker@example.org")
+    assert isinstance(again, Granted)  # the ticket was not held by Bob

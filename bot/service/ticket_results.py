@@ -142,6 +142,26 @@ class TicketStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class RoleUnmapped:
+    """A role Discord deleted, and the products (labels, across the server's
+    conferences) that gave it: their mappings to it are removed."""
+
+    role_id: int
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RolesUnmapped:
+    """Mappings removed because their roles were deleted, and whom to tell: the log
+    channel (None: none, or reporting there stopped), else the organiser who last set a
+    mapping or the log channel (0: no one known)."""
+
+    roles: tuple[RoleUnmapped, ...]
+    log_channel_id: int | None
+    organiser_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class Released:
     """A member's tickets in a server freed for another account: how many, and the roles
     they had given (the adapter may take them back)."""
@@ -168,6 +188,8 @@ __all__ = [
     "RateLimited",
     "RegisterResult",
     "Released",
+    "RoleUnmapped",
+    "RolesUnmapped",
     "TicketStatus",
     "Unavailable",
     "Unpaid",

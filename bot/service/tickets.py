@@ -21,8 +21,8 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -43,12 +43,14 @@ from bot.service.ticket_results import (
     NotConfigured,
     RegisterResult,
     Released,
+    RolesUnmapped,
+    RoleUnmapped,
     TicketStatus,
     Unavailable,
     Unpaid,
 )
 from bot.settings import PretixEvent
-from bot.store.tickets_store import LogChannel, LogTrouble, RoleMapping, TicketStore
+from bot.store.tickets_store import LogChannel, LogTrouble, RoleMapping, TicketStore, Unmapped
 from bot.tickets.errors import PretixError
 from bot.tickets.model import Item, Order, OrdersPage, OrderStatus, Position
 
@@ -186,6 +188,26 @@ class TicketService:
         await self.store.gave(member_id, [(reg_id, [r for r in roles if r in ours])
                                           for reg_id, roles in granted.claims])  # fmt: skip
 
+    async def leave_out(self, granted: Granted, gone: Collection[int]) -> Granted:
+        """Roles the server no longer has are not given (see roles_deleted), and the
+        ticket gives those that still exist: a registration of this attempt left with no
+        role is undone, as a ticket whose products give no role is never registered; the
+        others keep only the roles that exist. If none is left, nothing was registered
+        (`roles` is empty: the adapter answers as for NoRoles)."""
+        gone_set = set(gone)
+        claims = tuple((reg_id, tuple(r for r in roles if r not in gone_set))
+                       for reg_id, roles in granted.claims)  # fmt: skip
+        empty = [reg_id for reg_id, roles in claims if not roles and reg_id in granted.new]
+        await self.store.undo(empty)
+        kept = tuple((reg_id, roles) for reg_id, roles in claims if reg_id not in empty)
+        return replace(
+            granted,
+            roles=tuple(r for r in granted.roles if r not in gone_set),
+            tickets=len(kept),
+            new=tuple(r for r in granted.new if r not in empty),
+            claims=kept,
+        )
+
     async def undo(self, granted: Granted) -> None:
         """Discord would not give the roles: take back the registrations this attempt
         made, so the ticket is not held by a member who did not get its roles."""
@@ -226,11 +248,63 @@ class TicketService:
         return partial[0] if len(partial) == 1 else NoSuchItem(typed)
 
     async def map_role(
-        self, conference: str, guild_id: int, choice: ItemChoice, role_id: int, now: datetime
-    ) -> Mapped:
+        self, conference: str, guild_id: int, choice: ItemChoice, role_id: int, now: datetime,
+        set_by: int = 0,
+    ) -> Mapped:  # fmt: skip
+        """`set_by`: the organiser, told if the role is deleted later (roles_deleted)."""
         new = await self.store.map_role(conference, guild_id, choice.item_id, choice.variation_id,
-                                        role_id, int(now.timestamp()))  # fmt: skip
+                                        role_id, int(now.timestamp()), set_by)  # fmt: skip
         return Mapped(choice, role_id, new)
+
+    async def roles_deleted(self, guild_id: int, role_ids: Collection[int]) -> list[Unmapped]:
+        """Discord deleted these roles: no product gives them any more (a mapping to a
+        role that is gone would fail every registration of its product). The removed
+        mappings are returned to the one caller that removed them, to tell organisers
+        once (unmapped_notice); [] if there were none, or another caller removed them."""
+        removed = await self.store.unmap_roles(guild_id, sorted(set(role_ids)))
+        for role_id in sorted({u.mapping.role_id for u in removed}):
+            log.warning("role %d of server %d was deleted; products no longer give it",
+                        role_id, guild_id)  # fmt: skip
+        return removed
+
+    async def roles_missing(self, guild_id: int, existing: Collection[int]) -> list[Unmapped]:
+        """roles_deleted for every mapped role the server no longer has (`existing`: its
+        roles now), for a deletion the bot did not hear of (it was down, say)."""
+        gone = (await self.store.mapped_roles(guild_id)).difference(existing)
+        return await self.roles_deleted(guild_id, gone) if gone else []
+
+    async def unmapped_notice(
+        self, guild_id: int, removed: Sequence[Unmapped], now: datetime
+    ) -> RolesUnmapped:
+        """What organisers are told of mappings removed with their roles (one entry per
+        role, its products as pretix names them), and whom to tell: the log channel,
+        else the organiser who last set a mapping (these included) or the log channel."""
+        labels = await self._labels(sorted({u.conference for u in removed}), now)
+        by_role: dict[int, list[str]] = {}
+        for u in removed:
+            key = (u.conference, u.mapping.item_id, u.mapping.variation_id)
+            named = by_role.setdefault(u.mapping.role_id, [])
+            if (label := labels.get(key) or _unnamed(u.mapping)) not in named:
+                named.append(label)
+        roles = tuple(RoleUnmapped(role, tuple(names)) for role, names in sorted(by_role.items()))
+        setters = [(u.updated_ts, u.set_by) for u in removed if u.set_by]
+        if (last := await self.store.last_setter(guild_id)) is not None:
+            setters.append(last)
+        organiser = max(setters)[1] if setters else 0
+        return RolesUnmapped(roles, await self.store.log_channel(guild_id), organiser)
+
+    async def _labels(
+        self, conferences: Sequence[str], now: datetime
+    ) -> dict[tuple[str, int, int | None], str]:
+        """(conference, product, variation) -> its label, for the conferences whose
+        products pretix lists now or did lately (the others are named by their ids)."""
+        labels: dict[tuple[str, int, int | None], str] = {}
+        for conference in conferences:
+            items = await self._event_items(conference, now)
+            if isinstance(items, list):
+                labels |= {(conference, c.item_id, c.variation_id): c.label
+                           for c in _choices(items)}  # fmt: skip
+        return labels
 
     async def unmap_role(
         self, conference: str, guild_id: int, choice: ItemChoice, role_id: int | None = None

@@ -461,3 +461,10 @@ CREATE TABLE ticket_refund_checks (
 -- reporting; /tickets log sets it again).
 ALTER TABLE ticket_log_channels ADD COLUMN set_by INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE ticket_log_channels ADD COLUMN off_reason TEXT;
+
+-- migration 19
+-- Ticket role mappings (issue 25): the organiser who set each (0: before this was kept),
+-- told when its role is deleted in Discord and the mapping goes with it (unless the
+-- server has a log channel); and the mappings by role, which that removal looks up.
+ALTER TABLE ticket_roles ADD COLUMN set_by INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX ticket_roles_by_role ON ticket_roles (guild_id, role_id);

@@ -9,7 +9,7 @@ Nothing here ever sees a name, an e-mail address, an order code or a ticket secr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -27,6 +27,17 @@ class RoleMapping:
     item_id: int
     variation_id: int | None  # None: every variation
     role_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unmapped:
+    """A mapping removed because Discord deleted its role: of which conference, and who
+    set it when (0: before migration 19 kept who), for telling organisers."""
+
+    conference: str
+    mapping: RoleMapping
+    set_by: int
+    updated_ts: int
 
 
 class LogTrouble(StrEnum):
@@ -119,15 +130,17 @@ class TicketStore(FeatureStore):
     @writes
     async def map_role(
         self, conference: str, guild_id: int, item_id: int, variation_id: int | None,
-        role_id: int, now_ts: int,
+        role_id: int, now_ts: int, set_by: int = 0,
     ) -> bool:  # fmt: skip
-        """True if the mapping is new (False: it was there already)."""
+        """True if the mapping is new (False: it was there already, and keeps who set
+        it first). `set_by`: the organiser, told if the role is deleted (0: unknown)."""
         cursor = await self._db.execute(
             "INSERT INTO ticket_roles (conference, guild_id, item_id, variation_id, role_id,"
-            " updated_ts) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (conference, guild_id, item_id,"
-            " variation_id, role_id) DO NOTHING",
-            (conference, guild_id, item_id, variation_id or ANY_VARIATION, role_id, now_ts),
-        )
+            " updated_ts, set_by) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conference,"
+            " guild_id, item_id, variation_id, role_id) DO NOTHING",
+            (conference, guild_id, item_id, variation_id or ANY_VARIATION, role_id, now_ts,
+             set_by),
+        )  # fmt: skip
         return cursor.rowcount == 1
 
     @writes
@@ -152,6 +165,43 @@ class TicketStore(FeatureStore):
             (conference, guild_id),
         )
         return [RoleMapping(item, variation or None, role) for item, variation, role in rows]
+
+    async def mapped_roles(self, guild_id: int) -> set[int]:
+        """Every role some product gives in a server, whichever conference's."""
+        rows = await self._db.execute_fetchall(
+            "SELECT DISTINCT role_id FROM ticket_roles WHERE guild_id = ?", (guild_id,)
+        )
+        return {int(role) for (role,) in rows}
+
+    @writes
+    async def unmap_roles(self, guild_id: int, role_ids: Collection[int]) -> list[Unmapped]:
+        """Remove every mapping to these roles in a server (Discord deleted them), and
+        return them: only to the one caller that removed them, so organisers are told
+        once however many registrations find a role gone at the same moment."""
+        if not role_ids:
+            return []
+        rows = await self._db.execute_fetchall(
+            "DELETE FROM ticket_roles WHERE guild_id = ?"
+            f" AND role_id IN ({_marks(len(role_ids))}) RETURNING conference, item_id,"
+            " variation_id, role_id, set_by, updated_ts",
+            [guild_id, *role_ids],
+        )
+        removed = [Unmapped(str(conference), RoleMapping(int(item), int(variation) or None,
+                                                         int(role)), int(by), int(ts))
+                   for conference, item, variation, role, by, ts in rows]  # fmt: skip
+        return sorted(removed, key=lambda u: (u.mapping.role_id, u.conference, u.mapping.item_id,
+                                              u.mapping.variation_id or ANY_VARIATION))  # fmt: skip
+
+    async def last_setter(self, guild_id: int) -> tuple[int, int] | None:
+        """When, and by whom, one of the server's mappings or its log channel was last
+        set (by someone known: set_by 0 is skipped); None if no one is known."""
+        rows = list(await self._db.execute_fetchall(
+            "SELECT updated_ts, set_by FROM ticket_roles WHERE guild_id = ? AND set_by != 0"
+            " UNION ALL SELECT updated_ts, set_by FROM ticket_log_channels WHERE guild_id = ?"
+            " AND set_by != 0 ORDER BY updated_ts DESC LIMIT 1",
+            (guild_id, guild_id),
+        ))  # fmt: skip
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
 
     @writes
     async def set_log_channel(
