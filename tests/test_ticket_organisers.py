@@ -4,8 +4,8 @@ message over 2,000 characters, and the answer would be lost)."""
 from __future__ import annotations
 
 from bot.render.limits import MESSAGE_MAX
-from bot.render.ticket_organisers import log_off_text, status_text
-from bot.service.ticket_results import MappingLine, TicketStatus
+from bot.render.ticket_organisers import log_off_text, roles_deleted_text, status_text
+from bot.service.ticket_results import MappingLine, RolesUnmapped, RoleUnmapped, TicketStatus
 from bot.store.tickets_store import LogTrouble, RoleMapping, TicketCounts
 
 COUNTS = TicketCounts(members=3, tickets=4, revoking=1, revoked=2, failed=0)
@@ -53,3 +53,33 @@ def test_a_log_channel_that_stopped_is_a_warning_with_its_fix():
     told = log_off_text("Demo *Con*", 55, LogTrouble.DELETED)
     assert told.startswith("🎟️ Ticket registrations in **Demo \\*Con\\*** are no longer reported")
     assert "<#55> was deleted" in told and told.endswith("Registering goes on as before.")
+
+
+def test_a_deleted_role_is_one_line_with_its_products_named_and_escaped():
+    unmapped = RolesUnmapped((RoleUnmapped(7, ("Work*shop*", "A", "B", "C", "D")),
+                              RoleUnmapped(8, ("Online",))), None, 1)  # fmt: skip
+    logged = roles_deleted_text(unmapped, {7: "__Workshop__"})
+    assert logged.splitlines() == [
+        "⚠️ The role **\\_\\_Workshop\\_\\_**, given for **Work\\*shop\\***, **A**, **B** and 2"
+        " more products, was deleted, so those tickets no longer give it; registering goes on"
+        " with their other roles, and `/tickets role` maps another role to them.",
+        "⚠️ The role <@&8>, given for **Online**, was deleted, so those tickets no longer give"
+        " it; registering goes on with their other roles, and `/tickets role` maps another"
+        " role to them.",
+    ]
+    dm = roles_deleted_text(unmapped, {}, "Demo *Con*")
+    assert dm.splitlines()[0] == "🎟️ Ticket roles in **Demo \\*Con\\***:"
+    assert len(dm.splitlines()) == 3
+
+
+def test_many_deleted_roles_are_one_message_and_the_rest_counted():
+    labels = tuple("A very long product name " * 4 for _ in range(3))
+    roles = tuple(RoleUnmapped(10**18 + n, labels) for n in range(40))
+    text = roles_deleted_text(RolesUnmapped(roles, None, 1), {}, "Server")
+    lines = text.splitlines()
+    assert len(text) <= MESSAGE_MAX and 3 < len(lines) < 40
+    shown = len(lines) - 2
+    assert lines[-1] == (
+        f"⚠️ …and {40 - shown} more deleted roles: `/tickets status` shows what each product"
+        " gives now."
+    )

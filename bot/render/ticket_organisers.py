@@ -5,19 +5,27 @@ product labels are pretix's words, escaped."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot.render.cards import truncate
-from bot.render.common import count_of
+from bot.render.common import count_of, listing
 from bot.render.limits import MESSAGE_MAX, TYPED_SHOWN_MAX
 from bot.render.markdown import escape
 from bot.render.roles import mentions
-from bot.service.ticket_results import Mapped, NoSuchItem, TicketStatus, Unavailable
+from bot.service.ticket_results import (
+    Mapped,
+    NoSuchItem,
+    RolesUnmapped,
+    RoleUnmapped,
+    TicketStatus,
+    Unavailable,
+)
 from bot.store.tickets_store import LogTrouble
 from bot.tickets.errors import Failure
 
 STATUS_LINES_MAX = 25  # mappings listed by /tickets status; the rest are counted
 LABEL_SHOWN_MAX = 80  # characters of a product's label in that list
+LABELS_NAMED_MAX = 3  # products named for one deleted role; the rest are counted
 
 NOT_CONFIGURED = (
     "Ticket roles are not set up for this conference: the bot's operator sets its pretix"
@@ -138,3 +146,36 @@ def released_text(member_id: int, tickets: int, taken: Sequence[int], left: bool
     if taken:
         return text + f" Took back {mentions(taken)}."
     return text
+
+
+def roles_deleted_text(
+    unmapped: RolesUnmapped, names: Mapping[int, str], server: str | None = None
+) -> str:
+    """Mappings removed with their deleted roles: one line per role, in one message
+    (roles past what fits are counted). `names`: the roles' names where Discord said
+    them (a deletion the bot missed leaves only the id, and a deleted role's mention
+    shows as "@deleted-role"); `server`: the server's name, for a DM."""
+    lines = [_role_deleted_line(role, names.get(role.role_id)) for role in unmapped.roles]
+    head = [f"🎟️ Ticket roles in **{escape(server)}**:"] if server is not None else []
+    shown = lines
+    while True:
+        more = len(lines) - len(shown)
+        tail = [f"⚠️ …and {count_of(more, 'more deleted role')}: `/tickets status` shows what"
+                " each product gives now."] if more else []  # fmt: skip
+        text = "\n".join([*head, *shown, *tail])
+        if len(text) <= MESSAGE_MAX or not shown:
+            return text
+        shown = shown[:-1]
+
+
+def _role_deleted_line(role: RoleUnmapped, name: str | None) -> str:
+    named = [f"**{escape(truncate(label, LABEL_SHOWN_MAX))}**"
+             for label in role.labels[:LABELS_NAMED_MAX]]  # fmt: skip
+    if (more := len(role.labels) - len(named)) > 0:
+        named.append(count_of(more, "more product"))
+    which = f"**{escape(truncate(name, LABEL_SHOWN_MAX))}**" if name else f"<@&{role.role_id}>"
+    return (
+        f"⚠️ The role {which}, given for {listing(named)}, was deleted, so those tickets no"
+        " longer give it; registering goes on with their other roles, and `/tickets role`"
+        " maps another role to them."
+    )

@@ -99,6 +99,15 @@ def input_text(result: BadInput) -> str:
     return said.get(result.problem, _OTHERWISE[result.field])
 
 
+def granted_text(result: Granted, role_names: Sequence[str], news: bool) -> str:
+    """The answer once Discord gave a registration's roles (`role_names`: those the
+    member holds from it now): welcome; the same ticket again, with nothing new (not
+    `news`); or, when every role it would give was deleted, that none is set up."""
+    if not result.roles:
+        return register_text(NoRoles(mapped=True))
+    return register_text(result, role_names) if news else again_text(role_names)
+
+
 def again_text(role_names: Sequence[str]) -> str:
     """/register again by the member who holds the ticket, with nothing new to give."""
     roles = ", ".join(escape(n) for n in role_names) or "your ticket's roles"

@@ -134,6 +134,23 @@ async def test_a_deleted_role_is_named(fake: FakeDiscord, tmp_path: Path):
     assert gone.value.refusal.role_ids == (12345,)
 
 
+async def test_a_role_deleted_unheard_is_left_out_and_the_rest_given(
+    fake: FakeDiscord, tmp_path: Path
+):
+    """Discord's 404 Unknown Role for a role the bot's cache still has: nobody can hold
+    it, so it is no reason to take back the others (all or none holds for the rest)."""
+    await fake.bot_role(MANAGE_ROLES, position=4)
+    first = await fake.create_role("Attendee", position=1)
+    second = await fake.create_role("Workshop", position=2)
+    user = int(fake.attendee["id"])
+    async with running_bot(fake, tmp_path) as bot:
+        roles = roles_of(guild(bot, fake), [second, first])
+        await fake.delete_role(second, heard=False)
+        given = await give(await member(bot, fake, user), roles, REASON)
+    assert (given.given, given.had, given.gone) == ((first,), (), (second,))
+    assert fake.member_roles(user) == {first}
+
+
 async def test_one_role_failing_takes_back_those_given(fake: FakeDiscord, tmp_path: Path):
     """The second role is moved above the bot's just before the grant, and the bot did
     not hear of it: Discord's 403 comes, and the first role is taken back."""

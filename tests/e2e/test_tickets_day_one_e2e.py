@@ -112,18 +112,19 @@ async def test_a_log_channel_closed_to_the_bot_is_told_once(fake: FakeDiscord, t
 
 
 async def test_a_mapped_role_deleted_later(fake: FakeDiscord, tmp_path: Path):
+    """The workshop role deleted at 8:59: the attendee role is given all the same, and
+    the organiser is told once (tests/e2e/test_tickets_deleted_roles_e2e.py has the rest)."""
     async with ticket_event(fake) as event, running_bot(fake, tmp_path, **event.env()):
         await map_all(fake, event)
         await fake.delete_role(event.roles["Workshop"])
+        await wait_for(lambda: organiser_dms(fake), what="the organiser told")
         said = await register(fake, event.seeded.paid, event.seeded.email)
         status = await organise(fake, "tickets status")
-    assert said == (
-        "I could not give you your roles, because a role your ticket gives no longer exists;"
-        " nothing was given, so please tell an organiser and try again once they have fixed"
-        " it."
-    )
-    assert f"⚠️ <@&{event.roles['Workshop']}> no longer exists" in status
-    assert fake.roles().changes == []
+    assert said == "Welcome! You now have: Attendee."
+    (told,) = organiser_dms(fake)
+    assert "**Workshop**, given for **Workshop add-on**, was deleted" in told
+    assert f"<@&{event.roles['Workshop']}>" not in status
+    assert fake.roles().changes == [("PUT", int(fake.attendee["id"]), event.roles["Attendee"])]
 
 
 async def test_the_bots_role_dragged_below_a_mapped_role(fake: FakeDiscord, tmp_path: Path):

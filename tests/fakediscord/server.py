@@ -942,16 +942,19 @@ class FakeDiscord:
                              {"guild_id": str(roles.guild_id), "role": one.payload()},
                              roles.guild_id)  # fmt: skip
 
-    async def delete_role(self, role_id: int, second: bool = False) -> None:
+    async def delete_role(self, role_id: int, second: bool = False, heard: bool = True) -> None:
         """An organiser deletes a role: every member loses it, and the bot hears
-        GUILD_ROLE_DELETE (changing it is then 404 Unknown Role)."""
+        GUILD_ROLE_DELETE (changing it is then 404 Unknown Role). With `heard` False the
+        event is lost on its way, so the bot's cache still has the role (while the bot
+        is down, nothing is sent either way, and its next GUILD_CREATE lacks the role)."""
         roles = self.roles(second)
         del roles.roles[role_id]
         for held in roles.members.values():
             held.discard(role_id)
-        await self._tell("GUILD_ROLE_DELETE",
-                         {"guild_id": str(roles.guild_id), "role_id": str(role_id)},
-                         roles.guild_id)  # fmt: skip
+        if heard:
+            await self._tell("GUILD_ROLE_DELETE",
+                             {"guild_id": str(roles.guild_id), "role_id": str(role_id)},
+                             roles.guild_id)  # fmt: skip
 
     async def delete_channel(self, channel_id: int) -> None:
         """An organiser deletes one of the first server's text channels: posts to it are

@@ -12,6 +12,12 @@ reads one sentence, "nothing was given, tell an organiser", and can simply try a
 it is fixed; a half-given ticket would need a second story ("you got A but not B"), a
 registration that is neither done nor undone, and an organiser to finish it by hand.
 Taking roles needs no such care: it can be repeated until it is done.
+
+A role that no longer exists is the one exception: nobody can hold it, so it is no
+reason to withhold the others. give() leaves out a role Discord says was deleted (404
+Unknown Role: the bot did not hear of it) and says which (Given.gone), and split_roles
+sets apart those the server no longer has before anything is asked; dropping what still
+maps to them is the caller's.
 """
 
 from __future__ import annotations
@@ -46,10 +52,12 @@ class RolesRefused(Exception):
 
 @dataclass(frozen=True)
 class Given:
-    """Roles given now, and those the member held already (ids, in the order asked)."""
+    """Roles given now, those the member held already, and those Discord says were
+    deleted, so not given (ids, in the order asked)."""
 
     given: tuple[int, ...]
     had: tuple[int, ...]
+    gone: tuple[int, ...] = ()
 
     @property
     def holds(self) -> tuple[int, ...]:
@@ -89,13 +97,21 @@ def refusal_for(guild: discord.Guild, roles: Sequence[discord.Role]) -> RoleRefu
     return None
 
 
-def roles_of(guild: discord.Guild, role_ids: Sequence[int]) -> list[discord.Role]:
-    """The server's roles for `role_ids`, refused (ROLE_GONE) if one was deleted."""
+def split_roles(
+    guild: discord.Guild, role_ids: Sequence[int]
+) -> tuple[list[discord.Role], tuple[int, ...]]:
+    """The server's roles for `role_ids`, and the ids of those it no longer has."""
     found = [guild.get_role(r) for r in role_ids]
     gone = tuple(r for r, role in zip(role_ids, found, strict=True) if role is None)
+    return [role for role in found if role is not None], gone
+
+
+def roles_of(guild: discord.Guild, role_ids: Sequence[int]) -> list[discord.Role]:
+    """The server's roles for `role_ids`, refused (ROLE_GONE) if one was deleted."""
+    roles, gone = split_roles(guild, role_ids)
     if gone:
         raise RolesRefused(RoleRefusal(RoleTrouble.ROLE_GONE, gone, _top_role_id(guild.me)))
-    return [role for role in found if role is not None]
+    return roles
 
 
 def _failure(error: BaseException, role_id: int, top: int | None) -> RoleRefusal:
@@ -111,25 +127,33 @@ def _failure(error: BaseException, role_id: int, top: int | None) -> RoleRefusal
 
 
 async def give(member: discord.Member, roles: Sequence[discord.Role], reason: str) -> Given:
-    """Give `member` every role of `roles` they lack, or none (see the module's note);
-    raises RolesRefused, before any request when the rules already forbid it."""
+    """Give `member` every role of `roles` they lack, or none (see the module's note),
+    leaving out those Discord says were deleted; raises RolesRefused, before any request
+    when the rules already forbid it."""
+    if not roles:
+        return Given((), ())
     if (refusal := refusal_for(member.guild, roles)) is not None:
         raise RolesRefused(refusal)
     wanted = list(dict.fromkeys(roles))  # each once, in the order asked
     had = tuple(r.id for r in wanted if member.get_role(r.id) is not None)
     given: list[discord.Role] = []
+    gone: list[int] = []
     for role in wanted:
         if role.id in had:
             continue
         try:
             await member.add_roles(role, reason=reason)
         except _FAILURES as error:
+            if isinstance(error, discord.NotFound) and error.code == UNKNOWN_ROLE:
+                log.warning("role %d for member %d was deleted meanwhile", role.id, member.id)
+                gone.append(role.id)
+                continue
             refusal = _failure(error, role.id, _top_role_id(member.guild.me))
             log.warning("giving role %d to member %d failed: %r", role.id, member.id, error)
             stuck = await _take_back(member, given, reason)
             raise RolesRefused(refusal, stuck) from error
         given.append(role)
-    return Given(tuple(r.id for r in given), had)
+    return Given(tuple(r.id for r in given), had, tuple(gone))
 
 
 async def _take_back(

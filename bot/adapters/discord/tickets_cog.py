@@ -26,7 +26,7 @@ from bot.adapters.discord.conference_option import (
 )
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_text
-from bot.adapters.discord.roles import RolesRefused, give, refusal_for, roles_of, take
+from bot.adapters.discord.roles import RolesRefused, give, refusal_for, split_roles, take
 from bot.adapters.discord.tree import SERVER_INSTALL, SERVER_ONLY, ConfModal, server_only
 from bot.clock import Clock
 from bot.live.conferences import Conferences
@@ -34,7 +34,7 @@ from bot.render import ticket_organisers as said
 from bot.render import tickets as ticket_text
 from bot.render.cards import choice_name
 from bot.render.limits import CHOICE_VALUE_MAX, CHOICES_MAX
-from bot.render.roles import Audience, RoleRefusal, RoleTrouble, refusal_sentence
+from bot.render.roles import Audience, refusal_sentence
 from bot.service import QueryError
 from bot.service.ticket_input import EMAIL_MAX, FIELD_MAX, BadInput
 from bot.service.ticket_results import (
@@ -45,7 +45,7 @@ from bot.service.ticket_results import (
     Unavailable,
 )
 from bot.service.tickets import TicketService
-from bot.store.tickets_store import LogTrouble
+from bot.store.tickets_store import LogTrouble, Unmapped
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +105,15 @@ class RegisterModal(ConfModal, title="Register your ticket"):
 
 
 class TicketsCog(commands.Cog):
-    def __init__(self, conferences: Conferences, clock: Clock, tickets: TicketService) -> None:
+    def __init__(
+        self, conferences: Conferences, clock: Clock, tickets: TicketService,
+        client: discord.Client,
+    ) -> None:  # fmt: skip
+        """`client`: for DMs to organisers, which no interaction carries."""
         self.conferences = conferences
         self.clock = clock
         self.tickets = tickets
+        self.client = client
         self._fetching: set[asyncio.Task[object]] = set()  # autocompletes gone past 3 s
 
     # -- attendees -----------------------------------------------------------------------
@@ -127,7 +132,9 @@ class TicketsCog(commands.Cog):
     async def register_submitted(
         self, interaction: discord.Interaction, conference: str, code: str, email: str
     ) -> None:
-        """Look the ticket up, give its roles (all or none), answer privately, report."""
+        """Look the ticket up, give its roles (all or none), answer privately, report.
+        A mapped role deleted without the bot hearing of it is no reason to give none:
+        the ticket gives the roles that exist, the mapping goes, organisers are told."""
         member = interaction.user
         guild = interaction.guild
         if guild is None or not isinstance(member, discord.Member):
@@ -141,59 +148,115 @@ class TicketsCog(commands.Cog):
                 text = f"**{ticket_text.field_of(result)}**: {text}"
             await send_text(interaction, text)
             return
+        await self._grant(interaction, guild, member, result)
+
+    async def _grant(
+        self, interaction: discord.Interaction, guild: discord.Guild, member: discord.Member,
+        result: Granted,
+    ) -> None:  # fmt: skip
+        """Give the ticket's roles, all or none but for those deleted (left out, their
+        mappings gone, organisers told), keep those given, answer, report."""
+        roles, gone = split_roles(guild, result.roles)
         try:
-            given = await give(member, roles_of(guild, result.roles), GIVEN)
+            given = await give(member, roles, GIVEN)
         except RolesRefused as refused:
             await self.tickets.undo(result)
             raise _as_query_error(refused, Audience.ATTENDEE) from refused
+        removed: list[Unmapped] = []
+        if gone := gone + given.gone:
+            removed = await self.tickets.roles_deleted(guild.id, gone)
+            result = await self.tickets.leave_out(result, gone)
         await self.tickets.gave(result, member.id, given.given)  # not those held already
-        names = _names(guild, given.holds)
         news = bool(result.new or given.given)  # else a second tap: nothing changed
-        text = ticket_text.register_text(result, names) if news else ticket_text.again_text(names)
-        await send_text(interaction, text)
+        await send_text(interaction, ticket_text.granted_text(result, _names(guild, given.holds),
+                                                              news))  # fmt: skip
         if result.log_channel_id is not None and news:
             line = ticket_text.log_line(member.id, _names(guild, given.given))
-            await self._report(interaction.client, guild, result.log_channel_id, line)
+            await self._report(guild, result.log_channel_id, line)
+        known = {role.id: role.name for role in roles if role.id in given.gone}  # stale cache
+        await self._tell_unmapped(guild, removed, known)
 
-    async def _report(
-        self, client: discord.Client, guild: discord.Guild, channel_id: int, line: str
-    ) -> None:
-        """The log channel's line. A channel deleted or closed to the bot costs the
-        registration nothing: reporting there stops and the organiser who set it is told,
-        once (bot.service.tickets.log_channel_failed); Discord failing is only logged."""
+    async def _report(self, guild: discord.Guild, channel_id: int, text: str) -> bool:
+        """Post in the log channel; whether it was posted. A channel deleted or closed to
+        the bot costs the registration nothing: reporting there stops and the organiser
+        who set it is told, once (bot.service.tickets.log_channel_failed); Discord
+        failing is only logged."""
         channel = guild.get_channel(channel_id)
         if channel is None or not isinstance(channel, discord.abc.Messageable):
-            await self._log_failed(client, guild, channel_id, LogTrouble.DELETED)
-            return
+            await self._log_failed(guild, channel_id, LogTrouble.DELETED)
+            return False
         perms = channel.permissions_for(guild.me)
         if not (perms.view_channel and perms.send_messages):
-            await self._log_failed(client, guild, channel_id, LogTrouble.FORBIDDEN)
-            return
+            await self._log_failed(guild, channel_id, LogTrouble.FORBIDDEN)
+            return False
         try:
-            await channel.send(line, allowed_mentions=NO_MENTIONS)
+            await channel.send(text, allowed_mentions=NO_MENTIONS)
         except discord.NotFound:
-            await self._log_failed(client, guild, channel_id, LogTrouble.DELETED)
+            await self._log_failed(guild, channel_id, LogTrouble.DELETED)
         except discord.Forbidden:
-            await self._log_failed(client, guild, channel_id, LogTrouble.FORBIDDEN)
+            await self._log_failed(guild, channel_id, LogTrouble.FORBIDDEN)
         except _FAILURES as exc:  # Discord failing or slow: this line is lost, no more
-            log.warning("could not report a registration in channel %d: %r", channel_id, exc)
+            log.warning("could not report in ticket log channel %d: %r", channel_id, exc)
+        else:
+            return True
+        return False
 
-    async def _log_failed(
-        self, client: discord.Client, guild: discord.Guild, channel_id: int, trouble: LogTrouble
-    ) -> None:
+    async def _log_failed(self, guild: discord.Guild, channel_id: int, trouble: LogTrouble) -> None:
         """Stop reporting there and tell, by DM, the organiser who set the channel; only
         the first registration to find it broken does (the others find it stopped)."""
         stopped = await self.tickets.log_channel_failed(guild.id, channel_id, trouble,
                                                         self.clock.now())  # fmt: skip
         if stopped is None or not stopped.set_by:
             return  # told already, or set before the bot kept who set it: /tickets status
-        text = said.log_off_text(guild.name, channel_id, trouble)
+        await self._dm(stopped.set_by, said.log_off_text(guild.name, channel_id, trouble),
+                       f"server {guild.id}'s ticket log channel failed")  # fmt: skip
+
+    async def _dm(self, user_id: int, text: str, about: str) -> bool:
+        """A DM to an organiser; whether it was sent (closed DMs: only logged)."""
         try:
-            dm = await client.create_dm(discord.Object(id=stopped.set_by))
+            dm = await self.client.create_dm(discord.Object(id=user_id))
             await dm.send(text, allowed_mentions=NO_MENTIONS)
-        except _FAILURES as exc:  # closed DMs: /tickets status says it too
-            log.warning("could not tell organiser %d of server %d that the ticket log channel"
-                        " failed: %r", stopped.set_by, guild.id, exc)  # fmt: skip
+        except _FAILURES as exc:  # closed DMs, Discord failing
+            log.warning("could not tell organiser %d that %s: %r", user_id, about, exc)
+            return False
+        return True
+
+    # -- deleted roles -------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_guild_role_delete(self, role: discord.Role) -> None:
+        """A role deleted in a server: products mapped to it no longer give it (else
+        every registration of theirs would fail, all or none), and organisers are told."""
+        if self.tickets.sources:  # else no conference has tickets: nothing is mapped
+            removed = await self.tickets.roles_deleted(role.guild.id, [role.id])
+            await self._tell_unmapped(role.guild, removed, {role.id: role.name})
+
+    @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        """A server as the bot (re)connects: mapped roles deleted while it was down (it
+        heard no deletion) are unmapped and told now, not at the first registration."""
+        if self.tickets.sources:  # else no conference has tickets: nothing is mapped
+            removed = await self.tickets.roles_missing(guild.id, _role_ids(guild))
+            await self._tell_unmapped(guild, removed, {})
+
+    async def _tell_unmapped(
+        self, guild: discord.Guild, removed: list[Unmapped], names: dict[int, str]
+    ) -> None:
+        """Tell organisers, once, which mappings went with their deleted roles: in the
+        log channel, else by DM to whoever last set a mapping or the log channel."""
+        if not removed:
+            return
+        notice = await self.tickets.unmapped_notice(guild.id, removed, self.clock.now())
+        if notice.log_channel_id is not None:
+            text = said.roles_deleted_text(notice, names)
+            if await self._report(guild, notice.log_channel_id, text):
+                return
+        about = f"mapped roles of server {guild.id} were deleted"
+        if not notice.organiser_id:
+            log.warning("no organiser known to tell that %s", about)
+            return
+        await self._dm(notice.organiser_id, said.roles_deleted_text(notice, names, guild.name),
+                       about)  # fmt: skip
 
     # -- organisers ----------------------------------------------------------------------
 
@@ -231,7 +294,7 @@ class TicketsCog(commands.Cog):
             await send_text(interaction, said.unmapped_text(choice.label, role.id, gone))
             return
         mapped = await self.tickets.map_role(served.key, guild.id, choice, role.id,
-                                             self.clock.now())  # fmt: skip
+                                             self.clock.now(), interaction.user.id)  # fmt: skip
         await send_text(interaction, said.mapped_text(mapped))
 
     async def _item(self, conference: str, typed: str) -> ItemChoice:
@@ -288,6 +351,8 @@ class TicketsCog(commands.Cog):
         guild = organiser_guild(interaction)
         served = picked(self.conferences, interaction, conference)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        removed = await self.tickets.roles_missing(guild.id, _role_ids(guild))
+        await self._tell_unmapped(guild, removed, {})  # so none is listed below
         status = await self.tickets.status(served.key, guild.id, self.clock.now())
         role_ids = sorted({line.mapping.role_id for line in status.mappings})
         await send_text(interaction, said.status_text(status, served.conference.name,
@@ -328,16 +393,17 @@ def _check_can_post(guild: discord.Guild, channel: discord.TextChannel) -> None:
 
 
 def _problems(guild: discord.Guild, role_ids: list[int]) -> list[str]:
-    """What would stop the mapped roles being given now, for /tickets status."""
-    gone = [r for r in role_ids if guild.get_role(r) is None]
+    """What would stop the mapped roles being given now, for /tickets status (mappings
+    to deleted roles are removed before it reads them)."""
     roles = [role for r in role_ids if (role := guild.get_role(r)) is not None]
-    problems = []
-    if gone:
-        gone_refusal = RoleRefusal(RoleTrouble.ROLE_GONE, tuple(gone))
-        problems.append(refusal_sentence(gone_refusal, Audience.ORGANISER))
     if roles and (refusal := refusal_for(guild, roles)) is not None:
-        problems.append(refusal_sentence(refusal, Audience.ORGANISER))
-    return problems
+        return [refusal_sentence(refusal, Audience.ORGANISER)]
+    return []
+
+
+def _role_ids(guild: discord.Guild) -> list[int]:
+    """The server's roles now, as the gateway keeps them."""
+    return [role.id for role in guild.roles]
 
 
 def _names(guild: discord.Guild, role_ids: tuple[int, ...]) -> list[str]:
