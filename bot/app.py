@@ -8,11 +8,12 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from bot.clock import Clock, SimulatedClock, SystemClock
 from bot.model import Conference
 from bot.service import ProgramService
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, missing_program
 from bot.store import BuildReport, ProgramStore, ensure_database
 from bot.store.connection import StoreUnavailable
 from bot.store.coordination import CoordinationUnavailable, Coordinator, SoleCoordinator
@@ -32,16 +33,18 @@ class Opened(Loaded):
 
 
 async def open_program(
-    settings: Settings, force: bool = False, index_later: bool = False
-) -> Opened:
+    settings: Settings, force: bool = False, index_later: bool = False,
+    state: StateStore | None = None,
+) -> Opened:  # fmt: skip
     """Rebuild the database if stale, read the program, keep the store open (the bot).
     A program at an address starts from its last good copy, with no network; only the
-    very first start fetches it. `index_later`: see ProgramService."""
-    if settings.program_url is not None and not settings.program.is_file():
-        await _first_fetch(settings)
+    very first start fetches it. `state`: the bot's state database, whose version served
+    last is the program's when the disk lost its files (see _program_files); None for
+    the console, which never writes one. `index_later`: see ProgramService."""
     with _naming("CONFBOT_DB"):
+        files = await _program_files(settings, state)
         report = await ensure_database(
-            [settings.program], settings.db_path, force=force, default_zone=settings.timezone
+            [files], settings.db_path, force=force, default_zone=settings.timezone
         )
         store = await ProgramStore.open(settings.db_path)
     try:
@@ -55,6 +58,25 @@ async def open_program(
         await store.close()
         raise
     return Opened(service, report, store)
+
+
+async def _program_files(settings: Settings, state: StateStore | None) -> Path:
+    """Where the program is read from: the version the state database says was served
+    last, when the disk lost its files or an address's copy differs from it (see
+    bot.live.restore); else the program's path, or an address's copy, fetched on the
+    very first start. A path missing on disk with no version kept is a SettingsError."""
+    if state is not None:
+        from bot.live.restore import restored
+
+        kept = await restored(settings, state)
+        if kept is not None:
+            return kept
+    if settings.program_url is not None:
+        if not settings.program.is_file():
+            await _first_fetch(settings)
+    elif not settings.program.exists():
+        raise missing_program(settings.program)
+    return settings.program
 
 
 async def _first_fetch(settings: Settings) -> None:
@@ -110,11 +132,12 @@ def _naming(variable: str) -> Iterator[None]:
 
 
 async def load_service(
-    settings: Settings, force: bool = False, index_later: bool = False
-) -> Loaded:
+    settings: Settings, force: bool = False, index_later: bool = False,
+    state: StateStore | None = None,
+) -> Loaded:  # fmt: skip
     """The same, closing the store at once: the console and the bot serve the program
     from memory, read up front (the bot kept one idle connection, a thread, per program)."""
-    opened = await open_program(settings, force, index_later)
+    opened = await open_program(settings, force, index_later, state)
     await opened.store.close()
     return Loaded(opened.service, opened.report)
 

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from bot import __version__
 from bot.importer.errors import ProgramFileError
-from bot.settings import Settings, SettingsError, zone_setting
+from bot.settings import Settings, SettingsError, missing_program, zone_setting
 
 if TYPE_CHECKING:
     from bot.changes import RecordedChange
@@ -340,6 +340,8 @@ async def _dry_run(settings: Settings) -> int:
     from bot.render.text import change_lines
     from bot.store import ProgramStore
 
+    if settings.program_url is None and not settings.program.exists():  # as at every start
+        raise missing_program(settings.program)
     if not settings.db_path.is_file():
         return _fail(f"{settings.db_path} holds no program yet: run load first.", USAGE_ERROR)
     async with await ProgramStore.open(settings.db_path) as store:

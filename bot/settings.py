@@ -52,6 +52,21 @@ def copy_path(db_path: Path) -> Path:
     return db_path.with_name(f"{db_path.stem}-source")
 
 
+def kept_path(db_path: Path) -> Path:
+    """Where the operator's program, missing on disk, is unpacked from the state database
+    to be served (see bot.live.restore), beside the database."""
+    return db_path.with_name(f"{db_path.stem}-kept")
+
+
+def missing_program(program: Path) -> SettingsError:
+    """The operator's program is not on disk, and the state database kept no version of it."""
+    return SettingsError(
+        f"CONFBOT_PROGRAM={program} does not exist; give a program export (pretalx or"
+        " frab schedule.json or schedule.xml, an .ics feed, an Indico export) or a"
+        " directory (unset it for the bundled OSDI '24); separate several with commas."
+    )
+
+
 def own_db_path(db_path: Path, where: str) -> Path:
     """The program database of one of several sources: named after the source, so each
     keeps its own database (and address copy) whatever order they are listed in."""
@@ -428,14 +443,9 @@ def _source(item: str, db_path: Path) -> Source:
     if is_url(item):
         _address_setting("CONFBOT_PROGRAM", item)
         return Source(copy_path(db_path), item, db_path)
-    program = Path(item).expanduser()
-    if not program.exists():
-        raise SettingsError(
-            f"CONFBOT_PROGRAM={program} does not exist; give a program export (pretalx or"
-            " frab schedule.json or schedule.xml, an .ics feed, an Indico export) or a"
-            " directory (unset it for the bundled OSDI '24); separate several with commas."
-        )
-    return Source(program, None, db_path)
+    # A path missing here is refused at start-up (bot.app), unless the state database
+    # kept the version served from it (a disk wiped by a deploy: bot.live.restore).
+    return Source(Path(item).expanduser(), None, db_path)
 
 
 def _address_setting(name: str, value: str) -> URL:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import open_program
 from bot.importer.registry import read_source
 from bot.live.conferences import Conferences, Served, UnknownConference, decides, who_decides
 from bot.live.holder import ProgramHolder, StillIndexing
@@ -55,9 +56,10 @@ def test_the_same_program_listed_twice_is_refused(tmp_path: Path):
         settings(tmp_path, f"{FRAB},{FRAB}")
 
 
-def test_a_missing_program_in_the_list_is_named(tmp_path: Path):
+async def test_a_missing_program_in_the_list_is_named(tmp_path: Path):
+    listed = settings(tmp_path, f"{FRAB},{tmp_path / 'nope.json'}")
     with pytest.raises(SettingsError, match=r"nope\.json does not exist.*separate several"):
-        settings(tmp_path, f"{FRAB},{tmp_path / 'nope.json'}")
+        await open_program(listed.for_source(listed.sources[1]))
 
 
 def test_a_source_servers_add_is_kept_beside_the_state_database(tmp_path: Path):

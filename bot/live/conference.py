@@ -37,10 +37,12 @@ from bot.live.decisions import Decided, Decision, Decisions, NotLeading, Waits
 from bot.live.diff import Change
 from bot.live.guard import PublicResolver
 from bot.live.holder import ProgramHolder
+from bot.live.remote import Validators
 from bot.live.served import keep_served
 from bot.live.state_follower import StateFollower, latest_kept
 from bot.live.sync import Candidate, ProgramFollower, StaleCandidate
 from bot.live.tickets import TicketDesk
+from bot.live.versions import archive
 from bot.model import Conference, Program
 from bot.service import ProgramService
 from bot.settings import Settings
@@ -48,6 +50,7 @@ from bot.store import BuildReport
 from bot.store.conferences_store import AddedSource
 from bot.store.coordination import REPLAN, Coordinator, Notice, NoticeKind, SoleCoordinator
 from bot.store.state import StateStore
+from bot.store.versions_store import FromSource
 from bot.tasks import stopped
 
 log = logging.getLogger(__name__)
@@ -115,6 +118,7 @@ class Served:
             key=None if key == own else key,
             source_key=own,
             keep=self._keep_new,
+            keep_validators=self._keep_validators,
         )
         # Whether this process follows the source (leads; decided at open, then by
         # bot.live.cluster): if not, it follows the versions the leader keeps, and leaves
@@ -154,8 +158,10 @@ class Served:
     async def open(self) -> None:
         """Lead it if no other process does. The leader keeps the version it opens
         with, with what changed since the version served last (a program edited while
-        the bot was down is told once; see bot.live.served), and announces it; any other
-        process serves the version the leader kept last instead of its own copy."""
+        the bot was down is told once; see bot.live.served), as the version its source
+        serves, with the validators of an address's copy (from its server, or written
+        back from the state: bot.live.restore), and announces it; any other process
+        serves the version the leader kept last instead of its own copy."""
         self.leads = await self._serving.coordinator.try_lead(self.key)
         if not self.leads:
             # A failure is logged; its own copy serves until the next notice or check.
@@ -164,7 +170,13 @@ class Served:
             return
         reports = self.report.reports
         label = reports[0].version if reports else None
-        await self._keep(self.service.program, self.follower.seen, label, since_last_served=True)
+        remote = self.follower.remote
+        # The files it was read from: the version the state kept, when the operator's
+        # path is missing (see BuildReport.sources).
+        read_from = self.report.sources[0] if self.report.sources else self.settings.program
+        await self._keep(self.service.program, self.follower.seen, label, since_last_served=True,
+                         files=functools.partial(archive, read_from),
+                         validators=remote.validators if remote is not None else None)  # fmt: skip
         await self._announce(self.follower.seen)
 
     async def start(self) -> None:
@@ -325,9 +337,21 @@ class Served:
         if not self.leads or not await self._serving.coordinator.try_lead(self.key):
             raise NotLeading(candidate.seen)
         files = functools.partial(self.follower.files, candidate)
+        said = candidate.download.validators if candidate.download is not None else None
         await self._keep(candidate.service.program, candidate.seen, None, candidate.changes,
-                         files=files)  # fmt: skip
+                         files=files, validators=said)  # fmt: skip
         await self._announce(candidate.seen)
+
+    async def _keep_validators(self, validators: Validators) -> None:
+        """New validators for the version served (see ProgramFollower._revalidated), kept
+        as the version its address serves: only where it leads (as versions are), and not
+        once the bot closed its state."""
+        state = self._serving.state
+        if state.closed or not self.leads:
+            return
+        now_ts = int(self._serving.clock.now().timestamp())
+        await state.versions.revalidate(self._where, self.follower.seen, validators.etag,
+                                        validators.last_modified, now_ts)  # fmt: skip
 
     async def _changed(self, changes: list[Change]) -> None:
         """A new version, kept, is in the holder: re-plan its reminders, announcements and
@@ -341,14 +365,21 @@ class Served:
     async def _keep(
         self, program: Program, seen: str, label: str | None,
         changes: list[Change] | None = None, since_last_served: bool = False,
-        files: Callable[[], bytes] | None = None,
+        files: Callable[[], bytes] | None = None, validators: Validators | None = None,
     ) -> None:  # fmt: skip
-        """Keep a version (its fingerprint `seen`), with what it changed (see
-        bot.live.served); not once the bot closed its state (a version applied while it
-        shuts down)."""
+        """Keep a version (its fingerprint `seen`), with what it changed, as the version
+        its source serves, with `validators` for an address (see bot.live.served); not
+        once the bot closed its state (a version applied while it shuts down)."""
         state = self._serving.state
         if state.closed:
             return
         now_ts = int(self._serving.clock.now().timestamp())
+        said = validators or Validators()
+        source = FromSource(self._where, said.etag, said.last_modified)
         await keep_served(state, self.settings, program, now_ts, label, changes,
-                          since_last_served, seen, files)  # fmt: skip
+                          since_last_served, seen, files, source)  # fmt: skip
+
+    @property
+    def _where(self) -> str:
+        """Its source as configured (an address, or the operator's program path)."""
+        return self.settings.sources[0].where

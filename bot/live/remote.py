@@ -10,7 +10,10 @@ inflated here, 64 KB at a time and no more than the room left under the cap, let
 event loop run between pieces.
 
 The last good copy is kept as a file beside the database, so the bot starts from it with
-no network and every reader reads it like any program file.
+no network and every reader reads it like any program file. The bot keeps each version in
+the state database first, with its validators (bot.live.served), and the file after: the
+file is a cache, written back from the state when it is missing or differs (a disk wiped
+by a deploy: bot.live.restore).
 """
 
 from __future__ import annotations
@@ -200,6 +203,12 @@ class RemoteProgram:
 
     def keep(self, download: Download) -> None:
         """Replace the copy (atomically) and remember what the server said of it."""
+        self.write(download)
+        log.info("kept a new version of %s (%d bytes)", self.url, len(download.body))
+
+    def write(self, download: Download) -> None:
+        """The copy and its validators, as files (atomically for the copy): a new version
+        (keep), or the version served written back from the state database."""
         self.copy.parent.mkdir(parents=True, exist_ok=True)
         trial = self.copy.with_name(self.copy.name + ".new")
         trial.write_bytes(download.body)
@@ -207,7 +216,6 @@ class RemoteProgram:
         meta = {"etag": download.validators.etag,
                 "last_modified": download.validators.last_modified, "url": self.url}  # fmt: skip
         self._meta.write_text(json.dumps(meta), encoding="utf-8")
-        log.info("kept a new version of %s (%d bytes)", self.url, len(download.body))
 
     def _check_member(self, encoding: str, members: int) -> None:
         """A gzip body may be several members one after another (aiohttp reads up to

@@ -1,7 +1,8 @@
 """Which version is served, kept in the state database with what it changed.
 
 The program files are the source, and the state database remembers every version served
-and in which order. At start the bot compares what it serves with the version served
+and in which order, and which version each source served last (what a start on an empty
+disk serves: bot.live.restore). At start the bot compares what it serves with the version served
 last, so a program edited while the bot was down, or a version applied just before a
 kill -9 whose changes were never kept, is told to the people it affects, once.
 """
@@ -21,6 +22,7 @@ from bot.model import Program
 from bot.settings import Settings
 from bot.store.build import fingerprint
 from bot.store.state import StateStore
+from bot.store.versions_store import FromSource
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +31,18 @@ async def keep_served(
     state: StateStore, settings: Settings, program: Program, now_ts: int,
     label: str | None = None, changes: list[Change] | None = None,
     since_last_served: bool = False, fingerprinted: str | None = None,
-    files: Callable[[], bytes] | None = None,
+    files: Callable[[], bytes] | None = None, source: FromSource | None = None,
 ) -> None:  # fmt: skip
     """Keep the version served (or, from a sync, about to be) with its changes, in one
     write: `changes` when a sync applies it, or (at start, `since_last_served`) those
     since the version served last. `fingerprinted`: the files' fingerprint, if the caller
     has it (the follower does); `files`: the version's files zipped, when they are not
     the program's files on disk (an address's new body, kept as the copy only once the
-    state holds it), run in a worker thread. A write the disk refuses raises WriteFailed
-    with nothing kept. Returns nothing: the scheduler reads the kept changes for its
-    notices."""
+    state holds it; the version the state kept, when the operator's path is missing),
+    run in a worker thread; `source`: where it comes from, kept in the same write as the
+    version that source serves (a start on an empty disk serves it: bot.live.restore).
+    A write the disk refuses raises WriteFailed with nothing kept. Returns nothing: the
+    scheduler reads the kept changes for its notices."""
     conference = program.conference.key
     try:
         seen = fingerprinted
@@ -55,7 +59,8 @@ async def keep_served(
         last = await state.versions.last_served(conference)
         if last is not None and last[0] != seen:
             changes = await asyncio.to_thread(_changes_since, last[1], program, settings)
-    await state.versions.serve(conference, seen, label, now_ts, data, records(changes or []))
+    await state.versions.serve(conference, seen, label, now_ts, data, records(changes or []),
+                               source)  # fmt: skip
 
 
 def _changes_since(kept: bytes, program: Program, settings: Settings) -> list[Change]:

@@ -34,7 +34,7 @@ from bot.importer.errors import ProgramFileError
 from bot.importer.registry import read_source
 from bot.live.diff import Change, diff
 from bot.live.holder import ProgramHolder, indexing
-from bot.live.remote import Download, FetchError, RemoteProgram
+from bot.live.remote import Download, FetchError, RemoteProgram, Validators
 from bot.live.versions import archive, archive_one
 from bot.model import Program, Talk
 from bot.service import SESSION_REF, TALK_REF, ProgramService
@@ -107,6 +107,7 @@ class ProgramFollower:
         key: str | None = None,
         source_key: str | None = None,
         keep: Callable[[Candidate], Awaitable[None]] | None = None,
+        keep_validators: Callable[[Validators], Awaitable[None]] | None = None,
     ) -> None:
         """`on_change`: what follows a version swapped in (a re-plan), told its changes.
         `guard`: for a source a server added, fetch public https addresses only.
@@ -115,7 +116,8 @@ class ProgramFollower:
         source a server added whose program shares another's key), and `source_key`
         the one the version in the holder names. `keep`: keeps a version with its changes
         before anything is switched (the state database); raising stops the apply with
-        nothing changed (see apply)."""
+        nothing changed (see apply). `keep_validators`: keeps new validators an address's
+        server sent for the version served (the state database), before its copy's."""
         self.settings = settings
         self.key = key
         self._source_key = source_key or holder.service.conference.key
@@ -123,6 +125,7 @@ class ProgramFollower:
         self.clock = clock
         self.on_change = on_change
         self.keep = keep
+        self.keep_validators = keep_validators
         self.status = SyncStatus()
         self._seen = seen or fingerprint([settings.program], settings.timezone)
         self._broken: str | None = None  # a version that did not read: not read again
@@ -232,9 +235,8 @@ class ProgramFollower:
         except Exception as exc:  # the file went away or cannot be read
             self._failed(exc, now_ts)
             return None
-        if seen == self._seen and download is not None and self.remote is not None:
-            # The same program under new validators: keep them, so the next poll is a 304.
-            await asyncio.to_thread(self.remote.keep, download)
+        if seen == self._seen and download is not None:
+            await self._revalidated(download)
         if seen in (self._seen, self._discarded):
             self._recovered()
             return None
@@ -256,6 +258,15 @@ class ProgramFollower:
             return None
         reason = self._hold_reason(old, service.program, own, changes)
         return Candidate(service, changes, seen, reason, against, own, download)
+
+    async def _revalidated(self, download: Download) -> None:
+        """The version served, sent again under new validators: kept, the state's first,
+        so the next poll is a 304 (a write the state refuses is this check's failure,
+        and the next check, sending the old ones, gets the body and tries again)."""
+        assert self.remote is not None
+        if self.keep_validators is not None and download.validators != self.remote.validators:
+            await self.keep_validators(download.validators)
+        await asyncio.to_thread(self.remote.keep, download)
 
     def _read(self, download: Download | None, read: Callable[[Path, str | None], T]) -> T:
         """`read` applied to the program's files: an address's new body staged as a file
@@ -328,8 +339,8 @@ class ProgramFollower:
         stop it being served: the state says it is the version served, and its changes
         are recorded for notices. The old copy and validators stay (the copy is replaced
         atomically), so the next check fetches the body again, finds the version served,
-        and keeps it then (see _read_candidate); a restart before that starts from the old
-        copy, and bot.live.served records the way back to it as a version of its own."""
+        and keeps it then (see _read_candidate); a restart before that writes the copy
+        back from the state database, which is the truth (see bot.live.restore)."""
         if candidate.download is None or self.remote is None:
             return
         try:

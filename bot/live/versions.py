@@ -39,16 +39,17 @@ def archive_one(body: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def unpack(data: bytes, into: Path) -> Path:
-    """The program unpacked under `into`: the file for a one-file program, else its
-    folder. Only the last two parts of each kept name are used, and never '..', so
-    nothing lands outside `into`."""
+def unpack(data: bytes, into: Path, one_file: str = ONE_FILE) -> Path:
+    """The program unpacked under `into`: the file for a one-file program (named
+    `one_file`: a program's files hash with their names, see bot.store.build.fingerprint),
+    else its folder. Only the last two parts of each kept name are used, and never '..',
+    so nothing lands outside `into`."""
     with zipfile.ZipFile(io.BytesIO(data)) as zipped:
         names = zipped.namelist()
         if names == [ONE_FILE]:
             into.mkdir(parents=True, exist_ok=True)
-            (into / ONE_FILE).write_bytes(zipped.read(ONE_FILE))
-            return into / ONE_FILE
+            (into / one_file).write_bytes(zipped.read(ONE_FILE))
+            return into / one_file
         folder = into
         for name in names:
             parts = [p for p in Path(name).parts if p not in ("", ".", "..", "/")]
@@ -56,6 +57,13 @@ def unpack(data: bytes, into: Path) -> Path:
             folder.mkdir(parents=True, exist_ok=True)
             (folder / parts[-1]).write_bytes(zipped.read(name))
     return folder
+
+
+def one_file(data: bytes) -> bytes | None:
+    """The body of a one-file program as kept (an address's version), byte for byte; None
+    for a program of several files."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zipped:
+        return zipped.read(ONE_FILE) if zipped.namelist() == [ONE_FILE] else None
 
 
 def read_kept(data: bytes, default_zone: str | None = None) -> Program:

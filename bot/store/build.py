@@ -48,6 +48,9 @@ class BuildReport:
     fingerprint: str
     programs: tuple[Program, ...] = field(repr=False)
     reports: tuple[LoadReport, ...] = ()
+    # The files it was read from: the program's path, an address's copy, or the version
+    # the state database kept, unpacked when the operator's path is missing.
+    sources: tuple[Path, ...] = ()
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -125,7 +128,7 @@ async def ensure_database(
     current = await asyncio.to_thread(fingerprint, sources, default_zone)
     stored = await stored_fingerprint(db_path)
     if not force and stored == current:
-        return BuildReport(False, "up to date", current, ())
+        return BuildReport(False, "up to date", current, (), sources=tuple(sources))
     if force:
         reason = "forced"
     elif not db_path.exists():
@@ -140,8 +143,9 @@ async def ensure_database(
     await build_database([lp.program for lp in loaded], db_path, current)
     log.info("rebuilt %s (%s)", db_path, reason)
     return BuildReport(
-        True, reason, current, tuple(lp.program for lp in loaded), tuple(lp.report for lp in loaded)
-    )
+        True, reason, current, tuple(lp.program for lp in loaded),
+        tuple(lp.report for lp in loaded), tuple(sources),
+    )  # fmt: skip
 
 
 async def build_database(programs: Sequence[Program], db_path: Path, source: str) -> None:

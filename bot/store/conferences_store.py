@@ -123,7 +123,9 @@ class ConferenceStore(FeatureStore):
     async def drop_source(self, conference: str) -> bool:
         """A source no server offers any more is no longer followed, nor anyone's pick:
         only if no server offers it, as the state says now (a server on another process
-        may have offered it since this one looked). Whether it was dropped."""
+        may have offered it since this one looked). The version the state kept of it is
+        then no longer the one to start from: a server adding its address again starts
+        from what it fetches then (see VersionStore.kept_source). Whether it was dropped."""
         dropped = await self._db.execute_fetchall(
             "DELETE FROM added_sources WHERE conference = ? AND NOT EXISTS"
             " (SELECT 1 FROM server_conferences WHERE conference = ?) RETURNING conference",
@@ -132,5 +134,8 @@ class ConferenceStore(FeatureStore):
         if dropped:
             await self._db.execute(
                 "DELETE FROM person_conferences WHERE conference = ?", (conference,)
+            )
+            await self._db.execute(
+                "DELETE FROM program_sources WHERE conference = ?", (conference,)
             )
         return bool(dropped)

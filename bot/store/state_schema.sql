@@ -468,3 +468,18 @@ ALTER TABLE ticket_log_channels ADD COLUMN off_reason TEXT;
 -- server has a log channel); and the mappings by role, which that removal looks up.
 ALTER TABLE ticket_roles ADD COLUMN set_by INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX ticket_roles_by_role ON ticket_roles (guild_id, role_id);
+
+-- migration 20
+-- Each program's source (its address, or the operator's program path, as configured) and
+-- the version served from it last, so a process on an empty disk starts from that version
+-- (its files are that version's archive in program_versions) with no network and no local
+-- file; for an address, also what its server said of that version (ETag, Last-Modified),
+-- sent back in the next check. Written in the same transaction as the version it names.
+CREATE TABLE program_sources (
+    source         TEXT PRIMARY KEY,
+    conference     TEXT NOT NULL,
+    fingerprint    TEXT NOT NULL,
+    etag           TEXT,
+    last_modified  TEXT,
+    kept_ts        INTEGER NOT NULL
+);

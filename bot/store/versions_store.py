@@ -1,5 +1,6 @@
-"""Program versions: each distinct version served (its files, zipped), and what each new
-version changed, kept for notices and /changes.
+"""Program versions: each distinct version served (its files, zipped), what each new
+version changed, kept for notices and /changes, and each source's version served last
+(with what an address's server said of it), so a start on an empty disk serves it again.
 """
 
 from __future__ import annotations
@@ -22,19 +23,46 @@ class ProgramVersion:
     size: int  # bytes of the zipped files
 
 
+@dataclass(frozen=True, slots=True)
+class FromSource:
+    """Where a version served comes from, kept with it: the source as configured (an
+    address, or the operator's program path), and for an address what its server said of
+    the version's body (ETag, Last-Modified), to send back in the next check."""
+
+    where: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeptSource:
+    """A source as the state keeps it: the version served from it last (its files are in
+    program_versions, under `conference` and `fingerprint`) and what its server said."""
+
+    where: str
+    conference: str
+    fingerprint: str
+    etag: str | None
+    last_modified: str | None
+    kept_ts: int
+
+
 class VersionStore(FeatureStore):
-    """The program_versions, program_syncs and program_changes tables."""
+    """The program_versions, program_syncs, program_changes and program_sources tables."""
 
     @writes
     async def serve(
         self, conference: str, fingerprint: str, label: str | None, now_ts: int,
         archive: bytes | None, changes: Sequence[RecordedChange] = (),
+        source: FromSource | None = None,
     ) -> int | None:  # fmt: skip
         """Keep the version now served (once per distinct content; served last), with what
-        it changed since the last one: one transaction, so a crash leaves either both or
-        neither, and the next start neither misses the changes nor tells them twice.
-        `archive` is None for a version kept already (see version_kept). Returns the
-        sync's id when there were changes."""
+        it changed since the last one, and as the version its `source` serves: one
+        transaction, so a crash or a refused write leaves all or none, the next start
+        neither misses the changes nor tells them twice, and a start on an empty disk
+        serves the version the state says is served, with the validators that go with it.
+        `archive` is None for a version kept already (see is_kept). Returns the sync's id
+        when there were changes."""
         last = "(SELECT coalesce(max(served), 0) + 1 FROM program_versions)"
         if archive is None:
             await self._db.execute(
@@ -49,8 +77,47 @@ class VersionStore(FeatureStore):
                 " ON CONFLICT (conference, fingerprint) DO UPDATE SET served = excluded.served",
                 (conference, fingerprint, label, now_ts, archive),
             )
+        if source is not None:
+            await self._db.execute(
+                "INSERT INTO program_sources (source, conference, fingerprint, etag,"
+                " last_modified, kept_ts) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source)"
+                " DO UPDATE SET conference = excluded.conference, fingerprint ="
+                " excluded.fingerprint, etag = excluded.etag, last_modified ="
+                " excluded.last_modified, kept_ts = excluded.kept_ts",
+                (source.where, conference, fingerprint, source.etag, source.last_modified,
+                 now_ts),
+            )  # fmt: skip
         sync_id = await self._insert_sync(conference, now_ts, changes) if changes else None
         return sync_id
+
+    async def kept_source(self, where: str) -> KeptSource | None:
+        """What the state keeps of a source (see KeptSource), if it served a version."""
+        rows = list(await self._db.execute_fetchall(
+            "SELECT source, conference, fingerprint, etag, last_modified, kept_ts"
+            " FROM program_sources WHERE source = ?", (where,),
+        ))  # fmt: skip
+        return KeptSource(*rows[0]) if rows else None
+
+    async def kept_archive(self, conference: str, fingerprint: str) -> bytes | None:
+        """The zipped files of one version kept (see bot.live.versions)."""
+        rows = list(await self._db.execute_fetchall(
+            "SELECT archive FROM program_versions WHERE conference = ? AND fingerprint = ?",
+            (conference, fingerprint),
+        ))  # fmt: skip
+        return bytes(rows[0][0]) if rows else None
+
+    @writes
+    async def revalidate(
+        self, where: str, fingerprint: str, etag: str | None, last_modified: str | None,
+        now_ts: int,
+    ) -> None:  # fmt: skip
+        """New validators for the version a source serves (its server sent the same body
+        under a new ETag): kept only while that version is still the one served."""
+        await self._db.execute(
+            "UPDATE program_sources SET etag = ?, last_modified = ?, kept_ts = ?"
+            " WHERE source = ? AND fingerprint = ?",
+            (etag, last_modified, now_ts, where, fingerprint),
+        )
 
     async def is_kept(self, conference: str, fingerprint: str) -> bool:
         rows = await self._db.execute_fetchall(

@@ -209,17 +209,23 @@ class ConfBot(commands.AutoShardedBot):
         self, view: Settings, added_by: int | None = None, kept_key: str | None = None
     ) -> Served:
         """Open one conference: its program (from its database, rebuilt if stale, then
-        closed: it is served from memory), served whole (see Conferences.open for
+        closed: it is served from memory; from the version the state kept when the disk
+        lost its files, see bot.live.restore), served whole (see Conferences.open for
         `added_by` and `kept_key`), and started at once when a server adds it while the
         bot runs (the others start with the bot)."""
-        loaded = await load_service(view, index_later=True)
+        assert self.state is not None
+        # A source a server adds now (no key kept from before) was just fetched: nothing
+        # the state kept of its address replaces that.
+        adding = added_by is not None and kept_key is None
+        loaded = await load_service(view, index_later=True,
+                                    state=None if adding else self.state)  # fmt: skip
         if loaded.report.rebuilt:
             log.info("program database %s rebuilt (%s)", view.db_path, loaded.report.reason)
         if not hasattr(self, "clock"):  # the first conference's zone sets a rehearsal's
             self.clock = self._clock_override or make_clock(
                 loaded.service.conference, self.settings.simulated_now
             )
-        assert self.state is not None and self.coordinator is not None
+        assert self.coordinator is not None
         serving = Serving(self.state, self.clock, self._sender, self.pacer, self.settings,
                           self._follow_up, self.process, self.settings.shard_slice,
                           self.coordinator, self.ticket_desk)  # fmt: skip
