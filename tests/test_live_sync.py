@@ -368,3 +368,14 @@ async def test_a_held_version_the_state_cannot_keep_stays_held_and_is_told_once(
     changes = await follower.apply_held()
     assert changes and told == [len(changes)] and kept == ["refused", follower.seen]
     assert follower.held is None and await follower.apply_held() is None
+
+
+async def test_a_follower_woken_as_it_is_stopped_stops(follower: ProgramFollower):
+    """Python 3.11's asyncio.wait_for returns the result of a wait that ended as it was
+    cancelled, swallowing the cancellation: a check asked for (an organiser's reload, a
+    test's poll) just as the bot closed left the follower waiting an interval more, and
+    the close with it (an hour, at a sync interval of an hour)."""
+    follower.start()
+    await asyncio.sleep(0)  # waiting out its interval
+    follower.wake()
+    await asyncio.wait_for(follower.stop(), 5)

@@ -177,8 +177,12 @@ class ProgramFollower:
 
     async def _run(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
+            # that comes as the wait ends (a wake as the bot stops), and the stop then
+            # waits a whole interval more.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._woken.wait(), self.delay())
+                async with asyncio.timeout(self.delay()):
+                    await self._woken.wait()
             self._woken.clear()
             try:
                 await self.check()
