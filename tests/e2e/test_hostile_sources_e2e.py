@@ -4,13 +4,16 @@ left out with one log line), through discord.py and the fake Discord."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from bot.importer.registry import read_source
+from bot.live.versions import archive_one
 from bot.settings import copy_path, own_db_path
 from tests.e2e.conftest import changes_kept, poll_source, running_bot, wait_for
 from tests.e2e.test_conferences_e2e import FRAB, about, organiser, program_app
@@ -24,6 +27,23 @@ def kept_copy(tmp_path: Path, url: str) -> Path:
     return copy_path(own_db_path(tmp_path / "confbot-state-sources" / "program.db", url))
 
 
+def keep_as_served(tmp_path: Path, url: str, body: bytes) -> Path:
+    """What the bot kept of an added source, replaced by `body`: its copy on disk, and the
+    version the state database says it served, which a start serves (the state is the
+    truth, the copy a cache: bot.live.restore). The copy's path."""
+    copy = kept_copy(tmp_path, url)
+    copy.write_bytes(body)
+    with contextlib.closing(sqlite3.connect(tmp_path / "confbot-state.db")) as db, db:
+        conference, fingerprint = db.execute(
+            "SELECT conference, fingerprint FROM program_sources WHERE source = ?", (url,)
+        ).fetchone()
+        db.execute(
+            "UPDATE program_versions SET archive = ? WHERE conference = ? AND fingerprint = ?",
+            (archive_one(body), conference, fingerprint),
+        )
+    return copy
+
+
 async def test_a_kept_copy_with_a_lone_surrogate_is_served_at_the_next_start(
     fake: FakeDiscord, tmp_path: Path
 ):
@@ -31,8 +51,8 @@ async def test_a_kept_copy_with_a_lone_surrogate_is_served_at_the_next_start(
         url = f"{base}/schedule.json"
         async with running_bot(fake, tmp_path, **ENV):
             await organiser(fake, "conference add", source=url)
-        copy = kept_copy(tmp_path, url)
-        copy.write_text(FRAB.read_text(encoding="utf-8").replace('"Opening"', '"Opening \\ud800"'))
+        text = FRAB.read_text(encoding="utf-8").replace('"Opening"', '"Opening \\ud800"')
+        keep_as_served(tmp_path, url, text.encode())
         async with running_bot(fake, tmp_path, **ENV) as bot:
             served = bot.conferences.get("fixcon")
             assert served is not None
@@ -48,8 +68,7 @@ async def test_an_added_source_that_fails_to_open_at_start_is_one_log_line_and_t
         url = f"{base}/schedule.json"
         async with running_bot(fake, tmp_path, **ENV):
             await organiser(fake, "conference add", source=url)
-    copy = kept_copy(tmp_path, url)
-    copy.write_bytes(copy.read_bytes() + b"\n")  # a new version: read again at start
+    copy = keep_as_served(tmp_path, url, FRAB.read_bytes() + b"\n")  # read again at start
 
     def reader_with_a_bug(path: Path, zone: str | None = None) -> object:
         if path == copy:  # a failure no reader expects, such as a bug in one
@@ -76,9 +95,8 @@ async def test_a_kept_copy_with_a_4301_digit_number_is_one_log_line_at_start(
         url = f"{base}/schedule.json"
         async with running_bot(fake, tmp_path, **ENV):
             await organiser(fake, "conference add", source=url)
-    copy = kept_copy(tmp_path, url)
     huge = FRAB.read_text(encoding="utf-8").replace('"id": 1,', '"id": ' + "1" * 4301 + ",", 1)
-    copy.write_text(huge, encoding="utf-8")
+    keep_as_served(tmp_path, url, huge.encode())
     with caplog.at_level(logging.WARNING):
         async with running_bot(fake, tmp_path, **ENV) as bot:
             assert [s.key for s in bot.conferences] == ["osdi24"]
