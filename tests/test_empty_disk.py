@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import shutil
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -21,9 +22,10 @@ from bot.app import load_service
 from bot.changes import RecordedChange
 from bot.clock import FixedClock
 from bot.delivery.pacer import Pacer
+from bot.live import remote as remote_module
 from bot.live.conference import Served, Serving
 from bot.live.diff import Change
-from bot.live.remote import meta_path
+from bot.live.remote import Download, RemoteProgram, Validators, meta_path
 from bot.settings import BUNDLED_PROGRAM, Settings, SettingsError
 from bot.store.conferences_store import AddedSource
 from bot.store.connection import WriteFailed
@@ -340,3 +342,24 @@ async def test_a_source_no_server_offers_any_more_is_forgotten(state: StateStore
     assert await state.conferences.drop_source("c-pretalx")
     assert await state.versions.kept_source(where) is None
     assert await state.versions.kept_source("data/osdi24") is not None
+
+
+def test_two_processes_writing_the_copy_back_at_once_both_start(tmp_path: Path, monkeypatch):
+    """Processes sharing a disk each write an address's copy back at start (in a cluster,
+    every process restores; only the leader kept versions before): one's write landing
+    between the other's write and rename took the file that rename wanted (a start
+    failing on FileNotFoundError, 2 starts in 80 when four raced)."""
+    remote = RemoteProgram("https://pretalx.example/c/schedule.json", tmp_path / "copy")
+    download = Download(FRAB.read_bytes(), Validators('"v1"'))
+    real, nested = os.replace, []
+
+    def another_write_first(src: str | Path, dst: str | Path) -> None:
+        if not nested:  # the other process, just between this one's write and rename
+            nested.append(src)
+            remote.write(download)
+        real(src, dst)
+
+    monkeypatch.setattr(remote_module.os, "replace", another_write_first)
+    remote.write(download)
+    assert remote.copy.read_bytes() == download.body and remote.validators.etag == '"v1"'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy", "copy.json"]  # no trial left

@@ -207,15 +207,14 @@ class RemoteProgram:
         log.info("kept a new version of %s (%d bytes)", self.url, len(download.body))
 
     def write(self, download: Download) -> None:
-        """The copy and its validators, as files (atomically for the copy): a new version
-        (keep), or the version served written back from the state database."""
+        """The copy and its validators, as files, each replaced atomically: a new version
+        (keep), or the version served written back from the state database (which every
+        process of a cluster does at its start, on a disk they may share)."""
         self.copy.parent.mkdir(parents=True, exist_ok=True)
-        trial = self.copy.with_name(self.copy.name + ".new")
-        trial.write_bytes(download.body)
-        os.replace(trial, self.copy)
+        _replace(self.copy, download.body)
         meta = {"etag": download.validators.etag,
                 "last_modified": download.validators.last_modified, "url": self.url}  # fmt: skip
-        self._meta.write_text(json.dumps(meta), encoding="utf-8")
+        _replace(self._meta, json.dumps(meta).encode())
 
     def _check_member(self, encoding: str, members: int) -> None:
         """A gzip body may be several members one after another (aiohttp reads up to
@@ -273,6 +272,21 @@ class RemoteProgram:
         except zlib.error:
             raise FetchError(f"{self.url} sent a {encoding} body that does not inflate") from None
         return bytes(body)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """`path` replaced by `data` at once: written to a file of this writer's own beside
+    it, then renamed over it (a trial name shared by two writers let one rename the
+    other's file away)."""
+    fd, trial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(trial, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(trial)
+        raise
 
 
 def _sendable(validator: object) -> str | None:
