@@ -36,6 +36,7 @@ from bot.store.qa_store import QAThread
 from bot.store.state import StateStore
 from bot.store.state_copy import StateCopied
 from bot.store.tickets_store import RefundProgress
+from bot.store.versions_store import FromSource
 from tests.conftest import pacific
 from tests.local_servers import state_at_version as sqlite_at_version
 from tests.reminder_helpers import make_rig
@@ -96,7 +97,8 @@ async def _build(path: Path, service: ProgramService) -> None:
             0, now, "p:q", ("s:a", "s:b"), "Q’s talk", (ChangeKind.MOVED,),
             (now, now + 600, "A"), (now + 60, now + 660, None), ("Ann",),
         )  # fmt: skip
-        await state.versions.serve(OTHER, "fp2", None, now + 1, ARCHIVE[::-1], [change])
+        source = FromSource("https://x.org/dc25", '"e2"', "Wed, 10 Jul 2024")
+        await state.versions.serve(OTHER, "fp2", None, now + 1, ARCHIVE[::-1], [change], source)
         await state.members.beat(Member("old-bot", "host", 4001, "0", 1, (CONF,), 10, now, now))
         await state.tickets.map_role(OTHER, GUILD, 17, None, 2**63 - 9, now)
         await state.tickets.set_log_channel(GUILD, CHANNEL - 4, now)
