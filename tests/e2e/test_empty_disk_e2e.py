@@ -6,6 +6,7 @@ state keeps it, and then follows the source as usual."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ import pytest
 from aiohttp import web
 
 from tests.e2e.conftest import running_bot
+from tests.e2e.test_conferences_e2e import FRAB, organiser, program_app
 from tests.e2e.test_faults_e2e import spawn_bot
 from tests.e2e.test_live_remote_e2e import notices, poll, pretalx, ref_of, source_field
 from tests.fakediscord.server import FakeDiscord
@@ -106,3 +108,23 @@ async def test_a_restart_with_no_version_kept_and_no_program_stops_with_one_line
     assert process.returncode == 2, text[-2000:]
     assert f"confbot: CONFBOT_PROGRAM={program} does not exist; give a program export" in text
     assert "Traceback" not in text
+
+
+async def test_a_source_a_server_added_comes_back_from_the_state_on_an_empty_disk(
+    fake: FakeDiscord, tmp_path_factory: pytest.TempPathFactory, state_backend: StateBackend
+):
+    """Its copy and database are kept in a folder beside the state's file: wiped with the
+    disk, they are written back from the state, with its source down."""
+    env = {"CONFBOT_ALLOW_PRIVATE_SOURCES": "yes", **state_backend.env()}  # on loopback
+    async with switchable(program_app(FRAB.read_bytes())) as server:
+        async with running_bot(fake, tmp_path_factory.mktemp("disk"), **env):
+            await organiser(fake, "conference add", source=f"{server.base}/schedule.json")
+        await server.down()
+        folder = state_backend.path.with_name(f"{state_backend.path.stem}-sources")
+        shutil.rmtree(folder)  # the deploy wiped the disk
+        async with running_bot(fake, tmp_path_factory.mktemp("disk"), **env) as bot:
+            assert bot.conferences.get("fixcon") is not None
+            paper = await fake.answer(await fake.send_command("paper", title="Opening",
+                                                              conference="fixcon"))  # fmt: skip
+            assert "Opening" in paper.embeds[0]["title"]
+        assert any(folder.iterdir())  # the cache, back
