@@ -5,6 +5,10 @@ cancellation of the one who waits: a stop awaited by a shutdown or by an event h
 that is itself cancelled would go on as if nothing happened, and a shutdown could wait
 for it forever. `stopped` tells the two apart.
 
+A loop that sleeps until woken or a timeout uses `woken`, never `asyncio.wait_for` on the
+event: on Python 3.11, wait_for returns the result of a wait that ended just as it was
+cancelled, swallowing the cancellation, and a stop then waits out a whole interval more.
+
 Work a shutdown must not wait for (building search indexes) runs `in_daemon_thread`:
 cancelling an `asyncio.to_thread` only stops the waiting, and the thread it started is
 joined twice on the way out (by asyncio.run's default-executor shutdown, then by
@@ -32,6 +36,17 @@ async def ended(task: asyncio.Task[Any]) -> None:
         waiter = asyncio.current_task()
         if waiter is not None and waiter.cancelling():
             raise
+
+
+async def woken(event: asyncio.Event, seconds: float) -> bool:
+    """Wait until `event` is set or `seconds` pass; True if it was set. A
+    cancellation always propagates, even one arriving as the event is set."""
+    try:
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    except TimeoutError:
+        return False
+    return True
 
 
 async def stopped(task: asyncio.Task[Any]) -> None:

@@ -17,7 +17,7 @@ from bot.live.holder import ProgramHolder
 from bot.live.sync import ProgramFollower
 from bot.settings import Settings
 from bot.store.state import StateStore
-from bot.tasks import in_daemon_thread, stopped
+from bot.tasks import in_daemon_thread, stopped, woken
 from tests.conftest import ROOT, pacific
 
 
@@ -104,3 +104,32 @@ def test_work_in_a_daemon_thread_does_not_keep_the_process_from_ending():
     ended = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                            text=True, timeout=60)  # fmt: skip
     assert ended.returncode == 0 and ended.stdout == "ended\n", ended.stderr
+
+
+async def test_a_loop_woken_as_it_is_cancelled_ends_cancelled():
+    """Python 3.11's wait_for swallows a cancellation that arrives as the event is set:
+    the loops that sleep until woken (scheduler, cluster tick, refund watch, events
+    window) would go round once more instead of stopping."""
+    event = asyncio.Event()
+    rounds = 0
+
+    async def loop() -> None:
+        nonlocal rounds
+        while True:
+            rounds += 1
+            await woken(event, 3600)
+            event.clear()
+
+    task = asyncio.create_task(loop())
+    await asyncio.sleep(0)  # waiting on the event
+    event.set()
+    task.cancel()
+    await asyncio.wait({task}, timeout=5)
+    assert task.cancelled() and rounds == 1
+
+
+async def test_woken_says_whether_the_event_came_or_the_time_ran_out():
+    event = asyncio.Event()
+    assert await woken(event, 0.01) is False
+    event.set()
+    assert await woken(event, 3600) is True

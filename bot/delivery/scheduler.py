@@ -62,7 +62,7 @@ from bot.kinds import DeliveryState
 from bot.service import ProgramService
 from bot.store.ledger_store import Delivery, Scope
 from bot.store.state import StateStore
-from bot.tasks import ended, stopped
+from bot.tasks import ended, stopped, woken
 
 log = logging.getLogger(__name__)
 
@@ -239,8 +239,7 @@ class Scheduler:
                 raise
             except Exception:
                 log.exception("scheduler iteration failed; retrying in a minute")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), 60)
+                await woken(self._wake, 60)
 
     async def seconds_until_next(self) -> float:
         """How long the loop sleeps: until the next due delivery, an hour at most; with a
@@ -273,14 +272,12 @@ class Scheduler:
         timeout = await self.seconds_until_next()
         moment = self._booked
         if self.pacer is None or moment is None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            await woken(self._wake, timeout)
             return
         end = self.clock.now().timestamp() + timeout
         while (left := min(end, self.pacer.start(self)) - self.clock.now().timestamp()) > 0:
             chunk = min(left, max(RECHECK, moment - MAX_LEAD - self.clock.now().timestamp()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), chunk)
+            if await woken(self._wake, chunk):
                 return  # something changed: the loop re-plans and books again
         if self.clock.now().timestamp() >= self.pacer.start(self):
             self._horizon = moment

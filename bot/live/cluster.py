@@ -37,7 +37,7 @@ from bot.store.connection import WriteFailed
 from bot.store.coordination import Coordinator, Notice, NoticeKind
 from bot.store.members_store import Member
 from bot.store.state import StateStore
-from bot.tasks import stopped
+from bot.tasks import stopped, woken
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +132,7 @@ class ClusterMember:
                 raise
             except Exception:  # a bug; the next tick tries again
                 log.exception("a cluster tick failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._woken.wait(), self.timing.lead_retry)
+            await woken(self._woken, self.timing.lead_retry)
             self._woken.clear()
 
     async def tick(self) -> None:

@@ -13,7 +13,6 @@ deliveries, refunds among them); every process takes registrations.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
@@ -22,7 +21,7 @@ from bot.service.refunds import RefundCheck, RefundReport
 from bot.service.tickets import TicketHasher, TicketService
 from bot.settings import PretixEvent, Settings
 from bot.store.state import StateStore
-from bot.tasks import stopped
+from bot.tasks import stopped, woken
 from bot.tickets.client import PretixClient
 from bot.tickets.errors import Failure
 
@@ -76,8 +75,7 @@ class RefundWatcher:
 
     async def _run(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._woken.wait(), self.delay())
+            await woken(self._woken, self.delay())
             self._woken.clear()
             try:
                 await self.run_once()

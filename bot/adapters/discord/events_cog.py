@@ -13,7 +13,6 @@ and the next ones published, until the program is done or the server removes the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from bot.render.events import session_event
 from bot.render.limits import EVENTS_PER_SERVER_MAX, MESSAGE_MAX
 from bot.render.markdown import escape
 from bot.store.state import StateStore
-from bot.tasks import stopped
+from bot.tasks import stopped, woken
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +99,7 @@ class EventsCog(commands.Cog):
                 await self.roll()
             except Exception:  # the next check tries again; nothing is lost meanwhile
                 log.exception("rolling the events window failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._woken.wait(), self._until_next_end())
+            await woken(self._woken, self._until_next_end())
             self._woken.clear()
 
     def _until_next_end(self) -> float:
