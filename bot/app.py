@@ -106,11 +106,14 @@ async def open_state(settings: Settings, to_read: bool = False) -> StateStore:
         return await StateStore.open(settings.state_db)
 
 
-async def open_coordinator(dialect: Dialect, url: str | None) -> Coordinator:
+async def open_coordinator(
+    dialect: Dialect, url: str | None, variable: str = "CONFBOT_STATE_URL"
+) -> Coordinator:
     """How this process shares the conferences with the others (bot.store.coordination):
     alone on a SQLite state (it leads them all); on a PostgreSQL state, through that
-    database at `url`, or a SettingsError naming CONFBOT_STATE_URL when it cannot be
-    reached."""
+    database at `url`, or a SettingsError naming the setting (`variable`) and why, in
+    one sentence, when it cannot be connected to (the state's connection was made just
+    before, but a server may take no more clients than that one)."""
     if dialect is Dialect.SQLITE or url is None:
         return SoleCoordinator()
     from bot.store.pg_coordination import PostgresCoordinator  # psycopg: only when needed
@@ -118,7 +121,9 @@ async def open_coordinator(dialect: Dialect, url: str | None) -> Coordinator:
     try:
         return await PostgresCoordinator.open(url)
     except CoordinationUnavailable as exc:
-        raise SettingsError(f"CONFBOT_STATE_URL: {exc}.") from exc
+        raise SettingsError(
+            f"{variable}: the PostgreSQL database cannot be reached: {exc}."
+        ) from exc
 
 
 @contextlib.contextmanager

@@ -23,12 +23,13 @@ from bot.store.coordination import (
     notice_of,
     payload,
 )
+from bot.store.postgres_database import open_connection
+from bot.store.postgres_refusals import connect_failure
 from bot.tasks import stopped
 
 log = logging.getLogger(__name__)
 
 RECONNECT_DELAY = 2.0  # seconds between two tries to reconnect the listener
-CONNECT_TIMEOUT = 10  # seconds a connection attempt may take
 # What a lost or refused connection raises; anything else (a wrong statement) is a bug.
 _LOST = (psycopg.OperationalError, psycopg.InterfaceError)
 
@@ -65,9 +66,7 @@ class PostgresCoordinator:
         try:
             conn = await _connect(url)
         except _LOST as exc:
-            raise CoordinationUnavailable(
-                f"the PostgreSQL database cannot be reached: {_first_line(exc)}"
-            ) from exc
+            raise CoordinationUnavailable(connect_failure(exc, url)) from None
         cursor = await conn.execute("SELECT current_database(), coalesce(current_schema(), '')")
         row = await cursor.fetchone()
         assert row is not None
@@ -202,12 +201,14 @@ class PostgresCoordinator:
         connection is connected again, and what may have been missed meanwhile is said
         (RESYNC) once listening again, so nothing sent after it is missed."""
         reconnected = False
+        said = False  # this streak of failures was logged
         while True:
             try:
                 async with await _connect(self._url) as conn:
                     await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
                     self.listener_pid = conn.info.backend_pid
                     self.listening.set()
+                    said = False
                     if reconnected:
                         log.info("coordination: listening again; checking for missed versions")
                         _tell(handler, Notice(NoticeKind.RESYNC))
@@ -216,9 +217,14 @@ class PostgresCoordinator:
                         if notice is not None:
                             _tell(handler, notice)
             except _LOST as exc:
-                if self.listening.is_set():
-                    log.warning("coordination: the listening connection was lost (%s);"
-                                " connecting again", _first_line(exc))  # fmt: skip
+                # Once a streak: lost while listening, or never connected (a server that
+                # took the state's connection and no more), not at every try after.
+                if not said:
+                    lost = "lost" if self.listening.is_set() else "not to be had"
+                    log.warning("coordination: the listening connection was %s (%s); trying"
+                                " again every %.0f s", lost, _first_line(exc),
+                                self._reconnect_delay)  # fmt: skip
+                said = True
             self.listening.clear()
             reconnected = True
             await asyncio.sleep(self._reconnect_delay)
@@ -258,13 +264,9 @@ def _tell(handler: NoticeHandler, notice: Notice) -> None:
 
 async def _connect(url: str) -> Connection:
     """A connection of its own, in autocommit (a lock or a notice takes effect at once)."""
-    # A connection whose peer vanished (a host down, a network cut) is found dead by TCP
-    # keepalives within about idle + interval * count seconds, not hours later.
-    return await psycopg.AsyncConnection.connect(
-        url, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
-        application_name="confbot-coordination",
-        keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
-    )  # fmt: skip
+    # The state's connect timeout and keepalives (a peer that vanished is found dead
+    # within about half a minute, not hours later).
+    return await open_connection(url, autocommit=True, application_name="confbot-coordination")
 
 
 def _first_line(exc: BaseException) -> str:

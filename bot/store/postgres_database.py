@@ -27,19 +27,19 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import AsyncClientCursor, AsyncConnection
 from psycopg.adapt import Dumper
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 
 from bot.store.connection import WriteFailure
 from bot.store.database import Database, Done, Params, Row
 from bot.store.dialect import Dialect
+from bot.store.postgres_refusals import CONNECT_TIMEOUT, connect_timeout
+from bot.store.postgres_resolve import with_addresses
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Connection = AsyncConnection[Row]
-
-# Seconds to wait for the server to answer a connection, unless the address says.
-CONNECT_TIMEOUT = 10
 
 _FAILURES = {
     "53100": WriteFailure.DISK_FULL,  # disk_full
@@ -113,17 +113,44 @@ def lost(conn: Connection | None) -> bool:
     return conn is None or conn.closed or conn.broken
 
 
+def connect_options(url: str) -> dict[str, Any]:
+    """What every connection of the bot's adds to its address: a connect timeout unless
+    the address names one, and TCP keepalives, so that a server whose host vanished (a
+    network cut, a machine gone, no reset ever sent) is found gone within about half a
+    minute (idle + interval * count seconds) rather than after the system's two hours."""
+    timeout = {} if "connect_timeout" in url else {"connect_timeout": CONNECT_TIMEOUT}
+    return {**timeout, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+            "keepalives_count": 3}  # fmt: skip
+
+
 async def connect(url: str) -> Connection:
     """A connection as the stores use it (autocommit, values bound on this side, flags
     as integers). psycopg's errors are the caller's to put in words."""
-    timeout: dict[str, Any] = (
-        {} if "connect_timeout" in url else {"connect_timeout": CONNECT_TIMEOUT}
-    )
-    conn = await AsyncConnection.connect(
-        url, autocommit=True, cursor_factory=AsyncClientCursor, **timeout
-    )
+    conn = await open_connection(url, autocommit=True, cursor_factory=AsyncClientCursor)
     conn.adapters.register_dumper(bool, _IntegerBool)
     return conn
+
+
+async def open_connection(url: str, **options: Any) -> Connection:
+    """A connection to `url` with the bot's options (connect_options, and `options`),
+    made within the connect timeout whatever it waits on: the host name's resolving (see
+    bot.store.postgres_resolve), then the connection, each bounded by it (libpq's own
+    timeout covers the connection alone). Past it: psycopg's ConnectionTimeout; a name
+    that does not resolve: its OperationalError, in psycopg's words."""
+    timeout = connect_timeout(url)
+    try:
+        target = await asyncio.wait_for(with_addresses(url), timeout)
+    except TimeoutError:
+        raise psycopg.errors.ConnectionTimeout("connection timeout expired") from None
+    except OSError as exc:
+        host = conninfo_to_dict(url).get("host")
+        raise psycopg.OperationalError(f"failed to resolve host {host!r}: {exc}") from None
+    try:
+        return await asyncio.wait_for(
+            AsyncConnection.connect(target, **connect_options(url), **options), timeout
+        )
+    except TimeoutError:
+        raise psycopg.errors.ConnectionTimeout("connection timeout expired") from None
 
 
 class PostgresDatabase(Database):

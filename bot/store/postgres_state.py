@@ -13,14 +13,14 @@ it all along).
 from __future__ import annotations
 
 import logging
-import re
 
 import psycopg
 
 from bot.store.connection import StoreUnavailable
 from bot.store.migrations import STATE_VERSION, lacking, missing_from, postgres_migration
 from bot.store.postgres_address import redacted, scrubbed
-from bot.store.postgres_database import CONNECT_TIMEOUT, Connection, PostgresDatabase, connect
+from bot.store.postgres_database import Connection, PostgresDatabase, connect
+from bot.store.postgres_refusals import connect_failure
 
 log = logging.getLogger(__name__)
 
@@ -85,35 +85,6 @@ async def connected(url: str, where: str) -> Connection:
         return await connect(url)
     except psycopg.Error as exc:
         raise StoreUnavailable(where, connect_failure(exc, url)) from None
-
-
-def connect_failure(exc: psycopg.Error, url: str) -> str:
-    """Why a connection could not be made, as an operator would say it, without the
-    password (the driver's own words quote the address's parts)."""
-    text = str(exc).strip()
-    # libpq's first line ends with what went wrong, after "failed:" or "FATAL:".
-    said = re.split(r"FATAL:|failed:", text.splitlines()[0])[-1].strip() if text else ""
-    said = said or type(exc).__name__
-    if isinstance(exc, psycopg.ProgrammingError) or ("invalid" in said and "option" in said):
-        reason = f"it is not a valid PostgreSQL address ({said})"
-    elif match := re.search(r'password authentication failed for user "(.*)"', said):
-        reason = f"the server refused the password of the user {match[1]}"
-    elif match := re.search(r'database "(.*)" does not exist', said):
-        reason = f"the server has no database {match[1]}; create it first"
-    elif match := re.search(r'role "(.*)" does not exist', said):
-        reason = f"the server has no user {match[1]}"
-    elif match := re.search(r'connection to server at "(.*?)".*?, port (\d+) failed', text):
-        reason = (
-            f"nothing answers at {match[1]} port {match[2]} ({said}); start the server there,"
-            " or correct the address"
-        )
-    elif match := re.search(r"failed to resolve host '(.*?)'", said):
-        reason = f"the host {match[1]} is not known"
-    elif "timeout" in said.lower():
-        reason = f"the server did not answer within {CONNECT_TIMEOUT} seconds"
-    else:
-        reason = f"it cannot be connected to ({said})"
-    return scrubbed(reason, url)
 
 
 def refusal(exc: psycopg.Error, where: str, url: str) -> StoreUnavailable:

@@ -124,7 +124,7 @@ class ConfBot(commands.AutoShardedBot):
         # Which process follows which conference: this one alone on a SQLite state; on a
         # PostgreSQL state, its processes coordinate through that database.
         self.coordinator = self._coordinator or await open_coordinator(
-            state.dialect, self.settings.state_url
+            state.dialect, self.settings.state_url, self.settings.state_url_from
         )
         self.conferences = conferences = Conferences(state, self.coordinator)
         self.sources = sources = AddedSources(conferences, self._open_added)
