@@ -23,6 +23,16 @@ once, as before. With a shared state, recovery also runs on every pass, and the 
 looks at the ledger at least every LOOK_EVERY seconds (another process dying or planning
 wakes nobody here); it sleeps until a held delivery's lease ends rather than spinning.
 
+The state database may go out of reach under a running bot (a PostgreSQL server
+restarting): a pass that meets it stops, and the next is tried RETRY_STATE seconds later
+(or when woken), quietly, since the database logs the outage once. What became of a
+delivery whose record the state refused is kept in memory and written first, before
+anything else, once it answers: sent (a 'sending' row is never resent, and the record says
+it went out), failed or to be retried; and a claim whose commit's answer was lost (the
+server went away during COMMIT: committed or not cannot be told then) is looked at again:
+the message was not sent, so a row found 'sending' goes back to 'pending', and is sent
+once. A stop that finds the state still out of reach logs what it could not record.
+
 Any failure of a send is retried with backoff a few times; one of several messages (a
 slot's post) that failed midway resumes after the messages the ledger counted as sent
 (in_order, bot/delivery/shared.py). Deliveries that fell due while the bot was down are
@@ -37,9 +47,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.clock import Clock
@@ -47,6 +58,7 @@ from bot.cluster import Slice, process_name
 from bot.delivery import registry
 from bot.delivery.kind import (
     Delivering,
+    Kind,
     PartlySent,
     PartsChanged,
     Planning,
@@ -60,6 +72,7 @@ from bot.delivery.kind import (
 from bot.delivery.pacer import MAX_LEAD, Pacer
 from bot.kinds import DeliveryState
 from bot.service import ProgramService
+from bot.store.connection import StateUnreachable, WriteFailed, unreachable
 from bot.store.ledger_store import Delivery, Scope
 from bot.store.state import StateStore
 from bot.tasks import ended, stopped, woken
@@ -77,7 +90,13 @@ RENEW_EVERY = 20.0  # seconds between renewals of those leases while it holds an
 # With a state shared by several processes: seconds between looks at the ledger at most
 # (another process's dead leases, a plan made elsewhere, are seen at the latest then).
 LOOK_EVERY = 20.0
+# Seconds between passes while the state database refuses them (out of reach, or a full
+# disk): each pass tries it again, and one that goes through sends what waited.
+RETRY_STATE = 10.0
 PENDING, SENDING = DeliveryState.PENDING, DeliveryState.SENDING
+# What became of a delivery, to be written to the ledger (see Scheduler._finish): called
+# again, with late=True, once the state answers, if the state refused it.
+Finish = Callable[..., Awaitable[None]]
 
 
 # What a Sender raises, defined with it in bot/delivery/kind.py; importable from here too.
@@ -139,11 +158,19 @@ class Scheduler:
         self.sent = 0
         # Passes begun and passes done (planned, followed up, every due delivery sent):
         # one that began after a wake has seen what the wake was for (see passed_since).
+        # A pass the state refused is begun and never done, so the number of the last
+        # pass done is kept, not only how many were.
         self.passes_begun = 0
         self.passes_done = 0
+        self._last_done = 0  # the number (passes_begun at its start) of the last pass done
         # Users with a failed reminder they have not been told about: checked on every
         # command, so kept in memory rather than asked of the database each time.
         self.failed_users: set[int] = set()
+        # What became of deliveries whose record the state refused, by id: written first
+        # at the next pass (see _finish).
+        self._unfinished: dict[int, Finish] = {}
+        self.state_refusals = 0  # passes the state refused (a test waits for one)
+        self._refused = False  # the state refuses passes (a streak, logged once)
 
     @property
     def service(self) -> ProgramService:
@@ -203,6 +230,19 @@ class Scheduler:
             self._task.cancel()
         task, self._task = self._task, None
         await ended(task)
+        await self._finish_before_stopping()
+
+    async def _finish_before_stopping(self) -> None:
+        """What became of deliveries the state refused to record, written if it answers
+        now; else said in the log, since it is lost with the process (a row left
+        'sending' is marked lost once its lease ends, and never resent)."""
+        try:
+            await self._finish_unfinished()
+        except (WriteFailed, StateUnreachable):
+            for delivery_id in sorted(self._unfinished):
+                log.warning("delivery %d: what became of it could not be recorded before the"
+                            " stop (the state database is out of reach); its record shows"
+                            " it interrupted", delivery_id)  # fmt: skip
 
     def wake(self) -> None:
         """Something changed (a reminder, a setting, the program): re-plan and re-sleep."""
@@ -212,7 +252,7 @@ class Scheduler:
         """Whether a whole pass begun after `begun` passes had begun is done: what was due
         or changed when `passes_begun` was `begun` is planned, followed up and sent. So a
         test waits for the deliveries it moved the clock to, not for the wall clock."""
-        return self.passes_done > begun
+        return self._last_done > begun
 
     async def replan(self) -> None:
         """Every kind's plan, made from the program served now, synced into the ledger
@@ -227,6 +267,8 @@ class Scheduler:
             try:
                 self._wake.clear()
                 self.passes_begun += 1
+                number = self.passes_begun
+                await self._finish_unfinished()  # before recovery takes this one's rows
                 if not self.state.ledger.alone:  # another process may have died
                     await self.recover(starting=False)
                 await self.replan()
@@ -234,12 +276,28 @@ class Scheduler:
                 while await self.step():
                     pass
                 self.passes_done += 1
+                self._last_done = number
+                self._refused = False
                 await self._sleep_until_next()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("scheduler iteration failed; retrying in a minute")
-                await woken(self._wake, 60)
+            except Exception as exc:
+                wait = self._pass_failed(exc)
+                await woken(self._wake, wait)
+
+    def _pass_failed(self, exc: Exception) -> float:
+        """A pass that failed: the seconds before the next. The state refusing it (out of
+        reach, which its database logs once an outage; or a full disk, logged here once a
+        streak) is tried again soon; anything else is a bug, logged with its traceback."""
+        if not isinstance(exc, WriteFailed | StateUnreachable):
+            log.exception("scheduler iteration failed; retrying in a minute")
+            return 60.0
+        self.state_refusals += 1
+        if not unreachable(exc) and not self._refused:
+            log.error("the deliveries of %s wait: %s; trying again every %.0f s",
+                      self.conference, exc, RETRY_STATE)  # fmt: skip
+        self._refused = True
+        return RETRY_STATE
 
     async def seconds_until_next(self) -> float:
         """How long the loop sleeps: until the next due delivery, an hour at most; with a
@@ -325,8 +383,9 @@ class Scheduler:
             try:
                 await self.renew()
             except Exception as exc:
-                log.warning("could not renew the leases of %s's deliveries: %s",
-                            self.conference, describe(exc))  # fmt: skip
+                if not unreachable(exc):  # an outage is the database's to tell, once
+                    log.warning("could not renew the leases of %s's deliveries: %s",
+                                self.conference, describe(exc))  # fmt: skip
 
     async def _deliver(self, delivery: Delivery) -> None:
         now = self.clock.now()
@@ -341,36 +400,93 @@ class Scheduler:
                 log.info("skipped delivery %d (%s %s): %s", delivery.id, delivery.kind,
                          delivery.item_ref, skip.reason)  # fmt: skip
             return
-        claimed = await self.state.ledger.claim(
-            delivery.id, now_ts, kind.wanted, self.process, now_ts + self.lease
-        )
+        try:
+            claimed = await self.state.ledger.claim(
+                delivery.id, now_ts, kind.wanted, self.process, now_ts + self.lease
+            )
+        except (WriteFailed, StateUnreachable):
+            # Not sent; claimed or not cannot be told if the commit's answer was lost.
+            self._unfinished[delivery.id] = functools.partial(self._unclaim, delivery, now_ts)
+            raise
         if not claimed:  # forgotten, switched off, re-planned or taken over since reserved
             return
         try:
             await send()
-        except Unreachable as exc:
+        except Exception as exc:
+            finish = functools.partial(self._after_failure, delivery, kind, ctx, exc, now_ts)
+        else:
+            self.sent += 1
+            finish = functools.partial(self._after_sent, delivery, kind, ctx,
+                                       _ts(self.clock.now()))  # fmt: skip
+        await self._finish(delivery.id, finish)
+
+    async def _finish(self, delivery_id: int, finish: Finish) -> None:
+        """Write what became of a delivery; if the state refuses it, keep it, to be
+        written first at the next pass (its row stays 'sending' meanwhile: never resent)."""
+        try:
+            await finish()
+        except (WriteFailed, StateUnreachable):
+            self._unfinished[delivery_id] = functools.partial(finish, late=True)
+            raise
+
+    async def _finish_unfinished(self) -> None:
+        """Write what the state refused to record, in the order it happened; raises (and
+        keeps the rest) if it still refuses."""
+        for delivery_id, finish in list(self._unfinished.items()):
+            await finish()
+            del self._unfinished[delivery_id]
+
+    async def _after_sent(
+        self, delivery: Delivery, kind: Kind, ctx: Delivering, sent_ts: int, late: bool = False
+    ) -> None:
+        """Its message went out: 'sent', and its kind's follow-up (a reminder done).
+        `late`: recorded after the state answered again; if another process had marked
+        the row lost meanwhile (its lease ended), it is corrected, as it did go out."""
+        if await self.state.ledger.settle(delivery.id, SENDING, DeliveryState.SENT, sent_ts):
+            if late:
+                log.info("delivery %d went out while the state database was out of reach;"
+                         " recorded as sent now", delivery.id)  # fmt: skip
+        elif late and await self.state.ledger.settle(
+            delivery.id, DeliveryState.LOST, DeliveryState.SENT, sent_ts,
+            "sent; recorded late, the state database being out of reach",
+        ):  # fmt: skip
+            log.warning("delivery %d went out, and was marked lost while the state database"
+                        " was out of reach; recorded as sent now", delivery.id)  # fmt: skip
+        await kind.sent(delivery, ctx)
+
+    async def _after_failure(
+        self, delivery: Delivery, kind: Kind, ctx: Delivering, exc: Exception, now_ts: int,
+        late: bool = False,
+    ) -> None:  # fmt: skip
+        """Its send failed: failed for good (the recipient or the target gone, its parts
+        changed), or to be tried again later (anything else)."""
+        if isinstance(exc, Unreachable):
             await self._failed(delivery, f"recipient unreachable: {exc}", now_ts)
             if await kind.unreachable(delivery, str(exc), ctx):
                 await self.replan()
-            return
-        except TargetGone as exc:
+        elif isinstance(exc, TargetGone):
             await self._failed(delivery, f"target gone: {exc}", now_ts)
             if await kind.gone(delivery, str(exc), ctx):
                 await self.replan()
-            return
-        except PartsChanged as exc:  # which messages are left cannot be told: send no more
+        elif isinstance(exc, PartsChanged):  # which messages are left cannot be told
             await self._failed(delivery, str(exc), now_ts)
-            return
-        except Exception as exc:  # network errors, timeouts, Discord 5xx: all "try later"
+        else:  # network errors, timeouts, Discord 5xx: all "try later"
             # (a PartlySent too: the retry sends only the messages the ledger did not count)
             wait = exc.retry_after if isinstance(exc, (TryLater, PartlySent)) else None
             await self._try_later(delivery, describe(exc), now_ts, wait)
-            return
-        await self.state.ledger.settle(
-            delivery.id, SENDING, DeliveryState.SENT, _ts(self.clock.now())
-        )
-        await kind.sent(delivery, ctx)
-        self.sent += 1
+
+    async def _unclaim(self, delivery: Delivery, now_ts: int, late: bool = False) -> None:
+        """A claim the state refused was not followed by a send. If its commit did go
+        through (its answer lost with the connection), the row is this process's,
+        'sending' (or lost since): back to 'pending', due as before, to be sent once; if
+        it did not, the row is 'pending' still, and nothing is to be done."""
+        if await self.state.ledger.unclaim(
+            delivery.id, self.process, now_ts,
+            "claimed as the state database went out of reach; not sent",
+        ):  # fmt: skip
+            log.info("delivery %d was claimed as the state database went out of reach (the"
+                     " commit went through, its answer was lost) and not sent; due again",
+                     delivery.id)  # fmt: skip
 
     def _delivering(self, now: datetime) -> Delivering:
         return Delivering(self.service, self.state, self.sender, now, self.failed_users,

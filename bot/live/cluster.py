@@ -33,7 +33,7 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.cluster import Slice, format_ids
 from bot.live.conferences import Conferences
-from bot.store.connection import WriteFailed
+from bot.store.connection import WriteFailed, unreachable
 from bot.store.coordination import Coordinator, Notice, NoticeKind
 from bot.store.members_store import Member
 from bot.store.state import StateStore
@@ -130,8 +130,9 @@ class ClusterMember:
                 await self.tick()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a bug; the next tick tries again
-                log.exception("a cluster tick failed")
+            except Exception as exc:  # a bug; the next tick tries again
+                if not unreachable(exc):  # an outage: the state database logs it, once
+                    log.exception("a cluster tick failed")
             await woken(self._woken, self.timing.lead_retry)
             self._woken.clear()
 
@@ -165,7 +166,7 @@ class ClusterMember:
         try:
             await self.state.members.beat(member)
         except WriteFailed as exc:
-            if not self._beat_failing:
+            if not self._beat_failing and not unreachable(exc):  # an outage: logged already
                 log.error("this process's heartbeat could not be written (%s)", exc)
             self._beat_failing = True
             return

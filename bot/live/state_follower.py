@@ -22,6 +22,7 @@ from bot.live.sync import Candidate, ProgramFollower
 from bot.live.versions import read_kept
 from bot.model import Program
 from bot.service import ProgramService
+from bot.store.connection import unreachable
 from bot.store.state import StateStore
 from bot.tasks import stopped
 
@@ -103,6 +104,8 @@ class StateFollower:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            if unreachable(exc):  # an outage: the state database logs it, once
+                raise
             if not self._failing:
                 log.warning("the version of %s kept by the process that follows it could not"
                             " be served here (%s); trying again at the next notice or check",

@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.service.refunds import RefundCheck, RefundReport
 from bot.service.tickets import TicketHasher, TicketService
 from bot.settings import PretixEvent, Settings
+from bot.store.connection import unreachable
 from bot.store.state import StateStore
 from bot.tasks import stopped, woken
 from bot.tickets.client import PretixClient
@@ -81,9 +82,10 @@ class RefundWatcher:
                 await self.run_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the state failed (a full disk): the next check retries
+            except Exception as exc:  # the state failed (a full disk): the next check retries
                 self.failures += 1
-                log.exception("refund check of %s failed", self.check.conference)
+                if not unreachable(exc):  # an outage: the state database logs it, once
+                    log.exception("refund check of %s failed", self.check.conference)
 
 
 class TicketDesk:

@@ -15,7 +15,7 @@ from bot.render.common import count_of, delivery_lines, size_text
 from bot.render.limits import EMBED_FIELD_VALUE_MAX
 from bot.render.markdown import escape
 from bot.service.results import ProgramSize
-from bot.service.status import ClusterStatus, ProcessStatus, ServerStatus
+from bot.service.status import ClusterStatus, ProcessStatus, ProgramFacts, ServerStatus
 
 
 def _stream_shown(url: str) -> str:
@@ -113,7 +113,6 @@ def _follows(where: str | None) -> str | None:
 
 
 def status_card(report: StatusReport, conference: Conference) -> Card:
-    tz = conference.tz
     if report.channel_id is None:
         announce = "Off. Use `/announce channel` to post each session before it starts."
     elif not report.enabled:
@@ -130,13 +129,10 @@ def status_card(report: StatusReport, conference: Conference) -> Card:
     )
     counts = "\n".join(escape(line) for line in report.delivery_lines) or "none yet"
     size = report.size or ProgramSize(report.talks, report.sessions)
-    loaded = report.program_loaded
     fields: tuple[Field, ...] = (
         Field("Announcements", announce),
         Field("Next announcement", next_due),
-        Field("Program", f"{size_text(size, conference.item_noun)}, loaded"
-              f" {stamp(loaded, 'F')} ({timefmt.day_label(loaded, tz)}, {timefmt.clock(loaded, tz)}"
-              f" {timefmt.zone(loaded, tz)})"),
+        _program_field(size, report.program_loaded, conference),
         Field("Reminders set in this server", str(report.reminders_active)),
         Field("Announcement deliveries", truncate(counts, EMBED_FIELD_VALUE_MAX)),
     )  # fmt: skip
@@ -145,9 +141,7 @@ def status_card(report: StatusReport, conference: Conference) -> Card:
                  else f"⚠️ {escape(room)}: off ({escape(reason)}); `/announce room` again resumes"
                  for room, channel, reason in report.room_channels]  # fmt: skip
         fields += (Field("Room channels", truncate("\n".join(lines), EMBED_FIELD_VALUE_MAX)),)
-    source = [x for x in (_follows(report.follows), report.source) if x is not None]
-    if source:
-        fields += (Field("Program source", truncate("\n".join(source), EMBED_FIELD_VALUE_MAX)),)
+    fields += _source_fields(report.follows, report.source)
     if report.qa_forum is not None:
         qa = (f"⚠️ Off: {escape(report.qa_disabled)}. Run `/qa channel` again to resume."
               if report.qa_disabled else f"A thread per talk in <#{report.qa_forum}>")  # fmt: skip
@@ -157,6 +151,41 @@ def status_card(report: StatusReport, conference: Conference) -> Card:
         fields += (Field("Live streams", truncate("\n".join(lines), EMBED_FIELD_VALUE_MAX)),)
     colour = GOLD if report.channel_id is not None and not report.enabled else BLUE
     return fit(Card(f"confbot status · {escape(conference.name)}", fields=fields, colour=colour))
+
+
+STATE_UNREACHABLE = (
+    "⚠️ The bot's state database cannot be reached just now, so what this server set up"
+    " and how its deliveries went cannot be shown. Reminders and announcements that fall"
+    " due meanwhile wait, and go out once it answers (late ones say so); lookups answer"
+    " from the program meanwhile."
+)
+
+
+def unreachable_status_card(
+    program: ProgramFacts, source: str | None, conference: Conference
+) -> Card:
+    """/status while the state database is out of reach: that first, then what the bot
+    knows without it (the program it serves, and how following its source goes)."""
+    assert program.loaded is not None, "a served program is loaded"
+    size = program.size or ProgramSize(program.talks, program.sessions)
+    fields = (Field("State database", STATE_UNREACHABLE),
+              _program_field(size, program.loaded, conference),
+              *_source_fields(program.follows, source))  # fmt: skip
+    return fit(Card(f"confbot status · {escape(conference.name)}", fields=fields, colour=GOLD))
+
+
+def _program_field(size: ProgramSize, loaded: datetime, conference: Conference) -> Field:
+    tz = conference.tz
+    return Field("Program", f"{size_text(size, conference.item_noun)}, loaded"
+                 f" {stamp(loaded, 'F')} ({timefmt.day_label(loaded, tz)},"
+                 f" {timefmt.clock(loaded, tz)} {timefmt.zone(loaded, tz)})")  # fmt: skip
+
+
+def _source_fields(follows: str | None, source: str | None) -> tuple[Field, ...]:
+    shown = [x for x in (_follows(follows), source) if x is not None]
+    if not shown:
+        return ()
+    return (Field("Program source", truncate("\n".join(shown), EMBED_FIELD_VALUE_MAX)),)
 
 
 # -- which process does what (python -m bot status) ------------------------------------------

@@ -46,6 +46,26 @@ class WriteFailed(Exception):
         self.failure = failure
 
 
+class StateUnreachable(Exception):
+    """A read the state database's server could not answer: it is gone, restarting, or
+    takes no more clients. Nothing was read. Not a bug, and nobody's doing but the
+    server's: what depends on the state is left out or waits until it answers again (the
+    database logs the outage once, as it begins and as it ends)."""
+
+    def __init__(self, path: Path | str, detail: str) -> None:
+        super().__init__(f"{path}: {WriteFailure.UNREACHABLE} ({detail})")
+        self.path = path
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether `exc` is the state database's server being out of reach, for a read or a
+    write: expected while it restarts, logged by the database once an outage, so those
+    who meet it (a loop, a command) need not log it again, nor with a traceback."""
+    if isinstance(exc, StateUnreachable):
+        return True
+    return isinstance(exc, WriteFailed) and exc.failure is WriteFailure.UNREACHABLE
+
+
 # SQLite's primary result codes (the low byte of an extended one): sqlite3 names them only
 # from Python 3.11.4 on, and on the error only as a number.
 _SQLITE_FAILURES = {

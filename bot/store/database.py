@@ -59,6 +59,12 @@ class Database(ABC):
         """What refused a write when it was the disk, the file or the server (the
         operator's to fix); None for anything else, a bug, which must stay an error."""
 
+    @property
+    def reachable(self) -> bool:
+        """Whether the database answered its last use: a server may be out of reach for
+        a while (/status says so); a file beside the process always answers."""
+        return True
+
     @abstractmethod
     async def close(self) -> None:
         """Close the connection; the database is not used again."""

@@ -306,6 +306,21 @@ class LedgerStore(FeatureStore):
         return cursor.rowcount == 1
 
     @writes
+    async def unclaim(self, delivery_id: int, process: str, now_ts: int, detail: str) -> bool:
+        """A claim of `process`'s that no send followed (the state went out of reach as
+        it was committed, and whether it was cannot be told then): its row back to
+        'pending', to be sent once, if the claim did take effect: 'sending' under its
+        name, or marked 'lost' since under its name (its lease ended meanwhile, and
+        another process's recovery could not know it was never sent). False when the
+        claim never took effect, or the row is another process's since."""
+        cursor = await self._db.execute(
+            "UPDATE deliveries SET state = 'pending', updated_ts = ?, lease_until = NULL,"
+            " detail = ? WHERE id = ? AND claimed_by = ? AND state IN ('sending', 'lost')",
+            (now_ts, detail, delivery_id, process),
+        )
+        return cursor.rowcount == 1
+
+    @writes
     async def record_parts(self, delivery_id: int, parts_sent: int) -> None:
         """How many of a delivery's messages went out, committed after each one, so that
         a retry sends only the rest (see in_order, bot/delivery/shared.py)."""

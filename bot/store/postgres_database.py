@@ -12,6 +12,13 @@ process, as SQLite has one, made again when it is lost.
 - A lost connection (the server restarted, or ended this session) fails the write in
   progress as WriteFailure.UNREACHABLE and is made again at the next use; a write that
   had not yet begun, and a read outside a write, are simply run on the new connection.
+- A server out of reach (stopped, restarting, taking no more clients) fails a read as
+  StateUnreachable and a write as WriteFailure.UNREACHABLE, and every use tries to
+  connect again, so the first use after the server is back goes through. The outage is
+  logged once as it begins and once as it ends (`reachable` says which, for /status),
+  never by every use that meets it. While a connection attempt is under way during an
+  outage (a host that does not answer takes the connect timeout), other uses fail at
+  once rather than queue behind it: a lookup must answer within Discord's 3 seconds.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import asyncio
 import contextvars
 import functools
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -30,7 +38,7 @@ from psycopg.adapt import Dumper
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 
-from bot.store.connection import WriteFailure
+from bot.store.connection import StateUnreachable, WriteFailure
 from bot.store.database import Database, Done, Params, Row
 from bot.store.dialect import Dialect
 from bot.store.postgres_refusals import CONNECT_TIMEOUT, connect_timeout
@@ -161,6 +169,12 @@ class PostgresDatabase(Database):
         self.dialect = Dialect.POSTGRES
         self._setup = setup  # statements every new connection runs first (read-only)
         self._turn = asyncio.Lock()  # a write's transaction, or one statement outside one
+        self._down_since: float | None = None  # monotonic, while the server is out of reach
+        self._connecting = False  # a connection attempt is under way
+
+    @property
+    def reachable(self) -> bool:
+        return self._down_since is None
 
     # -- statements ----------------------------------------------------------------------
 
@@ -189,31 +203,52 @@ class PostgresDatabase(Database):
         """Run `statement` inside the running task's write, or else on its own, waiting
         for any write in progress. `again`: a read, run once more on a new connection if
         the old one turns out lost (a write outside a transaction is never repeated: it
-        may have been done)."""
+        may have been done). StateUnreachable when the server cannot be reached."""
         if _WRITING.get() is self:
             assert self._conn is not None
             return await statement(self._conn)
+        self._refuse_while_connecting()
         async with self._turn:
-            conn = await self._connection()
             try:
-                return await statement(conn)
-            except psycopg.OperationalError:
-                if not (again and lost(conn)):
-                    raise
-                log.warning("state database %s: connection lost; reading again", self.where)
-                return await statement(await self._connection())
+                conn = await self._connection()
+                try:
+                    return await statement(conn)
+                except psycopg.OperationalError:
+                    if not (again and lost(conn)):
+                        raise
+                    log.info("state database %s: connection lost; reading again", self.where)
+                    return await statement(await self._connection())
+            except psycopg.OperationalError as exc:
+                if not lost(self._conn):
+                    raise  # the server answered, and refused (a bug, or a timeout it set)
+                self._down(exc)
+                raise StateUnreachable(self.where, _first_line(exc)) from exc
+
+    def _refuse_while_connecting(self) -> None:
+        """During an outage, a use that would queue behind a connection attempt under way
+        fails at once instead (see the module's docstring)."""
+        if self._down_since is not None and self._connecting:
+            raise StateUnreachable(self.where, "connecting again")
 
     # -- writes --------------------------------------------------------------------------
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
+        self._refuse_while_connecting()
         async with self._turn:
-            conn = await self._begun()
+            try:
+                conn = await self._begun()
+            except psycopg.OperationalError as exc:
+                if lost(self._conn):
+                    self._down(exc)
+                raise
             token = _WRITING.set(self)
             try:
                 yield
                 await conn.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
+                if isinstance(exc, psycopg.OperationalError) and lost(conn):
+                    self._down(exc)
                 await self._roll_back(conn)
                 raise
             finally:
@@ -229,7 +264,7 @@ class PostgresDatabase(Database):
         except psycopg.OperationalError:
             if not lost(conn):
                 raise
-            log.warning("state database %s: connection lost; connecting again", self.where)
+            log.info("state database %s: connection lost; connecting again", self.where)
             conn = await self._connection()
             await conn.execute("BEGIN")
         return conn
@@ -247,6 +282,8 @@ class PostgresDatabase(Database):
             await conn.close()
 
     def write_failure(self, exc: BaseException) -> WriteFailure | None:
+        if isinstance(exc, StateUnreachable):  # refused while connecting again
+            return WriteFailure.UNREACHABLE
         if not isinstance(exc, psycopg.Error):
             return None
         sqlstate = exc.sqlstate or ""
@@ -268,17 +305,49 @@ class PostgresDatabase(Database):
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
-        conn = await connect(self._url)
+        self._connecting = True
+        try:
+            conn = await connect(self._url)
+        finally:
+            self._connecting = False
         try:
             for statement in self._setup:
                 await conn.execute(statement)
         except BaseException:
             await conn.close()
             raise
-        log.info("state database %s: connected again", self.where)
         self._conn = conn
+        self._up()
         return conn
+
+    # -- an outage, told once ------------------------------------------------------------
+
+    def _down(self, exc: BaseException) -> None:
+        """The server is out of reach: said once, as the outage begins."""
+        if self._down_since is not None:
+            return
+        self._down_since = time.monotonic()
+        log.warning("state database %s cannot be reached (%s); deliveries wait, and lookups"
+                    " answer without what it keeps, until it answers again", self.where,
+                    _first_line(exc))  # fmt: skip
+
+    def _up(self) -> None:
+        """A connection was made: the end of an outage, said once; or else the session
+        a server ended while the bot was idle, made again (nothing anyone met)."""
+        if self._down_since is None:
+            log.info("state database %s: connected again", self.where)
+            return
+        lasted = time.monotonic() - self._down_since
+        self._down_since = None
+        log.warning("state database %s answers again, after %.0f s out of reach; waiting"
+                    " deliveries go out now", self.where, lasted)  # fmt: skip
 
     async def close(self) -> None:
         if self._conn is not None:
             await self._conn.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    """The driver's first line, for a log line or a message (never the password: libpq
+    names the host and port, not the password)."""
+    return (str(exc).strip().split("\n", 1)[0] or type(exc).__name__)[:300]

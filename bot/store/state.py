@@ -88,6 +88,12 @@ class StateStore:
         writing (see open_postgres_to_read)."""
         return cls(await open_postgres_to_read(url))
 
+    @property
+    def reachable(self) -> bool:
+        """Whether the state database answered its last use (a server may be out of reach
+        for a while: see bot.store.postgres_database)."""
+        return self._db.reachable
+
     async def close(self) -> None:
         try:
             await self._db.close()

@@ -35,6 +35,7 @@ from bot.service.board import EVERY_ROOM
 from bot.service.cancelled import find_cancelled
 from bot.service.results import EVERYWHERE, NoMatch, ProgramSize, Suggestion, TrackAnswer, Where
 from bot.service.watch import NO_STREAMS
+from bot.store.connection import StateUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ class ProgramCog(commands.Cog):
         channel, guild = interaction.channel_id, interaction.guild_id
         if self.channel_room is None or not isinstance(guild, int) or not isinstance(channel, int):
             return EVERYWHERE
-        own = await self.channel_room(guild, service.conference.key, channel)
+        own = await _kept(self.channel_room(guild, service.conference.key, channel), None)
         if own is None:
             return EVERYWHERE
         try:
@@ -197,7 +198,7 @@ class ProgramCog(commands.Cog):
     ) -> Mapping[str, str]:
         if self.streams is None or interaction.guild_id is None:
             return NO_STREAMS
-        return await self.streams(interaction.guild_id, service.conference.key)
+        return await _kept(self.streams(interaction.guild_id, service.conference.key), NO_STREAMS)
 
     async def _favourites(
         self, service: ProgramService, interaction: discord.Interaction
@@ -205,7 +206,7 @@ class ProgramCog(commands.Cog):
         if self.followed is None:
             return frozenset()
         key = service.conference.key
-        return service.followed_places(await self.followed(key, interaction.user.id))
+        return service.followed_places(await _kept(self.followed(key, interaction.user.id), []))
 
     # -- lookups ------------------------------------------------------------------------
 
@@ -219,7 +220,7 @@ class ProgramCog(commands.Cog):
     ) -> None:
         service = await self._searching(interaction, conference)
         if self.cancelled is not None:
-            removed = await self.cancelled(service.conference.key)
+            removed = await _kept(self.cancelled(service.conference.key), ())
             if (gone := find_cancelled(service, title, removed)) is not None:
                 await send_cards(
                     interaction, [program_cards.cancelled_card(gone, service.conference)]
@@ -389,6 +390,17 @@ def _day_choices(days: Sequence[date], current: str) -> list[Choice]:
 
 def _day_name(day: date) -> str:
     return f"{day:%A, %B} {day.day}"
+
+
+async def _kept(read: Awaitable[T], without: T) -> T:
+    """What the state keeps for a lookup's answer (the rooms a person follows first, live
+    streams, a cancelled talk, a channel's room), or `without` it while the state
+    database is out of reach: the program is in memory, so the answer still goes out,
+    only without that part (the database logs the outage)."""
+    try:
+        return await read
+    except StateUnreachable:
+        return without
 
 
 def _found(answer: T | NoMatch) -> T:

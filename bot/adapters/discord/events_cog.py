@@ -32,6 +32,7 @@ from bot.render.common import count_of
 from bot.render.events import session_event
 from bot.render.limits import EVENTS_PER_SERVER_MAX, MESSAGE_MAX
 from bot.render.markdown import escape
+from bot.store.connection import unreachable
 from bot.store.state import StateStore
 from bot.tasks import stopped, woken
 
@@ -97,8 +98,9 @@ class EventsCog(commands.Cog):
         while True:
             try:
                 await self.roll()
-            except Exception:  # the next check tries again; nothing is lost meanwhile
-                log.exception("rolling the events window failed")
+            except Exception as exc:  # the next check tries again; nothing is lost meanwhile
+                if not unreachable(exc):  # an outage: the state database logs it, once
+                    log.exception("rolling the events window failed")
             await woken(self._woken, self._until_next_end())
             self._woken.clear()
 

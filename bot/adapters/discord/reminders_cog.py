@@ -36,6 +36,7 @@ from bot.service.announcements import AnnouncementsService
 from bot.service.reminders import RemindersService, TooLate, resolve
 from bot.service.results import NoMatch
 from bot.service.status import ProgramFacts, StatusService
+from bot.store.connection import StateUnreachable
 from bot.store.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -263,10 +264,15 @@ class RemindersCog(commands.Cog):
         service = served.service  # one version for the whole answer (see bot.live.holder)
         program = ProgramFacts.of(service.program, served.holder.loaded_at,
                                   served.settings.sources[0].where)  # fmt: skip
-        status = await self.statuses.server(served.key, guild_id, program)
-        report = status_cards.status_report(status, _source_line(served.follower.status))
-        await send_cards(interaction, [status_cards.status_card(report, service.conference)],
-                         ephemeral=True)  # fmt: skip
+        source = _source_line(served.follower.status)
+        try:
+            status = await self.statuses.server(served.key, guild_id, program)
+        except StateUnreachable:  # said first, with what the bot knows without it
+            card = status_cards.unreachable_status_card(program, source, service.conference)
+        else:
+            card = status_cards.status_card(status_cards.status_report(status, source),
+                                            service.conference)  # fmt: skip
+        await send_cards(interaction, [card], ephemeral=True)
 
     # -- events -------------------------------------------------------------------------
 

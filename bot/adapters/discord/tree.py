@@ -18,7 +18,7 @@ from bot.render.markdown import escape
 from bot.render.program_cards import no_match_message
 from bot.service import QueryError, WhenError
 from bot.service.results import NoMatch
-from bot.store.connection import WriteFailed, WriteFailure
+from bot.store.connection import StateUnreachable, WriteFailed, WriteFailure
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,15 @@ NOT_SAVED = {
 }
 
 
+# A read the state database's server could not answer (StateUnreachable): one sentence,
+# for the commands whose answer is what the state keeps (/agenda, /changes); lookups of
+# the program answer without the state's part instead (see the program cog).
+STATE_UNREACHABLE = (
+    "The bot's memory (its database server) is out of reach for a moment, so this cannot"
+    " be answered now; please try again in a minute."
+)
+
+
 class NothingFound(Exception):
     """A lookup found nothing: an expected outcome, answered with suggestions."""
 
@@ -126,6 +135,10 @@ async def answer_error(interaction: discord.Interaction, original: Exception) ->
         message = "You don't have permission to use this command here."
     elif isinstance(original, app_commands.CommandOnCooldown):
         message = f"Slow down a little: try again in {original.retry_after:.0f} s."
+    elif isinstance(original, StateUnreachable):
+        # The database logged the outage once; one line here, without a traceback.
+        log.info("%s could not read the state database (out of reach)", _asked(interaction))
+        message = STATE_UNREACHABLE
     elif isinstance(original, WriteFailed):
         # One line for the operator, without a traceback: the cause is the disk.
         log.error("%s could not be saved: %s", _asked(interaction), original)
