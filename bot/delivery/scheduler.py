@@ -446,12 +446,18 @@ class Scheduler:
             if late:
                 log.info("delivery %d went out while the state database was out of reach;"
                          " recorded as sent now", delivery.id)  # fmt: skip
-        elif late and await self.state.ledger.settle(
+        elif not late:
+            pass  # something else moved it first (see settle): that stands
+        elif await self.state.ledger.settle(
             delivery.id, DeliveryState.LOST, DeliveryState.SENT, sent_ts,
             "sent; recorded late, the state database being out of reach",
         ):  # fmt: skip
             log.warning("delivery %d went out, and was marked lost while the state database"
                         " was out of reach; recorded as sent now", delivery.id)  # fmt: skip
+        else:  # the commit of 'sent' went through; only its answer was lost
+            log.info("delivery %d went out, and its record as sent was kept as the state"
+                     " database went out of reach (only the answer was lost)",
+                     delivery.id)  # fmt: skip
         await kind.sent(delivery, ctx)
 
     async def _after_failure(

@@ -26,11 +26,12 @@ import pytest
 from bot.adapters.discord.client import ConfBot
 from bot.adapters.discord.tree import APOLOGY, NOT_SAVED, STATE_UNREACHABLE
 from bot.clock import FixedClock
-from bot.kinds import DeliveryState
+from bot.kinds import DeliveryState, ReminderStatus
 from bot.render.status_cards import STATE_UNREACHABLE as STATUS_UNREACHABLE
 from bot.store.connection import WriteFailure
 from tests.e2e.conftest import running_bot, settled, travel, wait_for
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
+from tests.pg_proxy import CommitLosingProxy
 from tests.postgres_fixtures import postgres_fixture
 from tests.postgres_server import PostgresServer
 
@@ -258,3 +259,141 @@ async def test_an_outage_is_logged_once_as_it_begins_and_once_as_it_ends(
         # lost (and not to be had), and as it answers again.
         lines = [r.getMessage() for r in told(caplog)]
         assert len(lines) == len(set(lines)) <= 8, lines
+
+
+# -- a send at the moment the server dies ------------------------------------------------------
+
+
+class _DyingAtTheSend:
+    """The bot's sender, but the state's server is stopped just before a DM goes out:
+    the claim ('sending') is committed, the message leaves, 'sent' cannot be written."""
+
+    def __init__(self, sender: Any, server: PostgresServer) -> None:
+        self._sender = sender
+        self._server = server
+
+    async def send_dm(self, user_id: int, card: Any) -> None:
+        await asyncio.to_thread(self._server.stop)
+        await self._sender.send_dm(user_id, card)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sender, name)
+
+
+async def test_a_message_sent_as_the_server_died_is_recorded_sent_after_never_resent(
+    fake: FakeDiscord, tmp_path: Path, state_url: str, private_postgres: PostgresServer,
+    caplog: pytest.LogCaptureFixture,
+):  # fmt: skip
+    """Its row stays 'sending' through the outage (no process resends that), past its
+    lease (the clock moves five minutes on): once the server is back, this process
+    records what it knows, that the message went out, before any recovery would call it
+    lost; the reminder is done, and nothing is sent twice."""
+    clock = FixedClock(july10("1050"))
+    async with bot_on(fake, tmp_path, state_url, clock) as bot:
+        await ask(fake, "remind", item="p:xiang", minutes_before=5)
+        await settled(bot)
+        bot.scheduler.sender = _DyingAtTheSend(bot.scheduler.sender, private_postgres)
+        refused = bot.scheduler.state_refusals
+        await travel(bot, fake, clock, july10("1100"))
+        await wait_for(lambda: bot.scheduler.state_refusals > refused, what="a refused pass")
+        assert len(dms(fake)) == 1
+        refused = bot.scheduler.state_refusals
+        await travel(bot, fake, clock, july10("1105"))  # its lease (60 s) ends meanwhile
+        await wait_for(lambda: bot.scheduler.state_refusals > refused, what="a refused pass")
+        with caplog.at_level(logging.INFO, logger="bot.delivery"):
+            await asyncio.to_thread(private_postgres.start)
+            await settled(bot)
+            await settled(bot)
+        assert len(dms(fake)) == 1
+        assert (await ledger(bot))["reminder p:xiang"] == DeliveryState.SENT
+        assert bot.state is not None
+        (reminder,) = await bot.state.reminders.find("osdi24", statuses=list(ReminderStatus))
+        assert reminder.status == "done"
+    recorded = [r.getMessage() for r in caplog.records if "recorded as sent now" in r.getMessage()]
+    assert recorded == [f"delivery {reminder.id} went out while the state database was out of"
+                        " reach; recorded as sent now"]  # fmt: skip
+    assert not [r for r in caplog.records if "possibly lost" in r.getMessage()]
+
+
+# -- a commit whose answer is lost ----------------------------------------------------------
+
+
+@pytest.fixture
+async def proxy(private_postgres: PostgresServer) -> AsyncIterator[CommitLosingProxy]:
+    found = CommitLosingProxy("127.0.0.1", private_postgres.port)
+    await found.start()
+    yield found
+    await found.close()
+
+
+def _lose_the_commit_of(bot: ConfBot, proxy: CommitLosingProxy, monkeypatch: pytest.MonkeyPatch,
+                        statement: str, state: str | None = None) -> None:  # fmt: skip
+    """The state's write that runs `statement` (with `state` as its first value, if
+    given) is committed, and its answer lost with the connection."""
+    assert bot.state is not None
+    db = bot.state._db
+    execute = db.execute
+
+    async def losing(sql: str, params: Any = ()) -> Any:
+        if sql.startswith(statement) and (state is None or params[0] == state):
+            proxy.lose_next_commit()
+        return await execute(sql, params)
+
+    monkeypatch.setattr(db, "execute", losing)
+
+
+async def test_a_claim_whose_commit_answer_is_lost_is_sent_once_when_it_answers_again(
+    fake: FakeDiscord, tmp_path: Path, state_url: str, proxy: CommitLosingProxy,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+):  # fmt: skip
+    """The claim of NOMAD's reminder is committed ('sending', this process's) and its
+    answer lost: the bot cannot know then whether it holds it, but knows it sent
+    nothing. Once the server answers, the row is found 'sending' under its name, goes
+    back to 'pending', and is sent once."""
+    clock = FixedClock(july10("1050"))
+    async with bot_on(fake, tmp_path, proxy.url_for(state_url), clock) as bot:
+        await ask(fake, "remind", item="p:xiang", minutes_before=5)
+        await settled(bot)
+        _lose_the_commit_of(bot, proxy, monkeypatch, "UPDATE deliveries SET state = 'sending'")
+        refused = bot.scheduler.state_refusals
+        await travel(bot, fake, clock, july10("1100"))
+        await wait_for(lambda: bot.scheduler.state_refusals > refused, what="a refused pass")
+        assert proxy.lost.is_set() and not dms(fake)
+        monkeypatch.undo()
+        with caplog.at_level(logging.INFO, logger="bot.delivery"):
+            await settled(bot)
+            await settled(bot)
+        (dm,) = dms(fake)
+        assert dm["embeds"][0]["title"].startswith("⏰ NOMAD")
+        assert (await ledger(bot))["reminder p:xiang"] == DeliveryState.SENT
+    said = [r.getMessage() for r in caplog.records if "due again" in r.getMessage()]
+    assert said == ["delivery 1 was claimed as the state database went out of reach (the commit"
+                    " went through, its answer was lost) and not sent; due again"]  # fmt: skip
+
+
+async def test_a_sent_record_whose_commit_answer_is_lost_is_not_sent_again(
+    fake: FakeDiscord, tmp_path: Path, state_url: str, proxy: CommitLosingProxy,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+):  # fmt: skip
+    """'sent' is committed and its answer lost: the bot knows the message went out and
+    says so once the server answers; the reminder is done, and nothing goes twice."""
+    clock = FixedClock(july10("1050"))
+    async with bot_on(fake, tmp_path, proxy.url_for(state_url), clock) as bot:
+        await ask(fake, "remind", item="p:xiang", minutes_before=5)
+        await settled(bot)
+        _lose_the_commit_of(bot, proxy, monkeypatch, "UPDATE deliveries SET state = ?", "sent")
+        refused = bot.scheduler.state_refusals
+        await travel(bot, fake, clock, july10("1100"))
+        await wait_for(lambda: bot.scheduler.state_refusals > refused, what="a refused pass")
+        assert proxy.lost.is_set() and len(dms(fake)) == 1
+        monkeypatch.undo()
+        with caplog.at_level(logging.INFO, logger="bot.delivery"):
+            await settled(bot)
+            await settled(bot)
+        assert len(dms(fake)) == 1
+        assert (await ledger(bot))["reminder p:xiang"] == DeliveryState.SENT
+        assert bot.state is not None
+        (reminder,) = await bot.state.reminders.find("osdi24", statuses=list(ReminderStatus))
+        assert reminder.status == "done"
+    said = [r.getMessage() for r in caplog.records if "only the answer was lost" in r.getMessage()]
+    assert len(said) == 1
