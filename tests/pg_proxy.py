@@ -4,6 +4,10 @@ connection is then cut before that answer reaches it, as when a server or the ne
 dies during a commit. The client cannot tell whether its transaction was kept; what the
 bot does then is what the tests look at.
 
+It can also go silent, as a host does that vanished from the network (a machine gone, a
+firewall dropping packets): the connections through it are cut, and new ones are
+accepted and never answered, so a client waits out its connect timeout.
+
 Plain protocol only (the test servers have no TLS: libpq's SSLRequest is answered 'N'
 and passed on as any other bytes). A COMMIT is recognised by its text in a client's
 message (the simple or the extended protocol), the server's answer by its command tag.
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 COMMIT = b"COMMIT\x00"  # in a Query or Parse message, and in the CommandComplete tag
 
@@ -20,14 +25,16 @@ COMMIT = b"COMMIT\x00"  # in a Query or Parse message, and in the CommandComplet
 class CommitLosingProxy:
     """`url_for(url)`: the address through the proxy; `lose_next_commit()`: the next
     COMMIT any connection sends is committed and its answer lost (the connection cut);
-    `lost` is set once that happened."""
+    `lost` is set once that happened. `go_silent()` and `speak()`: see the module."""
 
     def __init__(self, host: str, port: int) -> None:
         self._target = (host, port)
         self._server: asyncio.Server | None = None
         self._armed = False
         self.lost = asyncio.Event()
-        self._pumps: set[asyncio.Task[None]] = set()
+        self._pumps: set[asyncio.Task[Any]] = set()
+        self._silent = False
+        self._cut = asyncio.Event()  # set to cut every connection through the proxy
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -44,6 +51,16 @@ class CommitLosingProxy:
         _, _, tail = hostpart.partition("/")
         return f"{scheme}://{userinfo}@127.0.0.1:{self.port}/{tail}"
 
+    def go_silent(self) -> None:
+        self._silent = True
+        self._cut.set()
+        self._cut = asyncio.Event()
+
+    def speak(self) -> None:
+        self._silent = False
+        self._cut.set()  # the connections held silent end too
+        self._cut = asyncio.Event()
+
     def lose_next_commit(self) -> None:
         self.lost.clear()
         self._armed = True
@@ -58,6 +75,10 @@ class CommitLosingProxy:
                 await task
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._silent:  # accepted, never answered, until the proxy speaks again
+            await self._cut.wait()
+            writer.close()
+            return
         try:
             up_reader, up_writer = await asyncio.open_connection(*self._target)
         except OSError:
@@ -81,7 +102,8 @@ class CommitLosingProxy:
                 writer.write(data)
                 await writer.drain()
 
-        pumps = [asyncio.create_task(to_server()), asyncio.create_task(to_client())]
+        pumps = [asyncio.create_task(to_server()), asyncio.create_task(to_client()),
+                 asyncio.create_task(self._cut.wait())]  # fmt: skip
         self._pumps.update(pumps)
         try:
             await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)

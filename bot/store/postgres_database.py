@@ -66,6 +66,11 @@ _FAILURES = {
     "53300": WriteFailure.UNREACHABLE,  # too_many_connections
 }
 
+# Seconds a use waits for a connection being made again before it is told the server is
+# out of reach (the attempt goes on: see PostgresDatabase._connection): a reconnection
+# takes milliseconds; a lookup must answer within Discord's 3 seconds.
+CONNECT_GRACE = 1.5
+
 # The database whose write the running task is inside, if any (see transaction).
 _WRITING: contextvars.ContextVar[PostgresDatabase | None] = contextvars.ContextVar(
     "confbot_state_writing", default=None
@@ -170,7 +175,7 @@ class PostgresDatabase(Database):
         self._setup = setup  # statements every new connection runs first (read-only)
         self._turn = asyncio.Lock()  # a write's transaction, or one statement outside one
         self._down_since: float | None = None  # monotonic, while the server is out of reach
-        self._connecting = False  # a connection attempt is under way
+        self._attempt: asyncio.Task[Connection] | None = None  # connecting again
 
     @property
     def reachable(self) -> bool:
@@ -209,6 +214,7 @@ class PostgresDatabase(Database):
             return await statement(self._conn)
         self._refuse_while_connecting()
         async with self._turn:
+            self._refuse_while_connecting()  # found out while this one waited its turn
             try:
                 conn = await self._connection()
                 try:
@@ -227,7 +233,7 @@ class PostgresDatabase(Database):
     def _refuse_while_connecting(self) -> None:
         """During an outage, a use that would queue behind a connection attempt under way
         fails at once instead (see the module's docstring)."""
-        if self._down_since is not None and self._connecting:
+        if self._down_since is not None and self._attempt is not None and not self._attempt.done():
             raise StateUnreachable(self.where, "connecting again")
 
     # -- writes --------------------------------------------------------------------------
@@ -236,6 +242,7 @@ class PostgresDatabase(Database):
     async def transaction(self) -> AsyncIterator[None]:
         self._refuse_while_connecting()
         async with self._turn:
+            self._refuse_while_connecting()
             try:
                 conn = await self._begun()
             except psycopg.OperationalError as exc:
@@ -299,17 +306,28 @@ class PostgresDatabase(Database):
 
     async def _connection(self) -> Connection:
         """The connection, made again if it was lost (psycopg.OperationalError while the
-        server cannot be reached)."""
+        server cannot be reached). The new connection is made by a task of its own, which
+        a caller awaits for CONNECT_GRACE seconds at most: past that (a host that does not
+        answer takes the whole connect timeout) the caller is told the server is out of
+        reach, and the attempt goes on for whoever comes next."""
         if self._conn is not None and not lost(self._conn):
             return self._conn
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
-        self._connecting = True
+        if self._attempt is None or self._attempt.done():
+            self._attempt = asyncio.create_task(self._connect_again(),
+                                                name="confbot-state-connect")  # fmt: skip
+            self._attempt.add_done_callback(_seen)
         try:
-            conn = await connect(self._url)
-        finally:
-            self._connecting = False
+            return await asyncio.wait_for(asyncio.shield(self._attempt), CONNECT_GRACE)
+        except TimeoutError:
+            raise psycopg.errors.ConnectionTimeout(
+                f"no answer within {CONNECT_GRACE:g} s; still trying"
+            ) from None
+
+    async def _connect_again(self) -> Connection:
+        conn = await connect(self._url)
         try:
             for statement in self._setup:
                 await conn.execute(statement)
@@ -343,6 +361,9 @@ class PostgresDatabase(Database):
                     " deliveries go out now", self.where, lasted)  # fmt: skip
 
     async def close(self) -> None:
+        if self._attempt is not None:
+            self._attempt.cancel()
+            await asyncio.gather(self._attempt, return_exceptions=True)
         if self._conn is not None:
             await self._conn.close()
 
@@ -351,3 +372,10 @@ def _first_line(exc: BaseException) -> str:
     """The driver's first line, for a log line or a message (never the password: libpq
     names the host and port, not the password)."""
     return (str(exc).strip().split("\n", 1)[0] or type(exc).__name__)[:300]
+
+
+def _seen(attempt: asyncio.Task[Connection]) -> None:
+    """A connection attempt's failure is its callers' to see; one that none waited for
+    any more is not reported as never retrieved."""
+    if not attempt.cancelled():
+        attempt.exception()

@@ -323,6 +323,7 @@ async def proxy(private_postgres: PostgresServer) -> AsyncIterator[CommitLosingP
     found = CommitLosingProxy("127.0.0.1", private_postgres.port)
     await found.start()
     yield found
+    found.speak()
     await found.close()
 
 
@@ -397,3 +398,35 @@ async def test_a_sent_record_whose_commit_answer_is_lost_is_not_sent_again(
         assert reminder.status == "done"
     said = [r.getMessage() for r in caplog.records if "only the answer was lost" in r.getMessage()]
     assert len(said) == 1
+
+
+# -- a host that goes silent -----------------------------------------------------------------
+
+
+async def test_lookups_answer_in_time_while_the_host_is_silent(
+    fake: FakeDiscord, tmp_path: Path, state_url: str, proxy: CommitLosingProxy
+):
+    """The state's host vanishes from the network: its connections cut, a new one
+    accepted and never answered (10 s to the connect timeout). Lookups still answer
+    within Discord's 3 seconds (the fake Discord counts a late answer as a protocol
+    error), the state's part left out or said in one sentence; once the host answers
+    again, so does the state."""
+    async with bot_on(fake, tmp_path, proxy.url_for(state_url), FixedClock(july10("1050"))) as bot:
+        assert REMINDED in (await ask(fake, "remind", item="p:xiang"))["content"]
+        proxy.go_silent()
+        paper = await ask(fake, "paper", title="nomad")
+        assert paper["embeds"][0]["title"].startswith("NOMAD")
+        assert (await ask(fake, "next")).get("embeds")
+        assert (await ask(fake, "agenda"))["content"] == STATE_UNREACHABLE
+        assert (await ask(fake, "remind", item="p:xiang"))["content"] == NOT_KEPT
+        proxy.speak()
+        assert bot.state is not None
+
+        def answers() -> bool:
+            bot.scheduler.wake()  # its passes connect again
+            return bot.state is not None and bot.state.reachable
+
+        await wait_for(answers, what="the state answering again")
+        agenda = await ask(fake, "agenda")
+        assert agenda["embeds"][0]["fields"][0]["name"].startswith("NOMAD")
+    assert not fake.protocol_errors
