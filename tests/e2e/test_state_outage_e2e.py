@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -29,11 +29,13 @@ from bot.clock import FixedClock
 from bot.kinds import DeliveryState, ReminderStatus
 from bot.render.status_cards import STATE_UNREACHABLE as STATUS_UNREACHABLE
 from bot.store.connection import WriteFailure
-from tests.e2e.conftest import running_bot, settled, travel, wait_for
+from tests.e2e.conftest import poll_source, running_bot, settled, travel, wait_for
+from tests.e2e.test_governance_e2e import frab_copy
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
 from tests.pg_proxy import CommitLosingProxy
 from tests.postgres_fixtures import postgres_fixture
 from tests.postgres_server import PostgresServer
+from tests.program_edits import edit, retitle
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 ORGANISER = DEFAULT_PERMISSIONS | MANAGE_GUILD
@@ -430,3 +432,40 @@ async def test_lookups_answer_in_time_while_the_host_is_silent(
         agenda = await ask(fake, "agenda")
         assert agenda["embeds"][0]["fields"][0]["name"].startswith("NOMAD")
     assert not fake.protocol_errors
+
+
+# -- leading the conference --------------------------------------------------------------------
+
+
+async def test_the_source_is_followed_again_after_the_outage_with_what_changed_meanwhile(
+    fake: FakeDiscord, tmp_path: Path, state_url: str, private_postgres: PostgresServer
+):
+    """In the outage the process cannot hold its lead (the lock's session is gone), so it
+    stops following the source; the source changes meanwhile. Once the server is back it
+    leads again, and the change is read, kept in the state, and served."""
+    program = frab_copy(tmp_path)
+    async with running_bot(fake, tmp_path, CONFBOT_STATE_URL=state_url,
+                           CONFBOT_PROGRAM=str(program)) as bot:  # fmt: skip
+        assert bot.member is not None and bot.first.leads and bot.follower.running
+
+        def leads(wanted: bool) -> Callable[[], bool]:
+            def check() -> bool:
+                assert bot.member is not None
+                bot.member.wake()  # a tick now, not after CONFBOT_LEAD_RETRY
+                return bot.first.leads is wanted
+
+            return check
+
+        await stopped_under(bot, private_postgres)
+        await wait_for(leads(False), what="stepping down")
+        assert not bot.follower.running
+        edit(program, retitle("Retitled during the outage"))
+        await asyncio.to_thread(private_postgres.start)
+        await wait_for(leads(True), what="leading again")
+        assert bot.follower.running
+        poll_source(bot)
+        titles = lambda: {t.title for t in bot.service.program.talks}  # noqa: E731
+        await wait_for(lambda: "Retitled during the outage" in titles(), what="the change")
+        assert bot.state is not None
+        kept = await bot.state.versions.last_served_fingerprint(bot.first.key)
+        assert kept == bot.follower.seen
