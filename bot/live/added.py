@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from bot.live.conferences import Conferences, Served, forget_files
 from bot.store.conferences_store import AddedSource
+from bot.store.connection import unreachable
 from bot.store.coordination import Notice, NoticeKind
 from bot.tasks import stopped
 
@@ -115,8 +116,9 @@ class AddedSources:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the state out of reach: the next wake tries again
-                log.warning("the added sources could not be compared with the state (%s);"
-                            " trying again at the next notice or check", exc)  # fmt: skip
+                if not unreachable(exc):  # an outage: the state database logs it, once
+                    log.warning("the added sources could not be compared with the state (%s);"
+                                " trying again at the next notice or check", exc)  # fmt: skip
 
     # -- the comparison -----------------------------------------------------------------
 

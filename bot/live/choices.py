@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 
+from bot.store.connection import unreachable
 from bot.store.coordination import ChosenBy, Notice, NoticeKind
 from bot.store.state import StateStore
 from bot.tasks import stopped
@@ -185,6 +186,8 @@ class Choices:
             self._all_due = self._all_due or everyone
             self._people_due |= people
             self._servers_due |= servers
+            if unreachable(exc):  # an outage: the state database logs it, once
+                raise
             if not self._failing:
                 log.warning("the choices other processes made could not be read (%s); trying"
                             " again at the next notice or check", exc)  # fmt: skip
