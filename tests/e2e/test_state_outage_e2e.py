@@ -131,6 +131,9 @@ async def test_lookups_answer_from_the_program_while_the_state_is_out_of_reach(
             assert answer.get("embeds"), (command, answer)
         agenda = await ask(fake, "agenda")  # what the state keeps, and nothing else
         assert agenda["content"] == STATE_UNREACHABLE
+        assert (await ask(fake, "changes"))["content"] == STATE_UNREACHABLE
+        offered = await fake.answer(await fake.send_autocomplete("forget item", "item", ""))
+        assert offered.choices == []  # the reminders are the state's: none offered
         await asyncio.to_thread(private_postgres.start)
         assert (await ask(fake, "agenda"))["embeds"][0]["fields"][0]["name"].startswith("NOMAD")
     assert APOLOGY not in str(fake.interactions)

@@ -144,9 +144,13 @@ class RemindersCog(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         served = picked_for_autocomplete(self.conferences, interaction)
-        return to_choices(await self.reminders.suggest_followed(
-            served.key, interaction.user.id, served.service, current, self.clock.now()
-        ))  # fmt: skip
+        try:
+            followed = await self.reminders.suggest_followed(
+                served.key, interaction.user.id, served.service, current, self.clock.now()
+            )
+        except StateUnreachable:  # nothing to offer; /forget item itself says why
+            return []
+        return to_choices(followed)
 
     @forget.command(name="all", description="Remove all your reminders")
     @app_commands.describe(conference=CONFERENCE_HELP)
