@@ -167,6 +167,8 @@ async def test_writes_are_refused_in_one_sentence_and_work_again_once_it_is_back
         announce = await organise(fake, "announce channel", channel=fake.channel_id,
                                   minutes_before=10)  # fmt: skip
         assert announce["content"] == NOT_KEPT
+        use = await ask(fake, "conference use", conference="osdi24")  # a person's choice
+        assert use["content"] == NOT_KEPT
         await asyncio.to_thread(private_postgres.start)
         assert REMINDED in (await ask(fake, "remind", item="p:xiang"))["content"]
         announce = await organise(fake, "announce channel", channel=fake.channel_id,
