@@ -186,6 +186,14 @@ class Settings:
     # between two checks of the state for a version a lost notice did not tell of.
     lead_retry: float = 10.0
     follow_check: float = 60.0
+    # The delivery ledger's leases (bot/delivery/scheduler.py): seconds a reserved or
+    # sending delivery stays this process's without renewal (a dead process's are taken
+    # over once it ends), seconds between two renewals while it holds any, and, with a
+    # shared state, seconds between two looks at the ledger at most (what another process
+    # left or planned is seen by then).
+    lease: int = 60
+    lease_renew: float = 20.0
+    ledger_check: float = 20.0
     # Gateway shards over every process (CONFBOT_SHARD_COUNT); None lets Discord say how
     # many (one until a bot is in 2,500 servers), all run here.
     shards: int | None = None
@@ -301,6 +309,7 @@ class Settings:
         lead_retry = _number(get, "CONFBOT_LEAD_RETRY", "10", 1, 3600, "seconds from 1 to 3600")
         follow_check = _number(get, "CONFBOT_FOLLOW_CHECK", "60", 1, 86_400,
                                "seconds from 1 to 86400")  # fmt: skip
+        lease, lease_renew, ledger_check = _leases(get)
         test_url = get("CONFBOT_TEST_DISCORD_URL")
         test_host = test_url and _address_setting("CONFBOT_TEST_DISCORD_URL", test_url).host
         if test_url is not None and test_host not in ("127.0.0.1", "localhost"):
@@ -343,6 +352,9 @@ class Settings:
             shard_slice=shard_slice,
             lead_retry=lead_retry,
             follow_check=follow_check,
+            lease=lease,
+            lease_renew=lease_renew,
+            ledger_check=ledger_check,
             pretix_interval=pretix_interval,
             pretix_hash_key=_hash_key(get("CONFBOT_PRETIX_HASH_KEY")),
         )
@@ -377,6 +389,18 @@ def _state_url(get: Getter) -> tuple[str | None, str]:
             )
         return url, name
     return None, "CONFBOT_STATE_URL"
+
+
+def _leases(get: Getter) -> tuple[int, float, float]:
+    """CONFBOT_LEASE, CONFBOT_LEASE_RENEW (a third of the lease, 20 s at most, unless set)
+    and CONFBOT_LEDGER_CHECK (see Settings.lease): a renewal must come at least twice
+    within a lease, so one late renewal (a busy process, a slow database) never lets a
+    live process's lease end."""
+    lease = _whole(get, "CONFBOT_LEASE", "60", 2, 3600)
+    renew = _number(get, "CONFBOT_LEASE_RENEW", f"{min(20.0, lease / 3):g}", 0.1, lease / 2,
+                    f"seconds from 0.1 to half of CONFBOT_LEASE ({lease / 2:g})")  # fmt: skip
+    check = _number(get, "CONFBOT_LEDGER_CHECK", "20", 0.1, 3600, "seconds from 0.1 to 3600")
+    return lease, renew, check
 
 
 def _listed(text: str | None) -> list[str]:

@@ -96,6 +96,28 @@ async def start_process(
     return Process(served, member, coordinator, followed)
 
 
+async def test_a_conferences_scheduler_takes_its_leases_from_the_settings(
+    state: StateStore, program_copy: Path, tmp_path: Path
+):
+    env = {
+        "CONFBOT_PROGRAM": str(program_copy),
+        "CONFBOT_DB": str(tmp_path / "a.db"),
+        "CONFBOT_LEASE": "6",
+        "CONFBOT_LEASE_RENEW": "1.5",
+        "CONFBOT_LEDGER_CHECK": "0.5",
+    }
+    settings = Settings.from_env(env, dotenv_path=tmp_path / "none")
+    loaded = await load_service(settings)
+
+    async def follow_up(served: Served, changes: list[Change]) -> None:
+        pass
+
+    serving = Serving(state, FixedClock(BEFORE), RecordingSender(), Pacer(), settings, follow_up,
+                      "a:1")  # fmt: skip
+    scheduler = Served(loaded.service, settings, serving, loaded.report).scheduler
+    assert (scheduler.lease, scheduler.renew_every, scheduler.look_every) == (6, 1.5, 0.5)
+
+
 def sabre_starts(process: Process) -> datetime:
     """When /paper sabre says Sabre starts, in this process."""
     answer = process.served.service.talk("sabre")

@@ -198,6 +198,33 @@ def test_a_clusters_timings_are_checked(name: str, value: str):
         Settings.from_mapping({name: value})
 
 
+def test_the_ledgers_leases_default_to_a_minute_renewed_every_20_s_and_can_be_set():
+    default = Settings.from_mapping({})
+    assert (default.lease, default.lease_renew, default.ledger_check) == (60, 20.0, 20.0)
+    chosen = Settings.from_mapping({"CONFBOT_LEASE": "3", "CONFBOT_LEASE_RENEW": "0.5",
+                                    "CONFBOT_LEDGER_CHECK": "0.25"})  # fmt: skip
+    assert (chosen.lease, chosen.lease_renew, chosen.ledger_check) == (3, 0.5, 0.25)
+    # A shorter lease renews more often by itself: a third of it, unless set.
+    assert Settings.from_mapping({"CONFBOT_LEASE": "9"}).lease_renew == 3.0
+
+
+@pytest.mark.parametrize(
+    ("values", "said"),
+    [({"CONFBOT_LEASE": "1"}, "CONFBOT_LEASE must be a whole number from 2 to 3600, not '1'."),
+     ({"CONFBOT_LEASE": "2.5"}, "CONFBOT_LEASE must be a whole number from 2 to 3600, not '2.5'."),
+     ({"CONFBOT_LEASE": "10", "CONFBOT_LEASE_RENEW": "6"},
+      "CONFBOT_LEASE_RENEW must be seconds from 0.1 to half of CONFBOT_LEASE (5), not '6'."),
+     ({"CONFBOT_LEASE_RENEW": "0"},
+      "CONFBOT_LEASE_RENEW must be seconds from 0.1 to half of CONFBOT_LEASE (30), not '0'."),
+     ({"CONFBOT_LEDGER_CHECK": "soon"},
+      "CONFBOT_LEDGER_CHECK must be seconds from 0.1 to 3600, not 'soon'.")],
+)  # fmt: skip
+def test_the_ledgers_leases_are_checked_in_one_sentence(values: dict[str, str], said: str):
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_mapping(values)
+    assert str(refused.value) == said
+
+
 def test_the_state_stays_in_the_sqlite_file_without_a_server_address(tmp_path: Path):
     assert Settings.from_env({}, dotenv_path=tmp_path / "n").state_url is None
 

@@ -15,12 +15,13 @@ Several processes may share the ledger (a cluster on PostgreSQL). Each has a nam
 server-bound deliveries of the servers on its shards only; a person's DMs any process
 sends, and only a process told it plans them (plans_people, meant for the one leading
 the conference; True by default) plans them. What a process reserves or claims carries
-a lease (LEASE), renewed every RENEW_EVERY seconds while its batch lasts, by the
-scheduler's clock. Recovery takes only expired leases: a dead process's reserved
-deliveries become free (another sends them, once), its one 'sending' is marked lost. On
-SQLite, where the file lock proves one process alone, the start takes every hold at
-once, as before. With a shared state, recovery also runs on every pass, and the loop
-looks at the ledger at least every LOOK_EVERY seconds (another process dying or planning
+a lease (LEASE seconds, or CONFBOT_LEASE), renewed every RENEW_EVERY seconds
+(CONFBOT_LEASE_RENEW) while its batch lasts, by the scheduler's clock. Recovery takes
+only expired leases: a dead process's reserved deliveries become free (another sends
+them, once), its one 'sending' is marked lost. On SQLite, where the file lock proves one
+process alone, the start takes every hold at once, as before. With a shared state,
+recovery also runs on every pass, and the loop looks at the ledger at least every
+LOOK_EVERY seconds (CONFBOT_LEDGER_CHECK; another process dying or planning
 wakes nobody here); it sleeps until a held delivery's lease ends rather than spinning.
 
 The state database may go out of reach under a running bot (a PostgreSQL server

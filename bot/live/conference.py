@@ -133,6 +133,9 @@ class Served:
             process=serving.process,
             shards=serving.shards,
             plans_people=self.plans_people,
+            lease=serving.settings.lease,
+            renew_every=serving.settings.lease_renew,
+            look_every=serving.settings.ledger_check,
         )
         self.state_follower = StateFollower(self.follow_state, key)
         self.decisions = Decisions(key, self.follower, serving.coordinator,
