@@ -416,6 +416,30 @@ async def test_the_bot_leads_through_its_coordinator_and_lets_go_when_it_closes(
                 await bot.close()
 
 
+async def test_a_rehearsals_processes_beat_in_real_time_so_status_shows_them_running(
+    postgres_backend: StateBackend, tmp_path: Path
+):
+    """A rehearsal (CONFBOT_NOW) runs the bot on a clock of the conference's days, but
+    `python -m bot status` compares heartbeats with the time it is: heartbeats on the
+    rehearsal's clock made every running process look gone for months."""
+    from bot.adapters.discord.client import ConfBot
+
+    settings = postgres_backend.settings(Settings(db_path=tmp_path / "c.db"))
+    bot = ConfBot(settings, clock=FixedClock(BEFORE))
+    try:
+        await bot.setup_hook()
+        assert bot.member is not None and bot.state is not None
+        await bot.member.tick()
+        now = datetime.now(UTC)
+        cluster = await StatusService(bot.state).cluster(now, ["osdi24"])
+        (process,) = cluster.processes
+        assert not process.gone and process.leads == ("osdi24",)
+        assert abs((process.started - now).total_seconds()) < 60
+        assert cluster.unled == ()
+    finally:
+        await bot.close()
+
+
 # -- python -m bot status ---------------------------------------------------------------
 
 

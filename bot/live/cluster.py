@@ -4,7 +4,8 @@ of the others, and the heartbeat `python -m bot status` reads.
 Every few seconds (CONFBOT_LEAD_RETRY) each conference tries to lead, or confirms it
 still leads (bot.live.conference: Served.lead), so a conference whose leader died is
 taken over within that time; the process writes its heartbeat row (its shards and the
-conferences it leads); and, every CONFBOT_FOLLOW_CHECK seconds by the Clock, the
+conferences it leads), in real time even in a rehearsal (CONFBOT_NOW), since `status`
+compares it with the time it is; and, every CONFBOT_FOLLOW_CHECK seconds by the Clock, the
 conferences it does not lead check the state for a version they were not told of (a
 notice is lost with a connection). Notices (bot.store.coordination) are handed to their
 conference as they come; after a reconnection, every conference checks at once.
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.cluster import Slice, format_ids
 from bot.live.conferences import Conferences
 from bot.store.connection import WriteFailed, unreachable
@@ -53,7 +54,8 @@ class ThisProcess:
 
     @classmethod
     def at(cls, process: str, started: datetime) -> ThisProcess:
-        """This process, named as it is in the ledger (bot.cluster.process_name)."""
+        """This process, named as it is in the ledger (bot.cluster.process_name), started
+        at `started` in real time (see ClusterMember's `wall`)."""
         return cls(process, socket.gethostname(), os.getpid(), started)
 
 
@@ -89,7 +91,11 @@ class ClusterMember:
         me: ThisProcess,
         timing: Timing = Timing(),
         followers: Sequence[Follows] = (),
+        wall: Clock | None = None,
     ) -> None:
+        """`clock`: the bot's (a rehearsal's runs from CONFBOT_NOW), for the checks;
+        `wall`: the time it is (the system's by default), for the heartbeats, which
+        `python -m bot status` compares with the time it is."""
         self.conferences = conferences
         self.coordinator = coordinator
         self.state = state
@@ -98,6 +104,7 @@ class ClusterMember:
         self.me = me
         self.timing = timing
         self.followers = tuple(followers)
+        self.wall = wall or SystemClock()
         self._woken = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._next_check: datetime | None = None
@@ -150,12 +157,13 @@ class ClusterMember:
                     served.state_follower.wake()
             for follower in self.followers:
                 follower.check()
-        await self.beat(now)
+        await self.beat(self.wall.now())
         self.ticks += 1
 
     async def beat(self, now: datetime) -> None:
-        """This process's row: its shards, the conferences it leads, when it was seen. A
-        write the state refuses is logged once per streak (status shows the row gone)."""
+        """This process's row: its shards, the conferences it leads, when it was seen
+        (`now`, in real time). A write the state refuses is logged once per streak (status
+        shows the row gone)."""
         if self.state.closed:
             return
         leads = tuple(served.key for served in self.conferences if served.leads)

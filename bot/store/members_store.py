@@ -15,7 +15,8 @@ FORGOTTEN_AFTER = 7 * 86_400  # seconds: a row gone for a week is left out, then
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """One process's row (times as Unix seconds, from the bot's Clock)."""
+    """One process's row (times as Unix seconds, in real time even in a rehearsal: see
+    bot.live.cluster)."""
 
     process: str  # unique to one start of one process
     host: str

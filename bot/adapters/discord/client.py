@@ -26,7 +26,7 @@ from bot.adapters.discord.streams_cog import StreamsCog
 from bot.adapters.discord.tickets_cog import TicketsCog
 from bot.adapters.discord.tree import ConfTree
 from bot.app import load_service, make_clock, open_coordinator, open_state
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.cluster import Slice, process_name
 from bot.delivery.pacer import Pacer
 from bot.delivery.scheduler import Scheduler
@@ -164,7 +164,7 @@ class ConfBot(commands.AutoShardedBot):
         for served in conferences:
             await served.start()
         timing = Timing(self.settings.lead_retry, self.settings.follow_check)
-        me = ThisProcess.at(self.process, self.clock.now())
+        me = ThisProcess.at(self.process, SystemClock().now())  # real time: see ClusterMember
         self.member = ClusterMember(conferences, self.coordinator, state, self.clock,
                                     self.held_shards, me, timing,
                                     (sources, conferences.choices))  # fmt: skip
