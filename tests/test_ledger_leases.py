@@ -22,6 +22,7 @@ from bot.clock import FixedClock
 from bot.cluster import Slice, process_name, shard_of
 from bot.delivery import registry
 from bot.delivery.kind import ChannelKind, DirectKind
+from bot.delivery.pacer import Pacer
 from bot.delivery.scheduler import Scheduler
 from bot.kinds import DeliveryKind, DeliveryState
 from bot.render.cards import Card
@@ -292,6 +293,47 @@ async def test_a_killed_process_reserved_rows_are_taken_over_once_its_leases_exp
     assert successor.dms == [] and channels(successor) == {CHANNELS[G0]}
     assert len(successor.posts) == 1 and len(killed.posts) == 0
     assert await left(shared_state) == []
+
+
+async def test_a_dead_process_send_in_flight_is_marked_lost_when_its_lease_ends(
+    shared_state, service
+):
+    """The delivery a process was sending when it died was claimed after its batch was
+    reserved, so its lease ends later than the batch's. The other process, once it has
+    sent the batch, sleeps until that lease ends and marks it lost then: it used to wake
+    only at its next look at the ledger (CONFBOT_LEDGER_CHECK, 20 s), leaving it
+    'sending' until then (found by tests/e2e/test_cluster_processes_e2e.py)."""
+    clock = FixedClock(NOW)
+
+    async def pace(seconds: float) -> None:  # the pacer's wait moves the clock
+        clock.at += timedelta(seconds=seconds)
+
+    killed = HoldingSender(hold_at=2)
+    first = Scheduler(shared_state, lambda: service, clock, killed, process="host:1:a",
+                      shards=Slice(TWO, frozenset({0})),
+                      pacer=Pacer(10, monotonic=lambda: clock.now().timestamp(), sleep=pace),
+                      lease=LEASE)  # fmt: skip
+    second = process(shared_state, service, clock, RecordingSender(), "host:2:b", [1],
+                     people=False)  # fmt: skip
+    await conference_day(shared_state, service)
+    await plan(clock, first, second)
+    batch = asyncio.create_task(first.step())  # reserves all at NOW, claims the 2nd at +10 s
+    await asyncio.wait_for(killed.in_flight.wait(), 10)
+    batch.cancel()  # SIGKILL
+    with pytest.raises(asyncio.CancelledError):
+        await batch
+    (in_flight,) = await shared_state.ledger.deliveries(state="sending")
+
+    clock.at = NOW + timedelta(seconds=LEASE + 1)  # the batch's leases ended, not the send's
+    await second.recover(starting=False)
+    await drain(second)
+    assert await left(shared_state) == [(DeliveryKind.REMINDER, in_flight.owner),
+                                        (DeliveryKind.TALK, G0)]  # fmt: skip
+    second.look_every = 3600  # only what it waits for wakes it
+    assert await second.seconds_until_next() == 9  # when the send's lease ends
+    clock.at = NOW + timedelta(seconds=LEASE + 10)
+    (lost,) = await second.recover(starting=False)
+    assert lost.id == in_flight.id
 
 
 async def test_a_live_process_renewed_lease_is_never_taken(shared_state, service):

@@ -228,21 +228,26 @@ class LedgerStore(FeatureStore):
     ) -> int | None:  # fmt: skip
         """When the next pending row of the scope may be taken: its due time; given this
         `process`, for a row another holds under a live lease (at `now_ts`), the end of
-        that lease, when it is taken over if its holder died meanwhile."""
+        that lease, when it is taken over if its holder died meanwhile. Given it, a row
+        another process is sending counts too (any of the conference's, as recovery
+        takes them): at its lease's end it is marked lost if that process died. It was
+        claimed after its batch was reserved, so its lease may end after theirs."""
         where, params = scope.sql()
-        held: list[object]
-        moment, held = "due_ts", []
-        if process is not None:
-            moment = f"CASE WHEN {_HELD_BY_ANOTHER} THEN lease_until ELSE due_ts END"
-            held = [now_ts, process]
-        rows = list(
-            await self._db.execute_fetchall(
-                f"SELECT min({moment}) FROM deliveries WHERE conference = ?"
+        if process is None:
+            rows = await self._db.execute_fetchall(
+                "SELECT min(due_ts) FROM deliveries WHERE conference = ?"
                 f" AND state = 'pending' AND {where}",
-                [*held, conference, *params],
+                [conference, *params],
             )
-        )
-        return rows[0][0] if rows else None
+        else:
+            rows = await self._db.execute_fetchall(
+                f"SELECT min(CASE WHEN {_HELD_BY_ANOTHER} THEN lease_until ELSE due_ts END)"
+                f" FROM deliveries WHERE conference = ? AND ((state = 'pending' AND {where})"
+                f" OR (state = 'sending' AND {_HELD_BY_ANOTHER}))",
+                [now_ts, process, conference, *params, now_ts, process],
+            )
+        found = list(rows)
+        return found[0][0] if found else None
 
     @writes
     async def reserve(
