@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
 import aiohttp
 import pytest
 
+from tests.e2e.conftest import wait_for
 from tests.fakediscord.server import TOKEN, FakeDiscord
 
 AUTH = {"Authorization": f"Bot {TOKEN}"}
@@ -36,6 +38,19 @@ async def test_json_responses_have_the_exact_content_type(fake: FakeDiscord):
         response = await http.get(f"{fake.base_url}/api/v10/users/@me", headers=AUTH)
         assert response.headers["Content-Type"] == "application/json"
         assert (await http.get(f"{fake.base_url}/api/v10/users/@me")).status == 401
+
+
+async def test_a_message_answered_late_is_kept_at_once(fake: FakeDiscord):
+    url = f"{fake.base_url}/api/v10/channels/{fake.second_channel_id}/messages"
+    fake.answering_messages.clear()
+    async with aiohttp.ClientSession() as http:
+        posting = asyncio.create_task(http.post(url, json={"content": "hi"}, headers=AUTH))
+        await wait_for(lambda: fake.held_messages == 1, what="the message held")
+        assert [m["content"] for m in fake.channel_messages[fake.second_channel_id]] == ["hi"]
+        assert not posting.done()
+        fake.answering_messages.set()
+        assert (await posting).status == 200
+    assert fake.held_messages == 0
 
 
 async def test_unknown_route_is_a_protocol_error(fake: FakeDiscord):

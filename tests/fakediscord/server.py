@@ -183,6 +183,12 @@ class FakeDiscord:
         self.interactions: dict[int, Interaction] = {}
         self._by_token: dict[str, Interaction] = {}
         self.channel_messages: dict[int, list[dict[str, Any]]] = {}
+        # Set: a message is answered at once. Cleared: it is kept (it went out) but its
+        # answer waits until set again, as when Discord is slow to answer, or the sender
+        # dies before the answer reaches it; `held_messages` counts those waiting now.
+        self.answering_messages = asyncio.Event()
+        self.answering_messages.set()
+        self.held_messages = 0
         self.dm_channels: dict[int, int] = {}
         self.closed_dms: set[int] = set()
         self.rate_limits: list[RateLimit] = []
@@ -663,7 +669,8 @@ class FakeDiscord:
     async def _channel_message(self, request: web.Request, p: list[str]) -> web.Response:
         channel_id = int(p[1])
         body = await self._read_body(request)
-        known = {self.channel_id, self.room_channel_id, *self.threads, *self.dm_channels.values()}
+        known = {self.channel_id, self.room_channel_id, self.second_channel_id, *self.threads,
+                 *self.dm_channels.values()}  # fmt: skip
         if channel_id not in known or channel_id in self.deleted_channels:
             return self._discord_error(404, 10003, "Unknown Channel")
         closed = {self.dm_channels.get(u) for u in self.closed_dms}
@@ -677,6 +684,12 @@ class FakeDiscord:
             return refused
         message = payloads.message(payloads.snowflake(), channel_id, self.bot_user, body)
         self.channel_messages.setdefault(channel_id, []).append(message | {"_body": body})
+        if not self.answering_messages.is_set():
+            self.held_messages += 1
+            try:
+                await self.answering_messages.wait()
+            finally:
+                self.held_messages -= 1
         return self._json(message)
 
     # -- forums, threads, reactions ------------------------------------------------------
@@ -719,6 +732,9 @@ class FakeDiscord:
                 self.room_channel_id, self.guild_id, "grand-ballroom"
             ),
             self.forum_id: payloads.forum_channel(self.forum_id, self.guild_id, self.forum_tags),
+            self.second_channel_id: payloads.text_channel(
+                self.second_channel_id, self.second_guild_id
+            ),
             **self.threads,
         }
         if channel_id in known and channel_id not in self.deleted_channels:
