@@ -331,9 +331,13 @@ async def test_a_dead_process_send_in_flight_is_marked_lost_when_its_lease_ends(
                                         (DeliveryKind.TALK, G0)]  # fmt: skip
     second.look_every = 3600  # only what it waits for wakes it
     assert await second.seconds_until_next() == 9  # when the send's lease ends
-    clock.at = NOW + timedelta(seconds=LEASE + 10)
+    # Its batch took longer than that: the lease has ended when it comes to sleep. It
+    # does not sleep, so its next pass marks the send lost (a look away, before).
+    clock.at = NOW + timedelta(seconds=LEASE + 15)
+    assert await second.seconds_until_next() == 0
     (lost,) = await second.recover(starting=False)
     assert lost.id == in_flight.id
+    assert await second.seconds_until_next() > 0  # and then sleeps: nothing more is held
 
 
 async def test_a_live_process_renewed_lease_is_never_taken(shared_state, service):

@@ -228,10 +228,12 @@ class LedgerStore(FeatureStore):
     ) -> int | None:  # fmt: skip
         """When the next pending row of the scope may be taken: its due time; given this
         `process`, for a row another holds under a live lease (at `now_ts`), the end of
-        that lease, when it is taken over if its holder died meanwhile. Given it, a row
-        another process is sending counts too (any of the conference's, as recovery
-        takes them): at its lease's end it is marked lost if that process died. It was
-        claimed after its batch was reserved, so its lease may end after theirs."""
+        that lease, when it is taken over if its holder died meanwhile. Given it, on a
+        state shared with other processes, a row another process is sending counts too
+        (any of the conference's, as recovery takes them), at the end of its lease, live
+        or not: then it is marked lost if that process died. It was claimed after its
+        batch was reserved, so its lease may end after theirs, or while this process
+        sends them. (A process alone took every hold at its start: none is another's.)"""
         where, params = scope.sql()
         if process is None:
             rows = await self._db.execute_fetchall(
@@ -240,11 +242,13 @@ class LedgerStore(FeatureStore):
                 [conference, *params],
             )
         else:
+            sending = "" if self.alone else " OR (state = 'sending' AND claimed_by <> ?)"
             rows = await self._db.execute_fetchall(
-                f"SELECT min(CASE WHEN {_HELD_BY_ANOTHER} THEN lease_until ELSE due_ts END)"
+                "SELECT min(CASE WHEN state = 'sending' THEN lease_until"
+                f" WHEN {_HELD_BY_ANOTHER} THEN lease_until ELSE due_ts END)"
                 f" FROM deliveries WHERE conference = ? AND ((state = 'pending' AND {where})"
-                f" OR (state = 'sending' AND {_HELD_BY_ANOTHER}))",
-                [now_ts, process, conference, *params, now_ts, process],
+                f"{sending})",
+                [now_ts, process, conference, *params, *([] if self.alone else [process])],
             )
         found = list(rows)
         return found[0][0] if found else None
