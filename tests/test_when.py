@@ -14,9 +14,10 @@ from tests.conftest import pacific
 
 # Text shaped like what people type, so the fuzzing reaches past the first check.
 WHEN_SHAPES = (
-    r"(today|tomorrow|mon|thursday|jul|day|[0-9]{1,25}|[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(today|tomorrow|mon|thursday|jul|day|heute|morgen|samstag|sa\.|samedi|demain|tag|jour"
+    r"|juillet|[0-9]{1,25}\.?|[0-9]{4}-[0-9]{2}-[0-9]{2}"
     r"(T[0-9]{2}:[0-9]{2}([+-][0-9]{2}:[0-9]{2}|Z)?)?)[ ,]{0,2}"
-    r"([0-9²³¹]{0,25}(:[0-9]{0,3})? ?(am|pm|p\.m\.)?)"
+    r"([0-9²³¹]{0,25}([:.h][0-9]{0,3})? ?(am|pm|p\.m\.|uhr|h)?)"
 )
 
 DURING = pacific("2024-07-10T10:50")

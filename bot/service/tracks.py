@@ -11,11 +11,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from bot.model import Session
+from bot.service import day_words
 from bot.service.results import SessionTalk
 
-_WEEKDAYS = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday".split()
-)  # fmt: skip
+_WEEKDAYS = frozenset(name for names in day_words.WEEKDAYS.values() for name in names)
 
 
 def day_to_show(days: Iterable[date], today: date) -> date:
@@ -26,8 +25,9 @@ def day_to_show(days: Iterable[date], today: date) -> date:
 
 
 def names_a_day(query: str) -> bool:
-    """Whether a session query says which day ('Borg, Sunday'): then it is taken as typed."""
-    words = query.casefold().replace(",", " ").split()
+    """Whether a session query says which day ('Borg, Sunday', 'Rust, Samstag'): then
+    it is taken as typed."""
+    words = day_words.clean(query).split()
     return any(word in _WEEKDAYS for word in words)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from bot.model import Conference, load_zone, within_range
+from bot.service import day_words as words
 from bot.template import fill
 
 ACCEPTED_FORMS = (
@@ -21,13 +22,10 @@ ACCEPTED_FORMS = (
 DAY_FORMS = "'today', 'tomorrow', 'day 2', a weekday such as 'saturday', 'feb 1' or 2025-02-01"
 _MAX_LENGTH = 64
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", re.ASCII)
-_TIME = re.compile(
-    r"^(?P<h>[0-9]{1,2})(?::(?P<m>[0-9]{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)?$", re.ASCII
-)
-_DAY_NUMBER = re.compile(r"^[0-9]{1,2}$")  # ASCII digits only: int() refuses '²'
-
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# A German date: '31.1.', '31.01.', '31.01.2025' (the dot after the month tells it from
+# a time, '14.30').
+_NUMERIC_DATE = re.compile(r"^(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4})?$", re.ASCII)
+_YEAR = re.compile(r"^[0-9]{4}$", re.ASCII)
 
 
 class WhenError(ValueError):
@@ -91,10 +89,13 @@ def parse_moment(text: str, tz_name: str | None = None) -> datetime:
 
 
 def parse_when(text: str, conference: Conference, now: datetime) -> datetime:
-    """Resolve what a person typed to an aware datetime in the conference's zone."""
-    cleaned = " ".join(text.strip().lower().split())
-    if not cleaned or cleaned == "now":
+    """Resolve what a person typed to an aware datetime in the conference's zone: in
+    English, German or French, or a mix ('Samstag 9am', 'demain 14 Uhr')."""
+    cleaned = words.clean(text)
+    if not text.strip() or cleaned in words.NOW:
         return now.astimezone(conference.tz)
+    if not cleaned:
+        raise _unreadable(text)  # ','
     if len(cleaned) > _MAX_LENGTH:
         raise WhenError(f"That is too long for a time. Try {ACCEPTED_FORMS}.")
     if re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}", cleaned):
@@ -104,8 +105,10 @@ def parse_when(text: str, conference: Conference, now: datetime) -> datetime:
             raise exc if exc.template == _OUT_OF_RANGE else _unreadable(text) from None
         return moment.astimezone(conference.tz)  # parse_moment checked the range
     local_now = now.astimezone(conference.tz)
-    day, rest = _take_day(text, cleaned, conference, local_now)
-    clock = _read_time(rest) if rest else time(0)
+    day, rest = _take_days(cleaned.split(), conference, local_now)
+    if len(rest) > 1 and rest[0] in words.BEFORE_TIME:
+        rest = rest[1:]  # 'at 9:00', 'um 14 Uhr', 'à 14h'
+    clock = _read_time(" ".join(rest)) if rest else time(0)
     if clock is None:
         raise _unreadable(text)
     if day is None:
@@ -115,39 +118,104 @@ def parse_when(text: str, conference: Conference, now: datetime) -> datetime:
     return in_range(datetime.combine(day, clock, tzinfo=conference.tz), text)
 
 
+def _take_days(
+    said: list[str], conference: Conference, local_now: datetime
+) -> tuple[date | None, list[str]]:
+    """The day the first words name, and the words after it: a day ('Samstag'), then
+    perhaps the morning ('morgen früh') and the date it is ('saturday february 1',
+    'Sa., 1. Feb.'), which must agree."""
+    day, rest = _take_day(said, conference, local_now)
+    if day is None:
+        return None, said
+    if rest and rest[0] in words.MORNING:
+        rest = rest[1:]
+    dated, left = _take_day(rest, conference, local_now)
+    if dated is None:
+        return day, rest
+    if dated.weekday() != day.weekday():
+        raise WhenError(f"{dated:%B} {dated.day}, {dated.year} is a {dated:%A}, not a {day:%A}.")
+    return dated, left
+
+
 def _take_day(
-    typed: str, text: str, conference: Conference, local_now: datetime
-) -> tuple[date | None, str]:
-    words = text.replace(",", " ").split()
-    if not words:
-        raise _unreadable(typed)
-    first = words[0]
-    if first in ("today", "tomorrow", "yesterday"):
-        offset = {"today": 0, "tomorrow": 1, "yesterday": -1}[first]
-        return local_now.date() + timedelta(days=offset), " ".join(words[1:])
-    if first[:3] in _WEEKDAYS and first.isascii() and first.isalpha() and len(first) >= 3:
-        weekday = _WEEKDAYS.index(first[:3])
+    said: list[str], conference: Conference, local_now: datetime
+) -> tuple[date | None, list[str]]:
+    """The day the first words name ('on' or 'am' before it), and the words after it;
+    None and the words as they were if they name none."""
+    start = 1 if len(said) > 1 and said[0] in words.BEFORE_DAY else 0
+    first = said[start] if start < len(said) else ""
+    if (offset := words.relative(first)) is not None:
+        return local_now.date() + timedelta(days=offset), said[start + 1 :]
+    if (dated := _take_date(said[start:], conference)) is not None:
+        return dated
+    if (weekday := words.weekday(first)) is not None:
         for day in conference.days:
             if day.weekday() == weekday:
-                return day, " ".join(words[1:])
+                return day, said[start + 1 :]
         raise WhenError(
-            f"{{conference}} has no {first.capitalize()}: it runs {_span(conference)}.",
+            f"{{conference}} has no {words.weekday_name(weekday)}: it runs {_span(conference)}.",
             conference=conference.name,
         )
-    if first[:3] in _MONTHS and len(words) >= 2 and _DAY_NUMBER.match(words[1]):
-        month = _MONTHS.index(first[:3]) + 1
-        try:
-            day = _in_conference_year(conference, month, int(words[1]))
-        except ValueError:
-            raise WhenError("{typed} is not a date.", f"{first} {words[1]}") from None
-        return day, " ".join(words[2:])
-    if first == "day" and len(words) >= 2 and _DAY_NUMBER.match(words[1]):
-        number = int(words[1])
+    if (numbered := _day_number(said[start:])) is not None:
+        number, rest = numbered
         if not 1 <= number <= len(conference.days):
             raise WhenError(f"{{conference}} has days 1 to {len(conference.days)}.",
                             conference=conference.name)  # fmt: skip
-        return conference.days[number - 1], " ".join(words[2:])
-    return None, text
+        return conference.days[number - 1], rest
+    return None, said
+
+
+def _take_date(said: list[str], conference: Conference) -> tuple[date, list[str]] | None:
+    """A date the first words write, and the words after it: '2025-02-01', '1.2.',
+    '01.02.2025', 'feb 1', '1 feb', '1. Februar', '1er février', each perhaps with its
+    year ('feb 1 2025'); a day and month with no year are in the conference's year."""
+    if not said:
+        return None
+    if _ISO_DATE.match(said[0]):
+        try:
+            return date.fromisoformat(said[0]), said[1:]
+        except ValueError:
+            return None  # '2024-13-45' reads as no day, as it always did
+    if numeric := _NUMERIC_DATE.match(said[0]):
+        written = int(numeric["m"]), int(numeric["d"])
+        return _dated(said[0], conference, *written, numeric["y"]), said[1:]
+    if len(said) < 2:
+        return None
+    month, day = words.month(said[0]), words.ordinal(said[1])  # 'feb 1'
+    if month is None or day is None:
+        month, day = words.month(said[1]), words.ordinal(said[0])  # '1 feb', '1. Februar'
+    if month is None or day is None:
+        return None
+    year = said[2] if len(said) > 2 and _YEAR.match(said[2]) else None
+    shown = " ".join(said[: 3 if year else 2])
+    return _dated(shown, conference, month, day, year), said[3 if year else 2 :]
+
+
+def _dated(shown: str, conference: Conference, month: int, day: int, year: str | None) -> date:
+    """The date of a day and month, in `year` or else the conference's."""
+    if year is None:
+        return _date(shown, lambda: _in_conference_year(conference, month, day))
+    return _date(shown, lambda: date(int(year), month, day))
+
+
+def _date(shown: str, make: Callable[[], date]) -> date:
+    """The date `make` makes, or a sentence saying `shown` is no date ('feb 30')."""
+    try:
+        return make()
+    except ValueError:
+        raise WhenError("{typed} is not a date.", shown) from None
+
+
+def _day_number(said: list[str]) -> tuple[int, list[str]] | None:
+    """The conference's day numbered by the first words ('day 2', 'Tag 2', 'jour 2',
+    '2. Tag', '2e jour', '2nd day'), and the words after them."""
+    if len(said) < 2:
+        return None
+    if said[0] in words.DAY_WORDS and (number := words.ordinal(said[1])) is not None:
+        return number, said[2:]
+    if said[1] in words.DAY_WORDS and (number := words.ordinal(said[0])) is not None:
+        return number, said[2:]
+    return None
 
 
 def _in_conference_year(conference: Conference, month: int, day: int) -> date:
@@ -161,85 +229,85 @@ def _in_conference_year(conference: Conference, month: int, day: int) -> date:
 
 def parse_day(text: str, conference: Conference, now: datetime) -> date:
     """The day a person named: 'today', 'tomorrow', 'day 2', 'saturday', 'feb 1',
-    '2025-02-01', or a day as autocomplete shows it ('Saturday, February 1'). One reader
-    for every command that asks for a day, so a spelling that works in one works in all.
-    A weekday or day number the conference lacks is refused here; whether a date is one of
-    its days is the caller's to say (ProgramService.day_named)."""
-    cleaned = " ".join(text.strip().lower().replace(",", " ").split())
+    '2025-02-01', or a day as autocomplete shows it ('Saturday, February 1'); the same
+    in German and French ('morgen', 'Tag 2', 'Samstag', '1. Februar', 'demain',
+    'jour 2', 'samedi 1er février'). One reader for every command that asks for a day,
+    so a spelling that works in one works in all. A weekday or day number the
+    conference lacks is refused here; whether a date is one of its days is the caller's
+    to say (ProgramService.day_named)."""
+    cleaned = words.clean(text)
     if not cleaned:
         raise WhenError(f"Please give a day: {DAY_FORMS}.")
     if len(cleaned) > _MAX_LENGTH:
         raise WhenError(f"That is too long for a day. Try {DAY_FORMS}.")
-    day = _read_day(text, cleaned, conference, now.astimezone(conference.tz))
-    if day is None:
+    day, rest = _take_days(cleaned.split(), conference, now.astimezone(conference.tz))
+    if day is None or rest:
         raise NotADay(f"I can't read {{typed}} as a day. Try {DAY_FORMS}.", text)
     return day
 
 
-_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
-                "september", "october", "november", "december")  # fmt: skip
-_RELATIVE = ("today", "tomorrow", "yesterday")
+_WEEKDAY_NAMES = words.WEEKDAYS["en"]
+_MONTH_NAMES = words.MONTHS["en"]
 
 
 def day_at_ends(text: str) -> list[tuple[str, str]]:
     """The ways `text` may be a name with a day typed after or before it ('Rust sunday',
-    'Borg, Monday', 'K.3.201 day 2', 'saturday LLVM'): (name, day) pairs for parse_day to
-    read, a day at the end before one at the start, longer days first. A word begins a
-    day only if it is a weekday or month spelled out or cut short ('sat', 'thurs'), so
-    'Friends of OpenJDK' is not Friday's and 'Decentralised 2' not December's."""
-    words = text.replace(",", " ").split()
+    'Borg, Monday', 'K.3.201 day 2', 'saturday LLVM', 'Rust Samstag', 'K.3.201 Tag 2'):
+    (name, day) pairs for parse_day to read, a day at the end before one at the start,
+    longer days first. A word begins a day only if it is a weekday or month spelled out
+    or cut short ('sat', 'thurs'; in German and French whole or with the dot of its
+    abbreviation, 'sam.'), so 'Friends of OpenJDK' is not Friday's, 'Decentralised 2'
+    not December's, and 'Hacking mit' not Mittwoch's."""
+    said = text.replace(",", " ").split()
     found = []
     for at_end in (True, False):
         for size in (3, 2, 1):
-            if len(words) <= size:
+            if len(said) <= size:
                 continue
-            name, day = (words[:-size], words[-size:]) if at_end else (words[size:], words[:size])
-            if _begins_a_day(day[0].casefold()):
+            name, day = (said[:-size], said[-size:]) if at_end else (said[size:], said[:size])
+            if _begins_a_day(words.clean(day[0])):
                 found.append((" ".join(name), " ".join(day)))
     return found
 
 
 def _begins_a_day(word: str) -> bool:
-    """Whether a word can start what parse_day reads: a date, 'day', a number ('1 feb'),
-    'today', or the start (three letters or more) of a weekday's or a month's name."""
-    if word in ("day", *_RELATIVE) or _DAY_NUMBER.match(word) or _ISO_DATE.match(word):
+    """Whether a word can start what parse_day reads: a date, 'day' ('Tag', 'jour'), a
+    number ('1 feb', '2. Tag', '1er'), 'today' ('heute', 'demain'...), the start (three
+    letters or more) of an English weekday's or month's name, or a German or French
+    one's whole name or abbreviation."""
+    if word in words.DAY_WORDS or word in words.RELATIVE or words.ordinal(word) is not None:
+        return True
+    if _ISO_DATE.match(word) or _NUMERIC_DATE.match(word) or words.is_full_name(word):
         return True
     names = (*_WEEKDAY_NAMES, *_MONTH_NAMES)
     return len(word) >= 3 and any(name.startswith(word) for name in names)
 
 
-def _read_day(typed: str, cleaned: str, conference: Conference, local_now: datetime) -> date | None:
-    if _ISO_DATE.match(cleaned):
-        try:
-            return date.fromisoformat(cleaned)
-        except ValueError:
-            return None
-    words = cleaned.split()
-    if len(words) == 2 and _DAY_NUMBER.match(words[0]) and words[1][:3] in _MONTHS:
-        words.reverse()  # '1 feb' as 'feb 1'
-    day, rest = _take_day(typed, " ".join(words), conference, local_now)
-    if day is None or not rest:
-        return day
-    dated, left = _take_day(typed, rest, conference, local_now)  # 'saturday february 1'
-    if dated is None or left:
-        return None
-    if dated.weekday() != day.weekday():
-        raise WhenError(f"{dated:%B} {dated.day}, {dated.year} is a {dated:%A}, not a {day:%A}.")
-    return dated
+_CLOCK = re.compile(
+    r"""^(?P<h>[0-9]{1,2})
+    (?:\s*[:.]\s*(?P<m>[0-9]{2}))?
+    \s*(?P<suffix>a\.?\s*m\.?|p\.?\s*m\.?|uhr|h)?
+    (?:\s*(?P<after>[0-9]{2}))?$""",
+    re.ASCII | re.VERBOSE,
+)
 
 
 def _read_time(text: str) -> time | None:
-    match = _TIME.match(text.replace(" ", "") if "m" in text else text)
+    """A time of day: '14:00', '9.30', '2pm', '2:30 p.m.', '14 Uhr', '14:30 Uhr',
+    '14 Uhr 30', '14h', '14h30', '14 h 30', '14:30h'. A bare number is none."""
+    match = _CLOCK.match(text)
     if not match:
         return None
-    hour, minute = int(match["h"]), int(match["m"] or 0)
-    ampm = (match["ampm"] or "").replace(".", "")
-    if ampm:
+    hour, suffix = int(match["h"]), (match["suffix"] or "").replace(".", "").replace(" ", "")
+    minutes, after = match["m"], match["after"]
+    if after is not None and (minutes is not None or suffix not in ("uhr", "h")):
+        return None  # '14:30 Uhr 15', '2pm 30', '14 30'
+    minute = int(minutes or after or 0)
+    if suffix in ("am", "pm"):
         if not 1 <= hour <= 12:
             return None
-        hour = hour % 12 + (12 if ampm == "pm" else 0)
-    elif match["m"] is None:
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    elif not suffix and minutes is None:
         return None  # a bare number is not a time
     if hour > 23 or minute > 59:
         return None
