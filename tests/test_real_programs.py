@@ -180,7 +180,7 @@ def test_paper_on_a_community_program_shows_track_type_and_abstract():
     console = Console(ProgramService(program), FixedClock(utc("2025-02-01T09:00")))
     text = console.execute("/paper callee saved registers").text
     assert "Track:   LLVM" in text
-    assert "Type:    devroom · en" in text
+    assert "Type:    devroom · English" in text
     assert "Currently LLVM saves and restores callee-saved registers" in text
     assert "1 talk" in console.execute("/author mikhail gudim").text
 

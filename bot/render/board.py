@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from bot.render import timefmt
 from bot.render.common import item_kind
+from bot.service.languages import language_label
 from bot.service.results import NextAnswer, NowAnswer, Phase, ProgramItem, SessionTalk, Where
 
 # More items than fit one page of cards: the board is compact from here on.
@@ -94,10 +95,10 @@ def item_line(
 
 
 def where_label(where: Where, show: Show) -> str:
-    """' · Janson', ' · track Security', ' · language de' for a title."""
+    """' · Janson', ' · track Security', ' · language German' for a title."""
     parts = [show(where.room)] if where.room else []
     parts += [f"track {show(where.track)}"] if where.track else []
-    parts += [f"language {show(where.language)}"] if where.language else []
+    parts += [f"language {show(language_label(where.language))}"] if where.language else []
     return "".join(f" · {p}" for p in parts)
 
 

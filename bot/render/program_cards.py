@@ -56,6 +56,7 @@ from bot.render.limits import EMBED_FIELD_NAME_MAX, TYPED_SHOWN_MAX
 from bot.render.markdown import escape, escape_all
 from bot.render.pager import Entry, Group, Line, Piece
 from bot.service.cancelled import CancelledTalk
+from bot.service.languages import language_label
 from bot.service.results import (
     AuthorAnswer,
     DayAnswer,
@@ -307,7 +308,8 @@ def talk_cards(
     fields = _merge_author_fields(fields)
     if talk.page is not None:
         fields.append(Field("Proceedings", f"page {talk.page}", inline=True))
-    if kind := " · ".join(escape(x) for x in (talk.kind, talk.language) if x):
+    language = language_label(talk.language) if talk.language else None  # a word, no flag
+    if kind := " · ".join(escape(x) for x in (talk.kind, language) if x):
         fields.append(Field("Type", kind, inline=True))
     if talk.do_not_record:
         fields.append(Field("Recording", "Not recorded (the speakers asked)", inline=True))

@@ -36,6 +36,7 @@ from bot.render.common import (
     what_changed,
 )
 from bot.service.cancelled import CancelledTalk
+from bot.service.languages import language_label
 from bot.service.results import (
     AuthorAnswer,
     DayAnswer,
@@ -246,8 +247,9 @@ def render_talk(answer: TalkAnswer | NoMatch, conference: Conference) -> str:
         lines.append(f"Award:   🏆 {talk.award}")
     if talk.page is not None:
         lines.append(f"Page:    {talk.page} in the proceedings")
-    if talk.kind or talk.language:
-        lines.append("Type:    " + " · ".join(x for x in (talk.kind, talk.language) if x))
+    language = language_label(talk.language) if talk.language else None
+    if talk.kind or language:
+        lines.append("Type:    " + " · ".join(x for x in (talk.kind, language) if x))
     if talk.do_not_record:
         lines.append("Not recorded (the speakers asked).")
     if talk.url:

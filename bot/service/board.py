@@ -2,8 +2,9 @@
 
 At FOSDEM 28 rooms run at once and at a congress 90; a person in one room, or following
 one track, asks for theirs. What they type is resolved here against the program's own
-rooms, tracks and languages, and anything that resolves to nothing is refused with one
-sentence that says what was typed and what is close. Pure: no clock, no Discord.
+rooms, tracks and languages (a language by any of its names: bot.service.languages),
+and anything that resolves to nothing is refused with one sentence that says what was
+typed and what is close. Pure: no clock, no Discord.
 """
 
 from __future__ import annotations
@@ -14,6 +15,13 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from bot.normalize import fold
+from bot.service.languages import (
+    language_key,
+    language_label,
+    names_contain,
+    pick_language,
+    suggested_label,
+)
 from bot.service.results import ProgramItem, SessionTalk, Suggestion, Where
 
 # An autocomplete value (and a typed one) that lifts a room channel's default room.
@@ -24,14 +32,6 @@ EVERY_ROOM_WORDS = frozenset({"*", "all", "any", "every room", "all rooms", "eve
 TYPED_SHOWN = 60
 # How close (rapidfuzz WRatio, 0-100) a name must be to be offered for a typo.
 NEAR = 75.0
-# Languages people type by name rather than by the program's code.
-LANGUAGE_NAMES = {
-    "english": "en", "german": "de", "deutsch": "de", "french": "fr", "francais": "fr",
-    "spanish": "es", "espanol": "es", "italian": "it", "dutch": "nl", "nederlands": "nl",
-    "portuguese": "pt", "polish": "pl", "russian": "ru", "japanese": "ja", "chinese": "zh",
-}  # fmt: skip
-
-
 # A name that is both a room and a track: the option picked says which; the answer says
 # the other exists.
 BOTH_ROOM = "Showing the room {found}; a track has that name too (pick it in `track`)."
@@ -55,9 +55,11 @@ def matches(item: ProgramItem, where: Where) -> bool:
     if where.track is not None and track_of(item) != where.track:
         return False
     if where.language is not None:
-        return isinstance(item, SessionTalk) and (item.talk.language or "").casefold() == (
-            where.language.casefold()
-        )
+        return (
+            isinstance(item, SessionTalk)
+            and item.talk.language is not None
+            and language_key(item.talk.language) == language_key(where.language)
+        )  # 'de' and 'Deutsch' in one program are one language
     return True
 
 
@@ -100,6 +102,13 @@ def suggest(names: Iterable[str], typed: str, limit: int = 25) -> list[Suggestio
     found = [name for name in names if wanted in fold(name)]
     found.sort(key=lambda name: not fold(name).startswith(wanted))
     return [Suggestion(name, name) for name in found[:limit]]
+
+
+def suggest_languages(languages: Iterable[str], typed: str, limit: int = 25) -> list[Suggestion]:
+    """The program's languages any of whose names contains what is typed ('deu',
+    'allem', 'Engl'), labelled with their names ('German (Deutsch)'), in its order."""
+    found = [v for v in languages if not typed.strip() or names_contain(v, typed)]
+    return [Suggestion(v, suggested_label(v)) for v in found[:limit]]
 
 
 def _shown(typed: str) -> str:
@@ -162,10 +171,10 @@ class Places:
                 raise FilterError(
                     "{conference} gives no talk a language, so there is none to pick.", typed
                 )
-            code = LANGUAGE_NAMES.get(fold(typed), typed)
-            found_language = _pick(self.languages, code)
+            found_language = _pick(self.languages, typed) or pick_language(self.languages, typed)
             if found_language is None:
-                self._refuse("language", typed, self.languages)
+                labels = tuple(dict.fromkeys(language_label(v) for v in self.languages))
+                self._refuse("language", typed, labels)
         note = notes[0] if notes else (None, None)
         return Where(found_room, found_track, found_language, *note)
 

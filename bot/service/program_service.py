@@ -303,7 +303,7 @@ class ProgramService:
         return board.suggest(self.places.tracks, _typed(text), limit)
 
     def suggest_languages(self, text: str, limit: int = 25) -> list[Suggestion]:
-        return board.suggest(self.places.languages, _typed(text), limit)
+        return board.suggest_languages(self.places.languages, _typed(text), limit)
 
     def when(self, text: str, now: datetime) -> datetime:
         """Resolve a typed moment ('thursday 9:00'); raises WhenError."""

@@ -53,7 +53,7 @@ async def test_paper_shows_track_type_abstract_and_the_talk_page(fake: FakeDisco
     assert embed["title"] == "A New Approach to Callee-Saved Registers in LLVM"
     assert embed["description"].startswith("**LLVM**")
     fields = {f["name"]: f["value"] for f in embed["fields"]}
-    assert fields["Type"] == "devroom · en"
+    assert fields["Type"] == "devroom · English"
     assert fields["Abstract"].startswith("Currently LLVM saves and restores")
     buttons = [c for row in answer.data["components"] for c in row["components"]]
     assert any(b.get("label") == "Talk page" and b.get("url", "").startswith("https://fosdem.org")
