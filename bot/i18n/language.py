@@ -1,0 +1,33 @@
+"""The languages confbot speaks, and which one a Discord locale string reads as."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Language(StrEnum):
+    """A language with a catalog (English needs none: its sentences are the ids)."""
+
+    EN = "en"
+    DE = "de"
+    FR = "fr"
+
+
+# Discord's locale strings (its `locale` and `guild_locale`) for each language we speak
+# besides English, the default. Discord has one German and one French locale; every
+# other locale (en-US, en-GB, es-ES, ja, ...) reads English.
+DISCORD_LOCALES: dict[Language, tuple[str, ...]] = {
+    Language.DE: ("de",),
+    Language.FR: ("fr",),
+}
+_BY_LOCALE = {locale: language for language, locales in DISCORD_LOCALES.items()
+              for locale in locales}  # fmt: skip
+
+
+def language_of(locale: str | None) -> Language:
+    """The language for a Discord locale string ('de', 'fr', 'en-US', ...): English for
+    any locale we have no catalog for, or none at all. A region after the language ('de-AT',
+    'fr-CA', should Discord add them) reads as the language."""
+    if not locale:
+        return Language.EN
+    return _BY_LOCALE.get(locale, _BY_LOCALE.get(locale.split("-")[0].lower(), Language.EN))

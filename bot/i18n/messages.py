@@ -1,0 +1,174 @@
+"""The catalogs, read once at start, and the words of one language that an answer is
+rendered with.
+
+Catalogs are read from the `.po` files themselves when the bot starts, not compiled to
+`.mo` at build or install time: the file a translator edits is the file the bot reads
+(nothing generated to forget to rebuild, nothing binary in the repository, and an
+editable install or a checkout runs as a wheel does), and Babel reads and compiles the
+three hundred-odd messages in memory in a few milliseconds (tests/test_catalogs.py).
+
+Sentences name what goes into them as `{name}`, as every sentence of ours does
+(bot.template): the caller fills them with text already shown its way (escaped for
+Discord), so a translation can put them in any order. Plurals go through gettext's
+plural forms (`ntr`), never through an English "s".
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+import io
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from importlib import resources
+from importlib.resources.abc import Traversable
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from bot.i18n.language import Language
+from bot.template import fill
+
+log = logging.getLogger(__name__)
+
+DOMAIN = "confbot"
+# The msgctxt of the CLDR date patterns (https://cldr.unicode.org, "Date Field Symbol
+# Table"): a translator writes how their language shows a time or a day; Babel fills in
+# the names of days and months.
+DATE_PATTERN = "date pattern"
+# The msgctxt of command and option names, which Discord asks for one by one: a command
+# named "room" and an option named "room" may be translated alike, a sentence never is.
+COMMAND_NAME = "command name"
+OPTION_NAME = "option name"
+
+
+def N_(msgid: str) -> str:
+    """Marks a sentence kept for later (a constant, an error's template) as a message id,
+    for extraction; it is translated where it is shown, with `Words.tr`."""
+    return msgid
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """One language's messages and formats: what a renderer is handed to speak it.
+
+    `tr`, `ntr` and `ptr` are the markers extraction looks for (see
+    bot/adapters/discord/catalogs.py): their first arguments must be plain strings."""
+
+    language: Language
+    _catalog: gettext.NullTranslations = field(default_factory=gettext.NullTranslations)
+    # Each translated message by (context, id), as the catalog has it: for those asked
+    # whether a translation exists (Discord's localisations), not for rendering.
+    _translations: Mapping[tuple[str | None, str], str] = field(default_factory=dict)
+
+    def tr(self, msgid: str, /, **values: object) -> str:
+        """The sentence in this language (English when the catalog lacks it), filled."""
+        return _filled(self._catalog.gettext(msgid), values)
+
+    def ntr(self, singular: str, plural: str, count: int, /, **values: object) -> str:
+        """The sentence for `count` of something, in this language's plural form."""
+        return _filled(self._catalog.ngettext(singular, plural, count), values)
+
+    def ptr(self, context: str, msgid: str, /, **values: object) -> str:
+        """A message that needs its context to be translated (a command's name)."""
+        return _filled(self._catalog.pgettext(context, msgid), values)
+
+    def translated(self, msgid: str, context: str | None = None) -> str | None:
+        """The translation of a message as the catalog has it, None if it has none."""
+        return self._translations.get((context, msgid))
+
+    # -- times and days -------------------------------------------------------------------
+
+    def clock(self, moment: datetime, tz: ZoneInfo) -> str:
+        """'10:30' in English and German, '10 h 30' in French."""
+        local = moment.astimezone(tz)
+        if self.language is Language.EN:  # bot.render.timefmt.clock, without Babel
+            return f"{local.hour:02d}:{local.minute:02d}"
+        return self._dated(local, "HH:mm")
+
+    def day_label(self, moment: datetime, tz: ZoneInfo) -> str:
+        """'Sat Jan 31', 'Sa., 31. Jan.', 'sam. 31 janv.'."""
+        local = moment.astimezone(tz)
+        if self.language is Language.EN:
+            return f"{local:%a %b} {local.day}"
+        return self._dated(local, "EEE MMM d")
+
+    def day_and_time(self, moment: datetime, tz: ZoneInfo) -> str:
+        """'Sat Jan 31, 10:30', 'Sa., 31. Jan., 10:30', 'sam. 31 janv., 10 h 30'."""
+        return self.tr("{day}, {time}", day=self.day_label(moment, tz), time=self.clock(moment, tz))
+
+    def long_day(self, day: date) -> str:
+        """'Saturday, January 31', 'Samstag, 31. Januar', 'samedi 31 janvier'."""
+        if self.language is Language.EN:
+            return f"{day:%A, %B} {day.day}"
+        return self._dated(day, "EEEE, MMMM d")
+
+    def weekday(self, day: date) -> str:
+        """'Saturday', 'Samstag', 'samedi'."""
+        if self.language is Language.EN:
+            return f"{day:%A}"
+        return self._dated(day, "EEEE")
+
+    def short_weekday(self, moment: datetime, tz: ZoneInfo) -> str:
+        """'Sat', 'Sa.', 'sam.'."""
+        local = moment.astimezone(tz)
+        if self.language is Language.EN:
+            return f"{local:%a}"
+        return self._dated(local, "EEE")
+
+    def _dated(self, moment: date, english: str) -> str:
+        pattern = self._catalog.pgettext(DATE_PATTERN, english)
+        return format_datetime(moment, pattern, locale=self.language.value)
+
+
+def _filled(sentence: str, values: Mapping[str, object]) -> str:
+    return fill(sentence, {name: str(value) for name, value in values.items()}, str)
+
+
+ENGLISH = Words(Language.EN)
+"""The words of every answer not yet given a language (and of the console)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Messages:
+    """Every language's words, read once at start and never changed: passed to whatever
+    renders for a reader, who picks the language."""
+
+    _words: Mapping[Language, Words] = field(default_factory=dict)
+
+    def words(self, language: Language) -> Words:
+        return self._words.get(language, ENGLISH)
+
+    @property
+    def languages(self) -> tuple[Language, ...]:
+        """The languages with a catalog (English has none)."""
+        return tuple(self._words)
+
+    @classmethod
+    def load(cls, folder: Traversable) -> Messages:
+        """The catalogs under `folder` (`<language>/LC_MESSAGES/confbot.po`)."""
+        found: dict[Language, Words] = {}
+        for language in Language:
+            path = folder / language.value / "LC_MESSAGES" / f"{DOMAIN}.po"
+            if language is Language.EN or not path.is_file():
+                continue
+            with path.open("rb") as po:
+                catalog = read_po(po, locale=language.value, domain=DOMAIN)
+            compiled = io.BytesIO()
+            write_mo(compiled, catalog)  # fuzzy translations are left out: English shows
+            compiled.seek(0)
+            translations = {(m.context, m.id): m.string for m in catalog
+                            if m.id and isinstance(m.id, str) and isinstance(m.string, str)
+                            and m.string and not m.fuzzy}  # fmt: skip
+            found[language] = Words(language, gettext.GNUTranslations(compiled), translations)
+        return cls(found)
+
+
+@functools.cache
+def bundled_messages() -> Messages:
+    """The catalogs shipped in the package (bot/locales), read once a process."""
+    return Messages.load(resources.files("bot") / "locales")
