@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from bot.i18n import ENGLISH, Words
 from bot.kinds import ReminderStatus
 from bot.model import Conference
 from bot.render import timefmt
@@ -19,27 +20,32 @@ from bot.service.program_service import QueryError
 from bot.service.reminders import AgendaLine, Reminded, TooLate
 
 
-def reminded_text(reminded: Reminded, reach: str = "") -> str:
+def reminded_text(reminded: Reminded, reach: str = "", w: Words = ENGLISH) -> str:
     """/remind's answer: when the DM will come. `reach`: what the person must allow for
-    it to reach them, if anything."""
+    it to reach them (a sentence, in `w`'s language), if anything."""
     due, start = int(reminded.due.timestamp()), int(reminded.start.timestamp())
-    when = ("right away: it starts sooner than that" if reminded.right_away
+    when = (w.tr("right away: it starts sooner than that") if reminded.right_away
             else f"<t:{due}:F> (<t:{due}:R>)")  # fmt: skip
-    return say(
-        f"⏰ I'll DM you about **{{title}}** {when}, {reminded.minutes_before} min before it"
-        f" starts at <t:{start}:t>.{reach} `/agenda` lists yours.",
-        title=reminded.title,
-    )
+    sentence = w.tr(
+        "⏰ I'll DM you about **{title}** {when}, {minutes} min before it starts at {start}.",
+        when=when, minutes=reminded.minutes_before, start=f"<t:{start}:t>",
+    )  # fmt: skip
+    text = sentence + (" " + reach if reach else "") + " " + w.tr("`/agenda` lists yours.")
+    return say(text, title=reminded.title)
 
 
-def too_late_error(too_late: TooLate, tz: ZoneInfo) -> QueryError:
-    """/remind for an item that has started: the error that says so, with its times."""
-    state = "ended" if too_late.ended else "already started"
-    return QueryError(
-        f"“{{title}}” {state} ({timefmt.span(too_late.slot, tz)}),"
-        " so there is nothing to remind you of.",
-        title=too_late.title,
-    )
+def too_late_error(too_late: TooLate, tz: ZoneInfo, w: Words = ENGLISH) -> QueryError:
+    """/remind for an item that has started: the error that says so, with its times (the
+    sentence is chosen and filled here, in `w`'s language; the title stays outside, for
+    the adapter to show)."""
+    span = timefmt.span(too_late.slot, tz, w=w)
+    if too_late.ended:
+        sentence = w.tr("“{title}” ended ({span}), so there is nothing to remind you of.",
+                        span=span)  # fmt: skip
+    else:
+        sentence = w.tr("“{title}” already started ({span}), so there is nothing to remind"
+                        " you of.", span=span)  # fmt: skip
+    return QueryError(sentence, title=too_late.title)
 
 
 def agenda_cards(lines: Sequence[AgendaLine], conference: Conference) -> list[Card]:

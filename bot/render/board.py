@@ -20,7 +20,7 @@ from datetime import datetime
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from bot.render import timefmt
+from bot.i18n import ENGLISH, Words
 from bot.render.common import item_kind
 from bot.service.languages import language_label
 from bot.service.results import NextAnswer, NowAnswer, Phase, ProgramItem, SessionTalk, Where
@@ -76,8 +76,9 @@ def _whole(text: str, limit: int) -> str:
 
 
 def item_line(
-    item: ProgramItem, show: Show, tz: ZoneInfo, *, until: bool = False, whole: bool = False
-) -> str:
+    item: ProgramItem, show: Show, tz: ZoneInfo, *, until: bool = False, whole: bool = False,
+    w: Words = ENGLISH,
+) -> str:  # fmt: skip
     """'`K.3.201` Title — First Speaker', the room in code so rooms line up by eye; cut
     to fit a page unless `whole` (the console, which has no pages)."""
     cut = _whole if whole else _cut
@@ -88,36 +89,43 @@ def item_line(
             more = " et al." if len(authors) > 1 else ""
             text += f" — {show(cut(authors[0].name, SPEAKER_MAX))}{more}"
     else:
-        text = f"{show(item_kind(item))}: {show(cut(item.title, TITLE_MAX))}"
+        text = f"{show(item_kind(item, w))}: {show(cut(item.title, TITLE_MAX))}"
     if until:
-        text += f" · until {timefmt.clock(item.slot.end, tz)}"
+        text += " · " + w.tr("until {time}", time=w.clock(item.slot.end, tz))
     return room + text
 
 
-def where_label(where: Where, show: Show) -> str:
+def where_label(where: Where, show: Show, w: Words = ENGLISH) -> str:
     """' · Janson', ' · track Security', ' · language German' for a title."""
     parts = [show(where.room)] if where.room else []
-    parts += [f"track {show(where.track)}"] if where.track else []
-    parts += [f"language {show(language_label(where.language))}"] if where.language else []
+    parts += [w.tr("track {track}", track=show(where.track))] if where.track else []
+    if where.language:
+        language = show(language_label(where.language, w.language.value))
+        parts.append(w.tr("language {language}", language=language))
     return "".join(f" · {p}" for p in parts)
 
 
-def also_open(items: Sequence[ProgramItem], show: Show, tz: ZoneInfo) -> str | None:
+def also_open(
+    items: Sequence[ProgramItem], show: Show, tz: ZoneInfo, w: Words = ENGLISH
+) -> str | None:
     """One line for what is open in the background, however much there is."""
     if not items:
         return None
     if len(items) == 1:
         (item,) = items
         room = f" ({show(item.slot.room)})" if item.slot.room else ""
-        return (f"Also open: {show(_cut(item.title, TITLE_MAX))}{room}"
-                f" until {timefmt.clock(item.slot.end, tz)}")  # fmt: skip
+        return w.tr("Also open: {title} until {time}",
+                    title=show(_cut(item.title, TITLE_MAX)) + room,
+                    time=w.clock(item.slot.end, tz))  # fmt: skip
     named = ", ".join(show(_cut(i.title, 40)) for i in items[:ALSO_NAMED])
     rest = len(items) - ALSO_NAMED
-    return f"Also open ({len(items)}): {named}" + (f" and {rest} more" if rest > 0 else "")
+    return w.tr("Also open ({count}): {named}", count=len(items), named=named) + (
+        w.tr(" and {count} more", count=rest) if rest > 0 else ""
+    )
 
 
 def opening_soon(
-    items: Sequence[ProgramItem], show: Show, tz: ZoneInfo, moment: Moment
+    items: Sequence[ProgramItem], show: Show, tz: ZoneInfo, moment: Moment, w: Words = ENGLISH
 ) -> str | None:
     """One line for the background items that open soon: 'Also opening 09:30 (51): …'."""
     if not items:
@@ -125,14 +133,16 @@ def opening_soon(
     start = items[0].slot.start
     named = ", ".join(show(_cut(i.title, 40)) for i in items[:ALSO_NAMED])
     rest = len(items) - ALSO_NAMED
-    more = f" and {rest} more" if rest > 0 else ""
-    count = f", {len(items)} items" if len(items) > 1 else ""
-    return f"Also opening at {timefmt.clock(start, tz)} ({moment(start)}){count}: {named}{more}"
+    more = w.tr(" and {count} more", count=rest) if rest > 0 else ""
+    count = w.tr(", {count} items", count=len(items)) if len(items) > 1 else ""
+    return w.tr("Also opening at {time} ({when}){count}: {named}", time=w.clock(start, tz),
+                when=moment(start), count=count, named=named + more)  # fmt: skip
 
 
 def next_sections(
-    answer: NextAnswer, show: Show, moment: Moment, tz: ZoneInfo, whole: bool = False
-) -> list[Section]:
+    answer: NextAnswer, show: Show, moment: Moment, tz: ZoneInfo, whole: bool = False,
+    w: Words = ENGLISH,
+) -> list[Section]:  # fmt: skip
     """What starts next first, a section per start time; then the next talk if it is
     later; then what is on now. The person's own first of all."""
     mine = answer.followed
@@ -141,44 +151,39 @@ def next_sections(
     own = [i for i in (*answer.current, *answer.upcoming, *answer.soon) if i.key in mine]
     if own:
         own.sort(key=lambda i: (i.slot.start, i.slot.room or ""))
-        lines = [("now · " if i.slot.start <= at else f"{timefmt.clock(i.slot.start, tz)} · ")
-                 + item_line(i, show, tz, whole=whole) for i in own]  # fmt: skip
-        sections.append(Section("⭐ Where you follow", tuple(lines)))
+        lines = [(w.tr("now") if i.slot.start <= at else w.clock(i.slot.start, tz)) + " · "
+                 + item_line(i, show, tz, whole=whole, w=w) for i in own]  # fmt: skip
+        sections.append(Section("⭐ " + w.tr("Where you follow"), tuple(lines)))
     starting = sorted(
         (i for i in (*answer.upcoming, *answer.soon) if i.key not in mine),
         key=lambda i: (i.slot.start, i.slot.room or "", i.title),
     )
     for start, group in groupby(starting, key=lambda i: i.slot.start):
-        lines = [item_line(i, show, tz, whole=whole) for i in group]
-        label = _starting_label(start, answer.complete_until)
-        sections.append(
-            Section(f"{label} · {timefmt.clock(start, tz)}", tuple(lines), moment(start))
-        )
+        lines = [item_line(i, show, tz, whole=whole, w=w) for i in group]
+        label = _starting_label(start, answer.complete_until, w)
+        sections.append(Section(f"{label} · {w.clock(start, tz)}", tuple(lines), moment(start)))
     if answer.next_talks:
-        label = "First talk" if answer.upcoming else "Next talk"
+        label = w.tr("First talk") if answer.upcoming else w.tr("Next talk")
         start = answer.next_talks[0].slot.start
-        lines = [
-            item_line(t, show, tz, whole=whole) for t in answer.next_talks if t.key not in mine
-        ]
+        lines = [item_line(t, show, tz, whole=whole, w=w)
+                 for t in answer.next_talks if t.key not in mine]  # fmt: skip
         if lines:
-            sections.append(
-                Section(f"{label} · {timefmt.clock(start, tz)}", tuple(lines), moment(start))
-            )
+            sections.append(Section(f"{label} · {w.clock(start, tz)}", tuple(lines), moment(start)))
     on_now = sorted((i for i in answer.current if i.key not in mine), key=_by_end)
-    now_lines = [item_line(i, show, tz, until=True, whole=whole) for i in on_now]
+    now_lines = [item_line(i, show, tz, until=True, whole=whole, w=w) for i in on_now]
     if now_lines:
-        sections.append(Section("On now", tuple(now_lines)))
+        sections.append(Section(w.tr("On now"), tuple(now_lines)))
     return sections
 
 
-def _starting_label(start: datetime, complete_until: datetime | None) -> str:
+def _starting_label(start: datetime, complete_until: datetime | None, w: Words = ENGLISH) -> str:
     """'Next' over a start time whose every item is listed; 'Next in its room' past the
     first quarter of an hour, where only the rooms under way list their next item: a
     heading that read 'Next · 11:30' would say nothing else starts then, and a room
     opening at 11:30 may."""
     if complete_until is None or start <= complete_until:
-        return "Next"
-    return "Next in its room"
+        return w.tr("Next")
+    return w.tr("Next in its room")
 
 
 def _by_end(item: ProgramItem) -> tuple[datetime, str, str]:
@@ -186,17 +191,19 @@ def _by_end(item: ProgramItem) -> tuple[datetime, str, str]:
     return (item.slot.end, item.slot.room or "", item.title)
 
 
-def now_sections(answer: NowAnswer, show: Show, tz: ZoneInfo, whole: bool = False) -> list[Section]:
+def now_sections(
+    answer: NowAnswer, show: Show, tz: ZoneInfo, whole: bool = False, w: Words = ENGLISH
+) -> list[Section]:
     """What is on, the person's own first."""
     mine = [
-        item_line(i, show, tz, until=True, whole=whole)
+        item_line(i, show, tz, until=True, whole=whole, w=w)
         for i in answer.current
         if i.key in answer.followed
     ]
     on_now = sorted((i for i in answer.current if i.key not in answer.followed), key=_by_room)
-    rest = [item_line(i, show, tz, until=True, whole=whole) for i in on_now]
-    sections = [Section("⭐ Where you follow", tuple(mine))] if mine else []
-    return sections + ([Section("On now", tuple(rest))] if rest else [])
+    rest = [item_line(i, show, tz, until=True, whole=whole, w=w) for i in on_now]
+    sections = [Section("⭐ " + w.tr("Where you follow"), tuple(mine))] if mine else []
+    return sections + ([Section(w.tr("On now"), tuple(rest))] if rest else [])
 
 
 def _by_room(item: ProgramItem) -> tuple[str, datetime]:

@@ -22,6 +22,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from bot.address import AddressError, web_address
+from bot.i18n import ENGLISH, Words
 from bot.model import Conference, Session, Slot
 from bot.render import timefmt
 from bot.render.common import authors_line, derived_note
@@ -174,15 +175,20 @@ def fit(card: Card) -> Card:
     return fitted
 
 
-def paginate(base: Card, fields: Sequence[Field]) -> list[Card]:
+def paginate(base: Card, fields: Sequence[Field], w: Words = ENGLISH) -> list[Card]:
     """Spread fields over as many cards as needed, each field whole on one card; each
     card says which page it is."""
-    return paged(base, [Entry(f.name, f.value, f.inline) for f in fields])
+    return paged(base, [Entry(f.name, f.value, f.inline) for f in fields], w=w)
+
+
+def page_footer(page: int, pages: int, told: str, w: Words = ENGLISH) -> str:
+    """'Page 2 of 5 · 47 talks': `told` is what follows the counter (' · …'), if anything."""
+    return w.tr("Page {page} of {pages}", page=page, pages=pages) + told
 
 
 def paged(
     base: Card, pieces: Sequence[Piece], count: str | None = None, *,
-    tail: str = "", per_page: int | None = None,
+    tail: str = "", per_page: int | None = None, w: Words = ENGLISH,
 ) -> list[Card]:  # fmt: skip
     """A list as cards: `base` on every page, the pieces spread by bot.render.pager so
     that each item is on exactly one page, never cut off. With more than one page the
@@ -206,7 +212,7 @@ def paged(
                 part for part in (base.description, "\n".join(page.lines), tail) if part
             ),
             fields=base.fields + tuple(Field(n, v, inline) for n, v, inline in page.fields),
-            footer=f"Page {i} of {len(pages)}{told}" if len(pages) > 1 else base.footer,
+            footer=page_footer(i, len(pages), told, w) if len(pages) > 1 else base.footer,
         )
         for i, page in enumerate(pages, start=1)
     ]
@@ -230,10 +236,12 @@ def stamp(moment: datetime, style: str) -> str:
     return f"<t:{int(moment.timestamp())}:{style}>"
 
 
-def when(slot: Slot, tz: ZoneInfo, *, relative: bool = True) -> str:
-    """'<t:…:t>–<t:…:t> (<t:…:R>) · 10:45–11:05 PDT', with ≈ for derived times."""
+def when(slot: Slot, tz: ZoneInfo, *, relative: bool = True, w: Words = ENGLISH) -> str:
+    """'<t:…:t>–<t:…:t> (<t:…:R>) · 10:45–11:05 PDT', with ≈ for derived times. Discord
+    shows its timestamps in each reader's own zone and language; the conference's local
+    time beside them is in `w`'s."""
     mark = timefmt.APPROX if slot.approximate else ""
-    local = timefmt.span(slot, tz, with_day=False).removeprefix(timefmt.APPROX)
+    local = timefmt.span(slot, tz, with_day=False, w=w).removeprefix(timefmt.APPROX)
     start = stamp(slot.start, "t" if relative else "f")
     text = f"{mark}{start}–{stamp(slot.end, 't')}"
     if relative:
@@ -241,38 +249,40 @@ def when(slot: Slot, tz: ZoneInfo, *, relative: bool = True) -> str:
     return f"{text} · {mark}{local}"
 
 
-def when_with_day(slot: Slot, tz: ZoneInfo) -> str:
+def when_with_day(slot: Slot, tz: ZoneInfo, w: Words = ENGLISH) -> str:
     mark = timefmt.APPROX if slot.approximate else ""
-    return f"{mark}{stamp(slot.start, 'F')} · {timefmt.span(slot, tz)}"
+    return f"{mark}{stamp(slot.start, 'F')} · {timefmt.span(slot, tz, w=w)}"
 
 
 # -- what several builders say alike ------------------------------------------------------
 
 
 def derived_footer(
-    items: Sequence[ProgramItem | Session | SessionBlock], conference: Conference
-) -> str | None:
-    return derived_note(conference) if any(i.slot.approximate for i in items) else None
+    items: Sequence[ProgramItem | Session | SessionBlock], conference: Conference,
+    w: Words = ENGLISH,
+) -> str | None:  # fmt: skip
+    return derived_note(conference, w) if any(i.slot.approximate for i in items) else None
 
 
-def people_word(conference: Conference) -> str:
+def people_word(conference: Conference, w: Words = ENGLISH) -> str:
     """Papers have authors; talks have speakers."""
-    return "Authors" if conference.is_proceedings else "Speakers"
+    return w.tr("Authors") if conference.is_proceedings else w.tr("Speakers")
 
 
-def page_label(conference: Conference) -> str:
+def page_label(conference: Conference, w: Words = ENGLISH) -> str:
     """The link button to an item's page on the conference's site."""
-    return "Paper page" if conference.is_proceedings else "Talk page"
+    return w.tr("Paper page") if conference.is_proceedings else w.tr("Talk page")
 
 
 def talk_fields(
-    talks: Sequence[SessionTalk], tz: ZoneInfo, *, relative: bool = True
+    talks: Sequence[SessionTalk], tz: ZoneInfo, *, relative: bool = True, w: Words = ENGLISH
 ) -> list[Field]:
     """A session's talks, one field each: when, and by whom."""
     return [
         Field(
             escape(t.title),
-            f"{when(t.slot, tz, relative=relative)}\n{escape(authors_line(t.talk.authors))}",
+            f"{when(t.slot, tz, relative=relative, w=w)}\n"
+            f"{escape(authors_line(t.talk.authors, w))}",
         )
         for t in talks
     ]

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 
 from bot.changes import ChangeKind, RecordedChange
+from bot.i18n import ENGLISH, N_, Words
 from bot.kinds import DeliveryKind, DeliveryState
 from bot.model import Authorship, Conference, Event, Session, SessionKind, Slot, TimeBasis
 from bot.service.results import (
@@ -40,14 +41,15 @@ def conference_title(conference: Conference) -> str:
     return f"{full} ({short})"
 
 
-def how_derived(conference: Conference) -> str:
+def how_derived(conference: Conference, w: Words = ENGLISH) -> str:
     """How derived times were derived, in the words of the program's own data."""
-    return conference.derived_note or "from the published program"
+    return conference.derived_note or w.tr("from the published program")
 
 
-def derived_note(conference: Conference) -> str:
+def derived_note(conference: Conference, w: Words = ENGLISH) -> str:
     """Why some times carry ≈."""
-    return f"Times marked ≈ are derived {how_derived(conference)}, not published per talk."
+    return w.tr("Times marked ≈ are derived {how}, not published per talk.",
+                how=how_derived(conference, w))  # fmt: skip
 
 
 def approximate_note(conference: Conference) -> str:
@@ -55,13 +57,13 @@ def approximate_note(conference: Conference) -> str:
 
 
 EVENT_LABELS = {
-    "keynote": "Keynote",
-    "break": "Break",
-    "meal": "Meal",
-    "poster": "Posters",
-    "remarks": "Remarks",
-    "registration": "Registration",
-    "social": "Social",
+    "keynote": N_("Keynote"),
+    "break": N_("Break"),
+    "meal": N_("Meal"),
+    "poster": N_("Posters"),
+    "remarks": N_("Remarks"),
+    "registration": N_("Registration"),
+    "social": N_("Social"),
 }
 
 
@@ -101,8 +103,21 @@ def author_groups(authors: Sequence[Authorship]) -> list[tuple[list[str], str | 
 
 
 def count_of(n: int, noun: str) -> str:
-    """'1 paper', '3 papers'."""
+    """'1 paper', '3 papers' (English only: a translated answer counts with items_count
+    or its own `ntr`)."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def items_count(n: int, conference: Conference, w: Words = ENGLISH) -> str:
+    """'1 paper', '3 talks', '3 Vorträge': the program's items, counted in `w`'s words."""
+    if conference.is_proceedings:
+        return w.ntr("{count} paper", "{count} papers", n, count=n)
+    return w.ntr("{count} talk", "{count} talks", n, count=n)
+
+
+def others_count(n: int, w: Words = ENGLISH) -> str:
+    """'1 other event', '2 other events'."""
+    return w.ntr("{count} other event", "{count} other events", n, count=n)
 
 
 def size_text(size: ProgramSize, noun: str) -> str:
@@ -126,31 +141,34 @@ def weekdays(days: Sequence[date]) -> str:
 PEOPLE_APART = " · "
 
 
-def join_names(names: Sequence[str]) -> str:
+def join_names(names: Sequence[str], w: Words = ENGLISH) -> str:
     """'A and B', 'A, B, and C'; but where one-word names (a first name, a handle) stand
     beside full names, 'Josep and Ramon Gordillo' reads as two Gordillos, and so does
     'Josep, Ramon Gordillo': such lists are set apart with a middle dot, 'Josep · Ramon
     Gordillo', which no one reads as a shared surname."""
     if len({len(name.split()) > 1 for name in names}) > 1:
         return PEOPLE_APART.join(names)
-    if len(names) <= 2:
-        return " and ".join(names)
-    return ", ".join(names[:-1]) + ", and " + names[-1]
+    if len(names) == 2:
+        return w.tr("{first} and {second}", first=names[0], second=names[1])
+    if len(names) < 2:
+        return "".join(names)
+    return w.tr("{names}, and {last}", names=", ".join(names[:-1]), last=names[-1])
 
 
-def authors_line(authors: Sequence[Authorship]) -> str:
+def authors_line(authors: Sequence[Authorship], w: Words = ENGLISH) -> str:
     """'A and B (MIT); C (Intel)'."""
     parts = []
     for names, affiliation in author_groups(authors):
-        text = join_names(names)
+        text = join_names(names, w)
         parts.append(f"{text} ({affiliation})" if affiliation else text)
     return "; ".join(parts)
 
 
-def item_kind(item: ProgramItem) -> str:
+def item_kind(item: ProgramItem, w: Words = ENGLISH) -> str:
     if isinstance(item, SessionTalk):
-        return "Talk"
-    return EVENT_LABELS.get(item.kind, item.kind.capitalize())
+        return w.tr("Talk")
+    label = EVENT_LABELS.get(item.kind)
+    return w.tr(label) if label else item.kind.capitalize()
 
 
 def group_label(talk: SessionTalk) -> str | None:
@@ -169,7 +187,7 @@ def block_heading(session: Session, with_room: bool = True) -> str:
     return " · ".join(x for x in (session.track, session.slot.room) if x) or session.title
 
 
-def item_place(item: ProgramItem) -> str:
+def item_place(item: ProgramItem) -> str:  # program words only: no language
     """'Memory Management · Grand Ballroom ABGH' for a talk, the room for an event."""
     parts = []
     if isinstance(item, SessionTalk) and (label := group_label(item)):
@@ -187,8 +205,8 @@ def abstract_excerpt(text: str, limit: int) -> str:
     return cut + " …"
 
 
-def event_extra(event: Event) -> str | None:
-    return f"Speaker: {event.speaker}" if event.speaker else None
+def event_extra(event: Event, w: Words = ENGLISH) -> str | None:
+    return w.tr("Speaker: {name}", name=event.speaker) if event.speaker else None
 
 
 def no_match_text(answer: NoMatch) -> str:

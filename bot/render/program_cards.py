@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.i18n import ENGLISH, N_, Words
 from bot.model import Conference, Event, Session, SessionKind, Slot
 from bot.render import board, timefmt
 from bot.render.cards import (
@@ -22,6 +23,7 @@ from bot.render.cards import (
     derived_footer,
     fit,
     link_target,
+    page_footer,
     page_label,
     paged,
     paginate,
@@ -45,7 +47,9 @@ from bot.render.common import (
     group_label,
     item_kind,
     item_place,
+    items_count,
     join_names,
+    others_count,
     repeated_titles,
     search_counts,
     size_text,
@@ -83,134 +87,144 @@ from bot.template import fill
 
 def item_field(
     item: ProgramItem, tz: ZoneInfo, label: str, *, authors: bool = True,
-    watching: Watch | None = None,
+    watching: Watch | None = None, w: Words = ENGLISH,
 ) -> Field:  # fmt: skip
-    lines = [when(item.slot, tz)]
+    lines = [when(item.slot, tz, w=w)]
     place = escape(item_place(item))
     if place:
         lines.append(place)
     if isinstance(item, SessionTalk):
         if authors and item.talk.authors:  # community talks may name no speaker
-            lines.append(f"By {escape(authors_line(item.talk.authors))}")
+            lines.append(w.tr("By {names}", names=escape(authors_line(item.talk.authors, w))))
         if item.talk.award:
             lines.append(f"🏆 {escape(item.talk.award)}")
         if watching and (target := link_target(watching.url)):
-            lines.append(f"📺 [{watching.label}]({target})")
+            lines.append(f"📺 [{w.tr(watching.label)}]({target})")
         title: str = escape(item.title)
     else:
         assert isinstance(item, Event)
-        if extra := event_extra(item):
+        if extra := event_extra(item, w):
             lines.append(escape(extra))
-        title = f"{escape(item_kind(item))}: {escape(item.title)}"
+        title = f"{escape(item_kind(item, w))}: {escape(item.title)}"
     return Field(truncate(f"{label} · {title}", EMBED_FIELD_NAME_MAX), "\n".join(lines))
 
 
-def _as_of(at: datetime, tz: ZoneInfo) -> str:
-    local = f"{timefmt.day_label(at, tz)}, {timefmt.clock(at, tz)} {timefmt.zone(at, tz)}"
-    return f"As of {stamp(at, 'f')} · {local}"
+def _as_of(at: datetime, tz: ZoneInfo, w: Words = ENGLISH) -> str:
+    local = w.tr("{day}, {time}", day=w.day_label(at, tz), time=w.clock(at, tz))
+    return w.tr("As of {moment} · {local}", moment=stamp(at, "f"),
+                local=f"{local} {timefmt.zone(at, tz)}")  # fmt: skip
 
 
-def _also_open(event: ProgramItem) -> str:
+def _also_open(event: ProgramItem, w: Words = ENGLISH) -> str:
     """A background item (badge pickup) beside what is on stage."""
-    return f"Also open: {escape(event.title)}" + (
-        f" ({escape(event.slot.room)})" if event.slot.room else ""
-    )
+    room = f" ({escape(event.slot.room)})" if event.slot.room else ""
+    return w.tr("Also open: {title}", title=escape(event.title) + room)
 
 
-def _ended(conference: Conference) -> str:
-    return (
-        f"{escape(conference.name)} has ended. `/paper` and `/author` still find every talk;"
-        f" to see it as it was, ask `/next when: {as_it_was(conference)}`."
-    )
+def _ended(conference: Conference, w: Words = ENGLISH) -> str:
+    return w.tr(
+        "{conference} has ended. `/paper` and `/author` still find every talk; to see it as"
+        " it was, ask `/next when: {moment}`.",
+        conference=escape(conference.name), moment=as_it_was(conference),
+    )  # fmt: skip
 
 
-def _day_of(moment: datetime, at: datetime, tz: ZoneInfo) -> str:
+def _day_of(moment: datetime, at: datetime, tz: ZoneInfo, w: Words = ENGLISH) -> str:
     if moment.astimezone(tz).date() != at.astimezone(tz).date():
-        return f" ({timefmt.day_label(moment, tz)})"
+        return f" ({w.day_label(moment, tz)})"
     return ""
 
 
-def _where_note(where: Where) -> str:
+def _where_note(where: Where, w: Words = ENGLISH) -> str:
     """How a filter value was taken ("a track, not a room"), if it was taken otherwise."""
     if where.note is None:
         return ""
-    return "\n" + fill(where.note, {"found": where.found or ""}, escape)
+    return "\n" + fill(w.tr(where.note), {"found": where.found or ""}, escape)
 
 
-def _ambient_lines(items: Sequence[ProgramItem], tz: ZoneInfo) -> str:
+def _ambient_lines(items: Sequence[ProgramItem], tz: ZoneInfo, w: Words = ENGLISH) -> str:
     """Background items: a line each for one or two (badge pickup), else one line."""
     if len(items) <= 2:
-        return "".join(f"\n{_also_open(e)} until {stamp(e.slot.end, 't')}" for e in items)
-    return "\n" + (board.also_open(items, escape, tz) or "")
+        return "".join("\n" + w.tr("{item} until {time}", item=_also_open(e, w),
+                                   time=stamp(e.slot.end, "t"))
+                       for e in items)  # fmt: skip
+    return "\n" + (board.also_open(items, escape, tz, w) or "")
 
 
 def next_cards(
-    answer: NextAnswer, conference: Conference, streams: Mapping[str, str] = NO_STREAMS
-) -> list[Card]:
+    answer: NextAnswer, conference: Conference, streams: Mapping[str, str] = NO_STREAMS,
+    w: Words = ENGLISH,
+) -> list[Card]:  # fmt: skip
     """Cards for a few items; the compact board (a line per talk) for many."""
     tz = conference.tz
     at = answer.at
-    title = f"What's next at {escape(conference.name)}{board.where_label(answer.where, escape)}"
-    stamp_line = _as_of(at, tz) + _where_note(answer.where)
+    title = w.tr("What's next at {conference}", conference=escape(conference.name))
+    title += board.where_label(answer.where, escape, w)
+    stamp_line = _as_of(at, tz, w) + _where_note(answer.where, w)
     if answer.phase is Phase.AFTER:
-        text = f"{_ended(conference)} Thanks for coming!"
+        text = _ended(conference, w) + " " + w.tr("Thanks for coming!")
         return [fit(Card(title, f"{stamp_line}\n\n{text}", colour=GREY))]
     description = stamp_line
-    footer = derived_footer(board.shown_items(answer), conference)
+    footer = derived_footer(board.shown_items(answer), conference, w)
     if answer.phase is Phase.BEFORE and answer.opens is not None:
         first = answer.opens
-        description += (
-            f"\n\n**{escape(conference.name)} opens {stamp(first, 'R')}**, {stamp(first, 'F')}."
-        )
+        description += "\n\n" + w.tr("**{conference} opens {soon}**, {moment}.",
+                                      conference=escape(conference.name),
+                                      soon=stamp(first, "R"), moment=stamp(first, "F"))  # fmt: skip
     if not answer.upcoming and not answer.next_talks:
-        description += "\n\n" + _last_item(answer.where, conference)
-    opening = board.opening_soon(answer.opening_soon, escape, tz, lambda m: stamp(m, "R"))
+        description += "\n\n" + _last_item(answer.where, conference, w)
+    opening = board.opening_soon(answer.opening_soon, escape, tz, lambda m: stamp(m, "R"), w)
     if board.compact(answer):
-        sections = board.next_sections(answer, escape, lambda m: _board_time(m, at, tz), tz)
-        also = [x for x in (board.also_open(answer.ambient, escape, tz), opening) if x]
-        count = _listed_count(board.shown_items(answer), conference)
+        sections = board.next_sections(answer, escape, lambda m: _board_time(m, at, tz, w), tz,
+                                       w=w)  # fmt: skip
+        also = [x for x in (board.also_open(answer.ambient, escape, tz, w), opening) if x]
+        count = _listed_count(board.shown_items(answer), conference, w)
         base = Card(title, description, footer=footer)
-        return _board_cards(base, sections, "\n".join(also), count)
+        return _board_cards(base, sections, "\n".join(also), count, w)
     fields: list[Field] = []
     opens = board.opening_listed(answer)
-    fields += [item_field(i, tz, "Opens", authors=False) for i in opens]
-    fields += [item_field(i, tz, "On now", watching=watch_of(i, at, streams))
+    fields += [item_field(i, tz, w.tr("Opens"), authors=False, w=w) for i in opens]
+    fields += [item_field(i, tz, w.tr("On now"), watching=watch_of(i, at, streams), w=w)
                for i in answer.current]  # fmt: skip
-    fields += [item_field(i, tz, "Next" + _day_of(i.slot.start, at, tz))
+    fields += [item_field(i, tz, w.tr("Next") + _day_of(i.slot.start, at, tz, w), w=w)
                for i in (*answer.upcoming, *answer.soon)]  # fmt: skip
-    label = "First talk" if answer.upcoming else "Next talk"
-    fields += [item_field(t, tz, label + _day_of(t.slot.start, at, tz)) for t in answer.next_talks]
-    description += _ambient_lines(answer.ambient, tz) + (f"\n{opening}" if opening else "")
+    label = w.tr("First talk") if answer.upcoming else w.tr("Next talk")
+    fields += [item_field(t, tz, label + _day_of(t.slot.start, at, tz, w), w=w)
+               for t in answer.next_talks]  # fmt: skip
+    description += _ambient_lines(answer.ambient, tz, w) + (f"\n{opening}" if opening else "")
     listed = [*opens, *board.shown_items(answer)]
-    return _counted(Card(title, description, footer=footer), fields, listed, conference)
+    return _counted(Card(title, description, footer=footer), fields, listed, conference, w)
 
 
-def _listed_count(items: Sequence[ProgramItem], conference: Conference) -> str:
+def _listed_count(items: Sequence[ProgramItem], conference: Conference, w: Words = ENGLISH) -> str:
     """'47 talks', or '47 talks, 2 other events': what /next's or /now's pages list one
     by one, told beside the page counter as every other list tells it."""
     talks = sum(isinstance(i, SessionTalk) for i in items)
     others = len(items) - talks
-    told = count_of(talks, conference.item_noun)
-    return told + (f", {count_of(others, 'other event')}" if others else "")
+    told = items_count(talks, conference, w)
+    return told + (f", {others_count(others, w)}" if others else "")
 
 
 def _counted(
-    base: Card, fields: Sequence[Field], items: Sequence[ProgramItem], conference: Conference
-) -> list[Card]:
+    base: Card, fields: Sequence[Field], items: Sequence[ProgramItem], conference: Conference,
+    w: Words = ENGLISH,
+) -> list[Card]:  # fmt: skip
     """/next's or /now's cards for a few items, paged as every list is, with its count."""
     entries = [Entry(f.name, f.value, f.inline) for f in fields]
-    return paged(base, entries, _listed_count(items, conference))
+    return paged(base, entries, _listed_count(items, conference, w), w=w)
 
 
-def _last_item(where: Where, conference: Conference) -> str:
+def _last_item(where: Where, conference: Conference, w: Words = ENGLISH) -> str:
     if where.any:
-        return f"Nothing more{board.where_label(where, escape)} at {escape(conference.name)}."
-    return f"That is the last item of {escape(conference.name)}."
+        return w.tr("Nothing more{where} at {conference}.",
+                    where=board.where_label(where, escape, w),
+                    conference=escape(conference.name))  # fmt: skip
+    return w.tr("That is the last item of {conference}.", conference=escape(conference.name))
 
 
-def _board_time(moment: datetime, at: datetime, tz: ZoneInfo) -> str:
+def _board_time(moment: datetime, at: datetime, tz: ZoneInfo, w: Words = ENGLISH) -> str:
     """How soon a start time on the board is (with its day if not today)."""
-    return f"{stamp(moment, 'R')}{_day_of(moment, at, tz)}"
+    return f"{stamp(moment, 'R')}{_day_of(moment, at, tz, w)}"
 
 
 # A page of the board: its lines, well under Discord's 4096 for a description.
@@ -218,8 +232,9 @@ BOARD_PAGE = 3900
 
 
 def _board_cards(
-    base: Card, sections: Sequence[board.Section], also: str | None, count: str
-) -> list[Card]:
+    base: Card, sections: Sequence[board.Section], also: str | None, count: str,
+    w: Words = ENGLISH,
+) -> list[Card]:  # fmt: skip
     """The board's sections as descriptions, a page when the last is full; a section
     that goes on to the next page names itself again there. Every line is on one page.
     The "Also open" line stays on the first page, under its heading lines. With more
@@ -233,7 +248,7 @@ def _board_cards(
         for n, line in enumerate(lines):
             cost = len(line) + 1
             if size + cost > BOARD_PAGE and pages[-1]:
-                pages.append([] if n == 0 else [f"{heading} (continued)"])
+                pages.append([] if n == 0 else [w.tr("{heading} (continued)", heading=heading)])
                 size = len(base.description) + sum(len(x) + 1 for x in pages[-1])
             pages[-1].append(line)
             size += cost
@@ -243,38 +258,42 @@ def _board_cards(
         footer = base.footer
         if len(pages) > 1:
             told = "".join(f" · {part}" for part in (count, base.footer) if part)
-            footer = f"Page {i} of {len(pages)}{told}"
+            footer = page_footer(i, len(pages), told, w)
         cards.append(fit(replace(base, description="\n".join([top, *page]), footer=footer)))
     return cards
 
 
 def now_cards(
-    answer: NowAnswer, conference: Conference, streams: Mapping[str, str] = NO_STREAMS
-) -> list[Card]:
+    answer: NowAnswer, conference: Conference, streams: Mapping[str, str] = NO_STREAMS,
+    w: Words = ENGLISH,
+) -> list[Card]:  # fmt: skip
     tz = conference.tz
     at = answer.at
-    title = f"On now at {escape(conference.name)}{board.where_label(answer.where, escape)}"
-    description = _as_of(at, tz) + _where_note(answer.where)
+    title = w.tr("On now at {conference}", conference=escape(conference.name))
+    title += board.where_label(answer.where, escape, w)
+    description = _as_of(at, tz, w) + _where_note(answer.where, w)
     if answer.phase is Phase.BEFORE:
-        description += f"\n\n{escape(conference.name)} has not started yet. Try `/next`."
+        description += "\n\n" + w.tr("{conference} has not started yet. Try `/next`.",
+                                      conference=escape(conference.name))  # fmt: skip
     elif answer.phase is Phase.AFTER:
-        description += f"\n\n{_ended(conference)}"
+        description += f"\n\n{_ended(conference, w)}"
     elif not answer.current:
-        description += "\n\nNothing is on stage right now. Try `/next`."
-    footer = derived_footer(answer.current, conference)
+        description += "\n\n" + w.tr("Nothing is on stage right now. Try `/next`.")
+    footer = derived_footer(answer.current, conference, w)
     if board.compact(answer):
-        sections = board.now_sections(answer, escape, tz)
-        also = board.also_open(answer.ambient, escape, tz)
-        count = _listed_count(board.shown_items(answer), conference)
-        return _board_cards(Card(title, description, footer=footer), sections, also, count)
-    fields = [item_field(i, tz, "On now", watching=watch_of(i, at, streams))
+        sections = board.now_sections(answer, escape, tz, w=w)
+        also = board.also_open(answer.ambient, escape, tz, w)
+        count = _listed_count(board.shown_items(answer), conference, w)
+        return _board_cards(Card(title, description, footer=footer), sections, also, count, w)
+    fields = [item_field(i, tz, w.tr("On now"), watching=watch_of(i, at, streams), w=w)
               for i in answer.current]  # fmt: skip
     if len(answer.ambient) <= 2:
         for e in answer.ambient:
-            description += f"\n{_also_open(e)}"
+            description += f"\n{_also_open(e, w)}"
     else:
-        description += "\n" + (board.also_open(answer.ambient, escape, tz) or "")
-    return _counted(Card(title, description, footer=footer), fields, answer.current, conference)
+        description += "\n" + (board.also_open(answer.ambient, escape, tz, w) or "")
+    return _counted(Card(title, description, footer=footer), fields, answer.current, conference,
+                    w)  # fmt: skip
 
 
 def talk_cards(
@@ -282,6 +301,7 @@ def talk_cards(
     conference: Conference,
     now: datetime | None = None,
     streams: Mapping[str, str] = NO_STREAMS,
+    w: Words = ENGLISH,
 ) -> list[Card]:
     """The talk; with `now`, a "Watch live" button while it runs, "Recording" after."""  # fmt: skip
     tz = conference.tz
@@ -291,42 +311,45 @@ def talk_cards(
     description = f"**{escape(label)}**\n" if label else ""
     if talk.subtitle:
         description = f"*{escape(talk.subtitle)}*\n" + description
-    description += when_with_day(talk.slot, tz)
+    description += when_with_day(talk.slot, tz, w)
     if talk.slot.approximate:
-        description += " (approximate)"
+        description += " " + w.tr("(approximate)")
     if talk.slot.room:
         description += f"\n📍 {escape(talk.slot.room)}"
     if talk.award:
         description += f"\n🏆 **{escape(talk.award)}**"
     fields = [
         Field(
-            escape(affiliation) if affiliation else people_word(conference),
-            escape(join_names(names)),
+            escape(affiliation) if affiliation else people_word(conference, w),
+            escape(join_names(names, w)),
         )
         for names, affiliation in author_groups(talk.authors)
     ]
-    fields = _merge_author_fields(fields)
+    fields = _merge_author_fields(fields, w)
     if talk.page is not None:
-        fields.append(Field("Proceedings", f"page {talk.page}", inline=True))
-    language = language_label(talk.language) if talk.language else None  # a word, no flag
+        fields.append(Field(w.tr("Proceedings"), w.tr("page {page}", page=talk.page),
+                            inline=True))  # fmt: skip
+    # The language as a word of the reader's language ('German', 'allemand'), no flag.
+    language = language_label(talk.language, w.language.value) if talk.language else None
     if kind := " · ".join(escape(x) for x in (talk.kind, language) if x):
-        fields.append(Field("Type", kind, inline=True))
+        fields.append(Field(w.tr("Type"), kind, inline=True))
     if talk.do_not_record:
-        fields.append(Field("Recording", "Not recorded (the speakers asked)", inline=True))
+        fields.append(Field(w.tr("Recording"), w.tr("Not recorded (the speakers asked)"),
+                            inline=True))  # fmt: skip
     if talk.abstract:
-        fields.append(Field("Abstract", escape(abstract_excerpt(talk.abstract, 900))))
+        fields.append(Field(w.tr("Abstract"), escape(abstract_excerpt(talk.abstract, 900))))
     if answer.runners_up:
         repeated = repeated_titles(answer)
-        shown = [_listed(t, tz) if t.title.casefold() in repeated else escape(t.title)
+        shown = [_listed(t, tz, w) if t.title.casefold() in repeated else escape(t.title)
                  for t in answer.runners_up]  # fmt: skip
         lines = ["• " + line for line in shown]
-        fields.append(Field("Also close", "\n".join(lines)))
-    page = page_label(conference)
+        fields.append(Field(w.tr("Also close"), "\n".join(lines)))
+    page = page_label(conference, w)
     links: tuple[tuple[str, str], ...] = ((page, talk.url),) if talk.url else ()
     if now is not None and (watching := watch_of(staged, now, streams)):
-        links = ((watching.label, watching.url), *links)
+        links = ((w.tr(watching.label), watching.url), *links)
     links += tuple((link.title, link.url) for link in talk.links[:4])
-    footer = derived_footer([staged], conference)
+    footer = derived_footer([staged], conference, w)
     base = Card(
         escape(talk.title),
         description,
@@ -336,50 +359,53 @@ def talk_cards(
         links=links,
         calendar=f"p:{talk.key}",
     )
-    return paginate(base, fields)
+    return paginate(base, fields, w)
 
 
-def _merge_author_fields(fields: list[Field]) -> list[Field]:
+def _merge_author_fields(fields: list[Field], w: Words = ENGLISH) -> list[Field]:
     """Long author lists (HongMeng's 15) stay readable: at most 20 affiliation fields."""
     if len(fields) <= 20:
         return fields
     rest = "; ".join(f"{f.value} ({escape(f.name)})" for f in fields[19:])
-    return [*fields[:19], Field("More authors", rest)]
+    return [*fields[:19], Field(w.tr("More authors"), rest)]
 
 
-def author_cards(answer: AuthorAnswer, conference: Conference) -> list[Card]:
+def author_cards(answer: AuthorAnswer, conference: Conference, w: Words = ENGLISH) -> list[Card]:
     tz = conference.tz
     if len(answer.people) == 1:
         person = answer.people[0]
         return paginate(
-            Card(escape(person.name), _talks_count(person, conference)),
-            _person_fields(person, tz),
+            Card(escape(person.name), _talks_count(person, conference, w)),
+            _person_fields(person, tz, w),
+            w,
         )
-    title = f"{len(answer.people)} people match “{escape(answer.query)}”"
+    title = w.tr("{count} people match “{query}”", count=len(answer.people),
+                 query=escape(answer.query))  # fmt: skip
     cards: list[Card] = []
     for person in answer.people:
         cards += paginate(
-            Card(title, f"**{escape(person.name)}** — {_talks_count(person, conference)}"),
-            _person_fields(person, tz),
+            Card(title, f"**{escape(person.name)}** — {_talks_count(person, conference, w)}"),
+            _person_fields(person, tz, w),
+            w,
         )
     if len(cards) > 1:
-        cards = [
-            replace(c, footer=f"Page {i} of {len(cards)}") for i, c in enumerate(cards, start=1)
-        ]
+        cards = [replace(c, footer=page_footer(i, len(cards), "", w))
+                 for i, c in enumerate(cards, start=1)]  # fmt: skip
     return [fit(c) for c in cards]
 
 
-def _talks_count(person: PersonTalks, conference: Conference) -> str:
-    return count_of(len(person.talks), conference.item_noun)
+def _talks_count(person: PersonTalks, conference: Conference, w: Words = ENGLISH) -> str:
+    return items_count(len(person.talks), conference, w)
 
 
-def _person_fields(person: PersonTalks, tz: ZoneInfo) -> list[Field]:
+def _person_fields(person: PersonTalks, tz: ZoneInfo, w: Words = ENGLISH) -> list[Field]:
     fields = []
     for authored in person.talks:
         talk = authored.talk
-        lines = [when_with_day(talk.slot, tz), escape(item_place(talk))]
+        lines = [when_with_day(talk.slot, tz, w), escape(item_place(talk))]
         if authored.authorship.affiliation:
-            lines.append(f"as {escape(authored.authorship.affiliation)}")
+            affiliation = escape(authored.authorship.affiliation)
+            lines.append(w.tr("as {affiliation}", affiliation=affiliation))
         fields.append(Field(escape(talk.title), "\n".join(lines)))
     return fields
 
@@ -544,12 +570,13 @@ def search_cards(answer: SearchAnswer, conference: Conference) -> list[Card]:
     return paged(Card(title, search_counts(answer, noun)), pieces, matches)
 
 
-def _listed(item: SessionTalk | Session, tz: ZoneInfo) -> str:
+def _listed(item: SessionTalk | Session, tz: ZoneInfo, w: Words = ENGLISH) -> str:
     """'`Sat 10:30` Title · Room': one line of a list that spans days."""
     mark = timefmt.APPROX if item.slot.approximate else ""
-    local = item.slot.start.astimezone(tz)
+    start = item.slot.start
     room = f" · 📍 {escape(item.slot.room)}" if item.slot.room else ""
-    return f"`{mark}{local:%a} {timefmt.clock(local, tz)}` {escape(item.title)}{room}"
+    moment = f"{w.short_weekday(start, tz)} {w.clock(start, tz)}"
+    return f"`{mark}{moment}` {escape(item.title)}{room}"
 
 
 def about_cards(conference: Conference, version: str, size: ProgramSize) -> list[Card]:
@@ -586,34 +613,54 @@ def about_cards(conference: Conference, version: str, size: ProgramSize) -> list
     ]
 
 
-def no_match_message(answer: NoMatch, hint: str | None = None) -> str:
+# "No paper matches “x”.": a sentence for each thing looked up (languages that inflect
+# say each differently); what has none says it in English.
+NO_MATCH = {
+    "paper": N_("No paper matches “{query}”."),
+    "author": N_("No author matches “{query}”."),
+    "session": N_("No session matches “{query}”."),
+    "track": N_("No track matches “{query}”."),
+    "talk or session": N_("No talk or session matches “{query}”."),
+    "paper, person, affiliation or session": N_(
+        "No paper, person, affiliation or session matches “{query}”."
+    ),
+}
+
+
+def no_match_message(answer: NoMatch, hint: str | None = None, w: Words = ENGLISH) -> str:
     """The short ephemeral answer when nothing matches, with suggestions."""
-    text = f"No {answer.what} matches “{escape(truncate(answer.query, TYPED_SHOWN_MAX))}”."
-    if answer.suggestions:
-        text += "\nDid you mean:\n" + "\n".join(f"• {escape(s)}" for s in answer.suggestions)
+    query = escape(truncate(answer.query, TYPED_SHOWN_MAX))
+    sentence = NO_MATCH.get(answer.what)
+    if sentence is not None:
+        text = w.tr(sentence, query=query)
     else:
-        text += " " + (hint or "Try fewer words, or `/search`.")
+        text = f"No {answer.what} matches “{query}”."
+    if answer.suggestions:
+        text += "\n" + w.tr("Did you mean:") + "\n"
+        text += "\n".join(f"• {escape(s)}" for s in answer.suggestions)
+    else:
+        text += " " + (w.tr(hint) if hint else w.tr("Try fewer words, or `/search`."))
     return text
 
 
-def cancelled_card(gone: CancelledTalk, conference: Conference) -> Card:
+def cancelled_card(gone: CancelledTalk, conference: Conference, w: Words = ENGLISH) -> Card:
     """A talk looked up after a version removed it: that it is cancelled and since when
     first, then when and where it was to be, and any talk still on that matches too."""
     tz = conference.tz
     came = gone.cancelled_at
+    version = w.tr("{day}, {time}", day=w.day_label(came, tz), time=w.clock(came, tz))
+    room = f", 📍 {escape(gone.was.room)}" if gone.was.room else ""
     lines = [
-        f"**Cancelled**: taken out of the program {stamp(came, 'R')}, in the version of"
-        f" {timefmt.day_label(came, tz)}, {timefmt.clock(came, tz)} {timefmt.zone(came, tz)}.",
-        f"It was to be {when_with_day(gone.was, tz)}"
-        + (f", 📍 {escape(gone.was.room)}" if gone.was.room else "")
-        + ".",
-        "`/changes` lists every change to the program.",
-    ]
-    fields = tuple(Field(escape(t.title), when(t.slot, tz) + (f" · 📍 {escape(t.slot.room)}"
-                                                             if t.slot.room else ""))
+        w.tr("**Cancelled**: taken out of the program {when}, in the version of {version}.",
+             when=stamp(came, "R"), version=f"{version} {timefmt.zone(came, tz)}"),
+        w.tr("It was to be {when}.", when=when_with_day(gone.was, tz, w) + room),
+        w.tr("`/changes` lists every change to the program."),
+    ]  # fmt: skip
+    fields = tuple(Field(escape(t.title), when(t.slot, tz, w=w) + (f" · 📍 {escape(t.slot.room)}"
+                                                                  if t.slot.room else ""))
                    for t in gone.others)  # fmt: skip
     if fields:
-        lines.append("\nStill on, with a title like it:")
+        lines.append("\n" + w.tr("Still on, with a title like it:"))
     return fit(Card(f"❌ {escape(gone.title)}", "\n".join(lines), colour=GREY, fields=fields))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.i18n import ENGLISH, Words
 from bot.model import Slot
 
 APPROX = "≈ "
@@ -26,32 +27,35 @@ def day_label(moment: datetime, tz: ZoneInfo) -> str:
     return f"{local:%a %b} {local.day}"
 
 
-def time_of(slot: Slot, tz: ZoneInfo) -> str:
+def time_of(slot: Slot, tz: ZoneInfo, w: Words = ENGLISH) -> str:
     """'10:45 PDT', or '≈ 11:05 PDT' for a derived time."""
     mark = APPROX if slot.approximate else ""
-    return f"{mark}{clock(slot.start, tz)} {zone(slot.start, tz)}"
+    return f"{mark}{w.clock(slot.start, tz)} {zone(slot.start, tz)}"
 
 
-def span(slot: Slot, tz: ZoneInfo, with_day: bool = True) -> str:
-    """'Wed Jul 10, 10:45–11:05 PDT', with '≈ ' before derived times."""
+def span(slot: Slot, tz: ZoneInfo, with_day: bool = True, w: Words = ENGLISH) -> str:
+    """'Wed Jul 10, 10:45–11:05 PDT', with '≈ ' before derived times; in `w`'s language
+    ('Mi., 10. Juli, 10:45–11:05 PDT')."""
     mark = APPROX if slot.approximate else ""
-    text = f"{mark}{clock(slot.start, tz)}–{clock(slot.end, tz)} {zone(slot.start, tz)}"
-    return f"{day_label(slot.start, tz)}, {text}" if with_day else text
+    text = f"{mark}{w.clock(slot.start, tz)}–{w.clock(slot.end, tz)} {zone(slot.start, tz)}"
+    return w.tr("{day}, {time}", day=w.day_label(slot.start, tz), time=text) if with_day else text
 
 
-def relative(moment: datetime, now: datetime) -> str:
+def relative(moment: datetime, now: datetime, w: Words = ENGLISH) -> str:
     """'in 15 min', 'in 2 h 5 min', 'in 3 days', '4 min ago', 'now'."""
     delta = moment.astimezone(UTC) - now.astimezone(UTC)  # real time, not wall clock
     past = delta < timedelta(0)
     seconds = abs(int(delta.total_seconds()))
     minutes = (seconds + 59) // 60 if not past else seconds // 60
     if minutes == 0:
-        return "now"
+        return w.tr("now")
     if minutes < 60:
-        text = f"{minutes} min"
+        text = w.tr("{minutes} min", minutes=minutes)
     elif minutes < 48 * 60:
         hours, rest = divmod(minutes, 60)
-        text = f"{hours} h {rest} min" if rest else f"{hours} h"
+        text = (w.tr("{hours} h {minutes} min", hours=hours, minutes=rest) if rest
+                else w.tr("{hours} h", hours=hours))  # fmt: skip
     else:
-        text = f"{round(minutes / 1440)} days"
-    return f"{text} ago" if past else f"in {text}"
+        days = round(minutes / 1440)
+        text = w.ntr("{count} day", "{count} days", days, count=days)
+    return w.tr("{time} ago", time=text) if past else w.tr("in {time}", time=text)

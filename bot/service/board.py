@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from bot.i18n import N_
 from bot.normalize import fold
 from bot.service.languages import (
     language_key,
@@ -34,8 +35,8 @@ TYPED_SHOWN = 60
 NEAR = 75.0
 # A name that is both a room and a track: the option picked says which; the answer says
 # the other exists.
-BOTH_ROOM = "Showing the room {found}; a track has that name too (pick it in `track`)."
-BOTH_TRACK = "Showing the track {found}; a room has that name too (pick it in `room`)."
+BOTH_ROOM = N_("Showing the room {found}; a track has that name too (pick it in `track`).")
+BOTH_TRACK = N_("Showing the track {found}; a room has that name too (pick it in `room`).")
 
 
 class FilterError(ValueError):
@@ -147,7 +148,8 @@ class Places:
             found_room = _pick(self.rooms, typed) or by_code(self.rooms, typed)
             if found_room is None and (as_track := _pick(self.tracks, typed)) is not None:
                 found_track = as_track
-                notes.append(("“{found}” is a track, not a room: showing the track.", as_track))
+                notes.append((N_("“{found}” is a track, not a room: showing the track."),
+                              as_track))  # fmt: skip
             elif found_room is None:
                 self._refuse("room", typed, self.rooms)
             elif _pick(self.tracks, typed) is not None:
@@ -158,7 +160,7 @@ class Places:
             r = _pick(self.rooms, typed) or by_code(self.rooms, typed)
             if as_track is None and found_room is None and r:
                 found_room = r
-                notes.append(("“{found}” is a room, not a track: showing the room.", r))
+                notes.append((N_("“{found}” is a room, not a track: showing the room."), r))
             elif as_track is None:
                 self._refuse("track", typed, self.tracks)
             else:

@@ -87,8 +87,10 @@ class QueryError(ValueError):
         self.outside = outside
         super().__init__(self.render(str))
 
-    def render(self, show: Callable[[str], str]) -> str:
-        return fill(self.template, self.outside, show)
+    def render(self, show: Callable[[str], str], translate: Callable[[str], str] = str) -> str:
+        """The sentence with its outside words shown by `show`; `translate` gives the
+        template in the reader's language (bot.i18n.Words.tr), if a catalog has it."""
+        return fill(translate(self.template), self.outside, show)
 
 
 def clean_query(text: str, what: str = "query") -> str:

@@ -43,11 +43,15 @@ class WhenError(ValueError):
         self.conference = conference
         super().__init__(self.render(repr))
 
-    def render(self, quote: Callable[[str], str], show: Callable[[str], str] = str) -> str:
+    def render(
+        self, quote: Callable[[str], str], show: Callable[[str], str] = str,
+        translate: Callable[[str], str] = str,
+    ) -> str:  # fmt: skip
+        """`translate`: the template in the reader's language, if a catalog has it."""
         values = {} if self.conference is None else {"conference": show(self.conference)}
         if self.typed is not None:
             values["typed"] = quote(self.typed)
-        return fill(self.template, values, lambda shown: shown)
+        return fill(translate(self.template), values, lambda shown: shown)
 
 
 class NotADay(WhenError):

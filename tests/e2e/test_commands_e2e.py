@@ -241,8 +241,8 @@ async def test_page_buttons_are_disabled_through_original_when_they_time_out(
 
     original_init = views.Paginator.__init__
 
-    def short_lived(self, cards, owner_id, timeout=views.PAGE_TIMEOUT):
-        original_init(self, cards, owner_id, timeout=0.2)
+    def short_lived(self, cards, owner_id, timeout=views.PAGE_TIMEOUT, **words):
+        original_init(self, cards, owner_id, timeout=0.2, **words)
 
     monkeypatch.setattr(views.Paginator, "__init__", short_lived)
     answer = await fake.answer(await fake.send_command("author", name="chen"))

@@ -15,9 +15,11 @@ import discord
 from bot.adapters.discord.conference_option import picked
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.respond import send
+from bot.adapters.discord.speech import reader_words
 from bot.adapters.discord.tree import answers_errors
 from bot.bulk import bulk_build
 from bot.clock import Clock
+from bot.i18n import ENGLISH, Words
 from bot.live.conferences import Conferences
 from bot.render import ics
 from bot.render.common import count_of
@@ -163,10 +165,10 @@ class CalendarButton(
 ):
     """Works on any message, also after a restart: the item is in the custom id."""
 
-    def __init__(self, ref: str) -> None:
+    def __init__(self, ref: str, w: Words = ENGLISH) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Add to calendar",
+                label=w.tr("Add to calendar"),
                 emoji="📅",
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"ics:{ref}",
@@ -192,12 +194,13 @@ class CalendarButton(
             found = item_calendar(served.service, self.ref, now)
             if found is not None:
                 break
+        w = reader_words(interaction)
         if found is None:
             await interaction.response.send_message(
-                "That item is no longer in the program.", ephemeral=True
+                w.tr("That item is no longer in the program."), ephemeral=True
             )
             return
         data, name = found
         await send_calendar(
-            interaction, data, name, "📅 Open this file to add it to your calendar."
+            interaction, data, name, "📅 " + w.tr("Open this file to add it to your calendar.")
         )

@@ -24,12 +24,14 @@ from bot.adapters.discord.qa_widgets import AskButton
 from bot.adapters.discord.reminders_cog import RemindersCog
 from bot.adapters.discord.streams_cog import StreamsCog
 from bot.adapters.discord.tickets_cog import TicketsCog
+from bot.adapters.discord.translator import CatalogTranslator
 from bot.adapters.discord.tree import ConfTree
 from bot.app import load_service, make_clock, open_coordinator, open_state
 from bot.clock import Clock, SystemClock
 from bot.cluster import Slice, process_name
 from bot.delivery.pacer import Pacer
 from bot.delivery.scheduler import Scheduler
+from bot.i18n import Messages, bundled_messages
 from bot.live.added import AddedSources
 from bot.live.cluster import ClusterMember, ThisProcess, Timing
 from bot.live.conference import Serving
@@ -64,6 +66,7 @@ class ConfBot(commands.AutoShardedBot):
     state: StateStore | None
     conferences: Conferences
     clock: Clock
+    messages: Messages
 
     def __init__(
         self,
@@ -72,12 +75,15 @@ class ConfBot(commands.AutoShardedBot):
         index_wait: float = INDEX_WAIT,
         pacer: Pacer | None = None,
         coordinator: Coordinator | None = None,
+        messages: Messages | None = None,
         **options: Any,
     ) -> None:
         """`index_wait`: how long a lookup awaits its conference's search indexes
         (see INDEX_WAIT; tests make it 0 to see the answer given past it). `pacer`: the
         one pace of every request to Discord (a Pacer on the wall clock at the settings'
-        pace by default; tests not about pacing give one on a time of their own)."""
+        pace by default; tests not about pacing give one on a time of their own).
+        `messages`: the catalogs every answer is worded from, in its reader's language (the
+        ones shipped in the package by default)."""
         # One pace for every request to Discord, whichever conference or feature makes it:
         # this process's share of the bot's, when it holds a slice of the shards.
         pacer = pacer or process_pacer(settings)
@@ -103,6 +109,7 @@ class ConfBot(commands.AutoShardedBot):
             **options,
         )
         self.settings = settings
+        self.messages = messages or bundled_messages()
         self.state = None
         self._clock_override = clock
         self._sender = DiscordSender(self)
@@ -139,6 +146,8 @@ class ConfBot(commands.AutoShardedBot):
                             " serving it", added.url, added.guild_id,
                             failure_sentence(exc))  # fmt: skip
         await conferences.load_choices()
+        # Before any sync: the payload carries each command's German and French names.
+        await self.tree.set_translator(CatalogTranslator(self.messages))
         self.add_dynamic_items(CalendarButton, AskButton)
         await self.add_cog(
             ProgramCog(

@@ -24,9 +24,11 @@ from bot.adapters.discord.conference_option import (
     suggesting,
 )
 from bot.adapters.discord.replies import send_cards
+from bot.adapters.discord.speech import reader_words
 from bot.adapters.discord.tree import NothingFound
 from bot.changes import RecordedChange
 from bot.clock import Clock
+from bot.i18n import N_
 from bot.live.conferences import Conferences
 from bot.render import cards, program_cards
 from bot.render.limits import CHOICE_VALUE_MAX, CHOICES_MAX
@@ -43,7 +45,9 @@ T = TypeVar("T")
 ROOM_HELP = "Only this room (in a room channel, that room unless you pick another)"
 TRACK_HELP = "Only this track"
 LANGUAGE_HELP = "Only talks in this language, such as en or de"
-CHANNEL_ROOM_NOTE = "This channel is for {found}: showing it. Pick “Every room” in `room` for all."
+CHANNEL_ROOM_NOTE = N_(
+    "This channel is for {found}: showing it. Pick “Every room” in `room` for all."
+)
 EXPORT = "export"
 Choice = app_commands.Choice[str]
 
@@ -127,7 +131,9 @@ class ProgramCog(commands.Cog):
         at = service.when(when, now) if when else now
         answer = service.next(at, await self._favourites(service, interaction), where)
         streams = await self._streams(interaction, service)
-        await send_cards(interaction, program_cards.next_cards(answer, service.conference, streams))
+        card_list = program_cards.next_cards(answer, service.conference, streams,
+                                             reader_words(interaction))  # fmt: skip
+        await send_cards(interaction, card_list)
 
     @app_commands.command(
         name="now", description="What is on stage right now, and who is presenting"
@@ -145,7 +151,9 @@ class ProgramCog(commands.Cog):
         favourites = await self._favourites(service, interaction)
         answer = service.now(self.clock.now(), favourites, where)
         streams = await self._streams(interaction, service)
-        await send_cards(interaction, program_cards.now_cards(answer, service.conference, streams))
+        card_list = program_cards.now_cards(answer, service.conference, streams,
+                                            reader_words(interaction))  # fmt: skip
+        await send_cards(interaction, card_list)
 
     @next_.autocomplete("room")
     @now.autocomplete("room")
@@ -219,16 +227,18 @@ class ProgramCog(commands.Cog):
         self, interaction: discord.Interaction, title: str, conference: ConferenceArg | None = None
     ) -> None:
         service = await self._searching(interaction, conference)
+        w = reader_words(interaction)
         if self.cancelled is not None:
             removed = await _kept(self.cancelled(service.conference.key), ())
             if (gone := find_cancelled(service, title, removed)) is not None:
                 await send_cards(
-                    interaction, [program_cards.cancelled_card(gone, service.conference)]
+                    interaction, [program_cards.cancelled_card(gone, service.conference, w)]
                 )
                 return
         answer = _found(service.talk(title))
         streams = await self._streams(interaction, service)
-        card_list = program_cards.talk_cards(answer, service.conference, self.clock.now(), streams)
+        card_list = program_cards.talk_cards(answer, service.conference, self.clock.now(),
+                                             streams, w)  # fmt: skip
         await send_cards(interaction, card_list)
 
     @talk.autocomplete("title")
@@ -252,7 +262,9 @@ class ProgramCog(commands.Cog):
     ) -> None:
         service = await self._searching(interaction, conference)
         answer = _found(service.author(name))
-        await send_cards(interaction, program_cards.author_cards(answer, service.conference))
+        card_list = program_cards.author_cards(answer, service.conference,
+                                               reader_words(interaction))  # fmt: skip
+        await send_cards(interaction, card_list)
 
     @author.autocomplete("name")
     async def author_autocomplete(
@@ -333,8 +345,9 @@ class ProgramCog(commands.Cog):
         service = await self._searching(interaction, conference)
         answer = service.search(query)
         if answer.empty:
+            hint = N_("Try a title word, a surname or an affiliation.")
             raise NothingFound(NoMatch(answer.query, "paper, person, affiliation or session", ()),
-                               hint="Try a title word, a surname or an affiliation.")  # fmt: skip
+                               hint=hint)  # fmt: skip
         await send_cards(interaction, program_cards.search_cards(answer, service.conference))
 
     @app_commands.command(name="about", description="About this conference, its data, and confbot")

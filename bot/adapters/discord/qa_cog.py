@@ -19,8 +19,10 @@ from bot.adapters.discord.conference_option import CONFERENCE_HELP, ConferenceAr
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.qa_widgets import VOTE, QuestionModal
 from bot.adapters.discord.replies import send_text
+from bot.adapters.discord.speech import reader_words
 from bot.adapters.discord.tree import managed_guild, organisers_group, server_only
 from bot.clock import Clock
+from bot.i18n import N_
 from bot.live.conferences import Conferences
 from bot.render import delivery_cards
 from bot.render.organisers import qa_channel_text
@@ -88,7 +90,7 @@ class QACog(commands.Cog):
     @server_only
     async def ask(self, interaction: discord.Interaction) -> None:
         await self._qa_thread_here(interaction)
-        await interaction.response.send_modal(QuestionModal())
+        await interaction.response.send_modal(QuestionModal(reader_words(interaction)))
 
     @app_commands.command(name="questions", description="This thread's questions, most 👍 first")
     @server_only
@@ -118,7 +120,7 @@ class QACog(commands.Cog):
         if not isinstance(channel, discord.Thread) or not await self.qa_settings.is_thread(
             channel.id
         ):
-            raise QueryError("Use this inside a talk's Q&A thread (see `/qa channel`).")
+            raise QueryError(N_("Use this inside a talk's Q&A thread (see `/qa channel`)."))
         return channel
 
 

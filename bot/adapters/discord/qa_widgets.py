@@ -10,7 +10,9 @@ from typing import Any
 import discord
 
 from bot.adapters.discord.embeds import NO_MENTIONS
+from bot.adapters.discord.speech import reader_words
 from bot.adapters.discord.tree import ConfModal, answers_errors
+from bot.i18n import ENGLISH, N_, Words
 from bot.render import delivery_cards
 from bot.service import QueryError
 
@@ -24,6 +26,11 @@ class QuestionModal(ConfModal, title="Ask a question"):
         label="Your question", style=discord.TextStyle.paragraph, max_length=QUESTION_MAX
     )
 
+    def __init__(self, w: Words = ENGLISH) -> None:
+        """In the words of the person who opens it (`w`)."""
+        super().__init__(title=w.tr("Ask a question"))
+        self.question.label = w.tr("Your question")
+
     async def on_submit(self, interaction: discord.Interaction) -> None:
         await post_question(interaction, str(self.question.value))
 
@@ -32,15 +39,16 @@ async def post_question(interaction: discord.Interaction, question: str) -> None
     """The question as its own message in the thread, with the first vote to click."""
     channel = interaction.channel
     if not isinstance(channel, discord.Thread) or not question.strip():
-        raise QueryError("Questions go in a talk's Q&A thread, and need a few words.")
+        raise QueryError(N_("Questions go in a talk's Q&A thread, and need a few words."))
     asker = interaction.user.display_name
     message = await channel.send(
         delivery_cards.question_text(asker, question.strip()), allowed_mentions=NO_MENTIONS
     )
     await message.add_reaction(VOTE)
     await interaction.response.send_message(
-        "❓ Posted. People vote with 👍.", ephemeral=True, allowed_mentions=NO_MENTIONS
-    )
+        "❓ " + reader_words(interaction).tr("Posted. People vote with 👍."), ephemeral=True,
+        allowed_mentions=NO_MENTIONS,
+    )  # fmt: skip
 
 
 class AskButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=ASK_ID):
@@ -62,4 +70,4 @@ class AskButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], temp
 
     @answers_errors
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_modal(QuestionModal())
+        await interaction.response.send_modal(QuestionModal(reader_words(interaction)))

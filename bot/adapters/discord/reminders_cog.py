@@ -22,8 +22,10 @@ from bot.adapters.discord.conference_option import (
 )
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_cards, send_text
+from bot.adapters.discord.speech import reader_words
 from bot.adapters.discord.tree import NothingFound, managed_guild, organisers_group, server_only
 from bot.clock import Clock
+from bot.i18n import N_
 from bot.live.conferences import Conferences, Served
 from bot.live.sync import SyncStatus
 from bot.render import agenda_cards, cards, ics, status_cards
@@ -44,7 +46,7 @@ log = logging.getLogger(__name__)
 MINUTES = app_commands.Range[int, 0, 1440]
 
 
-SERVER_DMS = " Keep your DMs open to this server's members so the reminder can reach you."
+SERVER_DMS = N_("Keep your DMs open to this server's members so the reminder can reach you.")
 
 
 class RemindersCog(commands.Cog):
@@ -83,13 +85,15 @@ class RemindersCog(commands.Cog):
         reminded = await self.reminders.remind(served.key, interaction.user.id,
                                                interaction.guild_id, service, ref,
                                                minutes_before, self.clock.now())  # fmt: skip
+        w = reader_words(interaction)
         if isinstance(reminded, TooLate):
-            raise agenda_cards.too_late_error(reminded, service.conference.tz)
+            raise agenda_cards.too_late_error(reminded, service.conference.tz, w)
         _wake(served)
         # With the app on their account the bot may DM them anyway; through a server's
         # install it reaches them only if they take DMs from that server's members.
-        reach = "" if interaction.is_user_integration() else SERVER_DMS
-        await send_text(interaction, agenda_cards.reminded_text(reminded, reach), ephemeral=True)
+        reach = "" if interaction.is_user_integration() else w.tr(SERVER_DMS)
+        await send_text(interaction, agenda_cards.reminded_text(reminded, reach, w),
+                        ephemeral=True)  # fmt: skip
 
     @remind.autocomplete("item")
     async def remind_autocomplete(
@@ -295,11 +299,12 @@ class RemindersCog(commands.Cog):
                                                        served.service)  # fmt: skip
         if not failed:
             return
+        w = reader_words(interaction)
         text = (
-            "⚠️ I couldn't DM you these reminders, because your DMs are closed to me:\n"
-            + "\n".join(f"• {escape(u.title)}" for u in failed)
-            + "\nAllow direct messages from this server's members, then `/remind` again."
-        )
+            "⚠️ " + w.tr("I couldn't DM you these reminders, because your DMs are closed to me:")
+            + "\n" + "\n".join(f"• {escape(u.title)}" for u in failed) + "\n"
+            + w.tr("Allow direct messages from this server's members, then `/remind` again.")
+        )  # fmt: skip
         try:
             await interaction.followup.send(
                 cards.truncate(text, MESSAGE_MAX), ephemeral=True, allowed_mentions=NO_MENTIONS

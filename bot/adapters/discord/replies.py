@@ -11,6 +11,7 @@ from bot.adapters.discord.respond import send
 
 # Defined with send, below views (which answer errors with it); the cogs import it here.
 from bot.adapters.discord.respond import send_text as send_text
+from bot.adapters.discord.speech import reader_words
 from bot.adapters.discord.views import Paginator, links_view
 from bot.render.cards import Card
 
@@ -21,10 +22,11 @@ async def send_cards(
     """Answer with the first card, and a paginator when there are more."""
     kwargs: dict[str, Any] = {"ephemeral": ephemeral, "allowed_mentions": NO_MENTIONS}
     paginator = None
+    w = reader_words(interaction)  # the buttons' labels
     if len(cards) > 1:
-        paginator = Paginator(cards, interaction.user.id)
+        paginator = Paginator(cards, interaction.user.id, w=w)
         kwargs["view"] = paginator
-    elif (view := links_view(cards[0])) is not None:
+    elif (view := links_view(cards[0], w)) is not None:
         kwargs["view"] = view
     await send(interaction, embed=to_embed(cards[0]), **kwargs)
     if paginator is not None:

@@ -11,6 +11,8 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord.respond import send_text
+from bot.adapters.discord.speech import reader_words
+from bot.i18n import N_
 from bot.live.holder import StillIndexing
 from bot.render.cards import truncate
 from bot.render.limits import TYPED_SHOWN_MAX
@@ -62,7 +64,7 @@ def managed_guild(interaction: discord.Interaction) -> int:
     return interaction.guild_id
 
 
-APOLOGY = (
+APOLOGY = N_(
     "Sorry, something went wrong on our side while answering that. It has been logged;"
     " please try again in a moment."
 )
@@ -72,23 +74,23 @@ APOLOGY = (
 # learns the real reason, that it is not their doing, that nothing of it was kept, and
 # whom to tell. One sentence each.
 NOT_SAVED = {
-    WriteFailure.DISK_FULL: "The bot's disk is full, so nothing was saved; please tell the"
-    " bot's operator.",
-    WriteFailure.READ_ONLY: "The bot's state database is read-only, so nothing was saved;"
-    " please tell the bot's operator.",
-    WriteFailure.LOCKED: "The bot's state database is locked by another program, so nothing"
-    " was saved; please try again in a minute.",
-    WriteFailure.DISK_ERROR: "The bot's disk could not write that, so nothing was saved;"
-    " please tell the bot's operator.",
-    WriteFailure.UNREACHABLE: "The bot's database server cannot be reached, so nothing was"
-    " saved; please try again in a minute.",
-}
+    WriteFailure.DISK_FULL: N_("The bot's disk is full, so nothing was saved; please tell the"
+                               " bot's operator."),
+    WriteFailure.READ_ONLY: N_("The bot's state database is read-only, so nothing was saved;"
+                               " please tell the bot's operator."),
+    WriteFailure.LOCKED: N_("The bot's state database is locked by another program, so"
+                            " nothing was saved; please try again in a minute."),
+    WriteFailure.DISK_ERROR: N_("The bot's disk could not write that, so nothing was saved;"
+                                " please tell the bot's operator."),
+    WriteFailure.UNREACHABLE: N_("The bot's database server cannot be reached, so nothing was"
+                                 " saved; please try again in a minute."),
+}  # fmt: skip
 
 
 # A read the state database's server could not answer (StateUnreachable): one sentence,
 # for the commands whose answer is what the state keeps (/agenda, /changes); lookups of
 # the program answer without the state's part instead (see the program cog).
-STATE_UNREACHABLE = (
+STATE_UNREACHABLE = N_(
     "The bot's memory (its database server) is out of reach for a moment, so this cannot"
     " be answered now; please try again in a minute."
 )
@@ -116,36 +118,40 @@ class ConfTree(app_commands.CommandTree):
 async def answer_error(interaction: discord.Interaction, original: Exception) -> None:
     """The one error path, for commands, buttons and forms alike: expected errors get
     their one sentence, privately; unexpected ones are logged with a traceback and get an
-    apology. Nothing crashes, and nobody is left with Discord's "This interaction failed"."""
+    apology. Nothing crashes, and nobody is left with Discord's "This interaction failed".
+    Each sentence is in the reader's language; a service's sentence a catalog lacks reads
+    as written (English)."""
+    w = reader_words(interaction)
     if isinstance(original, NothingFound):
-        message = no_match_message(original.answer, original.hint)
+        message = no_match_message(original.answer, original.hint, w)
     elif isinstance(original, WhenError):
         message = original.render(
-            lambda typed: f"“{escape(truncate(typed, TYPED_SHOWN_MAX))}”", escape
+            lambda typed: f"“{escape(truncate(typed, TYPED_SHOWN_MAX))}”", escape, w.tr
         )
     elif isinstance(original, QueryError):
-        message = original.render(escape)
+        message = original.render(escape, w.tr)
     elif isinstance(original, StillIndexing):
-        message = (f"The program of {escape(original.conference.name)} was loaded a moment"
-                   " ago and is still being indexed for search; please try again in a"
-                   " few seconds.")  # fmt: skip
+        message = w.tr("The program of {conference} was loaded a moment ago and is still"
+                       " being indexed for search; please try again in a few seconds.",
+                       conference=escape(original.conference.name))  # fmt: skip
     elif isinstance(original, app_commands.NoPrivateMessage):
-        message = "This works only in a server that added confbot, not in a DM."
+        message = w.tr("This works only in a server that added confbot, not in a DM.")
     elif isinstance(original, app_commands.MissingPermissions | app_commands.CheckFailure):
-        message = "You don't have permission to use this command here."
+        message = w.tr("You don't have permission to use this command here.")
     elif isinstance(original, app_commands.CommandOnCooldown):
-        message = f"Slow down a little: try again in {original.retry_after:.0f} s."
+        message = w.tr("Slow down a little: try again in {seconds} s.",
+                       seconds=f"{original.retry_after:.0f}")  # fmt: skip
     elif isinstance(original, StateUnreachable):
         # The database logged the outage once; one line here, without a traceback.
         log.info("%s could not read the state database (out of reach)", _asked(interaction))
-        message = STATE_UNREACHABLE
+        message = w.tr(STATE_UNREACHABLE)
     elif isinstance(original, WriteFailed):
         # One line for the operator, without a traceback: the cause is the disk.
         log.error("%s could not be saved: %s", _asked(interaction), original)
-        message = NOT_SAVED[original.failure]
+        message = w.tr(NOT_SAVED[original.failure])
     else:
         log.error("error in %s", _asked(interaction), exc_info=original)
-        message = APOLOGY
+        message = w.tr(APOLOGY)
     try:
         await send_text(interaction, message, ephemeral=True)
     except discord.HTTPException:

@@ -9,7 +9,9 @@ import discord
 
 from bot.adapters.discord.calendar import CalendarButton
 from bot.adapters.discord.embeds import NO_MENTIONS, link_buttons, to_embed
+from bot.adapters.discord.speech import reader_words
 from bot.adapters.discord.tree import ConfView
+from bot.i18n import ENGLISH, Words
 from bot.render.cards import Card
 
 log = logging.getLogger(__name__)
@@ -21,7 +23,11 @@ PAGE_TIMEOUT = 300.0
 class Paginator(ConfView):
     """Previous/next buttons over a list of cards, for the invoker only."""
 
-    def __init__(self, cards: list[Card], owner_id: int, timeout: float = PAGE_TIMEOUT) -> None:
+    def __init__(
+        self, cards: list[Card], owner_id: int, timeout: float = PAGE_TIMEOUT,
+        w: Words = ENGLISH,
+    ) -> None:  # fmt: skip
+        """`w`: the words of the person who asked (its buttons' labels)."""
         super().__init__(timeout=timeout)
         self.cards = cards
         self.owner_id = owner_id
@@ -30,7 +36,7 @@ class Paginator(ConfView):
         for button in link_buttons(cards[0]):
             self.add_item(button)
         if cards[0].calendar:
-            self.add_item(CalendarButton(cards[0].calendar))
+            self.add_item(CalendarButton(cards[0].calendar, w))
         self._sync_buttons()
 
     def embed(self) -> discord.Embed:
@@ -46,8 +52,10 @@ class Paginator(ConfView):
         if interaction.user.id == self.owner_id:
             return True
         await interaction.response.send_message(
-            "Only the person who ran the command can turn these pages. Run it yourself to"
-            " get your own copy.",
+            reader_words(interaction).tr(
+                "Only the person who ran the command can turn these pages. Run it yourself"
+                " to get your own copy."
+            ),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -93,12 +101,12 @@ class Paginator(ConfView):
             log.debug("could not disable paginator buttons: %s", exc)
 
 
-def links_view(card: Card) -> discord.ui.View | None:
+def links_view(card: Card, w: Words = ENGLISH) -> discord.ui.View | None:
     """Link buttons and the calendar button; the latter is handled by the dynamic item
     registered on the bot, so this view itself never needs to be listened to."""
     buttons: list[discord.ui.Item[Any]] = list(link_buttons(card))
     if card.calendar:
-        buttons.append(CalendarButton(card.calendar))
+        buttons.append(CalendarButton(card.calendar, w))
     if not buttons:
         return None
     view = discord.ui.View(timeout=None)
