@@ -16,9 +16,11 @@ from datetime import datetime
 from typing import Any, ClassVar, Protocol, TypeVar, cast, runtime_checkable
 
 from bot.cluster import Slice
+from bot.i18n import Messages, Words, bundled_messages
 from bot.kinds import DeliveryKind
 from bot.render.cards import Card
 from bot.service import ProgramService
+from bot.service.announcements import AnnouncementsService
 from bot.store.ledger_store import Delivery, Planned, Wanted
 from bot.store.state import StateStore
 
@@ -117,6 +119,16 @@ class Sender(Protocol):
         ...
 
 
+@runtime_checkable
+class LocaleSender(Sender, Protocol):
+    """A Sender that knows each server's own language (the Discord adapter's does: the
+    server's locale, as Discord says it), for posts made without anyone's interaction."""
+
+    def server_locale(self, guild_id: int) -> str | None:
+        """Discord's locale string for the server ('de', 'en-US'), None if not known."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class RolesRemoved:
     """What a removal of roles did: the server's name and the names of the roles the
@@ -179,6 +191,8 @@ class Delivering:
     # This process's shards: what a kind keeps in step outside the ledger in a server
     # (follow) is the business of the process holding that server, as its deliveries are.
     shards: Slice = field(default_factory=Slice)
+    # The catalogs posts are worded from (see server_words).
+    messages: Messages = field(default_factory=bundled_messages)
 
     @property
     def conference(self) -> str:
@@ -187,6 +201,16 @@ class Delivering:
     @property
     def now_ts(self) -> int:
         return int(self.now.timestamp())
+
+    async def server_words(self, guild_id: int) -> Words:
+        """The words of a server's channel posts: the language its organisers set with
+        /announce language, else the server's own (as the sender knows it), else English."""
+        sender = self.sender
+        locale = sender.server_locale(guild_id) if isinstance(sender, LocaleSender) else None
+        language = await AnnouncementsService(self.state.announcements).post_language(
+            guild_id, locale
+        )
+        return self.messages.words(language)
 
 
 class Kind(ABC):

@@ -71,6 +71,7 @@ from bot.delivery.kind import (
     describe,
 )
 from bot.delivery.pacer import MAX_LEAD, Pacer
+from bot.i18n import Messages, bundled_messages
 from bot.kinds import DeliveryState
 from bot.service import ProgramService
 from bot.store.connection import StateUnreachable, WriteFailed, unreachable
@@ -128,6 +129,7 @@ class Scheduler:
         lease: int = LEASE,
         renew_every: float = RENEW_EVERY,
         look_every: float = LOOK_EVERY,
+        messages: Messages | None = None,
     ) -> None:
         """`pacer`: the bot's one pace, shared with every other conference (None: send
         at once, for tests and tools that do not talk to Discord). `process`: this
@@ -141,6 +143,8 @@ class Scheduler:
         self._service = service
         self.clock = clock
         self.sender = sender
+        # The catalogs its posts and DMs are worded from (bot.i18n).
+        self.messages = messages or bundled_messages()
         self.pacer = pacer
         self.batch = batch
         self.process = process or process_name()
@@ -497,7 +501,7 @@ class Scheduler:
 
     def _delivering(self, now: datetime) -> Delivering:
         return Delivering(self.service, self.state, self.sender, now, self.failed_users,
-                          self.shards)  # fmt: skip
+                          self.shards, self.messages)  # fmt: skip
 
     async def follow_up(self) -> None:
         """Each kind keeps what it delivered earlier in step with the program now served

@@ -33,6 +33,7 @@ from bot.cluster import Slice
 from bot.delivery.kind import Sender
 from bot.delivery.pacer import Pacer
 from bot.delivery.scheduler import Scheduler
+from bot.i18n import Messages, bundled_messages
 from bot.live.decisions import Decided, Decision, Decisions, NotLeading, Waits
 from bot.live.diff import Change
 from bot.live.guard import PublicResolver
@@ -81,6 +82,8 @@ class Serving:
     # How long an organiser's decision asked of another process waits for its answer
     # (bot.live.decisions).
     waits: Waits = field(default_factory=Waits)
+    # The catalogs its deliveries are worded from (bot.i18n), read once at start.
+    messages: Messages = field(default_factory=bundled_messages)
 
 
 class Served:
@@ -136,6 +139,7 @@ class Served:
             lease=serving.settings.lease,
             renew_every=serving.settings.lease_renew,
             look_every=serving.settings.ledger_check,
+            messages=serving.messages,
         )
         self.state_follower = StateFollower(self.follow_state, key)
         self.decisions = Decisions(key, self.follower, serving.coordinator,

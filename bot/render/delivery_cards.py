@@ -13,6 +13,7 @@ from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from bot.changes import RecordedChange
+from bot.i18n import ENGLISH, Words
 from bot.model import Conference, Session, SessionKind
 from bot.render import timefmt
 from bot.render.cards import (
@@ -52,11 +53,11 @@ from bot.service.watch import NO_STREAMS
 # -- reminders and announcements ----------------------------------------------------------
 
 
-def _lead(start: datetime, now: datetime) -> str:
+def _lead(start: datetime, now: datetime, w: Words = ENGLISH) -> str:
     """'Starts in 10 min', or 'Started 3 min ago' for a delivery that is late."""
     if now >= start:
-        return f"Started {timefmt.relative(start, now)} (sent late)"
-    return f"Starts {timefmt.relative(start, now)}"
+        return w.tr("Started {time} (sent late)", time=timefmt.relative(start, now, w))
+    return w.tr("Starts {time}", time=timefmt.relative(start, now, w))
 
 
 def reminder_card(
@@ -64,55 +65,67 @@ def reminder_card(
     conference: Conference,
     now: datetime,
     talks: Sequence[SessionTalk] = (),
+    w: Words = ENGLISH,
 ) -> Card:
     """The DM before a talk or a session (with the session's talks)."""
     tz = conference.tz
-    description = f"**{_lead(item.slot.start, now)}** · {when_with_day(item.slot, tz)}"
+    description = f"**{_lead(item.slot.start, now, w)}** · {when_with_day(item.slot, tz, w)}"
     if item.slot.room:
         description += f"\n📍 {escape(item.slot.room)}"
     if isinstance(item, SessionTalk) and (label := group_label(item)):
-        session = "Session" if item.session.kind is not SessionKind.ROOM_BLOCK else "Track"
-        description += f"\n{session}: {escape(label)}"
-        fields = [Field(people_word(conference), escape(authors_line(item.talk.authors)))]
+        if item.session.kind is not SessionKind.ROOM_BLOCK:
+            description += "\n" + w.tr("Session: {title}", title=escape(label))
+        else:
+            description += "\n" + w.tr("Track: {title}", title=escape(label))
+        fields = [Field(people_word(conference, w), escape(authors_line(item.talk.authors, w)))]
         url = item.talk.url
     else:
-        fields = talk_fields(talks, tz)
+        fields = talk_fields(talks, tz, w=w)
         url = None
-    page = page_label(conference)
+    page = page_label(conference, w)
     links = ((page, url),) if url else ()
-    footer = derived_footer([item], conference)
+    footer = derived_footer([item], conference, w)
     card = Card(f"⏰ {escape(item.title)}", description, url=url, colour=GREEN,
                 fields=tuple(fields), footer=footer, links=links)  # fmt: skip
     return fit(card)
 
 
 def announcement_card(
-    session: Session, talks: Sequence[SessionTalk], conference: Conference, now: datetime
-) -> Card:
+    session: Session, talks: Sequence[SessionTalk], conference: Conference, now: datetime,
+    w: Words = ENGLISH,
+) -> Card:  # fmt: skip
+    """A session's post in the server's channel, in the server's language (`w`)."""
     tz = conference.tz
-    description = f"**{_lead(session.slot.start, now)}** · {when_with_day(session.slot, tz)}"
+    description = f"**{_lead(session.slot.start, now, w)}** · {when_with_day(session.slot, tz, w)}"
     if session.slot.room:
         description += f"\n📍 {escape(session.slot.room)}"
-    fields = tuple(talk_fields(talks, tz, relative=False))
-    footer = derived_footer(talks, conference)
+    fields = tuple(talk_fields(talks, tz, relative=False, w=w))
+    footer = derived_footer(talks, conference, w)
     return fit(Card(f"📣 {escape(session.title)}", description, fields=fields, footer=footer))
 
 
 def talk_start_text(
     talk: SessionTalk, conference: Conference, now: datetime,
-    streams: Mapping[str, str] = NO_STREAMS,
+    streams: Mapping[str, str] = NO_STREAMS, w: Words = ENGLISH,
 ) -> str:  # fmt: skip
+    """A talk's line as it starts, in the server's language (`w`)."""
     tz = conference.tz
-    room = f" in {escape(talk.slot.room)}" if talk.slot.room else ""
     names = [a.name for a in talk.talk.authors]
-    by = escape(join_names(names[:3])) + (" et al." if len(names) > 3 else "")
-    late = f" (started {timefmt.relative(talk.slot.start, now)})" if now > talk.slot.start else ""
+    by = escape(join_names(names[:3], w)) + (" et al." if len(names) > 3 else "")
+    late = ""
+    if now > talk.slot.start:
+        late = " " + w.tr("(started {time})", time=timefmt.relative(talk.slot.start, now, w))
     watching = watch_of(talk, max(now, talk.slot.start), streams)
     target = link_target(watching.url) if watching else None
-    live = f" · 📺 [{watching.label}](<{target}>)" if watching and target else ""
+    live = f" · 📺 [{w.tr(watching.label)}](<{target}>)" if watching and target else ""
+    title = f"**{escape(talk.title)}**"
+    if talk.slot.room:
+        now_on = w.tr("Now in {room}: {title}", room=escape(talk.slot.room), title=title)
+    else:
+        now_on = w.tr("Now: {title}", title=title)
     return truncate(
-        f"▶️ Now{room}: **{escape(talk.title)}** — {by} · {stamp(talk.slot.start, 't')}{late}"
-        f" ({timefmt.time_of(talk.slot, tz)}){live}",
+        f"▶️ {now_on} — {by} · {stamp(talk.slot.start, 't')}{late}"
+        f" ({timefmt.time_of(talk.slot, tz, w)}){live}",
         MESSAGE_MAX,
     )
 

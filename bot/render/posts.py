@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.i18n import ENGLISH, Words
 from bot.model import Conference
 from bot.render import timefmt
 from bot.render.cards import GREEN, Card, fit, link_target, stamp, truncate
@@ -47,11 +48,12 @@ class Header:
 
 
 def talk_line(
-    talk: SessionTalk, tz: ZoneInfo, at: datetime, streams: Mapping[str, str] = NO_STREAMS
-) -> str:
+    talk: SessionTalk, tz: ZoneInfo, at: datetime, streams: Mapping[str, str] = NO_STREAMS,
+    w: Words = ENGLISH,
+) -> str:  # fmt: skip
     """'`10:30` **Janson** · [Title](page) — First Speaker +2 · 📺 [Watch live](…)'."""
     mark = timefmt.APPROX if talk.slot.approximate else ""
-    parts = [f"`{mark}{timefmt.clock(talk.slot.start, tz)}`"]
+    parts = [f"`{mark}{w.clock(talk.slot.start, tz)}`"]
     if talk.slot.room:
         parts.append(f"**{escape(truncate(talk.slot.room, ROOM_MAX))}** ·")
     title = escape(truncate(" ".join(talk.title.split()), TITLE_MAX))
@@ -64,42 +66,49 @@ def talk_line(
     watching = watch_of(talk, max(at, talk.slot.start), streams)
     target = link_target(watching.url) if watching else None
     if watching and target and len(target) <= LINK_MAX:
-        parts.append(f"· 📺 [{watching.label}]({target})")
+        parts.append(f"· 📺 [{w.tr(watching.label)}]({target})")
     return " ".join(parts)
 
 
 def talk_lines(
     talks: Sequence[SessionTalk], conference: Conference, at: datetime,
-    streams: Mapping[str, str] = NO_STREAMS,
+    streams: Mapping[str, str] = NO_STREAMS, w: Words = ENGLISH,
 ) -> list[str]:  # fmt: skip
     """The talks' lines in the order a reader scans a slot: by time, then room."""
     ordered = sorted(talks, key=lambda t: (t.slot.start, (t.slot.room or "").casefold(), t.title))
-    return [talk_line(t, conference.tz, at, streams) for t in ordered]
+    return [talk_line(t, conference.tz, at, streams, w) for t in ordered]
 
 
 def slot_header(
-    start: datetime, count: int, conference: Conference, now: datetime, approximate: bool
-) -> Header:
+    start: datetime, count: int, conference: Conference, now: datetime, approximate: bool,
+    w: Words = ENGLISH,
+) -> Header:  # fmt: skip
     """'📣 24 talks start at 10:30 CET' over 'Starts in 10 min · <t:…:F>'."""
     tz = conference.tz
-    talks = f"{count} talk starts" if count == 1 else f"{count} talks start"
-    title = f"📣 {talks} at {timefmt.clock(start, tz)} {timefmt.zone(start, tz)}"
+    at = f"{w.clock(start, tz)} {timefmt.zone(start, tz)}"
+    title = "📣 " + w.ntr("{count} talk starts at {time}", "{count} talks start at {time}",
+                         count, count=count, time=at)  # fmt: skip
     if now >= start:
-        lead = f"Started {timefmt.relative(start, now)} (sent late)"
+        lead = w.tr("Started {time} (sent late)", time=timefmt.relative(start, now, w))
     else:
-        lead = f"Starts {timefmt.relative(start, now)}"
-    footer = derived_note(conference) if approximate else None
+        lead = w.tr("Starts {time}", time=timefmt.relative(start, now, w))
+    footer = derived_note(conference, w) if approximate else None
     return Header(title, f"**{lead}** · {stamp(start, 'F')}", footer)
 
 
 def starting_header(
-    start: datetime, count: int, conference: Conference, now: datetime, approximate: bool
-) -> Header:
+    start: datetime, count: int, conference: Conference, now: datetime, approximate: bool,
+    w: Words = ENGLISH,
+) -> Header:  # fmt: skip
     """'▶️ Now: 14 talks at 11:00 CET', for the per-talk lines of talks starting together."""
     tz = conference.tz
-    title = f"▶️ Now: {count} talks at {timefmt.clock(start, tz)} {timefmt.zone(start, tz)}"
-    late = f" (started {timefmt.relative(start, now)})" if now > start else ""
-    footer = derived_note(conference) if approximate else None
+    at = f"{w.clock(start, tz)} {timefmt.zone(start, tz)}"
+    title = "▶️ " + w.ntr("Now: {count} talk at {time}", "Now: {count} talks at {time}",
+                         count, count=count, time=at)  # fmt: skip
+    late = ""
+    if now > start:
+        late = " " + w.tr("(started {time})", time=timefmt.relative(start, now, w))
+    footer = derived_note(conference, w) if approximate else None
     return Header(title, f"{stamp(start, 't')}{late}", footer)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import pairwise
 
+from bot.i18n import Language, language_of
 from bot.model import SessionKind
 from bot.service.program_service import ProgramService
 from bot.store.announcements_store import AnnouncementStore
@@ -107,6 +108,23 @@ class AnnouncementsService:
     async def room_off(self, guild_id: int, conference: str, room: str) -> bool:
         """Stop posting a room's talks; False when it had no channel."""
         return await self.store.remove_room(guild_id, conference, room)
+
+    async def set_language(
+        self, guild_id: int, language: Language | None, set_by: int, now: datetime
+    ) -> None:
+        """Post in `language` in this server from now on; None: in the server's own."""
+        await self.store.set_language(guild_id, language.value if language else None, set_by,
+                                      int(now.timestamp()))  # fmt: skip
+
+    async def chosen_language(self, guild_id: int) -> Language | None:
+        """The language an organiser set for the server's posts, None if they set none."""
+        kept = await self.store.language(guild_id)
+        return Language(kept) if kept in set(Language) else None
+
+    async def post_language(self, guild_id: int, server_locale: str | None) -> Language:
+        """The language of the server's channel posts: the one an organiser set, else the
+        server's own (`server_locale`: Discord's locale string for it, if known)."""
+        return await self.chosen_language(guild_id) or language_of(server_locale)
 
     async def room_of(self, guild_id: int, conference: str, channel_id: int) -> str | None:
         """The room a channel is for (/announce room), so that /next asked there shows

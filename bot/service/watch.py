@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
+from bot.i18n import N_
 from bot.model import LinkKind, Talk
 
 # Room -> live stream URL, as organisers set them; none by default (the console, DMs).
@@ -31,7 +32,7 @@ class Watch:
 
     @property
     def label(self) -> str:
-        return "Watch live" if self.kind is WatchKind.LIVE else "Recording"
+        return N_("Watch live") if self.kind is WatchKind.LIVE else N_("Recording")
 
 
 def watch(talk: Talk, now: datetime, streams: Mapping[str, str] = NO_STREAMS) -> Watch | None:

@@ -137,3 +137,28 @@ class AnnouncementStore(FeatureStore):
             (guild_id, conference, channel_id),
         )
         return next((str(room) for (room,) in rows), None)
+
+    # -- the language of a server's posts ------------------------------------------------
+
+    @writes
+    async def set_language(
+        self, guild_id: int, language: str | None, set_by: int, now_ts: int
+    ) -> None:
+        """The language of the server's channel posts, or None: the server's own again."""
+        if language is None:
+            await self._db.execute("DELETE FROM server_languages WHERE guild_id = ?", (guild_id,))
+            return
+        await self._db.execute(
+            "INSERT INTO server_languages (guild_id, language, set_by, updated_ts)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET"
+            " language = excluded.language, set_by = excluded.set_by,"
+            " updated_ts = excluded.updated_ts",
+            (guild_id, language, set_by, now_ts),
+        )
+
+    async def language(self, guild_id: int) -> str | None:
+        """The language an organiser set for the server's posts, if any."""
+        rows = await self._db.execute_fetchall(
+            "SELECT language FROM server_languages WHERE guild_id = ?", (guild_id,)
+        )
+        return next((str(language) for (language,) in rows), None)

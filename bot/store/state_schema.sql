@@ -483,3 +483,14 @@ CREATE TABLE program_sources (
     last_modified  TEXT,
     kept_ts        INTEGER NOT NULL
 );
+
+-- migration 21
+-- The language of a server's channel posts (issue 26), as an organiser set it with
+-- /announce language (a Language value: en, de, fr); a server without a row posts in its
+-- own language as Discord tells it (the server's guild_locale).
+CREATE TABLE server_languages (
+    guild_id    INTEGER PRIMARY KEY,
+    language    TEXT NOT NULL,
+    set_by      INTEGER NOT NULL,
+    updated_ts  INTEGER NOT NULL
+);

@@ -237,7 +237,8 @@ class ConfBot(commands.AutoShardedBot):
         assert self.coordinator is not None
         serving = Serving(self.state, self.clock, self._sender, self.pacer, self.settings,
                           self._follow_up, self.process, self.settings.shard_slice,
-                          self.coordinator, self.ticket_desk)  # fmt: skip
+                          self.coordinator, self.ticket_desk,
+                          messages=self.messages)  # fmt: skip
         served = await self.conferences.open(loaded.service, loaded.report, view, serving,
                                              added_by, kept_key)  # fmt: skip
         if self._started:

@@ -136,6 +136,12 @@ class DiscordSender:
     def __init__(self, client: discord.Client) -> None:
         self.client = client
 
+    def server_locale(self, guild_id: int) -> str | None:
+        """The server's own language as Discord says it (its preferred locale, which
+        Discord sends as guild_locale with every interaction there), None if not known."""
+        guild = self.client.get_guild(guild_id)
+        return guild.preferred_locale.value if guild is not None else None
+
     @_rate_limits_handed_back
     async def send_dm(self, user_id: int, card: Card) -> None:
         try:

@@ -25,7 +25,7 @@ from bot.adapters.discord.replies import send_cards, send_text
 from bot.adapters.discord.speech import reader_words
 from bot.adapters.discord.tree import NothingFound, managed_guild, organisers_group, server_only
 from bot.clock import Clock
-from bot.i18n import N_
+from bot.i18n import N_, Language, language_of
 from bot.live.conferences import Conferences, Served
 from bot.live.sync import SyncStatus
 from bot.render import agenda_cards, cards, ics, status_cards
@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 
 MINUTES = app_commands.Range[int, 0, 1440]
 
+
+# Each language by its own name, as a reader of it looks for it in a list.
+LANGUAGE_NAMES = {Language.EN: "English", Language.DE: "Deutsch", Language.FR: "Français"}
+SERVERS_OWN = "server"
 
 SERVER_DMS = N_("Keep your DMs open to this server's members so the reminder can reach you.")
 
@@ -244,6 +248,36 @@ class RemindersCog(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         service = picked_for_autocomplete(self.conferences, interaction).service
         return to_choices(service.suggest_rooms(current))
+
+    @announce.command(name="language", description="The language of this server's posts")
+    @app_commands.describe(language="English, Deutsch, Français, or the server's own (default)")
+    @app_commands.choices(
+        language=[
+            app_commands.Choice(name="The server's own language", value=SERVERS_OWN),
+            *(app_commands.Choice(name=name, value=lang.value)
+              for lang, name in LANGUAGE_NAMES.items()),
+        ]
+    )  # fmt: skip
+    async def announce_language(
+        self, interaction: discord.Interaction, language: app_commands.Choice[str]
+    ) -> None:
+        """Every post of the bot in this server's channels (announcements, talks as they
+        start, room channels) in one language, whoever reads it; by default the server's
+        own, as set in Discord (its guild_locale)."""
+        guild_id = managed_guild(interaction)
+        chosen = None if language.value == SERVERS_OWN else Language(language.value)
+        await self.announcements.set_language(guild_id, chosen, interaction.user.id,
+                                              self.clock.now())  # fmt: skip
+        w = reader_words(interaction)
+        if chosen is None:
+            own = language_of(interaction.guild_locale.value if interaction.guild_locale else None)
+            text = w.tr("📣 This server's posts are now in its own language, as set in Discord:"
+                        " {language}.", language=LANGUAGE_NAMES[own])  # fmt: skip
+        else:
+            text = w.tr("📣 This server's posts are now in {language}, whatever the server's"
+                        " own language. `/announce language` changes it.",
+                        language=LANGUAGE_NAMES[chosen])  # fmt: skip
+        await send_text(interaction, text, ephemeral=True)
 
     @announce.command(name="off", description="Stop announcing sessions in this server")
     @app_commands.describe(conference="Only this conference's (default: every conference's)")

@@ -51,16 +51,18 @@ class SlotKind(announcing.AnnouncingKind):
         if not sessions and not talks:
             raise Skip("nothing starts at that time any more")
         not_ended(max([s.slot.end for s in sessions] + [t.slot.end for t in talks]), ctx.now)
+        w = await ctx.server_words(delivery.owner)  # the server's language
         found = [delivery_cards.announcement_card(s, service.session_talks(s), service.conference,
-                                                  ctx.now)
+                                                  ctx.now, w)
                  for s in sessions]  # fmt: skip
         messages = []
         if talks:
             at = talks[0].slot.start
             approximate = any(t.slot.approximate for t in talks)
-            header = posts.slot_header(at, len(talks), service.conference, ctx.now, approximate)
+            header = posts.slot_header(at, len(talks), service.conference, ctx.now, approximate,
+                                       w)  # fmt: skip
             streams = await ctx.state.streams.urls(delivery.owner, ctx.conference)
-            lines = posts.talk_lines(talks, service.conference, ctx.now, streams)
+            lines = posts.talk_lines(talks, service.conference, ctx.now, streams, w)
             messages = posts.pack(header, lines)
 
         sends = post_cards_sends(ctx.sender, delivery.target, found) if found else []

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from bot.delivery.kind import Delivering, Planning, Send, Skip
 from bot.delivery.kinds import announcing
 from bot.delivery.shared import moment_of, post_messages, still_on, talks_at
+from bot.i18n import Words
 from bot.kinds import DeliveryKind, DeliveryState
 from bot.render import delivery_cards, posts
 from bot.service import TALK_REF
@@ -45,13 +46,14 @@ class TalkKind(announcing.AnnouncingKind):
 
     async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
         talks = await _still_to_tell(delivery, ctx)
+        w = await ctx.server_words(delivery.owner)  # the server's language
         if len(talks) == 1:
             streams = await ctx.state.streams.urls(delivery.owner, ctx.conference)
             text = delivery_cards.talk_start_text(
-                talks[0], ctx.service.conference, ctx.now, streams
+                talks[0], ctx.service.conference, ctx.now, streams, w
             )
             return lambda: ctx.sender.post(delivery.target, (), text)
-        return await _together(talks, delivery, ctx)
+        return await _together(talks, delivery, ctx, w)
 
 
 async def _still_to_tell(delivery: Delivery, ctx: Delivering) -> list[SessionTalk]:
@@ -70,15 +72,17 @@ async def _still_to_tell(delivery: Delivery, ctx: Delivering) -> list[SessionTal
     return talks
 
 
-async def _together(talks: list[SessionTalk], delivery: Delivery, ctx: Delivering) -> Send:
+async def _together(
+    talks: list[SessionTalk], delivery: Delivery, ctx: Delivering, w: Words
+) -> Send:
     """Several talks starting at once: one message of their lines (more only past what
     Discord holds in one)."""
     conference = ctx.service.conference
     streams = await ctx.state.streams.urls(delivery.owner, ctx.conference)
     approximate = any(t.slot.approximate for t in talks)
     header = posts.starting_header(talks[0].slot.start, len(talks), conference, ctx.now,
-                                   approximate)  # fmt: skip
-    messages = posts.pack(header, posts.talk_lines(talks, conference, ctx.now, streams))
+                                   approximate, w)  # fmt: skip
+    messages = posts.pack(header, posts.talk_lines(talks, conference, ctx.now, streams, w))
     return lambda: post_messages(delivery, ctx, messages)
 
 
@@ -87,7 +91,8 @@ async def talk_start(delivery: Delivery, ctx: Delivering) -> Send:
     room channel's post says the same)."""
     talk = still_on(ctx.service, delivery.item_ref, ctx.now)
     streams = await ctx.state.streams.urls(delivery.owner, ctx.conference)
-    text = delivery_cards.talk_start_text(talk, ctx.service.conference, ctx.now, streams)
+    w = await ctx.server_words(delivery.owner)
+    text = delivery_cards.talk_start_text(talk, ctx.service.conference, ctx.now, streams, w)
     return lambda: ctx.sender.post(delivery.target, (), text)
 
 
