@@ -124,8 +124,10 @@ def guild(
     everyone_permissions: int = EVERYONE_PERMISSIONS,
     roles: list[dict[str, Any]] | None = None,
     owner_id: int = 1,
+    preferred_locale: str = "en-US",
 ) -> dict[str, Any]:
-    """`roles`: the server's roles besides @everyone (whose id is the server's)."""
+    """`roles`: the server's roles besides @everyone (whose id is the server's);
+    `preferred_locale`: the server's language (Discord's locale string)."""
     everyone = {
         "id": str(guild_id),
         "name": "@everyone",
@@ -157,7 +159,7 @@ def guild(
         "guild_scheduled_events": [],
         "soundboard_sounds": [],
         "premium_tier": 0,
-        "preferred_locale": "en-US",
+        "preferred_locale": preferred_locale,
         "system_channel_flags": 0,
         "verification_level": 0,
         "explicit_content_filter": 0,

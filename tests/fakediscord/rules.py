@@ -12,6 +12,12 @@ from urllib.parse import urlsplit
 
 NAME = re.compile(r"^[-_\w]{1,32}$")
 LOWER_NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
+# Discord's locales (https://discord.com/developers/docs/reference#locales): the only keys a
+# name's or description's localisations may have.
+LOCALES = frozenset(
+    "id da de en-GB en-US es-ES es-419 fr hr it lt hu nl no pl pt-BR ro fi sv-SE vi tr cs el"
+    " bg ru uk hi th zh-CN ja zh-TW ko".split()
+)
 
 CONTENT_MAX = 2000
 EMBEDS_MAX = 10
@@ -35,8 +41,39 @@ def command_problems(command: dict[str, Any]) -> list[str]:
         problems.append(f"{where}: name must match ^[-_a-z0-9]{{1,32}}$")
     if command.get("type", 1) == 1 and not 1 <= len(command.get("description", "")) <= 100:
         problems.append(f"{where}: description must be 1-100 characters")
+    problems += localisation_problems(command, where)
     problems += _option_problems(command.get("options") or [], where)
     return problems
+
+
+def localisation_problems(named: dict[str, Any], where: str) -> list[str]:
+    """A command's, option's or choice's name_localizations and description_localizations
+    as Discord takes them: known locales; a localised name by the rule of names (letters
+    of any script, digits, - and _, 1-32 of them, lowercase where the script has case) and
+    a choice's name of 1-100 characters; a description of 1-100."""
+    problems: list[str] = []
+    choice = "value" in named
+    for field in ("name_localizations", "description_localizations"):
+        for locale, text in (named.get(field) or {}).items():
+            at = f"{where} {field}[{locale!r}]"
+            if locale not in LOCALES:
+                problems.append(f"{at}: not a Discord locale")
+            if not isinstance(text, str) or not 1 <= len(text) <= 100:
+                problems.append(f"{at}: must be 1-100 characters")
+            elif field == "name_localizations" and not choice and not _is_name(text):
+                problems.append(f"{at}: {text!r} is not a lowercase name of 1-32 characters")
+    return problems
+
+
+def _is_name(text: str) -> bool:
+    return bool(NAME.match(text)) and text == text.lower()
+
+
+def _localised_names(options: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Each locale's names of these options (their own where localised, else the default)."""
+    locales = {locale for o in options for locale in (o.get("name_localizations") or {})}
+    return {locale: [(o.get("name_localizations") or {}).get(locale, o.get("name", ""))
+                     for o in options] for locale in locales}  # fmt: skip
 
 
 def _option_problems(options: list[dict[str, Any]], where: str) -> list[str]:
@@ -53,6 +90,7 @@ def _option_problems(options: list[dict[str, Any]], where: str) -> list[str]:
         if name in names:
             problems.append(f"{at}: duplicate name")
         names.add(name)
+        problems += localisation_problems(option, at)
         if not 1 <= len(option.get("description", "")) <= 100:
             problems.append(f"{at}: description must be 1-100 characters")
         if option.get("type") in (1, 2):
@@ -69,6 +107,11 @@ def _option_problems(options: list[dict[str, Any]], where: str) -> list[str]:
         if choices and option.get("autocomplete"):
             problems.append(f"{at}: choices and autocomplete together")
         problems += choice_problems(choices, at)
+        for choice in choices:
+            problems += localisation_problems(choice, f"{at} choice {choice.get('name')!r}")
+    for locale, localised in _localised_names(options).items():
+        if len(set(localised)) != len(localised):
+            problems.append(f"{where}: two options share a name in {locale}: {localised}")
     return problems
 
 

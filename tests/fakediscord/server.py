@@ -180,6 +180,9 @@ class FakeDiscord:
         self.global_commands: list[dict[str, Any]] = []
         self.guild_commands: dict[int, list[dict[str, Any]]] = {}
         self.command_syncs = 0
+        # Each server's language (its preferred_locale, sent as guild_locale with each
+        # interaction there), where a test sets one before the bot connects; else en-US.
+        self.guild_locales: dict[int, str] = {}
         self.interactions: dict[int, Interaction] = {}
         self._by_token: dict[str, Interaction] = {}
         self.channel_messages: dict[int, list[dict[str, Any]]] = {}
@@ -1084,7 +1087,8 @@ class FakeDiscord:
         bot_member["roles"] = [str(r) for r in roles.roles_of(self.application_id)]
         return payloads.guild(guild_id, channels, bot_member, self.everyone_permissions,
                               roles.payloads(self.everyone_permissions)[1:],
-                              roles.owner_id)  # fmt: skip
+                              roles.owner_id,
+                              self.guild_locales.get(guild_id, "en-US"))  # fmt: skip
 
     def holding(self, guild_id: int | None) -> GatewaySession | None:
         """The session a server's events go to (None for a DM: shard 0's), the latest
@@ -1283,10 +1287,12 @@ class FakeDiscord:
         installed_by_user: bool = False,
         elsewhere: bool = False,
         second: bool = False,
+        locale: str = "en-US",
     ) -> dict[str, Any]:
         """An interaction as Discord sends it. `installed_by_user`: the person has the app
         on their account; `elsewhere`: they use it in a server that never added the bot
-        (so only their install authorises it); `second`: in the second server."""
+        (so only their install authorises it); `second`: in the second server; `locale`:
+        the language of the person's Discord client (the server's is its guild_locale)."""
         user = user or self.attendee
         interaction_id = payloads.snowflake()
         guild_id = self.second_guild_id if second else self.guild_id
@@ -1301,7 +1307,7 @@ class FakeDiscord:
             "token": token,
             "version": 1,
             "data": data,
-            "locale": "en-US",
+            "locale": locale,
             "app_permissions": str(DEFAULT_PERMISSIONS),
             "entitlements": [],
             "attachment_size_limit": self.attachment_size_limit,
@@ -1325,14 +1331,14 @@ class FakeDiscord:
             payload["channel_id"] = str(in_thread)
             payload["channel"] = self.threads[in_thread]
             payload["guild_id"] = str(self.guild_id)
-            payload["guild_locale"] = "en-US"
+            payload["guild_locale"] = self.guild_locales.get(self.guild_id, "en-US")
             payload["member"] = self.member_payload(user, permissions, self.guild_id)
         else:
             channel_id = self.second_channel_id if second else self.channel_id
             payload["channel_id"] = str(channel_id)
             payload["channel"] = payloads.text_channel(channel_id, guild_id)
             payload["guild_id"] = str(guild_id)
-            payload["guild_locale"] = "en-US"
+            payload["guild_locale"] = self.guild_locales.get(guild_id, "en-US")
             payload["member"] = self.member_payload(user, permissions, guild_id)
         return payload
 
@@ -1348,9 +1354,11 @@ class FakeDiscord:
         installed_by_user: bool = False,
         elsewhere: bool = False,
         second: bool = False,
+        locale: str = "en-US",
         **options: Any,
     ) -> Interaction:
-        """`name` may name a subcommand too: send_command("announce channel", ...)."""
+        """`name` may name a subcommand too: send_command("announce channel", ...);
+        `locale`: the language of the person's client."""
         data, flat = self._command_data(name, options, None)
         channels = [o["value"] for o in flat if o["type"] == 7]
         if channels:
@@ -1364,7 +1372,7 @@ class FakeDiscord:
             data["resolved"] = {"channels": resolved}
         self._resolve_roles_and_users(data, flat, second)
         payload = self._base(2, data, user, dm, permissions, in_thread, installed_by_user,
-                             elsewhere, second)  # fmt: skip
+                             elsewhere, second, locale)  # fmt: skip
         self._check_offered(self.command(data["name"]), payload)
         return await self._deliver(payload)
 
@@ -1443,14 +1451,15 @@ class FakeDiscord:
         return {"id": command["id"], "name": top, "type": 1, "options": wire}, flat
 
     async def click(
-        self, on: Interaction, custom_id: str, *, user: dict[str, Any] | None = None
-    ) -> Interaction:
+        self, on: Interaction, custom_id: str, *, user: dict[str, Any] | None = None,
+        locale: str = "en-US",
+    ) -> Interaction:  # fmt: skip
         assert on.message is not None, "that interaction has no message to click on"
-        return await self.click_message(on.message, custom_id, user=user)
+        return await self.click_message(on.message, custom_id, user=user, locale=locale)
 
     async def click_message(
         self, message: dict[str, Any], custom_id: str, *, user: dict[str, Any] | None = None,
-        permissions: int = DEFAULT_PERMISSIONS, second: bool = False,
+        permissions: int = DEFAULT_PERMISSIONS, second: bool = False, locale: str = "en-US",
     ) -> Interaction:  # fmt: skip
         """Press a button on any message (a channel post, a forum thread's first one), with
         the person's `permissions` where it is (`second`: in the second server)."""
@@ -1463,13 +1472,15 @@ class FakeDiscord:
         data = {"custom_id": custom_id, "component_type": 2}
         channel = int(message["channel_id"])
         thread = channel if channel in self.threads else None
-        payload = self._base(3, data, user, False, permissions, thread, second=second)
+        payload = self._base(3, data, user, False, permissions, thread, second=second,
+                             locale=locale)  # fmt: skip
         payload["message"] = {k: v for k, v in message.items() if not k.startswith("_")}
         return await self._deliver(payload)
 
     async def submit_modal(
-        self, opened: Interaction, values: dict[str, str], *, user: dict[str, Any] | None = None
-    ) -> Interaction:
+        self, opened: Interaction, values: dict[str, str], *, user: dict[str, Any] | None = None,
+        locale: str = "en-US",
+    ) -> Interaction:  # fmt: skip
         """Fill in and submit the modal the bot answered `opened` with."""
         (callback,) = opened.callbacks
         assert callback["type"] == 9, f"that interaction was answered with {callback['type']}"
@@ -1481,7 +1492,8 @@ class FakeDiscord:
         data = {"custom_id": modal["custom_id"], "components": rows}
         channel = int(opened.payload["channel_id"])
         thread = channel if channel in self.threads else None
-        return await self._deliver(self._base(5, data, user, False, DEFAULT_PERMISSIONS, thread))
+        return await self._deliver(self._base(5, data, user, False, DEFAULT_PERMISSIONS, thread,
+                                              locale=locale))  # fmt: skip
 
     async def _deliver(self, payload: dict[str, Any]) -> Interaction:
         interaction = Interaction(int(payload["id"]), payload["token"], payload["type"], payload)
