@@ -13,6 +13,14 @@ class Language(StrEnum):
     FR = "fr"
 
 
+# Each language by its own name, as a reader of it looks for it in a list (/announce
+# language's choices): the same in every language.
+AUTONYMS: dict[Language, str] = {
+    Language.EN: "English",
+    Language.DE: "Deutsch",
+    Language.FR: "Français",
+}
+
 # Discord's locale strings (its `locale` and `guild_locale`) for each language we speak
 # besides English, the default. Discord has one German and one French locale; every
 # other locale (en-US, en-GB, es-ES, ja, ...) reads English.

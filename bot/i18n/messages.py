@@ -88,14 +88,14 @@ class Words:
         local = moment.astimezone(tz)
         if self.language is Language.EN:  # bot.render.timefmt.clock, without Babel
             return f"{local.hour:02d}:{local.minute:02d}"
-        return self._dated(local, "HH:mm")
+        return self._dated(local, self.ptr("date pattern", "HH:mm"))
 
     def day_label(self, moment: datetime, tz: ZoneInfo) -> str:
         """'Sat Jan 31', 'Sa., 31. Jan.', 'sam. 31 janv.'."""
         local = moment.astimezone(tz)
         if self.language is Language.EN:
             return f"{local:%a %b} {local.day}"
-        return self._dated(local, "EEE MMM d")
+        return self._dated(local, self.ptr("date pattern", "EEE MMM d"))
 
     def day_and_time(self, moment: datetime, tz: ZoneInfo) -> str:
         """'Sat Jan 31, 10:30', 'Sa., 31. Jan., 10:30', 'sam. 31 janv., 10 h 30'."""
@@ -105,23 +105,24 @@ class Words:
         """'Saturday, January 31', 'Samstag, 31. Januar', 'samedi 31 janvier'."""
         if self.language is Language.EN:
             return f"{day:%A, %B} {day.day}"
-        return self._dated(day, "EEEE, MMMM d")
+        return self._dated(day, self.ptr("date pattern", "EEEE, MMMM d"))
 
     def weekday(self, day: date) -> str:
         """'Saturday', 'Samstag', 'samedi'."""
         if self.language is Language.EN:
             return f"{day:%A}"
-        return self._dated(day, "EEEE")
+        return self._dated(day, self.ptr("date pattern", "EEEE"))
 
     def short_weekday(self, moment: datetime, tz: ZoneInfo) -> str:
         """'Sat', 'Sa.', 'sam.'."""
         local = moment.astimezone(tz)
         if self.language is Language.EN:
             return f"{local:%a}"
-        return self._dated(local, "EEE")
+        return self._dated(local, self.ptr("date pattern", "EEE"))
 
-    def _dated(self, moment: date, english: str) -> str:
-        pattern = self._catalog.pgettext(DATE_PATTERN, english)
+    def _dated(self, moment: date, pattern: str) -> str:
+        """`moment` by a CLDR pattern (its context in the catalogs is DATE_PATTERN, written
+        out where each is asked for, as extraction needs it)."""
         return format_datetime(moment, pattern, locale=self.language.value)
 
 

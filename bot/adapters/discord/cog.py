@@ -162,7 +162,8 @@ class ProgramCog(commands.Cog):
     ) -> list[Choice]:
         """Every room first (it lifts a room channel's own), then the program's rooms."""
         service = picked_for_autocomplete(self.conferences, interaction).service
-        every = [Suggestion(EVERY_ROOM, "Every room")] if not current.strip() else []
+        every_room = reader_words(interaction).tr("Every room")
+        every = [Suggestion(EVERY_ROOM, every_room)] if not current.strip() else []
         return to_choices(every + service.suggest_rooms(current))
 
     @next_.autocomplete("track")

@@ -19,17 +19,18 @@ from bot.service import QueryError
 VOTE = "👍"
 QUESTION_MAX = 1000
 ASK_ID = "qa:ask"
+QUESTION_ID = "qa:question"  # the form's one field, the same on every form
 
 
 class QuestionModal(ConfModal, title="Ask a question"):
-    question: discord.ui.TextInput[QuestionModal] = discord.ui.TextInput(
-        label="Your question", style=discord.TextStyle.paragraph, max_length=QUESTION_MAX
-    )
-
     def __init__(self, w: Words = ENGLISH) -> None:
-        """In the words of the person who opens it (`w`)."""
+        """In the words of the person who opens it (`w`): its title and its field's label."""
         super().__init__(title=w.tr("Ask a question"))
-        self.question.label = w.tr("Your question")
+        self.question: discord.ui.TextInput[QuestionModal] = discord.ui.TextInput(
+            label=w.tr("Your question"), style=discord.TextStyle.paragraph,
+            max_length=QUESTION_MAX, custom_id=QUESTION_ID,
+        )  # fmt: skip
+        self.add_item(self.question)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         await post_question(interaction, str(self.question.value))

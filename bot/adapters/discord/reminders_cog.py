@@ -26,6 +26,7 @@ from bot.adapters.discord.speech import reader_words
 from bot.adapters.discord.tree import NothingFound, managed_guild, organisers_group, server_only
 from bot.clock import Clock
 from bot.i18n import N_, Language, language_of
+from bot.i18n.language import AUTONYMS
 from bot.live.conferences import Conferences, Served
 from bot.live.sync import SyncStatus
 from bot.render import agenda_cards, cards, ics, status_cards
@@ -46,9 +47,7 @@ log = logging.getLogger(__name__)
 MINUTES = app_commands.Range[int, 0, 1440]
 
 
-# Each language by its own name, as a reader of it looks for it in a list.
-LANGUAGE_NAMES = {Language.EN: "English", Language.DE: "Deutsch", Language.FR: "Français"}
-SERVERS_OWN = "server"
+SERVERS_OWN = "server"  # /announce language's choice of the server's own language
 
 SERVER_DMS = N_("Keep your DMs open to this server's members so the reminder can reach you.")
 
@@ -255,7 +254,7 @@ class RemindersCog(commands.Cog):
         language=[
             app_commands.Choice(name="The server's own language", value=SERVERS_OWN),
             *(app_commands.Choice(name=name, value=lang.value)
-              for lang, name in LANGUAGE_NAMES.items()),
+              for lang, name in AUTONYMS.items()),
         ]
     )  # fmt: skip
     async def announce_language(
@@ -272,11 +271,11 @@ class RemindersCog(commands.Cog):
         if chosen is None:
             own = language_of(interaction.guild_locale.value if interaction.guild_locale else None)
             text = w.tr("📣 This server's posts are now in its own language, as set in Discord:"
-                        " {language}.", language=LANGUAGE_NAMES[own])  # fmt: skip
+                        " {language}.", language=AUTONYMS[own])  # fmt: skip
         else:
-            text = w.tr("📣 This server's posts are now in {language}, whatever the server's"
-                        " own language. `/announce language` changes it.",
-                        language=LANGUAGE_NAMES[chosen])  # fmt: skip
+            text = w.tr("📣 This server's posts are now in this language: {language}, whatever"
+                        " the server's own. `/announce language` changes it.",
+                        language=AUTONYMS[chosen])  # fmt: skip
         await send_text(interaction, text, ephemeral=True)
 
     @announce.command(name="off", description="Stop announcing sessions in this server")
