@@ -10,6 +10,8 @@ every catalog against the same list, so a message used in code cannot lack a tra
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -72,7 +74,11 @@ def code_messages(root: Path = PACKAGE) -> list[Message]:
         str(root), [("**.py", "python")], keywords=KEYWORDS, comment_tags=COMMENT_TAGS,
         strip_comment_tags=True,
     )  # fmt: skip
-    for filename, line, message, comments, context in extracted:
+    # Babel warns of every f-string inside a marker's call, its values' too (a value
+    # f"{n:.0f}" is fine): the first argument is what matters, and is checked below.
+    with contextlib.redirect_stderr(io.StringIO()):
+        listed = list(extracted)
+    for filename, line, message, comments, context in listed:
         where = f"bot/{filename}:{line}"
         if isinstance(message, tuple):
             singular, plural = message[0], message[1]
