@@ -5,7 +5,7 @@ Catalogs are read from the `.po` files themselves when the bot starts, not compi
 `.mo` at build or install time: the file a translator edits is the file the bot reads
 (nothing generated to forget to rebuild, nothing binary in the repository, and an
 editable install or a checkout runs as a wheel does), and Babel reads and compiles the
-three hundred-odd messages in memory in a few milliseconds (tests/test_catalogs.py).
+two catalogs' 300-odd messages in memory once a process, in about 35 ms.
 
 Sentences name what goes into them as `{name}`, as every sentence of ours does
 (bot.template): the caller fills them with text already shown its way (escaped for
