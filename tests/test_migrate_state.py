@@ -76,12 +76,13 @@ async def _build(path: Path, service: ProgramService) -> None:
         assert await state.ledger.claim(
             reserved[1].id, now, Wanted.REMINDER_ARMED, "old-bot", ts("2024-07-10T11:30")
         )
-        await state.reminders.add(CONF, USER + 1, None, DELIVERED, 5, now)
+        await state.reminders.add(CONF, USER + 1, None, DELIVERED, 5, now, language="de")
         await state.reminders.forget(CONF, USER + 1)  # a cancelled one
         await state.announcements.save(GUILD, OTHER, CHANNEL, 15, True, now)
         await state.announcements.save(GUILD - 1, OTHER, CHANNEL - 1, 5, False, now)
         await state.announcements.disable(GUILD - 1, "the channel is gone", now)
         await state.announcements.save_room(GUILD, OTHER, "Grand Ballroom", CHANNEL - 2, now)
+        await state.announcements.set_language(GUILD, "fr", USER, now)
         await state.streams.save(GUILD, OTHER, "Grand Ballroom", "https://x.org/?a=%20&b='1'", now)
         await state.qa.save_forum(GUILD, OTHER, CHANNEL - 3, 10, now, ("A", "B"), ("T",))
         await state.qa.save_thread(

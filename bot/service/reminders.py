@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.i18n import Language
 from bot.kinds import FOLLOWED, ReminderStatus
 from bot.model import Session, Slot
 from bot.service.program_service import SESSION_REF, TALK_REF, ProgramService, QueryError
@@ -122,10 +123,11 @@ class RemindersService:
 
     async def remind(
         self, conference: str, user_id: int, guild_id: int | None, service: ProgramService,
-        ref: str, minutes_before: int, now: datetime,
+        ref: str, minutes_before: int, now: datetime, language: Language = Language.EN,
     ) -> Reminded | TooLate:  # fmt: skip
         """Arm the person's reminder for the item `ref` names (a resolved reference), or
-        TooLate if it has started. QueryError when they have as many as one may."""
+        TooLate if it has started; its DM is in `language`, the person's. QueryError when
+        they have as many as one may."""
         target = service.remindable(ref)
         if target is None:
             raise QueryError("Nothing in the program has that reference: pick one from the list.")
@@ -133,7 +135,8 @@ class RemindersService:
             return TooLate(target.title, target.slot, ended=now >= target.slot.end)
         try:
             await self.store.add(conference, user_id, guild_id, ref, minutes_before,
-                                 int(now.timestamp()), self.max_reminders)  # fmt: skip
+                                 int(now.timestamp()), self.max_reminders,
+                                 language.value)  # fmt: skip
         except ReminderLimitReached as full:
             raise QueryError(
                 f"You already have {_count(full.limit, 'active reminder')}, the most one"

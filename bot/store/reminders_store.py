@@ -53,22 +53,24 @@ class ReminderStore(FeatureStore):
     @writes
     async def add(
         self, conference: str, user_id: int, guild_id: int | None, item_ref: str,
-        minutes_before: int, now_ts: int, limit: int | None = None,
+        minutes_before: int, now_ts: int, limit: int | None = None, language: str | None = None,
     ) -> Reminder:  # fmt: skip
         """Arm the user's reminder for an item: create it, or arm it again (a new round,
         so a reminder already delivered or failed is delivered anew) with the new lead
-        time. Raises ReminderLimitReached when it would exceed `limit` active ones."""
+        time, in `language` (the DM's; None: English). Raises ReminderLimitReached when it
+        would exceed `limit` active ones."""
         # One statement, so two commands at once cannot both slip under the cap. (SQLite
         # needs the WHERE before ON CONFLICT when inserting from a SELECT.)
         cursor = await self._db.execute(
             "INSERT INTO reminders (conference, user_id, guild_id, item_ref, minutes_before,"
-            " created_ts) SELECT ?, ?, ?, ?, ?, ? WHERE ? IS NULL OR (SELECT count(*) FROM"
-            " reminders WHERE conference = ? AND user_id = ? AND status = 'active'"
+            " created_ts, language) SELECT ?, ?, ?, ?, ?, ?, ? WHERE ? IS NULL OR (SELECT"
+            " count(*) FROM reminders WHERE conference = ? AND user_id = ? AND status = 'active'"
             " AND item_ref != ?) < ?"
             " ON CONFLICT (conference, user_id, item_ref) DO UPDATE SET"
             " minutes_before = excluded.minutes_before, status = 'active', failure = NULL,"
-            " failure_told = 0, guild_id = excluded.guild_id, arming = reminders.arming + 1",
-            (conference, user_id, guild_id, item_ref, minutes_before, now_ts,
+            " failure_told = 0, guild_id = excluded.guild_id, arming = reminders.arming + 1,"
+            " language = excluded.language",
+            (conference, user_id, guild_id, item_ref, minutes_before, now_ts, language,
              limit, conference, user_id, item_ref, limit),
         )  # fmt: skip
         if cursor.rowcount == 0:
@@ -79,6 +81,13 @@ class ReminderStore(FeatureStore):
             (conference, user_id, item_ref),
         )
         return _reminder(next(iter(rows)))
+
+    async def language(self, reminder_id: int) -> str | None:
+        """The language of a reminder's DM, as its reader asked for it (None: English)."""
+        rows = await self._db.execute_fetchall(
+            "SELECT language FROM reminders WHERE id = ?", (reminder_id,)
+        )
+        return next((str(found) for (found,) in rows if found is not None), None)
 
     async def find(
         self,

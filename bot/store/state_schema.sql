@@ -494,3 +494,6 @@ CREATE TABLE server_languages (
     set_by      INTEGER NOT NULL,
     updated_ts  INTEGER NOT NULL
 );
+-- And the language of a reminder's DM: its reader's when they asked for it (NULL: asked
+-- before this was kept, or in a language without a catalog: English).
+ALTER TABLE reminders ADD COLUMN language TEXT;

@@ -125,6 +125,25 @@ async def test_a_french_reader_gets_remind_in_french(fake: FakeDiscord, bot: Con
     )
 
 
+async def test_a_french_readers_reminder_dm_comes_in_french(fake: FakeDiscord, tmp_path: Path):
+    async with running_bot(fake, tmp_path, CONFBOT_DELIVERY_PACE="0"):
+        # NOMAD starts at 11:05; 20 minutes before is already past at 10:50: due at once.
+        await fake.answer(
+            await fake.send_command("remind", item="p:xiang", minutes_before=20, locale="fr")
+        )
+        user_id = int(fake.attendee["id"])
+        await wait_for(lambda: fake.channel_messages.get(fake.dm_channels.get(user_id, 0)),
+                       what="the reminder DM")  # fmt: skip
+        (dm,) = fake.channel_messages[fake.dm_channels[user_id]]
+        (embed,) = dm["embeds"]
+        assert embed["title"].startswith("⏰ NOMAD")
+        assert embed["description"].startswith("**Commence dans 15 min** · ")
+        assert "Session : Memory Management" in embed["description"]
+        assert embed["fields"][0]["name"] == "Auteurs"
+        (row,) = dm["components"]
+        assert row["components"][0]["label"] == "Page de l'article"
+
+
 async def test_a_french_reader_gets_errors_in_french(fake: FakeDiscord, bot: ConfBot):
     nothing = await fake.answer(await fake.send_command("paper", title="zzzzqqq", locale="fr"))
     assert nothing.ephemeral

@@ -85,10 +85,11 @@ class RemindersCog(commands.Cog):
         ref = resolve(service, item)
         if isinstance(ref, NoMatch):
             raise NothingFound(ref)
+        w = reader_words(interaction)  # its answer's, and its DM's
         reminded = await self.reminders.remind(served.key, interaction.user.id,
                                                interaction.guild_id, service, ref,
-                                               minutes_before, self.clock.now())  # fmt: skip
-        w = reader_words(interaction)
+                                               minutes_before, self.clock.now(),
+                                               w.language)  # fmt: skip
         if isinstance(reminded, TooLate):
             raise agenda_cards.too_late_error(reminded, service.conference.tz, w)
         _wake(served)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from bot.delivery.kind import Delivering, DirectKind, Planning, Send, Skip
 from bot.delivery.shared import not_ended
+from bot.i18n import Language
 from bot.kinds import FOLLOWED, DeliveryKind, ReminderStatus
 from bot.model import Session
 from bot.render import delivery_cards
@@ -48,7 +49,9 @@ class ReminderKind(DirectKind):
             raise Skip("the item is no longer in the program")
         not_ended(item.slot.end, ctx.now)
         talks = service.session_talks(item) if isinstance(item, Session) else ()
-        card = delivery_cards.reminder_card(item, service.conference, ctx.now, talks)
+        asked = await ctx.state.reminders.language(delivery.owner)  # the reader's
+        w = ctx.messages.words(Language(asked) if asked in set(Language) else Language.EN)
+        card = delivery_cards.reminder_card(item, service.conference, ctx.now, talks, w)
         return lambda: ctx.sender.send_dm(delivery.target, card)
 
     async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
