@@ -24,7 +24,7 @@ from bot.store.coordination import (
     payload,
 )
 from bot.store.postgres_database import open_connection
-from bot.store.postgres_refusals import connect_failure
+from bot.store.postgres_refusals import connect_failure, first_line
 from bot.tasks import stopped
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ class PostgresCoordinator:
         except _LOST as exc:
             if not self._unreachable:
                 log.warning("coordination: PostgreSQL cannot be reached (%s); this process"
-                            " leads no conference until it can", _first_line(exc))  # fmt: skip
+                            " leads no conference until it can", first_line(exc))  # fmt: skip
             self._unreachable = True
             return None
         if self._unreachable:
@@ -177,7 +177,7 @@ class PostgresCoordinator:
         those conferences already. The next try connects again."""
         if self._led:
             log.warning("coordination: the connection holding this process's conferences was"
-                        " lost (%s); %s may be led elsewhere now", _first_line(exc),
+                        " lost (%s); %s may be led elsewhere now", first_line(exc),
                         ", ".join(sorted(self._led)))  # fmt: skip
         self._drop_locks()
         conn, self._conn = self._conn, None
@@ -222,7 +222,7 @@ class PostgresCoordinator:
                 if not said:
                     lost = "lost" if self.listening.is_set() else "not to be had"
                     log.warning("coordination: the listening connection was %s (%s); trying"
-                                " again every %.0f s", lost, _first_line(exc),
+                                " again every %.0f s", lost, first_line(exc),
                                 self._reconnect_delay)  # fmt: skip
                 said = True
             self.listening.clear()
@@ -267,7 +267,3 @@ async def _connect(url: str) -> Connection:
     # The state's connect timeout and keepalives (a peer that vanished is found dead
     # within about half a minute, not hours later).
     return await open_connection(url, autocommit=True, application_name="confbot-coordination")
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().split("\n", 1)[0] or type(exc).__name__)[:300]

@@ -41,7 +41,7 @@ from psycopg.pq import TransactionStatus
 from bot.store.connection import StateUnreachable, WriteFailure
 from bot.store.database import Database, Done, Params, Row
 from bot.store.dialect import Dialect
-from bot.store.postgres_refusals import CONNECT_TIMEOUT, connect_timeout
+from bot.store.postgres_refusals import CONNECT_TIMEOUT, connect_timeout, first_line
 from bot.store.postgres_resolve import with_addresses
 
 log = logging.getLogger(__name__)
@@ -228,7 +228,7 @@ class PostgresDatabase(Database):
                 if not lost(self._conn):
                     raise  # the server answered, and refused (a bug, or a timeout it set)
                 self._down(exc)
-                raise StateUnreachable(self.where, _first_line(exc)) from exc
+                raise StateUnreachable(self.where, first_line(exc)) from exc
 
     def _refuse_while_connecting(self) -> None:
         """During an outage, a use that would queue behind a connection attempt under way
@@ -347,7 +347,7 @@ class PostgresDatabase(Database):
         self._down_since = time.monotonic()
         log.warning("state database %s cannot be reached (%s); deliveries wait, and lookups"
                     " answer without what it keeps, until it answers again", self.where,
-                    _first_line(exc))  # fmt: skip
+                    first_line(exc))  # fmt: skip
 
     def _up(self) -> None:
         """A connection was made: the end of an outage, said once; or else the session
@@ -366,12 +366,6 @@ class PostgresDatabase(Database):
             await asyncio.gather(self._attempt, return_exceptions=True)
         if self._conn is not None:
             await self._conn.close()
-
-
-def _first_line(exc: BaseException) -> str:
-    """The driver's first line, for a log line or a message (never the password: libpq
-    names the host and port, not the password)."""
-    return (str(exc).strip().split("\n", 1)[0] or type(exc).__name__)[:300]
 
 
 def _seen(attempt: asyncio.Task[Connection]) -> None:

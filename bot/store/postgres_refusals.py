@@ -83,6 +83,12 @@ def connect_failure(exc: psycopg.Error, url: str) -> str:
     return scrubbed(reason, url)
 
 
+def first_line(exc: BaseException) -> str:
+    """The driver's first line, for a log line or a message while running (never the
+    password: libpq names the host and port, not the password)."""
+    return (str(exc).strip().split("\n", 1)[0] or type(exc).__name__)[:300]
+
+
 def _server_named(text: str) -> str | None:
     """The host and port libpq names in its error ('127.0.0.1 port 5432'), if it does."""
     match = re.search(r'connection to server (?:at|on socket) "(.*?)"(?:.*?, port (\d+))? failed',
