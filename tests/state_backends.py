@@ -159,6 +159,20 @@ def postgres_backend(
         yield StateBackend(Dialect.POSTGRES, tmp_path / "state.db", url)
 
 
+@pytest.fixture
+async def shared_state(state_backend: StateBackend) -> AsyncIterator[StateStore]:
+    """One state that two schedulers with different process names share, standing for
+    two processes of a cluster, on each backend: on SQLite it says the state is not this
+    process's alone (what a PostgreSQL state says by itself). Tests of the ledger's leases
+    (tests/test_ledger_leases.py, tests/test_ledger_outage.py)."""
+    state = await state_backend.open()
+    state.ledger.alone = False
+    try:
+        yield state
+    finally:
+        await state.close()
+
+
 @asynccontextmanager
 async def opened(backend: StateBackend) -> AsyncIterator[StateStore]:
     """The state database open for the block, closed after."""

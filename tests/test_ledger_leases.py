@@ -3,15 +3,16 @@ by one process under a lease it renews; recovery takes only expired leases; a se
 deliveries go to the process holding its shard, a person's to any (state migration 15).
 
 Two schedulers on one state with different process names stand for two processes. The
-`shared_state` fixture opens that state; on SQLite it says the state is not this process's
-alone (what a PostgreSQL state says by itself), so these tests run on either backend.
+`shared_state` fixture (tests/state_backends.py) opens that state; on SQLite it says the
+state is not this process's alone (what a PostgreSQL state says by itself), so these
+tests run on either backend.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -31,7 +32,6 @@ from bot.store.ledger_store import _WANTED_SQL, Planned, Scope, Wanted
 from bot.store.state import StateStore
 from tests.conftest import pacific
 from tests.reminder_helpers import RecordingSender
-from tests.state_backends import StateBackend
 
 NOW = pacific("2024-07-10T11:05")  # NOMAD (p:xiang) starts
 LEASE = 60
@@ -43,17 +43,6 @@ G0, G1 = (262_000_000_000 << 22) | 12345, (262_000_000_001 << 22) | 12345
 CHANNELS = {G0: 880, G1: 881}
 USERS = (1001, 1002, 1003, 1004, 1005)
 TALKS = ("p:zhong-yuhong", "p:luo", "p:chen-lei", "p:ma-haoran", "p:agrawal")
-
-
-@pytest.fixture
-async def shared_state(state_backend: StateBackend) -> AsyncIterator[StateStore]:
-    """One state two processes share (see the module's docstring), on each backend."""
-    state = await state_backend.open()
-    state.ledger.alone = False
-    try:
-        yield state
-    finally:
-        await state.close()
 
 
 @dataclass

@@ -8,7 +8,7 @@ tests/e2e/test_state_outage_e2e.py's)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -21,22 +21,10 @@ from bot.store.connection import WriteFailed, WriteFailure
 from bot.store.ledger_store import Planned, Wanted
 from bot.store.state import StateStore
 from tests.reminder_helpers import RecordingSender
-from tests.state_backends import StateBackend
 from tests.test_ledger_leases import NOW, drain, process, wait_until
 
 USER = 1001
 LATER = timedelta(minutes=5)  # past every lease (60 s)
-
-
-@pytest.fixture
-async def shared_state(state_backend: StateBackend) -> AsyncIterator[StateStore]:
-    """One state two processes share, on each backend (as tests/test_ledger_leases.py)."""
-    state = await state_backend.open()
-    state.ledger.alone = False
-    try:
-        yield state
-    finally:
-        await state.close()
 
 
 def _refused() -> WriteFailed:
