@@ -121,6 +121,24 @@ async def test_versions_never_migrates_a_shared_state(postgres_backend: StateBac
     ]
 
 
+async def test_a_command_that_only_reads_an_empty_shared_state_says_no_bot_started_on_it(
+    postgres_backend: StateBackend, tmp_path: Path
+):
+    """An operator's first look (`status`, `versions`) at a PostgreSQL database no bot has
+    started on yet: told so, not sent to look for another confbot's version; nothing is
+    created in it (a command that only reads never migrates)."""
+    code, stdout, stderr = await _versions(postgres_backend, tmp_path)
+    assert (code, stdout) == (2, "")
+    assert postgres_backend.url is not None
+    assert stderr == (
+        f"confbot: CONFBOT_STATE_URL={redacted(postgres_backend.url)}: it holds no confbot"
+        " state yet; start a bot on it first (its first start creates the tables), or check"
+        " that this is the address the bots use.\n"
+    )
+    assert run(postgres_backend, "SELECT count(*) FROM pg_tables WHERE schemaname ="
+               " current_schema()") == [(0,)]  # fmt: skip
+
+
 @pytest.mark.parametrize("folder", ["a#b", "a?b", "a%20b"])
 async def test_the_state_is_read_beside_a_bot_wherever_its_folder_is(tmp_path: Path, folder: str):
     # Read-only, the database is opened as a URI: the path was pasted in unencoded, so

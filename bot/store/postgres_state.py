@@ -61,12 +61,17 @@ async def open_postgres(url: str) -> PostgresDatabase:
 async def open_postgres_to_read(url: str) -> PostgresDatabase:
     """For commands that only read, beside running bots: never migrating or writing (the
     session is read-only), and refused in one sentence if the state is of another schema
-    version than this confbot's."""
+    version than this confbot's, or holds none yet (no bot has started on it)."""
     where = redacted(url)
     conn = await connected(url, where)
     try:
         await conn.execute(_READ_ONLY)
         version = await checked(conn, where, url)
+        if version == 0:  # an operator's first look, before any bot started on it
+            raise StoreUnavailable(
+                where, "it holds no confbot state yet; start a bot on it first (its first"
+                " start creates the tables), or check that this is the address the bots use"
+            )  # fmt: skip
         if version != STATE_VERSION:
             raise StoreUnavailable(
                 where, f"it keeps state schema {version}, this confbot {STATE_VERSION}; run"
