@@ -546,7 +546,9 @@ def _pretix_event(address: str, token: Secret) -> PretixEvent:
     local pretix or the tests), no user, query or fragment, and the path pretix's
     documentation gives."""
     url = _address_setting("CONFBOT_PRETIX_EVENT_URL", address)
-    said = shown(address)
+    # Named without its user part, query and fragment: a token pasted there by mistake
+    # must not be repeated in the sentence that refuses it.
+    said = shown(str(url.with_user(None).with_query(None).with_fragment(None)))
     if url.scheme != "https" and not (url.scheme == "http" and url.host in LOOPBACK):
         raise SettingsError(f"CONFBOT_PRETIX_EVENT_URL: {said} must be https (the token goes"
                             " with every request).")  # fmt: skip

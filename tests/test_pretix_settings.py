@@ -91,6 +91,25 @@ def test_a_wrong_setting_fails_fast_in_one_sentence_without_the_secret(values, w
     assert "too-short" not in text
 
 
+@pytest.mark.parametrize(
+    ("address", "words"),
+    [
+        (f"{URL}?token={TOKEN}", "no user, query or fragment"),
+        (URL.replace("https://", f"https://democon:{TOKEN}@"), "no user, query or fragment"),
+        (f"{URL}#{TOKEN}", "no user, query or fragment"),
+        (URL.replace("https://", f"http://democon:{TOKEN}@"), "must be https"),
+    ],
+)
+def test_a_token_pasted_into_the_event_address_is_not_repeated(address: str, words: str):
+    """The token put where it does not belong (the address's query, its user part):
+    refused, and the sentence names the address without it."""
+    with pytest.raises(SettingsError) as caught:
+        read(CONFBOT_PRETIX_EVENT_URL=address, CONFBOT_PRETIX_TOKEN=TOKEN)
+    text = str(caught.value)
+    assert words in text and "pretix.eu/api/v1/organizers/democon/events/dc25/" in text
+    assert TOKEN not in text and TOKEN[:16] not in text
+
+
 def test_http_is_allowed_on_this_machine_only():
     local = URL.replace("https://pretix.eu", "http://127.0.0.1:8000")
     settings = read(CONFBOT_PRETIX_EVENT_URL=local, CONFBOT_PRETIX_TOKEN=TOKEN)
