@@ -528,10 +528,11 @@ def _pretix_events(urls: str | None, tokens: str | None, count: int) -> list[Pre
     if len(keys) == 1:
         keys = keys * len(addresses)
     events: list[PretixEvent | None] = []
-    for n, (address, key) in enumerate(zip(addresses, keys, strict=True), start=1):
+    for address, key in zip(addresses, keys, strict=True):
         if address == NO_EVENT:
             events.append(None)
             continue
+        n = sum(event is not None for event in events) + 1  # among the events, not the "-"s
         if key == NO_EVENT or not _TOKEN.fullmatch(key):
             raise SettingsError(
                 f"CONFBOT_PRETIX_TOKEN: the token for event {n} of {wanted} is not a pretix API"

@@ -110,6 +110,19 @@ def test_a_token_pasted_into_the_event_address_is_not_repeated(address: str, wor
     assert TOKEN not in text and TOKEN[:16] not in text
 
 
+def test_a_bad_token_is_named_by_its_event_among_the_events(tmp_path: Path):
+    """With a conference without tickets ('-') listed first, the second entry's token is
+    the first event's: "event 1 of 1", never "event 2 of 1"."""
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("program.txt", "schedule.json"):
+        (other / name).write_bytes((PROGRAM_DIR / name).read_bytes())
+    with pytest.raises(SettingsError) as caught:
+        read(CONFBOT_PROGRAM=f"{PROGRAM_DIR},{other}", CONFBOT_PRETIX_EVENT_URL=f"-,{URL}",
+             CONFBOT_PRETIX_TOKEN="-,short")  # fmt: skip
+    assert "the token for event 1 of 1 is not a pretix API token" in str(caught.value)
+
+
 def test_http_is_allowed_on_this_machine_only():
     local = URL.replace("https://pretix.eu", "http://127.0.0.1:8000")
     settings = read(CONFBOT_PRETIX_EVENT_URL=local, CONFBOT_PRETIX_TOKEN=TOKEN)
