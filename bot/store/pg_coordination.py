@@ -42,7 +42,7 @@ class PostgresCoordinator:
 
     sole = False
 
-    def __init__(self, url: str, namespace: str, reconnect_delay: float = RECONNECT_DELAY):
+    def __init__(self, url: str, namespace: str, reconnect_delay: float = RECONNECT_DELAY) -> None:
         """Use `open`, which finds the namespace."""
         self._url = url
         self.namespace = namespace
