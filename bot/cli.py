@@ -205,7 +205,8 @@ def _invite(settings: Settings) -> int:
 async def _forget_registrations(settings: Settings, conference: str) -> int:
     """Delete every ticket registration of a conference (what pretix tickets were registered
     by whom, as keyed hashes): after the event, nothing of it needs keeping. The roles given
-    stay. Writes, so the bot must be stopped (its state file is its own while it runs)."""
+    stay. Writes: on a SQLite state the bot must be stopped (its state file is its own while
+    it runs); on PostgreSQL it runs beside the bots."""
     from bot.app import open_state
 
     state = await open_state(settings)

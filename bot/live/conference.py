@@ -65,7 +65,7 @@ class Serving:
     clock: Clock
     sender: Sender  # how its deliveries leave the process
     pacer: Pacer  # the bot's one pace, shared by every conference (see bot.delivery.pacer)
-    settings: Settings  # the bot's: whether sources servers add may be private
+    settings: Settings  # the bot's: private sources allowed, the ledger's leases
     # What the adapter does of a new version once it is kept and re-planned (Discord: move
     # the published events); a failure there is the adapter's to log.
     follow_up: Callable[[Served, list[Change]], Awaitable[None]]

@@ -119,8 +119,7 @@ class Scope:
     def sql(self) -> tuple[str, list[object]]:
         """The scope as a condition on deliveries' rows, with its parameters: Discord's
         shard of a server ((guild_id >> 22) % count), computed in SQL on the owner (as
-        n - n / count * count: integer division on both dialects, and no '%', which
-        PostgreSQL's driver reads as a placeholder)."""
+        n - n / count * count: integer division on both dialects)."""
         kinds: list[object] = [str(k) for k in sorted(self.server_kinds)]
         if not kinds:  # no kind is bound to a server: every row is a person's
             return ("1 = 1", []) if self.people else ("1 = 0", [])

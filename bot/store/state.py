@@ -35,9 +35,10 @@ __all__ = ["MIGRATIONS", "STATE_VERSION", "StateStore"]
 
 
 class StateStore:
-    """One connection for the bot's lifetime, opened, checked and migrated here, and one
-    store per feature over it (`state.reminders`, `state.ledger`, ...); every write commits
-    before it returns, and writes go one at a time (see bot.store.feature_store.writes)."""
+    """One connection for the bot's lifetime, opened, checked and migrated by
+    bot.store.sqlite_state or bot.store.postgres_state, and one store per feature over it
+    (`state.reminders`, `state.ledger`, ...); every write commits before it returns, and
+    writes go one at a time (see bot.store.feature_store.writes)."""
 
     def __init__(self, db: Database, lock: StateLock | None = None) -> None:
         self._db = db
@@ -69,9 +70,9 @@ class StateStore:
 
     @classmethod
     async def open_to_read(cls, path: Path) -> Self:
-        """For commands that only read (`versions`, `diff`), which an operator runs beside
-        the bot: with no bot on it, as open; while a bot holds it, read-only beside that
-        bot, never migrating or writing under it (see open_sqlite_to_read)."""
+        """For commands that only read (`versions`, `diff`, `status`), which an operator
+        runs beside the bot: with no bot on it, as open; while a bot holds it, read-only
+        beside that bot, never migrating or writing under it (see open_sqlite_to_read)."""
         db, lock = await open_sqlite_to_read(path)
         return cls(db, lock)
 
