@@ -9,16 +9,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.clock import FixedClock
 from bot.delivery.kind import RolesRemoved, TargetGone, TryLater, Unreachable
 from bot.delivery.scheduler import Scheduler
 from bot.kinds import DeliveryKind, DeliveryState, RegistrationState
 from bot.render.cards import Card
 from bot.service import ProgramService
-from bot.service.refunds import OVERLAP, RefundCheck
+from bot.service.refunds import OVERLAP, SLACK, RefundCheck, moment
 from bot.service.ticket_results import Granted
 from bot.store.state import StateStore
 from bot.tickets.client import PretixClient
+from tests import fakepretix
 from tests.fakepretix import Fault
 from tests.reminder_helpers import RecordingSender
 from tests.ticket_rig import (
@@ -119,6 +122,23 @@ async def test_the_check_is_incremental_and_asks_nothing_while_nobody_registered
         rig.fake.now += OVERLAP
         assert (await check(rig).run(NOW)).orders == 1  # within the overlap: read again
         assert (await check(rig).run(NOW)).orders == 0
+
+
+async def test_a_moment_pretix_cannot_mean_is_not_sent_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """X-Page-Generated in the year 1 (a pretix whose clock is unset, or garbage): the next
+    sweep asks from the bot's own moment instead (SLACK before now), and the check goes on
+    (subtracting the overlap from it failed every check after, on the date's range)."""
+    async with ticket_rig(tmp_path) as rig:
+        await registered(rig)
+        with monkeypatch.context() as m:
+            m.setattr(fakepretix, "iso", lambda moment: "0001-01-01T00:05:00Z")
+            await check(rig).run(NOW)
+        report = await check(rig).run(NOW)
+        assert report.error is None and report.done
+        since = dict(rig.fake.requests[-1].query)["modified_since"]
+        assert since == moment(NOW - SLACK - OVERLAP)
 
 
 async def test_a_ticket_registered_as_a_sweep_read_its_cancellation_is_caught_next(

@@ -170,12 +170,13 @@ def page(value: object, parse: Callable[[object], T]) -> tuple[list[T], str | No
 
 
 def moment(header: str | None) -> str | None:
-    """X-Page-Generated, if it is the ISO 8601 moment with a zone pretix documents (it is
-    sent back as modified_since as it came); None otherwise."""
+    """X-Page-Generated, if it is the ISO 8601 moment with a zone pretix documents, in
+    years a clock can mean (it is sent back as modified_since as it came, less an overlap:
+    bot.service.refunds); None otherwise."""
     if header is None or len(header) > 64:
         return None
     try:
         parsed = datetime.fromisoformat(header.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return header if parsed.tzinfo is not None else None
+    return header if parsed.tzinfo is not None and 1970 <= parsed.year <= 2999 else None
