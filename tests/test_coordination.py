@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.store import pg_coordination
 from bot.store.coordination import (
     REPLAN,
     ChosenBy,
@@ -231,3 +232,20 @@ async def test_an_unreachable_server_is_one_sentence_at_start():
     assert message.startswith("CONFBOT_STATE_URL: the PostgreSQL database cannot be reached: ")
     assert "\n" not in message and "wrong" not in message  # no password in a log line
     assert isinstance(await open_coordinator(Dialect.SQLITE, url), SoleCoordinator)
+
+
+async def test_the_server_drops_a_vanished_process_s_lock_session_within_half_a_minute(
+    postgres: Postgres,
+):
+    """A leader whose host vanished (no reset ever sent) keeps its session, and every
+    conference it led, until the server's keepalives end it: the system's two hours
+    unless the session asks for less. Over TCP the server then probes after 10 s idle,
+    every 5 s, 3 times."""
+    conn = await pg_coordination._connect(postgres.url)
+    try:
+        shown = [(await (await conn.execute(f"SHOW {name}")).fetchone() or ("",))[0]
+                 for name in ("tcp_keepalives_idle", "tcp_keepalives_interval",
+                              "tcp_keepalives_count")]  # fmt: skip
+    finally:
+        await conn.close()
+    assert shown == ["10", "5", "3"]

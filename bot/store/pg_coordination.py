@@ -262,8 +262,26 @@ def _tell(handler: NoticeHandler, notice: Notice) -> None:
         log.exception("coordination: handling %s failed", notice)
 
 
+# The server's side of the keepalives, for this session: the server ends the session of
+# a process whose host vanished (power lost, network cut: no reset ever sent) within
+# about half a minute, and with it the conferences it led, instead of holding their
+# locks for the system's two hours while no process follows them.
+SERVER_KEEPALIVES = (
+    "SET tcp_keepalives_idle = 10",
+    "SET tcp_keepalives_interval = 5",
+    "SET tcp_keepalives_count = 3",
+)
+
+
 async def _connect(url: str) -> Connection:
     """A connection of its own, in autocommit (a lock or a notice takes effect at once)."""
     # The state's connect timeout and keepalives (a peer that vanished is found dead
-    # within about half a minute, not hours later).
-    return await open_connection(url, autocommit=True, application_name="confbot-coordination")
+    # within about half a minute, not hours later), on both ends.
+    conn = await open_connection(url, autocommit=True, application_name="confbot-coordination")
+    try:
+        for statement in SERVER_KEEPALIVES:
+            await conn.execute(statement)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
