@@ -137,6 +137,61 @@ class Scope:
 
 EVERYTHING = Scope()
 
+# What names a row in the ledger within its conference (its unique key there).
+Key = tuple[str, int, str, int]  # kind, owner, item_ref, arming
+
+
+def key_of(planned: Planned) -> Key:
+    return (planned.kind, planned.owner, planned.item_ref, planned.arming)
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A ledger row as a re-plan compares it with the plan."""
+
+    id: int
+    key: Key
+    target: int
+    due_ts: int
+    state: DeliveryState
+
+
+@dataclass(frozen=True, slots=True)
+class PlanChanges:
+    """What a re-plan writes: rows to add, rows to update (their id, and what they are
+    planned as now), and the ids of pending rows to cancel. All empty when the ledger
+    already matches its plan, as it does on most passes."""
+
+    new: list[Planned]
+    moved: list[tuple[int, Planned]]
+    stale: list[int]
+
+
+def plan_changes(kept: Sequence[Kept], planned: Sequence[Planned], scope: Scope) -> PlanChanges:
+    """How the rows `kept` (every row of a conference within `scope`) differ from the
+    plan within `scope`: a planned row the ledger lacks is new; a pending one whose time
+    or target changed, or a cancelled one planned again, is moved (back to pending); a
+    pending row the plan lacks is stale. History (sent, skipped, failed, lost) and rows
+    being sent are left as they are, planned or not. A row planned twice is planned as
+    its last (as writing each in turn would leave it)."""
+    mine = {key_of(p): p for p in planned if scope.holds(p.kind, p.owner)}
+    by_key = {row.key: row for row in kept}
+    new = [p for key, p in mine.items() if key not in by_key]
+    moved = [(row.id, p) for key, p in mine.items()
+             if (row := by_key.get(key)) is not None and _moved(row, p)]  # fmt: skip
+    stale = [row.id for row in kept if row.state is DeliveryState.PENDING and row.key not in mine]
+    return PlanChanges(new, moved, stale)
+
+
+def _moved(row: Kept, planned: Planned) -> bool:
+    """Whether a kept row must be written to be as planned."""
+    if row.state is DeliveryState.CANCELLED:
+        return True
+    if row.state is not DeliveryState.PENDING:
+        return False  # history, or being sent: never moved
+    return (row.due_ts, row.target) != (planned.due_ts, planned.target)
+
+
 # A row held under a live lease by a process other than `?` (at `?`, a timestamp).
 _HELD_BY_ANOTHER = "(lease_until > ? AND claimed_by <> ?)"
 # A row that is free (no lease, or an expired one) or already this process's.
@@ -181,8 +236,49 @@ class LedgerStore(FeatureStore):
         this process plans; another process plans the rest): add what is new, update
         times and targets of what is still pending, cancel pending rows the plan no longer
         has. Rows already sent, skipped, failed or lost are history and are never touched;
-        other conferences' rows, and rows outside the scope, are theirs."""
-        mine = [p for p in planned if scope.holds(p.kind, p.owner)]
+        other conferences' rows, and rows outside the scope, are theirs.
+
+        Only what differs is written. The plan is made again on every pass of every
+        process (every CONFBOT_LEDGER_CHECK seconds in a cluster, and on every wake), and
+        almost always matches the ledger: rewriting every row of it each time was
+        thousands of writes a pass at FOSDEM's size (and, on PostgreSQL, an id drawn and
+        a dead row left for each). So the scope's rows are read once (history too: a row
+        already sent is still planned, and must not be inserted again) and compared here."""
+        changes = plan_changes(await self._scope_rows(conference, scope), planned, scope)
+        await self._insert(conference, changes.new, now_ts)
+        # Still pending (or cancelled) when written: a row another process claimed since
+        # it was read is being sent, and is not moved.
+        if changes.moved:
+            await self._db.executemany(
+                "UPDATE deliveries SET due_ts = ?, target = ?, updated_ts = ?, state = 'pending'"
+                " WHERE id = ? AND state IN ('pending', 'cancelled')",
+                [(p.due_ts, p.target, now_ts, id_) for id_, p in changes.moved],
+            )
+        # Still pending: another process may have claimed it since it was read.
+        if changes.stale:
+            await self._db.executemany(
+                "UPDATE deliveries SET state = 'cancelled', updated_ts = ?, lease_until = NULL"
+                " WHERE id = ? AND state = 'pending'",
+                [(now_ts, id_) for id_ in changes.stale],
+            )
+
+    async def _scope_rows(self, conference: str, scope: Scope) -> list[Kept]:
+        """Every row of the conference within `scope`, as a re-plan compares them."""
+        where, params = scope.sql()
+        rows = await self._db.execute_fetchall(
+            "SELECT id, kind, owner, item_ref, arming, target, due_ts, state FROM deliveries"
+            f" WHERE conference = ? AND {where}",
+            [conference, *params],
+        )
+        return [Kept(id_, (kind, owner, ref, arming), target, due, DeliveryState(state))
+                for id_, kind, owner, ref, arming, target, due, state in rows]  # fmt: skip
+
+    async def _insert(self, conference: str, new: Sequence[Planned], now_ts: int) -> None:
+        """Rows the ledger did not have when read. Should one be there by now (another
+        process planned it meanwhile), it is updated as a re-plan would, pending or
+        cancelled, and left alone otherwise."""
+        if not new:
+            return
         await self._db.executemany(
             "INSERT INTO deliveries (conference, kind, owner, item_ref, arming, target, due_ts,"
             " updated_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -192,22 +288,8 @@ class LedgerStore(FeatureStore):
             " state = CASE WHEN deliveries.state = 'cancelled' THEN 'pending'"
             " ELSE deliveries.state END WHERE deliveries.state IN ('pending', 'cancelled')",
             [(conference, p.kind, p.owner, p.item_ref, p.arming, p.target, p.due_ts, now_ts)
-             for p in mine],
+             for p in new],
         )  # fmt: skip
-        wanted = {(p.kind, p.owner, p.item_ref, p.arming) for p in mine}
-        where, params = scope.sql()
-        rows = await self._db.execute_fetchall(
-            "SELECT id, kind, owner, item_ref, arming FROM deliveries WHERE state = 'pending'"
-            f" AND conference = ? AND {where}",
-            [conference, *params],
-        )
-        stale = [(now_ts, row[0]) for row in rows if tuple(row[1:]) not in wanted]
-        # Still pending: another process may have claimed it since it was read.
-        await self._db.executemany(
-            "UPDATE deliveries SET state = 'cancelled', updated_ts = ?, lease_until = NULL"
-            " WHERE id = ? AND state = 'pending'",
-            stale,
-        )
 
     async def due(
         self, conference: str, now_ts: int, limit: int = 100, scope: Scope = EVERYTHING
