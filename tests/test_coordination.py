@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import psycopg
 import pytest
 
 from bot.store import pg_coordination
 from bot.store.coordination import (
     REPLAN,
     ChosenBy,
+    CoordinationUnavailable,
     Notice,
     NoticeKind,
     SoleCoordinator,
@@ -108,6 +110,75 @@ def test_every_notice_sent_reads_back_and_versions_keep_their_two_item_form():
 
 async def test_the_sole_process_has_no_one_to_send_to():
     assert await SoleCoordinator().send(Notice(NoticeKind.SOURCES))
+
+
+class _DroppedSession:
+    """A connection the server drops right after it was made: every statement fails."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.closed = False
+
+    async def execute(self, *_: object) -> object:
+        raise self.error
+
+    async def close(self) -> None:
+        self.closed = True
+
+    async def __aenter__(self) -> _DroppedSession:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+
+async def test_a_connection_dropped_right_after_connecting_is_one_sentence_and_closed(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    dropped = _DroppedSession(psycopg.OperationalError("server closed the connection"))
+
+    async def connect(url: str) -> _DroppedSession:
+        return dropped
+
+    monkeypatch.setattr(pg_coordination, "_connect", connect)
+    url = "postgresql://confbot:secret@127.0.0.1:1/confbot"
+    with pytest.raises(CoordinationUnavailable) as refused:
+        await PostgresCoordinator.open(url)
+    assert "\n" not in str(refused.value) and "secret" not in str(refused.value)
+    assert dropped.closed
+
+
+async def test_a_listener_refused_by_the_server_says_so_once_and_tries_again(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    """Not only a lost connection: any failure of the server's (here LISTEN refused)
+    is logged once and tried again, never the end of the listening."""
+    tries = 0
+    retried = asyncio.Event()
+
+    async def connect(url: str) -> _DroppedSession:
+        nonlocal tries
+        tries += 1
+        if tries <= 3:
+            return _DroppedSession(psycopg.errors.InsufficientPrivilege("permission denied"))
+        retried.set()
+        await asyncio.Event().wait()  # connecting for ever, until closed
+        raise AssertionError("never")
+
+    monkeypatch.setattr(pg_coordination, "_connect", connect)
+    coordinator = PostgresCoordinator("postgresql://127.0.0.1:1/x", "x/public", 0)
+    await coordinator.listen(lambda notice: None)
+    listener = coordinator._listener
+    assert listener is not None
+    waiting = asyncio.ensure_future(retried.wait())
+    await asyncio.wait([listener, waiting], return_when=asyncio.FIRST_COMPLETED)
+    try:
+        assert retried.is_set() and not listener.done()
+    finally:
+        waiting.cancel()
+        await coordinator.close()
+    said = [r.getMessage() for r in caplog.records if "listening connection" in r.getMessage()]
+    assert len(said) == 1 and "permission denied" in said[0]
 
 
 # -- on PostgreSQL ---------------------------------------------------------------------

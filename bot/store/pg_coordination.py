@@ -67,8 +67,17 @@ class PostgresCoordinator:
             conn = await _connect(url)
         except _LOST as exc:
             raise CoordinationUnavailable(connect_failure(exc, url)) from None
-        cursor = await conn.execute("SELECT current_database(), coalesce(current_schema(), '')")
-        row = await cursor.fetchone()
+        try:
+            cursor = await conn.execute("SELECT current_database(), coalesce(current_schema(), '')")
+            row = await cursor.fetchone()
+        except BaseException as exc:
+            # Lost right after connecting: one sentence, as a refused connection, and
+            # the connection closed, not left to the collector.
+            with contextlib.suppress(*_LOST):
+                await conn.close()
+            if isinstance(exc, _LOST):
+                raise CoordinationUnavailable(connect_failure(exc, url)) from None
+            raise
         assert row is not None
         coordinator = cls(url, f"{row[0]}/{row[1]}", reconnect_delay)
         coordinator._conn = conn
@@ -216,11 +225,17 @@ class PostgresCoordinator:
                         notice = self._heard(notify)
                         if notice is not None:
                             _tell(handler, notice)
-            except _LOST as exc:
+            except psycopg.Error as exc:
                 # Once a streak: lost while listening, or never connected (a server that
-                # took the state's connection and no more), not at every try after.
+                # took the state's connection and no more), not at every try after. Any
+                # other failure of the server's (LISTEN refused, a session ended by an
+                # administrator's statement) is tried again the same way: a listener that
+                # stopped would leave this process deaf to every notice until it ends.
                 if not said:
-                    lost = "lost" if self.listening.is_set() else "not to be had"
+                    if isinstance(exc, _LOST):
+                        lost = "lost" if self.listening.is_set() else "not to be had"
+                    else:
+                        lost = "refused"
                     log.warning("coordination: the listening connection was %s (%s); trying"
                                 " again every %.0f s", lost, first_line(exc),
                                 self._reconnect_delay)  # fmt: skip
