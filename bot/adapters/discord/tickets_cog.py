@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import aiohttp
 import discord
@@ -45,6 +46,7 @@ from bot.service.ticket_results import (
     Unavailable,
 )
 from bot.service.tickets import TicketService
+from bot.store.connection import unreachable
 from bot.store.tickets_store import LogTrouble, Unmapped
 
 log = logging.getLogger(__name__)
@@ -228,7 +230,12 @@ class TicketsCog(commands.Cog):
         """A role deleted in a server: products mapped to it no longer give it (else
         every registration of theirs would fail, all or none), and organisers are told."""
         if self.tickets.sources:  # else no conference has tickets: nothing is mapped
-            removed = await self.tickets.roles_deleted(role.guild.id, [role.id])
+            try:
+                removed = await self.tickets.roles_deleted(role.guild.id, [role.id])
+            except Exception as exc:
+                if unreachable(exc):  # an outage: the state database logs it, once
+                    return
+                raise
             await self._tell_unmapped(role.guild, removed, {role.id: role.name})
 
     @commands.Cog.listener()
@@ -236,7 +243,12 @@ class TicketsCog(commands.Cog):
         """A server as the bot (re)connects: mapped roles deleted while it was down (it
         heard no deletion) are unmapped and told now, not at the first registration."""
         if self.tickets.sources:  # else no conference has tickets: nothing is mapped
-            removed = await self.tickets.roles_missing(guild.id, _role_ids(guild))
+            try:
+                removed = await self.tickets.roles_missing(guild.id, _role_ids(guild))
+            except Exception as exc:
+                if unreachable(exc):  # an outage: the state database logs it, once
+                    return
+                raise
             await self._tell_unmapped(guild, removed, {})
 
     async def _tell_unmapped(
@@ -319,6 +331,7 @@ class TicketsCog(commands.Cog):
         except TimeoutError:
             self._fetching.add(fetch)  # kept until done: the next key pressed finds the list
             fetch.add_done_callback(self._fetching.discard)
+            fetch.add_done_callback(_late_failure)
             return []
         if not isinstance(found, list):
             return []
@@ -409,3 +422,15 @@ def _role_ids(guild: discord.Guild) -> list[int]:
 def _names(guild: discord.Guild, role_ids: tuple[int, ...]) -> list[str]:
     """The roles' names as the server has them (one deleted meanwhile left out)."""
     return [role.name for r in role_ids if (role := guild.get_role(r)) is not None]
+
+
+def _late_failure(fetch: asyncio.Future[Any]) -> None:
+    """An autocomplete's fetch that failed after its answer was due: no one awaits it,
+    so its failure is taken here (else asyncio reports it, with a traceback, when the
+    task is collected) and logged in one line; an outage is the state database's to
+    tell, once."""
+    if fetch.cancelled():
+        return
+    exc = fetch.exception()
+    if exc is not None and not unreachable(exc):
+        log.warning("listing the products for an autocomplete failed late: %r", exc)
