@@ -479,6 +479,24 @@ async def test_status_shows_which_process_holds_which_shards_and_follows_which_c
     )
 
 
+async def test_status_shows_a_damaged_heartbeat_row_s_conferences_as_unreadable(
+    any_state: StateStore,
+):
+    state = any_state
+    await state.members.beat(member("1", "0-3", ("osdi24",), 4, 7200))
+    await state.members.beat(member("2", "4-7", ("fixcon",), 12, 95))
+    await state._db.execute("UPDATE cluster_members SET leads = ? WHERE pid = ?",
+                            ('["fixcon", {', 4002))  # fmt: skip
+    state.dialect = Dialect.POSTGRES
+    cluster = await StatusService(state).cluster(NOW, ["osdi24"])
+    assert status_cards.cluster_text(cluster, NOW) == (
+        "Processes: 2 running\n"
+        "  web-1, pid 4001: shards 0-3 of 8; follows osdi24; seen 4 s ago, up 2 h\n"
+        "  web-2, pid 4002: shards 4-7 of 8; follows conferences unreadable (its row in the"
+        " state is damaged); seen 12 s ago, up 1 min"
+    )
+
+
 async def test_status_of_a_cluster_with_no_process_running_says_so(any_state: StateStore):
     state = any_state
     state.dialect = Dialect.POSTGRES

@@ -214,7 +214,10 @@ def cluster_text(status: ClusterStatus, now: datetime) -> str:
 def _process_line(process: ProcessStatus, now: datetime) -> str:
     """'web-1, pid 4242: shards 0-3 of 8; follows osdi24; seen 5 s ago, up 2 h'."""
     shards = process.shards.describe() if process.shards else "shards unknown"
-    follows = ", ".join(process.leads) or "no conference"
+    if process.leads is None:
+        follows = "conferences unreadable (its row in the state is damaged)"
+    else:
+        follows = ", ".join(process.leads) or "no conference"
     seen = f"{_span(now - process.seen)} ago"
     if process.gone:
         return (f"{process.host}, pid {process.pid}: gone, last seen {seen}"

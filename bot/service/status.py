@@ -108,7 +108,7 @@ class ProcessStatus:
     host: str
     pid: int
     shards: Slice | None  # None: a row this confbot cannot read
-    leads: tuple[str, ...]  # the conferences whose sources it follows
+    leads: tuple[str, ...] | None  # the conferences it follows; None: a row unreadable
     started: datetime
     seen: datetime
     gone: bool  # no heartbeat for GONE_AFTER_BEATS heartbeats
@@ -180,7 +180,7 @@ class StatusService:
         if self.state.dialect is Dialect.SQLITE:
             return ClusterStatus(sole=True)
         processes = tuple(_process(m, now) for m in await self.state.members.members())
-        led = {key for p in processes if not p.gone for key in p.leads}
+        led = {key for p in processes if not p.gone for key in p.leads or ()}
         return ClusterStatus(False, processes, tuple(k for k in conferences if k not in led))
 
 

@@ -23,7 +23,8 @@ class Member:
     pid: int
     shard_ids: str  # its slice of Discord's shards, as bot.cluster.format_ids writes it
     shard_count: int
-    leads: tuple[str, ...]  # the conferences whose sources it follows
+    # The conferences whose sources it follows; None: a row this confbot cannot read.
+    leads: tuple[str, ...] | None
     every_s: int  # seconds between two of its heartbeats
     started_ts: int
     seen_ts: int
@@ -43,7 +44,7 @@ class MemberStore(FeatureStore):
             " shard_count = excluded.shard_count, leads = excluded.leads,"
             " every_s = excluded.every_s, seen_ts = excluded.seen_ts",
             (member.process, member.host, member.pid, member.shard_ids, member.shard_count,
-             json.dumps(list(member.leads), ensure_ascii=False), member.every_s,
+             json.dumps(list(member.leads or ()), ensure_ascii=False), member.every_s,
              member.started_ts, member.seen_ts),
         )  # fmt: skip
         await self._db.execute(
@@ -66,6 +67,11 @@ class MemberStore(FeatureStore):
                 for p, h, pid, ids, n, leads, every, start, seen in rows]  # fmt: skip
 
 
-def _keys(kept: str) -> tuple[str, ...]:
-    found = json.loads(kept or "[]")
-    return tuple(str(k) for k in found) if isinstance(found, list) else ()
+def _keys(kept: str) -> tuple[str, ...] | None:
+    """The conferences a row names; None for a damaged one (a status still shows the
+    process, and says so, rather than failing with a traceback)."""
+    try:
+        found = json.loads(kept or "[]")
+    except (ValueError, RecursionError):
+        return None
+    return tuple(str(k) for k in found) if isinstance(found, list) else None
