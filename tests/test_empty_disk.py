@@ -235,6 +235,38 @@ async def test_with_no_version_kept_and_no_file_the_start_says_so(
         await start(on_disk(state_backend, f"{server.base}/schedule.json", empty_disk()), state)
 
 
+async def test_a_damaged_version_in_the_state_is_one_sentence_and_the_source_is_read(
+    source, state_backend: StateBackend, state: StateStore, empty_disk, caplog
+):
+    _, server = source
+    url = f"{server.base}/schedule.json"
+    first = await start(on_disk(state_backend, url, empty_disk()), state)
+    await state._db.execute("UPDATE program_versions SET archive = ?", (b"PK\x03\x04 cut",))
+
+    with caplog.at_level(logging.WARNING):
+        again = await start(on_disk(state_backend, url, empty_disk()), state)
+    assert again.service.program == first.service.program  # fetched, as if none were kept
+    (said,) = [r for r in caplog.records if "damaged" in r.getMessage()]
+    assert said.getMessage().startswith(
+        f"the version of {first.key} kept in the state database is damaged ("
+    )
+    assert "put the program back" in said.getMessage() and said.exc_info is None
+
+
+async def test_a_damaged_version_of_a_missing_program_path_leaves_the_missing_path_said(
+    state_backend: StateBackend, state: StateStore, empty_disk, tmp_path: Path, caplog
+):
+    program = _frab(tmp_path / "programs")
+    first = await start(on_disk(state_backend, str(program), empty_disk()), state)
+    shutil.rmtree(program.parent)
+    await state._db.execute("UPDATE program_versions SET archive = ?", (b"not a zip",))
+
+    with caplog.at_level(logging.WARNING), pytest.raises(SettingsError, match="does not exist"):
+        await start(on_disk(state_backend, str(program), empty_disk()), state)
+    (said,) = [r for r in caplog.records if "damaged" in r.getMessage()]
+    assert f"the version of {first.key} kept in the state database" in said.getMessage()
+
+
 async def test_a_version_the_state_refuses_leaves_everything_as_it_was(
     source, state_backend: StateBackend, state: StateStore, empty_disk
 ):

@@ -23,6 +23,8 @@ import logging
 import os
 import shutil
 import tempfile
+import zipfile
+import zlib
 from pathlib import Path
 
 from bot.live.remote import Download, RemoteProgram, Validators
@@ -33,6 +35,9 @@ from bot.store.state import StateStore
 from bot.store.versions_store import KeptSource
 
 log = logging.getLogger(__name__)
+
+# What a damaged archive raises as it is read: no zip, a bad checksum, a cut stream.
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError)
 
 
 async def restored(settings: Settings, state: StateStore) -> Path | None:
@@ -55,6 +60,14 @@ async def restored(settings: Settings, state: StateStore) -> Path | None:
         if source.url is not None:
             return await asyncio.to_thread(_written_back, data, kept, settings)
         path = await asyncio.to_thread(_unpacked, data, settings)
+    except _DAMAGED as exc:
+        # Started as if none were kept: an address is fetched, a program path read (or,
+        # missing, named by bot.app), rather than a start that fails with a traceback.
+        log.warning("the version of %s kept in the state database is damaged (%s) and is"
+                    " not used: starting from %s as if none were kept (if it is missing or"
+                    " cannot be reached, put the program back there)", kept.conference,
+                    exc, source.where)  # fmt: skip
+        return None
     except OSError as exc:
         raise StoreUnavailable(
             settings.db_path, "the program kept in the state database cannot be written"
