@@ -41,8 +41,14 @@ def web_address(text: str) -> URL:
     said = shown(address)
     if not is_url(address):
         raise AddressError(f"{said} is not an http or https address.")
-    if any(unicodedata.category(c) == "Cc" for c in address):
-        raise AddressError(f"{said} holds a control character; give the address alone.")
+    control = next((i for i, c in enumerate(address) if unicodedata.category(c) == "Cc"), None)
+    if control is not None:
+        # Where and what, not the text: an address pasted with what followed it (a
+        # header, a token) must not be repeated into a log or a reply.
+        raise AddressError(
+            f"The address holds a control character ({_kind(address[control])}) at"
+            f" character {control + 1}; give the address alone."
+        )
     try:
         url = URL(address)
     except ValueError as exc:
@@ -55,6 +61,15 @@ def web_address(text: str) -> URL:
     if ":" not in host and not _HOST_NAME.fullmatch(host):  # ':' only in an IPv6 literal
         raise AddressError(f"{said} has a host name no host can have ({shown(host)}).")
     return url
+
+
+_CONTROL_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab",
+                  "\x00": "a NUL"}  # fmt: skip
+
+
+def _kind(char: str) -> str:
+    """A control character named, as one who types can recognise it."""
+    return _CONTROL_NAMES.get(char, f"U+{ord(char):04X}")
 
 
 def shown(text: str) -> str:

@@ -33,3 +33,19 @@ PIECES = st.sampled_from(["[", "]", "@", ":", "/", "?", "#", "%", ".", " ", "[::
 def test_any_address_is_a_url_or_one_sentence(scheme: str, rest: str):
     with contextlib.suppress(AddressError):
         web_address(scheme + rest)
+
+
+@pytest.mark.parametrize(
+    ("address", "says"),
+    [
+        ("https://pretix.example/api/?token=s3cr3t\nX: y", "(a line break) at character 41;"),
+        ("https://pretix.example/\x07s3cr3t", "(U+0007) at character 24;"),
+    ],
+)
+def test_a_control_character_is_placed_and_named_not_the_address_repeated(address: str, says: str):
+    """An address pasted with what followed it (a token, a header) is not repeated."""
+    with pytest.raises(AddressError) as refused:
+        web_address(address)
+    message = str(refused.value)
+    assert says in message and "holds a control character" in message
+    assert "s3cr3t" not in message and "pretix.example" not in message
