@@ -14,11 +14,14 @@ import pytest
 
 from benchmarks.deliveries import conference_copies
 from bot.clock import FixedClock
+from bot.cluster import Slice
 from bot.delivery.pacer import MAX_LEAD, Pacer
-from bot.delivery.scheduler import RETRY_AFTER, Scheduler, TryLater
+from bot.delivery.scheduler import RETRY_AFTER, Scheduler, TryLater, own_part
+from bot.kinds import DeliveryKind, DeliveryState
 from bot.render.cards import Card
 from bot.render.limits import GLOBAL_REQUESTS_PER_SECOND, MAX_REQUESTS_PER_SECOND
 from bot.service import ProgramService
+from bot.store.ledger_store import Delivery
 from bot.store.state import StateStore
 from tests.conftest import pacific
 from tests.reminder_helpers import make_rig
@@ -228,3 +231,46 @@ async def test_a_retry_waits_as_long_as_a_429_asked(service: ProgramService, tmp
     assert delivery.due_ts - int(DUE.timestamp()) == 101  # not the usual RETRY_AFTER
     assert RETRY_AFTER < 101
     await rig.state.close()
+
+
+async def test_processes_of_a_cluster_start_a_burst_of_dms_when_one_process_would(
+    service: ProgramService, tmp_path: Path
+):
+    # Two processes, each with half the shards and half the pace, share 400 DMs due at
+    # once (any process sends a person's): each sends about half, so together they need
+    # the 20 s one process needs, and each starts then. Each counted all 400 at its half
+    # pace, and started 40 s early: with 10,000 DMs, 900 s early (the cap) for a burst two
+    # processes drain in 500 s, every reminder up to 400 s earlier than one process sends it.
+    time = SimulatedTime()
+    count = 400
+    lead = 2 * count / MAX_REQUESTS_PER_SECOND
+    clock = SimulatedClock(DUE - timedelta(seconds=60), time)
+    async with await StateStore.open(tmp_path / "state.db") as state:
+        state.ledger.alone = False  # as on PostgreSQL: the processes share the state
+        for user in range(count):
+            await state.reminders.add(service.conference.key, user, None, NOMAD, 10, 0)
+        processes = []
+        for shard in (0, 1):
+            held = Slice(2, frozenset({shard}))
+            pacer = Pacer.for_share(0.0, held.share, monotonic=time.monotonic, sleep=time.sleep)
+            processes.append((pacer, Scheduler(state, lambda: service, clock,
+                                               PacedSender(pacer, time), pacer=pacer,
+                                               shards=held)))  # fmt: skip
+        await processes[0][1].replan()
+        for pacer, scheduler in processes:
+            await scheduler.seconds_until_next()  # books the burst with its pace
+            assert DUE.timestamp() - pacer.start(scheduler) == pytest.approx(lead)
+
+
+def test_a_process_counts_the_posts_of_its_servers_whole_and_its_share_of_the_dms():
+    def burst(kinds: Sequence[DeliveryKind]) -> list[Delivery]:
+        return [Delivery(i, kind, 1, "p:x", 0, 2, 0, DeliveryState.PENDING, 0, 0, None)
+                for i, kind in enumerate(kinds)]  # fmt: skip
+
+    # A slot's posts in its servers are its own (the scope read only those); DMs any
+    # process of the cluster sends, so each counts its share, rounded up.
+    mixed = burst([DeliveryKind.SLOT] * 3 + [DeliveryKind.REMINDER] * 5)
+    assert own_part(mixed, 1.0) == 8
+    assert own_part(mixed, 0.5) == 3 + 3
+    assert own_part(mixed, 0.25) == 3 + 2
+    assert own_part([], 0.5) == 0

@@ -15,7 +15,9 @@ never moved in the ledger, since the rate and the other conferences' load are fa
 the running bot, not of the plan.
 
 A process holding a slice of the bot's shards (one of a cluster) paces itself at its
-share of both (`Pacer.for_share`), so the processes together stay within the one limit.
+share of both (`Pacer.for_share`), so the processes together stay within the one limit;
+it books its part of a burst (bot.delivery.scheduler.own_part: its servers' posts, its
+share of the DMs any process sends), so together they start it when one process would.
 
 Deliveries take their turn before they are claimed, at most one second's worth in
 flight bot-wide: a hundred conferences would otherwise each claim one and queue its

@@ -51,7 +51,7 @@ import contextlib
 import functools
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from bot.clock import Clock
@@ -111,6 +111,19 @@ def _ts(moment: datetime) -> int:
 
 def _always() -> bool:
     return True
+
+
+def own_part(burst: Sequence[Delivery], share: float) -> int:
+    """How many of a burst a process holding `share` of the shards will send, which its
+    pace must fit before the burst is due: every one bound to a server (a process counts
+    only those of the servers on its shards: no other takes them), and its share of the
+    people's, which every process of a cluster takes, each at its share of the pace
+    (Pacer.for_share), so each sends about that share. Counting all of the people's,
+    each of two processes started twice as early as the burst needs. A process that is
+    down leaves its share of the pace unused and its share of the people's to the
+    others: those go later than booked."""
+    people = sum(1 for delivery in burst if delivery.kind not in registry.SERVER_KINDS)
+    return len(burst) - people + math.ceil(people * share)
 
 
 class Scheduler:
@@ -323,7 +336,7 @@ class Scheduler:
             burst = await self.state.ledger.due(
                 self.conference, next_due, BURST_COUNT_MAX, self.scope()
             )
-            start = self.pacer.book(self, next_due, len(burst))
+            start = self.pacer.book(self, next_due, own_part(burst, self.shards.share))
             self._booked = next_due
         return min(longest, max(0.0, start - self.clock.now().timestamp()))
 
