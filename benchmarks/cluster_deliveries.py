@@ -180,8 +180,15 @@ class Drained:
             f" busiest second {self.busiest_requests} requests (the bot's limit"
             f" {MAX_REQUESTS_PER_SECOND:.0f}, Discord's {GLOBAL_REQUESTS_PER_SECOND}),"
             f" {self.busiest_deliveries} deliveries",
-            f"    sent by each: {split}; the lead each books for the burst: {leads}",
+            f"    sent by each: {split}; each books the burst {leads} ahead: begun then, its"
+            f" last request would go {self.early:.0f} s before it is due",
         ]
+
+    @property
+    def early(self) -> float:
+        """How long before the due moment the burst would end, begun at the lead booked
+        (the latest process's): negative, late."""
+        return min(self.leads) - self.seconds
 
 
 def one_run(
