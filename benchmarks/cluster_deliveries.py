@@ -70,6 +70,7 @@ from bot.service import ProgramService
 from bot.store.state import StateStore
 
 LOOK = 0.1  # seconds between a worker's looks at whether the burst is drained
+SLOW = 1.05  # a drain this much longer than the pace allows is said to be the machine's
 
 
 class PacedRecorder(NullSender):
@@ -165,7 +166,7 @@ class Drained:
     split: list[int]
     leads: list[float]
 
-    def lines(self, scale: float) -> list[str]:
+    def lines(self, scale: float, load: float) -> list[str]:
         who = ("one process alone" if self.processes == 1
                else f"{self.processes} processes, one shard of {self.processes} each")  # fmt: skip
         split = " / ".join(f"{n:,}" for n in self.split)
@@ -181,8 +182,17 @@ class Drained:
             f" {MAX_REQUESTS_PER_SECOND:.0f}, Discord's {GLOBAL_REQUESTS_PER_SECOND}),"
             f" {self.busiest_deliveries} deliveries",
             f"    sent by each: {split}; each books the burst {leads} ahead: begun then, its"
-            f" last request would go {self.early:.0f} s before it is due",
-        ]
+            f" last request would go {abs(self.early):.0f} s"
+            f" {'before' if self.early >= 0 else 'after'} it is due",
+        ] + (
+            [f"    slower than the pace allows: its waits overran (load {load:.1f}), and a"
+             " delivery's own work (message, claim, settle) that outlasts the spacing adds"
+             " to it"
+             + (f"; at {scale:g}x that work weighs {scale:g} times what it does in the bot"
+                if scale > 1 else "")]
+            if self.seconds > SLOW * self.allowed
+            else []
+        )  # fmt: skip
 
     @property
     def early(self) -> float:
@@ -238,7 +248,7 @@ def main(url: str | None, count: int, pace: float, scale: float) -> None:
         runs = []
         for processes in (1, 2):
             runs.append(one_run(pg, Path(tmp), service, processes, count, pace, scale))
-            for line in runs[-1].lines(scale):
+            for line in runs[-1].lines(scale, os.getloadavg()[0]):
                 print(line)
             sys.stdout.flush()
     alone, two = runs
