@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import ENGLISH, N_, Words
@@ -54,7 +54,6 @@ from bot.render.common import (
     search_counts,
     size_text,
     watch_of,
-    weekdays,
 )
 from bot.render.limits import EMBED_FIELD_NAME_MAX, TYPED_SHOWN_MAX
 from bot.render.markdown import escape, escape_all
@@ -410,56 +409,71 @@ def _person_fields(person: PersonTalks, tz: ZoneInfo, w: Words = ENGLISH) -> lis
     return fields
 
 
-def session_cards(answer: SessionAnswer, conference: Conference) -> list[Card]:
+def session_cards(answer: SessionAnswer, conference: Conference, w: Words = ENGLISH) -> list[Card]:
     tz = conference.tz
     session = answer.session
-    description = when_with_day(session.slot, tz)
+    description = when_with_day(session.slot, tz, w)
     if session.slot.room:
         description += f"\n📍 {escape(session.slot.room)}"
     if session.chairs:
-        description += f"\nChair: {escape(join_names(list(session.chairs)))}"
-    description += "".join(f"\n{note}" for note in _block_notes(answer))
-    pieces: list[Piece] = [Entry(f.name, f.value) for f in talk_fields(answer.talks, tz)]
+        chairs = escape(join_names(list(session.chairs), w))
+        description += "\n" + w.tr("Chair: {names}", names=chairs)
+    description += "".join(f"\n{note}" for note in _block_notes(answer, w))
+    pieces: list[Piece] = [Entry(f.name, f.value) for f in talk_fields(answer.talks, tz, w=w)]
     if answer.runners_up:
-        pieces.append(Group("Other sessions", tuple(escape(s.title) for s in answer.runners_up)))
-    footer = derived_footer(answer.talks, conference)
+        others = tuple(escape(s.title) for s in answer.runners_up)
+        pieces.append(Group(w.tr("Other sessions"), others))
+    footer = derived_footer(answer.talks, conference, w)
     base = Card(escape(session.title), description, footer=footer, calendar=f"s:{session.key}")
-    return paged(base, pieces, count_of(len(answer.talks), conference.item_noun))
+    return paged(base, pieces, items_count(len(answer.talks), conference, w), w=w)
 
 
-def _block_notes(answer: SessionAnswer) -> list[str]:
+def _weekdays(days: Sequence[date], w: Words = ENGLISH) -> str:
+    """'Saturday', 'Friday and Sunday', in `w`'s words."""
+    return join_names([w.weekday(day) for day in days], w)
+
+
+def _block_notes(answer: SessionAnswer, w: Words = ENGLISH) -> list[str]:
     """Under a room's or a devroom's block: the other days it has one, and where a
     track of the same name is listed."""
     notes = []
     if answer.other_days:
-        notes.append(f"Also on {weekdays(answer.other_days)}: add the day to the name.")
+        notes.append(w.tr("Also on {days}: add the day to the name.",
+                          days=_weekdays(answer.other_days, w)))  # fmt: skip
     if answer.also_track:
-        name = escape(answer.also_track)
-        notes.append(f"“{name}” is also a track: `/track` lists its talks in every room.")
+        notes.append(w.tr("“{name}” is also a track: `/track` lists its talks in every room.",
+                          name=escape(answer.also_track)))  # fmt: skip
     return notes
 
 
-def track_cards(answer: TrackAnswer, conference: Conference) -> list[Card]:
+def track_cards(answer: TrackAnswer, conference: Conference, w: Words = ENGLISH) -> list[Card]:
     """A track's talks across rooms: under each day, a line per talk in time order (time,
     title, room), through the one pager, so every talk is on exactly one page."""
     tz = conference.tz
-    on = f"{answer.day:%A, %B} {answer.day.day}" if answer.day else "every day"
+    on = w.long_day(answer.day) if answer.day else w.tr("every day")
     title = f"{escape(answer.track)} · {on}"
-    lines = [f"{count_of(len(answer.talks), conference.item_noun)} in"
-             f" {count_of(len(answer.rooms), 'room')}"
-             + ("" if answer.day else f" on {weekdays(answer.days)}") + "."]  # fmt: skip
+    talks = items_count(len(answer.talks), conference, w)
+    rooms = w.ntr("{count} room", "{count} rooms", len(answer.rooms), count=len(answer.rooms))
+    if answer.day:
+        first = w.tr("{talks} in {rooms}.", talks=talks, rooms=rooms)
+    else:
+        first = w.tr("{talks} in {rooms} on {days}.", talks=talks, rooms=rooms,
+                     days=_weekdays(answer.days, w))  # fmt: skip
+    lines = [first]
     if answer.other_days:
-        lines.append(f"Also on {weekdays(answer.other_days)}: `/track` lists every day.")
+        lines.append(w.tr("Also on {days}: `/track` lists every day.",
+                          days=_weekdays(answer.other_days, w)))  # fmt: skip
     if answer.also_room:
-        lines.append(f"“{escape(answer.track)}” is also a room: `/session` shows its day.")
-    lines.append(f"Times are {conference.timezone} local time.")
+        lines.append(w.tr("“{name}” is also a room: `/session` shows its day.",
+                          name=escape(answer.track)))  # fmt: skip
+    lines.append(w.tr("Times are {zone} local time.", zone=conference.timezone))
     pieces: list[Piece] = []
     for day in answer.days if answer.day is None else (answer.day,):
-        talks = [t for t in answer.talks if t.session.day == day]
-        pieces.append(Group(f"{day:%A, %B} {day.day}", tuple(_track_line(t, tz) for t in talks)))
-    footer = derived_footer(answer.talks, conference)
+        day_talks = [t for t in answer.talks if t.session.day == day]
+        pieces.append(Group(w.long_day(day), tuple(_track_line(t, tz) for t in day_talks)))
+    footer = derived_footer(answer.talks, conference, w)
     base = Card(title, "\n".join(lines), footer=footer)
-    return paged(base, pieces, count_of(len(answer.talks), conference.item_noun))
+    return paged(base, pieces, items_count(len(answer.talks), conference, w), w=w)
 
 
 def _track_line(talk: SessionTalk, tz: ZoneInfo) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from bot.adapters.discord.client import ConfBot
 from bot.clock import FixedClock
-from tests.conftest import COMMANDS, pacific
+from tests.conftest import COMMANDS, REAL_PROGRAMS, needs_shared, pacific
 from tests.e2e.conftest import running_bot, travel, wait_for
 from tests.e2e.test_conference_day_e2e import ORGANISER, organise, thread_named
 from tests.fakediscord.server import FakeDiscord
@@ -234,3 +234,34 @@ async def test_an_english_server_announces_in_english(fake: FakeDiscord, bot: Co
     await wait_for(lambda: _posts(fake), what="the announcement")
     (post,) = _posts(fake)
     assert post["embeds"][0]["description"].startswith("**Starts in 3 h 10 min** · ")
+
+
+async def test_a_french_reader_gets_session_in_french(fake: FakeDiscord, bot: ConfBot):
+    answer = await fake.answer(await fake.send_command("session", name="formal verif",
+                                                       locale="fr"))  # fmt: skip
+    (embed,) = answer.embeds
+    assert embed["title"] == "Formal Verification"
+    assert "jeu. 11 juil., ≈ 16 h 10–17 h 50 PDT" in embed["description"]
+    assert "16 h 30–16 h 50 PDT\nZiqiao Zhou" in embed["fields"][1]["value"]
+    assert "Chris Hawblitzel et Weidong Cui" in embed["fields"][1]["value"]
+
+
+CCC = REAL_PROGRAMS / "ccc-36c3.frab.schedule.json"
+
+
+async def test_a_german_reader_gets_track_in_german(fake: FakeDiscord, tmp_path: Path):
+    needs_shared(CCC)
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(CCC),
+                           CONFBOT_NOW="2019-12-29T12:00"):  # fmt: skip
+        every = await fake.answer(await fake.send_command("track", name="security", locale="de"))
+        assert every.embeds[0]["title"] == "Security · alle Tage"
+        assert every.embeds[0]["description"] == (
+            "42 Vorträge in 5 Räumen am Freitag, Samstag und Sonntag.\nZeiten in Ortszeit (CET)."
+        )
+        today = await fake.answer(await fake.send_command("track", name="security", day="today",
+                                                          locale="de"))  # fmt: skip
+        (embed,) = today.embeds
+        assert embed["title"] == "Security · Sonntag, 29. Dezember"
+        assert embed["description"].startswith(
+            "11 Vorträge in 4 Räumen.\nAuch am Freitag und Samstag: `/track` listet alle Tage."
+        )

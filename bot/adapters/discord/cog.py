@@ -287,10 +287,11 @@ class ProgramCog(commands.Cog):
         answer = service.session_or_track(name, self.clock.now())
         if isinstance(answer, NoMatch):
             raise NothingFound(answer)
+        w = reader_words(interaction)
         if isinstance(answer, TrackAnswer):  # a track across rooms: its talks of the day
-            await send_cards(interaction, program_cards.track_cards(answer, service.conference))
+            await send_cards(interaction, program_cards.track_cards(answer, service.conference, w))
             return
-        await send_cards(interaction, program_cards.session_cards(answer, service.conference))
+        await send_cards(interaction, program_cards.session_cards(answer, service.conference, w))
 
     @session.autocomplete("name")
     async def session_autocomplete(
@@ -313,7 +314,8 @@ class ProgramCog(commands.Cog):
     ) -> None:  # fmt: skip
         service = await self._searching(interaction, conference)
         answer = _found(service.track(name, self.clock.now(), day))
-        await send_cards(interaction, program_cards.track_cards(answer, service.conference))
+        w = reader_words(interaction)
+        await send_cards(interaction, program_cards.track_cards(answer, service.conference, w))
 
     @track.autocomplete("name")
     async def track_name_autocomplete(
