@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from benchmarks.synth import write_rooms_program
+from bot.i18n import ENGLISH, Words
 from bot.importer.registry import read_source
 from bot.model import Slot
 from bot.render import cards, pager, program_cards, timefmt
@@ -60,9 +61,9 @@ class Straightforward:
         for n, text in enumerate(lines):
             pages._group_line(name if n == 0 else more, text, first=n == 0)
 
-    def short_times(self, slots: Sequence[Slot], tz: ZoneInfo) -> list[str]:
+    def short_times(self, slots: Sequence[Slot], tz: ZoneInfo, w: Words = ENGLISH) -> list[str]:
         self.calls["times"] += 1
-        return [program_cards._short_time(slot, tz) for slot in slots]
+        return [program_cards._short_time(slot, tz, w) for slot in slots]
 
     def escape_all(self, texts: Sequence[str]) -> list[Escaped]:
         self.calls["escape"] += 1

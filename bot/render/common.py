@@ -178,12 +178,12 @@ def group_label(talk: SessionTalk) -> str | None:
     return talk.session.title
 
 
-def block_heading(session: Session, with_room: bool = True) -> str:
+def block_heading(session: Session, with_room: bool = True, w: Words = ENGLISH) -> str:
     """A block in a day's listing: 'Session: Memory Management (Room)' for a session,
     'LLVM · K.3.201' or just the room for a room block (the day is the listing's)."""
     room = f" ({session.slot.room})" if session.slot.room and with_room else ""
     if session.kind is not SessionKind.ROOM_BLOCK:
-        return f"Session: {session.title}{room}"
+        return w.tr("Session: {title}", title=session.title) + room
     return " · ".join(x for x in (session.track, session.slot.room) if x) or session.title
 
 

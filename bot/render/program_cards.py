@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.i18n import ENGLISH, N_, Words
+from bot.i18n import ENGLISH, N_, Language, Words
 from bot.model import Conference, Event, Session, SessionKind, Slot
 from bot.render import board, timefmt
 from bot.render.cards import (
@@ -470,76 +470,79 @@ def track_cards(answer: TrackAnswer, conference: Conference, w: Words = ENGLISH)
     pieces: list[Piece] = []
     for day in answer.days if answer.day is None else (answer.day,):
         day_talks = [t for t in answer.talks if t.session.day == day]
-        pieces.append(Group(w.long_day(day), tuple(_track_line(t, tz) for t in day_talks)))
+        pieces.append(Group(w.long_day(day), tuple(_track_line(t, tz, w) for t in day_talks)))
     footer = derived_footer(answer.talks, conference, w)
     base = Card(title, "\n".join(lines), footer=footer)
     return paged(base, pieces, items_count(len(answer.talks), conference, w), w=w)
 
 
-def _track_line(talk: SessionTalk, tz: ZoneInfo) -> str:
+def _track_line(talk: SessionTalk, tz: ZoneInfo, w: Words = ENGLISH) -> str:
     """'`10:30` Title · 📍 Room': a talk of a track, its day the heading above."""
     room = f" · 📍 {escape(talk.slot.room)}" if talk.slot.room else ""
-    return f"{_short_time(talk.slot, tz)} {escape(talk.title)}{room}"
+    return f"{_short_time(talk.slot, tz, w)} {escape(talk.title)}{room}"
 
 
-def day_cards(answer: DayAnswer, conference: Conference) -> list[Card]:
+def day_cards(answer: DayAnswer, conference: Conference, w: Words = ENGLISH) -> list[Card]:
     """A day at a glance: each session or room a heading with a line per talk, other
     events a field each. A room's day longer than a field continues in the next field
     (on the next page if need be): every talk of the day is on a page, once."""
     tz = conference.tz
     day = answer.day
-    starts = _short_times([item.slot for item in answer.items], tz)
+    starts = _short_times([item.slot for item in answer.items], tz, w)
     lines = _talk_lines([t for i in answer.items if isinstance(i, SessionBlock)
-                         for t in i.talks], tz)  # fmt: skip
+                         for t in i.talks], tz, w)  # fmt: skip
     done = 0  # talks of `lines` listed
     pieces: list[Piece] = []
     for item, start in zip(answer.items, starts, strict=True):
         if isinstance(item, SessionBlock):
             talks = lines[done : done + len(item.talks)]
             done += len(item.talks)
-            heading = block_heading(item.session, with_room=False)  # the room goes below
+            heading = block_heading(item.session, with_room=False, w=w)  # the room goes below
             head = f"{start} {escape(heading)}"
             room = item.slot.room if item.session.kind is not SessionKind.ROOM_BLOCK else None
             pieces.append(Group(head, (*([f"📍 {escape(room)}"] if room else []), *talks)))
         else:
             room = f"📍 {escape(item.slot.room)}" if item.slot.room else "\u200b"
-            extra = event_extra(item)
+            extra = event_extra(item, w)
             value = room + (f"\n{escape(extra)}" if extra else "")
-            kind = escape(item_kind(item))
-            head = f"{start} {kind}: {escape(item.title)}"
+            kind = escape(item_kind(item, w))
+            head = f"{start} " + w.tr("{kind}: {title}", kind=kind, title=escape(item.title))
             pieces.append(Entry(head, value))
-    title = f"{escape(conference.name)} · {day:%A, %B} {day.day}"
-    footer = derived_footer(answer.items, conference)
-    description = f"Times are {conference.timezone} local time."
-    return paged(Card(title, description, footer=footer), pieces, _day_count(answer, conference))
+    title = f"{escape(conference.name)} · {w.long_day(day)}"
+    footer = derived_footer(answer.items, conference, w)
+    description = w.tr("Times are {zone} local time.", zone=conference.timezone)
+    card = Card(title, description, footer=footer)
+    return paged(card, pieces, _day_count(answer, conference, w), w=w)
 
 
-def _day_count(answer: DayAnswer, conference: Conference) -> str:
+def _day_count(answer: DayAnswer, conference: Conference, w: Words = ENGLISH) -> str:
     """'484 talks', or '484 talks, 12 other events': what a day's pages hold."""
     talks = sum(len(i.talks) for i in answer.items if isinstance(i, SessionBlock))
     others = sum(not isinstance(i, SessionBlock) for i in answer.items)
-    told = count_of(talks, conference.item_noun)
-    return told + (f", {count_of(others, 'other event')}" if others else "")
+    told = items_count(talks, conference, w)
+    return told + (f", {others_count(others, w)}" if others else "")
 
 
-def _short_time(slot: Slot, tz: ZoneInfo) -> str:
+def _short_time(slot: Slot, tz: ZoneInfo, w: Words = ENGLISH) -> str:
     mark = timefmt.APPROX if slot.approximate else ""
-    return f"`{mark}{timefmt.clock(slot.start, tz)}`"
+    english = w.language is Language.EN  # timefmt's clock: a day lists hundreds of times
+    shown = timefmt.clock(slot.start, tz) if english else w.clock(slot.start, tz)
+    return f"`{mark}{shown}`"
 
 
-def _short_times(slots: Sequence[Slot], tz: ZoneInfo) -> list[str]:
+def _short_times(slots: Sequence[Slot], tz: ZoneInfo, w: Words = ENGLISH) -> list[str]:
     """_short_time of each slot, each distinct start formatted once: a day of 1,500 talks
     in 100 rooms starts at a hundred or so times. Nothing is kept after the call."""
     keys = [(slot.start, slot.basis) for slot in slots]
     distinct = dict(zip(keys, slots, strict=True))  # a slot for each key
-    shown = {key: _short_time(slot, tz) for key, slot in distinct.items()}
+    shown = {key: _short_time(slot, tz, w) for key, slot in distinct.items()}
     return list(map(shown.__getitem__, keys))
 
 
-def _talk_lines(talks: Sequence[SessionTalk], tz: ZoneInfo) -> list[str]:
+def _talk_lines(talks: Sequence[SessionTalk], tz: ZoneInfo, w: Words = ENGLISH) -> list[str]:
     """'`10:45` Title' for each talk of a day's listing, all at once: the times by
     _short_times, the titles escaped in one search (escape_all)."""
-    times = _short_times([talk.slot for talk in talks], tz)
+    times = _short_times([talk.slot for talk in talks], tz, w)
     titles = escape_all([talk.title for talk in talks])
     return [f"{time} {title}" for time, title in zip(times, titles, strict=True)]
 

@@ -246,6 +246,19 @@ async def test_a_french_reader_gets_session_in_french(fake: FakeDiscord, bot: Co
     assert "Chris Hawblitzel et Weidong Cui" in embed["fields"][1]["value"]
 
 
+async def test_a_french_reader_gets_schedule_in_french(fake: FakeDiscord, bot: ConfBot):
+    day = await fake.answer(await fake.send_command("schedule", day="2024-07-12", locale="fr"))
+    (first_page,) = day.embeds
+    assert first_page["title"] == "OSDI '24 · vendredi 12 juillet"
+    assert first_page["description"] == "Heures locales (America/Los_Angeles)."
+    footer = first_page["footer"]["text"]
+    assert footer.startswith("Page 1 sur 2 · 18 articles, 6 autres événements")
+    names = [f["name"] for f in first_page["fields"]]
+    assert names[:3] == ["`08 h 00` Repas : Continental Breakfast",
+                         "`08 h 00` Accueil : Badge Pickup",
+                         "`≈ 09 h 00` Session : Cloud Security"]  # fmt: skip
+
+
 CCC = REAL_PROGRAMS / "ccc-36c3.frab.schedule.json"
 
 

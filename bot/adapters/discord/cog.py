@@ -382,7 +382,8 @@ class ProgramCog(commands.Cog):
             await send_program_calendar(interaction, service, self.calendars, self.clock.now())
             return
         answer = service.day(day, self.clock.now())
-        await send_cards(interaction, program_cards.day_cards(answer, service.conference))
+        w = reader_words(interaction)
+        await send_cards(interaction, program_cards.day_cards(answer, service.conference, w))
 
     @schedule.autocomplete("day")
     async def schedule_autocomplete(
