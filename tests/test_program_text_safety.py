@@ -295,7 +295,6 @@ _PROGRAM_WORDS = {"title", "name", "full_name", "room", "track", "venue", "locat
                   "derived_note", "chairs", "kind", "language", "label", "clashes"}  # fmt: skip
 _NEEDS_NO_ESCAPE = {
     ("events_cog.py", "session.title"): "a failure line; Tally.summary escapes each line",
-    ("reminders_cog.py", "about.name"): "the calendar's name inside an .ics file",
     ("program_cards.py", "w.tr(watching.label)"): "our own words: 'Watch live', 'Recording'",
     ("delivery_cards.py", "w.tr(watching.label)"): "our own words: 'Watch live', 'Recording'",
     ("events.py", "conference.venue"): "a scheduled event's location shows no Markdown",

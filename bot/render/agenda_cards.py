@@ -13,7 +13,6 @@ from bot.kinds import ReminderStatus
 from bot.model import Conference
 from bot.render import timefmt
 from bot.render.cards import GREY, Card, fit, paged, when_with_day
-from bot.render.common import count_of
 from bot.render.markdown import escape, say
 from bot.render.pager import Entry, Piece
 from bot.service.program_service import QueryError
@@ -48,29 +47,41 @@ def too_late_error(too_late: TooLate, tz: ZoneInfo, w: Words = ENGLISH) -> Query
     return QueryError(sentence, title=too_late.title)
 
 
-def agenda_cards(lines: Sequence[AgendaLine], conference: Conference) -> list[Card]:
+def agenda_cards(
+    lines: Sequence[AgendaLine], conference: Conference, w: Words = ENGLISH
+) -> list[Card]:
     tz = conference.tz
-    title = f"Your agenda at {escape(conference.name)}"
+    title = w.tr("Your agenda at {conference}", conference=escape(conference.name))
     if not lines:
-        text = "You have no reminders. Use `/remind` with a talk or a session to add one."
+        text = w.tr("You have no reminders. Use `/remind` with a talk or a session to add one.")
         return [fit(Card(title, text, colour=GREY))]
     fields: list[Piece] = []
     for line in lines:
         reminder = (
-            "✅ Reminded"
+            "✅ " + w.tr("Reminded")
             if line.status is ReminderStatus.DONE
-            else f"Reminder {line.minutes_before} min before"
+            else w.tr("Reminder {minutes} min before", minutes=line.minutes_before)
         )
-        value = f"{when_with_day(line.slot, tz)}\n{reminder}"
+        value = f"{when_with_day(line.slot, tz, w)}\n{reminder}"
         if line.slot.room:
             value += f" · 📍 {escape(line.slot.room)}"
         if line.status is ReminderStatus.FAILED:
-            value += "\n⚠️ Could not be delivered: your DMs are closed to this server."
+            value += "\n⚠️ " + w.tr("Could not be delivered: your DMs are closed to this server.")
         if line.clashes:
-            value += "\n⚠️ Clashes with: " + "; ".join(map(escape, line.clashes))
+            clashes = "; ".join(map(escape, line.clashes))
+            value += "\n⚠️ " + w.tr("Clashes with: {titles}", titles=clashes)
         fields.append(Entry(escape(line.title), value))
-    clashes = sum(bool(line.clashes) for line in lines)
-    description = f"{count_of(len(lines), 'item')} you follow, in time order, until each ends."
-    if clashes:
-        description += f" ⚠️ {clashes} overlap another item: you cannot be in two rooms at once."
-    return paged(Card(title, description), fields, count_of(len(lines), "item"))
+    clashing = sum(bool(line.clashes) for line in lines)
+    count = _items(len(lines), w)
+    description = w.tr("{items} you follow, in time order, until each ends.", items=count)
+    if clashing:
+        # Never 1: a clash is between two items of the agenda, each marked.
+        description += " ⚠️ " + w.tr(
+            "{count} overlap another item: you cannot be in two rooms at once.", count=clashing
+        )
+    return paged(Card(title, description), fields, count, w=w)
+
+
+def _items(n: int, w: Words = ENGLISH) -> str:
+    """'1 item', '3 items': what an agenda holds."""
+    return w.ntr("{count} item", "{count} items", n, count=n)

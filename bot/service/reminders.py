@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.i18n import Language
+from bot.i18n import N_, Language
 from bot.kinds import FOLLOWED, ReminderStatus
 from bot.model import Session, Slot
 from bot.service.program_service import SESSION_REF, TALK_REF, ProgramService, QueryError
@@ -168,7 +168,7 @@ class RemindersService:
         """Remove the person's reminder for one item; the item's title (or the reference,
         if the program no longer has it). QueryError when they had none for it."""
         if not await self.store.forget(conference, user_id, ref):
-            raise QueryError("You have no reminder for that. `/agenda` lists yours.")
+            raise QueryError(N_("You have no reminder for that. `/agenda` lists yours."))
         target = service.remindable(ref)
         return target.title if target else ref
 

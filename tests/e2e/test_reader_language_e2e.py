@@ -259,6 +259,44 @@ async def test_a_french_reader_gets_schedule_in_french(fake: FakeDiscord, bot: C
                          "`≈ 09 h 00` Session : Cloud Security"]  # fmt: skip
 
 
+async def test_agenda_and_forget_in_french_and_german(fake: FakeDiscord, bot: ConfBot):
+    empty = await fake.answer(await fake.send_command("agenda", locale="fr"))
+    assert empty.embeds[0]["title"] == "Votre agenda à OSDI '24"
+    assert empty.embeds[0]["description"].startswith("Vous n'avez aucun rappel. Utilisez `/rappel`")
+    nothing = await fake.answer(await fake.send_command("agenda", export=True, locale="fr"))
+    assert nothing.data["content"] == (
+        "Vous n'avez aucun rappel à exporter. `/rappel` en ajoute un."
+    )
+    await fake.answer(await fake.send_command("remind", item="s:distributed-systems"))
+    await fake.answer(await fake.send_command("remind", item="p:agrawal"))
+    agenda = await fake.answer(await fake.send_command("agenda", locale="fr"))
+    (embed,) = agenda.embeds
+    assert embed["description"] == (
+        "2 éléments que vous suivez, dans l'ordre chronologique, jusqu'à leur fin."
+    )
+    assert embed["fields"][1] == {"inline": False, "name": "Distributed Systems", "value": (
+        "≈ <t:1720653000:F> · mer. 10 juil., ≈ 16 h 10–17 h 30 PDT\n"
+        "Rappel 10 min avant · 📍 Grand Ballroom ABGH"
+    )}  # fmt: skip
+    exported = await fake.answer(await fake.send_command("agenda", export=True, locale="fr"))
+    assert exported.data["content"] == "📅 Vos 2 rappels en fichier d'agenda."
+    forgot = await fake.answer(await fake.send_command("forget item", item="p:agrawal",
+                                                       locale="fr"))  # fmt: skip
+    assert forgot.data["content"] == (
+        "Votre rappel pour **Taming Throughput-Latency Tradeoff in LLM Inference with"
+        " Sarathi-Serve** est supprimé."
+    )
+    again = await fake.answer(await fake.send_command("forget item", item="p:agrawal",
+                                                      locale="fr"))  # fmt: skip
+    assert again.data["content"] == (
+        "Vous n'avez pas de rappel pour cela. `/agenda` liste les vôtres."
+    )
+    every = await fake.answer(await fake.send_command("forget all", locale="de"))
+    assert every.data["content"] == "1 Erinnerung entfernt."
+    none = await fake.answer(await fake.send_command("forget all", locale="de"))
+    assert none.data["content"] == "Du hattest keine Erinnerungen."
+
+
 CCC = REAL_PROGRAMS / "ccc-36c3.frab.schedule.json"
 
 

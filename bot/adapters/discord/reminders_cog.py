@@ -30,7 +30,6 @@ from bot.i18n.language import AUTONYMS
 from bot.live.conferences import Conferences, Served
 from bot.live.sync import SyncStatus
 from bot.render import agenda_cards, cards, ics, status_cards
-from bot.render.common import count_of
 from bot.render.limits import MESSAGE_MAX
 from bot.render.markdown import escape, say
 from bot.render.organisers import announce_channel_text, announce_off_text
@@ -122,16 +121,20 @@ class RemindersCog(commands.Cog):
         about = service.conference
         lines = await self.reminders.agenda(about.key, interaction.user.id, service,
                                             self.clock.now())  # fmt: skip
+        w = reader_words(interaction)
         if not export:
-            await send_cards(interaction, agenda_cards.agenda_cards(lines, about), ephemeral=True)
+            cards_ = agenda_cards.agenda_cards(lines, about, w)
+            await send_cards(interaction, cards_, ephemeral=True)
             return
         if not lines:
-            raise QueryError("You have no reminders to export. `/remind` adds one.")
+            raise QueryError(N_("You have no reminders to export. `/remind` adds one."))
         # agenda() kept only reminders whose item is in the program, so each ref resolves.
         items = [item for line in lines if (item := service.remindable(line.ref))]
-        data = ics.calendar(items, about, f"My {about.name} agenda",
-                            self.clock.now(), service.session_talks)  # fmt: skip
-        text = f"📅 Your {count_of(len(items), 'reminder')} as a calendar file."
+        name = w.tr("My {conference} agenda", conference=about.name)
+        data = ics.calendar(items, about, name, self.clock.now(), service.session_talks)
+        text = "📅 " + w.ntr("Your {count} reminder as a calendar file.",
+                            "Your {count} reminders as a calendar file.",
+                            len(items), count=len(items))  # fmt: skip
         await send_calendar(interaction, data, ics.filename(about, "agenda"), text)
 
     forget = app_commands.Group(name="forget", description="Remove your reminders")
@@ -144,8 +147,8 @@ class RemindersCog(commands.Cog):
         served = picked(self.conferences, interaction, conference)
         name = await self.reminders.forget(served.key, interaction.user.id, served.service, item)
         _wake(served)
-        await send_text(interaction, say("Removed your reminder for **{name}**.", name=name),
-                        ephemeral=True)  # fmt: skip
+        removed = reader_words(interaction).tr("Removed your reminder for **{name}**.")
+        await send_text(interaction, say(removed, name=name), ephemeral=True)
 
     @forget_item.autocomplete("item")
     async def forget_autocomplete(
@@ -168,7 +171,10 @@ class RemindersCog(commands.Cog):
         served = picked(self.conferences, interaction, conference)
         removed = await self.reminders.forget_all(served.key, interaction.user.id)
         _wake(served)
-        text = f"Removed all {removed} of your reminders." if removed else "You had no reminders."
+        w = reader_words(interaction)
+        text = (w.ntr("Removed all {count} of your reminders.",
+                      "Removed all {count} of your reminders.", removed, count=removed)
+                if removed else w.tr("You had no reminders."))  # fmt: skip
         await send_text(interaction, text, ephemeral=True)
 
     # -- organisers ---------------------------------------------------------------------
