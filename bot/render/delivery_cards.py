@@ -224,48 +224,50 @@ def cancelled_text(title: str, was: Place, conference: Conference) -> str:
     return truncate(f"❌ **{escape(title)}** is cancelled (was {span}).", MESSAGE_MAX)
 
 
-def thread_moved_text(talk: SessionTalk, was: Place, conference: Conference) -> str:
+def thread_moved_text(
+    talk: SessionTalk, was: Place, conference: Conference, w: Words = ENGLISH
+) -> str:
     """The line a talk's Q&A thread gets when the talk moves: where and when now first,
     then what it was."""
     tz = conference.tz
     slot, before = talk.slot, slot_of(was)
     room = f", 📍 {escape(slot.room)}" if slot.room else ""
     old_room = f", {escape(before.room)}" if before.room and before.room != slot.room else ""
-    return truncate(
-        f"🕒 **This talk moved**: now {when_with_day(slot, tz)}{room}"
-        f" (was {timefmt.span(before, tz)}{old_room}).",
-        MESSAGE_MAX,
-    )
+    sentence = w.tr("🕒 **This talk moved**: now {when} (was {was}).",
+                    when=when_with_day(slot, tz, w) + room,
+                    was=timefmt.span(before, tz, w=w) + old_room)  # fmt: skip
+    return truncate(sentence, MESSAGE_MAX)
 
 
-def thread_back_text(talk: SessionTalk, conference: Conference) -> str:
+def thread_back_text(talk: SessionTalk, conference: Conference, w: Words = ENGLISH) -> str:
     """The line a talk's Q&A thread gets when the talk, taken out of the program, is
     put back: the thread is open again, and when and where the talk is."""
     slot = talk.slot
     room = f", 📍 {escape(slot.room)}" if slot.room else ""
-    return truncate(
-        f"✅ **This talk is back in the program**: {when_with_day(slot, conference.tz)}{room}.",
-        MESSAGE_MAX,
-    )
+    sentence = w.tr("✅ **This talk is back in the program**: {when}.",
+                    when=when_with_day(slot, conference.tz, w) + room)  # fmt: skip
+    return truncate(sentence, MESSAGE_MAX)
 
 
-def qa_card(talk: SessionTalk, conference: Conference) -> Card:
+def qa_card(talk: SessionTalk, conference: Conference, w: Words = ENGLISH) -> Card:
     """The first message of a talk's Q&A thread: what, who, when, where, and how to ask."""
     tz = conference.tz
     item = talk.talk
     lines = []
     if item.authors:
-        lines.append(f"By {escape(authors_line(item.authors))}")
-    lines.append(when_with_day(item.slot, tz) + (" (approximate)" if item.slot.approximate else ""))
+        lines.append(w.tr("By {names}", names=escape(authors_line(item.authors, w))))
+    approximate = " " + w.tr("(approximate)") if item.slot.approximate else ""
+    lines.append(when_with_day(item.slot, tz, w) + approximate)
     if item.slot.room:
         lines.append(f"📍 {escape(item.slot.room)}")
     if item.abstract:
         lines.append("\n" + escape(abstract_excerpt(item.abstract, 300)))
-    lines.append(
-        "\nPress **Ask a question** (or use `/ask` here): each question is posted on its own"
+    lines.append("\n" + w.tr(
+        "Press **Ask a question** (or use `/ask` here): each question is posted on its own"
         " so people can vote with 👍. The chair sees them ranked with `/questions`."
-    )
-    links: tuple[tuple[str, str], ...] = ((page_label(conference), item.url),) if item.url else ()
+    ))  # fmt: skip
+    page = page_label(conference, w)
+    links: tuple[tuple[str, str], ...] = ((page, item.url),) if item.url else ()
     links += tuple((link.title, link.url) for link in item.links[:3])
     return fit(Card(f"💬 {escape(talk.title)}", "\n".join(lines), url=item.url, links=links,
                     ask=True))  # fmt: skip

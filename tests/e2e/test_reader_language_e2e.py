@@ -297,6 +297,20 @@ async def test_agenda_and_forget_in_french_and_german(fake: FakeDiscord, bot: Co
     assert none.data["content"] == "Du hattest keine Erinnerungen."
 
 
+async def test_a_french_servers_qa_thread_opens_in_french(fake: FakeDiscord, tmp_path: Path):
+    fake.guild_locales[fake.guild_id] = "fr"
+    clock = FixedClock(pacific("2024-07-10T10:59:57"))
+    async with running_bot(fake, tmp_path, clock, CONFBOT_DELIVERY_PACE="0") as bot:
+        await organise(fake, "qa channel", forum=fake.forum_id)
+        await travel(bot, fake, clock, pacific("2024-07-10T11:00"))
+        await wait_for(lambda: fake.threads, timeout=15, what="the Q&A thread")
+        (first,) = fake.channel_messages[thread_named(fake, "NOMAD")]
+        lines = first["embeds"][0]["description"].split("\n")
+        assert lines[0].startswith("Par Lingfeng Xiang, Zhen Lin")
+        assert lines[1].endswith("· mer. 10 juil., ≈ 11 h 05–11 h 25 PDT (approximatif)")
+        assert lines[-1].startswith("Appuyez sur le bouton ❓ (ou utilisez `/demander` ici)")
+
+
 CCC = REAL_PROGRAMS / "ccc-36c3.frab.schedule.json"
 
 

@@ -77,7 +77,8 @@ class ThreadKind(ChannelKind):
     async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
         service = ctx.service
         talk = still_on(service, delivery.item_ref, ctx.now)
-        card = delivery_cards.qa_card(talk, service.conference)
+        w = await ctx.server_words(delivery.owner)  # the server's language
+        card = delivery_cards.qa_card(talk, service.conference, w)
         tags = [t for t in (talk.talk.track, talk.slot.room, talk.session.title) if t]
 
         async def open_thread() -> None:
@@ -129,7 +130,8 @@ async def _follow_talk(
     """One thread brought in step with its talk's new title, time or room."""
     conference = ctx.service.conference
     was = _signed(thread.signature)
-    card = delivery_cards.qa_card(talk, conference)
+    w = await ctx.server_words(thread.guild_id)  # the server's language
+    card = delivery_cards.qa_card(talk, conference, w)
     await ctx.sender.edit_first_message(thread.thread_id, thread.message_id, card)
     if was is None or was[0] != talk.title:
         await ctx.sender.rename_thread(thread.thread_id, delivery_cards.qa_thread_name(talk))
@@ -139,7 +141,7 @@ async def _follow_talk(
                                       slot.room):  # fmt: skip
         try:
             await ctx.sender.post(
-                thread.thread_id, (), delivery_cards.thread_moved_text(talk, was[1], conference)
+                thread.thread_id, (), delivery_cards.thread_moved_text(talk, was[1], conference, w)
             )
         except Exception as exc:  # said at most once: the new signature is kept already
             log.warning("could not tell Q&A thread %d its talk moved: %s", thread.thread_id,
@@ -157,13 +159,16 @@ async def _reopen(thread: QAThread, talk: SessionTalk, ctx: Delivering) -> None:
     step, and told so (kept open before the note: said at most once)."""
     conference = ctx.service.conference
     await ctx.sender.reopen_thread(thread.thread_id)
+    w = await ctx.server_words(thread.guild_id)  # the server's language
     await ctx.sender.edit_first_message(
-        thread.thread_id, thread.message_id, delivery_cards.qa_card(talk, conference)
+        thread.thread_id, thread.message_id, delivery_cards.qa_card(talk, conference, w)
     )
     if (was := _signed(thread.signature)) is None or was[0] != talk.title:
         await ctx.sender.rename_thread(thread.thread_id, delivery_cards.qa_thread_name(talk))
     await ctx.state.qa.save_thread(replace(thread, signature=thread_signature(talk), closed=False))
-    await ctx.sender.post(thread.thread_id, (), delivery_cards.thread_back_text(talk, conference))
+    await ctx.sender.post(
+        thread.thread_id, (), delivery_cards.thread_back_text(talk, conference, w)
+    )
 
 
 def _signed(signature: str) -> tuple[str, tuple[int, int, str | None]] | None:
