@@ -229,42 +229,47 @@ Place = tuple[int, int, str | None]  # start, end (Unix seconds) and room of a c
 
 
 def what_changed(
-    change: RecordedChange, where: Callable[[Place], str], show: Callable[[str], str] = str
-) -> str:
+    change: RecordedChange, where: Callable[[Place], str], show: Callable[[str], str] = str,
+    w: Words = ENGLISH,
+) -> str:  # fmt: skip
     """'cancelled', 'added: <where>', or 'moved: <where> → <where>; has a new title; ...',
     with each renderer's way of showing a time and room, and a name (`show`: Discord
-    escapes it)."""
+    escapes it), in `w`'s words."""
     if change.new is None:
-        return "cancelled"
+        return w.tr("cancelled")
     if change.old is None:
-        return f"added: {where(change.new)}"
+        return w.tr("added: {where}", where=where(change.new))
     parts = []
     if ChangeKind.MOVED in change.kinds:
-        parts.append(f"moved: {where(change.old)} → {where(change.new)}")
+        parts.append(w.tr("moved: {old} → {new}", old=where(change.old), new=where(change.new)))
     if ChangeKind.RETITLED in change.kinds:
-        parts.append("has a new title")
+        parts.append(w.tr("has a new title"))
     if ChangeKind.PEOPLE in change.kinds:
-        parts.append(people_changed(change, show))
+        parts.append(people_changed(change, show, w))
     return "; ".join(parts)
 
 
 NAMES_SHOWN = 4  # names listed of those who joined or left; the rest are counted
 
 
-def people_changed(change: RecordedChange, show: Callable[[str], str] = str) -> str:
+def people_changed(
+    change: RecordedChange, show: Callable[[str], str] = str, w: Words = ENGLISH
+) -> str:
     """'speakers changed: B joined, A left' (who joined first: they are who people will
     see); just 'speakers changed' for a change kept before names were, or a reorder."""
-    said = [f"{_few(change.joined, show)} joined" if change.joined else "",
-            f"{_few(change.left, show)} left" if change.left else ""]  # fmt: skip
-    named = ", ".join(part for part in said if part)
-    return f"speakers changed: {named}" if named else "speakers changed"
+    joined = w.tr("{names} joined", names=_few(change.joined, show, w)) if change.joined else ""
+    left = w.tr("{names} left", names=_few(change.left, show, w)) if change.left else ""
+    named = ", ".join(part for part in (joined, left) if part)
+    if not named:
+        return w.tr("speakers changed")
+    return w.tr("speakers changed: {who}", who=named)
 
 
-def _few(names: Sequence[str], show: Callable[[str], str]) -> str:
+def _few(names: Sequence[str], show: Callable[[str], str], w: Words = ENGLISH) -> str:
     shown = [show(n) for n in names[:NAMES_SHOWN]]
     if len(names) > NAMES_SHOWN:
-        shown.append(f"{len(names) - NAMES_SHOWN} more")
-    return join_names(shown)
+        shown.append(w.tr("{count} more", count=len(names) - NAMES_SHOWN))
+    return join_names(shown, w)
 
 
 def slot_of(place: Place) -> Slot:

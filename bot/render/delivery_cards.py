@@ -37,7 +37,6 @@ from bot.render.common import (
     Place,
     abstract_excerpt,
     authors_line,
-    count_of,
     group_label,
     join_names,
     slot_of,
@@ -130,42 +129,46 @@ def talk_start_text(
     )
 
 
-def change_line(change: RecordedChange, tz: ZoneInfo) -> str:
+def change_line(change: RecordedChange, tz: ZoneInfo, w: Words = ENGLISH) -> str:
     """'**Title** — moved: <time>, Ballroom → <time>, Hall B', each time a Discord
     timestamp followed by the conference's local time."""
 
     def where(place: Place) -> str:
         slot = slot_of(place)
-        text = f"{stamp(slot.start, 'f')} ({timefmt.span(slot, tz, with_day=True)})"
+        text = f"{stamp(slot.start, 'f')} ({timefmt.span(slot, tz, with_day=True, w=w)})"
         return text + (f", {escape(slot.room)}" if slot.room else "")
 
-    return f"**{escape(change.title)}** — {what_changed(change, where, escape)}"
+    return f"**{escape(change.title)}** — {what_changed(change, where, escape, w)}"
 
 
 def changes_cards(
-    changes: Sequence[RecordedChange], conference: Conference, title: str, dated: bool = False
-) -> list[Card]:
+    changes: Sequence[RecordedChange], conference: Conference, title: str, dated: bool = False,
+    w: Words = ENGLISH,
+) -> list[Card]:  # fmt: skip
     """Change lines, a page per card when there are many, each change on one of them.
     `dated` (/changes, where versions of several days meet): each version's changes
     under the time it came, that heading repeated on a page that starts amid them."""
     tz = conference.tz
     if not dated:
-        pieces: list[Piece] = [Line(f"• {change_line(c, tz)}") for c in changes]
+        pieces: list[Piece] = [Line(f"• {change_line(c, tz, w)}") for c in changes]
     else:
         pieces = [
             Section(version_heading(group[0].applied_ts, tz),
-                    tuple(f"• {change_line(c, tz)}" for c in group))
+                    tuple(f"• {change_line(c, tz, w)}" for c in group))
             for _, found in groupby(changes, key=lambda c: c.sync_id)
             if (group := list(found))
         ]  # fmt: skip
-    return paged(Card(title, colour=GOLD), pieces, count_of(len(changes), "change"))
+    count = w.ntr("{count} change", "{count} changes", len(changes), count=len(changes))
+    return paged(Card(title, colour=GOLD), pieces, count, w=w)
 
 
-def notice_card(changes: Sequence[RecordedChange], conference: Conference, title: str) -> Card:
+def notice_card(
+    changes: Sequence[RecordedChange], conference: Conference, title: str, w: Words = ENGLISH
+) -> Card:
     """A person's own changes in one DM (a notice is one message, sent once): as many
     lines as fit on a page, then how many more there are and where to read them all,
     so no change goes unmentioned."""
-    lines = [f"• {change_line(c, conference.tz)}" for c in changes]
+    lines = [f"• {change_line(c, conference.tz, w)}" for c in changes]
     shown, size = 0, 0
     for line in lines:
         if size + len(line) + 1 > PAGE_BUDGET:
@@ -173,7 +176,7 @@ def notice_card(changes: Sequence[RecordedChange], conference: Conference, title
         shown, size = shown + 1, size + len(line) + 1
     shown = max(shown, 1)  # a first line too long is cut within itself by fit
     more = len(lines) - shown
-    tail = [f"…and {more} more: `/changes` lists every change."] if more else []
+    tail = [w.tr("…and {count} more: `/changes` lists every change.", count=more)] if more else []
     return fit(Card(title, description="\n".join(lines[:shown] + tail), colour=GOLD))
 
 

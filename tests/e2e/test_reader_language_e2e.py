@@ -4,6 +4,7 @@ and channel posts in the server's (issue 26)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,12 @@ import pytest
 
 from bot.adapters.discord.client import ConfBot
 from bot.clock import FixedClock
+from bot.settings import BUNDLED_PROGRAM
 from tests.conftest import COMMANDS, REAL_PROGRAMS, needs_shared, pacific
-from tests.e2e.conftest import running_bot, travel, wait_for
+from tests.e2e.conftest import poll_source, running_bot, travel, wait_for
 from tests.e2e.test_conference_day_e2e import ORGANISER, organise, thread_named
 from tests.fakediscord.server import FakeDiscord
+from tests.program_edits import move_talk
 
 LANGUAGES = ("de", "fr")
 
@@ -309,6 +312,49 @@ async def test_a_french_servers_qa_thread_opens_in_french(fake: FakeDiscord, tmp
         assert lines[0].startswith("Par Lingfeng Xiang, Zhen Lin")
         assert lines[1].endswith("· mer. 10 juil., ≈ 11 h 05–11 h 25 PDT (approximatif)")
         assert lines[-1].startswith("Appuyez sur le bouton ❓ (ou utilisez `/demander` ici)")
+
+
+async def test_a_change_notice_and_a_program_update_in_their_readers_language(
+    fake: FakeDiscord, tmp_path: Path
+):
+    """The DM in the language its reader last asked in (German); the channel's post in
+    the server's (French)."""
+    fake.guild_locales[fake.guild_id] = "fr"
+    program = tmp_path / "osdi24"
+    shutil.copytree(BUNDLED_PROGRAM, program)
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(program),
+                           CONFBOT_SYNC_INTERVAL="1",
+                           CONFBOT_DELIVERY_PACE="0") as bot:  # fmt: skip
+        await fake.answer(await fake.send_command("remind", item="p:xiang", locale="de"))
+        await organise(fake, "announce channel", channel=fake.channel_id, minutes_before=5)
+        move_talk(program, "NOMAD", "2024-07-10T11:40", "2024-07-10T12:00")
+        poll_source(bot)
+        user_id = int(fake.attendee["id"])
+
+        def titled(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [m["embeds"][0] for m in messages
+                    if m.get("embeds") and m["embeds"][0]["title"].startswith("📢")]  # fmt: skip
+
+        def notices() -> list[dict[str, Any]]:
+            return titled(fake.channel_messages.get(fake.dm_channels.get(user_id, 0), []))
+
+        def updates() -> list[dict[str, Any]]:
+            return titled(fake.channel_messages.get(fake.channel_id, []))
+
+        await wait_for(lambda: notices() and updates(), timeout=15, what="notice and update")
+        (notice,) = notices()
+        assert notice["title"] == "📢 Programmänderung: Deine Programmpunkte haben sich geändert"
+        assert notice["description"].startswith("• **NOMAD: Non-Exclusive Memory Tiering")
+        assert (
+            "** — verlegt: <t:1720634700:f> (Mi., 10. Juli, 11:05–11:25 PDT)"
+            in (notice["description"])
+        )
+        (update,) = updates()
+        assert update["title"] == "📢 Changement de programme"
+        assert (
+            "** — déplacé : <t:1720634700:f> (mer. 10 juil., 11 h 05–11 h 25 PDT)"
+            in (update["description"])
+        )
 
 
 CCC = REAL_PROGRAMS / "ccc-36c3.frab.schedule.json"

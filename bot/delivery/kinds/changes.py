@@ -12,6 +12,7 @@ from bot.delivery.kind import Delivering, DirectKind, Planning, Send, Skip
 from bot.delivery.kinds import announcing
 from bot.delivery.kinds.reminder import followers
 from bot.delivery.shared import post_cards
+from bot.i18n import Language
 from bot.kinds import FOLLOWED, DeliveryKind
 from bot.render import delivery_cards
 from bot.store.ledger_store import Delivery, Planned, Wanted
@@ -58,7 +59,11 @@ class NoticeKind(DirectKind):
         mine = [c for c in changes if c.item_ref in followed or followed & set(c.session_refs)]
         if not mine:
             raise Skip("none of this person's items changed")
-        card = delivery_cards.notice_card(mine, conference, "📢 Program update: your items changed")
+        latest = max(kept, key=lambda r: r.created_ts)  # the language they last asked in
+        asked = await ctx.state.reminders.language(latest.id)
+        w = ctx.messages.words(Language(asked) if asked in set(Language) else Language.EN)
+        title = "📢 " + w.tr("Program update: your items changed")
+        card = delivery_cards.notice_card(mine, conference, title, w)
         return lambda: ctx.sender.send_dm(delivery.target, card)
 
     async def unreachable(self, delivery: Delivery, reason: str, ctx: Delivering) -> bool:
@@ -81,7 +86,9 @@ class UpdateKind(announcing.AnnouncingKind):
 
     async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
         changes = await _changes(delivery, ctx)
-        found = delivery_cards.changes_cards(changes, ctx.service.conference, "📢 Program update")
+        w = await ctx.server_words(delivery.owner)  # the server's language
+        title = "📢 " + w.tr("Program update")
+        found = delivery_cards.changes_cards(changes, ctx.service.conference, title, w=w)
         return lambda: post_cards(delivery, ctx, found)
 
 
