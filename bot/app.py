@@ -99,7 +99,7 @@ async def open_state(settings: Settings, to_read: bool = False) -> StateStore:
         with _naming(settings.state_url_from):
             if to_read:
                 return await StateStore.connect_to_read(settings.state_url)
-            return await StateStore.connect(settings.state_url)
+            return await StateStore.connect(settings.state_url, settings.state_read_connections)
     with _naming("CONFBOT_STATE_DB"):
         if to_read:
             return await StateStore.open_to_read(settings.state_db)

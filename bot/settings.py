@@ -172,6 +172,10 @@ class Settings:
     # DATABASE_URL), shared by a cluster of processes; it holds a password, so no repr.
     state_url: str | None = field(default=None, repr=False)
     state_url_from: str = "CONFBOT_STATE_URL"  # which of the two set it, for messages
+    # Connections a process keeps to that server for the reads outside a write, beside
+    # its one writing connection (bot.store.postgres_database.READERS, the same default);
+    # 0: the reads take their turn on the writing one.
+    state_read_connections: int = 4
     # Seconds between two deliveries, bot-wide: every conference shares one pace
     # (bot/delivery/pacer.py), under which all requests stay at 40 a second at most.
     delivery_pace: float = 0.1
@@ -299,6 +303,7 @@ class Settings:
             raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}.")
         state_db = Path(get("CONFBOT_STATE_DB") or db_path.with_name(f"{db_path.stem}-state.db"))
         state_url, state_url_from = _state_url(get)
+        read_connections = _whole(get, "CONFBOT_STATE_READ_CONNECTIONS", "4", 0, 32)
         pace = _number(get, "CONFBOT_DELIVERY_PACE", "0.1", 0, 60, "seconds between 0 and 60")
         max_reminders = _whole(get, "CONFBOT_MAX_REMINDERS", "200", 1, 100_000)
         sync_interval = _number(get, "CONFBOT_SYNC_INTERVAL", "300", 1, 86_400,
@@ -344,6 +349,7 @@ class Settings:
             state_db=state_db.expanduser(),
             state_url=state_url,
             state_url_from=state_url_from,
+            state_read_connections=read_connections,
             delivery_pace=pace,
             max_reminders=max_reminders,
             sync_interval=sync_interval,

@@ -27,7 +27,9 @@ import pytest
 
 from bot.settings import Settings
 from bot.store.dialect import Dialect
+from bot.store.feature_store import FeatureStore, writes
 from bot.store.migrations import postgres_migration
+from bot.store.postgres_database import PostgresDatabase
 from bot.store.postgres_state import VERSION_TABLE
 from bot.store.state import StateStore
 from tests.local_servers import state_at_version as sqlite_at_version
@@ -181,3 +183,53 @@ async def opened(backend: StateBackend) -> AsyncIterator[StateStore]:
         yield state
     finally:
         await state.close()
+
+
+# -- the sessions of a state on PostgreSQL (tests end them, as a server restart would) --
+
+# Seconds a test waits, at most, for what the pool does in the background: only a safety
+# net, so that what never happens fails the test instead of hanging it.
+SAFETY = 30.0
+
+
+class _Session(FeatureStore):
+    @writes
+    async def pid(self) -> int:
+        """A write's own statements run on the writing connection."""
+        ((pid,),) = await self._db.execute_fetchall("SELECT pg_backend_pid()")
+        return int(pid)
+
+
+async def writing_pid(state: StateStore) -> int:
+    """The server process of the state's writing connection (made again if it was lost)."""
+    return await _Session(state.streams._shared).pid()
+
+
+async def reading_pids(state: StateStore) -> list[int]:
+    """The server processes of the state's reading connections, all held at once (so each
+    is another), once the pool has made them: the pids psycopg knows, whether or not the
+    server still has them."""
+    db = state._db
+    assert isinstance(db, PostgresDatabase) and db._readers is not None
+    pool = db._readers
+    held = [await pool.getconn(timeout=SAFETY) for _ in range(pool.max_size)]
+    try:
+        return [conn.info.backend_pid for conn in held]
+    finally:
+        for conn in held:
+            await pool.putconn(conn)
+
+
+async def terminate(pid: int) -> None:
+    """End a session of the test PostgreSQL from another connection, and wait until it
+    has ended."""
+    async with await psycopg.AsyncConnection.connect(postgres_server(), autocommit=True) as admin:
+        cursor = await admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,))
+        assert await cursor.fetchone() == (True,)
+
+
+def alive(pids: list[int]) -> list[int]:
+    """Those of `pids` the test PostgreSQL has a session for, in order."""
+    with psycopg.connect(postgres_server(), autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,))
+        return sorted(int(pid) for (pid,) in rows.fetchall())

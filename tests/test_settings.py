@@ -225,6 +225,24 @@ def test_the_ledgers_leases_are_checked_in_one_sentence(values: dict[str, str], 
     assert str(refused.value) == said
 
 
+def test_a_process_keeps_four_reading_connections_to_a_postgresql_state_unless_set():
+    from bot.store.postgres_database import READERS
+
+    assert Settings.from_mapping({}).state_read_connections == READERS == 4
+    for value in ("0", "32"):
+        chosen = Settings.from_mapping({"CONFBOT_STATE_READ_CONNECTIONS": value})
+        assert chosen.state_read_connections == int(value)
+
+
+@pytest.mark.parametrize("value", ["33", "-1", "two", "1.5"])
+def test_the_reading_connections_are_checked(value: str):
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_mapping({"CONFBOT_STATE_READ_CONNECTIONS": value})
+    assert str(refused.value) == (
+        f"CONFBOT_STATE_READ_CONNECTIONS must be a whole number from 0 to 32, not {value!r}."
+    )
+
+
 def test_the_state_stays_in_the_sqlite_file_without_a_server_address(tmp_path: Path):
     assert Settings.from_env({}, dotenv_path=tmp_path / "n").state_url is None
 

@@ -1,7 +1,8 @@
 """The state on PostgreSQL: a server that cannot be used is one sentence at start (never
 with the password); processes starting at once migrate once; Discord's 64-bit ids are
 kept whole; a connection lost under the bot fails the write in progress in words, and
-the next write goes through on a new connection."""
+the next write goes through on a new connection; reads have connections of their own,
+which a write in progress never holds up, and a lost one is replaced."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg_pool import PoolTimeout
 
 from bot.app import open_state
 from bot.settings import Settings, SettingsError
@@ -20,10 +22,21 @@ from bot.store.connection import StoreUnavailable, WriteFailed, WriteFailure
 from bot.store.feature_store import FeatureStore, writes
 from bot.store.members_store import Member
 from bot.store.postgres_address import redacted, scrubbed
-from bot.store.postgres_database import PostgresDatabase, placeholders
+from bot.store.postgres_database import READERS, PostgresDatabase, placeholders
 from bot.store.state import STATE_VERSION, StateStore
+from bot.store.streams_store import StreamStore
 from tests.postgres_server import PostgresServer
-from tests.state_backends import StateBackend, in_schema, postgres_server, run
+from tests.state_backends import (
+    SAFETY,
+    StateBackend,
+    alive,
+    in_schema,
+    postgres_server,
+    reading_pids,
+    run,
+    terminate,
+    writing_pid,
+)
 
 SERVER, CHANNEL = 1_234_567_890_123_456_789, 2**63 - 1  # Discord ids use all 64 bits
 URL = "https://example.org/live"
@@ -102,6 +115,22 @@ async def test_the_setting_that_named_the_server_is_named(tmp_path: Path):
     message = str(refused.value)
     assert message.startswith(f"DATABASE_URL={redacted(url)}: the server refused the password")
     assert message.endswith(".") and "hunter2" not in message
+
+
+@pytest.mark.parametrize("readers", [2, 0])
+async def test_the_setting_gives_a_process_its_reading_connections(
+    postgres_backend: StateBackend, tmp_path: Path, readers: int
+):
+    values = {"CONFBOT_STATE_READ_CONNECTIONS": str(readers), "CONFBOT_DB": str(tmp_path / "c.db")}
+    state = await open_state(postgres_backend.settings(Settings.from_mapping(values)))
+    try:
+        assert isinstance(state._db, PostgresDatabase)
+        pool = state._db._readers
+        assert (0 if pool is None else pool.max_size) == readers
+        await state.streams.save(SERVER, "osdi24", "A", URL, 1)
+        assert await state.streams.urls(SERVER, "osdi24") == {"A": URL}
+    finally:
+        await state.close()
 
 
 # -- migrating: once, whoever starts first ---------------------------------------------
@@ -231,13 +260,13 @@ class _Interrupted(FeatureStore):
     """A write during which the server ends the store's session (a restart would)."""
 
     @writes
-    async def save_twice(self, pid: int, server: str) -> None:
+    async def save_twice(self, pid: int) -> None:
         await self._db.execute(
             "INSERT INTO streams (guild_id, conference, room, url, updated_ts)"
             " VALUES (?, 'osdi24', 'A', ?, 1)",
             (SERVER, URL),
         )
-        await _terminate(server, pid)
+        await terminate(pid)
         await self._db.execute(
             "INSERT INTO streams (guild_id, conference, room, url, updated_ts)"
             " VALUES (?, 'osdi24', 'B', ?, 1)",
@@ -245,33 +274,21 @@ class _Interrupted(FeatureStore):
         )
 
 
-async def _pid(state: StateStore) -> int:
-    ((pid,),) = await state._db.execute_fetchall("SELECT pg_backend_pid()")
-    return int(pid)
-
-
-async def _terminate(server: str, pid: int) -> None:
-    """End a session from another connection, and wait until it has ended."""
-    async with await psycopg.AsyncConnection.connect(server, autocommit=True) as admin:
-        cursor = await admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,))
-        assert await cursor.fetchone() == (True,)
-
-
 async def test_a_lost_connection_fails_the_write_in_words_and_the_next_one_goes_through(
     postgres_backend: StateBackend,
 ):
     async with await postgres_backend.open() as state:
-        pid = await _pid(state)
+        pid = await writing_pid(state)
         interrupted = _Interrupted(state.streams._shared)
         with pytest.raises(WriteFailed) as failed:
-            await interrupted.save_twice(pid, postgres_server())
+            await interrupted.save_twice(pid)
         assert failed.value.failure is WriteFailure.UNREACHABLE
         assert str(failed.value).startswith(
             f"{state.path}: the database server cannot be reached ("
         )
         await state.streams.save(SERVER, "osdi24", "C", URL, 2)  # on a new connection
         assert await state.streams.urls(SERVER, "osdi24") == {"C": URL}  # nothing of A kept
-        assert await _pid(state) != pid
+        assert await writing_pid(state) != pid
 
 
 async def test_a_connection_lost_while_idle_is_made_again_for_the_next_read_and_write(
@@ -279,16 +296,22 @@ async def test_a_connection_lost_while_idle_is_made_again_for_the_next_read_and_
 ):
     async with await postgres_backend.open() as state:
         await state.streams.save(SERVER, "osdi24", "A", URL, 1)
-        await _terminate(postgres_server(), await _pid(state))
+        for pid in [await writing_pid(state), *await reading_pids(state)]:  # a restart's
+            await terminate(pid)
         assert await state.streams.urls(SERVER, "osdi24") == {"A": URL}
-        await _terminate(postgres_server(), await _pid(state))
+        await terminate(await writing_pid(state))
         await state.streams.save(SERVER, "osdi24", "B", URL, 2)
         assert await state.streams.urls(SERVER, "osdi24") == {"A": URL, "B": URL}
 
 
-async def test_a_read_waits_for_the_write_in_progress(postgres_backend: StateBackend):
-    """One connection: a read from another task never lands inside a write's transaction."""
-    async with await postgres_backend.open() as state:
+@pytest.mark.parametrize("readers", [READERS, 0])
+async def test_a_read_from_another_task_never_sees_a_write_in_progress(
+    postgres_backend: StateBackend, readers: int
+):
+    """On a reading connection of its own (or, with none, waiting for the write's end on
+    the one connection), a read never lands inside another task's write."""
+    assert postgres_backend.url is not None
+    async with await StateStore.connect(postgres_backend.url, readers) as state:
         inside, go_on = asyncio.Event(), asyncio.Event()
 
         class Slow(FeatureStore):
@@ -306,11 +329,96 @@ async def test_a_read_waits_for_the_write_in_progress(postgres_backend: StateBac
         writing = asyncio.create_task(Slow(state.streams._shared).save())
         await inside.wait()
         reading = asyncio.create_task(state.streams.urls(SERVER, "osdi24"))
-        await asyncio.sleep(0)  # the read asks for the connection while the write has it
+        await asyncio.sleep(0)  # the read starts while the write is in progress
         go_on.set()
         with pytest.raises(RuntimeError):
             await writing
         assert await reading == {}  # not the insert the write undid
+
+
+async def test_a_read_beside_a_long_write_is_answered_before_the_write_ends(
+    postgres_backend: StateBackend,
+):
+    """Reads have connections of their own: a read another task starts while a write is
+    in progress is answered while the write is still open (with what was committed)."""
+    async with await postgres_backend.open() as state:
+        await state.streams.save(SERVER, "osdi24", "A", URL, 1)
+        inside = asyncio.Event()
+
+        async def read_inside() -> dict[str, str]:
+            await inside.wait()
+            return await state.streams.urls(SERVER, "osdi24")
+
+        reading = asyncio.create_task(read_inside())  # another task, outside the write
+
+        class Long(FeatureStore):
+            @writes
+            async def save(self) -> dict[str, str]:
+                await self._db.execute(
+                    "INSERT INTO streams (guild_id, conference, room, url, updated_ts)"
+                    " VALUES (?, 'osdi24', 'B', ?, 1)",
+                    (SERVER, URL),
+                )
+                inside.set()
+                # The write ends only once the read is answered. Were the read waiting for
+                # the write (one connection for both), each would wait for the other: the
+                # bound is a safety net that fails the test then, never a measure.
+                return await asyncio.wait_for(reading, SAFETY)
+
+        assert await Long(state.streams._shared).save() == {"A": URL}  # not B, not yet kept
+        assert await state.streams.urls(SERVER, "osdi24") == {"A": URL, "B": URL}
+
+
+class _Undone(Exception):
+    """A write's end that undoes it, carrying what its own read saw."""
+
+    def __init__(self, seen: dict[str, str]) -> None:
+        super().__init__("undone")
+        self.seen = seen
+
+
+class _ReadsItsOwnRows(FeatureStore):
+    @writes
+    async def save_read_and_undo(self) -> None:
+        await self._db.execute(
+            "INSERT INTO streams (guild_id, conference, room, url, updated_ts)"
+            " VALUES (?, 'osdi24', 'B', ?, 1)",
+            (SERVER, URL),
+        )
+        raise _Undone(await StreamStore(self._shared).urls(SERVER, "osdi24"))
+
+
+async def test_a_read_inside_a_write_sees_the_rows_it_has_not_yet_committed(
+    state_backend: StateBackend,
+):
+    async with await state_backend.open() as state:
+        await state.streams.save(SERVER, "osdi24", "A", URL, 1)
+        with pytest.raises(_Undone) as undone:
+            await _ReadsItsOwnRows(state.streams._shared).save_read_and_undo()
+        assert undone.value.seen == {"A": URL, "B": URL}  # its own row, uncommitted
+        assert await state.streams.urls(SERVER, "osdi24") == {"A": URL}  # and undone
+
+
+async def test_a_reading_connection_the_server_ends_is_replaced(
+    postgres_backend: StateBackend, caplog: pytest.LogCaptureFixture
+):
+    async with await postgres_backend.open() as state:
+        await state.streams.save(SERVER, "osdi24", "A", URL, 1)
+        before = await reading_pids(state)
+        assert len(set(before)) == READERS and alive(before) == sorted(before)
+        await terminate(before[0])
+        with caplog.at_level(logging.INFO, logger="bot.store.postgres_database"):
+            for _ in before:  # each reading connection in turn, the ended one among them
+                assert await state.streams.urls(SERVER, "osdi24") == {"A": URL}
+        lost = [r.getMessage() for r in caplog.records if "reading connection" in r.getMessage()]
+        assert lost == [
+            f"state database {state.path}: a reading connection was lost; reading on the"
+            " writing one"
+        ]
+        after = await reading_pids(state)  # the pool made another in its place
+        assert before[0] not in after and len(set(after)) == READERS
+        assert alive(after) == sorted(after)
+        assert await state.streams.urls(SERVER, "osdi24") == {"A": URL}
 
 
 def test_every_write_failure_is_told_to_the_person_in_words():
@@ -340,3 +448,27 @@ async def test_a_server_stopped_and_started_under_the_bot_needs_no_bot_restart(
         await state.streams.save(SERVER, "osdi24", "D", URL, 4)
         await asyncio.to_thread(server.restart)
         assert await state.streams.urls(SERVER, "osdi24") == {"A": URL, "C": URL, "D": URL}
+
+
+async def test_a_read_while_the_server_is_gone_fails_at_once_as_it_always_did(
+    private_postgres: PostgresServer,
+):
+    """On the writing connection, which says at once that the server cannot be reached,
+    not after waiting for a reading connection the pool cannot make."""
+    server = private_postgres
+    async with await StateStore.connect(server.url) as state:
+        assert isinstance(state._db, PostgresDatabase) and state._db._readers is not None
+        pool = state._db._readers
+        await state.streams.save(SERVER, "osdi24", "A", URL, 1)
+        await asyncio.to_thread(server.stop)
+        with pytest.raises(psycopg.OperationalError):  # its reading connection lost, then
+            await state.streams.urls(SERVER, "osdi24")  # the writing one cannot connect
+        asked = pool.get_stats().get("requests_num", 0)
+        for _ in range(READERS):
+            with pytest.raises(psycopg.OperationalError) as failed:
+                await state.streams.urls(SERVER, "osdi24")
+            assert not isinstance(failed.value, PoolTimeout)
+        assert pool.get_stats().get("requests_num", 0) == asked  # the pool was not asked
+        await asyncio.to_thread(server.start)
+        for _ in range(READERS + 1):  # once there, then each lost reading one replaced
+            assert await state.streams.urls(SERVER, "osdi24") == {"A": URL}

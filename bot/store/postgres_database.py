@@ -1,17 +1,26 @@
-"""The state database on a PostgreSQL server (psycopg 3, async): one connection per
-process, as SQLite has one, made again when it is lost.
+"""The state database on a PostgreSQL server (psycopg 3, async): one connection for the
+writes, as SQLite has one, and a few for the reads beside it (psycopg_pool), each made
+again when it is lost.
 
 - The stores' `?` placeholders become psycopg's `%s` (a `%` of their own is escaped), once
   per statement. Values are bound by psycopg on this side (a client cursor), which is
   what lets one SQL text serve SQLite's loose typing too: `? IS NULL`, or `SELECT ?, ?`
-  feeding an INSERT, need no casts.
-- The connection is in autocommit: a read outside a write is a statement of its own. A
-  write is a transaction (BEGIN ... COMMIT) that has the connection to itself: another
-  task's read waits for its end, so it never sees half a write, nor meets a transaction
-  a failed statement has aborted.
+  feeding an INSERT, need no casts; and it prepares nothing on the server, so a
+  transaction-pooling PgBouncer in front of it (as some platforms put) is no trouble.
+- Every connection is in autocommit: a read outside a write is a statement of its own,
+  with no BEGIN or COMMIT around it. A write is a transaction (BEGIN ... COMMIT) that has
+  the writing connection to itself; the statements it reads with run there too, so they
+  see its rows.
+- A read outside a write takes one of the reading connections (READERS by default,
+  CONFBOT_STATE_READ_CONNECTIONS; 0: it takes its turn on the writing one). It never
+  waits for a write in progress, and sees only what is committed (never half a write), as
+  another process reading the state does.
 - A lost connection (the server restarted, or ended this session) fails the write in
   progress as WriteFailure.UNREACHABLE and is made again at the next use; a write that
-  had not yet begun, and a read outside a write, are simply run on the new connection.
+  had not yet begun, and a read outside a write, are simply run on the new connection. A
+  read that finds its reading connection lost (or none free within READ_WAIT) is run on
+  the writing connection instead, and the pool makes a new reading connection in place
+  of the lost one.
 - A server out of reach (stopped, restarting, taking no more clients) fails a read as
   StateUnreachable and a write as WriteFailure.UNREACHABLE, and every use tries to
   connect again, so the first use after the server is back goes through. The outage is
@@ -19,6 +28,9 @@ process, as SQLite has one, made again when it is lost.
   never by every use that meets it. While a connection attempt is under way during an
   outage (a host that does not answer takes the connect timeout), other uses fail at
   once rather than queue behind it: a lookup must answer within Discord's 3 seconds.
+  While the server is known out of reach, reads go to the writing connection too (which
+  fails at once, or finds the server back), never waiting on the pool for a connection
+  it cannot make.
 """
 
 from __future__ import annotations
@@ -37,6 +49,7 @@ from psycopg import AsyncClientCursor, AsyncConnection
 from psycopg.adapt import Dumper
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from bot.store.connection import StateUnreachable, WriteFailure
 from bot.store.database import Database, Done, Params, Row
@@ -70,6 +83,14 @@ _FAILURES = {
 # out of reach (the attempt goes on: see PostgresDatabase._connection): a reconnection
 # takes milliseconds; a lookup must answer within Discord's 3 seconds.
 CONNECT_GRACE = 1.5
+
+# Reading connections a process keeps beside its writing one, unless the settings say
+# (CONFBOT_STATE_READ_CONNECTIONS: keep the two defaults equal).
+READERS = 4
+# Seconds a read waits for a reading connection before it takes its turn on the writing
+# one instead (the pool cannot connect, or all its connections were busy that long): a
+# lookup must answer within Discord's 3 seconds.
+READ_WAIT = 1.0
 
 # The database whose write the running task is inside, if any (see transaction).
 _WRITING: contextvars.ContextVar[PostgresDatabase | None] = contextvars.ContextVar(
@@ -136,12 +157,56 @@ def connect_options(url: str) -> dict[str, Any]:
             "keepalives_count": 3}  # fmt: skip
 
 
+# How the stores use every connection of the state: in autocommit, values bound on this
+# side (flags as integers: see _as_stores_use).
+_STORES_USE: dict[str, Any] = {"autocommit": True, "cursor_factory": AsyncClientCursor}
+
+
+def _as_stores_use(conn: Connection) -> None:
+    """Flags as the schema keeps them, integers."""
+    conn.adapters.register_dumper(bool, _IntegerBool)
+
+
 async def connect(url: str) -> Connection:
     """A connection as the stores use it (autocommit, values bound on this side, flags
     as integers). psycopg's errors are the caller's to put in words."""
-    conn = await open_connection(url, autocommit=True, cursor_factory=AsyncClientCursor)
-    conn.adapters.register_dumper(bool, _IntegerBool)
+    conn = await open_connection(url, **_STORES_USE)
+    _as_stores_use(conn)
     return conn
+
+
+Readers = AsyncConnectionPool[Connection]
+
+
+async def open_readers(url: str, size: int, setup: tuple[str, ...] = ()) -> Readers:
+    """`size` connections for the reads outside a write, made in the background as
+    `connect` makes one (the host name resolved within the connect timeout: see
+    _resolved), each running `setup` first. A read that comes before them waits for one
+    (READ_WAIT at most). One found lost is replaced; one the server refuses is tried once
+    more, then given up on until a read asks again (meanwhile the reads take their turn
+    on the writing connection: see PostgresDatabase._read)."""
+
+    async def resolved() -> str:
+        return await _resolved(url)
+
+    async def configure(conn: Connection) -> None:
+        _as_stores_use(conn)
+        for statement in setup:
+            await conn.execute(statement)
+
+    readers: Readers = AsyncConnectionPool(
+        resolved,
+        kwargs={**connect_options(url), **_STORES_USE},
+        min_size=size,
+        max_size=size,
+        open=False,
+        configure=configure,
+        name="confbot-state-reads",
+        timeout=READ_WAIT,
+        reconnect_timeout=0,
+    )
+    await readers.open()
+    return readers
 
 
 async def open_connection(url: str, **options: Any) -> Connection:
@@ -150,25 +215,39 @@ async def open_connection(url: str, **options: Any) -> Connection:
     bot.store.postgres_resolve), then the connection, each bounded by it (libpq's own
     timeout covers the connection alone). Past it: psycopg's ConnectionTimeout; a name
     that does not resolve: its OperationalError, in psycopg's words."""
-    timeout = connect_timeout(url)
-    try:
-        target = await asyncio.wait_for(with_addresses(url), timeout)
-    except TimeoutError:
-        raise psycopg.errors.ConnectionTimeout("connection timeout expired") from None
-    except OSError as exc:
-        host = conninfo_to_dict(url).get("host")
-        raise psycopg.OperationalError(f"failed to resolve host {host!r}: {exc}") from None
+    target = await _resolved(url)
     try:
         return await asyncio.wait_for(
-            AsyncConnection.connect(target, **connect_options(url), **options), timeout
+            AsyncConnection.connect(target, **connect_options(url), **options),
+            connect_timeout(url),
         )
     except TimeoutError:
         raise psycopg.errors.ConnectionTimeout("connection timeout expired") from None
 
 
+async def _resolved(url: str) -> str:
+    """`url` with its host name resolved within the connect timeout (see
+    bot.store.postgres_resolve): psycopg's ConnectionTimeout past it, its
+    OperationalError in psycopg's words for a name that does not resolve."""
+    try:
+        return await asyncio.wait_for(with_addresses(url), connect_timeout(url))
+    except TimeoutError:
+        raise psycopg.errors.ConnectionTimeout("connection timeout expired") from None
+    except OSError as exc:
+        host = conninfo_to_dict(url).get("host")
+        raise psycopg.OperationalError(f"failed to resolve host {host!r}: {exc}") from None
+
+
 class PostgresDatabase(Database):
-    def __init__(self, conn: Connection, url: str, where: str, setup: tuple[str, ...] = ()) -> None:
-        self._conn: Connection | None = conn
+    def __init__(
+        self,
+        conn: Connection,
+        url: str,
+        where: str,
+        setup: tuple[str, ...] = (),
+        readers: Readers | None = None,
+    ) -> None:
+        self._conn: Connection | None = conn  # the writing connection
         self._url = url
         self.where = where
         self.dialect = Dialect.POSTGRES
@@ -176,6 +255,8 @@ class PostgresDatabase(Database):
         self._turn = asyncio.Lock()  # a write's transaction, or one statement outside one
         self._down_since: float | None = None  # monotonic, while the server is out of reach
         self._attempt: asyncio.Task[Connection] | None = None  # connecting again
+        # The reads outside a write (None: they take their turn on the writing connection).
+        self._readers = readers
 
     @property
     def reachable(self) -> bool:
@@ -195,7 +276,29 @@ class PostgresDatabase(Database):
             cursor = await conn.execute(placeholders(sql), params)
             return await cursor.fetchall()
 
-        return await self._run(run, again=True)
+        if self._readers is None or _WRITING.get() is self or not self.reachable:
+            return await self._run(run, again=True)
+        return await self._read(self._readers, run)
+
+    async def _read(self, readers: Readers, statement: Callable[[Connection], Awaitable[T]]) -> T:
+        """Run the read `statement` on a reading connection, beside any write in progress.
+        One found lost (the pool replaces it), or none to be had within READ_WAIT, and it
+        is run on the writing connection instead, as a read always was: made again there,
+        or StateUnreachable when the server is gone (and the reads after it go there
+        straight away, failing at once, until the server answers again)."""
+        conn: Connection | None = None
+        try:
+            async with readers.connection() as conn:
+                return await statement(conn)
+        except PoolTimeout:
+            log.warning("state database %s: no reading connection within %g s; reading on"
+                        " the writing one", self.where, READ_WAIT)  # fmt: skip
+        except psycopg.OperationalError:
+            if not (conn is not None and lost(conn)):
+                raise
+            log.info("state database %s: a reading connection was lost; reading on the"
+                     " writing one", self.where)  # fmt: skip
+        return await self._run(statement, again=True)
 
     async def executemany(self, sql: str, seq_of_params: Iterable[Params]) -> None:
         async def run(conn: Connection) -> None:
@@ -361,6 +464,8 @@ class PostgresDatabase(Database):
                     " deliveries go out now", self.where, lasted)  # fmt: skip
 
     async def close(self) -> None:
+        if self._readers is not None:
+            await self._readers.close()
         if self._attempt is not None:
             self._attempt.cancel()
             await asyncio.gather(self._attempt, return_exceptions=True)

@@ -19,7 +19,13 @@ import psycopg
 from bot.store.connection import StoreUnavailable
 from bot.store.migrations import STATE_VERSION, lacking, missing_from, postgres_migration
 from bot.store.postgres_address import redacted, scrubbed
-from bot.store.postgres_database import Connection, PostgresDatabase, connect
+from bot.store.postgres_database import (
+    READERS,
+    Connection,
+    PostgresDatabase,
+    connect,
+    open_readers,
+)
 from bot.store.postgres_refusals import connect_failure
 
 log = logging.getLogger(__name__)
@@ -45,23 +51,27 @@ _COLUMNS = (
 _READ_ONLY = "SET default_transaction_read_only = on"
 
 
-async def open_postgres(url: str) -> PostgresDatabase:
+async def open_postgres(url: str, readers: int = READERS) -> PostgresDatabase:
     """Connect, check, migrate and prove writable, or raise StoreUnavailable naming the
-    server (never the password) and the reason in words."""
+    server (never the password) and the reason in words. `readers`: the connections kept
+    for the reads outside a write, made in the background once the state is ready (0:
+    the reads take their turn on the writing connection)."""
     where = redacted(url)
     conn = await connected(url, where)
     try:
         await _migrate(conn, where, url)
+        pool = await open_readers(url, readers) if readers else None
     except BaseException:
         await conn.close()
         raise
-    return PostgresDatabase(conn, url, where)
+    return PostgresDatabase(conn, url, where, readers=pool)
 
 
 async def open_postgres_to_read(url: str) -> PostgresDatabase:
     """For commands that only read, beside running bots: never migrating or writing (the
     session is read-only), and refused in one sentence if the state is of another schema
-    version than this confbot's, or holds none yet (no bot has started on it)."""
+    version than this confbot's, or holds none yet (no bot has started on it). One
+    connection: a command's few reads take turns on it."""
     where = redacted(url)
     conn = await connected(url, where)
     try:

@@ -23,6 +23,7 @@ from bot.store.ledger_store import LedgerStore
 from bot.store.lock import StateLock
 from bot.store.members_store import MemberStore
 from bot.store.migrations import MIGRATIONS, STATE_VERSION
+from bot.store.postgres_database import READERS
 from bot.store.postgres_state import VERSION_TABLE, open_postgres, open_postgres_to_read
 from bot.store.qa_store import QAStore
 from bot.store.reminders_store import ReminderStore
@@ -77,11 +78,13 @@ class StateStore:
         return cls(db, lock)
 
     @classmethod
-    async def connect(cls, url: str) -> Self:
+    async def connect(cls, url: str, readers: int = READERS) -> Self:
         """The state on a PostgreSQL server (postgresql://...): connected, checked,
         migrated and proven writable, or StoreUnavailable in one sentence that names the
-        server without its password. Several processes may share it."""
-        return cls(await open_postgres(url))
+        server without its password. Several processes may share it. Writes take turns on
+        one connection; reads outside a write have `readers` connections of their own
+        (CONFBOT_STATE_READ_CONNECTIONS; see bot.store.postgres_database)."""
+        return cls(await open_postgres(url, readers))
 
     @classmethod
     async def connect_to_read(cls, url: str) -> Self:

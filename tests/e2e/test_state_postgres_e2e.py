@@ -7,13 +7,18 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import psycopg
-
 from bot.store.postgres_address import redacted
 from tests.e2e.conftest import running_bot
 from tests.e2e.test_faults_e2e import spawn_bot
 from tests.fakediscord.server import FakeDiscord
-from tests.state_backends import StateBackend, postgres_server, run
+from tests.state_backends import (
+    StateBackend,
+    postgres_server,
+    reading_pids,
+    run,
+    terminate,
+    writing_pid,
+)
 
 REMINDED = "I'll DM you about **NOMAD"
 
@@ -66,12 +71,9 @@ async def test_a_connection_the_server_ends_is_made_again_without_a_restart(
     assert postgres_backend.url is not None
     async with running_bot(fake, tmp_path, CONFBOT_STATE_URL=postgres_backend.url) as bot:
         assert bot.state is not None
-        ((pid,),) = await bot.state._db.execute_fetchall("SELECT pg_backend_pid()")
-        async with await psycopg.AsyncConnection.connect(
-            postgres_server(), autocommit=True
-        ) as admin:  # what a restart of the server does to the bot's session
-            cursor = await admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,))
-            assert await cursor.fetchone() == (True,)
+        # What a restart of the server does to the bot's sessions of its state.
+        for pid in [await writing_pid(bot.state), *await reading_pids(bot.state)]:
+            await terminate(pid)
         assert REMINDED in await _remind(fake)
         (kept,) = await bot.state.reminders.find("osdi24")
         assert kept.item_ref == "p:xiang"
