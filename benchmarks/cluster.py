@@ -3,7 +3,7 @@ against two processes holding half each (issue 24's cluster), on this machine's 
 
     python -m benchmarks.cluster --state-url postgresql://user:password@host:port/db
                                  [--interactions 2000] [--rounds 5] [--in-flight 32]
-                                 [--seconds 60]
+                                 [--seconds 60] [--compare CHECKOUT ...]
 
 Each bot is a real OS process started as `python -m bot run` is (bot.cli.main), pointed
 at a fake Discord on 127.0.0.1 that runs in this process, with two servers on different
@@ -21,6 +21,11 @@ of its own:
 The PostgreSQL state is at `--state-url` (CONFBOT_TEST_POSTGRES, the state tests'
 server, when not given), each row in a schema of its own (the address's search_path),
 made empty for the run and dropped after, so the rows never share a conference's lead.
+
+`--compare CHECKOUT` adds the two PostgreSQL rows again, their bots run from another
+copy of confbot (`python -m bot run` in that folder, e.g. `git archive main | tar -x -C
+/tmp/main`), measured in the same rounds as this one's: a change against the code before
+it on a machine whose load moves the rates more than the change does.
 
 All of them are started first and warmed up (100 interactions: every command's first
 use); then each round measures every row in turn, in another order each round, while
@@ -106,10 +111,12 @@ def bot_env(fake: FakeDiscord, folder: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-async def spawn(fake: FakeDiscord, folder: Path, **extra: str) -> BotProcess:
+async def spawn(fake: FakeDiscord, folder: Path, checkout: Path, **extra: str) -> BotProcess:
+    """`python -m bot run` of the confbot in `checkout` (its folder comes first on the
+    module path, before any installed copy)."""
     folder.mkdir(parents=True)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=PROJECT_ROOT, env=bot_env(fake, folder, **extra),
+        sys.executable, "-m", "bot", "run", cwd=checkout, env=bot_env(fake, folder, **extra),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     bot = BotProcess(process)
@@ -119,12 +126,12 @@ async def spawn(fake: FakeDiscord, folder: Path, **extra: str) -> BotProcess:
 
 @contextlib.asynccontextmanager
 async def bots_on(
-    fake: FakeDiscord, root: Path, slices: list[dict[str, str]]
+    fake: FakeDiscord, root: Path, slices: list[dict[str, str]], checkout: Path
 ) -> AsyncIterator[list[BotProcess]]:
     """Start one bot process per slice's settings; wait until each is ready with its
     servers and has indexed its program; stop them with SIGTERM after, as a process
     manager does, and say so if one did not end cleanly."""
-    bots = [await spawn(fake, root / f"bot{n}", **s) for n, s in enumerate(slices)]
+    bots = [await spawn(fake, root / f"bot{n}", checkout, **s) for n, s in enumerate(slices)]
     try:
         # Ready (on_ready) comes after every shard of the process has its servers, and
         # the command sync before it (in setup_hook).
@@ -248,8 +255,9 @@ async def own_schema(server: str) -> AsyncIterator[str]:
 
 @contextlib.asynccontextmanager
 async def started(
-    label: str, root: Path, slices: list[dict[str, str]], seed: int, server: str | None
-) -> AsyncIterator[Row]:
+    label: str, root: Path, slices: list[dict[str, str]], seed: int, server: str | None,
+    checkout: Path = PROJECT_ROOT,
+) -> AsyncIterator[Row]:  # fmt: skip
     """A fake Discord with the two servers on shards 0 and 1, and the row's bots on it,
     their state in a schema of its own on the PostgreSQL at `server` (None: each a SQLite
     file); at the end, the fake must have seen no protocol error (a late or double
@@ -263,7 +271,7 @@ async def started(
             if server is not None:
                 url = await stack.enter_async_context(own_schema(server))
                 slices = [{**s, "CONFBOT_STATE_URL": url} for s in slices]
-            bots = await stack.enter_async_context(bots_on(fake, root, slices))
+            bots = await stack.enter_async_context(bots_on(fake, root, slices, checkout))
             yield Row(label, fake, bots, senders(fake, seed))
         if fake.protocol_errors:
             raise SystemExit(f"the fake Discord saw protocol errors: {fake.protocol_errors[:3]}")
@@ -292,7 +300,7 @@ ROWS: list[tuple[str, list[dict[str, str]], bool]] = [
 BASELINE = 1
 
 
-def report(row: Row, baseline: Row) -> str:
+def report(row: Row, baseline: Row, width: int) -> str:
     """Median rate over the rounds and its range, the median of each round's ratio to
     the baseline measured in the same round, latency over every round, median CPU."""
     rates = [run.rate for run in row.runs]
@@ -302,7 +310,7 @@ def report(row: Row, baseline: Row) -> str:
     bots = " + ".join(f"{share:.0%}" for share in cpu[:-1])
     bots_ms = statistics.median(run.bots_ms for run in row.runs)
     fake_ms = statistics.median(run.fake_ms for run in row.runs)
-    return (f"  {row.label:<31} {statistics.median(rates):6.1f}/s ({min(rates):.0f}-"
+    return (f"  {row.label:<{width}} {statistics.median(rates):6.1f}/s ({min(rates):.0f}-"
             f"{max(rates):.0f})  {statistics.median(ratios):.2f}x  p50"
             f" {p(latencies, 0.5):5.1f} ms  p99 {p(latencies, 0.99):6.1f} ms\n"
             f"    CPU an interaction: bots {bots_ms:.2f} ms, fake and sender {fake_ms:.2f} ms;"
@@ -315,12 +323,17 @@ async def main(args: argparse.Namespace) -> None:
           f" {args.seconds:.0f} s), {args.in_flight} in flight · {platform.machine()}"
           f" · {os.cpu_count()} cores · Python {platform.python_version()}",
           flush=True)  # fmt: skip
+    # Each row: its label, settings, whether on PostgreSQL, and the confbot it runs.
+    plan = [(label, slices, shared, PROJECT_ROOT) for label, slices, shared in ROWS]
+    for checkout in args.compare:
+        plan += [(f"{label} [{checkout.name}]", slices, True, checkout.resolve())
+                 for label, slices, shared in ROWS if shared]  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         async with contextlib.AsyncExitStack() as stack:
             rows = [await stack.enter_async_context(started(
                         label, Path(tmp) / f"row{n}", slices, args.seed,
-                        args.state_url if shared else None))
-                    for n, (label, slices, shared) in enumerate(ROWS)]  # fmt: skip
+                        args.state_url if shared else None, checkout))
+                    for n, (label, slices, shared, checkout) in enumerate(plan)]  # fmt: skip
             for row in rows:  # every command's first use, not counted
                 await drive(row.fake, row.send, WARM_UP, args.in_flight, args.seconds)
             # Other work on the machine takes cores from the bots: say how much there
@@ -333,8 +346,9 @@ async def main(args: argparse.Namespace) -> None:
     print(f"  load average (1 min) over the rounds: {min(loads):.1f} to {max(loads):.1f};"
           " rate: median (range) over the rounds, ratio to the baseline (one process, both"
           " shards) in the same round")  # fmt: skip
+    width = max(len(row.label) for row in rows)
     for row in rows:
-        print(report(row, rows[BASELINE]))
+        print(report(row, rows[BASELINE], width))
 
 
 if __name__ == "__main__":
@@ -346,6 +360,9 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=24)
     parser.add_argument("--state-url", default=os.environ.get("CONFBOT_TEST_POSTGRES"),
                         help="a PostgreSQL server for the state (a schema per row)")  # fmt: skip
+    parser.add_argument("--compare", type=Path, action="append", default=[],
+                        metavar="CHECKOUT", help="the PostgreSQL rows again, with the confbot"
+                        " in this folder (e.g. main's), in the same rounds")  # fmt: skip
     arguments = parser.parse_args()
     if not arguments.state_url:
         parser.error("a cluster shares its state on PostgreSQL: give --state-url"
