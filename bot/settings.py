@@ -374,10 +374,13 @@ class Settings:
         return settings
 
     def configure_logging(self, default: str = "INFO") -> None:
-        logging.basicConfig(
-            level=self.log_level or default,
-            format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        )
+        level = self.log_level or default
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+        # psycopg's pool warns of every reading connection of the state it finds lost or
+        # cannot make, several lines each; the state database says an outage once, as it
+        # begins and as it ends (bot.store.postgres_database). DEBUG keeps them.
+        if level != "DEBUG":
+            logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 
 def _state_url(get: Getter) -> tuple[str | None, str]:

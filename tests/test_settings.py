@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -241,6 +242,20 @@ def test_the_reading_connections_are_checked(value: str):
     assert str(refused.value) == (
         f"CONFBOT_STATE_READ_CONNECTIONS must be a whole number from 0 to 32, not {value!r}."
     )
+
+
+@pytest.mark.parametrize(("level", "warned"), [("INFO", False), ("DEBUG", True)])
+def test_the_pools_warnings_are_left_to_the_state_databases_own_lines_but_at_debug(
+    level: str, warned: bool
+):
+    pool_log = logging.getLogger("psycopg.pool")
+    kept = pool_log.level
+    try:
+        pool_log.setLevel(logging.NOTSET)
+        Settings.from_mapping({"LOG_LEVEL": level}).configure_logging()
+        assert pool_log.isEnabledFor(logging.WARNING) is warned
+    finally:
+        pool_log.setLevel(kept)
 
 
 def test_the_state_stays_in_the_sqlite_file_without_a_server_address(tmp_path: Path):

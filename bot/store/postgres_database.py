@@ -257,6 +257,7 @@ class PostgresDatabase(Database):
         self._attempt: asyncio.Task[Connection] | None = None  # connecting again
         # The reads outside a write (None: they take their turn on the writing connection).
         self._readers = readers
+        self._readers_short = False  # none was to be had in time, last a read asked
 
     @property
     def reachable(self) -> bool:
@@ -289,16 +290,33 @@ class PostgresDatabase(Database):
         conn: Connection | None = None
         try:
             async with readers.connection() as conn:
-                return await statement(conn)
+                result = await statement(conn)
         except PoolTimeout:
-            log.warning("state database %s: no reading connection within %g s; reading on"
-                        " the writing one", self.where, READ_WAIT)  # fmt: skip
+            self._short_of_readers(True)
         except psycopg.OperationalError:
             if not (conn is not None and lost(conn)):
                 raise
             log.info("state database %s: a reading connection was lost; reading on the"
                      " writing one", self.where)  # fmt: skip
+        else:
+            self._short_of_readers(False)
+            return result
         return await self._run(statement, again=True)
+
+    def _short_of_readers(self, short: bool) -> None:
+        """Said once as reads begin to find no reading connection in time (the server
+        refuses more clients, or they are all that busy), and once as they find one again."""
+        if short == self._readers_short:
+            return
+        self._readers_short = short
+        if short:
+            log.warning("state database %s: no reading connection within %g s (the server"
+                        " refuses more clients, or all %d are busy); the reads take their"
+                        " turn on the writing one", self.where, READ_WAIT,
+                        self._readers.max_size if self._readers else 0)  # fmt: skip
+        else:
+            log.warning("state database %s: the reading connections serve the reads again",
+                        self.where)  # fmt: skip
 
     async def executemany(self, sql: str, seq_of_params: Iterable[Params]) -> None:
         async def run(conn: Connection) -> None:
