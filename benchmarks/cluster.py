@@ -34,8 +34,9 @@ Reported: the interactions answered a second (median and range over the rounds),
 median of each round's ratio to the baseline measured in that round, p50/p99 from
 delivery to answer, the bots' CPU time an interaction (summed over the processes), and
 the share of a core each process used over its turns (this one's too: the fake and the
-sender share the cores with the bots, and are part of what is measured), with the
-machine's load average, since other work takes cores from the bots.
+sender share the cores with the bots, and are part of what is measured), and the share
+of its turns each was ready to run but waited for a core, with the machine's load
+average, since other work takes cores from the bots.
 """
 
 from __future__ import annotations
@@ -93,6 +94,17 @@ class BotProcess:
         """User and system CPU time so far (Linux /proc), in seconds."""
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def starved(pid: int | str) -> float:
+    """Seconds the threads of process `pid` spent ready to run but waiting for a core
+    (Linux /proc/PID/task/*/schedstat, second field): what a machine busy with other work
+    takes from it, which its CPU time does not show. 0 where the kernel keeps none."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            total += int((task / "schedstat").read_text().split()[1])
+    return total / 1e9
 
 
 def bot_env(fake: FakeDiscord, folder: Path, **extra: str) -> dict[str, str]:
@@ -180,6 +192,7 @@ class Measured:
     seconds: float
     latencies_ms: list[float]
     cpu: list[float]  # CPU seconds of each bot over the span, then this process's
+    waited: list[float]  # seconds each was ready to run but waited for a core, likewise
 
     @property
     def rate(self) -> float:
@@ -188,6 +201,11 @@ class Measured:
     def share(self, i: int) -> float:
         """Process i's share of one core over the span."""
         return self.cpu[i] / self.seconds
+
+    def starved(self, i: int) -> float:
+        """The share of the span process i was ready to run but waited for a core (its
+        threads summed: over 100% when several waited at once)."""
+        return self.waited[i] / self.seconds
 
     @property
     def bots_ms(self) -> float:
@@ -281,12 +299,15 @@ async def started(
 
 async def measure(row: Row, args: argparse.Namespace) -> Measured:
     """One round of a row, the CPU each process used over it counted."""
+    pids: list[int | str] = [b.process.pid for b in row.bots] + ["self"]
     before = [b.cpu_seconds() for b in row.bots] + [time.process_time()]
+    waits = [starved(pid) for pid in pids]
     answered, took, latencies = await drive(row.fake, row.send, args.interactions,
                                             args.in_flight, args.seconds)  # fmt: skip
     after = [b.cpu_seconds() for b in row.bots] + [time.process_time()]
     cpu = [end - begin for begin, end in zip(before, after, strict=True)]
-    return Measured(answered, took, latencies, cpu)
+    waited = [starved(pid) - begin for pid, begin in zip(pids, waits, strict=True)]
+    return Measured(answered, took, latencies, cpu, waited)
 
 
 # Each row: its label, each process's settings, and whether its state is on PostgreSQL.
@@ -308,13 +329,17 @@ def report(row: Row, baseline: Row, width: int) -> str:
     latencies = [ms for run in row.runs for ms in run.latencies_ms]
     cpu = [statistics.median(run.share(i) for run in row.runs) for i in range(len(row.bots) + 1)]
     bots = " + ".join(f"{share:.0%}" for share in cpu[:-1])
+    waits = [statistics.median(run.starved(i) for run in row.runs) for i in range(len(cpu))]
+    waited = " + ".join(f"{share:.0%}" for share in waits[:-1])
     bots_ms = statistics.median(run.bots_ms for run in row.runs)
     fake_ms = statistics.median(run.fake_ms for run in row.runs)
     return (f"  {row.label:<{width}} {statistics.median(rates):6.1f}/s ({min(rates):.0f}-"
             f"{max(rates):.0f})  {statistics.median(ratios):.2f}x  p50"
             f" {p(latencies, 0.5):5.1f} ms  p99 {p(latencies, 0.99):6.1f} ms\n"
             f"    CPU an interaction: bots {bots_ms:.2f} ms, fake and sender {fake_ms:.2f} ms;"
-            f" share of a core: bots {bots}, fake and sender {cpu[-1]:.0%}")  # fmt: skip
+            f" share of a core: bots {bots}, fake and sender {cpu[-1]:.0%}\n"
+            f"    waiting for a core, ready to run: bots {waited}, fake and sender"
+            f" {waits[-1]:.0%}")  # fmt: skip
 
 
 async def main(args: argparse.Namespace) -> None:
