@@ -482,6 +482,20 @@ async def test_a_read_finding_no_reading_connection_in_time_takes_the_writing_on
         ]
 
 
+async def test_a_lookup_still_in_flight_as_the_bot_stops_is_no_error_of_the_closed_pool(
+    postgres_backend: StateBackend,
+):
+    """The bot closes its state as it stops, with lookups maybe still in flight: a read
+    then is made on the writing connection, as any read was before the reading ones."""
+    state = await postgres_backend.open()
+    await state.streams.save(SERVER, "osdi24", "A", URL, 1)
+    await state.close()
+    try:
+        assert await state.streams.urls(SERVER, "osdi24") == {"A": URL}
+    finally:
+        await state.close()
+
+
 async def test_a_read_while_the_server_is_gone_fails_at_once_as_it_always_did(
     private_postgres: PostgresServer,
 ):

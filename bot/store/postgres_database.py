@@ -49,7 +49,7 @@ from psycopg import AsyncClientCursor, AsyncConnection
 from psycopg.adapt import Dumper
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 
 from bot.store.connection import StateUnreachable, WriteFailure
 from bot.store.database import Database, Done, Params, Row
@@ -293,6 +293,8 @@ class PostgresDatabase(Database):
                 result = await statement(conn)
         except PoolTimeout:
             self._short_of_readers(True)
+        except PoolClosed:
+            pass  # closed as the bot stops, with lookups still in flight: as any read then
         except psycopg.OperationalError:
             if not (conn is not None and lost(conn)):
                 raise
