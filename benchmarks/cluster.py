@@ -339,7 +339,15 @@ def report(row: Row, baseline: Row, width: int) -> str:
             f"    CPU an interaction: bots {bots_ms:.2f} ms, fake and sender {fake_ms:.2f} ms;"
             f" share of a core: bots {bots}, fake and sender {cpu[-1]:.0%}\n"
             f"    waiting for a core, ready to run: bots {waited}, fake and sender"
-            f" {waits[-1]:.0%}")  # fmt: skip
+            f" {waits[-1]:.0%}{warned(row)}")  # fmt: skip
+
+
+def warned(row: Row) -> str:
+    """The WARNING and ERROR lines the row's bots logged, counted, and the first of them
+    (a fallback, a lost connection: what the rates alone do not say)."""
+    lines = [line for bot in row.bots for line in bot.lines
+             if " WARNING " in line or " ERROR " in line]  # fmt: skip
+    return f"\n    the bots logged {len(lines)} warnings, the first: {lines[0]}" if lines else ""
 
 
 async def main(args: argparse.Namespace) -> None:
