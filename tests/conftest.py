@@ -17,10 +17,22 @@ from bot.importer.merge import read_program
 from bot.model import Program
 from bot.search import ProgramIndex
 from bot.service import ProgramService, program_service
-from tests.state_backends import postgres_admin, postgres_backend, shared_state, state_backend
+from tests.state_backends import (
+    postgres_admin,
+    postgres_backend,
+    postgres_schemas,
+    shared_state,
+    state_backend,
+)
 
 # Fixtures: the state over both backends (tests/state_backends.py).
-__all__ = ["postgres_admin", "postgres_backend", "shared_state", "state_backend"]
+__all__ = [
+    "postgres_admin",
+    "postgres_backend",
+    "postgres_schemas",
+    "shared_state",
+    "state_backend",
+]
 
 # A private PostgreSQL server a test may stop and restart (tests/postgres_fixtures.py).
 from tests.postgres_fixtures import private_postgres, private_postgres_module  # noqa: F401

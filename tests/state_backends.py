@@ -3,20 +3,26 @@ once as a SQLite file and once on PostgreSQL (imported by tests/conftest.py).
 
 PostgreSQL is the server CONFBOT_TEST_POSTGRES names (postgresql://user:password@host/db;
 .ci/run starts one). Each test gets a schema of its own there (t_<random>, the search_path
-of its address through `options`), dropped after it, so tests never see each other's
-rows and need no database of their own. Without CONFBOT_TEST_POSTGRES the PostgreSQL cases
-skip, saying so; under CI they fail instead, since a CI run without PostgreSQL would pass
-without ever testing it.
+of its address through `options`), so tests never see each other's rows and need no
+database of their own. After the test its schema is dropped, or, when the bot migrated it
+and the test left its structure as it was, emptied and kept for another test; a
+`state_backend` test whose first act is `open()` is handed a kept one instead of migrating
+its own (tests/postgres_schemas.py: its rows, sequences and name are as a new one's).
+`postgres_backend`, for tests of the state's own opening and migrating, always starts
+from an empty schema. Without CONFBOT_TEST_POSTGRES the PostgreSQL cases skip, saying so;
+under CI they fail instead, since a CI run without PostgreSQL would pass without ever
+testing it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import os
-import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +39,7 @@ from bot.store.postgres_database import PostgresDatabase
 from bot.store.postgres_state import VERSION_TABLE
 from bot.store.state import StateStore
 from tests.local_servers import state_at_version as sqlite_at_version
+from tests.postgres_schemas import SchemaPool
 
 POSTGRES_ENV = "CONFBOT_TEST_POSTGRES"
 BACKENDS = [Dialect.SQLITE, Dialect.POSTGRES]
@@ -58,25 +65,48 @@ def in_schema(url: str, schema: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}options={options}"
 
 
-@contextmanager
-def fresh_schema(admin: psycopg.Connection[tuple[object, ...]]) -> Iterator[str]:
-    """A new, empty schema on the test PostgreSQL for the block (made and dropped on the
-    connection `admin`): the address whose search_path is it. Dropped after, with
-    everything in it."""
-    schema = f"t_{secrets.token_hex(6)}"
-    admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield in_schema(postgres_server(), schema)
-    finally:
-        admin.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
 @pytest.fixture(scope="session")
 def postgres_admin() -> Iterator[psycopg.Connection[tuple[object, ...]]]:
     """One connection to the test PostgreSQL for the whole run, making and dropping the
     tests' schemas (a connection per test would cost more than most tests)."""
     with psycopg.connect(postgres_server(), autocommit=True) as admin:
         yield admin
+
+
+def migrated_by_the_bot(schema: str) -> None:
+    """The bot's own first start on the empty `schema`: connected, migrated, closed (in a
+    thread of its own: the caller may be on an event loop)."""
+
+    async def start() -> None:
+        state = await StateStore.connect(in_schema(postgres_server(), schema))
+        await state.close()
+
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, start()).result()
+
+
+@pytest.fixture(scope="session")
+def postgres_schemas(
+    postgres_admin: psycopg.Connection[tuple[object, ...]],
+) -> Iterator[SchemaPool]:
+    """This process's schemas on the test PostgreSQL: fresh ones, and migrated ones kept
+    for reuse (tests/postgres_schemas.py), dropped at the end."""
+    schemas = SchemaPool(postgres_admin, migrated_by_the_bot)
+    try:
+        yield schemas
+    finally:
+        schemas.close()
+
+
+@contextmanager
+def fresh_schema(schemas: SchemaPool) -> Iterator[str]:
+    """A new, empty schema on the test PostgreSQL for the block: its name. After it, it is
+    dropped with everything in it, or (migrated, its structure unchanged) emptied and kept."""
+    schema = schemas.fresh()
+    try:
+        yield schema
+    finally:
+        schemas.give_back(schema)
 
 
 @dataclass(frozen=True)
@@ -86,11 +116,17 @@ class StateBackend:
     dialect: Dialect
     path: Path  # the SQLite file (also where settings put the sources' copies)
     url: str | None = None  # the PostgreSQL address, search_path the test's schema
+    schema: str | None = None  # the test's schema, on PostgreSQL
+    kept: SchemaPool | None = None  # where the first open may take a migrated schema from
 
     async def open(self) -> StateStore:
-        """The state database, as the bot opens it (checked, migrated)."""
+        """The state database, as the bot opens it (checked, migrated). On PostgreSQL, the
+        first open of a schema still empty may find it migrated already: a kept schema took
+        its place (SchemaPool.hand_in), as if a first start had just run."""
         if self.url is None:
             return await StateStore.open(self.path)
+        if self.kept is not None and self.schema is not None:
+            self.kept.hand_in(self.schema)
         return await StateStore.connect(self.url)
 
     async def open_to_read(self) -> StateStore:
@@ -142,23 +178,25 @@ def _rows(cursor: psycopg.Cursor[tuple[object, ...]]) -> list[tuple[object, ...]
 
 @pytest.fixture(params=BACKENDS, ids=[str(b) for b in BACKENDS])
 def state_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateBackend]:
-    """A fresh state database for the test, on each backend in turn (not yet opened)."""
+    """A fresh state database for the test, on each backend in turn (not yet opened; on
+    PostgreSQL its first open may be handed a migrated schema: see StateBackend.open)."""
     path = tmp_path / "state.db"
     if request.param is Dialect.SQLITE:
         yield StateBackend(Dialect.SQLITE, path)
         return
-    postgres_server()  # skips (or fails, under CI) without one, before the admin connects
-    with fresh_schema(request.getfixturevalue("postgres_admin")) as url:
-        yield StateBackend(Dialect.POSTGRES, path, url)
+    server = postgres_server()  # skips (or fails, under CI) without one, before connecting
+    schemas: SchemaPool = request.getfixturevalue("postgres_schemas")
+    with fresh_schema(schemas) as schema:
+        yield StateBackend(Dialect.POSTGRES, path, in_schema(server, schema), schema, schemas)
 
 
 @pytest.fixture
-def postgres_backend(
-    tmp_path: Path, postgres_admin: psycopg.Connection[tuple[object, ...]]
-) -> Iterator[StateBackend]:
-    """A fresh state database on PostgreSQL only, for what only PostgreSQL has."""
-    with fresh_schema(postgres_admin) as url:
-        yield StateBackend(Dialect.POSTGRES, tmp_path / "state.db", url)
+def postgres_backend(tmp_path: Path, postgres_schemas: SchemaPool) -> Iterator[StateBackend]:
+    """A fresh state database on PostgreSQL only, for what only PostgreSQL has: always an
+    empty schema, which the test's first open migrates (for tests of opening itself)."""
+    with fresh_schema(postgres_schemas) as schema:
+        url = in_schema(postgres_server(), schema)
+        yield StateBackend(Dialect.POSTGRES, tmp_path / "state.db", url, schema)
 
 
 @pytest.fixture
