@@ -35,7 +35,11 @@ __all__ = [
 ]
 
 # A private PostgreSQL server a test may stop and restart (tests/postgres_fixtures.py).
-from tests.postgres_fixtures import private_postgres, private_postgres_module  # noqa: F401
+from tests.postgres_fixtures import (  # noqa: F401
+    postgres_template,
+    private_postgres,
+    private_postgres_module,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM_DIR = ROOT / "data" / "osdi24"

@@ -4,6 +4,8 @@ environment, and pytest with it, exists).
 
 `private_postgres` gives a test a server of its own that it may stop, start and restart
 (a database disappearing under the bot); tests/conftest.py makes it visible to every test.
+Each starts from a copy of one cluster made for the whole test process
+(`postgres_template`), not from an initdb of its own.
 It is function-scoped; a module whose tests can share one server (each leaving it
 running) takes it once for the module with
 
@@ -23,7 +25,12 @@ from typing import Literal
 
 import pytest
 
-from tests.postgres_server import PostgresServer, PostgresUnavailable, find_bin_dir
+from tests.postgres_server import (
+    ClusterTemplate,
+    PostgresServer,
+    PostgresUnavailable,
+    find_bin_dir,
+)
 
 Scope = Literal["function", "module"]
 
@@ -38,12 +45,19 @@ def postgres_bin_or_skip() -> Path:
         pytest.skip(f"PostgreSQL is not installed here ({error})")
 
 
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[ClusterTemplate]:
+    """The cluster every private server of this test process starts from a copy of."""
+    with ClusterTemplate(postgres_bin_or_skip()) as template:
+        yield template
+
+
 def postgres_fixture(scope: Scope) -> Callable[..., Iterator[PostgresServer]]:
     """A fixture giving a started private server, stopped and removed after its scope."""
 
     @pytest.fixture(scope=scope)
-    def server() -> Iterator[PostgresServer]:
-        with PostgresServer(postgres_bin_or_skip()) as started:
+    def server(postgres_template: ClusterTemplate) -> Iterator[PostgresServer]:
+        with PostgresServer(template=postgres_template) as started:
             yield started
 
     return server

@@ -11,7 +11,8 @@ stop and start. This module gives both, three ways:
   standard library only (the pytest fixtures live in tests/postgres_fixtures.py).
 - `with PostgresServer() as server: ... server.url ...` from Python.
 - the `private_postgres` fixture (tests/postgres_fixtures.py): a server a test can stop,
-  start and restart.
+  start and restart. Those servers start from a copy of a `ClusterTemplate`, a cluster
+  made once per test process: copying its folder costs a fraction of an initdb.
 
 The server is Debian's postgresql package (binaries under /usr/lib/postgresql/<version>/bin,
 the newest present; CONFBOT_POSTGRES_BIN names another bin folder). PostgreSQL refuses to
@@ -164,10 +165,14 @@ class PostgresServer:
     `stop()` and `restart()` keep its data, its port and its URL, and `close()` stops it and
     removes its folder. As a context manager it starts on entry and closes on exit."""
 
-    def __init__(self, bin_dir: Path | None = None) -> None:
-        self.bin_dir = bin_dir or find_bin_dir()
-        self.password = secrets.token_hex(16)
+    def __init__(
+        self, bin_dir: Path | None = None, template: ClusterTemplate | None = None
+    ) -> None:
+        self.bin_dir = template.bin_dir if template else bin_dir or find_bin_dir()
+        # A copied cluster keeps the password its template was made with.
+        self.password = template.password if template else secrets.token_hex(16)
         self.port = 0
+        self._template = template
         self._folder: Path | None = None
         self._as_root = os.geteuid() == 0
 
@@ -221,12 +226,16 @@ class PostgresServer:
 
     def start(self) -> None:
         """Start the server and wait until it accepts connections; the first start makes
-        the folder and the cluster, at a free port (retrying another if it was taken)."""
+        the folder and the cluster (a copy of the template's, if given), at a free port
+        (retrying another if it was taken)."""
         if self._folder is not None:
             self._pg_ctl_start()
             return
         self._make_folder()
-        self._initdb()
+        if self._template is None:
+            self._initdb()
+        else:
+            self._copy_cluster(self._template.data_dir)
         for attempt in range(PORT_TRIES):
             self.port = free_port()
             self._configure()
@@ -313,6 +322,11 @@ class PostgresServer:
         finally:
             password_file.unlink(missing_ok=True)
 
+    def _copy_cluster(self, data_dir: Path) -> None:
+        """The template's cluster, copied with its owner and modes (cp -a, as the server's
+        user: the data folder must be that user's and private to it)."""
+        self._run(["cp", "-a", str(data_dir), str(self.data_dir)], "cp")
+
     def _configure(self) -> None:
         """Write where to listen and the fast settings; the files stay the server user's
         (opened for writing, not replaced)."""
@@ -359,7 +373,13 @@ class PostgresServer:
         neither a starting server nor initdb. If Ctrl-C or SIGTERM interrupts us, the
         program is still waited for before that goes on, so none is left working in a
         folder that is being removed."""
-        argv = [str(self.bin_dir / command[0]), *command[1:]]
+        name = " ".join(command[:2]) if command[0] == "pg_ctl" else command[0]
+        return self._run([str(self.bin_dir / command[0]), *command[1:]], name, check=check)
+
+    def _run(self, argv: list[str], name: str, *, check: bool = True) -> int:
+        """Run a program as the server's user (see _pg); `name` says which in a failure,
+        whose last line of output comes from the program's own lines if it said any."""
+        program_name = Path(argv[0]).name
         if self._as_root:
             argv = ["runuser", "-u", SERVER_USER, "--", *argv]
         interrupted: BaseException | None = None
@@ -382,12 +402,57 @@ class PostgresServer:
         if interrupted is not None:
             raise interrupted
         if check and program.returncode != 0:
-            name = " ".join(command[:2]) if command[0] == "pg_ctl" else command[0]
             # "pg_ctl: could not start server" says more than the "Examine the log" after it.
-            own = [line for line in said if line.startswith(f"{command[0]}:")]
+            own = [line for line in said if line.startswith(f"{program_name}:")]
             last = (own or said or ["(nothing said)"])[-1]
             raise PostgresFailed(f"{name} exited {program.returncode}: {last}")
         return program.returncode
+
+
+class ClusterTemplate:
+    """A cluster made once (initdb) and never started, that servers start from a copy of
+    (PostgresServer(template=...)): a copy costs a fraction of an initdb. They share its
+    password. As a context manager it is made on entry and removed on exit."""
+
+    def __init__(self, bin_dir: Path | None = None) -> None:
+        self._maker = PostgresServer(bin_dir)
+
+    @property
+    def bin_dir(self) -> Path:
+        return self._maker.bin_dir
+
+    @property
+    def password(self) -> str:
+        return self._maker.password
+
+    @property
+    def data_dir(self) -> Path:
+        return self._maker.data_dir
+
+    def make(self) -> None:
+        """The folder and the cluster in it, as a server's first start makes them."""
+        self._maker._make_folder()
+        self._maker._initdb()
+
+    def close(self) -> None:
+        """Remove the folder (the cluster never ran). Safe to call twice."""
+        self._maker.close()
+
+    def __enter__(self) -> ClusterTemplate:
+        try:
+            self.make()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 # -- python -m tests.postgres_server run -- CMD...

@@ -22,6 +22,7 @@ from tests.postgres_fixtures import postgres_bin_or_skip
 from tests.postgres_server import (
     EXIT_NO_SERVER,
     URL_VARIABLE,
+    ClusterTemplate,
     PostgresServer,
     PostgresUnavailable,
     StopMode,
@@ -104,8 +105,8 @@ def test_stopped_it_refuses_connections_and_started_again_it_serves(
             assert db.execute("SELECT 1").fetchone() == (1,)
 
 
-def test_closing_stops_it_and_removes_its_folder():
-    with PostgresServer(postgres_bin_or_skip()) as server:
+def test_closing_stops_it_and_removes_its_folder(postgres_template: ClusterTemplate):
+    with PostgresServer(template=postgres_template) as server:
         folder, url = server.folder, server.url
         assert (folder / "data" / "PG_VERSION").exists()
         assert (folder / f".s.PGSQL.{server.port}").is_socket()  # the socket is in the folder
@@ -117,17 +118,33 @@ def test_closing_stops_it_and_removes_its_folder():
     server.close()  # twice is harmless
 
 
+def test_servers_copied_from_one_template_each_keep_their_own_data():
+    """The private servers start from a copy of a cluster made once (not an initdb each):
+    what one keeps is in neither the template nor another copy."""
+    with ClusterTemplate(postgres_bin_or_skip()) as template:
+        data = template.data_dir
+        before = sorted(p.relative_to(data) for p in data.rglob("*"))
+        with PostgresServer(template=template) as one, PostgresServer(template=template) as two:
+            assert one.port != two.port and one.folder != two.folder
+            assert one.password == two.password == template.password
+            with connect(one.url) as db:
+                db.execute("CREATE TABLE only_in_one (n int)")
+            with connect(two.url) as db:
+                assert db.execute("SELECT to_regclass('only_in_one')").fetchone() == (None,)
+        assert sorted(p.relative_to(data) for p in data.rglob("*")) == before
+    assert not data.exists()  # removed with the template
+
+
 def test_a_port_taken_before_the_server_binds_it_is_given_up_for_another(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, postgres_template: ClusterTemplate
 ):
     """Parallel workers each pick a free port; another process may bind it first."""
-    bin_dir = postgres_bin_or_skip()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         ports = iter([taken.getsockname()[1], postgres_server.free_port()])
         monkeypatch.setattr(postgres_server, "free_port", lambda: next(ports))
-        with PostgresServer(bin_dir) as server, connect(server.url) as db:
+        with PostgresServer(template=postgres_template) as server, connect(server.url) as db:
             assert server.port != taken.getsockname()[1]
             assert db.execute("SELECT 1").fetchone() == (1,)
             assert "already in use" not in server.log_file.read_text()  # a fresh log
