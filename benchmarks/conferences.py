@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.formats import write_pretalx
-from benchmarks.run import longest_stall, p
+from benchmarks.run import p
+from benchmarks.stalls import longest_stall
 
 KINDS = ("paper", "author", "typing")
 

@@ -364,7 +364,7 @@ async def _stalls(path: Path, beside: Path) -> dict[str, float]:
     `beside` is read too, from just before until during it (while one read paused the
     cycle collector, the other's end once let it walk everything built so far: 226 ms).
     What was read is kept, as the bot keeps a program."""
-    from benchmarks.run import longest_stall
+    from benchmarks.stalls import longest_stall
     from bot.bulk import favour_the_loop
 
     favour_the_loop()

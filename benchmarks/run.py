@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from rapidfuzz import fuzz, process
 from benchmarks import handwritten
 from benchmarks.handwritten import SCORERS
 from benchmarks.queries import Labeled, person_queries, talk_queries
+from benchmarks.stalls import longest_stall
 from benchmarks.synth import write_program
 from bot.app import load_service
 from bot.bulk import favour_the_loop
@@ -333,29 +334,6 @@ def hostile_text_rows(service: ProgramService, n: int, seed: int) -> list[str]:
 async def _indexed_in_place(service: ProgramService) -> None:
     """What a first lookup did before: build the indexes on the event loop."""
     service.index_now()
-
-
-async def longest_stall(work: Callable[[], Awaitable[object]]) -> tuple[float, float]:
-    """(seconds the work took, longest gap between two 1 ms ticks of the event loop)."""
-    worst = 0.0
-    done = False
-
-    async def ticker() -> None:
-        nonlocal worst
-        loop = asyncio.get_running_loop()
-        while not done:
-            before = loop.time()
-            await asyncio.sleep(0.001)
-            worst = max(worst, loop.time() - before - 0.001)
-
-    tick = asyncio.create_task(ticker())
-    await asyncio.sleep(0.01)
-    started = time.perf_counter()
-    await work()
-    elapsed = time.perf_counter() - started
-    done = True
-    await tick
-    return elapsed, worst
 
 
 def calendar_row(service: ProgramService) -> str:

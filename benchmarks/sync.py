@@ -23,7 +23,7 @@ from pathlib import Path
 from aiohttp import web
 
 from benchmarks.formats import write_pretalx
-from benchmarks.run import longest_stall
+from benchmarks.stalls import longest_stall
 from bot.adapters.discord.calendar import ProgramCalendar
 from bot.bulk import favour_the_loop
 from bot.clock import SystemClock
