@@ -26,7 +26,7 @@ from bot.live.conferences import Conferences, Served, forget_files
 from bot.store.conferences_store import AddedSource
 from bot.store.connection import unreachable
 from bot.store.coordination import Notice, NoticeKind
-from bot.tasks import stopped
+from bot.tasks import Background
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class AddedSources:
         self.turns = AddressTurns()
         self._open_added = open_added
         self._woken = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Background("confbot-added-sources", self._run)
         self._failing: set[str] = set()  # addresses whose open failed, logged once
         self.compared = 0  # comparisons done (tests wait on it)
 
@@ -99,13 +99,10 @@ class AddedSources:
         self._woken.set()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="confbot-added-sources")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            task, self._task = self._task, None
-            await stopped(task)
+        await self._loop.stop()
 
     async def _run(self) -> None:
         while True:

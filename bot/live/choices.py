@@ -23,7 +23,7 @@ import logging
 from bot.store.connection import unreachable
 from bot.store.coordination import ChosenBy, Notice, NoticeKind
 from bot.store.state import StateStore
-from bot.tasks import stopped
+from bot.tasks import Background
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class Choices:
         self._people_due: set[int] = set()
         self._servers_due: set[int] = set()
         self._woken = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Background("confbot-choices", self._run)
         self._failing = False
         self.loads = 0  # every choice read again, so many times (tests wait on it)
 
@@ -152,13 +152,10 @@ class Choices:
         self._woken.set()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="confbot-choices")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            task, self._task = self._task, None
-            await stopped(task)
+        await self._loop.stop()
 
     async def _run(self) -> None:
         while True:

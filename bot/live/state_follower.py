@@ -24,7 +24,7 @@ from bot.model import Program
 from bot.service import ProgramService
 from bot.store.connection import unreachable
 from bot.store.state import StateStore
-from bot.tasks import stopped
+from bot.tasks import Background
 
 log = logging.getLogger(__name__)
 
@@ -70,21 +70,18 @@ class StateFollower:
         self._load = load
         self.key = key
         self._woken = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Background(f"confbot-state-{self.key}", self._run)
         self._failing = False
 
     @property
     def running(self) -> bool:
-        return self._task is not None
+        return self._loop.running
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=f"confbot-state-{self.key}")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            task, self._task = self._task, None
-            await stopped(task)
+        await self._loop.stop()
 
     def wake(self) -> None:
         self._woken.set()

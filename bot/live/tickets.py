@@ -22,7 +22,7 @@ from bot.service.tickets import TicketHasher, TicketService
 from bot.settings import PretixEvent, Settings
 from bot.store.connection import unreachable
 from bot.store.state import StateStore
-from bot.tasks import stopped, woken
+from bot.tasks import Background, woken
 from bot.tickets.client import PretixClient
 from bot.tickets.errors import Failure
 
@@ -45,15 +45,13 @@ class RefundWatcher:
         self.last: RefundReport | None = None
         self._retry_after = 0.0
         self._woken = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Background("confbot-refund-watcher", self._run)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="confbot-refund-watcher")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            task, self._task = self._task, None
-            await stopped(task)
+        await self._loop.stop()
 
     def wake(self) -> None:
         """Check now (a test, or an organiser who asked), not at the end of the wait."""
