@@ -195,9 +195,10 @@ async def running_bot(
     clock the test moves, if given; how long a lookup awaits its indexes, if given; its
     pace of requests, if given, else one that never waits the wall clock: see ConfBot
     and untimed_pacer); on exit its pending event handlers finish, it closes, and the fake saw no
-    protocol error. With CONFBOT_SHARD_IDS it is one process of several: it is awaited
-    until it has the servers on its own shards, and several may run at once (each with
-    a tmp_path of its own)."""
+    protocol error and no message of embeds alone (unreadable with embeds hidden). With
+    CONFBOT_SHARD_IDS it is one process of several: it is awaited until it has the
+    servers on its own shards, and several may run at once (each with a tmp_path of its
+    own)."""
     settings = Settings.from_env(bot_env(fake, tmp_path, **env), dotenv_path=tmp_path / "none")
     held = settings.shard_slice
     with restored_discord_urls():
@@ -238,6 +239,7 @@ async def running_bot(
         await instance.close()
         await asyncio.wait_for(task, 10)
     assert not fake.protocol_errors, fake.protocol_errors
+    assert not fake.embeds_only, fake.embeds_only  # every message reads with embeds hidden
 
 
 async def travel(bot: ConfBot, fake: FakeDiscord, clock: FixedClock, when: datetime) -> None:

@@ -301,6 +301,13 @@ async def test_every_command_shows_the_programs_words_as_written(fake: FakeDisco
         await fake.answer(await fake.send_autocomplete(name, option, typed, user=fake.owner))
     with_payload = [body for _, _, body in fake.sent if "evil.example" in json.dumps(body)]
     assert len(with_payload) >= 25  # most answers name the program's words (all are scanned)
+    # Each answer reads with embeds hidden: text beside every embed, telling its title.
+    assert fake.embeds_only == []
+    carded = [body.get("data") or body for _, _, body in fake.sent
+              if (body.get("data") or body).get("embeds")]  # fmt: skip
+    assert len(carded) >= 12  # the lookups, /about, /agenda, /status, /changes, ...
+    for body in carded:
+        assert as_shown(body["embeds"][0]["title"])[:60] in as_shown(body["content"]), body
 
 
 async def test_a_program_update_post_its_notice_and_changes(fake: FakeDiscord, tmp_path: Path):

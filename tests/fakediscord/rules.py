@@ -178,6 +178,30 @@ def _embed(embed: dict[str, Any], where: str) -> tuple[int, list[str]]:
     return size, problems
 
 
+def embeds_without_text(body: dict[str, Any]) -> bool:
+    """Whether a body the bot sent (a message, an interaction's answer or update, an
+    edit, a forum post) sets embeds with no text beside them. Discord takes it, but a
+    reader who hides embeds ("Show embeds and preview website links" off) sees an empty
+    message, and an edit that leaves the text as it was leaves it telling of the page or
+    version before: confbot never sends one (bot.render.summary)."""
+    if isinstance(body.get("data"), dict):  # an interaction callback: its message
+        body = body["data"]
+    elif isinstance(body.get("message"), dict):  # a forum post: its first message
+        body = body["message"]
+    return bool(body.get("embeds")) and not str(body.get("content") or "").strip()
+
+
+# A link Discord shows a preview of (an embed of the page, under the message): a web
+# address, bare or a masked link's, unless written between '<' and '>'.
+_PREVIEWED = re.compile(r"(?<!<)\bhttps?://")
+
+
+def previewed_links(content: str) -> int:
+    """How many links in a message's text Discord would preview under it (an escaped
+    address, 'https\\://', is no link)."""
+    return len(_PREVIEWED.findall(content))
+
+
 def link_errors(data: dict[str, Any]) -> dict[str, Any]:
     """The `errors` of Discord's 400 "Invalid Form Body" (code 50035) for the links of a
     message it refuses, keyed by where each link is (embeds.0.url,

@@ -6,6 +6,8 @@ embeds, bad autocomplete choices and unknown routes are answered with Discord's 
 *and* recorded in `protocol_errors`, so a test can assert that there were none. A message
 with an embed url or link button Discord does not take is refused outright (400, 50035),
 as Discord refuses it, so the bot's answer is lost in tests as it would be for users.
+What Discord takes but a reader who hides embeds could not read (embeds with no text
+beside them) is told apart: `embeds_only`.
 """
 
 from __future__ import annotations
@@ -265,6 +267,14 @@ class FakeDiscord:
     def error(self, problem: str) -> None:
         log.warning("protocol error: %s", problem)
         self.protocol_errors.append(problem)
+
+    @property
+    def embeds_only(self) -> list[str]:
+        """Each message, answer or edit the bot sent with embeds and no text beside them
+        (rules.embeds_without_text), as 'METHOD path': unreadable with embeds hidden.
+        Not a protocol error (Discord takes it); the bot's fixture asserts there is none."""
+        return [f"{method} {path}" for method, path, body in self.sent
+                if rules.embeds_without_text(body)]  # fmt: skip
 
     # -- REST ---------------------------------------------------------------------------
 

@@ -26,14 +26,14 @@ from typing import Any, ParamSpec, TypeVar
 import aiohttp
 import discord
 
-from bot.adapters.discord.embeds import NO_MENTIONS, to_embed
+from bot.adapters.discord.embeds import NO_MENTIONS, card_message
 from bot.adapters.discord.qa_widgets import AskButton
 from bot.adapters.discord.roles import RolesRefused, take
 from bot.adapters.discord.views import links_view
 from bot.delivery.kind import RolesRemoved, TargetGone, TryLater, Unreachable
 from bot.delivery.pacer import Pacer
-from bot.render.cards import Card
-from bot.render.limits import FORUM_TAGS_MAX
+from bot.render.cards import Card, truncate
+from bot.render.limits import FORUM_TAGS_MAX, MESSAGE_MAX
 from bot.render.roles import RoleTrouble
 
 # Seconds discord.py may sleep on one route's 429 before giving the delivery back to the
@@ -132,6 +132,16 @@ def _removal_failure(refused: RolesRefused) -> Exception:
     return TargetGone(f"may not remove roles {list(refused.refusal.role_ids)}: {trouble}")
 
 
+def _post_message(cards: Sequence[Card], text: str | None) -> dict[str, Any]:
+    """A post's embeds and text: the text given, else the cards' (see card_message); with
+    both, the text and then the cards' summary, within content's limit."""
+    message = card_message(cards)
+    if text:
+        told = "\n".join(part for part in (text, message["content"]) if part)
+        message["content"] = truncate(told, MESSAGE_MAX)
+    return message
+
+
 class DiscordSender:
     def __init__(self, client: discord.Client) -> None:
         self.client = client
@@ -146,11 +156,11 @@ class DiscordSender:
     async def send_dm(self, user_id: int, card: Card) -> None:
         try:
             channel = await self.client.create_dm(discord.Object(id=user_id))
-            embed = to_embed(card)
+            message = card_message([card])
             if (view := links_view(card)) is not None:
-                await channel.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+                await channel.send(**message, view=view, allowed_mentions=NO_MENTIONS)
             else:
-                await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
+                await channel.send(**message, allowed_mentions=NO_MENTIONS)
         except discord.Forbidden as exc:
             raise Unreachable(f"Discord refused the DM ({exc.code})") from exc
         except discord.NotFound as exc:
@@ -166,9 +176,7 @@ class DiscordSender:
                 channel = await self.client.fetch_channel(channel_id)
             if not isinstance(channel, discord.abc.Messageable):
                 raise TargetGone(f"channel {channel_id} cannot hold messages")
-            await channel.send(
-                content=text, embeds=[to_embed(c) for c in cards], allowed_mentions=NO_MENTIONS
-            )
+            await channel.send(**_post_message(cards, text), allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as exc:
             deleted = f"channel {channel_id} was deleted"
             forbidden = f"missing permission to post in channel {channel_id}"
@@ -187,7 +195,7 @@ class DiscordSender:
             wanted = {t.casefold() for t in tags}
             available = [t for t in forum.available_tags if t.name.casefold() in wanted]
             applied = available[:FORUM_TAGS_MAX]
-            kwargs: dict[str, Any] = {"embed": to_embed(card), "applied_tags": applied,
+            kwargs: dict[str, Any] = {**card_message([card]), "applied_tags": applied,
                                       "allowed_mentions": NO_MENTIONS}  # fmt: skip
             view = links_view(card) or discord.ui.View(timeout=None)
             if card.ask:
@@ -205,7 +213,7 @@ class DiscordSender:
     async def edit_first_message(self, thread_id: int, message_id: int, card: Card) -> None:
         thread = await self._thread(thread_id)
         try:
-            await thread.get_partial_message(message_id).edit(embed=to_embed(card))
+            await thread.get_partial_message(message_id).edit(**card_message([card]))
         except discord.HTTPException as exc:
             raise _later(exc) from exc
 

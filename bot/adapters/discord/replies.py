@@ -1,4 +1,5 @@
-"""Sending answers: one place decides embeds, pages, buttons, ephemerality and mentions."""
+"""Sending answers: one place decides embeds and the text beside them, pages, buttons,
+ephemerality and mentions."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 import discord
 
-from bot.adapters.discord.embeds import NO_MENTIONS, to_embed
+from bot.adapters.discord.embeds import NO_MENTIONS, card_message
 from bot.adapters.discord.respond import send
 
 # Defined with send, below views (which answer errors with it); the cogs import it here.
@@ -28,6 +29,6 @@ async def send_cards(
         kwargs["view"] = paginator
     elif (view := links_view(cards[0], w)) is not None:
         kwargs["view"] = view
-    await send(interaction, embed=to_embed(cards[0]), **kwargs)
+    await send(interaction, **card_message(cards[:1]), **kwargs)
     if paginator is not None:
         paginator.interaction = interaction

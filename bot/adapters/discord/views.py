@@ -8,7 +8,7 @@ from typing import Any
 import discord
 
 from bot.adapters.discord.calendar import CalendarButton
-from bot.adapters.discord.embeds import NO_MENTIONS, link_buttons, to_embed
+from bot.adapters.discord.embeds import NO_MENTIONS, card_message, link_buttons
 from bot.adapters.discord.speech import reader_words
 from bot.adapters.discord.tree import ConfView
 from bot.i18n import ENGLISH, Words
@@ -39,8 +39,9 @@ class Paginator(ConfView):
             self.add_item(CalendarButton(cards[0].calendar, w))
         self._sync_buttons()
 
-    def embed(self) -> discord.Embed:
-        return to_embed(self.cards[self.page])
+    def shown(self) -> dict[str, Any]:
+        """The page's embed and its text (see card_message), for the message's edit."""
+        return card_message([self.cards[self.page]])
 
     def _sync_buttons(self) -> None:
         # Not _refresh: that is discord.py's own View method, called on message updates.
@@ -83,7 +84,7 @@ class Paginator(ConfView):
 
     async def _show(self, interaction: discord.Interaction) -> None:
         self._sync_buttons()
-        await interaction.response.edit_message(embed=self.embed(), view=self)
+        await interaction.response.edit_message(**self.shown(), view=self)
 
     async def on_timeout(self) -> None:
         for item in self.children:
