@@ -66,6 +66,8 @@ async def test_a_page_turned_to_tells_its_own_items_in_text(fake: FakeDiscord, b
     assert first.splitlines()[-1].startswith("-# Page 1 of 2")
     ids = [c["custom_id"] for row in day.message["components"] for c in row["components"]
            if "custom_id" in c]  # fmt: skip
+    labels = [c.get("label") for row in day.message["components"] for c in row["components"]]
+    assert "◀ Previous" in labels and "Next ▶" in labels  # words, not an arrow alone
     turned = await fake.answer(await fake.click(day, ids[-1]))
     assert turned.callback["type"] == 7
     page = text_of(turned.data)  # the edit sets the text too: never page 1's left above

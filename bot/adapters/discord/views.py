@@ -21,7 +21,9 @@ PAGE_TIMEOUT = 300.0
 
 
 class Paginator(ConfView):
-    """Previous/next buttons over a list of cards, for the invoker only."""
+    """Previous/next buttons over a list of cards, for the invoker only. The buttons say
+    "Previous" and "Next" in words: an arrow alone is read out as "black left-pointing
+    triangle", or not at all."""
 
     def __init__(
         self, cards: list[Card], owner_id: int, timeout: float = PAGE_TIMEOUT,
@@ -62,7 +64,7 @@ class Paginator(ConfView):
         )
         return False
 
-    @discord.ui.button(label="◀", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label="◀ Previous", style=discord.ButtonStyle.secondary)
     async def previous(
         self, interaction: discord.Interaction, button: discord.ui.Button[Paginator]
     ) -> None:
@@ -75,7 +77,7 @@ class Paginator(ConfView):
     ) -> None:
         await interaction.response.defer()  # a label, never enabled
 
-    @discord.ui.button(label="▶", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label="Next ▶", style=discord.ButtonStyle.secondary)
     async def next(
         self, interaction: discord.Interaction, button: discord.ui.Button[Paginator]
     ) -> None:
