@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from bot.adapters.discord.delivery import _post_message
+from unittest.mock import MagicMock
+
+from bot.adapters.discord.delivery import DiscordSender
 from bot.adapters.discord.embeds import card_message
+from bot.i18n import Language
 from bot.render.cards import Card
 from bot.render.limits import MESSAGE_MAX
 from bot.render.summary import summary
@@ -25,7 +28,17 @@ def test_the_cards_of_one_post_are_its_embeds_and_one_text():
 
 
 def test_a_post_of_text_alone_or_of_text_and_cards():
-    assert _post_message([], "▶️ Now in Janson") == {"content": "▶️ Now in Janson", "embeds": []}
-    both = _post_message([ONE], "x" * MESSAGE_MAX)
+    message = DiscordSender(MagicMock())._message
+    assert message([], "▶️ Now in Janson") == {"content": "▶️ Now in Janson", "embeds": []}
+    both = message([ONE], "x" * MESSAGE_MAX)
     assert len(both["content"]) == MESSAGE_MAX and both["embed"].title == "⏰ NOMAD"
-    assert _post_message([ONE], "Moved:")["content"] == f"Moved:\n{summary([ONE])}"
+    assert message([ONE], "Moved:")["content"] == f"Moved:\n{summary([ONE])}"
+
+
+def test_the_texts_own_words_are_in_the_cards_language():
+    lines = "\n".join(f"`10:{n:02d}` **Saal {n}** · Ein Vortrag von etwa sechzig Zeichen" for n in
+                      range(60))  # fmt: skip
+    german = Card("📣 60 Vorträge beginnen um 10:00 MEZ", lines, language=Language.DE)
+    assert card_message([german])["content"].endswith("weitere Zeilen in der Einbettung.")
+    english = Card("📣 60 talks start at 10:00 CET", lines)
+    assert card_message([english])["content"].endswith("more lines in the embed.")

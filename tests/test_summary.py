@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.i18n import Language, bundled_messages
 from bot.model import Conference
 from bot.render import delivery_cards, posts, program_cards
 from bot.render.cards import Card, Field
@@ -162,3 +163,31 @@ def test_a_long_title_is_cut_inside_its_bold():
     text = summary([Card("T" * 300, "when")])
     assert text.startswith("**" + "T" * 100) and text.split("\n")[0].endswith("…**")
     assert len(text.split("\n")[0]) <= LINE_MAX
+
+
+# -- in the cards' language -----------------------------------------------------------------
+
+
+def test_what_the_text_leaves_out_is_said_in_the_cards_language(service: ProgramService):
+    german = bundled_messages().words(Language.DE)
+    french = bundled_messages().words(Language.FR)
+    assert more_line(1, german) == "…und 1 weitere Zeile in der Einbettung."
+    assert more_line(12, french) == "…et 12 lignes de plus dans l'intégration."
+    conference = _osdi(service)
+    talks = [t for s in service.program.sessions for t in service.session_talks(s)]
+    start = talks[0].slot.start
+    header = posts.slot_header(start, len(talks), conference, start, False, german)
+    message = posts.pack(header, posts.talk_lines(talks, conference, start, w=german))[0]
+    assert {card.language for card in message} == {Language.DE}
+    assert summary(message, german).split("\n")[-1].endswith("weitere Zeilen in der Einbettung.")
+
+
+def test_a_card_rendered_for_a_reader_says_which_language_it_is_in(service: ProgramService):
+    german = bundled_messages().words(Language.DE)
+    talk = service.talk("sabre").talk
+    before = talk.slot.start - timedelta(minutes=10)
+    assert delivery_cards.reminder_card(talk, _osdi(service), before, w=german).language == "de"
+    assert delivery_cards.reminder_card(talk, _osdi(service), before).language == "en"
+    answer = service.next(pacific("2024-07-10T10:50"), frozenset(), service.where(None, None, None))
+    (card,) = program_cards.next_cards(answer, _osdi(service), w=german)
+    assert card.language is Language.DE

@@ -22,7 +22,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from bot.address import AddressError, web_address
-from bot.i18n import ENGLISH, Words
+from bot.i18n import ENGLISH, Language, Words
 from bot.model import Conference, Session, Slot
 from bot.render import timefmt
 from bot.render.common import authors_line, derived_note
@@ -75,6 +75,9 @@ class Card:
     links: tuple[tuple[str, str], ...] = field(default=())  # (label, url) link buttons
     calendar: str | None = None  # a stable reference ('p:…', 's:…'): an "Add to calendar" button
     ask: bool = False  # an "Ask a question" button (the first message of a Q&A thread)
+    # The language its words are in: the text beside it says its own few words in it too
+    # (bot.render.summary). A renderer given a reader's Words sets it (paged does).
+    language: Language = Language.EN
 
     def size(self) -> int:
         """Characters Discord counts towards the 6000 total."""
@@ -213,6 +216,7 @@ def paged(
             ),
             fields=base.fields + tuple(Field(n, v, inline) for n, v, inline in page.fields),
             footer=page_footer(i, len(pages), told, w) if len(pages) > 1 else base.footer,
+            language=w.language,
         )
         for i, page in enumerate(pages, start=1)
     ]

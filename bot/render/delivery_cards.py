@@ -85,7 +85,7 @@ def reminder_card(
     links = ((page, url),) if url else ()
     footer = derived_footer([item], conference, w)
     card = Card(f"⏰ {escape(item.title)}", description, url=url, colour=GREEN,
-                fields=tuple(fields), footer=footer, links=links)  # fmt: skip
+                fields=tuple(fields), footer=footer, links=links, language=w.language)  # fmt: skip
     return fit(card)
 
 
@@ -100,7 +100,8 @@ def announcement_card(
         description += f"\n📍 {escape(session.slot.room)}"
     fields = tuple(talk_fields(talks, tz, relative=False, w=w))
     footer = derived_footer(talks, conference, w)
-    return fit(Card(f"📣 {escape(session.title)}", description, fields=fields, footer=footer))
+    return fit(Card(f"📣 {escape(session.title)}", description, fields=fields, footer=footer,
+                    language=w.language))  # fmt: skip
 
 
 def talk_start_text(

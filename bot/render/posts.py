@@ -11,11 +11,11 @@ none is lost: a line that would not fit starts the next card, or the next messag
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.i18n import ENGLISH, Words
+from bot.i18n import ENGLISH, Language, Words
 from bot.model import Conference
 from bot.render import timefmt
 from bot.render.cards import GREEN, Card, fit, link_target, stamp, truncate
@@ -45,6 +45,7 @@ class Header:
     title: str
     lead: str
     footer: str | None = None
+    language: Language = Language.EN  # the cards' (see Card.language)
 
 
 def talk_line(
@@ -93,7 +94,7 @@ def slot_header(
     else:
         lead = w.tr("Starts {time}", time=timefmt.relative(start, now, w))
     footer = derived_note(conference, w) if approximate else None
-    return Header(title, f"**{lead}** · {stamp(start, 'F')}", footer)
+    return Header(title, f"**{lead}** · {stamp(start, 'F')}", footer, w.language)
 
 
 def starting_header(
@@ -109,7 +110,7 @@ def starting_header(
     if now > start:
         late = " " + w.tr("(started {time})", time=timefmt.relative(start, now, w))
     footer = derived_note(conference, w) if approximate else None
-    return Header(title, f"{stamp(start, 't')}{late}", footer)
+    return Header(title, f"{stamp(start, 't')}{late}", footer, w.language)
 
 
 def pack(header: Header, lines: Sequence[str]) -> list[Message]:
@@ -130,10 +131,11 @@ def pack(header: Header, lines: Sequence[str]) -> list[Message]:
             cards.append([line])
         else:
             messages.append([[line]])
-    built = [[Card(title, "\n".join(card), colour=GREEN) for card in cards] for cards in messages]
+    built = [[Card(title, "\n".join(card), colour=GREEN, language=header.language)
+              for card in cards] for cards in messages]  # fmt: skip
     if header.footer:
         last = built[-1][-1]
-        built[-1][-1] = Card(last.title, last.description, colour=GREEN, footer=header.footer)
+        built[-1][-1] = replace(last, footer=header.footer)
     return [[fit(card) for card in message] for message in built]
 
 

@@ -162,7 +162,7 @@ def next_cards(
     stamp_line = _as_of(at, tz, w) + _where_note(answer.where, w)
     if answer.phase is Phase.AFTER:
         text = _ended(conference, w) + " " + w.tr("Thanks for coming!")
-        return [fit(Card(title, f"{stamp_line}\n\n{text}", colour=GREY))]
+        return [fit(Card(title, f"{stamp_line}\n\n{text}", colour=GREY, language=w.language))]
     description = stamp_line
     footer = derived_footer(board.shown_items(answer), conference, w)
     if answer.phase is Phase.BEFORE and answer.opens is not None:
@@ -258,7 +258,8 @@ def _board_cards(
         if len(pages) > 1:
             told = "".join(f" · {part}" for part in (count, base.footer) if part)
             footer = page_footer(i, len(pages), told, w)
-        cards.append(fit(replace(base, description="\n".join([top, *page]), footer=footer)))
+        cards.append(fit(replace(base, description="\n".join([top, *page]), footer=footer,
+                                 language=w.language)))  # fmt: skip
     return cards
 
 
@@ -678,7 +679,8 @@ def cancelled_card(gone: CancelledTalk, conference: Conference, w: Words = ENGLI
                    for t in gone.others)  # fmt: skip
     if fields:
         lines.append("\n" + w.tr("Still on, with a title like it:"))
-    return fit(Card(f"❌ {escape(gone.title)}", "\n".join(lines), colour=GREY, fields=fields))
+    return fit(Card(f"❌ {escape(gone.title)}", "\n".join(lines), colour=GREY, fields=fields,
+                    language=w.language))  # fmt: skip
 
 
 CONFERENCES_PER_PAGE = 10

@@ -11,10 +11,11 @@ its embeds (the adapters put it in `content`): a summary, not the card again. It
   or, for a field of many lines (a room's talks of the day), its name above its lines;
 - the footer (which page of how many, what ≈ means), as small text;
 each line at most LINE_MAX characters (an abstract gives its first sentences), the whole
-at most SUMMARY_MAX, a phone's screenful or two: the lines past it are counted in a last line
-(`more_line`), which says the embed has them. A short card reads whole; a long one
-(FOSDEM's board of 47 talks, 3,900 characters) gives its first screenful, in the order
-the card has it: what starts soonest, the first of a list's page.
+at most SUMMARY_MAX, a phone's screenful or two: the lines past it are counted in a last
+line (`more_line`, in the cards' language, Card.language), which says the embed has
+them. A short card reads whole; a long one (FOSDEM's board of 47 talks, 3,900
+characters) gives its first screenful, in the order the card has it: what starts
+soonest, the first of a list's page.
 
 Its parts are the card's, already Markdown-safe (bot.render.markdown), so nothing here
 escapes them again, but the footer: a footer is plain text in an embed, Markdown here.
@@ -28,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.i18n import ENGLISH, Words
 from bot.render.cards import Card, Field, truncate
 from bot.render.limits import MESSAGE_MAX
 from bot.render.markdown import escape
@@ -51,14 +53,15 @@ NAME_MAX = 100
 _LINK = re.compile(r"(?<!\\)\[((?:\\.|[^\\\]])*)\]\(<?https?://[^\s()<>]+>?\)")
 
 
-def more_line(count: int) -> str:
+def more_line(count: int, w: Words = ENGLISH) -> str:
     """The last line of a summary that left lines out: how many, and where they are."""
-    lines = "line" if count == 1 else "lines"
-    return f"…and {count} more {lines} in the embed."
+    return w.ntr("…and {count} more line in the embed.", "…and {count} more lines in the embed.",
+                 count, count=count)  # fmt: skip
 
 
-def summary(cards: Sequence[Card]) -> str:
-    """The text of a message of these cards (see the module): empty for no card."""
+def summary(cards: Sequence[Card], w: Words = ENGLISH) -> str:
+    """The text of a message of these cards (see the module), its own words (what it
+    leaves out) in `w`, the cards' language: empty for no card."""
     if not cards:
         return ""
     heads: list[str] = []
@@ -74,7 +77,7 @@ def summary(cards: Sequence[Card]) -> str:
             body += _field_lines(field)
     footer = cards[-1].footer
     tail = [_line(f"-# {escape(' '.join(footer.split()))}")] if footer else []
-    return _fitted(heads, body, tail)
+    return _fitted(heads, body, tail, w)
 
 
 def _field_lines(field: Field) -> list[str]:
@@ -98,15 +101,15 @@ def _line(text: str) -> str:
     return truncate(_LINK.sub(r"\1", text.strip()), LINE_MAX)
 
 
-def _fitted(heads: list[str], body: list[str], tail: list[str]) -> str:
+def _fitted(heads: list[str], body: list[str], tail: list[str], w: Words) -> str:
     """The head, as many body lines as SUMMARY_MAX leaves room for, what was left out,
     and the tail; never past content's limit."""
     room = SUMMARY_MAX - sum(len(x) + 1 for x in (*heads, *tail))
     kept: list[str] = []
     for n, line in enumerate(body):
         after = len(body) - n - 1  # lines after this one, told in a last line if left out
-        if len(line) + 1 + (len(more_line(after)) + 1 if after else 0) > room:
-            kept.append(more_line(after + 1))
+        if len(line) + 1 + (len(more_line(after, w)) + 1 if after else 0) > room:
+            kept.append(more_line(after + 1, w))
             break
         kept.append(line)
         room -= len(line) + 1

@@ -128,3 +128,12 @@ async def test_a_qa_threads_first_message_and_its_edit_read_as_text(
     ((_, body),) = fake.edited_messages
     edited = text_of(body)
     assert "11:10–11:30 PDT" in edited and "11:05" not in edited
+
+
+async def test_the_page_buttons_words_are_the_readers(fake: FakeDiscord, bot: ConfBot):
+    for locale, words in (("de", ["◀ Zurück", "Weiter ▶"]), ("fr", ["◀ Précédent", "Suivant ▶"])):
+        day = await fake.answer(await fake.send_command("schedule", day="2024-07-12",
+                                                        locale=locale))  # fmt: skip
+        labels = [c.get("label") for row in day.message["components"] for c in row["components"]]
+        assert [label for label in labels if label in words] == words, labels
+        text_of(day.data)

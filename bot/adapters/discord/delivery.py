@@ -29,6 +29,7 @@ import discord
 from bot.adapters.discord.embeds import NO_MENTIONS, card_message
 from bot.adapters.discord.qa_widgets import AskButton
 from bot.adapters.discord.roles import RolesRefused, take
+from bot.adapters.discord.speech import messages_of
 from bot.adapters.discord.views import links_view
 from bot.delivery.kind import RolesRemoved, TargetGone, TryLater, Unreachable
 from bot.delivery.pacer import Pacer
@@ -132,19 +133,19 @@ def _removal_failure(refused: RolesRefused) -> Exception:
     return TargetGone(f"may not remove roles {list(refused.refusal.role_ids)}: {trouble}")
 
 
-def _post_message(cards: Sequence[Card], text: str | None) -> dict[str, Any]:
-    """A post's embeds and text: the text given, else the cards' (see card_message); with
-    both, the text and then the cards' summary, within content's limit."""
-    message = card_message(cards)
-    if text:
-        told = "\n".join(part for part in (text, message["content"]) if part)
-        message["content"] = truncate(told, MESSAGE_MAX)
-    return message
-
-
 class DiscordSender:
     def __init__(self, client: discord.Client) -> None:
         self.client = client
+
+    def _message(self, cards: Sequence[Card], text: str | None = None) -> dict[str, Any]:
+        """A message's embeds and text (see card_message), its own words in the cards'
+        language; a post's text given goes first, the cards' summary after it, within
+        content's limit."""
+        message = card_message(cards, messages_of(self.client))
+        if text:
+            told = "\n".join(part for part in (text, message["content"]) if part)
+            message["content"] = truncate(told, MESSAGE_MAX)
+        return message
 
     def server_locale(self, guild_id: int) -> str | None:
         """The server's own language as Discord says it (its preferred locale, which
@@ -156,7 +157,7 @@ class DiscordSender:
     async def send_dm(self, user_id: int, card: Card) -> None:
         try:
             channel = await self.client.create_dm(discord.Object(id=user_id))
-            message = card_message([card])
+            message = self._message([card])
             if (view := links_view(card)) is not None:
                 await channel.send(**message, view=view, allowed_mentions=NO_MENTIONS)
             else:
@@ -176,7 +177,7 @@ class DiscordSender:
                 channel = await self.client.fetch_channel(channel_id)
             if not isinstance(channel, discord.abc.Messageable):
                 raise TargetGone(f"channel {channel_id} cannot hold messages")
-            await channel.send(**_post_message(cards, text), allowed_mentions=NO_MENTIONS)
+            await channel.send(**self._message(cards, text), allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as exc:
             deleted = f"channel {channel_id} was deleted"
             forbidden = f"missing permission to post in channel {channel_id}"
@@ -195,7 +196,7 @@ class DiscordSender:
             wanted = {t.casefold() for t in tags}
             available = [t for t in forum.available_tags if t.name.casefold() in wanted]
             applied = available[:FORUM_TAGS_MAX]
-            kwargs: dict[str, Any] = {**card_message([card]), "applied_tags": applied,
+            kwargs: dict[str, Any] = {**self._message([card]), "applied_tags": applied,
                                       "allowed_mentions": NO_MENTIONS}  # fmt: skip
             view = links_view(card) or discord.ui.View(timeout=None)
             if card.ask:
@@ -213,7 +214,7 @@ class DiscordSender:
     async def edit_first_message(self, thread_id: int, message_id: int, card: Card) -> None:
         thread = await self._thread(thread_id)
         try:
-            await thread.get_partial_message(message_id).edit(**card_message([card]))
+            await thread.get_partial_message(message_id).edit(**self._message([card]))
         except discord.HTTPException as exc:
             raise _later(exc) from exc
 

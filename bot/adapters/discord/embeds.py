@@ -8,6 +8,7 @@ from typing import Any
 
 import discord
 
+from bot.i18n import ENGLISH, Messages, bundled_messages
 from bot.render.cards import Card
 from bot.render.summary import summary
 
@@ -26,12 +27,14 @@ def to_embed(card: Card) -> discord.Embed:
     return embed
 
 
-def card_message(cards: Sequence[Card]) -> dict[str, Any]:
+def card_message(cards: Sequence[Card], messages: Messages | None = None) -> dict[str, Any]:
     """A message of cards, as every send and edit of one passes it to discord.py: the
     embeds, and their summary as the message's text, for whoever does not see embeds
-    (see bot.render.summary). An edit sets both, so the text never tells of the page
-    or version the embed no longer shows. One card is `embed`, as discord.py names it."""
-    text = summary(cards) or None
+    (see bot.render.summary), its own words in the cards' language (`messages`: the
+    bot's catalogs). An edit sets both, so the text never tells of the page or version
+    the embed no longer shows. One card is `embed`, as discord.py names it."""
+    words = (messages or bundled_messages()).words(cards[0].language) if cards else ENGLISH
+    text = summary(cards, words) or None
     if len(cards) == 1:
         return {"content": text, "embed": to_embed(cards[0])}
     return {"content": text, "embeds": [to_embed(card) for card in cards]}

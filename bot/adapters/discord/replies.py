@@ -12,7 +12,7 @@ from bot.adapters.discord.respond import send
 
 # Defined with send, below views (which answer errors with it); the cogs import it here.
 from bot.adapters.discord.respond import send_text as send_text
-from bot.adapters.discord.speech import reader_words
+from bot.adapters.discord.speech import messages_of, reader_words
 from bot.adapters.discord.views import Paginator, links_view
 from bot.render.cards import Card
 
@@ -29,6 +29,6 @@ async def send_cards(
         kwargs["view"] = paginator
     elif (view := links_view(cards[0], w)) is not None:
         kwargs["view"] = view
-    await send(interaction, **card_message(cards[:1]), **kwargs)
+    await send(interaction, **card_message(cards[:1], messages_of(interaction.client)), **kwargs)
     if paginator is not None:
         paginator.interaction = interaction

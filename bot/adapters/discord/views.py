@@ -9,9 +9,9 @@ import discord
 
 from bot.adapters.discord.calendar import CalendarButton
 from bot.adapters.discord.embeds import NO_MENTIONS, card_message, link_buttons
-from bot.adapters.discord.speech import reader_words
+from bot.adapters.discord.speech import messages_of, reader_words
 from bot.adapters.discord.tree import ConfView
-from bot.i18n import ENGLISH, Words
+from bot.i18n import ENGLISH, Messages, Words
 from bot.render.cards import Card
 
 log = logging.getLogger(__name__)
@@ -39,11 +39,13 @@ class Paginator(ConfView):
             self.add_item(button)
         if cards[0].calendar:
             self.add_item(CalendarButton(cards[0].calendar, w))
+        self.previous.label = w.tr("◀ Previous")
+        self.next.label = w.tr("Next ▶")
         self._sync_buttons()
 
-    def shown(self) -> dict[str, Any]:
+    def shown(self, messages: Messages | None = None) -> dict[str, Any]:
         """The page's embed and its text (see card_message), for the message's edit."""
-        return card_message([self.cards[self.page]])
+        return card_message([self.cards[self.page]], messages)
 
     def _sync_buttons(self) -> None:
         # Not _refresh: that is discord.py's own View method, called on message updates.
@@ -86,7 +88,8 @@ class Paginator(ConfView):
 
     async def _show(self, interaction: discord.Interaction) -> None:
         self._sync_buttons()
-        await interaction.response.edit_message(**self.shown(), view=self)
+        shown = self.shown(messages_of(interaction.client))
+        await interaction.response.edit_message(**shown, view=self)
 
     async def on_timeout(self) -> None:
         for item in self.children:
