@@ -38,7 +38,7 @@ from bot.store.connection import WriteFailed, unreachable
 from bot.store.coordination import Coordinator, Notice, NoticeKind
 from bot.store.members_store import Member
 from bot.store.state import StateStore
-from bot.tasks import stopped, woken
+from bot.tasks import Background, woken
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class ClusterMember:
         self.followers = tuple(followers)
         self.wall = wall or SystemClock()
         self._woken = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Background("confbot-cluster", self._run)
         self._next_check: datetime | None = None
         self._resync = False  # a reconnection: check every conference at the next tick
         self._beat_failing = False
@@ -117,13 +117,12 @@ class ClusterMember:
         if self.coordinator.sole:
             return
         await self.coordinator.listen(self.heard)
-        self._task = asyncio.create_task(self._run(), name="confbot-cluster")
+        self._loop.start()
 
     async def stop(self) -> None:
         """Stop ticking, and take this process's row out of the members table."""
-        if self._task is not None:
-            task, self._task = self._task, None
-            await stopped(task)
+        if self._loop.running:
+            await self._loop.stop()
             with contextlib.suppress(Exception):  # a state gone: its row goes gone
                 await self.state.members.leave(self.me.process)
 
