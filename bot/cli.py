@@ -368,6 +368,8 @@ async def _load(settings: Settings, force: bool) -> int:
 async def _console(settings: Settings, args: argparse.Namespace, command: str) -> int:
     from bot.adapters.console import Console
     from bot.app import load_service, make_clock
+    from bot.i18n import ENGLISH
+    from bot.render.refusals import refusal
     from bot.service import WhenError, parse_moment
 
     loaded = await load_service(settings)
@@ -377,7 +379,7 @@ async def _console(settings: Settings, args: argparse.Namespace, command: str) -
         try:
             start = parse_moment(args.now, conference.timezone)
         except WhenError as exc:
-            return _fail(f"--now: {exc}", USAGE_ERROR)
+            return _fail(f"--now: {refusal(exc, ENGLISH, repr)}", USAGE_ERROR)
     cancelled = await _cancelled(settings, conference.key)
     console = Console(loaded.service, make_clock(conference, start), cancelled)
     if command == "ask":

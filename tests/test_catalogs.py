@@ -127,12 +127,15 @@ def test_english_patterns_in_the_catalogs_say_what_english_shows():
     without Babel: a translator reads them as the source."""
     moment = datetime(2024, 7, 10, 9, 5, tzinfo=UTC)
     patterns = {m.id for m in catalogs.code_messages() if m.context == DATE_PATTERN}
-    assert patterns == {"HH:mm", "EEE MMM d", "EEEE, MMMM d", "EEEE", "EEE"}
+    assert patterns == {"HH:mm", "EEE MMM d", "EEEE, MMMM d", "EEEE", "EEE", "EEEE, MMMM d, y",
+                        "MMMM d, y"}  # fmt: skip
     tz = ZoneInfo("UTC")
     english = {
         "HH:mm": ENGLISH.clock(moment, tz), "EEE MMM d": ENGLISH.day_label(moment, tz),
         "EEEE, MMMM d": ENGLISH.long_day(moment.date()), "EEEE": ENGLISH.weekday(moment.date()),
         "EEE": ENGLISH.short_weekday(moment, tz),
+        "EEEE, MMMM d, y": ENGLISH.long_date(moment.date()),
+        "MMMM d, y": ENGLISH.full_date(moment.date()),
     }  # fmt: skip
     assert english == {p: format_datetime(moment, p, locale="en") for p in patterns}
 

@@ -18,6 +18,7 @@ from bot.service import ProgramService, QueryError, WhenError
 from bot.service.results import SessionAnswer, TrackAnswer
 from bot.service.when import day_at_ends
 from tests.conftest import REAL_PROGRAMS, needs_shared
+from tests.refusal_words import english
 
 FOSDEM = REAL_PROGRAMS / "fosdem-2025.schedule.xml"
 CCC = REAL_PROGRAMS / "ccc-36c3.frab.schedule.json"
@@ -97,13 +98,14 @@ def test_a_track_on_a_day_without_its_block_is_one_sentence(typed: str, said: st
     service, now = fosdem_at("2025-02-01T12:00")
     with pytest.raises(QueryError) as raised:
         service.session_or_track(typed, now)
-    assert raised.value.render(str) == said
+    assert english(raised.value) == said
 
 
 def test_a_day_the_conference_lacks_is_said():
     service, now = fosdem_at("2025-02-01T12:00")
-    with pytest.raises(WhenError, match="FOSDEM 2025 has no Monday"):
+    with pytest.raises(WhenError) as refused:
         service.session_or_track("Rust monday", now)
+    assert re.search("FOSDEM 2025 has no Monday", english(refused.value))
 
 
 def test_ccc_rooms_and_tracks_with_days():
@@ -119,7 +121,7 @@ def test_ccc_rooms_and_tracks_with_days():
     with pytest.raises(QueryError) as raised:
         lca.session_or_track("arena sunday", monday)
     said = "Arena is on Monday, Tuesday, Wednesday, Thursday and Friday, not Sunday."
-    assert raised.value.render(str) == said
+    assert english(raised.value) == said
 
 
 def test_a_named_session_with_a_weekday_in_its_name_is_taken_whole(program: Program):

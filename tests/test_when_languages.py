@@ -5,6 +5,7 @@ day in those languages reads back (the bot's own dates, once it shows them so)."
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import date, datetime
 
 import pytest
@@ -20,6 +21,7 @@ from bot.service.results import SessionAnswer
 from bot.service.tracks import names_a_day
 from bot.service.when import day_at_ends
 from tests.conftest import REAL_PROGRAMS, needs_shared, pacific
+from tests.refusal_words import english
 
 FOSDEM = REAL_PROGRAMS / "fosdem-2025.schedule.xml"
 WEB = "Inclusive Web, Sunday"  # K.3.201's block on FOSDEM's Sunday
@@ -60,8 +62,9 @@ def test_a_weekday_in_german_or_french_reads(conference: Conference, text: str, 
 
 @pytest.mark.parametrize("text", ["Montag", "lundi", "Mo.", "lun.", "Dienstag", "mardi", "Di."])
 def test_a_weekday_the_conference_lacks_is_named_in_english(conference: Conference, text: str):
-    with pytest.raises(WhenError, match=r"has no (Monday|Tuesday): it runs Wed Jan 29 to Sun"):
+    with pytest.raises(WhenError) as refused:
         parse_day(text, conference, NOW)
+    assert re.search(r"has no (Monday|Tuesday): it runs Wed Jan 29 to Sun", english(refused.value))
 
 
 def test_a_weekday_written_with_accents_or_without_reads_the_same(conference: Conference):
@@ -130,8 +133,9 @@ def test_a_day_by_its_number_reads(conference: Conference, text: str, day: str):
 
 @pytest.mark.parametrize("text", ["Tag 6", "jour 0", "6. Tag", "6e jour"])
 def test_a_day_number_past_the_last_says_how_many(conference: Conference, text: str):
-    with pytest.raises(WhenError, match="has days 1 to 5"):
+    with pytest.raises(WhenError) as refused:
         parse_day(text, conference, NOW)
+    assert re.search("has days 1 to 5", english(refused.value))
 
 
 # -- dates ----------------------------------------------------------------------------------
@@ -183,14 +187,16 @@ def test_mar_is_march_before_a_day_of_the_month_and_mardi_without(program: Progr
 
 
 def test_a_weekday_and_a_date_that_disagree_get_one_sentence(conference: Conference):
-    with pytest.raises(WhenError, match=r"^February 1, 2025 is a Saturday, not a Sunday\.$"):
+    with pytest.raises(WhenError) as refused:
         parse_day("Sonntag, 1. Februar", conference, NOW)
+    assert re.search(r"^February 1, 2025 is a Saturday, not a Sunday\.$", english(refused.value))
 
 
 @pytest.mark.parametrize("text", ["30. Februar", "31.2.", "30 février 2025", "0.1."])
 def test_a_date_that_does_not_exist_says_so(conference: Conference, text: str):
-    with pytest.raises(WhenError, match="is not a date"):
+    with pytest.raises(WhenError) as refused:
         parse_day(text, conference, NOW)
+    assert re.search("is not a date", english(refused.value))
 
 
 # -- times ----------------------------------------------------------------------------------
@@ -218,7 +224,7 @@ def test_a_time_reads_in_german_and_french(conference: Conference, text: str, mo
 def test_what_is_no_time_is_refused_in_one_sentence(conference: Conference, text: str):
     with pytest.raises(WhenError) as refused:
         parse_when(text, conference, NOW)
-    assert "\n" not in str(refused.value)
+    assert "\n" not in english(refused.value)
 
 
 # -- days and times together, and mixed with English ----------------------------------------
@@ -257,8 +263,8 @@ def test_a_day_and_a_time_read_in_any_mix(conference: Conference, text: str, mom
 def test_a_moment_that_is_not_one_gets_one_sentence(conference: Conference, text: str, said: str):
     with pytest.raises(WhenError) as refused:
         parse_when(text, conference, NOW)
-    assert said in str(refused.value)
-    assert "\n" not in str(refused.value)
+    assert said in english(refused.value)
+    assert "\n" not in english(refused.value)
 
 
 # -- what Babel writes reads back ------------------------------------------------------------
@@ -365,7 +371,7 @@ def test_any_mix_of_the_words_is_a_moment_or_a_when_error(conference: Conference
     try:
         moment = parse_when(text, conference, NOW)
     except WhenError as refused:
-        said = str(refused)
+        said = english(refused)
     if said:
         assert "\n" not in said
     else:
@@ -379,7 +385,7 @@ def test_any_mix_of_the_words_is_a_day_or_a_when_error(conference: Conference, t
     try:
         day = parse_day(text, conference, NOW)
     except WhenError as refused:
-        said = str(refused)
+        said = english(refused)
     if said:
         assert "\n" not in said
     else:

@@ -18,8 +18,10 @@ from typing import TextIO
 from bot import __version__
 from bot.changes import RecordedChange
 from bot.clock import Clock
+from bot.i18n import ENGLISH, Words
 from bot.render import text
-from bot.service import ACCEPTED_FORMS, DAY_FORMS, ProgramService, QueryError, WhenError
+from bot.render.refusals import day_forms, refusal, time_forms
+from bot.service import ProgramService, QueryError, WhenError
 from bot.service.cancelled import find_cancelled
 from bot.service.results import NoMatch, ProgramSize, TrackAnswer
 
@@ -46,11 +48,15 @@ class Command:
 
 class Console:
     def __init__(
-        self, service: ProgramService, clock: Clock, cancelled: Sequence[RecordedChange] = ()
-    ) -> None:
+        self, service: ProgramService, clock: Clock, cancelled: Sequence[RecordedChange] = (),
+        words: Words = ENGLISH,
+    ) -> None:  # fmt: skip
         """`cancelled`: the talks the kept versions removed (bot.store.versions_store), so
-        /paper says one was cancelled, as the bot does."""
+        /paper says one was cancelled, as the bot does. `words`: the language (--language)
+        of what the console says of what is typed (a day or time it cannot read, and the
+        ways to write one in /help), as the bot says it to a reader of that language."""
         self.service = service
+        self.words = words
         self.clock = clock
         self.cancelled = cancelled
         self.conference = service.conference
@@ -92,8 +98,10 @@ class Console:
             return Reply(f"Usage: {command.usage} — {command.summary}.", USAGE)
         try:
             return command.run(argument)
-        except (QueryError, WhenError) as exc:
-            return Reply(str(exc), USAGE)
+        except WhenError as exc:  # before QueryError: a day refused is both
+            return Reply(refusal(exc, self.words, repr), USAGE)
+        except QueryError as exc:
+            return Reply(exc.render(str, self.words.tr), USAGE)
         except Exception as exc:  # one line fails; a piped session goes on with the next
             log.debug("/%s failed", name, exc_info=True)
             return Reply(
@@ -156,8 +164,10 @@ class Console:
         width = max(len(c.usage) for c in self.commands.values())
         lines = [f"  {c.usage:<{width}}  {c.summary}" for c in self.commands.values()]
         lines.append(f"  /quit{'':<{width - 5}}  leave the console")
-        lines.append(f"Times for /next: {ACCEPTED_FORMS}.")
-        lines.append(f"Days for /schedule and /track: {DAY_FORMS}.")
+        w = self.words
+        # Translators: the console's commands keep their English names (/next, /schedule).
+        lines.append(w.tr("Times for /next: {forms}.", forms=time_forms(w)))
+        lines.append(w.tr("Days for /schedule and /track: {forms}.", forms=day_forms(w)))
         return Reply("\n".join(["Commands:", *lines]))
 
     def run_lines(self, lines: Iterable[str], out: TextIO, err: TextIO) -> int:

@@ -107,6 +107,19 @@ class Words:
             return f"{day:%A, %B} {day.day}"
         return self._dated(day, self.ptr("date pattern", "EEEE, MMMM d"))
 
+    def long_date(self, day: date) -> str:
+        """'Saturday, July 13, 2024', 'Samstag, 13. Juli 2024', 'samedi 13 juillet 2024':
+        a day that may lie in another year than the conference's."""
+        if self.language is Language.EN:
+            return f"{day:%A, %B} {day.day}, {day.year}"
+        return self._dated(day, self.ptr("date pattern", "EEEE, MMMM d, y"))
+
+    def full_date(self, day: date) -> str:
+        """'February 1, 2025', '1. Februar 2025', '1 février 2025'."""
+        if self.language is Language.EN:
+            return f"{day:%B} {day.day}, {day.year}"
+        return self._dated(day, self.ptr("date pattern", "MMMM d, y"))
+
     def weekday(self, day: date) -> str:
         """'Saturday', 'Samstag', 'samedi'."""
         if self.language is Language.EN:

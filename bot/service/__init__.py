@@ -9,8 +9,7 @@ from bot.service.program_service import (
     clean_query,
 )
 from bot.service.when import (
-    ACCEPTED_FORMS,
-    DAY_FORMS,
+    Refusal,
     WhenError,
     parse_day,
     parse_moment,
@@ -18,13 +17,12 @@ from bot.service.when import (
 )
 
 __all__ = [
-    "ACCEPTED_FORMS",
-    "DAY_FORMS",
     "PERSON_REF",
     "SESSION_REF",
     "TALK_REF",
     "ProgramService",
     "QueryError",
+    "Refusal",
     "WhenError",
     "clean_query",
     "parse_day",

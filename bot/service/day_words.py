@@ -121,11 +121,6 @@ def relative(token: str) -> int | None:
     return RELATIVE.get(token)
 
 
-def weekday_name(index: int) -> str:
-    """The English name of a weekday, for a sentence ('Saturday')."""
-    return WEEKDAYS["en"][index].capitalize()
-
-
 def is_full_name(token: str) -> bool:
     """Whether a word is a weekday's or month's whole name in a language other than
     English, or its standard abbreviation with its dot ('samstag', 'sam.', 'févr.'):

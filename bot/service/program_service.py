@@ -42,7 +42,7 @@ from bot.service.results import (
 )
 from bot.service.timeline import Timeline
 from bot.service.tracks import day_to_show, in_time_order, names_a_day, on_now_or_next
-from bot.service.when import NotADay, day_at_ends, parse_day, parse_when
+from bot.service.when import NotADay, Refusal, WhenError, day_at_ends, parse_day, parse_when
 from bot.template import fill
 
 MAX_QUERY = 200
@@ -93,6 +93,12 @@ class QueryError(ValueError):
         return fill(translate(self.template), self.outside, show)
 
 
+class DayRefused(WhenError, QueryError):
+    """A day the conference, or a track, has nothing on: refused as every typed day is
+    (a WhenError whose kind the renderer says in the reader's language), and a QueryError
+    as it always was, for those who catch what cannot be looked up."""
+
+
 def clean_query(text: str, what: str = "query") -> str:
     """Reject input no person would mean: empty, huge, or full of control characters."""
     text = without_invisible(text.replace("\t", " ")).strip()  # as names are read
@@ -103,12 +109,6 @@ def clean_query(text: str, what: str = "query") -> str:
     if any(unicodedata.category(ch) == "Cc" for ch in text):
         raise QueryError(f"That {what} contains control characters.")
     return " ".join(text.split())
-
-
-def join_words(words: list[str]) -> str:
-    """'A', 'A and B', 'A, B and C' (for QueryError sentences; the renderers' twin is
-    bot.render.common.listing, which a service may not import)."""
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def favourites_first(
@@ -468,11 +468,7 @@ class ProgramService:
         days = sorted({s.day for s in blocks})
         on_day = [s for s in blocks if s.day == day]
         if not on_day:
-            named = join_words([f"{d:%A}" for d in days])
-            if len(days) == 1:
-                raise QueryError(f"{{name}} is on {named} only, not {day:%A}:"
-                                 " /session {name} shows it.", name=label)  # fmt: skip
-            raise QueryError(f"{{name}} is on {named}, not {day:%A}.", name=label)
+            raise DayRefused(Refusal.SESSION_NOT_ON_DAY, name=label, day=day, days=days)
         chosen = on_now_or_next(on_day, now)
         others = tuple(s for s in on_day if s != chosen)
         other_days = tuple(d for d in days if d != day)
@@ -572,14 +568,20 @@ class ProgramService:
 
     def day_named(self, text: str | date, now: datetime) -> date:
         """One of the conference's days, from a date or what a person typed (see
-        parse_day); else one sentence naming its days (a QueryError or a WhenError)."""
-        typed = text.isoformat() if isinstance(text, date) else clean_query(text, "day")
+        parse_day); else a WhenError naming its days. Nothing typed, or too much, is
+        refused as parse_day refuses it, so the reader reads it in their language."""
+        if isinstance(text, date):
+            typed = text.isoformat()
+        elif not without_invisible(text).strip():
+            raise WhenError(Refusal.NO_DAY)
+        elif len(text) > MAX_QUERY:
+            raise WhenError(Refusal.DAY_TOO_LONG)
+        else:
+            typed = clean_query(text, "day")
         day = parse_day(typed, self.conference, now)
         if day not in self.conference.days:
-            names = join_words([f"{d:%A, %B} {d.day}" for d in self.conference.days])
-            asked = f"{day:%A, %B} {day.day}, {day.year}"
-            raise QueryError(f"{{conference}} has no {asked}; its days are {names}.",
-                             conference=self.conference.name)  # fmt: skip
+            raise DayRefused(Refusal.DAY_OUTSIDE, conference=self.conference.name, day=day,
+                             days=self.conference.days)  # fmt: skip
         return day
 
     # -- tracks -----------------------------------------------------------------------
@@ -603,9 +605,7 @@ class ProgramService:
             return TrackAnswer(name, None, talks, days, also_room)
         on = self.day_named(day, now)
         if on not in days:
-            listed = join_words([f"{d:%A}" for d in days])
-            raise QueryError(f"{{track}} has no talks on {on:%A}; it has talks on {listed}.",
-                             track=name)  # fmt: skip
+            raise DayRefused(Refusal.TRACK_NOT_ON_DAY, name=name, day=on, days=days)
         return TrackAnswer(name, on, tuple(t for t in talks if t.session.day == on), days,
                            also_room)  # fmt: skip
 

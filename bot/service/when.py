@@ -8,18 +8,13 @@ asked from outside it, since a conference question is about the conference's day
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
 from bot.model import Conference, load_zone, within_range
 from bot.service import day_words as words
-from bot.template import fill
 
-ACCEPTED_FORMS = (
-    "'now', '14:00', '2:30pm', 'thursday 9:00', 'jul 11 9am', 'tomorrow 10:00',"
-    " or an ISO time such as 2024-07-10T10:50 (conference time) or 2024-07-10T17:50Z"
-)
-DAY_FORMS = "'today', 'tomorrow', 'day 2', a weekday such as 'saturday', 'feb 1' or 2025-02-01"
 _MAX_LENGTH = 64
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", re.ASCII)
 # A German date: '31.1.', '31.01.', '31.01.2025' (the dot after the month tells it from
@@ -28,30 +23,69 @@ _NUMERIC_DATE = re.compile(r"^(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{
 _YEAR = re.compile(r"^[0-9]{4}$", re.ASCII)
 
 
-class WhenError(ValueError):
-    """The text is not a moment we can read; the message says what would be.
+class Refusal(StrEnum):
+    """Why a typed time or day was refused: one sentence each, said in the reader's
+    language by bot.render.refusals (the service names the reason, never the words)."""
 
-    The message may quote what the person typed as `{typed}`, and name the conference as
-    `{conference}`: each adapter quotes and shows them its own way (Discord escapes
-    Markdown, the console shows them as they are), so neither what a person types nor a
-    program's name is ever interpreted as formatting.
+    UNREADABLE_TIME = "unreadable time"  # '25:99', 'banana'
+    TIME_TOO_LONG = "time too long"
+    OUT_OF_RANGE = "out of range"  # '0001-01-01T00:00'
+    NOT_ISO = "not iso"  # --now 'soon'
+    NO_ZONE = "no zone"  # an ISO time with no zone where none is known
+    NO_SUCH_WEEKDAY = "no such weekday"  # 'monday' at a conference from Wednesday to Friday
+    NO_SUCH_DAY_NUMBER = "no such day number"  # 'day 4' of three
+    WRONG_WEEKDAY = "wrong weekday"  # 'Sunday, February 1' when it is a Saturday
+    NOT_A_DATE = "not a date"  # 'feb 30'
+    NO_DAY = "no day"  # nothing typed where a day is asked
+    DAY_TOO_LONG = "day too long"
+    UNREADABLE_DAY = "unreadable day"  # 'Funday'
+    DAY_OUTSIDE = "day outside"  # a date the conference does not have
+    TRACK_NOT_ON_DAY = "track not on day"  # a track with no talks on the day asked
+    SESSION_NOT_ON_DAY = "session not on day"  # 'Rust sunday', when Rust is on Saturday
+
+
+class WhenError(ValueError):
+    """The text is not a moment or a day we can read, or one the conference lacks: its
+    `kind` says why, and the values the sentence needs are kept as they are (dates as
+    dates, names as written), for the renderer to say in the reader's language.
+
+    `typed` is what the person typed; `conference` a program's name, `name` a track's,
+    room's or session's: each
+    adapter quotes and shows them its own way (Discord escapes Markdown, the console
+    shows them as they are), so neither is ever read as formatting. `day` is the day
+    read, `weekday` the weekday named (0 is Monday), `days` the days that would do.
     """
 
-    def __init__(self, message: str, typed: str | None = None, conference: str | None = None):
-        self.template = message
+    def __init__(
+        self,
+        kind: Refusal,
+        typed: str | None = None,
+        *,
+        conference: str | None = None,
+        day: date | None = None,
+        weekday: int | None = None,
+        days: Sequence[date] = (),
+        name: str | None = None,
+    ) -> None:
+        self.kind = kind
         self.typed = typed
         self.conference = conference
-        super().__init__(self.render(repr))
+        self.day = day
+        self.weekday = weekday
+        self.days = tuple(days)
+        self.name = name
+        # Not super(): a DayRefused is a QueryError too, whose __init__ takes a template.
+        ValueError.__init__(self, kind.value, typed)
 
-    def render(
-        self, quote: Callable[[str], str], show: Callable[[str], str] = str,
-        translate: Callable[[str], str] = str,
-    ) -> str:  # fmt: skip
-        """`translate`: the template in the reader's language, if a catalog has it."""
-        values = {} if self.conference is None else {"conference": show(self.conference)}
-        if self.typed is not None:
-            values["typed"] = quote(self.typed)
-        return fill(translate(self.template), values, lambda shown: shown)
+    def __str__(self) -> str:
+        """For logs and tracebacks, not for a reader (bot.render.refusals speaks)."""
+        shown = {"typed": self.typed, "conference": self.conference, "day": self.day,
+                 "weekday": self.weekday, "name": self.name}  # fmt: skip
+        values = ", ".join(f"{name}={value!r}" for name, value in shown.items()
+                           if value is not None)  # fmt: skip
+        if self.days:
+            values += f"{', ' if values else ''}days={len(self.days)}"
+        return f"{self.kind.value}" + (f" ({values})" if values else "")
 
 
 class NotADay(WhenError):
@@ -60,16 +94,13 @@ class NotADay(WhenError):
 
 
 def _unreadable(text: str) -> WhenError:
-    return WhenError(f"I can't read {{typed}}. Try {ACCEPTED_FORMS}.", text)
-
-
-_OUT_OF_RANGE = "{typed} is out of range: ask about a moment between 1900 and 2999."
+    return WhenError(Refusal.UNREADABLE_TIME, text)
 
 
 def in_range(value: datetime, text: str) -> datetime:
     """`value`, if it lies in the years anyone could mean; else a WhenError."""
     if not within_range(value):
-        raise WhenError(_OUT_OF_RANGE, text)
+        raise WhenError(Refusal.OUT_OF_RANGE, text)
     return value
 
 
@@ -84,10 +115,10 @@ def parse_moment(text: str, tz_name: str | None = None) -> datetime:
         try:
             value = datetime.combine(date.fromisoformat(cleaned), time(0))
         except ValueError:
-            raise WhenError("{typed} is not an ISO time such as 2024-07-10T10:50", text) from None
+            raise WhenError(Refusal.NOT_ISO, text) from None
     if value.tzinfo is None:
         if tz_name is None:
-            raise WhenError("{typed} has no time zone", text)
+            raise WhenError(Refusal.NO_ZONE, text)
         value = value.replace(tzinfo=load_zone(tz_name))
     return in_range(value, text)
 
@@ -101,12 +132,12 @@ def parse_when(text: str, conference: Conference, now: datetime) -> datetime:
     if not cleaned:
         raise _unreadable(text)  # ','
     if len(cleaned) > _MAX_LENGTH:
-        raise WhenError(f"That is too long for a time. Try {ACCEPTED_FORMS}.")
+        raise WhenError(Refusal.TIME_TOO_LONG)
     if re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}", cleaned):
         try:
             moment = parse_moment(cleaned.upper(), conference.timezone)
         except WhenError as exc:
-            raise exc if exc.template == _OUT_OF_RANGE else _unreadable(text) from None
+            raise exc if exc.kind is Refusal.OUT_OF_RANGE else _unreadable(text) from None
         return moment.astimezone(conference.tz)  # parse_moment checked the range
     local_now = now.astimezone(conference.tz)
     day, rest = _take_days(cleaned.split(), conference, local_now)
@@ -137,7 +168,7 @@ def _take_days(
     if dated is None:
         return day, rest
     if dated.weekday() != day.weekday():
-        raise WhenError(f"{dated:%B} {dated.day}, {dated.year} is a {dated:%A}, not a {day:%A}.")
+        raise WhenError(Refusal.WRONG_WEEKDAY, day=dated, weekday=day.weekday())
     return dated, left
 
 
@@ -156,15 +187,13 @@ def _take_day(
         for day in conference.days:
             if day.weekday() == weekday:
                 return day, said[start + 1 :]
-        raise WhenError(
-            f"{{conference}} has no {words.weekday_name(weekday)}: it runs {_span(conference)}.",
-            conference=conference.name,
-        )
+        raise WhenError(Refusal.NO_SUCH_WEEKDAY, conference=conference.name, weekday=weekday,
+                        days=conference.days)  # fmt: skip
     if (numbered := _day_number(said[start:])) is not None:
         number, rest = numbered
         if not 1 <= number <= len(conference.days):
-            raise WhenError(f"{{conference}} has days 1 to {len(conference.days)}.",
-                            conference=conference.name)  # fmt: skip
+            raise WhenError(Refusal.NO_SUCH_DAY_NUMBER, conference=conference.name,
+                            days=conference.days)  # fmt: skip
         return conference.days[number - 1], rest
     return None, said
 
@@ -203,11 +232,11 @@ def _dated(shown: str, conference: Conference, month: int, day: int, year: str |
 
 
 def _date(shown: str, make: Callable[[], date]) -> date:
-    """The date `make` makes, or a sentence saying `shown` is no date ('feb 30')."""
+    """The date `make` makes, or a WhenError saying `shown` is no date ('feb 30')."""
     try:
         return make()
     except ValueError:
-        raise WhenError("{typed} is not a date.", shown) from None
+        raise WhenError(Refusal.NOT_A_DATE, shown) from None
 
 
 def _day_number(said: list[str]) -> tuple[int, list[str]] | None:
@@ -241,12 +270,12 @@ def parse_day(text: str, conference: Conference, now: datetime) -> date:
     to say (ProgramService.day_named)."""
     cleaned = words.clean(text)
     if not cleaned:
-        raise WhenError(f"Please give a day: {DAY_FORMS}.")
+        raise WhenError(Refusal.NO_DAY)
     if len(cleaned) > _MAX_LENGTH:
-        raise WhenError(f"That is too long for a day. Try {DAY_FORMS}.")
+        raise WhenError(Refusal.DAY_TOO_LONG)
     day, rest = _take_days(cleaned.split(), conference, now.astimezone(conference.tz))
     if day is None or rest:
-        raise NotADay(f"I can't read {{typed}} as a day. Try {DAY_FORMS}.", text)
+        raise NotADay(Refusal.UNREADABLE_DAY, text)
     return day
 
 
@@ -316,8 +345,3 @@ def _read_time(text: str) -> time | None:
     if hour > 23 or minute > 59:
         return None
     return time(hour, minute)
-
-
-def _span(conference: Conference) -> str:
-    first, last = conference.start_date, conference.end_date
-    return f"{first:%a %b} {first.day} to {last:%a %b} {last.day}"

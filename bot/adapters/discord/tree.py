@@ -18,6 +18,7 @@ from bot.render.cards import truncate
 from bot.render.limits import TYPED_SHOWN_MAX
 from bot.render.markdown import escape
 from bot.render.program_cards import no_match_message
+from bot.render.refusals import refusal
 from bot.service import QueryError, WhenError
 from bot.service.results import NoMatch
 from bot.store.connection import StateUnreachable, WriteFailed, WriteFailure
@@ -125,9 +126,7 @@ async def answer_error(interaction: discord.Interaction, original: Exception) ->
     if isinstance(original, NothingFound):
         message = no_match_message(original.answer, original.hint, w)
     elif isinstance(original, WhenError):
-        message = original.render(
-            lambda typed: f"“{escape(truncate(typed, TYPED_SHOWN_MAX))}”", escape, w.tr
-        )
+        message = refusal(original, w, _quoted, escape)
     elif isinstance(original, QueryError):
         message = original.render(escape, w.tr)
     elif isinstance(original, StillIndexing):
@@ -193,6 +192,11 @@ def answers_errors(
             await answer_error(interaction, error)
 
     return answered
+
+
+def _quoted(typed: str) -> str:
+    """What a person typed, in a sentence of ours: quoted, cut short, never formatting."""
+    return f"“{escape(truncate(typed, TYPED_SHOWN_MAX))}”"
 
 
 def _asked(interaction: discord.Interaction) -> str:
