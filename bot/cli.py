@@ -15,10 +15,11 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from bot import __version__
+from bot.i18n.language import Language
 from bot.importer.errors import ProgramFileError
 from bot.settings import Settings, SettingsError, missing_program, zone_setting
 
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="With no command: runs the bot if DISCORD_TOKEN is set, else opens the console.",
     )
     parser.add_argument("--version", action="version", version=f"confbot {__version__}")
+    parser.add_argument("--language", **_language_option(None))
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     load = sub.add_parser(
         "load", help="(re)build the database from the program and print what was found"
@@ -62,8 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help='answer one command, e.g. ask "/paper sabre"')
     ask.add_argument("line", nargs="+", help="the command, e.g. /next or /author haibo chen")
     ask.add_argument("--now", help=now_help)
+    ask.add_argument("--language", **_language_option(argparse.SUPPRESS))
     console = sub.add_parser("console", help="interactive prompt (reads stdin when piped)")
     console.add_argument("--now", help=now_help)
+    console.add_argument("--language", **_language_option(argparse.SUPPRESS))
     export = sub.add_parser("export-ics", help="write the whole program as an .ics calendar")
     export.add_argument(
         "--out", help="file to write (default: <conference>-program.ics; - for stdout)"
@@ -95,6 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     migrate.add_argument("sqlite_file", metavar="SQLITE_FILE", help="the SQLite state file")
     return parser
+
+
+def _language_option(default: object) -> dict[str, Any]:
+    """--language, before the command (`confbot --language de`, the console opened with
+    no DISCORD_TOKEN) or after ask or console: the subcommands' default leaves the one
+    given before untouched."""
+    return {
+        "choices": [language.value for language in Language],
+        "default": default,
+        "help": "the language the console refuses a day or time in, with examples in it"
+        " (default: CONFBOT_LANGUAGE, else en; the answers themselves are English)",
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -368,10 +384,12 @@ async def _load(settings: Settings, force: bool) -> int:
 async def _console(settings: Settings, args: argparse.Namespace, command: str) -> int:
     from bot.adapters.console import Console
     from bot.app import load_service, make_clock
-    from bot.i18n import ENGLISH
+    from bot.i18n import bundled_messages
     from bot.render.refusals import refusal
     from bot.service import WhenError, parse_moment
 
+    language = Language(args.language) if args.language else settings.console_language
+    words = bundled_messages().words(language)
     loaded = await load_service(settings)
     conference = loaded.service.conference
     start: datetime | None = settings.simulated_now
@@ -379,9 +397,9 @@ async def _console(settings: Settings, args: argparse.Namespace, command: str) -
         try:
             start = parse_moment(args.now, conference.timezone)
         except WhenError as exc:
-            return _fail(f"--now: {refusal(exc, ENGLISH, repr)}", USAGE_ERROR)
+            return _fail(f"--now: {refusal(exc, words, repr)}", USAGE_ERROR)
     cancelled = await _cancelled(settings, conference.key)
-    console = Console(loaded.service, make_clock(conference, start), cancelled)
+    console = Console(loaded.service, make_clock(conference, start), cancelled, words)
     if command == "ask":
         reply = console.execute(" ".join(args.line))
         print(reply.text, file=sys.stdout if reply.code == 0 else sys.stderr)

@@ -22,6 +22,7 @@ from yarl import URL
 
 from bot.address import AddressError, is_url, shown, web_address
 from bot.cluster import MAX_SHARDS, Slice, parse_ids
+from bot.i18n.language import Language
 from bot.model import load_zone
 from bot.secret import Secret
 from bot.store.postgres_address import is_postgres, scheme_of
@@ -149,6 +150,16 @@ def zone_setting(value: str, name: str) -> str:
     return value
 
 
+def language_setting(value: str, name: str) -> Language:
+    """The language `value` names (en, de or fr, in any case); else a SettingsError
+    naming `name` (a variable or a command-line option)."""
+    try:
+        return Language(value.strip().lower())
+    except ValueError:
+        codes = ", ".join(language.value for language in Language)
+        raise SettingsError(f"{name} must be one of {codes}, not {value!r}.") from None
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     # A program file or directory in any format bot/importer/registry.py reads; for a
@@ -217,6 +228,10 @@ class Settings:
     # The key of the hashes that stand for tickets in the state (CONFBOT_PRETIX_HASH_KEY);
     # None: the bot makes one and keeps it in the state database.
     pretix_hash_key: Secret | None = None
+    # The language the console refuses a typed day or time in, with examples to type in
+    # it (CONFBOT_LANGUAGE, or --language), for an organiser trying what a German or
+    # French reader meets; the bot speaks each reader's own language.
+    console_language: Language = Language.EN
 
     def __post_init__(self) -> None:
         # program, program_url and db_path always name the first source, also in settings
@@ -333,6 +348,7 @@ class Settings:
         pretix_interval = _number(get, "CONFBOT_PRETIX_INTERVAL", "300", 30, 86_400,
                                   "seconds from 30 to 86400")  # fmt: skip
         settings = cls(
+            console_language=language_setting(get("CONFBOT_LANGUAGE") or "en", "CONFBOT_LANGUAGE"),
             program=sources[0].program,
             program_url=sources[0].url,
             timezone=zone,

@@ -43,7 +43,13 @@ def day_forms(w: Words) -> str:
 
 
 def refusal(error: WhenError, w: Words, quote: Show, show: Show = str) -> str:
-    """The one sentence saying why `error` refused what was typed, and what would do."""
+    """The one sentence saying why `error` refused what was typed, and what would do;
+    one full stop where it ends with an abbreviation ('… au ven. 12 juil.')."""
+    said = _sentence(error, w, quote, show)
+    return said[:-1] if said.endswith("..") else said
+
+
+def _sentence(error: WhenError, w: Words, quote: Show, show: Show) -> str:
     typed = quote(error.typed or "")
     kind = error.kind
     if kind is Refusal.UNREADABLE_TIME:

@@ -12,7 +12,7 @@ from discord import app_commands
 
 from bot.adapters.discord.respond import send_text
 from bot.adapters.discord.speech import reader_words
-from bot.i18n import N_
+from bot.i18n import N_, Words
 from bot.live.holder import StillIndexing
 from bot.render.cards import truncate
 from bot.render.limits import TYPED_SHOWN_MAX
@@ -126,7 +126,7 @@ async def answer_error(interaction: discord.Interaction, original: Exception) ->
     if isinstance(original, NothingFound):
         message = no_match_message(original.answer, original.hint, w)
     elif isinstance(original, WhenError):
-        message = refusal(original, w, _quoted, escape)
+        message = refusal(original, w, functools.partial(_quoted, w=w), escape)
     elif isinstance(original, QueryError):
         message = original.render(escape, w.tr)
     elif isinstance(original, StillIndexing):
@@ -194,9 +194,11 @@ def answers_errors(
     return answered
 
 
-def _quoted(typed: str) -> str:
-    """What a person typed, in a sentence of ours: quoted, cut short, never formatting."""
-    return f"“{escape(truncate(typed, TYPED_SHOWN_MAX))}”"
+def _quoted(typed: str, w: Words) -> str:
+    """What a person typed, in a sentence of ours: quoted as the reader's language quotes,
+    cut short, never formatting."""
+    # Translators: what a person typed, quoted inside a sentence, with your quotation marks.
+    return w.tr("“{typed}”", typed=escape(truncate(typed, TYPED_SHOWN_MAX)))
 
 
 def _asked(interaction: discord.Interaction) -> str:
