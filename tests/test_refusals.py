@@ -67,6 +67,7 @@ def _meet(kind: Refusal, service: ProgramService) -> WhenError:
         Refusal.DAY_TOO_LONG: lambda: parse_day("x" * 65, conference, DURING),
         Refusal.UNREADABLE_DAY: lambda: parse_day("Funday", conference, DURING),
         Refusal.DAY_OUTSIDE: lambda: service.day_named("2024-07-13", DURING),
+        Refusal.AMBIGUOUS_MONTH: lambda: parse_day("14 jui", conference, DURING),
     }
     if kind in meetings:
         error = refused(meetings[kind])
@@ -179,6 +180,11 @@ SAID: dict[Refusal, dict[str, str]] = {
         "de": "Rust ist nur am Samstag, nicht am Sonntag: /sitzung Rust zeigt es.",
         "fr": "Rust a lieu samedi seulement, pas dimanche : /session Rust l'affiche.",
     },
+    Refusal.AMBIGUOUS_MONTH: {
+        "en": "“14 jui” could be June 14, 2024 or July 14, 2024: write the month out.",
+        "de": "“14 jui” kann 14. Juni 2024 oder 14. Juli 2024 bedeuten: Schreib den Monat aus.",
+        "fr": "“14 jui” peut désigner 14 juin 2024 ou 14 juillet 2024 : écrivez le mois en entier.",
+    },
 }
 LANGUAGES = ("en", "de", "fr")
 
@@ -230,6 +236,22 @@ def test_the_names_are_shown_and_what_was_typed_quoted_by_the_adapter(
     assert said.startswith(r"\*\*OSDI\*\*")
     typed = refused(lambda: parse_day("[x](https://evil.example)", conference, DURING))
     assert "<[x](https://evil.example)>" in refusal(typed, words(language), lambda t: f"<{t}>")
+
+
+def test_a_month_cut_short_to_several_names_the_dates_it_could_be(program: Program):
+    error = refused(lambda: parse_when("Mittwoch 1 jui 9h", program.conference, DURING))
+    assert (error.kind, error.typed) == (Refusal.AMBIGUOUS_MONTH, "1 jui")
+    assert error.days == (date(2024, 6, 1), date(2024, 7, 1))
+
+
+@pytest.mark.parametrize("typed", ["31 jui", "0 jui", "99 jui"])  # June has 30 days
+def test_a_cut_short_month_not_two_of_which_have_the_day_is_no_day(program: Program, typed: str):
+    error = refused(lambda: parse_day(typed, program.conference, DURING))
+    assert error.kind is Refusal.UNREADABLE_DAY
+
+
+def test_a_name_ending_in_an_ambiguous_date_is_looked_up_whole(service: ProgramService):
+    assert service.session_or_track("Cloud Computing 14 jui", DURING) is not None
 
 
 # -- the examples are what the bot reads ------------------------------------------------------

@@ -72,6 +72,9 @@ def _sentence(error: WhenError, w: Words, quote: Show, show: Show) -> str:
     if kind is Refusal.UNREADABLE_DAY:
         return w.tr("I can't read {typed} as a day. Try {forms}.", typed=typed,
                     forms=day_forms(w))  # fmt: skip
+    if kind is Refusal.AMBIGUOUS_MONTH:
+        return w.tr("{typed} could be {dates}: write the month out.", typed=typed,
+                    dates=_either([w.full_date(d) for d in error.days], w))  # fmt: skip
     return _day_refusal(error, w, show)
 
 
@@ -129,3 +132,10 @@ def _listed(names: Sequence[str], w: Words) -> str:
     # Translators: the last two of a list of three days or more ("{names}" has the others,
     # with commas between them).
     return w.tr("{names} and {last}", names=", ".join(names[:-1]), last=names[-1])
+
+
+def _either(names: Sequence[str], w: Words) -> str:
+    """'A or B', 'A, B or C': the dates a cut-short month could be."""
+    if len(names) == 2:
+        return w.tr("{first} or {second}", first=names[0], second=names[1])
+    return w.tr("{names} or {last}", names=", ".join(names[:-1]), last=names[-1])

@@ -87,12 +87,19 @@ def _starts_one(
 ) -> int | None:
     """The one index whose names (in any language) start with `word`, three letters or
     more; None if none or several do ('jui' is juin and juillet)."""
+    found = _starting(word, names, extra)
+    return found.pop() if len(found) == 1 else None
+
+
+def _starting(
+    word: str, names: Mapping[str, tuple[str, ...]], extra: Mapping[str, int]
+) -> set[int]:
+    """Every index whose names (in any language) start with `word`, three letters or more."""
     if len(word) < _PREFIX_MIN or not word.isascii() or not word.isalpha():
-        return None
+        return set()
     found = {i for spelled in names.values() for i, name in enumerate(spelled)
              if name.startswith(word)}  # fmt: skip
-    found |= {i - 1 for name, i in extra.items() if name.startswith(word)}
-    return found.pop() if len(found) == 1 else None
+    return found | {i - 1 for name, i in extra.items() if name.startswith(word)}
 
 
 def weekday(token: str) -> int | None:
@@ -108,6 +115,13 @@ def month(token: str) -> int | None:
     """The month (1 January) a word names: whole or cut short ('feb', 'févr.', 'Mär')."""
     found = _starts_one(_word(token), MONTHS, _MONTH_EXTRA)
     return None if found is None else found + 1
+
+
+def months_cut_short(token: str) -> tuple[int, ...]:
+    """The months (1 January) a word cut short could be, when it could be several ('jui'
+    is June, juin, and July, juillet); empty when it names one or none."""
+    found = _starting(_word(token), MONTHS, _MONTH_EXTRA)
+    return tuple(sorted(i + 1 for i in found)) if len(found) > 1 else ()
 
 
 def ordinal(token: str) -> int | None:

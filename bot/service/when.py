@@ -8,6 +8,7 @@ asked from outside it, since a conference question is about the conference's day
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -42,6 +43,7 @@ class Refusal(StrEnum):
     DAY_OUTSIDE = "day outside"  # a date the conference does not have
     TRACK_NOT_ON_DAY = "track not on day"  # a track with no talks on the day asked
     SESSION_NOT_ON_DAY = "session not on day"  # 'Rust sunday', when Rust is on Saturday
+    AMBIGUOUS_MONTH = "ambiguous month"  # '14 jui': June (juin) or July (juillet)
 
 
 class WhenError(ValueError):
@@ -50,10 +52,10 @@ class WhenError(ValueError):
     dates, names as written), for the renderer to say in the reader's language.
 
     `typed` is what the person typed; `conference` a program's name, `name` a track's,
-    room's or session's: each
-    adapter quotes and shows them its own way (Discord escapes Markdown, the console
-    shows them as they are), so neither is ever read as formatting. `day` is the day
-    read, `weekday` the weekday named (0 is Monday), `days` the days that would do.
+    room's or session's: each adapter quotes and shows them its own way (Discord escapes
+    Markdown, the console shows them as they are), so neither is ever read as
+    formatting. `day` is the day read, `weekday` the weekday named (0 is Monday), `days`
+    the days that would do.
     """
 
     def __init__(
@@ -91,6 +93,12 @@ class WhenError(ValueError):
 class NotADay(WhenError):
     """The text reads as no day at all (not a day the conference lacks, which is a
     WhenError of its own): a command reading a day off a name tries another split."""
+
+
+class AmbiguousDate(NotADay):
+    """A date whose month is cut short to what begins several ('14 jui'): no day for a
+    name's end to be read as ('Rust 14 jui' is looked up whole), and where a day is
+    asked, a refusal naming the dates it could be."""
 
 
 def _unreadable(text: str) -> WhenError:
@@ -218,10 +226,24 @@ def _take_date(said: list[str], conference: Conference) -> tuple[date, list[str]
     if month is None or day is None:
         month, day = words.month(said[1]), words.ordinal(said[0])  # '1 feb', '1. Februar'
     if month is None or day is None:
+        _refuse_ambiguous_month(said[:2], conference)
         return None
     year = said[2] if len(said) > 2 and _YEAR.match(said[2]) else None
     shown = " ".join(said[: 3 if year else 2])
     return _dated(shown, conference, month, day, year), said[3 if year else 2 :]
+
+
+def _refuse_ambiguous_month(said: list[str], conference: Conference) -> None:
+    """A day of a month cut short to what begins several months ('14 jui', June or July):
+    an AmbiguousDate naming the dates it could be, in the conference's year."""
+    for month_word, day_word in ((said[0], said[1]), (said[1], said[0])):
+        number = words.ordinal(day_word)
+        if number is None or not (months := words.months_cut_short(month_word)):
+            continue
+        year = conference.start_date.year
+        could_be = [date(year, m, number) for m in months if 1 <= number <= monthrange(year, m)[1]]
+        if len(could_be) > 1:
+            raise AmbiguousDate(Refusal.AMBIGUOUS_MONTH, " ".join(said), days=could_be)
 
 
 def _dated(shown: str, conference: Conference, month: int, day: int, year: str | None) -> date:
