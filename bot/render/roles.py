@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.render.common import listing
+from bot.i18n import ENGLISH, Words
 
 
 class RoleTrouble(StrEnum):
@@ -45,78 +45,114 @@ class RoleRefusal:
     top_role_id: int | None = None
 
 
-def mentions(role_ids: Sequence[int]) -> str:
+def mentions(role_ids: Sequence[int], w: Words = ENGLISH) -> str:
     """'<@&1>, <@&2> and <@&3>' (each shown as the role's name); '' for none."""
-    return listing([f"<@&{r}>" for r in role_ids]) if role_ids else ""
+    return listed([f"<@&{r}>" for r in role_ids], w)
 
 
-def refusal_sentence(refusal: RoleRefusal, audience: Audience, stuck: Sequence[int] = ()) -> str:
+def listed(parts: Sequence[str], w: Words = ENGLISH) -> str:
+    """'a', 'a and b', 'a, b and c', in `w`'s words."""
+    if len(parts) < 2:
+        return "".join(parts)
+    return w.tr("{names} and {last}", names=", ".join(parts[:-1]), last=parts[-1])
+
+
+def refusal_sentence(
+    refusal: RoleRefusal, audience: Audience, stuck: Sequence[int] = (), w: Words = ENGLISH
+) -> str:
     """One sentence: for an organiser, what to change; for an attendee, that nothing
     was given and an organiser can fix it (or, in the rare case `stuck` names roles given
     that could not be taken back, that they hold those)."""
     if audience is Audience.ORGANISER:
-        return _for_organiser(refusal)
-    return _for_attendee(refusal, stuck)
+        return _for_organiser(refusal, w)
+    return _for_attendee(refusal, stuck, w)
 
 
-def _top(refusal: RoleRefusal) -> str:
-    return f"<@&{refusal.top_role_id}>" if refusal.top_role_id else "@everyone (I have no role)"
+def _top(refusal: RoleRefusal, w: Words) -> str:
+    if refusal.top_role_id:
+        return f"<@&{refusal.top_role_id}>"
+    return w.tr("@everyone (I have no role)")
 
 
-def _for_organiser(refusal: RoleRefusal) -> str:
-    roles = mentions(refusal.role_ids) or "that role"
+def _for_organiser(refusal: RoleRefusal, w: Words) -> str:
+    roles = mentions(refusal.role_ids, w)
+    n = max(len(refusal.role_ids), 1)
     match refusal.trouble:
         case RoleTrouble.NO_MANAGE_ROLES:
-            return ("I lack the **Manage Roles** permission, so I can't give anyone a"
-                    " role: turn it on for my role in Server Settings → Roles, then try"
-                    " again.")  # fmt: skip
+            return w.tr("I lack the **Manage Roles** permission, so I can't give anyone a"
+                        " role: turn it on for my role in Server Settings → Roles, then try"
+                        " again.")  # fmt: skip
         case RoleTrouble.ABOVE_ME:
-            return (f"Discord lets me give only roles below my highest role, {_top(refusal)},"
-                    f" and {roles} {'is' if len(refusal.role_ids) == 1 else 'are'} not:"
-                    f" drag my role above {roles} in Server Settings → Roles, then try"
-                    " again.")  # fmt: skip
+            return w.ntr("Discord lets me give only roles below my highest role, {top}, and"
+                         " {roles} is not: drag my role above {roles} in Server Settings →"
+                         " Roles, then try again.",
+                         "Discord lets me give only roles below my highest role, {top}, and"
+                         " {roles} are not: drag my role above {roles} in Server Settings →"
+                         " Roles, then try again.",
+                         n, top=_top(refusal, w),
+                         roles=roles or w.tr("that role"))  # fmt: skip
         case RoleTrouble.MANAGED:
-            return (f"{roles} belongs to a bot or an integration (or is the booster role),"
-                    " so no one can give it by hand: pick another role.")  # fmt: skip
+            return w.ntr("{roles} belongs to a bot or an integration (or is the booster"
+                         " role), so no one can give it by hand: pick another role.",
+                         "{roles} belong to a bot or an integration (or are the booster"
+                         " role), so no one can give them by hand: pick another role.",
+                         n, roles=roles or w.tr("That role"))  # fmt: skip
         case RoleTrouble.EVERYONE:
-            return "Everyone has @everyone already: pick another role."
+            return w.tr("Everyone has @everyone already: pick another role.")
         case RoleTrouble.ROLE_GONE:
-            return f"{roles} no longer exists: pick another role."
+            return w.ntr("{roles} no longer exists: pick another role.",
+                         "{roles} no longer exist: pick another role.",
+                         n, roles=roles or w.tr("That role"))  # fmt: skip
         case RoleTrouble.MEMBER_LEFT:
-            return "That member has left the server, so they have no roles to change."
+            return w.tr("That member has left the server, so they have no roles to change.")
         case RoleTrouble.REFUSED:
-            return (f"Discord refused to change {roles} although I have Manage Roles and it"
-                    " is below my highest role; check the role in Server Settings → Roles,"
-                    " then try again.")  # fmt: skip
+            return w.ntr("Discord refused to change {roles} although I have Manage Roles and"
+                         " it is below my highest role; check the role in Server Settings →"
+                         " Roles, then try again.",
+                         "Discord refused to change {roles} although I have Manage Roles and"
+                         " they are below my highest role; check the roles in Server Settings"
+                         " → Roles, then try again.",
+                         n, roles=roles or w.tr("that role"))  # fmt: skip
         case RoleTrouble.FAILED:
-            return ("Discord did not answer in time, so no role changed; please try again in"
-                    " a minute.")  # fmt: skip
+            return w.tr("Discord did not answer in time, so no role changed; please try again"
+                        " in a minute.")  # fmt: skip
 
 
-def _for_attendee(refusal: RoleRefusal, stuck: Sequence[int] = ()) -> str:
+def _for_attendee(refusal: RoleRefusal, stuck: Sequence[int], w: Words) -> str:
     if refusal.trouble is RoleTrouble.MEMBER_LEFT:
-        return "You are no longer a member of this server, so I gave you no role."
+        return w.tr("You are no longer a member of this server, so I gave you no role.")
     if refusal.trouble is RoleTrouble.FAILED and not stuck:
-        return ("Discord did not answer in time, so I gave you no role; please try again in"
-                " a minute.")  # fmt: skip
+        return w.tr("Discord did not answer in time, so I gave you no role; please try again"
+                    " in a minute.")  # fmt: skip
     if stuck:  # giving failed midway, and taking back what was given failed too
-        return (f"I could not give you your roles, because {_why(refusal)}, nor take back"
-                f" {mentions(stuck)}, which you hold for now; please tell an organiser, who"
-                " can put it right.")  # fmt: skip
-    return (f"I could not give you your roles, because {_why(refusal)}; nothing was given,"
-            " so please tell an organiser and try again once they have fixed it.")  # fmt: skip
+        return w.tr("I could not give you your roles, because {why}, nor take back {roles},"
+                    " which you hold for now; please tell an organiser, who can put it right.",
+                    why=_why(refusal, w), roles=mentions(stuck, w))  # fmt: skip
+    return w.tr("I could not give you your roles, because {why}; nothing was given, so"
+                " please tell an organiser and try again once they have fixed it.",
+                why=_why(refusal, w))  # fmt: skip
 
 
-def _why(refusal: RoleRefusal) -> str:
-    roles = mentions(refusal.role_ids) or "your roles"
-    verb = "is" if len(refusal.role_ids) == 1 else "are"
-    return {
-        RoleTrouble.NO_MANAGE_ROLES: "I lack the Manage Roles permission in this server",
-        RoleTrouble.ABOVE_ME: f"{roles} {verb} not below my own role here",
-        RoleTrouble.MANAGED: f"{roles} cannot be given by a bot",
-        RoleTrouble.EVERYONE: "your ticket's role is @everyone",
-        RoleTrouble.ROLE_GONE: "a role your ticket gives no longer exists",
-        RoleTrouble.MEMBER_LEFT: "you left the server",
-        RoleTrouble.REFUSED: f"Discord refused to give {roles}",
-        RoleTrouble.FAILED: "Discord did not answer in time",
-    }[refusal.trouble]
+def _why(refusal: RoleRefusal, w: Words) -> str:
+    """Why the roles were not given: the end of a sentence ("…, because {why}")."""
+    roles = mentions(refusal.role_ids, w)
+    n = max(len(refusal.role_ids), 1)
+    match refusal.trouble:
+        case RoleTrouble.NO_MANAGE_ROLES:
+            return w.tr("I lack the Manage Roles permission in this server")
+        case RoleTrouble.ABOVE_ME:
+            return w.ntr("{roles} is not below my own role here",
+                         "{roles} are not below my own role here",
+                         n, roles=roles or w.tr("your roles"))  # fmt: skip
+        case RoleTrouble.MANAGED:
+            return w.tr("{roles} cannot be given by a bot", roles=roles or w.tr("your roles"))
+        case RoleTrouble.EVERYONE:
+            return w.tr("your ticket's role is @everyone")
+        case RoleTrouble.ROLE_GONE:
+            return w.tr("a role your ticket gives no longer exists")
+        case RoleTrouble.MEMBER_LEFT:
+            return w.tr("you left the server")
+        case RoleTrouble.REFUSED:
+            return w.tr("Discord refused to give {roles}", roles=roles or w.tr("your roles"))
+        case RoleTrouble.FAILED:
+            return w.tr("Discord did not answer in time")

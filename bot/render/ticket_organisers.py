@@ -1,5 +1,7 @@
 """What /tickets answers organisers: a product now giving a role, where registrations are
-reported, the settings and counts at a glance, a member's tickets released. Roles are
+reported, the settings and counts at a glance, a member's tickets released; and what
+organisers are told of a deleted role or a broken log channel. Each in the words it is
+given (the organiser's for an answer or a DM, the server's in the log channel). Roles are
 named by mention and channels by link (Discord shows their names; no one is pinged);
 product labels are pretix's words, escaped."""
 
@@ -7,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from bot.i18n import ENGLISH, N_, Words
 from bot.render.cards import truncate
-from bot.render.common import count_of, listing
 from bot.render.limits import MESSAGE_MAX, TYPED_SHOWN_MAX
 from bot.render.markdown import escape
-from bot.render.roles import mentions
+from bot.render.roles import listed, mentions
 from bot.service.ticket_results import (
     Mapped,
     NoSuchItem,
@@ -27,155 +29,176 @@ STATUS_LINES_MAX = 25  # mappings listed by /tickets status; the rest are counte
 LABEL_SHOWN_MAX = 80  # characters of a product's label in that list
 LABELS_NAMED_MAX = 3  # products named for one deleted role; the rest are counted
 
-NOT_CONFIGURED = (
+NOT_CONFIGURED = N_(
     "Ticket roles are not set up for this conference: the bot's operator sets its pretix"
     " event (CONFBOT_PRETIX_EVENT_URL and CONFBOT_PRETIX_TOKEN)."
 )
 
 
-def mapped_text(mapped: Mapped) -> str:
+def mapped_text(mapped: Mapped, w: Words = ENGLISH) -> str:
     """'🎟️ Tickets for **Conference ticket – Regular** now give @Attendee.'"""
-    label = escape(mapped.choice.label)
-    again = "" if mapped.new else " (it already did)"
-    return (
-        f"🎟️ Tickets for **{label}** now give <@&{mapped.role_id}>{again}. Attendees get it"
-        " with `/register`; those who registered before get it by running `/register` again."
-    )
+    label, role = escape(mapped.choice.label), f"<@&{mapped.role_id}>"
+    if mapped.new:
+        return w.tr("🎟️ Tickets for **{product}** now give {role}. Attendees get it with"
+                    " `/register`; those who registered before get it by running `/register`"
+                    " again.", product=label, role=role)  # fmt: skip
+    return w.tr("🎟️ Tickets for **{product}** now give {role} (it already did). Attendees get"
+                " it with `/register`; those who registered before get it by running"
+                " `/register` again.", product=label, role=role)  # fmt: skip
 
 
-def unmapped_text(label: str, role_id: int, removed: int) -> str:
-    shown = escape(label)
+def unmapped_text(label: str, role_id: int, removed: int, w: Words = ENGLISH) -> str:
+    shown, role = escape(label), f"<@&{role_id}>"
     if not removed:
-        return f"Tickets for **{shown}** did not give <@&{role_id}>; nothing changed."
-    return (
-        f"🎟️ Tickets for **{shown}** no longer give <@&{role_id}> to those who register from"
-        " now on; members who have it keep it."
-    )
+        return w.tr("Tickets for **{product}** did not give {role}; nothing changed.",
+                    product=shown, role=role)  # fmt: skip
+    return w.tr("🎟️ Tickets for **{product}** no longer give {role} to those who register from"
+                " now on; members who have it keep it.", product=shown, role=role)  # fmt: skip
 
 
-def no_such_item_text(missing: NoSuchItem) -> str:
+def no_such_item_text(missing: NoSuchItem, w: Words = ENGLISH) -> str:
     shown = escape(truncate(missing.text, TYPED_SHOWN_MAX))
-    return f"No product of the event is called “{shown}”: pick one from the list as you type."
+    return w.tr("No product of the event is called “{typed}”: pick one from the list as you"
+                " type.", typed=shown)  # fmt: skip
 
 
-def shop_unavailable_text(unavailable: Unavailable) -> str:
+def shop_unavailable_text(unavailable: Unavailable, w: Words = ENGLISH) -> str:
     """pretix failed while an organiser asked: what to do, never the operator's detail."""
     if unavailable.failure is Failure.REFUSED:
-        return (
-            "pretix refused the bot's API token (expired, or without read access to the"
-            " event's orders and products): please tell the bot's operator."
-        )
-    return "The ticket shop cannot be reached right now; please try again in a few minutes."
+        return w.tr("pretix refused the bot's API token (expired, or without read access to the"
+                    " event's orders and products): please tell the bot's operator.")  # fmt: skip
+    return w.tr("The ticket shop cannot be reached right now; please try again in a few"
+                " minutes.")  # fmt: skip
 
 
-def log_channel_text(channel_id: int | None) -> str:
+def not_on_sale(label: str, w: Words = ENGLISH) -> str:
+    """A product the autocomplete lists although it is not on sale (mapping it is fine)."""
+    return w.tr("{product} (not on sale)", product=label)
+
+
+def cannot_post_text(channel_id: int, w: Words = ENGLISH) -> str:
+    """/tickets log refused up front: the bot could not post in that channel."""
+    return w.tr("I can't post in {channel}: give me View Channel and Send Messages there, then"
+                " try again.", channel=f"<#{channel_id}>")  # fmt: skip
+
+
+def log_channel_text(channel_id: int | None, w: Words = ENGLISH) -> str:
     if channel_id is None:
-        return "🎟️ Registrations are no longer reported in a channel."
-    return (
-        f"🎟️ Each registration is now reported in <#{channel_id}>: the member and the roles"
-        " given, never the order or anything from it."
-    )
+        return w.tr("🎟️ Registrations are no longer reported in a channel.")
+    return w.tr("🎟️ Each registration is now reported in {channel}: the member and the roles"
+                " given, never the order or anything from it.",
+                channel=f"<#{channel_id}>")  # fmt: skip
 
 
-def status_text(status: TicketStatus, name: str, problems: Sequence[str]) -> str:
+def status_text(
+    status: TicketStatus, name: str, problems: Sequence[str], w: Words = ENGLISH
+) -> str:
     """/tickets status: whether the event is set up, each product's role, the log
     channel, how many registered and how refunds went, and what would stop roles being
     given (`problems`: the adapter's sentences, from the server's roles as they are).
     Always one message: mappings past what fits are counted, never cut mid-line."""
     if not status.configured and not status.mappings:
-        return NOT_CONFIGURED
-    head = [f"🎟️ **Ticket roles of {escape(name)}**"]
+        return w.tr(NOT_CONFIGURED)
+    head = [w.tr("🎟️ **Ticket roles of {conference}**", conference=escape(name))]
     if not status.configured:
-        head.append(NOT_CONFIGURED)
+        head.append(w.tr(NOT_CONFIGURED))
     mappings = [f"• {escape(truncate(line.label, LABEL_SHOWN_MAX))} → <@&{line.mapping.role_id}>"
                 for line in status.mappings]  # fmt: skip
     if not mappings:
-        head.append("No product gives a role yet: `/tickets role` sets one.")
-    where = f"<#{status.log_channel_id}>" if status.log_channel_id else "no channel"
-    reported = f"Registrations reported in: {where} (`/tickets log` sets it)."
+        head.append(w.tr("No product gives a role yet: `/tickets role` sets one."))
     if status.log_channel_id and status.log_off is not None:
-        why = _why_off(status.log_channel_id, status.log_off)
-        reported = f"⚠️ Registrations are not reported: {why}"
+        why = _why_off(status.log_channel_id, status.log_off, w)
+        reported = w.tr("⚠️ Registrations are not reported: {why}", why=why)
+    elif status.log_channel_id:
+        reported = w.tr("Registrations reported in: {channel} (`/tickets log` sets it).",
+                        channel=f"<#{status.log_channel_id}>")  # fmt: skip
+    else:
+        reported = w.tr("Registrations reported in: no channel (`/tickets log` sets it).")
     counts = status.counts
-    tail = [
-        reported,
-        f"Registered: {count_of(counts.tickets, 'ticket')} of"
-        f" {count_of(counts.members, 'member')}. Refunds and cancellations: {counts.revoked}"
-        f" done, {counts.revoking} under way, {counts.failed} failed.",
-        *(f"⚠️ {problem}" for problem in problems),
-    ]
+    tickets = w.ntr("{count} ticket", "{count} tickets", counts.tickets, count=counts.tickets)
+    registered = w.ntr("Registered: {tickets} of {count} member.",
+                       "Registered: {tickets} of {count} members.",
+                       counts.members, tickets=tickets, count=counts.members)  # fmt: skip
+    refunds = w.tr("Refunds and cancellations: {done} done, {pending} under way, {failed}"
+                   " failed.", done=counts.revoked, pending=counts.revoking,
+                   failed=counts.failed)  # fmt: skip
+    tail = [reported, f"{registered} {refunds}", *(f"⚠️ {problem}" for problem in problems)]
     shown = mappings[:STATUS_LINES_MAX]
     while True:
-        more = [f"• and {len(mappings) - len(shown)} more"] if len(shown) < len(mappings) else []
-        text = "\n".join([*head, *shown, *more, *tail])
+        more = len(mappings) - len(shown)
+        rest = [w.tr("• and {count} more", count=more)] if more else []
+        text = "\n".join([*head, *shown, *rest, *tail])
         if len(text) <= MESSAGE_MAX or not shown:
             return text
         shown = shown[:-1]
 
 
-def _why_off(channel_id: int, trouble: LogTrouble) -> str:
+def _why_off(channel_id: int, trouble: LogTrouble, w: Words) -> str:
     """Why reporting in a log channel stopped, and the fix (one sentence's end)."""
+    channel = f"<#{channel_id}>"
     if trouble is LogTrouble.DELETED:
-        return f"<#{channel_id}> was deleted; `/tickets log` picks another channel."
-    return (
-        f"I may not post in <#{channel_id}>; give me View Channel and Send Messages there,"
-        " then run `/tickets log` again."
-    )
+        return w.tr("{channel} was deleted; `/tickets log` picks another channel.",
+                    channel=channel)  # fmt: skip
+    return w.tr("I may not post in {channel}; give me View Channel and Send Messages there,"
+                " then run `/tickets log` again.", channel=channel)  # fmt: skip
 
 
-def log_off_text(server: str, channel_id: int, trouble: LogTrouble) -> str:
+def log_off_text(server: str, channel_id: int, trouble: LogTrouble, w: Words = ENGLISH) -> str:
     """The one DM to the organiser who set a log channel that failed: what stopped, that
     registering goes on, and the fix."""
-    return (
-        f"🎟️ Ticket registrations in **{escape(server)}** are no longer reported:"
-        f" {_why_off(channel_id, trouble)} Registering goes on as before."
-    )
+    return w.tr("🎟️ Ticket registrations in **{server}** are no longer reported: {why}"
+                " Registering goes on as before.", server=escape(server),
+                why=_why_off(channel_id, trouble, w))  # fmt: skip
 
 
-def released_text(member_id: int, tickets: int, taken: Sequence[int], left: bool) -> str:
+def released_text(
+    member_id: int, tickets: int, taken: Sequence[int], left: bool, w: Words = ENGLISH
+) -> str:
     """/tickets release: the tickets freed, and the roles taken back."""
+    member = f"<@{member_id}>"
     if not tickets:
-        return f"<@{member_id}> has no ticket registered here; nothing changed."
-    them = "it" if tickets == 1 else "them"
-    text = (
-        f"🎟️ Released {count_of(tickets, 'ticket')} of <@{member_id}>: another account can"
-        f" register {them} now."
-    )
+        return w.tr("{member} has no ticket registered here; nothing changed.", member=member)
+    text = w.ntr("🎟️ Released {count} ticket of {member}: another account can register it now.",
+                 "🎟️ Released {count} tickets of {member}: another account can register them"
+                 " now.", tickets, count=tickets, member=member)  # fmt: skip
     if left:
-        return text + " They have left the server, so they hold no role of it."
+        return text + " " + w.tr("They have left the server, so they hold no role of it.")
     if taken:
-        return text + f" Took back {mentions(taken)}."
+        return text + " " + w.tr("Took back {roles}.", roles=mentions(taken, w))
     return text
 
 
 def roles_deleted_text(
-    unmapped: RolesUnmapped, names: Mapping[int, str], server: str | None = None
-) -> str:
+    unmapped: RolesUnmapped, names: Mapping[int, str], server: str | None = None,
+    w: Words = ENGLISH,
+) -> str:  # fmt: skip
     """Mappings removed with their deleted roles: one line per role, in one message
     (roles past what fits are counted). `names`: the roles' names where Discord said
     them (a deletion the bot missed leaves only the id, and a deleted role's mention
     shows as "@deleted-role"); `server`: the server's name, for a DM."""
-    lines = [_role_deleted_line(role, names.get(role.role_id)) for role in unmapped.roles]
-    head = [f"🎟️ Ticket roles in **{escape(server)}**:"] if server is not None else []
+    lines = [_role_deleted_line(role, names.get(role.role_id), w) for role in unmapped.roles]
+    head = ([w.tr("🎟️ Ticket roles in **{server}**:", server=escape(server))]
+            if server is not None else [])  # fmt: skip
     shown = lines
     while True:
         more = len(lines) - len(shown)
-        tail = [f"⚠️ …and {count_of(more, 'more deleted role')}: `/tickets status` shows what"
-                " each product gives now."] if more else []  # fmt: skip
+        tail = [w.ntr("⚠️ …and {count} more deleted role: `/tickets status` shows what each"
+                      " product gives now.",
+                      "⚠️ …and {count} more deleted roles: `/tickets status` shows what each"
+                      " product gives now.", more, count=more)] if more else []  # fmt: skip
         text = "\n".join([*head, *shown, *tail])
         if len(text) <= MESSAGE_MAX or not shown:
             return text
         shown = shown[:-1]
 
 
-def _role_deleted_line(role: RoleUnmapped, name: str | None) -> str:
+def _role_deleted_line(role: RoleUnmapped, name: str | None, w: Words) -> str:
     named = [f"**{escape(truncate(label, LABEL_SHOWN_MAX))}**"
              for label in role.labels[:LABELS_NAMED_MAX]]  # fmt: skip
     if (more := len(role.labels) - len(named)) > 0:
-        named.append(count_of(more, "more product"))
+        named.append(w.ntr("{count} more product", "{count} more products", more, count=more))
     which = f"**{escape(truncate(name, LABEL_SHOWN_MAX))}**" if name else f"<@&{role.role_id}>"
-    return (
-        f"⚠️ The role {which}, given for {listing(named)}, was deleted, so those tickets no"
-        " longer give it; registering goes on with their other roles, and `/tickets role`"
-        " maps another role to them."
-    )
+    return w.tr("⚠️ The role {role}, given for {products}, was deleted, so those tickets no"
+                " longer give it; registering goes on with their other roles, and `/tickets"
+                " role` maps another role to them.", role=which,
+                products=listed(named, w))  # fmt: skip
