@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.i18n import Language
 from bot.service.attempts import LimitScope, RateLimited
 from bot.service.ticket_input import BadInput, Field, InputProblem
 from bot.store.tickets_store import LogTrouble, RoleMapping, TicketCounts
@@ -154,11 +155,13 @@ class RoleUnmapped:
 class RolesUnmapped:
     """Mappings removed because their roles were deleted, and whom to tell: the log
     channel (None: none, or reporting there stopped), else the organiser who last set a
-    mapping or the log channel (0: no one known)."""
+    mapping or the log channel (0: no one known), in the language they set it in (None:
+    not known)."""
 
     roles: tuple[RoleUnmapped, ...]
     log_channel_id: int | None
     organiser_id: int
+    organiser_language: Language | None = None
 
 
 @dataclass(frozen=True, slots=True)

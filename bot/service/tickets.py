@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
+from bot.i18n import Language
 from bot.secret import Secret
 from bot.service.attempts import AttemptLimiter
 from bot.service.program_service import clean_query
@@ -132,10 +133,11 @@ class TicketService:
 
     async def register(
         self, conference: str, guild_id: int, member_id: int, code: str, email: str,
-        now: datetime,
+        now: datetime, language: Language | None = None,
     ) -> RegisterResult:  # fmt: skip
         """/register: the two fields as typed ("Order code", which also takes a ticket's
-        secret, and "E-mail address"), checked, looked up, and registered."""
+        secret, and "E-mail address"), checked, looked up, and registered; `language`,
+        the member's, is kept with the registration for the DM should it be refunded."""
         source = self.sources.get(conference)
         if source is None:
             return NotConfigured(conference)
@@ -169,7 +171,8 @@ class TicketService:
         before = frozenset(await self.store.roles_held(guild_id, member_id, besides=0,
                                                        revoking=True))  # fmt: skip
         kept = [(ticket_hash, [r for r in roles if r in before]) for ticket_hash, roles in tickets]
-        claimed = await self.store.claim(conference, guild_id, member_id, kept, now_ts)
+        claimed = await self.store.claim(conference, guild_id, member_id, kept, now_ts,
+                                         language.value if language else None)  # fmt: skip
         if not claimed.new and not claimed.own:
             return AlreadyRegistered()
         claims = tuple((reg_id, roles) for reg_id, (_, roles) in zip(claimed.ids, tickets,
@@ -249,11 +252,13 @@ class TicketService:
 
     async def map_role(
         self, conference: str, guild_id: int, choice: ItemChoice, role_id: int, now: datetime,
-        set_by: int = 0,
+        set_by: int = 0, language: Language | None = None,
     ) -> Mapped:  # fmt: skip
-        """`set_by`: the organiser, told if the role is deleted later (roles_deleted)."""
+        """`set_by`: the organiser, told if the role is deleted later (roles_deleted), in
+        `language` (theirs)."""
         new = await self.store.map_role(conference, guild_id, choice.item_id, choice.variation_id,
-                                        role_id, int(now.timestamp()), set_by)  # fmt: skip
+                                        role_id, int(now.timestamp()), set_by,
+                                        language.value if language else None)  # fmt: skip
         return Mapped(choice, role_id, new)
 
     async def roles_deleted(self, guild_id: int, role_ids: Collection[int]) -> list[Unmapped]:
@@ -287,11 +292,12 @@ class TicketService:
             if (label := labels.get(key) or _unnamed(u.mapping)) not in named:
                 named.append(label)
         roles = tuple(RoleUnmapped(role, tuple(names)) for role, names in sorted(by_role.items()))
-        setters = [(u.updated_ts, u.set_by) for u in removed if u.set_by]
+        setters = [(u.updated_ts, u.set_by, u.language) for u in removed if u.set_by]
         if (last := await self.store.last_setter(guild_id)) is not None:
             setters.append(last)
-        organiser = max(setters)[1] if setters else 0
-        return RolesUnmapped(roles, await self.store.log_channel(guild_id), organiser)
+        _, organiser, language = max(setters, key=lambda s: s[:2]) if setters else (0, 0, None)
+        return RolesUnmapped(roles, await self.store.log_channel(guild_id), organiser,
+                             known_language(language))  # fmt: skip
 
     async def _labels(
         self, conferences: Sequence[str], now: datetime
@@ -315,11 +321,13 @@ class TicketService:
                                            choice.variation_id, role_id)  # fmt: skip
 
     async def set_log_channel(
-        self, guild_id: int, channel_id: int | None, now: datetime, set_by: int = 0
-    ) -> None:
-        """Where registrations are reported, set by the organiser `set_by` (the one told
-        if posting there fails)."""
-        await self.store.set_log_channel(guild_id, channel_id, int(now.timestamp()), set_by)
+        self, guild_id: int, channel_id: int | None, now: datetime, set_by: int = 0,
+        language: Language | None = None,
+    ) -> None:  # fmt: skip
+        """Where registrations are reported, set by the organiser `set_by` (the one told,
+        in `language`, if posting there fails)."""
+        await self.store.set_log_channel(guild_id, channel_id, int(now.timestamp()), set_by,
+                                         language.value if language else None)  # fmt: skip
 
     async def log_channel_failed(
         self, guild_id: int, channel_id: int, trouble: LogTrouble, now: datetime
@@ -405,6 +413,11 @@ def _valid(order: Order, positions: Sequence[Position]) -> _Found | Unpaid | Can
         return Unpaid()
     live = tuple(p for p in positions if not p.canceled)
     return _Found(live) if live else Canceled()
+
+
+def known_language(kept: str | None) -> Language | None:
+    """A language kept in the state, if it is one we speak (None: not kept)."""
+    return Language(kept) if kept in set(Language) else None
 
 
 def roles_for(position: Position, mappings: Sequence[RoleMapping]) -> set[int]:

@@ -497,3 +497,13 @@ CREATE TABLE server_languages (
 -- And the language of a reminder's DM: its reader's when they asked for it (NULL: asked
 -- before this was kept, or in a language without a catalog: English).
 ALTER TABLE reminders ADD COLUMN language TEXT;
+
+-- migration 22
+-- Tickets in their readers' languages (issue 26): the language a member registered in
+-- (the refund DM's), and the one an organiser used when setting a mapping or the log
+-- channel (theirs when told that its role was deleted or the channel broke). A Language
+-- value (en, de, fr) and nothing else; NULL: kept before this was, read as English for a
+-- member and as the server's language for an organiser.
+ALTER TABLE ticket_registrations ADD COLUMN language TEXT;
+ALTER TABLE ticket_roles ADD COLUMN language TEXT;
+ALTER TABLE ticket_log_channels ADD COLUMN language TEXT;

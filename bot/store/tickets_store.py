@@ -3,7 +3,8 @@ reported, the registrations, the key of their hashes and how far the refund chec
 
 A registration holds only what de-duplication and refunds need: the server, the member,
 a keyed hash of the ticket's pseudonymous id, the roles it gave (only those: never one
-the member held already, such as one given by hand) and when (state migration 17).
+the member held already, such as one given by hand) and when (state migration 17), and
+the language the member registered in, for the refund DM (migration 22).
 Nothing here ever sees a name, an e-mail address, an order code or a ticket secret.
 """
 
@@ -38,6 +39,7 @@ class Unmapped:
     mapping: RoleMapping
     set_by: int
     updated_ts: int
+    language: str | None = None  # the organiser's when they set it (None: not kept)
 
 
 class LogTrouble(StrEnum):
@@ -55,6 +57,7 @@ class LogChannel:
     channel_id: int
     set_by: int
     off: LogTrouble | None = None
+    language: str | None = None  # the organiser's when they set it (None: not kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ class Registration:
     registered_ts: int
     state: RegistrationState
     revoked_ts: int
+    language: str | None = None  # the member's when they registered (None: not kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,13 +105,14 @@ class TicketCounts:
     failed: int
 
 
-_REGISTRATION = "id, conference, guild_id, member_id, roles, registered_ts, state, revoked_ts"
+_REGISTRATION = ("id, conference, guild_id, member_id, roles, registered_ts, state, revoked_ts,"
+                 " language")  # fmt: skip
 
 
 def _registration(row: Sequence[Any]) -> Registration:
-    id_, conference, guild, member, roles, registered, state, revoked = row
+    id_, conference, guild, member, roles, registered, state, revoked, language = row
     return Registration(id_, conference, guild, member, role_ids(roles), registered,
-                        RegistrationState(state), revoked)  # fmt: skip
+                        RegistrationState(state), revoked, language)  # fmt: skip
 
 
 def role_ids(text: str) -> tuple[int, ...]:
@@ -130,16 +135,17 @@ class TicketStore(FeatureStore):
     @writes
     async def map_role(
         self, conference: str, guild_id: int, item_id: int, variation_id: int | None,
-        role_id: int, now_ts: int, set_by: int = 0,
+        role_id: int, now_ts: int, set_by: int = 0, language: str | None = None,
     ) -> bool:  # fmt: skip
         """True if the mapping is new (False: it was there already, and keeps who set
-        it first). `set_by`: the organiser, told if the role is deleted (0: unknown)."""
+        it first). `set_by`: the organiser, told if the role is deleted (0: unknown), in
+        `language` (theirs, as they set it)."""
         cursor = await self._db.execute(
             "INSERT INTO ticket_roles (conference, guild_id, item_id, variation_id, role_id,"
-            " updated_ts, set_by) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conference,"
-            " guild_id, item_id, variation_id, role_id) DO NOTHING",
+            " updated_ts, set_by, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT"
+            " (conference, guild_id, item_id, variation_id, role_id) DO NOTHING",
             (conference, guild_id, item_id, variation_id or ANY_VARIATION, role_id, now_ts,
-             set_by),
+             set_by, language),
         )  # fmt: skip
         return cursor.rowcount == 1
 
@@ -183,42 +189,45 @@ class TicketStore(FeatureStore):
         rows = await self._db.execute_fetchall(
             "DELETE FROM ticket_roles WHERE guild_id = ?"
             f" AND role_id IN ({_marks(len(role_ids))}) RETURNING conference, item_id,"
-            " variation_id, role_id, set_by, updated_ts",
+            " variation_id, role_id, set_by, updated_ts, language",
             [guild_id, *role_ids],
         )
         removed = [Unmapped(str(conference), RoleMapping(int(item), int(variation) or None,
-                                                         int(role)), int(by), int(ts))
-                   for conference, item, variation, role, by, ts in rows]  # fmt: skip
+                                                         int(role)), int(by), int(ts), language)
+                   for conference, item, variation, role, by, ts, language in rows]  # fmt: skip
         return sorted(removed, key=lambda u: (u.mapping.role_id, u.conference, u.mapping.item_id,
                                               u.mapping.variation_id or ANY_VARIATION))  # fmt: skip
 
-    async def last_setter(self, guild_id: int) -> tuple[int, int] | None:
-        """When, and by whom, one of the server's mappings or its log channel was last
-        set (by someone known: set_by 0 is skipped); None if no one is known."""
+    async def last_setter(self, guild_id: int) -> tuple[int, int, str | None] | None:
+        """When, by whom and in which language one of the server's mappings or its log
+        channel was last set (by someone known: set_by 0 is skipped); None if no one is
+        known."""
         rows = list(await self._db.execute_fetchall(
-            "SELECT updated_ts, set_by FROM ticket_roles WHERE guild_id = ? AND set_by != 0"
-            " UNION ALL SELECT updated_ts, set_by FROM ticket_log_channels WHERE guild_id = ?"
-            " AND set_by != 0 ORDER BY updated_ts DESC LIMIT 1",
+            "SELECT updated_ts, set_by, language FROM ticket_roles WHERE guild_id = ?"
+            " AND set_by != 0 UNION ALL SELECT updated_ts, set_by, language FROM"
+            " ticket_log_channels WHERE guild_id = ? AND set_by != 0"
+            " ORDER BY updated_ts DESC LIMIT 1",
             (guild_id, guild_id),
         ))  # fmt: skip
-        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+        return (int(rows[0][0]), int(rows[0][1]), rows[0][2]) if rows else None
 
     @writes
     async def set_log_channel(
-        self, guild_id: int, channel_id: int | None, now_ts: int, set_by: int = 0
-    ) -> None:
-        """Where the server's registrations are reported (and who said so); None:
-        nowhere. Reporting resumes if it had stopped (log_channel_off)."""
+        self, guild_id: int, channel_id: int | None, now_ts: int, set_by: int = 0,
+        language: str | None = None,
+    ) -> None:  # fmt: skip
+        """Where the server's registrations are reported (and who said so, in which
+        language); None: nowhere. Reporting resumes if it had stopped (log_channel_off)."""
         if channel_id is None:
             await self._db.execute("DELETE FROM ticket_log_channels WHERE guild_id = ?",
                                    (guild_id,))  # fmt: skip
         else:
             await self._db.execute(
-                "INSERT INTO ticket_log_channels (guild_id, channel_id, updated_ts, set_by)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET"
+                "INSERT INTO ticket_log_channels (guild_id, channel_id, updated_ts, set_by,"
+                " language) VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET"
                 " channel_id = excluded.channel_id, updated_ts = excluded.updated_ts,"
-                " set_by = excluded.set_by, off_reason = NULL",
-                (guild_id, channel_id, now_ts, set_by),
+                " set_by = excluded.set_by, off_reason = NULL, language = excluded.language",
+                (guild_id, channel_id, now_ts, set_by, language),
             )
 
     async def log_channel(self, guild_id: int) -> int | None:
@@ -228,13 +237,15 @@ class TicketStore(FeatureStore):
 
     async def log_setting(self, guild_id: int) -> LogChannel | None:
         rows = list(await self._db.execute_fetchall(
-            "SELECT channel_id, set_by, off_reason FROM ticket_log_channels WHERE guild_id = ?",
+            "SELECT channel_id, set_by, off_reason, language FROM ticket_log_channels"
+            " WHERE guild_id = ?",
             (guild_id,),
         ))  # fmt: skip
         if not rows:
             return None
-        channel_id, set_by, off = rows[0]
-        return LogChannel(int(channel_id), int(set_by), LogTrouble(off) if off else None)
+        channel_id, set_by, off, language = rows[0]
+        return LogChannel(int(channel_id), int(set_by), LogTrouble(off) if off else None,
+                          language)  # fmt: skip
 
     @writes
     async def log_channel_off(
@@ -266,14 +277,15 @@ class TicketStore(FeatureStore):
     @writes
     async def claim(
         self, conference: str, guild_id: int, member_id: int,
-        tickets: Sequence[tuple[str, Iterable[int]]], now_ts: int,
+        tickets: Sequence[tuple[str, Iterable[int]]], now_ts: int, language: str | None = None,
     ) -> Claimed:  # fmt: skip
         """Register each ticket (its hash, the roles it has given so far) to the member,
         unless another member of the server holds it: a ticket already the member's is
         theirs again with those roles (a removal still planned for it is called off); one
         whose roles were removed (refunded, then reinstated in pretix) may be anyone's; one
         another member holds, or whose removal is under way for another member, is not
-        claimed. The roles Discord then gives are kept with `gave`."""
+        claimed. The roles Discord then gives are kept with `gave`; `language`, the
+        member's, is kept for the refund DM."""
         new: list[int] = []
         own: list[int] = []
         ids: list[int | None] = []
@@ -289,9 +301,9 @@ class TicketStore(FeatureStore):
             if not rows:
                 inserted = list(await self._db.execute_fetchall(
                     "INSERT INTO ticket_registrations (conference, guild_id, member_id,"
-                    " ticket_hash, roles, registered_ts) VALUES (?, ?, ?, ?, ?, ?)"
+                    " ticket_hash, roles, registered_ts, language) VALUES (?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (conference, guild_id, ticket_hash) DO NOTHING RETURNING id",
-                    (conference, guild_id, member_id, ticket_hash, text, now_ts),
+                    (conference, guild_id, member_id, ticket_hash, text, now_ts, language),
                 ))  # fmt: skip
                 if inserted:
                     new.append(int(inserted[0][0]))
@@ -306,8 +318,9 @@ class TicketStore(FeatureStore):
                 continue
             cursor = await self._db.execute(
                 "UPDATE ticket_registrations SET member_id = ?, roles = ?, registered_ts = ?,"
-                " state = 'active', revoked_ts = 0 WHERE id = ? AND member_id = ? AND state = ?",
-                (member_id, text, now_ts, reg_id, holder, state),
+                " state = 'active', revoked_ts = 0, language = ? WHERE id = ? AND member_id = ?"
+                " AND state = ?",
+                (member_id, text, now_ts, language, reg_id, holder, state),
             )
             if cursor.rowcount != 1:
                 taken += 1

@@ -1438,11 +1438,13 @@ class FakeDiscord:
         user: dict[str, Any] | None = None,
         dm: bool = False,
         second: bool = False,
+        locale: str = "en-US",
         **others: Any,
     ) -> Interaction:
+        """`locale`: the language of the person's client, as for send_command."""
         data, _ = self._command_data(name, {**others, option: typed}, option)
         payload = self._base(4, data, user, dm, DEFAULT_PERMISSIONS, second=second,
-                             installed_by_user=dm)  # fmt: skip
+                             installed_by_user=dm, locale=locale)  # fmt: skip
         return await self._deliver(payload)
 
     def _command_data(

@@ -169,7 +169,9 @@ class ConfBot(commands.AutoShardedBot):
         await self.add_cog(ProgramAdminCog(conferences, self.settings.operator_servers))
         await self.add_cog(ConferenceCog(conferences, self.clock, self.settings,
                                          self.open_conference, sources))  # fmt: skip
-        await self.add_cog(TicketsCog(conferences, self.clock, self.ticket_desk.service, self))
+        post_language = AnnouncementsService(state.announcements).post_language
+        await self.add_cog(TicketsCog(conferences, self.clock, self.ticket_desk.service, self,
+                                      post_language))  # fmt: skip
         for served in conferences:
             await served.start()
         timing = Timing(self.settings.lead_retry, self.settings.follow_check)

@@ -6,12 +6,18 @@ Discord sides: the form, the roles given all or none (bot.adapters.discord.roles
 answers, always private, and the log channel's line, which names the member and the roles
 and nothing of the order. Organisers' commands need Manage Server and Manage Roles (the
 role hierarchy is theirs to change), shown only to them and checked again when run.
+
+Whose language: the reader's for the form and every answer; the server's (as /announce
+language sets it, else Discord's) for the log channel; an organiser told by DM of a
+deleted role or a broken log channel reads the language they set it in, if it was kept,
+else the server's. The member's is kept with the registration for the refund DM.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -28,8 +34,10 @@ from bot.adapters.discord.conference_option import (
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_text
 from bot.adapters.discord.roles import RolesRefused, give, refusal_for, split_roles, take
+from bot.adapters.discord.speech import messages_of, reader_words
 from bot.adapters.discord.tree import SERVER_INSTALL, SERVER_ONLY, ConfModal, server_only
 from bot.clock import Clock
+from bot.i18n import ENGLISH, Language, Words, language_of
 from bot.live.conferences import Conferences
 from bot.render import ticket_organisers as said
 from bot.render import tickets as ticket_text
@@ -45,7 +53,7 @@ from bot.service.ticket_results import (
     NotConfigured,
     Unavailable,
 )
-from bot.service.tickets import TicketService
+from bot.service.tickets import TicketService, known_language
 from bot.store.connection import unreachable
 from bot.store.tickets_store import LogTrouble, Unmapped
 
@@ -59,6 +67,10 @@ AUTOCOMPLETE_WAIT = 2.0
 ORGANISERS = discord.Permissions(manage_guild=True, manage_roles=True)
 # What posting or a DM may fail with besides Discord's refusals: Discord or the connection.
 _FAILURES = (discord.DiscordException, aiohttp.ClientError, asyncio.TimeoutError)
+
+PostLanguage = Callable[[int, str | None], Awaitable[Language]]
+"""The language of a server's channel posts, from its id and Discord's locale for it
+(AnnouncementsService.post_language: the one /announce language set, else the server's)."""
 
 
 def organiser_guild(interaction: discord.Interaction) -> discord.Guild:
@@ -76,27 +88,26 @@ def organiser_guild(interaction: discord.Interaction) -> discord.Guild:
     return guild
 
 
-def _as_query_error(refused: RolesRefused, audience: Audience) -> QueryError:
-    return QueryError(refusal_sentence(refused.refusal, audience, refused.stuck))
+def _as_query_error(refused: RolesRefused, audience: Audience, w: Words) -> QueryError:
+    return QueryError(refusal_sentence(refused.refusal, audience, refused.stuck, w))
 
 
 class RegisterModal(ConfModal, title="Register your ticket"):
-    """The two fields, as pretix's order confirmation names what goes in them."""
+    """The two fields, as pretix's order confirmation names what goes in them, in the
+    words of the person who opens it."""
 
-    code: discord.ui.TextInput[RegisterModal] = discord.ui.TextInput(
-        label="Order code",
-        placeholder="ABC12, or the code of your ticket's QR code",
-        max_length=FIELD_MAX,
-    )
-    email: discord.ui.TextInput[RegisterModal] = discord.ui.TextInput(
-        label="E-mail address",
-        placeholder="The order's (not needed with your ticket's code)",
-        max_length=EMAIL_MAX,
-        required=False,
-    )
-
-    def __init__(self, cog: TicketsCog, conference: str) -> None:
-        super().__init__()
+    def __init__(self, cog: TicketsCog, conference: str, w: Words = ENGLISH) -> None:
+        super().__init__(title=w.tr(ticket_text.FORM_TITLE))
+        self.code: discord.ui.TextInput[RegisterModal] = discord.ui.TextInput(
+            label=w.tr(ticket_text.ORDER_CODE), placeholder=w.tr(ticket_text.ORDER_CODE_HINT),
+            max_length=FIELD_MAX, custom_id="register:code",
+        )  # fmt: skip
+        self.email: discord.ui.TextInput[RegisterModal] = discord.ui.TextInput(
+            label=w.tr(ticket_text.EMAIL), placeholder=w.tr(ticket_text.EMAIL_HINT),
+            max_length=EMAIL_MAX, required=False, custom_id="register:email",
+        )  # fmt: skip
+        self.add_item(self.code)
+        self.add_item(self.email)
         self.cog = cog
         self.conference = conference
 
@@ -109,13 +120,15 @@ class RegisterModal(ConfModal, title="Register your ticket"):
 class TicketsCog(commands.Cog):
     def __init__(
         self, conferences: Conferences, clock: Clock, tickets: TicketService,
-        client: discord.Client,
+        client: discord.Client, post_language: PostLanguage | None = None,
     ) -> None:  # fmt: skip
-        """`client`: for DMs to organisers, which no interaction carries."""
+        """`client`: for DMs to organisers, which no interaction carries;
+        `post_language`: the language of a server's posts (None: the server's own)."""
         self.conferences = conferences
         self.clock = clock
         self.tickets = tickets
         self.client = client
+        self.post_language = post_language
         self._fetching: set[asyncio.Task[object]] = set()  # autocompletes gone past 3 s
 
     # -- attendees -----------------------------------------------------------------------
@@ -129,7 +142,9 @@ class TicketsCog(commands.Cog):
         served = picked(self.conferences, interaction, conference)
         if not self.tickets.configured(served.key):
             raise QueryError(ticket_text.NOT_CONFIGURED)
-        await interaction.response.send_modal(RegisterModal(self, served.key))
+        await interaction.response.send_modal(
+            RegisterModal(self, served.key, reader_words(interaction))
+        )
 
     async def register_submitted(
         self, interaction: discord.Interaction, conference: str, code: str, email: str
@@ -142,28 +157,29 @@ class TicketsCog(commands.Cog):
         if guild is None or not isinstance(member, discord.Member):
             raise app_commands.NoPrivateMessage()
         await interaction.response.defer(ephemeral=True, thinking=True)
+        w = reader_words(interaction)
         result = await self.tickets.register(conference, guild.id, member.id, code, email,
-                                             self.clock.now())  # fmt: skip
-        if not isinstance(result, Granted):  # pretix's failures are logged by the service
-            text = ticket_text.register_text(result)
-            if isinstance(result, BadInput):  # which of the form's two fields to fix
-                text = f"**{ticket_text.field_of(result)}**: {text}"
-            await send_text(interaction, text)
-            return
-        await self._grant(interaction, guild, member, result)
+                                             self.clock.now(), w.language)  # fmt: skip
+        if isinstance(result, BadInput):  # which of the form's two fields to fix
+            await send_text(interaction, ticket_text.refused_input_text(result, w))
+        elif not isinstance(result, Granted):  # pretix's failures are logged by the service
+            await send_text(interaction, ticket_text.register_text(result, w=w))
+        else:
+            await self._grant(interaction, guild, member, result, w)
 
     async def _grant(
         self, interaction: discord.Interaction, guild: discord.Guild, member: discord.Member,
-        result: Granted,
+        result: Granted, w: Words,
     ) -> None:  # fmt: skip
         """Give the ticket's roles, all or none but for those deleted (left out, their
-        mappings gone, organisers told), keep those given, answer, report."""
+        mappings gone, organisers told), keep those given, answer (in `w`, the
+        member's words), report (in the server's)."""
         roles, gone = split_roles(guild, result.roles)
         try:
             given = await give(member, roles, GIVEN)
         except RolesRefused as refused:
             await self.tickets.undo(result)
-            raise _as_query_error(refused, Audience.ATTENDEE) from refused
+            raise _as_query_error(refused, Audience.ATTENDEE, w) from refused
         removed: list[Unmapped] = []
         if gone := gone + given.gone:
             removed = await self.tickets.roles_deleted(guild.id, gone)
@@ -171,9 +187,10 @@ class TicketsCog(commands.Cog):
         await self.tickets.gave(result, member.id, given.given)  # not those held already
         news = bool(result.new or given.given)  # else a second tap: nothing changed
         await send_text(interaction, ticket_text.granted_text(result, _names(guild, given.holds),
-                                                              news))  # fmt: skip
+                                                              news, w))  # fmt: skip
         if result.log_channel_id is not None and news:
-            line = ticket_text.log_line(member.id, _names(guild, given.given))
+            server = await self._server_words(guild)
+            line = ticket_text.log_line(member.id, _names(guild, given.given), server)
             await self._report(guild, result.log_channel_id, line)
         known = {role.id: role.name for role in roles if role.id in given.gone}  # stale cache
         await self._tell_unmapped(guild, removed, known)
@@ -210,8 +227,26 @@ class TicketsCog(commands.Cog):
                                                         self.clock.now())  # fmt: skip
         if stopped is None or not stopped.set_by:
             return  # told already, or set before the bot kept who set it: /tickets status
-        await self._dm(stopped.set_by, said.log_off_text(guild.name, channel_id, trouble),
+        w = await self._organiser_words(guild, known_language(stopped.language))
+        await self._dm(stopped.set_by, said.log_off_text(guild.name, channel_id, trouble, w),
                        f"server {guild.id}'s ticket log channel failed")  # fmt: skip
+
+    async def _server_words(self, guild: discord.Guild) -> Words:
+        """The words of the server's posts: the language /announce language set, else the
+        server's own as Discord says it."""
+        locale = guild.preferred_locale.value if guild.preferred_locale else None
+        if self.post_language is not None:
+            language = await self.post_language(guild.id, locale)
+        else:
+            language = language_of(locale)
+        return messages_of(self.client).words(language)
+
+    async def _organiser_words(self, guild: discord.Guild, language: Language | None) -> Words:
+        """An organiser's words for a DM: the language they set things in, if it was kept,
+        else the server's."""
+        if language is not None:
+            return messages_of(self.client).words(language)
+        return await self._server_words(guild)
 
     async def _dm(self, user_id: int, text: str, about: str) -> bool:
         """A DM to an organiser; whether it was sent (closed DMs: only logged)."""
@@ -260,14 +295,15 @@ class TicketsCog(commands.Cog):
             return
         notice = await self.tickets.unmapped_notice(guild.id, removed, self.clock.now())
         if notice.log_channel_id is not None:
-            text = said.roles_deleted_text(notice, names)
+            text = said.roles_deleted_text(notice, names, w=await self._server_words(guild))
             if await self._report(guild, notice.log_channel_id, text):
                 return
         about = f"mapped roles of server {guild.id} were deleted"
         if not notice.organiser_id:
             log.warning("no organiser known to tell that %s", about)
             return
-        await self._dm(notice.organiser_id, said.roles_deleted_text(notice, names, guild.name),
+        w = await self._organiser_words(guild, notice.organiser_language)
+        await self._dm(notice.organiser_id, said.roles_deleted_text(notice, names, guild.name, w),
                        about)  # fmt: skip
 
     # -- organisers ----------------------------------------------------------------------
@@ -296,26 +332,28 @@ class TicketsCog(commands.Cog):
         served = picked(self.conferences, interaction, conference)
         if not self.tickets.configured(served.key):
             raise QueryError(said.NOT_CONFIGURED)
+        w = reader_words(interaction)
         role = guild.get_role(role.id) or role  # the server's own, as the gateway keeps it
         if not remove and (refusal := refusal_for(guild, [role])) is not None:
-            raise QueryError(refusal_sentence(refusal, Audience.ORGANISER))
+            raise QueryError(refusal_sentence(refusal, Audience.ORGANISER, w=w))
         await interaction.response.defer(ephemeral=True, thinking=True)
-        choice = await self._item(served.key, item)
+        choice = await self._item(served.key, item, w)
         if remove:
             gone = await self.tickets.unmap_role(served.key, guild.id, choice, role.id)
-            await send_text(interaction, said.unmapped_text(choice.label, role.id, gone))
+            await send_text(interaction, said.unmapped_text(choice.label, role.id, gone, w))
             return
         mapped = await self.tickets.map_role(served.key, guild.id, choice, role.id,
-                                             self.clock.now(), interaction.user.id)  # fmt: skip
-        await send_text(interaction, said.mapped_text(mapped))
+                                             self.clock.now(), interaction.user.id,
+                                             w.language)  # fmt: skip
+        await send_text(interaction, said.mapped_text(mapped, w))
 
-    async def _item(self, conference: str, typed: str) -> ItemChoice:
+    async def _item(self, conference: str, typed: str, w: Words) -> ItemChoice:
         found = await self.tickets.resolve_item(conference, typed, self.clock.now())
         if isinstance(found, NoSuchItem):
-            raise QueryError(said.no_such_item_text(found))
+            raise QueryError(said.no_such_item_text(found, w))
         if isinstance(found, Unavailable):
             log.warning("products of %s not listed: %s", conference, found.detail)
-            raise QueryError(said.shop_unavailable_text(found))
+            raise QueryError(said.shop_unavailable_text(found, w))
         if isinstance(found, NotConfigured):
             raise QueryError(said.NOT_CONFIGURED)
         return found
@@ -335,9 +373,10 @@ class TicketsCog(commands.Cog):
             return []
         if not isinstance(found, list):
             return []
+        w = reader_words(interaction)
         return [
             app_commands.Choice(
-                name=choice_name(c.label if c.active else f"{c.label} (not on sale)"),
+                name=choice_name(c.label if c.active else said.not_on_sale(c.label, w)),
                 value=c.value,
             )
             for c in found
@@ -349,12 +388,13 @@ class TicketsCog(commands.Cog):
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
         guild = organiser_guild(interaction)
+        w = reader_words(interaction)
         if channel is not None:
-            _check_can_post(guild, channel)
+            _check_can_post(guild, channel, w)
         channel_id = channel.id if channel is not None else None
         await self.tickets.set_log_channel(guild.id, channel_id, self.clock.now(),
-                                           interaction.user.id)  # fmt: skip
-        await send_text(interaction, said.log_channel_text(channel_id))
+                                           interaction.user.id, w.language)  # fmt: skip
+        await send_text(interaction, said.log_channel_text(channel_id, w))
 
     @tickets_group.command(name="status", description="Which products give which roles, and counts")
     @app_commands.describe(conference=CONFERENCE_HELP)
@@ -368,8 +408,9 @@ class TicketsCog(commands.Cog):
         await self._tell_unmapped(guild, removed, {})  # so none is listed below
         status = await self.tickets.status(served.key, guild.id, self.clock.now())
         role_ids = sorted({line.mapping.role_id for line in status.mappings})
-        await send_text(interaction, said.status_text(status, served.conference.name,
-                                                      _problems(guild, role_ids)))  # fmt: skip
+        w = reader_words(interaction)
+        problems = _problems(guild, role_ids, w)
+        await send_text(interaction, said.status_text(status, served.conference.name, problems, w))
 
     @tickets_group.command(
         name="release", description="Free a member's tickets for another account"
@@ -388,29 +429,30 @@ class TicketsCog(commands.Cog):
         wanted = [r for r in released.roles if r not in kept]
         taken: tuple[int, ...] = ()
         left = False
+        w = reader_words(interaction)
         if wanted:
             try:
                 took = await take(guild, member.id, wanted, RELEASED)
             except RolesRefused as refused:
-                raise _as_query_error(refused, Audience.ORGANISER) from refused
+                raise _as_query_error(refused, Audience.ORGANISER, w) from refused
             taken, left = took.taken, took.left
-        await send_text(interaction, said.released_text(member.id, released.tickets, taken, left))
+        await send_text(interaction, said.released_text(member.id, released.tickets, taken, left,
+                                                        w))  # fmt: skip
 
 
-def _check_can_post(guild: discord.Guild, channel: discord.TextChannel) -> None:
+def _check_can_post(guild: discord.Guild, channel: discord.TextChannel, w: Words) -> None:
     """Refuse up front, with the fix, a log channel the bot could not post in."""
     perms = channel.permissions_for(guild.me)
     if not (perms.view_channel and perms.send_messages):
-        raise QueryError(f"I can't post in <#{channel.id}>: give me View Channel and Send"
-                         " Messages there, then try again.")  # fmt: skip
+        raise QueryError(said.cannot_post_text(channel.id, w))
 
 
-def _problems(guild: discord.Guild, role_ids: list[int]) -> list[str]:
+def _problems(guild: discord.Guild, role_ids: list[int], w: Words) -> list[str]:
     """What would stop the mapped roles being given now, for /tickets status (mappings
     to deleted roles are removed before it reads them)."""
     roles = [role for r in role_ids if (role := guild.get_role(r)) is not None]
     if roles and (refusal := refusal_for(guild, roles)) is not None:
-        return [refusal_sentence(refusal, Audience.ORGANISER)]
+        return [refusal_sentence(refusal, Audience.ORGANISER, w=w)]
     return []
 
 

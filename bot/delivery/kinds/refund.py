@@ -10,7 +10,9 @@ again under the next one). Owner: that first registration; target: the member; a
 when the refund was seen. The roles the member still holds through another active ticket
 in the server are kept. Exactly once like every delivery: claimed before the removal,
 settled after it; a retry removes again (a no-op for roles already gone), then sends the DM
-naming them (the try before may have removed them and failed to tell).
+naming them (the try before may have removed them and failed to tell). The DM is in the
+language the member registered in (their latest registration of the group's; English if
+it was not kept).
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from bot.delivery.kind import (
     Skip,
     TargetGone,
 )
+from bot.i18n import Language
 from bot.kinds import DeliveryKind, RegistrationState
 from bot.render import tickets as ticket_text
+from bot.service.tickets import known_language
 from bot.store.ledger_store import Delivery, Planned, Wanted
 from bot.store.tickets_store import Registration
 
@@ -60,6 +64,8 @@ class RefundKind(DirectKind):
             raise Skip("the member keeps its roles through another ticket")
         sender = ctx.sender
         conference = ctx.service.conference.name
+        latest = max(group, key=lambda r: (r.registered_ts, r.id))
+        w = ctx.messages.words(known_language(latest.language) or Language.EN)
 
         async def send() -> None:
             if not isinstance(sender, RoleSender):
@@ -69,7 +75,7 @@ class RefundKind(DirectKind):
             # the member is told of them all the same.
             told = removed.roles + (removed.lacked if delivery.attempts else ())
             if told:
-                card = ticket_text.refund_card(conference, removed.server, told)
+                card = ticket_text.refund_card(conference, removed.server, told, w)
                 await sender.send_dm(member_id, card)
 
         return send

@@ -1,0 +1,64 @@
+"""The languages tickets keep (state migration 22), on both state backends: the member's
+with each registration, for the refund DM; an organiser's with a mapping and the log
+channel, for what they are told later. Nothing but the language code."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.i18n import Language
+from bot.service.ticket_results import Granted, ItemChoice
+from bot.store.tickets_store import LogTrouble
+from tests.state_backends import StateBackend
+from tests.ticket_rig import CONFERENCE, GUILD, NOW, ONLINE, Rig, ticket_rig
+
+ADA, OWNER = 11, 77
+
+
+@pytest.fixture
+async def rig(state_backend: StateBackend) -> AsyncIterator[Rig]:
+    async with ticket_rig(state_backend) as rig:
+        yield rig
+
+
+async def registered(rig: Rig, language: Language | None) -> list[str | None]:
+    result = await rig.service.register(CONFERENCE, GUILD, ADA, rig.seeded.paid,
+                                        rig.seeded.email, NOW, language)  # fmt: skip
+    assert isinstance(result, Granted)
+    return [r.language for r in await rig.state.tickets.registrations(CONFERENCE, GUILD, ADA)]
+
+
+async def test_a_registration_keeps_its_members_language_and_a_new_one_replaces_it(rig: Rig):
+    assert await registered(rig, Language.DE) == ["de", "de"]  # the order's two tickets
+    assert await registered(rig, Language.FR) == ["fr", "fr"]  # registered again, in French
+
+
+async def test_a_registration_without_a_language_keeps_none(rig: Rig):
+    assert await registered(rig, None) == [None, None]
+
+
+async def test_an_organisers_language_is_kept_with_the_log_channel(rig: Rig):
+    await rig.service.set_log_channel(GUILD, 55, NOW, OWNER, Language.FR)
+    stopped = await rig.service.log_channel_failed(GUILD, 55, LogTrouble.DELETED, NOW)
+    assert stopped is not None and (stopped.set_by, stopped.language) == (OWNER, "fr")
+
+
+async def test_a_deleted_roles_notice_names_the_language_of_who_mapped_it(rig: Rig):
+    online = 900
+    await rig.service.map_role(CONFERENCE, GUILD, ItemChoice(3, None, "Online"), online, NOW,
+                               OWNER, Language.DE)  # fmt: skip
+    removed = await rig.service.roles_deleted(GUILD, [online])
+    notice = await rig.service.unmapped_notice(GUILD, removed, NOW)
+    assert (notice.organiser_id, notice.organiser_language) == (OWNER, Language.DE)
+
+
+async def test_an_organiser_whose_language_was_not_kept_has_none(rig: Rig):
+    """The rig's mappings were set by no one known (set_by 0); one set by OWNER before the
+    language was kept reads None: the adapter then speaks the server's language."""
+    await rig.service.map_role(CONFERENCE, GUILD, ItemChoice(3, None, "Online"), ONLINE + 1,
+                               NOW, OWNER)  # fmt: skip
+    removed = await rig.service.roles_deleted(GUILD, [ONLINE + 1])
+    notice = await rig.service.unmapped_notice(GUILD, removed, NOW)
+    assert (notice.organiser_id, notice.organiser_language) == (OWNER, None)
