@@ -1,6 +1,7 @@
 """The languages tickets keep (state migration 22), on both state backends: the member's
 with each registration, for the refund DM; an organiser's with a mapping and the log
-channel, for what they are told later. Nothing but the language code."""
+channel, for what they are told later. Nothing but the language code. And a product
+without a name, said in the reader's words."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.i18n import Language
-from bot.service.ticket_results import Granted, ItemChoice
-from bot.store.tickets_store import LogTrouble
+from bot.i18n import Language, bundled_messages
+from bot.render.ticket_organisers import status_text
+from bot.service.ticket_results import Granted, ItemChoice, MappingLine, TicketStatus, Unnamed
+from bot.store.tickets_store import LogTrouble, RoleMapping, TicketCounts
 from tests.state_backends import StateBackend
 from tests.ticket_rig import CONFERENCE, GUILD, NOW, ONLINE, Rig, ticket_rig
 
@@ -62,3 +64,18 @@ async def test_an_organiser_whose_language_was_not_kept_has_none(rig: Rig):
     removed = await rig.service.roles_deleted(GUILD, [ONLINE + 1])
     notice = await rig.service.unmapped_notice(GUILD, removed, NOW)
     assert (notice.organiser_id, notice.organiser_language) == (OWNER, None)
+
+
+def test_a_product_pretix_does_not_name_is_said_by_its_ids_in_the_readers_words():
+    """pretix down while /tickets status lists the mappings: the products by their ids,
+    in the organiser's words, as the deleted roles' notice names them too."""
+    german = bundled_messages().words(Language.DE)
+    lines = (MappingLine(RoleMapping(3, None, 9), Unnamed(3)),
+             MappingLine(RoleMapping(1, 12, 9), Unnamed(1, 12)),
+             MappingLine(RoleMapping(1, 11, 9), Unnamed(1, 11, "Konferenzticket")))  # fmt: skip
+    status = TicketStatus(CONFERENCE, True, lines, None, TicketCounts(0, 0, 0, 0, 0))
+    listed = status_text(status, "OSDI", [], german).splitlines()[1:4]
+    assert listed == ["• Produkt 3 → <@&9>", "• Produkt 1, Variante 12 → <@&9>",
+                      "• Konferenzticket – Variante 11 → <@&9>"]  # fmt: skip
+    english = status_text(status, "OSDI", []).splitlines()[1:3]
+    assert english == ["• product 3 → <@&9>", "• product 1, variation 12 → <@&9>"]

@@ -15,12 +15,14 @@ from bot.render.limits import MESSAGE_MAX, TYPED_SHOWN_MAX
 from bot.render.markdown import escape
 from bot.render.roles import listed, mentions
 from bot.service.ticket_results import (
+    Label,
     Mapped,
     NoSuchItem,
     RolesUnmapped,
     RoleUnmapped,
     TicketStatus,
     Unavailable,
+    Unnamed,
 )
 from bot.store.tickets_store import LogTrouble
 from bot.tickets.errors import Failure
@@ -35,9 +37,27 @@ NOT_CONFIGURED = N_(
 )
 
 
+def product_label(label: Label, w: Words = ENGLISH) -> str:
+    """A product as pretix names it, or, for one without a name, by its ids in `w`'s
+    words (not escaped: pretix's words are escaped where shown)."""
+    if isinstance(label, str):
+        return label
+    return _unnamed(label, w)
+
+
+def _unnamed(label: Unnamed, w: Words) -> str:
+    if label.variation_id is None:
+        return w.tr("product {number}", number=label.item_id)
+    if label.product:
+        return w.tr("{product} – variation {number}", product=label.product,
+                    number=label.variation_id)  # fmt: skip
+    return w.tr("product {number}, variation {variation}", number=label.item_id,
+                variation=label.variation_id)  # fmt: skip
+
+
 def mapped_text(mapped: Mapped, w: Words = ENGLISH) -> str:
     """'🎟️ Tickets for **Conference ticket – Regular** now give @Attendee.'"""
-    label, role = escape(mapped.choice.label), f"<@&{mapped.role_id}>"
+    label, role = escape(product_label(mapped.choice.label, w)), f"<@&{mapped.role_id}>"
     if mapped.new:
         return w.tr("🎟️ Tickets for **{product}** now give {role}. Attendees get it with"
                     " `/register`; those who registered before get it by running `/register`"
@@ -47,8 +67,8 @@ def mapped_text(mapped: Mapped, w: Words = ENGLISH) -> str:
                 " `/register` again.", product=label, role=role)  # fmt: skip
 
 
-def unmapped_text(label: str, role_id: int, removed: int, w: Words = ENGLISH) -> str:
-    shown, role = escape(label), f"<@&{role_id}>"
+def unmapped_text(label: Label, role_id: int, removed: int, w: Words = ENGLISH) -> str:
+    shown, role = escape(product_label(label, w)), f"<@&{role_id}>"
     if not removed:
         return w.tr("Tickets for **{product}** did not give {role}; nothing changed.",
                     product=shown, role=role)  # fmt: skip
@@ -71,9 +91,11 @@ def shop_unavailable_text(unavailable: Unavailable, w: Words = ENGLISH) -> str:
                 " minutes.")  # fmt: skip
 
 
-def not_on_sale(label: str, w: Words = ENGLISH) -> str:
-    """A product the autocomplete lists although it is not on sale (mapping it is fine)."""
-    return w.tr("{product} (not on sale)", product=label)
+def choice_label(label: Label, active: bool, w: Words = ENGLISH) -> str:
+    """A product as the autocomplete lists it, saying so when it is not on sale (mapping
+    it is fine all the same)."""
+    named = product_label(label, w)
+    return named if active else w.tr("{product} (not on sale)", product=named)
 
 
 def cannot_post_text(channel_id: int, w: Words = ENGLISH) -> str:
@@ -102,7 +124,7 @@ def status_text(
     head = [w.tr("🎟️ **Ticket roles of {conference}**", conference=escape(name))]
     if not status.configured:
         head.append(w.tr(NOT_CONFIGURED))
-    mappings = [f"• {escape(truncate(line.label, LABEL_SHOWN_MAX))} → <@&{line.mapping.role_id}>"
+    mappings = [f"• {_shown(line.label, w)} → <@&{line.mapping.role_id}>"
                 for line in status.mappings]  # fmt: skip
     if not mappings:
         head.append(w.tr("No product gives a role yet: `/tickets role` sets one."))
@@ -193,8 +215,7 @@ def roles_deleted_text(
 
 
 def _role_deleted_line(role: RoleUnmapped, name: str | None, w: Words) -> str:
-    named = [f"**{escape(truncate(label, LABEL_SHOWN_MAX))}**"
-             for label in role.labels[:LABELS_NAMED_MAX]]  # fmt: skip
+    named = [f"**{_shown(label, w)}**" for label in role.labels[:LABELS_NAMED_MAX]]
     if (more := len(role.labels) - len(named)) > 0:
         named.append(w.ntr("{count} more product", "{count} more products", more, count=more))
     which = f"**{escape(truncate(name, LABEL_SHOWN_MAX))}**" if name else f"<@&{role.role_id}>"
@@ -202,3 +223,8 @@ def _role_deleted_line(role: RoleUnmapped, name: str | None, w: Words) -> str:
                 " longer give it; registering goes on with their other roles, and `/tickets"
                 " role` maps another role to them.", role=which,
                 products=listed(named, w))  # fmt: skip
+
+
+def _shown(label: Label, w: Words) -> str:
+    """A product's label in a list: escaped, and cut to LABEL_SHOWN_MAX characters."""
+    return escape(truncate(product_label(label, w), LABEL_SHOWN_MAX))

@@ -91,13 +91,28 @@ RegisterResult = (
 
 
 @dataclass(frozen=True, slots=True)
+class Unnamed:
+    """A product, or one variation of it, with no name to show: pretix gives it none, or
+    cannot be asked now. Shown by its ids, in the reader's words ("product 12, variation
+    34"); `product`: the product's own name, when only its variation lacks one."""
+
+    item_id: int
+    variation_id: int | None = None
+    product: str = ""
+
+
+Label = str | Unnamed
+"""A product's label: pretix's name for it, or its ids for the renderer to say."""
+
+
+@dataclass(frozen=True, slots=True)
 class ItemChoice:
     """A product, or one variation of it, as an organiser picks it: `value` is what an
     autocomplete sends back ("12" or "12/34"), `label` what it shows."""
 
     item_id: int
     variation_id: int | None
-    label: str
+    label: Label
     active: bool = True
 
     @property
@@ -129,7 +144,7 @@ class MappingLine:
     now (or its id, when pretix cannot be asked or no longer has it)."""
 
     mapping: RoleMapping
-    label: str
+    label: Label
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +163,7 @@ class RoleUnmapped:
     conferences) that gave it: their mappings to it are removed."""
 
     role_id: int
-    labels: tuple[str, ...]
+    labels: tuple[Label, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +196,7 @@ __all__ = [
     "Granted",
     "InputProblem",
     "ItemChoice",
+    "Label",
     "LimitScope",
     "Mapped",
     "MappingLine",
@@ -195,5 +211,6 @@ __all__ = [
     "RolesUnmapped",
     "TicketStatus",
     "Unavailable",
+    "Unnamed",
     "Unpaid",
 ]

@@ -36,6 +36,7 @@ from bot.service.ticket_results import (
     Canceled,
     Granted,
     ItemChoice,
+    Label,
     Mapped,
     MappingLine,
     NoMatch,
@@ -48,6 +49,7 @@ from bot.service.ticket_results import (
     RoleUnmapped,
     TicketStatus,
     Unavailable,
+    Unnamed,
     Unpaid,
 )
 from bot.settings import PretixEvent
@@ -227,7 +229,8 @@ class TicketService:
         if not isinstance(items, list):
             return items
         wanted = typed.strip().casefold()
-        found = [c for c in _choices(items) if wanted in c.label.casefold() or wanted == c.value]
+        found = [c for c in _choices(items)
+                 if wanted in _named(c.label).casefold() or wanted == c.value]  # fmt: skip
         return found[:CHOICES_MAX]
 
     async def resolve_item(
@@ -244,10 +247,10 @@ class TicketService:
         every = _choices(items)
         wanted = typed.casefold()
         exact = [c for c in every if c.value == wanted]
-        exact = exact or [c for c in every if c.label.casefold() == wanted]
+        exact = exact or [c for c in every if _named(c.label).casefold() == wanted]
         if exact:
             return exact[0]
-        partial = [c for c in every if wanted in c.label.casefold()]
+        partial = [c for c in every if wanted in _named(c.label).casefold()]
         return partial[0] if len(partial) == 1 else NoSuchItem(typed)
 
     async def map_role(
@@ -285,7 +288,7 @@ class TicketService:
         role, its products as pretix names them), and whom to tell: the log channel,
         else the organiser who last set a mapping (these included) or the log channel."""
         labels = await self._labels(sorted({u.conference for u in removed}), now)
-        by_role: dict[int, list[str]] = {}
+        by_role: dict[int, list[Label]] = {}
         for u in removed:
             key = (u.conference, u.mapping.item_id, u.mapping.variation_id)
             named = by_role.setdefault(u.mapping.role_id, [])
@@ -301,10 +304,10 @@ class TicketService:
 
     async def _labels(
         self, conferences: Sequence[str], now: datetime
-    ) -> dict[tuple[str, int, int | None], str]:
+    ) -> dict[tuple[str, int, int | None], Label]:
         """(conference, product, variation) -> its label, for the conferences whose
         products pretix lists now or did lately (the others are named by their ids)."""
-        labels: dict[tuple[str, int, int | None], str] = {}
+        labels: dict[tuple[str, int, int | None], Label] = {}
         for conference in conferences:
             items = await self._event_items(conference, now)
             if isinstance(items, list):
@@ -344,7 +347,7 @@ class TicketService:
 
     async def status(self, conference: str, guild_id: int, now: datetime) -> TicketStatus:
         mappings = await self.store.mappings(conference, guild_id)
-        labels: dict[tuple[int, int | None], str] = {}
+        labels: dict[tuple[int, int | None], Label] = {}
         if mappings and self.configured(conference):
             items = await self._event_items(conference, now)
             if isinstance(items, list):
@@ -434,14 +437,19 @@ def _choices(items: Sequence[Item]) -> list[ItemChoice]:
     """Each product, then each of its variations, as an organiser picks them."""
     choices = []
     for item in items:
-        choices.append(ItemChoice(item.id, None, item.name or f"product {item.id}", item.active))
+        choices.append(ItemChoice(item.id, None, item.name or Unnamed(item.id), item.active))
         for v in item.variations:
-            label = f"{item.name} – {v.name}" if v.name else f"{item.name} – variation {v.id}"
+            label = f"{item.name} – {v.name}" if v.name else Unnamed(item.id, v.id, item.name)
             choices.append(ItemChoice(item.id, v.id, label, item.active and v.active))
     return choices
 
 
-def _unnamed(mapping: RoleMapping) -> str:
-    if mapping.variation_id is None:
-        return f"product {mapping.item_id}"
-    return f"product {mapping.item_id}, variation {mapping.variation_id}"
+def _unnamed(mapping: RoleMapping) -> Unnamed:
+    """A mapped product pretix does not name now: the renderer says its ids."""
+    return Unnamed(mapping.item_id, mapping.variation_id)
+
+
+def _named(label: Label) -> str:
+    """A label as typed text can match it: pretix's name (one without a name matches
+    only by its value, "12" or "12/34")."""
+    return label if isinstance(label, str) else ""

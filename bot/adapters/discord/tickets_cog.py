@@ -376,7 +376,7 @@ class TicketsCog(commands.Cog):
         w = reader_words(interaction)
         return [
             app_commands.Choice(
-                name=choice_name(c.label if c.active else said.not_on_sale(c.label, w)),
+                name=choice_name(said.choice_label(c.label, c.active, w)),
                 value=c.value,
             )
             for c in found
