@@ -186,12 +186,15 @@ class TicketsCog(commands.Cog):
             result = await self.tickets.leave_out(result, gone)
         await self.tickets.gave(result, member.id, given.given)  # not those held already
         news = bool(result.new or given.given)  # else a second tap: nothing changed
+        channel_id = result.log_channel_id if news else None
+        # The log line's words are read before the answer, so that the report follows the
+        # answer at once (a registration right after finds a broken channel stopped).
+        server = await self._server_words(guild) if channel_id is not None else ENGLISH
         await send_text(interaction, ticket_text.granted_text(result, _names(guild, given.holds),
                                                               news, w))  # fmt: skip
-        if result.log_channel_id is not None and news:
-            server = await self._server_words(guild)
+        if channel_id is not None:
             line = ticket_text.log_line(member.id, _names(guild, given.given), server)
-            await self._report(guild, result.log_channel_id, line)
+            await self._report(guild, channel_id, line)
         known = {role.id: role.name for role in roles if role.id in given.gone}  # stale cache
         await self._tell_unmapped(guild, removed, known)
 
