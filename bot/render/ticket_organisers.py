@@ -186,7 +186,8 @@ def released_text(
     if left:
         return text + " " + w.tr("They have left the server, so they hold no role of it.")
     if taken:
-        return text + " " + w.tr("Took back {roles}.", roles=mentions(taken, w))
+        return text + " " + w.ntr("Took back {roles}.", "Took back {roles}.", len(taken),
+                                  roles=mentions(taken, w))  # fmt: skip
     return text
 
 

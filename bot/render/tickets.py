@@ -121,7 +121,7 @@ def input_text(result: BadInput, w: Words = ENGLISH) -> str:
 
 def refused_input_text(result: BadInput, w: Words = ENGLISH) -> str:
     """A refused field's answer, led by the field's label: which of the two to fix."""
-    return f"**{field_of(result, w)}**: {input_text(result, w)}"
+    return w.tr("**{field}**: {problem}", field=field_of(result, w), problem=input_text(result, w))
 
 
 def granted_text(result: Granted, role_names: Sequence[str], news: bool, w: Words = ENGLISH) -> str:
