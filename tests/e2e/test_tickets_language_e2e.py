@@ -108,7 +108,7 @@ async def test_a_german_organisers_tickets_status_is_german(fake: FakeDiscord, t
     assert lines[-2:] == [
         "Registrierungen werden gemeldet in: keinem Kanal (`/tickets protokoll` legt das fest).",
         "Registriert: 2 Tickets von 1 Mitglied. Erstattungen und Stornierungen: 0 erledigt,"
-        " 0 laufen, 0 fehlgeschlagen.",
+        " 0 in Arbeit, 0 fehlgeschlagen.",
     ]
 
 
