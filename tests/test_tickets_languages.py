@@ -10,8 +10,16 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.i18n import Language, bundled_messages
-from bot.render.ticket_organisers import status_text
-from bot.service.ticket_results import Granted, ItemChoice, MappingLine, TicketStatus, Unnamed
+from bot.render.ticket_organisers import bad_item_text, status_text
+from bot.service.ticket_input import InputProblem
+from bot.service.ticket_results import (
+    BadItemText,
+    Granted,
+    ItemChoice,
+    MappingLine,
+    TicketStatus,
+    Unnamed,
+)
 from bot.store.tickets_store import LogTrouble, RoleMapping, TicketCounts
 from tests.state_backends import StateBackend
 from tests.ticket_rig import CONFERENCE, GUILD, NOW, ONLINE, Rig, ticket_rig
@@ -79,3 +87,11 @@ def test_a_product_pretix_does_not_name_is_said_by_its_ids_in_the_readers_words(
                       "• Konferenzticket – Variante 11 → <@&9>"]  # fmt: skip
     english = status_text(status, "OSDI", []).splitlines()[1:3]
     assert english == ["• product 3 → <@&9>", "• product 1, variation 12 → <@&9>"]
+
+
+def test_a_product_longer_than_any_is_counted_as_the_reader_counts():
+    """Discord sends at most 100 characters for it, but the service reads any caller's."""
+    bad = BadItemText(InputProblem.TOO_LONG, 2100)
+    german = bundled_messages().words(Language.DE)
+    assert bad_item_text(bad) == "That product is 2,100 characters long; 200 at most."
+    assert bad_item_text(bad, german) == "Dieses Produkt ist 2.100 Zeichen lang; höchstens 200."

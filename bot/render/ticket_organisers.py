@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from babel.numbers import format_decimal
+
 from bot.i18n import ENGLISH, N_, Words
 from bot.render.cards import truncate
 from bot.render.limits import MESSAGE_MAX, TYPED_SHOWN_MAX
 from bot.render.markdown import escape
 from bot.render.roles import listed, mentions
+from bot.service.program_service import MAX_QUERY
+from bot.service.ticket_input import InputProblem
 from bot.service.ticket_results import (
+    BadItemText,
     Label,
     Mapped,
     NoSuchItem,
@@ -80,6 +85,17 @@ def no_such_item_text(missing: NoSuchItem, w: Words = ENGLISH) -> str:
     shown = escape(truncate(missing.text, TYPED_SHOWN_MAX))
     return w.tr("No product of the event is called “{typed}”: pick one from the list as you"
                 " type.", typed=shown)  # fmt: skip
+
+
+def bad_item_text(bad: BadItemText, w: Words = ENGLISH) -> str:
+    """Why what was typed for a product is refused before pretix is asked."""
+    if bad.problem is InputProblem.EMPTY:
+        return w.tr("Please give a product.")
+    if bad.problem is InputProblem.TOO_LONG:
+        return w.tr("That product is {length} characters long; {most} at most.",
+                    length=format_decimal(bad.length, locale=w.language.value),
+                    most=MAX_QUERY)  # fmt: skip
+    return w.tr("That product contains control characters.")
 
 
 def shop_unavailable_text(unavailable: Unavailable, w: Words = ENGLISH) -> str:

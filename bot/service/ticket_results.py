@@ -130,6 +130,16 @@ class NoSuchItem:
 
 
 @dataclass(frozen=True, slots=True)
+class BadItemText:
+    """What an organiser typed for a product is no one's product: blank (EMPTY), longer
+    than any (TOO_LONG, `length` characters), or holding control characters (CONTROL).
+    pretix is not asked."""
+
+    problem: InputProblem
+    length: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Mapped:
     """A product now gives a role (`new`: it did not before)."""
 
@@ -191,6 +201,7 @@ class Released:
 __all__ = [
     "AlreadyRegistered",
     "BadInput",
+    "BadItemText",
     "Canceled",
     "Field",
     "Granted",

@@ -21,18 +21,28 @@ import hashlib
 import hmac
 import logging
 import secrets
+import unicodedata
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
 from bot.i18n import Language
+from bot.normalize import without_invisible
 from bot.secret import Secret
 from bot.service.attempts import AttemptLimiter
-from bot.service.program_service import clean_query
-from bot.service.ticket_input import BadInput, OrderCode, TicketInput, TicketSecret, read_input
+from bot.service.program_service import MAX_QUERY
+from bot.service.ticket_input import (
+    BadInput,
+    InputProblem,
+    OrderCode,
+    TicketInput,
+    TicketSecret,
+    read_input,
+)
 from bot.service.ticket_results import (
     AlreadyRegistered,
+    BadItemText,
     Canceled,
     Granted,
     ItemChoice,
@@ -235,12 +245,14 @@ class TicketService:
 
     async def resolve_item(
         self, conference: str, text: str, now: datetime
-    ) -> ItemChoice | NoSuchItem | Unavailable | NotConfigured:
+    ) -> ItemChoice | NoSuchItem | BadItemText | Unavailable | NotConfigured:
         """What an organiser typed or picked: an autocomplete value ("12", "12/34"), a
         label as listed, or a part of one that names a single product. Text no one would
-        mean (blank, control characters) is refused (QueryError) before pretix is asked;
-        invisible characters are dropped."""
-        typed = clean_query(text, "product")
+        mean (blank, too long, control characters) is refused (BadItemText) before pretix
+        is asked; invisible characters are dropped."""
+        typed = _typed_product(text)
+        if isinstance(typed, BadItemText):
+            return typed
         items = await self._event_items(conference, now)
         if not isinstance(items, list):
             return items
@@ -416,6 +428,19 @@ def _valid(order: Order, positions: Sequence[Position]) -> _Found | Unpaid | Can
         return Unpaid()
     live = tuple(p for p in positions if not p.canceled)
     return _Found(live) if live else Canceled()
+
+
+def _typed_product(text: str) -> str | BadItemText:
+    """A product as typed, read as a search is (bot.service.program_service.clean_query):
+    tabs are spaces, invisible characters go, runs of spaces are one; or why it is none."""
+    text = without_invisible(text.replace("\t", " ")).strip()
+    if not text:
+        return BadItemText(InputProblem.EMPTY)
+    if len(text) > MAX_QUERY:
+        return BadItemText(InputProblem.TOO_LONG, len(text))
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        return BadItemText(InputProblem.CONTROL)
+    return " ".join(text.split())
 
 
 def known_language(kept: str | None) -> Language | None:

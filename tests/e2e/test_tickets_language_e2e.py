@@ -130,6 +130,19 @@ async def test_a_french_organiser_maps_and_lists_products_in_french(
     )
 
 
+async def test_a_german_organisers_product_is_refused_in_german_before_pretix_is_asked(
+    fake: FakeDiscord, tmp_path: Path
+):
+    async with ticket_event(fake) as event, running_bot(fake, tmp_path, **event.env()):
+        blank = await organise(fake, "tickets role", item="  \u200b ",
+                               role=event.roles["Attendee"], locale="de")  # fmt: skip
+        bell = await organise(fake, "tickets role", item="Conf\x07",
+                              role=event.roles["Attendee"], locale="de")  # fmt: skip
+        assert event.pretix.count("/items") == 0
+    assert blank == "Bitte gib ein Produkt an."
+    assert bell == "Dieses Produkt enthält Steuerzeichen."
+
+
 async def test_a_french_servers_log_line_is_french_whoever_registers(
     fake: FakeDiscord, tmp_path: Path
 ):

@@ -47,6 +47,7 @@ from bot.render.roles import Audience, refusal_sentence
 from bot.service import QueryError
 from bot.service.ticket_input import EMAIL_MAX, FIELD_MAX, BadInput
 from bot.service.ticket_results import (
+    BadItemText,
     Granted,
     ItemChoice,
     NoSuchItem,
@@ -354,6 +355,8 @@ class TicketsCog(commands.Cog):
         found = await self.tickets.resolve_item(conference, typed, self.clock.now())
         if isinstance(found, NoSuchItem):
             raise QueryError(said.no_such_item_text(found, w))
+        if isinstance(found, BadItemText):
+            raise QueryError(said.bad_item_text(found, w))
         if isinstance(found, Unavailable):
             log.warning("products of %s not listed: %s", conference, found.detail)
             raise QueryError(said.shop_unavailable_text(found, w))
