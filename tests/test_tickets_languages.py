@@ -11,17 +11,20 @@ import pytest
 
 from bot.i18n import Language, bundled_messages
 from bot.render.ticket_organisers import bad_item_text, status_text
+from bot.render.tickets import register_text
 from bot.service.ticket_input import InputProblem
 from bot.service.ticket_results import (
     BadItemText,
     Granted,
     ItemChoice,
     MappingLine,
+    RegisterResult,
     TicketStatus,
     Unnamed,
 )
 from bot.store.tickets_store import LogTrouble, RoleMapping, TicketCounts
 from tests.state_backends import StateBackend
+from tests.test_tickets_render import RESULTS
 from tests.ticket_rig import CONFERENCE, GUILD, NOW, ONLINE, Rig, ticket_rig
 
 ADA, OWNER = 11, 77
@@ -95,3 +98,16 @@ def test_a_product_longer_than_any_is_counted_as_the_reader_counts():
     german = bundled_messages().words(Language.DE)
     assert bad_item_text(bad) == "That product is 2,100 characters long; 200 at most."
     assert bad_item_text(bad, german) == "Dieses Produkt ist 2.100 Zeichen lang; höchstens 200."
+
+
+@pytest.mark.parametrize("language", [Language.DE, Language.FR])
+@pytest.mark.parametrize("result", RESULTS, ids=lambda r: type(r).__name__)
+def test_every_register_answer_is_translated_and_reads_on_a_phone(
+    result: RegisterResult, language: Language
+):
+    """One short paragraph in the reader's language, never the operator's detail."""
+    w = bundled_messages().words(language)
+    said = register_text(result, ["Attendee"], w)
+    assert said != register_text(result, ["Attendee"])  # not English
+    assert "\n" not in said and len(said) < 300
+    assert "HTTP" not in said and "pretix at" not in said
