@@ -298,7 +298,6 @@ _NEEDS_NO_ESCAPE = {
     ("program_cards.py", "w.tr(watching.label)"): "our own words: 'Watch live', 'Recording'",
     ("delivery_cards.py", "w.tr(watching.label)"): "our own words: 'Watch live', 'Recording'",
     ("events.py", "conference.venue"): "a scheduled event's location shows no Markdown",
-    ("tickets_cog.py", "c.label"): "an autocomplete choice's name shows no Markdown",
 }
 _MESSAGE_CODE = ("bot/adapters/discord/*.py", "bot/render/*cards.py", "bot/render/events.py")
 
