@@ -222,6 +222,21 @@ async def test_a_broken_log_channel_is_told_in_the_language_it_was_set_in(
     assert f"<#{fake.room_channel_id}> a été supprimé ; `/billets journal` en choisit un" in told
 
 
+async def test_a_deleted_role_is_told_in_a_french_servers_log_channel_in_french(
+    fake: FakeDiscord, tmp_path: Path
+):
+    """In the log channel, the server's language, whoever mapped the role."""
+    fake.guild_locales[fake.guild_id] = "fr"
+    async with ticket_event(fake) as event, running_bot(fake, tmp_path, **event.env()):
+        await organise(fake, "tickets log", channel=fake.room_channel_id, locale="de")
+        await organise(fake, "tickets role", item="3", role=event.roles["Online"], locale="de")
+        await fake.delete_role(event.roles["Online"])
+        await wait_for(lambda: log_lines(fake), what="the log channel told")
+    (told,) = log_lines(fake)
+    assert told.startswith("⚠️ Le rôle **Online**, donné pour **Online**, a été supprimé")
+    assert organiser_dms(fake) == []
+
+
 async def test_a_deleted_role_is_told_in_the_organisers_language(fake: FakeDiscord, tmp_path: Path):
     """No log channel: the organiser who mapped it last is told by DM, in theirs."""
     async with ticket_event(fake) as event, running_bot(fake, tmp_path, **event.env()):
