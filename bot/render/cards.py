@@ -41,7 +41,14 @@ from bot.render.limits import (
 )
 from bot.render.markdown import escape
 from bot.render.pager import Entry, Piece, Room, paginate_items
-from bot.service.results import ProgramItem, SessionBlock, SessionTalk
+from bot.service.languages import suggested_label
+from bot.service.results import (
+    ProgramItem,
+    SessionBlock,
+    SessionTalk,
+    Suggestion,
+    SuggestionKind,
+)
 
 # Pages stay well under the total so a reader is not handed a wall of text.
 PAGE_BUDGET = 3500
@@ -96,6 +103,17 @@ def truncate(text: str, limit: int) -> str:
 def choice_name(text: str) -> str:
     """An autocomplete choice's name: at most 100 characters."""
     return truncate(" ".join(text.split()), CHOICE_NAME_MAX)
+
+
+def suggestion_name(suggestion: Suggestion, w: Words = ENGLISH) -> str:
+    """An autocomplete choice's name in `w`'s words: a session offered among talks says
+    it is one, a language is named in the reader's ('Allemand (Deutsch)'); the program's
+    own words (titles, names, rooms) as they are."""
+    if suggestion.kind is SuggestionKind.SESSION:
+        return choice_name(w.tr("Session: {title}", title=suggestion.label))
+    if suggestion.kind is SuggestionKind.LANGUAGE:
+        return choice_name(suggested_label(suggestion.value, w.language.value))
+    return choice_name(suggestion.label)
 
 
 def discord_link(url: str, limit: int = EMBED_URL_MAX) -> str | None:
@@ -206,7 +224,7 @@ def paged(
         fields=max(PAGE_FIELDS - len(base.fields), 1),
         items=per_page,
     )
-    pages = paginate_items(pieces, room)
+    pages = paginate_items(pieces, room, " " + w.tr("(cont.)"))
     told = "".join(f" · {part}" for part in (count, base.footer) if part)
     cards = [
         replace(

@@ -9,7 +9,16 @@ from datetime import UTC, date, datetime
 from bot.changes import ChangeKind, RecordedChange
 from bot.i18n import ENGLISH, N_, Words
 from bot.kinds import DeliveryKind, DeliveryState
-from bot.model import Authorship, Conference, Event, Session, SessionKind, Slot, TimeBasis
+from bot.model import (
+    Authorship,
+    Conference,
+    Event,
+    ItemNoun,
+    Session,
+    SessionKind,
+    Slot,
+    TimeBasis,
+)
 from bot.service.results import (
     NoMatch,
     ProgramItem,
@@ -110,9 +119,7 @@ def count_of(n: int, noun: str) -> str:
 
 def items_count(n: int, conference: Conference, w: Words = ENGLISH) -> str:
     """'1 paper', '3 talks', '3 Vorträge': the program's items, counted in `w`'s words."""
-    if conference.is_proceedings:
-        return w.ntr("{count} paper", "{count} papers", n, count=n)
-    return w.ntr("{count} talk", "{count} talks", n, count=n)
+    return noun_count(n, conference.item_noun, w)
 
 
 def others_count(n: int, w: Words = ENGLISH) -> str:
@@ -120,16 +127,27 @@ def others_count(n: int, w: Words = ENGLISH) -> str:
     return w.ntr("{count} other event", "{count} other events", n, count=n)
 
 
-def size_text(size: ProgramSize, noun: str) -> str:
+def noun_count(n: int, noun: str, w: Words = ENGLISH) -> str:
+    """'1 paper', '3 talks', '3 Vorträge': `n` of a program's items, named by its noun
+    (Conference.item_noun), in `w`'s words."""
+    if noun == ItemNoun.PAPER:
+        return w.ntr("{count} paper", "{count} papers", n, count=n)
+    return w.ntr("{count} talk", "{count} talks", n, count=n)
+
+
+def size_text(size: ProgramSize, noun: str, w: Words = ENGLISH) -> str:
     """'53 papers in 11 sessions'; where the blocks are rooms' days (FOSDEM), '943 talks
     in 29 rooms over 2 days': its 72 room blocks are no sessions anyone could find."""
-    talks = count_of(size.talks, noun)
-    rooms = f"{count_of(size.rooms, 'room')} over {count_of(size.days, 'day')}"
+    talks = noun_count(size.talks, noun, w)
+    sessions = w.ntr("{count} session", "{count} sessions", size.sessions, count=size.sessions)
+    rooms = w.ntr("{count} room", "{count} rooms", size.rooms, count=size.rooms)
+    days = w.ntr("{count} day", "{count} days", size.days, count=size.days)
     if not size.room_blocks:
-        return f"{talks} in {count_of(size.sessions, 'session')}"
+        return w.tr("{talks} in {sessions}", talks=talks, sessions=sessions)
     if not size.sessions:
-        return f"{talks} in {rooms}"
-    return f"{talks} in {count_of(size.sessions, 'session')} and in {rooms}"
+        return w.tr("{talks} in {rooms} over {days}", talks=talks, rooms=rooms, days=days)
+    return w.tr("{talks} in {sessions} and in {rooms} over {days}", talks=talks,
+                sessions=sessions, rooms=rooms, days=days)  # fmt: skip
 
 
 def weekdays(days: Sequence[date]) -> str:
@@ -185,6 +203,16 @@ def block_heading(session: Session, with_room: bool = True, w: Words = ENGLISH) 
     if session.kind is not SessionKind.ROOM_BLOCK:
         return w.tr("Session: {title}", title=session.title) + room
     return " · ".join(x for x in (session.track, session.slot.room) if x) or session.title
+
+
+def session_title(session: Session, w: Words = ENGLISH) -> str:
+    """A session's title; a room block's, which the importer names after its track (or
+    room) and its day ('Rust, Saturday'), with the day in `w`'s words ('Rust, samedi')."""
+    day = f", {session.day:%A}"
+    if session.kind is not SessionKind.ROOM_BLOCK or not session.title.endswith(day):
+        return session.title
+    place = session.title.removesuffix(day)
+    return w.tr("{place}, {weekday}", place=place, weekday=w.weekday(session.day))
 
 
 def item_place(item: ProgramItem) -> str:  # program words only: no language
@@ -290,32 +318,58 @@ def repeated_titles(answer: TalkAnswer) -> frozenset[str]:
     return frozenset(repeated)
 
 
-def search_counts(answer: SearchAnswer, noun: str) -> str:
+# What matched more than a search shows, named in a sentence ("More talks and people
+# match than are shown"): the kinds as plural words.
+MORE_WORDS = {
+    SearchKind.PEOPLE: N_("people"),
+    SearchKind.AFFILIATIONS: N_("affiliations"),
+    SearchKind.SESSIONS: N_("sessions"),
+}
+ITEMS_WORDS: dict[str, str] = {ItemNoun.PAPER: N_("papers"), ItemNoun.TALK: N_("talks")}
+
+
+def search_counts(answer: SearchAnswer, noun: str, w: Words = ENGLISH) -> str:
     """'12 talks, 2 people and 1 session match.', and what matched more than is shown:
     what a search found, said first, as its pages show only part of it."""
-    names = {
-        SearchKind.TALKS: (noun, f"{noun}s"),
-        SearchKind.PEOPLE: ("person", "people"),
-        SearchKind.AFFILIATIONS: ("affiliation", "affiliations"),
-        SearchKind.SESSIONS: ("session", "sessions"),
-    }
     found = {
         SearchKind.TALKS: len(answer.talks),
         SearchKind.PEOPLE: len(answer.people),
         SearchKind.AFFILIATIONS: len(answer.affiliations),
         SearchKind.SESSIONS: len(answer.sessions),
     }
-    told = [f"{n} {names[kind][n != 1]}" for kind, n in found.items() if n]
-    text = f"{listing(told)} {'matches' if answer.count == 1 else 'match'}."
+    told = [_kind_count(kind, n, noun, w) for kind, n in found.items() if n]
+    text = w.ntr("{found} matches.", "{found} match.", answer.count, found=listing(told, w))
     if answer.more:
-        more = listing([names[kind][1] for kind in answer.more])
-        text += f" More {more} match than are shown: add a word to narrow it."
+        more = listing([_kind_word(kind, noun, w) for kind in answer.more], w)
+        text += " " + w.tr("More {kinds} match than are shown: add a word to narrow it.",
+                           kinds=more)  # fmt: skip
     return text
 
 
-def listing(parts: Sequence[str]) -> str:
+def _kind_count(kind: SearchKind, n: int, noun: str, w: Words = ENGLISH) -> str:
+    """'12 talks', '2 people', '1 affiliation', '3 sessions'."""
+    if kind is SearchKind.PEOPLE:
+        return w.ntr("{count} person", "{count} people", n, count=n)
+    if kind is SearchKind.AFFILIATIONS:
+        return w.ntr("{count} affiliation", "{count} affiliations", n, count=n)
+    if kind is SearchKind.SESSIONS:
+        return w.ntr("{count} session", "{count} sessions", n, count=n)
+    return noun_count(n, noun, w)
+
+
+def _kind_word(kind: SearchKind, noun: str, w: Words = ENGLISH) -> str:
+    """'talks', 'people': a kind of result, without a count."""
+    if kind is SearchKind.TALKS:
+        words = ITEMS_WORDS.get(noun)
+        return w.tr(words) if words else f"{noun}s"
+    return w.tr(MORE_WORDS[kind])
+
+
+def listing(parts: Sequence[str], w: Words = ENGLISH) -> str:
     """'a', 'a and b', 'a, b and c'."""
-    return " and ".join(part for part in (", ".join(parts[:-1]), parts[-1]) if part)
+    if len(parts) < 2:
+        return "".join(parts)
+    return w.tr("{first} and {second}", first=", ".join(parts[:-1]), second=parts[-1])
 
 
 # /status in words: what each kind of delivery is, and what became of it.

@@ -154,7 +154,7 @@ def changes_cards(
         pieces: list[Piece] = [Line(f"• {change_line(c, tz, w)}") for c in changes]
     else:
         pieces = [
-            Section(version_heading(group[0].applied_ts, tz),
+            Section(version_heading(group[0].applied_ts, tz, w),
                     tuple(f"• {change_line(c, tz, w)}" for c in group))
             for _, found in groupby(changes, key=lambda c: c.sync_id)
             if (group := list(found))
@@ -181,12 +181,13 @@ def notice_card(
     return fit(Card(title, description="\n".join(lines[:shown] + tail), colour=GOLD))
 
 
-def version_heading(applied_ts: int, tz: ZoneInfo) -> str:
+def version_heading(applied_ts: int, tz: ZoneInfo, w: Words = ENGLISH) -> str:
     """'🕒 Version of Wed Jul 10, 11:02 PDT (<t:…:R>)': when a new version came, in the
     conference's zone, and how long ago in the reader's."""
     at = datetime.fromtimestamp(applied_ts, UTC)
-    local = f"{timefmt.day_label(at, tz)}, {timefmt.clock(at, tz)} {timefmt.zone(at, tz)}"
-    return f"🕒 **Version of {local}** ({stamp(at, 'R')})"
+    local = w.tr("{day}, {time}", day=w.day_label(at, tz), time=w.clock(at, tz))
+    return "🕒 " + w.tr("**Version of {moment}** ({ago})",
+                       moment=f"{local} {timefmt.zone(at, tz)}", ago=stamp(at, "R"))  # fmt: skip
 
 
 def qa_thread_name(talk: SessionTalk) -> str:

@@ -124,8 +124,9 @@ class _Building:
 class _Pager:
     """Fills pages in order; a page is closed when the next item does not fit it."""
 
-    def __init__(self, room: Room) -> None:
+    def __init__(self, room: Room, continued: str = CONTINUED) -> None:
         self.room = room
+        self.continued = continued  # a group's heading's mark on its next fields
         self.done: list[Page] = []
         self.page = _Building()
 
@@ -191,7 +192,7 @@ class _Pager:
 
     def group(self, heading: str, lines: Sequence[str]) -> None:
         name = cut(heading, EMBED_FIELD_NAME_MAX) or BLANK
-        more = cut(heading, EMBED_FIELD_NAME_MAX - len(CONTINUED)) + CONTINUED
+        more = cut(heading, EMBED_FIELD_NAME_MAX - len(self.continued)) + self.continued
         if not lines:  # a heading alone (a session that lists no talks): one field
             self.entry(name, "")
             return
@@ -251,10 +252,11 @@ class _Pager:
         self.page.open_group = True
 
 
-def paginate_items(pieces: Sequence[Piece], room: Room) -> list[Page]:
+def paginate_items(pieces: Sequence[Piece], room: Room, continued: str = CONTINUED) -> list[Page]:
     """The pieces over as many pages as they need, in order, each item on exactly one
-    page (a group's lines may continue on the next). Always at least one page."""
-    pager = _Pager(room)
+    page (a group's lines may continue on the next, their heading marked `continued`,
+    in the reader's words). Always at least one page."""
+    pager = _Pager(room, continued)
     for piece in pieces:
         if isinstance(piece, Line):
             pager.line(piece.text)

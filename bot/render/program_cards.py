@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.i18n import ENGLISH, N_, Language, Words
@@ -52,6 +52,7 @@ from bot.render.common import (
     others_count,
     repeated_titles,
     search_counts,
+    session_title,
     size_text,
     watch_of,
 )
@@ -422,10 +423,11 @@ def session_cards(answer: SessionAnswer, conference: Conference, w: Words = ENGL
     description += "".join(f"\n{note}" for note in _block_notes(answer, w))
     pieces: list[Piece] = [Entry(f.name, f.value) for f in talk_fields(answer.talks, tz, w=w)]
     if answer.runners_up:
-        others = tuple(escape(s.title) for s in answer.runners_up)
+        others = tuple(escape(session_title(s, w)) for s in answer.runners_up)
         pieces.append(Group(w.tr("Other sessions"), others))
     footer = derived_footer(answer.talks, conference, w)
-    base = Card(escape(session.title), description, footer=footer, calendar=f"s:{session.key}")
+    base = Card(escape(session_title(session, w)), description, footer=footer,
+                calendar=f"s:{session.key}")  # fmt: skip
     return paged(base, pieces, items_count(len(answer.talks), conference, w), w=w)
 
 
@@ -548,44 +550,38 @@ def _talk_lines(talks: Sequence[SessionTalk], tz: ZoneInfo, w: Words = ENGLISH) 
     return [f"{time} {title}" for time, title in zip(times, titles, strict=True)]
 
 
-def search_cards(answer: SearchAnswer, conference: Conference) -> list[Card]:
+def search_cards(answer: SearchAnswer, conference: Conference, w: Words = ENGLISH) -> list[Card]:
     """Everything that matched, each kind best first: talks and sessions a line each
     (when and where), people and affiliations a field each; the first lines say how
     many matched, and whether a kind matched more than is shown."""
     tz = conference.tz
-    title = f"Results for “{escape(answer.query)}”"
+    title = w.tr("Results for “{query}”", query=escape(answer.query))
     if answer.empty:
-        return [
-            fit(
-                Card(
-                    title,
-                    "Nothing matches. Try a title word, a surname or an affiliation.",
-                    colour=GREY,
-                )
-            )
-        ]
+        nothing = w.tr("Nothing matches.") + " " + w.tr(SEARCH_HINT)
+        return [fit(Card(title, nothing, colour=GREY, language=w.language))]
     pieces: list[Piece] = []
     noun = conference.item_noun
     if answer.talks:
         held = len(answer.talks) - answer.close_talks
-        pieces.append(
-            Group(f"{noun.capitalize()}s", tuple(_listed(t, tz) for t in answer.talks[:held]))
-        )
+        heading = w.tr("Papers") if conference.is_proceedings else w.tr("Talks")
+        pieces.append(Group(heading, tuple(_listed(t, tz, w) for t in answer.talks[:held])))
         if answer.close_talks:  # 'trust' for 'rust': after every talk holding the words
-            pieces.append(Group("Also close", tuple(_listed(t, tz) for t in answer.talks[held:])))
+            pieces.append(Group(w.tr("Also close"),
+                                tuple(_listed(t, tz, w) for t in answer.talks[held:])))  # fmt: skip
     pieces += [
-        Entry(f"Person · {escape(p.name)}", "\n".join(f"• {escape(a.talk.title)}" for a in p.talks))
+        Entry(w.tr("Person · {name}", name=escape(p.name)),
+              "\n".join(f"• {escape(a.talk.title)}" for a in p.talks))
         for p in answer.people
-    ]
+    ]  # fmt: skip
     for a in answer.affiliations:
-        people = escape(join_names(list(a.people[:8]))) + (" …" if len(a.people) > 8 else "")
-        pieces.append(
-            Entry(f"Affiliation · {escape(a.name)}", f"{count_of(len(a.talks), noun)}: {people}")
-        )
+        people = escape(join_names(list(a.people[:8]), w)) + (" …" if len(a.people) > 8 else "")
+        talks = items_count(len(a.talks), conference, w)
+        heading = w.tr("Affiliation · {name}", name=escape(a.name))
+        pieces.append(Entry(heading, f"{talks}: {people}"))
     if answer.sessions:
-        pieces.append(Group("Sessions", tuple(_listed(s, tz) for s in answer.sessions)))
-    matches = f"{answer.count} {'match' if answer.count == 1 else 'matches'}"
-    return paged(Card(title, search_counts(answer, noun)), pieces, matches)
+        pieces.append(Group(w.tr("Sessions"), tuple(_listed(s, tz, w) for s in answer.sessions)))
+    matches = w.ntr("{count} match", "{count} matches", answer.count, count=answer.count)
+    return paged(Card(title, search_counts(answer, noun, w)), pieces, matches, w=w)
 
 
 def _listed(item: SessionTalk | Session, tz: ZoneInfo, w: Words = ENGLISH) -> str:
@@ -594,41 +590,43 @@ def _listed(item: SessionTalk | Session, tz: ZoneInfo, w: Words = ENGLISH) -> st
     start = item.slot.start
     room = f" · 📍 {escape(item.slot.room)}" if item.slot.room else ""
     moment = f"{w.short_weekday(start, tz)} {w.clock(start, tz)}"
-    return f"`{mark}{moment}` {escape(item.title)}{room}"
+    title = item.title if isinstance(item, SessionTalk) else session_title(item, w)
+    return f"`{mark}{moment}` {escape(title)}{room}"
 
 
-def about_cards(conference: Conference, version: str, size: ProgramSize) -> list[Card]:
+def about_cards(
+    conference: Conference, version: str, size: ProgramSize, w: Words = ENGLISH
+) -> list[Card]:
     c = conference
     where = ", ".join(x for x in (c.venue, c.location) if x)
     description = (
-        f"{c.start_date:%a %b} {c.start_date.day} – {c.end_date:%a %b} {c.end_date.day},"
-        f" {c.end_date.year}"
+        _dates(c, w)
         + (f" · {escape(where)}" if where else "")
-        + f"\n{size_text(size, c.item_noun)}."
-        " Times show in your own time zone,"
-        f" with {escape(c.timezone)} local time beside them."
-    )
-    data = " ".join(x for x in (c.source, c.derived_note and derived_note(c)) if x)
-    fields = [
-        Field("Data", escape(data)),
-        Field(
-            "Commands",
-            "`/next [when]` what's next · `/now` on stage now\n"
-            "`/paper` `/author` `/session` find talks (typos are fine)\n"
-            "`/track` a track across rooms · `/schedule` a day at a glance\n"
-            "`/search` everything",
-        ),
-    ]
-    return [
-        fit(
-            Card(
-                escape(conference_title(c)),
-                description,
-                fields=tuple(fields),
-                footer=f"confbot {version}",
-            )
-        )
-    ]
+        + "\n"
+        + w.tr("{size}. Times show in your own time zone, with {zone} local time beside them.",
+               size=size_text(size, c.item_noun, w), zone=escape(c.timezone))
+    )  # fmt: skip
+    data = " ".join(x for x in (c.source, c.derived_note and derived_note(c, w)) if x)
+    commands = "\n".join((
+        w.tr("`/next [when]` what's next · `/now` on stage now"),
+        w.tr("`/paper` `/author` `/session` find talks (typos are fine)"),
+        w.tr("`/track` a track across rooms · `/schedule` a day at a glance"),
+        w.tr("`/search` everything"),
+    ))  # fmt: skip
+    fields = (Field(w.tr("Data"), escape(data)), Field(w.tr("Commands"), commands))
+    card = Card(escape(conference_title(c)), description, fields=fields,
+                footer=f"confbot {version}", language=w.language)  # fmt: skip
+    return [fit(card)]
+
+
+def _dates(conference: Conference, w: Words = ENGLISH) -> str:
+    """'Sat Feb 1 – Sun Feb 2, 2025', 'Sa., 1. Feb. – So., 2. Feb. 2025': the days a
+    conference runs (each at noon of its own zone, so the day is the day)."""
+    tz = conference.tz
+    first, last = (datetime.combine(d, time(12), tz)
+                   for d in (conference.start_date, conference.end_date))  # fmt: skip
+    return w.tr("{first} – {last}, {year}", first=w.day_label(first, tz),
+                last=w.day_label(last, tz), year=conference.end_date.year)  # fmt: skip
 
 
 # "No paper matches “x”.": a sentence for each thing looked up (languages that inflect
@@ -642,7 +640,19 @@ NO_MATCH = {
     "paper, person, affiliation or session": N_(
         "No paper, person, affiliation or session matches “{query}”."
     ),
+    "talk, person, affiliation or session": N_(
+        "No talk, person, affiliation or session matches “{query}”."
+    ),
 }
+# What /search suggests when nothing matched.
+SEARCH_HINT = N_("Try a title word, a surname or an affiliation.")
+
+
+def search_missed(query: str, conference: Conference) -> NoMatch:
+    """A search that matched nothing, named by what a search looks for in `conference`
+    (a community program has talks, not papers)."""
+    noun = "paper" if conference.is_proceedings else "talk"
+    return NoMatch(query, f"{noun}, person, affiliation or session", ())
 
 
 def no_match_message(answer: NoMatch, hint: str | None = None, w: Words = ENGLISH) -> str:

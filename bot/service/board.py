@@ -23,7 +23,7 @@ from bot.service.languages import (
     pick_language,
     suggested_label,
 )
-from bot.service.results import ProgramItem, SessionTalk, Suggestion, Where
+from bot.service.results import ProgramItem, SessionTalk, Suggestion, SuggestionKind, Where
 
 # An autocomplete value (and a typed one) that lifts a room channel's default room.
 EVERY_ROOM = "*"
@@ -109,7 +109,7 @@ def suggest_languages(languages: Iterable[str], typed: str, limit: int = 25) -> 
     """The program's languages any of whose names contains what is typed ('deu',
     'allem', 'Engl'), labelled with their names ('German (Deutsch)'), in its order."""
     found = [v for v in languages if not typed.strip() or names_contain(v, typed)]
-    return [Suggestion(v, suggested_label(v)) for v in found[:limit]]
+    return [Suggestion(v, suggested_label(v), SuggestionKind.LANGUAGE) for v in found[:limit]]
 
 
 def _shown(typed: str) -> str:

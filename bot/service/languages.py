@@ -146,8 +146,9 @@ def names_contain(value: str, typed: str) -> bool:
     return any(wanted in name for name in language_names(value))
 
 
-def suggested_label(value: str) -> str:
-    """A language as autocomplete offers it: its name, and its own name where that
-    differs ('German (Deutsch)'), so each reader finds theirs."""
-    shown, own = language_label(value), own_name(value)
+def suggested_label(value: str, shown_in: str = SHOWN_IN) -> str:
+    """A language as autocomplete offers it: its name in `shown_in` ('German',
+    'allemand'), and its own name where that differs ('German (Deutsch)'), so each
+    reader finds theirs."""
+    shown, own = language_label(value, shown_in), own_name(value)
     return shown if own is None or _key(own) == _key(shown) else f"{shown} ({own})"

@@ -36,6 +36,7 @@ from bot.service.results import (
     SessionBlock,
     SessionTalk,
     Suggestion,
+    SuggestionKind,
     TalkAnswer,
     TrackAnswer,
     Where,
@@ -797,7 +798,7 @@ class ProgramService:
         at = now.astimezone(self.conference.tz)
         talks = [s for s in self.suggest_talks(text, now, limit) if self._not_started(s.value, at)]
         sessions = [
-            Suggestion(s.value, f"Session: {s.label}")
+            Suggestion(s.value, s.label, SuggestionKind.SESSION)
             for s in self.suggest_sessions(text, now, limit)
             if self._not_started(s.value, at)
         ]

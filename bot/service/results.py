@@ -249,12 +249,24 @@ class SearchAnswer:
         return len(self.talks) + len(self.people) + len(self.affiliations) + len(self.sessions)
 
 
+class SuggestionKind(StrEnum):
+    """What an autocomplete choice is, so that its name can be said in the reader's
+    language: the service names none of them in words of its own."""
+
+    NAME = "name"  # the program's own words (a title, a person, a room), shown as they are
+    SESSION = "session"  # a session offered among talks: 'Session: <title>'
+    LANGUAGE = "language"  # a talk language: `value` is the program's, named for the reader
+
+
 @dataclass(frozen=True, slots=True)
 class Suggestion:
-    """One autocomplete choice: a stable reference and what the person sees."""
+    """One autocomplete choice: a stable reference and what the person sees (`label`,
+    the program's words, or English ones; `kind` says how a renderer names it in the
+    reader's language)."""
 
     value: str
     label: str
+    kind: SuggestionKind = SuggestionKind.NAME
 
 
 @dataclass(frozen=True, slots=True)

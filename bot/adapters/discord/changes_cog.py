@@ -8,6 +8,7 @@ from discord.ext import commands
 
 from bot.adapters.discord.conference_option import CONFERENCE_HELP, ConferenceArg, picked
 from bot.adapters.discord.replies import send_cards, send_text
+from bot.adapters.discord.speech import reader_words
 from bot.clock import Clock
 from bot.live.conferences import Conferences
 from bot.render import delivery_cards
@@ -33,10 +34,14 @@ class ChangesCog(commands.Cog):
         service = picked(self.conferences, interaction, conference).service
         since_ts = int(service.when(since, self.clock.now()).timestamp()) if since else 0
         found = await self.state.versions.changes(service.conference.key, since_ts)
+        w = reader_words(interaction)
         if not found:
-            text = "No changes to the program" + (" since then." if since else " so far.")
+            text = w.tr("No changes to the program since then.") if since else w.tr(
+                "No changes to the program so far.")  # fmt: skip
             await send_text(interaction, text, ephemeral=True)
             return
-        title = f"📢 Changes to {escape(service.conference.name)}, newest first"
-        found_cards = delivery_cards.changes_cards(found, service.conference, title, dated=True)
+        title = "📢 " + w.tr("Changes to {conference}, newest first",
+                            conference=escape(service.conference.name))  # fmt: skip
+        found_cards = delivery_cards.changes_cards(found, service.conference, title, dated=True,
+                                                   w=w)  # fmt: skip
         await send_cards(interaction, found_cards)

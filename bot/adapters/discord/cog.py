@@ -28,7 +28,7 @@ from bot.adapters.discord.speech import reader_words
 from bot.adapters.discord.tree import NothingFound
 from bot.changes import RecordedChange
 from bot.clock import Clock
-from bot.i18n import N_
+from bot.i18n import ENGLISH, N_, Words
 from bot.live.conferences import Conferences
 from bot.render import cards, program_cards
 from bot.render.limits import CHOICE_VALUE_MAX, CHOICES_MAX
@@ -49,13 +49,15 @@ CHANNEL_ROOM_NOTE = N_(
     "This channel is for {found}: showing it. Pick “Every room” in `room` for all."
 )
 EXPORT = "export"
+EXPORT_NAME = N_("Whole program as a calendar file (.ics)")  # /schedule's choice for EXPORT
 Choice = app_commands.Choice[str]
 
 
-def to_choices(suggestions: list[Suggestion]) -> list[Choice]:
-    """At most 25 choices, names at most 100 characters, values that resolve exactly."""
+def to_choices(suggestions: list[Suggestion], w: Words = ENGLISH) -> list[Choice]:
+    """At most 25 choices, names at most 100 characters (in the reader's words, `w`,
+    where they are words rather than the program's), values that resolve exactly."""
     return [
-        app_commands.Choice(name=cards.choice_name(s.label), value=s.value)
+        app_commands.Choice(name=cards.suggestion_name(s, w), value=s.value)
         for s in suggestions
         if len(s.value) <= CHOICE_VALUE_MAX
     ][:CHOICES_MAX]
@@ -162,9 +164,9 @@ class ProgramCog(commands.Cog):
     ) -> list[Choice]:
         """Every room first (it lifts a room channel's own), then the program's rooms."""
         service = picked_for_autocomplete(self.conferences, interaction).service
-        every_room = reader_words(interaction).tr("Every room")
-        every = [Suggestion(EVERY_ROOM, every_room)] if not current.strip() else []
-        return to_choices(every + service.suggest_rooms(current))
+        w = reader_words(interaction)
+        every = [Suggestion(EVERY_ROOM, w.tr("Every room"))] if not current.strip() else []
+        return to_choices(every + service.suggest_rooms(current), w)
 
     @next_.autocomplete("track")
     @now.autocomplete("track")
@@ -180,7 +182,7 @@ class ProgramCog(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[Choice]:
         service = picked_for_autocomplete(self.conferences, interaction).service
-        return to_choices(service.suggest_languages(current))
+        return to_choices(service.suggest_languages(current), reader_words(interaction))
 
     async def _where(
         self, interaction: discord.Interaction, service: ProgramService,
@@ -331,7 +333,7 @@ class ProgramCog(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[Choice]:
         days = picked_for_autocomplete(self.conferences, interaction).conference.days
-        return _day_choices(days[:CHOICES_MAX], current)
+        return _day_choices(days[:CHOICES_MAX], current, reader_words(interaction))
 
     @app_commands.command(
         name="search", description="Search titles, people, affiliations and sessions"
@@ -348,10 +350,11 @@ class ProgramCog(commands.Cog):
         service = await self._searching(interaction, conference)
         answer = service.search(query)
         if answer.empty:
-            hint = N_("Try a title word, a surname or an affiliation.")
-            raise NothingFound(NoMatch(answer.query, "paper, person, affiliation or session", ()),
-                               hint=hint)  # fmt: skip
-        await send_cards(interaction, program_cards.search_cards(answer, service.conference))
+            raise NothingFound(program_cards.search_missed(answer.query, service.conference),
+                               hint=program_cards.SEARCH_HINT)  # fmt: skip
+        card_list = program_cards.search_cards(answer, service.conference,
+                                               reader_words(interaction))  # fmt: skip
+        await send_cards(interaction, card_list)
 
     @app_commands.command(name="about", description="About this conference, its data, and confbot")
     @app_commands.describe(conference=CONFERENCE_HELP)
@@ -361,7 +364,7 @@ class ProgramCog(commands.Cog):
         service = self._service(interaction, conference)
         program = service.program
         card_list = program_cards.about_cards(
-            service.conference, __version__, ProgramSize.of(program)
+            service.conference, __version__, ProgramSize.of(program), reader_words(interaction)
         )
         await send_cards(interaction, card_list, ephemeral=True)
 
@@ -391,22 +394,28 @@ class ProgramCog(commands.Cog):
     ) -> list[Choice]:
         """The conference's days (its own, since conferences differ), then the export."""
         days = picked_for_autocomplete(self.conferences, interaction).conference.days
-        choices = _day_choices(days[: CHOICES_MAX - 1], "")
-        choices.append(Choice(name="Whole program as a calendar file (.ics)", value=EXPORT))
-        wanted = current.strip().casefold()
-        return [c for c in choices if wanted in c.name.casefold() or wanted in c.value]
+        w = reader_words(interaction)
+        choices = _day_choices(days[: CHOICES_MAX - 1], current, w)
+        if _offered(current, w.tr(EXPORT_NAME), EXPORT_NAME, EXPORT):
+            choices.append(Choice(name=w.tr(EXPORT_NAME), value=EXPORT))
+        return choices
 
 
-def _day_choices(days: Sequence[date], current: str) -> list[Choice]:
-    """A conference's days as choices: named as people read them, sent as dates (which
+def _day_choices(days: Sequence[date], current: str, w: Words = ENGLISH) -> list[Choice]:
+    """A conference's days as choices: named as people read them ('Samstag, 1. Februar'),
+    found by what they type in their language or in English, sent as dates (which
     service.day reads, as it reads anything else typed: 'today', 'day 2')."""
+    return [
+        Choice(name=w.long_day(day), value=day.isoformat())
+        for day in days
+        if _offered(current, w.long_day(day), ENGLISH.long_day(day), day.isoformat())
+    ]
+
+
+def _offered(current: str, *names: str) -> bool:
+    """Whether a choice holds what was typed in any of its names (any case)."""
     wanted = current.strip().casefold()
-    choices = [Choice(name=_day_name(d), value=d.isoformat()) for d in days]
-    return [c for c in choices if wanted in c.name.casefold() or wanted in c.value]
-
-
-def _day_name(day: date) -> str:
-    return f"{day:%A, %B} {day.day}"
+    return any(wanted in name.casefold() for name in names)
 
 
 async def _kept(read: Awaitable[T], without: T) -> T:
