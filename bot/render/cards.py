@@ -25,7 +25,7 @@ from bot.address import AddressError, web_address
 from bot.i18n import ENGLISH, Language, Words
 from bot.model import Conference, Session, Slot
 from bot.render import timefmt
-from bot.render.common import authors_line, derived_note
+from bot.render.common import authors_line, block_title, derived_note
 from bot.render.limits import (
     BUTTON_LABEL_MAX,
     BUTTON_URL_MAX,
@@ -109,11 +109,14 @@ def suggestion_name(suggestion: Suggestion, w: Words = ENGLISH) -> str:
     """An autocomplete choice's name in `w`'s words: a session offered among talks says
     it is one, a language is named in the reader's ('Allemand (Deutsch)'); the program's
     own words (titles, names, rooms) as they are."""
-    if suggestion.kind is SuggestionKind.SESSION:
-        return choice_name(w.tr("Session: {title}", title=suggestion.label))
     if suggestion.kind is SuggestionKind.LANGUAGE:
         return choice_name(suggested_label(suggestion.value, w.language.value))
-    return choice_name(suggestion.label)
+    label = suggestion.label
+    if suggestion.day is not None:
+        label = block_title(label, suggestion.day, w)
+    if suggestion.kind is SuggestionKind.SESSION:
+        return choice_name(w.tr("Session: {title}", title=label))
+    return choice_name(label)
 
 
 def discord_link(url: str, limit: int = EMBED_URL_MAX) -> str | None:

@@ -206,13 +206,19 @@ def block_heading(session: Session, with_room: bool = True, w: Words = ENGLISH) 
 
 
 def session_title(session: Session, w: Words = ENGLISH) -> str:
-    """A session's title; a room block's, which the importer names after its track (or
-    room) and its day ('Rust, Saturday'), with the day in `w`'s words ('Rust, samedi')."""
-    day = f", {session.day:%A}"
-    if session.kind is not SessionKind.ROOM_BLOCK or not session.title.endswith(day):
+    """A session's title; a room block's with its day in `w`'s words (block_title)."""
+    if session.kind is not SessionKind.ROOM_BLOCK:
         return session.title
-    place = session.title.removesuffix(day)
-    return w.tr("{place}, {weekday}", place=place, weekday=w.weekday(session.day))
+    return block_title(session.title, session.day, w)
+
+
+def block_title(title: str, day: date, w: Words = ENGLISH) -> str:
+    """A room block's title, which the importer names after its track (or room) and its
+    day ('Rust, Saturday'), with the day in `w`'s words ('Rust, samedi')."""
+    english = f", {day:%A}"
+    if not title.endswith(english):
+        return title
+    return w.tr("{place}, {weekday}", place=title.removesuffix(english), weekday=w.weekday(day))
 
 
 def item_place(item: ProgramItem) -> str:  # program words only: no language

@@ -100,6 +100,11 @@ class DayRefused(WhenError, QueryError):
     as it always was, for those who catch what cannot be looked up."""
 
 
+def _block_day(session: Session) -> date | None:
+    """The day a room block's title names ('Rust, Saturday'), for its suggestion."""
+    return session.day if session.kind is SessionKind.ROOM_BLOCK else None
+
+
 def clean_query(text: str, what: str = "query") -> str:
     """Reject input no person would mean: empty, huge, or full of control characters."""
     text = without_invisible(text.replace("\t", " ")).strip()  # as names are read
@@ -733,7 +738,9 @@ class ProgramService:
         else:
             hits = self.index.find_sessions(query, limit)
             sessions = [self.sessions[h.key] for h in hits if h.score >= SUGGESTION_FLOOR]
-        return [Suggestion(SESSION_REF + s.key, s.title) for s in sessions[:limit]]
+        return [
+            Suggestion(SESSION_REF + s.key, s.title, day=_block_day(s)) for s in sessions[:limit]
+        ]
 
     def _upcoming_talks(self, now: datetime, limit: int) -> list[SessionTalk]:
         talks = self.timeline.talks_from(now, limit)
@@ -798,7 +805,7 @@ class ProgramService:
         at = now.astimezone(self.conference.tz)
         talks = [s for s in self.suggest_talks(text, now, limit) if self._not_started(s.value, at)]
         sessions = [
-            Suggestion(s.value, s.label, SuggestionKind.SESSION)
+            Suggestion(s.value, s.label, SuggestionKind.SESSION, s.day)
             for s in self.suggest_sessions(text, now, limit)
             if self._not_started(s.value, at)
         ]

@@ -267,6 +267,9 @@ class Suggestion:
     value: str
     label: str
     kind: SuggestionKind = SuggestionKind.NAME
+    # A room block's day, which its title names in English ('Rust, Saturday': see
+    # bot.importer.community): a renderer says it in the reader's words.
+    day: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,6 +129,19 @@ async def test_a_french_reader_gets_the_talks_languages_named_in_french(
         assert typed.choices == french.choices
 
 
+async def test_room_blocks_offered_by_autocomplete_name_their_day_in_the_readers_words(
+    fake: FakeDiscord, tmp_path: Path
+):
+    needs_shared(FOSDEM)
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(FOSDEM),
+                           CONFBOT_NOW="2025-02-01T10:00"):  # fmt: skip
+        blocks = await fake.answer(await fake.send_autocomplete("session", "name", "rust",
+                                                                locale="fr"))  # fmt: skip
+        assert _names(blocks.choices)[0] == "Rust, samedi"
+        english = await fake.answer(await fake.send_autocomplete("session", "name", "rust"))
+        assert _names(english.choices)[0] == "Rust, Saturday"
+
+
 async def test_a_german_reader_searching_a_community_program_reads_its_words_in_german(
     fake: FakeDiscord, tmp_path: Path
 ):

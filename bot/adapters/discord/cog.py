@@ -174,7 +174,7 @@ class ProgramCog(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[Choice]:
         service = picked_for_autocomplete(self.conferences, interaction).service
-        return to_choices(service.suggest_tracks(current))
+        return to_choices(service.suggest_tracks(current), reader_words(interaction))
 
     @next_.autocomplete("language")
     @now.autocomplete("language")
@@ -251,7 +251,8 @@ class ProgramCog(commands.Cog):
         service = await self._suggesting(interaction)
         if service is None:
             return []
-        return to_choices(service.suggest_talks(current, self.clock.now()))
+        found = service.suggest_talks(current, self.clock.now())
+        return to_choices(found, reader_words(interaction))
 
     @app_commands.command(
         name="author", description="A person's papers, with times and affiliations"
@@ -276,7 +277,8 @@ class ProgramCog(commands.Cog):
         service = await self._suggesting(interaction)
         if service is None:
             return []
-        return to_choices(service.suggest_people(current, self.clock.now()))
+        found = service.suggest_people(current, self.clock.now())
+        return to_choices(found, reader_words(interaction))
 
     @app_commands.command(name="session", description="A session's talks and their times")
     @app_commands.describe(
@@ -302,7 +304,8 @@ class ProgramCog(commands.Cog):
         service = await self._suggesting(interaction)
         if service is None:
             return []
-        return to_choices(service.suggest_sessions(current, self.clock.now()))
+        found = service.suggest_sessions(current, self.clock.now())
+        return to_choices(found, reader_words(interaction))
 
     @app_commands.command(name="track", description="A track's talks across rooms and days")
     @app_commands.describe(
@@ -326,7 +329,8 @@ class ProgramCog(commands.Cog):
         service = await self._suggesting(interaction)
         if service is None:
             return []
-        return to_choices(service.suggest_tracks_coming(current, self.clock.now()))
+        found = service.suggest_tracks_coming(current, self.clock.now())
+        return to_choices(found, reader_words(interaction))
 
     @track.autocomplete("day")
     async def track_day_autocomplete(
