@@ -577,7 +577,7 @@ def search_cards(answer: SearchAnswer, conference: Conference, w: Words = ENGLIS
         people = escape(join_names(list(a.people[:8]), w)) + (" …" if len(a.people) > 8 else "")
         talks = items_count(len(a.talks), conference, w)
         heading = w.tr("Affiliation · {name}", name=escape(a.name))
-        pieces.append(Entry(heading, f"{talks}: {people}"))
+        pieces.append(Entry(heading, w.tr("{talks}: {people}", talks=talks, people=people)))
     if answer.sessions:
         pieces.append(Group(w.tr("Sessions"), tuple(_listed(s, tz, w) for s in answer.sessions)))
     matches = w.ntr("{count} match", "{count} matches", answer.count, count=answer.count)

@@ -1,0 +1,100 @@
+"""The renderers of /search, /about, /changes and the autocomplete choices speak the
+reader's language (issue 26): the bot's words in German or French, the program's own as
+they are, and English as it was."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from bot.i18n import ENGLISH, Language, Words, bundled_messages
+from bot.model import ItemNoun
+from bot.render import cards, delivery_cards, program_cards
+from bot.render.common import block_title, search_counts, size_text
+from bot.render.pager import Group
+from bot.service import ProgramService
+from bot.service.results import ProgramSize, SearchKind, Suggestion, SuggestionKind
+from tests.conftest import pacific
+
+
+def words(language: str) -> Words:
+    return bundled_messages().words(Language(language))
+
+
+def test_a_search_that_shows_part_says_so_in_the_readers_words(service: ProgramService):
+    answer = replace(service.search("memory"), more=(SearchKind.TALKS, SearchKind.PEOPLE))
+    assert search_counts(answer, ItemNoun.PAPER, words("fr")) == (
+        "6 articles et 1 session correspondent. Tous les résultats ne sont pas affichés"
+        " (articles et personnes) : ajoutez un mot pour affiner."
+    )
+    assert search_counts(answer, ItemNoun.TALK, words("de")) == (
+        "Gefunden: 6 Vorträge und 1 Sitzung. Nicht alle Treffer werden gezeigt (Vorträge und"
+        " Personen): Ein weiteres Wort grenzt die Suche ein."
+    )
+    assert search_counts(answer, ItemNoun.PAPER) == (
+        "6 papers and 1 session match. More papers and people match than are shown: add a"
+        " word to narrow it."
+    )
+
+
+@pytest.mark.parametrize(
+    ("size", "german", "english"),
+    [
+        (ProgramSize(53, 11), "53 Beiträge in 11 Sitzungen", "53 papers in 11 sessions"),
+        (ProgramSize(943, 0, 72, 29, 2), "943 Beiträge in 29 Räumen an 2 Tagen",
+         "943 papers in 29 rooms over 2 days"),
+        (ProgramSize(1, 1, 1, 1, 1), "1 Beitrag in 1 Sitzung und in 1 Raum an 1 Tag",
+         "1 paper in 1 session and in 1 room over 1 day"),
+    ],
+)  # fmt: skip
+def test_a_programs_size_in_german_and_as_it_was_in_english(
+    size: ProgramSize, german: str, english: str
+):
+    assert size_text(size, ItemNoun.PAPER, words("de")) == german
+    assert size_text(size, ItemNoun.PAPER) == english
+
+
+def test_a_room_blocks_day_is_said_in_the_readers_words_and_anything_else_is_left():
+    saturday = date(2025, 2, 1)
+    assert block_title("Rust, Saturday", saturday, words("fr")) == "Rust, samedi"
+    assert block_title("FOSDEM Junior (UD6.203), Saturday", saturday, words("de")) == (
+        "FOSDEM Junior (UD6.203), Samstag"
+    )
+    assert block_title("Rust, Saturday", saturday) == "Rust, Saturday"
+    assert block_title("Saturday Night Fever", saturday, words("de")) == "Saturday Night Fever"
+
+
+def test_a_versions_heading_in_german(service: ProgramService):
+    tz = service.conference.tz
+    at = int(pacific("2024-07-10T09:05").timestamp())
+    assert delivery_cards.version_heading(at, tz, words("de")) == (
+        f"🕒 **Fassung vom Mi., 10. Juli, 09:05 PDT** (<t:{at}:R>)"
+    )
+
+
+def test_an_affiliations_people_follow_a_french_colon(service: ProgramService):
+    (card,) = program_cards.search_cards(service.search("epfl"), service.conference, words("fr"))
+    assert card.fields[1].name == "Affiliation · École Polytechnique Fédérale de Lausanne (EPFL)"
+    assert card.fields[1].value == "1 article : Clément Burgevin, Rachid Guerraoui et Antoine Murat"
+    assert card.language is Language.FR  # its text beside it, in French too
+
+
+def test_a_list_going_on_in_another_field_says_so_in_the_readers_words():
+    lines = tuple(f"`10:{n:02d}` A talk with a rather long title, number {n}" for n in range(60))
+    for w, heading in ((words("fr"), "Exposés (suite)"), (ENGLISH, "Exposés (cont.)")):
+        pages = cards.paged(cards.Card("Title"), [Group("Exposés", lines)], w=w)
+        assert [f.name for f in pages[0].fields][:2] == ["Exposés", heading]
+
+
+def test_suggestions_are_named_in_the_readers_words_and_the_programs_are_left():
+    de = words("de")
+    session = Suggestion("s:rust", "Rust, Saturday", SuggestionKind.SESSION, date(2025, 2, 1))
+    assert cards.suggestion_name(session, de) == "Sitzung: Rust, Samstag"
+    assert cards.suggestion_name(session) == "Session: Rust, Saturday"
+    language = Suggestion("en", "English", SuggestionKind.LANGUAGE)
+    assert cards.suggestion_name(language, words("fr")) == "Anglais (English)"
+    assert cards.suggestion_name(language) == "English"
+    title = Suggestion("p:1", "Session: a talk's own title")
+    assert cards.suggestion_name(title, de) == "Session: a talk's own title"
