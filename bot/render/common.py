@@ -9,16 +9,7 @@ from datetime import UTC, date, datetime
 from bot.changes import ChangeKind, RecordedChange
 from bot.i18n import ENGLISH, N_, Words
 from bot.kinds import DeliveryKind, DeliveryState
-from bot.model import (
-    Authorship,
-    Conference,
-    Event,
-    ItemNoun,
-    Session,
-    SessionKind,
-    Slot,
-    TimeBasis,
-)
+from bot.model import Authorship, Conference, Event, Session, SessionKind, Slot, TimeBasis
 from bot.service.results import (
     NoMatch,
     ProgramItem,
@@ -119,7 +110,13 @@ def count_of(n: int, noun: str) -> str:
 
 def items_count(n: int, conference: Conference, w: Words = ENGLISH) -> str:
     """'1 paper', '3 talks', '3 Vorträge': the program's items, counted in `w`'s words."""
-    return noun_count(n, conference.item_noun, w)
+    return _items(n, conference.is_proceedings, w)
+
+
+def _items(n: int, papers: bool, w: Words) -> str:
+    if papers:
+        return w.ntr("{count} paper", "{count} papers", n, count=n)
+    return w.ntr("{count} talk", "{count} talks", n, count=n)
 
 
 def others_count(n: int, w: Words = ENGLISH) -> str:
@@ -127,18 +124,10 @@ def others_count(n: int, w: Words = ENGLISH) -> str:
     return w.ntr("{count} other event", "{count} other events", n, count=n)
 
 
-def noun_count(n: int, noun: str, w: Words = ENGLISH) -> str:
-    """'1 paper', '3 talks', '3 Vorträge': `n` of a program's items, named by its noun
-    (Conference.item_noun), in `w`'s words."""
-    if noun == ItemNoun.PAPER:
-        return w.ntr("{count} paper", "{count} papers", n, count=n)
-    return w.ntr("{count} talk", "{count} talks", n, count=n)
-
-
 def size_text(size: ProgramSize, noun: str, w: Words = ENGLISH) -> str:
     """'53 papers in 11 sessions'; where the blocks are rooms' days (FOSDEM), '943 talks
     in 29 rooms over 2 days': its 72 room blocks are no sessions anyone could find."""
-    talks = noun_count(size.talks, noun, w)
+    talks = _items(size.talks, noun == "paper", w)
     sessions = w.ntr("{count} session", "{count} sessions", size.sessions, count=size.sessions)
     rooms = w.ntr("{count} room", "{count} rooms", size.rooms, count=size.rooms)
     days = w.ntr("{count} day", "{count} days", size.days, count=size.days)
@@ -331,7 +320,7 @@ MORE_WORDS = {
     SearchKind.AFFILIATIONS: N_("affiliations"),
     SearchKind.SESSIONS: N_("sessions"),
 }
-ITEMS_WORDS: dict[str, str] = {ItemNoun.PAPER: N_("papers"), ItemNoun.TALK: N_("talks")}
+ITEMS_WORDS = {"paper": N_("papers"), "talk": N_("talks")}
 
 
 def search_counts(answer: SearchAnswer, noun: str, w: Words = ENGLISH) -> str:
@@ -360,7 +349,7 @@ def _kind_count(kind: SearchKind, n: int, noun: str, w: Words = ENGLISH) -> str:
         return w.ntr("{count} affiliation", "{count} affiliations", n, count=n)
     if kind is SearchKind.SESSIONS:
         return w.ntr("{count} session", "{count} sessions", n, count=n)
-    return noun_count(n, noun, w)
+    return _items(n, noun == "paper", w)
 
 
 def _kind_word(kind: SearchKind, noun: str, w: Words = ENGLISH) -> str:
@@ -372,7 +361,7 @@ def _kind_word(kind: SearchKind, noun: str, w: Words = ENGLISH) -> str:
 
 
 def listing(parts: Sequence[str], w: Words = ENGLISH) -> str:
-    """'a', 'a and b', 'a, b and c'."""
+    """'a', 'a and b', 'a, b and c' ('a, b und c', 'a, b et c')."""
     if len(parts) < 2:
         return "".join(parts)
     return w.tr("{first} and {second}", first=", ".join(parts[:-1]), second=parts[-1])
