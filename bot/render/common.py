@@ -323,24 +323,6 @@ MORE_WORDS = {
 ITEMS_WORDS = {"paper": N_("papers"), "talk": N_("talks")}
 
 
-def search_counts(answer: SearchAnswer, noun: str, w: Words = ENGLISH) -> str:
-    """'12 talks, 2 people and 1 session match.', and what matched more than is shown:
-    what a search found, said first, as its pages show only part of it."""
-    found = {
-        SearchKind.TALKS: len(answer.talks),
-        SearchKind.PEOPLE: len(answer.people),
-        SearchKind.AFFILIATIONS: len(answer.affiliations),
-        SearchKind.SESSIONS: len(answer.sessions),
-    }
-    told = [_kind_count(kind, n, noun, w) for kind, n in found.items() if n]
-    text = w.ntr("{found} matches.", "{found} match.", answer.count, found=listing(told, w))
-    if answer.more:
-        more = listing([_kind_word(kind, noun, w) for kind in answer.more], w)
-        text += " " + w.tr("More {kinds} match than are shown: add a word to narrow it.",
-                           kinds=more)  # fmt: skip
-    return text
-
-
 def _kind_count(kind: SearchKind, n: int, noun: str, w: Words = ENGLISH) -> str:
     """'12 talks', '2 people', '1 affiliation', '3 sessions'."""
     if kind is SearchKind.PEOPLE:
@@ -358,6 +340,24 @@ def _kind_word(kind: SearchKind, noun: str, w: Words = ENGLISH) -> str:
         words = ITEMS_WORDS.get(noun)
         return w.tr(words) if words else f"{noun}s"
     return w.tr(MORE_WORDS[kind])
+
+
+def search_counts(answer: SearchAnswer, noun: str, w: Words = ENGLISH) -> str:
+    """'12 talks, 2 people and 1 session match.', and what matched more than is shown:
+    what a search found, said first, as its pages show only part of it."""
+    found = {
+        SearchKind.TALKS: len(answer.talks),
+        SearchKind.PEOPLE: len(answer.people),
+        SearchKind.AFFILIATIONS: len(answer.affiliations),
+        SearchKind.SESSIONS: len(answer.sessions),
+    }
+    told = [_kind_count(kind, n, noun, w) for kind, n in found.items() if n]
+    text = w.ntr("{found} matches.", "{found} match.", answer.count, found=listing(told, w))
+    if answer.more:
+        more = listing([_kind_word(kind, noun, w) for kind in answer.more], w)
+        text += " " + w.tr("More {kinds} match than are shown: add a word to narrow it.",
+                           kinds=more)  # fmt: skip
+    return text
 
 
 def listing(parts: Sequence[str], w: Words = ENGLISH) -> str:

@@ -100,11 +100,6 @@ class DayRefused(WhenError, QueryError):
     as it always was, for those who catch what cannot be looked up."""
 
 
-def _block_day(session: Session) -> date | None:
-    """The day a room block's title names ('Rust, Saturday'), for its suggestion."""
-    return session.day if session.kind is SessionKind.ROOM_BLOCK else None
-
-
 def clean_query(text: str, what: str = "query") -> str:
     """Reject input no person would mean: empty, huge, or full of control characters."""
     text = without_invisible(text.replace("\t", " ")).strip()  # as names are read
@@ -826,3 +821,8 @@ class ProgramService:
     ) -> NoMatch:
         suggestions = tuple(name_of(h.key) for h in hits[:3] if h.score >= SUGGESTION_FLOOR)
         return NoMatch(query, what, suggestions)
+
+
+def _block_day(session: Session) -> date | None:
+    """The day a room block's title names ('Rust, Saturday'), for its suggestion."""
+    return session.day if session.kind is SessionKind.ROOM_BLOCK else None
