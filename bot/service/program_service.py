@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 
 from bot.bulk import bulk_build
+from bot.i18n import N_
 from bot.model import Event, Program, Session, SessionKind
 from bot.normalize import without_invisible
 from bot.search import Hit, ProgramIndex, has_words
@@ -47,6 +48,36 @@ from bot.service.when import NotADay, Refusal, WhenError, day_at_ends, parse_day
 from bot.template import fill
 
 MAX_QUERY = 200
+# What clean_query refuses in an attendee's lookup, a sentence for each thing looked up
+# (languages that inflect say each differently): empty, too long, control characters.
+# Anything else typed (a product, a room) is refused in English.
+_REFUSED = {
+    "query": (
+        N_("Please give a query."),
+        N_("That query is {length} characters long; {limit} at most."),
+        N_("That query contains control characters."),
+    ),
+    "paper title": (
+        N_("Please give a paper title."),
+        N_("That paper title is {length} characters long; {limit} at most."),
+        N_("That paper title contains control characters."),
+    ),
+    "name": (
+        N_("Please give a name."),
+        N_("That name is {length} characters long; {limit} at most."),
+        N_("That name contains control characters."),
+    ),
+    "session name": (
+        N_("Please give a session name."),
+        N_("That session name is {length} characters long; {limit} at most."),
+        N_("That session name contains control characters."),
+    ),
+    "track name": (
+        N_("Please give a track name."),
+        N_("That track name is {length} characters long; {limit} at most."),
+        N_("That track name contains control characters."),
+    ),
+}
 # Stable references in autocomplete values and the state database. "p:" dates from when
 # talks were called papers; stored reminders use it, so it stays.
 TALK_REF, PERSON_REF, SESSION_REF = "p:", "a:", "s:"
@@ -104,11 +135,14 @@ def clean_query(text: str, what: str = "query") -> str:
     """Reject input no person would mean: empty, huge, or full of control characters."""
     text = without_invisible(text.replace("\t", " ")).strip()  # as names are read
     if not text:
-        raise QueryError(f"Please give a {what}.")
+        raise QueryError(_REFUSED[what][0] if what in _REFUSED else f"Please give a {what}.")
     if len(text) > MAX_QUERY:
-        raise QueryError(f"That {what} is {len(text):,} characters long; {MAX_QUERY} at most.")
+        too_long = f"That {what} is {{length}} characters long; {{limit}} at most."
+        raise QueryError(_REFUSED[what][1] if what in _REFUSED else too_long,
+                         length=f"{len(text):,}", limit=str(MAX_QUERY))  # fmt: skip
     if any(unicodedata.category(ch) == "Cc" for ch in text):
-        raise QueryError(f"That {what} contains control characters.")
+        control = f"That {what} contains control characters."
+        raise QueryError(_REFUSED[what][2] if what in _REFUSED else control)
     return " ".join(text.split())
 
 

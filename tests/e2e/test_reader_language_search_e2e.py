@@ -46,6 +46,18 @@ async def test_a_french_reader_who_finds_nothing_is_told_in_french(fake: FakeDis
     )
 
 
+async def test_a_search_the_bot_cannot_take_is_refused_in_the_readers_words(
+    fake: FakeDiscord, bot: ConfBot
+):
+    long = await fake.answer(await fake.send_command("search", query="x" * 201, locale="fr"))
+    assert long.ephemeral
+    assert long.data["content"] == "Votre recherche compte 201 caractères ; 200 au maximum."
+    bell = await fake.answer(await fake.send_command("author", name="a\u0007b", locale="de"))
+    assert bell.data["content"] == "Der Name enthält Steuerzeichen."
+    english = await fake.answer(await fake.send_command("search", query="x" * 201, locale="ja"))
+    assert english.data["content"] == "That query is 201 characters long; 200 at most."
+
+
 async def test_a_german_reader_gets_about_in_german(fake: FakeDiscord, bot: ConfBot):
     answer = await fake.answer(await fake.send_command("about", locale="de"))
     (embed,) = answer.embeds
