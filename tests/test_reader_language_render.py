@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -98,3 +99,13 @@ def test_suggestions_are_named_in_the_readers_words_and_the_programs_are_left():
     assert cards.suggestion_name(language) == "English"
     title = Suggestion("p:1", "Session: a talk's own title")
     assert cards.suggestion_name(title, de) == "Session: a talk's own title"
+
+
+def test_french_writes_the_first_of_a_month_as_an_ordinal():
+    fr, de = words("fr"), words("de")
+    assert fr.long_day(date(2025, 2, 1)) == "samedi 1er février"
+    assert fr.long_day(date(2025, 2, 2)) == "dimanche 2 février"
+    pacific_time = ZoneInfo("America/Los_Angeles")
+    moment = pacific("2024-08-01T10:30")
+    assert fr.day_and_time(moment, pacific_time) == "jeu. 1er août, 10 h 30"
+    assert de.long_day(date(2025, 2, 1)) == "Samstag, 1. Februar"

@@ -19,6 +19,7 @@ import functools
 import gettext
 import io
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -136,7 +137,18 @@ class Words:
     def _dated(self, moment: date, pattern: str) -> str:
         """`moment` by a CLDR pattern (its context in the catalogs is DATE_PATTERN, written
         out where each is asked for, as extraction needs it)."""
+        if self.language is Language.FR and moment.day == 1:
+            pattern = _first_of_the_month(pattern)
         return format_datetime(moment, pattern, locale=self.language.value)
+
+
+def _first_of_the_month(pattern: str) -> str:
+    """French writes the first of a month as an ordinal, '1er' ('samedi 1er février',
+    'sam. 1er févr.'), which CLDR's patterns cannot say: the day field `d` of `pattern`
+    (outside its quoted text) followed by a quoted 'er'. bot.service.day_words reads it."""
+    parts = pattern.split("'")
+    parts[::2] = [re.sub(r"(?<!d)d(?!d)", "d'er'", part) for part in parts[::2]]
+    return "'".join(parts)
 
 
 def _filled(sentence: str, values: Mapping[str, object]) -> str:

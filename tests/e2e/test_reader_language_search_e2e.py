@@ -141,6 +141,20 @@ async def test_a_french_reader_gets_the_talks_languages_named_in_french(
         assert typed.choices == french.choices
 
 
+async def test_a_french_readers_day_choices_write_the_first_of_the_month_as_french_does(
+    fake: FakeDiscord, tmp_path: Path
+):
+    needs_shared(FOSDEM)
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(FOSDEM),
+                           CONFBOT_NOW="2025-02-01T10:00"):  # fmt: skip
+        days = await fake.answer(await fake.send_autocomplete("schedule", "day", "",
+                                                              locale="fr"))  # fmt: skip
+        assert _names(days.choices) == ["samedi 1er février", "dimanche 2 février",
+                                        "Tout le programme en fichier d'agenda (.ics)"]  # fmt: skip
+        day = await fake.answer(await fake.send_command("schedule", day="2025-02-01", locale="fr"))
+        assert day.embeds[0]["title"] == "FOSDEM 2025 · samedi 1er février"
+
+
 async def test_room_blocks_offered_by_autocomplete_name_their_day_in_the_readers_words(
     fake: FakeDiscord, tmp_path: Path
 ):
