@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.i18n import ENGLISH, Language, Words, bundled_messages
-from bot.model import ItemNoun
+from bot.model import Authorship, ItemNoun
 from bot.render import cards, delivery_cards, program_cards
-from bot.render.common import block_title, search_counts, size_text
+from bot.render.common import authors_line, block_title, search_counts, size_text
 from bot.render.pager import Group
 from bot.service import ProgramService
 from bot.service.results import ProgramSize, SearchKind, Suggestion, SuggestionKind
@@ -109,3 +109,9 @@ def test_french_writes_the_first_of_a_month_as_an_ordinal():
     moment = pacific("2024-08-01T10:30")
     assert fr.day_and_time(moment, pacific_time) == "jeu. 1er août, 10 h 30"
     assert de.long_day(date(2025, 2, 1)) == "Samstag, 1. Februar"
+
+
+def test_french_sets_a_space_before_a_semicolon():
+    authors = [Authorship(n, n, a) for n, a in (("A", "MIT"), ("B", "MIT"), ("C", "Intel"))]
+    assert authors_line(authors, words("fr")) == "A et B (MIT) ; C (Intel)"
+    assert authors_line(authors) == "A and B (MIT); C (Intel)"

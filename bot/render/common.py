@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -168,7 +169,14 @@ def authors_line(authors: Sequence[Authorship], w: Words = ENGLISH) -> str:
     for names, affiliation in author_groups(authors):
         text = join_names(names, w)
         parts.append(f"{text} ({affiliation})" if affiliation else text)
-    return "; ".join(parts)
+    return semicolons(parts, w)
+
+
+def semicolons(parts: Sequence[str], w: Words = ENGLISH) -> str:
+    """'a; b; c', as `w`'s language sets a semicolon ('a ; b ; c' in French)."""
+    if not parts:
+        return ""
+    return functools.reduce(lambda a, b: w.tr("{first}; {second}", first=a, second=b), parts)
 
 
 def item_kind(item: ProgramItem, w: Words = ENGLISH) -> str:
@@ -269,7 +277,7 @@ def what_changed(
         parts.append(w.tr("has a new title"))
     if ChangeKind.PEOPLE in change.kinds:
         parts.append(people_changed(change, show, w))
-    return "; ".join(parts)
+    return semicolons(parts, w)
 
 
 NAMES_SHOWN = 4  # names listed of those who joined or left; the rest are counted

@@ -87,7 +87,10 @@ async def test_a_french_reader_gets_changes_in_french(fake: FakeDiscord, tmp_pat
         assert none.ephemeral
         assert none.data["content"] == "Aucun changement au programme pour l'instant."
         clock.at = pacific("2024-07-10T10:40")
-        await new_version(bot, path, edited(t3=None, t4={"start": "11:10"}), 1)
+        people = {"title": "Live patching, revisited",
+                  "persons": [{"id": 100, "public_name": "Ana Lind"},
+                              {"id": 107, "public_name": "Cleo Park"}]}  # fmt: skip
+        await new_version(bot, path, edited(t1=people, t3=None), 1)
         clock.at = pacific("2024-07-10T10:50")
         changes = await fake.answer(await fake.send_command("changes", locale="fr"))
         (embed,) = changes.embeds
@@ -97,7 +100,11 @@ async def test_a_french_reader_gets_changes_in_french(fake: FakeDiscord, tmp_pat
         at = int(pacific("2024-07-10T10:40").timestamp())
         lines = embed["description"].splitlines()
         assert lines[0] == f"🕒 **Version du mer. 10 juil., 10 h 40 PDT** (<t:{at}:R>)"
-        assert "• **Rust in the Linux kernel: two years on** — annulé" in lines
+        assert lines[1:] == [
+            "• **Live patching, revisited** — a un nouveau titre ; intervenants modifiés :"
+            " avec Cleo Park, sans Ben Okafor",
+            "• **Rust in the Linux kernel: two years on** — annulé",
+        ]
         since = await fake.answer(await fake.send_command("changes", since="10:45", locale="de"))
         assert since.data["content"] == "Seitdem gab es keine Änderungen am Programm."
 
