@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 
+from babel.numbers import format_decimal
+
 from bot.changes import ChangeKind, RecordedChange
 from bot.i18n import ENGLISH, N_, Words
 from bot.kinds import DeliveryKind, DeliveryState
@@ -377,29 +379,35 @@ def listing(parts: Sequence[str], w: Words = ENGLISH) -> str:
 
 # /status in words: what each kind of delivery is, and what became of it.
 DELIVERY_WORDS = {
-    DeliveryKind.SLOT: "Session announcements",
-    DeliveryKind.TALK: "Lines as talks start",
-    DeliveryKind.ROOM: "Room channel lines",
-    DeliveryKind.CORRECTION: "Corrections in room channels",
-    DeliveryKind.THREAD: "Q&A threads",
+    DeliveryKind.SLOT: N_("Session announcements"),
+    DeliveryKind.TALK: N_("Lines as talks start"),
+    DeliveryKind.ROOM: N_("Room channel lines"),
+    DeliveryKind.CORRECTION: N_("Corrections in room channels"),
+    DeliveryKind.THREAD: N_("Q&A threads"),
 }
 STATE_WORDS = {
-    DeliveryState.PENDING: "planned",
-    DeliveryState.SENDING: "sending now",
-    DeliveryState.SENT: "sent",
-    DeliveryState.SKIPPED: "skipped",
-    DeliveryState.FAILED: "failed",
-    DeliveryState.LOST: "possibly lost",
-    DeliveryState.CANCELLED: "no longer planned",
+    DeliveryState.PENDING: N_("{count} planned"),
+    DeliveryState.SENDING: N_("{count} sending now"),
+    DeliveryState.SENT: N_("{count} sent"),
+    DeliveryState.SKIPPED: N_("{count} skipped"),
+    DeliveryState.FAILED: N_("{count} failed"),
+    DeliveryState.LOST: N_("{count} possibly lost"),
+    DeliveryState.CANCELLED: N_("{count} no longer planned"),
 }
 WHY_NAMED = 4  # reasons per state named, all of them up to this many
 WHY_SHOWN = 3  # named past that; the rest counted
 WHY_MAX = 80  # characters of one reason
 
 
-def delivery_lines(counts: Sequence[DeliveryCount]) -> list[str]:
+def number(n: int, w: Words = ENGLISH) -> str:
+    """'1,692', '1.692', '1 692': a count as the language groups its digits."""
+    return format_decimal(n, locale=w.language.value)
+
+
+def delivery_lines(counts: Sequence[DeliveryCount], w: Words = ENGLISH) -> list[str]:
     """'Session announcements: 1,692 planned, 12 sent, 1 failed (target gone: Unknown
-    Channel)': one line per kind, for /status, instead of the ledger's raw states."""
+    Channel)': one line per kind, for /status, instead of the ledger's raw states. The
+    reasons are the ledger's, as the engine wrote them (English)."""
     kinds: dict[DeliveryKind, dict[DeliveryState, list[DeliveryCount]]] = {}
     for count in counts:
         kinds.setdefault(count.kind, {}).setdefault(count.state, []).append(count)
@@ -407,13 +415,14 @@ def delivery_lines(counts: Sequence[DeliveryCount]) -> list[str]:
     for kind, states in kinds.items():
         parts = []
         for state, found in states.items():
-            total = sum(c.count for c in found)
-            parts.append(f"{total:,} {STATE_WORDS[state]}{_why(found)}")
-        lines.append(f"{DELIVERY_WORDS.get(kind, kind.value)}: {', '.join(parts)}")
+            total = number(sum(c.count for c in found), w)
+            parts.append(w.tr(STATE_WORDS[state], count=total) + _why(found, w))
+        label = w.tr(DELIVERY_WORDS[kind]) if kind in DELIVERY_WORDS else kind.value
+        lines.append(w.tr("{kind}: {states}", kind=label, states=", ".join(parts)))
     return lines
 
 
-def _why(found: Sequence[DeliveryCount]) -> str:
+def _why(found: Sequence[DeliveryCount], w: Words) -> str:
     """' (target gone: Unknown Channel)', or ' (2 × …; 1 × …)' when reasons differ: each
     named when they are few, else the commonest and how many for how many others."""
     reasons = sorted((c for c in found if c.why), key=lambda c: -c.count)
@@ -422,9 +431,12 @@ def _why(found: Sequence[DeliveryCount]) -> str:
     if len(reasons) == 1 and len(found) == 1:
         return f" ({_short(reasons[0].why or '')})"
     named = reasons if len(reasons) <= WHY_NAMED else reasons[:WHY_SHOWN]
-    shown = [f"{c.count:,} × {_short(c.why or '')}" for c in named]
+    shown = [f"{number(c.count, w)} × {_short(c.why or '')}" for c in named]
     if rest := reasons[len(named) :]:
-        shown.append(f"{sum(c.count for c in rest):,} for {len(rest)} other reasons")
+        others = sum(c.count for c in rest)
+        shown.append(w.ntr("{count} for {reasons} other reason",
+                           "{count} for {reasons} other reasons", len(rest),
+                           count=number(others, w), reasons=len(rest)))  # fmt: skip
     return f" ({'; '.join(shown)})"
 
 

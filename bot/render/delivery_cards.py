@@ -39,6 +39,7 @@ from bot.render.common import (
     authors_line,
     group_label,
     join_names,
+    listing,
     slot_of,
     watch_of,
     what_changed,
@@ -196,37 +197,47 @@ def qa_thread_name(talk: SessionTalk) -> str:
     return truncate(talk.title, THREAD_NAME_MAX)
 
 
-def correction_text(talk: SessionTalk, was: Place, conference: Conference) -> str:
+def correction_text(
+    talk: SessionTalk, was: Place, conference: Conference, w: Words = ENGLISH
+) -> str:
     """The line a room's channel gets when the talk on there moves or is delayed: what
-    is new first ('now starts 10:05, 5 min later', 'moved to Hall B'), then what it was."""
+    is new first ('now starts 10:05, 5 min later', 'moved to Hall B'), then what it was;
+    in the server's language (`w`)."""
     tz = conference.tz
     slot, before = talk.slot, slot_of(was)
     said = []
     if slot.room != before.room:
-        said.append(f"moved to {escape(slot.room)}" if slot.room else "moved out of this room")
+        said.append(w.tr("moved to {room}", room=escape(slot.room)) if slot.room
+                    else w.tr("moved out of this room"))  # fmt: skip
     if slot.start != before.start:
-        minutes = round((slot.start - before.start).total_seconds() / 60)
-        later = timefmt.relative(slot.start, before.start).removeprefix("in ").removesuffix(" ago")
-        moment = (timefmt.clock(slot.start, tz) if slot.start.astimezone(tz).date()
-                  == before.start.astimezone(tz).date() else timefmt.span(slot, tz))  # fmt: skip
-        said.append(f"now starts {moment} ({stamp(slot.start, 't')}), {later}"
-                    f" {'later' if minutes > 0 else 'earlier'}")  # fmt: skip
+        seconds = (slot.start - before.start).total_seconds()
+        length = timefmt.length(abs(round(seconds / 60)), w)
+        same_day = slot.start.astimezone(tz).date() == before.start.astimezone(tz).date()
+        moment = w.clock(slot.start, tz) if same_day else timefmt.span(slot, tz, w=w)
+        values = {"time": moment, "stamp": stamp(slot.start, "t"), "length": length}
+        if seconds > 0:
+            said.append(w.tr("now starts {time} ({stamp}), {length} later", **values))
+        else:
+            said.append(w.tr("now starts {time} ({stamp}), {length} earlier", **values))
     elif slot.end != before.end:
-        said.append(f"now ends {timefmt.clock(slot.end, tz)} ({stamp(slot.end, 't')})")
+        said.append(w.tr("now ends {time} ({stamp})", time=w.clock(slot.end, tz),
+                         stamp=stamp(slot.end, "t")))  # fmt: skip
     old_room = f", {escape(before.room)}" if before.room and before.room != slot.room else ""
     return truncate(
-        f"⚠️ Correction: **{escape(talk.title)}** {' and '.join(said)}"
-        f" (was {timefmt.span(before, tz, with_day=False)}{old_room}).",
+        "⚠️ " + w.tr("Correction: **{title}** {what} (was {was}).", title=escape(talk.title),
+                     what=listing(said, w),
+                     was=timefmt.span(before, tz, with_day=False, w=w) + old_room),
         MESSAGE_MAX,
-    )
+    )  # fmt: skip
 
 
-def cancelled_text(title: str, was: Place, conference: Conference) -> str:
+def cancelled_text(title: str, was: Place, conference: Conference, w: Words = ENGLISH) -> str:
     """The line a room's channel gets when the talk on there is taken out of the program:
     the title as it was, that it is cancelled, and when it was to run (the room is this
-    one, so not said)."""
-    span = timefmt.span(slot_of(was), conference.tz, with_day=False)
-    return truncate(f"❌ **{escape(title)}** is cancelled (was {span}).", MESSAGE_MAX)
+    one, so not said); in the server's language (`w`)."""
+    span = timefmt.span(slot_of(was), conference.tz, with_day=False, w=w)
+    return truncate("❌ " + w.tr("**{title}** is cancelled (was {span}).", title=escape(title),
+                                 span=span), MESSAGE_MAX)  # fmt: skip
 
 
 def thread_moved_text(
@@ -275,20 +286,24 @@ def qa_card(talk: SessionTalk, conference: Conference, w: Words = ENGLISH) -> Ca
     links: tuple[tuple[str, str], ...] = ((page, item.url),) if item.url else ()
     links += tuple((link.title, link.url) for link in item.links[:3])
     return fit(Card(f"💬 {escape(talk.title)}", "\n".join(lines), url=item.url, links=links,
-                    ask=True))  # fmt: skip
+                    ask=True, language=w.language))  # fmt: skip
 
 
-def question_text(asker: str, question: str) -> str:
-    """A question as posted in its thread: who asks (escaped, never a ping), and what."""
-    return truncate(f"❓ **{escape(asker)}** asks:\n{escape(question)}", MESSAGE_MAX)
+def question_text(asker: str, question: str, w: Words = ENGLISH) -> str:
+    """A question as posted in its thread: who asks (escaped, never a ping), and what; in
+    the server's language (`w`). It starts with ❓, which /questions looks for."""
+    asks = w.tr("**{asker}** asks:", asker=escape(asker))
+    return truncate(f"❓ {asks}\n{escape(question)}", MESSAGE_MAX)
 
 
-def questions_text(ranked: Sequence[tuple[int, str, str]], title: str) -> str:
-    """/questions: (votes, asker's question line, jump URL), most votes first."""
+def questions_text(ranked: Sequence[tuple[int, str, str]], title: str, w: Words = ENGLISH) -> str:
+    """/questions: (votes, asker's question line, jump URL), most votes first, in the
+    reader's language (the questions are as they were posted)."""
     if not ranked:
-        return f"No questions yet for **{escape(title)}**."
-    lines = [f"Questions for **{escape(title)}**, most 👍 first:"]
+        return w.tr("No questions yet for **{title}**.", title=escape(title))
+    lines = [w.tr("Questions for **{title}**, most 👍 first:", title=escape(title))]
+    jump = w.tr("jump")
     for rank, (votes, text, url) in enumerate(ranked[:20], start=1):
-        jump = f" ([jump]({target}))" if (target := link_target(url)) else ""
-        lines.append(f"{rank}. {votes} 👍 · {truncate(text, 150)}{jump}")
+        link = f" ([{jump}]({target}))" if (target := link_target(url)) else ""
+        lines.append(f"{rank}. {votes} 👍 · {truncate(text, 150)}{link}")
     return truncate("\n".join(lines), MESSAGE_MAX)

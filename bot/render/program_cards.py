@@ -41,7 +41,6 @@ from bot.render.common import (
     authors_line,
     block_heading,
     conference_title,
-    count_of,
     derived_note,
     event_extra,
     group_label,
@@ -696,13 +695,13 @@ def cancelled_card(gone: CancelledTalk, conference: Conference, w: Words = ENGLI
 CONFERENCES_PER_PAGE = 10
 
 
-def conference_list_cards(lines: Sequence[str], tips: str) -> list[Card]:
+def conference_list_cards(lines: Sequence[str], tips: str, w: Words = ENGLISH) -> list[Card]:
     """The conferences offered where the person asks, ten to a page (a bot may serve a
     hundred), each page ending with what to do next."""
-    title = "Conferences here"
-    found = paged(Card(title), [Line(line) for line in lines],
-                  count_of(len(lines), "conference"), tail=tips,
-                  per_page=CONFERENCES_PER_PAGE)  # fmt: skip
+    title = w.tr("Conferences here")
+    told = w.ntr("{count} conference", "{count} conferences", len(lines), count=len(lines))
+    found = paged(Card(title), [Line(line) for line in lines], told, tail=tips,
+                  per_page=CONFERENCES_PER_PAGE, w=w)  # fmt: skip
     count = len(found)
     if count == 1:
         return found

@@ -8,21 +8,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.i18n import ENGLISH, N_, Words
 from bot.model import Conference
 from bot.render import timefmt
 from bot.render.cards import BLUE, GOLD, Card, Field, fit, link_target, stamp, truncate
-from bot.render.common import count_of, delivery_lines, size_text
+from bot.render.common import delivery_lines, size_text
 from bot.render.limits import EMBED_FIELD_VALUE_MAX
 from bot.render.markdown import escape
 from bot.service.results import ProgramSize
 from bot.service.status import ClusterStatus, ProcessStatus, ProgramFacts, ServerStatus
 
 
-def _stream_shown(url: str) -> str:
+def _stream_shown(url: str, w: Words) -> str:
     """A room's stream in /status: the link, or the text an organiser set and why no one
     sees it (a stream set before links were checked as Discord checks them)."""
     target = link_target(url)
-    return f"<{target}>" if target else f"{escape(url)} (not shown: Discord refuses this link)"
+    if target:
+        return f"<{target}>"
+    return w.tr("{link} (not shown: Discord refuses this link)", link=escape(url))
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +54,11 @@ class StatusReport:
     size: ProgramSize | None = None  # the talks by what the blocks are (None: sessions)
 
 
-def status_report(status: ServerStatus, source: str | None = None) -> StatusReport:
-    """The card's view of a server's status (`source`: see source_text)."""
+def status_report(
+    status: ServerStatus, source: str | None = None, w: Words = ENGLISH
+) -> StatusReport:
+    """The card's view of a server's status (`source`: see source_text), its deliveries
+    said in `w`'s words."""
     config = status.announcements
     program = status.program
     assert program is not None and program.loaded is not None, "a served program is loaded"
@@ -73,7 +79,7 @@ def status_report(status: ServerStatus, source: str | None = None) -> StatusRepo
         source=source,
         qa_forum=status.qa.forum_id if status.qa else None,
         qa_disabled=status.qa.off_because if status.qa else None,
-        delivery_lines=tuple(delivery_lines(status.by_kind)),
+        delivery_lines=tuple(delivery_lines(status.by_kind, w)),
         follows=program.follows,
         size=program.size,
     )
@@ -87,73 +93,90 @@ def source_text(
     error: str | None,
     failures: int,
     held: str | None = None,
+    w: Words = ENGLISH,
 ) -> str:
-    """The program source in /status: when it was checked, its last change, failures."""
-    lines = [f"Checked {stamp(checked, 'R')}" if checked else "Not checked yet"]
+    """The program source in /status: when it was checked, its last change, failures.
+    (The error and why a version is held are the source's and the sync's, in English.)"""
+    lines = [w.tr("Checked {when}", when=stamp(checked, "R")) if checked
+             else w.tr("Not checked yet")]  # fmt: skip
     if changed:
-        lines.append(
-            f"Last new version {stamp(changed, 'R')} ({count_of(changes, 'talk')} changed)"
-        )
+        lines.append(w.ntr("Last new version {when} ({count} talk changed)",
+                           "Last new version {when} ({count} talks changed)", changes,
+                           when=stamp(changed, "R"), count=changes))  # fmt: skip
     if error:
-        lines.append(f"⚠️ {failures} failed check(s), serving the last good version: "
-                     f"{escape(truncate(error, 300))}")  # fmt: skip
+        lines.append("⚠️ " + w.ntr(
+            "{count} failed check, serving the last good version: {error}",
+            "{count} failed checks, serving the last good version: {error}",
+            failures, count=failures, error=escape(truncate(error, 300))))  # fmt: skip
     if held:
-        lines.append(f"⏸️ A new version is held: {escape(truncate(held, 300))}."
-                     " `/program apply` takes it, `/program discard` drops it.")  # fmt: skip
+        lines.append("⏸️ " + w.tr("A new version is held: {why}. `/program apply` takes it,"
+                                  " `/program discard` drops it.",
+                                  why=escape(truncate(held, 300))))  # fmt: skip
     return "\n".join(lines)
 
 
-def _follows(where: str | None) -> str | None:
+def _follows(where: str | None, w: Words) -> str | None:
     """'Follows `https://…/schedule.xml`': as written, in code so no address or path is
     read as formatting or made a link (the organiser knows it; no need to click)."""
     if where is None:
         return None
     shown = truncate(where.replace("`", "'"), 300)
-    return f"Follows `{shown}`"
+    return w.tr("Follows {source}", source=f"`{shown}`")
 
 
-def status_card(report: StatusReport, conference: Conference) -> Card:
+def status_card(report: StatusReport, conference: Conference, w: Words = ENGLISH) -> Card:
     if report.channel_id is None:
-        announce = "Off. Use `/announce channel` to post each session before it starts."
+        announce = w.tr("Off. Use `/announce channel` to post each session before it starts.")
     elif not report.enabled:
-        announce = f"⚠️ Disabled: {report.disabled_reason}. Run `/announce channel` again to resume."
+        announce = "⚠️ " + w.tr("Disabled: {why}. Run `/announce channel` again to resume.",
+                                why=report.disabled_reason)  # fmt: skip
+    elif report.per_talk:
+        announce = w.tr("On in {channel}, {minutes} min before each session, and a line as"
+                        " each talk starts", channel=f"<#{report.channel_id}>",
+                        minutes=report.minutes_before)  # fmt: skip
     else:
-        announce = (
-            f"On in <#{report.channel_id}>, {report.minutes_before} min before each session"
-            + (", and a line as each talk starts" if report.per_talk else "")
-        )
+        announce = w.tr("On in {channel}, {minutes} min before each session",
+                        channel=f"<#{report.channel_id}>",
+                        minutes=report.minutes_before)  # fmt: skip
     next_due = (
         f"{stamp(report.next_due, 'F')} ({stamp(report.next_due, 'R')})"
         if report.next_due
-        else "nothing scheduled"
+        else w.tr("nothing scheduled")
     )
-    counts = "\n".join(escape(line) for line in report.delivery_lines) or "none yet"
+    counts = "\n".join(escape(line) for line in report.delivery_lines) or w.tr("none yet")
     size = report.size or ProgramSize(report.talks, report.sessions)
     fields: tuple[Field, ...] = (
-        Field("Announcements", announce),
-        Field("Next announcement", next_due),
-        _program_field(size, report.program_loaded, conference),
-        Field("Reminders set in this server", str(report.reminders_active)),
-        Field("Announcement deliveries", truncate(counts, EMBED_FIELD_VALUE_MAX)),
+        Field(w.tr("Announcements"), announce),
+        Field(w.tr("Next announcement"), next_due),
+        _program_field(size, report.program_loaded, conference, w),
+        Field(w.tr("Reminders set in this server"), str(report.reminders_active)),
+        Field(w.tr("Announcement deliveries"), truncate(counts, EMBED_FIELD_VALUE_MAX)),
     )  # fmt: skip
     if report.room_channels:
         lines = [f"{escape(room)} → <#{channel}>" if reason is None
-                 else f"⚠️ {escape(room)}: off ({escape(reason)}); `/announce room` again resumes"
+                 else "⚠️ " + w.tr("{room}: off ({why}); `/announce room` again resumes",
+                                   room=escape(room), why=escape(reason))
                  for room, channel, reason in report.room_channels]  # fmt: skip
-        fields += (Field("Room channels", truncate("\n".join(lines), EMBED_FIELD_VALUE_MAX)),)
-    fields += _source_fields(report.follows, report.source)
+        fields += (Field(w.tr("Room channels"),
+                         truncate("\n".join(lines), EMBED_FIELD_VALUE_MAX)),)  # fmt: skip
+    fields += _source_fields(report.follows, report.source, w)
     if report.qa_forum is not None:
-        qa = (f"⚠️ Off: {escape(report.qa_disabled)}. Run `/qa channel` again to resume."
-              if report.qa_disabled else f"A thread per talk in <#{report.qa_forum}>")  # fmt: skip
-        fields += (Field("Q&A threads", qa),)
+        if report.qa_disabled:
+            qa = "⚠️ " + w.tr("Off: {why}. Run `/qa channel` again to resume.",
+                              why=escape(report.qa_disabled))  # fmt: skip
+        else:
+            qa = w.tr("A thread per talk in {forum}", forum=f"<#{report.qa_forum}>")
+        fields += (Field(w.tr("Q&A threads"), qa),)
     if report.streams:
-        lines = [f"{escape(room)}: {_stream_shown(url)}" for room, url in report.streams]
-        fields += (Field("Live streams", truncate("\n".join(lines), EMBED_FIELD_VALUE_MAX)),)
+        lines = [f"{escape(room)}: {_stream_shown(url, w)}" for room, url in report.streams]
+        fields += (Field(w.tr("Live streams"),
+                         truncate("\n".join(lines), EMBED_FIELD_VALUE_MAX)),)  # fmt: skip
     colour = GOLD if report.channel_id is not None and not report.enabled else BLUE
-    return fit(Card(f"confbot status · {escape(conference.name)}", fields=fields, colour=colour))
+    title = w.tr("confbot status · {conference}", conference=escape(conference.name))
+    return fit(Card(title, fields=fields, colour=colour, language=w.language))
 
 
-STATE_UNREACHABLE = (
+STATE_UNREACHABLE = N_(
     "⚠️ The bot's state database cannot be reached just now, so what this server set up"
     " and how its deliveries went cannot be shown. Reminders and announcements that fall"
     " due meanwhile wait, and go out once it answers (late ones say so); lookups answer"
@@ -162,30 +185,32 @@ STATE_UNREACHABLE = (
 
 
 def unreachable_status_card(
-    program: ProgramFacts, source: str | None, conference: Conference
+    program: ProgramFacts, source: str | None, conference: Conference, w: Words = ENGLISH
 ) -> Card:
     """/status while the state database is out of reach: that first, then what the bot
     knows without it (the program it serves, and how following its source goes)."""
     assert program.loaded is not None, "a served program is loaded"
     size = program.size or ProgramSize(program.talks, program.sessions)
-    fields = (Field("State database", STATE_UNREACHABLE),
-              _program_field(size, program.loaded, conference),
-              *_source_fields(program.follows, source))  # fmt: skip
-    return fit(Card(f"confbot status · {escape(conference.name)}", fields=fields, colour=GOLD))
+    fields = (Field(w.tr("State database"), w.tr(STATE_UNREACHABLE)),
+              _program_field(size, program.loaded, conference, w),
+              *_source_fields(program.follows, source, w))  # fmt: skip
+    title = w.tr("confbot status · {conference}", conference=escape(conference.name))
+    return fit(Card(title, fields=fields, colour=GOLD, language=w.language))
 
 
-def _program_field(size: ProgramSize, loaded: datetime, conference: Conference) -> Field:
+def _program_field(size: ProgramSize, loaded: datetime, conference: Conference, w: Words) -> Field:
     tz = conference.tz
-    return Field("Program", f"{size_text(size, conference.item_noun)}, loaded"
-                 f" {stamp(loaded, 'F')} ({timefmt.day_label(loaded, tz)},"
-                 f" {timefmt.clock(loaded, tz)} {timefmt.zone(loaded, tz)})")  # fmt: skip
+    at = w.day_and_time(loaded, tz) + f" {timefmt.zone(loaded, tz)}"
+    return Field(w.tr("Program"), w.tr("{size}, loaded {when} ({local})",
+                                       size=size_text(size, conference.item_noun, w),
+                                       when=stamp(loaded, "F"), local=at))  # fmt: skip
 
 
-def _source_fields(follows: str | None, source: str | None) -> tuple[Field, ...]:
-    shown = [x for x in (_follows(follows), source) if x is not None]
+def _source_fields(follows: str | None, source: str | None, w: Words) -> tuple[Field, ...]:
+    shown = [x for x in (_follows(follows, w), source) if x is not None]
     if not shown:
         return ()
-    return (Field("Program source", truncate("\n".join(shown), EMBED_FIELD_VALUE_MAX)),)
+    return (Field(w.tr("Program source"), truncate("\n".join(shown), EMBED_FIELD_VALUE_MAX)),)
 
 
 # -- which process does what (python -m bot status) ------------------------------------------

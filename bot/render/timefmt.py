@@ -41,6 +41,18 @@ def span(slot: Slot, tz: ZoneInfo, with_day: bool = True, w: Words = ENGLISH) ->
     return w.tr("{day}, {time}", day=w.day_label(slot.start, tz), time=text) if with_day else text
 
 
+def length(minutes: int, w: Words = ENGLISH) -> str:
+    """'5 min', '2 h 5 min', '2 h', '3 days': how long, in whole minutes."""
+    if minutes < 60:
+        return w.tr("{minutes} min", minutes=minutes)
+    if minutes < 48 * 60:
+        hours, rest = divmod(minutes, 60)
+        return (w.tr("{hours} h {minutes} min", hours=hours, minutes=rest) if rest
+                else w.tr("{hours} h", hours=hours))  # fmt: skip
+    days = round(minutes / 1440)
+    return w.ntr("{count} day", "{count} days", days, count=days)
+
+
 def relative(moment: datetime, now: datetime, w: Words = ENGLISH) -> str:
     """'in 15 min', 'in 2 h 5 min', 'in 3 days', '4 min ago', 'now'."""
     delta = moment.astimezone(UTC) - now.astimezone(UTC)  # real time, not wall clock

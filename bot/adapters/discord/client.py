@@ -162,7 +162,8 @@ class ConfBot(commands.AutoShardedBot):
         )
         await self.add_cog(RemindersCog(conferences, self.clock, state,
                                         self.settings.max_reminders, self._index_wait))  # fmt: skip
-        await self.add_cog(EventsCog(conferences, self.clock, state, self.get_guild))
+        await self.add_cog(EventsCog(conferences, self.clock, state, self.get_guild,
+                                     self.messages))  # fmt: skip
         await self.add_cog(StreamsCog(conferences, self.clock, state))
         await self.add_cog(QACog(conferences, self.clock, state, conferences.wake))
         await self.add_cog(ChangesCog(conferences, self.clock, state))

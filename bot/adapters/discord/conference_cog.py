@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import date
 
 import discord
 from discord import app_commands
@@ -37,9 +36,11 @@ from bot.adapters.discord.conference_option import (
     where,
 )
 from bot.adapters.discord.replies import send_cards, send_text
+from bot.adapters.discord.speech import reader_words
 from bot.adapters.discord.tree import managed_guild
 from bot.address import AddressError, is_url, web_address
 from bot.clock import Clock
+from bot.i18n import N_
 from bot.importer.errors import ProgramFileError
 from bot.live.added import AddedSources, AddressTurns
 from bot.live.conferences import Conferences, Served, forget_files
@@ -47,7 +48,8 @@ from bot.live.guard import PublicResolver, SourceRefused, check_resolves
 from bot.live.remote import Download, FetchError, RemoteProgram
 from bot.render import cards, program_cards
 from bot.render.limits import ADDRESS_MAX, MESSAGE_MAX
-from bot.render.markdown import escape
+from bot.render.markdown import Escaped, escape
+from bot.render.organisers import month_day
 from bot.render.text import load_details
 from bot.service import QueryError
 from bot.settings import Settings, SettingsError
@@ -105,20 +107,25 @@ class ConferenceCog(commands.Cog):
         guild_id = where(interaction)
         mine = picked(self.conferences, interaction)
         default = self.conferences.default(guild_id)
+        w = reader_words(interaction)
         lines = []
         for served in self.conferences.offered(guild_id, interaction.user.id):
-            marks = [m for m, on in (("default here", served is default),
-                                     ("what you ask about", served is mine)) if on]  # fmt: skip
+            marks = [w.tr(m) for m, on in ((DEFAULT_HERE, served is default),
+                                           (YOURS, served is mine)) if on]  # fmt: skip
             c = served.conference
-            days = f"{_day(c.days[0])}–{_day(c.days[-1])}" if c.days else "no days"
+            days = (f"{month_day(c.days[0], w)}–{month_day(c.days[-1], w)}" if c.days
+                    else w.tr("no days"))  # fmt: skip
             note = f" · {', '.join(marks)}" if marks else ""
-            lines.append(f"• **{escape(c.name)}** (`{served.key}`), {days},"
-                         f" {len(served.service.program.talks)} talks{note}")  # fmt: skip
-        tips = "`/conference use` picks the one your questions are about."
+            talks = len(served.service.program.talks)
+            lines.append("• " + w.ntr("{conference}, {days}, {count} talk",
+                                      "{conference}, {days}, {count} talks", talks,
+                                      conference=_named(served), days=days,
+                                      count=talks) + note)  # fmt: skip
+        tips = w.tr("`/conference use` picks the one your questions are about.")
         if guild_id is not None:
-            tips += " Organisers: `/conference add`, `remove` and `default`."
+            tips += " " + w.tr("Organisers: `/conference add`, `remove` and `default`.")
         await send_cards(
-            interaction, program_cards.conference_list_cards(lines, tips), ephemeral=True
+            interaction, program_cards.conference_list_cards(lines, tips, w), ephemeral=True
         )
 
     @conference.command(name="use", description="Pick the conference your questions are about")
@@ -126,12 +133,12 @@ class ConferenceCog(commands.Cog):
     async def use(self, interaction: discord.Interaction, conference: ConferenceArg) -> None:
         served = picked(self.conferences, interaction, conference)
         await self.conferences.use(interaction.user.id, served.key)
-        await send_text(
-            interaction,
-            f"From now on your questions are about {_named(served)} wherever it is offered;"
-            " the `conference` option of a command overrides it.",
-            ephemeral=True,
+        text = reader_words(interaction).tr(
+            "From now on your questions are about {conference} wherever it is offered; the"
+            " `conference` option of a command overrides it.",
+            conference=_named(served),
         )
+        await send_text(interaction, text, ephemeral=True)
 
     # -- organisers ---------------------------------------------------------------------
 
@@ -146,24 +153,31 @@ class ConferenceCog(commands.Cog):
         if known is None and not is_url(typed):
             names = ", ".join(f"`{s.key}`" for s in self.conferences.operators())
             raise QueryError(
-                f"Give the https address of a program export (pretalx, frab, .ics, Indico),"
-                f" or one of the conferences this bot serves: {names}."
+                N_(
+                    "Give the https address of a program export (pretalx, frab, .ics, Indico),"
+                    " or one of the conferences this bot serves: {names}."
+                ),
+                names=Escaped(names),  # the operator's keys, in code
             )
         if known is None:
             try:
                 web_address(typed)
             except AddressError as exc:
                 raise QueryError("{reason}", reason=str(exc)) from None
+        w = reader_words(interaction)
         if known is not None:
             await self._offer(guild_id, known)
-            await send_text(interaction, f"✅ This server now offers {_named(known)}.",
+            await send_text(interaction, "✅ " + w.tr("This server now offers {conference}.",
+                                                     conference=_named(known)),
                             ephemeral=True)  # fmt: skip
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         served, summary = await self._added(guild_id, typed)  # offered here in its turn
         minutes = self.settings.sync_interval / 60
-        text = (f"✅ This server now offers {_named(served)}, from <{served.settings.program_url}>;"
-                f" it is checked for changes every {minutes:g} min.\n" + summary)  # fmt: skip
+        text = "✅ " + w.tr("This server now offers {conference}, from {url}; it is checked for"
+                           " changes every {minutes} min.", conference=_named(served),
+                           url=f"<{served.settings.program_url}>",
+                           minutes=f"{minutes:g}") + "\n" + summary  # fmt: skip
         await send_text(interaction, cards.truncate(text, MESSAGE_MAX), ephemeral=True)
 
     @add.autocomplete("source")
@@ -183,14 +197,16 @@ class ConferenceCog(commands.Cog):
         async with self._source_turn(served):
             keys = [s.key for s in self.conferences.offered(guild_id) if s is not served]
             if not keys:
-                raise QueryError(f"{_named(served)} is the only conference here; add another"
-                                 " before removing it.")  # fmt: skip
+                raise QueryError(N_("{conference} is the only conference here; add another"
+                                    " before removing it."),
+                                 conference=Escaped(_named(served)))  # fmt: skip
             default = self.conferences.default(guild_id).key
             await self.conferences.offer(guild_id, keys, default if default in keys else keys[0],
                                          self._now_ts())  # fmt: skip
-            text = f"This server no longer offers {_named(served)}."
+            w = reader_words(interaction)
+            text = w.tr("This server no longer offers {conference}.", conference=_named(served))
             if await self._drop_unoffered(served):
-                text += " No server offers it any more, so it is no longer followed."
+                text += " " + w.tr("No server offers it any more, so it is no longer followed.")
         await send_text(interaction, text, ephemeral=True)
 
     @conference.command(
@@ -202,8 +218,11 @@ class ConferenceCog(commands.Cog):
         served = picked(self.conferences, interaction, conference)
         keys = [s.key for s in self.conferences.offered(guild_id)]
         await self.conferences.offer(guild_id, keys, served.key, self._now_ts())
-        text = (f"Questions here are now about {_named(served)} unless the person picks"
-                " another (`/conference use`).")  # fmt: skip
+        text = reader_words(interaction).tr(
+            "Questions here are now about {conference} unless the person picks another"
+            " (`/conference use`).",
+            conference=_named(served),
+        )
         await send_text(interaction, text, ephemeral=True)
 
     @use.autocomplete("conference")
@@ -254,7 +273,7 @@ class ConferenceCog(commands.Cog):
         """A server that added the bot, and a person who may manage it."""
         guild_id = managed_guild(interaction)
         if where(interaction) is None:
-            raise QueryError("Only a server that added confbot can choose its conferences.")
+            raise QueryError(N_("Only a server that added confbot can choose its conferences."))
         return guild_id
 
     def _now_ts(self) -> int:
@@ -274,8 +293,8 @@ class ConferenceCog(commands.Cog):
         refused at once, while the task waits for what cannot be stopped (a worker
         thread) and undoes it before the address's next add starts."""
         if any(server == guild_id and address != url for server, address in self._adds.values()):
-            raise QueryError("This server is adding another program already: wait until"
-                             " that is done, then try again.")  # fmt: skip
+            raise QueryError(N_("This server is adding another program already: wait until"
+                                " that is done, then try again."))  # fmt: skip
         answer: asyncio.Future[tuple[Served, str]] = asyncio.get_running_loop().create_future()
         task = asyncio.create_task(self._add_in_turn(guild_id, url, answer),
                                    name=f"confbot-add-{guild_id}")  # fmt: skip
@@ -332,15 +351,18 @@ class ConferenceCog(commands.Cog):
             if served.settings.program_url == url:
                 return served, ""
         if len(url) > ADDRESS_MAX:
-            raise QueryError(f"That address is over {ADDRESS_MAX} characters long.")
+            raise QueryError(N_("That address is over {count} characters long."),
+                             count=str(ADDRESS_MAX))  # fmt: skip
         added = [s for s in self.conferences if s.added and s.added.guild_id == guild_id]
         if len(added) >= MAX_ADDED:
-            raise QueryError(f"This server has added {MAX_ADDED} programs by address, the most"
-                             " one server may: `/conference remove` one first.")  # fmt: skip
+            raise QueryError(N_("This server has added {count} programs by address, the most"
+                                " one server may: `/conference remove` one first."),
+                             count=str(MAX_ADDED))  # fmt: skip
         # The address, and what a server or a program file says, go in as the program's
         # words do (QueryError's placeholders, escaped by the one error path).
-        over = QueryError(f"⚠️ {{url}} could not be fetched and read within"
-                          f" {self.add_budget:g} s. Nothing was added.", url=url)  # fmt: skip
+        over = QueryError(N_("⚠️ {url} could not be fetched and read within {seconds} s."
+                             " Nothing was added."),
+                          url=url, seconds=Escaped(f"{self.add_budget:g}"))  # fmt: skip
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.add_budget
         guard = None if self.settings.allow_private_sources else PublicResolver()
@@ -354,11 +376,12 @@ class ConferenceCog(commands.Cog):
         except (SourceRefused, ValueError) as exc:
             raise QueryError("{reason}", reason=str(exc)) from None
         except FetchError as exc:
-            raise QueryError("⚠️ {reason}. Nothing was added.", reason=str(exc)) from None
+            raise QueryError(NOTHING_ADDED, reason=str(exc)) from None
         except TimeoutError:
             raise over from None
         if download is None:  # a 304 to a request that named no version
-            raise QueryError("⚠️ {url} sent no program (HTTP 304). Nothing was added.", url=url)
+            raise QueryError(N_("⚠️ {url} sent no program (HTTP 304). Nothing was added."),
+                             url=url)  # fmt: skip
         try:  # waiting for a reader is part of the budget; nothing is written yet
             async with asyncio.timeout_at(deadline):
                 await self._readers.acquire()
@@ -390,9 +413,9 @@ class ConferenceCog(commands.Cog):
         if recorded is None or recorded.conference != served.key:
             await self.sources.close(served)
             self.sources.check()
-            raise QueryError("⚠️ Another server added this program, or one of the same name,"
-                             " at the same moment: run `/conference add` again in a few"
-                             " seconds. Nothing was added.")  # fmt: skip
+            raise QueryError(N_("⚠️ Another server added this program, or one of the same"
+                                " name, at the same moment: run `/conference add` again in a"
+                                " few seconds. Nothing was added."))  # fmt: skip
         served.added = recorded  # the server that added it first decides (see decides)
         await self.sources.changed()
         return served
@@ -419,7 +442,7 @@ class ConferenceCog(commands.Cog):
         except ProgramFileError as exc:
             forget_files(view)
             reason = str(remote.unreadable(exc))
-            raise QueryError("⚠️ {reason}. Nothing was added.", reason=reason) from None
+            raise QueryError(NOTHING_ADDED, reason=reason) from None
         except WriteFailed:  # the program opens; keeping its version did not (a full disk)
             forget_files(view)
             raise
@@ -428,7 +451,7 @@ class ConferenceCog(commands.Cog):
             log.warning("a source added in server %d does not open: %s", guild_id, exc,
                         exc_info=not isinstance(exc, SettingsError | OSError))  # fmt: skip
             raise QueryError(
-                "⚠️ {url} was fetched but does not open. Nothing was added.", url=remote.url
+                N_("⚠️ {url} was fetched but does not open. Nothing was added."), url=remote.url
             ) from None
 
 
@@ -436,5 +459,7 @@ def _named(served: Served) -> str:
     return f"**{escape(served.conference.name)}** (`{served.key}`)"
 
 
-def _day(day: date) -> str:
-    return f"{day:%b} {day.day}"
+DEFAULT_HERE = N_("default here")
+YOURS = N_("what you ask about")
+# Why a source was not added, as the fetch or the reader says it (English), then ours.
+NOTHING_ADDED = N_("⚠️ {reason}. Nothing was added.")

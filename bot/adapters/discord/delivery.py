@@ -198,9 +198,10 @@ class DiscordSender:
             applied = available[:FORUM_TAGS_MAX]
             kwargs: dict[str, Any] = {**self._message([card]), "applied_tags": applied,
                                       "allowed_mentions": NO_MENTIONS}  # fmt: skip
-            view = links_view(card) or discord.ui.View(timeout=None)
+            w = messages_of(self.client).words(card.language)  # the card's: the server's
+            view = links_view(card, w) or discord.ui.View(timeout=None)
             if card.ask:
-                view.add_item(AskButton())
+                view.add_item(AskButton(w))
             if view.children:
                 kwargs["view"] = view
             created = await forum.create_thread(name=name, **kwargs)

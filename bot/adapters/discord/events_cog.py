@@ -23,15 +23,17 @@ from discord.ext import commands
 
 from bot.adapters.discord.conference_option import CONFERENCE_HELP, ConferenceArg, picked
 from bot.adapters.discord.embeds import NO_MENTIONS
+from bot.adapters.discord.speech import reader_words
 from bot.adapters.discord.tree import server_only
 from bot.clock import Clock
+from bot.i18n import ENGLISH, Messages, Words, bundled_messages
 from bot.live.conferences import Conferences, Served
 from bot.live.diff import Change
 from bot.model import Session
-from bot.render.common import count_of
 from bot.render.events import session_event
 from bot.render.limits import EVENTS_PER_SERVER_MAX, MESSAGE_MAX
 from bot.render.markdown import escape
+from bot.service.announcements import AnnouncementsService
 from bot.store.connection import unreachable
 from bot.store.state import StateStore
 from bot.tasks import stopped, woken
@@ -53,30 +55,44 @@ class Tally:
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
-    def summary(self, action: str) -> str:
+    def summary(self, action: str, w: Words = ENGLISH) -> str:
+        """What a run did, for the organiser (in their words, `w`) or the log (English).
+        The failures are the program's titles and Discord's errors, as they came."""
         if action == REMOVE:
-            text = f"🗑️ Removed {count_of(self.removed, 'event')}."
+            text = "🗑️ " + w.ntr("Removed {count} event.", "Removed {count} events.",
+                                self.removed, count=self.removed)  # fmt: skip
         else:
-            text = f"📅 Events: {self.created} created, {self.updated} updated."
+            text = "📅 " + w.tr("Events: {created} created, {updated} updated.",
+                                created=self.created, updated=self.updated)  # fmt: skip
             if self.waiting:
-                text += (f" {count_of(self.waiting, 'more session')} wait for room: Discord"
-                         f" holds {EVENTS_PER_SERVER_MAX} upcoming events per server, so they are"
-                         " published as earlier ones end.")  # fmt: skip
+                text += " " + w.ntr(
+                    "{count} more session waits for room: Discord holds {most} upcoming events"
+                    " per server, so they are published as earlier ones end.",
+                    "{count} more sessions wait for room: Discord holds {most} upcoming events"
+                    " per server, so they are published as earlier ones end.",
+                    self.waiting, count=self.waiting, most=EVENTS_PER_SERVER_MAX)  # fmt: skip
         if self.skipped:
-            text += f"\nSkipped {len(self.skipped)} that already started: " + ", ".join(
-                map(escape, self.skipped)
-            )
+            text += "\n" + w.ntr("Skipped {count} that already started: {sessions}",
+                                 "Skipped {count} that already started: {sessions}",
+                                 len(self.skipped), count=len(self.skipped),
+                                 sessions=", ".join(map(escape, self.skipped)))  # fmt: skip
         if self.failed:
-            text += f"\n⚠️ {len(self.failed)} failed: " + "; ".join(map(escape, self.failed))
+            text += "\n⚠️ " + w.ntr("{count} failed: {reasons}", "{count} failed: {reasons}",
+                                    len(self.failed), count=len(self.failed),
+                                    reasons="; ".join(map(escape, self.failed)))  # fmt: skip
         return text[:MESSAGE_MAX]
 
 
 class EventsCog(commands.Cog):
     def __init__(
         self, conferences: Conferences, clock: Clock, state: StateStore,
-        guild: Callable[[int], discord.Guild | None],
+        guild: Callable[[int], discord.Guild | None], messages: Messages | None = None,
     ) -> None:  # fmt: skip
+        """`messages`: the catalogs the events' own text is worded from, in each server's
+        language (they are public, like a channel's posts)."""
         self.conferences = conferences
+        self.messages = messages or bundled_messages()
+        self.announcements = AnnouncementsService(state.announcements)
         self.clock = clock
         self.state = state
         self.guild = guild  # the bot's own cache: servers it is in
@@ -167,8 +183,9 @@ class EventsCog(commands.Cog):
             await self.state.events.set_window(guild.id, served.key, on=True)
             await self._publish(served, guild, tally)
         await interaction.followup.send(
-            tally.summary(chosen), ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+            tally.summary(chosen, reader_words(interaction)), ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )  # fmt: skip
 
     async def follow(
         self, served: Served, guilds: Sequence[discord.Guild], changes: Sequence[Change]
@@ -199,6 +216,7 @@ class EventsCog(commands.Cog):
         conference = service.conference
         stored = await self.state.events.published(guild.id, conference.key)
         sessions = sorted(service.program.sessions, key=lambda s: (s.slot.start, s.key))
+        w = await self._server_words(guild)
         ended = [s for s in sessions if s.slot.end <= now]
         await self._clear_ended(served, guild, tally, ended, stored)
         running = [s for s in sessions if s.slot.start <= now < s.slot.end]
@@ -213,7 +231,7 @@ class EventsCog(commands.Cog):
                 not refresh and session.key in stored
             ):
                 continue
-            spec = session_event(session, service.session_talks(session), conference)
+            spec = session_event(session, service.session_talks(session), conference, w)
             try:
                 event_id = stored.get(session.key)
                 event = await self._existing(guild, event_id) if event_id else None
@@ -237,6 +255,13 @@ class EventsCog(commands.Cog):
                     break
                 log.warning("could not publish %s in guild %d: %s", session.key, guild.id, exc)
                 tally.failed.append(f"{session.title} ({exc.status} {exc.text[:80]})")
+
+    async def _server_words(self, guild: discord.Guild) -> Words:
+        """The words of a server's public posts, its events' text among them: the language
+        its organisers set with /announce language, else the server's own."""
+        language = await self.announcements.post_language(guild.id,
+                                                          guild.preferred_locale.value)  # fmt: skip
+        return self.messages.words(language)
 
     async def _clear_ended(
         self, served: Served, guild: discord.Guild, tally: Tally, ended: list[Session],

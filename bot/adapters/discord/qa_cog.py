@@ -25,6 +25,7 @@ from bot.clock import Clock
 from bot.i18n import N_
 from bot.live.conferences import Conferences
 from bot.render import delivery_cards
+from bot.render.markdown import Escaped
 from bot.render.organisers import qa_channel_text
 from bot.service import QueryError
 from bot.service.qa import LEAD_MAX, QAService, filter_named, forecast
@@ -74,16 +75,16 @@ class QACog(commands.Cog):
         await self.qa_settings.forum(guild_id, holder.key, forum.id, minutes_before, now, wanted)
         self.wake()
         ahead = forecast(service, wanted, minutes_before, now)
-        await send_text(
-            interaction, qa_channel_text(forum.id, minutes_before, wanted, ahead), ephemeral=True
-        )
+        text = qa_channel_text(forum.id, minutes_before, wanted, ahead, reader_words(interaction))
+        await send_text(interaction, text, ephemeral=True)
 
     @qa.command(name="off", description="Stop opening Q&A threads")
     async def qa_off(self, interaction: discord.Interaction) -> None:
         guild_id = managed_guild(interaction)
         stopped = await self.qa_settings.off(guild_id, self.clock.now())
         self.wake()
-        text = "Q&A threads are off." if stopped else "Q&A threads were not on."
+        w = reader_words(interaction)
+        text = w.tr("Q&A threads are off.") if stopped else w.tr("Q&A threads were not on.")
         await send_text(interaction, text, ephemeral=True)
 
     @app_commands.command(name="ask", description="Ask a question in this talk's Q&A thread")
@@ -110,7 +111,7 @@ class QACog(commands.Cog):
         ranked.sort(key=lambda r: -r[0])
         title = thread.name
         await interaction.followup.send(
-            delivery_cards.questions_text(ranked, title),
+            delivery_cards.questions_text(ranked, title, reader_words(interaction)),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -131,6 +132,7 @@ def _check_forum_permissions(interaction: discord.Interaction, forum: discord.Fo
     if me is None:
         return
     perms = forum.permissions_for(me)
+    # Discord's names of its permissions, as its settings show them in English.
     missing = [name for name, ok in (
         ("Create Posts", perms.send_messages),
         ("Send Messages in Threads", perms.send_messages_in_threads),
@@ -139,5 +141,6 @@ def _check_forum_permissions(interaction: discord.Interaction, forum: discord.Fo
     ) if not ok]  # fmt: skip
     if missing:
         raise QueryError(
-            f"In <#{forum.id}> I need {', '.join(missing)}. Give me those there, then try again."
-        )
+            N_("In {forum} I need {permissions}. Give me those there, then try again."),
+            forum=Escaped(f"<#{forum.id}>"), permissions=", ".join(missing),
+        )  # fmt: skip

@@ -10,7 +10,7 @@ from typing import Any
 import discord
 
 from bot.adapters.discord.embeds import NO_MENTIONS
-from bot.adapters.discord.speech import reader_words
+from bot.adapters.discord.speech import reader_words, server_words
 from bot.adapters.discord.tree import ConfModal, answers_errors
 from bot.i18n import ENGLISH, N_, Words
 from bot.render import delivery_cards
@@ -42,9 +42,8 @@ async def post_question(interaction: discord.Interaction, question: str) -> None
     if not isinstance(channel, discord.Thread) or not question.strip():
         raise QueryError(N_("Questions go in a talk's Q&A thread, and need a few words."))
     asker = interaction.user.display_name
-    message = await channel.send(
-        delivery_cards.question_text(asker, question.strip()), allowed_mentions=NO_MENTIONS
-    )
+    posted = delivery_cards.question_text(asker, question.strip(), await server_words(interaction))
+    message = await channel.send(posted, allowed_mentions=NO_MENTIONS)
     await message.add_reaction(VOTE)
     await interaction.response.send_message(
         "❓ " + reader_words(interaction).tr("Posted. People vote with 👍."), ephemeral=True,
@@ -55,10 +54,11 @@ async def post_question(interaction: discord.Interaction, question: str) -> None
 class AskButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=ASK_ID):
     """On a Q&A thread's first message; works after restarts (nothing in memory)."""
 
-    def __init__(self) -> None:
+    def __init__(self, w: Words = ENGLISH) -> None:
+        """`w`: the words of the thread's first message (the server's), for its label."""
         super().__init__(
             discord.ui.Button(
-                label="Ask a question", emoji="❓", style=discord.ButtonStyle.primary,
+                label=w.tr("Ask a question"), emoji="❓", style=discord.ButtonStyle.primary,
                 custom_id=ASK_ID,
             )
         )  # fmt: skip

@@ -25,13 +25,13 @@ from bot.adapters.discord.replies import send_cards, send_text
 from bot.adapters.discord.speech import reader_words
 from bot.adapters.discord.tree import NothingFound, managed_guild, organisers_group, server_only
 from bot.clock import Clock
-from bot.i18n import N_, Language, language_of
+from bot.i18n import N_, Language, Words, language_of
 from bot.i18n.language import AUTONYMS
 from bot.live.conferences import Conferences, Served
 from bot.live.sync import SyncStatus
 from bot.render import agenda_cards, cards, ics, status_cards
 from bot.render.limits import MESSAGE_MAX
-from bot.render.markdown import escape, say
+from bot.render.markdown import Escaped, escape, say
 from bot.render.organisers import announce_channel_text, announce_off_text
 from bot.service import QueryError, announcements
 from bot.service.announcements import AnnouncementsService
@@ -200,7 +200,7 @@ class RemindersCog(commands.Cog):
         served = picked(self.conferences, interaction, conference)
         target = channel or interaction.channel
         if target is None or interaction.guild_id is None:
-            raise QueryError("Run this in a server channel, or name one.")
+            raise QueryError(N_("Run this in a server channel, or name one."))
         _check_can_post(interaction, target)
         now = self.clock.now()  # the setting's time: what starts after it is posted
         await self.announcements.channel(interaction.guild_id, served.key, target.id,
@@ -208,7 +208,7 @@ class RemindersCog(commands.Cog):
         _wake(served)
         ahead = announcements.forecast(served.service, now)
         text = announce_channel_text(served.conference.name, target.id, minutes_before,
-                                     per_talk, ahead)  # fmt: skip
+                                     per_talk, ahead, reader_words(interaction))  # fmt: skip
         await send_text(interaction, text, ephemeral=True)
 
     @announce.command(name="room", description="Post each talk of a room in its own channel")
@@ -229,24 +229,23 @@ class RemindersCog(commands.Cog):
         served = picked(self.conferences, interaction, conference)
         name = served.service.room_named(room)
         key = served.key
+        w = reader_words(interaction)
         if channel is None:
             removed = await self.announcements.room_off(interaction.guild_id, key, name)
             _wake(served)
-            text = "Stopped posting {room}'s talks." if removed else "{room} had no channel."
+            text = (w.tr("Stopped posting {room}'s talks.") if removed
+                    else w.tr("{room} had no channel."))  # fmt: skip
             await send_text(interaction, say(text, room=name), ephemeral=True)
             return
         _check_can_post(interaction, channel)
         await self.announcements.room_on(interaction.guild_id, key, name, channel.id,
                                          self.clock.now())  # fmt: skip
         _wake(served)
-        await send_text(
-            interaction,
-            say(f"📣 I'll post each talk in {{room}} in <#{channel.id}> as it starts, with its"
-                " live stream when there is one (`/stream set` adds one for the room). `/status`"
-                " lists the room channels; `/announce room` without a channel stops this one.",
-                room=name),
-            ephemeral=True,
-        )  # fmt: skip
+        text = w.tr("📣 I'll post each talk in {room} in {channel} as it starts, with its live"
+                    " stream when there is one (`/stream set` adds one for the room). `/status`"
+                    " lists the room channels; `/announce room` without a channel stops this"
+                    " one.", room=escape(name), channel=f"<#{channel.id}>")  # fmt: skip
+        await send_text(interaction, text, ephemeral=True)
 
     @announce_room.autocomplete("room")
     async def announce_room_autocomplete(
@@ -296,7 +295,8 @@ class RemindersCog(commands.Cog):
         served = [s.key for s in self.conferences]
         off = await self.announcements.off(interaction.guild_id, self.clock.now(), only, served)
         _wake_all(self.conferences)
-        await send_text(interaction, announce_off_text(off), ephemeral=True)
+        await send_text(interaction, announce_off_text(off, reader_words(interaction)),
+                        ephemeral=True)  # fmt: skip
 
     @app_commands.command(name="status", description="What confbot is set to do in this server")
     @server_only
@@ -312,14 +312,15 @@ class RemindersCog(commands.Cog):
         service = served.service  # one version for the whole answer (see bot.live.holder)
         program = ProgramFacts.of(service.program, served.holder.loaded_at,
                                   served.settings.sources[0].where)  # fmt: skip
-        source = _source_line(served.follower.status)
+        w = reader_words(interaction)
+        source = _source_line(served.follower.status, w)
         try:
             status = await self.statuses.server(served.key, guild_id, program)
         except StateUnreachable:  # said first, with what the bot knows without it
-            card = status_cards.unreachable_status_card(program, source, service.conference)
+            card = status_cards.unreachable_status_card(program, source, service.conference, w)
         else:
-            card = status_cards.status_card(status_cards.status_report(status, source),
-                                            service.conference)  # fmt: skip
+            card = status_cards.status_card(status_cards.status_report(status, source, w),
+                                            service.conference, w)  # fmt: skip
         await send_cards(interaction, [card], ephemeral=True)
 
     # -- events -------------------------------------------------------------------------
@@ -374,7 +375,7 @@ def _wake_all(conferences: Conferences) -> None:
         _wake(served)
 
 
-def _source_line(status: SyncStatus) -> str:
+def _source_line(status: SyncStatus, w: Words) -> str:
     def when(ts: int | None) -> datetime | None:
         return datetime.fromtimestamp(ts, UTC) if ts is not None else None
 
@@ -385,6 +386,7 @@ def _source_line(status: SyncStatus) -> str:
         error=status.error,
         failures=status.failures,
         held=status.held,
+        w=w,
     )
 
 
@@ -395,6 +397,9 @@ def _check_can_post(interaction: discord.Interaction, target: Any) -> None:
         perms = target.permissions_for(me)
         if not (perms.send_messages and perms.embed_links):
             raise QueryError(
-                f"I can't post embeds in <#{target.id}>: give me Send Messages and"
-                " Embed Links there, then try again."
+                N_(
+                    "I can't post embeds in {channel}: give me Send Messages and Embed Links"
+                    " there, then try again."
+                ),
+                channel=Escaped(f"<#{target.id}>"),  # a mention, ours
             )

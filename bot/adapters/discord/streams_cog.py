@@ -21,13 +21,15 @@ from bot.adapters.discord.conference_option import (
     picked_for_autocomplete,
 )
 from bot.adapters.discord.replies import send_text
+from bot.adapters.discord.speech import reader_words
 from bot.adapters.discord.tree import managed_guild, organisers_group
 from bot.address import AddressError, web_address
 from bot.clock import Clock
+from bot.i18n import N_
 from bot.live.conferences import Conferences
 from bot.render.cards import discord_link
 from bot.render.limits import ADDRESS_MAX, BUTTON_URL_MAX
-from bot.render.markdown import say
+from bot.render.markdown import escape, say
 from bot.service import QueryError
 from bot.service.streams import StreamsService
 from bot.store.state import StateStore
@@ -45,13 +47,15 @@ def stream_url(text: str) -> str:
         parts = None
     if parts is None or parts.scheme != "https":
         raise QueryError(
-            "A stream link must be an https:// address, such as https://example.org/live/room-a."
-        )
+            N_("A stream link must be an https:// address, such as"
+               " https://example.org/live/room-a.")
+        )  # fmt: skip
     if len(url) > ADDRESS_MAX or any(c.isspace() for c in url):
-        raise QueryError(f"That link is not a single address of at most {ADDRESS_MAX} characters.")
+        raise QueryError(N_("That link is not a single address of at most {count} characters."),
+                         count=str(ADDRESS_MAX))  # fmt: skip
     if discord_link(url, BUTTON_URL_MAX) is None:  # e.g. https://localhost/live
-        raise QueryError("Discord does not take that link (its host needs a dot, such as"
-                         " example.org), so no one would see it.")  # fmt: skip
+        raise QueryError(N_("Discord does not take that link (its host needs a dot, such as"
+                            " example.org), so no one would see it."))  # fmt: skip
     return url
 
 
@@ -80,14 +84,13 @@ class StreamsCog(commands.Cog):
         name = served.service.room_named(room)
         link = stream_url(url)
         await self.streams.set(guild_id, served.key, name, link, self.clock.now())
-        await send_text(
-            interaction,
-            # The link goes in after say(): it is checked as Discord checks links, and a
-            # '{room}' in it is part of the address, not a placeholder.
-            say("📺 Talks in {room} now show “Watch live” while they run, linking to ", room=name)
-            + f"<{link}>. `/stream clear` removes it.",
-            ephemeral=True,
-        )
+        w = reader_words(interaction)
+        # The link is checked as Discord checks links; filled in one pass, a '{room}' in it
+        # is part of the address, not a placeholder.
+        text = w.tr("📺 Talks in {room} now show “{watch}” while they run, linking to {link}."
+                    " `/stream clear` removes it.", room=escape(name), watch=w.tr("Watch live"),
+                    link=f"<{link}>")  # fmt: skip
+        await send_text(interaction, text, ephemeral=True)
 
     @stream.command(name="clear", description="Remove the live stream link of a room")
     @app_commands.describe(room="The room, as the program names it", conference=CONFERENCE_HELP)
@@ -98,7 +101,8 @@ class StreamsCog(commands.Cog):
         served = picked(self.conferences, interaction, conference)
         name = served.service.room_named(room)
         removed = await self.streams.clear(guild_id, served.key, name)
-        text = "Removed {room}'s stream." if removed else "{room} had no stream set."
+        w = reader_words(interaction)
+        text = w.tr("Removed {room}'s stream.") if removed else w.tr("{room} had no stream set.")
         await send_text(interaction, say(text, room=name), ephemeral=True)
 
     @stream_set.autocomplete("room")

@@ -61,7 +61,7 @@ class CorrectionKind(RoomChannelKind):
         change = next((c for c in found if c.item_ref == delivery.item_ref), None)
         talk = ctx.service.remindable(delivery.item_ref)
         if change is not None and change.cancelled and change.old is not None:
-            return self._cancelled(delivery, ctx, change.title, change.old, talk)
+            return await self._cancelled(delivery, ctx, change.title, change.old, talk)
         if not isinstance(talk, SessionTalk):
             raise Skip("the talk is no longer in the program")
         if change is None or change.old is None:
@@ -70,11 +70,12 @@ class CorrectionKind(RoomChannelKind):
         if (int(slot.start.timestamp()), int(slot.end.timestamp()), slot.room) == change.old:
             raise Skip("the talk is back where it was")
         not_ended(max(slot.end, slot_of(change.old).end), ctx.now)
-        text = delivery_cards.correction_text(talk, change.old, ctx.service.conference)
+        w = await ctx.server_words(delivery.owner)  # the server's language
+        text = delivery_cards.correction_text(talk, change.old, ctx.service.conference, w)
         return lambda: ctx.sender.post(delivery.target, (), text)
 
     @staticmethod
-    def _cancelled(
+    async def _cancelled(
         delivery: Delivery,
         ctx: Delivering,
         title: str,
@@ -86,7 +87,8 @@ class CorrectionKind(RoomChannelKind):
         if isinstance(talk, SessionTalk):
             raise Skip("the talk is back in the program")
         not_ended(slot_of(was).end, ctx.now)
-        text = delivery_cards.cancelled_text(title, was, ctx.service.conference)
+        w = await ctx.server_words(delivery.owner)  # the server's language
+        text = delivery_cards.cancelled_text(title, was, ctx.service.conference, w)
         return lambda: ctx.sender.post(delivery.target, (), text)
 
 
