@@ -1,0 +1,224 @@
+"""The organisers' commands in their language, through discord.py and the fake Discord:
+each answer in the organiser's (the interaction's locale), what the bot posts for everyone
+in the server's (a question's frame in a Q&A thread, a room channel's correction, the
+scheduled events' text), and English for a locale we have no catalog for (issue 26)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.adapters.discord.client import ConfBot
+from bot.clock import FixedClock
+from tests.conftest import pacific
+from tests.e2e.conftest import running_bot, travel, wait_for
+from tests.e2e.test_changes_told_e2e import HALL_A, edited, new_version, talks
+from tests.e2e.test_conference_day_e2e import BALLROOM, STREAM, thread_named
+from tests.e2e.test_conferences_e2e import FRAB, TWO
+from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord, Interaction
+from tests.program_edits import write_frab
+
+ORGANISER = DEFAULT_PERMISSIONS | MANAGE_GUILD
+MANAGE_EVENTS = 1 << 33
+
+
+async def organise(fake: FakeDiscord, command: str, locale: str, **options: Any) -> Interaction:
+    """An organiser's command, in their client's language, answered (a deferred answer's
+    followup awaited)."""
+    interaction = await fake.send_command(command, user=fake.owner, permissions=ORGANISER,
+                                          locale=locale, **options)  # fmt: skip
+    answer = await fake.answer(interaction, timeout=30)
+    if answer.callback["type"] == 5:  # deferred: the answer is the followup
+        await asyncio.wait_for(answer.followed_up.wait(), 30)
+    return answer
+
+
+def said(interaction: Interaction) -> str:
+    if interaction.followups:
+        return str(interaction.followups[-1].get("content"))
+    return str(interaction.data.get("content"))
+
+
+async def test_a_german_organiser_adds_a_conference_in_german(fake: FakeDiscord, tmp_path: Path):
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=TWO):
+        added = await organise(fake, "conference add", "de", source="fixcon")
+        assert said(added) == "✅ Dieser Server bietet jetzt **Fixture Congress** (`fixcon`) an."
+        wrong = await organise(fake, "conference add", "de", source="/etc/passwd")
+        assert said(wrong).startswith("Gib die https-Adresse eines Programm-Exports an")
+        assert "`osdi24`, `fixcon`" in said(wrong)  # the keys as code, not escaped
+
+
+async def test_a_german_reader_lists_the_conferences_in_german(fake: FakeDiscord, tmp_path: Path):
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=TWO):
+        await organise(fake, "conference add", "de", source="fixcon")
+        listed = await fake.answer(await fake.send_command("conference list", locale="de"))
+        (card,) = listed.embeds
+        assert card["title"] == "Konferenzen hier"
+        lines = card["description"].split("\n")
+        assert lines[0] == (
+            "• **OSDI '24** (`osdi24`), 10. Juli–12. Juli, 53 Vorträge · Standard hier, deine Wahl"
+        )
+        assert lines[1].startswith("• **Fixture Congress** (`fixcon`), ")
+        assert (
+            "`/konferenz wählen` legt fest, um welche es in deinen Fragen geht."
+            in (card["description"])
+        )
+        assert listed.data["content"]  # the text beside the card, for embeds turned off
+
+
+def _with_a_new_title(path: Path) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    first = next(e for d in data["schedule"]["conference"]["days"]
+                 for events in d["rooms"].values() for e in events)  # fmt: skip
+    first["title"] = "Un titre changé par l'équipe"
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+async def test_a_french_organiser_reviews_and_applies_a_new_version_in_french(
+    fake: FakeDiscord, tmp_path: Path
+):
+    path = tmp_path / "schedule.json"
+    shutil.copy(FRAB, path)
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(path)) as bot:
+        nothing = await organise(fake, "program reload", "fr")
+        assert said(nothing) == "Pas de nouvelle version : rien à appliquer."
+        _with_a_new_title(path)
+        reload = await organise(fake, "program reload", "fr")
+        preview = reload.followups[0]
+        assert preview["content"].startswith("Une nouvelle version modifie 1 exposé :\n• **")
+        buttons = preview["components"][0]["components"]
+        assert [b["label"] for b in buttons] == ["Appliquer", "Annuler"]
+        apply_id = buttons[0]["custom_id"]
+        applied = await fake.answer(
+            await fake.click_message(preview["_message"], apply_id, user=fake.owner, locale="fr")
+        )
+        assert applied.callback["data"]["content"] == "✅ Appliquée : 1 exposé modifié."
+        assert bot.holder.swaps == 1
+
+
+async def test_a_french_organiser_sets_a_stream_in_french(fake: FakeDiscord, bot: ConfBot):
+    set_ = await organise(fake, "stream set", "fr", room="grand ballroom abgh", url=STREAM)
+    assert said(set_) == (
+        f"📺 Les exposés de la salle {BALLROOM} affichent désormais « Regarder en direct »"
+        f" pendant qu'ils ont lieu, avec un lien vers <{STREAM}>. `/diffusion retirer` l'enlève."
+    )
+    refused = await organise(fake, "stream set", "fr", room=BALLROOM, url="http://example.org")
+    assert said(refused).startswith("Un lien de diffusion doit être une adresse https://")
+
+
+async def test_publish_events_in_a_french_server_writes_the_events_in_french(
+    fake: FakeDiscord, tmp_path: Path
+):
+    """The organiser reads German; the events, public, are in the server's French."""
+    fake.guild_locales[fake.guild_id] = "fr"
+    async with running_bot(fake, tmp_path):
+        fake.now = pacific("2024-07-10T10:50")  # Discord refuses events in the past
+        interaction = await fake.send_command(
+            "publish-events", user=fake.owner, locale="de",
+            permissions=DEFAULT_PERMISSIONS | MANAGE_EVENTS,
+        )  # fmt: skip
+        await fake.answer(interaction)
+        await asyncio.wait_for(interaction.followed_up.wait(), 10)
+        summary = interaction.followups[0]["content"]
+        assert summary.startswith("📅 Events: 10 erstellt, 0 aktualisiert.")
+        assert "\n1 übersprungen, die schon begonnen hat: Memory Management" in summary
+        llm = next(e for e in fake.scheduled_events.values()
+                   if e["name"] == "Low-Latency LLM Serving")  # fmt: skip
+        lines = llm["description"].split("\n")
+        assert lines[0] == "Session avec 5 exposés (OSDI '24) :"
+        assert lines[1].startswith("• 14 h 00 Taming Throughput-Latency Tradeoff")
+        assert lines[-1].startswith("Les horaires des exposés sont approximatifs (déduits ")
+
+
+async def test_status_in_german(fake: FakeDiscord, bot: ConfBot):
+    await organise(fake, "announce channel", "de", channel=fake.channel_id, minutes_before=5)
+    status = await organise(fake, "status", "de")
+    (card,) = status.embeds
+    assert card["title"] == "confbot-Status · OSDI '24"
+    fields = {f["name"]: f["value"] for f in card["fields"]}
+    assert fields["Ankündigungen"] == f"An in <#{fake.channel_id}>, 5 Min. vor jeder Sitzung"
+    assert fields["Programm"].startswith("53 Beiträge in 11 Sitzungen, geladen <t:")
+    assert fields["Zustellungen"].startswith("Ankündigungen der Sitzungen: ")
+    assert " geplant" in fields["Zustellungen"]
+    assert status.data["content"].startswith("**confbot-Status · OSDI '24**")
+
+
+async def test_qa_channel_answers_in_german(fake: FakeDiscord, bot: ConfBot):
+    answer = await organise(fake, "qa channel", "de", forum=fake.forum_id, rooms=BALLROOM)
+    assert said(answer).startswith(
+        f"💬 Jeder Vortrag in **{BALLROOM}** bekommt 5 Min. vor Beginn einen Fragen-Thread in"
+        f" <#{fake.forum_id}>"
+    )
+    assert "; höchstens " in said(answer) and said(answer).endswith(
+        "`/fragerunde aus` beendet das."
+    )
+
+
+async def test_a_question_in_a_german_servers_thread_is_framed_in_german(
+    fake: FakeDiscord, tmp_path: Path
+):
+    """The asker's client is English: their own confirmation is English, the question as
+    everyone in the thread sees it is in the server's German."""
+    fake.guild_locales[fake.guild_id] = "de"
+    clock = FixedClock(pacific("2024-07-10T10:59:57"))
+    async with running_bot(fake, tmp_path, clock, CONFBOT_DELIVERY_PACE="0") as bot:
+        await organise(fake, "qa channel", "de", forum=fake.forum_id)
+        await travel(bot, fake, clock, pacific("2024-07-10T11:00"))
+        await wait_for(lambda: fake.threads, timeout=15, what="the Q&A thread")
+        thread_id = thread_named(fake, "NOMAD")
+        (first,) = fake.channel_messages[thread_id]
+        (row,) = first["components"]
+        assert [b.get("label") for b in row["components"]][-1] == "Eine Frage stellen"
+        opened = await fake.answer(await fake.click_message(first, "qa:ask"))
+        (field,) = opened.callback["data"]["components"][0]["components"]
+        posted = await fake.answer(
+            await fake.submit_modal(opened, {field["custom_id"]: "Does it scale?"})
+        )
+        assert posted.data["content"] == "❓ Posted. People vote with 👍."
+        question = fake.channel_messages[thread_id][-1]
+        assert question["content"] == "❓ **attendee** fragt:\nDoes it scale?"
+        ranked = await fake.send_command("questions", in_thread=thread_id, user=fake.owner,
+                                         locale="fr")  # fmt: skip
+        await fake.answer(ranked)
+        await wait_for(lambda: ranked.followups, what="the ranked questions")
+        lines = ranked.followups[0]["content"].splitlines()
+        assert lines[0].startswith("Questions pour **NOMAD")
+        assert lines[1].startswith("1. 0 👍 · **attendee** fragt: Does it scale? ([voir](")
+
+
+async def test_a_room_channels_correction_in_a_french_server(fake: FakeDiscord, tmp_path: Path):
+    fake.guild_locales[fake.guild_id] = "fr"
+    path = tmp_path / "schedule.json"
+    write_frab(path, talks())
+    clock = FixedClock(pacific("2024-07-10T10:50"))
+    env = {"CONFBOT_PROGRAM": str(path), "CONFBOT_SYNC_INTERVAL": "60",
+           "CONFBOT_DELIVERY_PACE": "0"}  # fmt: skip
+    async with running_bot(fake, tmp_path, clock, **env) as bot:
+        await organise(fake, "announce room", "en-US", room=HALL_A, channel=fake.room_channel_id)
+        clock.at = pacific("2024-07-10T10:51")
+        # Live patching (10:30-11:15, on now) is delayed by 5 minutes.
+        await new_version(bot, path, edited(t1={"date": "2024-07-10T10:35:00-07:00",
+                                                "start": "10:35"}), 1)  # fmt: skip
+        posts = lambda: fake.channel_messages.get(fake.room_channel_id, [])  # noqa: E731
+        await wait_for(posts, timeout=15, what="the correction in the room channel")
+        (post,) = posts()
+        assert post["content"] == (
+            "⚠️ Correction : **Live patching the kernel** commence maintenant à 10 h 35"
+            f" (<t:{int(pacific('2024-07-10T10:35').timestamp())}:t>), 5 min plus tard"
+            " (avant : 10 h 30–11 h 15 PDT)."
+        )
+
+
+@pytest.mark.parametrize("locale", ["ja", "es-ES"])
+async def test_an_organiser_with_an_unknown_locale_reads_english(
+    fake: FakeDiscord, bot: ConfBot, locale: str
+):
+    status = await organise(fake, "status", locale)
+    assert status.embeds[0]["title"] == "confbot status · OSDI '24"
+    off = await organise(fake, "qa off", locale)
+    assert said(off) == "Q&A threads were not on."
