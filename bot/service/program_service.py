@@ -131,6 +131,11 @@ class DayRefused(WhenError, QueryError):
     as it always was, for those who catch what cannot be looked up."""
 
 
+# An organiser's room that the program does not have, with the closest if any.
+NO_ROOM = N_("No room of {conference} is called “{typed}”.")
+NO_ROOM_CLOSE = N_("No room of {conference} is called “{typed}”. Did you mean {close}?")
+
+
 def clean_query(text: str, what: str = "query") -> str:
     """Reject input no person would mean: empty, huge, or full of control characters."""
     text = without_invisible(text.replace("\t", " ")).strip()  # as names are read
@@ -798,9 +803,8 @@ class ProgramService:
         if found is not None:
             return found
         close = ", ".join(s.label for s in self.suggest_rooms(typed, 3))
-        hint = " Did you mean {close}?" if close else ""
-        raise QueryError("No room of {conference} is called “{typed}”." + hint,
-                         conference=self.conference.name, typed=typed, close=close)  # fmt: skip
+        template = NO_ROOM_CLOSE if close else NO_ROOM
+        raise QueryError(template, conference=self.conference.name, typed=typed, close=close)
 
     def suggest_rooms(self, text: str, limit: int = 25) -> list[Suggestion]:
         """Rooms containing what is typed, those starting with it first."""

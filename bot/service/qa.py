@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.i18n import N_
 from bot.service.program_service import ProgramService, QueryError, clean_query
 from bot.service.results import SessionTalk
 from bot.store.qa_store import QAForum, QAStore
@@ -92,6 +93,19 @@ def filter_named(service: ProgramService, rooms: str | None, tracks: str | None)
     )
 
 
+# What /qa channel's rooms and tracks cannot be, by which of them it is.
+NAMES_NONE = {
+    "rooms": N_("That names no room: type one or more, separated by commas."),
+    "tracks": N_("That names no track: type one or more, separated by commas."),
+}
+NAMES_TOO_MANY = {
+    "rooms": N_("That is {count} rooms; {most} at most."),
+    "tracks": N_("That is {count} tracks; {most} at most."),
+}
+NO_TRACK = N_("No track of {conference} is called “{typed}”.")
+NO_TRACK_CLOSE = N_("No track of {conference} is called “{typed}”. Did you mean {close}?")
+
+
 def _names(typed: str | None, named: Callable[[str], str], what: str) -> tuple[str, ...]:
     if typed is None or not typed.strip():
         return ()
@@ -102,9 +116,9 @@ def _names(typed: str | None, named: Callable[[str], str], what: str) -> tuple[s
             raise
     parts = [p for p in typed.split(",") if p.strip()]
     if not parts:  # only commas: no filter would be every talk, not the few meant
-        raise QueryError(f"That names no {what[:-1]}: type one or more, separated by commas.")
+        raise QueryError(NAMES_NONE[what])
     if len(parts) > NAMES_MAX:
-        raise QueryError(f"That is {len(parts)} {what}; {NAMES_MAX} at most.")
+        raise QueryError(NAMES_TOO_MANY[what], count=str(len(parts)), most=str(NAMES_MAX))
     return tuple(dict.fromkeys(named(p) for p in parts))
 
 
@@ -122,9 +136,8 @@ def track_named(service: ProgramService, text: str) -> str:
     if found is not None:
         return found
     close = ", ".join(_containing(known, typed)[:3])
-    hint = " Did you mean {close}?" if close else ""
-    raise QueryError("No track of {conference} is called “{typed}”." + hint,
-                     conference=service.conference.name, typed=typed, close=close)  # fmt: skip
+    template = NO_TRACK_CLOSE if close else NO_TRACK
+    raise QueryError(template, conference=service.conference.name, typed=typed, close=close)
 
 
 def _containing(names: Iterable[str], typed: str) -> list[str]:

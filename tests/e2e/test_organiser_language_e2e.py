@@ -111,6 +111,18 @@ async def test_a_french_organiser_sets_a_stream_in_french(fake: FakeDiscord, bot
     assert said(refused).startswith("Un lien de diffusion doit être une adresse https://")
 
 
+async def test_a_room_the_program_lacks_is_refused_in_the_organisers_language(
+    fake: FakeDiscord, bot: ConfBot
+):
+    refused = await organise(fake, "stream set", "de", room="ballroom", url=STREAM)
+    assert said(refused).startswith("OSDI '24 hat keinen Raum namens „ballroom“. Meintest du ")
+    assert BALLROOM in said(refused)
+    none = await organise(fake, "qa channel", "fr", forum=fake.forum_id, tracks=",,")
+    assert said(none) == (
+        "Aucun parcours n'est nommé : indiquez-en un ou plusieurs, séparés par des virgules."
+    )
+
+
 async def test_publish_events_in_a_french_server_writes_the_events_in_french(
     fake: FakeDiscord, tmp_path: Path
 ):
@@ -126,7 +138,7 @@ async def test_publish_events_in_a_french_server_writes_the_events_in_french(
         await asyncio.wait_for(interaction.followed_up.wait(), 10)
         summary = interaction.followups[0]["content"]
         assert summary.startswith("📅 Events: 10 erstellt, 0 aktualisiert.")
-        assert "\n1 übersprungen, die schon begonnen hat: Memory Management" in summary
+        assert "\n1 bereits begonnene Sitzung übersprungen: Memory Management" in summary
         llm = next(e for e in fake.scheduled_events.values()
                    if e["name"] == "Low-Latency LLM Serving")  # fmt: skip
         lines = llm["description"].split("\n")
@@ -141,7 +153,7 @@ async def test_status_in_german(fake: FakeDiscord, bot: ConfBot):
     (card,) = status.embeds
     assert card["title"] == "confbot-Status · OSDI '24"
     fields = {f["name"]: f["value"] for f in card["fields"]}
-    assert fields["Ankündigungen"] == f"An in <#{fake.channel_id}>, 5 Min. vor jeder Sitzung"
+    assert fields["Ankündigungen"] == f"Aktiv in <#{fake.channel_id}>, 5 Min. vor jeder Sitzung"
     assert fields["Programm"].startswith("53 Beiträge in 11 Sitzungen, geladen <t:")
     assert fields["Zustellungen"].startswith("Ankündigungen der Sitzungen: ")
     assert " geplant" in fields["Zustellungen"]
