@@ -70,28 +70,33 @@ EVENT_LABELS = {
 }
 
 
-# What the load report calls each kind of other event, one and many of them.
-_EVENT_NOUNS = {
-    "break": ("break", "breaks"),
-    "meal": ("meal", "meals"),
-    "poster": ("poster session", "poster sessions"),
-    "registration": ("registration desk", "registration desks"),
-    "keynote": ("keynote", "keynotes"),
-    "remarks": ("remarks", "remarks"),
-    "social": ("social event", "social events"),
-}
-
-
-def event_counts(events: Sequence[Event]) -> str:
+def event_counts(events: Sequence[Event], w: Words = ENGLISH) -> str:
     """'3 other events (2 breaks, 1 meal)': what a program holds besides its talks,
     most common kind first, for the load report."""
     kinds = Counter(e.kind for e in events)
-    parts = []
-    for kind, n in kinds.most_common():
-        one, many = _EVENT_NOUNS.get(kind, (kind, kind))
-        parts.append(f"{n} {one if n == 1 else many}")
+    parts = [_event_noun(kind, n, w) for kind, n in kinds.most_common()]
     listed = f" ({', '.join(parts)})" if parts else ""
-    return f"{len(events)} other event{'' if len(events) == 1 else 's'}{listed}"
+    return others_count(len(events), w) + listed
+
+
+def _event_noun(kind: str, n: int, w: Words) -> str:
+    """'2 breaks', '1 meal': what the load report calls each kind of other event."""
+    match kind:
+        case "break":
+            return w.ntr("{count} break", "{count} breaks", n, count=n)
+        case "meal":
+            return w.ntr("{count} meal", "{count} meals", n, count=n)
+        case "poster":
+            return w.ntr("{count} poster session", "{count} poster sessions", n, count=n)
+        case "registration":
+            return w.ntr("{count} registration desk", "{count} registration desks", n, count=n)
+        case "keynote":
+            return w.ntr("{count} keynote", "{count} keynotes", n, count=n)
+        case "remarks":
+            return w.ntr("{count} remarks", "{count} remarks", n, count=n)
+        case "social":
+            return w.ntr("{count} social event", "{count} social events", n, count=n)
+    return f"{n} {kind}"
 
 
 def author_groups(authors: Sequence[Authorship]) -> list[tuple[list[str], str | None]]:

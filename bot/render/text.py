@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.changes import RecordedChange
+from bot.i18n import ENGLISH, Words
 from bot.model import Conference, Event, Program, Session, SessionKind, TimeBasis
 from bot.render import board, timefmt
 from bot.render.common import (
@@ -26,6 +27,7 @@ from bot.render.common import (
     event_extra,
     item_kind,
     item_place,
+    items_count,
     join_names,
     no_match_text,
     repeated_titles,
@@ -407,45 +409,68 @@ def render_load(program: Program, build: BuildReport, source: Path, db_path: Pat
     return "\n".join([f"{c.name}: {source} -> {db_path}, {state}", *load_details(program, build)])
 
 
-def load_details(program: Program, build: BuildReport) -> list[str]:
+def load_details(program: Program, build: BuildReport, w: Words = ENGLISH) -> list[str]:
     """The load report's lines after its first: what was found, indented (also what a
-    server is shown when it adds a source, without the operator's file paths)."""
+    server is shown when it adds a source, without the operator's file paths, in the
+    organiser's words `w`; the formats, zones' reasons and warnings are the readers'
+    own sentences, in English)."""
     c = program.conference
     lines = []
-    noun = c.item_noun
     room_blocks = any(s.kind is SessionKind.ROOM_BLOCK for s in program.sessions)
-    blocks = "room blocks" if room_blocks else "sessions"
+    days, sessions = len({s.day for s in program.sessions}), len(program.sessions)
     entries = sum(len(p.authors) for p in program.talks)
-    people = "author" if c.is_proceedings else "speaker"
-    days = {s.day for s in program.sessions}
-    lines.append(
-        f"  {len(days)} days, {len(program.sessions)} {blocks}, {len(program.talks)} {noun}s,"
-        f" {entries} {people} entries ({len(program.people)} people), "
-        f"{event_counts(program.events)}"
-    )
+    people = len(program.people)
+    values = {
+        "days": w.ntr("{count} day", "{count} days", days, count=days),
+        "blocks": (w.ntr("{count} room block", "{count} room blocks", sessions, count=sessions)
+                   if room_blocks else
+                   w.ntr("{count} session", "{count} sessions", sessions, count=sessions)),
+        "talks": items_count(len(program.talks), c, w),
+        "entries": (w.ntr("{count} author entry", "{count} author entries", entries,
+                          count=entries) if c.is_proceedings else
+                    w.ntr("{count} speaker entry", "{count} speaker entries", entries,
+                          count=entries)),
+        "people": w.ntr("{count} person", "{count} people", people, count=people),
+        "others": event_counts(program.events, w),
+    }  # fmt: skip
+    lines.append("  " + w.tr("{days}, {blocks}, {talks}, {entries} ({people}), {others}",
+                             **values))  # fmt: skip
     published = sum(p.slot.basis is TimeBasis.PUBLISHED for p in program.talks)
-    lines.append(
-        f"  {noun} times: {published} published, {len(program.talks) - published} derived"
-        " (shown as ≈)"
-    )
+    derived = len(program.talks) - published
+    if c.is_proceedings:
+        times = w.tr("paper times: {published} published, {derived} derived (shown as ≈)",
+                     published=published, derived=derived)  # fmt: skip
+    else:
+        times = w.tr("talk times: {published} published, {derived} derived (shown as ≈)",
+                     published=published, derived=derived)  # fmt: skip
+    lines.append("  " + times)
     slots = [p.slot for p in program.talks] + [e.slot for e in program.events]
     rooms = {slot.room for slot in slots if slot.room}
     kinds = Counter(p.kind for p in program.talks if p.kind)
     for report in build.reports:
-        made = f", by {report.generator}" if report.generator else ""
-        version = f", version {report.version!r}" if report.version else ""
-        lines.append(f"  format: {report.fmt}{made}{version}")
-        listed = f" of {report.rooms_listed} listed" if report.rooms_listed > len(rooms) else ""
-        lines.append(f"  rooms: {len(rooms)} in use{listed}")
+        made = [w.tr("by {generator}", generator=report.generator)] if report.generator else []
+        version = (
+            [w.tr("version {version}", version=repr(report.version))] if report.version else []
+        )
+        lines.append("  " + w.tr("format: {format}",
+                                 format=", ".join([report.fmt, *made, *version])))  # fmt: skip
+        if report.rooms_listed > len(rooms):
+            lines.append("  " + w.tr("rooms: {count} in use of {listed} listed",
+                                     count=len(rooms), listed=report.rooms_listed))  # fmt: skip
+        else:
+            lines.append("  " + w.tr("rooms: {count} in use", count=len(rooms)))
         if kinds:
             top = ", ".join(f"{kind} {n}" for kind, n in kinds.most_common(6))
-            more = f" and {len(kinds) - 6} more" if len(kinds) > 6 else ""
-            lines.append(f"  {noun}s by type: {top}{more}")
-        lines.append(f"  time zone: {report.zone} ({report.zone_reason})")
+            if len(kinds) > 6:
+                top = w.tr("{names} and {count} more", names=top, count=len(kinds) - 6)
+            lines.append("  " + (w.tr("papers by type: {kinds}", kinds=top) if c.is_proceedings
+                                 else w.tr("talks by type: {kinds}", kinds=top)))  # fmt: skip
+        lines.append("  " + w.tr("time zone: {zone} ({reason})", zone=report.zone,
+                                 reason=report.zone_reason))  # fmt: skip
     for warning in build.warnings:
-        lines.append(f"  warning: {warning}")
+        lines.append("  " + w.tr("warning: {warning}", warning=warning))
     if build.rebuilt and not build.warnings:
-        lines.append("  no warnings")
+        lines.append("  " + w.tr("no warnings"))
     return lines
 
 

@@ -42,15 +42,13 @@ def span(slot: Slot, tz: ZoneInfo, with_day: bool = True, w: Words = ENGLISH) ->
 
 
 def length(minutes: int, w: Words = ENGLISH) -> str:
-    """'5 min', '2 h 5 min', '2 h', '3 days': how long, in whole minutes."""
+    """'5 min', '2 h 5 min', '50 h': how long, in whole minutes. In hours past a day
+    too: '{count} days' reads "in 3 days" in German ('Tagen'), not "3 days later"."""
     if minutes < 60:
         return w.tr("{minutes} min", minutes=minutes)
-    if minutes < 48 * 60:
-        hours, rest = divmod(minutes, 60)
-        return (w.tr("{hours} h {minutes} min", hours=hours, minutes=rest) if rest
-                else w.tr("{hours} h", hours=hours))  # fmt: skip
-    days = round(minutes / 1440)
-    return w.ntr("{count} day", "{count} days", days, count=days)
+    hours, rest = divmod(minutes, 60)
+    return (w.tr("{hours} h {minutes} min", hours=hours, minutes=rest) if rest
+            else w.tr("{hours} h", hours=hours))  # fmt: skip
 
 
 def relative(moment: datetime, now: datetime, w: Words = ENGLISH) -> str:

@@ -19,8 +19,9 @@ from tests.conftest import pacific
 from tests.e2e.conftest import running_bot, travel, wait_for
 from tests.e2e.test_changes_told_e2e import HALL_A, edited, new_version, talks
 from tests.e2e.test_conference_day_e2e import BALLROOM, STREAM, thread_named
-from tests.e2e.test_conferences_e2e import FRAB, TWO
+from tests.e2e.test_conferences_e2e import FRAB, TWO, program_app
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord, Interaction
+from tests.local_servers import serving
 from tests.program_edits import write_frab
 
 ORGANISER = DEFAULT_PERMISSIONS | MANAGE_GUILD
@@ -51,6 +52,27 @@ async def test_a_german_organiser_adds_a_conference_in_german(fake: FakeDiscord,
         wrong = await organise(fake, "conference add", "de", source="/etc/passwd")
         assert said(wrong).startswith("Gib die https-Adresse eines Programm-Exports an")
         assert "`osdi24`, `fixcon`" in said(wrong)  # the keys as code, not escaped
+
+
+async def test_a_german_organiser_adding_an_address_reads_what_was_found_in_german(
+    fake: FakeDiscord, tmp_path: Path
+):
+    async with (
+        serving(program_app(FRAB.read_bytes())) as base,
+        running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes"),
+    ):
+        added = await organise(fake, "conference add", "de", source=f"{base}/schedule.json")
+        lines = said(added).split("\n")
+        assert lines[0] == (
+            f"✅ Dieser Server bietet jetzt **Fixture Congress** (`fixcon`) an, von"
+            f" <{base}/schedule.json>; alle 5 Min. wird auf Änderungen geprüft."
+        )
+        assert lines[1] == (
+            "An 2 Tagen: 2 Raumblöcke, 3 Vorträge, 2 Nennungen von Vortragenden (2 Personen),"
+            " 0 weitere Programmpunkte"
+        )
+        assert lines[2] == "Zeiten der Vorträge: 3 veröffentlicht, 0 abgeleitet (mit ≈ gezeigt)"
+        assert "Räume: 1 belegt von 2 aufgeführten" in lines
 
 
 async def test_a_german_reader_lists_the_conferences_in_german(fake: FakeDiscord, tmp_path: Path):

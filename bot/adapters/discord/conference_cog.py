@@ -40,7 +40,7 @@ from bot.adapters.discord.speech import reader_words
 from bot.adapters.discord.tree import managed_guild
 from bot.address import AddressError, is_url, web_address
 from bot.clock import Clock
-from bot.i18n import N_
+from bot.i18n import ENGLISH, N_, Words
 from bot.importer.errors import ProgramFileError
 from bot.live.added import AddedSources, AddressTurns
 from bot.live.conferences import Conferences, Served, forget_files
@@ -172,7 +172,7 @@ class ConferenceCog(commands.Cog):
                             ephemeral=True)  # fmt: skip
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        served, summary = await self._added(guild_id, typed)  # offered here in its turn
+        served, summary = await self._added(guild_id, typed, w)  # offered here in its turn
         minutes = self.settings.sync_interval / 60
         text = "✅ " + w.tr("This server now offers {conference}, from {url}; it is checked for"
                            " changes every {minutes} min.", conference=_named(served),
@@ -287,7 +287,7 @@ class ConferenceCog(commands.Cog):
         default = self.conferences.default(guild_id).key
         await self.conferences.offer(guild_id, keys, default, self._now_ts())
 
-    async def _added(self, guild_id: int, url: str) -> tuple[Served, str]:
+    async def _added(self, guild_id: int, url: str, w: Words = ENGLISH) -> tuple[Served, str]:
         """A source at an address, served (see _add_source), or refused within the
         budget. The add is a task of its own, in its address's turn: one over budget is
         refused at once, while the task waits for what cannot be stopped (a worker
@@ -296,14 +296,18 @@ class ConferenceCog(commands.Cog):
             raise QueryError(N_("This server is adding another program already: wait until"
                                 " that is done, then try again."))  # fmt: skip
         answer: asyncio.Future[tuple[Served, str]] = asyncio.get_running_loop().create_future()
-        task = asyncio.create_task(self._add_in_turn(guild_id, url, answer),
+        task = asyncio.create_task(self._add_in_turn(guild_id, url, answer, w),
                                    name=f"confbot-add-{guild_id}")  # fmt: skip
         self._adds[task] = (guild_id, url)
         task.add_done_callback(self._adds.pop)
         return await answer
 
     async def _add_in_turn(
-        self, guild_id: int, url: str, answer: asyncio.Future[tuple[Served, str]]
+        self,
+        guild_id: int,
+        url: str,
+        answer: asyncio.Future[tuple[Served, str]],
+        w: Words = ENGLISH,
     ) -> None:
         """The add, told to `answer` as soon as it is known: at the budget, before it is
         undone; `answer` has the refusal or the source served."""
@@ -314,7 +318,7 @@ class ConferenceCog(commands.Cog):
 
         try:
             async with self._turns.turn(url):
-                added = await self._add_source(guild_id, url, refuse)
+                added = await self._add_source(guild_id, url, refuse, w)
                 await self._offer(guild_id, added[0])  # before a remove may drop it
                 await self._recorded_again(added[0])
         except asyncio.CancelledError:
@@ -339,14 +343,18 @@ class ConferenceCog(commands.Cog):
             await stopped(task)
 
     async def _add_source(
-        self, guild_id: int, url: str, refuse: Callable[[QueryError], None]
+        self,
+        guild_id: int,
+        url: str,
+        refuse: Callable[[QueryError], None],
+        w: Words = ENGLISH,
     ) -> tuple[Served, str]:
         """A source at an address, served: the same address again is the conference
         already followed; a new one is checked, fetched, read and opened (under a key of
         its own if its program shares another's: Conferences.free_key) within the
         budget, or refused with the reason, leaving nothing behind. Over budget the
         network is cut off; an open underway is told to `refuse` at once, then waited
-        for and undone."""
+        for and undone. What was found is said in the organiser's words (`w`)."""
         for served in self.conferences:
             if served.settings.program_url == url:
                 return served, ""
@@ -399,7 +407,7 @@ class ConferenceCog(commands.Cog):
         log.info("server %d added %s (%s)", guild_id, url, served.key)
         report = served.report
         details = [] if report is None else await asyncio.to_thread(
-            load_details, served.service.program, report)  # fmt: skip
+            load_details, served.service.program, report, w)  # fmt: skip
         return served, escape("\n".join(line.strip() for line in details))
 
     async def _recorded(self, served: Served) -> Served:
