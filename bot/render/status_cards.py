@@ -115,6 +115,13 @@ def source_text(
     return "\n".join(lines)
 
 
+def _reason(reason: str | None, w: Words) -> str:
+    """Why something was turned off, as kept in the state: the bot's own reasons (N_:
+    /announce off, /qa off, the bot removed from the server) in `w`'s words; what the
+    delivery engine wrote of a failure (a channel gone, Discord's error) as it wrote it."""
+    return w.tr(reason) if reason else ""
+
+
 def _follows(where: str | None, w: Words) -> str | None:
     """'Follows `https://…/schedule.xml`': as written, in code so no address or path is
     read as formatting or made a link (the organiser knows it; no need to click)."""
@@ -129,7 +136,7 @@ def status_card(report: StatusReport, conference: Conference, w: Words = ENGLISH
         announce = w.tr("Off. Use `/announce channel` to post each session before it starts.")
     elif not report.enabled:
         announce = "⚠️ " + w.tr("Disabled: {why}. Run `/announce channel` again to resume.",
-                                why=report.disabled_reason)  # fmt: skip
+                                why=_reason(report.disabled_reason, w))  # fmt: skip
     elif report.per_talk:
         announce = w.tr("On in {channel}, {minutes} min before each session, and a line as"
                         " each talk starts", channel=f"<#{report.channel_id}>",
@@ -155,7 +162,7 @@ def status_card(report: StatusReport, conference: Conference, w: Words = ENGLISH
     if report.room_channels:
         lines = [f"{escape(room)} → <#{channel}>" if reason is None
                  else "⚠️ " + w.tr("{room}: off ({why}); `/announce room` again resumes",
-                                   room=escape(room), why=escape(reason))
+                                   room=escape(room), why=escape(_reason(reason, w)))
                  for room, channel, reason in report.room_channels]  # fmt: skip
         fields += (Field(w.tr("Room channels"),
                          truncate("\n".join(lines), EMBED_FIELD_VALUE_MAX)),)  # fmt: skip
@@ -163,7 +170,7 @@ def status_card(report: StatusReport, conference: Conference, w: Words = ENGLISH
     if report.qa_forum is not None:
         if report.qa_disabled:
             qa = "⚠️ " + w.tr("Off: {why}. Run `/qa channel` again to resume.",
-                              why=escape(report.qa_disabled))  # fmt: skip
+                              why=escape(_reason(report.qa_disabled, w)))  # fmt: skip
         else:
             qa = w.tr("A thread per talk in {forum}", forum=f"<#{report.qa_forum}>")
         fields += (Field(w.tr("Q&A threads"), qa),)

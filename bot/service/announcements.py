@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import pairwise
 
-from bot.i18n import Language, language_of
+from bot.i18n import N_, Language, language_of
 from bot.model import SessionKind
 from bot.service.program_service import ProgramService
 from bot.store.announcements_store import AnnouncementStore
 
 # Why announcements are off when an organiser turned them off (shown by /status).
-TURNED_OFF = "turned off with /announce off"
+TURNED_OFF = N_("turned off with /announce off")  # kept as said; shown translated
 
 
 def slot_times(service: ProgramService) -> list[int]:

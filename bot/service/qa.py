@@ -22,7 +22,7 @@ from bot.service.results import SessionTalk
 from bot.store.qa_store import QAForum, QAStore
 
 # Why Q&A threads are off when an organiser turned them off (shown by /status).
-TURNED_OFF = "turned off with /qa off"
+TURNED_OFF = N_("turned off with /qa off")  # kept as said; shown translated
 LEAD_MAX = 30  # minutes: the earliest a thread opens before its talk
 NAMES_MAX = 25  # rooms or tracks one filter names
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.cluster import Slice, parse_ids
+from bot.i18n import N_
 from bot.kinds import DeliveryKind, DeliveryState, ReminderStatus
 from bot.model import Program
 from bot.service.results import ProgramSize
@@ -196,8 +197,12 @@ def _process(member: Member, now: datetime) -> ProcessStatus:
                          datetime.fromtimestamp(member.started_ts, UTC), seen, late)  # fmt: skip
 
 
+# Why a channel or forum is off when nothing said why (shown translated: N_).
+DISABLED = N_("disabled")
+
+
 def _off_because(enabled: bool, reason: str | None) -> str | None:
-    return None if enabled else reason or "disabled"
+    return None if enabled else reason or DISABLED
 
 
 def _room(channel: RoomChannel) -> RoomPosting:

@@ -182,6 +182,16 @@ async def test_status_in_german(fake: FakeDiscord, bot: ConfBot):
     assert status.data["content"].startswith("**confbot-Status · OSDI '24**")
 
 
+async def test_status_says_why_announcements_are_off_in_french(fake: FakeDiscord, bot: ConfBot):
+    await organise(fake, "announce channel", "fr", channel=fake.channel_id)
+    await organise(fake, "announce off", "fr")
+    status = await organise(fake, "status", "fr")
+    fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
+    assert fields["Annonces"] == (
+        "⚠️ Désactivées : par `/annoncer arrêter`. Relancez `/annoncer salon` pour reprendre."
+    )
+
+
 async def test_qa_channel_answers_in_german(fake: FakeDiscord, bot: ConfBot):
     answer = await organise(fake, "qa channel", "de", forum=fake.forum_id, rooms=BALLROOM)
     assert said(answer).startswith(

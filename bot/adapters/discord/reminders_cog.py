@@ -48,6 +48,9 @@ MINUTES = app_commands.Range[int, 0, 1440]
 
 SERVERS_OWN = "server"  # /announce language's choice of the server's own language
 
+# Why a server's announcements stopped, kept in the state as said and shown translated.
+REMOVED = N_("the bot was removed from the server")
+
 SERVER_DMS = N_("Keep your DMs open to this server's members so the reminder can reach you.")
 
 
@@ -361,7 +364,7 @@ class RemindersCog(commands.Cog):
         # turns it off, and every scheduler re-plans without it.
         schedulers = [s.scheduler for s in self.conferences]
         if schedulers:
-            await schedulers[0].disable_guild(guild.id, "the bot was removed from the server")
+            await schedulers[0].disable_guild(guild.id, REMOVED)
         _wake_all(self.conferences)
 
 
