@@ -17,14 +17,18 @@ import unicodedata
 
 from yarl import URL
 
+from bot.i18n.messages import N_
+from bot.template import Worded
+
 _WEB_SCHEME = re.compile(r"\s*https?:", re.I)
 # A host name as it is looked up (IDNA-encoded by yarl): letters, digits, '-', '_', '.'.
 _HOST_NAME = re.compile(r"[A-Za-z0-9._-]+")
 SHOWN_MAX = 100  # characters of a bad address repeated back to the person who gave it
 
 
-class AddressError(ValueError):
-    """An http(s) address that is not well formed, as one sentence saying what is wrong."""
+class AddressError(Worded, ValueError):
+    """An http(s) address that is not well formed, as one sentence saying what is wrong
+    (a template: the person who gave it reads it in their language)."""
 
 
 def is_url(text: str) -> bool:
@@ -40,26 +44,29 @@ def web_address(text: str) -> URL:
     address = text.strip()
     said = shown(address)
     if not is_url(address):
-        raise AddressError(f"{said} is not an http or https address.")
+        raise AddressError(N_("{address} is not an http or https address."), address=said)
     control = next((i for i, c in enumerate(address) if unicodedata.category(c) == "Cc"), None)
     if control is not None:
         # Where and what, not the text: an address pasted with what followed it (a
         # header, a token) must not be repeated into a log or a reply.
         raise AddressError(
-            f"The address holds a control character ({_kind(address[control])}) at"
-            f" character {control + 1}; give the address alone."
-        )
+            N_("The address holds a control character ({kind}) at character {position};"
+               " give the address alone."),
+            kind=_kind(address[control]), position=str(control + 1),
+        )  # fmt: skip
     try:
         url = URL(address)
     except ValueError as exc:
-        raise AddressError(f"{said} is not a well-formed address ({exc}).") from None
+        raise AddressError(N_("{address} is not a well-formed address ({error})."),
+                           address=said, error=str(exc)) from None  # fmt: skip
     except IndexError:  # yarl (1.25) when nothing follows a bracket and an '@'
-        raise AddressError(f"{said} is not a well-formed address.") from None
+        raise AddressError(N_("{address} is not a well-formed address."), address=said) from None
     host = url.raw_host
     if not host:
-        raise AddressError(f"{said} has no host name.")
+        raise AddressError(N_("{address} has no host name."), address=said)
     if ":" not in host and not _HOST_NAME.fullmatch(host):  # ':' only in an IPv6 literal
-        raise AddressError(f"{said} has a host name no host can have ({shown(host)}).")
+        raise AddressError(N_("{address} has a host name no host can have ({host})."),
+                           address=said, host=shown(host))  # fmt: skip
     return url
 
 

@@ -26,3 +26,21 @@ def fill(template: str, outside: Mapping[str, str], show: Callable[[str], str]) 
         return show(outside[name]) if name in outside else match[0]
 
     return _PLACEHOLDER.sub(one, template)
+
+
+class Worded(Exception):
+    """A failure said as one of our sentences with outside words in it (`{name}`), for
+    whoever shows it in their own way and language (bot.service.QueryError has the same
+    shape for a service's refusals): str() is the sentence in English, as written, for
+    logs and /status; `render` translates it and shows its words, a value that is itself
+    a Worded (a failure quoting another) rendered the same way."""
+
+    def __init__(self, template: str, /, **values: str | Worded) -> None:
+        self.template = template
+        self.values = values
+        super().__init__(self.render(str))
+
+    def render(self, show: Callable[[str], str], translate: Callable[[str], str] = str) -> str:
+        shown = {name: value.render(show, translate) if isinstance(value, Worded)
+                 else show(value) for name, value in self.values.items()}  # fmt: skip
+        return fill(translate(self.template), shown, str)

@@ -23,11 +23,15 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 from yarl import URL
 
+from bot.i18n.messages import N_
+from bot.template import Worded
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-class SourceRefused(Exception):
-    """An address a server may not add, as one sentence for the person who tried."""
+class SourceRefused(Worded):
+    """An address a server may not add, as one sentence for the person who tried (a
+    template, read in their language; why an address is not public stays English)."""
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -108,19 +112,21 @@ def check_address(url: URL) -> str:
     """The host of an https address, refused if it is not https or is a literal address
     that is not public (names are resolved and checked by `check_resolves`)."""
     if url.scheme != "https":
-        raise SourceRefused(f"{url} is not an https address; only https sources can be added.")
+        raise SourceRefused(N_("{url} is not an https address; only https sources can be added."),
+                            url=str(url))  # fmt: skip
     host = url.raw_host
     if not host:
-        raise SourceRefused(f"{url} has no host name.")
+        raise SourceRefused(N_("{url} has no host name."), url=str(url))
     if url.user is not None or url.password is not None:
-        raise SourceRefused("An address with a user name or password cannot be added.")
+        raise SourceRefused(N_("An address with a user name or password cannot be added."))
     try:
         literal = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return host
     reason = why_not_public(literal)
     if reason is not None:
-        raise SourceRefused(f"{host} is {reason}; only public addresses can be added.")
+        raise SourceRefused(N_("{host} is {reason}; only public addresses can be added."),
+                            host=host, reason=reason)  # fmt: skip
     return host
 
 
@@ -151,8 +157,11 @@ async def check_resolves(url: URL, resolver: AbstractResolver) -> None:
     try:
         await resolver.resolve(host, url.port or 443, socket.AF_UNSPEC)
     except OSError as exc:
-        text = str(exc) if "resolves to" in str(exc) else f"{host} does not resolve"
-        raise SourceRefused(f"{text}; only public addresses can be added.") from None
+        if "resolves to" in str(exc):
+            raise SourceRefused(N_("{resolved}; only public addresses can be added."),
+                                resolved=str(exc)) from None  # fmt: skip
+        raise SourceRefused(N_("{host} does not resolve; only public addresses can be added."),
+                            host=host) from None  # fmt: skip
 
 
 def guarded_connector(resolver: AbstractResolver, **options: Any) -> aiohttp.TCPConnector:

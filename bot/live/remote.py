@@ -25,7 +25,7 @@ import logging
 import os
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,9 +34,11 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from bot.address import AddressError, shown, web_address
+from bot.i18n.messages import N_
 from bot.importer.limits import MAX_BYTES
 from bot.importer.registry import read_source
 from bot.live.guard import SourceRefused, check_address, guarded_connector
+from bot.template import Worded
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +56,16 @@ def meta_path(copy: Path) -> Path:
     return copy.with_name(copy.name + ".json")
 
 
-class FetchError(Exception):
-    """The source did not give a program this time: one sentence, for the log and /status."""
+class _Clause(Worded):
+    """A sentence quoted inside another, without its full stop."""
+
+    def render(self, show: Callable[[str], str], translate: Callable[[str], str] = str) -> str:
+        return super().render(show, translate).rstrip(".")
+
+
+class FetchError(Worded):
+    """The source did not give a program this time: one sentence, for the log and /status
+    (in English, str()), and for an organiser adding it (a template, in their language)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,15 +145,25 @@ class RemoteProgram:
             ) as session:
                 return await self._get(session, headers)
         except TimeoutError:
-            raise FetchError(f"{self.url} did not answer within {self.timeout:.0f} s") from None
+            raise FetchError(N_("{url} did not answer within {seconds} s"), url=self.url,
+                             seconds=f"{self.timeout:.0f}") from None  # fmt: skip
         except SourceRefused as exc:
-            raise FetchError(str(exc)) from None
+            raise FetchError("{refused}", refused=exc) from None
         except aiohttp.ClientConnectorError as exc:
             if self.guard is not None and "resolves to" in str(exc.os_error):
-                raise FetchError(f"{exc.os_error}; only public addresses can be fetched") from None
-            raise FetchError(f"{self.url} could not be reached ({type(exc).__name__})") from None
+                raise FetchError(N_("{resolved}; only public addresses can be fetched"),
+                                 resolved=str(exc.os_error)) from None  # fmt: skip
+            raise self._unreached(exc) from None
         except aiohttp.ClientError as exc:
-            raise FetchError(f"{self.url} could not be reached ({type(exc).__name__})") from None
+            raise self._unreached(exc) from None
+
+    def _unreached(self, exc: Exception) -> FetchError:
+        return FetchError(N_("{url} could not be reached ({error})"), url=self.url,
+                          error=type(exc).__name__)  # fmt: skip
+
+    def _over_cap(self) -> FetchError:
+        return FetchError(N_("{url} is over the {cap}-byte cap"), url=self.url,
+                          cap=f"{self.max_bytes:,}")  # fmt: skip
 
     async def _get(
         self, session: aiohttp.ClientSession, headers: dict[str, str]
@@ -160,12 +180,14 @@ class RemoteProgram:
                 if response.status == 304:
                     return None
                 if response.status != 200:
-                    raise FetchError(f"{self.url} answered HTTP {response.status}")
+                    raise FetchError(N_("{url} answered HTTP {status}"), url=self.url,
+                                     status=str(response.status))  # fmt: skip
                 body = await self._read_capped(response)
                 said = response.headers
                 validators = Validators.sendable(said.get("ETag"), said.get("Last-Modified"))
                 return Download(body, validators)
-        raise FetchError(f"{self.url} redirects more than {MAX_REDIRECTS} times")
+        raise FetchError(N_("{url} redirects more than {count} times"), url=self.url,
+                         count=str(MAX_REDIRECTS))  # fmt: skip
 
     def _redirected(self, url: URL, location: str) -> URL:
         """Where a redirect points, read like any address: a malformed Location is this
@@ -174,11 +196,13 @@ class RemoteProgram:
             target = str(url.join(URL(location)))
         except (ValueError, IndexError):  # yarl: IndexError for 'https://[::1]@'
             said = shown(location)
-            raise FetchError(f"{self.url} redirects to {said!r}, which is no address") from None
+            raise FetchError(N_("{url} redirects to {location}, which is no address"),
+                             url=self.url, location=repr(said)) from None  # fmt: skip
         try:
             return web_address(target)
         except AddressError as exc:
-            raise FetchError(f"{self.url} redirects elsewhere: {str(exc).rstrip('.')}") from None
+            raise FetchError(N_("{url} redirects elsewhere: {refused}"), url=self.url,
+                             refused=_Clause(exc.template, **exc.values)) from None  # fmt: skip
 
     @contextlib.contextmanager
     def staged(self, download: Download) -> Iterator[Path]:
@@ -191,7 +215,8 @@ class RemoteProgram:
             yield staged
 
     def unreadable(self, exc: Exception) -> FetchError:
-        return FetchError(f"{self.url} gave no program confbot reads: {exc}")
+        return FetchError(N_("{url} gave no program confbot reads: {error}"), url=self.url,
+                          error=str(exc))  # fmt: skip
 
     def _check_and_keep(self, download: Download, default_zone: str | None) -> None:
         with self.staged(download) as staged:
@@ -221,9 +246,10 @@ class RemoteProgram:
         MAX_MEMBERS), each read in turn, so none is silently left out; a deflate body is
         one stream, and data after it is refused rather than ignored."""
         if members > 1 and encoding == "deflate":
-            raise FetchError(f"{self.url} sent data after the end of its deflate body")
+            raise FetchError(N_("{url} sent data after the end of its deflate body"), url=self.url)
         if members > MAX_MEMBERS:
-            raise FetchError(f"{self.url} sent a gzip body in more than {MAX_MEMBERS} parts")
+            raise FetchError(N_("{url} sent a gzip body in more than {count} parts"), url=self.url,
+                             count=str(MAX_MEMBERS))  # fmt: skip
 
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         """The body, inflated as it arrives and refused once it passes the cap: never more
@@ -231,12 +257,12 @@ class RemoteProgram:
         compresses (and the body twice over for the moment it is returned)."""
         declared = response.content_length
         if declared is not None and declared > self.max_bytes:
-            raise FetchError(f"{self.url} is {declared:,} bytes, over the {self.max_bytes:,} cap")
+            raise FetchError(N_("{url} is {size} bytes, over the {cap} cap"), url=self.url,
+                             size=f"{declared:,}", cap=f"{self.max_bytes:,}")  # fmt: skip
         encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
         if encoding not in ("identity", "gzip", "x-gzip", "deflate"):
-            raise FetchError(
-                f"{self.url} is sent {encoding!r}-encoded, which confbot does not read"
-            )
+            raise FetchError(N_("{url} is sent {encoding}-encoded, which confbot does not read"),
+                             url=self.url, encoding=repr(encoding))  # fmt: skip
         body = bytearray()
         inflater: zlib._Decompress | None = None
         members = wire = 0
@@ -260,17 +286,19 @@ class RemoteProgram:
                     pending = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
                     await asyncio.sleep(0)  # 64 KB of zeros inflate to 64 MB: let others run
                 if len(body) > self.max_bytes or wire > self.max_bytes:
-                    raise FetchError(f"{self.url} is over the {self.max_bytes:,}-byte cap")
+                    raise self._over_cap()
             if inflater is not None:
                 # All input is consumed, so only zlib's few pending bytes are left (flush's
                 # argument would be a starting buffer size, not a limit).
                 body += inflater.flush()
                 if len(body) > self.max_bytes:
-                    raise FetchError(f"{self.url} is over the {self.max_bytes:,}-byte cap")
+                    raise self._over_cap()
                 if not inflater.eof:
-                    raise FetchError(f"{self.url} sent a {encoding} body that ends early")
+                    raise FetchError(N_("{url} sent a {encoding} body that ends early"),
+                                     url=self.url, encoding=encoding)  # fmt: skip
         except zlib.error:
-            raise FetchError(f"{self.url} sent a {encoding} body that does not inflate") from None
+            raise FetchError(N_("{url} sent a {encoding} body that does not inflate"),
+                             url=self.url, encoding=encoding) from None  # fmt: skip
         return bytes(body)
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from bot.adapters.discord.client import ConfBot
 from bot.clock import FixedClock
+from bot.render.markdown import as_shown
 from tests.conftest import pacific
 from tests.e2e.conftest import running_bot, travel, wait_for
 from tests.e2e.test_changes_told_e2e import HALL_A, edited, new_version, talks
@@ -73,6 +74,21 @@ async def test_a_german_organiser_adding_an_address_reads_what_was_found_in_germ
         )
         assert lines[2] == "Zeiten der Vorträge: 3 veröffentlicht, 0 abgeleitet (mit ≈ gezeigt)"
         assert "Räume: 1 belegt von 2 aufgeführten" in lines
+
+
+async def test_a_source_refused_by_the_fetch_is_said_in_the_organisers_language(
+    fake: FakeDiscord, tmp_path: Path
+):
+    async with (
+        serving(program_app(FRAB.read_bytes())) as base,
+        running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes"),
+    ):
+        missing = await organise(fake, "conference add", "fr", source=f"{base}/nothing.json")
+        assert as_shown(said(missing)) == (
+            f"⚠️ {base}/nothing.json a répondu HTTP 404. Rien n'a été ajouté."
+        )
+        unread = await organise(fake, "conference add", "de", source="https://[x/y")
+        assert as_shown(said(unread)).startswith("https://[x/y ist keine gültige Adresse (")
 
 
 async def test_a_german_reader_lists_the_conferences_in_german(fake: FakeDiscord, tmp_path: Path):
