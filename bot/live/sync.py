@@ -30,6 +30,7 @@ from aiohttp.abc import AbstractResolver
 from bot.bulk import favour_the_loop
 from bot.changes import ChangeKind, RecordedChange
 from bot.clock import Clock
+from bot.i18n.messages import N_
 from bot.importer.errors import ProgramFileError
 from bot.importer.registry import read_source
 from bot.live.diff import Change, diff
@@ -42,6 +43,7 @@ from bot.settings import Settings
 from bot.store.build import fingerprint
 from bot.store.connection import WriteFailed
 from bot.tasks import stopped
+from bot.template import Worded
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,9 @@ class SyncStatus:
     error: str | None = None  # the last failure, while the streak lasts
     error_ts: int | None = None
     failures: int = 0
-    held: str | None = None  # why a new version waits for /program apply or discard
+    # Why a new version waits for /program apply or discard (a Worded: said in each
+    # organiser's language where it is shown).
+    held: Worded | str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +74,7 @@ class Candidate:
     service: ProgramService
     changes: list[Change]
     seen: str  # the source's fingerprint
-    held_because: str | None  # why it waits for an organiser, if it does
+    held_because: Worded | str | None  # why it waits for an organiser, if it does
     # The fingerprint of the version served when it was read: its changes are relative
     # to that version, so it applies only while that version is still the one served.
     against: str
@@ -283,17 +287,20 @@ class ProgramFollower:
 
     def _hold_reason(
         self, old: Program, new: Program, own: str, changes: list[Change]
-    ) -> str | None:
+    ) -> Worded | None:
         """Why a version should wait for an organiser: it names another conference (`own`:
         the key it names), or removes more than CONFBOT_SYNC_MAX_REMOVED of the talks (a
         broken export, most likely, not a program change)."""
         if own != self._source_key:
-            return f"it is another conference ({new.conference.name}, not {old.conference.name})"
+            return Worded(N_("it is another conference ({new}, not {old})"),
+                          new=new.conference.name, old=old.conference.name)  # fmt: skip
         removed = sum(1 for c in changes if ChangeKind.CANCELLED in c.kinds)
         share = removed / max(1, len(old.talks))
         if share > self.settings.sync_max_removed:
-            return (f"it removes {removed} of {len(old.talks)} talks ({share:.0%}, over the"
-                    f" {self.settings.sync_max_removed:.0%} allowed)")  # fmt: skip
+            return Worded(N_("it removes {removed} of {total} talks ({share}, over the {allowed}"
+                             " allowed)"), removed=str(removed), total=str(len(old.talks)),
+                          share=f"{share:.0%}",
+                          allowed=f"{self.settings.sync_max_removed:.0%}")  # fmt: skip
         return None
 
     async def apply(self, candidate: Candidate, *, kept: bool = False) -> list[Change]:

@@ -17,6 +17,7 @@ from bot.render.limits import EMBED_FIELD_VALUE_MAX
 from bot.render.markdown import escape
 from bot.service.results import ProgramSize
 from bot.service.status import ClusterStatus, ProcessStatus, ProgramFacts, ServerStatus
+from bot.template import Worded
 
 
 def _stream_shown(url: str, w: Words) -> str:
@@ -92,7 +93,7 @@ def source_text(
     changes: int,
     error: str | None,
     failures: int,
-    held: str | None = None,
+    held: Worded | str | None = None,
     w: Words = ENGLISH,
 ) -> str:
     """The program source in /status: when it was checked, its last change, failures.
@@ -111,8 +112,15 @@ def source_text(
     if held:
         lines.append("⏸️ " + w.tr("A new version is held: {why}. `/program apply` takes it,"
                                   " `/program discard` drops it.",
-                                  why=escape(truncate(held, 300))))  # fmt: skip
+                                  why=_held(held, w)))  # fmt: skip
     return "\n".join(lines)
+
+
+def _held(held: Worded | str, w: Words) -> str:
+    """Why a version is held, as the sync worded it, in `w`'s words."""
+    if isinstance(held, Worded):
+        return truncate(held.render(escape, w.tr), 300)
+    return escape(truncate(held, 300))
 
 
 def _reason(reason: str | None, w: Words) -> str:

@@ -23,7 +23,7 @@ from tests.e2e.test_conference_day_e2e import BALLROOM, STREAM, thread_named
 from tests.e2e.test_conferences_e2e import FRAB, TWO, program_app
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord, Interaction
 from tests.local_servers import serving
-from tests.program_edits import write_frab
+from tests.program_edits import edit, keep_one_event, write_frab
 
 ORGANISER = DEFAULT_PERMISSIONS | MANAGE_GUILD
 MANAGE_EVENTS = 1 << 33
@@ -137,6 +137,27 @@ async def test_a_french_organiser_reviews_and_applies_a_new_version_in_french(
         )
         assert applied.callback["data"]["content"] == "✅ Appliquée : 1 exposé modifié."
         assert bot.holder.swaps == 1
+
+
+async def test_why_a_version_is_held_is_said_in_the_organisers_language(
+    fake: FakeDiscord, tmp_path: Path
+):
+    path = tmp_path / "schedule.json"
+    shutil.copy(FRAB, path)
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(path)) as bot:
+        edit(path, keep_one_event)  # 2 of its 3 talks gone: over the 25% a sync applies
+        assert await bot.follower.check() is None and bot.follower.held is not None
+        preview = await organise(fake, "program reload", "fr")
+        assert said(preview).startswith(
+            "Une nouvelle version modifie 2 exposés (en attente : elle retire 2 exposés sur 3"
+            " (67%, au-delà des 25% permis)) :\n"
+        )
+        status = await organise(fake, "status", "de")
+        fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
+        assert (
+            "⏸️ Eine neue Version wird zurückgehalten: sie entfernt 2 von 3 Vorträgen (67%,"
+            in (fields["Programmquelle"])
+        )
 
 
 async def test_a_french_organiser_sets_a_stream_in_french(fake: FakeDiscord, bot: ConfBot):
