@@ -208,6 +208,7 @@ async def test_publish_events_in_a_french_server_writes_the_events_in_french(
 
 async def test_status_in_german(fake: FakeDiscord, bot: ConfBot):
     await organise(fake, "announce channel", "de", channel=fake.channel_id, minutes_before=5)
+    await bot.scheduler.replan()  # the posts planned (the command only wakes the planner)
     status = await organise(fake, "status", "de")
     (card,) = status.embeds
     assert card["title"] == "confbot-Status · OSDI '24"
