@@ -40,6 +40,7 @@ from bot.render.common import (
     group_label,
     join_names,
     listing,
+    session_title,
     slot_of,
     watch_of,
     what_changed,
@@ -85,7 +86,8 @@ def reminder_card(
     page = page_label(conference, w)
     links = ((page, url),) if url else ()
     footer = derived_footer([item], conference, w)
-    card = Card(f"⏰ {escape(item.title)}", description, url=url, colour=GREEN,
+    title = item.title if isinstance(item, SessionTalk) else session_title(item, w)
+    card = Card(f"⏰ {escape(title)}", description, url=url, colour=GREEN,
                 fields=tuple(fields), footer=footer, links=links, language=w.language)  # fmt: skip
     return fit(card)
 
@@ -101,8 +103,8 @@ def announcement_card(
         description += f"\n📍 {escape(session.slot.room)}"
     fields = tuple(talk_fields(talks, tz, relative=False, w=w))
     footer = derived_footer(talks, conference, w)
-    return fit(Card(f"📣 {escape(session.title)}", description, fields=fields, footer=footer,
-                    language=w.language))  # fmt: skip
+    title = f"📣 {escape(session_title(session, w))}"
+    return fit(Card(title, description, fields=fields, footer=footer, language=w.language))
 
 
 def talk_start_text(

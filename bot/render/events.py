@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.i18n import ENGLISH, Words
 from bot.model import Conference, Session
 from bot.render.cards import truncate
-from bot.render.common import how_derived
+from bot.render.common import how_derived, session_title
 from bot.render.limits import EVENT_DESCRIPTION_MAX, EVENT_LOCATION_MAX, EVENT_NAME_MAX
 from bot.render.markdown import escape
 from bot.service.results import SessionTalk
@@ -43,7 +43,7 @@ def session_event(
     room = session.slot.room or w.tr("See the program")
     location = f"{room}, {conference.venue}" if conference.venue else room
     return EventSpec(
-        name=truncate(session.title, EVENT_NAME_MAX),
+        name=truncate(session_title(session, w), EVENT_NAME_MAX),
         description=truncate("\n".join(lines), EVENT_DESCRIPTION_MAX),
         location=truncate(location, EVENT_LOCATION_MAX),
         start=session.slot.start,

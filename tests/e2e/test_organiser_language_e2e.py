@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -204,6 +205,25 @@ async def test_publish_events_in_a_french_server_writes_the_events_in_french(
         assert lines[0] == "Session avec 5 exposés (OSDI '24) :"
         assert lines[1].startswith("• 14 h 00 Taming Throughput-Latency Tradeoff")
         assert lines[-1].startswith("Les horaires des exposés sont approximatifs (déduits ")
+
+
+async def test_a_room_blocks_event_says_its_day_in_the_servers_language(
+    fake: FakeDiscord, tmp_path: Path
+):
+    """FOSDEM-like programs name a room's day 'Hall A, Wednesday': the event's name, public,
+    says the day in the server's French; the German organiser's answer in German."""
+    fake.guild_locales[fake.guild_id] = "fr"
+    clock = FixedClock(datetime(2023, 12, 26, 12, 0, tzinfo=UTC))
+    fake.now = clock.at
+    async with running_bot(fake, tmp_path, clock, CONFBOT_PROGRAM=str(FRAB)):
+        interaction = await fake.send_command(
+            "publish-events", user=fake.owner, locale="de",
+            permissions=DEFAULT_PERMISSIONS | MANAGE_EVENTS,
+        )  # fmt: skip
+        await fake.answer(interaction)
+        await asyncio.wait_for(interaction.followed_up.wait(), 10)
+        names = sorted(e["name"] for e in fake.scheduled_events.values())
+        assert names == ["Hall A, jeudi", "Hall A, mercredi"]
 
 
 async def test_status_in_german(fake: FakeDiscord, bot: ConfBot):

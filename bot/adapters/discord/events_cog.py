@@ -30,6 +30,7 @@ from bot.i18n import ENGLISH, Messages, Words, bundled_messages
 from bot.live.conferences import Conferences, Served
 from bot.live.diff import Change
 from bot.model import Session
+from bot.render.common import session_title
 from bot.render.events import session_event
 from bot.render.limits import EVENTS_PER_SERVER_MAX, MESSAGE_MAX
 from bot.render.markdown import escape
@@ -52,7 +53,7 @@ class Tally:
     removed: int = 0
     ended: int = 0  # events of sessions that are over, removed to make room
     waiting: int = 0  # sessions left for when room frees up
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[Session] = field(default_factory=list)  # already started
     failed: list[str] = field(default_factory=list)
 
     def summary(self, action: str, w: Words = ENGLISH) -> str:
@@ -75,7 +76,8 @@ class Tally:
             text += "\n" + w.ntr("Skipped {count} that already started: {sessions}",
                                  "Skipped {count} that already started: {sessions}",
                                  len(self.skipped), count=len(self.skipped),
-                                 sessions=", ".join(map(escape, self.skipped)))  # fmt: skip
+                                 sessions=", ".join(escape(session_title(s, w))
+                                                    for s in self.skipped))  # fmt: skip
         if self.failed:
             text += "\n⚠️ " + w.ntr("{count} failed: {reasons}", "{count} failed: {reasons}",
                                     len(self.failed), count=len(self.failed),
@@ -220,7 +222,7 @@ class EventsCog(commands.Cog):
         ended = [s for s in sessions if s.slot.end <= now]
         await self._clear_ended(served, guild, tally, ended, stored)
         running = [s for s in sessions if s.slot.start <= now < s.slot.end]
-        tally.skipped += [s.title for s in running
+        tally.skipped += [s for s in running
                           if s.key not in stored and (only is None or s.key in only)]  # fmt: skip
         room = max(0, EVENTS_PER_SERVER_MAX - self._others(guild, stored)
                    - sum(1 for s in running if s.key in stored))  # fmt: skip

@@ -109,7 +109,8 @@ class RemindersCog(commands.Cog):
         service = await suggesting(served, self.index_wait)
         if service is None:
             return []
-        return to_choices(service.suggest_remindable(current, self.clock.now()))
+        return to_choices(service.suggest_remindable(current, self.clock.now()),
+                          reader_words(interaction))  # fmt: skip
 
     @app_commands.command(name="agenda", description="Your reminders in time order, with clashes")
     @app_commands.describe(
@@ -164,7 +165,7 @@ class RemindersCog(commands.Cog):
             )
         except StateUnreachable:  # nothing to offer; /forget item itself says why
             return []
-        return to_choices(followed)
+        return to_choices(followed, reader_words(interaction))
 
     @forget.command(name="all", description="Remove all your reminders")
     @app_commands.describe(conference=CONFERENCE_HELP)
