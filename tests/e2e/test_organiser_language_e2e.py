@@ -261,6 +261,19 @@ async def test_qa_channel_answers_in_german(fake: FakeDiscord, bot: ConfBot):
     )
 
 
+async def test_qa_names_the_permissions_it_lacks_as_discord_does_in_german(
+    fake: FakeDiscord, tmp_path: Path
+):
+    fake.everyone_permissions = 0xCC00  # post and embed, but no threads or reactions
+    async with running_bot(fake, tmp_path):
+        refused = await organise(fake, "qa channel", "de", forum=fake.forum_id)
+    assert said(refused) == (
+        f"In <#{fake.forum_id}> brauche ich diese Berechtigungen: Nachrichten in Threads"
+        " senden, Threads verwalten, Reaktionen hinzufügen. Gib sie mir dort und versuch es"
+        " dann noch einmal."
+    )
+
+
 async def test_a_question_in_a_german_servers_thread_is_framed_in_german(
     fake: FakeDiscord, tmp_path: Path
 ):

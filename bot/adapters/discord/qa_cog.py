@@ -132,15 +132,16 @@ def _check_forum_permissions(interaction: discord.Interaction, forum: discord.Fo
     if me is None:
         return
     perms = forum.permissions_for(me)
-    # Discord's names of its permissions, as its settings show them in English.
+    # Discord's names of its permissions, as its settings show them in each language.
     missing = [name for name, ok in (
-        ("Create Posts", perms.send_messages),
-        ("Send Messages in Threads", perms.send_messages_in_threads),
-        ("Manage Threads", perms.manage_threads),
-        ("Add Reactions", perms.add_reactions),
+        (N_("Create Posts"), perms.send_messages),
+        (N_("Send Messages in Threads"), perms.send_messages_in_threads),
+        (N_("Manage Threads"), perms.manage_threads),
+        (N_("Add Reactions"), perms.add_reactions),
     ) if not ok]  # fmt: skip
     if missing:
+        w = reader_words(interaction)
         raise QueryError(
             N_("In {forum} I need {permissions}. Give me those there, then try again."),
-            forum=Escaped(f"<#{forum.id}>"), permissions=", ".join(missing),
+            forum=Escaped(f"<#{forum.id}>"), permissions=", ".join(w.tr(n) for n in missing),
         )  # fmt: skip
