@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.discord.program_cog import refusal
 from bot.app import open_program
+from bot.i18n import ENGLISH
 from bot.importer.registry import read_source
-from bot.live.conferences import Conferences, Served, UnknownConference, decides, who_decides
+from bot.live.conferences import Conferences, Served, UnknownConference, decides
 from bot.live.holder import ProgramHolder, StillIndexing
 from bot.model import Conference, Program
 from bot.search import ProgramIndex
@@ -182,8 +184,8 @@ def test_who_decides_on_a_new_version():
     assert not decides(ours, OTHER_SERVER, False, operator=False, operator_servers=named)
     assert decides(theirs, SERVER, True, operator=False, operator_servers=frozenset())
     assert not decides(theirs, OTHER_SERVER, True, operator=False, operator_servers=named)
-    assert "server that added it" in who_decides(theirs, "Our Meetup")
-    assert "bot's operator" in who_decides(ours, "OSDI '24")
+    assert "server that added it" in refusal(theirs, ENGLISH)  # its sentence, now the cog's
+    assert "bot's operator" in refusal(ours, ENGLISH)
 
 
 async def test_choices_are_read_back_from_the_state_database(conferences: Conferences):

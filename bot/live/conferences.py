@@ -276,17 +276,6 @@ def decides(
     return guild_id == served.added.guild_id
 
 
-def who_decides(served: Served, name: str) -> str:
-    """The sentence for anyone else: who decides on new versions of `served` (`name`: its
-    name as the caller shows it, escaped for where it goes)."""
-    if served.added is None:
-        return (f"New versions of {name} are decided by the bot's operator (the owner of the"
-                " confbot application, or the organisers of the servers they named), since"
-                " every server that offers it would get them.")  # fmt: skip
-    return (f"New versions of {name} are decided by the organisers of the server that added"
-            " it, since every server that offers it would get them.")  # fmt: skip
-
-
 def forget_files(settings: Settings) -> None:
     """Remove what was kept of a source a server added and no server offers any more:
     its copy, what its server said of the copy, and its program database."""
