@@ -20,6 +20,7 @@ from bot.importer.merge import read_program
 from bot.model import Program
 from bot.search import ProgramIndex
 from bot.service import ProgramService, program_service
+from tests.remembered import Remembered, remember
 from tests.state_backends import (
     postgres_admin,
     postgres_backend,
@@ -117,6 +118,21 @@ def needs_shared(*paths: Path, module: bool = False) -> None:
         pytest.fail(f"{names} missing: CI must run with ../shared beside the clone",
                     pytrace=False)  # fmt: skip
     pytest.skip(f"{names} absent (the shared real programs)", allow_module_level=module)
+
+
+@pytest.fixture(scope="session")
+def remembered() -> Remembered:
+    """What this process's bots made of the same files (tests/remembered.py)."""
+    return Remembered()
+
+
+@pytest.fixture(autouse=True)
+def remember_what_files_make(monkeypatch: pytest.MonkeyPatch, remembered: Remembered) -> None:
+    """A bot started in a test reads its program at start (bot.store.build), indexes it
+    and zips its files for the state database: made again from the same unchanged file,
+    each is handed what was made the first time (tests/remembered.py). Every test's:
+    the unit tests start bots too (tests/test_discord_commands.py)."""
+    remember(remembered, monkeypatch.setattr)
 
 
 @pytest.fixture(scope="session")

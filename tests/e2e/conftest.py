@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -19,57 +18,9 @@ from bot.adapters.discord.client import ConfBot
 from bot.adapters.discord.events_cog import EventsCog
 from bot.clock import Clock, FixedClock
 from bot.delivery.pacer import Pacer
-from bot.importer.registry import read_source
-from bot.importer.report import Loaded
 from bot.settings import Settings
-from bot.store import build
 from tests.conftest import ROOT
 from tests.fakediscord.server import TOKEN, FakeDiscord
-
-ReadKey = tuple[str, str | None, bytes, tuple[tuple[str, str, object], ...]]
-
-
-def _bounds() -> tuple[tuple[str, str, object], ...]:
-    """Every reading limit as the readers see it now (each module holds its own copy of
-    those it uses, which a test may change): (module, name, value)."""
-    return tuple(
-        (module, name, value)
-        for module, loaded in sorted(sys.modules.items())
-        if module.startswith("bot.importer.")
-        for name, value in sorted(vars(loaded).items())
-        if name.startswith("MAX_")
-    )
-
-
-@pytest.fixture(scope="session")
-def programs_read() -> dict[ReadKey, Loaded]:
-    """What the readers made of the program files this process's bots read (see
-    read_each_program_once)."""
-    return {}
-
-
-@pytest.fixture(autouse=True)
-def read_each_program_once(
-    monkeypatch: pytest.MonkeyPatch, programs_read: dict[ReadKey, Loaded]
-) -> None:
-    """A bot started in this process reads its program files at start (bot.store.build);
-    a file read again unchanged (the same path and bytes, the same default zone, under
-    the same limits: see _bounds) is handed what its reader made of it the first time.
-    A reader is a function of those alone, and what it makes (a Program and its
-    LoadReport) is immutable, so the bot is served the same program: only the tenth of
-    a second each FOSDEM start spent reading is saved. A file refused is read every
-    time, and a test that replaces the reader itself still has its own."""
-
-    def read(path: Path, default_zone: str | None = None) -> Loaded:
-        if not path.is_file():  # a folder (USENIX's two files): cheap, read each time
-            return read_source(path, default_zone)
-        key = (str(path), default_zone, hashlib.blake2b(path.read_bytes()).digest(), _bounds())
-        loaded = programs_read.get(key)
-        if loaded is None:
-            loaded = programs_read[key] = read_source(path, default_zone)
-        return loaded
-
-    monkeypatch.setattr(build, "read_source", read)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The e2e bots' program reads (tests/e2e/conftest.py, read_each_program_once): a file
+"""The e2e bots' program reads (tests/conftest.py, remember_what_files_make): a file
 read again unchanged is what its reader made the first time; changed in any byte, read
 with another default zone, or under other limits, it is read anew; a file refused is
 refused every time."""

@@ -1,0 +1,139 @@
+"""What the tests' bots make again and again from the same immutable files, made once per
+test process (tests/conftest.py, remember_what_files_make): a program file or folder
+read, the search index of a program so read, and a version's files zipped for the
+state database.
+
+Each is a function of its key alone, and what it makes is immutable (a Program and its
+LoadReport, a ProgramIndex never changed after its build, bytes), so a bot handed the
+remembered one is served exactly what it would have made: only the time is saved (a
+FOSDEM start read, indexed and zipped 2 MB again: over 0.1 s of CPU each). A test that
+replaces the reader, the index or the zipping with its own still has its own (its
+monkeypatch comes after this one), and whatever fails is done again every time."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.importer.registry import read_source, source_files
+from bot.importer.report import Loaded
+from bot.live.versions import archive
+from bot.model import Program
+from bot.search import ProgramIndex
+
+Bound = tuple[str, str, object]
+FileKey = tuple[str, bytes | None]  # a file's name and its bytes' hash (None: no such file)
+ReadKey = tuple[str, str | None, tuple[FileKey, ...], tuple[Bound, ...]]
+# What zipfile puts in an entry besides the bytes: the time (local, to the second) and mode.
+ZipKey = tuple[str, bytes, tuple[int, ...], int]
+ArchiveKey = tuple[str, bool, tuple[ZipKey, ...]]
+
+
+def bounds() -> tuple[Bound, ...]:
+    """Every reading limit as the readers see it now (each module holds its own copy of
+    those it uses, which a test may change): (module, name, value)."""
+    return tuple(
+        (module, name, value)
+        for module, loaded in sorted(sys.modules.items())
+        if module.startswith("bot.importer.")
+        for name, value in sorted(vars(loaded).items())
+        if name.startswith("MAX_")
+    )
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data).digest()
+
+
+def _files(path: Path) -> tuple[FileKey, ...]:
+    """The files a reader reads for `path` (itself, or a folder's listed files), by name
+    and content; a file missing is keyed as such (and its read fails every time)."""
+    if path.is_file():
+        return ((path.name, _digest(path.read_bytes())),)
+    return tuple(
+        (file.name, _digest(file.read_bytes()) if file.is_file() else None)
+        for file in source_files(path)
+    )
+
+
+@dataclass
+class Remembered:
+    """One test process's memory of what the bots made (see the module's docstring)."""
+
+    reads: dict[ReadKey, Loaded] = field(default_factory=dict)
+    # Indexes of the programs in `reads` only (by identity: a program read back from a
+    # program database is another object, indexed anew), so what is kept stays bounded.
+    indexes: dict[int, tuple[Program, ProgramIndex]] = field(default_factory=dict)
+    archives: dict[ArchiveKey, bytes] = field(default_factory=dict)
+    programs: dict[int, Program] = field(default_factory=dict)  # those in `reads`, by id
+
+    def read(self, path: Path, default_zone: str | None = None) -> Loaded:
+        """bot.store.build's read_source: a file or folder read again unchanged (the same
+        path and bytes, the same default zone, under the same limits) is what its reader
+        made of it the first time. A read refused is tried again each time."""
+        try:
+            files = _files(path)
+        except OSError:
+            return read_source(path, default_zone)  # let the reader say what is wrong
+        if any(digest is None for _, digest in files):
+            return read_source(path, default_zone)
+        key = (str(path), default_zone, files, bounds())
+        loaded = self.reads.get(key)
+        if loaded is None:
+            loaded = self.reads[key] = read_source(path, default_zone)
+            self.programs[id(loaded.program)] = loaded.program
+        return loaded
+
+    def index(self, program: Program) -> ProgramIndex:
+        """bot.service.program_service's ProgramIndex: a program read through `read` is
+        indexed once (in whichever thread first asks)."""
+        kept = self.indexes.get(id(program))
+        if kept is not None and kept[0] is program:
+            return kept[1]
+        built = ProgramIndex(program)
+        if self.programs.get(id(program)) is program:
+            self.indexes[id(program)] = (program, built)
+        return built
+
+    def archive(self, source: Path) -> bytes:
+        """bot.live.versions.archive: the same files (names, bytes, times and modes, all a
+        zip entry holds) zip to the same bytes."""
+        try:
+            key = (str(source), source.is_dir(), _zipped(source))
+        except OSError:
+            return archive(source)  # it fails as it does, in its own words
+        data = self.archives.get(key)
+        if data is None:
+            data = self.archives[key] = archive(source)
+        return data
+
+
+def _zipped(source: Path) -> tuple[ZipKey, ...]:
+    def entry(path: Path) -> ZipKey:
+        stat = path.stat()
+        moment = tuple(time.localtime(stat.st_mtime)[:6])
+        return (path.name, _digest(path.read_bytes()), moment, stat.st_mode)
+
+    if source.is_dir():
+        return tuple(entry(path) for path in source_files(source))
+    return (entry(source),)
+
+
+Patch = Callable[[object, str, object], None]
+
+
+def remember(remembered: Remembered, setattr_: Patch) -> None:
+    """Hand the bot's modules the remembered reads, indexes and archives (with
+    monkeypatch.setattr as `setattr_`, undone after the test)."""
+    from bot.live import conference, served, sync
+    from bot.service import program_service
+    from bot.store import build
+
+    setattr_(build, "read_source", remembered.read)
+    setattr_(program_service, "ProgramIndex", remembered.index)
+    for module in (conference, served, sync):
+        setattr_(module, "archive", remembered.archive)

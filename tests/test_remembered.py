@@ -1,0 +1,65 @@
+"""What the tests' bots make again from the same files is made once (tests/remembered.py,
+tests/conftest.py remember_what_files_make): a program folder read, the index of a
+program so read, a version's files zipped; and is made anew once anything it was made
+from changes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.importer.errors import ProgramFileError
+from bot.live import conference, served, sync, versions
+from bot.search import ProgramIndex
+from bot.service import program_service
+from bot.store import build
+from tests.conftest import PROGRAM_DIR
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A USENIX program folder of the test's own (its files' times are the test's too)."""
+    return Path(shutil.copytree(PROGRAM_DIR, tmp_path / "osdi24"))
+
+
+def test_a_folder_read_again_unchanged_is_what_its_reader_made_the_first_time(folder: Path):
+    first = build.read_source(folder)
+    assert build.read_source(folder) is first
+    toc = folder / "program.txt"
+    toc.write_text(toc.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    again = build.read_source(folder)
+    assert again is not first and again.program == first.program
+
+
+def test_a_folder_missing_a_file_is_refused_every_time(folder: Path):
+    (folder / "schedule.json").unlink()
+    for _ in range(2):
+        with pytest.raises(ProgramFileError, match=r"schedule\.json"):
+            build.read_source(folder)
+
+
+def test_a_program_read_is_indexed_once_and_any_other_each_time(folder: Path):
+    program = build.read_source(folder).program
+    index = program_service.ProgramIndex(program)
+    assert isinstance(index, ProgramIndex)
+    assert program_service.ProgramIndex(program) is index
+    assert index.find_talks("sabre")  # a real index of that program
+    copy = versions.read_kept(versions.archive(folder))  # equal, but another object
+    assert copy == program
+    assert program_service.ProgramIndex(copy) is not program_service.ProgramIndex(copy)
+
+
+def test_the_same_files_zip_to_what_the_real_archive_makes(folder: Path):
+    for module in (conference, served, sync):
+        assert module.archive is not versions.archive  # the bot's modules zip through it
+    first = served.archive(folder)
+    assert first == versions.archive(folder)
+    assert sync.archive(folder) is first
+    os.utime(folder / "program.txt", (0, 1_000_000_000))  # only the time, kept in the zip
+    changed = served.archive(folder)
+    assert changed != first and changed == versions.archive(folder)
+    one = folder / "program.txt"
+    assert served.archive(one) == versions.archive(one) != changed
