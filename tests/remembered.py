@@ -1,7 +1,7 @@
 """What the tests' bots make again and again from the same immutable files, made once per
 test process (tests/conftest.py, remember_what_files_make): a program file or folder
-read, the search index of a program so read, and a version's files zipped for the
-state database.
+read, the search index of a program so read, a version's files zipped for the state
+database, and the command tree translated for each command sync.
 
 Each is a function of its key alone, and what it makes is immutable (a Program and its
 LoadReport, a ProgramIndex never changed after its build, bytes), so a bot handed the
@@ -13,12 +13,18 @@ monkeypatch comes after this one), and whatever fails is done again every time."
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from discord import app_commands
+
+from bot.adapters.discord.translator import CatalogTranslator
+from bot.i18n import Messages
 from bot.importer.registry import read_source, source_files
 from bot.importer.report import Loaded
 from bot.live.versions import archive
@@ -31,6 +37,10 @@ ReadKey = tuple[str, str | None, tuple[FileKey, ...], tuple[Bound, ...]]
 # What zipfile puts in an entry besides the bytes: the time (local, to the second) and mode.
 ZipKey = tuple[str, bytes, tuple[int, ...], int]
 ArchiveKey = tuple[str, bool, tuple[ZipKey, ...]]
+Command = app_commands.Command[Any, ..., Any] | app_commands.Group | app_commands.ContextMenu
+Translated = Callable[
+    [Any, app_commands.CommandTree[Any], app_commands.Translator], Awaitable[dict[str, Any]]
+]
 
 
 def bounds() -> tuple[Bound, ...]:
@@ -70,6 +80,9 @@ class Remembered:
     indexes: dict[int, tuple[Program, ProgramIndex]] = field(default_factory=dict)
     archives: dict[ArchiveKey, bytes] = field(default_factory=dict)
     programs: dict[int, Program] = field(default_factory=dict)  # those in `reads`, by id
+    # A command's payload as the catalogs translate it, by the command's own (untranslated)
+    # payload: with the catalogs it was translated with (see translated).
+    payloads: dict[str, tuple[Messages, str]] = field(default_factory=dict)
 
     def read(self, path: Path, default_zone: str | None = None) -> Loaded:
         """bot.store.build's read_source: a file or folder read again unchanged (the same
@@ -111,6 +124,32 @@ class Remembered:
             data = self.archives[key] = archive(source)
         return data
 
+    def translated(self, made: Translated) -> Translated:
+        """A command's `get_translated_payload` (discord.py, at each command sync) through
+        the bot's CatalogTranslator: asked for each string in each of Discord's locales,
+        the same tree made the same payload at every bot's start (7,680 translations
+        each). The same command (its whole untranslated payload) with the same catalogs
+        (immutable, read once a process) is handed the payload made the first time, as
+        a new copy. Through any other translator, it is made each time."""
+
+        async def payload(
+            command: Command,
+            tree: app_commands.CommandTree[Any],
+            translator: app_commands.Translator,
+        ) -> dict[str, Any]:
+            if not isinstance(translator, CatalogTranslator):
+                return await made(command, tree, translator)
+            key = type(command).__qualname__ + json.dumps(command.to_dict(tree), sort_keys=True)
+            kept = self.payloads.get(key)
+            if kept is not None and kept[0] is translator.messages:
+                result: dict[str, Any] = json.loads(kept[1])
+                return result
+            result = await made(command, tree, translator)
+            self.payloads[key] = (translator.messages, json.dumps(result))
+            return result
+
+        return payload
+
 
 def _zipped(source: Path) -> tuple[ZipKey, ...]:
     def entry(path: Path) -> ZipKey:
@@ -137,3 +176,5 @@ def remember(remembered: Remembered, setattr_: Patch) -> None:
     setattr_(program_service, "ProgramIndex", remembered.index)
     for module in (conference, served, sync):
         setattr_(module, "archive", remembered.archive)
+    for kind in (app_commands.Command, app_commands.Group, app_commands.ContextMenu):
+        setattr_(kind, "get_translated_payload", remembered.translated(kind.get_translated_payload))

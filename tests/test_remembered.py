@@ -1,7 +1,7 @@
 """What the tests' bots make again from the same files is made once (tests/remembered.py,
 tests/conftest.py remember_what_files_make): a program folder read, the index of a
-program so read, a version's files zipped; and is made anew once anything it was made
-from changes."""
+program so read, a version's files zipped, a command translated for a sync; and is made
+anew once anything it was made from changes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ import os
 import shutil
 from pathlib import Path
 
+import discord
 import pytest
+from discord import app_commands
 
+from bot.adapters.discord.translator import CatalogTranslator
+from bot.i18n import bundled_messages
 from bot.importer.errors import ProgramFileError
 from bot.live import conference, served, sync, versions
 from bot.search import ProgramIndex
@@ -63,3 +67,48 @@ def test_the_same_files_zip_to_what_the_real_archive_makes(folder: Path):
     assert changed != first and changed == versions.archive(folder)
     one = folder / "program.txt"
     assert served.archive(one) == versions.archive(one) != changed
+
+
+class _Counting(CatalogTranslator):
+    """The bot's translator, counting what it is asked."""
+
+    asked = 0
+
+    async def translate(self, string, locale, context):
+        self.asked += 1
+        return await super().translate(string, locale, context)
+
+
+class _Plain(app_commands.Translator):
+    """The catalogs' translations through another translator: never remembered."""
+
+    def __init__(self) -> None:
+        self.catalogs = CatalogTranslator(bundled_messages())
+
+    async def translate(self, string, locale, context):
+        return await self.catalogs.translate(string, locale, context)
+
+
+def _tree() -> tuple[app_commands.CommandTree, app_commands.Command]:
+    tree = app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
+
+    @tree.command(name="next", description="What starts next")
+    @app_commands.describe(when="A day or a time")
+    async def next_(interaction: discord.Interaction, when: str) -> None: ...
+
+    return tree, next_
+
+
+async def test_a_command_translated_again_is_handed_a_copy_of_the_payload_made_first():
+    tree, command = _tree()
+    translator = _Counting(bundled_messages())
+    first = await command.get_translated_payload(tree, translator)
+    asked = translator.asked
+    assert asked > 0 and first["name_localizations"]["de"]  # the catalogs' German
+    again = await command.get_translated_payload(tree, translator)
+    assert translator.asked == asked  # not asked again
+    assert again == first and again is not first
+    assert again == await command.get_translated_payload(tree, _Plain())  # as made anew
+    command.description = "Something else"  # another command: translated anew
+    await command.get_translated_payload(tree, translator)
+    assert translator.asked > asked
