@@ -20,7 +20,7 @@ from bot.importer.merge import read_program
 from bot.model import Program
 from bot.search import ProgramIndex
 from bot.service import ProgramService, program_service
-from tests.remembered import Remembered, remember
+from tests.remembered import Remembered, migrated_state, remember
 from tests.state_backends import (
     postgres_admin,
     postgres_backend,
@@ -121,17 +121,18 @@ def needs_shared(*paths: Path, module: bool = False) -> None:
 
 
 @pytest.fixture(scope="session")
-def remembered() -> Remembered:
+def remembered(tmp_path_factory: pytest.TempPathFactory) -> Remembered:
     """What this process's bots made of the same files (tests/remembered.py)."""
-    return Remembered()
+    return Remembered(state=migrated_state(tmp_path_factory.mktemp("remembered")))
 
 
 @pytest.fixture(autouse=True)
 def remember_what_files_make(monkeypatch: pytest.MonkeyPatch, remembered: Remembered) -> None:
-    """A bot started in a test reads its program at start (bot.store.build), indexes it
-    and zips its files for the state database: made again from the same unchanged file,
-    each is handed what was made the first time (tests/remembered.py). Every test's:
-    the unit tests start bots too (tests/test_discord_commands.py)."""
+    """A bot started in a test reads its program at start (bot.store.build), indexes it,
+    zips its files for the state database, translates its commands for their sync, and
+    on a first start migrates a new state database: made again from the same unchanged
+    files, each is handed what was made the first time (tests/remembered.py). Every
+    test's: the unit tests start bots and open states too."""
     remember(remembered, monkeypatch.setattr)
 
 

@@ -1,12 +1,16 @@
 """What the tests' bots make again from the same files is made once (tests/remembered.py,
 tests/conftest.py remember_what_files_make): a program folder read, the index of a
-program so read, a version's files zipped, a command translated for a sync; and is made
-anew once anything it was made from changes."""
+program so read, a version's files zipped, a command translated for a sync, a state
+database migrated from nothing; and is made anew once anything it was made from
+changes."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import discord
@@ -20,6 +24,7 @@ from bot.live import conference, served, sync, versions
 from bot.search import ProgramIndex
 from bot.service import program_service
 from bot.store import build
+from bot.store.state import StateStore
 from tests.conftest import PROGRAM_DIR
 
 
@@ -112,3 +117,24 @@ async def test_a_command_translated_again_is_handed_a_copy_of_the_payload_made_f
     command.description = "Something else"  # another command: translated anew
     await command.get_translated_payload(tree, translator)
     assert translator.asked > asked
+
+
+def _schema(path: Path) -> tuple[object, ...]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return (
+            db.execute("PRAGMA user_version").fetchall(),
+            db.execute("PRAGMA journal_mode").fetchall(),
+            sorted(db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()),
+        )
+
+
+async def test_a_new_state_starts_as_the_copy_of_one_migrated_from_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO, logger="bot.store.sqlite_state")
+    await (await StateStore.open(tmp_path / "copied.db")).close()
+    assert not [r for r in caplog.records if "migrated" in r.getMessage()]  # not run again
+    monkeypatch.undo()  # the open as the bot has it: every migration from nothing
+    await (await StateStore.open(tmp_path / "migrated.db")).close()
+    assert [r for r in caplog.records if "migrated" in r.getMessage()]
+    assert _schema(tmp_path / "copied.db") == _schema(tmp_path / "migrated.db")
