@@ -123,7 +123,8 @@ def needs_shared(*paths: Path, module: bool = False) -> None:
 @pytest.fixture(scope="session")
 def remembered(tmp_path_factory: pytest.TempPathFactory) -> Remembered:
     """What this process's bots made of the same files (tests/remembered.py)."""
-    return Remembered(state=migrated_state(tmp_path_factory.mktemp("remembered")))
+    folder = tmp_path_factory.mktemp("remembered")
+    return Remembered(state=migrated_state(folder), folder=folder)
 
 
 @pytest.fixture(autouse=True)

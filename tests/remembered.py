@@ -1,8 +1,8 @@
 """What the tests' bots make again and again from the same immutable files, made once per
 test process (tests/conftest.py, remember_what_files_make): a program file or folder
 read, the search index of a program so read, a version's files zipped for the state
-database, the command tree translated for each command sync, and a new state database
-migrated from nothing.
+database and its program database built, the command tree translated for each command
+sync, and a new state database migrated from nothing.
 
 Each is a function of its key alone, and what it makes is immutable (a Program and its
 LoadReport, a ProgramIndex never changed after its build, bytes), so a bot handed the
@@ -20,8 +20,9 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,7 @@ from bot.importer.report import Loaded
 from bot.live.versions import archive
 from bot.model import Program
 from bot.search import ProgramIndex
-from bot.store import sqlite_state
+from bot.store import build, sqlite_state
 from bot.store.state import StateStore
 
 Bound = tuple[str, str, object]
@@ -46,6 +47,8 @@ ReadKey = tuple[str, str | None, tuple[FileKey, ...], tuple[Bound, ...]]
 ZipKey = tuple[str, bytes, tuple[int, ...], int]
 ArchiveKey = tuple[str, bool, tuple[ZipKey, ...]]
 Command = app_commands.Command[Any, ..., Any] | app_commands.Group | app_commands.ContextMenu
+DatabaseKey = tuple[tuple[int, ...], str, str, str]
+Building = Callable[[Sequence[Program], Path, str], Awaitable[None]]
 Opening = Callable[[type[StateStore], Path], Awaitable[StateStore]]
 Translated = Callable[
     [Any, app_commands.CommandTree[Any], app_commands.Translator], Awaitable[dict[str, Any]]
@@ -94,6 +97,8 @@ class Remembered:
     payloads: dict[str, tuple[Messages, str]] = field(default_factory=dict)
     # A state database made from nothing (and closed), with the migrations it ran.
     state: tuple[tuple[str, ...], Path] | None = None
+    folder: Path | None = None  # where the program databases built are kept
+    databases: dict[DatabaseKey, Path] = field(default_factory=dict)
 
     def read(self, path: Path, default_zone: str | None = None) -> Loaded:
         """bot.store.build's read_source: a file or folder read again unchanged (the same
@@ -182,6 +187,49 @@ class Remembered:
 
         return open_
 
+    def built(self, building: Building) -> Building:
+        """bot.store.build's build_database (at a start whose program database is missing
+        or stale): the same programs read through `read`, under the same fingerprint,
+        schema and code, make the same file (its ids are numbered from 1 in a new one),
+        so the file built the first time is copied beside `db_path` and renamed over it,
+        as the build does with its own. Any other build is made, and a copy that fails
+        is built instead."""
+
+        async def build_database(programs: Sequence[Program], db_path: Path, source: str) -> None:
+            known = self.folder is not None and all(
+                self.programs.get(id(program)) is program for program in programs
+            )
+            key = (tuple(id(p) for p in programs), source, build.code_fingerprint(),
+                   vars(build)["SCHEMA_SQL"])  # fmt: skip
+            made = self.databases.get(key) if known else None
+            if made is not None and _copied(made, db_path):
+                return
+            await building(programs, db_path, source)
+            if known and key not in self.databases and self.folder is not None:
+                kept = self.folder / f"program-{len(self.databases)}.db"
+                if _copied(db_path, kept):
+                    self.databases[key] = kept
+
+        return build_database
+
+
+def _copied(source: Path, target: Path) -> bool:
+    """`source` copied to a new file beside `target`, then renamed over it (at once, as a
+    build publishes its file); False, with nothing left behind, if the disk refused."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+    except OSError:
+        return False
+    try:
+        shutil.copyfile(source, name)
+        os.replace(name, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        return False
+    return True
+
 
 def migrated_state(folder: Path) -> tuple[tuple[str, ...], Path] | None:
     """A state database the bot's open made from nothing in `folder` (and closed), with
@@ -235,9 +283,9 @@ def remember(remembered: Remembered, setattr_: Patch) -> None:
     monkeypatch.setattr as `setattr_`, undone after the test)."""
     from bot.live import conference, served, sync
     from bot.service import program_service
-    from bot.store import build
 
     setattr_(build, "read_source", remembered.read)
+    setattr_(build, "build_database", remembered.built(build.build_database))
     setattr_(program_service, "ProgramIndex", remembered.index)
     for module in (conference, served, sync):
         setattr_(module, "archive", remembered.archive)

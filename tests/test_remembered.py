@@ -1,8 +1,8 @@
 """What the tests' bots make again from the same files is made once (tests/remembered.py,
 tests/conftest.py remember_what_files_make): a program folder read, the index of a
-program so read, a version's files zipped, a command translated for a sync, a state
-database migrated from nothing; and is made anew once anything it was made from
-changes."""
+program so read, a version's files zipped, its program database built, a command
+translated for a sync, a state database migrated from nothing; and is made anew once
+anything it was made from changes."""
 
 from __future__ import annotations
 
@@ -138,3 +138,33 @@ async def test_a_new_state_starts_as_the_copy_of_one_migrated_from_nothing(
     await (await StateStore.open(tmp_path / "migrated.db")).close()
     assert [r for r in caplog.records if "migrated" in r.getMessage()]
     assert _schema(tmp_path / "copied.db") == _schema(tmp_path / "migrated.db")
+
+
+def _rows(path: Path) -> list[object]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        tables = [
+            name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
+        return [(t, db.execute(f"SELECT * FROM {t}").fetchall()) for t in sorted(tables)]
+
+
+async def test_a_program_database_built_again_from_the_same_read_is_a_copy_of_the_first(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    inserted: list[str] = []
+    real = build._insert_program
+
+    async def counted(db, program):
+        inserted.append(program.conference.key)
+        await real(db, program)
+
+    monkeypatch.setattr(build, "_insert_program", counted)
+    first = await build.ensure_database([folder], tmp_path / "first.db")
+    again = await build.ensure_database([folder], tmp_path / "again.db")
+    assert first.rebuilt and again.rebuilt and first.fingerprint == again.fingerprint
+    assert len(inserted) == 1  # built once
+    assert _rows(tmp_path / "again.db") == _rows(tmp_path / "first.db")
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+    monkeypatch.setattr(build, "code_fingerprint", lambda: "a parser fix shipped")
+    await build.ensure_database([folder], tmp_path / "fixed.db")
+    assert len(inserted) == 2  # other code: built anew
