@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import discord
 import pytest
@@ -133,8 +134,43 @@ class _ConfBotOnTheFake(ConfBot):
     or a session identified again would spend idle. The fake has no such limit, so here
     an IDENTIFY goes at once; what the bot does around it is the same."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Set at each event discord.py dispatches (READY, a server's GUILD_CREATE, ...): a
+        # start is awaited by them (running_bot, _until), not by polling.
+        self.dispatched = asyncio.Event()
+
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         await asyncio.sleep(0)
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        super().dispatch(event_name, *args, **kwargs)
+        self.dispatched.set()
+
+
+async def _until(
+    condition: Callable[[], bool], wakes: Sequence[asyncio.Event], task: asyncio.Task[None],
+    timeout: float = 10.0,
+) -> None:  # fmt: skip
+    """Until `condition` holds or the bot's task has ended, looked at again each time one
+    of `wakes` is set (cleared before each look, so none is missed), for `timeout` at
+    most: a start is awaited by what it does, not by polling the wall clock every few
+    milliseconds (each poll's wait was idle time a test paid, three times a start). The
+    caller then asks wait_for, which says what never came."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not task.done() and loop.time() < deadline:
+        for wake in wakes:
+            wake.clear()
+        if condition():
+            return
+        waits = [asyncio.ensure_future(wake.wait()) for wake in wakes]
+        try:
+            await asyncio.wait([task, *waits], timeout=deadline - loop.time(),
+                               return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+        finally:
+            for wait in waits:
+                wait.cancel()
 
 
 @contextlib.asynccontextmanager
@@ -163,17 +199,22 @@ async def running_bot(
         # the bot holds shard 0 (the one process of a cluster that syncs them).
         connected = fake.connected.is_set if held.holds(fake.guild_id) else lambda: True
         synced = (lambda: bool(fake.guild_commands)) if held.holds_first else lambda: True
+        await _until(lambda: connected() and synced(), [fake.moved], task)
         await wait_for(
             lambda: (connected() and synced()) or task.done(),
             what="login, command sync and READY",
         )
         if task.done():
             task.result()
-        await wait_for(instance.is_ready, what="on_ready")
         # discord.py is ready once no GUILD_CREATE came for guild_ready_timeout, which it
         # waits out in full each start: kept short, as the fake sends them all at once
         # after READY, and the servers are awaited here, not left to the timeout's margin.
         servers = [guild_id for guild_id in fake.guild_ids if held.holds(guild_id)]
+        await _until(
+            lambda: instance.is_ready() and all(instance.get_guild(g) is not None for g in servers),
+            [instance.dispatched], task,
+        )  # fmt: skip
+        await wait_for(instance.is_ready, what="on_ready")
         await wait_for(lambda: all(instance.get_guild(g) is not None for g in servers),
                        what="the servers' GUILD_CREATE")  # fmt: skip
         try:

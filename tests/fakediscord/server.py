@@ -231,6 +231,10 @@ class FakeDiscord:
         # Events for a server (or DMs) whose shard no connection holds: Discord drops them.
         self.undelivered: list[tuple[str, int | None]] = []
         self.connected = asyncio.Event()
+        # Set whenever the fake is connected to or takes a command sync: a test waiting for
+        # those (tests/e2e/conftest.py running_bot) wakes then, instead of polling; it
+        # clears it before each look, and nothing else reads it.
+        self.moved = asyncio.Event()
         self._connections: set[web.WebSocketResponse] = set()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -485,6 +489,7 @@ class FakeDiscord:
                 400,
             )
         self.command_syncs += 1
+        self.moved.set()
         stored = []
         for command in body:
             stored.append(
@@ -1152,6 +1157,7 @@ class FakeDiscord:
             await self._send(session, "RESUMED", {})
             if session is self.holding(self.guild_id):
                 self.connected.set()
+                self.moved.set()
 
     async def _identify(self, socket: web.WebSocketResponse, data: dict[str, Any]) -> None:
         """A new session for the shard the bot names (`shard: [id, count]`, [0, 1] if it
@@ -1192,6 +1198,7 @@ class FakeDiscord:
             await self._send(session, "GUILD_CREATE", self._guild_payload(guild_id))
         if session is self.holding(self.guild_id):
             self.connected.set()
+            self.moved.set()
 
     async def remove_bot(self, second: bool = False) -> None:
         """A server removes the bot (kicks it): Discord sends GUILD_DELETE without
