@@ -53,49 +53,36 @@ class Console:
     ) -> None:  # fmt: skip
         """`cancelled`: the talks the kept versions removed (bot.store.versions_store), so
         /paper says one was cancelled, as the bot does. `words`: the language (--language)
-        of what the console says of what is typed (a day or time it cannot read, and the
-        ways to write one in /help), as the bot says it to a reader of that language."""
+        every answer is in, as the bot answers a reader of that language; the commands
+        and their options keep their English names (/next, room:)."""
         self.service = service
         self.words = words
         self.clock = clock
         self.cancelled = cancelled
         self.conference = service.conference
-        c = Command
-        self.commands: dict[str, Command] = {
-            "next": c(
-                "/next [when] [room:…] [track:…] [language:…]",
-                "what starts next, and what's on",
-                self.next,
-            ),
-            "now": c(
-                "/now [room:…] [track:…] [language:…]", "what is on stage right now", self.now
-            ),
-            "paper": c("/paper <title>", "find a paper by (part of) its title", self.talk, True),
-            "author": c("/author <name>", "a person's papers, with times", self.author, True),
-            "session": c("/session <name>", "a session's talks and times", self.session, True),
-            "track": c("/track <name> [day:D]", "a track's talks in every room", self.track, True),
-            "schedule": c("/schedule <day>", "a day at a glance ('thursday')", self.schedule, True),
-            "search": c("/search <words>", "papers, people, affiliations", self.search, True),
-            "about": c("/about", "the conference and where the data comes from", self.about),
-            "help": c("/help", "this list", self.help),
-        }
+        self.commands = _commands(self, words)
 
     def execute(self, line: str) -> Reply:
         """Run one command line such as '/paper sabre' and return what to print."""
+        w = self.words
         if len(line) > MAX_LINE:
-            return Reply(f"That input is {len(line):,} characters long; {MAX_LINE} at most.", USAGE)
+            return Reply(w.tr("That input is {length} characters long; {limit} at most.",
+                              length=f"{len(line):,}", limit=MAX_LINE), USAGE)  # fmt: skip
         if any(unicodedata.category(ch) == "Cc" and ch not in "\t\r\n" for ch in line):
-            return Reply("That input contains control characters.", USAGE)
+            return Reply(w.tr("That input contains control characters."), USAGE)
         stripped = line.strip()
         if not stripped:
-            return Reply("Type a command, such as /next or /paper sabre. /help lists them.", USAGE)
+            return Reply(w.tr("Type a command, such as /next or /paper sabre. /help lists them."),
+                         USAGE)  # fmt: skip
         name, _, argument = stripped.lstrip("/").partition(" ")
         command = self.commands.get(name.lower())
         if command is None:
-            return Reply(f"Unknown command {name[:40]!r}. {self._command_list()}", USAGE)
+            unknown = w.tr("Unknown command {name}.", name=repr(name[:40]))
+            return Reply(f"{unknown} {self._command_list()}", USAGE)
         argument = argument.strip()
         if command.needs_argument and not argument:
-            return Reply(f"Usage: {command.usage} — {command.summary}.", USAGE)
+            return Reply(w.tr("Usage: {usage} — {summary}.", usage=command.usage,
+                              summary=command.summary), USAGE)  # fmt: skip
         try:
             return command.run(argument)
         except WhenError as exc:  # before QueryError: a day refused is both
@@ -104,14 +91,15 @@ class Console:
             return Reply(exc.render(str, self.words.tr), USAGE)
         except Exception as exc:  # one line fails; a piped session goes on with the next
             log.debug("/%s failed", name, exc_info=True)
-            return Reply(
-                f"Sorry, /{name.lower()} failed inside confbot ({type(exc).__name__}: {exc})."
-                " LOG_LEVEL=DEBUG shows the details.",
-                INTERNAL,
-            )
+            error = f"{type(exc).__name__}: {exc}"
+            return Reply(w.tr("Sorry, /{command} failed inside confbot ({error}). LOG_LEVEL=DEBUG"
+                              " shows the details.", command=name.lower(), error=error),
+                         INTERNAL)  # fmt: skip
 
     def _command_list(self) -> str:
-        return "Commands: " + ", ".join(c.usage for c in self.commands.values()) + "."
+        """'Commands: /next [when] …, /help.'"""
+        usages = ", ".join(c.usage for c in self.commands.values())
+        return self.words.tr("Commands: {commands}.", commands=usages)
 
     def next(self, argument: str) -> Reply:
         argument, options = _options(argument)
@@ -119,56 +107,61 @@ class Console:
         now = self.clock.now()
         at = self.service.when(argument, now) if argument else now
         answer = self.service.next(at, where=where)
-        return Reply(text.render_next(answer, self.conference))
+        return Reply(text.render_next(answer, self.conference, self.words))
 
     def now(self, argument: str) -> Reply:
         where = self.service.where(**_options(argument)[1])
         answer = self.service.now(self.clock.now(), where=where)
-        return Reply(text.render_now(answer, self.conference))
+        return Reply(text.render_now(answer, self.conference, self.words))
 
     def talk(self, argument: str) -> Reply:
         if (gone := find_cancelled(self.service, argument, self.cancelled)) is not None:
-            return Reply(text.render_cancelled(gone, self.conference))
+            return Reply(text.render_cancelled(gone, self.conference, self.words))
         answer = self.service.talk(argument)
-        return Reply(text.render_talk(answer, self.conference), _code(answer))
+        return Reply(text.render_talk(answer, self.conference, self.words), _code(answer))
 
     def author(self, argument: str) -> Reply:
         answer = self.service.author(argument)
-        return Reply(text.render_author(answer, self.conference), _code(answer))
+        return Reply(text.render_author(answer, self.conference, self.words), _code(answer))
 
     def session(self, argument: str) -> Reply:
         answer = self.service.session_or_track(argument, self.clock.now())
         if isinstance(answer, TrackAnswer):
-            return Reply(text.render_track(answer, self.conference))
-        return Reply(text.render_session(answer, self.conference), _code(answer))
+            return Reply(text.render_track(answer, self.conference, self.words))
+        return Reply(text.render_session(answer, self.conference, self.words), _code(answer))
 
     def track(self, argument: str) -> Reply:
         """'/track Security day:saturday', the day written as Discord's option is."""
         name, _, day = argument.partition(" day:")
         answer = self.service.track(name, self.clock.now(), day.strip() or None)
-        return Reply(text.render_track(answer, self.conference), _code(answer))
+        return Reply(text.render_track(answer, self.conference, self.words), _code(answer))
 
     def schedule(self, argument: str) -> Reply:
         answer = self.service.day(argument, self.clock.now())
-        return Reply(text.render_day(answer, self.conference))
+        return Reply(text.render_day(answer, self.conference, self.words))
 
     def search(self, argument: str) -> Reply:
         answer = self.service.search(argument)
-        return Reply(text.render_search(answer, self.conference), NOT_FOUND if answer.empty else OK)
+        return Reply(
+            text.render_search(answer, self.conference, self.words),
+            NOT_FOUND if answer.empty else OK,
+        )
 
     def about(self, argument: str) -> Reply:
         program = self.service.program
-        return Reply(text.render_about(self.conference, __version__, ProgramSize.of(program)))
+        return Reply(
+            text.render_about(self.conference, __version__, ProgramSize.of(program), self.words)
+        )
 
     def help(self, argument: str) -> Reply:
+        w = self.words
         width = max(len(c.usage) for c in self.commands.values())
         lines = [f"  {c.usage:<{width}}  {c.summary}" for c in self.commands.values()]
-        lines.append(f"  /quit{'':<{width - 5}}  leave the console")
-        w = self.words
+        lines.append(f"  /quit{'':<{width - 5}}  " + w.tr("leave the console"))
         # Translators: the console's commands keep their English names (/next, /schedule).
         lines.append(w.tr("Times for /next: {forms}.", forms=time_forms(w)))
         lines.append(w.tr("Days for /schedule and /track: {forms}.", forms=day_forms(w)))
-        return Reply("\n".join(["Commands:", *lines]))
+        return Reply("\n".join([w.tr("{label}:", label=w.tr("Commands")), *lines]))
 
     def run_lines(self, lines: Iterable[str], out: TextIO, err: TextIO) -> int:
         """Scripted mode: one command per line; '#' comments and blank lines are skipped."""
@@ -192,10 +185,8 @@ class Console:
         """A prompt for people at a terminal."""
         with contextlib.suppress(ImportError):  # line editing and history, where available
             import readline  # noqa: F401
-        print(
-            f"confbot console · {self.conference.name} · /help lists commands, /quit leaves.",
-            file=out,
-        )
+        welcome = self.words.tr("/help lists commands, /quit leaves.")
+        print(f"confbot console · {self.conference.name} · {welcome}", file=out)
         while True:
             try:
                 line = input("confbot> ")
@@ -219,6 +210,39 @@ def _options(argument: str) -> tuple[str, dict[str, str]]:
         name.lower(): value.strip() for name, value in zip(parts[1::2], parts[2::2], strict=False)
     }
     return parts[0].strip(), options
+
+
+def _commands(console: Console, w: Words) -> dict[str, Command]:
+    """Each command by its name: its usage and what it does, in `w`'s words (the command,
+    its options and their colons as typed, in English)."""
+    c = Command
+    return {
+        # Translators: a console command's usage: keep the command and its options (room:,
+        # track:, language:, day:) as they are typed; translate the words in <> and [].
+        "next": c(w.tr("/next [when] [room:…] [track:…] [language:…]"),
+                  w.tr("what starts next, and what's on"), console.next),
+        # Translators: as /next's usage: translate only the words in <> and [].
+        "now": c(w.tr("/now [room:…] [track:…] [language:…]"),
+                 w.tr("what is on stage right now"), console.now),
+        "paper": c(w.tr("/paper <title>"), w.tr("find a paper by (part of) its title"),
+                   console.talk, True),
+        "author": c(w.tr("/author <name>"), w.tr("a person's papers, with times"),
+                    console.author, True),
+        "session": c(w.tr("/session <name>"), w.tr("a session's talks and times"),
+                     console.session, True),
+        # Translators: as /next's usage: keep day: as it is.
+        "track": c(w.tr("/track <name> [day:D]"), w.tr("a track's talks in every room"),
+                   console.track, True),
+        "schedule": c(w.tr("/schedule <day>"),
+                      # Translators: the example in quotes is a day in your language.
+                      w.tr("a day at a glance ('thursday')"),
+                      console.schedule, True),
+        "search": c(w.tr("/search <words>"), w.tr("papers, people, affiliations"),
+                    console.search, True),
+        "about": c("/about", w.tr("the conference and where the data comes from"),
+                   console.about),
+        "help": c("/help", w.tr("this list"), console.help),
+    }  # fmt: skip
 
 
 def _code(answer: object) -> int:

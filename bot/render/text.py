@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.changes import RecordedChange
-from bot.i18n import ENGLISH, Words
-from bot.model import Conference, Event, Program, Session, SessionKind, TimeBasis
+from bot.i18n import ENGLISH, Language, Words
+from bot.model import Conference, Event, Program, Session, SessionKind, Slot, TimeBasis
 from bot.render import board, timefmt
 from bot.render.common import (
     Place,
@@ -20,7 +20,6 @@ from bot.render.common import (
     authors_line,
     block_heading,
     conference_title,
-    count_of,
     delivery_lines,
     derived_note,
     event_counts,
@@ -29,14 +28,16 @@ from bot.render.common import (
     item_place,
     items_count,
     join_names,
-    no_match_text,
     repeated_titles,
     search_counts,
+    semicolons,
+    session_title,
     size_text,
     slot_of,
-    weekdays,
     what_changed,
 )
+from bot.render.program_cards import NO_MATCH, SEARCH_HINT
+from bot.service.board import BOTH_ROOM, BOTH_TRACK
 from bot.service.cancelled import CancelledTalk
 from bot.service.languages import language_label
 from bot.service.results import (
@@ -58,14 +59,14 @@ from bot.service.results import (
 )
 from bot.service.status import ProgramFacts, ServerStatus
 from bot.store.build import BuildReport
+from bot.template import fill
 
 INDENT = "  "
 
 
-def heading(conference: Conference, at: datetime) -> str:
-    tz = conference.tz
-    moment = f"{timefmt.clock(at, tz)} {timefmt.zone(at, tz)}"
-    return f"{conference.name} · {timefmt.day_label(at, tz)}, {moment}"
+def heading(conference: Conference, at: datetime, w: Words = ENGLISH) -> str:
+    moment = f"{w.day_and_time(at, conference.tz)} {timefmt.zone(at, conference.tz)}"
+    return f"{conference.name} · {moment}"
 
 
 def item_lines(
@@ -75,131 +76,166 @@ def item_lines(
     *,
     with_day: bool = False,
     authors: bool = True,
+    w: Words = ENGLISH,
 ) -> list[str]:
     """A program item in two to four lines: title, where and when, who."""
-    when = timefmt.span(item.slot, tz, with_day=with_day)
+    when = timefmt.span(item.slot, tz, with_day=with_day, w=w)
     if now is not None and item.slot.start > now:
-        when += f" ({timefmt.relative(item.slot.start, now)})"
+        when += f" ({timefmt.relative(item.slot.start, now, w)})"
     lines = [
         f"{INDENT}{item.title}"
         if isinstance(item, SessionTalk)
-        else f"{INDENT}{item_kind(item)}: {item.title}"
+        else f"{INDENT}" + w.tr("{kind}: {title}", kind=item_kind(item, w), title=item.title)
     ]
     place = item_place(item)
     lines.append(f"{INDENT * 2}{when}" + (f" · {place}" if place else ""))
     if isinstance(item, SessionTalk):
         if authors and item.talk.authors:  # community talks may name no speaker
-            lines.append(f"{INDENT * 2}By {authors_line(item.talk.authors)}")
+            names = authors_line(item.talk.authors, w)
+            lines.append(f"{INDENT * 2}" + w.tr("By {names}", names=names))
         if item.talk.award:
             lines.append(f"{INDENT * 2}🏆 {item.talk.award}")
-    elif isinstance(item, Event) and (extra := event_extra(item)):
+    elif isinstance(item, Event) and (extra := event_extra(item, w)):
         lines.append(f"{INDENT * 2}{extra}")
     return lines
 
 
-def render_now(answer: NowAnswer, conference: Conference) -> str:
+# The console's own sentences name its commands as they are typed there, in English
+# (/next, /paper <title>), whatever the language: a translation keeps them as they are.
+
+
+def render_now(answer: NowAnswer, conference: Conference, w: Words = ENGLISH) -> str:
     tz = conference.tz
-    lines = _filter_lines(conference, answer.at, answer.where)
+    lines = _filter_lines(conference, answer.at, answer.where, w)
+    name = conference.name
     if answer.phase is Phase.BEFORE:
-        lines.append(f"{conference.name} has not started yet. Try /next.")
+        # Translators: the console's commands keep their English names (/next, /paper).
+        lines.append(w.tr("{conference} has not started yet. Try /next.", conference=name))
     elif answer.phase is Phase.AFTER:
-        lines.append(f"{conference.name} has ended. /paper and /author still find every talk.")
-        lines.append(_as_it_was(conference))
+        lines.append(w.tr("{conference} has ended.", conference=name) + " "
+                     + w.tr("/paper and /author still find every talk."))  # fmt: skip
+        lines.append(_as_it_was(conference, w))
     elif not answer.current:
-        lines.append("Nothing is on stage right now. Try /next.")
+        lines.append(w.tr("Nothing is on stage right now. Try /next."))
     elif board.compact(answer):
-        lines += _board(board.now_sections(answer, _as_written, tz, True))
+        lines += _board(board.now_sections(answer, _as_written, tz, True, w=w))
     else:
-        lines.append("On now")
+        lines.append(w.tr("On now"))
         for item in answer.current:
-            lines += item_lines(item, tz)
-    lines += _ambient(answer.ambient, tz)
+            lines += item_lines(item, tz, w=w)
+    lines += _ambient(answer.ambient, tz, w)
     return "\n".join(lines)
 
 
-def render_next(answer: NextAnswer, conference: Conference) -> str:
+def render_next(answer: NextAnswer, conference: Conference, w: Words = ENGLISH) -> str:
     tz = conference.tz
     at = answer.at
-    lines = _filter_lines(conference, at, answer.where)
+    lines = _filter_lines(conference, at, answer.where, w)
     if answer.phase is Phase.AFTER:
-        lines.append(f"{conference.name} has ended. Thanks for coming!")
-        lines.append("/paper <title> and /author <name> still find every talk.")
-        lines.append(_as_it_was(conference))
+        lines.append(w.tr("{conference} has ended.", conference=conference.name) + " "
+                     + w.tr("Thanks for coming!"))  # fmt: skip
+        lines.append(w.tr("/paper <title> and /author <name> still find every talk."))
+        lines.append(_as_it_was(conference, w))
         return "\n".join(lines)
     if answer.phase is Phase.BEFORE and answer.opens is not None:
-        first = answer.opens
-        days = (first.astimezone(tz).date() - at.date()).days
-        when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
-        lines.append(
-            f"{conference.name} starts {when}: {timefmt.day_label(first, tz)},"
-            f" {timefmt.clock(first, tz)} {timefmt.zone(first, tz)} ({timefmt.relative(first, at)})"
-        )
+        lines.append(_opens(conference, answer.opens, at, w))
         for item in board.opening_listed(answer):
-            lines += item_lines(item, tz, authors=False)
+            lines += item_lines(item, tz, authors=False, w=w)
     if board.compact(answer):
-        lines += _board(board.next_sections(answer, _as_written, _board_time(at, tz), tz, True))
+        moment = _board_time(at, tz, w)
+        lines += _board(board.next_sections(answer, _as_written, moment, tz, True, w=w))
     else:
-        lines += _next_items(answer, tz)
+        lines += _next_items(answer, tz, w)
     if not answer.upcoming and not answer.next_talks:
-        where = board.where_label(answer.where, _as_written)
-        lines.append(f"Nothing more{where} at {conference.name}." if answer.where.any
-                     else f"That is the last item of {conference.name}.")  # fmt: skip
-    lines += _ambient(answer.ambient, tz)
-    relative = lambda moment: timefmt.relative(moment, at)  # noqa: E731
-    if opening := board.opening_soon(answer.opening_soon, _as_written, tz, relative):
+        where = board.where_label(answer.where, _as_written, w)
+        lines.append(w.tr("Nothing more{where} at {conference}.", where=where,
+                          conference=conference.name) if answer.where.any
+                     else w.tr("That is the last item of {conference}.",
+                               conference=conference.name))  # fmt: skip
+    lines += _ambient(answer.ambient, tz, w)
+    relative = lambda moment: timefmt.relative(moment, at, w)  # noqa: E731
+    if opening := board.opening_soon(answer.opening_soon, _as_written, tz, relative, w):
         lines.append(opening)
     return "\n".join(lines)
 
 
-def _next_items(answer: NextAnswer, tz: ZoneInfo) -> list[str]:
+def _opens(conference: Conference, first: datetime, at: datetime, w: Words) -> str:
+    """'OSDI '24 starts tomorrow: Wed Jul 10, 09:00 PDT (in 21 h)'."""
+    tz = conference.tz
+    days = (first.astimezone(tz).date() - at.date()).days
+    name = conference.name
+    moment = f"{w.day_and_time(first, tz)} {timefmt.zone(first, tz)}"
+    soon = timefmt.relative(first, at, w)
+    if days == 0:
+        return w.tr("{conference} starts today: {moment} ({soon})", conference=name,
+                    moment=moment, soon=soon)  # fmt: skip
+    if days == 1:
+        return w.tr("{conference} starts tomorrow: {moment} ({soon})", conference=name,
+                    moment=moment, soon=soon)  # fmt: skip
+    return w.ntr("{conference} starts in {count} day: {moment} ({soon})",
+                 "{conference} starts in {count} days: {moment} ({soon})", days,
+                 conference=name, count=days, moment=moment, soon=soon)  # fmt: skip
+
+
+def _next_items(answer: NextAnswer, tz: ZoneInfo, w: Words = ENGLISH) -> list[str]:
     """On now, next and the next talk, an item in a few lines each (a few rooms)."""
     at = answer.at
     lines: list[str] = []
     if answer.current:
-        lines.append("On now")
+        lines.append(w.tr("On now"))
         for item in answer.current:
-            lines += item_lines(item, tz)
+            lines += item_lines(item, tz, w=w)
     if answer.upcoming:
-        lines.append(_next_label(answer.upcoming[0].slot.start, at, tz))
+        lines.append(_next_label(answer.upcoming[0].slot.start, at, tz, w.tr("Next"), w))
         for item in (*answer.upcoming, *answer.soon):
-            lines += item_lines(item, tz, at)
+            lines += item_lines(item, tz, at, w=w)
     if answer.next_talks:
-        label = "First talk" if answer.upcoming else "Next talk"
-        lines.append(_next_label(answer.next_talks[0].slot.start, at, tz, label))
+        label = w.tr("First talk") if answer.upcoming else w.tr("Next talk")
+        lines.append(_next_label(answer.next_talks[0].slot.start, at, tz, label, w))
         for talk in answer.next_talks:
-            lines += item_lines(talk, tz, at)
+            lines += item_lines(talk, tz, at, w=w)
     return lines
 
 
-def _board_time(at: datetime, tz: ZoneInfo) -> Callable[[datetime], str]:
+def _board_time(at: datetime, tz: ZoneInfo, w: Words = ENGLISH) -> Callable[[datetime], str]:
     """How the board's console text writes a start time: '11:05 (in 3 min)'."""
-    return lambda moment: timefmt.relative(moment, at) + _next_label(moment, at, tz, "")
+    return lambda moment: timefmt.relative(moment, at, w) + _next_label(moment, at, tz, "", w)
 
 
-def _next_label(start: datetime, at: datetime, tz: ZoneInfo, label: str = "Next") -> str:
+def _next_label(start: datetime, at: datetime, tz: ZoneInfo, label: str, w: Words) -> str:
     if start.astimezone(tz).date() != at.astimezone(tz).date():
-        return f"{label}, {timefmt.day_label(start, tz)}"
+        return f"{label}, {w.day_label(start, tz)}"
     return label
 
 
-def _ambient(events: Sequence[ProgramItem], tz: ZoneInfo) -> list[str]:
+def _ambient(events: Sequence[ProgramItem], tz: ZoneInfo, w: Words = ENGLISH) -> list[str]:
     """Background items: a line each for one or two (badge pickup), else one line."""
     if len(events) > 2:
-        return [board.also_open(events, _as_written, tz) or ""]
+        return [board.also_open(events, _as_written, tz, w) or ""]
     return [
-        f"Also open: {e.title}"
-        + (f" ({e.slot.room})" if e.slot.room else "")
-        + f" until {timefmt.clock(e.slot.end, tz)}"
+        w.tr("{item} until {time}",
+             item=w.tr("Also open: {title}",
+                       title=e.title + (f" ({e.slot.room})" if e.slot.room else "")),
+             time=w.clock(e.slot.end, tz))
         for e in events
-    ]
+    ]  # fmt: skip
 
 
-def _as_it_was(conference: Conference) -> str:
+def _as_it_was(conference: Conference, w: Words = ENGLISH) -> str:
     """How to see a past conference as it was, in the console's words."""
     first = conference.start_date.isoformat()
-    return (
-        f"To see it as it was, ask /next {as_it_was(conference)} (or run with --now {first}T11:00)."
-    )
+    return w.tr("To see it as it was, ask /next {moment} (or run with --now {first}T11:00).",
+                moment=_first_morning(conference, w), first=first)  # fmt: skip
+
+
+def _first_morning(conference: Conference, w: Words) -> str:
+    """11:00 on the first day, as a reader of `w`'s language types it and /next reads it:
+    'jul 10 11:00' (as the bot's cards say it), '10. Juli 2024 11:00', '10 juillet 2024
+    11 h 00'."""
+    if w.language is Language.EN:
+        return as_it_was(conference)
+    eleven = datetime.combine(conference.start_date, time(11), conference.tz)
+    return f"{w.full_date(conference.start_date)} {w.clock(eleven, conference.tz)}"
 
 
 def _as_written(text: str) -> str:
@@ -215,191 +251,289 @@ def _board(sections: Sequence[board.Section]) -> list[str]:
     return lines
 
 
-def _filter_lines(conference: Conference, at: datetime, where: Where) -> list[str]:
+def _filter_lines(conference: Conference, at: datetime, where: Where, w: Words) -> list[str]:
     """The heading, with the filter, and how a filter value was taken if it was."""
-    lines = [heading(conference, at) + board.where_label(where, _as_written)]
+    lines = [heading(conference, at, w) + board.where_label(where, _as_written, w)]
     if where.note:
-        lines.append(where.note.replace("{found}", where.found or ""))
+        lines.append(fill(_filter_note(where.note, w), {"found": where.found or ""}, str))
     return lines
 
 
-def render_talk(answer: TalkAnswer | NoMatch, conference: Conference) -> str:
+def _filter_note(note: str, w: Words) -> str:
+    """A filter note (bot.service.board) in `w`'s words; the two that name an option say
+    it as the console takes it (`room:`), not as Discord shows it in the reader's words."""
+    # Translators: in the console, which takes its options in English (track:Rust).
+    if note == BOTH_ROOM:
+        return w.ptr("console", "Showing the room {found}; a track has that name too (pick it in"
+                              " `track`).")  # fmt: skip
+    if note == BOTH_TRACK:
+        return w.ptr("console", "Showing the track {found}; a room has that name too (pick it in"
+                              " `room`).")  # fmt: skip
+    return w.tr(note)
+
+
+# What the console's answers call each thing before its value ('When:    Wed Jul 10'),
+# lined up: as wide as the widest in the language, and never less than English's.
+LABEL_WIDTH = 9
+
+
+def _labels(w: Words) -> dict[str, str]:
+    """The labels of a talk's answer, each with its colon as `w`'s language sets one."""
+    labels = {
+        "track": w.tr("Track"), "session": w.tr("Session"), "when": w.tr("When"),
+        "room": w.tr("Room"), "award": w.tr("Award"), "page": w.tr("Page"),
+        "type": w.tr("Type"), "link": w.tr("Link"),
+        # Translators: before when and where a cancelled talk was to be ("Was: Wed Jul 10").
+        "was": w.tr("Was"),
+    }  # fmt: skip
+    return {key: _colon(label, w) for key, label in labels.items()}
+
+
+def _colon(label: str, w: Words) -> str:
+    """'When:', 'Quand :'."""
+    # Translators: a label before what it names, in the console ("When: Wed Jul 10");
+    # French sets a space before the colon.
+    return w.tr("{label}:", label=label)
+
+
+Row = str | tuple[str, str]  # a line, or a label's key (of _labels) and its value
+
+
+def _aligned(rows: Sequence[Row], w: Words) -> list[str]:
+    """The lines, each labelled one as 'When:    Wed Jul 10, 10:45–11:05 PDT': the values
+    lined up after the widest label shown, a space after it at least."""
+    labels = _labels(w)
+    shown = [len(labels[row[0]]) + 1 for row in rows if isinstance(row, tuple)]
+    width = max([LABEL_WIDTH, *shown])
+    return [row if isinstance(row, str) else f"{labels[row[0]]:<{width}}{row[1]}" for row in rows]
+
+
+def _no_match(answer: NoMatch, w: Words) -> str:
+    """'No paper matches “x”. Did you mean: “a”; “b”?', with the cards' sentence for
+    each thing looked up (program_cards.NO_MATCH); what has none says it in English."""
+    sentence = NO_MATCH.get(answer.what)
+    text = (w.tr(sentence, query=answer.query) if sentence
+            else f"No {answer.what} matches “{answer.query}”.")  # fmt: skip
+    if answer.suggestions:
+        quoted = [w.tr("“{typed}”", typed=s) for s in answer.suggestions]
+        return text + " " + w.tr("Did you mean: {suggestions}?",
+                                 suggestions=semicolons(quoted, w))  # fmt: skip
+    return text + " " + w.tr("Try fewer words, or /search {query}.", query=answer.query)
+
+
+def render_talk(answer: TalkAnswer | NoMatch, conference: Conference, w: Words = ENGLISH) -> str:
     if isinstance(answer, NoMatch):
-        return no_match_text(answer)
+        return _no_match(answer, w)
     tz = conference.tz
     staged = answer.talk
     talk = staged.talk
-    lines = [talk.title]
+    lines: list[Row] = [talk.title]
     for names, affiliation in author_groups(talk.authors):
-        lines.append(f"{INDENT}{join_names(names)}" + (f" — {affiliation}" if affiliation else ""))
+        lines.append(f"{INDENT}{join_names(names, w)}"
+                     + (f" — {affiliation}" if affiliation else ""))  # fmt: skip
     if talk.subtitle:
         lines.insert(1, f"{INDENT}{talk.subtitle}")
     if staged.session.kind is SessionKind.ROOM_BLOCK:
         if talk.track:
-            lines.append(f"Track:   {talk.track}")
+            lines.append(("track", talk.track))
     else:
-        lines.append(f"Session: {staged.session.title}")
-    lines.append(
-        f"When:    {timefmt.span(talk.slot, tz)}"
-        + (" (approximate)" if talk.slot.approximate else "")
-    )
+        lines.append(("session", staged.session.title))
+    approximate = " " + w.tr("(approximate)") if talk.slot.approximate else ""
+    lines.append(("when", timefmt.span(talk.slot, tz, w=w) + approximate))
     if talk.slot.room:
-        lines.append(f"Room:    {talk.slot.room}")
+        lines.append(("room", talk.slot.room))
     if talk.award:
-        lines.append(f"Award:   🏆 {talk.award}")
+        lines.append(("award", f"🏆 {talk.award}"))
     if talk.page is not None:
-        lines.append(f"Page:    {talk.page} in the proceedings")
-    language = language_label(talk.language) if talk.language else None
+        lines.append(("page", w.tr("{page} in the proceedings", page=talk.page)))
+    language = language_label(talk.language, w.language.value) if talk.language else None
     if talk.kind or language:
-        lines.append("Type:    " + " · ".join(x for x in (talk.kind, language) if x))
+        lines.append(("type", " · ".join(x for x in (talk.kind, language) if x)))
     if talk.do_not_record:
-        lines.append("Not recorded (the speakers asked).")
+        lines.append(w.tr("Not recorded (the speakers asked)") + ".")
     if talk.url:
-        lines.append(f"Link:    {talk.url}")
+        lines.append(("link", talk.url))
     for link in talk.links:
-        lines.append(f"Link:    {link.title} — {link.url}")
+        lines.append(("link", f"{link.title} — {link.url}"))
     if talk.abstract:
         lines.append(abstract_excerpt(talk.abstract, 600))
     if answer.runners_up:
-        lines.append("Also close:")
+        lines.append(_colon(w.tr("Also close"), w))
         repeated = repeated_titles(answer)
         for t in answer.runners_up:
-            told = f" — {timefmt.span(t.slot, tz)}" + (f" · {t.slot.room}" if t.slot.room else "")
+            told = f" — {timefmt.span(t.slot, tz, w=w)}" + (f" · {t.slot.room}" if t.slot.room
+                                                            else "")  # fmt: skip
             lines.append(f"{INDENT}{t.title}{told if t.title.casefold() in repeated else ''}")
-    return "\n".join(lines)
+    return "\n".join(_aligned(lines, w))
 
 
-def render_author(answer: AuthorAnswer | NoMatch, conference: Conference) -> str:
+def render_author(
+    answer: AuthorAnswer | NoMatch, conference: Conference, w: Words = ENGLISH
+) -> str:
     if isinstance(answer, NoMatch):
-        return no_match_text(answer)
+        return _no_match(answer, w)
     tz = conference.tz
     lines: list[str] = []
     if len(answer.people) > 1:
-        lines.append(f"{len(answer.people)} people match “{answer.query}”:")
+        lines.append(_colon(w.tr("{count} people match “{query}”", count=len(answer.people),
+                                 query=answer.query), w))  # fmt: skip
     for person in answer.people:
-        lines.append(f"{person.name} — {count_of(len(person.talks), conference.item_noun)}")
+        lines.append(f"{person.name} — {items_count(len(person.talks), conference, w)}")
         for authored in person.talks:
             talk = authored.talk
             lines.append(f"{INDENT}{talk.title}")
-            lines.append(f"{INDENT * 2}{timefmt.span(talk.slot, tz)} · {item_place(talk)}")
+            lines.append(f"{INDENT * 2}{timefmt.span(talk.slot, tz, w=w)} · {item_place(talk)}")
             if authored.authorship.affiliation:
-                lines.append(f"{INDENT * 2}as {authored.authorship.affiliation}")
+                affiliation = authored.authorship.affiliation
+                lines.append(f"{INDENT * 2}" + w.tr("as {affiliation}", affiliation=affiliation))
     return "\n".join(lines)
 
 
-def render_session(answer: SessionAnswer | NoMatch, conference: Conference) -> str:
+def _weekdays(days: Sequence[date], w: Words) -> str:
+    """'Saturday', 'Friday and Sunday', in `w`'s words."""
+    return join_names([w.weekday(day) for day in days], w)
+
+
+def render_session(
+    answer: SessionAnswer | NoMatch, conference: Conference, w: Words = ENGLISH
+) -> str:
     if isinstance(answer, NoMatch):
-        return no_match_text(answer)
+        return _no_match(answer, w)
     tz = conference.tz
-    lines = _session_lines(answer.session, answer.talks, tz)
+    lines = _session_lines(answer.session, answer.talks, tz, w)
     if answer.runners_up:
-        lines.append("Other sessions: " + "; ".join(s.title for s in answer.runners_up))
+        others = semicolons([session_title(s, w) for s in answer.runners_up], w)
+        lines.append(_colon(w.tr("Other sessions"), w) + " " + others)
     if answer.other_days:
-        lines.append(f"Also on {weekdays(answer.other_days)}: add the day to the name.")
+        lines.append(w.tr("Also on {days}: add the day to the name.",
+                          days=_weekdays(answer.other_days, w)))  # fmt: skip
     if answer.also_track:
-        track = answer.also_track
-        lines.append(f"“{track}” is also a track: /track lists its talks in every room.")
+        lines.append(w.tr("“{name}” is also a track: /track lists its talks in every room.",
+                          name=answer.also_track))  # fmt: skip
     return "\n".join(lines)
 
 
-def render_track(answer: TrackAnswer | NoMatch, conference: Conference) -> str:
+def render_track(answer: TrackAnswer | NoMatch, conference: Conference, w: Words = ENGLISH) -> str:
     """A track's talks across rooms in time order, each with its day, time and room."""
     if isinstance(answer, NoMatch):
-        return no_match_text(answer)
+        return _no_match(answer, w)
     tz = conference.tz
-    on = f"{answer.day:%A, %B} {answer.day.day}" if answer.day else "every day"
-    lines = [f"{answer.track} · {on} · {count_of(len(answer.talks), conference.item_noun)}"
-             f" in {count_of(len(answer.rooms), 'room')}"]  # fmt: skip
+    on = w.long_day(answer.day) if answer.day else w.tr("every day")
+    rooms = w.ntr("{count} room", "{count} rooms", len(answer.rooms), count=len(answer.rooms))
+    talks = items_count(len(answer.talks), conference, w)
+    lines = [f"{answer.track} · {on} · " + w.tr("{talks} in {rooms}", talks=talks, rooms=rooms)]
+    rows = []
     for talk in answer.talks:
-        when = f"{talk.session.day:%a} {timefmt.time_of(talk.slot, tz)}"
+        noon = datetime.combine(talk.session.day, time(12), tz)  # the day, as a moment
+        when = f"{w.short_weekday(noon, tz)} {timefmt.time_of(talk.slot, tz, w)}"
         room = f" ({talk.slot.room})" if talk.slot.room else ""
-        lines.append(f"{INDENT}{when:>16}  {talk.title}{room}")
+        rows.append((when, f"  {talk.title}{room}"))
+    lines += [INDENT + line for line in _right_aligned(rows, 16)]
     if answer.other_days:
-        lines.append(f"Also on {weekdays(answer.other_days)}: /track lists every day.")
+        lines.append(w.tr("Also on {days}: /track lists every day.",
+                          days=_weekdays(answer.other_days, w)))  # fmt: skip
     if answer.also_room:
-        lines.append(f"“{answer.track}” is also a room: /session shows its day.")
+        lines.append(w.tr("“{name}” is also a room: /session shows its day.",
+                          name=answer.track))  # fmt: skip
     return "\n".join(lines)
 
 
-def _session_lines(session: Session, talks: tuple[SessionTalk, ...], tz: ZoneInfo) -> list[str]:
-    head = f"{session.title} — {timefmt.span(session.slot, tz)}"
+def _session_lines(
+    session: Session, talks: tuple[SessionTalk, ...], tz: ZoneInfo, w: Words = ENGLISH
+) -> list[str]:
+    head = f"{session_title(session, w)} — {timefmt.span(session.slot, tz, w=w)}"
     if session.slot.room:
         head += f" · {session.slot.room}"
-    lines = [head]
-    for talk in talks:
-        lines.append(f"{INDENT}{timefmt.time_of(talk.slot, tz):>12}  {talk.title}")
-    return lines
+    rows = [(timefmt.time_of(talk.slot, tz, w), f"  {talk.title}") for talk in talks]
+    return [head, *(INDENT + line for line in _right_aligned(rows, 12))]
 
 
-def render_day(answer: DayAnswer, conference: Conference) -> str:
+def _right_aligned(rows: Sequence[tuple[str, str]], least: int) -> list[str]:
+    """Each row's first cell set right in a column as wide as the widest, `least` at
+    least (what English's '≈ 10:45–11:05 PDT' needs; French's '≈ 10 h 45–11 h 05 CEST'
+    needs more), then the rest of the row."""
+    width = max([least, *(len(cell) for cell, _ in rows)])
+    return [f"{cell:>{width}}{rest}" for cell, rest in rows]
+
+
+def render_day(answer: DayAnswer, conference: Conference, w: Words = ENGLISH) -> str:
     tz = conference.tz
-    lines = [f"{conference.name} · {answer.day:%A, %B} {answer.day.day}"]
+    rows = []
     for item in answer.items:
+        span = timefmt.span(item.slot, tz, with_day=False, w=w)
         if isinstance(item, SessionBlock):
-            lines.append(
-                f"{timefmt.span(item.slot, tz, with_day=False):>20}  {block_heading(item.session)}"
-            )
-            for talk in item.talks:
-                lines.append(f"{timefmt.time_of(talk.slot, tz):>20}    {talk.title}")
+            rows.append((span, f"  {block_heading(item.session, w=w)}"))
+            rows += [(timefmt.time_of(talk.slot, tz, w), f"    {talk.title}")
+                     for talk in item.talks]  # fmt: skip
         else:
             room = f" ({item.slot.room})" if item.slot.room else ""
-            lines.append(
-                f"{timefmt.span(item.slot, tz, with_day=False):>20}"
-                f"  {item_kind(item)}: {item.title}{room}"
-            )
+            what = w.tr("{kind}: {title}", kind=item_kind(item, w), title=item.title + room)
+            rows.append((span, f"  {what}"))
+    lines = [f"{conference.name} · {w.long_day(answer.day)}", *_right_aligned(rows, 20)]
     if any(i.slot.approximate for i in answer.items):
-        lines.append(derived_note(conference))
+        lines.append(derived_note(conference, w))
     return "\n".join(lines)
 
 
-def render_search(answer: SearchAnswer, conference: Conference) -> str:
+def render_search(answer: SearchAnswer, conference: Conference, w: Words = ENGLISH) -> str:
     if answer.empty:
-        return f"Nothing matches “{answer.query}”. Try a title word, a surname or an affiliation."
+        return w.tr("Nothing matches “{query}”.", query=answer.query) + " " + w.tr(SEARCH_HINT)
     tz = conference.tz
-    lines = [f"Results for “{answer.query}”", search_counts(answer, conference.item_noun)]
+
+    def listed(title: str, slot: Slot) -> str:
+        return f"{INDENT}{title} — {timefmt.span(slot, tz, w=w)}"
+
+    results = w.tr("Results for “{query}”", query=answer.query)
+    lines = [results, search_counts(answer, conference.item_noun, w)]
     if answer.talks:
         held = len(answer.talks) - answer.close_talks
-        lines.append(f"{conference.item_noun.capitalize()}s")
-        lines += [f"{INDENT}{t.title} — {timefmt.span(t.slot, tz)}" for t in answer.talks[:held]]
+        lines.append(w.tr("Papers") if conference.is_proceedings else w.tr("Talks"))
+        lines += [listed(t.title, t.slot) for t in answer.talks[:held]]
         if answer.close_talks:
-            lines.append("Also close")
-            lines += [
-                f"{INDENT}{t.title} — {timefmt.span(t.slot, tz)}" for t in answer.talks[held:]
-            ]
+            lines.append(w.tr("Also close"))
+            lines += [listed(t.title, t.slot) for t in answer.talks[held:]]
     if answer.people:
-        lines.append("People")
-        lines += [
-            f"{INDENT}{p.name} — " + "; ".join(a.talk.title for a in p.talks) for p in answer.people
-        ]
+        lines.append(w.tr("People"))
+        lines += [f"{INDENT}{p.name} — " + semicolons([a.talk.title for a in p.talks], w)
+                  for p in answer.people]  # fmt: skip
     if answer.affiliations:
-        lines.append("Affiliations")
+        lines.append(w.tr("Affiliations"))
         for a in answer.affiliations:
-            lines.append(
-                f"{INDENT}{a.name} — {len(a.people)} people,"
-                f" {count_of(len(a.talks), conference.item_noun)}: "
-                + join_names(list(a.people[:6]))
-                + (" …" if len(a.people) > 6 else "")
-            )
+            people = w.ntr("{count} person", "{count} people", len(a.people), count=len(a.people))
+            names = join_names(list(a.people[:6]), w) + (" …" if len(a.people) > 6 else "")
+            lines.append(f"{INDENT}{a.name} — " + w.tr("{people}, {talks}: {names}", people=people,
+                         talks=items_count(len(a.talks), conference, w), names=names))  # fmt: skip
     if answer.sessions:
-        lines.append("Sessions")
-        lines += [f"{INDENT}{s.title} — {timefmt.span(s.slot, tz)}" for s in answer.sessions]
+        lines.append(w.tr("Sessions"))
+        lines += [listed(session_title(s, w), s.slot) for s in answer.sessions]
     return "\n".join(lines)
 
 
-def render_about(conference: Conference, version: str, size: ProgramSize) -> str:
+def render_about(
+    conference: Conference, version: str, size: ProgramSize, w: Words = ENGLISH
+) -> str:
     c = conference
     where = ", ".join(x for x in (c.venue, c.location) if x)
+    times = w.tr("Times are {zone} local time.", zone=c.timezone)
     return "\n".join(
         [
             conference_title(c),
-            f"{c.start_date:%a %b} {c.start_date.day} – {c.end_date:%a %b} {c.end_date.day},"
-            f" {c.end_date.year}" + (f" · {where}" if where else ""),
-            f"{size_text(size, c.item_noun)}. Times are {c.timezone} local time.",
-            *([f"Data: {c.source}"] if c.source else []),
-            *([derived_note(c)] if c.derived_note else []),
+            _dates(c, w) + (f" · {where}" if where else ""),
+            f"{size_text(size, c.item_noun, w)}. {times}",
+            *([_colon(w.tr("Data"), w) + f" {c.source}"] if c.source else []),
+            *([derived_note(c, w)] if c.derived_note else []),
             f"confbot {version}",
         ]
     )
+
+
+def _dates(conference: Conference, w: Words) -> str:
+    """'Wed Jul 10 – Fri Jul 12, 2024' (each day at noon of its own zone)."""
+    tz = conference.tz
+    first, last = (datetime.combine(d, time(12), tz)
+                   for d in (conference.start_date, conference.end_date))  # fmt: skip
+    return w.tr("{first} – {last}, {year}", first=w.day_label(first, tz),
+                last=w.day_label(last, tz), year=conference.end_date.year)  # fmt: skip
 
 
 def render_load(program: Program, build: BuildReport, source: Path, db_path: Path) -> str:
@@ -484,20 +618,22 @@ def change_lines(changes: Sequence[RecordedChange], tz: ZoneInfo) -> list[str]:
     return [f"{c.title} — {what_changed(c, where)}" for c in changes]
 
 
-def render_cancelled(gone: CancelledTalk, conference: Conference) -> str:
+def render_cancelled(gone: CancelledTalk, conference: Conference, w: Words = ENGLISH) -> str:
     """The console's word for a talk a version removed (see cards.cancelled_card)."""
     tz = conference.tz
     came = gone.cancelled_at
-    lines = [
+    version = f"{w.day_and_time(came, tz)} {timefmt.zone(came, tz)}"
+    was = timefmt.span(gone.was, tz, w=w) + (f", {gone.was.room}" if gone.was.room else "")
+    lines: list[Row] = [
         f"{gone.title}",
-        f"Cancelled: taken out of the program in the version of {timefmt.day_label(came, tz)},"
-        f" {timefmt.clock(came, tz)} {timefmt.zone(came, tz)}.",
-        f"Was:     {timefmt.span(gone.was, tz)}" + (f", {gone.was.room}" if gone.was.room else ""),
-    ]
+        w.tr("Cancelled: taken out of the program in the version of {version}.",
+             version=version),
+        ("was", was),
+    ]  # fmt: skip
     if gone.others:
-        lines.append("Still on, with a title like it:")
-        lines += [f"{INDENT}{t.title} — {timefmt.span(t.slot, tz)}" for t in gone.others]
-    return "\n".join(lines)
+        lines.append(w.tr("Still on, with a title like it:"))
+        lines += [f"{INDENT}{t.title} — {timefmt.span(t.slot, tz, w=w)}" for t in gone.others]
+    return "\n".join(_aligned(lines, w))
 
 
 # -- what confbot is set to do in a server (python -m bot status) --------------------------
