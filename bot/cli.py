@@ -108,8 +108,8 @@ def _language_option(default: object) -> dict[str, Any]:
     return {
         "choices": [language.value for language in Language],
         "default": default,
-        "help": "the language the console refuses a day or time in, with examples in it"
-        " (default: CONFBOT_LANGUAGE, else en; the answers themselves are English)",
+        "help": "the language the console answers in, as the bot answers a reader of it;"
+        " commands and options keep their English names (default: CONFBOT_LANGUAGE, else en)",
     }
 
 
@@ -151,11 +151,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if settings.discord_token:
             command = "run"
         else:
-            print(
-                "No DISCORD_TOKEN is set, so here is the offline console"
-                " (docs/organisers.md tells how to run the Discord bot).",
-                file=sys.stderr,
-            )
+            from bot.i18n import bundled_messages
+
+            language = Language(args.language) if args.language else settings.console_language
+            w = bundled_messages().words(language)
+            print(w.tr("No DISCORD_TOKEN is set, so here is the offline console"
+                       " (docs/organisers.md tells how to run the Discord bot)."),
+                  file=sys.stderr)  # fmt: skip
             args.now = None
             command = "console"
     if command == "load":

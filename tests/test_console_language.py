@@ -476,3 +476,86 @@ def test_after_the_conference_next_says_how_to_see_it_as_it_was_in_each_language
     assert lines[1:] == said
     moment = said[2].split("/next ")[1].split(" (")[0]
     assert lines_of(console, f"/next {moment}")[0].startswith("OSDI '24 · ")  # it is read
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (Language.EN, "Janson has no talks in this program."),
+        (Language.DE, "Janson hat in diesem Programm keine Vorträge."),
+        (Language.FR, "La salle Janson n'a aucun exposé dans ce programme."),
+    ],
+)
+def test_a_room_without_talks_at_fosdem_is_refused_in_each_language(
+    fosdem: ProgramService, language: Language, said: str
+):
+    assert lines_of(at_fosdem(fosdem, language), "/next room:Janson", USAGE) == [said]
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (Language.EN, "OSDI '24 has no tracks."),
+        (Language.DE, "OSDI '24 hat keine Tracks."),
+        (Language.FR, "OSDI '24 n'a pas de parcours."),
+    ],
+)
+def test_a_track_on_osdi_is_refused_in_each_language(
+    service: ProgramService, language: Language, said: str
+):
+    assert lines_of(console_in(service, language), "/track security", USAGE) == [said]
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "typed"),
+    [
+        (Language.EN, "“K.3.201” is a room, not a track: /session K.3.201 shows its talks.",
+         "/session K.3.201"),
+        (Language.DE, "„K.3.201“ ist ein Raum, kein Track: /sitzung K.3.201 zeigt seine Vorträge.",
+         "/sitzung K.3.201"),
+        (Language.FR, "« K.3.201 » est une salle, pas un parcours : /session K.3.201 en montre les"
+                      " exposés.", "/session K.3.201"),
+    ],
+)  # fmt: skip
+def test_a_command_a_translated_sentence_names_can_be_typed_in_the_console(
+    fosdem: ProgramService, language: Language, said: str, typed: str
+):
+    """The bot's sentences name its commands as a reader of the language sees them in
+    Discord (/sitzung); the console takes those names too, beside its English ones."""
+    console = at_fosdem(fosdem, language)
+    assert lines_of(console, "/track K.3.201", USAGE) == [said]
+    assert lines_of(console, typed)[0].startswith("LLVM, ")
+
+
+def test_the_console_takes_each_commands_name_in_its_language_too(service: ProgramService):
+    german, french = console_in(service, Language.DE), console_in(service, Language.FR)
+    assert german.execute("/demnächst").text == german.execute("/next").text
+    assert french.execute("/à-suivre").text == french.execute("/next").text
+    assert console_in(service, Language.EN).execute("/demnächst").code == USAGE
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (Language.EN, "Please give a room."),
+        (Language.DE, "Bitte gib einen Raum an."),
+        (Language.FR, "Veuillez indiquer une salle."),
+    ],
+)
+def test_an_empty_filter_is_refused_in_each_language(
+    service: ProgramService, language: Language, said: str
+):
+    assert lines_of(console_in(service, language), "/next room:", USAGE) == [said]
+
+
+def test_the_console_without_a_token_says_so_in_its_language(tmp_path: Path):
+    """README's first line (`python -m bot`, no token), with --language fr."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--language", "fr"], input="/next jul 10 10:50\n",
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+        env={**kept, "CONFBOT_DB": str(tmp_path / "c.db")},
+    )  # fmt: skip
+    assert result.returncode == OK
+    assert result.stderr.startswith("DISCORD_TOKEN n'est pas défini : voici la console hors ligne")
+    assert result.stdout.startswith("OSDI '24 · mer. 10 juil., 10 h 50 PDT\nEn ce moment\n")

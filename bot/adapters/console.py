@@ -19,6 +19,7 @@ from bot import __version__
 from bot.changes import RecordedChange
 from bot.clock import Clock
 from bot.i18n import ENGLISH, Words
+from bot.i18n.messages import COMMAND_NAME
 from bot.render import text
 from bot.render.refusals import day_forms, refusal, time_forms
 from bot.service import ProgramService, QueryError, WhenError
@@ -61,6 +62,11 @@ class Console:
         self.cancelled = cancelled
         self.conference = service.conference
         self.commands = _commands(self, words)
+        # Each command also by the name a reader of the language sees in Discord
+        # (/demnächst, /à-suivre), so that a translated sentence naming one can be typed.
+        self.aliases = {alias.casefold(): name for name in self.commands
+                        if (alias := words.translated(name, COMMAND_NAME))
+                        and alias.casefold() not in self.commands}  # fmt: skip
 
     def execute(self, line: str) -> Reply:
         """Run one command line such as '/paper sabre' and return what to print."""
@@ -75,7 +81,7 @@ class Console:
             return Reply(w.tr("Type a command, such as /next or /paper sabre. /help lists them."),
                          USAGE)  # fmt: skip
         name, _, argument = stripped.lstrip("/").partition(" ")
-        command = self.commands.get(name.lower())
+        command = self.commands.get(self.aliases.get(name.casefold(), name.lower()))
         if command is None:
             unknown = w.tr("Unknown command {name}.", name=repr(name[:40]))
             return Reply(f"{unknown} {self._command_list()}", USAGE)

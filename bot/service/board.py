@@ -39,6 +39,17 @@ BOTH_ROOM = N_("Showing the room {found}; a track has that name too (pick it in 
 BOTH_TRACK = N_("Showing the track {found}; a room has that name too (pick it in `room`).")
 
 
+# A filter value that names nothing here: without and with the closest names.
+NO_SUCH = {
+    "room": (N_("No room of {conference} is called “{typed}”."),
+             N_("No room of {conference} is called “{typed}”. Did you mean {close}?")),
+    "track": (N_("No track of {conference} is called “{typed}”."),
+              N_("No track of {conference} is called “{typed}”. Did you mean {close}?")),
+    "language": (N_("No language of {conference} is called “{typed}”."),
+                 N_("No language of {conference} is called “{typed}”. Did you mean {close}?")),
+}  # fmt: skip
+
+
 class FilterError(ValueError):
     """A filter value that names nothing in the program. `template` names outside text
     as {conference}, {typed} and {close}: the service turns it into a QueryError, which
@@ -171,7 +182,7 @@ class Places:
             typed = clean(language, "language")
             if not self.languages:
                 raise FilterError(
-                    "{conference} gives no talk a language, so there is none to pick.", typed
+                    N_("{conference} gives no talk a language, so there is none to pick."), typed
                 )
             found_language = _pick(self.languages, typed) or pick_language(self.languages, typed)
             if found_language is None:
@@ -184,7 +195,4 @@ class Places:
         close = ", ".join(s.label for s in suggest(names, typed[:40], 3) or _near(names, typed))
         if not close and what == "language":
             close = ", ".join(names[:5])
-        hint = " Did you mean {close}?" if close else ""
-        raise FilterError(
-            f"No {what} of {{conference}} is called “{{typed}}”." + hint, _shown(typed), close
-        )
+        raise FilterError(NO_SUCH[what][bool(close)], _shown(typed), close)

@@ -50,7 +50,7 @@ from bot.template import fill
 MAX_QUERY = 200
 # What clean_query refuses in an attendee's lookup, a sentence for each thing looked up
 # (languages that inflect say each differently): empty, too long, control characters.
-# Anything else typed (a product, a room) is refused in English.
+# Anything else typed (a product) is refused in English.
 _REFUSED = {
     "query": (
         N_("Please give a query."),
@@ -76,6 +76,22 @@ _REFUSED = {
         N_("Please give a track name."),
         N_("That track name is {length} characters long; {limit} at most."),
         N_("That track name contains control characters."),
+    ),
+    # /next's and /now's filters (room:, track:, language: in the console)
+    "room": (
+        N_("Please give a room."),
+        N_("That room is {length} characters long; {limit} at most."),
+        N_("That room contains control characters."),
+    ),
+    "track": (
+        N_("Please give a track."),
+        N_("That track is {length} characters long; {limit} at most."),
+        N_("That track contains control characters."),
+    ),
+    "language": (
+        N_("Please give a language."),
+        N_("That language is {length} characters long; {limit} at most."),
+        N_("That language contains control characters."),
     ),
 }
 # Stable references in autocomplete values and the state database. "p:" dates from when
@@ -134,6 +150,8 @@ class DayRefused(WhenError, QueryError):
 # An organiser's room that the program does not have, with the closest if any.
 NO_ROOM = N_("No room of {conference} is called “{typed}”.")
 NO_ROOM_CLOSE = N_("No room of {conference} is called “{typed}”. Did you mean {close}?")
+# A room the program lists with no talk in it (FOSDEM 2025's Janson).
+ROOM_WITHOUT_TALKS = N_("{room} has no talks in this program.")
 
 
 def clean_query(text: str, what: str = "query") -> str:
@@ -329,7 +347,7 @@ class ProgramService:
             return self.places.resolve(room, track, language, clean_query)
         except FilterError as exc:
             if room is not None and (empty := self._empty_room(room)) is not None:
-                raise QueryError("{room} has no talks in this program.", room=empty) from None
+                raise QueryError(ROOM_WITHOUT_TALKS, room=empty) from None
             raise QueryError(exc.template, conference=self.conference.name, typed=exc.typed,
                              close=exc.close) from None  # fmt: skip
 
@@ -388,13 +406,13 @@ class ProgramService:
         """A program that names no speakers (an iCalendar feed has nowhere to): saying
         'no author matches' would send people trying other spellings of a name that
         is in no field of it."""
-        people = "authors" if self.conference.is_proceedings else "speakers"
-        noun = self.conference.item_noun.value
-        return QueryError(
-            "{conference} names no " + people + " for its " + noun + "s, so /author finds"
-            " no one; /paper and /search find its " + noun + "s by title.",
-            conference=self.conference.name,
-        )
+        if self.conference.is_proceedings:
+            said = N_("{conference} names no authors for its papers, so /author finds no one;"
+                      " /paper and /search find its papers by title.")  # fmt: skip
+        else:
+            said = N_("{conference} names no speakers for its talks, so /author finds no one;"
+                      " /paper and /search find its talks by title.")  # fmt: skip
+        return QueryError(said, conference=self.conference.name)
 
     def person_talks(self, person_key: str) -> PersonTalks:
         person = self.people[person_key]
@@ -426,7 +444,7 @@ class ProgramService:
         hits = self.index.find_sessions(query, limit=4)
         if not hits or hits[0].score < SESSION_MATCH:
             if (empty := self._exact(query, self.conference.empty_rooms)) is not None:
-                raise QueryError("{room} has no talks in this program.", room=empty)
+                raise QueryError(ROOM_WITHOUT_TALKS, room=empty)
             return self._no_match(query, "session", hits, lambda k: self.sessions[k].title)
         session = self.sessions[hits[0].key]
         others = tuple(self.sessions[h.key] for h in hits[1:] if h.score >= SESSION_MATCH)
@@ -655,10 +673,10 @@ class ProgramService:
         if (exact := self._exact(query, self.tracks)) is not None:
             return exact
         if (room := self._exact(query, self.rooms)) is not None:
-            raise QueryError("“{room}” is a room, not a track: /session {room} shows its talks.",
-                             room=room)  # fmt: skip
+            raise QueryError(N_("“{room}” is a room, not a track: /session {room} shows its"
+                                " talks."), room=room)  # fmt: skip
         if not self.tracks:
-            raise QueryError("{conference} has no tracks.", conference=self.conference.name)
+            raise QueryError(N_("{conference} has no tracks."), conference=self.conference.name)
         hits = self.index.find_tracks(query, limit=4)
         if not hits or hits[0].score < TRACK_MATCH:
             return self._no_match(query, "track", hits, lambda k: k)
