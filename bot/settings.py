@@ -228,9 +228,9 @@ class Settings:
     # The key of the hashes that stand for tickets in the state (CONFBOT_PRETIX_HASH_KEY);
     # None: the bot makes one and keeps it in the state database.
     pretix_hash_key: Secret | None = None
-    # The language the console refuses a typed day or time in, with examples to type in
-    # it (CONFBOT_LANGUAGE, or --language), for an organiser trying what a German or
-    # French reader meets; the bot speaks each reader's own language.
+    # The language the console answers in (CONFBOT_LANGUAGE, or --language), for an
+    # organiser trying what a German or French reader meets; the bot speaks each
+    # reader's own language.
     console_language: Language = Language.EN
 
     def __post_init__(self) -> None:
