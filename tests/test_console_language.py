@@ -18,7 +18,10 @@ from bot.adapters.console import NOT_FOUND, OK, USAGE, Console
 from bot.clock import FixedClock
 from bot.i18n import Language, bundled_messages
 from bot.importer.registry import read_source
+from bot.model import Slot, TimeBasis
+from bot.render import text
 from bot.service import ProgramService
+from bot.service.cancelled import CancelledTalk
 from bot.settings import Settings, SettingsError
 from tests.conftest import REAL_PROGRAMS, ROOT, needs_shared, pacific
 
@@ -559,3 +562,25 @@ def test_the_console_without_a_token_says_so_in_its_language(tmp_path: Path):
     assert result.returncode == OK
     assert result.stderr.startswith("DISCORD_TOKEN n'est pas défini : voici la console hors ligne")
     assert result.stdout.startswith("OSDI '24 · mer. 10 juil., 10 h 50 PDT\nEn ce moment\n")
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (Language.EN, ["Cancelled: taken out of the program in the version of Wed Jul 10, 10:52"
+                       " PDT.", "Was:     Wed Jul 10, 11:30–12:00 PDT, Hall A"]),
+        (Language.DE, ["Abgesagt: aus dem Programm genommen, in der Fassung vom Mi., 10. Juli,"
+                       " 10:52 PDT.", "Geplant: Mi., 10. Juli, 11:30–12:00 PDT, Hall A"]),
+        (Language.FR, ["Annulé : retiré du programme dans la version du mer. 10 juil., 10 h 52"
+                       " PDT.", "Prévu :  mer. 10 juil., 11 h 30–12 h 00 PDT, Hall A"]),
+    ],
+)  # fmt: skip
+def test_a_cancelled_talk_is_said_in_each_language(
+    service: ProgramService, language: Language, said: list[str]
+):
+    gone = CancelledTalk("p:x", "Rust in the kernel", Slot(pacific("2024-07-10T11:30"),
+                         pacific("2024-07-10T12:00"), TimeBasis.PUBLISHED, "Hall A"),
+                         pacific("2024-07-10T10:52"))  # fmt: skip
+    words = bundled_messages().words(language)
+    lines = text.render_cancelled(gone, service.conference, words).splitlines()
+    assert lines == ["Rust in the kernel", *said]
