@@ -110,6 +110,54 @@ async def test_oversized_messages_are_recorded(fake: FakeDiscord, data, problem)
     assert any(problem in p for p in fake.protocol_errors), fake.protocol_errors
 
 
+def _row(*items: dict) -> dict:
+    return {"type": 1, "components": list(items)}
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"content": "x", "components": [_row({"type": 2, "style": 1, "custom_id": "a",
+                                                "label": "L" * 81})]}, "button label of 81"),
+        ({"content": "x", "components": [_row(*[{"type": 2, "style": 1, "custom_id": str(i),
+                                                  "label": "b"} for i in range(6)])]},
+         "6 components"),
+        ({"content": "x", "components": [_row({"type": 2, "style": 1, "custom_id": "c" * 101,
+                                                "label": "b"})]}, "custom_id of 101"),
+        ({"content": "x", "components": [_row({"type": 3, "custom_id": "s",
+                                                "placeholder": "p" * 151,
+                                                "options": [{"label": "a", "value": "a"}]})]},
+         "select placeholder of 151"),
+        ({"content": "x", "components": [_row({"type": 3, "custom_id": "s", "options": [
+            {"label": "o" * 101, "value": "a"}]})]}, "select option label"),
+    ],
+)  # fmt: skip
+async def test_components_discord_refuses_are_recorded(fake: FakeDiscord, data, problem):
+    interaction = await deliver(fake)
+    async with aiohttp.ClientSession() as http:
+        await http.post(callback_url(fake, interaction), json={"type": 4, "data": data})
+    assert any(problem in p for p in fake.protocol_errors), fake.protocol_errors
+
+
+@pytest.mark.parametrize(
+    ("text_input", "problem"),
+    [
+        ({"label": "L" * 46}, "of 46 characters"),
+        ({"label": "l", "placeholder": "P" * 101}, "of 101 characters"),
+        ({"label": "l", "value": "v" * 4001}, "value of 4001"),
+    ],
+)
+async def test_a_modal_text_input_discord_refuses_is_recorded(
+    fake: FakeDiscord, text_input, problem
+):
+    interaction = await deliver(fake)
+    modal = {"title": "t", "custom_id": "m", "components": [
+        _row({"type": 4, "custom_id": "q", "style": 1, **text_input})]}  # fmt: skip
+    async with aiohttp.ClientSession() as http:
+        await http.post(callback_url(fake, interaction), json={"type": 9, "data": modal})
+    assert any(problem in p for p in fake.protocol_errors), fake.protocol_errors
+
+
 async def test_too_many_or_too_long_choices_are_recorded(fake: FakeDiscord):
     interaction = await deliver(fake, kind=4)
     choices = [{"name": "n" * 101, "value": "v"}] + [{"name": "a", "value": "b"}] * 25

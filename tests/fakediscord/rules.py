@@ -31,6 +31,17 @@ LINK_SCHEMES = ("http", "https", "discord")
 EMBED_URL_MAX = 2048
 BUTTON_URL_MAX = 512
 LINK_BUTTON = 5  # a button's style when it opens a URL
+# Message components (https://discord.com/developers/docs/components/reference).
+ROW_ITEMS_MAX = 5  # buttons in one action row (a select fills a row alone)
+BUTTON_LABEL_MAX = 80
+CUSTOM_ID_MAX = 100
+SELECT_PLACEHOLDER_MAX = 150
+SELECT_OPTIONS_MAX = 25
+SELECT_OPTION_TEXT_MAX = 100  # an option's label, value and description
+# A modal's text input.
+TEXT_INPUT_LABEL_MAX = 45
+TEXT_INPUT_PLACEHOLDER_MAX = 100
+TEXT_INPUT_VALUE_MAX = 4000
 
 
 def command_problems(command: dict[str, Any]) -> list[str]:
@@ -145,6 +156,75 @@ def message_problems(data: dict[str, Any], where: str) -> list[str]:
         problems.append(f"{where}: embeds hold {total} characters, at most 6000")
     if len(data.get("components") or []) > ACTION_ROWS_MAX:
         problems.append(f"{where}: more than 5 action rows")
+    problems += component_problems(data.get("components") or [], where)
+    return problems
+
+
+def component_problems(rows: list[dict[str, Any]], where: str) -> list[str]:
+    """A message's action rows as Discord takes them: at most 5 buttons a row, or one
+    select alone; a button's label of at most 80 characters (a link button needs one
+    label or emoji), a custom_id of 1-100; a select's placeholder of at most 150, 1-25
+    options, each option's label and value 1-100 and description at most 100."""
+    problems: list[str] = []
+    for r, row in enumerate(rows):
+        items = row.get("components") or []
+        at = f"{where} row {r}"
+        selects = [c for c in items if c.get("type") in (3, 5, 6, 7, 8)]
+        if not 1 <= len(items) <= ROW_ITEMS_MAX or (selects and len(items) > 1):
+            problems.append(f"{at}: {len(items)} components ({len(selects)} selects)")
+        for item in items:
+            problems += _item_problems(item, at)
+    return problems
+
+
+def _item_problems(item: dict[str, Any], at: str) -> list[str]:
+    problems: list[str] = []
+    custom_id = item.get("custom_id")
+    if custom_id is not None and not 1 <= len(str(custom_id)) <= CUSTOM_ID_MAX:
+        problems.append(f"{at}: custom_id of {len(str(custom_id))} characters")
+    if item.get("type") == 2:
+        label = item.get("label")
+        if label is not None and len(label) > BUTTON_LABEL_MAX:
+            problems.append(f"{at}: button label of {len(label)} characters: {label!r}")
+        if not label and not item.get("emoji"):
+            problems.append(f"{at}: a button with neither label nor emoji")
+        return problems
+    placeholder = item.get("placeholder") or ""
+    if len(placeholder) > SELECT_PLACEHOLDER_MAX:
+        problems.append(f"{at}: select placeholder of {len(placeholder)} characters")
+    if item.get("type") == 3:
+        options = item.get("options") or []
+        if not 1 <= len(options) <= SELECT_OPTIONS_MAX:
+            problems.append(f"{at}: select of {len(options)} options")
+        for option in options:
+            for key in ("label", "value", "description"):
+                text = option.get(key)
+                if text is None and key == "description":
+                    continue
+                if not isinstance(text, str) or not 1 <= len(text) <= SELECT_OPTION_TEXT_MAX:
+                    problems.append(f"{at}: select option {key} {text!r}")
+    return problems
+
+
+def text_input_problems(item: dict[str, Any], where: str) -> list[str]:
+    """A modal's text input as Discord takes it: a label of 1-45 characters, a placeholder
+    of at most 100, a value (prefilled) of at most 4,000, lengths within 0-4,000."""
+    problems: list[str] = []
+    label = item.get("label") or ""
+    if not 1 <= len(label) <= TEXT_INPUT_LABEL_MAX:
+        problems.append(f"{where}: label {label!r} of {len(label)} characters")
+    placeholder = item.get("placeholder") or ""
+    if len(placeholder) > TEXT_INPUT_PLACEHOLDER_MAX:
+        problems.append(f"{where}: placeholder {placeholder!r} of {len(placeholder)} characters")
+    value = item.get("value") or ""
+    if len(value) > TEXT_INPUT_VALUE_MAX:
+        problems.append(f"{where}: value of {len(value)} characters")
+    for key in ("min_length", "max_length"):
+        if key in item and not 0 <= int(item[key]) <= TEXT_INPUT_VALUE_MAX:
+            problems.append(f"{where}: {key} {item[key]}")
+    custom_id = str(item.get("custom_id") or "")
+    if not 1 <= len(custom_id) <= CUSTOM_ID_MAX:
+        problems.append(f"{where}: custom_id of {len(custom_id)} characters")
     return problems
 
 

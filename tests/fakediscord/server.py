@@ -45,7 +45,7 @@ EPHEMERAL = 1 << 6
 # callback types that fit each interaction type
 # Which callback types answer which interaction types (9 opens a modal).
 _FITTING = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}
-MODAL_TITLE_MAX, TEXT_INPUT_LABEL_MAX, THREAD_NAME_MAX, APPLIED_TAGS_MAX = 45, 45, 100, 5
+MODAL_TITLE_MAX, THREAD_NAME_MAX, APPLIED_TAGS_MAX = 45, 100, 5
 
 # One REST route's handler: the request and the path split into parts.
 Route = Callable[[web.Request, list[str]], Awaitable[web.StreamResponse]]
@@ -1556,8 +1556,7 @@ def _modal_problems(data: dict[str, Any], where: str) -> list[str]:
         for component in row.get("components") or []:
             if component.get("type") != 4:
                 problems.append(f"{where}: component of type {component.get('type')}")
-            if not 1 <= len(component.get("label") or "") <= TEXT_INPUT_LABEL_MAX:
-                problems.append(f"{where}: label {component.get('label')!r}")
+            problems += rules.text_input_problems(component, where)
     return problems
 
 
