@@ -251,6 +251,37 @@ def test_a_day_and_a_time_read_in_any_mix(conference: Conference, text: str, mom
 
 
 @pytest.mark.parametrize(
+    ("text", "moment"),
+    [
+        ("\u200fsamedi 10h", "02-01T10:00"),  # a right-to-left mark from a Hebrew keyboard
+        ("Samstag\u200b 14 Uhr", "02-01T14:00"),  # a zero-width space copied with it
+        ("\u2066jeudi 9h\u2069", "01-30T09:00"),  # direction isolates around a paste
+        ("１４:３０", "01-30T14:30"),  # full-width digits from a Japanese or Chinese IME
+        ("Tag ４ １４ Uhr", "02-01T14:00"),
+        ("ｓａｍｅｄｉ　１０ｈ", "02-01T10:00"),  # full-width letters and space
+        ("dımanche 9h", "02-02T09:00"),  # a Turkish keyboard's dotless i
+        ("DİMANCHE 9h", "02-02T09:00"),  # and its dotted capital
+        ("ſamstag 10 Uhr", "02-01T10:00"),  # the long s, casefolded
+    ],
+)  # fmt: skip
+def test_a_moment_typed_on_another_keyboard_or_pasted_reads(
+    conference: Conference, text: str, moment: str
+):
+    assert parse_when(text, conference, NOW) == at(moment)
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [("\u200fsamedi", "02-01"), ("ｓａｍｅｄｉ", "02-01"), ("jour\u00a0２", "01-30"),
+     ("sonntag\u200e", "02-02"), ("dımanche", "02-02")],
+)  # fmt: skip
+def test_a_day_typed_on_another_keyboard_or_pasted_reads(
+    conference: Conference, text: str, day: str
+):
+    assert parse_day(text, conference, NOW) == date.fromisoformat(f"2025-{day}")
+
+
+@pytest.mark.parametrize(
     ("text", "said"),
     [
         ("Montag 9 Uhr", "has no Monday"),

@@ -15,6 +15,8 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
+from bot.normalize import without_invisible
+
 # Index 0 is Monday, as date.weekday() counts.
 WEEKDAYS = {
     "en": ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
@@ -63,15 +65,23 @@ BEFORE_TIME = frozenset({"at", "um", "a"})
 # '2eme' (French, accents removed). ASCII digits only: int() would read '²' and '٢'.
 _ORDINAL = re.compile(r"^([0-9]{1,2})(?:\.|st|nd|rd|th|er|re|ere|e|eme|ieme)?$", re.ASCII)
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "`": "'", "´": "'"})
+# What another keyboard types for the letters and digits of the tables: the full-width
+# forms of ASCII (a Japanese or Chinese input method's '１４:３０', 'ｓａｍｅｄｉ') and
+# its ideographic space, and a Turkish keyboard's dotless i ('dımanche'). Only these:
+# NFKC would also make '²' a '2' no one typed.
+_OTHER_KEYBOARDS = {0xFF01 + n: 0x21 + n for n in range(0x5E)} | {0x3000: " ", 0x131: "i"}
 _PREFIX_MIN = 3
 
 
 def clean(text: str) -> str:
     """What was typed, as the tables spell it: lower case, accents and commas off, one
     space between words ('Févr., 14 h' is 'fevr. 14 h'). Only canonical accents come
-    off (NFD): '²' stays '²', not a '2' no one typed."""
+    off (NFD): '²' stays '²', not a '2' no one typed. Invisible marks a phone or a
+    paste adds (a direction mark, a zero-width space) are dropped, and another
+    keyboard's forms of the letters and digits read as them (_OTHER_KEYBOARDS)."""
     text = text.casefold().translate(_APOSTROPHES).replace(",", " ")
     if not text.isascii():
+        text = without_invisible(text).translate(_OTHER_KEYBOARDS)
         split = unicodedata.normalize("NFD", text)
         text = "".join(c for c in split if not unicodedata.combining(c))
     return " ".join(text.split())
