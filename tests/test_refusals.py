@@ -85,7 +85,7 @@ TIME_FORMS = {
     "en": "'now', '14:00', '2:30pm', 'thursday 9:00', 'jul 11 9am', 'tomorrow 10:00', or an"
     " ISO time such as 2024-07-10T10:50 (conference time) or 2024-07-10T17:50Z",
     "de": "„jetzt“, „14:00“, „14 Uhr“, „heute 14 Uhr“, „Donnerstag 9:00“, „11. Juli 9 Uhr“,"
-    " „morgen 10 Uhr“ oder eine ISO-Zeit wie 2024-07-10T10:50 (Ortszeit der Konferenz) oder"
+    " „morgen 10 Uhr“ oder einer ISO-Zeit wie 2024-07-10T10:50 (Ortszeit der Konferenz) oder"
     " 2024-07-10T17:50Z",
     "fr": "« maintenant », « 14h », « 14h30 », « aujourd'hui 14h », « jeudi 9h »,"
     " « 11 juillet 9h », « demain 10h » ou une heure ISO comme 2024-07-10T10:50 (heure de la"
@@ -93,7 +93,7 @@ TIME_FORMS = {
 }
 DAY_FORMS = {
     "en": "'today', 'tomorrow', 'day 2', a weekday such as 'saturday', 'feb 1' or 2025-02-01",
-    "de": "„heute“, „morgen“, „Tag 2“, ein Wochentag wie „Samstag“, „1. Feb.“ oder 2025-02-01",
+    "de": "„heute“, „morgen“, „Tag 2“, einem Wochentag wie „Samstag“, „1. Feb.“ oder 2025-02-01",
     "fr": "« aujourd'hui », « demain », « jour 2 », un jour de la semaine comme « samedi »,"
     " « 1er février » ou 2025-02-01",
 }
@@ -151,7 +151,7 @@ SAID: dict[Refusal, dict[str, str]] = {
     },
     Refusal.NO_DAY: {
         "en": f"Please give a day: {DAY_FORMS['en']}.",
-        "de": f"Bitte gib einen Tag an: {DAY_FORMS['de']}.",
+        "de": f"Bitte nenn einen Tag. Versuch es mit {DAY_FORMS['de']}.",
         "fr": f"Veuillez indiquer un jour : {DAY_FORMS['fr']}.",
     },
     Refusal.DAY_TOO_LONG: {

@@ -29,7 +29,7 @@ async def test_a_german_reader_typing_funtag_is_refused_in_german(fake: FakeDisc
     said = await refusal(fake, "schedule", "de", day="Funtag")
     assert said == (
         "Ich kann „Funtag“ nicht als Tag lesen. Versuch es mit „heute“, „morgen“, „Tag 2“,"
-        " ein Wochentag wie „Samstag“, „1. Feb.“ oder 2025-02-01."
+        " einem Wochentag wie „Samstag“, „1. Feb.“ oder 2025-02-01."
     )
 
 
