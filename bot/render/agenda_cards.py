@@ -6,6 +6,7 @@ The card itself and its pages are bot.render.cards."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from bot.i18n import ENGLISH, Words
@@ -13,6 +14,7 @@ from bot.kinds import ReminderStatus
 from bot.model import Conference
 from bot.render import timefmt
 from bot.render.cards import GREY, Card, fit, paged, when_with_day
+from bot.render.common import block_title
 from bot.render.markdown import escape, say
 from bot.render.pager import Entry, Piece
 from bot.service.program_service import QueryError
@@ -47,6 +49,11 @@ def too_late_error(too_late: TooLate, tz: ZoneInfo, w: Words = ENGLISH) -> Query
     return QueryError(sentence, title=too_late.title)
 
 
+def _titled(title: str, day: date | None, w: Words) -> str:
+    """An item's title, a room block's day in `w`'s words ('Rust, samedi')."""
+    return title if day is None else block_title(title, day, w)
+
+
 def agenda_cards(
     lines: Sequence[AgendaLine], conference: Conference, w: Words = ENGLISH
 ) -> list[Card]:
@@ -68,9 +75,12 @@ def agenda_cards(
         if line.status is ReminderStatus.FAILED:
             value += "\n⚠️ " + w.tr("Could not be delivered: your DMs are closed to this server.")
         if line.clashes:
-            clashes = "; ".join(map(escape, line.clashes))
+            days = line.clash_days or (None,) * len(line.clashes)
+            clashes = "; ".join(
+                escape(_titled(t, day, w)) for t, day in zip(line.clashes, days, strict=True)
+            )
             value += "\n⚠️ " + w.tr("Clashes with: {titles}", titles=clashes)
-        fields.append(Entry(escape(line.title), value))
+        fields.append(Entry(escape(_titled(line.title, line.day, w)), value))
     clashing = sum(bool(line.clashes) for line in lines)
     count = _items(len(lines), w)
     description = w.tr("{items} you follow, in time order, until each ends.", items=count)

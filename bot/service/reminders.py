@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.i18n import N_, Language
 from bot.kinds import FOLLOWED, ReminderStatus
-from bot.model import Session, Slot
+from bot.model import Session, SessionKind, Slot
 from bot.service.program_service import SESSION_REF, TALK_REF, ProgramService, QueryError
 from bot.service.results import NoMatch, SessionAnswer, SessionTalk, Suggestion, TalkAnswer
 from bot.store.reminders_store import Reminder, ReminderLimitReached, ReminderStore
@@ -32,6 +32,10 @@ class AgendaLine:
     minutes_before: int
     status: ReminderStatus
     clashes: tuple[str, ...]
+    # A room block's day, which its title names in English ('Rust, Saturday'), for a
+    # renderer to say in the reader's words; and so for each clash (None: not a block).
+    day: date | None = None
+    clash_days: tuple[date | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,17 +96,24 @@ def agenda(
     entries.sort(key=lambda e: (e[1].slot.start, e[1].slot.end, e[1].title))
     lines = []
     for reminder, item in entries:
-        clashes = tuple(
-            other.title
+        clashing = [
+            other
             for other_reminder, other in entries
             if other_reminder.id != reminder.id
             and other.slot.start < item.slot.end
             and item.slot.start < other.slot.end
             and not _contains(item, other)
-        )
+        ]
         lines.append(AgendaLine(reminder.item_ref, item.title, item.slot,
-                                reminder.minutes_before, reminder.status, clashes))  # fmt: skip
+                                reminder.minutes_before, reminder.status,
+                                tuple(other.title for other in clashing), _block_day(item),
+                                tuple(_block_day(other) for other in clashing)))  # fmt: skip
     return lines
+
+
+def _block_day(item: Remindable) -> date | None:
+    """The day a room block's title names, None for a talk or a session of the program's."""
+    return item.day if isinstance(item, Session) and item.kind is SessionKind.ROOM_BLOCK else None
 
 
 def _contains(a: Remindable, b: Remindable) -> bool:
@@ -159,7 +170,7 @@ class RemindersService:
         """The person's followed items whose title holds what they typed (/forget item)."""
         wanted = typed.casefold()
         return [
-            Suggestion(line.ref, line.title)
+            Suggestion(line.ref, line.title, day=line.day)
             for line in await self.agenda(conference, user_id, service, now)
             if wanted in line.title.casefold()
         ]

@@ -1,0 +1,64 @@
+"""A German or French attendee on FOSDEM 2025's first morning, through discord.py and the
+fake Discord (issue 26, attacked): what the bot offers and refuses is in their words,
+never an English sentence or an English choice beside German or French ones."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.discord.client import ConfBot
+from tests.conftest import REAL_PROGRAMS, needs_shared
+from tests.e2e.conftest import running_bot
+from tests.fakediscord.server import FakeDiscord
+
+FOSDEM = REAL_PROGRAMS / "fosdem-2025.schedule.xml"
+
+
+@pytest.fixture
+async def fosdem(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[ConfBot]:
+    """The bot on FOSDEM 2025 at 9:00 on its first day (Saturday February 1)."""
+    needs_shared(FOSDEM)
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(FOSDEM),
+                           CONFBOT_NOW="2025-02-01T09:00") as bot:  # fmt: skip
+        yield bot
+
+
+async def said(fake: FakeDiscord, command: str, locale: str, **options: object) -> str:
+    answer = await fake.answer(await fake.send_command(command, locale=locale, **options))
+    content: str = answer.data["content"]
+    return content
+
+
+async def offered(fake: FakeDiscord, command: str, option: str, typed: str, locale: str
+                  ) -> dict[str, str]:  # fmt: skip
+    """An autocomplete's choices, value by name."""
+    answer = await fake.answer(await fake.send_autocomplete(command, option, typed,
+                                                            locale=locale))  # fmt: skip
+    return {choice["name"]: choice["value"] for choice in answer.choices}
+
+
+@pytest.mark.parametrize(
+    ("locale", "session", "block"),
+    [("de", "Sitzung: Rust, Samstag", "Rust, Samstag"),
+     ("fr", "Session : Rust, samedi", "Rust, samedi")],
+)  # fmt: skip
+async def test_remind_agenda_and_forget_name_a_rooms_day_in_the_readers_words(
+    fake: FakeDiscord, fosdem: ConfBot, locale: str, session: str, block: str
+):
+    """FOSDEM's room blocks are titled in English by the importer ('Rust, Saturday'):
+    /remind's choice, /agenda's card (and a clash with it) and /forget's choice say the
+    day in the reader's words."""
+    choices = await offered(fake, "remind", "item", "rust", locale)
+    assert session in choices, list(choices)
+    await said(fake, "remind", locale, item=choices[session])
+    go = (await offered(fake, "remind", "item", "the state of go", locale))["The state of Go"]
+    await said(fake, "remind", locale, item=go)  # 10:30-11:00, while Rust's day begins
+    agenda = await fake.answer(await fake.send_command("agenda", locale=locale))
+    (card,) = agenda.embeds
+    assert [field["name"] for field in card["fields"]] == ["The state of Go", block]
+    assert block in card["fields"][0]["value"]  # the clash
+    assert "Saturday" not in agenda.data["content"]
+    assert list(await offered(fake, "forget item", "item", "rust", locale)) == [block]
