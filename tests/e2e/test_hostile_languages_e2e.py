@@ -62,3 +62,25 @@ async def test_remind_agenda_and_forget_name_a_rooms_day_in_the_readers_words(
     assert block in card["fields"][0]["value"]  # the clash
     assert "Saturday" not in agenda.data["content"]
     assert list(await offered(fake, "forget item", "item", "rust", locale)) == [block]
+
+
+@pytest.mark.parametrize(
+    ("locale", "options", "sentence"),
+    [
+        ("de", {"room": "Janson"}, "Janson hat in diesem Programm keine Vorträge."),
+        ("fr", {"room": "Janson"}, "La salle Janson n'a aucun exposé dans ce programme."),
+        ("de", {"room": "K.4.20"}, "FOSDEM 2025 hat keinen Raum namens „K.4.20“. Meintest du "),
+        ("fr", {"track": "Cuisine"}, "FOSDEM 2025 n'a pas de parcours nommé « Cuisine »."),
+        ("fr", {"language": "allemand"},
+         "FOSDEM 2025 n'a pas de langue nommée « allemand ». Vouliez-vous dire "),
+        ("de", {"language": "Deutsch"}, "FOSDEM 2025 hat keine Sprache namens „Deutsch“."),
+        ("de", {"track": "\u0007"}, "Der Trackname enthält Steuerzeichen."),
+        ("fr", {"room": "x" * 300}, "Ce nom de salle compte 300 caractères ; 200 au maximum."),
+    ],
+)  # fmt: skip
+async def test_a_filter_that_names_nothing_is_refused_in_the_readers_language(
+    fake: FakeDiscord, fosdem: ConfBot, locale: str, options: dict[str, str], sentence: str
+):
+    """/next's room, track and language: what names nothing, a room with no talks
+    (FOSDEM's Janson, listed with none), and what clean_query refuses."""
+    assert (await said(fake, "next", locale, **options)).startswith(sentence)
