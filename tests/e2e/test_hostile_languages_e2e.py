@@ -4,15 +4,19 @@ never an English sentence or an English choice beside German or French ones."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.adapters.discord.client import ConfBot
+from bot.render.markdown import as_shown
 from tests.conftest import REAL_PROGRAMS, needs_shared
 from tests.e2e.conftest import running_bot
+from tests.e2e.test_program_text_e2e import _talk
 from tests.fakediscord.server import FakeDiscord
+from tests.markdown_checks import PAYLOAD, problems
 
 FOSDEM = REAL_PROGRAMS / "fosdem-2025.schedule.xml"
 
@@ -84,3 +88,50 @@ async def test_a_filter_that_names_nothing_is_refused_in_the_readers_language(
     """/next's room, track and language: what names nothing, a room with no talks
     (FOSDEM's Janson, listed with none), and what clean_query refuses."""
     assert (await said(fake, "next", locale, **options)).startswith(sentence)
+
+
+BRACES = "{title} {0} %s %(name)s {conference} {{count}} {"
+
+
+def write_braces_program(path: Path) -> None:
+    """A one-day frab program (OSDI's Wednesday, Pacific) whose every word holds
+    placeholders of ours, gettext's and Python's, and Discord's Markdown and pings."""
+    evil = f"{BRACES} {PAYLOAD}"
+    talks = {
+        f"A {evil}": [_talk("b-on", f"{evil} on stage", "2024-07-10T10:30", 60, f"A {evil}"),
+                      _talk("b-two", f"{evil} two", "2024-07-10T11:00", 30, f"A {evil}")],
+        f"B {evil}": [_talk("b-three", f"{evil} three", "2024-07-10T11:00", 30, f"B {evil}")],
+    }  # fmt: skip
+    data = {"schedule": {"version": "1", "conference": {
+        "acronym": "bracecon", "title": f"{evil} Con", "start": "2024-07-10",
+        "end": "2024-07-10", "time_zone_name": "America/Los_Angeles",
+        "days": [{"index": 1, "date": "2024-07-10", "rooms": talks}]}}}  # fmt: skip
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+@pytest.mark.parametrize("locale", ["de", "fr"])
+async def test_placeholders_in_a_programs_words_are_shown_as_written_in_german_and_french(
+    fake: FakeDiscord, tmp_path: Path, locale: str
+):
+    """Titles, rooms, people and the conference's name holding `{title}`, `{0}`, `%s`,
+    `**`, backticks, `@everyone` and `<@123>`, put into German and French sentences:
+    never filled again, never Markdown, never a ping."""
+    program = tmp_path / "schedule.json"
+    write_braces_program(program)
+    contents: list[str] = []
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(program),
+                           CONFBOT_NOW="2024-07-10T10:50") as bot:  # fmt: skip
+        for command, options in [
+            ("next", {}), ("now", {}), ("paper", {"title": "two"}), ("search", {"query": "three"}),
+            ("author", {"name": "Mallory"}), ("about", {}), ("track", {"name": "track"}),
+            ("schedule", {"day": "mercredi" if locale == "fr" else "Mittwoch"}),
+            ("next", {"room": "C"}), ("remind", {"item": "two"}), ("agenda", {}),
+        ]:  # fmt: skip
+            answer = await fake.answer(await fake.send_command(command, locale=locale,
+                                                               **options))  # fmt: skip
+            contents.append(str(answer.data.get("content") or ""))
+        del bot
+    found = [f"{method} {path}: {p}" for method, path, body in fake.sent for p in problems(body)]
+    assert found == []
+    for content in contents:  # each names the conference, a room or a talk
+        assert BRACES in as_shown(content), content
