@@ -83,7 +83,9 @@ def agenda_cards(
         fields.append(Entry(escape(_titled(line.title, line.day, w)), value))
     clashing = sum(bool(line.clashes) for line in lines)
     count = _items(len(lines), w)
-    description = w.tr("{items} you follow, in time order, until each ends.", items=count)
+    description = w.ntr("{items} you follow, in time order, until each ends.",
+                        "{items} you follow, in time order, until each ends.", len(lines),
+                        items=count)  # fmt: skip
     if clashing:
         # Never 1: a clash is between two items of the agenda, each marked.
         description += " ⚠️ " + w.tr(

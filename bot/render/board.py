@@ -120,7 +120,7 @@ def also_open(
     named = ", ".join(show(_cut(i.title, 40)) for i in items[:ALSO_NAMED])
     rest = len(items) - ALSO_NAMED
     return w.tr("Also open ({count}): {named}", count=len(items), named=named) + (
-        w.tr(" and {count} more", count=rest) if rest > 0 else ""
+        w.ntr(" and {count} more", " and {count} more", rest, count=rest) if rest > 0 else ""
     )
 
 
@@ -133,7 +133,7 @@ def opening_soon(
     start = items[0].slot.start
     named = ", ".join(show(_cut(i.title, 40)) for i in items[:ALSO_NAMED])
     rest = len(items) - ALSO_NAMED
-    more = w.tr(" and {count} more", count=rest) if rest > 0 else ""
+    more = w.ntr(" and {count} more", " and {count} more", rest, count=rest) if rest > 0 else ""
     count = w.tr(", {count} items", count=len(items)) if len(items) > 1 else ""
     return w.tr("Also opening at {time} ({when}){count}: {named}", time=w.clock(start, tz),
                 when=moment(start), count=count, named=named + more)  # fmt: skip

@@ -306,7 +306,8 @@ def people_changed(
 def _few(names: Sequence[str], show: Callable[[str], str], w: Words = ENGLISH) -> str:
     shown = [show(n) for n in names[:NAMES_SHOWN]]
     if len(names) > NAMES_SHOWN:
-        shown.append(w.tr("{count} more", count=len(names) - NAMES_SHOWN))
+        rest = len(names) - NAMES_SHOWN
+        shown.append(w.ntr("{count} more", "{count} more", rest, count=rest))
     return join_names(shown, w)
 
 
