@@ -181,7 +181,8 @@ def notice_card(
     shown = max(shown, 1)  # a first line too long is cut within itself by fit
     more = len(lines) - shown
     tail = [w.tr("…and {count} more: `/changes` lists every change.", count=more)] if more else []
-    return fit(Card(title, description="\n".join(lines[:shown] + tail), colour=GOLD))
+    return fit(Card(title, description="\n".join(lines[:shown] + tail), colour=GOLD,
+                    language=w.language))  # fmt: skip
 
 
 def version_heading(applied_ts: int, tz: ZoneInfo, w: Words = ENGLISH) -> str:
