@@ -32,7 +32,7 @@ def reminded_text(reminded: Reminded, reach: str = "", w: Words = ENGLISH) -> st
         when=when, minutes=reminded.minutes_before, start=f"<t:{start}:t>",
     )  # fmt: skip
     text = sentence + (" " + reach if reach else "") + " " + w.tr("`/agenda` lists yours.")
-    return say(text, title=reminded.title)
+    return say(text, title=_titled(reminded.title, reminded.day, w))
 
 
 def too_late_error(too_late: TooLate, tz: ZoneInfo, w: Words = ENGLISH) -> QueryError:
@@ -46,7 +46,7 @@ def too_late_error(too_late: TooLate, tz: ZoneInfo, w: Words = ENGLISH) -> Query
     else:
         sentence = w.tr("“{title}” already started ({span}), so there is nothing to remind"
                         " you of.", span=span)  # fmt: skip
-    return QueryError(sentence, title=too_late.title)
+    return QueryError(sentence, title=_titled(too_late.title, too_late.day, w))
 
 
 def _titled(title: str, day: date | None, w: Words) -> str:

@@ -17,6 +17,7 @@ from bot.kinds import FOLLOWED, ReminderStatus
 from bot.model import Session, SessionKind, Slot
 from bot.service.program_service import SESSION_REF, TALK_REF, ProgramService, QueryError
 from bot.service.results import NoMatch, SessionAnswer, SessionTalk, Suggestion, TalkAnswer
+from bot.service.when import day_at_ends
 from bot.store.reminders_store import Reminder, ReminderLimitReached, ReminderStore
 
 Remindable = SessionTalk | Session
@@ -48,6 +49,7 @@ class Reminded:
     due: datetime
     minutes_before: int
     right_away: bool
+    day: date | None = None  # a room block's, which its title names in English
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,7 @@ class TooLate:
     title: str
     slot: Slot
     ended: bool
+    day: date | None = None  # a room block's, which its title names in English
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +71,13 @@ class Undelivered:
     title: str
 
 
-def resolve(service: ProgramService, text: str) -> str | NoMatch:
+def resolve(service: ProgramService, text: str, now: datetime | None = None) -> str | NoMatch:
     """An autocomplete value ('p:…', 's:…') or typed text, to a stable reference; NoMatch
-    (with suggestions) when no talk nor session matches."""
+    (with suggestions) when no talk nor session matches. With `now`, a room's day typed
+    before or after it ('Rust Samstag', 'samedi Go', 'Kernel Tag 2') is read as /session
+    reads it, once nothing matched the text whole: FOSDEM's room blocks are titled in
+    English ('Rust, Saturday'), which only an English day would find. A day the room
+    lacks is refused in one sentence (a WhenError), as /session refuses it."""
     if service.remindable(text) is not None:
         return text
     talk = service.talk(text)
@@ -79,6 +86,10 @@ def resolve(service: ProgramService, text: str) -> str | NoMatch:
     session = service.session(text)
     if isinstance(session, SessionAnswer):
         return SESSION_REF + session.session.key
+    if now is not None and day_at_ends(text):
+        dated = service.session(text, now)
+        if isinstance(dated, SessionAnswer):
+            return SESSION_REF + dated.session.key
     return NoMatch(text, "talk or session", talk.suggestions)
 
 
@@ -143,7 +154,8 @@ class RemindersService:
         if target is None:
             raise QueryError("Nothing in the program has that reference: pick one from the list.")
         if now >= target.slot.start:
-            return TooLate(target.title, target.slot, ended=now >= target.slot.end)
+            return TooLate(target.title, target.slot, ended=now >= target.slot.end,
+                           day=_block_day(target))  # fmt: skip
         try:
             await self.store.add(conference, user_id, guild_id, ref, minutes_before,
                                  int(now.timestamp()), self.max_reminders,
@@ -156,7 +168,8 @@ class RemindersService:
             ) from None
         due = target.slot.start - timedelta(minutes=minutes_before)
         return Reminded(target.title, target.slot.start, due, minutes_before,
-                        right_away=due.timestamp() <= now.timestamp())  # fmt: skip
+                        right_away=due.timestamp() <= now.timestamp(),
+                        day=_block_day(target))  # fmt: skip
 
     async def agenda(
         self, conference: str, user_id: int, service: ProgramService, now: datetime

@@ -135,3 +135,17 @@ async def test_placeholders_in_a_programs_words_are_shown_as_written_in_german_a
     assert found == []
     for content in contents:  # each names the conference, a room or a talk
         assert BRACES in as_shown(content), content
+
+
+@pytest.mark.parametrize(
+    ("locale", "typed", "block"),
+    [("de", "Rust Samstag", "Rust, Samstag"), ("fr", "Rust samedi", "Rust, samedi"),
+     ("fr", "samedi Go", "Go, samedi"), ("de", "Kernel Tag 2", "Kernel, Sonntag")],
+)  # fmt: skip
+async def test_remind_reads_a_rooms_day_typed_in_german_or_french(
+    fake: FakeDiscord, fosdem: ConfBot, locale: str, typed: str, block: str
+):
+    """/remind with a room's day typed rather than picked, as /session reads it: FOSDEM's
+    blocks are titled in English ('Rust, Saturday'), so only an English day found them."""
+    answer = await said(fake, "remind", locale, item=typed)
+    assert answer.startswith("⏰") and f"**{block}**" in answer, answer

@@ -84,7 +84,7 @@ class RemindersCog(commands.Cog):
         served = picked(self.conferences, interaction, conference)
         # Typed text is looked up: awaited off the loop, StillIndexing past INDEX_WAIT.
         service = await served.indexed(self.index_wait)
-        ref = resolve(service, item)
+        ref = resolve(service, item, self.clock.now())
         if isinstance(ref, NoMatch):
             raise NothingFound(ref)
         w = reader_words(interaction)  # its answer's, and its DM's
