@@ -53,8 +53,8 @@ async def test_remind_agenda_and_forget_name_a_rooms_day_in_the_readers_words(
     fake: FakeDiscord, fosdem: ConfBot, locale: str, session: str, block: str
 ):
     """FOSDEM's room blocks are titled in English by the importer ('Rust, Saturday'):
-    /remind's choice, /agenda's card (and a clash with it) and /forget's choice say the
-    day in the reader's words."""
+    /remind's choice, /agenda's card (and a clash with it), /forget's choice and its
+    answer say the day in the reader's words."""
     choices = await offered(fake, "remind", "item", "rust", locale)
     assert session in choices, list(choices)
     await said(fake, "remind", locale, item=choices[session])
@@ -65,7 +65,10 @@ async def test_remind_agenda_and_forget_name_a_rooms_day_in_the_readers_words(
     assert [field["name"] for field in card["fields"]] == ["The state of Go", block]
     assert block in card["fields"][0]["value"]  # the clash
     assert "Saturday" not in agenda.data["content"]
-    assert list(await offered(fake, "forget item", "item", "rust", locale)) == [block]
+    forgettable = await offered(fake, "forget item", "item", "rust", locale)
+    assert list(forgettable) == [block]
+    removed = await said(fake, "forget item", locale, item=forgettable[block])
+    assert f"**{block}**" in removed, removed
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,9 @@ from bot.i18n import N_, Language, Words, language_of
 from bot.i18n.language import AUTONYMS
 from bot.live.conferences import Conferences, Served
 from bot.live.sync import SyncStatus
+from bot.model import Session
 from bot.render import agenda_cards, cards, ics, status_cards
+from bot.render.common import session_title
 from bot.render.limits import MESSAGE_MAX
 from bot.render.markdown import Escaped, escape, say
 from bot.render.organisers import announce_channel_text, announce_off_text
@@ -151,7 +153,10 @@ class RemindersCog(commands.Cog):
         served = picked(self.conferences, interaction, conference)
         name = await self.reminders.forget(served.key, interaction.user.id, served.service, item)
         _wake(served)
-        removed = reader_words(interaction).tr("Removed your reminder for **{name}**.")
+        w = reader_words(interaction)
+        if isinstance(target := served.service.remindable(item), Session):
+            name = session_title(target, w)  # a room block's day in the reader's words
+        removed = w.tr("Removed your reminder for **{name}**.")
         await send_text(interaction, say(removed, name=name), ephemeral=True)
 
     @forget_item.autocomplete("item")
