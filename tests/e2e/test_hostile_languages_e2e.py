@@ -152,3 +152,83 @@ async def test_remind_reads_a_rooms_day_typed_in_german_or_french(
     blocks are titled in English ('Rust, Saturday'), so only an English day found them."""
     answer = await said(fake, "remind", locale, item=typed)
     assert answer.startswith("⏰") and f"**{block}**" in answer, answer
+
+
+LONG = "Überlänge " * 40  # 400 characters; German words run long
+
+
+def write_long_program(path: Path) -> None:
+    """A one-day frab program (OSDI's Wednesday) whose every name is as long as a
+    program may make it: the conference's, the rooms', tracks', titles and people's."""
+
+    def talk(guid: str, start: str, minutes: int, room: str) -> dict[str, object]:
+        return {
+            "guid": guid,
+            "id": guid,
+            "title": f"{LONG} {guid}",
+            "date": f"{start}:00-07:00",
+            "start": start[-5:],
+            "duration": f"00:{minutes:02d}",
+            "room": room,
+            "track": f"Spur {LONG}",
+            "type": "lecture",
+            "language": "de",
+            "subtitle": LONG,
+            "abstract": LONG * 5,
+            "description": "",
+            "persons": [{"public_name": f"Person {n} {LONG}"} for n in range(30)],
+            "links": [{"url": "https://example.org/s", "title": f"Folien {LONG}"}],
+        }
+
+    rooms = {
+        f"Saal {n} {LONG}": [
+            talk(f"l{n}-{k}", f"2024-07-10T{10 + k}:{30 * (n % 2):02d}", 50, f"Saal {n} {LONG}")
+            for k in range(4)
+        ]
+        for n in range(12)
+    }
+    data = {"schedule": {"version": "1", "conference": {
+        "acronym": "longcon", "title": f"Konferenz {LONG}", "start": "2024-07-10",
+        "end": "2024-07-10", "time_zone_name": "America/Los_Angeles",
+        "days": [{"index": 1, "date": "2024-07-10", "rooms": rooms}]}}}  # fmt: skip
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+@pytest.mark.parametrize("locale", ["de", "fr"])
+async def test_a_program_of_the_longest_names_keeps_discords_limits_in_german_and_french(
+    fake: FakeDiscord, tmp_path: Path, locale: str
+):
+    """Every name at its longest, in German and French sentences (longer than English):
+    no title, field, description, content, choice or button past Discord's limits (the
+    fake records any, and running_bot fails on them)."""
+    program = tmp_path / "schedule.json"
+    write_long_program(program)
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(program),
+                           CONFBOT_NOW="2024-07-10T10:50") as bot:  # fmt: skip
+        for command, options in [
+            ("next", {}), ("now", {}), ("paper", {"title": "l3-1"}),
+            ("search", {"query": "Person"}),
+            ("author", {"name": "Person 1"}), ("about", {}), ("track", {"name": "Spur"}),
+            ("schedule", {"day": "mercredi" if locale == "fr" else "Mittwoch"}),
+            ("session", {"name": "Saal 3"}), ("next", {"room": "Saal 5"}),
+            ("next", {"track": "Spur"}), ("next", {"language": "Deutsch"}),
+            ("remind", {"item": "l3-2"}), ("agenda", {}), ("next", {"room": "Saal 99 zz"}),
+        ]:  # fmt: skip
+            answer = await fake.answer(await fake.send_command(command, locale=locale,
+                                                               **options))  # fmt: skip
+            assert answer.data.get("content"), (command, options)
+        shown = await fake.answer(await fake.send_command("next", locale=locale))
+        assert shown.embeds[0]["title"].startswith(
+            ("Demnächst bei Konferenz Überlänge", "À suivre à Konferenz Überlänge")
+        )
+        for command, option, typed in [
+            ("remind", "item", ""),
+            ("session", "name", "Saal"),
+            ("track", "name", "Spur"),
+            ("schedule", "day", ""),
+            ("next", "room", "Saal"),
+            ("next", "language", ""),
+        ]:
+            await fake.answer(await fake.send_autocomplete(command, option, typed,
+                                                           locale=locale))  # fmt: skip
+        del bot
