@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.i18n import Language, bundled_messages
 from bot.model import Program
 from bot.render import program_cards, text
 from bot.service import ProgramService, QueryError
@@ -119,6 +120,22 @@ def test_a_board_filtered_by_language_says_which_as_a_word(mixed: ProgramService
     where = mixed.where(language="Deutsch")
     (card, *_) = program_cards.next_cards(mixed.next(at, where=where), mixed.conference)
     assert card.title.endswith("· language German")
+
+
+@pytest.mark.parametrize(
+    ("language", "ending"),
+    [("fr", "· langue allemand"), ("de", "· Sprache Deutsch"), ("en", "· language German")],
+)
+def test_a_board_filtered_by_language_names_it_as_the_reader_writes_it_in_a_sentence(
+    mixed: ProgramService, language: str, ending: str
+):
+    """French writes a language's name in lower case inside a phrase ('langue allemand');
+    the capital of a label ('Allemand (Deutsch)' in a list) is not the phrase's."""
+    at = pacific("2024-07-10T08:00")
+    where = mixed.where(language="Deutsch")
+    words = bundled_messages().words(Language(language))
+    (card, *_) = program_cards.next_cards(mixed.next(at, where=where), mixed.conference, w=words)
+    assert card.title.endswith(ending), card.title
 
 
 # -- autocomplete -----------------------------------------------------------------------------

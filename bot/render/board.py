@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import ENGLISH, Words
 from bot.render.common import item_kind
-from bot.service.languages import language_label
+from bot.service.languages import language_name
 from bot.service.results import NextAnswer, NowAnswer, Phase, ProgramItem, SessionTalk, Where
 
 # More items than fit one page of cards: the board is compact from here on.
@@ -100,7 +100,7 @@ def where_label(where: Where, show: Show, w: Words = ENGLISH) -> str:
     parts = [show(where.room)] if where.room else []
     parts += [w.tr("track {track}", track=show(where.track))] if where.track else []
     if where.language:
-        language = show(language_label(where.language, w.language.value))
+        language = show(language_name(where.language, w.language.value))
         parts.append(w.tr("language {language}", language=language))
     return "".join(f" · {p}" for p in parts)
 

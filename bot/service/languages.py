@@ -103,15 +103,28 @@ def _name_in(code: str, shown_in: str) -> str | None:
 
 
 def language_label(value: str, shown_in: str = SHOWN_IN) -> str:
-    """The word for a talk's language in `shown_in` ('German' for 'de', 'allemand' in
+    """The word for a talk's language in `shown_in` ('German' for 'de', 'Allemand' in
     French), capitalised as a label starts; the program's own text for a language no
     one knows ('en/de'), without its flags. Never a flag alone: 'Unknown language'."""
+    name, known = _language_word(value, shown_in)
+    return name[:1].upper() + name[1:] if known else name
+
+
+def language_name(value: str, shown_in: str = SHOWN_IN) -> str:
+    """The word for a talk's language as `shown_in` writes it inside a sentence: 'German',
+    'Deutsch', but French 'allemand' ('langue allemand', never 'langue Allemand'); else
+    as language_label."""
+    return _language_word(value, shown_in)[0]
+
+
+def _language_word(value: str, shown_in: str) -> tuple[str, bool]:
+    """The language's name in `shown_in` as CLDR writes it, and True; or the program's
+    own text without its flags (or 'Unknown language'), and False."""
     code = language_code(value)
     name = None if code is None else _name_in(code, shown_in)
     if not name and (written := " ".join(_INDICATORS.sub(" ", value).split())):
-        return written
-    name = name or _name_in("und", shown_in) or "Unknown language"
-    return name[:1].upper() + name[1:]
+        return written, False
+    return name or _name_in("und", shown_in) or "Unknown language", True
 
 
 def own_name(value: str) -> str | None:
