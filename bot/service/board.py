@@ -55,8 +55,12 @@ class FilterError(ValueError):
     as {conference}, {typed} and {close}: the service turns it into a QueryError, which
     each adapter fills in its own way (Discord escapes it)."""
 
-    def __init__(self, template: str, typed: str, close: str = "") -> None:
+    def __init__(self, template: str, typed: str, close: str = "",
+                 languages: tuple[str, ...] = ()) -> None:  # fmt: skip
+        """`languages`: for a language, the program's values `close` names (in English),
+        for a renderer to name in the reader's language."""
         self.template, self.typed, self.close = template, typed, close
+        self.languages = languages
         super().__init__(template)
 
 
@@ -186,13 +190,22 @@ class Places:
                 )
             found_language = _pick(self.languages, typed) or pick_language(self.languages, typed)
             if found_language is None:
-                labels = tuple(dict.fromkeys(language_label(v) for v in self.languages))
-                self._refuse("language", typed, labels)
+                self._refuse_language(typed)
         note = notes[0] if notes else (None, None)
         return Where(found_room, found_track, found_language, *note)
 
     def _refuse(self, what: str, typed: str, names: tuple[str, ...]) -> None:
         close = ", ".join(s.label for s in suggest(names, typed[:40], 3) or _near(names, typed))
-        if not close and what == "language":
-            close = ", ".join(names[:5])
         raise FilterError(NO_SUCH[what][bool(close)], _shown(typed), close)
+
+    def _refuse_language(self, typed: str) -> None:
+        """A language the program lacks: the closest by their English names, else the
+        first five, kept as the program's values too (`languages`) for the reader's."""
+        values: dict[str, str] = {}
+        for value in self.languages:
+            values.setdefault(language_label(value), value)
+        names = tuple(values)
+        close = [s.label for s in suggest(names, typed[:40], 3) or _near(names, typed)]
+        close = close or list(names[:5])
+        raise FilterError(NO_SUCH["language"][bool(close)], _shown(typed), ", ".join(close),
+                          tuple(values[name] for name in close))  # fmt: skip

@@ -19,6 +19,7 @@ from bot.normalize import without_invisible
 from bot.search import Hit, ProgramIndex, has_words
 from bot.service import board
 from bot.service.board import FilterError, Places, by_code, matches
+from bot.service.languages import language_name
 from bot.service.results import (
     EVERYWHERE,
     AffiliationMatch,
@@ -139,6 +140,21 @@ class QueryError(ValueError):
         """The sentence with its outside words shown by `show`; `translate` gives the
         template in the reader's language (bot.i18n.Words.tr), if a catalog has it."""
         return fill(translate(self.template), self.outside, show)
+
+
+class LanguageRefused(QueryError):
+    """A language filter that names none of the program's: `{close}` names the closest
+    in English, `languages` are their values, for `named_in` the reader's language."""
+
+    def __init__(self, message: str, languages: tuple[str, ...], /, **outside: str) -> None:
+        super().__init__(message, **outside)
+        self.languages = languages
+
+    def named_in(self, shown_in: str) -> QueryError:
+        """The same refusal, its closest languages named as `shown_in` writes them inside
+        a sentence ('Meintest du Englisch?', 'Vouliez-vous dire anglais ?')."""
+        close = ", ".join(language_name(value, shown_in) for value in self.languages)
+        return QueryError(self.template, **{**self.outside, "close": close})
 
 
 class DayRefused(WhenError, QueryError):
@@ -348,6 +364,9 @@ class ProgramService:
         except FilterError as exc:
             if room is not None and (empty := self._empty_room(room)) is not None:
                 raise QueryError(ROOM_WITHOUT_TALKS, room=empty) from None
+            if exc.languages:
+                raise LanguageRefused(exc.template, exc.languages, conference=self.conference.name,
+                                      typed=exc.typed, close=exc.close) from None  # fmt: skip
             raise QueryError(exc.template, conference=self.conference.name, typed=exc.typed,
                              close=exc.close) from None  # fmt: skip
 

@@ -20,6 +20,7 @@ from bot.render.markdown import escape
 from bot.render.program_cards import no_match_message
 from bot.render.refusals import refusal
 from bot.service import QueryError, WhenError
+from bot.service.program_service import LanguageRefused
 from bot.service.results import NoMatch
 from bot.store.connection import StateUnreachable, WriteFailed, WriteFailure
 
@@ -127,6 +128,8 @@ async def answer_error(interaction: discord.Interaction, original: Exception) ->
         message = no_match_message(original.answer, original.hint, w)
     elif isinstance(original, WhenError):
         message = refusal(original, w, functools.partial(_quoted, w=w), escape)
+    elif isinstance(original, LanguageRefused):  # the closest languages in the reader's
+        message = original.named_in(w.language.value).render(escape, w.tr)
     elif isinstance(original, QueryError):
         message = original.render(escape, w.tr)
     elif isinstance(original, StillIndexing):
