@@ -286,3 +286,15 @@ async def test_links_discord_takes_are_delivered(fake: FakeDiscord):
     assert (await refused.json())["errors"]["embeds"]["0"]["url"]["_errors"]
     assert len(fake.channel_messages[fake.channel_id]) == 1
     assert len(fake.protocol_errors) == 1
+
+
+def test_two_commands_sharing_a_localised_name_are_refused():
+    from tests.fakediscord import rules
+
+    commands = [
+        {"name": "next", "description": "d", "type": 1, "name_localizations": {"de": "weiter"}},
+        {"name": "more", "description": "d", "type": 1, "name_localizations": {"de": "weiter"}},
+        {"name": "more", "type": 2},  # a user command may share a slash command's name
+    ]
+    assert rules.tree_problems(commands) == ["two commands share a name in de: ['weiter']"]
+    assert "two commands share a name" in rules.tree_problems(commands[:1] * 2)

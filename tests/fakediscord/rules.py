@@ -126,6 +126,22 @@ def _option_problems(options: list[dict[str, Any]], where: str) -> list[str]:
     return problems
 
 
+def tree_problems(commands: list[dict[str, Any]]) -> list[str]:
+    """What Discord refuses of a whole command tree beyond each command's own problems:
+    two commands of one type sharing a name, as registered or as a locale sees it (a
+    German name given to two commands)."""
+    problems: list[str] = []
+    for kind in {c.get("type", 1) for c in commands}:
+        same = [c for c in commands if c.get("type", 1) == kind]
+        if len({c["name"] for c in same}) != len(same):
+            problems.append("two commands share a name")
+        for locale, localised in _localised_names(same).items():
+            if len(set(localised)) != len(localised):
+                twice = sorted({n for n in localised if localised.count(n) > 1})
+                problems.append(f"two commands share a name in {locale}: {twice}")
+    return problems
+
+
 def choice_problems(choices: list[dict[str, Any]], where: str) -> list[str]:
     problems: list[str] = []
     if len(choices) > CHOICES_MAX:

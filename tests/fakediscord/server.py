@@ -1538,8 +1538,7 @@ def _sync_problems(raw: bytes) -> tuple[str, ...]:
     syncs the same tree, and is checked as the first was."""
     body = json.loads(raw)
     problems = [problem for command in body for problem in rules.command_problems(command)]
-    if len({c["name"] for c in body}) != len(body):
-        problems.append("two commands share a name")
+    problems += rules.tree_problems(body)
     return tuple(problems)
 
 
