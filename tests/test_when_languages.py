@@ -244,6 +244,12 @@ def test_what_is_no_time_is_refused_in_one_sentence(conference: Conference, text
         ("Sa., 1. Feb., 10:30", "02-01T10:30"), ("sam. 1 févr., 10 h 30", "02-01T10:30"),
         ("heute 14:30 Uhr", "01-30T14:30"), ("aujourd'hui 14h30", "01-30T14:30"),
         ("31.1. 14 Uhr", "01-31T14:00"), ("1.2.2025 9:00", "02-01T09:00"),
+        # the time first, as people write it too
+        ("14h30 samedi", "02-01T14:30"), ("9h demain", "01-31T09:00"),
+        ("à 14h le samedi", "02-01T14:00"), ("14 Uhr am Samstag", "02-01T14:00"),
+        ("9 Uhr morgen", "01-31T09:00"), ("2pm tomorrow", "01-31T14:00"),
+        ("10:30 Tag 4", "02-01T10:30"), ("9h jour 2", "01-30T09:00"),
+        ("14h 1er février", "02-01T14:00"), ("14 Uhr Sa., 1. Feb.", "02-01T14:00"),
     ],
 )  # fmt: skip
 def test_a_day_and_a_time_read_in_any_mix(conference: Conference, text: str, moment: str):
@@ -288,6 +294,8 @@ def test_a_day_typed_on_another_keyboard_or_pasted_reads(
         ("lundi 9h", "has no Monday"),
         ("Tag 9 14 Uhr", "has days 1 to 5"),
         ("Samstag banane", "I can't read 'Samstag banane'."),
+        ("14h lundi", "has no Monday"),
+        ("14h samedi banane", "I can't read '14h samedi banane'."),
         ("30. Februar 9h", "'30. februar' is not a date."),
     ],
 )

@@ -149,6 +149,8 @@ def parse_when(text: str, conference: Conference, now: datetime) -> datetime:
         return moment.astimezone(conference.tz)  # parse_moment checked the range
     local_now = now.astimezone(conference.tz)
     day, rest = _take_days(cleaned.split(), conference, local_now)
+    if day is None and (found := _time_then_day(rest, conference, local_now)) is not None:
+        day, rest = found
     if len(rest) > 1 and rest[0] in words.BEFORE_TIME:
         rest = rest[1:]  # 'at 9:00', 'um 14 Uhr', 'à 14h'
     clock = _read_time(" ".join(rest)) if rest else time(0)
@@ -159,6 +161,22 @@ def parse_when(text: str, conference: Conference, now: datetime) -> datetime:
         in_conference = conference.start_date <= today <= conference.end_date
         day = today if in_conference else conference.start_date
     return in_range(datetime.combine(day, clock, tzinfo=conference.tz), text)
+
+
+def _time_then_day(
+    said: list[str], conference: Conference, local_now: datetime
+) -> tuple[date, list[str]] | None:
+    """A time written before its day, as people write it too ('14h30 samedi', '9h
+    demain', '14 Uhr am Samstag', '2pm tomorrow'): the day the last words name whole,
+    and the time's words; None if no first words are a time followed by a day."""
+    for cut in range(1, len(said)):
+        head = said[1:cut] if cut > 1 and said[0] in words.BEFORE_TIME else said[:cut]
+        if _read_time(" ".join(head)) is None:
+            continue
+        day, left = _take_days(said[cut:], conference, local_now)
+        if day is not None and not left:
+            return day, said[:cut]
+    return None
 
 
 def _take_days(
