@@ -1,6 +1,7 @@
-"""Counts said in German and French by their plural forms (issue 26): 0, 1, 2 and 21 of
-what an attendee reads, never '1 autres' or 'jusqu'à leur fin' for one. French takes the
-singular for 0 and 1, German for 1 alone (the catalogs' Plural-Forms)."""
+"""Counts and examples said as German and French readers write them (issue 26): 0, 1, 2
+and 21 of what an attendee reads, never '1 autres' or 'jusqu'à leur fin' for one (French
+takes the singular for 0 and 1, German for 1 alone: the catalogs' Plural-Forms), and a
+moment to type in their words."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ import pytest
 from bot.changes import ChangeKind, RecordedChange
 from bot.i18n import Language, Words, bundled_messages
 from bot.kinds import ReminderStatus
+from bot.render import program_cards
 from bot.render.agenda_cards import agenda_cards
 from bot.render.board import ALSO_NAMED, also_open
-from bot.render.common import NAMES_SHOWN, people_changed
-from bot.service import ProgramService
+from bot.render.common import NAMES_SHOWN, as_it_was, people_changed
+from bot.service import ProgramService, parse_when
 from bot.service.reminders import AgendaLine
+from tests.conftest import pacific
 
 
 def words(language: str) -> Words:
@@ -74,3 +77,22 @@ def test_french_counts_none_in_the_singular_and_german_in_the_plural():
     assert words("de").ntr(" and {count} more", " and {count} more", 0, count=0) == (
         " und 0 weitere"
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "moment"),
+    [("en", "jul 10 11:00"), ("de", "Mittwoch, 10. Juli 11:00"),
+     ("fr", "mercredi 10 juillet 11 h 00")],
+)  # fmt: skip
+def test_an_ended_conference_offers_a_moment_to_type_in_the_readers_words(
+    service: ProgramService, language: str, moment: str
+):
+    """/next after the end says how to see the conference as it was: a moment typed as
+    the reader types (never 'jul 10 11:00' inside a German sentence), which reads back."""
+    conference = service.conference
+    assert as_it_was(conference, words(language)) == moment
+    asked = parse_when(moment, conference, pacific("2024-07-20T09:00"))
+    assert asked == pacific("2024-07-10T11:00")
+    ended = program_cards.next_cards(service.next(pacific("2024-07-20T09:00")), conference,
+                                     w=words(language))  # fmt: skip
+    assert f": {moment}`" in ended[0].description, ended[0].description

@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from babel.numbers import format_decimal
 
 from bot.changes import ChangeKind, RecordedChange
-from bot.i18n import ENGLISH, N_, Words
+from bot.i18n import ENGLISH, N_, Language, Words
 from bot.kinds import DeliveryKind, DeliveryState
 from bot.model import Authorship, Conference, Event, Session, SessionKind, Slot, TimeBasis
 from bot.service.results import (
@@ -26,11 +26,16 @@ from bot.service.status import DeliveryCount
 from bot.service.watch import NO_STREAMS, Watch, watch
 
 
-def as_it_was(conference: Conference) -> str:
-    """A moment of a past conference's first day to ask /next about ('jul 10 11:00'):
-    a newcomer trying the bot on an old program sees "has ended" and nothing else."""
+def as_it_was(conference: Conference, w: Words = ENGLISH) -> str:
+    """A moment of a past conference's first day to ask /next about, as `w`'s reader
+    would type it ('jul 10 11:00', 'Mittwoch, 10. Juli 11:00', 'mercredi 10 juillet
+    11 h 00': each reads back): a newcomer trying the bot on an old program sees "has
+    ended" and nothing else."""
     day = conference.start_date
-    return f"{day:%b} {day.day} 11:00".lower()
+    if w.language is Language.EN:
+        return f"{day:%b} {day.day} 11:00".lower()
+    eleven = datetime.combine(day, time(11), tzinfo=conference.tz)
+    return f"{w.long_day(day)} {w.clock(eleven, conference.tz)}"
 
 
 def conference_title(conference: Conference) -> str:

@@ -124,7 +124,7 @@ def _ended(conference: Conference, w: Words = ENGLISH) -> str:
     return w.tr(
         "{conference} has ended. `/paper` and `/author` still find every talk; to see it as"
         " it was, ask `/next when: {moment}`.",
-        conference=escape(conference.name), moment=as_it_was(conference),
+        conference=escape(conference.name), moment=as_it_was(conference, w),
     )  # fmt: skip
 
 
