@@ -152,7 +152,9 @@ class RemindersService:
         they have as many as one may."""
         target = service.remindable(ref)
         if target is None:
-            raise QueryError("Nothing in the program has that reference: pick one from the list.")
+            raise QueryError(
+                N_("Nothing in the program has that reference: pick one from the list.")
+            )
         if now >= target.slot.start:
             return TooLate(target.title, target.slot, ended=now >= target.slot.end,
                            day=_block_day(target))  # fmt: skip
@@ -161,11 +163,8 @@ class RemindersService:
                                  int(now.timestamp()), self.max_reminders,
                                  language.value)  # fmt: skip
         except ReminderLimitReached as full:
-            raise QueryError(
-                f"You already have {_count(full.limit, 'active reminder')}, the most one"
-                " person can have."
-                " `/forget` some you no longer need (`/agenda` lists them), then try again."
-            ) from None
+            said = _AT_THE_LIMIT[0] if full.limit == 1 else _AT_THE_LIMIT[1]
+            raise QueryError(said, count=str(full.limit)) from None
         due = target.slot.start - timedelta(minutes=minutes_before)
         return Reminded(target.title, target.slot.start, due, minutes_before,
                         right_away=due.timestamp() <= now.timestamp(),
@@ -220,5 +219,10 @@ class RemindersService:
         return sum(r.guild_id == guild_id for r in active)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+# A person at the most reminders one may have, of one or of many (a limit is never 0).
+_AT_THE_LIMIT = (
+    N_("You already have {count} active reminder, the most one person can have."
+       " `/forget` some you no longer need (`/agenda` lists them), then try again."),
+    N_("You already have {count} active reminders, the most one person can have."
+       " `/forget` some you no longer need (`/agenda` lists them), then try again."),
+)  # fmt: skip

@@ -13,7 +13,7 @@ import pytest
 from bot.adapters.discord.client import ConfBot
 from bot.render.markdown import as_shown
 from tests.conftest import REAL_PROGRAMS, needs_shared
-from tests.e2e.conftest import running_bot
+from tests.e2e.conftest import running_bot, wait_for
 from tests.e2e.test_program_text_e2e import _talk
 from tests.fakediscord.server import FakeDiscord
 from tests.markdown_checks import PAYLOAD, problems
@@ -235,3 +235,38 @@ async def test_a_program_of_the_longest_names_keeps_discords_limits_in_german_an
             await fake.answer(await fake.send_autocomplete(command, option, typed,
                                                            locale=locale))  # fmt: skip
         del bot
+
+
+LCA = REAL_PROGRAMS / "lca2020.ics"
+
+
+async def test_service_refusals_that_spoke_english_speak_the_readers_language(
+    fake: FakeDiscord, tmp_path: Path
+):
+    """Sentences a service or an adapter wrote in English (not marked for the catalogs):
+    a program without tracks, the whole program's calendar, the most reminders one may
+    have; each now in German or French, on the bundled OSDI '24."""
+    async with running_bot(fake, tmp_path, CONFBOT_MAX_REMINDERS="1"):
+        assert await said(fake, "track", "de", name="x") == "OSDI '24 hat keine Tracks."
+        assert await said(fake, "track", "fr", name="x") == "OSDI '24 n'a pas de parcours."
+        stale = await said(fake, "forget item", "de", item="p:gone")
+        assert stale.startswith("Dafür hast du keine Erinnerung.")  # held: it was translated
+        assert (await said(fake, "remind", "de", item="p:xiang")).startswith("⏰")
+        refused = await said(fake, "remind", "de", item="s:distributed-systems")
+        assert refused.startswith("Du hast schon 1 aktive Erinnerung, mehr kann eine Person")
+        asked = await fake.send_command("schedule", day="export", locale="fr")
+        await fake.answer(asked)
+        await wait_for(lambda: asked.followups or asked.edits, what="the calendar file")
+        (sent,) = asked.followups or asked.edits
+        assert sent["content"] == "📅 Tout le programme de OSDI '24, à ouvrir dans votre agenda."
+
+
+async def test_author_on_a_program_that_names_no_one_says_so_in_german(
+    fake: FakeDiscord, tmp_path: Path
+):
+    needs_shared(LCA)
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(LCA)):
+        assert await said(fake, "author", "de", name="Paul") == (
+            "Das Programm von linux.conf.au 2020 nennt zu keinem Vortrag Vortragende, daher"
+            " findet /person niemanden; /beitrag und /suche finden die Vorträge über ihren Titel."
+        )

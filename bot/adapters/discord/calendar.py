@@ -19,10 +19,9 @@ from bot.adapters.discord.speech import reader_words
 from bot.adapters.discord.tree import answers_errors
 from bot.bulk import bulk_build
 from bot.clock import Clock
-from bot.i18n import ENGLISH, Words
+from bot.i18n import ENGLISH, N_, Words
 from bot.live.conferences import Conferences
 from bot.render import ics
-from bot.render.common import count_of
 from bot.render.markdown import say
 from bot.service import ProgramService, QueryError
 
@@ -126,25 +125,31 @@ async def send_program_calendar(
     whole is over this server's upload limit, or say why not."""
     await interaction.response.defer(ephemeral=True, thinking=True)
     conference = service.conference
+    w = reader_words(interaction)
     limit = interaction.filesize_limit
     whole = await calendars.whole(service, stamp)
     if len(whole) <= limit:
-        text = say("📅 The whole {name} program, to open in your calendar.", name=conference.name)
+        text = say(w.tr("📅 The whole {name} program, to open in your calendar."),
+                   name=conference.name)  # fmt: skip
         await send_calendar(interaction, whole, ics.filename(conference, "program"), text)
         return
     days = await calendars.by_day(service, stamp)
     if any(len(data) > limit for _, data in days):
         raise QueryError(
-            f"The {{name}} program calendar is {_mb(len(whole))}, and even one day of"
-            f" it is over Discord's {_mb(limit)} upload limit here. Ask the organisers for the"
-            " file (`python -m bot export-ics` writes it).",
-            name=conference.name,
-        )
+            N_("The {name} program calendar is {size}, and even one day of it is over"
+               " Discord's {limit} upload limit here. Ask the organisers for the file"
+               " (`python -m bot export-ics` writes it)."),
+            name=conference.name, size=_mb(len(whole)), limit=_mb(limit),
+        )  # fmt: skip
     for number, (day, data) in enumerate(days):
         text = (
-            say(f"📅 The {{name}} program is {_mb(len(whole))}, over Discord's"
-                f" {_mb(limit)} upload limit here, so it comes as {count_of(len(days), 'file')},"
-                " one per day: open each in your calendar.", name=conference.name)
+            say(w.ntr("📅 The {name} program is {size}, over Discord's {limit} upload limit"
+                      " here, so it comes as {count} file, one per day: open it in your"
+                      " calendar.",
+                      "📅 The {name} program is {size}, over Discord's {limit} upload limit"
+                      " here, so it comes as {count} files, one per day: open each in your"
+                      " calendar.", len(days), count=len(days)),
+                name=conference.name, size=_mb(len(whole)), limit=_mb(limit))
             if number == 0
             else ""
         )  # fmt: skip
