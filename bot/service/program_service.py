@@ -89,6 +89,11 @@ _REFUSED = {
         N_("That track is {length} characters long; {limit} at most."),
         N_("That track contains control characters."),
     ),
+    "day": (  # /schedule's and /track's day: blank and too long are refused before
+        N_("Please give a day."),
+        N_("That day is {length} characters long; {limit} at most."),
+        N_("That day contains control characters."),
+    ),
     "language": (
         N_("Please give a language."),
         N_("That language is {length} characters long; {limit} at most."),

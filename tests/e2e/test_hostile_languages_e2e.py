@@ -249,6 +249,9 @@ async def test_service_refusals_that_spoke_english_speak_the_readers_language(
     async with running_bot(fake, tmp_path, CONFBOT_MAX_REMINDERS="1"):
         assert await said(fake, "track", "de", name="x") == "OSDI '24 hat keine Tracks."
         assert await said(fake, "track", "fr", name="x") == "OSDI '24 n'a pas de parcours."
+        assert await said(fake, "schedule", "de", day="Mitt\u0007woch") == (
+            "Die Tagesangabe enthält Steuerzeichen."
+        )
         stale = await said(fake, "forget item", "de", item="p:gone")
         assert stale.startswith("Dafür hast du keine Erinnerung.")  # held: it was translated
         assert (await said(fake, "remind", "de", item="p:xiang")).startswith("⏰")
