@@ -176,17 +176,16 @@ ROOM_WITHOUT_TALKS = N_("{room} has no talks in this program.")
 
 
 def clean_query(text: str, what: str = "query") -> str:
-    """Reject input no person would mean: empty, huge, or full of control characters."""
+    """Reject input no person would mean: empty, huge, or full of control characters;
+    `what` was asked for (a key of _REFUSED: each says it in the reader's language)."""
+    empty, too_long, control = _REFUSED[what]
     text = without_invisible(text.replace("\t", " ")).strip()  # as names are read
     if not text:
-        raise QueryError(_REFUSED[what][0] if what in _REFUSED else f"Please give a {what}.")
+        raise QueryError(empty)
     if len(text) > MAX_QUERY:
-        too_long = f"That {what} is {{length}} characters long; {{limit}} at most."
-        raise QueryError(_REFUSED[what][1] if what in _REFUSED else too_long,
-                         length=f"{len(text):,}", limit=str(MAX_QUERY))  # fmt: skip
+        raise QueryError(too_long, length=f"{len(text):,}", limit=str(MAX_QUERY))
     if any(unicodedata.category(ch) == "Cc" for ch in text):
-        control = f"That {what} contains control characters."
-        raise QueryError(_REFUSED[what][2] if what in _REFUSED else control)
+        raise QueryError(control)
     return " ".join(text.split())
 
 
