@@ -298,3 +298,25 @@ def test_two_commands_sharing_a_localised_name_are_refused():
     ]
     assert rules.tree_problems(commands) == ["two commands share a name in de: ['weiter']"]
     assert "two commands share a name" in rules.tree_problems(commands[:1] * 2)
+
+
+def test_a_command_over_4000_characters_in_one_locale_is_refused():
+    from tests.fakediscord import rules
+
+    options = [
+        {
+            "name": f"o{n}",
+            "description": "d" * 90,
+            "type": 3,
+            "description_localizations": {"de": "D" * 100},
+        }
+        for n in range(25)
+    ]
+    command = {"name": "long", "description": "d", "type": 1, "options": options,
+               "description_localizations": {"de": "D"}}  # fmt: skip
+    assert rules.command_problems(command) == []  # 2,320 in English, 2,570 in German
+    for option in options:
+        option["choices"] = [{"name": "c" * 30, "value": "v" * 30,
+                              "name_localizations": {"de": "C" * 40}}]  # fmt: skip
+    (problem,) = rules.command_problems(command)
+    assert "4320 characters" in problem and "in de" in problem, problem  # 3,820 in English

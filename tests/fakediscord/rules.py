@@ -26,6 +26,8 @@ ACTION_ROWS_MAX = 5
 CHOICES_MAX = 25
 CHOICE_NAME_MAX = 100
 CHOICE_VALUE_MAX = 100
+# Names, descriptions and choices of one command with all its options, in each locale.
+COMMAND_CHARACTERS_MAX = 4000
 # Links: an embed's url and a link button's url (Discord answers 400 with code 50035).
 LINK_SCHEMES = ("http", "https", "discord")
 EMBED_URL_MAX = 2048
@@ -54,7 +56,33 @@ def command_problems(command: dict[str, Any]) -> list[str]:
         problems.append(f"{where}: description must be 1-100 characters")
     problems += localisation_problems(command, where)
     problems += _option_problems(command.get("options") or [], where)
+    for locale in {None, *_locales_in(command)}:
+        if (size := _characters(command, locale)) > COMMAND_CHARACTERS_MAX:
+            problems.append(f"{where}: {size} characters of names, descriptions and choices"
+                            f" in {locale or 'the default locale'}, at most 4000")  # fmt: skip
     return problems
+
+
+def _locales_in(named: dict[str, Any]) -> set[str]:
+    found = {locale for field in ("name_localizations", "description_localizations")
+             for locale in named.get(field) or {}}  # fmt: skip
+    for child in [*(named.get("options") or []), *(named.get("choices") or [])]:
+        found |= _locales_in(child)
+    return found
+
+
+def _characters(named: dict[str, Any], locale: str | None) -> int:
+    """What Discord counts of a command in one locale: the names, descriptions and
+    choices' names and values of it and all its options, each as that locale reads it."""
+
+    def said(field: str) -> str:
+        default = str(named.get(field.removesuffix("_localizations"), "") or "")
+        return str((named.get(field) or {}).get(locale, default)) if locale else default
+
+    size = len(said("name_localizations")) + len(said("description_localizations"))
+    size += sum(len(str(c.get("value", ""))) + _characters(c, locale)
+                for c in named.get("choices") or [])  # fmt: skip
+    return size + sum(_characters(o, locale) for o in named.get("options") or [])
 
 
 def localisation_problems(named: dict[str, Any], where: str) -> list[str]:
