@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.adapters.discord.client import ConfBot
+from bot.clock import FixedClock
 from bot.render.markdown import as_shown
-from tests.conftest import REAL_PROGRAMS, needs_shared
-from tests.e2e.conftest import running_bot, wait_for
+from tests.conftest import REAL_PROGRAMS, needs_shared, pacific
+from tests.e2e.conftest import running_bot, travel, wait_for
+from tests.e2e.test_conference_day_e2e import ORGANISER
 from tests.e2e.test_program_text_e2e import _talk
 from tests.fakediscord.server import FakeDiscord
 from tests.markdown_checks import PAYLOAD, problems
@@ -273,3 +276,35 @@ async def test_author_on_a_program_that_names_no_one_says_so_in_german(
             "Das Programm von linux.conf.au 2020 nennt zu keinem Vortrag Vortragende, daher"
             " findet /person niemanden; /beitrag und /suche finden die Vorträge über ihren Titel."
         )
+
+
+async def test_announce_language_switched_mid_conference_speaks_the_next_post_in_it(
+    fake: FakeDiscord, tmp_path: Path
+):
+    """A French server's channel posts in French; a German organiser switches them to
+    German at mid-day: the next post, embed and its text alike, is German, and the
+    organiser was answered in German throughout."""
+    fake.guild_locales[fake.guild_id] = "fr"
+    clock = FixedClock(pacific("2024-07-10T10:50"))
+    organiser = {"user": fake.owner, "permissions": ORGANISER, "locale": "de"}
+    async with running_bot(fake, tmp_path, clock, CONFBOT_DELIVERY_PACE="0") as bot:
+        set_up = await fake.answer(
+            await fake.send_command(
+                "announce channel", channel=fake.channel_id, minutes_before=200, **organiser
+            )
+        )
+        assert set_up.data["content"].startswith("📣 Ich poste")
+        await wait_for(lambda: len(_posts(fake)) == 1, what="the first announcement")
+        switched = await fake.answer(await fake.send_command(
+            "announce language", language="de", **organiser))  # fmt: skip
+        assert switched.data["content"].startswith("📣 Die Nachrichten dieses Servers")
+        await travel(bot, fake, clock, pacific("2024-07-10T13:00"))
+        await wait_for(lambda: len(_posts(fake)) >= 2, what="the next announcement")
+    first, later = _posts(fake)[:2]
+    assert first["embeds"][0]["description"].startswith("**Commence dans")
+    assert later["embeds"][0]["description"].startswith("**Beginnt in")
+    assert "Beginnt in" in later["content"] and "Commence" not in later["content"]
+
+
+def _posts(fake: FakeDiscord) -> list[dict[str, Any]]:
+    return [m for m in fake.channel_messages.get(fake.channel_id, []) if m.get("embeds")]
