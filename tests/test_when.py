@@ -112,7 +112,7 @@ def test_the_typed_text_is_quoted_by_whoever_shows_the_error(program: Program):
     assert shown.startswith("I can't read <[X](HTTPS://EVIL.EXAMPLE)>.")
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.text(max_size=40) | st.from_regex(WHEN_SHAPES, fullmatch=True))
 def test_any_text_is_a_moment_or_a_when_error(program: Program, text: str):
     try:

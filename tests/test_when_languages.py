@@ -397,7 +397,7 @@ SHAPES = st.lists(WORD | NUMBER, min_size=1, max_size=5).flatmap(
 
 
 FUZZ = settings(
-    max_examples=600,
+    max_examples=400,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
