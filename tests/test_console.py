@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -109,39 +110,88 @@ def test_scripted_lines_skip_comments_and_stop_at_quit(console: Console):
     assert out.getvalue().count("On now") == 1
 
 
-# -- the real command line, in a subprocess -------------------------------------------------
+# -- the command line -------------------------------------------------------------------------
+#
+# `python -m bot` is `raise SystemExit(main())`: most tests call main() in this process, as
+# the subprocess would, with its environment, working folder, stdin, stdout and stderr, and
+# the WARNING log lines the command line would print on stderr (a process's start costs
+# 0.3 s of imports). What only a process shows keeps one: `python -m bot` itself, what it
+# imports, and a reader who closed the pipe.
 
 
-def run_cli(*args: str, stdin: str | None = None, db: Path, program: Path | None = None):
+def _cli_env(db: Path, program: Path | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
     env["CONFBOT_DB"] = str(db)
     if program is not None:
         env["CONFBOT_PROGRAM"] = str(program)
+    return env
+
+
+def run_process(*args: str, stdin: str | None = None, db: Path, program: Path | None = None):
+    """`python -m bot ARGS` in a process of its own."""
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env=env,
+        env=_cli_env(db, program),
         timeout=60,
     )
 
 
-def test_cli_load_prints_a_validation_report(tmp_path: Path):
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"  # Settings.configure_logging's
+
+
+@pytest.fixture
+def run_cli(monkeypatch: pytest.MonkeyPatch):
+    """`python -m bot ARGS` as main() in this process: (returncode, stdout, stderr)."""
+
+    def run(*args: str, stdin: str | None = None, db: Path, program: Path | None = None):
+        from bot.cli import main
+
+        with monkeypatch.context() as patched:
+            for name in os.environ.keys() - _cli_env(db, program).keys():
+                patched.delenv(name)
+            for name, value in _cli_env(db, program).items():
+                patched.setenv(name, value)
+            patched.chdir(ROOT)
+            out, err = io.StringIO(), io.StringIO()
+            patched.setattr(sys, "stdin", io.StringIO(stdin or ""))
+            patched.setattr(sys, "stdout", out)
+            patched.setattr(sys, "stderr", err)
+            said = logging.StreamHandler(err)  # what basicConfig would print there
+            said.setFormatter(logging.Formatter(LOG_FORMAT))
+            said.setLevel(logging.WARNING)
+            pool = logging.getLogger("psycopg.pool")
+            pool_level = pool.level
+            logging.getLogger().addHandler(said)
+            try:
+                code = main(list(args))
+            except SystemExit as exit_:  # argparse's usage errors and --help
+                code = exit_.code if isinstance(exit_.code, int) else 1
+            finally:
+                logging.getLogger().removeHandler(said)
+                pool.setLevel(pool_level)  # configure_logging quiets it
+        return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+    return run
+
+
+def test_cli_load_prints_a_validation_report(run_cli, tmp_path: Path):
     result = run_cli("load", db=tmp_path / "c.db")
     assert result.returncode == 0, result.stderr
     assert "3 days, 11 sessions, 53 papers, 379 author entries (350 people)" in result.stdout
     assert "5 published, 48 derived" in result.stdout
 
 
-def test_cli_ask_travels_in_time(tmp_path: Path):
+def test_cli_ask_travels_in_time(run_cli, tmp_path: Path):
     result = run_cli("ask", "/next", "--now", "2024-07-10T17:50Z", db=tmp_path / "c.db")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("OSDI '24 · Wed Jul 10, 10:50 PDT\nOn now\n  Sabre")
 
 
-def test_cli_console_reads_commands_from_a_pipe(tmp_path: Path):
+def test_cli_console_reads_commands_from_a_pipe(run_cli, tmp_path: Path):
     script = "/paper llumnix\n/author Clement\n"
     result = run_cli("console", "--now", "2024-07-10T10:50", stdin=script, db=tmp_path / "c.db")
     assert result.returncode == 0, result.stderr
@@ -150,20 +200,20 @@ def test_cli_console_reads_commands_from_a_pipe(tmp_path: Path):
 
 
 def test_cli_without_token_opens_the_console_with_a_notice(tmp_path: Path):
-    result = run_cli(stdin="/about\n", db=tmp_path / "c.db")
+    result = run_process(stdin="/about\n", db=tmp_path / "c.db")
     assert result.returncode == 0, result.stderr
     assert "No DISCORD_TOKEN is set" in result.stderr
     assert "OSDI '24" in result.stdout
 
 
-def test_cli_usage_error_is_one_line_and_exit_2(tmp_path: Path):
+def test_cli_usage_error_is_one_line_and_exit_2(run_cli, tmp_path: Path):
     result = run_cli("ask", "/next", "--now", "not-a-time", db=tmp_path / "c.db")
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "Traceback" not in result.stderr
 
 
-def test_cli_bad_program_file_exits_1_naming_the_line(tmp_path: Path, program_copy: Path):
+def test_cli_bad_program_file_exits_1_naming_the_line(run_cli, tmp_path: Path, program_copy: Path):
     toc = program_copy / "program.txt"
     toc.write_text(toc.read_text(encoding="utf-8") + "\nStray, *Author*; Line, *Here*\n")
     result = run_cli("load", db=tmp_path / "c.db", program=program_copy)
@@ -203,7 +253,7 @@ def test_an_internal_failure_answers_that_line_and_the_session_goes_on(
     assert "Sabre" in out.getvalue()  # the next line was still answered
 
 
-def test_a_piped_session_survives_lines_that_used_to_crash(tmp_path: Path):
+def test_a_piped_session_survives_lines_that_used_to_crash(run_cli, tmp_path: Path):
     lines = "/next ,\n/next day ²\n/next 0001-01-01\n/paper sabre\n"
     result = run_cli("console", "--now", "2024-07-10T10:50", stdin=lines, db=tmp_path / "c.db")
     assert result.returncode == USAGE
@@ -214,7 +264,7 @@ def test_a_piped_session_survives_lines_that_used_to_crash(tmp_path: Path):
 
 
 @pytest.mark.parametrize("moment", ["0001-01-01T00:00", "9999-12-31T23:59", "0001-01-01T00:00Z"])
-def test_now_at_the_edges_of_time_is_a_usage_error(tmp_path: Path, moment: str):
+def test_now_at_the_edges_of_time_is_a_usage_error(run_cli, tmp_path: Path, moment: str):
     result = run_cli("ask", "/next", "--now", moment, db=tmp_path / "c.db")
     assert result.returncode == USAGE
     assert result.stderr.startswith("confbot: --now: ")
@@ -240,20 +290,20 @@ def test_ask_into_a_closed_pipe_exits_quietly(tmp_path: Path):
 
 
 @pytest.mark.parametrize("zone", ["Nowhere/Zone", "America", "../etc", "x" * 300])
-def test_load_with_a_bad_timezone_is_one_line(tmp_path: Path, zone: str):
+def test_load_with_a_bad_timezone_is_one_line(run_cli, tmp_path: Path, zone: str):
     result = run_cli("load", "--timezone", zone, db=tmp_path / "c.db")
     assert result.returncode == USAGE
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("confbot: --timezone: unknown time zone")
 
 
-def test_load_of_a_source_that_does_not_exist_is_one_line(tmp_path: Path):
+def test_load_of_a_source_that_does_not_exist_is_one_line(run_cli, tmp_path: Path):
     result = run_cli("load", str(tmp_path / "missing.xml"), db=tmp_path / "c.db")
     assert result.returncode == USAGE
     assert result.stderr.strip() == f"confbot: {tmp_path / 'missing.xml'} does not exist."
 
 
-def test_load_dry_run_shows_what_would_change_and_changes_nothing(tmp_path: Path):
+def test_load_dry_run_shows_what_would_change_and_changes_nothing(run_cli, tmp_path: Path):
     import shutil
 
     from bot.settings import BUNDLED_PROGRAM
@@ -275,7 +325,7 @@ def test_load_dry_run_shows_what_would_change_and_changes_nothing(tmp_path: Path
     assert db.read_bytes() == built
 
 
-def test_load_dry_run_without_a_database_says_to_load_first(tmp_path: Path):
+def test_load_dry_run_without_a_database_says_to_load_first(run_cli, tmp_path: Path):
     result = run_cli("load", "--dry-run", db=tmp_path / "none.db")
     assert result.returncode == USAGE
     assert "holds no program yet: run load first." in result.stderr
