@@ -267,7 +267,7 @@ async def test_the_boards_page_counter_says_how_many_talks_it_lists(
 
 async def test_nows_page_counter_says_how_many_talks_are_on(fake: FakeDiscord, tmp_path: Path):
     path = tmp_path / "rooms.json"
-    write_rooms_program(path, rooms=200)  # 148 talks on at once: five pages
+    write_rooms_program(path, rooms=200, days=1)  # 164 talks on at once: pages of them
     async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(path),
                            CONFBOT_NOW="2025-12-27T11:00") as bot:  # fmt: skip
         on = len(bot.service.now(bot.clock.now()).current)
