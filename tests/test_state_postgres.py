@@ -30,6 +30,7 @@ from bot.store.postgres_address import redacted, scrubbed
 from bot.store.postgres_database import READERS, PostgresDatabase, placeholders
 from bot.store.state import STATE_VERSION, StateStore
 from bot.store.streams_store import StreamStore
+from tests.postgres_fixtures import postgres_fixture
 from tests.postgres_server import PostgresServer
 from tests.state_backends import (
     SAFETY,
@@ -45,6 +46,21 @@ from tests.state_backends import (
 
 SERVER, CHANNEL = 1_234_567_890_123_456_789, 2**63 - 1  # Discord ids use all 64 bits
 URL = "https://example.org/live"
+
+# The tests that stop and start a server of their own share one (each leaves it running),
+# each with a schema of its own on it: one server's start and stop, not one a test.
+private_postgres = postgres_fixture("module")
+
+
+def own_schema(server: PostgresServer, name: str) -> str:
+    """The address of a new, empty schema on the module's server (started again first,
+    should a test before have failed with it stopped)."""
+    if not server.running:
+        server.start()
+    with psycopg.connect(server.url, autocommit=True) as admin:
+        admin.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        admin.execute(f"CREATE SCHEMA {name}")
+    return in_schema(server.url, name)
 
 
 def _with_password(url: str, password: str) -> str:
@@ -440,7 +456,8 @@ async def test_a_server_stopped_and_started_under_the_bot_needs_no_bot_restart(
     private_postgres: PostgresServer,
 ):
     server = private_postgres
-    async with await StateStore.connect(server.url) as state:
+    url = own_schema(server, "stopped_and_started")
+    async with await StateStore.connect(url) as state:
         await state.streams.save(SERVER, "osdi24", "A", URL, 1)
         await asyncio.to_thread(server.stop)
         with pytest.raises(WriteFailed) as failed:  # the server is gone: said, nothing kept
@@ -502,7 +519,8 @@ async def test_a_read_while_the_server_is_gone_fails_at_once_as_it_always_did(
     """On the writing connection, which says at once that the server cannot be reached,
     not after waiting for a reading connection the pool cannot make."""
     server = private_postgres
-    async with await StateStore.connect(server.url) as state:
+    url = own_schema(server, "read_while_gone")
+    async with await StateStore.connect(url) as state:
         assert isinstance(state._db, PostgresDatabase) and state._db._readers is not None
         pool = state._db._readers
         await state.streams.save(SERVER, "osdi24", "A", URL, 1)
