@@ -112,10 +112,11 @@ def test_scripted_lines_skip_comments_and_stop_at_quit(console: Console):
 
 # -- the command line -------------------------------------------------------------------------
 #
-# `python -m bot` is `raise SystemExit(main())`: most tests call main() in this process, as
-# the subprocess would, with its environment, working folder, stdin, stdout and stderr, and
-# the WARNING log lines the command line would print on stderr (a process's start costs
-# 0.3 s of imports). What only a process shows keeps one: `python -m bot` itself, what it
+# `python -m bot` is `raise SystemExit(main())`: most tests here call main() in this
+# process (the `cli` fixture), as the subprocess would, with its environment, working
+# folder, stdin, stdout and stderr, and the WARNING log lines the command line would print
+# on stderr (a process's start costs 0.3 s of imports). What only a process shows keeps
+# one (`run_cli`, which other test modules use too): `python -m bot` itself, what it
 # imports, and a reader who closed the pipe.
 
 
@@ -127,7 +128,7 @@ def _cli_env(db: Path, program: Path | None) -> dict[str, str]:
     return env
 
 
-def run_process(*args: str, stdin: str | None = None, db: Path, program: Path | None = None):
+def run_cli(*args: str, stdin: str | None = None, db: Path, program: Path | None = None):
     """`python -m bot ARGS` in a process of its own."""
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
@@ -144,7 +145,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"  # Settings.con
 
 
 @pytest.fixture
-def run_cli(monkeypatch: pytest.MonkeyPatch):
+def cli(monkeypatch: pytest.MonkeyPatch):
     """`python -m bot ARGS` as main() in this process: (returncode, stdout, stderr)."""
 
     def run(*args: str, stdin: str | None = None, db: Path, program: Path | None = None):
@@ -178,45 +179,45 @@ def run_cli(monkeypatch: pytest.MonkeyPatch):
     return run
 
 
-def test_cli_load_prints_a_validation_report(run_cli, tmp_path: Path):
-    result = run_cli("load", db=tmp_path / "c.db")
+def test_cli_load_prints_a_validation_report(cli, tmp_path: Path):
+    result = cli("load", db=tmp_path / "c.db")
     assert result.returncode == 0, result.stderr
     assert "3 days, 11 sessions, 53 papers, 379 author entries (350 people)" in result.stdout
     assert "5 published, 48 derived" in result.stdout
 
 
-def test_cli_ask_travels_in_time(run_cli, tmp_path: Path):
-    result = run_cli("ask", "/next", "--now", "2024-07-10T17:50Z", db=tmp_path / "c.db")
+def test_cli_ask_travels_in_time(cli, tmp_path: Path):
+    result = cli("ask", "/next", "--now", "2024-07-10T17:50Z", db=tmp_path / "c.db")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("OSDI '24 · Wed Jul 10, 10:50 PDT\nOn now\n  Sabre")
 
 
-def test_cli_console_reads_commands_from_a_pipe(run_cli, tmp_path: Path):
+def test_cli_console_reads_commands_from_a_pipe(cli, tmp_path: Path):
     script = "/paper llumnix\n/author Clement\n"
-    result = run_cli("console", "--now", "2024-07-10T10:50", stdin=script, db=tmp_path / "c.db")
+    result = cli("console", "--now", "2024-07-10T10:50", stdin=script, db=tmp_path / "c.db")
     assert result.returncode == 0, result.stderr
     assert "Llumnix: Dynamic Scheduling" in result.stdout
     assert "Clément Burgevin — 1 paper" in result.stdout
 
 
 def test_cli_without_token_opens_the_console_with_a_notice(tmp_path: Path):
-    result = run_process(stdin="/about\n", db=tmp_path / "c.db")
+    result = run_cli(stdin="/about\n", db=tmp_path / "c.db")
     assert result.returncode == 0, result.stderr
     assert "No DISCORD_TOKEN is set" in result.stderr
     assert "OSDI '24" in result.stdout
 
 
-def test_cli_usage_error_is_one_line_and_exit_2(run_cli, tmp_path: Path):
-    result = run_cli("ask", "/next", "--now", "not-a-time", db=tmp_path / "c.db")
+def test_cli_usage_error_is_one_line_and_exit_2(cli, tmp_path: Path):
+    result = cli("ask", "/next", "--now", "not-a-time", db=tmp_path / "c.db")
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "Traceback" not in result.stderr
 
 
-def test_cli_bad_program_file_exits_1_naming_the_line(run_cli, tmp_path: Path, program_copy: Path):
+def test_cli_bad_program_file_exits_1_naming_the_line(cli, tmp_path: Path, program_copy: Path):
     toc = program_copy / "program.txt"
     toc.write_text(toc.read_text(encoding="utf-8") + "\nStray, *Author*; Line, *Here*\n")
-    result = run_cli("load", db=tmp_path / "c.db", program=program_copy)
+    result = cli("load", db=tmp_path / "c.db", program=program_copy)
     assert result.returncode == 1
     assert "program.txt:213" in result.stderr
     assert "Traceback" not in result.stderr
@@ -253,9 +254,9 @@ def test_an_internal_failure_answers_that_line_and_the_session_goes_on(
     assert "Sabre" in out.getvalue()  # the next line was still answered
 
 
-def test_a_piped_session_survives_lines_that_used_to_crash(run_cli, tmp_path: Path):
+def test_a_piped_session_survives_lines_that_used_to_crash(cli, tmp_path: Path):
     lines = "/next ,\n/next day ²\n/next 0001-01-01\n/paper sabre\n"
-    result = run_cli("console", "--now", "2024-07-10T10:50", stdin=lines, db=tmp_path / "c.db")
+    result = cli("console", "--now", "2024-07-10T10:50", stdin=lines, db=tmp_path / "c.db")
     assert result.returncode == USAGE
     assert "Traceback" not in result.stderr
     assert result.stderr.count("I can't read") == 2
@@ -264,8 +265,8 @@ def test_a_piped_session_survives_lines_that_used_to_crash(run_cli, tmp_path: Pa
 
 
 @pytest.mark.parametrize("moment", ["0001-01-01T00:00", "9999-12-31T23:59", "0001-01-01T00:00Z"])
-def test_now_at_the_edges_of_time_is_a_usage_error(run_cli, tmp_path: Path, moment: str):
-    result = run_cli("ask", "/next", "--now", moment, db=tmp_path / "c.db")
+def test_now_at_the_edges_of_time_is_a_usage_error(cli, tmp_path: Path, moment: str):
+    result = cli("ask", "/next", "--now", moment, db=tmp_path / "c.db")
     assert result.returncode == USAGE
     assert result.stderr.startswith("confbot: --now: ")
     assert "out of range" in result.stderr
@@ -290,32 +291,32 @@ def test_ask_into_a_closed_pipe_exits_quietly(tmp_path: Path):
 
 
 @pytest.mark.parametrize("zone", ["Nowhere/Zone", "America", "../etc", "x" * 300])
-def test_load_with_a_bad_timezone_is_one_line(run_cli, tmp_path: Path, zone: str):
-    result = run_cli("load", "--timezone", zone, db=tmp_path / "c.db")
+def test_load_with_a_bad_timezone_is_one_line(cli, tmp_path: Path, zone: str):
+    result = cli("load", "--timezone", zone, db=tmp_path / "c.db")
     assert result.returncode == USAGE
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("confbot: --timezone: unknown time zone")
 
 
-def test_load_of_a_source_that_does_not_exist_is_one_line(run_cli, tmp_path: Path):
-    result = run_cli("load", str(tmp_path / "missing.xml"), db=tmp_path / "c.db")
+def test_load_of_a_source_that_does_not_exist_is_one_line(cli, tmp_path: Path):
+    result = cli("load", str(tmp_path / "missing.xml"), db=tmp_path / "c.db")
     assert result.returncode == USAGE
     assert result.stderr.strip() == f"confbot: {tmp_path / 'missing.xml'} does not exist."
 
 
-def test_load_dry_run_shows_what_would_change_and_changes_nothing(run_cli, tmp_path: Path):
+def test_load_dry_run_shows_what_would_change_and_changes_nothing(cli, tmp_path: Path):
     import shutil
 
     from bot.settings import BUNDLED_PROGRAM
     from tests.program_edits import move_talk
 
     db = tmp_path / "c.db"
-    assert run_cli("load", db=db).returncode == 0
+    assert cli("load", db=db).returncode == 0
     built = db.read_bytes()
     changed = tmp_path / "osdi24"
     shutil.copytree(BUNDLED_PROGRAM, changed)
     move_talk(changed, "NOMAD", "2024-07-10T11:40", "2024-07-10T12:00")
-    result = run_cli("load", "--dry-run", str(changed), db=db)
+    result = cli("load", "--dry-run", str(changed), db=db)
     assert result.returncode == 0, result.stderr
     assert "would change 1 talk(s) of OSDI '24 (nothing was changed)" in result.stdout
     assert "NOMAD: Non-Exclusive Memory Tiering via Transactional Page Migration — moved:" in (
@@ -325,7 +326,7 @@ def test_load_dry_run_shows_what_would_change_and_changes_nothing(run_cli, tmp_p
     assert db.read_bytes() == built
 
 
-def test_load_dry_run_without_a_database_says_to_load_first(run_cli, tmp_path: Path):
-    result = run_cli("load", "--dry-run", db=tmp_path / "none.db")
+def test_load_dry_run_without_a_database_says_to_load_first(cli, tmp_path: Path):
+    result = cli("load", "--dry-run", db=tmp_path / "none.db")
     assert result.returncode == USAGE
     assert "holds no program yet: run load first." in result.stderr
