@@ -59,14 +59,16 @@ def assert_all_on_first_page(answer, service: ProgramService, at: datetime) -> i
     return len(found)
 
 
-@pytest.mark.parametrize("when", ["2025-02-01T11:02", "2025-02-02T08:55", "2025-02-01T13:58"])
 async def test_every_talk_starting_within_15_minutes_is_on_the_first_page(
-    fake: FakeDiscord, fosdem: ConfBot, when: str
+    fake: FakeDiscord, fosdem: ConfBot
 ):
+    # Three busy moments asked of one bot (each asks and changes nothing: a bot each
+    # would only start FOSDEM three times).
     service = fosdem.service
-    at = datetime.fromisoformat(when).replace(tzinfo=service.conference.tz)
-    answer = await fake.answer(await fake.send_command("next", when=when))
-    assert assert_all_on_first_page(answer, service, at) >= 10
+    for when in ["2025-02-01T11:02", "2025-02-02T08:55", "2025-02-01T13:58"]:
+        at = datetime.fromisoformat(when).replace(tzinfo=service.conference.tz)
+        answer = await fake.answer(await fake.send_command("next", when=when))
+        assert assert_all_on_first_page(answer, service, at) >= 10, when
 
 
 async def every_page(fake: FakeDiscord, answer) -> str:
@@ -199,29 +201,31 @@ async def test_in_a_room_channel_next_shows_that_room_and_says_so(
 KLINGON_REFUSED = "No language of FOSDEM 2025 is called “klingon”. Did you mean English?"
 
 
-@pytest.mark.parametrize(
-    ("option", "typed", "said"),
-    [
-        ("room", "Atlantis", "No room of FOSDEM 2025 is called “Atlantis”."),
-        ("room", "K3.201", "Did you mean K.3.201, K.3.401, K.3.601?"),
-        ("track", "x" * 200, "No track of FOSDEM 2025 is called “" + "x" * 59 + "…”."),
-        ("track", "a" * 201, "That track is 201 characters long; 200 at most."),
-        ("room", "@everyone <@1> **x**\u0007", "That room contains control characters."),
-        ("room", "@everyone <@1> [a](https://x.org) **x**", "is called “\\@everyone \\<@1>"),
-        ("language", "klingon", KLINGON_REFUSED),
-        ("room", "Rust", "“Rust” is a track, not a room: showing the track."),
-    ],
-)
+FILTERS_NAMING_NOTHING = [
+    ("room", "Atlantis", "No room of FOSDEM 2025 is called “Atlantis”."),
+    ("room", "K3.201", "Did you mean K.3.201, K.3.401, K.3.601?"),
+    ("track", "x" * 200, "No track of FOSDEM 2025 is called “" + "x" * 59 + "…”."),
+    ("track", "a" * 201, "That track is 201 characters long; 200 at most."),
+    ("room", "@everyone <@1> **x**\u0007", "That room contains control characters."),
+    ("room", "@everyone <@1> [a](https://x.org) **x**", "is called “\\@everyone \\<@1>"),
+    ("language", "klingon", KLINGON_REFUSED),
+    ("room", "Rust", "“Rust” is a track, not a room: showing the track."),
+]
+
+
 async def test_a_filter_value_that_names_nothing_gets_one_sentence(
-    fake: FakeDiscord, fosdem: ConfBot, option: str, typed: str, said: str
+    fake: FakeDiscord, fosdem: ConfBot
 ):
-    answer = await fake.answer(await fake.send_command("next", **{option: typed}))
-    if answer.embeds:  # a resolution, said on the answer
-        assert said in answer.embeds[0]["description"]
-        return
-    assert answer.ephemeral
-    assert said in answer.data["content"]
-    assert len(answer.data["content"]) < 300
+    # Each value asked of one bot: a /next with a filter changes nothing, so a bot for
+    # each would only start FOSDEM eight times.
+    for option, typed, said in FILTERS_NAMING_NOTHING:
+        answer = await fake.answer(await fake.send_command("next", **{option: typed}))
+        if answer.embeds:  # a resolution, said on the answer
+            assert said in answer.embeds[0]["description"], (option, typed)
+            continue
+        assert answer.ephemeral, (option, typed)
+        assert said in answer.data["content"], (option, typed)
+        assert len(answer.data["content"]) < 300, (option, typed)
 
 
 async def test_a_room_is_found_by_the_code_on_its_door(fake: FakeDiscord, fosdem: ConfBot):
