@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
+import os
 import random
 import sys
 import time
@@ -11,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import COMMANDS
-from tests.e2e.conftest import logged_in, process_env, wait_for
+from tests.e2e.conftest import logged_in, process_env, restored_discord_urls, wait_for
 from tests.fakediscord.server import DEADLINE, FakeDiscord, Interaction
 
 FRAB = Path(__file__).parents[1] / "fixtures" / "programs" / "frab-v1.json"
@@ -88,26 +91,60 @@ async def test_python_m_bot_run_serves_against_the_fake(fake: FakeDiscord, tmp_p
     assert not fake.protocol_errors
 
 
-async def test_rejected_token_exits_2_without_traceback(fake: FakeDiscord, tmp_path: Path):
-    process = await spawn_bot(fake, tmp_path, DISCORD_TOKEN="wrong-token-value")
-    _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 2
-    text = stderr.decode()
+async def in_process(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], *args: str
+) -> tuple[int, str, str]:
+    """`python -m bot ARGS` as bot.cli.main (what `python -m bot` runs), with the
+    environment and working folder it would have, in a worker thread with an event loop
+    of its own as the process's would be, beside the fake on this loop: its exit code,
+    stdout and stderr, with the log lines it would print there (at INFO, as run and sync
+    log). The process's start (a second of imports) is spent once, by
+    test_python_m_bot_run_serves_against_the_fake."""
+    from bot.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    said = logging.StreamHandler(err)
+    said.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    root, pool = logging.getLogger(), logging.getLogger("psycopg.pool")
+    levels = root.level, pool.level
+    with monkeypatch.context() as patched, restored_discord_urls():
+        for name in os.environ.keys() - env.keys():
+            patched.delenv(name)
+        for name, value in env.items():
+            patched.setenv(name, value)
+        patched.chdir(ROOT)
+        patched.setattr(sys, "stdout", out)
+        patched.setattr(sys, "stderr", err)
+        root.addHandler(said)
+        root.setLevel(logging.INFO)
+        try:
+            code = await asyncio.wait_for(asyncio.to_thread(main, list(args)), 30)
+        finally:
+            root.removeHandler(said)
+            root.setLevel(levels[0])
+            pool.setLevel(levels[1])  # configure_logging quiets it
+    return code, out.getvalue(), err.getvalue()
+
+
+async def test_rejected_token_exits_2_without_traceback(
+    fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    env = process_env(fake, tmp_path, DISCORD_TOKEN="wrong-token-value")
+    code, _, text = await in_process(monkeypatch, env, "run")
+    assert code == 2
     assert "Discord rejected the token" in text
     assert "wrong-token-value" not in text
     assert "Traceback" not in text
 
 
-async def test_python_m_bot_sync_registers_commands_in_a_guild(fake: FakeDiscord, tmp_path: Path):
+async def test_python_m_bot_sync_registers_commands_in_a_guild(
+    fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     env = process_env(fake, tmp_path)
     del env["CONFBOT_GUILD_ID"]
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "sync", "--guild", "4242", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 0, stderr.decode()[-2000:]
-    assert f"Synced {len(COMMANDS)} commands to guild 4242".encode() in stdout  # 22 with /track
+    code, stdout, stderr = await in_process(monkeypatch, env, "sync", "--guild", "4242")
+    assert code == 0, stderr[-2000:]
+    assert f"Synced {len(COMMANDS)} commands to guild 4242" in stdout  # 22 with /track
     assert {c["name"] for c in fake.guild_commands[4242]} >= {"next", "paper", "author"}
     assert fake.global_commands == []
     assert not fake.protocol_errors
