@@ -5,7 +5,9 @@ environment, and pytest with it, exists).
 `private_postgres` gives a test a server of its own that it may stop, start and restart
 (a database disappearing under the bot); tests/conftest.py makes it visible to every test.
 Each starts from a copy of one cluster made for the whole test process
-(`postgres_template`), not from an initdb of its own.
+(`postgres_template`), not from an initdb of its own, and both are kept in memory where
+the machine has room (tests/postgres_server.py, folder_parent): their durability is off,
+and a disk only made the copy and the initdb wait.
 It is function-scoped; a module whose tests can share one server (each leaving it
 running) takes it once for the module with
 
@@ -48,7 +50,7 @@ def postgres_bin_or_skip() -> Path:
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[ClusterTemplate]:
     """The cluster every private server of this test process starts from a copy of."""
-    with ClusterTemplate(postgres_bin_or_skip()) as template:
+    with ClusterTemplate(postgres_bin_or_skip(), in_memory=True) as template:
         yield template
 
 
@@ -57,7 +59,7 @@ def postgres_fixture(scope: Scope) -> Callable[..., Iterator[PostgresServer]]:
 
     @pytest.fixture(scope=scope)
     def server(postgres_template: ClusterTemplate) -> Iterator[PostgresServer]:
-        with PostgresServer(template=postgres_template) as started:
+        with PostgresServer(template=postgres_template, in_memory=True) as started:
             yield started
 
     return server

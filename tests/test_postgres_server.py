@@ -27,6 +27,7 @@ from tests.postgres_server import (
     PostgresUnavailable,
     StopMode,
     find_bin_dir,
+    folder_parent,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,7 +107,7 @@ def test_stopped_it_refuses_connections_and_started_again_it_serves(
 
 
 def test_closing_stops_it_and_removes_its_folder(postgres_template: ClusterTemplate):
-    with PostgresServer(template=postgres_template) as server:
+    with PostgresServer(template=postgres_template, in_memory=True) as server:
         folder, url = server.folder, server.url
         assert (folder / "data" / "PG_VERSION").exists()
         assert (folder / f".s.PGSQL.{server.port}").is_socket()  # the socket is in the folder
@@ -121,10 +122,13 @@ def test_closing_stops_it_and_removes_its_folder(postgres_template: ClusterTempl
 def test_servers_copied_from_one_template_each_keep_their_own_data():
     """The private servers start from a copy of a cluster made once (not an initdb each):
     what one keeps is in neither the template nor another copy."""
-    with ClusterTemplate(postgres_bin_or_skip()) as template:
+    with ClusterTemplate(postgres_bin_or_skip(), in_memory=True) as template:
         data = template.data_dir
         before = sorted(p.relative_to(data) for p in data.rglob("*"))
-        with PostgresServer(template=template) as one, PostgresServer(template=template) as two:
+        with (
+            PostgresServer(template=template, in_memory=True) as one,
+            PostgresServer(template=template, in_memory=True) as two,
+        ):
             assert one.port != two.port and one.folder != two.folder
             assert one.password == two.password == template.password
             with connect(one.url) as db:
@@ -144,7 +148,10 @@ def test_a_port_taken_before_the_server_binds_it_is_given_up_for_another(
         taken.listen()
         ports = iter([taken.getsockname()[1], postgres_server.free_port()])
         monkeypatch.setattr(postgres_server, "free_port", lambda: next(ports))
-        with PostgresServer(template=postgres_template) as server, connect(server.url) as db:
+        with (
+            PostgresServer(template=postgres_template, in_memory=True) as server,
+            connect(server.url) as db,
+        ):
             assert server.port != taken.getsockname()[1]
             assert db.execute("SELECT 1").fetchone() == (1,)
             assert "already in use" not in server.log_file.read_text()  # a fresh log
@@ -217,6 +224,26 @@ def test_run_without_postgresql_says_so_in_one_line_and_never_runs_the_command(
     assert done.stderr.count("\n") == 1
     assert "could not start PostgreSQL" in done.stderr and "has no initdb" in done.stderr
     assert not ran.exists()
+
+
+def test_a_server_asked_to_be_in_memory_is_there_only_where_memory_has_room(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The suite's servers (durability off) go to a tmpfs with room; a benchmark's (its
+    durability back on, waiting for the disk) and a small /dev/shm's stay on the disk."""
+    memory = tmp_path / "memory"
+    memory.mkdir()
+    memory.chmod(0o1777)  # as /dev/shm: anyone may write, only the owner remove
+    monkeypatch.setattr(postgres_server, "MEMORY", memory)
+    assert folder_parent(in_memory=True, as_root=True) == memory
+    assert folder_parent(in_memory=False, as_root=True) == Path("/tmp")
+    memory.chmod(0o755)  # the server's user could not write there
+    assert folder_parent(in_memory=True, as_root=True) == Path("/tmp")
+    memory.chmod(0o1777)
+    monkeypatch.setattr(postgres_server, "MEMORY_ROOM", 1 << 62)  # more than it has free
+    assert folder_parent(in_memory=True, as_root=True) == Path("/tmp")
+    monkeypatch.setattr(postgres_server, "MEMORY", tmp_path / "none")
+    assert folder_parent(in_memory=True, as_root=True) == Path("/tmp")
 
 
 def test_the_newest_debian_version_is_picked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
