@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,24 @@ def _sample(db: Path) -> Path:
     return state_db
 
 
+@pytest.fixture(scope="module")
+def sample_made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder _sample made once for the module: its `load` is a process of its own
+    (a second of each test that reads the sample, made the same each time)."""
+    folder = tmp_path_factory.mktemp("sample")
+    _sample(folder / "c.db")
+    return folder
+
+
+@pytest.fixture
+def sample(sample_made: Path, tmp_path: Path) -> Path:
+    """The test's own copy of the sample (c.db, its state beside it), which it may
+    write to: c.db's path."""
+    for made in sample_made.iterdir():
+        shutil.copy2(made, tmp_path / made.name)
+    return tmp_path / "c.db"
+
+
 EXPECTED_SERVER = """\
   Server 111
     Announcements: on in channel 222, 10 min before each session, and a line as each talk starts
@@ -116,9 +135,8 @@ def _conferences(printed: str) -> str:
     return conferences
 
 
-def test_cli_status_prints_what_status_shows_for_every_server(tmp_path: Path):
-    _sample(tmp_path / "c.db")
-    result = run_cli("status", db=tmp_path / "c.db")
+def test_cli_status_prints_what_status_shows_for_every_server(sample: Path):
+    result = run_cli("status", db=sample)
     assert result.returncode == 0, result.stderr
     heading, rest = _conferences(result.stdout).split("\n", 1)
     assert heading.startswith("OSDI '24 (osdi24): 53 papers in 11 sessions, kept Tue Jul 9,")
@@ -126,25 +144,23 @@ def test_cli_status_prints_what_status_shows_for_every_server(tmp_path: Path):
     assert rest.endswith(EXPECTED_REST)
 
 
-def test_cli_status_of_one_server_and_unknown_conference(tmp_path: Path):
-    _sample(tmp_path / "c.db")
-    one = run_cli("status", "--server", str(QUIET), "--conference", "osdi24", db=tmp_path / "c.db")
+def test_cli_status_of_one_server_and_unknown_conference(sample: Path):
+    one = run_cli("status", "--server", str(QUIET), "--conference", "osdi24", db=sample)
     assert one.returncode == 0, one.stderr
     assert _conferences(one.stdout).split("\n", 1)[1] == (
         "  Server 5\n    Announcements: off\n    Next announcement: nothing scheduled\n"
         "    Reminders set in this server: 0\n    Announcement deliveries: none yet\n"
     )
-    unknown = run_cli("status", "--conference", "nope", db=tmp_path / "c.db")
+    unknown = run_cli("status", "--conference", "nope", db=sample)
     assert unknown.returncode == 2
     assert unknown.stderr == "confbot: --conference: no conference 'nope' (there are osdi24).\n"
 
 
-async def test_cli_status_works_beside_a_running_bot_holding_the_state(tmp_path: Path):
-    state_db = await asyncio.to_thread(_sample, tmp_path / "c.db")
+async def test_cli_status_works_beside_a_running_bot_holding_the_state(sample: Path):
+    state_db = sample.with_name("c-state.db")
     async with await StateStore.open(state_db) as running:  # holds the lock, as the bot does
         await running.reminders.add("osdi24", 4, SERVER, "p:xiang", 10, NOW)  # written just now
-        result = await asyncio.to_thread(run_cli, "status", "--server", str(SERVER),
-                                         db=tmp_path / "c.db")  # fmt: skip
+        result = await asyncio.to_thread(run_cli, "status", "--server", str(SERVER), db=sample)
         assert result.returncode == 0, result.stderr
         assert "Reminders set in this server: 3" in result.stdout
         await running.reminders.add("osdi24", 5, SERVER, "p:xiang", 10, NOW)  # still writable
@@ -232,9 +248,8 @@ def test_delivery_lines_count_the_reasons_past_those_named():
     ]
 
 
-def test_cli_status_names_the_source_each_conference_follows(tmp_path: Path):
-    _sample(tmp_path / "c.db")
-    heading = _conferences(run_cli("status", db=tmp_path / "c.db").stdout).split("\n", 1)[0]
+def test_cli_status_names_the_source_each_conference_follows(sample: Path):
+    heading = _conferences(run_cli("status", db=sample).stdout).split("\n", 1)[0]
     assert heading.endswith("; follows " + str(BUNDLED_PROGRAM))
 
 
