@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import discord
@@ -52,6 +54,20 @@ def test_no_subcommand_with_a_token_runs_the_bot(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "run_bot", lambda s: calls.append(s) or 0)
     assert cli.main([]) == 0
     assert calls and calls[0].discord_token == SECRET
+
+
+def test_the_bot_s_modules_import_neither_psycopg_nor_icalendar():
+    """`python -m bot run` imports all of the bot before it logs in; psycopg (a
+    PostgreSQL state's alone) and icalendar (/calendar's) were a sixth of that, in every
+    start and every command an operator runs: each is imported where it is needed."""
+    probe = (
+        "import sys, bot.cli, bot.adapters.discord.runner;"
+        " print(*sorted({m.partition('.')[0] for m in sys.modules}"
+        " & {'psycopg', 'psycopg_pool', 'icalendar'}))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                            text=True, check=True, timeout=60).stdout.split()  # fmt: skip
+    assert loaded == []
 
 
 def test_sync_without_token_exits_2(tmp_path: Path):

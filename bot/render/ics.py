@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-
-import icalendar
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.model import Conference, Event, Session
@@ -22,6 +21,9 @@ from bot.render.common import (
     item_kind,
 )
 from bot.service.results import SessionTalk
+
+if TYPE_CHECKING:
+    import icalendar
 
 Item = SessionTalk | Session | Event
 
@@ -44,7 +46,12 @@ def calendar(
     stamp: datetime,
     session_talks: Callable[[Session], Sequence[SessionTalk]] = lambda session: (),
 ) -> bytes:
-    """One calendar holding `items`; sessions list their talks (from `session_talks`)."""
+    """One calendar holding `items`; sessions list their talks (from `session_talks`).
+    icalendar is imported here, when a calendar is asked for, not with this module: every
+    `python -m bot` start imported it, a tenth of the bot's imports, for a command
+    rarely used."""
+    import icalendar
+
     cal = icalendar.Calendar()
     cal.add("prodid", f"-//confbot {__version__}//{conference.name}//EN")
     cal.add("version", "2.0")
@@ -63,6 +70,8 @@ def calendar(
 def _event(
     item: Item, conference: Conference, stamp: datetime, talks: Sequence[SessionTalk]
 ) -> icalendar.Event:
+    import icalendar  # imported already by calendar(), its one caller
+
     tz = conference.tz
     event = icalendar.Event()
     event.add("uid", uid(conference, item))

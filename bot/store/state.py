@@ -23,8 +23,6 @@ from bot.store.ledger_store import LedgerStore
 from bot.store.lock import StateLock
 from bot.store.members_store import MemberStore
 from bot.store.migrations import MIGRATIONS, STATE_VERSION
-from bot.store.postgres_database import READERS
-from bot.store.postgres_state import VERSION_TABLE, open_postgres, open_postgres_to_read
 from bot.store.qa_store import QAStore
 from bot.store.reminders_store import ReminderStore
 from bot.store.sqlite_state import open_sqlite, open_sqlite_to_read
@@ -78,18 +76,25 @@ class StateStore:
         return cls(db, lock)
 
     @classmethod
-    async def connect(cls, url: str, readers: int = READERS) -> Self:
+    async def connect(cls, url: str, readers: int | None = None) -> Self:
         """The state on a PostgreSQL server (postgresql://...): connected, checked,
         migrated and proven writable, or StoreUnavailable in one sentence that names the
         server without its password. Several processes may share it. Writes take turns on
         one connection; reads outside a write have `readers` connections of their own
-        (CONFBOT_STATE_READ_CONNECTIONS; see bot.store.postgres_database)."""
-        return cls(await open_postgres(url, readers))
+        (CONFBOT_STATE_READ_CONNECTIONS; None: bot.store.postgres_database.READERS).
+        psycopg is imported here, not with this module: a process on a SQLite state
+        (most, and every command an operator runs beside one) never needs it, and it
+        was a sixth of `python -m bot`'s imports."""
+        from bot.store.postgres_state import open_postgres
+
+        return cls(await (open_postgres(url) if readers is None else open_postgres(url, readers)))
 
     @classmethod
     async def connect_to_read(cls, url: str) -> Self:
         """For commands that only read, beside the running bots: never migrating nor
-        writing (see open_postgres_to_read)."""
+        writing (see open_postgres_to_read; psycopg imported here, as in connect)."""
+        from bot.store.postgres_state import open_postgres_to_read
+
         return cls(await open_postgres_to_read(url))
 
     @property
@@ -119,7 +124,11 @@ class StateStore:
 
     async def version(self) -> int:
         """The state schema version the database is at."""
-        query = ("PRAGMA user_version" if self.dialect is Dialect.SQLITE
-                 else f"SELECT version FROM {VERSION_TABLE}")  # fmt: skip
+        if self.dialect is Dialect.SQLITE:
+            query = "PRAGMA user_version"
+        else:  # a connection to PostgreSQL is open: psycopg is imported already
+            from bot.store.postgres_state import VERSION_TABLE
+
+            query = f"SELECT version FROM {VERSION_TABLE}"
         (version,) = next(iter(await self._db.execute_fetchall(query)))
         return int(version)
