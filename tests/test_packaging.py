@@ -60,7 +60,10 @@ def test_a_wheel_installed_elsewhere_answers_next_with_the_bundled_program(tmp_p
 
     elsewhere, home = tmp_path / "elsewhere", tmp_path / "home"
     elsewhere.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
+    # A user's environment: no settings, and no checkout on PYTHONPATH (the tests' own
+    # command line sets it to this one, whose bot would run and write its var/ folder).
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CONFBOT_", "DISCORD_")) and k != "PYTHONPATH"}  # fmt: skip
     env.update(HOME=str(home), XDG_STATE_HOME="")
     result = subprocess.run(
         [env_dir / "bin" / "confbot", "ask", "/next", "--now", "2024-07-10T10:50"],
