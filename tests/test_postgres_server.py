@@ -91,18 +91,21 @@ def test_a_restart_drops_connections_and_keeps_the_data_and_address(
 
 
 def test_stopped_it_refuses_connections_and_started_again_it_serves(
-    private_postgres: PostgresServer,
+    private_postgres_module: PostgresServer,
 ):
+    """On the module's server, which it leaves running (a start of its own cost more than
+    the test)."""
+    server = private_postgres_module
     for mode in (StopMode.FAST, StopMode.IMMEDIATE):
-        pid = private_postgres.pid
-        assert private_postgres.running and pid
-        private_postgres.stop(mode)
-        assert not private_postgres.running and private_postgres.pid is None
+        pid = server.pid
+        assert server.running and pid
+        server.stop(mode)
+        assert not server.running and server.pid is None
         with pytest.raises(psycopg.OperationalError):
-            connect(private_postgres.url)
-        private_postgres.start()
-        assert private_postgres.running and private_postgres.pid not in (None, pid)
-        with connect(private_postgres.url) as db:
+            connect(server.url)
+        server.start()
+        assert server.running and server.pid not in (None, pid)
+        with connect(server.url) as db:
             assert db.execute("SELECT 1").fetchone() == (1,)
 
 
