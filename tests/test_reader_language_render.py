@@ -71,7 +71,7 @@ def test_a_versions_heading_in_german(service: ProgramService):
     tz = service.conference.tz
     at = int(pacific("2024-07-10T09:05").timestamp())
     assert delivery_cards.version_heading(at, tz, words("de")) == (
-        f"🕒 **Fassung vom Mi., 10. Juli, 09:05 PDT** (<t:{at}:R>)"
+        f"🕒 **Version vom Mi., 10. Juli, 09:05 PDT** (<t:{at}:R>)"
     )
 
 
