@@ -106,7 +106,7 @@ async def test_a_german_organisers_tickets_status_is_german(fake: FakeDiscord, t
     assert lines[0].startswith("🎟️ **Ticketrollen von OSDI")
     assert f"• Speaker → <@&{event.roles['Speaker']}>" in lines  # pretix's words as they are
     assert lines[-2:] == [
-        "Registrierungen werden gemeldet in: keinem Kanal (`/tickets protokoll` legt das fest).",
+        "Registrierungen werden in keinem Kanal gemeldet (`/tickets protokoll` legt einen fest).",
         "Registriert: 2 Tickets von 1 Mitglied. Erstattungen und Stornierungen: 0 erledigt,"
         " 0 in Arbeit, 0 fehlgeschlagen.",
     ]
