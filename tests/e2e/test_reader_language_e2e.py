@@ -150,7 +150,9 @@ async def test_a_french_readers_reminder_dm_comes_in_french(fake: FakeDiscord, t
 async def test_a_french_reader_gets_errors_in_french(fake: FakeDiscord, bot: ConfBot):
     nothing = await fake.answer(await fake.send_command("paper", title="zzzzqqq", locale="fr"))
     assert nothing.ephemeral
-    assert nothing.data["content"].startswith("Aucun exposé ne correspond à « zzzzqqq ».")
+    assert nothing.data["content"].startswith(
+        "Aucun exposé ni article ne correspond à « zzzzqqq »."
+    )
     refused = await fake.answer(
         await fake.send_command("announce off", user=fake.attendee, locale="fr")
     )
@@ -311,7 +313,9 @@ async def test_a_french_servers_qa_thread_opens_in_french(fake: FakeDiscord, tmp
         lines = first["embeds"][0]["description"].split("\n")
         assert lines[0].startswith("Par Lingfeng Xiang, Zhen Lin")
         assert lines[1].endswith("· mer. 10 juil., ≈ 11 h 05–11 h 25 PDT (approximatif)")
-        assert lines[-1].startswith("Appuyez sur le bouton ❓ (ou utilisez `/demander` ici)")
+        assert lines[-1].startswith(
+            "Appuyez sur **Poser une question** (ou utilisez `/demander` ici)"
+        )
 
 
 async def test_a_change_notice_and_a_program_update_in_their_readers_language(

@@ -41,7 +41,7 @@ async def test_a_french_reader_who_finds_nothing_is_told_in_french(fake: FakeDis
     answer = await fake.answer(await fake.send_command("search", query="zzzzqqq", locale="fr"))
     assert answer.ephemeral
     assert answer.data["content"] == (
-        "Aucun exposé, aucune personne, affiliation ou session ne correspond à « zzzzqqq »."
+        "Aucun article, aucune personne, affiliation ou session ne correspond à « zzzzqqq »."
         " Essayez un mot du titre, un nom de famille ou une affiliation."
     )
 
