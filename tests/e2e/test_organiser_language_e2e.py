@@ -150,7 +150,7 @@ async def test_why_a_version_is_held_is_said_in_the_organisers_language(
         assert await bot.follower.check() is None and bot.follower.held is not None
         preview = await organise(fake, "program reload", "fr")
         assert said(preview).startswith(
-            "Une nouvelle version modifie 2 exposés (en attente : elle retire 2 exposés sur 3"
+            "Une nouvelle version modifie 2 exposés (en attente : elle retire 2 des 3 exposés"
             " (67%, au-delà des 25% permis)) :\n"
         )
         status = await organise(fake, "status", "de")

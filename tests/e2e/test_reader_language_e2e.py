@@ -188,7 +188,8 @@ async def test_a_french_reader_gets_the_question_form_in_french(fake: FakeDiscor
             await fake.submit_modal(blank, {field["custom_id"]: "  "}, locale="fr")
         )
         assert refused.data["content"] == (
-            "Les questions se posent dans le fil de questions d'un exposé, en quelques mots."
+            "Les questions se posent dans le fil de questions d'un exposé et demandent au moins"
+            " quelques mots."
         )
 
 

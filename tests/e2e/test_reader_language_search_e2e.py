@@ -95,7 +95,7 @@ async def test_a_french_reader_gets_changes_in_french(fake: FakeDiscord, tmp_pat
         changes = await fake.answer(await fake.send_command("changes", locale="fr"))
         (embed,) = changes.embeds
         assert (
-            embed["title"] == "📢 Changements au programme de Change Con, les plus récents d'abord"
+            embed["title"] == "📢 Changements au programme : Change Con, les plus récents d'abord"
         )
         at = int(pacific("2024-07-10T10:40").timestamp())
         lines = embed["description"].splitlines()
