@@ -11,12 +11,20 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.i18n import ENGLISH, Language, Words, bundled_messages
+from bot.kinds import DeliveryKind, DeliveryState
 from bot.model import Authorship, ItemNoun
 from bot.render import cards, delivery_cards, program_cards
-from bot.render.common import authors_line, block_title, search_counts, size_text
+from bot.render.common import (
+    authors_line,
+    block_title,
+    delivery_lines,
+    search_counts,
+    size_text,
+)
 from bot.render.pager import Group
 from bot.service import ProgramService
 from bot.service.results import ProgramSize, SearchKind, Suggestion, SuggestionKind
+from bot.service.status import DeliveryCount
 from tests.conftest import pacific
 
 
@@ -115,3 +123,15 @@ def test_french_sets_a_space_before_a_semicolon():
     authors = [Authorship(n, n, a) for n, a in (("A", "MIT"), ("B", "MIT"), ("C", "Intel"))]
     assert authors_line(authors, words("fr")) == "A et B (MIT) ; C (Intel)"
     assert authors_line(authors) == "A and B (MIT); C (Intel)"
+
+
+def test_delivery_counts_agree_with_their_number_in_french():
+    """/status's delivery line: '1 envoyé', '3 envoyés' (a French word agrees with its
+    count; the sentence kept for every count wrote '1 envoyées')."""
+    counts = [
+        DeliveryCount(DeliveryKind.THREAD, DeliveryState.SENT, 1, None),
+        DeliveryCount(DeliveryKind.THREAD, DeliveryState.PENDING, 3, None),
+    ]
+    fr, de = (bundled_messages().words(lang) for lang in (Language.FR, Language.DE))
+    assert delivery_lines(counts, fr) == ["Fils de questions : 1 envoyé, 3 prévus"]
+    assert delivery_lines(counts, de) == ["Fragen-Threads: 1 gesendet, 3 geplant"]

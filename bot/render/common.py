@@ -396,15 +396,30 @@ DELIVERY_WORDS = {
     DeliveryKind.CORRECTION: N_("Corrections in room channels"),
     DeliveryKind.THREAD: N_("Q&A threads"),
 }
-STATE_WORDS = {
-    DeliveryState.PENDING: N_("{count} planned"),
-    DeliveryState.SENDING: N_("{count} sending now"),
-    DeliveryState.SENT: N_("{count} sent"),
-    DeliveryState.SKIPPED: N_("{count} skipped"),
-    DeliveryState.FAILED: N_("{count} failed"),
-    DeliveryState.LOST: N_("{count} possibly lost"),
-    DeliveryState.CANCELLED: N_("{count} no longer planned"),
-}
+
+
+def state_words(state: DeliveryState, n: int, w: Words = ENGLISH) -> str:
+    """'1,692 planned', '1 sent': how many deliveries are in a state. A count, because
+    languages agree the word with it (French '1 envoyé', '3 envoyés')."""
+    count = number(n, w)
+    match state:
+        case DeliveryState.PENDING:
+            return w.ntr("{count} planned", "{count} planned", n, count=count)
+        case DeliveryState.SENDING:
+            return w.ntr("{count} sending now", "{count} sending now", n, count=count)
+        case DeliveryState.SENT:
+            return w.ntr("{count} sent", "{count} sent", n, count=count)
+        case DeliveryState.SKIPPED:
+            return w.ntr("{count} skipped", "{count} skipped", n, count=count)
+        case DeliveryState.FAILED:
+            return w.ntr("{count} failed", "{count} failed", n, count=count)
+        case DeliveryState.LOST:
+            return w.ntr("{count} possibly lost", "{count} possibly lost", n, count=count)
+        case DeliveryState.CANCELLED:
+            return w.ntr("{count} no longer planned", "{count} no longer planned", n,
+                         count=count)  # fmt: skip
+
+
 WHY_NAMED = 4  # reasons per state named, all of them up to this many
 WHY_SHOWN = 3  # named past that; the rest counted
 WHY_MAX = 80  # characters of one reason
@@ -426,8 +441,7 @@ def delivery_lines(counts: Sequence[DeliveryCount], w: Words = ENGLISH) -> list[
     for kind, states in kinds.items():
         parts = []
         for state, found in states.items():
-            total = number(sum(c.count for c in found), w)
-            parts.append(w.tr(STATE_WORDS[state], count=total) + _why(found, w))
+            parts.append(state_words(state, sum(c.count for c in found), w) + _why(found, w))
         label = w.tr(DELIVERY_WORDS[kind]) if kind in DELIVERY_WORDS else kind.value
         lines.append(w.tr("{kind}: {states}", kind=label, states=", ".join(parts)))
     return lines
