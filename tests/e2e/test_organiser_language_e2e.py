@@ -52,7 +52,7 @@ async def test_a_german_organiser_adds_a_conference_in_german(fake: FakeDiscord,
         added = await organise(fake, "conference add", "de", source="fixcon")
         assert said(added) == "✅ Dieser Server bietet jetzt **Fixture Congress** (`fixcon`) an."
         wrong = await organise(fake, "conference add", "de", source="/etc/passwd")
-        assert said(wrong).startswith("Gib die https-Adresse eines Programm-Exports an")
+        assert said(wrong).startswith("Gib die https-Adresse eines Programmexports an")
         assert "`osdi24`, `fixcon`" in said(wrong)  # the keys as code, not escaped
 
 
