@@ -284,8 +284,8 @@ def test_paper_on_fosdem_in_each_language(
         (Language.EN, "No paper matches “vector”. Try fewer words, or /search vector."),
         (Language.DE, "Kein Beitrag passt zu „vector“. Versuch es mit weniger Wörtern oder mit"
                       " /search vector."),
-        (Language.FR, "Aucun exposé ne correspond à « vector ». Essayez avec moins de mots, ou"
-                      " /search vector."),
+        (Language.FR, "Aucun exposé ni article ne correspond à « vector ». Essayez avec moins"
+                      " de mots, ou /search vector."),
     ],
 )  # fmt: skip
 def test_a_paper_not_found_is_said_in_each_language(
@@ -464,7 +464,7 @@ def test_a_session_not_found_at_fosdem_is_said_in_each_language(
                        "/paper <Titel> und /author <Name> finden weiterhin jeden Vortrag.",
                        "Wie es war, zeigt /next 10. Juli 2024 11:00 (oder starte mit --now"
                        " 2024-07-10T11:00)."]),
-        (Language.FR, ["OSDI '24 est terminé. Merci d'être venus !",
+        (Language.FR, ["OSDI '24 : c'est terminé. Merci d'être venus !",
                        "/paper <titre> et /author <nom> trouvent toujours chaque exposé.",
                        "Pour le revoir tel qu'il était, demandez /next 10 juillet 2024 11 h 00 (ou"
                        " lancez avec --now 2024-07-10T11:00)."]),
@@ -569,7 +569,7 @@ def test_the_console_without_a_token_says_so_in_its_language(tmp_path: Path):
     [
         (Language.EN, ["Cancelled: taken out of the program in the version of Wed Jul 10, 10:52"
                        " PDT.", "Was:     Wed Jul 10, 11:30–12:00 PDT, Hall A"]),
-        (Language.DE, ["Abgesagt: aus dem Programm genommen, in der Fassung vom Mi., 10. Juli,"
+        (Language.DE, ["Abgesagt: aus dem Programm genommen, in der Version vom Mi., 10. Juli,"
                        " 10:52 PDT.", "Geplant: Mi., 10. Juli, 11:30–12:00 PDT, Hall A"]),
         (Language.FR, ["Annulé : retiré du programme dans la version du mer. 10 juil., 10 h 52"
                        " PDT.", "Prévu :  mer. 10 juil., 11 h 30–12 h 00 PDT, Hall A"]),
