@@ -97,7 +97,9 @@ def test_a_product_longer_than_any_is_counted_as_the_reader_counts():
     bad = BadItemText(InputProblem.TOO_LONG, 2100)
     german = bundled_messages().words(Language.DE)
     assert bad_item_text(bad) == "That product is 2,100 characters long; 200 at most."
-    assert bad_item_text(bad, german) == "Dieses Produkt ist 2.100 Zeichen lang; höchstens 200."
+    assert bad_item_text(bad, german) == (
+        "Der Produktname hat 2.100 Zeichen; erlaubt sind höchstens 200."
+    )
 
 
 @pytest.mark.parametrize("language", [Language.DE, Language.FR])
