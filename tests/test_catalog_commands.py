@@ -55,10 +55,16 @@ def _options(catalog: Catalog) -> set[str]:
     return {m.string for m in catalog if m.context == OPTION_NAME and m.string}
 
 
+def _english_names(catalog: Catalog) -> set[str]:
+    return {m.id for m in catalog if m.context in (COMMAND_NAME, OPTION_NAME) and m.string}
+
+
 def command_problems(catalog: Catalog) -> list[str]:
-    """Every command a translation names that the language's command list lacks."""
+    """Every command a translation names that the language's command list lacks, and
+    every option or subcommand named alone (`room`) by its English name."""
     tree = _tree(catalog)
     options = _options(catalog)
+    english = _english_names(catalog) - options - set(tree) - set().union(*tree.values())
     problems = []
     for message in catalog:
         if not message.id or message.context in (COMMAND_NAME, OPTION_NAME):
@@ -73,6 +79,9 @@ def command_problems(catalog: Catalog) -> list[str]:
                 problem = _problem(words, tree, options)
                 if problem:
                     problems.append(f"{text!r}: {problem}")
+            for alone in re.findall(r"`([^`\s/]+)`", text):
+                if alone in english:
+                    problems.append(f"{text!r}: `{alone}` is the English name")
     return problems
 
 
@@ -106,9 +115,11 @@ def test_the_check_names_an_english_command_a_missing_subcommand_and_option():
     ).string = "Aus: {why}. Führe `/fragerunde channel` noch einmal aus."
     catalog.get("Try fewer words, or `/search`.").string = "Versuch `/demnächst when: 9`."
     catalog.get("Nothing is on stage right now. Try `/next`.").string = "Versuch /next."
+    catalog.get("`/qa off` stops.").string = "`room` beendet das."
     problems = command_problems(catalog)
-    assert len(problems) == 4, problems
+    assert len(problems) == 5, problems
     assert any("/next is no command" in p and "listet" in p for p in problems)
     assert any("/fragerunde has no subcommand channel" in p for p in problems)
     assert any("/demnächst has no option when" in p for p in problems)
     assert any("'Versuch /next.': /next is no command" in p for p in problems)
+    assert any("`room` is the English name" in p for p in problems)
