@@ -264,7 +264,7 @@ async def test_service_refusals_that_spoke_english_speak_the_readers_language(
         await fake.answer(asked)
         await wait_for(lambda: asked.followups or asked.edits, what="the calendar file")
         (sent,) = asked.followups or asked.edits
-        assert sent["content"] == "📅 Tout le programme de OSDI '24, à ouvrir dans votre agenda."
+        assert sent["content"] == "📅 OSDI '24 : tout le programme, à ouvrir dans votre agenda."
 
 
 async def test_author_on_a_program_that_names_no_one_says_so_in_german(
@@ -273,8 +273,8 @@ async def test_author_on_a_program_that_names_no_one_says_so_in_german(
     needs_shared(LCA)
     async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(LCA)):
         assert await said(fake, "author", "de", name="Paul") == (
-            "Das Programm von linux.conf.au 2020 nennt zu keinem Vortrag Vortragende, daher"
-            " findet /person niemanden; /beitrag und /suche finden die Vorträge über ihren Titel."
+            "linux.conf.au 2020 nennt keine Vortragenden, daher findet /person niemanden;"
+            " /beitrag und /suche finden die Vorträge über den Titel."
         )
 
 
