@@ -30,8 +30,8 @@ def fill(template: str, outside: Mapping[str, str], show: Callable[[str], str]) 
 
 class Worded(Exception):
     """A failure said as one of our sentences with outside words in it (`{name}`), for
-    whoever shows it in their own way and language (bot.service.QueryError has the same
-    shape for a service's refusals): str() is the sentence in English, as written, for
+    whoever shows it in their own way and language (bot.service.QueryError, a service's
+    refusal, is one): str() is the sentence in English, as written, for
     logs and /status; `render` translates it and shows its words, a value that is itself
     a Worded (a failure quoting another) rendered the same way."""
 
@@ -41,6 +41,8 @@ class Worded(Exception):
         super().__init__(self.render(str))
 
     def render(self, show: Callable[[str], str], translate: Callable[[str], str] = str) -> str:
+        """The sentence with its outside words shown by `show`; `translate` gives the
+        template in the reader's language (bot.i18n.Words.tr), if a catalog has it."""
         shown = {name: value.render(show, translate) if isinstance(value, Worded)
                  else show(value) for name, value in self.values.items()}  # fmt: skip
         return fill(translate(self.template), shown, str)

@@ -46,7 +46,7 @@ from bot.service.results import (
 from bot.service.timeline import Timeline
 from bot.service.tracks import day_to_show, in_time_order, names_a_day, on_now_or_next
 from bot.service.when import NotADay, Refusal, WhenError, day_at_ends, parse_day, parse_when
-from bot.template import fill
+from bot.template import Worded
 
 MAX_QUERY = 200
 # What clean_query refuses in an attendee's lookup, a sentence for each thing looked up
@@ -128,23 +128,15 @@ SOON = timedelta(minutes=15)
 FILTERS_KEPT = 64
 
 
-class QueryError(ValueError):
+class QueryError(Worded, ValueError):
     """The input is not something we can search for; the message says why.
 
-    The message may name outside text (a title, a room, what was typed) as `{name}`,
-    given as a keyword: each adapter puts it in its own way (Discord escapes it, so a
-    program's title is never formatting or a ping; the console shows it as is).
+    The message is one of our sentences (bot.template.Worded: the one shape of a failure
+    said with a template and values) and may name outside text (a title, a room, what was
+    typed) as `{name}`, given as a keyword: each adapter puts it in its own way (Discord
+    escapes it, so a program's title is never formatting or a ping; the console shows it
+    as is), and translates the sentence where a catalog has it.
     """
-
-    def __init__(self, message: str, /, **outside: str) -> None:
-        self.template = message
-        self.outside = outside
-        super().__init__(self.render(str))
-
-    def render(self, show: Callable[[str], str], translate: Callable[[str], str] = str) -> str:
-        """The sentence with its outside words shown by `show`; `translate` gives the
-        template in the reader's language (bot.i18n.Words.tr), if a catalog has it."""
-        return fill(translate(self.template), self.outside, show)
 
 
 class LanguageRefused(QueryError):
@@ -159,7 +151,7 @@ class LanguageRefused(QueryError):
         """The same refusal, its closest languages named as `shown_in` writes them inside
         a sentence ('Meintest du Englisch?', 'Vouliez-vous dire anglais ?')."""
         close = ", ".join(language_name(value, shown_in) for value in self.languages)
-        return QueryError(self.template, **{**self.outside, "close": close})
+        return QueryError(self.template, **{**self.values, "close": close})
 
 
 class DayRefused(WhenError, QueryError):

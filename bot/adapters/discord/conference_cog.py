@@ -55,7 +55,6 @@ from bot.service import QueryError
 from bot.settings import Settings, SettingsError
 from bot.store.connection import WriteFailed
 from bot.tasks import stopped
-from bot.template import Worded, fill
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +163,7 @@ class ConferenceCog(commands.Cog):
             try:
                 web_address(typed)
             except AddressError as exc:
-                raise Refused(exc) from None
+                raise QueryError("{reason}", reason=exc) from None
         w = reader_words(interaction)
         if known is not None:
             await self._offer(guild_id, known)
@@ -383,11 +382,11 @@ class ConferenceCog(commands.Cog):
                     await check_resolves(web_address(url), guard)
                 download = await remote.download()
         except (SourceRefused, AddressError) as exc:
-            raise Refused(exc) from None
+            raise QueryError("{reason}", reason=exc) from None
         except ValueError as exc:
             raise QueryError("{reason}", reason=str(exc)) from None
         except FetchError as exc:
-            raise Refused(exc, NOTHING_ADDED) from None
+            raise QueryError(NOTHING_ADDED, reason=exc) from None
         except TimeoutError:
             raise over from None
         if download is None:  # a 304 to a request that named no version
@@ -452,7 +451,7 @@ class ConferenceCog(commands.Cog):
             return await self.open_conference(view, guild_id)
         except ProgramFileError as exc:
             forget_files(view)
-            raise Refused(remote.unreadable(exc), NOTHING_ADDED) from None
+            raise QueryError(NOTHING_ADDED, reason=remote.unreadable(exc)) from None
         except WriteFailed:  # the program opens; keeping its version did not (a full disk)
             forget_files(view)
             raise
@@ -473,16 +472,3 @@ DEFAULT_HERE = N_("default here")
 YOURS = N_("what you ask about")
 # Why a source was not added, as the fetch or the reader says it (English), then ours.
 NOTHING_ADDED = N_("⚠️ {reason}. Nothing was added.")
-
-
-class Refused(QueryError):
-    """A source refused for a reason the address check or the fetch put in words (a
-    Worded): that sentence in the reader's language too, inside `template` if given."""
-
-    def __init__(self, reason: Worded, template: str = "{reason}") -> None:
-        self.reason = reason
-        super().__init__(template, reason=str(reason))
-
-    def render(self, show: Callable[[str], str], translate: Callable[[str], str] = str) -> str:
-        said = self.reason.render(show, translate)
-        return fill(translate(self.template), {"reason": said}, str)
