@@ -14,6 +14,7 @@ from bot.clock import FixedClock
 from bot.live.decisions import Decided, Decision, Outcome, Waits
 from bot.store.coordination import NoticeKind
 from bot.store.state import StateStore
+from bot.template import Worded
 from tests.conftest import pacific
 from tests.program_edits import move_talk
 from tests.test_cluster import Process, in_memory, postgres, sabre_starts, state, two_processes
@@ -67,7 +68,7 @@ async def test_the_held_version_is_applied_or_dropped_by_the_leader(
     move_talk(program_copy, "Sabre", "2024-07-10T11:40", "2024-07-10T12:00")
     held = await a.served.follower.candidate()
     assert held is not None
-    a.served.follower.held = dataclasses.replace(held, held_because="it removes many talks")
+    a.served.follower.held = dataclasses.replace(held, held_because=Worded("it removes many talks"))
     assert b.served.follower.held is None  # held where the source is followed, not in b
     assert await b.served.decide(Decision.APPLY_HELD) == Decided(Outcome.APPLIED, 1,
                                                                  fingerprint=held.seen)  # fmt: skip

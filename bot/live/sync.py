@@ -64,7 +64,7 @@ class SyncStatus:
     failures: int = 0
     # Why a new version waits for /program apply or discard (a Worded: said in each
     # organiser's language where it is shown).
-    held: Worded | str | None = None
+    held: Worded | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,7 @@ class Candidate:
     service: ProgramService
     changes: list[Change]
     seen: str  # the source's fingerprint
-    held_because: Worded | str | None  # why it waits for an organiser, if it does
+    held_because: Worded | None  # why it waits for an organiser, if it does
     # The fingerprint of the version served when it was read: its changes are relative
     # to that version, so it applies only while that version is still the one served.
     against: str

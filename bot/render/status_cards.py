@@ -93,11 +93,12 @@ def source_text(
     changes: int,
     error: str | None,
     failures: int,
-    held: Worded | str | None = None,
+    held: Worded | None = None,
     w: Words = ENGLISH,
 ) -> str:
     """The program source in /status: when it was checked, its last change, failures.
-    (The error and why a version is held are the source's and the sync's, in English.)"""
+    (The error is the source's, in English; why a version is held, the sync's sentence,
+    in `w`'s words.)"""
     lines = [w.tr("Checked {when}", when=stamp(checked, "R")) if checked
              else w.tr("Not checked yet")]  # fmt: skip
     if changed:
@@ -112,15 +113,8 @@ def source_text(
     if held:
         lines.append("⏸️ " + w.tr("A new version is held: {why}. `/program apply` takes it,"
                                   " `/program discard` drops it.",
-                                  why=_held(held, w)))  # fmt: skip
+                                  why=truncate(held.render(escape, w.tr), 300)))  # fmt: skip
     return "\n".join(lines)
-
-
-def _held(held: Worded | str, w: Words) -> str:
-    """Why a version is held, as the sync worded it, in `w`'s words."""
-    if isinstance(held, Worded):
-        return truncate(held.render(escape, w.tr), 300)
-    return escape(truncate(held, 300))
 
 
 def _reason(reason: str | None, w: Words) -> str:

@@ -38,7 +38,6 @@ from bot.render import cards, delivery_cards
 from bot.render.limits import MESSAGE_MAX
 from bot.render.markdown import Escaped, escape
 from bot.service import QueryError
-from bot.template import Worded
 
 log = logging.getLogger(__name__)
 
@@ -144,18 +143,14 @@ def summary(candidate: Candidate, w: Words, limit: int = 15) -> str:
         lines.append(w.tr("… and {count} more", count=more))
     count = len(candidate.changes)
     if candidate.held_because:
+        why = candidate.held_because.render(escape, w.tr)  # outside ntr, for Babel to read it
         head = w.ntr("A new version changes {count} talk (held: {why}):",
                      "A new version changes {count} talks (held: {why}):", count,
-                     count=count, why=said(candidate.held_because, w))  # fmt: skip
+                     count=count, why=why)  # fmt: skip
     else:
         head = w.ntr("A new version changes {count} talk:", "A new version changes {count} talks:",
                      count, count=count)  # fmt: skip
     return cards.truncate(head + "\n" + "\n".join(lines), 1900)
-
-
-def said(reason: Worded | str, w: Words) -> str:
-    """A reason the sync gave, in `w`'s words if it worded it (a Worded), escaped."""
-    return reason.render(escape, w.tr) if isinstance(reason, Worded) else escape(reason)
 
 
 class ApplyView(ConfView):
