@@ -382,7 +382,9 @@ def search_counts(answer: SearchAnswer, noun: str, w: Words = ENGLISH) -> str:
 
 
 def listing(parts: Sequence[str], w: Words = ENGLISH) -> str:
-    """'a', 'a and b', 'a, b and c' ('a, b und c', 'a, b et c')."""
+    """'a', 'a and b', 'a, b and c' ('a, b und c', 'a, b et c'): the one join of a list
+    in a sentence (matches, roles, products, days); no comma before the last, since a
+    day's name may hold one ('Friday, December 27')."""
     if len(parts) < 2:
         return "".join(parts)
     return w.tr("{first} and {second}", first=", ".join(parts[:-1]), second=parts[-1])

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Words
+from bot.render.common import listing
 from bot.service.when import Refusal, WhenError
 
 Show = Callable[[str], str]
@@ -93,7 +94,7 @@ def _day_refusal(error: WhenError, w: Words, show: Show) -> str:
         return w.tr("{date} is a {weekday}, not a {named}.", date=w.full_date(day),
                     weekday=w.weekday(day), named=weekday)  # fmt: skip
     if kind is Refusal.DAY_OUTSIDE:
-        listed = _listed([w.long_day(d) for d in days], w)
+        listed = listing([w.long_day(d) for d in days], w)
         return w.tr("{conference} has no {day}; its days are {days}.", conference=conference,
                     day=w.long_date(day), days=listed)  # fmt: skip
     if kind is Refusal.TRACK_NOT_ON_DAY:
@@ -114,24 +115,12 @@ def _weekday(index: int, w: Words) -> str:
 
 
 def _weekdays(days: Sequence[date], w: Words) -> str:
-    return _listed([w.weekday(day) for day in days], w)
+    return listing([w.weekday(day) for day in days], w)
 
 
 def _short(day: date, w: Words) -> str:
     """'Wed Jul 10', 'Mi., 10. Juli', 'mer. 10 juil.'."""
     return w.day_label(datetime.combine(day, time(12), tzinfo=_UTC), _UTC)
-
-
-def _listed(names: Sequence[str], w: Words) -> str:
-    """'A', 'A and B', 'A, B and C': a list of days, whose names have commas of their own
-    ('Friday, December 27'), so no comma before the last."""
-    if len(names) < 2:
-        return "".join(names)
-    if len(names) == 2:
-        return w.tr("{first} and {second}", first=names[0], second=names[1])
-    # Translators: the last two of a list of three days or more ("{names}" has the others,
-    # with commas between them).
-    return w.tr("{names} and {last}", names=", ".join(names[:-1]), last=names[-1])
 
 
 def _either(names: Sequence[str], w: Words) -> str:

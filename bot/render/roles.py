@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.i18n import ENGLISH, Words
+from bot.render.common import listing
 
 
 class RoleTrouble(StrEnum):
@@ -47,14 +48,7 @@ class RoleRefusal:
 
 def mentions(role_ids: Sequence[int], w: Words = ENGLISH) -> str:
     """'<@&1>, <@&2> and <@&3>' (each shown as the role's name); '' for none."""
-    return listed([f"<@&{r}>" for r in role_ids], w)
-
-
-def listed(parts: Sequence[str], w: Words = ENGLISH) -> str:
-    """'a', 'a and b', 'a, b and c', in `w`'s words."""
-    if len(parts) < 2:
-        return "".join(parts)
-    return w.tr("{names} and {last}", names=", ".join(parts[:-1]), last=parts[-1])
+    return listing([f"<@&{r}>" for r in role_ids], w)
 
 
 def refusal_sentence(

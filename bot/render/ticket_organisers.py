@@ -13,9 +13,10 @@ from babel.numbers import format_decimal
 
 from bot.i18n import ENGLISH, N_, Words
 from bot.render.cards import truncate
+from bot.render.common import listing
 from bot.render.limits import MESSAGE_MAX, TYPED_SHOWN_MAX
 from bot.render.markdown import escape
-from bot.render.roles import listed, mentions
+from bot.render.roles import mentions
 from bot.service.program_service import MAX_QUERY
 from bot.service.ticket_input import InputProblem
 from bot.service.ticket_results import (
@@ -239,7 +240,7 @@ def _role_deleted_line(role: RoleUnmapped, name: str | None, w: Words) -> str:
     return w.tr("⚠️ The role {role}, given for {products}, was deleted, so those tickets no"
                 " longer give it; registering goes on with their other roles, and `/tickets"
                 " role` maps another role to them.", role=which,
-                products=listed(named, w))  # fmt: skip
+                products=listing(named, w))  # fmt: skip
 
 
 def _shown(label: Label, w: Words) -> str:
