@@ -162,17 +162,14 @@ class ConfBot(commands.AutoShardedBot):
         )
         await self.add_cog(RemindersCog(conferences, self.clock, state,
                                         self.settings.max_reminders, self._index_wait))  # fmt: skip
-        await self.add_cog(EventsCog(conferences, self.clock, state, self.get_guild,
-                                     self.messages))  # fmt: skip
+        await self.add_cog(EventsCog(conferences, self.clock, state, self))
         await self.add_cog(StreamsCog(conferences, self.clock, state))
         await self.add_cog(QACog(conferences, self.clock, state, conferences.wake))
         await self.add_cog(ChangesCog(conferences, self.clock, state))
         await self.add_cog(ProgramAdminCog(conferences, self.settings.operator_servers))
         await self.add_cog(ConferenceCog(conferences, self.clock, self.settings,
                                          self.open_conference, sources))  # fmt: skip
-        post_language = AnnouncementsService(state.announcements).post_language
-        await self.add_cog(TicketsCog(conferences, self.clock, self.ticket_desk.service, self,
-                                      post_language))  # fmt: skip
+        await self.add_cog(TicketsCog(conferences, self.clock, self.ticket_desk.service, self))
         for served in conferences:
             await served.start()
         timing = Timing(self.settings.lead_retry, self.settings.follow_check)

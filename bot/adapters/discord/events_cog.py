@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import discord
@@ -23,10 +23,10 @@ from discord.ext import commands
 
 from bot.adapters.discord.conference_option import CONFERENCE_HELP, ConferenceArg, picked
 from bot.adapters.discord.embeds import NO_MENTIONS
-from bot.adapters.discord.speech import reader_words
+from bot.adapters.discord.speech import guild_words, reader_words
 from bot.adapters.discord.tree import server_only
 from bot.clock import Clock
-from bot.i18n import ENGLISH, Messages, Words, bundled_messages
+from bot.i18n import ENGLISH, Words
 from bot.live.conferences import Conferences, Served
 from bot.live.diff import Change
 from bot.model import Session
@@ -34,7 +34,6 @@ from bot.render.common import session_title
 from bot.render.events import session_event
 from bot.render.limits import EVENTS_PER_SERVER_MAX, MESSAGE_MAX
 from bot.render.markdown import escape
-from bot.service.announcements import AnnouncementsService
 from bot.store.connection import unreachable
 from bot.store.state import StateStore
 from bot.tasks import stopped, woken
@@ -88,16 +87,14 @@ class Tally:
 class EventsCog(commands.Cog):
     def __init__(
         self, conferences: Conferences, clock: Clock, state: StateStore,
-        guild: Callable[[int], discord.Guild | None], messages: Messages | None = None,
+        client: discord.Client,
     ) -> None:  # fmt: skip
-        """`messages`: the catalogs the events' own text is worded from, in each server's
-        language (they are public, like a channel's posts)."""
+        """`client`: the servers it is in, and the catalogs the events' own text is worded
+        from, in each server's language (they are public, like a channel's posts)."""
         self.conferences = conferences
-        self.messages = messages or bundled_messages()
-        self.announcements = AnnouncementsService(state.announcements)
+        self.client = client
         self.clock = clock
         self.state = state
-        self.guild = guild  # the bot's own cache: servers it is in
         self._woken = asyncio.Event()
         self._roller: asyncio.Task[None] | None = None
 
@@ -134,7 +131,7 @@ class EventsCog(commands.Cog):
         and publish the next ones into the room that frees."""
         for served in self.conferences:
             for guild_id in await self.state.events.windows(served.key):
-                guild = self.guild(guild_id)
+                guild = self.client.get_guild(guild_id)  # its cache: servers it is in
                 if guild is None:
                     continue  # not (yet) in the cache, or the bot left: next time
                 await self._roll(served, guild)
@@ -218,7 +215,7 @@ class EventsCog(commands.Cog):
         conference = service.conference
         stored = await self.state.events.published(guild.id, conference.key)
         sessions = sorted(service.program.sessions, key=lambda s: (s.slot.start, s.key))
-        w = await self._server_words(guild)
+        w = await guild_words(self.client, guild)
         ended = [s for s in sessions if s.slot.end <= now]
         await self._clear_ended(served, guild, tally, ended, stored)
         running = [s for s in sessions if s.slot.start <= now < s.slot.end]
@@ -257,13 +254,6 @@ class EventsCog(commands.Cog):
                     break
                 log.warning("could not publish %s in guild %d: %s", session.key, guild.id, exc)
                 tally.failed.append(f"{session.title} ({exc.status} {exc.text[:80]})")
-
-    async def _server_words(self, guild: discord.Guild) -> Words:
-        """The words of a server's public posts, its events' text among them: the language
-        its organisers set with /announce language, else the server's own."""
-        language = await self.announcements.post_language(guild.id,
-                                                          guild.preferred_locale.value)  # fmt: skip
-        return self.messages.words(language)
 
     async def _clear_ended(
         self, served: Served, guild: discord.Guild, tally: Tally, ended: list[Session],

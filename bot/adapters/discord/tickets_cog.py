@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -34,10 +33,10 @@ from bot.adapters.discord.conference_option import (
 from bot.adapters.discord.embeds import NO_MENTIONS
 from bot.adapters.discord.replies import send_text
 from bot.adapters.discord.roles import RolesRefused, give, refusal_for, split_roles, take
-from bot.adapters.discord.speech import messages_of, reader_words
+from bot.adapters.discord.speech import guild_words, messages_of, reader_words
 from bot.adapters.discord.tree import SERVER_INSTALL, SERVER_ONLY, ConfModal, server_only
 from bot.clock import Clock
-from bot.i18n import ENGLISH, Language, Words, language_of
+from bot.i18n import ENGLISH, Language, Words
 from bot.live.conferences import Conferences
 from bot.render import ticket_organisers as said
 from bot.render import tickets as ticket_text
@@ -68,10 +67,6 @@ AUTOCOMPLETE_WAIT = 2.0
 ORGANISERS = discord.Permissions(manage_guild=True, manage_roles=True)
 # What posting or a DM may fail with besides Discord's refusals: Discord or the connection.
 _FAILURES = (discord.DiscordException, aiohttp.ClientError, asyncio.TimeoutError)
-
-PostLanguage = Callable[[int, str | None], Awaitable[Language]]
-"""The language of a server's channel posts, from its id and Discord's locale for it
-(AnnouncementsService.post_language: the one /announce language set, else the server's)."""
 
 
 def organiser_guild(interaction: discord.Interaction) -> discord.Guild:
@@ -121,15 +116,14 @@ class RegisterModal(ConfModal, title="Register your ticket"):
 class TicketsCog(commands.Cog):
     def __init__(
         self, conferences: Conferences, clock: Clock, tickets: TicketService,
-        client: discord.Client, post_language: PostLanguage | None = None,
+        client: discord.Client,
     ) -> None:  # fmt: skip
-        """`client`: for DMs to organisers, which no interaction carries;
-        `post_language`: the language of a server's posts (None: the server's own)."""
+        """`client`: for DMs to organisers, which no interaction carries, and the words of
+        a server's posts (speech.guild_words)."""
         self.conferences = conferences
         self.clock = clock
         self.tickets = tickets
         self.client = client
-        self.post_language = post_language
         self._fetching: set[asyncio.Task[object]] = set()  # autocompletes gone past 3 s
 
     # -- attendees -----------------------------------------------------------------------
@@ -190,7 +184,7 @@ class TicketsCog(commands.Cog):
         channel_id = result.log_channel_id if news else None
         # The log line's words are read before the answer, so that the report follows the
         # answer at once (a registration right after finds a broken channel stopped).
-        server = await self._server_words(guild) if channel_id is not None else ENGLISH
+        server = await guild_words(self.client, guild) if channel_id is not None else ENGLISH
         await send_text(interaction, ticket_text.granted_text(result, _names(guild, given.holds),
                                                               news, w))  # fmt: skip
         if channel_id is not None:
@@ -235,22 +229,12 @@ class TicketsCog(commands.Cog):
         await self._dm(stopped.set_by, said.log_off_text(guild.name, channel_id, trouble, w),
                        f"server {guild.id}'s ticket log channel failed")  # fmt: skip
 
-    async def _server_words(self, guild: discord.Guild) -> Words:
-        """The words of the server's posts: the language /announce language set, else the
-        server's own as Discord says it."""
-        locale = guild.preferred_locale.value if guild.preferred_locale else None
-        if self.post_language is not None:
-            language = await self.post_language(guild.id, locale)
-        else:
-            language = language_of(locale)
-        return messages_of(self.client).words(language)
-
     async def _organiser_words(self, guild: discord.Guild, language: Language | None) -> Words:
         """An organiser's words for a DM: the language they set things in, if it was kept,
         else the server's."""
         if language is not None:
             return messages_of(self.client).words(language)
-        return await self._server_words(guild)
+        return await guild_words(self.client, guild)
 
     async def _dm(self, user_id: int, text: str, about: str) -> bool:
         """A DM to an organiser; whether it was sent (closed DMs: only logged)."""
@@ -299,7 +283,7 @@ class TicketsCog(commands.Cog):
             return
         notice = await self.tickets.unmapped_notice(guild.id, removed, self.clock.now())
         if notice.log_channel_id is not None:
-            text = said.roles_deleted_text(notice, names, w=await self._server_words(guild))
+            text = said.roles_deleted_text(notice, names, w=await guild_words(self.client, guild))
             if await self._report(guild, notice.log_channel_id, text):
                 return
         about = f"mapped roles of server {guild.id} were deleted"
