@@ -8,7 +8,16 @@ no module holds a language of its own. Below the adapters nothing knows Discord'
 strings; `language_of` turns one into a `Language`.
 """
 
-from bot.i18n.language import Language, language_of
+from bot.i18n.language import Language, known_language, language_of
 from bot.i18n.messages import ENGLISH, N_, Messages, Words, bundled_messages
 
-__all__ = ["ENGLISH", "N_", "Language", "Messages", "Words", "bundled_messages", "language_of"]
+__all__ = [
+    "ENGLISH",
+    "N_",
+    "Language",
+    "Messages",
+    "Words",
+    "bundled_messages",
+    "known_language",
+    "language_of",
+]

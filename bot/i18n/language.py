@@ -32,6 +32,12 @@ _BY_LOCALE = {locale: language for language, locales in DISCORD_LOCALES.items()
               for locale in locales}  # fmt: skip
 
 
+def known_language(kept: str | None) -> Language | None:
+    """A language code kept in the state (a reminder's, a registration's, a server's
+    choice), if it is one we speak; None when none was kept or it is no longer ours."""
+    return Language(kept) if kept in set(Language) else None
+
+
 def language_of(locale: str | None) -> Language:
     """The language for a Discord locale string ('de', 'fr', 'en-US', ...): English for
     any locale we have no catalog for, or none at all. A region after the language ('de-AT',

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import pairwise
 
-from bot.i18n import N_, Language, language_of
+from bot.i18n import N_, Language, known_language, language_of
 from bot.model import SessionKind
 from bot.service.program_service import ProgramService
 from bot.store.announcements_store import AnnouncementStore
@@ -119,7 +119,7 @@ class AnnouncementsService:
     async def chosen_language(self, guild_id: int) -> Language | None:
         """The language an organiser set for the server's posts, None if they set none."""
         kept = await self.store.language(guild_id)
-        return Language(kept) if kept in set(Language) else None
+        return known_language(kept)
 
     async def post_language(self, guild_id: int, server_locale: str | None) -> Language:
         """The language of the server's channel posts: the one an organiser set, else the

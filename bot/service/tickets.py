@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from bot.i18n import Language
+from bot.i18n import Language, known_language
 from bot.normalize import without_invisible
 from bot.secret import Secret
 from bot.service.attempts import AttemptLimiter
@@ -441,11 +441,6 @@ def _typed_product(text: str) -> str | BadItemText:
     if any(unicodedata.category(ch) == "Cc" for ch in text):
         return BadItemText(InputProblem.CONTROL)
     return " ".join(text.split())
-
-
-def known_language(kept: str | None) -> Language | None:
-    """A language kept in the state, if it is one we speak (None: not kept)."""
-    return Language(kept) if kept in set(Language) else None
 
 
 def roles_for(position: Position, mappings: Sequence[RoleMapping]) -> set[int]:

@@ -36,7 +36,7 @@ from bot.adapters.discord.roles import RolesRefused, give, refusal_for, split_ro
 from bot.adapters.discord.speech import guild_words, messages_of, reader_words
 from bot.adapters.discord.tree import SERVER_INSTALL, SERVER_ONLY, ConfModal, server_only
 from bot.clock import Clock
-from bot.i18n import ENGLISH, Language, Words
+from bot.i18n import ENGLISH, Language, Words, known_language
 from bot.live.conferences import Conferences
 from bot.render import ticket_organisers as said
 from bot.render import tickets as ticket_text
@@ -53,7 +53,7 @@ from bot.service.ticket_results import (
     NotConfigured,
     Unavailable,
 )
-from bot.service.tickets import TicketService, known_language
+from bot.service.tickets import TicketService
 from bot.store.connection import unreachable
 from bot.store.tickets_store import LogTrouble, Unmapped
 

@@ -12,7 +12,7 @@ from bot.delivery.kind import Delivering, DirectKind, Planning, Send, Skip
 from bot.delivery.kinds import announcing
 from bot.delivery.kinds.reminder import followers
 from bot.delivery.shared import post_cards
-from bot.i18n import Language
+from bot.i18n import Language, known_language
 from bot.kinds import FOLLOWED, DeliveryKind
 from bot.render import delivery_cards
 from bot.store.ledger_store import Delivery, Planned, Wanted
@@ -61,7 +61,7 @@ class NoticeKind(DirectKind):
             raise Skip("none of this person's items changed")
         latest = max(kept, key=lambda r: r.created_ts)  # the language they last asked in
         asked = await ctx.state.reminders.language(latest.id)
-        w = ctx.messages.words(Language(asked) if asked in set(Language) else Language.EN)
+        w = ctx.messages.words(known_language(asked) or Language.EN)
         title = "📢 " + w.tr("Program update: your items changed")
         card = delivery_cards.notice_card(mine, conference, title, w)
         return lambda: ctx.sender.send_dm(delivery.target, card)

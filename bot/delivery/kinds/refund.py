@@ -28,10 +28,9 @@ from bot.delivery.kind import (
     Skip,
     TargetGone,
 )
-from bot.i18n import Language
+from bot.i18n import Language, known_language
 from bot.kinds import DeliveryKind, RegistrationState
 from bot.render import tickets as ticket_text
-from bot.service.tickets import known_language
 from bot.store.ledger_store import Delivery, Planned, Wanted
 from bot.store.tickets_store import Registration
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from bot.delivery.kind import Delivering, DirectKind, Planning, Send, Skip
 from bot.delivery.shared import not_ended
-from bot.i18n import Language
+from bot.i18n import Language, known_language
 from bot.kinds import FOLLOWED, DeliveryKind, ReminderStatus
 from bot.model import Session
 from bot.render import delivery_cards
@@ -50,7 +50,7 @@ class ReminderKind(DirectKind):
         not_ended(item.slot.end, ctx.now)
         talks = service.session_talks(item) if isinstance(item, Session) else ()
         asked = await ctx.state.reminders.language(delivery.owner)  # the reader's
-        w = ctx.messages.words(Language(asked) if asked in set(Language) else Language.EN)
+        w = ctx.messages.words(known_language(asked) or Language.EN)
         card = delivery_cards.reminder_card(item, service.conference, ctx.now, talks, w)
         return lambda: ctx.sender.send_dm(delivery.target, card)
 
