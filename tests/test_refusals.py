@@ -335,3 +335,15 @@ def test_any_text_is_a_day_or_a_whole_sentence_in_every_language(
     except QueryError as error:  # control characters: a query's refusal, not a day's
         query_refusal = str(error)
     assert not query_refusal or "control characters" in query_refusal
+
+
+@pytest.mark.parametrize(("asked", "said"), [
+    ({"room": "Ballroom Z"}, "n'a pas de salle nommée « Ballroom Z »"),
+    ({"track": "Quantum basket weaving"}, "n'a pas de parcours nommé « Quantum basket weaving »"),
+])  # fmt: skip
+def test_next_refuses_a_room_or_track_the_program_lacks_in_the_readers_language(
+    service: ProgramService, asked: dict[str, str], said: str
+):
+    with pytest.raises(QueryError) as caught:
+        service.where(**asked)
+    assert said in caught.value.render(str, words("fr").tr)

@@ -160,9 +160,6 @@ class DayRefused(WhenError, QueryError):
     as it always was, for those who catch what cannot be looked up."""
 
 
-# An organiser's room that the program does not have, with the closest if any.
-NO_ROOM = N_("No room of {conference} is called “{typed}”.")
-NO_ROOM_CLOSE = N_("No room of {conference} is called “{typed}”. Did you mean {close}?")
 # A room the program lists with no talk in it (FOSDEM 2025's Janson).
 ROOM_WITHOUT_TALKS = N_("{room} has no talks in this program.")
 
@@ -836,7 +833,7 @@ class ProgramService:
         if found is not None:
             return found
         close = ", ".join(s.label for s in self.suggest_rooms(typed, 3))
-        template = NO_ROOM_CLOSE if close else NO_ROOM
+        template = board.NO_SUCH["room"][bool(close)]
         raise QueryError(template, conference=self.conference.name, typed=typed, close=close)
 
     def suggest_rooms(self, text: str, limit: int = 25) -> list[Suggestion]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.i18n import N_
+from bot.service.board import NO_SUCH
 from bot.service.program_service import ProgramService, QueryError, clean_query
 from bot.service.results import SessionTalk
 from bot.store.qa_store import QAForum, QAStore
@@ -102,8 +103,6 @@ NAMES_TOO_MANY = {
     "rooms": N_("That is {count} rooms; {most} at most."),
     "tracks": N_("That is {count} tracks; {most} at most."),
 }
-NO_TRACK = N_("No track of {conference} is called “{typed}”.")
-NO_TRACK_CLOSE = N_("No track of {conference} is called “{typed}”. Did you mean {close}?")
 
 
 def _names(typed: str | None, named: Callable[[str], str], what: str) -> tuple[str, ...]:
@@ -136,7 +135,7 @@ def track_named(service: ProgramService, text: str) -> str:
     if found is not None:
         return found
     close = ", ".join(_containing(known, typed)[:3])
-    template = NO_TRACK_CLOSE if close else NO_TRACK
+    template = NO_SUCH["track"][bool(close)]
     raise QueryError(template, conference=service.conference.name, typed=typed, close=close)
 
 
