@@ -4,24 +4,18 @@ organiser's language (`w`)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from babel.dates import format_skeleton
 
 from bot.i18n import ENGLISH, Language, Words
 from bot.render.common import listing
 from bot.render.markdown import escape
+from bot.render.timefmt import day_of
 from bot.service.announcements import PostsForecast, Stopped
 from bot.service.qa import Filter, Forecast
 
-_UTC = ZoneInfo("UTC")
 NAMES_SHOWN = 5  # rooms or tracks named in an answer; the rest are counted
-
-
-def day_of(day: date, w: Words = ENGLISH) -> str:
-    """'Sat Feb 1', 'Sa., 1. Feb.', 'sam. 1 févr.': a day of the program, by its date."""
-    return w.day_label(datetime.combine(day, time(12), _UTC), _UTC)
 
 
 def month_day(day: date, w: Words = ENGLISH) -> str:

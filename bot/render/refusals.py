@@ -11,18 +11,17 @@ program's names by `show`: Discord escapes them, the console shows them as writt
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from bot.i18n import Words
 from bot.render.common import listing
+from bot.render.timefmt import day_of
 from bot.service.when import Refusal, WhenError
 
 Show = Callable[[str], str]
 
 # A Monday, to name a weekday by its number (0 is Monday) in any language.
 _A_MONDAY = date(2024, 1, 1)
-_UTC = ZoneInfo("UTC")
 
 
 def time_forms(w: Words) -> str:
@@ -85,8 +84,8 @@ def _day_refusal(error: WhenError, w: Words, show: Show) -> str:
     days, day, weekday = error.days, error.day or _A_MONDAY, _weekday(error.weekday or 0, w)
     if kind is Refusal.NO_SUCH_WEEKDAY:
         return w.tr("{conference} has no {weekday}: it runs {first} to {last}.",
-                    conference=conference, weekday=weekday, first=_short(days[0], w),
-                    last=_short(days[-1], w))  # fmt: skip
+                    conference=conference, weekday=weekday, first=day_of(days[0], w),
+                    last=day_of(days[-1], w))  # fmt: skip
     if kind is Refusal.NO_SUCH_DAY_NUMBER:
         return w.ntr("{conference} has day {count} only.", "{conference} has days 1 to {count}.",
                      len(days), conference=conference, count=len(days))  # fmt: skip
@@ -116,11 +115,6 @@ def _weekday(index: int, w: Words) -> str:
 
 def _weekdays(days: Sequence[date], w: Words) -> str:
     return listing([w.weekday(day) for day in days], w)
-
-
-def _short(day: date, w: Words) -> str:
-    """'Wed Jul 10', 'Mi., 10. Juli', 'mer. 10 juil.'."""
-    return w.day_label(datetime.combine(day, time(12), tzinfo=_UTC), _UTC)
 
 
 def _either(names: Sequence[str], w: Words) -> str:

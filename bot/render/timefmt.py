@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.i18n import ENGLISH, Words
 from bot.model import Slot
 
 APPROX = "≈ "
+_UTC = ZoneInfo("UTC")
 
 
 def clock(moment: datetime, tz: ZoneInfo) -> str:
@@ -25,6 +26,13 @@ def zone(moment: datetime, tz: ZoneInfo) -> str:
 def day_label(moment: datetime, tz: ZoneInfo) -> str:
     local = moment.astimezone(tz)
     return f"{local:%a %b} {local.day}"
+
+
+def day_of(day: date, w: Words = ENGLISH) -> str:
+    """'Sat Feb 1', 'Sa., 1. Feb.', 'sam. 1 févr.': a day by its date alone (no moment,
+    so no time zone to read it in: noon UTC is that day everywhere it is named)."""
+    noon = datetime.combine(day, time(12), UTC)
+    return w.day_label(noon, _UTC)
 
 
 def time_of(slot: Slot, tz: ZoneInfo, w: Words = ENGLISH) -> str:
