@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime, time
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import ENGLISH, N_, Language, Words
@@ -620,12 +620,10 @@ def about_cards(
 
 def _dates(conference: Conference, w: Words = ENGLISH) -> str:
     """'Sat Feb 1 – Sun Feb 2, 2025', 'Sa., 1. Feb. – So., 2. Feb. 2025': the days a
-    conference runs (each at noon of its own zone, so the day is the day)."""
-    tz = conference.tz
-    first, last = (datetime.combine(d, time(12), tz)
-                   for d in (conference.start_date, conference.end_date))  # fmt: skip
-    return w.tr("{first} – {last}, {year}", first=w.day_label(first, tz),
-                last=w.day_label(last, tz), year=conference.end_date.year)  # fmt: skip
+    conference runs."""
+    return w.tr("{first} – {last}, {year}", first=timefmt.day_of(conference.start_date, w),
+                last=timefmt.day_of(conference.end_date, w),
+                year=conference.end_date.year)  # fmt: skip
 
 
 # "No paper matches “x”.": a sentence for each thing looked up (languages that inflect
