@@ -172,7 +172,7 @@ def clean_query(text: str, what: str = "query") -> str:
     if not text:
         raise QueryError(empty)
     if len(text) > MAX_QUERY:
-        raise QueryError(too_long, length=f"{len(text):,}", limit=str(MAX_QUERY))
+        raise QueryError(too_long, length=str(len(text)), limit=str(MAX_QUERY))
     if any(unicodedata.category(ch) == "Cc" for ch in text):
         raise QueryError(control)
     return " ".join(text.split())
