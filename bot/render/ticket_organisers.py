@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from babel.numbers import format_decimal
-
 from bot.i18n import ENGLISH, N_, Words
 from bot.render.cards import truncate
-from bot.render.common import listing
+from bot.render.common import listing, number
 from bot.render.limits import MESSAGE_MAX, TYPED_SHOWN_MAX
 from bot.render.markdown import escape
 from bot.render.roles import mentions
@@ -94,7 +92,7 @@ def bad_item_text(bad: BadItemText, w: Words = ENGLISH) -> str:
         return w.tr("Please give a product.")
     if bad.problem is InputProblem.TOO_LONG:
         return w.tr("That product is {length} characters long; {most} at most.",
-                    length=format_decimal(bad.length, locale=w.language.value),
+                    length=number(bad.length, w),
                     most=MAX_QUERY)  # fmt: skip
     return w.tr("That product contains control characters.")
 
