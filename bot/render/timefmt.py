@@ -67,12 +67,8 @@ def relative(moment: datetime, now: datetime, w: Words = ENGLISH) -> str:
     minutes = (seconds + 59) // 60 if not past else seconds // 60
     if minutes == 0:
         return w.tr("now")
-    if minutes < 60:
-        text = w.tr("{minutes} min", minutes=minutes)
-    elif minutes < 48 * 60:
-        hours, rest = divmod(minutes, 60)
-        text = (w.tr("{hours} h {minutes} min", hours=hours, minutes=rest) if rest
-                else w.tr("{hours} h", hours=hours))  # fmt: skip
+    if minutes < 48 * 60:
+        text = length(minutes, w)
     else:
         days = round(minutes / 1440)
         text = w.ntr("{count} day", "{count} days", days, count=days)
