@@ -357,3 +357,21 @@ def test_a_long_querys_length_is_not_read_as_a_decimal(service: ProgramService, 
         service.search("x" * 2100)
     said = caught.value.render(str, words(language).tr)
     assert "2,100" not in said and "2100" in said
+
+
+# The option descriptions that show what to type for a time or a day (/next when,
+# /changes since, /track day), each as the reader's language writes its examples.
+_DESCRIBED = (
+    "Ask about another moment: 14:00, thursday 9:00, or an ISO time",
+    "Only changes since then: 14:00, thursday 9:00, or an ISO time",
+    "Only this day: today, tomorrow, day 2, saturday, or a date (default: every day)",
+)
+
+
+@pytest.mark.parametrize("language", ["de", "fr"])
+@pytest.mark.parametrize("description", _DESCRIBED)
+def test_an_options_examples_are_in_the_readers_language(language: str, description: str):
+    shown = words(language).translated(description)
+    assert shown is not None
+    english = {"thursday", "today", "tomorrow", "saturday", "day 2"}
+    assert not [word for word in english if word in shown.casefold()], shown
