@@ -10,7 +10,6 @@ import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,37 +20,19 @@ from tests.conftest import pacific
 from tests.e2e.conftest import running_bot, travel, wait_for
 from tests.e2e.test_changes_told_e2e import HALL_A, edited, new_version, talks
 from tests.e2e.test_conference_day_e2e import BALLROOM, STREAM, thread_named
-from tests.e2e.test_conferences_e2e import FRAB, TWO, program_app
-from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord, Interaction
+from tests.e2e.test_conferences_e2e import FRAB, TWO, organiser, program_app, said
+from tests.fakediscord.server import DEFAULT_PERMISSIONS, FakeDiscord
 from tests.local_servers import serving
 from tests.program_edits import edit, keep_one_event, write_frab
 
-ORGANISER = DEFAULT_PERMISSIONS | MANAGE_GUILD
 MANAGE_EVENTS = 1 << 33
-
-
-async def organise(fake: FakeDiscord, command: str, locale: str, **options: Any) -> Interaction:
-    """An organiser's command, in their client's language, answered (a deferred answer's
-    followup awaited)."""
-    interaction = await fake.send_command(command, user=fake.owner, permissions=ORGANISER,
-                                          locale=locale, **options)  # fmt: skip
-    answer = await fake.answer(interaction, timeout=30)
-    if answer.callback["type"] == 5:  # deferred: the answer is the followup
-        await asyncio.wait_for(answer.followed_up.wait(), 30)
-    return answer
-
-
-def said(interaction: Interaction) -> str:
-    if interaction.followups:
-        return str(interaction.followups[-1].get("content"))
-    return str(interaction.data.get("content"))
 
 
 async def test_a_german_organiser_adds_a_conference_in_german(fake: FakeDiscord, tmp_path: Path):
     async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=TWO):
-        added = await organise(fake, "conference add", "de", source="fixcon")
+        added = await organiser(fake, "conference add", locale="de", source="fixcon")
         assert said(added) == "✅ Dieser Server bietet jetzt **Fixture Congress** (`fixcon`) an."
-        wrong = await organise(fake, "conference add", "de", source="/etc/passwd")
+        wrong = await organiser(fake, "conference add", locale="de", source="/etc/passwd")
         assert said(wrong).startswith("Gib die https-Adresse eines Programmexports an")
         assert "`osdi24`, `fixcon`" in said(wrong)  # the keys as code, not escaped
 
@@ -63,7 +44,7 @@ async def test_a_german_organiser_adding_an_address_reads_what_was_found_in_germ
         serving(program_app(FRAB.read_bytes())) as base,
         running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes"),
     ):
-        added = await organise(fake, "conference add", "de", source=f"{base}/schedule.json")
+        added = await organiser(fake, "conference add", locale="de", source=f"{base}/schedule.json")
         lines = said(added).split("\n")
         assert lines[0] == (
             f"✅ Dieser Server bietet jetzt **Fixture Congress** (`fixcon`) an, von"
@@ -84,17 +65,19 @@ async def test_a_source_refused_by_the_fetch_is_said_in_the_organisers_language(
         serving(program_app(FRAB.read_bytes())) as base,
         running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes"),
     ):
-        missing = await organise(fake, "conference add", "fr", source=f"{base}/nothing.json")
+        missing = await organiser(
+            fake, "conference add", locale="fr", source=f"{base}/nothing.json"
+        )
         assert as_shown(said(missing)) == (
             f"⚠️ {base}/nothing.json a répondu HTTP 404. Rien n'a été ajouté."
         )
-        unread = await organise(fake, "conference add", "de", source="https://[x/y")
+        unread = await organiser(fake, "conference add", locale="de", source="https://[x/y")
         assert as_shown(said(unread)).startswith("https://[x/y ist keine gültige Adresse (")
 
 
 async def test_a_german_reader_lists_the_conferences_in_german(fake: FakeDiscord, tmp_path: Path):
     async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=TWO):
-        await organise(fake, "conference add", "de", source="fixcon")
+        await organiser(fake, "conference add", locale="de", source="fixcon")
         listed = await fake.answer(await fake.send_command("conference list", locale="de"))
         (card,) = listed.embeds
         assert card["title"] == "Konferenzen hier"
@@ -124,10 +107,10 @@ async def test_a_french_organiser_reviews_and_applies_a_new_version_in_french(
     path = tmp_path / "schedule.json"
     shutil.copy(FRAB, path)
     async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(path)) as bot:
-        nothing = await organise(fake, "program reload", "fr")
+        nothing = await organiser(fake, "program reload", locale="fr")
         assert said(nothing) == "Pas de nouvelle version : rien à appliquer."
         _with_a_new_title(path)
-        reload = await organise(fake, "program reload", "fr")
+        reload = await organiser(fake, "program reload", locale="fr")
         preview = reload.followups[0]
         assert preview["content"].startswith("Une nouvelle version modifie 1 exposé :\n• **")
         buttons = preview["components"][0]["components"]
@@ -148,12 +131,12 @@ async def test_why_a_version_is_held_is_said_in_the_organisers_language(
     async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=str(path)) as bot:
         edit(path, keep_one_event)  # 2 of its 3 talks gone: over the 25% a sync applies
         assert await bot.follower.check() is None and bot.follower.held is not None
-        preview = await organise(fake, "program reload", "fr")
+        preview = await organiser(fake, "program reload", locale="fr")
         assert said(preview).startswith(
             "Une nouvelle version modifie 2 exposés (en attente : elle retire 2 des 3 exposés"
             " (67%, au-delà des 25% permis)) :\n"
         )
-        status = await organise(fake, "status", "de")
+        status = await organiser(fake, "status", locale="de")
         fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
         assert (
             "⏸️ Eine neue Version wird zurückgehalten: sie entfernt 2 von 3 Vorträgen (67%,"
@@ -162,22 +145,24 @@ async def test_why_a_version_is_held_is_said_in_the_organisers_language(
 
 
 async def test_a_french_organiser_sets_a_stream_in_french(fake: FakeDiscord, bot: ConfBot):
-    set_ = await organise(fake, "stream set", "fr", room="grand ballroom abgh", url=STREAM)
+    set_ = await organiser(fake, "stream set", locale="fr", room="grand ballroom abgh", url=STREAM)
     assert said(set_) == (
         f"📺 Les exposés de la salle {BALLROOM} affichent désormais « Regarder en direct »"
         f" pendant qu'ils ont lieu, avec un lien vers <{STREAM}>. `/diffusion retirer` l'enlève."
     )
-    refused = await organise(fake, "stream set", "fr", room=BALLROOM, url="http://example.org")
+    refused = await organiser(
+        fake, "stream set", locale="fr", room=BALLROOM, url="http://example.org"
+    )
     assert said(refused).startswith("Un lien de diffusion doit être une adresse https://")
 
 
 async def test_a_room_the_program_lacks_is_refused_in_the_organisers_language(
     fake: FakeDiscord, bot: ConfBot
 ):
-    refused = await organise(fake, "stream set", "de", room="ballroom", url=STREAM)
+    refused = await organiser(fake, "stream set", locale="de", room="ballroom", url=STREAM)
     assert said(refused).startswith("OSDI '24 hat keinen Raum namens „ballroom“. Meintest du ")
     assert BALLROOM in said(refused)
-    none = await organise(fake, "qa channel", "fr", forum=fake.forum_id, tracks=",,")
+    none = await organiser(fake, "qa channel", locale="fr", forum=fake.forum_id, tracks=",,")
     assert said(none) == (
         "Aucun parcours n'est nommé : indiquez-en un ou plusieurs, séparés par des virgules."
     )
@@ -227,9 +212,11 @@ async def test_a_room_blocks_event_says_its_day_in_the_servers_language(
 
 
 async def test_status_in_german(fake: FakeDiscord, bot: ConfBot):
-    await organise(fake, "announce channel", "de", channel=fake.channel_id, minutes_before=5)
+    await organiser(
+        fake, "announce channel", locale="de", channel=fake.channel_id, minutes_before=5
+    )
     await bot.scheduler.replan()  # the posts planned (the command only wakes the planner)
-    status = await organise(fake, "status", "de")
+    status = await organiser(fake, "status", locale="de")
     (card,) = status.embeds
     assert card["title"] == "confbot-Status · OSDI '24"
     fields = {f["name"]: f["value"] for f in card["fields"]}
@@ -241,9 +228,9 @@ async def test_status_in_german(fake: FakeDiscord, bot: ConfBot):
 
 
 async def test_status_says_why_announcements_are_off_in_french(fake: FakeDiscord, bot: ConfBot):
-    await organise(fake, "announce channel", "fr", channel=fake.channel_id)
-    await organise(fake, "announce off", "fr")
-    status = await organise(fake, "status", "fr")
+    await organiser(fake, "announce channel", locale="fr", channel=fake.channel_id)
+    await organiser(fake, "announce off", locale="fr")
+    status = await organiser(fake, "status", locale="fr")
     fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
     assert fields["Annonces"] == (
         "⚠️ Désactivées : par `/annoncer arrêter`. Relancez `/annoncer salon` pour reprendre."
@@ -251,7 +238,7 @@ async def test_status_says_why_announcements_are_off_in_french(fake: FakeDiscord
 
 
 async def test_qa_channel_answers_in_german(fake: FakeDiscord, bot: ConfBot):
-    answer = await organise(fake, "qa channel", "de", forum=fake.forum_id, rooms=BALLROOM)
+    answer = await organiser(fake, "qa channel", locale="de", forum=fake.forum_id, rooms=BALLROOM)
     assert said(answer).startswith(
         f"💬 Jeder Vortrag in **{BALLROOM}** bekommt 5 Min. vor Beginn einen Fragen-Thread in"
         f" <#{fake.forum_id}>"
@@ -266,7 +253,7 @@ async def test_qa_names_the_permissions_it_lacks_as_discord_does_in_german(
 ):
     fake.everyone_permissions = 0xCC00  # post and embed, but no threads or reactions
     async with running_bot(fake, tmp_path):
-        refused = await organise(fake, "qa channel", "de", forum=fake.forum_id)
+        refused = await organiser(fake, "qa channel", locale="de", forum=fake.forum_id)
     assert said(refused) == (
         f"In <#{fake.forum_id}> brauche ich diese Berechtigungen: Nachrichten in Threads"
         " senden, Threads verwalten, Reaktionen hinzufügen. Gib sie mir dort und versuch es"
@@ -282,7 +269,7 @@ async def test_a_question_in_a_german_servers_thread_is_framed_in_german(
     fake.guild_locales[fake.guild_id] = "de"
     clock = FixedClock(pacific("2024-07-10T10:59:57"))
     async with running_bot(fake, tmp_path, clock, CONFBOT_DELIVERY_PACE="0") as bot:
-        await organise(fake, "qa channel", "de", forum=fake.forum_id)
+        await organiser(fake, "qa channel", locale="de", forum=fake.forum_id)
         await travel(bot, fake, clock, pacific("2024-07-10T11:00"))
         await wait_for(lambda: fake.threads, timeout=15, what="the Q&A thread")
         thread_id = thread_named(fake, "NOMAD")
@@ -314,7 +301,9 @@ async def test_a_room_channels_correction_in_a_french_server(fake: FakeDiscord, 
     env = {"CONFBOT_PROGRAM": str(path), "CONFBOT_SYNC_INTERVAL": "60",
            "CONFBOT_DELIVERY_PACE": "0"}  # fmt: skip
     async with running_bot(fake, tmp_path, clock, **env) as bot:
-        await organise(fake, "announce room", "en-US", room=HALL_A, channel=fake.room_channel_id)
+        await organiser(
+            fake, "announce room", locale="en-US", room=HALL_A, channel=fake.room_channel_id
+        )
         clock.at = pacific("2024-07-10T10:51")
         # Live patching (10:30-11:15, on now) is delayed by 5 minutes.
         await new_version(bot, path, edited(t1={"date": "2024-07-10T10:35:00-07:00",
@@ -333,7 +322,7 @@ async def test_a_room_channels_correction_in_a_french_server(fake: FakeDiscord, 
 async def test_an_organiser_with_an_unknown_locale_reads_english(
     fake: FakeDiscord, bot: ConfBot, locale: str
 ):
-    status = await organise(fake, "status", locale)
+    status = await organiser(fake, "status", locale=locale)
     assert status.embeds[0]["title"] == "confbot status · OSDI '24"
-    off = await organise(fake, "qa off", locale)
+    off = await organiser(fake, "qa off", locale=locale)
     assert said(off) == "Q&A threads were not on."
