@@ -381,6 +381,13 @@ def search_counts(answer: SearchAnswer, noun: str, w: Words = ENGLISH) -> str:
     return text
 
 
+def quoted(typed: str, w: Words = ENGLISH) -> str:
+    """What a person typed, set in a sentence of ours with the quotation marks of `w`'s
+    language ('“x”', '„x“', '« x »'); shown as given (escape it first for Discord)."""
+    # Translators: what a person typed, quoted inside a sentence, with your quotation marks.
+    return w.tr("“{typed}”", typed=typed)
+
+
 def listing(parts: Sequence[str], w: Words = ENGLISH) -> str:
     """'a', 'a and b', 'a, b and c' ('a, b und c', 'a, b et c'): the one join of a list
     in a sentence (matches, roles, products, days); no comma before the last, since a

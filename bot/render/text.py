@@ -28,6 +28,7 @@ from bot.render.common import (
     item_place,
     items_count,
     join_names,
+    quoted,
     repeated_titles,
     search_counts,
     semicolons,
@@ -315,9 +316,9 @@ def _no_match(answer: NoMatch, w: Words) -> str:
     text = (w.tr(sentence, query=answer.query) if sentence
             else f"No {answer.what} matches “{answer.query}”.")  # fmt: skip
     if answer.suggestions:
-        quoted = [w.tr("“{typed}”", typed=s) for s in answer.suggestions]
+        offered = [quoted(s, w) for s in answer.suggestions]
         return text + " " + w.tr("Did you mean: {suggestions}?",
-                                 suggestions=semicolons(quoted, w))  # fmt: skip
+                                 suggestions=semicolons(offered, w))  # fmt: skip
     return text + " " + w.tr("Try fewer words, or /search {query}.", query=answer.query)
 
 

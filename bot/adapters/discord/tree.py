@@ -15,6 +15,7 @@ from bot.adapters.discord.speech import reader_words
 from bot.i18n import N_, Words
 from bot.live.holder import StillIndexing
 from bot.render.cards import truncate
+from bot.render.common import quoted
 from bot.render.limits import TYPED_SHOWN_MAX
 from bot.render.markdown import escape
 from bot.render.program_cards import no_match_message
@@ -200,8 +201,7 @@ def answers_errors(
 def _quoted(typed: str, w: Words) -> str:
     """What a person typed, in a sentence of ours: quoted as the reader's language quotes,
     cut short, never formatting."""
-    # Translators: what a person typed, quoted inside a sentence, with your quotation marks.
-    return w.tr("“{typed}”", typed=escape(truncate(typed, TYPED_SHOWN_MAX)))
+    return quoted(escape(truncate(typed, TYPED_SHOWN_MAX)), w)
 
 
 def _asked(interaction: discord.Interaction) -> str:
