@@ -152,9 +152,10 @@ def size_text(size: ProgramSize, noun: str, w: Words = ENGLISH) -> str:
                 sessions=sessions, rooms=rooms, days=days)  # fmt: skip
 
 
-def weekdays(days: Sequence[date]) -> str:
-    """'Saturday', 'Friday and Sunday', 'Friday, Saturday, and Monday'."""
-    return join_names([f"{day:%A}" for day in days])
+def weekdays(days: Sequence[date], w: Words = ENGLISH) -> str:
+    """'Saturday', 'Friday and Sunday', 'Friday, Saturday, and Monday', in `w`'s words
+    ('Freitag und Sonntag')."""
+    return join_names([w.weekday(day) for day in days], w)
 
 
 # Between people where "A and B C" could be read as A C and B C (see join_names).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import ENGLISH, N_, Language, Words
@@ -54,6 +54,7 @@ from bot.render.common import (
     session_title,
     size_text,
     watch_of,
+    weekdays,
 )
 from bot.render.limits import EMBED_FIELD_NAME_MAX, TYPED_SHOWN_MAX
 from bot.render.markdown import escape, escape_all
@@ -430,18 +431,13 @@ def session_cards(answer: SessionAnswer, conference: Conference, w: Words = ENGL
     return paged(base, pieces, items_count(len(answer.talks), conference, w), w=w)
 
 
-def _weekdays(days: Sequence[date], w: Words = ENGLISH) -> str:
-    """'Saturday', 'Friday and Sunday', in `w`'s words."""
-    return join_names([w.weekday(day) for day in days], w)
-
-
 def _block_notes(answer: SessionAnswer, w: Words = ENGLISH) -> list[str]:
     """Under a room's or a devroom's block: the other days it has one, and where a
     track of the same name is listed."""
     notes = []
     if answer.other_days:
         notes.append(w.tr("Also on {days}: add the day to the name.",
-                          days=_weekdays(answer.other_days, w)))  # fmt: skip
+                          days=weekdays(answer.other_days, w)))  # fmt: skip
     if answer.also_track:
         notes.append(w.tr("“{name}” is also a track: `/track` lists its talks in every room.",
                           name=escape(answer.also_track)))  # fmt: skip
@@ -460,11 +456,11 @@ def track_cards(answer: TrackAnswer, conference: Conference, w: Words = ENGLISH)
         first = w.tr("{talks} in {rooms}.", talks=talks, rooms=rooms)
     else:
         first = w.tr("{talks} in {rooms} on {days}.", talks=talks, rooms=rooms,
-                     days=_weekdays(answer.days, w))  # fmt: skip
+                     days=weekdays(answer.days, w))  # fmt: skip
     lines = [first]
     if answer.other_days:
         lines.append(w.tr("Also on {days}: `/track` lists every day.",
-                          days=_weekdays(answer.other_days, w)))  # fmt: skip
+                          days=weekdays(answer.other_days, w)))  # fmt: skip
     if answer.also_room:
         lines.append(w.tr("“{name}” is also a room: `/session` shows its day.",
                           name=escape(answer.track)))  # fmt: skip

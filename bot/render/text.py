@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time
+from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,7 @@ from bot.render.common import (
     session_title,
     size_text,
     slot_of,
+    weekdays,
     what_changed,
 )
 from bot.render.program_cards import NO_MATCH, SEARCH_HINT
@@ -390,11 +391,6 @@ def render_author(
     return "\n".join(lines)
 
 
-def _weekdays(days: Sequence[date], w: Words) -> str:
-    """'Saturday', 'Friday and Sunday', in `w`'s words."""
-    return join_names([w.weekday(day) for day in days], w)
-
-
 def render_session(
     answer: SessionAnswer | NoMatch, conference: Conference, w: Words = ENGLISH
 ) -> str:
@@ -407,7 +403,7 @@ def render_session(
         lines.append(_colon(w.tr("Other sessions"), w) + " " + others)
     if answer.other_days:
         lines.append(w.tr("Also on {days}: add the day to the name.",
-                          days=_weekdays(answer.other_days, w)))  # fmt: skip
+                          days=weekdays(answer.other_days, w)))  # fmt: skip
     if answer.also_track:
         lines.append(w.tr("“{name}” is also a track: /track lists its talks in every room.",
                           name=answer.also_track))  # fmt: skip
@@ -432,7 +428,7 @@ def render_track(answer: TrackAnswer | NoMatch, conference: Conference, w: Words
     lines += [INDENT + line for line in _right_aligned(rows, 16)]
     if answer.other_days:
         lines.append(w.tr("Also on {days}: /track lists every day.",
-                          days=_weekdays(answer.other_days, w)))  # fmt: skip
+                          days=weekdays(answer.other_days, w)))  # fmt: skip
     if answer.also_room:
         lines.append(w.tr("“{name}” is also a room: /session shows its day.",
                           name=answer.track))  # fmt: skip
