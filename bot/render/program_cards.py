@@ -595,7 +595,7 @@ def about_cards(
     c = conference
     where = ", ".join(x for x in (c.venue, c.location) if x)
     description = (
-        _dates(c, w)
+        conference_dates(c, w)
         + (f" · {escape(where)}" if where else "")
         + "\n"
         + w.tr("{size}. Times show in your own time zone, with {zone} local time beside them.",
@@ -614,9 +614,9 @@ def about_cards(
     return [fit(card)]
 
 
-def _dates(conference: Conference, w: Words = ENGLISH) -> str:
+def conference_dates(conference: Conference, w: Words = ENGLISH) -> str:
     """'Sat Feb 1 – Sun Feb 2, 2025', 'Sa., 1. Feb. – So., 2. Feb. 2025': the days a
-    conference runs."""
+    conference runs (/about's, in the bot and the console)."""
     return w.tr("{first} – {last}, {year}", first=timefmt.day_of(conference.start_date, w),
                 last=timefmt.day_of(conference.end_date, w),
                 year=conference.end_date.year)  # fmt: skip

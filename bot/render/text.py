@@ -38,7 +38,7 @@ from bot.render.common import (
     weekdays,
     what_changed,
 )
-from bot.render.program_cards import NO_MATCH, SEARCH_HINT
+from bot.render.program_cards import NO_MATCH, SEARCH_HINT, conference_dates
 from bot.service.board import BOTH_ROOM, BOTH_TRACK
 from bot.service.cancelled import CancelledTalk
 from bot.service.languages import language_label
@@ -515,22 +515,13 @@ def render_about(
     return "\n".join(
         [
             conference_title(c),
-            _dates(c, w) + (f" · {where}" if where else ""),
+            conference_dates(c, w) + (f" · {where}" if where else ""),
             f"{size_text(size, c.item_noun, w)}. {times}",
             *([_colon(w.tr("Data"), w) + f" {c.source}"] if c.source else []),
             *([derived_note(c, w)] if c.derived_note else []),
             f"confbot {version}",
         ]
     )
-
-
-def _dates(conference: Conference, w: Words) -> str:
-    """'Wed Jul 10 – Fri Jul 12, 2024' (each day at noon of its own zone)."""
-    tz = conference.tz
-    first, last = (datetime.combine(d, time(12), tz)
-                   for d in (conference.start_date, conference.end_date))  # fmt: skip
-    return w.tr("{first} – {last}, {year}", first=w.day_label(first, tz),
-                last=w.day_label(last, tz), year=conference.end_date.year)  # fmt: skip
 
 
 def render_load(program: Program, build: BuildReport, source: Path, db_path: Path) -> str:
