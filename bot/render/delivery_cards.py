@@ -308,5 +308,7 @@ def questions_text(ranked: Sequence[tuple[int, str, str]], title: str, w: Words 
     jump = w.tr("jump")
     for rank, (votes, text, url) in enumerate(ranked[:20], start=1):
         link = f" ([{jump}]({target}))" if (target := link_target(url)) else ""
-        lines.append(f"{rank}. {votes} 👍 · {truncate(text, 150)}{link}")
+        # Said in words, the emoji beside them: meaning never rests on an emoji alone.
+        counted = w.ntr("{count} vote", "{count} votes", votes, count=votes)
+        lines.append(f"{rank}. {counted} 👍 · {truncate(text, 150)}{link}")
     return truncate("\n".join(lines), MESSAGE_MAX)

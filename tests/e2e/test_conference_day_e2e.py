@@ -182,8 +182,8 @@ async def test_qa_opens_a_tagged_thread_and_takes_questions(fake: FakeDiscord, t
         await fake.answer(ranked)
         await wait_for(lambda: ranked.followups, what="the ranked questions")
         lines = ranked.followups[0]["content"].splitlines()
-        assert lines[1].startswith("1. 2 👍 · **organiser** asks: How fast is it?")
-        assert lines[2].startswith("2. 0 👍 · **attendee** asks: Does it scale?")
+        assert lines[1].startswith("1. 2 votes 👍 · **organiser** asks: How fast is it?")
+        assert lines[2].startswith("2. 0 votes 👍 · **attendee** asks: Does it scale?")
 
 
 async def test_ask_outside_a_qa_thread_says_where_to_use_it(fake: FakeDiscord, bot: ConfBot):

@@ -290,7 +290,7 @@ async def test_a_question_in_a_german_servers_thread_is_framed_in_german(
         await wait_for(lambda: ranked.followups, what="the ranked questions")
         lines = ranked.followups[0]["content"].splitlines()
         assert lines[0].startswith("Questions pour **NOMAD")
-        assert lines[1].startswith("1. 0 👍 · **attendee** fragt: Does it scale? ([voir](")
+        assert lines[1].startswith("1. 0 vote 👍 · **attendee** fragt: Does it scale? ([voir](")
 
 
 async def test_a_room_channels_correction_in_a_french_server(fake: FakeDiscord, tmp_path: Path):
@@ -326,3 +326,33 @@ async def test_an_organiser_with_an_unknown_locale_reads_english(
     assert status.embeds[0]["title"] == "confbot status · OSDI '24"
     off = await organiser(fake, "qa off", locale=locale)
     assert said(off) == "Q&A threads were not on."
+
+
+async def test_questions_say_each_count_of_votes_in_words(fake: FakeDiscord, tmp_path: Path):
+    """/questions says how many voted in the reader's words, in the count's plural form, not
+    with 👍 alone (issue 26: meaning never rests on an emoji)."""
+    clock = FixedClock(pacific("2024-07-10T10:59:57"))
+    async with running_bot(fake, tmp_path, clock, CONFBOT_DELIVERY_PACE="0") as bot:
+        await organise(fake, "qa channel", "de", forum=fake.forum_id)
+        await travel(bot, fake, clock, pacific("2024-07-10T11:00"))
+        await wait_for(lambda: fake.threads, timeout=15, what="the Q&A thread")
+        thread_id = thread_named(fake, "NOMAD")
+        for question, voters in (("Does it scale?", (1,)), ("How fast?", (1, 2)), ("Why?", ())):
+            opened = await fake.answer(await fake.send_command("ask", in_thread=thread_id))
+            (field,) = opened.callback["data"]["components"][0]["components"]
+            await fake.answer(await fake.submit_modal(opened, {field["custom_id"]: question}))
+            for voter in voters:
+                fake.react(int(fake.channel_messages[thread_id][-1]["id"]), "👍", voter)
+        for locale, expected in (
+            ("de", ["1. 2 Stimmen 👍 · ", "2. 1 Stimme 👍 · ", "3. 0 Stimmen 👍 · "]),
+            ("fr", ["1. 2 votes 👍 · ", "2. 1 vote 👍 · ", "3. 0 vote 👍 · "]),
+            ("en-US", ["1. 2 votes 👍 · ", "2. 1 vote 👍 · ", "3. 0 votes 👍 · "]),
+        ):
+            ranked = await fake.send_command("questions", in_thread=thread_id, user=fake.owner,
+                                             locale=locale)  # fmt: skip
+            await fake.answer(ranked)
+            await wait_for(lambda r=ranked: r.followups, what="the ranked questions")
+            lines = ranked.followups[0]["content"].splitlines()[1:]
+            assert [line[: len(start)] for line, start in zip(lines, expected, strict=True)] == (
+                expected
+            ), locale
