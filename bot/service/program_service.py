@@ -826,10 +826,13 @@ class ProgramService:
         return tuple(sorted({t.slot.room for t in self.program.talks if t.slot.room}))
 
     def room_named(self, text: str) -> str:
-        """The program's room for what an organiser typed (any case); else a QueryError
-        naming the closest rooms."""
+        """The program's room for what an organiser typed (any case), a room it lists with
+        no talks in it too (FOSDEM 2025's Janson: a stream or a channel can be set for it
+        all the same); else a QueryError naming the closest rooms."""
         typed = clean_query(text, "room")
         found = self._room_exact(typed)
+        if found is None:
+            found = self._exact(typed, self.conference.empty_rooms)
         if found is not None:
             return found
         close = ", ".join(s.label for s in self.suggest_rooms(typed, 3))

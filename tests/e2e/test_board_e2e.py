@@ -289,3 +289,14 @@ async def test_before_it_opens_a_rooms_first_talk_is_shown_once(fake: FakeDiscor
     first = "A New Approach to Callee-Saved Registers in LLVM"
     assert [n for n in names if n.endswith(f" · {first}")] == [f"Next (Sat Feb 1) · {first}"]
     assert "**FOSDEM 2025 opens <t:" in answer.embeds[0]["description"]
+
+
+async def test_a_stream_is_set_for_a_room_the_program_lists_without_talks(
+    fake: FakeDiscord, fosdem: ConfBot
+):
+    """FOSDEM 2025 lists Janson with no talks in it: a room all the same, which an
+    organiser may give a stream (it said 'No room of FOSDEM 2025 is called “Janson”')."""
+    answer = await fake.answer(await fake.send_command(
+        "stream set", room="janson", url="https://live.fosdem.org/watch/janson",
+        user=fake.owner, permissions=ORGANISER))  # fmt: skip
+    assert answer.data["content"].startswith("📺 Talks in Janson now show"), answer.data
