@@ -15,6 +15,7 @@ import pytest
 
 from bot.adapters.discord.client import ConfBot
 from bot.clock import FixedClock
+from bot.live.remote import RemoteProgram
 from bot.render.markdown import as_shown
 from tests.conftest import pacific
 from tests.e2e.conftest import running_bot, travel, wait_for
@@ -73,6 +74,25 @@ async def test_a_source_refused_by_the_fetch_is_said_in_the_organisers_language(
         )
         unread = await organiser(fake, "conference add", locale="de", source="https://[x/y")
         assert as_shown(said(unread)).startswith("https://[x/y ist keine gültige Adresse (")
+
+
+async def test_a_fetch_a_library_refuses_is_said_in_the_organisers_language(
+    fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A ValueError from deep inside the HTTP library (aiohttp refuses a header it would
+    send): its text is the library's, the sentence around it the organiser's French."""
+
+    async def refused(self: RemoteProgram) -> None:
+        raise ValueError("Newline or carriage return character detected in HTTP header")
+
+    monkeypatch.setattr(RemoteProgram, "download", refused)
+    async with running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes"):
+        url = "https://example.org/schedule.json"
+        unread = await organiser(fake, "conference add", locale="fr", source=url)
+        assert as_shown(said(unread)) == (
+            f"⚠️ {url} est injoignable (Newline or carriage return character detected in HTTP"
+            " header). Rien n'a été ajouté."
+        )
 
 
 async def test_a_german_reader_lists_the_conferences_in_german(fake: FakeDiscord, tmp_path: Path):
@@ -333,7 +353,7 @@ async def test_questions_say_each_count_of_votes_in_words(fake: FakeDiscord, tmp
     with 👍 alone (issue 26: meaning never rests on an emoji)."""
     clock = FixedClock(pacific("2024-07-10T10:59:57"))
     async with running_bot(fake, tmp_path, clock, CONFBOT_DELIVERY_PACE="0") as bot:
-        await organise(fake, "qa channel", "de", forum=fake.forum_id)
+        await organiser(fake, "qa channel", locale="de", forum=fake.forum_id)
         await travel(bot, fake, clock, pacific("2024-07-10T11:00"))
         await wait_for(lambda: fake.threads, timeout=15, what="the Q&A thread")
         thread_id = thread_named(fake, "NOMAD")

@@ -163,7 +163,7 @@ class ConferenceCog(commands.Cog):
             try:
                 web_address(typed)
             except AddressError as exc:
-                raise QueryError("{reason}", reason=exc) from None
+                raise QueryError(REFUSED, reason=exc) from None
         w = reader_words(interaction)
         if known is not None:
             await self._offer(guild_id, known)
@@ -382,9 +382,10 @@ class ConferenceCog(commands.Cog):
                     await check_resolves(web_address(url), guard)
                 download = await remote.download()
         except (SourceRefused, AddressError) as exc:
-            raise QueryError("{reason}", reason=exc) from None
-        except ValueError as exc:
-            raise QueryError("{reason}", reason=str(exc)) from None
+            raise QueryError(REFUSED, reason=exc) from None
+        except ValueError as exc:  # from inside the HTTP library: its words, in our sentence
+            unreached = FetchError(UNREACHABLE, url=url, error=str(exc))
+            raise QueryError(NOTHING_ADDED, reason=unreached) from None
         except FetchError as exc:
             raise QueryError(NOTHING_ADDED, reason=exc) from None
         except TimeoutError:
@@ -472,3 +473,8 @@ DEFAULT_HERE = N_("default here")
 YOURS = N_("what you ask about")
 # Why a source was not added, as the fetch or the reader says it (English), then ours.
 NOTHING_ADDED = N_("⚠️ {reason}. Nothing was added.")
+# A fetch the HTTP library refused with a ValueError, its text as the library wrote it.
+UNREACHABLE = N_("{url} could not be reached ({error})")
+# A refusal that is the address check's or the reader's own sentence (a Worded, said in
+# the reader's language), alone.
+REFUSED = "{reason}"
