@@ -577,10 +577,12 @@ def load_details(program: Program, build: BuildReport, w: Words = ENGLISH) -> li
         lines.append("  " + w.tr("format: {format}",
                                  format=", ".join([report.fmt, *made, *version])))  # fmt: skip
         if report.rooms_listed > len(rooms):
-            lines.append("  " + w.tr("rooms: {count} in use of {listed} listed",
-                                     count=len(rooms), listed=report.rooms_listed))  # fmt: skip
+            lines.append("  " + w.ntr("rooms: {count} in use of {listed} listed",
+                                      "rooms: {count} in use of {listed} listed", len(rooms),
+                                      count=len(rooms), listed=report.rooms_listed))  # fmt: skip
         else:
-            lines.append("  " + w.tr("rooms: {count} in use", count=len(rooms)))
+            lines.append("  " + w.ntr("rooms: {count} in use", "rooms: {count} in use",
+                                      len(rooms), count=len(rooms)))  # fmt: skip
         if kinds:
             top = ", ".join(f"{kind} {n}" for kind, n in kinds.most_common(6))
             if len(kinds) > 6:

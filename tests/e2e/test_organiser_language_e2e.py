@@ -59,6 +59,17 @@ async def test_a_german_organiser_adding_an_address_reads_what_was_found_in_germ
         assert "Räume: 1 belegt von 2 aufgeführten" in lines
 
 
+async def test_the_rooms_of_an_added_address_agree_with_their_count_in_french(
+    fake: FakeDiscord, tmp_path: Path
+):
+    async with (
+        serving(program_app(FRAB.read_bytes())) as base,
+        running_bot(fake, tmp_path, CONFBOT_ALLOW_PRIVATE_SOURCES="yes"),
+    ):
+        added = await organiser(fake, "conference add", locale="fr", source=f"{base}/schedule.json")
+        assert "salles utilisées : 1 sur 2 listées" in said(added).split("\n")
+
+
 async def test_a_source_refused_by_the_fetch_is_said_in_the_organisers_language(
     fake: FakeDiscord, tmp_path: Path
 ):
