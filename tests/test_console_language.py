@@ -584,3 +584,18 @@ def test_a_cancelled_talk_is_said_in_each_language(
     words = bundled_messages().words(language)
     lines = text.render_cancelled(gone, service.conference, words).splitlines()
     assert lines == ["Rust in the kernel", *said]
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (Language.EN, "No language of FOSDEM 2025 is called “klingon”. Did you mean English?"),
+        (Language.DE, "FOSDEM 2025 hat keine Sprache namens „klingon“. Meintest du Englisch?"),
+        (Language.FR, "FOSDEM 2025 n'a pas de langue nommée « klingon ». Vouliez-vous dire"
+                      " anglais ?"),
+    ],
+)  # fmt: skip
+def test_the_languages_a_filter_offers_are_named_in_the_consoles_language(
+    fosdem: ProgramService, language: Language, said: str
+):
+    assert lines_of(at_fosdem(fosdem, language), "/next language:klingon", USAGE) == [said]

@@ -4,6 +4,7 @@ and with or without accents, and resolves to the program's own languages."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -12,10 +13,11 @@ from hypothesis import strategies as st
 
 from bot.i18n import Language, bundled_messages
 from bot.model import Program
-from bot.render import program_cards, text
-from bot.service import ProgramService, QueryError
+from bot.render import board, program_cards, text
+from bot.service import ProgramService
 from bot.service.board import FilterError, Places, matches, suggest_languages
 from bot.service.languages import language_code, language_label, pick_language
+from bot.service.program_service import LanguageRefused
 from bot.service.results import TalkAnswer, Where
 from tests.conftest import pacific
 
@@ -85,13 +87,13 @@ def test_the_filter_resolves_any_name_to_the_programs_language(typed: str):
 def test_a_language_the_program_lacks_is_refused_naming_its_languages_as_words():
     with pytest.raises(FilterError) as refused:
         Places((), (), CODES).resolve(None, None, "klingon", lambda v, _: v)
-    assert refused.value.close == "German, English"
+    assert [language_label(v) for v in refused.value.languages] == ["German", "English"]
 
 
 def test_a_misspelled_language_is_offered_the_close_one():
     with pytest.raises(FilterError) as refused:
         Places((), (), CODES).resolve(None, None, "Germna", lambda v, _: v)
-    assert refused.value.close == "German"
+    assert [language_label(v) for v in refused.value.languages] == ["German"]
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +113,10 @@ def test_the_filter_keeps_a_language_however_the_program_gives_it(mixed: Program
 
 
 def test_the_service_refuses_a_language_in_one_sentence(mixed: ProgramService):
-    with pytest.raises(QueryError, match=r"is called “Klingonisch”\. Did you mean .*French"):
+    with pytest.raises(LanguageRefused) as refused:  # named by the renderer, in English here
         mixed.where(language="Klingonisch")
+    said = board.language_refusal(refused.value, str)
+    assert re.search(r"is called “Klingonisch”\. Did you mean .*French", said)
 
 
 def test_a_board_filtered_by_language_says_which_as_a_word(mixed: ProgramService):

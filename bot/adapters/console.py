@@ -20,10 +20,11 @@ from bot.changes import RecordedChange
 from bot.clock import Clock
 from bot.i18n import ENGLISH, Words
 from bot.i18n.messages import COMMAND_NAME
-from bot.render import text
+from bot.render import board, text
 from bot.render.refusals import day_forms, refusal, time_forms
 from bot.service import ProgramService, QueryError, WhenError
 from bot.service.cancelled import find_cancelled
+from bot.service.program_service import LanguageRefused
 from bot.service.results import NoMatch, ProgramSize, TrackAnswer
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,8 @@ class Console:
             return command.run(argument)
         except WhenError as exc:  # before QueryError: a day refused is both
             return Reply(refusal(exc, self.words, repr), USAGE)
+        except LanguageRefused as exc:  # before QueryError: the closest named in our words
+            return Reply(board.language_refusal(exc, str, self.words), USAGE)
         except QueryError as exc:
             return Reply(exc.render(str, self.words.tr), USAGE)
         except Exception as exc:  # one line fails; a piped session goes on with the next

@@ -23,7 +23,9 @@ from zoneinfo import ZoneInfo
 from bot.i18n import ENGLISH, Words
 from bot.render.common import item_kind
 from bot.service.languages import language_name
+from bot.service.program_service import LanguageRefused
 from bot.service.results import NextAnswer, NowAnswer, Phase, ProgramItem, SessionTalk, Where
+from bot.template import Worded
 
 # More items than fit one page of cards: the board is compact from here on.
 COMPACT_FROM = 9
@@ -103,6 +105,14 @@ def where_label(where: Where, show: Show, w: Words = ENGLISH) -> str:
         language = show(language_name(where.language, w.language.value))
         parts.append(w.tr("language {language}", language=language))
     return "".join(f" · {p}" for p in parts)
+
+
+def language_refusal(refused: LanguageRefused, show: Show, w: Words = ENGLISH) -> str:
+    """A language filter the program lacks, in `w`'s words, the closest languages named
+    as `w`'s language writes them inside a sentence ('Meintest du Englisch?', 'Vouliez-vous
+    dire anglais ?'); outside words shown by `show`."""
+    close = ", ".join(language_name(value, w.language.value) for value in refused.languages)
+    return Worded(refused.template, **{**refused.values, "close": close}).render(show, w.tr)
 
 
 def also_open(

@@ -57,8 +57,8 @@ class FilterError(ValueError):
 
     def __init__(self, template: str, typed: str, close: str = "",
                  languages: tuple[str, ...] = ()) -> None:  # fmt: skip
-        """`languages`: for a language, the program's values `close` names (in English),
-        for a renderer to name in the reader's language."""
+        """`languages`: for a language, the program's values of the closest languages,
+        which a renderer names in the reader's language (`close` is left empty)."""
         self.template, self.typed, self.close = template, typed, close
         self.languages = languages
         super().__init__(template)
@@ -200,12 +200,12 @@ class Places:
 
     def _refuse_language(self, typed: str) -> None:
         """A language the program lacks: the closest by their English names, else the
-        first five, kept as the program's values too (`languages`) for the reader's."""
+        first five, as the program's values (`languages`), for a renderer to name."""
         values: dict[str, str] = {}
         for value in self.languages:
             values.setdefault(language_label(value), value)
         names = tuple(values)
         close = [s.label for s in suggest(names, typed[:40], 3) or _near(names, typed)]
         close = close or list(names[:5])
-        raise FilterError(NO_SUCH["language"][bool(close)], _shown(typed), ", ".join(close),
-                          tuple(values[name] for name in close))  # fmt: skip
+        raise FilterError(NO_SUCH["language"][bool(close)], _shown(typed),
+                          languages=tuple(values[name] for name in close))  # fmt: skip

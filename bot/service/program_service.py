@@ -19,7 +19,6 @@ from bot.normalize import without_invisible
 from bot.search import Hit, ProgramIndex, has_words
 from bot.service import board
 from bot.service.board import FilterError, Places, by_code, matches
-from bot.service.languages import language_name
 from bot.service.results import (
     EVERYWHERE,
     AffiliationMatch,
@@ -140,18 +139,14 @@ class QueryError(Worded, ValueError):
 
 
 class LanguageRefused(QueryError):
-    """A language filter that names none of the program's: `{close}` names the closest
-    in English, `languages` are their values, for `named_in` the reader's language."""
+    """A language filter that names none of the program's: `languages` are the program's
+    values of the closest, which a renderer names in the reader's language as `{close}`
+    (bot.render.board.language_refusal). Until then (a log line) `{close}` is those
+    values as the program gives them."""
 
     def __init__(self, message: str, languages: tuple[str, ...], /, **outside: str) -> None:
-        super().__init__(message, **outside)
+        super().__init__(message, **outside, close=", ".join(languages))
         self.languages = languages
-
-    def named_in(self, shown_in: str) -> QueryError:
-        """The same refusal, its closest languages named as `shown_in` writes them inside
-        a sentence ('Meintest du Englisch?', 'Vouliez-vous dire anglais ?')."""
-        close = ", ".join(language_name(value, shown_in) for value in self.languages)
-        return QueryError(self.template, **{**self.values, "close": close})
 
 
 class DayRefused(WhenError, QueryError):
@@ -359,7 +354,7 @@ class ProgramService:
                 raise QueryError(ROOM_WITHOUT_TALKS, room=empty) from None
             if exc.languages:
                 raise LanguageRefused(exc.template, exc.languages, conference=self.conference.name,
-                                      typed=exc.typed, close=exc.close) from None  # fmt: skip
+                                      typed=exc.typed) from None  # fmt: skip
             raise QueryError(exc.template, conference=self.conference.name, typed=exc.typed,
                              close=exc.close) from None  # fmt: skip
 

@@ -14,6 +14,7 @@ from bot.adapters.discord.respond import send_text
 from bot.adapters.discord.speech import reader_words
 from bot.i18n import N_, Words
 from bot.live.holder import StillIndexing
+from bot.render import board
 from bot.render.cards import truncate
 from bot.render.common import quoted
 from bot.render.limits import TYPED_SHOWN_MAX
@@ -130,7 +131,7 @@ async def answer_error(interaction: discord.Interaction, original: Exception) ->
     elif isinstance(original, WhenError):
         message = refusal(original, w, functools.partial(_quoted, w=w), escape)
     elif isinstance(original, LanguageRefused):  # the closest languages in the reader's
-        message = original.named_in(w.language.value).render(escape, w.tr)
+        message = board.language_refusal(original, escape, w)
     elif isinstance(original, QueryError):
         message = original.render(escape, w.tr)
     elif isinstance(original, StillIndexing):
