@@ -13,6 +13,13 @@ import re
 from collections.abc import Callable, Mapping
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+Number = Callable[[int], str]
+
+
+def english_number(n: int) -> str:
+    """'5,000': a number in a sentence as English groups its digits (bot.i18n.Words.number
+    writes it as the reader's language does)."""
+    return f"{n:,}"
 
 
 def fill(template: str, outside: Mapping[str, str], show: Callable[[str], str]) -> str:
@@ -33,16 +40,24 @@ class Worded(Exception):
     whoever shows it in their own way and language (bot.service.QueryError, a service's
     refusal, is one): str() is the sentence in English, as written, for
     logs and /status; `render` translates it and shows its words, a value that is itself
-    a Worded (a failure quoting another) rendered the same way."""
+    a Worded (a failure quoting another) rendered the same way, and a number (an int) as
+    `number` writes it ('5,000', '5.000', '5 000')."""
 
-    def __init__(self, template: str, /, **values: str | Worded) -> None:
+    def __init__(self, template: str, /, **values: str | int | Worded) -> None:
         self.template = template
         self.values = values
         super().__init__(self.render(str))
 
-    def render(self, show: Callable[[str], str], translate: Callable[[str], str] = str) -> str:
-        """The sentence with its outside words shown by `show`; `translate` gives the
-        template in the reader's language (bot.i18n.Words.tr), if a catalog has it."""
-        shown = {name: value.render(show, translate) if isinstance(value, Worded)
-                 else show(value) for name, value in self.values.items()}  # fmt: skip
+    def render(
+        self, show: Callable[[str], str], translate: Callable[[str], str] = str,
+        number: Number = english_number,
+    ) -> str:  # fmt: skip
+        shown = {name: value.render(show, translate, number) if isinstance(value, Worded)
+                 else shown_value(value, show, number)
+                 for name, value in self.values.items()}  # fmt: skip
         return fill(translate(self.template), shown, str)
+
+
+def shown_value(value: str | int, show: Callable[[str], str], number: Number) -> str:
+    """An outside word as `show` shows it, or a number as `number` writes it."""
+    return number(value) if isinstance(value, int) else show(value)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.i18n import ENGLISH, Language, Words, bundled_messages
 from bot.kinds import DeliveryKind, DeliveryState
+from bot.live.remote import RemoteProgram
 from bot.model import Authorship, ItemNoun
 from bot.render import cards, delivery_cards, program_cards
 from bot.render.common import (
@@ -135,3 +137,12 @@ def test_delivery_counts_agree_with_their_number_in_french():
     fr, de = (bundled_messages().words(lang) for lang in (Language.FR, Language.DE))
     assert delivery_lines(counts, fr) == ["Fils de questions : 1 envoyé, 3 prévus"]
     assert delivery_lines(counts, de) == ["Fragen-Threads: 1 gesendet, 3 geplant"]
+
+
+def test_a_fetch_cap_is_written_as_the_readers_language_groups_digits():
+    """'25,000,000-byte' read 'dépasse la limite de 25,000,000 octets' to a French organiser."""
+    french = bundled_messages().words(Language.FR)
+    over = RemoteProgram("https://example.org/p.json", Path("p.json"), max_bytes=25_000_000)
+    said = over._over_cap().render(str, french.tr, french.number)
+    assert "25\u202f000\u202f000" in said and "25,000,000" not in said
+    assert "25,000,000" in str(over._over_cap())  # the log's English, as it was

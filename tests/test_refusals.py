@@ -351,12 +351,13 @@ def test_next_refuses_a_room_or_track_the_program_lacks_in_the_readers_language(
 
 @pytest.mark.parametrize("language", ["de", "fr"])
 def test_a_long_querys_length_is_not_read_as_a_decimal(service: ProgramService, language: str):
-    """'2,100' is two point one in German and French: a lookup's length is said in digits
-    alone, which every language reads the same."""
+    """'2,100' is two point one in German and French: a lookup's length is grouped as the
+    reader's language groups digits ('2.100', '2 100'), as Words.number writes it."""
+    w = words(language)
     with pytest.raises(QueryError) as caught:
         service.search("x" * 2100)
-    said = caught.value.render(str, words(language).tr)
-    assert "2,100" not in said and "2100" in said
+    said = caught.value.render(str, w.tr, w.number)
+    assert "2,100" not in said and w.number(2100) in said and w.number(2100) != "2,100"
 
 
 # The option descriptions that show what to type for a time or a day (/next when,

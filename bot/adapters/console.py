@@ -74,7 +74,8 @@ class Console:
         w = self.words
         if len(line) > MAX_LINE:
             return Reply(w.tr("That input is {length} characters long; {limit} at most.",
-                              length=f"{len(line):,}", limit=MAX_LINE), USAGE)  # fmt: skip
+                              length=w.number(len(line)), limit=w.number(MAX_LINE)),
+                         USAGE)  # fmt: skip
         if any(unicodedata.category(ch) == "Cc" and ch not in "\t\r\n" for ch in line):
             return Reply(w.tr("That input contains control characters."), USAGE)
         stripped = line.strip()
@@ -97,7 +98,7 @@ class Console:
         except LanguageRefused as exc:  # before QueryError: the closest named in our words
             return Reply(board.language_refusal(exc, str, self.words), USAGE)
         except QueryError as exc:
-            return Reply(exc.render(str, self.words.tr), USAGE)
+            return Reply(exc.render(str, self.words.tr, self.words.number), USAGE)
         except Exception as exc:  # one line fails; a piped session goes on with the next
             log.debug("/%s failed", name, exc_info=True)
             error = f"{type(exc).__name__}: {exc}"

@@ -30,9 +30,10 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 from bot.i18n.language import Language
-from bot.template import fill
+from bot.template import english_number, fill
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,13 @@ class Words:
     def ptr(self, context: str, msgid: str, /, **values: object) -> str:
         """A message that needs its context to be translated (a command's name)."""
         return _filled(self._catalog.pgettext(context, msgid), values)
+
+    def number(self, n: int) -> str:
+        """'5,000', '5.000', '5 000': a number in a sentence as this language groups its
+        digits (English as it always was)."""
+        if self.language is Language.EN:
+            return english_number(n)
+        return format_decimal(n, locale=self.language.value)
 
     def translated(self, msgid: str, context: str | None = None) -> str | None:
         """The translation of a message as the catalog has it, None if it has none."""

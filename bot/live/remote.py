@@ -38,7 +38,7 @@ from bot.i18n.messages import N_
 from bot.importer.limits import MAX_BYTES
 from bot.importer.registry import read_source
 from bot.live.guard import SourceRefused, check_address, guarded_connector
-from bot.template import Worded
+from bot.template import Number, Worded, english_number
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +59,11 @@ def meta_path(copy: Path) -> Path:
 class _Clause(Worded):
     """A sentence quoted inside another, without its full stop."""
 
-    def render(self, show: Callable[[str], str], translate: Callable[[str], str] = str) -> str:
-        return super().render(show, translate).rstrip(".")
+    def render(
+        self, show: Callable[[str], str], translate: Callable[[str], str] = str,
+        number: Number = english_number,
+    ) -> str:  # fmt: skip
+        return super().render(show, translate, number).rstrip(".")
 
 
 class FetchError(Worded):
@@ -163,7 +166,7 @@ class RemoteProgram:
 
     def _over_cap(self) -> FetchError:
         return FetchError(N_("{url} is over the {cap}-byte cap"), url=self.url,
-                          cap=f"{self.max_bytes:,}")  # fmt: skip
+                          cap=self.max_bytes)  # fmt: skip
 
     async def _get(
         self, session: aiohttp.ClientSession, headers: dict[str, str]
@@ -258,7 +261,7 @@ class RemoteProgram:
         declared = response.content_length
         if declared is not None and declared > self.max_bytes:
             raise FetchError(N_("{url} is {size} bytes, over the {cap} cap"), url=self.url,
-                             size=f"{declared:,}", cap=f"{self.max_bytes:,}")  # fmt: skip
+                             size=declared, cap=self.max_bytes)  # fmt: skip
         encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
         if encoding not in ("identity", "gzip", "x-gzip", "deflate"):
             raise FetchError(N_("{url} is sent {encoding}-encoded, which confbot does not read"),

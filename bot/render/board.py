@@ -112,7 +112,9 @@ def language_refusal(refused: LanguageRefused, show: Show, w: Words = ENGLISH) -
     as `w`'s language writes them inside a sentence ('Meintest du Englisch?', 'Vouliez-vous
     dire anglais ?'); outside words shown by `show`."""
     close = ", ".join(language_name(value, w.language.value) for value in refused.languages)
-    return Worded(refused.template, **{**refused.values, "close": close}).render(show, w.tr)
+    return Worded(refused.template, **{**refused.values, "close": close}).render(
+        show, w.tr, w.number
+    )
 
 
 def also_open(

@@ -7,8 +7,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 
-from babel.numbers import format_decimal
-
 from bot.changes import ChangeKind, RecordedChange
 from bot.i18n import ENGLISH, N_, Language, Words
 from bot.kinds import DeliveryKind, DeliveryState
@@ -411,7 +409,7 @@ DELIVERY_WORDS = {
 def state_words(state: DeliveryState, n: int, w: Words = ENGLISH) -> str:
     """'1,692 planned', '1 sent': how many deliveries are in a state. A count, because
     languages agree the word with it (French '1 envoyé', '3 envoyés')."""
-    count = number(n, w)
+    count = w.number(n)
     match state:
         case DeliveryState.PENDING:
             return w.ntr("{count} planned", "{count} planned", n, count=count)
@@ -433,11 +431,6 @@ def state_words(state: DeliveryState, n: int, w: Words = ENGLISH) -> str:
 WHY_NAMED = 4  # reasons per state named, all of them up to this many
 WHY_SHOWN = 3  # named past that; the rest counted
 WHY_MAX = 80  # characters of one reason
-
-
-def number(n: int, w: Words = ENGLISH) -> str:
-    """'1,692', '1.692', '1 692': a count as the language groups its digits."""
-    return format_decimal(n, locale=w.language.value)
 
 
 def delivery_lines(counts: Sequence[DeliveryCount], w: Words = ENGLISH) -> list[str]:
@@ -466,12 +459,12 @@ def _why(found: Sequence[DeliveryCount], w: Words) -> str:
     if len(reasons) == 1 and len(found) == 1:
         return f" ({_short(reasons[0].why or '')})"
     named = reasons if len(reasons) <= WHY_NAMED else reasons[:WHY_SHOWN]
-    shown = [f"{number(c.count, w)} × {_short(c.why or '')}" for c in named]
+    shown = [f"{w.number(c.count)} × {_short(c.why or '')}" for c in named]
     if rest := reasons[len(named) :]:
         others = sum(c.count for c in rest)
         shown.append(w.ntr("{count} for {reasons} other reason",
                            "{count} for {reasons} other reasons", len(rest),
-                           count=number(others, w), reasons=len(rest)))  # fmt: skip
+                           count=w.number(others), reasons=len(rest)))  # fmt: skip
     return f" ({'; '.join(shown)})"
 
 

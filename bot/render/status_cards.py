@@ -113,7 +113,8 @@ def source_text(
     if held:
         lines.append("⏸️ " + w.tr("A new version is held: {why}. `/program apply` takes it,"
                                   " `/program discard` drops it.",
-                                  why=truncate(held.render(escape, w.tr), 300)))  # fmt: skip
+                                  why=truncate(held.render(escape, w.tr, w.number),
+                                               300)))  # fmt: skip
     return "\n".join(lines)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from bot.i18n import ENGLISH, N_, Words
 from bot.render.cards import truncate
-from bot.render.common import listing, number
+from bot.render.common import listing
 from bot.render.limits import MESSAGE_MAX, TYPED_SHOWN_MAX
 from bot.render.markdown import escape
 from bot.render.roles import mentions
@@ -92,7 +92,7 @@ def bad_item_text(bad: BadItemText, w: Words = ENGLISH) -> str:
         return w.tr("Please give a product.")
     if bad.problem is InputProblem.TOO_LONG:
         return w.tr("That product is {length} characters long; {most} at most.",
-                    length=number(bad.length, w),
+                    length=w.number(bad.length),
                     most=MAX_QUERY)  # fmt: skip
     return w.tr("That product contains control characters.")
 

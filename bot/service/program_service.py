@@ -144,7 +144,7 @@ class LanguageRefused(QueryError):
     (bot.render.board.language_refusal). Until then (a log line) `{close}` is those
     values as the program gives them."""
 
-    def __init__(self, message: str, languages: tuple[str, ...], /, **outside: str) -> None:
+    def __init__(self, message: str, languages: tuple[str, ...], /, **outside: str | int) -> None:
         super().__init__(message, **outside, close=", ".join(languages))
         self.languages = languages
 
@@ -167,7 +167,7 @@ def clean_query(text: str, what: str = "query") -> str:
     if not text:
         raise QueryError(empty)
     if len(text) > MAX_QUERY:
-        raise QueryError(too_long, length=str(len(text)), limit=str(MAX_QUERY))
+        raise QueryError(too_long, length=len(text), limit=MAX_QUERY)
     if any(unicodedata.category(ch) == "Cc" for ch in text):
         raise QueryError(control)
     return " ".join(text.split())

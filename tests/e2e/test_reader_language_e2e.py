@@ -381,3 +381,12 @@ async def test_a_german_reader_gets_track_in_german(fake: FakeDiscord, tmp_path:
         assert embed["description"].startswith(
             "11 Vorträge in 4 Räumen.\nAuch am Freitag und Samstag: `/track` listet alle Tage."
         )
+
+
+async def test_an_over_long_title_is_counted_as_a_german_reader_counts(
+    fake: FakeDiscord, bot: ConfBot
+):
+    """'1.500 Zeichen', not '1,500 Zeichen': a number in a sentence is grouped as the
+    reader's language groups it."""
+    answer = await fake.answer(await fake.send_command("paper", title="x" * 1500, locale="de"))
+    assert answer.data["content"] == "Der Titel hat 1.500 Zeichen; erlaubt sind höchstens 200."

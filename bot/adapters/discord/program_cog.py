@@ -143,7 +143,9 @@ def summary(candidate: Candidate, w: Words, limit: int = 15) -> str:
         lines.append(w.tr("… and {count} more", count=more))
     count = len(candidate.changes)
     if candidate.held_because:
-        why = candidate.held_because.render(escape, w.tr)  # outside ntr, for Babel to read it
+        why = candidate.held_because.render(
+            escape, w.tr, w.number
+        )  # outside ntr, for Babel to read it
         head = w.ntr("A new version changes {count} talk (held: {why}):",
                      "A new version changes {count} talks (held: {why}):", count,
                      count=count, why=why)  # fmt: skip

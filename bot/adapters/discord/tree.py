@@ -133,7 +133,7 @@ async def answer_error(interaction: discord.Interaction, original: Exception) ->
     elif isinstance(original, LanguageRefused):  # the closest languages in the reader's
         message = board.language_refusal(original, escape, w)
     elif isinstance(original, QueryError):
-        message = original.render(escape, w.tr)
+        message = original.render(escape, w.tr, w.number)
     elif isinstance(original, StillIndexing):
         message = w.tr("The program of {conference} was loaded a moment ago and is still"
                        " being indexed for search; please try again in a few seconds.",
