@@ -145,9 +145,9 @@ SAID: dict[Refusal, dict[str, str]] = {
         "fr": "Le 12 juillet 2024 est un vendredi, pas un jeudi.",
     },
     Refusal.NOT_A_DATE: {
-        "en": "“30. februar” is not a date.",
-        "de": "“30. februar” ist kein Datum.",
-        "fr": "“30. februar” n'est pas une date.",
+        "en": "“30. Februar” is not a date.",
+        "de": "“30. Februar” ist kein Datum.",
+        "fr": "“30. Februar” n'est pas une date.",
     },
     Refusal.NO_DAY: {
         "en": f"Please give a day: {DAY_FORMS['en']}.",

@@ -296,7 +296,7 @@ def test_a_day_typed_on_another_keyboard_or_pasted_reads(
         ("Samstag banane", "I can't read 'Samstag banane'."),
         ("14h lundi", "has no Monday"),
         ("14h samedi banane", "I can't read '14h samedi banane'."),
-        ("30. Februar 9h", "'30. februar' is not a date."),
+        ("30. Februar 9h", "'30. Februar' is not a date."),
     ],
 )
 def test_a_moment_that_is_not_one_gets_one_sentence(conference: Conference, text: str, said: str):

@@ -7,9 +7,10 @@ asked from outside it, since a conference question is about the conference's day
 
 from __future__ import annotations
 
+import contextlib
 import re
 from calendar import monthrange
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
@@ -148,9 +149,10 @@ def parse_when(text: str, conference: Conference, now: datetime) -> datetime:
             raise exc if exc.kind is Refusal.OUT_OF_RANGE else _unreadable(text) from None
         return moment.astimezone(conference.tz)  # parse_moment checked the range
     local_now = now.astimezone(conference.tz)
-    day, rest = _take_days(cleaned.split(), conference, local_now)
-    if day is None and (found := _time_then_day(rest, conference, local_now)) is not None:
-        day, rest = found
+    with _echoing(text):
+        day, rest = _take_days(cleaned.split(), conference, local_now)
+        if day is None and (found := _time_then_day(rest, conference, local_now)) is not None:
+            day, rest = found
     if len(rest) > 1 and rest[0] in words.BEFORE_TIME:
         rest = rest[1:]  # 'at 9:00', 'um 14 Uhr', 'à 14h'
     clock = _read_time(" ".join(rest)) if rest else time(0)
@@ -313,10 +315,39 @@ def parse_day(text: str, conference: Conference, now: datetime) -> date:
         raise WhenError(Refusal.NO_DAY)
     if len(cleaned) > _MAX_LENGTH:
         raise WhenError(Refusal.DAY_TOO_LONG)
-    day, rest = _take_days(cleaned.split(), conference, now.astimezone(conference.tz))
+    with _echoing(text):
+        day, rest = _take_days(cleaned.split(), conference, now.astimezone(conference.tz))
     if day is None or rest:
         raise NotADay(Refusal.UNREADABLE_DAY, text)
     return day
+
+
+# Refusals that quote the words of a date, which are read cleaned ('30. februar').
+_QUOTING_WORDS = (Refusal.NOT_A_DATE, Refusal.AMBIGUOUS_MONTH)
+
+
+@contextlib.contextmanager
+def _echoing(text: str) -> Iterator[None]:
+    """A refusal quoting the words of a date quotes them as the person typed them
+    ('30. Februar', not the cleaned '30. februar' the tables read)."""
+    try:
+        yield
+    except WhenError as exc:
+        if exc.kind in _QUOTING_WORDS and exc.typed is not None:
+            exc.typed = _as_typed(text, exc.typed)
+        raise
+
+
+def _as_typed(text: str, cleaned: str) -> str:
+    """The words of `text` that clean to `cleaned` (a run of its words), as typed; the
+    whole of `text` if no run does."""
+    typed = text.replace(",", " ").split()
+    wanted = cleaned.split()
+    read = [words.clean(word) for word in typed]
+    for start in range(len(typed) - len(wanted) + 1):
+        if read[start : start + len(wanted)] == wanted:
+            return " ".join(typed[start : start + len(wanted)])
+    return text.strip()
 
 
 _WEEKDAY_NAMES = words.WEEKDAYS["en"]

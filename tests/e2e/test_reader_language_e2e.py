@@ -390,3 +390,10 @@ async def test_an_over_long_title_is_counted_as_a_german_reader_counts(
     reader's language groups it."""
     answer = await fake.answer(await fake.send_command("paper", title="x" * 1500, locale="de"))
     assert answer.data["content"] == "Der Titel hat 1.500 Zeichen; erlaubt sind höchstens 200."
+
+
+async def test_a_refused_date_is_quoted_as_the_reader_typed_it(fake: FakeDiscord, bot: ConfBot):
+    """'„31\\. Februar“ ist kein Datum.', not the lowercased '31\\. februar' the bot reads."""
+    answer = await fake.answer(await fake.send_command("schedule", day="31. Februar",
+                                                       locale="de"))  # fmt: skip
+    assert answer.data["content"] == "„31\\. Februar“ ist kein Datum."
