@@ -10,8 +10,13 @@ import asyncio
 import dataclasses
 from pathlib import Path
 
+import pytest
+
+from bot.adapters.discord.program_cog import said
 from bot.clock import FixedClock
+from bot.i18n import Language, bundled_messages
 from bot.live.decisions import Decided, Decision, Outcome, Waits
+from bot.store.connection import WriteFailed, WriteFailure
 from bot.store.coordination import NoticeKind
 from bot.store.state import StateStore
 from bot.template import Worded
@@ -129,3 +134,27 @@ async def test_with_the_leader_gone_the_process_deciding_takes_over_and_applies(
     decided = await b.served.decide(Decision.APPLY, candidate)
     assert decided.outcome is Outcome.APPLIED and b.served.leads
     assert len(await state.versions.changes("osdi24")) == 1
+
+
+async def test_why_the_leader_failed_reaches_the_asker_as_a_sentence_to_translate(
+    two_processes: tuple[Process, Process], program_copy: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The leader's disk refuses the version: the asking process gets why as a template
+    and its values (a JSON message between processes), to say in its organiser's German,
+    not the leader's English."""
+    a, b = two_processes
+
+    async def refused(candidate: object) -> None:
+        raise WriteFailed("state.db", WriteFailure.DISK_FULL, "no space left on device")
+
+    monkeypatch.setattr(a.served.follower, "apply", refused)
+    move_talk(program_copy, "Sabre", "2024-07-10T11:40", "2024-07-10T12:00")
+    candidate = await b.served.follower.candidate()
+    assert candidate is not None
+    decided = await b.served.decide(Decision.APPLY, candidate)
+    assert decided.outcome is Outcome.FAILED
+    assert decided.reason == "the new version could not be kept: the disk is full"
+    german = bundled_messages().words(Language.DE)
+    assert said(decided.reason, german) == (
+        "die neue Version konnte nicht gespeichert werden: der Datenträger ist voll"
+    )

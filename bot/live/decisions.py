@@ -32,15 +32,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.i18n import N_
 from bot.live.sync import Candidate, ProgramFollower, StaleCandidate, failure_sentence
 from bot.store.connection import WriteFailed
 from bot.store.coordination import Coordinator, Notice, NoticeKind
 from bot.tasks import stopped
+from bot.template import Sentence
 
 log = logging.getLogger(__name__)
 
 RECEIPT_WAIT = 5.0  # seconds for the leader to say it has a request: else none leads
 ANSWER_WAIT = 30.0  # seconds for its answer (it may fetch a source), then "still reading"
+# Characters of why a decision failed, as an answer carries it: well under the 8,000 bytes
+# a PostgreSQL notice holds, with the answer's other fields and JSON's escapes.
+REASON_MAX = 1500
+# Why an asker could not ask (no template of the sync's: this is the asker's own).
+UNREACHED = N_("the other processes cannot be reached")
 
 
 class NotLeading(StaleCandidate):
@@ -70,7 +77,9 @@ class Outcome(StrEnum):
 class Decided:
     outcome: Outcome
     changed: int = 0  # talks the version applied changed
-    reason: str = ""  # why it FAILED
+    # Why it FAILED: a Sentence (English as a str, said in the reader's language where it
+    # is shown), or English words.
+    reason: str = ""
     fingerprint: str = ""  # the version APPLIED
 
 
@@ -157,7 +166,7 @@ class Decisions:
         try:
             asked = Notice(NoticeKind.ASK, self.key, detail=(request, decision, seen, against))
             if not await self.coordinator.send(asked):
-                return Decided(Outcome.FAILED, reason="the other processes cannot be reached")
+                return Decided(Outcome.FAILED, reason=Sentence.of(UNREACHED, {}))
             first = await _next(answers, self.waits.receipt)
             if first is None:
                 return Decided(Outcome.NO_LEADER)
@@ -220,7 +229,7 @@ class Decisions:
         await self._send_answer(request, decided)
 
     async def _send_answer(self, request: str, decided: Decided) -> None:
-        detail = (request, str(decided.outcome), str(decided.changed), decided.reason[:500],
+        detail = (request, str(decided.outcome), str(decided.changed), _carried(decided.reason),
                   decided.fingerprint)  # fmt: skip
         if not await self.coordinator.send(Notice(NoticeKind.ANSWER, self.key, detail=detail)):
             log.warning("could not answer another process's decision on %s", self.key)
@@ -252,4 +261,12 @@ def _answer_of(detail: tuple[str, ...]) -> tuple[str, Decided] | None:
         count = int(changed)
     except ValueError:
         return None
-    return request, Decided(Outcome(outcome), count, reason, fingerprint)
+    return request, Decided(Outcome(outcome), count, Sentence.from_json(reason), fingerprint)
+
+
+def _carried(reason: str) -> str:
+    """Why a decision failed, as a message between processes carries it: a Sentence with
+    its template and values (said in the asker's language there), else English, cut."""
+    if isinstance(reason, Sentence) and len(carried := reason.to_json()) <= REASON_MAX:
+        return carried
+    return reason[:REASON_MAX]

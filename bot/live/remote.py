@@ -25,7 +25,7 @@ import logging
 import os
 import tempfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +38,7 @@ from bot.i18n.messages import N_
 from bot.importer.limits import MAX_BYTES
 from bot.importer.registry import read_source
 from bot.live.guard import SourceRefused, check_address, guarded_connector
-from bot.template import Number, Worded, english_number
+from bot.template import Worded
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +59,7 @@ def meta_path(copy: Path) -> Path:
 class _Clause(Worded):
     """A sentence quoted inside another, without its full stop."""
 
-    def render(
-        self, show: Callable[[str], str], translate: Callable[[str], str] = str,
-        number: Number = english_number,
-    ) -> str:  # fmt: skip
-        return super().render(show, translate, number).rstrip(".")
+    clause = True
 
 
 class FetchError(Worded):

@@ -41,9 +41,9 @@ from bot.model import Program, Talk
 from bot.service import SESSION_REF, TALK_REF, ProgramService
 from bot.settings import Settings
 from bot.store.build import fingerprint
-from bot.store.connection import WriteFailed
+from bot.store.connection import WriteFailed, WriteFailure
 from bot.tasks import stopped
-from bot.template import Worded
+from bot.template import Sentence, Worded
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,9 @@ class SyncStatus:
     checked_ts: int | None = None
     changed_ts: int | None = None
     changes: int = 0  # talks changed by the last version applied
-    error: str | None = None  # the last failure, while the streak lasts
+    # The last failure, while the streak lasts: a Sentence (English as a str, said in each
+    # organiser's language where it is shown).
+    error: Sentence | None = None
     error_ts: int | None = None
     failures: int = 0
     # Why a new version waits for /program apply or discard (a Worded: said in each
@@ -417,17 +419,37 @@ def expected(exc: BaseException) -> bool:
     return isinstance(exc, ProgramFileError | FetchError | OSError)
 
 
-def failure_sentence(exc: BaseException) -> str:
+# Why a new version could not be kept, by what refused it (no file name: /status is any
+# organiser's to read).
+NOT_KEPT = {
+    WriteFailure.DISK_FULL: N_("the new version could not be kept: the disk is full"),
+    WriteFailure.READ_ONLY: N_("the new version could not be kept: the database is read-only"),
+    WriteFailure.LOCKED: N_("the new version could not be kept: the database is locked by"
+                            " another program"),
+    WriteFailure.DISK_ERROR: N_("the new version could not be kept: the disk could not write"
+                                " it"),
+    WriteFailure.UNREACHABLE: N_("the new version could not be kept: the database server"
+                                 " cannot be reached"),
+}  # fmt: skip
+UNEXPECTED = N_("reading it failed unexpectedly ({error})")
+# A program file's own sentence (the importer's, in English), passed on as it is.
+AS_SAID = "{said}"
+
+
+def failure_sentence(exc: BaseException) -> Sentence:
     """What /status and the log say of a failed check: the program's own sentence for the
     failures a source is expected to have (a broken file, a failed fetch, a file gone),
     what refused a new version's keeping (a full disk), else the kind of failure and its
-    first line, so a bug still reads as one sentence."""
-    if isinstance(exc, WriteFailed):  # no file name: /status is any organiser's to read
-        return f"the new version could not be kept: {exc.failure}"
+    first line, so a bug still reads as one sentence. A sentence of ours (a fetch's, the
+    keeping's) is said in each organiser's language where it is shown."""
+    if isinstance(exc, WriteFailed):
+        return Sentence.of(NOT_KEPT[exc.failure], {})
+    if isinstance(exc, Worded):
+        return Sentence.worded(exc)
     if expected(exc):
-        return str(exc).split("\n", 1)[0]
+        return Sentence.of(AS_SAID, {"said": str(exc).split("\n", 1)[0]})
     first = str(exc).split("\n", 1)[0][:300]
-    return f"reading it failed unexpectedly ({type(exc).__name__}{': ' if first else ''}{first})"
+    return Sentence.of(UNEXPECTED, {"error": f"{type(exc).__name__}{': ' if first else ''}{first}"})
 
 
 def _fingerprint(path: Path, zone: str | None) -> str:

@@ -17,7 +17,7 @@ from bot.render.limits import EMBED_FIELD_VALUE_MAX
 from bot.render.markdown import escape
 from bot.service.results import ProgramSize
 from bot.service.status import ClusterStatus, ProcessStatus, ProgramFacts, ServerStatus
-from bot.template import Worded
+from bot.template import Sentence, Worded
 
 
 def _stream_shown(url: str, w: Words) -> str:
@@ -97,8 +97,8 @@ def source_text(
     w: Words = ENGLISH,
 ) -> str:
     """The program source in /status: when it was checked, its last change, failures.
-    (The error is the source's, in English; why a version is held, the sync's sentence,
-    in `w`'s words.)"""
+    Why the last check failed and why a version is held are said in `w`'s words where
+    the sync worded them (a program file's own sentence stays as it wrote it)."""
     lines = [w.tr("Checked {when}", when=stamp(checked, "R")) if checked
              else w.tr("Not checked yet")]  # fmt: skip
     if changed:
@@ -109,13 +109,20 @@ def source_text(
         lines.append("⚠️ " + w.ntr(
             "{count} failed check, serving the last good version: {error}",
             "{count} failed checks, serving the last good version: {error}",
-            failures, count=failures, error=escape(truncate(error, 300))))  # fmt: skip
+            failures, count=failures, error=_said(error, w)))  # fmt: skip
     if held:
         lines.append("⏸️ " + w.tr("A new version is held: {why}. `/program apply` takes it,"
                                   " `/program discard` drops it.",
                                   why=truncate(held.render(escape, w.tr, w.number),
                                                300)))  # fmt: skip
     return "\n".join(lines)
+
+
+def _said(error: str, w: Words) -> str:
+    """Why the last check failed, in `w`'s words if the sync worded it (a Sentence)."""
+    if isinstance(error, Sentence):
+        return truncate(error.render(escape, w.tr, w.number), 300)
+    return escape(truncate(error, 300))
 
 
 def _reason(reason: str | None, w: Words) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.adapters.discord.client import ConfBot
+from bot.render.markdown import escape
 from bot.service import TALK_REF
 from tests.e2e.conftest import poll_source, running_bot, wait_for
 from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord
@@ -180,3 +181,28 @@ async def test_a_program_at_an_address_is_followed_through_every_answer(
         await poll(again, lambda: checked.status.error is not None, "the failing source")
         assert "could not be reached" in await source_field(fake)
     assert len(notices(fake)) == 1
+
+
+async def test_why_the_last_check_failed_is_said_in_the_organisers_language(
+    fake: FakeDiscord, tmp_path: Path
+):
+    """/status and /program reload say why the source's last check failed in French
+    ('a répondu HTTP 500'), not in the English the sync kept ('answered HTTP 500')."""
+    env = {"CONFBOT_NOW": "2025-12-27T09:00", "CONFBOT_SYNC_INTERVAL": "3600"}
+    async with organisers_server() as pretalx_server:
+        env["CONFBOT_PROGRAM"] = pretalx_server.url
+        async with running_bot(fake, tmp_path, **env) as bot:
+            pretalx_server.status = 500
+            follower = bot.follower
+            assert follower is not None
+            await poll(bot, lambda: follower.status.error is not None, "the 500")
+            status = await fake.answer(await fake.send_command(
+                "status", user=fake.owner, permissions=ORGANISER, locale="fr"))  # fmt: skip
+            fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
+            said = f"{escape(pretalx_server.url)} a répondu HTTP 500"
+            assert said in fields["Source du programme"]
+            reload = await fake.send_command("program reload", user=fake.owner,
+                                             permissions=ORGANISER, locale="fr")  # fmt: skip
+            await fake.answer(reload)
+            await wait_for(lambda: reload.followups, what="the reload's answer")
+            assert reload.followups[0]["content"] == f"⚠️ {said}"

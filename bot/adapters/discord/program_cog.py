@@ -38,6 +38,7 @@ from bot.render import cards, delivery_cards
 from bot.render.limits import MESSAGE_MAX
 from bot.render.markdown import Escaped, escape
 from bot.service import QueryError
+from bot.template import Sentence, Worded
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def decided_text(decided: Decided, decision: Decision, served: Served, w: Words)
         case Outcome.PENDING:
             return w.tr(_ASKED[decision], conference=name)
         case _:
-            reason = escape(decided.reason.rstrip("."))
+            reason = said(decided.reason, w).rstrip(".")
             return "⚠️ " + w.tr(_FAILED[decision], conference=name, reason=reason)
 
 
@@ -153,6 +154,14 @@ def summary(candidate: Candidate, w: Words, limit: int = 15) -> str:
         head = w.ntr("A new version changes {count} talk:", "A new version changes {count} talks:",
                      count, count=count)  # fmt: skip
     return cards.truncate(head + "\n" + "\n".join(lines), 1900)
+
+
+def said(reason: Worded | Sentence | str, w: Words) -> str:
+    """A reason the sync gave, in `w`'s words if it worded it (a Worded or a Sentence),
+    escaped."""
+    if isinstance(reason, Worded | Sentence):
+        return reason.render(escape, w.tr, w.number)
+    return escape(reason)
 
 
 class ApplyView(ConfView):
@@ -264,8 +273,8 @@ class ProgramAdminCog(commands.Cog):
         candidate = await follower.candidate()
         if candidate is None:
             error = follower.status.error
-            # The source's error, as the fetch or the reader says it (English).
-            text = f"⚠️ {escape(error)}" if error else w.tr("No new version: nothing to apply.")
+            # The source's error, in the reader's words where the sync worded it.
+            text = f"⚠️ {said(error, w)}" if error else w.tr("No new version: nothing to apply.")
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
         if not await may_decide(interaction, served, self.operator_servers):
