@@ -57,8 +57,8 @@ class Worded(Exception):
         self, show: Callable[[str], str], translate: Callable[[str], str] = str,
         number: Number = english_number,
     ) -> str:  # fmt: skip
-        shown = {name: value.render(show, translate, number) if isinstance(value, Worded)
-                 else shown_value(value, show, number)
+        shown = {name: value.render(show, translate, number)
+                 if isinstance(value, Worded | Sentence) else shown_value(value, show, number)
                  for name, value in self.values.items()}  # fmt: skip
         said = fill(translate(self.template), shown, str)
         return said.rstrip(".") if self.clause else said

@@ -24,14 +24,24 @@ from aiohttp.resolver import ThreadedResolver
 from yarl import URL
 
 from bot.i18n.messages import N_
-from bot.template import Worded
+from bot.template import Sentence, Worded
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class SourceRefused(Worded):
     """An address a server may not add, as one sentence for the person who tried (a
-    template, read in their language; why an address is not public stays English)."""
+    template, read in their language, with why an address is not public in it too)."""
+
+
+class NotPublic(OSError):
+    """The resolver's refusal of a name with an address that is not public: an OSError,
+    as a resolver's failures are, keeping why (a Sentence) for whoever says it."""
+
+    def __init__(self, host: str, reason: Sentence) -> None:
+        super().__init__(f"{host} resolves to {reason}")
+        self.host = host
+        self.reason = reason
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -46,20 +56,20 @@ def _networks(*table: tuple[str, str]) -> tuple[tuple[Network, str], ...]:
 # changed between patch releases (3.11.7 thinks 192.0.0.8 and fec0::1 are global), and
 # a guard must not depend on which one the operator runs.
 _NOT_PUBLIC = _networks(
-    ("192.0.0.0/24", "an IETF protocol address (192.0.0.0/24), not public"),
-    ("192.88.99.0/24", "a 6to4 relay address (192.88.99.0/24), not public"),
-    ("fec0::/10", "a site-local address (fec0::/10), not public"),
-    ("64:ff9b:1::/48", "a local-use NAT64 address (64:ff9b:1::/48), not public"),
-    ("3fff::/20", "a documentation address (3fff::/20), not public"),
-    ("5f00::/16", "a segment routing address (5f00::/16), not public"),
+    ("192.0.0.0/24", N_("an IETF protocol address (192.0.0.0/24), not public")),
+    ("192.88.99.0/24", N_("a 6to4 relay address (192.88.99.0/24), not public")),
+    ("fec0::/10", N_("a site-local address (fec0::/10), not public")),
+    ("64:ff9b:1::/48", N_("a local-use NAT64 address (64:ff9b:1::/48), not public")),
+    ("3fff::/20", N_("a documentation address (3fff::/20), not public")),
+    ("5f00::/16", N_("a segment routing address (5f00::/16), not public")),
 )
 # IPv6 prefixes whose last 32 bits are an IPv4 address the packets end up at: NAT64's
 # well-known prefix, SIIT's IPv4-translated, IPv4-mapped and IPv4-compatible addresses.
 _IPV4_IN_LAST_32_BITS = _networks(
-    ("64:ff9b::/96", "a NAT64 address"),
-    ("::ffff:0:0:0/96", "an IPv4-translated (SIIT) address"),
-    ("::ffff:0:0/96", "an IPv4-mapped address"),
-    ("::/96", "an IPv4-compatible address"),
+    ("64:ff9b::/96", N_("a NAT64 address")),
+    ("::ffff:0:0:0/96", N_("an IPv4-translated (SIIT) address")),
+    ("::ffff:0:0/96", N_("an IPv4-mapped address")),
+    ("::/96", N_("an IPv4-compatible address")),
 )
 
 
@@ -72,12 +82,13 @@ def embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address
         if address in network:
             return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF), kind
     if address.sixtofour is not None:
-        return address.sixtofour, "a 6to4 address"
+        return address.sixtofour, N_("a 6to4 address")
     return None
 
 
-def why_not_public(address: IPAddress) -> str | None:
-    """What kind of non-public address this is, or None for a public one.
+def why_not_public(address: IPAddress) -> Sentence | None:
+    """What kind of non-public address this is (a Sentence: English as a str, said in a
+    reader's language where it is shown), or None for a public one.
 
     An IPv6 address that carries an IPv4 address (NAT64, SIIT, 6to4, mapped or
     compatible) is judged by the IPv4 address it carries, which is where a connection
@@ -91,20 +102,28 @@ def why_not_public(address: IPAddress) -> str | None:
     if isinstance(address, ipaddress.IPv6Address) and (carried := embedded_ipv4(address)):
         inner, kind = carried
         reason = why_not_public(inner)
-        return None if reason is None else f"{reason} ({inner} inside {kind})"
-    for network, reason in _NOT_PUBLIC:
+        if reason is None:
+            return None
+        values = {"reason": reason, "inner": str(inner), "kind": Sentence.of(kind, {})}
+        return Sentence.of(N_("{reason} ({inner} inside {kind})"), values)
+    for network, kind in _NOT_PUBLIC:
         if address in network:
-            return reason
+            return Sentence.of(kind, {})
+    found = _not_public_kind(address)
+    return None if found is None else Sentence.of(found, {})
+
+
+def _not_public_kind(address: IPAddress) -> str | None:
     if address.is_loopback:
-        return "a loopback address"
+        return N_("a loopback address")
     if address.is_unspecified:  # a connection to 0.0.0.0 reaches this machine
-        return "the unspecified address (this machine)"
+        return N_("the unspecified address (this machine)")
     if address.is_link_local:
-        return "a link-local address (where cloud metadata is served)"
+        return N_("a link-local address (where cloud metadata is served)")
     if address.is_private:
-        return "a private address"
+        return N_("a private address")
     if not address.is_global or address.is_multicast:
-        return "an address that is not public"
+        return N_("an address that is not public")
     return None
 
 
@@ -144,7 +163,7 @@ class PublicResolver(AbstractResolver):
         for result in found:
             reason = why_not_public(ipaddress.ip_address(result["host"]))
             if reason is not None:
-                raise OSError(f"{host} resolves to {reason}")
+                raise NotPublic(host, reason)
         return found
 
     async def close(self) -> None:
@@ -156,10 +175,10 @@ async def check_resolves(url: URL, resolver: AbstractResolver) -> None:
     host = check_address(url)
     try:
         await resolver.resolve(host, url.port or 443, socket.AF_UNSPEC)
-    except OSError as exc:
-        if "resolves to" in str(exc):
-            raise SourceRefused(N_("{resolved}; only public addresses can be added."),
-                                resolved=str(exc)) from None  # fmt: skip
+    except NotPublic as exc:
+        raise SourceRefused(N_("{host} resolves to {reason}; only public addresses can be"
+                               " added."), host=exc.host, reason=exc.reason) from None  # fmt: skip
+    except OSError:
         raise SourceRefused(N_("{host} does not resolve; only public addresses can be added."),
                             host=host) from None  # fmt: skip
 

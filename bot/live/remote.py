@@ -37,7 +37,7 @@ from bot.address import AddressError, shown, web_address
 from bot.i18n.messages import N_
 from bot.importer.limits import MAX_BYTES
 from bot.importer.registry import read_source
-from bot.live.guard import SourceRefused, check_address, guarded_connector
+from bot.live.guard import NotPublic, SourceRefused, check_address, guarded_connector
 from bot.template import Worded
 
 log = logging.getLogger(__name__)
@@ -149,9 +149,10 @@ class RemoteProgram:
         except SourceRefused as exc:
             raise FetchError("{refused}", refused=exc) from None
         except aiohttp.ClientConnectorError as exc:
-            if self.guard is not None and "resolves to" in str(exc.os_error):
-                raise FetchError(N_("{resolved}; only public addresses can be fetched"),
-                                 resolved=str(exc.os_error)) from None  # fmt: skip
+            if self.guard is not None and isinstance(refused := exc.os_error, NotPublic):
+                raise FetchError(N_("{host} resolves to {reason}; only public addresses can be"
+                                    " fetched"), host=refused.host,
+                                 reason=refused.reason) from None  # fmt: skip
             raise self._unreached(exc) from None
         except aiohttp.ClientError as exc:
             raise self._unreached(exc) from None

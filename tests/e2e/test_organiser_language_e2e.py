@@ -38,6 +38,20 @@ async def test_a_german_organiser_adds_a_conference_in_german(fake: FakeDiscord,
         assert "`osdi24`, `fixcon`" in said(wrong)  # the keys as code, not escaped
 
 
+async def test_why_an_address_is_not_public_is_said_in_the_organisers_language(
+    fake: FakeDiscord, tmp_path: Path
+):
+    """'ist nicht öffentlich (eine private Adresse)', not '(a private address)' inside
+    the German sentence."""
+    async with running_bot(fake, tmp_path, CONFBOT_PROGRAM=TWO):
+        private = await organiser(fake, "conference add", locale="de",
+                                  source="https://10.0.0.1/schedule.json")  # fmt: skip
+        assert as_shown(said(private)) == (
+            "10.0.0.1 ist nicht öffentlich (eine private Adresse); nur öffentliche Adressen"
+            " können hinzugefügt werden."
+        )
+
+
 async def test_a_german_organiser_adding_an_address_reads_what_was_found_in_german(
     fake: FakeDiscord, tmp_path: Path
 ):
