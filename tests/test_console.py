@@ -146,15 +146,19 @@ LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"  # Settings.con
 
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch):
-    """`python -m bot ARGS` as main() in this process: (returncode, stdout, stderr)."""
+    """`python -m bot ARGS` as main() in this process: (returncode, stdout, stderr). The
+    environment is the process's would be: no CONFBOT_ or DISCORD_ variable but CONFBOT_DB,
+    CONFBOT_PROGRAM and `env`'s."""
 
-    def run(*args: str, stdin: str | None = None, db: Path, program: Path | None = None):
+    def run(*args: str, stdin: str | None = None, db: Path, program: Path | None = None,
+            **env: str):  # fmt: skip
         from bot.cli import main
 
+        wanted = {**_cli_env(db, program), **env}
         with monkeypatch.context() as patched:
-            for name in os.environ.keys() - _cli_env(db, program).keys():
+            for name in os.environ.keys() - wanted.keys():
                 patched.delenv(name)
-            for name, value in _cli_env(db, program).items():
+            for name, value in wanted.items():
                 patched.setenv(name, value)
             patched.chdir(ROOT)
             out, err = io.StringIO(), io.StringIO()

@@ -6,9 +6,6 @@ nothing is said, and as it always was."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,18 +20,11 @@ from bot.render import text
 from bot.service import ProgramService
 from bot.service.cancelled import CancelledTalk
 from bot.settings import Settings, SettingsError
-from tests.conftest import REAL_PROGRAMS, ROOT, needs_shared, pacific
+from tests.conftest import REAL_PROGRAMS, needs_shared, pacific
+from tests.test_console import cli as cli  # the fixture: `python -m bot ARGS`, in this process
 
 FOSDEM = REAL_PROGRAMS / "fosdem-2025.schedule.xml"
 TAMING = "Taming Throughput-Latency Tradeoff in LLM Inference with Sarathi-Serve"
-
-
-def run_cli(*args: str, db: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """`python -m bot ARGS` with no CONFBOT_ or DISCORD_ variable but `env`'s."""
-    kept = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
-    env = {**kept, "CONFBOT_DB": str(db), **env}
-    command = [sys.executable, "-m", "bot", *args]
-    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
 
 
 def console_in(service: ProgramService, language: Language) -> Console:
@@ -136,24 +126,24 @@ def test_an_unknown_confbot_language_fails_fast_in_one_sentence(tmp_path: Path):
     assert str(refused.value) == "CONFBOT_LANGUAGE must be one of en, de, fr, not 'es'."
 
 
-def test_ask_with_language_fr_refuses_in_french(tmp_path: Path):
-    result = run_cli("ask", "--language", "fr", "/next 25h99", db=tmp_path / "c.db")
+def test_ask_with_language_fr_refuses_in_french(cli, tmp_path: Path):
+    result = cli("ask", "--language", "fr", "/next 25h99", db=tmp_path / "c.db")
     assert result.returncode == USAGE
     assert result.stderr.startswith("Je ne comprends pas '25h99'. Essayez « maintenant »")
 
 
-def test_language_before_the_command_and_from_the_environment(tmp_path: Path):
-    before = run_cli("--language", "de", "ask", "/schedule Funtag", db=tmp_path / "c.db")
+def test_language_before_the_command_and_from_the_environment(cli, tmp_path: Path):
+    before = cli("--language", "de", "ask", "/schedule Funtag", db=tmp_path / "c.db")
     assert before.stderr.startswith("Ich kann 'Funtag' nicht als Tag lesen.")
-    env = run_cli("ask", "/schedule Funtag", db=tmp_path / "c.db", CONFBOT_LANGUAGE="fr")
+    env = cli("ask", "/schedule Funtag", db=tmp_path / "c.db", CONFBOT_LANGUAGE="fr")
     assert env.stderr.startswith("Je ne comprends pas 'Funtag' comme jour.")
-    option_wins = run_cli("ask", "--language", "en", "/schedule Funtag", db=tmp_path / "c.db",
-                          CONFBOT_LANGUAGE="fr")  # fmt: skip
+    option_wins = cli("ask", "--language", "en", "/schedule Funtag", db=tmp_path / "c.db",
+                      CONFBOT_LANGUAGE="fr")  # fmt: skip
     assert option_wins.stderr.startswith("I can't read 'Funtag' as a day.")
 
 
-def test_now_is_refused_in_the_chosen_language(tmp_path: Path):
-    result = run_cli("ask", "/next", "--now", "bientôt", "--language", "fr", db=tmp_path / "c.db")
+def test_now_is_refused_in_the_chosen_language(cli, tmp_path: Path):
+    result = cli("ask", "/next", "--now", "bientôt", "--language", "fr", db=tmp_path / "c.db")
     assert result.returncode == USAGE
     assert result.stderr == (
         "confbot: --now: 'bientôt' n'est pas une heure ISO comme 2024-07-10T10:50\n"
@@ -170,17 +160,17 @@ def test_now_is_refused_in_the_chosen_language(tmp_path: Path):
          "confbot: CONFBOT_LANGUAGE must be one of en, de, fr, not 'klingon'.\n"),
     ],
 )  # fmt: skip
-def test_an_unknown_language_is_one_line_and_exit_2(tmp_path: Path, args, env, said: str):
-    result = run_cli(*args, db=tmp_path / "c.db", **env)
+def test_an_unknown_language_is_one_line_and_exit_2(cli, tmp_path: Path, args, env, said: str):
+    result = cli(*args, db=tmp_path / "c.db", **env)
     assert (result.returncode, result.stderr, result.stdout) == (USAGE, said, "")
 
 
-def test_help_names_the_language_option():
-    result = run_cli("--help", db=Path("unused.db"))
+def test_help_names_the_language_option(cli):
+    result = cli("--help", db=Path("unused.db"))
     assert result.returncode == 0
     assert "--language {en,de,fr}" in result.stdout
     assert "CONFBOT_LANGUAGE" in result.stdout
-    console_help = run_cli("console", "--help", db=Path("unused.db")).stdout
+    console_help = cli("console", "--help", db=Path("unused.db")).stdout
     assert "--language {en,de,fr}" in console_help
 
 
@@ -551,14 +541,9 @@ def test_an_empty_filter_is_refused_in_each_language(
     assert lines_of(console_in(service, language), "/next room:", USAGE) == [said]
 
 
-def test_the_console_without_a_token_says_so_in_its_language(tmp_path: Path):
+def test_the_console_without_a_token_says_so_in_its_language(cli, tmp_path: Path):
     """README's first line (`python -m bot`, no token), with --language fr."""
-    kept = {k: v for k, v in os.environ.items() if not k.startswith(("CONFBOT_", "DISCORD_"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "--language", "fr"], input="/next jul 10 10:50\n",
-        capture_output=True, text=True, cwd=ROOT, timeout=60,
-        env={**kept, "CONFBOT_DB": str(tmp_path / "c.db")},
-    )  # fmt: skip
+    result = cli("--language", "fr", stdin="/next jul 10 10:50\n", db=tmp_path / "c.db")
     assert result.returncode == OK
     assert result.stderr.startswith("DISCORD_TOKEN n'est pas défini : voici la console hors ligne")
     assert result.stdout.startswith("OSDI '24 · mer. 10 juil., 10 h 50 PDT\nEn ce moment\n")
