@@ -301,7 +301,7 @@ SHAPES = st.text(max_size=40) | st.from_regex(
     r"( (\d{1,2}|uhr|h|\d{1,2}[:.h]\d{0,3}|pm|am|mars|2024|fevrier|früh))*",
     fullmatch=True,
 )
-FUZZ = settings(max_examples=300, deadline=None,
+FUZZ = settings(max_examples=250, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 
 
