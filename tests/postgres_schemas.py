@@ -15,7 +15,11 @@ A test's isolation stays total:
 - structure: a schema is kept only when its catalog (tables, columns and their types,
   defaults and privileges, constraints, indexes, sequences, triggers, rules, policies,
   functions, types, the schema's owner and privileges) is the reference's; any other is
-  dropped, as every schema was before;
+  dropped, as every schema was before. A kept schema handed back is first looked at
+  cheaply (`Probe`): when no row of its catalog was written since it was last found the
+  reference's alike, none is gone and its owner and privileges are the reference's, it
+  still is; anything else (a row written since, by the test or not) reads the whole
+  catalog, as for every other schema;
 - names: a kept schema is renamed at once to a name never used before, and takes the
   name of the test it is handed to: advisory locks and LISTEN channels (keyed by the
   schema's name) and the search_path of a session a test left behind never reach another.
@@ -88,6 +92,38 @@ SELECT 'statistics', s.stxname, '', '', ''
   FROM pg_statistic_ext s JOIN ns ON s.stxnamespace = ns.oid
 """
 
+# Every row of the catalogs _CATALOG reads that belongs to the schema (a superset: every
+# column of the rows, internal triggers too), by kind: how many, and how many were
+# written (made, or changed: a new row version) by a transaction at or after `mark`, an
+# xid8 (sixty-four bits; a row's xmin is its low thirty-two, their epoch the current
+# one's: see `Probe.read`). Rows changed in place (pg_class's statistics) need no look:
+# _CATALOG reads none of what those change.
+_PROBE = """
+WITH ns AS (SELECT oid, nspacl, nspowner FROM pg_namespace WHERE nspname = %(schema)s),
+rel AS (SELECT c.oid, c.xmin FROM pg_class c JOIN ns ON c.relnamespace = ns.oid),
+written AS (
+  SELECT 'relation' AS kind, xmin FROM rel
+  UNION ALL SELECT 'column', a.xmin FROM pg_attribute a JOIN rel r ON r.oid = a.attrelid
+   WHERE a.attnum > 0
+  UNION ALL SELECT 'default', d.xmin FROM pg_attrdef d JOIN rel r ON r.oid = d.adrelid
+  UNION ALL SELECT 'constraint', c.xmin FROM pg_constraint c JOIN ns ON c.connamespace = ns.oid
+  UNION ALL SELECT 'index', i.xmin FROM pg_index i JOIN rel r ON r.oid = i.indexrelid
+  UNION ALL SELECT 'sequence', s.xmin FROM pg_sequence s JOIN rel r ON r.oid = s.seqrelid
+  UNION ALL SELECT 'trigger', t.xmin FROM pg_trigger t JOIN rel r ON r.oid = t.tgrelid
+  UNION ALL SELECT 'rule', w.xmin FROM pg_rewrite w JOIN rel r ON r.oid = w.ev_class
+  UNION ALL SELECT 'policy', p.xmin FROM pg_policy p JOIN rel r ON r.oid = p.polrelid
+  UNION ALL SELECT 'function', p.xmin FROM pg_proc p JOIN ns ON p.pronamespace = ns.oid
+  UNION ALL SELECT 'type', t.xmin FROM pg_type t JOIN ns ON t.typnamespace = ns.oid
+  UNION ALL SELECT 'statistics', s.xmin FROM pg_statistic_ext s JOIN ns ON s.stxnamespace = ns.oid
+)
+SELECT (SELECT coalesce(nspacl::text, '') || ' ' || pg_get_userbyid(nspowner) FROM ns),
+       coalesce((SELECT string_agg(kind || ' ' || n, ', ' ORDER BY kind)
+                   FROM (SELECT kind, count(*) AS n FROM written GROUP BY kind) k), ''),
+       (SELECT count(*) FROM written WHERE xmin::text::bigint >= %(mark)s %% 4294967296),
+       pg_snapshot_xmax(pg_current_snapshot())::text::bigint / 4294967296,
+       pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+"""
+
 _TABLES = """
 SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = %s AND c.relkind IN ('r', 'p') ORDER BY c.relname
@@ -125,6 +161,35 @@ def catalog(admin: Admin, schema: str) -> list[Row]:
     return sorted(tuple(str(part).replace(schema, "<schema>") for part in row) for row in rows)
 
 
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """The cheap look at a schema (_PROBE): its owner and privileges, how many rows of each
+    kind its catalog has, whether any was written since the mark `since`, and the mark
+    for the next look: the oldest transaction running when it looked (one older cannot
+    commit a change after it, that this look, or a read of the catalog after it, missed)."""
+
+    owner_and_privileges: str
+    counts: str
+    written_since: bool
+    mark: int
+
+    @classmethod
+    def read(cls, admin: Admin, schema: str, since: int) -> Probe:
+        row = admin.execute(_PROBE, {"schema": schema, "mark": since}).fetchone()
+        assert row is not None
+        ours, counts, written, epoch, mark = row
+        # Another epoch (xids wrapped around since the mark, never within a test run):
+        # the low thirty-two bits compare no more, so it counts as written.
+        changed = int(str(written)) > 0 or int(str(epoch)) != since // 2**32
+        return cls(str(ours or ""), str(counts), changed, int(str(mark)))
+
+    def alike(self, reference: Probe) -> bool:
+        """Whether the schema looked at surely still has the catalog it had at the mark,
+        that catalog being the reference's (which `reference` was read from)."""
+        return not self.written_since and (self.owner_and_privileges, self.counts) == (
+            reference.owner_and_privileges, reference.counts)  # fmt: skip
+
+
 def deletion_order(tables: Sequence[str], references: Sequence[tuple[str, str]]) -> list[str]:
     """`tables` in an order whose DELETEs no foreign key refuses: a table only once every
     other table referring to it is emptied (a table referring to itself empties at once)."""
@@ -153,6 +218,7 @@ class Reference:
     deletion_order: list[str]
     seeded: list[tuple[str, list[str]]]  # tables the migrations put rows in, their columns
     sequences: list[tuple[str, int, bool]]  # name, last_value, is_called
+    probe: Probe  # its cheap look (counts, owner and privileges)
 
     @classmethod
     def read(cls, admin: Admin, schema: str) -> Reference:
@@ -171,7 +237,7 @@ class Reference:
             assert row is not None
             sequences.append((str(name), int(str(row[0])), bool(row[1])))
         return cls(schema, catalog(admin, schema), deletion_order(tables, references), seeded,
-                   sequences)  # fmt: skip
+                   sequences, Probe.read(admin, schema, 0))  # fmt: skip
 
     def emptying(self, schema: str) -> sql.Composed:
         """The statements that leave `schema` (made alike) with only the reference's rows
@@ -204,6 +270,9 @@ class SchemaPool:
         self._reference: Reference | None = None
         self._kept: list[str] = []
         self._asked: set[str] = set()
+        # A kept schema's name (and, once handed in, the test's) -> the mark taken before
+        # it was last found the reference's alike (see Probe).
+        self._marks: dict[str, int] = {}
 
     @property
     def kept(self) -> int:
@@ -224,21 +293,24 @@ class SchemaPool:
         self._asked.add(schema)
         kept = self._kept.pop()
         try:
-            with self._admin.transaction():
-                # RESTRICT: refused if anything was made in it (a test's own tables, a
-                # migration another connection ran): the test keeps what it made.
-                self._run("DROP SCHEMA {} RESTRICT", schema)
-                self._run("ALTER SCHEMA {} RENAME TO {}", kept, schema)
+            # RESTRICT: refused if anything was made in it (a test's own tables, a
+            # migration another connection ran): the test keeps what it made.
+            self._in_one_transaction(
+                self._sql("DROP SCHEMA {} RESTRICT", schema),
+                self._sql("ALTER SCHEMA {} RENAME TO {}", kept, schema),
+            )
         except psycopg.errors.DependentObjectsStillExist:
             self._kept.append(kept)
             return False
+        self._marks[schema] = self._marks.pop(kept)
         return True
 
     def give_back(self, schema: str) -> None:
         """After a test: keep `schema` if it is the reference's alike (emptied, renamed),
         else drop it with everything in it."""
         self._asked.discard(schema)
-        if not self._keep(schema):
+        since = self._marks.pop(schema, None)
+        if not self._keep(schema, since):
             self._drop(schema)
 
     def close(self) -> None:
@@ -246,29 +318,46 @@ class SchemaPool:
         for schema in self._kept:
             self._drop(schema)
         self._kept.clear()
+        self._marks.clear()
         if self._reference is not None:
             self._drop(self._reference.schema)
             self._reference = None
 
-    def _keep(self, schema: str) -> bool:
+    def _keep(self, schema: str, since: int | None) -> bool:
+        """Empty and keep `schema` when it is the reference's alike. `since`: the mark
+        taken before it was last found so (a kept schema handed in), if it was."""
         if len(self._kept) >= KEPT_AT_MOST:
             return False
-        found = catalog(self._admin, schema)
-        if not found:  # never migrated: nothing worth keeping (nor a reason to make one)
-            return False
-        reference = self.reference()
-        if found != reference.catalog:
-            return False
+        probe = Probe.read(self._admin, schema, 0 if since is None else since)
+        if since is None or not probe.alike(self.reference().probe):
+            found = catalog(self._admin, schema)
+            if not found:  # never migrated: nothing worth keeping (nor a reason to make one)
+                return False
+            if found != self.reference().catalog:
+                return False
         kept = new_name()
         try:
-            with self._admin.transaction():
-                self._admin.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
-                self._admin.execute(reference.emptying(schema))
-                self._run("ALTER SCHEMA {} RENAME TO {}", schema, kept)
+            self._in_one_transaction(
+                sql.SQL(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"),
+                self.reference().emptying(schema),
+                self._sql("ALTER SCHEMA {} RENAME TO {}", schema, kept),
+            )
         except psycopg.errors.LockNotAvailable:
             return False
         self._kept.append(kept)
+        self._marks[kept] = probe.mark
         return True
+
+    def _in_one_transaction(self, *statements: sql.Composable) -> None:
+        """`statements` in one transaction, sent at once (one round trip to the server, not
+        one a statement: under load each waits for the server's turn); rolled back if one
+        fails, its error raised."""
+        batch = sql.SQL("; ").join([sql.SQL("BEGIN"), *statements, sql.SQL("COMMIT")])
+        try:
+            self._admin.execute(batch)
+        except psycopg.Error:
+            self._admin.execute("ROLLBACK")
+            raise
 
     def reference(self) -> Reference:
         if self._reference is None:
@@ -282,4 +371,8 @@ class SchemaPool:
 
     def _run(self, statement: str, *schemas: str) -> None:
         """A statement on schemas named in it (as {}), quoted."""
-        self._admin.execute(sql.SQL(statement).format(*map(sql.Identifier, schemas)))
+        self._admin.execute(self._sql(statement, *schemas))
+
+    @staticmethod
+    def _sql(statement: str, *schemas: str) -> sql.Composed:
+        return sql.SQL(statement).format(*map(sql.Identifier, schemas))

@@ -72,20 +72,29 @@ async def test_a_schema_handed_in_has_no_rows_of_the_test_before_and_counts_ids_
     pool.give_back(schema)
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        "CREATE TABLE {schema}.extra (n int)",
-        "ALTER TABLE {schema}.reminders DROP COLUMN failure",
-        "CREATE INDEX extra ON {schema}.reminders (created_ts)",
-        "ALTER TABLE {schema}.reminders ALTER COLUMN item_ref SET DEFAULT 'x'",
-        "REVOKE ALL ON {schema}.reminders FROM PUBLIC",
-        "GRANT SELECT ON {schema}.reminders TO PUBLIC",
-        "CREATE SEQUENCE {schema}.extra",
-        "CREATE VIEW {schema}.extra AS SELECT 1 AS n",
-        "CREATE FUNCTION {schema}.extra() RETURNS int LANGUAGE sql AS 'SELECT 1'",
-    ],
-)
+CHANGES = [
+    "CREATE TABLE {schema}.extra (n int)",
+    "ALTER TABLE {schema}.reminders DROP COLUMN failure",
+    "CREATE INDEX extra ON {schema}.reminders (created_ts)",
+    "ALTER TABLE {schema}.reminders ALTER COLUMN item_ref SET DEFAULT 'x'",
+    "REVOKE ALL ON {schema}.reminders FROM PUBLIC",
+    "GRANT SELECT ON {schema}.reminders TO PUBLIC",
+    "CREATE SEQUENCE {schema}.extra",
+    "CREATE VIEW {schema}.extra AS SELECT 1 AS n",
+    "CREATE FUNCTION {schema}.extra() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+]
+
+# One change for each way the cheap look at a kept schema sees one (Probe).
+CHANGES_LOOKED_AT = [
+    "CREATE TABLE {schema}.extra (n int)",  # rows more, and new
+    "ALTER TABLE {schema}.reminders DROP COLUMN failure",  # as many rows, one written
+    "GRANT SELECT ON {schema}.reminders TO PUBLIC",  # as many rows, one written
+    "DROP INDEX {schema}.reminders_by_user",  # rows fewer, none written
+    "GRANT USAGE ON SCHEMA {schema} TO PUBLIC",  # the schema's row (rewritten at hand-in)
+]
+
+
+@pytest.mark.parametrize("change", CHANGES)
 async def test_a_schema_whose_structure_a_test_changed_is_dropped_not_kept(
     pool: SchemaPool, postgres_admin: Admin, change: str
 ):
@@ -95,6 +104,50 @@ async def test_a_schema_whose_structure_a_test_changed_is_dropped_not_kept(
     pool.give_back(schema)
     assert pool.kept == 0
     assert schemas_named(postgres_admin, schema) == []
+
+
+@pytest.mark.parametrize("change", CHANGES_LOOKED_AT)
+async def test_a_kept_schema_whose_structure_its_test_changed_is_dropped_not_kept(
+    pool: SchemaPool, postgres_admin: Admin, change: str
+):
+    """Handed back, a kept schema gets the cheap look first (tests/postgres_schemas.py,
+    Probe): whatever the test changed, it is dropped all the same."""
+    await used_and_given_back(pool)
+    schema = pool.fresh()
+    assert pool.hand_in(schema)
+    postgres_admin.execute(change.format(schema=schema))
+    pool.give_back(schema)
+    assert pool.kept == 0
+    assert schemas_named(postgres_admin, schema) == []
+
+
+async def test_a_kept_schema_its_test_left_as_it_was_is_kept_without_reading_its_catalog(
+    pool: SchemaPool, postgres_admin: Admin, monkeypatch: pytest.MonkeyPatch
+):
+    """The cheap look suffices for a kept schema whose test only opened the state and
+    wrote rows: its whole catalog (~40 ms a test under load) is not read again."""
+    await used_and_given_back(pool)
+    schema = pool.fresh()
+    assert pool.hand_in(schema)
+    state = await opened(schema)
+    try:
+        await state.reminders.add("osdi24", 7, None, "p:xiang", 10, 0)
+    finally:
+        await state.close()
+    pool.reference()  # made already: its catalog was read then
+
+    def unread(admin: Admin, schema: str) -> list[tuple[str, ...]]:
+        raise AssertionError(f"the catalog of {schema} was read")
+
+    monkeypatch.setattr("tests.postgres_schemas.catalog", unread)
+    pool.give_back(schema)
+    assert pool.kept == 1
+    monkeypatch.undo()
+    again = pool.fresh()
+    assert pool.hand_in(again)  # and it is handed in as the reference's alike, emptied
+    assert catalog(postgres_admin, again) == pool.reference().catalog
+    assert postgres_admin.execute(f"SELECT count(*) FROM {again}.reminders").fetchall() == [(0,)]
+    pool.give_back(again)
 
 
 def test_a_schema_never_migrated_is_dropped(pool: SchemaPool, postgres_admin: Admin):
