@@ -20,6 +20,7 @@ from bot.store.state import STATE_VERSION, StateStore
 from tests.local_servers import state_at_version
 from tests.state_backends import StateBackend, run
 from tests.state_backends import state_at_version as backend_at_version
+from tests.test_console import cli as cli  # the fixture: `python -m bot ARGS`, in this process
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = 10
@@ -71,6 +72,14 @@ async def _versions(where: Path | StateBackend, tmp_path: Path) -> tuple[int, st
     return process.returncode, stdout.decode(), stderr.decode()
 
 
+async def _versions_here(cli, backend: StateBackend, tmp_path: Path) -> tuple[int, str, str]:
+    """`python -m bot versions` on `backend`'s state as bot.cli.main in this process (in a
+    thread: main runs an event loop of its own), with the environment the process would
+    have: for what a command says of a state no bot holds."""
+    done = await asyncio.to_thread(cli, "versions", db=tmp_path / "confbot.db", **backend.env())
+    return done.returncode, done.stdout, done.stderr
+
+
 async def test_versions_reads_the_state_while_a_bot_holds_it(
     state_backend: StateBackend, tmp_path: Path
 ):
@@ -103,11 +112,13 @@ async def test_versions_never_migrates_under_a_running_bot(tmp_path: Path):
         assert db.execute("PRAGMA user_version").fetchone() == (STATE_VERSION - 1,)
 
 
-async def test_versions_never_migrates_a_shared_state(postgres_backend: StateBackend, tmp_path):
+async def test_versions_never_migrates_a_shared_state(
+    cli, postgres_backend: StateBackend, tmp_path: Path
+):
     """On PostgreSQL, bots of the older confbot may be running on it, unseen: a command
     that only reads refuses another schema version and leaves it as it is."""
     backend_at_version(postgres_backend, STATE_VERSION - 1)
-    code, stdout, stderr = await _versions(postgres_backend, tmp_path)
+    code, stdout, stderr = await _versions_here(cli, postgres_backend, tmp_path)
     assert (code, stdout) == (2, "")
     assert postgres_backend.url is not None
     where = redacted(postgres_backend.url)
@@ -122,12 +133,12 @@ async def test_versions_never_migrates_a_shared_state(postgres_backend: StateBac
 
 
 async def test_a_command_that_only_reads_an_empty_shared_state_says_no_bot_started_on_it(
-    postgres_backend: StateBackend, tmp_path: Path
+    cli, postgres_backend: StateBackend, tmp_path: Path
 ):
     """An operator's first look (`status`, `versions`) at a PostgreSQL database no bot has
     started on yet: told so, not sent to look for another confbot's version; nothing is
     created in it (a command that only reads never migrates)."""
-    code, stdout, stderr = await _versions(postgres_backend, tmp_path)
+    code, stdout, stderr = await _versions_here(cli, postgres_backend, tmp_path)
     assert (code, stdout) == (2, "")
     assert postgres_backend.url is not None
     assert stderr == (
