@@ -98,6 +98,19 @@ class ItemNoun(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a program comes from, as its file says of itself (a community export's
+    format, the program that wrote it, its version, its address): kept as values, not as
+    a sentence, so /about says it in each reader's words (bot.render.common.source_text)."""
+
+    fmt: str  # 'iCalendar feed', 'schedule.xml', 'Indico JSON export', ...
+    maker: str | None = None  # the program that wrote it ('pretalx')
+    named: str | None = None  # how the file names itself where its maker is no name for it
+    version: str | None = None
+    address: str | None = None  # the address or file name it was read from
+
+
+@dataclass(frozen=True, slots=True)
 class Conference:
     key: str
     name: str
@@ -112,8 +125,10 @@ class Conference:
     derived_note: str | None = None
     # What one item is called: a proceedings has papers, a community program has talks.
     item_noun: ItemNoun = ItemNoun.PAPER
-    # Where the program comes from, in a sentence for /about.
+    # Where the program comes from, in a sentence for /about, as the file words it (a
+    # schedule.json's "source"); or as values our importers read (provenance).
     source: str | None = None
+    provenance: Provenance | None = None
     # Rooms the file lists with no talk in them (FOSDEM 2025's Janson): asked for by
     # name, they are said to be empty rather than unknown.
     empty_rooms: tuple[str, ...] = ()

@@ -11,10 +11,11 @@ import pytest
 
 from bot.adapters.console import Console
 from bot.clock import FixedClock
+from bot.i18n import ENGLISH, Language, bundled_messages
 from bot.importer.registry import read_source
 from bot.model import Authorship, Conference, Program
 from bot.render import cards, delivery_cards, text
-from bot.render.common import authors_line, conference_title, join_names
+from bot.render.common import authors_line, conference_title, join_names, source_text
 from bot.render.ics import calendar
 from bot.service import ProgramService, QueryError
 from bot.service.results import NoMatch, ProgramSize, TalkAnswer
@@ -172,10 +173,32 @@ def test_an_icalendar_feed_is_named_by_its_calendar_name_not_its_prodid(tmp_path
     feed.write_text(FEED.format(events=events).replace("VERSION:2.0\n", "VERSION:2.0\n" + prodid),
                     encoding="utf-8")  # fmt: skip
     loaded = read_source(feed)
-    assert loaded.program.conference.source == "The organisers' iCalendar feed “Journées”."
+    assert source_text(loaded.program.conference, ENGLISH) == (
+        "The organisers' iCalendar feed “Journées”."
+    )
     assert loaded.report.generator == "-//hacksw/handcal//NONSGML v1.0//EN"  # what wrote it
     nameless = tmp_path / "programme.ics"
     nameless.write_text(feed.read_text(encoding="utf-8").replace("X-WR-CALNAME:Journées\n", ""),
                         encoding="utf-8")  # fmt: skip
-    source = read_source(nameless).program.conference.source
+    source = source_text(read_source(nameless).program.conference, ENGLISH)
     assert source == "The organisers' iCalendar feed from programme.ics."
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (Language.DE, "iCalendar-Feed des Organisationsteams, gelesen aus programme.ics."),
+        (
+            Language.FR,
+            "Programme de l'équipe d'organisation : flux iCalendar, lu depuis programme.ics.",
+        ),
+    ],
+)
+def test_where_a_feed_comes_from_is_said_in_the_readers_language(
+    tmp_path: Path, language: Language, said: str
+):
+    feed = tmp_path / "programme.ics"
+    feed.write_text(FEED.format(events=EVENT.format(n=1, day=3, hour=9, room="Amphi A"))
+                    .replace("X-WR-CALNAME:Journées\n", ""), encoding="utf-8")  # fmt: skip
+    conference = read_source(feed).program.conference
+    assert source_text(conference, bundled_messages().words(language)) == said

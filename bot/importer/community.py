@@ -30,6 +30,7 @@ from bot.model import (
     ItemNoun,
     Link,
     Program,
+    Provenance,
     Session,
     SessionKind,
     Slot,
@@ -95,9 +96,10 @@ class RawConference:
     venue: str | None = None
     city: str | None = None
     generator: str | None = None
-    # How the source sentence names the file where its generator is no name for it (an
-    # iCalendar PRODID such as '-//hacksw/handcal//NONSGML v1.0//EN' names the program
-    # that wrote the feed): by the feed's own name ('“Journées”'), or 'from program.ics'.
+    # Whether the generator names the program for /about: an iCalendar PRODID such as
+    # '-//hacksw/handcal//NONSGML v1.0//EN' names the program that wrote the feed, not
+    # the feed, which is named by its own name ('“Journées”') or its file instead.
+    generator_shown: bool = True
     named: str | None = None
     version: str | None = None
     base_url: str | None = None
@@ -333,7 +335,13 @@ def _conference(raw: RawConference, zone: ZoneInfo, days: Sequence[date]) -> Con
         start_date=first_day,
         end_date=last_day,
         item_noun=ItemNoun.TALK,
-        source=_source(raw),
+        provenance=Provenance(
+            raw.fmt,
+            raw.generator if raw.generator_shown else None,
+            raw.named,
+            raw.version,
+            raw.base_url,
+        ),
     )
 
 
@@ -594,11 +602,3 @@ def _overlaps(talks: Sequence[Talk]) -> list[str]:
         return []
     more = f" and {len(clashes) - 2} more" if len(clashes) > 2 else ""
     return [f"{len(clashes)} same-room overlap(s): {'; '.join(clashes[:2])}{more}"]
-
-
-def _source(raw: RawConference) -> str:
-    made = f" by {raw.generator}" if raw.generator else ""
-    made = f" {raw.named}" if raw.named else made
-    version = f", version {raw.version!r}" if raw.version else ""
-    where = f" from {raw.base_url}" if raw.base_url else ""
-    return f"The organisers' {raw.fmt}{made}{version}{where}."

@@ -171,7 +171,9 @@ def _read(data: bytes, path: str, default_zone: str | None) -> tuple[RawConferen
             raw.zone_name = value.strip() or None
         elif name == "PRODID":  # for the load report: which program wrote the feed
             raw.generator = value.strip() or None
-    raw.named = raw.named or f"from {path}"  # a PRODID names what wrote it, not the feed
+    raw.generator_shown = False  # a PRODID names what wrote the feed, not the feed
+    if raw.named is None:  # a feed without a name of its own is named by its file
+        raw.base_url = raw.base_url or str(path)
     zones = Counter(p.get("TZID") for e in events for k in ("DTSTART",) if k in e[1]
                     for p in (e[1][k][0],) if p.get("TZID"))  # fmt: skip
     if raw.zone_name is None and zones:

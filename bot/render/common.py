@@ -471,3 +471,27 @@ def _why(found: Sequence[DeliveryCount], w: Words) -> str:
 def _short(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= WHY_MAX else text[: WHY_MAX - 1] + "…"
+
+
+# The formats whose names are words, not file names (said in the reader's language).
+_FORMAT_WORDS = frozenset((N_("iCalendar feed"), N_("Indico JSON export")))
+
+
+def source_text(conference: Conference, w: Words) -> str | None:
+    """Where the program comes from (/about's "Data"): the file's own sentence where it
+    words one, else ours from what the file says of itself, in the reader's words."""
+    p = conference.provenance
+    if p is None:
+        return conference.source
+    made = ""
+    if p.named:
+        made = f" {p.named}"
+    elif p.maker:
+        made = w.tr(" by {maker}", maker=p.maker)
+    return w.tr(
+        "The organisers' {format}{made}{version}{address}.",
+        format=(w.translated(p.fmt) or p.fmt) if p.fmt in _FORMAT_WORDS else p.fmt,
+        made=made,
+        version=w.tr(", version {version}", version=repr(p.version)) if p.version else "",
+        address=w.tr(" from {address}", address=p.address) if p.address else "",
+    )

@@ -53,6 +53,7 @@ from bot.render.common import (
     search_counts,
     session_title,
     size_text,
+    source_text,
     watch_of,
     weekdays,
 )
@@ -601,7 +602,7 @@ def about_cards(
         + w.tr("{size}. Times show in your own time zone, with {zone} local time beside them.",
                size=size_text(size, c.item_noun, w), zone=escape(c.timezone))
     )  # fmt: skip
-    data = " ".join(x for x in (c.source, c.derived_note and derived_note(c, w)) if x)
+    data = " ".join(x for x in (source_text(c, w), c.derived_note and derived_note(c, w)) if x)
     commands = "\n".join((
         w.tr("`/next [when]` what's next · `/now` on stage now"),
         w.tr("`/paper` `/author` `/session` find talks (typos are fine)"),

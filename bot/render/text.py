@@ -35,6 +35,7 @@ from bot.render.common import (
     session_title,
     size_text,
     slot_of,
+    source_text,
     weekdays,
     what_changed,
 )
@@ -517,7 +518,7 @@ def render_about(
             conference_title(c),
             conference_dates(c, w) + (f" · {where}" if where else ""),
             f"{size_text(size, c.item_noun, w)}. {times}",
-            *([_colon(w.tr("Data"), w) + f" {c.source}"] if c.source else []),
+            *([_colon(w.tr("Data"), w) + f" {source}"] if (source := source_text(c, w)) else []),
             *([derived_note(c, w)] if c.derived_note else []),
             f"confbot {version}",
         ]

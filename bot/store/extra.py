@@ -11,11 +11,20 @@ import dataclasses
 import json
 from typing import Any
 
-from bot.model import Conference, ItemNoun, Link, LinkKind, Session, SessionKind, Talk
+from bot.model import (
+    Conference,
+    ItemNoun,
+    Link,
+    LinkKind,
+    Provenance,
+    Session,
+    SessionKind,
+    Talk,
+)
 
 # The fields stored as extras, per model type: everything after the core columns.
 FIELDS: dict[type, tuple[str, ...]] = {
-    Conference: ("derived_note", "item_noun", "source", "empty_rooms"),
+    Conference: ("derived_note", "item_noun", "source", "provenance", "empty_rooms"),
     Session: ("track", "kind"),
     Talk: ("subtitle", "track", "kind", "language", "abstract", "links", "do_not_record"),
 }
@@ -43,6 +52,8 @@ def dump(item: Conference | Session | Talk) -> str:
         return "{}"
     if "links" in values:
         values["links"] = [[link.title, link.url, link.kind] for link in values["links"]]
+    if "provenance" in values:
+        values["provenance"] = list(dataclasses.astuple(values["provenance"]))
     return to_json(values)
 
 
@@ -61,6 +72,8 @@ def from_values(kind: type, values: dict[str, Any]) -> dict[str, Any]:
         values["kind"] = SessionKind(values["kind"])
     if kind is Conference and "empty_rooms" in values:
         values["empty_rooms"] = tuple(values["empty_rooms"])
+    if kind is Conference and "provenance" in values:
+        values["provenance"] = Provenance(*values["provenance"])
     if kind is Conference and "item_noun" in values:
         values["item_noun"] = ItemNoun(values["item_noun"])
     return values
