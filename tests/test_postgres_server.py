@@ -30,6 +30,9 @@ from tests.postgres_server import (
     folder_parent,
 )
 
+# Seconds of real time (processes, servers, timeouts): started first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -52,6 +52,9 @@ from tests.fakediscord.server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDisc
 from tests.local_servers import serving
 from tests.state_backends import StateBackend
 
+# Seconds of real time (processes, servers, timeouts): started first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 ROOT = Path(__file__).resolve().parents[2]
 ORGANISER = DEFAULT_PERMISSIONS | MANAGE_GUILD
 Db = psycopg.AsyncConnection[tuple[Any, ...]]

@@ -21,6 +21,9 @@ from tests.e2e.test_faults_e2e import spawn_bot
 from tests.fakediscord.server import FakeDiscord
 from tests.local_servers import state_at_version
 
+# Seconds of real time (processes, servers, timeouts): started first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

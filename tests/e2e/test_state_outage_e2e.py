@@ -37,6 +37,9 @@ from tests.postgres_fixtures import postgres_fixture
 from tests.postgres_server import PostgresServer
 from tests.program_edits import edit, retitle
 
+# Seconds of real time (processes, servers, timeouts): started first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 PACIFIC = ZoneInfo("America/Los_Angeles")
 ORGANISER = DEFAULT_PERMISSIONS | MANAGE_GUILD
 NOT_KEPT = NOT_SAVED[WriteFailure.UNREACHABLE]

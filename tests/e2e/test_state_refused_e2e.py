@@ -28,6 +28,9 @@ from tests.fakediscord.server import FakeDiscord
 from tests.postgres_fixtures import postgres_fixture
 from tests.postgres_server import PostgresServer
 
+# Seconds of real time (processes, servers, timeouts): started first (tests/conftest.py).
+pytestmark = pytest.mark.long
+
 PASSWORD = "pw-never-shown-7"
 # A server allowing this many clients (the fewest PostgreSQL takes with its 3 reserved).
 FEW_CLIENTS = 5
