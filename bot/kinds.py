@@ -56,3 +56,14 @@ class RegistrationState(StrEnum):
     REVOKING = "revoking"  # pretix says refunded or cancelled: a removal is planned
     REVOKED = "revoked"  # its roles were removed (or the member had left)
     FAILED = "failed"  # its roles could not be removed (the bot lost Manage Roles)
+
+
+class FailedBecause(StrEnum):
+    """How the ledger's detail of a failed delivery begins ('target gone: Unknown Channel',
+    'gave up after 5 attempts: …'): written by the scheduler, and said by /status in the
+    organiser's words (bot.render.common.failure_words); what follows is Discord's or the
+    network's own text, shown as it came."""
+
+    UNREACHABLE = "recipient unreachable"
+    GONE = "target gone"
+    GAVE_UP = "gave up after"  # '… {attempts} attempts'

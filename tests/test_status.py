@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.i18n import Language, bundled_messages
 from bot.kinds import DeliveryKind, DeliveryState
 from bot.render import status_cards
 from bot.render.common import DELIVERY_WORDS, delivery_lines
@@ -270,3 +271,17 @@ async def test_a_correction_in_a_room_channel_is_counted_in_the_status(
 
 def test_every_kind_a_status_counts_is_said_in_words():
     assert set(COUNTED) <= set(DELIVERY_WORDS)
+
+
+def test_delivery_lines_say_the_engines_reasons_in_the_readers_words():
+    counts = [
+        DeliveryCount(
+            DeliveryKind.THREAD, DeliveryState.FAILED, 4, "gave up after 5 attempts: 503"
+        ),
+        DeliveryCount(DeliveryKind.THREAD, DeliveryState.FAILED, 1, "target gone: Unknown Channel"),
+    ]
+    german = bundled_messages().words(Language.DE)
+    assert delivery_lines(counts, german) == [
+        "Fragen-Threads: 5 fehlgeschlagen (4 × nach 5 Versuchen aufgegeben: 503; 1 × Ziel nicht"
+        " mehr da: Unknown Channel)"
+    ]

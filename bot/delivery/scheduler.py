@@ -72,7 +72,7 @@ from bot.delivery.kind import (
 )
 from bot.delivery.pacer import MAX_LEAD, Pacer
 from bot.i18n import Messages, bundled_messages
-from bot.kinds import DeliveryState
+from bot.kinds import DeliveryState, FailedBecause
 from bot.service import ProgramService
 from bot.store.connection import StateUnreachable, WriteFailed, unreachable
 from bot.store.ledger_store import Delivery, Scope
@@ -485,11 +485,11 @@ class Scheduler:
         """Its send failed: failed for good (the recipient or the target gone, its parts
         changed), or to be tried again later (anything else)."""
         if isinstance(exc, Unreachable):
-            await self._failed(delivery, f"recipient unreachable: {exc}", now_ts)
+            await self._failed(delivery, f"{FailedBecause.UNREACHABLE}: {exc}", now_ts)
             if await kind.unreachable(delivery, str(exc), ctx):
                 await self.replan()
         elif isinstance(exc, TargetGone):
-            await self._failed(delivery, f"target gone: {exc}", now_ts)
+            await self._failed(delivery, f"{FailedBecause.GONE}: {exc}", now_ts)
             if await kind.gone(delivery, str(exc), ctx):
                 await self.replan()
         elif isinstance(exc, PartsChanged):  # which messages are left cannot be told
@@ -530,8 +530,8 @@ class Scheduler:
         for this route: sooner would only draw another 429)."""
         attempts = delivery.attempts + 1
         if attempts >= MAX_ATTEMPTS:
-            await self._failed(delivery, f"gave up after {MAX_ATTEMPTS} attempts: {reason}",
-                               now_ts)  # fmt: skip
+            await self._failed(delivery, f"{FailedBecause.GAVE_UP} {MAX_ATTEMPTS} attempts:"
+                               f" {reason}", now_ts)  # fmt: skip
             return
         backoff = RETRY_AFTER * 2 ** (attempts - 1)
         retry = now_ts + max(backoff, math.ceil(retry_after or 0))

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time
 
 from bot.changes import ChangeKind, RecordedChange
 from bot.i18n import ENGLISH, N_, Language, Words
-from bot.kinds import DeliveryKind, DeliveryState
+from bot.kinds import DeliveryKind, DeliveryState, FailedBecause
 from bot.model import Authorship, Conference, Event, Session, SessionKind, Slot, TimeBasis
 from bot.service.results import (
     NoMatch,
@@ -436,7 +436,7 @@ WHY_MAX = 80  # characters of one reason
 def delivery_lines(counts: Sequence[DeliveryCount], w: Words = ENGLISH) -> list[str]:
     """'Session announcements: 1,692 planned, 12 sent, 1 failed (target gone: Unknown
     Channel)': one line per kind, for /status, instead of the ledger's raw states. The
-    reasons are the ledger's, as the engine wrote them (English)."""
+    reasons are the ledger's, their beginning in the reader's words (failure_words)."""
     kinds: dict[DeliveryKind, dict[DeliveryState, list[DeliveryCount]]] = {}
     for count in counts:
         kinds.setdefault(count.kind, {}).setdefault(count.state, []).append(count)
@@ -457,15 +457,33 @@ def _why(found: Sequence[DeliveryCount], w: Words) -> str:
     if not reasons:
         return ""
     if len(reasons) == 1 and len(found) == 1:
-        return f" ({_short(reasons[0].why or '')})"
+        return f" ({_short(failure_words(reasons[0].why or '', w))})"
     named = reasons if len(reasons) <= WHY_NAMED else reasons[:WHY_SHOWN]
-    shown = [f"{w.number(c.count)} × {_short(c.why or '')}" for c in named]
+    shown = [f"{w.number(c.count)} × {_short(failure_words(c.why or '', w))}" for c in named]
     if rest := reasons[len(named) :]:
         others = sum(c.count for c in rest)
         shown.append(w.ntr("{count} for {reasons} other reason",
                            "{count} for {reasons} other reasons", len(rest),
                            count=w.number(others), reasons=len(rest)))  # fmt: skip
     return f" ({'; '.join(shown)})"
+
+
+def failure_words(why: str, w: Words) -> str:
+    """The ledger's detail of a failed delivery in the reader's words: the engine's own
+    beginning translated, Discord's or the network's text after it as it came."""
+    head, said, detail = why.partition(": ")
+    if not said:
+        return why
+    if head == FailedBecause.GONE:
+        return w.tr("target gone: {detail}", detail=detail)
+    if head == FailedBecause.UNREACHABLE:
+        return w.tr("recipient unreachable: {detail}", detail=detail)
+    gave_up, _, attempts = head.rpartition(" attempts")[0].rpartition(" ")
+    if gave_up == FailedBecause.GAVE_UP and attempts.isdigit():
+        return w.ntr("gave up after {count} attempt: {detail}",
+                     "gave up after {count} attempts: {detail}", int(attempts),
+                     count=int(attempts), detail=detail)  # fmt: skip
+    return why
 
 
 def _short(text: str) -> str:
