@@ -12,7 +12,7 @@ import pytest
 from bot.i18n import Language, bundled_messages
 from bot.kinds import DeliveryKind, DeliveryState
 from bot.render import status_cards
-from bot.render.common import DELIVERY_WORDS, delivery_lines
+from bot.render.common import DELIVERY_WORDS, LOST_DETAIL, delivery_lines
 from bot.service import ProgramService
 from bot.service.status import COUNTED, DeliveryCount, ProgramFacts, StatusService
 from bot.settings import BUNDLED_PROGRAM
@@ -285,3 +285,31 @@ def test_delivery_lines_say_the_engines_reasons_in_the_readers_words():
         "Fragen-Threads: 5 fehlgeschlagen (4 × nach 5 Versuchen aufgegeben: 503; 1 × Ziel nicht"
         " mehr da: Unknown Channel)"
     ]
+
+
+def test_delivery_lines_say_the_bots_own_reasons_whole_in_the_readers_words():
+    counts = [
+        DeliveryCount(DeliveryKind.SLOT, DeliveryState.SKIPPED, 1, "the thread is already closed"),
+        DeliveryCount(DeliveryKind.SLOT, DeliveryState.LOST, 1, LOST_DETAIL),
+    ]
+    french = bundled_messages().words(Language.FR)
+    (line,) = delivery_lines(counts, french)
+    assert "(le fil est déjà fermé)" in line
+    assert "(interrompu entre l'envoi et sa confirmation : peut-être perdu)" in line
+
+
+async def test_the_ledgers_lost_detail_is_the_one_the_renderer_translates(
+    tmp_path: Path, service: ProgramService
+):
+    # bot.store.ledger_store writes it in SQL; render.common marks the same words
+    async with await StateStore.open(tmp_path / "state.db") as state:
+        await _set_up(state)
+        await state.ledger.sync_plan("osdi24", PLANNED, NOW)
+        (first, *_) = await state.ledger.deliveries(owner=SERVER, conference="osdi24")
+        await state.ledger.settle(first.id, DeliveryState.PENDING, DeliveryState.SENDING, NOW)
+        await state.ledger.recover_interrupted("osdi24", NOW, alone=True)
+        facts = ProgramFacts.of(service.program, pacific("2024-07-09T12:00"), None)
+        status = await StatusService(state).server("osdi24", SERVER, facts)
+    french = bundled_messages().words(Language.FR)
+    lines = status_cards.status_report(status, w=french).delivery_lines
+    assert any("peut-être perdu)" in line for line in lines), lines

@@ -16,6 +16,7 @@ from bot.delivery.kind import (
     TargetGone,
     Unreachable,
 )
+from bot.i18n import N_
 from bot.render import limits
 from bot.render.cards import Card
 from bot.service import ProgramService
@@ -27,7 +28,7 @@ def still_on(service: ProgramService, ref: str, now: datetime) -> SessionTalk:
     """The talk a delivery is about, if it is still in the program and not over."""
     talk = service.remindable(ref)
     if not isinstance(talk, SessionTalk):
-        raise Skip("the talk is no longer in the program")
+        raise Skip(N_("the talk is no longer in the program"))
     not_ended(talk.slot.end, now)
     return talk
 
@@ -37,7 +38,7 @@ def not_ended(end: datetime, now: datetime) -> None:
     if now >= end:
         ago = int((now.timestamp() - end.timestamp()) // 60)
         if ago < 1:  # "ended 0 min before" said nothing
-            raise Skip("it had just ended when it could be sent")
+            raise Skip(N_("it had just ended when it could be sent"))
         raise Skip(f"it ended {ago} min before it could be sent (was the bot down?)")
 
 

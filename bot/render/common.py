@@ -469,11 +469,12 @@ def _why(found: Sequence[DeliveryCount], w: Words) -> str:
 
 
 def failure_words(why: str, w: Words) -> str:
-    """The ledger's detail of a failed delivery in the reader's words: the engine's own
-    beginning translated, Discord's or the network's text after it as it came."""
+    """The ledger's detail of a delivery that did not go out, in the reader's words: the
+    engine's own beginning translated, Discord's or the network's text after it as it
+    came; a reason of the bot's own (a kind's Skip, a lost delivery) translated whole."""
     head, said, detail = why.partition(": ")
     if not said:
-        return why
+        return w.translated(why) or why
     if head == FailedBecause.GONE:
         return w.tr("target gone: {detail}", detail=detail)
     if head == FailedBecause.UNREACHABLE:
@@ -483,7 +484,12 @@ def failure_words(why: str, w: Words) -> str:
         return w.ntr("gave up after {count} attempt: {detail}",
                      "gave up after {count} attempts: {detail}", int(attempts),
                      count=int(attempts), detail=detail)  # fmt: skip
-    return why
+    return w.translated(why) or why  # a kind's reason to skip (Skip), or LOST_DETAIL
+
+
+# The ledger's detail of a delivery a dead process left between sending and sent
+# (bot.store.ledger_store.recover_interrupted writes it), marked here to be translated.
+LOST_DETAIL = N_("interrupted between sending and sent: possibly lost")
 
 
 def _short(text: str) -> str:

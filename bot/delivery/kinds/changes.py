@@ -12,7 +12,7 @@ from bot.delivery.kind import Delivering, DirectKind, Planning, Send, Skip
 from bot.delivery.kinds import announcing
 from bot.delivery.kinds.reminder import followers
 from bot.delivery.shared import post_cards
-from bot.i18n import Language, known_language
+from bot.i18n import N_, Language, known_language
 from bot.kinds import FOLLOWED, DeliveryKind
 from bot.render import delivery_cards
 from bot.store.ledger_store import Delivery, Planned, Wanted
@@ -58,7 +58,7 @@ class NoticeKind(DirectKind):
         followed = {r.item_ref for r in kept}
         mine = [c for c in changes if c.item_ref in followed or followed & set(c.session_refs)]
         if not mine:
-            raise Skip("none of this person's items changed")
+            raise Skip(N_("none of this person's items changed"))
         latest = max(kept, key=lambda r: r.created_ts)  # the language they last asked in
         asked = await ctx.state.reminders.language(latest.id)
         w = ctx.messages.words(known_language(asked) or Language.EN)

@@ -21,6 +21,7 @@ from bot.delivery.kind import Delivering, Planning, Send, Skip
 from bot.delivery.kinds.changes import recent
 from bot.delivery.kinds.room import RoomChannelKind, channels_by_room
 from bot.delivery.shared import not_ended
+from bot.i18n import N_
 from bot.kinds import DeliveryKind
 from bot.model import Session
 from bot.render import delivery_cards
@@ -63,12 +64,12 @@ class CorrectionKind(RoomChannelKind):
         if change is not None and change.cancelled and change.old is not None:
             return await self._cancelled(delivery, ctx, change.title, change.old, talk)
         if not isinstance(talk, SessionTalk):
-            raise Skip("the talk is no longer in the program")
+            raise Skip(N_("the talk is no longer in the program"))
         if change is None or change.old is None:
-            raise Skip("the change is no longer kept")
+            raise Skip(N_("the change is no longer kept"))
         slot = talk.slot
         if (int(slot.start.timestamp()), int(slot.end.timestamp()), slot.room) == change.old:
-            raise Skip("the talk is back where it was")
+            raise Skip(N_("the talk is back where it was"))
         not_ended(max(slot.end, slot_of(change.old).end), ctx.now)
         w = await ctx.server_words(delivery.owner)  # the server's language
         text = delivery_cards.correction_text(talk, change.old, ctx.service.conference, w)
@@ -85,7 +86,7 @@ class CorrectionKind(RoomChannelKind):
         """A talk taken out while on: said unless it is back (the room's "Now" line
         stands again) or its old time is over."""
         if isinstance(talk, SessionTalk):
-            raise Skip("the talk is back in the program")
+            raise Skip(N_("the talk is back in the program"))
         not_ended(slot_of(was).end, ctx.now)
         w = await ctx.server_words(delivery.owner)  # the server's language
         text = delivery_cards.cancelled_text(title, was, ctx.service.conference, w)

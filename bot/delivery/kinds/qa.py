@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from bot.delivery.kind import ChannelKind, Delivering, Planning, Send, Skip, describe
 from bot.delivery.shared import still_on
+from bot.i18n import N_
 from bot.kinds import DeliveryKind
 from bot.render import delivery_cards
 from bot.service import TALK_REF
@@ -196,7 +197,7 @@ class CloseKind(ChannelKind):
     async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
         thread = await ctx.state.qa.thread(delivery.target)
         if thread is None or thread.closed:
-            raise Skip("the thread is already closed")
+            raise Skip(N_("the thread is already closed"))
 
         async def close() -> None:
             await ctx.sender.close_thread(thread.thread_id)

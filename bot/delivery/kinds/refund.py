@@ -28,7 +28,7 @@ from bot.delivery.kind import (
     Skip,
     TargetGone,
 )
-from bot.i18n import Language, known_language
+from bot.i18n import N_, Language, known_language
 from bot.kinds import DeliveryKind, RegistrationState
 from bot.render import tickets as ticket_text
 from bot.store.ledger_store import Delivery, Planned, Wanted
@@ -54,13 +54,13 @@ class RefundKind(DirectKind):
     async def message(self, delivery: Delivery, ctx: Delivering) -> Send:
         group = await _group(delivery, ctx)
         if not group:
-            raise Skip("the ticket was released or registered again")
+            raise Skip(N_("the ticket was released or registered again"))
         guild_id, member_id = group[0].guild_id, group[0].member_id
         held = await ctx.state.tickets.roles_held(guild_id, member_id, besides=group[0].id)
         roles = sorted({role for r in group for role in r.roles} - held)
         if not roles:
             await _settle(group, RegistrationState.REVOKED, ctx)
-            raise Skip("the member keeps its roles through another ticket")
+            raise Skip(N_("the member keeps its roles through another ticket"))
         sender = ctx.sender
         conference = ctx.service.conference.name
         latest = max(group, key=lambda r: (r.registered_ts, r.id))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from bot.delivery.kind import Delivering, DirectKind, Planning, Send, Skip
 from bot.delivery.shared import not_ended
-from bot.i18n import Language, known_language
+from bot.i18n import N_, Language, known_language
 from bot.kinds import FOLLOWED, DeliveryKind, ReminderStatus
 from bot.model import Session
 from bot.render import delivery_cards
@@ -46,7 +46,7 @@ class ReminderKind(DirectKind):
         service = ctx.service
         item = service.remindable(delivery.item_ref)
         if item is None:
-            raise Skip("the item is no longer in the program")
+            raise Skip(N_("the item is no longer in the program"))
         not_ended(item.slot.end, ctx.now)
         talks = service.session_talks(item) if isinstance(item, Session) else ()
         asked = await ctx.state.reminders.language(delivery.owner)  # the reader's

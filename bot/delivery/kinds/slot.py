@@ -17,6 +17,7 @@ from functools import partial
 from bot.delivery.kind import Delivering, Planning, Send, Skip
 from bot.delivery.kinds import announcing
 from bot.delivery.shared import in_order, moment_of, not_ended, post_cards_sends, talks_at
+from bot.i18n import N_
 from bot.kinds import DeliveryKind
 from bot.model import SessionKind
 from bot.render import delivery_cards, posts
@@ -49,7 +50,7 @@ class SlotKind(announcing.AnnouncingKind):
         sessions = [s for s in service.sessions_at(start) if s.kind is SessionKind.SESSION]
         talks = [t for t in talks_at(service, start) if t.session.kind is SessionKind.ROOM_BLOCK]
         if not sessions and not talks:
-            raise Skip("nothing starts at that time any more")
+            raise Skip(N_("nothing starts at that time any more"))
         not_ended(max([s.slot.end for s in sessions] + [t.slot.end for t in talks]), ctx.now)
         w = await ctx.server_words(delivery.owner)  # the server's language
         found = [delivery_cards.announcement_card(s, service.session_talks(s), service.conference,

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from bot.delivery.kind import Delivering, Planning, Send, Skip
 from bot.delivery.kinds import announcing
 from bot.delivery.shared import moment_of, post_messages, still_on, talks_at
-from bot.i18n import Words
+from bot.i18n import N_, Words
 from bot.kinds import DeliveryKind, DeliveryState
 from bot.render import delivery_cards, posts
 from bot.service import TALK_REF
@@ -65,10 +65,12 @@ async def _still_to_tell(delivery: Delivery, ctx: Delivering) -> list[SessionTal
     told_refs = {d.item_ref for d in told if d.item_ref.startswith(TALK_REF)}
     talks = [t for t in talks_at(ctx.service, start) if TALK_REF + t.key not in told_refs]
     if not talks:
-        raise Skip("no talk starts at that time any more")
+        raise Skip(N_("no talk starts at that time any more"))
     talks = [t for t in talks if ctx.now < t.slot.end]
     if not talks:
-        raise Skip("the talks starting then ended before they could be told (was the bot down?)")
+        raise Skip(
+            N_("the talks starting then ended before they could be told (was the bot down?)")
+        )
     return talks
 
 
