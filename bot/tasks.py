@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import functools
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -47,6 +47,17 @@ async def woken(event: asyncio.Event, seconds: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+async def on_every_wake(event: asyncio.Event, work: Callable[[], Awaitable[object]]) -> None:
+    """Run `work` each time `event` is set, for ever (a Background's loop): wakes that come
+    while it runs fold into one more run. A failure is the work's own to log; the next
+    wake tries again. A cancellation always propagates."""
+    while True:
+        await event.wait()
+        event.clear()
+        with contextlib.suppress(Exception):
+            await work()
 
 
 async def stopped(task: asyncio.Task[Any]) -> None:

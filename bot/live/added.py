@@ -26,7 +26,7 @@ from bot.live.conferences import Conferences, Served, forget_files
 from bot.store.conferences_store import AddedSource
 from bot.store.connection import unreachable
 from bot.store.coordination import Notice, NoticeKind
-from bot.tasks import Background
+from bot.tasks import Background, on_every_wake
 
 log = logging.getLogger(__name__)
 
@@ -105,17 +105,19 @@ class AddedSources:
         await self._loop.stop()
 
     async def _run(self) -> None:
-        while True:
-            await self._woken.wait()
-            self._woken.clear()
-            try:
-                await self.compare()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the state out of reach: the next wake tries again
-                if not unreachable(exc):  # an outage: the state database logs it, once
-                    log.warning("the added sources could not be compared with the state (%s);"
-                                " trying again at the next notice or check", exc)  # fmt: skip
+        await on_every_wake(self._woken, self._compared)
+
+    async def _compared(self) -> None:
+        """compare(), a failure logged (the state out of reach: the next wake tries again)."""
+        try:
+            await self.compare()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if not unreachable(exc):  # an outage: the state database logs it, once
+                log.warning("the added sources could not be compared with the state (%s);"
+                            " trying again at the next notice or check", exc)  # fmt: skip
+            raise
 
     # -- the comparison -----------------------------------------------------------------
 

@@ -17,13 +17,12 @@ A read begun before a write of this process is not mirrored over it (see _writte
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from bot.store.connection import unreachable
 from bot.store.coordination import ChosenBy, Notice, NoticeKind
 from bot.store.state import StateStore
-from bot.tasks import Background
+from bot.tasks import Background, on_every_wake
 
 log = logging.getLogger(__name__)
 
@@ -158,11 +157,7 @@ class Choices:
         await self._loop.stop()
 
     async def _run(self) -> None:
-        while True:
-            await self._woken.wait()
-            self._woken.clear()
-            with contextlib.suppress(Exception):
-                await self.refresh()
+        await on_every_wake(self._woken, self.refresh)
 
     async def refresh(self) -> None:
         """Read again what is due; a failure is logged once per streak and tried again

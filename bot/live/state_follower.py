@@ -12,7 +12,6 @@ every process. Its changes were recorded by the leader; here they are only follo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -24,7 +23,7 @@ from bot.model import Program
 from bot.service import ProgramService
 from bot.store.connection import unreachable
 from bot.store.state import StateStore
-from bot.tasks import Background
+from bot.tasks import Background, on_every_wake
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +86,7 @@ class StateFollower:
         self._woken.set()
 
     async def _run(self) -> None:
-        while True:
-            await self._woken.wait()
-            self._woken.clear()
-            with contextlib.suppress(Exception):
-                await self.load()
+        await on_every_wake(self._woken, self.load)
 
     async def load(self) -> bool:
         """Load now: True if a new version was swapped in. A failure is logged (once per

@@ -18,7 +18,6 @@ it; the next check (or an organiser's Apply) tries again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from bot.service import SESSION_REF, TALK_REF, ProgramService
 from bot.settings import Settings
 from bot.store.build import fingerprint
 from bot.store.connection import WriteFailed, WriteFailure
-from bot.tasks import stopped
+from bot.tasks import stopped, woken
 from bot.template import Sentence, Worded
 
 log = logging.getLogger(__name__)
@@ -183,12 +182,7 @@ class ProgramFollower:
 
     async def _run(self) -> None:
         while True:
-            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
-            # that comes as the wait ends (a wake as the bot stops), and the stop then
-            # waits a whole interval more.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.delay()):
-                    await self._woken.wait()
+            await woken(self._woken, self.delay())  # never wait_for: see bot.tasks
             self._woken.clear()
             try:
                 await self.check()
