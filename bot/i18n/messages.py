@@ -28,6 +28,7 @@ from importlib.resources.abc import Traversable
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -187,11 +188,9 @@ class Messages:
         """The catalogs under `folder` (`<language>/LC_MESSAGES/confbot.po`)."""
         found: dict[Language, Words] = {}
         for language in Language:
-            path = folder / language.value / "LC_MESSAGES" / f"{DOMAIN}.po"
-            if language is Language.EN or not path.is_file():
+            if language is Language.EN or not (folder / catalog_file(language)).is_file():
                 continue
-            with path.open("rb") as po:
-                catalog = read_po(po, locale=language.value, domain=DOMAIN)
+            catalog = read_catalog(folder, language)
             compiled = io.BytesIO()
             write_mo(compiled, catalog)  # fuzzy translations are left out: English shows
             compiled.seek(0)
@@ -200,6 +199,18 @@ class Messages:
                             and m.string and not m.fuzzy}  # fmt: skip
             found[language] = Words(language, gettext.GNUTranslations(compiled), translations)
         return cls(found)
+
+
+def catalog_file(language: Language) -> str:
+    """Where a language's catalog is in the locales folder."""
+    return f"{language.value}/LC_MESSAGES/{DOMAIN}.po"
+
+
+def read_catalog(folder: Traversable, language: Language) -> Catalog:
+    """A language's catalog as its .po file has it (what the bot reads, and what the
+    catalogs' tools and tests check)."""
+    with (folder / catalog_file(language)).open("rb") as po:
+        return read_po(po, locale=language.value, domain=DOMAIN)
 
 
 @functools.cache

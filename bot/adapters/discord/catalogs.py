@@ -22,7 +22,7 @@ from typing import Any
 from babel.dates import parse_pattern
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import write_po
 from discord import app_commands
 from discord.ext import commands
 
@@ -35,7 +35,7 @@ from bot.adapters.discord.qa_cog import QACog
 from bot.adapters.discord.reminders_cog import RemindersCog
 from bot.adapters.discord.streams_cog import StreamsCog
 from bot.adapters.discord.tickets_cog import TicketsCog
-from bot.i18n import Language
+from bot.i18n import Language, messages
 from bot.i18n.messages import COMMAND_NAME, DATE_PATTERN, DOMAIN, OPTION_NAME
 
 PACKAGE = Path(__file__).resolve().parents[2]  # bot/
@@ -147,9 +147,7 @@ TEXT_MAX = 100  # a description's or a choice's characters, in any language
 
 
 def read_catalog(language: Language, locales: Path = LOCALES) -> Catalog:
-    path = locales / language.value / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with path.open("rb") as po:
-        return read_po(po, locale=language.value, domain=DOMAIN)
+    return messages.read_catalog(locales, language)
 
 
 def catalog_problems(messages: Sequence[Message], catalog: Catalog) -> list[str]:
@@ -204,11 +202,10 @@ def update(locales: Path = LOCALES) -> None:
     with TEMPLATE.open("wb") as out:
         write_po(out, pot, width=96, include_lineno=False)
     for language in Language:
-        path = locales / language.value / "LC_MESSAGES" / f"{DOMAIN}.po"
+        path = locales / messages.catalog_file(language)
         if language is Language.EN or not path.is_file():
             continue
-        with path.open("rb") as po:
-            catalog = read_po(po, locale=language.value, domain=DOMAIN)
+        catalog = messages.read_catalog(locales, language)
         catalog.update(pot, no_fuzzy_matching=True, update_header_comment=False)
         catalog.obsolete.clear()
         with path.open("wb") as out:
